@@ -1,0 +1,23 @@
+"""`allegro-sync`: the home of every operator command.
+
+Each command group lives in its own module and is registered here, so adding a group is one line.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from allegro_sync import __version__
+
+app = typer.Typer(
+    name="allegro-sync",
+    help="Connect an online shop with Allegro: operate, inspect and run the system locally.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+
+
+@app.command()
+def version() -> None:
+    """Print the allegro-sync version."""
+    typer.echo(__version__)

@@ -1,0 +1,1 @@
+"""allegro_sync.emulator."""

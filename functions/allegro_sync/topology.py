@@ -1,0 +1,213 @@
+"""The one declarative description of the deployed system.
+
+Both the CDK stack (`infra/`) and the local runtime (`allegro_sync.local`) are generated from
+`TOPOLOGY`, so the wiring in AWS and the wiring on a laptop cannot drift apart. Adding a function
+means one `Function` entry here plus its handler module under `allegro_sync.handlers`.
+
+Naming contract shared by both worlds: a function finds its resources through environment
+variables named by `table_env`, `queue_env` and `secret_env`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal, TypeVar
+
+# Lambda needs the queue's visibility timeout to be at least six times the function timeout
+# (AWS guidance for SQS event sources), so a message is not handed to a second invocation
+# while the first still works on it.
+VISIBILITY_TIMEOUT_FACTOR = 6
+
+
+class Access(StrEnum):
+    READ = "read"
+    READ_WRITE = "read_write"
+
+
+@dataclass(frozen=True)
+class Table:
+    """A DynamoDB table with a string partition key `pk` and sort key `sk`.
+
+    Every table has the same key shape so repositories stay uniform; `expires_at` (epoch seconds)
+    is the TTL attribute for items that must disappear on their own (OAuth state, leases).
+    """
+
+    name: str
+    purpose: str
+    ttl_attribute: str | None = "expires_at"
+
+
+@dataclass(frozen=True)
+class Queue:
+    """An SQS queue with its dead-letter queue. FIFO queues keep per-group order (group = SKU, order)."""
+
+    name: str
+    purpose: str
+    fifo: bool = True
+    max_receive_count: int = 5
+    retention_days: int = 14
+    content_based_deduplication: bool = False
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A Secrets Manager secret (or a family of them under a name prefix, one per seller account)."""
+
+    name: str
+    purpose: str
+    is_prefix: bool = False
+
+
+@dataclass(frozen=True)
+class QueueTrigger:
+    queue: str
+    batch_size: int = 10
+    # Standard queues may wait to fill a batch; FIFO event sources do not support a batching window.
+    max_batching_window_seconds: int = 0
+
+
+@dataclass(frozen=True)
+class ScheduleTrigger:
+    """Fires the function on a fixed rate. `rate_minutes` maps to `rate(N minutes)` in EventBridge."""
+
+    rate_minutes: int
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class RouteTrigger:
+    method: Literal["GET", "POST", "PUT", "DELETE"]
+    path: str
+
+
+Trigger = QueueTrigger | ScheduleTrigger | RouteTrigger
+
+
+@dataclass(frozen=True)
+class Function:
+    """One Lambda function: its handler, its limits, what wakes it and what it may touch."""
+
+    name: str
+    purpose: str
+    timeout_seconds: int = 30
+    memory_mb: int = 256
+    reserved_concurrency: int | None = None
+    triggers: tuple[Trigger, ...] = ()
+    tables: dict[str, Access] = field(default_factory=dict)
+    sends_to: tuple[str, ...] = ()
+    secrets: dict[str, Access] = field(default_factory=dict)
+
+    @property
+    def handler(self) -> str:
+        """The Lambda handler string; the module lives in `allegro_sync.handlers`."""
+        return f"allegro_sync.handlers.{self.name}.handler"
+
+    @property
+    def module(self) -> str:
+        return f"allegro_sync.handlers.{self.name}"
+
+
+@dataclass(frozen=True)
+class Topology:
+    tables: tuple[Table, ...]
+    queues: tuple[Queue, ...]
+    secrets: tuple[Secret, ...]
+    functions: tuple[Function, ...]
+
+    def table(self, name: str) -> Table:
+        return _by_name(self.tables, name)
+
+    def queue(self, name: str) -> Queue:
+        return _by_name(self.queues, name)
+
+    def secret(self, name: str) -> Secret:
+        return _by_name(self.secrets, name)
+
+    def function(self, name: str) -> Function:
+        return _by_name(self.functions, name)
+
+    def queue_consumer(self, queue_name: str) -> Function | None:
+        for function in self.functions:
+            if any(isinstance(t, QueueTrigger) and t.queue == queue_name for t in function.triggers):
+                return function
+        return None
+
+    def visibility_timeout_seconds(self, queue_name: str) -> int:
+        """Six times the consumer's timeout, or 30 s for a queue nobody consumes (yet)."""
+        consumer = self.queue_consumer(queue_name)
+        return VISIBILITY_TIMEOUT_FACTOR * consumer.timeout_seconds if consumer else 30
+
+    def routes(self) -> list[tuple[RouteTrigger, Function]]:
+        return [(t, f) for f in self.functions for t in f.triggers if isinstance(t, RouteTrigger)]
+
+    def schedules(self) -> list[tuple[ScheduleTrigger, Function]]:
+        return [(t, f) for f in self.functions for t in f.triggers if isinstance(t, ScheduleTrigger)]
+
+
+_Named = TypeVar("_Named", Table, Queue, Secret, Function)
+
+
+def _by_name(items: tuple[_Named, ...], name: str) -> _Named:
+    for item in items:
+        if item.name == name:
+            return item
+    raise KeyError(f"no {name!r} in the topology")
+
+
+def _env_key(name: str) -> str:
+    return name.upper().replace("-", "_")
+
+
+def table_env(name: str) -> str:
+    """Environment variable holding the physical table name, e.g. `TABLE_CONTROL`."""
+    return f"TABLE_{_env_key(name)}"
+
+
+def queue_env(name: str) -> str:
+    """Environment variable holding the queue URL, e.g. `QUEUE_SHOP_EVENTS_URL`."""
+    return f"QUEUE_{_env_key(name)}_URL"
+
+
+def secret_env(name: str) -> str:
+    """Environment variable holding the secret's name (or name prefix), e.g. `SECRET_APP_CREDENTIALS`."""
+    return f"SECRET_{_env_key(name)}"
+
+
+RW = Access.READ_WRITE
+R = Access.READ
+
+TOPOLOGY = Topology(
+    tables=(
+        Table(
+            "control", "Cursors, leases, the app-wide Allegro 'blocked until' record, OAuth state, accounts"
+        ),
+        Table("catalog", "Shop products by SKU (versioned), offer links per account, product status"),
+        Table("mappings", "Shop category -> Allegro category and parameter mappings, pricing rules"),
+        Table("ledger", "Stock ledger per SKU: shop level, unconfirmed sales, what each offer should show"),
+        Table("orders", "Imported orders and applied order events, for exactly-once processing"),
+        Table("changes", "Every change made on Allegro, with its reason (who changed this price, and why)"),
+        Table("idempotency", "Powertools idempotency records", ttl_attribute="expiration"),
+    ),
+    queues=(
+        Queue("shop-events", "Shop webhooks, in order per SKU (group = SKU)"),
+        Queue("orders", "Allegro order events, in order per checkout form (group = checkout form id)"),
+        Queue(
+            "shop-outbox", "Orders and stock changes to deliver to the shop", fifo=False, max_receive_count=8
+        ),
+    ),
+    secrets=(
+        Secret("app-credentials", "Allegro application client id and secret"),
+        Secret("webhook-signing", "HMAC secret the shop signs its webhooks with"),
+        Secret("accounts", "One secret per connected seller account, under this name prefix", is_prefix=True),
+    ),
+    functions=(
+        Function(
+            "health",
+            "Answers GET /health so an operator (and the shop) can check the API is up",
+            timeout_seconds=5,
+            memory_mb=128,
+            triggers=(RouteTrigger("GET", "/health"),),
+        ),
+    ),
+)

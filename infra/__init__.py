@@ -1,0 +1,1 @@
+"""The CDK app: one stack generated from allegro_sync.topology."""

@@ -1,0 +1,25 @@
+"""Test-wide safety: fake AWS credentials and a region, so no test can ever reach a real account.
+
+Area fixtures live in `tests/fixtures/<area>.py` and are loaded as plugins below.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SECURITY_TOKEN": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "eu-central-1",
+        "POWERTOOLS_SERVICE_NAME": "allegro-sync",
+        "POWERTOOLS_METRICS_NAMESPACE": "AllegroSync",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }
+)
+os.environ.pop("AWS_PROFILE", None)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+
+pytest_plugins = ["tests.fixtures.aws"]
