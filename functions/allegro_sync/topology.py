@@ -97,6 +97,8 @@ class Function:
     tables: dict[str, Access] = field(default_factory=dict)
     sends_to: tuple[str, ...] = ()
     secrets: dict[str, Access] = field(default_factory=dict)
+    # Static settings for this function's environment, applied identically by CDK and the local runtime.
+    environment: dict[str, str] = field(default_factory=dict)
 
     @property
     def handler(self) -> str:
