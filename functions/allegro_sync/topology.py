@@ -19,6 +19,10 @@ from typing import Literal, TypeVar
 # while the first still works on it.
 VISIBILITY_TIMEOUT_FACTOR = 6
 
+# Allegro blocks the whole Client ID for a minute past 9,000 requests/minute (all sellers together).
+ALLEGRO_CLIENT_RPM_LIMIT = 9_000
+ALLEGRO_RPM_BUDGET_ENV = "ALLEGRO_RPM_BUDGET"
+
 
 class Access(StrEnum):
     READ = "read"
@@ -99,6 +103,26 @@ class Function:
     secrets: dict[str, Access] = field(default_factory=dict)
     # Static settings for this function's environment, applied identically by CDK and the local runtime.
     environment: dict[str, str] = field(default_factory=dict)
+    # Allegro requests per minute ONE concurrent instance may send (its share of the app-wide 9,000/min);
+    # 0 = the function never calls Allegro. Lands in `environment` as ALLEGRO_RPM_BUDGET.
+    allegro_rpm: int = 0
+
+    def __post_init__(self) -> None:
+        if self.allegro_rpm < 0:
+            raise ValueError(f"{self.name}: allegro_rpm must be >= 0")
+        if self.allegro_rpm:
+            object.__setattr__(self, "environment", {**self.environment, **self.allegro_rpm_env()})
+
+    def allegro_rpm_env(self) -> dict[str, str]:
+        """The environment entry the Allegro client reads its per-instance request budget from."""
+        return {ALLEGRO_RPM_BUDGET_ENV: str(self.allegro_rpm)} if self.allegro_rpm else {}
+
+    @property
+    def allegro_rpm_at_full_concurrency(self) -> int | None:
+        """Worst-case Allegro requests/minute of this function (None: unbounded, no reserved concurrency)."""
+        if not self.allegro_rpm:
+            return 0
+        return None if self.reserved_concurrency is None else self.allegro_rpm * self.reserved_concurrency
 
     @property
     def handler(self) -> str:
@@ -145,6 +169,14 @@ class Topology:
 
     def schedules(self) -> list[tuple[ScheduleTrigger, Function]]:
         return [(t, f) for f in self.functions for t in f.triggers if isinstance(t, ScheduleTrigger)]
+
+    def allegro_rpm_total(self) -> int:
+        """Worst-case Allegro requests/minute of the whole app: every caller at its concurrency cap."""
+        totals = [f.allegro_rpm_at_full_concurrency for f in self.functions]
+        unbounded = [f.name for f, t in zip(self.functions, totals, strict=True) if t is None]
+        if unbounded:
+            raise ValueError(f"functions calling Allegro need reserved_concurrency: {unbounded}")
+        return sum(t or 0 for t in totals)
 
 
 _Named = TypeVar("_Named", Table, Queue, Secret, Function)
