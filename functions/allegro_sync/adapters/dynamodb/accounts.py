@@ -1,0 +1,203 @@
+"""Account registry, refresh lease and one-time OAuth items in the `control` table.
+
+Layout (all string keys, per CONTRIBUTING):
+- profile:  pk="accounts", sk="<name>"            — one partition, so `accounts list` is a single Query;
+- lease:    pk="account#<name>", sk="refresh-lease" — owner + expires_at, taken with a conditional put;
+- one-time: pk="oauth#<key>", sk="oauth"          — state/PKCE verifier and start-link nonces, TTL
+  `expires_at`, consumed with a conditional delete so a replay finds nothing.
+No item here ever holds a token.
+"""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from allegro_sync.services.accounts import AccountProfile
+from allegro_sync.services.tokens import AccountStatus
+from allegro_sync.topology import table_env
+
+PROFILES_PK = "accounts"
+LEASE_SK = "refresh-lease"
+
+
+def _conditional_failed(exc: ClientError) -> bool:
+    return bool(exc.response["Error"]["Code"] == "ConditionalCheckFailedException")
+
+
+def _num(value: float) -> Decimal:
+    return Decimal(str(round(value, 3)))
+
+
+def control_table(table_name: str | None = None, resource: Any = None) -> Any:
+    name = table_name or os.environ[table_env("control")]
+    return (resource or boto3.resource("dynamodb")).Table(name)
+
+
+class DynamoAccountRegistry:
+    """`AccountRegistry`: what an operator sees about each account."""
+
+    def __init__(self, table: Any) -> None:
+        self._table = table
+
+    def get(self, name: str) -> AccountProfile | None:
+        item = self._table.get_item(Key={"pk": PROFILES_PK, "sk": name}, ConsistentRead=True).get("Item")
+        return _profile(item) if item else None
+
+    def put(self, profile: AccountProfile) -> None:
+        item: dict[str, Any] = {
+            "pk": PROFILES_PK,
+            "sk": profile.name,
+            "status": profile.status.value,
+            "environment": profile.environment,
+            "seller_id": profile.seller_id,
+            "login": profile.login,
+            "scopes": list(profile.scopes),
+            "token_expires_at": _num(profile.token_expires_at),
+            "last_refresh_at": _num(profile.last_refresh_at),
+            "connected_at": _num(profile.connected_at),
+            "disconnect_reason": profile.disconnect_reason,
+        }
+        if profile.disconnected_at is not None:
+            item["disconnected_at"] = _num(profile.disconnected_at)
+        self._table.put_item(Item=item)
+
+    def list(self) -> list[AccountProfile]:
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": PROFILES_PK},
+            "ConsistentRead": True,
+        }
+        while True:
+            page = self._table.query(**kwargs)
+            items.extend(page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return [_profile(i) for i in items]
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def record_refresh(
+        self, name: str, *, expires_at: float, refreshed_at: float, scopes: tuple[str, ...]
+    ) -> None:
+        """Only for an existing profile: a refresh must not resurrect an account deleted meanwhile."""
+        try:
+            self._table.update_item(
+                Key={"pk": PROFILES_PK, "sk": name},
+                UpdateExpression="SET token_expires_at = :e, last_refresh_at = :r, scopes = :s",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={
+                    ":e": _num(expires_at),
+                    ":r": _num(refreshed_at),
+                    ":s": list(scopes),
+                },
+            )
+        except ClientError as exc:
+            if not _conditional_failed(exc):
+                raise
+
+    def mark_disconnected(self, name: str, *, reason: str, now: float) -> None:
+        self._table.update_item(
+            Key={"pk": PROFILES_PK, "sk": name},
+            UpdateExpression="SET #s = :d, disconnected_at = :t, disconnect_reason = :r",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":d": AccountStatus.DISCONNECTED.value, ":t": _num(now), ":r": reason},
+        )
+
+
+def _profile(item: dict[str, Any]) -> AccountProfile:
+    disconnected = item.get("disconnected_at")
+    return AccountProfile(
+        name=str(item["sk"]),
+        status=AccountStatus(item.get("status", AccountStatus.CONNECTED.value)),
+        environment=str(item.get("environment", "production")),
+        seller_id=str(item.get("seller_id", "")),
+        login=str(item.get("login", "")),
+        scopes=tuple(str(s) for s in item.get("scopes", [])),
+        token_expires_at=float(item.get("token_expires_at", 0)),
+        last_refresh_at=float(item.get("last_refresh_at", 0)),
+        connected_at=float(item.get("connected_at", 0)),
+        disconnected_at=float(disconnected) if disconnected is not None else None,
+        disconnect_reason=str(item.get("disconnect_reason", "")),
+    )
+
+
+class DynamoRefreshLease:
+    """`RefreshLease`: a conditional put wins only when nobody holds an unexpired lease."""
+
+    def __init__(self, table: Any) -> None:
+        self._table = table
+
+    def acquire(self, name: str, owner: str, now: float, ttl_seconds: float) -> bool:
+        try:
+            self._table.put_item(
+                Item={
+                    "pk": f"account#{name}",
+                    "sk": LEASE_SK,
+                    "owner": owner,
+                    "acquired_at": _num(now),
+                    "expires_at": _num(now + ttl_seconds),
+                },
+                ConditionExpression="attribute_not_exists(pk) OR expires_at < :now OR #o = :owner",
+                ExpressionAttributeNames={"#o": "owner"},
+                ExpressionAttributeValues={":now": _num(now), ":owner": owner},
+            )
+        except ClientError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+        return True
+
+    def release(self, name: str, owner: str) -> None:
+        """Delete only our own lease: a slow holder must not free a lease somebody else took over."""
+        try:
+            self._table.delete_item(
+                Key={"pk": f"account#{name}", "sk": LEASE_SK},
+                ConditionExpression="#o = :owner",
+                ExpressionAttributeNames={"#o": "owner"},
+                ExpressionAttributeValues={":owner": owner},
+            )
+        except ClientError as exc:
+            if not _conditional_failed(exc):
+                raise
+
+    def holder(self, name: str) -> dict[str, Any] | None:
+        """The current lease item (for diagnostics and tests)."""
+        item: dict[str, Any] | None = self._table.get_item(
+            Key={"pk": f"account#{name}", "sk": LEASE_SK}, ConsistentRead=True
+        ).get("Item")
+        return item
+
+
+class DynamoOneTimeStore:
+    """`OneTimeStore`: items that exist once, for a short while (TTL cleans up those never used)."""
+
+    def __init__(self, table: Any) -> None:
+        self._table = table
+
+    def put(self, key: str, data: dict[str, str], expires_at: float) -> None:
+        self._table.put_item(
+            Item={"pk": f"oauth#{key}", "sk": "oauth", "data": data, "expires_at": int(expires_at)},
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+
+    def consume(self, key: str, now: float) -> dict[str, str] | None:
+        """Delete-and-return in one conditional call: two concurrent callbacks cannot both succeed."""
+        try:
+            answer = self._table.delete_item(
+                Key={"pk": f"oauth#{key}", "sk": "oauth"},
+                ConditionExpression="attribute_exists(pk)",
+                ReturnValues="ALL_OLD",
+            )
+        except ClientError as exc:
+            if _conditional_failed(exc):
+                return None
+            raise
+        item = answer.get("Attributes") or {}
+        # DynamoDB TTL deletes lazily (up to days later), so expiry is checked here too.
+        if int(item.get("expires_at", 0)) < now:
+            return None
+        return {str(k): str(v) for k, v in item.get("data", {}).items()}

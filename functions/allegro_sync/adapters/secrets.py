@@ -1,0 +1,189 @@
+"""Secrets Manager custody of Allegro credentials: the app's client id/secret, one secret per seller account.
+
+Reads go through Powertools' `SecretsProvider` so a warm Lambda answers from memory for `max_age` seconds;
+a refresh (or any caller who must see the newest pair) reads with `force_fetch`. Each vault owns its own
+provider so caches never leak between accounts, tests or processes sharing a module.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from aws_lambda_powertools.utilities.parameters import SecretsProvider
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError, TransformParameterError
+from botocore.exceptions import ClientError
+
+from allegro_sync.services.tokens import AccountNotFound, StoredAccount, TokenStoreCorrupt
+from allegro_sync.topology import secret_env
+
+# The stack's KMS key for account secrets; secrets created at run time (a new account) must name it.
+# Same convention as infra/naming.py `kms_key_env("accounts")`.
+KMS_KEY_ENV = f"{secret_env('accounts')}_KMS_KEY_ID"
+DEFAULT_MAX_AGE_SECONDS = 300
+
+
+def _not_found(exc: BaseException) -> bool:
+    cause = exc.__cause__ or exc.__context__
+    return isinstance(cause, ClientError) and cause.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+class SecretsManagerVault:
+    """`TokenVault` over Secrets Manager: secret `<prefix><account name>` holds a `StoredAccount` as JSON."""
+
+    def __init__(
+        self,
+        prefix: str,
+        *,
+        kms_key_id: str | None = None,
+        max_age_seconds: int = DEFAULT_MAX_AGE_SECONDS,
+        client: Any = None,
+    ) -> None:
+        self._prefix = prefix
+        self._kms_key_id = kms_key_id
+        self._max_age = max_age_seconds
+        self._client = client or boto3.client("secretsmanager")
+        self._provider = SecretsProvider(boto3_client=self._client)
+
+    @classmethod
+    def from_env(cls) -> SecretsManagerVault:
+        return cls(os.environ[secret_env("accounts")], kms_key_id=os.environ.get(KMS_KEY_ENV) or None)
+
+    def secret_name(self, name: str) -> str:
+        return f"{self._prefix}{name}"
+
+    def read(self, name: str, *, fresh: bool) -> StoredAccount:
+        try:
+            value = self._provider.get(
+                self.secret_name(name), max_age=self._max_age, transform="json", force_fetch=fresh
+            )
+        except GetParameterError as exc:
+            if _not_found(exc):
+                raise AccountNotFound(name) from None
+            raise
+        except TransformParameterError:
+            raise TokenStoreCorrupt(f"the secret of account {name!r} is not JSON") from None
+        if not isinstance(value, dict):
+            raise TokenStoreCorrupt(f"the secret of account {name!r} is not a JSON object")
+        return StoredAccount.from_json(value)
+
+    def save(self, account: StoredAccount) -> None:
+        body = json.dumps(account.to_json())
+        secret_id = self.secret_name(account.name)
+        try:
+            self._client.put_secret_value(SecretId=secret_id, SecretString=body)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise
+            extra = {"KmsKeyId": self._kms_key_id} if self._kms_key_id else {}
+            self._client.create_secret(
+                Name=secret_id,
+                SecretString=body,
+                Description=f"Allegro tokens of seller account {account.name} (allegro-sync)",
+                Tags=[{"Key": "allegro-sync:account", "Value": account.name}],
+                **extra,
+            )
+        # Our own cached copy is now stale; the next read in this process must see what we just wrote.
+        self._provider.clear_cache()  # type: ignore[no-untyped-call]
+
+
+@dataclass(frozen=True)
+class AppCredentials:
+    """The seller's Allegro application. `link_signing_key` signs the browser flow's start links."""
+
+    client_id: str
+    client_secret: str = field(repr=False)
+    link_signing_key: str = field(repr=False)
+    sandbox_client_id: str = ""
+    sandbox_client_secret: str = field(default="", repr=False)
+
+    def for_environment(self, environment: str) -> tuple[str, str]:
+        """Sandbox needs its own app; fall back to the main pair when the deployment itself is on sandbox."""
+        if environment == "sandbox" and self.sandbox_client_id:
+            return self.sandbox_client_id, self.sandbox_client_secret
+        return self.client_id, self.client_secret
+
+    def to_json(self) -> dict[str, str]:
+        data = {
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+            "link_signing_key": self.link_signing_key,
+        }
+        if self.sandbox_client_id:
+            data["sandbox_client_id"] = self.sandbox_client_id
+            data["sandbox_client_secret"] = self.sandbox_client_secret
+        return data
+
+
+class AppCredentialsStore:
+    """Reads (cached) and writes the single app-credentials secret."""
+
+    def __init__(
+        self, name: str, *, max_age_seconds: int = DEFAULT_MAX_AGE_SECONDS, client: Any = None
+    ) -> None:
+        self._name = name
+        self._max_age = max_age_seconds
+        self._client = client or boto3.client("secretsmanager")
+        self._provider = SecretsProvider(boto3_client=self._client)
+
+    @classmethod
+    def from_env(cls) -> AppCredentialsStore:
+        return cls(os.environ[secret_env("app-credentials")])
+
+    def read(self) -> AppCredentials:
+        try:
+            value = self._provider.get(self._name, max_age=self._max_age, transform="json")
+        except GetParameterError as exc:
+            if _not_found(exc):
+                raise LookupError(
+                    "the Allegro app credentials are not set; run: allegro-sync accounts set-app CLIENT_ID"
+                ) from None
+            raise
+        except TransformParameterError:
+            raise TokenStoreCorrupt("the app-credentials secret is not JSON") from None
+        if not isinstance(value, dict) or not value.get("client_id") or not value.get("client_secret"):
+            raise TokenStoreCorrupt("the app-credentials secret needs client_id and client_secret")
+        return AppCredentials(
+            client_id=str(value["client_id"]),
+            client_secret=str(value["client_secret"]),
+            link_signing_key=str(value.get("link_signing_key", "")),
+            sandbox_client_id=str(value.get("sandbox_client_id", "")),
+            sandbox_client_secret=str(value.get("sandbox_client_secret", "")),
+        )
+
+    def write(self, client_id: str, client_secret: str, *, sandbox: bool = False) -> AppCredentials:
+        """Store the app (or its sandbox twin), keeping the other half and minting a link key on first use."""
+        try:
+            current: AppCredentials | None = self.read()
+        except (LookupError, TokenStoreCorrupt):
+            current = None
+        key = current.link_signing_key if current and current.link_signing_key else secrets.token_urlsafe(32)
+        if sandbox:
+            updated = AppCredentials(
+                client_id=current.client_id if current else client_id,
+                client_secret=current.client_secret if current else client_secret,
+                link_signing_key=key,
+                sandbox_client_id=client_id,
+                sandbox_client_secret=client_secret,
+            )
+        else:
+            updated = AppCredentials(
+                client_id=client_id,
+                client_secret=client_secret,
+                link_signing_key=key,
+                sandbox_client_id=current.sandbox_client_id if current else "",
+                sandbox_client_secret=current.sandbox_client_secret if current else "",
+            )
+        body = json.dumps(updated.to_json())
+        try:
+            self._client.put_secret_value(SecretId=self._name, SecretString=body)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise
+            self._client.create_secret(Name=self._name, SecretString=body)
+        self._provider.clear_cache()  # type: ignore[no-untyped-call]
+        return updated

@@ -1,0 +1,415 @@
+"""Connecting seller accounts: the device flow (CLI), the authorization code flow (API), list/show/disconnect.
+
+Tokens only ever go to the `TokenVault`; the registry (what `accounts list` shows) never holds one.
+The browser flow starts from a signed, short-lived, single-use link so that a stranger who finds the API
+cannot attach their own Allegro account to somebody's deployment.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from urllib.parse import urlencode
+
+from allegro_sync.services.tokens import (
+    AccountNotFound,
+    AccountStatus,
+    StoredAccount,
+    TokenPair,
+    TokenVault,
+)
+
+ACCOUNT_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
+ENVIRONMENTS = ("production", "sandbox")
+START_LINK_TTL_SECONDS = 900
+OAUTH_STATE_TTL_SECONDS = 600
+
+
+class InvalidAccountName(ValueError):
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"invalid account name {name!r}: use 1-32 lower-case letters, digits or '-', starting with a "
+            "letter or digit"
+        )
+
+
+def check_account_name(name: str) -> str:
+    if not ACCOUNT_NAME.fullmatch(name):
+        raise InvalidAccountName(name)
+    return name
+
+
+def check_environment(environment: str) -> str:
+    if environment not in ENVIRONMENTS:
+        raise ValueError(f"unknown Allegro environment {environment!r}; expected one of {ENVIRONMENTS}")
+    return environment
+
+
+# ---------------------------------------------------------------- OAuth outcomes
+
+
+class OAuthError(Exception):
+    """An OAuth error answer from Allegro (`{"error", "error_description"}`), safe to show a seller."""
+
+    def __init__(self, error: str, description: str = "") -> None:
+        self.error = error
+        self.description = description
+        super().__init__(f"{error}: {description}" if description else error)
+
+
+class AuthorizationPending(OAuthError):
+    pass
+
+
+class SlowDown(OAuthError):
+    pass
+
+
+class AccessDenied(OAuthError):
+    pass
+
+
+class DeviceCodeExpired(OAuthError):
+    pass
+
+
+@dataclass(frozen=True)
+class DeviceAuthorization:
+    user_code: str
+    device_code: str = field(repr=False)
+    verification_uri: str
+    verification_uri_complete: str
+    expires_in: int
+    interval: int
+
+
+@dataclass(frozen=True)
+class Identity:
+    seller_id: str
+    login: str
+
+
+class OAuthFlows(Protocol):
+    def start_device(self, environment: str) -> DeviceAuthorization: ...
+
+    def poll_device(self, device_code: str, environment: str) -> TokenPair:
+        """Raises AuthorizationPending, SlowDown, AccessDenied, DeviceCodeExpired or OAuthError."""
+        ...
+
+    def authorize_url(
+        self, environment: str, *, redirect_uri: str, state: str, code_challenge: str
+    ) -> str: ...
+
+    def exchange_code(
+        self, environment: str, *, code: str, redirect_uri: str, code_verifier: str
+    ) -> TokenPair: ...
+
+    def identify(self, access_token: str, environment: str) -> Identity:
+        """GET /me with the new token: who did we just connect?"""
+        ...
+
+
+# ---------------------------------------------------------------- registry
+
+
+@dataclass(frozen=True)
+class AccountProfile:
+    """What an operator may see about an account: status and timings, never a token."""
+
+    name: str
+    status: AccountStatus
+    environment: str
+    seller_id: str
+    login: str
+    scopes: tuple[str, ...]
+    token_expires_at: float
+    last_refresh_at: float
+    connected_at: float
+    disconnected_at: float | None = None
+    disconnect_reason: str = ""
+
+    def what_to_do(self) -> str:
+        if self.status is AccountStatus.DISCONNECTED:
+            return f"reconnect: allegro-sync accounts connect {self.name}" + (
+                " --sandbox" if self.environment == "sandbox" else ""
+            )
+        return "nothing"
+
+
+class AccountRegistry(Protocol):
+    def get(self, name: str) -> AccountProfile | None: ...
+
+    def put(self, profile: AccountProfile) -> None: ...
+
+    def list(self) -> list[AccountProfile]: ...
+
+    def record_refresh(
+        self, name: str, *, expires_at: float, refreshed_at: float, scopes: tuple[str, ...]
+    ) -> None: ...
+
+    def mark_disconnected(self, name: str, *, reason: str, now: float) -> None: ...
+
+
+class OneTimeStore(Protocol):
+    """Short-lived single-use items (OAuth state + PKCE verifier, start-link nonces), with a TTL."""
+
+    def put(self, key: str, data: dict[str, str], expires_at: float) -> None: ...
+
+    def consume(self, key: str, now: float) -> dict[str, str] | None:
+        """Delete and return the item if present and not expired; None otherwise (forged or replayed)."""
+        ...
+
+
+class DisconnectAlarm(Protocol):
+    def account_disconnected(self, name: str) -> None: ...
+
+
+class RegistryEvents:
+    """`AccountEvents` for token custody: keeps the registry current and raises the disconnect alarm."""
+
+    def __init__(self, registry: AccountRegistry, alarm: DisconnectAlarm) -> None:
+        self._registry = registry
+        self._alarm = alarm
+
+    def refreshed(self, account: StoredAccount) -> None:
+        self._registry.record_refresh(
+            account.name,
+            expires_at=account.expires_at,
+            refreshed_at=account.refreshed_at,
+            scopes=account.scopes,
+        )
+
+    def disconnected(self, name: str, reason: str, now: float) -> None:
+        self._registry.mark_disconnected(name, reason=reason, now=now)
+        self._alarm.account_disconnected(name)
+
+
+# ---------------------------------------------------------------- the use cases
+
+
+class LinkRejected(Exception):
+    """A start link or callback that must not attach an account; the message is safe to show."""
+
+
+@dataclass(frozen=True)
+class DevicePrompt:
+    """What the seller must do to approve the device flow."""
+
+    account: str
+    user_code: str
+    verification_uri: str
+    verification_uri_complete: str
+    expires_in: int
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def pkce_pair() -> tuple[str, str]:
+    """(verifier, S256 challenge) per RFC 7636."""
+    verifier = _b64(secrets.token_bytes(48))
+    return verifier, _b64(hashlib.sha256(verifier.encode()).digest())
+
+
+class Accounts:
+    """The account use cases. Clock and sleep are injected so tests run the device flow in microseconds."""
+
+    def __init__(
+        self,
+        *,
+        vault: TokenVault,
+        registry: AccountRegistry,
+        one_time: OneTimeStore,
+        oauth: OAuthFlows,
+        now: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._vault = vault
+        self._registry = registry
+        self._one_time = one_time
+        self._oauth = oauth
+        self._now = now
+        self._sleep = sleep
+
+    # ---- device flow
+    def connect_with_device_flow(
+        self, name: str, *, environment: str, on_prompt: Callable[[DevicePrompt], None]
+    ) -> AccountProfile:
+        """Run the whole device flow; `on_prompt` shows the code (or, in the demo, approves it).
+
+        Polls at Allegro's interval, 5 s slower after each `slow_down` (RFC 8628); stops at the code's expiry.
+        """
+        check_account_name(name)
+        check_environment(environment)
+        device = self._oauth.start_device(environment)
+        on_prompt(
+            DevicePrompt(
+                account=name,
+                user_code=device.user_code,
+                verification_uri=device.verification_uri,
+                verification_uri_complete=device.verification_uri_complete,
+                expires_in=device.expires_in,
+            )
+        )
+        interval = max(1, device.interval)
+        give_up_at = self._now() + device.expires_in
+        while True:
+            self._sleep(interval)
+            try:
+                pair = self._oauth.poll_device(device.device_code, environment)
+            except AuthorizationPending:
+                pass
+            except SlowDown:
+                interval += 5
+            except AccessDenied:
+                raise AccessDenied(
+                    "access_denied", "the seller refused access on Allegro; nothing was stored"
+                ) from None
+            except DeviceCodeExpired:
+                raise DeviceCodeExpired(
+                    "expired_token", "the code expired before the seller approved it; run connect again"
+                ) from None
+            else:
+                return self._store_connection(name, environment, pair)
+            if self._now() >= give_up_at:
+                raise DeviceCodeExpired(
+                    "expired_token", "the code expired before the seller approved it; run connect again"
+                )
+
+    # ---- authorization code flow
+    def create_start_link(
+        self,
+        name: str,
+        *,
+        environment: str,
+        api_url: str,
+        signing_key: bytes,
+        ttl_seconds: int = START_LINK_TTL_SECONDS,
+    ) -> str:
+        """A signed, short-lived, single-use URL to GET /oauth/start for one account name."""
+        check_account_name(name)
+        check_environment(environment)
+        expires = int(self._now()) + ttl_seconds
+        nonce = secrets.token_urlsafe(16)
+        self._one_time.put(f"start#{nonce}", {"account": name, "environment": environment}, expires)
+        params = {"account": name, "environment": environment, "expires": str(expires), "nonce": nonce}
+        params["signature"] = _sign(signing_key, params)
+        return f"{api_url.rstrip('/')}/oauth/start?{urlencode(params)}"
+
+    def start(self, params: dict[str, str], *, redirect_uri: str, signing_key: bytes) -> str:
+        """Check the start link and answer the Allegro authorize URL (state + PKCE kept server-side)."""
+        missing = [
+            k for k in ("account", "environment", "expires", "nonce", "signature") if not params.get(k)
+        ]
+        if missing:
+            raise LinkRejected(
+                f"the start link is incomplete (missing {', '.join(missing)}); create a new one"
+            )
+        signed = {k: params[k] for k in ("account", "environment", "expires", "nonce")}
+        if not hmac.compare_digest(_sign(signing_key, signed), params["signature"]):
+            raise LinkRejected("the start link's signature is not valid; create a new one with the CLI")
+        try:
+            expires = int(params["expires"])
+        except ValueError:
+            raise LinkRejected("the start link is malformed; create a new one with the CLI") from None
+        if expires < self._now():
+            raise LinkRejected("the start link has expired; create a new one with the CLI")
+        if self._one_time.consume(f"start#{params['nonce']}", self._now()) is None:
+            raise LinkRejected("the start link was already used; create a new one with the CLI")
+        verifier, challenge = pkce_pair()
+        state = secrets.token_urlsafe(24)
+        self._one_time.put(
+            f"state#{state}",
+            {"account": signed["account"], "environment": signed["environment"], "verifier": verifier},
+            self._now() + OAUTH_STATE_TTL_SECONDS,
+        )
+        return self._oauth.authorize_url(
+            signed["environment"], redirect_uri=redirect_uri, state=state, code_challenge=challenge
+        )
+
+    def callback(self, params: dict[str, str], *, redirect_uri: str) -> AccountProfile:
+        """Finish the authorization code flow. Every failure stores nothing and says why."""
+        state = params.get("state")
+        if not state:
+            raise LinkRejected("the callback has no state; start again from a new link")
+        pending = self._one_time.consume(f"state#{state}", self._now())
+        if pending is None:
+            raise LinkRejected("unknown, expired or already used state; start again from a new link")
+        if params.get("error"):
+            raise OAuthError(
+                params["error"], params.get("error_description", "Allegro refused the authorization")
+            )
+        code = params.get("code")
+        if not code:
+            raise LinkRejected("Allegro sent no authorization code; start again from a new link")
+        environment = pending["environment"]
+        pair = self._oauth.exchange_code(
+            environment, code=code, redirect_uri=redirect_uri, code_verifier=pending["verifier"]
+        )
+        return self._store_connection(pending["account"], environment, pair)
+
+    # ---- shared
+    def _store_connection(self, name: str, environment: str, pair: TokenPair) -> AccountProfile:
+        """Save the tokens first (losing them would mean asking the seller again), then the profile."""
+        identity = self._oauth.identify(pair.access_token, environment)
+        now = self._now()
+        account = StoredAccount(
+            name=name,
+            status=AccountStatus.CONNECTED,
+            access_token=pair.access_token,
+            refresh_token=pair.refresh_token,
+            expires_at=now + pair.expires_in,
+            scopes=pair.scopes,
+            seller_id=identity.seller_id,
+            login=identity.login,
+            environment=environment,
+            refreshed_at=now,
+        )
+        self._vault.save(account)
+        profile = AccountProfile(
+            name=name,
+            status=AccountStatus.CONNECTED,
+            environment=environment,
+            seller_id=identity.seller_id,
+            login=identity.login,
+            scopes=pair.scopes,
+            token_expires_at=account.expires_at,
+            last_refresh_at=now,
+            connected_at=now,
+        )
+        self._registry.put(profile)
+        return profile
+
+    def list(self) -> list[AccountProfile]:
+        return sorted(self._registry.list(), key=lambda p: p.name)
+
+    def show(self, name: str) -> AccountProfile:
+        profile = self._registry.get(check_account_name(name))
+        if profile is None:
+            raise AccountNotFound(name)
+        return profile
+
+    def disconnect(self, name: str) -> AccountProfile:
+        """Stop using an account: wipe its tokens, mark it DISCONNECTED (the seller may reconnect later)."""
+        profile = self.show(name)
+        try:
+            stored = self._vault.read(name, fresh=True)
+        except AccountNotFound:
+            pass
+        else:
+            self._vault.save(stored.disconnected())
+        self._registry.mark_disconnected(name, reason="disconnected by the operator", now=self._now())
+        return self._registry.get(name) or profile
+
+
+def _sign(key: bytes, params: dict[str, Any]) -> str:
+    message = "\n".join(f"{k}={params[k]}" for k in sorted(params)).encode()
+    return _b64(hmac.new(key, message, hashlib.sha256).digest())

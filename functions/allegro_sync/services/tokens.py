@@ -1,0 +1,298 @@
+"""Token custody: every handler gets a seller's access token through `AccountTokens`, and nowhere else.
+
+Allegro's refresh tokens are single-use and rotate (the old one survives ~60 s after first use), so two
+refreshers racing, or a crash between Allegro's answer and the save, disconnects the seller. This module
+makes that impossible in practice:
+
+- one refresher per account at a time (a lease with an expiry, taken with a conditional write);
+- everyone else waits and re-reads the stored tokens instead of refreshing themselves;
+- the new pair is saved (with retries) before it is ever handed out;
+- a refresher that died after Allegro answered leaves the old refresh token in the store; its lease expires
+  well inside Allegro's 60 s grace, so the next caller (or the scheduled refresher) refreshes again with it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any, Protocol
+
+CONNECTED = "CONNECTED"
+DISCONNECTED = "DISCONNECTED"
+
+
+class AccountStatus(StrEnum):
+    CONNECTED = CONNECTED
+    DISCONNECTED = DISCONNECTED
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    """What Allegro's token endpoint answers. `repr` hides the tokens so they never reach a log line."""
+
+    access_token: str = field(repr=False)
+    refresh_token: str = field(repr=False)
+    expires_in: int
+    scopes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StoredAccount:
+    """The content of one account's secret: the live token pair plus who it belongs to.
+
+    Status lives here too (not only in the DynamoDB profile) so a handler's cached secret read is enough
+    to stop calling Allegro for a disconnected account.
+    """
+
+    name: str
+    status: AccountStatus
+    access_token: str = field(repr=False)
+    refresh_token: str = field(repr=False)
+    expires_at: float
+    scopes: tuple[str, ...]
+    seller_id: str
+    login: str
+    environment: str
+    refreshed_at: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "status": self.status.value,
+            "access_token": self.access_token,
+            "refresh_token": self.refresh_token,
+            "expires_at": self.expires_at,
+            "scopes": list(self.scopes),
+            "seller_id": self.seller_id,
+            "login": self.login,
+            "environment": self.environment,
+            "refreshed_at": self.refreshed_at,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> StoredAccount:
+        try:
+            return cls(
+                name=str(data["name"]),
+                status=AccountStatus(data.get("status", CONNECTED)),
+                access_token=str(data.get("access_token", "")),
+                refresh_token=str(data.get("refresh_token", "")),
+                expires_at=float(data.get("expires_at", 0)),
+                scopes=tuple(str(s) for s in data.get("scopes", ())),
+                seller_id=str(data.get("seller_id", "")),
+                login=str(data.get("login", "")),
+                environment=str(data.get("environment", "production")),
+                refreshed_at=float(data.get("refreshed_at", 0)),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise TokenStoreCorrupt(f"the stored account secret is malformed: {exc}") from None
+
+    def with_pair(self, pair: TokenPair, now: float) -> StoredAccount:
+        return replace(
+            self,
+            status=AccountStatus.CONNECTED,
+            access_token=pair.access_token,
+            refresh_token=pair.refresh_token,
+            expires_at=now + pair.expires_in,
+            scopes=pair.scopes or self.scopes,
+            refreshed_at=now,
+        )
+
+    def disconnected(self) -> StoredAccount:
+        """Dead tokens are wiped: nothing worth stealing stays in the secret."""
+        return replace(self, status=AccountStatus.DISCONNECTED, access_token="", refresh_token="")
+
+
+class AccountDisconnected(Exception):
+    """The seller must connect this account again (`allegro-sync accounts connect NAME`)."""
+
+    def __init__(self, name: str, reason: str = "") -> None:
+        self.name = name
+        self.reason = reason
+        super().__init__(
+            f"Allegro account {name!r} is disconnected"
+            + (f" ({reason})" if reason else "")
+            + f"; reconnect it with: allegro-sync accounts connect {name}"
+        )
+
+
+class AccountNotFound(LookupError):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(
+            f"no Allegro account named {name!r}; connect it with: allegro-sync accounts connect {name}"
+        )
+
+
+class TokenStoreCorrupt(Exception):
+    """The secret exists but cannot be read as an account: an operator edited it by hand."""
+
+
+class TokenUnavailable(Exception):
+    """Another refresher held the lease for longer than we can wait; the caller should retry later."""
+
+
+class InvalidGrant(Exception):
+    """Allegro rejected the refresh token for good (rotated away, password change, user blocked...)."""
+
+
+# ---------------------------------------------------------------- ports
+
+
+class TokenVault(Protocol):
+    """Where account secrets live (Secrets Manager in AWS)."""
+
+    def read(self, name: str, *, fresh: bool) -> StoredAccount:
+        """The stored account; `fresh=False` may answer from a short cache. Raises AccountNotFound."""
+        ...
+
+    def save(self, account: StoredAccount) -> None: ...
+
+
+class RefreshLease(Protocol):
+    """Mutual exclusion across processes for one account's refresh."""
+
+    def acquire(self, name: str, owner: str, now: float, ttl_seconds: float) -> bool: ...
+
+    def release(self, name: str, owner: str) -> None: ...
+
+
+class RefreshPort(Protocol):
+    """Allegro's token endpoint, for the refresh grant only."""
+
+    def refresh(self, refresh_token: str, environment: str) -> TokenPair:
+        """Raises InvalidGrant when the token is dead."""
+        ...
+
+
+class AccountEvents(Protocol):
+    """Side effects the seller must see: the registry's refresh record, the disconnect metric/alarm."""
+
+    def refreshed(self, account: StoredAccount) -> None: ...
+
+    def disconnected(self, name: str, reason: str, now: float) -> None: ...
+
+
+# ---------------------------------------------------------------- the use case
+
+
+@dataclass(frozen=True)
+class RefreshPolicy:
+    """Timings. The lease expires well inside Allegro's 60 s grace, so a crashed refresh is redone in time."""
+
+    refresh_margin_seconds: float = 300.0
+    lease_ttl_seconds: float = 20.0
+    wait_poll_seconds: float = 0.1
+    max_wait_seconds: float = 25.0
+    save_attempts: int = 4
+
+
+class AccountTokens:
+    """The `TokenSource` of one seller account (see `allegro_sync.ports.TokenSource`)."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        vault: TokenVault,
+        lease: RefreshLease,
+        oauth: RefreshPort,
+        events: AccountEvents,
+        policy: RefreshPolicy | None = None,
+        now: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        owner: str | None = None,
+    ) -> None:
+        self.name = name
+        self._vault = vault
+        self._lease = lease
+        self._oauth = oauth
+        self._events = events
+        self._policy = policy or RefreshPolicy()
+        self._now = now
+        self._sleep = sleep
+        self._owner = owner or uuid.uuid4().hex
+        self._lock = threading.Lock()
+
+    # TokenSource
+    def access_token(self) -> str:
+        account = self._usable(self._vault.read(self.name, fresh=False))
+        if self._is_fresh(account):
+            return account.access_token
+        return self._refresh(stale=account, force=False).access_token
+
+    def token_rejected(self, rejected_token: str) -> str:
+        """Allegro answered 401: someone may already hold a newer token, else refresh now."""
+        account = self._usable(self._vault.read(self.name, fresh=True))
+        if account.access_token != rejected_token and self._is_fresh(account):
+            return account.access_token
+        return self._refresh(stale=account, force=True).access_token
+
+    def ensure_fresh(self, margin_seconds: float) -> StoredAccount:
+        """For the scheduled refresher: refresh when less than `margin_seconds` of validity remain."""
+        account = self._usable(self._vault.read(self.name, fresh=True))
+        if account.expires_at - self._now() > margin_seconds:
+            return account
+        return self._refresh(stale=account, force=True)
+
+    # internals
+    def _usable(self, account: StoredAccount) -> StoredAccount:
+        if account.status is AccountStatus.DISCONNECTED:
+            raise AccountDisconnected(self.name)
+        return account
+
+    def _is_fresh(self, account: StoredAccount) -> bool:
+        return account.expires_at - self._now() > self._policy.refresh_margin_seconds
+
+    def _refresh(self, *, stale: StoredAccount, force: bool) -> StoredAccount:
+        """Refresh once across every process; anyone who loses the lease race waits for the winner's save."""
+        with self._lock:
+            deadline = time.monotonic() + self._policy.max_wait_seconds
+            while True:
+                current = self._usable(self._vault.read(self.name, fresh=True))
+                if current.refresh_token != stale.refresh_token:
+                    return current  # someone else rotated the pair meanwhile
+                if not force and self._is_fresh(current):
+                    return current
+                if self._lease.acquire(self.name, self._owner, self._now(), self._policy.lease_ttl_seconds):
+                    return self._refresh_holding_lease()
+                if time.monotonic() > deadline:
+                    raise TokenUnavailable(
+                        f"another process is refreshing account {self.name!r}; gave up waiting"
+                    )
+                self._sleep(self._policy.wait_poll_seconds)
+
+    def _refresh_holding_lease(self) -> StoredAccount:
+        try:
+            # Re-read under the lease: the previous holder may have saved just before we got it.
+            current = self._usable(self._vault.read(self.name, fresh=True))
+            try:
+                pair = self._oauth.refresh(current.refresh_token, current.environment)
+            except InvalidGrant as exc:
+                self._vault.save(current.disconnected())
+                self._events.disconnected(self.name, str(exc) or "invalid_grant", self._now())
+                raise AccountDisconnected(self.name, "Allegro rejected the refresh token") from None
+            updated = current.with_pair(pair, self._now())
+            self._save_with_retries(updated)
+        finally:
+            # A process that dies cannot run this; its lease then simply expires (well inside Allegro's
+            # grace). An ordinary failure releases at once so the next caller retries with the old token.
+            self._lease.release(self.name, self._owner)
+        self._events.refreshed(updated)
+        return updated
+
+    def _save_with_retries(self, account: StoredAccount) -> None:
+        """The new pair exists only in memory now: losing it loses the seller, so try hard."""
+        attempts = self._policy.save_attempts
+        for attempt in range(1, attempts + 1):
+            try:
+                self._vault.save(account)
+                return
+            except Exception:
+                if attempt == attempts:
+                    raise
+                self._sleep(0.2 * attempt)
