@@ -8,6 +8,7 @@ from __future__ import annotations
 import typer
 
 from allegro_sync import __version__
+from allegro_sync.cli import local_cmd
 
 app = typer.Typer(
     name="allegro-sync",
@@ -15,6 +16,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
+local_cmd.register(app)
 
 
 @app.command()

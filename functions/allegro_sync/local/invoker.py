@@ -1,0 +1,150 @@
+"""Run a handler in-process the way Lambda would: its own environment, a context, one call at a time.
+
+moto cannot run Lambda code without Docker, so handlers are imported and called directly. The
+process environment is shared by every thread, so each invocation swaps in exactly the variables
+its function has in AWS (and removes the ones of other functions) under one lock: a handler that
+reads a table it did not declare in the topology fails here just as it would after `cdk deploy`.
+The price is that invocations run one after another (see the report in the package docstring).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from allegro_sync.local.events import ACCOUNT_ID
+from allegro_sync.topology import Function
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[Any, Any], Any]
+
+
+@dataclass
+class LocalLambdaContext:
+    """The attributes of Lambda's context object that handlers and Powertools read."""
+
+    function_name: str
+    memory_limit_in_mb: int
+    timeout_seconds: int
+    region: str
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    function_version: str = "$LATEST"
+    _deadline: float = 0.0
+
+    def __post_init__(self) -> None:
+        self._deadline = time.monotonic() + self.timeout_seconds
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:function:{self.function_name}"
+
+    @property
+    def log_group_name(self) -> str:
+        return f"/aws/lambda/{self.function_name}"
+
+    @property
+    def log_stream_name(self) -> str:
+        return f"local/[$LATEST]{self.aws_request_id.replace('-', '')}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+@dataclass
+class Invocation:
+    """What one call did, kept for tests and the demo's summary."""
+
+    function: str
+    request_id: str
+    seconds: float
+    error: str | None = None
+
+
+class Invoker:
+    """Imports handlers by module and calls them with their function's environment."""
+
+    def __init__(
+        self,
+        environments: Mapping[str, Mapping[str, str]],
+        *,
+        region: str,
+        handler_modules: Mapping[str, str] | None = None,
+    ) -> None:
+        self._environments = {name: dict(env) for name, env in environments.items()}
+        self._managed = {key for env in self._environments.values() for key in env}
+        self._region = region
+        self._modules = dict(handler_modules or {})
+        self._lock = threading.RLock()
+        self._baseline: dict[str, str | None] = {}
+        self.invocations: list[Invocation] = []
+
+    def module_for(self, function: Function) -> str:
+        return self._modules.get(function.name, function.module)
+
+    def environment(self, function_name: str) -> dict[str, str]:
+        return dict(self._environments[function_name])
+
+    def invoke(self, function: Function, event: Any) -> Any:
+        """Call the function's handler with `event`; exceptions propagate like a failed invocation."""
+        if function.name not in self._environments:
+            raise KeyError(f"function {function.name!r} is not wired in this local runtime")
+        context = LocalLambdaContext(
+            function_name=self._environments[function.name].get("AWS_LAMBDA_FUNCTION_NAME", function.name),
+            memory_limit_in_mb=function.memory_mb,
+            timeout_seconds=function.timeout_seconds,
+            region=self._region,
+        )
+        with self._lock, self._environment_of(function.name):
+            handler = self._load(function)
+            started = time.perf_counter()
+            record = Invocation(function.name, context.aws_request_id, 0.0)
+            try:
+                return handler(event, context)
+            except Exception as error:
+                record.error = f"{type(error).__name__}: {error}"
+                raise
+            finally:
+                record.seconds = time.perf_counter() - started
+                self.invocations.append(record)
+                if record.seconds > function.timeout_seconds:
+                    # Lambda would have killed it; in-process we can only say so loudly.
+                    logger.warning(
+                        "%s ran %.1fs, past its %ss timeout: Lambda would have stopped it",
+                        function.name,
+                        record.seconds,
+                        function.timeout_seconds,
+                    )
+
+    def _load(self, function: Function) -> Handler:
+        module = importlib.import_module(self.module_for(function))
+        handler = getattr(module, "handler", None)
+        if not callable(handler):
+            raise TypeError(f"{self.module_for(function)} has no callable `handler`")
+        return handler  # type: ignore[no-any-return]
+
+    @contextmanager
+    def _environment_of(self, function_name: str) -> Iterator[None]:
+        wanted = self._environments[function_name]
+        saved = {key: os.environ.get(key) for key in self._managed}
+        for key in self._managed:
+            if key in wanted:
+                os.environ[key] = wanted[key]
+            else:
+                os.environ.pop(key, None)
+        try:
+            yield
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value

@@ -1,0 +1,178 @@
+"""Create the topology's AWS resources in a moto server and compute each function's environment.
+
+This is the local twin of the CDK stack: the same tables, queues (with their DLQs and redrive
+policies) and secrets, and the same environment variable *names* for every function, so a handler
+that runs here finds its resources in AWS the same way.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+from allegro_sync.topology import Function, Queue, Topology, queue_env, secret_env, table_env
+
+PREFIX = "allegro-sync"
+REGION = "eu-central-1"
+DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # SQS maximum: give an operator the longest time to replay.
+
+# Marks a secret the local runtime created as an empty placeholder, so code (and a person reading
+# it in the moto dashboard) can tell "not configured yet" from a real value.
+PLACEHOLDER_SECRET: dict[str, Any] = {
+    "configured": False,
+    "note": "placeholder created by the allegro-sync local runtime: not configured",
+}
+
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_SESSION_TOKEN": "local",
+}
+
+
+@dataclass(frozen=True)
+class QueueWiring:
+    name: str
+    url: str
+    arn: str
+    dlq_url: str
+    dlq_arn: str
+    fifo: bool
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """Physical names of everything provisioned, keyed by the topology's logical names."""
+
+    endpoint: str
+    region: str
+    tables: dict[str, str] = field(default_factory=dict)
+    queues: dict[str, QueueWiring] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict)
+
+
+def client(service: str, endpoint: str, region: str = REGION) -> Any:
+    """A boto3 client for the local moto endpoint with fake credentials, whatever the process env says."""
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=region,
+        aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
+    )
+
+
+def table_name(logical: str) -> str:
+    return f"{PREFIX}-{logical}"
+
+
+def queue_name(queue: Queue, *, dead_letter: bool = False) -> str:
+    base = f"{PREFIX}-{queue.name}{'-dlq' if dead_letter else ''}"
+    return f"{base}.fifo" if queue.fifo else base
+
+
+def secret_name(logical: str, *, is_prefix: bool) -> str:
+    return f"{PREFIX}/{logical}/" if is_prefix else f"{PREFIX}/{logical}"
+
+
+def provision(topology: Topology, endpoint: str, region: str = REGION) -> Wiring:
+    """Create every table, queue (+DLQ) and secret of the topology; return where they are."""
+    wiring = Wiring(endpoint=endpoint, region=region)
+    dynamodb = client("dynamodb", endpoint, region)
+    for table in topology.tables:
+        name = table_name(table.name)
+        dynamodb.create_table(
+            TableName=name,
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        if table.ttl_attribute:
+            dynamodb.update_time_to_live(
+                TableName=name,
+                TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
+            )
+        wiring.tables[table.name] = name
+    sqs = client("sqs", endpoint, region)
+    for queue in topology.queues:
+        wiring.queues[queue.name] = _create_queue(sqs, queue, topology.visibility_timeout_seconds(queue.name))
+    secrets = client("secretsmanager", endpoint, region)
+    for secret in topology.secrets:
+        name = secret_name(secret.name, is_prefix=secret.is_prefix)
+        if not secret.is_prefix:
+            # Per-account secrets under a prefix are created by the connect flow, not up front.
+            secrets.create_secret(
+                Name=name, Description=secret.purpose, SecretString=json.dumps(PLACEHOLDER_SECRET)
+            )
+        wiring.secrets[secret.name] = name
+    return wiring
+
+
+def _create_queue(sqs: Any, queue: Queue, visibility_timeout: int) -> QueueWiring:
+    fifo_attributes = {"FifoQueue": "true"} if queue.fifo else {}
+    dedup = (
+        {"ContentBasedDeduplication": str(queue.content_based_deduplication).lower()} if queue.fifo else {}
+    )
+    dlq_url = sqs.create_queue(
+        QueueName=queue_name(queue, dead_letter=True),
+        Attributes={**fifo_attributes, "MessageRetentionPeriod": str(DLQ_RETENTION_SECONDS)},
+    )["QueueUrl"]
+    dlq_arn = _arn(sqs, dlq_url)
+    url = sqs.create_queue(
+        QueueName=queue_name(queue),
+        Attributes={
+            **fifo_attributes,
+            **dedup,
+            "VisibilityTimeout": str(visibility_timeout),
+            "MessageRetentionPeriod": str(queue.retention_days * 24 * 3600),
+            "RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": queue.max_receive_count}
+            ),
+        },
+    )["QueueUrl"]
+    return QueueWiring(queue.name, url, _arn(sqs, url), dlq_url, dlq_arn, queue.fifo)
+
+
+def _arn(sqs: Any, url: str) -> str:
+    return str(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
+
+
+def resource_environment(function: Function, wiring: Wiring) -> dict[str, str]:
+    """The variables naming a function's resources: only what the topology says it may touch."""
+    env = {table_env(name): wiring.tables[name] for name in function.tables}
+    env.update({queue_env(name): wiring.queues[name].url for name in function.sends_to})
+    env.update({secret_env(name): wiring.secrets[name] for name in function.secrets})
+    return env
+
+
+def lambda_environment(function: Function) -> dict[str, str]:
+    """What the Lambda runtime itself sets and what Powertools reads to name logs and metrics."""
+    return {
+        "AWS_LAMBDA_FUNCTION_NAME": f"{PREFIX}-{function.name}",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "POWERTOOLS_METRICS_FUNCTION_NAME": function.name,
+    }
+
+
+def function_environment(
+    function: Function, wiring: Wiring, common: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Everything a handler sees: common settings, Lambda's own vars, its resources, its static settings."""
+    return {
+        **(common or {}),
+        **lambda_environment(function),
+        **resource_environment(function, wiring),
+        **function.environment,
+    }
