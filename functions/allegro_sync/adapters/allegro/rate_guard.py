@@ -1,0 +1,153 @@
+"""Keeps the whole app inside Allegro's 9,000 requests/minute per Client ID.
+
+Two mechanisms, both consulted before every call:
+- a shared "blocked until" record: after one 429 every instance of every function stops calling until the
+  block passes, because Allegro *extends* the block for every call made during it. The record lives in a
+  store (DynamoDB in AWS); each process caches it for a few seconds so the hot path costs no I/O.
+- a per-process token bucket holding this instance's share of the budget (ALLEGRO_RPM_BUDGET, set per
+  function by the topology; the topology test keeps the sum of rpm x concurrency under 80% of 9,000).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from aws_lambda_powertools import Logger
+
+from allegro_sync.adapters.allegro.errors import AllegroRateLimited
+
+logger = Logger(child=True)
+
+DEFAULT_BLOCK_SECONDS = 60.0
+DEFAULT_CACHE_SECONDS = 5.0
+# Burst allowance as a fraction of a minute's budget: a fresh instance may send this many at once.
+BURST_FRACTION = 0.1
+
+
+class BlockedUntilStore(Protocol):
+    """Where the app-wide "blocked until" moment (epoch seconds) is shared between processes."""
+
+    def read_blocked_until(self) -> float:
+        """The recorded moment, or 0.0 when there never was a block."""
+        ...
+
+    def extend_blocked_until(self, until: float) -> None:
+        """Record `until` unless a later moment is already recorded (never moves backwards)."""
+        ...
+
+
+class InMemoryBlockedUntilStore:
+    """A process-local store for tests and the CLI, where there is only one caller."""
+
+    def __init__(self) -> None:
+        self._until = 0.0
+        self._lock = threading.Lock()
+        self.reads = 0
+
+    def read_blocked_until(self) -> float:
+        with self._lock:
+            self.reads += 1
+            return self._until
+
+    def extend_blocked_until(self, until: float) -> None:
+        with self._lock:
+            self._until = max(self._until, until)
+
+
+class TokenBucket:
+    """Spreads `rpm` requests evenly over a minute; `reserve()` says how long to wait for the next slot.
+
+    A reservation is taken even when the bucket is empty (it goes into debt), so concurrent callers in one
+    process queue up fairly instead of racing.
+    """
+
+    def __init__(self, rpm: int, *, clock: Callable[[], float] = time.monotonic) -> None:
+        if rpm < 1:
+            raise ValueError(f"an Allegro request budget must be at least 1 per minute, got {rpm}")
+        self.rate = rpm / 60.0
+        self.capacity = max(1.0, rpm * BURST_FRACTION)
+        self._tokens = self.capacity
+        self._clock = clock
+        self._last = clock()
+        self._lock = threading.Lock()
+
+    def reserve(self) -> float:
+        """Take one request slot; the seconds to wait before using it (0.0 when one is free now)."""
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(self.capacity, self._tokens + (now - self._last) * self.rate)
+            self._last = now
+            self._tokens -= 1.0
+            return 0.0 if self._tokens >= 0 else -self._tokens / self.rate
+
+
+class RateGuard:
+    """Admission control for every Allegro call of this process."""
+
+    def __init__(
+        self,
+        store: BlockedUntilStore,
+        *,
+        rpm_budget: int | None = None,
+        clock: Callable[[], float] = time.time,
+        cache_seconds: float = DEFAULT_CACHE_SECONDS,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._cache_seconds = cache_seconds
+        self.bucket = TokenBucket(rpm_budget, clock=clock) if rpm_budget else None
+        self._blocked_until = 0.0
+        self._read_at: float | None = None
+        self._lock = threading.Lock()
+
+    def blocked_until(self) -> float:
+        """The app-wide block's end (epoch seconds), from the cache or, when stale, from the store."""
+        now = self._clock()
+        with self._lock:
+            if self._blocked_until > now:
+                return self._blocked_until
+            if self._read_at is not None and now - self._read_at < self._cache_seconds:
+                return self._blocked_until
+            self._read_at = now
+        try:
+            stored = self._store.read_blocked_until()
+        except Exception:  # the guard must not take the sync down with it; Allegro's 429 is the backstop
+            logger.exception("could not read the Allegro rate-limit record; proceeding")
+            return self._blocked_until
+        with self._lock:
+            self._blocked_until = max(self._blocked_until, stored)
+            return self._blocked_until
+
+    def check(self, method: str = "", path: str = "") -> None:
+        """Raise instead of calling while the Client ID is blocked: a call now would extend the block."""
+        until = self.blocked_until()
+        if until > self._clock():
+            raise AllegroRateLimited(until, method=method, path=path)
+
+    def admit(self, method: str = "", path: str = "") -> float:
+        """`check`, then take a slot of this process's budget: the seconds to wait before sending."""
+        self.check(method, path)
+        return self.bucket.reserve() if self.bucket else 0.0
+
+    def record_block(self, retry_after: float | None) -> float:
+        """Allegro answered 429: remember (here and in the shared store) when calls may resume."""
+        seconds = retry_after if retry_after and retry_after > 0 else DEFAULT_BLOCK_SECONDS
+        until = self._clock() + seconds
+        with self._lock:
+            self._blocked_until = max(self._blocked_until, until)
+        try:
+            self._store.extend_blocked_until(until)
+        except Exception:
+            logger.exception("could not share the Allegro rate-limit block; other instances may call")
+        logger.warning("Allegro blocked the Client ID", extra={"blocked_for_seconds": seconds})
+        return until
+
+
+def in_memory_rate_guard(
+    rpm_budget: int | None = None, *, clock: Callable[[], float] = time.time
+) -> RateGuard:
+    """A guard for tests and the single-process CLI."""
+    return RateGuard(InMemoryBlockedUntilStore(), rpm_budget=rpm_budget, clock=clock)

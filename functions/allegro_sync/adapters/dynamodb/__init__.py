@@ -1,0 +1,1 @@
+"""DynamoDB repositories: conditional writes keep concurrent Lambdas from overwriting each other."""

@@ -1,0 +1,83 @@
+"""The app-wide Allegro "blocked until" record in the `control` table.
+
+One item (pk="allegro#client", sk="rate-limit") shared by every function instance. Writes are conditional
+so a late writer can never shorten a block another instance recorded (`blocked_until` only moves forward).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger
+from botocore.exceptions import ClientError
+
+from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard
+from allegro_sync.topology import ALLEGRO_RPM_BUDGET_ENV, table_env
+
+logger = Logger(child=True)
+
+PK = "allegro#client"
+SK = "rate-limit"
+# Keep the item a day past the block so an operator can still see the last block; TTL then removes it.
+RETENTION_SECONDS = 24 * 3600
+# Budget for a process whose function forgot `allegro_rpm` in the topology: small, so it is noticed.
+FALLBACK_RPM_BUDGET = 60
+
+
+class DynamoBlockedUntilStore:
+    """`BlockedUntilStore` on DynamoDB; `blocked_until` is stored in epoch milliseconds."""
+
+    def __init__(self, table_name: str, *, client: Any = None) -> None:
+        self._table = table_name
+        self._client = client if client is not None else boto3.client("dynamodb")
+        self._key = {"pk": {"S": PK}, "sk": {"S": SK}}
+
+    def read_blocked_until(self) -> float:
+        item = self._client.get_item(
+            TableName=self._table, Key=self._key, ProjectionExpression="blocked_until"
+        ).get("Item")
+        if not item or "blocked_until" not in item:
+            return 0.0
+        return int(item["blocked_until"]["N"]) / 1000.0
+
+    def extend_blocked_until(self, until: float) -> None:
+        until_ms = math.ceil(until * 1000)
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=self._key,
+                UpdateExpression="SET blocked_until = :until, expires_at = :expires",
+                ConditionExpression="attribute_not_exists(blocked_until) OR blocked_until < :until",
+                ExpressionAttributeValues={
+                    ":until": {"N": str(until_ms)},
+                    ":expires": {"N": str(math.ceil(until) + RETENTION_SECONDS)},
+                },
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            # Someone already recorded a later end of the block: theirs stands.
+
+
+def rate_guard_from_env(environ: Mapping[str, str] | None = None, *, client: Any = None) -> RateGuard:
+    """The guard a Lambda uses: shared record in the control table, budget from ALLEGRO_RPM_BUDGET.
+
+    Without TABLE_CONTROL (a one-off CLI run) the block is remembered in memory only.
+    """
+    env = os.environ if environ is None else environ
+    raw_budget = env.get(ALLEGRO_RPM_BUDGET_ENV)
+    if raw_budget is None:
+        logger.warning(f"{ALLEGRO_RPM_BUDGET_ENV} not set; using {FALLBACK_RPM_BUDGET} requests/minute")
+        budget = FALLBACK_RPM_BUDGET
+    else:
+        try:
+            budget = int(raw_budget)
+        except ValueError:
+            raise ValueError(f"{ALLEGRO_RPM_BUDGET_ENV} must be an integer, got {raw_budget!r}") from None
+    table = env.get(table_env("control"))
+    store = DynamoBlockedUntilStore(table, client=client) if table else InMemoryBlockedUntilStore()
+    return RateGuard(store, rpm_budget=budget)
