@@ -1,0 +1,227 @@
+"""The emulator's admin API (`/__emulator/...`, JSON, never recorded nor spec-checked) and its client.
+
+The demo and the CLI run the emulator in another process; this is how they play the seller in the
+browser, the buyer and the clock without reaching into its memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from allegro_sync.emulator.types import EmulatorRequest, EmulatorResponse
+
+if TYPE_CHECKING:
+    from allegro_sync.emulator import Emulator
+
+PREFIX = "/__emulator"
+
+
+def _ok(body: Any, status: int = 200) -> EmulatorResponse:
+    return EmulatorResponse(status, body, {"Content-Type": "application/json"})
+
+
+def _done(action: Callable[[], object]) -> EmulatorResponse:
+    action()
+    return _ok({"ok": True})
+
+
+def _field(body: dict[str, Any], name: str, kind: type = str) -> Any:
+    if name not in body:
+        raise KeyError(f"missing field {name!r}")
+    value = body[name]
+    if not isinstance(value, kind) or isinstance(value, bool) is not (kind is bool):
+        raise TypeError(f"field {name!r} must be {kind.__name__}")
+    return value
+
+
+class AdminApi:
+    """Routes admin requests to the `Emulator` handle; bad input answers 400 and changes nothing."""
+
+    def __init__(self, emulator: Emulator) -> None:
+        self.emulator = emulator
+
+    def handle(self, request: EmulatorRequest) -> EmulatorResponse:
+        route = request.path[len(PREFIX) :].rstrip("/")
+        body: dict[str, Any] = request.body if isinstance(request.body, dict) else {}
+        action = self._routes().get((request.method, route))
+        if action is not None:
+            return action(body)
+        for (method, prefix), prefixed in self._prefix_routes().items():
+            if request.method == method and route.startswith(prefix) and len(route) > len(prefix):
+                return prefixed(route.removeprefix(prefix))
+        return EmulatorResponse(
+            404, {"error": "not_found", "message": f"no admin route {request.method} {route}"}
+        )
+
+    def _routes(self) -> dict[tuple[str, str], Callable[[dict[str, Any]], EmulatorResponse]]:
+        em = self.emulator
+        return {
+            ("GET", "/health"): lambda _: _ok({"ok": True}),
+            ("GET", "/state"): lambda _: _ok(self.state()),
+            ("GET", "/violations"): lambda _: _ok([v.__dict__ for v in em.violations]),
+            ("POST", "/sellers"): self._create_seller,
+            ("POST", "/seed"): self._seed,
+            ("POST", "/tokens"): lambda b: _ok(
+                em.issue_tokens(_field(b, "login"), b.get("client_id", em.default_app.client_id))
+            ),
+            ("POST", "/sign-in"): lambda b: _done(lambda: em.sign_in(_field(b, "login"))),
+            ("POST", "/clock/advance"): self._advance,
+            ("GET", "/faults"): lambda _: _ok(em.faults()),
+            ("PUT", "/faults"): lambda b: _ok(em.set_faults(**b)),
+            ("PATCH", "/faults"): lambda b: _ok(em.set_faults(**b)),
+            ("POST", "/rate-limit/reset"): lambda _: _done(em.reset_rate_limit),
+            ("POST", "/device/approve"): lambda b: _done(
+                lambda: em.approve_device(_field(b, "user_code"), _field(b, "login"))
+            ),
+            ("POST", "/device/deny"): lambda b: _done(lambda: em.deny_device(_field(b, "user_code"))),
+            ("POST", "/authorize/approve"): lambda b: _ok(
+                {"location": em.approve_authorization(_field(b, "login"), b.get("request_id"))}
+            ),
+            ("POST", "/disconnect"): lambda b: _done(lambda: em.disconnect(_field(b, "login"))),
+            ("POST", "/buy"): self._buy,
+            ("POST", "/pay"): lambda b: _done(lambda: em.marketplace.pay(_field(b, "checkout_form_id"))),
+            ("POST", "/cancel"): lambda b: _done(
+                lambda: em.marketplace.cancel(_field(b, "checkout_form_id"), auto=bool(b.get("auto", False)))
+            ),
+        }
+
+    def _prefix_routes(self) -> dict[tuple[str, str], Callable[[str], EmulatorResponse]]:
+        em = self.emulator
+        return {
+            ("GET", "/offers/"): lambda offer_id: _ok(em.marketplace.offer(offer_id)),
+            ("GET", "/refreshes/"): lambda login: _ok(em.refresh_counters(login).__dict__),
+        }
+
+    def _create_seller(self, body: dict[str, Any]) -> EmulatorResponse:
+        login = _field(body, "login")
+        seller_id = self.emulator.create_seller(login, company=bool(body.get("company", True)))
+        return _ok({"login": login, "seller_id": seller_id}, 201)
+
+    def _seed(self, body: dict[str, Any]) -> EmulatorResponse:
+        sellers = body.get("sellers", [])
+        if not isinstance(sellers, list) or not all(isinstance(s, dict) for s in sellers):
+            raise TypeError("sellers must be a list of {login, company}")
+        logins = [_field(s, "login") for s in sellers]
+        if len(set(logins)) != len(logins):
+            raise ValueError("duplicate logins")
+        ids = [self.emulator.create_seller(s["login"], company=bool(s.get("company", True))) for s in sellers]
+        return _ok({"seller_ids": ids})
+
+    def _advance(self, body: dict[str, Any]) -> EmulatorResponse:
+        seconds = body.get("seconds")
+        if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
+            raise ValueError("seconds must be a number >= 0")
+        self.emulator.advance(float(seconds))
+        return _ok({"now": self.emulator.clock.now().isoformat()})
+
+    def _buy(self, body: dict[str, Any]) -> EmulatorResponse:
+        quantity = body.get("quantity", 1)
+        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
+            raise ValueError("quantity must be an integer >= 1")
+        form_id = self.emulator.marketplace.buy(
+            _field(body, "offer_id"), quantity, buyer_login=str(body.get("buyer_login", "kupujacy-1"))
+        )
+        return _ok({"checkout_form_id": form_id}, 201)
+
+    def state(self) -> dict[str, Any]:
+        em = self.emulator
+        state: dict[str, Any] = {
+            "now": em.clock.now().isoformat(),
+            "base_url": em.base_url,
+            "requests": em.app.request_count,
+            "violations": len(em.violations),
+            "faults": em.faults(),
+            "default_client_id": em.default_app.client_id,
+        }
+        snapshot = getattr(em.marketplace, "snapshot", None)
+        if callable(snapshot):
+            state["marketplace"] = snapshot()
+        return state
+
+
+class EmulatorAdminError(Exception):
+    """The admin API refused a request (bad input or unknown object)."""
+
+
+class EmulatorAdmin:
+    """A small client for the admin API, for the CLI, the demo and tests in another process."""
+
+    def __init__(self, base_url: str, *, http: httpx.Client | None = None) -> None:
+        self._http = http or httpx.Client(base_url=base_url.rstrip("/"), timeout=10)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        response = self._http.request(method, f"{PREFIX}{path}", json=body)
+        if response.status_code >= 400:
+            raise EmulatorAdminError(f"{method} {path}: {response.status_code} {response.text}")
+        return response.json()
+
+    def health(self) -> bool:
+        return bool(self._call("GET", "/health")["ok"])
+
+    def state(self) -> dict[str, Any]:
+        return dict(self._call("GET", "/state"))
+
+    def create_seller(self, login: str, *, company: bool = True) -> str:
+        return str(self._call("POST", "/sellers", {"login": login, "company": company})["seller_id"])
+
+    def issue_tokens(self, login: str, client_id: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"login": login}
+        if client_id:
+            body["client_id"] = client_id
+        return dict(self._call("POST", "/tokens", body))
+
+    def sign_in(self, login: str) -> None:
+        self._call("POST", "/sign-in", {"login": login})
+
+    def advance(self, seconds: float) -> datetime:
+        return datetime.fromisoformat(self._call("POST", "/clock/advance", {"seconds": seconds})["now"])
+
+    def faults(self) -> dict[str, Any]:
+        return dict(self._call("GET", "/faults"))
+
+    def set_faults(self, **changes: Any) -> dict[str, Any]:
+        return dict(self._call("PUT", "/faults", changes))
+
+    def reset_rate_limit(self) -> None:
+        self._call("POST", "/rate-limit/reset")
+
+    def approve_device(self, user_code: str, login: str) -> None:
+        self._call("POST", "/device/approve", {"user_code": user_code, "login": login})
+
+    def deny_device(self, user_code: str) -> None:
+        self._call("POST", "/device/deny", {"user_code": user_code})
+
+    def approve_authorization(self, login: str, request_id: str | None = None) -> str:
+        body: dict[str, Any] = {"login": login}
+        if request_id:
+            body["request_id"] = request_id
+        return str(self._call("POST", "/authorize/approve", body)["location"])
+
+    def disconnect(self, login: str) -> None:
+        self._call("POST", "/disconnect", {"login": login})
+
+    def refreshes(self, login: str) -> dict[str, int]:
+        return dict(self._call("GET", f"/refreshes/{login}"))
+
+    def buy(self, offer_id: str, quantity: int = 1, *, buyer_login: str = "kupujacy-1") -> str:
+        body = {"offer_id": offer_id, "quantity": quantity, "buyer_login": buyer_login}
+        return str(self._call("POST", "/buy", body)["checkout_form_id"])
+
+    def pay(self, checkout_form_id: str) -> None:
+        self._call("POST", "/pay", {"checkout_form_id": checkout_form_id})
+
+    def cancel(self, checkout_form_id: str, *, auto: bool = False) -> None:
+        self._call("POST", "/cancel", {"checkout_form_id": checkout_form_id, "auto": auto})
+
+    def offer(self, offer_id: str) -> dict[str, Any]:
+        return dict(self._call("GET", f"/offers/{offer_id}"))
+
+    def violations(self) -> list[dict[str, Any]]:
+        return list(self._call("GET", "/violations"))

@@ -1,0 +1,182 @@
+"""Checks every exchange against Allegro's OpenAPI spec with openapi-core.
+
+An emulator that answers what the real API would reject (or the reverse) makes tests lie; checking
+both directions against the official spec keeps the emulator and the client honest. The compiled
+spec is cached per path: loading and checking it takes about a second, a request a few milliseconds.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from openapi_core import OpenAPI
+from openapi_core.configurations import Config
+from openapi_core.datatypes import RequestParameters
+from openapi_core.templating.paths.exceptions import PathError
+from openapi_core.templating.responses.exceptions import ResponseFinderError
+from openapi_core.validation.request.validators import V30RequestValidator
+from openapi_core.validation.response.validators import V30ResponseValidator
+from werkzeug.datastructures import Headers, ImmutableMultiDict
+
+from allegro_sync.emulator.types import EmulatorRequest, EmulatorResponse
+
+CONTRACT_PATH = Path(__file__).parent / "contract" / "allegro-openapi.yaml"
+API_HOST = "https://api.allegro.pl"
+UPLOAD_HOST = "https://upload.allegro.pl"
+UPLOAD_PATHS = frozenset({"/sale/images"})
+MEDIA_TYPE = "application/vnd.allegro.public.v1+json"
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One place where an exchange left the spec: `kind` is "request" or "response"."""
+
+    kind: str
+    method: str
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.method} {self.path}: {self.message}"
+
+
+class _RequestValidator(V30RequestValidator):
+    """openapi-core has no OAuth2 security provider; the emulator's server authenticates instead."""
+
+    def _get_security(self, parameters: Any, operation: Any) -> None:
+        return None
+
+
+class _Request:
+    """An EmulatorRequest seen through openapi-core's Request protocol."""
+
+    def __init__(self, request: EmulatorRequest) -> None:
+        self.host_url = UPLOAD_HOST if request.path in UPLOAD_PATHS else API_HOST
+        self.path = request.path
+        self.method = request.method.lower()
+        self.parameters = RequestParameters(
+            query=ImmutableMultiDict([(k, v) for k, values in request.query.items() for v in values]),
+            header=Headers(list(request.headers.items())),
+        )
+        self.content_type = request.headers.get("content-type", "")
+        self.body: bytes | None = request.raw_body or None
+
+
+class _Response:
+    def __init__(self, response: EmulatorResponse, body: bytes | None) -> None:
+        self.status_code = response.status
+        self.headers = Headers(list(response.headers.items()))
+        self.content_type = next(
+            (v for k, v in response.headers.items() if k.lower() == "content-type"), MEDIA_TYPE
+        )
+        self.data = body
+
+
+def _describe(exc: BaseException) -> str:
+    """Short wording: the schema errors openapi-core keeps in its causes, else the exception itself."""
+    schema: list[str] = []
+    plain: list[str] = []
+    seen: set[int] = set()
+    stack: list[BaseException] = [exc]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        for error in getattr(current, "schema_errors", None) or []:
+            where = "/".join(str(p) for p in getattr(error, "absolute_path", []))
+            schema.append(f"{where or '<root>'}: {getattr(error, 'message', error)}")
+        nested = [e for e in getattr(current, "errors", None) or [] if isinstance(e, BaseException)]
+        stack.extend(nested)
+        if current.__cause__ is not None:
+            stack.append(current.__cause__)
+        if not nested and current.__cause__ is None:
+            plain.append(str(current) or type(current).__name__)
+    lines = schema or plain or [str(exc)]
+    return f"{type(exc).__name__}: " + "; ".join(dict.fromkeys(lines))
+
+
+class SpecValidator:
+    """Validates requests and responses against one OpenAPI document (thread-safe, stateless)."""
+
+    def __init__(self, spec_path: Path = CONTRACT_PATH) -> None:
+        self.spec_path = spec_path
+        self._openapi = OpenAPI.from_file_path(
+            str(spec_path),
+            config=Config(
+                request_validator_cls=_RequestValidator,
+                response_validator_cls=V30ResponseValidator,
+                # Allegro's vendor media type is JSON; openapi-core only knows it by the +json suffix rule.
+                extra_media_type_deserializers={MEDIA_TYPE: _json},
+            ),
+        )
+
+    def request_errors(self, request: EmulatorRequest) -> list[Violation]:
+        return [
+            Violation("request", request.method, request.path, _describe(exc))
+            for exc in self._iter(lambda: self._openapi.iter_request_errors(_Request(request)))
+        ]
+
+    def response_errors(
+        self, request: EmulatorRequest, response: EmulatorResponse, body: bytes | None
+    ) -> list[Violation]:
+        """Errors of a response; an undocumented error status only needs Allegro's error envelope."""
+        found: list[Violation] = []
+        for exc in self._iter(
+            lambda: self._openapi.iter_response_errors(_Request(request), _Response(response, body))
+        ):
+            if isinstance(exc, ResponseFinderError) and response.status >= 400 and _is_error_envelope(body):
+                continue
+            found.append(Violation("response", request.method, request.path, _describe(exc)))
+        return found
+
+    def knows(self, request: EmulatorRequest) -> bool:
+        """Whether the operation is in the spec at all (unknown paths are reported, not validated)."""
+        errors = list(self._openapi.iter_request_errors(_Request(request)))
+        return not any(isinstance(e, PathError) for e in errors)
+
+    @staticmethod
+    def _iter(make: Any) -> Iterator[BaseException]:
+        try:
+            yield from make()
+        except Exception as exc:  # openapi-core may raise instead of yielding on odd input
+            yield exc
+
+
+def _json(data: bytes) -> Any:
+    return json.loads(data)
+
+
+def _is_error_envelope(body: bytes | None) -> bool:
+    """Allegro errors are `{"errors": [...]}`, or `{"error", "error_description"}` for 401."""
+    if not body:
+        return False
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return False
+    if not isinstance(parsed, Mapping):
+        return False
+    if isinstance(parsed.get("errors"), list):
+        return all(isinstance(e, Mapping) and "code" in e and "message" in e for e in parsed["errors"])
+    return "error" in parsed
+
+
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=4)
+def _load(spec_path: Path) -> SpecValidator:
+    return SpecValidator(spec_path)
+
+
+def validator_for(spec_path: Path = CONTRACT_PATH) -> SpecValidator:
+    """The compiled validator for a spec file, built once per process."""
+    with _lock:
+        return _load(spec_path.resolve())
