@@ -19,8 +19,10 @@ from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from allegro_sync.services.tokens import (
+    AccountDisconnected,
     AccountNotFound,
     AccountStatus,
+    AccountTokens,
     StoredAccount,
     TokenPair,
     TokenVault,
@@ -148,7 +150,11 @@ class AccountRegistry(Protocol):
 
     def put(self, profile: AccountProfile) -> None: ...
 
-    def list(self) -> list[AccountProfile]: ...
+    def all(self) -> list[AccountProfile]: ...
+
+    def overview(self) -> tuple[list[AccountProfile], set[str]]:
+        """All profiles, plus the names of accounts with a refresh lease item (in flight or orphaned)."""
+        ...
 
     def record_refresh(
         self, name: str, *, expires_at: float, refreshed_at: float, scopes: tuple[str, ...]
@@ -388,8 +394,8 @@ class Accounts:
         self._registry.put(profile)
         return profile
 
-    def list(self) -> list[AccountProfile]:
-        return sorted(self._registry.list(), key=lambda p: p.name)
+    def list_accounts(self) -> list[AccountProfile]:
+        return sorted(self._registry.all(), key=lambda p: p.name)
 
     def show(self, name: str) -> AccountProfile:
         profile = self._registry.get(check_account_name(name))
@@ -408,6 +414,50 @@ class Accounts:
             self._vault.save(stored.disconnected())
         self._registry.mark_disconnected(name, reason="disconnected by the operator", now=self._now())
         return self._registry.get(name) or profile
+
+
+@dataclass
+class RefreshReport:
+    """What one scheduled refresher run did, per account name."""
+
+    refreshed: list[str] = field(default_factory=list)
+    fresh: list[str] = field(default_factory=list)
+    disconnected: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def refresh_due_accounts(
+    registry: AccountRegistry,
+    tokens_for: Callable[[str], AccountTokens],
+    *,
+    margin_seconds: float,
+    now: float,
+) -> RefreshReport:
+    """Keep every connected account fresh even when idle, and finish refreshes whose refresher died.
+
+    The registry's expiry decides who needs work, so an idle run costs one DynamoDB query and no secret
+    read. One account's failure never stops the others; a disconnected account needs a human, not us.
+    """
+    report = RefreshReport()
+    profiles, leased = registry.overview()
+    for profile in sorted(profiles, key=lambda p: p.name):
+        if profile.status is AccountStatus.DISCONNECTED:
+            report.skipped.append(profile.name)
+            continue
+        lease_seen = profile.name in leased
+        if not lease_seen and profile.token_expires_at - now > margin_seconds:
+            report.fresh.append(profile.name)
+            continue
+        try:
+            _, changed = tokens_for(profile.name).ensure_fresh(margin_seconds, lease_seen=lease_seen)
+        except AccountDisconnected:
+            report.disconnected.append(profile.name)
+        except Exception as exc:  # reported per account; the next run retries
+            report.failed[profile.name] = f"{type(exc).__name__}: {exc}"
+        else:
+            (report.refreshed if changed else report.fresh).append(profile.name)
+    return report
 
 
 def _sign(key: bytes, params: dict[str, Any]) -> str:

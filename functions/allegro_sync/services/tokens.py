@@ -232,12 +232,19 @@ class AccountTokens:
             return account.access_token
         return self._refresh(stale=account, force=True).access_token
 
-    def ensure_fresh(self, margin_seconds: float) -> StoredAccount:
-        """For the scheduled refresher: refresh when less than `margin_seconds` of validity remain."""
+    def ensure_fresh(self, margin_seconds: float, *, lease_seen: bool = False) -> tuple[StoredAccount, bool]:
+        """For the scheduled refresher: refresh when less than `margin_seconds` of validity remain.
+
+        `lease_seen` means a refresh was in flight: its holder may have died after Allegro rotated the
+        pair, so the stored refresh token's 60 s grace may be running out. Wait for the holder; if the
+        stored pair has not changed when its lease ends, refresh now whatever the expiry says.
+        Answers the stored account and whether its pair changed.
+        """
         account = self._usable(self._vault.read(self.name, fresh=True))
-        if account.expires_at - self._now() > margin_seconds:
-            return account
-        return self._refresh(stale=account, force=True)
+        if not lease_seen and account.expires_at - self._now() > margin_seconds:
+            return account, False
+        updated = self._refresh(stale=account, force=True)
+        return updated, updated.refresh_token != account.refresh_token
 
     # internals
     def _usable(self, account: StoredAccount) -> StoredAccount:

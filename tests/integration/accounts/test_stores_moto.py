@@ -122,7 +122,7 @@ def test_registry_lists_profiles_and_records_refresh_and_disconnect(settings: Ac
     registry.record_refresh("shop1", expires_at=5000.0, refreshed_at=4000.0, scopes=("a",))
     registry.record_refresh("ghost", expires_at=5000.0, refreshed_at=4000.0, scopes=("a",))
     registry.mark_disconnected("shop2", reason="invalid_grant", now=4500.0)
-    profiles = {p.name: p for p in registry.list()}
+    profiles = {p.name: p for p in registry.all()}
     assert set(profiles) == {"shop1", "shop2"}
     assert profiles["shop1"].token_expires_at == 5000.0
     assert profiles["shop1"].last_refresh_at == 4000.0

@@ -6,6 +6,8 @@ query string) so no token or code can end up in an access log or an exception's 
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -208,21 +210,32 @@ class AllegroOAuth:
 
     # ---- identity
     def identify(self, access_token: str, environment: str) -> Identity:
-        """GET /me: the seller id and login that `accounts list` shows."""
+        """GET /me: the seller id and login that `accounts list` shows.
+
+        The tokens are already in hand and the code that bought them is spent, so a failing /me must not
+        lose the connection: fall back to the seller id inside the JWT (`user_name`) and an unknown login.
+        """
         url = f"{self._hosts(environment).api_url}/me"
         try:
             response = self._http.get(
                 url, headers={"Authorization": f"Bearer {access_token}", "Accept": MEDIA_TYPE}
             )
-        except httpx.HTTPError as exc:
-            raise OAuthUnavailable("unavailable", f"Allegro API unreachable ({type(exc).__name__})") from None
-        if response.status_code != 200:
-            raise OAuthError("me_failed", f"GET /me answered HTTP {response.status_code}")
-        try:
-            me = _Me.model_validate(response.json())
-        except (ValueError, ValidationError):
-            raise OAuthUnavailable("unavailable", "GET /me answered without id and login") from None
-        return Identity(seller_id=me.id, login=me.login)
+            if response.status_code == 200:
+                me = _Me.model_validate(response.json())
+                return Identity(seller_id=me.id, login=me.login)
+        except (httpx.HTTPError, ValueError, ValidationError):
+            pass
+        return Identity(seller_id=_jwt_user(access_token), login="")
+
+
+def _jwt_user(token: str) -> str:
+    """The `user_name` claim of an Allegro access token (read, not verified: it only labels the account)."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return str(claims.get("user_name", ""))
+    except (IndexError, ValueError, AttributeError):
+        return ""
 
 
 def _pair(body: dict[str, Any]) -> TokenPair:

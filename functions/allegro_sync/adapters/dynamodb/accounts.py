@@ -1,8 +1,10 @@
 """Account registry, refresh lease and one-time OAuth items in the `control` table.
 
 Layout (all string keys, per CONTRIBUTING):
-- profile:  pk="accounts", sk="<name>"            — one partition, so `accounts list` is a single Query;
-- lease:    pk="account#<name>", sk="refresh-lease" — owner + expires_at, taken with a conditional put;
+- profile:  pk="accounts", sk="profile#<name>"
+- lease:    pk="accounts", sk="lease#<name>"     — owner + expires_at, taken with a conditional put.
+  Profiles and leases share one partition so one Query answers `accounts list` and tells the scheduled
+  refresher which accounts have a refresh in flight (or a refresher that died mid-way);
 - one-time: pk="oauth#<key>", sk="oauth"          — state/PKCE verifier and start-link nonces, TTL
   `expires_at`, consumed with a conditional delete so a replay finds nothing.
 No item here ever holds a token.
@@ -22,7 +24,8 @@ from allegro_sync.services.tokens import AccountStatus
 from allegro_sync.topology import table_env
 
 PROFILES_PK = "accounts"
-LEASE_SK = "refresh-lease"
+PROFILE = "profile#"
+LEASE = "lease#"
 
 
 def _conditional_failed(exc: ClientError) -> bool:
@@ -45,13 +48,15 @@ class DynamoAccountRegistry:
         self._table = table
 
     def get(self, name: str) -> AccountProfile | None:
-        item = self._table.get_item(Key={"pk": PROFILES_PK, "sk": name}, ConsistentRead=True).get("Item")
+        item = self._table.get_item(Key={"pk": PROFILES_PK, "sk": PROFILE + name}, ConsistentRead=True).get(
+            "Item"
+        )
         return _profile(item) if item else None
 
     def put(self, profile: AccountProfile) -> None:
         item: dict[str, Any] = {
             "pk": PROFILES_PK,
-            "sk": profile.name,
+            "sk": PROFILE + profile.name,
             "status": profile.status.value,
             "environment": profile.environment,
             "seller_id": profile.seller_id,
@@ -66,7 +71,11 @@ class DynamoAccountRegistry:
             item["disconnected_at"] = _num(profile.disconnected_at)
         self._table.put_item(Item=item)
 
-    def list(self) -> list[AccountProfile]:
+    def all(self) -> list[AccountProfile]:
+        return self.overview()[0]
+
+    def overview(self) -> tuple[list[AccountProfile], set[str]]:
+        """Every profile, and the names of accounts whose refresh lease item exists (live or orphaned)."""
         items: list[dict[str, Any]] = []
         kwargs: dict[str, Any] = {
             "KeyConditionExpression": "pk = :pk",
@@ -77,7 +86,9 @@ class DynamoAccountRegistry:
             page = self._table.query(**kwargs)
             items.extend(page.get("Items", []))
             if "LastEvaluatedKey" not in page:
-                return [_profile(i) for i in items]
+                profiles = [_profile(i) for i in items if str(i["sk"]).startswith(PROFILE)]
+                leased = {str(i["sk"]).removeprefix(LEASE) for i in items if str(i["sk"]).startswith(LEASE)}
+                return profiles, leased
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def record_refresh(
@@ -86,7 +97,7 @@ class DynamoAccountRegistry:
         """Only for an existing profile: a refresh must not resurrect an account deleted meanwhile."""
         try:
             self._table.update_item(
-                Key={"pk": PROFILES_PK, "sk": name},
+                Key={"pk": PROFILES_PK, "sk": PROFILE + name},
                 UpdateExpression="SET token_expires_at = :e, last_refresh_at = :r, scopes = :s",
                 ConditionExpression="attribute_exists(pk)",
                 ExpressionAttributeValues={
@@ -100,18 +111,27 @@ class DynamoAccountRegistry:
                 raise
 
     def mark_disconnected(self, name: str, *, reason: str, now: float) -> None:
-        self._table.update_item(
-            Key={"pk": PROFILES_PK, "sk": name},
-            UpdateExpression="SET #s = :d, disconnected_at = :t, disconnect_reason = :r",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":d": AccountStatus.DISCONNECTED.value, ":t": _num(now), ":r": reason},
-        )
+        try:
+            self._table.update_item(
+                Key={"pk": PROFILES_PK, "sk": PROFILE + name},
+                UpdateExpression="SET #s = :d, disconnected_at = :t, disconnect_reason = :r",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={
+                    ":d": AccountStatus.DISCONNECTED.value,
+                    ":t": _num(now),
+                    ":r": reason,
+                },
+            )
+        except ClientError as exc:
+            if not _conditional_failed(exc):
+                raise
 
 
 def _profile(item: dict[str, Any]) -> AccountProfile:
     disconnected = item.get("disconnected_at")
     return AccountProfile(
-        name=str(item["sk"]),
+        name=str(item["sk"]).removeprefix(PROFILE),
         status=AccountStatus(item.get("status", AccountStatus.CONNECTED.value)),
         environment=str(item.get("environment", "production")),
         seller_id=str(item.get("seller_id", "")),
@@ -135,8 +155,8 @@ class DynamoRefreshLease:
         try:
             self._table.put_item(
                 Item={
-                    "pk": f"account#{name}",
-                    "sk": LEASE_SK,
+                    "pk": PROFILES_PK,
+                    "sk": LEASE + name,
                     "owner": owner,
                     "acquired_at": _num(now),
                     "expires_at": _num(now + ttl_seconds),
@@ -155,7 +175,7 @@ class DynamoRefreshLease:
         """Delete only our own lease: a slow holder must not free a lease somebody else took over."""
         try:
             self._table.delete_item(
-                Key={"pk": f"account#{name}", "sk": LEASE_SK},
+                Key={"pk": PROFILES_PK, "sk": LEASE + name},
                 ConditionExpression="#o = :owner",
                 ExpressionAttributeNames={"#o": "owner"},
                 ExpressionAttributeValues={":owner": owner},
@@ -167,7 +187,7 @@ class DynamoRefreshLease:
     def holder(self, name: str) -> dict[str, Any] | None:
         """The current lease item (for diagnostics and tests)."""
         item: dict[str, Any] | None = self._table.get_item(
-            Key={"pk": f"account#{name}", "sk": LEASE_SK}, ConsistentRead=True
+            Key={"pk": PROFILES_PK, "sk": LEASE + name}, ConsistentRead=True
         ).get("Item")
         return item
 
