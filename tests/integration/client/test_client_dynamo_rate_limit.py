@@ -1,0 +1,68 @@
+"""The shared "blocked until" record on DynamoDB (moto): only moves forward, seen by every guard."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+
+from allegro_sync.adapters.allegro.errors import AllegroRateLimited
+from allegro_sync.adapters.allegro.rate_guard import RateGuard
+from allegro_sync.adapters.dynamodb.rate_limit import DynamoBlockedUntilStore, rate_guard_from_env
+from allegro_sync.topology import table_env
+from tests.unit.client.fakes import FakeClock
+
+pytestmark = pytest.mark.integration
+TABLE = "control-test"
+
+
+@pytest.fixture
+def table(aws: None) -> str:
+    boto3.client("dynamodb").create_table(
+        TableName=TABLE,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return TABLE
+
+
+def test_record_is_created_and_only_moves_forward(table: str) -> None:
+    store = DynamoBlockedUntilStore(table)
+    assert store.read_blocked_until() == 0.0
+    store.extend_blocked_until(1_800_000_060.5)
+    store.extend_blocked_until(1_800_000_030.0)  # a late, shorter block must not shorten it
+    assert store.read_blocked_until() == 1_800_000_060.5
+    item = boto3.client("dynamodb").get_item(
+        TableName=table, Key={"pk": {"S": "allegro#client"}, "sk": {"S": "rate-limit"}}
+    )["Item"]
+    assert item["blocked_until"]["N"] == "1800000060500"
+    assert int(item["expires_at"]["N"]) > 1_800_000_060
+
+
+def test_block_seen_by_one_instance_stops_another(table: str) -> None:
+    clock = FakeClock()
+    first = RateGuard(DynamoBlockedUntilStore(table), clock=clock)
+    second = RateGuard(DynamoBlockedUntilStore(table), clock=clock)
+    second.check()
+    first.record_block(60)
+    clock.now += 5  # past the second guard's cache window
+    with pytest.raises(AllegroRateLimited):
+        second.check()
+    clock.now += 56
+    second.check()
+
+
+def test_guard_from_env_reads_table_and_budget(table: str) -> None:
+    guard = rate_guard_from_env({table_env("control"): table, "ALLEGRO_RPM_BUDGET": "300"})
+    assert guard.bucket is not None
+    assert guard.bucket.rate == 5.0
+    guard.record_block(60)
+    assert DynamoBlockedUntilStore(table).read_blocked_until() > 0
+
+
+def test_guard_from_env_rejects_a_bad_budget() -> None:
+    with pytest.raises(ValueError, match="ALLEGRO_RPM_BUDGET must be an integer"):
+        rate_guard_from_env({"ALLEGRO_RPM_BUDGET": "lots"})
