@@ -373,8 +373,12 @@ class HttpServer:
         self._server: BaseWSGIServer = make_server(
             host, port, app, threaded=True, request_handler=_QuietHandler
         )
+        # A short poll interval makes stop() quick: tests start and stop one emulator each.
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="allegro-emulator", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.02},
+            name="allegro-emulator",
+            daemon=True,
         )
 
     @property
