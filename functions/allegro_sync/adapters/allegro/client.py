@@ -75,6 +75,7 @@ from allegro_sync.adapters.allegro.models import (
     PriceRange,
     Product,
     ProductOffer,
+    ProductOfferOperation,
     ProductsPage,
     PublicationChangeCommand,
     PublicationModification,
@@ -354,6 +355,12 @@ class AllegroClient:
 
     def get_product_offer(self, offer_id: str) -> ProductOffer:
         return self._get(f"/sale/product-offers/{_segment(offer_id)}", ProductOffer)
+
+    def product_offer_operation(self, offer_id: str, operation_id: str) -> ProductOfferOperation | None:
+        """GET .../operations/{operationId}: the operation while running, None once done (303)."""
+        path = f"/sale/product-offers/{_segment(offer_id)}/operations/{_segment(operation_id)}"
+        response = self.request("GET", path)
+        return ProductOfferOperation.model_validate(response.json()) if response.status_code == 202 else None
 
     def _settle_offer(
         self, response: httpx.Response, *, wait: bool, offer_id: str | None = None

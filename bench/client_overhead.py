@@ -1,0 +1,101 @@
+"""Per-call overhead of AllegroClient: headers, rate guard, retries bookkeeping, logging, pydantic parsing.
+
+Two measurements, each against a bare httpx.Client doing the same request:
+- in-process MockTransport (pure client overhead, no network);
+- the local emulator on 127.0.0.1 (what a call costs end to end, validation off so the server is cheap).
+
+Run: .venv/bin/python -m bench.client_overhead [calls]
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from collections.abc import Callable
+
+import httpx
+
+from allegro_sync.adapters.allegro.client import MEDIA_TYPE, AllegroClient
+from allegro_sync.adapters.allegro.environment import AllegroEnvironment
+from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard
+from allegro_sync.emulator import Emulator
+
+ME_BODY = b'{"id":"1","login":"bench","firstName":"B","lastName":"C","email":"b@example.com"}'
+
+
+class StaticTokens:
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def access_token(self) -> str:
+        return self.token
+
+    def token_rejected(self, rejected_token: str) -> str:
+        raise RuntimeError("the bench token was rejected")
+
+
+def per_call_us(fn: Callable[[], object], calls: int) -> float:
+    """Median of 5 rounds, in microseconds per call."""
+    for _ in range(min(200, calls)):
+        fn()
+    rounds = []
+    for _ in range(5):
+        started = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        rounds.append((time.perf_counter() - started) / calls * 1e6)
+    return statistics.median(rounds)
+
+
+def mock_transport(calls: int) -> tuple[float, float]:
+    def handler(_: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=ME_BODY, headers={"content-type": MEDIA_TYPE, "trace-id": "t"})
+
+    env = AllegroEnvironment("https://api.bench", "https://upload.bench", "https://site.bench")
+    raw = httpx.Client(transport=httpx.MockTransport(handler))
+    headers = {"Authorization": "Bearer x", "Accept": MEDIA_TYPE}
+    baseline = per_call_us(lambda: raw.get("https://api.bench/me", headers=headers).json(), calls)
+    client = AllegroClient(
+        env,
+        StaticTokens("x"),
+        account="bench",
+        rate_guard=RateGuard(InMemoryBlockedUntilStore(), rpm_budget=10**9),
+        http=httpx.Client(transport=httpx.MockTransport(handler)),
+    )
+    return baseline, per_call_us(client.me, calls)
+
+
+def emulator(calls: int) -> tuple[float, float]:
+    with Emulator(port=0, validate=False) as emu:
+        emu.create_seller("bench")
+        token = str(emu.issue_tokens("bench")["access_token"])
+        env = AllegroEnvironment(emu.base_url, emu.base_url, emu.base_url)
+        raw = httpx.Client()
+        headers = {"Authorization": f"Bearer {token}", "Accept": MEDIA_TYPE}
+        baseline = per_call_us(lambda: raw.get(f"{emu.base_url}/me", headers=headers).json(), calls)
+        client = AllegroClient(
+            env,
+            StaticTokens(token),
+            account="bench",
+            rate_guard=RateGuard(InMemoryBlockedUntilStore(), rpm_budget=10**9),
+        )
+        emu.set_faults(requests_per_minute=10**9)
+        return baseline, per_call_us(client.me, calls)
+
+
+def main() -> None:
+    calls = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
+    for name, run, n in (
+        ("MockTransport", mock_transport, calls),
+        ("emulator 127.0.0.1", emulator, calls // 4),
+    ):
+        baseline, client = run(n)
+        print(
+            f"{name:<20} bare httpx {baseline:8.1f} us/call   AllegroClient {client:8.1f} us/call   "
+            f"overhead {client - baseline:7.1f} us/call  ({n} calls x 5 rounds, median)"
+        )
+
+
+if __name__ == "__main__":
+    main()
