@@ -173,11 +173,13 @@ class AllegroClient:
         idempotent: bool | None = None,
         retry_conflict: bool = False,
         conflict_after_retry_ok: bool = False,
+        language: str | None = None,
     ) -> httpx.Response:
         """One logical call with Allegro's headers and the retry policy of this module's docstring.
 
         `conflict_after_retry_ok`: a 409 after a possibly delivered attempt means our own earlier attempt
         succeeded (a command id is single-use), so the 409 response is returned instead of raised.
+        `language` overrides Accept-Language for operations whose spec allows only one language.
         """
         method = method.upper()
         url = self._url(path, host)
@@ -202,6 +204,7 @@ class AllegroClient:
                     content=content,
                     token=token,
                     content_type=content_type,
+                    language=language or self._accept_language,
                     log_path=log_path,
                     attempt=attempt,
                 )
@@ -252,6 +255,7 @@ class AllegroClient:
         content: bytes | None,
         token: str,
         content_type: str | None,
+        language: str,
         log_path: str,
         attempt: int,
     ) -> httpx.Response:
@@ -262,7 +266,11 @@ class AllegroClient:
         started = time.perf_counter()
         try:
             response = self._http.request(
-                method, url, params=query, content=content, headers=self._headers(token, content_type)
+                method,
+                url,
+                params=query,
+                content=content,
+                headers=self._headers(token, content_type, language),
             )
         except httpx.TransportError as error:
             self._log_failure(method, log_path, error, started, attempt)
@@ -282,11 +290,11 @@ class AllegroClient:
             return path
         return urljoin(base + "/", path.lstrip("/"))
 
-    def _headers(self, token: str, content_type: str | None) -> dict[str, str]:
+    def _headers(self, token: str, content_type: str | None, language: str) -> dict[str, str]:
         headers = {
             "Authorization": f"Bearer {token}",
             "Accept": MEDIA_TYPE,
-            "Accept-Language": self._accept_language,
+            "Accept-Language": language,
             "User-Agent": USER_AGENT,
         }
         if content_type:
@@ -686,7 +694,10 @@ class AllegroClient:
     ) -> OfferEvents:
         """GET /sale/offer-events (the last 24 hours only)."""
         params = {"from": from_id, "limit": limit, "type": list(types)}
-        return self._get("/sale/offer-events", OfferEvents, params)
+        response = self.request(
+            "GET", "/sale/offer-events", params=params, language="en-US"
+        )  # spec: en-US only
+        return OfferEvents.model_validate(response.json())
 
     def order_events(
         self, from_id: str | None = None, *, limit: int = 100, types: Sequence[str] = ()
@@ -743,6 +754,7 @@ class AllegroClient:
             f"/order/checkout-forms/{_segment(checkout_form_id)}/fulfillment",
             params={"checkoutForm.revision": revision},
             json_body=_dump(FulfillmentUpdate(status=status)),
+            language="en-US",  # the spec allows only en-US here
         )
 
     def add_shipment(
