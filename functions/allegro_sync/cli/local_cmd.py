@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sys
 import threading
 from pathlib import Path
 from typing import Annotated, Any
@@ -79,7 +81,11 @@ def invoke(
         event: Any = json.loads(event_file.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
         raise typer.BadParameter(f"{event_file} is not valid JSON: {error}") from error
-    with LocalRuntime(TOPOLOGY, allegro_urls=_urls(allegro_url)) as rt:
+    # Handler logs go to stderr so stdout is only the result (pipe it to jq).
+    with (
+        contextlib.redirect_stdout(sys.stderr),
+        LocalRuntime(TOPOLOGY, allegro_urls=_urls(allegro_url)) as rt,
+    ):
         result = rt.invoke(function, event)
     typer.echo(json.dumps(result, indent=2, default=str))
 

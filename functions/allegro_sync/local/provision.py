@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import boto3
 
-from allegro_sync.topology import Function, Queue, Topology, queue_env, secret_env, table_env
+from allegro_sync.topology import Access, Function, Queue, Topology, queue_env, secret_env, table_env
 
 PREFIX = "allegro-sync"
 REGION = "eu-central-1"
@@ -53,6 +53,8 @@ class Wiring:
     tables: dict[str, str] = field(default_factory=dict)
     queues: dict[str, QueueWiring] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)
+    # The key a function must encrypt with when it creates secrets under a prefix (as in the stack).
+    kms_key_arn: str | None = None
 
 
 def client(service: str, endpoint: str, region: str = REGION) -> Any:
@@ -106,7 +108,12 @@ def provision(topology: Topology, endpoint: str, region: str = REGION) -> Wiring
         wiring.tables[table.name] = name
     sqs = client("sqs", endpoint, region)
     for queue in topology.queues:
-        wiring.queues[queue.name] = _create_queue(sqs, queue, topology.visibility_timeout_seconds(queue.name))
+        wiring.queues[queue.name] = _create_queue(
+            sqs, region, queue, topology.visibility_timeout_seconds(queue.name)
+        )
+    if any(secret.is_prefix for secret in topology.secrets):
+        key = client("kms", endpoint, region).create_key(Description=f"{PREFIX} seller account secrets")
+        wiring = replace(wiring, kms_key_arn=key["KeyMetadata"]["Arn"])
     secrets = client("secretsmanager", endpoint, region)
     for secret in topology.secrets:
         name = secret_name(secret.name, is_prefix=secret.is_prefix)
@@ -119,7 +126,7 @@ def provision(topology: Topology, endpoint: str, region: str = REGION) -> Wiring
     return wiring
 
 
-def _create_queue(sqs: Any, queue: Queue, visibility_timeout: int) -> QueueWiring:
+def _create_queue(sqs: Any, region: str, queue: Queue, visibility_timeout: int) -> QueueWiring:
     fifo_attributes = {"FifoQueue": "true"} if queue.fifo else {}
     dedup = (
         {"ContentBasedDeduplication": str(queue.content_based_deduplication).lower()} if queue.fifo else {}
@@ -128,7 +135,7 @@ def _create_queue(sqs: Any, queue: Queue, visibility_timeout: int) -> QueueWirin
         QueueName=queue_name(queue, dead_letter=True),
         Attributes={**fifo_attributes, "MessageRetentionPeriod": str(DLQ_RETENTION_SECONDS)},
     )["QueueUrl"]
-    dlq_arn = _arn(sqs, dlq_url)
+    dlq_arn = _arn(region, dlq_url)
     url = sqs.create_queue(
         QueueName=queue_name(queue),
         Attributes={
@@ -141,19 +148,30 @@ def _create_queue(sqs: Any, queue: Queue, visibility_timeout: int) -> QueueWirin
             ),
         },
     )["QueueUrl"]
-    return QueueWiring(queue.name, url, _arn(sqs, url), dlq_url, dlq_arn, queue.fifo)
+    return QueueWiring(queue.name, url, _arn(region, url), dlq_url, dlq_arn, queue.fifo)
 
 
-def _arn(sqs: Any, url: str) -> str:
-    return str(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
+def _arn(region: str, url: str) -> str:
+    """`http://host/<account>/<name>` -> `arn:aws:sqs:<region>:<account>:<name>`, without a round trip."""
+    account, name = url.rstrip("/").split("/")[-2:]
+    return f"arn:aws:sqs:{region}:{account}:{name}"
 
 
 def resource_environment(function: Function, wiring: Wiring) -> dict[str, str]:
     """The variables naming a function's resources: only what the topology says it may touch."""
     env = {table_env(name): wiring.tables[name] for name in function.tables}
     env.update({queue_env(name): wiring.queues[name].url for name in function.sends_to})
-    env.update({secret_env(name): wiring.secrets[name] for name in function.secrets})
+    for name, access in function.secrets.items():
+        env[secret_env(name)] = wiring.secrets[name]
+        is_prefix = wiring.secrets[name].endswith("/")  # see secret_name
+        if wiring.kms_key_arn and access is Access.READ_WRITE and is_prefix:
+            env[kms_key_env(name)] = wiring.kms_key_arn
     return env
+
+
+def kms_key_env(secret: str) -> str:
+    """Same name as `infra.naming.kms_key_env` (the package cannot import infra; a test pins them equal)."""
+    return f"{secret_env(secret)}_KMS_KEY_ID"
 
 
 def lambda_environment(function: Function) -> dict[str, str]:

@@ -112,6 +112,7 @@ class LocalRuntime:
         self._scheduler: Scheduler | None = None
         self._gateway: HttpGateway | None = None
         self._reported_violations = 0
+        self._clients: dict[str, Any] = {}
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -179,7 +180,8 @@ class LocalRuntime:
         if self._moto is not None:
             self._moto.stop()
             self._moto = None
-        self._wiring = None
+        self._wiring = self._invoker = self._poller = self._scheduler = None
+        self._clients = {}
 
     def run(self, *, http_host: str = "127.0.0.1", http_port: int = 0) -> RuntimeUrls:
         """Serve HTTP and start the queue pollers and the scheduler in the background."""
@@ -207,6 +209,9 @@ class LocalRuntime:
             "POWERTOOLS_SERVICE_NAME": "allegro-sync",
             "POWERTOOLS_METRICS_NAMESPACE": "AllegroSync",
             "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon on a laptop
+            "LOG_LEVEL": "INFO",
+            # Never production from a laptop by accident; explicit URLs (the emulator) win anyway.
+            "ALLEGRO_ENVIRONMENT": "sandbox",
         }
         if self._allegro_urls is not None:
             env.update(self._allegro_urls.environment())
@@ -267,8 +272,10 @@ class LocalRuntime:
         )
 
     def client(self, service: str) -> Any:
-        """A boto3 client for the local moto server."""
-        return client(service, self.wiring.endpoint, self.region)
+        """A boto3 client for the local moto server (cached: building one costs tens of milliseconds)."""
+        if service not in self._clients:
+            self._clients[service] = client(service, self.wiring.endpoint, self.region)
+        return self._clients[service]
 
     # -- parts -----------------------------------------------------------------------------------
 
