@@ -4,7 +4,7 @@ moto cannot run Lambda code without Docker, so handlers are imported and called 
 process environment is shared by every thread, so each invocation swaps in exactly the variables
 its function has in AWS (and removes the ones of other functions) under one lock: a handler that
 reads a table it did not declare in the topology fails here just as it would after `cdk deploy`.
-The price is that invocations run one after another (see the report in the package docstring).
+The price is that invocations run one after another (see the package docstring).
 """
 
 from __future__ import annotations

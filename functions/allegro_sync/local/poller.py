@@ -199,11 +199,15 @@ class SqsPoller:
         return counts
 
     def drain(self, timeout: float = 10.0, *, idle_wait: float = 0.02) -> None:
-        """Poll every consumed queue until all are empty with nothing in flight, or raise TimeoutError."""
+        """Poll every consumed queue until all are empty with nothing in flight, or raise TimeoutError.
+
+        With the background loops running (`start()`), wait for them to get there instead.
+        """
         deadline = time.monotonic() + timeout
+        background = bool(self._threads)  # the loops poll; drain only waits for them
         while True:
             progressed = False
-            for trigger, function in self.consumers:
+            for trigger, function in [] if background else self.consumers:
                 progressed = self.poll_once(trigger, function) is not None or progressed
             if not progressed:
                 left = self.pending()

@@ -254,6 +254,8 @@ class LocalRuntime:
         deduplication_id: str | None = None,
     ) -> str:
         """Put a message on a topology queue (what a producer handler or a test does); returns its id."""
+        if queue_name not in self.wiring.queues:
+            raise KeyError(f"no queue {queue_name!r} in the topology; it has: {sorted(self.wiring.queues)}")
         queue = self.wiring.queues[queue_name]
         request: dict[str, Any] = {
             "QueueUrl": queue.url,

@@ -139,3 +139,20 @@ def test_records_look_like_the_lambda_sqs_event(runtime: LocalRuntime) -> None:
     assert event.function == "fifo_worker"
     assert event.error is None
     assert processed(runtime)["x"] == {"times": 1, "group": "SKU-9", "receive_count": 1}
+
+
+def test_the_background_pollers_consume_without_help_and_drain_waits_for_them(runtime: LocalRuntime) -> None:
+    runtime.poller.start(idle_interval=0.01)
+    for n in range(3):
+        runtime.send("plain", {"id": f"bg{n}"})
+    runtime.send("ordered", {"id": "bg-fifo"}, group_id="SKU-1", deduplication_id="bg")
+
+    runtime.drain(timeout=10)
+
+    assert {k: v["times"] for k, v in processed(runtime).items()} == {
+        "bg0": 1,
+        "bg1": 1,
+        "bg2": 1,
+        "bg-fifo": 1,
+    }
+    assert runtime.poller.stats.deleted["plain"] == 3

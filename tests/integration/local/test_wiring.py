@@ -144,3 +144,18 @@ def test_stop_restores_the_environment_and_can_be_called_twice(make_local_runtim
 def test_the_kms_variable_is_named_as_the_cdk_stack_names_it() -> None:
     naming = pytest.importorskip("infra.naming")
     assert kms_key_env("accounts") == naming.kms_key_env("accounts")
+
+
+def test_helpers_name_what_is_wrong_and_put_secret_replaces_the_placeholder(
+    make_local_runtime: MakeLocalRuntime,
+) -> None:
+    runtime = make_local_runtime(QUEUES, handler_modules=MODULES)
+
+    with pytest.raises(KeyError, match="no queue 'nope'"):
+        runtime.send("nope", {"id": "x"})
+    runtime.put_secret("app-credentials", {"client_id": "local-app", "client_secret": "s"})
+
+    stored = runtime.client("secretsmanager").get_secret_value(
+        SecretId=runtime.wiring.secrets["app-credentials"]
+    )
+    assert json.loads(stored["SecretString"]) == {"client_id": "local-app", "client_secret": "s"}

@@ -1,0 +1,46 @@
+"""`allegro-sync local up` as an operator runs it: a foreground process serving until Ctrl-C."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from allegro_sync.local.provision import client
+
+pytestmark = pytest.mark.integration
+
+CLI = str(Path(sys.executable).with_name("allegro-sync"))
+
+
+def test_local_up_prints_its_urls_serves_http_and_stops_on_ctrl_c() -> None:
+    process = subprocess.Popen(  # noqa: S603 - our own CLI
+        [CLI, "local", "up", "--port", "0", "--time-scale", "60"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        lines = []
+        for line in process.stdout:
+            lines.append(line)
+            if line.startswith("Ctrl-C"):
+                break
+        http = next(line.split()[2] for line in lines if line.startswith("HTTP API"))
+        aws = next(line.split()[2] for line in lines if line.startswith("AWS"))
+
+        health = httpx.get(f"{http}/health", timeout=10)
+        queues = client("sqs", aws).list_queues()["QueueUrls"]
+
+        assert (health.status_code, health.json()["status"]) == (200, "ok")
+        assert f"{aws}/123456789012/allegro-sync-shop-events.fifo" in queues
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, _ = process.communicate(timeout=20)
+    assert process.returncode == 0
+    assert "stopping" in out
