@@ -13,6 +13,7 @@ makes that impossible in practice:
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 import uuid
@@ -153,12 +154,28 @@ class TokenVault(Protocol):
     def save(self, account: StoredAccount) -> None: ...
 
 
+@dataclass(frozen=True)
+class LeaseGrant:
+    """A held lease. `rotated_from` fingerprints the refresh token the last completed refresh used up."""
+
+    rotated_from: str = ""
+
+
+def fingerprint(refresh_token: str) -> str:
+    """A one-way tag of a refresh token, safe to keep beside the lease (never the token itself)."""
+    return hashlib.sha256(refresh_token.encode()).hexdigest()[:32]
+
+
 class RefreshLease(Protocol):
     """Mutual exclusion across processes for one account's refresh."""
 
-    def acquire(self, name: str, owner: str, now: float, ttl_seconds: float) -> bool: ...
+    def acquire(self, name: str, owner: str, now: float, ttl_seconds: float) -> LeaseGrant | None:
+        """The lease if nobody else holds an unexpired one, else None."""
+        ...
 
-    def release(self, name: str, owner: str) -> None: ...
+    def release(self, name: str, owner: str, *, rotated_from: str | None = None) -> None:
+        """Free our lease; `rotated_from` records a completed rotation (kept until the next one)."""
+        ...
 
 
 class RefreshPort(Protocol):
@@ -187,6 +204,7 @@ class RefreshPolicy:
     refresh_margin_seconds: float = 300.0
     lease_ttl_seconds: float = 20.0
     wait_poll_seconds: float = 0.1
+    max_poll_seconds: float = 1.0
     max_wait_seconds: float = 25.0
     save_attempts: int = 4
 
@@ -259,38 +277,58 @@ class AccountTokens:
         """Refresh once across every process; anyone who loses the lease race waits for the winner's save."""
         with self._lock:
             deadline = time.monotonic() + self._policy.max_wait_seconds
+            delay = self._policy.wait_poll_seconds
             while True:
                 current = self._usable(self._vault.read(self.name, fresh=True))
                 if current.refresh_token != stale.refresh_token:
                     return current  # someone else rotated the pair meanwhile
                 if not force and self._is_fresh(current):
                     return current
-                if self._lease.acquire(self.name, self._owner, self._now(), self._policy.lease_ttl_seconds):
-                    return self._refresh_holding_lease()
+                grant = self._lease.acquire(
+                    self.name, self._owner, self._now(), self._policy.lease_ttl_seconds
+                )
+                if grant is not None:
+                    done = self._refresh_holding_lease(stale, grant)
+                    if done is not None:
+                        return done
                 if time.monotonic() > deadline:
                     raise TokenUnavailable(
                         f"another process is refreshing account {self.name!r}; gave up waiting"
                     )
-                self._sleep(self._policy.wait_poll_seconds)
+                self._sleep(delay)
+                delay = min(delay * 2, self._policy.max_poll_seconds)  # waiters must not hammer AWS
 
-    def _refresh_holding_lease(self) -> StoredAccount:
+    def _refresh_holding_lease(self, stale: StoredAccount, grant: LeaseGrant) -> StoredAccount | None:
+        """Refresh under the lease; None means "our read lags the last holder's save: wait and re-read"."""
+        rotated_from: str | None = None
         try:
-            # Re-read under the lease: the previous holder may have saved just before we got it.
             current = self._usable(self._vault.read(self.name, fresh=True))
+            if current.refresh_token != stale.refresh_token:
+                return current
+            if grant.rotated_from == fingerprint(current.refresh_token):
+                return None  # the previous holder already used this token and saved its successor
             try:
                 pair = self._oauth.refresh(current.refresh_token, current.environment)
             except InvalidGrant as exc:
-                self._vault.save(current.disconnected())
-                self._events.disconnected(self.name, str(exc) or "invalid_grant", self._now())
-                raise AccountDisconnected(self.name, "Allegro rejected the refresh token") from None
+                return self._rejected(current, str(exc))
             updated = current.with_pair(pair, self._now())
             self._save_with_retries(updated)
+            rotated_from = fingerprint(current.refresh_token)
         finally:
             # A process that dies cannot run this; its lease then simply expires (well inside Allegro's
             # grace). An ordinary failure releases at once so the next caller retries with the old token.
-            self._lease.release(self.name, self._owner)
+            self._lease.release(self.name, self._owner, rotated_from=rotated_from)
         self._events.refreshed(updated)
         return updated
+
+    def _rejected(self, used: StoredAccount, reason: str) -> StoredAccount:
+        """invalid_grant: disconnected, unless the store moved on meanwhile (then the token was just old)."""
+        latest = self._usable(self._vault.read(self.name, fresh=True))
+        if latest.refresh_token != used.refresh_token:
+            return latest
+        self._vault.save(used.disconnected())
+        self._events.disconnected(self.name, reason or "invalid_grant", self._now())
+        raise AccountDisconnected(self.name, "Allegro rejected the refresh token")
 
     def _save_with_retries(self, account: StoredAccount) -> None:
         """The new pair exists only in memory now: losing it loses the seller, so try hard."""

@@ -14,7 +14,13 @@ from allegro_sync.adapters.dynamodb.accounts import (
 from allegro_sync.adapters.secrets import AppCredentialsStore, SecretsManagerVault
 from allegro_sync.adapters.token_store import AccountsSettings
 from allegro_sync.services.accounts import AccountProfile
-from allegro_sync.services.tokens import AccountNotFound, AccountStatus, StoredAccount, TokenStoreCorrupt
+from allegro_sync.services.tokens import (
+    AccountNotFound,
+    AccountStatus,
+    LeaseGrant,
+    StoredAccount,
+    TokenStoreCorrupt,
+)
 from tests.integration.accounts.conftest import APP_SECRET, PREFIX
 
 pytestmark = pytest.mark.integration
@@ -82,15 +88,19 @@ def test_app_credentials_keep_the_link_key_and_the_other_environment(settings: A
 
 def test_only_one_owner_holds_the_lease_until_it_expires(settings: AccountsSettings) -> None:
     lease = DynamoRefreshLease(control_table("control"))
-    assert lease.acquire("shop1", "a", 100.0, 20.0)
-    assert not lease.acquire("shop1", "b", 110.0, 20.0)
+    assert lease.acquire("shop1", "a", 100.0, 20.0) == LeaseGrant("")
+    assert lease.acquire("shop1", "b", 110.0, 20.0) is None
     lease.release("shop1", "b")  # someone else's release must not free it
-    assert not lease.acquire("shop1", "b", 119.0, 20.0)
-    assert lease.acquire("shop1", "b", 121.0, 20.0)  # a's lease expired
-    lease.release("shop1", "a")  # the slow former holder cannot free b's lease
-    assert lease.holder("shop1") is not None
-    lease.release("shop1", "b")
+    assert lease.acquire("shop1", "b", 119.0, 20.0) is None
+    assert lease.acquire("shop1", "b", 121.0, 20.0) is not None  # a's lease expired
+    lease.release("shop1", "a", rotated_from="x")  # the slow former holder cannot free b's lease
+    assert lease.holder("shop1") == "b"
+    lease.release("shop1", "b", rotated_from="fp-1")
     assert lease.holder("shop1") is None
+    # The next holder learns which refresh token the last completed refresh used up.
+    assert lease.acquire("shop1", "c", 122.0, 20.0) == LeaseGrant("fp-1")
+    lease.release("shop1", "c")  # a failed refresh keeps the record
+    assert lease.acquire("shop1", "d", 123.0, 20.0) == LeaseGrant("fp-1")
 
 
 def test_one_time_items_are_consumed_once_and_not_after_expiry(settings: AccountsSettings) -> None:

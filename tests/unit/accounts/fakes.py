@@ -13,6 +13,7 @@ from allegro_sync.services.tokens import (
     AccountNotFound,
     AccountStatus,
     InvalidGrant,
+    LeaseGrant,
     StoredAccount,
     TokenPair,
 )
@@ -51,20 +52,23 @@ class MemoryVault:
 class MemoryLease:
     def __init__(self) -> None:
         self.holders: dict[str, tuple[str, float]] = {}
+        self.rotated: dict[str, str] = {}
         self._lock = threading.Lock()
 
-    def acquire(self, name: str, owner: str, now: float, ttl_seconds: float) -> bool:
+    def acquire(self, name: str, owner: str, now: float, ttl_seconds: float) -> LeaseGrant | None:
         with self._lock:
             held = self.holders.get(name)
             if held and held[0] != owner and held[1] >= now:
-                return False
+                return None
             self.holders[name] = (owner, now + ttl_seconds)
-            return True
+            return LeaseGrant(self.rotated.get(name, ""))
 
-    def release(self, name: str, owner: str) -> None:
+    def release(self, name: str, owner: str, *, rotated_from: str | None = None) -> None:
         with self._lock:
             if self.holders.get(name, ("", 0))[0] == owner:
                 del self.holders[name]
+                if rotated_from is not None:
+                    self.rotated[name] = rotated_from
 
 
 @dataclass

@@ -11,6 +11,7 @@ from allegro_sync.services.tokens import (
     AccountNotFound,
     AccountStatus,
     AccountTokens,
+    LeaseGrant,
     RefreshPolicy,
     StoredAccount,
     TokenUnavailable,
@@ -132,10 +133,10 @@ class _DeadLease(MemoryLease):
         super().__init__()
         self.inner = inner
 
-    def acquire(self, name: str, owner: str, now: float, ttl_seconds: float) -> bool:
+    def acquire(self, name: str, owner: str, now: float, ttl_seconds: float) -> LeaseGrant | None:
         return self.inner.acquire(name, owner, now, ttl_seconds)
 
-    def release(self, name: str, owner: str) -> None:
+    def release(self, name: str, owner: str, *, rotated_from: str | None = None) -> None:
         return None
 
 
@@ -218,3 +219,45 @@ def test_stored_tokens_never_appear_in_repr() -> None:
     text = repr(world.vault.items["shop1"])
     assert "access-1" not in text
     assert "refresh-1" not in text
+
+
+class _LaggingVault(MemoryVault):
+    """Answers one old copy after a save, like a replica that has not caught up yet."""
+
+    def __init__(self, inner: MemoryVault, stale_copy: StoredAccount, lagging_reads: int) -> None:
+        super().__init__()
+        self.inner = inner
+        self.stale_copy = stale_copy
+        self.lagging_reads = lagging_reads
+
+    def read(self, name: str, *, fresh: bool) -> StoredAccount:
+        if self.lagging_reads:
+            self.lagging_reads -= 1
+            return self.stale_copy
+        return self.inner.read(name, fresh=fresh)
+
+    def save(self, account: StoredAccount) -> None:
+        self.inner.save(account)
+
+
+def test_a_read_that_lags_the_last_save_does_not_refresh_the_used_token_again() -> None:
+    world = World(seconds_left=30)
+    old = world.vault.items["shop1"]
+    assert world.tokens().access_token() == "access-2"  # a completed rotation
+    # The next caller's first reads still show the pre-rotation pair (old refresh token).
+    lagging = world.tokens(vault=_LaggingVault(world.vault, old, lagging_reads=3))
+    assert lagging.token_rejected("access-1") == "access-2"
+    assert world.oauth.calls == 1
+
+
+def test_invalid_grant_for_a_token_the_store_already_replaced_is_not_a_disconnect() -> None:
+    world = World(seconds_left=30)
+    old = world.vault.items["shop1"]
+    world.tokens().access_token()  # rotates refresh-1 -> refresh-2
+    world.clock.sleep(120)  # refresh-1 is now past Allegro's grace
+    world.lease.rotated.clear()  # no rotation record (e.g. two rotations ago)
+    lagging = world.tokens(vault=_LaggingVault(world.vault, old, lagging_reads=3))
+    assert lagging.token_rejected("access-1") == "access-2"
+    assert world.oauth.calls == 2  # the old token did reach Allegro and was refused
+    assert world.events.disconnects == []
+    assert world.vault.items["shop1"].status is AccountStatus.CONNECTED

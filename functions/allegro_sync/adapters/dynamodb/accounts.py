@@ -2,7 +2,7 @@
 
 Layout (all string keys, per CONTRIBUTING):
 - profile:  pk="accounts", sk="profile#<name>"
-- lease:    pk="accounts", sk="lease#<name>"     — owner + expires_at, taken with a conditional put.
+- lease:    pk="accounts", sk="lease#<name>"     — owner + lease_until (+ rotated_from), conditional update.
   Profiles and leases share one partition so one Query answers `accounts list` and tells the scheduled
   refresher which accounts have a refresh in flight (or a refresher that died mid-way);
 - one-time: pk="oauth#<key>", sk="oauth"          — state/PKCE verifier and start-link nonces, TTL
@@ -20,7 +20,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from allegro_sync.services.accounts import AccountProfile
-from allegro_sync.services.tokens import AccountStatus
+from allegro_sync.services.tokens import AccountStatus, LeaseGrant
 from allegro_sync.topology import table_env
 
 PROFILES_PK = "accounts"
@@ -75,7 +75,7 @@ class DynamoAccountRegistry:
         return self.overview()[0]
 
     def overview(self) -> tuple[list[AccountProfile], set[str]]:
-        """Every profile, and the names of accounts whose refresh lease item exists (live or orphaned)."""
+        """Every profile, and the names of accounts whose refresh lease is held (live or orphaned)."""
         items: list[dict[str, Any]] = []
         kwargs: dict[str, Any] = {
             "KeyConditionExpression": "pk = :pk",
@@ -87,7 +87,11 @@ class DynamoAccountRegistry:
             items.extend(page.get("Items", []))
             if "LastEvaluatedKey" not in page:
                 profiles = [_profile(i) for i in items if str(i["sk"]).startswith(PROFILE)]
-                leased = {str(i["sk"]).removeprefix(LEASE) for i in items if str(i["sk"]).startswith(LEASE)}
+                leased = {
+                    str(i["sk"]).removeprefix(LEASE)
+                    for i in items
+                    if str(i["sk"]).startswith(LEASE) and i.get("owner")
+                }
                 return profiles, leased
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
@@ -146,50 +150,64 @@ def _profile(item: dict[str, Any]) -> AccountProfile:
 
 
 class DynamoRefreshLease:
-    """`RefreshLease`: a conditional put wins only when nobody holds an unexpired lease."""
+    """`RefreshLease`: a conditional update wins only when nobody holds an unexpired lease.
+
+    The item outlives its leases (it carries `rotated_from`, the fingerprint of the last refresh token
+    used up), so its expiry is `lease_until`, not the table's TTL attribute.
+    """
 
     def __init__(self, table: Any) -> None:
         self._table = table
 
-    def acquire(self, name: str, owner: str, now: float, ttl_seconds: float) -> bool:
+    def acquire(self, name: str, owner: str, now: float, ttl_seconds: float) -> LeaseGrant | None:
         try:
-            self._table.put_item(
-                Item={
-                    "pk": PROFILES_PK,
-                    "sk": LEASE + name,
-                    "owner": owner,
-                    "acquired_at": _num(now),
-                    "expires_at": _num(now + ttl_seconds),
-                },
-                ConditionExpression="attribute_not_exists(pk) OR expires_at < :now OR #o = :owner",
+            answer = self._table.update_item(
+                Key={"pk": PROFILES_PK, "sk": LEASE + name},
+                UpdateExpression="SET #o = :owner, acquired_at = :now, lease_until = :until",
+                ConditionExpression=(
+                    "attribute_not_exists(pk) OR attribute_not_exists(lease_until) "
+                    "OR lease_until < :now OR #o = :owner OR #o = :nobody"
+                ),
                 ExpressionAttributeNames={"#o": "owner"},
-                ExpressionAttributeValues={":now": _num(now), ":owner": owner},
+                ExpressionAttributeValues={
+                    ":owner": owner,
+                    ":now": _num(now),
+                    ":until": _num(now + ttl_seconds),
+                    ":nobody": "",
+                },
+                ReturnValues="ALL_OLD",
             )
         except ClientError as exc:
             if _conditional_failed(exc):
-                return False
+                return None
             raise
-        return True
+        return LeaseGrant(rotated_from=str(answer.get("Attributes", {}).get("rotated_from", "")))
 
-    def release(self, name: str, owner: str) -> None:
-        """Delete only our own lease: a slow holder must not free a lease somebody else took over."""
+    def release(self, name: str, owner: str, *, rotated_from: str | None = None) -> None:
+        """Free only our own lease: a slow holder must not free a lease somebody else took over."""
+        update = "SET #o = :nobody, lease_until = :zero"
+        values: dict[str, Any] = {":owner": owner, ":nobody": "", ":zero": 0}
+        if rotated_from is not None:
+            update += ", rotated_from = :rotated"
+            values[":rotated"] = rotated_from
         try:
-            self._table.delete_item(
+            self._table.update_item(
                 Key={"pk": PROFILES_PK, "sk": LEASE + name},
+                UpdateExpression=update,
                 ConditionExpression="#o = :owner",
                 ExpressionAttributeNames={"#o": "owner"},
-                ExpressionAttributeValues={":owner": owner},
+                ExpressionAttributeValues=values,
             )
         except ClientError as exc:
             if not _conditional_failed(exc):
                 raise
 
-    def holder(self, name: str) -> dict[str, Any] | None:
-        """The current lease item (for diagnostics and tests)."""
-        item: dict[str, Any] | None = self._table.get_item(
-            Key={"pk": PROFILES_PK, "sk": LEASE + name}, ConsistentRead=True
-        ).get("Item")
-        return item
+    def holder(self, name: str) -> str | None:
+        """Who holds the lease now (live or orphaned), for diagnostics and tests."""
+        item = self._table.get_item(Key={"pk": PROFILES_PK, "sk": LEASE + name}, ConsistentRead=True).get(
+            "Item"
+        )
+        return str(item["owner"]) if item and item.get("owner") else None
 
 
 class DynamoOneTimeStore:
