@@ -15,7 +15,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -56,13 +56,17 @@ class Limits:
     latency_rate: float = 1.0
 
     def update(self, **changes: Any) -> None:
-        for key, value in changes.items():
-            if key not in self.__dataclass_fields__:
-                raise ValueError(f"unknown limit {key!r}")
-            current = getattr(self, key)
-            setattr(self, key, type(current)(value))
-        if self.requests_per_minute < 1 or not 0 <= self.error_rate <= 1 or not 0 <= self.latency_rate <= 1:
-            raise ValueError("requests_per_minute must be >= 1 and rates within 0..1")
+        """Apply changes all at once, or none of them when one is unknown or out of range."""
+        unknown = set(changes) - set(self.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"unknown limit(s): {', '.join(sorted(unknown))}")
+        candidate = replace(self, **{k: type(getattr(self, k))(v) for k, v in changes.items()})
+        if candidate.requests_per_minute < 1 or candidate.latency_ms < 0 or candidate.block_seconds < 0:
+            raise ValueError("requests_per_minute must be >= 1, latency_ms and block_seconds >= 0")
+        if not 0 <= candidate.error_rate <= 1 or not 0 <= candidate.latency_rate <= 1:
+            raise ValueError("rates must be within 0..1")
+        for key in changes:
+            setattr(self, key, getattr(candidate, key))
 
 
 class RateLimiter:

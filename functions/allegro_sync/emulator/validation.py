@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import yaml
 from openapi_core import OpenAPI
 from openapi_core.configurations import Config
 from openapi_core.datatypes import RequestParameters
@@ -105,11 +106,16 @@ def _describe(exc: BaseException) -> str:
 class SpecValidator:
     """Validates requests and responses against one OpenAPI document (thread-safe, stateless)."""
 
-    def __init__(self, spec_path: Path = CONTRACT_PATH) -> None:
+    def __init__(self, spec_path: Path = CONTRACT_PATH, *, check_spec: bool = True) -> None:
+        """`check_spec=False` skips openapi-core's 8-second check of a document we trust (Allegro's own)."""
         self.spec_path = spec_path
-        self._openapi = OpenAPI.from_file_path(
-            str(spec_path),
+        with spec_path.open("rb") as handle:
+            document = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+        skip_check: dict[str, Any] = {} if check_spec else {"spec_validator_cls": None}
+        self._openapi = OpenAPI.from_dict(
+            document,
             config=Config(
+                **skip_check,
                 request_validator_cls=_RequestValidator,
                 response_validator_cls=V30ResponseValidator,
                 # Allegro's vendor media type is JSON; openapi-core only knows it by the +json suffix rule.
@@ -172,11 +178,11 @@ _lock = threading.Lock()
 
 
 @lru_cache(maxsize=4)
-def _load(spec_path: Path) -> SpecValidator:
-    return SpecValidator(spec_path)
+def _load(spec_path: Path, check_spec: bool) -> SpecValidator:
+    return SpecValidator(spec_path, check_spec=check_spec)
 
 
-def validator_for(spec_path: Path = CONTRACT_PATH) -> SpecValidator:
+def validator_for(spec_path: Path = CONTRACT_PATH, *, check_spec: bool = True) -> SpecValidator:
     """The compiled validator for a spec file, built once per process."""
     with _lock:
-        return _load(spec_path.resolve())
+        return _load(spec_path.resolve(), check_spec)

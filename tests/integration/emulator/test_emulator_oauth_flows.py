@@ -28,6 +28,10 @@ def http(emulator: Emulator) -> Iterator[httpx.Client]:
 
 
 def token(http: httpx.Client, auth: tuple[str, str] = AUTH, **form: str) -> httpx.Response:
+    return post_token(http, form, auth)
+
+
+def post_token(http: httpx.Client, form: dict[str, str], auth: tuple[str, str] = AUTH) -> httpx.Response:
     return http.post("/auth/oauth/token", data=form, auth=auth)
 
 
@@ -119,7 +123,7 @@ def test_pkce_mismatch_or_missing_verifier_is_refused(
     form = {"grant_type": "authorization_code", "code": code, "redirect_uri": CALLBACK}
     if verifier is not None:
         form["code_verifier"] = verifier
-    answer = token(http, **form)
+    answer = post_token(http, form)
     assert answer.status_code == 400
     assert answer.json()["error"] == expected_error
 
