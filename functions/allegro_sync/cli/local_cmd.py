@@ -31,6 +31,7 @@ def _urls(allegro_url: str | None) -> AllegroUrls | None:
 
 @local_app.command("up")
 def up(
+    *,
     port: Annotated[
         int, typer.Option(help="Port of the HTTP API gateway on 127.0.0.1 (0 = any free port).")
     ] = 8080,
@@ -39,14 +40,24 @@ def up(
         float, typer.Option(min=0.001, help="Schedule speed-up: 60 makes a minute pass in a second.")
     ] = 1.0,
     allegro_url: AllegroUrlOption = None,
+    emulator: Annotated[
+        bool, typer.Option(help="Start the Allegro emulator in-process (unless --allegro-url is given).")
+    ] = True,
+    emulator_port: Annotated[int, typer.Option(help="Port of the emulator (0 = any free port).")] = 0,
 ) -> None:
-    """Run moto, the HTTP gateway, the queue pollers and the scheduler until Ctrl-C."""
-    with LocalRuntime(
-        TOPOLOGY, allegro_urls=_urls(allegro_url), time_scale=time_scale, aws_port=aws_port
-    ) as rt:
+    """Run moto, the Allegro emulator, the HTTP gateway, queue pollers and scheduler until Ctrl-C."""
+    with contextlib.ExitStack() as stack:
+        if allegro_url is None and emulator:
+            from allegro_sync.emulator import Emulator  # only when asked: it loads the API spec
+
+            allegro_url = stack.enter_context(Emulator(port=emulator_port, strict=False)).base_url
+        rt = stack.enter_context(
+            LocalRuntime(TOPOLOGY, allegro_urls=_urls(allegro_url), time_scale=time_scale, aws_port=aws_port)
+        )
         urls = rt.run(http_port=port)
         typer.echo(f"AWS (moto):   {urls.aws}   (AWS_ENDPOINT_URL)")
         typer.echo(f"HTTP API:     {urls.http}")
+        typer.echo(f"Allegro:      {allegro_url or 'sandbox hosts (no emulator)'}")
         for trigger, function in rt.topology.routes():
             typer.echo(f"  route       {trigger.method} {urls.http}{trigger.path} -> {function.name}")
         for function in rt.topology.functions:

@@ -33,12 +33,15 @@ def test_local_up_prints_its_urls_serves_http_and_stops_on_ctrl_c() -> None:
                 break
         http = next(line.split()[2] for line in lines if line.startswith("HTTP API"))
         aws = next(line.split()[2] for line in lines if line.startswith("AWS"))
+        allegro = next(line.split()[1] for line in lines if line.startswith("Allegro"))
 
         health = httpx.get(f"{http}/health", timeout=10)
         queues = client("sqs", aws).list_queues()["QueueUrls"]
 
         assert (health.status_code, health.json()["status"]) == (200, "ok")
         assert f"{aws}/123456789012/allegro-sync-shop-events.fifo" in queues
+        # The emulator answers like Allegro: an unauthenticated call is refused, not unreachable.
+        assert httpx.get(f"{allegro}/sale/offers", timeout=10).status_code == 401
     finally:
         process.send_signal(signal.SIGINT)
         out, _ = process.communicate(timeout=20)
