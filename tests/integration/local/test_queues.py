@@ -156,3 +156,37 @@ def test_the_background_pollers_consume_without_help_and_drain_waits_for_them(ru
         "bg-fifo": 1,
     }
     assert runtime.poller.stats.deleted["plain"] == 3
+
+
+def test_a_fifo_group_in_flight_is_never_handed_out_twice(runtime: LocalRuntime) -> None:
+    sqs, url = runtime.client("sqs"), runtime.wiring.queues["ordered"].url
+    runtime.send("ordered", {"id": "first"}, group_id="SKU-1", deduplication_id="1")
+    runtime.send("ordered", {"id": "second"}, group_id="SKU-1", deduplication_id="2")
+    runtime.send("ordered", {"id": "other"}, group_id="SKU-2", deduplication_id="3")
+    held = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1)["Messages"][0]  # "first", in flight
+
+    batch = runtime.poller.poll_once(*runtime.poller.consumers[1])
+
+    assert batch is not None
+    assert set(processed(runtime)) == {"other"}  # "second" waits behind the in-flight "first"
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=held["ReceiptHandle"], VisibilityTimeout=0)
+    runtime.drain(timeout=10)
+    assert set(processed(runtime)) == {"first", "second", "other"}
+
+
+def test_a_retry_delay_keeps_a_failed_message_invisible_for_that_long(
+    make_local_runtime: MakeLocalRuntime,
+) -> None:
+    runtime = make_local_runtime(QUEUES, handler_modules=MODULES, retry_delay_seconds=60)
+    runtime.send("plain", {"id": "bad", "fail": "always"})
+    consumer = runtime.poller.consumers[0]
+
+    first = runtime.poller.poll_once(*consumer)
+    again = runtime.poller.poll_once(*consumer)
+
+    assert first is not None
+    assert first.failed_ids == set(first.message_ids)
+    assert again is None  # not visible yet: it comes back after 60 s, like a visibility timeout
+    assert runtime.poller.pending()["plain"] == 1
+    with pytest.raises(TimeoutError, match="plain"):
+        runtime.drain(timeout=0.1)
