@@ -8,7 +8,7 @@ from __future__ import annotations
 import typer
 
 from allegro_sync import __version__
-from allegro_sync.cli import local_cmd
+from allegro_sync.cli import emulator_cmd, local_cmd
 
 app = typer.Typer(
     name="allegro-sync",
@@ -17,6 +17,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 local_cmd.register(app)
+emulator_cmd.register(app)
 
 
 @app.command()
