@@ -243,5 +243,24 @@ TOPOLOGY = Topology(
             memory_mb=128,
             triggers=(RouteTrigger("GET", "/health"),),
         ),
+        Function(
+            "oauth",
+            "Browser connection of a seller account: signed start link -> Allegro (PKCE) -> callback",
+            timeout_seconds=15,
+            triggers=(RouteTrigger("GET", "/oauth/start"), RouteTrigger("GET", "/oauth/callback")),
+            tables={"control": RW},
+            secrets={"app-credentials": R, "accounts": RW},
+        ),
+        Function(
+            "token_refresher",
+            "Keeps every seller's tokens fresh and finishes refreshes whose refresher died (60 s grace)",
+            # Every minute: a refresher that died after Allegro rotated the pair is redone inside the
+            # old refresh token's 60 s grace. An idle run is one DynamoDB query.
+            timeout_seconds=60,
+            reserved_concurrency=1,
+            triggers=(ScheduleTrigger(rate_minutes=1, description="refresh due and orphaned tokens"),),
+            tables={"control": RW},
+            secrets={"app-credentials": R, "accounts": RW},
+        ),
     ),
 )
