@@ -1,61 +1,228 @@
-"""The emulated Allegro marketplace: catalogue, offers, commands, orders and pricing.
+"""The emulated Allegro marketplace: catalogue, offers, commands, price automation, orders and pricing.
 
 The HTTP server (routing, OAuth, rate limits, spec validation) hands every authenticated request to
 `Marketplace.handle`; `None` means "not a marketplace route" so the server can answer 404 itself.
+The rules live in `market/*` modules over one `MarketState`; this class owns the lock (the server is
+threaded), the routing table and who may call what: a client_credentials token (no seller) reaches
+public data only and gets 403 elsewhere; only company accounts may manage offers (#11003).
 """
 
 from __future__ import annotations
 
 import random
+import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from allegro_sync.emulator.market import automation, catalogue, commands, offers, orders, pricing
+from allegro_sync.emulator.market.catalogue import Catalogue
+from allegro_sync.emulator.market.common import BASE_MARKETPLACE, Reject, ok
+from allegro_sync.emulator.market.offers import offer_view
+from allegro_sync.emulator.market.state import Faults, MarketState, Seller
 from allegro_sync.emulator.types import Clock, EmulatorRequest, EmulatorResponse
 
+__all__ = ["Faults", "Marketplace"]
 
-@dataclass
-class Faults:
-    """Knobs that reproduce Allegro's documented misbehaviour (see FACTS.md)."""
+Handler = Callable[..., EmulatorResponse]
+PUBLIC, USER, COMPANY = "public", "user", "company"
 
-    order_event_delay_seconds: float = 0.0
-    order_event_duplicate_rate: float = 0.0
-    order_event_skip_rate: float = 0.0
-    order_event_reemit_after_seconds: float = 300.0
-    patch_conflict_rate: float = 0.0
-    async_offer_share: float = 0.0
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    pattern: re.Pattern[str]
+    handler: Handler
+    access: str
+
+
+def _route(method: str, template: str, handler: Handler, access: str) -> Route:
+    regex = re.sub(r"\{[^}]+\}", r"([^/]+)", template)
+    return Route(method, re.compile(f"^{regex}$"), handler, access)
+
+
+def _kind(handler: Callable[..., EmulatorResponse], kind: str) -> Handler:
+    def bound(st: MarketState, request: EmulatorRequest, command_id: str) -> EmulatorResponse:
+        return handler(st, request, kind, command_id)
+
+    return bound
+
+
+def _me(st: MarketState, request: EmulatorRequest) -> EmulatorResponse:
+    assert request.seller_id is not None
+    seller = st.sellers[request.seller_id]
+    body: dict[str, Any] = {
+        "id": seller.id,
+        "login": seller.login,
+        "firstName": "Jan",
+        "lastName": "Sprzedawca",
+        "email": f"{seller.login}@example.com",
+        "baseMarketplace": {"id": BASE_MARKETPLACE},
+        "features": [],
+    }
+    if seller.company:
+        body["company"] = {"name": f"{seller.login} sp. z o.o.", "taxId": "5250000000"}
+    return ok(body)
+
+
+ROUTES: tuple[Route, ...] = (
+    _route("GET", "/me", _me, USER),
+    # catalogue (public data: an app token is enough, FACTS "client_credentials")
+    _route("GET", "/sale/categories", catalogue.list_categories, PUBLIC),
+    _route("GET", "/sale/categories/{id}", catalogue.get_category, PUBLIC),
+    _route("GET", "/sale/categories/{id}/parameters", catalogue.category_parameters, PUBLIC),
+    _route("GET", "/sale/matching-categories", catalogue.matching_categories, PUBLIC),
+    _route("GET", "/order/carriers", orders.carriers, PUBLIC),
+    _route("GET", "/sale/products", catalogue.search_products, USER),
+    _route("GET", "/sale/products/{id}", catalogue.get_product, USER),
+    _route("POST", "/sale/images", catalogue.upload_image, COMPANY),
+    # offers
+    _route("POST", "/sale/product-offers", offers.create_offer, COMPANY),
+    _route("GET", "/sale/product-offers/{id}", offers.get_offer, USER),
+    _route("PATCH", "/sale/product-offers/{id}", offers.patch_offer, COMPANY),
+    _route("GET", "/sale/product-offers/{id}/operations/{op}", offers.get_operation, USER),
+    _route("GET", "/sale/offers", offers.list_offers, USER),
+    _route("GET", "/sale/offer-events", offers.offer_events, USER),
+    # batch commands
+    _route("PUT", "/sale/offer-quantity-change-commands/{id}", commands.put_quantity, COMPANY),
+    _route("GET", "/sale/offer-quantity-change-commands/{id}", _kind(commands.get_report, "quantity"), USER),
+    _route(
+        "GET", "/sale/offer-quantity-change-commands/{id}/tasks", _kind(commands.get_tasks, "quantity"), USER
+    ),
+    _route("PUT", "/sale/offer-price-change-commands/{id}", commands.put_price, COMPANY),
+    _route("GET", "/sale/offer-price-change-commands/{id}", _kind(commands.get_report, "price"), USER),
+    _route("GET", "/sale/offer-price-change-commands/{id}/tasks", _kind(commands.get_tasks, "price"), USER),
+    _route("PUT", "/sale/offer-publication-commands/{id}", commands.put_publication, COMPANY),
+    _route("GET", "/sale/offer-publication-commands/{id}", _kind(commands.get_report, "publication"), USER),
+    _route(
+        "GET", "/sale/offer-publication-commands/{id}/tasks", _kind(commands.get_tasks, "publication"), USER
+    ),
+    # price automation
+    _route("GET", "/sale/price-automation/rules", automation.list_rules, USER),
+    _route("POST", "/sale/price-automation/rules", automation.create_rule, COMPANY),
+    _route("GET", "/sale/price-automation/rules/{id}", automation.get_rule, USER),
+    _route("GET", "/sale/price-automation/offers/{id}/rules", automation.offer_rules, USER),
+    _route("POST", "/sale/offer-price-automation-commands", automation.post_command, COMPANY),
+    _route("GET", "/sale/offer-price-automation-commands/{id}", automation.get_command, USER),
+    _route("GET", "/sale/offer-price-automation-commands/{id}/tasks", automation.get_command_tasks, USER),
+    _route("POST", "/pricing/offer-fee-preview", pricing.fee_preview, USER),
+    # orders
+    _route("GET", "/order/events", orders.list_events, USER),
+    _route("GET", "/order/event-stats", orders.event_stats, USER),
+    _route("GET", "/order/checkout-forms", orders.list_forms, USER),
+    _route("GET", "/order/checkout-forms/{id}", orders.get_form, USER),
+    _route("PUT", "/order/checkout-forms/{id}/fulfillment", orders.put_fulfillment, USER),
+    _route("GET", "/order/checkout-forms/{id}/shipments", orders.list_shipments, USER),
+    _route("POST", "/order/checkout-forms/{id}/shipments", orders.add_shipment, USER),
+)
 
 
 class Marketplace:
-    """All marketplace state behind one lock (the server is threaded)."""
+    """All marketplace state behind one lock; the buyer side and the clock are driven by tests/demo."""
 
     def __init__(self, clock: Clock, *, rng: random.Random | None = None, seed: Path | None = None) -> None:
-        self.clock = clock
-        self.rng = rng or random.Random(0)
-        self.faults = Faults()
         self._lock = threading.RLock()
-        self._sellers: dict[str, bool] = {}
+        self.state = MarketState(clock=clock, rng=rng or random.Random(0), catalogue=Catalogue(seed))
+
+    @property
+    def clock(self) -> Clock:
+        return self.state.clock
+
+    @property
+    def faults(self) -> Faults:
+        """Fault knobs; set attributes directly or through the emulator's `set_faults`."""
+        return self.state.faults
+
+    # ------------------------------------------------------------------ API
 
     def handle(self, request: EmulatorRequest) -> EmulatorResponse | None:
         """Answer one API request, or None when the route is not the marketplace's."""
+        for route in ROUTES:
+            match = route.pattern.match(request.path)
+            if match is None or route.method != request.method.upper():
+                continue
+            with self._lock:
+                self.state.run_due()
+                try:
+                    self._authorize(request, route.access)
+                    return route.handler(self.state, request, *match.groups())
+                except Reject as rejected:
+                    return rejected.response()
         return None
 
-    def add_seller(self, seller_id: str, *, company: bool = True) -> None:
+    def _authorize(self, request: EmulatorRequest, access: str) -> None:
+        if access == PUBLIC:
+            return
+        if request.seller_id is None:
+            raise Reject.one(
+                403,
+                "ACCESS_DENIED",
+                "This resource needs a user token: a client_credentials token reaches public data only",
+            )
+        seller = self.state.sellers.get(request.seller_id)
+        if seller is None:  # a seller the server authenticated but nobody registered here
+            seller = self.state.sellers[request.seller_id] = Seller(
+                request.seller_id, True, request.seller_id
+            )
+        if access == COMPANY and not seller.company:
+            raise Reject.one(
+                403, "ACCESS_DENIED", "Only company accounts may manage offers (#11003)", path="seller"
+            )
+
+    # ------------------------------------------------------------ test & demo side
+
+    def add_seller(self, seller_id: str, *, company: bool = True, login: str | None = None) -> None:
         with self._lock:
-            self._sellers[seller_id] = company
+            self.state.sellers[seller_id] = Seller(seller_id, company, login or seller_id)
 
     def buy(self, offer_id: str, quantity: int = 1, *, buyer_login: str = "kupujacy-1") -> str:
-        raise NotImplementedError
+        """A buyer purchases `quantity` items: returns the checkout form id (KeyError/ValueError if not)."""
+        with self._lock:
+            self.state.run_due()
+            return orders.buy(self.state, offer_id, quantity, buyer_login)
 
     def pay(self, checkout_form_id: str) -> None:
-        raise NotImplementedError
+        with self._lock:
+            self.state.run_due()
+            orders.pay(self.state, checkout_form_id)
 
     def cancel(self, checkout_form_id: str, *, auto: bool = False) -> None:
-        raise NotImplementedError
+        with self._lock:
+            self.state.run_due()
+            orders.cancel(self.state, checkout_form_id, auto=auto)
 
     def offer(self, offer_id: str) -> dict[str, Any]:
-        raise NotImplementedError
+        """The offer as GET product-offers shows it (archived ones too: this is the back door)."""
+        with self._lock:
+            self.state.run_due()
+            found = self.state.offers.get(offer_id)
+            if found is None:
+                raise KeyError(f"offer {offer_id} not found")
+            return offer_view(self.state, found)
+
+    def add_visits(self, offer_id: str, visits: int, watchers: int = 0) -> None:
+        """Shoppers looking at an offer: feeds the 30-day `stats` of `GET /sale/offers`."""
+        with self._lock:
+            found = self.state.offers[offer_id]
+            found.visits += visits
+            found.watchers += watchers
 
     def process_due(self) -> None:
         """Finish asynchronous work (operations, command tasks, delayed events) whose time has come."""
+        with self._lock:
+            self.state.run_due()
+
+    def snapshot(self) -> dict[str, Any]:
+        """Counts for the emulator's admin `/state` page."""
+        with self._lock:
+            st = self.state
+            return {
+                "sellers": len(st.sellers),
+                "offers": len(st.offers),
+                "checkout_forms": len(st.checkout_forms),
+                "order_events": len(st.order_events),
+                "commands": len(st.commands),
+                "pending_work": st.pending(),
+            }

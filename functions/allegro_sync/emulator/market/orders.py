@@ -1,0 +1,390 @@
+"""Orders: checkout forms the buyer side (`buy`, `pay`, `cancel`) creates, the order event journal,
+fulfillment with revisions, shipments and carriers.
+
+Event journal rules (FACTS.md): ascending ids, `from` is exclusive, at most 1000 per page, 60 days of
+retention (#5626, #11417). Faults reproduce what integrators met (#8498, #8623, #3693): events that
+show up late, an event served twice with the same id, and a READY_FOR_PROCESSING that is missing at
+first and arrives much later under a NEW id. Ids are assigned when an event becomes visible, so a
+cursor never skips an event that appears late.
+
+Cancelling does not give stock back: Allegro leaves the offer as it is (an offer ended by the sale
+stays ENDED) and the seller decides whether to restock, so the emulator does the same.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from allegro_sync.emulator.market.common import (
+    BASE_MARKETPLACE,
+    Reject,
+    body_object,
+    int_arg,
+    iso,
+    new_uuid,
+    ok,
+    price,
+    time_arg,
+)
+from allegro_sync.emulator.market.offers import end, set_stock
+from allegro_sync.emulator.market.state import ORDER_EVENT_RETENTION, CheckoutForm, EventRecord
+from allegro_sync.emulator.types import EmulatorRequest, EmulatorResponse
+
+if TYPE_CHECKING:
+    from allegro_sync.emulator.market.state import MarketState
+
+SELLER_SETTABLE = frozenset(
+    {
+        "NEW",
+        "PROCESSING",
+        "READY_FOR_SHIPMENT",
+        "READY_FOR_PICKUP",
+        "SENT",
+        "PICKED_UP",
+        "CANCELLED",
+        "SUSPENDED",
+    }
+)
+DELIVERY_COST = Decimal("9.99")
+
+
+def _revise(st: MarketState, form: CheckoutForm) -> None:
+    """Every change gets a new revision: fulfillment PUTs with an old one answer 409."""
+    form.revision_counter += 1
+    form.revision = hashlib.sha1(f"{form.id}:{form.revision_counter}".encode()).hexdigest()[:8]  # noqa: S324
+    form.updated_at = st.now()
+
+
+def form_view(form: CheckoutForm) -> dict[str, Any]:
+    """CheckoutForm as `GET /order/checkout-forms/{id}` shows it."""
+    sent = {i for s in form.shipments for i in (li["id"] for li in s["lineItems"])}
+    items = {li["id"] for li in form.line_items}
+    view: dict[str, Any] = {
+        "id": form.id,
+        "buyer": copy.deepcopy(form.buyer),
+        "status": form.status,
+        "fulfillment": {
+            "status": form.fulfillment_status,
+            "shipmentSummary": {"lineItemsSent": "ALL" if sent >= items else "SOME" if sent else "NONE"},
+        },
+        "delivery": copy.deepcopy(form.delivery),
+        "lineItems": copy.deepcopy(form.line_items),
+        "surcharges": [],
+        "marketplace": {"id": BASE_MARKETPLACE},
+        "summary": {"totalToPay": price(form.total)},
+        "updatedAt": iso(form.updated_at),
+        "revision": form.revision,
+    }
+    if form.payment is not None:
+        view["payment"] = copy.deepcopy(form.payment)
+    return view
+
+
+def _event_order(form: CheckoutForm) -> dict[str, Any]:
+    buyer = {k: form.buyer[k] for k in ("id", "email", "login", "guest")}
+    items = [
+        {
+            "id": li["id"],
+            "offer": copy.deepcopy(li["offer"]),
+            "quantity": li["quantity"],
+            "originalPrice": dict(li["originalPrice"]),
+            "price": dict(li["price"]),
+            "boughtAt": li["boughtAt"],
+        }
+        for li in form.line_items
+    ]
+    return {
+        "seller": {"id": form.seller_id},
+        "buyer": buyer,
+        "lineItems": items,
+        "checkoutForm": {"id": form.id, "revision": form.revision},
+        "marketplace": {"id": BASE_MARKETPLACE},
+    }
+
+
+def emit(st: MarketState, form: CheckoutForm, kind: str) -> None:
+    """Journal an order event, honouring the delay, duplicate and skip-then-re-emit faults."""
+    occurred_at = st.now()
+    order = _event_order(form)
+    faults = st.faults
+
+    def publish() -> None:
+        record = EventRecord(st.next_order_event_id(), form.seller_id, kind, occurred_at, order)
+        st.order_events.append(record)
+        if st.chance(faults.order_event_duplicate_rate):
+            st.order_events.append(record)  # the same event (same id) served twice
+
+    if kind == "READY_FOR_PROCESSING" and st.chance(faults.order_event_skip_rate):
+        st.schedule(faults.order_event_reemit_after_seconds, publish)
+        return
+    if faults.order_event_delay_seconds > 0:
+        st.schedule(faults.order_event_delay_seconds, publish)
+    else:
+        publish()
+
+
+# ----------------------------------------------------------------------------- buyer side
+
+
+def buy(st: MarketState, offer_id: str, quantity: int, buyer_login: str) -> str:
+    offer = st.offers.get(offer_id)
+    if offer is None or offer.archived(st.now()):
+        raise KeyError(f"offer {offer_id} not found")
+    if quantity < 1:
+        raise ValueError("quantity must be at least 1")
+    if offer.status != "ACTIVE":
+        raise ValueError(f"offer {offer_id} is {offer.status}, not ACTIVE")
+    if offer.stock < quantity:
+        raise ValueError(f"offer {offer_id} has only {offer.stock} items")
+    now = st.now()
+    form_id = new_uuid(st.rng)
+    buyer_id = str(int(hashlib.sha1(buyer_login.encode()).hexdigest()[:8], 16))  # noqa: S324
+    unit_price = price(offer.price)
+    item = {
+        "id": new_uuid(st.rng),
+        "offer": {
+            "id": offer.id,
+            "name": offer.name,
+            **({"external": {"id": offer.external_id}} if offer.external_id else {}),
+        },
+        "quantity": quantity,
+        "originalPrice": dict(unit_price),
+        "price": dict(unit_price),
+        "boughtAt": iso(now),
+    }
+    form = CheckoutForm(
+        id=form_id,
+        seller_id=offer.seller_id,
+        status="BOUGHT",
+        buyer={
+            "id": buyer_id,
+            "email": f"{buyer_login}+{buyer_id}@allegromail.pl",
+            "login": buyer_login,
+            "firstName": "Jan",
+            "lastName": "Kowalski",
+            "guest": False,
+            "phoneNumber": "+48 500 600 700",
+        },
+        line_items=[item],
+        delivery={
+            "address": {
+                "firstName": "Jan",
+                "lastName": "Kowalski",
+                "street": "ul. Marszałkowska 1",
+                "city": "Warszawa",
+                "zipCode": "00-001",
+                "countryCode": "PL",
+            },
+            "method": {"id": "inpost-paczkomaty", "name": "Allegro Paczkomaty InPost"},
+            "cost": price(DELIVERY_COST),
+        },
+        total=offer.price * quantity + DELIVERY_COST,
+        bought_at=now,
+        updated_at=now,
+        revision="",
+    )
+    _revise(st, form)
+    st.checkout_forms[form.id] = form
+    offer.sales.append((now, quantity))
+    set_stock(st, offer, offer.stock - quantity)
+    if offer.stock == 0:
+        end(st, offer, "EMPTY_STOCK")  # a sell-out ends the offer at once
+    emit(st, form, "BOUGHT")
+    form.status = "FILLED_IN"
+    _revise(st, form)
+    emit(st, form, "FILLED_IN")
+    return form.id
+
+
+def _form(st: MarketState, form_id: str) -> CheckoutForm:
+    form = st.checkout_forms.get(form_id)
+    if form is None:
+        raise KeyError(f"checkout form {form_id} not found")
+    return form
+
+
+def pay(st: MarketState, form_id: str) -> None:
+    form = _form(st, form_id)
+    if form.status not in {"BOUGHT", "FILLED_IN"}:
+        raise ValueError(f"checkout form {form_id} is {form.status}: it cannot be paid")
+    form.status = "READY_FOR_PROCESSING"
+    form.payment = {
+        "id": new_uuid(st.rng),
+        "type": "ONLINE",
+        "provider": "P24",
+        "finishedAt": iso(st.now()),
+        "paidAmount": price(form.total),
+    }
+    _revise(st, form)
+    emit(st, form, "READY_FOR_PROCESSING")
+
+
+def cancel(st: MarketState, form_id: str, *, auto: bool) -> None:
+    form = _form(st, form_id)
+    if form.status == "CANCELLED":
+        raise ValueError(f"checkout form {form_id} is already cancelled")
+    form.status = "CANCELLED"
+    _revise(st, form)
+    emit(st, form, "AUTO_CANCELLED" if auto else "BUYER_CANCELLED")
+
+
+# ----------------------------------------------------------------------------- seller side
+
+
+def _visible_events(st: MarketState, seller_id: str) -> list[EventRecord]:
+    horizon = st.now() - ORDER_EVENT_RETENTION
+    return [e for e in st.order_events if e.seller_id == seller_id and e.occurred_at >= horizon]
+
+
+def _event_view(event: EventRecord) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "order": copy.deepcopy(event.payload),
+        "type": event.type,
+        "occurredAt": iso(event.occurred_at),
+    }
+
+
+def list_events(st: MarketState, request: EmulatorRequest) -> EmulatorResponse:
+    assert request.seller_id is not None
+    limit = int_arg(request, "limit", 100, 1, 1000)
+    types = set(request.query.get("type", []))
+    after = request.arg("from")
+    if after is not None and not after.isdigit():
+        raise Reject.one(422, "VALIDATION_ERROR", "from must be an event id", path="from")
+    events = [
+        e
+        for e in _visible_events(st, request.seller_id)
+        if (after is None or int(e.id) > int(after)) and (not types or e.type in types)
+    ][:limit]
+    return ok({"events": [_event_view(e) for e in events]})
+
+
+def event_stats(st: MarketState, request: EmulatorRequest) -> EmulatorResponse:
+    assert request.seller_id is not None
+    events = _visible_events(st, request.seller_id)
+    if not events:
+        return ok({})
+    latest = events[-1]
+    return ok({"latestEvent": {"id": latest.id, "occurredAt": iso(latest.occurred_at)}})
+
+
+def _own_form(st: MarketState, seller_id: str, form_id: str) -> CheckoutForm:
+    form = st.checkout_forms.get(form_id)
+    if form is None or form.seller_id != seller_id:
+        raise Reject.one(404, "NOT_FOUND", f"Checkout form {form_id} not found")
+    return form
+
+
+def _between(moment: datetime, low: datetime | None, high: datetime | None) -> bool:
+    return (low is None or moment >= low) and (high is None or moment <= high)
+
+
+def list_forms(st: MarketState, request: EmulatorRequest) -> EmulatorResponse:
+    """Filters by status, updatedAt and boughtAt ranges and buyer login; newest purchase first."""
+    assert request.seller_id is not None
+    limit = int_arg(request, "limit", 100, 1, 100)
+    offset = int_arg(request, "offset", 0, 0, 10_000)
+    status = request.arg("status")
+    login = request.arg("buyer.login")
+    updated = time_arg(request, "updatedAt.gte"), time_arg(request, "updatedAt.lte")
+    bought = time_arg(request, "lineItems.boughtAt.gte"), time_arg(request, "lineItems.boughtAt.lte")
+    found = [
+        f
+        for f in st.checkout_forms.values()
+        if f.seller_id == request.seller_id
+        and (status is None or f.status == status)
+        and (login is None or f.buyer["login"] == login)
+        and _between(f.updated_at, *updated)
+        and _between(f.bought_at, *bought)
+    ]
+    sort = request.arg("sort") or "-lineItems.boughtAt"
+    key = (lambda f: f.updated_at) if sort.lstrip("-") == "updatedAt" else (lambda f: f.bought_at)
+    found.sort(key=key, reverse=sort.startswith("-"))
+    page = found[offset : offset + limit]
+    return ok({"checkoutForms": [form_view(f) for f in page], "count": len(page), "totalCount": len(found)})
+
+
+def get_form(st: MarketState, request: EmulatorRequest, form_id: str) -> EmulatorResponse:
+    assert request.seller_id is not None
+    return ok(form_view(_own_form(st, request.seller_id, form_id)))
+
+
+def put_fulfillment(st: MarketState, request: EmulatorRequest, form_id: str) -> EmulatorResponse:
+    """Optimistic locking: `checkoutForm.revision` other than the current one answers 409."""
+    assert request.seller_id is not None
+    form = _own_form(st, request.seller_id, form_id)
+    revision = request.arg("checkoutForm.revision")
+    if revision is not None and revision != form.revision:
+        raise Reject.one(
+            409,
+            "REVISION_MISMATCH",
+            f"The checkout form changed (revision {form.revision}, you sent {revision}): read it again",
+        )
+    status = body_object(request).get("status")
+    if status not in SELLER_SETTABLE:
+        raise Reject.one(
+            422, "VALIDATION_ERROR", f"A seller cannot set fulfillment status {status}", path="status"
+        )
+    if status != form.fulfillment_status:
+        form.fulfillment_status = status
+        _revise(st, form)
+        emit(st, form, "FULFILLMENT_STATUS_CHANGED")
+    return EmulatorResponse(204, None, {})
+
+
+def carriers(st: MarketState, request: EmulatorRequest) -> EmulatorResponse:
+    return ok({"carriers": [dict(c) for c in st.catalogue.carriers]})
+
+
+def _shipment_view(shipment: dict[str, Any]) -> dict[str, Any]:
+    return copy.deepcopy(shipment)
+
+
+def add_shipment(st: MarketState, request: EmulatorRequest, form_id: str) -> EmulatorResponse:
+    assert request.seller_id is not None
+    form = _own_form(st, request.seller_id, form_id)
+    body = body_object(request)
+    carrier_id, waybill, carrier_name = body.get("carrierId"), body.get("waybill"), body.get("carrierName")
+    known = {c["id"]: c["name"] for c in st.catalogue.carriers}
+    if carrier_id not in known:
+        raise Reject.one(
+            422,
+            "VALIDATION_ERROR",
+            f"Unknown carrier {carrier_id}: see GET /order/carriers",
+            path="carrierId",
+        )
+    if carrier_id == "OTHER" and not carrier_name:
+        raise Reject.one(
+            422, "VALIDATION_ERROR", "carrierName is required for carrier OTHER", path="carrierName"
+        )
+    if not isinstance(waybill, str) or not waybill.strip() or len(waybill) > 64:
+        raise Reject.one(422, "VALIDATION_ERROR", "waybill must have 1 to 64 characters", path="waybill")
+    items = {li["id"] for li in form.line_items}
+    wanted = [li.get("id") for li in body.get("lineItems") or [{"id": i} for i in sorted(items)]]
+    unknown = [i for i in wanted if i not in items]
+    if unknown:
+        raise Reject.one(422, "VALIDATION_ERROR", f"Unknown line items {unknown}", path="lineItems")
+    if any(s["waybill"] == waybill and s["carrierId"] == carrier_id for s in form.shipments):
+        raise Reject.one(409, "WAYBILL_ALREADY_ADDED", f"Waybill {waybill} is already on this order")
+    shipment = {
+        "id": new_uuid(st.rng),
+        "waybill": waybill,
+        "carrierId": carrier_id,
+        "carrierName": carrier_name or known[carrier_id],
+        "lineItems": [{"id": i} for i in wanted],
+        "createdAt": iso(st.now()),
+    }
+    form.shipments.append(shipment)
+    _revise(st, form)
+    return ok(_shipment_view(shipment), 201)
+
+
+def list_shipments(st: MarketState, request: EmulatorRequest, form_id: str) -> EmulatorResponse:
+    assert request.seller_id is not None
+    form = _own_form(st, request.seller_id, form_id)
+    return ok({"shipments": [_shipment_view(s) for s in form.shipments]})

@@ -1,0 +1,58 @@
+"""`POST /pricing/offer-fee-preview`: a simple commission table per leaf category.
+
+Real Allegro fees depend on many things (category, price band, promotions, Smart!); the emulator
+keeps one rate and one fixed fee per category (fixtures/catalog.json), enough for a client to show
+"what selling this costs" and for tests to check the arithmetic.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
+
+from allegro_sync.emulator.market.common import CENT, CURRENCY, Reject, body_object, ok, parse_decimal, price
+from allegro_sync.emulator.types import EmulatorRequest, EmulatorResponse
+
+if TYPE_CHECKING:
+    from allegro_sync.emulator.market.state import MarketState
+
+LISTING_CYCLE = "PT720H"
+
+
+def commission(rate: Decimal, fixed: Decimal, amount: Decimal) -> Decimal:
+    return (amount * rate + fixed).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def fee_preview(st: MarketState, request: EmulatorRequest) -> EmulatorResponse:
+    offer = body_object(request).get("offer")
+    if not isinstance(offer, dict):
+        raise Reject.one(422, "VALIDATION_ERROR", "offer is required", path="offer")
+    category_id = (offer.get("category") or {}).get("id")
+    category = st.catalogue.categories.get(category_id) if isinstance(category_id, str) else None
+    if category is None or not category.leaf:
+        raise Reject.one(
+            422, "VALIDATION_ERROR", f"Unknown leaf category {category_id}", path="offer.category.id"
+        )
+    selling = offer.get("sellingMode") or {}
+    raw = selling.get("price") or {}
+    amount = parse_decimal(raw.get("amount"))
+    if amount is None or amount <= 0:
+        raise Reject.one(
+            422, "VALIDATION_ERROR", "sellingMode.price.amount must be positive", path="offer.sellingMode"
+        )
+    if raw.get("currency", CURRENCY) != CURRENCY:
+        raise Reject.one(422, "VALIDATION_ERROR", f"Prices are in {CURRENCY}", path="offer.sellingMode.price")
+    fee = commission(category.fee_rate, category.fee_fixed, amount)
+    return ok(
+        {
+            "commissions": [{"name": "Prowizja od sprzedaży", "type": "commissionFee", "fee": price(fee)}],
+            "quotes": [
+                {
+                    "name": "Opłata za wystawienie",
+                    "type": "listingFee",
+                    "fee": price(Decimal(0)),
+                    "cycleDuration": LISTING_CYCLE,
+                }
+            ],
+        }
+    )

@@ -1,0 +1,203 @@
+"""The marketplace's whole mutable state, the fault knobs and the scheduler of asynchronous work.
+
+Allegro finishes many things later than the request that asked for them (offer operations, batch
+command tasks, ending an offer whose stock went to 0, order events that lag). All of that is queued
+here against the emulator `Clock`, so a test jumps ahead with `clock.advance` instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from random import Random
+from typing import Any
+
+from allegro_sync.emulator.market.catalogue import Catalogue
+from allegro_sync.emulator.types import Clock
+
+ARCHIVE_AFTER = timedelta(days=60)  # #10743: ended > 60 days ago -> archived, the id answers 404
+ORDER_EVENT_RETENTION = timedelta(days=60)  # #5626, #11417
+OFFER_EVENT_RETENTION = timedelta(hours=24)
+SALES_WINDOW = timedelta(days=30)  # stock.sold and stats are 30-day figures
+
+
+@dataclass
+class Faults:
+    """Switchable misbehaviour and timings (scalars only: the emulator's admin API sets them by name).
+
+    Delays are emulated seconds; with 0 the work finishes on the next request, which still shows the
+    "counts are 0 right after the PUT" behaviour (#6260) without slowing tests down.
+    """
+
+    order_event_delay_seconds: float = 0.0  # events appear only this long after they happened
+    order_event_duplicate_rate: float = 0.0  # share of events served twice with the same id
+    order_event_skip_rate: float = 0.0  # share of READY_FOR_PROCESSING not emitted at first (#8498)
+    order_event_reemit_after_seconds: float = 3600.0  # ... and re-emitted later with a NEW id
+    patch_conflict_rate: float = 0.0  # share of PATCHes answering 409 as if an edit were running
+    async_offer_share: float = 0.0  # share of POST/PATCH product-offers answering 202 + operation
+    offer_operation_seconds: float = 0.0  # how long such an operation runs
+    offer_end_delay_seconds: float = 0.0  # PATCH stock 0 ends an ACTIVE offer after this delay
+    command_delay_seconds: float = 0.0  # batch command tasks complete after this delay
+    image_ttl_seconds: float = 86400.0  # an uploaded image location must be used before this
+
+
+@dataclass
+class Seller:
+    id: str
+    company: bool = True
+    login: str = ""
+
+
+@dataclass
+class Offer:
+    id: str
+    seller_id: str
+    name: str
+    category_id: str
+    product_id: str | None
+    parameters: list[dict[str, Any]]
+    product_parameters: list[dict[str, Any]]
+    price: Decimal
+    stock: int
+    unit: str
+    description: dict[str, Any] | None
+    images: list[str]
+    external_id: str | None
+    extras: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    status: str = "INACTIVE"
+    ended_by: str | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    sales: list[tuple[datetime, int]] = field(default_factory=list)
+    visits: int = 0
+    watchers: int = 0
+    busy_until: datetime | None = None  # a 202 edit is still running: PATCH answers 409
+    rules: dict[str, dict[str, Any]] = field(default_factory=dict)  # marketplace id -> rule assignment
+
+    def archived(self, now: datetime) -> bool:
+        return self.status == "ENDED" and self.ended_at is not None and now - self.ended_at > ARCHIVE_AFTER
+
+    def sold(self, now: datetime) -> int:
+        return sum(q for at, q in self.sales if now - at <= SALES_WINDOW)
+
+
+@dataclass
+class Operation:
+    id: str
+    offer_id: str
+    started_at: datetime
+    done: bool = False
+
+
+@dataclass
+class Command:
+    """A batch command (quantity, price, publication or price automation)."""
+
+    kind: str
+    id: str
+    seller_id: str
+    created_at: datetime
+    offer_ids: list[str]
+    modification: dict[str, Any]
+    tasks: list[dict[str, Any]] | None = None  # None until processed: counts read 0 (#6260)
+    completed_at: datetime | None = None
+
+
+@dataclass
+class EventRecord:
+    id: str
+    seller_id: str
+    type: str
+    occurred_at: datetime
+    payload: dict[str, Any]
+
+
+@dataclass
+class CheckoutForm:
+    id: str
+    seller_id: str
+    status: str
+    buyer: dict[str, Any]
+    line_items: list[dict[str, Any]]
+    delivery: dict[str, Any]
+    total: Decimal
+    bought_at: datetime
+    updated_at: datetime
+    revision: str
+    payment: dict[str, Any] | None = None
+    fulfillment_status: str = "NEW"
+    shipments: list[dict[str, Any]] = field(default_factory=list)
+    revision_counter: int = 0
+
+
+@dataclass
+class MarketState:
+    """Everything the marketplace knows; guarded by the Marketplace's lock."""
+
+    clock: Clock
+    rng: Random
+    catalogue: Catalogue
+    faults: Faults = field(default_factory=Faults)
+    sellers: dict[str, Seller] = field(default_factory=dict)
+    offers: dict[str, Offer] = field(default_factory=dict)
+    operations: dict[str, Operation] = field(default_factory=dict)
+    commands: dict[tuple[str, str], Command] = field(default_factory=dict)  # (kind, id) -> command
+    rules: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # seller -> id -> rule
+    images: dict[str, datetime | None] = field(default_factory=dict)  # location -> expiry (None: in use)
+    checkout_forms: dict[str, CheckoutForm] = field(default_factory=dict)
+    order_events: list[EventRecord] = field(default_factory=list)
+    offer_events: list[EventRecord] = field(default_factory=list)
+    _queue: list[tuple[datetime, int, Callable[[], None]]] = field(default_factory=list)
+    _seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _offer_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(7_700_000_001))
+    _order_event_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(3_100_000_001))
+    _offer_event_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(5_200_000_001))
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def chance(self, rate: float) -> bool:
+        """A fault that fires with probability `rate` (1.0 always, 0.0 never: tests stay deterministic)."""
+        return rate >= 1.0 or (rate > 0.0 and self.rng.random() < rate)
+
+    def schedule(self, delay_seconds: float, action: Callable[[], None]) -> None:
+        due = self.now() + timedelta(seconds=max(0.0, delay_seconds))
+        heapq.heappush(self._queue, (due, next(self._seq), action))
+
+    def run_due(self) -> int:
+        """Run queued work whose time has come, oldest first; work may queue more work."""
+        done = 0
+        while self._queue and self._queue[0][0] <= self.now():
+            _, _, action = heapq.heappop(self._queue)
+            action()
+            done += 1
+        return done
+
+    def pending(self) -> int:
+        return len(self._queue)
+
+    def next_offer_id(self) -> str:
+        return str(next(self._offer_ids))
+
+    def record_offer_event(self, offer: Offer, kind: str, extra: dict[str, Any] | None = None) -> None:
+        """Offer events (`GET /sale/offer-events`): the offer id and the seller's external id."""
+        payload: dict[str, Any] = {"id": offer.id, "external": _external(offer.external_id)}
+        payload.update(extra or {})
+        self.offer_events.append(
+            EventRecord(
+                str(next(self._offer_event_ids)), offer.seller_id, kind, self.now(), {"offer": payload}
+            )
+        )
+
+    def next_order_event_id(self) -> str:
+        return str(next(self._order_event_ids))
+
+
+def _external(external_id: str | None) -> dict[str, str]:
+    return {"id": external_id} if external_id else {}
