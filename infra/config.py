@@ -1,0 +1,106 @@
+"""Deployment settings read from CDK context (`-c key=value` or cdk.json), validated up front.
+
+A typo in a flag must stop the synth with a message naming the flag, not deploy something odd.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aws_cdk import aws_logs as logs
+
+from infra.naming import DEFAULT_NAME_PREFIX, DEFAULT_STACK_NAME
+
+ALLEGRO_ENVIRONMENTS = ("production", "sandbox")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+_RETENTION_DAYS = {
+    7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS,
+    30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS,
+    90: logs.RetentionDays.THREE_MONTHS,
+    180: logs.RetentionDays.SIX_MONTHS,
+    365: logs.RetentionDays.ONE_YEAR,
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    stack_name: str = DEFAULT_STACK_NAME
+    name_prefix: str = DEFAULT_NAME_PREFIX
+    allegro_environment: str = "production"
+    log_level: str = "INFO"
+    log_retention_days: int = 30
+    api_throttle_rate: int = 50
+    api_throttle_burst: int = 100
+    alarm_email: str | None = None
+    # Seller data is kept when the stack is deleted unless a dev stack opts in to destroying it.
+    destroy_data_on_delete: bool = False
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]{0,40}", self.stack_name):
+            raise ValueError(f"stackName {self.stack_name!r}: letters, digits and '-', at most 41 characters")
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,40}", self.name_prefix):
+            raise ValueError(f"namePrefix {self.name_prefix!r}: lower-case letters, digits and '-'")
+        if self.allegro_environment not in ALLEGRO_ENVIRONMENTS:
+            raise ValueError(
+                f"allegroEnvironment must be one of {ALLEGRO_ENVIRONMENTS}, not {self.allegro_environment!r}"
+            )
+        if self.log_level not in LOG_LEVELS:
+            raise ValueError(f"logLevel must be one of {LOG_LEVELS}, not {self.log_level!r}")
+        if self.log_retention_days not in _RETENTION_DAYS:
+            raise ValueError(
+                f"logRetentionDays {self.log_retention_days} is not one of: {sorted(_RETENTION_DAYS)}"
+            )
+        if self.api_throttle_rate < 1 or self.api_throttle_burst < 1:
+            raise ValueError("apiThrottleRate and apiThrottleBurst must be positive")
+        if self.alarm_email is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", self.alarm_email):
+            raise ValueError(f"alarmEmail {self.alarm_email!r} is not an e-mail address")
+
+    @property
+    def log_retention(self) -> logs.RetentionDays:
+        return _RETENTION_DAYS[self.log_retention_days]
+
+    @classmethod
+    def from_context(cls, get: Callable[[str], Any]) -> Settings:
+        """Build from `node.try_get_context`; CLI `-c` values arrive as strings, cdk.json ones typed."""
+        defaults = cls()
+
+        def text(key: str, default: str) -> str:
+            value = get(key)
+            return default if value is None else str(value)
+
+        def number(key: str, default: int) -> int:
+            value = get(key)
+            if value is None:
+                return default
+            try:
+                return int(value)
+            except (TypeError, ValueError):
+                raise ValueError(f"context {key} must be a whole number, not {value!r}") from None
+
+        def flag(key: str) -> bool:
+            value = get(key)
+            if value is None:
+                return False
+            if isinstance(value, bool):
+                return value
+            if str(value).lower() in ("true", "false"):
+                return str(value).lower() == "true"
+            raise ValueError(f"context {key} must be true or false, not {value!r}")
+
+        email = get("alarmEmail")
+        return cls(
+            stack_name=text("stackName", defaults.stack_name),
+            name_prefix=text("namePrefix", defaults.name_prefix),
+            allegro_environment=text("allegroEnvironment", defaults.allegro_environment),
+            log_level=text("logLevel", defaults.log_level).upper(),
+            log_retention_days=number("logRetentionDays", defaults.log_retention_days),
+            api_throttle_rate=number("apiThrottleRate", defaults.api_throttle_rate),
+            api_throttle_burst=number("apiThrottleBurst", defaults.api_throttle_burst),
+            alarm_email=str(email) if email else None,
+            destroy_data_on_delete=flag("destroyDataOnDelete"),
+        )
