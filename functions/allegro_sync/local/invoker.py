@@ -15,6 +15,7 @@ import os
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -85,7 +86,8 @@ class Invoker:
         self._modules = dict(handler_modules or {})
         self._lock = threading.RLock()
         self._baseline: dict[str, str | None] = {}
-        self.invocations: list[Invocation] = []
+        # Bounded: `local up` may run for days.
+        self.invocations: deque[Invocation] = deque(maxlen=10_000)
 
     def module_for(self, function: Function) -> str:
         return self._modules.get(function.name, function.module)

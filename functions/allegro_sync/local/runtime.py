@@ -92,6 +92,9 @@ class LocalRuntime:
     ) -> None:
         if time_scale <= 0:
             raise ValueError(f"time_scale must be positive, got {time_scale}")
+        unknown = sorted(set(handler_modules or {}) - {f.name for f in topology.functions})
+        if unknown:
+            raise ValueError(f"handler_modules names functions not in the topology: {unknown}")
         self.topology = topology
         self._allegro_urls = allegro_urls
         self._extra_env = dict(env or {})

@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 
+from allegro_sync.local import LocalRuntime
 from allegro_sync.local.events import HttpRequest, http_api_v2_event, http_api_v2_response, sqs_record
 from allegro_sync.local.gateway import compile_path
 from allegro_sync.local.poller import failed_item_ids, fifo_violations
+from allegro_sync.topology import TOPOLOGY
 
 IDS = ["a", "b", "c"]
 
@@ -137,3 +139,10 @@ def test_anything_else_is_json_200_and_a_bad_status_code_is_502() -> None:
     assert (shortcut.status, json.loads(shortcut.body)) == (200, ["a", 1])
     assert ("content-type", "application/json") in shortcut.headers
     assert broken.status == 502
+
+
+def test_the_runtime_refuses_bad_settings_before_starting_anything() -> None:
+    with pytest.raises(ValueError, match="time_scale"):
+        LocalRuntime(TOPOLOGY, time_scale=0)
+    with pytest.raises(ValueError, match="not in the topology: \\['ghost'\\]"):
+        LocalRuntime(TOPOLOGY, handler_modules={"ghost": "tests.nothing"})
