@@ -255,3 +255,24 @@ def test_a_429_block_stops_every_further_call_until_it_ends(emulator: Emulator) 
         assert emulator.app.request_count == served  # nothing reached Allegro, so the block was not extended
         emulator.advance(61)
         assert client.me().id == emulator.seller_id("sklep-limit")
+
+
+def test_asynchronous_create_and_edit_are_followed_to_the_end(
+    client: AllegroClient, emulator: Emulator
+) -> None:
+    emulator.set_faults(async_offer_share=1.0, patch_conflict_rate=0.5)
+    started = emulator.clock.now()
+    offer = client.create_product_offer(offer_body("SKU-ASYNC"))
+    assert offer.external is not None
+    assert offer.external.id == "SKU-ASYNC"
+    assert emulator.clock.now() > started  # the client waited (on the emulated clock) for the operation
+    for available in (4, 3, 2):
+        patched = client.patch_product_offer(offer.id, {"stock": {"available": available}})
+        assert patched.stock is not None
+        assert patched.stock.available == available
+
+
+def test_transient_server_errors_are_absorbed(client: AllegroClient, emulator: Emulator) -> None:
+    emulator.set_faults(error_rate=0.3)
+    for _ in range(20):
+        assert client.get_category("101").id == "101"
