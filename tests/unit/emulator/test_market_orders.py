@@ -1,0 +1,192 @@
+"""Orders: checkout forms, the event journal (cursor, retention, faults), fulfillment and shipments."""
+
+from __future__ import annotations
+
+import pytest
+
+from allegro_sync.emulator.marketplace import Marketplace
+from allegro_sync.emulator.types import Clock
+from tests.unit.emulator.conftest import Api, create_offer
+
+DAY = 86400.0
+
+
+def events(api: Api, **query: object) -> list[dict[str, object]]:
+    return list(api.get("/order/events", **query).body["events"])
+
+
+def test_buy_creates_form_and_emits_bought_then_filled_in(api: Api, market: Marketplace) -> None:
+    offer = create_offer(api)
+    form_id = market.buy(offer["id"], 2, buyer_login="anna")
+    form = api.get(f"/order/checkout-forms/{form_id}").body
+    assert form["status"] == "FILLED_IN"
+    item = form["lineItems"][0]
+    assert item["offer"] == {"id": offer["id"], "name": offer["name"], "external": {"id": "SKU-SONY-1"}}
+    assert item["quantity"] == 2
+    assert item["price"] == {"amount": "1299.00", "currency": "PLN"}
+    assert form["buyer"]["login"] == "anna"
+    journal = events(api)
+    assert [e["type"] for e in journal] == ["BOUGHT", "FILLED_IN"]
+    assert journal[0]["order"]["checkoutForm"]["id"] == form_id
+    assert api.get(f"/sale/product-offers/{offer['id']}").body["stock"]["available"] == 3
+
+
+def test_pay_and_cancel(api: Api, market: Marketplace) -> None:
+    offer = create_offer(api)
+    paid, cancelled, auto = (market.buy(offer["id"]) for _ in range(3))
+    market.pay(paid)
+    market.cancel(cancelled)
+    market.cancel(auto, auto=True)
+    assert api.get(f"/order/checkout-forms/{paid}").body["status"] == "READY_FOR_PROCESSING"
+    assert api.get(f"/order/checkout-forms/{paid}").body["payment"]["paidAmount"]["amount"] == "1308.99"
+    assert api.get(f"/order/checkout-forms/{cancelled}").body["status"] == "CANCELLED"
+    tail = [e["type"] for e in events(api)][-3:]
+    assert tail == ["READY_FOR_PROCESSING", "BUYER_CANCELLED", "AUTO_CANCELLED"]
+    with pytest.raises(ValueError, match="cannot be paid"):
+        market.pay(cancelled)
+
+
+def test_cancel_does_not_give_stock_back(api: Api, market: Marketplace) -> None:
+    offer = create_offer(api)
+    form = market.buy(offer["id"], 5)
+    market.cancel(form)
+    shown = api.get(f"/sale/product-offers/{offer['id']}").body
+    assert shown["stock"]["available"] == 0
+    assert shown["publication"]["status"] == "ENDED"
+
+
+def test_buying_more_than_stock_or_an_inactive_offer_fails(api: Api, market: Marketplace) -> None:
+    offer = create_offer(api)
+    with pytest.raises(ValueError, match="only 5"):
+        market.buy(offer["id"], 6)
+    inactive = create_offer(api, publication={"status": "INACTIVE"})
+    with pytest.raises(ValueError, match="INACTIVE"):
+        market.buy(inactive["id"])
+    with pytest.raises(KeyError):
+        market.buy("123")
+
+
+def test_cursor_is_exclusive_and_ascending(api: Api, market: Marketplace) -> None:
+    offer = create_offer(api)
+    for _ in range(3):
+        market.buy(offer["id"])
+    everything = events(api)
+    ids = [int(str(e["id"])) for e in everything]
+    assert ids == sorted(ids)
+    assert len(ids) == 6
+    page = events(api, limit=2)
+    rest = events(api, **{"from": page[-1]["id"]})
+    assert page + rest == everything
+    assert events(api, type="BOUGHT", limit=10) == [e for e in everything if e["type"] == "BOUGHT"]
+    stats = api.get("/order/event-stats").body
+    assert stats["latestEvent"]["id"] == everything[-1]["id"]
+
+
+def test_events_of_other_sellers_are_not_visible(api: Api, market: Marketplace) -> None:
+    offer = create_offer(api)
+    market.buy(offer["id"])
+    assert events(api.as_seller("1002")) == []
+    assert api.as_seller("1002").get("/order/event-stats").body == {}
+
+
+def test_events_are_kept_60_days(api: Api, market: Marketplace, clock: Clock) -> None:
+    offer = create_offer(api)
+    market.buy(offer["id"])
+    clock.advance(59 * DAY)
+    assert len(events(api)) == 2
+    clock.advance(2 * DAY)
+    assert events(api) == []
+
+
+def test_delay_fault_hides_events_until_due(api: Api, market: Marketplace, clock: Clock) -> None:
+    market.faults.order_event_delay_seconds = 30
+    offer = create_offer(api)
+    form = market.buy(offer["id"])
+    assert events(api) == []
+    assert api.get("/order/checkout-forms").body["checkoutForms"][0]["id"] == form  # back-fill works
+    clock.advance(31)
+    journal = events(api)
+    assert [e["type"] for e in journal] == ["BOUGHT", "FILLED_IN"]
+
+
+def test_duplicate_fault_serves_the_same_event_twice(api: Api, market: Marketplace) -> None:
+    market.faults.order_event_duplicate_rate = 1.0
+    offer = create_offer(api)
+    market.buy(offer["id"])
+    journal = events(api)
+    assert len(journal) == 4
+    assert journal[0] == journal[1]
+    assert journal[2] == journal[3]
+    assert events(api, **{"from": journal[1]["id"]}) == journal[2:]
+
+
+def test_skipped_ready_for_processing_comes_back_with_a_new_id(
+    api: Api, market: Marketplace, clock: Clock
+) -> None:
+    market.faults.order_event_skip_rate = 1.0
+    market.faults.order_event_reemit_after_seconds = 3600
+    offer = create_offer(api)
+    form = market.buy(offer["id"])
+    market.pay(form)
+    before = events(api)
+    assert [e["type"] for e in before] == ["BOUGHT", "FILLED_IN"]
+    assert api.get(f"/order/checkout-forms/{form}").body["status"] == "READY_FOR_PROCESSING"
+    clock.advance(3601)
+    later = events(api, **{"from": before[-1]["id"]})
+    assert [e["type"] for e in later] == ["READY_FOR_PROCESSING"]
+    assert later[0]["id"] not in {e["id"] for e in before}
+
+
+def test_fulfillment_with_stale_revision_is_409(api: Api, market: Marketplace) -> None:
+    offer = create_offer(api)
+    form_id = market.buy(offer["id"])
+    revision = api.get(f"/order/checkout-forms/{form_id}").body["revision"]
+    market.pay(form_id)  # changes the revision
+    path = f"/order/checkout-forms/{form_id}/fulfillment"
+    stale = api.call("PUT", path, {"status": "PROCESSING"}, query={"checkoutForm.revision": revision})
+    assert stale.status == 409
+    current = api.get(f"/order/checkout-forms/{form_id}").body
+    assert current["fulfillment"]["status"] == "NEW"
+    done = api.call(
+        "PUT", path, {"status": "PROCESSING"}, query={"checkoutForm.revision": current["revision"]}
+    )
+    assert done.status == 204
+    after = api.get(f"/order/checkout-forms/{form_id}").body
+    assert after["fulfillment"]["status"] == "PROCESSING"
+    assert after["revision"] != current["revision"]
+    assert events(api)[-1]["type"] == "FULFILLMENT_STATUS_CHANGED"
+
+
+def test_shipments_with_carriers(api: Api, market: Marketplace) -> None:
+    offer = create_offer(api)
+    form_id = market.buy(offer["id"])
+    carriers = {c["id"] for c in api.as_seller(None).get("/order/carriers").body["carriers"]}
+    assert "INPOST" in carriers
+    path = f"/order/checkout-forms/{form_id}/shipments"
+    added = api.call("POST", path, {"carrierId": "INPOST", "waybill": "620000000000000000000001"})
+    assert added.status == 201
+    assert (
+        api.call("POST", path, {"carrierId": "INPOST", "waybill": "620000000000000000000001"}).status == 409
+    )
+    assert api.call("POST", path, {"carrierId": "NOPE", "waybill": "1"}).status == 422
+    assert api.call("POST", path, {"carrierId": "OTHER", "waybill": "1"}).status == 422
+    listed = api.get(path).body["shipments"]
+    assert [s["waybill"] for s in listed] == ["620000000000000000000001"]
+    form = api.get(f"/order/checkout-forms/{form_id}").body
+    assert form["fulfillment"]["shipmentSummary"]["lineItemsSent"] == "ALL"
+
+
+def test_checkout_forms_filters(api: Api, market: Marketplace, clock: Clock) -> None:
+    offer = create_offer(api)
+    old = market.buy(offer["id"])
+    clock.advance(3600)
+    mark = clock.now()
+    new = market.buy(offer["id"])
+    market.pay(new)
+    recent = api.get("/order/checkout-forms", **{"updatedAt.gte": mark.isoformat()}).body
+    assert [f["id"] for f in recent["checkoutForms"]] == [new]
+    paid = api.get("/order/checkout-forms", status="READY_FOR_PROCESSING").body
+    assert [f["id"] for f in paid["checkoutForms"]] == [new]
+    both = api.get("/order/checkout-forms", sort="lineItems.boughtAt").body
+    assert [f["id"] for f in both["checkoutForms"]] == [old, new]
+    assert both["totalCount"] == 2
