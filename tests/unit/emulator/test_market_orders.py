@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from allegro_sync.emulator.marketplace import Marketplace
@@ -11,7 +13,7 @@ from tests.unit.emulator.conftest import Api, create_offer
 DAY = 86400.0
 
 
-def events(api: Api, **query: object) -> list[dict[str, object]]:
+def events(api: Api, **query: object) -> list[dict[str, Any]]:
     return list(api.get("/order/events", **query).body["events"])
 
 
