@@ -390,3 +390,13 @@ def test_unknown_grant_type_and_bad_client(http: httpx.Client) -> None:
 
 def test_trace_id_on_oauth_answers(http: httpx.Client) -> None:
     assert token(http, grant_type="client_credentials").headers["trace-id"]
+
+
+def test_client_credentials_token_reads_categories_but_not_offers(
+    emulator: Emulator, http: httpx.Client
+) -> None:
+    app_token = token(http, grant_type="client_credentials").json()["access_token"]
+    assert api_get(http, app_token, "/sale/categories").status_code == 200
+    offers = api_get(http, app_token, "/sale/offers")
+    assert offers.status_code == 403
+    assert offers.json()["errors"][0]["code"]
