@@ -320,3 +320,18 @@ def test_shipment_body_uses_spec_names() -> None:
         "waybill": "123",
         "lineItems": [{"id": "li-1"}],
     }
+
+
+def test_a_202_without_body_still_finds_the_offer_through_its_location() -> None:
+    allegro = FakeAllegro()
+    allegro.script("POST", "/sale/product-offers", reply(202, None, {"location": OPERATION}))
+    allegro.script("GET", OPERATION, reply(303))
+    allegro.script("GET", "/sale/product-offers/77", reply(200, {"id": "77"}))
+    assert make_client(allegro).create_product_offer({"name": "x"}).id == "77"
+
+
+def test_not_waiting_returns_the_accepted_offer_id() -> None:
+    allegro = FakeAllegro()
+    allegro.script("POST", "/sale/product-offers", reply(202, {"name": "x"}, {"location": OPERATION}))
+    assert make_client(allegro).create_product_offer({"name": "x"}, wait=False).id == "77"
+    assert len(allegro.requests) == 1

@@ -373,16 +373,17 @@ class AllegroClient:
     def _settle_offer(
         self, response: httpx.Response, *, wait: bool, offer_id: str | None = None
     ) -> ProductOffer:
-        offer = ProductOffer.model_validate(response.json()) if response.content else None
-        offer_id = offer.id if offer else offer_id
-        if response.status_code != 202 or not wait:
-            if offer is None:
-                raise AllegroOperationPending(
-                    "Allegro accepted the offer without returning it", offer_id=offer_id
-                )
-            return offer
+        body: Any = response.json() if response.content else {}
+        if response.status_code != 202:
+            return ProductOffer.model_validate(body)
+        # A 202 body may be partial; the offer id is also the second segment of the operation's Location.
         location = response.headers.get("location")
-        if not location or not offer_id:
+        offer_id = (body.get("id") if isinstance(body, dict) else None) or offer_id or _offer_id_in(location)
+        if not offer_id:
+            raise AllegroOperationPending("Allegro answered 202 without an offer id or Location")
+        if not wait:
+            return ProductOffer.model_validate({**(body if isinstance(body, dict) else {}), "id": offer_id})
+        if not location:
             raise AllegroOperationPending("Allegro answered 202 without Location", offer_id=offer_id)
         waited = 0.0
         poll = 0
@@ -812,6 +813,14 @@ def _segment(value: str) -> str:
     if not value or any(ch in value for ch in "/?#") or value in (".", ".."):
         raise InvalidCommand(f"not a valid Allegro id: {value!r}")
     return value
+
+
+def _offer_id_in(location: str | None) -> str | None:
+    """`.../sale/product-offers/{offerId}/operations/{operationId}` -> offerId."""
+    parts = urlsplit(location or "").path.strip("/").split("/")
+    if len(parts) == 5 and parts[:2] == ["sale", "product-offers"] and parts[3] == "operations":
+        return parts[2]
+    return None
 
 
 def _origin(url: str) -> str:
