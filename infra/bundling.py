@@ -143,9 +143,9 @@ def _remove_runtime_provided(target: Path) -> None:
                 shutil.rmtree(top_level)
 
 
-def build_asset(output_dir: Path, requirements: list[str]) -> None:
+def build_asset(output_dir: Path, requirements: list[str], cache_dir: Path = CACHE_DIR) -> None:
     """Dependencies from the cache, then the shipped package sources, into `output_dir`."""
-    deps = install_dependencies(requirements)
+    deps = install_dependencies(requirements, cache_dir)
     shutil.copytree(deps, output_dir, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".complete"))
     for path in _package_files():
         dest = output_dir / "allegro_sync" / path.relative_to(PACKAGE_DIR)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -411,3 +413,16 @@ def test_undeclared_resource_is_a_clear_error(synth_dir: Path) -> None:
         ValueError, match="function 'w' uses table 'ghost', which the topology does not declare"
     ):
         synthesize(synth_dir / "ghost", topology)
+
+
+def test_full_template_passes_cfn_lint_with_serverless_rules(full: Synth, synth_dir: Path) -> None:
+    """Future functions (queues, schedules, prefix secrets) must keep `make cfn-lint` at zero findings."""
+    template = synth_dir / "full" / "cdk.out" / f"{full.stack.artifact_id}.template.json"
+    cfn_lint = Path(sys.executable).parent / "cfn-lint"
+    result = subprocess.run(  # noqa: S603
+        [str(cfn_lint), "--append-rules", "cfn_lint_serverless.rules", "--", str(template)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

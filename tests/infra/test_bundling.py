@@ -1,0 +1,119 @@
+"""The Lambda asset recipe: what goes in, what stays out, and that pip runs once per dependency set.
+
+pip itself is replaced here (no network in tests); `make synth` runs the real thing.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra import bundling
+
+pytestmark = pytest.mark.infra
+
+
+def _no_pip(*_args: Any, **_kwargs: Any) -> Any:
+    raise AssertionError("pip must not run when the dependency cache is warm")
+
+
+def test_runtime_requirements_come_from_pyproject_without_boto3(tmp_path: Path) -> None:
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text(
+        '[project]\nname = "x"\n'
+        'dependencies = ["boto3==1.0", "Botocore==1.0", "httpx==0.28.1", "pydantic[email]==2.1"]\n'
+    )
+    assert bundling.runtime_requirements(pyproject) == ["httpx==0.28.1", "pydantic[email]==2.1"]
+
+
+def test_shipped_requirements_match_the_project() -> None:
+    requirements = bundling.runtime_requirements()
+    assert any(r.startswith("aws-lambda-powertools==") for r in requirements)
+    assert not any(r.startswith("boto3") for r in requirements)
+
+
+def test_local_only_code_is_not_shipped() -> None:
+    shipped = {p.relative_to(bundling.PACKAGE_DIR).as_posix() for p in bundling._package_files()}
+    assert "handlers/health.py" in shipped
+    assert "topology.py" in shipped
+    assert not [p for p in shipped if p.split("/")[0] in {"emulator", "local", "cli"}]
+    assert not [p for p in shipped if "__pycache__" in p or p.endswith(".pyc")]
+
+
+def test_warm_cache_skips_pip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    requirements = ["httpx==0.28.1"]
+    cached = tmp_path / bundling.dependencies_hash(requirements)
+    (cached / "httpx").mkdir(parents=True)
+    (cached / ".complete").touch()
+    monkeypatch.setattr(subprocess, "run", _no_pip)
+    assert bundling.install_dependencies(requirements, tmp_path) == cached
+
+
+def test_pip_failure_is_a_clear_error_and_caches_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def failing_pip(command: list[str], **_kwargs: Any) -> subprocess.CompletedProcess[str]:
+        assert "--only-binary=:all:" in command
+        assert command[command.index("--python-version") + 1] == "3.14"
+        assert "manylinux2014_aarch64" in command
+        return subprocess.CompletedProcess(command, 1, "", "ERROR: No matching distribution found for nope")
+
+    monkeypatch.setattr(subprocess, "run", failing_pip)
+    with pytest.raises(bundling.BundlingError, match="No matching distribution found for nope"):
+        bundling.install_dependencies(["nope==1"], tmp_path)
+    assert not list(tmp_path.glob("*/.complete"))
+
+
+def test_bundler_raises_instead_of_falling_back_to_docker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: Any, **_kwargs: Any) -> Path:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(bundling, "install_dependencies", broken)
+    with pytest.raises(bundling.BundlingError, match="disk full"):
+        bundling.LocalBundler(["httpx==0.28.1"]).try_bundle(str(tmp_path))
+
+
+def test_asset_holds_dependencies_and_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    requirements = ["httpx==0.28.1"]
+    cache = tmp_path / "cache"
+    deps = cache / bundling.dependencies_hash(requirements)
+    (deps / "httpx").mkdir(parents=True)
+    (deps / "httpx" / "__init__.py").write_text("")
+    (deps / ".complete").touch()
+    monkeypatch.setattr(subprocess, "run", _no_pip)
+    out = tmp_path / "out"
+    out.mkdir()
+    bundling.build_asset(out, requirements, cache)
+    assert (out / "httpx" / "__init__.py").exists()
+    assert (out / "allegro_sync" / "handlers" / "health.py").exists()
+    assert not (out / "allegro_sync" / "emulator").exists()
+    assert not (out / ".complete").exists()
+
+
+def test_runtime_provided_distributions_are_removed_and_nothing_outside(tmp_path: Path) -> None:
+    target = tmp_path / "target"
+    outside = tmp_path / "bin" / "jp.py"
+    outside.parent.mkdir()
+    outside.write_text("")
+    for name, package in (("jmespath", "jmespath"), ("httpx", "httpx")):
+        (target / package).mkdir(parents=True)
+        (target / package / "__init__.py").write_text("")
+        info = target / f"{name}-1.0.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+        (info / "RECORD").write_text(
+            f"{package}/__init__.py,,\n{info.name}/METADATA,,\n{info.name}/RECORD,,\n../bin/jp.py,,\n"
+        )
+    bundling._remove_runtime_provided(target)
+    assert sorted(p.name for p in target.iterdir()) == ["httpx", "httpx-1.0.dist-info"]
+    assert outside.exists()
+
+
+def test_asset_hash_follows_the_dependency_set() -> None:
+    assert bundling.asset_hash(["httpx==0.28.1"]) != bundling.asset_hash(["httpx==0.28.0"])
+    assert bundling.asset_hash(["httpx==0.28.1"]) == bundling.asset_hash(["httpx==0.28.1"])
