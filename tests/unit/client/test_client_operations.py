@@ -335,3 +335,37 @@ def test_not_waiting_returns_the_accepted_offer_id() -> None:
     allegro.script("POST", "/sale/product-offers", reply(202, {"name": "x"}, {"location": OPERATION}))
     assert make_client(allegro).create_product_offer({"name": "x"}, wait=False).id == "77"
     assert len(allegro.requests) == 1
+
+
+def test_more_than_100_external_ids_are_asked_100_at_a_time() -> None:
+    allegro = FakeAllegro()
+
+    def offers(request: httpx.Request) -> httpx.Response:
+        wanted = request.url.params.get_list("external.id")
+        page = [{"id": f"offer-{sku}", "external": {"id": sku}} for sku in wanted]
+        return reply(200, {"offers": page, "count": len(page), "totalCount": len(page)})
+
+    allegro.route("GET", "/sale/offers", offers)
+    skus = [f"SKU-{i}" for i in range(250)]
+    found = list(make_client(allegro).iter_offers(external_ids=skus))
+    assert [o.external.id for o in found if o.external] == skus
+    assert [len(r.url.params.get_list("external.id")) for r in allegro.requests] == [100, 100, 50]
+
+
+def test_checkout_forms_back_fill_walks_pages_of_100() -> None:
+    allegro = FakeAllegro()
+    total = 230
+
+    def forms(request: httpx.Request) -> httpx.Response:
+        offset = int(request.url.params["offset"])
+        page = [
+            {"id": f"cf-{i}", "status": "READY_FOR_PROCESSING"}
+            for i in range(offset, min(offset + 100, total))
+        ]
+        return reply(200, {"checkoutForms": page, "count": len(page), "totalCount": total})
+
+    allegro.route("GET", "/order/checkout-forms", forms)
+    found = list(make_client(allegro).iter_checkout_forms(updated_at_gte="2026-01-01T00:00:00Z"))
+    assert len(found) == total
+    assert [r.url.params["offset"] for r in allegro.requests] == ["0", "100", "200"]
+    assert allegro.requests[0].url.params["updatedAt.gte"] == "2026-01-01T00:00:00Z"

@@ -100,6 +100,8 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE"})
 # Allegro's per-command and per-page maximum.
 COMMAND_CHUNK = 1000
 PAGE_LIMIT = 1000
+MAX_EXTERNAL_IDS = 100
+CHECKOUT_FORMS_LIMIT = 100
 DEFAULT_BLOCK_SECONDS = 60.0
 
 CommandKind = Literal[
@@ -423,8 +425,8 @@ class AllegroClient:
         """GET /sale/offers: the seller's own offers, with 30-day stats (`stats`, `stock.sold`)."""
         if not 1 <= limit <= PAGE_LIMIT:
             raise InvalidCommand(f"limit must be 1..{PAGE_LIMIT}, got {limit}")
-        if len(external_ids) > 100:
-            raise InvalidCommand("Allegro filters by at most 100 external ids per request")
+        if len(external_ids) > MAX_EXTERNAL_IDS:
+            raise InvalidCommand(f"Allegro filters by at most {MAX_EXTERNAL_IDS} external ids per request")
         params: dict[str, Any] = {
             "external.id": list(external_ids),
             "offer.id": list(offer_ids),
@@ -442,16 +444,18 @@ class AllegroClient:
         statuses: Sequence[str] = (),
         page_size: int = PAGE_LIMIT,
     ) -> Iterator[OfferListing]:
-        """Every matching offer, page by page (offset pagination)."""
-        offset = 0
-        while True:
-            page = self.list_offers(
-                external_ids=external_ids, statuses=statuses, offset=offset, limit=page_size
-            )
-            yield from page.offers
-            offset += len(page.offers)
-            if len(page.offers) < page_size or offset >= page.total_count:
-                return
+        """Every matching offer, page by page (offset pagination); any number of external ids, sent 100
+        per request because Allegro filters by at most 100 at once."""
+        ids = list(dict.fromkeys(external_ids))
+        groups = [ids[i : i + MAX_EXTERNAL_IDS] for i in range(0, len(ids), MAX_EXTERNAL_IDS)] or [[]]
+        for group in groups:
+            offset = 0
+            while True:
+                page = self.list_offers(external_ids=group, statuses=statuses, offset=offset, limit=page_size)
+                yield from page.offers
+                offset += len(page.offers)
+                if len(page.offers) < page_size or offset >= page.total_count:
+                    break
 
     # ---- batch commands ----------------------------------------------------------------------------------
 
@@ -728,7 +732,7 @@ class AllegroClient:
         updated_at_gte: str | None = None,
         updated_at_lte: str | None = None,
         offset: int = 0,
-        limit: int = 100,
+        limit: int = CHECKOUT_FORMS_LIMIT,
     ) -> CheckoutForms:
         """GET /order/checkout-forms (up to 100 per page): back-fills orders whose events were missed."""
         params = {
@@ -739,6 +743,20 @@ class AllegroClient:
             "limit": limit,
         }
         return self._get("/order/checkout-forms", CheckoutForms, params)
+
+    def iter_checkout_forms(
+        self, *, status: str | None = None, updated_at_gte: str | None = None, max_pages: int = 50
+    ) -> Iterator[CheckoutForm]:
+        """All orders changed since `updated_at_gte` (the back-fill for missed events), 100 per page."""
+        offset = 0
+        for _ in range(max_pages):
+            page = self.checkout_forms(
+                status=status, updated_at_gte=updated_at_gte, offset=offset, limit=CHECKOUT_FORMS_LIMIT
+            )
+            yield from page.checkout_forms
+            offset += len(page.checkout_forms)
+            if len(page.checkout_forms) < CHECKOUT_FORMS_LIMIT or offset >= page.total_count:
+                return
 
     def checkout_form(self, checkout_form_id: str) -> CheckoutForm:
         return self._get(f"/order/checkout-forms/{_segment(checkout_form_id)}", CheckoutForm)
