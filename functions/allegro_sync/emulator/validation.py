@@ -8,6 +8,7 @@ spec is cached per path: loading and checking it takes about a second, a request
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -20,9 +21,12 @@ from openapi_core import OpenAPI
 from openapi_core.configurations import Config
 from openapi_core.datatypes import RequestParameters
 from openapi_core.templating.paths.exceptions import PathError
+from openapi_core.templating.paths.finders import APICallPathFinder
 from openapi_core.templating.responses.exceptions import ResponseFinderError
 from openapi_core.validation.request.validators import V30RequestValidator
 from openapi_core.validation.response.validators import V30ResponseValidator
+from openapi_core.validation.schemas.factories import SchemaValidatorsFactory
+from openapi_schema_validator import OAS30ReadValidator, OAS30WriteValidator
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 from allegro_sync.emulator.types import EmulatorRequest, EmulatorResponse
@@ -47,17 +51,74 @@ class Violation:
         return f"{self.kind} {self.method} {self.path}: {self.message}"
 
 
+class _SharedFormatChecker(SchemaValidatorsFactory):
+    """openapi-core deep-copies the format checker for every schema it checks (a fifth of the time);
+    with no extra formats registered nothing mutates it, so one shared checker is safe."""
+
+    def get_format_checker(self, format_validators: Any = None, extra_format_validators: Any = None) -> Any:
+        if format_validators is None and extra_format_validators is None:
+            return self.format_checker
+        return super().get_format_checker(format_validators, extra_format_validators)
+
+
 class _RequestValidator(V30RequestValidator):
     """openapi-core has no OAuth2 security provider; the emulator's server authenticates instead."""
 
+    schema_validators_factory = _SharedFormatChecker(OAS30WriteValidator)
+
     def _get_security(self, parameters: Any, operation: Any) -> None:
+        return None
+
+
+class _ResponseValidator(V30ResponseValidator):
+    schema_validators_factory = _SharedFormatChecker(OAS30ReadValidator)
+
+
+class _CachingPathFinder(APICallPathFinder):
+    """openapi-core matches every path template on every call (a third of the validation time).
+
+    `_Request` hands over the template it already matched, so the finder sees a small, fixed set of
+    URLs and can remember the answer for each.
+    """
+
+    def __init__(self, spec: Any, base_url: str | None = None) -> None:
+        super().__init__(spec, base_url=base_url)
+        self._found: dict[tuple[str, str], Any] = {}
+
+    def find(self, method: str, name: str) -> Any:
+        key = (method, name)
+        found = self._found.get(key)
+        if found is None:
+            found = super().find(method, name)
+            self._found[key] = found
+        return found
+
+
+class _Templates:
+    """The spec's path templates as regexes, literal paths first (e.g. /sale/offers before /sale/{x})."""
+
+    def __init__(self, paths: list[str]) -> None:
+        ordered = sorted(paths, key=lambda p: (p.count("{"), -len(p)))
+        self._compiled = [
+            (
+                template,
+                re.compile("^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template)) + "$"),
+            )
+            for template in ordered
+        ]
+
+    def match(self, path: str) -> tuple[str, dict[str, str]] | None:
+        for template, pattern in self._compiled:
+            found = pattern.match(path)
+            if found is not None:
+                return template, found.groupdict()
         return None
 
 
 class _Request:
     """An EmulatorRequest seen through openapi-core's Request protocol."""
 
-    def __init__(self, request: EmulatorRequest) -> None:
+    def __init__(self, request: EmulatorRequest, templates: _Templates | None = None) -> None:
         self.host_url = UPLOAD_HOST if request.path in UPLOAD_PATHS else API_HOST
         self.path = request.path
         self.method = request.method.lower()
@@ -65,6 +126,9 @@ class _Request:
             query=ImmutableMultiDict([(k, v) for k, values in request.query.items() for v in values]),
             header=Headers(list(request.headers.items())),
         )
+        matched = templates.match(request.path) if templates is not None else None
+        if matched is not None:
+            self.path_pattern, self.parameters.path = matched
         self.content_type = request.headers.get("content-type", "")
         self.body: bytes | None = request.raw_body or None
 
@@ -112,12 +176,14 @@ class SpecValidator:
         with spec_path.open("rb") as handle:
             document = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
         skip_check: dict[str, Any] = {} if check_spec else {"spec_validator_cls": None}
+        self._templates = _Templates(list(document.get("paths", {})))
         self._openapi = OpenAPI.from_dict(
             document,
             config=Config(
                 **skip_check,
                 request_validator_cls=_RequestValidator,
-                response_validator_cls=V30ResponseValidator,
+                path_finder_cls=_CachingPathFinder,
+                response_validator_cls=_ResponseValidator,
                 # Allegro's vendor media type is JSON; openapi-core only knows it by the +json suffix rule.
                 extra_media_type_deserializers={MEDIA_TYPE: _json},
             ),
@@ -126,7 +192,9 @@ class SpecValidator:
     def request_errors(self, request: EmulatorRequest) -> list[Violation]:
         return [
             Violation("request", request.method, request.path, _describe(exc))
-            for exc in self._iter(lambda: self._openapi.iter_request_errors(_Request(request)))
+            for exc in self._iter(
+                lambda: self._openapi.iter_request_errors(_Request(request, self._templates))
+            )
         ]
 
     def response_errors(
@@ -135,7 +203,9 @@ class SpecValidator:
         """Errors of a response; an undocumented error status only needs Allegro's error envelope."""
         found: list[Violation] = []
         for exc in self._iter(
-            lambda: self._openapi.iter_response_errors(_Request(request), _Response(response, body))
+            lambda: self._openapi.iter_response_errors(
+                _Request(request, self._templates), _Response(response, body)
+            )
         ):
             if isinstance(exc, ResponseFinderError) and response.status >= 400 and _is_error_envelope(body):
                 continue
@@ -144,7 +214,7 @@ class SpecValidator:
 
     def knows(self, request: EmulatorRequest) -> bool:
         """Whether the operation is in the spec at all (unknown paths are reported, not validated)."""
-        errors = list(self._openapi.iter_request_errors(_Request(request)))
+        errors = list(self._openapi.iter_request_errors(_Request(request, self._templates)))
         return not any(isinstance(e, PathError) for e in errors)
 
     @staticmethod
