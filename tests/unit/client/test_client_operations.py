@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from allegro_sync.adapters.allegro.errors import AllegroOperationPending, InvalidCommand
+from allegro_sync.adapters.allegro.errors import AllegroOperationPending, AllegroRateLimited, InvalidCommand
 from allegro_sync.adapters.allegro.models import PriceIn, PriceModification
 from tests.unit.client.fakes import FakeAllegro, FakeClock, allegro_error, make_client, reply
 
@@ -369,3 +369,21 @@ def test_checkout_forms_back_fill_walks_pages_of_100() -> None:
     assert len(found) == total
     assert [r.url.params["offset"] for r in allegro.requests] == ["0", "100", "200"]
     assert allegro.requests[0].url.params["updatedAt.gte"] == "2026-01-01T00:00:00Z"
+
+
+def test_a_batch_stopped_by_a_block_reports_the_chunks_already_done() -> None:
+    allegro = CommandAllegro("offer-quantity-change-commands", lag=0)
+    original = allegro.__call__
+
+    def blocked_after_first(request: httpx.Request) -> httpx.Response:
+        if request.method == "PUT" and allegro.commands:
+            allegro.requests.append(request)
+            return reply(429)
+        return original(request)
+
+    client = make_client(FakeAllegro())
+    client._http = httpx.Client(transport=httpx.MockTransport(blocked_after_first))
+    with pytest.raises(AllegroRateLimited) as caught:
+        client.change_quantity([str(i) for i in range(1500)], "FIXED", 2)
+    assert len(caught.value.completed) == 1000
+    assert {r.status for r in caught.value.completed} == {"SUCCESS"}

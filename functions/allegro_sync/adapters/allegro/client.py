@@ -539,18 +539,27 @@ class AllegroClient:
             criteria = [OfferCriterion(offers=[IdRefIn(id=i) for i in chunk])]
             command_id = str(uuid.uuid4())  # single-use: Allegro answers 409 to a reused id (#5455)
             body = build(criteria)
-            if post:
-                self.request(
-                    "POST",
-                    f"/sale/{kind}",
-                    json_body={**_dump(body), "id": command_id},
-                    idempotent=True,  # the id in the body makes a repeat harmless
-                    conflict_after_retry_ok=True,
-                )
-            else:
-                self.put_command(kind, command_id, body)
-            results.extend(self._await_tasks(kind, command_id, chunk))
+            try:
+                results.extend(self._run_one_command(kind, command_id, body, chunk, post=post))
+            except AllegroError as error:
+                error.completed = tuple(results)
+                raise
         return results
+
+    def _run_one_command(
+        self, kind: CommandKind, command_id: str, body: BaseModel, chunk: list[str], *, post: bool
+    ) -> list[OfferCommandResult]:
+        if post:
+            self.request(
+                "POST",
+                f"/sale/{kind}",
+                json_body={**_dump(body), "id": command_id},
+                idempotent=True,  # the id in the body makes a repeat harmless
+                conflict_after_retry_ok=True,
+            )
+        else:
+            self.put_command(kind, command_id, body)
+        return self._await_tasks(kind, command_id, chunk)
 
     def _await_tasks(self, kind: CommandKind, command_id: str, chunk: list[str]) -> list[OfferCommandResult]:
         """Poll the tasks until every offer is SUCCESS or FAIL; the list is often empty at first (#6260)."""

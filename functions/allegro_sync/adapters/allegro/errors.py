@@ -32,7 +32,13 @@ class AllegroErrorDetail:
 
 
 class AllegroError(Exception):
-    """Base of everything the Allegro adapter raises."""
+    """Base of everything the Allegro adapter raises.
+
+    `completed`: when a batch helper (change_quantity, ...) fails part-way, the per-offer results of the
+    chunks that had already finished, so the caller records what did change on Allegro.
+    """
+
+    completed: tuple[Any, ...] = ()
 
 
 class AllegroApiError(AllegroError):
