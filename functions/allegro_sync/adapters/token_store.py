@@ -26,7 +26,7 @@ from allegro_sync.adapters.dynamodb.accounts import (
     control_table,
 )
 from allegro_sync.adapters.secrets import KMS_KEY_ENV, AppCredentialsStore, SecretsManagerVault
-from allegro_sync.services.accounts import Accounts, RegistryEvents
+from allegro_sync.services.accounts import AccountProfile, Accounts, DevicePrompt, RegistryEvents
 from allegro_sync.services.tokens import AccountTokens, RefreshPolicy
 from allegro_sync.topology import secret_env, table_env
 
@@ -168,6 +168,23 @@ def token_source_for(name: str) -> AccountTokens:
         if source is None:
             source = _sources[name] = built.tokens(name)
         return source
+
+
+def connect_with_device_flow(
+    name: str,
+    *,
+    on_prompt: Callable[[DevicePrompt], None],
+    environment: str = "production",
+    settings: AccountsSettings | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> AccountProfile:
+    """Connect a seller account with the device flow and store it (the CLI and the demo call this).
+
+    `on_prompt` receives the verification URL and user code; the demo approves the code through the
+    emulator there. Allegro hosts come from ALLEGRO_* env (the emulator) or production/sandbox.
+    """
+    built = Custody.build(settings or AccountsSettings.from_env(), sleep=sleep)
+    return built.accounts().connect_with_device_flow(name, environment=environment, on_prompt=on_prompt)
 
 
 def reset() -> None:
