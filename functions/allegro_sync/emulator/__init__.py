@@ -143,7 +143,7 @@ class Emulator:
     def create_seller(self, login: str, company: bool = True) -> str:
         """A seller account known to OAuth and the marketplace; returns the seller id (`user_name`)."""
         account = self.oauth.create_account(login, company=company)
-        self.marketplace.add_seller(account.seller_id, company=company)
+        self.marketplace.add_seller(account.seller_id, company=company, login=login)
         return account.seller_id
 
     def seller_id(self, login: str) -> str:

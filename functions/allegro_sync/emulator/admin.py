@@ -83,6 +83,11 @@ class AdminApi:
             ),
             ("POST", "/disconnect"): lambda b: _done(lambda: em.disconnect(_field(b, "login"))),
             ("POST", "/buy"): self._buy,
+            ("POST", "/visits"): lambda b: _done(
+                lambda: em.marketplace.add_visits(
+                    _field(b, "offer_id"), int(b.get("visits", 0)), int(b.get("watchers", 0))
+                )
+            ),
             ("POST", "/pay"): lambda b: _done(lambda: em.marketplace.pay(_field(b, "checkout_form_id"))),
             ("POST", "/cancel"): lambda b: _done(
                 lambda: em.marketplace.cancel(_field(b, "checkout_form_id"), auto=bool(b.get("auto", False)))
@@ -222,6 +227,9 @@ class EmulatorAdmin:
 
     def offer(self, offer_id: str) -> dict[str, Any]:
         return dict(self._call("GET", f"/offers/{offer_id}"))
+
+    def add_visits(self, offer_id: str, visits: int, watchers: int = 0) -> None:
+        self._call("POST", "/visits", {"offer_id": offer_id, "visits": visits, "watchers": watchers})
 
     def violations(self) -> list[dict[str, Any]]:
         return list(self._call("GET", "/violations"))

@@ -42,8 +42,6 @@ class MarketplacePort(Protocol):
 
     def handle(self, request: EmulatorRequest) -> EmulatorResponse | None: ...
 
-    def process_due(self) -> None: ...
-
 
 @dataclass
 class Limits:
@@ -254,8 +252,7 @@ class EmulatorApp:
                 if self.strict:
                     return _request_violation_response(problems)
         try:
-            self.marketplace.process_due()
-            response = self.marketplace.handle(request)
+            response = self.marketplace.handle(request)  # it finishes due async work itself
         except Exception as exc:  # a bug in the emulator: fail the test loudly, answer like Allegro would
             self._violate([Violation("crash", request.method, request.path, repr(exc))])
             return allegro_error(500, "INTERNAL_SERVER_ERROR", "Internal server error")

@@ -139,3 +139,17 @@ def test_cli_runs_the_emulator_until_interrupted() -> None:
             process.send_signal(signal.SIGINT)
             process.wait(timeout=10)
     assert process.returncode == 0
+
+
+def test_admin_state_shows_marketplace_counts_and_buying_an_unknown_offer_is_refused(
+    emulator: Emulator, admin: EmulatorAdmin
+) -> None:
+    admin.create_seller("sklep-abc")
+    state = admin.state()
+    assert state["marketplace"]["sellers"] == 1
+    assert state["default_client_id"] == DEFAULT_CLIENT_ID
+    with pytest.raises(EmulatorAdminError, match="400"):
+        admin.buy("no-such-offer")
+    with pytest.raises(EmulatorAdminError, match="quantity"):
+        admin.buy("no-such-offer", 0)
+    assert admin.state()["marketplace"]["checkout_forms"] == 0
