@@ -187,6 +187,7 @@ class EmulatorApp:
         self.rng = rng or random.Random(0)
         self.violations: list[Violation] = []
         self.request_count = 0
+        self.sleep: Callable[[float], None] = time.sleep  # replaceable, so tests never wait
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ WSGI
@@ -281,7 +282,7 @@ class EmulatorApp:
             )
         limits = self.limits
         if limits.latency_ms > 0 and self.rng.random() < limits.latency_rate:
-            time.sleep(limits.latency_ms / 1000)
+            self.sleep(limits.latency_ms / 1000)
         if limits.error_rate > 0 and self.rng.random() < limits.error_rate:
             status = self.rng.choice((500, 502, 503))
             return allegro_error(status, "INTERNAL_SERVER_ERROR", "Emulated server failure")
@@ -371,9 +372,12 @@ class HttpServer:
     """A werkzeug threaded server in a daemon thread."""
 
     def __init__(self, app: EmulatorApp, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._server: BaseWSGIServer = make_server(
-            host, port, app, threaded=True, request_handler=_QuietHandler
-        )
+        try:
+            self._server: BaseWSGIServer = make_server(
+                host, port, app, threaded=True, request_handler=_QuietHandler
+            )
+        except SystemExit as exc:  # werkzeug exits the process when the port is taken; a library must not
+            raise OSError(f"cannot listen on {host}:{port} (in use or not allowed)") from exc
         # A short poll interval makes stop() quick: tests start and stop one emulator each.
         self._thread = threading.Thread(
             target=self._server.serve_forever,

@@ -192,3 +192,20 @@ def test_unknown_or_invalid_fault_is_refused_and_changes_nothing(emulator: Emula
 def test_marketplace_knobs_are_reachable_through_set_faults(emulator: Emulator) -> None:
     emulator.set_faults(patch_conflict_rate=0.5)
     assert emulator.marketplace.faults.patch_conflict_rate == 0.5
+
+
+def test_latency_fault_sleeps_before_answering(
+    emulator: Emulator, http: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    slept: list[float] = []
+    monkeypatch.setattr(emulator.app, "sleep", slept.append)
+    emulator.set_faults(latency_ms=250, latency_rate=1.0)
+    http.get("/me")
+    emulator.set_faults(latency_rate=0.0)
+    http.get("/me")
+    assert slept == [0.25]
+
+
+def test_a_taken_port_raises_instead_of_exiting(emulator: Emulator) -> None:
+    with pytest.raises(OSError, match="cannot listen"):
+        Emulator(port=emulator.port).start()
