@@ -4,7 +4,7 @@ Two measurements, each against a bare httpx.Client doing the same request:
 - in-process MockTransport (pure client overhead, no network);
 - the local emulator on 127.0.0.1 (what a call costs end to end, validation off so the server is cheap).
 
-Run: .venv/bin/python -m bench.client_overhead [calls]
+Run: .venv/bin/python -m bench.client_overhead [calls]   (default 2000; the emulator run uses calls/10)
 """
 
 from __future__ import annotations
@@ -36,26 +36,37 @@ class StaticTokens:
 
 
 def per_call_us(fn: Callable[[], object], calls: int) -> float:
-    """Median of 5 rounds, in microseconds per call."""
-    for _ in range(min(200, calls)):
+    started = time.perf_counter()
+    for _ in range(calls):
         fn()
-    rounds = []
-    for _ in range(5):
-        started = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        rounds.append((time.perf_counter() - started) / calls * 1e6)
-    return statistics.median(rounds)
+    return (time.perf_counter() - started) / calls * 1e6
 
 
-def mock_transport(calls: int) -> tuple[float, float]:
+def compare(
+    bare: Callable[[], object], client: Callable[[], object], calls: int
+) -> tuple[float, float, float]:
+    """Interleaved rounds (bare, client, bare, client...) so load from other processes hits both alike.
+
+    Returns medians of: bare us/call, client us/call, and the per-round difference.
+    """
+    for _ in range(min(200, calls)):
+        bare()
+        client()
+    rounds = [(per_call_us(bare, calls), per_call_us(client, calls)) for _ in range(7)]
+    return (
+        statistics.median(b for b, _ in rounds),
+        statistics.median(c for _, c in rounds),
+        statistics.median(c - b for b, c in rounds),
+    )
+
+
+def mock_transport(calls: int) -> tuple[float, float, float]:
     def handler(_: httpx.Request) -> httpx.Response:
         return httpx.Response(200, content=ME_BODY, headers={"content-type": MEDIA_TYPE, "trace-id": "t"})
 
     env = AllegroEnvironment("https://api.bench", "https://upload.bench", "https://site.bench")
     raw = httpx.Client(transport=httpx.MockTransport(handler))
     headers = {"Authorization": "Bearer x", "Accept": MEDIA_TYPE}
-    baseline = per_call_us(lambda: raw.get("https://api.bench/me", headers=headers).json(), calls)
     client = AllegroClient(
         env,
         StaticTokens("x"),
@@ -63,17 +74,16 @@ def mock_transport(calls: int) -> tuple[float, float]:
         rate_guard=RateGuard(InMemoryBlockedUntilStore(), rpm_budget=10**9),
         http=httpx.Client(transport=httpx.MockTransport(handler)),
     )
-    return baseline, per_call_us(client.me, calls)
+    return compare(lambda: raw.get("https://api.bench/me", headers=headers).json(), client.me, calls)
 
 
-def emulator(calls: int) -> tuple[float, float]:
+def emulator(calls: int) -> tuple[float, float, float]:
     with Emulator(port=0, validate=False) as emu:
         emu.create_seller("bench")
         token = str(emu.issue_tokens("bench")["access_token"])
         env = AllegroEnvironment(emu.base_url, emu.base_url, emu.base_url)
         raw = httpx.Client()
         headers = {"Authorization": f"Bearer {token}", "Accept": MEDIA_TYPE}
-        baseline = per_call_us(lambda: raw.get(f"{emu.base_url}/me", headers=headers).json(), calls)
         client = AllegroClient(
             env,
             StaticTokens(token),
@@ -81,19 +91,19 @@ def emulator(calls: int) -> tuple[float, float]:
             rate_guard=RateGuard(InMemoryBlockedUntilStore(), rpm_budget=10**9),
         )
         emu.set_faults(requests_per_minute=10**9)
-        return baseline, per_call_us(client.me, calls)
+        return compare(lambda: raw.get(f"{emu.base_url}/me", headers=headers).json(), client.me, calls)
 
 
 def main() -> None:
     calls = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
     for name, run, n in (
         ("MockTransport", mock_transport, calls),
-        ("emulator 127.0.0.1", emulator, calls // 4),
+        ("emulator 127.0.0.1", emulator, calls // 10),
     ):
-        baseline, client = run(n)
+        bare, client, overhead = run(n)
         print(
-            f"{name:<20} bare httpx {baseline:8.1f} us/call   AllegroClient {client:8.1f} us/call   "
-            f"overhead {client - baseline:7.1f} us/call  ({n} calls x 5 rounds, median)"
+            f"{name:<20} bare httpx {bare:8.1f} us/call   AllegroClient {client:8.1f} us/call   "
+            f"overhead {overhead:7.1f} us/call  (median of 7 interleaved rounds x {n} calls)"
         )
 
 

@@ -19,7 +19,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Literal, TypeVar
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 from aws_lambda_powertools import Logger
@@ -290,7 +290,7 @@ class AllegroClient:
             if _origin(path) not in self._trusted_origins:
                 raise AllegroError(f"refusing to send the token to untrusted host {_origin(path)}")
             return path
-        return urljoin(base + "/", path.lstrip("/"))
+        return base + "/" + path.lstrip("/")
 
     def _headers(self, token: str, content_type: str | None, language: str) -> dict[str, str]:
         headers = {
