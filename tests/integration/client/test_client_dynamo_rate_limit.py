@@ -9,7 +9,7 @@ from allegro_sync.adapters.allegro.errors import AllegroRateLimited
 from allegro_sync.adapters.allegro.rate_guard import RateGuard
 from allegro_sync.adapters.dynamodb.rate_limit import DynamoBlockedUntilStore, rate_guard_from_env
 from allegro_sync.topology import table_env
-from tests.unit.client.fakes import FakeClock
+from tests.unit.client.fakes import FakeAllegro, FakeClock, make_client, reply
 
 pytestmark = pytest.mark.integration
 TABLE = "control-test"
@@ -66,3 +66,19 @@ def test_guard_from_env_reads_table_and_budget(table: str) -> None:
 def test_guard_from_env_rejects_a_bad_budget() -> None:
     with pytest.raises(ValueError, match="ALLEGRO_RPM_BUDGET must be an integer"):
         rate_guard_from_env({"ALLEGRO_RPM_BUDGET": "lots"})
+
+
+def test_a_429_seen_by_one_client_stops_a_client_in_another_process(table: str) -> None:
+    clock = FakeClock()
+    allegro = FakeAllegro()
+    allegro.route("GET", "/me", lambda _: reply(200, {"id": "1"}))
+    allegro.script("GET", "/me", reply(429, None, {"retry-after": "60"}))
+    first = make_client(allegro, clock=clock, guard=RateGuard(DynamoBlockedUntilStore(table), clock=clock))
+    second = make_client(allegro, clock=clock, guard=RateGuard(DynamoBlockedUntilStore(table), clock=clock))
+    with pytest.raises(AllegroRateLimited):
+        first.me()
+    with pytest.raises(AllegroRateLimited):
+        second.me()
+    assert len(allegro.requests) == 1
+    clock.now += 60
+    assert second.me().id == "1"
