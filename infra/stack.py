@@ -158,17 +158,27 @@ class AllegroSyncStack(cdk.Stack):
             enable_key_rotation=True,
             removal_policy=self.data_removal,
         )
-        # CloudWatch alarms publish to the encrypted topic and EventBridge writes failed scheduled
-        # invocations to the encrypted DLQ; both services need to use the key for that.
+        # CloudWatch alarms publish to the encrypted topic, in the form AWS documents for alarm
+        # actions (CloudWatch does not promise a source condition key here).
         key.add_to_resource_policy(
             iam.PolicyStatement(
-                principals=[
-                    iam.ServicePrincipal("cloudwatch.amazonaws.com"),
-                    iam.ServicePrincipal("events.amazonaws.com"),
-                ],
-                actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
                 resources=["*"],  # in a key policy "*" means this key
-                conditions={"StringEquals": {"aws:SourceAccount": self.account}},
+            )
+        )
+        # EventBridge writes undeliverable scheduled events to the encrypted DLQ: only this
+        # account's rules may make it use the key.
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                resources=["*"],
+                conditions={
+                    "ArnLike": {
+                        "aws:SourceArn": self.format_arn(service="events", resource="rule", resource_name="*")
+                    }
+                },
             )
         )
         return key
@@ -180,6 +190,15 @@ class AllegroSyncStack(cdk.Stack):
             display_name=f"{self.settings.stack_name} alarms",
             master_key=self.key,
             enforce_ssl=True,
+        )
+        # The TLS-only policy replaces SNS's default topic policy, so CloudWatch is let in explicitly.
+        topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[topic.topic_arn],
+                conditions={"StringEquals": {"aws:SourceAccount": self.account}},
+            )
         )
         if self.settings.alarm_email:
             subscription = sns.Subscription(

@@ -426,3 +426,18 @@ def test_full_template_passes_cfn_lint_with_serverless_rules(full: Synth, synth_
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_cloudwatch_may_publish_to_the_encrypted_alarm_topic(shipped: Synth) -> None:
+    """Without these two grants an alarm fires but its notification is silently refused."""
+    cloudwatch = {"Service": "cloudwatch.amazonaws.com"}
+    [topic_policy] = shipped.of_type("AWS::SNS::TopicPolicy").values()
+    assert any(
+        s["Effect"] == "Allow" and s["Principal"] == cloudwatch and s["Action"] == "sns:Publish"
+        for s in topic_policy["Properties"]["PolicyDocument"]["Statement"]
+    )
+    key_policy = shipped.properties(shipped.stack.key)["KeyPolicy"]["Statement"]
+    assert any(
+        s["Principal"] == cloudwatch and {"kms:Decrypt", "kms:GenerateDataKey*"} <= set(s["Action"])
+        for s in key_policy
+    )
