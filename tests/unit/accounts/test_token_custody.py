@@ -14,6 +14,7 @@ from allegro_sync.services.tokens import (
     LeaseGrant,
     RefreshPolicy,
     StoredAccount,
+    TokenPair,
     TokenUnavailable,
 )
 from tests.unit.accounts.fakes import (
@@ -261,3 +262,28 @@ def test_invalid_grant_for_a_token_the_store_already_replaced_is_not_a_disconnec
     assert world.oauth.calls == 2  # the old token did reach Allegro and was refused
     assert world.events.disconnects == []
     assert world.vault.items["shop1"].status is AccountStatus.CONNECTED
+
+
+def test_a_transient_allegro_failure_keeps_the_account_and_frees_the_lease() -> None:
+    world = World(seconds_left=30)
+
+    class Down(RotatingOAuth):
+        def refresh(self, refresh_token: str, environment: str) -> TokenPair:
+            raise ConnectionError("Allegro answered 503")
+
+    source = AccountTokens(
+        "shop1",
+        vault=world.vault,
+        lease=world.lease,
+        oauth=Down(world.clock),
+        events=world.events,
+        now=world.clock.now,
+        sleep=world.clock.sleep,
+    )
+    with pytest.raises(ConnectionError):
+        source.access_token()
+    assert world.vault.items["shop1"].status is AccountStatus.CONNECTED
+    assert world.vault.items["shop1"].refresh_token == "refresh-1"
+    assert world.lease.holders == {}
+    assert world.events.disconnects == []
+    assert world.tokens().access_token() == "access-2"  # Allegro is back: the next call refreshes

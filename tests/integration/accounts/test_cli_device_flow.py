@@ -1,0 +1,126 @@
+"""`allegro-sync accounts connect` (device flow), `list`, `show`, `disconnect` against the emulator and moto,
+and the Allegro client using the account's token source (401 -> one refresh -> retry)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import boto3
+import pytest
+from typer.testing import CliRunner
+
+from allegro_sync.adapters.allegro.client import AllegroClient
+from allegro_sync.adapters.allegro.environment import AllegroEnvironment
+from allegro_sync.adapters.token_store import AccountsSettings, Custody
+from allegro_sync.cli import accounts_cmd
+from allegro_sync.cli.main import app as cli
+from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
+from allegro_sync.services.accounts import DevicePrompt
+from allegro_sync.services.tokens import AccountStatus
+from allegro_sync.topology import secret_env, table_env
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def cli_env(
+    settings: AccountsSettings,
+    emulator: Emulator,
+    allegro_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> dict[str, str]:
+    emulator.create_seller("seller-one")
+    monkeypatch.setattr(accounts_cmd, "sleep", emulator.advance)
+    monkeypatch.setattr(accounts_cmd, "now", lambda: emulator.clock.now().timestamp())
+    return {
+        table_env("control"): settings.control_table,
+        secret_env("accounts"): settings.accounts_secret_prefix,
+        secret_env("app-credentials"): settings.app_credentials_secret,
+        **allegro_env,
+    }
+
+
+def run(env: dict[str, str], *args: str, code: int = 0, stdin: str | None = None) -> str:
+    result = CliRunner().invoke(cli, ["accounts", *args], env=env, input=stdin)
+    assert result.exit_code == code, result.output
+    return result.output
+
+
+def test_connect_list_show_disconnect_through_the_cli(
+    cli_env: dict[str, str], emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The client secret is asked for with a hidden prompt when not given.
+    run(cli_env, "set-app", DEFAULT_CLIENT_ID, stdin=f"{DEFAULT_CLIENT_SECRET}\n")
+
+    def approve_when_asked(seconds: float) -> None:
+        emulator.advance(seconds)
+        emulator.approve_device(pending[0], "seller-one")
+
+    pending: list[str] = []
+    original = accounts_cmd._show_prompt
+
+    def remember(prompt: DevicePrompt) -> None:
+        pending.append(prompt.user_code)
+        original(prompt)
+
+    monkeypatch.setattr(accounts_cmd, "_show_prompt", remember)
+    monkeypatch.setattr(accounts_cmd, "sleep", approve_when_asked)
+    output = run(cli_env, "connect", "shop1")
+    assert f"confirm the code {pending[0]}" in output
+    assert f"Connected shop1: seller {emulator.seller_id('seller-one')}" in output
+
+    listed = run(cli_env, "list")
+    assert "shop1" in listed
+    assert "CONNECTED" in listed
+    shown = run(cli_env, "show", "shop1")
+    assert "allegro:api:sale:offers:write" in shown
+    assert "action:        nothing" in shown
+
+    assert "DISCONNECTED" in run(cli_env, "disconnect", "shop1", "--yes")
+    listed = run(cli_env, "list")
+    assert "DISCONNECTED" in listed
+    assert "reconnect: allegro-sync accounts connect shop1" in listed
+    secret = boto3.client("secretsmanager").get_secret_value(
+        SecretId=f"{cli_env[secret_env('accounts')]}shop1"
+    )
+    assert '"access_token": ""' in secret["SecretString"]  # tokens wiped, not just flagged
+
+
+def test_cli_errors_are_one_clear_line(cli_env: dict[str, str], emulator: Emulator) -> None:
+    assert "app credentials are not set; run: allegro-sync accounts set-app" in run(
+        cli_env, "connect", "shop1", code=1
+    )
+    run(cli_env, "set-app", DEFAULT_CLIENT_ID, "--client-secret", "wrong-secret")
+    assert "rejected the app's client id/secret" in run(cli_env, "connect", "shop1", code=1)
+    assert "invalid account name" in run(cli_env, "connect", "Bad.Name", code=1)
+    assert "no Allegro account named 'nobody'" in run(cli_env, "disconnect", "nobody", "--yes", code=1)
+    assert "cannot find the deployment" in run({}, "list", code=1)
+
+
+def test_the_allegro_client_gets_a_new_token_once_after_a_401(
+    custody: Custody, emulator: Emulator, allegro_env: dict[str, str]
+) -> None:
+    def approve(seconds: float) -> None:
+        emulator.advance(seconds)
+        emulator.approve_device(codes[0], "seller-one")
+
+    codes: list[str] = []
+    custody.sleep = approve
+    custody.accounts().connect_with_device_flow(
+        "shop1", environment="production", on_prompt=lambda p: codes.append(p.user_code)
+    )
+    stored = custody.vault.read("shop1", fresh=True)
+    # Allegro ends the access token before our record says (clock skew, early revocation): 401.
+    custody.vault.save(replace(stored, expires_at=stored.expires_at + 86400))
+    emulator.advance(43200)
+    client = AllegroClient(
+        AllegroEnvironment.from_env(allegro_env),
+        custody.tokens("shop1"),
+        account="shop1",
+        sleep=lambda _s: None,
+    )
+    me = client.me()
+    assert me.id == emulator.seller_id("seller-one")
+    assert emulator.refresh_counters("seller-one").successes == 1
+    assert custody.vault.read("shop1", fresh=True).access_token != stored.access_token
+    assert custody.registry.get("shop1").status is AccountStatus.CONNECTED  # type: ignore[union-attr]
