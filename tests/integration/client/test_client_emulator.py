@@ -83,7 +83,8 @@ def offer_body(external_id: str, *, stock: int = 5, images: list[str] | None = N
 
 
 def test_catalogue_operations(client: AllegroClient, emulator: Emulator) -> None:
-    assert client.me().id == emulator.seller_id("sklep-klient")
+    me = client.me()
+    assert (me.id, me.login) == (emulator.seller_id("sklep-klient"), "sklep-klient")
     roots = client.get_categories()
     assert roots
     assert client.get_categories(parent_id=roots[0].id)
