@@ -35,7 +35,9 @@ def up(
     port: Annotated[
         int, typer.Option(help="Port of the HTTP API gateway on 127.0.0.1 (0 = any free port).")
     ] = 8080,
-    aws_port: Annotated[int, typer.Option(help="Port of the moto server (0 = any free port).")] = 0,
+    aws_port: Annotated[
+        int, typer.Option(help="Port of the moto server (moto's usual 5000; 0 = any free port).")
+    ] = 5000,
     time_scale: Annotated[
         float, typer.Option(min=0.001, help="Schedule speed-up: 60 makes a minute pass in a second.")
     ] = 1.0,
@@ -67,6 +69,11 @@ def up(
         for schedule, function in rt.topology.schedules():
             minutes = schedule.rate_minutes
             typer.echo(f"  schedule    every {minutes} min (x{time_scale} faster) -> {function.name}")
+        typer.echo(
+            "Other terminals (e.g. `allegro-sync accounts`): export "
+            f"AWS_ENDPOINT_URL={urls.aws} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local "
+            f"AWS_DEFAULT_REGION={rt.region}"
+        )
         typer.echo("Ctrl-C to stop.")
         try:
             threading.Event().wait()

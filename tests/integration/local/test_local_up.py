@@ -19,7 +19,7 @@ CLI = str(Path(sys.executable).with_name("allegro-sync"))
 
 def test_local_up_prints_its_urls_serves_http_and_stops_on_ctrl_c() -> None:
     process = subprocess.Popen(  # noqa: S603 - our own CLI
-        [CLI, "local", "up", "--port", "0", "--time-scale", "60"],
+        [CLI, "local", "up", "--port", "0", "--aws-port", "0", "--time-scale", "60"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
