@@ -78,7 +78,8 @@ class TokenBucket:
         """Take one request slot; the seconds to wait before using it (0.0 when one is free now)."""
         with self._lock:
             now = self._clock()
-            self._tokens = min(self.capacity, self._tokens + (now - self._last) * self.rate)
+            elapsed = max(0.0, now - self._last)  # a wall clock may step back (NTP)
+            self._tokens = min(self.capacity, self._tokens + elapsed * self.rate)
             self._last = now
             self._tokens -= 1.0
             return 0.0 if self._tokens >= 0 else -self._tokens / self.rate
