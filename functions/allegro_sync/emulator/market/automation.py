@@ -19,9 +19,11 @@ from allegro_sync.emulator.market.common import (
     body_object,
     iso,
     new_uuid,
+    obj,
     offer_criteria_ids,
     ok,
     parse_decimal,
+    seq,
 )
 from allegro_sync.emulator.market.offers import own_offer, set_price
 from allegro_sync.emulator.market.state import Offer
@@ -36,9 +38,7 @@ DEFAULT_RULES = (
     ("FOLLOW_BY_TOP_OFFER_PRICE", "Cena oferty na szczycie"),
     ("EXCHANGE_RATE", "Kurs waluty"),
 )
-CUSTOM_TYPES = frozenset(
-    {"FOLLOW_BY_ALLEGRO_MIN_PRICE", "FOLLOW_BY_MARKET_MIN_PRICE", "FOLLOW_BY_TOP_OFFER_PRICE"}
-)
+CUSTOM_TYPES = ("FOLLOW_BY_ALLEGRO_MIN_PRICE", "FOLLOW_BY_MARKET_MIN_PRICE", "FOLLOW_BY_TOP_OFFER_PRICE")
 KIND = "automation"
 
 
@@ -86,9 +86,9 @@ def _check_configuration(configuration: Any) -> None:
             path="configuration",
         )
     ((key, value),) = configuration.items()
-    if key not in {"changeByAmount", "changeByPercentage"} or not isinstance(value, dict):
+    if key not in ("changeByAmount", "changeByPercentage") or not isinstance(value, dict):
         raise Reject.one(422, "VALIDATION_ERROR", f"Unknown configuration {key}", path="configuration")
-    if value.get("operation") not in {"ADD", "SUBTRACT"}:
+    if value.get("operation") not in ("ADD", "SUBTRACT"):
         raise Reject.one(
             422, "VALIDATION_ERROR", "operation must be ADD or SUBTRACT", path=f"configuration.{key}"
         )
@@ -131,13 +131,13 @@ def create_rule(st: MarketState, request: EmulatorRequest) -> EmulatorResponse:
 
 def _apply(st: MarketState, offer: Offer, modification: dict[str, Any]) -> Outcome:
     rules = seller_rules(st, offer.seller_id)
-    for entry in modification.get("remove", []):
+    for entry in seq(modification.get("remove")):
         offer.rules.pop(entry["marketplace"]["id"], None)
-    for entry in modification.get("set", []):
+    for entry in seq(modification.get("set")):
         rule_id = entry["rule"]["id"]
         if rule_id not in rules:
             return ("RULE_NOT_FOUND", f"Rule {rule_id} not found")
-        price_range = (entry.get("configuration") or {}).get("priceRange")
+        price_range = obj(entry.get("configuration")).get("priceRange")
         assignment = {
             "marketplace": {"id": entry["marketplace"]["id"]},
             "rule": {"id": rule_id},
@@ -159,17 +159,19 @@ def _check_modification(modification: Any) -> dict[str, Any]:
     if not isinstance(modification, dict) or not ({"set", "remove"} & modification.keys()):
         raise Reject.one(422, "VALIDATION_ERROR", "modification needs set or remove", path="modification")
     for key in ("set", "remove"):
-        for index, entry in enumerate(modification.get(key) or []):
+        for index, entry in enumerate(seq(modification.get(key))):
             path = f"modification.{key}[{index}]"
-            marketplace = (entry.get("marketplace") or {}).get("id") if isinstance(entry, dict) else None
+            marketplace = obj(entry.get("marketplace")).get("id") if isinstance(entry, dict) else None
             if not isinstance(marketplace, str):
                 raise Reject.one(422, "VALIDATION_ERROR", "marketplace.id is required", path=path)
-            if key == "set" and not isinstance((entry.get("rule") or {}).get("id"), str):
+            if key == "set" and not isinstance(obj(entry.get("rule")).get("id"), str):
                 raise Reject.one(422, "VALIDATION_ERROR", "rule.id is required", path=path)
-            price_range = ((entry.get("configuration") or {}).get("priceRange")) if key == "set" else None
+            price_range = obj(entry.get("configuration")).get("priceRange") if key == "set" else None
+            if price_range is not None and not isinstance(price_range, dict):
+                raise Reject.one(422, "VALIDATION_ERROR", "priceRange must be an object", path=path)
             if price_range is not None:
                 for bound in ("minPrice", "maxPrice"):
-                    raw = price_range.get(bound) or {}
+                    raw = obj(price_range.get(bound))
                     amount = parse_decimal(raw.get("amount"))
                     if amount is None or amount <= 0 or raw.get("currency", CURRENCY) != CURRENCY:
                         raise Reject.one(

@@ -21,6 +21,7 @@ from allegro_sync.emulator.market.common import (
     is_uuid,
     iso,
     money,
+    obj,
     offer_criteria_ids,
     ok,
     parse_decimal,
@@ -136,9 +137,9 @@ def _apply_quantity(st: MarketState, offer: Offer, modification: dict[str, Any])
 def put_quantity(st: MarketState, request: EmulatorRequest, command_id: str) -> EmulatorResponse:
     assert request.seller_id is not None
     body = body_object(request)
-    modification = body.get("modification") or {}
+    modification = obj(body.get("modification"))
     change, value = modification.get("changeType"), modification.get("value")
-    if change not in {"FIXED", "GAIN"}:
+    if change not in ("FIXED", "GAIN"):
         raise Reject.one(
             422, "VALIDATION_ERROR", "changeType must be FIXED or GAIN", path="modification.changeType"
         )
@@ -173,7 +174,7 @@ def _new_price(current: Decimal, modification: dict[str, Any]) -> Decimal:
     kind = modification["type"]
     if kind == "FIXED_PRICE":
         return Decimal(modification["price"]["amount"])
-    if kind in {"INCREASE_PRICE", "DECREASE_PRICE"}:
+    if kind in ("INCREASE_PRICE", "DECREASE_PRICE"):
         delta = Decimal(modification["value"]["amount"])
         return current + delta if kind == "INCREASE_PRICE" else current - delta
     percentage = Decimal(modification["percentage"]) / 100
@@ -252,7 +253,7 @@ def _apply_publication(st: MarketState, offer: Offer, modification: dict[str, An
         if offer.status != "ACTIVE":
             activate(st, offer)
         return None
-    if offer.status in {"ACTIVE", "ACTIVATING"}:
+    if offer.status in ("ACTIVE", "ACTIVATING"):
         end(st, offer, "USER")
     return None
 
@@ -260,8 +261,8 @@ def _apply_publication(st: MarketState, offer: Offer, modification: dict[str, An
 def put_publication(st: MarketState, request: EmulatorRequest, command_id: str) -> EmulatorResponse:
     assert request.seller_id is not None
     body = body_object(request)
-    action = (body.get("publication") or {}).get("action")
-    if action not in {"ACTIVATE", "END"}:
+    action = obj(body.get("publication")).get("action")
+    if action not in ("ACTIVATE", "END"):
         raise Reject.one(
             422, "VALIDATION_ERROR", "publication.action must be ACTIVATE or END", path="publication"
         )

@@ -139,6 +139,15 @@ def time_arg(request: EmulatorRequest, name: str) -> datetime | None:
     return moment
 
 
+def obj(value: Any) -> dict[str, Any]:
+    """`value` if it is a JSON object, else {}: a wrong type then reads as "missing", never as a crash."""
+    return value if isinstance(value, dict) else {}
+
+
+def seq(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def body_object(request: EmulatorRequest) -> dict[str, Any]:
     if not isinstance(request.body, dict):
         raise Reject.one(400, "VALIDATION_ERROR", "The request body must be a JSON object")
@@ -165,7 +174,7 @@ def offer_criteria_ids(body: dict[str, Any], *, maximum: int = 1000) -> list[str
                 "Only CONTAINS_OFFERS criteria are supported",
                 path=f"offerCriteria[{index}].type",
             )
-        for offer in criterion.get("offers") or []:
+        for offer in seq(criterion.get("offers")):
             offer_id = offer.get("id") if isinstance(offer, dict) else None
             if not isinstance(offer_id, str) or not offer_id:
                 raise Reject.one(

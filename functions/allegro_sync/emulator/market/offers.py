@@ -24,9 +24,11 @@ from allegro_sync.emulator.market.common import (
     int_arg,
     iso,
     new_uuid,
+    obj,
     ok,
     parse_decimal,
     price,
+    seq,
 )
 from allegro_sync.emulator.market.description import description_problems
 from allegro_sync.emulator.market.state import OFFER_EVENT_RETENTION, Offer, Operation
@@ -120,16 +122,18 @@ def _string_problem(definition: dict[str, Any], values: list[Any]) -> str | None
 def _parameter_problem(definition: dict[str, Any], raw: dict[str, Any]) -> str | None:
     """What is wrong with one parameter value for its definition (None: nothing)."""
     kind = definition["type"]
-    values = list(raw.get("values") or [])
-    ids = list(raw.get("valuesIds") or [])
+    values = list(seq(raw.get("values")))
+    ids = list(seq(raw.get("valuesIds")))
     problem: str | None
-    if raw.get("rangeValue") is not None:
+    if not all(isinstance(v, str) for v in values + ids):
+        problem = "values and valuesIds must be strings"
+    elif raw.get("rangeValue") is not None:
         problem = None if definition.get("restrictions", {}).get("range") else "does not accept a range"
     elif kind == "dictionary":
         problem = _dictionary_problem(definition, ids, values)
     elif ids:
         problem = "is not a dictionary parameter: use values"
-    elif kind in {"integer", "float"}:
+    elif kind in ("integer", "float"):
         problem = _number_problem(definition, values)
     else:
         problem = _string_problem(definition, values)
@@ -197,7 +201,7 @@ def _resolve_product(
             error_item("VALIDATION_ERROR", "productSet product needs an id", path="productSet[0].product")
         )
         return None, [], None, None
-    if id_type in {"GTIN", "MPN"}:
+    if id_type in ("GTIN", "MPN"):
         matches = st.catalogue.by_gtin(ident) if id_type == "GTIN" else []
         if len(matches) > 1:
             ids = ",".join(p.id for p in matches)
@@ -278,7 +282,7 @@ def _linked_product(st: MarketState, doc: dict[str, Any], errors: list[dict[str,
     linked.product_id, linked.catalogue_params, linked.category_id, linked.name = _resolve_product(
         st, product, errors
     )
-    linked.request_params = list(product.get("parameters") or [])
+    linked.request_params = list(seq(product.get("parameters")))
     return linked
 
 
@@ -286,7 +290,7 @@ def _check_category(
     st: MarketState, doc: dict[str, Any], linked: _Linked, errors: list[dict[str, Any]]
 ) -> str | None:
     """The offer's leaf category (given or the product's), its agreement with the product, its parameters."""
-    requested = (doc.get("category") or {}).get("id")
+    requested = obj(doc.get("category")).get("id")
     category_id = requested or linked.category_id
     category = st.catalogue.categories.get(category_id) if isinstance(category_id, str) else None
     if category_id is None:
@@ -316,7 +320,7 @@ def _check_category(
         )
         return None
     # A linked catalogue product brings its own parameters; the request may add product parameters.
-    offer_params = list(doc.get("parameters") or [])
+    offer_params = list(seq(doc.get("parameters")))
     _check_parameters(category, offer_params, linked.request_params + linked.catalogue_params, errors)
     return category.id
 
@@ -339,12 +343,12 @@ def _check_name(name: Any, errors: list[dict[str, Any]]) -> str:
 
 
 def _check_price(doc: dict[str, Any], errors: list[dict[str, Any]]) -> Decimal:
-    selling = doc.get("sellingMode") or {}
+    selling = obj(doc.get("sellingMode"))
     if selling.get("format", "BUY_NOW") != "BUY_NOW":
         errors.append(
             error_item("VALIDATION_ERROR", "Only BUY_NOW offers are supported", path="sellingMode.format")
         )
-    raw_price = selling.get("price") or {}
+    raw_price = obj(selling.get("price"))
     amount = parse_decimal(raw_price.get("amount"))
     if amount is None or amount <= 0:
         errors.append(
@@ -365,7 +369,12 @@ def _check_price(doc: dict[str, Any], errors: list[dict[str, Any]]) -> Decimal:
 
 
 def _check_stock(doc: dict[str, Any], errors: list[dict[str, Any]]) -> int:
-    available = (doc.get("stock") or {}).get("available", 0)
+    stock = obj(doc.get("stock"))
+    available = stock.get("available", 0)
+    if stock.get("unit", "UNIT") not in ("UNIT", "PAIR", "SET"):
+        errors.append(
+            error_item("VALIDATION_ERROR", "stock.unit must be UNIT, PAIR or SET", path="stock.unit")
+        )
     if not isinstance(available, int) or isinstance(available, bool) or available < 0:
         errors.append(error_item("VALIDATION_ERROR", "stock.available must be an integer >= 0", path="stock"))
         return 0
@@ -380,18 +389,18 @@ def _check_content(st: MarketState, doc: dict[str, Any], errors: list[dict[str, 
             error_item("VALIDATION_ERROR", message, path=path)
             for path, message in description_problems(description)
         )
-    images = doc.get("images") or []
+    images = seq(doc.get("images"))
     if not isinstance(images, list) or not all(isinstance(u, str) for u in images):
         errors.append(error_item("VALIDATION_ERROR", "images must be a list of URLs", path="images"))
         images = []
     _check_images(st, images, errors)
-    external_id = (doc.get("external") or {}).get("id")
+    external_id = obj(doc.get("external")).get("id")
     if external_id is not None and (not isinstance(external_id, str) or len(external_id) > 100):
         errors.append(
             error_item("VALIDATION_ERROR", "external.id has at most 100 characters", path="external.id")
         )
-    status = (doc.get("publication") or {}).get("status")
-    if status is not None and status not in {"INACTIVE", "ACTIVE", "ENDED"}:
+    status = obj(doc.get("publication")).get("status")
+    if status is not None and status not in ("INACTIVE", "ACTIVE", "ENDED"):
         errors.append(
             error_item(
                 "VALIDATION_ERROR", f"publication.status {status} cannot be set", path="publication.status"
@@ -415,16 +424,16 @@ def validate(st: MarketState, doc: dict[str, Any]) -> Draft:
         name=name,
         category_id=category_id,
         product_id=linked.product_id,
-        parameters=[dict(p) for p in doc.get("parameters") or []],
+        parameters=[dict(p) for p in seq(doc.get("parameters"))],
         product_parameters=[dict(p) for p in linked.request_params],
         price=amount,
         stock=available,
-        unit=(doc.get("stock") or {}).get("unit", "UNIT"),
+        unit=obj(doc.get("stock")).get("unit", "UNIT"),
         description=doc.get("description"),
         images=images,
-        external_id=(doc.get("external") or {}).get("id"),
+        external_id=obj(doc.get("external")).get("id"),
         extras={k: copy.deepcopy(doc[k]) for k in ECHOED if k in doc},
-        status=(doc.get("publication") or {}).get("status"),
+        status=obj(doc.get("publication")).get("status"),
     )
 
 
@@ -563,10 +572,10 @@ def set_stock(st: MarketState, offer: Offer, available: int) -> None:
     offer.stock = available
     offer.updated_at = st.now()
     st.record_offer_event(offer, "OFFER_STOCK_CHANGED")
-    if available == 0 and offer.status in {"ACTIVE", "ACTIVATING"}:
+    if available == 0 and offer.status in ("ACTIVE", "ACTIVATING"):
 
         def end_if_still_empty() -> None:
-            if offer.stock == 0 and offer.status in {"ACTIVE", "ACTIVATING"}:
+            if offer.stock == 0 and offer.status in ("ACTIVE", "ACTIVATING"):
                 end(st, offer, "EMPTY_STOCK")
 
         st.schedule(st.faults.offer_end_delay_seconds, end_if_still_empty)
@@ -618,9 +627,9 @@ def _apply(st: MarketState, offer: Offer, draft: Draft) -> None:
     _use_images(st, draft)
     set_price(st, offer, draft.price)
     set_stock(st, offer, draft.stock)
-    if draft.status == "ACTIVE" and offer.status not in {"ACTIVE", "ACTIVATING"}:
+    if draft.status == "ACTIVE" and offer.status not in ("ACTIVE", "ACTIVATING"):
         activate(st, offer)
-    elif draft.status == "ENDED" and offer.status in {"ACTIVE", "ACTIVATING"}:
+    elif draft.status == "ENDED" and offer.status in ("ACTIVE", "ACTIVATING"):
         end(st, offer, "USER")
     st.record_offer_event(offer, "OFFER_CHANGED")
 

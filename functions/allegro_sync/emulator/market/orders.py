@@ -37,17 +37,15 @@ from allegro_sync.emulator.types import EmulatorRequest, EmulatorResponse
 if TYPE_CHECKING:
     from allegro_sync.emulator.market.state import MarketState
 
-SELLER_SETTABLE = frozenset(
-    {
-        "NEW",
-        "PROCESSING",
-        "READY_FOR_SHIPMENT",
-        "READY_FOR_PICKUP",
-        "SENT",
-        "PICKED_UP",
-        "CANCELLED",
-        "SUSPENDED",
-    }
+SELLER_SETTABLE = (
+    "NEW",
+    "PROCESSING",
+    "READY_FOR_SHIPMENT",
+    "READY_FOR_PICKUP",
+    "SENT",
+    "PICKED_UP",
+    "CANCELLED",
+    "SUSPENDED",
 )
 DELIVERY_COST = Decimal("9.99")
 
@@ -209,7 +207,7 @@ def _form(st: MarketState, form_id: str) -> CheckoutForm:
 
 def pay(st: MarketState, form_id: str) -> None:
     form = _form(st, form_id)
-    if form.status not in {"BOUGHT", "FILLED_IN"}:
+    if form.status not in ("BOUGHT", "FILLED_IN"):
         raise ValueError(f"checkout form {form_id} is {form.status}: it cannot be paid")
     form.status = "READY_FOR_PROCESSING"
     form.payment = {
@@ -351,7 +349,7 @@ def add_shipment(st: MarketState, request: EmulatorRequest, form_id: str) -> Emu
     body = body_object(request)
     carrier_id, waybill, carrier_name = body.get("carrierId"), body.get("waybill"), body.get("carrierName")
     known = {c["id"]: c["name"] for c in st.catalogue.carriers}
-    if carrier_id not in known:
+    if not isinstance(carrier_id, str) or carrier_id not in known:
         raise Reject.one(
             422,
             "VALIDATION_ERROR",
@@ -365,7 +363,10 @@ def add_shipment(st: MarketState, request: EmulatorRequest, form_id: str) -> Emu
     if not isinstance(waybill, str) or not waybill.strip() or len(waybill) > 64:
         raise Reject.one(422, "VALIDATION_ERROR", "waybill must have 1 to 64 characters", path="waybill")
     items = {li["id"] for li in form.line_items}
-    wanted = [li.get("id") for li in body.get("lineItems") or [{"id": i} for i in sorted(items)]]
+    given = body.get("lineItems") or [{"id": i} for i in sorted(items)]
+    if not isinstance(given, list) or not all(isinstance(li, dict) for li in given):
+        raise Reject.one(422, "VALIDATION_ERROR", "lineItems must be a list of {id}", path="lineItems")
+    wanted = [li.get("id") for li in given]
     unknown = [i for i in wanted if i not in items]
     if unknown:
         raise Reject.one(422, "VALIDATION_ERROR", f"Unknown line items {unknown}", path="lineItems")

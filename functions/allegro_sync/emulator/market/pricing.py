@@ -10,7 +10,16 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
-from allegro_sync.emulator.market.common import CENT, CURRENCY, Reject, body_object, ok, parse_decimal, price
+from allegro_sync.emulator.market.common import (
+    CENT,
+    CURRENCY,
+    Reject,
+    body_object,
+    obj,
+    ok,
+    parse_decimal,
+    price,
+)
 from allegro_sync.emulator.types import EmulatorRequest, EmulatorResponse
 
 if TYPE_CHECKING:
@@ -27,14 +36,14 @@ def fee_preview(st: MarketState, request: EmulatorRequest) -> EmulatorResponse:
     offer = body_object(request).get("offer")
     if not isinstance(offer, dict):
         raise Reject.one(422, "VALIDATION_ERROR", "offer is required", path="offer")
-    category_id = (offer.get("category") or {}).get("id")
+    category_id = obj(offer.get("category")).get("id")
     category = st.catalogue.categories.get(category_id) if isinstance(category_id, str) else None
     if category is None or not category.leaf:
         raise Reject.one(
             422, "VALIDATION_ERROR", f"Unknown leaf category {category_id}", path="offer.category.id"
         )
-    selling = offer.get("sellingMode") or {}
-    raw = selling.get("price") or {}
+    selling = obj(offer.get("sellingMode"))
+    raw = obj(selling.get("price"))
     amount = parse_decimal(raw.get("amount"))
     if amount is None or amount <= 0:
         raise Reject.one(
