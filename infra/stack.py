@@ -335,13 +335,14 @@ class AllegroSyncStack(cdk.Stack):
         if len(physical_name) > 64:
             raise ValueError(f"function name {physical_name!r} is longer than Lambda's 64 characters")
         # Named after the function so it exists (with retention) before the first invocation would
-        # create an unmanaged, never-expiring one.
+        # create an unmanaged, never-expiring one. Deleted with the stack: a retained group with this
+        # fixed name would make the next deployment of the same stack fail.
         log_group = logs.LogGroup(
             self,
             f"{base}Logs",
             log_group_name=f"/aws/lambda/{physical_name}",
             retention=self.settings.log_retention,
-            removal_policy=self.data_removal,
+            removal_policy=cdk.RemovalPolicy.DESTROY,
         )
         role = iam.Role(
             self,

@@ -95,6 +95,9 @@ def test_every_function_has_its_topology_limits(synth: Synth) -> None:
         assert props["MemorySize"] == function.memory_mb
         assert props.get("ReservedConcurrentExecutions") == function.reserved_concurrency
         assert props["TracingConfig"] == {"Mode": "Active"}
+        log_group = synth.resources[props["LoggingConfig"]["LogGroup"]["Ref"]]
+        assert log_group["Properties"]["LogGroupName"] == f"/aws/lambda/AllegroSync-{function.name}"
+        assert log_group["Properties"]["RetentionInDays"] == 30
 
 
 def test_function_environment_names_exactly_its_resources(synth: Synth) -> None:
