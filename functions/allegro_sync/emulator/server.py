@@ -195,14 +195,18 @@ class EmulatorApp:
         wsgi_request = Request(environ)
         request, parse_error = self._parse(wsgi_request)
         trace_id = uuid.uuid4().hex
-        if request.path.startswith(ADMIN_PREFIX):
-            response = self._admin(request)
-        elif parse_error is not None:
-            response = parse_error
-        elif request.path.startswith("/auth/oauth/") or request.path.rstrip("/") == VERIFICATION_PATH:
-            response = self.oauth.handle(request) or allegro_error(404, "NOT_FOUND", "No such resource")
-        else:
-            response = self._api(request)
+        try:
+            if request.path.startswith(ADMIN_PREFIX):
+                response = self._admin(request)
+            elif parse_error is not None:
+                response = parse_error
+            elif _is_oauth(request.path):
+                response = self.oauth.handle(request) or allegro_error(404, "NOT_FOUND", "No such resource")
+            else:
+                response = self._api(request)
+        except Exception as exc:  # an emulator bug: answer like Allegro would, and fail the test
+            self._violate([Violation("crash", request.method, request.path, repr(exc))])
+            response = allegro_error(500, "INTERNAL_SERVER_ERROR", "Internal server error")
         body = self._encode(response)
         headers = {"Content-Type": MEDIA_TYPE, **response.headers, "trace-id": trace_id}
         if body is None:
@@ -319,8 +323,12 @@ class EmulatorApp:
             "response_headers": headers,
             "response_body": body,
         }
-        oauth = request.path.startswith("/auth/oauth/") or request.path.rstrip("/") == VERIFICATION_PATH
-        self.recorder.write(mask_exchange(exchange, oauth=oauth))
+        self.recorder.write(mask_exchange(exchange, oauth=_is_oauth(request.path)))
+
+
+def _is_oauth(path: str) -> bool:
+    """OAuth and the device-approval page live on the site host, outside the API spec."""
+    return path.startswith("/auth/oauth/") or path.rstrip("/") == VERIFICATION_PATH
 
 
 def _check_media_types(request: EmulatorRequest) -> EmulatorResponse | None:

@@ -209,3 +209,16 @@ def test_latency_fault_sleeps_before_answering(
 def test_a_taken_port_raises_instead_of_exiting(emulator: Emulator) -> None:
     with pytest.raises(OSError, match="cannot listen"):
         Emulator(port=emulator.port).start()
+
+
+def test_a_crash_in_oauth_answers_500_with_a_trace_id(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def boom(request: EmulatorRequest) -> EmulatorResponse:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(emulator.oauth, "handle", boom)
+    answer = httpx.post(f"{emulator.base_url}/auth/oauth/token")
+    assert answer.status_code == 500
+    assert answer.headers["trace-id"]
+    assert [v.kind for v in emulator.take_violations()] == ["crash"]
