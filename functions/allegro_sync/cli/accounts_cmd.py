@@ -77,9 +77,19 @@ def find_deployment(stack: str | None = None) -> tuple[AccountsSettings, str | N
         control_table=outputs[_output_key(names[0])],
         accounts_secret_prefix=outputs[_output_key(names[1])],
         app_credentials_secret=outputs[_output_key(names[2])],
-        kms_key_id=outputs.get(_output_key(KMS_KEY_ENV)),
+        kms_key_id=outputs.get(_output_key(KMS_KEY_ENV)) or _stack_key(outputs[_output_key(names[2])]),
     )
     return settings, os.environ.get(API_URL_ENV) or outputs.get("APIURL")
+
+
+def _stack_key(app_credentials_secret: str) -> str | None:
+    """The stack's KMS key, read off the secret the stack encrypted with it (account secrets use it too)."""
+    try:
+        described = boto3.client("secretsmanager").describe_secret(SecretId=app_credentials_secret)
+    except (ClientError, BotoCoreError):
+        return None
+    key = described.get("KmsKeyId")
+    return str(key) if key else None
 
 
 def _local_runtime() -> tuple[AccountsSettings, str | None]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import boto3
 import pytest
 
@@ -139,3 +141,35 @@ def test_registry_lists_profiles_and_records_refresh_and_disconnect(settings: Ac
     assert profiles["shop2"].status is AccountStatus.DISCONNECTED
     assert profiles["shop2"].what_to_do() == "reconnect: allegro-sync accounts connect shop2 --sandbox"
     assert registry.get("ghost") is None
+
+
+def test_the_cli_finds_a_deployed_stack_and_its_kms_key(
+    settings: AccountsSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from allegro_sync.cli.accounts_cmd import find_deployment
+
+    for var in ("TABLE_CONTROL", "SECRET_ACCOUNTS", "SECRET_APP_CREDENTIALS", "ALLEGRO_SYNC_API_URL"):
+        monkeypatch.delenv(var, raising=False)
+    boto3.client("secretsmanager").create_secret(
+        Name=APP_SECRET, SecretString="{}", KmsKeyId=settings.kms_key_id or ""
+    )
+    outputs = {
+        "TABLECONTROL": "AllegroSync-Control1234",
+        "SECRETACCOUNTS": PREFIX,
+        "SECRETAPPCREDENTIALS": APP_SECRET,
+        "APIURL": "https://abc.execute-api.eu-central-1.amazonaws.com",
+    }
+    template = {
+        "Resources": {"Anchor": {"Type": "AWS::SQS::Queue"}},
+        "Outputs": {key: {"Value": value} for key, value in outputs.items()},
+    }
+    boto3.client("cloudformation").create_stack(StackName="MyShop", TemplateBody=json.dumps(template))
+
+    found, api_url = find_deployment("MyShop")
+
+    assert found.control_table == "AllegroSync-Control1234"
+    assert found.accounts_secret_prefix == PREFIX
+    assert found.kms_key_id == settings.kms_key_id
+    assert api_url == outputs["APIURL"]
+    with pytest.raises(LookupError, match="stack 'Nope' is not readable"):
+        find_deployment("Nope")
