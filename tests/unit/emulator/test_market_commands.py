@@ -116,3 +116,23 @@ def test_other_sellers_command_is_404(api: Api) -> None:
     path = f"/sale/offer-quantity-change-commands/{uuid.uuid4()}"
     api.call("PUT", path, quantity("FIXED", 2, offer))
     assert api.as_seller("1002").get(path).status == 404
+
+
+def test_activation_may_overtake_a_stock_change(api: Api, market: Marketplace, clock: Clock) -> None:
+    """#10251: with the fault on, ACTIVATE sent right after a stock raise runs first and fails."""
+    market.faults.command_delay_seconds = 1
+
+    def raise_then_activate() -> dict[str, Any]:
+        offer = create_offer(api, stock={"available": 1, "unit": "UNIT"})["id"]
+        market.buy(offer)  # sold out: ENDED
+        api.call("PUT", f"/sale/offer-quantity-change-commands/{uuid.uuid4()}", quantity("FIXED", 3, offer))
+        path = f"/sale/offer-publication-commands/{uuid.uuid4()}"
+        api.call("PUT", path, {"publication": {"action": "ACTIVATE"}, "offerCriteria": criteria(offer)})
+        clock.advance(2)
+        return dict(api.get(f"{path}/tasks").body["tasks"][0])
+
+    assert raise_then_activate()["status"] == "SUCCESS"
+    market.faults.activation_overtakes_rate = 1.0
+    overtaken = raise_then_activate()
+    assert overtaken["status"] == "FAIL"
+    assert overtaken["errors"][0]["code"] == "OFFER_STOCK_EMPTY"

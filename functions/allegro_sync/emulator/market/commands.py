@@ -73,8 +73,9 @@ def start(
     offer_ids: list[str],
     modification: dict[str, Any],
     apply: Apply,
+    overtake: bool = False,
 ) -> Command:
-    """Register a command (409 on a reused id) and queue its tasks."""
+    """Register a command (409 on a reused id) and queue its tasks (ahead of earlier work if `overtake`)."""
     if not is_uuid(command_id):
         raise Reject.one(422, "VALIDATION_ERROR", "The command id must be a UUID", path="commandId")
     if (kind, command_id) in st.commands:
@@ -98,7 +99,10 @@ def start(
         command.tasks = tasks
         command.completed_at = st.now()
 
-    st.schedule(st.faults.command_delay_seconds, run)
+    if overtake:
+        st.schedule_first(run)
+    else:
+        st.schedule(st.faults.command_delay_seconds, run)
     return command
 
 
@@ -275,5 +279,7 @@ def put_publication(st: MarketState, request: EmulatorRequest, command_id: str) 
         offer_ids=offer_criteria_ids(body),
         modification={"action": action},
         apply=_apply_publication,
+        # Allegro may process an activation before a stock change sent just before it (#10251).
+        overtake=st.chance(st.faults.activation_overtakes_rate),
     )
     return ok(report(command), 201)

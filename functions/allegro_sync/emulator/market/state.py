@@ -42,6 +42,7 @@ class Faults:
     offer_operation_seconds: float = 0.0  # how long such an operation runs
     offer_end_delay_seconds: float = 0.0  # PATCH stock 0 ends an ACTIVE offer after this delay
     command_delay_seconds: float = 0.0  # batch command tasks complete after this delay
+    activation_overtakes_rate: float = 0.0  # share of publication commands run before earlier work (#10251)
     image_ttl_seconds: float = 86400.0  # an uploaded image location must be used before this
 
 
@@ -169,6 +170,11 @@ class MarketState:
     def schedule(self, delay_seconds: float, action: Callable[[], None]) -> None:
         due = self.now() + timedelta(seconds=max(0.0, delay_seconds))
         heapq.heappush(self._queue, (due, next(self._seq), action))
+
+    def schedule_first(self, action: Callable[[], None]) -> None:
+        """Queue `action` ahead of everything already waiting (Allegro reordering work, #10251)."""
+        earliest = min([self.now()] + [due for due, _, _ in self._queue])
+        heapq.heappush(self._queue, (earliest - timedelta(microseconds=1), next(self._seq), action))
 
     def run_due(self) -> int:
         """Run queued work whose time has come, oldest first; work may queue more work."""
