@@ -128,40 +128,6 @@ class _NeverReleases(DynamoRefreshLease):
         return None
 
 
-def test_a_refresher_killed_after_allegro_answered_is_recovered_by_the_next_run(
-    custody: Custody, emulator: Emulator
-) -> None:
-    original = connect(custody, emulator)
-    emulator.advance(TWELVE_HOURS - 120)
-    doomed = AccountTokens(
-        "shop1",
-        vault=_DiesOnSave(PREFIX),
-        lease=_NeverReleases(control_table("control")),
-        oauth=custody.oauth,
-        events=custody.events,
-        now=custody.now,
-        sleep=custody.sleep,
-    )
-    with pytest.raises(_Killed):
-        doomed.access_token()
-    # Allegro rotated the pair; the new one died with the process. The secret still has the old one.
-    assert emulator.refresh_counters("seller-one").successes == 1
-    assert custody.vault.read("shop1", fresh=True).refresh_token == original.refresh_token
-
-    emulator.advance(1)  # the scheduled refresher fires a moment later
-    report = refresh_due_accounts(custody.registry, custody.tokens, margin_seconds=3600, now=custody.now())
-
-    assert report.refreshed == ["shop1"]
-    assert report.disconnected == []
-    recovered = custody.vault.read("shop1", fresh=True)
-    assert recovered.refresh_token != original.refresh_token
-    assert emulator.oauth.authenticate(recovered.access_token).seller_id == original.seller_id
-    # The recovered pair is a live one: the next refresh works too, with no disconnect.
-    emulator.advance(TWELVE_HOURS)
-    assert custody.tokens("shop1").access_token() != recovered.access_token
-    assert custody.registry.get("shop1").status is AccountStatus.CONNECTED  # type: ignore[union-attr]
-
-
 def test_an_orphaned_lease_forces_a_refresh_even_when_the_access_token_is_still_valid(
     custody: Custody, emulator: Emulator
 ) -> None:

@@ -1,0 +1,125 @@
+"""A refresher process really killed (SIGKILL) between Allegro's answer and the save; the next run recovers.
+
+Unlike the in-process simulation, nothing of the dying process runs after the kill: no `finally`, no lease
+release. AWS is a moto server on 127.0.0.1 and Allegro the emulator, so both processes share them.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from allegro_sync.adapters import token_store
+from allegro_sync.adapters.allegro.oauth import AllegroOAuth
+from allegro_sync.adapters.dynamodb.accounts import DynamoRefreshLease, control_table
+from allegro_sync.adapters.token_store import AccountsSettings, Custody
+from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
+from allegro_sync.local.moto_server import reset
+from allegro_sync.services.accounts import AccountProfile, refresh_due_accounts
+from allegro_sync.services.tokens import AccountStatus, StoredAccount
+from allegro_sync.topology import secret_env, table_env
+from tests.integration.accounts.conftest import APP_SECRET, PREFIX, create_control_table
+
+pytestmark = pytest.mark.integration
+
+CHILD = """
+import os, signal
+from allegro_sync.adapters.allegro.oauth import AllegroOAuth
+from allegro_sync.adapters.token_store import AccountsSettings, Custody
+
+custody = Custody.build(AccountsSettings.from_env())
+allegro = AllegroOAuth(custody.app_credentials.read)
+
+class DiesAfterAllegroAnswers:
+    def refresh(self, refresh_token, environment):
+        allegro.refresh(refresh_token, environment)  # Allegro rotates the pair...
+        os.kill(os.getpid(), signal.SIGKILL)          # ...and the process dies before saving it
+
+custody.oauth = DiesAfterAllegroAnswers()
+custody.tokens("shop1").access_token()
+"""
+
+
+@pytest.fixture
+def server_custody(
+    moto_endpoint: str, emulator: Emulator, allegro_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Custody, dict[str, str]]]:
+    reset(moto_endpoint)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    token_store.reset()
+    create_control_table()
+    settings = AccountsSettings(
+        control_table="control", accounts_secret_prefix=PREFIX, app_credentials_secret=APP_SECRET
+    )
+    custody = Custody.build(settings, now=lambda: emulator.clock.now().timestamp(), sleep=emulator.advance)
+    custody.app_credentials.write(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
+    custody.oauth = AllegroOAuth(custody.app_credentials.read, environ=allegro_env)
+    child_env = {
+        "PATH": os.environ.get("PATH", ""),
+        "AWS_ENDPOINT_URL": moto_endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "eu-central-1"),
+        table_env("control"): "control",
+        secret_env("accounts"): PREFIX,
+        secret_env("app-credentials"): APP_SECRET,
+        **allegro_env,
+    }
+    yield custody, child_env
+    token_store.reset()
+
+
+def test_a_killed_refresher_process_is_recovered_inside_allegros_grace(
+    server_custody: tuple[Custody, dict[str, str]], emulator: Emulator
+) -> None:
+    custody, child_env = server_custody
+    emulator.create_seller("seller-one")
+    answer = emulator.issue_tokens("seller-one")
+    now = emulator.clock.now().timestamp()
+    seller = emulator.seller_id("seller-one")
+    # Two minutes left on our record: the next token request refreshes.
+    original = StoredAccount(
+        name="shop1",
+        status=AccountStatus.CONNECTED,
+        access_token=answer["access_token"],
+        refresh_token=answer["refresh_token"],
+        expires_at=now + 120,
+        scopes=(),
+        seller_id=seller,
+        login="seller-one",
+        environment="production",
+        refreshed_at=now,
+    )
+    custody.vault.save(original)
+    custody.registry.put(
+        AccountProfile(
+            "shop1", AccountStatus.CONNECTED, "production", seller, "seller-one", (), now + 120, now, now
+        )
+    )
+
+    child = subprocess.run(  # noqa: S603 - our own interpreter running a fixed script
+        [sys.executable, "-c", CHILD], env=child_env, capture_output=True, timeout=120, check=False
+    )
+
+    assert child.returncode == -signal.SIGKILL, child.stderr.decode()[-2000:]
+    assert emulator.refresh_counters("seller-one").successes == 1  # Allegro did rotate the pair
+    assert custody.vault.read("shop1", fresh=True).refresh_token == original.refresh_token  # lost
+    assert DynamoRefreshLease(control_table("control")).holder("shop1")  # the dead process's lease
+
+    report = refresh_due_accounts(custody.registry, custody.tokens, margin_seconds=3600, now=custody.now())
+
+    assert report.refreshed == ["shop1"]
+    recovered = custody.vault.read("shop1", fresh=True)
+    assert recovered.refresh_token != original.refresh_token
+    assert emulator.oauth.authenticate(recovered.access_token).seller_id == seller
+    used_grace = emulator.clock.now().timestamp() - now
+    assert used_grace < 60  # recovered inside the old refresh token's grace
+    # And the recovered pair is alive: a later refresh succeeds, the seller stays connected.
+    emulator.advance(43199)
+    assert custody.tokens("shop1").access_token() != recovered.access_token
+    assert custody.registry.get("shop1").status is AccountStatus.CONNECTED  # type: ignore[union-attr]
