@@ -222,3 +222,14 @@ def test_a_crash_in_oauth_answers_500_with_a_trace_id(
     assert answer.status_code == 500
     assert answer.headers["trace-id"]
     assert [v.kind for v in emulator.take_violations()] == ["crash"]
+
+
+def test_malformed_json_body_answers_400_and_reaches_nothing(emulator: Emulator, http: httpx.Client) -> None:
+    answer = http.put(
+        f"/sale/offer-quantity-change-commands/{uuid.uuid4()}",
+        content=b'{"modification": ',
+        headers={"Content-Type": MEDIA},
+    )
+    assert answer.status_code == 400
+    assert answer.json()["errors"][0]["code"] == "INVALID_JSON"
+    assert emulator.marketplace.snapshot()["commands"] == 0

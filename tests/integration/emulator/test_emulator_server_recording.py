@@ -13,6 +13,7 @@ import pytest
 
 from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
 from allegro_sync.emulator.admin import EmulatorAdmin
+from allegro_sync.emulator.validation import validator_for
 
 pytestmark = pytest.mark.integration
 
@@ -138,3 +139,10 @@ def test_validate_recording_passes_a_clean_recording_and_catches_a_wrong_respons
     caught = capsys.readouterr().out
     assert "events/0/id" in caught
     assert "1 violations" in caught
+
+
+def test_validate_recording_flags_a_line_without_the_agreed_keys() -> None:
+    script = load_script("validate_recording")
+    line = json.dumps({"method": "GET", "path": "/me", "status": 200})
+    report = script.check([line], validator_for())
+    assert [v.kind for v in report.violations] == ["format"]
