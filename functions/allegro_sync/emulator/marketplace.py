@@ -14,6 +14,7 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -187,6 +188,12 @@ class Marketplace:
         with self._lock:
             self.state.run_due()
             orders.pay(self.state, checkout_form_id)
+
+    def surcharge(self, checkout_form_id: str, amount: str) -> None:
+        """A paid order gets a surcharge: a second READY_FOR_PROCESSING for the same form (#2087)."""
+        with self._lock:
+            self.state.run_due()
+            orders.surcharge(self.state, checkout_form_id, Decimal(amount))
 
     def cancel(self, checkout_form_id: str, *, auto: bool = False) -> None:
         with self._lock:

@@ -192,3 +192,19 @@ def test_checkout_forms_filters(api: Api, market: Marketplace, clock: Clock) -> 
     both = api.get("/order/checkout-forms", sort="lineItems.boughtAt").body
     assert [f["id"] for f in both["checkoutForms"]] == [old, new]
     assert both["totalCount"] == 2
+
+
+def test_surcharge_repeats_ready_for_processing(api: Api, market: Marketplace) -> None:
+    offer = create_offer(api)
+    form_id = market.buy(offer["id"])
+    market.pay(form_id)
+    market.surcharge(form_id, "15.00")
+    ready = [e for e in events(api) if e["type"] == "READY_FOR_PROCESSING"]
+    assert len(ready) == 2
+    assert ready[0]["id"] != ready[1]["id"]
+    assert {e["order"]["checkoutForm"]["id"] for e in ready} == {form_id}
+    form = api.get(f"/order/checkout-forms/{form_id}").body
+    assert form["surcharges"][0]["paidAmount"] == {"amount": "15.00", "currency": "PLN"}
+    assert form["summary"]["totalToPay"]["amount"] == "1323.99"
+    with pytest.raises(ValueError, match="positive"):
+        market.surcharge(form_id, "0")

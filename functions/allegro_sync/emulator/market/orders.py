@@ -71,7 +71,7 @@ def form_view(form: CheckoutForm) -> dict[str, Any]:
         },
         "delivery": copy.deepcopy(form.delivery),
         "lineItems": copy.deepcopy(form.line_items),
-        "surcharges": [],
+        "surcharges": copy.deepcopy(form.surcharges),
         "marketplace": {"id": BASE_MARKETPLACE},
         "summary": {"totalToPay": price(form.total)},
         "updatedAt": iso(form.updated_at),
@@ -217,6 +217,27 @@ def pay(st: MarketState, form_id: str) -> None:
         "finishedAt": iso(st.now()),
         "paidAmount": price(form.total),
     }
+    _revise(st, form)
+    emit(st, form, "READY_FOR_PROCESSING")
+
+
+def surcharge(st: MarketState, form_id: str, amount: Decimal) -> None:
+    """The buyer pays an extra amount (e.g. a dearer delivery): READY_FOR_PROCESSING comes again (#2087)."""
+    form = _form(st, form_id)
+    if form.status != "READY_FOR_PROCESSING":
+        raise ValueError(f"checkout form {form_id} is {form.status}: only a paid order takes a surcharge")
+    if amount <= 0:
+        raise ValueError("a surcharge must be positive")
+    form.surcharges.append(
+        {
+            "id": new_uuid(st.rng),
+            "type": "ONLINE",
+            "provider": "P24",
+            "finishedAt": iso(st.now()),
+            "paidAmount": price(amount),
+        }
+    )
+    form.total += amount
     _revise(st, form)
     emit(st, form, "READY_FOR_PROCESSING")
 

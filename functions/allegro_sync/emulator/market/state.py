@@ -134,6 +134,7 @@ class CheckoutForm:
     payment: dict[str, Any] | None = None
     fulfillment_status: str = "NEW"
     shipments: list[dict[str, Any]] = field(default_factory=list)
+    surcharges: list[dict[str, Any]] = field(default_factory=list)
     revision_counter: int = 0
 
 
