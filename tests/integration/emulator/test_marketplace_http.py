@@ -115,3 +115,14 @@ def test_private_account_cannot_create_offers(emulator: Emulator) -> None:
         refused = private.post("/sale/product-offers", json=offer_body())
         assert refused.status_code == 403
         assert "company" in refused.json()["errors"][0]["message"]
+
+
+def test_image_upload_raw_and_by_url(emulator: Emulator, seller: httpx.Client) -> None:
+    raw = seller.post("/sale/images", content=b"\x89PNG\r\n\x1a\nfake", headers={"Content-Type": "image/png"})
+    assert raw.status_code == 201, raw.text
+    by_url = seller.post("/sale/images", json={"url": "https://shop.example/p/1.jpg"})
+    assert by_url.status_code == 201, by_url.text
+    body = offer_body() | {"images": [raw.json()["location"], by_url.json()["location"]]}
+    created = seller.post("/sale/product-offers", json=body)
+    assert created.status_code == 201, created.text
+    assert created.json()["images"] == body["images"]
