@@ -11,6 +11,7 @@ import pytest
 
 from allegro_sync.emulator import Emulator
 from allegro_sync.emulator.types import EmulatorRequest, EmulatorResponse
+from tests.fixtures.emulator import checked_emulator
 
 pytestmark = pytest.mark.integration
 
@@ -233,3 +234,18 @@ def test_malformed_json_body_answers_400_and_reaches_nothing(emulator: Emulator,
     assert answer.status_code == 400
     assert answer.json()["errors"][0]["code"] == "INVALID_JSON"
     assert emulator.marketplace.snapshot()["commands"] == 0
+
+
+def test_the_fixture_fails_a_test_that_broke_the_spec() -> None:
+    def session_with_a_bad_request() -> None:
+        with checked_emulator() as running:
+            running.create_seller("sklep-abc")
+            token = running.issue_tokens("sklep-abc")["access_token"]
+            httpx.get(
+                f"{running.base_url}/sale/offers",
+                params={"limit": "5000"},  # the spec allows at most 1000
+                headers={"Authorization": f"Bearer {token}", "Accept": MEDIA},
+            )
+
+    with pytest.raises(AssertionError, match="outside Allegro's spec"):
+        session_with_a_bad_request()
