@@ -211,8 +211,12 @@ class Marketplace:
 
     def add_visits(self, offer_id: str, visits: int, watchers: int = 0) -> None:
         """Shoppers looking at an offer: feeds the 30-day `stats` of `GET /sale/offers`."""
+        if visits < 0 or watchers < 0:
+            raise ValueError("visits and watchers must be >= 0")
         with self._lock:
-            found = self.state.offers[offer_id]
+            found = self.state.offers.get(offer_id)
+            if found is None:
+                raise KeyError(f"offer {offer_id} not found")
             found.visits += visits
             found.watchers += watchers
 
