@@ -122,10 +122,18 @@ def test_offer_lifecycle_with_commands(client: AllegroClient, emulator: Emulator
     assert selling.price is not None
     assert selling.price.amount == "1199.00"
 
+    command_id = client.change_quantity([offer.id], "GAIN", 1)[0].command_id
+    report = client.get_command("offer-quantity-change-commands", command_id)
+    assert report.task_count is not None
+    assert report.task_count.success == 1
+    tasks = client.command_tasks("offer-quantity-change-commands", command_id).tasks
+    assert [(t.offer.id if t.offer else None, t.status) for t in tasks] == [(offer.id, "SUCCESS")]
+
     missing = client.change_quantity(["999999999"], "GAIN", 1)
     assert missing[0].status == "FAIL"
     assert missing[0].message
 
+    assert client.get_product_offer(offer.id).stock == type(stock)(available=8, unit="UNIT")
     patched = client.patch_product_offer(offer.id, {"stock": {"available": 0}})
     assert patched.stock is not None
     assert patched.stock.available == 0
@@ -261,12 +269,24 @@ def test_a_429_block_stops_every_further_call_until_it_ends(emulator: Emulator) 
 def test_asynchronous_create_and_edit_are_followed_to_the_end(
     client: AllegroClient, emulator: Emulator
 ) -> None:
-    emulator.set_faults(async_offer_share=1.0, patch_conflict_rate=0.5)
+    emulator.set_faults(async_offer_share=1.0, offer_operation_seconds=5)
     started = emulator.clock.now()
     offer = client.create_product_offer(offer_body("SKU-ASYNC"))
     assert offer.external is not None
     assert offer.external.id == "SKU-ASYNC"
     assert emulator.clock.now() > started  # the client waited (on the emulated clock) for the operation
+    accepted = client.request(
+        "PATCH", f"/sale/product-offers/{offer.id}", json_body={"stock": {"available": 5}}
+    )
+    assert accepted.status_code == 202
+    operation_id = accepted.headers["location"].rstrip("/").split("/")[-1]
+    running = client.product_offer_operation(offer.id, operation_id)
+    assert running is not None
+    assert running.operation is not None
+    assert running.operation.status in {"PENDING", "IN_PROGRESS"}
+    emulator.advance(60)
+    assert client.product_offer_operation(offer.id, operation_id) is None  # 303: done
+    emulator.set_faults(patch_conflict_rate=0.5)
     for available in (4, 3, 2):
         patched = client.patch_product_offer(offer.id, {"stock": {"available": available}})
         assert patched.stock is not None
