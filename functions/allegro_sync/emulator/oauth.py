@@ -321,7 +321,7 @@ class OAuthServer:
         if seller_id is not None:
             claims["user_name"] = seller_id
             claims["authorities"] = ["ROLE_ALLEGRO_SELLER"]
-        header = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+        header = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
         payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
         sig = _b64(hmac.new(self._key, f"{header}.{payload}".encode(), hashlib.sha256).digest())
         self._access[jti] = info
