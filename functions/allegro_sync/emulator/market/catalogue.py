@@ -59,14 +59,14 @@ class Product:
     parameters: tuple[dict[str, Any], ...]
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
     """Lower-case without Polish diacritics, so "ksiazka" finds "książka"."""
     decomposed = unicodedata.normalize("NFKD", text.lower().replace("ł", "l"))
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def _words(text: str) -> list[str]:
-    return [w for w in "".join(c if c.isalnum() else " " for c in _fold(text)).split() if w]
+    return [w for w in "".join(c if c.isalnum() else " " for c in fold(text)).split() if w]
 
 
 def _similar(word: str, keyword: str) -> bool:
@@ -91,7 +91,7 @@ class Catalogue:
                 name=raw["name"],
                 leaf=bool(raw["leaf"]),
                 parent_id=raw.get("parent"),
-                keywords=tuple(_fold(k) for k in raw.get("keywords", [])),
+                keywords=tuple(fold(k) for k in raw.get("keywords", [])),
                 parameters=tuple(raw.get("parameters", [])),
                 fee_rate=Decimal(fee.get("rate", "0.10")),
                 fee_fixed=Decimal(fee.get("fixed", "0.00")),

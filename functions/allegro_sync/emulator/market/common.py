@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from random import Random
@@ -152,12 +151,6 @@ def body_object(request: EmulatorRequest) -> dict[str, Any]:
     if not isinstance(request.body, dict):
         raise Reject.one(400, "VALIDATION_ERROR", "The request body must be a JSON object")
     return request.body
-
-
-@dataclass(frozen=True)
-class Page:
-    offset: int
-    limit: int
 
 
 def offer_criteria_ids(body: dict[str, Any], *, maximum: int = 1000) -> list[str]:

@@ -14,7 +14,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from allegro_sync.emulator.market.catalogue import IMAGE_HOST, Category, _fold
+from allegro_sync.emulator.market.catalogue import IMAGE_HOST, Category, fold
 from allegro_sync.emulator.market.common import (
     BASE_MARKETPLACE,
     CURRENCY,
@@ -775,7 +775,7 @@ def list_offers(st: MarketState, request: EmulatorRequest) -> EmulatorResponse:
     externals = request.query.get("external.id", [])
     if len(externals) > 100:
         raise Reject.one(422, "VALIDATION_ERROR", "At most 100 external.id values", path="external.id")
-    name = _fold(request.arg("name") or "")
+    name = fold(request.arg("name") or "")
     category_id = request.arg("category.id")
     rule_id = request.arg("sellingMode.priceAutomation.rule.id")
     found = [
@@ -786,7 +786,7 @@ def list_offers(st: MarketState, request: EmulatorRequest) -> EmulatorResponse:
         and (not ids or o.id in ids)
         and (not statuses or o.status in statuses)
         and (not externals or o.external_id in externals)
-        and (not name or name in _fold(o.name))
+        and (not name or name in fold(o.name))
         and (category_id is None or o.category_id == category_id)
         and (rule_id is None or o.rules.get(BASE_MARKETPLACE, {}).get("rule", {}).get("id") == rule_id)
     ]
