@@ -5,7 +5,10 @@ pip itself is replaced here (no network in tests); `make synth` runs the real th
 
 from __future__ import annotations
 
+import ast
+import importlib.metadata
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -117,3 +120,65 @@ def test_runtime_provided_distributions_are_removed_and_nothing_outside(tmp_path
 def test_asset_hash_follows_the_dependency_set() -> None:
     assert bundling.asset_hash(["httpx==0.28.1"]) != bundling.asset_hash(["httpx==0.28.0"])
     assert bundling.asset_hash(["httpx==0.28.1"]) == bundling.asset_hash(["httpx==0.28.1"])
+
+
+def _dependency_closure(names: set[str]) -> set[str]:
+    """Canonical names of `names` and everything they require (as installed in this venv)."""
+    seen: set[str] = set()
+    todo = [bundling._canonical(n) for n in names]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            requires = importlib.metadata.requires(name) or []
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        todo += [bundling._canonical(bundling._requirement_name(r)) for r in requires if "extra ==" not in r]
+    return seen
+
+
+def _runtime_imports(path: Path) -> set[str]:
+    """Top-level modules a file imports at run time (imports under `if TYPE_CHECKING:` excluded)."""
+    tree = ast.parse(path.read_text())
+    type_only = {
+        id(node)
+        for branch in ast.walk(tree)
+        if isinstance(branch, ast.If) and "TYPE_CHECKING" in ast.unparse(branch.test)
+        for node in ast.walk(branch)
+    }
+    modules: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in type_only:
+            continue
+        if isinstance(node, ast.Import):
+            modules |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            modules.add(node.module)
+    return modules
+
+
+def test_shipped_code_imports_only_what_the_asset_contains() -> None:
+    """A handler importing the CLI, the emulator or a dev-only library would only fail in AWS."""
+    requirement_names = {bundling._requirement_name(r) for r in bundling.runtime_requirements()}
+    allowed_dists = _dependency_closure(requirement_names | set(bundling.RUNTIME_PROVIDED))
+    owners = importlib.metadata.packages_distributions()
+    problems = []
+    for path in bundling._package_files():
+        if path.suffix != ".py":
+            continue
+        for module in _runtime_imports(path):
+            top = module.split(".")[0]
+            if top == "allegro_sync":
+                if module.split(".")[1:2] and module.split(".")[1] in bundling.EXCLUDED_SUBPACKAGES:
+                    problems.append(f"{path.name}: {module} is not shipped")
+                continue
+            if top in sys.stdlib_module_names or top == "__future__":
+                continue
+            dists = {bundling._canonical(d) for d in owners.get(top, [])}
+            if not dists & allowed_dists:
+                problems.append(
+                    f"{path.relative_to(bundling.PACKAGE_DIR)}: {module} is not a runtime dependency"
+                )
+    assert not problems, problems
