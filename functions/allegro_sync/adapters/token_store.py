@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,19 +63,21 @@ class AccountsSettings:
     kms_key_id: str | None = None
 
     @classmethod
-    def from_env(cls) -> AccountsSettings:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> AccountsSettings:
+        """From a function's environment: the process's, or e.g. `LocalRuntime.environment("oauth")`."""
+        env = os.environ if environ is None else environ
         missing = [
             v
             for v in (table_env("control"), secret_env("accounts"), secret_env("app-credentials"))
-            if not os.environ.get(v)
+            if not env.get(v)
         ]
         if missing:
             raise LookupError(f"account custody is not configured: set {', '.join(missing)}")
         return cls(
-            control_table=os.environ[table_env("control")],
-            accounts_secret_prefix=os.environ[secret_env("accounts")],
-            app_credentials_secret=os.environ[secret_env("app-credentials")],
-            kms_key_id=os.environ.get(KMS_KEY_ENV) or None,
+            control_table=env[table_env("control")],
+            accounts_secret_prefix=env[secret_env("accounts")],
+            app_credentials_secret=env[secret_env("app-credentials")],
+            kms_key_id=env.get(KMS_KEY_ENV) or None,
         )
 
 

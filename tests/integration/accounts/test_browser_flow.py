@@ -20,6 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 from allegro_sync.adapters import token_store
+from allegro_sync.adapters.token_store import AccountsSettings, connect_with_device_flow
 from allegro_sync.cli import accounts_cmd
 from allegro_sync.cli.main import app as cli
 from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
@@ -246,3 +247,17 @@ def test_no_secret_reaches_any_log_line_in_a_connect_and_refresh_cycle(
     }
     leaked = [what for what, value in secrets.items() if value and value in text]
     assert leaked == []
+
+
+def test_the_demo_connects_through_the_device_flow_on_the_local_runtime(stack: Stack) -> None:
+    """What the demo does: `connect_with_device_flow`, approving the code through the emulator handle."""
+    settings = AccountsSettings.from_env(stack.runtime.environment("oauth"))
+    profile = connect_with_device_flow(
+        "shop1",
+        on_prompt=lambda prompt: stack.emulator.approve_device(prompt.user_code, "seller-one"),
+        settings=settings,
+        sleep=stack.emulator.advance,
+    )
+    assert profile.seller_id == stack.emulator.seller_id("seller-one")
+    assert stack.runtime.fire("token_refresher")["fresh"] == ["shop1"]  # idle run: nothing to do
+    assert "CONNECTED" in stack.cli("list")
