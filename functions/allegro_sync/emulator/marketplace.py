@@ -189,6 +189,12 @@ class Marketplace:
             self.state.run_due()
             orders.pay(self.state, checkout_form_id)
 
+    def modify(self, checkout_form_id: str, *, city: str = "Kraków") -> None:
+        """The buyer edits the delivery address of an unpaid form (BUYER_MODIFIED)."""
+        with self._lock:
+            self.state.run_due()
+            orders.modify(self.state, checkout_form_id, city=city)
+
     def surcharge(self, checkout_form_id: str, amount: str) -> None:
         """A paid order gets a surcharge: a second READY_FOR_PROCESSING for the same form (#2087)."""
         with self._lock:

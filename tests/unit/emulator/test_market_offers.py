@@ -243,3 +243,11 @@ def test_uploaded_image_must_be_used_before_it_expires(api: Api, clock: Clock) -
     fresh = api.call("POST", "/sale/images", raw=b"\x89PNG\r\n\x1a\n....", content_type="image/png")
     created = create_offer(api, images=[fresh.body["location"]])
     assert created["images"] == [fresh.body["location"]]
+
+
+def test_me_shows_company_only_for_company_accounts(api: Api) -> None:
+    me = api.get("/me").body
+    assert (me["id"], me["login"]) == ("1001", "sklep-testowy")
+    assert "company" in me
+    assert "company" not in api.as_seller(PRIVATE).get("/me").body
+    assert api.as_seller(None).get("/me").status == 403

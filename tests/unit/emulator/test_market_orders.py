@@ -208,3 +208,19 @@ def test_surcharge_repeats_ready_for_processing(api: Api, market: Marketplace) -
     assert form["summary"]["totalToPay"]["amount"] == "1323.99"
     with pytest.raises(ValueError, match="positive"):
         market.surcharge(form_id, "0")
+
+
+def test_buyer_modifies_unpaid_form(api: Api, market: Marketplace) -> None:
+    offer = create_offer(api)
+    form_id = market.buy(offer["id"])
+    before = api.get(f"/order/checkout-forms/{form_id}").body
+    market.modify(form_id, city="Gdańsk")
+    after = api.get(f"/order/checkout-forms/{form_id}").body
+    assert after["delivery"]["address"]["city"] == "Gdańsk"
+    assert after["revision"] != before["revision"]
+    last = events(api)[-1]
+    assert last["type"] == "BUYER_MODIFIED"
+    assert last["order"]["checkoutForm"]["revision"] == after["revision"]
+    market.pay(form_id)
+    with pytest.raises(ValueError, match="no longer"):
+        market.modify(form_id)

@@ -221,6 +221,17 @@ def pay(st: MarketState, form_id: str) -> None:
     emit(st, form, "READY_FOR_PROCESSING")
 
 
+def modify(st: MarketState, form_id: str, *, city: str) -> None:
+    """The buyer changes the delivery address before payment: BUYER_MODIFIED with a new revision."""
+    form = _form(st, form_id)
+    if form.status not in ("BOUGHT", "FILLED_IN"):
+        raise ValueError(f"checkout form {form_id} is {form.status}: the buyer can no longer change it")
+    form.delivery["address"]["city"] = city
+    form.delivery["address"]["modifiedAt"] = iso(st.now())
+    _revise(st, form)
+    emit(st, form, "BUYER_MODIFIED")
+
+
 def surcharge(st: MarketState, form_id: str, amount: Decimal) -> None:
     """The buyer pays an extra amount (e.g. a dearer delivery): READY_FOR_PROCESSING comes again (#2087)."""
     form = _form(st, form_id)
