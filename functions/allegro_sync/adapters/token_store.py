@@ -150,25 +150,33 @@ class Custody:
 
 
 _lock = threading.Lock()
-_built: dict[str, Custody] = {}
-_sources: dict[str, AccountTokens] = {}
+_built: dict[tuple[AccountsSettings, str], Custody] = {}
+_sources: dict[tuple[AccountsSettings, str, str], AccountTokens] = {}
+
+
+def _key() -> tuple[AccountsSettings, str]:
+    # Keyed by where things live, so a process that drives several deployments (the local runtime,
+    # tests) never answers from another one's cached secrets.
+    return AccountsSettings.from_env(), os.environ.get("AWS_ENDPOINT_URL", "")
 
 
 def custody() -> Custody:
-    """The process-wide custody, built from the environment on first use."""
+    """The process-wide custody for the current environment, built on first use."""
+    key = _key()
     with _lock:
-        if "custody" not in _built:
-            _built["custody"] = Custody.build(AccountsSettings.from_env())
-        return _built["custody"]
+        if key not in _built:
+            _built[key] = Custody.build(key[0])
+        return _built[key]
 
 
 def token_source_for(name: str) -> AccountTokens:
     """The `TokenSource` for one seller account; raises AccountDisconnected/AccountNotFound on use."""
     built = custody()
+    key = (*_key(), name)
     with _lock:
-        source = _sources.get(name)
+        source = _sources.get(key)
         if source is None:
-            source = _sources[name] = built.tokens(name)
+            source = _sources[key] = built.tokens(name)
         return source
 
 

@@ -173,3 +173,21 @@ def test_the_cli_finds_a_deployed_stack_and_its_kms_key(
     assert api_url == outputs["APIURL"]
     with pytest.raises(LookupError, match="stack 'Nope' is not readable"):
         find_deployment("Nope")
+
+
+def test_handlers_share_one_token_source_per_account_and_deployment(
+    settings: AccountsSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from allegro_sync.adapters import token_store
+
+    monkeypatch.setenv("TABLE_CONTROL", settings.control_table)
+    monkeypatch.setenv("SECRET_ACCOUNTS", PREFIX)
+    monkeypatch.setenv("SECRET_APP_CREDENTIALS", APP_SECRET)
+    first = token_store.token_source_for("shop1")
+    assert token_store.token_source_for("shop1") is first  # a warm Lambda keeps its cache
+    assert token_store.token_source_for("shop2") is not first
+    monkeypatch.setenv("SECRET_ACCOUNTS", "other-deployment/accounts/")
+    assert token_store.token_source_for("shop1") is not first
+    monkeypatch.delenv("TABLE_CONTROL")
+    with pytest.raises(LookupError, match="set TABLE_CONTROL"):
+        token_store.token_source_for("shop1")
