@@ -121,7 +121,7 @@ class HttpGateway:
                     method=request.method,
                     path=request.path,
                     raw_query=request.query_string.decode("latin-1"),
-                    headers=list(request.headers.items()),
+                    headers=[*request.headers.items(), *self._forwarded(request.remote_addr)],
                     body=body,
                     source_ip=request.remote_addr or "127.0.0.1",
                     protocol=environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
@@ -131,6 +131,14 @@ class HttpGateway:
         return Response(response.body, status=response.status, headers=response.headers)(
             environ, start_response
         )
+
+    def _forwarded(self, client_ip: str | None) -> list[tuple[str, str]]:
+        """The headers API Gateway adds (X-Forwarded-For is appended to, like a proxy chain)."""
+        return [
+            ("x-forwarded-for", client_ip or "127.0.0.1"),
+            ("x-forwarded-port", str(self._server.port)),
+            ("x-forwarded-proto", "http"),
+        ]
 
     def start(self) -> str:
         if self._thread is None:

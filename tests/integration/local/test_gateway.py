@@ -51,6 +51,9 @@ def test_a_request_becomes_a_v2_event_and_the_structured_answer_becomes_http(gat
     assert event["queryStringParameters"] == {"size": "XL", "tag": "a,b"}
     assert event["pathParameters"] == {"name": "widget"}
     assert event["headers"]["x-shop-signature"] == "sig"
+    assert event["headers"]["x-forwarded-for"] == "127.0.0.1"
+    assert event["headers"]["x-forwarded-port"] == gateway.rsplit(":", 1)[1]
+    assert event["headers"]["x-forwarded-proto"] == "http"
     assert "cookie" not in event["headers"]
     assert event["cookies"] == ["a=1", "b=2"]
     assert event["requestContext"]["http"] == {
