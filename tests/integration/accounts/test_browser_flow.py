@@ -261,3 +261,8 @@ def test_the_demo_connects_through_the_device_flow_on_the_local_runtime(stack: S
     assert profile.seller_id == stack.emulator.seller_id("seller-one")
     assert stack.runtime.fire("token_refresher")["fresh"] == ["shop1"]  # idle run: nothing to do
     assert "CONNECTED" in stack.cli("list")
+    # `allegro-sync local up` + AWS_ENDPOINT_URL and nothing else: the CLI finds the local runtime's names.
+    bare = dict.fromkeys(stack.cli_env)
+    result = CliRunner().invoke(cli, ["accounts", "show", "shop1"], env=bare)
+    assert result.exit_code == 0, result.output
+    assert "CONNECTED" in result.output
