@@ -120,6 +120,13 @@ class SqsPoller:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
+    def consumer(self, queue: str) -> tuple[QueueTrigger, Function]:
+        """The trigger and function consuming `queue`, e.g. for `poll_once(*poller.consumer(q))`."""
+        for trigger, function in self.consumers:
+            if trigger.queue == queue:
+                return trigger, function
+        raise KeyError(f"nothing consumes queue {queue!r}")
+
     def poll_once(self, trigger: QueueTrigger, function: Function) -> BatchOutcome | None:
         """Receive one batch (up to `batch_size`), invoke, settle. None when nothing was received."""
         queue = self._wiring.queues[trigger.queue]

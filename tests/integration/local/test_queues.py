@@ -130,7 +130,7 @@ def test_a_fifo_handler_that_keeps_going_after_a_failure_is_caught(runtime: Loca
 
 def test_records_look_like_the_lambda_sqs_event(runtime: LocalRuntime) -> None:
     message_id = runtime.send("ordered", {"id": "x"}, group_id="SKU-9", deduplication_id="dedup-x")
-    batch = runtime.poller.poll_once(*runtime.poller.consumers[1])
+    batch = runtime.poller.poll_once(*runtime.poller.consumer("ordered"))
 
     assert batch is not None
     assert batch.message_ids == [message_id]
@@ -165,7 +165,7 @@ def test_a_fifo_group_in_flight_is_never_handed_out_twice(runtime: LocalRuntime)
     runtime.send("ordered", {"id": "other"}, group_id="SKU-2", deduplication_id="3")
     held = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1)["Messages"][0]  # "first", in flight
 
-    batch = runtime.poller.poll_once(*runtime.poller.consumers[1])
+    batch = runtime.poller.poll_once(*runtime.poller.consumer("ordered"))
 
     assert batch is not None
     assert set(processed(runtime)) == {"other"}  # "second" waits behind the in-flight "first"
@@ -179,7 +179,7 @@ def test_a_retry_delay_keeps_a_failed_message_invisible_for_that_long(
 ) -> None:
     runtime = make_local_runtime(QUEUES, handler_modules=MODULES, retry_delay_seconds=60)
     runtime.send("plain", {"id": "bad", "fail": "always"})
-    consumer = runtime.poller.consumers[0]
+    consumer = runtime.poller.consumer("plain")
 
     first = runtime.poller.poll_once(*consumer)
     again = runtime.poller.poll_once(*consumer)
