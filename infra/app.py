@@ -23,7 +23,9 @@ def build(
     stack = AllegroSyncStack(
         app, settings.stack_name, topology=topology, settings=settings, code=code or lambda_code()
     )
-    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    # Acknowledged findings are also written into the template's Metadata, so whoever reviews what
+    # `cdk deploy` will create sees each accepted finding with its reason.
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app, write_suppressions_to_cloud_formation=True))
     return stack
 
 

@@ -444,3 +444,13 @@ def test_cloudwatch_may_publish_to_the_encrypted_alarm_topic(shipped: Synth) -> 
         s["Principal"] == cloudwatch and {"kms:Decrypt", "kms:GenerateDataKey*"} <= set(s["Action"])
         for s in key_policy
     )
+
+
+def test_acknowledged_findings_carry_their_reason_in_the_template(shipped: Synth) -> None:
+    acknowledged = {
+        rule["id"]: rule["reason"]
+        for resource in shipped.resources.values()
+        for rule in resource.get("Metadata", {}).get("cdk_nag", {}).get("rules_to_suppress", [])
+    }
+    assert "AwsSolutions-IAM5[Resource::*]" in acknowledged
+    assert all(len(reason) > 40 for reason in acknowledged.values())
