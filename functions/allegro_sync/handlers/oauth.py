@@ -15,9 +15,8 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from allegro_sync.adapters.allegro.oauth import OAuthUnavailable
 from allegro_sync.adapters.token_store import custody
-from allegro_sync.services.accounts import InvalidAccountName, LinkRejected, OAuthError
+from allegro_sync.services.accounts import InvalidAccountName, LinkRejected, OAuthError, OAuthUnavailable
 from allegro_sync.services.tokens import TokenStoreCorrupt
 
 logger = Logger()

@@ -82,6 +82,13 @@ class DeviceCodeExpired(OAuthError):
     pass
 
 
+class OAuthUnavailable(OAuthError):
+    """Allegro's OAuth host failed or answered nonsense: retry later, nothing is lost."""
+
+
+MAX_TRANSIENT_POLL_FAILURES = 3
+
+
 @dataclass(frozen=True)
 class DeviceAuthorization:
     user_code: str
@@ -267,12 +274,17 @@ class Accounts:
         )
         interval = max(1, device.interval)
         give_up_at = self._now() + device.expires_in
+        transient = 0
         while True:
             self._sleep(interval)
             try:
                 pair = self._oauth.poll_device(device.device_code, environment)
             except AuthorizationPending:
-                pass
+                transient = 0
+            except OAuthUnavailable:
+                transient += 1  # a network hiccup must not throw away the seller's approval
+                if transient > MAX_TRANSIENT_POLL_FAILURES:
+                    raise
             except SlowDown:
                 interval += 5
             except AccessDenied:

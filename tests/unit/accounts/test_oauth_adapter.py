@@ -7,9 +7,15 @@ import json
 import httpx
 import pytest
 
-from allegro_sync.adapters.allegro.oauth import AllegroOAuth, OAuthUnavailable
+from allegro_sync.adapters.allegro.oauth import AllegroOAuth
 from allegro_sync.adapters.secrets import AppCredentials
-from allegro_sync.services.accounts import AuthorizationPending, DeviceCodeExpired, OAuthError, SlowDown
+from allegro_sync.services.accounts import (
+    AuthorizationPending,
+    DeviceCodeExpired,
+    OAuthError,
+    OAuthUnavailable,
+    SlowDown,
+)
 from allegro_sync.services.tokens import InvalidGrant
 
 ENV = {

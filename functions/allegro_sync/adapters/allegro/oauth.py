@@ -31,6 +31,7 @@ from allegro_sync.services.accounts import (
     DeviceCodeExpired,
     Identity,
     OAuthError,
+    OAuthUnavailable,
     SlowDown,
 )
 from allegro_sync.services.tokens import InvalidGrant, TokenPair
@@ -61,10 +62,6 @@ class _DeviceAnswer(BaseModel):
 class _Me(BaseModel):
     id: str
     login: str
-
-
-class OAuthUnavailable(OAuthError):
-    """Allegro's OAuth host failed or answered nonsense: retry later, the account is not lost."""
 
 
 def environment_for(account_environment: str, environ: Mapping[str, str] | None = None) -> AllegroEnvironment:
