@@ -128,9 +128,9 @@ class AllegroSyncStack(cdk.Stack):
         topology: Topology,
         settings: Settings,
         code: lambda_.Code,
-        **kwargs: object,
+        env: cdk.Environment | None = None,
     ) -> None:
-        super().__init__(scope, construct_id, stack_name=settings.stack_name, **kwargs)  # type: ignore[arg-type]
+        super().__init__(scope, construct_id, stack_name=settings.stack_name, env=env)
         self.topology = topology
         self.settings = settings
         self.code = code
