@@ -39,6 +39,17 @@ def serve(
                 echo(f"  {violation}")
 
 
+def parse_faults(items: list[str]) -> dict[str, str]:
+    """`NAME=VALUE` pairs; the emulator converts and range-checks the values."""
+    faults: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise ValueError(f"expected NAME=VALUE, got {item!r}")
+        faults[name.strip()] = value.strip()
+    return faults
+
+
 def emulator(
     *,
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 = any free port).")] = 8090,
@@ -60,6 +71,10 @@ def emulator(
     seed: Annotated[
         Path | None, typer.Option(help="Marketplace catalogue file (default: the built-in one).")
     ] = None,
+    fault: Annotated[
+        list[str] | None,
+        typer.Option(help="Any other fault knob as NAME=VALUE, e.g. patch_conflict_rate=0.2 (repeatable)."),
+    ] = None,
 ) -> None:
     """Run the Allegro emulator in the foreground until Ctrl-C."""
     instance = Emulator(
@@ -74,6 +89,10 @@ def emulator(
         latency_rate=latency_rate,
         auto_approve=auto_approve,
     )
+    try:
+        instance.set_faults(**parse_faults(fault or []))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--fault") from exc
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

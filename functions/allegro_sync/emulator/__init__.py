@@ -202,10 +202,16 @@ class Emulator:
         unknown = set(changes) - server_keys - market_keys
         if unknown:
             raise ValueError(f"unknown fault(s): {', '.join(sorted(unknown))}")
+        market_values = {}
+        for key in market_keys & set(changes):
+            value = type(getattr(market, key))(changes[key])
+            if value < 0 or (key.endswith(("_rate", "_share")) and value > 1):
+                raise ValueError(f"{key} must be >= 0 (and at most 1 for rates and shares)")
+            market_values[key] = value
+        # Checked everything first: bad input changes nothing.
         self.limits.update(**{k: v for k, v in changes.items() if k in server_keys})
-        for key, value in changes.items():
-            if key in market_keys:
-                setattr(market, key, type(getattr(market, key))(value))
+        for key, value in market_values.items():
+            setattr(market, key, value)
         return self.faults()
 
     def faults(self) -> dict[str, Any]:

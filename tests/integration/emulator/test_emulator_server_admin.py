@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from allegro_sync.cli.emulator_cmd import serve
+from allegro_sync.cli.emulator_cmd import parse_faults, serve
 from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
 from allegro_sync.emulator.admin import EmulatorAdmin, EmulatorAdminError
 
@@ -153,3 +153,12 @@ def test_admin_state_shows_marketplace_counts_and_buying_an_unknown_offer_is_ref
     with pytest.raises(EmulatorAdminError, match="quantity"):
         admin.buy("no-such-offer", 0)
     assert admin.state()["marketplace"]["checkout_forms"] == 0
+
+
+def test_cli_fault_pairs_are_parsed_and_malformed_ones_refused() -> None:
+    assert parse_faults(["patch_conflict_rate=0.2", " latency_ms = 5 "]) == {
+        "patch_conflict_rate": "0.2",
+        "latency_ms": "5",
+    }
+    with pytest.raises(ValueError, match="NAME=VALUE"):
+        parse_faults(["error_rate"])

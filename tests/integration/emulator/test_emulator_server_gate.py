@@ -249,3 +249,10 @@ def test_the_fixture_fails_a_test_that_broke_the_spec() -> None:
 
     with pytest.raises(AssertionError, match="outside Allegro's spec"):
         session_with_a_bad_request()
+
+
+def test_a_bad_marketplace_knob_changes_no_limit_either(emulator: Emulator) -> None:
+    with pytest.raises(ValueError, match="patch_conflict_rate"):
+        emulator.set_faults(requests_per_minute=7, patch_conflict_rate=3)
+    assert emulator.faults()["requests_per_minute"] == 9000
+    assert emulator.faults()["patch_conflict_rate"] == 0.0
