@@ -262,5 +262,21 @@ TOPOLOGY = Topology(
             tables={"control": RW},
             secrets={"app-credentials": R, "accounts": RW},
         ),
+        Function(
+            "shop_webhook",
+            "Shop webhooks in (generic signed JSON, WooCommerce): verify, de-duplicate, queue per SKU",
+            timeout_seconds=10,
+            # Caps what a bulk edit in the shop (hundreds of webhooks at once) can take from the account;
+            # one call is a few tens of ms, so 10 instances absorb well over 100 deliveries/s.
+            reserved_concurrency=10,
+            triggers=(
+                RouteTrigger("POST", "/webhooks/shop"),
+                RouteTrigger("POST", "/webhooks/woocommerce"),
+                RouteTrigger("GET", "/openapi.json"),
+            ),
+            tables={"idempotency": RW},
+            sends_to=("shop-events",),
+            secrets={"webhook-signing": R},
+        ),
     ),
 )

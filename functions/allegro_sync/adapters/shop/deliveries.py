@@ -1,0 +1,91 @@
+"""Webhook memory in DynamoDB (the `idempotency` table): delivery markers and the shop product index.
+
+Layout (string keys pk/sk, per CONTRIBUTING):
+- delivery marker: pk="webhook-delivery#<source>#<key>", sk="delivery"; status pending|queued; TTL
+  `expiration` (the table's TTL attribute) `DELIVERY_MEMORY_DAYS` ahead. Claimed with a conditional put
+  that succeeds unless the marker says `queued`, so a crashed attempt (still `pending`) can be retried.
+- product index: pk="webhook-product#<source>#<shop>#<id>", sk="skus"; a string set of every SKU the product
+  (and its variations) was seen with, so WooCommerce's id-only `product.deleted` can name them. No TTL.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from allegro_sync.services.webhooks import DELIVERY_MEMORY_DAYS, Source
+from allegro_sync.topology import table_env
+
+TABLE = "idempotency"
+TTL_ATTRIBUTE = "expiration"  # topology: Table("idempotency", ttl_attribute="expiration")
+
+
+def webhook_table(resource: Any = None) -> Any:
+    return (resource or boto3.resource("dynamodb")).Table(os.environ[table_env(TABLE)])
+
+
+class DynamoDeliveryMarkers:
+    """`DeliveryMarkers`: a conditional put per delivery, remembered for `DELIVERY_MEMORY_DAYS`."""
+
+    def __init__(self, table: Any, clock: Callable[[], float] = time.time) -> None:
+        self._table = table
+        self._clock = clock
+
+    @staticmethod
+    def _key(source: Source, key: str) -> dict[str, str]:
+        return {"pk": f"webhook-delivery#{source}#{key}", "sk": "delivery"}
+
+    def claim(self, source: Source, key: str) -> bool:
+        now = int(self._clock())
+        try:
+            self._table.put_item(
+                Item={
+                    **self._key(source, key),
+                    "status": "pending",
+                    "received_at": now,
+                    TTL_ATTRIBUTE: now + DELIVERY_MEMORY_DAYS * 86_400,
+                },
+                ConditionExpression="attribute_not_exists(pk) OR #s <> :queued",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":queued": "queued"},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def mark_queued(self, source: Source, key: str, events: int) -> None:
+        self._table.update_item(
+            Key=self._key(source, key),
+            UpdateExpression="SET #s = :queued, events = :n",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":queued": "queued", ":n": events},
+        )
+
+
+class DynamoProductIndex:
+    """`ProductIndex`: shop product id -> every SKU seen for it (a DynamoDB string set, only ever grows)."""
+
+    def __init__(self, table: Any) -> None:
+        self._table = table
+
+    @staticmethod
+    def _key(source: Source, product: str) -> dict[str, str]:
+        return {"pk": f"webhook-product#{source}#{product}", "sk": "skus"}
+
+    def remember(self, source: Source, product: str, skus: Sequence[str]) -> None:
+        self._table.update_item(
+            Key=self._key(source, product),
+            UpdateExpression="ADD skus :s SET updated_at = :t",
+            ExpressionAttributeValues={":s": set(skus), ":t": int(time.time())},
+        )
+
+    def skus(self, source: Source, product: str) -> list[str]:
+        item = self._table.get_item(Key=self._key(source, product), ConsistentRead=True).get("Item")
+        return sorted(item.get("skus", ())) if item else []

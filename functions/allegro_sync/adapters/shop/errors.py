@@ -1,0 +1,59 @@
+"""The one error a webhook adapter raises for input it refuses, carrying its HTTP answer.
+
+Every refusal names the field and the reason, so a shop developer can fix their sender from the
+response alone; the handler turns it into `{"error": {"code", "message", "details"}}` and queues nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One offending field (a dotted/indexed path such as `events[0].price`, or a header name)."""
+
+    field: str
+    problem: str
+
+
+@dataclass
+class WebhookRejected(Exception):
+    """Refused input: `status` and `code` become the HTTP answer; nothing is queued or stored."""
+
+    status: int
+    code: str
+    message: str
+    details: list[Problem] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.code}: {self.message}"
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "error": {
+                "code": self.code,
+                "message": self.message,
+                "details": [{"field": d.field, "problem": d.problem} for d in self.details],
+            }
+        }
+
+
+def field_path(loc: tuple[int | str, ...], prefix: str = "") -> str:
+    """pydantic's `loc` as a readable path: ("events", 0, "price") -> `events[0].price`."""
+    path = prefix
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path or "(body)"
+
+
+def schema_violation(error: ValidationError, *, prefix: str = "", skip: int = 0) -> WebhookRejected:
+    """A 422 listing every pydantic error as field + problem (input values are never echoed back)."""
+    details = [Problem(field_path(tuple(e["loc"][skip:]), prefix), e["msg"]) for e in error.errors()]
+    return WebhookRejected(422, "schema_violation", "the body does not match the webhook contract", details)

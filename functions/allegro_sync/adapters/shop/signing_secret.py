@@ -1,0 +1,71 @@
+"""The `webhook-signing` secret, read through Powertools' cache so a warm Lambda does not call Secrets
+Manager per request, and a rotated secret is picked up within `max_age` seconds.
+
+Secret value, JSON: {"secret": "...", "previous": "...", "woocommerce": "..."} — `previous` keeps the old
+secret valid while the shop switches over; `woocommerce` is the WooCommerce webhook's own secret (it falls
+back to `secret`). A plain string is taken as `secret`. The local runtime's placeholder
+(`{"configured": false}`) or an empty value means "not configured": deliveries are answered 503.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+DEFAULT_MAX_AGE_SECONDS = 300
+
+
+class SigningNotConfigured(LookupError):
+    """There is no usable signing secret yet."""
+
+
+@dataclass(frozen=True)
+class SigningSecrets:
+    generic: list[str] = field(repr=False)
+    woocommerce: list[str] = field(repr=False)
+
+    @classmethod
+    def parse(cls, raw: str) -> SigningSecrets:
+        text = raw.strip()
+        value: Any
+        try:
+            value = json.loads(text) if text.startswith("{") else text
+        except ValueError:
+            raise SigningNotConfigured(
+                "the webhook-signing secret is neither JSON nor a plain string"
+            ) from None
+        if isinstance(value, str):
+            value = {"secret": value}
+        if not isinstance(value, dict):
+            raise SigningNotConfigured("the webhook-signing secret must be a JSON object or a plain string")
+        current = str(value.get("secret") or "").strip()
+        previous = str(value.get("previous") or "").strip()
+        woo = str(value.get("woocommerce") or "").strip()
+        generic = [s for s in (current, previous) if s]
+        if not generic and not woo:
+            raise SigningNotConfigured(
+                'the webhook-signing secret is not configured; put {"secret": "..."} in it'
+            )
+        return cls(generic=generic, woocommerce=[woo] if woo else generic)
+
+
+class SigningSecretStore:
+    def __init__(
+        self,
+        name: str,
+        *,
+        max_age_seconds: int = DEFAULT_MAX_AGE_SECONDS,
+        provider: SecretsProvider | None = None,
+    ) -> None:
+        self._name = name
+        self._max_age = max_age_seconds
+        self._provider = provider or SecretsProvider()
+
+    def read(self) -> SigningSecrets:
+        raw = self._provider.get(self._name, max_age=self._max_age)
+        if isinstance(raw, bytes):
+            raw = raw.decode()
+        return SigningSecrets.parse(str(raw or ""))

@@ -1,0 +1,225 @@
+"""POST /webhooks/shop (generic, signed), POST /webhooks/woocommerce (native), GET /openapi.json.
+
+Thin: the adapters verify and parse (`adapters.shop`), the use case de-duplicates and queues
+(`services.webhooks`). Every refusal is a precise 4xx JSON error and queues nothing; 202 means the events
+are on the `shop-events` FIFO queue (or were already). Neither bodies nor signatures are logged.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import BotoCoreError, ClientError
+
+from allegro_sync.adapters.queues import PublishFailed, ShopEventQueue, SqsFifoPublisher
+from allegro_sync.adapters.shop import signing
+from allegro_sync.adapters.shop.deliveries import DynamoDeliveryMarkers, DynamoProductIndex, webhook_table
+from allegro_sync.adapters.shop.errors import Problem, WebhookRejected
+from allegro_sync.adapters.shop.generic import DEFAULT_REPLAY_WINDOW_SECONDS, parse_generic
+from allegro_sync.adapters.shop.signing_secret import (
+    DEFAULT_MAX_AGE_SECONDS,
+    SigningNotConfigured,
+    SigningSecrets,
+    SigningSecretStore,
+)
+from allegro_sync.adapters.shop.woocommerce import DELIVERY_HEADER as WC_DELIVERY_HEADER
+from allegro_sync.adapters.shop.woocommerce import is_ping, parse_woocommerce
+from allegro_sync.services.webhooks import DeleteByProductId, Delivery, Source, WebhookIntake
+from allegro_sync.topology import queue_env, secret_env
+
+logger = Logger()
+metrics = Metrics()
+app = APIGatewayHttpResolver()
+
+REPLAY_WINDOW_ENV = "WEBHOOK_REPLAY_WINDOW_SECONDS"
+SECRET_MAX_AGE_ENV = "WEBHOOK_SECRET_MAX_AGE_SECONDS"  # noqa: S105 - a variable name, not a secret
+# The generic contract's limit: every event must fit one SQS message (256 KiB), and so must the delivery.
+GENERIC_MAX_BODY_BYTES = 256 * 1024
+# WooCommerce disables a webhook after 5 failed deliveries, so its (chattier) product JSON gets more room;
+# each event it yields is still bounded by the event model.
+WOOCOMMERCE_MAX_BODY_BYTES = 1024 * 1024
+OPENAPI_FILE = "webhooks_openapi.json"
+
+Parser = Callable[[Mapping[str, str], bytes, SigningSecrets, float], Delivery | DeleteByProductId]
+
+
+@dataclass(frozen=True)
+class _Wiring:
+    intake: WebhookIntake
+    secrets: SigningSecretStore
+    replay_window: int
+
+
+@cache
+def wiring() -> _Wiring:
+    """Built once per cold start from the environment the topology defines."""
+    table = webhook_table()
+    return _Wiring(
+        intake=WebhookIntake(
+            DynamoDeliveryMarkers(table),
+            ShopEventQueue(SqsFifoPublisher(os.environ[queue_env("shop-events")])),
+            DynamoProductIndex(table),
+        ),
+        secrets=SigningSecretStore(
+            os.environ[secret_env("webhook-signing")],
+            max_age_seconds=int(os.environ.get(SECRET_MAX_AGE_ENV, DEFAULT_MAX_AGE_SECONDS)),
+        ),
+        replay_window=int(os.environ.get(REPLAY_WINDOW_ENV, DEFAULT_REPLAY_WINDOW_SECONDS)),
+    )
+
+
+def reset() -> None:
+    """Forget clients and the cached secret (tests, which rewire AWS between cases)."""
+    wiring.cache_clear()
+
+
+def _json(status: int, body: Mapping[str, Any]) -> Response[Any]:
+    return Response(status, "application/json", dict(body), {"Cache-Control": "no-store"})
+
+
+def _headers() -> dict[str, str]:
+    return {k.lower(): v for k, v in (app.current_event.headers or {}).items() if v is not None}
+
+
+def _body(limit: int) -> bytes:
+    event = app.current_event
+    raw = event.body or ""
+    # Refuse before decoding: base64 is 4/3 the size of what it encodes.
+    encoded_limit = limit * 4 // 3 + 4 if event.is_base64_encoded else limit
+    if len(raw) > encoded_limit or (not event.is_base64_encoded and len(raw.encode()) > limit):
+        raise _too_large(limit)
+    if not event.is_base64_encoded:
+        return raw.encode()
+    try:
+        body = base64.b64decode(raw, validate=True)
+    except binascii.Error:
+        raise WebhookRejected(400, "malformed_body", "the body could not be decoded") from None
+    if len(body) > limit:
+        raise _too_large(limit)
+    return body
+
+
+def _too_large(limit: int) -> WebhookRejected:
+    return WebhookRejected(
+        413,
+        "body_too_large",
+        f"the body exceeds {limit} bytes",
+        [Problem("(body)", f"at most {limit} bytes")],
+    )
+
+
+def _reject(source: Source, exc: WebhookRejected) -> Response[Any]:
+    logger.warning(
+        "webhook refused",
+        extra={
+            "source": source,
+            "status": exc.status,
+            "code": exc.code,
+            "fields": [d.field for d in exc.details],
+        },
+    )
+    with single_metric(name="WebhooksRejected", unit=MetricUnit.Count, value=1) as metric:
+        metric.add_dimension(name="source", value=source)
+        metric.add_dimension(name="reason", value=exc.code)
+    return _json(exc.status, exc.body())
+
+
+def _intake(source: Source, limit: int, delivery_header: str, parse: Parser) -> Response[Any]:
+    headers = _headers()
+    logger.set_correlation_id((headers.get(delivery_header.lower()) or "")[:200] or None)
+    try:
+        body = _body(limit)
+        built = wiring()
+        secrets = built.secrets.read()
+        parsed = parse(headers, body, secrets, time.time())
+        delivery = built.intake.deletion(parsed) if isinstance(parsed, DeleteByProductId) else parsed
+        result = built.intake.accept(delivery)
+    except WebhookRejected as exc:
+        return _reject(source, exc)
+    except SigningNotConfigured as exc:
+        logger.error("webhook refused: signing secret not configured", extra={"reason": str(exc)})
+        return _reject(source, WebhookRejected(503, "not_configured", str(exc)))
+    except (PublishFailed, ClientError, BotoCoreError) as exc:
+        logger.exception("webhook not queued: AWS failed", extra={"error": type(exc).__name__})
+        return _reject(
+            source,
+            WebhookRejected(503, "temporarily_unavailable", "the delivery was not queued; send it again"),
+        )
+    for note in delivery.notes:
+        logger.warning("webhook mapping note", extra={"note": note})
+    metrics.add_dimension(name="source", value=source)
+    metrics.add_metric(name="WebhooksAccepted", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(
+        name="ShopEventsQueued",
+        unit=MetricUnit.Count,
+        value=result.events if result.outcome == "queued" else 0,
+    )
+    logger.info(
+        "webhook accepted",
+        extra={
+            "source": source,
+            "outcome": result.outcome.value,
+            "events": result.events,
+            "skus": list(result.skus),
+        },
+    )
+    answer: dict[str, Any] = {
+        "status": result.outcome.value,
+        "delivery": result.delivery_key,
+        "events": result.events,
+    }
+    if result.reason:
+        answer["reason"] = result.reason
+    return _json(202, answer)
+
+
+@app.post("/webhooks/shop")
+def generic() -> Response[Any]:
+    def parse(headers: Mapping[str, str], body: bytes, secrets: SigningSecrets, now: float) -> Delivery:
+        return parse_generic(headers, body, secrets.generic, now=now, replay_window=wiring().replay_window)
+
+    return _intake("generic", GENERIC_MAX_BODY_BYTES, signing.DELIVERY_HEADER, parse)
+
+
+@app.post("/webhooks/woocommerce")
+def woocommerce() -> Response[Any]:
+    headers = _headers()
+    raw = app.current_event.body or ""
+    if len(raw) < 64 and not app.current_event.is_base64_encoded and is_ping(headers, raw.encode()):
+        logger.info("WooCommerce ping answered")
+        return _json(200, {"status": "pong"})
+
+    def parse(
+        headers: Mapping[str, str], body: bytes, secrets: SigningSecrets, now: float
+    ) -> Delivery | DeleteByProductId:
+        return parse_woocommerce(headers, body, secrets.woocommerce, now=now)
+
+    return _intake("woocommerce", WOOCOMMERCE_MAX_BODY_BYTES, WC_DELIVERY_HEADER, parse)
+
+
+@cache
+def openapi_document() -> str:
+    return resources.files("allegro_sync.handlers").joinpath(OPENAPI_FILE).read_text(encoding="utf-8")
+
+
+@app.get("/openapi.json")
+def openapi() -> Response[str]:
+    return Response(200, "application/json", openapi_document(), {"Cache-Control": "public, max-age=300"})
+
+
+@metrics.log_metrics(raise_on_empty_metrics=False)
+@logger.inject_lambda_context(log_event=False, clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

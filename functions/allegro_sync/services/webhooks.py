@@ -1,0 +1,175 @@
+"""Webhook intake: a verified, parsed delivery becomes queued shop events, exactly once per delivery.
+
+Two layers of de-duplication, because shops redeliver on their own schedule:
+- SQS FIFO drops a repeated `MessageDeduplicationId` within its 5-minute window (concurrent duplicates);
+- a delivery marker in DynamoDB (conditional put, TTL `DELIVERY_MEMORY_DAYS`) remembers deliveries for days,
+  so a redelivery next week is answered "duplicate" and not queued again.
+The marker is written as `pending` before queueing and flipped to `queued` after, so a crash between the two
+lets the shop's retry queue it (FIFO de-duplication absorbs a double send) instead of losing the delivery.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal, Protocol
+
+from allegro_sync.domain.shop_events import ProductDelete, ShopEvent
+
+Source = Literal["generic", "woocommerce"]
+DELIVERY_MEMORY_DAYS = 14  # as long as the shop-events queue keeps a message
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One accepted webhook request: who sent it, its de-duplication key and the events it carries.
+
+    `ignored` explains a well-formed delivery that carries nothing to sync (a WooCommerce product
+    without a SKU, say); it is still answered 2xx so the shop does not disable the webhook.
+    """
+
+    source: Source
+    key: str
+    events: tuple[ShopEvent, ...]
+    ignored: str | None = None
+    # WooCommerce only: the shop's product id, remembered with its SKUs so a later `product.deleted`
+    # (whose payload is just `{"id": N}`) can name the SKUs to end.
+    shop_product: str | None = None
+    # Things the adapter dropped or guessed (an invalid EAN, a skipped variation), for the log.
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DeleteByProductId:
+    """A platform's delete notice that names only its own product id (WooCommerce's `{"id": N}`)."""
+
+    source: Source
+    key: str
+    delivery_id: str
+    product: str
+    occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class QueuedEvent:
+    """What the publisher sends: the event plus its FIFO group and de-duplication id."""
+
+    event: ShopEvent
+    group_id: str
+    deduplication_id: str
+
+
+class Outcome(StrEnum):
+    QUEUED = "queued"
+    DUPLICATE = "duplicate"
+    IGNORED = "ignored"
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    outcome: Outcome
+    delivery_key: str
+    events: int = 0
+    skus: tuple[str, ...] = field(default=())
+    reason: str | None = None
+
+
+class DeliveryMarkers(Protocol):
+    """Remembers deliveries beyond SQS's 5-minute de-duplication window."""
+
+    def claim(self, source: Source, key: str) -> bool:
+        """Record the delivery as pending; False when it was already queued (a duplicate)."""
+        ...
+
+    def mark_queued(self, source: Source, key: str, events: int) -> None: ...
+
+
+class ShopEventPublisher(Protocol):
+    def publish(self, events: Sequence[QueuedEvent]) -> None:
+        """Queue every event or raise; partial sends are retried by the caller's redelivery."""
+        ...
+
+
+class ProductIndex(Protocol):
+    """Shop product id -> SKUs, for platforms whose delete notice carries only the id."""
+
+    def remember(self, source: Source, product: str, skus: Sequence[str]) -> None: ...
+
+    def skus(self, source: Source, product: str) -> list[str]: ...
+
+
+_GROUP_ALLOWED = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
+)
+
+
+def group_id(sku: str) -> str:
+    """The FIFO group of a SKU: the SKU itself when SQS allows its characters, else a stable hash.
+
+    SQS group ids take only ASCII letters, digits and punctuation (<= 128); Polish shops do use SKUs
+    like `ŻÓŁW-1`, which would otherwise be refused. Workers read the SKU from the body, never the group.
+    """
+    if len(sku) <= 128 and set(sku) <= _GROUP_ALLOWED:
+        return sku
+    return "sku-" + hashlib.sha256(sku.encode()).hexdigest()
+
+
+def deduplication_id(source: Source, key: str, index: int, sku: str) -> str:
+    """Stable per (delivery, event): a redelivery yields the same ids, two events of one delivery differ."""
+    return hashlib.sha256(f"{source}\n{key}\n{index}\n{sku}".encode()).hexdigest()
+
+
+def to_queue(delivery: Delivery) -> list[QueuedEvent]:
+    return [
+        QueuedEvent(e, group_id(e.sku), deduplication_id(delivery.source, delivery.key, i, e.sku))
+        for i, e in enumerate(delivery.events)
+    ]
+
+
+class WebhookIntake:
+    """The use case behind both webhook routes: de-duplicate, queue, remember."""
+
+    def __init__(
+        self, markers: DeliveryMarkers, publisher: ShopEventPublisher, products: ProductIndex | None = None
+    ) -> None:
+        self._markers = markers
+        self._publisher = publisher
+        self._products = products
+
+    def accept(self, delivery: Delivery) -> IntakeResult:
+        skus = tuple(dict.fromkeys(e.sku for e in delivery.events))
+        if not delivery.events:
+            return IntakeResult(Outcome.IGNORED, delivery.key, reason=delivery.ignored or "no events")
+        if not self._markers.claim(delivery.source, delivery.key):
+            return IntakeResult(Outcome.DUPLICATE, delivery.key, len(delivery.events), skus)
+        self._publisher.publish(to_queue(delivery))
+        self._markers.mark_queued(delivery.source, delivery.key, len(delivery.events))
+        if self._products is not None and delivery.shop_product is not None:
+            kept = [e.sku for e in delivery.events if not isinstance(e, ProductDelete)]
+            if kept:
+                self._products.remember(delivery.source, delivery.shop_product, kept)
+        return IntakeResult(Outcome.QUEUED, delivery.key, len(delivery.events), skus)
+
+    def deletion(self, request: DeleteByProductId) -> Delivery:
+        """The delete events for a shop product known only by id (every SKU it was ever seen with)."""
+        known = self._products.skus(request.source, request.product) if self._products is not None else []
+        if not known:
+            return Delivery(
+                request.source,
+                request.key,
+                (),
+                ignored=f"product {request.product} was never seen with a SKU; nothing to end",
+            )
+        events = tuple(
+            ProductDelete(
+                delivery_id=request.delivery_id,
+                occurred_at=request.occurred_at,
+                source=request.source,
+                sku=sku,
+            )
+            for sku in sorted(known)
+        )
+        return Delivery(request.source, request.key, events)
