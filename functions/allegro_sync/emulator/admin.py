@@ -2,6 +2,15 @@
 
 The demo and the CLI run the emulator in another process; this is how they play the seller in the
 browser, the buyer and the clock without reaching into its memory.
+
+Routes (JSON in and out; 400 with {"error", "message"} on bad input, which changes nothing):
+  GET  /__emulator/health | /state | /violations | /faults | /offers/{id} | /refreshes/{login}
+  POST /__emulator/sellers {login, company?} | /seed {sellers: [...]} | /tokens {login, client_id?}
+       /sign-in {login} | /clock/advance {seconds} | /rate-limit/reset
+       /device/approve {user_code, login} | /device/deny {user_code} | /authorize/approve {login, request_id?}
+       /disconnect {login} | /buy {offer_id, quantity?, buyer_login?} | /pay {checkout_form_id}
+       /cancel {checkout_form_id, auto?} | /visits {offer_id, visits, watchers?}
+  PUT  /__emulator/faults {name: value, ...}
 """
 
 from __future__ import annotations
