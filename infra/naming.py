@@ -17,6 +17,8 @@ DEFAULT_NAME_PREFIX = "allegro-sync"
 
 API_URL_OUTPUT = "APIURL"
 ALARM_TOPIC_OUTPUT = "ALARMTOPICARN"
+# Scheduled runs EventBridge could not deliver or that failed every async retry (no topology queue).
+SCHEDULE_DLQ_OUTPUT = "SCHEDULEDLQURL"
 
 
 def secret_name(prefix: str, secret: Secret) -> str:

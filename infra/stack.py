@@ -604,6 +604,8 @@ class AllegroSyncStack(cdk.Stack):
             value=self.alarm_topic.topic_arn,
             description="Subscribe to get alarms",
         )
+        if self.schedule_dlq is not None:
+            cdk.CfnOutput(self, naming.SCHEDULE_DLQ_OUTPUT, value=self.schedule_dlq.queue_url)
         for name, table in self.tables.items():
             cdk.CfnOutput(self, naming.table_output_key(name), value=table.table_name)
         for name, pair in self.queues.items():

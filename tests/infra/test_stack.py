@@ -356,7 +356,12 @@ def test_outputs_follow_the_env_var_contract(full: Synth) -> None:
     expected |= {naming.queue_output_key(q.name) for q in FULL.queues}
     expected |= {naming.dlq_output_key(q.name) for q in FULL.queues}
     expected |= {naming.secret_output_key(s.name) for s in FULL.secrets}
-    assert set(outputs) == expected | {naming.API_URL_OUTPUT, naming.ALARM_TOPIC_OUTPUT}
+    assert outputs[naming.SCHEDULE_DLQ_OUTPUT]["Value"] == {"Ref": full.logical_id(full.stack.schedule_dlq)}
+    assert set(outputs) == expected | {
+        naming.API_URL_OUTPUT,
+        naming.ALARM_TOPIC_OUTPUT,
+        naming.SCHEDULE_DLQ_OUTPUT,
+    }
 
 
 def test_alarm_email_subscribes_only_when_asked(shipped: Synth, full: Synth) -> None:
