@@ -238,7 +238,11 @@ class AccountTokens:
 
     # TokenSource
     def access_token(self) -> str:
-        account = self._usable(self._vault.read(self.name, fresh=False))
+        account = self._vault.read(self.name, fresh=False)
+        if account.status is AccountStatus.DISCONNECTED:
+            # The cache may predate a reconnect: a disconnected answer is always checked at the source.
+            account = self._vault.read(self.name, fresh=True)
+        account = self._usable(account)
         if self._is_fresh(account):
             return account.access_token
         return self._refresh(stale=account, force=False).access_token

@@ -287,3 +287,14 @@ def test_a_transient_allegro_failure_keeps_the_account_and_frees_the_lease() -> 
     assert world.lease.holders == {}
     assert world.events.disconnects == []
     assert world.tokens().access_token() == "access-2"  # Allegro is back: the next call refreshes
+
+
+def test_a_reconnected_account_is_usable_at_once_despite_a_cached_disconnect() -> None:
+    world = World(seconds_left=3600)
+    live = world.vault.items["shop1"]
+
+    class CachedDisconnect(MemoryVault):
+        def read(self, name: str, *, fresh: bool) -> StoredAccount:
+            return world.vault.read(name, fresh=True) if fresh else live.disconnected()
+
+    assert world.tokens(vault=CachedDisconnect()).access_token() == "access-1"
