@@ -278,5 +278,18 @@ TOPOLOGY = Topology(
             sends_to=("shop-events",),
             secrets={"webhook-signing": R},
         ),
+        Function(
+            "catalog_worker",
+            "Shop events -> Allegro offers (create, change only what changed, price, stock, end) per account",
+            # A batch of 10 events x accounts, each a few Allegro calls plus a 202 operation followed for up
+            # to 20 s; the queue's visibility timeout is 6 x this.
+            timeout_seconds=120,
+            memory_mb=512,
+            reserved_concurrency=5,
+            triggers=(QueueTrigger("shop-events", batch_size=10),),
+            tables={"catalog": RW, "mappings": R, "changes": RW, "control": RW},
+            secrets={"app-credentials": R, "accounts": RW},
+            allegro_rpm=600,
+        ),
     ),
 )

@@ -1,0 +1,180 @@
+"""Shop products and their offer links in the `catalog` table.
+
+Layout (string keys, per CONTRIBUTING):
+- product: pk="product#<sku>", sk="product"       — the newest accepted state, guarded by `order_key`;
+- link:    pk="product#<sku>", sk="offer#<account>" — offer id, status, readable reasons, synced fingerprints.
+One partition per SKU, so `products status SKU` is one Query and a product never waits on another.
+
+The product write is conditional (`order_key <= :new`): DynamoDB itself refuses an older event, so two
+workers racing on one SKU (a redelivery next to a newer event) can never put an older state back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from decimal import Decimal
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from allegro_sync.domain.shop_events import ProductUpsert
+from allegro_sync.services.catalog import (
+    LinkStatus,
+    OfferLink,
+    Outcome,
+    ProductStatus,
+    StoredProduct,
+)
+from allegro_sync.topology import table_env
+
+PRODUCT_PK = "product#"
+PRODUCT_SK = "product"
+LINK_SK = "offer#"
+
+
+def catalog_table(table_name: str | None = None, resource: Any = None) -> Any:
+    name = table_name or os.environ[table_env("catalog")]
+    return (resource or boto3.resource("dynamodb")).Table(name)
+
+
+class DynamoCatalog:
+    """`CatalogRepository` on DynamoDB."""
+
+    def __init__(self, table: Any) -> None:
+        self._table = table
+
+    def accept(self, product: StoredProduct) -> Outcome:
+        item: dict[str, Any] = {
+            "pk": PRODUCT_PK + product.sku,
+            "sk": PRODUCT_SK,
+            "sku": product.sku,
+            "order_key": product.order_key,
+            "deleted": product.deleted,
+            "updated_at": product.updated_at,
+        }
+        if product.upsert is not None:
+            item["upsert"] = product.upsert.model_dump_json()
+        if product.stock is not None:
+            item["stock"] = product.stock
+        if product.price is not None:
+            item["price"] = str(product.price)
+        try:
+            self._table.put_item(
+                Item=item,
+                ConditionExpression="attribute_not_exists(pk) OR order_key <= :key",
+                ExpressionAttributeValues={":key": product.order_key},
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return Outcome.STALE
+            raise
+        return Outcome.APPLIED
+
+    def product(self, sku: str) -> StoredProduct | None:
+        item = self._table.get_item(Key={"pk": PRODUCT_PK + sku, "sk": PRODUCT_SK}, ConsistentRead=True).get(
+            "Item"
+        )
+        return _product(item) if item else None
+
+    def link(self, sku: str, account: str) -> OfferLink | None:
+        item = self._table.get_item(
+            Key={"pk": PRODUCT_PK + sku, "sk": LINK_SK + account}, ConsistentRead=True
+        ).get("Item")
+        return _link(item) if item else None
+
+    def links(self, sku: str) -> list[OfferLink]:
+        return self.status(sku).links
+
+    def save_link(self, link: OfferLink) -> None:
+        item: dict[str, Any] = {
+            "pk": PRODUCT_PK + link.sku,
+            "sk": LINK_SK + link.account,
+            "sku": link.sku,
+            "account": link.account,
+            "status": link.status.value,
+            "reasons": list(link.reasons),
+            "candidates": json.dumps(list(link.candidates)),
+            "synced": dict(link.synced),
+            "images": dict(link.images),
+            "applied_key": link.applied_key,
+            "updated_at": link.updated_at,
+        }
+        if link.offer_id is not None:
+            item["offer_id"] = link.offer_id
+        if link.product_id is not None:
+            item["product_id"] = link.product_id
+        if link.last_error is not None:
+            item["last_error"] = json.dumps(link.last_error, ensure_ascii=False)
+        if link.price is not None:
+            item["price"] = link.price
+        self._table.put_item(Item=item)
+
+    def status(self, sku: str) -> ProductStatus:
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": PRODUCT_PK + sku},
+            "ConsistentRead": True,
+        }
+        while True:
+            page = self._table.query(**kwargs)
+            items.extend(page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        product = next((_product(i) for i in items if i["sk"] == PRODUCT_SK), None)
+        links = [_link(i) for i in items if str(i["sk"]).startswith(LINK_SK)]
+        return ProductStatus(product=product, links=sorted(links, key=lambda link: link.account))
+
+    def skus(self, *, status: LinkStatus | None = None) -> list[str]:
+        """Every SKU with a link (in `status`, if given): `products list --waiting` for the CLI. A scan."""
+        found: set[str] = set()
+        kwargs: dict[str, Any] = {
+            "ProjectionExpression": "sku, sk, #s",
+            "ExpressionAttributeNames": {"#s": "status"},
+        }
+        while True:
+            page = self._table.scan(**kwargs)
+            for item in page.get("Items", []):
+                if str(item["sk"]).startswith(LINK_SK) and (status is None or item.get("status") == status):
+                    found.add(str(item["sku"]))
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return sorted(found)
+
+
+def _product(item: dict[str, Any]) -> StoredProduct:
+    upsert = item.get("upsert")
+    stock = item.get("stock")
+    price = item.get("price")
+    return StoredProduct(
+        sku=str(item["sku"]),
+        order_key=str(item["order_key"]),
+        deleted=bool(item.get("deleted", False)),
+        upsert=ProductUpsert.model_validate_json(upsert) if upsert else None,
+        stock=int(stock) if isinstance(stock, Decimal | int) else None,
+        price=Decimal(str(price)) if price is not None else None,
+        updated_at=str(item.get("updated_at", "")),
+    )
+
+
+def _link(item: dict[str, Any]) -> OfferLink:
+    last_error = item.get("last_error")
+    return OfferLink(
+        sku=str(item["sku"]),
+        account=str(item["account"]),
+        status=LinkStatus(item["status"]),
+        offer_id=item.get("offer_id"),
+        product_id=item.get("product_id"),
+        reasons=tuple(str(r) for r in item.get("reasons", [])),
+        last_error=json.loads(last_error) if last_error else None,
+        candidates=tuple(json.loads(item.get("candidates") or "[]")),
+        synced={str(k): str(v) for k, v in (item.get("synced") or {}).items()},
+        images={str(k): str(v) for k, v in (item.get("images") or {}).items()},
+        price=item.get("price"),
+        applied_key=str(item.get("applied_key", "")),
+        updated_at=str(item.get("updated_at", "")),
+    )

@@ -1,0 +1,72 @@
+"""The change log in the `changes` table: every change made on Allegro, with its reason.
+
+Layout: pk="sku#<sku>", sk="<ISO time>#<account>#<random>" — a SKU's history is one Query, newest
+first; the offer id is an attribute, so a seller who only knows the offer finds it through the SKU
+(`external.id` on Allegro). Items never expire: "who changed this price, and why" has no deadline.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from typing import Any
+
+import boto3
+
+from allegro_sync.services.catalog import Change
+from allegro_sync.topology import table_env
+
+SKU_PK = "sku#"
+
+
+def changes_table(table_name: str | None = None, resource: Any = None) -> Any:
+    name = table_name or os.environ[table_env("changes")]
+    return (resource or boto3.resource("dynamodb")).Table(name)
+
+
+class DynamoChangeLog:
+    """`ChangeLog` on DynamoDB."""
+
+    def __init__(self, table: Any) -> None:
+        self._table = table
+
+    def record(self, change: Change) -> None:
+        self._table.put_item(
+            Item={
+                "pk": SKU_PK + change.sku,
+                "sk": f"{change.at}#{change.account}#{uuid.uuid4().hex[:12]}",
+                "sku": change.sku,
+                "account": change.account,
+                "offer_id": change.offer_id,
+                "action": change.action,
+                "changes": json.dumps(change.changes, ensure_ascii=False, default=str),
+                "reason": change.reason,
+                "event_id": change.event_id,
+                "rule": change.rule,
+                "at": change.at,
+            }
+        )
+
+    def history(self, sku: str, *, limit: int = 100) -> list[Change]:
+        page = self._table.query(
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": SKU_PK + sku},
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        return [_change(i) for i in page.get("Items", [])]
+
+
+def _change(item: dict[str, Any]) -> Change:
+    return Change(
+        sku=str(item["sku"]),
+        account=str(item["account"]),
+        offer_id=str(item["offer_id"]),
+        action=str(item["action"]),
+        changes=json.loads(str(item["changes"])),
+        reason=str(item["reason"]),
+        event_id=str(item.get("event_id", "")),
+        rule=str(item.get("rule", "")),
+        at=str(item.get("at", "")),
+    )
