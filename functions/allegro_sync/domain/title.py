@@ -66,6 +66,10 @@ PROMO_WORDS = frozenset(
 # Tokens that join words ("HDMI - HDMI", "Tom & Jerry") and mean nothing at the start or end of a title.
 _CONNECTORS = frozenset({"-", "–", "&", "+", "/", "|", ",", ";", ":", "x", "i", "z", "w", "do", "na", "oraz"})
 _TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+# Units repeat legitimately ("2 szt ... 3 szt"); they are never "repeated words".
+_UNITS = frozenset(
+    {"szt", "kpl", "cal", "cali", "mah", "kwh", "cm2", "cm3", "ml", "mm", "kg", "gb", "tb", "mb"}
+)
 # Filler used only when name and attributes cannot make a valid title.
 _FALLBACK_PREFIX = "Produkt"
 _FALLBACK_WORDS = ("oferta", "sklepu", "internetowego")
@@ -93,7 +97,7 @@ def word_key(token: str) -> str:
 def _counts_for_repeats(token: str) -> bool:
     """Short tokens (units, numbers, "x") may legitimately repeat: "2 m kabel 3 m" is not stuffing."""
     key = word_key(token)
-    return len(key) >= 3 and any(ch.isalpha() for ch in key)
+    return len(key) >= 3 and any(ch.isalpha() for ch in key) and key not in _UNITS
 
 
 def clean_text(text: str) -> str:
@@ -211,15 +215,13 @@ def build_title(
             if value:
                 padding.extend(_tokens(value))
         builder.pad(padding)
-    if _too_short(builder.tokens) and _has_content(builder.tokens[0] if builder.tokens else ""):
+    if _too_short(builder.tokens):
         builder.add(_FALLBACK_PREFIX, front=True)
     if _too_short(builder.tokens):
         sku_tokens = [t for t in _tokens(sku or "") if _has_content(t)]
         if sku_tokens and builder.fits(_join(["kod", *sku_tokens])):
             for token in ["kod", *sku_tokens]:
                 builder.add(token)
-    if _too_short(builder.tokens) and not builder.tokens:
-        builder.add(_FALLBACK_PREFIX)
     builder.pad(_FALLBACK_WORDS)
     title = _join(builder.tokens)
     if validate_title(title):  # pragma: no cover - a guard: the steps above always produce a valid title
