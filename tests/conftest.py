@@ -22,4 +22,9 @@ os.environ.update(
 os.environ.pop("AWS_PROFILE", None)
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
-pytest_plugins = ["tests.fixtures.aws", "tests.fixtures.emulator", "tests.fixtures.local"]
+pytest_plugins = [
+    "tests.fixtures.aws",
+    "tests.fixtures.emulator",
+    "tests.fixtures.local",
+    "tests.fixtures.ledger",
+]

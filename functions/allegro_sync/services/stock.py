@@ -1,0 +1,239 @@
+"""Stock use cases: every change to a SKU's ledger, applied exactly once with optimistic concurrency.
+
+Each use case reads the SKU's ledger (and the sale's record), lets `domain.ledger` decide, and commits with
+conditions on what it read: the SKU item's `revision` and the sale item's `rev` (or its absence). A concurrent
+writer makes the commit fail as a whole; the use case then re-reads and decides again. So a duplicated,
+retried, reordered or crashed delivery can never apply a sale twice or lose one: the sale record and the
+SKU's totals change together or not at all.
+
+Callers propagate `StockResult.view` (what each linked offer should show at `view.revision`) when
+`changed` is true; `claim_push` lets the propagator skip a revision older than one already pushed.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from allegro_sync.domain import ledger as dom
+from allegro_sync.domain.ledger import (
+    LedgerPolicy,
+    OfferLink,
+    Outcome,
+    Sale,
+    SaleRecord,
+    ShopLevel,
+    SkuLedger,
+    StockView,
+)
+from allegro_sync.domain.shop_events import StockSet
+
+
+class LedgerConflict(Exception):
+    """Someone changed the SKU or the sale since it was read; re-read and decide again."""
+
+
+class LedgerBusy(RuntimeError):
+    """Too many concurrent writers on one SKU; the caller's message goes back to its queue and is retried."""
+
+
+class LedgerRepository(Protocol):
+    """Storage of SKU ledgers and sale records; implemented on DynamoDB (`adapters.dynamodb.ledger`)."""
+
+    def load(self, sku: str) -> SkuLedger:
+        """The SKU's ledger, strongly consistent; a SKU never seen is `SkuLedger(sku)` at revision 0."""
+        ...
+
+    def get_sale(self, sku: str, sale_id: str) -> SaleRecord | None: ...
+
+    def commit(
+        self,
+        *,
+        ledger: SkuLedger | None,
+        expected_revision: int,
+        sale: SaleRecord | None,
+        expected_sale_rev: int | None,
+    ) -> None:
+        """Write the ledger (if given) and the sale record (if given) atomically, or raise LedgerConflict.
+
+        The ledger write requires the stored revision to be `expected_revision` (0: no item yet); the sale
+        write requires the stored record's `rev` to be `expected_sale_rev` (None: no record yet).
+        """
+        ...
+
+    def category_buffer(self, category: str) -> int | None: ...
+
+    def set_category_buffer(self, category: str, buffer: int | None) -> None: ...
+
+    def claim_push(self, sku: str, revision: int) -> bool:
+        """Record that `revision` is being pushed; False when an equal or newer one already was."""
+        ...
+
+
+@dataclass(frozen=True)
+class StockResult:
+    outcome: Outcome
+    view: StockView
+    changed: bool  # the ledger moved to a new revision: propagate `view`
+
+
+_Decision = tuple[Outcome, SkuLedger | None, SaleRecord | None]
+
+
+def _backoff(attempt: int) -> float:
+    # Full jitter: contending writers on one SKU spread out instead of colliding again in lockstep.
+    return random.uniform(0, min(0.05, 0.001 * 2**attempt))
+
+
+class StockLedger:
+    """The stock use cases; one instance per process, safe to share between threads."""
+
+    def __init__(
+        self,
+        repository: LedgerRepository,
+        policy: LedgerPolicy | None = None,
+        *,
+        max_attempts: int = 30,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._repo = repository
+        self._policy = policy or LedgerPolicy()
+        self._max_attempts = max_attempts
+        self._sleep = sleep
+
+    # --- shop ---------------------------------------------------------------------------------------------
+
+    def apply_shop_level(
+        self, sku: str, quantity: int | None, at: datetime, version: int | None = None
+    ) -> StockResult:
+        """The shop's absolute level (None: the shop could not say). Older than the held one: STALE."""
+        level = ShopLevel(quantity, at, version)
+
+        def decide(ledger: SkuLedger, _: SaleRecord | None) -> _Decision:
+            outcome, moved = dom.apply_level(ledger, level, self._policy)
+            return outcome, moved, None
+
+        return self._change(sku, None, decide)
+
+    def apply_stock_set(self, event: StockSet) -> StockResult:
+        """A queued `stock.set` shop event: the catalog worker's one call."""
+        return self.apply_shop_level(event.sku, event.stock, event.occurred_at, event.version)
+
+    # --- Allegro orders -----------------------------------------------------------------------------------
+
+    def apply_sale(self, sale: Sale) -> StockResult:
+        """Take the sale's quantity, once per sale id, whatever the number of deliveries."""
+
+        def decide(ledger: SkuLedger, record: SaleRecord | None) -> _Decision:
+            outcome, new_record = dom.record_sale(record, sale)
+            moved = dom.add_sale(ledger, sale) if outcome is Outcome.APPLIED else None
+            return outcome, moved, new_record
+
+        return self._change(sale.sku, sale.sale_id, decide)
+
+    def apply_cancellation(self, sku: str, sale_id: str, cancelled_at: datetime) -> StockResult:
+        """Give back what the sale took, once; a cancellation ahead of its sale makes the sale a no-op."""
+
+        def decide(ledger: SkuLedger, record: SaleRecord | None) -> _Decision:
+            outcome, new_record = dom.record_cancellation(record, sale_id, sku, cancelled_at, self._policy)
+            moved = dom.drop_sale(ledger, sale_id) if outcome is Outcome.APPLIED else None
+            return outcome, moved, new_record
+
+        return self._change(sku, sale_id, decide)
+
+    def confirm_delivered(
+        self, sku: str, sale_id: str, shop_ack_at: datetime, shop_ack_version: int | None = None
+    ) -> StockResult:
+        """The shop applied the sale at its own time `shop_ack_at` (at stock version `shop_ack_version`)."""
+
+        def decide(ledger: SkuLedger, record: SaleRecord | None) -> _Decision:
+            outcome, new_record = dom.record_delivery(
+                record,
+                sale_id=sale_id,
+                sku=sku,
+                ack_at=shop_ack_at,
+                ack_version=shop_ack_version,
+                policy=self._policy,
+            )
+            moved = None
+            if outcome is Outcome.APPLIED:
+                moved = dom.acknowledge_sale(ledger, sale_id, shop_ack_at, shop_ack_version, self._policy)
+            return outcome, moved, new_record
+
+        return self._change(sku, sale_id, decide)
+
+    # --- configuration ------------------------------------------------------------------------------------
+
+    def set_buffer(self, sku: str, buffer: int | None, category: str | None = None) -> StockResult:
+        """The SKU's own safety buffer (None: use its category's) and the category it belongs to."""
+
+        def decide(ledger: SkuLedger, _: SaleRecord | None) -> _Decision:
+            return Outcome.APPLIED, dom.set_buffer(ledger, buffer, category), None
+
+        return self._change(sku, None, decide)
+
+    def set_category_buffer(self, category: str, buffer: int | None) -> None:
+        """Default buffer for SKUs of `category`; each SKU shows it from its next view (or reconciler run)."""
+        dom.check_category_buffer(category, buffer)
+        self._repo.set_category_buffer(category, buffer)
+
+    def link_offer(self, sku: str, offer_id: str, account: str, cap: int | None = None) -> StockResult:
+        """An offer now sells this SKU (optionally capped); the result says what it should show."""
+        link = OfferLink(offer_id, account, cap)
+
+        def decide(ledger: SkuLedger, _: SaleRecord | None) -> _Decision:
+            return Outcome.APPLIED, dom.link_offer(ledger, link), None
+
+        return self._change(sku, None, decide)
+
+    def unlink_offer(self, sku: str, offer_id: str) -> StockResult:
+        def decide(ledger: SkuLedger, _: SaleRecord | None) -> _Decision:
+            return Outcome.APPLIED, dom.unlink_offer(ledger, offer_id), None
+
+        return self._change(sku, None, decide)
+
+    # --- reading and propagation --------------------------------------------------------------------------
+
+    def view(self, sku: str) -> StockView:
+        return self._view(self._repo.load(sku))
+
+    def claim_push(self, view: StockView) -> bool:
+        """Coalescing: push `view` only if no equal or newer revision of the SKU was pushed."""
+        return self._repo.claim_push(view.sku, view.revision)
+
+    # --- the one write path -------------------------------------------------------------------------------
+
+    def _view(self, ledger: SkuLedger) -> StockView:
+        category_buffer = None
+        if ledger.buffer is None and ledger.category is not None:
+            category_buffer = self._repo.category_buffer(ledger.category)
+        return dom.view(ledger, self._policy, category_buffer)
+
+    def _change(
+        self, sku: str, sale_id: str | None, decide: Callable[[SkuLedger, SaleRecord | None], _Decision]
+    ) -> StockResult:
+        for attempt in range(self._max_attempts):
+            current = self._repo.load(sku)
+            record = self._repo.get_sale(sku, sale_id) if sale_id is not None else None
+            outcome, moved, new_record = decide(current, record)
+            if moved is not None and moved.revision == current.revision:
+                moved = None  # the domain found nothing to change
+            if moved is None and new_record is None:
+                return StockResult(outcome, self._view(current), changed=False)
+            try:
+                self._repo.commit(
+                    ledger=moved,
+                    expected_revision=current.revision,
+                    sale=new_record,
+                    expected_sale_rev=None if record is None else record.rev,
+                )
+            except LedgerConflict:
+                self._sleep(_backoff(attempt))
+                continue
+            final = moved or current
+            return StockResult(outcome, self._view(final), changed=moved is not None)
+        raise LedgerBusy(f"gave up on {sku!r} after {self._max_attempts} conflicting attempts")
