@@ -1,8 +1,10 @@
-"""moto's server on 127.0.0.1, on a free port, quiet, resettable between tests."""
+"""moto's server on 127.0.0.1, on a free port, quiet, resettable, one per process."""
 
 from __future__ import annotations
 
+import atexit
 import logging
+import threading
 
 import httpx
 from moto.server import ThreadedMotoServer
@@ -40,3 +42,29 @@ class MotoServer:
 
 def reset(endpoint: str) -> None:
     httpx.post(f"{endpoint}/moto-api/reset", timeout=10).raise_for_status()
+
+
+class _Shared:
+    """Holder of the process's one moto server (a class attribute instead of a `global`)."""
+
+    server: MotoServer | None = None
+    lock = threading.Lock()
+
+
+def shared_server(port: int = 0) -> MotoServer:
+    """The moto server every LocalRuntime of this process uses, started on first use.
+
+    One endpoint per process matters: handler modules create boto3 clients at import time and
+    keep the endpoint they saw, so a second server on another port would strand them.
+    """
+    with _Shared.lock:
+        if _Shared.server is None:
+            server = MotoServer(port=port)
+            server.start()
+            atexit.register(server.stop)
+            _Shared.server = server
+        elif port and not _Shared.server.endpoint.endswith(f":{port}"):
+            raise RuntimeError(
+                f"moto already runs at {_Shared.server.endpoint} in this process, not on port {port}"
+            )
+        return _Shared.server

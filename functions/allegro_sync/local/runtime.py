@@ -9,11 +9,11 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from allegro_sync.local.gateway import DEFAULT_BODY_LIMIT, HttpGateway
 from allegro_sync.local.invoker import Invoker
-from allegro_sync.local.moto_server import MotoServer
+from allegro_sync.local.moto_server import reset, shared_server
 from allegro_sync.local.poller import FifoOrderViolation, SqsPoller
 from allegro_sync.local.provision import (
     FAKE_CREDENTIALS,
@@ -70,9 +70,12 @@ class LocalRuntime:
 
     `start()` (or `with`) provisions resources and exports the environment; `drain()`, `fire()`,
     `invoke()` drive things synchronously for tests and the demo; `run()` adds the background loops
-    and the HTTP gateway for `allegro-sync local up`. Pass `aws_endpoint` to reuse a running moto
-    server (the test fixture does, so handler modules keep one endpoint for the whole session).
+    and the HTTP gateway for `allegro-sync local up`. AWS is the process's one moto server
+    (`shared_server`), reset at start; pass `aws_endpoint` to use another one as it is. One
+    runtime at a time per process.
     """
+
+    _active: ClassVar[LocalRuntime | None] = None
 
     def __init__(
         self,
@@ -107,7 +110,6 @@ class LocalRuntime:
         self.region = region
         self._body_limit = body_limit
         self._clock = clock
-        self._moto: MotoServer | None = None
         self._saved_env: dict[str, str | None] = {}
         self._wiring: Wiring | None = None
         self._invoker: Invoker | None = None
@@ -130,11 +132,17 @@ class LocalRuntime:
     def start(self) -> LocalRuntime:
         if self._wiring is not None:
             return self
+        if LocalRuntime._active is not None:
+            raise RuntimeError(
+                "another LocalRuntime is running in this process: stop it first "
+                "(they would share the process environment and the moto account)"
+            )
         try:
             endpoint = self._given_endpoint
             if endpoint is None:
-                self._moto = MotoServer(port=self._aws_port)
-                endpoint = self._moto.start()
+                endpoint = shared_server(self._aws_port).endpoint
+                reset(endpoint)  # a fresh, empty account for this runtime
+            LocalRuntime._active = self
             wiring = provision(self.topology, endpoint, self.region)
             self._export(self.common_environment(endpoint))
             environments = {
@@ -180,9 +188,8 @@ class LocalRuntime:
             else:
                 os.environ[key] = value
         self._saved_env = {}
-        if self._moto is not None:
-            self._moto.stop()
-            self._moto = None
+        if LocalRuntime._active is self:
+            LocalRuntime._active = None
         self._wiring = self._invoker = self._poller = self._scheduler = None
         self._clients = {}
 

@@ -44,27 +44,27 @@ def test_the_generic_shapes_are_valid_json() -> None:
     assert scheduled["detail-type"] == "Scheduled Event"
 
 
-def test_allegro_sync_invoke_runs_every_sample_event() -> None:
-    # Separate processes: each invoke starts its own throwaway moto, as an operator would run it.
-    runs = [
-        (
-            name,
-            path,
-            subprocess.Popen(  # noqa: S603 - our own CLI with our own files
-                [CLI, "invoke", name, str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT
-            ),
-        )
-        for name, path in sample_events()
-    ]
-    failures = []
-    for name, path, process in runs:
-        out, err = process.communicate(timeout=120)
-        if process.returncode != 0:
-            failures.append(f"{name} {path.name}: exit {process.returncode}\n{err.decode()[-2000:]}")
-            continue
-        result = json.loads(out)  # stdout carries only the result; handler logs go to stderr
-        assert result is not None, name
-    assert failures == []
+@pytest.mark.parametrize(("function", "path"), sample_events(), ids=lambda v: getattr(v, "name", v))
+def test_allegro_sync_invoke_runs_every_sample_event(function: str, path: Path) -> None:
+    done = CliRunner().invoke(app, ["invoke", function, str(path)])
+
+    assert done.exit_code == 0, f"{done.output}\n{done.exception!r}"
+    assert json.loads(done.stdout) is not None  # stdout is only the result; handler logs go to stderr
+
+
+def test_the_installed_command_runs_an_event_in_a_process_of_its_own() -> None:
+    done = subprocess.run(  # noqa: S603 - our own CLI with our own file
+        [CLI, "invoke", "health", str(EVENTS / "health.json")],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        cwd=ROOT,
+    )
+
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert (result["statusCode"], json.loads(result["body"])["status"]) == (200, "ok")
 
 
 def test_invoke_answers_a_clear_error_for_an_unknown_function(tmp_path: Path) -> None:

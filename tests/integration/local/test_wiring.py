@@ -159,3 +159,13 @@ def test_helpers_name_what_is_wrong_and_put_secret_replaces_the_placeholder(
         SecretId=runtime.wiring.secrets["app-credentials"]
     )
     assert json.loads(stored["SecretString"]) == {"client_id": "local-app", "client_secret": "s"}
+
+
+def test_only_one_runtime_runs_at_a_time_in_a_process(make_local_runtime: MakeLocalRuntime) -> None:
+    first = make_local_runtime(QUEUES, handler_modules=MODULES)
+
+    with pytest.raises(RuntimeError, match="another LocalRuntime is running"):
+        LocalRuntime(QUEUES, handler_modules=MODULES).start()
+
+    assert first.environment("flaky")["TABLE_LEDGER"] == first.wiring.tables["ledger"]
+    assert os.environ["AWS_ENDPOINT_URL"] == first.wiring.endpoint  # the refused one changed nothing
