@@ -18,9 +18,9 @@ PREFIX = "allegro-sync/accounts/"
 APP_SECRET = "allegro-sync/app-credentials"
 
 
-def create_control_table(name: str = "control") -> Any:
-    dynamodb = boto3.resource("dynamodb")
-    table = dynamodb.create_table(
+def create_control_table(name: str = "control") -> None:
+    """The control table's key shape (moto creates it ACTIVE at once, so no waiter)."""
+    boto3.client("dynamodb").create_table(
         TableName=name,
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
         AttributeDefinitions=[
@@ -29,8 +29,6 @@ def create_control_table(name: str = "control") -> Any:
         ],
         BillingMode="PAY_PER_REQUEST",
     )
-    table.wait_until_exists()
-    return table
 
 
 @pytest.fixture
