@@ -240,8 +240,8 @@ _RANGE = re.compile(
 )
 
 
-class _ValueError(Exception):
-    pass
+class ParameterValueError(ValueError):
+    """A shop value that cannot become this parameter's value; the message is for the seller."""
 
 
 def _to_decimal(text: str) -> Decimal:
@@ -249,7 +249,7 @@ def _to_decimal(text: str) -> Decimal:
     try:
         return Decimal(cleaned)
     except InvalidOperation as exc:  # pragma: no cover - the regexes only let numbers through
-        raise _ValueError(f"{text!r} is not a number") from exc
+        raise ParameterValueError(f"{text!r} is not a number") from exc
 
 
 def _convert(number: Decimal, unit: str, target: str | None) -> Decimal:
@@ -260,7 +260,7 @@ def _convert(number: Decimal, unit: str, target: str | None) -> Decimal:
     source = _UNITS.get(unit)
     dest = _UNITS.get(target.casefold())
     if source is None or dest is None or source[0] != dest[0]:
-        raise _ValueError(f"unit {unit!r} cannot be converted to {target!r}")
+        raise ParameterValueError(f"unit {unit!r} cannot be converted to {target!r}")
     return number * source[1] / dest[1]
 
 
@@ -268,7 +268,7 @@ def parse_quantity(text: str, unit: str | None) -> Decimal:
     """ "1,5 kg" -> Decimal in the parameter's `unit` ("1,5 kg" with unit g -> 1500)."""
     match = _QUANTITY.match(text)
     if not match:
-        raise _ValueError(f"{text!r} is not a number{f' in {unit}' if unit else ''}")
+        raise ParameterValueError(f"{text!r} is not a number{f' in {unit}' if unit else ''}")
     return _convert(_to_decimal(match["num"]), match["unit"], unit)
 
 
@@ -282,28 +282,28 @@ def parse_range(text: str, unit: str | None) -> tuple[Decimal, Decimal]:
     low = _convert(_to_decimal(match["a"]), match["ua"] or unit_b, unit)
     high = _convert(_to_decimal(match["b"]), unit_b, unit)
     if low > high:
-        raise _ValueError(f"range {text!r} goes from high to low")
+        raise ParameterValueError(f"range {text!r} goes from high to low")
     return low, high
 
 
 def _format_number(number: Decimal, kind: str, precision: int | None) -> str:
     if kind == "integer":
         if number != number.to_integral_value():
-            raise _ValueError(f"{number} is not a whole number")
+            raise ParameterValueError(f"{number} is not a whole number")
         return str(int(number))
     if precision is not None:
         quantum = Decimal(1).scaleb(-precision)
         if number != number.quantize(quantum, rounding=ROUND_HALF_UP):
-            raise _ValueError(f"{number} has more than {precision} decimal places")
+            raise ParameterValueError(f"{number} has more than {precision} decimal places")
     return format(number.normalize(), "f")
 
 
 def _check_bounds(number: Decimal, restrictions: ParameterRestrictions, unit: str | None) -> None:
     suffix = f" {unit}" if unit else ""
     if restrictions.min is not None and number < restrictions.min:
-        raise _ValueError(f"{number}{suffix} is below the minimum {restrictions.min}{suffix}")
+        raise ParameterValueError(f"{number}{suffix} is below the minimum {restrictions.min}{suffix}")
     if restrictions.max is not None and number > restrictions.max:
-        raise _ValueError(f"{number}{suffix} is above the maximum {restrictions.max}{suffix}")
+        raise ParameterValueError(f"{number}{suffix} is above the maximum {restrictions.max}{suffix}")
 
 
 def _split_values(text: str) -> list[str]:
@@ -327,7 +327,7 @@ def _dictionary_value(parameter: CategoryParameter, raw: str, value_map: Mapping
                 return OfferParameter(id=parameter.id, values_ids=[ambiguous], values=[candidate])
             close = difflib.get_close_matches(fold(target), list(by_name), n=3, cutoff=0.6)
             hint = f"; did you mean {', '.join(by_name[c].value for c in close)}?" if close else ""
-            raise _ValueError(f"{candidate!r} is not one of the allowed values{hint}")
+            raise ParameterValueError(f"{candidate!r} is not one of the allowed values{hint}")
         if entry.id not in ids:
             ids.append(entry.id)
     return OfferParameter(id=parameter.id, values_ids=ids)
@@ -339,14 +339,14 @@ def _string_value(parameter: CategoryParameter, raw: str) -> OfferParameter:
     values = _split_values(raw) if allowed > 1 else [" ".join(raw.split())]
     values = list(dict.fromkeys(v for v in values if v))
     if not values:
-        raise _ValueError("the value is empty")
+        raise ParameterValueError("the value is empty")
     if len(values) > allowed:
-        raise _ValueError(f"{len(values)} values given, at most {allowed} allowed")
+        raise ParameterValueError(f"{len(values)} values given, at most {allowed} allowed")
     for value in values:
         if limits.max_length is not None and len(value) > limits.max_length:
-            raise _ValueError(f"{value!r} is longer than {limits.max_length} characters")
+            raise ParameterValueError(f"{value!r} is longer than {limits.max_length} characters")
         if limits.min_length is not None and len(value) < limits.min_length:
-            raise _ValueError(f"{value!r} is shorter than {limits.min_length} characters")
+            raise ParameterValueError(f"{value!r} is shorter than {limits.min_length} characters")
     return OfferParameter(id=parameter.id, values=values)
 
 
@@ -371,15 +371,12 @@ def _numeric_value(parameter: CategoryParameter, raw: str) -> OfferParameter:
 def parameter_value(
     parameter: CategoryParameter, raw: str, value_map: Mapping[str, str] | None = None
 ) -> OfferParameter:
-    """One shop value as an offer parameter; raises ValueError with a seller-readable reason."""
-    try:
-        if parameter.type == "dictionary":
-            return _dictionary_value(parameter, raw, value_map or {})
-        if parameter.type == "string":
-            return _string_value(parameter, raw)
-        return _numeric_value(parameter, raw)
-    except _ValueError as exc:
-        raise ValueError(str(exc)) from exc
+    """One shop value as an offer parameter; raises ParameterValueError with a seller-readable reason."""
+    if parameter.type == "dictionary":
+        return _dictionary_value(parameter, raw, value_map or {})
+    if parameter.type == "string":
+        return _string_value(parameter, raw)
+    return _numeric_value(parameter, raw)
 
 
 def _is_required(parameter: CategoryParameter, chosen: Mapping[str, OfferParameter]) -> bool:
@@ -436,7 +433,7 @@ def map_parameters(
             continue
         try:
             chosen[parameter.id] = parameter_value(parameter, raw, value_map)
-        except ValueError as exc:
+        except ParameterValueError as exc:
             problems.append(
                 ParameterProblem(
                     parameter_id=parameter.id, parameter_name=parameter.name, value=raw, message=str(exc)
