@@ -14,6 +14,7 @@ makes that impossible in practice:
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 import time
 import uuid
@@ -21,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Protocol
+
+_log = logging.getLogger(__name__)
 
 CONNECTED = "CONNECTED"
 DISCONNECTED = "DISCONNECTED"
@@ -322,7 +325,10 @@ class AccountTokens:
             # A process that dies cannot run this; its lease then simply expires (well inside Allegro's
             # grace). An ordinary failure releases at once so the next caller retries with the old token.
             self._lease.release(self.name, self._owner, rotated_from=rotated_from)
-        self._events.refreshed(updated)
+        try:
+            self._events.refreshed(updated)
+        except Exception:  # the pair is saved; a stale "last refresh" column must not fail the caller
+            _log.warning("could not record the refresh of account %s", self.name, exc_info=True)
         return updated
 
     def _rejected(self, used: StoredAccount, reason: str) -> StoredAccount:

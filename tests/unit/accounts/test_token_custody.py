@@ -298,3 +298,23 @@ def test_a_reconnected_account_is_usable_at_once_despite_a_cached_disconnect() -
             return world.vault.read(name, fresh=True) if fresh else live.disconnected()
 
     assert world.tokens(vault=CachedDisconnect()).access_token() == "access-1"
+
+
+def test_a_failing_registry_update_does_not_fail_the_token_request() -> None:
+    world = World(seconds_left=30)
+
+    class BrokenRegistry(RecordingEvents):
+        def refreshed(self, account: StoredAccount) -> None:
+            raise ConnectionError("DynamoDB throttled")
+
+    source = AccountTokens(
+        "shop1",
+        vault=world.vault,
+        lease=world.lease,
+        oauth=world.oauth,
+        events=BrokenRegistry(),
+        now=world.clock.now,
+        sleep=world.clock.sleep,
+    )
+    assert source.access_token() == "access-2"
+    assert world.vault.items["shop1"].refresh_token == "refresh-2"
