@@ -205,6 +205,36 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: " + "; ".join(dict.fromkeys(lines))
 
 
+def _schema(document: dict[str, Any], name: str) -> dict[str, Any] | None:
+    schema = document.get("components", {}).get("schemas", {}).get(name)
+    return schema if isinstance(schema, dict) else None
+
+
+def apply_spec_errata(document: dict[str, Any]) -> None:
+    """Correct the few places where Allegro's spec contradicts Allegro's API, so validation stays strict.
+
+    Applied when a spec is loaded (the trimmed contract and the full spec alike); the files stay faithful
+    copies. Each erratum names what the real API does:
+    - `CheckoutForms.count`/`totalCount` say `minimum: 1`, yet a search that finds no order answers
+      `{"checkoutForms": [], "count": 0, "totalCount": 0}`: the gap scan meets that every quiet day.
+    - `OfferAutomaticPricingCommand.modification` is a `oneOf` of `{set}` and `{remove}` with neither key
+      required, so every body matches both branches and `oneOf` can never pass; each branch requires its key.
+    """
+    forms = _schema(document, "CheckoutForms")
+    if forms:
+        for field_name in ("count", "totalCount"):
+            prop = forms.get("properties", {}).get(field_name)
+            if isinstance(prop, dict) and prop.get("minimum") == 1:
+                prop["minimum"] = 0
+    for name, key in (
+        ("OfferAutomaticPricingModificationSet", "set"),
+        ("OfferAutomaticPricingModificationRemove", "remove"),
+    ):
+        branch = _schema(document, name)
+        if branch is not None and key in branch.get("properties", {}):
+            branch["required"] = sorted({*branch.get("required", []), key})
+
+
 class SpecValidator:
     """Validates requests and responses against one OpenAPI document (thread-safe, stateless)."""
 
@@ -213,6 +243,7 @@ class SpecValidator:
         self.spec_path = spec_path
         with spec_path.open("rb") as handle:
             document = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+        apply_spec_errata(document)
         skip_check: dict[str, Any] = {} if check_spec else {"spec_validator_cls": None}
         self._templates = _Templates(list(document.get("paths", {})))
         self._openapi = OpenAPI.from_dict(

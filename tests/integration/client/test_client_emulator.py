@@ -162,26 +162,14 @@ def test_offer_validation_errors_are_specific(client: AllegroClient) -> None:
         client.get_product_offer("123456789012")
 
 
-# Allegro's spec declares the price-automation command's `modification` as oneOf {set} / {remove} with
-# neither property required, so every body matches both branches and no request can pass strict oneOf.
-# This test runs its own emulator in non-strict mode and proves that defect is the ONLY deviation.
-SPEC_DEFECT = (
-    "is valid under each of {'$ref': '#/components/schemas/OfferAutomaticPricingModificationRemove'}"
-)
+def test_price_automation(emulator: Emulator) -> None:
+    """Strict validation: passes thanks to the documented erratum for the spec's ambiguous `oneOf`."""
+    emulator.create_seller("sklep-auto")
+    with emulator_client(emulator, EmulatorTokens(emulator, "sklep-auto")) as client:
+        _price_automation_round_trip(client)
 
 
-@pytest.fixture
-def lenient_client() -> Iterator[tuple[AllegroClient, Emulator]]:
-    with Emulator(port=0, validate=True, strict=False) as emulator:
-        emulator.create_seller("sklep-auto")
-        with emulator_client(emulator, EmulatorTokens(emulator, "sklep-auto")) as client:
-            yield client, emulator
-        violations = [str(v) for v in emulator.violations if SPEC_DEFECT not in str(v)]
-    assert violations == []
-
-
-def test_price_automation(lenient_client: tuple[AllegroClient, Emulator]) -> None:
-    client, _ = lenient_client
+def _price_automation_round_trip(client: AllegroClient) -> None:
     offer = client.create_product_offer(offer_body("SKU-AUTO"))
     rule = client.create_price_automation_rule(
         PriceAutomationRuleRequest(
