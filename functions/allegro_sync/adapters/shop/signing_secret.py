@@ -64,6 +64,10 @@ class SigningSecretStore:
         self._max_age = max_age_seconds
         self._provider = provider or SecretsProvider()
 
+    def forget(self) -> None:
+        """Drop the cached value: the next read fetches the secret again."""
+        self._provider.clear_cache()  # type: ignore[no-untyped-call]
+
     def read(self) -> SigningSecrets:
         raw = self._provider.get(self._name, max_age=self._max_age)
         if isinstance(raw, bytes):

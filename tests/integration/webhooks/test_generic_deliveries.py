@@ -1,0 +1,281 @@
+"""POST /webhooks/shop end to end in the local runtime: what is queued, what is refused (and that a
+refusal leaves both the queue and the delivery memory empty)."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+
+from allegro_sync.adapters.shop import signing
+from allegro_sync.domain.shop_events import ProductUpsert, StockSet, parse_shop_event
+from allegro_sync.services.webhooks import group_id
+from tests.integration.webhooks.conftest import SECRET, Webhooks, upsert
+
+pytestmark = pytest.mark.integration
+
+
+def test_a_signed_upsert_is_queued_once_grouped_by_sku(webhooks: Webhooks) -> None:
+    status, body = webhooks.generic(upsert("GARNEK-24", ean="5901234123457"), delivery="d-42")
+
+    assert (status, body) == (202, {"status": "queued", "delivery": "d-42", "events": 1})
+    [message] = webhooks.queued()
+    assert message["Attributes"]["MessageGroupId"] == "GARNEK-24"
+    event = parse_shop_event(message["Body"])
+    assert isinstance(event, ProductUpsert)
+    assert (event.sku, event.ean, str(event.price), event.delivery_id) == (
+        "GARNEK-24",
+        "5901234123457",
+        "189.99",
+        "d-42",
+    )
+
+
+def test_the_same_delivery_again_is_a_duplicate_and_not_queued_twice(webhooks: Webhooks) -> None:
+    first = webhooks.generic(upsert(), delivery="d-7")
+    again = webhooks.generic(upsert(), delivery="d-7", timestamp=int(time.time()) + 5)  # re-signed retry
+
+    assert first[0] == again[0] == 202
+    assert again[1]["status"] == "duplicate"
+    assert len(webhooks.queued()) == 1
+
+
+def test_a_redelivery_beyond_the_sqs_window_is_still_a_duplicate(webhooks: Webhooks) -> None:
+    webhooks.generic(upsert(), delivery="d-old")
+    # Days later the queue has long been consumed: only the DynamoDB marker remembers the delivery.
+    webhooks.consume()
+
+    status, body = webhooks.generic(upsert(), delivery="d-old")
+
+    assert (status, body["status"]) == (202, "duplicate")
+    assert webhooks.queued() == []
+    [marker] = webhooks.stored()
+    assert marker["status"]["S"] == "queued"
+    assert int(marker["expiration"]["N"]) > time.time() + 13 * 86_400
+
+
+def test_a_batch_queues_every_event_in_order_with_distinct_dedup_ids(webhooks: Webhooks) -> None:
+    payload = {
+        "events": [
+            {"type": "stock.set", "sku": "A-1", "stock": 3},
+            {"type": "price.set", "sku": "B-2", "price": 10},
+            {"type": "stock.set", "sku": "A-1", "stock": 2},
+            {"type": "product.delete", "sku": "C-3"},
+        ]
+    }
+
+    status, body = webhooks.generic(payload, delivery="batch-1")
+
+    assert (status, body["events"]) == (202, 4)
+    messages = webhooks.queued()
+    assert len({m["Attributes"]["MessageDeduplicationId"] for m in messages}) == 4
+    a_levels = [parse_shop_event(m["Body"]) for m in messages if m["Attributes"]["MessageGroupId"] == "A-1"]
+    assert [e.stock for e in a_levels if isinstance(e, StockSet)] == [3, 2]
+
+
+def test_a_sku_sqs_cannot_use_as_group_gets_a_stable_hashed_group(webhooks: Webhooks) -> None:
+    webhooks.generic({"type": "stock.set", "sku": "ŻÓŁW-1", "stock": 1}, delivery="pl-1")
+
+    [message] = webhooks.queued()
+    assert message["Attributes"]["MessageGroupId"] == group_id("ŻÓŁW-1") != "ŻÓŁW-1"
+    assert parse_shop_event(message["Body"]).sku == "ŻÓŁW-1"
+
+
+def test_the_previous_secret_still_works_during_a_rotation(webhooks: Webhooks) -> None:
+    webhooks.set_secret({"secret": "new-secret", "previous": SECRET})
+
+    assert webhooks.generic(upsert(), delivery="r-1", secret=SECRET)[0] == 202
+    assert webhooks.generic(upsert(), delivery="r-2", secret="new-secret")[0] == 202
+    assert webhooks.generic(upsert(), delivery="r-3", secret="older")[0] == 401
+
+
+def test_an_unconfigured_secret_answers_503_and_queues_nothing(webhooks: Webhooks) -> None:
+    webhooks.set_secret({"configured": False, "note": "placeholder"})
+
+    status, body = webhooks.generic(upsert())
+
+    assert (status, body["error"]["code"]) == (503, "not_configured")
+    webhooks.assert_untouched()
+
+
+def _now() -> int:
+    return int(time.time())
+
+
+BAD_GENERIC: list[tuple[str, dict[str, Any], int, str, str | None]] = [
+    # id, generic() kwargs, status, error code, offending field
+    ("wrong signature", {"secret": "not-the-secret"}, 401, "invalid_signature", signing.SIGNATURE_HEADER),
+    (
+        "missing signature",
+        {"drop": [signing.SIGNATURE_HEADER]},
+        401,
+        "missing_signature",
+        signing.SIGNATURE_HEADER,
+    ),
+    (
+        "missing timestamp",
+        {"drop": [signing.TIMESTAMP_HEADER]},
+        401,
+        "missing_signature",
+        signing.TIMESTAMP_HEADER,
+    ),
+    (
+        "missing delivery id",
+        {"drop": [signing.DELIVERY_HEADER]},
+        401,
+        "missing_signature",
+        signing.DELIVERY_HEADER,
+    ),
+    ("stale timestamp", {"timestamp": -301}, 401, "stale_timestamp", signing.TIMESTAMP_HEADER),
+    ("future timestamp", {"timestamp": 301}, 401, "future_timestamp", signing.TIMESTAMP_HEADER),
+    ("bad delivery id", {"delivery": "has space"}, 401, "invalid_delivery_id", signing.DELIVERY_HEADER),
+    ("malformed json", {"raw": b'{"type": "stock.set",'}, 400, "malformed_json", "(body)"),
+    (
+        "NaN is not JSON",
+        {"raw": b'{"type":"price.set","sku":"A","price":NaN}'},
+        400,
+        "malformed_json",
+        "(body)",
+    ),
+    ("wrong content type", {"content_type": "text/plain"}, 415, "unsupported_media_type", "Content-Type"),
+    (
+        "form content type",
+        {"content_type": "application/x-www-form-urlencoded"},
+        415,
+        "unsupported_media_type",
+        "Content-Type",
+    ),
+    (
+        "wrong type",
+        {"payload": {"type": "stock.set", "sku": "A", "stock": "many"}},
+        422,
+        "schema_violation",
+        "stock",
+    ),
+    (
+        "negative stock",
+        {"payload": {"type": "stock.set", "sku": "A", "stock": -1}},
+        422,
+        "schema_violation",
+        "stock",
+    ),
+    ("missing sku", {"payload": {"type": "stock.set", "stock": 1}}, 422, "schema_violation", "sku"),
+    (
+        "sku with spaces",
+        {"payload": {"type": "stock.set", "sku": "A B", "stock": 1}},
+        422,
+        "schema_violation",
+        "sku",
+    ),
+    (
+        "three decimals",
+        {"payload": {"type": "price.set", "sku": "A", "price": "1.999"}},
+        422,
+        "schema_violation",
+        "price",
+    ),
+    (
+        "unknown field",
+        {"payload": {"type": "stock.set", "sku": "A", "stock": 1, "qty": 2}},
+        422,
+        "schema_violation",
+        "qty",
+    ),
+    ("no type", {"payload": {"sku": "A", "stock": 1}}, 422, "schema_violation", None),
+    ("not an object", {"payload": [1, 2]}, 422, "schema_violation", "(body)"),
+    ("unknown type", {"payload": {"type": "order.created", "sku": "A"}}, 400, "unknown_event_type", "type"),
+    (
+        "unknown type in batch",
+        {"payload": {"events": [{"type": "stock.set", "sku": "A", "stock": 1}, {"type": "x"}]}},
+        400,
+        "unknown_event_type",
+        "events[1].type",
+    ),
+    (
+        "bad event in batch",
+        {
+            "payload": {
+                "events": [
+                    {"type": "stock.set", "sku": "A", "stock": 1},
+                    {"type": "price.set", "sku": "B", "price": -5},
+                ]
+            }
+        },
+        422,
+        "schema_violation",
+        "events[1].price",
+    ),
+    ("empty batch", {"payload": {"events": []}}, 422, "schema_violation", "events"),
+    (
+        "too many events",
+        {"payload": {"events": [{"type": "product.delete", "sku": f"S{i}"} for i in range(51)]}},
+        422,
+        "schema_violation",
+        "events",
+    ),
+    (
+        "upsert without category",
+        {"payload": upsert(category_path=[])},
+        422,
+        "schema_violation",
+        "category_path",
+    ),
+    (
+        "bad image url",
+        {"payload": upsert(image_urls=["not a url"])},
+        422,
+        "schema_violation",
+        "image_urls[0]",
+    ),
+    ("bad ean", {"payload": upsert(ean="12345")}, 422, "schema_violation", "ean"),
+]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "status", "code", "field"),
+    [pytest.param(*case[1:], id=case[0]) for case in BAD_GENERIC],
+)
+def test_bad_input_is_refused_precisely_and_changes_nothing(
+    webhooks: Webhooks, kwargs: dict[str, Any], status: int, code: str, field: str | None
+) -> None:
+    kwargs = dict(kwargs)
+    if "timestamp" in kwargs:
+        kwargs["timestamp"] += _now()
+    payload = kwargs.pop("payload", upsert())
+
+    got_status, body = webhooks.generic(payload, **kwargs)
+
+    assert got_status == status, body
+    assert body["error"]["code"] == code
+    assert body["error"]["message"]
+    if field is not None:
+        assert field in [d["field"] for d in body["error"]["details"]], body
+    assert all(set(d) == {"field", "problem"} and d["problem"] for d in body["error"]["details"])
+    webhooks.assert_untouched()
+
+
+def test_a_body_over_256_kib_is_413_and_changes_nothing(webhooks: Webhooks) -> None:
+    huge = upsert(description_html="x" * (256 * 1024))
+
+    status, body = webhooks.generic(huge)
+
+    assert (status, body["error"]["code"]) == (413, "body_too_large")
+    webhooks.assert_untouched()
+
+
+def test_a_base64_body_is_verified_on_its_decoded_bytes(webhooks: Webhooks) -> None:
+    body = json.dumps({"type": "stock.set", "sku": "B64", "stock": 2}).encode()
+    ts = _now()
+    headers = [
+        ("Content-Type", "application/json"),
+        (signing.DELIVERY_HEADER, "b64"),
+        (signing.TIMESTAMP_HEADER, str(ts)),
+        (signing.SIGNATURE_HEADER, signing.sign(SECRET, ts, "b64", body)),
+    ]
+
+    status, _ = webhooks.post("/webhooks/shop", body, headers, base64_body=True)
+
+    assert status == 202
+    assert [m["Attributes"]["MessageGroupId"] for m in webhooks.queued()] == ["B64"]
