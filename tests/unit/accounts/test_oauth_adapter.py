@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 import httpx
@@ -96,3 +97,24 @@ def test_identify_falls_back_to_the_jwt_seller_id_when_me_fails() -> None:
     payload = "eyJ1c2VyX25hbWUiOiI0MiJ9"  # {"user_name":"42"}
     identity = adapter.identify(f"h.{payload}.s", "production")
     assert (identity.seller_id, identity.login) == ("42", "")
+
+
+def test_a_sandbox_account_refreshes_on_the_sandbox_host_with_the_sandbox_app() -> None:
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"access_token": "A", "refresh_token": "R", "expires_in": 43199})
+
+    creds = AppCredentials("cid", "csecret", "key", sandbox_client_id="sid", sandbox_client_secret="ssecret")
+    adapter = AllegroOAuth(
+        lambda: creds, environ={}, http=httpx.Client(transport=httpx.MockTransport(answer))
+    )
+    adapter.refresh("r", "sandbox")
+    adapter.refresh("r", "production")
+    assert [str(r.url) for r in seen] == [
+        "https://allegro.pl.allegrosandbox.pl/auth/oauth/token",
+        "https://allegro.pl/auth/oauth/token",
+    ]
+    assert seen[0].headers["authorization"] == "Basic " + base64.b64encode(b"sid:ssecret").decode()
+    assert seen[1].headers["authorization"] == "Basic " + base64.b64encode(b"cid:csecret").decode()
