@@ -27,7 +27,7 @@ from allegro_sync.adapters.dynamodb.accounts import (
 )
 from allegro_sync.adapters.secrets import KMS_KEY_ENV, AppCredentialsStore, SecretsManagerVault
 from allegro_sync.services.accounts import AccountProfile, Accounts, DevicePrompt, RegistryEvents
-from allegro_sync.services.tokens import AccountTokens, RefreshPolicy
+from allegro_sync.services.tokens import AccountStatus, AccountTokens, RefreshPolicy
 from allegro_sync.topology import secret_env, table_env
 
 logger = Logger(child=True)
@@ -178,6 +178,12 @@ def token_source_for(name: str) -> AccountTokens:
         if source is None:
             source = _sources[key] = built.tokens(name)
         return source
+
+
+def connected_accounts() -> list[AccountProfile]:
+    """Accounts to work for (order poller, reconciler...): CONNECTED ones, by name. One DynamoDB query."""
+    profiles = custody().registry.all()
+    return sorted((p for p in profiles if p.status is AccountStatus.CONNECTED), key=lambda p: p.name)
 
 
 def connect_with_device_flow(

@@ -188,6 +188,15 @@ def test_handlers_share_one_token_source_per_account_and_deployment(
     assert token_store.token_source_for("shop2") is not first
     monkeypatch.setenv("SECRET_ACCOUNTS", "other-deployment/accounts/")
     assert token_store.token_source_for("shop1") is not first
+    monkeypatch.setenv("SECRET_ACCOUNTS", PREFIX)
+    registry = DynamoAccountRegistry(control_table("control"))
+    for name, status in [
+        ("b-shop", AccountStatus.CONNECTED),
+        ("a-shop", AccountStatus.CONNECTED),
+        ("gone", AccountStatus.DISCONNECTED),
+    ]:
+        registry.put(AccountProfile(name, status, "production", "1", "l", (), 0.0, 0.0, 0.0))
+    assert [p.name for p in token_store.connected_accounts()] == ["a-shop", "b-shop"]
     monkeypatch.delenv("TABLE_CONTROL")
     with pytest.raises(LookupError, match="set TABLE_CONTROL"):
         token_store.token_source_for("shop1")
