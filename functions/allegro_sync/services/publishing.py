@@ -417,7 +417,10 @@ class Publisher:
         category_id = mapping.mapping.allegro_category_id
         product_id = self._catalogue_product(client, event, link, category_id) if linking else link.product_id
         raw_definitions = self._category_parameters(client, category_id)
-        definitions = [CategoryParameter.model_validate(p.model_dump(by_alias=True)) for p in raw_definitions]
+        definitions = [
+            CategoryParameter.model_validate(p.model_dump(by_alias=True, exclude_none=True))
+            for p in raw_definitions
+        ]
         describes_product = {
             str(p.id) for p in raw_definitions if p.id and (p.options or {}).get("describesProduct")
         }

@@ -1,0 +1,146 @@
+"""The whole publishing path on a laptop: shop event on `shop-events` -> catalog_worker -> the emulator.
+
+Moto (local runtime) holds the tables, queues and secrets; the Allegro emulator answers every call and checks
+it against Allegro's spec. One seller account `shop1` is connected through the real device flow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from allegro_sync.adapters import token_store
+from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog, catalog_table
+from allegro_sync.adapters.dynamodb.changes import DynamoChangeLog, changes_table
+from allegro_sync.adapters.dynamodb.mappings import DynamoMappings, mappings_table
+from allegro_sync.adapters.token_store import AccountsSettings, Custody, connect_with_device_flow
+from allegro_sync.domain.parameters import CategoryMapping, ParameterMapping
+from allegro_sync.domain.pricing import PricingRule, ScopedRule
+from allegro_sync.domain.shop_events import SHOP_EVENT_ADAPTER, ProductUpsert, ShopEvent
+from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
+from allegro_sync.local import AllegroUrls, LocalRuntime
+from allegro_sync.services.catalog import StoredMapping
+from allegro_sync.topology import table_env
+from tests.fixtures.local import MakeLocalRuntime
+
+ACCOUNT = "shop1"
+SELLER = "seller-one"
+T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+SONY_EAN = "4548736132610"  # one catalogue product (category 101, Słuchawki)
+PHILIPS_EAN = "8710103760138"  # two catalogue products (#8081)
+HEADPHONES = ("Elektronika", "Audio", "Słuchawki")
+KETTLES = ("Dom", "Kuchnia", "Czajniki")
+
+
+@dataclass
+class CatalogStack:
+    runtime: LocalRuntime
+    emulator: Emulator
+    catalog: DynamoCatalog
+    mappings: DynamoMappings
+    changes: DynamoChangeLog
+
+    def publish(self, *events: ShopEvent) -> None:
+        """Queue the events as the webhook intake does (group = SKU) and let the worker drain the queue."""
+        for event in events:
+            self.runtime.send(
+                "shop-events",
+                SHOP_EVENT_ADAPTER.dump_json(event).decode(),
+                group_id=event.sku,
+                deduplication_id=f"{event.delivery_id}-{event.type}",
+            )
+        self.runtime.drain(timeout=30)
+
+    def queued(self, queue: str) -> tuple[int, int]:
+        """(messages on the queue, messages in its dead-letter queue)."""
+        wiring = self.runtime.wiring.queues[queue]
+        sqs = self.runtime.client("sqs")
+        counts = []
+        for url in (wiring.url, wiring.dlq_url):
+            attributes = sqs.get_queue_attributes(
+                QueueUrl=url,
+                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+            )["Attributes"]
+            counts.append(sum(int(v) for v in attributes.values()))
+        return counts[0], counts[1]
+
+    def offers(self) -> list[dict[str, Any]]:
+        """Every offer of the seller on the emulator, as GET /sale/product-offers/{id} shows it."""
+        state = self.emulator.marketplace.state
+        return [self.emulator.marketplace.offer(offer_id) for offer_id in sorted(state.offers)]
+
+    def offer(self, sku: str) -> dict[str, Any]:
+        link = self.catalog.link(sku, ACCOUNT)
+        assert link is not None
+        assert link.offer_id is not None, link
+        return self.emulator.marketplace.offer(link.offer_id)
+
+
+def upsert(sku: str = "SONY-XM5", *, minutes: int = 0, **changes: Any) -> ProductUpsert:
+    fields: dict[str, Any] = {
+        "delivery_id": f"d-{sku}-{minutes}",
+        "occurred_at": T0 + timedelta(minutes=minutes),
+        "sku": sku,
+        "name": "Słuchawki bezprzewodowe Sony WH-1000XM5 czarne",
+        "ean": SONY_EAN,
+        "description_html": (
+            "<div><h3>Cisza, której szukasz</h3><p>Najlepsza <strong>redukcja szumów</strong>.</p>"
+            '<img src="https://shop.example.pl/img/xm5-side.jpg">'
+            "<ul><li>30 godzin</li><li>USB-C</li></ul></div>"
+        ),
+        "image_urls": ["https://shop.example.pl/img/xm5-front.jpg"],
+        "price": Decimal("1299.00"),
+        "stock": 7,
+        "category_path": list(HEADPHONES),
+        "attributes": {"Stan": "Nowy", "Marka": "Sony"},
+    }
+    fields.update(changes)
+    return ProductUpsert(**fields)
+
+
+def approved(path: tuple[str, ...], category_id: str, **kwargs: Any) -> StoredMapping:
+    return StoredMapping(
+        mapping=CategoryMapping(
+            shop_path=list(path), allegro_category_id=category_id, approved=True, **kwargs
+        )
+    )
+
+
+@pytest.fixture
+def stack(make_local_runtime: MakeLocalRuntime, emulator: Emulator) -> Iterator[CatalogStack]:
+    token_store.reset()
+    runtime = make_local_runtime(allegro_urls=AllegroUrls.single(emulator.base_url))
+    env = runtime.environment("catalog_worker")
+    settings = AccountsSettings.from_env(env)
+    Custody.build(settings).app_credentials.write(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
+    emulator.create_seller(SELLER)
+    connect_with_device_flow(
+        ACCOUNT,
+        on_prompt=lambda prompt: emulator.approve_device(prompt.user_code, SELLER),
+        settings=settings,
+        sleep=emulator.advance,
+    )
+    mappings = DynamoMappings(mappings_table(env[table_env("mappings")]))
+    mappings.put_mapping(approved(HEADPHONES, "101"))
+    mappings.put_mapping(
+        approved(KETTLES, "201", parameters=[ParameterMapping(parameter_id="11323", constant="Nowy")])
+    )
+    mappings.put_pricing_rule(
+        ScopedRule(
+            rule=PricingRule(name="allegro +10%", markup_percent=Decimal(10), endings=(Decimal("0.99"),))
+        )
+    )
+    yield CatalogStack(
+        runtime=runtime,
+        emulator=emulator,
+        catalog=DynamoCatalog(catalog_table(env[table_env("catalog")])),
+        mappings=mappings,
+        changes=DynamoChangeLog(changes_table(env[table_env("changes")])),
+    )
+    token_store.reset()
