@@ -39,6 +39,8 @@ class LocalLambdaContext:
     region: str
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     function_version: str = "$LATEST"
+    identity: Any = None  # set only for mobile-SDK invocations
+    client_context: Any = None
     _deadline: float = 0.0
 
     def __post_init__(self) -> None:
