@@ -49,6 +49,7 @@ class ParameterRestrictions(_Api):
 class ParameterOptions(_Api):
     ambiguous_value_id: str | None = None
     custom_values_enabled: bool = False
+    depends_on_parameter_id: str | None = None
 
 
 class ParameterCondition(_Api):
@@ -406,6 +407,7 @@ def map_parameters(
     explicit = {m.parameter_id: m for m in mappings}
     known = {p.id for p in definitions}
     chosen: dict[str, OfferParameter] = {}
+    attributes_used: dict[str, str] = {}
     problems: list[ParameterProblem] = []
     for unknown in mappings:
         if unknown.parameter_id not in known:
@@ -433,12 +435,14 @@ def map_parameters(
             continue
         try:
             chosen[parameter.id] = parameter_value(parameter, raw, value_map)
+            attributes_used[parameter.id] = raw
         except ParameterValueError as exc:
             problems.append(
                 ParameterProblem(
                     parameter_id=parameter.id, parameter_name=parameter.name, value=raw, message=str(exc)
                 )
             )
+    problems.extend(_drop_unmet_dependencies(definitions, chosen, attributes_used))
     missing = [
         MissingParameter(id=p.id, name=p.name)
         for p in definitions
@@ -446,3 +450,39 @@ def map_parameters(
     ]
     ordered = [chosen[p.id] for p in definitions if p.id in chosen]
     return ParameterResult(parameters=ordered, missing_required=missing, problems=problems)
+
+
+def _drop_unmet_dependencies(
+    definitions: Sequence[CategoryParameter], chosen: dict[str, OfferParameter], raw_values: Mapping[str, str]
+) -> list[ParameterProblem]:
+    """A dictionary value with `dependsOnValueIds` may only be set together with one of those values of the
+    parameter named by `options.dependsOnParameterId` (e.g. a Model that belongs to one Marka); Allegro
+    rejects the offer otherwise, so such a value is not sent and the seller is told why."""
+    problems: list[ParameterProblem] = []
+    for parameter in definitions:
+        other_id = parameter.options.depends_on_parameter_id
+        own = chosen.get(parameter.id)
+        if other_id is None or own is None or not own.values_ids:
+            continue
+        other = chosen.get(other_id)
+        other_ids = set(other.values_ids or ()) if other is not None else set()
+        by_id = {d.id: d for d in parameter.dictionary}
+        unmet = [
+            by_id[v].value
+            for v in own.values_ids
+            if v in by_id
+            and by_id[v].depends_on_value_ids
+            and not other_ids & set(by_id[v].depends_on_value_ids)
+        ]
+        if unmet:
+            del chosen[parameter.id]
+            other_name = next((d.name for d in definitions if d.id == other_id), other_id)
+            problems.append(
+                ParameterProblem(
+                    parameter_id=parameter.id,
+                    parameter_name=parameter.name,
+                    value=raw_values.get(parameter.id, ""),
+                    message=f"{', '.join(unmet)} does not go with the chosen {other_name}",
+                )
+            )
+    return problems

@@ -252,3 +252,39 @@ def test_every_required_parameter_is_either_set_or_reported_missing(attributes: 
     # Nothing is sent that the category does not define, and no value is both sent and a problem.
     assert set_ids <= {d.id for d in DEFINITIONS}
     assert not set_ids & {p.parameter_id for p in result.problems}
+
+
+def test_dependent_dictionary_values_need_their_parent_value() -> None:
+    definitions = parse_category_parameters(
+        {
+            "parameters": [
+                {
+                    "id": "1",
+                    "name": "Marka",
+                    "type": "dictionary",
+                    "required": True,
+                    "dictionary": [{"id": "1_1", "value": "Sony"}, {"id": "1_2", "value": "Bose"}],
+                },
+                {
+                    "id": "2",
+                    "name": "Model",
+                    "type": "dictionary",
+                    "required": True,
+                    "options": {"dependsOnParameterId": "1"},
+                    "dictionary": [
+                        {"id": "2_1", "value": "WH-1000XM5", "dependsOnValueIds": ["1_1"]},
+                        {"id": "2_2", "value": "QC45", "dependsOnValueIds": ["1_2"]},
+                        {"id": "2_3", "value": "Inny", "dependsOnValueIds": []},
+                    ],
+                },
+            ]
+        }
+    )
+    fine = map_parameters(definitions, {"Marka": "Sony", "Model": "wh-1000xm5"})
+    assert fine.offer_parameters() == [{"id": "1", "valuesIds": ["1_1"]}, {"id": "2", "valuesIds": ["2_1"]}]
+    clash = map_parameters(definitions, {"Marka": "Bose", "Model": "WH-1000XM5"})
+    assert clash.offer_parameters() == [{"id": "1", "valuesIds": ["1_2"]}]
+    assert clash.problems[0].message == "WH-1000XM5 does not go with the chosen Marka"
+    assert clash.missing_summary == "missing: Model"
+    free = map_parameters(definitions, {"Model": "Inny"})
+    assert free.offer_parameters() == [{"id": "2", "valuesIds": ["2_3"]}]
