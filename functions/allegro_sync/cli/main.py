@@ -8,7 +8,7 @@ from __future__ import annotations
 import typer
 
 from allegro_sync import __version__
-from allegro_sync.cli import accounts_cmd, emulator_cmd, local_cmd, webhooks_cmd
+from allegro_sync.cli import accounts_cmd, demo_cmd, emulator_cmd, local_cmd, webhooks_cmd
 
 app = typer.Typer(
     name="allegro-sync",
@@ -20,6 +20,7 @@ local_cmd.register(app)
 emulator_cmd.register(app)
 accounts_cmd.register(app)
 webhooks_cmd.register(app)
+app.command("demo")(demo_cmd.demo)
 
 
 @app.command()
