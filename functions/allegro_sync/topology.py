@@ -229,6 +229,10 @@ TOPOLOGY = Topology(
         Queue(
             "shop-outbox", "Orders and stock changes to deliver to the shop", fifo=False, max_receive_count=8
         ),
+        Queue(
+            "stock-changes",
+            "'SKU is at ledger revision N' after an order moved it, for propagation (group = SKU)",
+        ),
     ),
     secrets=(
         Secret("app-credentials", "Allegro application client id and secret"),
@@ -290,6 +294,41 @@ TOPOLOGY = Topology(
             tables={"catalog": RW, "mappings": R, "changes": RW, "control": RW},
             secrets={"app-credentials": R, "accounts": RW},
             allegro_rpm=600,
+        ),
+        Function(
+            "order_poller",
+            "Polls each account's /order/events every few seconds and queues each order event once",
+            # Polls for ORDER_POLL_RUN_SECONDS (50) of each 1-minute run; one instance, and the cursor's
+            # lease + compare-and-swap keep an overlapping run from enqueueing twice.
+            timeout_seconds=70,
+            reserved_concurrency=1,
+            triggers=(ScheduleTrigger(rate_minutes=1, description="poll order events"),),
+            tables={"control": RW},
+            sends_to=("orders",),
+            secrets={"app-credentials": R, "accounts": RW},
+            allegro_rpm=120,
+        ),
+        Function(
+            "order_worker",
+            "Applies each Allegro order exactly once: stock ledger, order record, shop outbox, stock-changes",
+            timeout_seconds=60,
+            reserved_concurrency=5,
+            triggers=(QueueTrigger("orders", batch_size=10),),
+            tables={"orders": RW, "ledger": RW, "catalog": R, "control": RW},
+            sends_to=("shop-outbox", "stock-changes"),
+            secrets={"app-credentials": R, "accounts": RW},
+            allegro_rpm=300,
+        ),
+        Function(
+            "order_gap_scan",
+            "Back-fills orders whose events were skipped or delayed (checkout forms by updatedAt)",
+            timeout_seconds=120,
+            reserved_concurrency=1,
+            triggers=(ScheduleTrigger(rate_minutes=15, description="back-fill missed orders"),),
+            tables={"orders": R, "control": RW},
+            sends_to=("orders",),
+            secrets={"app-credentials": R, "accounts": RW},
+            allegro_rpm=120,
         ),
     ),
 )

@@ -1,0 +1,354 @@
+"""Order records (`orders` table), order cursors (`control` table) and the catalogue's offer -> SKU lookup.
+
+`orders` layout (string keys, per CONTRIBUTING):
+- order:     pk="order#<checkout form id>", sk="order"      — account, status, revision, lines, taken/returned
+  sale ids, attention reasons, `version` (every write is conditioned on it);
+- attention: pk="attention", sk="order#<checkout form id>"  — present while the order needs the seller, so
+  "which orders need me?" is one Query. Written in the same transaction as the order.
+`control` layout:
+- cursor:    pk="orders#<account>", sk="event-cursor" — event_id, started, seq, owner, lease_until;
+- gap scan:  pk="orders#<account>", sk="gap-scan"     — watermark (the newest updatedAt seen, UTC ISO).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from allegro_sync.domain.orders import OrderRecord, StoredLine
+from allegro_sync.services.orders import CursorLost, CursorState, OrderConflict
+from allegro_sync.topology import table_env
+
+ORDER_PK = "order#"
+ORDER_SK = "order"
+ATTENTION_PK = "attention"
+CURSOR_PK = "orders#"
+CURSOR_SK = "event-cursor"
+GAP_SK = "gap-scan"
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def _conditional_failed(error: ClientError) -> bool:
+    code = error.response.get("Error", {}).get("Code")
+    if code == "ConditionalCheckFailedException":
+        return True
+    if code == "TransactionCanceledException":
+        reasons = error.response.get("CancellationReasons") or []
+        return any(r.get("Code") == "ConditionalCheckFailed" for r in reasons) or not reasons
+    return False
+
+
+def _dump(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in item.items() if v is not None}
+
+
+def _load(raw: dict[str, Any]) -> dict[str, Any]:
+    return {k: _deserializer.deserialize(v) for k, v in raw.items()}
+
+
+def _num(value: float) -> Decimal:
+    return Decimal(str(round(value, 3)))
+
+
+class DynamoOrderRepository:
+    """`OrderRepository` on the `orders` table."""
+
+    def __init__(self, table_name: str | None = None, client: Any = None) -> None:
+        self._table = table_name or os.environ[table_env("orders")]
+        self._client = client or boto3.client("dynamodb")
+
+    def get(self, checkout_form_id: str) -> OrderRecord | None:
+        raw = self._client.get_item(
+            TableName=self._table,
+            Key=_dump({"pk": ORDER_PK + checkout_form_id, "sk": ORDER_SK}),
+            ConsistentRead=True,
+        ).get("Item")
+        return _record(_load(raw)) if raw else None
+
+    def save(self, record: OrderRecord, expected_version: int) -> None:
+        order = {
+            "pk": ORDER_PK + record.checkout_form_id,
+            "sk": ORDER_SK,
+            "checkout_form_id": record.checkout_form_id,
+            "account": record.account,
+            "status": record.status,
+            "revision": record.revision,
+            "updated_at": record.updated_at,
+            "lines": [_line_item(line) for line in record.lines],
+            "taken": sorted(record.taken),
+            "returned": sorted(record.returned),
+            "attention": list(record.attention),
+            "version": record.version,
+        }
+        if expected_version == 0:
+            condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
+        else:
+            condition = {
+                "ConditionExpression": "version = :v",
+                "ExpressionAttributeValues": _dump({":v": expected_version}),
+            }
+        marker_key = _dump({"pk": ATTENTION_PK, "sk": ORDER_PK + record.checkout_form_id})
+        if record.attention:
+            marker: dict[str, Any] = {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": _dump(
+                        {
+                            "pk": ATTENTION_PK,
+                            "sk": ORDER_PK + record.checkout_form_id,
+                            "account": record.account,
+                            "reasons": list(record.attention),
+                        }
+                    ),
+                }
+            }
+        else:
+            marker = {"Delete": {"TableName": self._table, "Key": marker_key}}
+        try:
+            self._client.transact_write_items(
+                TransactItems=[{"Put": {"TableName": self._table, "Item": _dump(order), **condition}}, marker]
+            )
+        except ClientError as error:
+            if _conditional_failed(error):
+                raise OrderConflict(
+                    f"order {record.checkout_form_id} moved past version {expected_version}"
+                ) from error
+            raise
+
+    def needing_attention(self) -> list[tuple[str, str, list[str]]]:
+        """(checkout form id, account, reasons) of every order that needs the seller; one Query."""
+        found: list[tuple[str, str, list[str]]] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": _dump({":pk": ATTENTION_PK}),
+            "ConsistentRead": True,
+        }
+        while True:
+            page = self._client.query(**kwargs)
+            for raw in page.get("Items", []):
+                item = _load(raw)
+                found.append(
+                    (
+                        str(item["sk"]).removeprefix(ORDER_PK),
+                        str(item["account"]),
+                        [str(r) for r in item["reasons"]],
+                    )
+                )
+            if "LastEvaluatedKey" not in page:
+                return found
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _line_item(line: StoredLine) -> dict[str, Any]:
+    return {
+        "line_item_id": line.line_item_id,
+        "sale_id": line.sale_id,
+        "offer_id": line.offer_id,
+        "sku": line.sku,
+        "quantity": line.quantity,
+        "unit_price": line.unit_price,
+        "currency": line.currency,
+    }
+
+
+def _record(item: dict[str, Any]) -> OrderRecord:
+    return OrderRecord(
+        checkout_form_id=str(item["checkout_form_id"]),
+        account=str(item["account"]),
+        status=str(item["status"]),
+        revision=item.get("revision"),
+        updated_at=item.get("updated_at"),
+        lines=tuple(
+            StoredLine(
+                line_item_id=str(li["line_item_id"]),
+                sale_id=str(li["sale_id"]),
+                offer_id=str(li["offer_id"]),
+                sku=li.get("sku"),
+                quantity=int(li["quantity"]),
+                unit_price=li.get("unit_price"),
+                currency=li.get("currency"),
+            )
+            for li in item.get("lines", [])
+        ),
+        taken=frozenset(str(s) for s in item.get("taken", [])),
+        returned=frozenset(str(s) for s in item.get("returned", [])),
+        attention=tuple(str(a) for a in item.get("attention", [])),
+        version=int(item["version"]),
+    )
+
+
+class DynamoOrderCursors:
+    """`CursorStore` on the `control` table: a leased, compare-and-swap cursor per account."""
+
+    def __init__(self, table_name: str | None = None, client: Any = None) -> None:
+        self._table = table_name or os.environ[table_env("control")]
+        self._client = client or boto3.client("dynamodb")
+
+    def _key(self, account: str, sk: str = CURSOR_SK) -> dict[str, Any]:
+        return _dump({"pk": CURSOR_PK + account, "sk": sk})
+
+    def _update(self, account: str, **kwargs: Any) -> dict[str, Any]:
+        answer = self._client.update_item(
+            TableName=self._table, Key=self._key(account), ReturnValues="ALL_NEW", **kwargs
+        )
+        return _load(answer["Attributes"])
+
+    def claim(self, account: str, owner: str, now: float, lease_seconds: float) -> CursorState | None:
+        try:
+            item = self._update(
+                account,
+                UpdateExpression="SET #o = :me, lease_until = :until",
+                ConditionExpression="attribute_not_exists(lease_until) OR lease_until < :now OR #o = :me",
+                ExpressionAttributeNames={"#o": "owner"},
+                ExpressionAttributeValues=_dump(
+                    {":me": owner, ":until": _num(now + lease_seconds), ":now": _num(now)}
+                ),
+            )
+        except ClientError as error:
+            if _conditional_failed(error):
+                return None
+            raise
+        return _cursor(account, item)
+
+    def start(
+        self, account: str, owner: str, event_id: str | None, now: float, lease_seconds: float
+    ) -> CursorState:
+        values: dict[str, Any] = {":me": owner, ":now": _num(now), ":until": _num(now + lease_seconds)}
+        expression = "SET started = :t, seq = :zero, lease_until = :until"
+        values.update({":t": True, ":zero": 0})
+        if event_id is not None:
+            expression += ", event_id = :e"
+            values[":e"] = event_id
+        return self._guarded(
+            account,
+            expression,
+            "#o = :me AND lease_until >= :now AND attribute_not_exists(started)",
+            values,
+        )
+
+    def advance(
+        self, account: str, owner: str, *, expected_seq: int, event_id: str, now: float, lease_seconds: float
+    ) -> CursorState:
+        values = {
+            ":me": owner,
+            ":now": _num(now),
+            ":until": _num(now + lease_seconds),
+            ":seq": expected_seq,
+            ":next": expected_seq + 1,
+            ":e": event_id,
+            ":at": datetime.fromtimestamp(now, UTC).isoformat(),
+        }
+        return self._guarded(
+            account,
+            "SET event_id = :e, seq = :next, lease_until = :until, advanced_at = :at",
+            "#o = :me AND lease_until >= :now AND seq = :seq",
+            values,
+        )
+
+    def _guarded(self, account: str, expression: str, condition: str, values: dict[str, Any]) -> CursorState:
+        try:
+            item = self._update(
+                account,
+                UpdateExpression=expression,
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#o": "owner"},
+                ExpressionAttributeValues=_dump(values),
+            )
+        except ClientError as error:
+            if _conditional_failed(error):
+                raise CursorLost(
+                    f"the order cursor of {account!r} was taken or moved by another run"
+                ) from error
+            raise
+        return _cursor(account, item)
+
+    def release(self, account: str, owner: str) -> None:
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=self._key(account),
+                UpdateExpression="SET lease_until = :zero",
+                ConditionExpression="#o = :me",
+                ExpressionAttributeNames={"#o": "owner"},
+                ExpressionAttributeValues=_dump({":me": owner, ":zero": 0}),
+            )
+        except ClientError as error:
+            if not _conditional_failed(error):
+                raise
+
+    def read(self, account: str) -> CursorState | None:
+        """For operators and tests: the account's cursor as stored."""
+        raw = self._client.get_item(TableName=self._table, Key=self._key(account), ConsistentRead=True).get(
+            "Item"
+        )
+        return _cursor(account, _load(raw)) if raw else None
+
+    def gap_watermark(self, account: str) -> datetime | None:
+        raw = self._client.get_item(
+            TableName=self._table, Key=self._key(account, GAP_SK), ConsistentRead=True
+        ).get("Item")
+        if not raw:
+            return None
+        return datetime.fromisoformat(str(_load(raw)["watermark"]))
+
+    def set_gap_watermark(self, account: str, value: datetime) -> None:
+        # Fixed-width UTC ISO strings compare in time order, so DynamoDB itself refuses to go back.
+        text = value.astimezone(UTC).isoformat(timespec="microseconds")
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=self._key(account, GAP_SK),
+                UpdateExpression="SET watermark = :w",
+                ConditionExpression="attribute_not_exists(watermark) OR watermark < :w",
+                ExpressionAttributeValues=_dump({":w": text}),
+            )
+        except ClientError as error:
+            if not _conditional_failed(error):
+                raise
+
+
+def _cursor(account: str, item: dict[str, Any]) -> CursorState:
+    return CursorState(
+        account=account,
+        started=bool(item.get("started", False)),
+        event_id=item.get("event_id"),
+        seq=int(item.get("seq", 0)),
+    )
+
+
+class CatalogOfferLinks:
+    """`OfferLinks` over the catalogue's link items (sk="offer#<account>", attributes offer_id, sku).
+
+    The catalogue is keyed by SKU, so finding the SKU of an offer is a filtered Scan. It runs only for a
+    line without external.id, which this project never creates (it writes the SKU there); a store with
+    many such offers should get an offer-id index.
+    """
+
+    def __init__(self, table_name: str | None = None, client: Any = None) -> None:
+        self._table = table_name or os.environ[table_env("catalog")]
+        self._client = client or boto3.client("dynamodb")
+
+    def skus_for_offer(self, account: str, offer_id: str) -> list[str]:
+        found: set[str] = set()
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "FilterExpression": "offer_id = :o AND account = :a AND begins_with(sk, :link)",
+            "ExpressionAttributeValues": _dump({":o": offer_id, ":a": account, ":link": "offer#"}),
+            "ProjectionExpression": "sku",
+            "ConsistentRead": True,
+        }
+        while True:
+            page = self._client.scan(**kwargs)
+            found.update(str(_load(raw)["sku"]) for raw in page.get("Items", []) if "sku" in raw)
+            if "LastEvaluatedKey" not in page:
+                return sorted(found)
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

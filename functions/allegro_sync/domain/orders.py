@@ -1,0 +1,251 @@
+"""Order import decisions: when a checkout form's lines count against stock, and what we remember of it.
+
+Pure: no I/O, no clock. The order worker reads the *current* checkout form (never trusts an event's copy),
+asks `plan_lines` what each line should do, lets the stock ledger apply it exactly once per sale id, and
+stores an `OrderRecord`. Because every decision is a function of the form's current state, a duplicated,
+reordered, delayed or skipped event changes nothing: the next message for the form (or the gap scan)
+converges on the same answer.
+
+When stock is counted (`StockCountPoint`), default BOUGHT: Allegro itself takes the quantity off the offer
+at purchase and the buyer may pay days later. Waiting for READY_FOR_PROCESSING would leave the item on
+sale in the shop and on the seller's other accounts meanwhile: an oversell the system could have
+prevented (invariant 2). An unpaid order ends as AUTO_CANCELLED, which gives the stock back.
+Sellers who prefer to count only paid orders set ORDER_STOCK_COUNT_AT=READY_FOR_PROCESSING.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from allegro_sync.domain.ledger import LedgerError, sale_id_of
+
+CANCELLED = "CANCELLED"
+PAID = "READY_FOR_PROCESSING"
+KNOWN_STATUSES = frozenset({"BOUGHT", "FILLED_IN", PAID, CANCELLED})
+MAX_SKU_LENGTH = 100  # Allegro's external.id limit
+# SQS FIFO group and de-duplication ids: 1..128 printable ASCII characters.
+_FIFO_SAFE = re.compile(r"^[!-~]{1,128}$")
+
+
+class OrderDomainError(ValueError):
+    """Input the order import cannot work with; nothing was changed."""
+
+
+class StockCountPoint(StrEnum):
+    """The checkout-form status from which an order's lines count against stock."""
+
+    BOUGHT = "BOUGHT"
+    READY_FOR_PROCESSING = "READY_FOR_PROCESSING"
+
+    @classmethod
+    def parse(cls, raw: str | None) -> StockCountPoint:
+        if raw is None or raw == "":
+            return cls.BOUGHT
+        try:
+            return cls(raw.strip().upper())
+        except ValueError:
+            raise OrderDomainError(
+                f"ORDER_STOCK_COUNT_AT must be BOUGHT or READY_FOR_PROCESSING, got {raw!r}"
+            ) from None
+
+
+class LineAction(StrEnum):
+    TAKE = "TAKE"  # the sale counts: the ledger takes the quantity (once per sale id)
+    GIVE_BACK = "GIVE_BACK"  # the order is cancelled: the ledger returns it (once), or tombstones it
+    WAIT = "WAIT"  # not counted yet at this status
+
+
+def line_action(status: str, point: StockCountPoint) -> LineAction:
+    """What every line of a form in `status` should do. An unknown status waits (never guesses)."""
+    if status == CANCELLED:
+        return LineAction.GIVE_BACK
+    if status == PAID:
+        return LineAction.TAKE
+    if status in ("BOUGHT", "FILLED_IN") and point is StockCountPoint.BOUGHT:
+        return LineAction.TAKE
+    return LineAction.WAIT
+
+
+@dataclass(frozen=True)
+class FormLine:
+    """The facts of one checkout-form line the import needs (from Allegro's `lineItems[]`)."""
+
+    line_item_id: str
+    offer_id: str
+    quantity: int
+    external_id: str | None = None
+    unit_price: str | None = None
+    currency: str | None = None
+    bought_at: str | None = None
+
+
+@dataclass(frozen=True)
+class PlannedLine:
+    line: FormLine
+    sale_id: str
+    sku: str | None  # None: unmatched, see `problem`
+    action: LineAction
+    matched_by: Literal["external.id", "offer link", "none"]
+    problem: str | None = None
+
+
+SkuLookup = Callable[[str], Sequence[str]]
+"""Offer id -> the SKUs the catalogue links to it on this account (empty: none, several: ambiguous)."""
+
+
+def check_sku(value: str) -> str:
+    if not value or len(value) > MAX_SKU_LENGTH or value != value.strip():
+        raise OrderDomainError(f"{value!r} is not a usable SKU (1..{MAX_SKU_LENGTH} chars, no outer spaces)")
+    return value
+
+
+def match_sku(line: FormLine, linked: SkuLookup) -> tuple[str | None, str, str | None]:
+    """external.id first (the seller's SKU), else the catalogue's offer link; never a guess."""
+    if line.external_id is not None and line.external_id.strip():
+        try:
+            return check_sku(line.external_id), "external.id", None
+        except OrderDomainError as error:
+            return None, "none", f"line {line.line_item_id} (offer {line.offer_id}): external.id {error}"
+    skus = sorted(set(linked(line.offer_id)))
+    if len(skus) == 1:
+        return skus[0], "offer link", None
+    if not skus:
+        return (
+            None,
+            "none",
+            f"line {line.line_item_id}: offer {line.offer_id} has no external.id and no offer link; "
+            "set the SKU as the offer's external.id or link the offer, then re-import",
+        )
+    return (
+        None,
+        "none",
+        f"line {line.line_item_id}: offer {line.offer_id} is linked to several SKUs {skus}; "
+        "stock was not changed",
+    )
+
+
+def plan_lines(
+    form_id: str, status: str, lines: Sequence[FormLine], point: StockCountPoint, linked: SkuLookup
+) -> list[PlannedLine]:
+    """One decision per line. Unmatched lines are planned as WAIT with a problem to show the seller."""
+    action = line_action(status, point)
+    planned: list[PlannedLine] = []
+    for line in lines:
+        try:
+            sale_id = sale_id_of(form_id, line.line_item_id)
+        except LedgerError as error:
+            raise OrderDomainError(str(error)) from error
+        if line.quantity < 1:
+            raise OrderDomainError(f"line {line.line_item_id} has quantity {line.quantity}")
+        sku, how, problem = match_sku(line, linked)
+        if sku is None:
+            planned.append(PlannedLine(line, sale_id, None, LineAction.WAIT, "none", problem))
+        else:
+            planned.append(PlannedLine(line, sale_id, sku, action, how))  # type: ignore[arg-type]
+    return planned
+
+
+def unknown_status_problem(status: str) -> str | None:
+    if status in KNOWN_STATUSES:
+        return None
+    return f"checkout form status {status!r} is unknown to this version; stock was not changed"
+
+
+@dataclass(frozen=True)
+class StoredLine:
+    line_item_id: str
+    sale_id: str
+    offer_id: str
+    sku: str | None
+    quantity: int
+    unit_price: str | None = None
+    currency: str | None = None
+
+
+@dataclass(frozen=True)
+class OrderRecord:
+    """What the `orders` table keeps per checkout form: for exactly-once bookkeeping and for the shop.
+
+    `taken` / `returned`: sale ids the ledger confirmed it counted / gave back. `version` counts writes;
+    the repository conditions each write on it.
+    """
+
+    checkout_form_id: str
+    account: str
+    status: str
+    revision: str | None
+    updated_at: str | None
+    lines: tuple[StoredLine, ...] = ()
+    taken: frozenset[str] = field(default_factory=frozenset)
+    returned: frozenset[str] = field(default_factory=frozenset)
+    attention: tuple[str, ...] = ()
+    version: int = 0
+
+    def same_state(self, other: OrderRecord) -> bool:
+        """Nothing the shop or the seller could notice differs (ignores `version`)."""
+        return (
+            self.status,
+            self.revision,
+            self.lines,
+            self.taken,
+            self.returned,
+            self.attention,
+        ) == (other.status, other.revision, other.lines, other.taken, other.returned, other.attention)
+
+
+def order_message_id(form_id: str, version: int) -> str:
+    """The outbox id of the record's `version`-th state: a resend after a crash keeps the same id."""
+    return f"order:{form_id}:v{version}"
+
+
+class OrderNotice(BaseModel):
+    """A message on the `orders` FIFO queue: "look at this checkout form of this account".
+
+    From the poller (`source="event"`, one per Allegro order event) or from the gap scan (`source="scan"`,
+    one per form whose stored revision is behind). The worker always re-reads the form, so the notice
+    itself carries no order data.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    account: str = Field(min_length=1, max_length=64)
+    checkout_form_id: str = Field(min_length=1, max_length=100)
+    source: Literal["event", "scan"]
+    event_id: str | None = Field(default=None, max_length=200)
+    event_type: str | None = Field(default=None, max_length=64)
+    revision: str | None = Field(default=None, max_length=100)
+    occurred_at: str | None = Field(default=None, max_length=64)
+
+    @property
+    def group_id(self) -> str:
+        return fifo_safe(self.checkout_form_id)
+
+    @property
+    def deduplication_id(self) -> str:
+        if self.source == "event":
+            return fifo_safe(f"{self.account}:event:{self.event_id}")
+        return fifo_safe(f"{self.account}:scan:{self.checkout_form_id}:{self.revision}")
+
+
+def fifo_safe(value: str) -> str:
+    """`value` if SQS accepts it as a FIFO group/de-duplication id, else a stable hash of it."""
+    if _FIFO_SAFE.fullmatch(value):
+        return value
+    return "h:" + hashlib.sha256(value.encode()).hexdigest()
+
+
+def event_id_after(old: str | None, new: str) -> bool:
+    """Does moving the cursor from `old` to `new` go forward? Numeric ids compare as numbers; opaque
+    ids cannot be compared, so forward-only then rests on the cursor's compare-and-swap alone."""
+    if old is None:
+        return True
+    if old.isdigit() and new.isdigit():
+        return int(new) > int(old)
+    return new != old

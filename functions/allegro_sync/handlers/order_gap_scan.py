@@ -1,0 +1,35 @@
+"""Scheduled every 15 minutes: back-fill orders whose events Allegro skipped or delayed.
+
+Lists checkout forms updated since the last scan (minus an overlap) and enqueues those whose stored
+revision is behind, on the same `orders` queue the poller feeds: one import path, exactly once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from allegro_sync.adapters.order_wiring import connected_clients, gap_scanner
+
+logger = Logger()
+metrics = Metrics()
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context(log_event=False)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    report = gap_scanner().scan(connected_clients())
+    metrics.add_metric("OrderGapsEnqueued", MetricUnit.Count, sum(a.enqueued for a in report.values()))
+    for name, scan in report.items():
+        if scan.error:
+            logger.error(
+                "order gap scan failed for an account; the next run retries",
+                extra={"account": name, "reason": scan.error},
+            )
+    summary = {name: asdict(scan) for name, scan in report.items()}
+    logger.info("order gap scan", extra={"report": summary})
+    return summary

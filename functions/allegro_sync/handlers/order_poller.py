@@ -1,0 +1,40 @@
+"""Scheduled every minute: poll each account's /order/events every few seconds, enqueue each event once.
+
+Reserved concurrency 1 plus a leased, compare-and-swap cursor per account (see `services.orders`): two
+overlapping runs never both enqueue, and the cursor only moves forward. The run stops polling
+`SAFETY_SECONDS` before the Lambda timeout so the leases are released cleanly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from allegro_sync.adapters.order_wiring import connected_clients, order_poller
+
+logger = Logger()
+metrics = Metrics()
+
+SAFETY_SECONDS = 10.0
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context(log_event=False)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    budget = context.get_remaining_time_in_millis() / 1000 - SAFETY_SECONDS
+    report = order_poller().run(connected_clients(), budget_seconds=budget)
+    metrics.add_metric("OrderEventsEnqueued", MetricUnit.Count, report.enqueued)
+    failed = {name: a.error for name, a in report.accounts.items() if a.error}
+    metrics.add_metric("OrderPollFailures", MetricUnit.Count, len(failed))
+    for name, reason in failed.items():
+        logger.error(
+            "order polling failed for an account; the next run retries",
+            extra={"account": name, "reason": reason},
+        )
+    summary = {**asdict(report), "enqueued": report.enqueued}
+    logger.info("order poller run", extra={"report": summary})
+    return summary

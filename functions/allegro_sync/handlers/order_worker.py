@@ -1,0 +1,69 @@
+"""Order notices (FIFO, group = checkout form) -> current checkout form -> ledger, order record, outbox.
+
+Powertools' `SqsFifoPartialProcessor`: after a failure the rest of the batch is returned too, so a form's
+later notices never overtake an earlier one. A form that cannot be read for good (account not connected or
+unknown, form not found) is recorded as needing attention instead of cycling to the DLQ; transient
+failures (5xx, 429, timeouts) fail the record and SQS retries it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from allegro_sync.adapters.allegro.errors import AllegroForbidden, AllegroNotFound
+from allegro_sync.adapters.order_wiring import client_for, order_importer
+from allegro_sync.domain.orders import OrderNotice
+from allegro_sync.services.tokens import AccountDisconnected, AccountNotFound
+
+logger = Logger()
+metrics = Metrics()
+processor = SqsFifoPartialProcessor()
+
+UNREADABLE = (AccountNotFound, AccountDisconnected, AllegroNotFound, AllegroForbidden)
+
+
+def record_handler(record: SQSRecord) -> None:
+    notice = OrderNotice.model_validate_json(record.body)  # malformed: fails, ends in the DLQ for replay
+    logger.append_keys(account=notice.account, checkout_form_id=notice.checkout_form_id, source=notice.source)
+    importer = order_importer()
+    try:
+        form = client_for(notice.account).checkout_form(notice.checkout_form_id)
+    except UNREADABLE as error:
+        importer.record_unreachable(notice, f"{type(error).__name__}: {error}"[:300])
+        logger.warning(
+            "order cannot be read from Allegro; recorded as needing attention",
+            extra={"reason": type(error).__name__},
+        )
+        metrics.add_metric("OrdersNeedingAttention", MetricUnit.Count, 1)
+        return
+    result = importer.import_form(notice.account, form)
+    if result.changed:
+        metrics.add_metric("OrderSalesTaken", MetricUnit.Count, len(result.taken))
+        metrics.add_metric("OrderSalesReturned", MetricUnit.Count, len(result.returned))
+    if result.attention:
+        metrics.add_metric("OrdersNeedingAttention", MetricUnit.Count, 1)
+        logger.warning("order needs the seller's attention", extra={"reasons": list(result.attention)})
+    logger.info(
+        "order imported",
+        extra={
+            "status": result.status,
+            "changed": result.changed,
+            "taken": len(result.taken),
+            "returned": len(result.returned),
+        },
+    )
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context(log_event=False)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    response = process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
+    return dict(response)
