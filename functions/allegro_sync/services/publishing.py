@@ -356,11 +356,12 @@ class Publisher:
         base = link or OfferLink(sku=event.sku, account=account, status=LinkStatus.WAITING)
         try:
             mapping = self._mapping_for(account, event)
-            if base.offer_id is None:
+            linking = base.offer_id is None  # a new offer: find its catalogue product
+            if linking:
                 adopted = self._find_existing_offer(client, event.sku)
                 if adopted is not None:
                     base = replace(base, offer_id=adopted, synced={}, images={})
-            listing = self._listing(client, account, base, event, mapping, linking=base.offer_id is None)
+            listing = self._listing(client, account, base, event, mapping, linking=linking)
         except _Waiting as waiting:
             return replace(
                 base,

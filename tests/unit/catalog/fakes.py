@@ -1,0 +1,189 @@
+"""In-memory stand-ins for the publishing ports: a catalogue, mappings, a change log and an Allegro."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any, Literal
+
+from allegro_sync.adapters.allegro.errors import AllegroError
+from allegro_sync.adapters.allegro.models import (
+    CategoryParameter,
+    OfferCommandResult,
+    OfferListing,
+    OffersPage,
+    PriceModification,
+    Product,
+    ProductOffer,
+    ProductsPage,
+    UploadedImage,
+)
+from allegro_sync.domain.pricing import ScopedRule
+from allegro_sync.services.catalog import (
+    Change,
+    OfferLink,
+    Outcome,
+    ProductStatus,
+    StoredMapping,
+    StoredProduct,
+)
+
+
+class FakeCatalog:
+    def __init__(self) -> None:
+        self.products: dict[str, StoredProduct] = {}
+        self.saved: dict[tuple[str, str], OfferLink] = {}
+
+    def accept(self, product: StoredProduct) -> Outcome:
+        current = self.products.get(product.sku)
+        if current is not None and current.order_key > product.order_key:
+            return Outcome.STALE
+        self.products[product.sku] = product
+        return Outcome.APPLIED
+
+    def product(self, sku: str) -> StoredProduct | None:
+        return self.products.get(sku)
+
+    def link(self, sku: str, account: str) -> OfferLink | None:
+        return self.saved.get((sku, account))
+
+    def links(self, sku: str) -> list[OfferLink]:
+        return [link for (s, _), link in sorted(self.saved.items()) if s == sku]
+
+    def save_link(self, link: OfferLink) -> None:
+        self.saved[(link.sku, link.account)] = link
+
+    def status(self, sku: str) -> ProductStatus:
+        return ProductStatus(self.products.get(sku), self.links(sku))
+
+
+@dataclass
+class FakeMappings:
+    mappings: list[StoredMapping] = field(default_factory=list)
+    rules: list[ScopedRule] = field(default_factory=list)
+
+    def category_mappings(self, account: str) -> list[StoredMapping]:
+        return [m for m in self.mappings if m.account in (account, "*")]
+
+    def pricing_rules(self) -> list[ScopedRule]:
+        return list(self.rules)
+
+
+@dataclass
+class FakeChangeLog:
+    changes: list[Change] = field(default_factory=list)
+
+    def record(self, change: Change) -> None:
+        self.changes.append(change)
+
+    def history(self, sku: str, *, limit: int = 100) -> list[Change]:
+        return [c for c in reversed(self.changes) if c.sku == sku][:limit]
+
+
+def _fixture_catalogue() -> dict[str, Any]:
+    text = resources.files("allegro_sync.emulator").joinpath("fixtures/catalog.json").read_text("utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+class FakeAllegro:
+    """Records every call; `fail` maps an operation name to an exception raised on its next call."""
+
+    def __init__(self) -> None:
+        catalogue = _fixture_catalogue()
+        self.parameters = {c["id"]: c.get("parameters", []) for c in catalogue["categories"]}
+        self.products = [
+            Product(
+                id=p["id"],
+                name=p["name"],
+                category={"id": p["category"]},
+                parameters=p["parameters"],
+            )
+            for p in catalogue["products"]
+        ]
+        self.eans = {p["id"]: p["ean"] for p in catalogue["products"]}
+        self.calls: list[tuple[str, Any]] = []
+        self.offers: dict[str, dict[str, Any]] = {}
+        self.fail: dict[str, AllegroError] = {}
+        self.existing: list[OfferListing] = []
+        self.price_result: Literal["SUCCESS", "FAIL", "PENDING"] = "SUCCESS"
+
+    def _call(self, name: str, argument: Any) -> None:
+        self.calls.append((name, argument))
+        error = self.fail.pop(name, None)
+        if error is not None:
+            raise error
+
+    def names(self) -> list[str]:
+        return [name for name, _ in self.calls]
+
+    def search_products(
+        self,
+        phrase: str,
+        *,
+        mode: Literal["GTIN", "MPN"] | None = "GTIN",
+        category_id: str | None = None,
+        page_id: str | None = None,
+    ) -> ProductsPage:
+        self._call("search_products", phrase)
+        return ProductsPage(products=[p for p in self.products if self.eans[p.id] == phrase])
+
+    def get_category_parameters(self, category_id: str) -> list[CategoryParameter]:
+        self._call("get_category_parameters", category_id)
+        return [CategoryParameter.model_validate(p) for p in self.parameters[category_id]]
+
+    def upload_image(
+        self, *, url: str | None = None, data: bytes | None = None, content_type: str = "image/jpeg"
+    ) -> UploadedImage:
+        self._call("upload_image", url)
+        return UploadedImage(location=f"https://a.allegroimg.com/original/{len(self.calls)}")
+
+    def create_product_offer(self, body: Mapping[str, Any], *, wait: bool = True) -> ProductOffer:
+        self._call("create_product_offer", dict(body))
+        offer_id = str(7700000000 + len(self.offers))
+        self.offers[offer_id] = dict(body)
+        return ProductOffer(id=offer_id)
+
+    def patch_product_offer(
+        self, offer_id: str, body: Mapping[str, Any], *, wait: bool = True
+    ) -> ProductOffer:
+        self._call("patch_product_offer", (offer_id, dict(body)))
+        self.offers.setdefault(offer_id, {}).update(body)
+        return ProductOffer(id=offer_id)
+
+    def change_price(
+        self, offer_ids: Iterable[str], modification: PriceModification
+    ) -> list[OfferCommandResult]:
+        ids = list(offer_ids)
+        self._call("change_price", (ids, modification))
+        return [
+            OfferCommandResult(offer_id=i, status=self.price_result, message="price too low", command_id="c")
+            for i in ids
+        ]
+
+    def list_offers(
+        self,
+        *,
+        external_ids: Sequence[str] = (),
+        offer_ids: Sequence[str] = (),
+        statuses: Sequence[str] = (),
+        name: str | None = None,
+        offset: int = 0,
+        limit: int = 1000,
+    ) -> OffersPage:
+        self._call("list_offers", list(external_ids))
+        found = [o for o in self.existing if o.external is not None and o.external.id in external_ids]
+        return OffersPage(offers=found, count=len(found), total_count=len(found))
+
+
+@dataclass
+class FakeAccounts:
+    allegro: dict[str, FakeAllegro]
+
+    def connected(self) -> list[str]:
+        return sorted(self.allegro)
+
+    def client(self, account: str) -> FakeAllegro:
+        return self.allegro[account]

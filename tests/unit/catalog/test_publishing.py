@@ -1,0 +1,453 @@
+"""The publishing use case with in-memory ports: what reaches Allegro, what is stored, what is retried."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from allegro_sync.adapters.allegro.errors import (
+    AllegroErrorDetail,
+    AllegroNotFound,
+    AllegroOperationPending,
+    AllegroRateLimited,
+    AllegroValidationError,
+)
+from allegro_sync.adapters.allegro.models import ExternalId, OfferListing
+from allegro_sync.domain.parameters import CategoryMapping, ParameterMapping
+from allegro_sync.domain.pricing import PricingRule, ScopedRule
+from allegro_sync.domain.shop_events import PriceSet, ProductDelete, ProductUpsert, StockSet
+from allegro_sync.services.catalog import LinkStatus, OfferLink, Outcome, StoredMapping
+from allegro_sync.services.publishing import OfferSettings, Publisher, RetryLater, stock_patch
+from tests.unit.catalog.fakes import FakeAccounts, FakeAllegro, FakeCatalog, FakeChangeLog, FakeMappings
+
+T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+SONY_PRODUCT = "6f4e2a1c-0b8d-4c4e-9f1a-1a2b3c4d5e01"
+
+
+def upsert(sku: str = "SONY", *, minutes: int = 0, **changes: Any) -> ProductUpsert:
+    fields: dict[str, Any] = {
+        "delivery_id": f"d-{minutes}",
+        "occurred_at": T0 + timedelta(minutes=minutes),
+        "sku": sku,
+        "name": "Słuchawki bezprzewodowe Sony WH-1000XM5 czarne",
+        "ean": "4548736132610",
+        "description_html": '<p>Cisza.</p><img src="https://shop.example.pl/b.jpg">',
+        "image_urls": ["https://shop.example.pl/a.jpg"],
+        "price": Decimal("100.00"),
+        "stock": 5,
+        "category_path": ["Elektronika", "Słuchawki"],
+        "attributes": {"Stan": "Nowy"},
+    }
+    fields.update(changes)
+    return ProductUpsert(**fields)
+
+
+class World:
+    def __init__(self, accounts: tuple[str, ...] = ("shop1",), settings: OfferSettings | None = None) -> None:
+        self.catalog = FakeCatalog()
+        self.mappings = FakeMappings(
+            mappings=[
+                StoredMapping(
+                    mapping=CategoryMapping(
+                        shop_path=["Elektronika", "Słuchawki"], allegro_category_id="101", approved=True
+                    )
+                ),
+                StoredMapping(
+                    mapping=CategoryMapping(
+                        shop_path=["Dom", "Czajniki"],
+                        allegro_category_id="201",
+                        approved=True,
+                        parameters=[ParameterMapping(parameter_id="11323", constant="Nowy")],
+                    )
+                ),
+            ],
+            rules=[ScopedRule(rule=PricingRule(name="plus 20", markup_amount=Decimal(20)))],
+        )
+        self.changes = FakeChangeLog()
+        self.allegro = {name: FakeAllegro() for name in accounts}
+        self.publisher = Publisher(
+            catalog=self.catalog,
+            mappings=self.mappings,
+            changes=self.changes,
+            accounts=FakeAccounts(self.allegro),
+            settings=settings,
+            now=lambda: T0,
+        )
+
+    def link(self, sku: str = "SONY", account: str = "shop1") -> OfferLink:
+        link = self.catalog.link(sku, account)
+        assert link is not None
+        return link
+
+    @property
+    def api(self) -> FakeAllegro:
+        return self.allegro["shop1"]
+
+
+def test_a_new_product_is_created_with_the_rule_price_the_sku_and_gpsr_data() -> None:
+    settings = OfferSettings(
+        responsible_producer={"type": "NAME", "name": "Sony Europe"},
+        safety_information="Trzymać z dala od wody.",
+        offer_defaults={"delivery": {"shippingRates": {"name": "Standard"}}},
+    )
+    world = World(settings=settings)
+
+    report = world.publisher.handle(upsert())
+
+    assert report.links == {"shop1": LinkStatus.PUBLISHED}
+    (body,) = world.api.offers.values()
+    assert body["external"] == {"id": "SONY"}
+    assert body["sellingMode"]["price"] == {"amount": "120.00", "currency": "PLN"}
+    assert body["publication"] == {"status": "ACTIVE"}
+    assert body["productSet"][0]["product"] == {"id": SONY_PRODUCT}
+    assert body["productSet"][0]["responsibleProducer"] == {"type": "NAME", "name": "Sony Europe"}
+    assert body["productSet"][0]["safetyInformation"] == {
+        "type": "TEXT",
+        "description": "Trzymać z dala od wody.",
+    }
+    assert body["delivery"] == {"shippingRates": {"name": "Standard"}}
+    assert body["parameters"] == [{"id": "11323", "valuesIds": ["11323_1"]}]
+    assert len(body["images"]) == 2
+    assert world.changes.changes[0].action == "create"
+
+
+def test_zero_stock_creates_an_inactive_offer_and_says_why() -> None:
+    world = World()
+
+    world.publisher.handle(upsert(stock=0))
+
+    (body,) = world.api.offers.values()
+    assert body["publication"] == {"status": "INACTIVE"}
+    link = world.link()
+    assert link.status is LinkStatus.WAITING
+    assert link.reasons[0].startswith("stock is 0 in the shop")
+
+
+def test_a_product_without_ean_or_catalogue_match_is_sent_as_a_full_product_definition() -> None:
+    world = World()
+
+    world.publisher.handle(
+        upsert(ean=None, attributes={"Stan": "Nowy", "Typ słuchawek": "douszne", "Marka": "Sony"})
+    )
+
+    (body,) = world.api.offers.values()
+    product = body["productSet"][0]["product"]
+    assert product["category"] == {"id": "101"}
+    assert {"id": "219", "valuesIds": ["219_2"]} in product["parameters"]  # describes the product
+    assert {"id": "248811", "values": ["Sony"]} in product["parameters"]
+    assert body["parameters"] == [{"id": "11323", "valuesIds": ["11323_1"]}]  # describes the offer
+    assert product["images"] == body["images"]
+    assert "search_products" not in world.api.names()
+
+
+def test_a_stale_event_is_ignored_without_calling_allegro() -> None:
+    world = World()
+    world.publisher.handle(upsert(minutes=10))
+    calls = len(world.api.calls)
+
+    report = world.publisher.handle(StockSet(delivery_id="old", occurred_at=T0, sku="SONY", stock=0))
+
+    assert report.outcome is Outcome.STALE
+    assert len(world.api.calls) == calls
+    product = world.catalog.product("SONY")
+    assert product is not None
+    assert product.stock == 5
+
+
+def test_a_redelivered_event_does_nothing_twice() -> None:
+    world = World()
+    event = upsert()
+    world.publisher.handle(event)
+    calls = len(world.api.calls)
+
+    world.publisher.handle(event)
+
+    assert len(world.api.calls) == calls
+    assert len(world.api.offers) == 1
+
+
+def test_an_offer_created_before_a_crash_is_adopted_by_its_sku_not_created_again() -> None:
+    world = World()
+    world.api.existing = [OfferListing(id="555", external=ExternalId(id="SONY"))]
+
+    world.publisher.handle(upsert())
+
+    assert "create_product_offer" not in world.api.names()
+    assert world.link().offer_id == "555"
+    patched = [arg for name, arg in world.api.calls if name == "patch_product_offer"]
+    assert patched[0][0] == "555"
+
+
+def test_an_unchanged_product_sends_nothing_and_a_changed_one_only_its_change() -> None:
+    world = World()
+    world.publisher.handle(upsert())
+    world.publisher.handle(upsert(minutes=1))  # same content, newer event
+    assert "patch_product_offer" not in world.api.names()
+
+    world.publisher.handle(upsert(minutes=2, price=Decimal("150.00")))
+
+    patches = [arg for name, arg in world.api.calls if name == "patch_product_offer"]
+    assert [body for _, body in patches] == [
+        {"sellingMode": {"price": {"amount": "170.00", "currency": "PLN"}}}
+    ]
+    assert world.changes.changes[-1].changes == {"price": {"old": "120.00", "new": "170.00"}}
+    assert world.api.names().count("upload_image") == 2  # images were not uploaded again
+
+
+def test_a_changed_description_reuses_the_uploaded_images() -> None:
+    world = World()
+    world.publisher.handle(upsert())
+
+    world.publisher.handle(
+        upsert(minutes=1, description_html='<p>Nowy opis.</p><img src="https://shop.example.pl/b.jpg">')
+    )
+
+    assert world.api.names().count("upload_image") == 2
+    patches = [arg[1] for name, arg in world.api.calls if name == "patch_product_offer"]
+    assert [set(body) for body in patches] == [{"description"}]
+
+
+def test_an_ean_matching_several_products_waits_with_the_candidates() -> None:
+    world = World()
+
+    world.publisher.handle(
+        upsert(
+            "KETTLE",
+            ean="8710103760138",
+            name="Czajnik Philips HD9350 stalowy",
+            category_path=["Dom", "Czajniki"],
+        )
+    )
+
+    link = world.link("KETTLE")
+    assert link.status is LinkStatus.WAITING
+    assert len(link.candidates) == 2
+    assert "create_product_offer" not in world.api.names()
+
+
+def test_missing_required_parameters_are_named_and_nothing_is_sent() -> None:
+    world = World()
+
+    world.publisher.handle(upsert(ean=None, attributes={}))
+
+    link = world.link()
+    assert link.status is LinkStatus.WAITING
+    assert "Stan (11323)" in link.reasons[0]
+    assert "Typ słuchawek (219)" in link.reasons[0]
+    assert "create_product_offer" not in world.api.names()
+
+
+def test_an_unapproved_mapping_is_not_used() -> None:
+    world = World()
+    world.mappings.mappings = [
+        StoredMapping(
+            mapping=CategoryMapping(shop_path=["Elektronika"], allegro_category_id="101", approved=False)
+        )
+    ]
+
+    world.publisher.handle(upsert())
+
+    assert world.link().reasons == (
+        "no approved category mapping for 'Elektronika > Słuchawki'; run `allegro-sync mappings suggest`",
+    )
+
+
+def test_an_account_specific_mapping_wins_over_the_shared_one() -> None:
+    world = World(accounts=("shop1", "shop2"))
+    world.mappings.mappings.append(
+        StoredMapping(
+            mapping=CategoryMapping(
+                shop_path=["Elektronika", "Słuchawki"], allegro_category_id="201", approved=True
+            ),
+            account="shop2",
+        )
+    )
+
+    world.publisher.handle(
+        upsert(ean=None, attributes={"Stan": "Nowy", "Typ słuchawek": "douszne", "Moc": "2400"})
+    )
+
+    assert world.allegro["shop1"].offers.popitem()[1]["category"] == {"id": "101"}
+    assert world.allegro["shop2"].offers.popitem()[1]["category"] == {"id": "201"}
+
+
+def test_a_422_is_stored_readably_and_the_event_is_done() -> None:
+    world = World()
+    world.api.fail["create_product_offer"] = AllegroValidationError(
+        422,
+        [
+            AllegroErrorDetail(
+                code="PARAMETER_MISMATCH",
+                message="Invalid value",
+                user_message="Parametr Waga musi mieć wartość od 1 do 2000",
+                path="parameters[1]",
+                metadata={"parameterId": "4401"},
+            )
+        ],
+        trace_id="trace-1",
+    )
+
+    report = world.publisher.handle(upsert())
+
+    assert report.links == {"shop1": LinkStatus.FAILED}
+    link = world.link()
+    assert link.reasons == (
+        "Parametr Waga musi mieć wartość od 1 do 2000 (at parameters[1]) [parameterId=4401]",
+    )
+    assert link.last_error is not None
+    assert link.last_error["trace_id"] == "trace-1"
+    assert link.offer_id is None
+    assert world.changes.changes == []
+
+
+def test_a_rate_limit_fails_the_event_for_retry_and_the_healthy_account_is_not_redone() -> None:
+    world = World(accounts=("shop1", "shop2"))
+    world.allegro["shop2"].fail["create_product_offer"] = AllegroRateLimited(1e10)
+    event = upsert()
+
+    with pytest.raises(RetryLater) as raised:
+        world.publisher.handle(event)
+
+    assert set(raised.value.failures) == {"shop2"}
+    assert world.catalog.link("SONY", "shop2") is None
+    world.publisher.handle(event)  # SQS delivers it again
+    assert len(world.allegro["shop1"].offers) == 1
+    assert len(world.allegro["shop2"].offers) == 1
+
+
+def test_an_offer_still_processing_after_the_wait_keeps_its_id() -> None:
+    world = World()
+    world.api.fail["create_product_offer"] = AllegroOperationPending("still running", offer_id="999")
+
+    world.publisher.handle(upsert())
+
+    link = world.link()
+    assert (link.offer_id, link.status) == ("999", LinkStatus.PUBLISHED)
+    assert "still processing" in link.reasons[0]
+
+
+def test_an_archived_offer_is_replaced_by_a_new_one() -> None:
+    world = World()
+    world.publisher.handle(upsert())
+    first = world.link().offer_id
+    world.api.fail["patch_product_offer"] = AllegroNotFound(404, [AllegroErrorDetail(code="NOT_FOUND")])
+
+    world.publisher.handle(upsert(minutes=1, name="Słuchawki Sony WH-1000XM5 czarne nowe"))
+
+    assert world.link().offer_id not in (None, first)
+    assert world.api.names().count("create_product_offer") == 2
+
+
+def test_a_price_event_uses_a_price_command_and_records_the_rule() -> None:
+    world = World()
+    world.publisher.handle(upsert())
+
+    world.publisher.handle(
+        PriceSet(delivery_id="p", occurred_at=T0 + timedelta(minutes=5), sku="SONY", price=Decimal(50))
+    )
+
+    (ids, modification) = next(arg for name, arg in world.api.calls if name == "change_price")
+    assert ids == [world.link().offer_id]
+    assert modification.price is not None
+    assert modification.price.amount == "70.00"
+    change = world.changes.changes[-1]
+    assert (change.action, change.rule) == ("price", "plus 20")
+    assert change.changes == {"price": {"old": "120.00", "new": "70.00"}}
+    assert world.link().price == "70.00"
+
+
+def test_a_refused_price_marks_the_link_failed_with_allegros_reason() -> None:
+    world = World()
+    world.publisher.handle(upsert())
+    world.api.price_result = "FAIL"
+
+    world.publisher.handle(
+        PriceSet(delivery_id="p", occurred_at=T0 + timedelta(minutes=5), sku="SONY", price=Decimal(50))
+    )
+
+    link = world.link()
+    assert link.status is LinkStatus.FAILED
+    assert "price too low" in link.reasons[0]
+    assert link.price == "120.00"
+
+
+def test_stock_zero_ends_and_stock_back_activates_in_one_patch() -> None:
+    world = World()
+    world.publisher.handle(upsert())
+
+    world.publisher.handle(
+        StockSet(delivery_id="s0", occurred_at=T0 + timedelta(minutes=1), sku="SONY", stock=0)
+    )
+    world.publisher.handle(
+        StockSet(delivery_id="s4", occurred_at=T0 + timedelta(minutes=2), sku="SONY", stock=4)
+    )
+
+    patches = [arg[1] for name, arg in world.api.calls if name == "patch_product_offer"]
+    assert patches == [
+        {"stock": {"available": 0}},
+        {"stock": {"available": 4}, "publication": {"status": "ACTIVE"}},
+    ]
+    assert world.link().status is LinkStatus.PUBLISHED
+
+
+def test_stock_policy() -> None:
+    assert stock_patch(0, LinkStatus.PUBLISHED)[1] is LinkStatus.ENDED
+    assert stock_patch(3, LinkStatus.PUBLISHED)[0] == {"stock": {"available": 3}}
+    assert stock_patch(3, LinkStatus.ENDED)[0] == {
+        "stock": {"available": 3},
+        "publication": {"status": "ACTIVE"},
+    }
+
+
+def test_a_deleted_product_ends_its_offers_once() -> None:
+    world = World()
+    world.publisher.handle(upsert())
+    delete = ProductDelete(delivery_id="x", occurred_at=T0 + timedelta(minutes=3), sku="SONY")
+
+    world.publisher.handle(delete)
+    world.publisher.handle(delete.model_copy(update={"occurred_at": T0 + timedelta(minutes=4)}))
+
+    ends = [a for n, a in world.api.calls if n == "patch_product_offer"]
+    assert ends == [(world.link().offer_id, {"publication": {"status": "ENDED"}})]
+    assert world.link().status is LinkStatus.ENDED
+
+
+def test_events_for_a_product_never_published_change_nothing_on_allegro() -> None:
+    world = World()
+    world.mappings.mappings = []
+    world.publisher.handle(upsert())
+
+    world.publisher.handle(
+        StockSet(delivery_id="s", occurred_at=T0 + timedelta(minutes=1), sku="SONY", stock=9)
+    )
+    world.publisher.handle(ProductDelete(delivery_id="d", occurred_at=T0 + timedelta(minutes=2), sku="SONY"))
+
+    assert "patch_product_offer" not in world.api.names()
+    product = world.catalog.product("SONY")
+    assert product is not None
+    assert (product.deleted, product.stock) == (True, 9)
+
+
+def test_republish_after_a_mapping_is_approved_publishes_the_stored_product() -> None:
+    world = World()
+    mappings = world.mappings.mappings
+    world.mappings.mappings = []
+    world.publisher.handle(upsert())
+    world.publisher.handle(
+        StockSet(delivery_id="s", occurred_at=T0 + timedelta(minutes=1), sku="SONY", stock=9)
+    )
+    world.mappings.mappings = mappings
+
+    report = world.publisher.republish("SONY")
+
+    assert report.links == {"shop1": LinkStatus.PUBLISHED}
+    (body,) = world.api.offers.values()
+    assert body["stock"] == {"available": 9, "unit": "UNIT"}
+
+
+def test_republishing_an_unknown_sku_says_so() -> None:
+    with pytest.raises(LookupError, match="no product 'NOPE'"):
+        World().publisher.republish("NOPE")
