@@ -1,0 +1,68 @@
+"""`PushLog` on the `ledger` table: the revision last pushed to each offer, written conditionally.
+
+Layout: pk="sku#<sku>", sk="pushed#<offer id>" beside the SKU's ledger item, so one Query returns every
+offer's pushed state of a SKU. The write only succeeds when the stored revision is older: a slow
+invocation finishing after a newer one can never make the log claim an older value is on Allegro.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any, Literal, cast
+
+import boto3
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
+
+from allegro_sync.adapters.dynamodb.ledger import sku_pk
+from allegro_sync.services.propagation import PushRecord
+from allegro_sync.topology import table_env
+
+PUSHED_PREFIX = "pushed#"
+
+
+class DynamoPushLog:
+    def __init__(self, table_name: str | None = None, resource: Any = None) -> None:
+        name = table_name or os.environ[table_env("ledger")]
+        self._table = (resource or boto3.resource("dynamodb")).Table(name)
+
+    def pushed(self, sku: str) -> Mapping[str, PushRecord]:
+        found: dict[str, PushRecord] = {}
+        kwargs: dict[str, Any] = {
+            "KeyConditionExpression": Key("pk").eq(sku_pk(sku)) & Key("sk").begins_with(PUSHED_PREFIX),
+            "ConsistentRead": True,
+        }
+        while True:
+            page = self._table.query(**kwargs)
+            for item in page.get("Items", []):
+                offer_id = str(item["sk"])[len(PUSHED_PREFIX) :]
+                found[offer_id] = PushRecord(
+                    revision=int(item["revision"]),
+                    action=cast(Literal["SET", "END"], str(item["action"])),
+                    quantity=int(item["quantity"]),
+                    account=str(item.get("account", "")),
+                )
+            if "LastEvaluatedKey" not in page:
+                return found
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def record(self, sku: str, offer_id: str, record: PushRecord) -> bool:
+        try:
+            self._table.put_item(
+                Item={
+                    "pk": sku_pk(sku),
+                    "sk": PUSHED_PREFIX + offer_id,
+                    "revision": record.revision,
+                    "action": record.action,
+                    "quantity": record.quantity,
+                    "account": record.account,
+                },
+                ConditionExpression="attribute_not_exists(revision) OR revision < :r",
+                ExpressionAttributeValues={":r": record.revision},
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True

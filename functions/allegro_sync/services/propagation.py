@@ -1,0 +1,476 @@
+"""Stock to every linked Allegro offer within seconds: the `stock_propagator` use case (and the reconciler's
+repair path).
+
+Rules that shape this module (issue "Stock in seconds and orders exactly once"):
+- The ledger is the truth. A `stock-changes` message only says "SKU X moved to revision N"; the propagator
+  reads the SKU's current view, so a burst of changes for one SKU collapses into one push of the newest
+  value (within a batch only the newest revision per SKU is kept; across batches the pushed revision
+  stored per offer link, written conditionally, skips anything not newer).
+- PATCH for a single offer, one quantity command for every offer of an account that needs the same value
+  (across SKUs of the batch); a quantity command cannot set 0, so 0 is always a PATCH (which ends the offer).
+- Stock coming back re-activates an offer that sold out: stock first, confirmed by reading it back, then
+  ACTIVATE, because Allegro may run an activation before a stock change sent just before it (#10251).
+  An offer the seller (or Allegro's admin) ended is not re-activated behind their back.
+- An archived offer (ended > 60 days: 404, #10743) is handed to the catalogue to be created again.
+- An unknown quantity (the shop could not say) is never 0 and never plenty: nothing is pushed, it is logged.
+- Every change made on Allegro goes to the change log with its reason.
+A failure (rate limit, 5xx, timeout, unconfirmed stock) leaves the offer's pushed revision unchanged and
+names the SKU in `PropagationReport.failed`, so its messages go back to the queue and are retried.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Literal, Protocol
+
+from aws_lambda_powertools import Logger
+from pydantic import BaseModel, ConfigDict, Field
+
+from allegro_sync.adapters.allegro.errors import AllegroError, AllegroNotFound
+from allegro_sync.adapters.allegro.models import OfferCommandResult, ProductOffer
+from allegro_sync.domain.ledger import OfferAction, OfferTarget, StockView
+from allegro_sync.services.catalog import Change, ChangeLog
+
+logger = Logger(child=True)
+
+# Offers Allegro ended because stock ran out (or we ended them with stock 0) come back by themselves when
+# stock returns; any other ending (USER, ADMIN, EXPIRATION) was someone's decision and is left alone.
+REACTIVATABLE_ENDINGS = frozenset({"EMPTY_STOCK"})
+
+
+# ------------------------------------------------------------------------------------------------ input
+
+
+class StockSignal(BaseModel):
+    """What the propagator needs from a `stock-changes` message: which SKU moved, to which revision.
+
+    Tolerant on purpose (extra fields ignored): the orders worker's `StockChanged` and any later producer
+    (the catalogue's shop stock levels) share the queue; the ledger, not the message, says what to show.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    sku: str = Field(min_length=1, max_length=100)
+    revision: int = Field(ge=0)
+
+
+def coalesce(signals: Iterable[StockSignal]) -> dict[str, int]:
+    """The newest revision per SKU: ten changes of one SKU in a batch become one push."""
+    newest: dict[str, int] = {}
+    for signal in signals:
+        newest[signal.sku] = max(signal.revision, newest.get(signal.sku, -1))
+    return newest
+
+
+# ------------------------------------------------------------------------------------------------ ports
+
+
+@dataclass(frozen=True)
+class PushRecord:
+    """What was last pushed to one offer, at which ledger revision (the coalescing guard)."""
+
+    revision: int
+    action: Literal["SET", "END"]
+    quantity: int
+    account: str = ""
+
+
+class PushLog(Protocol):
+    """Pushed revision per offer link; `record` is a conditional write (only a newer revision wins)."""
+
+    def pushed(self, sku: str) -> Mapping[str, PushRecord]: ...
+
+    def record(self, sku: str, offer_id: str, record: PushRecord) -> bool: ...
+
+
+class StockViews(Protocol):
+    """What every offer of a SKU should show now (`StockLedger.view`)."""
+
+    def view(self, sku: str) -> StockView: ...
+
+
+class OfferStockClient(Protocol):
+    """The Allegro calls propagation makes (implemented by `AllegroClient`)."""
+
+    def patch_product_offer(
+        self, offer_id: str, body: Mapping[str, Any], *, wait: bool = True
+    ) -> ProductOffer: ...
+
+    def get_product_offer(self, offer_id: str) -> ProductOffer: ...
+
+    def change_quantity(
+        self, offer_ids: Iterable[str], change_type: Literal["FIXED", "GAIN"], value: int
+    ) -> list[OfferCommandResult]: ...
+
+    def change_publication(
+        self,
+        offer_ids: Iterable[str],
+        action: Literal["ACTIVATE", "END"],
+        *,
+        scheduled_for: str | None = None,
+    ) -> list[OfferCommandResult]: ...
+
+
+class StockClients(Protocol):
+    def client(self, account: str) -> OfferStockClient: ...
+
+
+class ArchivedOffers(Protocol):
+    """The catalogue's answer to an archived offer: create it again (or mark the link for it).
+
+    Returns the new offer id when one exists now, None when the link only waits for re-publication.
+    """
+
+    def recreate(self, sku: str, account: str, offer_id: str) -> str | None: ...
+
+
+# ------------------------------------------------------------------------------------------------ plan
+
+
+class PushKind(StrEnum):
+    QUANTITY = "QUANTITY"  # the offer was selling: just a new number (batchable)
+    RESTOCK = "RESTOCK"  # stock may come back on a sold-out offer: PATCH, read back, then ACTIVATE
+    END = "END"  # nothing left: PATCH stock 0, which ends the offer
+
+
+@dataclass(frozen=True)
+class Push:
+    sku: str
+    revision: int
+    offer_id: str
+    account: str
+    kind: PushKind
+    quantity: int
+    reason: str
+    previous: PushRecord | None = None
+    # False: Allegro already shows this (same value as last pushed); only the revision is recorded.
+    needs_call: bool = True
+
+
+@dataclass(frozen=True)
+class Skip:
+    sku: str
+    offer_id: str | None
+    why: str
+
+
+def plan(
+    view: StockView, pushed: Mapping[str, PushRecord], *, reason: str, force: bool = False
+) -> tuple[list[Push], list[Skip]]:
+    """Pure: which offers of `view` need a call, and which are skipped (and why).
+
+    `force` (the reconciler, after reading Allegro) pushes even when the pushed revision says it is done.
+    """
+    pushes: list[Push] = []
+    skips: list[Skip] = []
+    for target in view.offers:
+        previous = pushed.get(target.offer_id)
+        if target.action is OfferAction.HOLD or target.quantity is None:
+            skips.append(
+                Skip(view.sku, target.offer_id, "unknown quantity: nothing pushed (never 0, never plenty)")
+            )
+            continue
+        if not force and previous is not None and previous.revision >= view.revision:
+            skips.append(Skip(view.sku, target.offer_id, f"revision {previous.revision} already pushed"))
+            continue
+        kind = _kind(target, previous)
+        if (
+            not force
+            and previous is not None
+            and (previous.action, previous.quantity)
+            == (
+                target.action.value,
+                target.quantity,
+            )
+        ):
+            # Same value as last pushed (the revision moved for another offer, a buffer elsewhere...).
+            pushes.append(
+                Push(
+                    view.sku,
+                    view.revision,
+                    target.offer_id,
+                    target.account,
+                    kind,
+                    target.quantity,
+                    "same value as last pushed",
+                    previous,
+                    needs_call=False,
+                )
+            )
+            continue
+        pushes.append(
+            Push(
+                view.sku,
+                view.revision,
+                target.offer_id,
+                target.account,
+                kind,
+                target.quantity,
+                reason,
+                previous,
+            )
+        )
+    return pushes, skips
+
+
+def _kind(target: OfferTarget, previous: PushRecord | None) -> PushKind:
+    if target.action is OfferAction.END:
+        return PushKind.END
+    if previous is not None and previous.action == "SET":
+        return PushKind.QUANTITY
+    return PushKind.RESTOCK  # sold out before, or never pushed: read it back and activate if it sold out
+
+
+def batches(pushes: Sequence[Push]) -> tuple[dict[tuple[str, int], list[Push]], list[Push]]:
+    """QUANTITY pushes grouped by (account, value) when two or more share them; everything else single."""
+    groups: dict[tuple[str, int], list[Push]] = defaultdict(list)
+    for push in pushes:
+        if push.kind is PushKind.QUANTITY:
+            groups[(push.account, push.quantity)].append(push)
+    batched = {key: group for key, group in groups.items() if len(group) > 1}
+    in_batch = {id(p) for group in batched.values() for p in group}
+    return batched, [p for p in pushes if id(p) not in in_batch]
+
+
+# ------------------------------------------------------------------------------------------------ run
+
+
+@dataclass
+class PropagationReport:
+    pushed: list[Push] = field(default_factory=list)
+    skipped: list[Skip] = field(default_factory=list)
+    activated: list[str] = field(default_factory=list)
+    recreated: dict[str, str | None] = field(default_factory=dict)  # archived offer id -> new id (or None)
+    failed: dict[str, str] = field(default_factory=dict)  # sku -> why; its messages are retried
+    calls: int = 0  # Allegro requests made (batch commands count their PUT + task reads as 2)
+
+
+class StockConfirmationFailed(AllegroError):
+    """Allegro did not show the stock we set; activating now could run before it (#10251)."""
+
+
+class Propagator:
+    """Pushes ledger views to Allegro; one instance per process (clients and logs are shared)."""
+
+    def __init__(
+        self,
+        *,
+        views: StockViews,
+        pushed: PushLog,
+        clients: StockClients,
+        changes: ChangeLog,
+        archived: ArchivedOffers,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._views = views
+        self._pushed = pushed
+        self._clients = clients
+        self._changes = changes
+        self._archived = archived
+        self._now = now
+
+    def propagate(self, signals: Iterable[StockSignal]) -> PropagationReport:
+        """The stock_propagator's one call: newest revision per SKU, read the ledger, push what changed."""
+        report = PropagationReport()
+        pushes: list[Push] = []
+        for sku, revision in sorted(coalesce(signals).items()):
+            try:
+                view = self._views.view(sku)
+                if view.revision < revision:
+                    # The ledger is read strongly consistent after the message was written: this is a bug
+                    # upstream or a restored table. Retrying cannot make it newer; push what the ledger has.
+                    logger.warning(
+                        "ledger older than its stock-change message",
+                        extra={"sku": sku, "ledger_revision": view.revision, "message_revision": revision},
+                    )
+                planned, skips = plan(
+                    view, self._pushed.pushed(sku), reason=f"stock level at ledger revision {view.revision}"
+                )
+            except Exception as error:
+                report.failed[sku] = f"{type(error).__name__}: {error}"
+                continue
+            pushes.extend(planned)
+            report.skipped.extend(skips)
+        self.apply(pushes, report)
+        for skip in report.skipped:
+            if skip.why.startswith("unknown quantity"):
+                logger.warning(
+                    "stock unknown: nothing pushed", extra={"sku": skip.sku, "offer_id": skip.offer_id}
+                )
+        return report
+
+    def apply(self, pushes: Sequence[Push], report: PropagationReport | None = None) -> PropagationReport:
+        """Make the calls for planned pushes (the reconciler's repairs come straight here)."""
+        report = report if report is not None else PropagationReport()
+        for push in pushes:
+            if not push.needs_call:
+                self._done(push, report, call=False)
+        todo = [p for p in pushes if p.needs_call]
+        batched, singles = batches(todo)
+        for (account, quantity), group in sorted(batched.items()):
+            self._batch(account, quantity, group, singles, report)
+        for push in singles:
+            if push.sku in report.failed:
+                continue
+            try:
+                self._single(push, report)
+            except AllegroError as error:
+                report.failed[push.sku] = f"{push.offer_id}: {type(error).__name__}: {error}"
+                logger.warning(
+                    "stock push failed; retried with the SKU's message",
+                    extra={"sku": push.sku, "offer_id": push.offer_id, "error": str(error)},
+                )
+        return report
+
+    # --- the three ways to push ------------------------------------------------------------------------
+
+    def _batch(
+        self, account: str, quantity: int, group: list[Push], fallback: list[Push], report: PropagationReport
+    ) -> None:
+        """One quantity command for every offer of `account` that needs `quantity`."""
+        try:
+            results = self._clients.client(account).change_quantity(
+                [p.offer_id for p in group], "FIXED", quantity
+            )
+        except AllegroError as error:
+            results = list(error.completed)
+            done = {r.offer_id for r in results}
+            for push in group:
+                if push.offer_id not in done:
+                    report.failed[push.sku] = f"quantity command: {type(error).__name__}: {error}"
+        report.calls += 2
+        by_offer = {r.offer_id: r for r in results if isinstance(r, OfferCommandResult)}
+        for push in group:
+            result = by_offer.get(push.offer_id)
+            if result is None:
+                continue
+            if result.status == "SUCCESS":
+                self._done(push, report, call=True)
+            elif result.status == "FAIL":
+                # Archived, ended by the seller, ...: the single path reads the offer and decides.
+                fallback.append(push)
+            else:
+                report.failed[push.sku] = f"{push.offer_id}: quantity command still pending"
+
+    def _single(self, push: Push, report: PropagationReport) -> None:
+        client = self._clients.client(push.account)
+        try:
+            offer = client.patch_product_offer(push.offer_id, {"stock": {"available": push.quantity}})
+            report.calls += 1
+        except AllegroNotFound:
+            report.calls += 1
+            self._gone(push, report)
+            return
+        self._log_stock(push)
+        if push.kind is PushKind.RESTOCK:
+            self._reactivate(client, push, offer, report)
+        self._done(push, report, call=False)  # only now: a failed activation is retried with the SKU
+
+    def _reactivate(
+        self, client: OfferStockClient, push: Push, offer: ProductOffer, report: PropagationReport
+    ) -> None:
+        """Stock first, confirmed by reading it back, then ACTIVATE (#10251)."""
+        publication = offer.publication
+        status = publication.status if publication else None
+        ended_by = publication.ended_by if publication else None
+        if status != "ENDED":
+            return  # still ACTIVE (or ACTIVATING, or a draft the catalogue owns): the stock is enough
+        we_ended_it = push.previous is not None and push.previous.action == "END"
+        if ended_by not in REACTIVATABLE_ENDINGS and not (we_ended_it and ended_by is None):
+            logger.info(
+                "offer ended by someone else: stock set, not re-activated",
+                extra={"sku": push.sku, "offer_id": push.offer_id, "ended_by": ended_by},
+            )
+            return
+        shown = offer.stock.available if offer.stock else None
+        if shown != push.quantity:
+            shown = _available(client.get_product_offer(push.offer_id))
+            report.calls += 1
+        if shown != push.quantity:
+            raise StockConfirmationFailed(
+                f"offer {push.offer_id} shows stock {shown}, not {push.quantity}: not activating yet"
+            )
+        results = client.change_publication([push.offer_id], "ACTIVATE")
+        report.calls += 2
+        if not results or results[0].status != "SUCCESS":
+            message = results[0].message if results else "no result"
+            raise StockConfirmationFailed(f"activation of {push.offer_id} did not succeed: {message}")
+        report.activated.append(push.offer_id)
+        self._log(
+            push,
+            "activate",
+            {"publication.status": {"old": "ENDED", "new": "ACTIVE"}},
+            f"stock back ({push.quantity}) after selling out; stock confirmed before activation",
+        )
+
+    def _gone(self, push: Push, report: PropagationReport) -> None:
+        """404: ended more than 60 days ago, archived (#10743)."""
+        if push.kind is PushKind.END:
+            # Nothing to sell and the offer is gone: that is already what the ledger wants.
+            self._done(push, report, call=False)
+            return
+        new_id = self._archived.recreate(push.sku, push.account, push.offer_id)
+        report.recreated[push.offer_id] = new_id
+        self._changes.record(
+            Change(
+                sku=push.sku,
+                account=push.account,
+                offer_id=push.offer_id,
+                action="recreate",
+                changes={"offer_id": {"old": push.offer_id, "new": new_id}},
+                reason=(
+                    f"offer archived by Allegro (ended over 60 days ago), stock back ({push.quantity}); "
+                    + ("a new offer was created" if new_id else "the link waits for re-publication")
+                ),
+                at=self._timestamp(),
+            )
+        )
+        # The recreated offer is linked at a new ledger revision, whose own message pushes its stock; the
+        # archived one gets its revision recorded so a redelivery does not ask the catalogue again.
+        self._pushed.record(push.sku, push.offer_id, PushRecord(push.revision, "END", 0, push.account))
+
+    # --- bookkeeping -----------------------------------------------------------------------------------
+
+    def _done(self, push: Push, report: PropagationReport, *, call: bool) -> None:
+        action: Literal["SET", "END"] = "END" if push.kind is PushKind.END else "SET"
+        self._pushed.record(
+            push.sku, push.offer_id, PushRecord(push.revision, action, push.quantity, push.account)
+        )
+        report.pushed.append(push)
+        if call:
+            self._log_stock(push)
+
+    def _log_stock(self, push: Push) -> None:
+        old = None if push.previous is None else push.previous.quantity
+        ending = push.kind is PushKind.END
+        self._log(
+            push,
+            "end" if ending else "stock",
+            {"stock": {"old": old, "new": push.quantity}},
+            push.reason + ("; 0 ends the offer" if ending else ""),
+        )
+
+    def _log(self, push: Push, action: str, changes: dict[str, dict[str, Any]], reason: str) -> None:
+        self._changes.record(
+            Change(
+                sku=push.sku,
+                account=push.account,
+                offer_id=push.offer_id,
+                action=action,
+                changes=changes,
+                reason=reason,
+                event_id=f"stock:{push.sku}:{push.revision}",
+                at=self._timestamp(),
+            )
+        )
+
+    def _timestamp(self) -> str:
+        return self._now().astimezone(UTC).isoformat()
+
+
+def _available(offer: ProductOffer) -> int | None:
+    return offer.stock.available if offer.stock else None

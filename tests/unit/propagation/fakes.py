@@ -1,0 +1,179 @@
+"""Fakes for propagation and reconciliation: an Allegro that keeps offer state and counts calls.
+
+`FakeStockAllegro` follows the rules the propagator depends on: PATCH stock 0 ends an ACTIVE offer
+(EMPTY_STOCK), a quantity command cannot set 0 and fails per offer for unknown/archived offers, ACTIVATE
+needs stock >= 1, an archived offer answers 404. `stale_reads` makes reads lag one write behind, to prove
+an activation never goes out before the stock is confirmed (#10251).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from allegro_sync.adapters.allegro.errors import AllegroNotFound, InvalidCommand
+from allegro_sync.adapters.allegro.models import (
+    ExternalId,
+    ListingStock,
+    OfferCommandResult,
+    OfferListing,
+    OfferPublication,
+    OfferStock,
+    ProductOffer,
+)
+from allegro_sync.services.catalog import Change
+from allegro_sync.services.propagation import PushRecord
+
+
+@dataclass
+class FakeOffer:
+    stock: int
+    status: str = "ACTIVE"
+    ended_by: str | None = None
+    archived: bool = False
+    sku: str | None = None
+
+
+@dataclass
+class FakeStockAllegro:
+    offers: dict[str, FakeOffer] = field(default_factory=dict)
+    calls: list[tuple[str, Any]] = field(default_factory=list)
+    stale_reads: bool = False
+    _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    def _live(self, offer_id: str) -> FakeOffer:
+        offer = self.offers.get(offer_id)
+        if offer is None or offer.archived:
+            raise AllegroNotFound(404, [], method="GET", path=f"/sale/product-offers/{offer_id}")
+        return offer
+
+    def _view(self, offer_id: str, offer: FakeOffer, stock: int | None = None) -> ProductOffer:
+        return ProductOffer(
+            id=offer_id,
+            stock=OfferStock(available=offer.stock if stock is None else stock),
+            publication=OfferPublication(status=offer.status, ended_by=offer.ended_by),
+        )
+
+    def patch_product_offer(
+        self, offer_id: str, body: Mapping[str, Any], *, wait: bool = True
+    ) -> ProductOffer:
+        self.calls.append(("patch", (offer_id, dict(body))))
+        offer = self._live(offer_id)
+        before = offer.stock
+        offer.stock = int(body["stock"]["available"])
+        if offer.stock == 0 and offer.status == "ACTIVE":
+            offer.status, offer.ended_by = "ENDED", "EMPTY_STOCK"
+        return self._view(offer_id, offer, before if self.stale_reads else None)
+
+    def get_product_offer(self, offer_id: str) -> ProductOffer:
+        self.calls.append(("get", offer_id))
+        offer = self._live(offer_id)
+        return self._view(offer_id, offer)
+
+    def change_quantity(
+        self, offer_ids: Iterable[str], change_type: Literal["FIXED", "GAIN"], value: int
+    ) -> list[OfferCommandResult]:
+        ids = list(offer_ids)
+        if change_type == "FIXED" and value < 1:
+            raise InvalidCommand("a quantity command cannot set 0")
+        self.calls.append(("quantity", (tuple(ids), value)))
+        results = []
+        for offer_id in ids:
+            offer = self.offers.get(offer_id)
+            if offer is None or offer.archived:
+                results.append(
+                    OfferCommandResult(offer_id=offer_id, status="FAIL", message="not found", command_id="c")
+                )
+                continue
+            offer.stock = value
+            results.append(OfferCommandResult(offer_id=offer_id, status="SUCCESS", command_id="c"))
+        return results
+
+    def change_publication(
+        self,
+        offer_ids: Iterable[str],
+        action: Literal["ACTIVATE", "END"],
+        *,
+        scheduled_for: str | None = None,
+    ) -> list[OfferCommandResult]:
+        ids = list(offer_ids)
+        self.calls.append(("publication", (tuple(ids), action)))
+        results = []
+        for offer_id in ids:
+            offer = self._live(offer_id)
+            if action == "ACTIVATE" and offer.stock < 1:
+                results.append(
+                    OfferCommandResult(offer_id=offer_id, status="FAIL", message="stock 0", command_id="p")
+                )
+                continue
+            offer.status, offer.ended_by = ("ACTIVE", None) if action == "ACTIVATE" else ("ENDED", "USER")
+            results.append(OfferCommandResult(offer_id=offer_id, status="SUCCESS", command_id="p"))
+        return results
+
+    def iter_offers(
+        self, *, external_ids: Sequence[str] = (), statuses: Sequence[str] = (), page_size: int = 1000
+    ) -> Iterator[OfferListing]:
+        self.calls.append(("list", None))
+        for offer_id, offer in sorted(self.offers.items()):
+            if offer.archived:
+                continue
+            yield OfferListing(
+                id=offer_id,
+                external=ExternalId(id=offer.sku),
+                stock=ListingStock(available=offer.stock),
+                publication=OfferPublication(status=offer.status, ended_by=offer.ended_by),
+            )
+
+    def names(self) -> list[str]:
+        return [name for name, _ in self.calls]
+
+    def writes(self) -> list[str]:
+        return [name for name, _ in self.calls if name not in {"get", "list"}]
+
+
+class FakeClients:
+    def __init__(self, **accounts: FakeStockAllegro) -> None:
+        self.accounts = accounts
+
+    def client(self, account: str) -> FakeStockAllegro:
+        return self.accounts[account]
+
+
+class FakePushLog:
+    def __init__(self) -> None:
+        self.records: dict[tuple[str, str], PushRecord] = {}
+
+    def pushed(self, sku: str) -> Mapping[str, PushRecord]:
+        return {offer: r for (s, offer), r in self.records.items() if s == sku}
+
+    def record(self, sku: str, offer_id: str, record: PushRecord) -> bool:
+        held = self.records.get((sku, offer_id))
+        if held is not None and held.revision >= record.revision:
+            return False
+        self.records[(sku, offer_id)] = record
+        return True
+
+
+class FakeChanges:
+    def __init__(self) -> None:
+        self.changes: list[Change] = []
+
+    def record(self, change: Change) -> None:
+        self.changes.append(change)
+
+    def history(self, sku: str, *, limit: int = 100) -> list[Change]:
+        return [c for c in reversed(self.changes) if c.sku == sku][:limit]
+
+
+class FakeArchived:
+    """The catalogue's republish: answers a new offer id (or None: only marked for re-publication)."""
+
+    def __init__(self, new_id: str | None = "NEW-1") -> None:
+        self.new_id = new_id
+        self.asked: list[tuple[str, str, str]] = []
+
+    def recreate(self, sku: str, account: str, offer_id: str) -> str | None:
+        self.asked.append((sku, account, offer_id))
+        return self.new_id
