@@ -140,6 +140,10 @@ class Webhooks:
         table = self.runtime.wiring.tables["idempotency"]
         return list(self._client("dynamodb").scan(TableName=table).get("Items", []))
 
+    def markers(self) -> int:
+        """How many deliveries the handler remembers (not counting the product index)."""
+        return sum(1 for item in self.stored() if item["pk"]["S"].startswith("webhook-delivery#"))
+
     def assert_untouched(self) -> None:
         assert self.queued() == []
         assert self.stored() == []
