@@ -1,0 +1,137 @@
+"""Shop event -> published Allegro offer, through the local runtime (moto + SQS poller + catalog_worker) and
+the Allegro emulator: latency per product, throughput of a burst, and Allegro calls per offer.
+
+Latency is measured from the moment the event is queued on `shop-events` (what the webhook intake does)
+until the worker has finished with it (`drain`), i.e. the offer exists on the emulator. It includes moto's
+SQS and DynamoDB over HTTP on 127.0.0.1, so it is an upper bound for the code's own cost.
+
+Run: .venv/bin/python -m bench.catalog_publish [products]   (default 20)
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from allegro_sync.adapters import token_store
+from allegro_sync.adapters.dynamodb.mappings import DynamoMappings, mappings_table
+from allegro_sync.adapters.token_store import AccountsSettings, Custody, connect_with_device_flow
+from allegro_sync.domain.parameters import CategoryMapping
+from allegro_sync.domain.pricing import PricingRule, ScopedRule
+from allegro_sync.domain.shop_events import SHOP_EVENT_ADAPTER, PriceSet, ProductUpsert, ShopEvent
+from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
+from allegro_sync.local import AllegroUrls, LocalRuntime
+from allegro_sync.services.catalog import StoredMapping
+from allegro_sync.topology import table_env
+
+T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+DESCRIPTION = (
+    "<div><h3>Cisza, której szukasz</h3><p>Najlepsza w klasie <strong>redukcja szumów</strong>.</p>"
+    '<img src="https://shop.example.pl/img/side.jpg"><ul><li>30 godzin pracy</li><li>USB-C</li></ul></div>'
+)
+
+
+def product(index: int) -> ProductUpsert:
+    return ProductUpsert(
+        delivery_id=f"bench-{index}",
+        occurred_at=T0 + timedelta(seconds=index),
+        sku=f"BENCH-{index:04d}",
+        name=f"Słuchawki bezprzewodowe Sony WH-1000XM5 czarne {index}",
+        ean="4548736132610",
+        description_html=DESCRIPTION,
+        image_urls=[f"https://shop.example.pl/img/{index}.jpg"],  # type: ignore[list-item]
+        price=Decimal("1299.00"),
+        stock=5,
+        category_path=["Elektronika", "Słuchawki"],
+        attributes={"Stan": "Nowy", "Marka": "Sony"},
+    )
+
+
+def send(runtime: LocalRuntime, event: ShopEvent) -> None:
+    runtime.send(
+        "shop-events",
+        SHOP_EVENT_ADAPTER.dump_json(event).decode(),
+        group_id=event.sku,
+        deduplication_id=f"{event.delivery_id}-{event.type}",
+    )
+
+
+def main(products: int) -> None:
+    with (
+        Emulator(port=0, validate=False) as emulator,
+        LocalRuntime(
+            allegro_urls=AllegroUrls.single(emulator.base_url), env={"POWERTOOLS_LOG_LEVEL": "WARNING"}
+        ) as runtime,
+    ):
+        token_store.reset()
+        env = runtime.environment("catalog_worker")
+        settings = AccountsSettings.from_env(env)
+        Custody.build(settings).app_credentials.write(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
+        emulator.create_seller("seller-one")
+        connect_with_device_flow(
+            "shop1",
+            on_prompt=lambda prompt: emulator.approve_device(prompt.user_code, "seller-one"),
+            settings=settings,
+            sleep=emulator.advance,
+        )
+        mappings = DynamoMappings(mappings_table(env[table_env("mappings")]))
+        mappings.put_mapping(
+            StoredMapping(
+                mapping=CategoryMapping(
+                    shop_path=["Elektronika", "Słuchawki"], allegro_category_id="101", approved=True
+                )
+            )
+        )
+        mappings.put_pricing_rule(ScopedRule(rule=PricingRule(markup_percent=Decimal(10))))
+
+        # One at a time: queue -> worker -> offer, the latency a seller sees for a single product.
+        latencies: list[float] = []
+        before = emulator.app.request_count
+        for index in range(products):
+            started = time.perf_counter()
+            send(runtime, product(index))
+            runtime.drain(timeout=60)
+            latencies.append((time.perf_counter() - started) * 1000)
+        create_calls = (emulator.app.request_count - before) / products
+
+        # A burst: many products queued at once (a catalogue import), then drained.
+        burst = [product(10_000 + i) for i in range(products)]
+        started = time.perf_counter()
+        for event in burst:
+            send(runtime, event)
+        runtime.drain(timeout=300)
+        burst_seconds = time.perf_counter() - started
+
+        # A price change on every published offer.
+        before = emulator.app.request_count
+        for index in range(products):
+            send(
+                runtime,
+                PriceSet(
+                    delivery_id=f"price-{index}",
+                    occurred_at=T0 + timedelta(hours=1),
+                    sku=f"BENCH-{index:04d}",
+                    price=Decimal("999.00"),
+                ),
+            )
+        runtime.drain(timeout=120)
+        price_calls = (emulator.app.request_count - before) / products
+
+        offers = emulator.marketplace.state.offers
+        active = sum(1 for o in offers.values() if o.status == "ACTIVE")
+        print(f"products published: {active} active offers of {2 * products} sent")
+        print(
+            f"queue -> offer latency, one product at a time: median {statistics.median(latencies):.0f} ms, "
+            f"p90 {statistics.quantiles(latencies, n=10)[-1]:.0f} ms, max {max(latencies):.0f} ms"
+        )
+        print(f"burst of {products}: {burst_seconds:.1f} s, {products / burst_seconds:.1f} offers/s")
+        print(f"Allegro calls per new offer: {create_calls:.2f} (the first includes the category parameters)")
+        print(f"Allegro calls per price change: {price_calls:.2f}")
+        token_store.reset()
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 20)
