@@ -1,0 +1,133 @@
+"""Pure order decisions, message ids, and the gap scan's choice of what to re-import."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from allegro_sync.domain.orders import (
+    FormLine,
+    LineAction,
+    OrderDomainError,
+    OrderNotice,
+    OrderRecord,
+    StockCountPoint,
+    event_id_after,
+    fifo_safe,
+    line_action,
+    match_sku,
+)
+from allegro_sync.domain.outbox import OrderChanged, parse_outbox_message
+from allegro_sync.services.orders import GapScanner, allegro_time
+from tests.unit.orders.fakes import FakeForms, MemoryCursors, MemoryOrders, MemoryQueue, form
+
+BOUGHT, PAID = StockCountPoint.BOUGHT, StockCountPoint.READY_FOR_PROCESSING
+
+
+@pytest.mark.parametrize(
+    ("status", "point", "action"),
+    [
+        ("BOUGHT", BOUGHT, LineAction.TAKE),
+        ("FILLED_IN", BOUGHT, LineAction.TAKE),
+        ("READY_FOR_PROCESSING", BOUGHT, LineAction.TAKE),
+        ("BOUGHT", PAID, LineAction.WAIT),
+        ("FILLED_IN", PAID, LineAction.WAIT),
+        ("READY_FOR_PROCESSING", PAID, LineAction.TAKE),
+        ("CANCELLED", BOUGHT, LineAction.GIVE_BACK),
+        ("CANCELLED", PAID, LineAction.GIVE_BACK),
+        ("SOMETHING_NEW", BOUGHT, LineAction.WAIT),
+    ],
+)
+def test_when_a_line_counts(status: str, point: StockCountPoint, action: LineAction) -> None:
+    assert line_action(status, point) is action
+
+
+def test_the_count_point_setting_is_checked() -> None:
+    assert StockCountPoint.parse(None) is BOUGHT
+    assert StockCountPoint.parse("ready_for_processing") is PAID
+    with pytest.raises(OrderDomainError, match="ORDER_STOCK_COUNT_AT"):
+        StockCountPoint.parse("PAID")
+
+
+def test_sku_matching_prefers_external_id_and_never_guesses() -> None:
+    def no_links(_: str) -> list[str]:
+        return []
+
+    line = FormLine("l1", "o1", 1, external_id="SKU-1")
+    assert match_sku(line, no_links)[:2] == ("SKU-1", "external.id")
+    assert match_sku(FormLine("l1", "o1", 1), lambda _: ["SKU-9"])[:2] == ("SKU-9", "offer link")
+    assert match_sku(FormLine("l1", "o1", 1), no_links)[0] is None
+    assert match_sku(FormLine("l1", "o1", 1, external_id=" padded "), no_links)[0] is None
+
+
+def test_fifo_ids_stay_valid_for_any_sku() -> None:
+    assert fifo_safe("SKU-1") == "SKU-1"
+    odd = fifo_safe("Żółta kurtka XL")
+    assert odd.startswith("h:")
+    assert len(odd) <= 128
+    assert odd == fifo_safe("Żółta kurtka XL")
+    notice = OrderNotice(account="shop1", checkout_form_id="f1", source="event", event_id="77")
+    assert notice.deduplication_id == "shop1:event:77"
+
+
+def test_event_ids_only_go_forward() -> None:
+    assert event_id_after(None, "1")
+    assert event_id_after("9", "10")  # numbers, not strings
+    assert not event_id_after("10", "9")
+    assert not event_id_after("10", "10")
+
+
+def test_outbox_messages_round_trip() -> None:
+    message = OrderChanged(
+        message_id="order:f1:v1",
+        account="shop1",
+        checkout_form_id="f1",
+        revision="r1",
+        status="BOUGHT",
+        updated_at=None,
+        lines=(),
+    )
+    assert parse_outbox_message(message.model_dump_json()) == message
+
+
+NOW = datetime(2026, 11, 27, 20, 30, tzinfo=UTC)
+
+
+def make_scanner(cursors: MemoryCursors, orders: MemoryOrders, queue: MemoryQueue) -> GapScanner:
+    return GapScanner(cursors, orders, queue, clock=NOW.timestamp, overlap=timedelta(minutes=10))
+
+
+def test_the_gap_scan_enqueues_only_forms_behind_and_moves_its_watermark() -> None:
+    known = form("known", "BOUGHT", [], revision="r1", updated_at="2026-11-27T20:01:00.000Z")
+    behind = form("behind", "READY_FOR_PROCESSING", [], revision="r2", updated_at="2026-11-27T20:05:00.000Z")
+    missing = form("missing", "BOUGHT", [], revision="r1", updated_at="2026-11-27T20:03:00.000Z")
+    orders = MemoryOrders()
+    orders.records["known"] = OrderRecord("known", "shop1", "BOUGHT", "r1", None, version=1)
+    orders.records["behind"] = OrderRecord("behind", "shop1", "BOUGHT", "r1", None, version=1)
+    cursors, queue = MemoryCursors(), MemoryQueue()
+    api = FakeForms([known, behind, missing])
+
+    report = make_scanner(cursors, orders, queue).scan({"shop1": api})
+
+    assert sorted(n.checkout_form_id for n in queue.sent) == ["behind", "missing"]
+    assert {n.source for n in queue.sent} == {"scan"}
+    assert report["shop1"].since == allegro_time(NOW - timedelta(hours=24, minutes=10))
+    assert cursors.watermarks["shop1"] == datetime(2026, 11, 27, 20, 5, tzinfo=UTC)
+
+    make_scanner(cursors, orders, queue).scan({"shop1": api})
+    assert api.since[-1] == "2026-11-27T19:55:00.000Z"  # watermark minus the overlap
+
+
+def test_the_gap_scan_isolates_failing_accounts() -> None:
+    class Broken(FakeForms):
+        def iter_checkout_forms(self, **_: object):  # type: ignore[no-untyped-def]
+            raise RuntimeError("boom")
+
+    queue = MemoryQueue()
+    good = FakeForms([form("g", "BOUGHT", [], updated_at="2026-11-27T20:05:00.000Z")])
+    report = make_scanner(MemoryCursors(), MemoryOrders(), queue).scan(
+        {"a-broken": Broken([]), "b-good": good}
+    )
+    assert report["a-broken"].error
+    assert [n.checkout_form_id for n in queue.sent] == ["g"]

@@ -1,0 +1,189 @@
+"""The import: one checkout form's current state applied to the stock ledger exactly once per line."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from allegro_sync.domain.orders import StockCountPoint
+from allegro_sync.services.orders import OrderImporter
+from allegro_sync.services.stock import StockLedger
+from tests.fixtures.ledger import InMemoryLedgerRepository, SimulatedCrash
+from tests.unit.orders.fakes import Crash, MemoryLinks, MemoryOrders, MemoryOutbox, form
+
+T0 = datetime(2026, 11, 27, 12, tzinfo=UTC)
+ONE_LINE = [("line-1", "offer-1", "SKU-1", 2)]
+
+
+class World:
+    def __init__(self, repo: InMemoryLedgerRepository, count_at: StockCountPoint = StockCountPoint.BOUGHT):
+        self.repo = repo
+        self.stock = StockLedger(repo, sleep=lambda _: None)
+        self.stock.apply_shop_level("SKU-1", 10, T0)
+        self.stock.link_offer("SKU-1", "offer-1", "shop1")
+        self.stock.link_offer("SKU-1", "offer-9", "shop2")
+        self.orders = MemoryOrders()
+        self.outbox = MemoryOutbox()
+        self.links = MemoryLinks()
+        self.importer = OrderImporter(
+            self.orders, self.stock, self.outbox, self.outbox, self.links, count_at=count_at
+        )
+
+    def available(self, sku: str = "SKU-1") -> int | None:
+        return self.stock.view(sku).available
+
+
+@pytest.fixture
+def world(memory_ledger: InMemoryLedgerRepository) -> World:
+    return World(memory_ledger)
+
+
+def test_a_bought_order_takes_stock_once_and_tells_everyone(world: World) -> None:
+    result = world.importer.import_form("shop1", form("f1", "BOUGHT", ONE_LINE))
+
+    assert result.taken == ("f1:line-1",)
+    assert world.available() == 8
+    [stock] = world.outbox.stock
+    assert (stock.sku, stock.available, stock.cause) == ("SKU-1", 8, "sale")
+    assert {(o.offer_id, o.account, o.quantity) for o in stock.offers} == {
+        ("offer-1", "shop1", 8),
+        ("offer-9", "shop2", 8),
+    }
+    [order] = world.outbox.orders
+    assert order.status == "BOUGHT"
+    assert [(li.sku, li.quantity, li.stock_effect) for li in order.lines] == [("SKU-1", 2, "TAKEN")]
+    assert world.orders.records["f1"].taken == {"f1:line-1"}
+
+
+def test_the_same_form_again_changes_and_emits_nothing(world: World) -> None:
+    world.importer.import_form("shop1", form("f1", "BOUGHT", ONE_LINE))
+    again = world.importer.import_form("shop1", form("f1", "BOUGHT", ONE_LINE))
+
+    assert again.changed is False
+    assert world.available() == 8
+    assert (len(world.outbox.orders), len(world.outbox.stock)) == (1, 1)
+
+
+def test_payment_and_a_surcharge_repeat_never_take_again(world: World) -> None:
+    world.importer.import_form("shop1", form("f1", "BOUGHT", ONE_LINE))
+    paid = world.importer.import_form("shop1", form("f1", "READY_FOR_PROCESSING", ONE_LINE, revision="r2"))
+    surcharged = world.importer.import_form(
+        "shop1", form("f1", "READY_FOR_PROCESSING", ONE_LINE, revision="r3")
+    )
+
+    assert (paid.taken, surcharged.taken) == ((), ())
+    assert world.available() == 8
+    assert [o.status for o in world.outbox.orders] == [
+        "BOUGHT",
+        "READY_FOR_PROCESSING",
+        "READY_FOR_PROCESSING",
+    ]
+    assert len(world.outbox.stock) == 1  # the ledger moved once
+    assert len({o.message_id for o in world.outbox.orders}) == 3
+
+
+def test_a_cancellation_gives_the_stock_back_once(world: World) -> None:
+    world.importer.import_form("shop1", form("f1", "BOUGHT", ONE_LINE))
+    cancelled = world.importer.import_form("shop1", form("f1", "CANCELLED", ONE_LINE, revision="r2"))
+    world.importer.import_form("shop1", form("f1", "CANCELLED", ONE_LINE, revision="r2"))
+
+    assert cancelled.returned == ("f1:line-1",)
+    assert world.available() == 10
+    assert [s.cause for s in world.outbox.stock] == ["sale", "cancellation"]
+    assert world.outbox.orders[-1].lines[0].stock_effect == "RETURNED"
+
+
+def test_counting_at_payment_waits_for_it(memory_ledger: InMemoryLedgerRepository) -> None:
+    world = World(memory_ledger, StockCountPoint.READY_FOR_PROCESSING)
+    bought = world.importer.import_form("shop1", form("f1", "FILLED_IN", ONE_LINE))
+    assert (bought.taken, world.available()) == ((), 10)
+    assert world.outbox.orders[0].lines[0].stock_effect == "NONE"
+
+    world.importer.import_form("shop1", form("f1", "READY_FOR_PROCESSING", ONE_LINE, revision="r2"))
+    assert world.available() == 8
+
+
+def test_an_unpaid_order_cancelled_before_it_counted_returns_nothing(
+    memory_ledger: InMemoryLedgerRepository,
+) -> None:
+    world = World(memory_ledger, StockCountPoint.READY_FOR_PROCESSING)
+    world.importer.import_form("shop1", form("f1", "BOUGHT", ONE_LINE))
+    world.importer.import_form("shop1", form("f1", "CANCELLED", ONE_LINE, revision="r2"))
+
+    assert world.available() == 10
+    assert world.outbox.stock == []
+    assert world.outbox.orders[-1].lines[0].stock_effect == "NONE"
+    # A stale "paid" view of the form arriving after the cancellation cannot take stock either.
+    world.importer.import_form("shop1", form("f1", "READY_FOR_PROCESSING", ONE_LINE, revision="r1"))
+    assert world.available() == 10
+
+
+def test_an_unknown_sku_is_recorded_for_the_seller_and_the_other_lines_still_count(world: World) -> None:
+    lines = [("line-1", "offer-1", "SKU-1", 1), ("line-2", "offer-77", None, 1)]
+    result = world.importer.import_form("shop1", form("f1", "BOUGHT", lines))
+
+    assert world.available() == 9
+    assert len(result.attention) == 1
+    assert "offer-77" in result.attention[0]
+    assert world.orders.records["f1"].attention == result.attention
+    assert world.outbox.orders[0].needs_attention == result.attention
+    assert [li.sku for li in world.outbox.orders[0].lines] == ["SKU-1", None]
+
+
+def test_a_line_without_external_id_is_matched_by_the_offer_link(world: World) -> None:
+    world.links.links[("shop1", "offer-1")] = ["SKU-1"]
+    world.importer.import_form("shop1", form("f1", "BOUGHT", [("line-1", "offer-1", None, 3)]))
+    assert world.available() == 7
+
+
+def test_an_offer_linked_to_two_skus_is_never_guessed(world: World) -> None:
+    world.links.links[("shop1", "offer-1")] = ["SKU-1", "SKU-2"]
+    result = world.importer.import_form("shop1", form("f1", "BOUGHT", [("line-1", "offer-1", None, 3)]))
+    assert world.available() == 10
+    assert "several SKUs" in result.attention[0]
+
+
+def test_an_unknown_status_changes_no_stock(world: World) -> None:
+    result = world.importer.import_form("shop1", form("f1", "ON_HOLD", ONE_LINE))
+    assert world.available() == 10
+    assert "ON_HOLD" in result.attention[0]
+
+
+def test_a_crash_after_the_ledger_re_emits_with_the_same_ids_and_takes_nothing_more(world: World) -> None:
+    world.orders.crash_before_save = True
+    with pytest.raises(Crash):
+        world.importer.import_form("shop1", form("f1", "BOUGHT", ONE_LINE))
+    assert world.available() == 8
+
+    world.importer.import_form("shop1", form("f1", "BOUGHT", ONE_LINE))  # SQS redelivers
+
+    assert world.available() == 8
+    assert [s.message_id for s in world.outbox.stock] == [world.outbox.stock[0].message_id] * 2
+    assert [o.message_id for o in world.outbox.orders] == ["order:f1:v1", "order:f1:v1"]
+    assert world.orders.records["f1"].taken == {"f1:line-1"}
+
+
+def test_a_crash_inside_the_ledger_commit_is_retried_safely(world: World) -> None:
+    world.repo.next_crash = "after"
+    with pytest.raises(SimulatedCrash):
+        world.importer.import_form("shop1", form("f1", "BOUGHT", ONE_LINE))
+    world.importer.import_form("shop1", form("f1", "BOUGHT", ONE_LINE))
+    assert world.available() == 8
+    assert world.outbox.stock[-1].revision == world.stock.view("SKU-1").revision
+
+
+def test_two_lines_of_one_sku_send_one_stock_message_at_the_final_revision(world: World) -> None:
+    lines = [("line-1", "offer-1", "SKU-1", 1), ("line-2", "offer-1", "SKU-1", 2)]
+    world.importer.import_form("shop1", form("f1", "BOUGHT", lines))
+    [stock] = world.outbox.stock
+    assert stock.available == 7
+    assert stock.sale_ids == ("f1:line-1", "f1:line-2")
+    assert stock.revision == world.stock.view("SKU-1").revision
+
+
+def test_a_form_recorded_for_another_account_is_refused(world: World) -> None:
+    world.importer.import_form("shop1", form("f1", "BOUGHT", ONE_LINE))
+    with pytest.raises(ValueError, match="shop1"):
+        world.importer.import_form("shop2", form("f1", "CANCELLED", ONE_LINE))
+    assert world.available() == 8
