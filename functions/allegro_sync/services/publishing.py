@@ -260,9 +260,9 @@ class Publisher:
             return EventReport(event.sku, Outcome.STALE)
         return self._apply_to_accounts(stored, event, key, force=False)
 
-    def republish(self, sku: str) -> EventReport:
-        """Publish the stored product again on every account (after a mapping was approved, for
-        `catalog import` and `products retry`), whatever the links last applied."""
+    def republish(self, sku: str, *, accounts: Sequence[str] | None = None) -> EventReport:
+        """Publish the stored product again on every (or the given) account, whatever the links last
+        applied: after a mapping was approved, for `catalog import` and `products retry`."""
         stored = self._catalog.product(sku)
         if stored is None or stored.upsert is None:
             raise LookupError(f"no product {sku!r} in the catalogue: the shop has not sent it yet")
@@ -282,7 +282,53 @@ class Publisher:
                     "delivery_id": "republish",
                 }
             )
-        return self._apply_to_accounts(stored, event, stored.order_key, force=True)
+        return self._apply_to_accounts(stored, event, stored.order_key, force=True, only=accounts)
+
+    def link_product(self, sku: str, product_id: str, *, account: str | None = None) -> EventReport:
+        """The seller's pick among the catalogue products one EAN matched (`products link SKU ID`)."""
+        if not product_id.strip():
+            raise ValueError("a catalogue product id is needed")
+        accounts = [account] if account else self._accounts.connected()
+        for name in accounts:
+            link = self._catalog.link(sku, name) or OfferLink(
+                sku=sku, account=name, status=LinkStatus.WAITING
+            )
+            if link.offer_id is not None and link.status is not LinkStatus.ENDED:
+                raise ValueError(
+                    f"{sku} is already offer {link.offer_id} on {name}; end it before linking another product"
+                )
+            self._catalog.save_link(
+                replace(link, offer_id=None, product_id=product_id, candidates=(), synced={}, images={})
+            )
+        return self.republish(sku, accounts=accounts)
+
+    def recreate(self, sku: str, account: str, offer_id: str) -> str | None:
+        """An archived offer (ended > 60 days ago, 404, #10743): create a new one from the stored product.
+
+        The stock propagator's `ArchivedOffers` port. Returns the new offer id, or None when the product
+        cannot be published now (the link then says why).
+        """
+        link = self._catalog.link(sku, account)
+        if link is None:
+            return None
+        if link.offer_id != offer_id:
+            return link.offer_id  # already replaced
+        self._catalog.save_link(
+            replace(
+                link,
+                offer_id=None,
+                status=LinkStatus.WAITING,
+                synced={},
+                images={},
+                reasons=(f"offer {offer_id} was archived by Allegro; a new offer is being created",),
+            )
+        )
+        try:
+            self.republish(sku, accounts=[account])
+        except LookupError:
+            return None
+        fresh = self._catalog.link(sku, account)
+        return fresh.offer_id if fresh is not None else None
 
     # -- catalogue state --------------------------------------------------------------------------
 
@@ -306,11 +352,19 @@ class Publisher:
         return replace(base, order_key=key, price=event.price, updated_at=at)
 
     def _apply_to_accounts(
-        self, stored: StoredProduct, event: ShopEvent, key: str, *, force: bool
+        self,
+        stored: StoredProduct,
+        event: ShopEvent,
+        key: str,
+        *,
+        force: bool,
+        only: Sequence[str] | None = None,
     ) -> EventReport:
         report = EventReport(event.sku, Outcome.APPLIED)
         failures: dict[str, Exception] = {}
         for account in self._accounts.connected():
+            if only is not None and account not in only:
+                continue
             link = self._catalog.link(event.sku, account)
             if link is not None and not force and link.applied_key >= key:
                 report.links[account] = link.status  # a redelivery: this account already has it

@@ -451,3 +451,36 @@ def test_republish_after_a_mapping_is_approved_publishes_the_stored_product() ->
 def test_republishing_an_unknown_sku_says_so() -> None:
     with pytest.raises(LookupError, match="no product 'NOPE'"):
         World().publisher.republish("NOPE")
+
+
+def test_the_seller_picks_one_of_the_matching_products_and_it_is_published() -> None:
+    world = World()
+    kettle = upsert(
+        "KETTLE",
+        ean="8710103760138",
+        name="Czajnik Philips HD9350 stalowy",
+        category_path=["Dom", "Czajniki"],
+    )
+    world.publisher.handle(kettle)
+    chosen = world.link("KETTLE").candidates[1]["id"]
+
+    report = world.publisher.link_product("KETTLE", chosen)
+
+    assert report.links == {"shop1": LinkStatus.PUBLISHED}
+    (body,) = world.api.offers.values()
+    assert body["productSet"][0]["product"] == {"id": chosen}
+    assert world.link("KETTLE").candidates == ()
+
+
+def test_an_archived_offer_is_recreated_for_the_stock_propagator() -> None:
+    world = World(accounts=("shop1", "shop2"))
+    world.publisher.handle(upsert())
+    old = world.link().offer_id
+    assert old is not None
+
+    new = world.publisher.recreate("SONY", "shop1", old)
+
+    assert new not in (None, old)
+    assert world.link().offer_id == new
+    assert len(world.allegro["shop2"].offers) == 1  # the other account is left alone
+    assert world.publisher.recreate("SONY", "shop1", old) == new  # asked again: already replaced
