@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from allegro_sync.adapters.allegro.errors import AllegroNotFound, InvalidCommand
@@ -24,7 +25,9 @@ from allegro_sync.adapters.allegro.models import (
     ProductOffer,
 )
 from allegro_sync.services.catalog import Change
-from allegro_sync.services.propagation import PushRecord
+from allegro_sync.services.propagation import PropagationReport, Propagator, PushRecord, StockSignal
+from allegro_sync.services.stock import StockLedger
+from tests.fixtures.ledger import InMemoryLedgerRepository
 
 
 @dataclass
@@ -177,3 +180,38 @@ class FakeArchived:
     def recreate(self, sku: str, account: str, offer_id: str) -> str | None:
         self.asked.append((sku, account, offer_id))
         return self.new_id
+
+
+T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+
+class World:
+    def __init__(self) -> None:
+        self.ledger = StockLedger(InMemoryLedgerRepository(), sleep=lambda _: None)
+        self.main = FakeStockAllegro()
+        self.second = FakeStockAllegro()
+        self.pushes = FakePushLog()
+        self.changes = FakeChanges()
+        self.archived = FakeArchived()
+        self.propagator = Propagator(
+            views=self.ledger,
+            pushed=self.pushes,
+            clients=FakeClients(main=self.main, second=self.second),
+            changes=self.changes,
+            archived=self.archived,
+            now=lambda: T0,
+        )
+        self._minute = 0
+
+    def offer(self, sku: str, offer_id: str, account: str = "main", stock: int = 5, **kw: object) -> None:
+        allegro = self.main if account == "main" else self.second
+        allegro.offers[offer_id] = FakeOffer(stock=stock, sku=sku, **kw)  # type: ignore[arg-type]
+        self.ledger.link_offer(sku, offer_id, account)
+
+    def level(self, sku: str, quantity: int | None) -> StockSignal:
+        self._minute += 1
+        result = self.ledger.apply_shop_level(sku, quantity, T0 + timedelta(minutes=self._minute))
+        return StockSignal(sku=sku, revision=result.view.revision)
+
+    def run(self, *signals: StockSignal) -> PropagationReport:
+        return self.propagator.propagate(signals)

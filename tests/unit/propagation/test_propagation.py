@@ -3,61 +3,14 @@ archived offers go back to the catalogue, unknown stock is never pushed."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 
 from allegro_sync.services.propagation import (
-    PropagationReport,
-    Propagator,
     PushRecord,
     StockSignal,
     coalesce,
 )
-from allegro_sync.services.stock import StockLedger
-from tests.fixtures.ledger import InMemoryLedgerRepository
-from tests.unit.propagation.fakes import (
-    FakeArchived,
-    FakeChanges,
-    FakeClients,
-    FakeOffer,
-    FakePushLog,
-    FakeStockAllegro,
-)
-
-T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
-
-
-class World:
-    def __init__(self) -> None:
-        self.ledger = StockLedger(InMemoryLedgerRepository(), sleep=lambda _: None)
-        self.main = FakeStockAllegro()
-        self.second = FakeStockAllegro()
-        self.pushes = FakePushLog()
-        self.changes = FakeChanges()
-        self.archived = FakeArchived()
-        self.propagator = Propagator(
-            views=self.ledger,
-            pushed=self.pushes,
-            clients=FakeClients(main=self.main, second=self.second),
-            changes=self.changes,
-            archived=self.archived,
-            now=lambda: T0,
-        )
-        self._minute = 0
-
-    def offer(self, sku: str, offer_id: str, account: str = "main", stock: int = 5, **kw: object) -> None:
-        allegro = self.main if account == "main" else self.second
-        allegro.offers[offer_id] = FakeOffer(stock=stock, sku=sku, **kw)  # type: ignore[arg-type]
-        self.ledger.link_offer(sku, offer_id, account)
-
-    def level(self, sku: str, quantity: int | None) -> StockSignal:
-        self._minute += 1
-        result = self.ledger.apply_shop_level(sku, quantity, T0 + timedelta(minutes=self._minute))
-        return StockSignal(sku=sku, revision=result.view.revision)
-
-    def run(self, *signals: StockSignal) -> PropagationReport:
-        return self.propagator.propagate(signals)
+from tests.unit.propagation.fakes import World
 
 
 @pytest.fixture
