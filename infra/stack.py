@@ -34,6 +34,7 @@ from constructs import Construct, IConstruct
 from allegro_sync.topology import (
     Access,
     Function,
+    MetricAlarm,
     Queue,
     QueueTrigger,
     RouteTrigger,
@@ -146,6 +147,8 @@ class AllegroSyncStack(cdk.Stack):
         self.schedule_dlq = self._schedule_dlq() if topology.schedules() else None
         self.api = self._http_api() if topology.routes() else None
         self.functions = {f.name: self._function(f) for f in topology.functions}
+        for alarm in topology.alarms:
+            self._alarm_on_metric(alarm)
         self._outputs()
 
     # --- shared resources -------------------------------------------------------------------------------
@@ -590,6 +593,25 @@ class AllegroSyncStack(cdk.Stack):
             f"{fn.function_name} was throttled (reserved concurrency or account limit reached)",
         )
 
+    def _alarm_on_metric(self, alarm: MetricAlarm) -> None:
+        metric = cloudwatch.Metric(
+            namespace=POWERTOOLS_METRICS_NAMESPACE,
+            metric_name=alarm.metric,
+            dimensions_map={"service": POWERTOOLS_SERVICE_NAME},
+            statistic="Sum",
+            period=cdk.Duration.minutes(alarm.period_minutes),
+        )
+        cloudwatch.Alarm(
+            self,
+            f"{alarm.metric}Alarm",
+            metric=metric,
+            threshold=alarm.threshold,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description=alarm.description,
+        ).add_alarm_action(cw_actions.SnsAction(self.alarm_topic))
+
     # --- outputs ------------------------------------------------------------------------------------------
 
     def _outputs(self) -> None:
@@ -611,6 +633,13 @@ class AllegroSyncStack(cdk.Stack):
         for name, pair in self.queues.items():
             cdk.CfnOutput(self, naming.queue_output_key(name), value=pair.queue.queue_url)
             cdk.CfnOutput(self, naming.dlq_output_key(name), value=pair.dlq.queue_url)
+        for family in (s for s in self.topology.secrets if s.is_prefix):
+            cdk.CfnOutput(
+                self,
+                naming.output_key(naming.kms_key_env(family.name)),
+                value=self.key.key_arn,
+                description=f"KMS key that secrets under the {family.name} prefix are created with",
+            )
         for secret in self.topology.secrets:
             cdk.CfnOutput(
                 self,

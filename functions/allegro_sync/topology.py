@@ -89,6 +89,21 @@ Trigger = QueueTrigger | ScheduleTrigger | RouteTrigger
 
 
 @dataclass(frozen=True)
+class MetricAlarm:
+    """Alarm (to the stack's SNS topic) when a business metric sums above `threshold` in a period.
+
+    Every function publishes Powertools metrics in the `AllegroSync` namespace with the same `service`
+    dimension, so one alarm covers a metric whichever function emits it. Errors, throttles and dead-letter
+    queues are alarmed for every function and queue without being listed here.
+    """
+
+    metric: str
+    description: str
+    threshold: float = 0
+    period_minutes: int = 5
+
+
+@dataclass(frozen=True)
 class Function:
     """One Lambda function: its handler, its limits, what wakes it and what it may touch."""
 
@@ -140,6 +155,7 @@ class Topology:
     queues: tuple[Queue, ...]
     secrets: tuple[Secret, ...]
     functions: tuple[Function, ...]
+    alarms: tuple[MetricAlarm, ...] = ()
 
     def table(self, name: str) -> Table:
         return _by_name(self.tables, name)
@@ -329,6 +345,12 @@ TOPOLOGY = Topology(
             sends_to=("orders",),
             secrets={"app-credentials": R, "accounts": RW},
             allegro_rpm=120,
+        ),
+    ),
+    alarms=(
+        MetricAlarm(
+            "AccountDisconnected",
+            "Allegro disconnected a seller account (invalid_grant): run `allegro-sync accounts connect`",
         ),
     ),
 )

@@ -316,6 +316,26 @@ def test_every_dlq_and_function_has_an_alarm_to_the_topic(synth: Synth) -> None:
         assert metrics == {"Errors", "Throttles"}
 
 
+def test_every_business_alarm_of_the_topology_watches_its_metric(synth: Synth) -> None:
+    alarms = [a["Properties"] for a in synth.of_type("AWS::CloudWatch::Alarm").values()]
+    for wanted in synth.stack.topology.alarms:
+        matching = [
+            a
+            for a in alarms
+            if a["MetricName"] == wanted.metric
+            and a["Namespace"] == "AllegroSync"
+            and a["Dimensions"] == [{"Name": "service", "Value": "allegro-sync"}]
+        ]
+        assert len(matching) == 1, wanted.metric
+        assert matching[0]["Threshold"] == wanted.threshold
+        assert matching[0]["Period"] == wanted.period_minutes * 60
+        assert matching[0]["Statistic"] == "Sum"
+
+
+def test_a_disconnected_seller_raises_an_alarm() -> None:
+    assert "AccountDisconnected" in {a.metric for a in TOPOLOGY.alarms}
+
+
 def test_tables_keep_seller_data(synth: Synth) -> None:
     for table in synth.stack.topology.tables:
         resource = synth.resource(synth.stack.tables[table.name])
@@ -352,10 +372,15 @@ def test_outputs_follow_the_env_var_contract(full: Synth) -> None:
     }
     assert outputs["SECRETAPPCREDENTIALS"]["Value"] == "allegro-sync/app-credentials"
     assert outputs["SECRETACCOUNTS"]["Value"] == "allegro-sync/accounts/"
+    # The CLI creates account secrets with the stack's key; it reads the key from this output.
+    assert outputs["SECRETACCOUNTSKMSKEYID"]["Value"] == {
+        "Fn::GetAtt": [full.logical_id(full.stack.key), "Arn"]
+    }
     expected = {naming.table_output_key(t.name) for t in FULL.tables}
     expected |= {naming.queue_output_key(q.name) for q in FULL.queues}
     expected |= {naming.dlq_output_key(q.name) for q in FULL.queues}
     expected |= {naming.secret_output_key(s.name) for s in FULL.secrets}
+    expected |= {naming.output_key(naming.kms_key_env(s.name)) for s in FULL.secrets if s.is_prefix}
     assert outputs[naming.SCHEDULE_DLQ_OUTPUT]["Value"] == {"Ref": full.logical_id(full.stack.schedule_dlq)}
     assert set(outputs) == expected | {
         naming.API_URL_OUTPUT,

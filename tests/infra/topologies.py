@@ -8,6 +8,7 @@ from __future__ import annotations
 from allegro_sync.topology import (
     Access,
     Function,
+    MetricAlarm,
     Queue,
     QueueTrigger,
     RouteTrigger,
@@ -105,4 +106,5 @@ FULL = Topology(
             secrets={"accounts": RW, "app-credentials": R},
         ),
     ),
+    alarms=(MetricAlarm("SomethingOdd", "odd things happened", threshold=3, period_minutes=15),),
 )

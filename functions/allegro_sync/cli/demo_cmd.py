@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from allegro_sync.demo import Demo, DemoFailure
+from allegro_sync.local.demo import Demo, DemoFailure
 
 DEFAULT_SPEC = Path("..") / "shared" / "allegro-api" / "openapi.yaml"
 
