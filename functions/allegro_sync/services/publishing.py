@@ -205,15 +205,15 @@ class _Listing:
     image_sources: list[str]
     description_html: str
     price: PriceDecision
-    stock: int
+    stock: int | None  # None: the shop never said; the offer's stock is left alone
     warnings: list[str]
 
     def fingerprints(self) -> dict[str, str]:
-        return {
+        stock = {} if self.stock is None else {"stock": str(self.stock)}
+        return stock | {
             "name": self.title,
             "category": self.category_id,
             "price": self.price.allegro_amount,
-            "stock": str(self.stock),
             "parameters": _digest([self.offer_parameters, self.product_parameters, self.product_id]),
             "images": _digest(self.image_sources),
             "description": _digest([self.description_html, self.image_sources]),
@@ -341,7 +341,8 @@ class Publisher:
                 sku=event.sku,
                 order_key=key,
                 upsert=event,
-                stock=event.stock,
+                # A shop that does not say how many it has keeps the last level it did say.
+                stock=event.stock if event.stock is not None else base.stock,
                 price=event.price,
                 updated_at=at,
             )
@@ -391,21 +392,24 @@ class Publisher:
         self, account: str, link: OfferLink | None, stored: StoredProduct, event: ShopEvent, key: str
     ) -> OfferLink | None:
         if isinstance(event, ProductUpsert):
-            return self._upsert(account, link, event, key)
+            return self._upsert(account, link, event, key, stock=stored.stock)
         if link is None or link.offer_id is None:
-            if isinstance(event, ProductDelete) or stored.upsert is None:
-                return None  # nothing on Allegro to change
-            # No offer yet (waiting for a mapping, say): the stored product will publish with the new value.
+            # Nothing on Allegro to change; a product still waiting publishes later with the new value.
             return replace(link, applied_key=key) if link is not None else None
         if isinstance(event, ProductDelete):
             return self._end(account, link, event, key)
+        if stored.deleted:
+            return replace(link, applied_key=key)  # the product is gone: its ended offer stays as it is
         if isinstance(event, StockSet):
             return self._stock(account, link, event.stock, event, key)
         return self._price(account, link, stored, event, key)
 
     # -- ProductUpsert --------------------------------------------------------------------------
 
-    def _upsert(self, account: str, link: OfferLink | None, event: ProductUpsert, key: str) -> OfferLink:
+    def _upsert(
+        self, account: str, link: OfferLink | None, event: ProductUpsert, key: str, *, stock: int | None
+    ) -> OfferLink:
+        event = event.model_copy(update={"stock": stock})  # the catalogue's level when the event has none
         client = self._accounts.client(account)
         base = link or OfferLink(sku=event.sku, account=account, status=LinkStatus.WAITING)
         try:
@@ -516,7 +520,7 @@ class Publisher:
             image_sources=sources[:MAX_IMAGES],
             description_html=event.description_html,
             price=decision,
-            stock=event.stock or 0,
+            stock=event.stock,
             warnings=warnings,
         )
 
@@ -603,7 +607,7 @@ class Publisher:
         )
         if listing.product_id is not None and listing.product_parameters:
             product["parameters"] = listing.product_parameters
-        active = listing.stock > 0
+        active = (listing.stock or 0) > 0
         body: dict[str, Any] = {
             **self._settings.offer_defaults,
             "name": listing.title,
@@ -611,7 +615,7 @@ class Publisher:
             "productSet": [{"product": product, **self._settings.product_set_extras()}],
             "parameters": listing.offer_parameters,
             "sellingMode": {"format": "BUY_NOW", "price": listing.price.to_allegro()},
-            "stock": {"available": listing.stock, "unit": "UNIT"},
+            "stock": {"available": listing.stock or 0, "unit": "UNIT"},
             "images": [images[s] for s in listing.image_sources],
             "external": {"id": event.sku},
             "publication": {"status": "ACTIVE" if active else "INACTIVE"},
@@ -632,14 +636,16 @@ class Publisher:
             offer_id,
             "create",
             {
-                name: {"old": None, "new": fingerprints[name]}
+                name: {"old": None, "new": fingerprints.get(name, "0")}
                 for name in ("name", "category", "price", "stock")
             },
             reason=f"new shop product; price: {listing.price.explanation}",
             rule=listing.price.rule,
         )
         reasons = [r for r in [note, *warnings] if r]
-        if not active:
+        if listing.stock is None:
+            reasons.insert(0, "the shop has not said how many are in stock: the offer stays inactive")
+        elif not active:
             reasons.insert(0, "stock is 0 in the shop: the offer stays inactive until stock arrives")
         return replace(
             link,
@@ -669,7 +675,7 @@ class Publisher:
         assert link.offer_id is not None
         wanted = listing.fingerprints()
         changed = [name for name, value in wanted.items() if link.synced.get(name) != value]
-        reactivate = link.status is LinkStatus.ENDED and listing.stock > 0
+        reactivate = link.status is LinkStatus.ENDED and (listing.stock or 0) > 0
         if not changed and not reactivate:
             return replace(link, applied_key=key, updated_at=self._timestamp())
         images = dict(link.images)
@@ -677,7 +683,7 @@ class Publisher:
             images = self._upload(client, listing.image_sources, link.images)
         patch = self._content_patch(listing, changed, images)
         status, reasons = link.status, list(listing.warnings)
-        if "stock" in changed or reactivate:
+        if listing.stock is not None and ("stock" in changed or reactivate):
             fragment, status, stock_reason = stock_patch(listing.stock, link.status)
             patch.update(fragment)
             reasons = [r for r in [stock_reason, *reasons] if r]
@@ -700,7 +706,7 @@ class Publisher:
             reasons=tuple(reasons),
             candidates=(),
             last_error=None,
-            synced=wanted,
+            synced={**link.synced, **wanted},
             images=images,
             price=listing.price.allegro_amount,
             applied_key=key,

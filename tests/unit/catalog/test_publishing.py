@@ -484,3 +484,47 @@ def test_an_archived_offer_is_recreated_for_the_stock_propagator() -> None:
     assert world.link().offer_id == new
     assert len(world.allegro["shop2"].offers) == 1  # the other account is left alone
     assert world.publisher.recreate("SONY", "shop1", old) == new  # asked again: already replaced
+
+
+def test_an_upsert_without_stock_keeps_the_known_level_and_never_ends_the_offer() -> None:
+    world = World()
+    world.publisher.handle(upsert())  # stock 5
+    world.publisher.handle(
+        StockSet(delivery_id="s", occurred_at=T0 + timedelta(minutes=1), sku="SONY", stock=8)
+    )
+
+    world.publisher.handle(upsert(minutes=2, stock=None, name="Słuchawki Sony WH-1000XM5 czarne nowa wersja"))
+
+    patches = [arg[1] for name, arg in world.api.calls if name == "patch_product_offer"]
+    assert patches[-1] == {"name": "Słuchawki Sony WH-1000XM5 czarne nowa wersja"}
+    product = world.catalog.product("SONY")
+    assert product is not None
+    assert product.stock == 8
+    assert world.link().status is LinkStatus.PUBLISHED
+
+
+def test_a_new_product_of_unknown_stock_is_created_inactive() -> None:
+    world = World()
+
+    world.publisher.handle(upsert(stock=None))
+
+    (body,) = world.api.offers.values()
+    assert (body["publication"], body["stock"]["available"]) == ({"status": "INACTIVE"}, 0)
+    assert "has not said how many" in world.link().reasons[0]
+
+
+def test_price_and_stock_of_a_deleted_product_leave_its_ended_offer_alone() -> None:
+    world = World()
+    world.publisher.handle(upsert())
+    world.publisher.handle(ProductDelete(delivery_id="x", occurred_at=T0 + timedelta(minutes=1), sku="SONY"))
+    calls = len(world.api.calls)
+
+    world.publisher.handle(
+        StockSet(delivery_id="s", occurred_at=T0 + timedelta(minutes=2), sku="SONY", stock=3)
+    )
+    world.publisher.handle(
+        PriceSet(delivery_id="p", occurred_at=T0 + timedelta(minutes=3), sku="SONY", price=Decimal(1))
+    )
+
+    assert len(world.api.calls) == calls
+    assert world.link().status is LinkStatus.ENDED
