@@ -346,6 +346,29 @@ TOPOLOGY = Topology(
             secrets={"app-credentials": R, "accounts": RW},
             allegro_rpm=120,
         ),
+        Function(
+            "stock_propagator",
+            "Stock changes -> every linked offer in seconds (newest revision per SKU, PATCH or batch)",
+            # A batch is a few PATCHes/commands plus command-task polls; an archived offer is recreated
+            # through the catalogue (its 202 operation followed for up to 20 s).
+            timeout_seconds=60,
+            reserved_concurrency=5,
+            triggers=(QueueTrigger("stock-changes", batch_size=10),),
+            # catalog/mappings: recreating an archived offer goes through the catalogue's publisher.
+            tables={"ledger": RW, "catalog": RW, "mappings": R, "changes": RW, "control": RW},
+            secrets={"app-credentials": R, "accounts": RW},
+            allegro_rpm=600,
+        ),
+        Function(
+            "reconciler",
+            "Every 15 min: every Allegro offer vs the stock ledger; repairs drift and records why",
+            timeout_seconds=300,
+            reserved_concurrency=1,
+            triggers=(ScheduleTrigger(rate_minutes=15, description="repair Allegro vs ledger drift"),),
+            tables={"ledger": RW, "catalog": RW, "mappings": R, "changes": RW, "control": RW},
+            secrets={"app-credentials": R, "accounts": RW},
+            allegro_rpm=600,
+        ),
     ),
     alarms=(
         MetricAlarm(

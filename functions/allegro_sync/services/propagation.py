@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal, Protocol
@@ -356,13 +356,15 @@ class Propagator:
             else:
                 report.failed[push.sku] = f"{push.offer_id}: quantity command still pending"
 
-    def _single(self, push: Push, report: PropagationReport) -> None:
+    def _single(self, push: Push, report: PropagationReport, *, may_recreate: bool = True) -> None:
         client = self._clients.client(push.account)
         try:
             offer = client.patch_product_offer(push.offer_id, {"stock": {"available": push.quantity}})
             report.calls += 1
         except AllegroNotFound:
             report.calls += 1
+            if not may_recreate:
+                raise  # a just-recreated offer answering 404: retried later, never a loop
             self._gone(push, report)
             return
         self._log_stock(push)
@@ -429,9 +431,15 @@ class Propagator:
                 at=self._timestamp(),
             )
         )
-        # The recreated offer is linked at a new ledger revision, whose own message pushes its stock; the
-        # archived one gets its revision recorded so a redelivery does not ask the catalogue again.
+        # The archived id gets its revision recorded so a redelivery does not ask the catalogue again.
         self._pushed.record(push.sku, push.offer_id, PushRecord(push.revision, "END", 0, push.account))
+        if new_id is not None:
+            # The catalogue created it with the shop's level; the ledger's (sales subtracted) wins.
+            self._single(
+                replace(push, offer_id=new_id, kind=PushKind.RESTOCK, previous=None),
+                report,
+                may_recreate=False,
+            )
 
     # --- bookkeeping -----------------------------------------------------------------------------------
 

@@ -173,12 +173,15 @@ class FakeChanges:
 class FakeArchived:
     """The catalogue's republish: answers a new offer id (or None: only marked for re-publication)."""
 
-    def __init__(self, new_id: str | None = "NEW-1") -> None:
+    def __init__(self, allegro: FakeStockAllegro, new_id: str | None = "NEW-1") -> None:
+        self.allegro = allegro
         self.new_id = new_id
         self.asked: list[tuple[str, str, str]] = []
 
     def recreate(self, sku: str, account: str, offer_id: str) -> str | None:
         self.asked.append((sku, account, offer_id))
+        if self.new_id is not None:  # created ACTIVE with the shop's level, before sales were subtracted
+            self.allegro.offers[self.new_id] = FakeOffer(stock=9, sku=sku)
         return self.new_id
 
 
@@ -192,7 +195,7 @@ class World:
         self.second = FakeStockAllegro()
         self.pushes = FakePushLog()
         self.changes = FakeChanges()
-        self.archived = FakeArchived()
+        self.archived = FakeArchived(self.main)
         self.propagator = Propagator(
             views=self.ledger,
             pushed=self.pushes,

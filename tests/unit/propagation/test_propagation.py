@@ -149,8 +149,12 @@ def test_an_archived_offer_is_handed_to_the_catalogue_for_recreation(world: Worl
 
     assert world.archived.asked == [("SKU-1", "main", "O1")]
     assert report.recreated == {"O1": "NEW-1"}
-    assert world.changes.changes[-1].action == "recreate"
-    assert "archived" in world.changes.changes[-1].reason
+    assert world.main.offers["NEW-1"].stock == 4  # the ledger's level, not the catalogue's
+    assert [(c.action, c.offer_id) for c in world.changes.changes[-2:]] == [
+        ("recreate", "O1"),
+        ("stock", "NEW-1"),
+    ]
+    assert "archived" in world.changes.changes[-2].reason
     world.run(signal)  # a redelivery does not ask the catalogue twice
     assert len(world.archived.asked) == 1
 

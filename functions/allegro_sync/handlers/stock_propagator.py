@@ -1,0 +1,59 @@
+"""SQS FIFO `stock-changes` (group = SKU) -> every linked Allegro offer of the SKU.
+
+The batch is handled as a whole, not record by record: ten changes of one SKU become one push of the
+ledger's newest value (`services/propagation.py`). A SKU whose push failed (rate limit, 5xx, unconfirmed
+stock) has all its records reported as failures, so SQS redelivers them and the next attempt reads the
+ledger again; other SKUs are done. Order inside a group does not matter here: every message only says
+"look at the ledger", so a failed record never needs to hold back the ones after it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
+
+from allegro_sync.adapters.propagation_wiring import propagator
+from allegro_sync.services.propagation import StockSignal
+
+logger = Logger()
+metrics = Metrics()
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context(log_event=False)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    failures: list[str] = []
+    signals: list[tuple[str, StockSignal]] = []
+    for record in event.get("Records", []):
+        try:
+            signals.append((record["messageId"], StockSignal.model_validate_json(record["body"])))
+        except ValidationError as error:
+            # Malformed: fails every time, so it reaches the DLQ and is kept for a look.
+            logger.error("unreadable stock-change message", extra={"error": str(error)[:300]})
+            failures.append(record["messageId"])
+    report = propagator().propagate([signal for _, signal in signals])
+    failures.extend(message_id for message_id, signal in signals if signal.sku in report.failed)
+    metrics.add_metric("StockPushes", MetricUnit.Count, sum(1 for p in report.pushed if p.needs_call))
+    metrics.add_metric("StockPushFailures", MetricUnit.Count, len(report.failed))
+    unknown = sum(1 for s in report.skipped if s.why.startswith("unknown quantity"))
+    if unknown:
+        metrics.add_metric("StockUnknownNotPushed", MetricUnit.Count, unknown)
+    if report.recreated:
+        metrics.add_metric("ArchivedOffersRecreated", MetricUnit.Count, len(report.recreated))
+    logger.info(
+        "stock propagated",
+        extra={
+            "messages": len(signals),
+            "skus": len({s.sku for _, s in signals}),
+            "pushed": len(report.pushed),
+            "skipped": len(report.skipped),
+            "activated": report.activated,
+            "failed": report.failed,
+            "allegro_calls": report.calls,
+        },
+    )
+    return {"batchItemFailures": [{"itemIdentifier": m} for m in failures]}
