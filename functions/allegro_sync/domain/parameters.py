@@ -315,9 +315,12 @@ def _dictionary_value(parameter: CategoryParameter, raw: str, value_map: Mapping
     by_id = {d.id: d for d in parameter.dictionary}
     by_name = {fold(d.value): d for d in parameter.dictionary}
     mapped_map = {fold(k): v for k, v in value_map.items()}
-    candidates = _split_values(raw) if parameter.restrictions.multiple_choices else [raw.strip()]
-    if parameter.restrictions.multiple_choices and not candidates:
-        candidates = [raw.strip()]
+    whole = raw.strip()
+    target = mapped_map.get(fold(whole), whole)
+    # A value that itself contains a separator ("USB/Lightning") is one value, not two.
+    is_one = target in by_id or fold(target) in by_name
+    split = _split_values(raw) if parameter.restrictions.multiple_choices and not is_one else []
+    candidates = split or [whole]
     ids: list[str] = []
     for candidate in candidates:
         target = mapped_map.get(fold(candidate), candidate)

@@ -14,6 +14,7 @@ from allegro_sync.domain.parameters import (
     AmbiguousMapping,
     CategoryMapping,
     CategoryParameter,
+    DictionaryValue,
     ParameterMapping,
     choose_category,
     fold,
@@ -164,6 +165,11 @@ def test_value_map_and_custom_values() -> None:
     colour = next(p for p in DEFINITIONS if p.name == "Kolor")
     mapped = parameter_value(colour, "grafitowy", {"Grafitowy": "Czarny"})
     assert mapped.values_ids == ["202869_1"]
+    two_tone = colour.model_copy(
+        update={"dictionary": [*colour.dictionary, DictionaryValue(id="202869_9", value="Czarny/Biały")]}
+    )
+    assert parameter_value(two_tone, "czarny, biały").values_ids == ["202869_1", "202869_2"]
+    assert parameter_value(two_tone, "Czarny/biały").values_ids == ["202869_9"]
     custom = parameter_value(colour, "morski")
     assert custom.model_dump(by_alias=True, exclude_none=True) == {
         "id": "202869",
