@@ -8,6 +8,7 @@ is stored in plain words next to the machine-readable state.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -156,3 +157,31 @@ class ChangeLog(Protocol):
     def record(self, change: Change) -> None: ...
 
     def history(self, sku: str, *, limit: int = 100) -> list[Change]: ...
+
+
+def status_lines(status: ProductStatus, history: Sequence[Change] = ()) -> list[str]:
+    """`products status SKU` in words: the product, each account's offer and why, the latest changes."""
+    product = status.product
+    if product is None:
+        return ["unknown SKU: the shop has not sent this product yet"]
+    upsert = product.upsert
+    lines = [
+        f"{product.sku}: {upsert.name if upsert else '(only stock/price seen so far)'}"
+        + (" [deleted in the shop]" if product.deleted else ""),
+        f"  shop: price {product.price if product.price is not None else '?'}, "
+        f"stock {product.stock if product.stock is not None else '?'}"
+        + (f", category {category_label(upsert.category_path)}" if upsert else ""),
+    ]
+    if not status.links:
+        lines.append("  no seller account has processed it yet")
+    for link in status.links:
+        offer = f"offer {link.offer_id}" if link.offer_id else "no offer"
+        price = f", price {link.price}" if link.price else ""
+        lines.append(f"  {link.account}: {link.status.value} ({offer}{price})")
+        lines.extend(f"    - {reason}" for reason in link.reasons)
+        lines.extend(f"    * candidate {c.get('id')}: {c.get('name', '')}" for c in link.candidates)
+    for change in history:
+        what = ", ".join(f"{k} {v.get('old')} -> {v.get('new')}" for k, v in change.changes.items())
+        lines.append(f"  {change.at} {change.account} {change.action} offer {change.offer_id}: {what}")
+        lines.append(f"    why: {change.reason}")
+    return lines

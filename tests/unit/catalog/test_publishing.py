@@ -19,7 +19,7 @@ from allegro_sync.adapters.allegro.models import ExternalId, OfferListing
 from allegro_sync.domain.parameters import CategoryMapping, ParameterMapping
 from allegro_sync.domain.pricing import PricingRule, ScopedRule
 from allegro_sync.domain.shop_events import PriceSet, ProductDelete, ProductUpsert, StockSet
-from allegro_sync.services.catalog import LinkStatus, OfferLink, Outcome, StoredMapping
+from allegro_sync.services.catalog import LinkStatus, OfferLink, Outcome, StoredMapping, status_lines
 from allegro_sync.services.publishing import OfferSettings, Publisher, RetryLater, stock_patch
 from tests.unit.catalog.fakes import FakeAccounts, FakeAllegro, FakeCatalog, FakeChangeLog, FakeMappings
 
@@ -528,3 +528,23 @@ def test_price_and_stock_of_a_deleted_product_leave_its_ended_offer_alone() -> N
 
     assert len(world.api.calls) == calls
     assert world.link().status is LinkStatus.ENDED
+
+
+def test_the_product_status_says_in_words_where_each_account_stands() -> None:
+    world = World(accounts=("shop1", "shop2"))
+    world.mappings.mappings[0] = StoredMapping(
+        mapping=world.mappings.mappings[0].mapping, account="shop1"
+    )  # only shop1 has a mapping for headphones
+    world.publisher.handle(upsert())
+
+    lines = status_lines(world.catalog.status("SONY"), world.changes.history("SONY"))
+
+    text = "\n".join(lines)
+    assert lines[0] == "SONY: Słuchawki bezprzewodowe Sony WH-1000XM5 czarne"
+    assert "shop1: PUBLISHED (offer 7700000000, price 120.00)" in text
+    assert "shop2: WAITING (no offer)" in text
+    assert "no approved category mapping for 'Elektronika > Słuchawki'" in text
+    assert "create offer 7700000000: name None -> Słuchawki" in text
+    assert status_lines(world.catalog.status("NOPE")) == [
+        "unknown SKU: the shop has not sent this product yet"
+    ]
