@@ -8,7 +8,7 @@ from __future__ import annotations
 import typer
 
 from allegro_sync import __version__
-from allegro_sync.cli import accounts_cmd, demo_cmd, emulator_cmd, local_cmd, webhooks_cmd
+from allegro_sync.cli import accounts_cmd, demo_cmd, emulator_cmd, local_cmd, reconcile_cmd, webhooks_cmd
 
 app = typer.Typer(
     name="allegro-sync",
@@ -21,6 +21,7 @@ emulator_cmd.register(app)
 accounts_cmd.register(app)
 webhooks_cmd.register(app)
 app.command("demo")(demo_cmd.demo)
+app.command("reconcile")(reconcile_cmd.reconcile)
 
 
 @app.command()
