@@ -1,23 +1,28 @@
 """Shop event -> published Allegro offer, through the local runtime (moto + SQS poller + catalog_worker) and
 the Allegro emulator: latency per product, throughput of a burst, and Allegro calls per offer.
 
-Latency is measured from the moment the event is queued on `shop-events` (what the webhook intake does)
-until the worker has finished with it (`drain`), i.e. the offer exists on the emulator. It includes moto's
-SQS and DynamoDB over HTTP on 127.0.0.1, so it is an upper bound for the code's own cost.
+Latency is measured from the moment the event is queued on `shop-events` (what the webhook intake does),
+or from the signed POST to the local HTTP gateway (`/webhooks/shop`), until the worker has finished with it
+(`drain`), i.e. the offer exists on the emulator. It includes moto's SQS and DynamoDB over HTTP on
+127.0.0.1, so it is an upper bound for the code's own cost.
 
 Run: .venv/bin/python -m bench.catalog_publish [products]   (default 20)
 """
 
 from __future__ import annotations
 
+import json
 import statistics
 import sys
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import httpx
+
 from allegro_sync.adapters import token_store
 from allegro_sync.adapters.dynamodb.mappings import DynamoMappings, mappings_table
+from allegro_sync.adapters.shop import signing
 from allegro_sync.adapters.token_store import AccountsSettings, Custody, connect_with_device_flow
 from allegro_sync.domain.parameters import CategoryMapping
 from allegro_sync.domain.pricing import PricingRule, ScopedRule
@@ -120,12 +125,52 @@ def main(products: int) -> None:
         runtime.drain(timeout=120)
         price_calls = (emulator.app.request_count - before) / products
 
+        # Through the shop's signed webhook over HTTP: gateway -> shop_webhook -> queue -> worker.
+        secret = "bench-signing-secret"
+        runtime.put_secret("webhook-signing", {"secret": secret})
+        api = runtime.start_gateway()
+        webhook_latencies: list[float] = []
+        with httpx.Client() as http:
+            for index in range(products):
+                body = json.dumps(
+                    {
+                        "type": "product.upsert",
+                        "sku": f"HOOK-{index:04d}",
+                        "name": f"Słuchawki bezprzewodowe Sony WH-1000XM5 czarne {index}",
+                        "ean": "4548736132610",
+                        "price": "1299.00",
+                        "stock": 3,
+                        "category_path": ["Elektronika", "Słuchawki"],
+                        "attributes": {"Stan": "Nowy"},
+                    }
+                ).encode()
+                delivery, stamp = f"hook-{index}", int(time.time())
+                started = time.perf_counter()
+                answer = http.post(
+                    f"{api}/webhooks/shop",
+                    content=body,
+                    headers={
+                        "Content-Type": "application/json",
+                        signing.DELIVERY_HEADER: delivery,
+                        signing.TIMESTAMP_HEADER: str(stamp),
+                        signing.SIGNATURE_HEADER: signing.sign(secret, stamp, delivery, body),
+                    },
+                )
+                answer.raise_for_status()
+                runtime.drain(timeout=60)
+                webhook_latencies.append((time.perf_counter() - started) * 1000)
+
         offers = emulator.marketplace.state.offers
         active = sum(1 for o in offers.values() if o.status == "ACTIVE")
-        print(f"products published: {active} active offers of {2 * products} sent")
+        print(f"products published: {active} active offers of {3 * products} sent")
         print(
             f"queue -> offer latency, one product at a time: median {statistics.median(latencies):.0f} ms, "
             f"p90 {statistics.quantiles(latencies, n=10)[-1]:.0f} ms, max {max(latencies):.0f} ms"
+        )
+        hook_p90 = statistics.quantiles(webhook_latencies, n=10)[-1]
+        print(
+            f"webhook -> offer latency (signed POST via the local gateway): median "
+            f"{statistics.median(webhook_latencies):.0f} ms, p90 {hook_p90:.0f} ms"
         )
         print(f"burst of {products}: {burst_seconds:.1f} s, {products / burst_seconds:.1f} offers/s")
         print(f"Allegro calls per new offer: {create_calls:.2f} (the first includes the category parameters)")
