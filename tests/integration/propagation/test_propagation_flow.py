@@ -1,0 +1,65 @@
+"""Stock changes through the local runtime's `stock-changes` queue and the real stock_propagator to the
+Allegro emulator (spec-checked)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.propagation.conftest import StockWorld
+
+pytestmark = pytest.mark.integration
+
+
+def test_a_stock_change_reaches_the_offers_on_both_accounts(world: StockWorld) -> None:
+    one = world.offer("shop1", "SONY-XM5", stock=10)
+    two = world.offer("shop2", "SONY-XM5", stock=10)
+
+    world.propagate(world.level("SONY-XM5", 4))
+
+    assert world.shown(one) == ("ACTIVE", 4)
+    assert world.shown(two) == ("ACTIVE", 4)
+    changes = world.history("SONY-XM5")
+    assert sorted((c.account, c.action) for c in changes) == [("shop1", "stock"), ("shop2", "stock")]
+    assert all("ledger revision" in c.reason for c in changes)
+
+
+def test_a_burst_for_one_sku_is_one_push_of_the_newest_value(world: StockWorld) -> None:
+    offer = world.offer("shop1", "SONY-XM5", stock=10)
+    world.propagate(world.level("SONY-XM5", 10))  # the first push reads the offer back once
+    burst = [world.level("SONY-XM5", q) for q in (9, 8, 7, 5, 3)]
+
+    world.propagate(*burst)
+
+    assert world.shown(offer) == ("ACTIVE", 3)
+    stock_changes = [c for c in world.history("SONY-XM5") if c.action == "stock"]
+    assert [c.changes["stock"]["new"] for c in stock_changes] == [3, 10]  # newest first: one push of 3
+
+
+def test_zero_ends_the_offer_and_a_restock_activates_it_after_the_stock_is_confirmed(
+    world: StockWorld,
+) -> None:
+    # Allegro may run an activation before a stock change sent just before it (#10251).
+    world.emulator.set_faults(activation_overtakes_rate=1.0)
+    offer = world.offer("shop1", "SONY-XM5", stock=5)
+    world.propagate(world.level("SONY-XM5", 5))
+
+    world.propagate(world.level("SONY-XM5", 0))
+    ended = world.emulator.marketplace.offer(offer)
+    assert ended["publication"]["status"] == "ENDED"
+    assert ended["publication"]["endedBy"] == "EMPTY_STOCK"
+
+    world.propagate(world.level("SONY-XM5", 6))
+
+    assert world.shown(offer) == ("ACTIVE", 6)
+    actions = [c.action for c in reversed(world.history("SONY-XM5"))]
+    assert actions[-3:] == ["end", "stock", "activate"]
+
+
+def test_an_unknown_shop_level_changes_nothing_on_allegro(world: StockWorld) -> None:
+    offer = world.offer("shop1", "SONY-XM5", stock=5)
+    world.propagate(world.level("SONY-XM5", 5))
+
+    world.propagate(world.level("SONY-XM5", None))
+
+    assert world.shown(offer) == ("ACTIVE", 5)
+    assert [c.action for c in world.history("SONY-XM5")] == ["stock"]
