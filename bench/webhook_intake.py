@@ -133,7 +133,7 @@ class AwsTimer:
                 self.seconds += time.perf_counter() - started
                 self.calls += 1
 
-        BaseClient._make_api_call = timed  # type: ignore[method-assign]
+        BaseClient._make_api_call = timed
 
 
 AWS = AwsTimer()
