@@ -9,10 +9,14 @@ from typing import Any
 import pytest
 
 from allegro_sync.adapters.allegro.errors import (
+    AllegroConflict,
+    AllegroError,
     AllegroErrorDetail,
     AllegroNotFound,
     AllegroOperationPending,
     AllegroRateLimited,
+    AllegroServerError,
+    AllegroUnavailable,
     AllegroValidationError,
 )
 from allegro_sync.adapters.allegro.models import ExternalId, OfferListing
@@ -548,3 +552,26 @@ def test_the_product_status_says_in_words_where_each_account_stands() -> None:
     assert status_lines(world.catalog.status("NOPE")) == [
         "unknown SKU: the shop has not sent this product yet"
     ]
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        AllegroConflict(409, [AllegroErrorDetail(code="OPERATION_IN_PROGRESS")]),
+        AllegroServerError(503, [AllegroErrorDetail(code="UNAVAILABLE")]),
+        AllegroUnavailable("timeout"),
+        AllegroOperationPending("no id yet"),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+def test_transient_failures_of_an_edit_are_retried_and_change_nothing(error: AllegroError) -> None:
+    world = World()
+    world.publisher.handle(upsert())
+    before = world.link()
+    world.api.fail["patch_product_offer"] = error
+
+    with pytest.raises(RetryLater):
+        world.publisher.handle(upsert(minutes=1, price=Decimal("300.00")))
+
+    assert world.link() == before
+    assert [c.action for c in world.changes.changes] == ["create"]
