@@ -369,11 +369,28 @@ TOPOLOGY = Topology(
             secrets={"app-credentials": R, "accounts": RW},
             allegro_rpm=600,
         ),
+        Function(
+            "repricer",
+            "Every 15 min: reprice each account inside [floor, ceiling] (feed, demand, Allegro's rules)",
+            # 100,000 offers: 100 listing pages, fee previews per category band (cached 24 h) and one
+            # price command per distinct new price; concurrency 1 so two rounds never race on cool-downs.
+            timeout_seconds=600,
+            memory_mb=1024,
+            reserved_concurrency=1,
+            triggers=(ScheduleTrigger(rate_minutes=15, description="reprice within the seller's bounds"),),
+            tables={"mappings": R, "control": RW, "catalog": R, "changes": RW},
+            secrets={"app-credentials": R, "accounts": RW},
+            allegro_rpm=300,
+        ),
     ),
     alarms=(
         MetricAlarm(
             "AccountDisconnected",
             "Allegro disconnected a seller account (invalid_grant): run `allegro-sync accounts connect`",
+        ),
+        MetricAlarm(
+            "RepricingCircuitBreakerTripped",
+            "Repricing paused for an account: too many offers would hit the floor (see `prices why`)",
         ),
     ),
 )

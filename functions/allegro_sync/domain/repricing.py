@@ -131,6 +131,10 @@ class LinearFee:
 FeeAt = Callable[[Decimal], Decimal]
 
 
+class FeesUnknown(RuntimeError):
+    """A fee function could not tell the fee (Allegro's preview failed): the offer is not repriced."""
+
+
 @dataclass(frozen=True)
 class Bounds:
     floor: Decimal | None
@@ -165,7 +169,7 @@ def cost_floor(cost: Decimal, settings: RepricingSettings, fee_at: FeeAt) -> tup
     return None, "fees and margin do not converge below the price", FEE_ITERATIONS
 
 
-def bounds_for(
+def bounds_for(  # noqa: PLR0911 - one return per named problem
     *, cost: Decimal | None, list_price: Decimal | None, settings: RepricingSettings, fee_at: FeeAt | None
 ) -> Bounds:
     """Floor = max(seller's minimum, cost floor); ceiling = seller's maximum, else the list price.
@@ -178,7 +182,10 @@ def bounds_for(
         return Bounds(None, ceiling, "", ceiling_reason, problem="no cost price: not repriced automatically")
     if fee_at is None:
         return Bounds(None, ceiling, "", ceiling_reason, problem="Allegro fees unknown for the category")
-    floor, floor_reason, _ = cost_floor(cost, settings, fee_at)
+    try:
+        floor, floor_reason, _ = cost_floor(cost, settings, fee_at)
+    except FeesUnknown as error:
+        return Bounds(None, ceiling, "", ceiling_reason, problem=f"Allegro fees unknown: {error}")
     if floor is None:
         return Bounds(None, ceiling, floor_reason, ceiling_reason, problem=floor_reason)
     if settings.seller_min is not None and settings.seller_min > floor:

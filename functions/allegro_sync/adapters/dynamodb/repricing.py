@@ -1,0 +1,193 @@
+"""The repricer's DynamoDB state: settings (mappings table), offer memory, pauses, fees (control table).
+
+Layout (string keys `pk`, `sk` like every table):
+- mappings: pk="reprice#settings", sk="<account|*>#<category|*>#<sku|*>", `settings` = the JSON of
+  `RepricingSettings` (the seller's configuration, next to the pricing rules).
+- control: pk="reprice#offer#<account>", sk=<offer id>: sku, last change time, assigned rule range;
+  pk="reprice#offer-sku", sk=<offer id>: sku and account (so `prices why OFFER` is one read);
+  pk="reprice#pause", sk=<account>: paused until, why (the circuit breaker);
+  pk="reprice#fee", sk="<category>#<band>": a fee line with `expires_at` (TTL, 24 h);
+  pk="reprice#seller", sk=<account>: the account's Allegro seller id (a rival that is us is ignored).
+Also `CatalogFacts`: cost and list price from the catalogue table, through its repository.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import boto3
+from boto3.dynamodb.conditions import Key
+
+from allegro_sync.adapters.competitor_feed import CompetitorFeed
+from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog, catalog_table
+from allegro_sync.adapters.dynamodb.changes import DynamoChangeLog, changes_table
+from allegro_sync.domain.repricing import LinearFee, RepricingSettings
+from allegro_sync.services.repricing import OfferState, ProductFacts, Repricer
+from allegro_sync.topology import table_env
+
+SETTINGS_PK = "reprice#settings"
+OFFER_PK = "reprice#offer#"
+OFFER_SKU_PK = "reprice#offer-sku"
+PAUSE_PK = "reprice#pause"
+FEE_PK = "reprice#fee"
+SELLER_PK = "reprice#seller"
+
+
+def _query_all(table: Any, pk: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq(pk)}
+    while True:
+        page = table.query(**kwargs)
+        items.extend(page.get("Items", []))
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+class DynamoRepricingStore:
+    """`RepricingStore` on the mappings (settings) and control (state) tables."""
+
+    def __init__(self, mappings_table: Any, control_table: Any) -> None:
+        self._mappings = mappings_table
+        self._control = control_table
+
+    # settings -------------------------------------------------------------------------------------------
+
+    def settings(self) -> list[RepricingSettings]:
+        return [
+            RepricingSettings.model_validate_json(str(i["settings"]))
+            for i in _query_all(self._mappings, SETTINGS_PK)
+        ]
+
+    def put_settings(self, settings: RepricingSettings) -> None:
+        self._mappings.put_item(
+            Item={
+                "pk": SETTINGS_PK,
+                "sk": settings.scope,
+                "settings": settings.model_dump_json(exclude_defaults=True),
+            }
+        )
+
+    def delete_settings(self, scope: str) -> None:
+        self._mappings.delete_item(Key={"pk": SETTINGS_PK, "sk": scope})
+
+    # per offer ------------------------------------------------------------------------------------------
+
+    def offer_states(self, account: str) -> dict[str, OfferState]:
+        return {str(i["sk"]): _state(i) for i in _query_all(self._control, OFFER_PK + account)}
+
+    def save_offer_state(self, account: str, offer_id: str, state: OfferState) -> None:
+        item: dict[str, Any] = {"pk": OFFER_PK + account, "sk": offer_id, "sku": state.sku}
+        if state.last_changed_at is not None:
+            item["last_changed_at"] = state.last_changed_at.isoformat()
+        if state.assigned_range is not None:
+            rule, low, high = state.assigned_range
+            item["assigned"] = json.dumps([rule, str(low), str(high)])
+        self._control.put_item(Item=item)
+        self._control.put_item(
+            Item={"pk": OFFER_SKU_PK, "sk": offer_id, "sku": state.sku, "account": account}
+        )
+
+    def offer_sku(self, offer_id: str) -> str | None:
+        item = self._control.get_item(Key={"pk": OFFER_SKU_PK, "sk": offer_id}).get("Item")
+        return str(item["sku"]) if item else None
+
+    # circuit breaker -------------------------------------------------------------------------------------
+
+    def paused_until(self, account: str) -> tuple[datetime, str] | None:
+        item = self._control.get_item(Key={"pk": PAUSE_PK, "sk": account}).get("Item")
+        if not item:
+            return None
+        return datetime.fromisoformat(str(item["until"])), str(item.get("reason", ""))
+
+    def pause(self, account: str, until: datetime, reason: str) -> None:
+        self._control.put_item(
+            Item={
+                "pk": PAUSE_PK,
+                "sk": account,
+                "until": until.isoformat(),
+                "reason": reason,
+                "expires_at": int(until.timestamp()) + 86_400,
+            }
+        )
+
+    def resume(self, account: str) -> None:
+        self._control.delete_item(Key={"pk": PAUSE_PK, "sk": account})
+
+    # fees -----------------------------------------------------------------------------------------------
+
+    def fee(self, category_id: str, band: int, now: datetime) -> LinearFee | None:
+        item = self._control.get_item(Key={"pk": FEE_PK, "sk": f"{category_id}#{band}"}).get("Item")
+        if not item or int(item.get("expires_at", 0)) <= now.timestamp():
+            return None
+        return LinearFee(fixed=Decimal(str(item["fixed"])), rate=Decimal(str(item["rate"])))
+
+    def save_fee(self, category_id: str, band: int, fee: LinearFee, expires: datetime) -> None:
+        self._control.put_item(
+            Item={
+                "pk": FEE_PK,
+                "sk": f"{category_id}#{band}",
+                "fixed": str(fee.fixed),
+                "rate": str(fee.rate),
+                "expires_at": int(expires.timestamp()),
+            }
+        )
+
+    # our own seller ids ------------------------------------------------------------------------------------
+
+    def own_sellers(self) -> frozenset[str]:
+        return frozenset(str(i["seller_id"]) for i in _query_all(self._control, SELLER_PK))
+
+    def record_seller(self, account: str, seller_id: str) -> None:
+        self._control.put_item(Item={"pk": SELLER_PK, "sk": account, "seller_id": seller_id})
+
+
+def _state(item: dict[str, Any]) -> OfferState:
+    changed = item.get("last_changed_at")
+    assigned = json.loads(str(item["assigned"])) if item.get("assigned") else None
+    return OfferState(
+        sku=str(item.get("sku", "")),
+        last_changed_at=datetime.fromisoformat(str(changed)) if changed else None,
+        assigned_range=(assigned[0], Decimal(assigned[1]), Decimal(assigned[2])) if assigned else None,
+    )
+
+
+class CatalogFacts:
+    """`ProductFactsSource` on the catalogue: cost price and EAN from the shop product, list price from the
+    offer link (the Allegro price the shop's pricing rule last set), else the shop price."""
+
+    def __init__(self, catalog: DynamoCatalog) -> None:
+        self._catalog = catalog
+
+    def facts(self, sku: str, account: str) -> ProductFacts | None:
+        product = self._catalog.product(sku)
+        if product is None:
+            return None
+        upsert = product.upsert
+        link = self._catalog.link(sku, account)
+        list_price = (
+            Decimal(link.price)
+            if link and link.price
+            else product.price or (upsert.price if upsert else None)
+        )
+        return ProductFacts(
+            cost=upsert.cost_price if upsert else None,
+            list_price=list_price,
+            ean=upsert.ean if upsert else None,
+        )
+
+
+def repricer_from_env(*, resource: Any = None) -> Repricer:
+    """The repricer on the tables named by the environment, with the feed at REPRICING_FEED_URL (if any)."""
+    dynamodb = resource or boto3.resource("dynamodb")
+    store = DynamoRepricingStore(
+        dynamodb.Table(os.environ[table_env("mappings")]), dynamodb.Table(os.environ[table_env("control")])
+    )
+    facts = CatalogFacts(DynamoCatalog(catalog_table(resource=dynamodb)))
+    return Repricer(
+        store, facts, DynamoChangeLog(changes_table(resource=dynamodb)), feed=CompetitorFeed.from_env()
+    )

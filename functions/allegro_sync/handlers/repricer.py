@@ -1,0 +1,62 @@
+"""Scheduled every 15 minutes: one repricing round per connected seller account.
+
+Plans in the pure domain, applies through batch price commands, records every change. A tripped circuit
+breaker pauses the account and emits the `RepricingCircuitBreakerTripped` metric (infra alarms on it).
+One account's failure is logged and does not stop the others.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from allegro_sync.adapters.allegro.errors import AllegroError
+from allegro_sync.adapters.dynamodb.repricing import repricer_from_env
+from allegro_sync.adapters.order_wiring import connected_clients
+from allegro_sync.services.repricing import BREAKER_METRIC
+
+logger = Logger()
+metrics = Metrics()
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context(log_event=False)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    dry_run = bool(event.get("dry_run", False))
+    repricer = repricer_from_env()
+    summary: dict[str, Any] = {}
+    for account, client in connected_clients().items():
+        try:
+            report = repricer.run_account(account, client, apply=not dry_run)
+        except AllegroError as error:
+            logger.error(
+                "repricing round failed; the next run retries",
+                extra={"account": account, "reason": str(error)},
+            )
+            summary[account] = {"error": str(error)}
+            continue
+        metrics.add_metric("RepricingPriceChanges", MetricUnit.Count, report.applied)
+        metrics.add_metric("RepricingFailures", MetricUnit.Count, report.failed)
+        if report.breaker_tripped:
+            metrics.add_metric(BREAKER_METRIC, MetricUnit.Count, 1)
+            logger.warning(
+                "repricing circuit breaker tripped",
+                extra={"account": account, "reason": report.breaker_reason},
+            )
+        if report.error:
+            logger.warning("repricing round incomplete", extra={"account": account, "reason": report.error})
+        summary[account] = {
+            "applied": report.applied,
+            "failed": report.failed,
+            "price_commands": report.price_commands,
+            "rule_commands": report.rule_commands,
+            "breaker_tripped": report.breaker_tripped,
+            "paused_until": report.paused_until.isoformat() if report.paused_until else None,
+            "feed_rows_skipped": len(report.feed_skipped),
+            "dry_run": dry_run,
+        }
+    logger.info("repricing round", extra={"report": summary})
+    return summary

@@ -1,0 +1,501 @@
+"""One repricing round per seller account: gather inputs, plan (pure domain), apply, record every change.
+
+The round reads the account's active offers with their 30-day stats (GET /sale/offers), costs and list
+prices from the catalogue, competitor prices from the seller's feed and Allegro's fees (fee preview, cached
+per category and price band as a line `fixed + rate * price` measured at the band's two ends). It applies
+price changes as FIXED_PRICE batch commands (one command per distinct new price, 1000 offers each: a
+command sets one value) and rule assignments as price-automation commands with the [floor, ceiling] range.
+Every applied change goes to the one change log (`changes` table) with its reasons; `prices why` reads it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Protocol
+
+from allegro_sync.adapters.allegro.errors import AllegroError
+from allegro_sync.adapters.allegro.models import (
+    FeePreview,
+    Me,
+    OfferCommandResult,
+    OfferListing,
+    PriceAutomationRule,
+    PriceIn,
+    PriceModification,
+)
+from allegro_sync.domain.pricing import CENT
+from allegro_sync.domain.repricing import (
+    AccountPlan,
+    Action,
+    CompetitorPrice,
+    FeeAt,
+    FeesUnknown,
+    LinearFee,
+    OfferInput,
+    RepriceDecision,
+    RepricingSettings,
+    Strategy,
+    plan_account,
+    settings_for,
+)
+from allegro_sync.domain.repricing_feed import FeedFormatError, FeedResult
+from allegro_sync.services.catalog import Change
+
+BREAKER_METRIC = "RepricingCircuitBreakerTripped"
+PAUSE_MINUTES = 60
+FEE_TTL = timedelta(hours=24)
+# Price bands for the fee cache: fees are measured at both ends of a band and interpolated inside it.
+BANDS = (Decimal(0), Decimal(20), Decimal(50), Decimal(100), Decimal(200), Decimal(500), Decimal(1000))
+BAND_TOP = Decimal(10_000)
+PREVIEW_NAME = "Podgląd opłat"  # PricingOffer.name is required by the spec; the fee does not depend on it
+
+
+# --- ports ------------------------------------------------------------------------------------------------
+
+
+class RepricingAllegro(Protocol):
+    """The Allegro operations a round uses; `AllegroClient` has them."""
+
+    def me(self) -> Me: ...
+
+    def iter_offers(self, *, statuses: Sequence[str] = ()) -> Iterator[OfferListing]: ...
+
+    def change_price(
+        self, offer_ids: Iterable[str], modification: PriceModification
+    ) -> list[OfferCommandResult]: ...
+
+    def price_automation_rules(self) -> list[PriceAutomationRule]: ...
+
+    def assign_price_automation(
+        self,
+        offer_ids: Iterable[str],
+        rule_id: str,
+        *,
+        min_price: PriceIn,
+        max_price: PriceIn,
+        marketplace_id: str = "allegro-pl",
+    ) -> list[OfferCommandResult]: ...
+
+    def offer_fee_preview(self, body: Mapping[str, Any]) -> FeePreview: ...
+
+
+@dataclass(frozen=True)
+class OfferState:
+    """What the repricer remembers per offer between rounds."""
+
+    sku: str
+    last_changed_at: datetime | None = None
+    assigned_range: tuple[str, Decimal, Decimal] | None = None
+
+
+class RepricingStore(Protocol):
+    def settings(self) -> list[RepricingSettings]: ...
+
+    def offer_states(self, account: str) -> dict[str, OfferState]: ...
+
+    def save_offer_state(self, account: str, offer_id: str, state: OfferState) -> None: ...
+
+    def paused_until(self, account: str) -> tuple[datetime, str] | None: ...
+
+    def pause(self, account: str, until: datetime, reason: str) -> None: ...
+
+    def fee(self, category_id: str, band: int, now: datetime) -> LinearFee | None: ...
+
+    def save_fee(self, category_id: str, band: int, fee: LinearFee, expires: datetime) -> None: ...
+
+    def own_sellers(self) -> frozenset[str]: ...
+
+    def offer_sku(self, offer_id: str) -> str | None: ...
+
+    def record_seller(self, account: str, seller_id: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class ProductFacts:
+    cost: Decimal | None
+    list_price: Decimal | None
+    ean: str | None = None
+
+
+class ProductFactsSource(Protocol):
+    """Cost price, list price and EAN of a SKU on an account (the catalogue)."""
+
+    def facts(self, sku: str, account: str) -> ProductFacts | None: ...
+
+
+class FeedUnavailable(RuntimeError):
+    """The competitor feed could not be fetched; feed-driven offers hold this round."""
+
+
+class FeedSource(Protocol):
+    url: str
+
+    def load(self, *, known_skus: frozenset[str], ean_to_sku: Mapping[str, str]) -> FeedResult: ...
+
+
+class ChangeLog(Protocol):
+    def record(self, change: Change) -> None: ...
+
+    def history(self, sku: str, *, limit: int = 100) -> list[Change]: ...
+
+
+# --- the round --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RoundReport:
+    account: str
+    decisions: list[RepriceDecision] = field(default_factory=list)
+    breaker_tripped: bool = False
+    breaker_reason: str = ""
+    paused_until: datetime | None = None
+    applied: int = 0
+    failed: int = 0
+    price_commands: int = 0
+    rule_commands: int = 0
+    feed_skipped: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+def band_of(price: Decimal) -> int:
+    index = 0
+    for i, low in enumerate(BANDS):
+        if price >= low:
+            index = i
+    return index
+
+
+def band_edges(band: int) -> tuple[Decimal, Decimal]:
+    low = max(BANDS[band], Decimal("1.00"))
+    high = (BANDS[band + 1] if band + 1 < len(BANDS) else BAND_TOP) - CENT
+    return low, high
+
+
+class Repricer:
+    """Runs rounds for accounts; `apply=False` plans only (dry run)."""
+
+    def __init__(
+        self,
+        store: RepricingStore,
+        products: ProductFactsSource,
+        changes: ChangeLog,
+        *,
+        feed: FeedSource | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._store = store
+        self._products = products
+        self._changes = changes
+        self._feed = feed
+        self._clock = clock
+
+    # ---- ownership (for the catalogue worker) -----------------------------------------------------------
+
+    def owns_price(self, account: str, sku: str, category_id: str | None = None) -> bool:
+        """True when a repricing rule sets this offer's price: shop price webhooks then only move the list
+        price and the bounds, and the next round decides the Allegro price."""
+        return settings_for(self._store.settings(), account, category_id, sku).strategy is not Strategy.NONE
+
+    def owns_offer_price(self, account: str, offer_id: str) -> bool:
+        state = self._store.offer_states(account).get(offer_id)
+        return state is not None and self.owns_price(account, state.sku)
+
+    # ---- history --------------------------------------------------------------------------------------
+
+    def why(self, key: str, *, limit: int = 50) -> list[Change]:
+        """Price changes of a SKU, or of the offer with this id on any account we know."""
+        history = [c for c in self._changes.history(key, limit=limit) if c.action.startswith("price")]
+        if history:
+            return history
+        return [c for c in self._history_of_offer(key, limit) if c.offer_id == key]
+
+    def _history_of_offer(self, offer_id: str, limit: int) -> list[Change]:
+        sku = self._store.offer_sku(offer_id)
+        if sku is None:
+            return []
+        return [c for c in self._changes.history(sku, limit=limit) if c.action.startswith("price")]
+
+    # ---- a round ------------------------------------------------------------------------------------------
+
+    def run_account(self, account: str, client: RepricingAllegro, *, apply: bool = True) -> RoundReport:
+        now = self._clock()
+        report = RoundReport(account)
+        all_settings = self._store.settings()
+        me = client.me()
+        self._store.record_seller(account, me.id)
+        own = self._store.own_sellers() | {me.id}
+        states = self._store.offer_states(account)
+        listings = [o for o in client.iter_offers(statuses=["ACTIVE"]) if o.external and o.external.id]
+        facts = {o.id: self._products.facts(str(o.external.id), account) for o in listings if o.external}
+        competitors = self._competitors(listings, facts, report) if self._needs_feed(all_settings) else {}
+        offers = [_offer_input(account, o, facts.get(o.id), states.get(o.id), competitors) for o in listings]
+        fees = _FeeBook(self._store, client, now)
+        plan = plan_account(
+            account, offers, all_settings=all_settings, fees=fees.for_category, now=now, own_sellers=own
+        )
+        paused = self._store.paused_until(account)
+        if plan.breaker_tripped:
+            until = now + timedelta(minutes=PAUSE_MINUTES)
+            report.breaker_tripped, report.breaker_reason, report.paused_until = (
+                True,
+                plan.breaker_reason,
+                until,
+            )
+            if apply:
+                self._store.pause(account, until, plan.breaker_reason)
+        elif paused is not None and paused[0] > now:
+            report.paused_until = paused[0]
+            plan = _hold_all(
+                plan, f"repricing paused until {paused[0].isoformat(timespec='minutes')}: {paused[1]}"
+            )
+        report.decisions = plan.decisions
+        if apply:
+            self._apply(account, client, plan, states, now, report)
+        return report
+
+    def _needs_feed(self, all_settings: Sequence[RepricingSettings]) -> bool:
+        return self._feed is not None and any(s.strategy is Strategy.FEED for s in all_settings)
+
+    def _competitors(
+        self, listings: list[OfferListing], facts: dict[str, ProductFacts | None], report: RoundReport
+    ) -> dict[str, tuple[CompetitorPrice, ...]]:
+        assert self._feed is not None
+        skus = frozenset(str(o.external.id) for o in listings if o.external and o.external.id)
+        eans = {
+            f.ean: str(o.external.id) for o in listings if o.external and (f := facts.get(o.id)) and f.ean
+        }
+        try:
+            result = self._feed.load(known_skus=skus, ean_to_sku=eans)
+        except (FeedUnavailable, FeedFormatError) as error:
+            report.error = f"competitor feed: {error}"  # feed offers hold this round
+            return {}
+        report.feed_skipped = [f"row {s.row}: {s.reason}" for s in result.skipped]
+        return {sku: tuple(prices) for sku, prices in result.prices.items()}
+
+    def _apply(  # noqa: PLR0917 - the round's context
+        self,
+        account: str,
+        client: RepricingAllegro,
+        plan: AccountPlan,
+        states: dict[str, OfferState],
+        now: datetime,
+        report: RoundReport,
+    ) -> None:
+        outcome: dict[str, str] = {}
+        by_price: dict[Decimal, list[RepriceDecision]] = defaultdict(list)
+        by_rule: dict[tuple[str, Decimal, Decimal], list[RepriceDecision]] = defaultdict(list)
+        for d in plan.decisions:
+            if d.action is Action.SET_PRICE and d.new_price is not None:
+                by_price[d.new_price].append(d)
+            elif (
+                d.action is Action.ASSIGN_RULE
+                and d.rule_type
+                and d.floor is not None
+                and d.ceiling is not None
+            ):
+                by_rule[(d.rule_type, d.floor, d.ceiling)].append(d)
+        for price, group in sorted(by_price.items()):
+            modification = PriceModification(type="FIXED_PRICE", price=PriceIn(amount=_amount(price)))
+            try:
+                results = client.change_price([d.offer_id for d in group], modification)
+            except AllegroError as error:  # record what did change, retry the rest next round
+                results, report.error = list(error.completed), str(error)
+                results += [
+                    OfferCommandResult(offer_id=d.offer_id, status="FAIL", message=str(error), command_id="")
+                    for d in group[len(results) :]
+                ]
+            report.price_commands += -(-len(group) // 1000)
+            self._settle(account, group, results, states, now, report, outcome)
+        if by_rule:
+            rule_ids = {r.type: r.id for r in client.price_automation_rules() if r.default}
+            for (rule_type, low, high), group in by_rule.items():
+                try:
+                    results = client.assign_price_automation(
+                        [d.offer_id for d in group],
+                        rule_ids[rule_type],
+                        min_price=PriceIn(amount=_amount(low)),
+                        max_price=PriceIn(amount=_amount(high)),
+                    )
+                except AllegroError as error:
+                    results, report.error = list(error.completed), str(error)
+                    results += [
+                        OfferCommandResult(
+                            offer_id=d.offer_id, status="FAIL", message=str(error), command_id=""
+                        )
+                        for d in group[len(results) :]
+                    ]
+                report.rule_commands += -(-len(group) // 1000)
+                self._settle(account, group, results, states, now, report, outcome)
+        report.decisions = [
+            replace(d, steps=(*d.steps, f"Allegro: {outcome[d.offer_id]}")) if d.offer_id in outcome else d
+            for d in report.decisions
+        ]
+
+    def _settle(  # noqa: PLR0917 - the round's context, kept in one place
+        self,
+        account: str,
+        group: list[RepriceDecision],
+        results: list[OfferCommandResult],
+        states: dict[str, OfferState],
+        now: datetime,
+        report: RoundReport,
+        outcome: dict[str, str],
+    ) -> None:
+        by_offer = {r.offer_id: r for r in results}
+        for d in group:
+            result = by_offer.get(d.offer_id)
+            status = result.status if result else "PENDING"
+            outcome[d.offer_id] = status + (f" ({result.message})" if result and result.message else "")
+            if status == "FAIL":
+                report.failed += 1
+                continue
+            report.applied += 1
+            old = states.get(d.offer_id, OfferState(sku=d.sku))
+            if (
+                d.action is Action.ASSIGN_RULE
+                and d.rule_type
+                and d.floor is not None
+                and d.ceiling is not None
+            ):
+                state = replace(old, sku=d.sku, assigned_range=(d.rule_type, d.floor, d.ceiling))
+            else:
+                state = replace(old, sku=d.sku, last_changed_at=now, assigned_range=None)
+            self._store.save_offer_state(account, d.offer_id, state)
+            self._changes.record(_change(d, status, now))
+
+
+def run_round(
+    repricer: Repricer, clients: Mapping[str, RepricingAllegro], *, apply: bool = True
+) -> list[RepriceDecision]:
+    """One round over every account; the decisions with `.explain()` (the demo prints them)."""
+    decisions: list[RepriceDecision] = []
+    for account, client in clients.items():
+        decisions.extend(repricer.run_account(account, client, apply=apply).decisions)
+    return decisions
+
+
+# --- helpers ----------------------------------------------------------------------------------------------
+
+
+class _FeeBook:
+    """Fee functions per category for one round: the store's cache first, then two fee previews per band."""
+
+    def __init__(self, store: RepricingStore, client: RepricingAllegro, now: datetime) -> None:
+        self._store, self._client, self._now = store, client, now
+        self._lines: dict[tuple[str, int], LinearFee] = {}
+        self.previews = 0
+
+    def for_category(self, category_id: str | None) -> FeeAt | None:
+        if not category_id:
+            return None
+        return lambda price: self._line(category_id, band_of(price)).at(price)
+
+    def _line(self, category_id: str, band: int) -> LinearFee:
+        key = (category_id, band)
+        if key not in self._lines:
+            line = self._store.fee(category_id, band, self._now)
+            if line is None:
+                low, high = band_edges(band)
+                try:
+                    f_low, f_high = self._preview(category_id, low), self._preview(category_id, high)
+                except AllegroError as error:
+                    raise FeesUnknown(f"fee preview for category {category_id} failed: {error}") from error
+                rate = (f_high - f_low) / (high - low)
+                line = LinearFee(
+                    fixed=(f_low - rate * low).quantize(Decimal("0.0001")),
+                    rate=rate.quantize(Decimal("0.000001")),
+                )
+                self._store.save_fee(category_id, band, line, self._now + FEE_TTL)
+            self._lines[key] = line
+        return self._lines[key]
+
+    def _preview(self, category_id: str, price: Decimal) -> Decimal:
+        self.previews += 1
+        preview = self._client.offer_fee_preview(
+            {
+                "offer": {
+                    "name": PREVIEW_NAME,
+                    "category": {"id": category_id},
+                    "sellingMode": {
+                        "format": "BUY_NOW",
+                        "price": {"amount": _amount(price), "currency": "PLN"},
+                    },
+                }
+            }
+        )
+        # Commissions are charged per sale; quotes are listing fees per 30-day cycle, not per sale.
+        return sum(
+            (Decimal(str(c.get("fee", {}).get("amount", "0"))) for c in preview.commissions), Decimal(0)
+        )
+
+
+def _offer_input(
+    account: str,
+    listing: OfferListing,
+    facts: ProductFacts | None,
+    state: OfferState | None,
+    competitors: Mapping[str, tuple[CompetitorPrice, ...]],
+) -> OfferInput:
+    sku = str(listing.external.id) if listing.external else ""
+    price = listing.selling_mode.price if listing.selling_mode else None
+    return OfferInput(
+        account=account,
+        offer_id=listing.id,
+        sku=sku,
+        category_id=listing.category.id if listing.category else None,
+        price=Decimal(price.amount) if price else Decimal(0),
+        cost=facts.cost if facts else None,
+        list_price=facts.list_price if facts else None,
+        stock=listing.stock.available if listing.stock else None,
+        sold_30d=listing.stock.sold if listing.stock else None,
+        visits_30d=listing.stats.visits_count if listing.stats else None,
+        last_changed_at=state.last_changed_at if state else None,
+        assigned_range=state.assigned_range if state else None,
+        competitors=competitors.get(sku, ()),
+    )
+
+
+def _hold_all(plan: AccountPlan, reason: str) -> AccountPlan:
+    held = [
+        replace(d, action=Action.HOLD, new_price=None, steps=(*d.steps, f"would be {d.new_price}; {reason}"))
+        if d.action is Action.SET_PRICE
+        else d
+        for d in plan.decisions
+    ]
+    return AccountPlan(plan.account, held)
+
+
+def _amount(value: Decimal) -> str:
+    return format(value.quantize(CENT, rounding=ROUND_HALF_UP), "f")
+
+
+def _change(d: RepriceDecision, status: str, now: datetime) -> Change:
+    changes: dict[str, dict[str, Any]]
+    if d.action is Action.ASSIGN_RULE:
+        action, changes = "price_rule", {"price_range": {"old": None, "new": [str(d.floor), str(d.ceiling)]}}
+        rule = f"repricing:{d.strategy}:{d.rule_type}"
+    else:
+        action, changes = "price", {"price": {"old": str(d.old_price), "new": str(d.new_price)}}
+        rule = f"repricing:{d.strategy}"
+    details = {
+        "bound": d.bound,
+        "floor": str(d.floor),
+        "ceiling": str(d.ceiling),
+        "inputs": d.inputs,
+        "allegro": status,
+    }
+    return Change(
+        sku=d.sku,
+        account=d.account,
+        offer_id=d.offer_id,
+        action=action,
+        changes={**changes, "repricing": {"old": None, "new": json.loads(json.dumps(details))}},
+        reason="; ".join(d.steps),
+        rule=rule,
+        at=now.isoformat(timespec="seconds"),
+    )
