@@ -26,7 +26,7 @@ from typing import Protocol
 
 from aws_lambda_powertools import Logger
 
-from allegro_sync.adapters.allegro.models import OfferListing
+from allegro_sync.adapters.allegro.models import OfferListing, ProductOffer
 from allegro_sync.domain.ledger import OfferAction, OfferLink, OfferTarget, StockView, offer_target
 from allegro_sync.services.propagation import PropagationReport, Propagator, Push, PushKind
 from allegro_sync.services.stock import StockResult
@@ -70,6 +70,8 @@ class OfferLister(Protocol):
     def iter_offers(
         self, *, external_ids: Sequence[str] = (), statuses: Sequence[str] = (), page_size: int = 1000
     ) -> Iterator[OfferListing]: ...
+
+    def get_product_offer(self, offer_id: str) -> ProductOffer: ...
 
 
 class ListerClients(Protocol):
@@ -167,8 +169,12 @@ class Reconciler:
             unlinked = known is None
             target = known or offer_target(OfferLink(offer.id, account), view.available)
             status = offer.publication.status if offer.publication else None
-            ended_by = offer.publication.ended_by if offer.publication else None
             stock = offer.stock.available if offer.stock else None
+            ended_by = None
+            if status == "ENDED" and target.action is OfferAction.SET:
+                # The listing does not say who ended an offer; only the offer itself does.
+                full = self._clients.client(account).get_product_offer(offer.id).publication
+                ended_by = full.ended_by if full else None
             kind, push_kind = _drift(target, status, ended_by, stock)
             if unlinked:
                 kind = DriftKind.UNLINKED

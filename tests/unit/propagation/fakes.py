@@ -126,7 +126,7 @@ class FakeStockAllegro:
                 id=offer_id,
                 external=ExternalId(id=offer.sku),
                 stock=ListingStock(available=offer.stock),
-                publication=OfferPublication(status=offer.status, ended_by=offer.ended_by),
+                publication=OfferPublication(status=offer.status),  # GET /sale/offers has no endedBy
             )
 
     def names(self) -> list[str]:
