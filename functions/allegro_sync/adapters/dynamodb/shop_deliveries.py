@@ -1,0 +1,101 @@
+"""What the shop already has, on the `orders` table next to each order record (same `pk`, own `sk`).
+
+- `shop-delivery#<message_id>`: the shop took this outbox message (DeliveryLog); expires with the sale
+  records' retention, since the order worker may resend a message for as long as it can re-import;
+- `shop-order`: the WooCommerce order created for the checkout form (OrderIndex), claimed before the
+  create so a crash in between is recoverable.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from allegro_sync.adapters.shop.woocommerce_rest import IndexedOrder
+from allegro_sync.domain.ledger import DEFAULT_SALE_RETENTION
+from allegro_sync.domain.outbox import OrderChanged
+from allegro_sync.services.shop_delivery import ShopAck
+from allegro_sync.topology import table_env
+
+ORDER_PK = "order#"
+DELIVERY_SK = "shop-delivery#"
+SHOP_ORDER_SK = "shop-order"
+
+
+def _key(form_id: str, sk: str) -> dict[str, Any]:
+    return {"pk": {"S": ORDER_PK + form_id}, "sk": {"S": sk}}
+
+
+def _form_of(message_id: str) -> str:
+    """`order:<form id>:v<n>` -> form id (the outbox id format); anything else keys by itself."""
+    parts = message_id.split(":")
+    return parts[1] if len(parts) == 3 and parts[0] == "order" else message_id
+
+
+class DynamoShopDeliveries:
+    """`DeliveryLog` and the WooCommerce `OrderIndex` on the `orders` table."""
+
+    def __init__(self, table_name: str | None = None, client: Any = None, *, clock: Any = None) -> None:
+        self._table = table_name or os.environ[table_env("orders")]
+        self._client = client or boto3.client("dynamodb")
+        self._clock = clock or (lambda: datetime.now(UTC))
+
+    # DeliveryLog
+    def delivered(self, message_id: str) -> bool:
+        item = self._client.get_item(
+            TableName=self._table,
+            Key=_key(_form_of(message_id), DELIVERY_SK + message_id),
+            ConsistentRead=True,
+        ).get("Item")
+        return item is not None
+
+    def record(self, message: OrderChanged, ack: ShopAck) -> None:
+        now: datetime = self._clock()
+        item = {
+            **_key(message.checkout_form_id, DELIVERY_SK + message.message_id),
+            "delivered_at": {"S": now.isoformat()},
+            "shop_applied_at": {"S": ack.applied_at.isoformat()},
+            "expires_at": {"N": str(int((now + DEFAULT_SALE_RETENTION).timestamp()))},
+        }
+        if ack.shop_order_id:
+            item["shop_order_id"] = {"S": ack.shop_order_id}
+        self._client.put_item(TableName=self._table, Item=item)
+
+    # OrderIndex
+    def get(self, checkout_form_id: str) -> IndexedOrder | None:
+        item = self._client.get_item(
+            TableName=self._table, Key=_key(checkout_form_id, SHOP_ORDER_SK), ConsistentRead=True
+        ).get("Item")
+        if item is None:
+            return None
+        order_id = item.get("shop_order_id", {}).get("N")
+        return IndexedOrder(
+            claimed_at=datetime.fromisoformat(item["claimed_at"]["S"]),
+            shop_order_id=int(order_id) if order_id is not None else None,
+        )
+
+    def claim(self, checkout_form_id: str, at: datetime) -> None:
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item={**_key(checkout_form_id, SHOP_ORDER_SK), "claimed_at": {"S": at.isoformat()}},
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+
+    def set(self, checkout_form_id: str, shop_order_id: int) -> None:
+        self._client.update_item(
+            TableName=self._table,
+            Key=_key(checkout_form_id, SHOP_ORDER_SK),
+            UpdateExpression="SET shop_order_id = :id, claimed_at = if_not_exists(claimed_at, :now)",
+            ExpressionAttributeValues={
+                ":id": {"N": str(shop_order_id)},
+                ":now": {"S": self._clock().isoformat()},
+            },
+        )

@@ -1,0 +1,106 @@
+"""The generic outbound contract: each order change POSTed to the shop as signed JSON (docs/shop-adapters.md).
+
+Signed exactly like the inbound webhooks (`signing.py`: HMAC-SHA256 over "<timestamp>.<delivery id>.<body>"),
+so a shop that already verifies our scheme reuses its code. The delivery id and the `Idempotency-Key`
+header are the outbox `message_id`: the same order state always carries the same key, so the shop can
+drop a redelivery. Every failure raises (`ShopUnavailable` / `ShopRejected`) and SQS retries.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import httpx
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+from allegro_sync.adapters.shop import signing
+from allegro_sync.domain.outbox import OrderChanged
+from allegro_sync.services.shop_delivery import ShopAck, ShopRejected, ShopUnavailable
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+USER_AGENT = "allegro-sync/shop-notifier"
+_UNSAFE = re.compile(r"[^A-Za-z0-9._:\-]")
+RETRYABLE_STATUS = frozenset({408, 409, 425, 429})
+
+
+class GenericAckIn(BaseModel):
+    """The optional JSON a shop may answer with; every field helps, none is required."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    order_id: Annotated[str, Field(max_length=200)] | None = None
+    applied_at: AwareDatetime | None = None
+    stock_versions: dict[str, Annotated[int, Field(ge=0)]] = {}
+
+
+def delivery_id(message_id: str) -> str:
+    """The outbox id as a delivery id our signature scheme accepts (1-200 of A-Z a-z 0-9 . _ : -)."""
+    return _UNSAFE.sub("_", message_id)[:200]
+
+
+def order_payload(message: OrderChanged) -> dict[str, Any]:
+    """The documented body: the outbox message itself (kind `order.changed`), JSON-ready."""
+    return message.model_dump(mode="json")
+
+
+class GenericShop:
+    """`ShopOrderSink` for any shop that implements the documented endpoint."""
+
+    def __init__(
+        self,
+        url: str,
+        signing_secret: str,
+        http: httpx.Client,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not url.startswith(("https://", "http://")):
+            raise ValueError("the shop URL must start with https:// (http:// only for a local shop)")
+        self._url = url
+        self._secret = signing_secret
+        self._http = http
+        self._clock = clock
+
+    def deliver(self, message: OrderChanged) -> ShopAck:
+        body = json.dumps(order_payload(message), separators=(",", ":"), ensure_ascii=False).encode()
+        timestamp = int(self._clock())
+        delivery = delivery_id(message.message_id)
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+            IDEMPOTENCY_HEADER: message.message_id,
+            signing.DELIVERY_HEADER: delivery,
+            signing.TIMESTAMP_HEADER: str(timestamp),
+            signing.SIGNATURE_HEADER: signing.sign(self._secret, timestamp, delivery, body),
+        }
+        try:
+            response = self._http.post(self._url, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            raise ShopUnavailable(f"the shop did not answer: {type(exc).__name__}") from None
+        received_at = datetime.fromtimestamp(self._clock(), UTC)
+        status = response.status_code
+        if status >= 500 or status in RETRYABLE_STATUS:
+            raise ShopUnavailable(f"the shop answered {status}; will retry")
+        if not 200 <= status < 300:
+            raise ShopRejected(f"the shop refused the order change with {status}: {response.text[:200]}")
+        return _ack(response, received_at)
+
+
+def _ack(response: httpx.Response, received_at: datetime) -> ShopAck:
+    """The shop's own time if it said one; else when we got the answer (later than the truth: safe)."""
+    parsed = GenericAckIn()
+    if response.content.strip():
+        try:
+            parsed = GenericAckIn.model_validate_json(response.content)
+        except ValidationError:
+            parsed = GenericAckIn()  # a 2xx with an odd body still means "applied"
+    return ShopAck(
+        applied_at=parsed.applied_at or received_at,
+        shop_order_id=parsed.order_id,
+        stock_versions=dict(parsed.stock_versions),
+    )

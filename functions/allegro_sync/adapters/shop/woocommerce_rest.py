@@ -1,0 +1,237 @@
+"""WooCommerce as the shop: Allegro orders become WooCommerce orders through its REST API (wc/v3).
+
+Stock is reduced by WooCommerce itself, never by us: WooCommerce reduces stock when an order is paid
+(`set_paid: true` runs payment_complete) or enters `on-hold`/`processing`, and gives it back when the
+order is cancelled. Writing `stock_quantity` as well would take every sale twice, so this adapter only
+chooses the order status from the lines' `stock_effect`:
+
+- a line TAKEN by the ledger and the order paid -> `processing` + `set_paid` (WooCommerce reduces stock);
+- TAKEN but not paid yet -> `on-hold` (WooCommerce reduces stock too);
+- nothing taken yet -> `pending` (no stock change); CANCELLED -> `cancelled` (WooCommerce restores it).
+
+Idempotency: WooCommerce cannot filter orders by meta, so the order id it gave us is kept in an
+`OrderIndex` (the `orders` table). The index is claimed BEFORE the create; a crash between the create
+and saving the id leaves a claim without an id, and the next attempt looks for an order carrying our
+`_allegro_checkout_form_id` meta created since the claim before creating anything.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any, Protocol
+
+import httpx
+
+from allegro_sync.domain.outbox import OrderChanged, OutboxLine
+from allegro_sync.services.shop_delivery import ShopAck, ShopRejected, ShopUnavailable
+
+CHECKOUT_FORM_META = "_allegro_checkout_form_id"
+ACCOUNT_META = "_allegro_account"
+API = "/wp-json/wc/v3"
+RECOVERY_MARGIN = timedelta(minutes=10)  # shop and Lambda clocks may disagree by a few minutes
+RECOVERY_PAGES = 5
+
+
+@dataclass(frozen=True)
+class IndexedOrder:
+    claimed_at: datetime
+    shop_order_id: int | None = None
+
+
+class OrderIndex(Protocol):
+    """Allegro checkout form id -> the WooCommerce order created for it."""
+
+    def get(self, checkout_form_id: str) -> IndexedOrder | None: ...
+
+    def claim(self, checkout_form_id: str, at: datetime) -> None:
+        """Record 'about to create' (a no-op when a claim exists)."""
+        ...
+
+    def set(self, checkout_form_id: str, shop_order_id: int) -> None: ...
+
+
+def woocommerce_status(message: OrderChanged) -> tuple[str, bool]:
+    """(WooCommerce status, set_paid) for the message, chosen so WooCommerce moves stock exactly as we did."""
+    if message.status == "CANCELLED":
+        return "cancelled", False
+    taken = any(line.stock_effect == "TAKEN" for line in message.lines)
+    paid = message.status == "READY_FOR_PROCESSING"
+    if paid:
+        return "processing", True
+    return ("on-hold" if taken else "pending"), False
+
+
+def _gmt(raw: Any) -> datetime | None:
+    if not isinstance(raw, str) or not raw:
+        return None
+    try:
+        parsed = datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _total(line: OutboxLine) -> str | None:
+    if line.unit_price is None:
+        return None
+    try:
+        return str(Decimal(line.unit_price) * line.quantity)
+    except InvalidOperation:
+        return None
+
+
+def _address(source: dict[str, Any] | None) -> dict[str, str]:
+    """Allegro's buyer / delivery address -> WooCommerce's billing / shipping fields (what is there)."""
+    if not source:
+        return {}
+    address = source.get("address") if isinstance(source.get("address"), dict) else source
+    assert isinstance(address, dict)
+    fields = {
+        "first_name": address.get("firstName") or source.get("firstName"),
+        "last_name": address.get("lastName") or source.get("lastName"),
+        "company": address.get("companyName") or source.get("companyName"),
+        "address_1": address.get("street"),
+        "city": address.get("city"),
+        "postcode": address.get("zipCode") or address.get("postCode"),
+        "country": address.get("countryCode"),
+        "phone": address.get("phoneNumber") or source.get("phoneNumber"),
+        "email": source.get("email"),
+    }
+    return {k: str(v) for k, v in fields.items() if v}
+
+
+class WooCommerceShop:
+    """`ShopOrderSink` over WooCommerce's REST API (consumer key/secret, HTTP Basic over HTTPS)."""
+
+    def __init__(
+        self,
+        url: str,
+        consumer_key: str,
+        consumer_secret: str,
+        http: httpx.Client,
+        index: OrderIndex,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not url.startswith(("https://", "http://")):
+            raise ValueError("the WooCommerce URL must start with https:// (http:// only for a local shop)")
+        self._base = url.rstrip("/") + API
+        self._auth = httpx.BasicAuth(consumer_key, consumer_secret)
+        self._http = http
+        self._index = index
+        self._clock = clock
+
+    # --- delivery ---------------------------------------------------------------------------------------
+
+    def deliver(self, message: OrderChanged) -> ShopAck:
+        form_id = message.checkout_form_id
+        status, paid = woocommerce_status(message)
+        known = self._index.get(form_id)
+        order_id = known.shop_order_id if known else None
+        if known is not None and order_id is None:
+            order_id = self._find_created(form_id, known.claimed_at)
+            if order_id is not None:
+                self._index.set(form_id, order_id)
+        if order_id is not None:
+            order = self._update(order_id, status, paid)
+        else:
+            if known is None:
+                self._index.claim(form_id, self._now())
+            order = self._create(message, status, paid)
+            self._index.set(form_id, int(order["id"]))
+        applied = _gmt(order.get("date_modified_gmt")) or _gmt(order.get("date_paid_gmt")) or self._now()
+        return ShopAck(applied_at=applied, shop_order_id=str(order.get("id")))
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self._clock(), UTC)
+
+    def _create(self, message: OrderChanged, status: str, paid: bool) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "status": status,
+            "set_paid": paid,
+            "line_items": [self._line_item(line) for line in message.lines],
+            "meta_data": [
+                {"key": CHECKOUT_FORM_META, "value": message.checkout_form_id},
+                {"key": ACCOUNT_META, "value": message.account},
+            ],
+            "customer_note": f"Allegro: {message.checkout_form_id}",
+        }
+        currency = next((line.currency for line in message.lines if line.currency), None)
+        if currency:
+            body["currency"] = currency
+        billing = _address(message.buyer)
+        if billing:
+            body["billing"] = billing
+        shipping = _address((message.delivery or {}).get("address"))
+        if shipping:
+            body["shipping"] = {k: v for k, v in shipping.items() if k != "email"}
+        created: dict[str, Any] = self._call("POST", "/orders", json=body)
+        return created
+
+    def _update(self, order_id: int, status: str, paid: bool) -> dict[str, Any]:
+        body: dict[str, Any] = {"status": status}
+        if paid:
+            body["set_paid"] = True
+        updated: dict[str, Any] = self._call("PUT", f"/orders/{order_id}", json=body)
+        return updated
+
+    def _line_item(self, line: OutboxLine) -> dict[str, Any]:
+        item: dict[str, Any] = {"quantity": line.quantity}
+        product = self._product(line.sku) if line.sku else None
+        if product is not None:
+            item["product_id"] = product
+        else:
+            item["name"] = f"Allegro offer {line.offer_id}" + (f" ({line.sku})" if line.sku else "")
+        total = _total(line)
+        if total is not None:
+            item["subtotal"] = item["total"] = total
+        return item
+
+    def _product(self, sku: str) -> int | None:
+        """The product id for a SKU (exact match: WooCommerce's `sku` filter is exact but be sure)."""
+        found = self._call("GET", "/products", params={"sku": sku})
+        for product in found if isinstance(found, list) else []:
+            if isinstance(product, dict) and product.get("sku") == sku and isinstance(product.get("id"), int):
+                return int(product["id"])
+        return None
+
+    def _find_created(self, form_id: str, claimed_at: datetime) -> int | None:
+        """After a crash between create and index: the order we created, if WooCommerce has it."""
+        after = (claimed_at - RECOVERY_MARGIN).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        for page in range(1, RECOVERY_PAGES + 1):
+            orders = self._call(
+                "GET",
+                "/orders",
+                params={"after": after, "per_page": 100, "page": page, "orderby": "date", "order": "asc"},
+            )
+            if not isinstance(orders, list) or not orders:
+                return None
+            for order in orders:
+                meta = order.get("meta_data") if isinstance(order, dict) else None
+                for entry in meta if isinstance(meta, list) else []:
+                    if entry.get("key") == CHECKOUT_FORM_META and entry.get("value") == form_id:
+                        return int(order["id"])
+            if len(orders) < 100:
+                return None
+        return None
+
+    def _call(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None) -> Any:
+        try:
+            response = self._http.request(
+                method, self._base + path, json=json, params=params, auth=self._auth
+            )
+        except httpx.HTTPError as exc:
+            raise ShopUnavailable(f"WooCommerce did not answer: {type(exc).__name__}") from None
+        status = response.status_code
+        if status >= 500 or status in (408, 409, 429):
+            raise ShopUnavailable(f"WooCommerce answered {status} to {method} {path}; will retry")
+        if not 200 <= status < 300:
+            raise ShopRejected(f"WooCommerce refused {method} {path} with {status}: {response.text[:200]}")
+        try:
+            return response.json()
+        except ValueError:
+            raise ShopUnavailable(f"WooCommerce sent non-JSON to {method} {path}") from None

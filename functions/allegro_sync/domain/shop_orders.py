@@ -1,0 +1,95 @@
+"""Orders between the shop and Allegro: what the shop says about an order it ships (fulfillment back).
+
+The shop reports "order X (our Allegro checkout form id) is now in status S, shipped with these parcels"
+either through the generic signed contract (`order.status`) or as a WooCommerce `order.updated` webhook.
+Both become one `ShopOrderStatus`; the fulfillment use case turns it into Allegro's fulfillment status
+and shipments. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# Allegro's CheckoutFormFulfillmentStatus values a seller may set (openapi: CheckoutFormFulfillmentStatus).
+FulfillmentStatus = Literal[
+    "NEW",
+    "PROCESSING",
+    "READY_FOR_SHIPMENT",
+    "READY_FOR_PICKUP",
+    "SENT",
+    "PICKED_UP",
+    "CANCELLED",
+    "SUSPENDED",
+]
+
+CheckoutFormId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
+
+
+class Parcel(BaseModel):
+    """One tracking number; `carrier` is the shop's own name for the carrier ("InPost", "dpd", ...)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    carrier: Annotated[str, Field(min_length=1, max_length=100)]
+    waybill: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^\S(.*\S)?$")]
+
+
+class ShopOrderStatus(BaseModel):
+    """The shop's view of one Allegro order: where it is in fulfillment and its parcels."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    checkout_form_id: CheckoutFormId
+    status: FulfillmentStatus | None = None
+    parcels: Annotated[tuple[Parcel, ...], Field(max_length=20)] = ()
+
+
+# The shop's carrier name (normalised: lower case, letters and digits only) -> Allegro carrier id
+# (GET /order/carriers). Anything else goes as OTHER with the shop's name as carrierName.
+CARRIER_IDS: dict[str, str] = {
+    "inpost": "INPOST",
+    "paczkomaty": "INPOST",
+    "paczkomatinpost": "INPOST",
+    "inpostkurier": "INPOST",
+    "dpd": "DPD",
+    "dpdpolska": "DPD",
+    "dhl": "DHL",
+    "dhlparcel": "DHL",
+    "dhlexpress": "DHL",
+    "pocztapolska": "POCZTA_POLSKA",
+    "poczta": "POCZTA_POLSKA",
+    "pocztex": "POCZTA_POLSKA",
+    "allegro": "ALLEGRO",
+    "allegroone": "ALLEGRO",
+    "allegrosmart": "ALLEGRO",
+}
+OTHER_CARRIER = "OTHER"
+CARRIER_NAME_MAX = 30  # Allegro's carrierName limit
+
+
+def _normalise(name: str) -> str:
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]", "", plain)
+
+
+def allegro_carrier(shop_name: str, known_ids: frozenset[str]) -> tuple[str, str | None]:
+    """(carrierId, carrierName) for a shop carrier name; unknown or not offered by Allegro -> OTHER."""
+    key = _normalise(shop_name)
+    carrier_id = CARRIER_IDS.get(key) or (shop_name.upper() if shop_name.upper() in known_ids else None)
+    if carrier_id and carrier_id in known_ids and carrier_id != OTHER_CARRIER:
+        return carrier_id, None
+    return OTHER_CARRIER, shop_name.strip()[:CARRIER_NAME_MAX]
+
+
+# WooCommerce order statuses -> Allegro fulfillment. `pending`/`failed` say nothing about fulfillment;
+# `refunded` is a money matter handled in Allegro's own refund flow, not a fulfillment status.
+WOOCOMMERCE_STATUS: dict[str, FulfillmentStatus] = {
+    "processing": "PROCESSING",
+    "on-hold": "SUSPENDED",
+    "completed": "SENT",
+    "cancelled": "CANCELLED",
+}

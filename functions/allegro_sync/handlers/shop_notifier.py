@@ -1,0 +1,56 @@
+"""Consumer of the standard `shop-outbox` queue: every order change delivered to the shop, once.
+
+Powertools' `BatchProcessor` reports each failed record on its own, so one order the shop refuses does
+not hold back the others. A shop that is down fails the records and SQS brings them back after the
+visibility timeout (6 x this function's timeout), up to the queue's maxReceiveCount; after that the DLQ
+(alarmed) keeps them for replay. Neither the shop's credentials nor order bodies are logged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from allegro_sync.adapters.shop_wiring import shop_delivery
+from allegro_sync.domain.outbox import OrderChanged, parse_outbox_message
+
+logger = Logger()
+metrics = Metrics()
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def record_handler(record: SQSRecord) -> None:
+    message = parse_outbox_message(record.body)  # malformed: fails, ends in the DLQ for replay
+    if not isinstance(message, OrderChanged):
+        logger.warning(
+            "not an order change; the shop outbox carries only orders", extra={"kind": message.kind}
+        )
+        return
+    logger.append_keys(checkout_form_id=message.checkout_form_id, message_id=message.message_id)
+    result = shop_delivery().deliver(message)
+    if result.duplicate:
+        metrics.add_metric("ShopDeliveryDuplicates", MetricUnit.Count, 1)
+        logger.info("already delivered to the shop")
+        return
+    metrics.add_metric("ShopOrdersDelivered", MetricUnit.Count, 1)
+    if result.unconfirmed:
+        metrics.add_metric("ShopSalesUnconfirmed", MetricUnit.Count, len(result.unconfirmed))
+        logger.warning("the ledger did not know these sales", extra={"sale_ids": list(result.unconfirmed)})
+    logger.info(
+        "delivered to the shop",
+        extra={"shop_order_id": result.shop_order_id, "confirmed": len(result.confirmed)},
+    )
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context(log_event=False)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    response = process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
+    return dict(response)

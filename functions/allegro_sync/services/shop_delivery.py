@@ -1,0 +1,102 @@
+"""Shop outbox -> the shop: deliver each `OrderChanged` once, then tell the ledger the shop applied it.
+
+Order of steps matters for "exactly once" without a distributed transaction:
+1. skip a message already recorded as delivered (a redelivery of the standard queue costs one read);
+2. hand it to the shop adapter, which is idempotent on its own (the generic shop de-duplicates by the
+   `Idempotency-Key` header; the WooCommerce adapter finds the order it created before);
+3. confirm every TAKEN line in the ledger with the shop's acknowledgement time (idempotent: a second
+   confirmation is a DUPLICATE), so a stale shop webhook is told apart from a real restock;
+4. record the delivery. A crash anywhere before 4 repeats 2-3, which both tolerate.
+
+Any shop failure raises, so SQS redelivers: a shop that is down delays delivery and loses nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from allegro_sync.domain.ledger import LedgerError, Outcome
+from allegro_sync.domain.outbox import OrderChanged
+from allegro_sync.services.stock import StockLedger
+
+
+class ShopDeliveryError(Exception):
+    """The shop did not take the message; SQS will try again (a DLQ catches what never succeeds)."""
+
+
+class ShopUnavailable(ShopDeliveryError):
+    """Down, timing out, 5xx or 429: worth retrying later."""
+
+
+class ShopRejected(ShopDeliveryError):
+    """The shop refused the message (4xx): retried too, but a human will likely have to look (DLQ)."""
+
+
+@dataclass(frozen=True)
+class ShopAck:
+    """What the shop says it did. `applied_at` is the SHOP's clock when it applied the order's stock."""
+
+    applied_at: datetime
+    shop_order_id: str | None = None
+    stock_versions: Mapping[str, int] = field(default_factory=dict)
+
+
+class ShopOrderSink(Protocol):
+    """A shop adapter: create or update the order in the shop (idempotent per message and per order)."""
+
+    def deliver(self, message: OrderChanged) -> ShopAck: ...
+
+
+class DeliveryLog(Protocol):
+    """Which outbox messages the shop already has (the `orders` table in AWS)."""
+
+    def delivered(self, message_id: str) -> bool: ...
+
+    def record(self, message: OrderChanged, ack: ShopAck) -> None: ...
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    message_id: str
+    duplicate: bool
+    shop_order_id: str | None = None
+    confirmed: tuple[str, ...] = ()  # sale ids the ledger now knows the shop applied
+    unconfirmed: tuple[str, ...] = ()  # sale ids the ledger did not know (logged, never retried)
+
+
+class ShopDelivery:
+    def __init__(self, sink: ShopOrderSink, ledger: StockLedger, log: DeliveryLog) -> None:
+        self._sink = sink
+        self._ledger = ledger
+        self._log = log
+
+    def deliver(self, message: OrderChanged) -> DeliveryResult:
+        if self._log.delivered(message.message_id):
+            return DeliveryResult(message.message_id, duplicate=True)
+        ack = self._sink.deliver(message)
+        confirmed: list[str] = []
+        unconfirmed: list[str] = []
+        for line in message.lines:
+            if line.stock_effect != "TAKEN" or line.sku is None:
+                continue
+            try:
+                result = self._ledger.confirm_delivered(
+                    line.sku, line.sale_id, ack.applied_at, ack.stock_versions.get(line.sku)
+                )
+            except LedgerError:
+                # The ledger never counted this sale (or under another SKU): retrying cannot fix that.
+                unconfirmed.append(line.sale_id)
+                continue
+            if result.outcome in (Outcome.APPLIED, Outcome.DUPLICATE):
+                confirmed.append(line.sale_id)
+        self._log.record(message, ack)
+        return DeliveryResult(
+            message.message_id,
+            duplicate=False,
+            shop_order_id=ack.shop_order_id,
+            confirmed=tuple(confirmed),
+            unconfirmed=tuple(unconfirmed),
+        )

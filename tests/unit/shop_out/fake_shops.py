@@ -1,0 +1,197 @@
+"""Fake shops for the shop-out tests: a generic shop and a WooCommerce that verify, record and can be down.
+
+Both speak plain (method, path, headers, body) -> (status, json) so the same fake serves an
+`httpx.MockTransport` in unit tests and a real 127.0.0.1 HTTP server in integration tests.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Protocol
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
+from allegro_sync.adapters.shop import signing
+
+Answer = tuple[int, Any]
+
+
+class FakeShop(Protocol):
+    def answer(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Answer: ...
+
+
+@dataclass
+class FakeGenericShop:
+    """Verifies our signature, de-duplicates by Idempotency-Key, applies TAKEN lines to its stock once."""
+
+    secret: str
+    stock: dict[str, int] = field(default_factory=dict)
+    down: bool = False
+    received: list[dict[str, Any]] = field(default_factory=list)  # every verified, new delivery
+    attempts: int = 0
+    keys: set[str] = field(default_factory=set)
+    applied_sales: set[str] = field(default_factory=set)
+    orders: dict[str, dict[str, Any]] = field(default_factory=dict)
+    clock: datetime = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+    def answer(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Answer:
+        self.attempts += 1
+        if self.down:
+            return 503, {"error": "maintenance"}
+        h = {k.lower(): v for k, v in headers.items()}
+        timestamp = int(h.get(signing.TIMESTAMP_HEADER.lower(), "0"))
+        delivery = h.get(signing.DELIVERY_HEADER.lower(), "")
+        if not signing.matches(
+            [self.secret], h.get(signing.SIGNATURE_HEADER.lower(), ""), timestamp, delivery, body
+        ):
+            return 401, {"error": "bad signature"}
+        key = h.get("idempotency-key", "")
+        self.clock += timedelta(seconds=1)
+        if key in self.keys:
+            return 200, {"order_id": "dup", "applied_at": self.clock.isoformat()}
+        self.keys.add(key)
+        message = json.loads(body)
+        self.received.append(message)
+        self.orders[message["checkout_form_id"]] = message
+        for line in message["lines"]:
+            if line["stock_effect"] == "TAKEN" and line["sale_id"] not in self.applied_sales:
+                self.applied_sales.add(line["sale_id"])
+                self.stock[line["sku"]] = self.stock.get(line["sku"], 0) - line["quantity"]
+        return 200, {"order_id": f"G-{message['checkout_form_id'][:8]}", "applied_at": self.clock.isoformat()}
+
+
+@dataclass
+class FakeWooCommerce:
+    """wc/v3 as the adapter uses it, with WooCommerce's stock rules (reduce once, restore on cancel)."""
+
+    key: str
+    secret: str
+    products: dict[int, dict[str, Any]] = field(default_factory=dict)
+    orders: dict[int, dict[str, Any]] = field(default_factory=dict)
+    down: bool = False
+    fail_next_create_response: bool = False  # the order is created, then the connection "drops"
+    requests: list[tuple[str, str]] = field(default_factory=list)
+    clock: datetime = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+    _next: int = 100
+
+    def add_product(self, sku: str, stock: int) -> int:
+        self._next += 1
+        self.products[self._next] = {"id": self._next, "sku": sku, "stock_quantity": stock, "type": "simple"}
+        return self._next
+
+    def stock(self, sku: str) -> int:
+        return next(int(p["stock_quantity"]) for p in self.products.values() if p["sku"] == sku)
+
+    def _tick(self) -> str:
+        self.clock += timedelta(seconds=1)
+        return self.clock.replace(tzinfo=None).isoformat()
+
+    def _move_stock(self, order: dict[str, Any], new_status: str, set_paid: bool) -> None:
+        reduces = new_status in ("processing", "on-hold", "completed") or set_paid
+        if reduces and not order["_stock_reduced"]:
+            for li in order["line_items"]:
+                if "product_id" in li:
+                    self.products[li["product_id"]]["stock_quantity"] -= li["quantity"]
+            order["_stock_reduced"] = True
+        if new_status == "cancelled" and order["_stock_reduced"]:
+            for li in order["line_items"]:
+                if "product_id" in li:
+                    self.products[li["product_id"]]["stock_quantity"] += li["quantity"]
+            order["_stock_reduced"] = False
+
+    def answer(  # noqa: PLR0911 - one branch per route, like a router
+        self, method: str, target: str, headers: dict[str, str], body: bytes
+    ) -> Answer:
+        self.requests.append((method, target))
+        if self.down:
+            return 502, {"code": "bad_gateway"}
+        auth = {k.lower(): v for k, v in headers.items()}.get("authorization", "")
+        if auth != "Basic " + base64.b64encode(f"{self.key}:{self.secret}".encode()).decode():
+            return 401, {"code": "woocommerce_rest_cannot_view"}
+        url = urlsplit(target)
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        path = url.path.removeprefix("/wp-json/wc/v3")
+        data = json.loads(body) if body else {}
+        if method == "GET" and path == "/products":
+            return 200, [p for p in self.products.values() if p["sku"] == query.get("sku")]
+        if method == "GET" and path == "/orders":
+            return 200, [self._public(o) for o in self.orders.values()]
+        if method == "POST" and path == "/orders":
+            self._next += 1
+            status = "processing" if data.get("set_paid") else data.get("status", "pending")
+            order = {**data, "id": self._next, "status": status, "_stock_reduced": False}
+            self._move_stock(order, status, bool(data.get("set_paid")))
+            order["date_modified_gmt"] = self._tick()
+            self.orders[self._next] = order
+            if self.fail_next_create_response:
+                self.fail_next_create_response = False
+                return 504, {"code": "gateway_timeout"}
+            return 201, self._public(order)
+        if method == "PUT" and path.startswith("/orders/"):
+            found = self.orders.get(int(path.rsplit("/", 1)[1]))
+            if found is None:
+                return 404, {"code": "woocommerce_rest_shop_order_invalid_id"}
+            status = data.get("status", found["status"])
+            self._move_stock(found, status, bool(data.get("set_paid")))
+            found["status"] = status
+            found["date_modified_gmt"] = self._tick()
+            return 200, self._public(found)
+        return 404, {"code": "rest_no_route"}
+
+    @staticmethod
+    def _public(order: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in order.items() if not k.startswith("_")}
+
+
+def mock_transport(shop: FakeShop) -> httpx.MockTransport:
+    def handle(request: httpx.Request) -> httpx.Response:
+        target = request.url.raw_path.decode()
+        status, payload = shop.answer(request.method, target, dict(request.headers), request.content)
+        return httpx.Response(status, json=payload)
+
+    return httpx.MockTransport(handle)
+
+
+class ShopServer:
+    """A fake shop on 127.0.0.1 (a real socket: the Lambda code's real httpx client talks to it)."""
+
+    def __init__(self, shop: FakeShop) -> None:
+        fake = shop
+
+        class Handler(BaseHTTPRequestHandler):
+            def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                status, payload = fake.answer(self.command, self.path, dict(self.headers.items()), body)
+                raw = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+            do_GET = do_POST = do_PUT = _serve
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def __enter__(self) -> ShopServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
