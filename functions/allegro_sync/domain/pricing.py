@@ -13,7 +13,7 @@ Order of steps: percentage markup, then fixed amount, then rounding to a price e
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -45,6 +45,8 @@ class PricingRule(BaseModel):
     endings: tuple[Decimal, ...] = ()
     rounding: Literal["up", "down", "nearest"] = "up"
     min_price: Amount | None = None
+    # Never sell below cost plus this margin (needs the product's cost price; 0 = never below cost).
+    min_margin_percent: Annotated[Decimal, Field(ge=Decimal("-100"), le=Decimal("1000"))] | None = None
     max_price: Amount | None = None
     currency: Literal["PLN", "CZK", "EUR", "HUF"] = "PLN"
 
@@ -67,7 +69,16 @@ class PricingRule(BaseModel):
 
 class PriceStep(BaseModel):
     model_config = ConfigDict(frozen=True)
-    step: Literal["shop_price", "rule", "markup_percent", "markup_amount", "ending", "min_price", "max_price"]
+    step: Literal[
+        "shop_price",
+        "rule",
+        "markup_percent",
+        "markup_amount",
+        "ending",
+        "min_price",
+        "min_margin",
+        "max_price",
+    ]
     amount: Decimal
     note: str
 
@@ -114,8 +125,11 @@ def _has_ending(amount: Decimal, endings: Sequence[Decimal]) -> bool:
     return not endings or (amount - amount.to_integral_value(rounding=ROUND_FLOOR)) in endings
 
 
-def price_for_allegro(shop_price: Decimal, rule: PricingRule) -> PriceDecision:
-    """Apply `rule` to the shop price; raises PricingError when no positive price can come out."""
+def price_for_allegro(
+    shop_price: Decimal, rule: PricingRule, *, cost_price: Decimal | None = None
+) -> PriceDecision:
+    """Apply `rule` to the shop price; raises PricingError when no positive price can come out, or when the
+    margin floor (from `cost_price` and `rule.min_margin_percent`) is above the rule's max_price."""
     if not isinstance(shop_price, Decimal) or not shop_price.is_finite():
         raise PricingError(f"shop price must be a finite Decimal, got {shop_price!r}")
     if shop_price < 0:
@@ -140,13 +154,14 @@ def price_for_allegro(shop_price: Decimal, rule: PricingRule) -> PriceDecision:
             price = rounded
             steps.append(PriceStep(step="ending", amount=price, note=f"rounded {rule.rounding} to {endings}"))
     price = price.quantize(CENT, rounding=ROUND_HALF_UP)
-    low, high = rule.min_price, rule.max_price
+    high = rule.max_price
+    low, low_step, low_note = _lower_bound(rule, cost_price)
     if low is not None and price < low:
-        price = _inside(low, rule, "up")
-        note = f"raised to the minimum {low}" + (", then its next allowed ending" if price != low else "")
-        steps.append(PriceStep(step="min_price", amount=price, note=note))
+        price = _inside(low, low, high, rule.endings, "up")
+        note = low_note + (", then its next allowed ending" if price != low else "")
+        steps.append(PriceStep(step=low_step, amount=price, note=note))
     elif high is not None and price > high:
-        price = _inside(high, rule, "down")
+        price = _inside(high, low, high, rule.endings, "down")
         note = f"lowered to the maximum {high}" + (
             ", then its previous allowed ending" if price != high else ""
         )
@@ -156,14 +171,35 @@ def price_for_allegro(shop_price: Decimal, rule: PricingRule) -> PriceDecision:
     return PriceDecision(amount=price, currency=rule.currency, rule=rule.name, steps=tuple(steps))
 
 
-def _inside(bound: Decimal, rule: PricingRule, direction: str) -> Decimal:
+def _lower_bound(
+    rule: PricingRule, cost_price: Decimal | None
+) -> tuple[Decimal | None, Literal["min_price", "min_margin"], str]:
+    """The effective minimum: the rule's min_price or, when higher, cost plus the minimum margin."""
+    low, note = rule.min_price, f"raised to the minimum {rule.min_price}"
+    if rule.min_margin_percent is None or cost_price is None:
+        return low, "min_price", note
+    if not isinstance(cost_price, Decimal) or not cost_price.is_finite() or cost_price < 0:
+        raise PricingError(f"cost price must be a non-negative Decimal, got {cost_price!r}")
+    floor = (cost_price * (1 + rule.min_margin_percent / 100)).quantize(CENT, rounding=ROUND_CEILING)
+    if rule.max_price is not None and floor > rule.max_price:
+        raise PricingError(
+            f"rule {rule.name!r}: cost {cost_price} plus {rule.min_margin_percent}% margin is {floor}, "
+            f"above the maximum price {rule.max_price}"
+        )
+    if low is None or floor > low:
+        return floor, "min_margin", f"raised to cost {cost_price} {rule.min_margin_percent:+}% = {floor}"
+    return low, "min_price", note
+
+
+def _inside(
+    bound: Decimal, low: Decimal | None, high: Decimal | None, endings: Sequence[Decimal], direction: str
+) -> Decimal:
     """The bound itself, or the first price with an allowed ending from the bound inwards if it stays in."""
-    if _has_ending(bound, rule.endings):
+    if _has_ending(bound, endings):
         return bound
-    candidate = round_to_ending(bound, rule.endings, direction)
-    low = rule.min_price if rule.min_price is not None else CENT
-    high = rule.max_price if rule.max_price is not None else MAX_AMOUNT
-    return candidate if low <= candidate <= high else bound
+    candidate = round_to_ending(bound, endings, direction)
+    inside = (low if low is not None else CENT) <= candidate <= (high if high is not None else MAX_AMOUNT)
+    return candidate if inside else bound
 
 
 class ScopedRule(BaseModel):

@@ -169,3 +169,31 @@ def test_markup_only_never_lowers_the_price_and_is_cent_exact(shop: Decimal, per
     exact = shop * (1 + percent / 100)
     assert price >= shop
     assert abs(price - exact) <= D("0.005")
+
+
+def test_minimum_margin_over_cost_is_a_floor_and_explained() -> None:
+    rule = PricingRule(name="margin", endings=(D("0.99"),), min_price=D("5.00"), min_margin_percent=D(20))
+    decision = price_for_allegro(D("10.00"), rule, cost_price=D("9.50"))
+    assert decision.amount == D("11.99")  # cost 9.50 + 20% = 11.40, then the next x.99
+    assert decision.steps[-1].step == "min_margin"
+    assert "cost 9.50 +20% = 11.40" in decision.explanation
+    # Without a cost price the margin cannot apply; the plain minimum still does.
+    assert price_for_allegro(D("1.00"), rule).amount == D("5.99")
+    with pytest.raises(PricingError, match=r"is 11\.00, above the maximum price 10"):
+        price_for_allegro(D("1"), PricingRule(min_margin_percent=D(10), max_price=D(10)), cost_price=D(10))
+
+
+@settings(max_examples=200, deadline=None)
+@given(_money, _money, _rules(), st.decimals(min_value=D("0"), max_value=D("100"), places=1))
+def test_never_below_cost_plus_margin(
+    shop: Decimal, cost: Decimal, base: PricingRule, margin: Decimal
+) -> None:
+    rule = base.model_copy(update={"min_margin_percent": margin})
+    try:
+        decision = price_for_allegro(shop, rule, cost_price=cost)
+    except PricingError:
+        assume(False)
+        raise
+    assert decision.amount >= cost * (1 + margin / 100)
+    if rule.max_price is not None:
+        assert decision.amount <= rule.max_price
