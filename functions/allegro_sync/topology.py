@@ -254,6 +254,7 @@ TOPOLOGY = Topology(
         Secret("app-credentials", "Allegro application client id and secret"),
         Secret("webhook-signing", "HMAC secret the shop signs its webhooks with"),
         Secret("accounts", "One secret per connected seller account, under this name prefix", is_prefix=True),
+        Secret("shop-credentials", "The shop orders go to: kind generic (url, signing_secret) or woocommerce"),
     ),
     functions=(
         Function(
@@ -334,6 +335,17 @@ TOPOLOGY = Topology(
             sends_to=("shop-outbox", "stock-changes"),
             secrets={"app-credentials": R, "accounts": RW},
             allegro_rpm=300,
+        ),
+        Function(
+            "shop_notifier",
+            "Shop outbox -> the shop (signed JSON or WooCommerce REST), once per order state; ledger confirmed",
+            # 60 s covers a batch of 10 at the shop's 10 s timeout; the visibility timeout (6 x) times the
+            # queue's 8 receives lets a shop be down ~48 min before a message reaches the (alarmed) DLQ.
+            timeout_seconds=60,
+            reserved_concurrency=5,
+            triggers=(QueueTrigger("shop-outbox", batch_size=10, max_batching_window_seconds=1),),
+            tables={"orders": RW, "ledger": RW},
+            secrets={"shop-credentials": R},
         ),
         Function(
             "order_gap_scan",
