@@ -77,7 +77,7 @@ _FALLBACK_WORDS = ("oferta", "sklepu", "internetowego")
 
 def allegro_length(title: str) -> int:
     """The length Allegro checks against 75: characters, with `& < > "` counted as their entities."""
-    return sum(ENTITY_COST.get(ch, 1) for ch in title)
+    return len(title) + sum((cost - 1) * title.count(ch) for ch, cost in ENTITY_COST.items())
 
 
 def _allowed(ch: str) -> bool:
