@@ -77,6 +77,7 @@ def publisher() -> Publisher:
     """The process's publisher (warm invocations reuse clients and caches), per deployment wiring."""
     names = (table_env("catalog"), table_env("mappings"), table_env("changes"), secret_env("accounts"))
     wiring = tuple(os.environ.get(n, "") for n in (*names, "ALLEGRO_API_URL", OFFER_SETTINGS_ENV))
+    wiring += (str(id(custody())),)  # token custody rebuilt (tests, local runtime): new clients too
     with _lock:
         if wiring not in _publishers:
             _publishers[wiring] = build_publisher()

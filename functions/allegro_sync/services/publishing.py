@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -74,6 +75,9 @@ from allegro_sync.services.catalog import (
 logger = Logger(child=True)
 
 MAX_IMAGES = 16  # Allegro's limit of images per offer
+# How long a process reuses mappings and pricing rules: long enough for one batch, short enough that an
+# approved mapping applies to the next webhook.
+MAPPINGS_TTL_SECONDS = 5.0
 RETRY_HINT = "`allegro-sync products retry {sku}`"
 
 
@@ -236,6 +240,8 @@ class Publisher:
         settings: OfferSettings | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         parameter_cache: dict[str, list[AllegroCategoryParameter]] | None = None,
+        mappings_ttl_seconds: float = MAPPINGS_TTL_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._catalog = catalog
         self._mappings = mappings
@@ -245,6 +251,10 @@ class Publisher:
         self._now = now
         # Category parameters change rarely; a warm Lambda keeps them (the handler passes a process cache).
         self._parameters = parameter_cache if parameter_cache is not None else {}
+        # Mappings and pricing rules are read for every event and account; a batch shares one read.
+        self._mappings_ttl = mappings_ttl_seconds
+        self._clock = clock
+        self._read: dict[str, tuple[float, Any]] = {}
 
     # -- entry points ---------------------------------------------------------------------------
 
@@ -333,7 +343,8 @@ class Publisher:
     # -- catalogue state --------------------------------------------------------------------------
 
     def _stored_state(self, event: ShopEvent, key: str) -> StoredProduct:
-        previous = self._catalog.product(event.sku)
+        needs_previous = not isinstance(event, ProductUpsert) or event.stock is None
+        previous = self._catalog.product(event.sku) if needs_previous else None
         base = previous or StoredProduct(sku=event.sku, order_key=key)
         at = self._timestamp()
         if isinstance(event, ProductUpsert):
@@ -441,7 +452,9 @@ class Publisher:
             return self._create(client, account, fresh, event=event, listing=listing, key=key)
 
     def _mapping_for(self, account: str, event: ProductUpsert) -> StoredMapping:
-        stored = self._mappings.category_mappings(account)
+        stored: list[StoredMapping] = self._cached(
+            f"mappings#{account}", lambda: self._mappings.category_mappings(account)
+        )
         own = [m for m in stored if m.account == account]
         shared = [m for m in stored if m.account != account]
         label = category_label(event.category_path)
@@ -568,7 +581,9 @@ class Publisher:
     def _price_decision(
         self, account: str, mapping: StoredMapping | None, shop_price: Decimal
     ) -> PriceDecision:
-        policy = PricingPolicy(rules=tuple(self._mappings.pricing_rules()))
+        policy: PricingPolicy = self._cached(
+            "pricing", lambda: PricingPolicy(rules=tuple(self._mappings.pricing_rules()))
+        )
         path: Sequence[str] = ()
         if mapping is not None:
             path = mapping.category_path or (mapping.mapping.allegro_category_id,)
@@ -893,6 +908,13 @@ class Publisher:
                 at=self._timestamp(),
             )
         )
+
+    def _cached(self, key: str, read: Callable[[], Any]) -> Any:
+        now = self._clock()
+        hit = self._read.get(key)
+        if hit is None or now - hit[0] > self._mappings_ttl:
+            hit = self._read[key] = (now, read())
+        return hit[1]
 
     def _timestamp(self) -> str:
         return self._now().astimezone(UTC).isoformat()

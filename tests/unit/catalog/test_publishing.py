@@ -72,6 +72,7 @@ class World:
         )
         self.changes = FakeChangeLog()
         self.allegro = {name: FakeAllegro() for name in accounts}
+        self.seconds = 0.0
         self.publisher = Publisher(
             catalog=self.catalog,
             mappings=self.mappings,
@@ -79,6 +80,7 @@ class World:
             accounts=FakeAccounts(self.allegro),
             settings=settings,
             now=lambda: T0,
+            clock=lambda: self.seconds,
         )
 
     def link(self, sku: str = "SONY", account: str = "shop1") -> OfferLink:
@@ -444,6 +446,7 @@ def test_republish_after_a_mapping_is_approved_publishes_the_stored_product() ->
         StockSet(delivery_id="s", occurred_at=T0 + timedelta(minutes=1), sku="SONY", stock=9)
     )
     world.mappings.mappings = mappings
+    world.seconds += 60  # the seller approves a mapping; the worker's short cache has expired
 
     report = world.publisher.republish("SONY")
 
@@ -575,3 +578,27 @@ def test_transient_failures_of_an_edit_are_retried_and_change_nothing(error: All
 
     assert world.link() == before
     assert [c.action for c in world.changes.changes] == ["create"]
+
+
+def test_a_batch_reads_mappings_and_pricing_rules_once_and_sees_changes_after_the_cache_expires() -> None:
+    world = World()
+    reads = {"mappings": 0, "rules": 0}
+    category_mappings, pricing_rules = world.mappings.category_mappings, world.mappings.pricing_rules
+
+    def count_mappings(account: str) -> list[StoredMapping]:
+        reads["mappings"] += 1
+        return category_mappings(account)
+
+    def count_rules() -> list[ScopedRule]:
+        reads["rules"] += 1
+        return pricing_rules()
+
+    world.mappings.category_mappings = count_mappings  # type: ignore[method-assign]
+    world.mappings.pricing_rules = count_rules  # type: ignore[method-assign]
+    for index in range(5):
+        world.publisher.handle(upsert(f"SKU-{index}"))
+    assert reads == {"mappings": 1, "rules": 1}
+
+    world.seconds += 6
+    world.publisher.handle(upsert("SKU-9"))
+    assert reads == {"mappings": 2, "rules": 2}
