@@ -314,11 +314,11 @@ class Propagator:
         for (account, quantity), group in sorted(batched.items()):
             self._batch(account, quantity, group, singles, report)
         for push in singles:
-            if push.sku in report.failed:
-                continue
+            # Every offer is tried even when another offer of its SKU failed: a disconnected account or a
+            # rate limit on one channel must not keep the others showing old stock.
             try:
                 self._single(push, report)
-            except AllegroError as error:
+            except Exception as error:  # recorded per SKU; its messages are redelivered
                 report.failed[push.sku] = f"{push.offer_id}: {type(error).__name__}: {error}"
                 logger.warning(
                     "stock push failed; retried with the SKU's message",
@@ -336,8 +336,8 @@ class Propagator:
             results = self._clients.client(account).change_quantity(
                 [p.offer_id for p in group], "FIXED", quantity
             )
-        except AllegroError as error:
-            results = list(error.completed)
+        except Exception as error:  # what finished is kept, the rest is retried
+            results = list(getattr(error, "completed", ()))
             done = {r.offer_id for r in results}
             for push in group:
                 if push.offer_id not in done:

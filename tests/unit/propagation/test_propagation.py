@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from allegro_sync.adapters.allegro.errors import AllegroRateLimited
 from allegro_sync.services.propagation import (
     PushRecord,
     StockSignal,
@@ -196,3 +197,27 @@ def test_same_value_at_a_newer_revision_records_the_revision_without_a_call(worl
     assert world.pushes.records[("SKU-1", "O1")] == PushRecord(
         world.ledger.view("SKU-1").revision, "SET", 5, "main"
     )
+
+
+def test_a_rate_limited_account_does_not_hold_back_the_other_and_only_it_is_retried(world: World) -> None:
+    world.offer("SKU-1", "M1", "main")
+    world.offer("SKU-1", "S1", "second")
+    world.run(world.level("SKU-1", 5))
+    blocked = AllegroRateLimited(blocked_until=1e10)
+
+    def limited(offer_id: str, body: object, *, wait: bool = True) -> object:
+        raise blocked
+
+    original = world.second.patch_product_offer
+    world.second.patch_product_offer = limited  # type: ignore[assignment,method-assign]
+    signal = world.level("SKU-1", 2)
+    report = world.run(signal)
+    world.second.patch_product_offer = original  # type: ignore[method-assign]
+
+    assert world.main.offers["M1"].stock == 2
+    assert world.second.offers["S1"].stock == 5
+    assert "RATE_LIMITED" in report.failed["SKU-1"]
+    world.main.calls.clear()
+    world.run(signal)  # SQS redelivers the SKU's message
+    assert world.second.offers["S1"].stock == 2
+    assert world.main.calls == []  # the account that had it is not called again
