@@ -8,7 +8,15 @@ from __future__ import annotations
 import typer
 
 from allegro_sync import __version__
-from allegro_sync.cli import accounts_cmd, demo_cmd, emulator_cmd, local_cmd, reconcile_cmd, webhooks_cmd
+from allegro_sync.cli import (
+    accounts_cmd,
+    demo_cmd,
+    emulator_cmd,
+    local_cmd,
+    prices_cmd,
+    reconcile_cmd,
+    webhooks_cmd,
+)
 
 app = typer.Typer(
     name="allegro-sync",
@@ -22,6 +30,7 @@ accounts_cmd.register(app)
 webhooks_cmd.register(app)
 app.command("demo")(demo_cmd.demo)
 app.command("reconcile")(reconcile_cmd.reconcile)
+prices_cmd.register(app)
 
 
 @app.command()

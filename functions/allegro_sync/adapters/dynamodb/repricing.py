@@ -181,12 +181,17 @@ class CatalogFacts:
         )
 
 
+def store_from_env(*, resource: Any = None) -> DynamoRepricingStore:
+    dynamodb = resource or boto3.resource("dynamodb")
+    return DynamoRepricingStore(
+        dynamodb.Table(os.environ[table_env("mappings")]), dynamodb.Table(os.environ[table_env("control")])
+    )
+
+
 def repricer_from_env(*, resource: Any = None) -> Repricer:
     """The repricer on the tables named by the environment, with the feed at REPRICING_FEED_URL (if any)."""
     dynamodb = resource or boto3.resource("dynamodb")
-    store = DynamoRepricingStore(
-        dynamodb.Table(os.environ[table_env("mappings")]), dynamodb.Table(os.environ[table_env("control")])
-    )
+    store = store_from_env(resource=dynamodb)
     facts = CatalogFacts(DynamoCatalog(catalog_table(resource=dynamodb)))
     return Repricer(
         store, facts, DynamoChangeLog(changes_table(resource=dynamodb)), feed=CompetitorFeed.from_env()

@@ -1,0 +1,290 @@
+"""`allegro-sync prices ...` and `allegro-sync reprice ...`: the seller's view of repricing.
+
+- `prices why OFFER|SKU`: every price change the repricer made, old -> new, strategy, bound, reasons.
+- `prices configure FILE.json`: store repricing settings (a list of objects, see docs/repricing.md); the whole
+  file is checked first, so one bad entry changes nothing. `prices settings` lists them.
+- `reprice --dry-run [--account A]`: the plan of one round as a table (without --dry-run: apply it).
+- `reprice simulate HISTORY.csv --cost C --price P`: replay a history of competitor prices (CSV `date, sku,
+  competitor, price`) through the same domain, offline, and show the price path and margin per day.
+
+Where the deployment lives: the `repricer` function's environment (`TABLE_MAPPINGS`, `TABLE_CONTROL`,
+`TABLE_CATALOG`, `TABLE_CHANGES`, `SECRET_*`), or, with only `AWS_ENDPOINT_URL` set, the local runtime.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections import defaultdict
+from datetime import UTC, date, datetime, time
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from pydantic import TypeAdapter, ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from allegro_sync.domain.repricing import (
+    Action,
+    CompetitorPrice,
+    LinearFee,
+    OfferInput,
+    RepriceDecision,
+    RepricingSettings,
+    decide,
+)
+from allegro_sync.topology import TOPOLOGY, secret_env, table_env
+
+FUNCTION = "repricer"
+prices_app = typer.Typer(
+    help="Repricing: why a price changed, and the seller's settings.", no_args_is_help=True
+)
+reprice_app = typer.Typer(help="Run or simulate a repricing round.", invoke_without_command=True)
+SETTINGS_LIST: TypeAdapter[list[RepricingSettings]] = TypeAdapter(list[RepricingSettings])
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(prices_app, name="prices")
+    app.add_typer(reprice_app, name="reprice")
+
+
+def _fail(message: str) -> NoReturn:
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    raise typer.Exit(1)
+
+
+def _environment() -> None:
+    """Fill the repricer's resource names from the local runtime when they are not set."""
+    spec = TOPOLOGY.function(FUNCTION)
+    wanted = {table_env(t): ("table", t) for t in spec.tables} | {
+        secret_env(s): ("secret", s) for s in spec.secrets
+    }
+    missing = [name for name in wanted if not os.environ.get(name)]
+    if not missing:
+        return
+    if not os.environ.get("AWS_ENDPOINT_URL"):
+        _fail(f"set {', '.join(sorted(missing))} (the repricer function's environment)")
+    from allegro_sync.local.provision import secret_name, table_name
+
+    for name in missing:
+        kind, logical = wanted[name]
+        if kind == "table":
+            os.environ[name] = table_name(logical)
+        else:
+            os.environ[name] = secret_name(logical, is_prefix=TOPOLOGY.secret(logical).is_prefix)
+
+
+# --- prices -----------------------------------------------------------------------------------------------
+
+
+@prices_app.command("why")
+def why(key: Annotated[str, typer.Argument(help="An Allegro offer id or a SKU.")]) -> None:
+    """Every price change the repricer made for this offer or SKU, newest first, with its reasons."""
+    _environment()
+    from allegro_sync.adapters.dynamodb.repricing import repricer_from_env
+
+    history = repricer_from_env().why(key)
+    if not history:
+        _fail(f"no repricing changes recorded for {key!r}")
+    console = Console(width=180)
+    table = Table(title=f"Price changes for {key}")
+    for column in ("when", "account", "offer", "change", "rule", "bound", "why"):
+        table.add_column(column, overflow="fold")
+    for change in history:
+        detail = change.changes.get("repricing", {}).get("new") or {}
+        moved = change.changes.get("price") or change.changes.get("price_range") or {}
+        table.add_row(
+            change.at,
+            change.account,
+            change.offer_id,
+            f"{moved.get('old')} -> {moved.get('new')}",
+            change.rule,
+            str(detail.get("bound") or "-"),
+            change.reason,
+        )
+    console.print(table)
+
+
+@prices_app.command("configure")
+def configure(
+    file: Annotated[Path, typer.Argument(help="JSON: a list of repricing settings objects.", exists=True)],
+) -> None:
+    """Store repricing settings; every entry is validated before anything is written."""
+    try:
+        entries = SETTINGS_LIST.validate_json(file.read_bytes())
+    except ValidationError as error:
+        _fail(f"{file}: {error}")
+    scopes = [e.scope for e in entries]
+    duplicates = sorted({s for s in scopes if scopes.count(s) > 1})
+    if duplicates:
+        _fail(f"{file}: more than one entry for scope(s) {', '.join(duplicates)}")
+    _environment()
+    from allegro_sync.adapters.dynamodb.repricing import store_from_env
+
+    store = store_from_env()
+    for entry in entries:
+        store.put_settings(entry)
+    typer.echo(f"stored {len(entries)} repricing setting(s): {', '.join(scopes)}")
+
+
+@prices_app.command("settings")
+def list_settings() -> None:
+    """The stored repricing settings (scope account#category#sku, * = any)."""
+    _environment()
+    from allegro_sync.adapters.dynamodb.repricing import store_from_env
+
+    for entry in store_from_env().settings():
+        typer.echo(f"{entry.scope}: {entry.model_dump_json(exclude_defaults=True)}")
+
+
+# --- reprice ----------------------------------------------------------------------------------------------
+
+
+def render(decisions: list[RepriceDecision], console: Console, title: str) -> None:
+    table = Table(title=title)
+    for column in ("account", "offer", "SKU", "strategy", "action", "now", "new", "floor", "ceiling", "why"):
+        table.add_column(column, overflow="fold")
+    for d in decisions:
+        new = str(d.new_price) if d.new_price is not None else (d.rule_type or "-")
+        table.add_row(
+            d.account,
+            d.offer_id,
+            d.sku,
+            d.strategy.value,
+            d.action.value,
+            str(d.old_price),
+            new,
+            str(d.floor or "-"),
+            str(d.ceiling or "-"),
+            "; ".join(d.steps),
+        )
+    console.print(table)
+
+
+@reprice_app.callback()
+def reprice(
+    ctx: typer.Context,
+    *,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan, change nothing.")] = False,
+    account: Annotated[str | None, typer.Option(help="Only this connected account.")] = None,
+) -> None:
+    """One repricing round for every connected account (or one); --dry-run prints the plan only."""
+    if ctx.invoked_subcommand is not None:
+        return
+    _environment()
+    from allegro_sync.adapters.dynamodb.repricing import repricer_from_env
+    from allegro_sync.adapters.order_wiring import connected_clients
+
+    repricer = repricer_from_env()
+    clients = {a: c for a, c in connected_clients().items() if account in (None, a)}
+    if not clients:
+        _fail("no connected account" + (f" named {account!r}" if account else ""))
+    console = Console(width=200)
+    for name, client in clients.items():
+        report = repricer.run_account(name, client, apply=not dry_run)
+        title = f"{name}: " + (
+            "plan (dry run: nothing changed)" if dry_run else f"{report.applied} change(s) applied"
+        )
+        render(report.decisions, console, title)
+        if report.breaker_tripped:
+            console.print(f"[red]{report.breaker_reason}[/red]")
+        if report.error:
+            console.print(f"[yellow]{report.error}[/yellow]")
+        for skipped in report.feed_skipped:
+            console.print(f"feed {skipped}")
+
+
+@reprice_app.command("simulate")
+def simulate(
+    history: Annotated[Path, typer.Argument(help="CSV: date, sku, competitor, price.", exists=True)],
+    *,
+    cost: Annotated[str, typer.Option(help="Cost price of the product.")],
+    price: Annotated[str, typer.Option(help="Our price on the first day.")],
+    list_price: Annotated[
+        str | None, typer.Option(help="Ceiling when no seller maximum (default: price).")
+    ] = None,
+    settings_file: Annotated[
+        Path | None, typer.Option("--settings", help="JSON object of repricing settings (strategy feed).")
+    ] = None,
+    fee_rate: Annotated[str, typer.Option(help="Allegro's commission rate for the category.")] = "0.10",
+    fee_fixed: Annotated[str, typer.Option(help="Allegro's fixed fee per sale.")] = "0.00",
+) -> None:
+    """Replay competitor prices day by day through the repricing domain; prints price and margin per day."""
+    try:
+        money = {
+            k: Decimal(v)
+            for k, v in {"cost": cost, "price": price, "fee_rate": fee_rate, "fee_fixed": fee_fixed}.items()
+        }
+        ceiling = Decimal(list_price) if list_price else money["price"]
+    except InvalidOperation:
+        _fail("cost, price, list price and fees must be numbers")
+    try:
+        raw = json.loads(settings_file.read_text()) if settings_file else {}
+        settings = RepricingSettings.model_validate({"strategy": "feed", **raw})
+    except (ValueError, ValidationError) as error:
+        _fail(f"settings: {error}")
+    days, skipped = _read_history(history)
+    if not days:
+        _fail(f"{history}: no usable rows ({len(skipped)} skipped)")
+    fee = LinearFee(fixed=money["fee_fixed"], rate=money["fee_rate"])
+    current: dict[str, Decimal] = defaultdict(lambda: money["price"])
+    changed: dict[str, datetime] = {}
+    table = Table(
+        title=f"Replay of {history.name} ({settings.feed_mode}, cool-down {settings.cooldown_minutes} min)"
+    )
+    for column in ("day", "SKU", "lowest rival", "price", "margin", "action", "why"):
+        table.add_column(column, overflow="fold")
+    for day in sorted(days):
+        when = datetime.combine(day, time(12), tzinfo=UTC)
+        for sku, rivals in sorted(days[day].items()):
+            offer = OfferInput(
+                account="simulation",
+                offer_id=sku,
+                sku=sku,
+                category_id=None,
+                price=current[sku],
+                cost=money["cost"],
+                list_price=ceiling,
+                last_changed_at=changed.get(sku),
+                competitors=tuple(rivals),
+            )
+            d = decide(offer, settings, fee.at, when)
+            if d.action is Action.SET_PRICE and d.new_price is not None:
+                current[sku], changed[sku] = d.new_price, when
+            shown = current[sku]
+            margin = shown - money["cost"] - fee.at(shown)
+            lowest = min((r.price for r in rivals), default=None)
+            table.add_row(
+                str(day),
+                sku,
+                str(lowest or "-"),
+                str(shown),
+                f"{margin:.2f}",
+                d.action.value,
+                "; ".join(d.steps[1:]),
+            )
+    Console(width=200).print(table)
+    for line in skipped:
+        typer.echo(f"skipped {line}")
+
+
+def _read_history(path: Path) -> tuple[dict[date, dict[str, list[CompetitorPrice]]], list[str]]:
+    days: dict[date, dict[str, list[CompetitorPrice]]] = defaultdict(lambda: defaultdict(list))
+    skipped: list[str] = []
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        for number, row in enumerate(csv.DictReader(handle), start=1):
+            try:
+                day = datetime.fromisoformat(str(row.get("date", "")).strip()).date()
+                value = Decimal(str(row.get("price", "")).strip())
+                sku, rival = str(row.get("sku") or "").strip(), str(row.get("competitor") or "").strip()
+            except (ValueError, InvalidOperation):
+                skipped.append(f"row {number}: date or price unreadable")
+                continue
+            if not sku or not rival or not value.is_finite() or value <= 0:
+                skipped.append(f"row {number}: needs sku, competitor and a positive price")
+                continue
+            days[day][sku].append(CompetitorPrice(sku, rival, value))
+    return days, skipped
