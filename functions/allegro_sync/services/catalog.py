@@ -8,13 +8,14 @@ is stored in plain words next to the machine-readable state.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Protocol
 
+from allegro_sync.adapters.allegro.models import CategorySuggestion
 from allegro_sync.domain.parameters import CategoryMapping
 from allegro_sync.domain.pricing import ScopedRule
 from allegro_sync.domain.shop_events import ProductUpsert
@@ -185,3 +186,59 @@ def status_lines(status: ProductStatus, history: Sequence[Change] = ()) -> list[
         lines.append(f"  {change.at} {change.account} {change.action} offer {change.offer_id}: {what}")
         lines.append(f"    why: {change.reason}")
     return lines
+
+
+class CategorySuggester(Protocol):
+    """`GET /sale/matching-categories?name=` (AllegroClient.matching_categories)."""
+
+    def matching_categories(self, name: str) -> list[CategorySuggestion]: ...
+
+
+def suggest_mappings(
+    products: Iterable[ProductUpsert],
+    existing: Sequence[StoredMapping],
+    allegro: CategorySuggester,
+    *,
+    account: str = ANY_ACCOUNT,
+    at: str = "",
+) -> list[StoredMapping]:
+    """PENDING mappings for the shop categories nobody has mapped yet (`mappings suggest`).
+
+    One Allegro call per unmapped shop category, asked with the name of its first product; Allegro's best
+    leaf is proposed and the seller approves (or changes) it, because a wrong category means a wrong
+    listing. Categories already mapped (approved or pending, for this account or every account) are
+    skipped, so running it again never overwrites a seller's choice.
+    """
+    known = {_path_key(m.mapping.shop_path) for m in existing if m.account in (account, ANY_ACCOUNT)}
+    first_product: dict[tuple[str, ...], ProductUpsert] = {}
+    for product in products:
+        key = _path_key(product.category_path)
+        if key not in known:
+            first_product.setdefault(key, product)
+    suggested: list[StoredMapping] = []
+    for product in first_product.values():
+        candidates = allegro.matching_categories(product.name)
+        if not candidates:
+            continue
+        best = candidates[0]
+        chain: list[CategorySuggestion] = []
+        node: CategorySuggestion | None = best
+        while node is not None:
+            chain.append(node)
+            node = node.parent
+        others = ", ".join(f"{c.id} {c.name}" for c in candidates[1:])
+        suggested.append(
+            StoredMapping(
+                mapping=CategoryMapping(shop_path=list(product.category_path), allegro_category_id=best.id),
+                account=account,
+                category_name=" > ".join(c.name for c in reversed(chain)),
+                category_path=tuple(c.id for c in reversed(chain)),
+                note=f"suggested by Allegro for {product.name!r}" + (f"; also: {others}" if others else ""),
+                updated_at=at,
+            )
+        )
+    return suggested
+
+
+def _path_key(path: Sequence[str]) -> tuple[str, ...]:
+    return tuple(" ".join(part.casefold().split()) for part in path)

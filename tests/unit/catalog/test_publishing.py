@@ -19,11 +19,18 @@ from allegro_sync.adapters.allegro.errors import (
     AllegroUnavailable,
     AllegroValidationError,
 )
-from allegro_sync.adapters.allegro.models import ExternalId, OfferListing
+from allegro_sync.adapters.allegro.models import CategorySuggestion, ExternalId, OfferListing
 from allegro_sync.domain.parameters import CategoryMapping, ParameterMapping
 from allegro_sync.domain.pricing import PricingRule, ScopedRule
 from allegro_sync.domain.shop_events import PriceSet, ProductDelete, ProductUpsert, StockSet
-from allegro_sync.services.catalog import LinkStatus, OfferLink, Outcome, StoredMapping, status_lines
+from allegro_sync.services.catalog import (
+    LinkStatus,
+    OfferLink,
+    Outcome,
+    StoredMapping,
+    status_lines,
+    suggest_mappings,
+)
 from allegro_sync.services.publishing import OfferSettings, Publisher, RetryLater, stock_patch
 from tests.unit.catalog.fakes import FakeAccounts, FakeAllegro, FakeCatalog, FakeChangeLog, FakeMappings
 
@@ -602,3 +609,38 @@ def test_a_batch_reads_mappings_and_pricing_rules_once_and_sees_changes_after_th
     world.seconds += 6
     world.publisher.handle(upsert("SKU-9"))
     assert reads == {"mappings": 2, "rules": 2}
+
+
+class Suggester:
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def matching_categories(self, name: str) -> list[CategorySuggestion]:
+        self.asked.append(name)
+        audio = CategorySuggestion(
+            id="10", name="Sprzęt audio", parent=CategorySuggestion(id="1", name="Elektronika")
+        )
+        return [
+            CategorySuggestion(id="101", name="Słuchawki", parent=audio),
+            CategorySuggestion(id="201", name="Czajniki elektryczne"),
+        ]
+
+
+def test_suggestions_cover_each_unmapped_shop_category_once_and_never_replace_a_mapping() -> None:
+    existing = World().mappings.mappings  # Elektronika > Słuchawki and Dom > Czajniki are mapped
+    products = [
+        upsert("A", category_path=["Audio", "Słuchawki"], name="Słuchawki JBL Tune 510BT niebieskie"),
+        upsert("B", category_path=["audio", "słuchawki "], name="Słuchawki Sony"),
+        upsert("C", category_path=["Elektronika", "Słuchawki"]),
+    ]
+    allegro = Suggester()
+
+    suggested = suggest_mappings(products, existing, allegro, at="2026-11-27T12:00:00+00:00")
+
+    assert allegro.asked == ["Słuchawki JBL Tune 510BT niebieskie"]
+    (only,) = suggested
+    assert only.status == "PENDING"
+    assert (only.mapping.shop_path, only.mapping.allegro_category_id) == (["Audio", "Słuchawki"], "101")
+    assert only.category_path == ("1", "10", "101")
+    assert only.category_name == "Elektronika > Sprzęt audio > Słuchawki"
+    assert "also: 201 Czajniki elektryczne" in only.note
