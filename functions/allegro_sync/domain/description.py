@@ -242,6 +242,7 @@ class _OpenList:
 # nh3 (html5ever's serializer) emits canonical HTML: lowercase tags, double-quoted attribute values, text with
 # `&`, `<`, `>` escaped and no comments. So a regex tokenizer is exact on it, and ~10x faster than HTMLParser.
 _TOKEN = re.compile(r'<(/?)([a-z][a-z0-9]*)((?:\s+[^\s=>]+(?:="[^"]*")?)*)\s*/?>|([^<]+|<)')
+_ANY_TAG = re.compile(r"<[A-Za-z!/?]")
 _SRC = re.compile(r'\ssrc="([^"]*)"')
 
 
@@ -488,6 +489,9 @@ class ShopDescription:
 def parse_shop_html(html: str, *, base_url: str | None = None) -> ShopDescription:
     """Sanitise and flatten shop HTML; `base_url` resolves relative image paths (else they are unusable)."""
     walker = _Flattener(base_url)
+    if not _ANY_TAG.search(html):
+        # Plain text (a shop without an HTML editor): its line breaks are its only structure.
+        html = "".join(f"<p>{line}</p>" for line in html.splitlines())
     walker.feed(_sanitise(html))
     return ShopDescription(blocks=tuple(walker.finish()), unusable_images=tuple(walker.unusable_images))
 

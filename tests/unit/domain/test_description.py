@@ -331,3 +331,10 @@ def test_long_text_gets_its_own_section_and_images_pair_up() -> None:
         ["IMAGE", "IMAGE"],
         ["IMAGE"],
     ]
+
+
+def test_plain_text_keeps_its_lines_as_paragraphs() -> None:
+    content = _texts(
+        build_description("Czajnik ZELMER\n\nMoc: 2200 W\r\nPojemność: 1,7 l & więcej", {}).description
+    )
+    assert content == ["<p>Czajnik ZELMER</p><p>Moc: 2200 W</p><p>Pojemność: 1,7 l &amp; więcej</p>"]
