@@ -170,7 +170,8 @@ def _clean_text(text: str) -> str:
     text = unicodedata.normalize("NFC", _WHITESPACE.sub(" ", text))
     if text.isprintable():
         return text
-    return "".join(ch for ch in text if ch == " " or unicodedata.category(ch) not in {"Cc", "Cs"})
+    kept = "".join(ch for ch in text if ch == " " or unicodedata.category(ch) not in {"Cc", "Cs"})
+    return _WHITESPACE.sub(" ", kept)
 
 
 def normalise_runs(runs: Iterable[Run]) -> tuple[Run, ...]:

@@ -118,8 +118,8 @@ def test_text_that_looks_like_markup_is_escaped_not_interpreted() -> None:
 
 def test_control_characters_are_dropped_and_diacritics_composed() -> None:
     decomposed = unicodedata.normalize("NFD", "Łódź żółć")
-    content = _texts(build_description(f"<p>{decomposed}\x01\x07 ok</p>", {}).description)[0]
-    assert content == "<p>Łódź żółć ok</p>"
+    content = _texts(build_description(f"<p>{decomposed}\x01\x07 ok \x02 tak</p>", {}).description)[0]
+    assert content == "<p>Łódź żółć ok tak</p>"
 
 
 def test_empty_or_invisible_input_gives_empty_description_with_warning() -> None:
