@@ -123,7 +123,9 @@ def world(make_local_runtime: MakeLocalRuntime, emulator: Emulator) -> Iterator[
     token_store.reset()
     saved = factory._shared
     fresh_guard()
-    runtime = make_local_runtime(allegro_urls=AllegroUrls.single(emulator.base_url))
+    runtime = make_local_runtime(
+        allegro_urls=AllegroUrls.single(emulator.base_url), env={"ORDER_POLL_RUN_SECONDS": "0"}
+    )
     settings = AccountsSettings.from_env(runtime.environment("stock_propagator"))
     Custody.build(settings).app_credentials.write(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
     for account, login in ACCOUNTS.items():

@@ -63,3 +63,19 @@ def test_an_unknown_shop_level_changes_nothing_on_allegro(world: StockWorld) -> 
 
     assert world.shown(offer) == ("ACTIVE", 5)
     assert [c.action for c in world.history("SONY-XM5")] == ["stock"]
+
+
+def test_a_sale_on_one_account_lowers_the_offer_on_the_other_within_one_drain(world: StockWorld) -> None:
+    """The whole chain: Allegro order -> order_poller -> order_worker (ledger) -> stock-changes -> here."""
+    sold_on = world.offer("shop1", "SONY-XM5", stock=10)
+    other = world.offer("shop2", "SONY-XM5", stock=10)
+    world.propagate(world.level("SONY-XM5", 10))
+    world.runtime.fire("order_poller")  # a first run starts each account's cursor at the latest event
+
+    world.emulator.marketplace.buy(sold_on, 3)
+    world.runtime.fire("order_poller")
+    world.runtime.drain(timeout=30)
+
+    assert world.ledger().view("SONY-XM5").available == 7
+    assert world.shown(other) == ("ACTIVE", 7)
+    assert world.shown(sold_on) == ("ACTIVE", 7)
