@@ -20,7 +20,7 @@ metrics = Metrics()
 
 
 @metrics.log_metrics
-@logger.inject_lambda_context(log_event=False)
+@logger.inject_lambda_context(log_event=False, clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     report = gap_scanner().scan(connected_clients())
     metrics.add_metric("OrderGapsEnqueued", MetricUnit.Count, sum(a.enqueued for a in report.values()))

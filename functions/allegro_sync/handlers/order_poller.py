@@ -23,7 +23,7 @@ SAFETY_SECONDS = 10.0
 
 
 @metrics.log_metrics
-@logger.inject_lambda_context(log_event=False)
+@logger.inject_lambda_context(log_event=False, clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     budget = context.get_remaining_time_in_millis() / 1000 - SAFETY_SECONDS
     report = order_poller().run(connected_clients(), budget_seconds=budget)
