@@ -34,6 +34,9 @@ from pydantic import BaseModel, ConfigDict, Field
 MAX_DESCRIPTION_BYTES = 40_000
 """Allegro's limit for the whole description (spec: StandardizedDescription)."""
 
+MAX_SECTIONS = 100
+"""Allegro: '"sections" size must be between 1 and 100' (#12520); an empty description is not sent at all."""
+
 PAIRABLE_TEXT_CHARS = 600
 """A text shorter than this may share a section with an image (Allegro shows the pair side by side)."""
 
@@ -481,9 +484,22 @@ class ShopDescription:
                     ),
                 )
             )
-        description = Description(sections=_sections(kept))
+        sections = _sections(kept)
+        if len(sections) > MAX_SECTIONS:
+            warnings.append(
+                DescriptionWarning(
+                    code="truncated",
+                    message=f"Allegro takes {MAX_SECTIONS} sections; {len(sections) - MAX_SECTIONS} left out",
+                )
+            )
+            sections = sections[:MAX_SECTIONS]
+        description = Description(sections=sections)
         if not description.sections:
-            warnings.append(DescriptionWarning(code="empty", message="The description has no text or images"))
+            warnings.append(
+                DescriptionWarning(
+                    code="empty", message="The description has no text or images: send the offer without one"
+                )
+            )
         return DescriptionResult(description=description, warnings=warnings)
 
 

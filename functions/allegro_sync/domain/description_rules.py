@@ -5,7 +5,7 @@ the listing-quality checker runs it on descriptions that came from anywhere (All
 edits), so it must not share the converter's assumptions. Rules: sections of one or two items; TEXT items
 with non-empty HTML of `h1, h2, p, ul, ol, li, b` only, no attributes, nesting as Allegro checks it per
 parent (#10073, #10541, #8576, #10656); IMAGE items with an http(s) url that is also one of the offer's
-images (#6651); at most 40,000 bytes.
+images (#6651); 1 to 100 sections (#12520); at most 40,000 bytes.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from allegro_sync.domain.description import MAX_DESCRIPTION_BYTES, Description
+from allegro_sync.domain.description import MAX_DESCRIPTION_BYTES, MAX_SECTIONS, Description
 
 # Which tags may sit directly inside which parent ("" = the top level of a TEXT item).
 ALLOWED_CHILDREN: dict[str, frozenset[str]] = {
@@ -33,6 +33,7 @@ _TEXT_PARENTS = frozenset({"h1", "h2", "p", "li", "b"})
 
 ProblemCode = Literal[
     "structure",
+    "section_count",
     "section_items",
     "empty_text",
     "invalid_tag",
@@ -132,6 +133,14 @@ def validate_description(
     sections = raw.get("sections") if isinstance(raw, Mapping) else None
     if not isinstance(sections, list):
         return [DescriptionProblem(path="description", code="structure", message="sections must be a list")]
+    if not 1 <= len(sections) <= MAX_SECTIONS:
+        problems.append(
+            DescriptionProblem(
+                path="description.sections",
+                code="section_count",
+                message=f"{len(sections)} sections; Allegro takes 1 to {MAX_SECTIONS} (omit an empty one)",
+            )
+        )
     size = 0
     for s_index, section in enumerate(sections):
         path = f"description.sections[{s_index}]"

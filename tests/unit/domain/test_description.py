@@ -188,6 +188,17 @@ def test_validator_catches_what_allegro_rejects() -> None:
         "too_large",
     }
     assert validate_description({"sections": "nope"})[0].code == "structure"
+    assert [p.code for p in validate_description({"sections": []})] == ["section_count"]
+    many = {"sections": [{"items": [{"type": "TEXT", "content": "<p>a</p>"}]}] * 101}
+    assert [p.code for p in validate_description(many)] == ["section_count"]
+
+
+def test_at_most_100_sections_even_with_a_repeated_image() -> None:
+    html = "<p>Opis</p>" + '<img src="https://s.pl/x.jpg"><p>krótko</p>' * 150
+    result = build_description(html, {"https://s.pl/x.jpg": "https://a.allegroimg.com/x"})
+    assert len(result.description.sections) == 100
+    assert result.truncated
+    assert validate_description(result.description, offer_images=["https://a.allegroimg.com/x"]) == []
 
 
 # --- properties ----------------------------------------------------------------------------------------
@@ -284,7 +295,12 @@ _PROPS = settings(max_examples=200, deadline=None, suppress_health_check=[Health
 def test_any_html_converts_to_a_description_allegro_accepts(html: str) -> None:
     result = build_description(html, {"https://shop.example.pl/i.jpg": "https://a.allegroimg.com/i"})
     body = result.description.model_dump(mode="json")
-    assert validate_description(result.description, offer_images=result.description.image_urls) == []
+    problems = validate_description(result.description, offer_images=result.description.image_urls)
+    if result.description.sections:
+        assert problems == []
+    else:  # nothing visible: the caller is told to send no description, which is what Allegro wants
+        assert [p.code for p in problems] == ["section_count"]
+        assert [w.code for w in result.warnings] == ["empty"]
     assert description_problems(body) == []
     assert json.loads(json.dumps(body)) == body
 
