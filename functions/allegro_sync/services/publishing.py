@@ -263,12 +263,48 @@ class Publisher:
         key = order_key(event.occurred_at, event.version)
         stored = self._stored_state(event, key)
         if self._catalog.accept(stored) is Outcome.STALE:
+            newer_content = self._late_content(event, key)
+            if newer_content is not None:
+                return self._apply_to_accounts(newer_content, event, newer_content.order_key, force=True)
             logger.info(
                 "stale shop event ignored: a newer one is already applied",
                 extra={"sku": event.sku, "event_type": event.type, "delivery_id": event.delivery_id},
             )
             return EventReport(event.sku, Outcome.STALE)
         return self._apply_to_accounts(stored, event, key, force=False)
+
+    def _late_content(self, event: ShopEvent, key: str) -> StoredProduct | None:
+        """A stale upsert whose product content is still the newest we have: keep that content.
+
+        The shop may send a stock or price change before the product itself (or one upsert may lag behind
+        the next stock change). The newer stock and price stay; the name, images, category... of the late
+        upsert are newer than what is stored (or nothing was stored), so dropping them would leave the
+        product unpublished. A deleted product is never brought back by a late upsert.
+        """
+        if not isinstance(event, ProductUpsert):
+            return None
+        current = self._catalog.product(event.sku)
+        if current is None or current.deleted:
+            return None
+        if (
+            current.upsert is not None
+            and order_key(current.upsert.occurred_at, current.upsert.version) >= key
+        ):
+            return None
+        # The stored price is newer only if a PriceSet changed it after the previous upsert.
+        if current.upsert is None:
+            price_set_since = current.price is not None
+        else:
+            price_set_since = current.price != current.upsert.price
+        price = current.price if price_set_since else event.price
+        merged = replace(current, upsert=event, price=price, updated_at=self._timestamp())
+        if self._catalog.accept(merged) is Outcome.STALE:
+            return None  # a newer event landed meanwhile; it carries on from there
+        logger.info(
+            "late product content kept with the newer stock and price",
+            extra={"sku": event.sku, "delivery_id": event.delivery_id},
+        )
+        return merged
 
     def republish(self, sku: str, *, accounts: Sequence[str] | None = None) -> EventReport:
         """Publish the stored product again on every (or the given) account, whatever the links last
@@ -403,7 +439,7 @@ class Publisher:
         self, account: str, link: OfferLink | None, stored: StoredProduct, event: ShopEvent, key: str
     ) -> OfferLink | None:
         if isinstance(event, ProductUpsert):
-            return self._upsert(account, link, event, key, stock=stored.stock)
+            return self._upsert(account, link, event, key, stock=stored.stock, price=stored.price)
         if link is None or link.offer_id is None:
             # Nothing on Allegro to change; a product still waiting publishes later with the new value.
             return replace(link, applied_key=key) if link is not None else None
@@ -418,9 +454,19 @@ class Publisher:
     # -- ProductUpsert --------------------------------------------------------------------------
 
     def _upsert(
-        self, account: str, link: OfferLink | None, event: ProductUpsert, key: str, *, stock: int | None
+        self,
+        account: str,
+        link: OfferLink | None,
+        event: ProductUpsert,
+        key: str,
+        *,
+        stock: int | None,
+        price: Decimal | None,
     ) -> OfferLink:
-        event = event.model_copy(update={"stock": stock})  # the catalogue's level when the event has none
+        # The catalogue's newest stock and price (a StockSet/PriceSet may be newer than this upsert).
+        event = event.model_copy(
+            update={"stock": stock, "price": price if price is not None else event.price}
+        )
         client = self._accounts.client(account)
         base = link or OfferLink(sku=event.sku, account=account, status=LinkStatus.WAITING)
         try:

@@ -644,3 +644,47 @@ def test_suggestions_cover_each_unmapped_shop_category_once_and_never_replace_a_
     assert only.category_path == ("1", "10", "101")
     assert only.category_name == "Elektronika > Sprzęt audio > Słuchawki"
     assert "also: 201 Czajniki elektryczne" in only.note
+
+
+def test_a_product_sent_after_its_newer_stock_change_is_published_with_that_stock() -> None:
+    world = World()
+    world.publisher.handle(
+        StockSet(delivery_id="s", occurred_at=T0 + timedelta(minutes=5), sku="SONY", stock=3)
+    )
+
+    report = world.publisher.handle(upsert(stock=9))  # occurred at T0: older than the stock change
+
+    assert report.links == {"shop1": LinkStatus.PUBLISHED}
+    (body,) = world.api.offers.values()
+    assert body["stock"]["available"] == 3
+    assert body["name"] == "Słuchawki bezprzewodowe Sony WH-1000XM5 czarne"
+    product = world.catalog.product("SONY")
+    assert product is not None
+    assert (product.stock, product.upsert is not None) == (3, True)
+
+
+def test_a_late_upsert_never_overwrites_newer_content_nor_revives_a_deleted_product() -> None:
+    world = World()
+    world.publisher.handle(upsert(minutes=10, name="Słuchawki Sony WH-1000XM5 czarne nowsze"))
+    calls = len(world.api.calls)
+
+    assert world.publisher.handle(upsert(minutes=1)).outcome is Outcome.STALE
+    assert len(world.api.calls) == calls
+
+    world.publisher.handle(ProductDelete(delivery_id="x", occurred_at=T0 + timedelta(minutes=20), sku="SONY"))
+    assert world.publisher.handle(upsert(minutes=15)).outcome is Outcome.STALE
+    assert world.link().status is LinkStatus.ENDED
+
+
+def test_a_late_upsert_brings_its_price_unless_a_price_change_came_after_the_previous_upsert() -> None:
+    world = World()
+    world.publisher.handle(upsert(ean=None, attributes={}))  # t0, 100.00, waits (parameters missing)
+    world.publisher.handle(
+        StockSet(delivery_id="s", occurred_at=T0 + timedelta(minutes=5), sku="SONY", stock=3)
+    )
+
+    world.publisher.handle(upsert(minutes=2, price=Decimal("200.00")))  # late, but newer than the t0 upsert
+
+    (body,) = world.api.offers.values()
+    assert body["sellingMode"]["price"]["amount"] == "220.00"
+    assert body["stock"]["available"] == 3
