@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from statistics import median
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -97,21 +97,28 @@ class RepricingSettings(BaseModel):
         return f"{self.account or '*'}#{self.category_id or '*'}#{self.sku or '*'}"
 
 
+class SettingsIndex:
+    """The seller's settings by scope, so choosing one for an offer is at most 8 lookups, not a scan."""
+
+    def __init__(self, all_settings: Iterable[RepricingSettings]) -> None:
+        self._by_scope = {(s.account, s.category_id, s.sku): s for s in all_settings}
+        self._default = RepricingSettings()
+
+    def for_offer(self, account: str, category_id: str | None, sku: str) -> RepricingSettings:
+        """The most specific match: SKU, then category, then account; defaults (strategy none) otherwise."""
+        for s in (sku, None):
+            for c in (category_id, None):
+                for a in (account, None):
+                    found = self._by_scope.get((a, c, s))
+                    if found is not None:
+                        return found
+        return self._default
+
+
 def settings_for(
-    all_settings: Sequence[RepricingSettings], account: str, category_id: str | None, sku: str
+    all_settings: Iterable[RepricingSettings], account: str, category_id: str | None, sku: str
 ) -> RepricingSettings:
-    """The most specific match: SKU, then category, then account; defaults (strategy none) otherwise."""
-    best: tuple[int, int, int] | None = None
-    chosen = RepricingSettings()
-    for s in all_settings:
-        if s.account not in (None, account) or s.sku not in (None, sku):
-            continue
-        if s.category_id is not None and s.category_id != category_id:
-            continue
-        rank = (int(s.sku is not None), int(s.category_id is not None), int(s.account is not None))
-        if best is None or rank > best:
-            best, chosen = rank, s
-    return chosen
+    return SettingsIndex(all_settings).for_offer(account, category_id, sku)
 
 
 # --- fees and bounds --------------------------------------------------------------------------------------
@@ -410,30 +417,38 @@ def decide(
 ) -> RepriceDecision:
     """One offer: bounds, then its strategy, then the guard."""
     inputs = {"cost": str(offer.cost), "list_price": str(offer.list_price), "settings": s.scope}
-    base = RepriceDecision(
-        account=offer.account,
-        offer_id=offer.offer_id,
-        sku=offer.sku,
-        strategy=s.strategy,
-        action=Action.SKIP,
-        old_price=offer.price,
-        inputs=inputs,
-    )
+
+    def made(
+        action: Action, steps: Iterable[str], bounds: Bounds | None = None, **more: Any
+    ) -> RepriceDecision:
+        return RepriceDecision(
+            account=offer.account,
+            offer_id=offer.offer_id,
+            sku=offer.sku,
+            strategy=s.strategy,
+            action=action,
+            old_price=offer.price,
+            floor=bounds.floor if bounds else None,
+            ceiling=bounds.ceiling if bounds else None,
+            steps=tuple(steps),
+            inputs=inputs,
+            **more,
+        )
+
     if s.strategy is Strategy.NONE:
-        return replace(base, steps=("no repricing rule",))
+        return made(Action.SKIP, ("no repricing rule",))
     bounds = bounds_for(cost=offer.cost, list_price=offer.list_price, settings=s, fee_at=fee_at)
-    base = replace(base, floor=bounds.floor, ceiling=bounds.ceiling)
     if bounds.problem or bounds.floor is None or bounds.ceiling is None:
-        return replace(base, steps=(bounds.problem or "no bounds",))
+        return made(Action.SKIP, (bounds.problem or "no bounds",), bounds)
     steps = [
         f"floor {bounds.floor} ({bounds.floor_reason}), ceiling {bounds.ceiling} ({bounds.ceiling_reason})"
     ]
     if s.strategy is Strategy.ALLEGRO:
         if offer.assigned_range == (s.allegro_rule, bounds.floor, bounds.ceiling):
             steps.append(f"{s.allegro_rule} already assigned with this range")
-            return replace(base, action=Action.HOLD, steps=tuple(steps))
+            return made(Action.HOLD, steps, bounds)
         steps.append(f"assign {s.allegro_rule} with range [{bounds.floor}, {bounds.ceiling}]")
-        return replace(base, action=Action.ASSIGN_RULE, rule_type=s.allegro_rule, steps=tuple(steps))
+        return made(Action.ASSIGN_RULE, steps, bounds, rule_type=s.allegro_rule)
     if s.strategy is Strategy.FEED:
         target, notes = feed_target(offer, s, own_sellers)
         inputs["competitors"] = ", ".join(f"{c.competitor}={c.price}" for c in offer.competitors)
@@ -443,13 +458,8 @@ def decide(
     steps.extend(notes)
     wanted = offer.price if target is None else target  # hold, unless the price left the bounds
     action, new, bound, wanted_floor = guard(offer, s, bounds, wanted, now=now, steps=steps)
-    return replace(
-        base,
-        action=action,
-        new_price=new,
-        bound=bound,
-        steps=tuple(steps),
-        at_floor=wanted_floor and target is not None,
+    return made(
+        action, steps, bounds, new_price=new, bound=bound, at_floor=wanted_floor and target is not None
     )
 
 
@@ -480,17 +490,19 @@ def plan_account(
     `breaker_min_offers` repriced offers and more than `breaker_floor_share` of them would hit the floor:
     then no change is applied for the account and every changing decision becomes a HOLD that says why.
     """
+    index = SettingsIndex(all_settings)
+    fee_by_category: dict[str | None, FeeAt | None] = {}
     decisions: list[RepriceDecision] = []
-    shares: list[RepricingSettings] = []
     for offer in offers:
-        s = settings_for(all_settings, account, offer.category_id, offer.sku)
-        decisions.append(decide(offer, s, fees(offer.category_id), now, own_sellers))
-        shares.append(s)
+        s = index.for_offer(account, offer.category_id, offer.sku)
+        if offer.category_id not in fee_by_category:
+            fee_by_category[offer.category_id] = fees(offer.category_id)
+        decisions.append(decide(offer, s, fee_by_category[offer.category_id], now, own_sellers))
     repriced = [
         d for d in decisions if d.strategy in (Strategy.FEED, Strategy.DEMAND) and d.action is not Action.SKIP
     ]
     at_floor = sum(d.at_floor for d in repriced)
-    account_settings = settings_for(all_settings, account, None, "")
+    account_settings = index.for_offer(account, None, "")
     if repriced and len(repriced) >= account_settings.breaker_min_offers:
         share = Decimal(at_floor) / len(repriced)
         if share > account_settings.breaker_floor_share:

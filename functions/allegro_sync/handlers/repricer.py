@@ -53,6 +53,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             "failed": report.failed,
             "price_commands": report.price_commands,
             "rule_commands": report.rule_commands,
+            "deferred": report.deferred,
             "breaker_tripped": report.breaker_tripped,
             "paused_until": report.paused_until.isoformat() if report.paused_until else None,
             "feed_rows_skipped": len(report.feed_skipped),

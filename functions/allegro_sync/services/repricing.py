@@ -48,6 +48,9 @@ from allegro_sync.services.catalog import Change
 
 BREAKER_METRIC = "RepricingCircuitBreakerTripped"
 PAUSE_MINUTES = 60
+# A command is a PUT/POST plus ~2 task polls; 600 commands ~ 1,800 calls ~ 6 min of the repricer's 300 rpm,
+# inside its 10-minute timeout with room for listing pages and fee previews. The rest waits for next round.
+MAX_COMMANDS_PER_ROUND = 600
 FEE_TTL = timedelta(hours=24)
 # Price bands for the fee cache: fees are measured at both ends of a band and interpolated inside it.
 BANDS = (Decimal(0), Decimal(20), Decimal(50), Decimal(100), Decimal(200), Decimal(500), Decimal(1000))
@@ -158,6 +161,7 @@ class RoundReport:
     failed: int = 0
     price_commands: int = 0
     rule_commands: int = 0
+    deferred: int = 0  # changes left for the next round (command budget)
     feed_skipped: list[str] = field(default_factory=list)
     error: str | None = None
 
@@ -187,7 +191,11 @@ class Repricer:
         *,
         feed: FeedSource | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        max_commands: int = MAX_COMMANDS_PER_ROUND,
     ) -> None:
+        if max_commands < 1:
+            raise ValueError("max_commands must be at least 1")
+        self._max_commands = max_commands
         self._store = store
         self._products = products
         self._changes = changes
@@ -289,6 +297,7 @@ class Repricer:
         outcome: dict[str, str] = {}
         by_price: dict[Decimal, list[RepriceDecision]] = defaultdict(list)
         by_rule: dict[tuple[str, Decimal, Decimal], list[RepriceDecision]] = defaultdict(list)
+        report.deferred = 0
         for d in plan.decisions:
             if d.action is Action.SET_PRICE and d.new_price is not None:
                 by_price[d.new_price].append(d)
@@ -299,6 +308,24 @@ class Repricer:
                 and d.ceiling is not None
             ):
                 by_rule[(d.rule_type, d.floor, d.ceiling)].append(d)
+        budget = self._max_commands
+        groups = sorted(
+            [("price", key, g) for key, g in by_price.items()]
+            + [("rule", key, g) for key, g in by_rule.items()],
+            key=lambda item: -len(item[2]),  # the most offers per command first
+        )
+        kept: set[object] = set()
+        for kind, key, group in groups:
+            cost = -(-len(group) // 1000)
+            if cost <= budget:
+                budget -= cost
+                kept.add((kind, key))
+            else:
+                report.deferred += len(group)
+                for d in group:
+                    outcome[d.offer_id] = f"DEFERRED (this round's {self._max_commands} commands are used)"
+        by_price = {k: g for k, g in by_price.items() if ("price", k) in kept}
+        by_rule = {k: g for k, g in by_rule.items() if ("rule", k) in kept}
         for price, group in sorted(by_price.items()):
             modification = PriceModification(type="FIXED_PRICE", price=PriceIn(amount=_amount(price)))
             try:

@@ -56,9 +56,14 @@ class World:
     changes: DynamoChangeLog
     clock: list[datetime]
 
-    def repricer(self, feed: CompetitorFeed | None = None) -> Repricer:
+    def repricer(self, feed: CompetitorFeed | None = None, max_commands: int = 600) -> Repricer:
         return Repricer(
-            self.store, CatalogFacts(self.catalog), self.changes, feed=feed, clock=lambda: self.clock[0]
+            self.store,
+            CatalogFacts(self.catalog),
+            self.changes,
+            feed=feed,
+            clock=lambda: self.clock[0],
+            max_commands=max_commands,
         )
 
     def offer(self, sku: str, price: str = "1299.00", cost: str | None = "800.00") -> str:
@@ -296,3 +301,15 @@ def test_https_feed_and_the_wiring_from_the_environment(
     assert decision.new_price == Decimal("1260.03")  # 5 in stock, nothing sold: 1299.00 down 3 %
     assert world.price(offer_id) == "1299.00"
     assert repricer.why(offer_id) == []
+
+
+def test_a_round_sends_at_most_its_command_budget_and_the_rest_waits(world: World) -> None:
+    a, b, c = world.offer("SKU-A"), world.offer("SKU-B"), world.offer("SKU-C")
+    feed = s3_feed("sku,competitor,price\nSKU-A,r,1250.00\nSKU-B,r,1250.00\nSKU-C,r,1240.00\n")
+    world.store.put_settings(RepricingSettings(account=ACCOUNT, strategy=Strategy.FEED))
+    report = world.repricer(feed, max_commands=1).run_account(ACCOUNT, world.client)
+    assert (report.price_commands, report.deferred) == (1, 1)
+    assert [world.price(o) for o in (a, b, c)] == ["1249.99", "1249.99", "1299.00"]  # the bigger group first
+    assert "DEFERRED" in {d.offer_id: d for d in report.decisions}[c].explain()
+    world.repricer(feed, max_commands=1).run_account(ACCOUNT, world.client)
+    assert world.price(c) == "1239.99"
