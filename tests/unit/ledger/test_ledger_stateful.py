@@ -295,7 +295,7 @@ class TimestampOnlyWorld(LedgerWorld):
 
 
 LEDGER_SETTINGS = settings(
-    max_examples=int(os.environ.get("LEDGER_EXAMPLES", "200")),
+    max_examples=int(os.environ.get("LEDGER_EXAMPLES", "150")),
     stateful_step_count=25,
     deadline=None,
     database=None,
