@@ -83,7 +83,16 @@ def build_sink(
 
 
 _lock = threading.Lock()
-_provider = SecretsProvider()
+_providers: dict[str, SecretsProvider] = {}
+
+
+def _provider() -> SecretsProvider:
+    """One cached provider per AWS endpoint: its boto3 client keeps the endpoint it was built with."""
+    endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
+    with _lock:
+        if endpoint not in _providers:
+            _providers[endpoint] = SecretsProvider()
+        return _providers[endpoint]
 
 
 @functools.cache
@@ -94,12 +103,14 @@ def _shared_http() -> httpx.Client:
 
 def forget_credentials() -> None:
     """Drop the cached secret (tests switch shops; a rotation is otherwise picked up within max_age)."""
-    _provider.clear_cache()  # type: ignore[no-untyped-call]
+    with _lock:
+        for provider in _providers.values():
+            provider.clear_cache()  # type: ignore[no-untyped-call]
 
 
 def shop_delivery() -> ShopDelivery:
     """The use case for this invocation: a fresh secret read (cached by Powertools) and shared clients."""
-    raw = _provider.get(os.environ[secret_env("shop-credentials")], max_age=SECRET_MAX_AGE_SECONDS)
+    raw = _provider().get(os.environ[secret_env("shop-credentials")], max_age=SECRET_MAX_AGE_SECONDS)
     text = raw.decode() if isinstance(raw, bytes) else str(raw or "")
     credentials = parse_credentials(text)
     deliveries, ledger = _stores()

@@ -33,6 +33,7 @@ class FakeGenericShop:
     secret: str
     stock: dict[str, int] = field(default_factory=dict)
     down: bool = False
+    down_for_attempts: int = 0  # answer 503 to the first N attempts (a shop that comes back)
     received: list[dict[str, Any]] = field(default_factory=list)  # every verified, new delivery
     attempts: int = 0
     keys: set[str] = field(default_factory=set)
@@ -42,7 +43,7 @@ class FakeGenericShop:
 
     def answer(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Answer:
         self.attempts += 1
-        if self.down:
+        if self.down or self.attempts <= self.down_for_attempts:
             return 503, {"error": "maintenance"}
         h = {k.lower(): v for k, v in headers.items()}
         timestamp = int(h.get(signing.TIMESTAMP_HEADER.lower(), "0"))
