@@ -7,6 +7,7 @@ it against Allegro's spec. One seller account `shop1` is connected through the r
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -24,9 +25,10 @@ from allegro_sync.domain.pricing import PricingRule, ScopedRule
 from allegro_sync.domain.shop_events import SHOP_EVENT_ADAPTER, ProductUpsert, ShopEvent
 from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
 from allegro_sync.local import AllegroUrls, LocalRuntime
+from allegro_sync.local.moto_server import reset
 from allegro_sync.services.catalog import StoredMapping
 from allegro_sync.topology import table_env
-from tests.fixtures.local import MakeLocalRuntime
+from tests.fixtures.emulator import checked_emulator
 
 ACCOUNT = "shop1"
 SELLER = "seller-one"
@@ -53,7 +55,7 @@ class CatalogStack:
                 "shop-events",
                 SHOP_EVENT_ADAPTER.dump_json(event).decode(),
                 group_id=event.sku,
-                deduplication_id=f"{event.delivery_id}-{event.type}",
+                deduplication_id=f"{event.sku}-{event.delivery_id}-{event.type}",
             )
         self.runtime.drain(timeout=30)
 
@@ -70,10 +72,11 @@ class CatalogStack:
             counts.append(sum(int(v) for v in attributes.values()))
         return counts[0], counts[1]
 
-    def offers(self) -> list[dict[str, Any]]:
-        """Every offer of the seller on the emulator, as GET /sale/product-offers/{id} shows it."""
+    def offers(self, sku: str) -> list[dict[str, Any]]:
+        """The seller's offers for this SKU on the emulator, as GET /sale/product-offers/{id} shows them."""
         state = self.emulator.marketplace.state
-        return [self.emulator.marketplace.offer(offer_id) for offer_id in sorted(state.offers)]
+        found = [self.emulator.marketplace.offer(offer_id) for offer_id in sorted(state.offers)]
+        return [offer for offer in found if offer.get("external", {}).get("id") == sku]
 
     def offer(self, sku: str) -> dict[str, Any]:
         link = self.catalog.link(sku, ACCOUNT)
@@ -112,10 +115,27 @@ def approved(path: tuple[str, ...], category_id: str, **kwargs: Any) -> StoredMa
     )
 
 
-@pytest.fixture
-def stack(make_local_runtime: MakeLocalRuntime, emulator: Emulator) -> Iterator[CatalogStack]:
+@pytest.fixture(scope="module")
+def stack(moto_endpoint: str) -> Iterator[CatalogStack]:
+    """One runtime, emulator and connected account per test module (setup is most of a test's cost):
+    tests keep apart by using their own SKUs and delivery ids."""
+    with checked_emulator() as emulator, _runtime(moto_endpoint, emulator) as runtime:
+        yield _prepare(runtime, emulator)
+
+
+@contextmanager
+def _runtime(moto_endpoint: str, emulator: Emulator) -> Iterator[LocalRuntime]:
     token_store.reset()
-    runtime = make_local_runtime(allegro_urls=AllegroUrls.single(emulator.base_url))
+    reset(moto_endpoint)
+    runtime = LocalRuntime(aws_endpoint=moto_endpoint, allegro_urls=AllegroUrls.single(emulator.base_url))
+    try:
+        yield runtime.start()
+    finally:
+        runtime.stop()
+        token_store.reset()
+
+
+def _prepare(runtime: LocalRuntime, emulator: Emulator) -> CatalogStack:
     env = runtime.environment("catalog_worker")
     settings = AccountsSettings.from_env(env)
     Custody.build(settings).app_credentials.write(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
@@ -136,11 +156,10 @@ def stack(make_local_runtime: MakeLocalRuntime, emulator: Emulator) -> Iterator[
             rule=PricingRule(name="allegro +10%", markup_percent=Decimal(10), endings=(Decimal("0.99"),))
         )
     )
-    yield CatalogStack(
+    return CatalogStack(
         runtime=runtime,
         emulator=emulator,
         catalog=DynamoCatalog(catalog_table(env[table_env("catalog")])),
         mappings=mappings,
         changes=DynamoChangeLog(changes_table(env[table_env("changes")])),
     )
-    token_store.reset()

@@ -31,15 +31,15 @@ def _link(stack: CatalogStack, sku: str) -> OfferLink:
 def test_a_new_shop_product_becomes_an_active_offer_with_everything_allegro_needs(
     stack: CatalogStack,
 ) -> None:
-    stack.publish(upsert())
+    stack.publish(upsert("SONY-00"))
 
-    link = _link(stack, "SONY-XM5")
+    link = _link(stack, "SONY-00")
     assert link.status is LinkStatus.PUBLISHED, link.reasons
-    offer = stack.offer("SONY-XM5")
+    offer = stack.offer("SONY-00")
     assert offer["publication"]["status"] == "ACTIVE"
     assert offer["category"]["id"] == "101"
     assert offer["productSet"][0]["product"]["id"] == SONY_PRODUCT  # matched by EAN
-    assert offer["external"]["id"] == "SONY-XM5"
+    assert offer["external"]["id"] == "SONY-00"
     assert offer["name"] == "Słuchawki bezprzewodowe Sony WH-1000XM5 czarne"
     # 1299.00 + 10% = 1428.90, rounded up to the x.99 ending.
     assert offer["sellingMode"]["price"] == {"amount": "1428.99", "currency": "PLN"}
@@ -53,7 +53,7 @@ def test_a_new_shop_product_becomes_an_active_offer_with_everything_allegro_need
     assert "<b>redukcja szumów</b>" in texts  # <strong> became <b>
     assert "Cisza, której szukasz" in texts
     assert [i["url"] for i in items if i["type"] == "IMAGE"] == [offer["images"][1]]
-    history = stack.changes.history("SONY-XM5")
+    history = stack.changes.history("SONY-00")
     assert [c.action for c in history] == ["create"]
     assert history[0].rule == "allegro +10%"
     assert "1428.99" in history[0].reason  # the price explanation: which steps gave this price
@@ -78,7 +78,7 @@ def test_an_ean_matching_two_catalogue_products_waits_listing_both_and_creates_n
         "6f4e2a1c-0b8d-4c4e-9f1a-1a2b3c4d5e05",
     }
     assert "matches 2 Allegro catalogue products" in link.reasons[0]
-    assert stack.offers() == []
+    assert stack.offers("PHILIPS-HD9350") == []
 
 
 def test_a_shop_category_without_an_approved_mapping_waits_with_what_to_run(stack: CatalogStack) -> None:
@@ -89,7 +89,7 @@ def test_a_shop_category_without_an_approved_mapping_waits_with_what_to_run(stac
     assert link.reasons == (
         "no approved category mapping for 'Książki > Fantastyka'; run `allegro-sync mappings suggest`",
     )
-    assert stack.offers() == []
+    assert stack.offers("BOOK-1") == []
 
 
 def test_a_missing_required_parameter_waits_naming_it(stack: CatalogStack) -> None:
@@ -98,7 +98,7 @@ def test_a_missing_required_parameter_waits_naming_it(stack: CatalogStack) -> No
     link = _link(stack, "NO-CONDITION")
     assert link.status is LinkStatus.WAITING
     assert "Stan (11323)" in link.reasons[0]
-    assert stack.offers() == []
+    assert stack.offers("NO-CONDITION") == []
 
 
 def test_allegro_rejecting_the_offer_is_stored_readably_and_changes_nothing(stack: CatalogStack) -> None:
@@ -123,53 +123,58 @@ def test_allegro_rejecting_the_offer_is_stored_readably_and_changes_nothing(stac
     assert [e["code"] for e in link.last_error["errors"]] == ["CATEGORY_MISMATCH"]
     assert "differs from the product's category 101" in link.reasons[0]
     assert "productCategoryId=101" in link.reasons[0]
-    assert stack.offers() == []
+    assert stack.offers("KETTLE-1") == []
     assert stack.changes.history("KETTLE-1") == []
     assert stack.queued("shop-events") == (0, 0)  # acknowledged: retrying the same body cannot help
 
 
 def test_a_stale_event_after_a_newer_one_is_ignored(stack: CatalogStack) -> None:
-    stack.publish(upsert(minutes=10, price=Decimal("1500.00")), upsert(minutes=5, price=Decimal("999.00")))
+    stack.publish(
+        upsert("SONY-05", minutes=10, price=Decimal("1500.00")),
+        upsert("SONY-05", minutes=5, price=Decimal("999.00")),
+    )
 
-    assert stack.offer("SONY-XM5")["sellingMode"]["price"]["amount"] == "1650.99"
-    product = stack.catalog.product("SONY-XM5")
+    assert stack.offer("SONY-05")["sellingMode"]["price"]["amount"] == "1650.99"
+    product = stack.catalog.product("SONY-05")
     assert product is not None
     assert product.price == Decimal("1500.00")
-    assert len(stack.offers()) == 1
+    assert len(stack.offers("SONY-05")) == 1
 
 
 def test_a_redelivered_event_creates_no_second_offer(stack: CatalogStack) -> None:
-    event = upsert()
+    event = upsert("SONY-06")
     stack.publish(event)
     # The same delivery again (SQS at-least-once; a new deduplication id so the queue takes it).
-    stack.runtime.send("shop-events", event.model_dump_json(), group_id=event.sku, deduplication_id="again")
+    stack.runtime.send(
+        "shop-events", event.model_dump_json(), group_id=event.sku, deduplication_id="again-SONY-06"
+    )
     stack.runtime.drain(timeout=30)
 
-    assert len(stack.offers()) == 1
-    assert [c.action for c in stack.changes.history("SONY-XM5")] == ["create"]
+    assert len(stack.offers("SONY-06")) == 1
+    assert [c.action for c in stack.changes.history("SONY-06")] == ["create"]
 
 
 def test_a_changed_product_patches_only_what_changed(stack: CatalogStack) -> None:
-    stack.publish(upsert())
-    stack.publish(upsert(minutes=1, name="Słuchawki Sony WH-1000XM5 czarne ANC bezprzewodowe"))
+    stack.publish(upsert("SONY-07"))
+    stack.publish(upsert("SONY-07", minutes=1, name="Słuchawki Sony WH-1000XM5 czarne ANC bezprzewodowe"))
 
-    offer = stack.offer("SONY-XM5")
+    offer = stack.offer("SONY-07")
     assert offer["name"] == "Słuchawki Sony WH-1000XM5 czarne ANC bezprzewodowe"
-    latest = stack.changes.history("SONY-XM5")[0]
+    latest = stack.changes.history("SONY-07")[0]
     assert latest.action == "update"
     assert list(latest.changes) == ["name"]
-    assert len(stack.offers()) == 1
+    assert len(stack.offers("SONY-07")) == 1
 
 
 def test_a_price_change_sets_the_rule_price_and_records_why(stack: CatalogStack) -> None:
-    stack.publish(upsert())
+    stack.publish(upsert("SONY-08"))
     stack.publish(
-        PriceSet(delivery_id="p-1", occurred_at=T0.replace(minute=30), sku="SONY-XM5", price=Decimal("1000"))
+        PriceSet(delivery_id="p-1", occurred_at=T0.replace(minute=30), sku="SONY-08", price=Decimal("1000"))
     )
     stack.emulator.advance(1)
 
-    assert stack.offer("SONY-XM5")["sellingMode"]["price"]["amount"] == "1100.99"
-    latest = stack.changes.history("SONY-XM5")[0]
+    assert stack.offer("SONY-08")["sellingMode"]["price"]["amount"] == "1100.99"
+    latest = stack.changes.history("SONY-08")[0]
     assert latest.action == "price"
     assert latest.changes == {"price": {"old": "1428.99", "new": "1100.99"}}
     assert latest.rule == "allegro +10%"
@@ -178,24 +183,24 @@ def test_a_price_change_sets_the_rule_price_and_records_why(stack: CatalogStack)
 
 
 def test_stock_zero_ends_the_offer_and_stock_back_reactivates_it(stack: CatalogStack) -> None:
-    stack.publish(upsert())
-    stack.publish(StockSet(delivery_id="s-1", occurred_at=T0.replace(minute=20), sku="SONY-XM5", stock=0))
+    stack.publish(upsert("SONY-09"))
+    stack.publish(StockSet(delivery_id="s-1", occurred_at=T0.replace(minute=20), sku="SONY-09", stock=0))
     stack.emulator.advance(1)
 
-    assert stack.offer("SONY-XM5")["publication"]["status"] == "ENDED"
-    assert _link(stack, "SONY-XM5").status is LinkStatus.ENDED
+    assert stack.offer("SONY-09")["publication"]["status"] == "ENDED"
+    assert _link(stack, "SONY-09").status is LinkStatus.ENDED
 
-    stack.publish(StockSet(delivery_id="s-2", occurred_at=T0.replace(minute=21), sku="SONY-XM5", stock=3))
-    offer = stack.offer("SONY-XM5")
+    stack.publish(StockSet(delivery_id="s-2", occurred_at=T0.replace(minute=21), sku="SONY-09", stock=3))
+    offer = stack.offer("SONY-09")
     assert (offer["publication"]["status"], offer["stock"]["available"]) == ("ACTIVE", 3)
-    assert _link(stack, "SONY-XM5").status is LinkStatus.PUBLISHED
+    assert _link(stack, "SONY-09").status is LinkStatus.PUBLISHED
 
 
 def test_a_deleted_shop_product_ends_its_offer(stack: CatalogStack) -> None:
-    stack.publish(upsert())
-    stack.publish(ProductDelete(delivery_id="del-1", occurred_at=T0.replace(minute=40), sku="SONY-XM5"))
+    stack.publish(upsert("SONY-10"))
+    stack.publish(ProductDelete(delivery_id="del-1", occurred_at=T0.replace(minute=40), sku="SONY-10"))
 
-    assert stack.offer("SONY-XM5")["publication"]["status"] == "ENDED"
-    link = _link(stack, "SONY-XM5")
+    assert stack.offer("SONY-10")["publication"]["status"] == "ENDED"
+    link = _link(stack, "SONY-10")
     assert (link.status, link.reasons) == (LinkStatus.ENDED, ("product deleted in the shop",))
-    assert stack.changes.history("SONY-XM5")[0].action == "end"
+    assert stack.changes.history("SONY-10")[0].action == "end"
