@@ -3,6 +3,7 @@ refusal leaves both the queue and the delivery memory empty)."""
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 
 from allegro_sync.adapters.shop import signing
 from allegro_sync.domain.shop_events import ProductUpsert, StockSet, parse_shop_event
+from allegro_sync.handlers import shop_webhook
 from allegro_sync.services.webhooks import group_id
 from tests.integration.webhooks.conftest import SECRET, Webhooks, upsert
 
@@ -279,3 +281,28 @@ def test_a_base64_body_is_verified_on_its_decoded_bytes(webhooks: Webhooks) -> N
 
     assert status == 202
     assert [m["Attributes"]["MessageGroupId"] for m in webhooks.queued()] == ["B64"]
+
+
+def test_logs_carry_the_delivery_id_but_never_the_secret_signature_or_body(webhooks: Webhooks) -> None:
+    stream = io.StringIO()
+    handler = shop_webhook.logger.registered_handler
+    previous = handler.setStream(stream)  # type: ignore[attr-defined]
+    payload = upsert("LOG-1", description_html="<p>tajny opis produktu</p>")
+    body = json.dumps(payload).encode()
+    ts = _now()
+    signature = signing.sign(SECRET, ts, "log-delivery", body)
+    headers = [
+        ("Content-Type", "application/json"),
+        (signing.DELIVERY_HEADER, "log-delivery"),
+        (signing.TIMESTAMP_HEADER, str(ts)),
+        (signing.SIGNATURE_HEADER, signature),
+    ]
+    webhooks.post("/webhooks/shop", body, headers)
+    webhooks.post("/webhooks/shop", body + b" ", headers)  # refused: logged as a warning
+    handler.setStream(previous)  # type: ignore[attr-defined]
+
+    logs = stream.getvalue()
+    records = [json.loads(line) for line in logs.splitlines() if line.startswith('{"level"')]
+    assert [r["correlation_id"] for r in records] == ["log-delivery", "log-delivery"]
+    for secret_or_content in (SECRET, signature[3:], "tajny opis"):
+        assert secret_or_content not in logs

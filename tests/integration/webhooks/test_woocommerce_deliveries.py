@@ -232,3 +232,10 @@ def test_an_unsigned_body_that_only_looks_like_a_ping_is_not_a_ping(webhooks: We
 
     assert (status, body["error"]["code"]) == (415, "unsupported_media_type")
     webhooks.assert_untouched()
+
+
+def test_a_woocommerce_body_over_1_mib_is_413_and_changes_nothing(webhooks: Webhooks) -> None:
+    status, body = webhooks.woo(product(description="x" * (1024 * 1024)))
+
+    assert (status, body["error"]["code"]) == (413, "body_too_large")
+    webhooks.assert_untouched()
