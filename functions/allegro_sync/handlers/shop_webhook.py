@@ -20,6 +20,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -158,7 +159,7 @@ def _intake(source: Source, limit: int, delivery_header: str, parse: Parser) -> 
     except SigningNotConfigured as exc:
         logger.error("webhook refused: signing secret not configured", extra={"reason": str(exc)})
         return _reject(source, WebhookRejected(503, "not_configured", str(exc)))
-    except (PublishFailed, ClientError, BotoCoreError) as exc:
+    except (PublishFailed, GetParameterError, ClientError, BotoCoreError) as exc:
         logger.exception("webhook not queued: AWS failed", extra={"error": type(exc).__name__})
         return _reject(
             source,

@@ -102,6 +102,46 @@ def test_an_unconfigured_secret_answers_503_and_queues_nothing(webhooks: Webhook
     webhooks.assert_untouched()
 
 
+def test_a_missing_secret_answers_503_not_configured(webhooks: Webhooks) -> None:
+    secrets = webhooks._client("secretsmanager")
+    name = webhooks.runtime.wiring.secrets["webhook-signing"]
+    secrets.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
+    shop_webhook.forget_secret()
+    try:
+        status, body = webhooks.generic(upsert())
+    finally:
+        secrets.create_secret(Name=name, SecretString=json.dumps({"secret": SECRET}))
+
+    assert (status, body["error"]["code"]) == (503, "not_configured")
+    webhooks.assert_untouched()
+
+
+def test_aws_failing_while_queueing_answers_503_and_the_retry_queues_once(
+    webhooks: Webhooks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from allegro_sync.adapters.queues import SqsFifoPublisher
+
+    real_send = SqsFifoPublisher.send
+    calls = {"n": 0}
+
+    def flaky_send(self: SqsFifoPublisher, messages: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            from botocore.exceptions import EndpointConnectionError
+
+            raise EndpointConnectionError(endpoint_url="https://sqs")
+        real_send(self, messages)
+
+    monkeypatch.setattr(SqsFifoPublisher, "send", flaky_send)
+
+    failed = webhooks.generic(upsert("RETRY-1"), delivery="retry-1")
+    retried = webhooks.generic(upsert("RETRY-1"), delivery="retry-1")
+
+    assert (failed[0], failed[1]["error"]["code"]) == (503, "temporarily_unavailable")
+    assert (retried[0], retried[1]["status"]) == (202, "queued")
+    assert [m["Attributes"]["MessageGroupId"] for m in webhooks.queued()] == ["RETRY-1"]
+
+
 def _now() -> int:
     return int(time.time())
 

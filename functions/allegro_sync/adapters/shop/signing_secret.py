@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+from botocore.exceptions import ClientError
 
 DEFAULT_MAX_AGE_SECONDS = 300
 
@@ -69,7 +71,21 @@ class SigningSecretStore:
         self._provider.clear_cache()  # type: ignore[no-untyped-call]
 
     def read(self) -> SigningSecrets:
-        raw = self._provider.get(self._name, max_age=self._max_age)
+        """The accepted secrets; `SigningNotConfigured` when the secret is missing or empty.
+
+        Any other failure to read it (throttling, permissions) raises `GetParameterError`: the caller
+        answers "try again" rather than judging a delivery it cannot verify.
+        """
+        try:
+            raw = self._provider.get(self._name, max_age=self._max_age)
+        except GetParameterError as exc:
+            cause = exc.__cause__ or exc.__context__
+            if (
+                isinstance(cause, ClientError)
+                and cause.response["Error"]["Code"] == "ResourceNotFoundException"
+            ):
+                raise SigningNotConfigured(f"the secret {self._name!r} does not exist") from None
+            raise
         if isinstance(raw, bytes):
             raw = raw.decode()
         return SigningSecrets.parse(str(raw or ""))
