@@ -1,0 +1,98 @@
+"""The catalog_worker handler's SQS FIFO wiring: a failed record holds back only its own SKU."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from allegro_sync.domain.shop_events import SHOP_EVENT_ADAPTER, PriceSet, ShopEvent, StockSet
+from allegro_sync.handlers import catalog_worker
+from allegro_sync.services.catalog import Outcome
+from allegro_sync.services.publishing import EventReport, RetryLater
+
+T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+
+@dataclass
+class FlakyPublisher:
+    """Fails the first event of the SKUs in `failing`; records what it was asked to apply."""
+
+    failing: set[str]
+    applied: list[str] = field(default_factory=list)
+
+    def handle(self, event: ShopEvent) -> EventReport:
+        if event.sku in self.failing:
+            raise RetryLater(event.sku, {"shop1": RuntimeError("Allegro 503")})
+        self.applied.append(event.delivery_id)
+        return EventReport(event.sku, Outcome.APPLIED)
+
+
+class Context:
+    function_name = "catalog_worker"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:eu-central-1:123456789012:function:catalog_worker"
+    aws_request_id = "req-1"
+
+
+def _record(message_id: str, event: ShopEvent | str) -> dict[str, Any]:
+    body = event if isinstance(event, str) else SHOP_EVENT_ADAPTER.dump_json(event).decode()
+    group = event.sku if not isinstance(event, str) else "BROKEN"
+    return {
+        "messageId": message_id,
+        "receiptHandle": f"rh-{message_id}",
+        "body": body,
+        "attributes": {"ApproximateReceiveCount": "1", "MessageGroupId": group, "SentTimestamp": "1"},
+        "messageAttributes": {},
+        "md5OfBody": "x",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:eu-central-1:123456789012:shop-events.fifo",
+        "awsRegion": "eu-central-1",
+    }
+
+
+def test_a_failed_record_fails_the_rest_of_its_sku_and_only_its_sku(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FlakyPublisher(failing={"A"})
+    monkeypatch.setattr(catalog_worker, "publisher", lambda: fake)
+    event = {
+        "Records": [
+            _record("a1", StockSet(delivery_id="a1", occurred_at=T0, sku="A", stock=1)),
+            _record("b1", StockSet(delivery_id="b1", occurred_at=T0, sku="B", stock=1)),
+            _record("a2", PriceSet(delivery_id="a2", occurred_at=T0, sku="A", price=Decimal(5))),
+            _record("b2", PriceSet(delivery_id="b2", occurred_at=T0, sku="B", price=Decimal(5))),
+        ]
+    }
+
+    response = catalog_worker.handler(event, Context())
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": "a1"}, {"itemIdentifier": "a2"}]}
+    assert fake.applied == ["b1", "b2"]
+
+
+def test_a_malformed_message_fails_without_touching_anything(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FlakyPublisher(failing=set())
+    monkeypatch.setattr(catalog_worker, "publisher", lambda: fake)
+
+    records = [
+        _record("x", json.dumps({"type": "stock.set"})),
+        _record("b1", StockSet(delivery_id="b1", occurred_at=T0, sku="B", stock=1)),
+    ]
+
+    response = catalog_worker.handler({"Records": records}, Context())
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": "x"}]}  # kept for the DLQ, not dropped
+    assert fake.applied == ["b1"]
+
+
+def test_offer_settings_come_from_the_environment_and_bad_ones_are_named() -> None:
+    settings = catalog_worker.offer_settings(
+        {"OFFER_SETTINGS": '{"responsible_person": {"name": "Jan Kowalski"}}'}
+    )
+    assert settings.product_set_extras() == {"responsiblePerson": {"name": "Jan Kowalski"}}
+    assert catalog_worker.offer_settings({}).product_set_extras() == {}
+    with pytest.raises(ValueError, match="OFFER_SETTINGS is not valid offer settings JSON"):
+        catalog_worker.offer_settings({"OFFER_SETTINGS": '{"responsible_producer": "Sony"}'})
