@@ -66,6 +66,8 @@ PROMO_WORDS = frozenset(
 # Tokens that join words ("HDMI - HDMI", "Tom & Jerry") and mean nothing at the start or end of a title.
 _CONNECTORS = frozenset({"-", "–", "&", "+", "/", "|", ",", ";", ":", "x", "i", "z", "w", "do", "na", "oraz"})
 _TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+# "Kabel HDMI - HDMI", "Adapter USB-C na USB-C": a word may repeat right after one of these.
+_JOINERS = frozenset({"-", "–", "/", "na", "do", "+", "&", "i", "oraz"})
 # Units repeat legitimately ("2 szt ... 3 szt"); they are never "repeated words".
 _UNITS = frozenset(
     {"szt", "kpl", "cal", "cali", "mah", "kwh", "cm2", "cm3", "ml", "mm", "kg", "gb", "tb", "mb"}
@@ -159,7 +161,8 @@ class _Builder:
 
     def add(self, token: str, *, front: bool = False) -> bool:
         key = word_key(token)
-        if _counts_for_repeats(token) and key in self.seen:
+        joined = not front and bool(self.tokens) and self.tokens[-1].casefold() in _JOINERS
+        if _counts_for_repeats(token) and key in self.seen and not joined:
             return False
         if not self.fits(token):
             return False
@@ -269,10 +272,10 @@ def validate_title(title: str) -> list[TitleProblem]:
         )
     seen: set[str] = set()
     repeated: list[str] = []
-    for token in tokens:
+    for previous, token in zip(["", *tokens], tokens, strict=False):
         if _counts_for_repeats(token):
             key = word_key(token)
-            if key in seen:
+            if key in seen and previous.casefold() not in _JOINERS:
                 repeated.append(token)
             seen.add(key)
     if repeated:

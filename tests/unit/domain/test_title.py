@@ -36,6 +36,9 @@ def test_repeated_words_and_promo_words_are_dropped_case_and_diacritics_aware() 
     # Diacritics make different words: kąt and kat are both kept.
     assert build_title("Kąt kat drewniany narożnik", {}) == "Kąt kat drewniany narożnik"
     assert word_key("ŻÓŁW") == word_key("żółw") != word_key("zolw")
+    # A repeat joined by "-", "/", "na", "do"... names both ends of a thing, it is not stuffing.
+    assert build_title("Kabel HDMI - HDMI 2 m HDMI", {}) == "Kabel HDMI - HDMI 2 m"
+    assert build_title("Przejściówka adapter USB-C na USB-C", {}) == "Przejściówka adapter USB-C na USB-C"
 
 
 def test_short_names_are_padded_from_brand_and_key_attributes() -> None:
