@@ -1,4 +1,5 @@
 """`allegro-sync webhooks sign FILE`: sign a test delivery the way a shop must, print curl-ready headers.
+`allegro-sync webhooks set-secret`: store the signing secret, keeping the old one valid during a rotation.
 
 The secret comes from `--secret` or, better (it stays out of shell history), the environment variable
 `ALLEGRO_SYNC_WEBHOOK_SECRET`; it is never printed. `--event` prints an API Gateway (HTTP API v2) event
@@ -8,22 +9,30 @@ instead, for `allegro-sync invoke shop_webhook`.
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import time
 import uuid
 from pathlib import Path
 from typing import Annotated
 
+import boto3
 import typer
+from botocore.exceptions import BotoCoreError, ClientError
 
 from allegro_sync.adapters.shop import signing
 from allegro_sync.adapters.shop import woocommerce as wc
 from allegro_sync.local.events import HttpRequest, http_api_v2_event
+from allegro_sync.topology import secret_env
 
 SECRET_ENV = "ALLEGRO_SYNC_WEBHOOK_SECRET"  # noqa: S105 - the variable's name
 DEFAULT_URL = "http://127.0.0.1:8080"
+STACK_ENV = "ALLEGRO_SYNC_STACK"  # same as `allegro-sync accounts`
+DEFAULT_STACK = "AllegroSync"
 
-webhooks_app = typer.Typer(help="Shop webhooks: sign test deliveries.", no_args_is_help=True)
+webhooks_app = typer.Typer(
+    help="Shop webhooks: set the signing secret, sign test deliveries.", no_args_is_help=True
+)
 
 
 def signed_headers(
@@ -101,6 +110,92 @@ def sign(
     lines += [f"  -H {shlex.quote(f'{name}: {value}')}" for name, value in headers]
     lines.append(f"  --data-binary @{shlex.quote(str(file))}")
     typer.echo(" \\\n".join(lines))
+
+
+def find_secret_id(stack: str | None) -> str:
+    """The `webhook-signing` secret: env var, else the stack's output, else the local runtime's name."""
+    env_name = secret_env("webhook-signing")
+    if os.environ.get(env_name):
+        return os.environ[env_name]
+    stack_name = stack or os.environ.get(STACK_ENV) or DEFAULT_STACK
+    key = env_name.replace("_", "")  # infra/naming.py `output_key`
+    try:
+        described = boto3.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"][0]
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+        return str(outputs[key])
+    except (ClientError, BotoCoreError, IndexError, KeyError):
+        if os.environ.get("AWS_ENDPOINT_URL"):
+            from allegro_sync.local.provision import secret_name
+
+            return secret_name("webhook-signing", is_prefix=False)
+        raise typer.BadParameter(
+            f"cannot find the webhook-signing secret: set {env_name}, pass --stack, or deploy stack "
+            f"{stack_name!r} (output {key})"
+        ) from None
+
+
+def rotated(
+    current: str | None, new: str | None, *, woocommerce: bool, drop_previous: bool
+) -> dict[str, str]:
+    """The secret's next JSON value: the new one in force, the old one kept as `previous` (generic only)."""
+    try:
+        value = (
+            json.loads(current) if current and current.strip().startswith("{") else {"secret": current or ""}
+        )
+    except ValueError:
+        value = {}
+    if not isinstance(value, dict):
+        value = {}
+    fields = {k: str(value[k]) for k in ("secret", "previous", "woocommerce") if value.get(k)}
+    if new and woocommerce:
+        fields["woocommerce"] = new
+    elif new:
+        if fields.get("secret") and fields["secret"] != new:
+            fields["previous"] = fields["secret"]
+        fields["secret"] = new
+    if drop_previous:
+        fields.pop("previous", None)
+    return fields
+
+
+@webhooks_app.command("set-secret")
+def set_secret(
+    *,
+    secret: Annotated[
+        str | None,
+        typer.Option(envvar=SECRET_ENV, show_envvar=True, help="The new secret (prefer the env var)."),
+    ] = None,
+    woocommerce: Annotated[
+        bool, typer.Option("--woocommerce", help="Set the WooCommerce webhook's secret instead.")
+    ] = False,
+    drop_previous: Annotated[
+        bool, typer.Option("--drop-previous", help="Stop accepting the previous secret (rotation done).")
+    ] = False,
+    stack: Annotated[str | None, typer.Option(help=f"CloudFormation stack (env {STACK_ENV}).")] = None,
+) -> None:
+    """Store the signing secret; the old one stays valid as `previous` until --drop-previous."""
+    if not secret and not drop_previous:
+        raise typer.BadParameter(f"give the new secret in {SECRET_ENV} (or --secret)", param_hint="--secret")
+    if secret and len(secret) < 16:
+        raise typer.BadParameter(
+            "use at least 16 characters (e.g. `openssl rand -hex 32`)", param_hint="--secret"
+        )
+    secret_id = find_secret_id(stack)
+    client = boto3.client("secretsmanager")
+    try:
+        current = client.get_secret_value(SecretId=secret_id).get("SecretString")
+        value = rotated(current, secret, woocommerce=woocommerce, drop_previous=drop_previous)
+        client.put_secret_value(SecretId=secret_id, SecretString=json.dumps(value))
+    except (ClientError, BotoCoreError) as exc:
+        typer.secho(f"error: cannot update {secret_id}: {type(exc).__name__}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(1) from None
+    kept = ", ".join(sorted(value)) or "nothing"
+    typer.echo(f"{secret_id} updated ({kept}); the function picks it up within 5 minutes.")
+    if "previous" in value:
+        typer.echo(
+            "The previous secret is still accepted; once the shop signs with the new one, "
+            "run --drop-previous."
+        )
 
 
 def register(app: typer.Typer) -> None:
