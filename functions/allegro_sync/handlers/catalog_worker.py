@@ -30,6 +30,7 @@ from allegro_sync.adapters.allegro.models import CategoryParameter
 from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog, catalog_table
 from allegro_sync.adapters.dynamodb.changes import DynamoChangeLog, changes_table
 from allegro_sync.adapters.dynamodb.mappings import DynamoMappings, mappings_table
+from allegro_sync.adapters.dynamodb.repricing import RepricingOwnership
 from allegro_sync.adapters.token_store import custody, token_source_for
 from allegro_sync.domain.shop_events import parse_shop_event
 from allegro_sync.services.catalog import LinkStatus, Outcome
@@ -92,6 +93,7 @@ def build_publisher() -> Publisher:
         accounts=ConnectedAccounts(),
         settings=offer_settings(),
         parameter_cache=_parameter_cache,
+        price_owner=RepricingOwnership(mappings_table()).owns_price,
     )
 
 

@@ -242,7 +242,11 @@ class Publisher:
         parameter_cache: dict[str, list[AllegroCategoryParameter]] | None = None,
         mappings_ttl_seconds: float = MAPPINGS_TTL_SECONDS,
         clock: Callable[[], float] = time.monotonic,
+        price_owner: Callable[[str, str, str | None], bool] | None = None,
     ) -> None:
+        # (account, sku, Allegro category) -> True when a repricing rule owns the Allegro price
+        # (services/repricing.py): shop prices then only move the link's list price (the repricer's ceiling).
+        self._price_owner = price_owner
         self._catalog = catalog
         self._mappings = mappings
         self._changes = changes
@@ -736,8 +740,19 @@ class Publisher:
         assert link.offer_id is not None
         wanted = listing.fingerprints()
         changed = [name for name, value in wanted.items() if link.synced.get(name) != value]
+        repriced = "price" in changed and self._repriced(account, link.sku, listing.category_id)
+        if repriced:
+            changed.remove("price")  # the repricer sets this price; the new list price moves its bounds
         reactivate = link.status is LinkStatus.ENDED and (listing.stock or 0) > 0
         if not changed and not reactivate:
+            if repriced:
+                return replace(
+                    link,
+                    price=listing.price.allegro_amount,
+                    synced={**link.synced, "price": wanted["price"]},
+                    applied_key=key,
+                    updated_at=self._timestamp(),
+                )
             return replace(link, applied_key=key, updated_at=self._timestamp())
         images = dict(link.images)
         if "images" in changed or "description" in changed:
@@ -839,6 +854,15 @@ class Publisher:
         decision = self._price_decision(account, mapping, event.price)
         if decision.allegro_amount == link.price:
             return replace(link, applied_key=key)
+        category = mapping.mapping.allegro_category_id if mapping else None
+        if self._repriced(account, link.sku, category):  # list price only: the next repricing round decides
+            return replace(
+                link,
+                price=decision.allegro_amount,
+                synced={**link.synced, "price": decision.allegro_amount},
+                applied_key=key,
+                updated_at=self._timestamp(),
+            )
         modification = PriceModification(
             type="FIXED_PRICE", price=PriceIn(amount=decision.allegro_amount, currency=decision.currency)
         )
@@ -870,6 +894,9 @@ class Publisher:
             applied_key=key,
             updated_at=self._timestamp(),
         )
+
+    def _repriced(self, account: str, sku: str, category_id: str | None) -> bool:
+        return self._price_owner is not None and self._price_owner(account, sku, category_id)
 
     def _end(self, account: str, link: OfferLink, event: ProductDelete, key: str) -> OfferLink:
         assert link.offer_id is not None

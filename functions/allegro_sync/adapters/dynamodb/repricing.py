@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import os
+import time
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -25,7 +27,7 @@ from boto3.dynamodb.conditions import Key
 from allegro_sync.adapters.competitor_feed import CompetitorFeed
 from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog, catalog_table
 from allegro_sync.adapters.dynamodb.changes import DynamoChangeLog, changes_table
-from allegro_sync.domain.repricing import LinearFee, RepricingSettings
+from allegro_sync.domain.repricing import LinearFee, RepricingSettings, SettingsIndex, Strategy
 from allegro_sync.services.repricing import OfferState, ProductFacts, Repricer
 from allegro_sync.topology import table_env
 
@@ -196,3 +198,26 @@ def repricer_from_env(*, resource: Any = None) -> Repricer:
     return Repricer(
         store, facts, DynamoChangeLog(changes_table(resource=dynamodb)), feed=CompetitorFeed.from_env()
     )
+
+
+class RepricingOwnership:
+    """`owns_price` for the catalogue worker: reads the repricing settings at most every `ttl` seconds, so a
+    batch of shop events costs one query, and a new setting takes effect within seconds."""
+
+    def __init__(
+        self, mappings_table: Any, *, ttl: float = 5.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._table = mappings_table
+        self._ttl = ttl
+        self._clock = clock
+        self._cached: tuple[float, SettingsIndex] | None = None
+
+    def owns_price(self, account: str, sku: str, category_id: str | None = None) -> bool:
+        now = self._clock()
+        if self._cached is None or now - self._cached[0] >= self._ttl:
+            items = _query_all(self._table, SETTINGS_PK)
+            self._cached = (
+                now,
+                SettingsIndex(RepricingSettings.model_validate_json(str(i["settings"])) for i in items),
+            )
+        return self._cached[1].for_offer(account, category_id, sku).strategy is not Strategy.NONE
