@@ -8,19 +8,16 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import replace
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
 from allegro_sync.adapters.allegro.client import AllegroClient
 from allegro_sync.adapters.allegro.factory import client_from_env
-from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog, catalog_table
 from allegro_sync.adapters.dynamodb.changes import DynamoChangeLog, changes_table
 from allegro_sync.adapters.dynamodb.ledger import DynamoLedgerRepository
 from allegro_sync.adapters.dynamodb.pushed import DynamoPushLog
 from allegro_sync.adapters.token_store import connected_accounts, token_source_for
-from allegro_sync.services.catalog import LinkStatus
 from allegro_sync.services.propagation import Propagator
 from allegro_sync.services.reconcile import Reconciler
 from allegro_sync.services.stock import StockLedger
@@ -54,38 +51,24 @@ class AccountClients:
 
 
 class CatalogRecreator:
-    """`ArchivedOffers` through the catalogue's publishing use case (`Publisher.republish`).
+    """`ArchivedOffers` through the catalogue's publishing use case (`Publisher.recreate`).
 
-    Republishing meets the archived id's 404 and creates a new offer (#10743); the ledger then links the
-    new id instead of the old one. When the product cannot be published (never sent by the shop, waiting
-    for a mapping), the link is marked WAITING with the reason, for `products status` and the operator.
+    The catalogue creates a new offer from the stored product (#10743), or leaves its link WAITING with
+    the reason when it cannot publish now; the ledger then sells the SKU through the new id, not the old.
     """
 
-    def __init__(self, ledger: StockLedger, catalog: DynamoCatalog) -> None:
+    def __init__(self, ledger: StockLedger) -> None:
         self._ledger = ledger
-        self._catalog = catalog
 
     def recreate(self, sku: str, account: str, offer_id: str) -> str | None:
         from allegro_sync.handlers.catalog_worker import publisher  # the catalogue's own wiring
 
-        try:
-            publisher().republish(sku)
-        except LookupError as error:
-            logger.warning("archived offer cannot be recreated yet", extra={"sku": sku, "error": str(error)})
-        link = self._catalog.link(sku, account)
-        new_id = link.offer_id if link is not None and link.offer_id not in (None, offer_id) else None
+        new_id = publisher().recreate(sku, account, offer_id)
         self._ledger.unlink_offer(sku, offer_id)
-        if new_id is not None:
+        if new_id is not None and new_id != offer_id:
             self._ledger.link_offer(sku, new_id, account)
             return new_id
-        if link is not None:
-            reason = (
-                f"offer {offer_id} was archived by Allegro (ended over 60 days ago); "
-                f"republish with `allegro-sync products retry {sku}`"
-            )
-            self._catalog.save_link(
-                replace(link, offer_id=None, status=LinkStatus.WAITING, reasons=(reason, *link.reasons))
-            )
+        logger.warning("archived offer waits for re-publication", extra={"sku": sku, "account": account})
         return None
 
 
@@ -111,7 +94,7 @@ def propagator() -> Propagator:
                 pushed=DynamoPushLog(),
                 clients=AccountClients(),
                 changes=DynamoChangeLog(changes_table()),
-                archived=CatalogRecreator(ledger, DynamoCatalog(catalog_table())),
+                archived=CatalogRecreator(ledger),
             )
         return _built[key]  # type: ignore[no-any-return]
 

@@ -5,6 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog, catalog_table
+from allegro_sync.adapters.dynamodb.mappings import DynamoMappings, mappings_table
+from allegro_sync.domain.pricing import PricingRule, ScopedRule
+from allegro_sync.domain.shop_events import SHOP_EVENT_ADAPTER
+from allegro_sync.topology import table_env
+from tests.integration.catalog.conftest import HEADPHONES, approved, upsert
 from tests.integration.propagation.conftest import StockWorld
 
 pytestmark = pytest.mark.integration
@@ -79,3 +85,37 @@ def test_a_sale_on_one_account_lowers_the_offer_on_the_other_within_one_drain(wo
     assert world.ledger().view("SONY-XM5").available == 7
     assert world.shown(other) == ("ACTIVE", 7)
     assert world.shown(sold_on) == ("ACTIVE", 7)
+
+
+def test_stock_back_on_an_archived_offer_creates_a_new_one_through_the_catalogue(world: StockWorld) -> None:
+    """Sold out, ended, 61 days pass (archived: 404, #10743), stock returns: the catalogue creates a new
+    offer from the stored product and the ledger sells the SKU through it."""
+    env = world.env("catalog_worker")
+    mappings = DynamoMappings(mappings_table(env[table_env("mappings")]))
+    mappings.put_mapping(approved(HEADPHONES, "101"))
+    mappings.put_pricing_rule(ScopedRule(rule=PricingRule(name="as in the shop")))
+    product = upsert("SONY-XM5", stock=5)
+    world.runtime.send(
+        "shop-events",
+        SHOP_EVENT_ADAPTER.dump_json(product).decode(),
+        group_id=product.sku,
+        deduplication_id=product.delivery_id,
+    )
+    world.runtime.drain(timeout=30)
+    catalog = DynamoCatalog(catalog_table(env[table_env("catalog")]))
+    old = {a: catalog.link("SONY-XM5", a).offer_id for a in ("shop1", "shop2")}  # type: ignore[union-attr]
+    for account, offer_id in old.items():
+        assert offer_id is not None, catalog.link("SONY-XM5", account).reasons  # type: ignore[union-attr]
+        world.ledger().link_offer("SONY-XM5", offer_id, account)
+    world.propagate(world.level("SONY-XM5", 0))
+    assert world.shown(old["shop1"])[0] == "ENDED"
+
+    world.emulator.advance(61 * 24 * 3600)
+    world.propagate(world.level("SONY-XM5", 3))
+
+    new = {a: catalog.link("SONY-XM5", a).offer_id for a in ("shop1", "shop2")}  # type: ignore[union-attr]
+    assert new["shop1"] not in (None, old["shop1"])
+    linked = {t.offer_id for t in world.ledger().view("SONY-XM5").offers}
+    assert linked == set(new.values())
+    assert all(world.shown(offer_id) == ("ACTIVE", 3) for offer_id in new.values() if offer_id)
+    assert "recreate" in [c.action for c in world.history("SONY-XM5")]
