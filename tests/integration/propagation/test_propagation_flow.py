@@ -103,10 +103,13 @@ def test_stock_back_on_an_archived_offer_creates_a_new_one_through_the_catalogue
     )
     world.runtime.drain(timeout=30)
     catalog = DynamoCatalog(catalog_table(env[table_env("catalog")]))
-    old = {a: catalog.link("SONY-XM5", a).offer_id for a in ("shop1", "shop2")}  # type: ignore[union-attr]
-    for account, offer_id in old.items():
-        assert offer_id is not None, catalog.link("SONY-XM5", account).reasons  # type: ignore[union-attr]
-        world.ledger().link_offer("SONY-XM5", offer_id, account)
+    old: dict[str, str] = {}
+    for account in ("shop1", "shop2"):
+        link = catalog.link("SONY-XM5", account)
+        assert link is not None
+        assert link.offer_id is not None, link.reasons
+        old[account] = link.offer_id
+        world.ledger().link_offer("SONY-XM5", link.offer_id, account)
     world.propagate(world.level("SONY-XM5", 0))
     assert world.shown(old["shop1"])[0] == "ENDED"
 
