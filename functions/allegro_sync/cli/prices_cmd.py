@@ -56,12 +56,13 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(1)
 
 
-def _environment() -> None:
-    """Fill the repricer's resource names from the local runtime when they are not set."""
+def _environment(*, secrets: bool = False) -> None:
+    """Fill the repricer's resource names from the local runtime when they are not set (secrets only for
+    commands that talk to Allegro)."""
     spec = TOPOLOGY.function(FUNCTION)
-    wanted = {table_env(t): ("table", t) for t in spec.tables} | {
-        secret_env(s): ("secret", s) for s in spec.secrets
-    }
+    wanted = {table_env(t): ("table", t) for t in spec.tables}
+    if secrets:
+        wanted |= {secret_env(s): ("secret", s) for s in spec.secrets}
     missing = [name for name in wanted if not os.environ.get(name)]
     if not missing:
         return
@@ -174,7 +175,7 @@ def reprice(
     """One repricing round for every connected account (or one); --dry-run prints the plan only."""
     if ctx.invoked_subcommand is not None:
         return
-    _environment()
+    _environment(secrets=True)
     from allegro_sync.adapters.dynamodb.repricing import repricer_from_env
     from allegro_sync.adapters.order_wiring import connected_clients
 

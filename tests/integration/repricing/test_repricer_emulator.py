@@ -8,10 +8,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import boto3
 import httpx
 import pytest
+from typer.testing import CliRunner
 
 from allegro_sync.adapters.allegro.client import AllegroClient
 from allegro_sync.adapters.allegro.environment import AllegroEnvironment
@@ -19,6 +21,7 @@ from allegro_sync.adapters.competitor_feed import CompetitorFeed
 from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog
 from allegro_sync.adapters.dynamodb.changes import DynamoChangeLog
 from allegro_sync.adapters.dynamodb.repricing import CatalogFacts, DynamoRepricingStore, repricer_from_env
+from allegro_sync.cli.main import app
 from allegro_sync.domain.repricing import Action, RepricingSettings, Strategy
 from allegro_sync.domain.shop_events import ProductUpsert
 from allegro_sync.emulator import Emulator
@@ -313,3 +316,22 @@ def test_a_round_sends_at_most_its_command_budget_and_the_rest_waits(world: Worl
     assert "DEFERRED" in {d.offer_id: d for d in report.decisions}[c].explain()
     world.repricer(feed, max_commands=1).run_account(ACCOUNT, world.client)
     assert world.price(c) == "1239.99"
+
+
+def test_cli_configure_then_why_shows_the_history(world: World, tmp_path: Path) -> None:
+    settings = tmp_path / "settings.json"
+    settings.write_text(f'[{{"account": "{ACCOUNT}", "strategy": "feed", "endings": ["0.99"]}}]')
+    runner = CliRunner()
+    stored = runner.invoke(app, ["prices", "configure", str(settings)])
+    assert stored.exit_code == 0, stored.output
+    assert f"{ACCOUNT}#*#*" in runner.invoke(app, ["prices", "settings"]).output
+    offer_id = world.offer("SKU-A")
+    world.repricer(s3_feed("sku,competitor,price\nSKU-A,r,1250.00\n")).run_account(ACCOUNT, world.client)
+
+    shown = runner.invoke(app, ["prices", "why", offer_id], env={"COLUMNS": "250"})
+    assert shown.exit_code == 0, shown.output
+    assert "1299.00 -> 1249.99" in shown.output
+    assert "repricing:feed" in shown.output
+    unknown = runner.invoke(app, ["prices", "why", "NO-SUCH-SKU"])
+    assert unknown.exit_code == 1
+    assert "no repricing changes recorded" in unknown.output

@@ -1,0 +1,178 @@
+"""The round's bookkeeping with fakes: a refused offer is not recorded and not cooled down, unknown fees stop
+an offer with the reason, a paused account changes nothing, the fee book measures a line per band once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from allegro_sync.adapters.allegro.errors import AllegroError
+from allegro_sync.adapters.allegro.models import (
+    FeePreview,
+    Me,
+    OfferCommandResult,
+    OfferListing,
+    PriceAutomationRule,
+    PriceIn,
+    PriceModification,
+)
+from allegro_sync.domain.repricing import Action, LinearFee, RepricingSettings, Strategy
+from allegro_sync.services.catalog import Change
+from allegro_sync.services.repricing import OfferState, ProductFacts, Repricer
+
+T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+
+class FakeAllegro:
+    def __init__(self, offers: list[dict[str, Any]], refuse: frozenset[str] = frozenset()) -> None:
+        self.offers = [OfferListing.model_validate(o) for o in offers]
+        self.refuse = refuse
+        self.previews: list[str] = []
+        self.fee_error = False
+        self.price_calls: list[tuple[list[str], str]] = []
+
+    def me(self) -> Me:
+        return Me(id="me-1")
+
+    def iter_offers(self, *, statuses: Sequence[str] = ()) -> Iterator[OfferListing]:
+        yield from self.offers
+
+    def change_price(
+        self, offer_ids: Iterable[str], modification: PriceModification
+    ) -> list[OfferCommandResult]:
+        ids = list(offer_ids)
+        assert modification.price is not None
+        self.price_calls.append((ids, modification.price.amount))
+        return [
+            OfferCommandResult(offer_id=i, status="FAIL" if i in self.refuse else "SUCCESS", command_id="c")
+            for i in ids
+        ]
+
+    def price_automation_rules(self) -> list[PriceAutomationRule]:
+        return []
+
+    def assign_price_automation(
+        self,
+        offer_ids: Iterable[str],
+        rule_id: str,
+        *,
+        min_price: PriceIn,
+        max_price: PriceIn,
+        marketplace_id: str = "allegro-pl",
+    ) -> list[OfferCommandResult]:
+        raise AssertionError("not used")
+
+    def offer_fee_preview(self, body: Mapping[str, Any]) -> FeePreview:
+        if self.fee_error:
+            raise AllegroError("fee preview unavailable")
+        amount = Decimal(body["offer"]["sellingMode"]["price"]["amount"])
+        self.previews.append(str(amount))
+        fee = (amount * Decimal("0.1") + 1).quantize(Decimal("0.01"))
+        return FeePreview(commissions=[{"fee": {"amount": str(fee), "currency": "PLN"}}])
+
+
+class MemoryStore:
+    def __init__(self, settings: list[RepricingSettings]) -> None:
+        self._settings = settings
+        self.states: dict[tuple[str, str], OfferState] = {}
+        self.pauses: dict[str, tuple[datetime, str]] = {}
+        self.fees: dict[tuple[str, int], LinearFee] = {}
+
+    def settings(self) -> list[RepricingSettings]:
+        return self._settings
+
+    def offer_states(self, account: str) -> dict[str, OfferState]:
+        return {o: s for (a, o), s in self.states.items() if a == account}
+
+    def save_offer_state(self, account: str, offer_id: str, state: OfferState) -> None:
+        self.states[(account, offer_id)] = state
+
+    def paused_until(self, account: str) -> tuple[datetime, str] | None:
+        return self.pauses.get(account)
+
+    def pause(self, account: str, until: datetime, reason: str) -> None:
+        self.pauses[account] = (until, reason)
+
+    def fee(self, category_id: str, band: int, now: datetime) -> LinearFee | None:
+        return self.fees.get((category_id, band))
+
+    def save_fee(self, category_id: str, band: int, fee: LinearFee, expires: datetime) -> None:
+        self.fees[(category_id, band)] = fee
+
+    def own_sellers(self) -> frozenset[str]:
+        return frozenset()
+
+    def record_seller(self, account: str, seller_id: str) -> None:
+        pass
+
+    def offer_sku(self, offer_id: str) -> str | None:
+        return next((s.sku for (_, o), s in self.states.items() if o == offer_id), None)
+
+
+class Facts:
+    def facts(self, sku: str, account: str) -> ProductFacts | None:
+        return ProductFacts(cost=Decimal("50.00"), list_price=Decimal("200.00"))
+
+
+class Log:
+    def __init__(self) -> None:
+        self.changes: list[Change] = []
+
+    def record(self, change: Change) -> None:
+        self.changes.append(change)
+
+    def history(self, sku: str, *, limit: int = 100) -> list[Change]:
+        return [c for c in self.changes if c.sku == sku][:limit]
+
+
+def listing(offer_id: str, sku: str, stock: int, sold: int) -> dict[str, Any]:
+    return {
+        "id": offer_id,
+        "external": {"id": sku},
+        "category": {"id": "101"},
+        "sellingMode": {"price": {"amount": "100.00", "currency": "PLN"}},
+        "stock": {"available": stock, "sold": sold},
+        "stats": {"visitsCount": 10},
+    }
+
+
+DEMAND = [RepricingSettings(strategy=Strategy.DEMAND, min_change=Decimal("0.01"))]
+
+
+def test_a_refused_offer_is_not_recorded_and_can_try_again_next_round() -> None:
+    api = FakeAllegro([listing("1", "A", 40, 0), listing("2", "B", 40, 0)], refuse=frozenset({"2"}))
+    store, log = MemoryStore(DEMAND), Log()
+    report = Repricer(store, Facts(), log, clock=lambda: T0).run_account("acc", api)
+    assert api.price_calls == [(["1", "2"], "97.00")]  # one command: both want the same price
+    assert (report.applied, report.failed) == (1, 1)
+    assert [c.offer_id for c in log.changes] == ["1"]
+    assert set(store.states) == {("acc", "1")}  # only the applied offer is cooling down
+    assert "FAIL" in {d.offer_id: d for d in report.decisions}["2"].explain()
+
+
+def test_fees_are_measured_once_per_category_and_band_and_a_failed_preview_stops_the_offer() -> None:
+    api = FakeAllegro([listing("1", "A", 40, 0), listing("2", "B", 40, 0)])
+    store = MemoryStore(DEMAND)
+    Repricer(store, Facts(), Log(), clock=lambda: T0).run_account("acc", api, apply=False)
+    assert api.previews == ["50.00", "99.99"]  # the 50-100 band, both ends, once for both offers
+    assert store.fees[("101", 2)].at(Decimal("60.00")) == Decimal("7.00")
+
+    broken = FakeAllegro([listing("1", "A", 40, 0)])
+    broken.fee_error = True
+    report = Repricer(MemoryStore(DEMAND), Facts(), Log(), clock=lambda: T0).run_account("acc", broken)
+    (decision,) = report.decisions
+    assert decision.action is Action.SKIP
+    assert "fees unknown" in decision.explain()
+
+
+def test_a_paused_account_plans_but_applies_nothing_until_the_pause_ends() -> None:
+    api = FakeAllegro([listing("1", "A", 40, 0)])
+    store = MemoryStore(DEMAND)
+    store.pause("acc", T0 + timedelta(minutes=30), "circuit breaker: test")
+    report = Repricer(store, Facts(), Log(), clock=lambda: T0).run_account("acc", api)
+    assert api.price_calls == []
+    assert "paused until" in report.decisions[0].explain()
+    Repricer(store, Facts(), Log(), clock=lambda: T0 + timedelta(minutes=31)).run_account("acc", api)
+    assert api.price_calls == [(["1"], "97.00")]
