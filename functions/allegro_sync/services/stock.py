@@ -7,7 +7,7 @@ retried, reordered or crashed delivery can never apply a sale twice or lose one:
 SKU's totals change together or not at all.
 
 Callers propagate `StockResult.view` (what each linked offer should show at `view.revision`) when
-`changed` is true; `claim_push` lets the propagator skip a revision older than one already pushed.
+`changed` is true; `claim_push` records the newest revision pushed per SKU (coalescing).
 """
 
 from __future__ import annotations
@@ -202,7 +202,11 @@ class StockLedger:
         return self._view(self._repo.load(sku))
 
     def claim_push(self, view: StockView) -> bool:
-        """Coalescing: push `view` only if no equal or newer revision of the SKU was pushed."""
+        """Coalescing: True when no equal or newer revision of the SKU was recorded, and records this one.
+
+        Call it AFTER the push succeeded (a claim before a failed push would hide the revision from the
+        retry); False then means a newer state was pushed meanwhile, so this one needs no repair.
+        """
         return self._repo.claim_push(view.sku, view.revision)
 
     # --- the one write path -------------------------------------------------------------------------------
