@@ -245,6 +245,7 @@ TOPOLOGY = Topology(
         Queue(
             "shop-outbox", "Orders and stock changes to deliver to the shop", fifo=False, max_receive_count=8
         ),
+        Queue("fulfillment", "Shop order status and parcels -> the Allegro order (group = checkout form)"),
         Queue(
             "stock-changes",
             "'SKU is at ledger revision N' after an order moved it, for propagation (group = SKU)",
@@ -254,7 +255,9 @@ TOPOLOGY = Topology(
         Secret("app-credentials", "Allegro application client id and secret"),
         Secret("webhook-signing", "HMAC secret the shop signs its webhooks with"),
         Secret("accounts", "One secret per connected seller account, under this name prefix", is_prefix=True),
-        Secret("shop-credentials", "The shop orders go to: kind generic (url, signing_secret) or woocommerce"),
+        Secret(
+            "shop-credentials", "The shop orders go to: kind generic (url, signing_secret) or woocommerce"
+        ),
     ),
     functions=(
         Function(
@@ -346,6 +349,22 @@ TOPOLOGY = Topology(
             triggers=(QueueTrigger("shop-outbox", batch_size=10, max_batching_window_seconds=1),),
             tables={"orders": RW, "ledger": RW},
             secrets={"shop-credentials": R},
+        ),
+        Function(
+            "fulfillment_worker",
+            "Shop order status + tracking in (generic signed, WooCommerce order.updated) -> Allegro fulfillment",
+            # A record is ~4 Allegro calls (form, shipments, add, PUT; a 409 re-reads); HTTP intake only queues.
+            timeout_seconds=30,
+            reserved_concurrency=2,
+            triggers=(
+                RouteTrigger("POST", "/webhooks/shop/orders"),
+                RouteTrigger("POST", "/webhooks/woocommerce/orders"),
+                QueueTrigger("fulfillment", batch_size=10),
+            ),
+            tables={"orders": R, "control": RW},
+            sends_to=("fulfillment",),
+            secrets={"webhook-signing": R, "app-credentials": R, "accounts": RW},
+            allegro_rpm=60,
         ),
         Function(
             "order_gap_scan",

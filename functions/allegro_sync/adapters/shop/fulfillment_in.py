@@ -1,0 +1,116 @@
+"""The shop's order updates in (fulfillment back): generic signed `order.status`, WooCommerce `order.updated`.
+
+Same verification as the product webhooks (generic: our HMAC scheme and replay window; WooCommerce: its
+base64 HMAC of the body), then one `ShopOrderStatus`. A WooCommerce order that does not carry our
+`_allegro_checkout_form_id` meta was not created by us (a shop-own order): it is ignored, not refused.
+Tracking numbers from WooCommerce come from the Shipment Tracking extension's `_wc_shipment_tracking_items`
+meta (WooCommerce core has no tracking field).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from allegro_sync.adapters.shop import generic, woocommerce
+from allegro_sync.adapters.shop.errors import Problem, WebhookRejected, field_path
+from allegro_sync.adapters.shop.woocommerce_rest import CHECKOUT_FORM_META
+from allegro_sync.domain.shop_orders import (
+    WOOCOMMERCE_STATUS,
+    CheckoutFormId,
+    FulfillmentStatus,
+    Parcel,
+    ShopOrderStatus,
+)
+
+TRACKING_META = "_wc_shipment_tracking_items"
+WOOCOMMERCE_ORDER_TOPICS = ("order.updated", "order.created")
+
+
+class OrderStatusIn(BaseModel):
+    """The generic contract's order update (docs/shop-adapters.md)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    type: Literal["order.status"]
+    checkout_form_id: CheckoutFormId = Field(description="The Allegro checkout form id we sent as the order.")
+    status: FulfillmentStatus | None = Field(default=None, description="Allegro fulfillment status to set.")
+    parcels: Annotated[list[Parcel], Field(max_length=20)] = []
+
+
+def parse_generic_status(
+    headers: Mapping[str, str], body: bytes, secrets: list[str], *, now: float, replay_window: int
+) -> ShopOrderStatus:
+    generic.require_json(headers)
+    generic.verify(headers, body, secrets, now=now, replay_window=replay_window)
+    data = generic.load_json(body)
+    try:
+        parsed = OrderStatusIn.model_validate(data)
+    except ValidationError as exc:
+        details = [Problem(field_path(tuple(e["loc"])), e["msg"]) for e in exc.errors()]
+        raise WebhookRejected(
+            422, "schema_violation", "the body is not an order.status update", details
+        ) from None
+    if parsed.status is None and not parsed.parcels:
+        raise WebhookRejected(
+            422, "nothing_to_do", "give a status, parcels or both", [Problem("status", "or parcels required")]
+        )
+    return ShopOrderStatus(
+        checkout_form_id=parsed.checkout_form_id, status=parsed.status, parcels=tuple(parsed.parcels)
+    )
+
+
+def _meta(order: Mapping[str, Any], key: str) -> Any:
+    for entry in order.get("meta_data") or []:
+        if isinstance(entry, dict) and entry.get("key") == key:
+            return entry.get("value")
+    return None
+
+
+def _parcels(order: Mapping[str, Any]) -> tuple[Parcel, ...]:
+    items = _meta(order, TRACKING_META)
+    parcels: list[Parcel] = []
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict):
+            continue
+        carrier = str(item.get("custom_tracking_provider") or item.get("tracking_provider") or "").strip()
+        number = str(item.get("tracking_number") or "").strip()
+        if carrier and number:
+            try:
+                parcels.append(Parcel(carrier=carrier, waybill=number))
+            except ValidationError:
+                continue  # a malformed tracking entry must not block the status update
+    return tuple(parcels[:20])
+
+
+def parse_woocommerce_order(
+    headers: Mapping[str, str], body: bytes, secrets: list[str]
+) -> ShopOrderStatus | None:
+    """The update, or None for a ping or an order that is not from Allegro (nothing to do)."""
+    if woocommerce.is_ping(headers, body):
+        return None
+    woocommerce.verify(headers, body, secrets)
+    topic = (headers.get(woocommerce.TOPIC_HEADER) or "").strip()
+    if topic not in WOOCOMMERCE_ORDER_TOPICS:
+        raise WebhookRejected(
+            400,
+            "unknown_topic",
+            f"topic {topic[:60]!r} is not handled here",
+            [Problem("X-WC-Webhook-Topic", f"must be one of {', '.join(WOOCOMMERCE_ORDER_TOPICS)}")],
+        )
+    order = generic.load_json(body)
+    if not isinstance(order, dict):
+        raise WebhookRejected(422, "schema_violation", "expected a WooCommerce order object")
+    form_id = _meta(order, CHECKOUT_FORM_META)
+    if not form_id:
+        return None
+    status = WOOCOMMERCE_STATUS.get(str(order.get("status") or ""))
+    try:
+        return ShopOrderStatus(checkout_form_id=str(form_id), status=status, parcels=_parcels(order))
+    except ValidationError as exc:
+        details = [Problem(field_path(tuple(e["loc"])), e["msg"]) for e in exc.errors()]
+        raise WebhookRejected(
+            422, "schema_violation", "the order's Allegro id is malformed", details
+        ) from None

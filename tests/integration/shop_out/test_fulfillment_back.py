@@ -1,0 +1,166 @@
+"""Shop order status + tracking -> HTTP gateway -> fulfillment queue -> the emulator's checkout form."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+from allegro_sync.adapters.allegro.client import AllegroClient
+from allegro_sync.adapters.shop import signing, woocommerce
+from allegro_sync.adapters.shop.woocommerce_rest import CHECKOUT_FORM_META
+from allegro_sync.handlers import fulfillment_worker
+from tests.integration.orders.conftest import OrdersWorld
+from tests.integration.shop_out.test_shop_notifier import SECRET, sell
+from tests.unit.shop_out.fake_shops import FakeGenericShop, ShopServer
+
+pytestmark = pytest.mark.integration
+
+WEBHOOK_SECRET = "webhook-secret-0123456789"
+
+
+def signed_post(base: str, path: str, body: dict[str, Any], delivery: str) -> httpx.Response:
+    raw = json.dumps(body).encode()
+    now = int(time.time())
+    return httpx.post(
+        base + path,
+        content=raw,
+        headers={
+            "Content-Type": "application/json",
+            signing.DELIVERY_HEADER: delivery,
+            signing.TIMESTAMP_HEADER: str(now),
+            signing.SIGNATURE_HEADER: signing.sign(WEBHOOK_SECRET, now, delivery, raw),
+        },
+    )
+
+
+def form_view(world: OrdersWorld, form_id: str) -> tuple[str, list[tuple[str, str]]]:
+    form = world.emulator.marketplace.state.checkout_forms[form_id]
+    return form.fulfillment_status, [(s["carrierId"], s["waybill"]) for s in form.shipments]
+
+
+@pytest.fixture
+def paid_order(shop_world: OrdersWorld) -> str:
+    with ShopServer(FakeGenericShop(secret=SECRET)) as server:
+        shop_world.runtime.put_secret(
+            "shop-credentials", {"kind": "generic", "url": server.url, "signing_secret": SECRET}
+        )
+        form_id = sell(shop_world, "SKU-F", 1)
+    shop_world.runtime.put_secret(
+        "webhook-signing", {"secret": WEBHOOK_SECRET, "woocommerce": WEBHOOK_SECRET}
+    )
+    fulfillment_worker.forget_secret()
+    return form_id
+
+
+def test_generic_status_and_tracking_reach_allegro_once(shop_world: OrdersWorld, paid_order: str) -> None:
+    base = shop_world.runtime.start_gateway()
+    update = {
+        "type": "order.status",
+        "checkout_form_id": paid_order,
+        "status": "SENT",
+        "parcels": [{"carrier": "InPost", "waybill": "620111222333444555666777"}],
+    }
+    first = signed_post(base, "/webhooks/shop/orders", update, "upd-1")
+    again = signed_post(base, "/webhooks/shop/orders", update, "upd-2")  # the shop retries
+    shop_world.runtime.drain()
+
+    assert (first.status_code, again.status_code) == (202, 202)
+    assert form_view(shop_world, paid_order) == ("SENT", [("INPOST", "620111222333444555666777")])
+
+
+def test_unknown_orders_and_bad_signatures_are_refused_and_queue_nothing(
+    shop_world: OrdersWorld, paid_order: str
+) -> None:
+    base = shop_world.runtime.start_gateway()
+    unknown = signed_post(
+        base,
+        "/webhooks/shop/orders",
+        {"type": "order.status", "checkout_form_id": "nope-1", "status": "SENT"},
+        "u",
+    )
+    forged = httpx.post(
+        base + "/webhooks/shop/orders",
+        json={"type": "order.status", "checkout_form_id": paid_order, "status": "SENT"},
+        headers={
+            signing.DELIVERY_HEADER: "f",
+            signing.TIMESTAMP_HEADER: str(int(time.time())),
+            signing.SIGNATURE_HEADER: "v1=" + "0" * 64,
+        },
+    )
+    shop_world.runtime.drain()
+
+    assert (unknown.status_code, unknown.json()["error"]["code"]) == (404, "unknown_order")
+    assert forged.status_code == 401
+    assert form_view(shop_world, paid_order) == ("NEW", [])
+
+
+def test_woocommerce_order_updated_with_a_stale_revision_is_retried(
+    shop_world: OrdersWorld, paid_order: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_client_for = fulfillment_worker.client_for  # type: ignore[attr-defined]
+    surcharged: list[str] = []
+
+    class BuyerMeanwhile:
+        """The real client, but the buyer pays a surcharge right after our first read (new revision)."""
+
+        def __init__(self, client: AllegroClient) -> None:
+            self._client = client
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._client, name)
+
+        def checkout_form(self, checkout_form_id: str) -> Any:
+            form = self._client.checkout_form(checkout_form_id)
+            if not surcharged:
+                shop_world.emulator.marketplace.surcharge(checkout_form_id, "5.00")
+                surcharged.append(checkout_form_id)
+            return form
+
+    monkeypatch.setattr(
+        fulfillment_worker, "client_for", lambda account: BuyerMeanwhile(real_client_for(account))
+    )
+    base = shop_world.runtime.start_gateway()
+    order = {
+        "id": 812,
+        "status": "completed",
+        "meta_data": [
+            {"id": 1, "key": CHECKOUT_FORM_META, "value": paid_order},
+            {
+                "id": 2,
+                "key": "_wc_shipment_tracking_items",
+                "value": [
+                    {
+                        "tracking_provider": "DPD",
+                        "custom_tracking_provider": "",
+                        "tracking_number": "00340434161094042557",
+                    },
+                    {
+                        "tracking_provider": "",
+                        "custom_tracking_provider": "GLS",
+                        "tracking_number": "GLS123456",
+                    },
+                ],
+            },
+        ],
+    }
+    raw = woocommerce.dumps(order)
+    answer = httpx.post(
+        base + "/webhooks/woocommerce/orders",
+        content=raw,
+        headers={
+            "Content-Type": "application/json",
+            woocommerce.TOPIC_HEADER: "order.updated",
+            woocommerce.SIGNATURE_HEADER: woocommerce.sign(WEBHOOK_SECRET, raw),
+        },
+    )
+    shop_world.runtime.drain()
+
+    assert answer.status_code == 202
+    assert surcharged == [paid_order]
+    status, shipments = form_view(shop_world, paid_order)
+    assert status == "SENT"
+    assert sorted(shipments) == [("DPD", "00340434161094042557"), ("OTHER", "GLS123456")]
