@@ -1,0 +1,58 @@
+"""The scheduled handler: one report per account, the breaker metric infra alarms on, one failing account
+does not stop the others."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from allegro_sync.adapters.allegro.errors import AllegroError
+from allegro_sync.domain.repricing import RepricingSettings, Strategy
+from allegro_sync.handlers import repricer as handler_module
+from allegro_sync.services.repricing import BREAKER_METRIC, Repricer
+from tests.unit.repricing.test_service import T0, Facts, FakeAllegro, Log, MemoryStore, listing
+
+EVENT = json.loads((Path(__file__).parents[3] / "events" / "repricer.json").read_text())
+
+
+class Context:
+    function_name = "repricer"
+    memory_limit_in_mb = 1024
+    invoked_function_arn = "arn:aws:lambda:eu-central-1:123456789012:function:repricer"
+    aws_request_id = "req-1"
+
+
+class Broken(FakeAllegro):
+    def me(self) -> Any:
+        raise AllegroError("Allegro 503")
+
+
+def test_a_tripped_breaker_emits_the_alarm_metric_and_the_next_account_still_runs(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = [RepricingSettings(strategy=Strategy.DEMAND, min_change=Decimal("0.01"), breaker_min_offers=2)]
+    store = MemoryStore(settings)
+    floor_bound = [listing(str(i), f"S{i}", 40, 0) for i in range(3)]
+    for offer in floor_bound:  # just above the floor (56.67 = cost 50 + fees): 3 % down hits it
+        offer["sellingMode"]["price"]["amount"] = "57.00"
+    clients = {"broken": Broken([]), "shop": FakeAllegro(floor_bound)}
+    monkeypatch.setattr(
+        handler_module, "repricer_from_env", lambda: Repricer(store, Facts(), Log(), clock=lambda: T0)
+    )
+    monkeypatch.setattr(handler_module, "connected_clients", lambda: clients)
+
+    summary = handler_module.handler(EVENT, cast(LambdaContext, Context()))
+
+    assert summary["broken"] == {"error": "Allegro 503"}
+    assert summary["shop"]["breaker_tripped"] is True
+    assert summary["shop"]["applied"] == 0
+    assert clients["shop"].price_calls == []
+    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    metrics = {m["Name"] for e in emitted for d in e["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]}
+    assert BREAKER_METRIC in metrics
+    assert next(e for e in emitted if BREAKER_METRIC in e)[BREAKER_METRIC] in (1, [1])
