@@ -76,6 +76,7 @@ class OfferLink:
     images: dict[str, str] = field(default_factory=dict)  # shop image URL -> Allegro location in use
     price: str | None = None  # the Allegro price last set ("123.99")
     applied_key: str = ""  # order key of the last event fully applied to this link
+    creating_since: str = ""  # set just before POST /sale/product-offers; cleared once the answer is saved
     updated_at: str = ""
 
 

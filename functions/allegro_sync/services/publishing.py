@@ -476,10 +476,11 @@ class Publisher:
         try:
             mapping = self._mapping_for(account, event)
             linking = base.offer_id is None  # a new offer: find its catalogue product
-            if linking:
+            if linking and base.creating_since:
+                # An earlier attempt was creating the offer and never recorded the answer: it may exist.
                 adopted = self._find_existing_offer(client, event.sku)
                 if adopted is not None:
-                    base = replace(base, offer_id=adopted, synced={}, images={})
+                    base = replace(base, offer_id=adopted, synced={}, images={}, creating_since="")
             listing = self._listing(client, account, base, event, mapping, linking=linking)
         except _Waiting as waiting:
             return replace(
@@ -687,6 +688,9 @@ class Publisher:
         }
         if description.description.sections:
             body["description"] = description.description.model_dump(mode="json")
+        # Marked first: should the process die after Allegro created the offer but before the link is saved,
+        # the retry looks the offer up by its SKU instead of listing the product twice.
+        self._catalog.save_link(replace(link, creating_since=self._timestamp()))
         try:
             offer_id = client.create_product_offer(body).id
             note = ""
@@ -714,6 +718,7 @@ class Publisher:
             reasons.insert(0, "stock is 0 in the shop: the offer stays inactive until stock arrives")
         return replace(
             link,
+            creating_since="",
             offer_id=offer_id,
             product_id=listing.product_id,
             status=LinkStatus.PUBLISHED if active else LinkStatus.WAITING,
@@ -937,6 +942,7 @@ class Publisher:
         base = link or OfferLink(sku=event.sku, account=account, status=LinkStatus.FAILED)
         return replace(
             base,
+            creating_since="",
             status=LinkStatus.FAILED,
             reasons=tuple(reasons) or (str(error),),
             last_error={

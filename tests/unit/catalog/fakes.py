@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, Literal
 
-from allegro_sync.adapters.allegro.errors import AllegroError
+from allegro_sync.adapters.allegro.errors import AllegroError, AllegroUnavailable
 from allegro_sync.adapters.allegro.models import (
     CategoryParameter,
+    ExternalId,
     OfferCommandResult,
     OfferListing,
     OffersPage,
@@ -109,6 +110,7 @@ class FakeAllegro:
         self.fail: dict[str, AllegroError] = {}
         self.existing: list[OfferListing] = []
         self.price_result: Literal["SUCCESS", "FAIL", "PENDING"] = "SUCCESS"
+        self.crash_after_create = False  # Allegro creates the offer, but the answer never arrives
 
     def _call(self, name: str, argument: Any) -> None:
         self.calls.append((name, argument))
@@ -144,6 +146,10 @@ class FakeAllegro:
         self._call("create_product_offer", dict(body))
         offer_id = str(7700000000 + len(self.offers))
         self.offers[offer_id] = dict(body)
+        if self.crash_after_create:
+            self.crash_after_create = False
+            self.existing.append(OfferListing(id=offer_id, external=ExternalId(id=body["external"]["id"])))
+            raise AllegroUnavailable("read timeout after the request was sent")
         return ProductOffer(id=offer_id)
 
     def patch_product_offer(

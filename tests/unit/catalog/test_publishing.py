@@ -19,7 +19,7 @@ from allegro_sync.adapters.allegro.errors import (
     AllegroUnavailable,
     AllegroValidationError,
 )
-from allegro_sync.adapters.allegro.models import CategorySuggestion, ExternalId, OfferListing
+from allegro_sync.adapters.allegro.models import CategorySuggestion
 from allegro_sync.domain.parameters import CategoryMapping, ParameterMapping
 from allegro_sync.domain.pricing import PricingRule, ScopedRule
 from allegro_sync.domain.shop_events import PriceSet, ProductDelete, ProductUpsert, StockSet
@@ -184,14 +184,35 @@ def test_a_redelivered_event_does_nothing_twice() -> None:
 
 def test_an_offer_created_before_a_crash_is_adopted_by_its_sku_not_created_again() -> None:
     world = World()
-    world.api.existing = [OfferListing(id="555", external=ExternalId(id="SONY"))]
+    world.api.crash_after_create = True
+    with pytest.raises(RetryLater):
+        world.publisher.handle(upsert())
+    assert world.link().creating_since  # the interrupted create is remembered
+    created = next(iter(world.api.offers))
+
+    world.publisher.handle(upsert())  # SQS delivers the event again
+
+    assert world.api.names().count("create_product_offer") == 1
+    assert world.api.names().count("list_offers") == 1
+    link = world.link()
+    assert (link.offer_id, link.status, link.creating_since) == (created, LinkStatus.PUBLISHED, "")
+    patched = [arg for name, arg in world.api.calls if name == "patch_product_offer"]
+    assert patched[0][0] == created
+
+
+def test_a_first_publication_does_not_search_for_an_earlier_copy() -> None:
+    world = World()
 
     world.publisher.handle(upsert())
 
-    assert "create_product_offer" not in world.api.names()
-    assert world.link().offer_id == "555"
-    patched = [arg for name, arg in world.api.calls if name == "patch_product_offer"]
-    assert patched[0][0] == "555"
+    assert world.api.names() == [
+        "search_products",
+        "get_category_parameters",
+        "upload_image",
+        "upload_image",
+        "create_product_offer",
+    ]
+    assert world.link().creating_since == ""
 
 
 def test_an_unchanged_product_sends_nothing_and_a_changed_one_only_its_change() -> None:
@@ -325,7 +346,9 @@ def test_a_rate_limit_fails_the_event_for_retry_and_the_healthy_account_is_not_r
         world.publisher.handle(event)
 
     assert set(raised.value.failures) == {"shop2"}
-    assert world.catalog.link("SONY", "shop2") is None
+    unfinished = world.catalog.link("SONY", "shop2")
+    assert unfinished is not None
+    assert unfinished.offer_id is None
     world.publisher.handle(event)  # SQS delivers it again
     assert len(world.allegro["shop1"].offers) == 1
     assert len(world.allegro["shop2"].offers) == 1

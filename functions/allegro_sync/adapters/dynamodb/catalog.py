@@ -99,6 +99,7 @@ class DynamoCatalog:
             "synced": dict(link.synced),
             "images": dict(link.images),
             "applied_key": link.applied_key,
+            "creating_since": link.creating_since,
             "updated_at": link.updated_at,
         }
         if link.offer_id is not None:
@@ -176,5 +177,6 @@ def _link(item: dict[str, Any]) -> OfferLink:
         images={str(k): str(v) for k, v in (item.get("images") or {}).items()},
         price=item.get("price"),
         applied_key=str(item.get("applied_key", "")),
+        creating_since=str(item.get("creating_since", "")),
         updated_at=str(item.get("updated_at", "")),
     )
