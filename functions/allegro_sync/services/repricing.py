@@ -115,7 +115,9 @@ class RepricingStore(Protocol):
 
     def offer_sku(self, offer_id: str) -> str | None: ...
 
-    def record_seller(self, account: str, seller_id: str) -> None: ...
+    def record_seller(self, account: str, seller_id: str, login: str | None = None) -> None:
+        """Our accounts' seller ids and logins: a feed row naming one of them is us, not a rival."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -235,8 +237,8 @@ class Repricer:
         report = RoundReport(account)
         all_settings = self._store.settings()
         me = client.me()
-        self._store.record_seller(account, me.id)
-        own = self._store.own_sellers() | {me.id}
+        self._store.record_seller(account, me.id, me.login)
+        own = self._store.own_sellers() | {me.id, me.login or me.id}
         states = self._store.offer_states(account)
         listings = [o for o in client.iter_offers(statuses=["ACTIVE"]) if o.external and o.external.id]
         facts = {o.id: self._products.facts(str(o.external.id), account) for o in listings if o.external}

@@ -200,6 +200,7 @@ def test_feed_driven_round_beats_the_lowest_sane_rival_and_skips_garbage(world: 
         "SKU-A,rival-3,1250.00,PLN\n"
         "SKU-A,dumper,500.00,PLN\n"  # an outlier far below the others
         f"SKU-A,{own},950.00,PLN\n"  # our own account
+        f"SKU-A,{ACCOUNT},940.00,PLN\n"  # our own account by its login
         "SKU-A,rival-4,abc,PLN\n"
         "SKU-A,rival-5,-3,PLN\n"
         "SKU-A,rival-6,1.00,EUR\n"

@@ -104,7 +104,7 @@ class MemoryStore:
     def own_sellers(self) -> frozenset[str]:
         return frozenset()
 
-    def record_seller(self, account: str, seller_id: str) -> None:
+    def record_seller(self, account: str, seller_id: str, login: str | None = None) -> None:
         pass
 
     def offer_sku(self, offer_id: str) -> str | None:

@@ -142,10 +142,14 @@ class DynamoRepricingStore:
     # our own seller ids ------------------------------------------------------------------------------------
 
     def own_sellers(self) -> frozenset[str]:
-        return frozenset(str(i["seller_id"]) for i in _query_all(self._control, SELLER_PK))
+        items = _query_all(self._control, SELLER_PK)
+        return frozenset(str(i[k]) for i in items for k in ("seller_id", "login") if i.get(k))
 
-    def record_seller(self, account: str, seller_id: str) -> None:
-        self._control.put_item(Item={"pk": SELLER_PK, "sk": account, "seller_id": seller_id})
+    def record_seller(self, account: str, seller_id: str, login: str | None = None) -> None:
+        item = {"pk": SELLER_PK, "sk": account, "seller_id": seller_id}
+        if login:
+            item["login"] = login
+        self._control.put_item(Item=item)
 
 
 def _state(item: dict[str, Any]) -> OfferState:
