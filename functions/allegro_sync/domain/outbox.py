@@ -7,7 +7,8 @@ Two messages, both JSON with a `kind` discriminator and a deterministic `message
   the order in the shop and, for each line whose `stock_effect` is TAKEN, applies the sale to the shop's
   stock and calls `StockLedger.confirm_delivered(sku, sale_id, ...)`. The queue is not FIFO and the
   worker may resend after a crash: consumers de-duplicate by `message_id` (the same content always has
-  the same id).
+  the same id). Its form is `order:<checkout form id>:v<n>`, `n` growing with each stored state of the
+  order, so a consumer can also drop an older state that arrives after a newer one.
 - `StockChanged` goes to the `stock-changes` FIFO queue (group = SKU, de-duplication id = `message_id`)
   whenever an order moved a SKU's ledger: "SKU X is at revision N, every channel may sell `available`".
   `offers` is the ledger's answer for every linked offer on every account. The propagation consumer pushes
