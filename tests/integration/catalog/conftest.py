@@ -124,10 +124,21 @@ def stack(moto_endpoint: str) -> Iterator[CatalogStack]:
 
 
 @contextmanager
-def _runtime(moto_endpoint: str, emulator: Emulator) -> Iterator[LocalRuntime]:
+def catalog_stack(moto_endpoint: str, env: dict[str, str] | None = None) -> Iterator[CatalogStack]:
+    """A prepared stack for a module with its own environment (e.g. OFFER_SETTINGS)."""
+    with checked_emulator() as emulator, _runtime(moto_endpoint, emulator, env) as runtime:
+        yield _prepare(runtime, emulator)
+
+
+@contextmanager
+def _runtime(
+    moto_endpoint: str, emulator: Emulator, env: dict[str, str] | None = None
+) -> Iterator[LocalRuntime]:
     token_store.reset()
     reset(moto_endpoint)
-    runtime = LocalRuntime(aws_endpoint=moto_endpoint, allegro_urls=AllegroUrls.single(emulator.base_url))
+    runtime = LocalRuntime(
+        aws_endpoint=moto_endpoint, allegro_urls=AllegroUrls.single(emulator.base_url), env=env
+    )
     try:
         yield runtime.start()
     finally:

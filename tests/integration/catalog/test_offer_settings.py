@@ -1,0 +1,38 @@
+"""The seller's EU product-safety data and offer defaults (OFFER_SETTINGS) reach Allegro in a body the
+emulator accepts under Allegro's spec (the emulator fixture fails the module on any spec violation)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from allegro_sync.services.catalog import LinkStatus
+from tests.integration.catalog.conftest import ACCOUNT, CatalogStack, catalog_stack, upsert
+
+pytestmark = pytest.mark.integration
+
+SETTINGS = {
+    "responsible_producer": {"type": "NAME", "name": "Sony Europe B.V."},
+    "responsible_person": {"name": "Importer Polska"},
+    "safety_information": "Nie używać podczas jazdy. Chronić przed wilgocią.",
+    "offer_defaults": {"afterSalesServices": {"returnPolicy": {"name": "Zwroty 30 dni"}}},
+}
+
+
+@pytest.fixture(scope="module")
+def stack(moto_endpoint: str) -> Iterator[CatalogStack]:
+    with catalog_stack(moto_endpoint, {"OFFER_SETTINGS": json.dumps(SETTINGS)}) as built:
+        yield built
+
+
+def test_gpsr_data_and_offer_defaults_are_sent_with_a_new_offer(stack: CatalogStack) -> None:
+    stack.publish(upsert("GPSR-1"))
+
+    link = stack.catalog.link("GPSR-1", ACCOUNT)
+    assert link is not None
+    assert link.status is LinkStatus.PUBLISHED, link.reasons
+    offer = stack.offer("GPSR-1")
+    assert offer["afterSalesServices"] == {"returnPolicy": {"name": "Zwroty 30 dni"}}
+    assert stack.emulator.violations == []
