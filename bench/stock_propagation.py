@@ -1,24 +1,28 @@
-"""Stock propagation figures through the local runtime (moto, the real stock_propagator) and the emulator.
+"""Stock propagation figures through the local runtime (the real stock_propagator handler) and the emulator.
 
-1. Latency: a shop level lands in the ledger, its `stock-changes` message is queued and the queue drained
-   through the real handler; measured from before the ledger write until Allegro (the emulator) shows the
-   new number, for `changes` single changes across the SKUs. p50/p99 printed.
-2. Burst: 1,000 changes over 200 SKUs (5 per SKU, quantities from a small range as real restocks and
-   sales are) queued at once and drained: Allegro calls per stock change, and how they split into
-   PATCHes and quantity commands. Every offer is checked to show the newest level at the end.
-Calls are counted on the handlers' shared HTTP client (OAuth token calls excluded: none happen warm).
+1. Latency, one change -> Allegro shows it, two ways: (a) through the queue: ledger write, message on the
+   runtime's moto `stock-changes` FIFO queue, the runtime's poller drains it through the handler; (b) the
+   handler alone: ledger write, then the SQS event invoked in-process. p50/p99 of each.
+2. Burst: 1,000 changes over 200 SKUs (5 per SKU on average, quantities 1..8 as real restocks and sales
+   are) delivered as Lambda would: FIFO batches of 10 in queue order, each invoked on the handler (moto's
+   SQS walks the whole queue on every call, so 1,000 queued messages measure moto, not us). Printed:
+   Allegro calls per stock change and their split into PATCHes and quantity commands; every offer is
+   checked to show the newest level at the end.
+Calls are counted on the handlers' shared HTTP client (no OAuth calls happen while tokens are fresh).
 
 Run: .venv/bin/python -m bench.stock_propagation [skus] [burst_changes] [latency_changes]
 """
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import statistics
 import sys
 import threading
 import time
+import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -34,10 +38,12 @@ from allegro_sync.adapters.dynamodb.ledger import DynamoLedgerRepository
 from allegro_sync.adapters.token_store import AccountsSettings, Custody, connect_with_device_flow
 from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
 from allegro_sync.local import AllegroUrls, LocalRuntime
+from allegro_sync.local.events import sqs_event, sqs_record
 from allegro_sync.services.stock import StockLedger
 from allegro_sync.topology import table_env
 
 ACCOUNT, LOGIN = "shop1", "seller-bench"
+QUEUE_ARN = "arn:aws:sqs:eu-central-1:123456789012:allegro-sync-stock-changes.fifo"
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 
@@ -109,10 +115,13 @@ class Bench:
         self.offers = create_offers(emulator, skus)
         self.ledger = StockLedger(DynamoLedgerRepository(env[table_env("ledger")]))
         self._minute = 0
+        self._sequence = 0
+        first = []
         for sku in skus:  # link, first level, first push (reads each offer back once)
             self.ledger.link_offer(sku, self.offers[sku], ACCOUNT)
-            self.send(sku, self.level(sku, 40))
-        runtime.drain(timeout=300)
+            first.append((sku, self.level(sku, 40)))
+        for start in range(0, len(first), 10):
+            self.invoke(first[start : start + 10])
 
     def level(self, sku: str, quantity: int) -> int:
         self._minute += 1
@@ -126,24 +135,54 @@ class Bench:
             deduplication_id=f"stock:{sku}:{revision}",
         )
 
+    def invoke(self, batch: list[tuple[str, int]]) -> dict[str, Any]:
+        """One Lambda invocation with a FIFO batch, as the event source mapping would deliver it."""
+        records = []
+        for n, (sku, revision) in enumerate(batch):
+            self._sequence += 1
+            message = {
+                "MessageId": str(uuid.uuid4()),
+                "ReceiptHandle": f"bench-{self._sequence}",
+                "Body": json.dumps({"sku": sku, "revision": revision}),
+                "Attributes": {
+                    "MessageGroupId": sku,
+                    "MessageDeduplicationId": f"stock:{sku}:{revision}",
+                    "SequenceNumber": str(self._sequence),
+                    "ApproximateReceiveCount": "1",
+                    "SentTimestamp": str(int(time.time() * 1000) + n),
+                },
+            }
+            records.append(sqs_record(message, queue_arn=QUEUE_ARN, region="eu-central-1"))
+        result: dict[str, Any] = self.runtime.invoke("stock_propagator", sqs_event(records))
+        return result
+
     def shows(self, sku: str) -> int:
         return int(self.emulator.marketplace.offer(self.offers[sku])["stock"]["available"])
 
 
+def percentiles(samples: list[float]) -> str:
+    ordered = sorted(samples)
+    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+    return f"p50 {statistics.median(ordered) * 1000:.0f} ms   p99 {p99 * 1000:.0f} ms"
+
+
 def measure_latency(bench: Bench, changes: int) -> None:
-    latencies = []
+    queued, direct = [], []
     for n in range(changes):
         sku = bench.skus[n % len(bench.skus)]
         quantity = 30 - n % 20
         started = time.perf_counter()
         bench.send(sku, bench.level(sku, quantity))
         bench.runtime.drain(timeout=30)
-        latencies.append(time.perf_counter() - started)
+        queued.append(time.perf_counter() - started)
         assert bench.shows(sku) == quantity
-    latencies.sort()
-    p99 = latencies[min(len(latencies) - 1, round(0.99 * (len(latencies) - 1)))]
-    print(f"latency, one change -> Allegro shows it ({changes} changes, drained one by one):")
-    print(f"  p50 {statistics.median(latencies) * 1000:.0f} ms   p99 {p99 * 1000:.0f} ms")
+        started = time.perf_counter()
+        bench.invoke([(sku, bench.level(sku, quantity + 1))])
+        direct.append(time.perf_counter() - started)
+        assert bench.shows(sku) == quantity + 1
+    print(f"latency, one change -> Allegro shows it ({changes} changes each way):")
+    print(f"  through the moto queue and the runtime's poller: {percentiles(queued)}")
+    print(f"  ledger write + handler invocation:               {percentiles(direct)}")
 
 
 def measure_burst(bench: Bench, calls: Calls, burst: int, rng: random.Random) -> None:
@@ -156,14 +195,15 @@ def measure_burst(bench: Bench, calls: Calls, burst: int, rng: random.Random) ->
         newest[sku] = quantity
     calls.counts.clear()
     started = time.perf_counter()
-    for sku, revision in queued:
-        bench.send(sku, revision)
-    sent = time.perf_counter()
-    bench.runtime.drain(timeout=600)
-    drained = time.perf_counter()
+    failed = 0
+    for start in range(0, len(queued), 10):
+        failed += len(bench.invoke(queued[start : start + 10])["batchItemFailures"])
+    elapsed = time.perf_counter() - started
     wrong = [sku for sku, quantity in newest.items() if bench.shows(sku) != quantity]
     print(f"burst: {burst} changes over {len(newest)} SKUs (1 offer each), quantities 1..8")
-    print(f"  queued in {sent - started:.1f} s (moto SQS), drained in {drained - sent:.1f} s")
+    print(
+        f"  {len(queued) // 10} batches of 10 handled in {elapsed:.1f} s; records reported failed: {failed}"
+    )
     print(f"  Allegro calls: {calls.total()} = {calls.total() / burst:.3f} per stock change")
     for kind, count in sorted(calls.counts.items()):
         print(f"    {count:5d}  {kind}")
