@@ -86,6 +86,31 @@ def test_the_whole_sku_state_round_trips(repo: DynamoLedgerRepository) -> None:
     assert repo.load("SKU-1") == unknown
 
 
+def test_sale_records_round_trip_in_every_shape(repo: DynamoLedgerRepository) -> None:
+    _, tomb = dom.record_cancellation(None, "cf-1:li-1", "SKU-1", at(2), EXACT)
+    _, fresh = dom.record_sale(None, sale(2, 3))
+    assert fresh is not None
+    _, delivered = dom.record_delivery(
+        fresh, sale_id="cf-2:li-1", sku="SKU-1", ack_at=at(4), ack_version=9, policy=EXACT
+    )
+    assert delivered is not None
+    _, cancelled = dom.record_cancellation(delivered, "cf-2:li-1", "SKU-1", at(6), EXACT)
+    assert tomb is not None
+    assert cancelled is not None
+    repo.commit(ledger=None, expected_revision=0, sale=tomb, expected_sale_rev=None)
+    assert repo.get_sale("SKU-1", "cf-1:li-1") == tomb
+    _, filled = dom.record_sale(tomb, sale(1, 2))
+    assert filled is not None
+    repo.commit(ledger=None, expected_revision=0, sale=filled, expected_sale_rev=tomb.rev)
+    assert repo.get_sale("SKU-1", "cf-1:li-1") == filled
+    for before, after in ((None, fresh), (fresh, delivered), (delivered, cancelled)):
+        expected_rev = None if before is None else before.rev
+        repo.commit(ledger=None, expected_revision=0, sale=after, expected_sale_rev=expected_rev)
+        assert repo.get_sale("SKU-1", "cf-2:li-1") == after
+    with pytest.raises(LedgerConflict):  # a write based on a record that has moved on
+        repo.commit(ledger=None, expected_revision=0, sale=cancelled, expected_sale_rev=fresh.rev)
+
+
 def test_a_write_based_on_an_old_revision_is_refused(repo: DynamoLedgerRepository) -> None:
     first = dom.add_sale(SkuLedger("SKU-1"), sale(1))
     repo.commit(ledger=first, expected_revision=0, sale=None, expected_sale_rev=None)

@@ -19,18 +19,25 @@ import contextlib
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from allegro_sync.domain.ledger import LedgerPolicy, OfferAction, Sale
-from allegro_sync.services.stock import StockLedger
+from allegro_sync.services.stock import LedgerRepository, StockLedger
 from tests.fixtures.ledger import Crash, InMemoryLedgerRepository, SimulatedCrash
 
 SKU = "SKU-1"
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 crashes = st.sampled_from([None, None, "before", "after"])
+
+
+class CrashableRepository(LedgerRepository, Protocol):
+    """A ledger repository that dies around its next commit when told to (see tests.fixtures.ledger)."""
+
+    next_crash: Crash | None
 
 
 @dataclass
@@ -65,7 +72,7 @@ class LedgerWorld(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.repo = InMemoryLedgerRepository()
+        self.repo = self.make_repository()
         self.stock = StockLedger(self.repo, LedgerPolicy(clock_skew=timedelta(0)), sleep=lambda _: None)
         self.clock = 0
         self.shop_stock = 0
@@ -77,6 +84,9 @@ class LedgerWorld(RuleBasedStateMachine):
         self.acks: list[str] = []
         self.webhooks: list[Snapshot] = []
         self.model = Model()
+
+    def make_repository(self) -> CrashableRepository:
+        return InMemoryLedgerRepository()
 
     def tick(self) -> int:
         self.clock += 1
