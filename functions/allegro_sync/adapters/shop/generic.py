@@ -41,8 +41,8 @@ class _EventIn(BaseModel):
     sku: Sku = Field(description="The shop's SKU; becomes the Allegro offer's external id.")
     occurred_at: AwareDatetime | None = Field(
         default=None,
-        description="When the change happened in the shop (defaults to the delivery timestamp). "
-        "Older changes never overwrite newer ones.",
+        description="When the change happened in the shop (defaults to the delivery timestamp); "
+        "never in the future. Older changes never overwrite newer ones.",
     )
     version: Annotated[int, Field(ge=0)] | None = Field(
         default=None, description="The shop's own revision counter, if any; breaks ties of occurred_at."
@@ -236,10 +236,24 @@ def parse_events(data: Any) -> list[EventIn]:
         ) from None
 
 
-def to_domain(events: list[EventIn], delivery_id: str, timestamp: int) -> tuple[ShopEvent, ...]:
+def to_domain(
+    events: list[EventIn], delivery_id: str, timestamp: int, *, latest: float, batch: bool
+) -> tuple[ShopEvent, ...]:
+    """Domain events; an `occurred_at` past `latest` (the receiver's clock + the replay window) is refused.
+
+    Consumers keep the newest state per SKU, so one event stamped in the future by a shop's broken clock
+    would make every real update of that SKU look older and be ignored until that moment.
+    """
     sent_at = datetime.fromtimestamp(timestamp, UTC)
     out: list[ShopEvent] = []
+    future: list[Problem] = []
     for index, event in enumerate(events):
+        where = f"events[{index}]" if batch else ""
+        if event.occurred_at is not None and event.occurred_at.timestamp() > latest:
+            future.append(
+                Problem(field_path(("occurred_at",), where), "is in the future of the receiver's clock")
+            )
+            continue
         fields = {k: getattr(event, k) for k in type(event).model_fields if k not in ("occurred_at", "type")}
         try:
             out.append(
@@ -251,10 +265,10 @@ def to_domain(events: list[EventIn], delivery_id: str, timestamp: int) -> tuple[
                 )
             )
         except ValidationError as exc:  # the contract and the domain disagree: say where
-            details = [
-                Problem(field_path(tuple(e["loc"]), f"events[{index}]"), e["msg"]) for e in exc.errors()
-            ]
+            details = [Problem(field_path(tuple(e["loc"]), where), e["msg"]) for e in exc.errors()]
             raise WebhookRejected(422, "schema_violation", "an event is not acceptable", details) from None
+    if future:
+        raise WebhookRejected(422, "schema_violation", "an event is dated in the future", future)
     return tuple(out)
 
 
@@ -264,7 +278,9 @@ def parse_generic(
     """A verified generic delivery, or `WebhookRejected` naming the first thing wrong with it."""
     require_json(headers)
     delivery_id, timestamp = verify(headers, body, secrets, now=now, replay_window=replay_window)
-    events = to_domain(parse_events(load_json(body)), delivery_id, timestamp)
+    data = load_json(body)
+    batch = isinstance(data, dict) and "events" in data
+    events = to_domain(parse_events(data), delivery_id, timestamp, latest=now + replay_window, batch=batch)
     return Delivery("generic", delivery_id, events)
 
 

@@ -176,13 +176,15 @@ def _shop(headers: Mapping[str, str]) -> str:
     return (headers.get(SOURCE_HEADER) or "").strip()[:300]
 
 
-def _occurred_at(product: WcProduct, fallback: datetime) -> datetime:
+def _occurred_at(product: WcProduct, received_at: datetime) -> datetime:
+    """`date_modified_gmt`, but never later than the delivery's arrival: a shop clock running ahead must
+    not stamp a state that every later (real) change would look older than."""
     if product.date_modified_gmt:
         try:
-            return datetime.fromisoformat(product.date_modified_gmt).replace(tzinfo=UTC)
+            return min(datetime.fromisoformat(product.date_modified_gmt).replace(tzinfo=UTC), received_at)
         except ValueError:
             pass
-    return fallback
+    return received_at
 
 
 def _money(raw: str | None) -> Decimal | None:
@@ -302,7 +304,7 @@ class _Mapper:
         if not sku:
             self.notes.append(f"variation {variation.id} of {parent.id} has no SKU; skipped")
             return []
-        when = max(when, _occurred_at(variation, when))
+        when = max(when, _occurred_at(variation, self.received_at))
         if parent.status != "publish" or variation.status not in ("publish", ""):
             return [self._build(ProductDelete, where, sku=sku, occurred_at=when)]
         price = _price(variation)
