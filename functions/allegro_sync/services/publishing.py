@@ -78,7 +78,6 @@ MAX_IMAGES = 16  # Allegro's limit of images per offer
 # How long a process reuses mappings and pricing rules: long enough for one batch, short enough that an
 # approved mapping applies to the next webhook.
 MAPPINGS_TTL_SECONDS = 5.0
-RETRY_HINT = "`allegro-sync products retry {sku}`"
 
 
 # ---------------------------------------------------------------------------------------------- ports
