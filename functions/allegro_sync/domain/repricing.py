@@ -60,6 +60,7 @@ class RepricingSettings(BaseModel):
     allegro_rule: Literal[
         "FOLLOW_BY_ALLEGRO_MIN_PRICE", "FOLLOW_BY_MARKET_MIN_PRICE", "FOLLOW_BY_TOP_OFFER_PRICE"
     ] = "FOLLOW_BY_MARKET_MIN_PRICE"
+    range_tolerance_percent: Percent = Decimal(2)  # keep an assigned range this close to the bounds
     # competitor feed
     feed_mode: Literal["match", "beat", "rank"] = "beat"
     beat_amount: Money = Decimal("0.01")
@@ -444,8 +445,8 @@ def decide(
         f"floor {bounds.floor} ({bounds.floor_reason}), ceiling {bounds.ceiling} ({bounds.ceiling_reason})"
     ]
     if s.strategy is Strategy.ALLEGRO:
-        if offer.assigned_range == (s.allegro_rule, bounds.floor, bounds.ceiling):
-            steps.append(f"{s.allegro_rule} already assigned with this range")
+        if _range_still_fits(offer.assigned_range, s, bounds.floor, bounds.ceiling):
+            steps.append(f"{s.allegro_rule} already assigned with a range inside the bounds, close enough")
             return made(Action.HOLD, steps, bounds)
         steps.append(f"assign {s.allegro_rule} with range [{bounds.floor}, {bounds.ceiling}]")
         return made(Action.ASSIGN_RULE, steps, bounds, rule_type=s.allegro_rule)
@@ -461,6 +462,18 @@ def decide(
     return made(
         action, steps, bounds, new_price=new, bound=bound, at_floor=wanted_floor and target is not None
     )
+
+
+def _range_still_fits(
+    assigned: tuple[str, Decimal, Decimal] | None, s: RepricingSettings, floor: Decimal, ceiling: Decimal
+) -> bool:
+    """Re-assigning costs a command per distinct range, so a range that is still safe (min at or above the
+    floor, max at or below the ceiling) and within `range_tolerance_percent` of them is kept."""
+    if assigned is None or assigned[0] != s.allegro_rule:
+        return False
+    low, high = assigned[1], assigned[2]
+    slack = s.range_tolerance_percent / 100
+    return floor <= low <= floor * (1 + slack) and ceiling * (1 - slack) <= high <= ceiling
 
 
 @dataclass(frozen=True)

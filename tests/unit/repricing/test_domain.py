@@ -164,6 +164,13 @@ def test_allegro_rule_is_assigned_once_per_range() -> None:
     assert d.floor is not None
     again = decide(offer(assigned_range=("FOLLOW_BY_TOP_OFFER_PRICE", d.floor, D("120.00"))), s, FEE.at, NOW)
     assert again.action is Action.HOLD
+    rule = "FOLLOW_BY_TOP_OFFER_PRICE"
+    close = decide(offer(assigned_range=(rule, d.floor + 1, D("119.00"))), s, FEE.at, NOW)
+    assert close.action is Action.HOLD  # still inside the bounds and within 2 %: no command spent
+    unsafe = decide(offer(assigned_range=(rule, d.floor - D("0.01"), D("120.00"))), s, FEE.at, NOW)
+    assert unsafe.action is Action.ASSIGN_RULE  # a min below the floor is never kept
+    other = decide(offer(assigned_range=("FOLLOW_BY_MARKET_MIN_PRICE", d.floor, D("120.00"))), s, FEE.at, NOW)
+    assert other.action is Action.ASSIGN_RULE
 
 
 def test_most_specific_settings_win() -> None:
