@@ -56,13 +56,30 @@ class StockSignal(BaseModel):
 
     sku: str = Field(min_length=1, max_length=100)
     revision: int = Field(ge=0)
+    # What moved the ledger, for the change log ("who changed this stock, and why").
+    cause: str | None = Field(default=None, max_length=50)
+    checkout_form_id: str | None = Field(default=None, max_length=100)
+
+    def reason(self, revision: int) -> str:
+        why = f"stock level at ledger revision {revision}"
+        if self.cause:
+            why += f" after a {self.cause}"
+        if self.checkout_form_id:
+            why += f" (Allegro order {self.checkout_form_id})"
+        return why
 
 
 def coalesce(signals: Iterable[StockSignal]) -> dict[str, int]:
     """The newest revision per SKU: ten changes of one SKU in a batch become one push."""
-    newest: dict[str, int] = {}
+    return {sku: signal.revision for sku, signal in newest_signals(signals).items()}
+
+
+def newest_signals(signals: Iterable[StockSignal]) -> dict[str, StockSignal]:
+    newest: dict[str, StockSignal] = {}
     for signal in signals:
-        newest[signal.sku] = max(signal.revision, newest.get(signal.sku, -1))
+        held = newest.get(signal.sku)
+        if held is None or signal.revision > held.revision:
+            newest[signal.sku] = signal
     return newest
 
 
@@ -277,7 +294,8 @@ class Propagator:
         """The stock_propagator's one call: newest revision per SKU, read the ledger, push what changed."""
         report = PropagationReport()
         pushes: list[Push] = []
-        for sku, revision in sorted(coalesce(signals).items()):
+        for sku, signal in sorted(newest_signals(signals).items()):
+            revision = signal.revision
             try:
                 view = self._views.view(sku)
                 if view.revision < revision:
@@ -287,9 +305,7 @@ class Propagator:
                         "ledger older than its stock-change message",
                         extra={"sku": sku, "ledger_revision": view.revision, "message_revision": revision},
                     )
-                planned, skips = plan(
-                    view, self._pushed.pushed(sku), reason=f"stock level at ledger revision {view.revision}"
-                )
+                planned, skips = plan(view, self._pushed.pushed(sku), reason=signal.reason(view.revision))
             except Exception as error:
                 report.failed[sku] = f"{type(error).__name__}: {error}"
                 continue

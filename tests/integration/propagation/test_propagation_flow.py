@@ -85,6 +85,10 @@ def test_a_sale_on_one_account_lowers_the_offer_on_the_other_within_one_drain(wo
     assert world.ledger().view("SONY-XM5").available == 7
     assert world.shown(other) == ("ACTIVE", 7)
     assert world.shown(sold_on) == ("ACTIVE", 7)
+    [pushed] = [
+        c for c in world.history("SONY-XM5") if c.offer_id == other and c.changes["stock"]["new"] == 7
+    ]
+    assert "after a sale (Allegro order " in pushed.reason
 
 
 def test_stock_back_on_an_archived_offer_creates_a_new_one_through_the_catalogue(world: StockWorld) -> None:
