@@ -54,7 +54,7 @@ class LedgerWorldOnMoto(LedgerWorld):
 
 
 LedgerWorldOnMoto.TestCase.settings = settings(
-    max_examples=8,
+    max_examples=4,
     stateful_step_count=15,
     deadline=None,
     database=None,
