@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from allegro_sync.cli.main import app
@@ -54,3 +55,31 @@ def test_configure_refuses_a_file_with_one_bad_entry(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["prices", "configure", str(settings)], env={"AWS_ENDPOINT_URL": ""})
     assert result.exit_code == 1
     assert "seller_min 10 is above seller_max 5" in result.output
+
+
+def test_reprice_dry_run_prints_the_plan_and_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from allegro_sync.adapters import order_wiring
+    from allegro_sync.adapters.dynamodb import repricing as wiring
+    from allegro_sync.domain.repricing import RepricingSettings, Strategy
+    from allegro_sync.services.repricing import Repricer
+    from allegro_sync.topology import TOPOLOGY, secret_env, table_env
+    from tests.unit.repricing.test_service import T0, Facts, FakeAllegro, Log, MemoryStore, listing
+
+    spec = TOPOLOGY.function("repricer")
+    for name in [table_env(t) for t in spec.tables] + [secret_env(s) for s in spec.secrets]:
+        monkeypatch.setenv(name, "unused")
+    store, log = MemoryStore([RepricingSettings(strategy=Strategy.DEMAND)]), Log()
+    api = FakeAllegro([listing("7701", "SKU-A", 40, 0)])
+    monkeypatch.setattr(wiring, "repricer_from_env", lambda: Repricer(store, Facts(), log, clock=lambda: T0))
+    monkeypatch.setattr(order_wiring, "connected_clients", lambda: {"shop1": api})
+
+    result = CliRunner().invoke(app, ["reprice", "--dry-run"], env={"COLUMNS": "250"})
+
+    assert result.exit_code == 0, result.output
+    assert "dry run: nothing changed" in result.output
+    assert "7701" in result.output
+    assert "97.00" in result.output  # 40 in stock, nothing sold in 30 days: 3 % down
+    assert api.price_calls == []
+    assert log.changes == []
+    missing = CliRunner().invoke(app, ["reprice", "--dry-run", "--account", "nope"])
+    assert missing.exit_code == 1
