@@ -6,9 +6,9 @@
   goes forward. Events are enqueued before the cursor moves: a crash re-reads them and FIFO
   de-duplication (event id) plus the idempotent import absorb the repeat. The first run starts at
   `event-stats.latestEvent` (history is the gap scan's business, not a flood of old events).
-- `GapScanner.scan` lists checkout forms updated since its watermark (minus an overlap) and enqueues a
-  notice for each form whose stored revision is behind: orders whose events Allegro skipped or delayed
-  come in through the same queue and the same import.
+- `GapScanner.scan` lists checkout forms updated since its watermark (minus an overlap; first scan: since
+  the poller's first position) and enqueues a notice for each form whose stored revision is behind: orders
+  whose events Allegro skipped or delayed come in through the same queue and the same import.
 - `OrderImporter.import_form` applies the current checkout form: each line is one sale, taken or given
   back by the stock ledger exactly once per sale id; the order record, an `OrderChanged` for the shop and a
   `StockChanged` per moved SKU follow. Emission happens before the record is saved, so a crash in between
@@ -86,6 +86,7 @@ class CursorState:
     started: bool
     event_id: str | None
     seq: int
+    started_at: float | None = None  # epoch seconds of the first position: where history ends
 
 
 class CursorLost(Exception):
@@ -110,6 +111,8 @@ class CursorStore(Protocol):
         ...
 
     def release(self, account: str, owner: str) -> None: ...
+
+    def read(self, account: str) -> CursorState | None: ...
 
     def gap_watermark(self, account: str) -> datetime | None: ...
 
@@ -341,6 +344,7 @@ class AccountScan:
     enqueued: int = 0
     since: str | None = None
     watermark: str | None = None
+    skipped: str | None = None
     error: str | None = None
 
 
@@ -353,16 +357,12 @@ class GapScanner:
         orders: OrderRepository,
         queue: OrderQueue,
         *,
-        clock: Callable[[], float] = time.time,
         overlap: timedelta = timedelta(minutes=10),
-        initial_lookback: timedelta = timedelta(hours=24),
     ) -> None:
         self._cursors = cursors
         self._orders = orders
         self._queue = queue
-        self._clock = clock
         self._overlap = overlap
-        self._lookback = initial_lookback
 
     def scan(self, apis: Mapping[str, CheckoutFormsApi]) -> dict[str, AccountScan]:
         report: dict[str, AccountScan] = {}
@@ -379,8 +379,16 @@ class GapScanner:
 
     def _scan_account(self, account: str, api: CheckoutFormsApi, outcome: AccountScan) -> None:
         watermark = self._cursors.gap_watermark(account)
-        now = datetime.fromtimestamp(self._clock(), UTC)
-        since = (watermark or now - self._lookback) - self._overlap
+        if watermark is not None:
+            since = watermark - self._overlap
+        else:
+            # History ends where the poller started (it ignores older events too): never earlier, or the
+            # first scan after deployment would take stock for sales the shop's level already reflects.
+            cursor = self._cursors.read(account)
+            if cursor is None or cursor.started_at is None:
+                outcome.skipped = "the poller has not started on this account yet"
+                return
+            since = datetime.fromtimestamp(cursor.started_at, UTC)
         outcome.since = allegro_time(since)
         newest = watermark
         notices: list[OrderNotice] = []

@@ -64,6 +64,7 @@ def test_the_cursor_lease_and_compare_and_swap(aws: None) -> None:
     assert first.started is False
     assert cursors.claim("shop1", "run-b", now + 10, 120) is None  # held
     state = cursors.start("shop1", "run-a", "100", now, 120)
+    assert state.started_at == now  # where history ends, for the gap scan
     with pytest.raises(CursorLost):
         cursors.start("shop1", "run-a", "50", now, 120)  # the first position is set once
     state = cursors.advance(

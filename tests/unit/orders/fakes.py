@@ -25,6 +25,7 @@ class _Cursor:
     seq: int = 0
     owner: str | None = None
     lease_until: float = 0.0
+    started_at: float | None = None
 
 
 class MemoryCursors:
@@ -35,7 +36,7 @@ class MemoryCursors:
 
     def _state(self, account: str) -> CursorState:
         c = self.items[account]
-        return CursorState(account, c.started, c.event_id, c.seq)
+        return CursorState(account, c.started, c.event_id, c.seq, c.started_at)
 
     def claim(self, account: str, owner: str, now: float, lease_seconds: float) -> CursorState | None:
         c = self.items.setdefault(account, _Cursor())
@@ -57,6 +58,7 @@ class MemoryCursors:
         if c.started:
             raise CursorLost(account)
         c.started, c.event_id, c.seq, c.lease_until = True, event_id, 0, now + lease_seconds
+        c.started_at = now
         return self._state(account)
 
     def advance(
@@ -73,6 +75,9 @@ class MemoryCursors:
         c = self.items.get(account)
         if c is not None and c.owner == owner:
             c.lease_until = 0.0
+
+    def read(self, account: str) -> CursorState | None:
+        return self._state(account) if account in self.items else None
 
     def gap_watermark(self, account: str) -> datetime | None:
         return self.watermarks.get(account)

@@ -95,7 +95,13 @@ NOW = datetime(2026, 11, 27, 20, 30, tzinfo=UTC)
 
 
 def make_scanner(cursors: MemoryCursors, orders: MemoryOrders, queue: MemoryQueue) -> GapScanner:
-    return GapScanner(cursors, orders, queue, clock=NOW.timestamp, overlap=timedelta(minutes=10))
+    return GapScanner(cursors, orders, queue, overlap=timedelta(minutes=10))
+
+
+def poller_started(cursors: MemoryCursors, account: str, at: datetime) -> None:
+    """The poller's first run on `account` at `at` (where history ends for the gap scan too)."""
+    cursors.claim(account, "poller", at.timestamp(), 120)
+    cursors.start(account, "poller", "100", at.timestamp(), 120)
 
 
 def test_the_gap_scan_enqueues_only_forms_behind_and_moves_its_watermark() -> None:
@@ -107,16 +113,33 @@ def test_the_gap_scan_enqueues_only_forms_behind_and_moves_its_watermark() -> No
     orders.records["behind"] = OrderRecord("behind", "shop1", "BOUGHT", "r1", None, version=1)
     cursors, queue = MemoryCursors(), MemoryQueue()
     api = FakeForms([known, behind, missing])
+    poller_started(cursors, "shop1", NOW - timedelta(hours=1))
 
     report = make_scanner(cursors, orders, queue).scan({"shop1": api})
 
     assert sorted(n.checkout_form_id for n in queue.sent) == ["behind", "missing"]
     assert {n.source for n in queue.sent} == {"scan"}
-    assert report["shop1"].since == allegro_time(NOW - timedelta(hours=24, minutes=10))
+    assert report["shop1"].since == allegro_time(
+        NOW - timedelta(hours=1)
+    )  # history ends at the poller's start
     assert cursors.watermarks["shop1"] == datetime(2026, 11, 27, 20, 5, tzinfo=UTC)
 
     make_scanner(cursors, orders, queue).scan({"shop1": api})
     assert api.since[-1] == "2026-11-27T19:55:00.000Z"  # watermark minus the overlap
+
+
+def test_the_gap_scan_imports_no_history_before_the_poller_started() -> None:
+    old = form("old", "READY_FOR_PROCESSING", [], updated_at="2026-11-27T18:00:00.000Z")
+    cursors, queue = MemoryCursors(), MemoryQueue()
+    api = FakeForms([old])
+
+    waiting = make_scanner(cursors, MemoryOrders(), queue).scan({"shop1": api})
+    assert waiting["shop1"].skipped
+    assert api.since == []  # Allegro was not even asked
+
+    poller_started(cursors, "shop1", NOW)
+    make_scanner(cursors, MemoryOrders(), queue).scan({"shop1": api})
+    assert queue.sent == []
 
 
 def test_the_gap_scan_isolates_failing_accounts() -> None:
@@ -124,10 +147,10 @@ def test_the_gap_scan_isolates_failing_accounts() -> None:
         def iter_checkout_forms(self, **_: object):  # type: ignore[no-untyped-def]
             raise RuntimeError("boom")
 
-    queue = MemoryQueue()
+    queue, cursors = MemoryQueue(), MemoryCursors()
+    poller_started(cursors, "a-broken", NOW - timedelta(hours=1))
+    poller_started(cursors, "b-good", NOW - timedelta(hours=1))
     good = FakeForms([form("g", "BOUGHT", [], updated_at="2026-11-27T20:05:00.000Z")])
-    report = make_scanner(MemoryCursors(), MemoryOrders(), queue).scan(
-        {"a-broken": Broken([]), "b-good": good}
-    )
+    report = make_scanner(cursors, MemoryOrders(), queue).scan({"a-broken": Broken([]), "b-good": good})
     assert report["a-broken"].error
     assert [n.checkout_form_id for n in queue.sent] == ["g"]

@@ -6,7 +6,7 @@
 - attention: pk="attention", sk="order#<checkout form id>"  — present while the order needs the seller, so
   "which orders need me?" is one Query. Written in the same transaction as the order.
 `control` layout:
-- cursor:    pk="orders#<account>", sk="event-cursor" — event_id, started, seq, owner, lease_until;
+- cursor:    pk="orders#<account>", sk="event-cursor" — event_id, started(_at), seq, owner, lease_until;
 - gap scan:  pk="orders#<account>", sk="gap-scan"     — watermark (the newest updatedAt seen, UTC ISO).
 """
 
@@ -223,7 +223,7 @@ class DynamoOrderCursors:
         self, account: str, owner: str, event_id: str | None, now: float, lease_seconds: float
     ) -> CursorState:
         values: dict[str, Any] = {":me": owner, ":now": _num(now), ":until": _num(now + lease_seconds)}
-        expression = "SET started = :t, seq = :zero, lease_until = :until"
+        expression = "SET started = :t, seq = :zero, lease_until = :until, started_at = :now"
         values.update({":t": True, ":zero": 0})
         if event_id is not None:
             expression += ", event_id = :e"
@@ -322,6 +322,7 @@ def _cursor(account: str, item: dict[str, Any]) -> CursorState:
         started=bool(item.get("started", False)),
         event_id=item.get("event_id"),
         seq=int(item.get("seq", 0)),
+        started_at=float(item["started_at"]) if "started_at" in item else None,
     )
 
 
