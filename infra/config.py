@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from aws_cdk import aws_logs as logs
+from pydantic import ValidationError
 
+from allegro_sync.services.publishing import OFFER_SETTINGS_ENV, OfferSettings
 from infra.naming import DEFAULT_NAME_PREFIX, DEFAULT_STACK_NAME
 
 ALLEGRO_ENVIRONMENTS = ("production", "sandbox")
@@ -39,6 +42,8 @@ class Settings:
     alarm_email: str | None = None
     # Seller data is kept when the stack is deleted unless a dev stack opts in to destroying it.
     destroy_data_on_delete: bool = False
+    # Deploy-time seller settings by env var name (OFFER_SETTINGS: offer defaults and EU product-safety data).
+    deploy_settings: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]{0,40}", self.stack_name):
@@ -103,4 +108,19 @@ class Settings:
             api_throttle_burst=number("apiThrottleBurst", defaults.api_throttle_burst),
             alarm_email=str(email) if email else None,
             destroy_data_on_delete=flag("destroyDataOnDelete"),
+            deploy_settings=_deploy_settings(get("offerSettingsFile")),
         )
+
+
+def _deploy_settings(offer_settings_file: Any) -> dict[str, str]:
+    """Read and validate the seller's offer settings at synth time, so a typo fails the deploy, not a sale."""
+    if not offer_settings_file:
+        return {}
+    path = Path(str(offer_settings_file))
+    try:
+        settings = OfferSettings.model_validate_json(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ValueError(f"offerSettingsFile {path}: {error.strerror}") from None
+    except ValidationError as error:
+        raise ValueError(f"offerSettingsFile {path} is not valid offer settings: {error}") from None
+    return {OFFER_SETTINGS_ENV: settings.model_dump_json(exclude_defaults=True)}

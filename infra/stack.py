@@ -411,6 +411,9 @@ class AllegroSyncStack(cdk.Stack):
             env[secret_env(name)] = naming.secret_name(self.settings.name_prefix, secret)
             if secret.is_prefix and access is Access.READ_WRITE:
                 env[naming.kms_key_env(name)] = self.key.key_arn
+        for name in function.deploy_settings:
+            if name in self.settings.deploy_settings:
+                env[name] = self.settings.deploy_settings[name]
         env.update(function.environment)
         return env
 

@@ -116,6 +116,9 @@ class Function:
     tables: dict[str, Access] = field(default_factory=dict)
     sends_to: tuple[str, ...] = ()
     secrets: dict[str, Access] = field(default_factory=dict)
+    # Seller settings given at deploy time (env var names, e.g. OFFER_SETTINGS) that this function receives;
+    # CDK fills them from context, the local runtime from its `env`.
+    deploy_settings: tuple[str, ...] = ()
     # Static settings for this function's environment, applied identically by CDK and the local runtime.
     environment: dict[str, str] = field(default_factory=dict)
     # Allegro requests per minute ONE concurrent instance may send (its share of the app-wide 9,000/min);
@@ -314,6 +317,7 @@ TOPOLOGY = Topology(
             tables={"catalog": RW, "mappings": R, "changes": RW, "control": RW},
             secrets={"app-credentials": R, "accounts": RW},
             allegro_rpm=600,
+            deploy_settings=("OFFER_SETTINGS",),
         ),
         Function(
             "order_poller",

@@ -63,3 +63,40 @@ def test_cli_strings_are_parsed() -> None:
 def test_bad_context_is_refused_by_name(context: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         _from(context)
+
+
+def test_offer_settings_are_read_validated_and_reach_only_the_functions_that_declare_them(
+    tmp_path: Any, synth_dir: Any
+) -> None:
+    from allegro_sync.topology import TOPOLOGY
+    from tests.infra.conftest import synthesize
+
+    good = tmp_path / "offer-settings.json"
+    good.write_text(
+        '{"responsible_producer": {"type": "NAME", "name": "Sklep Sp. z o.o."}, '
+        '"safety_information": "Chronić przed dziećmi."}',
+        encoding="utf-8",
+    )
+    assert "Sklep Sp. z o.o." in _from({"offerSettingsFile": str(good)}).deploy_settings["OFFER_SETTINGS"]
+
+    synth = synthesize(synth_dir / "offer-settings", TOPOLOGY, {"offerSettingsFile": str(good)})
+    for function in TOPOLOGY.functions:
+        env = synth.properties(synth.stack.functions[function.name])["Environment"]["Variables"]
+        assert ("OFFER_SETTINGS" in env) == ("OFFER_SETTINGS" in function.deploy_settings), function.name
+    assert any("OFFER_SETTINGS" in f.deploy_settings for f in TOPOLOGY.functions)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"responsible_producer": {"type": "NAME"}, "colour": "red"}', "not valid offer settings"),
+        ("not json", "not valid offer settings"),
+    ],
+)
+def test_bad_offer_settings_stop_the_synth(tmp_path: Any, content: str, message: str) -> None:
+    bad = tmp_path / "offer-settings.json"
+    bad.write_text(content, encoding="utf-8")
+    with pytest.raises(ValueError, match=message):
+        _from({"offerSettingsFile": str(bad)})
+    with pytest.raises(ValueError, match="offerSettingsFile"):
+        _from({"offerSettingsFile": str(tmp_path / "missing.json")})

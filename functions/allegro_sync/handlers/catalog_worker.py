@@ -34,7 +34,7 @@ from allegro_sync.adapters.dynamodb.repricing import RepricingOwnership
 from allegro_sync.adapters.token_store import custody, token_source_for
 from allegro_sync.domain.shop_events import parse_shop_event
 from allegro_sync.services.catalog import LinkStatus, Outcome
-from allegro_sync.services.publishing import AllegroPort, OfferSettings, Publisher
+from allegro_sync.services.publishing import OFFER_SETTINGS_ENV, AllegroPort, OfferSettings, Publisher
 from allegro_sync.services.tokens import AccountStatus
 from allegro_sync.topology import secret_env, table_env
 
@@ -42,7 +42,6 @@ logger = Logger()
 metrics = Metrics()
 processor = SqsFifoPartialProcessor(skip_group_on_error=True)
 
-OFFER_SETTINGS_ENV = "OFFER_SETTINGS"
 
 _lock = threading.Lock()
 _parameter_cache: dict[str, list[CategoryParameter]] = {}

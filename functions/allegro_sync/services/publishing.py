@@ -134,6 +134,10 @@ class Accounts(Protocol):
 # ------------------------------------------------------------------------------------------- settings
 
 
+OFFER_SETTINGS_ENV = "OFFER_SETTINGS"
+"""Env var carrying `OfferSettings` as JSON (CDK: `-c offerSettingsFile=offer-settings.json`)."""
+
+
 class OfferSettings(BaseModel):
     """Seller-wide offer settings from configuration (env `OFFER_SETTINGS`, JSON; see the handler).
 
