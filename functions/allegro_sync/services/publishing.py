@@ -819,7 +819,10 @@ class Publisher:
             patch["images"] = [images[s] for s in listing.image_sources]
         if "description" in changed:
             built = parse_shop_html(listing.description_html).to_allegro(images)
-            patch["description"] = built.description.model_dump(mode="json")
+            # Allegro refuses a description without sections (1..100): a shop description emptied to
+            # nothing leaves the last one on Allegro rather than failing the whole update.
+            if built.description.sections:
+                patch["description"] = built.description.model_dump(mode="json")
         return patch
 
     # -- StockSet, PriceSet, ProductDelete ------------------------------------------------------------

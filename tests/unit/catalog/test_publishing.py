@@ -244,6 +244,17 @@ def test_a_changed_description_reuses_the_uploaded_images() -> None:
     assert [set(body) for body in patches] == [{"description"}]
 
 
+def test_an_emptied_description_keeps_the_last_one_on_allegro_instead_of_failing() -> None:
+    world = World()
+    world.publisher.handle(upsert())
+
+    world.publisher.handle(upsert(minutes=1, description_html="<p>   </p>", price=Decimal("150.00")))
+
+    patches = [arg[1] for name, arg in world.api.calls if name == "patch_product_offer"]
+    assert patches, "the price change must still reach Allegro"
+    assert all("description" not in body for body in patches)  # Allegro refuses zero sections
+
+
 def test_an_ean_matching_several_products_waits_with_the_candidates() -> None:
     world = World()
 
