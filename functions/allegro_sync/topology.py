@@ -413,7 +413,7 @@ TOPOLOGY = Topology(
             memory_mb=1024,
             reserved_concurrency=1,
             triggers=(ScheduleTrigger(rate_minutes=15, description="reprice within the seller's bounds"),),
-            tables={"mappings": R, "control": RW, "catalog": R, "changes": RW},
+            tables={"mappings": R, "control": RW, "catalog": R, "changes": RW, "ledger": R},
             secrets={"app-credentials": R, "accounts": RW},
             allegro_rpm=300,
         ),

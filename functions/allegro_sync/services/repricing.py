@@ -125,6 +125,7 @@ class ProductFacts:
     cost: Decimal | None
     list_price: Decimal | None
     ean: str | None = None
+    stock: int | None = None  # the stock ledger's available stock; None: use what the offer shows
 
 
 class ProductFactsSource(Protocol):
@@ -480,7 +481,9 @@ def _offer_input(
         price=Decimal(price.amount) if price else Decimal(0),
         cost=facts.cost if facts else None,
         list_price=facts.list_price if facts else None,
-        stock=listing.stock.available if listing.stock else None,
+        stock=facts.stock
+        if facts and facts.stock is not None
+        else (listing.stock.available if listing.stock else None),
         sold_30d=listing.stock.sold if listing.stock else None,
         visits_30d=listing.stats.visits_count if listing.stats else None,
         last_changed_at=state.last_changed_at if state else None,

@@ -20,6 +20,7 @@ from allegro_sync.adapters.allegro.environment import AllegroEnvironment
 from allegro_sync.adapters.competitor_feed import CompetitorFeed
 from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog
 from allegro_sync.adapters.dynamodb.changes import DynamoChangeLog
+from allegro_sync.adapters.dynamodb.ledger import DynamoLedgerRepository
 from allegro_sync.adapters.dynamodb.repricing import CatalogFacts, DynamoRepricingStore, repricer_from_env
 from allegro_sync.cli.main import app
 from allegro_sync.domain.repricing import Action, RepricingSettings, Strategy
@@ -27,6 +28,7 @@ from allegro_sync.domain.shop_events import ProductUpsert
 from allegro_sync.emulator import Emulator
 from allegro_sync.services.catalog import LinkStatus, OfferLink, StoredProduct
 from allegro_sync.services.repricing import Repricer
+from allegro_sync.services.stock import StockLedger
 from allegro_sync.topology import table_env
 
 pytestmark = pytest.mark.integration
@@ -34,7 +36,7 @@ pytestmark = pytest.mark.integration
 ACCOUNT = "sklep-ceny"
 SONY_EAN = "4548736132610"  # category 101: fee 10 % + 1.00 in the emulator
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
-TABLES = ("control", "mappings", "catalog", "changes")
+TABLES = ("control", "mappings", "catalog", "changes", "ledger")
 
 
 class Tokens:
@@ -336,3 +338,18 @@ def test_cli_configure_then_why_shows_the_history(world: World, tmp_path: Path) 
     unknown = runner.invoke(app, ["prices", "why", "NO-SUCH-SKU"])
     assert unknown.exit_code == 1
     assert "no repricing changes recorded" in unknown.output
+
+
+def test_demand_reads_the_stock_ledger_not_the_offer(world: World) -> None:
+    offer_id = world.offer("SKU-A")  # Allegro shows 5 in stock, nothing sold
+    world.store.put_settings(
+        RepricingSettings(account=ACCOUNT, strategy=Strategy.DEMAND, min_change=Decimal("0.01"))
+    )
+    StockLedger(DynamoLedgerRepository()).apply_shop_level("SKU-A", 0, T0)  # the shop sold out
+
+    report = repricer_from_env().run_account(ACCOUNT, world.client, apply=False)
+
+    (decision,) = report.decisions
+    assert decision.offer_id == offer_id
+    assert decision.inputs["stock"] == "0"
+    assert decision.action is Action.HOLD  # nothing left to sell: no reason to cut (Allegro's 5 would)

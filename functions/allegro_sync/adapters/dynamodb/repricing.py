@@ -27,8 +27,10 @@ from boto3.dynamodb.conditions import Key
 from allegro_sync.adapters.competitor_feed import CompetitorFeed
 from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog, catalog_table
 from allegro_sync.adapters.dynamodb.changes import DynamoChangeLog, changes_table
+from allegro_sync.adapters.dynamodb.ledger import DynamoLedgerRepository
 from allegro_sync.domain.repricing import LinearFee, RepricingSettings, SettingsIndex, Strategy
 from allegro_sync.services.repricing import OfferState, ProductFacts, Repricer
+from allegro_sync.services.stock import StockLedger
 from allegro_sync.topology import table_env
 
 SETTINGS_PK = "reprice#settings"
@@ -166,8 +168,9 @@ class CatalogFacts:
     """`ProductFactsSource` on the catalogue: cost price and EAN from the shop product, list price from the
     offer link (the Allegro price the shop's pricing rule last set), else the shop price."""
 
-    def __init__(self, catalog: DynamoCatalog) -> None:
+    def __init__(self, catalog: DynamoCatalog, stock: Callable[[str], int | None] | None = None) -> None:
         self._catalog = catalog
+        self._stock = stock
 
     def facts(self, sku: str, account: str) -> ProductFacts | None:
         product = self._catalog.product(sku)
@@ -184,6 +187,7 @@ class CatalogFacts:
             cost=upsert.cost_price if upsert else None,
             list_price=list_price,
             ean=upsert.ean if upsert else None,
+            stock=self._stock(sku) if self._stock else None,
         )
 
 
@@ -198,7 +202,11 @@ def repricer_from_env(*, resource: Any = None) -> Repricer:
     """The repricer on the tables named by the environment, with the feed at REPRICING_FEED_URL (if any)."""
     dynamodb = resource or boto3.resource("dynamodb")
     store = store_from_env(resource=dynamodb)
-    facts = CatalogFacts(DynamoCatalog(catalog_table(resource=dynamodb)))
+    ledger = StockLedger(DynamoLedgerRepository()) if os.environ.get(table_env("ledger")) else None
+    facts = CatalogFacts(
+        DynamoCatalog(catalog_table(resource=dynamodb)),
+        (lambda sku: ledger.view(sku).available) if ledger else None,
+    )
     return Repricer(
         store, facts, DynamoChangeLog(changes_table(resource=dynamodb)), feed=CompetitorFeed.from_env()
     )
