@@ -335,13 +335,15 @@ TOPOLOGY = Topology(
         Function(
             "order_worker",
             "Applies each Allegro order exactly once: stock ledger, order record, shop outbox, stock-changes",
+            # One Allegro read per order (a batch's notices of one form are coalesced): 2 x 240/min is
+            # ~8 orders/s, far above a seller's pace, and leaves the shared 9,000/min to stock pushes.
             timeout_seconds=60,
-            reserved_concurrency=5,
+            reserved_concurrency=2,
             triggers=(QueueTrigger("orders", batch_size=10),),
             tables={"orders": RW, "ledger": RW, "catalog": R, "control": RW},
             sends_to=("shop-outbox", "stock-changes"),
             secrets={"app-credentials": R, "accounts": RW},
-            allegro_rpm=300,
+            allegro_rpm=240,
         ),
         Function(
             "shop_notifier",
@@ -379,7 +381,7 @@ TOPOLOGY = Topology(
             tables={"orders": R, "control": RW},
             sends_to=("orders",),
             secrets={"app-credentials": R, "accounts": RW},
-            allegro_rpm=120,
+            allegro_rpm=60,  # 100 forms per page: a 15-minute window rarely needs more than a few pages
         ),
         Function(
             "stock_propagator",
