@@ -370,7 +370,8 @@ TOPOLOGY = Topology(
             tables={"orders": R, "control": RW},
             sends_to=("fulfillment",),
             secrets={"webhook-signing": R, "app-credentials": R, "accounts": RW},
-            allegro_rpm=60,
+            # ~4 calls per update: 2 x 30/min applies ~15 updates/min; the FIFO queue absorbs bursts.
+            allegro_rpm=30,
         ),
         Function(
             "order_gap_scan",

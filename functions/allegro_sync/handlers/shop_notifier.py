@@ -35,7 +35,7 @@ def record_handler(record: SQSRecord) -> None:
     result = shop_delivery().deliver(message)
     if result.duplicate:
         metrics.add_metric("ShopDeliveryDuplicates", MetricUnit.Count, 1)
-        logger.info("already delivered to the shop")
+        logger.info("superseded by a newer state" if result.superseded else "already delivered to the shop")
         return
     metrics.add_metric("ShopOrdersDelivered", MetricUnit.Count, 1)
     if result.unconfirmed:

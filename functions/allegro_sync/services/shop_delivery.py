@@ -1,7 +1,8 @@
 """Shop outbox -> the shop: deliver each `OrderChanged` once, then tell the ledger the shop applied it.
 
 Order of steps matters for "exactly once" without a distributed transaction:
-1. skip a message already recorded as delivered (a redelivery of the standard queue costs one read);
+1. skip a message already recorded as delivered (a redelivery of the standard queue costs one read), or
+   one older than a state of the same order the shop already has (the standard queue may reorder);
 2. hand it to the shop adapter, which is idempotent on its own (the generic shop de-duplicates by the
    `Idempotency-Key` header; the WooCommerce adapter finds the order it created before);
 3. confirm every TAKEN line in the ledger with the shop's acknowledgement time (idempotent: a second
@@ -13,6 +14,7 @@ Any shop failure raises, so SQS redelivers: a shop that is down delays delivery 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -55,13 +57,29 @@ class DeliveryLog(Protocol):
 
     def delivered(self, message_id: str) -> bool: ...
 
-    def record(self, message: OrderChanged, ack: ShopAck) -> None: ...
+    def newest_version(self, checkout_form_id: str) -> int | None:
+        """The highest order-state version the shop has for this order (None: none yet)."""
+        ...
+
+    def record(self, message: OrderChanged, ack: ShopAck) -> None:
+        """Remember the message and raise the order's newest version to this message's (never lower)."""
+        ...
+
+
+_VERSION = re.compile(r":v(\d+)$")
+
+
+def state_version(message: OrderChanged) -> int | None:
+    """The order-state version in the message id (`order:<form>:v<n>`, domain.orders.order_message_id)."""
+    match = _VERSION.search(message.message_id)
+    return int(match.group(1)) if match else None
 
 
 @dataclass(frozen=True)
 class DeliveryResult:
     message_id: str
     duplicate: bool
+    superseded: bool = False  # a newer state of the order already reached the shop: not sent
     shop_order_id: str | None = None
     confirmed: tuple[str, ...] = ()  # sale ids the ledger now knows the shop applied
     unconfirmed: tuple[str, ...] = ()  # sale ids the ledger did not know (logged, never retried)
@@ -76,6 +94,11 @@ class ShopDelivery:
     def deliver(self, message: OrderChanged) -> DeliveryResult:
         if self._log.delivered(message.message_id):
             return DeliveryResult(message.message_id, duplicate=True)
+        # The outbox is a standard queue: a retried old state can arrive after a newer one, and must not
+        # turn a paid order in the shop back into an unpaid one. The newer state carries every line.
+        version, newest = state_version(message), self._log.newest_version(message.checkout_form_id)
+        if version is not None and newest is not None and version < newest:
+            return DeliveryResult(message.message_id, duplicate=True, superseded=True)
         ack = self._sink.deliver(message)
         confirmed: list[str] = []
         unconfirmed: list[str] = []

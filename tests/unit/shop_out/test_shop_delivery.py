@@ -24,6 +24,7 @@ from allegro_sync.services.shop_delivery import (
     ShopDelivery,
     ShopRejected,
     ShopUnavailable,
+    state_version,
 )
 from allegro_sync.services.stock import StockLedger
 from tests.fixtures.ledger import InMemoryLedgerRepository
@@ -81,12 +82,19 @@ class MemoryIndex:
 class MemoryLog:
     def __init__(self) -> None:
         self.done: dict[str, ShopAck] = {}
+        self.newest: dict[str, int] = {}
 
     def delivered(self, message_id: str) -> bool:
         return message_id in self.done
 
+    def newest_version(self, checkout_form_id: str) -> int | None:
+        return self.newest.get(checkout_form_id)
+
     def record(self, message: OrderChanged, ack: ShopAck) -> None:
         self.done[message.message_id] = ack
+        version = state_version(message)
+        if version is not None:
+            self.newest[message.checkout_form_id] = max(version, self.newest.get(message.checkout_form_id, 0))
 
 
 def ledger_with_sale(repo: InMemoryLedgerRepository, sku: str = "SKU-1", qty: int = 2) -> StockLedger:
@@ -197,6 +205,21 @@ def test_delivery_confirms_taken_sales_with_the_shops_ack_time_and_skips_redeliv
     assert record is not None
     assert record.status is SaleStatus.DELIVERED_TO_SHOP
     assert record.shop_ack_at == fake.clock  # the shop's own clock, not ours
+
+
+def test_a_late_older_state_never_overwrites_a_newer_one_in_the_shop(
+    memory_ledger: InMemoryLedgerRepository,
+) -> None:
+    fake = FakeWooCommerce("ck_test", "cs_test")
+    fake.add_product("SKU-1", 10)
+    delivery = ShopDelivery(woo(fake, MemoryIndex()), ledger_with_sale(memory_ledger), MemoryLog())
+
+    delivery.deliver(order("READY_FOR_PROCESSING", 2))
+    late = delivery.deliver(order("BOUGHT", 1, line(effect="NONE")))  # retried v1 arrives after v2
+
+    assert (late.superseded, late.duplicate) == (True, True)
+    [only] = fake.orders.values()
+    assert (only["status"], fake.stock("SKU-1")) == ("processing", 8)
 
 
 def test_a_crash_after_the_shop_took_it_repeats_harmlessly(memory_ledger: InMemoryLedgerRepository) -> None:

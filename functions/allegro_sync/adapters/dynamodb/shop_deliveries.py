@@ -2,6 +2,7 @@
 
 - `shop-delivery#<message_id>`: the shop took this outbox message (DeliveryLog); expires with the sale
   records' retention, since the order worker may resend a message for as long as it can re-import;
+- `shop-newest`: the highest order-state version delivered, so a late older state is not sent;
 - `shop-order`: the WooCommerce order created for the checkout form (OrderIndex), claimed before the
   create so a crash in between is recoverable.
 """
@@ -18,12 +19,13 @@ from botocore.exceptions import ClientError
 from allegro_sync.adapters.shop.woocommerce_rest import IndexedOrder
 from allegro_sync.domain.ledger import DEFAULT_SALE_RETENTION
 from allegro_sync.domain.outbox import OrderChanged
-from allegro_sync.services.shop_delivery import ShopAck
+from allegro_sync.services.shop_delivery import ShopAck, state_version
 from allegro_sync.topology import table_env
 
 ORDER_PK = "order#"
 DELIVERY_SK = "shop-delivery#"
 SHOP_ORDER_SK = "shop-order"
+NEWEST_SK = "shop-newest"
 
 
 def _key(form_id: str, sk: str) -> dict[str, Any]:
@@ -64,6 +66,26 @@ class DynamoShopDeliveries:
         if ack.shop_order_id:
             item["shop_order_id"] = {"S": ack.shop_order_id}
         self._client.put_item(TableName=self._table, Item=item)
+        version = state_version(message)
+        if version is None:
+            return
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=_key(message.checkout_form_id, NEWEST_SK),
+                UpdateExpression="SET version = :v, expires_at = :e",
+                ConditionExpression="attribute_not_exists(version) OR version < :v",
+                ExpressionAttributeValues={":v": {"N": str(version)}, ":e": item["expires_at"]},
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+
+    def newest_version(self, checkout_form_id: str) -> int | None:
+        item = self._client.get_item(
+            TableName=self._table, Key=_key(checkout_form_id, NEWEST_SK), ConsistentRead=True
+        ).get("Item")
+        return int(item["version"]["N"]) if item else None
 
     # OrderIndex
     def get(self, checkout_form_id: str) -> IndexedOrder | None:
