@@ -7,6 +7,7 @@ from allegro_sync.emulator.types import Clock
 from tests.unit.emulator.conftest import (
     BOOKS,
     BOSCH,
+    HEADPHONES,
     KETTLES,
     NEW,
     PRIVATE,
@@ -251,3 +252,25 @@ def test_me_shows_company_only_for_company_accounts(api: Api) -> None:
     assert "company" in me
     assert "company" not in api.as_seller(PRIVATE).get("/me").body
     assert api.as_seller(None).get("/me").status == 403
+
+
+def test_a_full_product_definition_proposes_a_catalogue_product_and_links_the_offer(api: Api) -> None:
+    definition = {
+        "name": "Słuchawki Marki Własnej X1 bezprzewodowe",
+        "category": {"id": HEADPHONES},
+        "parameters": [{"id": "219", "valuesIds": ["219_2"]}],
+    }
+    created = create_offer(api, productSet=[{"product": definition}])
+
+    product_id = created["productSet"][0]["product"]["id"]
+    assert product_id
+    assert api.get(f"/sale/products/{product_id}").body["name"] == definition["name"]
+
+
+def test_a_product_definition_without_name_or_category_is_refused_and_proposes_nothing(api: Api) -> None:
+    before = set(api.market.state.catalogue.products)
+    for broken in ({"category": {"id": HEADPHONES}}, {"name": "Słuchawki bez kategorii produktu"}):
+        response = api.call("POST", "/sale/product-offers", offer_body(productSet=[{"product": broken}]))
+        assert response.status == 422
+        assert any(e["path"].startswith("productSet[0].product") for e in response.body["errors"])
+    assert set(api.market.state.catalogue.products) == before

@@ -9,12 +9,13 @@ the name's length, the description's HTML rules and unexpired image locations.
 from __future__ import annotations
 
 import copy
+import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from allegro_sync.emulator.market.catalogue import IMAGE_HOST, Category, fold
+from allegro_sync.emulator.market.catalogue import IMAGE_HOST, Category, Product, fold
 from allegro_sync.emulator.market.common import (
     BASE_MARKETPLACE,
     CURRENCY,
@@ -196,6 +197,8 @@ def _resolve_product(
     """(product id, its catalogue parameters, its category, its name) for `productSet[0].product`."""
     ident = product.get("id")
     id_type = product.get("idType")
+    if ident is None:
+        return _defined_product(st, product, errors)
     if not isinstance(ident, str) or not ident:
         errors.append(
             error_item("VALIDATION_ERROR", "productSet product needs an id", path="productSet[0].product")
@@ -236,6 +239,37 @@ def _resolve_product(
             return None, [], None, None
         found = catalogue_product
     return found.id, [dict(p) for p in found.parameters], found.category_id, found.name
+
+
+def _defined_product(
+    st: MarketState, product: dict[str, Any], errors: list[dict[str, Any]]
+) -> tuple[str | None, list[dict[str, Any]], str | None, str | None]:
+    """A full product definition (no catalogue match): name, category and parameters are required.
+
+    Allegro then proposes a new catalogue product and links the offer to it; `validate` registers it only
+    once the whole offer is accepted, so a refused offer leaves the catalogue untouched.
+    """
+    name = product.get("name")
+    category_id = obj(product.get("category")).get("id")
+    if not isinstance(name, str) or not name.strip():
+        errors.append(
+            error_item(
+                "VALIDATION_ERROR",
+                "A product without an id needs a name",
+                path="productSet[0].product.name",
+            )
+        )
+    if not isinstance(category_id, str) or category_id not in st.catalogue.categories:
+        errors.append(
+            error_item(
+                "VALIDATION_ERROR",
+                "A product without an id needs a known category",
+                path="productSet[0].product.category.id",
+            )
+        )
+    if errors:
+        return None, [], None, None
+    return None, [], str(category_id), str(name)
 
 
 def _check_images(st: MarketState, urls: list[str], errors: list[dict[str, Any]]) -> None:
@@ -420,6 +454,8 @@ def validate(st: MarketState, doc: dict[str, Any]) -> Draft:
     images = _check_content(st, doc, errors)
     if errors or category_id is None:
         raise Reject(422, errors)
+    if linked.product_id is None and doc.get("productSet"):
+        linked.product_id = _propose_product(st, linked.name or name, category_id, linked.request_params)
     return Draft(
         name=name,
         category_id=category_id,
@@ -435,6 +471,20 @@ def validate(st: MarketState, doc: dict[str, Any]) -> Draft:
         extras={k: copy.deepcopy(doc[k]) for k in ECHOED if k in doc},
         status=obj(doc.get("publication")).get("status"),
     )
+
+
+def _propose_product(st: MarketState, name: str, category_id: str, parameters: list[Any]) -> str:
+    """Register the seller's product definition in the catalogue, as Allegro's product proposal does."""
+    product_id = str(uuid.uuid4())
+    st.catalogue.products[product_id] = Product(
+        id=product_id,
+        name=name,
+        category_id=category_id,
+        ean="",
+        images=(),
+        parameters=tuple(dict(p) for p in parameters if isinstance(p, dict)),
+    )
+    return product_id
 
 
 # ----------------------------------------------------------------------------- views
