@@ -212,6 +212,7 @@ def simulate(
     ] = None,
     fee_rate: Annotated[str, typer.Option(help="Allegro's commission rate for the category.")] = "0.10",
     fee_fixed: Annotated[str, typer.Option(help="Allegro's fixed fee per sale.")] = "0.00",
+    chart: Annotated[Path | None, typer.Option(help="Also draw the price path to this PNG file.")] = None,
 ) -> None:
     """Replay competitor prices day by day through the repricing domain; prints price and margin per day."""
     try:
@@ -238,6 +239,7 @@ def simulate(
     )
     for column in ("day", "SKU", "lowest rival", "price", "margin", "action", "why"):
         table.add_column(column, overflow="fold")
+    series: dict[str, list[tuple[date, Decimal, Decimal | None, Decimal | None]]] = defaultdict(list)
     for day in sorted(days):
         when = datetime.combine(day, time(12), tzinfo=UTC)
         for sku, rivals in sorted(days[day].items()):
@@ -258,6 +260,7 @@ def simulate(
             shown = current[sku]
             margin = shown - money["cost"] - fee.at(shown)
             lowest = min((r.price for r in rivals), default=None)
+            series[sku].append((day, shown, lowest, d.floor))
             table.add_row(
                 str(day),
                 sku,
@@ -270,6 +273,41 @@ def simulate(
     Console(width=200).print(table)
     for line in skipped:
         typer.echo(f"skipped {line}")
+    if chart is not None:
+        _draw(series, chart)
+        typer.echo(f"chart written to {chart}")
+
+
+def _draw(
+    series: dict[str, list[tuple[date, Decimal, Decimal | None, Decimal | None]]], target: Path
+) -> None:
+    """Our price, the lowest rival and the floor per SKU over the days (matplotlib, no display needed)."""
+    import matplotlib as mpl
+
+    mpl.use("Agg")
+    from matplotlib import pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(10, 5))
+    for sku, points in sorted(series.items()):
+        days = [p[0].isoformat() for p in points]
+        axes.plot(days, [float(p[1]) for p in points], marker="o", label=f"{sku}: our price")
+        axes.plot(
+            days,
+            [float(p[2]) if p[2] is not None else float("nan") for p in points],
+            "--",
+            label=f"{sku}: lowest rival",
+        )
+        axes.plot(
+            days,
+            [float(p[3]) if p[3] is not None else float("nan") for p in points],
+            ":",
+            label=f"{sku}: floor",
+        )
+    axes.set_ylabel("PLN")
+    axes.legend()
+    figure.autofmt_xdate()
+    figure.savefig(target, dpi=100)
+    plt.close(figure)
 
 
 def _read_history(path: Path) -> tuple[dict[date, dict[str, list[CompetitorPrice]]], list[str]]:

@@ -23,7 +23,19 @@ def test_simulate_prints_the_price_path_and_margin_per_day(tmp_path: Path) -> No
     history.write_text(HISTORY)
     result = CliRunner().invoke(
         app,
-        ["reprice", "simulate", str(history), "--cost", "80", "--price", "130", "--fee-rate", "0.10"],
+        [
+            "reprice",
+            "simulate",
+            str(history),
+            "--cost",
+            "80",
+            "--price",
+            "130",
+            "--fee-rate",
+            "0.10",
+            "--chart",
+            str(tmp_path / "path.png"),
+        ],
         env={"COLUMNS": "200"},
     )
     assert result.exit_code == 0, result.output
@@ -34,6 +46,7 @@ def test_simulate_prints_the_price_path_and_margin_per_day(tmp_path: Path) -> No
     assert "98.99" in lines[2]  # 40.00 is far below: 10 % step from 109.99, still above the floor
     assert "skipped row 4" in result.output
     margins = [line.split("│")[5].strip() for line in lines]
+    assert (tmp_path / "path.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert margins[0] == "27.99"  # 119.99 - 80 - 12.00 fee
 
 
