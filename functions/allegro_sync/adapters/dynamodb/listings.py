@@ -1,0 +1,95 @@
+"""Listing optimization state in the `mappings` table (seller configuration lives there already).
+
+Layout: pk="listing#keywords", sk=<category id> -> the seller's keyword list; pk="listing#proposal#<account>",
+sk=<offer id> -> the last reviewed proposal (what `apply` pushes, so it pushes exactly what was shown);
+pk="listing#experiment", sk=<experiment id> -> an A/B experiment's groups and starting visits.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Any
+
+import boto3
+from boto3.dynamodb.conditions import Key
+
+from allegro_sync.services.listings import Experiment, Proposal
+from allegro_sync.topology import table_env
+
+KEYWORDS_PK = "listing#keywords"
+PROPOSAL_PK = "listing#proposal#"
+EXPERIMENT_PK = "listing#experiment"
+
+
+class DynamoListingStore:
+    def __init__(self, table: Any) -> None:
+        self._table = table
+
+    def _all(self, pk: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq(pk)}
+        while True:
+            page = self._table.query(**kwargs)
+            items += page.get("Items", [])
+            if "LastEvaluatedKey" not in page:
+                return items
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def keywords(self, category_id: str) -> list[str]:
+        item = self._table.get_item(Key={"pk": KEYWORDS_PK, "sk": category_id}).get("Item")
+        return list(json.loads(str(item["words"]))) if item else []
+
+    def all_keywords(self) -> dict[str, list[str]]:
+        return {str(i["sk"]): list(json.loads(str(i["words"]))) for i in self._all(KEYWORDS_PK)}
+
+    def set_keywords(self, category_id: str, words: Sequence[str]) -> None:
+        if not words:
+            self._table.delete_item(Key={"pk": KEYWORDS_PK, "sk": category_id})
+            return
+        self._table.put_item(
+            Item={"pk": KEYWORDS_PK, "sk": category_id, "words": json.dumps(list(words), ensure_ascii=False)}
+        )
+
+    def save_proposals(self, account: str, proposals: Sequence[Proposal]) -> None:
+        with self._table.batch_writer() as batch:
+            for p in proposals:
+                batch.put_item(
+                    Item={
+                        "pk": PROPOSAL_PK + account,
+                        "sk": p.offer_id,
+                        "body": json.dumps(asdict(p), ensure_ascii=False),
+                    }
+                )
+
+    def proposal(self, account: str, offer_id: str) -> Proposal | None:
+        item = self._table.get_item(Key={"pk": PROPOSAL_PK + account, "sk": offer_id}).get("Item")
+        if not item:
+            return None
+        raw = json.loads(str(item["body"]))
+        raw["reasons"], raw["issues"] = tuple(raw["reasons"]), tuple(raw["issues"])
+        return Proposal(**raw)
+
+    def save_experiment(self, experiment: Experiment) -> None:
+        self._table.put_item(
+            Item={
+                "pk": EXPERIMENT_PK,
+                "sk": experiment.experiment_id,
+                "body": json.dumps(asdict(experiment), ensure_ascii=False),
+            }
+        )
+
+    def experiment(self, experiment_id: str) -> Experiment | None:
+        item = self._table.get_item(Key={"pk": EXPERIMENT_PK, "sk": experiment_id}).get("Item")
+        return Experiment(**json.loads(str(item["body"]))) if item else None
+
+    def experiments(self) -> list[Experiment]:
+        return [Experiment(**json.loads(str(i["body"]))) for i in self._all(EXPERIMENT_PK)]
+
+
+def listing_store_from_env(resource: Any = None) -> DynamoListingStore:
+    return DynamoListingStore(
+        (resource or boto3.resource("dynamodb")).Table(os.environ[table_env("mappings")])
+    )
