@@ -10,6 +10,7 @@ import typer
 from allegro_sync import __version__
 from allegro_sync.cli import (
     accounts_cmd,
+    catalog_cmd,
     demo_cmd,
     emulator_cmd,
     local_cmd,
@@ -31,6 +32,7 @@ webhooks_cmd.register(app)
 app.command("demo")(demo_cmd.demo)
 app.command("reconcile")(reconcile_cmd.reconcile)
 prices_cmd.register(app)
+catalog_cmd.register(app)
 
 
 @app.command()

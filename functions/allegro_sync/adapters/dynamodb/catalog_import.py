@@ -1,0 +1,98 @@
+"""Progress of `allegro-sync catalog import` in the `control` table, so an interrupted import resumes.
+
+Why the control table and not a local file: the deployment is the one place every operator (and every
+laptop) shares, so a rerun from another machine or a CI job resumes too; the table already holds the
+system's cursors and leases, and its TTL (`expires_at`) cleans the records up after 30 days.
+
+Layout: pk="catalog-import#<file sha256>", sk="meta" (name, rows, started_at) and sk="sku#<sku>" per
+queued SKU. One Query lists what a rerun skips.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import boto3
+
+from allegro_sync.adapters.dynamodb.catalog import PRODUCT_SK
+from allegro_sync.domain.shop_events import ProductUpsert
+from allegro_sync.topology import table_env
+
+IMPORT_PK = "catalog-import#"
+META_SK = "meta"
+SKU_SK = "sku#"
+KEEP_SECONDS = 30 * 24 * 3600
+
+
+def control_table(table_name: str | None = None, resource: Any = None) -> Any:
+    name = table_name or os.environ[table_env("control")]
+    return (resource or boto3.resource("dynamodb")).Table(name)
+
+
+class DynamoImportProgress:
+    """`services.catalog_import.ImportProgress` on DynamoDB."""
+
+    def __init__(self, table: Any, *, clock: Any = time.time) -> None:
+        self._table = table
+        self._clock = clock
+
+    def _expires(self) -> int:
+        return int(self._clock()) + KEEP_SECONDS
+
+    def begin(self, digest: str, *, name: str, rows: int, at: datetime) -> datetime:
+        answer = self._table.update_item(
+            Key={"pk": IMPORT_PK + digest, "sk": META_SK},
+            UpdateExpression=(
+                "SET started_at = if_not_exists(started_at, :at), file_name = :n, #r = :r, expires_at = :e"
+            ),
+            ExpressionAttributeNames={"#r": "rows"},
+            ExpressionAttributeValues={":at": at.isoformat(), ":n": name, ":r": rows, ":e": self._expires()},
+            ReturnValues="ALL_NEW",
+        )
+        return datetime.fromisoformat(str(answer["Attributes"]["started_at"]))
+
+    def queued(self, digest: str) -> set[str]:
+        found: set[str] = set()
+        kwargs: dict[str, Any] = {
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :s)",
+            "ExpressionAttributeValues": {":pk": IMPORT_PK + digest, ":s": SKU_SK},
+            "ProjectionExpression": "sk",
+            "ConsistentRead": True,
+        }
+        while True:
+            page = self._table.query(**kwargs)
+            found.update(str(i["sk"])[len(SKU_SK) :] for i in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return found
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def mark_queued(self, digest: str, skus: Sequence[str]) -> None:
+        expires = self._expires()
+        with self._table.batch_writer() as batch:
+            for sku in skus:
+                batch.put_item(Item={"pk": IMPORT_PK + digest, "sk": SKU_SK + sku, "expires_at": expires})
+
+
+def catalog_products(table: Any) -> list[ProductUpsert]:
+    """Every shop product the catalogue holds with a full picture, not deleted (`mappings suggest`). A scan.
+
+    Reads the `catalog` table's product items (pk="product#<sku>", sk="product", see dynamodb/catalog.py).
+    """
+    found: list[ProductUpsert] = []
+    kwargs: dict[str, Any] = {
+        "FilterExpression": "sk = :sk",
+        "ExpressionAttributeValues": {":sk": PRODUCT_SK},
+        "ProjectionExpression": "upsert, deleted",
+    }
+    while True:
+        page = table.scan(**kwargs)
+        for item in page.get("Items", []):
+            if item.get("upsert") and not item.get("deleted"):
+                found.append(ProductUpsert.model_validate_json(str(item["upsert"])))
+        if "LastEvaluatedKey" not in page:
+            return sorted(found, key=lambda p: p.sku)
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -1,0 +1,533 @@
+"""`allegro-sync catalog import`, `mappings suggest|set|list|approve`, `products status`: the catalogue.
+
+- `catalog import FILE`: a CSV or WooCommerce export (columns in `services/catalog_import.py`) becomes one
+  ProductUpsert per row on `shop-events`, the webhooks' path; resumable (a rerun of the same file skips the
+  rows already queued); with `--wait` (default against the local runtime) it waits for the catalog worker and
+  sums up published / waiting / failed with the reasons.
+- `mappings suggest`: Allegro's matching categories for every shop category no mapping covers, stored PENDING.
+- `mappings set PATH CATEGORY_ID [--param ATTR=PARAM_ID[,SHOP:ALLEGRO...]] [--const PARAM_ID=VALUE]`: the
+  seller's own (approved) mapping; `approve PATH` approves a suggestion; `list` shows them all.
+- `products status SKU`: the product on every account (offer, or why not), and its latest changes.
+
+Where the deployment lives: `cli/deployment.py` (env vars, stack outputs, or the local runtime).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from botocore.exceptions import BotoCoreError, ClientError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from allegro_sync.cli.deployment import DeploymentNotFound, export
+from allegro_sync.services.catalog import ANY_ACCOUNT, LinkStatus, StoredMapping, category_label
+from allegro_sync.services.catalog_import import (
+    CatalogFileError,
+    CatalogRow,
+    Format,
+    ImportResult,
+    ImportSummary,
+    import_catalog,
+    wait_for_outcome,
+)
+from allegro_sync.services.mapping_suggestions import (
+    MappingInputError,
+    set_mapping,
+    shop_path,
+    suggest_and_store,
+    unmapped_categories,
+)
+from allegro_sync.topology import queue_env
+
+catalog_app = typer.Typer(help="Onboard the shop's catalogue.", no_args_is_help=True)
+mappings_app = typer.Typer(help="Shop category -> Allegro category mappings.", no_args_is_help=True)
+products_app = typer.Typer(help="Shop products on Allegro.", no_args_is_help=True)
+
+# Tests swap these (e.g. `sleep` drains the in-process runtime); an operator waits for real.
+sleep: Callable[[float], None] = time.sleep
+now: Callable[[], float] = time.time
+console = Console(width=160)
+CLI_RPM_BUDGET = 300  # a few reads per command; far below Allegro's 9,000/min for the whole Client ID
+
+StackOption = Annotated[str | None, typer.Option(help="CloudFormation stack name (env ALLEGRO_SYNC_STACK).")]
+AccountOption = Annotated[
+    str | None, typer.Option(help="Only this seller account (default: every account, '*').")
+]
+
+
+def register(app: typer.Typer) -> None:
+    """Attach `catalog`, `mappings` and `products` to the main CLI (one line in cli/main.py)."""
+    app.add_typer(catalog_app, name="catalog")
+    app.add_typer(mappings_app, name="mappings")
+    app.add_typer(products_app, name="products")
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    raise typer.Exit(code)
+
+
+def _deployment(stack: str | None) -> None:
+    try:
+        export(stack)
+    except DeploymentNotFound as error:
+        _fail(str(error))
+
+
+def _at() -> str:
+    return datetime.fromtimestamp(now(), UTC).isoformat()
+
+
+def _accounts() -> list[str]:
+    from allegro_sync.adapters.token_store import connected_accounts
+
+    return [p.name for p in connected_accounts()]
+
+
+def _allegro(account: str | None) -> tuple[str, Any]:
+    """A client for `account` or the first connected one (catalogue reads are the same for every seller).
+
+    Its own rate guard with a small budget (CLI_RPM_BUDGET): an operator's few reads must not become the
+    process-wide guard (the local runtime runs the workers in this process) nor wait on the 60/min fallback.
+    The shared "blocked until" record in the control table is still honoured.
+    """
+    from allegro_sync.adapters.allegro.client import AllegroClient
+    from allegro_sync.adapters.allegro.environment import AllegroEnvironment
+    from allegro_sync.adapters.dynamodb.rate_limit import rate_guard_from_env
+    from allegro_sync.adapters.token_store import token_source_for
+    from allegro_sync.topology import ALLEGRO_RPM_BUDGET_ENV
+
+    names = _accounts()
+    if account is not None and account != ANY_ACCOUNT and account not in names:
+        _fail(f"account {account!r} is not connected (connected: {', '.join(names) or 'none'})")
+    if not names:
+        _fail("no connected Allegro account: run allegro-sync accounts connect NAME first")
+    chosen = account if account not in (None, ANY_ACCOUNT) else names[0]
+    assert chosen is not None
+    guard = rate_guard_from_env({**os.environ, ALLEGRO_RPM_BUDGET_ENV: str(CLI_RPM_BUDGET)})
+    client = AllegroClient(
+        AllegroEnvironment.from_env(), token_source_for(chosen), account=chosen, rate_guard=guard
+    )
+    return chosen, client
+
+
+def _mappings() -> Any:
+    from allegro_sync.adapters.dynamodb.mappings import DynamoMappings, mappings_table
+
+    return DynamoMappings(mappings_table())
+
+
+def _catalog() -> Any:
+    from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog, catalog_table
+
+    return DynamoCatalog(catalog_table())
+
+
+# --- catalog import --------------------------------------------------------------------------------------
+
+
+@catalog_app.command("import")
+def import_file(
+    file: Annotated[Path, typer.Argument(help="CSV or WooCommerce product export (JSON).", exists=True)],
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="csv or woocommerce (default: by extension/content).")
+    ] = None,
+    wait: Annotated[
+        bool | None,
+        typer.Option(help="Wait for the worker and sum up the outcome (default: yes on the local runtime)."),
+    ] = None,
+    timeout: Annotated[int, typer.Option(min=1, help="Seconds --wait waits at most.")] = 600,
+    stack: StackOption = None,
+) -> None:
+    """Queue every product of FILE for publishing; resumable; bad rows are listed and not queued."""
+    if fmt not in (None, "csv", "woocommerce"):
+        _fail(f"--format {fmt!r}: use csv or woocommerce")
+    chosen: Format | None = "csv" if fmt == "csv" else "woocommerce" if fmt == "woocommerce" else None
+    data = file.read_bytes()
+    _deployment(stack)
+    queue_url = os.environ.get(queue_env("shop-events"))
+    if not queue_url:
+        _fail(f"the shop-events queue is unknown: set {queue_env('shop-events')} or start the local runtime")
+    from allegro_sync.adapters.dynamodb.catalog_import import DynamoImportProgress, control_table
+    from allegro_sync.adapters.queues import ShopEventQueue, SqsFifoPublisher
+
+    queue = ShopEventQueue(SqsFifoPublisher(queue_url))
+    progress_store = DynamoImportProgress(control_table(), clock=now)
+    done = {"queued": 0, "skipped": 0}
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[detail]}"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    ) as bar:
+        task = bar.add_task(f"Importing {file.name}", total=None, detail="")
+
+        def on_row(row: CatalogRow, queued: bool) -> None:
+            done["queued" if queued else "skipped"] += 1
+            detail = f"{done['queued']} queued" + (
+                f", {done['skipped']} already queued" if done["skipped"] else ""
+            )
+            bar.update(task, advance=1, detail=detail)
+
+        try:
+            result = import_catalog(
+                data,
+                name=file.name,
+                queue=queue,
+                progress=progress_store,
+                now=datetime.fromtimestamp(now(), UTC),
+                fmt=chosen,
+                on_row=on_row,
+                on_start=lambda total: bar.update(task, total=total),
+            )
+        except CatalogFileError as error:
+            _fail(f"{file}: {error}")
+        except KeyboardInterrupt:
+            bar.stop()
+            _fail(f"interrupted after {done['queued']} queued row(s); run the same command to resume", 130)
+        except (ClientError, BotoCoreError, RuntimeError) as error:
+            bar.stop()
+            _fail(
+                f"stopped after {done['queued']} queued row(s): {type(error).__name__}: {error}; "
+                "run the same command to resume"
+            )
+    _render_import(result)
+    if wait is None:
+        wait = bool(os.environ.get("AWS_ENDPOINT_URL"))
+    if not wait:
+        console.print(
+            "Products publish in the background: see `allegro-sync products status SKU`, or use --wait."
+        )
+        return
+    accounts = _accounts()
+    if not accounts:
+        console.print(
+            "[yellow]No connected Allegro account: products wait in the catalogue until one is.[/yellow]"
+        )
+        return
+    summary = wait_for_outcome(result.products, accounts, _catalog(), timeout=timeout, now=now, sleep=sleep)
+    _render_summary(summary, accounts)
+    if summary.unsettled:
+        raise typer.Exit(2)
+
+
+def _render_import(result: ImportResult) -> None:
+    console.print(
+        f"{len(result.queued)} product(s) queued, {len(result.skipped)} already queued by an earlier run, "
+        f"{len(result.problems)} bad row(s) not queued."
+    )
+    if result.problems:
+        table = Table(title="Bad rows (not queued)")
+        for column in ("row", "SKU", "field", "problem"):
+            table.add_column(column, overflow="fold")
+        for problem in result.problems:
+            table.add_row(str(problem.row), problem.sku or "-", problem.field, problem.problem)
+        console.print(table)
+
+
+def _render_summary(summary: ImportSummary, accounts: list[str]) -> None:
+    counts = Table(title=f"Outcome on {', '.join(accounts)}")
+    for column in ("published", "waiting", "failed", "not finished"):
+        counts.add_column(column, justify="right")
+    counts.add_row(
+        str(summary.count(LinkStatus.PUBLISHED)),
+        str(summary.count(LinkStatus.WAITING)),
+        str(summary.count(LinkStatus.FAILED)),
+        str(len(summary.unsettled)),
+    )
+    console.print(counts)
+    published, waiting = summary.count(LinkStatus.PUBLISHED), summary.count(LinkStatus.WAITING)
+    console.print(
+        f"Summary: {published} published, {waiting} waiting, "
+        f"{summary.count(LinkStatus.FAILED)} failed, {len(summary.unsettled)} not finished."
+    )
+    problems = [o for o in summary.settled if o.status is not LinkStatus.PUBLISHED]
+    if problems:
+        table = Table(title="Not published, and why")
+        for column in ("SKU", "account", "status", "reason"):
+            table.add_column(column, overflow="fold")
+        for outcome in sorted(problems, key=lambda o: (o.status.value, o.sku)):
+            table.add_row(outcome.sku, outcome.account, outcome.status.value, "\n".join(outcome.reasons))
+        console.print(table)
+    if summary.unsettled:
+        console.print(
+            f"[yellow]{len(summary.unsettled)} product(s) not finished before the timeout:[/yellow] "
+            + ", ".join(summary.unsettled[:20])
+            + (" ..." if len(summary.unsettled) > 20 else "")
+        )
+
+
+# --- mappings -------------------------------------------------------------------------------------------
+
+
+@mappings_app.command("suggest")
+def suggest(account: AccountOption = None, stack: StackOption = None) -> None:
+    """Ask Allegro for a category for every shop category without a mapping; store them PENDING."""
+    _deployment(stack)
+    from allegro_sync.adapters.dynamodb.catalog import catalog_table
+    from allegro_sync.adapters.dynamodb.catalog_import import catalog_products
+
+    scope = account or ANY_ACCOUNT
+    products = catalog_products(catalog_table())
+    store = _mappings()
+    unmapped = unmapped_categories(products, store.all_category_mappings(), scope)
+    if not unmapped:
+        console.print("Every shop category in the catalogue has a mapping; nothing to suggest.")
+        return
+    _, allegro = _allegro(account)
+    suggested = suggest_and_store(products, store, allegro, account=scope, at=_at())
+    table = Table(title=f"Suggested (PENDING) for {len(unmapped)} unmapped shop categories")
+    for column in ("shop category", "products", "Allegro category", "note"):
+        table.add_column(column, overflow="fold")
+    by_label = {m.label: m for m in suggested}
+    for label, count in sorted(unmapped.items()):
+        found = by_label.get(label)
+        table.add_row(
+            label,
+            str(count),
+            f"{found.mapping.allegro_category_id} {found.category_name}" if found else "[red]no match[/red]",
+            found.note if found else "Allegro found no category: map it with `mappings set`",
+        )
+    console.print(table)
+    console.print("Review them, then `allegro-sync mappings approve 'SHOP > PATH'` (or `mappings set`).")
+
+
+@mappings_app.command("set")
+def set_command(
+    *,
+    path: Annotated[str, typer.Argument(help="Shop category path, e.g. 'Dom > Kuchnia > Czajniki'.")],
+    category_id: Annotated[str, typer.Argument(help="Allegro leaf category id.")],
+    param: Annotated[
+        list[str] | None,
+        typer.Option(help="ATTR=PARAM_ID[,SHOP_VALUE:ALLEGRO_VALUE...] (repeatable)."),
+    ] = None,
+    const: Annotated[
+        list[str] | None, typer.Option(help="PARAM_ID=VALUE for every product (repeatable).")
+    ] = None,
+    account: AccountOption = None,
+    check: Annotated[bool, typer.Option(help="Check the category and parameter ids with Allegro.")] = True,
+    stack: StackOption = None,
+) -> None:
+    """Map a shop category to an Allegro category (APPROVED: products publish with it)."""
+    _deployment(stack)
+    name = ""
+    try:
+        shop_path(path)
+        if check:
+            name = _check_category(category_id, param or [], const or [], account)
+        stored = set_mapping(
+            _mappings(),
+            path,
+            category_id,
+            params=param or [],
+            constants=const or [],
+            account=account or ANY_ACCOUNT,
+            category_name=name,
+            at=_at(),
+        )
+    except MappingInputError as error:
+        _fail(str(error))
+    _print_mappings([stored], title="Stored")
+
+
+def _check_category(category_id: str, params: list[str], consts: list[str], account: str | None) -> str:
+    """The category's name; MappingInputError when Allegro does not know it or one of the parameter ids."""
+    from allegro_sync.adapters.allegro.errors import AllegroNotFound
+    from allegro_sync.services.mapping_suggestions import parse_constant, parse_parameter
+
+    parameters = [parse_parameter(s) for s in params] + [parse_constant(s) for s in consts]
+    _, allegro = _allegro(account)
+    try:
+        category = allegro.get_category(category_id)
+        known = {str(p.id): p.name for p in allegro.get_category_parameters(category_id)}
+    except AllegroNotFound:
+        raise MappingInputError(f"Allegro has no category {category_id!r}") from None
+    if not getattr(category, "leaf", True):
+        raise MappingInputError(f"Allegro category {category_id} ({category.name}) is not a leaf category")
+    unknown = sorted({p.parameter_id for p in parameters} - set(known))
+    if unknown:
+        listed = ", ".join(f"{k} {v}" for k, v in sorted(known.items()))
+        raise MappingInputError(
+            f"category {category_id} has no parameter(s) {', '.join(unknown)}; it has: {listed}"
+        )
+    return str(category.name)
+
+
+@mappings_app.command("approve")
+def approve(
+    path: Annotated[str, typer.Argument(help="Shop category path of a PENDING mapping.")],
+    account: AccountOption = None,
+    publish: Annotated[
+        bool, typer.Option(help="Publish the waiting products of this shop category now.")
+    ] = True,
+    stack: StackOption = None,
+) -> None:
+    """Approve a suggested mapping; its shop category's waiting products are published right away."""
+    _deployment(stack)
+    from allegro_sync.adapters.dynamodb.mappings import MappingNotFound
+
+    try:
+        stored = _mappings().set_approved(shop_path(path), True, account=account or ANY_ACCOUNT, at=_at())
+    except (MappingNotFound, MappingInputError) as error:
+        _fail(f"{error}; see `allegro-sync mappings list`")
+    _print_mappings([stored], title="Approved")
+    if publish:
+        _publish_waiting(stored)
+
+
+def _publish_waiting(stored: StoredMapping) -> None:
+    """Republish (the worker's own Publisher) every catalogue product the mapping covers that is not on
+    Allegro yet: a product waits for a new shop event otherwise, and the seller just removed the reason."""
+    from allegro_sync.adapters.dynamodb.catalog import catalog_table
+    from allegro_sync.adapters.dynamodb.catalog_import import catalog_products
+    from allegro_sync.handlers.catalog_worker import build_publisher
+    from allegro_sync.services.mapping_suggestions import covered
+    from allegro_sync.services.publishing import RetryLater
+    from allegro_sync.topology import TOPOLOGY
+
+    accounts = _accounts() if stored.account == ANY_ACCOUNT else [stored.account]
+    catalog = _catalog()
+    todo = []
+    for product in catalog_products(catalog_table()):
+        if not covered(product.category_path, [stored], stored.account):
+            continue
+        links = {link.account: link.status for link in catalog.status(product.sku).links}
+        if any(links.get(a) in (None, LinkStatus.WAITING) for a in accounts):
+            todo.append(product.sku)
+    if not todo or not accounts:
+        console.print("No waiting products in this shop category.")
+        return
+    for name, value in TOPOLOGY.function("catalog_worker").environment.items():
+        os.environ.setdefault(name, value)  # the worker's budget and settings (e.g. ALLEGRO_RPM_BUDGET)
+    publisher = build_publisher()
+    table = Table(title=f"Published now ({len(todo)} product(s) of {stored.label})")
+    for column in ("SKU", "account", "status", "offer / why"):
+        table.add_column(column, overflow="fold")
+    for sku in todo:
+        try:
+            publisher.republish(sku, accounts=accounts)
+        except RetryLater as error:
+            table.add_row(sku, ", ".join(error.failures), "RETRY", "Allegro unavailable: approve again later")
+            continue
+        for link in catalog.status(sku).links:
+            if link.account in accounts:
+                why = link.offer_id if link.status is LinkStatus.PUBLISHED else "\n".join(link.reasons)
+                table.add_row(sku, link.account, link.status.value, why or "-")
+    console.print(table)
+
+
+@mappings_app.command("list")
+def list_mappings(
+    account: AccountOption = None,
+    pending: Annotated[bool, typer.Option("--pending", help="Only the ones waiting for approval.")] = False,
+    stack: StackOption = None,
+) -> None:
+    """Every mapping: shop category -> Allegro category, status, parameter mappings."""
+    _deployment(stack)
+    found: list[StoredMapping] = _mappings().all_category_mappings()
+    if account:
+        found = [m for m in found if m.account in (account, ANY_ACCOUNT)]
+    if pending:
+        found = [m for m in found if not m.mapping.approved]
+    if not found:
+        console.print(
+            "No mappings"
+            + (" waiting for approval." if pending else ": run `allegro-sync mappings suggest`.")
+        )
+        return
+    _print_mappings(found, title="Category mappings")
+
+
+def _print_mappings(found: list[StoredMapping], *, title: str) -> None:
+    table = Table(title=title)
+    for column in ("shop category", "account", "status", "Allegro category", "parameters", "note"):
+        table.add_column(column, overflow="fold")
+    for m in found:
+        params = "\n".join(
+            f"{p.shop_attribute}->{p.parameter_id}"
+            + (f" ({', '.join(f'{k}:{v}' for k, v in p.value_map.items())})" if p.value_map else "")
+            if p.shop_attribute
+            else f"{p.parameter_id}={p.constant}"
+            for p in m.mapping.parameters
+        )
+        status = "[green]APPROVED[/green]" if m.mapping.approved else "[yellow]PENDING[/yellow]"
+        table.add_row(
+            m.label,
+            m.account,
+            status,
+            f"{m.mapping.allegro_category_id} {m.category_name}".strip(),
+            params,
+            m.note,
+        )
+    console.print(table)
+
+
+# --- products ---------------------------------------------------------------------------------------------
+
+
+@products_app.command("status")
+def status(
+    sku: Annotated[str, typer.Argument(help="The shop SKU.")],
+    changes: Annotated[int, typer.Option(min=0, max=100, help="How many of the latest changes to show.")] = 5,
+    stack: StackOption = None,
+) -> None:
+    """The product on every seller account: PUBLISHED (offer id), WAITING or FAILED with the reasons."""
+    _deployment(stack)
+    from allegro_sync.adapters.dynamodb.changes import DynamoChangeLog, changes_table
+
+    state = _catalog().status(sku)
+    product = state.product
+    if product is None:
+        _fail(f"unknown SKU {sku!r}: the shop has not sent this product (import it or check the webhook)")
+    upsert = product.upsert
+    console.print(
+        f"[bold]{sku}[/bold]: {upsert.name if upsert else '(only stock/price seen so far)'}"
+        + (" [red][deleted in the shop][/red]" if product.deleted else "")
+    )
+    console.print(
+        f"shop: price {product.price if product.price is not None else '?'}, "
+        f"stock {product.stock if product.stock is not None else '?'}"
+        + (f", category {category_label(upsert.category_path)}" if upsert else "")
+        + (f", EAN {upsert.ean}" if upsert and upsert.ean else "")
+    )
+    table = Table(title="Per account")
+    for column in ("account", "status", "offer", "price", "why / what to do"):
+        table.add_column(column, overflow="fold")
+    colours = {"PUBLISHED": "green", "WAITING": "yellow", "FAILED": "red", "ENDED": "dim"}
+    for link in state.links:
+        why = list(link.reasons)
+        why += [f"candidate {c.get('id')}: {c.get('name', '')}" for c in link.candidates]
+        colour = colours.get(link.status.value, "white")
+        table.add_row(
+            link.account,
+            f"[{colour}]{link.status.value}[/{colour}]",
+            link.offer_id or "-",
+            link.price or "-",
+            "\n".join(why) or "-",
+        )
+    if state.links:
+        console.print(table)
+    else:
+        console.print(
+            "No seller account has processed it yet (is an account connected? is the worker running?)"
+        )
+    history = DynamoChangeLog(changes_table()).history(sku, limit=changes) if changes else []
+    if history:
+        log = Table(title="Latest changes on Allegro")
+        for column in ("when", "account", "action", "offer", "what", "why"):
+            log.add_column(column, overflow="fold")
+        for change in history:
+            what = ", ".join(f"{k} {v.get('old')} -> {v.get('new')}" for k, v in change.changes.items())
+            log.add_row(change.at, change.account, change.action, change.offer_id, what, change.reason)
+        console.print(log)
