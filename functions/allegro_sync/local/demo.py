@@ -11,10 +11,13 @@ from __future__ import annotations
 import json
 import os
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -23,18 +26,34 @@ from rich.console import Console
 from rich.table import Table
 
 from allegro_sync.adapters.allegro.factory import client_from_env
+from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog, catalog_table
+from allegro_sync.adapters.dynamodb.catalog_import import DynamoImportProgress, control_table
+from allegro_sync.adapters.dynamodb.changes import DynamoChangeLog, changes_table
+from allegro_sync.adapters.dynamodb.ledger import DynamoLedgerRepository
+from allegro_sync.adapters.dynamodb.mappings import DynamoMappings, mappings_table
+from allegro_sync.adapters.dynamodb.orders import DynamoOrderRepository
+from allegro_sync.adapters.queues import ShopEventQueue, SqsFifoPublisher
+from allegro_sync.adapters.shop import signing
 from allegro_sync.adapters.token_store import AccountsSettings, Custody
+from allegro_sync.domain.parameters import CategoryMapping, ParameterMapping
+from allegro_sync.domain.pricing import PricingRule, ScopedRule
+from allegro_sync.domain.shop_events import ProductUpsert
 from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
 from allegro_sync.emulator.audit import check
 from allegro_sync.emulator.validation import validator_for
+from allegro_sync.local.demo_shop import DemoShop, DemoShopServer
 from allegro_sync.local.runtime import AllegroUrls, LocalRuntime
 from allegro_sync.services.accounts import DevicePrompt
+from allegro_sync.services.catalog import Change, LinkStatus, StoredMapping
+from allegro_sync.services.catalog_import import ProductOutcome, import_catalog, summarize
+from allegro_sync.services.stock import StockLedger
 from allegro_sync.topology import (
     ALLEGRO_RPM_BUDGET_ENV,
     TOPOLOGY,
     QueueTrigger,
     RouteTrigger,
     ScheduleTrigger,
+    table_env,
 )
 
 SELLERS = {"sklep-glowny": "SklepGlowny_PL", "sklep-outlet": "OutletMarka_PL"}
@@ -44,6 +63,18 @@ NOT_YET = (
     "Repricing within the seller's bounds",
     "Listing optimization (titles and descriptions learned from what sells)",
 )
+
+
+CATALOG = Path(__file__).resolve().parents[3] / "demo" / "catalog.csv"
+WEBHOOK_SECRET = "demo-webhook-signing-secret"  # noqa: S105 - a throwaway value for the local run
+SHOP_SECRET = "demo-shop-signing-secret"  # noqa: S105 - a throwaway value for the local run
+MAPPINGS = (
+    (("Elektronika", "Audio", "Słuchawki"), "101", ()),
+    (("Dom", "Kuchnia", "Czajniki"), "201", (ParameterMapping(parameter_id="17448", shop_attribute="Moc"),)),
+)
+"""What the seller approves: two shop categories; books and cables stay unmapped (and wait)."""
+STAR = "SONY-XM5"
+"""The product the order chapters follow."""
 
 
 class DemoFailure(RuntimeError):
@@ -59,6 +90,10 @@ class Demo:
     runtime: LocalRuntime = field(init=False)
     custody: Custody = field(init=False)
     http_url: str = field(init=False)
+    shop_url: str = field(init=False)
+    shop: DemoShop = field(default_factory=lambda: DemoShop(secret=SHOP_SECRET))
+    offers: dict[tuple[str, str], str] = field(default_factory=dict)  # (sku, account) -> offer id
+    products: dict[str, ProductUpsert] = field(default_factory=dict)  # the imported catalogue by SKU
 
     def run(self) -> None:
         started = time.perf_counter()
@@ -68,6 +103,10 @@ class Demo:
                 self.connect_accounts,
                 self.call_allegro,
                 self.keep_tokens_fresh,
+                self.shop_to_allegro,
+                self.orders_and_stock,
+                self.reconcile,
+                self.shop_stock_changes,
             ):
                 chapter()
         self.not_yet()
@@ -83,10 +122,18 @@ class Demo:
             self.emulator = emulator
             for login in SELLERS.values():
                 emulator.create_seller(login)
-            quiet = {"LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
+            quiet = {
+                "LOG_LEVEL": "ERROR",  # the chapters say what happened; rejected offers are in the table
+                "POWERTOOLS_METRICS_DISABLED": "true",
+                "ORDER_POLL_RUN_SECONDS": "0",  # one poll per scheduled run: the demo fires the schedule
+            }
             urls = AllegroUrls.single(emulator.base_url)
-            with LocalRuntime(TOPOLOGY, allegro_urls=urls, env=quiet) as runtime:
+            with (
+                LocalRuntime(TOPOLOGY, allegro_urls=urls, env=quiet) as runtime,
+                DemoShopServer(self.shop) as shop_server,
+            ):
                 self.runtime = runtime
+                self.shop_url = shop_server.url
                 self.http_url = runtime.start_gateway()
                 self.custody = Custody.build(
                     AccountsSettings.from_env(runtime.environment("oauth")),
@@ -135,9 +182,10 @@ class Demo:
         os.environ.setdefault(
             ALLEGRO_RPM_BUDGET_ENV, "300"
         )  # the operator's own share of the app-wide budget
-        with client_from_env(self.custody.tokens(name), account=name) as client:
-            me = client.me()
-            categories = client.get_categories()
+        # Not closed: it shares the process's HTTP client with every handler running in this process.
+        client = client_from_env(self.custody.tokens(name), account=name)
+        me = client.me()
+        categories = client.get_categories()
         self.console.print(f"GET /me as {name} -> login {me.login}")
         self.console.print("GET /sale/categories -> " + ", ".join(str(c.name) for c in categories[:5]))
 
@@ -160,11 +208,189 @@ class Demo:
             f"12 h later, 10 concurrent token requests for {name}: {refreshes} refresh reached Allegro "
             "(a DynamoDB lease elects one refresher; the new pair is saved before it is used)"
         )
+        for other in list(SELLERS)[1:]:  # the emulated 12 h passed for every account
+            self.custody.tokens(other).access_token()
+            self.console.print(f"{other} renews its expired token on its next use (1 refresh).")
         listing = Table("account", "status", "token expires (emulated clock)", "what to do")
         for profile in self.custody.accounts().list_accounts():
             expires = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(profile.token_expires_at or 0))
             listing.add_row(profile.name, profile.status.value, expires, profile.what_to_do())
         self.console.print(listing)
+
+    def shop_to_allegro(self) -> None:
+        self._chapter("5. Shop catalogue -> Allegro offers")
+        self.runtime.put_secret("webhook-signing", {"secret": WEBHOOK_SECRET})
+        self.console.print("Stored the shop webhooks' signing secret in Secrets Manager (never printed).")
+        for path, category, parameters in MAPPINGS:
+            mapping = CategoryMapping(
+                shop_path=list(path), allegro_category_id=category, approved=True, parameters=list(parameters)
+            )
+            self._mappings().put_mapping(StoredMapping(mapping=mapping))
+            self.console.print(f"The seller approves the mapping {' > '.join(path)} -> Allegro {category}.")
+        rule = PricingRule(name="Allegro +10%", markup_percent=Decimal(10), endings=(Decimal("0.99"),))
+        self._mappings().put_pricing_rule(ScopedRule(rule=rule))
+        self.console.print(f"Pricing rule: {rule.name}, prices ending in ,99.")
+        data = CATALOG.read_bytes()
+        queue = ShopEventQueue(SqsFifoPublisher(self.runtime.wiring.queues["shop-events"].url))
+        control = self.runtime.environment("catalog_worker")[table_env("control")]
+        result = import_catalog(
+            data,
+            name=CATALOG.name,
+            queue=queue,
+            progress=DynamoImportProgress(control_table(control)),
+            now=datetime.now(UTC),
+        )
+        self.console.print(
+            f"catalog import {CATALOG.name}: {len(result.queued)} products queued on shop-events "
+            f"(the webhooks' path), {len(result.problems)} row(s) refused:"
+        )
+        for problem in result.problems:
+            self.console.print(f"  [yellow]refused[/] {problem}")
+        self.runtime.drain(timeout=60)
+        self.products = {row.product.sku: row.product for row in result.products}
+        summary = summarize(result.products, list(SELLERS), self._catalog())
+        _expect(not summary.unsettled, f"the catalog worker did not settle {summary.unsettled}")
+        table = Table("SKU", "accounts", "status", "offers", "price", "title on Allegro / why not")
+        by_sku: dict[str, list[ProductOutcome]] = {}
+        for outcome in summary.settled:
+            by_sku.setdefault(outcome.sku, []).append(outcome)
+            if outcome.offer_id:
+                self.offers[(outcome.sku, outcome.account)] = outcome.offer_id
+        for sku, outcomes in by_sku.items():
+            ids = [o.offer_id for o in outcomes if o.offer_id]
+            offer = self.emulator.marketplace.offer(ids[0]) if ids else None
+            statuses = sorted({o.status.value for o in outcomes})
+            table.add_row(
+                sku,
+                ", ".join(o.account for o in outcomes),
+                "/".join(statuses),
+                ", ".join(ids) or "-",
+                str(offer["sellingMode"]["price"]["amount"]) if offer else "-",
+                str(offer["name"]) if offer else _short("; ".join(outcomes[0].reasons)),
+            )
+        self.console.print(table)
+        waiting = [o for o in summary.settled if o.status is LinkStatus.WAITING]
+        _expect(bool(waiting) and all(o.reasons for o in waiting), "no WAITING product with a reason")
+        _expect(all((STAR, account) in self.offers for account in SELLERS), f"{STAR} not published on both")
+        offer = self.emulator.marketplace.offer(self.offers[(STAR, next(iter(SELLERS)))])
+        self.console.print(f"{STAR} as Allegro got it: [bold]{offer['name']}[/]")
+        for number, section in enumerate(offer.get("description", {}).get("sections", []), start=1):
+            for item in section.get("items", []):
+                shown = item.get("content") or item.get("url") or ""
+                self.console.print(f"  section {number} {item.get('type')}: {shown}", markup=False)
+
+    def orders_and_stock(self) -> None:
+        self._chapter("6. Stock in seconds, orders exactly once")
+        first, second = SELLERS
+        credentials = {"kind": "generic", "url": self.shop_url, "signing_secret": SHOP_SECRET}
+        self.runtime.put_secret("shop-credentials", credentials)
+        self.console.print(f"The shop's order endpoint {self.shop_url} and its signing secret are stored.")
+        ledger = self._ledger()
+        for sku, product in self.products.items():
+            if product.stock is not None:
+                ledger.apply_shop_level(sku, product.stock, product.occurred_at)
+                self.shop.stock[sku] = product.stock
+        linked = self.runtime.fire("reconciler")
+        view = ledger.view(STAR)
+        _expect(len(view.offers) == len(SELLERS), f"{STAR} is linked to {len(view.offers)} offers")
+        self.console.print(
+            f"The shop's levels enter the stock ledger; the scheduled reconciler links the catalogue's "
+            f"offers to it ({linked['drifts']} offers carrying a known SKU were unlinked: now linked). "
+            f"{STAR}: {view.available} in stock, sold through {len(view.offers)} offers."
+        )
+        self.runtime.fire("order_poller")  # the first run starts each account's cursor at the newest event
+        start = view.available or 0
+        sold_on, other = self.offers[(STAR, first)], self.offers[(STAR, second)]
+
+        form = self._sell(sold_on, 2)
+        table = Table("what", "seen")
+        record = self._orders().get(form)
+        _expect(record is not None and len(record.taken) == 1, f"order {form} not imported once: {record}")
+        assert record is not None
+        table.add_row(f"buyer pays 2 x {STAR} on {first}", f"order {form[:8]}… {record.status}")
+        table.add_row("orders imported / sales counted", f"1 / {len(record.taken)}")
+        level = ledger.view(STAR).available
+        _expect(level == start - 2, f"the ledger shows {level}, not {start - 2}")
+        table.add_row("stock ledger", f"{start} -> {level}")
+        shown = self.emulator.marketplace.offer(other)["stock"]["available"]
+        _expect(shown == level, f"the offer on {second} shows {shown}, the ledger {level}")
+        table.add_row(f"the same SKU's offer on {second}", f"stock {shown}")
+        _expect(form in self.shop.orders, "the shop never received the order")
+        table.add_row("the shop (127.0.0.1)", f"received it, its stock of {STAR}: {self.shop.stock[STAR]}")
+        self.console.print(table)
+
+        self.emulator.set_faults(order_event_duplicate_rate=1.0)
+        again = self._sell(other, 1)
+        self.emulator.set_faults(order_event_duplicate_rate=0.0)
+        level = ledger.view(STAR).available
+        _expect(level == start - 3, f"a duplicated event moved the ledger to {level}")
+        delivered = sum(1 for f in self.shop.orders if f == again)
+        self.console.print(
+            f"Allegro serves every event of order {again[:8]}… twice: imported once, ledger {level}, "
+            f"shop got it {delivered} time(s)."
+        )
+
+        self.emulator.set_faults(order_event_delay_seconds=12 * 3600)
+        late = self._sell(sold_on, 1)
+        self.emulator.set_faults(order_event_delay_seconds=0)
+        _expect(self._orders().get(late) is None, "an order without events was imported by the poller")
+        scan = self.runtime.fire("order_gap_scan")
+        self.runtime.drain(timeout=30)
+        found = self._orders().get(late)
+        _expect(found is not None, "order_gap_scan did not find the order whose events never came")
+        level = ledger.view(STAR).available
+        self.console.print(
+            f"Order {late[:8]}… has no event yet (Allegro's feed lags 12 h): the poller sees nothing; "
+            f"the scheduled order_gap_scan finds it ({scan[first]['enqueued']} enqueued) -> imported, "
+            f"ledger {level}, both offers {self._stock(sold_on)} / {self._stock(other)}."
+        )
+        _expect(self._stock(other) == level == start - 4, "stock after the late order is off")
+
+    def reconcile(self) -> None:
+        self._chapter("7. Drift: someone edits stock in Allegro's panel")
+        from allegro_sync.adapters.propagation_wiring import reconciler
+        from allegro_sync.cli.reconcile_cmd import render
+
+        _, second = SELLERS
+        offer_id = self.offers[(STAR, second)]
+        before = self._stock(offer_id)
+        self.emulator.marketplace.state.offers[offer_id].stock = before + 40
+        self.console.print(f"The seller types {before + 40} into Allegro's panel for {STAR} on {second}.")
+        with _environment(self.runtime.environment("reconciler")):
+            report = reconciler().run(dry_run=True)
+        render(report, self.console)
+        kinds = [(d.offer_id, d.kind.value) for d in report.drifts]
+        _expect(kinds == [(offer_id, "STOCK")], f"the dry run saw {kinds}")
+        _expect(self._stock(offer_id) == before + 40, "the dry run changed the offer")
+        run = self.runtime.fire("reconciler")
+        _expect(self._stock(offer_id) == before, f"the reconciler left {self._stock(offer_id)}")
+        [change] = [c for c in self._history(STAR) if c.offer_id == offer_id][:1]
+        self.console.print(
+            f"scheduled reconciler: {run['drifts']} drift, {run['repaired']} repaired -> "
+            f"offer back to {before}; change log: {change.reason}"
+        )
+
+    def shop_stock_changes(self) -> None:
+        self._chapter("8. The shop sells the last one, then a delivery arrives (signed webhooks)")
+        for level, wanted in ((0, "ENDED"), (5, "ACTIVE")):
+            status, body = self._webhook({"type": "stock.set", "sku": STAR, "stock": level})
+            _expect(status == 202, f"POST /webhooks/shop answered {status} {body}")
+            self.runtime.drain(timeout=30)
+            shown = {a: self.emulator.marketplace.offer(self.offers[(STAR, a)]) for a in SELLERS}
+            states = {
+                a: f"{o['publication']['status']} (stock {o['stock']['available']})" for a, o in shown.items()
+            }
+            _expect(all(o["publication"]["status"] == wanted for o in shown.values()), f"offers are {states}")
+            self.console.print(
+                f"POST /webhooks/shop stock.set {STAR}={level} -> 202; offers: "
+                + ", ".join(f"{a} {state}" for a, state in states.items())
+            )
+        status, body = self._webhook({"type": "stock.set", "sku": STAR, "stock": 5}, secret="guessed")  # noqa: S106 - a wrong secret on purpose
+        _expect(status == 401, f"a wrongly signed webhook got {status}")
+        self.console.print(
+            f"A webhook signed with the wrong secret -> {status} "
+            f"{body.get('error', {}).get('code')}; nothing queued"
+        )
 
     def not_yet(self) -> None:
         self._chapter("Not built yet")
@@ -195,6 +421,48 @@ class Demo:
         self.console.print()
         self.console.rule(f"[bold cyan]{title}", align="left")
 
+    def _sell(self, offer_id: str, quantity: int) -> str:
+        """A buyer buys and pays on Allegro; the scheduled poller runs; the queues drain."""
+        form = self.emulator.marketplace.buy(offer_id, quantity)
+        self.emulator.marketplace.pay(form)
+        self.runtime.fire("order_poller")
+        self.runtime.drain(timeout=30)
+        return form
+
+    def _stock(self, offer_id: str) -> int:
+        return int(self.emulator.marketplace.offer(offer_id)["stock"]["available"])
+
+    def _webhook(self, payload: Any, *, secret: str = WEBHOOK_SECRET) -> tuple[int, dict[str, Any]]:
+        """What the shop does: a signed POST to the HTTP API."""
+        body = json.dumps(payload).encode()
+        delivery, timestamp = uuid.uuid4().hex, int(time.time())
+        headers = {
+            "Content-Type": "application/json",
+            signing.DELIVERY_HEADER: delivery,
+            signing.TIMESTAMP_HEADER: str(timestamp),
+            signing.SIGNATURE_HEADER: signing.sign(secret, timestamp, delivery, body),
+        }
+        answer = httpx.post(f"{self.http_url}/webhooks/shop", content=body, headers=headers, timeout=30)
+        return answer.status_code, answer.json() if answer.content else {}
+
+    def _table(self, function: str, table: str) -> str:
+        return self.runtime.environment(function)[table_env(table)]
+
+    def _mappings(self) -> DynamoMappings:
+        return DynamoMappings(mappings_table(self._table("catalog_worker", "mappings")))
+
+    def _catalog(self) -> DynamoCatalog:
+        return DynamoCatalog(catalog_table(self._table("catalog_worker", "catalog")))
+
+    def _ledger(self) -> StockLedger:
+        return StockLedger(DynamoLedgerRepository(self._table("order_worker", "ledger")))
+
+    def _orders(self) -> DynamoOrderRepository:
+        return DynamoOrderRepository(self._table("order_worker", "orders"))
+
+    def _history(self, sku: str) -> list[Change]:
+        return DynamoChangeLog(changes_table(self._table("stock_propagator", "changes"))).history(sku)
+
     def _approve_as(self, login: str) -> Callable[[DevicePrompt], None]:
         def approve(prompt: DevicePrompt) -> None:
             self.console.print(
@@ -212,6 +480,25 @@ def _describe(trigger: QueueTrigger | ScheduleTrigger | RouteTrigger) -> str:
     if isinstance(trigger, ScheduleTrigger):
         return f"every {trigger.rate_minutes} min"
     return f"{trigger.method} {trigger.path}"
+
+
+def _short(text: str, limit: int = 110) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """A function's environment for an operator command run in-process (as `allegro-sync reconcile`)."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def _expect(condition: bool, problem: str) -> None:

@@ -1,0 +1,86 @@
+"""The seller's shop for `make demo`: a tiny HTTP server on 127.0.0.1 speaking the generic shop contract.
+
+Why a real socket: the shop_notifier's own httpx client has to reach it, as it reaches a real shop. It
+verifies our signature, applies each order once per `Idempotency-Key` and keeps its stock, so the demo can
+show what the shop ended up with rather than what we meant to send.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+
+from allegro_sync.adapters.shop import signing
+
+
+@dataclass
+class DemoShop:
+    secret: str
+    stock: dict[str, int] = field(default_factory=dict)
+    orders: dict[str, dict[str, Any]] = field(default_factory=dict)  # checkout form id -> last message
+    deliveries: int = 0  # signed, new deliveries (a redelivery with a known key is not counted)
+    _keys: set[str] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def answer(self, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
+        h = {k.lower(): v for k, v in headers.items()}
+        timestamp = int(h.get(signing.TIMESTAMP_HEADER.lower(), "0") or 0)
+        delivery = h.get(signing.DELIVERY_HEADER.lower(), "")
+        signature = h.get(signing.SIGNATURE_HEADER.lower(), "")
+        if not signing.matches([self.secret], signature, timestamp, delivery, body):
+            return 401, {"error": "bad signature"}
+        applied_at = datetime.now(UTC).isoformat()
+        with self._lock:
+            key = h.get("idempotency-key", "")
+            message = json.loads(body)
+            form_id = str(message["checkout_form_id"])
+            if key not in self._keys:
+                self._keys.add(key)
+                self.deliveries += 1
+                self.orders[form_id] = message
+                for line in message.get("lines", []):
+                    if line.get("stock_effect") == "TAKEN":
+                        sku = str(line["sku"])
+                        self.stock[sku] = self.stock.get(sku, 0) - int(line["quantity"])
+        return 200, {"order_id": f"SHOP-{form_id[:8]}", "applied_at": applied_at}
+
+
+class DemoShopServer:
+    def __init__(self, shop: DemoShop) -> None:
+        owner = shop
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                status, payload = owner.answer(dict(self.headers.items()), self.rfile.read(length))
+                raw = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def __enter__(self) -> DemoShopServer:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self._server.shutdown()
+        self._server.server_close()
