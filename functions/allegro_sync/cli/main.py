@@ -13,6 +13,7 @@ from allegro_sync.cli import (
     catalog_cmd,
     demo_cmd,
     emulator_cmd,
+    listings_cmd,
     local_cmd,
     prices_cmd,
     reconcile_cmd,
@@ -33,6 +34,7 @@ app.command("demo")(demo_cmd.demo)
 app.command("reconcile")(reconcile_cmd.reconcile)
 prices_cmd.register(app)
 catalog_cmd.register(app)
+listings_cmd.register(app)
 
 
 @app.command()
