@@ -61,11 +61,13 @@ def covered(path: Sequence[str], mappings: Iterable[StoredMapping], account: str
 def unmapped_categories(
     products: Iterable[ProductUpsert], mappings: Sequence[StoredMapping], account: str = ANY_ACCOUNT
 ) -> dict[str, int]:
-    """Distinct shop category paths no mapping covers, with how many products each has."""
+    """Distinct shop category paths no mapping covers (as first spelled), with how many products each has."""
     counts: dict[str, int] = {}
+    labels: dict[tuple[str, ...], str] = {}
     for product in products:
         if not covered(product.category_path, mappings, account):
-            label = CATEGORY_SEPARATOR.join(product.category_path)
+            key = tuple(_norm(p) for p in product.category_path)
+            label = labels.setdefault(key, CATEGORY_SEPARATOR.join(product.category_path))
             counts[label] = counts.get(label, 0) + 1
     return counts
 
