@@ -98,7 +98,7 @@ def test_server_errors_lose_and_double_nothing(world: OrdersWorld) -> None:
         form_id = world.emulator.marketplace.buy(offer, quantity)
         world.emulator.marketplace.pay(form_id)
         forms[form_id] = quantity
-    world.emulator.set_faults(error_rate=0.3)
+    world.emulator.set_faults(error_rate=0.2)
 
     for _ in range(3):  # a failed poll leaves its cursor: the next run (a minute later) picks up
         world.sync()
