@@ -1,0 +1,116 @@
+"""`allegro-sync catalog import` end to end: a generated CSV catalogue -> `shop-events` -> catalog_worker ->
+the Allegro emulator, through the local runtime (moto + SQS poller) and the real CLI command (CliRunner).
+
+Prints: rows queued per second (parse + SQS + progress records), offers published per minute including
+the worker (import until every product settled), Allegro calls per offer, and the rerun's cost (a resumed
+import that finds everything already queued). The worker runs synchronously (`drain`), one process, so the
+rate is a floor for one Lambda instance; moto over HTTP on 127.0.0.1 is part of every figure.
+
+Run: .venv/bin/python -m bench.catalog_import [products]   (default 60)
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+from unittest import mock
+
+from typer.testing import CliRunner
+
+from allegro_sync.adapters import token_store
+from allegro_sync.adapters.dynamodb.mappings import DynamoMappings, mappings_table
+from allegro_sync.adapters.token_store import AccountsSettings, Custody, connect_with_device_flow
+from allegro_sync.cli import catalog_cmd
+from allegro_sync.cli.main import app
+from allegro_sync.domain.parameters import CategoryMapping
+from allegro_sync.domain.pricing import PricingRule, ScopedRule
+from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
+from allegro_sync.local import AllegroUrls, LocalRuntime
+from allegro_sync.services.catalog import StoredMapping
+from allegro_sync.topology import table_env
+
+HEADER = "sku,ean,name,description_html,image_urls,price,cost_price,stock,category_path,attributes"
+
+
+def catalogue(products: int) -> str:
+    """Products with the emulator's Sony EAN (linked to its catalogue product), Polish text, "129,99"."""
+    rows = [
+        f"BENCH-{i:04d},4548736132610,Słuchawki bezprzewodowe Sony WH-1000XM5 czarne {i},"
+        f'"<p>Najlepsza <strong>redukcja szumów</strong>, egzemplarz {i}.</p>",'
+        f'https://shop.example.pl/img/{i}.jpg,"{1000 + i},99","800,00",5,Elektronika > Słuchawki,'
+        '"Stan=Nowy; Marka=Sony"'
+        for i in range(products)
+    ]
+    return "\n".join([HEADER, *rows]) + "\n"
+
+
+def main(products: int) -> None:
+    with (
+        Emulator(port=0, validate=False) as emulator,
+        LocalRuntime(
+            allegro_urls=AllegroUrls.single(emulator.base_url), env={"POWERTOOLS_LOG_LEVEL": "WARNING"}
+        ) as runtime,
+        tempfile.TemporaryDirectory() as folder,
+    ):
+        token_store.reset()
+        env = runtime.environment("catalog_worker")
+        settings = AccountsSettings.from_env(env)
+        Custody.build(settings).app_credentials.write(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
+        emulator.create_seller("seller-one")
+        connect_with_device_flow(
+            "shop1",
+            on_prompt=lambda prompt: emulator.approve_device(prompt.user_code, "seller-one"),
+            settings=settings,
+            sleep=emulator.advance,
+        )
+        mappings = DynamoMappings(mappings_table(env[table_env("mappings")]))
+        mappings.put_mapping(
+            StoredMapping(
+                mapping=CategoryMapping(
+                    shop_path=["Elektronika", "Słuchawki"], allegro_category_id="101", approved=True
+                )
+            )
+        )
+        mappings.put_pricing_rule(ScopedRule(rule=PricingRule(markup_percent=Decimal(10))))
+        file = Path(folder) / "sklep.csv"
+        file.write_text(catalogue(products), encoding="utf-8")
+        catalog_cmd.sleep = lambda seconds: runtime.drain(timeout=600)
+        runner = CliRunner()
+
+        def run(*args: str) -> tuple[str, float]:
+            with mock.patch.dict(os.environ):
+                started = time.perf_counter()
+                result = runner.invoke(app, list(args), catch_exceptions=False)
+                elapsed = time.perf_counter() - started
+            if result.exit_code != 0:
+                raise SystemExit(f"import failed ({result.exit_code}):\n{result.output}")
+            return result.output, elapsed
+
+        _, queue_seconds = run("catalog", "import", str(file), "--no-wait")
+        before = emulator.app.request_count
+        started = time.perf_counter()
+        runtime.drain(timeout=600)
+        drain_seconds = time.perf_counter() - started
+        calls = emulator.app.request_count - before
+        output, rerun_seconds = run("catalog", "import", str(file), "--wait", "--timeout", "60")
+        summary = re.search(r"Summary: (\d+) published, (\d+) waiting, (\d+) failed", output)
+        published = int(summary.group(1)) if summary else 0
+
+        counts = summary.groups() if summary else ("?", "?", "?")
+        total = queue_seconds + drain_seconds
+        print(f"products: {products}; published {counts[0]}, waiting {counts[1]}, failed {counts[2]}")
+        print(f"queueing (CLI start + parse + SQS + progress): {products / queue_seconds:.1f} rows/s")
+        print(f"  ({queue_seconds:.2f} s)")
+        print(f"import until published: {published / total * 60:.0f} offers/min")
+        print(f"  ({total:.1f} s, of which the worker {drain_seconds:.1f} s)")
+        print(f"Allegro calls per offer: {calls / max(published, 1):.2f} (the first reads the category)")
+        print(f"rerun of the same file (all skipped, statuses read): {rerun_seconds:.2f} s")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 60)
