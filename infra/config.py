@@ -14,6 +14,7 @@ from typing import Any
 from aws_cdk import aws_logs as logs
 from pydantic import ValidationError
 
+from allegro_sync.adapters.competitor_feed import FEED_URL_ENV
 from allegro_sync.services.publishing import OFFER_SETTINGS_ENV, OfferSettings
 from infra.naming import DEFAULT_NAME_PREFIX, DEFAULT_STACK_NAME
 
@@ -108,14 +109,32 @@ class Settings:
             api_throttle_burst=number("apiThrottleBurst", defaults.api_throttle_burst),
             alarm_email=str(email) if email else None,
             destroy_data_on_delete=flag("destroyDataOnDelete"),
-            deploy_settings=_deploy_settings(get("offerSettingsFile")),
+            deploy_settings=_deploy_settings(get("offerSettingsFile"), get("repricingFeedUrl")),
         )
 
 
-def _deploy_settings(offer_settings_file: Any) -> dict[str, str]:
-    """Read and validate the seller's offer settings at synth time, so a typo fails the deploy, not a sale."""
-    if not offer_settings_file:
-        return {}
+def _deploy_settings(offer_settings_file: Any, repricing_feed_url: Any) -> dict[str, str]:
+    """Seller settings by env var name, checked at synth time so a typo fails the deploy, not a sale."""
+    settings: dict[str, str] = {}
+    if repricing_feed_url:
+        url = str(repricing_feed_url)
+        if not re.fullmatch(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/\S+|https://\S+", url):
+            raise ValueError(f"repricingFeedUrl must be s3://bucket/key or https://..., not {url!r}")
+        settings[FEED_URL_ENV] = url
+    if offer_settings_file:
+        settings.update(_offer_settings(offer_settings_file))
+    return settings
+
+
+def s3_object_arn(url: str) -> str | None:
+    """`s3://bucket/key` -> the object's ARN (for a read grant); None for an HTTPS feed."""
+    if not url.startswith("s3://"):
+        return None
+    bucket, _, key = url.removeprefix("s3://").partition("/")
+    return f"arn:aws:s3:::{bucket}/{key}"
+
+
+def _offer_settings(offer_settings_file: Any) -> dict[str, str]:
     path = Path(str(offer_settings_file))
     try:
         settings = OfferSettings.model_validate_json(path.read_text(encoding="utf-8"))

@@ -31,6 +31,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IConstruct
 
+from allegro_sync.adapters.competitor_feed import FEED_URL_ENV
 from allegro_sync.topology import (
     Access,
     Function,
@@ -46,7 +47,7 @@ from allegro_sync.topology import (
     table_env,
 )
 from infra import naming
-from infra.config import Settings
+from infra.config import Settings, s3_object_arn
 
 POWERTOOLS_METRICS_NAMESPACE = "AllegroSync"
 POWERTOOLS_SERVICE_NAME = "allegro-sync"
@@ -418,6 +419,14 @@ class AllegroSyncStack(cdk.Stack):
         return env
 
     def _grant(self, function: Function, role: iam.Role) -> None:
+        feed = (
+            self.settings.deploy_settings.get(FEED_URL_ENV)
+            if FEED_URL_ENV in function.deploy_settings
+            else None
+        )
+        feed_object = s3_object_arn(feed) if feed else None
+        if feed_object:
+            role.add_to_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[feed_object]))
         for name, access in function.tables.items():
             table = self._table_for(function, name)
             if access is Access.READ_WRITE:

@@ -347,7 +347,7 @@ TOPOLOGY = Topology(
         ),
         Function(
             "shop_notifier",
-            "Shop outbox -> the shop (signed JSON or WooCommerce REST), once per order state; ledger confirmed",
+            "Shop outbox -> the shop (signed JSON or WooCommerce REST), once per order state",
             # 60 s covers a batch of 10 at the shop's 10 s timeout; the visibility timeout (6 x) times the
             # queue's 8 receives lets a shop be down ~48 min before a message reaches the (alarmed) DLQ.
             timeout_seconds=60,
@@ -358,8 +358,8 @@ TOPOLOGY = Topology(
         ),
         Function(
             "fulfillment_worker",
-            "Shop order status + tracking in (generic signed, WooCommerce order.updated) -> Allegro fulfillment",
-            # A record is ~4 Allegro calls (form, shipments, add, PUT; a 409 re-reads); HTTP intake only queues.
+            "Shop order status + tracking (generic, WooCommerce order.updated) -> Allegro fulfillment",
+            # A record is ~4 Allegro calls (form, shipments, add, PUT; 409 re-reads); HTTP intake only queues.
             timeout_seconds=30,
             reserved_concurrency=2,
             triggers=(
@@ -419,6 +419,7 @@ TOPOLOGY = Topology(
             tables={"mappings": R, "control": RW, "catalog": R, "changes": RW, "ledger": R},
             secrets={"app-credentials": R, "accounts": RW},
             allegro_rpm=300,
+            deploy_settings=("REPRICING_FEED_URL",),
         ),
     ),
     alarms=(

@@ -100,3 +100,36 @@ def test_bad_offer_settings_stop_the_synth(tmp_path: Any, content: str, message:
         _from({"offerSettingsFile": str(bad)})
     with pytest.raises(ValueError, match="offerSettingsFile"):
         _from({"offerSettingsFile": str(tmp_path / "missing.json")})
+
+
+def test_a_repricing_feed_in_s3_reaches_the_repricer_with_a_read_grant_on_that_object_only(
+    synth_dir: Any,
+) -> None:
+    from allegro_sync.topology import TOPOLOGY
+    from tests.infra.conftest import synthesize
+
+    url = "s3://moj-sklep-ceny/konkurencja/ceny.csv"
+    assert _from({"repricingFeedUrl": url}).deploy_settings["REPRICING_FEED_URL"] == url
+    synth = synthesize(synth_dir / "feed", TOPOLOGY, {"repricingFeedUrl": url})
+    for function in TOPOLOGY.functions:
+        env = synth.properties(synth.stack.functions[function.name])["Environment"]["Variables"]
+        declared = "REPRICING_FEED_URL" in function.deploy_settings
+        assert (env.get("REPRICING_FEED_URL") == url) == declared, function.name
+        grants = [s for s in synth.role_statements(function.name) if s["Action"] == "s3:GetObject"]
+        assert grants == (
+            [
+                {
+                    "Action": "s3:GetObject",
+                    "Effect": "Allow",
+                    "Resource": "arn:aws:s3:::moj-sklep-ceny/konkurencja/ceny.csv",
+                }
+            ]
+            if declared
+            else []
+        )
+
+
+@pytest.mark.parametrize("url", ["ftp://x/y", "s3://", "http://example.com/feed.json", "https://"])
+def test_a_feed_url_that_cannot_work_stops_the_synth(url: str) -> None:
+    with pytest.raises(ValueError, match="repricingFeedUrl"):
+        _from({"repricingFeedUrl": url})
