@@ -316,7 +316,7 @@ TOPOLOGY = Topology(
             triggers=(QueueTrigger("shop-events", batch_size=10),),
             tables={"catalog": RW, "mappings": R, "changes": RW, "control": RW},
             secrets={"app-credentials": R, "accounts": RW},
-            allegro_rpm=600,
+            allegro_rpm=500,
             deploy_settings=("OFFER_SETTINGS",),
         ),
         Function(
@@ -405,7 +405,7 @@ TOPOLOGY = Topology(
             triggers=(ScheduleTrigger(rate_minutes=15, description="repair Allegro vs ledger drift"),),
             tables={"ledger": RW, "catalog": RW, "mappings": R, "changes": RW, "control": RW},
             secrets={"app-credentials": R, "accounts": RW},
-            allegro_rpm=600,
+            allegro_rpm=400,
         ),
         Function(
             "repricer",
