@@ -187,6 +187,6 @@ def optimize_title(
         reasons.insert(0, "current title breaks Allegro's rules: " + "; ".join(p.message for p in problems))
     values = list(params.values())
     gain = math.exp(title_score(proposed, index, values) - title_score(current, index, values)) - 1
-    if normalise_word(proposed) == normalise_word(current):
+    if not validate_title(current) and normalise_word(proposed) == normalise_word(current):
         proposed, gain, reasons, added, removed = current, 0.0, [], [], []
     return TitleProposal(current, proposed, gain, tuple(reasons), tuple(added), tuple(removed))
