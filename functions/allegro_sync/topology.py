@@ -396,6 +396,7 @@ TOPOLOGY = Topology(
             tables={"ledger": RW, "catalog": RW, "mappings": R, "changes": RW, "control": RW},
             secrets={"app-credentials": R, "accounts": RW},
             allegro_rpm=600,
+            deploy_settings=("OFFER_SETTINGS",),  # a recreated offer carries the seller's defaults
         ),
         Function(
             "reconciler",
@@ -406,6 +407,7 @@ TOPOLOGY = Topology(
             tables={"ledger": RW, "catalog": RW, "mappings": R, "changes": RW, "control": RW},
             secrets={"app-credentials": R, "accounts": RW},
             allegro_rpm=400,
+            deploy_settings=("OFFER_SETTINGS",),  # a recreated offer carries the seller's defaults
         ),
         Function(
             "repricer",
