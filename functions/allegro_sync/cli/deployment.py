@@ -27,11 +27,17 @@ class DeploymentNotFound(LookupError):
     """No environment, no readable stack, no local runtime: the operator must say where to work."""
 
 
+def dlq_env(queue: str) -> str:
+    """Env var of a queue's dead-letter queue URL, e.g. `QUEUE_ORDERS_DLQ_URL` (output `QUEUEORDERSDLQURL`)."""
+    return queue_env(queue).removesuffix("_URL") + "_DLQ_URL"
+
+
 def resource_variables(topology: Topology = TOPOLOGY) -> list[str]:
-    """Every env var name a function may need to find a topology resource."""
+    """Every env var name a function (or an operator command, for the DLQs) needs to find a resource."""
     return (
         [table_env(t.name) for t in topology.tables]
         + [queue_env(q.name) for q in topology.queues]
+        + [dlq_env(q.name) for q in topology.queues]
         + [secret_env(s.name) for s in topology.secrets]
     )
 
@@ -82,6 +88,8 @@ def _local_runtime(topology: Topology) -> dict[str, str]:
     for queue in topology.queues:
         try:
             env[queue_env(queue.name)] = sqs.get_queue_url(QueueName=queue_name(queue))["QueueUrl"]
+            dlq = queue_name(queue, dead_letter=True)
+            env[dlq_env(queue.name)] = sqs.get_queue_url(QueueName=dlq)["QueueUrl"]
         except (ClientError, BotoCoreError):
             continue  # not provisioned (is `allegro-sync local up` running?); commands that need it say so
     return env
