@@ -147,7 +147,12 @@ def import_file(
     timeout: Annotated[int, typer.Option(min=1, help="Seconds --wait waits at most.")] = 600,
     stack: StackOption = None,
 ) -> None:
-    """Queue every product of FILE for publishing; resumable; bad rows are listed and not queued."""
+    """Queue every product of FILE for publishing; resumable; bad rows are listed and not queued.
+
+    CSV header: sku, ean, name, description_html, image_urls (| separated), price, cost_price, stock,
+    category_path (> separated), attributes (key=value; separated). Required: sku, name, price,
+    category_path; prices may use a decimal comma ("129,99"). JSON: WooCommerce's REST product array.
+    """
     if fmt not in (None, "csv", "woocommerce"):
         _fail(f"--format {fmt!r}: use csv or woocommerce")
     chosen: Format | None = "csv" if fmt == "csv" else "woocommerce" if fmt == "woocommerce" else None

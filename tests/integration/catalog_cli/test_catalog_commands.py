@@ -181,3 +181,18 @@ def test_an_interrupted_import_resumes_without_duplicates(
         assert link.status is LinkStatus.PUBLISHED, link.reasons
         assert [o["id"] for o in _offers(stack, f"RESUME-{i:02d}")] == [link.offer_id]  # exactly one offer
     assert stack.queued() == 0
+
+
+def test_a_woocommerce_export_goes_the_same_way(stack: Stack) -> None:
+    assert stack.cli("mappings", "set", "Słuchawki", "101").exit_code == 0
+
+    result = stack.cli("catalog", "import", str(DEMO / "woocommerce-products.json"))
+
+    assert result.exit_code == 0, result.output
+    assert "3 product(s) queued, 0 already queued by an earlier run, 1 bad row(s) not queued" in result.output
+    assert "a variable product has no price or stock: export its variations" in result.output
+    sony = _link(stack, "WOO-SONY-XM5")
+    assert sony.status is LinkStatus.PUBLISHED, sony.reasons
+    assert [o["id"] for o in _offers(stack, "WOO-SONY-XM5")] == [sony.offer_id]
+    assert _link(stack, "WOO-PHILIPS-HD9350").status is LinkStatus.WAITING  # the EAN matches two products
+    assert "'Literatura piękna'" in _link(stack, "WOO-LALKA").reasons[0]
