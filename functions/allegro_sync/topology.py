@@ -433,5 +433,9 @@ TOPOLOGY = Topology(
             "RepricingCircuitBreakerTripped",
             "Repricing paused for an account: too many offers would hit the floor (see `prices why`)",
         ),
+        MetricAlarm(
+            "StockUnknownNotPushed",
+            "The shop could not say a SKU's stock: its offers keep their old level until it does",
+        ),
     ),
 )
