@@ -61,6 +61,10 @@ def test_the_demo_tells_the_whole_story_and_checks_it(tmp_path: Path, clean_proc
     assert "stock.set SONY-XM5=0 -> 202; offers: sklep-glowny ENDED (stock 0), sklep-outlet ENDED" in text
     assert "stock.set SONY-XM5=5 -> 202; offers: sklep-glowny ACTIVE (stock 5), sklep-outlet ACTIVE" in text
     assert "wrong secret -> 401" in text
+    # Repricing: one grosz under the lowest sane rival, Allegro's rule on the other account, reasons shown.
+    assert "SONY-XM5 │ sklep-glowny │ 1428.99 -> 1398.99" in text
+    assert "ignored outliers 699.00" in text
+    assert "sklep-outlet 3 rule assignment(s)" in text
     # Every Allegro exchange recorded; checked against the full spec when it is beside the project.
     assert record.stat().st_size > 0
     if SPEC.is_file():

@@ -32,11 +32,13 @@ from allegro_sync.adapters.dynamodb.changes import DynamoChangeLog, changes_tabl
 from allegro_sync.adapters.dynamodb.ledger import DynamoLedgerRepository
 from allegro_sync.adapters.dynamodb.mappings import DynamoMappings, mappings_table
 from allegro_sync.adapters.dynamodb.orders import DynamoOrderRepository
+from allegro_sync.adapters.dynamodb.repricing import repricer_from_env, store_from_env
 from allegro_sync.adapters.queues import ShopEventQueue, SqsFifoPublisher
 from allegro_sync.adapters.shop import signing
 from allegro_sync.adapters.token_store import AccountsSettings, Custody
 from allegro_sync.domain.parameters import CategoryMapping, ParameterMapping
 from allegro_sync.domain.pricing import PricingRule, ScopedRule
+from allegro_sync.domain.repricing import RepricingSettings, Strategy
 from allegro_sync.domain.shop_events import ProductUpsert
 from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
 from allegro_sync.emulator.audit import check
@@ -59,10 +61,7 @@ from allegro_sync.topology import (
 SELLERS = {"sklep-glowny": "SklepGlowny_PL", "sklep-outlet": "OutletMarka_PL"}
 """Two seller accounts (short name -> Allegro login): sales on one must reach the other."""
 
-NOT_YET = (
-    "Repricing within the seller's bounds",
-    "Listing optimization (titles and descriptions learned from what sells)",
-)
+NOT_YET = ("A chapter on listing optimization (titles and descriptions learned from what sells)",)
 
 
 CATALOG = Path(__file__).resolve().parents[3] / "demo" / "catalog.csv"
@@ -107,6 +106,7 @@ class Demo:
                 self.orders_and_stock,
                 self.reconcile,
                 self.shop_stock_changes,
+                self.reprice,
             ):
                 chapter()
         self.not_yet()
@@ -129,11 +129,15 @@ class Demo:
             }
             urls = AllegroUrls.single(emulator.base_url)
             with (
-                LocalRuntime(TOPOLOGY, allegro_urls=urls, env=quiet) as runtime,
                 DemoShopServer(self.shop) as shop_server,
+                LocalRuntime(
+                    TOPOLOGY,
+                    allegro_urls=urls,
+                    env=quiet | {"REPRICING_FEED_URL": f"{shop_server.url}/feed.csv"},  # competitor prices
+                ) as runtime,
             ):
-                self.runtime = runtime
                 self.shop_url = shop_server.url
+                self.runtime = runtime
                 self.http_url = runtime.start_gateway()
                 self.custody = Custody.build(
                     AccountsSettings.from_env(runtime.environment("oauth")),
@@ -392,6 +396,50 @@ class Demo:
             f"{body.get('error', {}).get('code')}; nothing queued"
         )
 
+    def reprice(self) -> None:
+        self._chapter("9. Repricing within the seller's bounds")
+        first, second = SELLERS
+        self.shop.competitor_feed += (
+            "SONY-XM5,audio-hurt,1399.00,PLN\n"
+            "SONY-XM5,sluchawkowo,1415.00,PLN\n"
+            "SONY-XM5,tani-dumping,699.00,PLN\n"  # an outlier far below the rest
+            "JBL-TUNE510,audio-hurt,209.00,PLN\n"
+            "BOSCH-TWK3A011,agd-swiat,79.00,PLN\n"  # below what the kettle costs us
+        )
+        feed_settings = RepricingSettings(account=first, strategy=Strategy.FEED, endings=(Decimal("0.99"),))
+        rule_settings = RepricingSettings(account=second, strategy=Strategy.ALLEGRO)
+        with _environment(self.runtime.environment("repricer")):
+            store = store_from_env()
+            store.put_settings(feed_settings)
+            store.put_settings(rule_settings)
+        self.console.print(
+            f"{first}: beat the competitor feed ({self.shop_url}/feed.csv) by 0.01, prices ending in ,99; "
+            f"{second}: Allegro's own price rule (FOLLOW_BY_MARKET_MIN_PRICE) inside our bounds."
+        )
+        round_ = self.runtime.fire("repricer")
+        for account in SELLERS:
+            _expect("error" not in round_[account], f"repricing {account}: {round_[account]}")
+        table = Table("SKU", "account", "price before -> after", "why")
+        with _environment(self.runtime.environment("repricer")):
+            repricer = repricer_from_env()
+            for (sku, account), offer_id in sorted(self.offers.items()):
+                for change in repricer.why(offer_id)[:1]:
+                    moved = change.changes.get("price")
+                    shown = f"{moved['old']} -> {moved['new']}" if moved else f"({change.action})"
+                    table.add_row(sku, account, shown, change.reason)
+        self.console.print(table)
+        sony = self._price(self.offers[(STAR, first)])
+        _expect(sony == "1398.99", f"{STAR} on {first} is {sony}, not 1 grosz under the lowest sane rival")
+        kettle = self._price(self.offers[("BOSCH-TWK3A011", first)])
+        _expect(Decimal(kettle) > Decimal("80.00"), f"the kettle went to {kettle}, below its cost")
+        _expect(round_[second]["rule_commands"] >= 1, f"no Allegro price rule assigned on {second}")
+        self.console.print(
+            f"round: {first} {round_[first]['price_commands']} price command(s), "
+            f"{second} {round_[second]['rule_commands']} rule assignment(s); "
+            f"{STAR} {sony} on {first}; the kettle chases a rival at 79.00 by at most 10 % a step "
+            f"({kettle}), never below its floor."
+        )
+
     def not_yet(self) -> None:
         self._chapter("Not built yet")
         for item in NOT_YET:
@@ -428,6 +476,9 @@ class Demo:
         self.runtime.fire("order_poller")
         self.runtime.drain(timeout=30)
         return form
+
+    def _price(self, offer_id: str) -> str:
+        return str(self.emulator.marketplace.offer(offer_id)["sellingMode"]["price"]["amount"])
 
     def _stock(self, offer_id: str) -> int:
         return int(self.emulator.marketplace.offer(offer_id)["stock"]["available"])

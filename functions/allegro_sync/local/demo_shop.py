@@ -24,6 +24,7 @@ class DemoShop:
     stock: dict[str, int] = field(default_factory=dict)
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)  # checkout form id -> last message
     deliveries: int = 0  # signed, new deliveries (a redelivery with a known key is not counted)
+    competitor_feed: str = "sku,competitor,price,currency\n"  # what GET /feed.csv serves (repricing)
     _keys: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -55,6 +56,14 @@ class DemoShopServer:
         owner = shop
 
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                raw = owner.competitor_feed.encode()
+                self.send_response(200 if self.path == "/feed.csv" else 404)
+                self.send_header("Content-Type", "text/csv; charset=utf-8")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 status, payload = owner.answer(dict(self.headers.items()), self.rfile.read(length))
