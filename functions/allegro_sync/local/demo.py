@@ -298,7 +298,8 @@ class Demo:
         view = ledger.view(STAR)
         _expect(len(view.offers) == len(SELLERS), f"{STAR} is linked to {len(view.offers)} offers")
         self.console.print(
-            f"The shop's levels enter the stock ledger; the scheduled reconciler links the catalogue's "
+            "The catalogue's stock levels are written into the stock ledger (StockLedger.apply_shop_level: "
+            "no shop event feeds the ledger yet); the scheduled reconciler links the catalogue's "
             f"offers to it ({linked['drifts']} offers carrying a known SKU were unlinked: now linked). "
             f"{STAR}: {view.available} in stock, sold through {len(view.offers)} offers."
         )
