@@ -12,6 +12,7 @@ from allegro_sync.cli import (
     accounts_cmd,
     catalog_cmd,
     demo_cmd,
+    dlq_cmd,
     emulator_cmd,
     listings_cmd,
     local_cmd,
@@ -35,6 +36,7 @@ app.command("reconcile")(reconcile_cmd.reconcile)
 prices_cmd.register(app)
 catalog_cmd.register(app)
 listings_cmd.register(app)
+dlq_cmd.register(app)
 
 
 @app.command()

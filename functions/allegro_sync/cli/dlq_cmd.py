@@ -1,0 +1,101 @@
+"""`allegro-sync dlq`: see what failed for good, and send it back once the cause is fixed.
+
+Thin: finds the deployment (cli/deployment.py) and renders what `services.dlq` returns.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import boto3
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from allegro_sync.cli.deployment import DeploymentNotFound, find_environment
+from allegro_sync.services.dlq import DeadLetters, UnknownQueue
+
+dlq_app = typer.Typer(help="Dead-letter queues: list, show, replay.", no_args_is_help=True)
+console = Console(width=160)
+
+StackOption = Annotated[str | None, typer.Option(help="CloudFormation stack name (env ALLEGRO_SYNC_STACK).")]
+QueueArg = Annotated[str, typer.Argument(help="Topology queue name, e.g. orders or shop-events.")]
+LimitOption = Annotated[int, typer.Option(min=1, max=1000, help="At most this many messages.")]
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(dlq_app, name="dlq")
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    return typer.Exit(code)
+
+
+def _dead_letters(stack: str | None) -> DeadLetters:
+    try:
+        env = find_environment(stack)
+    except DeploymentNotFound as exc:
+        raise _fail(str(exc)) from None
+    return DeadLetters(boto3.client("sqs"), env)
+
+
+def _age(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
+
+
+@dlq_app.command("list")
+def list_(stack: StackOption = None) -> None:
+    """Every DLQ with its message count and the age of its oldest message."""
+    letters = _dead_letters(stack)
+    if not letters.queues:
+        raise _fail("no dead-letter queue found in this deployment")
+    table = Table("queue", "messages", "in flight", "oldest", title="Dead-letter queues")
+    for s in letters.summaries():
+        style = "red" if s.messages else ""
+        table.add_row(s.queue, str(s.messages), str(s.in_flight), _age(s.oldest_age_seconds), style=style)
+    console.print(table)
+
+
+@dlq_app.command()
+def show(queue: QueueArg, limit: LimitOption = 10, stack: StackOption = None) -> None:
+    """The messages of QUEUE's DLQ (left in place: showing never deletes)."""
+    letters = _dead_letters(stack)
+    try:
+        messages = letters.peek(queue, limit)
+    except UnknownQueue as exc:
+        raise _fail(str(exc), 2) from None
+    if not messages:
+        console.print(f"DLQ of {queue} is empty.")
+        return
+    for m in messages:
+        seen = datetime.fromtimestamp(m.first_seen, UTC).isoformat(timespec="seconds")
+        group = f"  group={m.group_id}" if m.group_id else ""
+        console.print(f"[bold]{m.message_id}[/]  receives={m.receive_count}  first-seen={seen}{group}")
+        console.print(m.pretty_body(), markup=False, highlight=False)
+    console.print(f"{len(messages)} message(s) shown, none deleted.")
+
+
+@dlq_app.command()
+def replay(
+    queue: QueueArg,
+    limit: LimitOption = 10,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list what would be moved.")] = False,
+    stack: StackOption = None,
+) -> None:
+    """Send QUEUE's dead letters back to QUEUE (sent first, then deleted; FIFO keeps group + dedup id)."""
+    letters = _dead_letters(stack)
+    try:
+        moved = letters.replay(queue, limit, dry_run=dry_run)
+    except UnknownQueue as exc:
+        raise _fail(str(exc), 2) from None
+    verb = "would move" if dry_run else "moved"
+    for r in moved:
+        group = f" group={r.group_id}" if r.group_id else ""
+        console.print(f"{verb} {r.message_id}{group} -> {queue}", markup=False, highlight=False)
+    console.print(f"{len(moved)} message(s) {verb} from the DLQ of {queue}.")
