@@ -69,11 +69,15 @@ URL = re.compile(
 )
 ALLEGRO_HOST = re.compile(r"(?:^|[/.])allegro\.pl\b", re.IGNORECASE)
 OUTSIDE = re.compile(
-    r"kontakt\w*\s+poza\s+allegro|poza\s+allegro|zadzwoń|zadzwon|whats\s?app|napisz\s+(?:sms|maila|e-?mail)",
+    r"kontakt\w*\s+poza\s+allegro|poza\s+allegro|\b(?:za)?dzwoń\b|\bzadzwon\b|whats\s?app"
+    r"|napisz\s+(?:sms|maila|e-?mail)",
     re.IGNORECASE,
 )
 # A lead-in that only makes sense with the contact detail after it ("napisz na", "tel.:"): cut together.
-_LEAD_IN = r"(?:(?:napisz(?:\s+na)?|pisz|tel\.?|telefon|e-?mail|mail|kontakt|strona|sklep)\s*:?\s*)?"
+_LEAD_IN = (
+    r"(?:(?:napisz(?:\s+na)?|pisz|tel\.?|telefon|e-?mail|mail|kontakt|strona|sklep|odwiedź|zapraszamy\s+na"
+    r"|więcej(?:\s+informacji)?\s+na|na\s+stronie)\s*:?\s*)?"
+)
 _TAG = re.compile(r"<\s*([a-zA-Z][a-zA-Z0-9]*)")
 _IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
 
@@ -114,12 +118,16 @@ def redact(text: str) -> tuple[str, list[str]]:
 
     for pattern in (EMAIL, URL, PHONE, OUTSIDE):
         text = re.compile(_LEAD_IN + f"(?:{pattern.pattern})", pattern.flags).sub(cut, text)
-    text = re.sub(r"\s+", " ", text)
-    text = re.sub(r"\s+([,.;:!?])", r"\1", text)
-    text = re.sub(r"([,;:])(?:\s*[,;:])+", r"\1", text)  # what separated the removed pieces
-    text = re.sub(r"([.!?])\s*[,;:]+", r"\1", text)
     if not removed:
         return original, removed
+    # A joiner left with nothing to join ("Zadzwoń: 600 700 800 albo napisz na a@b.pl" -> "albo").
+    text = re.sub(
+        r"(?:^|(?<=[\s,.;:!?]))(?:albo|lub|oraz|i|a)(?=\s*(?:[,.;:!?]|$))", "", text, flags=re.IGNORECASE
+    )
+    text = re.sub(r"\s+([,.;:!?])", r"\1", re.sub(r"\s+", " ", text))
+    text = re.sub(r"([,;:])(?:\s*[,;:])+", r"\1", text)  # what separated the removed pieces
+    text = re.sub(r"([.!?])\s*[,;:]+", r"\1", text)
+    text = re.sub(r"[,;:]+(?=[.!?])", "", text)
     lead = " " if original[:1].isspace() else ""
     tail = " " if original[-1:].isspace() else ""
     return lead + text.strip(" ,;:") + tail, removed

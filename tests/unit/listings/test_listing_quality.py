@@ -13,6 +13,7 @@ from allegro_sync.domain.listing_quality import (
     contact_findings,
     description_text,
     fix_description,
+    redact,
 )
 
 IMAGES = ["https://a.allegroimg.com/original/1/zdjecie.jpg", "https://a.allegroimg.com/original/2/inne.jpg"]
@@ -80,6 +81,13 @@ def test_contact_detection_keeps_ordinary_numbers_and_allegro_links() -> None:
     assert [c for c, _ in contact_findings("Kontakt poza Allegro: sms")] == ["contact_outside"]
 
 
+def test_redaction_leaves_a_readable_sentence_and_says_what_it_cut() -> None:
+    text, cut = redact("Słuchawki z ANC. Zadzwoń: 600 700 800 albo napisz na biuro@mojsklep.pl")
+    assert text == "Słuchawki z ANC."
+    assert set(cut) == {"Zadzwoń", "600 700 800", "napisz na biuro@mojsklep.pl"}
+    assert redact("Kolor czarny i biały, 2 szt.") == ("Kolor czarny i biały, 2 szt.", [])
+
+
 def test_fixer_rewrites_into_headline_parameters_text_and_images_without_contact_details() -> None:
     fixed = fix_description(
         SHOP_HTML, headline="Słuchawki Sony WH-1000XM5 czarne", key_params=PARAMS, offer_images=IMAGES
@@ -92,7 +100,7 @@ def test_fixer_rewrites_into_headline_parameters_text_and_images_without_contact
         "<ul><li><b>Marka:</b> Sony</li><li><b>Kolor:</b> Czarny</li>"
     )
     text = description_text(fixed.description)
-    assert "Świetne słuchawki z redukcją szumów" in text
+    assert "Świetne słuchawki z redukcją szumów. Kolor czarny" in text  # no stray "albo", "więcej na", ","
     assert "Kolor czarny, złącze USB-C" in text
     for gone in ("600 700 800", "jan.kowalski", "mojsklep", "Zadzwoń", "napisz na"):
         assert gone not in text
@@ -129,6 +137,9 @@ def test_fixer_output_always_passes_allegro_rules_keeps_key_facts_and_no_contact
     html: str, headline: str, params: dict[str, str], images: list[str]
 ) -> None:
     fixed = fix_description(html, headline=headline, key_params=params, offer_images=images)
+    if not fixed.description.sections:  # nothing to show at all: said so, and the caller sends none
+        assert [w.code for w in fixed.warnings] == ["empty"]
+        return
     assert validate_description(fixed.description, offer_images=images) == []
     text = description_text(fixed.description)
     for value in params.values():
