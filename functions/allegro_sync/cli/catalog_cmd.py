@@ -396,10 +396,8 @@ def _publish_waiting(stored: StoredMapping) -> None:
     Allegro yet: a product waits for a new shop event otherwise, and the seller just removed the reason."""
     from allegro_sync.adapters.dynamodb.catalog import catalog_table
     from allegro_sync.adapters.dynamodb.catalog_import import catalog_products
-    from allegro_sync.handlers.catalog_worker import build_publisher
     from allegro_sync.services.mapping_suggestions import covered
     from allegro_sync.services.publishing import RetryLater
-    from allegro_sync.topology import TOPOLOGY
 
     accounts = _accounts() if stored.account == ANY_ACCOUNT else [stored.account]
     catalog = _catalog()
@@ -413,9 +411,7 @@ def _publish_waiting(stored: StoredMapping) -> None:
     if not todo or not accounts:
         console.print("No waiting products in this shop category.")
         return
-    for name, value in TOPOLOGY.function("catalog_worker").environment.items():
-        os.environ.setdefault(name, value)  # the worker's budget and settings (e.g. ALLEGRO_RPM_BUDGET)
-    publisher = build_publisher()
+    publisher = _worker_publisher()
     table = Table(title=f"Published now ({len(todo)} product(s) of {stored.label})")
     for column in ("SKU", "account", "status", "offer / why"):
         table.add_column(column, overflow="fold")
@@ -430,6 +426,16 @@ def _publish_waiting(stored: StoredMapping) -> None:
                 why = link.offer_id if link.status is LinkStatus.PUBLISHED else "\n".join(link.reasons)
                 table.add_row(sku, link.account, link.status.value, why or "-")
     console.print(table)
+
+
+def _worker_publisher() -> Any:
+    """The catalog worker's own Publisher, with the worker's static settings (e.g. ALLEGRO_RPM_BUDGET)."""
+    from allegro_sync.handlers.catalog_worker import build_publisher
+    from allegro_sync.topology import TOPOLOGY
+
+    for name, value in TOPOLOGY.function("catalog_worker").environment.items():
+        os.environ.setdefault(name, value)
+    return build_publisher()
 
 
 @mappings_app.command("list")
@@ -536,3 +542,27 @@ def status(
             what = ", ".join(f"{k} {v.get('old')} -> {v.get('new')}" for k, v in change.changes.items())
             log.add_row(change.at, change.account, change.action, change.offer_id, what, change.reason)
         console.print(log)
+
+
+@products_app.command("link")
+def link(
+    sku: Annotated[str, typer.Argument(help="The shop SKU waiting for a choice of catalogue product.")],
+    product_id: Annotated[
+        str, typer.Argument(help="The Allegro catalogue product id (see products status).")
+    ],
+    account: AccountOption = None,
+    stack: StackOption = None,
+) -> None:
+    """Choose the Allegro catalogue product when one EAN matched several; the product publishes with it."""
+    _deployment(stack)
+    from allegro_sync.services.publishing import RetryLater
+
+    if account is not None and account not in _accounts():
+        _fail(f"account {account!r} is not connected")
+    try:
+        _worker_publisher().link_product(sku, product_id, account=account)
+    except (ValueError, LookupError) as error:
+        _fail(str(error))
+    except RetryLater as error:
+        _fail(f"Allegro is unavailable ({error}); the choice is stored, run the command again later")
+    status(sku=sku, changes=1, stack=stack)
