@@ -28,7 +28,7 @@ class DeploymentNotFound(LookupError):
 
 
 def dlq_env(queue: str) -> str:
-    """Env var of a queue's dead-letter queue URL, e.g. `QUEUE_ORDERS_DLQ_URL` (output `QUEUEORDERSDLQURL`)."""
+    """Env var of a queue's dead-letter queue URL, e.g. `QUEUE_ORDERS_DLQ_URL` (output QUEUEORDERSDLQURL)."""
     return queue_env(queue).removesuffix("_URL") + "_DLQ_URL"
 
 
