@@ -9,12 +9,12 @@ the change log like every other change made on Allegro.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from allegro_sync.adapters.allegro.client import AllegroClient
+from allegro_sync.adapters.allegro.models import OfferListing, ProductOffer
 from allegro_sync.domain.keywords import KeywordScore, OfferSample, score_keywords
 from allegro_sync.domain.listing_quality import (
     Issue,
@@ -28,6 +28,20 @@ from allegro_sync.services.catalog import Change, ChangeLog, StoredProduct
 BRAND_KEYS = ("marka", "brand", "producent")
 MODEL_KEYS = ("model",)
 MAX_KEY_PARAMS = 8
+
+
+class ListingsAllegro(Protocol):
+    """The Allegro operations listing optimization uses; `AllegroClient` has them."""
+
+    def iter_offers(
+        self, *, external_ids: Sequence[str] = (), statuses: Sequence[str] = (), page_size: int = ...
+    ) -> Iterator[OfferListing]: ...
+
+    def get_product_offer(self, offer_id: str) -> ProductOffer: ...
+
+    def patch_product_offer(
+        self, offer_id: str, body: Mapping[str, Any], *, wait: bool = True
+    ) -> ProductOffer: ...
 
 
 class ProductLookup(Protocol):
@@ -120,7 +134,7 @@ class ListingOptimizer:
     changes: ChangeLog
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
-    def facts(self, client: AllegroClient) -> list[OfferFacts]:
+    def facts(self, client: ListingsAllegro) -> list[OfferFacts]:
         """The account's active offers with 30-day stats and the shop product behind each."""
         out = []
         for offer in client.iter_offers(statuses=["ACTIVE"]):
@@ -143,7 +157,7 @@ class ListingOptimizer:
         return score_keywords((f.sample for f in facts), seller_keywords=self.store.all_keywords(), **options)
 
     def review(
-        self, account: str, client: AllegroClient, *, category: str | None = None, descriptions: bool = True
+        self, account: str, client: ListingsAllegro, *, category: str | None = None, descriptions: bool = True
     ) -> list[Proposal]:
         """Proposals for every offer with a shop product, biggest expected gain first; stored for `apply`."""
         facts = self.facts(client)
@@ -164,7 +178,7 @@ class ListingOptimizer:
     def _propose(
         self,
         account: str,
-        client: AllegroClient,
+        client: ListingsAllegro,
         fact: OfferFacts,
         scores: Sequence[KeywordScore],
         descriptions: bool,
@@ -216,7 +230,7 @@ class ListingOptimizer:
     def apply(
         self,
         account: str,
-        client: AllegroClient,
+        client: ListingsAllegro,
         offer_id: str,
         *,
         title: bool = True,
@@ -230,7 +244,7 @@ class ListingOptimizer:
 
     def _push(
         self,
-        client: AllegroClient,
+        client: ListingsAllegro,
         proposal: Proposal,
         *,
         title: bool,
@@ -276,7 +290,7 @@ class ListingOptimizer:
         return change
 
     def start_experiment(
-        self, account: str, client: AllegroClient, *, category: str, share: float
+        self, account: str, client: ListingsAllegro, *, category: str, share: float
     ) -> tuple[Experiment, list[Change]]:
         """Change the titles of a deterministic `share` of the category's offers; the rest is the control."""
         if not 0 < share < 1:
@@ -322,7 +336,7 @@ class ListingOptimizer:
         self.store.save_experiment(experiment)
         return experiment, applied
 
-    def report(self, client: AllegroClient, experiment_id: str) -> ExperimentReport:
+    def report(self, client: ListingsAllegro, experiment_id: str) -> ExperimentReport:
         """Mean visits gained per offer since the start, changed titles vs. unchanged ones."""
         experiment = self.store.experiment(experiment_id)
         if experiment is None:
