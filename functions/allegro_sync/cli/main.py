@@ -18,6 +18,7 @@ from allegro_sync.cli import (
     local_cmd,
     prices_cmd,
     reconcile_cmd,
+    status_cmd,
     webhooks_cmd,
 )
 
@@ -37,6 +38,7 @@ prices_cmd.register(app)
 catalog_cmd.register(app)
 listings_cmd.register(app)
 dlq_cmd.register(app)
+app.command("status")(status_cmd.status)
 
 
 @app.command()

@@ -1,0 +1,133 @@
+"""`allegro-sync status`: one screen answering "is my sync healthy, and if not, what do I do?".
+
+The AWS reads live here (the edge); what each line means is `services.status`.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Annotated, Any
+
+import boto3
+import typer
+from boto3.dynamodb.conditions import Attr
+from rich.console import Console
+from rich.table import Table
+
+from allegro_sync.adapters.dynamodb.accounts import DynamoAccountRegistry
+from allegro_sync.adapters.dynamodb.orders import CURSOR_PK, CURSOR_SK
+from allegro_sync.adapters.dynamodb.rate_limit import DynamoBlockedUntilStore
+from allegro_sync.adapters.dynamodb.repricing import PAUSE_PK
+from allegro_sync.cli.deployment import DeploymentNotFound, find_environment
+from allegro_sync.services.accounts import AccountProfile
+from allegro_sync.services.dlq import DeadLetters, DlqSummary
+from allegro_sync.services.status import (
+    RECONCILE_REASON_PREFIX,
+    OrderCursor,
+    QueueDepth,
+    ReconcileChange,
+    Section,
+    build_status,
+    cursor_from_item,
+    reconcile_changes_from_items,
+)
+from allegro_sync.topology import TOPOLOGY, queue_env, table_env
+
+console = Console(width=160)
+# The change log grows with every push; the status reads at most this many pages of it for the drift line.
+CHANGE_LOG_PAGES = 5
+
+StackOption = Annotated[str | None, typer.Option(help="CloudFormation stack name (env ALLEGRO_SYNC_STACK).")]
+
+
+class AwsStatusSource:
+    """`StatusSource` over the deployment's tables and queues (`env`: the functions' env-var names)."""
+
+    def __init__(self, env: dict[str, str], dynamodb: Any = None, sqs: Any = None) -> None:
+        self._env = env
+        self._dynamodb = dynamodb or boto3.resource("dynamodb")
+        self._sqs = sqs or boto3.client("sqs")
+
+    def _table(self, logical: str) -> Any:
+        name = self._env.get(table_env(logical))
+        if not name:
+            raise LookupError(f"table {logical!r} not found in this deployment")
+        return self._dynamodb.Table(name)
+
+    def accounts(self) -> list[AccountProfile]:
+        return DynamoAccountRegistry(self._table("control")).all()
+
+    def order_cursor(self, account: str) -> OrderCursor | None:
+        item = self._table("control").get_item(Key={"pk": CURSOR_PK + account, "sk": CURSOR_SK}).get("Item")
+        return cursor_from_item(item)
+
+    def queue_depths(self) -> list[QueueDepth]:
+        depths = []
+        for queue in TOPOLOGY.queues:
+            url = self._env.get(queue_env(queue.name))
+            if not url:
+                continue
+            attrs = self._sqs.get_queue_attributes(
+                QueueUrl=url,
+                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+            )["Attributes"]
+            depths.append(
+                QueueDepth(
+                    queue.name,
+                    int(attrs.get("ApproximateNumberOfMessages", 0)),
+                    int(attrs.get("ApproximateNumberOfMessagesNotVisible", 0)),
+                )
+            )
+        return depths
+
+    def dead_letters(self) -> list[DlqSummary]:
+        return DeadLetters(self._sqs, self._env).summaries()
+
+    def blocked_until(self) -> float:
+        # A plain client: the resource's client would re-serialize the store's low-level attribute values.
+        return DynamoBlockedUntilStore(self._table("control").name).read_blocked_until()
+
+    def reconcile_changes(self) -> list[ReconcileChange]:
+        table = self._table("changes")
+        kwargs: dict[str, Any] = {"FilterExpression": Attr("reason").begins_with(RECONCILE_REASON_PREFIX)}
+        items: list[dict[str, Any]] = []
+        for _ in range(CHANGE_LOG_PAGES):
+            page = table.scan(**kwargs)
+            items.extend(page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return reconcile_changes_from_items(items)
+
+    def repricing_pause(self, account: str) -> tuple[datetime, str] | None:
+        item = self._table("control").get_item(Key={"pk": PAUSE_PK, "sk": account}).get("Item")
+        if not item:
+            return None
+        return datetime.fromisoformat(str(item["until"])), str(item.get("reason", ""))
+
+
+def render(sections: list[Section]) -> None:
+    for section in sections:
+        if section.unavailable:
+            console.print(f"[bold]{section.title}[/]: ", end="")
+            console.print(section.unavailable, markup=False, highlight=False, style="yellow")
+            continue
+        title = section.title + (f"  ({section.warnings} need attention)" if section.warnings else "")
+        table = Table(*section.columns, title=title, title_justify="left", title_style="bold")
+        for row in section.rows:
+            table.add_row(*row)
+        console.print(table)
+
+
+def status(stack: StackOption = None) -> None:
+    """Accounts, order polling, queues, DLQs, last drift repair, Allegro block, repricing pauses."""
+    try:
+        env = find_environment(stack)
+    except DeploymentNotFound as exc:
+        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(1) from None
+    sections = build_status(AwsStatusSource(env), time.time())
+    render(sections)
+    if any(s.warnings for s in sections):
+        raise typer.Exit(3)  # scripts (cron, CI) can alert on "something needs attention"
