@@ -1,0 +1,85 @@
+"""`listings review` and `listings apply` on the demo catalogue, the way an operator runs them: the CLI finds
+the local runtime (moto) and the connected account, reads the offers the catalogue worker published in the
+Allegro emulator, and applies a proposal there; the change lands in the change log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+
+from allegro_sync.adapters.dynamodb.changes import DynamoChangeLog, changes_table
+from allegro_sync.domain.description_rules import validate_description
+from allegro_sync.domain.pricing import PricingRule, ScopedRule
+from allegro_sync.services.catalog import LinkStatus
+from allegro_sync.topology import table_env
+from tests.integration.catalog_cli.conftest import ACCOUNT, DEMO, Stack, running_stack
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def stack(moto_endpoint: str) -> Iterator[Stack]:
+    with running_stack(moto_endpoint) as built:
+        assert built.cli("mappings", "set", "Elektronika > Audio > Słuchawki", "101").exit_code == 0
+        assert (
+            built.cli("mappings", "set", "Dom > Kuchnia > Czajniki", "201", "--param", "Moc=17448").exit_code
+            == 0
+        )
+        built.mappings.put_pricing_rule(
+            ScopedRule(rule=PricingRule(name="allegro +10%", markup_percent=Decimal(10)))
+        )
+        imported = built.cli("catalog", "import", str(DEMO / "catalog.csv"))
+        assert imported.exit_code == 0, imported.output
+        yield built
+
+
+def test_review_on_the_demo_catalogue_and_apply_one_proposal(stack: Stack) -> None:
+    link = stack.catalog.link("SONY-XM5", ACCOUNT)
+    assert link is not None
+    assert link.status is LinkStatus.PUBLISHED, link.reasons
+    offer_id = str(link.offer_id)
+    stack.emulator.marketplace.add_visits(offer_id, 40, watchers=3)
+    before = stack.emulator.marketplace.offer(offer_id)
+
+    reviewed = stack.cli("listings", "review")
+
+    assert reviewed.exit_code == 0, reviewed.output
+    assert offer_id in reviewed.output
+    assert "Stan = 'Nowy' is not in the text" in " ".join(reviewed.output.split())  # the shop text omits it
+    assert "=> rewritten" in reviewed.output
+
+    applied = stack.cli("listings", "apply", offer_id, "--description-only")
+
+    assert applied.exit_code == 0, applied.output
+    assert f"{offer_id}: changed description" in applied.output
+    after = stack.emulator.marketplace.offer(offer_id)
+    assert after["name"] == before["name"]
+    content = after["description"]["sections"][0]["items"][0]["content"]
+    assert content.startswith(
+        f"<h1>{before['name']}</h1><ul><li><b>Stan:</b> Nowy</li><li><b>Marka:</b> Sony</li>"
+    )
+    assert "<b>redukcja szumów</b>" in content  # the shop's text kept, <strong> as Allegro's <b>
+    assert after["description"]["sections"][-1]["items"][-1]["type"] == "IMAGE"
+    assert validate_description(after["description"], offer_images=after["images"]) == []
+    env = stack.runtime.environment("catalog_worker")
+    history = DynamoChangeLog(changes_table(env[table_env("changes")])).history("SONY-XM5")
+    assert history[0].action == "listing"
+    assert set(history[0].changes) == {"description"}
+    assert "Stan: Nowy" in history[0].changes["description"]["new"]
+
+
+def test_bad_input_is_refused_with_a_clear_error(stack: Stack) -> None:
+    unknown = stack.cli("listings", "apply", "123")
+    assert unknown.exit_code == 1
+    assert "no proposal for offer 123" in unknown.output
+    both = stack.cli("listings", "apply", "123", "--title-only", "--description-only")
+    assert both.exit_code == 1
+    assert "exclude each other" in both.output
+    share = stack.cli("listings", "experiment", "start", "--category", "101", "--share", "1.5")
+    assert share.exit_code == 1
+    assert "--share must be between 0 and 1" in share.output
+    none = stack.cli("listings", "experiment", "report")
+    assert none.exit_code == 1
+    assert "no experiment has been started" in none.output
