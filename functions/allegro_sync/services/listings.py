@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from allegro_sync.adapters.allegro.errors import AllegroError
 from allegro_sync.adapters.allegro.models import OfferListing, ProductOffer
 from allegro_sync.domain.keywords import KeywordScore, OfferSample, score_keywords
 from allegro_sync.domain.listing_quality import (
@@ -198,8 +199,13 @@ class ListingOptimizer:
         )
         issues: list[Issue] = []
         fixed: dict[str, Any] | None = None
+        offer: dict[str, Any] | None = None
         if descriptions:
-            offer = client.get_product_offer(fact.sample.offer_id).model_dump(mode="json", by_alias=True)
+            try:
+                offer = client.get_product_offer(fact.sample.offer_id).model_dump(mode="json", by_alias=True)
+            except AllegroError as error:  # one unreadable offer must not stop the review of the others
+                issues = [Issue("empty", "warning", f"description not checked: {error}")]
+        if offer is not None:
             images = [str(u) for u in offer.get("images") or []]
             issues = check_offer_description(
                 offer.get("description"), offer_images=images, key_params=key_params
