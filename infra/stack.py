@@ -48,6 +48,7 @@ from allegro_sync.topology import (
 )
 from infra import naming
 from infra.config import Settings, s3_object_arn
+from infra.dashboard import build_dashboard
 
 POWERTOOLS_METRICS_NAMESPACE = "AllegroSync"
 POWERTOOLS_SERVICE_NAME = "allegro-sync"
@@ -150,6 +151,15 @@ class AllegroSyncStack(cdk.Stack):
         self.functions = {f.name: self._function(f) for f in topology.functions}
         for alarm in topology.alarms:
             self._alarm_on_metric(alarm)
+        self.dashboard = build_dashboard(
+            self,
+            name=settings.stack_name,
+            topology=topology,
+            queues=self.queues,
+            functions=self.functions,
+            schedule_dlq=self.schedule_dlq,
+            namespace=POWERTOOLS_METRICS_NAMESPACE,
+        )
         self._outputs()
 
     # --- shared resources -------------------------------------------------------------------------------

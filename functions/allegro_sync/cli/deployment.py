@@ -60,6 +60,8 @@ def find_environment(stack: str | None = None, topology: Topology = TOPOLOGY) ->
     except (ClientError, BotoCoreError, IndexError, KeyError) as exc:
         if os.environ.get("AWS_ENDPOINT_URL"):
             return _local_runtime(topology) | found
+        if all(n in found for n in names if not n.endswith("_DLQ_URL")):
+            return found  # every function variable given: only the DLQs (operator-only) are unknown
         raise DeploymentNotFound(
             f"cannot find the deployment: stack {stack_name!r} is not readable ({type(exc).__name__}); "
             "deploy it, pass --stack, or set the functions' TABLE_*/QUEUE_*_URL/SECRET_* variables"
