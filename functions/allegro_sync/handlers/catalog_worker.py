@@ -15,6 +15,7 @@ data — see `OfferSettings` in `services/publishing.py`, e.g.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from typing import Any
@@ -31,12 +32,17 @@ from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog, catalog_table
 from allegro_sync.adapters.dynamodb.changes import DynamoChangeLog, changes_table
 from allegro_sync.adapters.dynamodb.mappings import DynamoMappings, mappings_table
 from allegro_sync.adapters.dynamodb.repricing import RepricingOwnership
+from allegro_sync.adapters.propagation_wiring import stock_ledger
+from allegro_sync.adapters.queues import FifoMessage, SqsFifoPublisher
 from allegro_sync.adapters.token_store import custody, token_source_for
+from allegro_sync.domain.ledger import StockView
+from allegro_sync.domain.orders import fifo_safe
+from allegro_sync.domain.outbox import stock_message_id
 from allegro_sync.domain.shop_events import parse_shop_event
 from allegro_sync.services.catalog import LinkStatus, Outcome
 from allegro_sync.services.publishing import OFFER_SETTINGS_ENV, AllegroPort, OfferSettings, Publisher
 from allegro_sync.services.tokens import AccountStatus
-from allegro_sync.topology import secret_env, table_env
+from allegro_sync.topology import queue_env, secret_env, table_env
 
 logger = Logger()
 metrics = Metrics()
@@ -63,6 +69,45 @@ class ConnectedAccounts:
         return self._clients[account]
 
 
+class SqsStockChanges:
+    """`StockChanges` on the `stock-changes` FIFO queue, shaped like the order worker's `StockChanged`.
+
+    Same group (SKU) and de-duplication id (SKU + revision) as the order worker's, so a change the two
+    report for one revision is pushed once; the propagator reads only `sku`, `revision` and `cause`.
+    """
+
+    def __init__(self, queue_url: str | None = None, client: Any = None) -> None:
+        # Resolved on first send: the stock propagator builds this publisher too (to recreate an archived
+        # offer) and seldom has anything to send.
+        self._url, self._client = queue_url, client
+        self._publisher: SqsFifoPublisher | None = None
+
+    def stock_changed(self, view: StockView, cause: str) -> None:
+        message_id = stock_message_id(view.sku, view.revision)
+        body = {
+            "kind": "stock.changed",
+            "message_id": message_id,
+            "sku": view.sku,
+            "revision": view.revision,
+            "available": view.available,
+            "offers": [
+                {
+                    "offer_id": t.offer_id,
+                    "account": t.account,
+                    "action": t.action.value,
+                    "quantity": t.quantity,
+                }
+                for t in view.offers
+            ],
+            "cause": cause,
+        }
+        if self._publisher is None:
+            self._publisher = SqsFifoPublisher(
+                self._url or os.environ[queue_env("stock-changes")], self._client
+            )
+        self._publisher.send([FifoMessage(json.dumps(body), fifo_safe(view.sku), fifo_safe(message_id))])
+
+
 def offer_settings(environ: dict[str, str] | None = None) -> OfferSettings:
     raw = (environ if environ is not None else os.environ).get(OFFER_SETTINGS_ENV, "").strip()
     if not raw:
@@ -75,7 +120,14 @@ def offer_settings(environ: dict[str, str] | None = None) -> OfferSettings:
 
 def publisher() -> Publisher:
     """The process's publisher (warm invocations reuse clients and caches), per deployment wiring."""
-    names = (table_env("catalog"), table_env("mappings"), table_env("changes"), secret_env("accounts"))
+    names = (
+        table_env("catalog"),
+        table_env("mappings"),
+        table_env("changes"),
+        table_env("ledger"),
+        queue_env("stock-changes"),
+        secret_env("accounts"),
+    )
     wiring = tuple(os.environ.get(n, "") for n in (*names, "ALLEGRO_API_URL", OFFER_SETTINGS_ENV))
     wiring += (str(id(custody())),)  # token custody rebuilt (tests, local runtime): new clients too
     with _lock:
@@ -93,6 +145,8 @@ def build_publisher() -> Publisher:
         settings=offer_settings(),
         parameter_cache=_parameter_cache,
         price_owner=RepricingOwnership(mappings_table()).owns_price,
+        ledger=stock_ledger(),
+        stock_changes=SqsStockChanges(),
     )
 
 

@@ -48,6 +48,7 @@ from allegro_sync.adapters.allegro.models import (
     UploadedImage,
 )
 from allegro_sync.domain.description import parse_shop_html
+from allegro_sync.domain.ledger import OfferAction, StockView
 from allegro_sync.domain.parameters import (
     AmbiguousMapping,
     CategoryParameter,
@@ -71,6 +72,7 @@ from allegro_sync.services.catalog import (
     category_label,
     order_key,
 )
+from allegro_sync.services.stock import StockResult
 
 logger = Logger(child=True)
 
@@ -121,6 +123,30 @@ class AllegroPort(Protocol):
         offset: int = 0,
         limit: int = 1000,
     ) -> OffersPage: ...
+
+
+class StockLedgerPort(Protocol):
+    """The stock ledger as the catalogue uses it (`services.stock.StockLedger` implements it).
+
+    The ledger, not the shop's raw number, decides what an offer shows: open Allegro sales the shop has not
+    counted yet are subtracted, and an older shop report never overwrites a newer one.
+    """
+
+    def apply_shop_level(
+        self, sku: str, quantity: int | None, at: datetime, version: int | None = None
+    ) -> StockResult: ...
+
+    def link_offer(self, sku: str, offer_id: str, account: str, cap: int | None = None) -> StockResult: ...
+
+    def unlink_offer(self, sku: str, offer_id: str) -> StockResult: ...
+
+    def view(self, sku: str) -> StockView: ...
+
+
+class StockChanges(Protocol):
+    """The `stock-changes` hook: the stock propagator pushes the ledger's view to every linked offer."""
+
+    def stock_changed(self, view: StockView, cause: str) -> None: ...
 
 
 class Accounts(Protocol):
@@ -215,8 +241,8 @@ class _Listing:
     stock: int | None  # None: the shop never said; the offer's stock is left alone
     warnings: list[str]
 
-    def fingerprints(self) -> dict[str, str]:
-        stock = {} if self.stock is None else {"stock": str(self.stock)}
+    def fingerprints(self, *, with_stock: bool = True) -> dict[str, str]:
+        stock = {} if self.stock is None or not with_stock else {"stock": str(self.stock)}
         return stock | {
             "name": self.title,
             "category": self.category_id,
@@ -246,7 +272,15 @@ class Publisher:
         mappings_ttl_seconds: float = MAPPINGS_TTL_SECONDS,
         clock: Callable[[], float] = time.monotonic,
         price_owner: Callable[[str, str, str | None], bool] | None = None,
+        ledger: StockLedgerPort | None = None,
+        stock_changes: StockChanges | None = None,
     ) -> None:
+        # With a ledger (every deployment), stock goes through it and the stock propagator; without one
+        # (content-only unit tests) the shop's level is sent straight to the offer.
+        if (ledger is None) != (stock_changes is None):
+            raise ValueError("a stock ledger and its stock-changes hook go together")
+        self._ledger = ledger
+        self._stock_changes = stock_changes
         # (account, sku, Allegro category) -> True when a repricing rule owns the Allegro price
         # (services/repricing.py): shop prices then only move the link's list price (the repricer's ceiling).
         self._price_owner = price_owner
@@ -272,13 +306,72 @@ class Publisher:
         if self._catalog.accept(stored) is Outcome.STALE:
             newer_content = self._late_content(event, key)
             if newer_content is not None:
+                self._apply_shop_level(event)
                 return self._apply_to_accounts(newer_content, event, newer_content.order_key, force=True)
             logger.info(
                 "stale shop event ignored: a newer one is already applied",
                 extra={"sku": event.sku, "event_type": event.type, "delivery_id": event.delivery_id},
             )
             return EventReport(event.sku, Outcome.STALE)
+        self._apply_shop_level(event)
         return self._apply_to_accounts(stored, event, key, force=False)
+
+    def _apply_shop_level(self, event: ShopEvent) -> None:
+        """A shop stock level (StockSet, or an upsert that carries one) goes to the ledger, once per event.
+
+        The ledger orders it against earlier reports and subtracts the sales the shop has not counted yet;
+        when that moves the SKU, the propagator pushes the new view to every offer on every account.
+        """
+        if self._ledger is None:
+            return
+        if isinstance(event, StockSet):
+            level: int | None = event.stock
+        elif isinstance(event, ProductUpsert) and event.stock is not None:
+            level = event.stock
+        else:
+            return
+        before = self._ledger.view(event.sku)
+        result = self._ledger.apply_shop_level(event.sku, level, event.occurred_at, event.version)
+        # Only when an offer must show something else: a newer report of the same number moves the ledger's
+        # revision but needs no Allegro call, and offers this event creates start with the ledger's quantity.
+        if result.changed and _shown(result.view) != _shown(before):
+            self._emit(result.view, "shop stock level")
+
+    def _emit(self, view: StockView, cause: str) -> None:
+        assert self._stock_changes is not None
+        self._stock_changes.stock_changed(view, cause)
+
+    def _ledger_quantity(self, sku: str, offer_id: str | None) -> int | None:
+        """What the ledger lets this account's offer show (None: unknown, the offer is held inactive)."""
+        assert self._ledger is not None
+        view = self._ledger.view(sku)
+        target = next((t for t in view.offers if t.offer_id == offer_id), None)
+        if target is None:
+            return view.available
+        return None if target.action is OfferAction.HOLD else target.quantity
+
+    def _sync_ledger_link(self, event: ShopEvent, before: OfferLink | None, after: OfferLink) -> None:
+        """Keep the ledger's offer links in step with the catalogue's: a new (adopted, recreated) offer sells
+        the SKU from now on; a deleted product's offer stops. An offer ended by a sell-out stays linked, so a
+        restock re-activates it."""
+        if self._ledger is None:
+            return
+        old_id = before.offer_id if before is not None else None
+        if isinstance(event, ProductDelete):
+            if after.offer_id is not None:
+                self._ledger.unlink_offer(event.sku, after.offer_id)
+            return
+        if not isinstance(event, ProductUpsert) or after.offer_id is None:
+            return
+        if old_id is not None and old_id != after.offer_id:
+            self._ledger.unlink_offer(event.sku, old_id)
+        result = self._ledger.link_offer(event.sku, after.offer_id, after.account)
+        target = next((t for t in result.view.offers if t.offer_id == after.offer_id), None)
+        shown = after.synced.get("stock")  # what the offer was created (or last patched) with
+        moved = target is not None and target.action is not OfferAction.HOLD and shown != str(target.quantity)
+        if result.changed and moved:
+            # The SKU moved between the offer's creation and its link (a sale, a newer level).
+            self._emit(result.view, "new offer")
 
     def _late_content(self, event: ShopEvent, key: str) -> StoredProduct | None:
         """A stale upsert whose product content is still the newest we have: keep that content.
@@ -437,6 +530,7 @@ class Publisher:
                 continue
             if updated is not None:
                 self._catalog.save_link(updated)
+                self._sync_ledger_link(event, link, updated)
                 report.links[account] = updated.status
         if failures:
             raise RetryLater(event.sku, failures)
@@ -455,7 +549,7 @@ class Publisher:
         if stored.deleted:
             return replace(link, applied_key=key)  # the product is gone: its ended offer stays as it is
         if isinstance(event, StockSet):
-            return self._stock(account, link, event.stock, event, key)
+            return self._stock_set(account, link, event, key)
         return self._price(account, link, stored, event, key)
 
     # -- ProductUpsert --------------------------------------------------------------------------
@@ -470,6 +564,9 @@ class Publisher:
         stock: int | None,
         price: Decimal | None,
     ) -> OfferLink:
+        if self._ledger is not None:
+            # What the ledger lets this offer show (shop level minus sales not counted yet), not the raw one.
+            stock = self._ledger_quantity(event.sku, link.offer_id if link is not None else None)
         # The catalogue's newest stock and price (a StockSet/PriceSet may be newer than this upsert).
         event = event.model_copy(
             update={"stock": stock, "price": price if price is not None else event.price}
@@ -746,7 +843,7 @@ class Publisher:
         key: str,
     ) -> OfferLink:
         assert link.offer_id is not None
-        wanted = listing.fingerprints()
+        wanted = listing.fingerprints(with_stock=self._ledger is None)  # ledger: the propagator's job
         changed = [name for name, value in wanted.items() if link.synced.get(name) != value]
         repriced = "price" in changed and self._repriced(account, link.sku, listing.category_id)
         if repriced:
@@ -826,6 +923,48 @@ class Publisher:
         return patch
 
     # -- StockSet, PriceSet, ProductDelete ------------------------------------------------------------
+
+    def _stock_set(self, account: str, link: OfferLink, event: StockSet, key: str) -> OfferLink:
+        if self._ledger is not None:
+            return self._activate_draft(account, link, event, key)
+        return self._stock(account, link, event.stock, event, key)
+
+    def _activate_draft(self, account: str, link: OfferLink, event: StockSet, key: str) -> OfferLink:
+        """StockSet with a ledger: the propagator pushes stock to live offers; only an offer the catalogue
+        created INACTIVE (no stock known yet) is activated here: stock and activation in one PATCH (#10251).
+        """
+        assert link.offer_id is not None
+        quantity = self._ledger_quantity(event.sku, link.offer_id)
+        if quantity is None:
+            return replace(link, applied_key=key)  # unknown: HOLD, the offer keeps what it shows
+        if link.status is not LinkStatus.WAITING or quantity == 0:
+            # The propagator ends or restocks the live offer; the link only tells the seller where it stands.
+            status, reasons = link.status, link.reasons
+            if quantity == 0 and link.status is LinkStatus.PUBLISHED:
+                status, reasons = LinkStatus.ENDED, (SOLD_OUT,)
+            elif quantity > 0 and link.status is LinkStatus.ENDED:
+                status, reasons = LinkStatus.PUBLISHED, ()
+            return replace(
+                link, status=status, reasons=reasons, applied_key=key, updated_at=self._timestamp()
+            )
+        patch, status, _ = stock_patch(quantity, link.status)
+        self._accounts.client(account).patch_product_offer(link.offer_id, patch)
+        self._record(
+            account,
+            event,
+            link.offer_id,
+            "stock",
+            {"stock": {"old": link.synced.get("stock"), "new": str(quantity)}},
+            reason="stock arrived for an inactive offer (ledger level): activated",
+        )
+        return replace(
+            link,
+            status=status,
+            reasons=(),
+            synced={**link.synced, "stock": str(quantity)},
+            applied_key=key,
+            updated_at=self._timestamp(),
+        )
 
     def _stock(self, account: str, link: OfferLink, stock: int, event: ShopEvent, key: str) -> OfferLink:
         """StockSet: the shop's level straight to the offer (a stock ledger replaces this later)."""
@@ -1023,6 +1162,10 @@ def stock_patch(stock: int, status: LinkStatus) -> tuple[dict[str, Any], LinkSta
     if status is not LinkStatus.PUBLISHED:
         fragment["publication"] = {"status": "ACTIVE"}
     return fragment, LinkStatus.PUBLISHED, ""
+
+
+def _shown(view: StockView) -> dict[str, tuple[OfferAction, int | None]]:
+    return {t.offer_id: (t.action, t.quantity) for t in view.offers}
 
 
 def _brand(event: ProductUpsert) -> str | None:
