@@ -15,6 +15,7 @@ from rich.table import Table
 
 from allegro_sync.cli.deployment import DeploymentNotFound, find_environment
 from allegro_sync.services.dlq import DeadLetters, UnknownQueue
+from allegro_sync.services.status import duration
 
 dlq_app = typer.Typer(help="Dead-letter queues: list, show, replay.", no_args_is_help=True)
 console = Console(width=160)
@@ -42,11 +43,7 @@ def _dead_letters(stack: str | None) -> DeadLetters:
 
 
 def _age(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
+    return "-" if seconds is None else duration(seconds)
 
 
 @dlq_app.command("list")
@@ -78,7 +75,10 @@ def show(queue: QueueArg, limit: LimitOption = 10, stack: StackOption = None) ->
         group = f"  group={m.group_id}" if m.group_id else ""
         console.print(f"[bold]{m.message_id}[/]  receives={m.receive_count}  first-seen={seen}{group}")
         console.print(m.pretty_body(), markup=False, highlight=False)
-    console.print(f"{len(messages)} message(s) shown, none deleted.")
+    console.print(
+        f"{len(messages)} message(s) shown, none deleted "
+        "(receive counts include earlier looks by list/show/status)."
+    )
 
 
 @dlq_app.command()
