@@ -15,6 +15,7 @@ from aws_cdk import aws_logs as logs
 from pydantic import ValidationError
 
 from allegro_sync.adapters.competitor_feed import FEED_URL_ENV
+from allegro_sync.adapters.order_wiring import STOCK_COUNT_AT_ENV
 from allegro_sync.services.publishing import OFFER_SETTINGS_ENV, OfferSettings
 from infra.naming import DEFAULT_NAME_PREFIX, DEFAULT_STACK_NAME
 
@@ -109,13 +110,22 @@ class Settings:
             api_throttle_burst=number("apiThrottleBurst", defaults.api_throttle_burst),
             alarm_email=str(email) if email else None,
             destroy_data_on_delete=flag("destroyDataOnDelete"),
-            deploy_settings=_deploy_settings(get("offerSettingsFile"), get("repricingFeedUrl")),
+            deploy_settings=_deploy_settings(
+                get("offerSettingsFile"), get("repricingFeedUrl"), get("orderStockCountAt")
+            ),
         )
 
 
-def _deploy_settings(offer_settings_file: Any, repricing_feed_url: Any) -> dict[str, str]:
+def _deploy_settings(
+    offer_settings_file: Any, repricing_feed_url: Any, order_stock_count_at: Any
+) -> dict[str, str]:
     """Seller settings by env var name, checked at synth time so a typo fails the deploy, not a sale."""
     settings: dict[str, str] = {}
+    if order_stock_count_at:
+        moment = str(order_stock_count_at).upper()
+        if moment not in ("BOUGHT", "READY_FOR_PROCESSING"):
+            raise ValueError(f"orderStockCountAt must be BOUGHT or READY_FOR_PROCESSING, not {moment!r}")
+        settings[STOCK_COUNT_AT_ENV] = moment
     if repricing_feed_url:
         url = str(repricing_feed_url)
         if not re.fullmatch(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/\S+|https://\S+", url):

@@ -345,6 +345,7 @@ TOPOLOGY = Topology(
             sends_to=("shop-outbox", "stock-changes"),
             secrets={"app-credentials": R, "accounts": RW},
             allegro_rpm=240,
+            deploy_settings=("ORDER_STOCK_COUNT_AT",),
         ),
         Function(
             "shop_notifier",

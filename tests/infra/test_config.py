@@ -133,3 +133,15 @@ def test_a_repricing_feed_in_s3_reaches_the_repricer_with_a_read_grant_on_that_o
 def test_a_feed_url_that_cannot_work_stops_the_synth(url: str) -> None:
     with pytest.raises(ValueError, match="repricingFeedUrl"):
         _from({"repricingFeedUrl": url})
+
+
+def test_when_a_sale_takes_stock_is_a_checked_deploy_setting_for_the_order_worker_only() -> None:
+    from allegro_sync.topology import TOPOLOGY
+
+    assert _from({"orderStockCountAt": "ready_for_processing"}).deploy_settings == {
+        "ORDER_STOCK_COUNT_AT": "READY_FOR_PROCESSING"
+    }
+    with pytest.raises(ValueError, match="orderStockCountAt"):
+        _from({"orderStockCountAt": "PAID"})
+    receivers = [f.name for f in TOPOLOGY.functions if "ORDER_STOCK_COUNT_AT" in f.deploy_settings]
+    assert receivers == ["order_worker"]
