@@ -967,7 +967,10 @@ class Publisher:
         )
 
     def _stock(self, account: str, link: OfferLink, stock: int, event: ShopEvent, key: str) -> OfferLink:
-        """StockSet: the shop's level straight to the offer (a stock ledger replaces this later)."""
+        """StockSet without a ledger (content-only tests and tools): the shop's level straight to the offer.
+
+        Every deployment wires the ledger (`catalog_worker.build_publisher`), where `_stock_set` applies.
+        """
         assert link.offer_id is not None
         old = link.synced.get("stock")
         if old == str(stock) and (stock == 0 or link.status is LinkStatus.PUBLISHED):
@@ -1152,7 +1155,7 @@ SOLD_OUT = "sold out in the shop (stock 0): Allegro ended the offer"
 def stock_patch(stock: int, status: LinkStatus) -> tuple[dict[str, Any], LinkStatus, str]:
     """How a shop stock level reaches an offer: (PATCH fragment, the link's new status, reason).
 
-    The single place stock policy lives, so the stock ledger of a later issue replaces just this. Stock 0
+    Used to create/activate the catalogue's own offers; live stock is the propagator's (ledger). Stock 0
     ends an ACTIVE offer (a quantity command cannot set 0, #6166); stock > 0 on an ended or inactive offer
     goes in the same PATCH as the activation, so the activation can never overtake it (#10251).
     """
