@@ -222,6 +222,11 @@ def queue_env(name: str) -> str:
     return f"QUEUE_{_env_key(name)}_URL"
 
 
+def dlq_env(name: str) -> str:
+    """Env var holding a queue's dead-letter queue URL, e.g. `QUEUE_ORDERS_DLQ_URL` (operator tools only)."""
+    return queue_env(name).removesuffix("_URL") + "_DLQ_URL"
+
+
 def secret_env(name: str) -> str:
     """Environment variable holding the secret's name (or name prefix), e.g. `SECRET_APP_CREDENTIALS`."""
     return f"SECRET_{_env_key(name)}"

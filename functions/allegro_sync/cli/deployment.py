@@ -17,7 +17,7 @@ from collections.abc import MutableMapping
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from allegro_sync.topology import TOPOLOGY, Topology, queue_env, secret_env, table_env
+from allegro_sync.topology import TOPOLOGY, Topology, dlq_env, queue_env, secret_env, table_env
 
 STACK_ENV = "ALLEGRO_SYNC_STACK"
 DEFAULT_STACK = "AllegroSync"
@@ -25,11 +25,6 @@ DEFAULT_STACK = "AllegroSync"
 
 class DeploymentNotFound(LookupError):
     """No environment, no readable stack, no local runtime: the operator must say where to work."""
-
-
-def dlq_env(queue: str) -> str:
-    """Env var of a queue's dead-letter queue URL, e.g. `QUEUE_ORDERS_DLQ_URL` (output QUEUEORDERSDLQURL)."""
-    return queue_env(queue).removesuffix("_URL") + "_DLQ_URL"
 
 
 def resource_variables(topology: Topology = TOPOLOGY) -> list[str]:

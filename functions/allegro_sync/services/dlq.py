@@ -15,8 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from allegro_sync.cli.deployment import dlq_env
-from allegro_sync.topology import TOPOLOGY, Topology, queue_env
+from allegro_sync.topology import TOPOLOGY, Topology, dlq_env, queue_env
 
 # How long a message being replayed stays hidden in the DLQ: long enough to send and delete it.
 REPLAY_VISIBILITY_SECONDS = 30

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from allegro_sync.cli.deployment import dlq_env, find_environment, resource_variables
-from allegro_sync.topology import TOPOLOGY
+from allegro_sync.cli.deployment import find_environment, resource_variables
+from allegro_sync.topology import TOPOLOGY, dlq_env
 
 
 def test_every_queue_has_a_dlq_variable_matching_the_stack_output_key() -> None:
