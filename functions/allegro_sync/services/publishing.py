@@ -49,6 +49,7 @@ from allegro_sync.adapters.allegro.models import (
 )
 from allegro_sync.domain.description import parse_shop_html
 from allegro_sync.domain.ledger import OfferAction, StockView
+from allegro_sync.domain.ledger import Outcome as LedgerOutcome
 from allegro_sync.domain.parameters import (
     AmbiguousMapping,
     CategoryParameter,
@@ -334,7 +335,16 @@ class Publisher:
         result = self._ledger.apply_shop_level(event.sku, level, event.occurred_at, event.version)
         # Only when an offer must show something else: a newer report of the same number moves the ledger's
         # revision but needs no Allegro call, and offers this event creates start with the ledger's quantity.
-        if result.changed and _shown(result.view) != _shown(before):
+        moved = result.changed and _shown(result.view) != _shown(before)
+        # A redelivered stock.set (the ledger already has this report) sends again: the first attempt may
+        # have died between the ledger's commit and the queue. (An upsert's level lost that way is left to
+        # the reconciler: resending each redelivered upsert would re-push every offer it just created.)
+        redelivered = (
+            isinstance(event, StockSet)
+            and result.outcome is LedgerOutcome.DUPLICATE
+            and bool(result.view.offers)
+        )
+        if moved or redelivered:
             self._emit(result.view, "shop stock level")
 
     def _emit(self, view: StockView, cause: str) -> None:

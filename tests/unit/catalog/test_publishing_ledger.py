@@ -19,8 +19,12 @@ from tests.unit.catalog.test_publishing import T0, World, upsert
 class RecordingStockChanges:
     def __init__(self) -> None:
         self.sent: list[tuple[StockView, str]] = []
+        self.fail_next: Exception | None = None
 
     def stock_changed(self, view: StockView, cause: str) -> None:
+        error, self.fail_next = self.fail_next, None
+        if error is not None:
+            raise error
         self.sent.append((view, cause))
 
 
@@ -124,6 +128,22 @@ def test_a_stale_stock_set_does_not_bring_a_sold_unit_back() -> None:
     world.publisher.handle(stock_set(9, minutes=20))  # a real restock, after the sale was counted
     assert world.emitted.sent[-1][0].available == 9
     assert all(quantity == 9 for _, _, quantity in world.shown().values())
+
+
+def test_a_stock_change_lost_between_ledger_and_queue_is_sent_on_redelivery() -> None:
+    world = LedgerWorld()
+    world.publisher.handle(upsert(stock=5))
+    event = stock_set(3, minutes=1)
+    world.emitted.fail_next = ConnectionError("SQS down")
+    with pytest.raises(ConnectionError):
+        world.publisher.handle(event)
+    assert world.ledger.view("SONY").available == 3  # committed, but nobody was told
+
+    world.publisher.handle(event)  # SQS delivers the event again
+
+    [(view, _)] = world.emitted.sent
+    assert view.available == 3
+    assert len(view.offers) == 2
 
 
 def test_an_older_stock_set_than_the_held_level_changes_nothing() -> None:
