@@ -36,6 +36,7 @@ from allegro_sync.adapters.dynamodb.repricing import repricer_from_env, store_fr
 from allegro_sync.adapters.queues import ShopEventQueue, SqsFifoPublisher
 from allegro_sync.adapters.shop import signing
 from allegro_sync.adapters.token_store import AccountsSettings, Custody
+from allegro_sync.domain.ledger import DEFAULT_CLOCK_SKEW
 from allegro_sync.domain.parameters import CategoryMapping, ParameterMapping
 from allegro_sync.domain.pricing import PricingRule, ScopedRule
 from allegro_sync.domain.repricing import RepricingSettings, Strategy
@@ -102,13 +103,15 @@ class Demo:
                 self.foundation,
                 self.connect_accounts,
                 self.call_allegro,
-                self.keep_tokens_fresh,
                 self.shop_to_allegro,
                 self.orders_and_stock,
                 self.reconcile,
                 self.shop_stock_changes,
                 self.reprice,
                 self.optimize_listings,
+                # Last: it jumps the emulated clock 12 h, which would put Allegro's sale times ahead of the
+                # shop's clock for every chapter after it.
+                self.keep_tokens_fresh,
             ):
                 chapter()
         self.not_yet()
@@ -196,7 +199,7 @@ class Demo:
         self.console.print("GET /sale/categories -> " + ", ".join(str(c.name) for c in categories[:5]))
 
     def keep_tokens_fresh(self) -> None:
-        self._chapter("4. Tokens that never get lost")
+        self._chapter("10. Tokens that never get lost (12 hours later)")
         report = self.runtime.fire("token_refresher")
         self.console.print(
             f"scheduled token_refresher: fresh {report['fresh']}, refreshed {report['refreshed']}"
@@ -224,7 +227,7 @@ class Demo:
         self.console.print(listing)
 
     def shop_to_allegro(self) -> None:
-        self._chapter("5. Shop catalogue -> Allegro offers")
+        self._chapter("4. Shop catalogue -> Allegro offers")
         self.runtime.put_secret("webhook-signing", {"secret": WEBHOOK_SECRET})
         self.console.print("Stored the shop webhooks' signing secret in Secrets Manager (never printed).")
         for path, category, parameters in MAPPINGS:
@@ -286,7 +289,7 @@ class Demo:
                 self.console.print(f"  section {number} {item.get('type')}: {shown}", markup=False)
 
     def orders_and_stock(self) -> None:
-        self._chapter("6. Stock in seconds, orders exactly once")
+        self._chapter("5. Stock in seconds, orders exactly once")
         first, second = SELLERS
         credentials = {"kind": "generic", "url": self.shop_url, "signing_secret": SHOP_SECRET}
         self.runtime.put_secret("shop-credentials", credentials)
@@ -350,7 +353,7 @@ class Demo:
         _expect(self._stock(other) == level == start - 4, "stock after the late order is off")
 
     def reconcile(self) -> None:
-        self._chapter("7. Drift: someone edits stock in Allegro's panel")
+        self._chapter("6. Drift: someone edits stock in Allegro's panel")
         from allegro_sync.adapters.propagation_wiring import reconciler
         from allegro_sync.cli.reconcile_cmd import render
 
@@ -374,7 +377,12 @@ class Demo:
         )
 
     def shop_stock_changes(self) -> None:
-        self._chapter("8. The shop sells the last one, then a delivery arrives (signed webhooks)")
+        self._chapter("7. The shop sells the last one, then a delivery arrives (signed webhooks)")
+        # A shop level counts the sales the shop confirmed at least the clock-skew margin before it; a report
+        # sent sooner would (rightly) still have them subtracted. A real shop reports seconds to hours later.
+        wait = DEFAULT_CLOCK_SKEW.total_seconds() + 1
+        self.console.print(f"({wait:.0f} s later, past the ledger's clock-skew margin for the sales above)")
+        time.sleep(wait)
         for level, wanted in ((0, "ENDED"), (5, "ACTIVE")):
             status, body = self._webhook({"type": "stock.set", "sku": STAR, "stock": level})
             _expect(status == 202, f"POST /webhooks/shop answered {status} {body}")
@@ -402,7 +410,7 @@ class Demo:
         )
 
     def reprice(self) -> None:
-        self._chapter("9. Repricing within the seller's bounds")
+        self._chapter("8. Repricing within the seller's bounds")
         first, second = SELLERS
         self.shop.competitor_feed += (
             "SONY-XM5,audio-hurt,1399.00,PLN\n"
@@ -446,7 +454,7 @@ class Demo:
         )
 
     def optimize_listings(self) -> None:
-        self._chapter("10. Listing optimization: titles and descriptions learned from what sells")
+        self._chapter("9. Listing optimization: titles and descriptions learned from what sells")
         from allegro_sync.adapters.dynamodb.listings import listing_store_from_env
         from allegro_sync.services.listings import ListingOptimizer
 
