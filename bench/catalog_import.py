@@ -16,23 +16,16 @@ import re
 import sys
 import tempfile
 import time
-from decimal import Decimal
 from pathlib import Path
 from unittest import mock
 
 from typer.testing import CliRunner
 
-from allegro_sync.adapters import token_store
-from allegro_sync.adapters.dynamodb.mappings import DynamoMappings, mappings_table
-from allegro_sync.adapters.token_store import AccountsSettings, Custody, connect_with_device_flow
 from allegro_sync.cli import catalog_cmd
 from allegro_sync.cli.main import app
-from allegro_sync.domain.parameters import CategoryMapping
-from allegro_sync.domain.pricing import PricingRule, ScopedRule
-from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
+from allegro_sync.emulator import Emulator
 from allegro_sync.local import AllegroUrls, LocalRuntime
-from allegro_sync.services.catalog import StoredMapping
-from allegro_sync.topology import table_env
+from bench._seller import connect_seller
 
 HEADER = "sku,ean,name,description_html,image_urls,price,cost_price,stock,category_path,attributes"
 
@@ -57,26 +50,7 @@ def main(products: int) -> None:
         ) as runtime,
         tempfile.TemporaryDirectory() as folder,
     ):
-        token_store.reset()
-        env = runtime.environment("catalog_worker")
-        settings = AccountsSettings.from_env(env)
-        Custody.build(settings).app_credentials.write(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
-        emulator.create_seller("seller-one")
-        connect_with_device_flow(
-            "shop1",
-            on_prompt=lambda prompt: emulator.approve_device(prompt.user_code, "seller-one"),
-            settings=settings,
-            sleep=emulator.advance,
-        )
-        mappings = DynamoMappings(mappings_table(env[table_env("mappings")]))
-        mappings.put_mapping(
-            StoredMapping(
-                mapping=CategoryMapping(
-                    shop_path=["Elektronika", "Słuchawki"], allegro_category_id="101", approved=True
-                )
-            )
-        )
-        mappings.put_pricing_rule(ScopedRule(rule=PricingRule(markup_percent=Decimal(10))))
+        connect_seller(emulator, runtime)
         file = Path(folder) / "sklep.csv"
         file.write_text(catalogue(products), encoding="utf-8")
         catalog_cmd.sleep = lambda seconds: runtime.drain(timeout=600)
