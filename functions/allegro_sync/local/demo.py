@@ -384,7 +384,11 @@ class Demo:
         self.console.print(f"({wait:.0f} s later, past the ledger's clock-skew margin for the sales above)")
         time.sleep(wait)
         for level, wanted in ((0, "ENDED"), (5, "ACTIVE")):
-            status, body = self._webhook({"type": "stock.set", "sku": STAR, "stock": level})
+            # The shop's own change time, as a real shop sends it: the delivery header has whole seconds
+            # only, and two reports in one second tie (the ledger then keeps the lower level).
+            changed_at = datetime.now(UTC).isoformat()
+            stock_set = {"type": "stock.set", "sku": STAR, "stock": level, "occurred_at": changed_at}
+            status, body = self._webhook(stock_set)
             _expect(status == 202, f"POST /webhooks/shop answered {status} {body}")
             self.runtime.drain(timeout=30)
             shown = {a: self.emulator.marketplace.offer(self.offers[(STAR, a)]) for a in SELLERS}
