@@ -1,0 +1,572 @@
+"""Monthly AWS cost of one seller's deployment, scaled from what the soak metered.
+
+The soak runs the real handlers through the local runtime and writes `bench/results/soak.json`: per-function
+invocations and wall seconds, every boto3 call the handlers made, Allegro calls and log bytes. This module
+turns that into a month for a target shop (default: 10,000 SKUs, 1,000 orders/day, 20,000 stock changes/day)
+by attributing each function's usage to what drives it, then prices it with `Prices`.
+
+Pure functions and dataclasses only (no I/O), so every rule of the model is unit-tested. Two totals are
+always given: one with the Lambda seconds exactly as measured (in-process handlers against moto and the
+emulator on 127.0.0.1), one with those seconds adjusted to AWS and Allegro latencies; the raw one is never
+hidden, because the adjustment rests on assumptions stated in `Assumptions`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt, PositiveInt
+
+from allegro_sync.topology import QueueTrigger, ScheduleTrigger, Topology
+
+MINUTES_PER_MONTH = 365 * 24 * 60 / 12  # 43,800: AWS bills a month as 730 hours
+SECONDS_PER_MONTH = MINUTES_PER_MONTH * 60
+GB = 1024**3
+
+Driver = Literal["stock", "order", "stock+order", "schedule", "once"]
+
+# What makes each event-driven function run (issue 9): a webhook per stock change, a sale per order.
+EVENT_DRIVERS: dict[str, Driver] = {
+    "shop_webhook": "stock",
+    "catalog_worker": "stock",
+    "order_worker": "order",
+    "shop_notifier": "order",
+    "fulfillment_worker": "order",
+    "stock_propagator": "stock+order",
+}
+# Scheduled functions whose work per run grows with the number of SKUs (they walk every offer).
+PER_SKU_SCHEDULED = frozenset({"reconciler", "repricer"})
+# The deployed order poller keeps polling for ORDER_POLL_RUN_SECONDS of each run (sleeping between polls):
+# Lambda bills that wall time whatever the soak measured with shorter runs.
+ORDER_POLLER = "order_poller"
+
+# DynamoDB request units per item of each data-plane operation, for items up to 1 KB (writes) / 4 KB
+# (reads); strongly consistent reads assumed (1 unit; eventual would be 0.5). Control-plane calls are free.
+DYNAMODB_READ_UNITS = {
+    "GetItem": 1.0,
+    "Query": 1.0,
+    "Scan": 1.0,
+    "BatchGetItem": 1.0,
+    "TransactGetItems": 2.0,
+}
+DYNAMODB_WRITE_UNITS = {
+    "PutItem": 1.0,
+    "UpdateItem": 1.0,
+    "DeleteItem": 1.0,
+    "BatchWriteItem": 1.0,
+    "TransactWriteItems": 2.0,
+}
+
+
+@dataclass(frozen=True)
+class Prices:
+    """AWS list prices, eu-central-1 (Frankfurt), on-demand, USD, without free tiers.
+
+    As known on `as_of`; Lambda's Frankfurt rates equal the base (us-east-1) rates. Check them against the
+    AWS Pricing Calculator before relying on a total: AWS changes prices (DynamoDB on-demand was halved
+    in Nov 2024).
+    """
+
+    region: str = "eu-central-1"
+    as_of: str = "2026-11-28"
+    source: str = (
+        "AWS public price list, eu-central-1, as known on 2026-11-28 (not fetched live: no internet here); "
+        "check the AWS Pricing Calculator"
+    )
+    lambda_gb_second: float = 0.0000133334  # arm64 (the stack deploys ARM_64), first 6 billion GB-s
+    lambda_request: float = 0.20 / 1e6
+    sqs_fifo_request: float = 0.50 / 1e6
+    sqs_standard_request: float = 0.40 / 1e6
+    dynamodb_write_unit: float = 0.7625 / 1e6  # on-demand WRU
+    dynamodb_read_unit: float = 0.1525 / 1e6  # on-demand RRU
+    dynamodb_storage_gb_month: float = 0.306
+    dynamodb_pitr_gb_month: float = 0.2448
+    secret_month: float = 0.40
+    secrets_api_call: float = 0.05 / 10_000
+    kms_key_month: float = 1.00
+    kms_request: float = 0.03 / 10_000
+    alarm_month: float = 0.10  # standard-resolution metric alarm
+    dashboard_month: float = 3.00
+    custom_metric_month: float = 0.30  # first 10,000 metrics
+    logs_ingest_gb: float = 0.63
+    logs_store_gb_month: float = 0.0324
+    http_api_request: float = 1.20 / 1e6  # HTTP API, first 300 million
+    xray_trace: float = 5.00 / 1e6
+    eventbridge_schedule_invocation: float = 0.0  # scheduled rules on the default bus are free
+
+    def rows(self) -> list[tuple[str, str, str]]:
+        """(item, price, unit) for the report's price table."""
+        return [
+            ("Lambda compute (arm64)", f"${self.lambda_gb_second:.10f}", "per GB-second"),
+            ("Lambda requests", f"${self.lambda_request * 1e6:.2f}", "per million invocations"),
+            ("SQS FIFO requests", f"${self.sqs_fifo_request * 1e6:.2f}", "per million (64 KB chunks)"),
+            (
+                "SQS standard requests",
+                f"${self.sqs_standard_request * 1e6:.2f}",
+                "per million (64 KB chunks)",
+            ),
+            ("DynamoDB on-demand writes", f"${self.dynamodb_write_unit * 1e6:.4f}", "per million WRU"),
+            ("DynamoDB on-demand reads", f"${self.dynamodb_read_unit * 1e6:.4f}", "per million RRU"),
+            ("DynamoDB storage", f"${self.dynamodb_storage_gb_month:.3f}", "per GB-month"),
+            ("DynamoDB point-in-time recovery", f"${self.dynamodb_pitr_gb_month:.4f}", "per GB-month"),
+            ("Secrets Manager secret", f"${self.secret_month:.2f}", "per secret-month"),
+            ("Secrets Manager API", f"${self.secrets_api_call * 10_000:.2f}", "per 10,000 calls"),
+            ("KMS customer managed key", f"${self.kms_key_month:.2f}", "per key-month"),
+            ("KMS requests", f"${self.kms_request * 10_000:.2f}", "per 10,000 requests"),
+            ("CloudWatch alarm", f"${self.alarm_month:.2f}", "per standard alarm-month"),
+            ("CloudWatch dashboard", f"${self.dashboard_month:.2f}", "per dashboard-month"),
+            ("CloudWatch custom metric", f"${self.custom_metric_month:.2f}", "per metric-month"),
+            ("CloudWatch Logs ingestion", f"${self.logs_ingest_gb:.2f}", "per GB"),
+            ("CloudWatch Logs storage", f"${self.logs_store_gb_month:.4f}", "per GB-month"),
+            ("API Gateway HTTP API", f"${self.http_api_request * 1e6:.2f}", "per million requests"),
+            ("X-Ray traces recorded", f"${self.xray_trace * 1e6:.2f}", "per million traces"),
+            ("EventBridge scheduled rules", "$0.00", "scheduled rules on the default bus are free"),
+        ]
+
+
+@dataclass(frozen=True)
+class Workload:
+    """The shop the estimate is for."""
+
+    skus: int = 10_000
+    orders_per_day: float = 1_000
+    stock_changes_per_day: float = 20_000
+    seller_accounts: int | None = None  # None: as many as the soak ran
+
+    def __post_init__(self) -> None:
+        if self.skus <= 0 or self.orders_per_day < 0 or self.stock_changes_per_day < 0:
+            raise ValueError("skus must be positive; orders and stock changes per day must not be negative")
+        if self.seller_accounts is not None and self.seller_accounts <= 0:
+            raise ValueError("seller_accounts must be positive")
+
+    @property
+    def stock_changes_per_month(self) -> float:
+        return self.stock_changes_per_day * MINUTES_PER_MONTH / (24 * 60)
+
+    @property
+    def orders_per_month(self) -> float:
+        return self.orders_per_day * MINUTES_PER_MONTH / (24 * 60)
+
+
+@dataclass(frozen=True)
+class Assumptions:
+    """Every number the model needs that the soak cannot meter; each one is printed in the report."""
+
+    # Duration adjustment: the soak's AWS calls go to moto over 127.0.0.1 (50-180 ms each; the low end is
+    # taken so the adjustment removes the least), real DynamoDB/SQS answer in ~5-10 ms (the high end taken).
+    moto_call_seconds: float = 0.050
+    aws_call_seconds: float = 0.010
+    # ... while the emulator answers in a few ms and the real Allegro API in ~100-300 ms.
+    emulator_call_seconds: float = 0.005
+    allegro_call_seconds: float = 0.150
+    # The adjusted duration never drops below this share of the measured one.
+    min_adjusted_share: float = 0.2
+    # Lambda's SQS pollers on an idle queue: 5 long polls of 20 s each (AWS documents 5 concurrent batches
+    # when traffic is low, "as few as 2" when it can optimise: 5 is the pessimistic case).
+    idle_pollers_per_queue: int = 5
+    long_poll_seconds: int = 20
+    # Each queue-triggered batch costs the event source one ReceiveMessage and one DeleteMessageBatch.
+    esm_requests_per_batch: int = 2
+    # KMS: SQS, DynamoDB and Secrets Manager reuse a data key ~5 minutes per principal and resource.
+    data_key_reuse_seconds: int = 300
+    kms_principals_per_queue: int = 3
+    fulfillment_webhooks_per_order: float = 1.0
+    api_access_log_bytes_per_request: int = 300
+    dynamodb_storage_gb: float = 1.0
+    # A scheduled function the soak never ran is priced at this duration per run (and flagged).
+    unmeasured_run_seconds: float = 0.2
+    order_poll_run_seconds: float = 50.0  # ORDER_POLL_RUN_SECONDS default of the deployed poller
+
+
+# ---- the soak's metered usage (schema shared with bench/soak.py) ------------------------------------------
+
+
+class _Lenient(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class SoakConfig(_Lenient):
+    accounts: PositiveInt
+    skus: PositiveInt
+    stock_changes: NonNegativeInt
+    orders: NonNegativeInt
+    cancellations: NonNegativeInt = 0
+    reprice_runs: NonNegativeInt = 0
+    reconcile_runs: NonNegativeInt = 0
+    order_polls: NonNegativeInt = 0
+    faults: dict[str, Any] = Field(default_factory=dict)
+
+
+class FunctionUsage(_Lenient):
+    invocations: NonNegativeInt
+    errors: NonNegativeInt = 0
+    seconds: NonNegativeFloat
+    memory_mb: PositiveInt
+
+
+class CallCount(_Lenient):
+    calls: NonNegativeInt
+    items: NonNegativeInt
+
+
+class Latency(_Lenient):
+    stock_p50_s: NonNegativeFloat | None = None
+    stock_p99_s: NonNegativeFloat | None = None
+    order_p50_s: NonNegativeFloat | None = None
+    order_p99_s: NonNegativeFloat | None = None
+
+
+class SoakUsage(_Lenient):
+    """`bench/results/soak.json`: what one soak run metered."""
+
+    name: str = "soak"
+    measured_at: str
+    wall_seconds: NonNegativeFloat = 0.0
+    converge_seconds: NonNegativeFloat = 0.0
+    config: SoakConfig
+    counters: dict[str, int] = Field(default_factory=dict)
+    lambda_: dict[str, FunctionUsage] = Field(alias="lambda")
+    aws_calls: dict[str, CallCount] = Field(default_factory=dict)
+    allegro_calls: NonNegativeInt = 0
+    log_bytes: NonNegativeInt = 0
+    latency: Latency = Field(default_factory=Latency)
+
+    @property
+    def events(self) -> int:
+        """Stock changes plus orders: what the AWS call totals are scaled by."""
+        return self.config.stock_changes + self.config.orders
+
+
+def parse_soak(document: Mapping[str, Any]) -> SoakUsage:
+    """Validate soak.json; a malformed file raises pydantic's ValidationError naming the bad field."""
+    usage = SoakUsage.model_validate(document)
+    for op in usage.aws_calls:
+        if "." not in op:
+            raise ValueError(f"aws_calls key {op!r} is not 'service.Operation'")
+    return usage
+
+
+# ---- the model --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FunctionMonth:
+    name: str
+    driver: Driver
+    memory_mb: int
+    invocations: float
+    seconds: float  # as measured, scaled to the month
+    adjusted_seconds: float
+    note: str = ""
+
+    @property
+    def gb_seconds(self) -> float:
+        return self.seconds * self.memory_mb / 1024
+
+    @property
+    def adjusted_gb_seconds(self) -> float:
+        return self.adjusted_seconds * self.memory_mb / 1024
+
+
+@dataclass(frozen=True)
+class Line:
+    service: str
+    item: str
+    quantity: float
+    unit: str
+    unit_price: float
+    note: str = ""
+
+    @property
+    def monthly_usd(self) -> float:
+        return self.quantity * self.unit_price
+
+
+@dataclass(frozen=True)
+class Estimate:
+    workload: Workload
+    prices: Prices
+    assumptions: Assumptions
+    functions: list[FunctionMonth]
+    lines: list[Line]  # the Lambda compute line is the measured one
+    adjusted_compute: Line
+    duration_factor: float
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def total_measured(self) -> float:
+        return sum(line.monthly_usd for line in self.lines)
+
+    @property
+    def compute(self) -> Line:
+        return next(line for line in self.lines if line.item == "compute")
+
+    @property
+    def total_adjusted(self) -> float:
+        return self.total_measured - self.compute.monthly_usd + self.adjusted_compute.monthly_usd
+
+    def by_service(self, *, adjusted: bool = False) -> dict[str, float]:
+        """Monthly USD per AWS service, largest first."""
+        totals: dict[str, float] = {}
+        for line in self.lines:
+            chosen = self.adjusted_compute if adjusted and line is self.compute else line
+            totals[line.service] = totals.get(line.service, 0.0) + chosen.monthly_usd
+        return dict(sorted(totals.items(), key=lambda kv: -kv[1]))
+
+
+def drivers(topology: Topology) -> dict[str, Driver]:
+    """Every function of the topology and what drives its usage."""
+    scheduled = {f.name for _, f in topology.schedules()}
+    return {
+        f.name: "schedule" if f.name in scheduled else EVENT_DRIVERS.get(f.name, "once")
+        for f in topology.functions
+    }
+
+
+def runs_per_month(topology: Topology) -> dict[str, float]:
+    """Scheduled runs per month of each scheduled function, from its rate."""
+    runs: dict[str, float] = {}
+    for trigger, function in topology.schedules():
+        runs[function.name] = runs.get(function.name, 0.0) + MINUTES_PER_MONTH / trigger.rate_minutes
+    return runs
+
+
+def alarm_count(topology: Topology) -> int:
+    """Alarms the stack creates: errors + throttles per function, one per DLQ (each queue's and the
+    schedules'), and the topology's business-metric alarms (infra/stack.py)."""
+    schedule_dlq = 1 if topology.schedules() else 0
+    return 2 * len(topology.functions) + len(topology.queues) + schedule_dlq + len(topology.alarms)
+
+
+def secret_count(topology: Topology, accounts: int) -> int:
+    """Named secrets plus one per seller account under each prefix secret."""
+    return sum(accounts if s.is_prefix else 1 for s in topology.secrets)
+
+
+def duration_factor(soak: SoakUsage, a: Assumptions) -> float:
+    """Measured Lambda seconds -> seconds on AWS: minus moto's excess per AWS call, plus Allegro's real
+    latency per Allegro call. Applied to every function alike (the soak gives calls only in total)."""
+    measured = sum(u.seconds for u in soak.lambda_.values())
+    if measured <= 0:
+        return 1.0
+    aws_calls = sum(c.calls for c in soak.aws_calls.values())
+    adjusted = (
+        measured
+        - aws_calls * (a.moto_call_seconds - a.aws_call_seconds)
+        + soak.allegro_calls * (a.allegro_call_seconds - a.emulator_call_seconds)
+    )
+    return max(a.min_adjusted_share, adjusted / measured)
+
+
+def _event_scale(driver: Driver, soak: SoakUsage, w: Workload) -> float:
+    if driver == "stock":
+        return w.stock_changes_per_month / soak.config.stock_changes if soak.config.stock_changes else 0.0
+    if driver == "order":
+        return w.orders_per_month / soak.config.orders if soak.config.orders else 0.0
+    if driver == "stock+order":
+        return (w.stock_changes_per_month + w.orders_per_month) / soak.events if soak.events else 0.0
+    return 1.0  # "once": as often in a month as in the soak (an account connection, a health check)
+
+
+def function_months(
+    soak: SoakUsage, topology: Topology, w: Workload, a: Assumptions, factor: float
+) -> list[FunctionMonth]:
+    """Each topology function's month: event-driven ones scaled by their driver, scheduled ones per run."""
+    runs = runs_per_month(topology)
+    months = []
+    for name, driver in drivers(topology).items():
+        memory = topology.function(name).memory_mb
+        used = soak.lambda_.get(name)
+        if used is not None:
+            memory = used.memory_mb
+        if driver != "schedule":
+            scale = _event_scale(driver, soak, w)
+            invocations = (used.invocations if used else 0) * scale
+            seconds = (used.seconds if used else 0.0) * scale
+            note = "" if used else "not run in the soak"
+            months.append(FunctionMonth(name, driver, memory, invocations, seconds, seconds * factor, note))
+            continue
+        notes = []
+        if used is not None and used.invocations > 0:
+            per_run = used.seconds / used.invocations
+        else:
+            per_run = a.unmeasured_run_seconds
+            notes.append(f"not run in the soak: {a.unmeasured_run_seconds:g} s per run assumed")
+        if name in PER_SKU_SCHEDULED:
+            per_run *= w.skus / soak.config.skus
+            notes.append(f"per-run time x {w.skus:,}/{soak.config.skus:,} SKUs")
+        adjusted_per_run = per_run * factor
+        if name == ORDER_POLLER:
+            floor = a.order_poll_run_seconds
+            if per_run < floor or adjusted_per_run < floor:
+                notes.append(f"billed for its {floor:g} s polling run")
+            per_run, adjusted_per_run = max(per_run, floor), max(adjusted_per_run, floor)
+        monthly_runs = runs[name]
+        months.append(
+            FunctionMonth(
+                name,
+                driver,
+                memory,
+                monthly_runs,
+                per_run * monthly_runs,
+                adjusted_per_run * monthly_runs,
+                "; ".join(notes),
+            )
+        )
+    unknown = sorted(set(soak.lambda_) - {f.name for f in topology.functions})
+    if unknown:
+        raise ValueError(f"soak.json names functions the topology does not have: {unknown}")
+    return months
+
+
+def _queue_consumers(topology: Topology) -> dict[str, bool]:
+    """Queue-triggered function -> whether its queue is FIFO."""
+    consumers: dict[str, bool] = {}
+    for function in topology.functions:
+        for trigger in function.triggers:
+            if isinstance(trigger, QueueTrigger):
+                consumers[function.name] = topology.queue(trigger.queue).fifo
+    return consumers
+
+
+def _calls(soak: SoakUsage, service: str) -> int:
+    return sum(c.calls for op, c in soak.aws_calls.items() if op.startswith(f"{service}."))
+
+
+def _sqs_lines(
+    soak: SoakUsage,
+    topology: Topology,
+    functions: list[FunctionMonth],
+    scale: float,
+    *,
+    p: Prices,
+    a: Assumptions,
+) -> list[Line]:
+    """What the handlers sent and received, what the event sources poll per batch, and their idle polls."""
+    lines = [
+        Line("SQS", "handler requests", _calls(soak, "sqs") * scale, "requests", p.sqs_fifo_request,
+             "FIFO price for all (pessimistic)")
+    ]  # fmt: skip
+    consumers = _queue_consumers(topology)
+    by_name = {f.name: f for f in functions}
+    for fifo in (True, False):
+        price, kind = (p.sqs_fifo_request, "FIFO") if fifo else (p.sqs_standard_request, "standard")
+        batches = sum(by_name[n].invocations for n, is_fifo in consumers.items() if is_fifo is fifo)
+        if batches:
+            lines.append(
+                Line("SQS", f"event-source receive+delete ({kind})", batches * a.esm_requests_per_batch,
+                     "requests", price, f"{a.esm_requests_per_batch} per batch")
+            )  # fmt: skip
+        queues = sum(1 for q in topology.queues if q.fifo is fifo and topology.queue_consumer(q.name))
+        if queues:
+            idle = queues * a.idle_pollers_per_queue * SECONDS_PER_MONTH / a.long_poll_seconds
+            lines.append(
+                Line("SQS", f"idle long polls ({kind}, {queues} queues)", idle, "requests", price,
+                     f"{a.idle_pollers_per_queue} pollers, one {a.long_poll_seconds} s poll after another")
+            )  # fmt: skip
+    return lines
+
+
+def _dynamodb_lines(soak: SoakUsage, scale: float, p: Prices, a: Assumptions) -> list[Line]:
+    """Request units from the metered data-plane operations, plus an assumed storage size."""
+    reads = writes = 0.0
+    for op, count in soak.aws_calls.items():
+        service, _, operation = op.partition(".")
+        if service == "dynamodb":
+            reads += count.items * DYNAMODB_READ_UNITS.get(operation, 0.0)
+            writes += count.items * DYNAMODB_WRITE_UNITS.get(operation, 0.0)
+    gb = a.dynamodb_storage_gb
+    return [
+        Line("DynamoDB", "write request units", writes * scale, "WRU", p.dynamodb_write_unit),
+        Line("DynamoDB", "read request units", reads * scale, "RRU", p.dynamodb_read_unit),
+        Line("DynamoDB", "storage", gb, "GB-month", p.dynamodb_storage_gb_month, "assumed size"),
+        Line("DynamoDB", "point-in-time recovery", gb, "GB-month", p.dynamodb_pitr_gb_month),
+    ]
+
+
+def _security_lines(
+    soak: SoakUsage, topology: Topology, accounts: int, scale: float, *, p: Prices, a: Assumptions
+) -> list[Line]:
+    """Secrets (named + one per seller account), their reads, the stack's KMS key and its requests."""
+    secret_calls = _calls(soak, "secretsmanager") * scale
+    data_keys = (
+        (len(topology.queues) * a.kms_principals_per_queue + len(topology.tables))
+        * SECONDS_PER_MONTH
+        / a.data_key_reuse_seconds
+    )
+    return [
+        Line("Secrets Manager", "secrets", secret_count(topology, accounts), "secrets", p.secret_month,
+             f"{accounts} seller accounts"),
+        Line("Secrets Manager", "API calls", secret_calls, "calls", p.secrets_api_call),
+        Line("KMS", "customer managed key", 1, "keys", p.kms_key_month),
+        Line("KMS", "requests", secret_calls + data_keys, "requests", p.kms_request,
+             "one per secret read + data-key refreshes of queues and tables"),
+    ]  # fmt: skip
+
+
+def _observability_lines(
+    soak: SoakUsage, topology: Topology, webhooks: float, invocations: float, *, scale: float,
+    custom_metrics: int, p: Prices, a: Assumptions,
+) -> list[Line]:  # fmt: skip
+    """Alarms, the dashboard, custom metrics, handler + API access logs, X-Ray traces."""
+    log_gb = (soak.log_bytes * scale + webhooks * a.api_access_log_bytes_per_request) / GB
+    return [
+        Line("CloudWatch", "alarms", alarm_count(topology), "alarms", p.alarm_month),
+        Line("CloudWatch", "dashboard", 1, "dashboards", p.dashboard_month, "3 per account are free"),
+        Line("CloudWatch", "custom metrics", custom_metrics, "metrics", p.custom_metric_month),
+        Line("CloudWatch", "log ingestion", log_gb, "GB", p.logs_ingest_gb, "handler logs + API access logs"),
+        Line("CloudWatch", "log storage", log_gb, "GB-month", p.logs_store_gb_month, "30-day retention"),
+        Line(
+            "X-Ray", "traces", invocations, "traces", p.xray_trace, "every invocation traced (active tracing)"
+        ),
+    ]
+
+
+def estimate(
+    soak: SoakUsage,
+    topology: Topology,
+    *,
+    workload: Workload | None = None,
+    prices: Prices | None = None,
+    assumptions: Assumptions | None = None,
+    custom_metrics: int = 0,
+) -> Estimate:
+    """The month for `workload`, priced, line by line."""
+    w, p, a = workload or Workload(), prices or Prices(), assumptions or Assumptions()
+    factor = duration_factor(soak, a)
+    functions = function_months(soak, topology, w, a, factor)
+    scale = (w.stock_changes_per_month + w.orders_per_month) / soak.events if soak.events else 0.0
+    notes = [
+        f"AWS calls, Secrets Manager calls and log bytes are soak totals x {scale:,.1f} (the month's "
+        "stock changes + orders over the soak's): the soak reports them only in total.",
+        f"Lambda seconds adjusted x {factor:.2f}: {a.moto_call_seconds * 1000:.0f} ms of moto per AWS call "
+        f"replaced by {a.aws_call_seconds * 1000:.0f} ms, {a.emulator_call_seconds * 1000:.0f} ms of the "
+        f"emulator per Allegro call replaced by {a.allegro_call_seconds * 1000:.0f} ms.",
+    ]
+    invocations = sum(f.invocations for f in functions)
+    webhooks = w.stock_changes_per_month + w.orders_per_month * a.fulfillment_webhooks_per_order
+    measured = sum(f.gb_seconds for f in functions)
+    adjusted = sum(f.adjusted_gb_seconds for f in functions)
+    lines = [
+        Line("Lambda", "compute", measured, "GB-s", p.lambda_gb_second, "as measured"),
+        Line("Lambda", "requests", invocations, "invocations", p.lambda_request),
+        *_sqs_lines(soak, topology, functions, scale, p=p, a=a),
+        *_dynamodb_lines(soak, scale, p, a),
+        *_security_lines(soak, topology, w.seller_accounts or soak.config.accounts, scale, p=p, a=a),
+        *_observability_lines(
+            soak, topology, webhooks, invocations, scale=scale, custom_metrics=custom_metrics, p=p, a=a
+        ),
+        Line("API Gateway", "HTTP API requests", webhooks, "requests", p.http_api_request, "one per webhook"),
+        Line("EventBridge", "scheduled rules", sum(runs_per_month(topology).values()), "invocations",
+             p.eventbridge_schedule_invocation),
+    ]  # fmt: skip
+    notes.extend(f"{f.name}: {f.note}" for f in functions if f.note)
+    adjusted_compute = Line("Lambda", "compute", adjusted, "GB-s", p.lambda_gb_second, "adjusted")
+    return Estimate(w, p, a, functions, lines, adjusted_compute, factor, notes)
+
+
+def schedule_triggers(topology: Topology) -> list[tuple[str, ScheduleTrigger]]:
+    """(function, trigger) pairs, for the report's statement of the schedules it priced."""
+    return [(f.name, t) for t, f in topology.schedules()]

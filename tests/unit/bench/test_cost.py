@@ -1,0 +1,206 @@
+"""The monthly cost model: the soak's metered usage scaled to a shop and priced, rule by rule."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from allegro_sync.topology import TOPOLOGY
+from bench.cost import (
+    MINUTES_PER_MONTH,
+    Assumptions,
+    Prices,
+    Workload,
+    alarm_count,
+    duration_factor,
+    estimate,
+    parse_soak,
+    secret_count,
+)
+
+FIXTURE = Path(__file__).with_name("soak_fixture.json")
+TEMPLATE = Path(__file__).resolve().parents[3] / "cdk.out" / "AllegroSync.template.json"
+DAYS = MINUTES_PER_MONTH / (24 * 60)
+
+
+@pytest.fixture
+def document() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(FIXTURE.read_text(encoding="utf-8"))
+    return loaded
+
+
+def test_fixture_follows_the_soak_schema(document: dict[str, Any]) -> None:
+    soak = parse_soak(document)
+    assert soak.config.skus == 2000
+    assert soak.lambda_["repricer"].memory_mb == 1024
+    assert soak.aws_calls["dynamodb.TransactWriteItems"].items == 11000
+    assert soak.events == 4600
+
+
+def test_a_soak_file_without_its_config_is_refused_by_name(document: dict[str, Any]) -> None:
+    del document["config"]
+    with pytest.raises(ValidationError, match="config"):
+        parse_soak(document)
+
+
+def test_negative_usage_is_refused(document: dict[str, Any]) -> None:
+    document["lambda"]["shop_webhook"]["seconds"] = -1
+    with pytest.raises(ValidationError, match="seconds"):
+        parse_soak(document)
+
+
+def test_an_aws_call_key_must_name_service_and_operation(document: dict[str, Any]) -> None:
+    document["aws_calls"]["GetItem"] = {"calls": 1, "items": 1}
+    with pytest.raises(ValueError, match=r"service\.Operation"):
+        parse_soak(document)
+
+
+def test_a_function_the_topology_does_not_have_is_refused(document: dict[str, Any]) -> None:
+    document["lambda"]["mystery"] = {"invocations": 1, "seconds": 1.0, "memory_mb": 128}
+    with pytest.raises(ValueError, match="mystery"):
+        estimate(parse_soak(document), TOPOLOGY)
+
+
+def test_webhook_usage_scales_with_the_shops_stock_changes(document: dict[str, Any]) -> None:
+    month = {f.name: f for f in estimate(parse_soak(document), TOPOLOGY).functions}
+    webhook = month["shop_webhook"]
+    changes = 20_000 * DAYS  # 608,333 a month
+    assert webhook.invocations == pytest.approx(changes)  # one invocation per change in the soak
+    assert webhook.seconds == pytest.approx(1180.0 / 4000 * changes)
+    assert webhook.gb_seconds == pytest.approx(webhook.seconds / 4)  # 256 MB
+
+
+def test_order_functions_scale_with_orders_and_the_propagator_with_both(document: dict[str, Any]) -> None:
+    month = {f.name: f for f in estimate(parse_soak(document), TOPOLOGY).functions}
+    assert month["order_worker"].invocations == pytest.approx(75 * 1000 * DAYS / 600)
+    assert month["stock_propagator"].invocations == pytest.approx(510 * 21_000 * DAYS / 4600)
+
+
+def test_a_soak_with_twice_the_stock_changes_halves_the_per_change_cost(document: dict[str, Any]) -> None:
+    base = {f.name: f for f in estimate(parse_soak(document), TOPOLOGY).functions}
+    document["config"]["stock_changes"] = 8000
+    doubled = {f.name: f for f in estimate(parse_soak(document), TOPOLOGY).functions}
+    assert doubled["catalog_worker"].seconds == pytest.approx(base["catalog_worker"].seconds / 2)
+    assert doubled["order_worker"].seconds == pytest.approx(base["order_worker"].seconds)
+
+
+def test_scheduled_functions_run_at_their_topology_rate(document: dict[str, Any]) -> None:
+    month = {f.name: f for f in estimate(parse_soak(document), TOPOLOGY).functions}
+    assert month["token_refresher"].invocations == pytest.approx(43_800)  # every minute
+    assert month["reconciler"].invocations == pytest.approx(43_800 / 15)
+    assert month["token_refresher"].seconds == pytest.approx(0.3 * 43_800)  # 3 s / 10 runs in the soak
+
+
+def test_the_order_poller_is_billed_for_its_whole_polling_run(document: dict[str, Any]) -> None:
+    poller = next(f for f in estimate(parse_soak(document), TOPOLOGY).functions if f.name == "order_poller")
+    assert poller.seconds == pytest.approx(50.0 * 43_800)  # 1.5 s measured per run, 50 s deployed
+    assert "50 s" in poller.note
+
+
+def test_reconciler_and_repricer_time_grows_with_skus(document: dict[str, Any]) -> None:
+    soak = parse_soak(document)
+    small = {f.name: f for f in estimate(soak, TOPOLOGY, workload=Workload(skus=2000)).functions}
+    large = {f.name: f for f in estimate(soak, TOPOLOGY, workload=Workload(skus=20_000)).functions}
+    assert large["repricer"].seconds == pytest.approx(10 * small["repricer"].seconds)
+    assert large["reconciler"].seconds == pytest.approx(10 * small["reconciler"].seconds)
+    assert large["token_refresher"].seconds == pytest.approx(small["token_refresher"].seconds)
+
+
+def test_a_scheduled_function_the_soak_never_ran_is_assumed_and_flagged(document: dict[str, Any]) -> None:
+    del document["lambda"]["order_gap_scan"]
+    result = estimate(parse_soak(document), TOPOLOGY, assumptions=Assumptions(unmeasured_run_seconds=0.5))
+    gap = next(f for f in result.functions if f.name == "order_gap_scan")
+    assert gap.seconds == pytest.approx(0.5 * 43_800 / 15)
+    assert any(n.startswith("order_gap_scan: not run in the soak") for n in result.notes)
+
+
+def test_duration_adjustment_removes_moto_and_adds_allegro_latency(document: dict[str, Any]) -> None:
+    soak = parse_soak(document)
+    measured = sum(u.seconds for u in soak.lambda_.values())  # 3887.1 s
+    calls = sum(c.calls for c in soak.aws_calls.values())  # 40,940
+    expected = (measured - calls * 0.040 + 9800 * 0.145) / measured
+    assert duration_factor(soak, Assumptions()) == pytest.approx(expected)
+    none = Assumptions(moto_call_seconds=0.01, aws_call_seconds=0.01, emulator_call_seconds=0.1,
+                       allegro_call_seconds=0.1)  # fmt: skip
+    assert duration_factor(soak, none) == pytest.approx(1.0)
+    assert duration_factor(soak, Assumptions(moto_call_seconds=10.0)) == pytest.approx(0.2)  # floored
+
+
+def test_dynamodb_transactions_cost_two_write_units_per_item(document: dict[str, Any]) -> None:
+    document["aws_calls"] = {"dynamodb.TransactWriteItems": {"calls": 10, "items": 30}}
+    result = estimate(parse_soak(document), TOPOLOGY)
+    writes = next(line for line in result.lines if line.item == "write request units")
+    scale = 21_000 * DAYS / 4600
+    assert writes.quantity == pytest.approx(60 * scale)
+    assert writes.monthly_usd == pytest.approx(60 * scale * 0.7625 / 1e6)
+
+
+def test_fixed_costs_follow_the_stack(document: dict[str, Any]) -> None:
+    result = estimate(parse_soak(document), TOPOLOGY, workload=Workload(seller_accounts=5))
+    quantities = {line.item: line.quantity for line in result.lines}
+    assert quantities["secrets"] == 3 + 5  # 3 named secrets + one per seller account
+    assert quantities["alarms"] == 2 * 13 + 5 + 1 + 3  # 35
+    assert quantities["customer managed key"] == 1
+    assert quantities["HTTP API requests"] == pytest.approx(21_000 * DAYS)  # stock + fulfillment webhooks
+
+
+def test_alarm_count_matches_the_synthesized_template_when_there_is_one() -> None:
+    if not TEMPLATE.exists():
+        pytest.skip("no cdk.out template (run `make synth`)")
+    resources = json.loads(TEMPLATE.read_text(encoding="utf-8"))["Resources"].values()
+    assert alarm_count(TOPOLOGY) == sum(r["Type"] == "AWS::CloudWatch::Alarm" for r in resources)
+
+
+def test_secret_count_for_one_account() -> None:
+    assert secret_count(TOPOLOGY, 1) == 4
+
+
+def test_idle_sqs_polling_is_priced_per_queue(document: dict[str, Any]) -> None:
+    result = estimate(parse_soak(document), TOPOLOGY)
+    idle = {line.item: line for line in result.lines if line.item.startswith("idle long polls")}
+    fifo = idle["idle long polls (FIFO, 4 queues)"]
+    assert fifo.quantity == pytest.approx(4 * 5 * 3 * 43_800)  # 5 pollers, 3 polls a minute each
+    assert fifo.unit_price == Prices().sqs_fifo_request
+    assert idle["idle long polls (standard, 1 queues)"].unit_price == Prices().sqs_standard_request
+
+
+def test_totals_add_up_and_only_compute_differs_when_adjusted(document: dict[str, Any]) -> None:
+    result = estimate(parse_soak(document), TOPOLOGY, custom_metrics=28)
+    assert result.total_measured == pytest.approx(sum(result.by_service().values()))
+    assert result.total_adjusted == pytest.approx(sum(result.by_service(adjusted=True).values()))
+    difference = result.adjusted_compute.monthly_usd - result.compute.monthly_usd
+    assert result.total_adjusted - result.total_measured == pytest.approx(difference)
+    assert result.by_service()["Lambda"] > result.by_service()["API Gateway"] > 0
+
+
+def test_a_busier_shop_costs_more(document: dict[str, Any]) -> None:
+    soak = parse_soak(document)
+    quiet = estimate(soak, TOPOLOGY, workload=Workload(orders_per_day=100, stock_changes_per_day=2000))
+    busy = estimate(soak, TOPOLOGY, workload=Workload(orders_per_day=5000, stock_changes_per_day=100_000))
+    assert busy.total_measured > quiet.total_measured
+    assert busy.by_service()["DynamoDB"] > quiet.by_service()["DynamoDB"]
+
+
+def test_a_nonsensical_workload_is_refused() -> None:
+    with pytest.raises(ValueError, match="skus"):
+        Workload(skus=0)
+    with pytest.raises(ValueError, match="seller_accounts"):
+        Workload(seller_accounts=0)
+
+
+def test_every_price_is_stated_with_its_unit() -> None:
+    rows = Prices().rows()
+    assert len(rows) == len({item for item, _, _ in rows})
+    assert all(price.startswith("$") and unit for _, price, unit in rows)
+    assert "2026" in Prices().source
+
+
+def test_the_model_does_not_mutate_its_input(document: dict[str, Any]) -> None:
+    before = copy.deepcopy(document)
+    estimate(parse_soak(document), TOPOLOGY)
+    assert document == before
