@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt, PositiveInt
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt, PositiveInt
 
 from allegro_sync.topology import QueueTrigger, ScheduleTrigger, Topology
 
@@ -190,7 +190,8 @@ class _Lenient(BaseModel):
 class SoakConfig(_Lenient):
     accounts: PositiveInt
     skus: PositiveInt
-    stock_changes: NonNegativeInt
+    # The soak counts stock changes as the shop webhooks it sent; either name is accepted.
+    stock_changes: NonNegativeInt = Field(validation_alias=AliasChoices("stock_changes", "stock_webhooks"))
     orders: NonNegativeInt
     cancellations: NonNegativeInt = 0
     reprice_runs: NonNegativeInt = 0

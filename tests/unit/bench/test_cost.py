@@ -42,6 +42,11 @@ def test_fixture_follows_the_soak_schema(document: dict[str, Any]) -> None:
     assert soak.events == 4600
 
 
+def test_stock_changes_may_be_named_stock_webhooks(document: dict[str, Any]) -> None:
+    document["config"]["stock_webhooks"] = document["config"].pop("stock_changes")
+    assert parse_soak(document).config.stock_changes == 4000
+
+
 def test_a_soak_file_without_its_config_is_refused_by_name(document: dict[str, Any]) -> None:
     del document["config"]
     with pytest.raises(ValidationError, match="config"):
