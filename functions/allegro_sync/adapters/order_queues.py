@@ -2,6 +2,10 @@
 
 FIFO ids go through `fifo_safe`: a SKU with spaces or Polish letters is not a valid group id, so it is
 replaced by a stable hash (same SKU, same group).
+
+Correlation (`adapters.correlation`): an order notice starts a chain, so it carries its own id (the Allegro
+order event id, or the checkout form id for a gap-scan notice); stock changes and outbox messages carry the
+id of the notice being processed.
 """
 
 from __future__ import annotations
@@ -11,11 +15,15 @@ from collections.abc import Sequence
 from typing import Any
 
 import boto3
+from aws_lambda_powertools import Logger
 
+from allegro_sync.adapters import correlation
 from allegro_sync.adapters.queues import FifoMessage, SqsFifoPublisher
 from allegro_sync.domain.orders import OrderNotice, fifo_safe
 from allegro_sync.domain.outbox import OrderChanged, StockChanged
 from allegro_sync.topology import queue_env
+
+logger = Logger(child=True)
 
 
 class SqsOrderQueue:
@@ -26,8 +34,28 @@ class SqsOrderQueue:
 
     def publish(self, notices: Sequence[OrderNotice]) -> None:
         self._publisher.send(
-            [FifoMessage(n.model_dump_json(), n.group_id, n.deduplication_id) for n in notices]
+            [
+                FifoMessage(n.model_dump_json(), n.group_id, n.deduplication_id, notice_correlation_id(n))
+                for n in notices
+            ]
         )
+        for notice in notices:
+            # One line per notice under its own id: where an order's chain starts in the logs.
+            with correlation.scope(notice_correlation_id(notice)):
+                logger.info(
+                    "order notice queued",
+                    extra={
+                        "account": notice.account,
+                        "checkout_form_id": notice.checkout_form_id,
+                        "source": notice.source,
+                        "event_type": notice.event_type,
+                    },
+                )
+
+
+def notice_correlation_id(notice: OrderNotice) -> str:
+    """The Allegro order event id (poller), or the checkout form id (gap scan, which has no event)."""
+    return notice.event_id or notice.checkout_form_id
 
 
 class SqsStockChangeHook:
@@ -56,5 +84,6 @@ class SqsShopOutbox:
             MessageAttributes={
                 "kind": {"DataType": "String", "StringValue": message.kind},
                 "message_id": {"DataType": "String", "StringValue": message.message_id},
+                **correlation.message_attributes(),
             },
         )

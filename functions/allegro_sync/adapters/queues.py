@@ -1,6 +1,8 @@
 """SQS publishers. `SqsFifoPublisher` sends JSON messages to a FIFO queue in batches of up to 10.
 
-Reusable by any producer: give it (body, group id, de-duplication id) triples. A batch entry SQS
+Reusable by any producer: give it (body, group id, de-duplication id) triples. Each message also carries
+the `correlation_id` attribute (its own, else the one being processed: `adapters.correlation`), outside
+the body so de-duplication and idempotency never see it. A batch entry SQS
 refuses raises `PublishFailed` naming it, so the caller answers "retry" instead of losing a message;
 entries sent before the failure are harmless on retry because FIFO de-duplication drops them.
 """
@@ -13,6 +15,7 @@ from typing import Any
 
 import boto3
 
+from allegro_sync.adapters import correlation
 from allegro_sync.adapters.shop.generic import queued_event_json
 from allegro_sync.services.webhooks import QueuedEvent
 
@@ -25,6 +28,11 @@ class FifoMessage:
     body: str
     group_id: str
     deduplication_id: str
+    # None: the correlation id of the event being processed (`correlation.current()`), if any.
+    correlation_id: str | None = None
+
+    def attributes(self) -> dict[str, dict[str, str]]:
+        return correlation.message_attributes(self.correlation_id)
 
 
 class PublishFailed(RuntimeError):
@@ -40,15 +48,18 @@ class SqsFifoPublisher:
 
     def send(self, messages: Sequence[FifoMessage]) -> None:
         for batch in _batches(messages):
-            entries = [
-                {
+            entries: list[dict[str, Any]] = []
+            for i, m in enumerate(batch):
+                entry: dict[str, Any] = {
                     "Id": str(i),
                     "MessageBody": m.body,
                     "MessageGroupId": m.group_id,
                     "MessageDeduplicationId": m.deduplication_id,
                 }
-                for i, m in enumerate(batch)
-            ]
+                attributes = m.attributes()
+                if attributes:
+                    entry["MessageAttributes"] = attributes
+                entries.append(entry)
             answer = self._sqs.send_message_batch(QueueUrl=self._url, Entries=entries)
             failed = answer.get("Failed") or []
             if failed:
@@ -61,7 +72,7 @@ def _batches(messages: Sequence[FifoMessage]) -> list[list[FifoMessage]]:
     current: list[FifoMessage] = []
     size = 0
     for message in messages:
-        length = len(message.body.encode())
+        length = len(message.body.encode()) + _attributes_size(message.attributes())
         if length > SQS_MAX_BATCH_BYTES:
             raise PublishFailed(f"a message of {length} bytes exceeds SQS's {SQS_MAX_BATCH_BYTES} bytes")
         if current and (len(current) == SQS_MAX_BATCH_ENTRIES or size + length > SQS_MAX_BATCH_BYTES):
@@ -72,6 +83,14 @@ def _batches(messages: Sequence[FifoMessage]) -> list[list[FifoMessage]]:
     if current:
         batches.append(current)
     return batches
+
+
+def _attributes_size(attributes: dict[str, dict[str, str]]) -> int:
+    """SQS counts attribute names, types and values towards the 256 KiB message limit."""
+    return sum(
+        len(name.encode()) + len(a["DataType"].encode()) + len(a["StringValue"].encode())
+        for name, a in attributes.items()
+    )
 
 
 class ShopEventQueue:

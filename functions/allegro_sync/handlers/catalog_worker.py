@@ -26,6 +26,7 @@ from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, proce
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from allegro_sync.adapters import correlation
 from allegro_sync.adapters.allegro.factory import client_from_env
 from allegro_sync.adapters.allegro.models import CategoryParameter
 from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog, catalog_table
@@ -150,6 +151,7 @@ def build_publisher() -> Publisher:
     )
 
 
+@correlation.per_record
 def record_handler(record: SQSRecord) -> None:
     event = parse_shop_event(record.body)  # malformed: the record fails and ends in the DLQ, kept for replay
     logger.append_keys(sku=event.sku, delivery_id=event.delivery_id)

@@ -25,14 +25,17 @@ from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, proce
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from allegro_sync.adapters import correlation
 from allegro_sync.adapters.allegro.errors import AllegroForbidden, AllegroNotFound
 from allegro_sync.adapters.dynamodb.orders import DynamoOrderRepository
 from allegro_sync.adapters.order_wiring import client_for
 from allegro_sync.adapters.queues import FifoMessage, SqsFifoPublisher
+from allegro_sync.adapters.shop import signing
 from allegro_sync.adapters.shop.errors import WebhookRejected
 from allegro_sync.adapters.shop.fulfillment_in import parse_generic_status, parse_woocommerce_order
 from allegro_sync.adapters.shop.generic import DEFAULT_REPLAY_WINDOW_SECONDS
 from allegro_sync.adapters.shop.signing_secret import SigningNotConfigured, SigningSecrets, SigningSecretStore
+from allegro_sync.adapters.shop.woocommerce import DELIVERY_HEADER as WC_DELIVERY_HEADER
 from allegro_sync.domain.orders import fifo_safe
 from allegro_sync.domain.shop_orders import ShopOrderStatus
 from allegro_sync.services.fulfillment import Fulfillment
@@ -123,20 +126,29 @@ def _intake(
     return _json(202, {"status": "queued", "checkout_form_id": update.checkout_form_id})
 
 
+def _delivery_id(header: str) -> str:
+    """The shop's delivery id (API Gateway's request id if none): this update's correlation id."""
+    event = app.current_event
+    return (event.headers or {}).get(header.lower()) or event.request_context.request_id
+
+
 @app.post("/webhooks/shop/orders")
 def generic_orders() -> Response[Any]:
-    return _intake(
-        lambda h, b, s: parse_generic_status(
-            h, b, s.generic, now=time.time(), replay_window=DEFAULT_REPLAY_WINDOW_SECONDS
+    with correlation.scope(_delivery_id(signing.DELIVERY_HEADER)):
+        return _intake(
+            lambda h, b, s: parse_generic_status(
+                h, b, s.generic, now=time.time(), replay_window=DEFAULT_REPLAY_WINDOW_SECONDS
+            )
         )
-    )
 
 
 @app.post("/webhooks/woocommerce/orders")
 def woocommerce_orders() -> Response[Any]:
-    return _intake(lambda h, b, s: parse_woocommerce_order(h, b, s.woocommerce))
+    with correlation.scope(_delivery_id(WC_DELIVERY_HEADER)):
+        return _intake(lambda h, b, s: parse_woocommerce_order(h, b, s.woocommerce))
 
 
+@correlation.per_record
 def record_handler(record: SQSRecord) -> None:
     update = ShopOrderStatus.model_validate_json(record.body)
     logger.append_keys(checkout_form_id=update.checkout_form_id)

@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, proce
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from allegro_sync.adapters import correlation
 from allegro_sync.adapters.allegro.errors import AllegroForbidden, AllegroNotFound
 from allegro_sync.adapters.order_wiring import client_for, order_importer
 from allegro_sync.domain.orders import OrderNotice
@@ -32,6 +33,7 @@ UNREADABLE = (AccountNotFound, AccountDisconnected, AllegroNotFound, AllegroForb
 _last_in_batch: dict[str, str] = {}
 
 
+@correlation.per_record
 def record_handler(record: SQSRecord) -> None:
     notice = OrderNotice.model_validate_json(record.body)  # malformed: fails, ends in the DLQ for replay
     logger.append_keys(account=notice.account, checkout_form_id=notice.checkout_form_id, source=notice.source)

@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from allegro_sync.adapters import correlation
 from allegro_sync.adapters.shop_wiring import shop_delivery
 from allegro_sync.domain.outbox import OrderChanged, parse_outbox_message
 
@@ -24,6 +25,7 @@ metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
+@correlation.per_record
 def record_handler(record: SQSRecord) -> None:
     message = parse_outbox_message(record.body)  # malformed: fails, ends in the DLQ for replay
     if not isinstance(message, OrderChanged):

@@ -24,6 +24,7 @@ from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterEr
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
+from allegro_sync.adapters import correlation
 from allegro_sync.adapters.queues import PublishFailed, ShopEventQueue, SqsFifoPublisher
 from allegro_sync.adapters.shop import signing
 from allegro_sync.adapters.shop.deliveries import DynamoDeliveryMarkers, DynamoProductIndex, webhook_table
@@ -145,8 +146,14 @@ def _reject(source: Source, exc: WebhookRejected) -> Response[Any]:
 
 
 def _intake(source: Source, limit: int, delivery_header: str, parse: Parser) -> Response[Any]:
+    # The delivery id follows the events to every queue and Allegro call (API Gateway's id if none).
+    delivery_id = _headers().get(delivery_header.lower()) or app.current_event.request_context.request_id
+    with correlation.scope(delivery_id):
+        return _accept(source, limit, parse)
+
+
+def _accept(source: Source, limit: int, parse: Parser) -> Response[Any]:
     headers = _headers()
-    logger.set_correlation_id((headers.get(delivery_header.lower()) or "")[:200] or None)
     try:
         body = _body(limit)
         built = wiring()

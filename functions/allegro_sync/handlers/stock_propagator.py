@@ -16,6 +16,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
+from allegro_sync.adapters import correlation
 from allegro_sync.adapters.propagation_wiring import propagator
 from allegro_sync.services.propagation import StockSignal
 
@@ -29,11 +30,15 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     failures: list[str] = []
     signals: list[tuple[str, StockSignal]] = []
     for record in event.get("Records", []):
+        # Each SKU's pushes are logged under the correlation id of its newest message (see propagation).
+        cid = correlation.of_record(record)
         try:
-            signals.append((record["messageId"], StockSignal.model_validate_json(record["body"])))
+            signal = StockSignal.model_validate_json(record["body"])
+            signals.append((record["messageId"], signal.model_copy(update={"correlation_id": cid})))
         except ValidationError as error:
             # Malformed: fails every time, so it reaches the DLQ and is kept for a look.
-            logger.error("unreadable stock-change message", extra={"error": str(error)[:300]})
+            with correlation.scope(cid):
+                logger.error("unreadable stock-change message", extra={"error": str(error)[:300]})
             failures.append(record["messageId"])
     report = propagator().propagate([signal for _, signal in signals])
     failures.extend(message_id for message_id, signal in signals if signal.sku in report.failed)
@@ -54,6 +59,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             "activated": report.activated,
             "failed": report.failed,
             "allegro_calls": report.calls,
+            "correlation_ids": sorted({s.correlation_id for _, s in signals if s.correlation_id}),
         },
     )
     return {"batchItemFailures": [{"itemIdentifier": m} for m in failures]}

@@ -30,6 +30,7 @@ from typing import Any, Literal, Protocol
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, Field
 
+from allegro_sync.adapters import correlation
 from allegro_sync.adapters.allegro.errors import AllegroError, AllegroNotFound
 from allegro_sync.adapters.allegro.models import OfferCommandResult, ProductOffer
 from allegro_sync.domain.ledger import OfferAction, OfferTarget, StockView
@@ -59,6 +60,9 @@ class StockSignal(BaseModel):
     # What moved the ledger, for the change log ("who changed this stock, and why").
     cause: str | None = Field(default=None, max_length=50)
     checkout_form_id: str | None = Field(default=None, max_length=100)
+    # Not read from the body: the handler sets the message's `correlation_id` attribute here, so the
+    # SKU's Allegro calls are logged under the event that moved it.
+    correlation_id: str | None = Field(default=None, exclude=True)
 
     def reason(self, revision: int) -> str:
         why = f"stock level at ledger revision {revision}"
@@ -166,6 +170,7 @@ class Push:
     previous: PushRecord | None = None
     # False: Allegro already shows this (same value as last pushed); only the revision is recorded.
     needs_call: bool = True
+    correlation_id: str | None = None  # the newest signal's, for the logs; None: the reconciler's repair
 
 
 @dataclass(frozen=True)
@@ -301,15 +306,20 @@ class Propagator:
                 if view.revision < revision:
                     # The ledger is read strongly consistent after the message was written: this is a bug
                     # upstream or a restored table. Retrying cannot make it newer; push what the ledger has.
-                    logger.warning(
-                        "ledger older than its stock-change message",
-                        extra={"sku": sku, "ledger_revision": view.revision, "message_revision": revision},
-                    )
+                    with correlation.scope(signal.correlation_id):
+                        logger.warning(
+                            "ledger older than its stock-change message",
+                            extra={
+                                "sku": sku,
+                                "ledger_revision": view.revision,
+                                "message_revision": revision,
+                            },
+                        )
                 planned, skips = plan(view, self._pushed.pushed(sku), reason=signal.reason(view.revision))
             except Exception as error:
                 report.failed[sku] = f"{type(error).__name__}: {error}"
                 continue
-            pushes.extend(planned)
+            pushes.extend(replace(p, correlation_id=signal.correlation_id) for p in planned)
             report.skipped.extend(skips)
         self.apply(pushes, report)
         for skip in report.skipped:
@@ -328,19 +338,41 @@ class Propagator:
         todo = [p for p in pushes if p.needs_call]
         batched, singles = batches(todo)
         for (account, quantity), group in sorted(batched.items()):
-            self._batch(account, quantity, group, singles, report)
+            self._correlated_batch(account, quantity, group, singles, report)
         for push in singles:
             # Every offer is tried even when another offer of its SKU failed: a disconnected account or a
             # rate limit on one channel must not keep the others showing old stock.
-            try:
-                self._single(push, report)
-            except Exception as error:  # recorded per SKU; its messages are redelivered
-                report.failed[push.sku] = f"{push.offer_id}: {type(error).__name__}: {error}"
-                logger.warning(
-                    "stock push failed; retried with the SKU's message",
-                    extra={"sku": push.sku, "offer_id": push.offer_id, "error": str(error)},
-                )
+            with correlation.scope(push.correlation_id):
+                try:
+                    self._single(push, report)
+                except Exception as error:  # recorded per SKU; its messages are redelivered
+                    report.failed[push.sku] = f"{push.offer_id}: {type(error).__name__}: {error}"
+                    logger.warning(
+                        "stock push failed; retried with the SKU's message",
+                        extra={"sku": push.sku, "offer_id": push.offer_id, "error": str(error)},
+                    )
         return report
+
+    def _correlated_batch(
+        self, account: str, quantity: int, group: list[Push], fallback: list[Push], report: PropagationReport
+    ) -> None:
+        """One command may serve several events: each push gets a line under its own id, and the command's
+        own Allegro calls carry the id when all its pushes share one."""
+        ids = sorted({p.correlation_id for p in group if p.correlation_id})
+        for push in group:
+            with correlation.scope(push.correlation_id):
+                logger.info(
+                    "stock in a shared quantity command",
+                    extra={
+                        "sku": push.sku,
+                        "offer_id": push.offer_id,
+                        "account": account,
+                        "quantity": quantity,
+                        "command_offers": len(group),
+                    },
+                )
+        with correlation.scope(ids[0] if len(ids) == 1 else None):
+            self._batch(account, quantity, group, fallback, report)
 
     # --- the three ways to push ------------------------------------------------------------------------
 

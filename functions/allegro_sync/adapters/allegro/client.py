@@ -323,7 +323,9 @@ class AllegroClient:
         if response.status_code >= 400:
             logger.warning("Allegro call failed", extra=fields)
         else:
-            logger.debug("Allegro call", extra=fields)
+            # INFO, not DEBUG: with the correlation id the logger carries, this line closes the chain from a
+            # webhook or order event to Allegro at CloudWatch's default level. Never the token or body.
+            logger.info("Allegro call", extra=fields)
 
     def _log_failure(self, method: str, path: str, error: Exception, started: float, attempt: int) -> None:
         logger.warning(

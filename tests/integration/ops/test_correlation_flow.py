@@ -1,0 +1,171 @@
+"""One id through the logs, end to end on the local runtime (moto, the real handlers, the Allegro emulator).
+
+A signed stock webhook: its delivery id is on the webhook's line, the catalog worker's, and the stock
+propagator's Allegro calls on both accounts. An Allegro order: the id the order poller queued it under is on
+the order worker's lines, the propagator's call on the OTHER account's offer, and the shop delivery. The JSON
+lines are read through the Powertools formatter every handler logs with, as CloudWatch would receive them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from allegro_sync.adapters import shop_wiring, token_store
+from allegro_sync.adapters.allegro import factory
+from allegro_sync.adapters.shop import signing
+from allegro_sync.adapters.token_store import AccountsSettings, Custody, connect_with_device_flow
+from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
+from allegro_sync.handlers import shop_webhook
+from allegro_sync.local import AllegroUrls
+from tests.fixtures.local import MakeLocalRuntime
+from tests.integration.propagation.conftest import ACCOUNTS, T0, StockWorld, fresh_guard
+from tests.unit.ops.test_correlation import LogLines, logger
+from tests.unit.shop_out.fake_shops import FakeGenericShop, ShopServer
+
+pytestmark = pytest.mark.integration
+
+WEBHOOK_SECRET = "correlation-webhook-secret"
+SHOP_SECRET = "correlation-shop-secret-0123456789"
+SKU = "SONY-CORR"
+
+
+@pytest.fixture
+def logs() -> Iterator[LogLines]:
+    capture = LogLines()
+    target = logging.getLogger(logger.service)
+    target.addHandler(capture)
+    yield capture
+    target.removeHandler(capture)
+
+
+@pytest.fixture
+def world(make_local_runtime: MakeLocalRuntime, emulator: Emulator) -> Iterator[StockWorld]:
+    """Two connected accounts, the real consumers of every queue, a signing secret for shop webhooks."""
+    token_store.reset()
+    shop_wiring.forget_credentials()
+    shop_webhook.reset()
+    saved = factory._shared
+    fresh_guard()
+    runtime = make_local_runtime(
+        allegro_urls=AllegroUrls.single(emulator.base_url), env={"ORDER_POLL_RUN_SECONDS": "0"}
+    )
+    settings = AccountsSettings.from_env(runtime.environment("stock_propagator"))
+    Custody.build(settings).app_credentials.write(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
+    for account, login in ACCOUNTS.items():
+        emulator.create_seller(login)
+        connect_with_device_flow(
+            account,
+            on_prompt=lambda prompt, login=login: emulator.approve_device(prompt.user_code, login),  # type: ignore[misc]
+            settings=settings,
+            sleep=emulator.advance,
+        )
+    runtime.put_secret("webhook-signing", {"secret": WEBHOOK_SECRET})
+    yield StockWorld(runtime, emulator)
+    factory._shared = saved
+    token_store.reset()
+    shop_wiring.forget_credentials()
+    shop_webhook.reset()
+
+
+def lines(logs: LogLines, message: str, function: str) -> list[dict[str, Any]]:
+    """`message` lines logged by `function` (its deployed name ends with the topology's name)."""
+    return [
+        x
+        for x in logs.lines
+        if x["message"] == message and x.get("function_name", "").endswith("-" + function)
+    ]
+
+
+def allegro_calls(logs: LogLines, function: str, method: str, offer_id: str) -> list[dict[str, Any]]:
+    return [
+        x
+        for x in lines(logs, "Allegro call", function)
+        if x["allegro_method"] == method and x["allegro_path"].endswith("/" + offer_id)
+    ]
+
+
+def post_stock_webhook(world: StockWorld, delivery: str, stock: int) -> httpx.Response:
+    """What the shop does: one signed `stock.set` over HTTP to the local API gateway."""
+    body = json.dumps({"type": "stock.set", "sku": SKU, "stock": stock}).encode()
+    ts = int(time.time())
+    headers = {
+        "Content-Type": "application/json",
+        signing.DELIVERY_HEADER: delivery,
+        signing.TIMESTAMP_HEADER: str(ts),
+        signing.SIGNATURE_HEADER: signing.sign(WEBHOOK_SECRET, ts, delivery, body),
+    }
+    return httpx.post(world.runtime.start_gateway() + "/webhooks/shop", content=body, headers=headers)
+
+
+def test_a_stock_webhook_delivery_id_reaches_the_propagators_allegro_calls(
+    world: StockWorld, logs: LogLines
+) -> None:
+    one = world.offer("shop1", SKU, stock=10)
+    two = world.offer("shop2", SKU, stock=10)
+    delivery = f"corr-{uuid.uuid4().hex[:12]}"
+
+    answer = post_stock_webhook(world, delivery, 4)
+    world.runtime.drain(timeout=30)
+
+    assert answer.status_code == 202, answer.text
+    assert world.shown(one) == ("ACTIVE", 4)
+    assert world.shown(two) == ("ACTIVE", 4)
+    [accepted] = lines(logs, "webhook accepted", "shop_webhook")
+    assert accepted["correlation_id"] == delivery
+    [applied] = lines(logs, "shop event applied", "catalog_worker")
+    assert applied["correlation_id"] == delivery
+    patches = allegro_calls(logs, "stock_propagator", "PATCH", one) + allegro_calls(
+        logs, "stock_propagator", "PATCH", two
+    )
+    assert sorted(p["account"] for p in patches) == ["shop1", "shop2"]
+    assert {p["correlation_id"] for p in patches} == {delivery}
+    assert all(p["level"] == "INFO" for p in patches)
+
+
+def test_an_order_event_id_reaches_the_other_accounts_offer_and_the_shop(
+    world: StockWorld, logs: LogLines
+) -> None:
+    sold_on = world.offer("shop1", SKU, stock=10)
+    other = world.offer("shop2", SKU, stock=10)
+    # The shop acknowledges the sale after its last stock report, as a real shop would.
+    shop = FakeGenericShop(secret=SHOP_SECRET, stock={SKU: 10}, clock=T0 + timedelta(hours=1))
+    with ShopServer(shop) as server:
+        world.runtime.put_secret(
+            "shop-credentials", {"kind": "generic", "url": server.url, "signing_secret": SHOP_SECRET}
+        )
+        world.propagate(world.level(SKU, 10))  # a message without the attribute: its own id, not the order's
+        world.runtime.fire("order_poller")  # the first run starts each account's cursor at the latest event
+        before = len(logs.lines)
+
+        form_id = world.emulator.marketplace.buy(sold_on, 3)
+        world.emulator.marketplace.pay(form_id)
+        world.runtime.fire("order_poller")
+        world.runtime.drain(timeout=30)
+
+    assert world.shown(other) == ("ACTIVE", 7)
+    assert [m["checkout_form_id"] for m in shop.received] == [form_id]
+    # The propagator's call on the account the buyer did NOT use: which order event moved it?
+    [patch] = allegro_calls(logs, "stock_propagator", "PATCH", other)[-1:]
+    cid = patch["correlation_id"]
+    queued = {x["correlation_id"]: x for x in lines(logs, "order notice queued", "order_poller")}
+    assert cid in queued, f"{cid} is not an id the order poller queued: {sorted(queued)}"
+    assert (queued[cid]["checkout_form_id"], queued[cid]["account"]) == (form_id, "shop1")
+    assert cid not in {x.get("correlation_id") for x in logs.lines[:before]}
+    [imported] = [x for x in lines(logs, "order imported", "order_worker") if x["correlation_id"] == cid]
+    assert imported["checkout_form_id"] == form_id
+    [delivered] = lines(logs, "delivered to the shop", "shop_notifier")
+    assert delivered["correlation_id"] == cid
+    # The order worker's own read of the form is an Allegro call in the same chain.
+    assert any(
+        x["allegro_path"].endswith("/" + form_id) and x["correlation_id"] == cid
+        for x in lines(logs, "Allegro call", "order_worker")
+    )
