@@ -25,6 +25,7 @@ from allegro_sync.cli import catalog_cmd
 from allegro_sync.cli.main import app
 from allegro_sync.emulator import Emulator
 from allegro_sync.local import AllegroUrls, LocalRuntime
+from bench._results import record
 from bench._seller import connect_seller
 
 HEADER = "sku,ean,name,description_html,image_urls,price,cost_price,stock,category_path,attributes"
@@ -84,6 +85,18 @@ def main(products: int) -> None:
         print(f"  ({total:.1f} s, of which the worker {drain_seconds:.1f} s)")
         print(f"Allegro calls per offer: {calls / max(published, 1):.2f} (the first reads the category)")
         print(f"rerun of the same file (all skipped, statuses read): {rerun_seconds:.2f} s")
+        record(
+            "catalog_import",
+            {
+                "products": products,
+                "published": published,
+                "rows_queued_per_s": round(products / queue_seconds, 1),
+                "offers_per_min": round(published / total * 60, 1),
+                "import_seconds": round(total, 1),
+                "allegro_calls_per_offer": round(calls / max(published, 1), 2),
+                "rerun_seconds": round(rerun_seconds, 2),
+            },
+        )
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from allegro_sync.adapters.shop import signing
 from allegro_sync.domain.shop_events import SHOP_EVENT_ADAPTER, PriceSet, ProductUpsert, ShopEvent
 from allegro_sync.emulator import Emulator
 from allegro_sync.local import AllegroUrls, LocalRuntime
+from bench._results import record
 from bench._seller import connect_seller
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -152,6 +153,21 @@ def main(products: int) -> None:
         print(f"burst of {products}: {burst_seconds:.1f} s, {products / burst_seconds:.1f} offers/s")
         print(f"Allegro calls per new offer: {create_calls:.2f} (the first includes the category parameters)")
         print(f"Allegro calls per price change: {price_calls:.2f}")
+        record(
+            "catalog_publish",
+            {
+                "products": products,
+                "active_offers": active,
+                "queue_to_offer_p50_ms": round(statistics.median(latencies)),
+                "queue_to_offer_p90_ms": round(queue_p90),
+                "queue_to_offer_max_ms": round(max(latencies)),
+                "webhook_to_offer_p50_ms": round(statistics.median(webhook_latencies)),
+                "webhook_to_offer_p90_ms": round(hook_p90),
+                "burst_offers_per_s": round(products / burst_seconds, 2),
+                "allegro_calls_per_new_offer": round(create_calls, 2),
+                "allegro_calls_per_price_change": round(price_calls, 2),
+            },
+        )
         token_store.reset()
 
 

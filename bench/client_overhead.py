@@ -20,6 +20,7 @@ from allegro_sync.adapters.allegro.client import MEDIA_TYPE, AllegroClient
 from allegro_sync.adapters.allegro.environment import AllegroEnvironment
 from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard
 from allegro_sync.emulator import Emulator
+from bench._results import record
 
 ME_BODY = b'{"id":"1","login":"bench","firstName":"B","lastName":"C","email":"b@example.com"}'
 
@@ -96,6 +97,7 @@ def emulator(calls: int) -> tuple[float, float, float]:
 
 def main() -> None:
     calls = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
+    figures: dict[str, dict[str, float]] = {}
     for name, run, n in (
         ("MockTransport", mock_transport, calls),
         ("emulator 127.0.0.1", emulator, calls // 10),
@@ -105,6 +107,12 @@ def main() -> None:
             f"{name:<20} bare httpx {bare:8.1f} us/call   AllegroClient {client:8.1f} us/call   "
             f"overhead {overhead:7.1f} us/call  (median of 7 interleaved rounds x {n} calls)"
         )
+        figures[name] = {
+            "bare_us": round(bare, 1),
+            "client_us": round(client, 1),
+            "overhead_us": round(overhead, 1),
+        }
+    record("client_overhead", figures)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from allegro_sync.domain.description import build_description
 from allegro_sync.domain.parameters import map_parameters, parse_category_parameters
 from allegro_sync.domain.title import build_title
+from bench._results import record
 
 _BLOCK = """
 <h3 style="color:#333">Opis produktu</h3>
@@ -90,9 +91,12 @@ def main() -> None:
     size = len(worst.description.model_dump_json())
     print(f"worst case output: {size:,} bytes of JSON, truncated={worst.truncated}")
     print(f"{'':34s} {'median':>10s}      {'best':>10s}")
+    figures: dict[str, dict[str, float]] = {}
     for label, fn in cases:
         median, best = rate(fn, seconds)
         print(f"{label:34s} {median:10,.1f} /s   {best:10,.1f} /s   ({1000 / median:.3f} ms median)")
+        figures[label] = {"median_per_s": round(median, 1), "best_per_s": round(best, 1)}
+    record("domain_description", {"cases": figures, "worst_output_bytes": size})
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ import httpx
 from allegro_sync.emulator import Emulator
 from allegro_sync.emulator.types import EmulatorRequest, EmulatorResponse
 from allegro_sync.emulator.validation import MEDIA_TYPE, validator_for
+from bench._results import record
 
 Call = Callable[[httpx.Client], httpx.Response]
 
@@ -87,6 +88,7 @@ def main() -> None:
     total = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
     threads = int(sys.argv[2]) if len(sys.argv) > 2 else 8
     print(f"{total} requests per case, {threads} threads, 127.0.0.1")
+    figures: dict[str, float] = {}
     for validate in (True, False):
         with Emulator(validate=validate, rate_limit=10**9) as emulator:
             emulator.create_seller("bench")
@@ -99,9 +101,12 @@ def main() -> None:
                 rate, statuses = run(emulator, token, call, total, threads)
                 mode = "validation on " if validate else "validation off"
                 print(f"{mode}  {name:<22} {rate:8.0f} req/s   statuses {dict(sorted(statuses.items()))}")
+                figures[f"{mode.strip()}: {name}"] = round(rate)
             if emulator.violations:
                 print(f"  ({len(emulator.violations)} spec violations seen, first: {emulator.violations[0]})")
-    print(f"in-process validation of one request+response pair: {validation_cost_ms():.2f} ms (median)")
+    validation_ms = validation_cost_ms()
+    print(f"in-process validation of one request+response pair: {validation_ms:.2f} ms (median)")
+    record("emulator_throughput", {"requests_per_s": figures, "validation_ms": round(validation_ms, 3)})
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 
 from allegro_sync.domain import ledger as dom
 from allegro_sync.domain.ledger import LedgerPolicy, OfferLink, Sale, ShopLevel, SkuLedger
+from bench._results import record
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -29,14 +30,16 @@ class Rate:
     def __init__(self) -> None:
         self.wall = time.perf_counter()
         self.cpu = time.process_time()
+        self.figures: dict[str, int] = {}
 
     def of(self, operations: int) -> str:
         wall = operations / (time.perf_counter() - self.wall)
         cpu = operations / max(time.process_time() - self.cpu, 1e-9)
+        self.figures = {"wall_per_s": round(wall), "cpu_per_s": round(cpu)}
         return f"{wall:,.0f}/s wall, {cpu:,.0f}/s per CPU second"
 
 
-def domain_decisions_per_second(cycles: int) -> str:
+def domain_decisions_per_second(cycles: int) -> tuple[str, dict[str, int]]:
     policy = LedgerPolicy()
     ledger = SkuLedger("SKU-1")
     for offer, account, cap in (("A", "main", None), ("B", "second", 3), ("C", "third", None)):
@@ -50,10 +53,10 @@ def domain_decisions_per_second(cycles: int) -> str:
         ledger = dom.add_sale(ledger, Sale(f"cf-{n}:1", "SKU-1", 1, t, "main"))
         ledger = dom.acknowledge_sale(ledger, f"cf-{n}:1", t, n + 1, policy)
         dom.view(ledger, policy)
-    return rate.of(4 * cycles)
+    return rate.of(4 * cycles), rate.figures
 
 
-def moto_apply_sale_per_second(sales: int) -> tuple[str, str]:
+def moto_apply_sale_per_second(sales: int) -> tuple[tuple[str, dict[str, int]], tuple[str, dict[str, int]]]:
     for key, value in {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
@@ -76,11 +79,11 @@ def moto_apply_sale_per_second(sales: int) -> tuple[str, str]:
         rate = Rate()
         for sale in batch:
             stock.apply_sale(sale)
-        new_rate = rate.of(sales)
+        new_rate = rate.of(sales), rate.figures
         rate = Rate()
         for sale in batch:
             stock.apply_sale(sale)
-        duplicate_rate = rate.of(sales)
+        duplicate_rate = rate.of(sales), rate.figures
         expected = 1_000_000 - sales // 10
         assert stock.view("SKU-0").available == expected, "bench run applied sales wrongly"
     return new_rate, duplicate_rate
@@ -89,10 +92,19 @@ def moto_apply_sale_per_second(sales: int) -> tuple[str, str]:
 def main() -> None:
     cycles = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
     sales = int(sys.argv[2]) if len(sys.argv) > 2 else 100
-    print(f"domain decisions (level, sale, ack, view; 3 offers): {domain_decisions_per_second(cycles)}")
+    decisions = domain_decisions_per_second(cycles)
+    print(f"domain decisions (level, sale, ack, view; 3 offers): {decisions[0]}")
     new_rate, duplicate_rate = moto_apply_sale_per_second(sales)
-    print(f"apply_sale on moto in-process, new sales:  {new_rate}")
-    print(f"apply_sale on moto in-process, duplicates: {duplicate_rate}")
+    print(f"apply_sale on moto in-process, new sales:  {new_rate[0]}")
+    print(f"apply_sale on moto in-process, duplicates: {duplicate_rate[0]}")
+    record(
+        "ledger_throughput",
+        {
+            "domain_decisions": decisions[1],
+            "apply_sale_new": new_rate[1],
+            "apply_sale_duplicate": duplicate_rate[1],
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ from allegro_sync.local import AllegroUrls, LocalRuntime
 from allegro_sync.services.orders import OrderPoller, PollSettings
 from allegro_sync.services.stock import StockLedger
 from allegro_sync.topology import TOPOLOGY, queue_env, table_env
+from bench._results import record
 
 ACCOUNT, LOGIN, SKU = "shop1", "seller-bench", "SKU-BENCH"
 _lock = threading.Lock()
@@ -199,6 +200,20 @@ def main(burst: int, latency_orders: int, interval: float, spacing: float) -> No
         _say(
             f"  p50 {statistics.median(latencies):.2f} s   p99 {percentile(latencies, 0.99):.2f} s   "
             f"max {max(latencies):.2f} s"
+        )
+        record(
+            "orders_import",
+            {
+                "burst_orders": burst,
+                "imported": imported,
+                "orders_per_min": round(imported / elapsed * 60),
+                "poll_interval_s": interval,
+                "latency_orders": len(latencies),
+                "missing": missing,
+                "purchase_to_outbox_p50_s": round(statistics.median(latencies), 2),
+                "purchase_to_outbox_p99_s": round(percentile(latencies, 0.99), 2),
+                "purchase_to_outbox_max_s": round(max(latencies), 2),
+            },
         )
 
 

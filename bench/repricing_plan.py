@@ -34,6 +34,7 @@ from allegro_sync.domain.repricing import (
     plan_account,
 )
 from allegro_sync.services.repricing import MAX_COMMANDS_PER_ROUND, band_of
+from bench._results import record
 
 POLLS_PER_COMMAND = 2
 RPM = 300  # the repricer's share, topology.allegro_rpm
@@ -144,6 +145,21 @@ def main() -> None:
     moved = sum(again.values())
     print(
         f"next day, costs drift:     {moved:,} of {len(drift):,} ranges re-assigned (-0.5 % kept, +10 % not)"
+    )
+    record(
+        "repricing_plan",
+        {
+            "offers": n,
+            "plan_wall_s": round(seconds, 2),
+            "plan_cpu_s": round(cpu, 2),
+            "offers_per_cpu_s": round(n / cpu),
+            "price_changes": actions[Action.SET_PRICE],
+            "rule_assignments": actions[Action.ASSIGN_RULE],
+            "allegro_calls_to_apply": calls,
+            "minutes_at_rpm": round(calls / RPM, 1),
+            "rounds_to_apply": rounds,
+            "breaker_tripped": plan.breaker_tripped,
+        },
     )
 
 

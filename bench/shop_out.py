@@ -21,6 +21,7 @@ from allegro_sync.domain.shop_orders import ShopOrderStatus
 from allegro_sync.services.fulfillment import Fulfillment
 from allegro_sync.services.shop_delivery import ShopDelivery
 from allegro_sync.services.stock import StockLedger
+from bench._results import record
 from tests.fixtures.ledger import InMemoryLedgerRepository
 from tests.unit.shop_out.fake_shops import FakeGenericShop, FakeWooCommerce, mock_transport
 from tests.unit.shop_out.test_fulfillment import FakeAllegro
@@ -113,8 +114,18 @@ def allegro_calls() -> dict[str, int]:
     }
 
 
-if __name__ == "__main__":
-    for kind in ("generic", "woocommerce"):
-        print(f"{kind}: {deliveries_per_second(kind):,.0f} orders/s delivered + ledger-confirmed (fakes)")
-    for what, n in allegro_calls().items():
+def main() -> None:
+    rates = {kind: deliveries_per_second(kind) for kind in ("generic", "woocommerce")}
+    for kind, rate in rates.items():
+        print(f"{kind}: {rate:,.0f} orders/s delivered + ledger-confirmed (fakes)")
+    calls = allegro_calls()
+    for what, n in calls.items():
         print(f"Allegro calls, {what}: {n}")
+    record(
+        "shop_out",
+        {"orders_per_s": {k: round(v) for k, v in rates.items()}, "allegro_calls_per_update": calls},
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -41,6 +41,7 @@ from allegro_sync.local import AllegroUrls, LocalRuntime
 from allegro_sync.local.events import sqs_event, sqs_record
 from allegro_sync.services.stock import StockLedger
 from allegro_sync.topology import table_env
+from bench._results import record
 
 ACCOUNT, LOGIN = "shop1", "seller-bench"
 QUEUE_ARN = "arn:aws:sqs:eu-central-1:123456789012:allegro-sync-stock-changes.fifo"
@@ -160,13 +161,17 @@ class Bench:
         return int(self.emulator.marketplace.offer(self.offers[sku])["stock"]["available"])
 
 
-def percentiles(samples: list[float]) -> str:
+def p50_p99(samples: list[float]) -> tuple[float, float]:
     ordered = sorted(samples)
-    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
-    return f"p50 {statistics.median(ordered) * 1000:.0f} ms   p99 {p99 * 1000:.0f} ms"
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
 
 
-def measure_latency(bench: Bench, changes: int) -> None:
+def percentiles(samples: list[float]) -> str:
+    p50, p99 = p50_p99(samples)
+    return f"p50 {p50 * 1000:.0f} ms   p99 {p99 * 1000:.0f} ms"
+
+
+def measure_latency(bench: Bench, changes: int) -> dict[str, Any]:
     queued, direct = [], []
     for n in range(changes):
         sku = bench.skus[n % len(bench.skus)]
@@ -183,9 +188,17 @@ def measure_latency(bench: Bench, changes: int) -> None:
     print(f"latency, one change -> Allegro shows it ({changes} changes each way):")
     print(f"  through the moto queue and the runtime's poller: {percentiles(queued)}")
     print(f"  ledger write + handler invocation:               {percentiles(direct)}")
+    (queued_p50, queued_p99), (direct_p50, direct_p99) = p50_p99(queued), p50_p99(direct)
+    return {
+        "latency_changes": changes,
+        "queued_p50_ms": round(queued_p50 * 1000),
+        "queued_p99_ms": round(queued_p99 * 1000),
+        "direct_p50_ms": round(direct_p50 * 1000),
+        "direct_p99_ms": round(direct_p99 * 1000),
+    }
 
 
-def measure_burst(bench: Bench, calls: Calls, burst: int, rng: random.Random) -> None:
+def measure_burst(bench: Bench, calls: Calls, burst: int, rng: random.Random) -> dict[str, Any]:
     newest: dict[str, int] = {}
     queued = []
     for n in range(burst):
@@ -208,6 +221,15 @@ def measure_burst(bench: Bench, calls: Calls, burst: int, rng: random.Random) ->
     for kind, count in sorted(calls.counts.items()):
         print(f"    {count:5d}  {kind}")
     print(f"  offers not showing the newest level: {len(wrong)}")
+    return {
+        "burst_changes": burst,
+        "burst_skus": len(newest),
+        "burst_seconds": round(elapsed, 1),
+        "allegro_calls_per_change": round(calls.total() / burst, 3),
+        "allegro_calls_by_kind": dict(sorted(calls.counts.items())),
+        "records_failed": failed,
+        "offers_wrong": len(wrong),
+    }
 
 
 def main() -> None:
@@ -225,8 +247,9 @@ def main() -> None:
         runtime = LocalRuntime(allegro_urls=AllegroUrls.single(emulator.base_url)).start()
         try:
             bench = Bench(runtime, emulator, [f"SKU-{n:04d}" for n in range(sku_count)])
-            measure_latency(bench, latency_changes)
-            measure_burst(bench, calls, burst, random.Random(7))
+            figures = measure_latency(bench, latency_changes)
+            figures |= measure_burst(bench, calls, burst, random.Random(7))
+            record("stock_propagation", figures)
         finally:
             runtime.stop()
             token_store.reset()

@@ -32,6 +32,7 @@ from allegro_sync.adapters.shop import signing
 from allegro_sync.adapters.shop import woocommerce as wc
 from allegro_sync.local.events import HttpRequest, http_api_v2_event
 from allegro_sync.topology import queue_env, secret_env, table_env
+from bench._results import record
 
 SECRET = "bench-secret"
 REGION = "eu-central-1"
@@ -139,7 +140,9 @@ class AwsTimer:
 AWS = AwsTimer()
 
 
-def run(name: str, events: list[dict[str, Any]], handler: Callable[[Any, Any], Any], expect: int) -> None:
+def run(
+    name: str, events: list[dict[str, Any]], handler: Callable[[Any, Any], Any], expect: int
+) -> dict[str, float]:
     latencies = []
     aws_before, calls_before = AWS.seconds, AWS.calls
     for event in events:
@@ -158,6 +161,7 @@ def run(name: str, events: list[dict[str, Any]], handler: Callable[[Any, Any], A
         f"{name:<22} {n / total:6.0f}/s  p50 {p50:6.2f} ms | own code {own:5.2f} ms "
         f"(~{1000 / own if own else 0:5.0f}/s per instance without AWS latency) | AWS calls {calls:.1f}"
     )
+    return {"per_s": round(n / total), "p50_ms": round(p50, 2), "own_ms": round(own, 2), "aws_calls": calls}
 
 
 def main() -> None:
@@ -168,21 +172,26 @@ def main() -> None:
 
         ids = [uuid.uuid4().hex for _ in range(count)]
         generic = [generic_event(i) for i in ids]
-        run("cold start + first", [generic_event("warm-up")], shop_webhook.handler, 202)
-        run("generic queued", generic, shop_webhook.handler, 202)
-        run("generic duplicate", generic, shop_webhook.handler, 202)
-        run(
-            "generic bad signature",
-            [generic_event(i, secret="wrong") for i in ids],
-            shop_webhook.handler,
-            401,
-        )
+        figures = {
+            "cold start + first": run(
+                "cold start + first", [generic_event("warm-up")], shop_webhook.handler, 202
+            ),
+            "generic queued": run("generic queued", generic, shop_webhook.handler, 202),
+            "generic duplicate": run("generic duplicate", generic, shop_webhook.handler, 202),
+            "generic bad signature": run(
+                "generic bad signature",
+                [generic_event(i, secret="wrong") for i in ids],
+                shop_webhook.handler,
+                401,
+            ),
+        }
         woo = [woo_event(uuid.uuid4().hex, n) for n in range(count)]
-        run("woocommerce queued", woo, shop_webhook.handler, 202)
+        figures["woocommerce queued"] = run("woocommerce queued", woo, shop_webhook.handler, 202)
         queued = boto3.client("sqs").get_queue_attributes(
             QueueUrl=os.environ[queue_env("shop-events")], AttributeNames=["ApproximateNumberOfMessages"]
         )["Attributes"]["ApproximateNumberOfMessages"]
         print(f"messages on shop-events: {queued} (expected {2 * count + 1}: nothing twice, nothing refused)")
+        record("webhook_intake", {"deliveries": count, "scenarios": figures, "queued": int(queued)})
 
 
 if __name__ == "__main__":
