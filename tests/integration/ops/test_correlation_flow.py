@@ -24,7 +24,7 @@ from allegro_sync.adapters.allegro import factory
 from allegro_sync.adapters.shop import signing
 from allegro_sync.adapters.token_store import AccountsSettings, Custody, connect_with_device_flow
 from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
-from allegro_sync.handlers import shop_webhook
+from allegro_sync.handlers import fulfillment_worker, shop_webhook
 from allegro_sync.local import AllegroUrls
 from tests.fixtures.local import MakeLocalRuntime
 from tests.integration.propagation.conftest import ACCOUNTS, T0, StockWorld, fresh_guard
@@ -69,6 +69,7 @@ def world(make_local_runtime: MakeLocalRuntime, emulator: Emulator) -> Iterator[
             sleep=emulator.advance,
         )
     runtime.put_secret("webhook-signing", {"secret": WEBHOOK_SECRET})
+    fulfillment_worker.forget_secret()
     yield StockWorld(runtime, emulator)
     factory._shared = saved
     token_store.reset()
@@ -76,26 +77,28 @@ def world(make_local_runtime: MakeLocalRuntime, emulator: Emulator) -> Iterator[
     shop_webhook.reset()
 
 
-def lines(logs: LogLines, message: str, function: str) -> list[dict[str, Any]]:
+def lines(logs: LogLines, message: str, function: str, since: int = 0) -> list[dict[str, Any]]:
     """`message` lines logged by `function` (its deployed name ends with the topology's name)."""
     return [
         x
-        for x in logs.lines
+        for x in logs.lines[since:]
         if x["message"] == message and x.get("function_name", "").endswith("-" + function)
     ]
 
 
-def allegro_calls(logs: LogLines, function: str, method: str, offer_id: str) -> list[dict[str, Any]]:
+def allegro_calls(
+    logs: LogLines, function: str, method: str, offer_id: str, since: int = 0
+) -> list[dict[str, Any]]:
     return [
         x
-        for x in lines(logs, "Allegro call", function)
+        for x in lines(logs, "Allegro call", function, since)
         if x["allegro_method"] == method and x["allegro_path"].endswith("/" + offer_id)
     ]
 
 
-def post_stock_webhook(world: StockWorld, delivery: str, stock: int) -> httpx.Response:
-    """What the shop does: one signed `stock.set` over HTTP to the local API gateway."""
-    body = json.dumps({"type": "stock.set", "sku": SKU, "stock": stock}).encode()
+def post_signed(world: StockWorld, path: str, payload: dict[str, Any], delivery: str) -> httpx.Response:
+    """What the shop does: one signed delivery over HTTP to the local API gateway."""
+    body = json.dumps(payload).encode()
     ts = int(time.time())
     headers = {
         "Content-Type": "application/json",
@@ -103,7 +106,20 @@ def post_stock_webhook(world: StockWorld, delivery: str, stock: int) -> httpx.Re
         signing.TIMESTAMP_HEADER: str(ts),
         signing.SIGNATURE_HEADER: signing.sign(WEBHOOK_SECRET, ts, delivery, body),
     }
-    return httpx.post(world.runtime.start_gateway() + "/webhooks/shop", content=body, headers=headers)
+    return httpx.post(world.runtime.start_gateway() + path, content=body, headers=headers)
+
+
+def sell(world: StockWorld, offer_id: str, shop: FakeGenericShop) -> str:
+    """A paid order of 3 on `offer_id`; the poller queues its events, everything drains (shop included)."""
+    with ShopServer(shop) as server:
+        world.runtime.put_secret(
+            "shop-credentials", {"kind": "generic", "url": server.url, "signing_secret": SHOP_SECRET}
+        )
+        form_id = world.emulator.marketplace.buy(offer_id, 3)
+        world.emulator.marketplace.pay(form_id)
+        world.runtime.fire("order_poller")
+        world.runtime.drain(timeout=30)
+    return form_id
 
 
 def test_a_stock_webhook_delivery_id_reaches_the_propagators_allegro_calls(
@@ -113,7 +129,7 @@ def test_a_stock_webhook_delivery_id_reaches_the_propagators_allegro_calls(
     two = world.offer("shop2", SKU, stock=10)
     delivery = f"corr-{uuid.uuid4().hex[:12]}"
 
-    answer = post_stock_webhook(world, delivery, 4)
+    answer = post_signed(world, "/webhooks/shop", {"type": "stock.set", "sku": SKU, "stock": 4}, delivery)
     world.runtime.drain(timeout=30)
 
     assert answer.status_code == 202, answer.text
@@ -138,23 +154,16 @@ def test_an_order_event_id_reaches_the_other_accounts_offer_and_the_shop(
     other = world.offer("shop2", SKU, stock=10)
     # The shop acknowledges the sale after its last stock report, as a real shop would.
     shop = FakeGenericShop(secret=SHOP_SECRET, stock={SKU: 10}, clock=T0 + timedelta(hours=1))
-    with ShopServer(shop) as server:
-        world.runtime.put_secret(
-            "shop-credentials", {"kind": "generic", "url": server.url, "signing_secret": SHOP_SECRET}
-        )
-        world.propagate(world.level(SKU, 10))  # a message without the attribute: its own id, not the order's
-        world.runtime.fire("order_poller")  # the first run starts each account's cursor at the latest event
-        before = len(logs.lines)
+    world.propagate(world.level(SKU, 10))  # a message without the attribute: its own id, not the order's
+    world.runtime.fire("order_poller")  # the first run starts each account's cursor at the latest event
+    before = len(logs.lines)
 
-        form_id = world.emulator.marketplace.buy(sold_on, 3)
-        world.emulator.marketplace.pay(form_id)
-        world.runtime.fire("order_poller")
-        world.runtime.drain(timeout=30)
+    form_id = sell(world, sold_on, shop)
 
     assert world.shown(other) == ("ACTIVE", 7)
     assert [m["checkout_form_id"] for m in shop.received] == [form_id]
     # The propagator's call on the account the buyer did NOT use: which order event moved it?
-    [patch] = allegro_calls(logs, "stock_propagator", "PATCH", other)[-1:]
+    [patch] = allegro_calls(logs, "stock_propagator", "PATCH", other, since=before)
     cid = patch["correlation_id"]
     queued = {x["correlation_id"]: x for x in lines(logs, "order notice queued", "order_poller")}
     assert cid in queued, f"{cid} is not an id the order poller queued: {sorted(queued)}"
@@ -169,3 +178,30 @@ def test_an_order_event_id_reaches_the_other_accounts_offer_and_the_shop(
         x["allegro_path"].endswith("/" + form_id) and x["correlation_id"] == cid
         for x in lines(logs, "Allegro call", "order_worker")
     )
+
+
+def test_a_shop_order_update_keeps_its_delivery_id_to_the_fulfillment_calls(
+    world: StockWorld, logs: LogLines
+) -> None:
+    sold_on = world.offer("shop1", SKU, stock=10)
+    world.propagate(world.level(SKU, 10))
+    world.runtime.fire("order_poller")
+    form_id = sell(world, sold_on, FakeGenericShop(secret=SHOP_SECRET, clock=T0 + timedelta(hours=1)))
+    delivery = f"upd-{uuid.uuid4().hex[:12]}"
+    update = {
+        "type": "order.status",
+        "checkout_form_id": form_id,
+        "status": "SENT",
+        "parcels": [{"carrier": "InPost", "waybill": "620111222333444555666777"}],
+    }
+
+    answer = post_signed(world, "/webhooks/shop/orders", update, delivery)
+    world.runtime.drain(timeout=30)
+
+    assert answer.status_code == 202, answer.text
+    assert world.emulator.marketplace.state.checkout_forms[form_id].fulfillment_status == "SENT"
+    [applied] = lines(logs, "fulfillment applied", "fulfillment_worker")
+    assert applied["correlation_id"] == delivery
+    calls = lines(logs, "Allegro call", "fulfillment_worker")
+    assert any(x["allegro_method"] == "PUT" for x in calls)
+    assert {x["correlation_id"] for x in calls} == {delivery}
