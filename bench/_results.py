@@ -72,6 +72,8 @@ def load_all(directory: Path | None = None) -> dict[str, dict[str, Any]]:
     if not folder.is_dir():
         return results
     for path in sorted(folder.glob("*.json")):
+        if path.stem.startswith("_"):  # the run's own bookkeeping, not a benchmark
+            continue
         try:
             document = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:

@@ -1,0 +1,612 @@
+"""`python -m bench.report`: gather `bench/results/*.json` into `bench/REPORT.md` and PNG charts.
+
+One place for the figures issue 9 asks for, each beside the command that reproduces it, the machine facts
+and the date; a benchmark that failed or never ran is shown as missing rather than left out, so a reader
+can tell "not measured" from "measured and fine". The monthly AWS cost comes from `bench.cost` applied to
+the soak's metered usage.
+
+Run: .venv/bin/python -m bench.report [results_dir]   (default bench/results)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from allegro_sync.topology import TOPOLOGY
+from bench import cost
+from bench._results import RESULTS_DIR, load_all
+
+HERE = Path(__file__).resolve().parent
+REPORT = HERE / "REPORT.md"
+CHARTS = HERE / "report"
+PACKAGE = HERE.parent / "functions" / "allegro_sync"
+NOT_BENCHMARKS = frozenset({"cost", "report"})
+RUN_FILE = "_run.json"  # written by `bench/__main__.py`: which benchmarks ran, exit codes, durations
+PEERS = (
+    "BaseLinker-class integrators sync stock on an interval: every few minutes to every few hours, as "
+    "sellers "
+    "report it (the product brief's premise; we did not measure any peer)"
+)
+PEER_SECONDS = (3 * 60, 3 * 3600)  # "a few minutes" .. "a few hours", for the chart's shaded band
+
+
+def benchmark_names() -> list[str]:
+    """Every benchmark module in bench/ (what `make bench` runs), plus the soak if it exists."""
+    return sorted(
+        p.stem for p in HERE.glob("*.py") if not p.stem.startswith("_") and p.stem not in NOT_BENCHMARKS
+    )
+
+
+def count_custom_metrics(package: Path = PACKAGE) -> int:
+    """Distinct Powertools metric names the handlers and services emit (one CloudWatch metric each with the
+    `service` dimension; extra dimensions such as the webhook's `reason` add more, so this is a floor)."""
+    names: set[str] = set()
+    pattern = re.compile(r"add_metric\(\s*(?:name=)?\"([A-Za-z0-9_]+)\"")
+    for path in package.rglob("*.py"):
+        names.update(pattern.findall(path.read_text(encoding="utf-8")))
+    return len(names)
+
+
+def _get(results: dict[str, dict[str, Any]], name: str, *keys: str) -> Any:
+    node: Any = results.get(name, {}).get("figures", results.get(name, {}) if name == "soak" else {})
+    for key in keys:
+        if not isinstance(node, dict) or key not in node:
+            return None
+        node = node[key]
+    return node
+
+
+@dataclass(frozen=True)
+class Headline:
+    figure: str
+    source: str
+    value: Callable[[dict[str, dict[str, Any]]], str | None]
+
+
+def _pair(a: Any, b: Any, unit: str, scale: float = 1.0) -> str | None:
+    if a is None or b is None:
+        return None
+    digits = 0 if unit == "ms" else 2
+    return f"p50 {a * scale:.{digits}f} {unit} / p99 {b * scale:.{digits}f} {unit}"
+
+
+def _cold(results: dict[str, dict[str, Any]]) -> str | None:
+    handlers = _get(results, "cold_import", "handlers")
+    if not handlers:
+        return None
+    slowest = max(handlers.items(), key=lambda kv: kv[1]["import_s"])
+    median = _get(results, "cold_import", "median_import_s")
+    return f"median {median:.2f} s, slowest {slowest[1]['import_s']:.2f} s ({slowest[0]})"
+
+
+def _asset(results: dict[str, dict[str, Any]]) -> str | None:
+    asset = _get(results, "cold_import", "asset")
+    if not asset or "unzipped_mb" not in asset:
+        return None
+    return f"{asset['unzipped_mb']} MB unzipped (limit 250 MB), {asset['zipped_mb']} MB zipped"
+
+
+def _repricing(results: dict[str, dict[str, Any]]) -> str | None:
+    seconds, offers = (
+        _get(results, "repricing_plan", "plan_wall_s"),
+        _get(results, "repricing_plan", "offers"),
+    )
+    if seconds is None:
+        return None
+    return (
+        f"{seconds:.2f} s wall for {offers:,} offers ({_get(results, 'repricing_plan', 'plan_cpu_s')} s CPU)"
+    )
+
+
+HEADLINES = [
+    Headline(
+        "Stock: shop webhook -> Allegro shows it (soak, under faults)",
+        "soak",
+        lambda r: _pair(
+            _get(r, "soak", "latency", "stock_p50_s"), _get(r, "soak", "latency", "stock_p99_s"), "s"
+        ),
+    ),
+    Headline(
+        "Stock: ledger change -> queue -> propagator -> Allegro shows it",
+        "stock_propagation",
+        lambda r: _pair(
+            _get(r, "stock_propagation", "queued_p50_ms"),
+            _get(r, "stock_propagation", "queued_p99_ms"),
+            "ms",
+            1,
+        ),
+    ),
+    Headline(
+        "Order: Allegro purchase -> shop (soak, under faults)",
+        "soak",
+        lambda r: _pair(
+            _get(r, "soak", "latency", "order_p50_s"), _get(r, "soak", "latency", "order_p99_s"), "s"
+        ),
+    ),
+    Headline(
+        "Order: Allegro purchase -> shop outbox (poll every 5 s)",
+        "orders_import",
+        lambda r: _pair(
+            _get(r, "orders_import", "purchase_to_outbox_p50_s"),
+            _get(r, "orders_import", "purchase_to_outbox_p99_s"),
+            "s",
+        ),
+    ),
+    Headline(
+        "Allegro calls per stock change in a burst",
+        "stock_propagation",
+        lambda r: (
+            None
+            if _get(r, "stock_propagation", "allegro_calls_per_change") is None
+            else f"{_get(r, 'stock_propagation', 'allegro_calls_per_change'):.3f} "
+            f"({_get(r, 'stock_propagation', 'burst_changes'):,} changes over "
+            f"{_get(r, 'stock_propagation', 'burst_skus'):,} SKUs)"
+        ),
+    ),
+    Headline(
+        "Catalogue import rate (CSV -> published offers, one worker)",
+        "catalog_import",
+        lambda r: (
+            None
+            if _get(r, "catalog_import", "offers_per_min") is None
+            else f"{_get(r, 'catalog_import', 'offers_per_min'):,.0f} offers/min, "
+            f"{_get(r, 'catalog_import', 'allegro_calls_per_offer')} Allegro calls per offer"
+        ),
+    ),
+    Headline("Repricing plan time, 100,000 offers", "repricing_plan", _repricing),
+    Headline(
+        "Orders imported per minute (burst, one worker)",
+        "orders_import",
+        lambda r: (
+            None
+            if _get(r, "orders_import", "orders_per_min") is None
+            else f"{_get(r, 'orders_import', 'orders_per_min'):,}"
+        ),
+    ),
+    Headline(
+        "Webhook intake, own code per delivery (generic, queued)",
+        "webhook_intake",
+        lambda r: (
+            None
+            if _get(r, "webhook_intake", "scenarios", "generic queued") is None
+            else f"{_get(r, 'webhook_intake', 'scenarios', 'generic queued', 'own_ms')} ms "
+            f"({_get(r, 'webhook_intake', 'scenarios', 'generic queued', 'aws_calls')} AWS calls)"
+        ),
+    ),
+    Headline("Handler cold import (Lambda-like: our code from source)", "cold_import", _cold),
+    Headline("Lambda asset size", "cold_import", _asset),
+]
+
+
+# ---- cost ------------------------------------------------------------------------------------------------
+
+
+def cost_estimate(results: dict[str, dict[str, Any]]) -> tuple[cost.Estimate | None, str | None]:
+    """The estimate from soak.json, or why there is none."""
+    soak = results.get("soak")
+    if soak is None:
+        return None, "no bench/results/soak.json: the soak did not run or did not finish"
+    if "error" in soak:
+        return None, str(soak["error"])
+    try:
+        usage = cost.parse_soak(soak)
+        return cost.estimate(usage, TOPOLOGY, custom_metrics=count_custom_metrics()), None
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        return None, f"soak.json does not follow the schema bench/cost.py reads: {exc}"
+
+
+def _usd(value: float) -> str:
+    return f"${value:,.2f}"
+
+
+def _unit_price(value: float) -> str:
+    return f"${value * 1e6:.4g} per M" if 0 < value < 0.01 else f"${value:.4g}"
+
+
+def _qty(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:,.2f}"
+
+
+def cost_markdown(estimate: cost.Estimate) -> list[str]:
+    w, a = estimate.workload, estimate.assumptions
+    top = max(estimate.functions, key=lambda f: f.gb_seconds)
+    total_gb_s = sum(f.gb_seconds for f in estimate.functions) or 1.0
+    out = [
+        f"For a shop with **{w.skus:,} SKUs, {w.orders_per_day:,.0f} orders/day and "
+        f"{w.stock_changes_per_day:,.0f} stock changes/day**, region {estimate.prices.region}, no free tier:",
+        "",
+        f"- **{_usd(estimate.total_measured)} per month** with Lambda durations as measured in the soak "
+        "(handlers in-process against moto and the emulator on 127.0.0.1);",
+        f"- **{_usd(estimate.total_adjusted)} per month** with durations adjusted x "
+        f"{estimate.duration_factor:.2f} "
+        f"(moto's {a.moto_call_seconds * 1000:.0f} ms per AWS call -> {a.aws_call_seconds * 1000:.0f} ms; "
+        "the "
+        f"emulator's {a.emulator_call_seconds * 1000:.0f} ms per Allegro call -> "
+        f"{a.allegro_call_seconds * 1000:.0f}"
+        " ms).",
+        f"- the largest Lambda consumer is {top.name}: {top.gb_seconds / total_gb_s:.0%} of the measured GB-s"
+        + (f" ({top.note})" if top.note else "")
+        + ".",
+        "",
+        "![Monthly cost per service](report/cost.png)",
+        "",
+        "| Service | Item | Quantity / month | Unit | Unit price | USD / month | Note |",
+        "|---|---|---:|---|---:|---:|---|",
+    ]
+    for line in [*estimate.lines[:1], estimate.adjusted_compute, *estimate.lines[1:]]:
+        out.append(
+            f"| {line.service} | {line.item} | {_qty(line.quantity)} | {line.unit} | "
+            f"{_unit_price(line.unit_price)} | {_usd(line.monthly_usd)} | {line.note} |"
+        )
+    out += [
+        "",
+        "Per function (a month; driver = what its usage is scaled by):",
+        "",
+        "| Function | Driver | Memory | Invocations | Seconds (measured) | Seconds (adjusted) | Note |",
+        "|---|---|---:|---:|---:|---:|---|",
+    ]
+    for f in sorted(estimate.functions, key=lambda f: -f.gb_seconds):
+        out.append(
+            f"| {f.name} | {f.driver} | {f.memory_mb} MB | {f.invocations:,.0f} | {f.seconds:,.0f} | "
+            f"{f.adjusted_seconds:,.0f} | {f.note} |"
+        )
+    out += ["", "How the soak's usage was scaled, and what was assumed:", ""]
+    out += [f"- {note}" for note in estimate.notes]
+    out += [
+        "- Scheduled functions run at their topology rates: "
+        + ", ".join(f"{name} every {t.rate_minutes} min" for name, t in cost.schedule_triggers(TOPOLOGY))
+        + "; reconciler and repricer time per run is scaled by SKUs.",
+        f"- Idle SQS event sources: {a.idle_pollers_per_queue} long polls of {a.long_poll_seconds} s per "
+        "queue "
+        'without pause (AWS: Lambda keeps 5 concurrent pollers on a quiet queue and "can optimize to as '
+        "few as "
+        '2", https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html); '
+        f"{a.esm_requests_per_batch} SQS requests (receive + delete) per batch.",
+        f"- DynamoDB: strongly consistent reads (1 RRU per item up to 4 KB), 1 WRU per item up to 1 KB, "
+        f"transactions 2 units per item; {a.dynamodb_storage_gb:g} GB stored (assumed) with PITR.",
+        f"- KMS: one request per secret read plus a data-key refresh every {a.data_key_reuse_seconds} s "
+        "for each "
+        f"queue x {a.kms_principals_per_queue} principals and each table.",
+        f"- Logs: the soak's log bytes scaled, plus {a.api_access_log_bytes_per_request} B of API access "
+        "log per "
+        "webhook; X-Ray: every invocation traced.",
+        "- Custom metrics: distinct Powertools metric names in the code (a floor: extra dimensions add "
+        "more).",
+        "",
+        f"Prices ({estimate.prices.source}):",
+        "",
+        "| Item | Price | Unit |",
+        "|---|---:|---|",
+    ]
+    out += [f"| {item} | {price} | {unit} |" for item, price, unit in estimate.prices.rows()]
+    out += [
+        "",
+        "Free tiers (Lambda: 1 M requests + 400,000 GB-s a month; SQS: 1 M requests; 10 alarms; 10 custom "
+        "metrics; 5 GB of logs; 100,000 traces) would lower these totals; they are left out because a "
+        "seller's "
+        "account may already use them.",
+    ]
+    return out
+
+
+# ---- charts ----------------------------------------------------------------------------------------------
+
+
+def charts(results: dict[str, dict[str, Any]], estimate: cost.Estimate | None, folder: Path) -> list[Path]:
+    """PNG charts (Agg backend, no display): latency against the peers' interval, cost, cold imports."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    folder.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    latencies = [
+        ("stock: webhook -> Allegro\n(soak)", _get(results, "soak", "latency", "stock_p50_s"),
+         _get(results, "soak", "latency", "stock_p99_s")),
+        ("stock: change -> Allegro\n(stock_propagation)",
+         _ms(_get(results, "stock_propagation", "queued_p50_ms")),
+         _ms(_get(results, "stock_propagation", "queued_p99_ms"))),
+        ("order: purchase -> shop\n(soak)", _get(results, "soak", "latency", "order_p50_s"),
+         _get(results, "soak", "latency", "order_p99_s")),
+        ("order: purchase -> outbox\n(orders_import)",
+         _get(results, "orders_import", "purchase_to_outbox_p50_s"),
+         _get(results, "orders_import", "purchase_to_outbox_p99_s")),
+    ]  # fmt: skip
+    measured = [(label, p50, p99) for label, p50, p99 in latencies if p50 is not None and p99 is not None]
+    if measured:
+        fig, ax = plt.subplots(figsize=(9, 4.8))
+        xs = range(len(measured))
+        ax.bar([x - 0.2 for x in xs], [m[1] for m in measured], width=0.4, label="p50", color="#2b7bba")
+        ax.bar([x + 0.2 for x in xs], [m[2] for m in measured], width=0.4, label="p99", color="#f39c12")
+        ax.axhspan(
+            *PEER_SECONDS,
+            color="#c0392b",
+            alpha=0.12,
+            label="peers' sync interval: minutes to hours (as sellers report; not measured)",
+        )
+        ax.set_yscale("log")
+        ax.set_ylabel("seconds (log scale)")
+        ax.set_xticks(list(xs), [m[0] for m in measured], fontsize=8)
+        ax.set_title("Latency measured here vs. the interval BaseLinker-class tools sync stock at")
+        ax.legend(fontsize=8, loc="upper left")
+        fig.tight_layout()
+        written.append(_save(fig, folder / "latency.png"))
+        plt.close(fig)
+    if estimate is not None:
+        measured_cost, adjusted_cost = estimate.by_service(), estimate.by_service(adjusted=True)
+        services = list(measured_cost)[::-1]
+        fig, ax = plt.subplots(figsize=(8, 4.8))
+        ys = range(len(services))
+        ax.barh([y + 0.2 for y in ys], [measured_cost[s] for s in services], height=0.4, label="as measured")
+        ax.barh([y - 0.2 for y in ys], [adjusted_cost[s] for s in services], height=0.4, label="adjusted")
+        ax.set_yticks(list(ys), services)
+        ax.set_xlabel("USD per month")
+        ax.set_title(  # plain "USD": a "$" would start matplotlib's math mode
+            f"Monthly AWS cost: USD {estimate.total_measured:,.2f} measured, "
+            f"USD {estimate.total_adjusted:,.2f} adjusted"
+        )
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        written.append(_save(fig, folder / "cost.png"))
+        plt.close(fig)
+    handlers = _get(results, "cold_import", "handlers")
+    if handlers:
+        names = sorted(handlers, key=lambda n: handlers[n]["import_s"])
+        fig, ax = plt.subplots(figsize=(8, 5))
+        ys = range(len(names))
+        ax.barh([y + 0.2 for y in ys], [handlers[n]["import_s"] for n in names], height=0.4,
+                label="Lambda-like (our code + deps from source)")  # fmt: skip
+        ax.barh([y - 0.2 for y in ys], [handlers[n]["cached_import_s"] for n in names], height=0.4,
+                label="all .pyc cached")  # fmt: skip
+        ax.set_yticks(list(ys), names)
+        ax.set_xlabel("import seconds (CPython 3.11, x86_64, this machine)")
+        ax.set_title("Handler cold import")
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        written.append(_save(fig, folder / "cold_import.png"))
+        plt.close(fig)
+    return written
+
+
+def _first(*candidates: tuple[float | None, str]) -> tuple[float | None, str]:
+    """The first measured figure with its provenance (the soak's end-to-end one is preferred)."""
+    for value, where in candidates:
+        if value is not None:
+            return value, where
+    return None, ""
+
+
+def _ms(value: Any) -> float | None:
+    return None if value is None else float(value) / 1000
+
+
+def _save(fig: Any, path: Path) -> Path:
+    fig.savefig(path, dpi=110)
+    return path
+
+
+# ---- the report ------------------------------------------------------------------------------------------
+
+
+def _status(name: str, results: dict[str, dict[str, Any]], run: dict[str, Any]) -> str:
+    ran = run.get("benchmarks", {}).get(name)
+    result = results.get(name)
+    if ran is not None and ran.get("exit") != 0:
+        return f"FAILED (exit {ran.get('exit')})" + (
+            "; figures below are from an earlier run" if result else ""
+        )
+    if result is None:
+        return "not measured"
+    if "error" in result:
+        return f"unreadable: {result['error']}"
+    started = run.get("started_at")
+    if started and str(result.get("measured_at", "")) < started:
+        return "stale (not from this run)"
+    return "ok"
+
+
+def _flatten(figures: Any, prefix: str = "") -> list[str]:
+    if not isinstance(figures, dict):
+        return [f"{prefix}: {figures}"]
+    out: list[str] = []
+    for key, value in figures.items():
+        label = f"{prefix}.{key}" if prefix else str(key)
+        out += _flatten(value, label) if isinstance(value, dict) else [f"{label}: {value}"]
+    return out
+
+
+def _headline_rows(
+    results: dict[str, dict[str, Any]],
+    run: dict[str, Any],
+    estimate: cost.Estimate | None,
+    cost_error: str | None,
+) -> list[str]:
+    """The headline table's rows: each figure issue 9 asks for, or why it is missing."""
+    rows: list[str] = []
+    for headline in HEADLINES:
+        value = headline.value(results) if headline.source in results else None
+        command = (
+            results.get(headline.source, {}).get("command") or f".venv/bin/python -m bench.{headline.source}"
+        )
+        status = _status(headline.source, results, run)
+        reason = "" if status in {"ok", "not measured"} else f" ({status})"
+        shown = f"{value}{reason}" if value is not None else f"**not measured**{reason}"
+        rows.append(f"| {headline.figure} | {shown} | `{command}` |")
+    if estimate is not None:
+        rows.append(
+            f"| Monthly AWS cost, 10,000 SKUs / 1,000 orders a day / 20,000 stock changes a day | "
+            f"{_usd(estimate.total_measured)} as measured, {_usd(estimate.total_adjusted)} adjusted | "
+            f"`{results.get('soak', {}).get('command', '.venv/bin/python -m bench.soak')}` then "
+            "`.venv/bin/python -m bench.report` |"
+        )
+    else:
+        rows.append(
+            f"| Monthly AWS cost | **not computed**: {cost_error} | `.venv/bin/python -m bench.soak` |"
+        )
+    counters = results.get("soak", {}).get("counters")
+    if counters:
+        verdict = "all zero" if not any(counters.values()) else "NOT ALL ZERO"
+        rows.append(
+            f"| Soak loss counters ({', '.join(counters)}) | {verdict}: "
+            f"{', '.join(f'{k} {v}' for k, v in counters.items())}; converged in "
+            f"{results['soak'].get('converge_seconds', '?')} s | `.venv/bin/python -m bench.soak` |"
+        )
+    return rows
+
+
+def _peer_lines(results: dict[str, dict[str, Any]]) -> list[str]:
+    """Our p99s beside the peers' sync interval, with the caveats that cut our way."""
+    lines: list[str] = []
+    stock, stock_where = _first(
+        (_get(results, "soak", "latency", "stock_p99_s"), "in the soak, under faults"),
+        (
+            _ms(_get(results, "stock_propagation", "queued_p99_ms")),
+            "from the ledger (bench.stock_propagation)",
+        ),
+    )
+    order, order_where = _first(
+        (_get(results, "soak", "latency", "order_p99_s"), "reached the shop (soak, under faults)"),
+        (
+            _get(results, "orders_import", "purchase_to_outbox_p99_s"),
+            "was queued for the shop (bench.orders_import)",
+        ),
+    )
+    if stock is not None:
+        lines.append(
+            f"- a shop stock change reached Allegro within {stock:.2f} s at p99 {stock_where}: pushed "
+            "per change, not polled on a timer;"
+        )
+    if order is not None:
+        lines.append(
+            f"- an Allegro sale {order_where} within {order:.2f} s at p99; the order poller asks Allegro "
+            "every 5 s, so up to 5 s of that is the polling interval;"
+        )
+    lines += [
+        "- caveats that cut our way: local moto and emulator, no real network to Allegro or the shop, a few "
+        "seller accounts; Allegro's 9,000 requests/minute app-wide limit and its rate-limit blocks apply in "
+        "production and can hold pushes back for a minute;",
+        "- a peer's interval is a design choice, not a measured latency: a peer that pushes changes would "
+        "compare differently. For a seller the interval is the oversell window: a unit sold on one channel "
+        "stays for sale on the others until the next sync.",
+        "",
+    ]
+    return lines
+
+
+def render(results: dict[str, dict[str, Any]], run: dict[str, Any], chart_files: list[Path],
+           estimate: cost.Estimate | None, cost_error: str | None) -> str:  # fmt: skip
+    """The whole REPORT.md."""
+    names = sorted(set(benchmark_names()) | set(results) | set(run.get("benchmarks", {})))
+    machines = [r["machine"] for r in results.values() if isinstance(r.get("machine"), dict)]
+    loads = [m["load_average"][0] for m in machines if m.get("load_average")]
+    first = machines[0] if machines else {}
+    out = [
+        "# allegro-sync: benchmark report",
+        "",
+        f"Generated {datetime.now(UTC).isoformat(timespec='minutes')} by `make bench` "
+        "(`python -m bench`, then `python -m bench.report`) from `bench/results/*.json`.",
+    ]
+    if run:
+        out.append(
+            f"One run: started {run.get('started_at')}, finished {run.get('finished_at')} "
+            f"({run.get('seconds', 0) / 60:.1f} min)."
+        )
+    if first:
+        out.append(
+            f"Machine: {first.get('cpu_count')} CPUs, {first.get('platform')}, {first.get('implementation')} "
+            f"{first.get('python')}; 1-minute load average during the benchmarks "
+            f"{min(loads, default=0):.2f}-{max(loads, default=0):.2f} (other work shared the machine)."
+        )
+    out += [
+        "Everything ran on 127.0.0.1: AWS is moto, Allegro is the project's emulator. Latencies include "
+        "moto's "
+        "50-180 ms per AWS call and exclude the real Allegro API's network time; they are what this code "
+        "does "
+        "on this machine, not a production SLA.",
+        "",
+        "## Headline figures",
+        "",
+        "| Figure | Value | Reproduce |",
+        "|---|---|---|",
+    ]
+    out += _headline_rows(results, run, estimate, cost_error)
+    out += [
+        "",
+        "## Beside the peers",
+        "",
+        f"{PEERS}. Against that interval:",
+        "",
+    ]
+    out += _peer_lines(results)
+    out += [f"![{p.stem}](report/{p.name})" for p in chart_files if p.stem == "latency"]
+    out += ["", "## Monthly AWS cost", ""]
+    out += cost_markdown(estimate) if estimate is not None else [f"Not computed: {cost_error}."]
+    out += ["", "## Cold start and asset", ""]
+    asset = _asset(results)
+    if asset:
+        largest = _get(results, "cold_import", "asset", "largest") or {}
+        out += [
+            f"Lambda asset (one for all functions): {asset}; largest parts: "
+            + ", ".join(f"{k} {v} MB" for k, v in largest.items())
+            + f". {_get(results, 'cold_import', 'asset', 'how')}.",
+            "",
+        ]
+    out += [f"![{p.stem}](report/{p.name})" for p in chart_files if p.stem == "cold_import"]
+    out += [
+        "",
+        "Lambda-like: the standard library and the runtime-provided boto3 precompiled, our package and its "
+        "bundled "
+        "dependencies compiled on import (the asset ships no .pyc and /var/task is read-only). Lambda runs "
+        "Python 3.14 on arm64: compare handlers with each other.",
+        "",
+        "## Every benchmark",
+        "",
+        "| Benchmark | Status | Measured at | Load avg (1 min) | Command |",
+        "|---|---|---|---:|---|",
+    ]
+    for name in names:
+        result = results.get(name, {})
+        load = (result.get("machine") or {}).get("load_average") or ["-"]
+        out.append(
+            f"| {name} | {_status(name, results, run)} | {result.get('measured_at', '-')} | {load[0]} | "
+            f"`{result.get('command', f'.venv/bin/python -m bench.{name}')}` |"
+        )
+    out += ["", "### All recorded figures", ""]
+    for name in names:
+        figures = results.get(name, {}).get("figures")
+        if figures:
+            out += [f"<details><summary>{name}</summary>", "", "```"]
+            out += _flatten(figures)
+            out += ["```", "", "</details>", ""]
+    return "\n".join(out) + "\n"
+
+
+def build(results_dir: Path, report: Path, chart_dir: Path) -> str:
+    """Read the results, draw the charts, write the report; return its text."""
+    results = load_all(results_dir)
+    run_path = results_dir / RUN_FILE
+    run: dict[str, Any] = json.loads(run_path.read_text(encoding="utf-8")) if run_path.exists() else {}
+    estimate, cost_error = cost_estimate(results)
+    chart_files = charts(results, estimate, chart_dir)
+    text = render(results, run, chart_files, estimate, cost_error)
+    report.write_text(text, encoding="utf-8")
+    return text
+
+
+def main(argv: list[str]) -> int:
+    results_dir = Path(argv[0]) if argv else RESULTS_DIR
+    build(results_dir, REPORT, CHARTS)
+    print(f"wrote {REPORT.relative_to(HERE.parent)} and charts in {CHARTS.relative_to(HERE.parent)}/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
