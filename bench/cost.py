@@ -547,8 +547,8 @@ def estimate(
         f"emulator per Allegro call replaced by {a.allegro_call_seconds * 1000:.0f} ms.",
         "The soak runs with faults on (429s, 5xx, slow answers, crashed batches, redelivered events): the "
         "retries they cause are in its usage, so the scaled month leans pessimistic.",
-        "The order poller's cursor reads and writes are in the AWS call totals only as often as the soak polled; "
-        "deployed, it polls every 5 s of each 50 s run for every account.",
+        "The order poller's cursor reads and writes are in the AWS call totals only as often as the soak "
+        "polled; deployed, it polls every 5 s of each 50 s run for every account.",
     ]
     invocations = sum(f.invocations for f in functions)
     webhooks = w.stock_changes_per_month + w.orders_per_month * a.fulfillment_webhooks_per_order
