@@ -49,17 +49,19 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         metrics.add_metric("StockUnknownNotPushed", MetricUnit.Count, unknown)
     if report.recreated:
         metrics.add_metric("ArchivedOffersRecreated", MetricUnit.Count, len(report.recreated))
-    logger.info(
-        "stock propagated",
-        extra={
-            "messages": len(signals),
-            "skus": len({s.sku for _, s in signals}),
-            "pushed": len(report.pushed),
-            "skipped": len(report.skipped),
-            "activated": report.activated,
-            "failed": report.failed,
-            "allegro_calls": report.calls,
-            "correlation_ids": sorted({s.correlation_id for _, s in signals if s.correlation_id}),
-        },
-    )
+    ids = sorted({s.correlation_id for _, s in signals if s.correlation_id})
+    with correlation.scope(ids[0] if len(ids) == 1 else None):  # a batch of one event: its id too
+        logger.info(
+            "stock propagated",
+            extra={
+                "messages": len(signals),
+                "skus": len({s.sku for _, s in signals}),
+                "pushed": len(report.pushed),
+                "skipped": len(report.skipped),
+                "activated": report.activated,
+                "failed": report.failed,
+                "allegro_calls": report.calls,
+                "correlation_ids": ids,
+            },
+        )
     return {"batchItemFailures": [{"itemIdentifier": m} for m in failures]}

@@ -145,6 +145,8 @@ def test_a_stock_webhook_delivery_id_reaches_the_propagators_allegro_calls(
     assert sorted(p["account"] for p in patches) == ["shop1", "shop2"]
     assert {p["correlation_id"] for p in patches} == {delivery}
     assert all(p["level"] == "INFO" for p in patches)
+    [summary] = lines(logs, "stock propagated", "stock_propagator")
+    assert (summary["correlation_id"], summary["correlation_ids"]) == (delivery, [delivery])
 
 
 def test_an_order_event_id_reaches_the_other_accounts_offer_and_the_shop(
