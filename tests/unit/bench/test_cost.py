@@ -148,8 +148,11 @@ def test_dynamodb_transactions_cost_two_write_units_per_item(document: dict[str,
 def test_fixed_costs_follow_the_stack(document: dict[str, Any]) -> None:
     result = estimate(parse_soak(document), TOPOLOGY, workload=Workload(seller_accounts=5))
     quantities = {line.item: line.quantity for line in result.lines}
-    assert quantities["secrets"] == 3 + 5  # 3 named secrets + one per seller account
-    assert quantities["alarms"] == 2 * 13 + 5 + 1 + 3  # 35
+    named = sum(1 for s in TOPOLOGY.secrets if not s.is_prefix)
+    assert quantities["secrets"] == named + 5  # one per seller account under the accounts prefix
+    # errors + throttles per function, one per queue's DLQ and the schedules' DLQ, the business alarms
+    expected_alarms = 2 * len(TOPOLOGY.functions) + len(TOPOLOGY.queues) + 1 + len(TOPOLOGY.alarms)
+    assert quantities["alarms"] == expected_alarms
     assert quantities["customer managed key"] == 1
     assert quantities["HTTP API requests"] == pytest.approx(21_000 * DAYS)  # stock + fulfillment webhooks
 
@@ -161,17 +164,20 @@ def test_alarm_count_matches_the_synthesized_template_when_there_is_one() -> Non
     assert alarm_count(TOPOLOGY) == sum(r["Type"] == "AWS::CloudWatch::Alarm" for r in resources)
 
 
-def test_secret_count_for_one_account() -> None:
-    assert secret_count(TOPOLOGY, 1) == 4
+def test_secret_count_grows_by_one_per_account() -> None:
+    assert secret_count(TOPOLOGY, 4) - secret_count(TOPOLOGY, 1) == 3
 
 
 def test_idle_sqs_polling_is_priced_per_queue(document: dict[str, Any]) -> None:
     result = estimate(parse_soak(document), TOPOLOGY)
     idle = {line.item: line for line in result.lines if line.item.startswith("idle long polls")}
-    fifo = idle["idle long polls (FIFO, 4 queues)"]
-    assert fifo.quantity == pytest.approx(4 * 5 * 3 * 43_800)  # 5 pollers, 3 polls a minute each
+    fifo_queues = sum(1 for q in TOPOLOGY.queues if q.fifo and TOPOLOGY.queue_consumer(q.name))
+    standard_queues = sum(1 for q in TOPOLOGY.queues if not q.fifo and TOPOLOGY.queue_consumer(q.name))
+    fifo = idle[f"idle long polls (FIFO, {fifo_queues} queues)"]
+    assert fifo.quantity == pytest.approx(fifo_queues * 5 * 3 * 43_800)  # 5 pollers, 3 polls a minute each
     assert fifo.unit_price == Prices().sqs_fifo_request
-    assert idle["idle long polls (standard, 1 queues)"].unit_price == Prices().sqs_standard_request
+    standard = idle[f"idle long polls (standard, {standard_queues} queues)"]
+    assert standard.unit_price == Prices().sqs_standard_request
 
 
 def test_totals_add_up_and_only_compute_differs_when_adjusted(document: dict[str, Any]) -> None:
