@@ -12,7 +12,7 @@ handler would block the worker for its whole run); the worker runs as the real h
 `shop-outbox` / `stock-changes` are replaced by this module's recorder, so only the order path is timed.
 
 Run: .venv/bin/python -m bench.orders_import [burst] [latency_orders] [interval_seconds] [spacing_seconds]
-(defaults 200 40 5 2: 40 orders, one every 2 s, polled every 5 s)
+(defaults 80 40 5 2: a burst of 80, then 40 orders one every 2 s, polled every 5 s; keeps `make bench` short)
 """
 
 from __future__ import annotations
@@ -228,7 +228,7 @@ def env_of(runtime: LocalRuntime, table: str) -> str:
 if __name__ == "__main__":
     args = sys.argv[1:]
     main(
-        int(args[0]) if args else 200,
+        int(args[0]) if args else 80,
         int(args[1]) if len(args) > 1 else 40,
         float(args[2]) if len(args) > 2 else 5.0,
         float(args[3]) if len(args) > 3 else 2.0,
