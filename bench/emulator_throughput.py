@@ -5,7 +5,7 @@ Two calls the system makes most: GET /sale/categories (read) and PUT a quantity-
 number of requests; the rate limit is lifted so nothing is refused. Also prints the in-process
 cost of validating one request/response pair, the share the spec check adds per call.
 
-Run: .venv/bin/python -m bench.emulator_throughput [requests_per_case] [threads]
+Run: .venv/bin/python -m bench.emulator_throughput [requests_per_case] [threads]   (defaults 1000 8)
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def validation_cost_ms(repeats: int = 300) -> float:
 
 
 def main() -> None:
-    total = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
+    total = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
     threads = int(sys.argv[2]) if len(sys.argv) > 2 else 8
     print(f"{total} requests per case, {threads} threads, 127.0.0.1")
     figures: dict[str, float] = {}

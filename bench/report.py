@@ -555,8 +555,8 @@ def render(results: dict[str, dict[str, Any]], run: dict[str, Any], chart_files:
         largest = _get(results, "cold_import", "asset", "largest") or {}
         out += [
             f"Lambda asset (one for all functions): {asset}; largest parts: "
-            + ", ".join(f"{k} {v} MB" for k, v in largest.items())
-            + f". {_get(results, 'cold_import', 'asset', 'how')}.",
+            + ", ".join(f"{k} {v} MB" for k, v in sorted(largest.items(), key=lambda kv: -kv[1]))
+            + f". The asset was {_get(results, 'cold_import', 'asset', 'how')}.",
             "",
         ]
     out += [f"![{p.stem}](report/{p.name})" for p in chart_files if p.stem == "cold_import"]

@@ -8,7 +8,7 @@ and a WooCommerce product.updated (queued, plus the product index update).
 "own code" is the handler's time minus the time spent inside boto3 calls: what a Lambda instance spends
 besides waiting for DynamoDB/SQS (add ~5-10 ms per AWS call in a region for a real latency estimate).
 
-Run: .venv/bin/python -m bench.webhook_intake [deliveries]   (default 300)
+Run: .venv/bin/python -m bench.webhook_intake [deliveries]   (default 150)
 """
 
 from __future__ import annotations
@@ -165,7 +165,7 @@ def run(
 
 
 def main() -> None:
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 300
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 150
     with mock_aws():
         provision()
         from allegro_sync.handlers import shop_webhook
