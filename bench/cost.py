@@ -126,6 +126,21 @@ class Prices:
         ]
 
 
+# What could be checked from here (no pricing pages reachable; the docs search found these). The other
+# Frankfurt rates in `Prices` are the AWS price list as the authors knew it and could not be re-checked.
+PRICE_EVIDENCE = (
+    "Lambda arm64 $0.0000133334 per GB-s is the base rate, and eu-central-1 is not among the regions "
+    "priced differently: artillery 2.0.28, lib/platform/aws-lambda/prices.js "
+    "(citing aws.amazon.com/lambda/pricing)",
+    "Lambda requests $0.20 per million and the free tier of 1 M requests + 400,000 GB-s: "
+    "aws.amazon.com/lambda/pricing as transcribed 2026-09-20 (api-evangelist/aws-lambda plans)",
+    "DynamoDB request units (a strongly consistent read of up to 4 KB = 1 RRU, transactional = 2; a write "
+    "of up to 1 KB = 1 WRU): aws.amazon.com/dynamodb/pricing/on-demand/",
+    "Lambda keeps polling an idle SQS queue (5 concurrent batches, as few as 2 when it optimises): "
+    "docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html",
+)
+
+
 @dataclass(frozen=True)
 class Workload:
     """The shop the estimate is for."""

@@ -286,6 +286,12 @@ def cost_markdown(estimate: cost.Estimate) -> list[str]:
         "|---|---:|---|",
     ]
     out += [f"| {item} | {price} | {unit} |" for item, price, unit in estimate.prices.rows()]
+    out += ["", "What could be checked from here (no pricing page was reachable):", ""]
+    out += [f"- {evidence}" for evidence in cost.PRICE_EVIDENCE]
+    out.append(
+        "- every other rate above is the AWS price list for Frankfurt as the authors knew it; re-check it in "
+        "the AWS Pricing Calculator."
+    )
     out += [
         "",
         "Free tiers (Lambda: 1 M requests + 400,000 GB-s a month; SQS: 1 M requests; 10 alarms; 10 custom "
