@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from allegro_sync.local.events import ACCOUNT_ID
 from allegro_sync.topology import Function
@@ -72,6 +72,28 @@ class Invocation:
     error: str | None = None
 
 
+@dataclass
+class FunctionTotals:
+    """Everything a function's invocations added up to: what Lambda bills (count, duration) and errors."""
+
+    invocations: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+
+
+class InjectedCrash(RuntimeError):
+    """A crash the soak injected on purpose: the invocation died after doing part of its work."""
+
+
+class CrashPlan(Protocol):
+    """Decides which invocations die (the soak's chaos); None from `crash_after` means "let it live"."""
+
+    def crash_after(self, function: str, records: int) -> int | None:
+        """For an invocation of `function` with `records` SQS records (0: not a queue event), how many
+        records to process before dying (the whole event when `records` is 0), or None."""
+        ...
+
+
 class Invoker:
     """Imports handlers by module and calls them with their function's environment."""
 
@@ -81,6 +103,7 @@ class Invoker:
         *,
         region: str,
         handler_modules: Mapping[str, str] | None = None,
+        crashes: CrashPlan | None = None,
     ) -> None:
         self._environments = {name: dict(env) for name, env in environments.items()}
         self._managed = {key for env in self._environments.values() for key in env}
@@ -90,6 +113,10 @@ class Invoker:
         self._baseline: dict[str, str | None] = {}
         # Bounded: `local up` may run for days.
         self.invocations: deque[Invocation] = deque(maxlen=10_000)
+        self.totals: dict[str, FunctionTotals] = {}
+        self.crashes = crashes
+        self.current: str | None = None  # the function running now (invocations are serialized) ...
+        self.current_thread: int | None = None  # ... and the thread it runs on
 
     def module_for(self, function: Function) -> str:
         return self._modules.get(function.name, function.module)
@@ -111,13 +138,19 @@ class Invoker:
             handler = self._load(function)
             started = time.perf_counter()
             record = Invocation(function.name, context.aws_request_id, 0.0)
+            totals = self.totals.setdefault(function.name, FunctionTotals())
+            self.current, self.current_thread = function.name, threading.get_ident()
             try:
-                return handler(event, context)
+                return self._call(handler, function.name, event, context)
             except Exception as error:
                 record.error = f"{type(error).__name__}: {error}"
+                totals.errors += 1
                 raise
             finally:
+                self.current = self.current_thread = None
                 record.seconds = time.perf_counter() - started
+                totals.invocations += 1
+                totals.seconds += record.seconds
                 self.invocations.append(record)
                 if record.seconds > function.timeout_seconds:
                     # Lambda would have killed it; in-process we can only say so loudly.
@@ -127,6 +160,21 @@ class Invoker:
                         record.seconds,
                         function.timeout_seconds,
                     )
+
+    def _call(self, handler: Handler, name: str, event: Any, context: LocalLambdaContext) -> Any:
+        """Run the handler; when the crash plan says so, die part-way: after the first records of a queue
+        batch (their side effects stay, the batch comes back whole) or after a scheduled run's work."""
+        records = event.get("Records") if isinstance(event, dict) else None
+        count = len(records) if isinstance(records, list) else 0
+        crash_at = self.crashes.crash_after(name, count) if self.crashes is not None else None
+        if crash_at is None:
+            return handler(event, context)
+        if count:
+            if crash_at > 0:
+                handler({**event, "Records": records[:crash_at]}, context)  # type: ignore[index]
+            raise InjectedCrash(f"{name} crashed after {crash_at} of {count} records (injected)")
+        handler(event, context)
+        raise InjectedCrash(f"{name} crashed after its work, before returning (injected)")
 
     def _load(self, function: Function) -> Handler:
         module = importlib.import_module(self.module_for(function))

@@ -12,7 +12,7 @@ from types import TracebackType
 from typing import Any, ClassVar, TypeVar
 
 from allegro_sync.local.gateway import DEFAULT_BODY_LIMIT, HttpGateway
-from allegro_sync.local.invoker import Invoker
+from allegro_sync.local.invoker import CrashPlan, Invoker
 from allegro_sync.local.moto_server import reset, shared_server
 from allegro_sync.local.poller import FifoOrderViolation, SqsPoller
 from allegro_sync.local.provision import (
@@ -92,6 +92,7 @@ class LocalRuntime:
         region: str = REGION,
         body_limit: int = DEFAULT_BODY_LIMIT,
         clock: Clock = time.monotonic,
+        crashes: CrashPlan | None = None,
     ) -> None:
         if time_scale <= 0:
             raise ValueError(f"time_scale must be positive, got {time_scale}")
@@ -110,6 +111,7 @@ class LocalRuntime:
         self.region = region
         self._body_limit = body_limit
         self._clock = clock
+        self._crashes = crashes
         self._saved_env: dict[str, str | None] = {}
         self._wiring: Wiring | None = None
         self._invoker: Invoker | None = None
@@ -149,7 +151,12 @@ class LocalRuntime:
                 f.name: function_environment(f, wiring, self.common_environment(endpoint))
                 for f in self.topology.functions
             }
-            self._invoker = Invoker(environments, region=self.region, handler_modules=self._handler_modules)
+            self._invoker = Invoker(
+                environments,
+                region=self.region,
+                handler_modules=self._handler_modules,
+                crashes=self._crashes,
+            )
             consumers = [
                 (t, f) for f in self.topology.functions for t in f.triggers if isinstance(t, QueueTrigger)
             ]
