@@ -199,6 +199,7 @@ class OAuthServer:
         self._access: dict[str, TokenInfo] = {}
         self._revoked_jtis: set[str] = set()
         self._refresh: dict[str, _Refresh] = {}
+        self._every_refresh_token: list[str] = []  # for log scans: every one ever issued, used or not
         self._issued: dict[str, deque[datetime]] = defaultdict(deque)
         self._counters: dict[str, RefreshCounters] = defaultdict(RefreshCounters)
 
@@ -339,6 +340,7 @@ class OAuthServer:
         access, info = self._mint(client_id, seller_id, scopes)
         refresh = secrets.token_urlsafe(48)
         self._refresh[refresh] = _Refresh(client_id, seller_id, scopes, now + REFRESH_TOKEN_TTL)
+        self._every_refresh_token.append(refresh)
         return self._token_response(access, info, refresh)
 
     @staticmethod
@@ -354,6 +356,11 @@ class OAuthServer:
         if refresh is not None:
             body["refresh_token"] = refresh
         return EmulatorResponse(200, body, {"Content-Type": "application/json", "Cache-Control": "no-store"})
+
+    def refresh_tokens_issued(self) -> list[str]:
+        """Every refresh token this server handed out: what a log scan must never find."""
+        with self._lock:
+            return list(self._every_refresh_token)
 
     def issue_tokens(
         self, login: str, client_id: str, scopes: tuple[str, ...] = DEFAULT_SCOPES

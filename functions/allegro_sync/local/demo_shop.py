@@ -2,13 +2,16 @@
 
 Why a real socket: the shop_notifier's own httpx client has to reach it, as it reaches a real shop. It
 verifies our signature, applies each order once per `Idempotency-Key` and keeps its stock, so the demo can
-show what the shop ended up with rather than what we meant to send.
+show what the shop ended up with rather than what we meant to send. The soak also takes it down for a while
+(`down`) and reads what it applied per order (`taken`), to tell a lost or doubled order from a delayed one.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,11 +28,17 @@ class DemoShop:
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)  # checkout form id -> last message
     deliveries: int = 0  # signed, new deliveries (a redelivery with a known key is not counted)
     competitor_feed: str = "sku,competitor,price,currency\n"  # what GET /feed.csv serves (repricing)
+    down: bool = False  # answer 503 to every order delivery, like a shop in maintenance
+    taken: dict[str, Counter[str]] = field(default_factory=dict)  # form id -> SKU -> units still taken
+    first_seen: dict[str, float] = field(default_factory=dict)  # form id -> time.time() of its first delivery
     _keys: set[str] = field(default_factory=set)
+    _sales: dict[str, str] = field(default_factory=dict)  # sale id -> the last effect applied
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def answer(self, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
         h = {k.lower(): v for k, v in headers.items()}
+        if self.down:
+            return 503, {"error": "shop in maintenance"}
         timestamp = int(h.get(signing.TIMESTAMP_HEADER.lower(), "0") or 0)
         delivery = h.get(signing.DELIVERY_HEADER.lower(), "")
         signature = h.get(signing.SIGNATURE_HEADER.lower(), "")
@@ -44,11 +53,31 @@ class DemoShop:
                 self._keys.add(key)
                 self.deliveries += 1
                 self.orders[form_id] = message
+                self.first_seen.setdefault(form_id, time.time())
+                held = self.taken.setdefault(form_id, Counter())
                 for line in message.get("lines", []):
-                    if line.get("stock_effect") == "TAKEN":
-                        sku = str(line["sku"])
-                        self.stock[sku] = self.stock.get(sku, 0) - int(line["quantity"])
+                    self._apply(held, line)
         return 200, {"order_id": f"SHOP-{form_id[:8]}", "applied_at": applied_at}
+
+
+    def adjust(self, sku: str, delta: int) -> int:
+        """The shop's own stock movement (a sale over the counter, a delivery); returns the new level."""
+        with self._lock:
+            self.stock[sku] = self.stock.get(sku, 0) + delta
+            return self.stock[sku]
+
+    def _apply(self, held: Counter[str], line: dict[str, Any]) -> None:
+        """The contract: each effect once per `sale_id`; RETURNED gives back only what TAKEN took."""
+        sale, effect = str(line.get("sale_id", "")), line.get("stock_effect")
+        if line.get("sku") is None or effect not in ("TAKEN", "RETURNED") or self._sales.get(sale) == effect:
+            return
+        if effect == "RETURNED" and self._sales.get(sale) != "TAKEN":
+            return
+        sku, quantity = str(line["sku"]), int(line["quantity"])
+        self._sales[sale] = effect
+        sign = -1 if effect == "TAKEN" else 1
+        self.stock[sku] = self.stock.get(sku, 0) + sign * quantity
+        held[sku] -= sign * quantity
 
 
 class DemoShopServer:
