@@ -1,0 +1,907 @@
+"""The soak: the whole system under a stream of work with faults on, then a count of what went wrong.
+
+Several seller accounts sell thousands of SKUs from one shop. For `seconds` the driver sends signed stock
+webhooks (the shop's own sales and deliveries), buys, pays and cancels on Allegro (the emulator) and fires
+the schedules (order poller, gap scan, reconciler, repricer, token refresher). Meanwhile Allegro answers
+5xx, runs slow, blocks the app with 429s for a while, serves order events duplicated, late or not at all
+and answers 409 to some PATCHes; handlers die mid-batch (`CrashPlan`); the shop's order endpoint is down
+for a while. Then the faults stop, the system drains, the shop reports its final levels, and the soak
+counts what a seller would notice: orders lost or applied twice, offers whose stock differs from the
+ledger, SKUs whose ledger differs from the shop, units oversold that the system had time to prevent, and
+messages left in dead-letter queues. All must be 0.
+
+It also meters what AWS would bill (invocations and seconds per function, every AWS API call of the
+functions and of the event-source pollers) for the cost estimate in `bench/REPORT.md`. The set-up (offers,
+ledger, catalogue) is seeded directly, not through the publishing path: the soak is about keeping things
+in sync, and publishing thousands of offers through moto would take most of the run.
+
+Runs in-process: `bench/soak.py` for the full-size run, `tests/integration/soak/` for the short one.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import statistics
+import threading
+import time
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+import botocore.client
+import httpx
+
+from allegro_sync.adapters import token_store
+from allegro_sync.adapters.allegro import factory
+from allegro_sync.adapters.allegro.client import AllegroClient
+from allegro_sync.adapters.allegro.environment import AllegroEnvironment
+from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard
+from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog, catalog_table
+from allegro_sync.adapters.dynamodb.ledger import DynamoLedgerRepository
+from allegro_sync.adapters.dynamodb.orders import DynamoOrderRepository
+from allegro_sync.adapters.dynamodb.repricing import store_from_env
+from allegro_sync.adapters.shop import signing
+from allegro_sync.adapters.token_store import AccountsSettings, Custody
+from allegro_sync.domain.ledger import DEFAULT_CLOCK_SKEW, OfferAction, OfferLink, ShopLevel, SkuLedger
+from allegro_sync.domain.repricing import RepricingSettings, Strategy
+from allegro_sync.domain.shop_events import ProductUpsert
+from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
+from allegro_sync.local.demo_shop import DemoShop, DemoShopServer
+from allegro_sync.local.invoker import InjectedCrash, Invoker
+from allegro_sync.local.runtime import AllegroUrls, LocalRuntime
+from allegro_sync.services.accounts import DevicePrompt
+from allegro_sync.services.catalog import LinkStatus, StoredProduct, order_key
+from allegro_sync.services.catalog import OfferLink as CatalogLink
+from allegro_sync.services.stock import StockLedger
+from allegro_sync.topology import TOPOLOGY, table_env
+
+WEBHOOK_SECRET = "soak-webhook-signing-secret-0123456789"  # noqa: S105 - throwaway values, scanned for in logs
+SHOP_SECRET = "soak-shop-signing-secret-9876543210"  # noqa: S105
+GTIN = "4548736132610"  # a product of the emulator's catalogue; every soak offer is "that" product
+
+
+@dataclass(frozen=True)
+class SoakConfig:
+    """How big and how hostile the run is. Rates are per second of traffic."""
+
+    accounts: int = 3
+    skus: int = 2000
+    hot_skus: int = 150  # where the traffic goes, so sales on different accounts collide
+    seconds: float = 180.0
+    # The local runtime runs one invocation at a time (see `allegro_sync.local`): these rates keep it busy
+    # without a backlog that would only measure the laptop.
+    stock_changes_per_second: float = 1.0
+    purchases_per_second: float = 0.6
+    cancel_share: float = 0.1
+    repriced_skus: int = 30  # catalogue facts and a feed price on the first account for these
+    reprice_every: float = 60.0
+    reconcile_every: float = 45.0
+    gap_scan_every: float = 20.0
+    crash_rate: float = 0.05  # share of invocations that die part-way
+    allegro_error_rate: float = 0.03  # 500/502/503
+    allegro_slow_rate: float = 0.03  # answers 400 ms late
+    event_duplicate_rate: float = 0.1
+    event_skip_rate: float = 0.05  # re-emitted later with a new id (#8498)
+    event_delay_seconds: float = 2.0
+    patch_conflict_rate: float = 0.02
+    throttle_window: tuple[float, float] = (0.30, 0.40)  # share of the run when Allegro answers 429s
+    shop_down_window: tuple[float, float] = (0.50, 0.65)  # share of the run when the shop answers 503
+    # How long (while Allegro accepts calls) the system may take to bring a sold-out SKU's offers down; a sale
+    # sooner than that is a race no system wins (Allegro sells, then tells us). Faults make it seconds, not 1.
+    grace_seconds: float = 30.0
+    retry_delay_seconds: int = 20
+    converge_timeout: float = 600.0
+    seed: int = 7
+    validate: bool = True  # check every exchange against Allegro's spec (slower)
+
+
+@dataclass
+class Purchase:
+    form_id: str
+    account: str
+    offer_id: str
+    sku: str
+    quantity: int
+    at: float
+    cancelled: bool = False
+
+
+@dataclass
+class SoakResult:
+    """What the soak saw. `counters` must all be 0."""
+
+    config: dict[str, Any]
+    measured_at: str
+    wall_seconds: float
+    converge_seconds: float
+    counters: dict[str, int]
+    activity: dict[str, int]
+    lambda_usage: dict[str, dict[str, Any]]
+    aws_calls: dict[str, dict[str, int]]
+    allegro_calls: int
+    order_latencies: list[float] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # the first few examples behind non-zero counters
+    secrets: list[str] = field(default_factory=list)  # every secret value, for the log scan (never printed)
+
+    @property
+    def clean(self) -> bool:
+        return not any(self.counters.values())
+
+    def to_json(self, *, log_bytes: int) -> dict[str, Any]:
+        """The figures `bench/report.py` and the cost model read (`bench/results/soak.json`)."""
+        latencies = sorted(self.order_latencies)
+        return {
+            "name": "soak",
+            "measured_at": self.measured_at,
+            "wall_seconds": round(self.wall_seconds, 1),
+            "converge_seconds": round(self.converge_seconds, 1),
+            "config": self.config | self.activity,
+            "counters": self.counters,
+            "lambda": self.lambda_usage,
+            "aws_calls": self.aws_calls,
+            "allegro_calls": self.allegro_calls,
+            "log_bytes": log_bytes,
+            "latency": {
+                "order_p50_s": round(statistics.median(latencies), 2) if latencies else None,
+                "order_p99_s": round(_percentile(latencies, 0.99), 2) if latencies else None,
+            },
+            "problems": self.problems[:20],
+        }
+
+
+class RandomCrashes:
+    """The `CrashPlan` of the soak: a seeded share of invocations die, queue batches part-way through."""
+
+    def __init__(self, rate: float, seed: int) -> None:
+        self.rate = rate
+        self._rng = random.Random(seed)
+        self.injected: Counter[str] = Counter()
+
+    def crash_after(self, function: str, records: int) -> int | None:
+        if self.rate <= 0 or self._rng.random() >= self.rate:
+            return None
+        self.injected[function] += 1
+        return self._rng.randrange(records) if records else 0
+
+
+class AwsMeter:
+    """Counts every AWS API call made in a function (or by an event-source poller), as AWS bills them."""
+
+    _BATCH_KEYS: ClassVar[dict[str, str]] = {
+        "SendMessageBatch": "Entries",
+        "DeleteMessageBatch": "Entries",
+        "ChangeMessageVisibilityBatch": "Entries",
+        "TransactWriteItems": "TransactItems",
+        "TransactGetItems": "TransactItems",
+    }
+
+    def __init__(self, invoker: Invoker) -> None:
+        self._invoker = invoker
+        self._local = threading.local()  # `scope` per thread: the event-source poller's calls
+        self.calls: dict[str, dict[str, int]] = defaultdict(lambda: {"calls": 0, "items": 0})
+        self.by_function: dict[str, Counter[str]] = defaultdict(Counter)
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def scope(self, name: str) -> Iterator[None]:
+        self._local.scope = name
+        try:
+            yield
+        finally:
+            self._local.scope = None
+
+    def owner(self) -> str | None:
+        """Who pays for a call made on this thread now: the function running on it, or the poller's scope."""
+        if self._invoker.current_thread == threading.get_ident():
+            return self._invoker.current
+        return getattr(self._local, "scope", None)
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        original = botocore.client.BaseClient._make_api_call
+        meter = self
+
+        def metered(client: Any, operation: str, params: dict[str, Any]) -> Any:
+            owner = meter.owner()
+            if owner is not None:
+                key = f"{client.meta.service_model.endpoint_prefix}.{operation}"
+                with meter._lock:
+                    entry = meter.calls[key]
+                    entry["calls"] += 1
+                    entry["items"] += _items(operation, params, meter._BATCH_KEYS)
+                    meter.by_function[owner][key] += 1
+            return original(client, operation, params)
+
+        botocore.client.BaseClient._make_api_call = metered
+        try:
+            yield
+        finally:
+            botocore.client.BaseClient._make_api_call = original
+
+
+def _items(operation: str, params: dict[str, Any], batch_keys: dict[str, str]) -> int:
+    if operation in batch_keys:
+        return len(params.get(batch_keys[operation], []))
+    if operation == "BatchWriteItem":
+        return sum(len(v) for v in params.get("RequestItems", {}).values())
+    if operation == "BatchGetItem":
+        return sum(len(v.get("Keys", [])) for v in params.get("RequestItems", {}).values())
+    return 1
+
+
+class Soak:
+    """One run: `with Soak(config) as soak: result = soak.run()`."""
+
+    def __init__(self, config: SoakConfig, *, say: Callable[[str], None] = lambda _: None) -> None:
+        self.config = config
+        self.say = say
+        self.rng = random.Random(config.seed)
+        self.shop = DemoShop(secret=SHOP_SECRET)
+        self.crashes = RandomCrashes(0.0, config.seed + 1)
+        self.accounts = [f"konto-{n + 1}" for n in range(config.accounts)]
+        self.logins = {account: f"SoakSeller{n + 1}" for n, account in enumerate(self.accounts)}
+        self.skus = [f"SOAK-{n:05d}" for n in range(config.skus)]
+        self.offers: dict[str, dict[str, str]] = defaultdict(dict)  # sku -> account -> offer id
+        self.truth: dict[str, int] = {}  # what is physically there and not promised to a buyer
+        self.last_drop: dict[str, float] = {}  # when the truth of a SKU last went down
+        self.purchases: list[Purchase] = []
+        self.activity: Counter[str] = Counter()
+        self.problems: list[str] = []
+        self._lock = threading.Lock()  # the shop and the buyers act on their own threads
+        self._windows: dict[str, float] = {}  # fault window -> when it opened / closed
+        self.blocked: list[list[float]] = []  # [start, end] (monotonic) while Allegro was not to be called
+        self._stack: list[Any] = []
+
+    # ---- the world -------------------------------------------------------------------------------------
+
+    def __enter__(self) -> Soak:
+        config = self.config
+        factory._shared = None  # a fresh process guard: no block left over from an earlier run
+        self.emulator = Emulator(port=0, validate=config.validate, random_seed=config.seed).start()
+        self._stack.append(self.emulator)
+        self.shop_server = DemoShopServer(self.shop).__enter__()
+        self._stack.append(self.shop_server)
+        env = {
+            "ORDER_POLL_RUN_SECONDS": "0",  # one poll per scheduled run: the driver fires the schedule
+            "POWERTOOLS_METRICS_DISABLED": "true",
+            "REPRICING_FEED_URL": f"{self.shop_server.url}/feed.csv",
+        }
+        self.runtime = LocalRuntime(
+            TOPOLOGY,
+            allegro_urls=AllegroUrls.single(self.emulator.base_url),
+            env=env,
+            # A failed batch comes back this much later. In AWS it is the visibility timeout (6 x the
+            # function's timeout: minutes); 1 s would burn a message's 5 receives in Allegro's 60 s block.
+            retry_delay_seconds=config.retry_delay_seconds,
+            crashes=self.crashes,
+        ).start()
+        self._stack.append(self.runtime)
+        self.http_url = self.runtime.start_gateway()
+        self.meter = AwsMeter(self.runtime.invoker)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for part in reversed(self._stack):
+            if isinstance(part, DemoShopServer):
+                part.__exit__(None, None, None)
+            else:
+                part.stop()
+        token_store.reset()
+        factory._shared = None  # this run's 429 block must not stall whatever runs next in the process
+
+    # ---- the run ---------------------------------------------------------------------------------------
+
+    def run(self) -> SoakResult:
+        started = time.perf_counter()
+        self.say(f"seeding {len(self.accounts)} accounts x {len(self.skus)} SKUs ...")
+        self._connect()
+        self._seed()
+        self.say(
+            f"seeded in {time.perf_counter() - started:.0f} s; "
+            f"traffic with faults for {self.config.seconds:g} s"
+        )
+        with self.meter.installed():
+            self._traffic()
+            traffic_end = time.perf_counter()
+            self.say("traffic over, faults off: draining and converging ...")
+            self._converge()
+            converged = time.perf_counter()
+        counters = self._check()
+        usage = {
+            name: {
+                "invocations": totals.invocations,
+                "errors": totals.errors,
+                "seconds": round(totals.seconds, 3),
+                "memory_mb": TOPOLOGY.function(name).memory_mb,
+                "injected_crashes": self.crashes.injected.get(name, 0),
+            }
+            for name, totals in sorted(self.runtime.invoker.totals.items())
+        }
+        return SoakResult(
+            config={k: v for k, v in asdict(self.config).items() if k not in {"seed"}},
+            measured_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            wall_seconds=time.perf_counter() - started,
+            converge_seconds=converged - traffic_end,
+            counters=counters,
+            activity=dict(self.activity),
+            lambda_usage=usage,
+            aws_calls={k: dict(v) for k, v in sorted(self.meter.calls.items())},
+            allegro_calls=self.emulator.app.request_count,
+            order_latencies=self._order_latencies(),
+            problems=self.problems,
+            secrets=self._secret_values(),
+        )
+
+    # ---- set-up ----------------------------------------------------------------------------------------
+
+    def _connect(self) -> None:
+        token_store.reset()
+        self.runtime.put_secret("webhook-signing", {"secret": WEBHOOK_SECRET})
+        self.runtime.put_secret(
+            "shop-credentials",
+            {"kind": "generic", "url": self.shop_server.url, "signing_secret": SHOP_SECRET},
+        )
+        settings = AccountsSettings.from_env(self.runtime.environment("oauth"))
+        self.custody = Custody.build(
+            settings, now=lambda: self.emulator.clock.now().timestamp(), sleep=self.emulator.advance
+        )
+        self.custody.app_credentials.write(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, sandbox=False)
+        for account, login in self.logins.items():
+            self.emulator.create_seller(login)
+            self.custody.accounts().connect_with_device_flow(
+                account, environment="production", on_prompt=self._approve_as(login)
+            )
+
+    def _approve_as(self, login: str) -> Callable[[DevicePrompt], None]:
+        def approve(prompt: DevicePrompt) -> None:
+            self.emulator.approve_device(prompt.user_code, login)
+
+        return approve
+
+    def _seed(self) -> None:
+        """Offers on every account for every SKU, the ledger that knows them, catalogue facts to reprice."""
+        base = self.emulator.base_url
+        ledger_repo = DynamoLedgerRepository(self._table("ledger"))
+        catalog = DynamoCatalog(catalog_table(self._table("catalog")))
+        now = datetime.now(UTC)
+        feed = ["sku,competitor,price,currency"]
+        repricer = self.accounts[0]
+        for account, login in self.logins.items():
+            token = str(self.emulator.issue_tokens(login)["access_token"])
+            with AllegroClient(
+                AllegroEnvironment(base, base, base),
+                _StaticToken(token),
+                account=account,
+                rate_guard=RateGuard(InMemoryBlockedUntilStore()),
+            ) as client:
+                for sku in self.skus:
+                    level = self.truth.setdefault(sku, self.rng.choice((0, 1, 1, 2, 2, 3, 5, 8, 20)))
+                    body = {
+                        "name": f"Słuchawki Sony WH-1000XM5 {sku}",
+                        "productSet": [{"product": {"id": GTIN, "idType": "GTIN"}}],
+                        "parameters": [{"id": "11323", "valuesIds": ["11323_1"]}],
+                        "sellingMode": {
+                            "format": "BUY_NOW",
+                            "price": {"amount": _price(sku), "currency": "PLN"},
+                        },
+                        "stock": {"available": max(level, 1), "unit": "UNIT"},
+                        "external": {"id": sku},
+                        "images": [],
+                        "publication": {"status": "ACTIVE"},
+                    }
+                    offer = client.create_product_offer(body)
+                    self.offers[sku][account] = offer.id
+                    if level == 0:  # created with 1 (Allegro refuses 0), then ended like the system would
+                        client.patch_product_offer(offer.id, {"stock": {"available": 0}})
+        for sku in self.skus:
+            self.shop.stock[sku] = self.truth[sku]
+            ledger_repo.commit(
+                ledger=SkuLedger(
+                    sku,
+                    revision=1,
+                    level=ShopLevel(self.truth[sku], now),
+                    offers={o: OfferLink(o, a) for a, o in self.offers[sku].items()},
+                ),
+                expected_revision=0,
+                sale=None,
+                expected_sale_rev=None,
+            )
+        for sku in self.skus[: self.config.repriced_skus]:
+            price = Decimal(_price(sku))
+            upsert = ProductUpsert(
+                delivery_id=f"seed-{sku}",
+                occurred_at=now,
+                sku=sku,
+                name=f"Słuchawki Sony WH-1000XM5 {sku}",
+                ean=GTIN,
+                price=price,
+                cost_price=(price * Decimal("0.6")).quantize(Decimal("0.01")),
+                stock=self.truth[sku],
+                category_path=["Elektronika", "Słuchawki"],
+            )
+            catalog.accept(
+                StoredProduct(
+                    sku=sku, order_key=order_key(now, None), upsert=upsert, stock=self.truth[sku], price=price
+                )
+            )
+            catalog.save_link(
+                CatalogLink(
+                    sku=sku,
+                    account=repricer,
+                    status=LinkStatus.PUBLISHED,
+                    offer_id=self.offers[sku][repricer],
+                    price=str(price),
+                )
+            )
+            rival = (price * Decimal(self.rng.uniform(0.85, 1.1))).quantize(Decimal("0.01"))
+            feed.append(f"{sku},konkurent-{self.rng.randrange(5)},{rival},PLN")
+        self.shop.competitor_feed = "\n".join(feed) + "\n"
+        with _environment(self.runtime.environment("repricer")):
+            store_from_env().put_settings(
+                RepricingSettings(account=repricer, strategy=Strategy.FEED, min_margin_percent=Decimal(5))
+            )
+        self.runtime.fire("order_poller")  # the cursors start at the newest event: the soak's orders are new
+
+    # ---- traffic ---------------------------------------------------------------------------------------
+
+    def _traffic(self) -> None:
+        """The shop and the buyers act on their own threads, at their own pace, while this thread runs the
+        schedules and the queue consumers (as EventBridge and Lambda's pollers would) and flips the faults."""
+        config = self.config
+        self.crashes.rate = config.crash_rate
+        self.emulator.set_faults(
+            error_rate=config.allegro_error_rate,
+            latency_ms=400,
+            latency_rate=config.allegro_slow_rate,
+            order_event_duplicate_rate=config.event_duplicate_rate,
+            order_event_skip_rate=config.event_skip_rate,
+            order_event_reemit_after_seconds=5.0,
+            order_event_delay_seconds=config.event_delay_seconds,
+            patch_conflict_rate=config.patch_conflict_rate,
+            block_seconds=3.0,
+        )
+        hot = self.rng.sample(self.skus, min(config.hot_skus, len(self.skus)))
+        stop = threading.Event()
+        actors = [
+            threading.Thread(
+                target=self._act, args=(stop, config.stock_changes_per_second, hot, self._shop_change, 1)
+            ),
+            threading.Thread(target=self._act, args=(stop, config.purchases_per_second, hot, self._buy, 2)),
+        ]
+        for actor in actors:
+            actor.start()
+        every = {
+            "order_poller": 1.0,
+            "order_gap_scan": config.gap_scan_every,
+            "reconciler": config.reconcile_every,
+            "repricer": config.reprice_every,
+            "token_refresher": config.seconds,
+        }
+        due = dict(every)
+        due["order_poller"] = 0.0
+        due["repricer"] = config.reprice_every / 2
+        start = time.perf_counter()
+        try:
+            while (elapsed := time.perf_counter() - start) < config.seconds:
+                share = elapsed / config.seconds
+                self._window(
+                    "throttle",
+                    share,
+                    config.throttle_window,
+                    on=lambda: self.emulator.set_faults(requests_per_minute=20),
+                    off=lambda: self.emulator.set_faults(requests_per_minute=9000),
+                )
+                self._window(
+                    "shop_down", share, config.shop_down_window, on=self._shop_down, off=self._shop_up
+                )
+                self._note_block()
+                for name, at in due.items():
+                    if elapsed >= at:
+                        due[name] = elapsed + every[name]
+                        self._fire(name)
+                if not self._step_queues(budget_seconds=0.5):
+                    time.sleep(0.05)
+        finally:
+            stop.set()
+            for actor in actors:
+                actor.join()
+
+    def _act(
+        self,
+        stop: threading.Event,
+        per_second: float,
+        hot: list[str],
+        action: Callable[[str], None],
+        seed: int,
+    ) -> None:
+        """Call `action` on a random hot SKU `per_second` times a second (Poisson arrivals) until stopped."""
+        rng = random.Random(self.config.seed * 10 + seed)
+        while not stop.wait(rng.expovariate(per_second)):
+            try:
+                action(rng.choice(hot))
+            except Exception as error:
+                with self._lock:
+                    self.activity["actor_errors"] += 1
+                    self.problems.append(f"{action.__name__}: {type(error).__name__}: {error}"[:300])
+
+    def _window(
+        self,
+        name: str,
+        share: float,
+        window: tuple[float, float],
+        *,
+        on: Callable[[], object],
+        off: Callable[[], object],
+    ) -> None:
+        """Switch a fault on once the run reaches the window's start and off once it lasted its length
+        (a slow scheduled run must not let the loop jump over the whole window)."""
+        begin, finish = window
+        if begin >= 1.0:
+            return
+        now = time.monotonic()
+        if share >= begin and name not in self._windows:
+            self._windows[name] = now
+            on()
+        elif (
+            name in self._windows
+            and f"{name}_done" not in self._windows
+            and share >= finish
+            and now - self._windows[name] >= (finish - begin) * self.config.seconds
+        ):
+            self._windows[f"{name}_done"] = now
+            self.activity[f"{name}_seconds"] = round(now - self._windows[name])
+            off()
+
+    def _note_block(self) -> None:
+        """When the app could not call Allegro: Allegro's own block, then the guard's pause after a 429."""
+        until = self.emulator.app.rate_limiter.blocked_until(DEFAULT_CLIENT_ID)
+        guard = factory._shared[0] if factory._shared is not None else None  # the handlers' (process) guard
+        blocked = until is not None or (guard is not None and guard.blocked_until() > time.time())
+        now = time.monotonic()
+        with self._lock:
+            if blocked and self.blocked and self.blocked[-1][1] >= now - 1.0:
+                self.blocked[-1][1] = now
+            elif blocked:
+                self.blocked.append([now, now])
+            self.activity["allegro_blocked_seconds"] = round(sum(b - a for a, b in self.blocked))
+
+    def _unblocked_seconds(self, start: float, end: float) -> float:
+        """Seconds of [start, end] during which the app was allowed to call Allegro."""
+        overlap = sum(max(0.0, min(end, b) - max(start, a)) for a, b in self.blocked)
+        return end - start - overlap
+
+    def _shop_down(self) -> None:
+        self.shop.down = True
+
+    def _shop_up(self) -> None:
+        self.shop.down = False
+
+    def _shop_change(self, sku: str) -> None:
+        """The shop sells one over the counter, or a delivery arrives; it reports its new level."""
+        with self._lock:
+            if self.truth[sku] > 0 and self.rng.random() < 0.6:
+                delta = -1
+                self.last_drop[sku] = time.monotonic()
+                self.activity["shop_sales"] += 1
+            else:
+                delta = self.rng.choice((1, 2, 5))
+                self.activity["deliveries"] += 1
+            self.truth[sku] += delta
+            level = self.shop.adjust(sku, delta)
+            changed_at = datetime.now(UTC).isoformat()
+        self._report_level(sku, level, changed_at)
+
+    def _report_level(self, sku: str, level: int, changed_at: str) -> None:
+        """A signed stock.set with the shop's own change time, as a shop's webhook sends it."""
+        # A shop that sold more than it had (a race lost to an Allegro buyer) reports 0, not a negative level.
+        status = self._webhook(
+            {"type": "stock.set", "sku": sku, "stock": max(level, 0), "occurred_at": changed_at}
+        )
+        with self._lock:
+            self.activity["stock_webhooks"] += 1
+            if status != 202:
+                self.problems.append(f"stock webhook for {sku} answered {status}")
+                self.activity["stock_webhooks_refused"] += 1
+
+    def _buy(self, sku: str) -> None:
+        """A buyer buys what an offer shows (Allegro refuses more) and pays; now and then one cancels."""
+        if self.rng.random() < self.config.cancel_share:
+            self._cancel_one()
+        account = self.rng.choice(self.accounts)
+        offer_id = self.offers[sku][account]
+        quantity = 1 if self.rng.random() < 0.8 else 2
+        with self._lock:
+            try:
+                form = self.emulator.marketplace.buy(offer_id, quantity)
+            except (KeyError, ValueError):
+                self.activity["purchases_refused"] += 1  # the offer showed too little or was ended: good
+                return
+            moment = time.monotonic()
+            shortfall = max(0, quantity - max(self.truth[sku], 0))
+            if shortfall:
+                dropped = self.last_drop.get(sku)
+                since = float("inf") if dropped is None else self._unblocked_seconds(dropped, moment)
+                if since > self.config.grace_seconds:
+                    self.activity["oversold_preventable"] += shortfall
+                    self.problems.append(
+                        f"oversold {shortfall} x {sku} on {account}, {since:.0f} s after it ran out"
+                    )
+                else:
+                    self.activity["oversold_in_race"] += shortfall
+            self.truth[sku] -= quantity
+            self.last_drop[sku] = moment
+            self.purchases.append(Purchase(form, account, offer_id, sku, quantity, time.time()))
+            self.activity["orders"] += 1
+        self.emulator.marketplace.pay(form)
+
+    def _cancel_one(self) -> None:
+        with self._lock:
+            candidates = [p for p in self.purchases[-50:] if not p.cancelled and time.time() - p.at > 3]
+            if not candidates:
+                return
+            purchase = self.rng.choice(candidates)
+            self.emulator.marketplace.cancel(purchase.form_id)
+            purchase.cancelled = True
+            self.truth[purchase.sku] += purchase.quantity
+            self.activity["cancellations"] += 1
+
+    def _fire(self, name: str) -> None:
+        try:
+            self.runtime.fire(name)
+        except InjectedCrash:
+            pass
+        except Exception as error:
+            self.activity[f"{name}_failed_runs"] += 1
+            self.problems.append(f"{name}: {type(error).__name__}: {error}"[:300])
+        self.activity[f"{name}_runs"] += 1
+
+    def _step_queues(self, *, budget_seconds: float) -> bool:
+        """Poll every consumed queue until nothing comes or the budget is spent; True if work was done."""
+        deadline = time.perf_counter() + budget_seconds
+        worked = False
+        poller = self.runtime.poller
+        while time.perf_counter() < deadline:
+            progressed = False
+            for trigger, function in poller.consumers:
+                with self.meter.scope(f"event-source:{function.name}"):
+                    progressed = poller.poll_once(trigger, function) is not None or progressed
+            worked = worked or progressed
+            if not progressed:
+                break
+        return worked
+
+    # ---- convergence -----------------------------------------------------------------------------------
+
+    def _converge(self) -> None:
+        """Faults off, shop up; keep polling until the queues are empty and every order reached the shop."""
+        self.crashes.rate = 0.0
+        self.emulator.set_faults(
+            error_rate=0.0,
+            latency_ms=0,
+            requests_per_minute=9000,
+            order_event_duplicate_rate=0.0,
+            order_event_skip_rate=0.0,
+            patch_conflict_rate=0.0,
+        )
+        self._shop_up()
+        deadline = time.perf_counter() + self.config.converge_timeout
+        settled_rounds = 0
+        last_scan = 0.0
+        while time.perf_counter() < deadline and settled_rounds < 3:
+            self._fire("order_poller")
+            if time.perf_counter() - last_scan > 10:
+                self._fire("order_gap_scan")
+                last_scan = time.perf_counter()
+            worked = self._step_queues(budget_seconds=5.0)
+            self._note_block()
+            pending = any(self.runtime.poller.pending().values())
+            delivered = all(p.form_id in self.shop.orders for p in self.purchases)
+            settled_rounds = settled_rounds + 1 if not worked and not pending and delivered else 0
+            if not worked:
+                time.sleep(0.5)
+        # The shop's final word, sent past the ledger's clock-skew margin for every confirmed sale.
+        time.sleep(DEFAULT_CLOCK_SKEW.total_seconds() + 1)
+        for sku in sorted({p.sku for p in self.purchases} | set(self.last_drop) | self._delivered_skus()):
+            self._report_level(sku, self.shop.stock[sku], datetime.now(UTC).isoformat())
+        self._fire("reconciler")
+        end = time.perf_counter() + 120
+        while time.perf_counter() < end and (
+            self._step_queues(budget_seconds=5.0) or any(self.runtime.poller.pending().values())
+        ):
+            time.sleep(0.2)
+
+    def _delivered_skus(self) -> set[str]:
+        return {sku for sku in self.shop.stock if self.shop.stock[sku] != self.truth.get(sku)}
+
+    # ---- the count -------------------------------------------------------------------------------------
+
+    def _check(self) -> dict[str, int]:
+        orders = DynamoOrderRepository(self._table("orders"))
+        ledger = StockLedger(DynamoLedgerRepository(self._table("ledger")))
+        lost = twice = 0
+        for purchase in self.purchases:
+            record = orders.get(purchase.form_id)
+            held = self.shop.taken.get(purchase.form_id, Counter())[purchase.sku]
+            expected = 0 if purchase.cancelled else purchase.quantity
+            if record is None or purchase.form_id not in self.shop.orders or held < expected:
+                lost += 1
+                self.problems.append(
+                    f"order {purchase.form_id} ({purchase.sku} x{purchase.quantity}, "
+                    f"cancelled={purchase.cancelled}): imported={record is not None}, shop holds {held}"
+                )
+            elif held > expected:
+                twice += 1
+                self.problems.append(f"order {purchase.form_id} applied {held} for {expected}")
+        touched = sorted(
+            {p.sku for p in self.purchases}
+            | set(self.last_drop)
+            | {s for s in self.skus if self.shop.stock[s] != self.truth[s]}
+        )
+        sample = self.rng.sample(self.skus, min(50, len(self.skus)))
+        off_ledger = off_truth = 0
+        for sku in sorted(set(touched) | set(sample)):
+            view = ledger.view(sku)
+            if view.available != max(self.truth[sku], 0) or self.shop.stock[sku] != self.truth[sku]:
+                off_truth += 1
+                self.problems.append(
+                    f"{sku}: truth {self.truth[sku]}, shop {self.shop.stock[sku]}, ledger {view.available}"
+                )
+            for target in view.offers:
+                if target.action is OfferAction.HOLD:
+                    continue
+                offer = self.emulator.marketplace.offer(target.offer_id)
+                shown = int(offer["stock"]["available"])
+                status = offer["publication"]["status"]
+                fine = (
+                    (status == "ACTIVE" and shown == target.quantity)
+                    if target.action is OfferAction.SET
+                    else (shown == 0 or status == "ENDED")
+                )
+                if not fine:
+                    off_ledger += 1
+                    self.problems.append(
+                        f"offer {target.offer_id} ({sku}) shows {shown} {status}, "
+                        f"ledger {target.action.value} {target.quantity}"
+                    )
+        sqs = self.runtime.client("sqs")
+        dead = 0
+        for name, queue in self.runtime.wiring.queues.items():
+            count = int(
+                sqs.get_queue_attributes(
+                    QueueUrl=queue.dlq_url, AttributeNames=["ApproximateNumberOfMessages"]
+                )["Attributes"]["ApproximateNumberOfMessages"]
+            )
+            if count:
+                self.problems.append(f"{count} message(s) in the {name} DLQ")
+            dead += count
+        return {
+            "orders_lost": lost,
+            "orders_applied_twice": twice,
+            "offers_off_ledger": off_ledger,
+            "skus_ledger_off_shop": off_truth,
+            "oversold_preventable": self.activity["oversold_preventable"],
+            "dlq_messages": dead,
+        }
+
+    def _order_latencies(self) -> list[float]:
+        return [
+            self.shop.first_seen[p.form_id] - p.at
+            for p in self.purchases
+            if p.form_id in self.shop.first_seen
+        ]
+
+    def _secret_values(self) -> list[str]:
+        """Every secret the system holds or held: what a log line must never contain."""
+        values = {
+            WEBHOOK_SECRET,
+            SHOP_SECRET,
+            DEFAULT_CLIENT_SECRET,
+            *self.emulator.oauth.refresh_tokens_issued(),
+        }
+        sm = self.runtime.client("secretsmanager")
+        for page in sm.get_paginator("list_secrets").paginate():
+            for entry in page["SecretList"]:
+                raw = sm.get_secret_value(SecretId=entry["ARN"]).get("SecretString") or ""
+                values.update(_strings(json.loads(raw)) if raw.startswith("{") else {raw})
+        return sorted(v for v in values if len(v) >= 12)
+
+    # ---- helpers ---------------------------------------------------------------------------------------
+
+    def _webhook(self, payload: dict[str, Any]) -> int:
+        """What a shop does: a signed POST, retried with the same delivery id while the answer is 5xx."""
+        body = json.dumps(payload).encode()
+        delivery = uuid.uuid4().hex
+        for attempt in range(6):
+            timestamp = int(time.time())
+            headers = {
+                "Content-Type": "application/json",
+                signing.DELIVERY_HEADER: delivery,
+                signing.TIMESTAMP_HEADER: str(timestamp),
+                signing.SIGNATURE_HEADER: signing.sign(WEBHOOK_SECRET, timestamp, delivery, body),
+            }
+            status = httpx.post(
+                f"{self.http_url}/webhooks/shop", content=body, headers=headers, timeout=120
+            ).status_code
+            if status < 500:
+                return status
+            with self._lock:
+                self.activity["stock_webhooks_retried"] += 1
+            time.sleep(0.5 * 2**attempt)
+        return status
+
+    def _table(self, table: str) -> str:
+        for function in TOPOLOGY.functions:
+            if table in function.tables:
+                return self.runtime.environment(function.name)[table_env(table)]
+        raise KeyError(table)
+
+
+class _StaticToken:
+    """The seeding client's token source: one fresh token, nothing to refresh during the seeding."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def access_token(self) -> str:
+        return self._token
+
+    def token_rejected(self, rejected_token: str) -> str:
+        return self._token
+
+
+def _price(sku: str) -> str:
+    return f"{100 + int(sku.rsplit('-', 1)[-1]) % 400}.99"
+
+
+def _strings(value: Any) -> set[str]:
+    if isinstance(value, str):
+        return {value}
+    if isinstance(value, dict):
+        return {s for v in value.values() for s in _strings(v)}
+    if isinstance(value, list):
+        return {s for v in value for s in _strings(v)}
+    return set()
+
+
+def _percentile(ordered: list[float], share: float) -> float:
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    import os
+
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+TOKEN_PATTERNS = (
+    re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"),  # a JWT: Allegro's access tokens
+    re.compile(r"(?i)bearer\s+[A-Za-z0-9._~+/-]{16,}"),  # an Authorization header's value
+    re.compile(r"(?i)\"?(refresh_token|access_token|client_secret)\"?\s*[:=]\s*\"?[A-Za-z0-9._~+/-]{16,}"),
+)
+
+
+def leaks(text: str, secrets: list[str]) -> list[str]:
+    """Where `text` (captured logs) shows a secret value or something shaped like a token: short, masked
+    descriptions only, so the report of a leak does not leak it again."""
+    found = [f"secret value #{n} ({len(value)} chars)" for n, value in enumerate(secrets) if value in text]
+    for pattern in TOKEN_PATTERNS:
+        for match in pattern.finditer(text):
+            found.append(f"token-shaped text at offset {match.start()}: {match.group(0)[:12]}…")
+    return found

@@ -1,0 +1,62 @@
+"""The shortened soak of `make test`: two accounts, every fault on at once, then the loss counters.
+
+The full-size run is `python -m bench.soak` (`make bench`); this one keeps the suite within minutes while
+still going through every fault: Allegro 5xx, slow answers and a 429 block, duplicated, late and skipped
+order events, 409s on PATCH, handlers dying mid-batch, and the shop's order endpoint down for a while.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from allegro_sync.local.soak import Soak, SoakConfig, leaks
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
+
+SHORT = SoakConfig(
+    accounts=2,
+    skus=80,
+    hot_skus=20,
+    seconds=40.0,
+    stock_changes_per_second=0.8,
+    purchases_per_second=0.5,
+    repriced_skus=10,
+    reprice_every=30.0,
+    reconcile_every=20.0,
+    gap_scan_every=10.0,
+    crash_rate=0.08,
+    converge_timeout=300.0,
+)
+
+
+def test_nothing_is_lost_doubled_oversold_or_left_behind_under_faults(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    with Soak(SHORT) as soak:
+        result = soak.run()
+        violations = list(soak.emulator.violations)
+    logs = capfd.readouterr()
+
+    assert result.counters == {
+        "orders_lost": 0,
+        "orders_applied_twice": 0,
+        "offers_off_ledger": 0,
+        "skus_ledger_off_shop": 0,
+        "oversold_preventable": 0,
+        "dlq_messages": 0,
+    }, result.problems
+    assert not violations, violations[:3]
+    # The faults really happened: a soak that injected nothing proves nothing.
+    activity = result.activity
+    assert activity["orders"] >= 5, activity
+    assert activity["stock_webhooks"] >= 10, activity
+    assert activity["allegro_blocked_seconds"] > 0, "the 429 window never blocked the app"
+    assert activity["shop_down_seconds"] > 0, "the shop was never down"
+    assert sum(f["injected_crashes"] for f in result.lambda_usage.values()) > 0, "no handler crashed"
+    # Every order reached the shop; the metering saw the functions and their AWS calls.
+    assert len(result.order_latencies) == activity["orders"]
+    assert result.lambda_usage["order_worker"]["invocations"] > 0
+    assert result.aws_calls["dynamodb.TransactWriteItems"]["calls"] > 0
+    # No secret and nothing token-shaped in any log line of the whole run.
+    assert result.secrets, "the scan had no secret values to look for"
+    assert leaks(logs.out + logs.err, result.secrets) == []
