@@ -484,3 +484,21 @@ def test_acknowledged_findings_carry_their_reason_in_the_template(shipped: Synth
     }
     assert "AwsSolutions-IAM5[Resource::*]" in acknowledged
     assert all(len(reason) > 40 for reason in acknowledged.values())
+
+
+def test_every_wildcard_in_a_policy_is_acknowledged_on_that_policy(full: Synth) -> None:
+    """Least privilege, checked on the template itself (not only through cdk-nag): a wildcard action must be
+    acknowledged with a reason on the very policy that has it, and `Resource: *` only for X-Ray, which has no
+    resource-level permissions."""
+    for name, policy in full.of_type("AWS::IAM::Policy").items():
+        acknowledged = {
+            rule["id"] for rule in policy.get("Metadata", {}).get("cdk_nag", {}).get("rules_to_suppress", [])
+        }
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            for action in actions:
+                assert action != "*", f"{name} allows every action"
+                if "*" in action:
+                    assert f"AwsSolutions-IAM5[Action::{action}]" in acknowledged, f"{name}: {action}"
+            if statement.get("Resource") == "*":
+                assert all(a.startswith("xray:Put") for a in actions), f"{name}: {actions} on every resource"
