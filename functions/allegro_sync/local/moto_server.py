@@ -9,6 +9,8 @@ import threading
 import httpx
 from moto.server import ThreadedMotoServer
 
+from allegro_sync.local import moto_patches
+
 
 class MotoServer:
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -23,6 +25,7 @@ class MotoServer:
 
     def start(self) -> str:
         if self._endpoint is None:
+            moto_patches.apply()  # transactions without whole-table copies (see the module)
             # moto logs every request through werkzeug; the runtime's own logs are what matter.
             logging.getLogger("werkzeug").setLevel(logging.WARNING)
             self._server.start()

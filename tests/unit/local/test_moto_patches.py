@@ -1,0 +1,97 @@
+"""moto without whole-table copies per transaction must still roll a failed transaction back whole."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from allegro_sync.local import moto_patches
+
+
+@pytest.fixture
+def table() -> Iterator[Any]:
+    moto_patches.apply()
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name="eu-central-1")
+        dynamodb.create_table(
+            TableName="t",
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        for n in range(50):
+            dynamodb.put_item(
+                TableName="t", Item={"pk": {"S": f"sku#{n}"}, "sk": {"S": "state"}, "v": {"N": "1"}}
+            )
+        yield dynamodb
+
+
+def key(n: int) -> dict[str, Any]:
+    return {"pk": {"S": f"sku#{n}"}, "sk": {"S": "state"}}
+
+
+def value(dynamodb: Any, n: int) -> str | None:
+    item = dynamodb.get_item(TableName="t", Key=key(n)).get("Item")
+    return None if item is None else str(item["v"]["N"])
+
+
+def test_a_failed_condition_undoes_the_update_put_and_delete_before_it(table: Any) -> None:
+    with pytest.raises(ClientError, match="TransactionCanceled"):
+        table.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": "t",
+                        "Key": key(1),
+                        "UpdateExpression": "SET v = :v",
+                        "ExpressionAttributeValues": {":v": {"N": "2"}},
+                    }
+                },
+                {"Put": {"TableName": "t", "Item": {**key(100), "v": {"N": "7"}}}},
+                {"Delete": {"TableName": "t", "Key": key(2)}},
+                {
+                    "ConditionCheck": {
+                        "TableName": "t",
+                        "Key": key(3),
+                        "ConditionExpression": "v = :x",
+                        "ExpressionAttributeValues": {":x": {"N": "9"}},
+                    }
+                },
+            ]
+        )
+    assert (value(table, 1), value(table, 100), value(table, 2), value(table, 3)) == ("1", None, "1", "1")
+
+
+def test_a_transaction_that_holds_is_applied_whole(table: Any) -> None:
+    table.transact_write_items(
+        TransactItems=[
+            {
+                "Update": {
+                    "TableName": "t",
+                    "Key": key(1),
+                    "UpdateExpression": "SET v = :v",
+                    "ExpressionAttributeValues": {":v": {"N": "2"}},
+                }
+            },
+            {
+                "Put": {
+                    "TableName": "t",
+                    "Item": {**key(100), "v": {"N": "7"}},
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+        ]
+    )
+    assert (value(table, 1), value(table, 100), value(table, 49)) == ("2", "7", "1")
+    assert table.scan(TableName="t", Select="COUNT")["Count"] == 51
