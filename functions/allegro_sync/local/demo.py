@@ -45,6 +45,7 @@ from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emul
 from allegro_sync.emulator.audit import check
 from allegro_sync.emulator.validation import validator_for
 from allegro_sync.local.demo_shop import DemoShop, DemoShopServer
+from allegro_sync.local.environment import exported
 from allegro_sync.local.runtime import AllegroUrls, LocalRuntime
 from allegro_sync.services.accounts import DevicePrompt
 from allegro_sync.services.catalog import Change, LinkStatus, StoredMapping
@@ -362,7 +363,7 @@ class Demo:
         before = self._stock(offer_id)
         self.emulator.marketplace.state.offers[offer_id].stock = before + 40
         self.console.print(f"The seller types {before + 40} into Allegro's panel for {STAR} on {second}.")
-        with _environment(self.runtime.environment("reconciler")):
+        with exported(self.runtime.environment("reconciler")):
             report = reconciler().run(dry_run=True)
         render(report, self.console)
         kinds = [(d.offer_id, d.kind.value) for d in report.drifts]
@@ -425,7 +426,7 @@ class Demo:
         )
         feed_settings = RepricingSettings(account=first, strategy=Strategy.FEED, endings=(Decimal("0.99"),))
         rule_settings = RepricingSettings(account=second, strategy=Strategy.ALLEGRO)
-        with _environment(self.runtime.environment("repricer")):
+        with exported(self.runtime.environment("repricer")):
             store = store_from_env()
             store.put_settings(feed_settings)
             store.put_settings(rule_settings)
@@ -437,7 +438,7 @@ class Demo:
         for account in SELLERS:
             _expect("error" not in round_[account], f"repricing {account}: {round_[account]}")
         table = Table("SKU", "account", "price before -> after", "why")
-        with _environment(self.runtime.environment("repricer")):
+        with exported(self.runtime.environment("repricer")):
             repricer = repricer_from_env()
             for (sku, account), offer_id in sorted(self.offers.items()):
                 for change in repricer.why(offer_id)[:1]:
@@ -467,7 +468,7 @@ class Demo:
             if account == first:
                 self.emulator.marketplace.add_visits(offer_id, 40, watchers=4)
         changes = DynamoChangeLog(changes_table(self._table("catalog_worker", "changes")))
-        with _environment(self.runtime.environment("catalog_worker")):
+        with exported(self.runtime.environment("catalog_worker")):
             optimizer = ListingOptimizer(listing_store_from_env(), self._catalog(), changes)
         client = client_from_env(self.custody.tokens(first), account=first)
         proposals = optimizer.review(first, client)
@@ -584,21 +585,6 @@ def _describe(trigger: QueueTrigger | ScheduleTrigger | RouteTrigger) -> str:
 
 def _short(text: str, limit: int = 110) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-@contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    """A function's environment for an operator command run in-process (as `allegro-sync reconcile`)."""
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def _expect(condition: bool, problem: str) -> None:

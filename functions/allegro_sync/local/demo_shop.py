@@ -59,7 +59,6 @@ class DemoShop:
                     self._apply(held, line)
         return 200, {"order_id": f"SHOP-{form_id[:8]}", "applied_at": applied_at}
 
-
     def adjust(self, sku: str, delta: int) -> int:
         """The shop's own stock movement (a sale over the counter, a delivery); returns the new level."""
         with self._lock:

@@ -23,7 +23,7 @@ SHORT = SoakConfig(
     repriced_skus=10,
     reprice_every=30.0,
     reconcile_every=20.0,
-    gap_scan_every=10.0,
+    gap_scan_every=20.0,
     crash_rate=0.08,
     converge_timeout=300.0,
 )
