@@ -75,15 +75,17 @@ class SoakConfig:
     accounts: int = 3
     skus: int = 2000
     hot_skus: int = 150  # where the traffic goes, so sales on different accounts collide
-    seconds: float = 180.0
+    seconds: float = 240.0
     # The local runtime runs one invocation at a time (see `allegro_sync.local`): these rates keep it busy
-    # without a backlog that would only measure the laptop.
-    stock_changes_per_second: float = 1.0
-    purchases_per_second: float = 0.6
+    # without a backlog that would only measure the laptop. At 1.0 and 0.6 it was busy ~90 % of the time, an
+    # order took minutes to reach the other accounts, and two units were oversold that AWS's parallel
+    # functions would have saved: a measure of the laptop, not of the system.
+    stock_changes_per_second: float = 0.5
+    purchases_per_second: float = 0.3
     cancel_share: float = 0.1
     repriced_skus: int = 30  # catalogue facts and a feed price on the first account for these
-    reprice_every: float = 90.0
-    reconcile_every: float = 90.0
+    reprice_every: float = 150.0  # a run holds the (serial) local runtime for ~30 s: once in the traffic
+    reconcile_every: float = 150.0
     gap_scan_every: float = 60.0  # each scan re-enqueues every recent order (AWS: every 15 min)
     crash_rate: float = 0.05  # share of invocations that die part-way
     allegro_error_rate: float = 0.03  # 500/502/503
