@@ -129,6 +129,7 @@ class SoakResult:
     lambda_usage: dict[str, dict[str, Any]]
     aws_calls: dict[str, dict[str, int]]
     allegro_calls: int
+    aws_calls_by_function: dict[str, dict[str, int]] = field(default_factory=dict)
     order_latencies: list[float] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # the first few examples behind non-zero counters
     secrets: list[str] = field(default_factory=list)  # every secret value, for the log scan (never printed)
@@ -149,6 +150,7 @@ class SoakResult:
             "counters": self.counters,
             "lambda": self.lambda_usage,
             "aws_calls": self.aws_calls,
+            "aws_calls_by_function": self.aws_calls_by_function,
             "allegro_calls": self.allegro_calls,
             "log_bytes": log_bytes,
             "latency": {
@@ -336,6 +338,9 @@ class Soak:
             activity=dict(self.activity),
             lambda_usage=usage,
             aws_calls={k: dict(v) for k, v in sorted(self.meter.calls.items())},
+            aws_calls_by_function={
+                k: dict(sorted(v.items())) for k, v in sorted(self.meter.by_function.items())
+            },
             allegro_calls=self.emulator.app.request_count,
             order_latencies=self._order_latencies(),
             problems=self.problems,
