@@ -576,6 +576,14 @@ class Soak:
             self.activity[f"{name}_seconds"] = round(now - self._windows[name])
             off()
 
+    def _close_windows(self) -> None:
+        """A window still open when the traffic ends (a slow last run) closes now, with its length noted."""
+        now = time.monotonic()
+        for name in ("throttle", "shop_down"):
+            if name in self._windows and f"{name}_done" not in self._windows:
+                self._windows[f"{name}_done"] = now
+                self.activity[f"{name}_seconds"] = round(now - self._windows[name])
+
     def _note_block(self) -> None:
         """When the app could not call Allegro: Allegro's own block, then the guard's pause after a 429."""
         until = self.emulator.app.rate_limiter.blocked_until(DEFAULT_CLIENT_ID)
@@ -707,6 +715,7 @@ class Soak:
             order_event_skip_rate=0.0,
             patch_conflict_rate=0.0,
         )
+        self._close_windows()
         self._shop_up()
         deadline = time.perf_counter() + self.config.converge_timeout
         settled_rounds = scans = 0
