@@ -18,13 +18,13 @@ from allegro_sync.adapters.allegro import factory
 from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog, catalog_table
 from allegro_sync.adapters.dynamodb.ledger import DynamoLedgerRepository
 from allegro_sync.adapters.dynamodb.mappings import DynamoMappings, mappings_table
-from allegro_sync.adapters.token_store import AccountsSettings, Custody, connect_with_device_flow
 from allegro_sync.domain.pricing import PricingRule, ScopedRule
 from allegro_sync.domain.shop_events import SHOP_EVENT_ADAPTER, ShopEvent, StockSet
-from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
+from allegro_sync.emulator import Emulator
 from allegro_sync.local import AllegroUrls, LocalRuntime
 from allegro_sync.services.stock import StockLedger
 from allegro_sync.topology import TOPOLOGY, table_env
+from tests.fixtures.emulator import connect_sellers
 from tests.fixtures.local import MakeLocalRuntime
 from tests.integration.catalog.conftest import HEADPHONES, T0, approved, upsert
 from tests.integration.orders import recording_consumer
@@ -48,16 +48,7 @@ def runtime(make_local_runtime: MakeLocalRuntime, emulator: Emulator) -> Iterato
         env={"ORDER_POLL_RUN_SECONDS": "0"},
         handler_modules={outbox.name: recording_consumer.__name__},
     )
-    settings = AccountsSettings.from_env(built.environment("catalog_worker"))
-    Custody.build(settings).app_credentials.write(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
-    for account, login in ACCOUNTS.items():
-        emulator.create_seller(login)
-        connect_with_device_flow(
-            account,
-            on_prompt=lambda prompt, login=login: emulator.approve_device(prompt.user_code, login),  # type: ignore[misc]
-            settings=settings,
-            sleep=emulator.advance,
-        )
+    connect_sellers(emulator, built, ACCOUNTS)
     env = built.environment("catalog_worker")
     mappings = DynamoMappings(mappings_table(env[table_env("mappings")]))
     mappings.put_mapping(approved(HEADPHONES, "101"))

@@ -22,10 +22,10 @@ import pytest
 from allegro_sync.adapters import shop_wiring, token_store
 from allegro_sync.adapters.allegro import factory
 from allegro_sync.adapters.shop import signing
-from allegro_sync.adapters.token_store import AccountsSettings, Custody, connect_with_device_flow
-from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
+from allegro_sync.emulator import Emulator
 from allegro_sync.handlers import fulfillment_worker, shop_webhook
 from allegro_sync.local import AllegroUrls
+from tests.fixtures.emulator import connect_sellers
 from tests.fixtures.local import MakeLocalRuntime
 from tests.integration.propagation.conftest import ACCOUNTS, T0, StockWorld, fresh_guard
 from tests.unit.ops.test_correlation import LogLines, logger
@@ -58,16 +58,7 @@ def world(make_local_runtime: MakeLocalRuntime, emulator: Emulator) -> Iterator[
     runtime = make_local_runtime(
         allegro_urls=AllegroUrls.single(emulator.base_url), env={"ORDER_POLL_RUN_SECONDS": "0"}
     )
-    settings = AccountsSettings.from_env(runtime.environment("stock_propagator"))
-    Custody.build(settings).app_credentials.write(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
-    for account, login in ACCOUNTS.items():
-        emulator.create_seller(login)
-        connect_with_device_flow(
-            account,
-            on_prompt=lambda prompt, login=login: emulator.approve_device(prompt.user_code, login),  # type: ignore[misc]
-            settings=settings,
-            sleep=emulator.advance,
-        )
+    connect_sellers(emulator, runtime, ACCOUNTS)
     runtime.put_secret("webhook-signing", {"secret": WEBHOOK_SECRET})
     fulfillment_worker.forget_secret()
     yield StockWorld(runtime, emulator)

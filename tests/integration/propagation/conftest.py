@@ -24,13 +24,13 @@ from allegro_sync.adapters.allegro.environment import AllegroEnvironment
 from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard
 from allegro_sync.adapters.dynamodb.changes import DynamoChangeLog, changes_table
 from allegro_sync.adapters.dynamodb.ledger import DynamoLedgerRepository
-from allegro_sync.adapters.token_store import AccountsSettings, Custody, connect_with_device_flow
 from allegro_sync.domain.ledger import StockView
-from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
+from allegro_sync.emulator import Emulator
 from allegro_sync.local import AllegroUrls, LocalRuntime
 from allegro_sync.services.catalog import Change
 from allegro_sync.services.stock import StockLedger
 from allegro_sync.topology import table_env
+from tests.fixtures.emulator import connect_sellers
 from tests.fixtures.local import MakeLocalRuntime
 
 SONY_EAN = "4548736132610"
@@ -126,16 +126,7 @@ def world(make_local_runtime: MakeLocalRuntime, emulator: Emulator) -> Iterator[
     runtime = make_local_runtime(
         allegro_urls=AllegroUrls.single(emulator.base_url), env={"ORDER_POLL_RUN_SECONDS": "0"}
     )
-    settings = AccountsSettings.from_env(runtime.environment("stock_propagator"))
-    Custody.build(settings).app_credentials.write(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
-    for account, login in ACCOUNTS.items():
-        emulator.create_seller(login)
-        connect_with_device_flow(
-            account,
-            on_prompt=lambda prompt, login=login: emulator.approve_device(prompt.user_code, login),  # type: ignore[misc]
-            settings=settings,
-            sleep=emulator.advance,
-        )
+    connect_sellers(emulator, runtime, ACCOUNTS)
     yield StockWorld(runtime, emulator)
     factory._shared = saved
     token_store.reset()
