@@ -38,7 +38,7 @@ from typing import Any, ClassVar
 import botocore.client
 import httpx
 
-from allegro_sync.adapters import token_store
+from allegro_sync.adapters import shop_wiring, token_store
 from allegro_sync.adapters.allegro import factory
 from allegro_sync.adapters.allegro.client import AllegroClient
 from allegro_sync.adapters.allegro.environment import AllegroEnvironment
@@ -53,6 +53,7 @@ from allegro_sync.domain.ledger import DEFAULT_CLOCK_SKEW, OfferAction, OfferLin
 from allegro_sync.domain.repricing import RepricingSettings, Strategy
 from allegro_sync.domain.shop_events import ProductUpsert
 from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
+from allegro_sync.handlers import shop_webhook
 from allegro_sync.local.demo_shop import DemoShop, DemoShopServer
 from allegro_sync.local.environment import exported
 from allegro_sync.local.invoker import InjectedCrash, Invoker
@@ -358,6 +359,11 @@ class Soak:
             "shop-credentials",
             {"kind": "generic", "url": self.shop_server.url, "signing_secret": SHOP_SECRET},
         )
+        # Secrets are cached per process (Powertools, max_age): an earlier run in this process must not leave
+        # its values, or a placeholder, in the way of this run's.
+        shop_wiring.forget_credentials()
+        shop_webhook.reset()
+        shop_webhook.forget_secret()
         settings = AccountsSettings.from_env(self.runtime.environment("oauth"))
         self.custody = Custody.build(
             settings, now=lambda: self.emulator.clock.now().timestamp(), sleep=self.emulator.advance
