@@ -27,4 +27,5 @@ pytest_plugins = [
     "tests.fixtures.emulator",
     "tests.fixtures.local",
     "tests.fixtures.ledger",
+    "tests.fixtures.stack",
 ]

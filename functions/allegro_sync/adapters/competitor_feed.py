@@ -7,7 +7,6 @@ The parsing (and every reason a row is skipped) lives in `domain.repricing_feed`
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -44,11 +43,6 @@ class CompetitorFeed:
         self._s3 = s3
         self._http = http
         self._currency = currency
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> CompetitorFeed | None:
-        url = (environ if environ is not None else os.environ).get(FEED_URL_ENV, "").strip()
-        return cls(url) if url else None
 
     def load(self, *, known_skus: frozenset[str], ean_to_sku: Mapping[str, str]) -> FeedResult:
         raw, kind = self._fetch()

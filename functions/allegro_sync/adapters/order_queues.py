@@ -10,8 +10,8 @@ id of the notice being processed.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import boto3
@@ -19,9 +19,9 @@ from aws_lambda_powertools import Logger
 
 from allegro_sync.adapters import correlation
 from allegro_sync.adapters.queues import FifoMessage, SqsFifoPublisher
+from allegro_sync.domain.ledger import StockView
 from allegro_sync.domain.orders import OrderNotice, fifo_safe
-from allegro_sync.domain.outbox import OrderChanged, StockChanged
-from allegro_sync.topology import queue_env
+from allegro_sync.domain.outbox import OrderChanged, StockChanged, stock_message_id
 
 logger = Logger(child=True)
 
@@ -29,8 +29,8 @@ logger = Logger(child=True)
 class SqsOrderQueue:
     """`OrderQueue`: group = checkout form id (one form at a time), de-duplication = event or revision."""
 
-    def __init__(self, queue_url: str | None = None, client: Any = None) -> None:
-        self._publisher = SqsFifoPublisher(queue_url or os.environ[queue_env("orders")], client)
+    def __init__(self, queue_url: str, client: Any = None) -> None:
+        self._publisher = SqsFifoPublisher(queue_url, client)
 
     def publish(self, notices: Sequence[OrderNotice]) -> None:
         self._publisher.send(
@@ -61,8 +61,8 @@ def notice_correlation_id(notice: OrderNotice) -> str:
 class SqsStockChangeHook:
     """`StockChangeHook` on the `stock-changes` FIFO queue: group = SKU, de-duplication = SKU + revision."""
 
-    def __init__(self, queue_url: str | None = None, client: Any = None) -> None:
-        self._publisher = SqsFifoPublisher(queue_url or os.environ[queue_env("stock-changes")], client)
+    def __init__(self, queue_url: str, client: Any = None) -> None:
+        self._publisher = SqsFifoPublisher(queue_url, client)
 
     def publish(self, messages: Sequence[StockChanged]) -> None:
         self._publisher.send(
@@ -73,8 +73,8 @@ class SqsStockChangeHook:
 class SqsShopOutbox:
     """`ShopOutbox` on the standard `shop-outbox` queue; consumers de-duplicate by `message_id`."""
 
-    def __init__(self, queue_url: str | None = None, client: Any = None) -> None:
-        self._url = queue_url or os.environ[queue_env("shop-outbox")]
+    def __init__(self, queue_url: str, client: Any = None) -> None:
+        self._url = queue_url
         self._sqs = client or boto3.client("sqs")
 
     def publish_order(self, message: OrderChanged) -> None:
@@ -87,3 +87,40 @@ class SqsShopOutbox:
                 **correlation.message_attributes(),
             },
         )
+
+
+class SqsStockChanges:
+    """The catalogue's `StockChanges` on the `stock-changes` FIFO queue, shaped like the order worker's.
+
+    Same group (SKU) and de-duplication id (SKU + revision) as the order worker's, so a change the two
+    report for one revision is pushed once; the propagator reads only `sku`, `revision` and `cause`.
+    The queue URL is resolved on first send: the stock propagator builds this publisher too (to recreate
+    an archived offer) and seldom has anything to send.
+    """
+
+    def __init__(self, queue_url: Callable[[], str], client: Any = None) -> None:
+        self._url, self._client = queue_url, client
+        self._publisher: SqsFifoPublisher | None = None
+
+    def stock_changed(self, view: StockView, cause: str) -> None:
+        message_id = stock_message_id(view.sku, view.revision)
+        body = {
+            "kind": "stock.changed",
+            "message_id": message_id,
+            "sku": view.sku,
+            "revision": view.revision,
+            "available": view.available,
+            "offers": [
+                {
+                    "offer_id": t.offer_id,
+                    "account": t.account,
+                    "action": t.action.value,
+                    "quantity": t.quantity,
+                }
+                for t in view.offers
+            ],
+            "cause": cause,
+        }
+        if self._publisher is None:
+            self._publisher = SqsFifoPublisher(self._url(), self._client)
+        self._publisher.send([FifoMessage(json.dumps(body), fifo_safe(view.sku), fifo_safe(message_id))])

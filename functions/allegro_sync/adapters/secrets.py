@@ -8,7 +8,6 @@ provider so caches never leak between accounts, tests or processes sharing a mod
 from __future__ import annotations
 
 import json
-import os
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,10 +47,6 @@ class SecretsManagerVault:
         self._max_age = max_age_seconds
         self._client = client or boto3.client("secretsmanager")
         self._provider = SecretsProvider(boto3_client=self._client)
-
-    @classmethod
-    def from_env(cls) -> SecretsManagerVault:
-        return cls(os.environ[secret_env("accounts")], kms_key_id=os.environ.get(KMS_KEY_ENV) or None)
 
     def secret_name(self, name: str) -> str:
         return f"{self._prefix}{name}"
@@ -129,10 +124,6 @@ class AppCredentialsStore:
         self._max_age = max_age_seconds
         self._client = client or boto3.client("secretsmanager")
         self._provider = SecretsProvider(boto3_client=self._client)
-
-    @classmethod
-    def from_env(cls) -> AppCredentialsStore:
-        return cls(os.environ[secret_env("app-credentials")])
 
     def read(self) -> AppCredentials:
         try:

@@ -1,14 +1,12 @@
-"""The one place that wires account custody together: `token_source_for(name)` for every handler.
+"""Account custody's adapters in one place: the vault, the registry, the lease, OAuth and the alarm.
 
-Handlers call `token_source_for("shop1")` and hand the result to `AllegroClient(environment, tokens=...)`.
-Instances are kept per process so a warm Lambda reuses its cached secret and never refreshes on its own
-behalf twice.
+`bootstrap.Application.custody()` builds one `Custody` per function instance (so a warm Lambda reuses its
+cached secrets and never refreshes on its own behalf twice); the CLI and the demo build one from a
+deployment's names.
 """
 
 from __future__ import annotations
 
-import os
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -18,6 +16,7 @@ import boto3
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
+from allegro_sync.adapters.allegro.environment import AllegroEnvironment
 from allegro_sync.adapters.allegro.oauth import AllegroOAuth
 from allegro_sync.adapters.dynamodb.accounts import (
     DynamoAccountRegistry,
@@ -27,7 +26,7 @@ from allegro_sync.adapters.dynamodb.accounts import (
 )
 from allegro_sync.adapters.secrets import KMS_KEY_ENV, AppCredentialsStore, SecretsManagerVault
 from allegro_sync.services.accounts import AccountProfile, Accounts, DevicePrompt, RegistryEvents
-from allegro_sync.services.tokens import AccountStatus, AccountTokens, RefreshPolicy
+from allegro_sync.services.tokens import AccountTokens, RefreshPolicy
 from allegro_sync.topology import secret_env, table_env
 
 logger = Logger(child=True)
@@ -38,8 +37,11 @@ METRIC_NAME = "AccountDisconnected"
 class MetricDisconnectAlarm:
     """Publishes `AccountDisconnected` twice: per account (to see who) and per service (for one alarm)."""
 
+    def __init__(self, namespace: str = "AllegroSync") -> None:
+        self._namespace = namespace
+
     def account_disconnected(self, name: str) -> None:
-        namespace = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "AllegroSync")
+        namespace = self._namespace
         logger.error("Allegro account disconnected; the seller must reconnect it", extra={"account": name})
         with single_metric(
             name=METRIC_NAME,
@@ -61,11 +63,12 @@ class AccountsSettings:
     accounts_secret_prefix: str
     app_credentials_secret: str
     kms_key_id: str | None = None
+    # Explicit Allegro hosts (the emulator); None: each account talks to its own environment's hosts.
+    allegro_hosts: AllegroEnvironment | None = None
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> AccountsSettings:
-        """From a function's environment: the process's, or e.g. `LocalRuntime.environment("oauth")`."""
-        env = os.environ if environ is None else environ
+    def from_env(cls, env: Mapping[str, str]) -> AccountsSettings:
+        """From a function's variables, e.g. `LocalRuntime.environment("oauth")` (never the process's)."""
         missing = [
             v
             for v in (table_env("control"), secret_env("accounts"), secret_env("app-credentials"))
@@ -78,6 +81,7 @@ class AccountsSettings:
             accounts_secret_prefix=env[secret_env("accounts")],
             app_credentials_secret=env[secret_env("app-credentials")],
             kms_key_id=env.get(KMS_KEY_ENV) or None,
+            allegro_hosts=AllegroEnvironment.explicit(env),
         )
 
 
@@ -106,6 +110,7 @@ class Custody:
         sleep: Callable[[float], None] = time.sleep,
         secrets_client: Any = None,
         dynamodb: Any = None,
+        metrics_namespace: str = "AllegroSync",
     ) -> Custody:
         client = secrets_client or boto3.client("secretsmanager")
         table = control_table(settings.control_table, dynamodb)
@@ -120,8 +125,8 @@ class Custody:
             registry=registry,
             lease=DynamoRefreshLease(table),
             one_time=DynamoOneTimeStore(table),
-            oauth=oauth or AllegroOAuth(app_credentials.read),
-            events=RegistryEvents(registry, MetricDisconnectAlarm()),
+            oauth=oauth or AllegroOAuth(app_credentials.read, hosts=settings.allegro_hosts),
+            events=RegistryEvents(registry, MetricDisconnectAlarm(metrics_namespace)),
             now=now,
             sleep=sleep,
         )
@@ -149,49 +154,12 @@ class Custody:
         )
 
 
-_lock = threading.Lock()
-_built: dict[tuple[AccountsSettings, str], Custody] = {}
-_sources: dict[tuple[AccountsSettings, str, str], AccountTokens] = {}
-
-
-def _key() -> tuple[AccountsSettings, str]:
-    # Keyed by where things live, so a process that drives several deployments (the local runtime,
-    # tests) never answers from another one's cached secrets.
-    return AccountsSettings.from_env(), os.environ.get("AWS_ENDPOINT_URL", "")
-
-
-def custody() -> Custody:
-    """The process-wide custody for the current environment, built on first use."""
-    key = _key()
-    with _lock:
-        if key not in _built:
-            _built[key] = Custody.build(key[0])
-        return _built[key]
-
-
-def token_source_for(name: str) -> AccountTokens:
-    """The `TokenSource` for one seller account; raises AccountDisconnected/AccountNotFound on use."""
-    built = custody()
-    key = (*_key(), name)
-    with _lock:
-        source = _sources.get(key)
-        if source is None:
-            source = _sources[key] = built.tokens(name)
-        return source
-
-
-def connected_accounts() -> list[AccountProfile]:
-    """Accounts to work for (order poller, reconciler...): CONNECTED ones, by name. One DynamoDB query."""
-    profiles = custody().registry.all()
-    return sorted((p for p in profiles if p.status is AccountStatus.CONNECTED), key=lambda p: p.name)
-
-
 def connect_with_device_flow(
     name: str,
     *,
     on_prompt: Callable[[DevicePrompt], None],
     environment: str = "production",
-    settings: AccountsSettings | None = None,
+    settings: AccountsSettings,
     sleep: Callable[[float], None] = time.sleep,
 ) -> AccountProfile:
     """Connect a seller account with the device flow and store it (the CLI and the demo call this).
@@ -199,12 +167,5 @@ def connect_with_device_flow(
     `on_prompt` receives the verification URL and user code; the demo approves the code through the
     emulator there. Allegro hosts come from ALLEGRO_* env (the emulator) or production/sandbox.
     """
-    built = Custody.build(settings or AccountsSettings.from_env(), sleep=sleep)
+    built = Custody.build(settings, sleep=sleep)
     return built.accounts().connect_with_device_flow(name, environment=environment, on_prompt=on_prompt)
-
-
-def reset() -> None:
-    """Forget the process-wide wiring (tests, and the local runtime when its environment changes)."""
-    with _lock:
-        _built.clear()
-        _sources.clear()

@@ -12,10 +12,8 @@ Two halves in one function, so the shop's update and its Allegro calls share one
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 from collections.abc import Callable, Mapping
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -27,20 +25,18 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from allegro_sync.adapters import correlation
 from allegro_sync.adapters.allegro.errors import AllegroForbidden, AllegroNotFound
-from allegro_sync.adapters.dynamodb.orders import DynamoOrderRepository
-from allegro_sync.adapters.order_wiring import client_for
-from allegro_sync.adapters.queues import FifoMessage, SqsFifoPublisher
+from allegro_sync.adapters.queues import FifoMessage
 from allegro_sync.adapters.shop import signing
 from allegro_sync.adapters.shop.errors import WebhookRejected
 from allegro_sync.adapters.shop.fulfillment_in import parse_generic_status, parse_woocommerce_order
 from allegro_sync.adapters.shop.generic import DEFAULT_REPLAY_WINDOW_SECONDS
-from allegro_sync.adapters.shop.signing_secret import SigningNotConfigured, SigningSecrets, SigningSecretStore
+from allegro_sync.adapters.shop.signing_secret import SigningNotConfigured, SigningSecrets
 from allegro_sync.adapters.shop.woocommerce import DELIVERY_HEADER as WC_DELIVERY_HEADER
+from allegro_sync.bootstrap import application
 from allegro_sync.domain.orders import fifo_safe
 from allegro_sync.domain.shop_orders import ShopOrderStatus
 from allegro_sync.services.fulfillment import Fulfillment
 from allegro_sync.services.tokens import AccountDisconnected, AccountNotFound
-from allegro_sync.topology import queue_env, secret_env, table_env
 
 logger = Logger()
 metrics = Metrics()
@@ -49,34 +45,6 @@ processor = SqsFifoPartialProcessor()
 
 MAX_BODY_BYTES = 256 * 1024
 UNREADABLE = (AccountNotFound, AccountDisconnected, AllegroNotFound, AllegroForbidden)
-
-
-@cache
-def _wiring(endpoint: str, queue_url: str, table: str) -> tuple[SqsFifoPublisher, DynamoOrderRepository]:
-    del endpoint  # part of the key only: a boto3 client keeps the endpoint it was built with
-    return SqsFifoPublisher(queue_url), DynamoOrderRepository(table)
-
-
-_secret_stores: dict[tuple[str, str], SigningSecretStore] = {}
-
-
-def _secret_store() -> SigningSecretStore:
-    """The `webhook-signing` secret (cached by Powertools), one store per AWS endpoint."""
-    key = (os.environ.get("AWS_ENDPOINT_URL", ""), os.environ[secret_env("webhook-signing")])
-    if key not in _secret_stores:
-        _secret_stores[key] = SigningSecretStore(key[1])
-    return _secret_stores[key]
-
-
-def _stores() -> tuple[SqsFifoPublisher, DynamoOrderRepository]:
-    endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
-    return _wiring(endpoint, os.environ[queue_env("fulfillment")], os.environ[table_env("orders")])
-
-
-def forget_secret() -> None:
-    """Make the next request read the signing secret again (tests; AWS waits for max_age)."""
-    for store in _secret_stores.values():
-        store.forget()
 
 
 def _json(status: int, body: Mapping[str, Any]) -> Response[Any]:
@@ -96,7 +64,7 @@ def _intake(
     parse: Callable[[dict[str, str], bytes, SigningSecrets], ShopOrderStatus | None],
 ) -> Response[Any]:
     try:
-        secrets = _secret_store().read()
+        secrets = application().signing_secrets().read()
     except SigningNotConfigured:
         return _json(503, {"error": {"code": "not_configured", "message": "the signing secret is not set"}})
     try:
@@ -104,8 +72,7 @@ def _intake(
         update = parse(headers, body, secrets)
         if update is None:
             return _json(200, {"status": "ignored"})
-        queue, orders = _stores()
-        if orders.get(update.checkout_form_id) is None:
+        if application().order_repository().get(update.checkout_form_id) is None:
             raise WebhookRejected(
                 404,
                 "unknown_order",
@@ -115,7 +82,7 @@ def _intake(
         logger.warning("order update refused", extra={"status": exc.status, "code": exc.code})
         return _json(exc.status, exc.body())
     payload = update.model_dump_json()
-    queue.send(
+    application().fulfillment_queue().send(
         [
             FifoMessage(
                 payload, fifo_safe(update.checkout_form_id), hashlib.sha256(payload.encode()).hexdigest()
@@ -152,13 +119,13 @@ def woocommerce_orders() -> Response[Any]:
 def record_handler(record: SQSRecord) -> None:
     update = ShopOrderStatus.model_validate_json(record.body)
     logger.append_keys(checkout_form_id=update.checkout_form_id)
-    _, orders = _stores()
-    order = orders.get(update.checkout_form_id)
+    app = application()
+    order = app.order_repository().get(update.checkout_form_id)
     if order is None:
         logger.warning("order update for an order we never imported; dropped")
         return
     try:
-        result = Fulfillment(client_for(order.account)).apply(update)
+        result = Fulfillment(app.allegro(order.account)).apply(update)
     except UNREADABLE as error:
         logger.warning(
             "Allegro will not show this order; update dropped", extra={"reason": type(error).__name__}

@@ -8,27 +8,24 @@ from __future__ import annotations
 
 import html
 import json
-import os
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from allegro_sync.adapters.token_store import custody
+from allegro_sync.bootstrap import application
 from allegro_sync.services.accounts import InvalidAccountName, LinkRejected, OAuthError, OAuthUnavailable
 from allegro_sync.services.tokens import TokenStoreCorrupt
 
 logger = Logger()
 app = APIGatewayHttpResolver()
 
-# Set when the API sits behind a custom domain; otherwise the callback URL is derived from the request.
-REDIRECT_URI_ENV = "OAUTH_REDIRECT_URI"
-
 
 def callback_url() -> str:
     """The address Allegro must send the seller back to: this API's /oauth/callback."""
-    configured = os.environ.get(REDIRECT_URI_ENV)
+    # Set when the API sits behind a custom domain; otherwise derived from the request.
+    configured = application().settings.oauth_redirect_uri
     if configured:
         return configured
     event = app.current_event
@@ -58,7 +55,7 @@ def _page(status: int, title: str, message: str) -> Response[str]:
 @app.get("/oauth/start")
 def start() -> Response[str]:
     try:
-        built = custody()
+        built = application().custody()
         key = built.app_credentials.read().link_signing_key
         if not key:
             raise LookupError("the app credentials have no link key")
@@ -75,7 +72,7 @@ def start() -> Response[str]:
 @app.get("/oauth/callback")
 def callback() -> Response[str]:
     try:
-        profile = custody().accounts().callback(_query(), redirect_uri=callback_url())
+        profile = application().custody().accounts().callback(_query(), redirect_uri=callback_url())
     except LinkRejected as exc:
         logger.warning("rejected an OAuth callback", extra={"reason": str(exc)})
         return _page(400, "This login cannot be used", str(exc))

@@ -13,7 +13,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from allegro_sync.adapters.order_wiring import connected_clients, gap_scanner
+from allegro_sync.bootstrap import application
 
 logger = Logger()
 metrics = Metrics()
@@ -22,7 +22,8 @@ metrics = Metrics()
 @metrics.log_metrics
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    report = gap_scanner().scan(connected_clients())
+    app = application()
+    report = app.gap_scanner().scan(app.connected_clients())
     metrics.add_metric("OrderGapsEnqueued", MetricUnit.Count, sum(a.enqueued for a in report.values()))
     for name, scan in report.items():
         if scan.error:

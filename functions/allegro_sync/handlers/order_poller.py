@@ -14,7 +14,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from allegro_sync.adapters.order_wiring import connected_clients, order_poller
+from allegro_sync.bootstrap import application
 
 logger = Logger()
 metrics = Metrics()
@@ -26,7 +26,8 @@ SAFETY_SECONDS = 10.0
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     budget = context.get_remaining_time_in_millis() / 1000 - SAFETY_SECONDS
-    report = order_poller().run(connected_clients(), budget_seconds=budget)
+    app = application()
+    report = app.order_poller().run(app.connected_clients(), budget_seconds=budget)
     metrics.add_metric("OrderEventsEnqueued", MetricUnit.Count, report.enqueued)
     failed = {name: a.error for name, a in report.accounts.items() if a.error}
     metrics.add_metric("OrderPollFailures", MetricUnit.Count, len(failed))

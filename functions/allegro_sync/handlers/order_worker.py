@@ -20,7 +20,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from allegro_sync.adapters import correlation
 from allegro_sync.adapters.allegro.errors import AllegroForbidden, AllegroNotFound
-from allegro_sync.adapters.order_wiring import client_for, order_importer
+from allegro_sync.bootstrap import application
 from allegro_sync.domain.orders import OrderNotice
 from allegro_sync.services.tokens import AccountDisconnected, AccountNotFound
 
@@ -42,9 +42,10 @@ def record_handler(record: SQSRecord) -> None:
         # fresh), so that one import covers both. If it fails, FIFO order fails it and everything after.
         metrics.add_metric("OrderNoticesCoalesced", MetricUnit.Count, 1)
         return
-    importer = order_importer()
+    app = application()
+    importer = app.order_importer()
     try:
-        form = client_for(notice.account).checkout_form(notice.checkout_form_id)
+        form = app.allegro(notice.account).checkout_form(notice.checkout_form_id)
     except UNREADABLE as error:
         importer.record_unreachable(notice, f"{type(error).__name__}: {error}"[:300])
         logger.warning(

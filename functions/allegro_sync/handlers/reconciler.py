@@ -9,7 +9,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from allegro_sync.adapters.propagation_wiring import reconciler
+from allegro_sync.bootstrap import application
 
 logger = Logger()
 metrics = Metrics()
@@ -18,7 +18,7 @@ metrics = Metrics()
 @metrics.log_metrics
 @logger.inject_lambda_context(log_event=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    report = reconciler().run()
+    report = application().reconciler().run()
     metrics.add_metric("OffersReconciled", MetricUnit.Count, report.offers_seen)
     metrics.add_metric("DriftFound", MetricUnit.Count, len(report.drifts))
     metrics.add_metric("DriftRepaired", MetricUnit.Count, len(report.repaired))

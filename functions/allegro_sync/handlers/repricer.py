@@ -14,8 +14,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from allegro_sync.adapters.allegro.errors import AllegroError
-from allegro_sync.adapters.dynamodb.repricing import repricer_from_env
-from allegro_sync.adapters.order_wiring import connected_clients
+from allegro_sync.bootstrap import application
 from allegro_sync.services.repricing import BREAKER_METRIC
 
 logger = Logger()
@@ -26,9 +25,10 @@ metrics = Metrics()
 @logger.inject_lambda_context(log_event=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     dry_run = bool(event.get("dry_run", False))
-    repricer = repricer_from_env()
+    app = application()
+    repricer = app.repricer()
     summary: dict[str, Any] = {}
-    for account, client in connected_clients().items():
+    for account, client in app.connected_clients().items():
         try:
             report = repricer.run_account(account, client, apply=not dry_run)
         except AllegroError as error:

@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from allegro_sync.adapters import correlation
-from allegro_sync.adapters.shop_wiring import shop_delivery
+from allegro_sync.bootstrap import application
 from allegro_sync.domain.outbox import OrderChanged, parse_outbox_message
 
 logger = Logger()
@@ -34,7 +34,7 @@ def record_handler(record: SQSRecord) -> None:
         )
         return
     logger.append_keys(checkout_form_id=message.checkout_form_id, message_id=message.message_id)
-    result = shop_delivery().deliver(message)
+    result = application().shop_delivery().deliver(message)
     if result.duplicate:
         metrics.add_metric("ShopDeliveryDuplicates", MetricUnit.Count, 1)
         logger.info("superseded by a newer state" if result.superseded else "already delivered to the shop")

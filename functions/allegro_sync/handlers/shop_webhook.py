@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -25,28 +23,20 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
 from allegro_sync.adapters import correlation
-from allegro_sync.adapters.queues import PublishFailed, ShopEventQueue, SqsFifoPublisher
+from allegro_sync.adapters.queues import PublishFailed
 from allegro_sync.adapters.shop import signing
-from allegro_sync.adapters.shop.deliveries import DynamoDeliveryMarkers, DynamoProductIndex, webhook_table
 from allegro_sync.adapters.shop.errors import Problem, WebhookRejected
-from allegro_sync.adapters.shop.generic import DEFAULT_REPLAY_WINDOW_SECONDS, parse_generic
-from allegro_sync.adapters.shop.signing_secret import (
-    DEFAULT_MAX_AGE_SECONDS,
-    SigningNotConfigured,
-    SigningSecrets,
-    SigningSecretStore,
-)
+from allegro_sync.adapters.shop.generic import parse_generic
+from allegro_sync.adapters.shop.signing_secret import SigningNotConfigured, SigningSecrets
 from allegro_sync.adapters.shop.woocommerce import DELIVERY_HEADER as WC_DELIVERY_HEADER
 from allegro_sync.adapters.shop.woocommerce import is_ping, parse_woocommerce
-from allegro_sync.services.webhooks import DeleteByProductId, Delivery, Source, WebhookIntake
-from allegro_sync.topology import queue_env, secret_env
+from allegro_sync.bootstrap import application
+from allegro_sync.services.webhooks import DeleteByProductId, Delivery, Source
 
 logger = Logger()
 metrics = Metrics()
 app = APIGatewayHttpResolver()
 
-REPLAY_WINDOW_ENV = "WEBHOOK_REPLAY_WINDOW_SECONDS"
-SECRET_MAX_AGE_ENV = "WEBHOOK_SECRET_MAX_AGE_SECONDS"  # noqa: S105 - a variable name, not a secret
 # The generic contract's limit: every event must fit one SQS message (256 KiB), and so must the delivery.
 GENERIC_MAX_BODY_BYTES = 256 * 1024
 # WooCommerce disables a webhook after 5 failed deliveries, so its (chattier) product JSON gets more room;
@@ -55,42 +45,6 @@ WOOCOMMERCE_MAX_BODY_BYTES = 1024 * 1024
 OPENAPI_FILE = "webhooks_openapi.json"
 
 Parser = Callable[[Mapping[str, str], bytes, SigningSecrets, float], Delivery | DeleteByProductId]
-
-
-@dataclass(frozen=True)
-class _Wiring:
-    intake: WebhookIntake
-    secrets: SigningSecretStore
-    replay_window: int
-
-
-@cache
-def wiring() -> _Wiring:
-    """Built once per cold start from the environment the topology defines."""
-    table = webhook_table()
-    return _Wiring(
-        intake=WebhookIntake(
-            DynamoDeliveryMarkers(table),
-            ShopEventQueue(SqsFifoPublisher(os.environ[queue_env("shop-events")])),
-            DynamoProductIndex(table),
-        ),
-        secrets=SigningSecretStore(
-            os.environ[secret_env("webhook-signing")],
-            max_age_seconds=int(os.environ.get(SECRET_MAX_AGE_ENV, DEFAULT_MAX_AGE_SECONDS)),
-        ),
-        replay_window=int(os.environ.get(REPLAY_WINDOW_ENV, DEFAULT_REPLAY_WINDOW_SECONDS)),
-    )
-
-
-def reset() -> None:
-    """Forget clients and the cached secret (tests, which rewire AWS between cases)."""
-    wiring.cache_clear()
-
-
-def forget_secret() -> None:
-    """Make the next delivery read the signing secret again (tests; AWS waits for `max_age`)."""
-    if wiring.cache_info().currsize:
-        wiring().secrets.forget()
 
 
 def _json(status: int, body: Mapping[str, Any]) -> Response[Any]:
@@ -156,11 +110,12 @@ def _accept(source: Source, limit: int, parse: Parser) -> Response[Any]:
     headers = _headers()
     try:
         body = _body(limit)
-        built = wiring()
-        secrets = built.secrets.read()
+        built = application()
+        secrets = built.signing_secrets().read()
         parsed = parse(headers, body, secrets, time.time())
-        delivery = built.intake.deletion(parsed) if isinstance(parsed, DeleteByProductId) else parsed
-        result = built.intake.accept(delivery)
+        intake = built.webhook_intake()
+        delivery = intake.deletion(parsed) if isinstance(parsed, DeleteByProductId) else parsed
+        result = intake.accept(delivery)
     except WebhookRejected as exc:
         return _reject(source, exc)
     except SigningNotConfigured as exc:
@@ -203,7 +158,8 @@ def _accept(source: Source, limit: int, parse: Parser) -> Response[Any]:
 @app.post("/webhooks/shop")
 def generic() -> Response[Any]:
     def parse(headers: Mapping[str, str], body: bytes, secrets: SigningSecrets, now: float) -> Delivery:
-        return parse_generic(headers, body, secrets.generic, now=now, replay_window=wiring().replay_window)
+        window = application().settings.webhook_replay_window_seconds
+        return parse_generic(headers, body, secrets.generic, now=now, replay_window=window)
 
     return _intake("generic", GENERIC_MAX_BODY_BYTES, signing.DELIVERY_HEADER, parse)
 

@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from allegro_sync.adapters import correlation
-from allegro_sync.adapters.propagation_wiring import propagator
+from allegro_sync.bootstrap import application
 from allegro_sync.services.propagation import StockSignal
 
 logger = Logger()
@@ -40,7 +40,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             with correlation.scope(cid):
                 logger.error("unreadable stock-change message", extra={"error": str(error)[:300]})
             failures.append(record["messageId"])
-    report = propagator().propagate([signal for _, signal in signals])
+    report = application().propagator().propagate([signal for _, signal in signals])
     failures.extend(message_id for message_id, signal in signals if signal.sku in report.failed)
     metrics.add_metric("StockPushes", MetricUnit.Count, sum(1 for p in report.pushed if p.needs_call))
     metrics.add_metric("StockPushFailures", MetricUnit.Count, len(report.failed))

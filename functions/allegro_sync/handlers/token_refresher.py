@@ -15,7 +15,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from allegro_sync.adapters.token_store import custody
+from allegro_sync.bootstrap import application
 from allegro_sync.services.accounts import refresh_due_accounts
 
 logger = Logger()
@@ -28,7 +28,7 @@ REFRESH_MARGIN_SECONDS = 3600
 @metrics.log_metrics
 @logger.inject_lambda_context(log_event=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    built = custody()
+    built = application().custody()
     report = refresh_due_accounts(
         built.registry, built.tokens, margin_seconds=REFRESH_MARGIN_SECONDS, now=time.time()
     )

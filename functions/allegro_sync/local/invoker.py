@@ -1,32 +1,38 @@
-"""Run a handler in-process the way Lambda would: its own environment, a context, one call at a time.
+"""Run a handler in-process the way Lambda would: its own settings, a context, its own application.
 
-moto cannot run Lambda code without Docker, so handlers are imported and called directly. The
-process environment is shared by every thread, so each invocation swaps in exactly the variables
-its function has in AWS (and removes the ones of other functions) under one lock: a handler that
-reads a table it did not declare in the topology fails here just as it would after `cdk deploy`.
-The price is that invocations run one after another (see the package docstring).
+moto cannot run Lambda code without Docker, so handlers are imported and called directly. Each function
+gets a `bootstrap.Application` built from exactly the variables it has in AWS (never the process's
+environment), bound for the invocation: a handler that reads a table it did not declare in the topology
+fails here just as it would after `cdk deploy`.
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
-import os
 import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from allegro_sync import bootstrap
 from allegro_sync.local.events import ACCOUNT_ID
+from allegro_sync.settings import Settings
 from allegro_sync.topology import Function
 
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[Any, Any], Any]
+# Builds a function's application from its settings: tests give one with e.g. a rate guard of their own.
+ApplicationFactory = Callable[[str, Settings], "bootstrap.Application"]
+
+
+def default_application(function_name: str, settings: Settings) -> bootstrap.Application:
+    del function_name
+    return bootstrap.Application(settings)
 
 
 @dataclass
@@ -104,13 +110,14 @@ class Invoker:
         region: str,
         handler_modules: Mapping[str, str] | None = None,
         crashes: CrashPlan | None = None,
+        make_application: ApplicationFactory | None = None,
     ) -> None:
         self._environments = {name: dict(env) for name, env in environments.items()}
-        self._managed = {key for env in self._environments.values() for key in env}
+        self._applications: dict[str, bootstrap.Application] = {}
+        self._make_application = make_application or default_application
         self._region = region
         self._modules = dict(handler_modules or {})
         self._lock = threading.RLock()
-        self._baseline: dict[str, str | None] = {}
         # Bounded: `local up` may run for days.
         self.invocations: deque[Invocation] = deque(maxlen=10_000)
         self.totals: dict[str, FunctionTotals] = {}
@@ -124,6 +131,14 @@ class Invoker:
     def environment(self, function_name: str) -> dict[str, str]:
         return dict(self._environments[function_name])
 
+    def application(self, function_name: str) -> bootstrap.Application:
+        """The function's application, built from its own variables (never the process's) on first use."""
+        with self._lock:
+            if function_name not in self._applications:
+                settings = Settings.from_environ(self._environments[function_name])
+                self._applications[function_name] = self._make_application(function_name, settings)
+            return self._applications[function_name]
+
     def invoke(self, function: Function, event: Any) -> Any:
         """Call the function's handler with `event`; exceptions propagate like a failed invocation."""
         if function.name not in self._environments:
@@ -134,7 +149,7 @@ class Invoker:
             timeout_seconds=function.timeout_seconds,
             region=self._region,
         )
-        with self._lock, self._environment_of(function.name):
+        with self._lock, bootstrap.bind(self.application(function.name)):
             handler = self._load(function)
             started = time.perf_counter()
             record = Invocation(function.name, context.aws_request_id, 0.0)
@@ -182,21 +197,3 @@ class Invoker:
         if not callable(handler):
             raise TypeError(f"{self.module_for(function)} has no callable `handler`")
         return handler  # type: ignore[no-any-return]
-
-    @contextmanager
-    def _environment_of(self, function_name: str) -> Iterator[None]:
-        wanted = self._environments[function_name]
-        saved = {key: os.environ.get(key) for key in self._managed}
-        for key in self._managed:
-            if key in wanted:
-                os.environ[key] = wanted[key]
-            else:
-                os.environ.pop(key, None)
-        try:
-            yield
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value

@@ -12,7 +12,8 @@ from types import TracebackType
 from typing import Any, ClassVar, TypeVar
 
 from allegro_sync.local.gateway import DEFAULT_BODY_LIMIT, HttpGateway
-from allegro_sync.local.invoker import CrashPlan, Invoker
+from allegro_sync.bootstrap import Application
+from allegro_sync.local.invoker import ApplicationFactory, CrashPlan, Invoker
 from allegro_sync.local.moto_server import reset, shared_server
 from allegro_sync.local.poller import FifoOrderViolation, SqsPoller
 from allegro_sync.local.provision import (
@@ -93,6 +94,7 @@ class LocalRuntime:
         body_limit: int = DEFAULT_BODY_LIMIT,
         clock: Clock = time.monotonic,
         crashes: CrashPlan | None = None,
+        make_application: ApplicationFactory | None = None,
     ) -> None:
         if time_scale <= 0:
             raise ValueError(f"time_scale must be positive, got {time_scale}")
@@ -112,6 +114,7 @@ class LocalRuntime:
         self._body_limit = body_limit
         self._clock = clock
         self._crashes = crashes
+        self._make_application = make_application
         self._saved_env: dict[str, str | None] = {}
         self._wiring: Wiring | None = None
         self._invoker: Invoker | None = None
@@ -156,6 +159,7 @@ class LocalRuntime:
                 region=self.region,
                 handler_modules=self._handler_modules,
                 crashes=self._crashes,
+                make_application=self._make_application,
             )
             consumers = [
                 (t, f) for f in self.topology.functions for t in f.triggers if isinstance(t, QueueTrigger)
@@ -244,6 +248,10 @@ class LocalRuntime:
     def environment(self, function_name: str) -> dict[str, str]:
         """The exact environment `function_name` runs with."""
         return self.invoker.environment(function_name)
+
+    def application(self, function_name: str) -> Application:
+        """`function_name`'s application (what its handler gets from `bootstrap.application()`)."""
+        return self.invoker.application(function_name)
 
     # -- driving ---------------------------------------------------------------------------------
 

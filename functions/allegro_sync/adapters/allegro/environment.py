@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -29,22 +28,40 @@ class AllegroEnvironment:
             object.__setattr__(self, name, value.rstrip("/"))
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> AllegroEnvironment:
-        """Explicit URLs (all three together) win; otherwise ALLEGRO_ENVIRONMENT=production|sandbox."""
-        env = os.environ if environ is None else environ
-        explicit = {var: env.get(var, "") for var in (API_URL_VAR, UPLOAD_URL_VAR, OAUTH_URL_VAR)}
+    def from_env(cls, environ: Mapping[str, str]) -> AllegroEnvironment:
+        """From a function's variables (ALLEGRO_ENVIRONMENT, or the three ALLEGRO_*_URL together)."""
+        return cls.resolve(
+            environment=environ.get(ENVIRONMENT_VAR, ""),
+            api_url=environ.get(API_URL_VAR, ""),
+            upload_url=environ.get(UPLOAD_URL_VAR, ""),
+            oauth_url=environ.get(OAUTH_URL_VAR, ""),
+        )
+
+    @classmethod
+    def resolve(
+        cls, *, environment: str = "", api_url: str = "", upload_url: str = "", oauth_url: str = ""
+    ) -> AllegroEnvironment:
+        """Explicit URLs (all three together) win; otherwise `environment` is production or sandbox."""
+        explicit = {API_URL_VAR: api_url, UPLOAD_URL_VAR: upload_url, OAUTH_URL_VAR: oauth_url}
         if any(explicit.values()):
             missing = [var for var, value in explicit.items() if not value]
             if missing:
                 raise ValueError(f"explicit Allegro URLs must be set together; missing {', '.join(missing)}")
-            return cls(explicit[API_URL_VAR], explicit[UPLOAD_URL_VAR], explicit[OAUTH_URL_VAR])
-        name = env.get(ENVIRONMENT_VAR, "").strip().lower()
+            return cls(api_url, upload_url, oauth_url)
+        name = environment.strip().lower()
         if name in ENVIRONMENTS:
             return ENVIRONMENTS[name]
         raise ValueError(
             f"set {ENVIRONMENT_VAR} to one of {sorted(ENVIRONMENTS)} "
             f"(got {name!r}) or set {API_URL_VAR}, {UPLOAD_URL_VAR} and {OAUTH_URL_VAR}"
         )
+
+    @classmethod
+    def explicit(cls, environ: Mapping[str, str]) -> AllegroEnvironment | None:
+        """The explicit hosts in `environ` (the emulator), or None: each account then uses its own."""
+        if environ.get(API_URL_VAR) or environ.get(UPLOAD_URL_VAR) or environ.get(OAUTH_URL_VAR):
+            return cls.from_env(environ)
+        return None
 
 
 PRODUCTION = AllegroEnvironment(

@@ -8,21 +8,14 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from allegro_sync.adapters.allegro.environment import (
-    API_URL_VAR,
-    ENVIRONMENTS,
-    OAUTH_URL_VAR,
-    UPLOAD_URL_VAR,
-    AllegroEnvironment,
-)
+from allegro_sync.adapters.allegro.environment import ENVIRONMENTS, AllegroEnvironment
 from allegro_sync.adapters.secrets import AppCredentials
 from allegro_sync.services.accounts import (
     AccessDenied,
@@ -64,11 +57,10 @@ class _Me(BaseModel):
     login: str
 
 
-def environment_for(account_environment: str, environ: Mapping[str, str] | None = None) -> AllegroEnvironment:
-    """Hosts for an account: explicit ALLEGRO_*_URL (the emulator) win, else production or sandbox."""
-    env = os.environ if environ is None else environ
-    if env.get(API_URL_VAR) or env.get(OAUTH_URL_VAR) or env.get(UPLOAD_URL_VAR):
-        return AllegroEnvironment.from_env(env)
+def environment_for(account_environment: str, hosts: AllegroEnvironment | None = None) -> AllegroEnvironment:
+    """Hosts for an account: explicit `hosts` (the emulator) win, else production or sandbox."""
+    if hosts is not None:
+        return hosts
     try:
         return ENVIRONMENTS[account_environment]
     except KeyError:
@@ -82,17 +74,17 @@ class AllegroOAuth:
         self,
         credentials: Callable[[], AppCredentials],
         *,
-        environ: Mapping[str, str] | None = None,
+        hosts: AllegroEnvironment | None = None,
         http: httpx.Client | None = None,
         timeout_seconds: float = 8.0,
     ) -> None:
         self._credentials = credentials
-        self._environ = environ
+        self._hosts_override = hosts
         # Timeout well under the refresh lease (20 s): a live refresher never outlives its lease.
         self._http = http or httpx.Client(timeout=timeout_seconds)
 
     def _hosts(self, environment: str) -> AllegroEnvironment:
-        return environment_for(environment, self._environ)
+        return environment_for(environment, self._hosts_override)
 
     def _client_auth(self, environment: str) -> tuple[str, str]:
         return self._credentials().for_environment(environment)

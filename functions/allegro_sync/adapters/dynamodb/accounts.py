@@ -12,7 +12,6 @@ No item here ever holds a token.
 
 from __future__ import annotations
 
-import os
 from decimal import Decimal
 from typing import Any
 
@@ -21,7 +20,6 @@ from botocore.exceptions import ClientError
 
 from allegro_sync.services.accounts import AccountProfile
 from allegro_sync.services.tokens import AccountStatus, LeaseGrant
-from allegro_sync.topology import table_env
 
 PROFILES_PK = "accounts"
 PROFILE = "profile#"
@@ -36,9 +34,8 @@ def _num(value: float) -> Decimal:
     return Decimal(str(round(value, 3)))
 
 
-def control_table(table_name: str | None = None, resource: Any = None) -> Any:
-    name = table_name or os.environ[table_env("control")]
-    return (resource or boto3.resource("dynamodb")).Table(name)
+def control_table(table_name: str, resource: Any = None) -> Any:
+    return (resource or boto3.resource("dynamodb")).Table(table_name)
 
 
 class DynamoAccountRegistry:

@@ -12,7 +12,6 @@ workers racing on one SKU (a redelivery next to a newer event) can never put an 
 from __future__ import annotations
 
 import json
-import os
 from decimal import Decimal
 from typing import Any
 
@@ -27,16 +26,14 @@ from allegro_sync.services.catalog import (
     ProductStatus,
     StoredProduct,
 )
-from allegro_sync.topology import table_env
 
 PRODUCT_PK = "product#"
 PRODUCT_SK = "product"
 LINK_SK = "offer#"
 
 
-def catalog_table(table_name: str | None = None, resource: Any = None) -> Any:
-    name = table_name or os.environ[table_env("catalog")]
-    return (resource or boto3.resource("dynamodb")).Table(name)
+def catalog_table(table_name: str, resource: Any = None) -> Any:
+    return (resource or boto3.resource("dynamodb")).Table(table_name)
 
 
 class DynamoCatalog:

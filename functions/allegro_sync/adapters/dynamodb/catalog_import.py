@@ -10,7 +10,6 @@ queued SKU. One Query lists what a rerun skips.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Sequence
 from datetime import datetime
@@ -20,7 +19,6 @@ import boto3
 
 from allegro_sync.adapters.dynamodb.catalog import PRODUCT_SK
 from allegro_sync.domain.shop_events import ProductUpsert
-from allegro_sync.topology import table_env
 
 IMPORT_PK = "catalog-import#"
 META_SK = "meta"
@@ -28,9 +26,8 @@ SKU_SK = "sku#"
 KEEP_SECONDS = 30 * 24 * 3600
 
 
-def control_table(table_name: str | None = None, resource: Any = None) -> Any:
-    name = table_name or os.environ[table_env("control")]
-    return (resource or boto3.resource("dynamodb")).Table(name)
+def control_table(table_name: str, resource: Any = None) -> Any:
+    return (resource or boto3.resource("dynamodb")).Table(table_name)
 
 
 class DynamoImportProgress:

@@ -8,21 +8,18 @@ first; the offer id is an attribute, so a seller who only knows the offer finds 
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from typing import Any
 
 import boto3
 
 from allegro_sync.services.catalog import Change
-from allegro_sync.topology import table_env
 
 SKU_PK = "sku#"
 
 
-def changes_table(table_name: str | None = None, resource: Any = None) -> Any:
-    name = table_name or os.environ[table_env("changes")]
-    return (resource or boto3.resource("dynamodb")).Table(name)
+def changes_table(table_name: str, resource: Any = None) -> Any:
+    return (resource or boto3.resource("dynamodb")).Table(table_name)
 
 
 class DynamoChangeLog:

@@ -13,7 +13,6 @@ A sale and the SKU state change in one TransactWriteItems, each conditioned on w
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -31,7 +30,6 @@ from allegro_sync.domain.ledger import (
     SkuLedger,
 )
 from allegro_sync.services.stock import LedgerConflict
-from allegro_sync.topology import table_env
 
 STATE = "state"
 PUSHED = "pushed"
@@ -162,8 +160,8 @@ def sale_from_item(item: dict[str, Any]) -> SaleRecord:
 class DynamoLedgerRepository:
     """The ledger on DynamoDB through the low-level client (transactions need typed attribute values)."""
 
-    def __init__(self, table_name: str | None = None, client: Any = None) -> None:
-        self._table = table_name or os.environ[table_env("ledger")]
+    def __init__(self, table_name: str, client: Any = None) -> None:
+        self._table = table_name
         self._client = client or boto3.client("dynamodb")
 
     def load(self, sku: str) -> SkuLedger:

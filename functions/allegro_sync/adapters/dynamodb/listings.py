@@ -8,16 +8,13 @@ pk="listing#experiment", sk=<experiment id> -> an A/B experiment's groups and st
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-import boto3
 from boto3.dynamodb.conditions import Key
 
 from allegro_sync.services.listings import Experiment, Proposal
-from allegro_sync.topology import table_env
 
 KEYWORDS_PK = "listing#keywords"
 PROPOSAL_PK = "listing#proposal#"
@@ -87,9 +84,3 @@ class DynamoListingStore:
 
     def experiments(self) -> list[Experiment]:
         return [Experiment(**json.loads(str(i["body"]))) for i in self._all(EXPERIMENT_PK)]
-
-
-def listing_store_from_env(resource: Any = None) -> DynamoListingStore:
-    return DynamoListingStore(
-        (resource or boto3.resource("dynamodb")).Table(os.environ[table_env("mappings")])
-    )

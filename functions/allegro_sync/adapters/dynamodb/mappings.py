@@ -10,7 +10,6 @@ The worker only reads this table; the CLI (`mappings set|approve|suggest`, `pric
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,7 +19,6 @@ from botocore.exceptions import ClientError
 from allegro_sync.domain.parameters import CategoryMapping
 from allegro_sync.domain.pricing import ScopedRule
 from allegro_sync.services.catalog import ANY_ACCOUNT, CATEGORY_SEPARATOR, StoredMapping
-from allegro_sync.topology import table_env
 
 CATEGORY_PK = "category#"
 PATH_SK = "path#"
@@ -34,9 +32,8 @@ class MappingNotFound(LookupError):
         super().__init__(f"no category mapping for {CATEGORY_SEPARATOR.join(path)!r} ({scope})")
 
 
-def mappings_table(table_name: str | None = None, resource: Any = None) -> Any:
-    name = table_name or os.environ[table_env("mappings")]
-    return (resource or boto3.resource("dynamodb")).Table(name)
+def mappings_table(table_name: str, resource: Any = None) -> Any:
+    return (resource or boto3.resource("dynamodb")).Table(table_name)
 
 
 class DynamoMappings:

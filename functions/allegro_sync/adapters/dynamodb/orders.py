@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -23,7 +22,6 @@ from botocore.exceptions import ClientError
 
 from allegro_sync.domain.orders import OrderRecord, StoredLine
 from allegro_sync.services.orders import CursorLost, CursorState, OrderConflict
-from allegro_sync.topology import table_env
 
 ORDER_PK = "order#"
 ORDER_SK = "order"
@@ -61,8 +59,8 @@ def _num(value: float) -> Decimal:
 class DynamoOrderRepository:
     """`OrderRepository` on the `orders` table."""
 
-    def __init__(self, table_name: str | None = None, client: Any = None) -> None:
-        self._table = table_name or os.environ[table_env("orders")]
+    def __init__(self, table_name: str, client: Any = None) -> None:
+        self._table = table_name
         self._client = client or boto3.client("dynamodb")
 
     def get(self, checkout_form_id: str) -> OrderRecord | None:
@@ -189,8 +187,8 @@ def _record(item: dict[str, Any]) -> OrderRecord:
 class DynamoOrderCursors:
     """`CursorStore` on the `control` table: a leased, compare-and-swap cursor per account."""
 
-    def __init__(self, table_name: str | None = None, client: Any = None) -> None:
-        self._table = table_name or os.environ[table_env("control")]
+    def __init__(self, table_name: str, client: Any = None) -> None:
+        self._table = table_name
         self._client = client or boto3.client("dynamodb")
 
     def _key(self, account: str, sk: str = CURSOR_SK) -> dict[str, Any]:
@@ -334,8 +332,8 @@ class CatalogOfferLinks:
     many such offers should get an offer-id index.
     """
 
-    def __init__(self, table_name: str | None = None, client: Any = None) -> None:
-        self._table = table_name or os.environ[table_env("catalog")]
+    def __init__(self, table_name: str, client: Any = None) -> None:
+        self._table = table_name
         self._client = client or boto3.client("dynamodb")
 
     def skus_for_offer(self, account: str, offer_id: str) -> list[str]:

@@ -7,7 +7,6 @@ invocation finishing after a newer one can never make the log claim an older val
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any, Literal, cast
 
@@ -17,15 +16,13 @@ from botocore.exceptions import ClientError
 
 from allegro_sync.adapters.dynamodb.ledger import sku_pk
 from allegro_sync.services.propagation import PushRecord
-from allegro_sync.topology import table_env
 
 PUSHED_PREFIX = "pushed#"
 
 
 class DynamoPushLog:
-    def __init__(self, table_name: str | None = None, resource: Any = None) -> None:
-        name = table_name or os.environ[table_env("ledger")]
-        self._table = (resource or boto3.resource("dynamodb")).Table(name)
+    def __init__(self, table_name: str, resource: Any = None) -> None:
+        self._table = (resource or boto3.resource("dynamodb")).Table(table_name)
 
     def pushed(self, sku: str) -> Mapping[str, PushRecord]:
         found: dict[str, PushRecord] = {}

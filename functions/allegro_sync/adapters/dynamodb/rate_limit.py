@@ -7,7 +7,6 @@ so a late writer can never shorten a block another instance recorded (`blocked_u
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -63,12 +62,12 @@ class DynamoBlockedUntilStore:
             # Someone already recorded a later end of the block: theirs stands.
 
 
-def rate_guard_from_env(environ: Mapping[str, str] | None = None, *, client: Any = None) -> RateGuard:
-    """The guard a Lambda uses: shared record in the control table, budget from ALLEGRO_RPM_BUDGET.
+def rate_guard_from_env(environ: Mapping[str, str], *, client: Any = None) -> RateGuard:
+    """The guard for a function's variables: shared record in the control table, ALLEGRO_RPM_BUDGET.
 
     Without TABLE_CONTROL (a one-off CLI run) the block is remembered in memory only.
     """
-    env = os.environ if environ is None else environ
+    env = environ
     raw_budget = env.get(ALLEGRO_RPM_BUDGET_ENV)
     if raw_budget is None:
         logger.warning(f"{ALLEGRO_RPM_BUDGET_ENV} not set; using {FALLBACK_RPM_BUDGET} requests/minute")

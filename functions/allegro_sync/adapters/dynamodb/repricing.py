@@ -14,24 +14,17 @@ Also `CatalogFacts`: cost and list price from the catalogue table, through its r
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-import boto3
 from boto3.dynamodb.conditions import Key
 
-from allegro_sync.adapters.competitor_feed import CompetitorFeed
-from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog, catalog_table
-from allegro_sync.adapters.dynamodb.changes import DynamoChangeLog, changes_table
-from allegro_sync.adapters.dynamodb.ledger import DynamoLedgerRepository
+from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog
 from allegro_sync.domain.repricing import LinearFee, RepricingSettings, SettingsIndex, Strategy
-from allegro_sync.services.repricing import OfferState, ProductFacts, Repricer
-from allegro_sync.services.stock import StockLedger
-from allegro_sync.topology import table_env
+from allegro_sync.services.repricing import OfferState, ProductFacts
 
 SETTINGS_PK = "reprice#settings"
 OFFER_PK = "reprice#offer#"
@@ -189,27 +182,6 @@ class CatalogFacts:
             ean=upsert.ean if upsert else None,
             stock=self._stock(sku) if self._stock else None,
         )
-
-
-def store_from_env(*, resource: Any = None) -> DynamoRepricingStore:
-    dynamodb = resource or boto3.resource("dynamodb")
-    return DynamoRepricingStore(
-        dynamodb.Table(os.environ[table_env("mappings")]), dynamodb.Table(os.environ[table_env("control")])
-    )
-
-
-def repricer_from_env(*, resource: Any = None) -> Repricer:
-    """The repricer on the tables named by the environment, with the feed at REPRICING_FEED_URL (if any)."""
-    dynamodb = resource or boto3.resource("dynamodb")
-    store = store_from_env(resource=dynamodb)
-    ledger = StockLedger(DynamoLedgerRepository()) if os.environ.get(table_env("ledger")) else None
-    facts = CatalogFacts(
-        DynamoCatalog(catalog_table(resource=dynamodb)),
-        (lambda sku: ledger.view(sku).available) if ledger else None,
-    )
-    return Repricer(
-        store, facts, DynamoChangeLog(changes_table(resource=dynamodb)), feed=CompetitorFeed.from_env()
-    )
 
 
 class RepricingOwnership:

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +19,6 @@ from allegro_sync.adapters.shop.woocommerce_rest import IndexedOrder
 from allegro_sync.domain.ledger import DEFAULT_SALE_RETENTION
 from allegro_sync.domain.outbox import OrderChanged
 from allegro_sync.services.shop_delivery import ShopAck, state_version
-from allegro_sync.topology import table_env
 
 ORDER_PK = "order#"
 DELIVERY_SK = "shop-delivery#"
@@ -41,8 +39,8 @@ def _form_of(message_id: str) -> str:
 class DynamoShopDeliveries:
     """`DeliveryLog` and the WooCommerce `OrderIndex` on the `orders` table."""
 
-    def __init__(self, table_name: str | None = None, client: Any = None, *, clock: Any = None) -> None:
-        self._table = table_name or os.environ[table_env("orders")]
+    def __init__(self, table_name: str, client: Any = None, *, clock: Any = None) -> None:
+        self._table = table_name
         self._client = client or boto3.client("dynamodb")
         self._clock = clock or (lambda: datetime.now(UTC))
 

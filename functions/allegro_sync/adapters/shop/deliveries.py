@@ -10,23 +10,16 @@ Layout (string keys pk/sk, per CONTRIBUTING):
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 
 from allegro_sync.services.webhooks import DELIVERY_MEMORY_DAYS, Source
-from allegro_sync.topology import table_env
 
 TABLE = "idempotency"
 TTL_ATTRIBUTE = "expiration"  # topology: Table("idempotency", ttl_attribute="expiration")
-
-
-def webhook_table(resource: Any = None) -> Any:
-    return (resource or boto3.resource("dynamodb")).Table(os.environ[table_env(TABLE)])
 
 
 class DynamoDeliveryMarkers:

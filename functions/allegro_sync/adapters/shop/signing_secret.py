@@ -60,11 +60,11 @@ class SigningSecretStore:
         name: str,
         *,
         max_age_seconds: int = DEFAULT_MAX_AGE_SECONDS,
-        provider: SecretsProvider | None = None,
+        client: Any = None,
     ) -> None:
         self._name = name
         self._max_age = max_age_seconds
-        self._provider = provider or SecretsProvider()
+        self._provider = SecretsProvider(boto3_client=client) if client is not None else SecretsProvider()
 
     def forget(self) -> None:
         """Drop the cached value: the next read fetches the secret again."""

@@ -1,4 +1,4 @@
-"""Builds the shop notifier's use case from the `shop-credentials` secret and the function's environment.
+"""The `shop-credentials` secret: where orders go in the shop, and the adapter that takes them there.
 
 Secret value, JSON, one of:
   {"kind": "generic", "url": "https://shop.example/allegro-sync/orders", "signing_secret": "..."}
@@ -9,22 +9,16 @@ Read through Powertools' cache (a rotated key is picked up within `max_age`); ne
 
 from __future__ import annotations
 
-import functools
-import os
-import threading
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import httpx
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, ValidationError
 
-from allegro_sync.adapters.dynamodb.ledger import DynamoLedgerRepository
 from allegro_sync.adapters.dynamodb.shop_deliveries import DynamoShopDeliveries
 from allegro_sync.adapters.shop.outbound_generic import GenericShop
 from allegro_sync.adapters.shop.woocommerce_rest import WooCommerceShop
-from allegro_sync.services.shop_delivery import ShopDelivery, ShopOrderSink
-from allegro_sync.services.stock import StockLedger
-from allegro_sync.topology import secret_env, table_env
+from allegro_sync.services.shop_delivery import ShopOrderSink
 
 SECRET_MAX_AGE_SECONDS = 300
 SHOP_TIMEOUT_SECONDS = 10.0
@@ -82,52 +76,21 @@ def build_sink(
     )
 
 
-_lock = threading.Lock()
-_providers: dict[str, SecretsProvider] = {}
+class ShopCredentialsStore:
+    """The `shop-credentials` secret through Powertools' cache: a rotated key lands within `max_age`."""
 
+    def __init__(
+        self, name: str, client: Any = None, *, max_age_seconds: int = SECRET_MAX_AGE_SECONDS
+    ) -> None:
+        self._name = name
+        self._max_age = max_age_seconds
+        self._provider = SecretsProvider(boto3_client=client) if client is not None else SecretsProvider()
 
-def _provider() -> SecretsProvider:
-    """One cached provider per AWS endpoint: its boto3 client keeps the endpoint it was built with."""
-    endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
-    with _lock:
-        if endpoint not in _providers:
-            _providers[endpoint] = SecretsProvider()
-        return _providers[endpoint]
+    def read(self) -> GenericCredentials | WooCommerceCredentials:
+        """The parsed secret, or ShopNotConfigured naming what is wrong (never the values)."""
+        raw = self._provider.get(self._name, max_age=self._max_age)
+        return parse_credentials(raw.decode() if isinstance(raw, bytes) else str(raw or ""))
 
-
-@functools.cache
-def _shared_http() -> httpx.Client:
-    """One connection pool per process: a warm Lambda reuses its TLS session to the shop."""
-    return httpx.Client(timeout=SHOP_TIMEOUT_SECONDS, follow_redirects=False)
-
-
-def forget_credentials() -> None:
-    """Drop the cached secret (tests switch shops; a rotation is otherwise picked up within max_age)."""
-    with _lock:
-        for provider in _providers.values():
-            provider.clear_cache()  # type: ignore[no-untyped-call]
-
-
-def shop_delivery() -> ShopDelivery:
-    """The use case for this invocation: a fresh secret read (cached by Powertools) and shared clients."""
-    raw = _provider().get(os.environ[secret_env("shop-credentials")], max_age=SECRET_MAX_AGE_SECONDS)
-    text = raw.decode() if isinstance(raw, bytes) else str(raw or "")
-    credentials = parse_credentials(text)
-    deliveries, ledger = _stores()
-    return ShopDelivery(build_sink(credentials, _shared_http(), deliveries), ledger, deliveries)
-
-
-_stores_built: dict[tuple[str, ...], tuple[DynamoShopDeliveries, StockLedger]] = {}
-
-
-def _stores() -> tuple[DynamoShopDeliveries, StockLedger]:
-    """Repositories per deployment (boto3 clients cost tens of ms to build; the local runtime has many)."""
-    orders, ledger = os.environ[table_env("orders")], os.environ[table_env("ledger")]
-    key = (os.environ.get("AWS_ENDPOINT_URL", ""), orders, ledger)
-    with _lock:
-        if key not in _stores_built:
-            _stores_built[key] = (
-                DynamoShopDeliveries(orders),
-                StockLedger(DynamoLedgerRepository(ledger)),
-            )
-        return _stores_built[key]
+    def forget(self) -> None:
+        """Drop the cached value (a test that switches shops; AWS waits for `max_age`)."""
+        self._provider.clear_cache()  # type: ignore[no-untyped-call]

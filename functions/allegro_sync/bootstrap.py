@@ -1,0 +1,468 @@
+"""The composition root: the one place that turns `Settings` into the objects a function works with.
+
+`Application(settings)` builds each use case the first time it is asked for and keeps it, so a warm
+Lambda reuses its boto3 clients, its httpx pool, its cached secrets and its rate guard. A handler module
+asks `application()` for what it needs; nothing else in the package builds adapters or reads settings.
+
+In AWS one process is one function instance: `application()` builds the process's application from
+`os.environ` once. The local runtime and tests build their own (`Application(Settings.from_environ(env))`)
+and `bind` it for the duration of an invocation, so several functions, each with its own settings, can
+run side by side in one process.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, TypeVar
+
+import boto3
+import httpx
+
+from allegro_sync.adapters.allegro.client import AllegroClient
+from allegro_sync.adapters.allegro.environment import AllegroEnvironment
+from allegro_sync.adapters.allegro.models import CategoryParameter
+from allegro_sync.adapters.allegro.oauth import AllegroOAuth
+from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard
+from allegro_sync.adapters.competitor_feed import CompetitorFeed
+from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog
+from allegro_sync.adapters.dynamodb.changes import DynamoChangeLog
+from allegro_sync.adapters.dynamodb.ledger import DynamoLedgerRepository
+from allegro_sync.adapters.dynamodb.mappings import DynamoMappings
+from allegro_sync.adapters.dynamodb.orders import CatalogOfferLinks, DynamoOrderCursors, DynamoOrderRepository
+from allegro_sync.adapters.dynamodb.pushed import DynamoPushLog
+from allegro_sync.adapters.dynamodb.rate_limit import FALLBACK_RPM_BUDGET, DynamoBlockedUntilStore
+from allegro_sync.adapters.dynamodb.repricing import CatalogFacts, DynamoRepricingStore, RepricingOwnership
+from allegro_sync.adapters.dynamodb.shop_deliveries import DynamoShopDeliveries
+from allegro_sync.adapters.order_queues import (
+    SqsOrderQueue,
+    SqsShopOutbox,
+    SqsStockChangeHook,
+    SqsStockChanges,
+)
+from allegro_sync.adapters.queues import ShopEventQueue, SqsFifoPublisher
+from allegro_sync.adapters.secrets import AppCredentialsStore
+from allegro_sync.adapters.shop.deliveries import DynamoDeliveryMarkers, DynamoProductIndex
+from allegro_sync.adapters.shop.signing_secret import SigningSecretStore
+from allegro_sync.adapters.shop_credentials import ShopCredentialsStore, build_sink
+from allegro_sync.adapters.token_store import AccountsSettings, Custody
+from allegro_sync.domain.orders import StockCountPoint
+from allegro_sync.services.accounts import AccountProfile
+from allegro_sync.services.orders import GapScanner, OrderImporter, OrderPoller, PollSettings
+from allegro_sync.services.propagation import Propagator
+from allegro_sync.services.publishing import OfferSettings, Publisher
+from allegro_sync.services.reconcile import Reconciler
+from allegro_sync.services.repricing import Repricer
+from allegro_sync.services.shop_delivery import ShopDelivery
+from allegro_sync.services.stock import StockLedger
+from allegro_sync.services.tokens import AccountStatus, AccountTokens
+from allegro_sync.services.webhooks import WebhookIntake
+from allegro_sync.settings import OFFER_SETTINGS_ENV, Settings
+
+_T = TypeVar("_T")
+
+ALLEGRO_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
+SHOP_TIMEOUT_SECONDS = 10.0
+
+
+class Application:
+    """Everything one function instance needs, built lazily from its settings.
+
+    `aws` (a boto3 Session) and `http` (the httpx client Allegro is called with) can be given by tests and
+    the local runtime; otherwise they are built from the settings. One instance serves one function
+    instance: a Lambda process, or one worker of the local runtime.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        aws: boto3.Session | None = None,
+        http: httpx.Client | None = None,
+        rate_guard: RateGuard | None = None,
+        now: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.settings = settings
+        self._aws = aws
+        self._http = http
+        self._rate_guard = rate_guard
+        self.now = now
+        self.sleep = sleep
+        self._lock = threading.RLock()
+        self._built: dict[str, Any] = {}
+        self._clients: dict[str, AllegroClient] = {}
+        self._tokens: dict[str, AccountTokens] = {}
+        self.parameter_cache: dict[str, list[CategoryParameter]] = {}
+
+    def _once(self, name: str, build: Callable[[], _T]) -> _T:
+        with self._lock:
+            if name not in self._built:
+                self._built[name] = build()
+            return self._built[name]  # type: ignore[no-any-return]
+
+    # -- AWS and HTTP --------------------------------------------------------------------------
+
+    def session(self) -> boto3.Session:
+        return self._once("session", lambda: self._aws or boto3.Session(region_name=self.settings.region))
+
+    def aws_client(self, service: str) -> Any:
+        """One boto3 client per service (boto3 clients are thread-safe), at the settings' endpoint."""
+        return self._once(
+            f"client:{service}",
+            lambda: self.session().client(service, endpoint_url=self.settings.aws_endpoint_url),
+        )
+
+    def dynamodb(self) -> Any:
+        return self._once(
+            "resource:dynamodb",
+            lambda: self.session().resource("dynamodb", endpoint_url=self.settings.aws_endpoint_url),
+        )
+
+    def table(self, name: str) -> Any:
+        """A DynamoDB Table resource for the topology's logical table `name`."""
+        return self._once(f"table:{name}", lambda: self.dynamodb().Table(self.settings.table(name)))
+
+    def http(self) -> httpx.Client:
+        """The connection pool Allegro is called through: warm TLS sessions across invocations."""
+        return self._once("http", lambda: self._http or httpx.Client(timeout=ALLEGRO_TIMEOUT))
+
+    def shop_http(self) -> httpx.Client:
+        return self._once(
+            "shop-http", lambda: httpx.Client(timeout=SHOP_TIMEOUT_SECONDS, follow_redirects=False)
+        )
+
+    # -- Allegro and seller accounts -----------------------------------------------------------
+
+    def allegro_environment(self) -> AllegroEnvironment:
+        s = self.settings
+        return AllegroEnvironment.resolve(
+            environment=s.allegro_environment,
+            api_url=s.allegro_api_url,
+            upload_url=s.allegro_upload_url,
+            oauth_url=s.allegro_oauth_url,
+        )
+
+    def explicit_allegro_hosts(self) -> AllegroEnvironment | None:
+        """The emulator's (or a proxy's) hosts when set; else each account uses its own environment."""
+        return self.allegro_environment() if self.settings.has_explicit_allegro_urls else None
+
+    def rate_guard(self) -> RateGuard:
+        """One guard per function instance: its budget is the instance's, whatever account it serves."""
+
+        def build() -> RateGuard:
+            if self._rate_guard is not None:
+                return self._rate_guard
+            budget = self.settings.allegro_rpm_budget or FALLBACK_RPM_BUDGET
+            control = self.settings.tables.get("control")
+            store = (
+                DynamoBlockedUntilStore(control, client=self.aws_client("dynamodb"))
+                if control
+                else InMemoryBlockedUntilStore()
+            )
+            return RateGuard(store, rpm_budget=budget)
+
+        return self._once("rate-guard", build)
+
+    def custody(self) -> Custody:
+        def build() -> Custody:
+            s = self.settings
+            accounts = AccountsSettings(
+                control_table=s.table("control"),
+                accounts_secret_prefix=s.secret("accounts"),
+                app_credentials_secret=s.secret("app-credentials"),
+                kms_key_id=s.kms_key_id,
+            )
+            secrets = self.aws_client("secretsmanager")
+            oauth = AllegroOAuth(
+                AppCredentialsStore(accounts.app_credentials_secret, client=secrets).read,
+                hosts=self.explicit_allegro_hosts(),
+            )
+            return Custody.build(
+                accounts,
+                oauth=oauth,
+                now=self.now,
+                sleep=self.sleep,
+                secrets_client=secrets,
+                dynamodb=self.dynamodb(),
+                metrics_namespace=s.metrics_namespace,
+            )
+
+        return self._once("custody", build)
+
+    def tokens(self, account: str) -> AccountTokens:
+        """The token source of one seller account; one per account, so a warm process refreshes once."""
+        with self._lock:
+            if account not in self._tokens:
+                self._tokens[account] = self.custody().tokens(account)
+            return self._tokens[account]
+
+    def allegro(self, account: str) -> AllegroClient:
+        """The Allegro client of one seller account, sharing this instance's guard and pool."""
+        with self._lock:
+            if account not in self._clients:
+                self._clients[account] = AllegroClient(
+                    self.allegro_environment(),
+                    self.tokens(account),
+                    account=account,
+                    rate_guard=self.rate_guard(),
+                    http=self.http(),
+                )
+            return self._clients[account]
+
+    def connected_accounts(self) -> list[AccountProfile]:
+        """CONNECTED accounts by name (one query): a disconnected one waits for the seller, not for us."""
+        profiles = self.custody().registry.all()
+        return sorted((p for p in profiles if p.status is AccountStatus.CONNECTED), key=lambda p: p.name)
+
+    def connected_clients(self) -> dict[str, AllegroClient]:
+        return {p.name: self.allegro(p.name) for p in self.connected_accounts()}
+
+    # -- stock ---------------------------------------------------------------------------------
+
+    def stock_ledger(self) -> StockLedger:
+        return self._once(
+            "ledger",
+            lambda: StockLedger(
+                DynamoLedgerRepository(self.settings.table("ledger"), self.aws_client("dynamodb"))
+            ),
+        )
+
+    def stock_changes(self) -> SqsStockChanges:
+        return self._once(
+            "stock-changes",
+            lambda: SqsStockChanges(lambda: self.settings.queue("stock-changes"), self.aws_client("sqs")),
+        )
+
+    def change_log(self) -> DynamoChangeLog:
+        return self._once("changes", lambda: DynamoChangeLog(self.table("changes")))
+
+    def propagator(self) -> Propagator:
+        return self._once(
+            "propagator",
+            lambda: Propagator(
+                views=self.stock_ledger(),
+                pushed=DynamoPushLog(self.settings.table("ledger"), self.dynamodb()),
+                clients=ConnectedAccounts(self),
+                changes=self.change_log(),
+                archived=CatalogRecreator(self),
+            ),
+        )
+
+    def reconciler(self) -> Reconciler:
+        return self._once(
+            "reconciler",
+            lambda: Reconciler(
+                ledger=self.stock_ledger(),
+                clients=ConnectedAccounts(self),
+                propagator=self.propagator(),
+                accounts=lambda: [p.name for p in self.connected_accounts()],
+            ),
+        )
+
+    # -- catalogue -----------------------------------------------------------------------------
+
+    def offer_settings(self) -> OfferSettings:
+        raw = self.settings.offer_settings
+        if not raw:
+            return OfferSettings()
+        try:
+            return OfferSettings.model_validate_json(raw)
+        except ValueError as error:
+            raise ValueError(f"{OFFER_SETTINGS_ENV} is not valid offer settings JSON: {error}") from error
+
+    def publisher(self) -> Publisher:
+        return self._once(
+            "publisher",
+            lambda: Publisher(
+                catalog=DynamoCatalog(self.table("catalog")),
+                mappings=DynamoMappings(self.table("mappings")),
+                changes=self.change_log(),
+                accounts=ConnectedAccounts(self),
+                settings=self.offer_settings(),
+                parameter_cache=self.parameter_cache,
+                price_owner=RepricingOwnership(self.table("mappings")).owns_price,
+                ledger=self.stock_ledger(),
+                stock_changes=self.stock_changes(),
+            ),
+        )
+
+    def repricer(self) -> Repricer:
+        def build() -> Repricer:
+            ledger = self.stock_ledger() if "ledger" in self.settings.tables else None
+            facts = CatalogFacts(
+                DynamoCatalog(self.table("catalog")),
+                (lambda sku: ledger.view(sku).available) if ledger else None,
+            )
+            feed_url = self.settings.repricing_feed_url
+            return Repricer(
+                DynamoRepricingStore(self.table("mappings"), self.table("control")),
+                facts,
+                self.change_log(),
+                feed=CompetitorFeed(feed_url) if feed_url else None,
+            )
+
+        return self._once("repricer", build)
+
+    # -- orders --------------------------------------------------------------------------------
+
+    def order_cursors(self) -> DynamoOrderCursors:
+        return self._once(
+            "cursors", lambda: DynamoOrderCursors(self.settings.table("control"), self.aws_client("dynamodb"))
+        )
+
+    def order_repository(self) -> DynamoOrderRepository:
+        return self._once(
+            "orders",
+            lambda: DynamoOrderRepository(self.settings.table("orders"), self.aws_client("dynamodb")),
+        )
+
+    def order_queue(self) -> SqsOrderQueue:
+        return self._once(
+            "order-queue", lambda: SqsOrderQueue(self.settings.queue("orders"), self.aws_client("sqs"))
+        )
+
+    def poll_settings(self) -> PollSettings:
+        return PollSettings(
+            run_seconds=self.settings.order_poll_run_seconds,
+            interval_seconds=self.settings.order_poll_interval_seconds,
+        )
+
+    def order_poller(self) -> OrderPoller:
+        return self._once(
+            "poller",
+            lambda: OrderPoller(self.order_cursors(), self.order_queue(), settings=self.poll_settings()),
+        )
+
+    def gap_scanner(self) -> GapScanner:
+        return self._once(
+            "gap-scanner",
+            lambda: GapScanner(self.order_cursors(), self.order_repository(), self.order_queue()),
+        )
+
+    def order_importer(self) -> OrderImporter:
+        def build() -> OrderImporter:
+            sqs, dynamodb = self.aws_client("sqs"), self.aws_client("dynamodb")
+            return OrderImporter(
+                self.order_repository(),
+                self.stock_ledger(),
+                SqsShopOutbox(self.settings.queue("shop-outbox"), sqs),
+                SqsStockChangeHook(self.settings.queue("stock-changes"), sqs),
+                CatalogOfferLinks(self.settings.table("catalog"), dynamodb),
+                count_at=StockCountPoint.parse(self.settings.order_stock_count_at),
+            )
+
+        return self._once("importer", build)
+
+    # -- the shop ------------------------------------------------------------------------------
+
+    def shop_deliveries(self) -> DynamoShopDeliveries:
+        return self._once(
+            "shop-deliveries",
+            lambda: DynamoShopDeliveries(self.settings.table("orders"), self.aws_client("dynamodb")),
+        )
+
+    def shop_credentials(self) -> ShopCredentialsStore:
+        return self._once(
+            "shop-credentials",
+            lambda: ShopCredentialsStore(
+                self.settings.secret("shop-credentials"), self.aws_client("secretsmanager")
+            ),
+        )
+
+    def shop_delivery(self) -> ShopDelivery:
+        """For this invocation: the shop's credentials as cached now (a rotation lands within max_age)."""
+        sink = build_sink(self.shop_credentials().read(), self.shop_http(), self.shop_deliveries())
+        return ShopDelivery(sink, self.stock_ledger(), self.shop_deliveries())
+
+    def signing_secrets(self) -> SigningSecretStore:
+        return self._once(
+            "signing-secrets",
+            lambda: SigningSecretStore(
+                self.settings.secret("webhook-signing"),
+                max_age_seconds=self.settings.webhook_secret_max_age_seconds,
+                client=self.aws_client("secretsmanager"),
+            ),
+        )
+
+    def webhook_intake(self) -> WebhookIntake:
+        def build() -> WebhookIntake:
+            table = self.table("idempotency")
+            queue = SqsFifoPublisher(self.settings.queue("shop-events"), self.aws_client("sqs"))
+            return WebhookIntake(
+                DynamoDeliveryMarkers(table), ShopEventQueue(queue), DynamoProductIndex(table)
+            )
+
+        return self._once("webhook-intake", build)
+
+    def fulfillment_queue(self) -> SqsFifoPublisher:
+        return self._once(
+            "fulfillment-queue",
+            lambda: SqsFifoPublisher(self.settings.queue("fulfillment"), self.aws_client("sqs")),
+        )
+
+
+class ConnectedAccounts:
+    """The publisher's `Accounts`: which accounts are connected, and each one's client."""
+
+    def __init__(self, app: Application) -> None:
+        self._app = app
+
+    def connected(self) -> list[str]:
+        return [p.name for p in self._app.connected_accounts()]
+
+    def client(self, account: str) -> AllegroClient:
+        return self._app.allegro(account)
+
+
+class CatalogRecreator:
+    """`ArchivedOffers` through the catalogue's publishing use case (`Publisher.recreate`).
+
+    The catalogue creates a new offer from the stored product (#10743), or leaves its link WAITING with
+    the reason when it cannot publish now; the ledger then sells the SKU through the new id, not the old.
+    """
+
+    def __init__(self, app: Application) -> None:
+        self._app = app
+
+    def recreate(self, sku: str, account: str, offer_id: str) -> str | None:
+        ledger = self._app.stock_ledger()
+        new_id = self._app.publisher().recreate(sku, account, offer_id)
+        ledger.unlink_offer(sku, offer_id)
+        if new_id is not None and new_id != offer_id:
+            ledger.link_offer(sku, new_id, account)
+            return new_id
+        return None
+
+
+# -- the process's application ------------------------------------------------------------------
+
+_bound: ContextVar[Application | None] = ContextVar("allegro_sync_application", default=None)
+_process_lock = threading.Lock()
+_process: Application | None = None
+
+
+def application() -> Application:
+    """The application of the running function: the one bound by the local runtime or a test, else the
+    process's own, built from `os.environ` on first use (a Lambda process is one function instance)."""
+    bound = _bound.get()
+    if bound is not None:
+        return bound
+    global _process  # noqa: PLW0603 - one application per Lambda process is the point
+    with _process_lock:
+        if _process is None:
+            _process = Application(Settings.from_environ())
+        return _process
+
+
+@contextmanager
+def bind(app: Application) -> Iterator[Application]:
+    """Run the block (an invocation) with `app` as the function's application, in this context only."""
+    token = _bound.set(app)
+    try:
+        yield app
+    finally:
+        _bound.reset(token)

@@ -1,0 +1,163 @@
+"""What a function is configured with: the only shipped module that reads the process environment.
+
+A Lambda gets its resources as environment variables named by the topology (`TABLE_LEDGER`,
+`QUEUE_ORDERS_URL`, `SECRET_ACCOUNTS`, ...) plus a few seller settings. `Settings.from_environ` turns one
+such mapping into a typed, frozen value, once: in AWS from `os.environ` at cold start, in the local
+runtime and in tests from the mapping the topology computes for each function. Everything else in the
+package receives a `Settings` (through `bootstrap.Application`) and never looks at the environment, so
+several functions can run side by side in one process without swapping variables.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from allegro_sync.topology import ALLEGRO_RPM_BUDGET_ENV, TOPOLOGY, Topology, queue_env, secret_env, table_env
+
+# Seller settings and switches, by the variable that carries them (CDK and the local runtime set them).
+OFFER_SETTINGS_ENV = "OFFER_SETTINGS"
+STOCK_COUNT_AT_ENV = "ORDER_STOCK_COUNT_AT"
+POLL_RUN_SECONDS_ENV = "ORDER_POLL_RUN_SECONDS"
+POLL_INTERVAL_SECONDS_ENV = "ORDER_POLL_INTERVAL_SECONDS"
+REPLAY_WINDOW_ENV = "WEBHOOK_REPLAY_WINDOW_SECONDS"
+SECRET_MAX_AGE_ENV = "WEBHOOK_SECRET_MAX_AGE_SECONDS"  # noqa: S105 - a variable name, not a secret
+REDIRECT_URI_ENV = "OAUTH_REDIRECT_URI"
+FEED_URL_ENV = "REPRICING_FEED_URL"
+KMS_KEY_ENV = f"{secret_env('accounts')}_KMS_KEY_ID"
+ALLEGRO_ENVIRONMENT_ENV = "ALLEGRO_ENVIRONMENT"
+ALLEGRO_API_URL_ENV = "ALLEGRO_API_URL"
+ALLEGRO_UPLOAD_URL_ENV = "ALLEGRO_UPLOAD_URL"
+ALLEGRO_OAUTH_URL_ENV = "ALLEGRO_OAUTH_URL"
+METRICS_NAMESPACE_ENV = "POWERTOOLS_METRICS_NAMESPACE"
+AWS_ENDPOINT_ENV = "AWS_ENDPOINT_URL"
+# Operator tooling (the CLI) only.
+STACK_ENV = "ALLEGRO_SYNC_STACK"
+API_URL_ENV = "ALLEGRO_SYNC_API_URL"
+WEBHOOK_SECRET_ENV = "ALLEGRO_SYNC_WEBHOOK_SECRET"  # noqa: S105 - a variable name, not a secret
+
+DEFAULT_POLL_RUN_SECONDS = 50.0
+DEFAULT_POLL_INTERVAL_SECONDS = 5.0
+DEFAULT_REPLAY_WINDOW_SECONDS = 300
+DEFAULT_SECRET_MAX_AGE_SECONDS = 300
+
+
+class NotWired(LookupError):
+    """The function asked for a resource its topology entry does not give it (as it would fail in AWS)."""
+
+
+class Settings(BaseModel):
+    """One function's configuration. Resources are keyed by the topology's logical names."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    function_name: str = ""
+    aws_endpoint_url: str | None = None
+    region: str | None = None
+    tables: dict[str, str] = Field(default_factory=dict)
+    queues: dict[str, str] = Field(default_factory=dict)
+    secrets: dict[str, str] = Field(default_factory=dict)
+    kms_key_id: str | None = None
+    allegro_environment: str = ""
+    allegro_api_url: str = ""
+    allegro_upload_url: str = ""
+    allegro_oauth_url: str = ""
+    allegro_rpm_budget: int | None = None
+    offer_settings: str = ""
+    order_stock_count_at: str | None = None
+    order_poll_run_seconds: float = DEFAULT_POLL_RUN_SECONDS
+    order_poll_interval_seconds: float = DEFAULT_POLL_INTERVAL_SECONDS
+    webhook_replay_window_seconds: int = DEFAULT_REPLAY_WINDOW_SECONDS
+    webhook_secret_max_age_seconds: int = DEFAULT_SECRET_MAX_AGE_SECONDS
+    oauth_redirect_uri: str | None = None
+    repricing_feed_url: str | None = None
+    metrics_namespace: str = "AllegroSync"
+    stack_name: str | None = None
+    api_url: str | None = None
+    webhook_secret: str | None = None
+
+    @classmethod
+    def from_environ(
+        cls, environ: Mapping[str, str] | None = None, *, topology: Topology = TOPOLOGY
+    ) -> Settings:
+        """From a function's environment: the process's (a Lambda, the CLI) or one the runtime computed."""
+        env = os.environ if environ is None else environ
+
+        def text(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        def number(name: str, default: float) -> float:
+            raw = text(name)
+            if raw is None:
+                return default
+            try:
+                return float(raw)
+            except ValueError:
+                raise ValueError(f"{name} must be a number, got {raw!r}") from None
+
+        budget = text(ALLEGRO_RPM_BUDGET_ENV)
+        if budget is not None and not budget.isdigit():
+            raise ValueError(f"{ALLEGRO_RPM_BUDGET_ENV} must be an integer, got {budget!r}")
+        found = {
+            "tables": {t.name: env[table_env(t.name)] for t in topology.tables if env.get(table_env(t.name))},
+            "queues": {q.name: env[queue_env(q.name)] for q in topology.queues if env.get(queue_env(q.name))},
+            "secrets": {
+                s.name: env[secret_env(s.name)] for s in topology.secrets if env.get(secret_env(s.name))
+            },
+        }
+        return cls(
+            function_name=env.get("AWS_LAMBDA_FUNCTION_NAME", ""),
+            aws_endpoint_url=text(AWS_ENDPOINT_ENV),
+            region=text("AWS_REGION") or text("AWS_DEFAULT_REGION"),
+            kms_key_id=text(KMS_KEY_ENV),
+            allegro_environment=(text(ALLEGRO_ENVIRONMENT_ENV) or "").lower(),
+            allegro_api_url=text(ALLEGRO_API_URL_ENV) or "",
+            allegro_upload_url=text(ALLEGRO_UPLOAD_URL_ENV) or "",
+            allegro_oauth_url=text(ALLEGRO_OAUTH_URL_ENV) or "",
+            allegro_rpm_budget=int(budget) if budget is not None else None,
+            offer_settings=text(OFFER_SETTINGS_ENV) or "",
+            order_stock_count_at=text(STOCK_COUNT_AT_ENV),
+            order_poll_run_seconds=number(POLL_RUN_SECONDS_ENV, DEFAULT_POLL_RUN_SECONDS),
+            order_poll_interval_seconds=number(POLL_INTERVAL_SECONDS_ENV, DEFAULT_POLL_INTERVAL_SECONDS),
+            webhook_replay_window_seconds=int(number(REPLAY_WINDOW_ENV, DEFAULT_REPLAY_WINDOW_SECONDS)),
+            webhook_secret_max_age_seconds=int(number(SECRET_MAX_AGE_ENV, DEFAULT_SECRET_MAX_AGE_SECONDS)),
+            oauth_redirect_uri=text(REDIRECT_URI_ENV),
+            repricing_feed_url=text(FEED_URL_ENV),
+            metrics_namespace=text(METRICS_NAMESPACE_ENV) or "AllegroSync",
+            stack_name=text(STACK_ENV),
+            api_url=text(API_URL_ENV),
+            webhook_secret=text(WEBHOOK_SECRET_ENV),
+            **found,
+        )
+
+    def table(self, name: str) -> str:
+        return self._wired(self.tables, name, table_env(name), "table")
+
+    def queue(self, name: str) -> str:
+        return self._wired(self.queues, name, queue_env(name), "queue")
+
+    def secret(self, name: str) -> str:
+        return self._wired(self.secrets, name, secret_env(name), "secret")
+
+    def _wired(self, found: Mapping[str, str], name: str, variable: str, kind: str) -> str:
+        try:
+            return found[name]
+        except KeyError:
+            who = self.function_name or "this process"
+            raise NotWired(
+                f"{who} has no {kind} {name!r} ({variable} is not set): give the function the {kind} "
+                "in topology.py"
+            ) from None
+
+    @property
+    def has_explicit_allegro_urls(self) -> bool:
+        return bool(self.allegro_api_url or self.allegro_upload_url or self.allegro_oauth_url)
+
+
+def process_environment() -> dict[str, str]:
+    """A copy of this process's environment, for code that hands variables on (the CLI starting a child
+    process, the local runtime exporting endpoints). Reading configuration goes through `Settings`."""
+    return dict(os.environ)
