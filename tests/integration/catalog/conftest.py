@@ -1,34 +1,27 @@
 """The whole publishing path on a laptop: shop event on `shop-events` -> catalog_worker -> the emulator.
 
-Moto (local runtime) holds the tables, queues and secrets; the Allegro emulator answers every call and checks
-it against Allegro's spec. One seller account `shop1` is connected through the real device flow.
+Built on the shared `stack` world (moto through the local runtime, the spec-checked Allegro emulator); one
+seller account `shop1` is connected through the real device flow. The repositories a test reads are the
+catalog_worker's own (its application's tables).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from allegro_sync.adapters import token_store
-from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog, catalog_table
-from allegro_sync.adapters.dynamodb.changes import DynamoChangeLog, changes_table
-from allegro_sync.adapters.dynamodb.mappings import DynamoMappings, mappings_table
-from allegro_sync.adapters.token_store import AccountsSettings, Custody, connect_with_device_flow
+from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog
+from allegro_sync.adapters.dynamodb.changes import DynamoChangeLog
+from allegro_sync.adapters.dynamodb.mappings import DynamoMappings
 from allegro_sync.domain.parameters import CategoryMapping, ParameterMapping
 from allegro_sync.domain.pricing import PricingRule, ScopedRule
 from allegro_sync.domain.shop_events import SHOP_EVENT_ADAPTER, ProductUpsert, ShopEvent
-from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
-from allegro_sync.local import AllegroUrls, LocalRuntime
-from allegro_sync.local.moto_server import reset
 from allegro_sync.services.catalog import StoredMapping
-from allegro_sync.topology import table_env
-from tests.fixtures.emulator import checked_emulator
+from tests.fixtures.stack import Stack, running_stack
 
 ACCOUNT = "shop1"
 SELLER = "seller-one"
@@ -38,15 +31,24 @@ SONY_EAN = "4548736132610"  # one catalogue product (category 101, Słuchawki)
 PHILIPS_EAN = "8710103760138"  # two catalogue products (#8081)
 HEADPHONES = ("Elektronika", "Audio", "Słuchawki")
 KETTLES = ("Dom", "Kuchnia", "Czajniki")
+PLUS_TEN = PricingRule(name="allegro +10%", markup_percent=Decimal(10), endings=(Decimal("0.99"),))
+AS_IN_THE_SHOP = PricingRule(name="as in the shop")
 
 
-@dataclass
-class CatalogStack:
-    runtime: LocalRuntime
-    emulator: Emulator
-    catalog: DynamoCatalog
-    mappings: DynamoMappings
-    changes: DynamoChangeLog
+class CatalogStack(Stack):
+    """The stack seen from the catalogue: its tables, the shop events it takes, the offers it made."""
+
+    @property
+    def catalog(self) -> DynamoCatalog:
+        return DynamoCatalog(self.app("catalog_worker").table("catalog"))
+
+    @property
+    def mappings(self) -> DynamoMappings:
+        return DynamoMappings(self.app("catalog_worker").table("mappings"))
+
+    @property
+    def changes(self) -> DynamoChangeLog:
+        return self.app("catalog_worker").change_log()
 
     def publish(self, *events: ShopEvent) -> None:
         """Queue the events as the webhook intake does (group = SKU) and let the worker drain the queue."""
@@ -59,30 +61,25 @@ class CatalogStack:
             )
         self.runtime.drain(timeout=30)
 
-    def queued(self, queue: str) -> tuple[int, int]:
-        """(messages on the queue, messages in its dead-letter queue)."""
-        wiring = self.runtime.wiring.queues[queue]
-        sqs = self.runtime.client("sqs")
-        counts = []
-        for url in (wiring.url, wiring.dlq_url):
-            attributes = sqs.get_queue_attributes(
-                QueueUrl=url,
-                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-            )["Attributes"]
-            counts.append(sum(int(v) for v in attributes.values()))
-        return counts[0], counts[1]
-
     def offers(self, sku: str) -> list[dict[str, Any]]:
         """The seller's offers for this SKU on the emulator, as GET /sale/product-offers/{id} shows them."""
         state = self.emulator.marketplace.state
         found = [self.emulator.marketplace.offer(offer_id) for offer_id in sorted(state.offers)]
         return [offer for offer in found if offer.get("external", {}).get("id") == sku]
 
-    def offer(self, sku: str) -> dict[str, Any]:
-        link = self.catalog.link(sku, ACCOUNT)
+    def offer(self, sku: str, account: str = ACCOUNT) -> dict[str, Any]:
+        link = self.catalog.link(sku, account)
         assert link is not None
         assert link.offer_id is not None, link
         return self.emulator.marketplace.offer(link.offer_id)
+
+    def map_categories(self, rule: PricingRule = PLUS_TEN) -> None:
+        """Headphones and kettles mapped and approved, and one pricing rule for every account."""
+        self.mappings.put_mapping(approved(HEADPHONES, "101"))
+        self.mappings.put_mapping(
+            approved(KETTLES, "201", parameters=[ParameterMapping(parameter_id="11323", constant="Nowy")])
+        )
+        self.mappings.put_pricing_rule(ScopedRule(rule=rule))
 
 
 def upsert(sku: str = "SONY-XM5", *, minutes: int = 0, **changes: Any) -> ProductUpsert:
@@ -116,61 +113,17 @@ def approved(path: tuple[str, ...], category_id: str, **kwargs: Any) -> StoredMa
 
 
 @pytest.fixture(scope="module")
-def stack(moto_endpoint: str) -> Iterator[CatalogStack]:
-    """One runtime, emulator and connected account per test module (setup is most of a test's cost):
+def catalog_env() -> dict[str, str]:
+    """Extra function environment for the module's stack (e.g. OFFER_SETTINGS); override per module."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def stack(catalog_env: dict[str, str]) -> Iterator[CatalogStack]:
+    """One runtime, emulator and connected account per test module (set-up is most of a test's cost):
     tests keep apart by using their own SKUs and delivery ids."""
-    with checked_emulator() as emulator, _runtime(moto_endpoint, emulator) as runtime:
-        yield _prepare(runtime, emulator)
-
-
-@contextmanager
-def catalog_stack(moto_endpoint: str, env: dict[str, str] | None = None) -> Iterator[CatalogStack]:
-    """A prepared stack for a module with its own environment (e.g. OFFER_SETTINGS)."""
-    with checked_emulator() as emulator, _runtime(moto_endpoint, emulator, env) as runtime:
-        yield _prepare(runtime, emulator)
-
-
-@contextmanager
-def _runtime(
-    moto_endpoint: str, emulator: Emulator, env: dict[str, str] | None = None
-) -> Iterator[LocalRuntime]:
-    token_store.reset()
-    reset(moto_endpoint)
-    runtime = LocalRuntime(
-        aws_endpoint=moto_endpoint, allegro_urls=AllegroUrls.single(emulator.base_url), env=env
-    )
-    try:
-        yield runtime.start()
-    finally:
-        runtime.stop()
-        token_store.reset()
-
-
-def _prepare(runtime: LocalRuntime, emulator: Emulator) -> CatalogStack:
-    env = runtime.environment("catalog_worker")
-    settings = AccountsSettings.from_env(env)
-    Custody.build(settings).app_credentials.write(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
-    emulator.create_seller(SELLER)
-    connect_with_device_flow(
-        ACCOUNT,
-        on_prompt=lambda prompt: emulator.approve_device(prompt.user_code, SELLER),
-        settings=settings,
-        sleep=emulator.advance,
-    )
-    mappings = DynamoMappings(mappings_table(env[table_env("mappings")]))
-    mappings.put_mapping(approved(HEADPHONES, "101"))
-    mappings.put_mapping(
-        approved(KETTLES, "201", parameters=[ParameterMapping(parameter_id="11323", constant="Nowy")])
-    )
-    mappings.put_pricing_rule(
-        ScopedRule(
-            rule=PricingRule(name="allegro +10%", markup_percent=Decimal(10), endings=(Decimal("0.99"),))
-        )
-    )
-    return CatalogStack(
-        runtime=runtime,
-        emulator=emulator,
-        catalog=DynamoCatalog(catalog_table(env[table_env("catalog")])),
-        mappings=mappings,
-        changes=DynamoChangeLog(changes_table(env[table_env("changes")])),
-    )
+    with running_stack(env=catalog_env) as built:
+        catalog = CatalogStack(built.runtime, built.emulator)
+        catalog.connect({ACCOUNT: SELLER})
+        catalog.map_categories()
+        yield catalog

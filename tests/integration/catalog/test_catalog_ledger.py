@@ -8,27 +8,17 @@ the ledger by the test, at a chosen shop time, as the shop adapter would.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 
-from allegro_sync.adapters import token_store
-from allegro_sync.adapters.allegro import factory
-from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog, catalog_table
 from allegro_sync.adapters.dynamodb.ledger import DynamoLedgerRepository
-from allegro_sync.adapters.dynamodb.mappings import DynamoMappings, mappings_table
-from allegro_sync.domain.pricing import PricingRule, ScopedRule
-from allegro_sync.domain.shop_events import SHOP_EVENT_ADAPTER, ShopEvent, StockSet
-from allegro_sync.emulator import Emulator
-from allegro_sync.local import AllegroUrls, LocalRuntime
-from allegro_sync.services.stock import StockLedger
-from allegro_sync.topology import TOPOLOGY, table_env
-from tests.fixtures.emulator import connect_sellers
-from tests.fixtures.local import MakeLocalRuntime
-from tests.integration.catalog.conftest import HEADPHONES, T0, approved, upsert
+from allegro_sync.domain.shop_events import StockSet
+from allegro_sync.topology import TOPOLOGY
+from tests.fixtures.stack import MakeStack
+from tests.integration.catalog.conftest import AS_IN_THE_SHOP, T0, upsert
 from tests.integration.orders import recording_consumer
-from tests.integration.propagation.conftest import ACCOUNTS, fresh_guard
+from tests.integration.propagation.conftest import ACCOUNTS, StockWorld, stock_world
 
 pytestmark = pytest.mark.integration
 
@@ -36,53 +26,28 @@ SKU = "SONY-LEDGER"
 
 
 @pytest.fixture
-def runtime(make_local_runtime: MakeLocalRuntime, emulator: Emulator) -> Iterator[LocalRuntime]:
-    token_store.reset()
-    saved = factory._shared
-    fresh_guard()
+def world(make_stack: MakeStack) -> StockWorld:
     recording_consumer.RECEIVED.clear()
     outbox = TOPOLOGY.queue_consumer("shop-outbox")
     assert outbox is not None
-    built = make_local_runtime(
-        allegro_urls=AllegroUrls.single(emulator.base_url),
-        env={"ORDER_POLL_RUN_SECONDS": "0"},
-        handler_modules={outbox.name: recording_consumer.__name__},
-    )
-    connect_sellers(emulator, built, ACCOUNTS)
-    env = built.environment("catalog_worker")
-    mappings = DynamoMappings(mappings_table(env[table_env("mappings")]))
-    mappings.put_mapping(approved(HEADPHONES, "101"))
-    mappings.put_pricing_rule(ScopedRule(rule=PricingRule(name="as in the shop")))
-    yield built
-    factory._shared = saved
-    token_store.reset()
-
-
-def send(runtime: LocalRuntime, event: ShopEvent) -> None:
-    runtime.send(
-        "shop-events",
-        SHOP_EVENT_ADAPTER.dump_json(event).decode(),
-        group_id=event.sku,
-        deduplication_id=f"{event.sku}-{event.delivery_id}",
-    )
-    runtime.drain(timeout=30)
+    built = stock_world(make_stack, handler_modules={outbox.name: recording_consumer.__name__})
+    built.map_categories(AS_IN_THE_SHOP)
+    return built
 
 
 def test_a_sale_on_one_account_reaches_the_other_and_a_stale_webhook_cannot_undo_it(
-    runtime: LocalRuntime, emulator: Emulator
+    world: StockWorld,
 ) -> None:
-    env = runtime.environment("catalog_worker")
-    ledger = StockLedger(DynamoLedgerRepository(env[table_env("ledger")]))
-    catalog = DynamoCatalog(catalog_table(env[table_env("catalog")]))
+    ledger = world.ledger()
+    emulator = world.emulator
 
     def shown() -> dict[str, tuple[str, int]]:
-        found = {a: emulator.marketplace.offer(offers[a]) for a in ACCOUNTS}
-        return {a: (o["publication"]["status"], o["stock"]["available"]) for a, o in found.items()}
+        return {a: world.shown(offers[a]) for a in ACCOUNTS}
 
-    send(runtime, upsert(SKU, stock=7))
+    world.publish(upsert(SKU, stock=7))
     offers: dict[str, str] = {}
     for account in ACCOUNTS:
-        link = catalog.link(SKU, account)
+        link = world.catalog.link(SKU, account)
         assert link is not None
         assert link.offer_id is not None, link.reasons
         offers[account] = link.offer_id
@@ -92,24 +57,27 @@ def test_a_sale_on_one_account_reaches_the_other_and_a_stale_webhook_cannot_undo
     }
     assert shown() == {"shop1": ("ACTIVE", 7), "shop2": ("ACTIVE", 7)}
 
-    runtime.fire("order_poller")  # the first run starts each account's cursor at the newest event
+    world.runtime.fire("order_poller")  # the first run starts each account's cursor at the newest event
     form = emulator.marketplace.buy(offers["shop1"], 2)
     emulator.marketplace.pay(form)
-    runtime.fire("order_poller")
-    runtime.drain(timeout=30)
+    world.runtime.fire("order_poller")
+    world.runtime.drain(timeout=30)
 
     assert ledger.view(SKU).available == 5
     assert shown() == {"shop1": ("ACTIVE", 5), "shop2": ("ACTIVE", 5)}  # shop2 followed the sale on shop1
 
     # The shop counted the sale at T0+30 min; a webhook it sent at T0+10 min still says 7.
-    [sale_id] = DynamoLedgerRepository(env[table_env("ledger")]).load(SKU).open_sales
+    app = world.app("order_worker")
+    [sale_id] = (
+        DynamoLedgerRepository(app.settings.table("ledger"), app.aws_client("dynamodb")).load(SKU).open_sales
+    )
     ledger.confirm_delivered(SKU, sale_id, T0 + timedelta(minutes=30))
-    send(runtime, StockSet(delivery_id="stale", occurred_at=T0 + timedelta(minutes=10), sku=SKU, stock=7))
+    world.publish(StockSet(delivery_id="stale", occurred_at=T0 + timedelta(minutes=10), sku=SKU, stock=7))
 
     assert ledger.view(SKU).available == 5
     assert shown() == {"shop1": ("ACTIVE", 5), "shop2": ("ACTIVE", 5)}
 
-    send(runtime, StockSet(delivery_id="restock", occurred_at=T0 + timedelta(minutes=60), sku=SKU, stock=9))
+    world.publish(StockSet(delivery_id="restock", occurred_at=T0 + timedelta(minutes=60), sku=SKU, stock=9))
 
     assert ledger.view(SKU).available == 9
     assert shown() == {"shop1": ("ACTIVE", 9), "shop2": ("ACTIVE", 9)}

@@ -4,12 +4,11 @@ emulator accepts under Allegro's spec (the emulator fixture fails the module on 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
 from allegro_sync.services.catalog import LinkStatus
-from tests.integration.catalog.conftest import ACCOUNT, CatalogStack, catalog_stack, upsert
+from tests.integration.catalog.conftest import ACCOUNT, CatalogStack, upsert
 
 pytestmark = pytest.mark.integration
 
@@ -22,9 +21,8 @@ SETTINGS = {
 
 
 @pytest.fixture(scope="module")
-def stack(moto_endpoint: str) -> Iterator[CatalogStack]:
-    with catalog_stack(moto_endpoint, {"OFFER_SETTINGS": json.dumps(SETTINGS)}) as built:
-        yield built
+def catalog_env() -> dict[str, str]:
+    return {"OFFER_SETTINGS": json.dumps(SETTINGS)}
 
 
 def test_gpsr_data_and_offer_defaults_are_sent_with_a_new_offer(stack: CatalogStack) -> None:

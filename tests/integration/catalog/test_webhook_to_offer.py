@@ -9,7 +9,6 @@ import httpx
 import pytest
 
 from allegro_sync.adapters.shop import signing
-from allegro_sync.handlers import shop_webhook
 from allegro_sync.services.catalog import LinkStatus
 from tests.integration.catalog.conftest import ACCOUNT, SONY_EAN, CatalogStack
 
@@ -20,7 +19,7 @@ SECRET = "catalog-test-signing-secret"
 
 def test_a_signed_shop_webhook_becomes_an_active_offer(stack: CatalogStack) -> None:
     stack.runtime.put_secret("webhook-signing", {"secret": SECRET})
-    shop_webhook.forget_secret()
+    stack.app("shop_webhook").signing_secrets().forget()  # the secret changed: read it again
     api = stack.runtime.start_gateway()
     body = json.dumps(
         {

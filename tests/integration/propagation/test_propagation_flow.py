@@ -5,20 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog, catalog_table
-from allegro_sync.adapters.dynamodb.mappings import DynamoMappings, mappings_table
-from allegro_sync.domain.pricing import PricingRule, ScopedRule
-from allegro_sync.domain.shop_events import SHOP_EVENT_ADAPTER
-from allegro_sync.topology import table_env
-from tests.integration.catalog.conftest import HEADPHONES, approved, upsert
+from tests.integration.catalog.conftest import AS_IN_THE_SHOP, upsert
 from tests.integration.propagation.conftest import StockWorld
 
 pytestmark = pytest.mark.integration
 
 
 def test_a_stock_change_reaches_the_offers_on_both_accounts(world: StockWorld) -> None:
-    one = world.offer("shop1", "SONY-XM5", stock=10)
-    two = world.offer("shop2", "SONY-XM5", stock=10)
+    one = world.seller_offer("shop1", "SONY-XM5", stock=10)
+    two = world.seller_offer("shop2", "SONY-XM5", stock=10)
 
     world.propagate(world.level("SONY-XM5", 4))
 
@@ -30,7 +25,7 @@ def test_a_stock_change_reaches_the_offers_on_both_accounts(world: StockWorld) -
 
 
 def test_a_burst_for_one_sku_is_one_push_of_the_newest_value(world: StockWorld) -> None:
-    offer = world.offer("shop1", "SONY-XM5", stock=10)
+    offer = world.seller_offer("shop1", "SONY-XM5", stock=10)
     world.propagate(world.level("SONY-XM5", 10))  # the first push reads the offer back once
     burst = [world.level("SONY-XM5", q) for q in (9, 8, 7, 5, 3)]
 
@@ -46,7 +41,7 @@ def test_zero_ends_the_offer_and_a_restock_activates_it_after_the_stock_is_confi
 ) -> None:
     # Allegro may run an activation before a stock change sent just before it (#10251).
     world.emulator.set_faults(activation_overtakes_rate=1.0)
-    offer = world.offer("shop1", "SONY-XM5", stock=5)
+    offer = world.seller_offer("shop1", "SONY-XM5", stock=5)
     world.propagate(world.level("SONY-XM5", 5))
 
     world.propagate(world.level("SONY-XM5", 0))
@@ -62,7 +57,7 @@ def test_zero_ends_the_offer_and_a_restock_activates_it_after_the_stock_is_confi
 
 
 def test_an_unknown_shop_level_changes_nothing_on_allegro(world: StockWorld) -> None:
-    offer = world.offer("shop1", "SONY-XM5", stock=5)
+    offer = world.seller_offer("shop1", "SONY-XM5", stock=5)
     world.propagate(world.level("SONY-XM5", 5))
 
     world.propagate(world.level("SONY-XM5", None))
@@ -73,8 +68,8 @@ def test_an_unknown_shop_level_changes_nothing_on_allegro(world: StockWorld) -> 
 
 def test_a_sale_on_one_account_lowers_the_offer_on_the_other_within_one_drain(world: StockWorld) -> None:
     """The whole chain: Allegro order -> order_poller -> order_worker (ledger) -> stock-changes -> here."""
-    sold_on = world.offer("shop1", "SONY-XM5", stock=10)
-    other = world.offer("shop2", "SONY-XM5", stock=10)
+    sold_on = world.seller_offer("shop1", "SONY-XM5", stock=10)
+    other = world.seller_offer("shop2", "SONY-XM5", stock=10)
     world.propagate(world.level("SONY-XM5", 10))
     world.runtime.fire("order_poller")  # a first run starts each account's cursor at the latest event
 
@@ -94,19 +89,9 @@ def test_a_sale_on_one_account_lowers_the_offer_on_the_other_within_one_drain(wo
 def test_stock_back_on_an_archived_offer_creates_a_new_one_through_the_catalogue(world: StockWorld) -> None:
     """Sold out, ended, 61 days pass (archived: 404, #10743), stock returns: the catalogue creates a new
     offer from the stored product and the ledger sells the SKU through it."""
-    env = world.env("catalog_worker")
-    mappings = DynamoMappings(mappings_table(env[table_env("mappings")]))
-    mappings.put_mapping(approved(HEADPHONES, "101"))
-    mappings.put_pricing_rule(ScopedRule(rule=PricingRule(name="as in the shop")))
-    product = upsert("SONY-XM5", stock=5)
-    world.runtime.send(
-        "shop-events",
-        SHOP_EVENT_ADAPTER.dump_json(product).decode(),
-        group_id=product.sku,
-        deduplication_id=product.delivery_id,
-    )
-    world.runtime.drain(timeout=30)
-    catalog = DynamoCatalog(catalog_table(env[table_env("catalog")]))
+    world.map_categories(AS_IN_THE_SHOP)
+    world.publish(upsert("SONY-XM5", stock=5))
+    catalog = world.catalog
     old: dict[str, str] = {}
     for account in ("shop1", "shop2"):
         link = catalog.link("SONY-XM5", account)

@@ -15,9 +15,9 @@ pytestmark = pytest.mark.integration
 def drift(world: StockWorld) -> dict[str, str]:
     """Everything in sync, then Allegro drifts behind the ledger's back."""
     offers = {
-        "hand-edited": world.offer("shop1", "SONY-XM5", stock=10),
-        "active-at-zero": world.offer("shop2", "KETTLE-1", stock=10),
-        "sold-out": world.offer("shop1", "MOUSE-1", stock=10),
+        "hand-edited": world.seller_offer("shop1", "SONY-XM5", stock=10),
+        "active-at-zero": world.seller_offer("shop2", "KETTLE-1", stock=10),
+        "sold-out": world.seller_offer("shop1", "MOUSE-1", stock=10),
     }
     world.propagate(world.level("SONY-XM5", 4), world.level("KETTLE-1", 0), world.level("MOUSE-1", 0))
     state = world.emulator.marketplace.state.offers
@@ -25,7 +25,7 @@ def drift(world: StockWorld) -> dict[str, str]:
     kettle = state[offers["active-at-zero"]]
     kettle.stock, kettle.status, kettle.ended_by = 3, "ACTIVE", None  # re-activated by hand
     world.level("MOUSE-1", 5)  # stock came back but its message was lost
-    offers["unlinked"] = world.offer("shop2", "SONY-XM5", stock=1, link=False)  # made outside the sync
+    offers["unlinked"] = world.seller_offer("shop2", "SONY-XM5", stock=1, link=False)  # made outside the sync
     return offers
 
 
