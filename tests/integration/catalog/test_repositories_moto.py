@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
-import boto3
 import pytest
 
 from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog
@@ -24,30 +22,20 @@ from allegro_sync.services.catalog import (
     StoredProduct,
     order_key,
 )
+from tests.fixtures.aws import create_tables
 
 pytestmark = pytest.mark.integration
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 
-def _table(name: str) -> Any:
-    return boto3.resource("dynamodb").create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-
-
 @pytest.fixture
 def tables(aws: None) -> tuple[DynamoCatalog, DynamoMappings, DynamoChangeLog]:
+    tables = create_tables("catalog", "mappings", "changes")
     return (
-        DynamoCatalog(_table("catalog")),
-        DynamoMappings(_table("mappings")),
-        DynamoChangeLog(_table("changes")),
+        DynamoCatalog(tables["catalog"]),
+        DynamoMappings(tables["mappings"]),
+        DynamoChangeLog(tables["changes"]),
     )
 
 

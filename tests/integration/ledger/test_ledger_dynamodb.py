@@ -62,7 +62,7 @@ class OneRequestAtATime:
 
 @pytest.fixture
 def repo(ledger_table: str) -> DynamoLedgerRepository:
-    return DynamoLedgerRepository()  # finds the table through TABLE_LEDGER, like a handler
+    return DynamoLedgerRepository(ledger_table)
 
 
 def test_a_sku_never_seen_loads_as_unknown_at_revision_zero(repo: DynamoLedgerRepository) -> None:
@@ -156,7 +156,9 @@ def test_category_buffer_and_push_claims(repo: DynamoLedgerRepository) -> None:
 
 def test_twenty_threads_applying_overlapping_sales_end_with_exact_totals(ledger_table: str) -> None:
     """20 threads deliver overlapping slices of 12 sales (each sale 3-4 times) and repeated cancellations."""
-    stock = StockLedger(DynamoLedgerRepository(client=OneRequestAtATime(boto3.client("dynamodb"))), EXACT)
+    stock = StockLedger(
+        DynamoLedgerRepository(ledger_table, OneRequestAtATime(boto3.client("dynamodb"))), EXACT
+    )
     stock.apply_shop_level("SKU-1", 1000, at(0))
     sales = [sale(n, quantity=1 + n % 3) for n in range(12)]
     cancelled = {"cf-0:li-1", "cf-7:li-1", "cf-99:li-1"}  # the last one's sale never comes
@@ -172,7 +174,7 @@ def test_twenty_threads_applying_overlapping_sales_end_with_exact_totals(ledger_
 
     taken = sum(s.quantity for s in sales if s.sale_id not in cancelled)
     assert stock.view("SKU-1").available == 1000 - taken
-    open_sales = DynamoLedgerRepository().load("SKU-1").open_sales
+    open_sales = DynamoLedgerRepository(ledger_table).load("SKU-1").open_sales
     assert set(open_sales) == {s.sale_id for s in sales} - cancelled
     # Every sale and every cancellation took effect exactly once (APPLIED, or CANCELLED_FIRST when a
     # cancellation overtook its sale); every other delivery was a DUPLICATE.

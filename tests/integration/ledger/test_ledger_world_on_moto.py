@@ -7,40 +7,25 @@ in-memory double the long property runs use.
 
 from __future__ import annotations
 
+from typing import Any
+
 import boto3
 import pytest
 from hypothesis import HealthCheck, settings
 from moto import mock_aws
 
 from allegro_sync.adapters.dynamodb.ledger import DynamoLedgerRepository
-from allegro_sync.domain.ledger import SaleRecord, SkuLedger
-from tests.fixtures.ledger import Crash, SimulatedCrash, create_ledger_table
+from tests.fixtures.ledger import CrashesAroundCommit, create_ledger_table
 from tests.unit.ledger.test_ledger_stateful import LedgerWorld
 
 pytestmark = pytest.mark.integration
 
 
-class CrashingDynamoRepository(DynamoLedgerRepository):
+class CrashingDynamoRepository(CrashesAroundCommit, DynamoLedgerRepository):
     """The real repository, able to die just before or just after a commit (like the in-memory double)."""
 
-    next_crash: Crash | None = None
-
-    def commit(
-        self,
-        *,
-        ledger: SkuLedger | None,
-        expected_revision: int,
-        sale: SaleRecord | None,
-        expected_sale_rev: int | None,
-    ) -> None:
-        crash, self.next_crash = self.next_crash, None
-        if crash == "before":
-            raise SimulatedCrash("died before the commit")
-        super().commit(
-            ledger=ledger, expected_revision=expected_revision, sale=sale, expected_sale_rev=expected_sale_rev
-        )
-        if crash == "after":
-            raise SimulatedCrash("died after the commit")
+    def commit(self, **change: Any) -> None:
+        self._crashing(lambda: super(CrashingDynamoRepository, self).commit(**change))
 
 
 class LedgerWorldOnMoto(LedgerWorld):

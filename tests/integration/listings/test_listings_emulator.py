@@ -9,12 +9,10 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import boto3
 import pytest
 from typer.testing import CliRunner
 
 from allegro_sync.adapters.allegro.client import AllegroClient
-from allegro_sync.adapters.allegro.environment import AllegroEnvironment
 from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog
 from allegro_sync.adapters.dynamodb.changes import DynamoChangeLog
 from allegro_sync.adapters.dynamodb.listings import DynamoListingStore
@@ -25,6 +23,8 @@ from allegro_sync.domain.shop_events import ProductUpsert
 from allegro_sync.emulator import Emulator
 from allegro_sync.services.catalog import StoredProduct
 from allegro_sync.services.listings import ListingOptimizer, in_treatment
+from tests.fixtures.aws import create_tables
+from tests.fixtures.stack import seller_client
 
 pytestmark = pytest.mark.integration
 
@@ -49,19 +49,6 @@ OFFERS = [
 ]
 
 
-class Tokens:
-    def __init__(self, emulator: Emulator) -> None:
-        self.emulator = emulator
-        self.token = str(emulator.issue_tokens(ACCOUNT)["access_token"])
-
-    def access_token(self) -> str:
-        return self.token
-
-    def token_rejected(self, rejected_token: str) -> str:
-        self.token = str(self.emulator.issue_tokens(ACCOUNT)["access_token"])
-        return self.token
-
-
 @dataclass
 class World:
     emulator: Emulator
@@ -71,14 +58,7 @@ class World:
     offers: dict[str, str]  # sku -> offer id
 
     def client(self) -> AllegroClient:
-        url = self.emulator.base_url
-        return AllegroClient(
-            AllegroEnvironment(url, url, url),
-            Tokens(self.emulator),
-            account=ACCOUNT,
-            sleep=self.emulator.advance,
-            max_wait_seconds=120,
-        )
+        return seller_client(self.emulator, ACCOUNT, sleep=self.emulator.advance, max_wait_seconds=120)
 
     def offer(self, offer_id: str) -> dict[str, Any]:
         return self.emulator.marketplace.offer(offer_id)
@@ -86,21 +66,7 @@ class World:
 
 @pytest.fixture
 def world(aws: None, emulator: Emulator) -> World:
-    dynamodb = boto3.resource("dynamodb")
-    tables = {}
-    for name in ("mappings", "catalog", "changes"):
-        tables[name] = dynamodb.create_table(
-            TableName=f"t-{name}",
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+    tables = create_tables("mappings", "catalog", "changes")
     emulator.create_seller(ACCOUNT)
     catalog = DynamoCatalog(tables["catalog"])
     changes = DynamoChangeLog(tables["changes"])

@@ -16,20 +16,21 @@ import pytest
 from typer.testing import CliRunner
 
 from allegro_sync.adapters.allegro.client import AllegroClient
-from allegro_sync.adapters.allegro.environment import AllegroEnvironment
 from allegro_sync.adapters.competitor_feed import CompetitorFeed
 from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog
 from allegro_sync.adapters.dynamodb.changes import DynamoChangeLog
-from allegro_sync.adapters.dynamodb.ledger import DynamoLedgerRepository
-from allegro_sync.adapters.dynamodb.repricing import CatalogFacts, DynamoRepricingStore, repricer_from_env
+from allegro_sync.adapters.dynamodb.repricing import CatalogFacts, DynamoRepricingStore
+from allegro_sync.bootstrap import Application
 from allegro_sync.cli.main import app
 from allegro_sync.domain.repricing import Action, RepricingSettings, Strategy
 from allegro_sync.domain.shop_events import ProductUpsert
 from allegro_sync.emulator import Emulator
 from allegro_sync.services.catalog import LinkStatus, OfferLink, StoredProduct
 from allegro_sync.services.repricing import Repricer
-from allegro_sync.services.stock import StockLedger
+from allegro_sync.settings import Settings
 from allegro_sync.topology import table_env
+from tests.fixtures.aws import create_tables
+from tests.fixtures.stack import seller_client
 
 pytestmark = pytest.mark.integration
 
@@ -37,19 +38,6 @@ ACCOUNT = "sklep-ceny"
 SONY_EAN = "4548736132610"  # category 101: fee 10 % + 1.00 in the emulator
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 TABLES = ("control", "mappings", "catalog", "changes", "ledger")
-
-
-class Tokens:
-    def __init__(self, emulator: Emulator) -> None:
-        self.emulator = emulator
-        self.token = str(emulator.issue_tokens(ACCOUNT)["access_token"])
-
-    def access_token(self) -> str:
-        return self.token
-
-    def token_rejected(self, rejected_token: str) -> str:
-        self.token = str(self.emulator.issue_tokens(ACCOUNT)["access_token"])
-        return self.token
 
 
 @dataclass
@@ -60,6 +48,11 @@ class World:
     catalog: DynamoCatalog
     changes: DynamoChangeLog
     clock: list[datetime]
+    env: dict[str, str]  # the repricer function's tables, as its environment names them
+
+    def application(self) -> Application:
+        """The repricer as the scheduled function builds it from its environment."""
+        return Application(Settings.from_environ(self.env))
 
     def repricer(self, feed: CompetitorFeed | None = None, max_commands: int = 600) -> Repricer:
         return Repricer(
@@ -108,39 +101,19 @@ class World:
 
 
 @pytest.fixture
-def world(aws: None, emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    dynamodb = boto3.resource("dynamodb")
-    for name in TABLES:
-        dynamodb.create_table(
-            TableName=f"t-{name}",
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        monkeypatch.setenv(table_env(name), f"t-{name}")
+def world(aws: None, emulator: Emulator) -> Iterator[World]:
+    tables = create_tables(*(f"t-{name}" for name in TABLES))
     emulator.create_seller(ACCOUNT)
-    url = emulator.base_url
-    client = AllegroClient(
-        AllegroEnvironment(url, url, url),
-        Tokens(emulator),
-        account=ACCOUNT,
-        sleep=emulator.advance,
-        max_wait_seconds=120,
-    )
+    client = seller_client(emulator, ACCOUNT, sleep=emulator.advance, max_wait_seconds=120)
     with client:
         yield World(
             emulator,
             client,
-            DynamoRepricingStore(dynamodb.Table("t-mappings"), dynamodb.Table("t-control")),
-            DynamoCatalog(dynamodb.Table("t-catalog")),
-            DynamoChangeLog(dynamodb.Table("t-changes")),
+            DynamoRepricingStore(tables["t-mappings"], tables["t-control"]),
+            DynamoCatalog(tables["t-catalog"]),
+            DynamoChangeLog(tables["t-changes"]),
             [T0],
+            {table_env(name): f"t-{name}" for name in TABLES},
         )
 
 
@@ -272,9 +245,7 @@ def test_circuit_breaker_pauses_the_account_and_changes_nothing(world: World) ->
     assert world.price(offers[0]) == "1249.99"
 
 
-def test_https_feed_and_the_wiring_from_the_environment(
-    world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_https_feed_and_the_wiring_from_the_environment(world: World) -> None:
     def serve(request: httpx.Request) -> httpx.Response:
         return httpx.Response(
             200, json={"prices": [{"ean": SONY_EAN, "competitor": "rival", "price": "1250.00"}]}
@@ -294,12 +265,11 @@ def test_https_feed_and_the_wiring_from_the_environment(
     with pytest.raises(ValueError, match="https"):
         CompetitorFeed("http://feed.example/x.json")
 
-    monkeypatch.delenv("REPRICING_FEED_URL", raising=False)
     offer_id = world.offer("SKU-A")
     world.store.put_settings(
         RepricingSettings(sku="SKU-A", strategy=Strategy.DEMAND, min_change=Decimal("0.01"))
     )
-    repricer = repricer_from_env()
+    repricer = world.application().repricer()  # no REPRICING_FEED_URL: no feed
     assert repricer.owns_price(ACCOUNT, "SKU-A")
     assert not repricer.owns_price(ACCOUNT, "SKU-OTHER")
     report = repricer.run_account(ACCOUNT, world.client, apply=False)  # dry run: plan only
@@ -325,17 +295,17 @@ def test_cli_configure_then_why_shows_the_history(world: World, tmp_path: Path) 
     settings = tmp_path / "settings.json"
     settings.write_text(f'[{{"account": "{ACCOUNT}", "strategy": "feed", "endings": ["0.99"]}}]')
     runner = CliRunner()
-    stored = runner.invoke(app, ["prices", "configure", str(settings)])
+    stored = runner.invoke(app, ["prices", "configure", str(settings)], env=world.env)
     assert stored.exit_code == 0, stored.output
-    assert f"{ACCOUNT}#*#*" in runner.invoke(app, ["prices", "settings"]).output
+    assert f"{ACCOUNT}#*#*" in runner.invoke(app, ["prices", "settings"], env=world.env).output
     offer_id = world.offer("SKU-A")
     world.repricer(s3_feed("sku,competitor,price\nSKU-A,r,1250.00\n")).run_account(ACCOUNT, world.client)
 
-    shown = runner.invoke(app, ["prices", "why", offer_id], env={"COLUMNS": "250"})
+    shown = runner.invoke(app, ["prices", "why", offer_id], env={**world.env, "COLUMNS": "250"})
     assert shown.exit_code == 0, shown.output
     assert "1299.00 -> 1249.99" in shown.output
     assert "repricing:feed" in shown.output
-    unknown = runner.invoke(app, ["prices", "why", "NO-SUCH-SKU"])
+    unknown = runner.invoke(app, ["prices", "why", "NO-SUCH-SKU"], env=world.env)
     assert unknown.exit_code == 1
     assert "no repricing changes recorded" in unknown.output
 
@@ -345,9 +315,10 @@ def test_demand_reads_the_stock_ledger_not_the_offer(world: World) -> None:
     world.store.put_settings(
         RepricingSettings(account=ACCOUNT, strategy=Strategy.DEMAND, min_change=Decimal("0.01"))
     )
-    StockLedger(DynamoLedgerRepository()).apply_shop_level("SKU-A", 0, T0)  # the shop sold out
+    app = world.application()
+    app.stock_ledger().apply_shop_level("SKU-A", 0, T0)  # the shop sold out
 
-    report = repricer_from_env().run_account(ACCOUNT, world.client, apply=False)
+    report = app.repricer().run_account(ACCOUNT, world.client, apply=False)
 
     (decision,) = report.decisions
     assert decision.offer_id == offer_id

@@ -1,4 +1,8 @@
-"""The catalog_worker handler's SQS FIFO wiring: a failed record holds back only its own SKU."""
+"""The catalog_worker handler's SQS FIFO wiring: a failed record holds back only its own SKU.
+
+The handler runs with a bound application whose publisher is the test's: the publishing use case has
+its own tests, here only the batch handling is under test.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +10,17 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
+from allegro_sync import bootstrap
+from allegro_sync.bootstrap import Application
 from allegro_sync.domain.shop_events import SHOP_EVENT_ADAPTER, PriceSet, ShopEvent, StockSet
 from allegro_sync.handlers import catalog_worker
 from allegro_sync.services.catalog import Outcome
-from allegro_sync.services.publishing import EventReport, RetryLater
+from allegro_sync.services.publishing import EventReport, OfferSettings, Publisher, RetryLater
+from allegro_sync.settings import Settings
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -30,6 +37,15 @@ class FlakyPublisher:
             raise RetryLater(event.sku, {"shop1": RuntimeError("Allegro 503")})
         self.applied.append(event.delivery_id)
         return EventReport(event.sku, Outcome.APPLIED)
+
+
+class WithPublisher(Application):
+    def __init__(self, publisher: FlakyPublisher) -> None:
+        super().__init__(Settings(function_name="catalog_worker"))
+        self._publisher = publisher
+
+    def publisher(self) -> Publisher:
+        return cast(Publisher, self._publisher)
 
 
 class Context:
@@ -55,9 +71,8 @@ def _record(message_id: str, event: ShopEvent | str) -> dict[str, Any]:
     }
 
 
-def test_a_failed_record_fails_the_rest_of_its_sku_and_only_its_sku(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_record_fails_the_rest_of_its_sku_and_only_its_sku() -> None:
     fake = FlakyPublisher(failing={"A"})
-    monkeypatch.setattr(catalog_worker, "publisher", lambda: fake)
     event = {
         "Records": [
             _record("a1", StockSet(delivery_id="a1", occurred_at=T0, sku="A", stock=1)),
@@ -67,37 +82,39 @@ def test_a_failed_record_fails_the_rest_of_its_sku_and_only_its_sku(monkeypatch:
         ]
     }
 
-    response = catalog_worker.handler(event, Context())
+    with bootstrap.bind(WithPublisher(fake)):
+        response = catalog_worker.handler(event, Context())
 
-    assert response == {"batchItemFailures": [{"itemIdentifier": "a1"}, {"itemIdentifier": "a2"}]}
-    assert fake.applied == ["b1", "b2"]
+        assert response == {"batchItemFailures": [{"itemIdentifier": "a1"}, {"itemIdentifier": "a2"}]}
+        assert fake.applied == ["b1", "b2"]
 
-    fake.failing.clear()  # SQS delivers A's records again to a warm instance: nothing of A is remembered
-    again = catalog_worker.handler({"Records": event["Records"][::2]}, Context())
+        fake.failing.clear()  # SQS delivers A's records again to a warm instance: nothing of A is remembered
+        again = catalog_worker.handler({"Records": event["Records"][::2]}, Context())
     assert again == {"batchItemFailures": []}
     assert fake.applied == ["b1", "b2", "a1", "a2"]
 
 
-def test_a_malformed_message_fails_without_touching_anything(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_malformed_message_fails_without_touching_anything() -> None:
     fake = FlakyPublisher(failing=set())
-    monkeypatch.setattr(catalog_worker, "publisher", lambda: fake)
-
     records = [
         _record("x", json.dumps({"type": "stock.set"})),
         _record("b1", StockSet(delivery_id="b1", occurred_at=T0, sku="B", stock=1)),
     ]
 
-    response = catalog_worker.handler({"Records": records}, Context())
+    with bootstrap.bind(WithPublisher(fake)):
+        response = catalog_worker.handler({"Records": records}, Context())
 
     assert response == {"batchItemFailures": [{"itemIdentifier": "x"}]}  # kept for the DLQ, not dropped
     assert fake.applied == ["b1"]
 
 
+def offer_settings(env: dict[str, str]) -> OfferSettings:
+    return Application(Settings.from_environ(env)).offer_settings()
+
+
 def test_offer_settings_come_from_the_environment_and_bad_ones_are_named() -> None:
-    settings = catalog_worker.offer_settings(
-        {"OFFER_SETTINGS": '{"responsible_person": {"name": "Jan Kowalski"}}'}
-    )
+    settings = offer_settings({"OFFER_SETTINGS": '{"responsible_person": {"name": "Jan Kowalski"}}'})
     assert settings.product_set_extras() == {"responsiblePerson": {"name": "Jan Kowalski"}}
-    assert catalog_worker.offer_settings({}).product_set_extras() == {}
+    assert offer_settings({}).product_set_extras() == {}
     with pytest.raises(ValueError, match="OFFER_SETTINGS is not valid offer settings JSON"):
-        catalog_worker.offer_settings({"OFFER_SETTINGS": '{"responsible_producer": "Sony"}'})
+        offer_settings({"OFFER_SETTINGS": '{"responsible_producer": "Sony"}'})

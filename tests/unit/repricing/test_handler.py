@@ -1,5 +1,5 @@
 """The scheduled handler: one report per account, the breaker metric infra alarms on, one failing account
-does not stop the others."""
+does not stop the others. It runs with a bound application holding the test's repricer and clients."""
 
 from __future__ import annotations
 
@@ -11,10 +11,14 @@ from typing import Any, cast
 import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from allegro_sync import bootstrap
+from allegro_sync.adapters.allegro.client import AllegroClient
 from allegro_sync.adapters.allegro.errors import AllegroError
+from allegro_sync.bootstrap import Application
 from allegro_sync.domain.repricing import RepricingSettings, Strategy
 from allegro_sync.handlers import repricer as handler_module
 from allegro_sync.services.repricing import BREAKER_METRIC, Repricer
+from allegro_sync.settings import Settings
 from tests.unit.repricing.test_service import T0, Facts, FakeAllegro, Log, MemoryStore, listing
 
 EVENT = json.loads((Path(__file__).parents[3] / "events" / "repricer.json").read_text())
@@ -27,13 +31,27 @@ class Context:
     aws_request_id = "req-1"
 
 
+class Repricing(Application):
+    """The repricer's application with the test's repricer and connected accounts' clients."""
+
+    def __init__(self, repricer: Repricer, clients: dict[str, FakeAllegro]) -> None:
+        super().__init__(Settings(function_name="repricer"))
+        self._repricer, self._fakes = repricer, clients
+
+    def repricer(self) -> Repricer:
+        return self._repricer
+
+    def connected_clients(self) -> dict[str, AllegroClient]:
+        return cast(dict[str, AllegroClient], self._fakes)
+
+
 class Broken(FakeAllegro):
     def me(self) -> Any:
         raise AllegroError("Allegro 503")
 
 
 def test_a_tripped_breaker_emits_the_alarm_metric_and_the_next_account_still_runs(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     settings = [RepricingSettings(strategy=Strategy.DEMAND, min_change=Decimal("0.01"), breaker_min_offers=2)]
     store = MemoryStore(settings)
@@ -41,12 +59,10 @@ def test_a_tripped_breaker_emits_the_alarm_metric_and_the_next_account_still_run
     for offer in floor_bound:  # just above the floor (56.67 = cost 50 + fees): 3 % down hits it
         offer["sellingMode"]["price"]["amount"] = "57.00"
     clients = {"broken": Broken([]), "shop": FakeAllegro(floor_bound)}
-    monkeypatch.setattr(
-        handler_module, "repricer_from_env", lambda: Repricer(store, Facts(), Log(), clock=lambda: T0)
-    )
-    monkeypatch.setattr(handler_module, "connected_clients", lambda: clients)
+    repricer = Repricer(store, Facts(), Log(), clock=lambda: T0)
 
-    summary = handler_module.handler(EVENT, cast(LambdaContext, Context()))
+    with bootstrap.bind(Repricing(repricer, clients)):
+        summary = handler_module.handler(EVENT, cast(LambdaContext, Context()))
 
     assert summary["broken"] == {"error": "Allegro 503"}
     assert summary["shop"]["breaker_tripped"] is True
