@@ -6,22 +6,26 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
-from allegro_sync.adapters.dynamodb.changes import DynamoChangeLog, changes_table
 from allegro_sync.domain.description_rules import validate_description
 from allegro_sync.domain.pricing import PricingRule, ScopedRule
 from allegro_sync.services.catalog import LinkStatus
-from allegro_sync.topology import table_env
-from tests.integration.catalog_cli.conftest import ACCOUNT, DEMO, Stack, running_stack
+from tests.fixtures.stack import running_stack
+from tests.integration.catalog.conftest import ACCOUNT, SELLER, CatalogStack
 
 pytestmark = pytest.mark.integration
 
+DEMO = Path(__file__).resolve().parents[3] / "demo"
+
 
 @pytest.fixture(scope="module")
-def stack(moto_endpoint: str) -> Iterator[Stack]:
-    with running_stack(moto_endpoint) as built:
+def stack() -> Iterator[CatalogStack]:
+    with running_stack() as running:
+        built = CatalogStack(running.runtime, running.emulator)
+        built.connect({ACCOUNT: SELLER})
         assert built.cli("mappings", "set", "Elektronika > Audio > Słuchawki", "101").exit_code == 0
         assert (
             built.cli("mappings", "set", "Dom > Kuchnia > Czajniki", "201", "--param", "Moc=17448").exit_code
@@ -30,12 +34,13 @@ def stack(moto_endpoint: str) -> Iterator[Stack]:
         built.mappings.put_pricing_rule(
             ScopedRule(rule=PricingRule(name="allegro +10%", markup_percent=Decimal(10)))
         )
-        imported = built.cli("catalog", "import", str(DEMO / "catalog.csv"))
+        imported = built.cli("catalog", "import", str(DEMO / "catalog.csv"), "--no-wait")
         assert imported.exit_code == 0, imported.output
+        built.runtime.drain(timeout=30)  # the catalog worker publishes what the import queued
         yield built
 
 
-def test_review_on_the_demo_catalogue_and_apply_one_proposal(stack: Stack) -> None:
+def test_review_on_the_demo_catalogue_and_apply_one_proposal(stack: CatalogStack) -> None:
     link = stack.catalog.link("SONY-XM5", ACCOUNT)
     assert link is not None
     assert link.status is LinkStatus.PUBLISHED, link.reasons
@@ -63,14 +68,13 @@ def test_review_on_the_demo_catalogue_and_apply_one_proposal(stack: Stack) -> No
     assert "<b>redukcja szumów</b>" in content  # the shop's text kept, <strong> as Allegro's <b>
     assert after["description"]["sections"][-1]["items"][-1]["type"] == "IMAGE"
     assert validate_description(after["description"], offer_images=after["images"]) == []
-    env = stack.runtime.environment("catalog_worker")
-    history = DynamoChangeLog(changes_table(env[table_env("changes")])).history("SONY-XM5")
+    history = stack.changes.history("SONY-XM5")
     assert history[0].action == "listing"
     assert set(history[0].changes) == {"description"}
     assert "Stan: Nowy" in history[0].changes["description"]["new"]
 
 
-def test_bad_input_is_refused_with_a_clear_error(stack: Stack) -> None:
+def test_bad_input_is_refused_with_a_clear_error(stack: CatalogStack) -> None:
     unknown = stack.cli("listings", "apply", "123")
     assert unknown.exit_code == 1
     assert "no proposal for offer 123" in unknown.output
