@@ -1,6 +1,7 @@
 """Listing optimization against the Allegro emulator (spec-checked) with its state in moto: the review
 proposes titles and descriptions with reasons from the seller's own 30-day stats, `apply` changes the offer
-on Allegro and records it in the change log, and an A/B experiment reports changed vs unchanged visits."""
+on Allegro and records it in the change log, and an A/B experiment reports changed vs unchanged visits.
+The operator's commands run against the shared `stack`, as on a laptop with `allegro-sync local up`."""
 
 from __future__ import annotations
 
@@ -10,21 +11,18 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 from allegro_sync.adapters.allegro.client import AllegroClient
 from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog
 from allegro_sync.adapters.dynamodb.changes import DynamoChangeLog
 from allegro_sync.adapters.dynamodb.listings import DynamoListingStore
-from allegro_sync.cli import listings_cmd
-from allegro_sync.cli.main import app
 from allegro_sync.domain.description_rules import validate_description
 from allegro_sync.domain.shop_events import ProductUpsert
 from allegro_sync.emulator import Emulator
 from allegro_sync.services.catalog import StoredProduct
 from allegro_sync.services.listings import ListingOptimizer, in_treatment
 from tests.fixtures.aws import create_tables
-from tests.fixtures.stack import seller_client
+from tests.fixtures.stack import Stack, seller_client
 
 pytestmark = pytest.mark.integration
 
@@ -66,8 +64,12 @@ class World:
 
 @pytest.fixture
 def world(aws: None, emulator: Emulator) -> World:
-    tables = create_tables("mappings", "catalog", "changes")
     emulator.create_seller(ACCOUNT)
+    return seeded(emulator, create_tables("mappings", "catalog", "changes"))
+
+
+def seeded(emulator: Emulator, tables: dict[str, Any]) -> World:
+    """OFFERS on the seller's account with their visits and sales; each SKU's product in the catalogue."""
     catalog = DynamoCatalog(tables["catalog"])
     changes = DynamoChangeLog(tables["changes"])
     clock = [T0]
@@ -188,27 +190,26 @@ def test_ab_experiment_changes_a_deterministic_share_and_reports_the_visit_diffe
     assert report.difference == pytest.approx(15)
 
 
-def test_cli_review_keywords_and_apply_print_what_the_seller_needs(
-    world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(listings_cmd, "_optimizer", lambda stack: world.optimizer)
-    monkeypatch.setattr(listings_cmd, "_client", lambda account: (ACCOUNT, world.client()))
-    runner = CliRunner()
-    shown = runner.invoke(app, ["listings", "keywords", "101", "--add", "ANC"])
+def test_cli_review_keywords_and_apply_print_what_the_seller_needs(stack: Stack) -> None:
+    """The operator's commands against the local runtime, the seller connected through our custody."""
+    stack.connect({ACCOUNT: ACCOUNT})
+    app = stack.app("catalog_worker")
+    world = seeded(stack.emulator, {name: app.table(name) for name in ("mappings", "catalog", "changes")})
+    shown = stack.cli("listings", "keywords", "101", "--add", "ANC")
     assert shown.exit_code == 0, shown.output
     assert "seller keywords for 101: ANC" in shown.output
     assert "bezprzewodowe" in shown.output
     assert "ANC *" in shown.output
-    reviewed = runner.invoke(app, ["listings", "review", "--category", "101"])
+    reviewed = stack.cli("listings", "review", "--category", "101")
     assert reviewed.exit_code == 0, reviewed.output
     assert "Słuchawki Sony WH-1000XM5 HIT" in reviewed.output
     assert "promotional word" in reviewed.output
     weak = world.offers["SLU-6"]
-    applied = runner.invoke(app, ["listings", "apply", weak, "--title-only"])
+    applied = stack.cli("listings", "apply", weak, "--title-only")
     assert applied.exit_code == 0, applied.output
     assert f"{weak}: changed name" in applied.output
     assert "ANC" in world.offer(weak)["name"]
     assert world.offer(weak)["description"]["sections"][0]["items"][0]["content"].startswith("<p>Tel.")
-    unknown = runner.invoke(app, ["listings", "apply", "no-such-offer"])
+    unknown = stack.cli("listings", "apply", "no-such-offer")
     assert unknown.exit_code == 1
     assert "no proposal" in unknown.output
