@@ -118,7 +118,7 @@ def woocommerce_orders() -> Response[Any]:
 @correlation.per_record
 def record_handler(record: SQSRecord) -> None:
     update = ShopOrderStatus.model_validate_json(record.body)
-    logger.append_keys(checkout_form_id=update.checkout_form_id)
+    logger.thread_safe_append_keys(checkout_form_id=update.checkout_form_id)
     app = application()
     order = app.order_repository().get(update.checkout_form_id)
     if order is None:

@@ -36,7 +36,9 @@ _last_in_batch: dict[str, str] = {}
 @correlation.per_record
 def record_handler(record: SQSRecord) -> None:
     notice = OrderNotice.model_validate_json(record.body)  # malformed: fails, ends in the DLQ for replay
-    logger.append_keys(account=notice.account, checkout_form_id=notice.checkout_form_id, source=notice.source)
+    logger.thread_safe_append_keys(
+        account=notice.account, checkout_form_id=notice.checkout_form_id, source=notice.source
+    )
     if _last_in_batch.get(notice.checkout_form_id, record.message_id) != record.message_id:
         # A later notice of this form is in the batch; notices carry no order data (the form is read
         # fresh), so that one import covers both. If it fails, FIFO order fails it and everything after.
