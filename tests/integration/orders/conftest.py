@@ -37,9 +37,6 @@ class OrdersWorld:
     def emulator(self) -> Emulator:
         return self.stack.emulator
 
-    def env(self, function: str = "order_worker") -> dict[str, str]:
-        return self.stack.env(function)
-
     def connect(self, account: str, login: str) -> None:
         self.stack.connect({account: login})
 
