@@ -24,10 +24,10 @@ from allegro_sync.emulator import Emulator
 from allegro_sync.local import AllegroUrls, LocalRuntime
 from allegro_sync.services.stock import StockLedger
 from allegro_sync.topology import TOPOLOGY, table_env
+from tests.fixtures import recording_consumer
 from tests.fixtures.emulator import connect_sellers
 from tests.fixtures.local import MakeLocalRuntime
 from tests.integration.catalog.conftest import HEADPHONES, T0, approved, upsert
-from tests.integration.orders import recording_consumer
 from tests.integration.propagation.conftest import ACCOUNTS, fresh_guard
 
 pytestmark = pytest.mark.integration
