@@ -71,7 +71,9 @@ def woocommerce_orders() -> Response[Any]:
     return _intake(WC_DELIVERY_HEADER, lambda h, b, s: parse_woocommerce_order(h, b, s.woocommerce))
 
 
-@metrics.log_metrics
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    try:
+        return app.resolve(event, context)
+    finally:  # flushed only when an update was queued: a refusal is logged, not counted
+        metrics.flush_metrics() if metrics.metric_set else metrics.clear_metrics()
