@@ -33,6 +33,7 @@ EVENT_DRIVERS: dict[str, Driver] = {
     "catalog_worker": "stock",
     "order_worker": "order",
     "shop_notifier": "order",
+    "fulfillment_intake": "order",
     "fulfillment_worker": "order",
     "stock_propagator": "stock+order",
 }

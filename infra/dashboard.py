@@ -20,7 +20,8 @@ from constructs import Construct
 
 from allegro_sync.topology import Topology
 
-HANDLERS_DIR = Path(__file__).resolve().parents[1] / "functions" / "allegro_sync" / "handlers"
+# Metrics are published by handlers and by the adapters that report a handler's outcome.
+HANDLERS_DIR = Path(__file__).resolve().parents[1] / "functions" / "allegro_sync"
 PERIOD = cdk.Duration.minutes(5)
 WIDTH = 12  # two widgets per row on the 24-column grid
 HEIGHT = 6
@@ -32,9 +33,9 @@ class _QueuePair(Protocol):
 
 
 def handler_metrics(handlers_dir: Path = HANDLERS_DIR) -> dict[str, list[str]]:
-    """Handler module -> the metric names it publishes (literal names in its `add_metric` calls)."""
+    """Module -> the metric names it publishes (literal names in its `add_metric` calls), package-wide."""
     found: dict[str, list[str]] = {}
-    for path in sorted(handlers_dir.glob("*.py")):
+    for path in sorted(handlers_dir.rglob("*.py")):
         names: list[str] = []
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):

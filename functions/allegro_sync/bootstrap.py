@@ -38,6 +38,7 @@ from allegro_sync.adapters.dynamodb.rate_limit import FALLBACK_RPM_BUDGET, Dynam
 from allegro_sync.adapters.dynamodb.repricing import CatalogFacts, DynamoRepricingStore, RepricingOwnership
 from allegro_sync.adapters.dynamodb.shop_deliveries import DynamoShopDeliveries
 from allegro_sync.adapters.order_queues import (
+    SqsFulfillmentQueue,
     SqsOrderQueue,
     SqsShopOutbox,
     SqsStockChangeHook,
@@ -398,10 +399,10 @@ class Application:
 
         return self._once("webhook-intake", build)
 
-    def fulfillment_queue(self) -> SqsFifoPublisher:
+    def fulfillment_queue(self) -> SqsFulfillmentQueue:
         return self._once(
             "fulfillment-queue",
-            lambda: SqsFifoPublisher(self.settings.queue("fulfillment"), self.aws_client("sqs")),
+            lambda: SqsFulfillmentQueue(self.settings.queue("fulfillment"), self.aws_client("sqs")),
         )
 
 

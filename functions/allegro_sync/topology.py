@@ -364,19 +364,28 @@ TOPOLOGY = Topology(
             secrets={"shop-credentials": R},
         ),
         Function(
-            "fulfillment_worker",
-            "Shop order status + tracking (generic, WooCommerce order.updated) -> Allegro fulfillment",
-            # A record is ~4 Allegro calls (form, shipments, add, PUT; 409 re-reads); HTTP intake only queues.
-            timeout_seconds=30,
+            "fulfillment_intake",
+            "Shop order status + tracking in (generic, WooCommerce order.updated): verify, queue per order",
+            # Only queues: no Allegro credentials, and a shop's burst of updates never waits on Allegro.
+            timeout_seconds=10,
             reserved_concurrency=2,
             triggers=(
                 RouteTrigger("POST", "/webhooks/shop/orders"),
                 RouteTrigger("POST", "/webhooks/woocommerce/orders"),
-                QueueTrigger("fulfillment", batch_size=10),
             ),
-            tables={"orders": R, "control": RW},
+            tables={"orders": R},
             sends_to=("fulfillment",),
-            secrets={"webhook-signing": R, "app-credentials": R, "accounts": RW},
+            secrets={"webhook-signing": R},
+        ),
+        Function(
+            "fulfillment_worker",
+            "Queued shop order updates -> Allegro fulfillment status and parcels (revision-checked)",
+            # A record is ~4 Allegro calls (form, shipments, add, PUT; 409 re-reads).
+            timeout_seconds=30,
+            reserved_concurrency=2,
+            triggers=(QueueTrigger("fulfillment", batch_size=10),),
+            tables={"orders": R, "control": RW},
+            secrets={"app-credentials": R, "accounts": RW},
             # ~4 calls per update: 2 x 30/min applies ~15 updates/min; the FIFO queue absorbs bursts.
             allegro_rpm=30,
         ),

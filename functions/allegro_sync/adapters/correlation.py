@@ -67,15 +67,19 @@ def scope(correlation_id: str | None) -> Iterator[None]:
     if cid is None:
         yield
         return
+    # Thread-local keys: in the local runtime several functions log from one process at once.
     logger = _powertools_logger()
-    previous = logger.get_correlation_id()
+    previous = logger.thread_safe_get_current_keys().get(ATTRIBUTE)
     token = _current.set(cid)
-    logger.set_correlation_id(cid)
+    logger.thread_safe_append_keys(**{ATTRIBUTE: cid})
     try:
         yield
     finally:
         _current.reset(token)
-        logger.set_correlation_id(previous)
+        if previous is None:
+            logger.thread_safe_remove_keys([ATTRIBUTE])
+        else:
+            logger.thread_safe_append_keys(**{ATTRIBUTE: previous})
 
 
 def of_record(record: SQSRecord | Mapping[str, Any]) -> str:

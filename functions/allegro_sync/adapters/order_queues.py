@@ -10,6 +10,7 @@ id of the notice being processed.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -22,6 +23,7 @@ from allegro_sync.adapters.queues import FifoMessage, SqsFifoPublisher
 from allegro_sync.domain.ledger import StockView
 from allegro_sync.domain.orders import OrderNotice, fifo_safe
 from allegro_sync.domain.outbox import OrderChanged, StockChanged, stock_message_id
+from allegro_sync.domain.shop_orders import ShopOrderStatus
 
 logger = Logger(child=True)
 
@@ -124,3 +126,16 @@ class SqsStockChanges:
         if self._publisher is None:
             self._publisher = SqsFifoPublisher(self._url(), self._client)
         self._publisher.send([FifoMessage(json.dumps(body), fifo_safe(view.sku), fifo_safe(message_id))])
+
+
+class SqsFulfillmentQueue:
+    """The `fulfillment` FIFO queue: group = checkout form (one order's updates apply in order),
+    de-duplicated by content (the same update sent twice within SQS's window is queued once)."""
+
+    def __init__(self, queue_url: str, client: Any = None) -> None:
+        self._publisher = SqsFifoPublisher(queue_url, client)
+
+    def send(self, update: ShopOrderStatus) -> None:
+        payload = update.model_dump_json()
+        digest = hashlib.sha256(payload.encode()).hexdigest()
+        self._publisher.send([FifoMessage(payload, fifo_safe(update.checkout_form_id), digest)])

@@ -35,7 +35,7 @@ processor = SqsFifoPartialProcessor(skip_group_on_error=True)
 @correlation.per_record
 def record_handler(record: SQSRecord) -> None:
     event = parse_shop_event(record.body)  # malformed: the record fails and ends in the DLQ, kept for replay
-    logger.append_keys(sku=event.sku, delivery_id=event.delivery_id)
+    logger.thread_safe_append_keys(sku=event.sku, delivery_id=event.delivery_id)
     report = application().publisher().handle(event)
     if report.outcome is Outcome.STALE:
         metrics.add_metric("StaleShopEvents", MetricUnit.Count, 1)

@@ -9,35 +9,35 @@ together (BOUGHT, FILLED_IN, READY_FOR_PROCESSING) cost one Allegro read: only t
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
+from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from allegro_sync.adapters import correlation
 from allegro_sync.adapters.allegro.errors import AllegroForbidden, AllegroNotFound
+from allegro_sync.adapters.batch import CoalescingFifoProcessor, json_field
 from allegro_sync.bootstrap import application
 from allegro_sync.domain.orders import OrderNotice
 from allegro_sync.services.tokens import AccountDisconnected, AccountNotFound
 
 logger = Logger()
 metrics = Metrics()
-processor = SqsFifoPartialProcessor()
+processor = CoalescingFifoProcessor(key=json_field("checkout_form_id"))
 
 UNREADABLE = (AccountNotFound, AccountDisconnected, AllegroNotFound, AllegroForbidden)
-# Message id of the last notice per checkout form in the current batch (see `handler`).
-_last_in_batch: dict[str, str] = {}
 
 
 @correlation.per_record
 def record_handler(record: SQSRecord) -> None:
     notice = OrderNotice.model_validate_json(record.body)  # malformed: fails, ends in the DLQ for replay
-    logger.append_keys(account=notice.account, checkout_form_id=notice.checkout_form_id, source=notice.source)
-    if _last_in_batch.get(notice.checkout_form_id, record.message_id) != record.message_id:
+    logger.thread_safe_append_keys(
+        account=notice.account, checkout_form_id=notice.checkout_form_id, source=notice.source
+    )
+    if processor.superseded(record):
         # A later notice of this form is in the batch; notices carry no order data (the form is read
         # fresh), so that one import covers both. If it fails, FIFO order fails it and everything after.
         metrics.add_metric("OrderNoticesCoalesced", MetricUnit.Count, 1)
@@ -61,27 +61,13 @@ def record_handler(record: SQSRecord) -> None:
     if result.attention:
         metrics.add_metric("OrdersNeedingAttention", MetricUnit.Count, 1)
         logger.warning("order needs the seller's attention", extra={"reasons": list(result.attention)})
-    logger.info(
-        "order imported",
-        extra={
-            "status": result.status,
-            "changed": result.changed,
-            "taken": len(result.taken),
-            "returned": len(result.returned),
-        },
-    )
+    counts = {"taken": len(result.taken), "returned": len(result.returned)}
+    logger.info("order imported", extra={"status": result.status, "changed": result.changed, **counts})
 
 
 @metrics.log_metrics
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    _last_in_batch.clear()
-    for raw in event.get("Records", []):
-        try:
-            form_id = json.loads(raw["body"])["checkout_form_id"]
-        except (KeyError, TypeError, ValueError):
-            continue  # record_handler reports the malformed body
-        _last_in_batch[str(form_id)] = str(raw["messageId"])
     response = process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )

@@ -33,7 +33,7 @@ def record_handler(record: SQSRecord) -> None:
             "not an order change; the shop outbox carries only orders", extra={"kind": message.kind}
         )
         return
-    logger.append_keys(checkout_form_id=message.checkout_form_id, message_id=message.message_id)
+    logger.thread_safe_append_keys(checkout_form_id=message.checkout_form_id, message_id=message.message_id)
     result = application().shop_delivery().deliver(message)
     if result.duplicate:
         metrics.add_metric("ShopDeliveryDuplicates", MetricUnit.Count, 1)

@@ -9,14 +9,19 @@ fails here just as it would after `cdk deploy`.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import logging
 import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from aws_lambda_powertools import Metrics
+from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
 
 from allegro_sync import bootstrap
 from allegro_sync.local.events import ACCOUNT_ID
@@ -100,8 +105,63 @@ class CrashPlan(Protocol):
         ...
 
 
+@dataclass
+class _Instance:
+    """One warm function instance: its own copy of the handler module and its own application."""
+
+    number: int
+    app: bootstrap.Application
+    handler: Handler | None = None  # loaded on the instance's first invocation
+
+
+class _Pool:
+    """A function's instances: at most `size` run at once (its reserved concurrency); a free warm one is
+    reused first, as Lambda does; a caller waits while every instance is busy (Lambda would throttle)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.instances: list[_Instance] = []
+        self._free: list[_Instance] = []
+        self._slots = threading.Semaphore(size)
+        self._lock = threading.Lock()
+
+    def first(self, build: Callable[[int], _Instance]) -> _Instance:
+        """Instance 0, started (without running anything) if no invocation has started it yet."""
+        with self._lock:
+            if not self.instances:
+                self.instances.append(build(0))
+                self._free.append(self.instances[0])
+            return self.instances[0]
+
+    @contextmanager
+    def instance(self, build: Callable[[int], _Instance]) -> Iterator[_Instance]:
+        self._slots.acquire()
+        try:
+            with self._lock:
+                if self._free:
+                    self._free.sort(key=lambda i: -i.number)  # the warmest (lowest) instance first
+                    taken = self._free.pop()
+                else:
+                    taken = build(len(self.instances))
+                    self.instances.append(taken)
+            try:
+                yield taken
+            finally:
+                with self._lock:
+                    self._free.append(taken)
+        finally:
+            self._slots.release()
+
+
 class Invoker:
-    """Imports handlers by module and calls them with their function's environment."""
+    """Calls handlers in-process, each function on instances of its own, side by side like Lambda.
+
+    A function runs at most `reserved_concurrency` invocations at once (`DEFAULT_CONCURRENCY` without
+    one). Each instance has a private copy of the handler module (so Powertools' batch processors, the
+    HTTP resolver and module globals are never shared between two invocations running at once, as in
+    separate Lambda processes) and a private `Application` built from the function's own variables.
+    The first instance uses the imported module itself, so tests that swap a handler module see it.
+    """
 
     def __init__(
         self,
@@ -111,19 +171,20 @@ class Invoker:
         handler_modules: Mapping[str, str] | None = None,
         crashes: CrashPlan | None = None,
         make_application: ApplicationFactory | None = None,
+        concurrency: Mapping[str, int] | None = None,
     ) -> None:
         self._environments = {name: dict(env) for name, env in environments.items()}
-        self._applications: dict[str, bootstrap.Application] = {}
         self._make_application = make_application or default_application
+        self._concurrency = dict(concurrency or {})
+        self._pools: dict[str, _Pool] = {}
         self._region = region
         self._modules = dict(handler_modules or {})
         self._lock = threading.RLock()
+        self._running = threading.local()
         # Bounded: `local up` may run for days.
         self.invocations: deque[Invocation] = deque(maxlen=10_000)
         self.totals: dict[str, FunctionTotals] = {}
         self.crashes = crashes
-        self.current: str | None = None  # the function running now (invocations are serialized) ...
-        self.current_thread: int | None = None  # ... and the thread it runs on
 
     def module_for(self, function: Function) -> str:
         return self._modules.get(function.name, function.module)
@@ -131,13 +192,25 @@ class Invoker:
     def environment(self, function_name: str) -> dict[str, str]:
         return dict(self._environments[function_name])
 
+    def running_here(self) -> str | None:
+        """The function whose invocation runs on the calling thread, if any (for metering AWS calls)."""
+        return getattr(self._running, "function", None)
+
     def application(self, function_name: str) -> bootstrap.Application:
-        """The function's application, built from its own variables (never the process's) on first use."""
+        """The application of the function's first instance (what a sequential test or drain uses)."""
+        return self._pool(function_name).first(lambda n: self._build(function_name, n)).app
+
+    def _pool(self, function_name: str) -> _Pool:
         with self._lock:
-            if function_name not in self._applications:
-                settings = Settings.from_environ(self._environments[function_name])
-                self._applications[function_name] = self._make_application(function_name, settings)
-            return self._applications[function_name]
+            return self._pools.setdefault(function_name, _Pool(self._size(function_name)))
+
+    def _size(self, function_name: str) -> int:
+        return max(1, self._concurrency.get(function_name, DEFAULT_CONCURRENCY))
+
+    def instances(self, function_name: str) -> int:
+        """How many instances of the function have been started (its peak concurrency so far)."""
+        pool = self._pools.get(function_name)
+        return len(pool.instances) if pool else 0
 
     def invoke(self, function: Function, event: Any) -> Any:
         """Call the function's handler with `event`; exceptions propagate like a failed invocation."""
@@ -149,24 +222,27 @@ class Invoker:
             timeout_seconds=function.timeout_seconds,
             region=self._region,
         )
-        with self._lock, bootstrap.bind(self.application(function.name)):
-            handler = self._load(function)
+        pool = self._pool(function.name)
+        with pool.instance(lambda n: self._build(function.name, n)) as instance, bootstrap.bind(instance.app):
+            if instance.handler is None:
+                instance.handler = load_handler(self.module_for(function), private_copy=instance.number > 0)
             started = time.perf_counter()
             record = Invocation(function.name, context.aws_request_id, 0.0)
-            totals = self.totals.setdefault(function.name, FunctionTotals())
-            self.current, self.current_thread = function.name, threading.get_ident()
+            self._running.function = function.name
             try:
-                return self._call(handler, function.name, event, context)
+                return self._call(instance.handler, function.name, event, context)
             except Exception as error:
                 record.error = f"{type(error).__name__}: {error}"
-                totals.errors += 1
                 raise
             finally:
-                self.current = self.current_thread = None
+                self._running.function = None
                 record.seconds = time.perf_counter() - started
-                totals.invocations += 1
-                totals.seconds += record.seconds
-                self.invocations.append(record)
+                with self._lock:
+                    totals = self.totals.setdefault(function.name, FunctionTotals())
+                    totals.invocations += 1
+                    totals.errors += record.error is not None
+                    totals.seconds += record.seconds
+                    self.invocations.append(record)
                 if record.seconds > function.timeout_seconds:
                     # Lambda would have killed it; in-process we can only say so loudly.
                     logger.warning(
@@ -191,9 +267,54 @@ class Invoker:
         handler(event, context)
         raise InjectedCrash(f"{name} crashed after its work, before returning (injected)")
 
-    def _load(self, function: Function) -> Handler:
-        module = importlib.import_module(self.module_for(function))
-        handler = getattr(module, "handler", None)
-        if not callable(handler):
-            raise TypeError(f"{self.module_for(function)} has no callable `handler`")
-        return handler  # type: ignore[no-any-return]
+    def _build(self, function_name: str, number: int) -> _Instance:
+        settings = Settings.from_environ(self._environments[function_name])
+        return _Instance(number, self._make_application(function_name, settings))
+
+
+# Functions without a reserved concurrency: Lambda would scale them out further; a laptop stops here.
+DEFAULT_CONCURRENCY = 3
+
+
+def load_handler(module_name: str, *, private_copy: bool) -> Handler:
+    """The module's `handler`: from the imported module, or from a private copy of it (a second instance
+    of a function running at the same time must not share module globals with the first)."""
+    if private_copy:
+        spec = importlib.util.find_spec(module_name)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot load {module_name}")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    else:
+        module = importlib.import_module(module_name)
+    for value in vars(module).values():
+        if isinstance(value, Metrics):
+            isolate_metrics(value)
+    handler = getattr(module, "handler", None)
+    if not callable(handler):
+        raise TypeError(f"{module_name} has no callable `handler`")
+    return handler  # type: ignore[no-any-return]
+
+
+def isolate_metrics(metrics: Metrics) -> None:
+    """Give a module's `Metrics` its own metric set. Powertools shares one set between every `Metrics`
+    of a process (right for Lambda, one invocation per process); functions running side by side here
+    would otherwise flush, or mutate while serializing, each other's metrics."""
+    if getattr(metrics, "_local_isolated", False):
+        return
+    old = metrics.provider
+    provider = AmazonCloudWatchEMFProvider(
+        namespace=old.namespace,
+        service=old.service,
+        metric_set={},
+        dimension_set={},
+        metadata_set={},
+        default_dimensions=dict(old.default_dimensions),
+        function_name=old.function_name,
+    )
+    metrics.provider = provider
+    metrics.metric_set = provider.metric_set
+    metrics.dimension_set = provider.dimension_set
+    metrics.metadata_set = provider.metadata_set
+    metrics.default_dimensions = provider.default_dimensions
+    metrics._local_isolated = True  # type: ignore[attr-defined]

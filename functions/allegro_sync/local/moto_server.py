@@ -25,7 +25,7 @@ class MotoServer:
 
     def start(self) -> str:
         if self._endpoint is None:
-            moto_patches.apply()  # transactions without whole-table copies (see the module)
+            moto_patches.apply()  # atomic requests, transactions without whole-table copies (see the module)
             # moto logs every request through werkzeug; the runtime's own logs are what matter.
             logging.getLogger("werkzeug").setLevel(logging.WARNING)
             self._server.start()

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from allegro_sync.local.events import sqs_event, sqs_record
-from allegro_sync.local.invoker import Invoker
+from allegro_sync.local.invoker import DEFAULT_CONCURRENCY, Invoker
 from allegro_sync.local.provision import Wiring
 from allegro_sync.topology import Function, QueueTrigger
 
@@ -227,17 +227,22 @@ class SqsPoller:
                 raise TimeoutError(f"queues still busy after {timeout}s: {self.pending()}")
 
     def start(self, idle_interval: float = 0.2) -> None:
-        """One background loop per queue trigger, for `allegro-sync local up`."""
+        """Background loops for `allegro-sync local up`: per queue trigger, as many as the consumer may run
+        at once (Lambda's event source scales pollers up to the function's reserved concurrency)."""
         self._stop.clear()
         for trigger, function in self.consumers:
-            thread = threading.Thread(
-                target=self._loop,
-                args=(trigger, function, idle_interval),
-                daemon=True,
-                name=f"sqs-{trigger.queue}",
-            )
-            thread.start()
-            self._threads.append(thread)
+            for n in range(self._concurrency(function)):
+                thread = threading.Thread(
+                    target=self._loop,
+                    args=(trigger, function, idle_interval),
+                    daemon=True,
+                    name=f"sqs-{trigger.queue}-{n}",
+                )
+                thread.start()
+                self._threads.append(thread)
+
+    def _concurrency(self, function: Function) -> int:
+        return function.reserved_concurrency or DEFAULT_CONCURRENCY
 
     def _loop(self, trigger: QueueTrigger, function: Function, idle_interval: float) -> None:
         while not self._stop.is_set():

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, ClassVar, TypeVar
 
-from allegro_sync.local.gateway import DEFAULT_BODY_LIMIT, HttpGateway
 from allegro_sync.bootstrap import Application
-from allegro_sync.local.invoker import ApplicationFactory, CrashPlan, Invoker
+from allegro_sync.local.gateway import DEFAULT_BODY_LIMIT, HttpGateway
+from allegro_sync.local.invoker import DEFAULT_CONCURRENCY, ApplicationFactory, CrashPlan, Invoker
 from allegro_sync.local.moto_server import reset, shared_server
 from allegro_sync.local.poller import FifoOrderViolation, SqsPoller
 from allegro_sync.local.provision import (
@@ -160,6 +160,9 @@ class LocalRuntime:
                 handler_modules=self._handler_modules,
                 crashes=self._crashes,
                 make_application=self._make_application,
+                concurrency={
+                    f.name: f.reserved_concurrency or DEFAULT_CONCURRENCY for f in self.topology.functions
+                },
             )
             consumers = [
                 (t, f) for f in self.topology.functions for t in f.triggers if isinstance(t, QueueTrigger)

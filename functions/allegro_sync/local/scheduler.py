@@ -72,18 +72,28 @@ class Scheduler:
     def fired(self, function_name: str) -> int:
         return sum(e.fired for e in self._entries if e.function.name == function_name)
 
-    def tick(self) -> list[str]:
-        """Fire every schedule that is due by the clock; return the names of the functions fired."""
+    def tick(self, *, background: bool = False) -> list[str]:
+        """Fire every schedule that is due by the clock; return the names of the functions fired.
+
+        In the background loop each run gets its own thread, as EventBridge invokes asynchronously: the
+        order poller's minute-long run never holds back the reconciler (the invoker caps each function
+        at its reserved concurrency). Called directly, runs finish before `tick` returns.
+        """
         now = self._clock()
         fired = []
         for entry in self._entries:
             if now >= entry.next_due:
                 missed = int((now - entry.next_due) // entry.period)
                 entry.next_due += (missed + 1) * entry.period
-                try:
-                    self._run(entry)
-                except Exception:
-                    logger.exception("scheduled run of %s failed", entry.function.name)
+                if background:
+                    threading.Thread(
+                        target=self._run_logged,
+                        args=(entry,),
+                        daemon=True,
+                        name=f"schedule-{entry.function.name}",
+                    ).start()
+                else:
+                    self._run_logged(entry)
                 fired.append(entry.function.name)
         return fired
 
@@ -91,6 +101,12 @@ class Scheduler:
         if not self._entries:
             return None
         return max(0.0, min(e.next_due for e in self._entries) - self._clock())
+
+    def _run_logged(self, entry: _Entry) -> None:
+        try:
+            self._run(entry)
+        except Exception:
+            logger.exception("scheduled run of %s failed", entry.function.name)
 
     def _run(self, entry: _Entry) -> Any:
         entry.fired += 1
@@ -106,7 +122,7 @@ class Scheduler:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            self.tick()
+            self.tick(background=True)
             wait = self.seconds_until_next()
             self._stop.wait(wait if wait is not None else 1.0)
 

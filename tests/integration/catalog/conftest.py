@@ -123,7 +123,7 @@ def stack(catalog_env: dict[str, str]) -> Iterator[CatalogStack]:
     """One runtime, emulator and connected account per test module (set-up is most of a test's cost):
     tests keep apart by using their own SKUs and delivery ids."""
     with running_stack(env=catalog_env) as built:
-        catalog = CatalogStack(built.runtime, built.emulator)
+        catalog = built.seen_as(CatalogStack)
         catalog.connect({ACCOUNT: SELLER})
         catalog.map_categories()
         yield catalog

@@ -14,10 +14,9 @@ import pytest
 
 from allegro_sync.adapters.dynamodb.ledger import DynamoLedgerRepository
 from allegro_sync.domain.shop_events import StockSet
-from allegro_sync.topology import TOPOLOGY
+from tests.fixtures.recording_consumer import replacing
 from tests.fixtures.stack import MakeStack
 from tests.integration.catalog.conftest import AS_IN_THE_SHOP, T0, upsert
-from tests.integration.orders import recording_consumer
 from tests.integration.propagation.conftest import ACCOUNTS, StockWorld, stock_world
 
 pytestmark = pytest.mark.integration
@@ -27,10 +26,7 @@ SKU = "SONY-LEDGER"
 
 @pytest.fixture
 def world(make_stack: MakeStack) -> StockWorld:
-    recording_consumer.RECEIVED.clear()
-    outbox = TOPOLOGY.queue_consumer("shop-outbox")
-    assert outbox is not None
-    built = stock_world(make_stack, handler_modules={outbox.name: recording_consumer.__name__})
+    built = stock_world(make_stack, handler_modules=replacing("shop-outbox"))
     built.map_categories(AS_IN_THE_SHOP)
     return built
 

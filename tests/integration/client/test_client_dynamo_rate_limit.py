@@ -9,7 +9,8 @@ from allegro_sync.adapters.allegro.errors import AllegroRateLimited
 from allegro_sync.adapters.allegro.rate_guard import RateGuard
 from allegro_sync.adapters.dynamodb.rate_limit import DynamoBlockedUntilStore, rate_guard_from_env
 from allegro_sync.topology import table_env
-from tests.unit.client.fakes import FakeAllegro, FakeClock, make_client, reply
+from tests.fixtures.clock import FakeClock
+from tests.unit.client.fakes import FakeAllegro, make_client, reply
 
 pytestmark = pytest.mark.integration
 TABLE = "control-test"

@@ -24,7 +24,7 @@ DEMO = Path(__file__).resolve().parents[3] / "demo"
 @pytest.fixture(scope="module")
 def stack() -> Iterator[CatalogStack]:
     with running_stack() as running:
-        built = CatalogStack(running.runtime, running.emulator)
+        built = running.seen_as(CatalogStack)
         built.connect({ACCOUNT: SELLER})
         assert built.cli("mappings", "set", "Elektronika > Audio > Słuchawki", "101").exit_code == 0
         assert (

@@ -8,26 +8,17 @@ lines are read through the Powertools formatter every handler logs with, as Clou
 
 from __future__ import annotations
 
-import json
 import logging
-import time
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
-from allegro_sync.adapters import shop_wiring, token_store
-from allegro_sync.adapters.allegro import factory
-from allegro_sync.adapters.shop import signing
-from allegro_sync.emulator import Emulator
-from allegro_sync.handlers import fulfillment_worker, shop_webhook
-from allegro_sync.local import AllegroUrls
-from tests.fixtures.emulator import connect_sellers
-from tests.fixtures.local import MakeLocalRuntime
-from tests.integration.propagation.conftest import ACCOUNTS, T0, StockWorld, fresh_guard
+from tests.fixtures.shop_webhooks import post_signed
+from tests.fixtures.stack import Stack
 from tests.unit.ops.test_correlation import LogLines, logger
 from tests.unit.shop_out.fake_shops import FakeGenericShop, ShopServer
 
@@ -36,6 +27,8 @@ pytestmark = pytest.mark.integration
 WEBHOOK_SECRET = "correlation-webhook-secret"
 SHOP_SECRET = "correlation-shop-secret-0123456789"
 SKU = "SONY-CORR"
+ACCOUNTS = {"shop1": "seller-one", "shop2": "seller-two"}
+T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -48,24 +41,26 @@ def logs() -> Iterator[LogLines]:
 
 
 @pytest.fixture
-def world(make_local_runtime: MakeLocalRuntime, emulator: Emulator) -> Iterator[StockWorld]:
+def world(stack: Stack) -> Stack:
     """Two connected accounts, the real consumers of every queue, a signing secret for shop webhooks."""
-    token_store.reset()
-    shop_wiring.forget_credentials()
-    shop_webhook.reset()
-    saved = factory._shared
-    fresh_guard()
-    runtime = make_local_runtime(
-        allegro_urls=AllegroUrls.single(emulator.base_url), env={"ORDER_POLL_RUN_SECONDS": "0"}
-    )
-    connect_sellers(emulator, runtime, ACCOUNTS)
-    runtime.put_secret("webhook-signing", {"secret": WEBHOOK_SECRET})
-    fulfillment_worker.forget_secret()
-    yield StockWorld(runtime, emulator)
-    factory._shared = saved
-    token_store.reset()
-    shop_wiring.forget_credentials()
-    shop_webhook.reset()
+    stack.connect(ACCOUNTS)
+    stack.runtime.put_secret("webhook-signing", {"secret": WEBHOOK_SECRET})
+    return stack
+
+
+def offer(world: Stack, account: str, sku: str, stock: int) -> str:
+    """An ACTIVE offer of `sku` on `account`, linked in the ledger (as the catalogue publishes it)."""
+    offer_id = world.list_offer(account, sku, stock)
+    world.app().stock_ledger().link_offer(sku, offer_id, account)
+    return offer_id
+
+
+def shop_level(world: Stack, sku: str, quantity: int) -> None:
+    """The shop reports a level and a producer queues the change outside any event (no correlation
+    id attribute); every offer follows."""
+    view = world.app().stock_ledger().apply_shop_level(sku, quantity, T0 + timedelta(minutes=1)).view
+    world.app("catalog_worker").stock_changes().stock_changed(view, "shop")
+    world.runtime.drain(timeout=30)
 
 
 def lines(logs: LogLines, message: str, function: str, since: int = 0) -> list[dict[str, Any]]:
@@ -87,20 +82,13 @@ def allegro_calls(
     ]
 
 
-def post_signed(world: StockWorld, path: str, payload: dict[str, Any], delivery: str) -> httpx.Response:
+def post_webhook(world: Stack, path: str, payload: dict[str, Any], delivery: str) -> httpx.Response:
     """What the shop does: one signed delivery over HTTP to the local API gateway."""
-    body = json.dumps(payload).encode()
-    ts = int(time.time())
-    headers = {
-        "Content-Type": "application/json",
-        signing.DELIVERY_HEADER: delivery,
-        signing.TIMESTAMP_HEADER: str(ts),
-        signing.SIGNATURE_HEADER: signing.sign(WEBHOOK_SECRET, ts, delivery, body),
-    }
-    return httpx.post(world.runtime.start_gateway() + path, content=body, headers=headers)
+    url = world.runtime.start_gateway() + path
+    return post_signed(url, payload, secret=WEBHOOK_SECRET, delivery=delivery)
 
 
-def sell(world: StockWorld, offer_id: str, shop: FakeGenericShop) -> str:
+def sell(world: Stack, offer_id: str, shop: FakeGenericShop) -> str:
     """A paid order of 3 on `offer_id`; the poller queues its events, everything drains (shop included)."""
     with ShopServer(shop) as server:
         world.runtime.put_secret(
@@ -114,13 +102,13 @@ def sell(world: StockWorld, offer_id: str, shop: FakeGenericShop) -> str:
 
 
 def test_a_stock_webhook_delivery_id_reaches_the_propagators_allegro_calls(
-    world: StockWorld, logs: LogLines
+    world: Stack, logs: LogLines
 ) -> None:
-    one = world.offer("shop1", SKU, stock=10)
-    two = world.offer("shop2", SKU, stock=10)
+    one = offer(world, "shop1", SKU, stock=10)
+    two = offer(world, "shop2", SKU, stock=10)
     delivery = f"corr-{uuid.uuid4().hex[:12]}"
 
-    answer = post_signed(world, "/webhooks/shop", {"type": "stock.set", "sku": SKU, "stock": 4}, delivery)
+    answer = post_webhook(world, "/webhooks/shop", {"type": "stock.set", "sku": SKU, "stock": 4}, delivery)
     world.runtime.drain(timeout=30)
 
     assert answer.status_code == 202, answer.text
@@ -141,13 +129,13 @@ def test_a_stock_webhook_delivery_id_reaches_the_propagators_allegro_calls(
 
 
 def test_an_order_event_id_reaches_the_other_accounts_offer_and_the_shop(
-    world: StockWorld, logs: LogLines
+    world: Stack, logs: LogLines
 ) -> None:
-    sold_on = world.offer("shop1", SKU, stock=10)
-    other = world.offer("shop2", SKU, stock=10)
+    sold_on = offer(world, "shop1", SKU, stock=10)
+    other = offer(world, "shop2", SKU, stock=10)
     # The shop acknowledges the sale after its last stock report, as a real shop would.
     shop = FakeGenericShop(secret=SHOP_SECRET, stock={SKU: 10}, clock=T0 + timedelta(hours=1))
-    world.propagate(world.level(SKU, 10))  # a message without the attribute: its own id, not the order's
+    shop_level(world, SKU, 10)  # a message without the attribute: its own id, not the order's
     world.runtime.fire("order_poller")  # the first run starts each account's cursor at the latest event
     before = len(logs.lines)
 
@@ -174,10 +162,10 @@ def test_an_order_event_id_reaches_the_other_accounts_offer_and_the_shop(
 
 
 def test_a_shop_order_update_keeps_its_delivery_id_to_the_fulfillment_calls(
-    world: StockWorld, logs: LogLines
+    world: Stack, logs: LogLines
 ) -> None:
-    sold_on = world.offer("shop1", SKU, stock=10)
-    world.propagate(world.level(SKU, 10))
+    sold_on = offer(world, "shop1", SKU, stock=10)
+    shop_level(world, SKU, 10)
     world.runtime.fire("order_poller")
     form_id = sell(world, sold_on, FakeGenericShop(secret=SHOP_SECRET, clock=T0 + timedelta(hours=1)))
     delivery = f"upd-{uuid.uuid4().hex[:12]}"
@@ -188,7 +176,7 @@ def test_a_shop_order_update_keeps_its_delivery_id_to_the_fulfillment_calls(
         "parcels": [{"carrier": "InPost", "waybill": "620111222333444555666777"}],
     }
 
-    answer = post_signed(world, "/webhooks/shop/orders", update, delivery)
+    answer = post_webhook(world, "/webhooks/shop/orders", update, delivery)
     world.runtime.drain(timeout=30)
 
     assert answer.status_code == 202, answer.text

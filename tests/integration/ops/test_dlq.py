@@ -12,18 +12,15 @@ from allegro_sync.cli.deployment import find_environment
 from allegro_sync.cli.main import app
 from allegro_sync.local.runtime import LocalRuntime
 from allegro_sync.services.dlq import DeadLetters
+from tests.fixtures import recording_consumer
 from tests.fixtures.local import MakeLocalRuntime
-from tests.integration.ops import recording_consumer
 
 runner = CliRunner()
 
 
 @pytest.fixture
 def runtime(make_local_runtime: MakeLocalRuntime) -> LocalRuntime:
-    recording_consumer.received.clear()
-    return make_local_runtime(
-        handler_modules={"stock_propagator": "tests.integration.ops.recording_consumer"}
-    )
+    return make_local_runtime(handler_modules=recording_consumer.replacing("stock-changes"))
 
 
 def _dead_letter(runtime: LocalRuntime, body: dict[str, Any], group: str, dedup: str) -> str:
@@ -81,13 +78,13 @@ def test_dry_run_moves_nothing_and_replay_delivers_once(runtime: LocalRuntime) -
     assert dry.exit_code == 0
     assert "1 message(s) would move" in dry.output
     runtime.drain()
-    assert recording_consumer.received == []
+    assert recording_consumer.take("stock-changes") == []
 
     moved = runner.invoke(app, ["dlq", "replay", "stock-changes"])
     assert moved.exit_code == 0
     assert "1 message(s) moved" in moved.output
     runtime.drain()
-    assert [json.loads(b) for b in recording_consumer.received] == [{"sku": "MUG-2", "revision": 3}]
+    assert recording_consumer.take("stock-changes") == [{"sku": "MUG-2", "revision": 3}]
     assert DeadLetters(runtime.client("sqs"), find_environment()).summary("stock-changes").messages == 0
 
 
@@ -103,4 +100,4 @@ def test_a_replay_that_crashed_before_delete_and_is_replayed_again_delivers_once
     again = DeadLetters(runtime.client("sqs"), env, replay_visibility_seconds=0).replay("stock-changes")
     assert [r.deduplication_id for r in again] == ["PAN-9#1"]  # the original id: SQS drops the repeat
     runtime.drain()
-    assert [json.loads(b) for b in recording_consumer.received] == [{"sku": "PAN-9", "revision": 1}]
+    assert recording_consumer.take("stock-changes") == [{"sku": "PAN-9", "revision": 1}]

@@ -4,50 +4,24 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import boto3
-import httpx
 import pytest
 from typer.testing import CliRunner
 
-from allegro_sync.adapters import token_store
-from allegro_sync.adapters.allegro import factory
-from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard
 from allegro_sync.adapters.dynamodb.rate_limit import DynamoBlockedUntilStore
 from allegro_sync.adapters.dynamodb.repricing import DynamoRepricingStore
-from allegro_sync.adapters.token_store import AccountsSettings, Custody, connect_with_device_flow
 from allegro_sync.cli.main import app
-from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
-from allegro_sync.local import AllegroUrls, LocalRuntime
-from allegro_sync.topology import table_env
-from tests.fixtures.local import MakeLocalRuntime
+from allegro_sync.local import LocalRuntime
+from tests.fixtures.stack import Stack
 
 runner = CliRunner()
 
 
 @pytest.fixture
-def runtime(make_local_runtime: MakeLocalRuntime, emulator: Emulator) -> Iterator[LocalRuntime]:
-    token_store.reset()
-    saved = factory._shared
-    # No real waiting on Allegro's budget in a test: the process guard keeps its block record in memory.
-    factory._shared = (RateGuard(InMemoryBlockedUntilStore()), httpx.Client(timeout=10.0))
-    runtime = make_local_runtime(
-        allegro_urls=AllegroUrls.single(emulator.base_url), env={"ORDER_POLL_RUN_SECONDS": "0"}
-    )
-    settings = AccountsSettings.from_env(runtime.environment("order_poller"))
-    Custody.build(settings).app_credentials.write(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
-    emulator.create_seller("kettle-shop")
-    connect_with_device_flow(
-        "main",
-        on_prompt=lambda prompt: emulator.approve_device(prompt.user_code, "kettle-shop"),
-        settings=settings,
-        sleep=emulator.advance,
-    )
-    yield runtime
-    factory._shared = saved
-    token_store.reset()
+def runtime(stack: Stack) -> LocalRuntime:
+    stack.connect({"main": "kettle-shop"})
+    return stack.runtime
 
 
 def lines_with(output: str, word: str) -> list[str]:
@@ -76,11 +50,11 @@ def test_status_after_polling_with_a_dead_letter_a_block_and_a_pause(runtime: Lo
         MessageGroupId="f1",
         MessageDeduplicationId="e1",
     )
-    control = runtime.environment("order_poller")[table_env("control")]
-    DynamoBlockedUntilStore(control).extend_blocked_until(time.time() + 45)
-    dynamodb = boto3.resource("dynamodb")
-    mappings = dynamodb.Table(runtime.environment("repricer")[table_env("mappings")])
-    DynamoRepricingStore(mappings, dynamodb.Table(control)).pause(
+    poller = runtime.application("order_poller")
+    control = DynamoBlockedUntilStore(poller.settings.table("control"), client=poller.aws_client("dynamodb"))
+    control.extend_blocked_until(time.time() + 45)
+    repricer = runtime.application("repricer")
+    DynamoRepricingStore(repricer.table("mappings"), repricer.table("control")).pause(
         "main", datetime.now(UTC) + timedelta(minutes=30), "5 failed changes in a row"
     )
 

@@ -8,9 +8,7 @@ import time
 
 import pytest
 
-from allegro_sync.adapters.dynamodb.orders import DynamoOrderCursors
-from allegro_sync.topology import queue_env, table_env
-from tests.integration.orders.conftest import OrdersWorld, fresh_guard
+from tests.integration.orders.conftest import OrdersWorld
 
 pytestmark = pytest.mark.integration
 
@@ -38,7 +36,7 @@ def assert_each_once(world: OrdersWorld, forms: dict[str, int], sku: str, level:
 def dlq_depth(world: OrdersWorld) -> int:
     """Messages the worker gave up on (the orders queue's dead-letter queue)."""
     sqs = world.runtime.client("sqs")
-    url = world.env("order_poller")[queue_env("orders")]
+    url = world.stack.app("order_poller").settings.queue("orders")
     policy = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy"])["Attributes"]
     dlq_name = json.loads(policy["RedrivePolicy"])["deadLetterTargetArn"].rsplit(":", 1)[-1]
     dlq_url = sqs.get_queue_url(QueueName=dlq_name)["QueueUrl"]
@@ -129,7 +127,7 @@ def test_a_429_block_stops_polling_and_loses_nothing(world: OrdersWorld) -> None
     # The block passes.
     world.emulator.set_faults(requests_per_minute=9000)
     world.emulator.reset_rate_limit()
-    fresh_guard()
+    world.stack.guard_clock.skip(report["blocked_until"] - world.stack.guard_clock() + 1)
     world.sync()
 
     assert_each_once(world, {form_id: 2}, "SKU-429")
@@ -168,7 +166,7 @@ def test_the_cursor_only_moves_forward_and_a_held_lease_blocks_a_second_run(worl
     assert numbers == sorted(numbers)
     assert len(set(numbers)) == len(numbers)
 
-    cursors = DynamoOrderCursors(world.env("order_poller")[table_env("control")])
+    cursors = world.stack.app("order_poller").order_cursors()
     assert cursors.claim("shop1", "a-run-still-polling", time.time(), 120) is not None
     world.emulator.marketplace.buy(offer, 1)
     report = world.sync()

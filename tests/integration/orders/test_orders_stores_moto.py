@@ -11,21 +11,9 @@ import pytest
 from allegro_sync.adapters.dynamodb.orders import CatalogOfferLinks, DynamoOrderCursors, DynamoOrderRepository
 from allegro_sync.domain.orders import OrderRecord, StoredLine
 from allegro_sync.services.orders import CursorLost, OrderConflict
+from tests.fixtures.aws import create_table
 
 pytestmark = pytest.mark.integration
-
-
-def table(name: str) -> str:
-    boto3.client("dynamodb").create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    return name
 
 
 def record(version: int, attention: tuple[str, ...] = ()) -> OrderRecord:
@@ -44,7 +32,7 @@ def record(version: int, attention: tuple[str, ...] = ()) -> OrderRecord:
 
 
 def test_order_records_are_versioned_and_attention_is_listed(aws: None) -> None:
-    orders = DynamoOrderRepository(table("orders"))
+    orders = DynamoOrderRepository(create_table("orders"))
     orders.save(record(1, ("line l2: no SKU",)), 0)
 
     assert orders.get("f1") == record(1, ("line l2: no SKU",))
@@ -57,7 +45,7 @@ def test_order_records_are_versioned_and_attention_is_listed(aws: None) -> None:
 
 
 def test_the_cursor_lease_and_compare_and_swap(aws: None) -> None:
-    cursors = DynamoOrderCursors(table("control"))
+    cursors = DynamoOrderCursors(create_table("control"))
     now = 1_000.0
     first = cursors.claim("shop1", "run-a", now, 120)
     assert first is not None
@@ -83,7 +71,7 @@ def test_the_cursor_lease_and_compare_and_swap(aws: None) -> None:
 
 
 def test_the_gap_watermark_only_moves_forward(aws: None) -> None:
-    cursors = DynamoOrderCursors(table("control"))
+    cursors = DynamoOrderCursors(create_table("control"))
     at = datetime(2026, 11, 27, 20, tzinfo=UTC)
     assert cursors.gap_watermark("shop1") is None
     cursors.set_gap_watermark("shop1", at)
@@ -92,7 +80,7 @@ def test_the_gap_watermark_only_moves_forward(aws: None) -> None:
 
 
 def test_offer_links_find_the_sku_of_an_offer_per_account(aws: None) -> None:
-    catalog = boto3.resource("dynamodb").Table(table("catalog"))
+    catalog = boto3.resource("dynamodb").Table(create_table("catalog"))
     catalog.put_item(
         Item={
             "pk": "product#SKU-1",

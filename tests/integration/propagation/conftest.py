@@ -20,10 +20,9 @@ from allegro_sync.domain.ledger import StockView
 from allegro_sync.services.catalog import Change
 from allegro_sync.services.stock import StockLedger
 from tests.fixtures.stack import MakeStack
-from tests.integration.catalog.conftest import SONY_EAN, T0, CatalogStack
+from tests.integration.catalog.conftest import T0, CatalogStack
 
 ACCOUNTS = {"shop1": "seller-one", "shop2": "seller-two"}
-NO_POLL_LOOP = {"ORDER_POLL_RUN_SECONDS": "0"}  # one order_poller pass per fire, no waiting
 
 
 @dataclass
@@ -34,18 +33,7 @@ class StockWorld(CatalogStack):
 
     def seller_offer(self, account: str, sku: str, stock: int = 10, *, link: bool = True) -> str:
         """An ACTIVE offer of `sku` on `account` (as the catalogue publishes it), linked in the ledger."""
-        body: dict[str, Any] = {
-            "name": "Słuchawki Sony WH-1000XM5 czarne",
-            "productSet": [{"product": {"id": SONY_EAN, "idType": "GTIN"}}],
-            "parameters": [{"id": "11323", "valuesIds": ["11323_1"]}],
-            "sellingMode": {"format": "BUY_NOW", "price": {"amount": "1299.00", "currency": "PLN"}},
-            "stock": {"available": stock, "unit": "UNIT"},
-            "images": [],
-            "external": {"id": sku},
-            "publication": {"status": "ACTIVE"},
-        }
-        with self.as_seller(account, ACCOUNTS[account]) as client:
-            offer_id = client.create_product_offer(body).id
+        offer_id = self.list_offer(account, sku, stock)
         if link:
             self.ledger().link_offer(sku, offer_id, account)
         return offer_id
@@ -72,18 +60,13 @@ class StockWorld(CatalogStack):
             self.signal(view)
         self.runtime.drain(timeout=30)
 
-    def shown(self, offer_id: str) -> tuple[str, int]:
-        offer = self.emulator.marketplace.offer(offer_id)
-        return offer["publication"]["status"], offer["stock"]["available"]
-
     def history(self, sku: str) -> list[Change]:
         return self.app("stock_propagator").change_log().history(sku)
 
 
 def stock_world(make_stack: MakeStack, **options: Any) -> StockWorld:
     """A StockWorld on a fresh stack (LocalRuntime `options` of the caller's) with ACCOUNTS connected."""
-    built = make_stack(env=NO_POLL_LOOP, **options)
-    world = StockWorld(built.runtime, built.emulator)
+    world = make_stack(**options).seen_as(StockWorld)
     world.connect(ACCOUNTS)
     return world
 

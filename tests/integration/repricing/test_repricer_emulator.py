@@ -102,18 +102,18 @@ class World:
 
 @pytest.fixture
 def world(aws: None, emulator: Emulator) -> Iterator[World]:
-    tables = create_tables(*(f"t-{name}" for name in TABLES))
+    tables = create_tables(*TABLES)
     emulator.create_seller(ACCOUNT)
     client = seller_client(emulator, ACCOUNT, sleep=emulator.advance, max_wait_seconds=120)
     with client:
         yield World(
             emulator,
             client,
-            DynamoRepricingStore(tables["t-mappings"], tables["t-control"]),
-            DynamoCatalog(tables["t-catalog"]),
-            DynamoChangeLog(tables["t-changes"]),
+            DynamoRepricingStore(tables["mappings"], tables["control"]),
+            DynamoCatalog(tables["catalog"]),
+            DynamoChangeLog(tables["changes"]),
             [T0],
-            {table_env(name): f"t-{name}" for name in TABLES},
+            {table_env(name): name for name in TABLES},
         )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
@@ -12,7 +11,7 @@ import pytest
 from allegro_sync.adapters.allegro.client import AllegroClient
 from allegro_sync.adapters.shop import signing, woocommerce
 from allegro_sync.adapters.shop.woocommerce_rest import CHECKOUT_FORM_META
-from allegro_sync.handlers import fulfillment_worker
+from tests.fixtures.shop_webhooks import post_signed
 from tests.integration.orders.conftest import OrdersWorld
 from tests.integration.shop_out.test_shop_notifier import SECRET, sell
 from tests.unit.shop_out.fake_shops import FakeGenericShop, ShopServer
@@ -23,18 +22,7 @@ WEBHOOK_SECRET = "webhook-secret-0123456789"
 
 
 def signed_post(base: str, path: str, body: dict[str, Any], delivery: str) -> httpx.Response:
-    raw = json.dumps(body).encode()
-    now = int(time.time())
-    return httpx.post(
-        base + path,
-        content=raw,
-        headers={
-            "Content-Type": "application/json",
-            signing.DELIVERY_HEADER: delivery,
-            signing.TIMESTAMP_HEADER: str(now),
-            signing.SIGNATURE_HEADER: signing.sign(WEBHOOK_SECRET, now, delivery, raw),
-        },
-    )
+    return post_signed(base + path, body, secret=WEBHOOK_SECRET, delivery=delivery)
 
 
 def form_view(world: OrdersWorld, form_id: str) -> tuple[str, list[tuple[str, str]]]:
@@ -52,7 +40,6 @@ def paid_order(shop_world: OrdersWorld) -> str:
     shop_world.runtime.put_secret(
         "webhook-signing", {"secret": WEBHOOK_SECRET, "woocommerce": WEBHOOK_SECRET}
     )
-    fulfillment_worker.forget_secret()
     return form_id
 
 
@@ -101,7 +88,8 @@ def test_unknown_orders_and_bad_signatures_are_refused_and_queue_nothing(
 def test_woocommerce_order_updated_with_a_stale_revision_is_retried(
     shop_world: OrdersWorld, paid_order: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_client_for = fulfillment_worker.client_for  # type: ignore[attr-defined]
+    worker = shop_world.stack.app("fulfillment_worker")
+    real_allegro = worker.allegro
     surcharged: list[str] = []
 
     class BuyerMeanwhile:
@@ -120,9 +108,7 @@ def test_woocommerce_order_updated_with_a_stale_revision_is_retried(
                 surcharged.append(checkout_form_id)
             return form
 
-    monkeypatch.setattr(
-        fulfillment_worker, "client_for", lambda account: BuyerMeanwhile(real_client_for(account))
-    )
+    monkeypatch.setattr(worker, "allegro", lambda account: BuyerMeanwhile(real_allegro(account)))
     base = shop_world.runtime.start_gateway()
     order = {
         "id": 812,

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from allegro_sync.adapters.dynamodb.ledger import DynamoLedgerRepository
 from allegro_sync.adapters.shop.woocommerce_rest import CHECKOUT_FORM_META
 from allegro_sync.domain.ledger import SaleRecord, SaleStatus
-from allegro_sync.topology import queue_env, table_env
 from tests.integration.orders.conftest import OrdersWorld
 from tests.unit.shop_out.fake_shops import FakeGenericShop, FakeWooCommerce, ShopServer
 
@@ -31,18 +28,18 @@ def sell(world: OrdersWorld, sku: str, quantity: int) -> str:
 
 
 def sale_record(world: OrdersWorld, sku: str, form_id: str) -> SaleRecord:
-    repo = DynamoLedgerRepository(world.env("shop_notifier")[table_env("ledger")])
     order = world.order(form_id)
     assert order is not None
     [sale_id] = order.taken
+    notifier = world.stack.app("shop_notifier")
+    repo = DynamoLedgerRepository(notifier.settings.table("ledger"), notifier.aws_client("dynamodb"))
     record = repo.get_sale(sku, sale_id)
     assert record is not None
     return record
 
 
 def resend_outbox(world: OrdersWorld, body: dict[str, object]) -> None:
-    sqs = world.runtime.client("sqs")
-    sqs.send_message(QueueUrl=world.env()[queue_env("shop-outbox")], MessageBody=json.dumps(body))
+    world.runtime.send("shop-outbox", body)
     world.runtime.drain()
 
 

@@ -12,6 +12,7 @@ import httpx
 from allegro_sync.adapters.allegro.client import MEDIA_TYPE, AllegroClient
 from allegro_sync.adapters.allegro.environment import AllegroEnvironment
 from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard
+from tests.fixtures.clock import FakeClock
 
 ENV = AllegroEnvironment("https://api.test", "https://upload.test", "https://site.test")
 
@@ -77,21 +78,6 @@ class FakeTokens:
         self.rejected.append(rejected_token)
         self.current = f"token-{len(self.rejected)}"
         return self.current
-
-
-class FakeClock:
-    """Epoch seconds that move only when something sleeps: tests never wait."""
-
-    def __init__(self, now: float = 1_800_000_000.0) -> None:
-        self.now = now
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def make_client(

@@ -11,7 +11,8 @@ import pytest
 
 from allegro_sync.adapters.allegro.errors import AllegroOperationPending, AllegroRateLimited, InvalidCommand
 from allegro_sync.adapters.allegro.models import PriceIn, PriceModification
-from tests.unit.client.fakes import FakeAllegro, FakeClock, allegro_error, make_client, reply
+from tests.fixtures.clock import FakeClock
+from tests.unit.client.fakes import FakeAllegro, allegro_error, make_client, reply
 
 OPERATION = "/sale/product-offers/77/operations/op-1"
 

@@ -7,7 +7,8 @@ import pytest
 from allegro_sync.adapters.allegro.environment import PRODUCTION, SANDBOX, AllegroEnvironment
 from allegro_sync.adapters.allegro.errors import AllegroRateLimited
 from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard, TokenBucket
-from tests.unit.client.fakes import FakeAllegro, FakeClock, make_client, reply
+from tests.fixtures.clock import FakeClock
+from tests.unit.client.fakes import FakeAllegro, make_client, reply
 
 
 def test_bucket_allows_a_small_burst_then_paces_to_the_budget() -> None:

@@ -22,7 +22,8 @@ from allegro_sync.adapters.allegro.errors import (
     AllegroValidationError,
 )
 from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard
-from tests.unit.client.fakes import FakeAllegro, FakeClock, FakeTokens, allegro_error, make_client, reply
+from tests.fixtures.clock import FakeClock
+from tests.unit.client.fakes import FakeAllegro, FakeTokens, allegro_error, make_client, reply
 
 ME = {"id": "42", "login": "shop"}
 

@@ -6,20 +6,8 @@ import pytest
 
 from allegro_sync.adapters.allegro.errors import AllegroRateLimited, AllegroServerError
 from allegro_sync.services.orders import OrderPoller, PollSettings
+from tests.fixtures.clock import FakeClock
 from tests.unit.orders.fakes import FakeEvents, MemoryCursors, MemoryQueue, event
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def make_poller(

@@ -16,7 +16,7 @@ from allegro_sync.adapters.shop.woocommerce_rest import (
     WooCommerceShop,
     woocommerce_status,
 )
-from allegro_sync.adapters.shop_wiring import ShopNotConfigured, parse_credentials
+from allegro_sync.adapters.shop_credentials import ShopNotConfigured, parse_credentials
 from allegro_sync.domain.ledger import Sale, SaleStatus
 from allegro_sync.domain.outbox import OrderChanged, OutboxLine
 from allegro_sync.services.shop_delivery import (

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from allegro_sync.adapters.shop import signing
 from allegro_sync.adapters.shop.openapi import build_openapi, render
 from allegro_sync.cli.main import app
-from allegro_sync.handlers.shop_webhook import openapi_document
+from allegro_sync.adapters.shop.http_request import openapi_document
 
 ROOT = Path(__file__).resolve().parents[3]
 

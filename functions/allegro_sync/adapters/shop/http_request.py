@@ -1,0 +1,166 @@
+"""API Gateway HTTP API (payload 2.0) requests as the shop webhook routes read them.
+
+API Gateway base64-encodes bodies it does not consider text (form posts, binary content types) and sets
+`isBase64Encoded`; a body is refused by size before it is decoded (base64 is 4/3 of what it encodes).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+from botocore.exceptions import BotoCoreError, ClientError
+
+from allegro_sync.adapters.queues import PublishFailed
+from allegro_sync.adapters.shop import signing
+from allegro_sync.adapters.shop.errors import Problem, WebhookRejected
+from allegro_sync.adapters.shop.generic import parse_generic
+from allegro_sync.adapters.shop.signing_secret import SigningSecrets
+from allegro_sync.adapters.shop.woocommerce import DELIVERY_HEADER as WC_DELIVERY_HEADER
+from allegro_sync.adapters.shop.woocommerce import is_ping, parse_woocommerce
+from allegro_sync.services.webhooks import DeleteByProductId, Delivery, IntakeResult, Source
+
+
+def json_response(status: int, body: Mapping[str, Any]) -> Response[Any]:
+    """A JSON answer no proxy may cache (webhook answers are per delivery)."""
+    return Response(status, "application/json", dict(body), {"Cache-Control": "no-store"})
+
+
+def headers_of(event: APIGatewayProxyEventV2) -> dict[str, str]:
+    """The request's headers with lower-case names (HTTP API already lower-cases; tests may not)."""
+    return {k.lower(): v for k, v in (event.headers or {}).items() if v is not None}
+
+
+def delivery_id(event: APIGatewayProxyEventV2, header: str) -> str:
+    """The shop's delivery id from `header`, or API Gateway's request id: the delivery's correlation id."""
+    return headers_of(event).get(header.lower()) or event.request_context.request_id
+
+
+def body_of(event: APIGatewayProxyEventV2, limit: int) -> bytes:
+    """The raw body, decoded if API Gateway base64-encoded it; 413 over `limit`, 400 if undecodable."""
+    raw = event.body or ""
+    encoded_limit = limit * 4 // 3 + 4 if event.is_base64_encoded else limit
+    if len(raw) > encoded_limit or (not event.is_base64_encoded and len(raw.encode()) > limit):
+        raise too_large(limit)
+    if not event.is_base64_encoded:
+        return raw.encode()
+    try:
+        body = base64.b64decode(raw, validate=True)
+    except binascii.Error:
+        raise WebhookRejected(400, "malformed_body", "the body could not be decoded") from None
+    if len(body) > limit:
+        raise too_large(limit)
+    return body
+
+
+def too_large(limit: int) -> WebhookRejected:
+    return WebhookRejected(
+        413,
+        "body_too_large",
+        f"the body exceeds {limit} bytes",
+        [Problem("(body)", f"at most {limit} bytes")],
+    )
+
+
+@dataclass(frozen=True)
+class WebhookRoute:
+    """What differs between the shop webhook routes: who sends, how big, which header names the delivery,
+    and how a verified body becomes a delivery (`parse(headers, body, secrets, now, replay_window)`)."""
+
+    source: Source
+    max_body_bytes: int
+    delivery_header: str
+    parse: Callable[[Mapping[str, str], bytes, SigningSecrets, float, int], Delivery | DeleteByProductId]
+
+
+GENERIC = WebhookRoute(
+    "generic",
+    # The generic contract's limit: every event must fit one SQS message (256 KiB), and so must the delivery.
+    256 * 1024,
+    signing.DELIVERY_HEADER,
+    lambda headers, body, secrets, now, window: parse_generic(
+        headers, body, secrets.generic, now=now, replay_window=window
+    ),
+)
+WOOCOMMERCE = WebhookRoute(
+    "woocommerce",
+    # WooCommerce disables a webhook after 5 failed deliveries, so its (chattier) product JSON gets more
+    # room; each event it yields is still bounded by the event model.
+    1024 * 1024,
+    WC_DELIVERY_HEADER,
+    lambda headers, body, secrets, now, window: parse_woocommerce(
+        headers, body, secrets.woocommerce, now=now
+    ),
+)
+# AWS failed while queueing or reading the secret: the shop should send the delivery again.
+TRANSIENT_FAILURES = (PublishFailed, GetParameterError, ClientError, BotoCoreError)
+SEND_AGAIN = "the delivery was not queued; send it again"
+
+
+def accepted_body(result: IntakeResult) -> dict[str, Any]:
+    """The 202 answer: what happened to the delivery (queued, duplicate, ignored) and how many events."""
+    answer: dict[str, Any] = {
+        "status": result.outcome.value,
+        "delivery": result.delivery_key,
+        "events": result.events,
+    }
+    if result.reason:
+        answer["reason"] = result.reason
+    return answer
+
+
+def refused(logger: Logger, metrics: Metrics, source: str, exc: WebhookRejected) -> Response[Any]:
+    """Log and count a refusal (never the body or the signature), and answer it."""
+    fields = [d.field for d in exc.details]
+    logger.warning(
+        "webhook refused", extra={"source": source, "status": exc.status, "code": exc.code, "fields": fields}
+    )
+    metrics.add_dimension(name="source", value=source)  # one outcome per invocation: dimensions are safe
+    metrics.add_dimension(name="reason", value=exc.code)
+    metrics.add_metric(name="WebhooksRejected", unit=MetricUnit.Count, value=1)
+    return json_response(exc.status, exc.body())
+
+
+def accepted(
+    logger: Logger, metrics: Metrics, source: str, delivery: Delivery, result: IntakeResult
+) -> Response[Any]:
+    """Log and count an accepted delivery (queued, duplicate or ignored), and answer 202."""
+    for note in delivery.notes:
+        logger.warning("webhook mapping note", extra={"note": note})
+    metrics.add_dimension(name="source", value=source)
+    metrics.add_metric(name="WebhooksAccepted", unit=MetricUnit.Count, value=1)
+    queued = result.events if result.outcome == "queued" else 0
+    metrics.add_metric(name="ShopEventsQueued", unit=MetricUnit.Count, value=queued)
+    extra = {"source": source, "outcome": result.outcome.value, "events": result.events}
+    logger.info("webhook accepted", extra={**extra, "skus": list(result.skus)})
+    return json_response(202, accepted_body(result))
+
+
+def woocommerce_ping(event: APIGatewayProxyEventV2) -> Response[Any] | None:
+    """WooCommerce's "webhook_id=N" test delivery on saving a webhook: answered 200, nothing queued."""
+    raw = event.body or ""
+    if len(raw) < 64 and not event.is_base64_encoded and is_ping(headers_of(event), raw.encode()):
+        return json_response(200, {"status": "pong"})
+    return None
+
+
+@cache
+def openapi_document() -> str:
+    """The generic contract, as served at GET /openapi.json (rendered by `adapters/shop/openapi.py`)."""
+    return (
+        resources.files("allegro_sync.handlers").joinpath("webhooks_openapi.json").read_text(encoding="utf-8")
+    )
+
+
+def openapi_response() -> Response[str]:
+    return Response(200, "application/json", openapi_document(), {"Cache-Control": "public, max-age=300"})

@@ -1,0 +1,79 @@
+"""POST /webhooks/shop/orders (generic, signed) and POST /webhooks/woocommerce/orders (`order.updated`).
+
+Verify, check the order is one we imported, queue the update on `fulfillment` (see `fulfillment_worker`)
+and answer 202: the shop never waits on Allegro, and this function holds no Allegro credentials.
+Neither bodies nor signatures are logged.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from allegro_sync.adapters import correlation
+from allegro_sync.adapters.shop import http_request as http
+from allegro_sync.adapters.shop import signing
+from allegro_sync.adapters.shop.errors import WebhookRejected
+from allegro_sync.adapters.shop.fulfillment_in import parse_generic_status, parse_woocommerce_order
+from allegro_sync.adapters.shop.signing_secret import SigningNotConfigured, SigningSecrets
+from allegro_sync.adapters.shop.woocommerce import DELIVERY_HEADER as WC_DELIVERY_HEADER
+from allegro_sync.bootstrap import application
+from allegro_sync.domain.shop_orders import ShopOrderStatus
+
+logger = Logger()
+metrics = Metrics()
+app = APIGatewayHttpResolver()
+
+MAX_BODY_BYTES = 256 * 1024
+Parse = Callable[[dict[str, str], bytes, SigningSecrets], ShopOrderStatus | None]
+
+
+def _intake(delivery_header: str, parse: Parse) -> Response[Any]:
+    event, built = app.current_event, application()
+    with correlation.scope(http.delivery_id(event, delivery_header)):
+        try:
+            secrets = built.signing_secrets().read()
+        except SigningNotConfigured:
+            unset = {"code": "not_configured", "message": "the signing secret is not set"}
+            return http.json_response(503, {"error": unset})
+        try:
+            update = parse(http.headers_of(event), http.body_of(event, MAX_BODY_BYTES), secrets)
+            if update is None:
+                return http.json_response(200, {"status": "ignored"})
+            if built.order_repository().get(update.checkout_form_id) is None:
+                unknown = f"no Allegro order {update.checkout_form_id} was imported by allegro-sync"
+                raise WebhookRejected(404, "unknown_order", unknown)
+        except WebhookRejected as exc:
+            logger.warning("order update refused", extra={"status": exc.status, "code": exc.code})
+            return http.json_response(exc.status, exc.body())
+        built.fulfillment_queue().send(update)
+        metrics.add_metric("FulfillmentUpdatesQueued", MetricUnit.Count, 1)
+        return http.json_response(202, {"status": "queued", "checkout_form_id": update.checkout_form_id})
+
+
+@app.post("/webhooks/shop/orders")
+def generic_orders() -> Response[Any]:
+    window = application().settings.webhook_replay_window_seconds
+    return _intake(
+        signing.DELIVERY_HEADER,
+        lambda h, b, s: parse_generic_status(h, b, s.generic, now=time.time(), replay_window=window),
+    )
+
+
+@app.post("/webhooks/woocommerce/orders")
+def woocommerce_orders() -> Response[Any]:
+    return _intake(WC_DELIVERY_HEADER, lambda h, b, s: parse_woocommerce_order(h, b, s.woocommerce))
+
+
+@logger.inject_lambda_context(log_event=False, clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    try:
+        return app.resolve(event, context)
+    finally:  # flushed only when an update was queued: a refusal is logged, not counted
+        metrics.flush_metrics() if metrics.metric_set else metrics.clear_metrics()
