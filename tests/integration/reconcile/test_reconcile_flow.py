@@ -4,9 +4,7 @@ nothing) and repaired by the scheduled reconciler, each repair in the change log
 from __future__ import annotations
 
 import pytest
-from typer.testing import CliRunner
 
-from allegro_sync.cli.main import app
 from tests.integration.propagation.conftest import StockWorld
 
 pytestmark = pytest.mark.integration
@@ -37,7 +35,7 @@ def test_dry_run_shows_the_drift_as_a_table_and_changes_nothing(world: StockWorl
     offers = drift(world)
     before = snapshot(world, offers)
 
-    result = CliRunner().invoke(app, ["reconcile", "--dry-run"], env=world.env("reconciler"))
+    result = world.cli("reconcile", "--dry-run", env=world.env("reconciler"))
 
     assert result.exit_code == 0, result.output
     for kind in ("STOCK", "ACTIVE_AT_ZERO", "ENDED_WITH_STOCK", "UNLINKED"):
@@ -47,13 +45,9 @@ def test_dry_run_shows_the_drift_as_a_table_and_changes_nothing(world: StockWorl
     assert snapshot(world, offers) == before
     assert offers["unlinked"] not in {t.offer_id for t in world.ledger().view("SONY-XM5").offers}
 
-    one = CliRunner().invoke(
-        app, ["reconcile", "--dry-run", "--account", "shop2"], env=world.env("reconciler")
-    )
+    one = world.cli("reconcile", "--dry-run", "--account", "shop2", env=world.env("reconciler"))
     assert "2 drift(s)" in one.output, one.output
-    unknown = CliRunner().invoke(
-        app, ["reconcile", "--dry-run", "--account", "nope"], env=world.env("reconciler")
-    )
+    unknown = world.cli("reconcile", "--dry-run", "--account", "nope", env=world.env("reconciler"))
     assert unknown.exit_code == 1
     assert "'nope' is not connected" in unknown.output
 
