@@ -38,31 +38,26 @@ from typing import Any, ClassVar
 import botocore.client
 import httpx
 
-from allegro_sync.adapters import shop_wiring, token_store
-from allegro_sync.adapters.allegro import factory
 from allegro_sync.adapters.allegro.client import AllegroClient
 from allegro_sync.adapters.allegro.environment import AllegroEnvironment
 from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard
-from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog, catalog_table
+from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog
 from allegro_sync.adapters.dynamodb.ledger import DynamoLedgerRepository
-from allegro_sync.adapters.dynamodb.orders import DynamoOrderRepository
-from allegro_sync.adapters.dynamodb.repricing import store_from_env
+from allegro_sync.adapters.dynamodb.repricing import DynamoRepricingStore
 from allegro_sync.adapters.shop import signing
-from allegro_sync.adapters.token_store import AccountsSettings, Custody
+from allegro_sync.bootstrap import Application
 from allegro_sync.domain.ledger import DEFAULT_CLOCK_SKEW, OfferAction, OfferLink, ShopLevel, SkuLedger
 from allegro_sync.domain.repricing import RepricingSettings, Strategy
 from allegro_sync.domain.shop_events import ProductUpsert
 from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
-from allegro_sync.handlers import shop_webhook
 from allegro_sync.local.demo_shop import DemoShop, DemoShopServer
-from allegro_sync.local.environment import exported
 from allegro_sync.local.invoker import InjectedCrash, Invoker
 from allegro_sync.local.runtime import AllegroUrls, LocalRuntime
 from allegro_sync.services.accounts import DevicePrompt
 from allegro_sync.services.catalog import LinkStatus, StoredProduct, order_key
 from allegro_sync.services.catalog import OfferLink as CatalogLink
-from allegro_sync.services.stock import StockLedger
-from allegro_sync.topology import TOPOLOGY, table_env
+from allegro_sync.settings import Settings
+from allegro_sync.topology import TOPOLOGY
 
 WEBHOOK_SECRET = "soak-webhook-signing-secret-0123456789"  # noqa: S105 - throwaway values, scanned for in logs
 SHOP_SECRET = "soak-shop-signing-secret-9876543210"  # noqa: S105
@@ -266,12 +261,13 @@ class Soak:
         self._windows: dict[str, float] = {}  # fault window -> when it opened / closed
         self.blocked: list[list[float]] = []  # [start, end] (monotonic) while Allegro was not to be called
         self._stack: list[Any] = []
+        # The functions that call Allegro, each behind its own application's rate guard.
+        self._allegro_callers = [f.name for f in TOPOLOGY.functions if "app-credentials" in f.secrets]
 
     # ---- the world -------------------------------------------------------------------------------------
 
     def __enter__(self) -> Soak:
         config = self.config
-        factory._shared = None  # a fresh process guard: no block left over from an earlier run
         self.emulator = Emulator(port=0, validate=config.validate, random_seed=config.seed).start()
         self._stack.append(self.emulator)
         self.shop_server = DemoShopServer(self.shop).__enter__()
@@ -301,8 +297,6 @@ class Soak:
                 part.__exit__(None, None, None)
             else:
                 part.stop()
-        token_store.reset()
-        factory._shared = None  # this run's 429 block must not stall whatever runs next in the process
 
     # ---- the run ---------------------------------------------------------------------------------------
 
@@ -353,25 +347,22 @@ class Soak:
     # ---- set-up ----------------------------------------------------------------------------------------
 
     def _connect(self) -> None:
-        token_store.reset()
         self.runtime.put_secret("webhook-signing", {"secret": WEBHOOK_SECRET})
         self.runtime.put_secret(
             "shop-credentials",
             {"kind": "generic", "url": self.shop_server.url, "signing_secret": SHOP_SECRET},
         )
-        # Secrets are cached per process (Powertools, max_age): an earlier run in this process must not leave
-        # its values, or a placeholder, in the way of this run's.
-        shop_wiring.forget_credentials()
-        shop_webhook.reset()
-        shop_webhook.forget_secret()
-        settings = AccountsSettings.from_env(self.runtime.environment("oauth"))
-        self.custody = Custody.build(
-            settings, now=lambda: self.emulator.clock.now().timestamp(), sleep=self.emulator.advance
+        # The seller's CLI, on the emulated clock: its own application, built from the oauth function's names.
+        operator = Application(
+            Settings.from_environ(self.runtime.environment("oauth")),
+            now=lambda: self.emulator.clock.now().timestamp(),
+            sleep=self.emulator.advance,
         )
-        self.custody.app_credentials.write(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, sandbox=False)
+        custody = operator.custody()
+        custody.app_credentials.write(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, sandbox=False)
         for account, login in self.logins.items():
             self.emulator.create_seller(login)
-            self.custody.accounts().connect_with_device_flow(
+            custody.accounts().connect_with_device_flow(
                 account, environment="production", on_prompt=self._approve_as(login)
             )
 
@@ -384,8 +375,9 @@ class Soak:
     def _seed(self) -> None:
         """Offers on every account for every SKU, the ledger that knows them, catalogue facts to reprice."""
         base = self.emulator.base_url
-        ledger_repo = DynamoLedgerRepository(self._table("ledger"))
-        catalog = DynamoCatalog(catalog_table(self._table("catalog")))
+        worker = self.runtime.application("catalog_worker")
+        ledger_repo = DynamoLedgerRepository(worker.settings.table("ledger"), worker.aws_client("dynamodb"))
+        catalog = DynamoCatalog(worker.table("catalog"))
         now = datetime.now(UTC)
         feed = ["sku,competitor,price,currency"]
         repricer = self.accounts[0]
@@ -438,10 +430,10 @@ class Soak:
             rival = (price * Decimal(self.rng.uniform(0.85, 1.1))).quantize(Decimal("0.01"))
             feed.append(f"{sku},konkurent-{self.rng.randrange(5)},{rival},PLN")
         self.shop.competitor_feed = "\n".join(feed) + "\n"
-        with exported(self.runtime.environment("repricer")):
-            store_from_env().put_settings(
-                RepricingSettings(account=repricer, strategy=Strategy.FEED, min_margin_percent=Decimal(5))
-            )
+        repricing = self.runtime.application("repricer")
+        DynamoRepricingStore(repricing.table("mappings"), repricing.table("control")).put_settings(
+            RepricingSettings(account=repricer, strategy=Strategy.FEED, min_margin_percent=Decimal(5))
+        )
         self.runtime.fire("order_poller")  # the cursors start at the newest event: the soak's orders are new
 
     def _seed_offers(self, base: str) -> None:
@@ -593,10 +585,12 @@ class Soak:
                 self.activity[f"{name}_seconds"] = round(now - self._windows[name])
 
     def _note_block(self) -> None:
-        """When the app could not call Allegro: Allegro's own block, then the guard's pause after a 429."""
+        """When the app could not call Allegro: Allegro's own block, or a function's guard after a 429."""
         until = self.emulator.app.rate_limiter.blocked_until(DEFAULT_CLIENT_ID)
-        guard = factory._shared[0] if factory._shared is not None else None  # the handlers' (process) guard
-        blocked = until is not None or (guard is not None and guard.blocked_until() > time.time())
+        blocked = until is not None or any(
+            self.runtime.application(name).rate_guard().blocked_until() > time.time()
+            for name in self._allegro_callers
+        )
         now = time.monotonic()
         with self._lock:
             if blocked and self.blocked and self.blocked[-1][1] >= now - 1.0:
@@ -760,8 +754,8 @@ class Soak:
     # ---- the count -------------------------------------------------------------------------------------
 
     def _check(self) -> dict[str, int]:
-        orders = DynamoOrderRepository(self._table("orders"))
-        ledger = StockLedger(DynamoLedgerRepository(self._table("ledger")))
+        worker = self.runtime.application("order_worker")
+        orders, ledger = worker.order_repository(), worker.stock_ledger()
         lost = twice = 0
         for purchase in self.purchases:
             record = orders.get(purchase.form_id)
@@ -872,12 +866,6 @@ class Soak:
                 self.activity["stock_webhooks_retried"] += 1
             time.sleep(0.5 * 2**attempt)
         return status
-
-    def _table(self, table: str) -> str:
-        for function in TOPOLOGY.functions:
-            if table in function.tables:
-                return self.runtime.environment(function.name)[table_env(table)]
-        raise KeyError(table)
 
 
 class _StaticToken:
