@@ -41,9 +41,8 @@ class AwsMeter:
 
     def owner(self) -> str | None:
         """Who pays for a call made on this thread now: the function running on it, or the poller's scope."""
-        if self._invoker.current_thread == threading.get_ident():
-            return self._invoker.current
-        return getattr(self._local, "scope", None)
+        running = self._invoker.running_here()
+        return running if running is not None else getattr(self._local, "scope", None)
 
     @contextmanager
     def installed(self) -> Iterator[None]:
