@@ -196,7 +196,7 @@ class Assumptions:
     order_poll_run_seconds: float = 50.0  # ORDER_POLL_RUN_SECONDS default of the deployed poller
 
 
-# ---- the soak's metered usage (schema shared with bench/soak.py) ------------------------------------------
+# ---- the soak's metered usage (schema shared with bench/soak/result.py) ------------------------------------
 
 
 class _Lenient(BaseModel):

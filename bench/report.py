@@ -38,10 +38,10 @@ PEER_SECONDS = (3 * 60, 3 * 3600)  # "a few minutes" .. "a few hours", for the c
 
 
 def benchmark_names() -> list[str]:
-    """Every benchmark module in bench/ (what `make bench` runs), plus the soak if it exists."""
-    return sorted(
-        p.stem for p in HERE.glob("*.py") if not p.stem.startswith("_") and p.stem not in NOT_BENCHMARKS
-    )
+    """Every benchmark in bench/ (what `make bench` runs): its modules, and its packages with a `__main__`
+    (the soak)."""
+    modules = [p.stem for p in HERE.glob("*.py")] + [p.parent.name for p in HERE.glob("*/__main__.py")]
+    return sorted(name for name in modules if not name.startswith("_") and name not in NOT_BENCHMARKS)
 
 
 def count_custom_metrics(package: Path = PACKAGE) -> int:

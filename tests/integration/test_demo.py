@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from rich.console import Console
 
-from allegro_sync.adapters import shop_wiring, token_store
-from allegro_sync.adapters.allegro import factory
-from allegro_sync.handlers import shop_webhook
 from allegro_sync.local.demo import Demo
 
 pytestmark = pytest.mark.integration
@@ -19,22 +15,7 @@ pytestmark = pytest.mark.integration
 SPEC = Path(__file__).resolve().parents[3] / "shared" / "allegro-api" / "openapi.yaml"
 
 
-@pytest.fixture
-def clean_process() -> Iterator[None]:
-    """The demo runs every handler in this process: no cached client, token or secret from other tests."""
-    saved = factory._shared
-    factory._shared = None
-    token_store.reset()
-    shop_wiring.forget_credentials()
-    shop_webhook.reset()
-    yield
-    factory._shared = saved
-    token_store.reset()
-    shop_wiring.forget_credentials()
-    shop_webhook.reset()
-
-
-def test_the_demo_tells_the_whole_story_and_checks_it(tmp_path: Path, clean_process: None) -> None:
+def test_the_demo_tells_the_whole_story_and_checks_it(tmp_path: Path) -> None:
     console = Console(record=True, width=200, color_system=None)
     record = tmp_path / "recording.jsonl"
 

@@ -9,7 +9,6 @@ reassuring. Chapters for capabilities that do not exist yet say so.
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -25,17 +24,16 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from allegro_sync.adapters.allegro.factory import client_from_env
-from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog, catalog_table
-from allegro_sync.adapters.dynamodb.catalog_import import DynamoImportProgress, control_table
-from allegro_sync.adapters.dynamodb.changes import DynamoChangeLog, changes_table
-from allegro_sync.adapters.dynamodb.ledger import DynamoLedgerRepository
-from allegro_sync.adapters.dynamodb.mappings import DynamoMappings, mappings_table
+from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog
+from allegro_sync.adapters.dynamodb.catalog_import import DynamoImportProgress
+from allegro_sync.adapters.dynamodb.listings import DynamoListingStore
+from allegro_sync.adapters.dynamodb.mappings import DynamoMappings
 from allegro_sync.adapters.dynamodb.orders import DynamoOrderRepository
-from allegro_sync.adapters.dynamodb.repricing import repricer_from_env, store_from_env
+from allegro_sync.adapters.dynamodb.repricing import DynamoRepricingStore
 from allegro_sync.adapters.queues import ShopEventQueue, SqsFifoPublisher
 from allegro_sync.adapters.shop import signing
-from allegro_sync.adapters.token_store import AccountsSettings, Custody
+from allegro_sync.adapters.token_store import Custody
+from allegro_sync.bootstrap import Application
 from allegro_sync.domain.ledger import DEFAULT_CLOCK_SKEW
 from allegro_sync.domain.parameters import CategoryMapping, ParameterMapping
 from allegro_sync.domain.pricing import PricingRule, ScopedRule
@@ -45,19 +43,19 @@ from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emul
 from allegro_sync.emulator.audit import check
 from allegro_sync.emulator.validation import validator_for
 from allegro_sync.local.demo_shop import DemoShop, DemoShopServer
-from allegro_sync.local.environment import exported
 from allegro_sync.local.runtime import AllegroUrls, LocalRuntime
 from allegro_sync.services.accounts import DevicePrompt
 from allegro_sync.services.catalog import Change, LinkStatus, StoredMapping
 from allegro_sync.services.catalog_import import ProductOutcome, import_catalog, summarize
+from allegro_sync.services.listings import ListingOptimizer
 from allegro_sync.services.stock import StockLedger
+from allegro_sync.settings import Settings
 from allegro_sync.topology import (
     ALLEGRO_RPM_BUDGET_ENV,
     TOPOLOGY,
     QueueTrigger,
     RouteTrigger,
     ScheduleTrigger,
-    table_env,
 )
 
 SELLERS = {"sklep-glowny": "SklepGlowny_PL", "sklep-outlet": "OutletMarka_PL"}
@@ -77,6 +75,8 @@ MAPPINGS = (
 """What the seller approves: two shop categories; books and cables stay unmapped (and wait)."""
 STAR = "SONY-XM5"
 """The product the order chapters follow."""
+OPERATOR_RPM_BUDGET = "300"
+"""The operator's own share of the app-wide Allegro budget (the demo calls Allegro as the CLI would)."""
 
 
 class DemoFailure(RuntimeError):
@@ -90,6 +90,7 @@ class Demo:
     spec: Path | None = None
     emulator: Emulator = field(init=False)
     runtime: LocalRuntime = field(init=False)
+    operator: Application = field(init=False)  # what the seller's CLI would build, on the emulated clock
     custody: Custody = field(init=False)
     http_url: str = field(init=False)
     shop_url: str = field(init=False)
@@ -145,11 +146,14 @@ class Demo:
                 self.shop_url = shop_server.url
                 self.runtime = runtime
                 self.http_url = runtime.start_gateway()
-                self.custody = Custody.build(
-                    AccountsSettings.from_env(runtime.environment("oauth")),
+                self.operator = Application(
+                    Settings.from_environ(
+                        runtime.environment("oauth") | {ALLEGRO_RPM_BUDGET_ENV: OPERATOR_RPM_BUDGET}
+                    ),
                     now=lambda: emulator.clock.now().timestamp(),
                     sleep=emulator.advance,
                 )
+                self.custody = self.operator.custody()
                 yield
             if emulator.violations:
                 raise DemoFailure(f"the emulator saw {len(emulator.violations)} spec violations")
@@ -189,11 +193,7 @@ class Demo:
     def call_allegro(self) -> None:
         self._chapter("3. Calling Allegro as a seller (client + token custody)")
         name = next(iter(SELLERS))
-        os.environ.setdefault(
-            ALLEGRO_RPM_BUDGET_ENV, "300"
-        )  # the operator's own share of the app-wide budget
-        # Not closed: it shares the process's HTTP client with every handler running in this process.
-        client = client_from_env(self.custody.tokens(name), account=name)
+        client = self.operator.allegro(name)
         me = client.me()
         categories = client.get_categories()
         self.console.print(f"GET /me as {name} -> login {me.login}")
@@ -241,13 +241,14 @@ class Demo:
         self._mappings().put_pricing_rule(ScopedRule(rule=rule))
         self.console.print(f"Pricing rule: {rule.name}, prices ending in ,99.")
         data = CATALOG.read_bytes()
-        queue = ShopEventQueue(SqsFifoPublisher(self.runtime.wiring.queues["shop-events"].url))
-        control = self.runtime.environment("catalog_worker")[table_env("control")]
+        queue = ShopEventQueue(
+            SqsFifoPublisher(self.runtime.wiring.queues["shop-events"].url, self.runtime.client("sqs"))
+        )
         result = import_catalog(
             data,
             name=CATALOG.name,
             queue=queue,
-            progress=DynamoImportProgress(control_table(control)),
+            progress=DynamoImportProgress(self.runtime.application("catalog_worker").table("control")),
             now=datetime.now(UTC),
         )
         self.console.print(
@@ -355,7 +356,6 @@ class Demo:
 
     def reconcile(self) -> None:
         self._chapter("6. Drift: someone edits stock in Allegro's panel")
-        from allegro_sync.adapters.propagation_wiring import reconciler
         from allegro_sync.cli.reconcile_cmd import render
 
         _, second = SELLERS
@@ -363,8 +363,7 @@ class Demo:
         before = self._stock(offer_id)
         self.emulator.marketplace.state.offers[offer_id].stock = before + 40
         self.console.print(f"The seller types {before + 40} into Allegro's panel for {STAR} on {second}.")
-        with exported(self.runtime.environment("reconciler")):
-            report = reconciler().run(dry_run=True)
+        report = self.runtime.application("reconciler").reconciler().run(dry_run=True)
         render(report, self.console)
         kinds = [(d.offer_id, d.kind.value) for d in report.drifts]
         _expect(kinds == [(offer_id, "STOCK")], f"the dry run saw {kinds}")
@@ -426,10 +425,10 @@ class Demo:
         )
         feed_settings = RepricingSettings(account=first, strategy=Strategy.FEED, endings=(Decimal("0.99"),))
         rule_settings = RepricingSettings(account=second, strategy=Strategy.ALLEGRO)
-        with exported(self.runtime.environment("repricer")):
-            store = store_from_env()
-            store.put_settings(feed_settings)
-            store.put_settings(rule_settings)
+        repricing = self.runtime.application("repricer")
+        store = DynamoRepricingStore(repricing.table("mappings"), repricing.table("control"))
+        store.put_settings(feed_settings)
+        store.put_settings(rule_settings)
         self.console.print(
             f"{first}: beat the competitor feed ({self.shop_url}/feed.csv) by 0.01, prices ending in ,99; "
             f"{second}: Allegro's own price rule (FOLLOW_BY_MARKET_MIN_PRICE) inside our bounds."
@@ -438,13 +437,12 @@ class Demo:
         for account in SELLERS:
             _expect("error" not in round_[account], f"repricing {account}: {round_[account]}")
         table = Table("SKU", "account", "price before -> after", "why")
-        with exported(self.runtime.environment("repricer")):
-            repricer = repricer_from_env()
-            for (sku, account), offer_id in sorted(self.offers.items()):
-                for change in repricer.why(offer_id)[:1]:
-                    moved = change.changes.get("price")
-                    shown = f"{moved['old']} -> {moved['new']}" if moved else f"({change.action})"
-                    table.add_row(sku, account, shown, change.reason)
+        repricer = repricing.repricer()
+        for (sku, account), offer_id in sorted(self.offers.items()):
+            for change in repricer.why(offer_id)[:1]:
+                moved = change.changes.get("price")
+                shown = f"{moved['old']} -> {moved['new']}" if moved else f"({change.action})"
+                table.add_row(sku, account, shown, change.reason)
         self.console.print(table)
         sony = self._price(self.offers[(STAR, first)])
         _expect(sony == "1398.99", f"{STAR} on {first} is {sony}, not 1 grosz under the lowest sane rival")
@@ -460,18 +458,15 @@ class Demo:
 
     def optimize_listings(self) -> None:
         self._chapter("9. Listing optimization: titles and descriptions learned from what sells")
-        from allegro_sync.adapters.dynamodb.listings import listing_store_from_env
-        from allegro_sync.services.listings import ListingOptimizer
-
         first = next(iter(SELLERS))
         for (_, account), offer_id in sorted(self.offers.items()):
             if account == first:
                 self.emulator.marketplace.add_visits(offer_id, 40, watchers=4)
-        changes = DynamoChangeLog(changes_table(self._table("catalog_worker", "changes")))
-        with exported(self.runtime.environment("catalog_worker")):
-            optimizer = ListingOptimizer(listing_store_from_env(), self._catalog(), changes)
-        client = client_from_env(self.custody.tokens(first), account=first)
-        proposals = optimizer.review(first, client)
+        catalog = self.runtime.application("catalog_worker")
+        optimizer = ListingOptimizer(
+            DynamoListingStore(catalog.table("mappings")), self._catalog(), catalog.change_log()
+        )
+        proposals = optimizer.review(first, self.operator.allegro(first))
         table = Table("offer", "title now", "proposed", "gain", "why / description issues")
         for proposal in proposals:
             table.add_row(
@@ -546,23 +541,20 @@ class Demo:
         answer = httpx.post(f"{self.http_url}/webhooks/shop", content=body, headers=headers, timeout=30)
         return answer.status_code, answer.json() if answer.content else {}
 
-    def _table(self, function: str, table: str) -> str:
-        return self.runtime.environment(function)[table_env(table)]
-
     def _mappings(self) -> DynamoMappings:
-        return DynamoMappings(mappings_table(self._table("catalog_worker", "mappings")))
+        return DynamoMappings(self.runtime.application("catalog_worker").table("mappings"))
 
     def _catalog(self) -> DynamoCatalog:
-        return DynamoCatalog(catalog_table(self._table("catalog_worker", "catalog")))
+        return DynamoCatalog(self.runtime.application("catalog_worker").table("catalog"))
 
     def _ledger(self) -> StockLedger:
-        return StockLedger(DynamoLedgerRepository(self._table("order_worker", "ledger")))
+        return self.runtime.application("order_worker").stock_ledger()
 
     def _orders(self) -> DynamoOrderRepository:
-        return DynamoOrderRepository(self._table("order_worker", "orders"))
+        return self.runtime.application("order_worker").order_repository()
 
     def _history(self, sku: str) -> list[Change]:
-        return DynamoChangeLog(changes_table(self._table("stock_propagator", "changes"))).history(sku)
+        return self.runtime.application("stock_propagator").change_log().history(sku)
 
     def _approve_as(self, login: str) -> Callable[[DevicePrompt], None]:
         def approve(prompt: DevicePrompt) -> None:

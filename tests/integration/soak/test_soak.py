@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from allegro_sync.local.soak import Soak, SoakConfig, leaks
+from bench.soak import Soak, SoakConfig, leaks
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 

@@ -1,5 +1,5 @@
 """The soak with faults at full size: several accounts, thousands of SKUs, minutes of traffic (see
-`allegro_sync.local.soak`). Prints the loss counters (all must be 0), the time to converge and what was
+`bench.soak`). Prints the loss counters (all must be 0), the time to converge and what was
 metered, scans every log line the run wrote for secrets and tokens, and writes `bench/results/soak.json` for
 the report and the cost model. Exit code 1 when a counter is not 0 or a secret leaked.
 
@@ -19,8 +19,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
-from allegro_sync.local.soak import Soak, SoakConfig, leaks
 from bench._results import RESULTS_DIR, command_line, machine
+from bench.soak import Soak, SoakConfig, leaks
 
 
 @contextmanager

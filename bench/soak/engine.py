@@ -1,111 +1,54 @@
-"""The soak: the whole system under a stream of work with faults on, then a count of what went wrong.
+"""`Soak`: one run of the soak (the world, the seeding, the traffic with faults, convergence, the count).
 
-Several seller accounts sell thousands of SKUs from one shop. For `seconds` the driver sends signed stock
-webhooks (the shop's own sales and deliveries), buys, pays and cancels on Allegro (the emulator) and fires
-the schedules (order poller, gap scan, reconciler, repricer, token refresher). Meanwhile Allegro answers
-5xx, runs slow, blocks the app with 429s for a while, serves order events duplicated, late or not at all
-and answers 409 to some PATCHes; handlers die mid-batch (`CrashPlan`); the shop's order endpoint is down
-for a while. Then the faults stop, the system drains, the shop reports its final levels, and the soak
-counts what a seller would notice: orders lost or applied twice, offers whose stock differs from the
-ledger, SKUs whose ledger differs from the shop, units oversold that the system had time to prevent, and
-messages left in dead-letter queues. All must be 0.
-
-It also meters what AWS would bill (invocations and seconds per function, every AWS API call of the
-functions and of the event-source pollers) for the cost estimate in `bench/REPORT.md`. The set-up (offers,
-ledger, catalogue) is seeded directly, not through the publishing path: the soak is about keeping things
-in sync, and publishing thousands of offers through moto would take most of the run.
-
-Runs in-process: `bench/soak.py` for the full-size run, `tests/integration/soak/` for the short one.
+See the package's docstring for what it does and why, and docs/soak.md for the figures.
 """
 
 from __future__ import annotations
 
 import json
 import random
-import re
-import statistics
 import threading
 import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any
 
-import botocore.client
 import httpx
 
-from allegro_sync.adapters import shop_wiring, token_store
-from allegro_sync.adapters.allegro import factory
 from allegro_sync.adapters.allegro.client import AllegroClient
 from allegro_sync.adapters.allegro.environment import AllegroEnvironment
 from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard
-from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog, catalog_table
+from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog
 from allegro_sync.adapters.dynamodb.ledger import DynamoLedgerRepository
-from allegro_sync.adapters.dynamodb.orders import DynamoOrderRepository
-from allegro_sync.adapters.dynamodb.repricing import store_from_env
+from allegro_sync.adapters.dynamodb.repricing import DynamoRepricingStore
 from allegro_sync.adapters.shop import signing
-from allegro_sync.adapters.token_store import AccountsSettings, Custody
+from allegro_sync.bootstrap import Application
 from allegro_sync.domain.ledger import DEFAULT_CLOCK_SKEW, OfferAction, OfferLink, ShopLevel, SkuLedger
 from allegro_sync.domain.repricing import RepricingSettings, Strategy
 from allegro_sync.domain.shop_events import ProductUpsert
 from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
-from allegro_sync.handlers import shop_webhook
 from allegro_sync.local.demo_shop import DemoShop, DemoShopServer
-from allegro_sync.local.environment import exported
-from allegro_sync.local.invoker import InjectedCrash, Invoker
+from allegro_sync.local.invoker import InjectedCrash
 from allegro_sync.local.runtime import AllegroUrls, LocalRuntime
 from allegro_sync.services.accounts import DevicePrompt
 from allegro_sync.services.catalog import LinkStatus, StoredProduct, order_key
 from allegro_sync.services.catalog import OfferLink as CatalogLink
-from allegro_sync.services.stock import StockLedger
-from allegro_sync.topology import TOPOLOGY, table_env
+from allegro_sync.settings import Settings
+from allegro_sync.topology import TOPOLOGY
+from bench.soak.config import SoakConfig
+from bench.soak.faults import RandomCrashes
+from bench.soak.logscan import strings
+from bench.soak.metering import AwsMeter
+from bench.soak.result import SoakResult
 
-WEBHOOK_SECRET = "soak-webhook-signing-secret-0123456789"  # noqa: S105 - throwaway values, scanned for in logs
-SHOP_SECRET = "soak-shop-signing-secret-9876543210"  # noqa: S105
+# Throwaway values, which the log scan looks for.
+WEBHOOK_SECRET = "soak-webhook-signing-secret-0123456789"
+SHOP_SECRET = "soak-shop-signing-secret-9876543210"
 GTIN = "4548736132610"  # a product of the emulator's catalogue; every soak offer is "that" product
-
-
-@dataclass(frozen=True)
-class SoakConfig:
-    """How big and how hostile the run is. Rates are per second of traffic."""
-
-    accounts: int = 3
-    skus: int = 2000
-    hot_skus: int = 150  # where the traffic goes, so sales on different accounts collide
-    seconds: float = 240.0
-    # The local runtime runs one invocation at a time (see `allegro_sync.local`): these rates keep it busy
-    # without a backlog that would only measure the laptop. At 1.0 and 0.6 it was busy ~90 % of the time, an
-    # order took minutes to reach the other accounts, and two units were oversold that AWS's parallel
-    # functions would have saved: a measure of the laptop, not of the system.
-    stock_changes_per_second: float = 0.5
-    purchases_per_second: float = 0.3
-    cancel_share: float = 0.1
-    repriced_skus: int = 30  # catalogue facts and a feed price on the first account for these
-    reprice_every: float = 150.0  # a run holds the (serial) local runtime for ~30 s
-    # A full sweep reads the ledger once per offer (6,000 GetItems at 3 x 2,000) and held the serial runtime
-    # ~100 s, stalling every order behind it; in AWS it runs beside them. So: once, after the traffic.
-    reconcile_every: float = 1e9
-    gap_scan_every: float = 60.0  # each scan re-enqueues every recent order (AWS: every 15 min)
-    crash_rate: float = 0.05  # share of invocations that die part-way
-    allegro_error_rate: float = 0.03  # 500/502/503
-    allegro_slow_rate: float = 0.03  # answers 400 ms late
-    event_duplicate_rate: float = 0.1
-    event_skip_rate: float = 0.05  # re-emitted later with a new id (#8498)
-    event_delay_seconds: float = 2.0
-    patch_conflict_rate: float = 0.02
-    throttle_window: tuple[float, float] = (0.30, 0.40)  # share of the run when Allegro answers 429s
-    shop_down_window: tuple[float, float] = (0.50, 0.65)  # share of the run when the shop answers 503
-    # How long (while Allegro accepts calls) the system may take to bring a sold-out SKU's offers down; a sale
-    # sooner than that is a race no system wins (Allegro sells, then tells us). Faults make it seconds, not 1.
-    grace_seconds: float = 30.0
-    retry_delay_seconds: int = 20
-    converge_timeout: float = 600.0
-    seed: int = 7
-    validate: bool = True  # check every exchange against Allegro's spec (slower)
 
 
 @dataclass
@@ -117,131 +60,6 @@ class Purchase:
     quantity: int
     at: float
     cancelled: bool = False
-
-
-@dataclass
-class SoakResult:
-    """What the soak saw. `counters` must all be 0."""
-
-    config: dict[str, Any]
-    measured_at: str
-    wall_seconds: float
-    converge_seconds: float
-    counters: dict[str, int]
-    activity: dict[str, int]
-    lambda_usage: dict[str, dict[str, Any]]
-    aws_calls: dict[str, dict[str, int]]
-    allegro_calls: int
-    aws_calls_by_function: dict[str, dict[str, int]] = field(default_factory=dict)
-    order_latencies: list[float] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)  # the first few examples behind non-zero counters
-    secrets: list[str] = field(default_factory=list)  # every secret value, for the log scan (never printed)
-
-    @property
-    def clean(self) -> bool:
-        return not any(self.counters.values())
-
-    def to_json(self, *, log_bytes: int) -> dict[str, Any]:
-        """The figures `bench/report.py` and the cost model read (`bench/results/soak.json`)."""
-        latencies = sorted(self.order_latencies)
-        return {
-            "name": "soak",
-            "measured_at": self.measured_at,
-            "wall_seconds": round(self.wall_seconds, 1),
-            "converge_seconds": round(self.converge_seconds, 1),
-            "config": self.config | self.activity,
-            "counters": self.counters,
-            "lambda": self.lambda_usage,
-            "aws_calls": self.aws_calls,
-            "aws_calls_by_function": self.aws_calls_by_function,
-            "allegro_calls": self.allegro_calls,
-            "log_bytes": log_bytes,
-            "latency": {
-                "order_p50_s": round(statistics.median(latencies), 2) if latencies else None,
-                "order_p99_s": round(_percentile(latencies, 0.99), 2) if latencies else None,
-            },
-            "problems": self.problems[:20],
-        }
-
-
-class RandomCrashes:
-    """The `CrashPlan` of the soak: a seeded share of invocations die, queue batches part-way through."""
-
-    def __init__(self, rate: float, seed: int) -> None:
-        self.rate = rate
-        self._rng = random.Random(seed)
-        self.injected: Counter[str] = Counter()
-
-    def crash_after(self, function: str, records: int) -> int | None:
-        if self.rate <= 0 or self._rng.random() >= self.rate:
-            return None
-        self.injected[function] += 1
-        return self._rng.randrange(records) if records else 0
-
-
-class AwsMeter:
-    """Counts every AWS API call made in a function (or by an event-source poller), as AWS bills them."""
-
-    _BATCH_KEYS: ClassVar[dict[str, str]] = {
-        "SendMessageBatch": "Entries",
-        "DeleteMessageBatch": "Entries",
-        "ChangeMessageVisibilityBatch": "Entries",
-        "TransactWriteItems": "TransactItems",
-        "TransactGetItems": "TransactItems",
-    }
-
-    def __init__(self, invoker: Invoker) -> None:
-        self._invoker = invoker
-        self._local = threading.local()  # `scope` per thread: the event-source poller's calls
-        self.calls: dict[str, dict[str, int]] = defaultdict(lambda: {"calls": 0, "items": 0})
-        self.by_function: dict[str, Counter[str]] = defaultdict(Counter)
-        self._lock = threading.Lock()
-
-    @contextmanager
-    def scope(self, name: str) -> Iterator[None]:
-        self._local.scope = name
-        try:
-            yield
-        finally:
-            self._local.scope = None
-
-    def owner(self) -> str | None:
-        """Who pays for a call made on this thread now: the function running on it, or the poller's scope."""
-        if self._invoker.current_thread == threading.get_ident():
-            return self._invoker.current
-        return getattr(self._local, "scope", None)
-
-    @contextmanager
-    def installed(self) -> Iterator[None]:
-        original = botocore.client.BaseClient._make_api_call
-        meter = self
-
-        def metered(client: Any, operation: str, params: dict[str, Any]) -> Any:
-            owner = meter.owner()
-            if owner is not None:
-                key = f"{client.meta.service_model.endpoint_prefix}.{operation}"
-                with meter._lock:
-                    entry = meter.calls[key]
-                    entry["calls"] += 1
-                    entry["items"] += _items(operation, params, meter._BATCH_KEYS)
-                    meter.by_function[owner][key] += 1
-            return original(client, operation, params)
-
-        botocore.client.BaseClient._make_api_call = metered
-        try:
-            yield
-        finally:
-            botocore.client.BaseClient._make_api_call = original
-
-
-def _items(operation: str, params: dict[str, Any], batch_keys: dict[str, str]) -> int:
-    if operation in batch_keys:
-        return len(params.get(batch_keys[operation], []))
-    if operation == "BatchWriteItem":
-        return sum(len(v) for v in params.get("RequestItems", {}).values())
-    if operation == "BatchGetItem":
-        return sum(len(v.get("Keys", [])) for v in params.get("RequestItems", {}).values())
-    return 1
 
 
 class Soak:
@@ -266,12 +84,13 @@ class Soak:
         self._windows: dict[str, float] = {}  # fault window -> when it opened / closed
         self.blocked: list[list[float]] = []  # [start, end] (monotonic) while Allegro was not to be called
         self._stack: list[Any] = []
+        # The functions that call Allegro, each behind its own application's rate guard.
+        self._allegro_callers = [f.name for f in TOPOLOGY.functions if "app-credentials" in f.secrets]
 
     # ---- the world -------------------------------------------------------------------------------------
 
     def __enter__(self) -> Soak:
         config = self.config
-        factory._shared = None  # a fresh process guard: no block left over from an earlier run
         self.emulator = Emulator(port=0, validate=config.validate, random_seed=config.seed).start()
         self._stack.append(self.emulator)
         self.shop_server = DemoShopServer(self.shop).__enter__()
@@ -301,8 +120,6 @@ class Soak:
                 part.__exit__(None, None, None)
             else:
                 part.stop()
-        token_store.reset()
-        factory._shared = None  # this run's 429 block must not stall whatever runs next in the process
 
     # ---- the run ---------------------------------------------------------------------------------------
 
@@ -353,25 +170,22 @@ class Soak:
     # ---- set-up ----------------------------------------------------------------------------------------
 
     def _connect(self) -> None:
-        token_store.reset()
         self.runtime.put_secret("webhook-signing", {"secret": WEBHOOK_SECRET})
         self.runtime.put_secret(
             "shop-credentials",
             {"kind": "generic", "url": self.shop_server.url, "signing_secret": SHOP_SECRET},
         )
-        # Secrets are cached per process (Powertools, max_age): an earlier run in this process must not leave
-        # its values, or a placeholder, in the way of this run's.
-        shop_wiring.forget_credentials()
-        shop_webhook.reset()
-        shop_webhook.forget_secret()
-        settings = AccountsSettings.from_env(self.runtime.environment("oauth"))
-        self.custody = Custody.build(
-            settings, now=lambda: self.emulator.clock.now().timestamp(), sleep=self.emulator.advance
+        # The seller's CLI, on the emulated clock: its own application, built from the oauth function's names.
+        operator = Application(
+            Settings.from_environ(self.runtime.environment("oauth")),
+            now=lambda: self.emulator.clock.now().timestamp(),
+            sleep=self.emulator.advance,
         )
-        self.custody.app_credentials.write(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, sandbox=False)
+        custody = operator.custody()
+        custody.app_credentials.write(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, sandbox=False)
         for account, login in self.logins.items():
             self.emulator.create_seller(login)
-            self.custody.accounts().connect_with_device_flow(
+            custody.accounts().connect_with_device_flow(
                 account, environment="production", on_prompt=self._approve_as(login)
             )
 
@@ -384,8 +198,9 @@ class Soak:
     def _seed(self) -> None:
         """Offers on every account for every SKU, the ledger that knows them, catalogue facts to reprice."""
         base = self.emulator.base_url
-        ledger_repo = DynamoLedgerRepository(self._table("ledger"))
-        catalog = DynamoCatalog(catalog_table(self._table("catalog")))
+        worker = self.runtime.application("catalog_worker")
+        ledger_repo = DynamoLedgerRepository(worker.settings.table("ledger"), worker.aws_client("dynamodb"))
+        catalog = DynamoCatalog(worker.table("catalog"))
         now = datetime.now(UTC)
         feed = ["sku,competitor,price,currency"]
         repricer = self.accounts[0]
@@ -438,10 +253,10 @@ class Soak:
             rival = (price * Decimal(self.rng.uniform(0.85, 1.1))).quantize(Decimal("0.01"))
             feed.append(f"{sku},konkurent-{self.rng.randrange(5)},{rival},PLN")
         self.shop.competitor_feed = "\n".join(feed) + "\n"
-        with exported(self.runtime.environment("repricer")):
-            store_from_env().put_settings(
-                RepricingSettings(account=repricer, strategy=Strategy.FEED, min_margin_percent=Decimal(5))
-            )
+        repricing = self.runtime.application("repricer")
+        DynamoRepricingStore(repricing.table("mappings"), repricing.table("control")).put_settings(
+            RepricingSettings(account=repricer, strategy=Strategy.FEED, min_margin_percent=Decimal(5))
+        )
         self.runtime.fire("order_poller")  # the cursors start at the newest event: the soak's orders are new
 
     def _seed_offers(self, base: str) -> None:
@@ -593,10 +408,12 @@ class Soak:
                 self.activity[f"{name}_seconds"] = round(now - self._windows[name])
 
     def _note_block(self) -> None:
-        """When the app could not call Allegro: Allegro's own block, then the guard's pause after a 429."""
+        """When the app could not call Allegro: Allegro's own block, or a function's guard after a 429."""
         until = self.emulator.app.rate_limiter.blocked_until(DEFAULT_CLIENT_ID)
-        guard = factory._shared[0] if factory._shared is not None else None  # the handlers' (process) guard
-        blocked = until is not None or (guard is not None and guard.blocked_until() > time.time())
+        blocked = until is not None or any(
+            self.runtime.application(name).rate_guard().blocked_until() > time.time()
+            for name in self._allegro_callers
+        )
         now = time.monotonic()
         with self._lock:
             if blocked and self.blocked and self.blocked[-1][1] >= now - 1.0:
@@ -760,8 +577,8 @@ class Soak:
     # ---- the count -------------------------------------------------------------------------------------
 
     def _check(self) -> dict[str, int]:
-        orders = DynamoOrderRepository(self._table("orders"))
-        ledger = StockLedger(DynamoLedgerRepository(self._table("ledger")))
+        worker = self.runtime.application("order_worker")
+        orders, ledger = worker.order_repository(), worker.stock_ledger()
         lost = twice = 0
         for purchase in self.purchases:
             record = orders.get(purchase.form_id)
@@ -846,7 +663,7 @@ class Soak:
         for page in sm.get_paginator("list_secrets").paginate():
             for entry in page["SecretList"]:
                 raw = sm.get_secret_value(SecretId=entry["ARN"]).get("SecretString") or ""
-                values.update(_strings(json.loads(raw)) if raw.startswith("{") else {raw})
+                values.update(strings(json.loads(raw)) if raw.startswith("{") else {raw})
         return sorted(v for v in values if len(v) >= 12)
 
     # ---- helpers ---------------------------------------------------------------------------------------
@@ -873,12 +690,6 @@ class Soak:
             time.sleep(0.5 * 2**attempt)
         return status
 
-    def _table(self, table: str) -> str:
-        for function in TOPOLOGY.functions:
-            if table in function.tables:
-                return self.runtime.environment(function.name)[table_env(table)]
-        raise KeyError(table)
-
 
 class _StaticToken:
     """The seeding client's token source: one fresh token, nothing to refresh during the seeding."""
@@ -895,34 +706,3 @@ class _StaticToken:
 
 def _price(sku: str) -> str:
     return f"{100 + int(sku.rsplit('-', 1)[-1]) % 400}.99"
-
-
-def _strings(value: Any) -> set[str]:
-    if isinstance(value, str):
-        return {value}
-    if isinstance(value, dict):
-        return {s for v in value.values() for s in _strings(v)}
-    if isinstance(value, list):
-        return {s for v in value for s in _strings(v)}
-    return set()
-
-
-def _percentile(ordered: list[float], share: float) -> float:
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
-
-
-TOKEN_PATTERNS = (
-    re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"),  # a JWT: Allegro's access tokens
-    re.compile(r"(?i)bearer\s+[A-Za-z0-9._~+/-]{16,}"),  # an Authorization header's value
-    re.compile(r"(?i)\"?(refresh_token|access_token|client_secret)\"?\s*[:=]\s*\"?[A-Za-z0-9._~+/-]{16,}"),
-)
-
-
-def leaks(text: str, secrets: list[str]) -> list[str]:
-    """Where `text` (captured logs) shows a secret value or something shaped like a token: short, masked
-    descriptions only, so the report of a leak does not leak it again."""
-    found = [f"secret value #{n} ({len(value)} chars)" for n, value in enumerate(secrets) if value in text]
-    for pattern in TOKEN_PATTERNS:
-        for match in pattern.finditer(text):
-            found.append(f"token-shaped text at offset {match.start()}: {match.group(0)[:12]}…")
-    return found

@@ -1,0 +1,44 @@
+"""How big and how hostile a soak run is (the full size by default; the test shortens it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SoakConfig:
+    """How big and how hostile the run is. Rates are per second of traffic."""
+
+    accounts: int = 3
+    skus: int = 2000
+    hot_skus: int = 150  # where the traffic goes, so sales on different accounts collide
+    seconds: float = 240.0
+    # The local runtime runs one invocation at a time (see `allegro_sync.local`): these rates keep it busy
+    # without a backlog that would only measure the laptop. At 1.0 and 0.6 it was busy ~90 % of the time, an
+    # order took minutes to reach the other accounts, and two units were oversold that AWS's parallel
+    # functions would have saved: a measure of the laptop, not of the system.
+    stock_changes_per_second: float = 0.5
+    purchases_per_second: float = 0.3
+    cancel_share: float = 0.1
+    repriced_skus: int = 30  # catalogue facts and a feed price on the first account for these
+    reprice_every: float = 150.0  # a run holds the (serial) local runtime for ~30 s
+    # A full sweep reads the ledger once per offer (6,000 GetItems at 3 x 2,000) and held the serial runtime
+    # ~100 s, stalling every order behind it; in AWS it runs beside them. So: once, after the traffic.
+    reconcile_every: float = 1e9
+    gap_scan_every: float = 60.0  # each scan re-enqueues every recent order (AWS: every 15 min)
+    crash_rate: float = 0.05  # share of invocations that die part-way
+    allegro_error_rate: float = 0.03  # 500/502/503
+    allegro_slow_rate: float = 0.03  # answers 400 ms late
+    event_duplicate_rate: float = 0.1
+    event_skip_rate: float = 0.05  # re-emitted later with a new id (#8498)
+    event_delay_seconds: float = 2.0
+    patch_conflict_rate: float = 0.02
+    throttle_window: tuple[float, float] = (0.30, 0.40)  # share of the run when Allegro answers 429s
+    shop_down_window: tuple[float, float] = (0.50, 0.65)  # share of the run when the shop answers 503
+    # How long (while Allegro accepts calls) the system may take to bring a sold-out SKU's offers down; a sale
+    # sooner than that is a race no system wins (Allegro sells, then tells us). Faults make it seconds, not 1.
+    grace_seconds: float = 30.0
+    retry_delay_seconds: int = 20
+    converge_timeout: float = 600.0
+    seed: int = 7
+    validate: bool = True  # check every exchange against Allegro's spec (slower)

@@ -1,0 +1,77 @@
+"""What AWS would bill for a soak run: every AWS API call, by the function (or poller) that made it."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, ClassVar
+
+import botocore.client
+
+from allegro_sync.local.invoker import Invoker
+
+
+class AwsMeter:
+    """Counts every AWS API call made in a function (or by an event-source poller), as AWS bills them."""
+
+    _BATCH_KEYS: ClassVar[dict[str, str]] = {
+        "SendMessageBatch": "Entries",
+        "DeleteMessageBatch": "Entries",
+        "ChangeMessageVisibilityBatch": "Entries",
+        "TransactWriteItems": "TransactItems",
+        "TransactGetItems": "TransactItems",
+    }
+
+    def __init__(self, invoker: Invoker) -> None:
+        self._invoker = invoker
+        self._local = threading.local()  # `scope` per thread: the event-source poller's calls
+        self.calls: dict[str, dict[str, int]] = defaultdict(lambda: {"calls": 0, "items": 0})
+        self.by_function: dict[str, Counter[str]] = defaultdict(Counter)
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def scope(self, name: str) -> Iterator[None]:
+        self._local.scope = name
+        try:
+            yield
+        finally:
+            self._local.scope = None
+
+    def owner(self) -> str | None:
+        """Who pays for a call made on this thread now: the function running on it, or the poller's scope."""
+        running = self._invoker.running_here()
+        return running if running is not None else getattr(self._local, "scope", None)
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        original = botocore.client.BaseClient._make_api_call
+        meter = self
+
+        def metered(client: Any, operation: str, params: dict[str, Any]) -> Any:
+            owner = meter.owner()
+            if owner is not None:
+                key = f"{client.meta.service_model.endpoint_prefix}.{operation}"
+                with meter._lock:
+                    entry = meter.calls[key]
+                    entry["calls"] += 1
+                    entry["items"] += _items(operation, params, meter._BATCH_KEYS)
+                    meter.by_function[owner][key] += 1
+            return original(client, operation, params)
+
+        botocore.client.BaseClient._make_api_call = metered
+        try:
+            yield
+        finally:
+            botocore.client.BaseClient._make_api_call = original
+
+
+def _items(operation: str, params: dict[str, Any], batch_keys: dict[str, str]) -> int:
+    if operation in batch_keys:
+        return len(params.get(batch_keys[operation], []))
+    if operation == "BatchWriteItem":
+        return sum(len(v) for v in params.get("RequestItems", {}).values())
+    if operation == "BatchGetItem":
+        return sum(len(v.get("Keys", [])) for v in params.get("RequestItems", {}).values())
+    return 1
