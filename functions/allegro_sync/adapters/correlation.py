@@ -76,10 +76,10 @@ def scope(correlation_id: str | None) -> Iterator[None]:
         yield
     finally:
         _current.reset(token)
-        if previous is None:
-            logger.thread_safe_remove_keys([ATTRIBUTE])
-        else:
-            logger.thread_safe_append_keys(**{ATTRIBUTE: previous})
+        # Rebuilt, not popped: the keys' dict may be shared with the context this one was copied from.
+        keys = {k: v for k, v in logger.thread_safe_get_current_keys().items() if k != ATTRIBUTE}
+        logger.thread_safe_clear_keys()
+        logger.thread_safe_append_keys(**keys, **({} if previous is None else {ATTRIBUTE: previous}))
 
 
 def of_record(record: SQSRecord | Mapping[str, Any]) -> str:

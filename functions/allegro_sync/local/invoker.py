@@ -8,6 +8,7 @@ fails here just as it would after `cdk deploy`.
 
 from __future__ import annotations
 
+import contextvars
 import importlib
 import importlib.util
 import logging
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from aws_lambda_powertools import Metrics
+from aws_lambda_powertools.logging.formatter import clear_context_keys
 from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
 
 from allegro_sync import bootstrap
@@ -230,7 +232,11 @@ class Invoker:
             record = Invocation(function.name, context.aws_request_id, 0.0)
             self._running.function = function.name
             try:
-                return self._call(instance.handler, function.name, event, context)
+                # A fresh context per invocation: log keys a handler sets on this thread (Powertools keeps
+                # them in a context variable) end with it, as they end with a Lambda process's invocation.
+                return contextvars.copy_context().run(
+                    self._call_fresh, instance.handler, function.name, event, context
+                )
             except Exception as error:
                 record.error = f"{type(error).__name__}: {error}"
                 raise
@@ -251,6 +257,10 @@ class Invoker:
                         record.seconds,
                         function.timeout_seconds,
                     )
+
+    def _call_fresh(self, handler: Handler, name: str, event: Any, context: LocalLambdaContext) -> Any:
+        clear_context_keys()
+        return self._call(handler, name, event, context)
 
     def _call(self, handler: Handler, name: str, event: Any, context: LocalLambdaContext) -> Any:
         """Run the handler; when the crash plan says so, die part-way: after the first records of a queue
