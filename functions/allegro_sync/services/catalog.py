@@ -1,6 +1,6 @@
 """The catalogue's vocabulary and ports: shop products, offer links, category mappings, the change log.
 
-Use cases (`services/publishing.py`, the CLI) depend on the Protocols here; the DynamoDB adapters
+Use cases (`services/publishing/`, the CLI) depend on the Protocols here; the DynamoDB adapters
 (`adapters/dynamodb/catalog.py`, `mappings.py`, `changes.py`) implement them, and unit tests use fakes.
 Everything a seller may want to read back ("why is my product not on Allegro?", "who changed this price?")
 is stored in plain words next to the machine-readable state.

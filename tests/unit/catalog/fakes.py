@@ -21,6 +21,9 @@ from allegro_sync.adapters.allegro.models import (
     ProductsPage,
     UploadedImage,
 )
+from allegro_sync.adapters.allegro.offer_requests import NewOffer, OfferChanges
+from allegro_sync.adapters.allegro.offers import new_offer_body, offer_patch_body
+from allegro_sync.domain.ledger import StockView
 from allegro_sync.domain.pricing import ScopedRule
 from allegro_sync.services.catalog import (
     Change,
@@ -90,9 +93,15 @@ def _fixture_catalogue() -> dict[str, Any]:
 
 
 class FakeAllegro:
-    """Records every call; `fail` maps an operation name to an exception raised on its next call."""
+    """Records every call; `fail` maps an operation name to an exception raised on its next call.
 
-    def __init__(self) -> None:
+    The typed offer methods build their JSON as `AllegroClient` does and are recorded as the Allegro operation
+    they make (`create_product_offer`, `patch_product_offer`), so tests see the bodies Allegro would get.
+    Offer ids count up from `first_offer_id`: Allegro's ids are unique across sellers.
+    """
+
+    def __init__(self, first_offer_id: int = 7700000000) -> None:
+        self.first_offer_id = first_offer_id
         catalogue = _fixture_catalogue()
         self.parameters = {c["id"]: c.get("parameters", []) for c in catalogue["categories"]}
         self.products = [
@@ -142,9 +151,15 @@ class FakeAllegro:
         self._call("upload_image", url)
         return UploadedImage(location=f"https://a.allegroimg.com/original/{len(self.calls)}")
 
+    def create_offer(self, offer: NewOffer, *, wait: bool = True) -> ProductOffer:
+        return self.create_product_offer(new_offer_body(offer), wait=wait)
+
+    def update_offer(self, offer_id: str, changes: OfferChanges, *, wait: bool = True) -> ProductOffer:
+        return self.patch_product_offer(offer_id, offer_patch_body(changes), wait=wait)
+
     def create_product_offer(self, body: Mapping[str, Any], *, wait: bool = True) -> ProductOffer:
         self._call("create_product_offer", dict(body))
-        offer_id = str(7700000000 + len(self.offers))
+        offer_id = str(self.first_offer_id + len(self.offers))
         self.offers[offer_id] = dict(body)
         if self.crash_after_create:
             self.crash_after_create = False
@@ -193,3 +208,17 @@ class FakeAccounts:
 
     def client(self, account: str) -> FakeAllegro:
         return self.allegro[account]
+
+
+class RecordingStockChanges:
+    """The `stock-changes` hook: records what the stock propagator would be asked to push."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[StockView, str]] = []
+        self.fail_next: Exception | None = None
+
+    def stock_changed(self, view: StockView, cause: str) -> None:
+        error, self.fail_next = self.fail_next, None
+        if error is not None:
+            raise error
+        self.sent.append((view, cause))

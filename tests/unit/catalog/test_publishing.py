@@ -20,6 +20,7 @@ from allegro_sync.adapters.allegro.errors import (
     AllegroValidationError,
 )
 from allegro_sync.adapters.allegro.models import CategorySuggestion
+from allegro_sync.adapters.allegro.offers import offer_patch_body
 from allegro_sync.domain.parameters import CategoryMapping, ParameterMapping
 from allegro_sync.domain.pricing import PricingRule, ScopedRule
 from allegro_sync.domain.shop_events import PriceSet, ProductDelete, ProductUpsert, StockSet
@@ -32,7 +33,16 @@ from allegro_sync.services.catalog import (
     suggest_mappings,
 )
 from allegro_sync.services.publishing import OfferSettings, Publisher, RetryLater, stock_patch
-from tests.unit.catalog.fakes import FakeAccounts, FakeAllegro, FakeCatalog, FakeChangeLog, FakeMappings
+from allegro_sync.services.stock import StockLedger
+from tests.fixtures.ledger import InMemoryLedgerRepository
+from tests.unit.catalog.fakes import (
+    FakeAccounts,
+    FakeAllegro,
+    FakeCatalog,
+    FakeChangeLog,
+    FakeMappings,
+    RecordingStockChanges,
+)
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 SONY_PRODUCT = "6f4e2a1c-0b8d-4c4e-9f1a-1a2b3c4d5e01"
@@ -78,13 +88,21 @@ class World:
             rules=[ScopedRule(rule=PricingRule(name="plus 20", markup_amount=Decimal(20)))],
         )
         self.changes = FakeChangeLog()
-        self.allegro = {name: FakeAllegro() for name in accounts}
+        # Allegro's offer ids are unique across sellers: each account's fake numbers from its own base.
+        self.allegro = {
+            name: FakeAllegro(first_offer_id=7700000000 + 100 * index) for index, name in enumerate(accounts)
+        }
         self.seconds = 0.0
+        self.repo = InMemoryLedgerRepository()
+        self.ledger = StockLedger(self.repo, sleep=lambda _: None)
+        self.emitted = RecordingStockChanges()  # what the stock propagator is asked to push
         self.publisher = Publisher(
             catalog=self.catalog,
             mappings=self.mappings,
             changes=self.changes,
             accounts=FakeAccounts(self.allegro),
+            ledger=self.ledger,
+            stock_changes=self.emitted,
             settings=settings,
             now=lambda: T0,
             clock=lambda: self.seconds,
@@ -421,29 +439,10 @@ def test_a_refused_price_marks_the_link_failed_with_allegros_reason() -> None:
     assert link.price == "120.00"
 
 
-def test_stock_zero_ends_and_stock_back_activates_in_one_patch() -> None:
-    world = World()
-    world.publisher.handle(upsert())
-
-    world.publisher.handle(
-        StockSet(delivery_id="s0", occurred_at=T0 + timedelta(minutes=1), sku="SONY", stock=0)
-    )
-    world.publisher.handle(
-        StockSet(delivery_id="s4", occurred_at=T0 + timedelta(minutes=2), sku="SONY", stock=4)
-    )
-
-    patches = [arg[1] for name, arg in world.api.calls if name == "patch_product_offer"]
-    assert patches == [
-        {"stock": {"available": 0}},
-        {"stock": {"available": 4}, "publication": {"status": "ACTIVE"}},
-    ]
-    assert world.link().status is LinkStatus.PUBLISHED
-
-
 def test_stock_policy() -> None:
     assert stock_patch(0, LinkStatus.PUBLISHED)[1] is LinkStatus.ENDED
-    assert stock_patch(3, LinkStatus.PUBLISHED)[0] == {"stock": {"available": 3}}
-    assert stock_patch(3, LinkStatus.ENDED)[0] == {
+    assert offer_patch_body(stock_patch(3, LinkStatus.PUBLISHED)[0]) == {"stock": {"available": 3}}
+    assert offer_patch_body(stock_patch(3, LinkStatus.ENDED)[0]) == {
         "stock": {"available": 3},
         "publication": {"status": "ACTIVE"},
     }

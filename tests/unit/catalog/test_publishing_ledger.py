@@ -6,47 +6,17 @@ from datetime import timedelta
 
 import pytest
 
-from allegro_sync.domain.ledger import OfferAction, Sale, StockView
+from allegro_sync.domain.ledger import OfferAction, Sale
 from allegro_sync.domain.shop_events import ProductDelete, StockSet
 from allegro_sync.services.catalog import LinkStatus
 from allegro_sync.services.publishing import Publisher
-from allegro_sync.services.stock import StockLedger
-from tests.fixtures.ledger import InMemoryLedgerRepository
-from tests.unit.catalog.fakes import FakeAccounts
+from tests.unit.catalog.fakes import FakeAccounts, FakeAllegro
 from tests.unit.catalog.test_publishing import T0, World, upsert
-
-
-class RecordingStockChanges:
-    def __init__(self) -> None:
-        self.sent: list[tuple[StockView, str]] = []
-        self.fail_next: Exception | None = None
-
-    def stock_changed(self, view: StockView, cause: str) -> None:
-        error, self.fail_next = self.fail_next, None
-        if error is not None:
-            raise error
-        self.sent.append((view, cause))
 
 
 class LedgerWorld(World):
     def __init__(self, accounts: tuple[str, ...] = ("shop1", "shop2")) -> None:
         super().__init__(accounts)
-        for number, api in enumerate(self.allegro.values()):
-            # Allegro's offer ids are unique across sellers; the fake numbers each account from the same base.
-            api.offers.update({f"taken-{i}": {} for i in range(100 * number)})
-        self.repo = InMemoryLedgerRepository()
-        self.ledger = StockLedger(self.repo, sleep=lambda _: None)
-        self.emitted = RecordingStockChanges()
-        self.publisher = Publisher(
-            catalog=self.catalog,
-            mappings=self.mappings,
-            changes=self.changes,
-            accounts=FakeAccounts(self.allegro),
-            now=lambda: T0,
-            clock=lambda: self.seconds,
-            ledger=self.ledger,
-            stock_changes=self.emitted,
-        )
 
     def shown(self, sku: str = "SONY") -> dict[str, tuple[str, OfferAction, int | None]]:
         return {t.offer_id: (t.account, t.action, t.quantity) for t in self.ledger.view(sku).offers}
@@ -86,8 +56,7 @@ def test_a_new_offer_starts_with_the_ledger_quantity_not_the_raw_shop_level() ->
     world = LedgerWorld(accounts=("shop1",))
     world.publisher.handle(upsert(stock=5))
     sell(world, 2, minutes=1)
-    world.allegro["shop2"] = type(world.api)()  # a second account connects later
-    world.allegro["shop2"].offers.update({f"taken-{i}": {} for i in range(100)})
+    world.allegro["shop2"] = FakeAllegro(first_offer_id=7700000100)  # a second account connects later
 
     world.publisher.handle(upsert(minutes=2, stock=5, name="Słuchawki Sony WH-1000XM5 czarne ANC"))
 
@@ -183,6 +152,8 @@ def test_sold_out_and_back_only_moves_the_link_status_the_propagator_does_the_ca
     world.publisher.handle(stock_set(4, minutes=2))
     assert world.link().status is LinkStatus.PUBLISHED
     assert world.patches() == []
+    pushed = [[(t.action, t.quantity) for t in view.offers] for view, _ in world.emitted.sent]
+    assert pushed == [[(OfferAction.END, 0)], [(OfferAction.SET, 4)]]
 
 
 def test_a_deleted_product_is_unlinked_so_no_stock_is_pushed_to_its_ended_offers() -> None:
@@ -199,8 +170,8 @@ def test_a_deleted_product_is_unlinked_so_no_stock_is_pushed_to_its_ended_offers
 
 def test_a_ledger_without_its_stock_changes_hook_is_refused() -> None:
     world = LedgerWorld()
-    with pytest.raises(ValueError, match="go together"):
-        Publisher(
+    with pytest.raises(TypeError, match="stock_changes"):
+        Publisher(  # type: ignore[call-arg]
             catalog=world.catalog,
             mappings=world.mappings,
             changes=world.changes,

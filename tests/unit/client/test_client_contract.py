@@ -22,6 +22,18 @@ from allegro_sync.adapters.allegro.models import (
     PriceModification,
     RuleConfiguration,
 )
+from allegro_sync.adapters.allegro.offer_requests import (
+    CatalogueProduct,
+    NewOffer,
+    NewProduct,
+    OfferChanges,
+    ProductSafety,
+    ResponsiblePerson,
+    ResponsibleProducer,
+    SafetyInformation,
+)
+from allegro_sync.domain.description import Description, DescriptionSection, ImageItem, TextItem
+from allegro_sync.domain.parameters import OfferParameter
 from allegro_sync.emulator.types import EmulatorRequest, EmulatorResponse
 from allegro_sync.emulator.validation import Violation, validator_for
 from tests.unit.client.fakes import FakeAllegro, make_client, reply
@@ -218,6 +230,10 @@ def run_every_operation(client: AllegroClient) -> None:
     }
     assert client.create_product_offer(offer_body).id == "111"
     assert client.patch_product_offer("111", {"stock": {"available": 0}}).id == "111"
+    for offer in typed_offers():
+        assert client.create_offer(offer).id == "111"
+    assert client.update_offer("111", typed_changes()).id == "111"
+    assert client.update_offer("111", OfferChanges(publication="ENDED")).id == "111"
     assert client.get_product_offer("111").id == "111"
     assert client.product_offer_operation("111", "op1") is None
     assert [o.id for o in client.iter_offers(external_ids=["SKU-1"], statuses=["ACTIVE", "ENDED"])] == ["111"]
@@ -282,6 +298,51 @@ def run_every_operation(client: AllegroClient) -> None:
         }
     )
     assert fee.commissions == []
+
+
+def typed_offers() -> list[NewOffer]:
+    """Every field the typed offer methods can send, for a catalogue product and a proposed one."""
+    image = "https://a.allegroimg.com/original/kubek"
+    condition = OfferParameter(id="11323", values_ids=["11323_1"])
+    capacity = OfferParameter(id="17448", values=["300"])
+    safety = ProductSafety(
+        responsible_producer=ResponsibleProducer(type="NAME", name="Kubki SA"),
+        responsible_person=ResponsiblePerson(name="Importer Polska"),
+        safety_information=SafetyInformation(description="Nie do mikrofali."),
+    )
+    common: dict[str, Any] = {
+        "name": "Kubek ceramiczny biały 300 ml",
+        "category_id": "5",
+        "parameters": [condition],
+        "price": PriceIn(amount="49.99"),
+        "images": [image],
+        "external_id": "SKU-1",
+        "description": Description(
+            sections=[DescriptionSection(items=[TextItem(content="<p>Kubek</p>"), ImageItem(url=image)])]
+        ),
+        "safety": safety,
+        "defaults": {"afterSalesServices": {"returnPolicy": {"name": "Zwroty 30 dni"}}},
+    }
+    return [
+        NewOffer(product=CatalogueProduct("p1", [capacity]), stock=3, active=True, **common),
+        NewOffer(product=NewProduct("Kubek ceramiczny", "5", [capacity]), stock=0, active=False, **common),
+    ]
+
+
+def typed_changes() -> OfferChanges:
+    offer = typed_offers()[0]
+    return OfferChanges(
+        name=offer.name,
+        category_id=offer.category_id,
+        price=offer.price,
+        parameters=offer.parameters,
+        product=CatalogueProduct("p1"),
+        safety=offer.safety,
+        images=offer.images,
+        description=offer.description,
+        stock=2,
+        publication="ACTIVE",
+    )
 
 
 # Allegro's spec declares `modification` as oneOf {set} / {remove} with neither property required, so every

@@ -277,3 +277,28 @@ def test_ids_that_would_change_the_path_are_refused() -> None:
     with pytest.raises(AllegroError, match="not a valid Allegro id"):
         make_client(allegro).get_product_offer("../me")
     assert allegro.requests == []
+
+
+def test_a_401_after_a_retried_5xx_is_raised_not_renewed_twice() -> None:
+    allegro = FakeAllegro()
+    tokens = FakeTokens()
+    invalid = reply(401, {"error": "invalid_token"})
+    allegro.script("GET", "/me", invalid, reply(500), invalid)
+    with pytest.raises(AllegroUnauthorized):
+        make_client(allegro, tokens=tokens).me()
+    assert tokens.rejected == ["token-0"]  # one renewal per call, however often the call is repeated
+    assert [r.headers["authorization"] for r in allegro.requests] == [
+        "Bearer token-0",
+        "Bearer token-1",
+        "Bearer token-1",
+    ]
+
+
+def test_the_repeat_after_a_401_waits_for_the_rate_guard_like_any_request() -> None:
+    allegro = FakeAllegro()
+    clock = FakeClock()
+    allegro.script("GET", "/me", reply(401, {"error": "invalid_token"}), reply(200, ME))
+    # 5 a minute, a burst of 1: the first request goes now, the next one waits 12 s for its slot.
+    guard = RateGuard(InMemoryBlockedUntilStore(), rpm_budget=5, clock=clock)
+    assert make_client(allegro, clock=clock, guard=guard).me().id == "42"
+    assert clock.sleeps == [pytest.approx(12.0)]

@@ -12,7 +12,16 @@ from allegro_sync.domain.repricing import RepricingSettings, SettingsIndex, Stra
 from allegro_sync.domain.shop_events import PriceSet, ProductUpsert
 from allegro_sync.services.catalog import StoredMapping
 from allegro_sync.services.publishing import Publisher
-from tests.unit.catalog.fakes import FakeAccounts, FakeAllegro, FakeCatalog, FakeChangeLog, FakeMappings
+from allegro_sync.services.stock import StockLedger
+from tests.fixtures.ledger import InMemoryLedgerRepository
+from tests.unit.catalog.fakes import (
+    FakeAccounts,
+    FakeAllegro,
+    FakeCatalog,
+    FakeChangeLog,
+    FakeMappings,
+    RecordingStockChanges,
+)
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -51,6 +60,8 @@ def publisher(settings: list[RepricingSettings]) -> tuple[Publisher, FakeAllegro
         mappings=mappings,
         changes=FakeChangeLog(),
         accounts=FakeAccounts({"shop1": api}),
+        ledger=StockLedger(InMemoryLedgerRepository(), sleep=lambda _: None),
+        stock_changes=RecordingStockChanges(),
         now=lambda: T0,
         clock=lambda: 0.0,
         price_owner=lambda account, sku, category: (

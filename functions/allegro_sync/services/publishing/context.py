@@ -1,0 +1,145 @@
+"""What every part of publishing shares: the ports, the seller's settings, short-lived reads of mappings
+and pricing rules, the change log and the clock."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from allegro_sync.adapters.allegro.models import CategoryParameter
+from allegro_sync.domain.ledger import OfferAction
+from allegro_sync.domain.parameters import AmbiguousMapping, choose_category
+from allegro_sync.domain.pricing import PriceDecision, PricingError, PricingPolicy, price_for_allegro
+from allegro_sync.domain.shop_events import ProductUpsert, ShopEvent
+from allegro_sync.services.catalog import (
+    CatalogRepository,
+    Change,
+    ChangeLog,
+    MappingsRepository,
+    StoredMapping,
+    category_label,
+)
+from allegro_sync.services.publishing.outcomes import Waiting
+from allegro_sync.services.publishing.ports import Accounts, AllegroPort, StockChanges, StockLedgerPort
+from allegro_sync.services.publishing.settings import OfferSettings
+
+# How long a process reuses mappings and pricing rules: long enough for one batch, short enough that an
+# approved mapping applies to the next webhook.
+MAPPINGS_TTL_SECONDS = 5.0
+
+PriceOwner = Callable[[str, str, str | None], bool]
+"""(account, sku, Allegro category) -> True when a repricing rule owns the offer's Allegro price."""
+
+
+@dataclass
+class Context:
+    catalog: CatalogRepository
+    mappings: MappingsRepository
+    changes: ChangeLog
+    accounts: Accounts
+    ledger: StockLedgerPort
+    stock_changes: StockChanges
+    settings: OfferSettings
+    now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    clock: Callable[[], float] = time.monotonic
+    # Category parameters change rarely; a warm Lambda keeps them (the handler passes a process cache).
+    parameters: dict[str, list[CategoryParameter]] = field(default_factory=dict)
+    # A repricing rule owns the price (services/repricing.py): shop prices then only move the link's list
+    # price (the repricer's ceiling).
+    price_owner: PriceOwner | None = None
+    _read: dict[str, tuple[float, Any]] = field(default_factory=dict)
+
+    def client(self, account: str) -> AllegroPort:
+        return self.accounts.client(account)
+
+    def timestamp(self) -> str:
+        return self.now().astimezone(UTC).isoformat()
+
+    def record(
+        self,
+        account: str,
+        event: ShopEvent,
+        offer_id: str,
+        action: str,
+        changes: dict[str, dict[str, Any]],
+        *,
+        reason: str,
+        rule: str = "",
+    ) -> None:
+        """One change made on Allegro, with its reason, in the change log."""
+        self.changes.record(
+            Change(
+                sku=event.sku,
+                account=account,
+                offer_id=offer_id,
+                action=action,
+                changes=changes,
+                reason=f"{reason} (shop event {event.type} {event.delivery_id})",
+                event_id=event.delivery_id,
+                rule=rule,
+                at=self.timestamp(),
+            )
+        )
+
+    def mapping_for(self, account: str, event: ProductUpsert) -> StoredMapping:
+        """The approved category mapping for the product (the account's own wins over a shared one)."""
+        stored: list[StoredMapping] = self._cached(
+            f"mappings#{account}", lambda: self.mappings.category_mappings(account)
+        )
+        own = [m for m in stored if m.account == account]
+        shared = [m for m in stored if m.account != account]
+        label = category_label(event.category_path)
+        try:
+            chosen = choose_category(event.category_path, [m.mapping for m in own]) or choose_category(
+                event.category_path, [m.mapping for m in shared]
+            )
+        except AmbiguousMapping as error:
+            raise Waiting([f"{error}; keep one of them with `allegro-sync mappings set`"]) from error
+        if chosen is None:
+            raise Waiting(
+                [f"no approved category mapping for {label!r}; run `allegro-sync mappings suggest`"]
+            )
+        return next(m for m in own + shared if m.mapping is chosen)
+
+    def price_decision(
+        self, account: str, mapping: StoredMapping | None, shop_price: Decimal
+    ) -> PriceDecision:
+        """The Allegro price for a shop price under the account's pricing rule for the category."""
+        policy: PricingPolicy = self._cached(
+            "pricing", lambda: PricingPolicy(rules=tuple(self.mappings.pricing_rules()))
+        )
+        path: Sequence[str] = ()
+        if mapping is not None:
+            path = mapping.category_path or (mapping.mapping.allegro_category_id,)
+        try:
+            return price_for_allegro(shop_price, policy.rule_for(account, path))
+        except PricingError as error:
+            raise Waiting([f"no valid Allegro price: {error}; fix the pricing rule"]) from error
+
+    def repriced(self, account: str, sku: str, category_id: str | None) -> bool:
+        return self.price_owner is not None and self.price_owner(account, sku, category_id)
+
+    def category_parameters(self, client: AllegroPort, category_id: str) -> list[CategoryParameter]:
+        if category_id not in self.parameters:
+            self.parameters[category_id] = client.get_category_parameters(category_id)
+        return self.parameters[category_id]
+
+    def ledger_quantity(self, sku: str, offer_id: str | None) -> int | None:
+        """What the ledger lets this account's offer show (None: unknown, the offer is held inactive)."""
+        view = self.ledger.view(sku)
+        target = next((t for t in view.offers if t.offer_id == offer_id), None)
+        if target is None:
+            return view.available
+        return None if target.action is OfferAction.HOLD else target.quantity
+
+    def _cached(self, key: str, read: Callable[[], Any]) -> Any:
+        """Mappings and pricing rules are read for every event and account; a batch shares one read."""
+        now = self.clock()
+        hit = self._read.get(key)
+        if hit is None or now - hit[0] > MAPPINGS_TTL_SECONDS:
+            hit = self._read[key] = (now, read())
+        return hit[1]

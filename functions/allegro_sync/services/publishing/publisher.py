@@ -1,0 +1,230 @@
+"""The entry point: a shop event, ordered against what the catalogue has, applied to every account.
+
+Per account, Allegro refusing the content (400/403/422) is stored on the link and the event is done for
+that account; anything else (rate limit, 5xx, timeout, 409) leaves the account out and raises `RetryLater`
+once the others are done, so SQS delivers the event again and only the failed accounts redo it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from aws_lambda_powertools import Logger
+
+from allegro_sync.adapters.allegro.errors import (
+    AllegroBadRequest,
+    AllegroForbidden,
+    AllegroValidationError,
+)
+from allegro_sync.adapters.allegro.models import CategoryParameter
+from allegro_sync.domain.shop_events import ProductDelete, ProductUpsert, ShopEvent, StockSet
+from allegro_sync.services.catalog import (
+    CatalogRepository,
+    ChangeLog,
+    MappingsRepository,
+    OfferLink,
+    Outcome,
+    StoredProduct,
+    order_key,
+)
+from allegro_sync.services.publishing.context import Context, PriceOwner
+from allegro_sync.services.publishing.end import Ends
+from allegro_sync.services.publishing.outcomes import EventReport, RetryLater, rejected
+from allegro_sync.services.publishing.ports import Accounts, StockChanges, StockLedgerPort
+from allegro_sync.services.publishing.price import Prices
+from allegro_sync.services.publishing.recreate import Republishing
+from allegro_sync.services.publishing.settings import OfferSettings
+from allegro_sync.services.publishing.stock import StockLevels
+from allegro_sync.services.publishing.upsert import Upserts
+
+logger = Logger(child=True)
+
+
+class Publisher:
+    """Applies shop events to the catalogue and to every connected account's offer."""
+
+    def __init__(
+        self,
+        *,
+        catalog: CatalogRepository,
+        mappings: MappingsRepository,
+        changes: ChangeLog,
+        accounts: Accounts,
+        ledger: StockLedgerPort,
+        stock_changes: StockChanges,
+        settings: OfferSettings | None = None,
+        price_owner: PriceOwner | None = None,
+        parameter_cache: dict[str, list[CategoryParameter]] | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """`ledger`: every stock level goes through it and its `stock_changes` hook (the propagator).
+        `price_owner`: whether a repricing rule owns an offer's price. `parameter_cache`: a process-wide
+        cache of category parameters (a warm Lambda keeps them). `now`/`clock`: for tests."""
+        self._ctx = Context(
+            catalog=catalog,
+            mappings=mappings,
+            changes=changes,
+            accounts=accounts,
+            ledger=ledger,
+            stock_changes=stock_changes,
+            settings=settings or OfferSettings(),
+            now=now,
+            clock=clock,
+            parameters=parameter_cache if parameter_cache is not None else {},
+            price_owner=price_owner,
+        )
+        self._upserts = Upserts(self._ctx)
+        self._stock = StockLevels(self._ctx)
+        self._prices = Prices(self._ctx)
+        self._ends = Ends(self._ctx)
+        self._republishing = Republishing(self._ctx, self._apply_to_accounts)
+
+    def handle(self, event: ShopEvent) -> EventReport:
+        """Apply one shop event; raises RetryLater when SQS should deliver it again."""
+        key = order_key(event.occurred_at, event.version)
+        stored = self._stored_state(event, key)
+        if self._ctx.catalog.accept(stored) is Outcome.STALE:
+            newer_content = self._late_content(event, key)
+            if newer_content is not None:
+                self._stock.apply_shop_level(event)
+                return self._apply_to_accounts(newer_content, event, newer_content.order_key, force=True)
+            logger.info(
+                "stale shop event ignored: a newer one is already applied",
+                extra={"sku": event.sku, "event_type": event.type, "delivery_id": event.delivery_id},
+            )
+            return EventReport(event.sku, Outcome.STALE)
+        self._stock.apply_shop_level(event)
+        return self._apply_to_accounts(stored, event, key, force=False)
+
+    def republish(self, sku: str, *, accounts: Sequence[str] | None = None) -> EventReport:
+        """Publish the stored product again on every (or the given) account, whatever the links last
+        applied: after a mapping was approved, for `catalog import` and `products retry`."""
+        return self._republishing.republish(sku, accounts=accounts)
+
+    def link_product(self, sku: str, product_id: str, *, account: str | None = None) -> EventReport:
+        """The seller's pick among the catalogue products one EAN matched (`products link SKU ID`)."""
+        return self._republishing.link_product(sku, product_id, account=account)
+
+    def recreate(self, sku: str, account: str, offer_id: str) -> str | None:
+        """An archived offer (ended > 60 days ago, 404, #10743): create a new one from the stored product.
+
+        The stock propagator's `ArchivedOffers` port. Returns the new offer id, or None when the product
+        cannot be published now (the link then says why).
+        """
+        return self._republishing.recreate(sku, account, offer_id)
+
+    # -- catalogue state --------------------------------------------------------------------------
+
+    def _stored_state(self, event: ShopEvent, key: str) -> StoredProduct:
+        needs_previous = not isinstance(event, ProductUpsert) or event.stock is None
+        previous = self._ctx.catalog.product(event.sku) if needs_previous else None
+        base = previous or StoredProduct(sku=event.sku, order_key=key)
+        at = self._ctx.timestamp()
+        if isinstance(event, ProductUpsert):
+            return StoredProduct(
+                sku=event.sku,
+                order_key=key,
+                upsert=event,
+                # A shop that does not say how many it has keeps the last level it did say.
+                stock=event.stock if event.stock is not None else base.stock,
+                price=event.price,
+                updated_at=at,
+            )
+        if isinstance(event, ProductDelete):
+            return replace(base, order_key=key, deleted=True, updated_at=at)
+        if isinstance(event, StockSet):
+            return replace(base, order_key=key, stock=event.stock, updated_at=at)
+        return replace(base, order_key=key, price=event.price, updated_at=at)
+
+    def _late_content(self, event: ShopEvent, key: str) -> StoredProduct | None:
+        """A stale upsert whose product content is still the newest we have: keep that content.
+
+        The shop may send a stock or price change before the product itself (or one upsert may lag behind
+        the next stock change). The newer stock and price stay; the name, images, category... of the late
+        upsert are newer than what is stored (or nothing was stored), so dropping them would leave the
+        product unpublished. A deleted product is never brought back by a late upsert.
+        """
+        if not isinstance(event, ProductUpsert):
+            return None
+        current = self._ctx.catalog.product(event.sku)
+        if current is None or current.deleted:
+            return None
+        if (
+            current.upsert is not None
+            and order_key(current.upsert.occurred_at, current.upsert.version) >= key
+        ):
+            return None
+        # The stored price is newer only if a PriceSet changed it after the previous upsert.
+        if current.upsert is None:
+            price_set_since = current.price is not None
+        else:
+            price_set_since = current.price != current.upsert.price
+        price = current.price if price_set_since else event.price
+        merged = replace(current, upsert=event, price=price, updated_at=self._ctx.timestamp())
+        if self._ctx.catalog.accept(merged) is Outcome.STALE:
+            return None  # a newer event landed meanwhile; it carries on from there
+        logger.info(
+            "late product content kept with the newer stock and price",
+            extra={"sku": event.sku, "delivery_id": event.delivery_id},
+        )
+        return merged
+
+    # -- every account --------------------------------------------------------------------------
+
+    def _apply_to_accounts(
+        self,
+        stored: StoredProduct,
+        event: ShopEvent,
+        key: str,
+        *,
+        force: bool,
+        only: Sequence[str] | None = None,
+    ) -> EventReport:
+        ctx = self._ctx
+        report = EventReport(event.sku, Outcome.APPLIED)
+        failures: dict[str, Exception] = {}
+        for account in ctx.accounts.connected():
+            if only is not None and account not in only:
+                continue
+            link = ctx.catalog.link(event.sku, account)
+            if link is not None and not force and link.applied_key >= key:
+                report.links[account] = link.status  # a redelivery: this account already has it
+                continue
+            try:
+                updated = self._apply(account, link, stored, event, key)
+            except (AllegroValidationError, AllegroBadRequest, AllegroForbidden) as error:
+                updated = rejected(account, link, event, key, error, at=ctx.timestamp())
+            except Exception as error:
+                logger.warning(
+                    "publishing failed; the event will be retried",
+                    extra={"sku": event.sku, "account": account, "error": f"{type(error).__name__}: {error}"},
+                )
+                failures[account] = error
+                continue
+            if updated is not None:
+                ctx.catalog.save_link(updated)
+                self._stock.sync_link(event, link, updated)
+                report.links[account] = updated.status
+        if failures:
+            raise RetryLater(event.sku, failures)
+        return report
+
+    def _apply(
+        self, account: str, link: OfferLink | None, stored: StoredProduct, event: ShopEvent, key: str
+    ) -> OfferLink | None:
+        if isinstance(event, ProductUpsert):
+            return self._upserts.apply(account, link, event, key, price=stored.price)
+        if link is None or link.offer_id is None:
+            # Nothing on Allegro to change; a product still waiting publishes later with the new value.
+            return replace(link, applied_key=key) if link is not None else None
+        if isinstance(event, ProductDelete):
+            return self._ends.apply(account, link, event, key)
+        if stored.deleted:
+            return replace(link, applied_key=key)  # the product is gone: its ended offer stays as it is
+        if isinstance(event, StockSet):
+            return self._stock.apply(account, link, event, key)
+        return self._prices.apply(account, link, stored, event, key)
