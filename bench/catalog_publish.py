@@ -20,7 +20,6 @@ from decimal import Decimal
 
 import httpx
 
-from allegro_sync.adapters import token_store
 from allegro_sync.adapters.shop import signing
 from allegro_sync.domain.shop_events import SHOP_EVENT_ADAPTER, PriceSet, ProductUpsert, ShopEvent
 from allegro_sync.emulator import Emulator
@@ -168,7 +167,6 @@ def main(products: int) -> None:
                 "allegro_calls_per_price_change": round(price_calls, 2),
             },
         )
-        token_store.reset()
 
 
 if __name__ == "__main__":

@@ -2,13 +2,16 @@
 
 1. Throughput: `burst` orders bought and paid at once on the emulator, then one poller run and a drain of
    the `orders` queue through the real order_worker (each order = 3 events + 1 checkout-form read + ledger
-   + record + 2 messages). Orders imported per minute, single worker instance, in one process.
+   + record + 2 messages). Orders imported per minute; `drain` polls the queue on this thread, so one
+   batch runs at a time: the figure is for one worker instance, in one process.
 2. Latency: a buyer buys `latency_orders` orders at a steady pace while the poller's in-run loop polls every
    `interval` seconds (the deployed default is 5 s) and the worker drains in parallel. Measured from the
    purchase on Allegro (the emulator's `buy`) to the `OrderChanged` message reaching `shop-outbox`
    (its SQS SentTimestamp). p50/p99 printed with the interval stated: the interval bounds the wait.
-The poller loop runs as `OrderPoller` in a thread (the local invoker serializes handlers, so the poller
-handler would block the worker for its whole run); the worker runs as the real handler. The consumers of
+The poller loop runs as `OrderPoller` in a thread, built from the order_poller function's application, with
+this benchmark's run length and interval (the deployed handler's are its environment's, and a run here
+outlasts its 70 s timeout); the worker runs as the real handler, drained beside it. Every function's rate
+guard has no budget, so the figures are the code's, not the deployed request budget's. The consumers of
 `shop-outbox` / `stock-changes` are replaced by this module's recorder, so only the order path is timed.
 
 Run: .venv/bin/python -m bench.orders_import [burst] [latency_orders] [interval_seconds] [spacing_seconds]
@@ -26,23 +29,15 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
-
-from allegro_sync.adapters import token_store
-from allegro_sync.adapters.allegro import factory
 from allegro_sync.adapters.allegro.client import AllegroClient
 from allegro_sync.adapters.allegro.environment import AllegroEnvironment
-from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard
-from allegro_sync.adapters.dynamodb.ledger import DynamoLedgerRepository
-from allegro_sync.adapters.dynamodb.orders import DynamoOrderCursors
-from allegro_sync.adapters.order_queues import SqsOrderQueue
-from allegro_sync.adapters.token_store import AccountsSettings, Custody, connect_with_device_flow
-from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
+from allegro_sync.emulator import Emulator
 from allegro_sync.local import AllegroUrls, LocalRuntime
 from allegro_sync.services.orders import OrderPoller, PollSettings
-from allegro_sync.services.stock import StockLedger
-from allegro_sync.topology import TOPOLOGY, queue_env, table_env
+from allegro_sync.topology import TOPOLOGY, queue_env
 from bench._results import record
+from bench._seller import connect_accounts
+from bench._unpaced import UnpacedApplications
 
 ACCOUNT, LOGIN, SKU = "shop1", "seller-bench", "SKU-BENCH"
 _lock = threading.Lock()
@@ -98,7 +93,6 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def main(burst: int, latency_orders: int, interval: float, spacing: float) -> None:
-    factory._shared = (RateGuard(InMemoryBlockedUntilStore()), httpx.Client(timeout=10.0))
     stand_ins = {
         consumer.name: __name__
         for q in ("shop-outbox", "stock-changes")
@@ -112,20 +106,10 @@ def main(burst: int, latency_orders: int, interval: float, spacing: float) -> No
             allegro_urls=AllegroUrls.single(emulator.base_url),
             env={"ORDER_POLL_RUN_SECONDS": "0", "POWERTOOLS_LOG_LEVEL": "WARNING", "LOG_LEVEL": "WARNING"},
             handler_modules=stand_ins,
+            make_application=UnpacedApplications(),
         ) as runtime,
     ):
-        token_store.reset()
-        env = runtime.environment("order_poller")
-        settings = AccountsSettings.from_env(env)
-        custody = Custody.build(settings)
-        custody.app_credentials.write(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
-        emulator.create_seller(LOGIN)
-        connect_with_device_flow(
-            ACCOUNT,
-            on_prompt=lambda p: emulator.approve_device(p.user_code, LOGIN),
-            settings=settings,
-            sleep=emulator.advance,
-        )
+        connect_accounts(emulator, runtime, {ACCOUNT: LOGIN})
         url = emulator.base_url
         with AllegroClient(AllegroEnvironment(url, url, url), SellerTokens(emulator), account=ACCOUNT) as c:
             offer = c.create_product_offer(
@@ -140,7 +124,7 @@ def main(burst: int, latency_orders: int, interval: float, spacing: float) -> No
                     "publication": {"status": "ACTIVE"},
                 }
             ).id
-        ledger = StockLedger(DynamoLedgerRepository(env_of(runtime, "ledger")))
+        ledger = runtime.application("order_worker").stock_ledger()
         ledger.apply_shop_level(SKU, 1_000_000, datetime.now(UTC))
         ledger.link_offer(SKU, offer, ACCOUNT)
         runtime.fire("order_poller")  # first run: the cursor starts at latestEvent
@@ -159,18 +143,15 @@ def main(burst: int, latency_orders: int, interval: float, spacing: float) -> No
         _say(f"  ledger: {1_000_000 - (level_left or 0)} items taken (expected {burst})")
 
         # 2. Latency with the in-run polling loop
-        client = AllegroClient(
-            AllegroEnvironment.from_env(env),
-            custody.tokens(ACCOUNT),
-            account=ACCOUNT,
-            rate_guard=RateGuard(InMemoryBlockedUntilStore()),
-        )
+        # The order poller's own application: its unpaced client, its cursors, its queue; this run's loop.
+        app = runtime.application("order_poller")
         run_for = latency_orders * spacing + 2 * interval + 1
         poller = OrderPoller(
-            DynamoOrderCursors(env[table_env("control")]),
-            SqsOrderQueue(env[queue_env("orders")]),
+            app.order_cursors(),
+            app.order_queue(),
             settings=PollSettings(run_seconds=run_for, interval_seconds=interval, lease_seconds=run_for + 60),
         )
+        client = app.allegro(ACCOUNT)
         bought_ms: dict[str, float] = {}
 
         def buyer() -> None:
@@ -219,10 +200,6 @@ def main(burst: int, latency_orders: int, interval: float, spacing: float) -> No
 
 def _say(*parts: object) -> None:
     print(*parts, file=sys.__stdout__, flush=True)
-
-
-def env_of(runtime: LocalRuntime, table: str) -> str:
-    return runtime.environment("order_worker")[table_env(table)]
 
 
 if __name__ == "__main__":

@@ -8,7 +8,9 @@
    SQS walks the whole queue on every call, so 1,000 queued messages measure moto, not us). Printed:
    Allegro calls per stock change and their split into PATCHes and quantity commands; every offer is
    checked to show the newest level at the end.
-Calls are counted on the handlers' shared HTTP client (no OAuth calls happen while tokens are fresh).
+Calls are counted on the functions' Allegro HTTP clients (only the stock propagator runs here); their rate
+guards have no budget, so the figures are the code's, not the deployed request budget's. No OAuth calls
+happen while tokens are fresh.
 
 Run: .venv/bin/python -m bench.stock_propagation [skus] [burst_changes] [latency_changes]
 """
@@ -29,19 +31,14 @@ from typing import Any
 
 import httpx
 
-from allegro_sync.adapters import token_store
-from allegro_sync.adapters.allegro import factory
 from allegro_sync.adapters.allegro.client import AllegroClient
 from allegro_sync.adapters.allegro.environment import AllegroEnvironment
-from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard
-from allegro_sync.adapters.dynamodb.ledger import DynamoLedgerRepository
-from allegro_sync.adapters.token_store import AccountsSettings, Custody, connect_with_device_flow
-from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
+from allegro_sync.emulator import Emulator
 from allegro_sync.local import AllegroUrls, LocalRuntime
 from allegro_sync.local.events import sqs_event, sqs_record
-from allegro_sync.services.stock import StockLedger
-from allegro_sync.topology import table_env
 from bench._results import record
+from bench._seller import connect_accounts
+from bench._unpaced import UnpacedApplications
 
 ACCOUNT, LOGIN = "shop1", "seller-bench"
 QUEUE_ARN = "arn:aws:sqs:eu-central-1:123456789012:allegro-sync-stock-changes.fifo"
@@ -101,20 +98,10 @@ class Bench:
     def __init__(self, runtime: LocalRuntime, emulator: Emulator, skus: list[str]) -> None:
         self.runtime = runtime
         self.emulator = emulator
-        env = runtime.environment("stock_propagator")
-        settings = AccountsSettings.from_env(env)
-        Custody.build(settings).app_credentials.write(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
-        emulator.create_seller(LOGIN)
-        token_store.reset()
-        connect_with_device_flow(
-            ACCOUNT,
-            on_prompt=lambda p: emulator.approve_device(p.user_code, LOGIN),
-            settings=settings,
-            sleep=emulator.advance,
-        )
+        connect_accounts(emulator, runtime, {ACCOUNT: LOGIN})
         self.skus = skus
         self.offers = create_offers(emulator, skus)
-        self.ledger = StockLedger(DynamoLedgerRepository(env[table_env("ledger")]))
+        self.ledger = runtime.application("stock_propagator").stock_ledger()
         self._minute = 0
         self._sequence = 0
         first = []
@@ -239,12 +226,11 @@ def main() -> None:
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     calls = Calls()
-    factory._shared = (
-        RateGuard(InMemoryBlockedUntilStore()),
-        httpx.Client(timeout=10.0, event_hooks={"request": [calls.hook]}),
-    )
+    applications = UnpacedApplications(on_request=calls.hook)
     with Emulator(port=0, validate=False) as emulator:
-        runtime = LocalRuntime(allegro_urls=AllegroUrls.single(emulator.base_url)).start()
+        runtime = LocalRuntime(
+            allegro_urls=AllegroUrls.single(emulator.base_url), make_application=applications
+        ).start()
         try:
             bench = Bench(runtime, emulator, [f"SKU-{n:04d}" for n in range(sku_count)])
             figures = measure_latency(bench, latency_changes)
@@ -252,7 +238,7 @@ def main() -> None:
             record("stock_propagation", figures)
         finally:
             runtime.stop()
-            token_store.reset()
+            applications.close()
 
 
 if __name__ == "__main__":

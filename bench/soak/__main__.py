@@ -3,7 +3,7 @@
 metered, scans every log line the run wrote for secrets and tokens, and writes `bench/results/soak.json` for
 the report and the cost model. Exit code 1 when a counter is not 0 or a secret leaked.
 
-Run: .venv/bin/python -m bench.soak [--accounts 3] [--skus 2000] [--seconds 180] [--no-validate]
+Run: .venv/bin/python -m bench.soak [--accounts 3] [--skus 2000] [--seconds 240] [--no-validate]
 Every log line of the run (handlers, moto, emulator) goes to bench/results/soak.log, not the terminal.
 """
 

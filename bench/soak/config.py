@@ -13,17 +13,18 @@ class SoakConfig:
     skus: int = 2000
     hot_skus: int = 150  # where the traffic goes, so sales on different accounts collide
     seconds: float = 240.0
-    # The local runtime runs one invocation at a time (see `allegro_sync.local`): these rates keep it busy
-    # without a backlog that would only measure the laptop. At 1.0 and 0.6 it was busy ~90 % of the time, an
-    # order took minutes to reach the other accounts, and two units were oversold that AWS's parallel
-    # functions would have saved: a measure of the laptop, not of the system.
-    stock_changes_per_second: float = 0.5
-    purchases_per_second: float = 0.3
+    # The soak's full rates. The local runtime now runs functions side by side, each up to its reserved
+    # concurrency (see `allegro_sync.local`). While it ran one invocation at a time these rates kept it ~90 %
+    # busy, orders took minutes to reach the other accounts and two units were oversold that parallel
+    # functions would have saved, so they were halved for a while (0.5 and 0.3).
+    stock_changes_per_second: float = 1.0
+    purchases_per_second: float = 0.6
     cancel_share: float = 0.1
     repriced_skus: int = 30  # catalogue facts and a feed price on the first account for these
-    reprice_every: float = 150.0  # a run holds the (serial) local runtime for ~30 s
-    # A full sweep reads the ledger once per offer (6,000 GetItems at 3 x 2,000) and held the serial runtime
-    # ~100 s, stalling every order behind it; in AWS it runs beside them. So: once, after the traffic.
+    # A run takes ~30 s, and the soak's driver fires it on the thread that also polls the queues.
+    reprice_every: float = 150.0
+    # A full sweep reads the ledger once per offer (6,000 GetItems at 3 x 2,000), ~100 s locally, fired on the
+    # driver's thread like the repricer: every order would wait behind it. So: once, after the traffic.
     reconcile_every: float = 1e9
     gap_scan_every: float = 60.0  # each scan re-enqueues every recent order (AWS: every 15 min)
     crash_rate: float = 0.05  # share of invocations that die part-way

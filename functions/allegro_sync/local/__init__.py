@@ -3,9 +3,17 @@
 Not shipped to Lambda. Entry point: `LocalRuntime`; the CLI is `allegro-sync local up` and
 `allegro-sync invoke`; tests use the `local_runtime` / `make_local_runtime` fixtures.
 
+Functions run side by side on threads of this process, each up to its reserved concurrency (3 without
+one): every instance has a private copy of its handler module and a private `Application` built from its
+function's own variables (`local/invoker.py`). `run()` (what `local up` uses) starts as many pollers per
+queue as its consumer may run at once, and gives each scheduled run its own thread. `fire()` and
+`invoke()` run on the caller's thread and return when done; so does `drain()`, one batch at a time,
+unless `run()`'s pollers are running (then it waits for them). Tests, the demo and the soak drive it so.
+
 Where it knowingly differs from AWS:
-- invocations run one at a time in this process (each swaps in its function's exact environment),
-  so there is no concurrency between functions and `reserved_concurrency` is not enforced;
+- instances are threads sharing one process and its cores; an invocation past the function's
+  concurrency waits for a free instance instead of being throttled, and a log line's Lambda-context
+  keys (request id) can come from another thread's invocation (docs/architecture.md, D2);
 - a handler past its timeout is reported, not killed;
 - failed SQS messages come back after `retry_delay_seconds` (default 0), not after the visibility
   timeout, and standard queues ignore `max_batching_window_seconds`;
