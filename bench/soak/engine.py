@@ -84,6 +84,8 @@ class Soak:
         self._windows: dict[str, float] = {}  # fault window -> when it opened / closed
         self.blocked: list[list[float]] = []  # [start, end] (monotonic) while Allegro was not to be called
         self._stack: list[Any] = []
+        self._firing: set[str] = set()  # scheduled functions whose run is in progress
+        self._scheduled: list[threading.Thread] = []
         # The functions that call Allegro, each behind its own application's rate guard.
         self._allegro_callers = [f.name for f in TOPOLOGY.functions if "app-credentials" in f.secrets]
 
@@ -111,7 +113,9 @@ class Soak:
         ).start()
         self._stack.append(self.runtime)
         self.http_url = self.runtime.start_gateway()
-        self.meter = AwsMeter(self.runtime.invoker)
+        self.meter = AwsMeter(
+            self.runtime.invoker, {t.queue: f.name for t, f in self.runtime.poller.consumers}
+        )
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -292,8 +296,10 @@ class Soak:
     # ---- traffic ---------------------------------------------------------------------------------------
 
     def _traffic(self) -> None:
-        """The shop and the buyers act on their own threads, at their own pace, while this thread runs the
-        schedules and the queue consumers (as EventBridge and Lambda's pollers would) and flips the faults."""
+        """The shop and the buyers act on their own threads, at their own pace; the runtime's background
+        pollers consume every queue (each consumer up to its reserved concurrency, as Lambda's event
+        sources do); this thread fires the schedules, each run on its own thread as EventBridge invokes
+        asynchronously, and flips the faults."""
         config = self.config
         self.crashes.rate = config.crash_rate
         self.emulator.set_faults(
@@ -317,6 +323,7 @@ class Soak:
         ]
         for actor in actors:
             actor.start()
+        self.runtime.poller.start(idle_interval=0.05)
         every = {
             "order_poller": 1.0,
             "order_gap_scan": config.gap_scan_every,
@@ -345,9 +352,8 @@ class Soak:
                 for name, at in due.items():
                     if elapsed >= at:
                         due[name] = elapsed + every[name]
-                        self._fire(name)
-                if not self._step_queues(budget_seconds=0.5):
-                    time.sleep(0.05)
+                        self._fire_async(name)
+                time.sleep(0.05)
         finally:
             stop.set()
             for actor in actors:
@@ -508,24 +514,46 @@ class Soak:
         except InjectedCrash:
             pass
         except Exception as error:
-            self.activity[f"{name}_failed_runs"] += 1
-            self.problems.append(f"{name}: {type(error).__name__}: {error}"[:300])
-        self.activity[f"{name}_runs"] += 1
+            with self._lock:
+                self.activity[f"{name}_failed_runs"] += 1
+                self.problems.append(f"{name}: {type(error).__name__}: {error}"[:300])
+        with self._lock:
+            self.activity[f"{name}_runs"] += 1
+
+    def _fire_async(self, name: str) -> None:
+        """A scheduled run on its own thread; skipped while the previous one still runs (the functions
+        have reserved concurrency 1, and EventBridge's retries of a throttled run would queue up)."""
+        with self._lock:
+            if name in self._firing:
+                self.activity[f"{name}_skipped_busy"] += 1
+                return
+            self._firing.add(name)
+
+        def run() -> None:
+            try:
+                self._fire(name)
+            finally:
+                with self._lock:
+                    self._firing.discard(name)
+
+        thread = threading.Thread(target=run, daemon=True, name=f"schedule-{name}")
+        self._scheduled.append(thread)
+        thread.start()
+
+    def _wait_scheduled(self) -> None:
+        for thread in self._scheduled:
+            thread.join()
+        self._scheduled.clear()
 
     def _step_queues(self, *, budget_seconds: float) -> bool:
-        """Poll every consumed queue until nothing comes or the budget is spent; True if work was done."""
-        deadline = time.perf_counter() + budget_seconds
-        worked = False
+        """Let the background pollers work until the queues are empty or the budget is spent; True if any
+        message was received meanwhile."""
         poller = self.runtime.poller
-        while time.perf_counter() < deadline:
-            progressed = False
-            for trigger, function in poller.consumers:
-                with self.meter.scope(f"event-source:{function.name}"):
-                    progressed = poller.poll_once(trigger, function) is not None or progressed
-            worked = worked or progressed
-            if not progressed:
-                break
-        return worked
+        before = sum(poller.stats.received.values())
+        deadline = time.perf_counter() + budget_seconds
+        while time.perf_counter() < deadline and any(poller.pending().values()):
+            time.sleep(0.1)
+        return sum(poller.stats.received.values()) > before
 
     # ---- convergence -----------------------------------------------------------------------------------
 
@@ -542,6 +570,7 @@ class Soak:
         )
         self._close_windows()
         self._shop_up()
+        self._wait_scheduled()
         deadline = time.perf_counter() + self.config.converge_timeout
         settled_rounds = scans = 0
         last_scan = float("-inf")
@@ -570,6 +599,7 @@ class Soak:
             self._step_queues(budget_seconds=5.0) or any(self.runtime.poller.pending().values())
         ):
             time.sleep(0.2)
+        self.runtime.poller.stop()
 
     def _delivered_skus(self) -> set[str]:
         return {sku for sku in self.shop.stock if self.shop.stock[sku] != self.truth.get(sku)}

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
 import botocore.client
 
 from allegro_sync.local.invoker import Invoker
+from allegro_sync.local.poller import POLLER_THREAD_PREFIX
 
 
 class AwsMeter:
@@ -24,8 +25,9 @@ class AwsMeter:
         "TransactGetItems": "TransactItems",
     }
 
-    def __init__(self, invoker: Invoker) -> None:
+    def __init__(self, invoker: Invoker, consumers: Mapping[str, str]) -> None:
         self._invoker = invoker
+        self._consumers = dict(consumers)  # queue -> the function its event source invokes
         self._local = threading.local()  # `scope` per thread: the event-source poller's calls
         self.calls: dict[str, dict[str, int]] = defaultdict(lambda: {"calls": 0, "items": 0})
         self.by_function: dict[str, Counter[str]] = defaultdict(Counter)
@@ -42,7 +44,13 @@ class AwsMeter:
     def owner(self) -> str | None:
         """Who pays for a call made on this thread now: the function running on it, or the poller's scope."""
         running = self._invoker.running_here()
-        return running if running is not None else getattr(self._local, "scope", None)
+        if running is not None:
+            return running
+        thread = threading.current_thread().name
+        if thread.startswith(POLLER_THREAD_PREFIX):  # the event source's own receive/delete calls
+            queue = thread.removeprefix(POLLER_THREAD_PREFIX).rsplit("-", 1)[0]
+            return f"event-source:{self._consumers.get(queue, queue)}"
+        return getattr(self._local, "scope", None)
 
     @contextmanager
     def installed(self) -> Iterator[None]:

@@ -33,6 +33,8 @@ from allegro_sync.topology import Function, QueueTrigger
 logger = logging.getLogger(__name__)
 
 SQS_MAX_BATCH = 10
+# Background loops are threads named `sqs-<queue>-<n>` (the soak meters their own SQS calls by name).
+POLLER_THREAD_PREFIX = "sqs-"
 
 
 @dataclass(frozen=True)
@@ -236,7 +238,7 @@ class SqsPoller:
                     target=self._loop,
                     args=(trigger, function, idle_interval),
                     daemon=True,
-                    name=f"sqs-{trigger.queue}-{n}",
+                    name=f"{POLLER_THREAD_PREFIX}{trigger.queue}-{n}",
                 )
                 thread.start()
                 self._threads.append(thread)
