@@ -44,13 +44,14 @@ def resource_variables(topology: Topology = TOPOLOGY) -> list[str]:
     )
 
 
-def function_variables(function: str, topology: Topology = TOPOLOGY) -> list[str]:
-    """The resource variables `function` runs with (provision.py `resource_environment`, without KMS)."""
+def function_variables(function: str, topology: Topology = TOPOLOGY, *, secrets: bool = True) -> list[str]:
+    """The resource variables `function` runs with (provision.py `resource_environment`, without KMS);
+    without its `secrets` for a command that reads its tables but never calls Allegro."""
     spec = topology.function(function)
     return (
         [table_env(t) for t in spec.tables]
         + [queue_env(q) for q in spec.sends_to]
-        + [secret_env(s) for s in spec.secrets]
+        + ([secret_env(s) for s in spec.secrets] if secrets else [])
     )
 
 
@@ -166,17 +167,19 @@ def application(
     stack: str | None = None,
     *,
     function: str | None = None,
+    needed: Collection[str] | None = None,
     rpm_budget: int | None = CLI_RPM_BUDGET,
     now: Callable[[], float] = time.time,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Application:
     """The composition root over the deployment, for one command; exits with one clear line if not found.
 
-    `rpm_budget` is the command's own Allegro budget (None: the settings', e.g. `function`'s). The guard
-    still honours the deployment's shared "blocked until" record in the control table.
+    `function` and `needed` as for `find_settings`. `rpm_budget` is the command's own Allegro budget
+    (None: the settings', e.g. `function`'s); the guard still honours the deployment's shared "blocked
+    until" record in the control table.
     """
     try:
-        settings = find_settings(stack, function=function)
+        settings = find_settings(stack, function=function, needed=needed)
     except DeploymentNotFound as error:
         typer.secho(f"error: {error}", err=True, fg=typer.colors.RED)
         raise typer.Exit(1) from None

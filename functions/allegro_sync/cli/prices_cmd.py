@@ -58,8 +58,10 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(1)
 
 
-def _application(stack: str | None) -> Application:
-    return deployment.application(stack, function=FUNCTION)
+def _application(stack: str | None, *, allegro: bool = False) -> Application:
+    """The deployment as the repricer sees it; its secrets are needed only by commands that call Allegro."""
+    needed = None if allegro else deployment.function_variables(FUNCTION, secrets=False)
+    return deployment.application(stack, function=FUNCTION, needed=needed)
 
 
 # --- prices -----------------------------------------------------------------------------------------------
@@ -154,7 +156,7 @@ def reprice(
     """One repricing round for every connected account (or one); --dry-run prints the plan only."""
     if ctx.invoked_subcommand is not None:
         return
-    app = _application(stack)
+    app = _application(stack, allegro=True)
     repricer = app.repricer()
     clients = {a: c for a, c in app.connected_clients().items() if account in (None, a)}
     if not clients:
