@@ -225,8 +225,10 @@ def test_ab_experiment_changes_a_deterministic_share_and_reports_the_visit_diffe
 def test_cli_review_keywords_and_apply_print_what_the_seller_needs(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(listings_cmd, "_optimizer", lambda stack: world.optimizer)
-    monkeypatch.setattr(listings_cmd, "_client", lambda account: (ACCOUNT, world.client()))
+    # No deployment here: the commands get the world's optimizer and a seller's client instead.
+    monkeypatch.setattr(listings_cmd, "_application", lambda stack: None)
+    monkeypatch.setattr(listings_cmd, "_optimizer", lambda app: world.optimizer)
+    monkeypatch.setattr(listings_cmd, "_client", lambda app, account: (ACCOUNT, world.client()))
     runner = CliRunner()
     shown = runner.invoke(app, ["listings", "keywords", "101", "--add", "ANC"])
     assert shown.exit_code == 0, shown.output
