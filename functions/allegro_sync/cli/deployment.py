@@ -85,7 +85,7 @@ def find_environment(
     """
     process = process if process is not None else Settings.from_environ(topology=topology)
     names = resource_variables(topology)
-    found = {n: v for n, v in _variables(process).items() if n in names and v}
+    found = _variables(process)
     if all(n in found for n in (names if needed is None else needed)):
         return found
     stack_name = stack or process.stack_name or DEFAULT_STACK
@@ -109,9 +109,7 @@ def find_environment(
         for n, key in ((API_URL_ENV, API_URL_OUTPUT), (KMS_KEY_ENV, _output_key(KMS_KEY_ENV)))
         if outputs.get(key)
     }
-    app_credentials = found.get(secret_env("app-credentials")) or from_stack.get(
-        secret_env("app-credentials")
-    )
+    app_credentials = (from_stack | found).get(secret_env("app-credentials"))
     if KMS_KEY_ENV not in from_stack and app_credentials:
         key = _stack_key(aws, app_credentials)
         if key:

@@ -111,8 +111,9 @@ def sign(
     typer.echo(" \\\n".join(lines))
 
 
-def find_secret_id(stack: str | None) -> tuple[Application, str]:
-    """The `webhook-signing` secret: env var, else the stack's output, else the local runtime's name."""
+def signing_secret(stack: str | None) -> tuple[Application, str]:
+    """The deployment's application and its `webhook-signing` secret: the env var, else the stack's
+    output, else the local runtime's name."""
     env_name = secret_env("webhook-signing")
     process = Settings.from_environ()
     try:
@@ -172,7 +173,7 @@ def set_secret(
         raise typer.BadParameter(
             "use at least 16 characters (e.g. `openssl rand -hex 32`)", param_hint="--secret"
         )
-    app, secret_id = find_secret_id(stack)
+    app, secret_id = signing_secret(stack)
     client = app.aws_client("secretsmanager")
     try:
         current = client.get_secret_value(SecretId=secret_id).get("SecretString")
