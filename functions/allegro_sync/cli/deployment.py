@@ -97,11 +97,14 @@ def find_environment(
         if process.aws_endpoint_url:
             return _local_runtime(aws, topology) | found
         required = [n for n in names if not n.endswith("_DLQ_URL")] if needed is None else needed
-        if all(n in found for n in required):
+        missing = sorted(n for n in required if n not in found)
+        if not missing:
             return found  # every function variable given: only the DLQs (operator-only) are unknown
+        generic = "the functions' TABLE_*/QUEUE_*_URL/SECRET_* variables"
+        what = generic if needed is None else ", ".join(missing)
         raise DeploymentNotFound(
             f"cannot find the deployment: stack {stack_name!r} is not readable ({type(exc).__name__}); "
-            "deploy it, pass --stack, or set the functions' TABLE_*/QUEUE_*_URL/SECRET_* variables"
+            f"deploy it, pass --stack, or set {what}"
         ) from None
     from_stack = {n: outputs[_output_key(n)] for n in names if _output_key(n) in outputs}
     from_stack |= {
