@@ -29,8 +29,10 @@ from allegro_sync.adapters.allegro.oauth import AllegroOAuth
 from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard
 from allegro_sync.adapters.competitor_feed import CompetitorFeed
 from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog
+from allegro_sync.adapters.dynamodb.catalog_import import DynamoImportProgress
 from allegro_sync.adapters.dynamodb.changes import DynamoChangeLog
 from allegro_sync.adapters.dynamodb.ledger import DynamoLedgerRepository
+from allegro_sync.adapters.dynamodb.listings import DynamoListingStore
 from allegro_sync.adapters.dynamodb.mappings import DynamoMappings
 from allegro_sync.adapters.dynamodb.orders import CatalogOfferLinks, DynamoOrderCursors, DynamoOrderRepository
 from allegro_sync.adapters.dynamodb.pushed import DynamoPushLog
@@ -52,6 +54,8 @@ from allegro_sync.adapters.shop_credentials import ShopCredentialsStore, build_s
 from allegro_sync.adapters.token_store import AccountsSettings, Custody
 from allegro_sync.domain.orders import StockCountPoint
 from allegro_sync.services.accounts import AccountProfile
+from allegro_sync.services.dlq import DeadLetters
+from allegro_sync.services.listings import ListingOptimizer
 from allegro_sync.services.orders import GapScanner, OrderImporter, OrderPoller, PollSettings
 from allegro_sync.services.propagation import Propagator
 from allegro_sync.services.publishing import OfferSettings, Publisher
@@ -62,6 +66,7 @@ from allegro_sync.services.stock import StockLedger
 from allegro_sync.services.tokens import AccountStatus, AccountTokens
 from allegro_sync.services.webhooks import WebhookIntake
 from allegro_sync.settings import OFFER_SETTINGS_ENV, Settings
+from allegro_sync.topology import dlq_env, queue_env
 
 _T = TypeVar("_T")
 
@@ -404,6 +409,55 @@ class Application:
             "fulfillment-queue",
             lambda: SqsFulfillmentQueue(self.settings.queue("fulfillment"), self.aws_client("sqs")),
         )
+
+    # -- operator tooling (CLI) ----------------------------------------------------------------
+    # What `allegro-sync` commands use beside the functions' use cases (see cli/deployment.py).
+
+    def catalog(self) -> DynamoCatalog:
+        return self._once("catalog", lambda: DynamoCatalog(self.table("catalog")))
+
+    def mappings(self) -> DynamoMappings:
+        return self._once("mappings", lambda: DynamoMappings(self.table("mappings")))
+
+    def shop_event_queue(self) -> ShopEventQueue:
+        """Where a catalogue import queues its products: the shop webhooks' own queue."""
+        return self._once(
+            "shop-event-queue",
+            lambda: ShopEventQueue(
+                SqsFifoPublisher(self.settings.queue("shop-events"), self.aws_client("sqs"))
+            ),
+        )
+
+    def import_progress(self) -> DynamoImportProgress:
+        return self._once(
+            "import-progress", lambda: DynamoImportProgress(self.table("control"), clock=self.now)
+        )
+
+    def repricing_store(self) -> DynamoRepricingStore:
+        """The seller's repricing settings and history, without the repricer's Allegro side."""
+        return self._once(
+            "repricing-store",
+            lambda: DynamoRepricingStore(self.table("mappings"), self.table("control")),
+        )
+
+    def listing_optimizer(self) -> ListingOptimizer:
+        return self._once(
+            "listing-optimizer",
+            lambda: ListingOptimizer(
+                DynamoListingStore(self.table("mappings")), self.catalog(), self.change_log()
+            ),
+        )
+
+    def dead_letters(self) -> DeadLetters:
+        """The DLQs this deployment has (the settings' queue and dead-letter queue URLs)."""
+
+        def build() -> DeadLetters:
+            s = self.settings
+            urls = {queue_env(name): url for name, url in s.queues.items()}
+            urls |= {dlq_env(name): url for name, url in s.dead_letter_queues.items()}
+            return DeadLetters(self.aws_client("sqs"), urls)
+
+        return self._once("dead-letters", build)
 
 
 class ConnectedAccounts:

@@ -15,7 +15,15 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from allegro_sync.topology import ALLEGRO_RPM_BUDGET_ENV, TOPOLOGY, Topology, queue_env, secret_env, table_env
+from allegro_sync.topology import (
+    ALLEGRO_RPM_BUDGET_ENV,
+    TOPOLOGY,
+    Topology,
+    dlq_env,
+    queue_env,
+    secret_env,
+    table_env,
+)
 
 # Seller settings and switches, by the variable that carries them (CDK and the local runtime set them).
 OFFER_SETTINGS_ENV = "OFFER_SETTINGS"
@@ -59,6 +67,8 @@ class Settings(BaseModel):
     tables: dict[str, str] = Field(default_factory=dict)
     queues: dict[str, str] = Field(default_factory=dict)
     secrets: dict[str, str] = Field(default_factory=dict)
+    # Operator tooling only (`allegro-sync dlq`, `status`): each queue's dead-letter queue URL.
+    dead_letter_queues: dict[str, str] = Field(default_factory=dict)
     kms_key_id: str | None = None
     allegro_environment: str = ""
     allegro_api_url: str = ""
@@ -106,6 +116,9 @@ class Settings(BaseModel):
             "queues": {q.name: env[queue_env(q.name)] for q in topology.queues if env.get(queue_env(q.name))},
             "secrets": {
                 s.name: env[secret_env(s.name)] for s in topology.secrets if env.get(secret_env(s.name))
+            },
+            "dead_letter_queues": {
+                q.name: env[dlq_env(q.name)] for q in topology.queues if env.get(dlq_env(q.name))
             },
         }
         return cls(

@@ -1,29 +1,23 @@
 """`allegro-sync accounts ...`: connect seller accounts and see their state — never a token.
 
-Where the deployment lives, in order:
-1. the Lambda-style env vars (`TABLE_CONTROL`, `SECRET_ACCOUNTS`, `SECRET_APP_CREDENTIALS`, optional
-   `SECRET_ACCOUNTS_KMS_KEY_ID`, `ALLEGRO_SYNC_API_URL`);
-2. the outputs of the CloudFormation stack `--stack` (env `ALLEGRO_SYNC_STACK`, default `AllegroSync`):
-   keys are those env var names without underscores (`TABLECONTROL`, `SECRETACCOUNTS`, `APIURL`, ...);
-3. with `AWS_ENDPOINT_URL` set and no stack there: the local runtime's names (`allegro-sync local up`).
-Allegro hosts: `ALLEGRO_API_URL`/`ALLEGRO_UPLOAD_URL`/`ALLEGRO_OAUTH_URL` (the emulator), else `--sandbox`
-or production.
+Where the deployment lives: cli/deployment.py, as the `oauth` function sees it (`TABLE_CONTROL`,
+`SECRET_ACCOUNTS`, `SECRET_APP_CREDENTIALS`, optional `SECRET_ACCOUNTS_KMS_KEY_ID`, `ALLEGRO_SYNC_API_URL`;
+else the stack `--stack`'s outputs, else the local runtime). Allegro hosts: `ALLEGRO_API_URL`/
+`ALLEGRO_UPLOAD_URL`/`ALLEGRO_OAUTH_URL` (the emulator), else `--sandbox` or production.
 """
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, NoReturn
 
-import boto3
 import typer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from allegro_sync.adapters.secrets import KMS_KEY_ENV
-from allegro_sync.adapters.token_store import AccountsSettings, Custody
+from allegro_sync.adapters.token_store import Custody
+from allegro_sync.cli import deployment
 from allegro_sync.services.accounts import (
     AccountProfile,
     DevicePrompt,
@@ -31,84 +25,30 @@ from allegro_sync.services.accounts import (
     OAuthError,
 )
 from allegro_sync.services.tokens import AccountNotFound, TokenStoreCorrupt
-from allegro_sync.topology import secret_env, table_env
+from allegro_sync.settings import API_URL_ENV, STACK_ENV
 
 accounts_app = typer.Typer(help="Connect Allegro seller accounts and inspect them (tokens are never shown).")
 
-STACK_ENV = "ALLEGRO_SYNC_STACK"
-API_URL_ENV = "ALLEGRO_SYNC_API_URL"
-DEFAULT_STACK = "AllegroSync"
-LOCAL_API_URL = "http://127.0.0.1:8080"
+# The function whose view of the deployment account custody uses (it connects accounts in a browser).
+FUNCTION = "oauth"
 
 # Tests swap these for the emulator's clock; an operator waits for real.
 sleep: Callable[[float], None] = time.sleep
 now: Callable[[], float] = time.time
 
 StackOption = Annotated[
-    str | None, typer.Option(help=f"CloudFormation stack name (env {STACK_ENV}, default {DEFAULT_STACK}).")
+    str | None,
+    typer.Option(help=f"CloudFormation stack name (env {STACK_ENV}, default {deployment.DEFAULT_STACK})."),
 ]
 
 
-def _output_key(env_var: str) -> str:
-    """Same rule as infra/naming.py `output_key`: the env var name without underscores."""
-    return env_var.replace("_", "")
-
-
-def find_deployment(stack: str | None = None) -> tuple[AccountsSettings, str | None]:
-    """Account custody settings and the HTTP API URL (if known), from env, a stack, or the local runtime."""
-    names = (table_env("control"), secret_env("accounts"), secret_env("app-credentials"))
-    if all(os.environ.get(n) for n in names):
-        return AccountsSettings.from_env(), os.environ.get(API_URL_ENV)
-    stack_name = stack or os.environ.get(STACK_ENV) or DEFAULT_STACK
-    try:
-        described = boto3.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"][0]
-        outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
-    except (ClientError, BotoCoreError, IndexError, KeyError) as exc:
-        if os.environ.get("AWS_ENDPOINT_URL"):
-            return _local_runtime()
-        raise LookupError(
-            f"cannot find the deployment: stack {stack_name!r} is not readable ({type(exc).__name__}); "
-            f"deploy it, pass --stack, or set {', '.join(names)}"
-        ) from None
-    missing = [_output_key(n) for n in names if _output_key(n) not in outputs]
-    if missing:
-        raise LookupError(f"stack {stack_name!r} lacks outputs {', '.join(missing)}")
-    settings = AccountsSettings(
-        control_table=outputs[_output_key(names[0])],
-        accounts_secret_prefix=outputs[_output_key(names[1])],
-        app_credentials_secret=outputs[_output_key(names[2])],
-        kms_key_id=outputs.get(_output_key(KMS_KEY_ENV)) or _stack_key(outputs[_output_key(names[2])]),
-    )
-    return settings, os.environ.get(API_URL_ENV) or outputs.get("APIURL")
-
-
-def _stack_key(app_credentials_secret: str) -> str | None:
-    """The stack's KMS key, read off the secret the stack encrypted with it (account secrets use it too)."""
-    try:
-        described = boto3.client("secretsmanager").describe_secret(SecretId=app_credentials_secret)
-    except (ClientError, BotoCoreError):
-        return None
-    key = described.get("KmsKeyId")
-    return str(key) if key else None
-
-
-def _local_runtime() -> tuple[AccountsSettings, str | None]:
-    from allegro_sync.local.provision import secret_name, table_name
-
-    settings = AccountsSettings(
-        control_table=table_name("control"),
-        accounts_secret_prefix=secret_name("accounts", is_prefix=True),
-        app_credentials_secret=secret_name("app-credentials", is_prefix=False),
-    )
-    return settings, os.environ.get(API_URL_ENV) or LOCAL_API_URL
-
-
 def _custody(stack: str | None) -> tuple[Custody, str | None]:
+    """Account custody of the deployment (clock and sleep swappable) and its HTTP API URL, if known."""
+    app = deployment.application(stack, function=FUNCTION, now=now, sleep=sleep)
     try:
-        settings, api_url = find_deployment(stack)
+        return app.custody(), app.settings.api_url
     except LookupError as exc:
         _fail(str(exc))
-    return Custody.build(settings, now=now, sleep=sleep), api_url
 
 
 def _fail(message: str) -> NoReturn:

@@ -9,17 +9,17 @@
   seller's own (approved) mapping; `approve PATH` approves a suggestion; `list` shows them all.
 - `products status SKU`: the product on every account (offer, or why not), and its latest changes.
 
-Where the deployment lives: `cli/deployment.py` (env vars, stack outputs, or the local runtime).
+Where the deployment lives: `cli/deployment.py` (env vars, stack outputs, or the local runtime); each
+command works through the deployment's `bootstrap.Application`.
 """
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 from botocore.exceptions import BotoCoreError, ClientError
@@ -27,7 +27,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from allegro_sync.cli.deployment import DeploymentNotFound, export
+from allegro_sync.adapters.allegro.client import AllegroClient
+from allegro_sync.bootstrap import Application
+from allegro_sync.cli import deployment
 from allegro_sync.services.catalog import ANY_ACCOUNT, LinkStatus, StoredMapping, category_label
 from allegro_sync.services.catalog_import import (
     CatalogFileError,
@@ -55,7 +57,6 @@ products_app = typer.Typer(help="Shop products on Allegro.", no_args_is_help=Tru
 sleep: Callable[[float], None] = time.sleep
 now: Callable[[], float] = time.time
 console = Console(width=160)
-CLI_RPM_BUDGET = 300  # a few reads per command; far below Allegro's 9,000/min for the whole Client ID
 
 StackOption = Annotated[str | None, typer.Option(help="CloudFormation stack name (env ALLEGRO_SYNC_STACK).")]
 AccountOption = Annotated[
@@ -75,60 +76,30 @@ def _fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
-def _deployment(stack: str | None) -> None:
-    try:
-        export(stack)
-    except DeploymentNotFound as error:
-        _fail(str(error))
+def _application(stack: str | None) -> Application:
+    """The deployment's application, with this module's clock (tests swap it) and the CLI's own small
+    Allegro budget: an operator's few reads never wait on the 60/min fallback, and the shared "blocked
+    until" record in the control table is still honoured."""
+    return deployment.application(stack, now=now, sleep=sleep)
 
 
 def _at() -> str:
     return datetime.fromtimestamp(now(), UTC).isoformat()
 
 
-def _accounts() -> list[str]:
-    from allegro_sync.adapters.token_store import connected_accounts
-
-    return [p.name for p in connected_accounts()]
+def _accounts(app: Application) -> list[str]:
+    return [p.name for p in app.connected_accounts()]
 
 
-def _allegro(account: str | None) -> tuple[str, Any]:
-    """A client for `account` or the first connected one (catalogue reads are the same for every seller).
-
-    Its own rate guard with a small budget (CLI_RPM_BUDGET): an operator's few reads must not become the
-    process-wide guard (the local runtime runs the workers in this process) nor wait on the 60/min fallback.
-    The shared "blocked until" record in the control table is still honoured.
-    """
-    from allegro_sync.adapters.allegro.client import AllegroClient
-    from allegro_sync.adapters.allegro.environment import AllegroEnvironment
-    from allegro_sync.adapters.dynamodb.rate_limit import rate_guard_from_env
-    from allegro_sync.adapters.token_store import token_source_for
-    from allegro_sync.topology import ALLEGRO_RPM_BUDGET_ENV
-
-    names = _accounts()
+def _allegro(app: Application, account: str | None) -> tuple[str, AllegroClient]:
+    """A client for `account` or the first connected one (catalogue reads are the same for every seller)."""
+    names = _accounts(app)
     if account is not None and account != ANY_ACCOUNT and account not in names:
         _fail(f"account {account!r} is not connected (connected: {', '.join(names) or 'none'})")
     if not names:
         _fail("no connected Allegro account: run allegro-sync accounts connect NAME first")
-    chosen = account if account not in (None, ANY_ACCOUNT) else names[0]
-    assert chosen is not None
-    guard = rate_guard_from_env({**os.environ, ALLEGRO_RPM_BUDGET_ENV: str(CLI_RPM_BUDGET)})
-    client = AllegroClient(
-        AllegroEnvironment.from_env(), token_source_for(chosen), account=chosen, rate_guard=guard
-    )
-    return chosen, client
-
-
-def _mappings() -> Any:
-    from allegro_sync.adapters.dynamodb.mappings import DynamoMappings, mappings_table
-
-    return DynamoMappings(mappings_table())
-
-
-def _catalog() -> Any:
-    from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog, catalog_table
-
-    return DynamoCatalog(catalog_table())
+    chosen = account if account is not None and account != ANY_ACCOUNT else names[0]
+    return chosen, app.allegro(chosen)
 
 
 # --- catalog import --------------------------------------------------------------------------------------
@@ -157,15 +128,11 @@ def import_file(
         _fail(f"--format {fmt!r}: use csv or woocommerce")
     chosen: Format | None = "csv" if fmt == "csv" else "woocommerce" if fmt == "woocommerce" else None
     data = file.read_bytes()
-    _deployment(stack)
-    queue_url = os.environ.get(queue_env("shop-events"))
-    if not queue_url:
+    app = _application(stack)
+    if "shop-events" not in app.settings.queues:
         _fail(f"the shop-events queue is unknown: set {queue_env('shop-events')} or start the local runtime")
-    from allegro_sync.adapters.dynamodb.catalog_import import DynamoImportProgress, control_table
-    from allegro_sync.adapters.queues import ShopEventQueue, SqsFifoPublisher
-
-    queue = ShopEventQueue(SqsFifoPublisher(queue_url))
-    progress_store = DynamoImportProgress(control_table(), clock=now)
+    queue = app.shop_event_queue()
+    progress_store = app.import_progress()
     done = {"queued": 0, "skipped": 0}
     with Progress(
         TextColumn("[bold]{task.description}"),
@@ -209,19 +176,21 @@ def import_file(
             )
     _render_import(result)
     if wait is None:
-        wait = bool(os.environ.get("AWS_ENDPOINT_URL"))
+        wait = bool(app.settings.aws_endpoint_url)
     if not wait:
         console.print(
             "Products publish in the background: see `allegro-sync products status SKU`, or use --wait."
         )
         return
-    accounts = _accounts()
+    accounts = _accounts(app)
     if not accounts:
         console.print(
             "[yellow]No connected Allegro account: products wait in the catalogue until one is.[/yellow]"
         )
         return
-    summary = wait_for_outcome(result.products, accounts, _catalog(), timeout=timeout, now=now, sleep=sleep)
+    summary = wait_for_outcome(
+        result.products, accounts, app.catalog(), timeout=timeout, now=now, sleep=sleep
+    )
     _render_summary(summary, accounts)
     if summary.unsettled:
         raise typer.Exit(2)
@@ -279,18 +248,17 @@ def _render_summary(summary: ImportSummary, accounts: list[str]) -> None:
 @mappings_app.command("suggest")
 def suggest(account: AccountOption = None, stack: StackOption = None) -> None:
     """Ask Allegro for a category for every shop category without a mapping; store them PENDING."""
-    _deployment(stack)
-    from allegro_sync.adapters.dynamodb.catalog import catalog_table
+    app = _application(stack)
     from allegro_sync.adapters.dynamodb.catalog_import import catalog_products
 
     scope = account or ANY_ACCOUNT
-    products = catalog_products(catalog_table())
-    store = _mappings()
+    products = catalog_products(app.table("catalog"))
+    store = app.mappings()
     unmapped = unmapped_categories(products, store.all_category_mappings(), scope)
     if not unmapped:
         console.print("Every shop category in the catalogue has a mapping; nothing to suggest.")
         return
-    _, allegro = _allegro(account)
+    _, allegro = _allegro(app, account)
     suggested = suggest_and_store(products, store, allegro, account=scope, at=_at())
     table = Table(title=f"Suggested (PENDING) for {len(unmapped)} unmapped shop categories")
     for column in ("shop category", "products", "Allegro category", "note"):
@@ -325,14 +293,14 @@ def set_command(
     stack: StackOption = None,
 ) -> None:
     """Map a shop category to an Allegro category (APPROVED: products publish with it)."""
-    _deployment(stack)
+    app = _application(stack)
     name = ""
     try:
         shop_path(path)
         if check:
-            name = _check_category(category_id, param or [], const or [], account)
+            name = _check_category(app, category_id, param or [], const or [], account)
         stored = set_mapping(
-            _mappings(),
+            app.mappings(),
             path,
             category_id,
             params=param or [],
@@ -346,13 +314,15 @@ def set_command(
     _print_mappings([stored], title="Stored")
 
 
-def _check_category(category_id: str, params: list[str], consts: list[str], account: str | None) -> str:
+def _check_category(
+    app: Application, category_id: str, params: list[str], consts: list[str], account: str | None
+) -> str:
     """The category's name; MappingInputError when Allegro does not know it or one of the parameter ids."""
     from allegro_sync.adapters.allegro.errors import AllegroNotFound
     from allegro_sync.services.mapping_suggestions import parse_constant, parse_parameter
 
     parameters = [parse_parameter(s) for s in params] + [parse_constant(s) for s in consts]
-    _, allegro = _allegro(account)
+    _, allegro = _allegro(app, account)
     try:
         category = allegro.get_category(category_id)
         known = {str(p.id): p.name for p in allegro.get_category_parameters(category_id)}
@@ -379,30 +349,29 @@ def approve(
     stack: StackOption = None,
 ) -> None:
     """Approve a suggested mapping; its shop category's waiting products are published right away."""
-    _deployment(stack)
+    app = _worker_application(stack)
     from allegro_sync.adapters.dynamodb.mappings import MappingNotFound
 
     try:
-        stored = _mappings().set_approved(shop_path(path), True, account=account or ANY_ACCOUNT, at=_at())
+        stored = app.mappings().set_approved(shop_path(path), True, account=account or ANY_ACCOUNT, at=_at())
     except (MappingNotFound, MappingInputError) as error:
         _fail(f"{error}; see `allegro-sync mappings list`")
     _print_mappings([stored], title="Approved")
     if publish:
-        _publish_waiting(stored)
+        _publish_waiting(app, stored)
 
 
-def _publish_waiting(stored: StoredMapping) -> None:
+def _publish_waiting(app: Application, stored: StoredMapping) -> None:
     """Republish (the worker's own Publisher) every catalogue product the mapping covers that is not on
     Allegro yet: a product waits for a new shop event otherwise, and the seller just removed the reason."""
-    from allegro_sync.adapters.dynamodb.catalog import catalog_table
     from allegro_sync.adapters.dynamodb.catalog_import import catalog_products
     from allegro_sync.services.mapping_suggestions import covered
     from allegro_sync.services.publishing import RetryLater
 
-    accounts = _accounts() if stored.account == ANY_ACCOUNT else [stored.account]
-    catalog = _catalog()
+    accounts = _accounts(app) if stored.account == ANY_ACCOUNT else [stored.account]
+    catalog = app.catalog()
     todo = []
-    for product in catalog_products(catalog_table()):
+    for product in catalog_products(app.table("catalog")):
         if not covered(product.category_path, [stored], stored.account):
             continue
         links = {link.account: link.status for link in catalog.status(product.sku).links}
@@ -411,7 +380,7 @@ def _publish_waiting(stored: StoredMapping) -> None:
     if not todo or not accounts:
         console.print("No waiting products in this shop category.")
         return
-    publisher = _worker_publisher()
+    publisher = app.publisher()
     table = Table(title=f"Published now ({len(todo)} product(s) of {stored.label})")
     for column in ("SKU", "account", "status", "offer / why"):
         table.add_column(column, overflow="fold")
@@ -428,14 +397,10 @@ def _publish_waiting(stored: StoredMapping) -> None:
     console.print(table)
 
 
-def _worker_publisher() -> Any:
-    """The catalog worker's own Publisher, with the worker's static settings (e.g. ALLEGRO_RPM_BUDGET)."""
-    from allegro_sync.handlers.catalog_worker import build_publisher
-    from allegro_sync.topology import TOPOLOGY
-
-    for name, value in TOPOLOGY.function("catalog_worker").environment.items():
-        os.environ.setdefault(name, value)
-    return build_publisher()
+def _worker_application(stack: str | None) -> Application:
+    """The deployment as the catalog worker sees it, with its static settings (its Allegro budget): for
+    commands that publish through the worker's own Publisher."""
+    return deployment.application(stack, function="catalog_worker", rpm_budget=None, now=now, sleep=sleep)
 
 
 @mappings_app.command("list")
@@ -445,8 +410,7 @@ def list_mappings(
     stack: StackOption = None,
 ) -> None:
     """Every mapping: shop category -> Allegro category, status, parameter mappings."""
-    _deployment(stack)
-    found: list[StoredMapping] = _mappings().all_category_mappings()
+    found: list[StoredMapping] = _application(stack).mappings().all_category_mappings()
     if account:
         found = [m for m in found if m.account in (account, ANY_ACCOUNT)]
     if pending:
@@ -494,10 +458,8 @@ def status(
     stack: StackOption = None,
 ) -> None:
     """The product on every seller account: PUBLISHED (offer id), WAITING or FAILED with the reasons."""
-    _deployment(stack)
-    from allegro_sync.adapters.dynamodb.changes import DynamoChangeLog, changes_table
-
-    state = _catalog().status(sku)
+    app = _application(stack)
+    state = app.catalog().status(sku)
     product = state.product
     if product is None:
         _fail(f"unknown SKU {sku!r}: the shop has not sent this product (import it or check the webhook)")
@@ -533,7 +495,7 @@ def status(
         console.print(
             "No seller account has processed it yet (is an account connected? is the worker running?)"
         )
-    history = DynamoChangeLog(changes_table()).history(sku, limit=changes) if changes else []
+    history = app.change_log().history(sku, limit=changes) if changes else []
     if history:
         log = Table(title="Latest changes on Allegro")
         for column in ("when", "account", "action", "offer", "what", "why"):
@@ -554,13 +516,13 @@ def link(
     stack: StackOption = None,
 ) -> None:
     """Choose the Allegro catalogue product when one EAN matched several; the product publishes with it."""
-    _deployment(stack)
+    app = _worker_application(stack)
     from allegro_sync.services.publishing import RetryLater
 
-    if account is not None and account not in _accounts():
+    if account is not None and account not in _accounts(app):
         _fail(f"account {account!r} is not connected")
     try:
-        _worker_publisher().link_product(sku, product_id, account=account)
+        app.publisher().link_product(sku, product_id, account=account)
     except (ValueError, LookupError) as error:
         _fail(str(error))
     except RetryLater as error:

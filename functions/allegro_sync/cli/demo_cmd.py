@@ -8,8 +8,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from allegro_sync.local.demo import Demo, DemoFailure
-
 DEFAULT_SPEC = Path("..") / "shared" / "allegro-api" / "openapi.yaml"
 
 
@@ -22,6 +20,8 @@ def demo(
     ] = DEFAULT_SPEC,
 ) -> None:
     """Run moto + the Allegro emulator + every handler on 127.0.0.1 and narrate a day of selling."""
+    from allegro_sync.local.demo import Demo, DemoFailure  # only when run: it starts the whole system
+
     console = Console(width=110)
     if record is not None and record.exists():
         record.unlink()  # one run per recording, so the audit speaks of this run only

@@ -8,12 +8,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-import boto3
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from allegro_sync.cli.deployment import DeploymentNotFound, find_environment
+from allegro_sync.cli.deployment import application
 from allegro_sync.services.dlq import DeadLetters, UnknownQueue
 from allegro_sync.services.status import duration
 
@@ -35,11 +34,7 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 
 def _dead_letters(stack: str | None) -> DeadLetters:
-    try:
-        env = find_environment(stack)
-    except DeploymentNotFound as exc:
-        raise _fail(str(exc)) from None
-    return DeadLetters(boto3.client("sqs"), env)
+    return application(stack).dead_letters()
 
 
 def _age(seconds: float | None) -> str:

@@ -12,20 +12,20 @@ Where the deployment lives: as every operator command (cli/deployment.py: env, s
 
 from __future__ import annotations
 
-import os
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from allegro_sync.cli.deployment import DeploymentNotFound, export
+from allegro_sync.adapters.allegro.client import AllegroClient
+from allegro_sync.bootstrap import Application
+from allegro_sync.cli import deployment
 from allegro_sync.services.listings import ExperimentReport, ListingOptimizer, Proposal
 
 listings_app = typer.Typer(help="Listing optimization: keywords, title and description proposals, A/B tests.")
 experiment_app = typer.Typer(help="A/B experiments on titles.", no_args_is_help=True)
 listings_app.add_typer(experiment_app, name="experiment")
-CLI_RPM_BUDGET = 300  # a review reads every offer once; far below Allegro's limit for the Client ID
 
 AccountOption = Annotated[str | None, typer.Option(help="Seller account (default: the first connected).")]
 StackOption = Annotated[str | None, typer.Option(help="CloudFormation stack name (env ALLEGRO_SYNC_STACK).")]
@@ -40,38 +40,25 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(1)
 
 
-def _optimizer(stack: str | None) -> ListingOptimizer:
-    try:
-        export(stack)
-    except DeploymentNotFound as error:
-        _fail(str(error))
-    from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog, catalog_table
-    from allegro_sync.adapters.dynamodb.changes import DynamoChangeLog, changes_table
-    from allegro_sync.adapters.dynamodb.listings import listing_store_from_env
-
-    return ListingOptimizer(
-        listing_store_from_env(), DynamoCatalog(catalog_table()), DynamoChangeLog(changes_table())
-    )
+def _optimizer(app: Application) -> ListingOptimizer:
+    return app.listing_optimizer()
 
 
-def _client(account: str | None) -> tuple[str, Any]:
-    """A client for `account` (or the first connected one) with its own small rate budget."""
-    from allegro_sync.adapters.allegro.client import AllegroClient
-    from allegro_sync.adapters.allegro.environment import AllegroEnvironment
-    from allegro_sync.adapters.dynamodb.rate_limit import rate_guard_from_env
-    from allegro_sync.adapters.token_store import connected_accounts, token_source_for
-    from allegro_sync.topology import ALLEGRO_RPM_BUDGET_ENV
+def _application(stack: str | None) -> Application:
+    """The deployment's application with the CLI's own small Allegro budget (a review reads every offer
+    once; far below Allegro's limit for the Client ID)."""
+    return deployment.application(stack)
 
-    names = [p.name for p in connected_accounts()]
+
+def _client(app: Application, account: str | None) -> tuple[str, AllegroClient]:
+    """A client for `account` (or the first connected one)."""
+    names = [p.name for p in app.connected_accounts()]
     if not names:
         _fail("no connected Allegro account: run allegro-sync accounts connect NAME first")
     if account is not None and account not in names:
         _fail(f"account {account!r} is not connected (connected: {', '.join(names)})")
     chosen = account or names[0]
-    guard = rate_guard_from_env({**os.environ, ALLEGRO_RPM_BUDGET_ENV: str(CLI_RPM_BUDGET)})
-    return chosen, AllegroClient(
-        AllegroEnvironment.from_env(), token_source_for(chosen), account=chosen, rate_guard=guard
-    )
+    return chosen, app.allegro(chosen)
 
 
 @listings_app.command("keywords")
@@ -87,13 +74,14 @@ def keywords(
     """Which title words and parameter values go with more visits and sales in CATEGORY."""
     if min_support < 1:
         _fail("--min-support must be at least 1")
-    optimizer = _optimizer(stack)
+    app = _application(stack)
+    optimizer = _optimizer(app)
     if add or remove:
         words = [w for w in optimizer.store.keywords(category) if w not in (remove or [])]
         words += [w.strip() for w in add or [] if w.strip() and w.strip() not in words]
         optimizer.store.set_keywords(category, words)
         typer.echo(f"seller keywords for {category}: {', '.join(words) or '(none)'}")
-    _, client = _client(account)
+    _, client = _client(app, account)
     with client:
         facts = optimizer.facts(client)
     scores = optimizer.keyword_scores(facts, min_support=min_support).get(category, [])
@@ -151,8 +139,9 @@ def review(
     stack: StackOption = None,
 ) -> None:
     """Offers with the biggest expected gain: current vs proposed title, why, description problems."""
-    optimizer = _optimizer(stack)
-    name, client = _client(account)
+    app = _application(stack)
+    optimizer = _optimizer(app)
+    name, client = _client(app, account)
     with client:
         proposals = optimizer.review(name, client, category=category)
     render_proposals(proposals[:limit], Console(width=200), f"{name}: {len(proposals)} proposal(s)")
@@ -174,8 +163,9 @@ def apply(
     """Push reviewed proposals to Allegro (PATCH name/description); each is recorded in the change log."""
     if title_only and description_only:
         _fail("--title-only and --description-only exclude each other")
-    optimizer = _optimizer(stack)
-    name, client = _client(account)
+    app = _application(stack)
+    optimizer = _optimizer(app)
+    name, client = _client(app, account)
     failed = 0
     with client:
         for offer_id in offer_ids:
@@ -203,8 +193,9 @@ def experiment_start(
     """Change the titles of a deterministic share of the category's offers; the rest is the control."""
     if not 0 < share < 1:
         _fail("--share must be between 0 and 1 (exclusive)")
-    optimizer = _optimizer(stack)
-    name, client = _client(account)
+    app = _application(stack)
+    optimizer = _optimizer(app)
+    name, client = _client(app, account)
     with client:
         try:
             experiment, changes = optimizer.start_experiment(name, client, category=category, share=share)
@@ -238,7 +229,8 @@ def experiment_report(
     stack: StackOption = None,
 ) -> None:
     """Visits gained since the start: offers with changed titles vs the control group."""
-    optimizer = _optimizer(stack)
+    app = _application(stack)
+    optimizer = _optimizer(app)
     if experiment_id is None:
         started = sorted(optimizer.store.experiments(), key=lambda e: e.started_at)
         if not started:
@@ -247,7 +239,7 @@ def experiment_report(
     found = optimizer.store.experiment(experiment_id)
     if found is None:
         _fail(f"no experiment {experiment_id!r}")
-    _, client = _client(found.account)
+    _, client = _client(app, found.account)
     with client:
         report = optimizer.report(client, experiment_id)
     render_report(report, Console(width=160))

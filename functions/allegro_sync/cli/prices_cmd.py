@@ -7,15 +7,15 @@
 - `reprice simulate HISTORY.csv --cost C --price P`: replay a history of competitor prices (CSV `date, sku,
   competitor, price`) through the same domain, offline, and show the price path and margin per day.
 
-Where the deployment lives: the `repricer` function's environment (`TABLE_MAPPINGS`, `TABLE_CONTROL`,
-`TABLE_CATALOG`, `TABLE_CHANGES`, `SECRET_*`), or, with only `AWS_ENDPOINT_URL` set, the local runtime.
+Where the deployment lives: cli/deployment.py, as the `repricer` function sees it (its `TABLE_MAPPINGS`,
+`TABLE_CONTROL`, `TABLE_CATALOG`, `TABLE_CHANGES`, `SECRET_*`; else the stack's outputs; else, with
+`AWS_ENDPOINT_URL` set, the local runtime).
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import os
 from collections import defaultdict
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
@@ -27,6 +27,8 @@ from pydantic import TypeAdapter, ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from allegro_sync.bootstrap import Application
+from allegro_sync.cli import deployment
 from allegro_sync.domain.repricing import (
     Action,
     CompetitorPrice,
@@ -36,13 +38,13 @@ from allegro_sync.domain.repricing import (
     RepricingSettings,
     decide,
 )
-from allegro_sync.topology import TOPOLOGY, secret_env, table_env
 
 FUNCTION = "repricer"
 prices_app = typer.Typer(
     help="Repricing: why a price changed, and the seller's settings.", no_args_is_help=True
 )
 reprice_app = typer.Typer(help="Run or simulate a repricing round.", invoke_without_command=True)
+StackOption = Annotated[str | None, typer.Option(help="CloudFormation stack name (env ALLEGRO_SYNC_STACK).")]
 SETTINGS_LIST: TypeAdapter[list[RepricingSettings]] = TypeAdapter(list[RepricingSettings])
 
 
@@ -56,38 +58,21 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(1)
 
 
-def _environment(*, secrets: bool = False) -> None:
-    """Fill the repricer's resource names from the local runtime when they are not set (secrets only for
-    commands that talk to Allegro)."""
-    spec = TOPOLOGY.function(FUNCTION)
-    wanted = {table_env(t): ("table", t) for t in spec.tables}
-    if secrets:
-        wanted |= {secret_env(s): ("secret", s) for s in spec.secrets}
-    missing = [name for name in wanted if not os.environ.get(name)]
-    if not missing:
-        return
-    if not os.environ.get("AWS_ENDPOINT_URL"):
-        _fail(f"set {', '.join(sorted(missing))} (the repricer function's environment)")
-    from allegro_sync.local.provision import secret_name, table_name
-
-    for name in missing:
-        kind, logical = wanted[name]
-        if kind == "table":
-            os.environ[name] = table_name(logical)
-        else:
-            os.environ[name] = secret_name(logical, is_prefix=TOPOLOGY.secret(logical).is_prefix)
+def _application(stack: str | None, *, allegro: bool = False) -> Application:
+    """The deployment as the repricer sees it; its secrets are needed only by commands that call Allegro."""
+    needed = None if allegro else deployment.function_variables(FUNCTION, secrets=False)
+    return deployment.application(stack, function=FUNCTION, needed=needed)
 
 
 # --- prices -----------------------------------------------------------------------------------------------
 
 
 @prices_app.command("why")
-def why(key: Annotated[str, typer.Argument(help="An Allegro offer id or a SKU.")]) -> None:
+def why(
+    key: Annotated[str, typer.Argument(help="An Allegro offer id or a SKU.")], stack: StackOption = None
+) -> None:
     """Every price change the repricer made for this offer or SKU, newest first, with its reasons."""
-    _environment()
-    from allegro_sync.adapters.dynamodb.repricing import repricer_from_env
-
-    history = repricer_from_env().why(key)
+    history = _application(stack).repricer().why(key)
     if not history:
         _fail(f"no repricing changes recorded for {key!r}")
     console = Console(width=180)
@@ -112,6 +97,7 @@ def why(key: Annotated[str, typer.Argument(help="An Allegro offer id or a SKU.")
 @prices_app.command("configure")
 def configure(
     file: Annotated[Path, typer.Argument(help="JSON: a list of repricing settings objects.", exists=True)],
+    stack: StackOption = None,
 ) -> None:
     """Store repricing settings; every entry is validated before anything is written."""
     try:
@@ -122,22 +108,16 @@ def configure(
     duplicates = sorted({s for s in scopes if scopes.count(s) > 1})
     if duplicates:
         _fail(f"{file}: more than one entry for scope(s) {', '.join(duplicates)}")
-    _environment()
-    from allegro_sync.adapters.dynamodb.repricing import store_from_env
-
-    store = store_from_env()
+    store = _application(stack).repricing_store()
     for entry in entries:
         store.put_settings(entry)
     typer.echo(f"stored {len(entries)} repricing setting(s): {', '.join(scopes)}")
 
 
 @prices_app.command("settings")
-def list_settings() -> None:
+def list_settings(stack: StackOption = None) -> None:
     """The stored repricing settings (scope account#category#sku, * = any)."""
-    _environment()
-    from allegro_sync.adapters.dynamodb.repricing import store_from_env
-
-    for entry in store_from_env().settings():
+    for entry in _application(stack).repricing_store().settings():
         typer.echo(f"{entry.scope}: {entry.model_dump_json(exclude_defaults=True)}")
 
 
@@ -171,16 +151,14 @@ def reprice(
     *,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan, change nothing.")] = False,
     account: Annotated[str | None, typer.Option(help="Only this connected account.")] = None,
+    stack: StackOption = None,
 ) -> None:
     """One repricing round for every connected account (or one); --dry-run prints the plan only."""
     if ctx.invoked_subcommand is not None:
         return
-    _environment(secrets=True)
-    from allegro_sync.adapters.dynamodb.repricing import repricer_from_env
-    from allegro_sync.adapters.order_wiring import connected_clients
-
-    repricer = repricer_from_env()
-    clients = {a: c for a, c in connected_clients().items() if account in (None, a)}
+    app = _application(stack, allegro=True)
+    repricer = app.repricer()
+    clients = {a: c for a, c in app.connected_clients().items() if account in (None, a)}
     if not clients:
         _fail("no connected account" + (f" named {account!r}" if account else ""))
     console = Console(width=200)

@@ -3,46 +3,26 @@
 `--dry-run` only reads (GET /sale/offers and the ledger) and shows the drift; without it the same repairs
 as the scheduled `reconciler` are made and recorded in the change log with their reason.
 
-Where the deployment lives: the `reconciler` function's environment variables (`TABLE_LEDGER`,
-`TABLE_CATALOG`, `TABLE_CHANGES`, `TABLE_CONTROL`, `SECRET_ACCOUNTS`, `SECRET_APP_CREDENTIALS`), or, with only
-`AWS_ENDPOINT_URL` set, the local runtime's names (`allegro-sync local up`). Allegro hosts come from
+Where the deployment lives: cli/deployment.py, as the `reconciler` function sees it (its variables
+`TABLE_LEDGER`, `TABLE_CATALOG`, `TABLE_CHANGES`, `TABLE_CONTROL`, `SECRET_ACCOUNTS`,
+`SECRET_APP_CREDENTIALS`; else the stack's outputs; else, with `AWS_ENDPOINT_URL` set, the local runtime's
+names). Allegro hosts come from
 `ALLEGRO_API_URL`/`ALLEGRO_UPLOAD_URL`/`ALLEGRO_OAUTH_URL` (the emulator) or `ALLEGRO_ENVIRONMENT`.
 """
 
 from __future__ import annotations
 
-import os
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from allegro_sync.cli.deployment import application
 from allegro_sync.services.reconcile import ReconcileReport
-from allegro_sync.topology import TOPOLOGY, secret_env, table_env
 
 FUNCTION = "reconciler"
-
-
-def _environment() -> None:
-    """Fill the reconciler's resource names from the local runtime when they are not set."""
-    spec = TOPOLOGY.function(FUNCTION)
-    wanted = {table_env(t): ("table", t) for t in spec.tables} | {
-        secret_env(s): ("secret", s) for s in spec.secrets
-    }
-    missing = [name for name in wanted if not os.environ.get(name)]
-    if not missing:
-        return
-    if not os.environ.get("AWS_ENDPOINT_URL"):
-        raise LookupError(f"set {', '.join(sorted(missing))} (the reconciler function's environment)")
-    from allegro_sync.local.provision import secret_name, table_name
-
-    for name in missing:
-        kind, logical = wanted[name]
-        if kind == "table":
-            os.environ[name] = table_name(logical)
-        else:
-            os.environ[name] = secret_name(logical, is_prefix=TOPOLOGY.secret(logical).is_prefix)
+StackOption = Annotated[str | None, typer.Option(help="CloudFormation stack name (env ALLEGRO_SYNC_STACK).")]
 
 
 def render(report: ReconcileReport, console: Console) -> None:
@@ -66,13 +46,12 @@ def reconcile(
     *,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the drift, change nothing.")] = False,
     account: Annotated[str | None, typer.Option(help="Only this connected account.")] = None,
+    stack: StackOption = None,
 ) -> None:
     """Compare every Allegro offer with the stock ledger; repair the drift unless --dry-run."""
+    app = application(stack, function=FUNCTION)
     try:
-        _environment()
-        from allegro_sync.adapters.propagation_wiring import reconciler
-
-        report = reconciler().run(account=account, dry_run=dry_run)
+        report = app.reconciler().run(account=account, dry_run=dry_run)
     except LookupError as error:
         typer.secho(f"error: {error}", err=True, fg=typer.colors.RED)
         raise typer.Exit(1) from None

@@ -9,7 +9,6 @@ import time
 from datetime import datetime
 from typing import Annotated, Any
 
-import boto3
 import typer
 from boto3.dynamodb.conditions import Attr
 from rich.console import Console
@@ -19,9 +18,10 @@ from allegro_sync.adapters.dynamodb.accounts import DynamoAccountRegistry
 from allegro_sync.adapters.dynamodb.orders import CURSOR_PK, CURSOR_SK
 from allegro_sync.adapters.dynamodb.rate_limit import DynamoBlockedUntilStore
 from allegro_sync.adapters.dynamodb.repricing import PAUSE_PK
-from allegro_sync.cli.deployment import DeploymentNotFound, find_environment
+from allegro_sync.bootstrap import Application
+from allegro_sync.cli.deployment import application
 from allegro_sync.services.accounts import AccountProfile
-from allegro_sync.services.dlq import DeadLetters, DlqSummary
+from allegro_sync.services.dlq import DlqSummary
 from allegro_sync.services.status import (
     RECONCILE_REASON_PREFIX,
     OrderCursor,
@@ -32,7 +32,7 @@ from allegro_sync.services.status import (
     cursor_from_item,
     reconcile_changes_from_items,
 )
-from allegro_sync.topology import TOPOLOGY, queue_env, table_env
+from allegro_sync.topology import TOPOLOGY
 
 console = Console(width=160)
 # The change log grows with every push; the status reads at most this many pages of it for the drift line.
@@ -42,18 +42,15 @@ StackOption = Annotated[str | None, typer.Option(help="CloudFormation stack name
 
 
 class AwsStatusSource:
-    """`StatusSource` over the deployment's tables and queues (`env`: the functions' env-var names)."""
+    """`StatusSource` over the deployment's tables and queues (those its application's settings name)."""
 
-    def __init__(self, env: dict[str, str], dynamodb: Any = None, sqs: Any = None) -> None:
-        self._env = env
-        self._dynamodb = dynamodb or boto3.resource("dynamodb")
-        self._sqs = sqs or boto3.client("sqs")
+    def __init__(self, app: Application) -> None:
+        self._app = app
 
     def _table(self, logical: str) -> Any:
-        name = self._env.get(table_env(logical))
-        if not name:
+        if logical not in self._app.settings.tables:
             raise LookupError(f"table {logical!r} not found in this deployment")
-        return self._dynamodb.Table(name)
+        return self._app.table(logical)
 
     def accounts(self) -> list[AccountProfile]:
         return DynamoAccountRegistry(self._table("control")).all()
@@ -64,11 +61,12 @@ class AwsStatusSource:
 
     def queue_depths(self) -> list[QueueDepth]:
         depths = []
+        sqs = self._app.aws_client("sqs")
         for queue in TOPOLOGY.queues:
-            url = self._env.get(queue_env(queue.name))
+            url = self._app.settings.queues.get(queue.name)
             if not url:
                 continue
-            attrs = self._sqs.get_queue_attributes(
+            attrs = sqs.get_queue_attributes(
                 QueueUrl=url,
                 AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
             )["Attributes"]
@@ -82,11 +80,12 @@ class AwsStatusSource:
         return depths
 
     def dead_letters(self) -> list[DlqSummary]:
-        return DeadLetters(self._sqs, self._env).summaries()
+        return self._app.dead_letters().summaries()
 
     def blocked_until(self) -> float:
         # A plain client: the resource's client would re-serialize the store's low-level attribute values.
-        return DynamoBlockedUntilStore(self._table("control").name).read_blocked_until()
+        control = self._table("control").name
+        return DynamoBlockedUntilStore(control, client=self._app.aws_client("dynamodb")).read_blocked_until()
 
     def reconcile_changes(self) -> list[ReconcileChange]:
         table = self._table("changes")
@@ -122,12 +121,7 @@ def render(sections: list[Section]) -> None:
 
 def status(stack: StackOption = None) -> None:
     """Accounts, order polling, queues, DLQs, last drift repair, Allegro block, repricing pauses."""
-    try:
-        env = find_environment(stack)
-    except DeploymentNotFound as exc:
-        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
-        raise typer.Exit(1) from None
-    sections = build_status(AwsStatusSource(env), time.time())
+    sections = build_status(AwsStatusSource(application(stack)), time.time())
     render(sections)
     if any(s.warnings for s in sections):
         raise typer.Exit(3)  # scripts (cron, CI) can alert on "something needs attention"

@@ -9,26 +9,25 @@ instead, for `allegro-sync invoke shop_webhook`.
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import time
 import uuid
 from pathlib import Path
 from typing import Annotated
 
-import boto3
 import typer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from allegro_sync.adapters.shop import signing
 from allegro_sync.adapters.shop import woocommerce as wc
+from allegro_sync.bootstrap import Application
+from allegro_sync.cli.deployment import DEFAULT_STACK, find_settings
 from allegro_sync.local.events import HttpRequest, http_api_v2_event
+from allegro_sync.settings import STACK_ENV, Settings
+from allegro_sync.settings import WEBHOOK_SECRET_ENV as SECRET_ENV
 from allegro_sync.topology import secret_env
 
-SECRET_ENV = "ALLEGRO_SYNC_WEBHOOK_SECRET"  # noqa: S105 - the variable's name
 DEFAULT_URL = "http://127.0.0.1:8080"
-STACK_ENV = "ALLEGRO_SYNC_STACK"  # same as `allegro-sync accounts`
-DEFAULT_STACK = "AllegroSync"
 
 webhooks_app = typer.Typer(
     help="Shop webhooks: set the signing secret, sign test deliveries.", no_args_is_help=True
@@ -112,25 +111,19 @@ def sign(
     typer.echo(" \\\n".join(lines))
 
 
-def find_secret_id(stack: str | None) -> str:
-    """The `webhook-signing` secret: env var, else the stack's output, else the local runtime's name."""
+def signing_secret(stack: str | None) -> tuple[Application, str]:
+    """The deployment's application and its `webhook-signing` secret: the env var, else the stack's
+    output, else the local runtime's name."""
     env_name = secret_env("webhook-signing")
-    if os.environ.get(env_name):
-        return os.environ[env_name]
-    stack_name = stack or os.environ.get(STACK_ENV) or DEFAULT_STACK
-    key = env_name.replace("_", "")  # infra/naming.py `output_key`
+    process = Settings.from_environ()
     try:
-        described = boto3.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"][0]
-        outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
-        return str(outputs[key])
-    except (ClientError, BotoCoreError, IndexError, KeyError):
-        if os.environ.get("AWS_ENDPOINT_URL"):
-            from allegro_sync.local.provision import secret_name
-
-            return secret_name("webhook-signing", is_prefix=False)
+        settings = find_settings(stack, needed=[env_name], process=process)
+        return Application(settings), settings.secret("webhook-signing")
+    except LookupError:
+        stack_name = stack or process.stack_name or DEFAULT_STACK
         raise typer.BadParameter(
             f"cannot find the webhook-signing secret: set {env_name}, pass --stack, or deploy stack "
-            f"{stack_name!r} (output {key})"
+            f"{stack_name!r} (output {env_name.replace('_', '')})"
         ) from None
 
 
@@ -180,8 +173,8 @@ def set_secret(
         raise typer.BadParameter(
             "use at least 16 characters (e.g. `openssl rand -hex 32`)", param_hint="--secret"
         )
-    secret_id = find_secret_id(stack)
-    client = boto3.client("secretsmanager")
+    app, secret_id = signing_secret(stack)
+    client = app.aws_client("secretsmanager")
     try:
         current = client.get_secret_value(SecretId=secret_id).get("SecretString")
         value = rotated(current, secret, woocommerce=woocommerce, drop_previous=drop_previous)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 
-from allegro_sync.adapters import token_store
+from allegro_sync.adapters.allegro.environment import AllegroEnvironment
 from allegro_sync.adapters.allegro.oauth import AllegroOAuth
 from allegro_sync.adapters.token_store import AccountsSettings, Custody
 from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
@@ -53,17 +52,15 @@ def atomic_dynamodb(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def settings(aws: None, atomic_dynamodb: None) -> Iterator[AccountsSettings]:
+def settings(aws: None, atomic_dynamodb: None) -> AccountsSettings:
     create_control_table()
     key = boto3.client("kms").create_key(Description="accounts")["KeyMetadata"]["Arn"]
-    token_store.reset()
-    yield AccountsSettings(
+    return AccountsSettings(
         control_table="control",
         accounts_secret_prefix=PREFIX,
         app_credentials_secret=APP_SECRET,
         kms_key_id=key,
     )
-    token_store.reset()
 
 
 @pytest.fixture
@@ -86,5 +83,5 @@ def custody(settings: AccountsSettings, emulator: Emulator, allegro_env: dict[st
         sleep=emulator.advance,
     )
     built.app_credentials.write(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
-    built.oauth = AllegroOAuth(built.app_credentials.read, environ=allegro_env)
+    built.oauth = AllegroOAuth(built.app_credentials.read, hosts=AllegroEnvironment.explicit(allegro_env))
     return built

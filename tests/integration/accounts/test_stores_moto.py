@@ -146,7 +146,8 @@ def test_registry_lists_profiles_and_records_refresh_and_disconnect(settings: Ac
 def test_the_cli_finds_a_deployed_stack_and_its_kms_key(
     settings: AccountsSettings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from allegro_sync.cli.accounts_cmd import find_deployment
+    from allegro_sync.cli.accounts_cmd import FUNCTION
+    from allegro_sync.cli.deployment import find_settings
 
     for var in ("TABLE_CONTROL", "SECRET_ACCOUNTS", "SECRET_APP_CREDENTIALS", "ALLEGRO_SYNC_API_URL"):
         monkeypatch.delenv(var, raising=False)
@@ -165,14 +166,14 @@ def test_the_cli_finds_a_deployed_stack_and_its_kms_key(
     }
     boto3.client("cloudformation").create_stack(StackName="MyShop", TemplateBody=json.dumps(template))
 
-    found, api_url = find_deployment("MyShop")
+    found = find_settings("MyShop", function=FUNCTION)
 
-    assert found.control_table == "AllegroSync-Control1234"
-    assert found.accounts_secret_prefix == PREFIX
+    assert found.table("control") == "AllegroSync-Control1234"
+    assert found.secret("accounts") == PREFIX
     assert found.kms_key_id == settings.kms_key_id
-    assert api_url == outputs["APIURL"]
+    assert found.api_url == outputs["APIURL"]
     with pytest.raises(LookupError, match="stack 'Nope' is not readable"):
-        find_deployment("Nope")
+        find_settings("Nope", function=FUNCTION)
 
 
 def test_handlers_share_one_token_source_per_account_and_deployment(

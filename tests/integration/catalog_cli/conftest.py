@@ -16,17 +16,15 @@ from unittest import mock
 import pytest
 from typer.testing import CliRunner, Result
 
-from allegro_sync.adapters import token_store
-from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog, catalog_table
-from allegro_sync.adapters.dynamodb.mappings import DynamoMappings, mappings_table
-from allegro_sync.adapters.token_store import AccountsSettings, Custody, connect_with_device_flow
+from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog
+from allegro_sync.adapters.dynamodb.mappings import DynamoMappings
 from allegro_sync.cli import catalog_cmd
 from allegro_sync.cli.main import app
-from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
+from allegro_sync.emulator import Emulator
 from allegro_sync.local import AllegroUrls, LocalRuntime
 from allegro_sync.local.moto_server import reset
-from allegro_sync.topology import table_env
-from tests.fixtures.emulator import checked_emulator
+from tests.fixtures.emulator import checked_emulator, connect_sellers
+from tests.fixtures.stack import unpaced_application
 
 ACCOUNT = "shop1"
 SELLER = "seller-one"
@@ -58,34 +56,28 @@ class Stack:
 def running_stack(moto_endpoint: str) -> Iterator[Stack]:
     """A fresh runtime + emulator with `shop1` connected through the real device flow."""
     with checked_emulator() as emulator:
-        token_store.reset()
         reset(moto_endpoint)
-        runtime = LocalRuntime(aws_endpoint=moto_endpoint, allegro_urls=AllegroUrls.single(emulator.base_url))
+        runtime = LocalRuntime(
+            aws_endpoint=moto_endpoint,
+            allegro_urls=AllegroUrls.single(emulator.base_url),
+            make_application=unpaced_application,
+        )
         saved = (catalog_cmd.sleep,)
         try:
             runtime.start()
-            env = runtime.environment("catalog_worker")
-            settings = AccountsSettings.from_env(env)
-            Custody.build(settings).app_credentials.write(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
-            emulator.create_seller(SELLER)
-            connect_with_device_flow(
-                ACCOUNT,
-                on_prompt=lambda prompt: emulator.approve_device(prompt.user_code, SELLER),
-                settings=settings,
-                sleep=emulator.advance,
-            )
+            connect_sellers(emulator, runtime, {ACCOUNT: SELLER})
             # Waiting for the worker = letting the local runtime drain `shop-events`.
             catalog_cmd.sleep = lambda seconds: runtime.drain(timeout=30)
+            worker = runtime.application("catalog_worker")
             yield Stack(
                 runtime=runtime,
                 emulator=emulator,
-                catalog=DynamoCatalog(catalog_table(env[table_env("catalog")])),
-                mappings=DynamoMappings(mappings_table(env[table_env("mappings")])),
+                catalog=DynamoCatalog(worker.table("catalog")),
+                mappings=DynamoMappings(worker.table("mappings")),
             )
         finally:
             (catalog_cmd.sleep,) = saved
             runtime.stop()
-            token_store.reset()
 
 
 @pytest.fixture

@@ -71,8 +71,7 @@ def test_configure_refuses_a_file_with_one_bad_entry(tmp_path: Path) -> None:
 
 
 def test_reprice_dry_run_prints_the_plan_and_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
-    from allegro_sync.adapters import order_wiring
-    from allegro_sync.adapters.dynamodb import repricing as wiring
+    from allegro_sync.bootstrap import Application
     from allegro_sync.domain.repricing import RepricingSettings, Strategy
     from allegro_sync.services.repricing import Repricer
     from allegro_sync.topology import TOPOLOGY, secret_env, table_env
@@ -83,8 +82,10 @@ def test_reprice_dry_run_prints_the_plan_and_changes_nothing(monkeypatch: pytest
         monkeypatch.setenv(name, "unused")
     store, log = MemoryStore([RepricingSettings(strategy=Strategy.DEMAND)]), Log()
     api = FakeAllegro([listing("7701", "SKU-A", 40, 0)])
-    monkeypatch.setattr(wiring, "repricer_from_env", lambda: Repricer(store, Facts(), log, clock=lambda: T0))
-    monkeypatch.setattr(order_wiring, "connected_clients", lambda: {"shop1": api})
+    # The repricer's variables are all set, so the command finds the deployment from them alone; its
+    # application then hands out these in-memory stand-ins.
+    monkeypatch.setattr(Application, "repricer", lambda self: Repricer(store, Facts(), log, clock=lambda: T0))
+    monkeypatch.setattr(Application, "connected_clients", lambda self: {"shop1": api})
 
     result = CliRunner().invoke(app, ["reprice", "--dry-run"], env={"COLUMNS": "250"})
 
