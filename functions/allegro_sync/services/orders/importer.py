@@ -1,0 +1,276 @@
+"""`OrderImporter.import_form`: the current checkout form applied exactly once.
+
+Each line is one sale, taken or given back by the stock ledger exactly once per sale id; the order
+record, an `OrderChanged` for the shop and a `StockChanged` per moved SKU follow. Emission happens before
+the record is saved, so a crash in between re-emits with the same ids instead of losing a message.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+from allegro_sync.adapters.allegro.models import (
+    CheckoutForm,
+    OrderLineItem,
+)
+from allegro_sync.domain.ledger import LedgerError, Outcome, Sale, StockView
+from allegro_sync.domain.orders import (
+    FormLine,
+    LineAction,
+    OrderDomainError,
+    OrderNotice,
+    OrderRecord,
+    PlannedLine,
+    StockCountPoint,
+    StoredLine,
+    order_message_id,
+    plan_lines,
+    unknown_status_problem,
+)
+from allegro_sync.domain.outbox import OrderChanged, OutboxLine, StockChanged
+from allegro_sync.services.orders.polling import parse_time
+from allegro_sync.services.orders.ports import (
+    OfferLinks,
+    OrderRepository,
+    ShopOutbox,
+    StockChangeHook,
+    StockPort,
+)
+from allegro_sync.services.stock import StockResult
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    checkout_form_id: str
+    status: str
+    changed: bool
+    taken: tuple[str, ...] = ()
+    returned: tuple[str, ...] = ()
+    attention: tuple[str, ...] = ()
+    stock_messages: int = 0
+
+
+@dataclass
+class _SkuChange:
+    view: StockView
+    cause: Literal["sale", "cancellation"]
+    sale_ids: list[str]
+
+
+class OrderImporter:
+    def __init__(
+        self,
+        orders: OrderRepository,
+        stock: StockPort,
+        outbox: ShopOutbox,
+        stock_changes: StockChangeHook,
+        links: OfferLinks,
+        *,
+        count_at: StockCountPoint = StockCountPoint.BOUGHT,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._orders = orders
+        self._stock = stock
+        self._outbox = outbox
+        self._stock_changes = stock_changes
+        self._links = links
+        self._count_at = count_at
+        self._clock = clock
+
+    def import_form(self, account: str, form: CheckoutForm) -> ImportResult:
+        """Apply the form's current state once; a repeat with nothing new changes and emits nothing."""
+        existing = self._orders.get(form.id)
+        if existing is not None and existing.account != account:
+            raise OrderDomainError(
+                f"checkout form {form.id} is recorded for account {existing.account!r}, not {account!r}"
+            )
+        lines = [_form_line(item) for item in form.line_items]
+        status_problem = unknown_status_problem(form.status)
+        planned = plan_lines(
+            form.id,
+            form.status,
+            lines,
+            self._count_at,
+            lambda offer_id: self._links.skus_for_offer(account, offer_id),
+        )
+        taken = set(existing.taken) if existing else set()
+        returned = set(existing.returned) if existing else set()
+        attention = [status_problem] if status_problem else []
+        changes: dict[str, _SkuChange] = {}
+        for line in planned:
+            if line.problem:
+                attention.append(line.problem)
+            if status_problem or line.sku is None:
+                continue
+            try:
+                self._apply_line(
+                    account=account, form=form, line=line, taken=taken, returned=returned, changes=changes
+                )
+            except LedgerError as error:
+                attention.append(f"line {line.line.line_item_id}: {error}")
+        record = OrderRecord(
+            checkout_form_id=form.id,
+            account=account,
+            status=form.status,
+            revision=form.revision,
+            updated_at=form.updated_at,
+            lines=tuple(_stored(p) for p in planned),
+            taken=frozenset(taken),
+            returned=frozenset(returned),
+            attention=tuple(attention),
+            version=(existing.version if existing else 0) + 1,
+        )
+        if existing is not None and existing.same_state(record):
+            return ImportResult(form.id, form.status, changed=False, attention=record.attention)
+        stock_messages = [
+            StockChanged.from_view(
+                c.view, cause=c.cause, checkout_form_id=form.id, account=account, sale_ids=tuple(c.sale_ids)
+            )
+            for _, c in sorted(changes.items())
+        ]
+        if stock_messages:
+            self._stock_changes.publish(stock_messages)
+        self._outbox.publish_order(_order_changed(record, form))
+        self._orders.save(record, existing.version if existing else 0)
+        before_taken = existing.taken if existing else frozenset()
+        before_returned = existing.returned if existing else frozenset()
+        return ImportResult(
+            form.id,
+            form.status,
+            changed=True,
+            taken=tuple(sorted(record.taken - before_taken)),
+            returned=tuple(sorted(record.returned - before_returned)),
+            attention=record.attention,
+            stock_messages=len(stock_messages),
+        )
+
+    def _apply_line(
+        self,
+        *,
+        account: str,
+        form: CheckoutForm,
+        line: PlannedLine,
+        taken: set[str],
+        returned: set[str],
+        changes: dict[str, _SkuChange],
+    ) -> None:
+        assert line.sku is not None
+        sale_id = line.sale_id
+        if line.action is LineAction.TAKE and sale_id not in taken and sale_id not in returned:
+            sold_at = parse_time(line.line.bought_at) or datetime.fromtimestamp(self._clock(), UTC)
+            sale = Sale(sale_id, line.sku, line.line.quantity, sold_at, account, line.line.offer_id)
+            result = self._stock.apply_sale(sale)
+            if result.outcome is Outcome.CANCELLED_FIRST:
+                returned.add(sale_id)  # its cancellation was applied first: this sale takes nothing
+                return
+            taken.add(sale_id)
+            _note(changes, line.sku, result, "sale", sale_id)
+        elif line.action is LineAction.GIVE_BACK and sale_id not in returned:
+            cancelled_at = parse_time(form.updated_at) or datetime.fromtimestamp(self._clock(), UTC)
+            result = self._stock.apply_cancellation(line.sku, sale_id, cancelled_at)
+            if sale_id in taken or result.outcome is Outcome.APPLIED:
+                returned.add(sale_id)
+                _note(changes, line.sku, result, "cancellation", sale_id)
+            # else: never counted (cancelled before it counted): the ledger keeps a tombstone, stock unchanged
+
+    def record_unreachable(self, notice: OrderNotice, reason: str) -> bool:
+        """The form cannot be read for this account (not connected, not found): make it visible to the
+        seller instead of retrying forever. The gap scan re-enqueues it (no revision is stored)."""
+        existing = self._orders.get(notice.checkout_form_id)
+        problem = f"could not read the order from Allegro for account {notice.account!r}: {reason}"
+        if existing is not None and problem in existing.attention:
+            return False
+        record = OrderRecord(
+            checkout_form_id=notice.checkout_form_id,
+            account=existing.account if existing else notice.account,
+            status=existing.status if existing else "UNKNOWN",
+            revision=None,
+            updated_at=existing.updated_at if existing else notice.occurred_at,
+            lines=existing.lines if existing else (),
+            taken=existing.taken if existing else frozenset(),
+            returned=existing.returned if existing else frozenset(),
+            attention=(*(existing.attention if existing else ()), problem),
+            version=(existing.version if existing else 0) + 1,
+        )
+        self._orders.save(record, existing.version if existing else 0)
+        return True
+
+
+def _note(
+    changes: dict[str, _SkuChange],
+    sku: str,
+    result: StockResult,
+    cause: Literal["sale", "cancellation"],
+    sale_id: str,
+) -> None:
+    held = changes.get(sku)
+    if held is None:
+        changes[sku] = _SkuChange(result.view, cause, [sale_id])
+        return
+    held.sale_ids.append(sale_id)
+    if result.view.revision >= held.view.revision:
+        held.view, held.cause = result.view, cause
+
+
+def _form_line(item: OrderLineItem) -> FormLine:
+    external = item.offer.external.id if item.offer.external is not None else None
+    return FormLine(
+        line_item_id=item.id,
+        offer_id=item.offer.id,
+        quantity=item.quantity,
+        external_id=external,
+        unit_price=item.price.amount if item.price else None,
+        currency=item.price.currency if item.price else None,
+        bought_at=item.bought_at,
+    )
+
+
+def _stored(planned: PlannedLine) -> StoredLine:
+    line = planned.line
+    return StoredLine(
+        line_item_id=line.line_item_id,
+        sale_id=planned.sale_id,
+        offer_id=line.offer_id,
+        sku=planned.sku,
+        quantity=line.quantity,
+        unit_price=line.unit_price,
+        currency=line.currency,
+    )
+
+
+def _order_changed(record: OrderRecord, form: CheckoutForm) -> OrderChanged:
+    def effect(sale_id: str) -> Literal["TAKEN", "RETURNED", "NONE"]:
+        if sale_id in record.returned:
+            return "RETURNED" if sale_id in record.taken else "NONE"
+        return "TAKEN" if sale_id in record.taken else "NONE"
+
+    return OrderChanged(
+        message_id=order_message_id(record.checkout_form_id, record.version),
+        account=record.account,
+        checkout_form_id=record.checkout_form_id,
+        revision=record.revision,
+        status=record.status,
+        updated_at=record.updated_at,
+        lines=tuple(
+            OutboxLine(
+                line_item_id=line.line_item_id,
+                sale_id=line.sale_id,
+                offer_id=line.offer_id,
+                sku=line.sku,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                currency=line.currency,
+                stock_effect=effect(line.sale_id),
+            )
+            for line in record.lines
+        ),
+        needs_attention=record.attention,
+        buyer=form.buyer,
+        delivery=form.delivery,
+        payment=form.payment,
+        summary=form.summary,
+    )

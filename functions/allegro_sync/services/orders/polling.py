@@ -1,0 +1,313 @@
+"""Order events in: the poller (`OrderPoller.run`) and the gap scan (`GapScanner.scan`).
+
+`OrderPoller.run` polls `/order/events` every `interval_seconds` for `run_seconds` (one scheduled run),
+per account, from a cursor kept in DynamoDB. Each account's cursor is claimed with a lease first, so two
+overlapping runs never both enqueue, and moved with a compare-and-swap on its sequence number, so it only
+goes forward. Events are enqueued before the cursor moves: a crash re-reads them and FIFO
+de-duplication (event id) plus the idempotent import absorb the repeat. The first run starts at
+`event-stats.latestEvent` (history is the gap scan's business, not a flood of old events).
+`GapScanner.scan` lists checkout forms updated since its watermark (minus an overlap; first scan: since
+the poller's first position) and enqueues a notice for each form whose stored revision is behind: orders
+whose events Allegro skipped or delayed come in through the same queue and the same import.
+One account's failure never stops the others; a 429 stops everything (calling extends the block).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from allegro_sync.adapters.allegro.errors import AllegroRateLimited
+from allegro_sync.adapters.allegro.models import (
+    OrderEvent,
+)
+from allegro_sync.domain.orders import (
+    OrderDomainError,
+    OrderNotice,
+    event_id_after,
+)
+from allegro_sync.services.orders.ports import (
+    EVENTS_PAGE,
+    CheckoutFormsApi,
+    CursorState,
+    CursorStore,
+    OrderEventsApi,
+    OrderQueue,
+    OrderRepository,
+)
+
+
+@dataclass(frozen=True)
+class PollSettings:
+    """One scheduled run: poll every `interval_seconds` for about `run_seconds` (0: one poll per run)."""
+
+    run_seconds: float = 50.0
+    interval_seconds: float = 5.0
+    lease_seconds: float = 120.0
+    max_pages: int = 10
+
+    def __post_init__(self) -> None:
+        if self.run_seconds < 0 or self.interval_seconds <= 0 or self.max_pages < 1:
+            raise ValueError("run_seconds >= 0, interval_seconds > 0 and max_pages >= 1 are required")
+        if self.lease_seconds <= self.run_seconds:
+            raise ValueError("the cursor lease must outlast the run (lease_seconds > run_seconds)")
+
+
+@dataclass
+class AccountPoll:
+    """What one run did for one account (returned by the handler, logged, shown in tests)."""
+
+    polls: int = 0
+    enqueued: int = 0
+    cursor: str | None = None
+    started_at: str | None = None
+    skipped: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class PollReport:
+    accounts: dict[str, AccountPoll] = field(default_factory=dict)
+    ticks: int = 0
+    blocked_until: float | None = None
+
+    @property
+    def enqueued(self) -> int:
+        return sum(a.enqueued for a in self.accounts.values())
+
+
+class OrderPoller:
+    def __init__(
+        self,
+        cursors: CursorStore,
+        queue: OrderQueue,
+        *,
+        settings: PollSettings | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        owner: str | None = None,
+    ) -> None:
+        self._cursors = cursors
+        self._queue = queue
+        self._settings = settings or PollSettings()
+        self._clock = clock
+        self._sleep = sleep
+        self._owner = owner or uuid.uuid4().hex
+
+    def run(self, apis: Mapping[str, OrderEventsApi], *, budget_seconds: float | None = None) -> PollReport:
+        """Poll every account until the run's time is up; `budget_seconds` caps it (Lambda time left)."""
+        settings = self._settings
+        run_for = (
+            settings.run_seconds if budget_seconds is None else min(settings.run_seconds, budget_seconds)
+        )
+        deadline = self._clock() + max(0.0, run_for)
+        report = PollReport()
+        active: dict[str, CursorState] = {}
+        claimed: list[str] = []
+        for account in sorted(apis):
+            outcome = report.accounts[account] = AccountPoll()
+            try:
+                state = self._cursors.claim(account, self._owner, self._clock(), settings.lease_seconds)
+            except Exception as error:
+                outcome.error = _describe(error)
+                continue
+            if state is None:
+                outcome.skipped = "another run holds this account's cursor"
+            else:
+                active[account] = state
+                claimed.append(account)
+                outcome.cursor = state.event_id
+        try:
+            while active:
+                report.ticks += 1
+                for account in list(active):
+                    outcome = report.accounts[account]
+                    try:
+                        active[account] = self._poll_once(apis[account], active[account], outcome)
+                    except AllegroRateLimited as blocked:
+                        report.blocked_until = blocked.blocked_until
+                        outcome.error = _describe(blocked)
+                        active.clear()  # the whole Client ID is blocked: every call would extend it
+                        break
+                    except Exception as error:
+                        outcome.error = _describe(error)
+                        del active[account]
+                if not active or self._clock() + settings.interval_seconds > deadline:
+                    break
+                self._sleep(settings.interval_seconds)
+        finally:
+            for account in claimed:
+                self._release(account)
+        return report
+
+    def _release(self, account: str) -> None:
+        # A failed release costs nothing: the lease expires on its own.
+        with contextlib.suppress(Exception):
+            self._cursors.release(account, self._owner)
+
+    def _poll_once(self, api: OrderEventsApi, state: CursorState, outcome: AccountPoll) -> CursorState:
+        settings = self._settings
+        if not state.started:
+            latest = api.order_event_stats().latest_event
+            first = latest.id if latest is not None else None
+            state = self._cursors.start(
+                state.account, self._owner, first, self._clock(), settings.lease_seconds
+            )
+            outcome.started_at = first or "(empty journal)"
+            outcome.cursor = state.event_id
+        outcome.polls += 1
+        for _ in range(settings.max_pages):
+            events = api.order_events(state.event_id, limit=EVENTS_PAGE)
+            if not events:
+                break
+            last = events[-1].id
+            if not event_id_after(state.event_id, last):
+                raise OrderDomainError(
+                    f"Allegro returned event {last} after cursor {state.event_id}: refusing to go backwards"
+                )
+            notices = _notices(state.account, events)
+            self._queue.publish(notices)
+            state = self._cursors.advance(
+                state.account,
+                self._owner,
+                expected_seq=state.seq,
+                event_id=last,
+                now=self._clock(),
+                lease_seconds=settings.lease_seconds,
+            )
+            outcome.enqueued += len(notices)
+            outcome.cursor = state.event_id
+            if len(events) < EVENTS_PAGE:
+                break
+        return state
+
+
+def _notices(account: str, events: Sequence[OrderEvent]) -> list[OrderNotice]:
+    """One notice per distinct event id (a page may serve an event twice); events without a form are
+    not orders we can import, so they only move the cursor."""
+    seen: set[str] = set()
+    notices: list[OrderNotice] = []
+    for event in events:
+        form = event.order.checkout_form
+        if event.id in seen or form is None:
+            continue
+        seen.add(event.id)
+        notices.append(
+            OrderNotice(
+                account=account,
+                checkout_form_id=form.id,
+                source="event",
+                event_id=event.id,
+                event_type=event.type,
+                revision=form.revision,
+                occurred_at=event.occurred_at,
+            )
+        )
+    return notices
+
+
+def _describe(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"[:500]
+
+
+# ---- the gap scan ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class AccountScan:
+    seen: int = 0
+    enqueued: int = 0
+    since: str | None = None
+    watermark: str | None = None
+    skipped: str | None = None
+    error: str | None = None
+
+
+class GapScanner:
+    """Back-fill from `/order/checkout-forms?updatedAt.gte=` for orders whose events never came."""
+
+    def __init__(
+        self,
+        cursors: CursorStore,
+        orders: OrderRepository,
+        queue: OrderQueue,
+        *,
+        overlap: timedelta = timedelta(minutes=10),
+    ) -> None:
+        self._cursors = cursors
+        self._orders = orders
+        self._queue = queue
+        self._overlap = overlap
+
+    def scan(self, apis: Mapping[str, CheckoutFormsApi]) -> dict[str, AccountScan]:
+        report: dict[str, AccountScan] = {}
+        for account in sorted(apis):
+            outcome = report[account] = AccountScan()
+            try:
+                self._scan_account(account, apis[account], outcome)
+            except AllegroRateLimited as blocked:
+                outcome.error = _describe(blocked)
+                break
+            except Exception as error:
+                outcome.error = _describe(error)
+        return report
+
+    def _scan_account(self, account: str, api: CheckoutFormsApi, outcome: AccountScan) -> None:
+        watermark = self._cursors.gap_watermark(account)
+        if watermark is not None:
+            since = watermark - self._overlap
+        else:
+            # History ends where the poller started (it ignores older events too): never earlier, or the
+            # first scan after deployment would take stock for sales the shop's level already reflects.
+            cursor = self._cursors.read(account)
+            if cursor is None or cursor.started_at is None:
+                outcome.skipped = "the poller has not started on this account yet"
+                return
+            since = datetime.fromtimestamp(cursor.started_at, UTC)
+        outcome.since = allegro_time(since)
+        newest = watermark
+        notices: list[OrderNotice] = []
+        for form in api.iter_checkout_forms(updated_at_gte=outcome.since):
+            outcome.seen += 1
+            stored = self._orders.get(form.id)
+            if stored is None or stored.revision != form.revision or stored.attention:
+                notices.append(
+                    OrderNotice(
+                        account=account,
+                        checkout_form_id=form.id,
+                        source="scan",
+                        revision=form.revision,
+                        occurred_at=form.updated_at,
+                    )
+                )
+            updated = parse_time(form.updated_at)
+            if updated is not None and (newest is None or updated > newest):
+                newest = updated
+        self._queue.publish(notices)
+        outcome.enqueued = len(notices)
+        # Moved only after everything found was queued: a crash re-scans the same window.
+        if newest is not None and newest != watermark:
+            self._cursors.set_gap_watermark(account, newest)
+        outcome.watermark = allegro_time(newest) if newest else None
+
+
+def allegro_time(moment: datetime) -> str:
+    """ISO 8601 in UTC with milliseconds, as Allegro writes date-times."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+# ---- the import -----------------------------------------------------------------------------------------

@@ -1,0 +1,131 @@
+"""The order flow's ports: what the poller, the gap scan and the import need from the world."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from allegro_sync.adapters.allegro.models import (
+    CheckoutForm,
+    OrderEvent,
+    OrderEventStats,
+)
+from allegro_sync.domain.ledger import Sale
+from allegro_sync.domain.orders import (
+    OrderNotice,
+    OrderRecord,
+)
+from allegro_sync.domain.outbox import OrderChanged, StockChanged
+from allegro_sync.services.stock import StockResult
+
+EVENTS_PAGE = 1000
+
+
+# ---- ports ----------------------------------------------------------------------------------------------
+
+
+class OrderEventsApi(Protocol):
+    """The part of the Allegro client the poller uses (one seller account)."""
+
+    def order_events(
+        self, from_id: str | None = None, *, limit: int = 100, types: Sequence[str] = ()
+    ) -> list[OrderEvent]: ...
+
+    def order_event_stats(self) -> OrderEventStats: ...
+
+
+class CheckoutFormsApi(Protocol):
+    """The part of the Allegro client the gap scan and the worker use."""
+
+    def checkout_form(self, checkout_form_id: str) -> CheckoutForm: ...
+
+    def iter_checkout_forms(
+        self, *, status: str | None = None, updated_at_gte: str | None = None, max_pages: int = 50
+    ) -> Iterator[CheckoutForm]: ...
+
+
+@dataclass(frozen=True)
+class CursorState:
+    """An account's place in `/order/events`. `started` False: never polled (start at latestEvent).
+    `event_id` None after start: the journal was empty, read it from its beginning."""
+
+    account: str
+    started: bool
+    event_id: str | None
+    seq: int
+    started_at: float | None = None  # epoch seconds of the first position: where history ends
+
+
+class CursorLost(Exception):
+    """Another run took the account's cursor (our lease expired) or moved it: stop polling that account."""
+
+
+class CursorStore(Protocol):
+    def claim(self, account: str, owner: str, now: float, lease_seconds: float) -> CursorState | None:
+        """Take the account's polling lease; None while another run holds an unexpired one."""
+        ...
+
+    def start(
+        self, account: str, owner: str, event_id: str | None, now: float, lease_seconds: float
+    ) -> CursorState:
+        """Set the first position (only if none was ever set, and only by the lease holder)."""
+        ...
+
+    def advance(
+        self, account: str, owner: str, *, expected_seq: int, event_id: str, now: float, lease_seconds: float
+    ) -> CursorState:
+        """Move to `event_id` if the cursor is still at `expected_seq` and we hold the lease."""
+        ...
+
+    def release(self, account: str, owner: str) -> None: ...
+
+    def read(self, account: str) -> CursorState | None: ...
+
+    def gap_watermark(self, account: str) -> datetime | None: ...
+
+    def set_gap_watermark(self, account: str, value: datetime) -> None:
+        """Only forward: an older value than the stored one changes nothing."""
+        ...
+
+
+class OrderQueue(Protocol):
+    def publish(self, notices: Sequence[OrderNotice]) -> None: ...
+
+
+class OrderConflict(Exception):
+    """The order record changed since it was read; the message is retried and decides again."""
+
+
+class OrderRepository(Protocol):
+    def get(self, checkout_form_id: str) -> OrderRecord | None: ...
+
+    def save(self, record: OrderRecord, expected_version: int) -> None:
+        """Write if the stored version is `expected_version` (0: no record yet), else OrderConflict."""
+        ...
+
+
+class StockPort(Protocol):
+    """The stock ledger use cases the import needs (`services.stock.StockLedger`)."""
+
+    def apply_sale(self, sale: Sale) -> StockResult: ...
+
+    def apply_cancellation(self, sku: str, sale_id: str, cancelled_at: datetime) -> StockResult: ...
+
+
+class ShopOutbox(Protocol):
+    def publish_order(self, message: OrderChanged) -> None: ...
+
+
+class StockChangeHook(Protocol):
+    def publish(self, messages: Sequence[StockChanged]) -> None: ...
+
+
+class OfferLinks(Protocol):
+    def skus_for_offer(self, account: str, offer_id: str) -> list[str]:
+        """The SKUs the catalogue links to `offer_id` on `account` (normally zero or one)."""
+        ...
+
+
+# ---- the poller -----------------------------------------------------------------------------------------
