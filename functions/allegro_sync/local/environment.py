@@ -1,22 +1,11 @@
 """A function's environment in this process for a moment, for operator commands run in-process (the demo's
-`reconcile`, the soak's repricing settings), restored afterwards whatever happens."""
+`reconcile`, the soak's repricing settings), restored afterwards whatever happens.
+
+The process environment is touched only in `allegro_sync.settings`; this name stays for the local tools.
+"""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from allegro_sync.settings import exported
 
-
-@contextmanager
-def exported(values: Mapping[str, str]) -> Iterator[None]:
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+__all__ = ["exported"]
