@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 
-from allegro_sync.adapters import token_store
-from allegro_sync.adapters.allegro.oauth import AllegroOAuth
+from allegro_sync.adapters.allegro.environment import AllegroEnvironment
 from allegro_sync.adapters.token_store import AccountsSettings, Custody
 from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
+from allegro_sync.settings import KMS_KEY_ENV
+from allegro_sync.topology import secret_env, table_env
 
 PREFIX = "allegro-sync/accounts/"
 APP_SECRET = "allegro-sync/app-credentials"
 
 
-def create_control_table(name: str = "control") -> None:
+def create_control_table(name: str = "control", client: Any = None) -> None:
     """The control table's key shape (moto creates it ACTIVE at once, so no waiter)."""
-    boto3.client("dynamodb").create_table(
+    (client or boto3.client("dynamodb")).create_table(
         TableName=name,
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
         AttributeDefinitions=[
@@ -52,18 +53,28 @@ def atomic_dynamodb(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(DynamoDBBackend, name, locked)
 
 
+def custody_environment(settings: AccountsSettings) -> dict[str, str]:
+    """The variables a function with account custody gets for `settings` (as the topology gives them)."""
+    env = {
+        table_env("control"): settings.control_table,
+        secret_env("accounts"): settings.accounts_secret_prefix,
+        secret_env("app-credentials"): settings.app_credentials_secret,
+    }
+    if settings.kms_key_id:
+        env[KMS_KEY_ENV] = settings.kms_key_id
+    return env
+
+
 @pytest.fixture
-def settings(aws: None, atomic_dynamodb: None) -> Iterator[AccountsSettings]:
+def settings(aws: None, atomic_dynamodb: None) -> AccountsSettings:
     create_control_table()
     key = boto3.client("kms").create_key(Description="accounts")["KeyMetadata"]["Arn"]
-    token_store.reset()
-    yield AccountsSettings(
+    return AccountsSettings(
         control_table="control",
         accounts_secret_prefix=PREFIX,
         app_credentials_secret=APP_SECRET,
         kms_key_id=key,
     )
-    token_store.reset()
 
 
 @pytest.fixture
@@ -81,10 +92,9 @@ def custody(settings: AccountsSettings, emulator: Emulator, allegro_env: dict[st
     """Account custody on moto + the emulator, reading the emulator's clock; sleeping advances it."""
     emulator.create_seller("seller-one")
     built = Custody.build(
-        settings,
+        dataclasses.replace(settings, allegro_hosts=AllegroEnvironment.from_env(allegro_env)),
         now=lambda: emulator.clock.now().timestamp(),
         sleep=emulator.advance,
     )
     built.app_credentials.write(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
-    built.oauth = AllegroOAuth(built.app_credentials.read, environ=allegro_env)
     return built

@@ -19,7 +19,6 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from allegro_sync.adapters import token_store
 from allegro_sync.adapters.token_store import AccountsSettings, connect_with_device_flow
 from allegro_sync.cli import accounts_cmd
 from allegro_sync.cli.main import app as cli
@@ -58,8 +57,7 @@ class Stack:
 
 
 @pytest.fixture
-def stack(make_local_runtime: MakeLocalRuntime, emulator: Emulator) -> Iterator[Stack]:
-    token_store.reset()
+def stack(make_local_runtime: MakeLocalRuntime, emulator: Emulator) -> Stack:
     runtime = make_local_runtime(
         allegro_urls=AllegroUrls.single(emulator.base_url), env={"POWERTOOLS_LOG_LEVEL": "DEBUG"}
     )
@@ -75,8 +73,7 @@ def stack(make_local_runtime: MakeLocalRuntime, emulator: Emulator) -> Iterator[
     }
     built = Stack(runtime, api, emulator, cli_env)
     built.cli("set-app", DEFAULT_CLIENT_ID, "--client-secret", DEFAULT_CLIENT_SECRET)
-    yield built
-    token_store.reset()
+    return built
 
 
 def _follow_to_allegro(stack: Stack, link: str) -> httpx.Response:
