@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from typing import Any
 
@@ -10,6 +9,7 @@ import boto3
 import pytest
 
 from allegro_sync.adapters.allegro.environment import AllegroEnvironment
+from allegro_sync.adapters.allegro.oauth import AllegroOAuth
 from allegro_sync.adapters.token_store import AccountsSettings, Custody
 from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
 from allegro_sync.settings import KMS_KEY_ENV
@@ -92,9 +92,10 @@ def custody(settings: AccountsSettings, emulator: Emulator, allegro_env: dict[st
     """Account custody on moto + the emulator, reading the emulator's clock; sleeping advances it."""
     emulator.create_seller("seller-one")
     built = Custody.build(
-        dataclasses.replace(settings, allegro_hosts=AllegroEnvironment.from_env(allegro_env)),
+        settings,
         now=lambda: emulator.clock.now().timestamp(),
         sleep=emulator.advance,
     )
     built.app_credentials.write(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
+    built.oauth = AllegroOAuth(built.app_credentials.read, hosts=AllegroEnvironment.explicit(allegro_env))
     return built
