@@ -11,9 +11,9 @@ from openapi_spec_validator import validate
 from typer.testing import CliRunner
 
 from allegro_sync.adapters.shop import signing
+from allegro_sync.adapters.shop.http_request import openapi_document
 from allegro_sync.adapters.shop.openapi import build_openapi, render
 from allegro_sync.cli.main import app
-from allegro_sync.adapters.shop.http_request import openapi_document
 
 ROOT = Path(__file__).resolve().parents[3]
 
