@@ -10,8 +10,10 @@ several functions can run side by side in one process without swapping variables
 
 from __future__ import annotations
 
+import math
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -104,13 +106,16 @@ class Settings(BaseModel):
             if raw is None:
                 return default
             try:
-                return float(raw)
+                value = float(raw)
             except ValueError:
-                raise ValueError(f"{name} must be a number, got {raw!r}") from None
+                value = math.nan
+            if not math.isfinite(value) or value < 0:
+                raise ValueError(f"{name} must be a number of seconds (0 or more), got {raw!r}")
+            return value
 
         budget = text(ALLEGRO_RPM_BUDGET_ENV)
-        if budget is not None and not budget.isdigit():
-            raise ValueError(f"{ALLEGRO_RPM_BUDGET_ENV} must be an integer, got {budget!r}")
+        if budget is not None and not (budget.isdigit() and int(budget) >= 1):
+            raise ValueError(f"{ALLEGRO_RPM_BUDGET_ENV} must be an integer of at least 1, got {budget!r}")
         found = {
             "tables": {t.name: env[table_env(t.name)] for t in topology.tables if env.get(table_env(t.name))},
             "queues": {q.name: env[queue_env(q.name)] for q in topology.queues if env.get(queue_env(q.name))},
@@ -174,3 +179,24 @@ def process_environment() -> dict[str, str]:
     """A copy of this process's environment, for code that hands variables on (the CLI starting a child
     process, the local runtime exporting endpoints). Reading configuration goes through `Settings`."""
     return dict(os.environ)
+
+
+@contextmanager
+def exported(values: Mapping[str, str], *, unset: Iterable[str] = ()) -> Iterator[None]:
+    """Put `values` in this process's environment for the block (and remove the `unset` names), then put
+    back exactly what was there. For handing variables on: the local runtime gives the CLI and boto3 the
+    local endpoint, the demo runs an operator command with a function's variables. Nothing in the package
+    reads configuration this way; `Settings` does."""
+    removed = [name for name in unset if name not in values]
+    saved = {name: os.environ.get(name) for name in [*values, *removed]}
+    for name in removed:
+        os.environ.pop(name, None)
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from collections.abc import Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, ClassVar, TypeVar
@@ -25,6 +25,7 @@ from allegro_sync.local.provision import (
     provision,
 )
 from allegro_sync.local.scheduler import Clock, Scheduler
+from allegro_sync.settings import exported
 from allegro_sync.topology import TOPOLOGY, QueueTrigger, Topology
 
 logger = logging.getLogger(__name__)
@@ -115,7 +116,7 @@ class LocalRuntime:
         self._clock = clock
         self._crashes = crashes
         self._make_application = make_application
-        self._saved_env: dict[str, str | None] = {}
+        self._exported = ExitStack()
         self._wiring: Wiring | None = None
         self._invoker: Invoker | None = None
         self._poller: SqsPoller | None = None
@@ -196,12 +197,7 @@ class LocalRuntime:
         if self._gateway is not None:
             self._gateway.stop()
             self._gateway = None
-        for key, value in self._saved_env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        self._saved_env = {}
+        self._exported.close()
         if LocalRuntime._active is self:
             LocalRuntime._active = None
         self._wiring = self._invoker = self._poller = self._scheduler = None
@@ -243,10 +239,9 @@ class LocalRuntime:
         return env
 
     def _export(self, env: Mapping[str, str]) -> None:
-        for key in [*env, "AWS_PROFILE"]:
-            self._saved_env.setdefault(key, os.environ.get(key))
-        os.environ.pop("AWS_PROFILE", None)  # a named profile must never win over the local endpoint
-        os.environ.update(env)
+        """For the CLI and boto3 in this process until `stop()` (a named profile must never win over the
+        local endpoint); the functions themselves get their own settings, never these."""
+        self._exported.enter_context(exported(env, unset=["AWS_PROFILE"]))
 
     def environment(self, function_name: str) -> dict[str, str]:
         """The exact environment `function_name` runs with."""

@@ -12,14 +12,16 @@ from allegro_sync.adapters.allegro.environment import AllegroEnvironment
 from allegro_sync.adapters.allegro.oauth import AllegroOAuth
 from allegro_sync.adapters.token_store import AccountsSettings, Custody
 from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
+from allegro_sync.settings import KMS_KEY_ENV
+from allegro_sync.topology import secret_env, table_env
 
 PREFIX = "allegro-sync/accounts/"
 APP_SECRET = "allegro-sync/app-credentials"
 
 
-def create_control_table(name: str = "control") -> None:
+def create_control_table(name: str = "control", client: Any = None) -> None:
     """The control table's key shape (moto creates it ACTIVE at once, so no waiter)."""
-    boto3.client("dynamodb").create_table(
+    (client or boto3.client("dynamodb")).create_table(
         TableName=name,
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
         AttributeDefinitions=[
@@ -49,6 +51,18 @@ def atomic_dynamodb(monkeypatch: pytest.MonkeyPatch) -> None:
                 return __original(*args, **kwargs)
 
         monkeypatch.setattr(DynamoDBBackend, name, locked)
+
+
+def custody_environment(settings: AccountsSettings) -> dict[str, str]:
+    """The variables a function with account custody gets for `settings` (as the topology gives them)."""
+    env = {
+        table_env("control"): settings.control_table,
+        secret_env("accounts"): settings.accounts_secret_prefix,
+        secret_env("app-credentials"): settings.app_credentials_secret,
+    }
+    if settings.kms_key_id:
+        env[KMS_KEY_ENV] = settings.kms_key_id
+    return env
 
 
 @pytest.fixture

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from allegro_sync.adapters import token_store
 from allegro_sync.adapters.token_store import AccountsSettings
-from tests.integration.accounts.conftest import APP_SECRET, PREFIX
+from allegro_sync.bootstrap import Application
+from tests.fixtures.apps import bound_app
+from tests.integration.accounts.conftest import custody_environment
 
 pytestmark = pytest.mark.integration
 
@@ -34,14 +36,13 @@ def invoke(name: str, accept: str = "text/html") -> dict[str, Any]:
 
 
 @pytest.fixture
-def configured_env(settings: AccountsSettings, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TABLE_CONTROL", settings.control_table)
-    monkeypatch.setenv("SECRET_ACCOUNTS", PREFIX)
-    monkeypatch.setenv("SECRET_APP_CREDENTIALS", APP_SECRET)
-    token_store.reset()
+def oauth_app(settings: AccountsSettings) -> Iterator[Application]:
+    """The oauth function's application: custody's table and secrets, no app credentials stored yet."""
+    with bound_app(custody_environment(settings)) as app:
+        yield app
 
 
-def test_start_without_app_credentials_says_how_to_configure(configured_env: None) -> None:
+def test_start_without_app_credentials_says_how_to_configure(oauth_app: Application) -> None:
     answer = invoke("oauth-start.json", accept="application/json")
     assert answer["statusCode"] == 503
     body = json.loads(answer["body"])
@@ -49,15 +50,15 @@ def test_start_without_app_credentials_says_how_to_configure(configured_env: Non
     assert "allegro-sync accounts set-app" in body["message"]
 
 
-def test_a_link_signed_with_another_key_is_refused_with_an_html_page(configured_env: None) -> None:
-    token_store.custody().app_credentials.write("cid", "csecret")
+def test_a_link_signed_with_another_key_is_refused_with_an_html_page(oauth_app: Application) -> None:
+    oauth_app.custody().app_credentials.write("cid", "csecret")
     answer = invoke("oauth-start.json")
     assert answer["statusCode"] == 400
     assert answer["headers"]["Content-Type"].startswith("text/html")
     assert "signature is not valid" in answer["body"]
 
 
-def test_a_callback_with_an_unknown_state_is_refused(configured_env: None) -> None:
+def test_a_callback_with_an_unknown_state_is_refused(oauth_app: Application) -> None:
     answer = invoke("oauth-callback.json")
     assert answer["statusCode"] == 400
     assert "unknown, expired or already used state" in answer["body"]

@@ -14,26 +14,25 @@ from collections.abc import Iterator
 
 import pytest
 
-from allegro_sync.adapters import token_store
-from allegro_sync.adapters.allegro.oauth import AllegroOAuth
-from allegro_sync.adapters.dynamodb.accounts import DynamoRefreshLease, control_table
-from allegro_sync.adapters.token_store import AccountsSettings, Custody
+from allegro_sync.adapters.token_store import Custody
+from allegro_sync.bootstrap import Application
 from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
 from allegro_sync.local.moto_server import reset
 from allegro_sync.services.accounts import AccountProfile, refresh_due_accounts
 from allegro_sync.services.tokens import AccountStatus, StoredAccount
+from allegro_sync.settings import Settings
 from allegro_sync.topology import secret_env, table_env
 from tests.integration.accounts.conftest import APP_SECRET, PREFIX, create_control_table
 
 pytestmark = pytest.mark.integration
 
+# A Lambda process: its application built from its own environment (`bootstrap.application()`).
 CHILD = """
 import os, signal
-from allegro_sync.adapters.allegro.oauth import AllegroOAuth
-from allegro_sync.adapters.token_store import AccountsSettings, Custody
+from allegro_sync.bootstrap import application
 
-custody = Custody.build(AccountsSettings.from_env())
-allegro = AllegroOAuth(custody.app_credentials.read)
+custody = application().custody()
+allegro = custody.oauth
 
 class DiesAfterAllegroAnswers:
     def refresh(self, refresh_token, environment):
@@ -47,31 +46,33 @@ custody.tokens("shop1").access_token()
 
 @pytest.fixture
 def server_custody(
-    moto_endpoint: str, emulator: Emulator, allegro_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    moto_endpoint: str, emulator: Emulator, allegro_env: dict[str, str]
 ) -> Iterator[tuple[Custody, dict[str, str]]]:
     reset(moto_endpoint)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
-    token_store.reset()
-    create_control_table()
-    settings = AccountsSettings(
-        control_table="control", accounts_secret_prefix=PREFIX, app_credentials_secret=APP_SECRET
-    )
-    custody = Custody.build(settings, now=lambda: emulator.clock.now().timestamp(), sleep=emulator.advance)
-    custody.app_credentials.write(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
-    custody.oauth = AllegroOAuth(custody.app_credentials.read, environ=allegro_env)
-    child_env = {
-        "PATH": os.environ.get("PATH", ""),
+    function_env = {
         "AWS_ENDPOINT_URL": moto_endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "eu-central-1"),
         table_env("control"): "control",
         secret_env("accounts"): PREFIX,
         secret_env("app-credentials"): APP_SECRET,
         **allegro_env,
     }
+    app = Application(
+        Settings.from_environ(function_env),
+        now=lambda: emulator.clock.now().timestamp(),
+        sleep=emulator.advance,
+    )
+    create_control_table(client=app.aws_client("dynamodb"))
+    custody = app.custody()
+    custody.app_credentials.write(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
+    child_env = {
+        "PATH": os.environ.get("PATH", ""),
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "eu-central-1"),
+        **function_env,
+    }
     yield custody, child_env
-    token_store.reset()
+    app.http().close()
 
 
 def test_a_killed_refresher_process_is_recovered_inside_allegros_grace(
@@ -109,7 +110,7 @@ def test_a_killed_refresher_process_is_recovered_inside_allegros_grace(
     assert child.returncode == -signal.SIGKILL, child.stderr.decode()[-2000:]
     assert emulator.refresh_counters("seller-one").successes == 1  # Allegro did rotate the pair
     assert custody.vault.read("shop1", fresh=True).refresh_token == original.refresh_token  # lost
-    assert DynamoRefreshLease(control_table("control")).holder("shop1")  # the dead process's lease
+    assert custody.lease.holder("shop1")  # the dead process's lease
 
     report = refresh_due_accounts(custody.registry, custody.tokens, margin_seconds=3600, now=custody.now())
 

@@ -15,6 +15,7 @@ from allegro_sync.adapters.dynamodb.accounts import (
 )
 from allegro_sync.adapters.secrets import AppCredentialsStore, SecretsManagerVault
 from allegro_sync.adapters.token_store import AccountsSettings
+from allegro_sync.bootstrap import Application
 from allegro_sync.services.accounts import AccountProfile
 from allegro_sync.services.tokens import (
     AccountNotFound,
@@ -23,7 +24,9 @@ from allegro_sync.services.tokens import (
     StoredAccount,
     TokenStoreCorrupt,
 )
-from tests.integration.accounts.conftest import APP_SECRET, PREFIX
+from allegro_sync.settings import Settings
+from allegro_sync.topology import secret_env, table_env
+from tests.integration.accounts.conftest import APP_SECRET, PREFIX, custody_environment
 
 pytestmark = pytest.mark.integration
 
@@ -176,20 +179,20 @@ def test_the_cli_finds_a_deployed_stack_and_its_kms_key(
         find_settings("Nope", function=FUNCTION)
 
 
-def test_handlers_share_one_token_source_per_account_and_deployment(
-    settings: AccountsSettings, monkeypatch: pytest.MonkeyPatch
+def test_a_function_instance_keeps_one_token_source_per_account_and_deployment(
+    settings: AccountsSettings,
 ) -> None:
-    from allegro_sync.adapters import token_store
-
-    monkeypatch.setenv("TABLE_CONTROL", settings.control_table)
-    monkeypatch.setenv("SECRET_ACCOUNTS", PREFIX)
-    monkeypatch.setenv("SECRET_APP_CREDENTIALS", APP_SECRET)
-    first = token_store.token_source_for("shop1")
-    assert token_store.token_source_for("shop1") is first  # a warm Lambda keeps its cache
-    assert token_store.token_source_for("shop2") is not first
-    monkeypatch.setenv("SECRET_ACCOUNTS", "other-deployment/accounts/")
-    assert token_store.token_source_for("shop1") is not first
-    monkeypatch.setenv("SECRET_ACCOUNTS", PREFIX)
+    env = custody_environment(settings)
+    app = Application(Settings.from_environ(env))
+    first = app.tokens("shop1")
+    assert app.tokens("shop1") is first  # a warm Lambda keeps its cache
+    assert app.tokens("shop2") is not first
+    SecretsManagerVault(PREFIX, kms_key_id=settings.kms_key_id).save(_account())
+    assert first.access_token() == "a1"
+    other = Application(Settings.from_environ({**env, secret_env("accounts"): "other-deployment/accounts/"}))
+    assert other.tokens("shop1") is not first
+    with pytest.raises(AccountNotFound):
+        other.tokens("shop1").access_token()  # another deployment's vault: shop1 is not there
     registry = DynamoAccountRegistry(control_table("control"))
     for name, status in [
         ("b-shop", AccountStatus.CONNECTED),
@@ -197,7 +200,7 @@ def test_handlers_share_one_token_source_per_account_and_deployment(
         ("gone", AccountStatus.DISCONNECTED),
     ]:
         registry.put(AccountProfile(name, status, "production", "1", "l", (), 0.0, 0.0, 0.0))
-    assert [p.name for p in token_store.connected_accounts()] == ["a-shop", "b-shop"]
-    monkeypatch.delenv("TABLE_CONTROL")
-    with pytest.raises(LookupError, match="set TABLE_CONTROL"):
-        token_store.token_source_for("shop1")
+    assert [p.name for p in app.connected_accounts()] == ["a-shop", "b-shop"]
+    unwired = Application(Settings.from_environ({k: v for k, v in env.items() if k != table_env("control")}))
+    with pytest.raises(LookupError, match="TABLE_CONTROL is not set"):
+        unwired.tokens("shop1")

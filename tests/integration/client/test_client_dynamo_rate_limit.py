@@ -7,8 +7,7 @@ import pytest
 
 from allegro_sync.adapters.allegro.errors import AllegroRateLimited
 from allegro_sync.adapters.allegro.rate_guard import RateGuard
-from allegro_sync.adapters.dynamodb.rate_limit import DynamoBlockedUntilStore, rate_guard_from_env
-from allegro_sync.topology import table_env
+from allegro_sync.adapters.dynamodb.rate_limit import DynamoBlockedUntilStore
 from tests.fixtures.clock import FakeClock
 from tests.unit.client.fakes import FakeAllegro, make_client, reply
 
@@ -54,19 +53,6 @@ def test_block_seen_by_one_instance_stops_another(table: str) -> None:
         second.check()
     clock.now += 56
     second.check()
-
-
-def test_guard_from_env_reads_table_and_budget(table: str) -> None:
-    guard = rate_guard_from_env({table_env("control"): table, "ALLEGRO_RPM_BUDGET": "300"})
-    assert guard.bucket is not None
-    assert guard.bucket.rate == 5.0
-    guard.record_block(60)
-    assert DynamoBlockedUntilStore(table).read_blocked_until() > 0
-
-
-def test_guard_from_env_rejects_a_bad_budget() -> None:
-    with pytest.raises(ValueError, match="ALLEGRO_RPM_BUDGET must be an integer"):
-        rate_guard_from_env({"ALLEGRO_RPM_BUDGET": "lots"})
 
 
 def test_a_429_seen_by_one_client_stops_a_client_in_another_process(table: str) -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from allegro_sync.local import LocalRuntime
 from allegro_sync.local.provision import PLACEHOLDER_SECRET, kms_key_env
+from allegro_sync.settings import NotWired, Settings
 from allegro_sync.topology import TOPOLOGY, Access, Topology, queue_env, secret_env, table_env
 from tests.fixtures.local import MakeLocalRuntime
 from tests.integration.local.handlers import recorder
@@ -114,16 +115,21 @@ def test_a_handler_sees_only_its_own_resources_and_the_process_env_is_restored(
     make_local_runtime: MakeLocalRuntime,
 ) -> None:
     recorder.CALLS.clear()
-    runtime = make_local_runtime(QUEUES, handler_modules=MODULES, env={"EXTRA_SETTING": "on"})
+    feed = "http://127.0.0.1:9/feed"
+    runtime = make_local_runtime(
+        QUEUES, handler_modules=MODULES, env={"EXTRA_SETTING": "on", "REPRICING_FEED_URL": feed}
+    )
 
     runtime.fire("recorder")
 
-    seen = recorder.CALLS[0]["env"]
-    assert seen["SECRET_ACCOUNTS"] == runtime.wiring.secrets["accounts"]
-    assert "TABLE_LEDGER" not in seen  # flaky's table: declared there, not here
-    assert "SECRET_ACCOUNTS_KMS_KEY_ID" not in seen  # read-only access gets no key
-    assert seen["EXTRA_SETTING"] == "on"
-    assert seen["AWS_ENDPOINT_URL"] == runtime.wiring.endpoint
+    seen: Settings = recorder.CALLS[0]["settings"]
+    assert seen.secret("accounts") == runtime.wiring.secrets["accounts"]
+    with pytest.raises(NotWired, match="TABLE_LEDGER"):
+        seen.table("ledger")  # flaky's table: declared there, not here
+    assert seen.kms_key_id is None  # read-only access gets no key
+    assert runtime.environment("recorder")["EXTRA_SETTING"] == "on"  # caller overrides reach it ...
+    assert seen.repricing_feed_url == feed  # ... and its settings are built from them
+    assert seen.aws_endpoint_url == runtime.wiring.endpoint
     assert "SECRET_ACCOUNTS" not in os.environ
     assert os.environ["AWS_ENDPOINT_URL"] == runtime.wiring.endpoint
 

@@ -14,7 +14,6 @@ import pytest
 
 from allegro_sync.adapters.shop import signing
 from allegro_sync.adapters.shop import woocommerce as wc
-from allegro_sync.handlers import shop_webhook
 from allegro_sync.local import LocalRuntime
 from allegro_sync.local.events import HttpRequest, http_api_v2_event
 from allegro_sync.local.moto_server import reset
@@ -42,7 +41,11 @@ class Webhooks:
         self._client("secretsmanager").put_secret_value(
             SecretId=self.runtime.wiring.secrets["webhook-signing"], SecretString=body
         )
-        shop_webhook.forget_secret()
+        self.forget_secret()
+
+    def forget_secret(self) -> None:
+        """As a rotation lands once the handler's cached secret ages out (here: at once)."""
+        self.runtime.application("shop_webhook").signing_secrets().forget()
 
     def post(
         self, path: str, body: bytes, headers: Sequence[tuple[str, str]], *, base64_body: bool = False
@@ -154,11 +157,9 @@ def webhook_runtime(moto_endpoint: str) -> Iterator[LocalRuntime]:
     """One provisioned runtime per module (provisioning the topology is most of a test's cost);
     each test starts from an empty queue and table (`webhooks`). Not mixable with `local_runtime`."""
     reset(moto_endpoint)
-    shop_webhook.reset()
     runtime = LocalRuntime(TOPOLOGY, aws_endpoint=moto_endpoint).start()
     yield runtime
     runtime.stop()
-    shop_webhook.reset()
 
 
 @pytest.fixture

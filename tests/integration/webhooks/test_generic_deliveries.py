@@ -106,7 +106,7 @@ def test_a_missing_secret_answers_503_not_configured(webhooks: Webhooks) -> None
     secrets = webhooks._client("secretsmanager")
     name = webhooks.runtime.wiring.secrets["webhook-signing"]
     secrets.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
-    shop_webhook.forget_secret()
+    webhooks.forget_secret()
     try:
         status, body = webhooks.generic(upsert())
     finally:

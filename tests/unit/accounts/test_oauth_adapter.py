@@ -8,6 +8,7 @@ import json
 import httpx
 import pytest
 
+from allegro_sync.adapters.allegro.environment import AllegroEnvironment
 from allegro_sync.adapters.allegro.oauth import AllegroOAuth
 from allegro_sync.adapters.secrets import AppCredentials
 from allegro_sync.services.accounts import (
@@ -19,11 +20,13 @@ from allegro_sync.services.accounts import (
 )
 from allegro_sync.services.tokens import InvalidGrant
 
-ENV = {
-    "ALLEGRO_API_URL": "http://a.test",
-    "ALLEGRO_UPLOAD_URL": "http://u.test",
-    "ALLEGRO_OAUTH_URL": "http://o.test",
-}
+HOSTS = AllegroEnvironment.from_env(
+    {
+        "ALLEGRO_API_URL": "http://a.test",
+        "ALLEGRO_UPLOAD_URL": "http://u.test",
+        "ALLEGRO_OAUTH_URL": "http://o.test",
+    }
+)
 CREDS = AppCredentials("cid", "csecret", "key")
 
 
@@ -36,7 +39,7 @@ def oauth(status: int, body: object) -> tuple[AllegroOAuth, list[httpx.Request]]
         return httpx.Response(status, content=content.encode())
 
     client = httpx.Client(transport=httpx.MockTransport(answer))
-    return AllegroOAuth(lambda: CREDS, environ=ENV, http=client), seen
+    return AllegroOAuth(lambda: CREDS, hosts=HOSTS, http=client), seen
 
 
 def test_refresh_sends_the_token_in_the_body_with_basic_auth_and_parses_the_pair() -> None:
@@ -107,8 +110,8 @@ def test_a_sandbox_account_refreshes_on_the_sandbox_host_with_the_sandbox_app() 
         return httpx.Response(200, json={"access_token": "A", "refresh_token": "R", "expires_in": 43199})
 
     creds = AppCredentials("cid", "csecret", "key", sandbox_client_id="sid", sandbox_client_secret="ssecret")
-    adapter = AllegroOAuth(
-        lambda: creds, environ={}, http=httpx.Client(transport=httpx.MockTransport(answer))
+    adapter = AllegroOAuth(  # no explicit hosts: each account's own environment
+        lambda: creds, hosts=None, http=httpx.Client(transport=httpx.MockTransport(answer))
     )
     adapter.refresh("r", "sandbox")
     adapter.refresh("r", "production")

@@ -109,14 +109,3 @@ def test_environment_from_env() -> None:
 def test_bad_environment_gets_a_specific_error(environ: dict[str, str], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         AllegroEnvironment.from_env(environ)
-
-
-def test_a_function_without_a_budget_gets_a_small_one_and_a_process_local_record() -> None:
-    from allegro_sync.adapters.dynamodb.rate_limit import FALLBACK_RPM_BUDGET, rate_guard_from_env
-
-    guard = rate_guard_from_env({})
-    assert guard.bucket is not None
-    assert guard.bucket.rate == FALLBACK_RPM_BUDGET / 60
-    guard.record_block(60)
-    with pytest.raises(AllegroRateLimited):
-        guard.check()

@@ -18,14 +18,18 @@ NAME = "allegro-sync/webhook-signing"
 
 
 @pytest.fixture
-def secret(aws: None, monkeypatch: pytest.MonkeyPatch) -> str:
+def secret(aws: None) -> str:
     boto3.client("secretsmanager").create_secret(Name=NAME, SecretString=json.dumps(PLACEHOLDER_SECRET))
-    monkeypatch.setenv(secret_env("webhook-signing"), NAME)
     return NAME
 
 
 def run(*args: str, value: str | None = None) -> tuple[int, str]:
-    env = {"COLUMNS": "300", **({"ALLEGRO_SYNC_WEBHOOK_SECRET": value} if value else {})}
+    # The operator's shell: which secret (as the Lambda gets it) and, optionally, the new value.
+    env = {
+        "COLUMNS": "300",
+        secret_env("webhook-signing"): NAME,
+        **({"ALLEGRO_SYNC_WEBHOOK_SECRET": value} if value else {}),
+    }
     done = CliRunner().invoke(app, ["webhooks", "set-secret", *args], env=env)
     return done.exit_code, done.output
 

@@ -1,28 +1,26 @@
 """Shared record logic for the queue test handlers: behaviour chosen by the message body.
 
 Body: {"id": "...", "fail": "never" | "always", "explode_first_receive": bool}. Every successful
-processing adds 1 to `times` of item pk=id in the table named by TABLE_LEDGER, so a test can count
-exactly-once from what the handler wrote through its own environment, as a real consumer would.
+processing adds 1 to `times` of item pk=id in the function's `ledger` table (from its application, as a
+real handler gets it), so a test can count exactly-once from what the handler wrote.
 """
 
 from __future__ import annotations
 
 import json
-import os
-from functools import cache
 from typing import Any
 
-import boto3
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from allegro_sync.bootstrap import application
 
 
 class Poison(Exception):
     """This message can never be processed."""
 
 
-@cache
 def _ledger() -> Any:
-    return boto3.resource("dynamodb").Table(os.environ["TABLE_LEDGER"])
+    return application().table("ledger")
 
 
 def record(record: SQSRecord) -> None:

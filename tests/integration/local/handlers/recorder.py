@@ -1,4 +1,4 @@
-"""Records every event and the environment it ran with; answers what the event asks for.
+"""Records every event and the settings it ran with; answers what the event asks for.
 
 For HTTP: `GET /plain` returns a bare dict (API Gateway's JSON shortcut), `/boom` raises, anything
 else returns the event itself in a structured response with a header and a cookie.
@@ -7,9 +7,10 @@ else returns the event itself in a structured response with a header and a cooki
 from __future__ import annotations
 
 import json
-import os
 import threading
 from typing import Any
+
+from allegro_sync.bootstrap import application
 
 CALLS: list[dict[str, Any]] = []
 _called = threading.Condition()
@@ -25,7 +26,7 @@ def handler(event: dict[str, Any], context: Any) -> Any:
     CALLS.append(
         {
             "event": event,
-            "env": dict(os.environ),
+            "settings": application().settings,
             "function_name": context.function_name,
             "memory": context.memory_limit_in_mb,
             "remaining_ms": context.get_remaining_time_in_millis(),
