@@ -206,9 +206,4 @@ def test_no_shipped_module_but_settings_reads_the_environment() -> None:
         if path != PACKAGE / "settings.py" and (readers := environment_readers(path))
     }
     report = "\n".join(f"{name}: {', '.join(where)}" for name, where in offenders.items())
-    # TODO(composition-root): cli/, local/demo.py and local/soak.py are being converted on their own
-    # branches; once merged, delete this xfail so any reader fails the test.
-    converting = ("cli/", "local/demo.py", "local/soak.py")
-    if offenders and all(name.startswith(converting) for name in offenders):
-        pytest.xfail(f"still reading the environment (being converted):\n{report}")
     assert not offenders, f"modules reading the environment outside settings.py:\n{report}"

@@ -28,7 +28,7 @@ from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import Ama
 from allegro_sync import bootstrap
 from allegro_sync.local.events import ACCOUNT_ID
 from allegro_sync.settings import Settings
-from allegro_sync.topology import Function
+from allegro_sync.topology import TOPOLOGY, Function, Topology
 
 logger = logging.getLogger(__name__)
 
@@ -174,10 +174,12 @@ class Invoker:
         crashes: CrashPlan | None = None,
         make_application: ApplicationFactory | None = None,
         concurrency: Mapping[str, int] | None = None,
+        topology: Topology = TOPOLOGY,
     ) -> None:
         self._environments = {name: dict(env) for name, env in environments.items()}
         self._make_application = make_application or default_application
         self._concurrency = dict(concurrency or {})
+        self._topology = topology  # names the resources a function's settings can hold
         self._pools: dict[str, _Pool] = {}
         self._region = region
         self._modules = dict(handler_modules or {})
@@ -278,7 +280,7 @@ class Invoker:
         raise InjectedCrash(f"{name} crashed after its work, before returning (injected)")
 
     def _build(self, function_name: str, number: int) -> _Instance:
-        settings = Settings.from_environ(self._environments[function_name])
+        settings = Settings.from_environ(self._environments[function_name], topology=self._topology)
         return _Instance(number, self._make_application(function_name, settings))
 
 

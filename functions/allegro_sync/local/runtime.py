@@ -161,6 +161,7 @@ class LocalRuntime:
                 handler_modules=self._handler_modules,
                 crashes=self._crashes,
                 make_application=self._make_application,
+                topology=self.topology,
                 concurrency={
                     f.name: f.reserved_concurrency or DEFAULT_CONCURRENCY for f in self.topology.functions
                 },
