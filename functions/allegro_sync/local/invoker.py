@@ -311,22 +311,18 @@ def load_handler(module_name: str, *, private_copy: bool) -> Handler:
 def isolate_metrics(metrics: Metrics) -> None:
     """Give a module's `Metrics` its own metric set. Powertools shares one set between every `Metrics`
     of a process (right for Lambda, one invocation per process); functions running side by side here
-    would otherwise flush, or mutate while serializing, each other's metrics."""
+    would otherwise flush, or mutate while serializing, each other's metrics.
+
+    The provider object stays (a handler's `@metrics.log_metrics` holds it since import); only the sets it
+    and the `Metrics` read are replaced by private ones.
+    """
     if getattr(metrics, "_local_isolated", False):
         return
-    old = metrics.provider
-    provider = AmazonCloudWatchEMFProvider(
-        namespace=old.namespace,
-        service=old.service,
-        metric_set={},
-        dimension_set={},
-        metadata_set={},
-        default_dimensions=dict(old.default_dimensions),
-        function_name=old.function_name,
-    )
-    metrics.provider = provider
-    metrics.metric_set = provider.metric_set
-    metrics.dimension_set = provider.dimension_set
-    metrics.metadata_set = provider.metadata_set
-    metrics.default_dimensions = provider.default_dimensions
+    provider = metrics.provider
+    if not isinstance(provider, AmazonCloudWatchEMFProvider):
+        return
+    provider.metric_set = metrics.metric_set = {}
+    provider.dimension_set = metrics.dimension_set = dict(provider.dimension_set)
+    provider.metadata_set = metrics.metadata_set = {}
+    provider.default_dimensions = metrics.default_dimensions = dict(provider.default_dimensions)
     metrics._local_isolated = True  # type: ignore[attr-defined]
