@@ -24,7 +24,6 @@ import httpx
 
 from allegro_sync.adapters.allegro.client import AllegroClient
 from allegro_sync.adapters.allegro.environment import AllegroEnvironment
-from allegro_sync.adapters.allegro.models import CategoryParameter
 from allegro_sync.adapters.allegro.oauth import AllegroOAuth
 from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard
 from allegro_sync.adapters.competitor_feed import CompetitorFeed
@@ -50,6 +49,7 @@ from allegro_sync.adapters.shop.deliveries import DynamoDeliveryMarkers, DynamoP
 from allegro_sync.adapters.shop.signing_secret import SigningSecretStore
 from allegro_sync.adapters.shop_credentials import ShopCredentialsStore, build_sink
 from allegro_sync.adapters.token_store import AccountsSettings, Custody
+from allegro_sync.contracts.allegro import CategoryParameter
 from allegro_sync.domain.orders import StockCountPoint
 from allegro_sync.services.accounts import AccountProfile
 from allegro_sync.services.orders import GapScanner, OrderImporter, OrderPoller, PollSettings

@@ -15,7 +15,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Protocol
 
-from allegro_sync.adapters.allegro.models import CategorySuggestion
+from allegro_sync.contracts.allegro import CategorySuggestion
 from allegro_sync.domain.parameters import CategoryMapping
 from allegro_sync.domain.pricing import ScopedRule
 from allegro_sync.domain.shop_events import ProductUpsert

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from allegro_sync.adapters.allegro.errors import AllegroError
-from allegro_sync.adapters.allegro.models import OfferListing, ProductOffer
+from allegro_sync.contracts.allegro import OfferListing, ProductOffer
+from allegro_sync.contracts.allegro_errors import AllegroError
 from allegro_sync.domain.keywords import KeywordScore, OfferSample, score_keywords
 from allegro_sync.domain.listing_quality import (
     Issue,

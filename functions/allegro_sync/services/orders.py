@@ -26,13 +26,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol
 
-from allegro_sync.adapters.allegro.errors import AllegroRateLimited
-from allegro_sync.adapters.allegro.models import (
+from allegro_sync.contracts.allegro import (
     CheckoutForm,
     OrderEvent,
     OrderEventStats,
     OrderLineItem,
 )
+from allegro_sync.contracts.allegro_errors import AllegroRateLimited
 from allegro_sync.domain.ledger import LedgerError, Outcome, Sale, StockView
 from allegro_sync.domain.orders import (
     FormLine,

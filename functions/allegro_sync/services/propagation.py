@@ -31,8 +31,8 @@ from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, Field
 
 from allegro_sync.adapters import correlation
-from allegro_sync.adapters.allegro.errors import AllegroError, AllegroNotFound
-from allegro_sync.adapters.allegro.models import OfferCommandResult, ProductOffer
+from allegro_sync.contracts.allegro import OfferCommandResult, ProductOffer
+from allegro_sync.contracts.allegro_errors import AllegroError, AllegroNotFound
 from allegro_sync.domain.ledger import OfferAction, OfferTarget, StockView
 from allegro_sync.services.catalog import Change, ChangeLog
 

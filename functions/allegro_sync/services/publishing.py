@@ -27,18 +27,10 @@ from typing import Any, Literal, Protocol
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, Field
 
-from allegro_sync.adapters.allegro.errors import (
-    AllegroApiError,
-    AllegroBadRequest,
-    AllegroForbidden,
-    AllegroNotFound,
-    AllegroOperationPending,
-    AllegroValidationError,
-)
-from allegro_sync.adapters.allegro.models import (
+from allegro_sync.contracts.allegro import (
     CategoryParameter as AllegroCategoryParameter,
 )
-from allegro_sync.adapters.allegro.models import (
+from allegro_sync.contracts.allegro import (
     OfferCommandResult,
     OffersPage,
     PriceIn,
@@ -46,6 +38,14 @@ from allegro_sync.adapters.allegro.models import (
     ProductOffer,
     ProductsPage,
     UploadedImage,
+)
+from allegro_sync.contracts.allegro_errors import (
+    AllegroApiError,
+    AllegroBadRequest,
+    AllegroForbidden,
+    AllegroNotFound,
+    AllegroOperationPending,
+    AllegroValidationError,
 )
 from allegro_sync.domain.description import parse_shop_html
 from allegro_sync.domain.ledger import OfferAction, StockView

@@ -18,8 +18,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Protocol
 
-from allegro_sync.adapters.allegro.errors import AllegroError
-from allegro_sync.adapters.allegro.models import (
+from allegro_sync.contracts.allegro import (
     FeePreview,
     Me,
     OfferCommandResult,
@@ -28,6 +27,7 @@ from allegro_sync.adapters.allegro.models import (
     PriceIn,
     PriceModification,
 )
+from allegro_sync.contracts.allegro_errors import AllegroError
 from allegro_sync.domain.pricing import CENT
 from allegro_sync.domain.repricing import (
     AccountPlan,

@@ -26,16 +26,8 @@ from aws_lambda_powertools import Logger
 from pydantic import BaseModel
 
 from allegro_sync.adapters.allegro.environment import AllegroEnvironment
-from allegro_sync.adapters.allegro.errors import (
-    TRACE_ID_HEADER,
-    AllegroError,
-    AllegroOperationPending,
-    AllegroRateLimited,
-    AllegroUnavailable,
-    InvalidCommand,
-    error_for,
-)
-from allegro_sync.adapters.allegro.models import (
+from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard
+from allegro_sync.contracts.allegro import (
     AddShipment,
     AutomaticPricingModification,
     Carrier,
@@ -89,7 +81,15 @@ from allegro_sync.adapters.allegro.models import (
     TaskReport,
     UploadedImage,
 )
-from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard
+from allegro_sync.contracts.allegro_errors import (
+    TRACE_ID_HEADER,
+    AllegroError,
+    AllegroOperationPending,
+    AllegroRateLimited,
+    AllegroUnavailable,
+    InvalidCommand,
+    error_for,
+)
 from allegro_sync.ports import TokenSource
 
 logger = Logger(child=True)
