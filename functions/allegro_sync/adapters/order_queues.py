@@ -3,9 +3,10 @@
 FIFO ids go through `fifo_safe`: a SKU with spaces or Polish letters is not a valid group id, so it is
 replaced by a stable hash (same SKU, same group).
 
-Correlation (`adapters.correlation`): an order notice starts a chain, so it carries its own id (the Allegro
-order event id, or the checkout form id for a gap-scan notice); stock changes and outbox messages carry the
-id of the notice being processed.
+
+Correlation (`allegro_sync.correlation`): an order notice starts a chain, so it carries its own id (the
+Allegro order event id, or the checkout form id for a gap-scan notice); stock changes and outbox messages
+carry the id of the notice being processed.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger
 
-from allegro_sync.adapters import correlation
+from allegro_sync import correlation
 from allegro_sync.adapters.queues import FifoMessage, SqsFifoPublisher
 from allegro_sync.domain.ledger import StockView
 from allegro_sync.domain.orders import OrderNotice, fifo_safe

@@ -16,7 +16,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from allegro_sync.adapters import correlation
+from allegro_sync import correlation
 from allegro_sync.bootstrap import application
 from allegro_sync.services.propagation import StockSignal
 

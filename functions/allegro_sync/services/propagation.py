@@ -30,7 +30,7 @@ from typing import Any, Literal, Protocol
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, Field
 
-from allegro_sync.adapters import correlation
+from allegro_sync import correlation
 from allegro_sync.contracts.allegro import OfferCommandResult, ProductOffer
 from allegro_sync.contracts.allegro_errors import AllegroError, AllegroNotFound
 from allegro_sync.domain.ledger import OfferAction, OfferTarget, StockView
