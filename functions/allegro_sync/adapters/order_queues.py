@@ -3,7 +3,6 @@
 FIFO ids go through `fifo_safe`: a SKU with spaces or Polish letters is not a valid group id, so it is
 replaced by a stable hash (same SKU, same group).
 
-
 Correlation (`allegro_sync.correlation`): an order notice starts a chain, so it carries its own id (the
 Allegro order event id, or the checkout form id for a gap-scan notice); stock changes and outbox messages
 carry the id of the notice being processed.
