@@ -24,7 +24,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from allegro_sync import correlation
 from allegro_sync.bootstrap import application
-from allegro_sync.domain.shop_events import parse_shop_event
+from allegro_sync.contracts.messages import parse_shop_event
 from allegro_sync.services.catalog import LinkStatus, Outcome
 
 logger = Logger()

@@ -16,9 +16,9 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from allegro_sync.contracts.allegro import CategorySuggestion
+from allegro_sync.contracts.messages import ProductUpsert
 from allegro_sync.domain.parameters import CategoryMapping
 from allegro_sync.domain.pricing import ScopedRule
-from allegro_sync.domain.shop_events import ProductUpsert
 
 CATEGORY_SEPARATOR = " > "
 ANY_ACCOUNT = "*"

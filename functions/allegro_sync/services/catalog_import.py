@@ -31,7 +31,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import ValidationError
 
-from allegro_sync.domain.shop_events import ProductUpsert
+from allegro_sync.contracts.messages import ProductUpsert
 from allegro_sync.services.catalog import LinkStatus, ProductStatus, order_key
 from allegro_sync.services.webhooks import QueuedEvent
 

@@ -13,8 +13,8 @@ from typing import Protocol
 
 from pydantic import ValidationError
 
+from allegro_sync.contracts.messages import ProductUpsert
 from allegro_sync.domain.parameters import CategoryMapping, ParameterMapping
-from allegro_sync.domain.shop_events import ProductUpsert
 from allegro_sync.services.catalog import (
     ANY_ACCOUNT,
     CATEGORY_SEPARATOR,

@@ -33,12 +33,12 @@ from allegro_sync.contracts.allegro import (
     OrderLineItem,
 )
 from allegro_sync.contracts.allegro_errors import AllegroRateLimited
+from allegro_sync.contracts.messages import OrderChanged, OrderNotice, OutboxLine, StockChanged
 from allegro_sync.domain.ledger import LedgerError, Outcome, Sale, StockView
 from allegro_sync.domain.orders import (
     FormLine,
     LineAction,
     OrderDomainError,
-    OrderNotice,
     OrderRecord,
     PlannedLine,
     StockCountPoint,
@@ -48,7 +48,6 @@ from allegro_sync.domain.orders import (
     plan_lines,
     unknown_status_problem,
 )
-from allegro_sync.domain.outbox import OrderChanged, OutboxLine, StockChanged
 from allegro_sync.services.stock import StockResult
 
 EVENTS_PAGE = 1000

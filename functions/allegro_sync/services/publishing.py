@@ -47,6 +47,7 @@ from allegro_sync.contracts.allegro_errors import (
     AllegroOperationPending,
     AllegroValidationError,
 )
+from allegro_sync.contracts.messages import PriceSet, ProductDelete, ProductUpsert, ShopEvent, StockSet
 from allegro_sync.domain.description import parse_shop_html
 from allegro_sync.domain.ledger import OfferAction, StockView
 from allegro_sync.domain.ledger import Outcome as LedgerOutcome
@@ -58,7 +59,6 @@ from allegro_sync.domain.parameters import (
     map_parameters,
 )
 from allegro_sync.domain.pricing import PriceDecision, PricingError, PricingPolicy, price_for_allegro
-from allegro_sync.domain.shop_events import PriceSet, ProductDelete, ProductUpsert, ShopEvent, StockSet
 from allegro_sync.domain.title import build_title
 from allegro_sync.services.catalog import (
     CatalogRepository,

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from allegro_sync.contracts.messages import OrderChanged
 from allegro_sync.domain.ledger import LedgerError, Outcome
-from allegro_sync.domain.outbox import OrderChanged
 from allegro_sync.services.stock import StockLedger
 
 

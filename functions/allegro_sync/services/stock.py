@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from allegro_sync.contracts.messages import StockSet
 from allegro_sync.domain import ledger as dom
 from allegro_sync.domain.ledger import (
     LedgerPolicy,
@@ -30,7 +31,6 @@ from allegro_sync.domain.ledger import (
     SkuLedger,
     StockView,
 )
-from allegro_sync.domain.shop_events import StockSet
 
 
 class LedgerConflict(Exception):

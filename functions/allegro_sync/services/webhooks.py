@@ -17,7 +17,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal, Protocol
 
-from allegro_sync.domain.shop_events import ProductDelete, ShopEvent
+from allegro_sync.contracts.messages import ProductDelete, ShopEvent
 
 Source = Literal["generic", "woocommerce"]
 DELIVERY_MEMORY_DAYS = 14  # as long as the shop-events queue keeps a message

@@ -18,7 +18,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from allegro_sync.domain.shop_events import ProductUpsert
+from allegro_sync.contracts.messages import ProductUpsert
 from allegro_sync.services.catalog import (
     LinkStatus,
     OfferLink,

@@ -18,7 +18,7 @@ from typing import Any
 import boto3
 
 from allegro_sync.adapters.dynamodb.catalog import PRODUCT_SK
-from allegro_sync.domain.shop_events import ProductUpsert
+from allegro_sync.contracts.messages import ProductUpsert
 
 IMPORT_PK = "catalog-import#"
 META_SK = "meta"

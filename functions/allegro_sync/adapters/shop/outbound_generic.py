@@ -19,7 +19,7 @@ import httpx
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from allegro_sync.adapters.shop import signing
-from allegro_sync.domain.outbox import OrderChanged
+from allegro_sync.contracts.messages import OrderChanged
 from allegro_sync.services.shop_delivery import ShopAck, ShopRejected, ShopUnavailable
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"

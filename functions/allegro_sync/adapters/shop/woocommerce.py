@@ -41,7 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, TypeAdapter, Validat
 
 from allegro_sync.adapters.shop.errors import Problem, WebhookRejected, field_path
 from allegro_sync.adapters.shop.generic import load_json, require_json
-from allegro_sync.domain.shop_events import PriceSet, ProductDelete, ProductUpsert, ShopEvent, StockSet
+from allegro_sync.contracts.messages import PriceSet, ProductDelete, ProductUpsert, ShopEvent, StockSet
 from allegro_sync.services.webhooks import DeleteByProductId, Delivery
 
 TOPIC_HEADER = "x-wc-webhook-topic"
