@@ -48,10 +48,10 @@ from allegro_sync.adapters.secrets import AppCredentialsStore
 from allegro_sync.adapters.shop.deliveries import DynamoDeliveryMarkers, DynamoProductIndex
 from allegro_sync.adapters.shop.signing_secret import SigningSecretStore
 from allegro_sync.adapters.shop_credentials import ShopCredentialsStore, build_sink
-from allegro_sync.adapters.token_store import AccountsSettings, Custody
+from allegro_sync.contracts.accounts import AccountProfile, AccountStatus
 from allegro_sync.contracts.allegro import CategoryParameter
+from allegro_sync.custody import AccountsSettings, Custody
 from allegro_sync.domain.orders import StockCountPoint
-from allegro_sync.services.accounts import AccountProfile
 from allegro_sync.services.orders import GapScanner, OrderImporter, OrderPoller, PollSettings
 from allegro_sync.services.propagation import Propagator
 from allegro_sync.services.publishing import OfferSettings, Publisher
@@ -59,7 +59,7 @@ from allegro_sync.services.reconcile import Reconciler
 from allegro_sync.services.repricing import Repricer
 from allegro_sync.services.shop_delivery import ShopDelivery
 from allegro_sync.services.stock import StockLedger
-from allegro_sync.services.tokens import AccountStatus, AccountTokens
+from allegro_sync.services.tokens import AccountTokens
 from allegro_sync.services.webhooks import WebhookIntake
 from allegro_sync.settings import OFFER_SETTINGS_ENV, Settings
 

@@ -17,7 +17,7 @@ import boto3
 
 from allegro_sync import correlation
 from allegro_sync.adapters.shop.generic import queued_event_json
-from allegro_sync.services.webhooks import QueuedEvent
+from allegro_sync.contracts.webhooks import QueuedEvent
 
 SQS_MAX_BATCH_ENTRIES = 10
 SQS_MAX_BATCH_BYTES = 256 * 1024  # per message and per batch (the classic limit; safe on every account)

@@ -22,6 +22,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from allegro_sync.contracts.catalog import CategoryMapping as CategoryMapping
+from allegro_sync.contracts.catalog import ParameterMapping as ParameterMapping
+
 # --- Allegro's category parameter definitions (the subset that drives mapping) -------------------------
 
 
@@ -82,28 +85,6 @@ def parse_category_parameters(body: Mapping[str, Any]) -> list[CategoryParameter
 
 
 # --- the seller's mapping ------------------------------------------------------------------------------
-
-
-class ParameterMapping(BaseModel):
-    """Where an Allegro parameter's value comes from: a shop attribute (with an optional value map), or a
-    constant (e.g. Stan = Nowy for every product of a shop that sells only new goods)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    parameter_id: Annotated[str, Field(min_length=1)]
-    shop_attribute: str | None = None
-    constant: str | None = None
-    value_map: dict[str, str] = {}
-
-
-class CategoryMapping(BaseModel):
-    """A shop category path prefix -> Allegro category, plus its parameter mappings. Only approved
-    mappings are used: a suggested (e.g. by /sale/matching-categories) but unreviewed one is not."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    shop_path: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
-    allegro_category_id: Annotated[str, Field(min_length=1)]
-    approved: bool = False
-    parameters: list[ParameterMapping] = []
 
 
 class AmbiguousMapping(ValueError):

@@ -24,8 +24,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from allegro_sync import correlation
 from allegro_sync.bootstrap import application
+from allegro_sync.contracts.catalog import LinkStatus, Outcome
 from allegro_sync.contracts.messages import parse_shop_event
-from allegro_sync.services.catalog import LinkStatus, Outcome
 
 logger = Logger()
 metrics = Metrics()

@@ -20,9 +20,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from allegro_sync import correlation
 from allegro_sync.adapters.batch import CoalescingFifoProcessor, json_field
 from allegro_sync.bootstrap import application
+from allegro_sync.contracts.accounts import AccountDisconnected, AccountNotFound
 from allegro_sync.contracts.allegro_errors import AllegroForbidden, AllegroNotFound
 from allegro_sync.contracts.messages import OrderNotice
-from allegro_sync.services.tokens import AccountDisconnected, AccountNotFound
 
 logger = Logger()
 metrics = Metrics()

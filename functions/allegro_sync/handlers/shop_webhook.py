@@ -19,7 +19,7 @@ from allegro_sync.adapters.shop import http_request as http
 from allegro_sync.adapters.shop.errors import WebhookRejected
 from allegro_sync.adapters.shop.signing_secret import SigningNotConfigured
 from allegro_sync.bootstrap import application
-from allegro_sync.services.webhooks import DeleteByProductId
+from allegro_sync.contracts.webhooks import DeleteByProductId
 
 logger = Logger()
 metrics = Metrics()

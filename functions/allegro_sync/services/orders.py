@@ -34,6 +34,9 @@ from allegro_sync.contracts.allegro import (
 )
 from allegro_sync.contracts.allegro_errors import AllegroRateLimited
 from allegro_sync.contracts.messages import OrderChanged, OrderNotice, OutboxLine, StockChanged
+from allegro_sync.contracts.orders import CursorLost as CursorLost
+from allegro_sync.contracts.orders import CursorState as CursorState
+from allegro_sync.contracts.orders import OrderConflict as OrderConflict
 from allegro_sync.domain.ledger import LedgerError, Outcome, Sale, StockView
 from allegro_sync.domain.orders import (
     FormLine,
@@ -76,22 +79,6 @@ class CheckoutFormsApi(Protocol):
     ) -> Iterator[CheckoutForm]: ...
 
 
-@dataclass(frozen=True)
-class CursorState:
-    """An account's place in `/order/events`. `started` False: never polled (start at latestEvent).
-    `event_id` None after start: the journal was empty, read it from its beginning."""
-
-    account: str
-    started: bool
-    event_id: str | None
-    seq: int
-    started_at: float | None = None  # epoch seconds of the first position: where history ends
-
-
-class CursorLost(Exception):
-    """Another run took the account's cursor (our lease expired) or moved it: stop polling that account."""
-
-
 class CursorStore(Protocol):
     def claim(self, account: str, owner: str, now: float, lease_seconds: float) -> CursorState | None:
         """Take the account's polling lease; None while another run holds an unexpired one."""
@@ -122,10 +109,6 @@ class CursorStore(Protocol):
 
 class OrderQueue(Protocol):
     def publish(self, notices: Sequence[OrderNotice]) -> None: ...
-
-
-class OrderConflict(Exception):
-    """The order record changed since it was read; the message is retried and decides again."""
 
 
 class OrderRepository(Protocol):

@@ -32,9 +32,11 @@ from aws_lambda_powertools import Logger
 from allegro_sync import correlation
 from allegro_sync.contracts.allegro import OfferCommandResult, ProductOffer
 from allegro_sync.contracts.allegro_errors import AllegroError, AllegroNotFound
+from allegro_sync.contracts.catalog import Change
 from allegro_sync.contracts.messages import StockChanged
+from allegro_sync.contracts.stock import PushRecord as PushRecord
 from allegro_sync.domain.ledger import OfferAction, OfferTarget, StockView
-from allegro_sync.services.catalog import Change, ChangeLog
+from allegro_sync.services.catalog import ChangeLog
 
 logger = Logger(child=True)
 
@@ -65,16 +67,6 @@ def newest_signals(signals: Iterable[StockChanged]) -> dict[str, StockChanged]:
 
 
 # ------------------------------------------------------------------------------------------------ ports
-
-
-@dataclass(frozen=True)
-class PushRecord:
-    """What was last pushed to one offer, at which ledger revision (the coalescing guard)."""
-
-    revision: int
-    action: Literal["SET", "END"]
-    quantity: int
-    account: str = ""
 
 
 class PushLog(Protocol):

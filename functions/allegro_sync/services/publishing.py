@@ -47,6 +47,16 @@ from allegro_sync.contracts.allegro_errors import (
     AllegroOperationPending,
     AllegroValidationError,
 )
+from allegro_sync.contracts.catalog import (
+    Change,
+    LinkStatus,
+    OfferLink,
+    Outcome,
+    StoredMapping,
+    StoredProduct,
+    category_label,
+    order_key,
+)
 from allegro_sync.contracts.messages import PriceSet, ProductDelete, ProductUpsert, ShopEvent, StockSet
 from allegro_sync.domain.description import parse_shop_html
 from allegro_sync.domain.ledger import OfferAction, StockView
@@ -60,19 +70,7 @@ from allegro_sync.domain.parameters import (
 )
 from allegro_sync.domain.pricing import PriceDecision, PricingError, PricingPolicy, price_for_allegro
 from allegro_sync.domain.title import build_title
-from allegro_sync.services.catalog import (
-    CatalogRepository,
-    Change,
-    ChangeLog,
-    LinkStatus,
-    MappingsRepository,
-    OfferLink,
-    Outcome,
-    StoredMapping,
-    StoredProduct,
-    category_label,
-    order_key,
-)
+from allegro_sync.services.catalog import CatalogRepository, ChangeLog, MappingsRepository
 from allegro_sync.services.stock import StockResult
 
 logger = Logger(child=True)

@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Protocol
 
 from allegro_sync.contracts.messages import StockSet
+from allegro_sync.contracts.stock import LedgerConflict as LedgerConflict
 from allegro_sync.domain import ledger as dom
 from allegro_sync.domain.ledger import (
     LedgerPolicy,
@@ -31,10 +32,6 @@ from allegro_sync.domain.ledger import (
     SkuLedger,
     StockView,
 )
-
-
-class LedgerConflict(Exception):
-    """Someone changed the SKU or the sale since it was read; re-read and decide again."""
 
 
 class LedgerBusy(RuntimeError):

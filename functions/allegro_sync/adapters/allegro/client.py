@@ -27,6 +27,7 @@ from pydantic import BaseModel
 
 from allegro_sync.adapters.allegro.environment import AllegroEnvironment
 from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard
+from allegro_sync.contracts.accounts import TokenSource
 from allegro_sync.contracts.allegro import (
     AddShipment,
     AutomaticPricingModification,
@@ -90,7 +91,6 @@ from allegro_sync.contracts.allegro_errors import (
     InvalidCommand,
     error_for,
 )
-from allegro_sync.ports import TokenSource
 
 logger = Logger(child=True)
 

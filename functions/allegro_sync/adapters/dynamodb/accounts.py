@@ -18,8 +18,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from allegro_sync.services.accounts import AccountProfile
-from allegro_sync.services.tokens import AccountStatus, LeaseGrant
+from allegro_sync.contracts.accounts import AccountProfile, AccountStatus, LeaseGrant
 
 PROFILES_PK = "accounts"
 PROFILE = "profile#"

@@ -18,14 +18,8 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
+from allegro_sync.contracts.catalog import LinkStatus, OfferLink, Outcome, ProductStatus, StoredProduct
 from allegro_sync.contracts.messages import ProductUpsert
-from allegro_sync.services.catalog import (
-    LinkStatus,
-    OfferLink,
-    Outcome,
-    ProductStatus,
-    StoredProduct,
-)
 
 PRODUCT_PK = "product#"
 PRODUCT_SK = "product"

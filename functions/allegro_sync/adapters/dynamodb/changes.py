@@ -13,7 +13,7 @@ from typing import Any
 
 import boto3
 
-from allegro_sync.services.catalog import Change
+from allegro_sync.contracts.catalog import Change
 
 SKU_PK = "sku#"
 

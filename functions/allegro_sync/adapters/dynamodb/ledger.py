@@ -21,6 +21,7 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from allegro_sync.contracts.stock import LedgerConflict
 from allegro_sync.domain.ledger import (
     OfferLink,
     OpenSale,
@@ -29,7 +30,6 @@ from allegro_sync.domain.ledger import (
     ShopLevel,
     SkuLedger,
 )
-from allegro_sync.services.stock import LedgerConflict
 
 STATE = "state"
 PUSHED = "pushed"

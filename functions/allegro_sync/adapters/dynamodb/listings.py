@@ -14,7 +14,7 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
-from allegro_sync.services.listings import Experiment, Proposal
+from allegro_sync.contracts.listings import Experiment, Proposal
 
 KEYWORDS_PK = "listing#keywords"
 PROPOSAL_PK = "listing#proposal#"

@@ -16,9 +16,8 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from allegro_sync.domain.parameters import CategoryMapping
+from allegro_sync.contracts.catalog import ANY_ACCOUNT, CATEGORY_SEPARATOR, CategoryMapping, StoredMapping
 from allegro_sync.domain.pricing import ScopedRule
-from allegro_sync.services.catalog import ANY_ACCOUNT, CATEGORY_SEPARATOR, StoredMapping
 
 CATEGORY_PK = "category#"
 PATH_SK = "path#"

@@ -20,8 +20,8 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from allegro_sync.contracts.orders import CursorLost, CursorState, OrderConflict
 from allegro_sync.domain.orders import OrderRecord, StoredLine
-from allegro_sync.services.orders import CursorLost, CursorState, OrderConflict
 
 ORDER_PK = "order#"
 ORDER_SK = "order"

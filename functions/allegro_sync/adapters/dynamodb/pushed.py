@@ -15,7 +15,7 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from allegro_sync.adapters.dynamodb.ledger import sku_pk
-from allegro_sync.services.propagation import PushRecord
+from allegro_sync.contracts.stock import PushRecord
 
 PUSHED_PREFIX = "pushed#"
 

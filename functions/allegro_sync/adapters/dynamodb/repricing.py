@@ -23,8 +23,8 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 
 from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog
+from allegro_sync.contracts.repricing import OfferState, ProductFacts
 from allegro_sync.domain.repricing import LinearFee, RepricingSettings, SettingsIndex, Strategy
-from allegro_sync.services.repricing import OfferState, ProductFacts
 
 SETTINGS_PK = "reprice#settings"
 OFFER_PK = "reprice#offer#"

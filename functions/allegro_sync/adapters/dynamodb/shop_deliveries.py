@@ -17,8 +17,8 @@ from botocore.exceptions import ClientError
 
 from allegro_sync.adapters.shop.woocommerce_rest import IndexedOrder
 from allegro_sync.contracts.messages import OrderChanged
+from allegro_sync.contracts.shop import ShopAck, state_version
 from allegro_sync.domain.ledger import DEFAULT_SALE_RETENTION
-from allegro_sync.services.shop_delivery import ShopAck, state_version
 
 ORDER_PK = "order#"
 DELIVERY_SK = "shop-delivery#"

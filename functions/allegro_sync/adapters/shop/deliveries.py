@@ -16,7 +16,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from allegro_sync.services.webhooks import DELIVERY_MEMORY_DAYS, Source
+from allegro_sync.contracts.webhooks import DELIVERY_MEMORY_DAYS, Source
 
 TABLE = "idempotency"
 TTL_ATTRIBUTE = "expiration"  # topology: Table("idempotency", ttl_attribute="expiration")

@@ -28,7 +28,7 @@ from allegro_sync.contracts.messages import (
     Sku,
     StockSet,
 )
-from allegro_sync.services.webhooks import Delivery
+from allegro_sync.contracts.webhooks import Delivery
 
 MAX_EVENTS = 50
 DEFAULT_REPLAY_WINDOW_SECONDS = 300

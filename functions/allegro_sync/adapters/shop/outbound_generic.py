@@ -20,7 +20,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from allegro_sync.adapters.shop import signing
 from allegro_sync.contracts.messages import OrderChanged
-from allegro_sync.services.shop_delivery import ShopAck, ShopRejected, ShopUnavailable
+from allegro_sync.contracts.shop import ShopAck, ShopRejected, ShopUnavailable
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 USER_AGENT = "allegro-sync/shop-notifier"
