@@ -47,9 +47,7 @@ REACTIVATABLE_ENDINGS = frozenset({"EMPTY_STOCK"})
 
 # ------------------------------------------------------------------------------------------------ input
 
-
-StockSignal = StockChanged
-"""The `stock-changes` message under its older name here (`contracts.messages.StockChanged`)."""
+StockSignal = StockChanged  # the `stock-changes` message's older name here, kept for older imports
 
 
 def coalesce(signals: Iterable[StockChanged]) -> dict[str, int]:
