@@ -27,9 +27,11 @@ demo: deps
 ## test: lint, type-check, unit/integration/infra tests, cdk synth and cfn-lint
 test: deps lint typecheck pytest synth cfn-lint
 
+# lint-imports: the layers and contracts declared under [tool.importlinter] in pyproject.toml.
 lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck:
 	$(BIN)/mypy

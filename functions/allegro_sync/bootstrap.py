@@ -24,7 +24,6 @@ import httpx
 
 from allegro_sync.adapters.allegro.client import AllegroClient
 from allegro_sync.adapters.allegro.environment import AllegroEnvironment
-from allegro_sync.adapters.allegro.models import CategoryParameter
 from allegro_sync.adapters.allegro.oauth import AllegroOAuth
 from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard
 from allegro_sync.adapters.competitor_feed import CompetitorFeed
@@ -51,9 +50,10 @@ from allegro_sync.adapters.secrets import AppCredentialsStore
 from allegro_sync.adapters.shop.deliveries import DynamoDeliveryMarkers, DynamoProductIndex
 from allegro_sync.adapters.shop.signing_secret import SigningSecretStore
 from allegro_sync.adapters.shop_credentials import ShopCredentialsStore, build_sink
-from allegro_sync.adapters.token_store import AccountsSettings, Custody
+from allegro_sync.contracts.accounts import AccountProfile, AccountStatus
+from allegro_sync.contracts.allegro import CategoryParameter
+from allegro_sync.custody import AccountsSettings, Custody
 from allegro_sync.domain.orders import StockCountPoint
-from allegro_sync.services.accounts import AccountProfile
 from allegro_sync.services.dlq import DeadLetters
 from allegro_sync.services.listings import ListingOptimizer
 from allegro_sync.services.orders import GapScanner, OrderImporter, OrderPoller, PollSettings
@@ -63,7 +63,7 @@ from allegro_sync.services.reconcile import Reconciler
 from allegro_sync.services.repricing import Repricer
 from allegro_sync.services.shop_delivery import ShopDelivery
 from allegro_sync.services.stock import StockLedger
-from allegro_sync.services.tokens import AccountStatus, AccountTokens
+from allegro_sync.services.tokens import AccountTokens
 from allegro_sync.services.webhooks import WebhookIntake
 from allegro_sync.settings import OFFER_SETTINGS_ENV, Settings
 from allegro_sync.topology import dlq_env, queue_env

@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 import boto3
 import httpx
 
+from allegro_sync.contracts.repricing import FeedUnavailable
 from allegro_sync.domain.repricing_feed import FeedResult, parse_feed
-from allegro_sync.services.repricing import FeedUnavailable
 
 __all__ = ["CompetitorFeed", "FeedUnavailable"]
 

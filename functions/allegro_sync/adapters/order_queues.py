@@ -3,27 +3,30 @@
 FIFO ids go through `fifo_safe`: a SKU with spaces or Polish letters is not a valid group id, so it is
 replaced by a stable hash (same SKU, same group).
 
-Correlation (`adapters.correlation`): an order notice starts a chain, so it carries its own id (the Allegro
-order event id, or the checkout form id for a gap-scan notice); stock changes and outbox messages carry the
-id of the notice being processed.
+Correlation (`allegro_sync.correlation`): an order notice starts a chain, so it carries its own id (the
+Allegro order event id, or the checkout form id for a gap-scan notice); stock changes and outbox messages
+carry the id of the notice being processed.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger
 
-from allegro_sync.adapters import correlation
+from allegro_sync import correlation
 from allegro_sync.adapters.queues import FifoMessage, SqsFifoPublisher
+from allegro_sync.contracts.messages import (
+    OrderChanged,
+    OrderNotice,
+    ShopOrderStatus,
+    StockChanged,
+    fifo_safe,
+)
 from allegro_sync.domain.ledger import StockView
-from allegro_sync.domain.orders import OrderNotice, fifo_safe
-from allegro_sync.domain.outbox import OrderChanged, StockChanged, stock_message_id
-from allegro_sync.domain.shop_orders import ShopOrderStatus
 
 logger = Logger(child=True)
 
@@ -92,10 +95,10 @@ class SqsShopOutbox:
 
 
 class SqsStockChanges:
-    """The catalogue's `StockChanges` on the `stock-changes` FIFO queue, shaped like the order worker's.
+    """The catalogue's `StockChanges` on the `stock-changes` FIFO queue: the order worker's message.
 
-    Same group (SKU) and de-duplication id (SKU + revision) as the order worker's, so a change the two
-    report for one revision is pushed once; the propagator reads only `sku`, `revision` and `cause`.
+    Same model, group (SKU) and de-duplication id (SKU + revision) as the order worker's, so a change the
+    two report for one revision is pushed once.
     The queue URL is resolved on first send: the stock propagator builds this publisher too (to recreate
     an archived offer) and seldom has anything to send.
     """
@@ -105,27 +108,12 @@ class SqsStockChanges:
         self._publisher: SqsFifoPublisher | None = None
 
     def stock_changed(self, view: StockView, cause: str) -> None:
-        message_id = stock_message_id(view.sku, view.revision)
-        body = {
-            "kind": "stock.changed",
-            "message_id": message_id,
-            "sku": view.sku,
-            "revision": view.revision,
-            "available": view.available,
-            "offers": [
-                {
-                    "offer_id": t.offer_id,
-                    "account": t.account,
-                    "action": t.action.value,
-                    "quantity": t.quantity,
-                }
-                for t in view.offers
-            ],
-            "cause": cause,
-        }
+        message = StockChanged.from_view(view, cause=cause)
         if self._publisher is None:
             self._publisher = SqsFifoPublisher(self._url(), self._client)
-        self._publisher.send([FifoMessage(json.dumps(body), fifo_safe(view.sku), fifo_safe(message_id))])
+        self._publisher.send(
+            [FifoMessage(message.model_dump_json(), fifo_safe(view.sku), fifo_safe(message.message_id))]
+        )
 
 
 class SqsFulfillmentQueue:

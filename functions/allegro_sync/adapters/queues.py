@@ -1,7 +1,7 @@
 """SQS publishers. `SqsFifoPublisher` sends JSON messages to a FIFO queue in batches of up to 10.
 
 Reusable by any producer: give it (body, group id, de-duplication id) triples. Each message also carries
-the `correlation_id` attribute (its own, else the one being processed: `adapters.correlation`), outside
+the `correlation_id` attribute (its own, else the one being processed: `allegro_sync.correlation`), outside
 the body so de-duplication and idempotency never see it. A batch entry SQS
 refuses raises `PublishFailed` naming it, so the caller answers "retry" instead of losing a message;
 entries sent before the failure are harmless on retry because FIFO de-duplication drops them.
@@ -15,9 +15,9 @@ from typing import Any
 
 import boto3
 
-from allegro_sync.adapters import correlation
+from allegro_sync import correlation
 from allegro_sync.adapters.shop.generic import queued_event_json
-from allegro_sync.services.webhooks import QueuedEvent
+from allegro_sync.contracts.webhooks import QueuedEvent
 
 SQS_MAX_BATCH_ENTRIES = 10
 SQS_MAX_BATCH_BYTES = 256 * 1024  # per message and per batch (the classic limit; safe on every account)

@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError, TransformParameterError
 from botocore.exceptions import ClientError
 
-from allegro_sync.services.tokens import AccountNotFound, StoredAccount, TokenStoreCorrupt
+from allegro_sync.contracts.accounts import AccountNotFound, StoredAccount, TokenStoreCorrupt
 from allegro_sync.topology import secret_env
 
 # The stack's KMS key for account secrets; secrets created at run time (a new account) must name it.

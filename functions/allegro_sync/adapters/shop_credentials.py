@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, Valid
 from allegro_sync.adapters.dynamodb.shop_deliveries import DynamoShopDeliveries
 from allegro_sync.adapters.shop.outbound_generic import GenericShop
 from allegro_sync.adapters.shop.woocommerce_rest import WooCommerceShop
-from allegro_sync.services.shop_delivery import ShopOrderSink
+from allegro_sync.contracts.shop import ShopOrderSink
 
 SECRET_MAX_AGE_SECONDS = 300
 SHOP_TIMEOUT_SECONDS = 10.0

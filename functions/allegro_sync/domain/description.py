@@ -25,11 +25,17 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape, unescape
-from typing import Annotated, Literal
+from typing import Literal
 from urllib.parse import urljoin, urlsplit
 
 import nh3
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
+
+from allegro_sync.contracts.offer_content import Description as Description
+from allegro_sync.contracts.offer_content import DescriptionItem as DescriptionItem
+from allegro_sync.contracts.offer_content import DescriptionSection as DescriptionSection
+from allegro_sync.contracts.offer_content import ImageItem as ImageItem
+from allegro_sync.contracts.offer_content import TextItem as TextItem
 
 MAX_DESCRIPTION_BYTES = 40_000
 """Allegro's limit for the whole description (spec: StandardizedDescription)."""
@@ -82,41 +88,6 @@ _BLOCK_TAGS = frozenset(
     }
 )
 _WHITESPACE = re.compile(r"\s+")
-
-
-# --- Allegro's JSON shape (spec: StandardizedDescription / DescriptionSection / DescriptionSectionItem) ---
-
-
-class TextItem(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    type: Literal["TEXT"] = "TEXT"
-    content: str
-
-
-class ImageItem(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    type: Literal["IMAGE"] = "IMAGE"
-    url: str
-
-
-DescriptionItem = Annotated[TextItem | ImageItem, Field(discriminator="type")]
-
-
-class DescriptionSection(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    items: list[DescriptionItem]
-
-
-class Description(BaseModel):
-    """`description` of POST/PATCH /sale/product-offers; `model_dump(mode="json")` is its request JSON."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    sections: list[DescriptionSection] = []
-
-    @property
-    def image_urls(self) -> list[str]:
-        """Every IMAGE url, in order: they must also be in the offer's `images` array (#6651)."""
-        return [item.url for s in self.sections for item in s.items if isinstance(item, ImageItem)]
 
 
 class DescriptionWarning(BaseModel):

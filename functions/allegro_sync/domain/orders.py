@@ -15,23 +15,19 @@ Sellers who prefer to count only paid orders set ORDER_STOCK_COUNT_AT=READY_FOR_
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
+from allegro_sync.contracts.messages import OrderNotice as OrderNotice  # the `orders` message, re-exported
+from allegro_sync.contracts.messages import fifo_safe as fifo_safe
 from allegro_sync.domain.ledger import LedgerError, sale_id_of
 
 CANCELLED = "CANCELLED"
 PAID = "READY_FOR_PROCESSING"
 KNOWN_STATUSES = frozenset({"BOUGHT", "FILLED_IN", PAID, CANCELLED})
 MAX_SKU_LENGTH = 100  # Allegro's external.id limit
-# SQS FIFO group and de-duplication ids: 1..128 printable ASCII characters.
-_FIFO_SAFE = re.compile(r"^[!-~]{1,128}$")
 
 
 class OrderDomainError(ValueError):
@@ -203,42 +199,6 @@ class OrderRecord:
 def order_message_id(form_id: str, version: int) -> str:
     """The outbox id of the record's `version`-th state: a resend after a crash keeps the same id."""
     return f"order:{form_id}:v{version}"
-
-
-class OrderNotice(BaseModel):
-    """A message on the `orders` FIFO queue: "look at this checkout form of this account".
-
-    From the poller (`source="event"`, one per Allegro order event) or from the gap scan (`source="scan"`,
-    one per form whose stored revision is behind). The worker always re-reads the form, so the notice
-    itself carries no order data.
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    account: str = Field(min_length=1, max_length=64)
-    checkout_form_id: str = Field(min_length=1, max_length=100)
-    source: Literal["event", "scan"]
-    event_id: str | None = Field(default=None, max_length=200)
-    event_type: str | None = Field(default=None, max_length=64)
-    revision: str | None = Field(default=None, max_length=100)
-    occurred_at: str | None = Field(default=None, max_length=64)
-
-    @property
-    def group_id(self) -> str:
-        return fifo_safe(self.checkout_form_id)
-
-    @property
-    def deduplication_id(self) -> str:
-        if self.source == "event":
-            return fifo_safe(f"{self.account}:event:{self.event_id}")
-        return fifo_safe(f"{self.account}:scan:{self.checkout_form_id}:{self.revision}")
-
-
-def fifo_safe(value: str) -> str:
-    """`value` if SQS accepts it as a FIFO group/de-duplication id, else a stable hash of it."""
-    if _FIFO_SAFE.fullmatch(value):
-        return value
-    return "h:" + hashlib.sha256(value.encode()).hexdigest()
 
 
 def event_id_after(old: str | None, new: str) -> bool:

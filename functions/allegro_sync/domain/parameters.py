@@ -17,10 +17,15 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
+
+from allegro_sync.contracts.catalog import CategoryMapping as CategoryMapping
+from allegro_sync.contracts.catalog import ParameterMapping as ParameterMapping
+from allegro_sync.contracts.offer_content import OfferParameter as OfferParameter
+from allegro_sync.contracts.offer_content import RangeValue as RangeValue
 
 # --- Allegro's category parameter definitions (the subset that drives mapping) -------------------------
 
@@ -84,28 +89,6 @@ def parse_category_parameters(body: Mapping[str, Any]) -> list[CategoryParameter
 # --- the seller's mapping ------------------------------------------------------------------------------
 
 
-class ParameterMapping(BaseModel):
-    """Where an Allegro parameter's value comes from: a shop attribute (with an optional value map), or a
-    constant (e.g. Stan = Nowy for every product of a shop that sells only new goods)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    parameter_id: Annotated[str, Field(min_length=1)]
-    shop_attribute: str | None = None
-    constant: str | None = None
-    value_map: dict[str, str] = {}
-
-
-class CategoryMapping(BaseModel):
-    """A shop category path prefix -> Allegro category, plus its parameter mappings. Only approved
-    mappings are used: a suggested (e.g. by /sale/matching-categories) but unreviewed one is not."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    shop_path: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
-    allegro_category_id: Annotated[str, Field(min_length=1)]
-    approved: bool = False
-    parameters: list[ParameterMapping] = []
-
-
 class AmbiguousMapping(ValueError):
     """Two approved mappings claim the same shop category path: the seller must pick one."""
 
@@ -140,22 +123,6 @@ def choose_category(
 
 
 # --- results -------------------------------------------------------------------------------------------
-
-
-class RangeValue(BaseModel):
-    model_config = ConfigDict(frozen=True, populate_by_name=True)
-    from_: Annotated[str, Field(alias="from")]
-    to: str
-
-
-class OfferParameter(BaseModel):
-    """ParameterProductOfferRequest; dump with `model_dump(by_alias=True, exclude_none=True)`."""
-
-    model_config = ConfigDict(frozen=True, populate_by_name=True, serialize_by_alias=True)
-    id: str
-    values: list[str] | None = None
-    values_ids: Annotated[list[str] | None, Field(alias="valuesIds")] = None
-    range_value: Annotated[RangeValue | None, Field(alias="rangeValue")] = None
 
 
 class MissingParameter(BaseModel):

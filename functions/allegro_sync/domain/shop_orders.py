@@ -2,51 +2,19 @@
 
 The shop reports "order X (our Allegro checkout form id) is now in status S, shipped with these parcels"
 either through the generic signed contract (`order.status`) or as a WooCommerce `order.updated` webhook.
-Both become one `ShopOrderStatus`; the fulfillment use case turns it into Allegro's fulfillment status
-and shipments. Pure: no I/O.
+Both become one `ShopOrderStatus` (the `fulfillment` message, defined in `contracts.messages`); the
+fulfillment use case turns it into Allegro's fulfillment status and shipments. Pure: no I/O.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
-# Allegro's CheckoutFormFulfillmentStatus values a seller may set (openapi: CheckoutFormFulfillmentStatus).
-FulfillmentStatus = Literal[
-    "NEW",
-    "PROCESSING",
-    "READY_FOR_SHIPMENT",
-    "READY_FOR_PICKUP",
-    "SENT",
-    "PICKED_UP",
-    "CANCELLED",
-    "SUSPENDED",
-]
-
-CheckoutFormId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
-
-
-class Parcel(BaseModel):
-    """One tracking number; `carrier` is the shop's own name for the carrier ("InPost", "dpd", ...)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    carrier: Annotated[str, Field(min_length=1, max_length=100)]
-    waybill: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^\S(.*\S)?$")]
-
-
-class ShopOrderStatus(BaseModel):
-    """The shop's view of one Allegro order: where it is in fulfillment and its parcels."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    checkout_form_id: CheckoutFormId
-    status: FulfillmentStatus | None = None
-    parcels: Annotated[tuple[Parcel, ...], Field(max_length=20)] = ()
-
+from allegro_sync.contracts.messages import CheckoutFormId as CheckoutFormId  # the `fulfillment` message
+from allegro_sync.contracts.messages import FulfillmentStatus as FulfillmentStatus
+from allegro_sync.contracts.messages import Parcel as Parcel
+from allegro_sync.contracts.messages import ShopOrderStatus as ShopOrderStatus
 
 # The shop's carrier name (normalised: lower case, letters and digits only) -> Allegro carrier id
 # (GET /order/carriers). Anything else goes as OTHER with the shop's name as carrierName.

@@ -22,10 +22,10 @@ from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, proce
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from allegro_sync.adapters import correlation
+from allegro_sync import correlation
 from allegro_sync.bootstrap import application
-from allegro_sync.domain.shop_events import parse_shop_event
-from allegro_sync.services.catalog import LinkStatus, Outcome
+from allegro_sync.contracts.catalog import LinkStatus, Outcome
+from allegro_sync.contracts.messages import parse_shop_event
 
 logger = Logger()
 metrics = Metrics()

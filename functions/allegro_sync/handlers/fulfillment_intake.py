@@ -16,7 +16,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from allegro_sync.adapters import correlation
+from allegro_sync import correlation
 from allegro_sync.adapters.shop import http_request as http
 from allegro_sync.adapters.shop import signing
 from allegro_sync.adapters.shop.errors import WebhookRejected
@@ -24,7 +24,7 @@ from allegro_sync.adapters.shop.fulfillment_in import parse_generic_status, pars
 from allegro_sync.adapters.shop.signing_secret import SigningNotConfigured, SigningSecrets
 from allegro_sync.adapters.shop.woocommerce import DELIVERY_HEADER as WC_DELIVERY_HEADER
 from allegro_sync.bootstrap import application
-from allegro_sync.domain.shop_orders import ShopOrderStatus
+from allegro_sync.contracts.messages import ShopOrderStatus
 
 logger = Logger()
 metrics = Metrics()

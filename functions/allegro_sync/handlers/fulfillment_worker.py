@@ -16,12 +16,12 @@ from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, proce
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from allegro_sync.adapters import correlation
-from allegro_sync.adapters.allegro.errors import AllegroForbidden, AllegroNotFound
+from allegro_sync import correlation
 from allegro_sync.bootstrap import application
-from allegro_sync.domain.shop_orders import ShopOrderStatus
+from allegro_sync.contracts.accounts import AccountDisconnected, AccountNotFound
+from allegro_sync.contracts.allegro_errors import AllegroForbidden, AllegroNotFound
+from allegro_sync.contracts.messages import ShopOrderStatus
 from allegro_sync.services.fulfillment import Fulfillment
-from allegro_sync.services.tokens import AccountDisconnected, AccountNotFound
 
 logger = Logger()
 metrics = Metrics()

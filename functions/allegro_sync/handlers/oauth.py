@@ -14,8 +14,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from allegro_sync.adapters import oauth_pages as pages
 from allegro_sync.bootstrap import application
-from allegro_sync.services.accounts import InvalidAccountName, LinkRejected, OAuthError, OAuthUnavailable
-from allegro_sync.services.tokens import TokenStoreCorrupt
+from allegro_sync.contracts.accounts import OAuthError, OAuthUnavailable, TokenStoreCorrupt
+from allegro_sync.services.accounts import InvalidAccountName, LinkRejected
 
 logger = Logger()
 app = APIGatewayHttpResolver()

@@ -17,12 +17,12 @@ from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from allegro_sync.adapters import correlation
-from allegro_sync.adapters.allegro.errors import AllegroForbidden, AllegroNotFound
+from allegro_sync import correlation
 from allegro_sync.adapters.batch import CoalescingFifoProcessor, json_field
 from allegro_sync.bootstrap import application
-from allegro_sync.domain.orders import OrderNotice
-from allegro_sync.services.tokens import AccountDisconnected, AccountNotFound
+from allegro_sync.contracts.accounts import AccountDisconnected, AccountNotFound
+from allegro_sync.contracts.allegro_errors import AllegroForbidden, AllegroNotFound
+from allegro_sync.contracts.messages import OrderNotice
 
 logger = Logger()
 metrics = Metrics()

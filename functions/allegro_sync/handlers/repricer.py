@@ -13,8 +13,8 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from allegro_sync.adapters.allegro.errors import AllegroError
 from allegro_sync.bootstrap import application
+from allegro_sync.contracts.allegro_errors import AllegroError
 from allegro_sync.services.repricing import BREAKER_METRIC
 
 logger = Logger()

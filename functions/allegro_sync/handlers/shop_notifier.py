@@ -16,9 +16,9 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from allegro_sync.adapters import correlation
+from allegro_sync import correlation
 from allegro_sync.bootstrap import application
-from allegro_sync.domain.outbox import OrderChanged, parse_outbox_message
+from allegro_sync.contracts.messages import OrderChanged, parse_outbox_message
 
 logger = Logger()
 metrics = Metrics()

@@ -14,12 +14,12 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from allegro_sync.adapters import correlation
+from allegro_sync import correlation
 from allegro_sync.adapters.shop import http_request as http
 from allegro_sync.adapters.shop.errors import WebhookRejected
 from allegro_sync.adapters.shop.signing_secret import SigningNotConfigured
 from allegro_sync.bootstrap import application
-from allegro_sync.services.webhooks import DeleteByProductId
+from allegro_sync.contracts.webhooks import DeleteByProductId
 
 logger = Logger()
 metrics = Metrics()

@@ -16,9 +16,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from allegro_sync.adapters import correlation
+from allegro_sync import correlation
 from allegro_sync.bootstrap import application
-from allegro_sync.services.propagation import StockSignal
+from allegro_sync.contracts.messages import StockChanged, parse_stock_changed
 
 logger = Logger()
 metrics = Metrics()
@@ -28,12 +28,12 @@ metrics = Metrics()
 @logger.inject_lambda_context(log_event=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     failures: list[str] = []
-    signals: list[tuple[str, StockSignal]] = []
+    signals: list[tuple[str, StockChanged]] = []
     for record in event.get("Records", []):
         # Each SKU's pushes are logged under the correlation id of its newest message (see propagation).
         cid = correlation.of_record(record)
         try:
-            signal = StockSignal.model_validate_json(record["body"])
+            signal = parse_stock_changed(record["body"])
             signals.append((record["messageId"], signal.model_copy(update={"correlation_id": cid})))
         except ValidationError as error:
             # Malformed: fails every time, so it reaches the DLQ and is kept for a look.

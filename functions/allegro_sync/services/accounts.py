@@ -18,15 +18,23 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
-from allegro_sync.services.tokens import (
+from allegro_sync.contracts.accounts import AccessDenied as AccessDenied
+from allegro_sync.contracts.accounts import (
     AccountDisconnected,
     AccountNotFound,
     AccountStatus,
-    AccountTokens,
     StoredAccount,
     TokenPair,
-    TokenVault,
 )
+from allegro_sync.contracts.accounts import AccountProfile as AccountProfile
+from allegro_sync.contracts.accounts import AuthorizationPending as AuthorizationPending
+from allegro_sync.contracts.accounts import DeviceAuthorization as DeviceAuthorization
+from allegro_sync.contracts.accounts import DeviceCodeExpired as DeviceCodeExpired
+from allegro_sync.contracts.accounts import Identity as Identity
+from allegro_sync.contracts.accounts import OAuthError as OAuthError
+from allegro_sync.contracts.accounts import OAuthUnavailable as OAuthUnavailable
+from allegro_sync.contracts.accounts import SlowDown as SlowDown
+from allegro_sync.services.tokens import AccountTokens, TokenVault
 
 ACCOUNT_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
 ENVIRONMENTS = ("production", "sandbox")
@@ -57,52 +65,7 @@ def check_environment(environment: str) -> str:
 # ---------------------------------------------------------------- OAuth outcomes
 
 
-class OAuthError(Exception):
-    """An OAuth error answer from Allegro (`{"error", "error_description"}`), safe to show a seller."""
-
-    def __init__(self, error: str, description: str = "") -> None:
-        self.error = error
-        self.description = description
-        super().__init__(f"{error}: {description}" if description else error)
-
-
-class AuthorizationPending(OAuthError):
-    pass
-
-
-class SlowDown(OAuthError):
-    pass
-
-
-class AccessDenied(OAuthError):
-    pass
-
-
-class DeviceCodeExpired(OAuthError):
-    pass
-
-
-class OAuthUnavailable(OAuthError):
-    """Allegro's OAuth host failed or answered nonsense: retry later, nothing is lost."""
-
-
 MAX_TRANSIENT_POLL_FAILURES = 3
-
-
-@dataclass(frozen=True)
-class DeviceAuthorization:
-    user_code: str
-    device_code: str = field(repr=False)
-    verification_uri: str
-    verification_uri_complete: str
-    expires_in: int
-    interval: int
-
-
-@dataclass(frozen=True)
-class Identity:
-    seller_id: str
-    login: str
 
 
 class OAuthFlows(Protocol):
@@ -126,30 +89,6 @@ class OAuthFlows(Protocol):
 
 
 # ---------------------------------------------------------------- registry
-
-
-@dataclass(frozen=True)
-class AccountProfile:
-    """What an operator may see about an account: status and timings, never a token."""
-
-    name: str
-    status: AccountStatus
-    environment: str
-    seller_id: str
-    login: str
-    scopes: tuple[str, ...]
-    token_expires_at: float
-    last_refresh_at: float
-    connected_at: float
-    disconnected_at: float | None = None
-    disconnect_reason: str = ""
-
-    def what_to_do(self) -> str:
-        if self.status is AccountStatus.DISCONNECTED:
-            return f"reconnect: allegro-sync accounts connect {self.name}" + (
-                " --sandbox" if self.environment == "sandbox" else ""
-            )
-        return "nothing"
 
 
 class AccountRegistry(Protocol):

@@ -9,126 +9,23 @@ is stored in plain words next to the machine-readable state.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
-from decimal import Decimal
-from enum import StrEnum
-from typing import Any, Protocol
+from typing import Protocol
 
-from allegro_sync.adapters.allegro.models import CategorySuggestion
-from allegro_sync.domain.parameters import CategoryMapping
+from allegro_sync.contracts.allegro import CategorySuggestion
+from allegro_sync.contracts.catalog import ANY_ACCOUNT as ANY_ACCOUNT
+from allegro_sync.contracts.catalog import CATEGORY_SEPARATOR as CATEGORY_SEPARATOR
+from allegro_sync.contracts.catalog import CategoryMapping
+from allegro_sync.contracts.catalog import Change as Change
+from allegro_sync.contracts.catalog import LinkStatus as LinkStatus
+from allegro_sync.contracts.catalog import OfferLink as OfferLink
+from allegro_sync.contracts.catalog import Outcome as Outcome
+from allegro_sync.contracts.catalog import ProductStatus as ProductStatus
+from allegro_sync.contracts.catalog import StoredMapping as StoredMapping
+from allegro_sync.contracts.catalog import StoredProduct as StoredProduct
+from allegro_sync.contracts.catalog import category_label as category_label
+from allegro_sync.contracts.catalog import order_key as order_key
+from allegro_sync.contracts.messages import ProductUpsert
 from allegro_sync.domain.pricing import ScopedRule
-from allegro_sync.domain.shop_events import ProductUpsert
-
-CATEGORY_SEPARATOR = " > "
-ANY_ACCOUNT = "*"
-
-
-def order_key(occurred_at: datetime, version: int | None) -> str:
-    """(occurred_at, version) as a string that sorts like the tuple, so DynamoDB can compare it.
-
-    Microseconds since the epoch, zero-padded, then the version shifted by one (no version sorts
-    first), so `a < b` as strings exactly when event a is older than event b.
-    """
-    micros = round(occurred_at.timestamp() * 1_000_000)
-    return f"{micros:020d}:{(version if version is not None else -1) + 1:020d}"
-
-
-def category_label(path: list[str] | tuple[str, ...]) -> str:
-    return CATEGORY_SEPARATOR.join(path)
-
-
-class LinkStatus(StrEnum):
-    PUBLISHED = "PUBLISHED"  # the offer is on Allegro as the shop wants it
-    WAITING = "WAITING"  # something only the seller can fix (mapping, conflict, missing data, no stock)
-    FAILED = "FAILED"  # Allegro rejected the content (422); the reasons say what to change
-    ENDED = "ENDED"  # the offer was ended (product deleted or sold out in the shop)
-
-
-@dataclass(frozen=True)
-class StoredProduct:
-    """The newest state of a shop product the worker has accepted (its `order_key` guards it)."""
-
-    sku: str
-    order_key: str
-    deleted: bool = False
-    upsert: ProductUpsert | None = None  # the last full picture (None: only stock/price seen so far)
-    stock: int | None = None
-    price: Decimal | None = None
-    updated_at: str = ""
-
-
-@dataclass(frozen=True)
-class OfferLink:
-    """One SKU on one seller account: which offer, in what state, and why."""
-
-    sku: str
-    account: str
-    status: LinkStatus
-    offer_id: str | None = None
-    product_id: str | None = (
-        None  # the Allegro catalogue product the offer is linked to (or the seller chose)
-    )
-    reasons: tuple[str, ...] = ()  # readable, for `products status`
-    last_error: dict[str, Any] | None = None  # Allegro's codes/metadata of the last rejection
-    candidates: tuple[dict[str, str], ...] = ()  # catalogue products when one EAN matches several
-    synced: dict[str, str] = field(default_factory=dict)  # field -> fingerprint of what Allegro has
-    images: dict[str, str] = field(default_factory=dict)  # shop image URL -> Allegro location in use
-    price: str | None = None  # the Allegro price last set ("123.99")
-    applied_key: str = ""  # order key of the last event fully applied to this link
-    creating_since: str = ""  # set just before POST /sale/product-offers; cleared once the answer is saved
-    updated_at: str = ""
-
-
-@dataclass(frozen=True)
-class ProductStatus:
-    """What `allegro-sync products status SKU` shows."""
-
-    product: StoredProduct | None
-    links: list[OfferLink]
-
-
-@dataclass(frozen=True)
-class StoredMapping:
-    """A category mapping (`domain.parameters.CategoryMapping`) for every account or for one (`account`).
-
-    Only approved mappings publish; `mappings suggest` stores unapproved ones for the seller to review.
-    """
-
-    mapping: CategoryMapping
-    account: str = ANY_ACCOUNT
-    category_name: str = ""  # Allegro's name of the category, for `mappings list`
-    category_path: tuple[str, ...] = ()  # Allegro ids root -> leaf when known (pricing by parent category)
-    note: str = ""  # where a suggestion came from
-    updated_at: str = ""
-
-    @property
-    def label(self) -> str:
-        return category_label(self.mapping.shop_path)
-
-    @property
-    def status(self) -> str:
-        return "APPROVED" if self.mapping.approved else "PENDING"
-
-
-@dataclass(frozen=True)
-class Change:
-    """One change made on Allegro, with the reason a seller can read."""
-
-    sku: str
-    account: str
-    offer_id: str
-    action: str  # "create", "update", "price", "stock", "end", "activate"
-    changes: dict[str, dict[str, Any]]  # field -> {"old": ..., "new": ...}
-    reason: str
-    event_id: str = ""  # the shop delivery that caused it
-    rule: str = ""  # the pricing rule / mapping involved
-    at: str = ""
-
-
-class Outcome(StrEnum):
-    APPLIED = "APPLIED"
-    STALE = "STALE"  # older than what the catalogue has: acknowledged and ignored
 
 
 class CatalogRepository(Protocol):

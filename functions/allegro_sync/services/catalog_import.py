@@ -31,9 +31,9 @@ from typing import Any, Literal, Protocol
 
 from pydantic import ValidationError
 
-from allegro_sync.domain.shop_events import ProductUpsert
-from allegro_sync.services.catalog import LinkStatus, ProductStatus, order_key
-from allegro_sync.services.webhooks import QueuedEvent
+from allegro_sync.contracts.catalog import LinkStatus, ProductStatus, order_key
+from allegro_sync.contracts.messages import ProductUpsert
+from allegro_sync.contracts.webhooks import QueuedEvent
 
 CSV_COLUMNS = (
     "sku",

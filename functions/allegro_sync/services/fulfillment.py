@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from allegro_sync.adapters.allegro.errors import AllegroConflict
-from allegro_sync.adapters.allegro.models import Carrier, CheckoutForm, FulfillmentStatus, Shipment
-from allegro_sync.domain.shop_orders import ShopOrderStatus, allegro_carrier
+from allegro_sync.contracts.allegro import Carrier, CheckoutForm, FulfillmentStatus, Shipment
+from allegro_sync.contracts.allegro_errors import AllegroConflict
+from allegro_sync.contracts.messages import ShopOrderStatus
+from allegro_sync.domain.shop_orders import allegro_carrier
 
 MAX_REVISION_ATTEMPTS = 5
 

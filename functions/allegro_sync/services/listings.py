@@ -14,8 +14,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from allegro_sync.adapters.allegro.errors import AllegroError
-from allegro_sync.adapters.allegro.models import OfferListing, ProductOffer
+from allegro_sync.contracts.allegro import OfferListing, ProductOffer
+from allegro_sync.contracts.allegro_errors import AllegroError
+from allegro_sync.contracts.catalog import Change, StoredProduct
+from allegro_sync.contracts.listings import Experiment as Experiment
+from allegro_sync.contracts.listings import Proposal as Proposal
 from allegro_sync.domain.keywords import KeywordScore, OfferSample, score_keywords
 from allegro_sync.domain.listing_quality import (
     Issue,
@@ -24,7 +27,7 @@ from allegro_sync.domain.listing_quality import (
     fix_description,
 )
 from allegro_sync.domain.title_optimizer import optimize_title
-from allegro_sync.services.catalog import Change, ChangeLog, StoredProduct
+from allegro_sync.services.catalog import ChangeLog
 
 BRAND_KEYS = ("marka", "brand", "producent")
 MODEL_KEYS = ("model",)
@@ -47,35 +50,6 @@ class ListingsAllegro(Protocol):
 
 class ProductLookup(Protocol):
     def product(self, sku: str) -> StoredProduct | None: ...
-
-
-@dataclass(frozen=True)
-class Proposal:
-    account: str
-    offer_id: str
-    sku: str
-    category_id: str
-    current_title: str
-    proposed_title: str
-    expected_gain: float
-    reasons: tuple[str, ...]
-    issues: tuple[str, ...] = ()  # description problems found in the offer as it is now
-    description: dict[str, Any] | None = None  # the fixed description (None: keep the current one)
-
-    @property
-    def title_changed(self) -> bool:
-        return self.proposed_title != self.current_title
-
-
-@dataclass(frozen=True)
-class Experiment:
-    experiment_id: str
-    account: str
-    category_id: str
-    share: float
-    started_at: str
-    treatment: dict[str, dict[str, Any]]  # offer id -> {old, new, visits}
-    control: dict[str, int]  # offer id -> visits at the start
 
 
 @dataclass(frozen=True)

@@ -13,15 +13,15 @@ from typing import Protocol
 
 from pydantic import ValidationError
 
-from allegro_sync.domain.parameters import CategoryMapping, ParameterMapping
-from allegro_sync.domain.shop_events import ProductUpsert
-from allegro_sync.services.catalog import (
+from allegro_sync.contracts.catalog import (
     ANY_ACCOUNT,
     CATEGORY_SEPARATOR,
-    CategorySuggester,
+    CategoryMapping,
+    ParameterMapping,
     StoredMapping,
-    suggest_mappings,
 )
+from allegro_sync.contracts.messages import ProductUpsert
+from allegro_sync.services.catalog import CategorySuggester, suggest_mappings
 
 
 class MappingInputError(ValueError):

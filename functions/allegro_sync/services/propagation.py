@@ -28,13 +28,15 @@ from enum import StrEnum
 from typing import Any, Literal, Protocol
 
 from aws_lambda_powertools import Logger
-from pydantic import BaseModel, ConfigDict, Field
 
-from allegro_sync.adapters import correlation
-from allegro_sync.adapters.allegro.errors import AllegroError, AllegroNotFound
-from allegro_sync.adapters.allegro.models import OfferCommandResult, ProductOffer
+from allegro_sync import correlation
+from allegro_sync.contracts.allegro import OfferCommandResult, ProductOffer
+from allegro_sync.contracts.allegro_errors import AllegroError, AllegroNotFound
+from allegro_sync.contracts.catalog import Change
+from allegro_sync.contracts.messages import StockChanged
+from allegro_sync.contracts.stock import PushRecord as PushRecord
 from allegro_sync.domain.ledger import OfferAction, OfferTarget, StockView
-from allegro_sync.services.catalog import Change, ChangeLog
+from allegro_sync.services.catalog import ChangeLog
 
 logger = Logger(child=True)
 
@@ -45,41 +47,16 @@ REACTIVATABLE_ENDINGS = frozenset({"EMPTY_STOCK"})
 
 # ------------------------------------------------------------------------------------------------ input
 
-
-class StockSignal(BaseModel):
-    """What the propagator needs from a `stock-changes` message: which SKU moved, to which revision.
-
-    Tolerant on purpose (extra fields ignored): the orders worker's `StockChanged` and any later producer
-    (the catalogue's shop stock levels) share the queue; the ledger, not the message, says what to show.
-    """
-
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-    sku: str = Field(min_length=1, max_length=100)
-    revision: int = Field(ge=0)
-    # What moved the ledger, for the change log ("who changed this stock, and why").
-    cause: str | None = Field(default=None, max_length=50)
-    checkout_form_id: str | None = Field(default=None, max_length=100)
-    # Not read from the body: the handler sets the message's `correlation_id` attribute here, so the
-    # SKU's Allegro calls are logged under the event that moved it.
-    correlation_id: str | None = Field(default=None, exclude=True)
-
-    def reason(self, revision: int) -> str:
-        why = f"stock level at ledger revision {revision}"
-        if self.cause:
-            why += f" after a {self.cause}"
-        if self.checkout_form_id:
-            why += f" (Allegro order {self.checkout_form_id})"
-        return why
+StockSignal = StockChanged  # the `stock-changes` message's older name here, kept for older imports
 
 
-def coalesce(signals: Iterable[StockSignal]) -> dict[str, int]:
+def coalesce(signals: Iterable[StockChanged]) -> dict[str, int]:
     """The newest revision per SKU: ten changes of one SKU in a batch become one push."""
     return {sku: signal.revision for sku, signal in newest_signals(signals).items()}
 
 
-def newest_signals(signals: Iterable[StockSignal]) -> dict[str, StockSignal]:
-    newest: dict[str, StockSignal] = {}
+def newest_signals(signals: Iterable[StockChanged]) -> dict[str, StockChanged]:
+    newest: dict[str, StockChanged] = {}
     for signal in signals:
         held = newest.get(signal.sku)
         if held is None or signal.revision > held.revision:
@@ -88,16 +65,6 @@ def newest_signals(signals: Iterable[StockSignal]) -> dict[str, StockSignal]:
 
 
 # ------------------------------------------------------------------------------------------------ ports
-
-
-@dataclass(frozen=True)
-class PushRecord:
-    """What was last pushed to one offer, at which ledger revision (the coalescing guard)."""
-
-    revision: int
-    action: Literal["SET", "END"]
-    quantity: int
-    account: str = ""
 
 
 class PushLog(Protocol):
@@ -295,7 +262,7 @@ class Propagator:
         self._archived = archived
         self._now = now
 
-    def propagate(self, signals: Iterable[StockSignal]) -> PropagationReport:
+    def propagate(self, signals: Iterable[StockChanged]) -> PropagationReport:
         """The stock_propagator's one call: newest revision per SKU, read the ledger, push what changed."""
         report = PropagationReport()
         pushes: list[Push] = []

@@ -26,7 +26,7 @@ from typing import Protocol
 
 from aws_lambda_powertools import Logger
 
-from allegro_sync.adapters.allegro.models import OfferListing, ProductOffer
+from allegro_sync.contracts.allegro import OfferListing, ProductOffer
 from allegro_sync.domain.ledger import OfferAction, OfferLink, OfferTarget, StockView, offer_target
 from allegro_sync.services.propagation import PropagationReport, Propagator, Push, PushKind
 from allegro_sync.services.stock import StockResult

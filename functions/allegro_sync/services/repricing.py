@@ -18,8 +18,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Protocol
 
-from allegro_sync.adapters.allegro.errors import AllegroError
-from allegro_sync.adapters.allegro.models import (
+from allegro_sync.contracts.allegro import (
     FeePreview,
     Me,
     OfferCommandResult,
@@ -28,6 +27,11 @@ from allegro_sync.adapters.allegro.models import (
     PriceIn,
     PriceModification,
 )
+from allegro_sync.contracts.allegro_errors import AllegroError
+from allegro_sync.contracts.catalog import Change
+from allegro_sync.contracts.repricing import FeedUnavailable as FeedUnavailable
+from allegro_sync.contracts.repricing import OfferState as OfferState
+from allegro_sync.contracts.repricing import ProductFacts as ProductFacts
 from allegro_sync.domain.pricing import CENT
 from allegro_sync.domain.repricing import (
     AccountPlan,
@@ -44,7 +48,6 @@ from allegro_sync.domain.repricing import (
     settings_for,
 )
 from allegro_sync.domain.repricing_feed import FeedFormatError, FeedResult
-from allegro_sync.services.catalog import Change
 
 BREAKER_METRIC = "RepricingCircuitBreakerTripped"
 PAUSE_MINUTES = 60
@@ -87,15 +90,6 @@ class RepricingAllegro(Protocol):
     def offer_fee_preview(self, body: Mapping[str, Any]) -> FeePreview: ...
 
 
-@dataclass(frozen=True)
-class OfferState:
-    """What the repricer remembers per offer between rounds."""
-
-    sku: str
-    last_changed_at: datetime | None = None
-    assigned_range: tuple[str, Decimal, Decimal] | None = None
-
-
 class RepricingStore(Protocol):
     def settings(self) -> list[RepricingSettings]: ...
 
@@ -120,22 +114,10 @@ class RepricingStore(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class ProductFacts:
-    cost: Decimal | None
-    list_price: Decimal | None
-    ean: str | None = None
-    stock: int | None = None  # the stock ledger's available stock; None: use what the offer shows
-
-
 class ProductFactsSource(Protocol):
     """Cost price, list price and EAN of a SKU on an account (the catalogue)."""
 
     def facts(self, sku: str, account: str) -> ProductFacts | None: ...
-
-
-class FeedUnavailable(RuntimeError):
-    """The competitor feed could not be fetched; feed-driven offers hold this round."""
 
 
 class FeedSource(Protocol):

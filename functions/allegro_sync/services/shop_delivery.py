@@ -14,42 +14,18 @@ Any shop failure raises, so SQS redelivers: a shop that is down delays delivery 
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Protocol
 
+from allegro_sync.contracts.messages import OrderChanged
+from allegro_sync.contracts.shop import ShopAck as ShopAck
+from allegro_sync.contracts.shop import ShopDeliveryError as ShopDeliveryError
+from allegro_sync.contracts.shop import ShopOrderSink as ShopOrderSink
+from allegro_sync.contracts.shop import ShopRejected as ShopRejected
+from allegro_sync.contracts.shop import ShopUnavailable as ShopUnavailable
+from allegro_sync.contracts.shop import state_version as state_version
 from allegro_sync.domain.ledger import LedgerError, Outcome
-from allegro_sync.domain.outbox import OrderChanged
 from allegro_sync.services.stock import StockLedger
-
-
-class ShopDeliveryError(Exception):
-    """The shop did not take the message; SQS will try again (a DLQ catches what never succeeds)."""
-
-
-class ShopUnavailable(ShopDeliveryError):
-    """Down, timing out, 5xx or 429: worth retrying later."""
-
-
-class ShopRejected(ShopDeliveryError):
-    """The shop refused the message (4xx): retried too, but a human will likely have to look (DLQ)."""
-
-
-@dataclass(frozen=True)
-class ShopAck:
-    """What the shop says it did. `applied_at` is the SHOP's clock when it applied the order's stock."""
-
-    applied_at: datetime
-    shop_order_id: str | None = None
-    stock_versions: Mapping[str, int] = field(default_factory=dict)
-
-
-class ShopOrderSink(Protocol):
-    """A shop adapter: create or update the order in the shop (idempotent per message and per order)."""
-
-    def deliver(self, message: OrderChanged) -> ShopAck: ...
 
 
 class DeliveryLog(Protocol):
@@ -64,15 +40,6 @@ class DeliveryLog(Protocol):
     def record(self, message: OrderChanged, ack: ShopAck) -> None:
         """Remember the message and raise the order's newest version to this message's (never lower)."""
         ...
-
-
-_VERSION = re.compile(r":v(\d+)$")
-
-
-def state_version(message: OrderChanged) -> int | None:
-    """The order-state version in the message id (`order:<form>:v<n>`, domain.orders.order_message_id)."""
-    match = _VERSION.search(message.message_id)
-    return int(match.group(1)) if match else None
 
 
 @dataclass(frozen=True)

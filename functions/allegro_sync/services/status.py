@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from allegro_sync.services.accounts import AccountProfile
+from allegro_sync.contracts.accounts import AccountProfile
 from allegro_sync.services.dlq import DlqSummary
 
 # A token this close to expiry that the refresher (every minute) has not renewed is worth a look.

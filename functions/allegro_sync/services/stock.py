@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from allegro_sync.contracts.messages import StockSet
+from allegro_sync.contracts.stock import LedgerConflict as LedgerConflict
 from allegro_sync.domain import ledger as dom
 from allegro_sync.domain.ledger import (
     LedgerPolicy,
@@ -30,11 +32,6 @@ from allegro_sync.domain.ledger import (
     SkuLedger,
     StockView,
 )
-from allegro_sync.domain.shop_events import StockSet
-
-
-class LedgerConflict(Exception):
-    """Someone changed the SKU or the sale since it was read; re-read and decide again."""
 
 
 class LedgerBusy(RuntimeError):

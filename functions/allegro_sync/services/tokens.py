@@ -19,129 +19,22 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from enum import StrEnum
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Protocol
+
+from allegro_sync.contracts.accounts import CONNECTED as CONNECTED
+from allegro_sync.contracts.accounts import DISCONNECTED as DISCONNECTED
+from allegro_sync.contracts.accounts import AccountDisconnected as AccountDisconnected
+from allegro_sync.contracts.accounts import AccountNotFound as AccountNotFound
+from allegro_sync.contracts.accounts import AccountStatus as AccountStatus
+from allegro_sync.contracts.accounts import InvalidGrant as InvalidGrant
+from allegro_sync.contracts.accounts import LeaseGrant as LeaseGrant
+from allegro_sync.contracts.accounts import StoredAccount as StoredAccount
+from allegro_sync.contracts.accounts import TokenPair as TokenPair
+from allegro_sync.contracts.accounts import TokenStoreCorrupt as TokenStoreCorrupt
+from allegro_sync.contracts.accounts import TokenUnavailable as TokenUnavailable
 
 _log = logging.getLogger(__name__)
-
-CONNECTED = "CONNECTED"
-DISCONNECTED = "DISCONNECTED"
-
-
-class AccountStatus(StrEnum):
-    CONNECTED = CONNECTED
-    DISCONNECTED = DISCONNECTED
-
-
-@dataclass(frozen=True)
-class TokenPair:
-    """What Allegro's token endpoint answers. `repr` hides the tokens so they never reach a log line."""
-
-    access_token: str = field(repr=False)
-    refresh_token: str = field(repr=False)
-    expires_in: int
-    scopes: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class StoredAccount:
-    """The content of one account's secret: the live token pair plus who it belongs to.
-
-    Status lives here too (not only in the DynamoDB profile) so a handler's cached secret read is enough
-    to stop calling Allegro for a disconnected account.
-    """
-
-    name: str
-    status: AccountStatus
-    access_token: str = field(repr=False)
-    refresh_token: str = field(repr=False)
-    expires_at: float
-    scopes: tuple[str, ...]
-    seller_id: str
-    login: str
-    environment: str
-    refreshed_at: float
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "status": self.status.value,
-            "access_token": self.access_token,
-            "refresh_token": self.refresh_token,
-            "expires_at": self.expires_at,
-            "scopes": list(self.scopes),
-            "seller_id": self.seller_id,
-            "login": self.login,
-            "environment": self.environment,
-            "refreshed_at": self.refreshed_at,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> StoredAccount:
-        try:
-            return cls(
-                name=str(data["name"]),
-                status=AccountStatus(data.get("status", CONNECTED)),
-                access_token=str(data.get("access_token", "")),
-                refresh_token=str(data.get("refresh_token", "")),
-                expires_at=float(data.get("expires_at", 0)),
-                scopes=tuple(str(s) for s in data.get("scopes", ())),
-                seller_id=str(data.get("seller_id", "")),
-                login=str(data.get("login", "")),
-                environment=str(data.get("environment", "production")),
-                refreshed_at=float(data.get("refreshed_at", 0)),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise TokenStoreCorrupt(f"the stored account secret is malformed: {exc}") from None
-
-    def with_pair(self, pair: TokenPair, now: float) -> StoredAccount:
-        return replace(
-            self,
-            status=AccountStatus.CONNECTED,
-            access_token=pair.access_token,
-            refresh_token=pair.refresh_token,
-            expires_at=now + pair.expires_in,
-            scopes=pair.scopes or self.scopes,
-            refreshed_at=now,
-        )
-
-    def disconnected(self) -> StoredAccount:
-        """Dead tokens are wiped: nothing worth stealing stays in the secret."""
-        return replace(self, status=AccountStatus.DISCONNECTED, access_token="", refresh_token="")
-
-
-class AccountDisconnected(Exception):
-    """The seller must connect this account again (`allegro-sync accounts connect NAME`)."""
-
-    def __init__(self, name: str, reason: str = "") -> None:
-        self.name = name
-        self.reason = reason
-        super().__init__(
-            f"Allegro account {name!r} is disconnected"
-            + (f" ({reason})" if reason else "")
-            + f"; reconnect it with: allegro-sync accounts connect {name}"
-        )
-
-
-class AccountNotFound(LookupError):
-    def __init__(self, name: str) -> None:
-        self.name = name
-        super().__init__(
-            f"no Allegro account named {name!r}; connect it with: allegro-sync accounts connect {name}"
-        )
-
-
-class TokenStoreCorrupt(Exception):
-    """The secret exists but cannot be read as an account: an operator edited it by hand."""
-
-
-class TokenUnavailable(Exception):
-    """Another refresher held the lease for longer than we can wait; the caller should retry later."""
-
-
-class InvalidGrant(Exception):
-    """Allegro rejected the refresh token for good (rotated away, password change, user blocked...)."""
 
 
 # ---------------------------------------------------------------- ports
@@ -155,13 +48,6 @@ class TokenVault(Protocol):
         ...
 
     def save(self, account: StoredAccount) -> None: ...
-
-
-@dataclass(frozen=True)
-class LeaseGrant:
-    """A held lease. `rotated_from` fingerprints the refresh token the last completed refresh used up."""
-
-    rotated_from: str = ""
 
 
 def fingerprint(refresh_token: str) -> str:
@@ -213,7 +99,7 @@ class RefreshPolicy:
 
 
 class AccountTokens:
-    """The `TokenSource` of one seller account (see `allegro_sync.ports.TokenSource`)."""
+    """The `TokenSource` of one seller account (see `allegro_sync.contracts.accounts.TokenSource`)."""
 
     def __init__(
         self,

@@ -12,69 +12,16 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
-from enum import StrEnum
-from typing import Literal, Protocol
+from typing import Protocol
 
-from allegro_sync.domain.shop_events import ProductDelete, ShopEvent
-
-Source = Literal["generic", "woocommerce"]
-DELIVERY_MEMORY_DAYS = 14  # as long as the shop-events queue keeps a message
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """One accepted webhook request: who sent it, its de-duplication key and the events it carries.
-
-    `ignored` explains a well-formed delivery that carries nothing to sync (a WooCommerce product
-    without a SKU, say); it is still answered 2xx so the shop does not disable the webhook.
-    """
-
-    source: Source
-    key: str
-    events: tuple[ShopEvent, ...]
-    ignored: str | None = None
-    # WooCommerce only: the shop's product id, remembered with its SKUs so a later `product.deleted`
-    # (whose payload is just `{"id": N}`) can name the SKUs to end.
-    shop_product: str | None = None
-    # Things the adapter dropped or guessed (an invalid EAN, a skipped variation), for the log.
-    notes: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class DeleteByProductId:
-    """A platform's delete notice that names only its own product id (WooCommerce's `{"id": N}`)."""
-
-    source: Source
-    key: str
-    delivery_id: str
-    product: str
-    occurred_at: datetime
-
-
-@dataclass(frozen=True)
-class QueuedEvent:
-    """What the publisher sends: the event plus its FIFO group and de-duplication id."""
-
-    event: ShopEvent
-    group_id: str
-    deduplication_id: str
-
-
-class Outcome(StrEnum):
-    QUEUED = "queued"
-    DUPLICATE = "duplicate"
-    IGNORED = "ignored"
-
-
-@dataclass(frozen=True)
-class IntakeResult:
-    outcome: Outcome
-    delivery_key: str
-    events: int = 0
-    skus: tuple[str, ...] = field(default=())
-    reason: str | None = None
+from allegro_sync.contracts.messages import ProductDelete
+from allegro_sync.contracts.webhooks import DELIVERY_MEMORY_DAYS as DELIVERY_MEMORY_DAYS
+from allegro_sync.contracts.webhooks import DeleteByProductId as DeleteByProductId
+from allegro_sync.contracts.webhooks import Delivery as Delivery
+from allegro_sync.contracts.webhooks import IntakeResult as IntakeResult
+from allegro_sync.contracts.webhooks import Outcome as Outcome
+from allegro_sync.contracts.webhooks import QueuedEvent as QueuedEvent
+from allegro_sync.contracts.webhooks import Source as Source
 
 
 class DeliveryMarkers(Protocol):

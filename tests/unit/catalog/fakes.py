@@ -21,8 +21,8 @@ from allegro_sync.adapters.allegro.models import (
     ProductsPage,
     UploadedImage,
 )
-from allegro_sync.adapters.allegro.offer_requests import NewOffer, OfferChanges
 from allegro_sync.adapters.allegro.offers import new_offer_body, offer_patch_body
+from allegro_sync.contracts.allegro_requests import NewOffer, OfferChanges
 from allegro_sync.domain.ledger import StockView
 from allegro_sync.domain.pricing import ScopedRule
 from allegro_sync.services.catalog import (

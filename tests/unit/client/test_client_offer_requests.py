@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from allegro_sync.adapters.allegro.models import PriceIn
-from allegro_sync.adapters.allegro.offer_requests import (
+from allegro_sync.contracts.allegro_requests import (
     CatalogueProduct,
     NewOffer,
     NewProduct,

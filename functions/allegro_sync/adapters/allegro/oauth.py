@@ -17,17 +17,18 @@ from pydantic import BaseModel, ValidationError
 
 from allegro_sync.adapters.allegro.environment import ENVIRONMENTS, AllegroEnvironment
 from allegro_sync.adapters.secrets import AppCredentials
-from allegro_sync.services.accounts import (
+from allegro_sync.contracts.accounts import (
     AccessDenied,
     AuthorizationPending,
     DeviceAuthorization,
     DeviceCodeExpired,
     Identity,
+    InvalidGrant,
     OAuthError,
     OAuthUnavailable,
     SlowDown,
+    TokenPair,
 )
-from allegro_sync.services.tokens import InvalidGrant, TokenPair
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 MEDIA_TYPE = "application/vnd.allegro.public.v1+json"

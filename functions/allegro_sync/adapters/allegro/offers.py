@@ -19,7 +19,7 @@ from allegro_sync.adapters.allegro.models import (
     ProductOffer,
     ProductOfferOperation,
 )
-from allegro_sync.adapters.allegro.offer_requests import (
+from allegro_sync.contracts.allegro_requests import (
     CatalogueProduct,
     NewOffer,
     NewProduct,

@@ -17,7 +17,7 @@ from typing import Protocol
 
 from aws_lambda_powertools import Logger
 
-from allegro_sync.adapters.allegro.errors import AllegroRateLimited
+from allegro_sync.contracts.allegro_errors import AllegroRateLimited
 
 logger = Logger(child=True)
 

@@ -18,8 +18,8 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from allegro_sync.services.accounts import AccountProfile
-from allegro_sync.services.tokens import AccountStatus, LeaseGrant
+from allegro_sync.contracts.accounts import AccountProfile, AccountStatus, LeaseGrant
+from allegro_sync.contracts.records.control import AccountProfileItem, OneTimeItem, RefreshLeaseItem
 
 PROFILES_PK = "accounts"
 PROFILE = "profile#"
@@ -51,22 +51,21 @@ class DynamoAccountRegistry:
         return _profile(item) if item else None
 
     def put(self, profile: AccountProfile) -> None:
-        item: dict[str, Any] = {
-            "pk": PROFILES_PK,
-            "sk": PROFILE + profile.name,
-            "status": profile.status.value,
-            "environment": profile.environment,
-            "seller_id": profile.seller_id,
-            "login": profile.login,
-            "scopes": list(profile.scopes),
-            "token_expires_at": _num(profile.token_expires_at),
-            "last_refresh_at": _num(profile.last_refresh_at),
-            "connected_at": _num(profile.connected_at),
-            "disconnect_reason": profile.disconnect_reason,
-        }
-        if profile.disconnected_at is not None:
-            item["disconnected_at"] = _num(profile.disconnected_at)
-        self._table.put_item(Item=item)
+        item = AccountProfileItem(
+            pk=PROFILES_PK,
+            sk=PROFILE + profile.name,
+            status=profile.status.value,
+            environment=profile.environment,
+            seller_id=profile.seller_id,
+            login=profile.login,
+            scopes=list(profile.scopes),
+            token_expires_at=profile.token_expires_at,
+            last_refresh_at=profile.last_refresh_at,
+            connected_at=profile.connected_at,
+            disconnected_at=profile.disconnected_at,
+            disconnect_reason=profile.disconnect_reason,
+        )
+        self._table.put_item(Item=item.item())
 
     def all(self) -> list[AccountProfile]:
         return self.overview()[0]
@@ -84,11 +83,8 @@ class DynamoAccountRegistry:
             items.extend(page.get("Items", []))
             if "LastEvaluatedKey" not in page:
                 profiles = [_profile(i) for i in items if str(i["sk"]).startswith(PROFILE)]
-                leased = {
-                    str(i["sk"]).removeprefix(LEASE)
-                    for i in items
-                    if str(i["sk"]).startswith(LEASE) and i.get("owner")
-                }
+                leases = [RefreshLeaseItem.from_item(i) for i in items if str(i["sk"]).startswith(LEASE)]
+                leased = {lease.sk.removeprefix(LEASE) for lease in leases if lease.owner}
                 return profiles, leased
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
@@ -129,20 +125,20 @@ class DynamoAccountRegistry:
                 raise
 
 
-def _profile(item: dict[str, Any]) -> AccountProfile:
-    disconnected = item.get("disconnected_at")
+def _profile(raw: dict[str, Any]) -> AccountProfile:
+    item = AccountProfileItem.from_item(raw)
     return AccountProfile(
-        name=str(item["sk"]).removeprefix(PROFILE),
-        status=AccountStatus(item.get("status", AccountStatus.CONNECTED.value)),
-        environment=str(item.get("environment", "production")),
-        seller_id=str(item.get("seller_id", "")),
-        login=str(item.get("login", "")),
-        scopes=tuple(str(s) for s in item.get("scopes", [])),
-        token_expires_at=float(item.get("token_expires_at", 0)),
-        last_refresh_at=float(item.get("last_refresh_at", 0)),
-        connected_at=float(item.get("connected_at", 0)),
-        disconnected_at=float(disconnected) if disconnected is not None else None,
-        disconnect_reason=str(item.get("disconnect_reason", "")),
+        name=item.sk.removeprefix(PROFILE),
+        status=AccountStatus(item.status),
+        environment=item.environment,
+        seller_id=item.seller_id,
+        login=item.login,
+        scopes=tuple(item.scopes),
+        token_expires_at=item.token_expires_at,
+        last_refresh_at=item.last_refresh_at,
+        connected_at=item.connected_at,
+        disconnected_at=item.disconnected_at,
+        disconnect_reason=item.disconnect_reason,
     )
 
 
@@ -178,7 +174,8 @@ class DynamoRefreshLease:
             if _conditional_failed(exc):
                 return None
             raise
-        return LeaseGrant(rotated_from=str(answer.get("Attributes", {}).get("rotated_from", "")))
+        before = answer.get("Attributes")
+        return LeaseGrant(rotated_from=RefreshLeaseItem.from_item(before).rotated_from if before else "")
 
     def release(self, name: str, owner: str, *, rotated_from: str | None = None) -> None:
         """Free only our own lease: a slow holder must not free a lease somebody else took over."""
@@ -204,7 +201,7 @@ class DynamoRefreshLease:
         item = self._table.get_item(Key={"pk": PROFILES_PK, "sk": LEASE + name}, ConsistentRead=True).get(
             "Item"
         )
-        return str(item["owner"]) if item and item.get("owner") else None
+        return (RefreshLeaseItem.from_item(item).owner or None) if item else None
 
 
 class DynamoOneTimeStore:
@@ -215,7 +212,7 @@ class DynamoOneTimeStore:
 
     def put(self, key: str, data: dict[str, str], expires_at: float) -> None:
         self._table.put_item(
-            Item={"pk": f"oauth#{key}", "sk": "oauth", "data": data, "expires_at": int(expires_at)},
+            Item=OneTimeItem(pk=f"oauth#{key}", sk="oauth", data=data, expires_at=int(expires_at)).item(),
             ConditionExpression="attribute_not_exists(pk)",
         )
 
@@ -231,8 +228,11 @@ class DynamoOneTimeStore:
             if _conditional_failed(exc):
                 return None
             raise
-        item = answer.get("Attributes") or {}
-        # DynamoDB TTL deletes lazily (up to days later), so expiry is checked here too.
-        if int(item.get("expires_at", 0)) < now:
+        before = answer.get("Attributes")
+        if not before:
             return None
-        return {str(k): str(v) for k, v in item.get("data", {}).items()}
+        item = OneTimeItem.from_item(before)
+        # DynamoDB TTL deletes lazily (up to days later), so expiry is checked here too.
+        if item.expires_at < now:
+            return None
+        return dict(item.data)

@@ -18,14 +18,9 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from allegro_sync.domain.shop_events import ProductUpsert
-from allegro_sync.services.catalog import (
-    LinkStatus,
-    OfferLink,
-    Outcome,
-    ProductStatus,
-    StoredProduct,
-)
+from allegro_sync.contracts.catalog import LinkStatus, OfferLink, Outcome, ProductStatus, StoredProduct
+from allegro_sync.contracts.messages import ProductUpsert
+from allegro_sync.contracts.records.catalog import OfferLinkItem, ProductItem
 
 PRODUCT_PK = "product#"
 PRODUCT_SK = "product"
@@ -43,23 +38,20 @@ class DynamoCatalog:
         self._table = table
 
     def accept(self, product: StoredProduct) -> Outcome:
-        item: dict[str, Any] = {
-            "pk": PRODUCT_PK + product.sku,
-            "sk": PRODUCT_SK,
-            "sku": product.sku,
-            "order_key": product.order_key,
-            "deleted": product.deleted,
-            "updated_at": product.updated_at,
-        }
-        if product.upsert is not None:
-            item["upsert"] = product.upsert.model_dump_json()
-        if product.stock is not None:
-            item["stock"] = product.stock
-        if product.price is not None:
-            item["price"] = str(product.price)
+        item = ProductItem(
+            pk=PRODUCT_PK + product.sku,
+            sk=PRODUCT_SK,
+            sku=product.sku,
+            order_key=product.order_key,
+            deleted=product.deleted,
+            updated_at=product.updated_at,
+            upsert=None if product.upsert is None else product.upsert.model_dump_json(),
+            stock=product.stock,
+            price=None if product.price is None else str(product.price),
+        )
         try:
             self._table.put_item(
-                Item=item,
+                Item=item.item(),
                 ConditionExpression="attribute_not_exists(pk) OR order_key <= :key",
                 ExpressionAttributeValues={":key": product.order_key},
             )
@@ -85,29 +77,25 @@ class DynamoCatalog:
         return self.status(sku).links
 
     def save_link(self, link: OfferLink) -> None:
-        item: dict[str, Any] = {
-            "pk": PRODUCT_PK + link.sku,
-            "sk": LINK_SK + link.account,
-            "sku": link.sku,
-            "account": link.account,
-            "status": link.status.value,
-            "reasons": list(link.reasons),
-            "candidates": json.dumps(list(link.candidates)),
-            "synced": dict(link.synced),
-            "images": dict(link.images),
-            "applied_key": link.applied_key,
-            "creating_since": link.creating_since,
-            "updated_at": link.updated_at,
-        }
-        if link.offer_id is not None:
-            item["offer_id"] = link.offer_id
-        if link.product_id is not None:
-            item["product_id"] = link.product_id
-        if link.last_error is not None:
-            item["last_error"] = json.dumps(link.last_error, ensure_ascii=False)
-        if link.price is not None:
-            item["price"] = link.price
-        self._table.put_item(Item=item)
+        item = OfferLinkItem(
+            pk=PRODUCT_PK + link.sku,
+            sk=LINK_SK + link.account,
+            sku=link.sku,
+            account=link.account,
+            status=link.status.value,
+            reasons=list(link.reasons),
+            candidates=json.dumps(list(link.candidates)),
+            synced=dict(link.synced),
+            images=dict(link.images),
+            applied_key=link.applied_key,
+            creating_since=link.creating_since,
+            updated_at=link.updated_at,
+            offer_id=link.offer_id,
+            product_id=link.product_id,
+            last_error=None if link.last_error is None else json.dumps(link.last_error, ensure_ascii=False),
+            price=link.price,
+        )
+        self._table.put_item(Item=item.item())
 
     def status(self, sku: str) -> ProductStatus:
         items: list[dict[str, Any]] = []
@@ -144,36 +132,34 @@ class DynamoCatalog:
         return sorted(found)
 
 
-def _product(item: dict[str, Any]) -> StoredProduct:
-    upsert = item.get("upsert")
-    stock = item.get("stock")
-    price = item.get("price")
+def _product(raw: dict[str, Any]) -> StoredProduct:
+    item = ProductItem.from_item(raw)
     return StoredProduct(
-        sku=str(item["sku"]),
-        order_key=str(item["order_key"]),
-        deleted=bool(item.get("deleted", False)),
-        upsert=ProductUpsert.model_validate_json(upsert) if upsert else None,
-        stock=int(stock) if isinstance(stock, Decimal | int) else None,
-        price=Decimal(str(price)) if price is not None else None,
-        updated_at=str(item.get("updated_at", "")),
+        sku=item.sku,
+        order_key=item.order_key,
+        deleted=item.deleted,
+        upsert=ProductUpsert.model_validate_json(item.upsert) if item.upsert else None,
+        stock=item.stock,
+        price=Decimal(item.price) if item.price is not None else None,
+        updated_at=item.updated_at,
     )
 
 
-def _link(item: dict[str, Any]) -> OfferLink:
-    last_error = item.get("last_error")
+def _link(raw: dict[str, Any]) -> OfferLink:
+    item = OfferLinkItem.from_item(raw)
     return OfferLink(
-        sku=str(item["sku"]),
-        account=str(item["account"]),
-        status=LinkStatus(item["status"]),
-        offer_id=item.get("offer_id"),
-        product_id=item.get("product_id"),
-        reasons=tuple(str(r) for r in item.get("reasons", [])),
-        last_error=json.loads(last_error) if last_error else None,
-        candidates=tuple(json.loads(item.get("candidates") or "[]")),
-        synced={str(k): str(v) for k, v in (item.get("synced") or {}).items()},
-        images={str(k): str(v) for k, v in (item.get("images") or {}).items()},
-        price=item.get("price"),
-        applied_key=str(item.get("applied_key", "")),
-        creating_since=str(item.get("creating_since", "")),
-        updated_at=str(item.get("updated_at", "")),
+        sku=item.sku,
+        account=item.account,
+        status=LinkStatus(item.status),
+        offer_id=item.offer_id,
+        product_id=item.product_id,
+        reasons=tuple(item.reasons),
+        last_error=json.loads(item.last_error) if item.last_error else None,
+        candidates=tuple(json.loads(item.candidates or "[]")),
+        synced=dict(item.synced),
+        images=dict(item.images),
+        price=item.price,
+        applied_key=item.applied_key,
+        creating_since=item.creating_since,
+        updated_at=item.updated_at,
     )

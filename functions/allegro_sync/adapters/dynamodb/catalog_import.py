@@ -18,7 +18,8 @@ from typing import Any
 import boto3
 
 from allegro_sync.adapters.dynamodb.catalog import PRODUCT_SK
-from allegro_sync.domain.shop_events import ProductUpsert
+from allegro_sync.contracts.messages import ProductUpsert
+from allegro_sync.contracts.records.control import ImportedSkuItem, ImportMetaItem
 
 IMPORT_PK = "catalog-import#"
 META_SK = "meta"
@@ -50,7 +51,7 @@ class DynamoImportProgress:
             ExpressionAttributeValues={":at": at.isoformat(), ":n": name, ":r": rows, ":e": self._expires()},
             ReturnValues="ALL_NEW",
         )
-        return datetime.fromisoformat(str(answer["Attributes"]["started_at"]))
+        return datetime.fromisoformat(ImportMetaItem.from_item(answer["Attributes"]).started_at)
 
     def queued(self, digest: str) -> set[str]:
         found: set[str] = set()
@@ -71,7 +72,9 @@ class DynamoImportProgress:
         expires = self._expires()
         with self._table.batch_writer() as batch:
             for sku in skus:
-                batch.put_item(Item={"pk": IMPORT_PK + digest, "sk": SKU_SK + sku, "expires_at": expires})
+                batch.put_item(
+                    Item=ImportedSkuItem(pk=IMPORT_PK + digest, sk=SKU_SK + sku, expires_at=expires).item()
+                )
 
 
 def catalog_products(table: Any) -> list[ProductUpsert]:

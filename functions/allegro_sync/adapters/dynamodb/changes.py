@@ -13,7 +13,8 @@ from typing import Any
 
 import boto3
 
-from allegro_sync.services.catalog import Change
+from allegro_sync.contracts.catalog import Change
+from allegro_sync.contracts.records.changes import ChangeItem
 
 SKU_PK = "sku#"
 
@@ -30,19 +31,19 @@ class DynamoChangeLog:
 
     def record(self, change: Change) -> None:
         self._table.put_item(
-            Item={
-                "pk": SKU_PK + change.sku,
-                "sk": f"{change.at}#{change.account}#{uuid.uuid4().hex[:12]}",
-                "sku": change.sku,
-                "account": change.account,
-                "offer_id": change.offer_id,
-                "action": change.action,
-                "changes": json.dumps(change.changes, ensure_ascii=False, default=str),
-                "reason": change.reason,
-                "event_id": change.event_id,
-                "rule": change.rule,
-                "at": change.at,
-            }
+            Item=ChangeItem(
+                pk=SKU_PK + change.sku,
+                sk=f"{change.at}#{change.account}#{uuid.uuid4().hex[:12]}",
+                sku=change.sku,
+                account=change.account,
+                offer_id=change.offer_id,
+                action=change.action,
+                changes=json.dumps(change.changes, ensure_ascii=False, default=str),
+                reason=change.reason,
+                event_id=change.event_id,
+                rule=change.rule,
+                at=change.at,
+            ).item()
         )
 
     def history(self, sku: str, *, limit: int = 100) -> list[Change]:
@@ -55,15 +56,16 @@ class DynamoChangeLog:
         return [_change(i) for i in page.get("Items", [])]
 
 
-def _change(item: dict[str, Any]) -> Change:
+def _change(raw: dict[str, Any]) -> Change:
+    item = ChangeItem.from_item(raw)
     return Change(
-        sku=str(item["sku"]),
-        account=str(item["account"]),
-        offer_id=str(item["offer_id"]),
-        action=str(item["action"]),
-        changes=json.loads(str(item["changes"])),
-        reason=str(item["reason"]),
-        event_id=str(item.get("event_id", "")),
-        rule=str(item.get("rule", "")),
-        at=str(item.get("at", "")),
+        sku=item.sku,
+        account=item.account,
+        offer_id=item.offer_id,
+        action=item.action,
+        changes=json.loads(item.changes),
+        reason=item.reason,
+        event_id=item.event_id,
+        rule=item.rule,
+        at=item.at,
     )

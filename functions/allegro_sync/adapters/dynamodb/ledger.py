@@ -21,6 +21,15 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from allegro_sync.contracts.records.ledger import (
+    CategoryBufferItem,
+    LedgerStateItem,
+    LevelPart,
+    OfferPart,
+    OpenSalePart,
+    SaleItem,
+)
+from allegro_sync.contracts.stock import LedgerConflict
 from allegro_sync.domain.ledger import (
     OfferLink,
     OpenSale,
@@ -29,7 +38,6 @@ from allegro_sync.domain.ledger import (
     ShopLevel,
     SkuLedger,
 )
-from allegro_sync.services.stock import LedgerConflict
 
 STATE = "state"
 PUSHED = "pushed"
@@ -52,10 +60,6 @@ def _parse_time(value: Any) -> datetime | None:
     return None if value is None else datetime.fromisoformat(str(value))
 
 
-def _int(value: Any) -> int | None:
-    return None if value is None else int(value)
-
-
 def _dump(item: dict[str, Any]) -> dict[str, Any]:
     return {k: _serializer.serialize(v) for k, v in item.items() if v is not None}
 
@@ -66,94 +70,79 @@ def _load(raw: dict[str, Any]) -> dict[str, Any]:
 
 def ledger_item(ledger: SkuLedger) -> dict[str, Any]:
     level = ledger.level
-    return {
-        "pk": sku_pk(ledger.sku),
-        "sk": STATE,
-        "sku": ledger.sku,
-        "revision": ledger.revision,
-        "level": None
+    return LedgerStateItem(
+        pk=sku_pk(ledger.sku),
+        sk=STATE,
+        sku=ledger.sku,
+        revision=ledger.revision,
+        level=None
         if level is None
-        else {"quantity": level.quantity, "at": _time(level.at), "version": level.version},
-        "buffer": ledger.buffer,
-        "category": ledger.category,
-        "open_sales": {
-            sid: {
-                "quantity": s.quantity,
-                "sold_at": _time(s.sold_at),
-                "account": s.account,
-                "ack_at": _time(s.ack_at),
-                "ack_version": s.ack_version,
-            }
+        else LevelPart(quantity=level.quantity, at=level.at.isoformat(), version=level.version),
+        buffer=ledger.buffer,
+        category=ledger.category,
+        open_sales={
+            sid: OpenSalePart(
+                quantity=s.quantity,
+                sold_at=s.sold_at.isoformat(),
+                account=s.account,
+                ack_at=_time(s.ack_at),
+                ack_version=s.ack_version,
+            )
             for sid, s in ledger.open_sales.items()
         },
-        "offers": {oid: {"account": link.account, "cap": link.cap} for oid, link in ledger.offers.items()},
-    }
+        offers={oid: OfferPart(account=link.account, cap=link.cap) for oid, link in ledger.offers.items()},
+    ).item()
 
 
-def ledger_from_item(item: dict[str, Any]) -> SkuLedger:
-    raw_level = item.get("level")
+def ledger_from_item(raw: dict[str, Any]) -> SkuLedger:
+    item = LedgerStateItem.from_item(raw)
     level = None
-    if raw_level is not None:
-        at = datetime.fromisoformat(str(raw_level["at"]))
-        level = ShopLevel(_int(raw_level.get("quantity")), at, _int(raw_level.get("version")))
-    open_sales = {}
-    for sid, s in item.get("open_sales", {}).items():
-        open_sales[sid] = OpenSale(
-            int(s["quantity"]),
-            datetime.fromisoformat(str(s["sold_at"])),
-            str(s["account"]),
-            _parse_time(s.get("ack_at")),
-            _int(s.get("ack_version")),
+    if item.level is not None:
+        level = ShopLevel(item.level.quantity, datetime.fromisoformat(item.level.at), item.level.version)
+    open_sales = {
+        sid: OpenSale(
+            s.quantity, datetime.fromisoformat(s.sold_at), s.account, _parse_time(s.ack_at), s.ack_version
         )
-    offers = {
-        oid: OfferLink(oid, str(o["account"]), _int(o.get("cap")))
-        for oid, o in item.get("offers", {}).items()
+        for sid, s in item.open_sales.items()
     }
-    return SkuLedger(
-        str(item["sku"]),
-        int(item["revision"]),
-        level,
-        _int(item.get("buffer")),
-        item.get("category"),
-        open_sales,
-        offers,
-    )
+    offers = {oid: OfferLink(oid, o.account, o.cap) for oid, o in item.offers.items()}
+    return SkuLedger(item.sku, item.revision, level, item.buffer, item.category, open_sales, offers)
 
 
 def sale_item(record: SaleRecord) -> dict[str, Any]:
-    return {
-        "pk": sku_pk(record.sku),
-        "sk": SALE + record.sale_id,
-        "sale_id": record.sale_id,
-        "sku": record.sku,
-        "status": record.status.value,
-        "rev": record.rev,
-        "quantity": record.quantity,
-        "sold_at": _time(record.sold_at),
-        "account": record.account,
-        "offer_id": record.offer_id,
-        "shop_ack_at": _time(record.shop_ack_at),
-        "shop_ack_version": record.shop_ack_version,
-        "cancelled_at": _time(record.cancelled_at),
-        "expires_at": None if record.expires_at is None else int(record.expires_at.timestamp()),
-    }
+    return SaleItem(
+        pk=sku_pk(record.sku),
+        sk=SALE + record.sale_id,
+        sale_id=record.sale_id,
+        sku=record.sku,
+        status=record.status.value,
+        rev=record.rev,
+        quantity=record.quantity,
+        sold_at=_time(record.sold_at),
+        account=record.account,
+        offer_id=record.offer_id,
+        shop_ack_at=_time(record.shop_ack_at),
+        shop_ack_version=record.shop_ack_version,
+        cancelled_at=_time(record.cancelled_at),
+        expires_at=None if record.expires_at is None else int(record.expires_at.timestamp()),
+    ).item()
 
 
-def sale_from_item(item: dict[str, Any]) -> SaleRecord:
-    expires = item.get("expires_at")
+def sale_from_item(raw: dict[str, Any]) -> SaleRecord:
+    item = SaleItem.from_item(raw)
     return SaleRecord(
-        sale_id=str(item["sale_id"]),
-        sku=str(item["sku"]),
-        status=SaleStatus(item["status"]),
-        rev=int(item["rev"]),
-        quantity=_int(item.get("quantity")),
-        sold_at=_parse_time(item.get("sold_at")),
-        account=item.get("account"),
-        offer_id=item.get("offer_id"),
-        shop_ack_at=_parse_time(item.get("shop_ack_at")),
-        shop_ack_version=_int(item.get("shop_ack_version")),
-        cancelled_at=_parse_time(item.get("cancelled_at")),
-        expires_at=None if expires is None else datetime.fromtimestamp(int(expires), tz=UTC),
+        sale_id=item.sale_id,
+        sku=item.sku,
+        status=SaleStatus(item.status),
+        rev=item.rev,
+        quantity=item.quantity,
+        sold_at=_parse_time(item.sold_at),
+        account=item.account,
+        offer_id=item.offer_id,
+        shop_ack_at=_parse_time(item.shop_ack_at),
+        shop_ack_version=item.shop_ack_version,
+        cancelled_at=_parse_time(item.cancelled_at),
+        expires_at=None if item.expires_at is None else datetime.fromtimestamp(item.expires_at, tz=UTC),
     )
 
 
@@ -222,14 +211,15 @@ class DynamoLedgerRepository:
             Key=_dump({"pk": f"category#{category}", "sk": "buffer"}),
             ConsistentRead=True,
         ).get("Item")
-        return None if raw is None else _int(_load(raw).get("buffer"))
+        return None if raw is None else CategoryBufferItem.from_item(_load(raw)).buffer
 
     def set_category_buffer(self, category: str, buffer: int | None) -> None:
         key = {"pk": f"category#{category}", "sk": "buffer"}
         if buffer is None:
             self._client.delete_item(TableName=self._table, Key=_dump(key))
         else:
-            self._client.put_item(TableName=self._table, Item=_dump({**key, "buffer": buffer}))
+            item = CategoryBufferItem(pk=key["pk"], sk=key["sk"], buffer=buffer)
+            self._client.put_item(TableName=self._table, Item=_dump(item.item()))
 
     def claim_push(self, sku: str, revision: int) -> bool:
         try:

@@ -16,9 +16,9 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from allegro_sync.domain.parameters import CategoryMapping
+from allegro_sync.contracts.catalog import ANY_ACCOUNT, CATEGORY_SEPARATOR, CategoryMapping, StoredMapping
+from allegro_sync.contracts.records.mappings import CategoryMappingItem, PricingRuleItem
 from allegro_sync.domain.pricing import ScopedRule
-from allegro_sync.services.catalog import ANY_ACCOUNT, CATEGORY_SEPARATOR, StoredMapping
 
 CATEGORY_PK = "category#"
 PATH_SK = "path#"
@@ -123,15 +123,17 @@ class DynamoMappings:
         page = self._table.query(
             KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": PRICING_PK}
         )
-        return [ScopedRule.model_validate_json(str(i["rule"])) for i in page.get("Items", [])]
+        return [
+            ScopedRule.model_validate_json(PricingRuleItem.from_item(i).rule) for i in page.get("Items", [])
+        ]
 
     def put_pricing_rule(self, scoped: ScopedRule) -> None:
         self._table.put_item(
-            Item={
-                "pk": PRICING_PK,
-                "sk": _rule_sk(scoped.account_id, scoped.category_id),
-                "rule": scoped.model_dump_json(),
-            }
+            Item=PricingRuleItem(
+                pk=PRICING_PK,
+                sk=_rule_sk(scoped.account_id, scoped.category_id),
+                rule=scoped.model_dump_json(),
+            ).item()
         )
 
     def delete_pricing_rule(self, account: str | None, category_id: str | None) -> None:
@@ -143,25 +145,26 @@ def _rule_sk(account: str | None, category_id: str | None) -> str:
 
 
 def _mapping_item(stored: StoredMapping) -> dict[str, Any]:
-    return {
-        "pk": CATEGORY_PK + stored.account,
-        "sk": PATH_SK + stored.label,
-        "account": stored.account,
-        "mapping": stored.mapping.model_dump_json(),
-        "status": stored.status,  # readable in the console; `mapping.approved` is the truth
-        "category_name": stored.category_name,
-        "category_path": list(stored.category_path),
-        "note": stored.note,
-        "updated_at": stored.updated_at,
-    }
+    return CategoryMappingItem(
+        pk=CATEGORY_PK + stored.account,
+        sk=PATH_SK + stored.label,
+        account=stored.account,
+        mapping=stored.mapping.model_dump_json(),
+        status=stored.status,
+        category_name=stored.category_name,
+        category_path=list(stored.category_path),
+        note=stored.note,
+        updated_at=stored.updated_at,
+    ).item()
 
 
-def _mapping(item: dict[str, Any]) -> StoredMapping:
+def _mapping(raw: dict[str, Any]) -> StoredMapping:
+    item = CategoryMappingItem.from_item(raw)
     return StoredMapping(
-        mapping=CategoryMapping.model_validate_json(str(item["mapping"])),
-        account=str(item.get("account", ANY_ACCOUNT)),
-        category_name=str(item.get("category_name", "")),
-        category_path=tuple(str(p) for p in item.get("category_path", [])),
-        note=str(item.get("note", "")),
-        updated_at=str(item.get("updated_at", "")),
+        mapping=CategoryMapping.model_validate_json(item.mapping),
+        account=item.account,
+        category_name=item.category_name,
+        category_path=tuple(item.category_path),
+        note=item.note,
+        updated_at=item.updated_at,
     )

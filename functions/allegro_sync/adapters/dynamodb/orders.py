@@ -20,8 +20,10 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from allegro_sync.contracts.orders import CursorLost, CursorState, OrderConflict
+from allegro_sync.contracts.records.control import GapScanItem, OrderCursorItem
+from allegro_sync.contracts.records.orders import AttentionItem, OrderItem, OrderLineItem
 from allegro_sync.domain.orders import OrderRecord, StoredLine
-from allegro_sync.services.orders import CursorLost, CursorState, OrderConflict
 
 ORDER_PK = "order#"
 ORDER_SK = "order"
@@ -72,20 +74,20 @@ class DynamoOrderRepository:
         return _record(_load(raw)) if raw else None
 
     def save(self, record: OrderRecord, expected_version: int) -> None:
-        order = {
-            "pk": ORDER_PK + record.checkout_form_id,
-            "sk": ORDER_SK,
-            "checkout_form_id": record.checkout_form_id,
-            "account": record.account,
-            "status": record.status,
-            "revision": record.revision,
-            "updated_at": record.updated_at,
-            "lines": [_line_item(line) for line in record.lines],
-            "taken": sorted(record.taken),
-            "returned": sorted(record.returned),
-            "attention": list(record.attention),
-            "version": record.version,
-        }
+        order = OrderItem(
+            pk=ORDER_PK + record.checkout_form_id,
+            sk=ORDER_SK,
+            checkout_form_id=record.checkout_form_id,
+            account=record.account,
+            status=record.status,
+            revision=record.revision,
+            updated_at=record.updated_at,
+            lines=[_line_item(line) for line in record.lines],
+            taken=sorted(record.taken),
+            returned=sorted(record.returned),
+            attention=list(record.attention),
+            version=record.version,
+        )
         if expected_version == 0:
             condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
         else:
@@ -99,12 +101,12 @@ class DynamoOrderRepository:
                 "Put": {
                     "TableName": self._table,
                     "Item": _dump(
-                        {
-                            "pk": ATTENTION_PK,
-                            "sk": ORDER_PK + record.checkout_form_id,
-                            "account": record.account,
-                            "reasons": list(record.attention),
-                        }
+                        AttentionItem(
+                            pk=ATTENTION_PK,
+                            sk=ORDER_PK + record.checkout_form_id,
+                            account=record.account,
+                            reasons=list(record.attention),
+                        ).item()
                     ),
                 }
             }
@@ -112,7 +114,10 @@ class DynamoOrderRepository:
             marker = {"Delete": {"TableName": self._table, "Key": marker_key}}
         try:
             self._client.transact_write_items(
-                TransactItems=[{"Put": {"TableName": self._table, "Item": _dump(order), **condition}}, marker]
+                TransactItems=[
+                    {"Put": {"TableName": self._table, "Item": _dump(order.item()), **condition}},
+                    marker,
+                ]
             )
         except ClientError as error:
             if _conditional_failed(error):
@@ -133,54 +138,49 @@ class DynamoOrderRepository:
         while True:
             page = self._client.query(**kwargs)
             for raw in page.get("Items", []):
-                item = _load(raw)
-                found.append(
-                    (
-                        str(item["sk"]).removeprefix(ORDER_PK),
-                        str(item["account"]),
-                        [str(r) for r in item["reasons"]],
-                    )
-                )
+                item = AttentionItem.from_item(_load(raw))
+                found.append((item.sk.removeprefix(ORDER_PK), item.account, list(item.reasons)))
             if "LastEvaluatedKey" not in page:
                 return found
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-def _line_item(line: StoredLine) -> dict[str, Any]:
-    return {
-        "line_item_id": line.line_item_id,
-        "sale_id": line.sale_id,
-        "offer_id": line.offer_id,
-        "sku": line.sku,
-        "quantity": line.quantity,
-        "unit_price": line.unit_price,
-        "currency": line.currency,
-    }
+def _line_item(line: StoredLine) -> OrderLineItem:
+    return OrderLineItem(
+        line_item_id=line.line_item_id,
+        sale_id=line.sale_id,
+        offer_id=line.offer_id,
+        sku=line.sku,
+        quantity=line.quantity,
+        unit_price=line.unit_price,
+        currency=line.currency,
+    )
 
 
-def _record(item: dict[str, Any]) -> OrderRecord:
+def _record(raw: dict[str, Any]) -> OrderRecord:
+    item = OrderItem.from_item(raw)
     return OrderRecord(
-        checkout_form_id=str(item["checkout_form_id"]),
-        account=str(item["account"]),
-        status=str(item["status"]),
-        revision=item.get("revision"),
-        updated_at=item.get("updated_at"),
+        checkout_form_id=item.checkout_form_id,
+        account=item.account,
+        status=item.status,
+        revision=item.revision,
+        updated_at=item.updated_at,
         lines=tuple(
             StoredLine(
-                line_item_id=str(li["line_item_id"]),
-                sale_id=str(li["sale_id"]),
-                offer_id=str(li["offer_id"]),
-                sku=li.get("sku"),
-                quantity=int(li["quantity"]),
-                unit_price=li.get("unit_price"),
-                currency=li.get("currency"),
+                line_item_id=li.line_item_id,
+                sale_id=li.sale_id,
+                offer_id=li.offer_id,
+                sku=li.sku,
+                quantity=li.quantity,
+                unit_price=li.unit_price,
+                currency=li.currency,
             )
-            for li in item.get("lines", [])
+            for li in item.lines
         ),
-        taken=frozenset(str(s) for s in item.get("taken", [])),
-        returned=frozenset(str(s) for s in item.get("returned", [])),
-        attention=tuple(str(a) for a in item.get("attention", [])),
-        version=int(item["version"]),
+        taken=frozenset(item.taken),
+        returned=frozenset(item.returned),
+        attention=tuple(item.attention),
+        version=item.version,
     )
 
 
@@ -296,7 +296,7 @@ class DynamoOrderCursors:
         ).get("Item")
         if not raw:
             return None
-        return datetime.fromisoformat(str(_load(raw)["watermark"]))
+        return datetime.fromisoformat(GapScanItem.from_item(_load(raw)).watermark)
 
     def set_gap_watermark(self, account: str, value: datetime) -> None:
         # Fixed-width UTC ISO strings compare in time order, so DynamoDB itself refuses to go back.
@@ -314,13 +314,14 @@ class DynamoOrderCursors:
                 raise
 
 
-def _cursor(account: str, item: dict[str, Any]) -> CursorState:
+def _cursor(account: str, raw: dict[str, Any]) -> CursorState:
+    item = OrderCursorItem.from_item(raw)
     return CursorState(
         account=account,
-        started=bool(item.get("started", False)),
-        event_id=item.get("event_id"),
-        seq=int(item.get("seq", 0)),
-        started_at=float(item["started_at"]) if "started_at" in item else None,
+        started=item.started,
+        event_id=item.event_id,
+        seq=item.seq,
+        started_at=item.started_at,
     )
 
 

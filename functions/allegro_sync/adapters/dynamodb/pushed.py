@@ -8,14 +8,15 @@ invocation finishing after a newer one can never make the log claim an older val
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal, cast
+from typing import Any
 
 import boto3
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from allegro_sync.adapters.dynamodb.ledger import sku_pk
-from allegro_sync.services.propagation import PushRecord
+from allegro_sync.contracts.records.ledger import PushedItem
+from allegro_sync.contracts.stock import PushRecord
 
 PUSHED_PREFIX = "pushed#"
 
@@ -32,13 +33,10 @@ class DynamoPushLog:
         }
         while True:
             page = self._table.query(**kwargs)
-            for item in page.get("Items", []):
-                offer_id = str(item["sk"])[len(PUSHED_PREFIX) :]
-                found[offer_id] = PushRecord(
-                    revision=int(item["revision"]),
-                    action=cast(Literal["SET", "END"], str(item["action"])),
-                    quantity=int(item["quantity"]),
-                    account=str(item.get("account", "")),
+            for raw in page.get("Items", []):
+                item = PushedItem.from_item(raw)
+                found[item.sk.removeprefix(PUSHED_PREFIX)] = PushRecord(
+                    revision=item.revision, action=item.action, quantity=item.quantity, account=item.account
                 )
             if "LastEvaluatedKey" not in page:
                 return found
@@ -47,14 +45,14 @@ class DynamoPushLog:
     def record(self, sku: str, offer_id: str, record: PushRecord) -> bool:
         try:
             self._table.put_item(
-                Item={
-                    "pk": sku_pk(sku),
-                    "sk": PUSHED_PREFIX + offer_id,
-                    "revision": record.revision,
-                    "action": record.action,
-                    "quantity": record.quantity,
-                    "account": record.account,
-                },
+                Item=PushedItem(
+                    pk=sku_pk(sku),
+                    sk=PUSHED_PREFIX + offer_id,
+                    revision=record.revision,
+                    action=record.action,
+                    quantity=record.quantity,
+                    account=record.account,
+                ).item(),
                 ConditionExpression="attribute_not_exists(revision) OR revision < :r",
                 ExpressionAttributeValues={":r": record.revision},
             )

@@ -12,9 +12,11 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger
+from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
 from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard
+from allegro_sync.contracts.records.control import BlockedUntilItem
 from allegro_sync.topology import ALLEGRO_RPM_BUDGET_ENV, table_env
 
 logger = Logger(child=True)
@@ -26,6 +28,8 @@ RETENTION_SECONDS = 24 * 3600
 # Budget for a process whose function forgot `allegro_rpm` in the topology: small, so it is noticed.
 FALLBACK_RPM_BUDGET = 60
 
+_deserializer = TypeDeserializer()
+
 
 class DynamoBlockedUntilStore:
     """`BlockedUntilStore` on DynamoDB; `blocked_until` is stored in epoch milliseconds."""
@@ -36,12 +40,11 @@ class DynamoBlockedUntilStore:
         self._key = {"pk": {"S": PK}, "sk": {"S": SK}}
 
     def read_blocked_until(self) -> float:
-        item = self._client.get_item(
-            TableName=self._table, Key=self._key, ProjectionExpression="blocked_until"
-        ).get("Item")
-        if not item or "blocked_until" not in item:
+        item = self._client.get_item(TableName=self._table, Key=self._key).get("Item")
+        if not item:
             return 0.0
-        return int(item["blocked_until"]["N"]) / 1000.0
+        plain = {k: _deserializer.deserialize(v) for k, v in item.items()}
+        return BlockedUntilItem.from_item(plain).blocked_until / 1000.0
 
     def extend_blocked_until(self, until: float) -> None:
         until_ms = math.ceil(until * 1000)

@@ -23,8 +23,16 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 
 from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog
+from allegro_sync.contracts.records.control import (
+    FeeItem,
+    OfferSkuItem,
+    PauseItem,
+    RepricerOfferItem,
+    SellerItem,
+)
+from allegro_sync.contracts.records.mappings import RepricingSettingsItem
+from allegro_sync.contracts.repricing import OfferState, ProductFacts
 from allegro_sync.domain.repricing import LinearFee, RepricingSettings, SettingsIndex, Strategy
-from allegro_sync.services.repricing import OfferState, ProductFacts
 
 SETTINGS_PK = "reprice#settings"
 OFFER_PK = "reprice#offer#"
@@ -55,18 +63,13 @@ class DynamoRepricingStore:
     # settings -------------------------------------------------------------------------------------------
 
     def settings(self) -> list[RepricingSettings]:
-        return [
-            RepricingSettings.model_validate_json(str(i["settings"]))
-            for i in _query_all(self._mappings, SETTINGS_PK)
-        ]
+        return [_settings(i) for i in _query_all(self._mappings, SETTINGS_PK)]
 
     def put_settings(self, settings: RepricingSettings) -> None:
         self._mappings.put_item(
-            Item={
-                "pk": SETTINGS_PK,
-                "sk": settings.scope,
-                "settings": settings.model_dump_json(exclude_defaults=True),
-            }
+            Item=RepricingSettingsItem(
+                pk=SETTINGS_PK, sk=settings.scope, settings=settings.model_dump_json(exclude_defaults=True)
+            ).item()
         )
 
     def delete_settings(self, scope: str) -> None:
@@ -75,23 +78,30 @@ class DynamoRepricingStore:
     # per offer ------------------------------------------------------------------------------------------
 
     def offer_states(self, account: str) -> dict[str, OfferState]:
-        return {str(i["sk"]): _state(i) for i in _query_all(self._control, OFFER_PK + account)}
+        items = [RepricerOfferItem.from_item(i) for i in _query_all(self._control, OFFER_PK + account)]
+        return {i.sk: _state(i) for i in items}
 
     def save_offer_state(self, account: str, offer_id: str, state: OfferState) -> None:
-        item: dict[str, Any] = {"pk": OFFER_PK + account, "sk": offer_id, "sku": state.sku}
-        if state.last_changed_at is not None:
-            item["last_changed_at"] = state.last_changed_at.isoformat()
+        assigned = None
         if state.assigned_range is not None:
             rule, low, high = state.assigned_range
-            item["assigned"] = json.dumps([rule, str(low), str(high)])
-        self._control.put_item(Item=item)
+            assigned = json.dumps([rule, str(low), str(high)])
+        changed = state.last_changed_at
+        item = RepricerOfferItem(
+            pk=OFFER_PK + account,
+            sk=offer_id,
+            sku=state.sku,
+            last_changed_at=None if changed is None else changed.isoformat(),
+            assigned=assigned,
+        )
+        self._control.put_item(Item=item.item())
         self._control.put_item(
-            Item={"pk": OFFER_SKU_PK, "sk": offer_id, "sku": state.sku, "account": account}
+            Item=OfferSkuItem(pk=OFFER_SKU_PK, sk=offer_id, sku=state.sku, account=account).item()
         )
 
     def offer_sku(self, offer_id: str) -> str | None:
         item = self._control.get_item(Key={"pk": OFFER_SKU_PK, "sk": offer_id}).get("Item")
-        return str(item["sku"]) if item else None
+        return OfferSkuItem.from_item(item).sku if item else None
 
     # circuit breaker -------------------------------------------------------------------------------------
 
@@ -99,17 +109,18 @@ class DynamoRepricingStore:
         item = self._control.get_item(Key={"pk": PAUSE_PK, "sk": account}).get("Item")
         if not item:
             return None
-        return datetime.fromisoformat(str(item["until"])), str(item.get("reason", ""))
+        pause = PauseItem.from_item(item)
+        return datetime.fromisoformat(pause.until), pause.reason
 
     def pause(self, account: str, until: datetime, reason: str) -> None:
         self._control.put_item(
-            Item={
-                "pk": PAUSE_PK,
-                "sk": account,
-                "until": until.isoformat(),
-                "reason": reason,
-                "expires_at": int(until.timestamp()) + 86_400,
-            }
+            Item=PauseItem(
+                pk=PAUSE_PK,
+                sk=account,
+                until=until.isoformat(),
+                reason=reason,
+                expires_at=int(until.timestamp()) + 86_400,
+            ).item()
         )
 
     def resume(self, account: str) -> None:
@@ -118,43 +129,45 @@ class DynamoRepricingStore:
     # fees -----------------------------------------------------------------------------------------------
 
     def fee(self, category_id: str, band: int, now: datetime) -> LinearFee | None:
-        item = self._control.get_item(Key={"pk": FEE_PK, "sk": f"{category_id}#{band}"}).get("Item")
-        if not item or int(item.get("expires_at", 0)) <= now.timestamp():
+        raw = self._control.get_item(Key={"pk": FEE_PK, "sk": f"{category_id}#{band}"}).get("Item")
+        item = FeeItem.from_item(raw) if raw else None
+        if item is None or item.expires_at <= now.timestamp():
             return None
-        return LinearFee(fixed=Decimal(str(item["fixed"])), rate=Decimal(str(item["rate"])))
+        return LinearFee(fixed=Decimal(item.fixed), rate=Decimal(item.rate))
 
     def save_fee(self, category_id: str, band: int, fee: LinearFee, expires: datetime) -> None:
         self._control.put_item(
-            Item={
-                "pk": FEE_PK,
-                "sk": f"{category_id}#{band}",
-                "fixed": str(fee.fixed),
-                "rate": str(fee.rate),
-                "expires_at": int(expires.timestamp()),
-            }
+            Item=FeeItem(
+                pk=FEE_PK,
+                sk=f"{category_id}#{band}",
+                fixed=str(fee.fixed),
+                rate=str(fee.rate),
+                expires_at=int(expires.timestamp()),
+            ).item()
         )
 
     # our own seller ids ------------------------------------------------------------------------------------
 
     def own_sellers(self) -> frozenset[str]:
-        items = _query_all(self._control, SELLER_PK)
-        return frozenset(str(i[k]) for i in items for k in ("seller_id", "login") if i.get(k))
+        items = [SellerItem.from_item(i) for i in _query_all(self._control, SELLER_PK)]
+        return frozenset(name for i in items for name in (i.seller_id, i.login) if name)
 
     def record_seller(self, account: str, seller_id: str, login: str | None = None) -> None:
-        item = {"pk": SELLER_PK, "sk": account, "seller_id": seller_id}
-        if login:
-            item["login"] = login
-        self._control.put_item(Item=item)
+        item = SellerItem(pk=SELLER_PK, sk=account, seller_id=seller_id, login=login or None)
+        self._control.put_item(Item=item.item())
 
 
-def _state(item: dict[str, Any]) -> OfferState:
-    changed = item.get("last_changed_at")
-    assigned = json.loads(str(item["assigned"])) if item.get("assigned") else None
+def _state(item: RepricerOfferItem) -> OfferState:
+    assigned = json.loads(item.assigned) if item.assigned else None
     return OfferState(
-        sku=str(item.get("sku", "")),
-        last_changed_at=datetime.fromisoformat(str(changed)) if changed else None,
+        sku=item.sku,
+        last_changed_at=datetime.fromisoformat(item.last_changed_at) if item.last_changed_at else None,
         assigned_range=(assigned[0], Decimal(assigned[1]), Decimal(assigned[2])) if assigned else None,
     )
+
+
+def _settings(raw: dict[str, Any]) -> RepricingSettings:
+    return RepricingSettings.model_validate_json(RepricingSettingsItem.from_item(raw).settings)
 
 
 class CatalogFacts:
@@ -200,8 +213,5 @@ class RepricingOwnership:
         now = self._clock()
         if self._cached is None or now - self._cached[0] >= self._ttl:
             items = _query_all(self._table, SETTINGS_PK)
-            self._cached = (
-                now,
-                SettingsIndex(RepricingSettings.model_validate_json(str(i["settings"])) for i in items),
-            )
+            self._cached = (now, SettingsIndex(_settings(i) for i in items))
         return self._cached[1].for_offer(account, category_id, sku).strategy is not Strategy.NONE

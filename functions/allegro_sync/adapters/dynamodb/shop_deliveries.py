@@ -13,21 +13,36 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from allegro_sync.adapters.shop.woocommerce_rest import IndexedOrder
+from allegro_sync.contracts.messages import OrderChanged
+from allegro_sync.contracts.records.item import Item
+from allegro_sync.contracts.records.orders import NewestStateItem, ShopDeliveryItem, ShopOrderItem
+from allegro_sync.contracts.shop import ShopAck, state_version
 from allegro_sync.domain.ledger import DEFAULT_SALE_RETENTION
-from allegro_sync.domain.outbox import OrderChanged
-from allegro_sync.services.shop_delivery import ShopAck, state_version
 
 ORDER_PK = "order#"
 DELIVERY_SK = "shop-delivery#"
 SHOP_ORDER_SK = "shop-order"
 NEWEST_SK = "shop-newest"
 
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
 
 def _key(form_id: str, sk: str) -> dict[str, Any]:
     return {"pk": {"S": ORDER_PK + form_id}, "sk": {"S": sk}}
+
+
+def _typed(item: Item) -> dict[str, Any]:
+    """A record as the low-level client's typed attribute values."""
+    return {k: _serializer.serialize(v) for k, v in item.item().items()}
+
+
+def _plain(raw: dict[str, Any]) -> dict[str, Any]:
+    return {k: _deserializer.deserialize(v) for k, v in raw.items()}
 
 
 def _form_of(message_id: str) -> str:
@@ -55,15 +70,15 @@ class DynamoShopDeliveries:
 
     def record(self, message: OrderChanged, ack: ShopAck) -> None:
         now: datetime = self._clock()
-        item = {
-            **_key(message.checkout_form_id, DELIVERY_SK + message.message_id),
-            "delivered_at": {"S": now.isoformat()},
-            "shop_applied_at": {"S": ack.applied_at.isoformat()},
-            "expires_at": {"N": str(int((now + DEFAULT_SALE_RETENTION).timestamp()))},
-        }
-        if ack.shop_order_id:
-            item["shop_order_id"] = {"S": ack.shop_order_id}
-        self._client.put_item(TableName=self._table, Item=item)
+        delivery = ShopDeliveryItem(
+            pk=ORDER_PK + message.checkout_form_id,
+            sk=DELIVERY_SK + message.message_id,
+            delivered_at=now.isoformat(),
+            shop_applied_at=ack.applied_at.isoformat(),
+            expires_at=int((now + DEFAULT_SALE_RETENTION).timestamp()),
+            shop_order_id=ack.shop_order_id or None,
+        )
+        self._client.put_item(TableName=self._table, Item=_typed(delivery))
         version = state_version(message)
         if version is None:
             return
@@ -73,7 +88,10 @@ class DynamoShopDeliveries:
                 Key=_key(message.checkout_form_id, NEWEST_SK),
                 UpdateExpression="SET version = :v, expires_at = :e",
                 ConditionExpression="attribute_not_exists(version) OR version < :v",
-                ExpressionAttributeValues={":v": {"N": str(version)}, ":e": item["expires_at"]},
+                ExpressionAttributeValues={
+                    ":v": _serializer.serialize(version),
+                    ":e": _serializer.serialize(delivery.expires_at),
+                },
             )
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
@@ -83,7 +101,7 @@ class DynamoShopDeliveries:
         item = self._client.get_item(
             TableName=self._table, Key=_key(checkout_form_id, NEWEST_SK), ConsistentRead=True
         ).get("Item")
-        return int(item["version"]["N"]) if item else None
+        return NewestStateItem.from_item(_plain(item)).version if item else None
 
     # OrderIndex
     def get(self, checkout_form_id: str) -> IndexedOrder | None:
@@ -92,17 +110,18 @@ class DynamoShopDeliveries:
         ).get("Item")
         if item is None:
             return None
-        order_id = item.get("shop_order_id", {}).get("N")
+        order = ShopOrderItem.from_item(_plain(item))
         return IndexedOrder(
-            claimed_at=datetime.fromisoformat(item["claimed_at"]["S"]),
-            shop_order_id=int(order_id) if order_id is not None else None,
+            claimed_at=datetime.fromisoformat(order.claimed_at), shop_order_id=order.shop_order_id
         )
 
     def claim(self, checkout_form_id: str, at: datetime) -> None:
         try:
             self._client.put_item(
                 TableName=self._table,
-                Item={**_key(checkout_form_id, SHOP_ORDER_SK), "claimed_at": {"S": at.isoformat()}},
+                Item=_typed(
+                    ShopOrderItem(pk=ORDER_PK + checkout_form_id, sk=SHOP_ORDER_SK, claimed_at=at.isoformat())
+                ),
                 ConditionExpression="attribute_not_exists(pk)",
             )
         except ClientError as error:

@@ -16,7 +16,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from allegro_sync.services.webhooks import DELIVERY_MEMORY_DAYS, Source
+from allegro_sync.contracts.records.idempotency import DeliveryMarkerItem, ProductIndexItem
+from allegro_sync.contracts.webhooks import DELIVERY_MEMORY_DAYS, Source
 
 TABLE = "idempotency"
 TTL_ATTRIBUTE = "expiration"  # topology: Table("idempotency", ttl_attribute="expiration")
@@ -35,14 +36,16 @@ class DynamoDeliveryMarkers:
 
     def claim(self, source: Source, key: str) -> bool:
         now = int(self._clock())
+        where = self._key(source, key)
         try:
             self._table.put_item(
-                Item={
-                    **self._key(source, key),
-                    "status": "pending",
-                    "received_at": now,
-                    TTL_ATTRIBUTE: now + DELIVERY_MEMORY_DAYS * 86_400,
-                },
+                Item=DeliveryMarkerItem(
+                    pk=where["pk"],
+                    sk=where["sk"],
+                    status="pending",
+                    received_at=now,
+                    expiration=now + DELIVERY_MEMORY_DAYS * 86_400,  # TTL_ATTRIBUTE
+                ).item(),
                 ConditionExpression="attribute_not_exists(pk) OR #s <> :queued",
                 ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues={":queued": "queued"},
@@ -81,4 +84,4 @@ class DynamoProductIndex:
 
     def skus(self, source: Source, product: str) -> list[str]:
         item = self._table.get_item(Key=self._key(source, product), ConsistentRead=True).get("Item")
-        return sorted(item.get("skus", ())) if item else []
+        return sorted(ProductIndexItem.from_item(item).skus) if item else []

@@ -18,7 +18,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, TypeA
 
 from allegro_sync.adapters.shop import signing
 from allegro_sync.adapters.shop.errors import Problem, WebhookRejected, field_path
-from allegro_sync.domain.shop_events import (
+from allegro_sync.contracts.messages import (
     SHOP_EVENT_ADAPTER,
     Money,
     PriceSet,
@@ -28,7 +28,7 @@ from allegro_sync.domain.shop_events import (
     Sku,
     StockSet,
 )
-from allegro_sync.services.webhooks import Delivery
+from allegro_sync.contracts.webhooks import Delivery
 
 MAX_EVENTS = 50
 DEFAULT_REPLAY_WINDOW_SECONDS = 300

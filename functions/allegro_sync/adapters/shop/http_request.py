@@ -28,7 +28,7 @@ from allegro_sync.adapters.shop.generic import parse_generic
 from allegro_sync.adapters.shop.signing_secret import SigningSecrets
 from allegro_sync.adapters.shop.woocommerce import DELIVERY_HEADER as WC_DELIVERY_HEADER
 from allegro_sync.adapters.shop.woocommerce import is_ping, parse_woocommerce
-from allegro_sync.services.webhooks import DeleteByProductId, Delivery, IntakeResult, Source
+from allegro_sync.contracts.webhooks import DeleteByProductId, Delivery, IntakeResult, Source
 
 
 def json_response(status: int, body: Mapping[str, Any]) -> Response[Any]:

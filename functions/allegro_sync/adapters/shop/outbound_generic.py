@@ -19,8 +19,8 @@ import httpx
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from allegro_sync.adapters.shop import signing
-from allegro_sync.domain.outbox import OrderChanged
-from allegro_sync.services.shop_delivery import ShopAck, ShopRejected, ShopUnavailable
+from allegro_sync.contracts.messages import OrderChanged
+from allegro_sync.contracts.shop import ShopAck, ShopRejected, ShopUnavailable
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 USER_AGENT = "allegro-sync/shop-notifier"

@@ -41,8 +41,8 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, TypeAdapter, Validat
 
 from allegro_sync.adapters.shop.errors import Problem, WebhookRejected, field_path
 from allegro_sync.adapters.shop.generic import load_json, require_json
-from allegro_sync.domain.shop_events import PriceSet, ProductDelete, ProductUpsert, ShopEvent, StockSet
-from allegro_sync.services.webhooks import DeleteByProductId, Delivery
+from allegro_sync.contracts.messages import PriceSet, ProductDelete, ProductUpsert, ShopEvent, StockSet
+from allegro_sync.contracts.webhooks import DeleteByProductId, Delivery
 
 TOPIC_HEADER = "x-wc-webhook-topic"
 SIGNATURE_HEADER = "x-wc-webhook-signature"

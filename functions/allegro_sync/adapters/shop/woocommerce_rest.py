@@ -26,8 +26,8 @@ from typing import Any, Protocol
 
 import httpx
 
-from allegro_sync.domain.outbox import OrderChanged, OutboxLine
-from allegro_sync.services.shop_delivery import ShopAck, ShopRejected, ShopUnavailable
+from allegro_sync.contracts.messages import OrderChanged, OutboxLine
+from allegro_sync.contracts.shop import ShopAck, ShopRejected, ShopUnavailable
 
 CHECKOUT_FORM_META = "_allegro_checkout_form_id"
 ACCOUNT_META = "_allegro_account"

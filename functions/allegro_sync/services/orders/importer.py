@@ -13,16 +13,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from allegro_sync.adapters.allegro.models import (
+from allegro_sync.contracts.allegro import (
     CheckoutForm,
     OrderLineItem,
 )
+from allegro_sync.contracts.messages import OrderChanged, OrderNotice, OutboxLine, StockChanged
 from allegro_sync.domain.ledger import LedgerError, Outcome, Sale, StockView
 from allegro_sync.domain.orders import (
     FormLine,
     LineAction,
     OrderDomainError,
-    OrderNotice,
     OrderRecord,
     PlannedLine,
     StockCountPoint,
@@ -31,7 +31,6 @@ from allegro_sync.domain.orders import (
     plan_lines,
     unknown_status_problem,
 )
-from allegro_sync.domain.outbox import OrderChanged, OutboxLine, StockChanged
 from allegro_sync.services.orders.polling import parse_time
 from allegro_sync.services.orders.ports import (
     OfferLinks,

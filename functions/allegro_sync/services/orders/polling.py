@@ -21,10 +21,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from allegro_sync.adapters.allegro.errors import AllegroRateLimited
-from allegro_sync.adapters.allegro.models import (
+from allegro_sync.contracts.allegro import (
     OrderEvent,
 )
+from allegro_sync.contracts.allegro_errors import AllegroRateLimited
 from allegro_sync.domain.orders import (
     OrderDomainError,
     OrderNotice,

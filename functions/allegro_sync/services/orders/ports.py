@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from allegro_sync.adapters.allegro.models import (
+from allegro_sync.contracts.allegro import (
     CheckoutForm,
     OrderEvent,
     OrderEventStats,
 )
+from allegro_sync.contracts.messages import OrderNotice
+from allegro_sync.contracts.orders import CursorLost as CursorLost
+from allegro_sync.contracts.orders import CursorState as CursorState
+from allegro_sync.contracts.orders import OrderConflict as OrderConflict
 from allegro_sync.domain.ledger import Sale
 from allegro_sync.domain.orders import (
-    OrderNotice,
     OrderRecord,
 )
 from allegro_sync.domain.outbox import OrderChanged, StockChanged
@@ -44,22 +46,6 @@ class CheckoutFormsApi(Protocol):
     def iter_checkout_forms(
         self, *, status: str | None = None, updated_at_gte: str | None = None, max_pages: int = 50
     ) -> Iterator[CheckoutForm]: ...
-
-
-@dataclass(frozen=True)
-class CursorState:
-    """An account's place in `/order/events`. `started` False: never polled (start at latestEvent).
-    `event_id` None after start: the journal was empty, read it from its beginning."""
-
-    account: str
-    started: bool
-    event_id: str | None
-    seq: int
-    started_at: float | None = None  # epoch seconds of the first position: where history ends
-
-
-class CursorLost(Exception):
-    """Another run took the account's cursor (our lease expired) or moved it: stop polling that account."""
 
 
 class CursorStore(Protocol):
@@ -92,10 +78,6 @@ class CursorStore(Protocol):
 
 class OrderQueue(Protocol):
     def publish(self, notices: Sequence[OrderNotice]) -> None: ...
-
-
-class OrderConflict(Exception):
-    """The order record changed since it was read; the message is retried and decides again."""
 
 
 class OrderRepository(Protocol):

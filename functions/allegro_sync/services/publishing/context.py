@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from allegro_sync.adapters.allegro.models import CategoryParameter
+from allegro_sync.contracts.allegro import CategoryParameter
+from allegro_sync.contracts.messages import ProductUpsert, ShopEvent
 from allegro_sync.domain.ledger import OfferAction
 from allegro_sync.domain.parameters import AmbiguousMapping, choose_category
 from allegro_sync.domain.pricing import PriceDecision, PricingError, PricingPolicy, price_for_allegro
-from allegro_sync.domain.shop_events import ProductUpsert, ShopEvent
 from allegro_sync.services.catalog import (
     CatalogRepository,
     Change,

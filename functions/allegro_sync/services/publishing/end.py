@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from allegro_sync.adapters.allegro.offer_requests import OfferChanges
-from allegro_sync.domain.shop_events import ProductDelete
+from allegro_sync.contracts.allegro_requests import OfferChanges
+from allegro_sync.contracts.messages import ProductDelete
 from allegro_sync.services.catalog import LinkStatus, OfferLink
 from allegro_sync.services.publishing.context import Context
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Literal, Protocol
 
-from allegro_sync.adapters.allegro.models import (
+from allegro_sync.contracts.allegro import (
     CategoryParameter,
     OfferCommandResult,
     OffersPage,
@@ -15,7 +15,7 @@ from allegro_sync.adapters.allegro.models import (
     ProductsPage,
     UploadedImage,
 )
-from allegro_sync.adapters.allegro.offer_requests import NewOffer, OfferChanges
+from allegro_sync.contracts.allegro_requests import NewOffer, OfferChanges
 from allegro_sync.domain.ledger import StockView
 from allegro_sync.services.stock import StockResult
 

@@ -14,13 +14,13 @@ from datetime import UTC, datetime
 
 from aws_lambda_powertools import Logger
 
-from allegro_sync.adapters.allegro.errors import (
+from allegro_sync.contracts.allegro import CategoryParameter
+from allegro_sync.contracts.allegro_errors import (
     AllegroBadRequest,
     AllegroForbidden,
     AllegroValidationError,
 )
-from allegro_sync.adapters.allegro.models import CategoryParameter
-from allegro_sync.domain.shop_events import ProductDelete, ProductUpsert, ShopEvent, StockSet
+from allegro_sync.contracts.messages import ProductDelete, ProductUpsert, ShopEvent, StockSet
 from allegro_sync.services.catalog import (
     CatalogRepository,
     ChangeLog,

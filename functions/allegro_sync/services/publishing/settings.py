@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from allegro_sync.adapters.allegro.offer_requests import (
+from allegro_sync.contracts.allegro_requests import (
     ProductSafety,
     ResponsiblePerson,
     ResponsibleProducer,

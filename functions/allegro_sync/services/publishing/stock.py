@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from allegro_sync.adapters.allegro.offer_requests import OfferChanges
+from allegro_sync.contracts.allegro_requests import OfferChanges
+from allegro_sync.contracts.messages import ProductDelete, ProductUpsert, ShopEvent, StockSet
 from allegro_sync.domain.ledger import OfferAction, StockView
 from allegro_sync.domain.ledger import Outcome as LedgerOutcome
-from allegro_sync.domain.shop_events import ProductDelete, ProductUpsert, ShopEvent, StockSet
 from allegro_sync.services.catalog import LinkStatus, OfferLink
 from allegro_sync.services.publishing.context import Context
 

@@ -12,17 +12,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from decimal import Decimal
 
-from allegro_sync.adapters.allegro.errors import AllegroNotFound, AllegroOperationPending
-from allegro_sync.adapters.allegro.models import PriceIn
-from allegro_sync.adapters.allegro.offer_requests import (
+from allegro_sync.contracts.allegro import PriceIn
+from allegro_sync.contracts.allegro_errors import AllegroNotFound, AllegroOperationPending
+from allegro_sync.contracts.allegro_requests import (
     CatalogueProduct,
     NewOffer,
     NewProduct,
     OfferChanges,
 )
+from allegro_sync.contracts.messages import ProductUpsert
 from allegro_sync.domain.description import parse_shop_html
 from allegro_sync.domain.pricing import PriceDecision
-from allegro_sync.domain.shop_events import ProductUpsert
 from allegro_sync.services.catalog import LinkStatus, OfferLink, StoredMapping
 from allegro_sync.services.publishing.context import Context
 from allegro_sync.services.publishing.listing import Listing, build_listing

@@ -13,9 +13,8 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from allegro_sync.adapters.allegro.models import AllegroRequest, PriceIn
-from allegro_sync.domain.description import Description
-from allegro_sync.domain.parameters import OfferParameter
+from allegro_sync.contracts.allegro import AllegroRequest, PriceIn
+from allegro_sync.contracts.offer_content import Description, OfferParameter
 
 # --- EU product safety (GPSR): spec ProductSetElement*Request -----------------------------------------
 

@@ -1,0 +1,363 @@
+"""One model per queue message: what every producer builds and every consumer parses.
+
+| queue (type, group) | model | producers | consumers |
+| --- | --- | --- | --- |
+| `shop-events` (FIFO, SKU) | `ShopEvent` | shop_webhook, `catalog import` | catalog_worker |
+| `orders` (FIFO, checkout form) | `OrderNotice` | order_poller, order_gap_scan | order_worker |
+| `stock-changes` (FIFO, SKU) | `StockChanged` | order_worker, catalog_worker | stock_propagator |
+| `shop-outbox` (standard) | `OrderChanged` | order_worker | shop_notifier (`parse_outbox_message`) |
+| `fulfillment` (FIFO, checkout form) | `ShopOrderStatus` | fulfillment_intake | fulfillment_worker |
+
+Bodies are the models' JSON. The correlation id travels as a message attribute, never in a body
+(`allegro_sync.correlation`), so de-duplication ids and idempotency keys only ever see what is here.
+Everything money-like stays a decimal string, as Allegro sends it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal, Protocol
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, TypeAdapter, model_validator
+
+from allegro_sync.contracts.allegro import FulfillmentStatus as FulfillmentStatus  # the `fulfillment` status
+
+# SQS FIFO group and de-duplication ids: 1..128 printable ASCII characters.
+_FIFO_SAFE = re.compile(r"^[!-~]{1,128}$")
+
+
+def fifo_safe(value: str) -> str:
+    """`value` if SQS accepts it as a FIFO group/de-duplication id, else a stable hash of it."""
+    if _FIFO_SAFE.fullmatch(value):
+        return value
+    return "h:" + hashlib.sha256(value.encode()).hexdigest()
+
+
+# ------------------------------------------------------------------------------------------ shop-events
+# The shop's changes as the rest of the system sees them, whatever shop platform sent them.
+#
+# `shop_webhook` turns each delivery (generic signed JSON or WooCommerce's native webhooks) into one or more
+# of these events and queues them grouped by SKU. Workers only ever see this shape, so a new shop platform
+# means a new mapping in the webhook adapter and nothing else.
+#
+# Ordering: `occurred_at` is the shop's own timestamp of the change (and `version`, when the shop has one,
+# breaks ties). Consumers keep the newest they have applied per SKU and ignore anything older, so a delayed
+# or replayed delivery never overwrites a newer state.
+
+Sku = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\s]+$")]
+"""A shop SKU; it becomes the offer's `external.id`, which Allegro limits to 100 characters."""
+
+Money = Annotated[Decimal, Field(ge=Decimal("0"), max_digits=12, decimal_places=2)]
+
+
+class _ShopEvent(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    delivery_id: Annotated[str, Field(min_length=1, max_length=200)]
+    occurred_at: AwareDatetime
+    version: int | None = None
+    source: Literal["generic", "woocommerce"] = "generic"
+    sku: Sku
+
+    @property
+    def order_key(self) -> tuple[datetime, int]:
+        """What 'newer' means for two events of one SKU."""
+        return (self.occurred_at, self.version if self.version is not None else -1)
+
+
+class ProductUpsert(_ShopEvent):
+    """A product was added or changed in the shop: the full picture, not a diff."""
+
+    type: Literal["product.upsert"] = "product.upsert"
+    name: Annotated[str, Field(min_length=1, max_length=500)]
+    ean: Annotated[str, Field(pattern=r"^\d{8}$|^\d{12,14}$")] | None = None
+    description_html: Annotated[str, Field(max_length=200_000)] = ""
+    image_urls: Annotated[list[HttpUrl], Field(max_length=16)] = []
+    price: Money
+    currency: Literal["PLN"] = "PLN"
+    cost_price: Money | None = None
+    stock: Annotated[int, Field(ge=0)] | None = None
+    category_path: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1, max_length=10)]
+    attributes: dict[str, str] = {}
+
+
+class ProductDelete(_ShopEvent):
+    """The product is gone from the shop: its offers end."""
+
+    type: Literal["product.delete"] = "product.delete"
+
+
+class StockSet(_ShopEvent):
+    """The shop's absolute stock level for the SKU at `occurred_at`."""
+
+    type: Literal["stock.set"] = "stock.set"
+    stock: Annotated[int, Field(ge=0)]
+
+
+class PriceSet(_ShopEvent):
+    """The shop's (list) price for the SKU at `occurred_at`."""
+
+    type: Literal["price.set"] = "price.set"
+    price: Money
+    currency: Literal["PLN"] = "PLN"
+
+
+ShopEvent = Annotated[ProductUpsert | ProductDelete | StockSet | PriceSet, Field(discriminator="type")]
+
+SHOP_EVENT_ADAPTER: TypeAdapter[ShopEvent] = TypeAdapter(ShopEvent)
+
+
+def parse_shop_event(raw: str | bytes) -> ShopEvent:
+    """Parse one queued event (JSON); raises pydantic.ValidationError on anything malformed."""
+    return SHOP_EVENT_ADAPTER.validate_json(raw)
+
+
+# ------------------------------------------------------------------------------------------------ orders
+
+
+class OrderNotice(BaseModel):
+    """A message on the `orders` FIFO queue: "look at this checkout form of this account".
+
+    From the poller (`source="event"`, one per Allegro order event) or from the gap scan (`source="scan"`,
+    one per form whose stored revision is behind). The worker always re-reads the form, so the notice
+    itself carries no order data.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    account: str = Field(min_length=1, max_length=64)
+    checkout_form_id: str = Field(min_length=1, max_length=100)
+    source: Literal["event", "scan"]
+    event_id: str | None = Field(default=None, max_length=200)
+    event_type: str | None = Field(default=None, max_length=64)
+    revision: str | None = Field(default=None, max_length=100)
+    occurred_at: str | None = Field(default=None, max_length=64)
+
+    @property
+    def group_id(self) -> str:
+        return fifo_safe(self.checkout_form_id)
+
+    @property
+    def deduplication_id(self) -> str:
+        if self.source == "event":
+            return fifo_safe(f"{self.account}:event:{self.event_id}")
+        return fifo_safe(f"{self.account}:scan:{self.checkout_form_id}:{self.revision}")
+
+
+# ----------------------------------------------------------------------------------------- stock-changes
+# "SKU X is at ledger revision N": sent whenever something moved a SKU's ledger, by the order worker (a sale
+# or a cancellation) and by the catalogue worker (a new shop stock level). Group = SKU, de-duplication id =
+# `message_id` (one per SKU revision), so a change both report for one revision is pushed once.
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OfferQuantity(_Message):
+    """What one linked offer should show: SET `quantity` (>= 1), END (0 left) or HOLD (level unknown)."""
+
+    offer_id: str
+    account: str
+    action: Literal["SET", "END", "HOLD"]
+    quantity: int | None
+
+
+class _OfferTarget(Protocol):
+    @property
+    def offer_id(self) -> str: ...
+
+    @property
+    def account(self) -> str: ...
+
+    @property
+    def action(self) -> str: ...
+
+    @property
+    def quantity(self) -> int | None: ...
+
+
+class LedgerView(Protocol):
+    """The part of the stock ledger's view (`domain.ledger.StockView`) a `StockChanged` snapshots."""
+
+    @property
+    def sku(self) -> str: ...
+
+    @property
+    def revision(self) -> int: ...
+
+    @property
+    def available(self) -> int | None: ...
+
+    @property
+    def offers(self) -> Sequence[_OfferTarget]: ...
+
+
+def stock_message_id(sku: str, revision: int) -> str:
+    """One id per SKU revision: FIFO de-duplication and the consumer both drop a resend."""
+    return f"stock:{sku}:{revision}"
+
+
+class StockChanged(BaseModel):
+    """The `stock-changes` message: which SKU moved, to which ledger revision, and why.
+
+    The propagator reads only `sku`, `revision` (the ledger, not the message, says what to show), `cause`
+    and `checkout_form_id` (for the change log's reason). `available` and `offers` are the ledger's view
+    when it was sent, for people reading the queue or the DLQ.
+
+    Two shapes are in flight and both parse: the order worker's (with `checkout_form_id`, `account` and
+    `sale_ids`) and the catalogue's (without them; until this model it was a hand-built dict). Unknown
+    fields are ignored rather than refused, so a message from a newer producer still reaches an older
+    consumer instead of the DLQ; producers build it only through `from_view`.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    kind: Literal["stock.changed"] = "stock.changed"
+    message_id: str = ""  # stock_message_id(sku, revision) when not given
+    sku: str = Field(min_length=1, max_length=100)
+    revision: int = Field(ge=0)
+    available: int | None = None  # None: the shop's level is unknown, change nothing on Allegro
+    offers: tuple[OfferQuantity, ...] = ()
+    cause: str | None = Field(default=None, max_length=50)  # 'sale', 'cancellation', 'shop stock level'
+    checkout_form_id: str | None = Field(default=None, max_length=100)
+    account: str | None = None
+    sale_ids: tuple[str, ...] = ()
+    # Never in the body: the consumer sets the message's `correlation_id` attribute here, so the SKU's
+    # Allegro calls are logged under the event that moved it.
+    correlation_id: str | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_message_id(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("message_id") and "sku" in data and "revision" in data:
+            return {**data, "message_id": f"stock:{data['sku']}:{data['revision']}"}
+        return data
+
+    @classmethod
+    def from_view(
+        cls,
+        view: LedgerView,
+        *,
+        cause: str,
+        checkout_form_id: str | None = None,
+        account: str | None = None,
+        sale_ids: tuple[str, ...] = (),
+    ) -> StockChanged:
+        return cls(
+            message_id=stock_message_id(view.sku, view.revision),
+            sku=view.sku,
+            revision=view.revision,
+            available=view.available,
+            offers=tuple(
+                OfferQuantity.model_validate(
+                    {
+                        "offer_id": t.offer_id,
+                        "account": t.account,
+                        "action": str(t.action),
+                        "quantity": t.quantity,
+                    }
+                )
+                for t in view.offers
+            ),
+            cause=cause,
+            checkout_form_id=checkout_form_id,
+            account=account,
+            sale_ids=sale_ids,
+        )
+
+    def reason(self, revision: int) -> str:
+        """Why an offer's stock changed, in the seller's words (the change log)."""
+        why = f"stock level at ledger revision {revision}"
+        if self.cause:
+            why += f" after a {self.cause}"
+        if self.checkout_form_id:
+            why += f" (Allegro order {self.checkout_form_id})"
+        return why
+
+
+def parse_stock_changed(body: str | bytes) -> StockChanged:
+    """For the consumer: a queue body back to its message (raises pydantic.ValidationError)."""
+    return StockChanged.model_validate_json(body)
+
+
+# ------------------------------------------------------------------------------------------- shop-outbox
+# `OrderChanged` goes to the standard `shop-outbox` queue whenever an imported order's stored state changes
+# (new order, paid, cancelled, a line that needs attention). The shop adapter creates or updates the order
+# in the shop and, for each line whose `stock_effect` is TAKEN, applies the sale to the shop's stock and
+# calls `StockLedger.confirm_delivered(sku, sale_id, ...)`. The queue is not FIFO and the worker may resend
+# after a crash: consumers de-duplicate by `message_id` (the same content always has the same id). Its form
+# is `order:<checkout form id>:v<n>`, `n` growing with each stored state of the order, so a consumer can
+# also drop an older state that arrives after a newer one.
+
+
+class OutboxLine(_Message):
+    """One order line as the shop needs it. `sku` is None when it could not be matched (see attention)."""
+
+    line_item_id: str
+    sale_id: str
+    offer_id: str
+    sku: str | None
+    quantity: int
+    unit_price: str | None = None
+    currency: str | None = None
+    # TAKEN: the ledger counted this sale; RETURNED: a cancellation gave it back; NONE: stock untouched
+    # (not counted yet at this status, or the line needs attention).
+    stock_effect: Literal["TAKEN", "RETURNED", "NONE"]
+
+
+class OrderChanged(_Message):
+    kind: Literal["order.changed"] = "order.changed"
+    message_id: str
+    account: str
+    checkout_form_id: str
+    revision: str | None
+    status: str  # Allegro's CheckoutFormStatus: BOUGHT, FILLED_IN, READY_FOR_PROCESSING, CANCELLED
+    updated_at: str | None
+    lines: tuple[OutboxLine, ...]
+    needs_attention: tuple[str, ...] = ()
+    buyer: dict[str, Any] | None = None
+    delivery: dict[str, Any] | None = None
+    payment: dict[str, Any] | None = None
+    summary: dict[str, Any] | None = None
+
+
+OutboxMessage = Annotated[OrderChanged | StockChanged, Field(discriminator="kind")]
+_outbox = TypeAdapter(OutboxMessage)
+
+
+def parse_outbox_message(body: str) -> OrderChanged | StockChanged:
+    """For consumers: a queue body back to its typed message (raises pydantic.ValidationError)."""
+    return _outbox.validate_json(body)
+
+
+# ------------------------------------------------------------------------------------------- fulfillment
+# What the shop says about an order it ships: "order X (our Allegro checkout form id) is now in status S,
+# shipped with these parcels", from the generic signed contract (`order.status`) or a WooCommerce
+# `order.updated` webhook. Both become one `ShopOrderStatus`; the fulfillment use case turns it into
+# Allegro's fulfillment status and shipments.
+
+CheckoutFormId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
+
+
+class Parcel(BaseModel):
+    """One tracking number; `carrier` is the shop's own name for the carrier ("InPost", "dpd", ...)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    carrier: Annotated[str, Field(min_length=1, max_length=100)]
+    waybill: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^\S(.*\S)?$")]
+
+
+class ShopOrderStatus(BaseModel):
+    """The shop's view of one Allegro order: where it is in fulfillment and its parcels."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    checkout_form_id: CheckoutFormId
+    status: FulfillmentStatus | None = None
+    parcels: Annotated[tuple[Parcel, ...], Field(max_length=20)] = ()

@@ -1,0 +1,46 @@
+"""Items of the `catalog` table: shop products and their offer links, one partition per SKU.
+
+Layout (string keys `pk`, `sk`):
+- product: pk="product#<sku>", sk="product"        `ProductItem`, written only if its `order_key` is not
+  older than the stored one (`contracts.catalog.order_key`);
+- link:    pk="product#<sku>", sk="offer#<account>" `OfferLinkItem`.
+JSON-valued attributes (`upsert`, `candidates`, `last_error`) are strings, so the item stays readable in the
+console and DynamoDB never sees a float.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from allegro_sync.contracts.records.item import Item
+
+
+class ProductItem(Item):
+    """The newest accepted state of a shop product (`contracts.catalog.StoredProduct`)."""
+
+    sku: str
+    order_key: str
+    deleted: bool = False
+    updated_at: str = ""
+    upsert: str | None = None  # JSON of the last `ProductUpsert` (None: only stock/price seen so far)
+    stock: int | None = None
+    price: str | None = None  # decimal string
+
+
+class OfferLinkItem(Item):
+    """One SKU on one seller account (`contracts.catalog.OfferLink`)."""
+
+    sku: str
+    account: str
+    status: str
+    reasons: list[str] = Field(default_factory=list)
+    candidates: str = "[]"  # JSON list of catalogue products matching the EAN
+    synced: dict[str, str] = Field(default_factory=dict)
+    images: dict[str, str] = Field(default_factory=dict)
+    applied_key: str = ""
+    creating_since: str = ""
+    updated_at: str = ""
+    offer_id: str | None = None
+    product_id: str | None = None
+    last_error: str | None = None  # JSON of Allegro's codes/metadata of the last rejection
+    price: str | None = None

@@ -1,0 +1,148 @@
+"""Items of the `control` table: accounts, order cursors, the repricer's memory, imports, the rate limit.
+
+Layout (string keys `pk`, `sk`):
+- account profile:  pk="accounts", sk="profile#<name>"       `AccountProfileItem` (never a token)
+- refresh lease:    pk="accounts", sk="lease#<name>"         `RefreshLeaseItem` (conditional updates)
+- one-time item:    pk="oauth#<key>", sk="oauth"             `OneTimeItem` (TTL `expires_at`)
+- order cursor:     pk="orders#<account>", sk="event-cursor" `OrderCursorItem` (conditional updates)
+- gap scan:         pk="orders#<account>", sk="gap-scan"     `GapScanItem`
+- repricer offer:   pk="reprice#offer#<account>", sk=<offer> `RepricerOfferItem`
+- offer -> SKU:     pk="reprice#offer-sku", sk=<offer>       `OfferSkuItem`
+- breaker pause:    pk="reprice#pause", sk=<account>         `PauseItem` (TTL `expires_at`)
+- fee line:         pk="reprice#fee", sk="<category>#<band>" `FeeItem` (TTL `expires_at`)
+- our seller id:    pk="reprice#seller", sk=<account>        `SellerItem`
+- catalogue import: pk="catalog-import#<sha256>", sk="meta" | "sku#<sku>"  `ImportMetaItem`, `ImportedSkuItem`
+- Allegro block:    pk="allegro#client", sk="rate-limit"     `BlockedUntilItem` (TTL `expires_at`)
+Items changed only by conditional updates (lease, cursor, import meta, block) are read through their model.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from pydantic import Field
+
+from allegro_sync.contracts.records.item import EpochSeconds, Item
+
+# ------------------------------------------------------------------------------------------------ accounts
+
+
+class AccountProfileItem(Item):
+    """What `accounts list` shows about one account (`contracts.accounts.AccountProfile`)."""
+
+    status: str = "CONNECTED"
+    environment: str = "production"
+    seller_id: str = ""
+    login: str = ""
+    scopes: list[str] = Field(default_factory=list)
+    token_expires_at: EpochSeconds = 0
+    last_refresh_at: EpochSeconds = 0
+    connected_at: EpochSeconds = 0
+    disconnected_at: EpochSeconds | None = None
+    disconnect_reason: str = ""
+
+
+class RefreshLeaseItem(Item):
+    """One account's refresh lease; outlives its leases because it keeps `rotated_from`."""
+
+    owner: str = ""  # "" once released
+    acquired_at: Decimal | None = None
+    lease_until: Decimal | None = None
+    rotated_from: str = ""  # fingerprint of the refresh token the last completed refresh used up
+
+
+class OneTimeItem(Item):
+    """OAuth state + PKCE verifier, or a start-link nonce: consumed once, gone after `expires_at`."""
+
+    data: dict[str, str] = Field(default_factory=dict)
+    expires_at: int = 0
+
+
+# ------------------------------------------------------------------------------------------------ orders
+
+
+class OrderCursorItem(Item):
+    """An account's leased place in `/order/events`."""
+
+    started: bool = False
+    event_id: str | None = None
+    seq: int = 0
+    started_at: float | None = None  # epoch seconds of the first position
+    owner: str | None = None
+    lease_until: Decimal | None = None
+    advanced_at: str | None = None  # UTC ISO time of the last move
+
+
+class GapScanItem(Item):
+    """The newest `updatedAt` the gap scan has seen (fixed-width UTC ISO, so it compares as text)."""
+
+    watermark: str
+
+
+# ------------------------------------------------------------------------------------------------ repricer
+
+
+class RepricerOfferItem(Item):
+    """What the repricer remembers per offer between rounds (`contracts.repricing.OfferState`)."""
+
+    sku: str = ""
+    last_changed_at: str | None = None  # ISO time
+    assigned: str | None = None  # JSON [rule, low, high] of the assigned price range
+
+
+class OfferSkuItem(Item):
+    """Offer id -> SKU and account, so `prices why OFFER` is one read."""
+
+    sku: str
+    account: str
+
+
+class PauseItem(Item):
+    """The circuit breaker holds an account's repricing until `until` (ISO time), for `reason`."""
+
+    until: str
+    reason: str = ""
+    expires_at: int
+
+
+class FeeItem(Item):
+    """A category's fee line for a price band: `fixed` + `rate` x price (decimal strings)."""
+
+    fixed: str
+    rate: str
+    expires_at: int = 0
+
+
+class SellerItem(Item):
+    """One of our accounts' Allegro seller id (and login): a competitor row naming it is us."""
+
+    seller_id: str
+    login: str | None = None
+
+
+# ------------------------------------------------------------------------------------------ catalogue import
+
+
+class ImportMetaItem(Item):
+    """One catalogue file being imported (its SHA-256 in `pk`), kept 30 days."""
+
+    started_at: str  # ISO time of the first attempt
+    file_name: str = ""
+    rows: int = 0
+    expires_at: int = 0
+
+
+class ImportedSkuItem(Item):
+    """A SKU of that file already queued: a rerun skips it."""
+
+    expires_at: int
+
+
+# ------------------------------------------------------------------------------------------------ rate limit
+
+
+class BlockedUntilItem(Item):
+    """Allegro blocks the Client ID until `blocked_until` (epoch milliseconds); it only moves forward."""
+
+    blocked_until: int = 0
+    expires_at: int | None = None

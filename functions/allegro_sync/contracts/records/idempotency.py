@@ -1,0 +1,33 @@
+"""Items of the `idempotency` table: webhook delivery markers and the shop product index.
+
+Layout (string keys `pk`, `sk`):
+- delivery marker: pk="webhook-delivery#<source>#<key>", sk="delivery"   `DeliveryMarkerItem`; TTL
+  `expiration` (the table's TTL attribute) `DELIVERY_MEMORY_DAYS` ahead;
+- product index:   pk="webhook-product#<source>#<shop>#<id>", sk="skus"  `ProductIndexItem`; no TTL.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from allegro_sync.contracts.records.item import Item
+
+
+class DeliveryMarkerItem(Item):
+    """A shop delivery seen: `pending` until its events are queued, then `queued` (a redelivery is a
+    duplicate); claimed with a conditional put that only a `queued` marker refuses."""
+
+    status: Literal["pending", "queued"]
+    received_at: int  # epoch seconds
+    expiration: int  # epoch seconds (TTL)
+    events: int | None = None  # set with `queued`
+
+
+class ProductIndexItem(Item):
+    """Every SKU a shop product (and its variations) was seen with, so WooCommerce's id-only delete can
+    name them."""
+
+    skus: set[str] = Field(default_factory=set)  # a DynamoDB string set; only ever grows
+    updated_at: int | None = None

@@ -1,0 +1,76 @@
+"""Items of the `orders` table: each imported order and what the shop already has of it.
+
+Layout (string keys `pk`, `sk`):
+- order:          pk="order#<checkout form id>", sk="order"             `OrderItem` (every write conditioned
+  on `version`)
+- attention:      pk="attention", sk="order#<checkout form id>"         `AttentionItem` (present while the
+  order needs the seller; written in the order's transaction)
+- shop delivery:  pk="order#<checkout form id>", sk="shop-delivery#<message id>"  `ShopDeliveryItem`
+- newest state:   pk="order#<checkout form id>", sk="shop-newest"       `NewestStateItem` (only grows)
+- shop order:     pk="order#<checkout form id>", sk="shop-order"        `ShopOrderItem` (WooCommerce's order)
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from allegro_sync.contracts.records.item import Item
+
+
+class OrderLineItem(BaseModel):
+    """One line of a stored order (`domain.orders.StoredLine`); `sku` None: it could not be matched."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, coerce_numbers_to_str=True)
+
+    line_item_id: str
+    sale_id: str
+    offer_id: str
+    sku: str | None = None
+    quantity: int
+    unit_price: str | None = None
+    currency: str | None = None
+
+
+class OrderItem(Item):
+    """What the order import keeps per checkout form (`domain.orders.OrderRecord`)."""
+
+    checkout_form_id: str
+    account: str
+    status: str
+    revision: str | None = None
+    updated_at: str | None = None
+    lines: list[OrderLineItem] = Field(default_factory=list)
+    taken: list[str] = Field(default_factory=list)  # sale ids the ledger counted, sorted
+    returned: list[str] = Field(default_factory=list)  # sale ids a cancellation gave back, sorted
+    attention: list[str] = Field(default_factory=list)
+    version: int
+
+
+class AttentionItem(Item):
+    """An order that needs the seller, and why: "which orders need me?" is one Query."""
+
+    account: str
+    reasons: list[str]
+
+
+class ShopDeliveryItem(Item):
+    """The shop took this outbox message; kept as long as the order worker may resend it."""
+
+    delivered_at: str  # ISO time
+    shop_applied_at: str  # the shop's own clock
+    expires_at: int
+    shop_order_id: str | None = None
+
+
+class NewestStateItem(Item):
+    """The highest order-state version the shop has (a late older state is not sent)."""
+
+    version: int
+    expires_at: int | None = None
+
+
+class ShopOrderItem(Item):
+    """The WooCommerce order created for the checkout form, claimed before the create."""
+
+    claimed_at: str  # ISO time
+    shop_order_id: int | None = None

@@ -1,0 +1,51 @@
+"""Delivering to the shop: what a shop adapter answers, the errors it raises, and the port it implements.
+
+The shop delivery use case (`services.shop_delivery`) calls a `ShopOrderSink` (the generic signed adapter or
+WooCommerce); the `orders` table remembers each `ShopAck`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from allegro_sync.contracts.messages import OrderChanged
+
+
+class ShopDeliveryError(Exception):
+    """The shop did not take the message; SQS will try again (a DLQ catches what never succeeds)."""
+
+
+class ShopUnavailable(ShopDeliveryError):
+    """Down, timing out, 5xx or 429: worth retrying later."""
+
+
+class ShopRejected(ShopDeliveryError):
+    """The shop refused the message (4xx): retried too, but a human will likely have to look (DLQ)."""
+
+
+@dataclass(frozen=True)
+class ShopAck:
+    """What the shop says it did. `applied_at` is the SHOP's clock when it applied the order's stock."""
+
+    applied_at: datetime
+    shop_order_id: str | None = None
+    stock_versions: Mapping[str, int] = field(default_factory=dict)
+
+
+class ShopOrderSink(Protocol):
+    """A shop adapter: create or update the order in the shop (idempotent per message and per order)."""
+
+    def deliver(self, message: OrderChanged) -> ShopAck: ...
+
+
+_VERSION = re.compile(r":v(\d+)$")
+
+
+def state_version(message: OrderChanged) -> int | None:
+    """The order-state version in the message id (`order:<form>:v<n>`, domain.orders.order_message_id)."""
+    match = _VERSION.search(message.message_id)
+    return int(match.group(1)) if match else None
