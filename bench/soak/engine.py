@@ -84,6 +84,7 @@ class Soak:
         self._windows: dict[str, float] = {}  # fault window -> when it opened / closed
         self.blocked: list[list[float]] = []  # [start, end] (monotonic) while Allegro was not to be called
         self._stack: list[Any] = []
+        self.traffic_started = 0.0  # epoch seconds, like a purchase's `at`
         self._firing: set[str] = set()  # scheduled functions whose run is in progress
         self._scheduled: list[threading.Thread] = []
         # The functions that call Allegro, each behind its own application's rate guard.
@@ -167,6 +168,11 @@ class Soak:
             },
             allegro_calls=self.emulator.app.request_count,
             order_latencies=self._order_latencies(),
+            order_timeline=[
+                (p.at - self.traffic_started, self.shop.first_seen[p.form_id] - p.at)
+                for p in self.purchases
+                if p.form_id in self.shop.first_seen
+            ],
             problems=self.problems,
             secrets=self._secret_values(),
         )
@@ -335,6 +341,7 @@ class Soak:
         due["order_poller"] = 0.0
         due["repricer"] = config.reprice_every / 3  # before the 429 window, which would make it skip
         start = time.perf_counter()
+        self.traffic_started = time.time()
         try:
             while (elapsed := time.perf_counter() - start) < config.seconds:
                 share = elapsed / config.seconds

@@ -22,6 +22,8 @@ class SoakResult:
     allegro_calls: int
     aws_calls_by_function: dict[str, dict[str, int]] = field(default_factory=dict)
     order_latencies: list[float] = field(default_factory=list)
+    # (seconds into the traffic when bought, seconds until the shop had it): where the slow ones sit
+    order_timeline: list[tuple[float, float]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # the first few examples behind non-zero counters
     secrets: list[str] = field(default_factory=list)  # every secret value, for the log scan (never printed)
 
@@ -47,6 +49,11 @@ class SoakResult:
             "latency": {
                 "order_p50_s": round(statistics.median(latencies), 2) if latencies else None,
                 "order_p99_s": round(percentile(latencies, 0.99), 2) if latencies else None,
+                "order_max_s": round(latencies[-1], 2) if latencies else None,
+                "slowest_orders": [
+                    {"bought_at_s": round(at, 1), "latency_s": round(took, 1)}
+                    for at, took in sorted(self.order_timeline, key=lambda t: -t[1])[:10]
+                ],
             },
             "problems": self.problems[:20],
         }

@@ -104,6 +104,9 @@ def _one_request_at_a_time(
     response_class.call_action = call_action  # type: ignore[method-assign]
 
 
+FIFO_RECHECK_SECONDS = 0.05
+
+
 def _receive_attempts_one_at_a_time() -> None:
     """Each pass over the queue is atomic; a long poll waits between passes without the lock, as moto does.
 
@@ -125,7 +128,12 @@ def _receive_attempts_one_at_a_time() -> None:
                 received = original(self, queue_name, count, 0, visibility_timeout, message_attribute_names)
             if received or time.monotonic() >= deadline:
                 return received
+            waited = time.monotonic()
             self.get_queue(queue_name).wait_for_messages(1)
+            if time.monotonic() - waited < FIFO_RECHECK_SECONDS:
+                # Messages are visible but none could be handed out (their FIFO groups are in flight):
+                # moto's wait returns at once, so pause instead of spinning until a group is released.
+                time.sleep(FIFO_RECHECK_SECONDS)
 
     SQSBackend.receive_message = receive_message  # type: ignore[method-assign]
 

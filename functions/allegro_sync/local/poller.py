@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 SQS_MAX_BATCH = 10
 # Background loops are threads named `sqs-<queue>-<n>` (the soak meters their own SQS calls by name).
 POLLER_THREAD_PREFIX = "sqs-"
+LONG_POLL_SECONDS = 1  # short enough for `stop()` to join the loops quickly
 
 
 @dataclass(frozen=True)
@@ -129,10 +130,13 @@ class SqsPoller:
                 return trigger, function
         raise KeyError(f"nothing consumes queue {queue!r}")
 
-    def poll_once(self, trigger: QueueTrigger, function: Function) -> BatchOutcome | None:
-        """Receive one batch (up to `batch_size`), invoke, settle. None when nothing was received."""
+    def poll_once(
+        self, trigger: QueueTrigger, function: Function, *, wait_seconds: int = 0
+    ) -> BatchOutcome | None:
+        """Receive one batch (up to `batch_size`, waiting up to `wait_seconds` for the first message),
+        invoke, settle. None when nothing was received."""
         queue = self._wiring.queues[trigger.queue]
-        messages = self._receive(queue.url, trigger.batch_size)
+        messages = self._receive(queue.url, trigger.batch_size, wait_seconds)
         if not messages:
             return None
         records = [sqs_record(m, queue_arn=queue.arn, region=self._wiring.region) for m in messages]
@@ -158,7 +162,7 @@ class SqsPoller:
             self.stats.retried[trigger.queue] += len(failed)
         return BatchOutcome(trigger.queue, function.name, ids, failed, whole)
 
-    def _receive(self, url: str, batch_size: int) -> list[dict[str, Any]]:
+    def _receive(self, url: str, batch_size: int, wait_seconds: int = 0) -> list[dict[str, Any]]:
         messages: list[dict[str, Any]] = []
         while len(messages) < batch_size:
             response = self._sqs.receive_message(
@@ -166,7 +170,7 @@ class SqsPoller:
                 MaxNumberOfMessages=min(SQS_MAX_BATCH, batch_size - len(messages)),
                 MessageSystemAttributeNames=["All"],
                 MessageAttributeNames=["All"],
-                WaitTimeSeconds=0,
+                WaitTimeSeconds=0 if messages else wait_seconds,
             )
             received = response.get("Messages", [])
             messages.extend(received)
@@ -247,9 +251,11 @@ class SqsPoller:
         return function.reserved_concurrency or DEFAULT_CONCURRENCY
 
     def _loop(self, trigger: QueueTrigger, function: Function, idle_interval: float) -> None:
+        # Long polls, as Lambda's event source does (20 s there): an idle queue costs one receive a second
+        # per loop, not one per `idle_interval`, and a new message is picked up as soon as it is sent.
         while not self._stop.is_set():
             try:
-                outcome = self.poll_once(trigger, function)
+                outcome = self.poll_once(trigger, function, wait_seconds=LONG_POLL_SECONDS)
             except Exception:
                 logger.exception("polling %s failed", trigger.queue)
                 outcome = None
