@@ -9,12 +9,11 @@ from decimal import Decimal
 
 from allegro_sync.adapters.dynamodb.mappings import DynamoMappings
 from allegro_sync.bootstrap import Application
-from allegro_sync.domain.parameters import CategoryMapping
+from allegro_sync.contracts.catalog import CategoryMapping, StoredMapping
 from allegro_sync.domain.pricing import PricingRule, ScopedRule
 from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
 from allegro_sync.local import LocalRuntime
 from allegro_sync.services.accounts import DevicePrompt
-from allegro_sync.services.catalog import StoredMapping
 from allegro_sync.settings import Settings
 
 

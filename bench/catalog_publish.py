@@ -21,7 +21,7 @@ from decimal import Decimal
 import httpx
 
 from allegro_sync.adapters.shop import signing
-from allegro_sync.domain.shop_events import SHOP_EVENT_ADAPTER, PriceSet, ProductUpsert, ShopEvent
+from allegro_sync.contracts.messages import SHOP_EVENT_ADAPTER, PriceSet, ProductUpsert, ShopEvent
 from allegro_sync.emulator import Emulator
 from allegro_sync.local import AllegroUrls, LocalRuntime
 from bench._results import record

@@ -15,9 +15,8 @@ import httpx
 
 from allegro_sync.adapters.shop.outbound_generic import GenericShop
 from allegro_sync.adapters.shop.woocommerce_rest import WooCommerceShop
+from allegro_sync.contracts.messages import OrderChanged, OutboxLine, ShopOrderStatus
 from allegro_sync.domain.ledger import Sale
-from allegro_sync.domain.outbox import OrderChanged, OutboxLine
-from allegro_sync.domain.shop_orders import ShopOrderStatus
 from allegro_sync.services.fulfillment import Fulfillment
 from allegro_sync.services.shop_delivery import ShopDelivery
 from allegro_sync.services.stock import StockLedger

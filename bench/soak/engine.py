@@ -27,16 +27,16 @@ from allegro_sync.adapters.dynamodb.ledger import DynamoLedgerRepository
 from allegro_sync.adapters.dynamodb.repricing import DynamoRepricingStore
 from allegro_sync.adapters.shop import signing
 from allegro_sync.bootstrap import Application
+from allegro_sync.contracts.catalog import LinkStatus, StoredProduct, order_key
+from allegro_sync.contracts.catalog import OfferLink as CatalogLink
+from allegro_sync.contracts.messages import ProductUpsert
 from allegro_sync.domain.ledger import DEFAULT_CLOCK_SKEW, OfferAction, OfferLink, ShopLevel, SkuLedger
 from allegro_sync.domain.repricing import RepricingSettings, Strategy
-from allegro_sync.domain.shop_events import ProductUpsert
 from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
 from allegro_sync.local.demo_shop import DemoShop, DemoShopServer
 from allegro_sync.local.invoker import InjectedCrash
 from allegro_sync.local.runtime import AllegroUrls, LocalRuntime
 from allegro_sync.services.accounts import DevicePrompt
-from allegro_sync.services.catalog import LinkStatus, StoredProduct, order_key
-from allegro_sync.services.catalog import OfferLink as CatalogLink
 from allegro_sync.settings import Settings
 from allegro_sync.topology import TOPOLOGY
 from bench.soak.config import SoakConfig

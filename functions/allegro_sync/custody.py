@@ -4,7 +4,7 @@ cases built on them (`Accounts`, `AccountTokens`).
 `bootstrap.Application.custody()` builds one `Custody` per function instance (so a warm Lambda reuses its
 cached secrets and never refreshes on its own behalf twice); the CLI and the demo build one from a
 deployment's names. Part of the composition root (it wires services to adapters), so it sits above both
-layers; it was `adapters/token_store.py`, which still re-exports it.
+layers.
 """
 
 from __future__ import annotations

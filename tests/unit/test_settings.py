@@ -10,9 +10,9 @@ from pathlib import Path
 import boto3
 import pytest
 
-from allegro_sync.adapters.allegro.errors import AllegroRateLimited
 from allegro_sync.adapters.dynamodb.rate_limit import FALLBACK_RPM_BUDGET, DynamoBlockedUntilStore
 from allegro_sync.bootstrap import Application
+from allegro_sync.contracts.allegro_errors import AllegroRateLimited
 from allegro_sync.settings import NotWired, Settings, exported
 from allegro_sync.topology import queue_env, secret_env, table_env
 

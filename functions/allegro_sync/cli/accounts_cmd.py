@@ -16,15 +16,10 @@ from typing import Annotated, NoReturn
 import typer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from allegro_sync.adapters.token_store import Custody
 from allegro_sync.cli import deployment
-from allegro_sync.services.accounts import (
-    AccountProfile,
-    DevicePrompt,
-    InvalidAccountName,
-    OAuthError,
-)
-from allegro_sync.services.tokens import AccountNotFound, TokenStoreCorrupt
+from allegro_sync.contracts.accounts import AccountNotFound, AccountProfile, OAuthError, TokenStoreCorrupt
+from allegro_sync.custody import Custody
+from allegro_sync.services.accounts import DevicePrompt, InvalidAccountName
 from allegro_sync.settings import API_URL_ENV, STACK_ENV
 
 accounts_app = typer.Typer(help="Connect Allegro seller accounts and inspect them (tokens are never shown).")

@@ -30,7 +30,7 @@ from rich.table import Table
 from allegro_sync.adapters.allegro.client import AllegroClient
 from allegro_sync.bootstrap import Application
 from allegro_sync.cli import deployment
-from allegro_sync.services.catalog import ANY_ACCOUNT, LinkStatus, StoredMapping, category_label
+from allegro_sync.contracts.catalog import ANY_ACCOUNT, LinkStatus, StoredMapping, category_label
 from allegro_sync.services.catalog_import import (
     CatalogFileError,
     CatalogRow,
@@ -318,7 +318,7 @@ def _check_category(
     app: Application, category_id: str, params: list[str], consts: list[str], account: str | None
 ) -> str:
     """The category's name; MappingInputError when Allegro does not know it or one of the parameter ids."""
-    from allegro_sync.adapters.allegro.errors import AllegroNotFound
+    from allegro_sync.contracts.allegro_errors import AllegroNotFound
     from allegro_sync.services.mapping_suggestions import parse_constant, parse_parameter
 
     parameters = [parse_parameter(s) for s in params] + [parse_constant(s) for s in consts]

@@ -21,7 +21,8 @@ from rich.table import Table
 from allegro_sync.adapters.allegro.client import AllegroClient
 from allegro_sync.bootstrap import Application
 from allegro_sync.cli import deployment
-from allegro_sync.services.listings import ExperimentReport, ListingOptimizer, Proposal
+from allegro_sync.contracts.listings import Proposal
+from allegro_sync.services.listings import ExperimentReport, ListingOptimizer
 
 listings_app = typer.Typer(help="Listing optimization: keywords, title and description proposals, A/B tests.")
 experiment_app = typer.Typer(help="A/B experiments on titles.", no_args_is_help=True)

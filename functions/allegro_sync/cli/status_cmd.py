@@ -20,7 +20,7 @@ from allegro_sync.adapters.dynamodb.rate_limit import DynamoBlockedUntilStore
 from allegro_sync.adapters.dynamodb.repricing import PAUSE_PK
 from allegro_sync.bootstrap import Application
 from allegro_sync.cli.deployment import application
-from allegro_sync.services.accounts import AccountProfile
+from allegro_sync.contracts.accounts import AccountProfile
 from allegro_sync.services.dlq import DlqSummary
 from allegro_sync.services.status import (
     RECONCILE_REASON_PREFIX,

@@ -31,11 +31,7 @@ from urllib.parse import urljoin, urlsplit
 import nh3
 from pydantic import BaseModel, ConfigDict
 
-from allegro_sync.contracts.offer_content import Description as Description
-from allegro_sync.contracts.offer_content import DescriptionItem as DescriptionItem
-from allegro_sync.contracts.offer_content import DescriptionSection as DescriptionSection
-from allegro_sync.contracts.offer_content import ImageItem as ImageItem
-from allegro_sync.contracts.offer_content import TextItem as TextItem
+from allegro_sync.contracts.offer_content import Description, DescriptionSection, ImageItem, TextItem
 
 MAX_DESCRIPTION_BYTES = 40_000
 """Allegro's limit for the whole description (spec: StandardizedDescription)."""

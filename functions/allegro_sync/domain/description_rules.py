@@ -16,7 +16,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from allegro_sync.domain.description import MAX_DESCRIPTION_BYTES, MAX_SECTIONS, Description
+from allegro_sync.contracts.offer_content import Description
+from allegro_sync.domain.description import MAX_DESCRIPTION_BYTES, MAX_SECTIONS
 
 # Which tags may sit directly inside which parent ("" = the top level of a TEXT item).
 ALLOWED_CHILDREN: dict[str, frozenset[str]] = {

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from html import unescape
 from typing import Any, Literal
 
+from allegro_sync.contracts.offer_content import Description
 from allegro_sync.domain.description import (
     MAX_DESCRIPTION_BYTES,
     Block,
-    Description,
     DescriptionWarning,
     Heading,
     Image,

@@ -20,8 +20,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
 
-from allegro_sync.contracts.messages import OrderNotice as OrderNotice  # the `orders` message, re-exported
-from allegro_sync.contracts.messages import fifo_safe as fifo_safe
 from allegro_sync.domain.ledger import LedgerError, sale_id_of
 
 CANCELLED = "CANCELLED"

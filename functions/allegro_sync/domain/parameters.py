@@ -22,10 +22,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
-from allegro_sync.contracts.catalog import CategoryMapping as CategoryMapping
-from allegro_sync.contracts.catalog import ParameterMapping as ParameterMapping
-from allegro_sync.contracts.offer_content import OfferParameter as OfferParameter
-from allegro_sync.contracts.offer_content import RangeValue as RangeValue
+from allegro_sync.contracts.catalog import CategoryMapping, ParameterMapping
+from allegro_sync.contracts.offer_content import OfferParameter, RangeValue
 
 # --- Allegro's category parameter definitions (the subset that drives mapping) -------------------------
 

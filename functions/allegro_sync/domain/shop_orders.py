@@ -11,10 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from allegro_sync.contracts.messages import CheckoutFormId as CheckoutFormId  # the `fulfillment` message
-from allegro_sync.contracts.messages import FulfillmentStatus as FulfillmentStatus
-from allegro_sync.contracts.messages import Parcel as Parcel
-from allegro_sync.contracts.messages import ShopOrderStatus as ShopOrderStatus
+from allegro_sync.contracts.allegro import FulfillmentStatus
 
 # The shop's carrier name (normalised: lower case, letters and digits only) -> Allegro carrier id
 # (GET /order/carriers). Anything else goes as OTHER with the shop's name as carrierName.

@@ -32,20 +32,25 @@ from allegro_sync.adapters.dynamodb.orders import DynamoOrderRepository
 from allegro_sync.adapters.dynamodb.repricing import DynamoRepricingStore
 from allegro_sync.adapters.queues import ShopEventQueue, SqsFifoPublisher
 from allegro_sync.adapters.shop import signing
-from allegro_sync.adapters.token_store import Custody
 from allegro_sync.bootstrap import Application
+from allegro_sync.contracts.catalog import (
+    CategoryMapping,
+    Change,
+    LinkStatus,
+    ParameterMapping,
+    StoredMapping,
+)
+from allegro_sync.contracts.messages import ProductUpsert
+from allegro_sync.custody import Custody
 from allegro_sync.domain.ledger import DEFAULT_CLOCK_SKEW
-from allegro_sync.domain.parameters import CategoryMapping, ParameterMapping
 from allegro_sync.domain.pricing import PricingRule, ScopedRule
 from allegro_sync.domain.repricing import RepricingSettings, Strategy
-from allegro_sync.domain.shop_events import ProductUpsert
 from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
 from allegro_sync.emulator.audit import check
 from allegro_sync.emulator.validation import validator_for
 from allegro_sync.local.demo_shop import DemoShop, DemoShopServer
 from allegro_sync.local.runtime import AllegroUrls, LocalRuntime
 from allegro_sync.services.accounts import DevicePrompt
-from allegro_sync.services.catalog import Change, LinkStatus, StoredMapping
 from allegro_sync.services.catalog_import import ProductOutcome, import_catalog, summarize
 from allegro_sync.services.listings import ListingOptimizer
 from allegro_sync.services.stock import StockLedger

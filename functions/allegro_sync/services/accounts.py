@@ -18,22 +18,22 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
-from allegro_sync.contracts.accounts import AccessDenied as AccessDenied
 from allegro_sync.contracts.accounts import (
+    AccessDenied,
     AccountDisconnected,
     AccountNotFound,
+    AccountProfile,
     AccountStatus,
+    AuthorizationPending,
+    DeviceAuthorization,
+    DeviceCodeExpired,
+    Identity,
+    OAuthError,
+    OAuthUnavailable,
+    SlowDown,
     StoredAccount,
     TokenPair,
 )
-from allegro_sync.contracts.accounts import AccountProfile as AccountProfile
-from allegro_sync.contracts.accounts import AuthorizationPending as AuthorizationPending
-from allegro_sync.contracts.accounts import DeviceAuthorization as DeviceAuthorization
-from allegro_sync.contracts.accounts import DeviceCodeExpired as DeviceCodeExpired
-from allegro_sync.contracts.accounts import Identity as Identity
-from allegro_sync.contracts.accounts import OAuthError as OAuthError
-from allegro_sync.contracts.accounts import OAuthUnavailable as OAuthUnavailable
-from allegro_sync.contracts.accounts import SlowDown as SlowDown
 from allegro_sync.services.tokens import AccountTokens, TokenVault
 
 ACCOUNT_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")

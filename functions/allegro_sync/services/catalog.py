@@ -12,18 +12,17 @@ from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from allegro_sync.contracts.allegro import CategorySuggestion
-from allegro_sync.contracts.catalog import ANY_ACCOUNT as ANY_ACCOUNT
-from allegro_sync.contracts.catalog import CATEGORY_SEPARATOR as CATEGORY_SEPARATOR
-from allegro_sync.contracts.catalog import CategoryMapping
-from allegro_sync.contracts.catalog import Change as Change
-from allegro_sync.contracts.catalog import LinkStatus as LinkStatus
-from allegro_sync.contracts.catalog import OfferLink as OfferLink
-from allegro_sync.contracts.catalog import Outcome as Outcome
-from allegro_sync.contracts.catalog import ProductStatus as ProductStatus
-from allegro_sync.contracts.catalog import StoredMapping as StoredMapping
-from allegro_sync.contracts.catalog import StoredProduct as StoredProduct
-from allegro_sync.contracts.catalog import category_label as category_label
-from allegro_sync.contracts.catalog import order_key as order_key
+from allegro_sync.contracts.catalog import (
+    ANY_ACCOUNT,
+    CategoryMapping,
+    Change,
+    OfferLink,
+    Outcome,
+    ProductStatus,
+    StoredMapping,
+    StoredProduct,
+    category_label,
+)
 from allegro_sync.contracts.messages import ProductUpsert
 from allegro_sync.domain.pricing import ScopedRule
 

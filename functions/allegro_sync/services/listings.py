@@ -17,8 +17,7 @@ from typing import Any, Protocol
 from allegro_sync.contracts.allegro import OfferListing, ProductOffer
 from allegro_sync.contracts.allegro_errors import AllegroError
 from allegro_sync.contracts.catalog import Change, StoredProduct
-from allegro_sync.contracts.listings import Experiment as Experiment
-from allegro_sync.contracts.listings import Proposal as Proposal
+from allegro_sync.contracts.listings import Experiment, Proposal
 from allegro_sync.domain.keywords import KeywordScore, OfferSample, score_keywords
 from allegro_sync.domain.listing_quality import (
     Issue,
@@ -339,7 +338,7 @@ class ListingOptimizer:
 
 
 def _text(description: Any) -> str:
-    from allegro_sync.domain.description import Description
+    from allegro_sync.contracts.offer_content import Description
 
     if not isinstance(description, Mapping):
         return ""

@@ -34,7 +34,7 @@ from allegro_sync.contracts.allegro import OfferCommandResult, ProductOffer
 from allegro_sync.contracts.allegro_errors import AllegroError, AllegroNotFound
 from allegro_sync.contracts.catalog import Change
 from allegro_sync.contracts.messages import StockChanged
-from allegro_sync.contracts.stock import PushRecord as PushRecord
+from allegro_sync.contracts.stock import PushRecord
 from allegro_sync.domain.ledger import OfferAction, OfferTarget, StockView
 from allegro_sync.services.catalog import ChangeLog
 
@@ -46,8 +46,6 @@ REACTIVATABLE_ENDINGS = frozenset({"EMPTY_STOCK"})
 
 
 # ------------------------------------------------------------------------------------------------ input
-
-StockSignal = StockChanged  # the `stock-changes` message's older name here, kept for older imports
 
 
 def coalesce(signals: Iterable[StockChanged]) -> dict[str, int]:

@@ -29,9 +29,7 @@ from allegro_sync.contracts.allegro import (
 )
 from allegro_sync.contracts.allegro_errors import AllegroError
 from allegro_sync.contracts.catalog import Change
-from allegro_sync.contracts.repricing import FeedUnavailable as FeedUnavailable
-from allegro_sync.contracts.repricing import OfferState as OfferState
-from allegro_sync.contracts.repricing import ProductFacts as ProductFacts
+from allegro_sync.contracts.repricing import FeedUnavailable, OfferState, ProductFacts
 from allegro_sync.domain.pricing import CENT
 from allegro_sync.domain.repricing import (
     AccountPlan,

@@ -18,12 +18,11 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from allegro_sync.contracts.messages import OrderChanged
-from allegro_sync.contracts.shop import ShopAck as ShopAck
-from allegro_sync.contracts.shop import ShopDeliveryError as ShopDeliveryError
-from allegro_sync.contracts.shop import ShopOrderSink as ShopOrderSink
-from allegro_sync.contracts.shop import ShopRejected as ShopRejected
-from allegro_sync.contracts.shop import ShopUnavailable as ShopUnavailable
-from allegro_sync.contracts.shop import state_version as state_version
+from allegro_sync.contracts.shop import (
+    ShopAck,
+    ShopOrderSink,
+    state_version,
+)
 from allegro_sync.domain.ledger import LedgerError, Outcome
 from allegro_sync.services.stock import StockLedger
 

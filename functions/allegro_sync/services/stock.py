@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Protocol
 
 from allegro_sync.contracts.messages import StockSet
-from allegro_sync.contracts.stock import LedgerConflict as LedgerConflict
+from allegro_sync.contracts.stock import LedgerConflict
 from allegro_sync.domain import ledger as dom
 from allegro_sync.domain.ledger import (
     LedgerPolicy,

@@ -22,17 +22,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from allegro_sync.contracts.accounts import CONNECTED as CONNECTED
-from allegro_sync.contracts.accounts import DISCONNECTED as DISCONNECTED
-from allegro_sync.contracts.accounts import AccountDisconnected as AccountDisconnected
-from allegro_sync.contracts.accounts import AccountNotFound as AccountNotFound
-from allegro_sync.contracts.accounts import AccountStatus as AccountStatus
-from allegro_sync.contracts.accounts import InvalidGrant as InvalidGrant
-from allegro_sync.contracts.accounts import LeaseGrant as LeaseGrant
-from allegro_sync.contracts.accounts import StoredAccount as StoredAccount
-from allegro_sync.contracts.accounts import TokenPair as TokenPair
-from allegro_sync.contracts.accounts import TokenStoreCorrupt as TokenStoreCorrupt
-from allegro_sync.contracts.accounts import TokenUnavailable as TokenUnavailable
+from allegro_sync.contracts.accounts import (
+    AccountDisconnected,
+    AccountStatus,
+    InvalidGrant,
+    LeaseGrant,
+    StoredAccount,
+    TokenPair,
+    TokenUnavailable,
+)
 
 _log = logging.getLogger(__name__)
 

@@ -15,13 +15,14 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from allegro_sync.contracts.messages import ProductDelete
-from allegro_sync.contracts.webhooks import DELIVERY_MEMORY_DAYS as DELIVERY_MEMORY_DAYS
-from allegro_sync.contracts.webhooks import DeleteByProductId as DeleteByProductId
-from allegro_sync.contracts.webhooks import Delivery as Delivery
-from allegro_sync.contracts.webhooks import IntakeResult as IntakeResult
-from allegro_sync.contracts.webhooks import Outcome as Outcome
-from allegro_sync.contracts.webhooks import QueuedEvent as QueuedEvent
-from allegro_sync.contracts.webhooks import Source as Source
+from allegro_sync.contracts.webhooks import (
+    DeleteByProductId,
+    Delivery,
+    IntakeResult,
+    Outcome,
+    QueuedEvent,
+    Source,
+)
 
 
 class DeliveryMarkers(Protocol):

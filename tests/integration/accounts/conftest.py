@@ -10,7 +10,7 @@ import pytest
 
 from allegro_sync.adapters.allegro.environment import AllegroEnvironment
 from allegro_sync.adapters.allegro.oauth import AllegroOAuth
-from allegro_sync.adapters.token_store import AccountsSettings, Custody
+from allegro_sync.custody import AccountsSettings, Custody
 from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
 from allegro_sync.settings import KMS_KEY_ENV
 from allegro_sync.topology import secret_env, table_env

@@ -19,9 +19,9 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from allegro_sync.adapters.token_store import AccountsSettings, connect_with_device_flow
 from allegro_sync.cli import accounts_cmd
 from allegro_sync.cli.main import app as cli
+from allegro_sync.custody import AccountsSettings, connect_with_device_flow
 from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
 from allegro_sync.local import AllegroUrls, LocalRuntime
 from allegro_sync.topology import secret_env, table_env

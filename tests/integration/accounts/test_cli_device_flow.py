@@ -11,12 +11,12 @@ from typer.testing import CliRunner
 
 from allegro_sync.adapters.allegro.client import AllegroClient
 from allegro_sync.adapters.allegro.environment import AllegroEnvironment
-from allegro_sync.adapters.token_store import AccountsSettings, Custody
 from allegro_sync.cli import accounts_cmd
 from allegro_sync.cli.main import app as cli
+from allegro_sync.contracts.accounts import AccountStatus
+from allegro_sync.custody import AccountsSettings, Custody
 from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
 from allegro_sync.services.accounts import DevicePrompt
-from allegro_sync.services.tokens import AccountStatus
 from allegro_sync.topology import secret_env, table_env
 
 pytestmark = pytest.mark.integration

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from allegro_sync.adapters.token_store import Custody
+from allegro_sync.contracts.accounts import AccessDenied, AccountNotFound, AccountStatus, DeviceCodeExpired
+from allegro_sync.custody import Custody
 from allegro_sync.emulator import Emulator
-from allegro_sync.services.accounts import (
-    AccessDenied,
-    DeviceCodeExpired,
-    DevicePrompt,
-    InvalidAccountName,
-)
-from allegro_sync.services.tokens import AccountNotFound, AccountStatus
+from allegro_sync.services.accounts import DevicePrompt, InvalidAccountName
 
 pytestmark = pytest.mark.integration
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from allegro_sync.adapters.token_store import AccountsSettings
 from allegro_sync.bootstrap import Application
+from allegro_sync.custody import AccountsSettings
 from tests.fixtures.apps import bound_app
 from tests.integration.accounts.conftest import custody_environment
 

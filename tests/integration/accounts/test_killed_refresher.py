@@ -14,12 +14,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from allegro_sync.adapters.token_store import Custody
 from allegro_sync.bootstrap import Application
+from allegro_sync.contracts.accounts import AccountProfile, AccountStatus, StoredAccount
+from allegro_sync.custody import Custody
 from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
 from allegro_sync.local.moto_server import reset
-from allegro_sync.services.accounts import AccountProfile, refresh_due_accounts
-from allegro_sync.services.tokens import AccountStatus, StoredAccount
+from allegro_sync.services.accounts import refresh_due_accounts
 from allegro_sync.settings import Settings
 from allegro_sync.topology import secret_env, table_env
 from tests.integration.accounts.conftest import APP_SECRET, PREFIX, create_control_table

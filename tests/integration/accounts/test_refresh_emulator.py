@@ -10,17 +10,11 @@ import pytest
 
 from allegro_sync.adapters.dynamodb.accounts import DynamoRefreshLease, control_table
 from allegro_sync.adapters.secrets import SecretsManagerVault
-from allegro_sync.adapters.token_store import Custody
+from allegro_sync.contracts.accounts import AccountDisconnected, AccountStatus, StoredAccount, TokenPair
+from allegro_sync.custody import Custody
 from allegro_sync.emulator import Emulator
 from allegro_sync.services.accounts import refresh_due_accounts
-from allegro_sync.services.tokens import (
-    AccountDisconnected,
-    AccountStatus,
-    AccountTokens,
-    RefreshPolicy,
-    StoredAccount,
-    TokenPair,
-)
+from allegro_sync.services.tokens import AccountTokens, RefreshPolicy
 from tests.integration.accounts.conftest import PREFIX
 
 pytestmark = pytest.mark.integration
@@ -46,7 +40,7 @@ def connect(custody: Custody, emulator: Emulator) -> StoredAccount:
         refreshed_at=now,
     )
     custody.vault.save(account)
-    from allegro_sync.services.accounts import AccountProfile
+    from allegro_sync.contracts.accounts import AccountProfile
 
     custody.registry.put(
         AccountProfile(

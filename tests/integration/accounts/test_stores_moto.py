@@ -14,16 +14,16 @@ from allegro_sync.adapters.dynamodb.accounts import (
     control_table,
 )
 from allegro_sync.adapters.secrets import AppCredentialsStore, SecretsManagerVault
-from allegro_sync.adapters.token_store import AccountsSettings
 from allegro_sync.bootstrap import Application
-from allegro_sync.services.accounts import AccountProfile
-from allegro_sync.services.tokens import (
+from allegro_sync.contracts.accounts import (
     AccountNotFound,
+    AccountProfile,
     AccountStatus,
     LeaseGrant,
     StoredAccount,
     TokenStoreCorrupt,
 )
+from allegro_sync.custody import AccountsSettings
 from allegro_sync.settings import Settings
 from allegro_sync.topology import secret_env, table_env
 from tests.integration.accounts.conftest import APP_SECRET, PREFIX, custody_environment

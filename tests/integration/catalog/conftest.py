@@ -17,10 +17,9 @@ import pytest
 from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog
 from allegro_sync.adapters.dynamodb.changes import DynamoChangeLog
 from allegro_sync.adapters.dynamodb.mappings import DynamoMappings
-from allegro_sync.domain.parameters import CategoryMapping, ParameterMapping
+from allegro_sync.contracts.catalog import CategoryMapping, ParameterMapping, StoredMapping
+from allegro_sync.contracts.messages import SHOP_EVENT_ADAPTER, ProductUpsert, ShopEvent
 from allegro_sync.domain.pricing import PricingRule, ScopedRule
-from allegro_sync.domain.shop_events import SHOP_EVENT_ADAPTER, ProductUpsert, ShopEvent
-from allegro_sync.services.catalog import StoredMapping
 from tests.fixtures.stack import Stack, running_stack
 
 ACCOUNT = "shop1"

@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 
 from allegro_sync.adapters.dynamodb.ledger import DynamoLedgerRepository
-from allegro_sync.domain.shop_events import StockSet
+from allegro_sync.contracts.messages import StockSet
 from tests.fixtures.recording_consumer import replacing
 from tests.fixtures.stack import MakeStack
 from tests.integration.catalog.conftest import AS_IN_THE_SHOP, T0, upsert

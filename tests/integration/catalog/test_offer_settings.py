@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from allegro_sync.services.catalog import LinkStatus
+from allegro_sync.contracts.catalog import LinkStatus
 from tests.integration.catalog.conftest import ACCOUNT, CatalogStack, upsert
 
 pytestmark = pytest.mark.integration

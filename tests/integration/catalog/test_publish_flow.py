@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from allegro_sync.domain.shop_events import PriceSet, ProductDelete, StockSet
-from allegro_sync.services.catalog import LinkStatus, OfferLink
+from allegro_sync.contracts.catalog import LinkStatus, OfferLink
+from allegro_sync.contracts.messages import PriceSet, ProductDelete, StockSet
 from tests.integration.catalog.conftest import (
     ACCOUNT,
     KETTLES,

@@ -10,18 +10,19 @@ import pytest
 from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog
 from allegro_sync.adapters.dynamodb.changes import DynamoChangeLog
 from allegro_sync.adapters.dynamodb.mappings import DynamoMappings, MappingNotFound
-from allegro_sync.domain.parameters import CategoryMapping, ParameterMapping
-from allegro_sync.domain.pricing import PricingRule, ScopedRule
-from allegro_sync.domain.shop_events import ProductUpsert
-from allegro_sync.services.catalog import (
+from allegro_sync.contracts.catalog import (
+    CategoryMapping,
     Change,
     LinkStatus,
     OfferLink,
     Outcome,
+    ParameterMapping,
     StoredMapping,
     StoredProduct,
     order_key,
 )
+from allegro_sync.contracts.messages import ProductUpsert
+from allegro_sync.domain.pricing import PricingRule, ScopedRule
 from tests.fixtures.aws import create_tables
 
 pytestmark = pytest.mark.integration

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from allegro_sync.adapters.shop import signing
-from allegro_sync.services.catalog import LinkStatus
+from allegro_sync.contracts.catalog import LinkStatus
 from tests.integration.catalog.conftest import ACCOUNT, SONY_EAN, CatalogStack
 
 pytestmark = pytest.mark.integration

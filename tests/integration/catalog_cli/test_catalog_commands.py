@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from allegro_sync.adapters.queues import SqsFifoPublisher
+from allegro_sync.contracts.catalog import LinkStatus, OfferLink
 from allegro_sync.domain.pricing import PricingRule, ScopedRule
-from allegro_sync.services.catalog import LinkStatus, OfferLink
 from tests.integration.catalog_cli.conftest import ACCOUNT, DEMO, Stack, running_stack
 
 pytestmark = pytest.mark.integration

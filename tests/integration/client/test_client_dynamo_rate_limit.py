@@ -5,9 +5,9 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from allegro_sync.adapters.allegro.errors import AllegroRateLimited
 from allegro_sync.adapters.allegro.rate_guard import RateGuard
 from allegro_sync.adapters.dynamodb.rate_limit import DynamoBlockedUntilStore
+from allegro_sync.contracts.allegro_errors import AllegroRateLimited
 from tests.fixtures.clock import FakeClock
 from tests.unit.client.fakes import FakeAllegro, make_client, reply
 

@@ -9,19 +9,15 @@ import pytest
 
 from allegro_sync.adapters.allegro.client import AllegroClient
 from allegro_sync.adapters.allegro.environment import AllegroEnvironment
-from allegro_sync.adapters.allegro.errors import (
-    AllegroNotFound,
-    AllegroRateLimited,
-    AllegroValidationError,
-)
-from allegro_sync.adapters.allegro.models import (
+from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard
+from allegro_sync.contracts.allegro import (
     ChangeByPercentage,
     PriceAutomationRuleRequest,
     PriceIn,
     PriceModification,
     RuleConfiguration,
 )
-from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard
+from allegro_sync.contracts.allegro_errors import AllegroNotFound, AllegroRateLimited, AllegroValidationError
 from allegro_sync.emulator import Emulator
 
 pytestmark = pytest.mark.integration

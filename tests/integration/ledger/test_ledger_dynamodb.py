@@ -12,6 +12,7 @@ import boto3
 import pytest
 
 from allegro_sync.adapters.dynamodb.ledger import DynamoLedgerRepository
+from allegro_sync.contracts.stock import LedgerConflict
 from allegro_sync.domain import ledger as dom
 from allegro_sync.domain.ledger import (
     LedgerPolicy,
@@ -22,7 +23,7 @@ from allegro_sync.domain.ledger import (
     ShopLevel,
     SkuLedger,
 )
-from allegro_sync.services.stock import LedgerConflict, StockLedger
+from allegro_sync.services.stock import StockLedger
 
 pytestmark = pytest.mark.integration
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from allegro_sync.contracts.catalog import LinkStatus
 from allegro_sync.domain.description_rules import validate_description
 from allegro_sync.domain.pricing import PricingRule, ScopedRule
-from allegro_sync.services.catalog import LinkStatus
 from tests.fixtures.stack import running_stack
 from tests.integration.catalog.conftest import ACCOUNT, SELLER, CatalogStack
 

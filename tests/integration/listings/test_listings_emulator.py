@@ -16,10 +16,10 @@ from allegro_sync.adapters.allegro.client import AllegroClient
 from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog
 from allegro_sync.adapters.dynamodb.changes import DynamoChangeLog
 from allegro_sync.adapters.dynamodb.listings import DynamoListingStore
+from allegro_sync.contracts.catalog import StoredProduct
+from allegro_sync.contracts.messages import ProductUpsert
 from allegro_sync.domain.description_rules import validate_description
-from allegro_sync.domain.shop_events import ProductUpsert
 from allegro_sync.emulator import Emulator
-from allegro_sync.services.catalog import StoredProduct
 from allegro_sync.services.listings import ListingOptimizer, in_treatment
 from tests.fixtures.aws import create_tables
 from tests.fixtures.stack import Stack, seller_client

@@ -9,8 +9,8 @@ import boto3
 import pytest
 
 from allegro_sync.adapters.dynamodb.orders import CatalogOfferLinks, DynamoOrderCursors, DynamoOrderRepository
+from allegro_sync.contracts.orders import CursorLost, OrderConflict
 from allegro_sync.domain.orders import OrderRecord, StoredLine
-from allegro_sync.services.orders import CursorLost, OrderConflict
 from tests.fixtures.aws import create_table
 
 pytestmark = pytest.mark.integration

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
+from allegro_sync.contracts.catalog import Change
 from allegro_sync.domain.ledger import StockView
-from allegro_sync.services.catalog import Change
 from allegro_sync.services.stock import StockLedger
 from tests.fixtures.stack import MakeStack
 from tests.integration.catalog.conftest import T0, CatalogStack

@@ -22,10 +22,10 @@ from allegro_sync.adapters.dynamodb.changes import DynamoChangeLog
 from allegro_sync.adapters.dynamodb.repricing import CatalogFacts, DynamoRepricingStore
 from allegro_sync.bootstrap import Application
 from allegro_sync.cli.main import app
+from allegro_sync.contracts.catalog import LinkStatus, OfferLink, StoredProduct
+from allegro_sync.contracts.messages import ProductUpsert
 from allegro_sync.domain.repricing import Action, RepricingSettings, Strategy
-from allegro_sync.domain.shop_events import ProductUpsert
 from allegro_sync.emulator import Emulator
-from allegro_sync.services.catalog import LinkStatus, OfferLink, StoredProduct
 from allegro_sync.services.repricing import Repricer
 from allegro_sync.settings import Settings
 from allegro_sync.topology import table_env

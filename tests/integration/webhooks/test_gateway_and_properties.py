@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from allegro_sync.adapters.shop import signing
 from allegro_sync.adapters.shop import woocommerce as wc
-from allegro_sync.domain.shop_events import StockSet, parse_shop_event
+from allegro_sync.contracts.messages import StockSet, parse_shop_event
 from tests.integration.webhooks.conftest import SECRET, WOO_SECRET, Webhooks, upsert
 
 pytestmark = pytest.mark.integration

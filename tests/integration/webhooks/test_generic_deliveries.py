@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from allegro_sync.adapters.shop import signing
-from allegro_sync.domain.shop_events import ProductUpsert, StockSet, parse_shop_event
+from allegro_sync.contracts.messages import ProductUpsert, StockSet, parse_shop_event
 from allegro_sync.handlers import shop_webhook
 from allegro_sync.services.webhooks import group_id
 from tests.integration.webhooks.conftest import SECRET, Webhooks, upsert

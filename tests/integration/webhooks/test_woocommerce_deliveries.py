@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from allegro_sync.domain.shop_events import PriceSet, ProductDelete, ProductUpsert, StockSet, parse_shop_event
+from allegro_sync.contracts.messages import PriceSet, ProductDelete, ProductUpsert, StockSet, parse_shop_event
 from tests.integration.webhooks.conftest import Webhooks
 
 pytestmark = pytest.mark.integration

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from allegro_sync.services.tokens import (
+from allegro_sync.contracts.accounts import (
     AccountNotFound,
     AccountStatus,
     InvalidGrant,

@@ -6,17 +6,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from allegro_sync.services.accounts import (
-    Accounts,
+from allegro_sync.contracts.accounts import (
     AuthorizationPending,
     DeviceAuthorization,
     DeviceCodeExpired,
-    DevicePrompt,
     Identity,
     OAuthUnavailable,
     SlowDown,
+    TokenPair,
 )
-from allegro_sync.services.tokens import TokenPair
+from allegro_sync.services.accounts import Accounts, DevicePrompt
 from tests.unit.accounts.fakes import FakeClock, MemoryVault
 
 

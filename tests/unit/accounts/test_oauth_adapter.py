@@ -11,14 +11,14 @@ import pytest
 from allegro_sync.adapters.allegro.environment import AllegroEnvironment
 from allegro_sync.adapters.allegro.oauth import AllegroOAuth
 from allegro_sync.adapters.secrets import AppCredentials
-from allegro_sync.services.accounts import (
+from allegro_sync.contracts.accounts import (
     AuthorizationPending,
     DeviceCodeExpired,
+    InvalidGrant,
     OAuthError,
     OAuthUnavailable,
     SlowDown,
 )
-from allegro_sync.services.tokens import InvalidGrant
 
 HOSTS = AllegroEnvironment.from_env(
     {

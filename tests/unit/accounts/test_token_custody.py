@@ -6,17 +6,16 @@ import threading
 
 import pytest
 
-from allegro_sync.services.tokens import (
+from allegro_sync.contracts.accounts import (
     AccountDisconnected,
     AccountNotFound,
     AccountStatus,
-    AccountTokens,
     LeaseGrant,
-    RefreshPolicy,
     StoredAccount,
     TokenPair,
     TokenUnavailable,
 )
+from allegro_sync.services.tokens import AccountTokens, RefreshPolicy
 from tests.unit.accounts.fakes import (
     FakeClock,
     MemoryLease,

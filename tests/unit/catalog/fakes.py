@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, Literal
 
-from allegro_sync.adapters.allegro.errors import AllegroError, AllegroUnavailable
-from allegro_sync.adapters.allegro.models import (
+from allegro_sync.adapters.allegro.offers import new_offer_body, offer_patch_body
+from allegro_sync.contracts.allegro import (
     CategoryParameter,
     ExternalId,
     OfferCommandResult,
@@ -21,11 +21,9 @@ from allegro_sync.adapters.allegro.models import (
     ProductsPage,
     UploadedImage,
 )
-from allegro_sync.adapters.allegro.offers import new_offer_body, offer_patch_body
+from allegro_sync.contracts.allegro_errors import AllegroError, AllegroUnavailable
 from allegro_sync.contracts.allegro_requests import NewOffer, OfferChanges
-from allegro_sync.domain.ledger import StockView
-from allegro_sync.domain.pricing import ScopedRule
-from allegro_sync.services.catalog import (
+from allegro_sync.contracts.catalog import (
     Change,
     OfferLink,
     Outcome,
@@ -33,6 +31,8 @@ from allegro_sync.services.catalog import (
     StoredMapping,
     StoredProduct,
 )
+from allegro_sync.domain.ledger import StockView
+from allegro_sync.domain.pricing import ScopedRule
 
 
 class FakeCatalog:

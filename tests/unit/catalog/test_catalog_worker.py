@@ -16,9 +16,9 @@ import pytest
 
 from allegro_sync import bootstrap
 from allegro_sync.bootstrap import Application
-from allegro_sync.domain.shop_events import SHOP_EVENT_ADAPTER, PriceSet, ShopEvent, StockSet
+from allegro_sync.contracts.catalog import Outcome
+from allegro_sync.contracts.messages import SHOP_EVENT_ADAPTER, PriceSet, ShopEvent, StockSet
 from allegro_sync.handlers import catalog_worker
-from allegro_sync.services.catalog import Outcome
 from allegro_sync.services.publishing import EventReport, OfferSettings, Publisher, RetryLater
 from allegro_sync.settings import Settings
 

@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
-from allegro_sync.adapters.allegro.errors import (
+from allegro_sync.adapters.allegro.offers import offer_patch_body
+from allegro_sync.contracts.allegro import CategorySuggestion
+from allegro_sync.contracts.allegro_errors import (
     AllegroConflict,
     AllegroError,
     AllegroErrorDetail,
@@ -19,19 +21,17 @@ from allegro_sync.adapters.allegro.errors import (
     AllegroUnavailable,
     AllegroValidationError,
 )
-from allegro_sync.adapters.allegro.models import CategorySuggestion
-from allegro_sync.adapters.allegro.offers import offer_patch_body
-from allegro_sync.domain.parameters import CategoryMapping, ParameterMapping
-from allegro_sync.domain.pricing import PricingRule, ScopedRule
-from allegro_sync.domain.shop_events import PriceSet, ProductDelete, ProductUpsert, StockSet
-from allegro_sync.services.catalog import (
+from allegro_sync.contracts.catalog import (
+    CategoryMapping,
     LinkStatus,
     OfferLink,
     Outcome,
+    ParameterMapping,
     StoredMapping,
-    status_lines,
-    suggest_mappings,
 )
+from allegro_sync.contracts.messages import PriceSet, ProductDelete, ProductUpsert, StockSet
+from allegro_sync.domain.pricing import PricingRule, ScopedRule
+from allegro_sync.services.catalog import status_lines, suggest_mappings
 from allegro_sync.services.publishing import OfferSettings, Publisher, RetryLater, stock_patch
 from allegro_sync.services.stock import StockLedger
 from tests.fixtures.ledger import InMemoryLedgerRepository

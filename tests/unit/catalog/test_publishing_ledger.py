@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
+from allegro_sync.contracts.catalog import LinkStatus
+from allegro_sync.contracts.messages import ProductDelete, StockSet
 from allegro_sync.domain.ledger import OfferAction, Sale
-from allegro_sync.domain.shop_events import ProductDelete, StockSet
-from allegro_sync.services.catalog import LinkStatus
 from allegro_sync.services.publishing import Publisher
 from tests.unit.catalog.fakes import FakeAccounts, FakeAllegro
 from tests.unit.catalog.test_publishing import T0, World, upsert

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from allegro_sync.services.catalog import LinkStatus, OfferLink, ProductStatus, order_key
+from allegro_sync.contracts.catalog import LinkStatus, OfferLink, ProductStatus, order_key
+from allegro_sync.contracts.webhooks import QueuedEvent
 from allegro_sync.services.catalog_import import (
     CatalogFileError,
     CatalogRow,
@@ -19,7 +20,6 @@ from allegro_sync.services.catalog_import import (
     parse_price,
     wait_for_outcome,
 )
-from allegro_sync.services.webhooks import QueuedEvent
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 DEMO = Path(__file__).resolve().parents[3] / "demo"

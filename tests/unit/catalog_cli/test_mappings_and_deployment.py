@@ -9,11 +9,10 @@ from decimal import Decimal
 
 import pytest
 
-from allegro_sync.adapters.allegro.models import CategorySuggestion
 from allegro_sync.cli.deployment import DeploymentNotFound, find_environment, resource_variables
-from allegro_sync.domain.parameters import CategoryMapping, ParameterMapping
-from allegro_sync.domain.shop_events import ProductUpsert
-from allegro_sync.services.catalog import ANY_ACCOUNT, StoredMapping
+from allegro_sync.contracts.allegro import CategorySuggestion
+from allegro_sync.contracts.catalog import ANY_ACCOUNT, CategoryMapping, ParameterMapping, StoredMapping
+from allegro_sync.contracts.messages import ProductUpsert
 from allegro_sync.services.mapping_suggestions import (
     MappingInputError,
     parse_constant,

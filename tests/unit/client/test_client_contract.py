@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from allegro_sync.adapters.allegro.client import AllegroClient
-from allegro_sync.adapters.allegro.models import (
+from allegro_sync.contracts.allegro import (
     ChangeByPercentage,
     PriceAutomationRuleRequest,
     PriceIn,
@@ -32,8 +32,13 @@ from allegro_sync.contracts.allegro_requests import (
     ResponsibleProducer,
     SafetyInformation,
 )
-from allegro_sync.domain.description import Description, DescriptionSection, ImageItem, TextItem
-from allegro_sync.domain.parameters import OfferParameter
+from allegro_sync.contracts.offer_content import (
+    Description,
+    DescriptionSection,
+    ImageItem,
+    OfferParameter,
+    TextItem,
+)
 from allegro_sync.emulator.types import EmulatorRequest, EmulatorResponse
 from allegro_sync.emulator.validation import Violation, validator_for
 from tests.unit.client.fakes import FakeAllegro, make_client, reply

@@ -5,12 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from allegro_sync.adapters.allegro.models import (
-    AddShipment,
-    CheckoutForm,
-    PriceIn,
-    QuantityModification,
-)
+from allegro_sync.contracts.allegro import AddShipment, CheckoutForm, PriceIn, QuantityModification
 
 
 def test_a_new_allegro_field_does_not_break_parsing() -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from allegro_sync.adapters.allegro.models import PriceIn
+from allegro_sync.contracts.allegro import PriceIn
 from allegro_sync.contracts.allegro_requests import (
     CatalogueProduct,
     NewOffer,
@@ -18,8 +18,13 @@ from allegro_sync.contracts.allegro_requests import (
     ResponsibleProducer,
     SafetyInformation,
 )
-from allegro_sync.domain.description import Description, DescriptionSection, ImageItem, TextItem
-from allegro_sync.domain.parameters import OfferParameter
+from allegro_sync.contracts.offer_content import (
+    Description,
+    DescriptionSection,
+    ImageItem,
+    OfferParameter,
+    TextItem,
+)
 from tests.unit.client.fakes import FakeAllegro, make_client, reply
 
 IMAGE = "https://a.allegroimg.com/original/1"

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from allegro_sync.adapters.allegro.errors import AllegroOperationPending, AllegroRateLimited, InvalidCommand
-from allegro_sync.adapters.allegro.models import PriceIn, PriceModification
+from allegro_sync.contracts.allegro import PriceIn, PriceModification
+from allegro_sync.contracts.allegro_errors import AllegroOperationPending, AllegroRateLimited, InvalidCommand
 from tests.fixtures.clock import FakeClock
 from tests.unit.client.fakes import FakeAllegro, allegro_error, make_client, reply
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from allegro_sync.adapters.allegro.environment import PRODUCTION, SANDBOX, AllegroEnvironment
-from allegro_sync.adapters.allegro.errors import AllegroRateLimited
 from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard, TokenBucket
+from allegro_sync.contracts.allegro_errors import AllegroRateLimited
 from tests.fixtures.clock import FakeClock
 from tests.unit.client.fakes import FakeAllegro, make_client, reply
 

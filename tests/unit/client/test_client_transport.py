@@ -10,7 +10,8 @@ import pytest
 
 from allegro_sync.adapters.allegro import client as client_module
 from allegro_sync.adapters.allegro.client import MEDIA_TYPE
-from allegro_sync.adapters.allegro.errors import (
+from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard
+from allegro_sync.contracts.allegro_errors import (
     AllegroBadRequest,
     AllegroConflict,
     AllegroError,
@@ -21,7 +22,6 @@ from allegro_sync.adapters.allegro.errors import (
     AllegroUnavailable,
     AllegroValidationError,
 )
-from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard
 from tests.fixtures.clock import FakeClock
 from tests.unit.client.fakes import FakeAllegro, FakeTokens, allegro_error, make_client, reply
 

@@ -12,12 +12,8 @@ import nh3
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from allegro_sync.domain.description import (
-    MAX_DESCRIPTION_BYTES,
-    Description,
-    build_description,
-    parse_shop_html,
-)
+from allegro_sync.contracts.offer_content import Description
+from allegro_sync.domain.description import MAX_DESCRIPTION_BYTES, build_description, parse_shop_html
 from allegro_sync.domain.description_rules import validate_description
 from allegro_sync.emulator.market.description import description_problems
 

@@ -10,12 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from allegro_sync.contracts.catalog import CategoryMapping, ParameterMapping
 from allegro_sync.domain.parameters import (
     AmbiguousMapping,
-    CategoryMapping,
     CategoryParameter,
     DictionaryValue,
-    ParameterMapping,
     choose_category,
     fold,
     map_parameters,

@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from allegro_sync.contracts.messages import StockSet
+from allegro_sync.contracts.stock import LedgerConflict
 from allegro_sync.domain.ledger import LedgerError, LedgerPolicy, OfferAction, Outcome, Sale, SaleStatus
-from allegro_sync.domain.shop_events import StockSet
-from allegro_sync.services.stock import LedgerBusy, LedgerConflict, StockLedger
+from allegro_sync.services.stock import LedgerBusy, StockLedger
 from tests.fixtures.ledger import InMemoryLedgerRepository, SimulatedCrash
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)

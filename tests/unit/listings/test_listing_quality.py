@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from allegro_sync.domain.description import Description
+from allegro_sync.contracts.offer_content import Description
 from allegro_sync.domain.description_rules import validate_description
 from allegro_sync.domain.listing_quality import (
     check_offer_description,

@@ -11,11 +11,12 @@ from typing import Any
 
 import pytest
 
-from allegro_sync.adapters.allegro.errors import AllegroUnavailable
-from allegro_sync.adapters.allegro.models import OfferListing, ProductOffer
-from allegro_sync.domain.shop_events import ProductUpsert
-from allegro_sync.services.catalog import Change, StoredProduct
-from allegro_sync.services.listings import Experiment, ListingOptimizer, Proposal
+from allegro_sync.contracts.allegro import OfferListing, ProductOffer
+from allegro_sync.contracts.allegro_errors import AllegroUnavailable
+from allegro_sync.contracts.catalog import Change, StoredProduct
+from allegro_sync.contracts.listings import Experiment, Proposal
+from allegro_sync.contracts.messages import ProductUpsert
+from allegro_sync.services.listings import ListingOptimizer
 
 NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)
 

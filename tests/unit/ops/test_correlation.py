@@ -13,13 +13,12 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from allegro_sync.adapters import correlation
+from allegro_sync import correlation
 from allegro_sync.adapters.allegro.client import AllegroClient
 from allegro_sync.adapters.allegro.environment import AllegroEnvironment
 from allegro_sync.adapters.order_queues import SqsOrderQueue, SqsShopOutbox
 from allegro_sync.adapters.queues import FifoMessage, SqsFifoPublisher
-from allegro_sync.domain.orders import OrderNotice
-from allegro_sync.domain.outbox import OrderChanged
+from allegro_sync.contracts.messages import OrderChanged, OrderNotice
 
 logger = Logger()
 

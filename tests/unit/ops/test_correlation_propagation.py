@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from allegro_sync.adapters import correlation
-from allegro_sync.services.propagation import StockSignal
+from allegro_sync import correlation
+from allegro_sync.contracts.messages import StockChanged
 from tests.unit.ops.test_correlation import LogLines, logs
 from tests.unit.propagation.fakes import World
 
@@ -34,7 +34,7 @@ def world() -> World:
     return built
 
 
-def tagged(signal: StockSignal, correlation_id: str) -> StockSignal:
+def tagged(signal: StockChanged, correlation_id: str) -> StockChanged:
     """As the handler builds it: the message's attribute next to what its body says."""
     return signal.model_copy(update={"correlation_id": correlation_id})
 

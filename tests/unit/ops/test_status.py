@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from allegro_sync.services.accounts import AccountProfile
+from allegro_sync.contracts.accounts import AccountProfile, AccountStatus
 from allegro_sync.services.dlq import DlqSummary
 from allegro_sync.services.status import (
     OrderCursor,
@@ -17,7 +17,6 @@ from allegro_sync.services.status import (
     duration,
     reconcile_changes_from_items,
 )
-from allegro_sync.services.tokens import AccountStatus
 
 NOW = 1_800_000_000.0
 

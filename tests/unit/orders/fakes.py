@@ -7,15 +7,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from allegro_sync.adapters.allegro.models import (
-    CheckoutForm,
-    LatestOrderEvent,
-    OrderEvent,
-    OrderEventStats,
-)
-from allegro_sync.domain.orders import OrderNotice, OrderRecord
-from allegro_sync.domain.outbox import OrderChanged, StockChanged
-from allegro_sync.services.orders import CursorLost, CursorState, OrderConflict
+from allegro_sync.contracts.allegro import CheckoutForm, LatestOrderEvent, OrderEvent, OrderEventStats
+from allegro_sync.contracts.messages import OrderChanged, OrderNotice, StockChanged
+from allegro_sync.contracts.orders import CursorLost, CursorState, OrderConflict
+from allegro_sync.domain.orders import OrderRecord
 
 
 @dataclass

@@ -6,19 +6,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from allegro_sync.contracts.messages import OrderChanged, OrderNotice, fifo_safe, parse_outbox_message
 from allegro_sync.domain.orders import (
     FormLine,
     LineAction,
     OrderDomainError,
-    OrderNotice,
     OrderRecord,
     StockCountPoint,
     event_id_after,
-    fifo_safe,
     line_action,
     match_sku,
 )
-from allegro_sync.domain.outbox import OrderChanged, parse_outbox_message
 from allegro_sync.services.orders import GapScanner, allegro_time
 from tests.unit.orders.fakes import FakeForms, MemoryCursors, MemoryOrders, MemoryQueue, form
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from allegro_sync.adapters.allegro.errors import AllegroRateLimited, AllegroServerError
+from allegro_sync.contracts.allegro_errors import AllegroRateLimited, AllegroServerError
 from allegro_sync.services.orders import OrderPoller, PollSettings
 from tests.fixtures.clock import FakeClock
 from tests.unit.orders.fakes import FakeEvents, MemoryCursors, MemoryQueue, event

@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from allegro_sync.adapters.allegro.errors import AllegroNotFound, InvalidCommand
-from allegro_sync.adapters.allegro.models import (
+from allegro_sync.contracts.allegro import (
     ExternalId,
     ListingStock,
     OfferCommandResult,
@@ -24,8 +23,11 @@ from allegro_sync.adapters.allegro.models import (
     OfferStock,
     ProductOffer,
 )
-from allegro_sync.services.catalog import Change
-from allegro_sync.services.propagation import PropagationReport, Propagator, PushRecord, StockSignal
+from allegro_sync.contracts.allegro_errors import AllegroNotFound, InvalidCommand
+from allegro_sync.contracts.catalog import Change
+from allegro_sync.contracts.messages import StockChanged
+from allegro_sync.contracts.stock import PushRecord
+from allegro_sync.services.propagation import PropagationReport, Propagator
 from allegro_sync.services.stock import StockLedger
 from tests.fixtures.ledger import InMemoryLedgerRepository
 
@@ -211,10 +213,10 @@ class World:
         allegro.offers[offer_id] = FakeOffer(stock=stock, sku=sku, **kw)  # type: ignore[arg-type]
         self.ledger.link_offer(sku, offer_id, account)
 
-    def level(self, sku: str, quantity: int | None) -> StockSignal:
+    def level(self, sku: str, quantity: int | None) -> StockChanged:
         self._minute += 1
         result = self.ledger.apply_shop_level(sku, quantity, T0 + timedelta(minutes=self._minute))
-        return StockSignal(sku=sku, revision=result.view.revision)
+        return StockChanged(sku=sku, revision=result.view.revision)
 
-    def run(self, *signals: StockSignal) -> PropagationReport:
+    def run(self, *signals: StockChanged) -> PropagationReport:
         return self.propagator.propagate(signals)

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from allegro_sync.adapters.allegro.errors import AllegroRateLimited
-from allegro_sync.services.propagation import (
-    PushRecord,
-    StockSignal,
-    coalesce,
-)
+from allegro_sync.contracts.allegro_errors import AllegroRateLimited
+from allegro_sync.contracts.messages import StockChanged
+from allegro_sync.contracts.stock import PushRecord
+from allegro_sync.services.propagation import coalesce
 from tests.unit.propagation.fakes import World
 
 
@@ -21,11 +19,11 @@ def world() -> World:
 
 def test_coalesce_keeps_the_newest_revision_per_sku() -> None:
     signals = [
-        StockSignal(sku="A", revision=3),
-        StockSignal(sku="A", revision=7),
-        StockSignal(sku="A", revision=5),
+        StockChanged(sku="A", revision=3),
+        StockChanged(sku="A", revision=7),
+        StockChanged(sku="A", revision=5),
     ]
-    assert coalesce([*signals, StockSignal(sku="B", revision=1)]) == {"A": 7, "B": 1}
+    assert coalesce([*signals, StockChanged(sku="B", revision=1)]) == {"A": 7, "B": 1}
 
 
 def test_a_burst_for_one_sku_is_one_push_of_the_newest_value(world: World) -> None:
@@ -191,7 +189,7 @@ def test_same_value_at_a_newer_revision_records_the_revision_without_a_call(worl
 
     signal = world.level("SKU-1", 5)  # an equal-key report: a new revision showing the same number
     world.ledger.set_buffer("SKU-1", 0)
-    world.run(StockSignal(sku="SKU-1", revision=world.ledger.view("SKU-1").revision), signal)
+    world.run(StockChanged(sku="SKU-1", revision=world.ledger.view("SKU-1").revision), signal)
 
     assert world.main.calls == []
     assert world.pushes.records[("SKU-1", "O1")] == PushRecord(

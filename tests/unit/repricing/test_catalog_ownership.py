@@ -6,11 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from allegro_sync.domain.parameters import CategoryMapping
+from allegro_sync.contracts.catalog import CategoryMapping, StoredMapping
+from allegro_sync.contracts.messages import PriceSet, ProductUpsert
 from allegro_sync.domain.pricing import PricingRule, ScopedRule
 from allegro_sync.domain.repricing import RepricingSettings, SettingsIndex, Strategy
-from allegro_sync.domain.shop_events import PriceSet, ProductUpsert
-from allegro_sync.services.catalog import StoredMapping
 from allegro_sync.services.publishing import Publisher
 from allegro_sync.services.stock import StockLedger
 from tests.fixtures.ledger import InMemoryLedgerRepository

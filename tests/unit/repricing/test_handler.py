@@ -13,8 +13,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from allegro_sync import bootstrap
 from allegro_sync.adapters.allegro.client import AllegroClient
-from allegro_sync.adapters.allegro.errors import AllegroError
 from allegro_sync.bootstrap import Application
+from allegro_sync.contracts.allegro_errors import AllegroError
 from allegro_sync.domain.repricing import RepricingSettings, Strategy
 from allegro_sync.handlers import repricer as handler_module
 from allegro_sync.services.repricing import BREAKER_METRIC, Repricer

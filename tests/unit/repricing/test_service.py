@@ -8,8 +8,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from allegro_sync.adapters.allegro.errors import AllegroError
-from allegro_sync.adapters.allegro.models import (
+from allegro_sync.contracts.allegro import (
     FeePreview,
     Me,
     OfferCommandResult,
@@ -18,9 +17,11 @@ from allegro_sync.adapters.allegro.models import (
     PriceIn,
     PriceModification,
 )
+from allegro_sync.contracts.allegro_errors import AllegroError
+from allegro_sync.contracts.catalog import Change
+from allegro_sync.contracts.repricing import OfferState, ProductFacts
 from allegro_sync.domain.repricing import Action, LinearFee, RepricingSettings, Strategy
-from allegro_sync.services.catalog import Change
-from allegro_sync.services.repricing import OfferState, ProductFacts, Repricer
+from allegro_sync.services.repricing import Repricer
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 

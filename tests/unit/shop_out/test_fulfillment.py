@@ -7,12 +7,13 @@ from collections.abc import Sequence
 
 import pytest
 
-from allegro_sync.adapters.allegro.errors import AllegroConflict
-from allegro_sync.adapters.allegro.models import Carrier, CheckoutForm, FulfillmentStatus, Shipment
 from allegro_sync.adapters.shop import signing, woocommerce
 from allegro_sync.adapters.shop.errors import WebhookRejected
 from allegro_sync.adapters.shop.fulfillment_in import parse_generic_status, parse_woocommerce_order
-from allegro_sync.domain.shop_orders import Parcel, ShopOrderStatus, allegro_carrier
+from allegro_sync.contracts.allegro import Carrier, CheckoutForm, FulfillmentStatus, Shipment
+from allegro_sync.contracts.allegro_errors import AllegroConflict
+from allegro_sync.contracts.messages import Parcel, ShopOrderStatus
+from allegro_sync.domain.shop_orders import allegro_carrier
 from allegro_sync.services.fulfillment import Fulfillment, StaleRevision
 
 FORM = "29738e61-7f6a-11e8-ac45-09db60ede9d6"

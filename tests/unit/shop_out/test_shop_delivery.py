@@ -17,15 +17,10 @@ from allegro_sync.adapters.shop.woocommerce_rest import (
     woocommerce_status,
 )
 from allegro_sync.adapters.shop_credentials import ShopNotConfigured, parse_credentials
+from allegro_sync.contracts.messages import OrderChanged, OutboxLine
+from allegro_sync.contracts.shop import ShopAck, ShopRejected, ShopUnavailable, state_version
 from allegro_sync.domain.ledger import Sale, SaleStatus
-from allegro_sync.domain.outbox import OrderChanged, OutboxLine
-from allegro_sync.services.shop_delivery import (
-    ShopAck,
-    ShopDelivery,
-    ShopRejected,
-    ShopUnavailable,
-    state_version,
-)
+from allegro_sync.services.shop_delivery import ShopDelivery
 from allegro_sync.services.stock import StockLedger
 from tests.fixtures.ledger import InMemoryLedgerRepository
 from tests.unit.shop_out.fake_shops import FakeGenericShop, FakeWooCommerce, mock_transport

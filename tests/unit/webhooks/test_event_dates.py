@@ -12,7 +12,7 @@ from allegro_sync.adapters.shop import signing
 from allegro_sync.adapters.shop import woocommerce as wc
 from allegro_sync.adapters.shop.errors import WebhookRejected
 from allegro_sync.adapters.shop.generic import parse_generic
-from allegro_sync.services.webhooks import Delivery
+from allegro_sync.contracts.webhooks import Delivery
 
 NOW = 1_800_000_000
 IN_AN_HOUR = datetime.fromtimestamp(NOW + 3600, UTC).isoformat()

@@ -7,17 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from allegro_sync.domain.shop_events import ProductDelete, StockSet
-from allegro_sync.services.webhooks import (
-    DeleteByProductId,
-    Delivery,
-    Outcome,
-    QueuedEvent,
-    Source,
-    WebhookIntake,
-    deduplication_id,
-    group_id,
-)
+from allegro_sync.contracts.messages import ProductDelete, StockSet
+from allegro_sync.contracts.webhooks import DeleteByProductId, Delivery, Outcome, QueuedEvent, Source
+from allegro_sync.services.webhooks import WebhookIntake, deduplication_id, group_id
 
 WHEN = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 

@@ -8,8 +8,8 @@ import pytest
 
 from allegro_sync.adapters.shop import woocommerce as wc
 from allegro_sync.adapters.shop.errors import WebhookRejected
-from allegro_sync.domain.shop_events import ProductUpsert
-from allegro_sync.services.webhooks import DeleteByProductId, Delivery
+from allegro_sync.contracts.messages import ProductUpsert
+from allegro_sync.contracts.webhooks import DeleteByProductId, Delivery
 
 NOW = 1_800_000_000.0
 

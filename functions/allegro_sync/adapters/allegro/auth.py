@@ -11,7 +11,7 @@ from collections.abc import Callable, Generator
 
 import httpx
 
-from allegro_sync.ports import TokenSource
+from allegro_sync.contracts.accounts import TokenSource
 
 
 class TokenAuth(httpx.Auth):

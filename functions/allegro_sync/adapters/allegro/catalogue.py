@@ -6,8 +6,7 @@ from collections.abc import Iterator
 from typing import Literal
 
 from allegro_sync.adapters.allegro.core import AllegroCore, _segment
-from allegro_sync.adapters.allegro.errors import InvalidCommand
-from allegro_sync.adapters.allegro.models import (
+from allegro_sync.contracts.allegro import (
     Categories,
     Category,
     CategoryParameter,
@@ -18,6 +17,7 @@ from allegro_sync.adapters.allegro.models import (
     ProductsPage,
     UploadedImage,
 )
+from allegro_sync.contracts.allegro_errors import InvalidCommand
 
 
 class CatalogueApi(AllegroCore):

@@ -12,10 +12,10 @@ from __future__ import annotations
 from allegro_sync.adapters.allegro.catalogue import CatalogueApi
 from allegro_sync.adapters.allegro.commands import COMMAND_CHUNK, CommandKind
 from allegro_sync.adapters.allegro.core import MEDIA_TYPE, PAGE_LIMIT, USER_AGENT, logger
-from allegro_sync.adapters.allegro.models import Me
 from allegro_sync.adapters.allegro.offers import MAX_EXTERNAL_IDS, OffersApi
 from allegro_sync.adapters.allegro.orders import CHECKOUT_FORMS_LIMIT, OrdersApi
 from allegro_sync.adapters.allegro.pricing import PricingApi
+from allegro_sync.contracts.allegro import Me
 
 __all__ = [
     "CHECKOUT_FORMS_LIMIT",

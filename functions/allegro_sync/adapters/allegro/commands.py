@@ -11,8 +11,7 @@ from aws_lambda_powertools import Logger
 from pydantic import BaseModel
 
 from allegro_sync.adapters.allegro.core import AllegroCore, _dump, _segment
-from allegro_sync.adapters.allegro.errors import AllegroError, InvalidCommand
-from allegro_sync.adapters.allegro.models import (
+from allegro_sync.contracts.allegro import (
     CommandReport,
     CommandTask,
     IdRefIn,
@@ -26,6 +25,7 @@ from allegro_sync.adapters.allegro.models import (
     QuantityModification,
     TaskReport,
 )
+from allegro_sync.contracts.allegro_errors import AllegroError, InvalidCommand
 
 logger = Logger(child=True)
 

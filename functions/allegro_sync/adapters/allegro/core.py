@@ -29,7 +29,9 @@ from pydantic import BaseModel
 
 from allegro_sync.adapters.allegro.auth import TokenAuth
 from allegro_sync.adapters.allegro.environment import AllegroEnvironment
-from allegro_sync.adapters.allegro.errors import (
+from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard
+from allegro_sync.contracts.accounts import TokenSource
+from allegro_sync.contracts.allegro_errors import (
     TRACE_ID_HEADER,
     AllegroError,
     AllegroRateLimited,
@@ -37,8 +39,6 @@ from allegro_sync.adapters.allegro.errors import (
     InvalidCommand,
     error_for,
 )
-from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard
-from allegro_sync.ports import TokenSource
 
 logger = Logger(child=True)
 

@@ -11,14 +11,14 @@ from urllib.parse import urlsplit
 import httpx
 
 from allegro_sync.adapters.allegro.core import PAGE_LIMIT, AllegroCore, _retry_after, _segment
-from allegro_sync.adapters.allegro.errors import AllegroOperationPending, InvalidCommand
-from allegro_sync.adapters.allegro.models import (
+from allegro_sync.contracts.allegro import (
     OfferEvents,
     OfferListing,
     OffersPage,
     ProductOffer,
     ProductOfferOperation,
 )
+from allegro_sync.contracts.allegro_errors import AllegroOperationPending, InvalidCommand
 from allegro_sync.contracts.allegro_requests import (
     CatalogueProduct,
     NewOffer,
@@ -26,7 +26,7 @@ from allegro_sync.contracts.allegro_requests import (
     OfferChanges,
     ProductSafety,
 )
-from allegro_sync.domain.parameters import OfferParameter
+from allegro_sync.contracts.offer_content import OfferParameter
 
 # Allegro filters GET /sale/offers by at most this many external ids per request.
 MAX_EXTERNAL_IDS = 100

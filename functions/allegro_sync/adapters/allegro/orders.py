@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from allegro_sync.adapters.allegro.core import PAGE_LIMIT, AllegroCore, _dump, _segment
-from allegro_sync.adapters.allegro.errors import InvalidCommand
-from allegro_sync.adapters.allegro.models import (
+from allegro_sync.contracts.allegro import (
     AddShipment,
     Carrier,
     Carriers,
@@ -22,6 +21,7 @@ from allegro_sync.adapters.allegro.models import (
     ShipmentLineItem,
     Shipments,
 )
+from allegro_sync.contracts.allegro_errors import InvalidCommand
 
 # Allegro's maximum page of GET /order/checkout-forms.
 CHECKOUT_FORMS_LIMIT = 100

@@ -7,8 +7,7 @@ from typing import Any
 
 from allegro_sync.adapters.allegro.commands import CommandsApi
 from allegro_sync.adapters.allegro.core import _dump, _segment
-from allegro_sync.adapters.allegro.errors import InvalidCommand
-from allegro_sync.adapters.allegro.models import (
+from allegro_sync.contracts.allegro import (
     AutomaticPricingModification,
     FeePreview,
     IdRefIn,
@@ -24,6 +23,7 @@ from allegro_sync.adapters.allegro.models import (
     RuleRemoveEntry,
     RuleSetEntry,
 )
+from allegro_sync.contracts.allegro_errors import InvalidCommand
 
 
 class PricingApi(CommandsApi):

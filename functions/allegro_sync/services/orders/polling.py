@@ -25,15 +25,12 @@ from allegro_sync.contracts.allegro import (
     OrderEvent,
 )
 from allegro_sync.contracts.allegro_errors import AllegroRateLimited
-from allegro_sync.domain.orders import (
-    OrderDomainError,
-    OrderNotice,
-    event_id_after,
-)
+from allegro_sync.contracts.messages import OrderNotice
+from allegro_sync.contracts.orders import CursorState
+from allegro_sync.domain.orders import OrderDomainError, event_id_after
 from allegro_sync.services.orders.ports import (
     EVENTS_PAGE,
     CheckoutFormsApi,
-    CursorState,
     CursorStore,
     OrderEventsApi,
     OrderQueue,

@@ -11,15 +11,10 @@ from allegro_sync.contracts.allegro import (
     OrderEvent,
     OrderEventStats,
 )
-from allegro_sync.contracts.messages import OrderNotice
-from allegro_sync.contracts.orders import CursorLost as CursorLost
-from allegro_sync.contracts.orders import CursorState as CursorState
-from allegro_sync.contracts.orders import OrderConflict as OrderConflict
+from allegro_sync.contracts.messages import OrderChanged, OrderNotice, StockChanged
+from allegro_sync.contracts.orders import CursorState
 from allegro_sync.domain.ledger import Sale
-from allegro_sync.domain.orders import (
-    OrderRecord,
-)
-from allegro_sync.domain.outbox import OrderChanged, StockChanged
+from allegro_sync.domain.orders import OrderRecord
 from allegro_sync.services.stock import StockResult
 
 EVENTS_PAGE = 1000

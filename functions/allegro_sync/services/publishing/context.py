@@ -11,18 +11,12 @@ from decimal import Decimal
 from typing import Any
 
 from allegro_sync.contracts.allegro import CategoryParameter
+from allegro_sync.contracts.catalog import Change, StoredMapping, category_label
 from allegro_sync.contracts.messages import ProductUpsert, ShopEvent
 from allegro_sync.domain.ledger import OfferAction
 from allegro_sync.domain.parameters import AmbiguousMapping, choose_category
 from allegro_sync.domain.pricing import PriceDecision, PricingError, PricingPolicy, price_for_allegro
-from allegro_sync.services.catalog import (
-    CatalogRepository,
-    Change,
-    ChangeLog,
-    MappingsRepository,
-    StoredMapping,
-    category_label,
-)
+from allegro_sync.services.catalog import CatalogRepository, ChangeLog, MappingsRepository
 from allegro_sync.services.publishing.outcomes import Waiting
 from allegro_sync.services.publishing.ports import Accounts, AllegroPort, StockChanges, StockLedgerPort
 from allegro_sync.services.publishing.settings import OfferSettings

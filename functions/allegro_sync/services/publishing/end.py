@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from allegro_sync.contracts.allegro_requests import OfferChanges
+from allegro_sync.contracts.catalog import LinkStatus, OfferLink
 from allegro_sync.contracts.messages import ProductDelete
-from allegro_sync.services.catalog import LinkStatus, OfferLink
 from allegro_sync.services.publishing.context import Context
 
 DELETED = "product deleted in the shop"

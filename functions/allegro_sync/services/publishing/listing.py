@@ -9,12 +9,13 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from allegro_sync.contracts.catalog import OfferLink, StoredMapping, category_label
 from allegro_sync.contracts.messages import ProductUpsert
+from allegro_sync.contracts.offer_content import OfferParameter
 from allegro_sync.domain.description import parse_shop_html
-from allegro_sync.domain.parameters import CategoryParameter, OfferParameter, map_parameters
+from allegro_sync.domain.parameters import CategoryParameter, map_parameters
 from allegro_sync.domain.pricing import PriceDecision
 from allegro_sync.domain.title import build_title
-from allegro_sync.services.catalog import OfferLink, StoredMapping, category_label
 from allegro_sync.services.publishing.context import Context
 from allegro_sync.services.publishing.outcomes import Waiting
 from allegro_sync.services.publishing.ports import AllegroPort

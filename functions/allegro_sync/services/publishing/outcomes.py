@@ -8,8 +8,8 @@ from dataclasses import dataclass, field, replace
 from aws_lambda_powertools import Logger
 
 from allegro_sync.contracts.allegro_errors import AllegroApiError
+from allegro_sync.contracts.catalog import LinkStatus, OfferLink, Outcome
 from allegro_sync.contracts.messages import ShopEvent
-from allegro_sync.services.catalog import LinkStatus, OfferLink, Outcome
 
 logger = Logger(child=True)
 

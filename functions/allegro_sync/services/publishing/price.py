@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from allegro_sync.contracts.allegro import PriceIn, PriceModification
+from allegro_sync.contracts.catalog import LinkStatus, OfferLink, StoredMapping, StoredProduct
 from allegro_sync.contracts.messages import PriceSet
-from allegro_sync.services.catalog import LinkStatus, OfferLink, StoredMapping, StoredProduct
 from allegro_sync.services.publishing.context import Context
 from allegro_sync.services.publishing.outcomes import Waiting
 

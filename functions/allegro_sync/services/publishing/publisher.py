@@ -20,16 +20,9 @@ from allegro_sync.contracts.allegro_errors import (
     AllegroForbidden,
     AllegroValidationError,
 )
+from allegro_sync.contracts.catalog import OfferLink, Outcome, StoredProduct, order_key
 from allegro_sync.contracts.messages import ProductDelete, ProductUpsert, ShopEvent, StockSet
-from allegro_sync.services.catalog import (
-    CatalogRepository,
-    ChangeLog,
-    MappingsRepository,
-    OfferLink,
-    Outcome,
-    StoredProduct,
-    order_key,
-)
+from allegro_sync.services.catalog import CatalogRepository, ChangeLog, MappingsRepository
 from allegro_sync.services.publishing.context import Context, PriceOwner
 from allegro_sync.services.publishing.end import Ends
 from allegro_sync.services.publishing.outcomes import EventReport, RetryLater, rejected

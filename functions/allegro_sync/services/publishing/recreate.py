@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Protocol
 
+from allegro_sync.contracts.catalog import LinkStatus, OfferLink, StoredProduct
 from allegro_sync.contracts.messages import ProductDelete, ShopEvent
-from allegro_sync.services.catalog import LinkStatus, OfferLink, StoredProduct
 from allegro_sync.services.publishing.context import Context
 from allegro_sync.services.publishing.outcomes import EventReport
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from allegro_sync.contracts.allegro_requests import OfferChanges
+from allegro_sync.contracts.catalog import LinkStatus, OfferLink
 from allegro_sync.contracts.messages import ProductDelete, ProductUpsert, ShopEvent, StockSet
 from allegro_sync.domain.ledger import OfferAction, StockView
 from allegro_sync.domain.ledger import Outcome as LedgerOutcome
-from allegro_sync.services.catalog import LinkStatus, OfferLink
 from allegro_sync.services.publishing.context import Context
 
 SOLD_OUT = "sold out in the shop (stock 0): Allegro ended the offer"

@@ -20,10 +20,10 @@ from allegro_sync.contracts.allegro_requests import (
     NewProduct,
     OfferChanges,
 )
+from allegro_sync.contracts.catalog import LinkStatus, OfferLink, StoredMapping
 from allegro_sync.contracts.messages import ProductUpsert
 from allegro_sync.domain.description import parse_shop_html
 from allegro_sync.domain.pricing import PriceDecision
-from allegro_sync.services.catalog import LinkStatus, OfferLink, StoredMapping
 from allegro_sync.services.publishing.context import Context
 from allegro_sync.services.publishing.listing import Listing, build_listing
 from allegro_sync.services.publishing.outcomes import Waiting
