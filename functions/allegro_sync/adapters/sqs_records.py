@@ -11,7 +11,13 @@ from __future__ import annotations
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from pydantic import Json
 
-from allegro_sync.contracts.messages import OrderNotice, OutboxMessage, ShopEvent, ShopOrderStatus
+from allegro_sync.contracts.messages import (
+    OrderNotice,
+    OutboxMessage,
+    ShopEvent,
+    ShopOrderStatus,
+    StockChanged,
+)
 
 
 class ShopEventRecord(SqsRecordModel):
@@ -24,6 +30,12 @@ class OrderNoticeRecord(SqsRecordModel):
     """`orders` (FIFO, group = checkout form)."""
 
     body: Json[OrderNotice]
+
+
+class StockChangedRecord(SqsRecordModel):
+    """`stock-changes` (FIFO, group = SKU); its consumer parses the batch as a whole, record by record."""
+
+    body: Json[StockChanged]
 
 
 class OutboxRecord(SqsRecordModel):
