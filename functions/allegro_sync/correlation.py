@@ -8,8 +8,9 @@ which puts `correlation_id` on every log line, the Allegro client's included.
 
 - producers: `SqsFifoPublisher` and the shop outbox attach `current()` (or a per-message id) with
   `message_attributes`;
-- consumers: `per_record` (record handlers) or `scope(of_record(raw))` sets the id for one record and puts
-  the previous one back afterwards, so one batch carrying several ids never mixes them;
+- consumers: `per_record` (record handlers, given an `SQSRecord` or a parsed Powertools `SqsRecordModel`)
+  or `scope(of_record(raw))` sets the id for one record and puts the previous one back afterwards, so one
+  batch carrying several ids never mixes them;
 - a message without the attribute (sent before this existed, a hand-made replay) is correlated by its own
   SQS message id, so its lines are still grouped.
 
@@ -23,7 +24,7 @@ import functools
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -31,6 +32,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 __all__ = [
     "ATTRIBUTE",
     "MAX_LENGTH",
+    "ParsedRecord",
     "clean",
     "current",
     "message_attributes",
@@ -47,6 +49,25 @@ _current: ContextVar[str | None] = ContextVar("allegro_sync_correlation_id", def
 _logger: Logger | None = None
 
 _R = TypeVar("_R")
+
+
+class _Attribute(Protocol):
+    @property
+    def stringValue(self) -> str | None: ...
+
+
+class ParsedRecord(Protocol):
+    """What this module reads of a Powertools `SqsRecordModel` (a record parsed with `model=`); a protocol,
+    so publishers importing this module do not load Powertools' parser models."""
+
+    @property
+    def messageId(self) -> str: ...
+
+    @property
+    def messageAttributes(self) -> Mapping[str, _Attribute]: ...
+
+
+_Record = TypeVar("_Record", bound=SQSRecord | ParsedRecord)
 
 
 def _powertools_logger() -> Logger:
@@ -96,8 +117,11 @@ def scope(correlation_id: str | None) -> Iterator[None]:
         logger.thread_safe_append_keys(**keys, **({} if previous is None else {ATTRIBUTE: previous}))
 
 
-def of_record(record: SQSRecord | Mapping[str, Any]) -> str:
+def of_record(record: SQSRecord | ParsedRecord | Mapping[str, Any]) -> str:
     """The record's `correlation_id` message attribute, or its SQS message id when it has none."""
+    if not isinstance(record, SQSRecord | Mapping):  # parsed with a Powertools record model
+        parsed = record.messageAttributes.get(ATTRIBUTE)
+        return clean(parsed.stringValue if parsed is not None else None) or record.messageId
     raw: Mapping[str, Any] = record.raw_event if isinstance(record, SQSRecord) else record
     attributes = raw.get("messageAttributes") or {}
     attribute = attributes.get(ATTRIBUTE) if isinstance(attributes, Mapping) else None
@@ -105,11 +129,11 @@ def of_record(record: SQSRecord | Mapping[str, Any]) -> str:
     return clean(value) or str(raw.get("messageId", ""))
 
 
-def per_record(record_handler: Callable[[SQSRecord], _R]) -> Callable[[SQSRecord], _R]:
+def per_record(record_handler: Callable[[_Record], _R]) -> Callable[[_Record], _R]:
     """Decorate a Powertools batch `record_handler`: each record runs under its own correlation id."""
 
     @functools.wraps(record_handler)
-    def correlated(record: SQSRecord) -> _R:
+    def correlated(record: _Record) -> _R:
         with scope(of_record(record)):
             return record_handler(record)
 

@@ -3,37 +3,62 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
+from pydantic import ValidationError
 
 
-class CoalescingFifoProcessor(SqsFifoPartialProcessor):
+class FifoProcessor(SqsFifoPartialProcessor):
+    """`SqsFifoPartialProcessor` whose records after a failure fail alone even when one does not parse.
+
+    Powertools 3.37 parses each record it skips after a failure with `model` before reporting it, outside
+    its own error handling: a malformed body there raises out of the batch and fails the whole invocation,
+    so the records already done come back too and every record's receive count moves towards the DLQ.
+    Here the malformed record is reported as failed, like the other records skipped after the failure.
+    """
+
+    def _process_record(self, record: dict[str, Any]) -> Any:
+        try:
+            return super()._process_record(record)  # type: ignore[no-untyped-call]
+        except ValidationError:  # only the skipping path lets one escape: records it handles are caught
+            unparsed = self._to_batch_type(record=record, event_type=self.event_type)
+            return self.failure_handler(record=unparsed, exception=sys.exc_info())
+
+
+class CoalescingFifoProcessor(FifoProcessor):
     """A FIFO partial processor that knows, before the batch runs, which records a later record of the
     same key makes redundant (`superseded(record)`), so a consumer can skip them.
 
     The state lives on the processor for one batch (it is rebuilt in `_prepare`), not in a module global;
-    a record whose key cannot be read is never superseded (the record handler reports it as malformed).
+    a record whose key cannot be read is never superseded (it fails as malformed).
     """
 
-    def __init__(self, key: Callable[[dict[str, Any]], str | None]) -> None:
-        super().__init__()
+    def __init__(
+        self, key: Callable[[dict[str, Any]], str | None], model: type[SqsRecordModel] | None = None
+    ) -> None:
+        super().__init__(model=model)
         self._key = key
-        self._last: dict[str, str] = {}
+        self._keys: dict[str, str] = {}  # message id -> key
+        self._last: dict[str, str] = {}  # key -> the batch's last message id with it
 
     def _prepare(self) -> None:
         super()._prepare()  # type: ignore[no-untyped-call]
-        self._last = {}
+        self._keys, self._last = {}, {}
         for raw in self.records:
             key = self._key(raw)
             if key is not None:
+                self._keys[str(raw["messageId"])] = key
                 self._last[key] = str(raw["messageId"])
 
-    def superseded(self, record: SQSRecord) -> bool:
-        key = self._key(record.raw_event)
-        return key is not None and self._last.get(key, record.message_id) != record.message_id
+    def superseded(self, record: SQSRecord | SqsRecordModel) -> bool:
+        message_id = record.message_id if isinstance(record, SQSRecord) else record.messageId
+        key = self._keys.get(message_id)
+        return key is not None and self._last[key] != message_id
 
 
 def json_field(name: str) -> Callable[[dict[str, Any]], str | None]:

@@ -1,6 +1,6 @@
 """`allegro-sync catalog import`, `mappings suggest|set|list|approve`, `products status`: the catalogue.
 
-- `catalog import FILE`: a CSV or WooCommerce export (columns in `services/catalog_import.py`) becomes one
+- `catalog import FILE`: a CSV or WooCommerce export (columns in `domain/catalog_file.py`) becomes one
   ProductUpsert per row on `shop-events`, the webhooks' path; resumable (a rerun of the same file skips the
   rows already queued); with `--wait` (default against the local runtime) it waits for the catalog worker and
   sums up published / waiting / failed with the reasons.
@@ -31,15 +31,8 @@ from allegro_sync.adapters.allegro.client import AllegroClient
 from allegro_sync.bootstrap import Application
 from allegro_sync.cli import deployment
 from allegro_sync.contracts.catalog import ANY_ACCOUNT, LinkStatus, StoredMapping, category_label
-from allegro_sync.services.catalog_import import (
-    CatalogFileError,
-    CatalogRow,
-    Format,
-    ImportResult,
-    ImportSummary,
-    import_catalog,
-    wait_for_outcome,
-)
+from allegro_sync.domain.catalog_file import CatalogFileError, CatalogRow, Format
+from allegro_sync.services.catalog_import import ImportResult, ImportSummary, import_catalog, wait_for_outcome
 from allegro_sync.services.mapping_suggestions import (
     MappingInputError,
     set_mapping,

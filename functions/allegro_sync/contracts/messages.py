@@ -5,11 +5,13 @@
 | `shop-events` (FIFO, SKU) | `ShopEvent` | shop_webhook, `catalog import` | catalog_worker |
 | `orders` (FIFO, checkout form) | `OrderNotice` | order_poller, order_gap_scan | order_worker |
 | `stock-changes` (FIFO, SKU) | `StockChanged` | order_worker, catalog_worker | stock_propagator |
-| `shop-outbox` (standard) | `OrderChanged` | order_worker | shop_notifier (`parse_outbox_message`) |
+| `shop-outbox` (standard) | `OrderChanged` | order_worker | shop_notifier |
 | `fulfillment` (FIFO, checkout form) | `ShopOrderStatus` | fulfillment_intake | fulfillment_worker |
 
-Bodies are the models' JSON. The correlation id travels as a message attribute, never in a body
-(`allegro_sync.correlation`), so de-duplication ids and idempotency keys only ever see what is here.
+Bodies are the models' JSON; consumers receive them parsed by their batch processor
+(`adapters/sqs_records.py`), so a malformed body fails its record and ends in the DLQ. The correlation id
+travels as a message attribute, never in a body (`allegro_sync.correlation`), so de-duplication ids and
+idempotency keys only ever see what is here.
 Everything money-like stays a decimal string, as Allegro sends it.
 """
 

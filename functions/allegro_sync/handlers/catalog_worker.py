@@ -1,8 +1,9 @@
 """SQS FIFO `shop-events` -> Allegro offers on every connected seller account.
 
-Thin wiring: parse each record into a shop event, hand it to `Publisher`, report partial failures.
-`SqsFifoPartialProcessor(skip_group_on_error=True)`: when a record fails, the later records of the same
-SKU (message group) in the batch fail with it, so they are retried in order; other SKUs go on.
+Thin wiring: each record arrives parsed into a shop event (`ShopEventRecord`) and goes to `Publisher`;
+partial failures are reported. `FifoProcessor(skip_group_on_error=True)`: when a record fails, the later
+records of the same SKU (message group) in the batch fail with it, so they are retried in order; other
+SKUs go on.
 
 A failed record is retried by SQS after the visibility timeout (6 x this function's timeout). Allegro's
 longest block (429: one minute, extended by calls made during it) is far shorter than `maxReceiveCount`
@@ -18,23 +19,23 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from allegro_sync import correlation
+from allegro_sync.adapters.batch import FifoProcessor
+from allegro_sync.adapters.sqs_records import ShopEventRecord
 from allegro_sync.bootstrap import application
 from allegro_sync.contracts.catalog import LinkStatus, Outcome
-from allegro_sync.contracts.messages import parse_shop_event
 
 logger = Logger()
 metrics = Metrics()
-processor = SqsFifoPartialProcessor(skip_group_on_error=True)
+processor = FifoProcessor(model=ShopEventRecord, skip_group_on_error=True)
 
 
 @correlation.per_record
-def record_handler(record: SQSRecord) -> None:
-    event = parse_shop_event(record.body)  # malformed: the record fails and ends in the DLQ, kept for replay
+def record_handler(record: ShopEventRecord) -> None:
+    event = record.body  # a malformed body failed the record before this: it ends in the DLQ, kept for replay
     logger.thread_safe_append_keys(sku=event.sku, delivery_id=event.delivery_id)
     report = application().publisher().handle(event)
     if report.outcome is Outcome.STALE:

@@ -12,27 +12,27 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from allegro_sync import correlation
+from allegro_sync.adapters.batch import FifoProcessor
+from allegro_sync.adapters.sqs_records import ShopOrderStatusRecord
 from allegro_sync.bootstrap import application
 from allegro_sync.contracts.accounts import AccountDisconnected, AccountNotFound
 from allegro_sync.contracts.allegro_errors import AllegroForbidden, AllegroNotFound
-from allegro_sync.contracts.messages import ShopOrderStatus
 from allegro_sync.services.fulfillment import Fulfillment
 
 logger = Logger()
 metrics = Metrics()
-processor = SqsFifoPartialProcessor()
+processor = FifoProcessor(model=ShopOrderStatusRecord)
 
 UNREADABLE = (AccountNotFound, AccountDisconnected, AllegroNotFound, AllegroForbidden)
 
 
 @correlation.per_record
-def record_handler(record: SQSRecord) -> None:
-    update = ShopOrderStatus.model_validate_json(record.body)  # malformed: fails, ends in the DLQ
+def record_handler(record: ShopOrderStatusRecord) -> None:
+    update = record.body  # a malformed body failed the record before this: it ends in the DLQ
     logger.thread_safe_append_keys(checkout_form_id=update.checkout_form_id)
     built = application()
     order = built.order_repository().get(update.checkout_form_id)

@@ -14,26 +14,25 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from allegro_sync import correlation
 from allegro_sync.adapters.batch import CoalescingFifoProcessor, json_field
+from allegro_sync.adapters.sqs_records import OrderNoticeRecord
 from allegro_sync.bootstrap import application
 from allegro_sync.contracts.accounts import AccountDisconnected, AccountNotFound
 from allegro_sync.contracts.allegro_errors import AllegroForbidden, AllegroNotFound
-from allegro_sync.contracts.messages import OrderNotice
 
 logger = Logger()
 metrics = Metrics()
-processor = CoalescingFifoProcessor(key=json_field("checkout_form_id"))
+processor = CoalescingFifoProcessor(key=json_field("checkout_form_id"), model=OrderNoticeRecord)
 
 UNREADABLE = (AccountNotFound, AccountDisconnected, AllegroNotFound, AllegroForbidden)
 
 
 @correlation.per_record
-def record_handler(record: SQSRecord) -> None:
-    notice = OrderNotice.model_validate_json(record.body)  # malformed: fails, ends in the DLQ for replay
+def record_handler(record: OrderNoticeRecord) -> None:
+    notice = record.body  # a malformed body failed the record before this: it ends in the DLQ for replay
     logger.thread_safe_append_keys(
         account=notice.account, checkout_form_id=notice.checkout_form_id, source=notice.source
     )

@@ -13,21 +13,21 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from allegro_sync import correlation
+from allegro_sync.adapters.sqs_records import OutboxRecord
 from allegro_sync.bootstrap import application
-from allegro_sync.contracts.messages import OrderChanged, parse_outbox_message
+from allegro_sync.contracts.messages import OrderChanged
 
 logger = Logger()
 metrics = Metrics()
-processor = BatchProcessor(event_type=EventType.SQS)
+processor = BatchProcessor(event_type=EventType.SQS, model=OutboxRecord)
 
 
 @correlation.per_record
-def record_handler(record: SQSRecord) -> None:
-    message = parse_outbox_message(record.body)  # malformed: fails, ends in the DLQ for replay
+def record_handler(record: OutboxRecord) -> None:
+    message = record.body  # a malformed body failed the record before this: it ends in the DLQ for replay
     if not isinstance(message, OrderChanged):
         logger.warning(
             "not an order change; the shop outbox carries only orders", extra={"kind": message.kind}

@@ -17,8 +17,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from allegro_sync import correlation
+from allegro_sync.adapters.sqs_records import StockChangedRecord
 from allegro_sync.bootstrap import application
-from allegro_sync.contracts.messages import StockChanged, parse_stock_changed
+from allegro_sync.contracts.messages import StockChanged
 
 logger = Logger()
 metrics = Metrics()
@@ -33,8 +34,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         # Each SKU's pushes are logged under the correlation id of its newest message (see propagation).
         cid = correlation.of_record(record)
         try:
-            signal = parse_stock_changed(record["body"])
-            signals.append((record["messageId"], signal.model_copy(update={"correlation_id": cid})))
+            parsed = StockChangedRecord.model_validate(record)
+            signals.append((parsed.messageId, parsed.body.model_copy(update={"correlation_id": cid})))
         except ValidationError as error:
             # Malformed: fails every time, so it reaches the DLQ and is kept for a look.
             with correlation.scope(cid):

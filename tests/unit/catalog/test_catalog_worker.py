@@ -55,14 +55,20 @@ class Context:
     aws_request_id = "req-1"
 
 
-def _record(message_id: str, event: ShopEvent | str) -> dict[str, Any]:
+def _record(message_id: str, event: ShopEvent | str, group: str = "BROKEN") -> dict[str, Any]:
     body = event if isinstance(event, str) else SHOP_EVENT_ADAPTER.dump_json(event).decode()
-    group = event.sku if not isinstance(event, str) else "BROKEN"
+    group = event.sku if not isinstance(event, str) else group
     return {
         "messageId": message_id,
         "receiptHandle": f"rh-{message_id}",
         "body": body,
-        "attributes": {"ApproximateReceiveCount": "1", "MessageGroupId": group, "SentTimestamp": "1"},
+        "attributes": {  # what SQS always sends; the record model requires it
+            "ApproximateReceiveCount": "1",
+            "MessageGroupId": group,
+            "SentTimestamp": "1",
+            "SenderId": "AIDAEXAMPLE",
+            "ApproximateFirstReceiveTimestamp": "2",
+        },
         "messageAttributes": {},
         "md5OfBody": "x",
         "eventSource": "aws:sqs",
@@ -105,6 +111,21 @@ def test_a_malformed_message_fails_without_touching_anything() -> None:
         response = catalog_worker.handler({"Records": records}, Context())
 
     assert response == {"batchItemFailures": [{"itemIdentifier": "x"}]}  # kept for the DLQ, not dropped
+    assert fake.applied == ["b1"]
+
+
+def test_a_malformed_message_behind_a_failed_one_of_its_sku_fails_with_it_and_the_batch_goes_on() -> None:
+    fake = FlakyPublisher(failing={"A"})
+    records = [
+        _record("a1", StockSet(delivery_id="a1", occurred_at=T0, sku="A", stock=1)),
+        _record("x", "{not json", group="A"),
+        _record("b1", StockSet(delivery_id="b1", occurred_at=T0, sku="B", stock=1)),
+    ]
+
+    with bootstrap.bind(WithPublisher(fake)):
+        response = catalog_worker.handler({"Records": records}, Context())
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": "a1"}, {"itemIdentifier": "x"}]}
     assert fake.applied == ["b1"]
 
 

@@ -12,14 +12,8 @@ import pytest
 
 from allegro_sync.contracts.catalog import LinkStatus, OfferLink, ProductStatus, order_key
 from allegro_sync.contracts.webhooks import QueuedEvent
-from allegro_sync.services.catalog_import import (
-    CatalogFileError,
-    CatalogRow,
-    import_catalog,
-    parse_catalog,
-    parse_price,
-    wait_for_outcome,
-)
+from allegro_sync.domain.catalog_file import CatalogFileError, CatalogRow, parse_catalog, parse_price
+from allegro_sync.services.catalog_import import import_catalog, wait_for_outcome
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 DEMO = Path(__file__).resolve().parents[3] / "demo"

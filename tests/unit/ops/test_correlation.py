@@ -12,6 +12,7 @@ import pytest
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 
 from allegro_sync import correlation
 from allegro_sync.adapters.allegro.client import AllegroClient
@@ -57,9 +58,17 @@ def sqs_record(message_id: str, body: str = "{}", correlation_id: str | None = N
         "messageId": message_id,
         "receiptHandle": "r-" + message_id,
         "body": body,
-        "attributes": {},
+        "attributes": {
+            "ApproximateReceiveCount": "1",
+            "SentTimestamp": "1",
+            "SenderId": "AIDAEXAMPLE",
+            "ApproximateFirstReceiveTimestamp": "2",
+        },
         "messageAttributes": attributes,
+        "md5OfBody": "x",
         "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:eu-central-1:123456789012:q",
+        "awsRegion": "eu-central-1",
     }
 
 
@@ -95,6 +104,15 @@ def test_a_record_without_the_attribute_falls_back_to_its_message_id() -> None:
     no_attributes = sqs_record("msg-bare")
     del no_attributes["messageAttributes"]
     assert correlation.of_record(no_attributes) == "msg-bare"
+
+
+def test_a_record_parsed_with_a_powertools_model_is_correlated_the_same_way() -> None:
+    def parsed(raw: dict[str, Any]) -> SqsRecordModel:
+        return SqsRecordModel.model_validate(raw)
+
+    assert correlation.of_record(parsed(sqs_record("msg-1", correlation_id="delivery-42"))) == "delivery-42"
+    assert correlation.of_record(parsed(sqs_record("msg-old"))) == "msg-old"
+    assert correlation.of_record(parsed(sqs_record("msg-blank", correlation_id="   "))) == "msg-blank"
 
 
 def test_an_oversized_attribute_is_cut_to_the_delivery_id_limit() -> None:
@@ -149,6 +167,22 @@ def test_each_record_of_a_batch_logs_under_its_own_id_and_nothing_lingers(logs: 
     assert logs.ids("handled") == ["delivery-1", "delivery-2", "m3"]
     assert logs.ids("after the batch") == [None]
     assert answer["batchItemFailures"] == [{"itemIdentifier": "m2"}]
+
+
+def test_records_parsed_by_the_processor_log_under_their_own_ids(logs: LogLines) -> None:
+    @correlation.per_record
+    def record_handler(record: SqsRecordModel) -> None:
+        logger.info("handled", extra={"body": record.body})
+
+    event = {"Records": [sqs_record("m1", "one", correlation_id="delivery-1"), sqs_record("m2", "two")]}
+    answer = process_partial_response(
+        event=event,
+        record_handler=record_handler,
+        processor=BatchProcessor(event_type=EventType.SQS, model=SqsRecordModel),
+    )
+
+    assert logs.ids("handled") == ["delivery-1", "m2"]
+    assert answer["batchItemFailures"] == []
 
 
 def test_the_allegro_client_logs_its_calls_at_info_under_the_current_id(logs: LogLines) -> None:

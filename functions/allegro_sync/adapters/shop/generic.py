@@ -285,5 +285,5 @@ def parse_generic(
 
 
 def queued_event_json(event: ShopEvent) -> str:
-    """How an event travels on the queue (the worker parses it with `parse_shop_event`)."""
+    """How an event travels on the queue (the worker gets it parsed: `ShopEventRecord`)."""
     return SHOP_EVENT_ADAPTER.dump_json(event).decode()

@@ -42,7 +42,7 @@ class Context:
     clock: Callable[[], float] = time.monotonic
     # Category parameters change rarely; a warm Lambda keeps them (the handler passes a process cache).
     parameters: dict[str, list[CategoryParameter]] = field(default_factory=dict)
-    # A repricing rule owns the price (services/repricing.py): shop prices then only move the link's list
+    # A repricing rule owns the price (services/repricing/): shop prices then only move the link's list
     # price (the repricer's ceiling).
     price_owner: PriceOwner | None = None
     _read: dict[str, tuple[float, Any]] = field(default_factory=dict)

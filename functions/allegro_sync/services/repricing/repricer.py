@@ -1,9 +1,8 @@
 """One repricing round per seller account: gather inputs, plan (pure domain), apply, record every change.
 
 The round reads the account's active offers with their 30-day stats (GET /sale/offers), costs and list
-prices from the catalogue, competitor prices from the seller's feed and Allegro's fees (fee preview, cached
-per category and price band as a line `fixed + rate * price` measured at the band's two ends). It applies
-price changes as FIXED_PRICE batch commands (one command per distinct new price, 1000 offers each: a
+prices from the catalogue, competitor prices from the seller's feed and Allegro's fees (`fees.FeeBook`). It
+applies price changes as FIXED_PRICE batch commands (one command per distinct new price, 1000 offers each: a
 command sets one value) and rule assignments as price-automation commands with the [floor, ceiling] range.
 Every applied change goes to the one change log (`changes` table) with its reasons; `prices why` reads it.
 """
@@ -12,32 +11,20 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Protocol
+from decimal import Decimal
+from typing import Any
 
-from allegro_sync.contracts.allegro import (
-    FeePreview,
-    Me,
-    OfferCommandResult,
-    OfferListing,
-    PriceAutomationRule,
-    PriceIn,
-    PriceModification,
-)
+from allegro_sync.contracts.allegro import OfferCommandResult, OfferListing, PriceIn, PriceModification
 from allegro_sync.contracts.allegro_errors import AllegroError
 from allegro_sync.contracts.catalog import Change
 from allegro_sync.contracts.repricing import FeedUnavailable, OfferState, ProductFacts
-from allegro_sync.domain.pricing import CENT
 from allegro_sync.domain.repricing import (
     AccountPlan,
     Action,
     CompetitorPrice,
-    FeeAt,
-    FeesUnknown,
-    LinearFee,
     OfferInput,
     RepriceDecision,
     RepricingSettings,
@@ -45,92 +32,21 @@ from allegro_sync.domain.repricing import (
     plan_account,
     settings_for,
 )
-from allegro_sync.domain.repricing_feed import FeedFormatError, FeedResult
+from allegro_sync.domain.repricing_feed import FeedFormatError
+from allegro_sync.services.repricing.fees import FeeBook, amount
+from allegro_sync.services.repricing.ports import (
+    ChangeLog,
+    FeedSource,
+    ProductFactsSource,
+    RepricingAllegro,
+    RepricingStore,
+)
 
 BREAKER_METRIC = "RepricingCircuitBreakerTripped"
 PAUSE_MINUTES = 60
 # A command is a PUT/POST plus ~2 task polls; 600 commands ~ 1,800 calls ~ 6 min of the repricer's 300 rpm,
 # inside its 10-minute timeout with room for listing pages and fee previews. The rest waits for next round.
 MAX_COMMANDS_PER_ROUND = 600
-FEE_TTL = timedelta(hours=24)
-# Price bands for the fee cache: fees are measured at both ends of a band and interpolated inside it.
-BANDS = (Decimal(0), Decimal(20), Decimal(50), Decimal(100), Decimal(200), Decimal(500), Decimal(1000))
-BAND_TOP = Decimal(10_000)
-PREVIEW_NAME = "Podgląd opłat"  # PricingOffer.name is required by the spec; the fee does not depend on it
-
-
-# --- ports ------------------------------------------------------------------------------------------------
-
-
-class RepricingAllegro(Protocol):
-    """The Allegro operations a round uses; `AllegroClient` has them."""
-
-    def me(self) -> Me: ...
-
-    def iter_offers(self, *, statuses: Sequence[str] = ()) -> Iterator[OfferListing]: ...
-
-    def change_price(
-        self, offer_ids: Iterable[str], modification: PriceModification
-    ) -> list[OfferCommandResult]: ...
-
-    def price_automation_rules(self) -> list[PriceAutomationRule]: ...
-
-    def assign_price_automation(
-        self,
-        offer_ids: Iterable[str],
-        rule_id: str,
-        *,
-        min_price: PriceIn,
-        max_price: PriceIn,
-        marketplace_id: str = "allegro-pl",
-    ) -> list[OfferCommandResult]: ...
-
-    def offer_fee_preview(self, body: Mapping[str, Any]) -> FeePreview: ...
-
-
-class RepricingStore(Protocol):
-    def settings(self) -> list[RepricingSettings]: ...
-
-    def offer_states(self, account: str) -> dict[str, OfferState]: ...
-
-    def save_offer_state(self, account: str, offer_id: str, state: OfferState) -> None: ...
-
-    def paused_until(self, account: str) -> tuple[datetime, str] | None: ...
-
-    def pause(self, account: str, until: datetime, reason: str) -> None: ...
-
-    def fee(self, category_id: str, band: int, now: datetime) -> LinearFee | None: ...
-
-    def save_fee(self, category_id: str, band: int, fee: LinearFee, expires: datetime) -> None: ...
-
-    def own_sellers(self) -> frozenset[str]: ...
-
-    def offer_sku(self, offer_id: str) -> str | None: ...
-
-    def record_seller(self, account: str, seller_id: str, login: str | None = None) -> None:
-        """Our accounts' seller ids and logins: a feed row naming one of them is us, not a rival."""
-        ...
-
-
-class ProductFactsSource(Protocol):
-    """Cost price, list price and EAN of a SKU on an account (the catalogue)."""
-
-    def facts(self, sku: str, account: str) -> ProductFacts | None: ...
-
-
-class FeedSource(Protocol):
-    url: str
-
-    def load(self, *, known_skus: frozenset[str], ean_to_sku: Mapping[str, str]) -> FeedResult: ...
-
-
-class ChangeLog(Protocol):
-    def record(self, change: Change) -> None: ...
-
-    def history(self, sku: str, *, limit: int = 100) -> list[Change]: ...
-
-
-# --- the round --------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -147,20 +63,6 @@ class RoundReport:
     deferred: int = 0  # changes left for the next round (command budget)
     feed_skipped: list[str] = field(default_factory=list)
     error: str | None = None
-
-
-def band_of(price: Decimal) -> int:
-    index = 0
-    for i, low in enumerate(BANDS):
-        if price >= low:
-            index = i
-    return index
-
-
-def band_edges(band: int) -> tuple[Decimal, Decimal]:
-    low = max(BANDS[band], Decimal("1.00"))
-    high = (BANDS[band + 1] if band + 1 < len(BANDS) else BAND_TOP) - CENT
-    return low, high
 
 
 class Repricer:
@@ -225,7 +127,7 @@ class Repricer:
         facts = {o.id: self._products.facts(str(o.external.id), account) for o in listings if o.external}
         competitors = self._competitors(listings, facts, report) if self._needs_feed(all_settings) else {}
         offers = [_offer_input(account, o, facts.get(o.id), states.get(o.id), competitors) for o in listings]
-        fees = _FeeBook(self._store, client, now)
+        fees = FeeBook(self._store, client, now)
         plan = plan_account(
             account, offers, all_settings=all_settings, fees=fees.for_category, now=now, own_sellers=own
         )
@@ -310,7 +212,7 @@ class Repricer:
         by_price = {k: g for k, g in by_price.items() if ("price", k) in kept}
         by_rule = {k: g for k, g in by_rule.items() if ("rule", k) in kept}
         for price, group in sorted(by_price.items()):
-            modification = PriceModification(type="FIXED_PRICE", price=PriceIn(amount=_amount(price)))
+            modification = PriceModification(type="FIXED_PRICE", price=PriceIn(amount=amount(price)))
             try:
                 results = client.change_price([d.offer_id for d in group], modification)
             except AllegroError as error:  # record what did change, retry the rest next round
@@ -328,8 +230,8 @@ class Repricer:
                     results = client.assign_price_automation(
                         [d.offer_id for d in group],
                         rule_ids[rule_type],
-                        min_price=PriceIn(amount=_amount(low)),
-                        max_price=PriceIn(amount=_amount(high)),
+                        min_price=PriceIn(amount=amount(low)),
+                        max_price=PriceIn(amount=amount(high)),
                     )
                 except AllegroError as error:
                     results, report.error = list(error.completed), str(error)
@@ -392,58 +294,6 @@ def run_round(
 # --- helpers ----------------------------------------------------------------------------------------------
 
 
-class _FeeBook:
-    """Fee functions per category for one round: the store's cache first, then two fee previews per band."""
-
-    def __init__(self, store: RepricingStore, client: RepricingAllegro, now: datetime) -> None:
-        self._store, self._client, self._now = store, client, now
-        self._lines: dict[tuple[str, int], LinearFee] = {}
-        self.previews = 0
-
-    def for_category(self, category_id: str | None) -> FeeAt | None:
-        if not category_id:
-            return None
-        return lambda price: self._line(category_id, band_of(price)).at(price)
-
-    def _line(self, category_id: str, band: int) -> LinearFee:
-        key = (category_id, band)
-        if key not in self._lines:
-            line = self._store.fee(category_id, band, self._now)
-            if line is None:
-                low, high = band_edges(band)
-                try:
-                    f_low, f_high = self._preview(category_id, low), self._preview(category_id, high)
-                except AllegroError as error:
-                    raise FeesUnknown(f"fee preview for category {category_id} failed: {error}") from error
-                rate = (f_high - f_low) / (high - low)
-                line = LinearFee(
-                    fixed=(f_low - rate * low).quantize(Decimal("0.0001")),
-                    rate=rate.quantize(Decimal("0.000001")),
-                )
-                self._store.save_fee(category_id, band, line, self._now + FEE_TTL)
-            self._lines[key] = line
-        return self._lines[key]
-
-    def _preview(self, category_id: str, price: Decimal) -> Decimal:
-        self.previews += 1
-        preview = self._client.offer_fee_preview(
-            {
-                "offer": {
-                    "name": PREVIEW_NAME,
-                    "category": {"id": category_id},
-                    "sellingMode": {
-                        "format": "BUY_NOW",
-                        "price": {"amount": _amount(price), "currency": "PLN"},
-                    },
-                }
-            }
-        )
-        # Commissions are charged per sale; quotes are listing fees per 30-day cycle, not per sale.
-        return sum(
-            (Decimal(str(c.get("fee", {}).get("amount", "0"))) for c in preview.commissions), Decimal(0)
-        )
-
-
 def _offer_input(
     account: str,
     listing: OfferListing,
@@ -480,10 +330,6 @@ def _hold_all(plan: AccountPlan, reason: str) -> AccountPlan:
         for d in plan.decisions
     ]
     return AccountPlan(plan.account, held)
-
-
-def _amount(value: Decimal) -> str:
-    return format(value.quantize(CENT, rounding=ROUND_HALF_UP), "f")
 
 
 def _change(d: RepriceDecision, status: str, now: datetime) -> Change:

@@ -1,0 +1,50 @@
+"""Each queue's SQS record as its consumer receives it: the Lambda record, its body parsed into the
+queue's message (`contracts/messages.py`).
+
+The batch processors validate every record with these (`model=`), so a record handler gets a typed message
+and never parses. A body that does not parse fails that record alone (Powertools reports it as a failed
+item), so SQS retries it and the queue's DLQ keeps it for a look, as a bad message always did.
+"""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
+from pydantic import Json
+
+from allegro_sync.contracts.messages import (
+    OrderNotice,
+    OutboxMessage,
+    ShopEvent,
+    ShopOrderStatus,
+    StockChanged,
+)
+
+
+class ShopEventRecord(SqsRecordModel):
+    """`shop-events` (FIFO, group = SKU)."""
+
+    body: Json[ShopEvent]
+
+
+class OrderNoticeRecord(SqsRecordModel):
+    """`orders` (FIFO, group = checkout form)."""
+
+    body: Json[OrderNotice]
+
+
+class StockChangedRecord(SqsRecordModel):
+    """`stock-changes` (FIFO, group = SKU); its consumer parses the batch as a whole, record by record."""
+
+    body: Json[StockChanged]
+
+
+class OutboxRecord(SqsRecordModel):
+    """`shop-outbox` (standard): order changes, and any other outbox message, told apart by `kind`."""
+
+    body: Json[OutboxMessage]
+
+
+class ShopOrderStatusRecord(SqsRecordModel):
+    """`fulfillment` (FIFO, group = checkout form)."""
+
+    body: Json[ShopOrderStatus]
