@@ -112,7 +112,7 @@ def connect(
             typer.echo(f"Open this link within {link_minutes} min (it works once) and log in to Allegro:")
             typer.echo(link)
             return
-        profile = accounts.connect_with_device_flow(name, environment=environment, on_prompt=_show_prompt)
+        profile = accounts.connect_with_device_flow(name, environment=environment, on_prompt=show_prompt)
     except (InvalidAccountName, ValueError) as exc:
         _fail(str(exc))
     except OAuthError as exc:
@@ -123,7 +123,7 @@ def connect(
     typer.secho(f"Connected {profile.name}: seller {profile.seller_id}{who}.", fg=typer.colors.GREEN)
 
 
-def _show_prompt(prompt: DevicePrompt) -> None:
+def show_prompt(prompt: DevicePrompt) -> None:
     minutes = max(1, prompt.expires_in // 60)
     typer.echo(f"To connect {prompt.account!r}, open {prompt.verification_uri_complete}")
     typer.echo(f"and confirm the code {prompt.user_code} (valid {minutes} min). Waiting for Allegro...")

@@ -57,13 +57,13 @@ def test_connect_list_show_disconnect_through_the_cli(
         emulator.approve_device(pending[0], "seller-one")
 
     pending: list[str] = []
-    original = accounts_cmd._show_prompt
+    original = accounts_cmd.show_prompt
 
     def remember(prompt: DevicePrompt) -> None:
         pending.append(prompt.user_code)
         original(prompt)
 
-    monkeypatch.setattr(accounts_cmd, "_show_prompt", remember)
+    monkeypatch.setattr(accounts_cmd, "show_prompt", remember)
     monkeypatch.setattr(accounts_cmd, "sleep", approve_when_asked)
     output = run(cli_env, "connect", "shop1")
     assert f"confirm the code {pending[0]}" in output

@@ -86,6 +86,7 @@ def make_client(
     tokens: FakeTokens | None = None,
     clock: FakeClock | None = None,
     guard: RateGuard | None = None,
+    http: httpx.Client | None = None,
     **kwargs: Any,
 ) -> AllegroClient:
     clock = clock or FakeClock()
@@ -94,8 +95,7 @@ def make_client(
         tokens or FakeTokens(),
         account="seller-1",
         rate_guard=guard or RateGuard(InMemoryBlockedUntilStore(), clock=clock),
-        http=httpx.Client(transport=httpx.MockTransport(allegro)),
+        http=http or httpx.Client(transport=httpx.MockTransport(allegro)),
         sleep=clock.sleep,
-        jitter=lambda: 1.0,
-        **kwargs,
+        **{"jitter": lambda: 1.0, **kwargs},
     )

@@ -163,8 +163,7 @@ def test_retried_put_answered_409_counts_as_accepted() -> None:
             raise httpx.ReadTimeout("lost the answer", request=request)  # Allegro did store the command
         return response
 
-    client = make_client(FakeAllegro())
-    client._http = httpx.Client(transport=httpx.MockTransport(flaky))
+    client = make_client(FakeAllegro(), http=httpx.Client(transport=httpx.MockTransport(flaky)))
     modification = PriceModification(type="FIXED_PRICE", price=PriceIn(amount="19.99"))
     results = client.change_price(["9"], modification)
     assert [r.status for r in results] == ["SUCCESS"]
@@ -204,7 +203,6 @@ def test_price_automation_assignment_posts_one_command_per_chunk_and_waits_for_t
         return reply(200, {"tasks": [{"offer": o, "status": "SUCCESS"} for o in offers]})
 
     allegro.route("POST", "/sale/offer-price-automation-commands", post)
-    client = make_client(allegro)
     original = allegro.__call__
 
     def routed(request: httpx.Request) -> httpx.Response:
@@ -213,7 +211,7 @@ def test_price_automation_assignment_posts_one_command_per_chunk_and_waits_for_t
             return tasks(request)
         return original(request)
 
-    client._http = httpx.Client(transport=httpx.MockTransport(routed))
+    client = make_client(allegro, http=httpx.Client(transport=httpx.MockTransport(routed)))
     results = client.assign_price_automation(
         ["a", "b"], "rule-1", min_price=PriceIn(amount="10.00"), max_price=PriceIn(amount="20.00")
     )
@@ -382,8 +380,7 @@ def test_a_batch_stopped_by_a_block_reports_the_chunks_already_done() -> None:
             return reply(429)
         return original(request)
 
-    client = make_client(FakeAllegro())
-    client._http = httpx.Client(transport=httpx.MockTransport(blocked_after_first))
+    client = make_client(FakeAllegro(), http=httpx.Client(transport=httpx.MockTransport(blocked_after_first)))
     with pytest.raises(AllegroRateLimited) as caught:
         client.change_quantity([str(i) for i in range(1500)], "FIXED", 2)
     assert len(caught.value.completed) == 1000

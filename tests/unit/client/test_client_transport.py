@@ -123,8 +123,7 @@ def test_backoff_has_full_jitter_and_a_cap() -> None:
     allegro = FakeAllegro()
     clock = FakeClock()
     allegro.route("GET", "/me", lambda _: reply(502))
-    client = make_client(allegro, clock=clock, max_attempts=7, backoff_cap=3.0)
-    client._jitter = lambda: 0.25
+    client = make_client(allegro, clock=clock, max_attempts=7, backoff_cap=3.0, jitter=lambda: 0.25)
     with pytest.raises(AllegroServerError):
         client.me()
     assert len(allegro.requests) == 7
