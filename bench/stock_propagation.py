@@ -138,6 +138,8 @@ class Bench:
                     "SequenceNumber": str(self._sequence),
                     "ApproximateReceiveCount": "1",
                     "SentTimestamp": str(int(time.time() * 1000) + n),
+                    "ApproximateFirstReceiveTimestamp": str(int(time.time() * 1000) + n),
+                    "SenderId": "AIDAIENQZJOLO23YVJ4VO",  # SQS always sends who sent the message
                 },
             }
             records.append(sqs_record(message, queue_arn=QUEUE_ARN, region="eu-central-1"))

@@ -21,10 +21,10 @@ class SoakConfig:
     purchases_per_second: float = 0.6
     cancel_share: float = 0.1
     repriced_skus: int = 30  # catalogue facts and a feed price on the first account for these
-    # A run takes ~30 s, and the soak's driver fires it on the thread that also polls the queues.
+    # Each scheduled run has its own thread; a repricing round takes ~30 s on this machine.
     reprice_every: float = 150.0
-    # A full sweep reads the ledger once per offer (6,000 GetItems at 3 x 2,000), ~100 s locally, fired on the
-    # driver's thread like the repricer: every order would wait behind it. So: once, after the traffic.
+    # A full sweep reads the ledger once per offer (6,000 GetItems at 3 x 2,000), ~100 s locally, on the same
+    # interpreter as everything else: it would slow every order. So: once, after the traffic.
     reconcile_every: float = 1e9
     gap_scan_every: float = 60.0  # each scan re-enqueues every recent order (AWS: every 15 min)
     crash_rate: float = 0.05  # share of invocations that die part-way
