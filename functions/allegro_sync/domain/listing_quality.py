@@ -117,7 +117,14 @@ def redact(text: str) -> tuple[str, list[str]]:
         return " "
 
     for pattern in (EMAIL, URL, PHONE, OUTSIDE):
-        text = re.compile(_LEAD_IN + f"(?:{pattern.pattern})", pattern.flags).sub(cut, text)
+        compiled = re.compile(_LEAD_IN + f"(?:{pattern.pattern})", pattern.flags)
+        # Again until nothing more is cut: a cut can expose the next detail ("800tel. 600..." has no word
+        # boundary before "tel" until the first number is gone). Every pass removes text, so it ends.
+        while True:
+            before = len(removed)
+            text = compiled.sub(cut, text)
+            if len(removed) == before:
+                break
     if not removed:
         return original, removed
     # A joiner left with nothing to join ("Zadzwoń: 600 700 800 albo napisz na a@b.pl" -> "albo").

@@ -110,6 +110,16 @@ def test_fixer_rewrites_into_headline_parameters_text_and_images_without_contact
     assert "style" not in first.content
 
 
+def test_a_contact_glued_to_the_one_before_it_is_cut_too() -> None:
+    # Found by the property test below: after "800" there is no word boundary before the second "tel.".
+    fixed = fix_description(
+        "<p>tel. 600 700 800tel. 600 700 8000</p>", headline="Czajnik", key_params={}, offer_images=[]
+    )
+    text = description_text(fixed.description)
+    assert contact_findings(text) == []
+    assert "600 700 800" not in text
+
+
 WORDS = st.text(
     alphabet=st.sampled_from(list("aąbcćdeęfghijklłmnńoóprsśtuwyzźżĄĘŁŚŻ0123456789 ")),
     min_size=1,
