@@ -12,6 +12,7 @@ from allegro_sync.adapters.allegro.environment import AllegroEnvironment
 from allegro_sync.adapters.allegro.oauth import AllegroOAuth
 from allegro_sync.custody import AccountsSettings, Custody
 from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
+from allegro_sync.local.provision import create_table
 from allegro_sync.settings import KMS_KEY_ENV
 from allegro_sync.topology import secret_env, table_env
 
@@ -21,15 +22,7 @@ APP_SECRET = "allegro-sync/app-credentials"
 
 def create_control_table(name: str = "control", client: Any = None) -> None:
     """The control table's key shape (moto creates it ACTIVE at once, so no waiter)."""
-    (client or boto3.client("dynamodb")).create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_table(client or boto3.client("dynamodb"), name)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from allegro_sync.local import moto_patches
+from allegro_sync.local import moto_patches, provision
 
 
 @pytest.fixture
@@ -18,18 +18,7 @@ def table() -> Iterator[Any]:
     moto_patches.apply()
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name="eu-central-1")
-        dynamodb.create_table(
-            TableName="t",
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        provision.create_table(dynamodb, "t")
         for n in range(50):
             dynamodb.put_item(
                 TableName="t", Item={"pk": {"S": f"sku#{n}"}, "sk": {"S": "state"}, "v": {"N": "1"}}
