@@ -24,7 +24,6 @@ from allegro_sync.contracts.allegro import (
 from allegro_sync.contracts.allegro_errors import AllegroError, AllegroUnavailable
 from allegro_sync.contracts.allegro_requests import NewOffer, OfferChanges
 from allegro_sync.contracts.catalog import (
-    Change,
     OfferLink,
     Outcome,
     ProductStatus,
@@ -73,17 +72,6 @@ class FakeMappings:
 
     def pricing_rules(self) -> list[ScopedRule]:
         return list(self.rules)
-
-
-@dataclass
-class FakeChangeLog:
-    changes: list[Change] = field(default_factory=list)
-
-    def record(self, change: Change) -> None:
-        self.changes.append(change)
-
-    def history(self, sku: str, *, limit: int = 100) -> list[Change]:
-        return [c for c in reversed(self.changes) if c.sku == sku][:limit]
 
 
 def _fixture_catalogue() -> dict[str, Any]:
