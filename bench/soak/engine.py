@@ -695,12 +695,9 @@ class Soak:
         body = json.dumps(payload).encode()
         delivery = uuid.uuid4().hex
         for attempt in range(6):
-            timestamp = int(time.time())
             headers = {
                 "Content-Type": "application/json",
-                signing.DELIVERY_HEADER: delivery,
-                signing.TIMESTAMP_HEADER: str(timestamp),
-                signing.SIGNATURE_HEADER: signing.sign(WEBHOOK_SECRET, timestamp, delivery, body),
+                **signing.signed_headers(WEBHOOK_SECRET, delivery, body, int(time.time())),
             }
             status = httpx.post(
                 f"{self.http_url}/webhooks/shop", content=body, headers=headers, timeout=120
