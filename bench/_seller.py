@@ -5,7 +5,8 @@ product can become an offer. Benchmarks that seed offers through Allegro's API d
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -16,7 +17,7 @@ from allegro_sync.bootstrap import Application
 from allegro_sync.contracts.catalog import CategoryMapping, StoredMapping
 from allegro_sync.domain.pricing import PricingRule, ScopedRule
 from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
-from allegro_sync.local import LocalRuntime
+from allegro_sync.local import AllegroUrls, LocalRuntime
 from allegro_sync.services.accounts import DevicePrompt
 from allegro_sync.settings import Settings
 
@@ -59,6 +60,20 @@ def connect_seller(emulator: Emulator, runtime: LocalRuntime) -> None:
         )
     )
     mappings.put_pricing_rule(ScopedRule(rule=PricingRule(markup_percent=Decimal(10))))
+
+
+@contextmanager
+def catalogue_world() -> Iterator[tuple[Emulator, LocalRuntime]]:
+    """The emulator, a quiet local runtime pointed at it, and `connect_seller` done: the catalogue benchmarks'
+    starting point."""
+    with (
+        Emulator(port=0, validate=False) as emulator,
+        LocalRuntime(
+            allegro_urls=AllegroUrls.single(emulator.base_url), env={"POWERTOOLS_LOG_LEVEL": "WARNING"}
+        ) as runtime,
+    ):
+        connect_seller(emulator, runtime)
+        yield emulator, runtime
 
 
 class IssuedToken:
