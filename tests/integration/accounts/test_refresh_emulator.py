@@ -8,7 +8,8 @@ import time
 import boto3
 import pytest
 
-from allegro_sync.adapters.dynamodb.accounts import DynamoRefreshLease, control_table
+from allegro_sync.adapters.dynamodb import items
+from allegro_sync.adapters.dynamodb.accounts import DynamoRefreshLease
 from allegro_sync.adapters.secrets import SecretsManagerVault
 from allegro_sync.contracts.accounts import AccountDisconnected, AccountStatus, StoredAccount, TokenPair
 from allegro_sync.custody import Custody
@@ -70,7 +71,7 @@ def test_twenty_concurrent_requests_near_expiry_make_exactly_one_refresh(
         AccountTokens(
             "shop1",
             vault=SecretsManagerVault(PREFIX, client=secrets_client),
-            lease=DynamoRefreshLease(control_table("control")),
+            lease=DynamoRefreshLease(items.table("control")),
             oauth=custody.oauth,
             events=custody.events,
             policy=policy,
@@ -130,7 +131,7 @@ def test_an_orphaned_lease_forces_a_refresh_even_when_the_access_token_is_still_
     doomed = AccountTokens(
         "shop1",
         vault=_DiesOnSave(PREFIX),
-        lease=_NeverReleases(control_table("control")),
+        lease=_NeverReleases(items.table("control")),
         oauth=custody.oauth,
         events=custody.events,
         now=custody.now,

@@ -12,12 +12,11 @@ No item here ever holds a token.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 
+from allegro_sync.adapters.dynamodb import items
 from allegro_sync.contracts.accounts import AccountProfile, AccountStatus, LeaseGrant
 from allegro_sync.contracts.records.control import AccountProfileItem, OneTimeItem, RefreshLeaseItem
 
@@ -28,14 +27,6 @@ LEASE = "lease#"
 
 def _conditional_failed(exc: ClientError) -> bool:
     return bool(exc.response["Error"]["Code"] == "ConditionalCheckFailedException")
-
-
-def _num(value: float) -> Decimal:
-    return Decimal(str(round(value, 3)))
-
-
-def control_table(table_name: str, resource: Any = None) -> Any:
-    return (resource or boto3.resource("dynamodb")).Table(table_name)
 
 
 class DynamoAccountRegistry:
@@ -51,19 +42,12 @@ class DynamoAccountRegistry:
         return _profile(item) if item else None
 
     def put(self, profile: AccountProfile) -> None:
-        item = AccountProfileItem(
+        item = items.to_stored(
+            AccountProfileItem,
+            profile,
             pk=PROFILES_PK,
             sk=PROFILE + profile.name,
             status=profile.status.value,
-            environment=profile.environment,
-            seller_id=profile.seller_id,
-            login=profile.login,
-            scopes=list(profile.scopes),
-            token_expires_at=profile.token_expires_at,
-            last_refresh_at=profile.last_refresh_at,
-            connected_at=profile.connected_at,
-            disconnected_at=profile.disconnected_at,
-            disconnect_reason=profile.disconnect_reason,
         )
         self._table.put_item(Item=item.item())
 
@@ -72,21 +56,17 @@ class DynamoAccountRegistry:
 
     def overview(self) -> tuple[list[AccountProfile], set[str]]:
         """Every profile, and the names of accounts whose refresh lease is held (live or orphaned)."""
-        items: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": PROFILES_PK},
-            "ConsistentRead": True,
-        }
-        while True:
-            page = self._table.query(**kwargs)
-            items.extend(page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                profiles = [_profile(i) for i in items if str(i["sk"]).startswith(PROFILE)]
-                leases = [RefreshLeaseItem.from_item(i) for i in items if str(i["sk"]).startswith(LEASE)]
-                leased = {lease.sk.removeprefix(LEASE) for lease in leases if lease.owner}
-                return profiles, leased
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        found = list(
+            items.all_items(
+                self._table.query,
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": PROFILES_PK},
+                ConsistentRead=True,
+            )
+        )
+        profiles = [_profile(i) for i in found if str(i["sk"]).startswith(PROFILE)]
+        leases = [RefreshLeaseItem.from_item(i) for i in found if str(i["sk"]).startswith(LEASE)]
+        return profiles, {lease.sk.removeprefix(LEASE) for lease in leases if lease.owner}
 
     def record_refresh(
         self, name: str, *, expires_at: float, refreshed_at: float, scopes: tuple[str, ...]
@@ -98,8 +78,8 @@ class DynamoAccountRegistry:
                 UpdateExpression="SET token_expires_at = :e, last_refresh_at = :r, scopes = :s",
                 ConditionExpression="attribute_exists(pk)",
                 ExpressionAttributeValues={
-                    ":e": _num(expires_at),
-                    ":r": _num(refreshed_at),
+                    ":e": items.number(expires_at),
+                    ":r": items.number(refreshed_at),
                     ":s": list(scopes),
                 },
             )
@@ -116,7 +96,7 @@ class DynamoAccountRegistry:
                 ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues={
                     ":d": AccountStatus.DISCONNECTED.value,
-                    ":t": _num(now),
+                    ":t": items.number(now),
                     ":r": reason,
                 },
             )
@@ -127,18 +107,12 @@ class DynamoAccountRegistry:
 
 def _profile(raw: dict[str, Any]) -> AccountProfile:
     item = AccountProfileItem.from_item(raw)
-    return AccountProfile(
+    return items.from_stored(
+        AccountProfile,
+        item,
         name=item.sk.removeprefix(PROFILE),
         status=AccountStatus(item.status),
-        environment=item.environment,
-        seller_id=item.seller_id,
-        login=item.login,
         scopes=tuple(item.scopes),
-        token_expires_at=item.token_expires_at,
-        last_refresh_at=item.last_refresh_at,
-        connected_at=item.connected_at,
-        disconnected_at=item.disconnected_at,
-        disconnect_reason=item.disconnect_reason,
     )
 
 
@@ -164,8 +138,8 @@ class DynamoRefreshLease:
                 ExpressionAttributeNames={"#o": "owner"},
                 ExpressionAttributeValues={
                     ":owner": owner,
-                    ":now": _num(now),
-                    ":until": _num(now + ttl_seconds),
+                    ":now": items.number(now),
+                    ":until": items.number(now + ttl_seconds),
                     ":nobody": "",
                 },
                 ReturnValues="ALL_OLD",
