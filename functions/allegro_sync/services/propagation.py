@@ -165,30 +165,13 @@ def plan(
             skips.append(Skip(view.sku, target.offer_id, f"revision {previous.revision} already pushed"))
             continue
         kind = _kind(target, previous)
-        if (
+        # Same value as last pushed (the revision moved for another offer, a buffer elsewhere...): only the
+        # revision is recorded.
+        unchanged = (
             not force
             and previous is not None
-            and (previous.action, previous.quantity)
-            == (
-                target.action.value,
-                target.quantity,
-            )
-        ):
-            # Same value as last pushed (the revision moved for another offer, a buffer elsewhere...).
-            pushes.append(
-                Push(
-                    view.sku,
-                    view.revision,
-                    target.offer_id,
-                    target.account,
-                    kind,
-                    target.quantity,
-                    "same value as last pushed",
-                    previous,
-                    needs_call=False,
-                )
-            )
-            continue
+            and (previous.action, previous.quantity) == (target.action.value, target.quantity)
+        )
         pushes.append(
             Push(
                 view.sku,
@@ -197,8 +180,9 @@ def plan(
                 target.account,
                 kind,
                 target.quantity,
-                reason,
+                "same value as last pushed" if unchanged else reason,
                 previous,
+                needs_call=not unchanged,
             )
         )
     return pushes, skips
