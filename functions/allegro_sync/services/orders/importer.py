@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -254,19 +254,7 @@ def _order_changed(record: OrderRecord, form: CheckoutForm) -> OrderChanged:
         revision=record.revision,
         status=record.status,
         updated_at=record.updated_at,
-        lines=tuple(
-            OutboxLine(
-                line_item_id=line.line_item_id,
-                sale_id=line.sale_id,
-                offer_id=line.offer_id,
-                sku=line.sku,
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-                currency=line.currency,
-                stock_effect=effect(line.sale_id),
-            )
-            for line in record.lines
-        ),
+        lines=tuple(OutboxLine(**asdict(line), stock_effect=effect(line.sale_id)) for line in record.lines),
         needs_attention=record.attention,
         buyer=form.buyer,
         delivery=form.delivery,
