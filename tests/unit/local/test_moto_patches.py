@@ -30,6 +30,18 @@ def key(n: int) -> dict[str, Any]:
     return {"pk": {"S": f"sku#{n}"}, "sk": {"S": "state"}}
 
 
+def set_v(n: int, v: str) -> dict[str, Any]:
+    """A transaction's update of item n's `v`."""
+    return {
+        "Update": {
+            "TableName": "t",
+            "Key": key(n),
+            "UpdateExpression": "SET v = :v",
+            "ExpressionAttributeValues": {":v": {"N": v}},
+        }
+    }
+
+
 def value(dynamodb: Any, n: int) -> str | None:
     item = dynamodb.get_item(TableName="t", Key=key(n)).get("Item")
     return None if item is None else str(item["v"]["N"])
@@ -39,14 +51,7 @@ def test_a_failed_condition_undoes_the_update_put_and_delete_before_it(table: An
     with pytest.raises(ClientError, match="TransactionCanceled"):
         table.transact_write_items(
             TransactItems=[
-                {
-                    "Update": {
-                        "TableName": "t",
-                        "Key": key(1),
-                        "UpdateExpression": "SET v = :v",
-                        "ExpressionAttributeValues": {":v": {"N": "2"}},
-                    }
-                },
+                set_v(1, "2"),
                 {"Put": {"TableName": "t", "Item": {**key(100), "v": {"N": "7"}}}},
                 {"Delete": {"TableName": "t", "Key": key(2)}},
                 {
@@ -65,14 +70,7 @@ def test_a_failed_condition_undoes_the_update_put_and_delete_before_it(table: An
 def test_a_transaction_that_holds_is_applied_whole(table: Any) -> None:
     table.transact_write_items(
         TransactItems=[
-            {
-                "Update": {
-                    "TableName": "t",
-                    "Key": key(1),
-                    "UpdateExpression": "SET v = :v",
-                    "ExpressionAttributeValues": {":v": {"N": "2"}},
-                }
-            },
+            set_v(1, "2"),
             {
                 "Put": {
                     "TableName": "t",
