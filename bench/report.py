@@ -77,8 +77,8 @@ def _pair(a: Any, b: Any, unit: str) -> str | None:
     return f"p50 {a:.{digits}f} {unit} / p99 {b:.{digits}f} {unit}"
 
 
-def _percentiles(name: str, *keys: str, unit: str) -> Callable[[dict[str, dict[str, Any]]], str | None]:
-    """The p50 / p99 pair a benchmark records as `<last key>_p50_<unit>` and `<last key>_p99_<unit>`."""
+def _latency(figure: str, name: str, *keys: str, unit: str) -> Headline:
+    """A headline of the p50 / p99 pair benchmark `name` records as `<last key>_p50_<unit>` and `_p99_`."""
     *path, stem = keys
 
     def value(results: dict[str, dict[str, Any]]) -> str | None:
@@ -88,7 +88,7 @@ def _percentiles(name: str, *keys: str, unit: str) -> Callable[[dict[str, dict[s
             unit,
         )
 
-    return value
+    return Headline(figure, name, value)
 
 
 def _cold(results: dict[str, dict[str, Any]]) -> str | None:
@@ -120,25 +120,21 @@ def _repricing(results: dict[str, dict[str, Any]]) -> str | None:
 
 
 HEADLINES = [
-    Headline(
-        "Stock: shop webhook -> Allegro shows it (soak, under faults)",
-        "soak",
-        _percentiles("soak", "latency", "stock", unit="s"),
+    _latency(
+        "Stock: shop webhook -> Allegro shows it (soak, under faults)", "soak", "latency", "stock", unit="s"
     ),
-    Headline(
+    _latency(
         "Stock: ledger change -> queue -> propagator -> Allegro shows it",
         "stock_propagation",
-        _percentiles("stock_propagation", "queued", unit="ms"),
+        "queued",
+        unit="ms",
     ),
-    Headline(
-        "Order: Allegro purchase -> shop (soak, under faults)",
-        "soak",
-        _percentiles("soak", "latency", "order", unit="s"),
-    ),
-    Headline(
+    _latency("Order: Allegro purchase -> shop (soak, under faults)", "soak", "latency", "order", unit="s"),
+    _latency(
         "Order: Allegro purchase -> shop outbox (poll every 5 s)",
         "orders_import",
-        _percentiles("orders_import", "purchase_to_outbox", unit="s"),
+        "purchase_to_outbox",
+        unit="s",
     ),
     Headline(
         "Allegro calls per stock change in a burst",
