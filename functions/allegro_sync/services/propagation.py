@@ -93,11 +93,7 @@ class OfferStockClient(Protocol):
     ) -> list[OfferCommandResult]: ...
 
     def change_publication(
-        self,
-        offer_ids: Iterable[str],
-        action: Literal["ACTIVATE", "END"],
-        *,
-        scheduled_for: str | None = None,
+        self, offer_ids: Iterable[str], action: Literal["ACTIVATE", "END"]
     ) -> list[OfferCommandResult]: ...
 
 

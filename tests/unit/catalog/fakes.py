@@ -118,14 +118,7 @@ class FakeAllegro:
     def names(self) -> list[str]:
         return [name for name, _ in self.calls]
 
-    def search_products(
-        self,
-        phrase: str,
-        *,
-        mode: Literal["GTIN", "MPN"] | None = "GTIN",
-        category_id: str | None = None,
-        page_id: str | None = None,
-    ) -> ProductsPage:
+    def search_products(self, phrase: str, *, mode: Literal["GTIN", "MPN"] | None = "GTIN") -> ProductsPage:
         self._call("search_products", phrase)
         return ProductsPage(products=[p for p in self.products if self.eans[p.id] == phrase])
 
@@ -173,14 +166,7 @@ class FakeAllegro:
         ]
 
     def list_offers(
-        self,
-        *,
-        external_ids: Sequence[str] = (),
-        offer_ids: Sequence[str] = (),
-        statuses: Sequence[str] = (),
-        name: str | None = None,
-        offset: int = 0,
-        limit: int = 1000,
+        self, *, external_ids: Sequence[str] = (), statuses: Sequence[str] = (), limit: int = 1000
     ) -> OffersPage:
         self._call("list_offers", list(external_ids))
         found = [o for o in self.existing if o.external is not None and o.external.id in external_ids]

@@ -97,11 +97,7 @@ class FakeStockAllegro:
         return results
 
     def change_publication(
-        self,
-        offer_ids: Iterable[str],
-        action: Literal["ACTIVATE", "END"],
-        *,
-        scheduled_for: str | None = None,
+        self, offer_ids: Iterable[str], action: Literal["ACTIVATE", "END"]
     ) -> list[OfferCommandResult]:
         ids = list(offer_ids)
         self.calls.append(("publication", (tuple(ids), action)))
