@@ -11,6 +11,7 @@ from allegro_sync.adapters.allegro.client import AllegroClient
 from allegro_sync.adapters.allegro.environment import AllegroEnvironment
 from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard
 from allegro_sync.contracts.allegro import (
+    AddShipment,
     ChangeByPercentage,
     PriceAutomationRuleRequest,
     PriceIn,
@@ -213,7 +214,7 @@ def test_orders(client: AllegroClient, emulator: Emulator) -> None:
     assert [f.id for f in client.checkout_forms(status="READY_FOR_PROCESSING").checkout_forms] == [form_id]
     client.set_fulfillment(form_id, "PROCESSING", revision=form.revision)
     carrier = client.carriers()[0]
-    shipment = client.add_shipment(form_id, carrier_id=carrier.id, waybill="AB123456789PL")
+    shipment = client.add_shipment(form_id, AddShipment(carrier_id=carrier.id, waybill="AB123456789PL"))
     assert shipment.waybill == "AB123456789PL"
     assert [s.waybill for s in client.shipments(form_id)] == ["AB123456789PL"]
     fulfillment = client.checkout_form(form_id).fulfillment

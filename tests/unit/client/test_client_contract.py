@@ -16,6 +16,7 @@ import pytest
 
 from allegro_sync.adapters.allegro.client import AllegroClient
 from allegro_sync.contracts.allegro import (
+    AddShipment,
     ChangeByPercentage,
     PriceAutomationRuleRequest,
     PriceIn,
@@ -290,7 +291,10 @@ def run_every_operation(client: AllegroClient) -> None:
         == client.checkout_form(forms.checkout_forms[0].id).line_items[0].price
     )
     assert client.carriers()[0].id == "INPOST"
-    assert client.add_shipment(str(CHECKOUT_FORM["id"]), carrier_id="INPOST", waybill="123").waybill == "123"
+    assert (
+        client.add_shipment(str(CHECKOUT_FORM["id"]), AddShipment(carrier_id="INPOST", waybill="123")).waybill
+        == "123"
+    )
     assert client.shipments(str(CHECKOUT_FORM["id"])) == []
     client.set_fulfillment(str(CHECKOUT_FORM["id"]), "PROCESSING", revision="rev-1")
     fee = client.offer_fee_preview(

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from allegro_sync.contracts.allegro import PriceIn, PriceModification
+from allegro_sync.contracts.allegro import AddShipment, PriceIn, PriceModification, ShipmentLineItem
 from allegro_sync.contracts.allegro_errors import AllegroOperationPending, AllegroRateLimited, InvalidCommand
 from tests.fixtures.clock import FakeClock
 from tests.unit.client.fakes import FakeAllegro, allegro_error, make_client, reply
@@ -315,7 +315,9 @@ def test_fulfillment_sends_the_revision_and_a_stale_one_surfaces_as_conflict() -
 def test_shipment_body_uses_spec_names() -> None:
     allegro = FakeAllegro()
     allegro.route("POST", "/order/checkout-forms/cf-1/shipments", lambda _: reply(201, {"id": "s1"}))
-    make_client(allegro).add_shipment("cf-1", carrier_id="INPOST", waybill="123", line_item_ids=["li-1"])
+    make_client(allegro).add_shipment(
+        "cf-1", AddShipment(carrier_id="INPOST", waybill="123", line_items=[ShipmentLineItem(id="li-1")])
+    )
     assert json.loads(allegro.requests[0].content) == {
         "carrierId": "INPOST",
         "waybill": "123",
