@@ -16,6 +16,7 @@ from allegro_sync.contracts.allegro import (
     PriceAutomationRuleRequest,
     PriceIn,
     PriceModification,
+    PriceRange,
     RuleConfiguration,
 )
 from allegro_sync.contracts.allegro_errors import AllegroNotFound, AllegroRateLimited, AllegroValidationError
@@ -180,7 +181,9 @@ def _price_automation_round_trip(client: AllegroClient) -> None:
     assert rule.id in {r.id for r in client.price_automation_rules()}
     assert client.price_automation_rule(rule.id).name == "Rynek minus 1 procent"
     results = client.assign_price_automation(
-        [offer.id], rule.id, min_price=PriceIn(amount="1000.00"), max_price=PriceIn(amount="1400.00")
+        [offer.id],
+        rule.id,
+        PriceRange(min_price=PriceIn(amount="1000.00"), max_price=PriceIn(amount="1400.00")),
     )
     assert [r.status for r in results] == ["SUCCESS"]
     assert [a.rule.id for a in client.offer_price_automation_rules(offer.id).rules] == [rule.id]

@@ -21,6 +21,7 @@ from allegro_sync.contracts.allegro import (
     PriceAutomationRuleRequest,
     PriceIn,
     PriceModification,
+    PriceRange,
     RuleConfiguration,
 )
 from allegro_sync.contracts.allegro_requests import (
@@ -267,7 +268,7 @@ def run_every_operation(client: AllegroClient) -> None:
     assert client.price_automation_rule("r1").name == "Rynek -1%"
     assert client.offer_price_automation_rules("111").rules[0].rule.id == "r1"
     results = client.assign_price_automation(
-        ["111"], "r1", min_price=PriceIn(amount="30.00"), max_price=PriceIn(amount="60.00")
+        ["111"], "r1", PriceRange(min_price=PriceIn(amount="30.00"), max_price=PriceIn(amount="60.00"))
     )
     assert results[0].status == "SUCCESS"
     assert client.remove_price_automation(["111"])[0].status == "SUCCESS"

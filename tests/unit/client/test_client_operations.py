@@ -9,7 +9,13 @@ from typing import Any
 import httpx
 import pytest
 
-from allegro_sync.contracts.allegro import AddShipment, PriceIn, PriceModification, ShipmentLineItem
+from allegro_sync.contracts.allegro import (
+    AddShipment,
+    PriceIn,
+    PriceModification,
+    PriceRange,
+    ShipmentLineItem,
+)
 from allegro_sync.contracts.allegro_errors import AllegroOperationPending, AllegroRateLimited, InvalidCommand
 from tests.fixtures.clock import FakeClock
 from tests.unit.client.fakes import FakeAllegro, allegro_error, make_client, reply
@@ -215,7 +221,7 @@ def test_price_automation_assignment_posts_one_command_per_chunk_and_waits_for_t
 
     client._http = httpx.Client(transport=httpx.MockTransport(routed))
     results = client.assign_price_automation(
-        ["a", "b"], "rule-1", min_price=PriceIn(amount="10.00"), max_price=PriceIn(amount="20.00")
+        ["a", "b"], "rule-1", PriceRange(min_price=PriceIn(amount="10.00"), max_price=PriceIn(amount="20.00"))
     )
     assert [r.status for r in results] == ["SUCCESS", "SUCCESS"]
     body = posted[0]
@@ -227,7 +233,7 @@ def test_price_automation_assignment_posts_one_command_per_chunk_and_waits_for_t
 def test_inverted_price_range_is_refused() -> None:
     with pytest.raises(InvalidCommand, match="not a valid range"):
         make_client(FakeAllegro()).assign_price_automation(
-            ["a"], "r", min_price=PriceIn(amount="30.00"), max_price=PriceIn(amount="20.00")
+            ["a"], "r", PriceRange(min_price=PriceIn(amount="30.00"), max_price=PriceIn(amount="20.00"))
         )
 
 

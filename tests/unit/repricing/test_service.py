@@ -14,8 +14,8 @@ from allegro_sync.contracts.allegro import (
     OfferCommandResult,
     OfferListing,
     PriceAutomationRule,
-    PriceIn,
     PriceModification,
+    PriceRange,
 )
 from allegro_sync.contracts.allegro_errors import AllegroError
 from allegro_sync.contracts.repricing import OfferState, ProductFacts
@@ -55,13 +55,7 @@ class FakeAllegro:
         return []
 
     def assign_price_automation(
-        self,
-        offer_ids: Iterable[str],
-        rule_id: str,
-        *,
-        min_price: PriceIn,
-        max_price: PriceIn,
-        marketplace_id: str = "allegro-pl",
+        self, offer_ids: Iterable[str], rule_id: str, price_range: PriceRange
     ) -> list[OfferCommandResult]:
         raise AssertionError("not used")
 
