@@ -12,6 +12,7 @@ No item here ever holds a token.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -25,8 +26,14 @@ PROFILE = "profile#"
 LEASE = "lease#"
 
 
-def _conditional_failed(exc: ClientError) -> bool:
-    return bool(exc.response["Error"]["Code"] == "ConditionalCheckFailedException")
+def _conditional(write: Callable[..., dict[str, Any]], **request: Any) -> dict[str, Any] | None:
+    """`write(**request)`'s answer, or None when its condition did not hold (a lost race, a gone item)."""
+    try:
+        return write(**request)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return None
+        raise
 
 
 class DynamoAccountRegistry:
@@ -72,37 +79,31 @@ class DynamoAccountRegistry:
         self, name: str, *, expires_at: float, refreshed_at: float, scopes: tuple[str, ...]
     ) -> None:
         """Only for an existing profile: a refresh must not resurrect an account deleted meanwhile."""
-        try:
-            self._table.update_item(
-                Key={"pk": PROFILES_PK, "sk": PROFILE + name},
-                UpdateExpression="SET token_expires_at = :e, last_refresh_at = :r, scopes = :s",
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeValues={
-                    ":e": items.number(expires_at),
-                    ":r": items.number(refreshed_at),
-                    ":s": list(scopes),
-                },
-            )
-        except ClientError as exc:
-            if not _conditional_failed(exc):
-                raise
+        _conditional(
+            self._table.update_item,
+            Key={"pk": PROFILES_PK, "sk": PROFILE + name},
+            UpdateExpression="SET token_expires_at = :e, last_refresh_at = :r, scopes = :s",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={
+                ":e": items.number(expires_at),
+                ":r": items.number(refreshed_at),
+                ":s": list(scopes),
+            },
+        )
 
     def mark_disconnected(self, name: str, *, reason: str, now: float) -> None:
-        try:
-            self._table.update_item(
-                Key={"pk": PROFILES_PK, "sk": PROFILE + name},
-                UpdateExpression="SET #s = :d, disconnected_at = :t, disconnect_reason = :r",
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues={
-                    ":d": AccountStatus.DISCONNECTED.value,
-                    ":t": items.number(now),
-                    ":r": reason,
-                },
-            )
-        except ClientError as exc:
-            if not _conditional_failed(exc):
-                raise
+        _conditional(
+            self._table.update_item,
+            Key={"pk": PROFILES_PK, "sk": PROFILE + name},
+            UpdateExpression="SET #s = :d, disconnected_at = :t, disconnect_reason = :r",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={
+                ":d": AccountStatus.DISCONNECTED.value,
+                ":t": items.number(now),
+                ":r": reason,
+            },
+        )
 
 
 def _profile(raw: dict[str, Any]) -> AccountProfile:
@@ -127,27 +128,25 @@ class DynamoRefreshLease:
         self._table = table
 
     def acquire(self, name: str, owner: str, now: float, ttl_seconds: float) -> LeaseGrant | None:
-        try:
-            answer = self._table.update_item(
-                Key={"pk": PROFILES_PK, "sk": LEASE + name},
-                UpdateExpression="SET #o = :owner, acquired_at = :now, lease_until = :until",
-                ConditionExpression=(
-                    "attribute_not_exists(pk) OR attribute_not_exists(lease_until) "
-                    "OR lease_until < :now OR #o = :owner OR #o = :nobody"
-                ),
-                ExpressionAttributeNames={"#o": "owner"},
-                ExpressionAttributeValues={
-                    ":owner": owner,
-                    ":now": items.number(now),
-                    ":until": items.number(now + ttl_seconds),
-                    ":nobody": "",
-                },
-                ReturnValues="ALL_OLD",
-            )
-        except ClientError as exc:
-            if _conditional_failed(exc):
-                return None
-            raise
+        answer = _conditional(
+            self._table.update_item,
+            Key={"pk": PROFILES_PK, "sk": LEASE + name},
+            UpdateExpression="SET #o = :owner, acquired_at = :now, lease_until = :until",
+            ConditionExpression=(
+                "attribute_not_exists(pk) OR attribute_not_exists(lease_until) "
+                "OR lease_until < :now OR #o = :owner OR #o = :nobody"
+            ),
+            ExpressionAttributeNames={"#o": "owner"},
+            ExpressionAttributeValues={
+                ":owner": owner,
+                ":now": items.number(now),
+                ":until": items.number(now + ttl_seconds),
+                ":nobody": "",
+            },
+            ReturnValues="ALL_OLD",
+        )
+        if answer is None:
+            return None
         before = answer.get("Attributes")
         return LeaseGrant(rotated_from=RefreshLeaseItem.from_item(before).rotated_from if before else "")
 
@@ -158,17 +157,14 @@ class DynamoRefreshLease:
         if rotated_from is not None:
             update += ", rotated_from = :rotated"
             values[":rotated"] = rotated_from
-        try:
-            self._table.update_item(
-                Key={"pk": PROFILES_PK, "sk": LEASE + name},
-                UpdateExpression=update,
-                ConditionExpression="#o = :owner",
-                ExpressionAttributeNames={"#o": "owner"},
-                ExpressionAttributeValues=values,
-            )
-        except ClientError as exc:
-            if not _conditional_failed(exc):
-                raise
+        _conditional(
+            self._table.update_item,
+            Key={"pk": PROFILES_PK, "sk": LEASE + name},
+            UpdateExpression=update,
+            ConditionExpression="#o = :owner",
+            ExpressionAttributeNames={"#o": "owner"},
+            ExpressionAttributeValues=values,
+        )
 
     def holder(self, name: str) -> str | None:
         """Who holds the lease now (live or orphaned), for diagnostics and tests."""
@@ -192,16 +188,14 @@ class DynamoOneTimeStore:
 
     def consume(self, key: str, now: float) -> dict[str, str] | None:
         """Delete-and-return in one conditional call: two concurrent callbacks cannot both succeed."""
-        try:
-            answer = self._table.delete_item(
-                Key={"pk": f"oauth#{key}", "sk": "oauth"},
-                ConditionExpression="attribute_exists(pk)",
-                ReturnValues="ALL_OLD",
-            )
-        except ClientError as exc:
-            if _conditional_failed(exc):
-                return None
-            raise
+        answer = _conditional(
+            self._table.delete_item,
+            Key={"pk": f"oauth#{key}", "sk": "oauth"},
+            ConditionExpression="attribute_exists(pk)",
+            ReturnValues="ALL_OLD",
+        )
+        if answer is None:
+            return None
         before = answer.get("Attributes")
         if not before:
             return None

@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from allegro_sync.emulator.market.catalogue import IMAGE_HOST, Category, Product, fold
 from allegro_sync.emulator.market.common import (
@@ -601,11 +601,8 @@ def end(st: MarketState, offer: Offer, ended_by: str) -> None:
 
 def set_stock(st: MarketState, offer: Offer, available: int) -> None:
     """A stock change; 0 on an ACTIVE offer ends it asynchronously with endedBy EMPTY_STOCK."""
-    if available == offer.stock:
+    if not _change(st, offer, "stock", available, "OFFER_STOCK_CHANGED"):
         return
-    offer.stock = available
-    offer.updated_at = st.now()
-    st.record_offer_event(offer, "OFFER_STOCK_CHANGED")
     if available == 0 and offer.status in ("ACTIVE", "ACTIVATING"):
 
         def end_if_still_empty() -> None:
@@ -616,11 +613,19 @@ def set_stock(st: MarketState, offer: Offer, available: int) -> None:
 
 
 def set_price(st: MarketState, offer: Offer, amount: Decimal) -> None:
-    if amount == offer.price:
-        return
-    offer.price = amount
+    _change(st, offer, "price", amount, "OFFER_PRICE_CHANGED")
+
+
+def _change(
+    st: MarketState, offer: Offer, name: Literal["stock", "price"], value: object, event: str
+) -> bool:
+    """Set one of the offer's values and record its event, unless it already has it; True if it changed."""
+    if getattr(offer, name) == value:
+        return False
+    setattr(offer, name, value)
     offer.updated_at = st.now()
-    st.record_offer_event(offer, "OFFER_PRICE_CHANGED")
+    st.record_offer_event(offer, event)
+    return True
 
 
 def _use_images(st: MarketState, draft: Draft) -> None:
