@@ -74,8 +74,9 @@ class PricingApi(CommandsApi):
         return self._run_commands(
             "offer-price-automation-commands",
             offer_ids,
-            lambda criteria: OfferAutomaticPricingCommand(modification=modification, offer_criteria=criteria),
+            OfferAutomaticPricingCommand,
             post=True,
+            modification=modification,
         )
 
     def offer_fee_preview(self, body: Mapping[str, Any]) -> FeePreview:
