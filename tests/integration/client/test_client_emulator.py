@@ -10,17 +10,10 @@ import pytest
 from allegro_sync.adapters.allegro.client import AllegroClient
 from allegro_sync.adapters.allegro.environment import AllegroEnvironment
 from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard
-from allegro_sync.contracts.allegro import (
-    AddShipment,
-    ChangeByPercentage,
-    PriceAutomationRuleRequest,
-    PriceIn,
-    PriceModification,
-    PriceRange,
-    RuleConfiguration,
-)
+from allegro_sync.contracts.allegro import AddShipment, PriceIn, PriceModification, PriceRange
 from allegro_sync.contracts.allegro_errors import AllegroNotFound, AllegroRateLimited, AllegroValidationError
 from allegro_sync.emulator import Emulator
+from tests.unit.client.samples import MARKET_MINUS_ONE
 
 pytestmark = pytest.mark.integration
 
@@ -169,17 +162,9 @@ def test_price_automation(emulator: Emulator) -> None:
 
 def _price_automation_round_trip(client: AllegroClient) -> None:
     offer = client.create_product_offer(offer_body("SKU-AUTO"))
-    rule = client.create_price_automation_rule(
-        PriceAutomationRuleRequest(
-            name="Rynek minus 1 procent",
-            type="FOLLOW_BY_MARKET_MIN_PRICE",
-            configuration=RuleConfiguration(
-                change_by_percentage=ChangeByPercentage(operation="SUBTRACT", value="1")
-            ),
-        )
-    )
+    rule = client.create_price_automation_rule(MARKET_MINUS_ONE)
     assert rule.id in {r.id for r in client.price_automation_rules()}
-    assert client.price_automation_rule(rule.id).name == "Rynek minus 1 procent"
+    assert client.price_automation_rule(rule.id).name == MARKET_MINUS_ONE.name
     results = client.assign_price_automation(
         [offer.id],
         rule.id,
