@@ -23,10 +23,8 @@ from typer.testing import CliRunner
 
 from allegro_sync.cli import catalog_cmd
 from allegro_sync.cli.main import app
-from allegro_sync.emulator import Emulator
-from allegro_sync.local import AllegroUrls, LocalRuntime
 from bench._results import record
-from bench._seller import connect_seller
+from bench._seller import catalogue_world
 
 HEADER = "sku,ean,name,description_html,image_urls,price,cost_price,stock,category_path,attributes"
 
@@ -44,14 +42,7 @@ def catalogue(products: int) -> str:
 
 
 def main(products: int) -> None:
-    with (
-        Emulator(port=0, validate=False) as emulator,
-        LocalRuntime(
-            allegro_urls=AllegroUrls.single(emulator.base_url), env={"POWERTOOLS_LOG_LEVEL": "WARNING"}
-        ) as runtime,
-        tempfile.TemporaryDirectory() as folder,
-    ):
-        connect_seller(emulator, runtime)
+    with catalogue_world() as (emulator, runtime), tempfile.TemporaryDirectory() as folder:
         file = Path(folder) / "sklep.csv"
         file.write_text(catalogue(products), encoding="utf-8")
         catalog_cmd.sleep = lambda seconds: runtime.drain(timeout=600)

@@ -22,10 +22,9 @@ import httpx
 
 from allegro_sync.adapters.shop import signing
 from allegro_sync.contracts.messages import SHOP_EVENT_ADAPTER, PriceSet, ProductUpsert, ShopEvent
-from allegro_sync.emulator import Emulator
-from allegro_sync.local import AllegroUrls, LocalRuntime
+from allegro_sync.local import LocalRuntime
 from bench._results import record
-from bench._seller import connect_seller
+from bench._seller import catalogue_world
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 DESCRIPTION = (
@@ -60,14 +59,7 @@ def send(runtime: LocalRuntime, event: ShopEvent) -> None:
 
 
 def main(products: int) -> None:
-    with (
-        Emulator(port=0, validate=False) as emulator,
-        LocalRuntime(
-            allegro_urls=AllegroUrls.single(emulator.base_url), env={"POWERTOOLS_LOG_LEVEL": "WARNING"}
-        ) as runtime,
-    ):
-        connect_seller(emulator, runtime)
-
+    with catalogue_world() as (emulator, runtime):
         # One at a time: queue -> worker -> offer, the latency a seller sees for a single product.
         latencies: list[float] = []
         before = emulator.app.request_count

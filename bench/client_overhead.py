@@ -21,19 +21,9 @@ from allegro_sync.adapters.allegro.environment import AllegroEnvironment
 from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard
 from allegro_sync.emulator import Emulator
 from bench._results import record
+from bench._seller import IssuedToken
 
 ME_BODY = b'{"id":"1","login":"bench","firstName":"B","lastName":"C","email":"b@example.com"}'
-
-
-class StaticTokens:
-    def __init__(self, token: str) -> None:
-        self.token = token
-
-    def access_token(self) -> str:
-        return self.token
-
-    def token_rejected(self, rejected_token: str) -> str:
-        raise RuntimeError("the bench token was rejected")
 
 
 def per_call_us(fn: Callable[[], object], calls: int) -> float:
@@ -70,7 +60,7 @@ def mock_transport(calls: int) -> tuple[float, float, float]:
     headers = {"Authorization": "Bearer x", "Accept": MEDIA_TYPE}
     client = AllegroClient(
         env,
-        StaticTokens("x"),
+        IssuedToken("x"),
         account="bench",
         rate_guard=RateGuard(InMemoryBlockedUntilStore(), rpm_budget=10**9),
         http=httpx.Client(transport=httpx.MockTransport(handler)),
@@ -87,7 +77,7 @@ def emulator(calls: int) -> tuple[float, float, float]:
         headers = {"Authorization": f"Bearer {token}", "Accept": MEDIA_TYPE}
         client = AllegroClient(
             env,
-            StaticTokens(token),
+            IssuedToken(token),
             account="bench",
             rate_guard=RateGuard(InMemoryBlockedUntilStore(), rpm_budget=10**9),
         )

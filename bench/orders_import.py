@@ -29,14 +29,12 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from allegro_sync.adapters.allegro.client import AllegroClient
-from allegro_sync.adapters.allegro.environment import AllegroEnvironment
 from allegro_sync.emulator import Emulator
 from allegro_sync.local import AllegroUrls, LocalRuntime
 from allegro_sync.services.orders import OrderPoller, PollSettings
 from allegro_sync.topology import TOPOLOGY, queue_env
 from bench._results import record
-from bench._seller import connect_accounts
+from bench._seller import connect_accounts, headphones_offer, seller_client
 from bench._unpaced import UnpacedApplications
 
 ACCOUNT, LOGIN, SKU = "shop1", "seller-bench", "SKU-BENCH"
@@ -52,17 +50,6 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
             sent = int(record.get("attributes", {}).get("SentTimestamp", "0"))
             RECEIVED.append((queue, json.loads(record["body"]), sent))
     return {"batchItemFailures": []}
-
-
-class SellerTokens:
-    def __init__(self, emulator: Emulator) -> None:
-        self._token = str(emulator.issue_tokens(LOGIN)["access_token"])
-
-    def access_token(self) -> str:
-        return self._token
-
-    def token_rejected(self, rejected_token: str) -> str:
-        return self._token
 
 
 def outbox_sent_ms(runtime: LocalRuntime) -> dict[str, int]:
@@ -110,20 +97,8 @@ def main(burst: int, latency_orders: int, interval: float, spacing: float) -> No
         ) as runtime,
     ):
         connect_accounts(emulator, runtime, {ACCOUNT: LOGIN})
-        url = emulator.base_url
-        with AllegroClient(AllegroEnvironment(url, url, url), SellerTokens(emulator), account=ACCOUNT) as c:
-            offer = c.create_product_offer(
-                {
-                    "name": "Słuchawki Sony WH-1000XM5 czarne",
-                    "productSet": [{"product": {"id": "4548736132610", "idType": "GTIN"}}],
-                    "parameters": [{"id": "11323", "valuesIds": ["11323_1"]}],
-                    "sellingMode": {"format": "BUY_NOW", "price": {"amount": "1299.00", "currency": "PLN"}},
-                    "stock": {"available": 100_000, "unit": "UNIT"},
-                    "external": {"id": SKU},
-                    "images": [],
-                    "publication": {"status": "ACTIVE"},
-                }
-            ).id
+        with seller_client(emulator, LOGIN, ACCOUNT) as client:
+            offer = client.create_product_offer(headphones_offer(SKU, 100_000)).id
         ledger = runtime.application("order_worker").stock_ledger()
         ledger.apply_shop_level(SKU, 1_000_000, datetime.now(UTC))
         ledger.link_offer(SKU, offer, ACCOUNT)

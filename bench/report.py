@@ -70,11 +70,25 @@ class Headline:
     value: Callable[[dict[str, dict[str, Any]]], str | None]
 
 
-def _pair(a: Any, b: Any, unit: str, scale: float = 1.0) -> str | None:
+def _pair(a: Any, b: Any, unit: str) -> str | None:
     if a is None or b is None:
         return None
     digits = 0 if unit == "ms" else 2
-    return f"p50 {a * scale:.{digits}f} {unit} / p99 {b * scale:.{digits}f} {unit}"
+    return f"p50 {a:.{digits}f} {unit} / p99 {b:.{digits}f} {unit}"
+
+
+def _latency(figure: str, name: str, *keys: str, unit: str) -> Headline:
+    """A headline of the p50 / p99 pair benchmark `name` records as `<last key>_p50_<unit>` and `_p99_`."""
+    *path, stem = keys
+
+    def value(results: dict[str, dict[str, Any]]) -> str | None:
+        return _pair(
+            _get(results, name, *path, f"{stem}_p50_{unit}"),
+            _get(results, name, *path, f"{stem}_p99_{unit}"),
+            unit,
+        )
+
+    return Headline(figure, name, value)
 
 
 def _cold(results: dict[str, dict[str, Any]]) -> str | None:
@@ -106,38 +120,21 @@ def _repricing(results: dict[str, dict[str, Any]]) -> str | None:
 
 
 HEADLINES = [
-    Headline(
-        "Stock: shop webhook -> Allegro shows it (soak, under faults)",
-        "soak",
-        lambda r: _pair(
-            _get(r, "soak", "latency", "stock_p50_s"), _get(r, "soak", "latency", "stock_p99_s"), "s"
-        ),
+    _latency(
+        "Stock: shop webhook -> Allegro shows it (soak, under faults)", "soak", "latency", "stock", unit="s"
     ),
-    Headline(
+    _latency(
         "Stock: ledger change -> queue -> propagator -> Allegro shows it",
         "stock_propagation",
-        lambda r: _pair(
-            _get(r, "stock_propagation", "queued_p50_ms"),
-            _get(r, "stock_propagation", "queued_p99_ms"),
-            "ms",
-            1,
-        ),
+        "queued",
+        unit="ms",
     ),
-    Headline(
-        "Order: Allegro purchase -> shop (soak, under faults)",
-        "soak",
-        lambda r: _pair(
-            _get(r, "soak", "latency", "order_p50_s"), _get(r, "soak", "latency", "order_p99_s"), "s"
-        ),
-    ),
-    Headline(
+    _latency("Order: Allegro purchase -> shop (soak, under faults)", "soak", "latency", "order", unit="s"),
+    _latency(
         "Order: Allegro purchase -> shop outbox (poll every 5 s)",
         "orders_import",
-        lambda r: _pair(
-            _get(r, "orders_import", "purchase_to_outbox_p50_s"),
-            _get(r, "orders_import", "purchase_to_outbox_p99_s"),
-            "s",
-        ),
+        "purchase_to_outbox",
+        unit="s",
     ),
     Headline(
         "Allegro calls per stock change in a burst",

@@ -31,13 +31,11 @@ from typing import Any
 
 import httpx
 
-from allegro_sync.adapters.allegro.client import AllegroClient
-from allegro_sync.adapters.allegro.environment import AllegroEnvironment
 from allegro_sync.emulator import Emulator
 from allegro_sync.local import AllegroUrls, LocalRuntime
 from allegro_sync.local.events import sqs_event, sqs_record
 from bench._results import record
-from bench._seller import connect_accounts
+from bench._seller import connect_accounts, headphones_offer, seller_client
 from bench._unpaced import UnpacedApplications
 
 ACCOUNT, LOGIN = "shop1", "seller-bench"
@@ -62,34 +60,9 @@ class Calls:
         return sum(self.counts.values())
 
 
-class Tokens:
-    def __init__(self, emulator: Emulator) -> None:
-        self._token = str(emulator.issue_tokens(LOGIN)["access_token"])
-
-    def access_token(self) -> str:
-        return self._token
-
-    def token_rejected(self, rejected_token: str) -> str:
-        return self._token
-
-
 def create_offers(emulator: Emulator, skus: list[str]) -> dict[str, str]:
-    url = emulator.base_url
-    offers: dict[str, str] = {}
-    with AllegroClient(AllegroEnvironment(url, url, url), Tokens(emulator), account=ACCOUNT) as client:
-        for sku in skus:
-            body: dict[str, Any] = {
-                "name": "Słuchawki Sony WH-1000XM5 czarne",
-                "productSet": [{"product": {"id": "4548736132610", "idType": "GTIN"}}],
-                "parameters": [{"id": "11323", "valuesIds": ["11323_1"]}],
-                "sellingMode": {"format": "BUY_NOW", "price": {"amount": "1299.00", "currency": "PLN"}},
-                "stock": {"available": 50, "unit": "UNIT"},
-                "images": [],
-                "external": {"id": sku},
-                "publication": {"status": "ACTIVE"},
-            }
-            offers[sku] = client.create_product_offer(body).id
-    return offers
+    with seller_client(emulator, LOGIN, ACCOUNT) as client:
+        return {sku: client.create_product_offer(headphones_offer(sku, 50)).id for sku in skus}
 
 
 class Bench:

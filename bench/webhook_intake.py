@@ -31,6 +31,7 @@ from moto import mock_aws
 from allegro_sync.adapters.shop import signing
 from allegro_sync.adapters.shop import woocommerce as wc
 from allegro_sync.local.events import HttpRequest, http_api_v2_event
+from allegro_sync.local.provision import create_table
 from allegro_sync.topology import queue_env, secret_env, table_env
 from bench._results import record
 
@@ -57,15 +58,7 @@ def provision() -> None:
             "POWERTOOLS_TRACE_DISABLED": "true",
         }
     )
-    boto3.client("dynamodb").create_table(
-        TableName="idempotency",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_table(boto3.client("dynamodb"), "idempotency")
     url = boto3.client("sqs").create_queue(QueueName="shop-events.fifo", Attributes={"FifoQueue": "true"})[
         "QueueUrl"
     ]

@@ -19,8 +19,6 @@ from typing import Any
 
 import httpx
 
-from allegro_sync.adapters.allegro.client import AllegroClient
-from allegro_sync.adapters.allegro.environment import AllegroEnvironment
 from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard
 from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog
 from allegro_sync.adapters.dynamodb.ledger import DynamoLedgerRepository
@@ -39,6 +37,7 @@ from allegro_sync.local.runtime import AllegroUrls, LocalRuntime
 from allegro_sync.services.accounts import DevicePrompt
 from allegro_sync.settings import Settings
 from allegro_sync.topology import TOPOLOGY
+from bench._seller import headphones_offer, seller_client
 from bench.soak.config import SoakConfig
 from bench.soak.faults import RandomCrashes
 from bench.soak.logscan import strings
@@ -272,28 +271,14 @@ class Soak:
     def _seed_offers(self, base: str) -> None:
         """Every SKU on every account, through Allegro's API, at a random level (some sold out: ended)."""
         for account, login in self.logins.items():
-            token = str(self.emulator.issue_tokens(login)["access_token"])
-            with AllegroClient(
-                AllegroEnvironment(base, base, base),
-                _StaticToken(token),
-                account=account,
-                rate_guard=RateGuard(InMemoryBlockedUntilStore()),
+            with seller_client(
+                self.emulator, login, account, rate_guard=RateGuard(InMemoryBlockedUntilStore())
             ) as client:
                 for sku in self.skus:
                     level = self.truth.setdefault(sku, self.rng.choice((0, 1, 1, 2, 2, 3, 5, 8, 20)))
-                    body = {
-                        "name": f"Słuchawki Sony WH-1000XM5 {sku}",
-                        "productSet": [{"product": {"id": GTIN, "idType": "GTIN"}}],
-                        "parameters": [{"id": "11323", "valuesIds": ["11323_1"]}],
-                        "sellingMode": {
-                            "format": "BUY_NOW",
-                            "price": {"amount": _price(sku), "currency": "PLN"},
-                        },
-                        "stock": {"available": max(level, 1), "unit": "UNIT"},
-                        "external": {"id": sku},
-                        "images": [],
-                        "publication": {"status": "ACTIVE"},
-                    }
+                    body = headphones_offer(
+                        sku, max(level, 1), name=f"Słuchawki Sony WH-1000XM5 {sku}", price=_price(sku)
+                    )
                     offer = client.create_product_offer(body)
                     self.offers[sku][account] = offer.id
                     if level == 0:  # created with 1 (Allegro refuses 0), then ended like the system would
@@ -710,12 +695,9 @@ class Soak:
         body = json.dumps(payload).encode()
         delivery = uuid.uuid4().hex
         for attempt in range(6):
-            timestamp = int(time.time())
             headers = {
                 "Content-Type": "application/json",
-                signing.DELIVERY_HEADER: delivery,
-                signing.TIMESTAMP_HEADER: str(timestamp),
-                signing.SIGNATURE_HEADER: signing.sign(WEBHOOK_SECRET, timestamp, delivery, body),
+                **signing.signed_headers(WEBHOOK_SECRET, delivery, body, int(time.time())),
             }
             status = httpx.post(
                 f"{self.http_url}/webhooks/shop", content=body, headers=headers, timeout=120
@@ -726,19 +708,6 @@ class Soak:
                 self.activity["stock_webhooks_retried"] += 1
             time.sleep(0.5 * 2**attempt)
         return status
-
-
-class _StaticToken:
-    """The seeding client's token source: one fresh token, nothing to refresh during the seeding."""
-
-    def __init__(self, token: str) -> None:
-        self._token = token
-
-    def access_token(self) -> str:
-        return self._token
-
-    def token_rejected(self, rejected_token: str) -> str:
-        return self._token
 
 
 def _price(sku: str) -> str:

@@ -19,11 +19,11 @@ import boto3
 from allegro_sync.adapters.allegro.environment import AllegroEnvironment
 from allegro_sync.adapters.allegro.oauth import AllegroOAuth
 from allegro_sync.adapters.disconnect_alarm import MetricDisconnectAlarm
+from allegro_sync.adapters.dynamodb import items
 from allegro_sync.adapters.dynamodb.accounts import (
     DynamoAccountRegistry,
     DynamoOneTimeStore,
     DynamoRefreshLease,
-    control_table,
 )
 from allegro_sync.adapters.secrets import KMS_KEY_ENV, AppCredentialsStore, SecretsManagerVault
 from allegro_sync.contracts.accounts import AccountProfile
@@ -90,7 +90,7 @@ class Custody:
         metrics_namespace: str = "AllegroSync",
     ) -> Custody:
         client = secrets_client or boto3.client("secretsmanager")
-        table = control_table(settings.control_table, dynamodb)
+        table = items.table(settings.control_table, dynamodb)
         app_credentials = AppCredentialsStore(settings.app_credentials_secret, client=client)
         registry = DynamoAccountRegistry(table)
         return cls(

@@ -13,6 +13,7 @@ import pytest
 from allegro_sync.adapters.dynamodb.rate_limit import FALLBACK_RPM_BUDGET, DynamoBlockedUntilStore
 from allegro_sync.bootstrap import Application
 from allegro_sync.contracts.allegro_errors import AllegroRateLimited
+from allegro_sync.local.provision import create_table
 from allegro_sync.settings import NotWired, Settings, exported
 from allegro_sync.topology import queue_env, secret_env, table_env
 
@@ -106,15 +107,7 @@ def test_a_function_without_a_budget_gets_a_small_one_and_a_process_local_record
 
 
 def test_the_guard_uses_the_budget_and_shares_blocks_in_the_control_table(aws: None) -> None:
-    boto3.client("dynamodb").create_table(
-        TableName="control-test",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_table(boto3.client("dynamodb"), "control-test")
     env = {table_env("control"): "control-test", "ALLEGRO_RPM_BUDGET": "300"}
     app = Application(Settings.from_environ(env))
     guard = app.rate_guard()

@@ -51,12 +51,7 @@ def signed_headers(
             ("X-WC-Webhook-Delivery-ID", delivery_id),
             ("X-WC-Webhook-Signature", wc.sign(secret, body)),
         ]
-    return [
-        *headers,
-        (signing.DELIVERY_HEADER, delivery_id),
-        (signing.TIMESTAMP_HEADER, str(timestamp)),
-        (signing.SIGNATURE_HEADER, signing.sign(secret, timestamp, delivery_id, body)),
-    ]
+    return [*headers, *signing.signed_headers(secret, delivery_id, body, timestamp).items()]
 
 
 @webhooks_app.command("sign")

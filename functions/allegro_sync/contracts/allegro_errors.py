@@ -8,7 +8,7 @@ exception because Allegro support asks for it.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
 __all__ = [
@@ -61,23 +61,18 @@ class AllegroError(Exception):
     completed: tuple[Any, ...] = ()
 
 
+@dataclass(eq=False, repr=False)
 class AllegroApiError(AllegroError):
     """Allegro answered with an error status."""
 
-    def __init__(
-        self,
-        status: int,
-        errors: list[AllegroErrorDetail],
-        *,
-        trace_id: str | None = None,
-        method: str = "",
-        path: str = "",
-    ) -> None:
-        self.status = status
-        self.errors = errors
-        self.trace_id = trace_id
-        self.method = method
-        self.path = path
+    status: int
+    errors: list[AllegroErrorDetail]
+    _: KW_ONLY
+    trace_id: str | None = None
+    method: str = ""
+    path: str = ""
+
+    def __post_init__(self) -> None:
         super().__init__(str(self))
 
     @property

@@ -462,6 +462,8 @@ class Demo:
         )
 
     def optimize_listings(self) -> None:
+        from allegro_sync.cli.listings_cmd import render_proposals
+
         self._chapter("9. Listing optimization: titles and descriptions learned from what sells")
         first = next(iter(SELLERS))
         for (_, account), offer_id in sorted(self.offers.items()):
@@ -472,16 +474,7 @@ class Demo:
             DynamoListingStore(catalog.table("mappings")), self._catalog(), catalog.change_log()
         )
         proposals = optimizer.review(first, self.operator.allegro(first))
-        table = Table("offer", "title now", "proposed", "gain", "why / description issues")
-        for proposal in proposals:
-            table.add_row(
-                proposal.offer_id,
-                proposal.current_title,
-                proposal.proposed_title if proposal.title_changed else "(keep)",
-                f"{proposal.expected_gain:+.0%}",
-                _short("; ".join([*proposal.reasons, *proposal.issues][:2]) or "-", 100),
-            )
-        self.console.print(table)
+        render_proposals(proposals, self.console, f"Listing proposals on {first}")
         _expect(bool(proposals), "the review proposed nothing for any offer")
         self.console.print(
             f"{len(proposals)} offers reviewed on {first}; a handful of offers carries little sales signal, "

@@ -14,11 +14,10 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 
 from allegro_sync.adapters.shop import signing
+from allegro_sync.local.loopback import LoopbackServer, QuietHandler
 
 
 @dataclass
@@ -79,45 +78,18 @@ class DemoShop:
         held[sku] -= sign * quantity
 
 
-class DemoShopServer:
+class DemoShopServer(LoopbackServer):
     def __init__(self, shop: DemoShop) -> None:
         owner = shop
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
-                raw = owner.competitor_feed.encode()
-                self.send_response(200 if self.path == "/feed.csv" else 404)
-                self.send_header("Content-Type", "text/csv; charset=utf-8")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
+                status = 200 if self.path == "/feed.csv" else 404
+                self.send_body(status, owner.competitor_feed.encode(), "text/csv; charset=utf-8")
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 status, payload = owner.answer(dict(self.headers.items()), self.rfile.read(length))
-                raw = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
+                self.send_body(status, json.dumps(payload).encode(), "application/json")
 
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def __enter__(self) -> DemoShopServer:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(Handler)

@@ -82,30 +82,33 @@ def secret_name(logical: str, *, is_prefix: bool) -> str:
     return f"{PREFIX}/{logical}/" if is_prefix else f"{PREFIX}/{logical}"
 
 
+def create_table(dynamodb: Any, name: str, ttl_attribute: str | None = None) -> str:
+    """A table of the topology's one key shape (string pk/sk, on demand), with its TTL; returns its name."""
+    dynamodb.create_table(
+        TableName=name,
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    if ttl_attribute:
+        dynamodb.update_time_to_live(
+            TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl_attribute}
+        )
+    return name
+
+
 def provision(topology: Topology, endpoint: str, region: str = REGION) -> Wiring:
     """Create every table, queue (+DLQ) and secret of the topology; return where they are."""
     wiring = Wiring(endpoint=endpoint, region=region)
     dynamodb = client("dynamodb", endpoint, region)
     for table in topology.tables:
-        name = table_name(table.name)
-        dynamodb.create_table(
-            TableName=name,
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        if table.ttl_attribute:
-            dynamodb.update_time_to_live(
-                TableName=name,
-                TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
-            )
-        wiring.tables[table.name] = name
+        wiring.tables[table.name] = create_table(dynamodb, table_name(table.name), table.ttl_attribute)
     sqs = client("sqs", endpoint, region)
     for queue in topology.queues:
         wiring.queues[queue.name] = _create_queue(

@@ -171,25 +171,16 @@ def pkce_pair() -> tuple[str, str]:
     return verifier, _b64(hashlib.sha256(verifier.encode()).digest())
 
 
+@dataclass(frozen=True, kw_only=True, eq=False)
 class Accounts:
     """The account use cases. Clock and sleep are injected so tests run the device flow in microseconds."""
 
-    def __init__(
-        self,
-        *,
-        vault: TokenVault,
-        registry: AccountRegistry,
-        one_time: OneTimeStore,
-        oauth: OAuthFlows,
-        now: Callable[[], float] = time.time,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self._vault = vault
-        self._registry = registry
-        self._one_time = one_time
-        self._oauth = oauth
-        self._now = now
-        self._sleep = sleep
+    vault: TokenVault
+    registry: AccountRegistry
+    one_time: OneTimeStore
+    oauth: OAuthFlows
+    now: Callable[[], float] = time.time
+    sleep: Callable[[float], None] = time.sleep
 
     # ---- device flow
     def connect_with_device_flow(
@@ -201,7 +192,7 @@ class Accounts:
         """
         check_account_name(name)
         check_environment(environment)
-        device = self._oauth.start_device(environment)
+        device = self.oauth.start_device(environment)
         on_prompt(
             DevicePrompt(
                 account=name,
@@ -212,12 +203,12 @@ class Accounts:
             )
         )
         interval = max(1, device.interval)
-        give_up_at = self._now() + device.expires_in
+        give_up_at = self.now() + device.expires_in
         transient = 0
         while True:
-            self._sleep(interval)
+            self.sleep(interval)
             try:
-                pair = self._oauth.poll_device(device.device_code, environment)
+                pair = self.oauth.poll_device(device.device_code, environment)
             except AuthorizationPending:
                 transient = 0
             except OAuthUnavailable:
@@ -236,7 +227,7 @@ class Accounts:
                 ) from None
             else:
                 return self._store_connection(name, environment, pair)
-            if self._now() >= give_up_at:
+            if self.now() >= give_up_at:
                 raise DeviceCodeExpired(
                     "expired_token", "the code expired before the seller approved it; run connect again"
                 )
@@ -254,9 +245,9 @@ class Accounts:
         """A signed, short-lived, single-use URL to GET /oauth/start for one account name."""
         check_account_name(name)
         check_environment(environment)
-        expires = int(self._now()) + ttl_seconds
+        expires = int(self.now()) + ttl_seconds
         nonce = secrets.token_urlsafe(16)
-        self._one_time.put(f"start#{nonce}", {"account": name, "environment": environment}, expires)
+        self.one_time.put(f"start#{nonce}", {"account": name, "environment": environment}, expires)
         params = {"account": name, "environment": environment, "expires": str(expires), "nonce": nonce}
         params["signature"] = _sign(signing_key, params)
         return f"{api_url.rstrip('/')}/oauth/start?{urlencode(params)}"
@@ -277,18 +268,18 @@ class Accounts:
             expires = int(params["expires"])
         except ValueError:
             raise LinkRejected("the start link is malformed; create a new one with the CLI") from None
-        if expires < self._now():
+        if expires < self.now():
             raise LinkRejected("the start link has expired; create a new one with the CLI")
-        if self._one_time.consume(f"start#{params['nonce']}", self._now()) is None:
+        if self.one_time.consume(f"start#{params['nonce']}", self.now()) is None:
             raise LinkRejected("the start link was already used; create a new one with the CLI")
         verifier, challenge = pkce_pair()
         state = secrets.token_urlsafe(24)
-        self._one_time.put(
+        self.one_time.put(
             f"state#{state}",
             {"account": signed["account"], "environment": signed["environment"], "verifier": verifier},
-            self._now() + OAUTH_STATE_TTL_SECONDS,
+            self.now() + OAUTH_STATE_TTL_SECONDS,
         )
-        return self._oauth.authorize_url(
+        return self.oauth.authorize_url(
             signed["environment"], redirect_uri=redirect_uri, state=state, code_challenge=challenge
         )
 
@@ -297,7 +288,7 @@ class Accounts:
         state = params.get("state")
         if not state:
             raise LinkRejected("the callback has no state; start again from a new link")
-        pending = self._one_time.consume(f"state#{state}", self._now())
+        pending = self.one_time.consume(f"state#{state}", self.now())
         if pending is None:
             raise LinkRejected("unknown, expired or already used state; start again from a new link")
         if params.get("error"):
@@ -308,7 +299,7 @@ class Accounts:
         if not code:
             raise LinkRejected("Allegro sent no authorization code; start again from a new link")
         environment = pending["environment"]
-        pair = self._oauth.exchange_code(
+        pair = self.oauth.exchange_code(
             environment, code=code, redirect_uri=redirect_uri, code_verifier=pending["verifier"]
         )
         return self._store_connection(pending["account"], environment, pair)
@@ -316,8 +307,8 @@ class Accounts:
     # ---- shared
     def _store_connection(self, name: str, environment: str, pair: TokenPair) -> AccountProfile:
         """Save the tokens first (losing them would mean asking the seller again), then the profile."""
-        identity = self._oauth.identify(pair.access_token, environment)
-        now = self._now()
+        identity = self.oauth.identify(pair.access_token, environment)
+        now = self.now()
         account = StoredAccount(
             name=name,
             status=AccountStatus.CONNECTED,
@@ -330,7 +321,7 @@ class Accounts:
             environment=environment,
             refreshed_at=now,
         )
-        self._vault.save(account)
+        self.vault.save(account)
         profile = AccountProfile(
             name=name,
             status=AccountStatus.CONNECTED,
@@ -342,14 +333,14 @@ class Accounts:
             last_refresh_at=now,
             connected_at=now,
         )
-        self._registry.put(profile)
+        self.registry.put(profile)
         return profile
 
     def list_accounts(self) -> list[AccountProfile]:
-        return sorted(self._registry.all(), key=lambda p: p.name)
+        return sorted(self.registry.all(), key=lambda p: p.name)
 
     def show(self, name: str) -> AccountProfile:
-        profile = self._registry.get(check_account_name(name))
+        profile = self.registry.get(check_account_name(name))
         if profile is None:
             raise AccountNotFound(name)
         return profile
@@ -358,13 +349,13 @@ class Accounts:
         """Stop using an account: wipe its tokens, mark it DISCONNECTED (the seller may reconnect later)."""
         profile = self.show(name)
         try:
-            stored = self._vault.read(name, fresh=True)
+            stored = self.vault.read(name, fresh=True)
         except AccountNotFound:
             pass
         else:
-            self._vault.save(stored.disconnected())
-        self._registry.mark_disconnected(name, reason="disconnected by the operator", now=self._now())
-        return self._registry.get(name) or profile
+            self.vault.save(stored.disconnected())
+        self.registry.mark_disconnected(name, reason="disconnected by the operator", now=self.now())
+        return self.registry.get(name) or profile
 
 
 @dataclass

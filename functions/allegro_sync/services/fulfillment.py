@@ -8,11 +8,10 @@ or Allegro changed the order in between, so it is re-read and retried a few time
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from allegro_sync.contracts.allegro import Carrier, CheckoutForm, FulfillmentStatus, Shipment
+from allegro_sync.contracts.allegro import AddShipment, Carrier, CheckoutForm, FulfillmentStatus, Shipment
 from allegro_sync.contracts.allegro_errors import AllegroConflict
 from allegro_sync.contracts.messages import ShopOrderStatus
 from allegro_sync.domain.shop_orders import allegro_carrier
@@ -33,15 +32,7 @@ class FulfillmentApi(Protocol):
 
     def shipments(self, checkout_form_id: str) -> list[Shipment]: ...
 
-    def add_shipment(
-        self,
-        checkout_form_id: str,
-        *,
-        carrier_id: str,
-        waybill: str,
-        carrier_name: str | None = None,
-        line_item_ids: Sequence[str] = (),
-    ) -> Shipment: ...
+    def add_shipment(self, checkout_form_id: str, shipment: AddShipment) -> Shipment: ...
 
 
 class StaleRevision(RuntimeError):
@@ -87,7 +78,8 @@ class Fulfillment:
             carrier_id, carrier_name = allegro_carrier(parcel.carrier, self._known_carriers())
             try:
                 self._api.add_shipment(
-                    form_id, carrier_id=carrier_id, waybill=parcel.waybill, carrier_name=carrier_name
+                    form_id,
+                    AddShipment(carrier_id=carrier_id, waybill=parcel.waybill, carrier_name=carrier_name),
                 )
             except AllegroConflict:
                 pass  # added by an earlier delivery of the same update: already there

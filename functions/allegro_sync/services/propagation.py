@@ -93,11 +93,7 @@ class OfferStockClient(Protocol):
     ) -> list[OfferCommandResult]: ...
 
     def change_publication(
-        self,
-        offer_ids: Iterable[str],
-        action: Literal["ACTIVATE", "END"],
-        *,
-        scheduled_for: str | None = None,
+        self, offer_ids: Iterable[str], action: Literal["ACTIVATE", "END"]
     ) -> list[OfferCommandResult]: ...
 
 
@@ -165,30 +161,13 @@ def plan(
             skips.append(Skip(view.sku, target.offer_id, f"revision {previous.revision} already pushed"))
             continue
         kind = _kind(target, previous)
-        if (
+        # Same value as last pushed (the revision moved for another offer, a buffer elsewhere...): only the
+        # revision is recorded.
+        unchanged = (
             not force
             and previous is not None
-            and (previous.action, previous.quantity)
-            == (
-                target.action.value,
-                target.quantity,
-            )
-        ):
-            # Same value as last pushed (the revision moved for another offer, a buffer elsewhere...).
-            pushes.append(
-                Push(
-                    view.sku,
-                    view.revision,
-                    target.offer_id,
-                    target.account,
-                    kind,
-                    target.quantity,
-                    "same value as last pushed",
-                    previous,
-                    needs_call=False,
-                )
-            )
-            continue
+            and (previous.action, previous.quantity) == (target.action.value, target.quantity)
+        )
         pushes.append(
             Push(
                 view.sku,
@@ -197,8 +176,9 @@ def plan(
                 target.account,
                 kind,
                 target.quantity,
-                reason,
+                "same value as last pushed" if unchanged else reason,
                 previous,
+                needs_call=not unchanged,
             )
         )
     return pushes, skips
@@ -240,25 +220,16 @@ class StockConfirmationFailed(AllegroError):
     """Allegro did not show the stock we set; activating now could run before it (#10251)."""
 
 
+@dataclass(frozen=True, kw_only=True, eq=False)
 class Propagator:
     """Pushes ledger views to Allegro; one instance per process (clients and logs are shared)."""
 
-    def __init__(
-        self,
-        *,
-        views: StockViews,
-        pushed: PushLog,
-        clients: StockClients,
-        changes: ChangeLog,
-        archived: ArchivedOffers,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
-    ) -> None:
-        self._views = views
-        self._pushed = pushed
-        self._clients = clients
-        self._changes = changes
-        self._archived = archived
-        self._now = now
+    views: StockViews
+    pushed: PushLog
+    clients: StockClients
+    changes: ChangeLog
+    archived: ArchivedOffers
+    now: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     def propagate(self, signals: Iterable[StockChanged]) -> PropagationReport:
         """The stock_propagator's one call: newest revision per SKU, read the ledger, push what changed."""
@@ -267,7 +238,7 @@ class Propagator:
         for sku, signal in sorted(newest_signals(signals).items()):
             revision = signal.revision
             try:
-                view = self._views.view(sku)
+                view = self.views.view(sku)
                 if view.revision < revision:
                     # The ledger is read strongly consistent after the message was written: this is a bug
                     # upstream or a restored table. Retrying cannot make it newer; push what the ledger has.
@@ -280,7 +251,7 @@ class Propagator:
                                 "message_revision": revision,
                             },
                         )
-                planned, skips = plan(view, self._pushed.pushed(sku), reason=signal.reason(view.revision))
+                planned, skips = plan(view, self.pushed.pushed(sku), reason=signal.reason(view.revision))
             except Exception as error:
                 report.failed[sku] = f"{type(error).__name__}: {error}"
                 continue
@@ -346,7 +317,7 @@ class Propagator:
     ) -> None:
         """One quantity command for every offer of `account` that needs `quantity`."""
         try:
-            results = self._clients.client(account).change_quantity(
+            results = self.clients.client(account).change_quantity(
                 [p.offer_id for p in group], "FIXED", quantity
             )
         except Exception as error:  # what finished is kept, the rest is retried
@@ -370,7 +341,7 @@ class Propagator:
                 report.failed[push.sku] = f"{push.offer_id}: quantity command still pending"
 
     def _single(self, push: Push, report: PropagationReport, *, may_recreate: bool = True) -> None:
-        client = self._clients.client(push.account)
+        client = self.clients.client(push.account)
         try:
             offer = client.patch_product_offer(push.offer_id, {"stock": {"available": push.quantity}})
             report.calls += 1
@@ -428,9 +399,9 @@ class Propagator:
             # Nothing to sell and the offer is gone: that is already what the ledger wants.
             self._done(push, report, call=False)
             return
-        new_id = self._archived.recreate(push.sku, push.account, push.offer_id)
+        new_id = self.archived.recreate(push.sku, push.account, push.offer_id)
         report.recreated[push.offer_id] = new_id
-        self._changes.record(
+        self.changes.record(
             Change(
                 sku=push.sku,
                 account=push.account,
@@ -445,7 +416,7 @@ class Propagator:
             )
         )
         # The archived id gets its revision recorded so a redelivery does not ask the catalogue again.
-        self._pushed.record(push.sku, push.offer_id, PushRecord(push.revision, "END", 0, push.account))
+        self.pushed.record(push.sku, push.offer_id, PushRecord(push.revision, "END", 0, push.account))
         if new_id is not None:
             # The catalogue created it with the shop's level; the ledger's (sales subtracted) wins.
             self._single(
@@ -458,7 +429,7 @@ class Propagator:
 
     def _done(self, push: Push, report: PropagationReport, *, call: bool) -> None:
         action: Literal["SET", "END"] = "END" if push.kind is PushKind.END else "SET"
-        self._pushed.record(
+        self.pushed.record(
             push.sku, push.offer_id, PushRecord(push.revision, action, push.quantity, push.account)
         )
         report.pushed.append(push)
@@ -476,7 +447,7 @@ class Propagator:
         )
 
     def _log(self, push: Push, action: str, changes: dict[str, dict[str, Any]], reason: str) -> None:
-        self._changes.record(
+        self.changes.record(
             Change(
                 sku=push.sku,
                 account=push.account,
@@ -490,7 +461,7 @@ class Propagator:
         )
 
     def _timestamp(self) -> str:
-        return self._now().astimezone(UTC).isoformat()
+        return self.now().astimezone(UTC).isoformat()
 
 
 def _available(offer: ProductOffer) -> int | None:

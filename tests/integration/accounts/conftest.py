@@ -10,8 +10,10 @@ import pytest
 
 from allegro_sync.adapters.allegro.environment import AllegroEnvironment
 from allegro_sync.adapters.allegro.oauth import AllegroOAuth
+from allegro_sync.contracts.accounts import AccountProfile, AccountStatus, StoredAccount
 from allegro_sync.custody import AccountsSettings, Custody
 from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
+from allegro_sync.local.provision import create_table
 from allegro_sync.settings import KMS_KEY_ENV
 from allegro_sync.topology import secret_env, table_env
 
@@ -21,15 +23,41 @@ APP_SECRET = "allegro-sync/app-credentials"
 
 def create_control_table(name: str = "control", client: Any = None) -> None:
     """The control table's key shape (moto creates it ACTIVE at once, so no waiter)."""
-    (client or boto3.client("dynamodb")).create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
+    create_table(client or boto3.client("dynamodb"), name)
+
+
+def connect_shop1(custody: Custody, emulator: Emulator, *, lifetime: float | None = None) -> StoredAccount:
+    """Account `shop1` connected as the device flow leaves it, with tokens the emulator issues to seller-one
+    (an existing seller); `lifetime`: seconds left on the access token (default: the emulator's)."""
+    answer = emulator.issue_tokens("seller-one")
+    now = emulator.clock.now().timestamp()
+    account = StoredAccount(
+        name="shop1",
+        status=AccountStatus.CONNECTED,
+        access_token=answer["access_token"],
+        refresh_token=answer["refresh_token"],
+        expires_at=now + (answer["expires_in"] if lifetime is None else lifetime),
+        scopes=(),
+        seller_id=emulator.seller_id("seller-one"),
+        login="seller-one",
+        environment="production",
+        refreshed_at=now,
     )
+    custody.vault.save(account)
+    custody.registry.put(
+        AccountProfile(
+            name="shop1",
+            status=AccountStatus.CONNECTED,
+            environment="production",
+            seller_id=account.seller_id,
+            login="seller-one",
+            scopes=(),
+            token_expires_at=account.expires_at,
+            last_refresh_at=now,
+            connected_at=now,
+        )
+    )
+    return account
 
 
 @pytest.fixture

@@ -15,14 +15,14 @@ from collections.abc import Iterator
 import pytest
 
 from allegro_sync.bootstrap import Application
-from allegro_sync.contracts.accounts import AccountProfile, AccountStatus, StoredAccount
+from allegro_sync.contracts.accounts import AccountStatus
 from allegro_sync.custody import Custody
 from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
 from allegro_sync.local.moto_server import reset
 from allegro_sync.services.accounts import refresh_due_accounts
 from allegro_sync.settings import Settings
 from allegro_sync.topology import secret_env, table_env
-from tests.integration.accounts.conftest import APP_SECRET, PREFIX, create_control_table
+from tests.integration.accounts.conftest import APP_SECRET, PREFIX, connect_shop1, create_control_table
 
 pytestmark = pytest.mark.integration
 
@@ -80,28 +80,8 @@ def test_a_killed_refresher_process_is_recovered_inside_allegros_grace(
 ) -> None:
     custody, child_env = server_custody
     emulator.create_seller("seller-one")
-    answer = emulator.issue_tokens("seller-one")
-    now = emulator.clock.now().timestamp()
     seller = emulator.seller_id("seller-one")
-    # Two minutes left on our record: the next token request refreshes.
-    original = StoredAccount(
-        name="shop1",
-        status=AccountStatus.CONNECTED,
-        access_token=answer["access_token"],
-        refresh_token=answer["refresh_token"],
-        expires_at=now + 120,
-        scopes=(),
-        seller_id=seller,
-        login="seller-one",
-        environment="production",
-        refreshed_at=now,
-    )
-    custody.vault.save(original)
-    custody.registry.put(
-        AccountProfile(
-            "shop1", AccountStatus.CONNECTED, "production", seller, "seller-one", (), now + 120, now, now
-        )
-    )
+    original = connect_shop1(custody, emulator, lifetime=120)  # the next token request refreshes
 
     child = subprocess.run(  # noqa: S603 - our own interpreter running a fixed script
         [sys.executable, "-c", CHILD], env=child_env, capture_output=True, timeout=120, check=False
@@ -118,7 +98,7 @@ def test_a_killed_refresher_process_is_recovered_inside_allegros_grace(
     recovered = custody.vault.read("shop1", fresh=True)
     assert recovered.refresh_token != original.refresh_token
     assert emulator.oauth.authenticate(recovered.access_token).seller_id == seller
-    used_grace = emulator.clock.now().timestamp() - now
+    used_grace = emulator.clock.now().timestamp() - original.refreshed_at
     assert used_grace < 60  # recovered inside the old refresh token's grace
     # And the recovered pair is alive: a later refresh succeeds, the seller stays connected.
     emulator.advance(43199)

@@ -8,60 +8,25 @@ import time
 import boto3
 import pytest
 
-from allegro_sync.adapters.dynamodb.accounts import DynamoRefreshLease, control_table
+from allegro_sync.adapters.dynamodb import items
+from allegro_sync.adapters.dynamodb.accounts import DynamoRefreshLease
 from allegro_sync.adapters.secrets import SecretsManagerVault
-from allegro_sync.contracts.accounts import AccountDisconnected, AccountStatus, StoredAccount, TokenPair
+from allegro_sync.contracts.accounts import AccountDisconnected, AccountStatus, StoredAccount
 from allegro_sync.custody import Custody
 from allegro_sync.emulator import Emulator
 from allegro_sync.services.accounts import refresh_due_accounts
 from allegro_sync.services.tokens import AccountTokens, RefreshPolicy
-from tests.integration.accounts.conftest import PREFIX
+from tests.integration.accounts.conftest import PREFIX, connect_shop1
 
 pytestmark = pytest.mark.integration
 
 TWELVE_HOURS = 43199
 
 
-def connect(custody: Custody, emulator: Emulator) -> StoredAccount:
-    """A connected account as the device flow leaves it (tokens straight from the emulator's login)."""
-    answer = emulator.issue_tokens("seller-one")
-    pair = TokenPair(answer["access_token"], answer["refresh_token"], answer["expires_in"], ())
-    now = emulator.clock.now().timestamp()
-    account = StoredAccount(
-        name="shop1",
-        status=AccountStatus.CONNECTED,
-        access_token=pair.access_token,
-        refresh_token=pair.refresh_token,
-        expires_at=now + pair.expires_in,
-        scopes=(),
-        seller_id=emulator.seller_id("seller-one"),
-        login="seller-one",
-        environment="production",
-        refreshed_at=now,
-    )
-    custody.vault.save(account)
-    from allegro_sync.contracts.accounts import AccountProfile
-
-    custody.registry.put(
-        AccountProfile(
-            name="shop1",
-            status=AccountStatus.CONNECTED,
-            environment="production",
-            seller_id=account.seller_id,
-            login="seller-one",
-            scopes=(),
-            token_expires_at=account.expires_at,
-            last_refresh_at=now,
-            connected_at=now,
-        )
-    )
-    return account
-
-
 def test_twenty_concurrent_requests_near_expiry_make_exactly_one_refresh(
     custody: Custody, emulator: Emulator
 ) -> None:
-    connect(custody, emulator)
+    connect_shop1(custody, emulator)
     emulator.advance(TWELVE_HOURS - 120)  # two minutes left: inside the refresh margin
     secrets_client = boto3.client("secretsmanager")
     policy = RefreshPolicy(wait_poll_seconds=0.02)
@@ -70,7 +35,7 @@ def test_twenty_concurrent_requests_near_expiry_make_exactly_one_refresh(
         AccountTokens(
             "shop1",
             vault=SecretsManagerVault(PREFIX, client=secrets_client),
-            lease=DynamoRefreshLease(control_table("control")),
+            lease=DynamoRefreshLease(items.table("control")),
             oauth=custody.oauth,
             events=custody.events,
             policy=policy,
@@ -126,11 +91,11 @@ def test_an_orphaned_lease_forces_a_refresh_even_when_the_access_token_is_still_
     custody: Custody, emulator: Emulator
 ) -> None:
     """A forced refresh (after a 401) that died leaves a used refresh token: its grace is running out."""
-    original = connect(custody, emulator)
+    original = connect_shop1(custody, emulator)
     doomed = AccountTokens(
         "shop1",
         vault=_DiesOnSave(PREFIX),
-        lease=_NeverReleases(control_table("control")),
+        lease=_NeverReleases(items.table("control")),
         oauth=custody.oauth,
         events=custody.events,
         now=custody.now,
@@ -149,7 +114,7 @@ def test_an_orphaned_lease_forces_a_refresh_even_when_the_access_token_is_still_
 def test_a_revoked_account_is_disconnected_alarmed_and_never_called_again(
     custody: Custody, emulator: Emulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    connect(custody, emulator)
+    connect_shop1(custody, emulator)
     emulator.disconnect("seller-one")  # the seller changed the password
     emulator.advance(TWELVE_HOURS - 60)
     with pytest.raises(AccountDisconnected, match="allegro-sync accounts connect shop1"):

@@ -7,11 +7,11 @@ import json
 import boto3
 import pytest
 
+from allegro_sync.adapters.dynamodb import items
 from allegro_sync.adapters.dynamodb.accounts import (
     DynamoAccountRegistry,
     DynamoOneTimeStore,
     DynamoRefreshLease,
-    control_table,
 )
 from allegro_sync.adapters.secrets import AppCredentialsStore, SecretsManagerVault
 from allegro_sync.bootstrap import Application
@@ -92,7 +92,7 @@ def test_app_credentials_keep_the_link_key_and_the_other_environment(settings: A
 
 
 def test_only_one_owner_holds_the_lease_until_it_expires(settings: AccountsSettings) -> None:
-    lease = DynamoRefreshLease(control_table("control"))
+    lease = DynamoRefreshLease(items.table("control"))
     assert lease.acquire("shop1", "a", 100.0, 20.0) == LeaseGrant("")
     assert lease.acquire("shop1", "b", 110.0, 20.0) is None
     lease.release("shop1", "b")  # someone else's release must not free it
@@ -109,7 +109,7 @@ def test_only_one_owner_holds_the_lease_until_it_expires(settings: AccountsSetti
 
 
 def test_one_time_items_are_consumed_once_and_not_after_expiry(settings: AccountsSettings) -> None:
-    store = DynamoOneTimeStore(control_table("control"))
+    store = DynamoOneTimeStore(items.table("control"))
     store.put("state#abc", {"account": "shop1", "verifier": "v"}, expires_at=200.0)
     assert store.consume("state#abc", now=100.0) == {"account": "shop1", "verifier": "v"}
     assert store.consume("state#abc", now=100.0) is None
@@ -119,7 +119,7 @@ def test_one_time_items_are_consumed_once_and_not_after_expiry(settings: Account
 
 
 def test_registry_lists_profiles_and_records_refresh_and_disconnect(settings: AccountsSettings) -> None:
-    registry = DynamoAccountRegistry(control_table("control"))
+    registry = DynamoAccountRegistry(items.table("control"))
     for name in ("shop2", "shop1"):
         registry.put(
             AccountProfile(
@@ -193,7 +193,7 @@ def test_a_function_instance_keeps_one_token_source_per_account_and_deployment(
     assert other.tokens("shop1") is not first
     with pytest.raises(AccountNotFound):
         other.tokens("shop1").access_token()  # another deployment's vault: shop1 is not there
-    registry = DynamoAccountRegistry(control_table("control"))
+    registry = DynamoAccountRegistry(items.table("control"))
     for name, status in [
         ("b-shop", AccountStatus.CONNECTED),
         ("a-shop", AccountStatus.CONNECTED),

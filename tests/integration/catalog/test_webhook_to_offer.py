@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import time
-
-import httpx
 import pytest
 
-from allegro_sync.adapters.shop import signing
 from allegro_sync.contracts.catalog import LinkStatus
+from tests.fixtures.shop_webhooks import post_signed
 from tests.integration.catalog.conftest import ACCOUNT, SONY_EAN, CatalogStack
 
 pytestmark = pytest.mark.integration
@@ -21,7 +17,8 @@ def test_a_signed_shop_webhook_becomes_an_active_offer(stack: CatalogStack) -> N
     stack.runtime.put_secret("webhook-signing", {"secret": SECRET})
     stack.app("shop_webhook").signing_secrets().forget()  # the secret changed: read it again
     api = stack.runtime.start_gateway()
-    body = json.dumps(
+    answer = post_signed(
+        f"{api}/webhooks/shop",
         {
             "type": "product.upsert",
             "sku": "SONY-WEBHOOK",
@@ -32,19 +29,9 @@ def test_a_signed_shop_webhook_becomes_an_active_offer(stack: CatalogStack) -> N
             "category_path": ["Elektronika", "Audio", "Słuchawki"],
             "attributes": {"Stan": "Nowy"},
             "image_urls": ["https://shop.example.pl/img/webhook.jpg"],
-        }
-    ).encode()
-    timestamp = int(time.time())
-
-    answer = httpx.post(
-        f"{api}/webhooks/shop",
-        content=body,
-        headers={
-            "Content-Type": "application/json",
-            signing.DELIVERY_HEADER: "wh-1",
-            signing.TIMESTAMP_HEADER: str(timestamp),
-            signing.SIGNATURE_HEADER: signing.sign(SECRET, timestamp, "wh-1", body),
         },
+        secret=SECRET,
+        delivery="wh-1",
     )
     assert answer.status_code == 202, answer.text
     stack.runtime.drain(timeout=30)

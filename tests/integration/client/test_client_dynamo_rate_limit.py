@@ -8,6 +8,7 @@ import pytest
 from allegro_sync.adapters.allegro.rate_guard import RateGuard
 from allegro_sync.adapters.dynamodb.rate_limit import DynamoBlockedUntilStore
 from allegro_sync.contracts.allegro_errors import AllegroRateLimited
+from allegro_sync.local.provision import create_table
 from tests.fixtures.clock import FakeClock
 from tests.unit.client.fakes import FakeAllegro, make_client, reply
 
@@ -17,15 +18,7 @@ TABLE = "control-test"
 
 @pytest.fixture
 def table(aws: None) -> str:
-    boto3.client("dynamodb").create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_table(boto3.client("dynamodb"), TABLE)
     return TABLE
 
 

@@ -10,15 +10,10 @@ import pytest
 from allegro_sync.adapters.allegro.client import AllegroClient
 from allegro_sync.adapters.allegro.environment import AllegroEnvironment
 from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard
-from allegro_sync.contracts.allegro import (
-    ChangeByPercentage,
-    PriceAutomationRuleRequest,
-    PriceIn,
-    PriceModification,
-    RuleConfiguration,
-)
+from allegro_sync.contracts.allegro import AddShipment, PriceIn, PriceModification, PriceRange
 from allegro_sync.contracts.allegro_errors import AllegroNotFound, AllegroRateLimited, AllegroValidationError
 from allegro_sync.emulator import Emulator
+from tests.unit.client.samples import MARKET_MINUS_ONE
 
 pytestmark = pytest.mark.integration
 
@@ -167,19 +162,13 @@ def test_price_automation(emulator: Emulator) -> None:
 
 def _price_automation_round_trip(client: AllegroClient) -> None:
     offer = client.create_product_offer(offer_body("SKU-AUTO"))
-    rule = client.create_price_automation_rule(
-        PriceAutomationRuleRequest(
-            name="Rynek minus 1 procent",
-            type="FOLLOW_BY_MARKET_MIN_PRICE",
-            configuration=RuleConfiguration(
-                change_by_percentage=ChangeByPercentage(operation="SUBTRACT", value="1")
-            ),
-        )
-    )
+    rule = client.create_price_automation_rule(MARKET_MINUS_ONE)
     assert rule.id in {r.id for r in client.price_automation_rules()}
-    assert client.price_automation_rule(rule.id).name == "Rynek minus 1 procent"
+    assert client.price_automation_rule(rule.id).name == MARKET_MINUS_ONE.name
     results = client.assign_price_automation(
-        [offer.id], rule.id, min_price=PriceIn(amount="1000.00"), max_price=PriceIn(amount="1400.00")
+        [offer.id],
+        rule.id,
+        PriceRange(min_price=PriceIn(amount="1000.00"), max_price=PriceIn(amount="1400.00")),
     )
     assert [r.status for r in results] == ["SUCCESS"]
     assert [a.rule.id for a in client.offer_price_automation_rules(offer.id).rules] == [rule.id]
@@ -213,7 +202,7 @@ def test_orders(client: AllegroClient, emulator: Emulator) -> None:
     assert [f.id for f in client.checkout_forms(status="READY_FOR_PROCESSING").checkout_forms] == [form_id]
     client.set_fulfillment(form_id, "PROCESSING", revision=form.revision)
     carrier = client.carriers()[0]
-    shipment = client.add_shipment(form_id, carrier_id=carrier.id, waybill="AB123456789PL")
+    shipment = client.add_shipment(form_id, AddShipment(carrier_id=carrier.id, waybill="AB123456789PL"))
     assert shipment.waybill == "AB123456789PL"
     assert [s.waybill for s in client.shipments(form_id)] == ["AB123456789PL"]
     fulfillment = client.checkout_form(form_id).fulfillment

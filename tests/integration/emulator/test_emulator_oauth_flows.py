@@ -10,15 +10,13 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
+from allegro_sync.emulator import DEFAULT_CLIENT_ID, Emulator
 from allegro_sync.emulator.oauth import pkce_s256
+from tests.integration.emulator.conftest import AUTH, DEVICE_GRANT, MEDIA
 
 pytestmark = pytest.mark.integration
 
-AUTH = (DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
 CALLBACK = "http://127.0.0.1/oauth/callback"
-DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
-MEDIA = "application/vnd.allegro.public.v1+json"
 
 
 @pytest.fixture

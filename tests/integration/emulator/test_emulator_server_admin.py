@@ -15,12 +15,11 @@ import httpx
 import pytest
 
 from allegro_sync.cli.emulator_cmd import parse_faults, serve
-from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
+from allegro_sync.emulator import DEFAULT_CLIENT_ID, Emulator
 from allegro_sync.emulator.admin import EmulatorAdmin, EmulatorAdminError
+from tests.integration.emulator.conftest import AUTH, MEDIA, device_login
 
 pytestmark = pytest.mark.integration
-
-MEDIA = "application/vnd.allegro.public.v1+json"
 
 
 @pytest.fixture
@@ -62,18 +61,12 @@ def test_admin_faults_change_at_run_time_and_bad_ones_change_nothing(
 
 def test_admin_approves_a_device_code_and_counts_refreshes(emulator: Emulator, admin: EmulatorAdmin) -> None:
     admin.create_seller("sklep-abc")
-    auth = (DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
     with httpx.Client(base_url=emulator.base_url) as http:
-        device = http.post("/auth/oauth/device", data={"client_id": DEFAULT_CLIENT_ID}, auth=auth).json()
-        admin.approve_device(device["user_code"], "sklep-abc")
-        grant = "urn:ietf:params:oauth:grant-type:device_code"
-        pair = http.post(
-            "/auth/oauth/token", data={"grant_type": grant, "device_code": device["device_code"]}, auth=auth
-        ).json()
+        _, pair = device_login(http, admin, "sklep-abc")
         http.post(
             "/auth/oauth/token",
             data={"grant_type": "refresh_token", "refresh_token": pair["refresh_token"]},
-            auth=auth,
+            auth=AUTH,
         )
         assert admin.refreshes("sklep-abc") == {"attempts": 1, "successes": 1}
         admin.disconnect("sklep-abc")

@@ -14,10 +14,10 @@ import pytest
 from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
 from allegro_sync.emulator.admin import EmulatorAdmin
 from allegro_sync.emulator.validation import validator_for
+from tests.integration.emulator.conftest import AUTH, MEDIA, device_login
 
 pytestmark = pytest.mark.integration
 
-MEDIA = "application/vnd.allegro.public.v1+json"
 KEYS = {
     "method",
     "path",
@@ -37,17 +37,11 @@ def record_session(path: Path) -> list[str]:
     with Emulator(record=path) as emulator, httpx.Client(base_url=emulator.base_url) as http:
         admin = EmulatorAdmin(emulator.base_url)
         admin.create_seller("sklep-abc")
-        auth = (DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
-        device = http.post("/auth/oauth/device", data={"client_id": DEFAULT_CLIENT_ID}, auth=auth).json()
-        admin.approve_device(device["user_code"], "sklep-abc")
-        grant = "urn:ietf:params:oauth:grant-type:device_code"
-        tokens = http.post(
-            "/auth/oauth/token", data={"grant_type": grant, "device_code": device["device_code"]}, auth=auth
-        ).json()
+        device, tokens = device_login(http, admin, "sklep-abc")
         refreshed = http.post(
             "/auth/oauth/token",
             params={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
-            auth=auth,
+            auth=AUTH,
         ).json()
         headers = {"Authorization": f"Bearer {refreshed['access_token']}", "Accept": MEDIA}
         http.get("/order/events", params={"limit": "10"}, headers=headers)

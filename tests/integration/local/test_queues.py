@@ -73,8 +73,9 @@ def test_a_handler_crash_retries_the_whole_batch(runtime: LocalRuntime) -> None:
     assert dlq_bodies(runtime, "plain") == []
 
 
-def send_groups(runtime: LocalRuntime, poison: int) -> None:
-    """m0..m9 in five groups (m0 and m5 in SKU-0, m1 and m6 in SKU-1, ...); m<poison> always fails."""
+def run_groups(runtime: LocalRuntime, poison: int) -> dict[str, dict[str, Any]]:
+    """m0..m9 in five groups (m0 and m5 in SKU-0, m1 and m6 in SKU-1, ...), m<poison> always failing, sent
+    and drained; what was processed."""
     for n in range(10):
         runtime.send(
             "ordered",
@@ -82,16 +83,14 @@ def send_groups(runtime: LocalRuntime, poison: int) -> None:
             group_id=f"SKU-{n % 5}",
             deduplication_id=f"d{n}",
         )
+    runtime.drain(timeout=15)
+    return processed(runtime)
 
 
 def test_fifo_poison_at_the_end_of_its_group_goes_to_the_dlq_and_the_nine_others_run_once(
     runtime: LocalRuntime,
 ) -> None:
-    send_groups(runtime, poison=7)
-
-    runtime.drain(timeout=15)
-
-    done = processed(runtime)
+    done = run_groups(runtime, poison=7)
     assert sorted(done) == sorted(f"m{n}" for n in range(10) if n != 7)
     assert all(item["times"] == 1 and item["receive_count"] == 1 for item in done.values())
     assert done["m2"]["group"] == "SKU-2"
@@ -104,11 +103,7 @@ def test_fifo_poison_drags_the_rest_of_its_group_to_the_dlq_never_processing_it_
 ) -> None:
     # As in SQS: m7 waits behind m2, is handed out (and back) with it on every attempt, so its
     # receive count climbs with m2's and both reach the DLQ together. Other groups are untouched.
-    send_groups(runtime, poison=2)
-
-    runtime.drain(timeout=15)
-
-    done = processed(runtime)
+    done = run_groups(runtime, poison=2)
     assert sorted(done) == sorted(f"m{n}" for n in range(10) if n not in (2, 7))
     assert all(item["times"] == 1 for item in done.values())
     assert sorted(body["id"] for body in dlq_bodies(runtime, "ordered")) == ["m2", "m7"]

@@ -76,9 +76,7 @@ class Webhooks:
         delivery = delivery or uuid.uuid4().hex
         headers = [
             ("Content-Type", content_type),
-            (signing.DELIVERY_HEADER, delivery),
-            (signing.TIMESTAMP_HEADER, str(ts)),
-            (signing.SIGNATURE_HEADER, signing.sign(secret, ts, delivery, body)),
+            *signing.signed_headers(secret, delivery, body, ts).items(),
         ]
         return self.post("/webhooks/shop", body, [h for h in headers if h[0] not in drop])
 

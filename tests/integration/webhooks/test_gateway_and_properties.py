@@ -22,12 +22,9 @@ pytestmark = pytest.mark.integration
 def test_a_delivery_through_the_http_gateway_is_queued_and_the_contract_is_served(webhooks: Webhooks) -> None:
     base = webhooks.runtime.start_gateway()
     body = json.dumps(upsert("HTTP-1")).encode()
-    ts = int(time.time())
     headers = {
         "Content-Type": "application/json; charset=utf-8",
-        signing.DELIVERY_HEADER: "over-http-1",
-        signing.TIMESTAMP_HEADER: str(ts),
-        signing.SIGNATURE_HEADER: signing.sign(SECRET, ts, "over-http-1", body),
+        **signing.signed_headers(SECRET, "over-http-1", body, int(time.time())),
     }
 
     with httpx.Client(base_url=base, timeout=30) as http:

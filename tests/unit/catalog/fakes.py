@@ -24,7 +24,6 @@ from allegro_sync.contracts.allegro import (
 from allegro_sync.contracts.allegro_errors import AllegroError, AllegroUnavailable
 from allegro_sync.contracts.allegro_requests import NewOffer, OfferChanges
 from allegro_sync.contracts.catalog import (
-    Change,
     OfferLink,
     Outcome,
     ProductStatus,
@@ -75,17 +74,6 @@ class FakeMappings:
         return list(self.rules)
 
 
-@dataclass
-class FakeChangeLog:
-    changes: list[Change] = field(default_factory=list)
-
-    def record(self, change: Change) -> None:
-        self.changes.append(change)
-
-    def history(self, sku: str, *, limit: int = 100) -> list[Change]:
-        return [c for c in reversed(self.changes) if c.sku == sku][:limit]
-
-
 def _fixture_catalogue() -> dict[str, Any]:
     text = resources.files("allegro_sync.emulator").joinpath("fixtures/catalog.json").read_text("utf-8")
     data: dict[str, Any] = json.loads(text)
@@ -130,14 +118,7 @@ class FakeAllegro:
     def names(self) -> list[str]:
         return [name for name, _ in self.calls]
 
-    def search_products(
-        self,
-        phrase: str,
-        *,
-        mode: Literal["GTIN", "MPN"] | None = "GTIN",
-        category_id: str | None = None,
-        page_id: str | None = None,
-    ) -> ProductsPage:
+    def search_products(self, phrase: str, *, mode: Literal["GTIN", "MPN"] | None = "GTIN") -> ProductsPage:
         self._call("search_products", phrase)
         return ProductsPage(products=[p for p in self.products if self.eans[p.id] == phrase])
 
@@ -185,14 +166,7 @@ class FakeAllegro:
         ]
 
     def list_offers(
-        self,
-        *,
-        external_ids: Sequence[str] = (),
-        offer_ids: Sequence[str] = (),
-        statuses: Sequence[str] = (),
-        name: str | None = None,
-        offset: int = 0,
-        limit: int = 1000,
+        self, *, external_ids: Sequence[str] = (), statuses: Sequence[str] = (), limit: int = 1000
     ) -> OffersPage:
         self._call("list_offers", list(external_ids))
         found = [o for o in self.existing if o.external is not None and o.external.id in external_ids]

@@ -21,6 +21,7 @@ from allegro_sync.contracts.messages import SHOP_EVENT_ADAPTER, PriceSet, ShopEv
 from allegro_sync.handlers import catalog_worker
 from allegro_sync.services.publishing import EventReport, OfferSettings, Publisher, RetryLater
 from allegro_sync.settings import Settings
+from tests.fixtures.sqs import sqs_record
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -58,23 +59,7 @@ class Context:
 def _record(message_id: str, event: ShopEvent | str, group: str = "BROKEN") -> dict[str, Any]:
     body = event if isinstance(event, str) else SHOP_EVENT_ADAPTER.dump_json(event).decode()
     group = event.sku if not isinstance(event, str) else group
-    return {
-        "messageId": message_id,
-        "receiptHandle": f"rh-{message_id}",
-        "body": body,
-        "attributes": {  # what SQS always sends; the record model requires it
-            "ApproximateReceiveCount": "1",
-            "MessageGroupId": group,
-            "SentTimestamp": "1",
-            "SenderId": "AIDAEXAMPLE",
-            "ApproximateFirstReceiveTimestamp": "2",
-        },
-        "messageAttributes": {},
-        "md5OfBody": "x",
-        "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:eu-central-1:123456789012:shop-events.fifo",
-        "awsRegion": "eu-central-1",
-    }
+    return sqs_record(message_id, body, group=group, queue="shop-events.fifo")
 
 
 def test_a_failed_record_fails_the_rest_of_its_sku_and_only_its_sku() -> None:

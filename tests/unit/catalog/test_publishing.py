@@ -34,12 +34,12 @@ from allegro_sync.domain.pricing import PricingRule, ScopedRule
 from allegro_sync.services.catalog import status_lines, suggest_mappings
 from allegro_sync.services.publishing import OfferSettings, Publisher, RetryLater, stock_patch
 from allegro_sync.services.stock import StockLedger
+from tests.fixtures.changes import FakeChangeLog
 from tests.fixtures.ledger import InMemoryLedgerRepository
 from tests.unit.catalog.fakes import (
     FakeAccounts,
     FakeAllegro,
     FakeCatalog,
-    FakeChangeLog,
     FakeMappings,
     RecordingStockChanges,
 )

@@ -13,7 +13,7 @@ import pytest
 from allegro_sync.contracts.catalog import LinkStatus, OfferLink, ProductStatus, order_key
 from allegro_sync.contracts.webhooks import QueuedEvent
 from allegro_sync.domain.catalog_file import CatalogFileError, CatalogRow, parse_catalog, parse_price
-from allegro_sync.services.catalog_import import import_catalog, wait_for_outcome
+from allegro_sync.services.catalog_import import ImportSummary, import_catalog, wait_for_outcome
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 DEMO = Path(__file__).resolve().parents[3] / "demo"
@@ -260,16 +260,24 @@ class Catalogue:
         return ProductStatus(product=None, links=[OfferLink(sku, "shop1", state, applied_key=key)])
 
 
-def test_the_summary_waits_for_the_worker_and_counts_each_outcome() -> None:
-    rows = parse_catalog(_catalogue(4), fmt="csv", occurred_at=T0).rows
-    catalogue = Catalogue(rows, after_sleeps=2)
+def waited(
+    products: int, *, worker_done_after_sleeps: int, timeout: float
+) -> tuple[ImportSummary, Catalogue, float]:
+    """`wait_for_outcome` on a fake clock for `products` rows: (summary, catalogue, seconds waited)."""
+    rows = parse_catalog(_catalogue(products), fmt="csv", occurred_at=T0).rows
+    catalogue = Catalogue(rows, after_sleeps=worker_done_after_sleeps)
     clock = [0.0]
 
     def sleep(seconds: float) -> None:
         clock[0] += seconds
         catalogue.sleeps += 1
 
-    summary = wait_for_outcome(rows, ["shop1"], catalogue, timeout=60, now=lambda: clock[0], sleep=sleep)
+    summary = wait_for_outcome(rows, ["shop1"], catalogue, timeout=timeout, now=lambda: clock[0], sleep=sleep)
+    return summary, catalogue, clock[0]
+
+
+def test_the_summary_waits_for_the_worker_and_counts_each_outcome() -> None:
+    summary, catalogue, _ = waited(4, worker_done_after_sleeps=2, timeout=60)
 
     assert summary.unsettled == []
     assert (summary.count(LinkStatus.PUBLISHED), summary.count(LinkStatus.WAITING)) == (1, 3)
@@ -277,16 +285,8 @@ def test_the_summary_waits_for_the_worker_and_counts_each_outcome() -> None:
 
 
 def test_the_summary_gives_up_at_the_timeout_and_names_what_is_unfinished() -> None:
-    rows = parse_catalog(_catalogue(2), fmt="csv", occurred_at=T0).rows
-    catalogue = Catalogue(rows, after_sleeps=1000)
-    clock = [0.0]
-
-    def sleep(seconds: float) -> None:
-        clock[0] += seconds
-        catalogue.sleeps += 1
-
-    summary = wait_for_outcome(rows, ["shop1"], catalogue, timeout=10, now=lambda: clock[0], sleep=sleep)
+    summary, _, waited_seconds = waited(2, worker_done_after_sleeps=1000, timeout=10)
 
     assert summary.unsettled == ["SKU-000", "SKU-001"]
     assert summary.settled == []
-    assert clock[0] >= 10
+    assert waited_seconds >= 10

@@ -16,32 +16,17 @@ import pytest
 
 from allegro_sync.adapters.allegro.client import AllegroClient
 from allegro_sync.contracts.allegro import (
-    ChangeByPercentage,
-    PriceAutomationRuleRequest,
+    AddShipment,
     PriceIn,
     PriceModification,
-    RuleConfiguration,
+    PriceRange,
 )
-from allegro_sync.contracts.allegro_requests import (
-    CatalogueProduct,
-    NewOffer,
-    NewProduct,
-    OfferChanges,
-    ProductSafety,
-    ResponsiblePerson,
-    ResponsibleProducer,
-    SafetyInformation,
-)
-from allegro_sync.contracts.offer_content import (
-    Description,
-    DescriptionSection,
-    ImageItem,
-    OfferParameter,
-    TextItem,
-)
+from allegro_sync.contracts.allegro_requests import CatalogueProduct, NewOffer, NewProduct, OfferChanges
+from allegro_sync.contracts.offer_content import OfferParameter
 from allegro_sync.emulator.types import EmulatorRequest, EmulatorResponse
 from allegro_sync.emulator.validation import Violation, validator_for
 from tests.unit.client.fakes import FakeAllegro, make_client, reply
+from tests.unit.client.samples import CONDITION, DESCRIPTION, IMAGE, MARKET_MINUS_ONE, SAFETY
 
 PRICE = {"amount": "49.99", "currency": "PLN"}
 REPORT = {
@@ -252,21 +237,13 @@ def run_every_operation(client: AllegroClient) -> None:
         assert client.change_price(["111"], modification)[0].status == "SUCCESS"
     assert client.change_publication(["111"], "END")[0].status == "SUCCESS"
     assert client.get_command("offer-publication-commands", "c").task_count is not None
-    rule = client.create_price_automation_rule(
-        PriceAutomationRuleRequest(
-            name="Rynek -1%",
-            type="FOLLOW_BY_MARKET_MIN_PRICE",
-            configuration=RuleConfiguration(
-                change_by_percentage=ChangeByPercentage(operation="SUBTRACT", value="1")
-            ),
-        )
-    )
+    rule = client.create_price_automation_rule(MARKET_MINUS_ONE)
     assert rule.id == "r1"
     assert [r.id for r in client.price_automation_rules()] == ["r1"]
     assert client.price_automation_rule("r1").name == "Rynek -1%"
     assert client.offer_price_automation_rules("111").rules[0].rule.id == "r1"
     results = client.assign_price_automation(
-        ["111"], "r1", min_price=PriceIn(amount="30.00"), max_price=PriceIn(amount="60.00")
+        ["111"], "r1", PriceRange(min_price=PriceIn(amount="30.00"), max_price=PriceIn(amount="60.00"))
     )
     assert results[0].status == "SUCCESS"
     assert client.remove_price_automation(["111"])[0].status == "SUCCESS"
@@ -290,7 +267,10 @@ def run_every_operation(client: AllegroClient) -> None:
         == client.checkout_form(forms.checkout_forms[0].id).line_items[0].price
     )
     assert client.carriers()[0].id == "INPOST"
-    assert client.add_shipment(str(CHECKOUT_FORM["id"]), carrier_id="INPOST", waybill="123").waybill == "123"
+    assert (
+        client.add_shipment(str(CHECKOUT_FORM["id"]), AddShipment(carrier_id="INPOST", waybill="123")).waybill
+        == "123"
+    )
     assert client.shipments(str(CHECKOUT_FORM["id"])) == []
     client.set_fulfillment(str(CHECKOUT_FORM["id"]), "PROCESSING", revision="rev-1")
     fee = client.offer_fee_preview(
@@ -307,25 +287,16 @@ def run_every_operation(client: AllegroClient) -> None:
 
 def typed_offers() -> list[NewOffer]:
     """Every field the typed offer methods can send, for a catalogue product and a proposed one."""
-    image = "https://a.allegroimg.com/original/kubek"
-    condition = OfferParameter(id="11323", values_ids=["11323_1"])
     capacity = OfferParameter(id="17448", values=["300"])
-    safety = ProductSafety(
-        responsible_producer=ResponsibleProducer(type="NAME", name="Kubki SA"),
-        responsible_person=ResponsiblePerson(name="Importer Polska"),
-        safety_information=SafetyInformation(description="Nie do mikrofali."),
-    )
     common: dict[str, Any] = {
         "name": "Kubek ceramiczny biały 300 ml",
         "category_id": "5",
-        "parameters": [condition],
+        "parameters": [CONDITION],
         "price": PriceIn(amount="49.99"),
-        "images": [image],
+        "images": [IMAGE],
         "external_id": "SKU-1",
-        "description": Description(
-            sections=[DescriptionSection(items=[TextItem(content="<p>Kubek</p>"), ImageItem(url=image)])]
-        ),
-        "safety": safety,
+        "description": DESCRIPTION,
+        "safety": SAFETY,
         "defaults": {"afterSalesServices": {"returnPolicy": {"name": "Zwroty 30 dni"}}},
     }
     return [

@@ -15,29 +15,12 @@ from allegro_sync.contracts.allegro_requests import (
     OfferChanges,
     ProductSafety,
     ResponsiblePerson,
-    ResponsibleProducer,
-    SafetyInformation,
 )
 from allegro_sync.contracts.offer_content import (
     Description,
-    DescriptionSection,
-    ImageItem,
-    OfferParameter,
-    TextItem,
 )
 from tests.unit.client.fakes import FakeAllegro, make_client, reply
-
-IMAGE = "https://a.allegroimg.com/original/1"
-CONDITION = OfferParameter(id="11323", values_ids=["11323_1"])
-BRAND = OfferParameter(id="248811", values=["Sony"])
-SAFETY = ProductSafety(
-    responsible_producer=ResponsibleProducer(type="NAME", name="Sony Europe"),
-    responsible_person=ResponsiblePerson(id="33960380-98fe-4b3d-b69e-b261526f2730"),
-    safety_information=SafetyInformation(description="Trzymać z dala od wody."),
-)
-DESCRIPTION = Description(
-    sections=[DescriptionSection(items=[TextItem(content="<p>Cisza.</p>"), ImageItem(url=IMAGE)])]
-)
+from tests.unit.client.samples import BRAND, CONDITION, DESCRIPTION, IMAGE, SAFETY
 
 
 def sent(call: Any) -> tuple[dict[str, Any], httpx.Request]:

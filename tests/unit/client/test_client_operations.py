@@ -9,7 +9,13 @@ from typing import Any
 import httpx
 import pytest
 
-from allegro_sync.contracts.allegro import PriceIn, PriceModification
+from allegro_sync.contracts.allegro import (
+    AddShipment,
+    PriceIn,
+    PriceModification,
+    PriceRange,
+    ShipmentLineItem,
+)
 from allegro_sync.contracts.allegro_errors import AllegroOperationPending, AllegroRateLimited, InvalidCommand
 from tests.fixtures.clock import FakeClock
 from tests.unit.client.fakes import FakeAllegro, allegro_error, make_client, reply
@@ -213,7 +219,7 @@ def test_price_automation_assignment_posts_one_command_per_chunk_and_waits_for_t
 
     client = make_client(allegro, http=httpx.Client(transport=httpx.MockTransport(routed)))
     results = client.assign_price_automation(
-        ["a", "b"], "rule-1", min_price=PriceIn(amount="10.00"), max_price=PriceIn(amount="20.00")
+        ["a", "b"], "rule-1", PriceRange(min_price=PriceIn(amount="10.00"), max_price=PriceIn(amount="20.00"))
     )
     assert [r.status for r in results] == ["SUCCESS", "SUCCESS"]
     body = posted[0]
@@ -225,7 +231,7 @@ def test_price_automation_assignment_posts_one_command_per_chunk_and_waits_for_t
 def test_inverted_price_range_is_refused() -> None:
     with pytest.raises(InvalidCommand, match="not a valid range"):
         make_client(FakeAllegro()).assign_price_automation(
-            ["a"], "r", min_price=PriceIn(amount="30.00"), max_price=PriceIn(amount="20.00")
+            ["a"], "r", PriceRange(min_price=PriceIn(amount="30.00"), max_price=PriceIn(amount="20.00"))
         )
 
 
@@ -313,7 +319,9 @@ def test_fulfillment_sends_the_revision_and_a_stale_one_surfaces_as_conflict() -
 def test_shipment_body_uses_spec_names() -> None:
     allegro = FakeAllegro()
     allegro.route("POST", "/order/checkout-forms/cf-1/shipments", lambda _: reply(201, {"id": "s1"}))
-    make_client(allegro).add_shipment("cf-1", carrier_id="INPOST", waybill="123", line_item_ids=["li-1"])
+    make_client(allegro).add_shipment(
+        "cf-1", AddShipment(carrier_id="INPOST", waybill="123", line_items=[ShipmentLineItem(id="li-1")])
+    )
     assert json.loads(allegro.requests[0].content) == {
         "carrierId": "INPOST",
         "waybill": "123",

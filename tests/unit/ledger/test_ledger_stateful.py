@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -28,6 +29,8 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from allegro_sync.domain.ledger import LedgerPolicy, OfferAction, Sale
 from allegro_sync.services.stock import LedgerRepository, StockLedger
 from tests.fixtures.ledger import Crash, InMemoryLedgerRepository, SimulatedCrash
+
+T = TypeVar("T")
 
 SKU = "SKU-1"
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -224,11 +227,28 @@ class LedgerWorld(RuleBasedStateMachine):
 
     # --- the workers: any order, duplicates, crashes --------------------------------------------------------
 
+    @staticmethod
+    def deliver_one(
+        pending: list[T],
+        deliver: Callable[[T, Crash | None], None],
+        data: st.DataObject,
+        crash: Crash | None,
+        redeliver: bool,
+    ) -> None:
+        """Any pending message (queues keep no order) is delivered; it stays pending when the worker crashed
+        or the queue delivers it again."""
+        index = data.draw(st.integers(0, len(pending) - 1))
+        deliver(pending[index], crash)
+        if crash is None and not redeliver:
+            pending.pop(index)
+
     @rule(data=st.data(), crash=crashes, redeliver=st.booleans())
     @precondition(lambda self: bool(self.order_events))
     def order_worker_processes(self, data: st.DataObject, crash: Crash | None, redeliver: bool) -> None:
-        index = data.draw(st.integers(0, len(self.order_events) - 1))
-        kind, sale_id = self.order_events[index]
+        self.deliver_one(self.order_events, self.process_order_event, data, crash, redeliver)
+
+    def process_order_event(self, event: tuple[str, str], crash: Crash | None) -> None:
+        kind, sale_id = event
         world = self.sales[sale_id]
         if kind == "sale":
             done = self.run(crash, lambda: self.stock.apply_sale(world.sale))
@@ -239,16 +259,11 @@ class LedgerWorld(RuleBasedStateMachine):
             done = self.run(crash, lambda: self.stock.apply_cancellation(SKU, sale_id, cancelled_at))
             if done:
                 self.model.processed_cancels.add(sale_id)
-        if crash is None and not redeliver:
-            self.order_events.pop(index)
 
     @rule(data=st.data(), crash=crashes, redeliver=st.booleans())
     @precondition(lambda self: bool(self.acks))
     def shop_acknowledgement_arrives(self, data: st.DataObject, crash: Crash | None, redeliver: bool) -> None:
-        index = data.draw(st.integers(0, len(self.acks) - 1))
-        self.deliver_ack(self.acks[index], crash)
-        if crash is None and not redeliver:
-            self.acks.pop(index)
+        self.deliver_one(self.acks, self.deliver_ack, data, crash, redeliver)
 
     def deliver_ack(self, sale_id: str, crash: Crash | None) -> None:
         ack = self.sales[sale_id].ack
@@ -261,10 +276,7 @@ class LedgerWorld(RuleBasedStateMachine):
     @rule(data=st.data(), crash=crashes, redeliver=st.booleans())
     @precondition(lambda self: bool(self.webhooks))
     def shop_webhook_arrives(self, data: st.DataObject, crash: Crash | None, redeliver: bool) -> None:
-        index = data.draw(st.integers(0, len(self.webhooks) - 1))
-        self.deliver_webhook(self.webhooks[index], crash)
-        if crash is None and not redeliver:
-            self.webhooks.pop(index)
+        self.deliver_one(self.webhooks, self.deliver_webhook, data, crash, redeliver)
 
     @rule(buffer=st.integers(0, 2))
     def seller_sets_a_buffer(self, buffer: int) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 import pytest
 
@@ -49,13 +50,20 @@ def test_a_redelivered_sale_changes_nothing_and_says_so(stock: StockLedger) -> N
     assert again.view == first.view
 
 
+def crash_selling_three_of_ten(
+    stock: StockLedger, memory_ledger: InMemoryLedgerRepository, when: Literal["before", "after"]
+) -> None:
+    """10 in stock, then a sale of 3 whose commit crashes `when`."""
+    stock.apply_shop_level("SKU-1", 10, at(0))
+    memory_ledger.next_crash = when
+    with pytest.raises(SimulatedCrash):
+        stock.apply_sale(sale(quantity=3))
+
+
 def test_a_crash_after_the_commit_then_redelivery_applies_the_sale_once(
     stock: StockLedger, memory_ledger: InMemoryLedgerRepository
 ) -> None:
-    stock.apply_shop_level("SKU-1", 10, at(0))
-    memory_ledger.next_crash = "after"
-    with pytest.raises(SimulatedCrash):
-        stock.apply_sale(sale(quantity=3))
+    crash_selling_three_of_ten(stock, memory_ledger, "after")
     retry = stock.apply_sale(sale(quantity=3))
     assert retry.outcome is Outcome.DUPLICATE
     assert stock.view("SKU-1").available == 7
@@ -64,10 +72,7 @@ def test_a_crash_after_the_commit_then_redelivery_applies_the_sale_once(
 def test_a_crash_before_the_commit_leaves_no_trace_and_the_retry_applies(
     stock: StockLedger, memory_ledger: InMemoryLedgerRepository
 ) -> None:
-    stock.apply_shop_level("SKU-1", 10, at(0))
-    memory_ledger.next_crash = "before"
-    with pytest.raises(SimulatedCrash):
-        stock.apply_sale(sale(quantity=3))
+    crash_selling_three_of_ten(stock, memory_ledger, "before")
     assert stock.view("SKU-1").available == 10
     assert memory_ledger.get_sale("SKU-1", "cf-1:li-1") is None
     assert stock.apply_sale(sale(quantity=3)).outcome is Outcome.APPLIED

@@ -13,10 +13,11 @@ import pytest
 
 from allegro_sync.contracts.allegro import OfferListing, ProductOffer
 from allegro_sync.contracts.allegro_errors import AllegroUnavailable
-from allegro_sync.contracts.catalog import Change, StoredProduct
+from allegro_sync.contracts.catalog import StoredProduct
 from allegro_sync.contracts.listings import Experiment, Proposal
 from allegro_sync.contracts.messages import ProductUpsert
 from allegro_sync.services.listings import ListingOptimizer
+from tests.fixtures.changes import FakeChangeLog
 
 NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)
 
@@ -68,17 +69,6 @@ class Catalog:
 
 
 @dataclass
-class Log:
-    recorded: list[Change] = field(default_factory=list)
-
-    def record(self, change: Change) -> None:
-        self.recorded.append(change)
-
-    def history(self, sku: str, *, limit: int = 100) -> list[Change]:
-        return [c for c in self.recorded if c.sku == sku]
-
-
-@dataclass
 class Allegro:
     names: dict[str, str]
     broken: set[str]
@@ -112,12 +102,12 @@ class Allegro:
         return self.get_product_offer(offer_id)
 
 
-def optimizer(store: Store, log: Log) -> ListingOptimizer:
+def optimizer(store: Store, log: FakeChangeLog) -> ListingOptimizer:
     return ListingOptimizer(store, Catalog(), log, clock=lambda: NOW)
 
 
 def test_an_unreadable_offer_keeps_its_title_proposal_and_the_review_goes_on() -> None:
-    store, log = Store(), Log()
+    store, log = Store(), FakeChangeLog()
     allegro = Allegro(
         {"1": "Czajnik Bosch TANIO okazja", "2": "Czajnik elektryczny Bosch TWK3A011"}, broken={"1"}
     )
@@ -130,7 +120,7 @@ def test_an_unreadable_offer_keeps_its_title_proposal_and_the_review_goes_on() -
 
 
 def test_apply_sends_the_reviewed_proposal_once_and_records_it() -> None:
-    store, log = Store(), Log()
+    store, log = Store(), FakeChangeLog()
     allegro = Allegro({"2": "Czajnik elektryczny Bosch TWK3A011"}, broken=set())
     service = optimizer(store, log)
     service.review("konto", allegro)
@@ -139,7 +129,7 @@ def test_apply_sends_the_reviewed_proposal_once_and_records_it() -> None:
     assert offer_id == "2"
     assert list(body) == ["description"]
     assert "Moc:</b> 2400 W" in body["description"]["sections"][0]["items"][0]["content"]
-    assert log.recorded == [change]
+    assert log.changes == [change]
     assert change.changes["description"]["old"] == "Dzwoń: 600 700 800"
     with pytest.raises(ValueError, match="nothing to change"):
         service.apply("konto", allegro, "2", title=True, description=False)

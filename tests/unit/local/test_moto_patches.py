@@ -10,7 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from allegro_sync.local import moto_patches
+from allegro_sync.local import moto_patches, provision
 
 
 @pytest.fixture
@@ -18,18 +18,7 @@ def table() -> Iterator[Any]:
     moto_patches.apply()
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name="eu-central-1")
-        dynamodb.create_table(
-            TableName="t",
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        provision.create_table(dynamodb, "t")
         for n in range(50):
             dynamodb.put_item(
                 TableName="t", Item={"pk": {"S": f"sku#{n}"}, "sk": {"S": "state"}, "v": {"N": "1"}}
@@ -41,6 +30,18 @@ def key(n: int) -> dict[str, Any]:
     return {"pk": {"S": f"sku#{n}"}, "sk": {"S": "state"}}
 
 
+def set_v(n: int, v: str) -> dict[str, Any]:
+    """A transaction's update of item n's `v`."""
+    return {
+        "Update": {
+            "TableName": "t",
+            "Key": key(n),
+            "UpdateExpression": "SET v = :v",
+            "ExpressionAttributeValues": {":v": {"N": v}},
+        }
+    }
+
+
 def value(dynamodb: Any, n: int) -> str | None:
     item = dynamodb.get_item(TableName="t", Key=key(n)).get("Item")
     return None if item is None else str(item["v"]["N"])
@@ -50,14 +51,7 @@ def test_a_failed_condition_undoes_the_update_put_and_delete_before_it(table: An
     with pytest.raises(ClientError, match="TransactionCanceled"):
         table.transact_write_items(
             TransactItems=[
-                {
-                    "Update": {
-                        "TableName": "t",
-                        "Key": key(1),
-                        "UpdateExpression": "SET v = :v",
-                        "ExpressionAttributeValues": {":v": {"N": "2"}},
-                    }
-                },
+                set_v(1, "2"),
                 {"Put": {"TableName": "t", "Item": {**key(100), "v": {"N": "7"}}}},
                 {"Delete": {"TableName": "t", "Key": key(2)}},
                 {
@@ -76,14 +70,7 @@ def test_a_failed_condition_undoes_the_update_put_and_delete_before_it(table: An
 def test_a_transaction_that_holds_is_applied_whole(table: Any) -> None:
     table.transact_write_items(
         TransactItems=[
-            {
-                "Update": {
-                    "TableName": "t",
-                    "Key": key(1),
-                    "UpdateExpression": "SET v = :v",
-                    "ExpressionAttributeValues": {":v": {"N": "2"}},
-                }
-            },
+            set_v(1, "2"),
             {
                 "Put": {
                     "TableName": "t",

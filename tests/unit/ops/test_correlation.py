@@ -20,6 +20,7 @@ from allegro_sync.adapters.allegro.environment import AllegroEnvironment
 from allegro_sync.adapters.order_queues import SqsOrderQueue, SqsShopOutbox
 from allegro_sync.adapters.queues import FifoMessage, SqsFifoPublisher
 from allegro_sync.contracts.messages import OrderChanged, OrderNotice
+from tests.fixtures.sqs import sqs_record
 
 logger = Logger()
 
@@ -48,28 +49,6 @@ def logs() -> Iterator[LogLines]:
     yield capture
     target.removeHandler(capture)
     logger.set_correlation_id(None)
-
-
-def sqs_record(message_id: str, body: str = "{}", correlation_id: str | None = None) -> dict[str, Any]:
-    attributes: dict[str, Any] = {}
-    if correlation_id is not None:
-        attributes["correlation_id"] = {"stringValue": correlation_id, "dataType": "String"}
-    return {
-        "messageId": message_id,
-        "receiptHandle": "r-" + message_id,
-        "body": body,
-        "attributes": {
-            "ApproximateReceiveCount": "1",
-            "SentTimestamp": "1",
-            "SenderId": "AIDAEXAMPLE",
-            "ApproximateFirstReceiveTimestamp": "2",
-        },
-        "messageAttributes": attributes,
-        "md5OfBody": "x",
-        "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:eu-central-1:123456789012:q",
-        "awsRegion": "eu-central-1",
-    }
 
 
 class RecordingSqs:

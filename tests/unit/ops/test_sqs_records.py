@@ -24,29 +24,13 @@ from allegro_sync.contracts.messages import (
     StockChanged,
     StockSet,
 )
+from tests.fixtures.sqs import sqs_record
 
 T0 = "2026-11-27T12:00:00+00:00"
 
 
-def sqs(message_id: str, body: str, group: str = "G") -> dict[str, Any]:
-    """A record as Lambda's SQS event source mapping delivers it."""
-    return {
-        "messageId": message_id,
-        "receiptHandle": f"rh-{message_id}",
-        "body": body,
-        "attributes": {
-            "ApproximateReceiveCount": "1",
-            "SentTimestamp": "1",
-            "SenderId": "AIDAEXAMPLE",
-            "ApproximateFirstReceiveTimestamp": "2",
-            "MessageGroupId": group,
-        },
-        "messageAttributes": {},
-        "md5OfBody": "x",
-        "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:eu-central-1:123456789012:q.fifo",
-        "awsRegion": "eu-central-1",
-    }
+def sqs(message_id: str, body: str) -> dict[str, Any]:
+    return sqs_record(message_id, body, group="G", queue="q.fifo")
 
 
 def notice(form: str) -> str:
@@ -67,7 +51,11 @@ def test_each_queue_hands_its_handler_the_parsed_message_and_fails_only_a_malfor
     model: type[SqsRecordModel], body: str, message: object
 ) -> None:
     seen: list[object] = []
-    records = [sqs("bad-json", "{not json"), sqs("ok", body), sqs("bad-shape", '{"unexpected": 1}')]
+    records = [
+        sqs("bad-json", "{not json"),
+        sqs("ok", body),
+        sqs("bad-shape", '{"unexpected": 1}'),
+    ]
 
     answer = process_partial_response(
         event={"Records": records},
@@ -88,7 +76,13 @@ def test_a_malformed_record_after_a_failure_fails_with_the_rest_instead_of_the_w
             raise RuntimeError("Allegro 503")
 
     answer = process_partial_response(
-        event={"Records": [sqs("n0", notice("f0")), sqs("n1", notice("f1")), sqs("n2", "{not json")]},
+        event={
+            "Records": [
+                sqs("n0", notice("f0")),
+                sqs("n1", notice("f1")),
+                sqs("n2", "{not json"),
+            ]
+        },
         record_handler=handler,
         processor=FifoProcessor(model=OrderNoticeRecord),
     )
@@ -109,7 +103,13 @@ def test_only_the_last_notice_of_a_form_in_a_batch_is_not_superseded(
         superseded[message_id] = processor.superseded(record)
 
     process_partial_response(
-        event={"Records": [sqs("n1", notice("A")), sqs("n2", notice("B")), sqs("n3", notice("A"))]},
+        event={
+            "Records": [
+                sqs("n1", notice("A")),
+                sqs("n2", notice("B")),
+                sqs("n3", notice("A")),
+            ]
+        },
         record_handler=handler,
         processor=processor,
     )

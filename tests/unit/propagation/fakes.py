@@ -24,11 +24,11 @@ from allegro_sync.contracts.allegro import (
     ProductOffer,
 )
 from allegro_sync.contracts.allegro_errors import AllegroNotFound, InvalidCommand
-from allegro_sync.contracts.catalog import Change
 from allegro_sync.contracts.messages import StockChanged
 from allegro_sync.contracts.stock import PushRecord
 from allegro_sync.services.propagation import PropagationReport, Propagator
 from allegro_sync.services.stock import StockLedger
+from tests.fixtures.changes import FakeChangeLog
 from tests.fixtures.ledger import InMemoryLedgerRepository
 
 
@@ -97,11 +97,7 @@ class FakeStockAllegro:
         return results
 
     def change_publication(
-        self,
-        offer_ids: Iterable[str],
-        action: Literal["ACTIVATE", "END"],
-        *,
-        scheduled_for: str | None = None,
+        self, offer_ids: Iterable[str], action: Literal["ACTIVATE", "END"]
     ) -> list[OfferCommandResult]:
         ids = list(offer_ids)
         self.calls.append(("publication", (tuple(ids), action)))
@@ -161,17 +157,6 @@ class FakePushLog:
         return True
 
 
-class FakeChanges:
-    def __init__(self) -> None:
-        self.changes: list[Change] = []
-
-    def record(self, change: Change) -> None:
-        self.changes.append(change)
-
-    def history(self, sku: str, *, limit: int = 100) -> list[Change]:
-        return [c for c in reversed(self.changes) if c.sku == sku][:limit]
-
-
 class FakeArchived:
     """The catalogue's republish: answers a new offer id (or None: only marked for re-publication)."""
 
@@ -196,7 +181,7 @@ class World:
         self.main = FakeStockAllegro()
         self.second = FakeStockAllegro()
         self.pushes = FakePushLog()
-        self.changes = FakeChanges()
+        self.changes = FakeChangeLog()
         self.archived = FakeArchived(self.main)
         self.propagator = Propagator(
             views=self.ledger,

@@ -12,12 +12,12 @@ from allegro_sync.domain.pricing import PricingRule, ScopedRule
 from allegro_sync.domain.repricing import RepricingSettings, SettingsIndex, Strategy
 from allegro_sync.services.publishing import Publisher
 from allegro_sync.services.stock import StockLedger
+from tests.fixtures.changes import FakeChangeLog
 from tests.fixtures.ledger import InMemoryLedgerRepository
 from tests.unit.catalog.fakes import (
     FakeAccounts,
     FakeAllegro,
     FakeCatalog,
-    FakeChangeLog,
     FakeMappings,
     RecordingStockChanges,
 )

@@ -75,12 +75,13 @@ def test_reprice_dry_run_prints_the_plan_and_changes_nothing(monkeypatch: pytest
     from allegro_sync.domain.repricing import RepricingSettings, Strategy
     from allegro_sync.services.repricing import Repricer
     from allegro_sync.topology import TOPOLOGY, secret_env, table_env
-    from tests.unit.repricing.test_service import T0, Facts, FakeAllegro, Log, MemoryStore, listing
+    from tests.fixtures.changes import FakeChangeLog
+    from tests.unit.repricing.test_service import T0, Facts, FakeAllegro, MemoryStore, listing
 
     spec = TOPOLOGY.function("repricer")
     for name in [table_env(t) for t in spec.tables] + [secret_env(s) for s in spec.secrets]:
         monkeypatch.setenv(name, "unused")
-    store, log = MemoryStore([RepricingSettings(strategy=Strategy.DEMAND)]), Log()
+    store, log = MemoryStore([RepricingSettings(strategy=Strategy.DEMAND)]), FakeChangeLog()
     api = FakeAllegro([listing("7701", "SKU-A", 40, 0)])
     # The repricer's variables are all set, so the command finds the deployment from them alone; its
     # application then hands out these in-memory stand-ins.

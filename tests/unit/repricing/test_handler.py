@@ -19,7 +19,8 @@ from allegro_sync.domain.repricing import RepricingSettings, Strategy
 from allegro_sync.handlers import repricer as handler_module
 from allegro_sync.services.repricing import BREAKER_METRIC, Repricer
 from allegro_sync.settings import Settings
-from tests.unit.repricing.test_service import T0, Facts, FakeAllegro, Log, MemoryStore, listing
+from tests.fixtures.changes import FakeChangeLog
+from tests.unit.repricing.test_service import T0, Facts, FakeAllegro, MemoryStore, listing
 
 EVENT = json.loads((Path(__file__).parents[3] / "events" / "repricer.json").read_text())
 
@@ -59,7 +60,7 @@ def test_a_tripped_breaker_emits_the_alarm_metric_and_the_next_account_still_run
     for offer in floor_bound:  # just above the floor (56.67 = cost 50 + fees): 3 % down hits it
         offer["sellingMode"]["price"]["amount"] = "57.00"
     clients = {"broken": Broken([]), "shop": FakeAllegro(floor_bound)}
-    repricer = Repricer(store, Facts(), Log(), clock=lambda: T0)
+    repricer = Repricer(store, Facts(), FakeChangeLog(), clock=lambda: T0)
 
     with bootstrap.bind(Repricing(repricer, clients)):
         summary = handler_module.handler(EVENT, cast(LambdaContext, Context()))

@@ -14,14 +14,14 @@ from allegro_sync.contracts.allegro import (
     OfferCommandResult,
     OfferListing,
     PriceAutomationRule,
-    PriceIn,
     PriceModification,
+    PriceRange,
 )
 from allegro_sync.contracts.allegro_errors import AllegroError
-from allegro_sync.contracts.catalog import Change
 from allegro_sync.contracts.repricing import OfferState, ProductFacts
 from allegro_sync.domain.repricing import Action, LinearFee, RepricingSettings, Strategy
 from allegro_sync.services.repricing import Repricer
+from tests.fixtures.changes import FakeChangeLog
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -55,13 +55,7 @@ class FakeAllegro:
         return []
 
     def assign_price_automation(
-        self,
-        offer_ids: Iterable[str],
-        rule_id: str,
-        *,
-        min_price: PriceIn,
-        max_price: PriceIn,
-        marketplace_id: str = "allegro-pl",
+        self, offer_ids: Iterable[str], rule_id: str, price_range: PriceRange
     ) -> list[OfferCommandResult]:
         raise AssertionError("not used")
 
@@ -117,17 +111,6 @@ class Facts:
         return ProductFacts(cost=Decimal("50.00"), list_price=Decimal("200.00"))
 
 
-class Log:
-    def __init__(self) -> None:
-        self.changes: list[Change] = []
-
-    def record(self, change: Change) -> None:
-        self.changes.append(change)
-
-    def history(self, sku: str, *, limit: int = 100) -> list[Change]:
-        return [c for c in self.changes if c.sku == sku][:limit]
-
-
 def listing(offer_id: str, sku: str, stock: int, sold: int) -> dict[str, Any]:
     return {
         "id": offer_id,
@@ -144,7 +127,7 @@ DEMAND = [RepricingSettings(strategy=Strategy.DEMAND, min_change=Decimal("0.01")
 
 def test_a_refused_offer_is_not_recorded_and_can_try_again_next_round() -> None:
     api = FakeAllegro([listing("1", "A", 40, 0), listing("2", "B", 40, 0)], refuse=frozenset({"2"}))
-    store, log = MemoryStore(DEMAND), Log()
+    store, log = MemoryStore(DEMAND), FakeChangeLog()
     report = Repricer(store, Facts(), log, clock=lambda: T0).run_account("acc", api)
     assert api.price_calls == [(["1", "2"], "97.00")]  # one command: both want the same price
     assert (report.applied, report.failed) == (1, 1)
@@ -156,13 +139,15 @@ def test_a_refused_offer_is_not_recorded_and_can_try_again_next_round() -> None:
 def test_fees_are_measured_once_per_category_and_band_and_a_failed_preview_stops_the_offer() -> None:
     api = FakeAllegro([listing("1", "A", 40, 0), listing("2", "B", 40, 0)])
     store = MemoryStore(DEMAND)
-    Repricer(store, Facts(), Log(), clock=lambda: T0).run_account("acc", api, apply=False)
+    Repricer(store, Facts(), FakeChangeLog(), clock=lambda: T0).run_account("acc", api, apply=False)
     assert api.previews == ["50.00", "99.99"]  # the 50-100 band, both ends, once for both offers
     assert store.fees[("101", 2)].at(Decimal("60.00")) == Decimal("7.00")
 
     broken = FakeAllegro([listing("1", "A", 40, 0)])
     broken.fee_error = True
-    report = Repricer(MemoryStore(DEMAND), Facts(), Log(), clock=lambda: T0).run_account("acc", broken)
+    report = Repricer(MemoryStore(DEMAND), Facts(), FakeChangeLog(), clock=lambda: T0).run_account(
+        "acc", broken
+    )
     (decision,) = report.decisions
     assert decision.action is Action.SKIP
     assert "fees unknown" in decision.explain()
@@ -172,8 +157,10 @@ def test_a_paused_account_plans_but_applies_nothing_until_the_pause_ends() -> No
     api = FakeAllegro([listing("1", "A", 40, 0)])
     store = MemoryStore(DEMAND)
     store.pause("acc", T0 + timedelta(minutes=30), "circuit breaker: test")
-    report = Repricer(store, Facts(), Log(), clock=lambda: T0).run_account("acc", api)
+    report = Repricer(store, Facts(), FakeChangeLog(), clock=lambda: T0).run_account("acc", api)
     assert api.price_calls == []
     assert "paused until" in report.decisions[0].explain()
-    Repricer(store, Facts(), Log(), clock=lambda: T0 + timedelta(minutes=31)).run_account("acc", api)
+    Repricer(store, Facts(), FakeChangeLog(), clock=lambda: T0 + timedelta(minutes=31)).run_account(
+        "acc", api
+    )
     assert api.price_calls == [(["1"], "97.00")]

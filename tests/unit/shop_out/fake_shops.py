@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
 from allegro_sync.adapters.shop import signing
+from allegro_sync.local.loopback import LoopbackServer, QuietHandler
 
 Answer = tuple[int, Any]
 
@@ -159,40 +158,19 @@ def mock_transport(shop: FakeShop) -> httpx.MockTransport:
     return httpx.MockTransport(handle)
 
 
-class ShopServer:
+class ShopServer(LoopbackServer):
     """A fake shop on 127.0.0.1 (a real socket: the Lambda code's real httpx client talks to it)."""
 
     def __init__(self, shop: FakeShop) -> None:
         fake = shop
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 status, payload = fake.answer(self.command, self.path, dict(self.headers.items()), body)
-                raw = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
+                self.send_body(status, json.dumps(payload).encode(), "application/json")
 
             do_GET = do_POST = do_PUT = _serve
 
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def __enter__(self) -> ShopServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(Handler)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 
 import pytest
 
 from allegro_sync.adapters.shop import signing, woocommerce
 from allegro_sync.adapters.shop.errors import WebhookRejected
 from allegro_sync.adapters.shop.fulfillment_in import parse_generic_status, parse_woocommerce_order
-from allegro_sync.contracts.allegro import Carrier, CheckoutForm, FulfillmentStatus, Shipment
+from allegro_sync.contracts.allegro import AddShipment, Carrier, CheckoutForm, FulfillmentStatus, Shipment
 from allegro_sync.contracts.allegro_errors import AllegroConflict
 from allegro_sync.contracts.messages import Parcel, ShopOrderStatus
 from allegro_sync.domain.shop_orders import allegro_carrier
@@ -64,23 +63,18 @@ class FakeAllegro:
     def shipments(self, checkout_form_id: str) -> list[Shipment]:
         return list(self.parcels)
 
-    def add_shipment(
-        self,
-        checkout_form_id: str,
-        *,
-        carrier_id: str,
-        waybill: str,
-        carrier_name: str | None = None,
-        line_item_ids: Sequence[str] = (),
-    ) -> Shipment:
-        if any(s.waybill == waybill for s in self.parcels):
+    def add_shipment(self, checkout_form_id: str, shipment: AddShipment) -> Shipment:
+        if any(s.waybill == shipment.waybill for s in self.parcels):
             raise conflict()
-        shipment = Shipment(
-            id=str(len(self.parcels)), waybill=waybill, carrier_id=carrier_id, carrier_name=carrier_name
+        added = Shipment(
+            id=str(len(self.parcels)),
+            waybill=shipment.waybill,
+            carrier_id=shipment.carrier_id,
+            carrier_name=shipment.carrier_name,
         )
-        self.parcels.append(shipment)
+        self.parcels.append(added)
         self.revision += 1
-        return shipment
+        return added
 
 
 def update(status: str | None = "SENT", *parcels: tuple[str, str]) -> ShopOrderStatus:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
-from typing import Literal
+from typing import Any, Literal
 
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel
@@ -76,9 +76,7 @@ class CommandsApi(AllegroCore):
             )
         modification = QuantityModification(change_type=change_type, value=value)
         return self._run_commands(
-            "offer-quantity-change-commands",
-            offer_ids,
-            lambda criteria: QuantityChangeCommand(modification=modification, offer_criteria=criteria),
+            "offer-quantity-change-commands", offer_ids, QuantityChangeCommand, modification=modification
         )
 
     def change_price(
@@ -86,9 +84,7 @@ class CommandsApi(AllegroCore):
     ) -> list[OfferCommandResult]:
         """Change buy-now prices of many offers the same way (fixed price, by amount or by percentage)."""
         return self._run_commands(
-            "offer-price-change-commands",
-            offer_ids,
-            lambda criteria: PriceChangeCommand(modification=modification, offer_criteria=criteria),
+            "offer-price-change-commands", offer_ids, PriceChangeCommand, modification=modification
         )
 
     def change_publication(
@@ -101,19 +97,19 @@ class CommandsApi(AllegroCore):
         """Activate or end many offers. Confirm a stock raise first: Allegro may reorder them (#10251)."""
         publication = PublicationModification(action=action, scheduled_for=scheduled_for)
         return self._run_commands(
-            "offer-publication-commands",
-            offer_ids,
-            lambda criteria: PublicationChangeCommand(publication=publication, offer_criteria=criteria),
+            "offer-publication-commands", offer_ids, PublicationChangeCommand, publication=publication
         )
 
     def _run_commands(
         self,
         kind: CommandKind,
         offer_ids: Iterable[str],
-        build: Callable[[list[OfferCriterion]], BaseModel],
+        command: Callable[..., BaseModel],
         *,
         post: bool = False,
+        **fields: Any,
     ) -> list[OfferCommandResult]:
+        """The command (`fields` + each chunk's offer criteria) run chunk by chunk; one result per offer."""
         ids = list(dict.fromkeys(offer_ids))
         if not ids or any(not isinstance(i, str) or not i.strip() for i in ids):
             raise InvalidCommand("a command needs at least one offer id, each a non-empty string")
@@ -122,7 +118,7 @@ class CommandsApi(AllegroCore):
             chunk = ids[start : start + COMMAND_CHUNK]
             criteria = [OfferCriterion(offers=[IdRefIn(id=i) for i in chunk])]
             command_id = str(uuid.uuid4())  # single-use: Allegro answers 409 to a reused id (#5455)
-            body = build(criteria)
+            body = command(offer_criteria=criteria, **fields)
             try:
                 results.extend(self._run_one_command(kind, command_id, body, chunk, post=post))
             except AllegroError as error:

@@ -18,7 +18,6 @@ from allegro_sync.contracts.allegro import (
     OrderEvents,
     OrderEventStats,
     Shipment,
-    ShipmentLineItem,
     Shipments,
 )
 from allegro_sync.contracts.allegro_errors import InvalidCommand
@@ -102,23 +101,9 @@ class OrdersApi(AllegroCore):
             language="en-US",  # the spec allows only en-US here
         )
 
-    def add_shipment(
-        self,
-        checkout_form_id: str,
-        *,
-        carrier_id: str,
-        waybill: str,
-        carrier_name: str | None = None,
-        line_item_ids: Sequence[str] = (),
-    ) -> Shipment:
-        body = AddShipment(
-            carrier_id=carrier_id,
-            waybill=waybill,
-            carrier_name=carrier_name,
-            line_items=[ShipmentLineItem(id=i) for i in line_item_ids] or None,
-        )
+    def add_shipment(self, checkout_form_id: str, shipment: AddShipment) -> Shipment:
         response = self.request(
-            "POST", f"/order/checkout-forms/{_segment(checkout_form_id)}/shipments", json_body=_dump(body)
+            "POST", f"/order/checkout-forms/{_segment(checkout_form_id)}/shipments", json_body=_dump(shipment)
         )
         return Shipment.model_validate(response.json())
 

@@ -18,7 +18,6 @@ from allegro_sync.contracts.allegro import (
     PriceAutomationRule,
     PriceAutomationRuleRequest,
     PriceAutomationRules,
-    PriceIn,
     PriceRange,
     RuleRemoveEntry,
     RuleSetEntry,
@@ -46,20 +45,18 @@ class PricingApi(CommandsApi):
         self,
         offer_ids: Iterable[str],
         rule_id: str,
+        price_range: PriceRange,
         *,
-        min_price: PriceIn,
-        max_price: PriceIn,
         marketplace_id: str = "allegro-pl",
     ) -> list[OfferCommandResult]:
-        """Let Allegro follow the competition for these offers, never leaving [min_price, max_price]."""
-        if min_price.currency != max_price.currency or float(min_price.amount) > float(max_price.amount):
-            raise InvalidCommand(f"price range {min_price.amount}..{max_price.amount} is not a valid range")
+        """Let Allegro follow the competition for these offers, never leaving the price range."""
+        low, high = price_range.min_price, price_range.max_price
+        if low.currency != high.currency or float(low.amount) > float(high.amount):
+            raise InvalidCommand(f"price range {low.amount}..{high.amount} is not a valid range")
         entry = RuleSetEntry(
             marketplace=IdRefIn(id=marketplace_id),
             rule=IdRefIn(id=rule_id),
-            configuration=OfferRuleConfiguration(
-                price_range=PriceRange(min_price=min_price, max_price=max_price)
-            ),
+            configuration=OfferRuleConfiguration(price_range=price_range),
         )
         return self._price_automation_command(offer_ids, AutomaticPricingModification(set=[entry]))
 
@@ -77,8 +74,9 @@ class PricingApi(CommandsApi):
         return self._run_commands(
             "offer-price-automation-commands",
             offer_ids,
-            lambda criteria: OfferAutomaticPricingCommand(modification=modification, offer_criteria=criteria),
+            OfferAutomaticPricingCommand,
             post=True,
+            modification=modification,
         )
 
     def offer_fee_preview(self, body: Mapping[str, Any]) -> FeePreview:

@@ -12,12 +12,12 @@ No item here ever holds a token.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from collections.abc import Callable
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 
+from allegro_sync.adapters.dynamodb import items
 from allegro_sync.contracts.accounts import AccountProfile, AccountStatus, LeaseGrant
 from allegro_sync.contracts.records.control import AccountProfileItem, OneTimeItem, RefreshLeaseItem
 
@@ -26,16 +26,14 @@ PROFILE = "profile#"
 LEASE = "lease#"
 
 
-def _conditional_failed(exc: ClientError) -> bool:
-    return bool(exc.response["Error"]["Code"] == "ConditionalCheckFailedException")
-
-
-def _num(value: float) -> Decimal:
-    return Decimal(str(round(value, 3)))
-
-
-def control_table(table_name: str, resource: Any = None) -> Any:
-    return (resource or boto3.resource("dynamodb")).Table(table_name)
+def _conditional(write: Callable[..., dict[str, Any]], **request: Any) -> dict[str, Any] | None:
+    """`write(**request)`'s answer, or None when its condition did not hold (a lost race, a gone item)."""
+    try:
+        return write(**request)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return None
+        raise
 
 
 class DynamoAccountRegistry:
@@ -51,19 +49,12 @@ class DynamoAccountRegistry:
         return _profile(item) if item else None
 
     def put(self, profile: AccountProfile) -> None:
-        item = AccountProfileItem(
+        item = items.to_stored(
+            AccountProfileItem,
+            profile,
             pk=PROFILES_PK,
             sk=PROFILE + profile.name,
             status=profile.status.value,
-            environment=profile.environment,
-            seller_id=profile.seller_id,
-            login=profile.login,
-            scopes=list(profile.scopes),
-            token_expires_at=profile.token_expires_at,
-            last_refresh_at=profile.last_refresh_at,
-            connected_at=profile.connected_at,
-            disconnected_at=profile.disconnected_at,
-            disconnect_reason=profile.disconnect_reason,
         )
         self._table.put_item(Item=item.item())
 
@@ -72,73 +63,57 @@ class DynamoAccountRegistry:
 
     def overview(self) -> tuple[list[AccountProfile], set[str]]:
         """Every profile, and the names of accounts whose refresh lease is held (live or orphaned)."""
-        items: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": PROFILES_PK},
-            "ConsistentRead": True,
-        }
-        while True:
-            page = self._table.query(**kwargs)
-            items.extend(page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                profiles = [_profile(i) for i in items if str(i["sk"]).startswith(PROFILE)]
-                leases = [RefreshLeaseItem.from_item(i) for i in items if str(i["sk"]).startswith(LEASE)]
-                leased = {lease.sk.removeprefix(LEASE) for lease in leases if lease.owner}
-                return profiles, leased
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        found = list(
+            items.all_items(
+                self._table.query,
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": PROFILES_PK},
+                ConsistentRead=True,
+            )
+        )
+        profiles = [_profile(i) for i in found if str(i["sk"]).startswith(PROFILE)]
+        leases = [RefreshLeaseItem.from_item(i) for i in found if str(i["sk"]).startswith(LEASE)]
+        return profiles, {lease.sk.removeprefix(LEASE) for lease in leases if lease.owner}
 
     def record_refresh(
         self, name: str, *, expires_at: float, refreshed_at: float, scopes: tuple[str, ...]
     ) -> None:
         """Only for an existing profile: a refresh must not resurrect an account deleted meanwhile."""
-        try:
-            self._table.update_item(
-                Key={"pk": PROFILES_PK, "sk": PROFILE + name},
-                UpdateExpression="SET token_expires_at = :e, last_refresh_at = :r, scopes = :s",
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeValues={
-                    ":e": _num(expires_at),
-                    ":r": _num(refreshed_at),
-                    ":s": list(scopes),
-                },
-            )
-        except ClientError as exc:
-            if not _conditional_failed(exc):
-                raise
+        _conditional(
+            self._table.update_item,
+            Key={"pk": PROFILES_PK, "sk": PROFILE + name},
+            UpdateExpression="SET token_expires_at = :e, last_refresh_at = :r, scopes = :s",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={
+                ":e": items.number(expires_at),
+                ":r": items.number(refreshed_at),
+                ":s": list(scopes),
+            },
+        )
 
     def mark_disconnected(self, name: str, *, reason: str, now: float) -> None:
-        try:
-            self._table.update_item(
-                Key={"pk": PROFILES_PK, "sk": PROFILE + name},
-                UpdateExpression="SET #s = :d, disconnected_at = :t, disconnect_reason = :r",
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues={
-                    ":d": AccountStatus.DISCONNECTED.value,
-                    ":t": _num(now),
-                    ":r": reason,
-                },
-            )
-        except ClientError as exc:
-            if not _conditional_failed(exc):
-                raise
+        _conditional(
+            self._table.update_item,
+            Key={"pk": PROFILES_PK, "sk": PROFILE + name},
+            UpdateExpression="SET #s = :d, disconnected_at = :t, disconnect_reason = :r",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={
+                ":d": AccountStatus.DISCONNECTED.value,
+                ":t": items.number(now),
+                ":r": reason,
+            },
+        )
 
 
 def _profile(raw: dict[str, Any]) -> AccountProfile:
     item = AccountProfileItem.from_item(raw)
-    return AccountProfile(
+    return items.from_stored(
+        AccountProfile,
+        item,
         name=item.sk.removeprefix(PROFILE),
         status=AccountStatus(item.status),
-        environment=item.environment,
-        seller_id=item.seller_id,
-        login=item.login,
         scopes=tuple(item.scopes),
-        token_expires_at=item.token_expires_at,
-        last_refresh_at=item.last_refresh_at,
-        connected_at=item.connected_at,
-        disconnected_at=item.disconnected_at,
-        disconnect_reason=item.disconnect_reason,
     )
 
 
@@ -153,27 +128,25 @@ class DynamoRefreshLease:
         self._table = table
 
     def acquire(self, name: str, owner: str, now: float, ttl_seconds: float) -> LeaseGrant | None:
-        try:
-            answer = self._table.update_item(
-                Key={"pk": PROFILES_PK, "sk": LEASE + name},
-                UpdateExpression="SET #o = :owner, acquired_at = :now, lease_until = :until",
-                ConditionExpression=(
-                    "attribute_not_exists(pk) OR attribute_not_exists(lease_until) "
-                    "OR lease_until < :now OR #o = :owner OR #o = :nobody"
-                ),
-                ExpressionAttributeNames={"#o": "owner"},
-                ExpressionAttributeValues={
-                    ":owner": owner,
-                    ":now": _num(now),
-                    ":until": _num(now + ttl_seconds),
-                    ":nobody": "",
-                },
-                ReturnValues="ALL_OLD",
-            )
-        except ClientError as exc:
-            if _conditional_failed(exc):
-                return None
-            raise
+        answer = _conditional(
+            self._table.update_item,
+            Key={"pk": PROFILES_PK, "sk": LEASE + name},
+            UpdateExpression="SET #o = :owner, acquired_at = :now, lease_until = :until",
+            ConditionExpression=(
+                "attribute_not_exists(pk) OR attribute_not_exists(lease_until) "
+                "OR lease_until < :now OR #o = :owner OR #o = :nobody"
+            ),
+            ExpressionAttributeNames={"#o": "owner"},
+            ExpressionAttributeValues={
+                ":owner": owner,
+                ":now": items.number(now),
+                ":until": items.number(now + ttl_seconds),
+                ":nobody": "",
+            },
+            ReturnValues="ALL_OLD",
+        )
+        if answer is None:
+            return None
         before = answer.get("Attributes")
         return LeaseGrant(rotated_from=RefreshLeaseItem.from_item(before).rotated_from if before else "")
 
@@ -184,17 +157,14 @@ class DynamoRefreshLease:
         if rotated_from is not None:
             update += ", rotated_from = :rotated"
             values[":rotated"] = rotated_from
-        try:
-            self._table.update_item(
-                Key={"pk": PROFILES_PK, "sk": LEASE + name},
-                UpdateExpression=update,
-                ConditionExpression="#o = :owner",
-                ExpressionAttributeNames={"#o": "owner"},
-                ExpressionAttributeValues=values,
-            )
-        except ClientError as exc:
-            if not _conditional_failed(exc):
-                raise
+        _conditional(
+            self._table.update_item,
+            Key={"pk": PROFILES_PK, "sk": LEASE + name},
+            UpdateExpression=update,
+            ConditionExpression="#o = :owner",
+            ExpressionAttributeNames={"#o": "owner"},
+            ExpressionAttributeValues=values,
+        )
 
     def holder(self, name: str) -> str | None:
         """Who holds the lease now (live or orphaned), for diagnostics and tests."""
@@ -218,16 +188,14 @@ class DynamoOneTimeStore:
 
     def consume(self, key: str, now: float) -> dict[str, str] | None:
         """Delete-and-return in one conditional call: two concurrent callbacks cannot both succeed."""
-        try:
-            answer = self._table.delete_item(
-                Key={"pk": f"oauth#{key}", "sk": "oauth"},
-                ConditionExpression="attribute_exists(pk)",
-                ReturnValues="ALL_OLD",
-            )
-        except ClientError as exc:
-            if _conditional_failed(exc):
-                return None
-            raise
+        answer = _conditional(
+            self._table.delete_item,
+            Key={"pk": f"oauth#{key}", "sk": "oauth"},
+            ConditionExpression="attribute_exists(pk)",
+            ReturnValues="ALL_OLD",
+        )
+        if answer is None:
+            return None
         before = answer.get("Attributes")
         if not before:
             return None

@@ -15,9 +15,9 @@ import json
 from decimal import Decimal
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 
+from allegro_sync.adapters.dynamodb import items
 from allegro_sync.contracts.catalog import LinkStatus, OfferLink, Outcome, ProductStatus, StoredProduct
 from allegro_sync.contracts.messages import ProductUpsert
 from allegro_sync.contracts.records.catalog import OfferLinkItem, ProductItem
@@ -27,10 +27,6 @@ PRODUCT_SK = "product"
 LINK_SK = "offer#"
 
 
-def catalog_table(table_name: str, resource: Any = None) -> Any:
-    return (resource or boto3.resource("dynamodb")).Table(table_name)
-
-
 class DynamoCatalog:
     """`CatalogRepository` on DynamoDB."""
 
@@ -38,15 +34,12 @@ class DynamoCatalog:
         self._table = table
 
     def accept(self, product: StoredProduct) -> Outcome:
-        item = ProductItem(
+        item = items.to_stored(
+            ProductItem,
+            product,
             pk=PRODUCT_PK + product.sku,
             sk=PRODUCT_SK,
-            sku=product.sku,
-            order_key=product.order_key,
-            deleted=product.deleted,
-            updated_at=product.updated_at,
             upsert=None if product.upsert is None else product.upsert.model_dump_json(),
-            stock=product.stock,
             price=None if product.price is None else str(product.price),
         )
         try:
@@ -77,89 +70,63 @@ class DynamoCatalog:
         return self.status(sku).links
 
     def save_link(self, link: OfferLink) -> None:
-        item = OfferLinkItem(
+        item = items.to_stored(
+            OfferLinkItem,
+            link,
             pk=PRODUCT_PK + link.sku,
             sk=LINK_SK + link.account,
-            sku=link.sku,
-            account=link.account,
             status=link.status.value,
-            reasons=list(link.reasons),
             candidates=json.dumps(list(link.candidates)),
-            synced=dict(link.synced),
-            images=dict(link.images),
-            applied_key=link.applied_key,
-            creating_since=link.creating_since,
-            updated_at=link.updated_at,
-            offer_id=link.offer_id,
-            product_id=link.product_id,
             last_error=None if link.last_error is None else json.dumps(link.last_error, ensure_ascii=False),
-            price=link.price,
         )
         self._table.put_item(Item=item.item())
 
     def status(self, sku: str) -> ProductStatus:
-        items: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": PRODUCT_PK + sku},
-            "ConsistentRead": True,
-        }
-        while True:
-            page = self._table.query(**kwargs)
-            items.extend(page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                break
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        product = next((_product(i) for i in items if i["sk"] == PRODUCT_SK), None)
-        links = [_link(i) for i in items if str(i["sk"]).startswith(LINK_SK)]
+        found = list(
+            items.all_items(
+                self._table.query,
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": PRODUCT_PK + sku},
+                ConsistentRead=True,
+            )
+        )
+        product = next((_product(i) for i in found if i["sk"] == PRODUCT_SK), None)
+        links = [_link(i) for i in found if str(i["sk"]).startswith(LINK_SK)]
         return ProductStatus(product=product, links=sorted(links, key=lambda link: link.account))
 
     def skus(self, *, status: LinkStatus | None = None) -> list[str]:
         """Every SKU with a link (in `status`, if given): `products list --waiting` for the CLI. A scan."""
-        found: set[str] = set()
-        kwargs: dict[str, Any] = {
-            "ProjectionExpression": "sku, sk, #s",
-            "ExpressionAttributeNames": {"#s": "status"},
-        }
-        while True:
-            page = self._table.scan(**kwargs)
-            for item in page.get("Items", []):
-                if str(item["sk"]).startswith(LINK_SK) and (status is None or item.get("status") == status):
-                    found.add(str(item["sku"]))
-            if "LastEvaluatedKey" not in page:
-                break
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        return sorted(found)
+        links = items.all_items(
+            self._table.scan, ProjectionExpression="sku, sk, #s", ExpressionAttributeNames={"#s": "status"}
+        )
+        return sorted(
+            {
+                str(item["sku"])
+                for item in links
+                if str(item["sk"]).startswith(LINK_SK) and (status is None or item.get("status") == status)
+            }
+        )
 
 
 def _product(raw: dict[str, Any]) -> StoredProduct:
     item = ProductItem.from_item(raw)
-    return StoredProduct(
-        sku=item.sku,
-        order_key=item.order_key,
-        deleted=item.deleted,
+    return items.from_stored(
+        StoredProduct,
+        item,
         upsert=ProductUpsert.model_validate_json(item.upsert) if item.upsert else None,
-        stock=item.stock,
         price=Decimal(item.price) if item.price is not None else None,
-        updated_at=item.updated_at,
     )
 
 
 def _link(raw: dict[str, Any]) -> OfferLink:
     item = OfferLinkItem.from_item(raw)
-    return OfferLink(
-        sku=item.sku,
-        account=item.account,
+    return items.from_stored(
+        OfferLink,
+        item,
         status=LinkStatus(item.status),
-        offer_id=item.offer_id,
-        product_id=item.product_id,
         reasons=tuple(item.reasons),
         last_error=json.loads(item.last_error) if item.last_error else None,
         candidates=tuple(json.loads(item.candidates or "[]")),
         synced=dict(item.synced),
         images=dict(item.images),
-        price=item.price,
-        applied_key=item.applied_key,
-        creating_since=item.creating_since,
-        updated_at=item.updated_at,
     )

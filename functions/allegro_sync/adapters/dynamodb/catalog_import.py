@@ -15,8 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-import boto3
-
+from allegro_sync.adapters.dynamodb import items
 from allegro_sync.adapters.dynamodb.catalog import PRODUCT_SK
 from allegro_sync.contracts.messages import ProductUpsert
 from allegro_sync.contracts.records.control import ImportedSkuItem, ImportMetaItem
@@ -25,10 +24,6 @@ IMPORT_PK = "catalog-import#"
 META_SK = "meta"
 SKU_SK = "sku#"
 KEEP_SECONDS = 30 * 24 * 3600
-
-
-def control_table(table_name: str, resource: Any = None) -> Any:
-    return (resource or boto3.resource("dynamodb")).Table(table_name)
 
 
 class DynamoImportProgress:
@@ -54,19 +49,14 @@ class DynamoImportProgress:
         return datetime.fromisoformat(ImportMetaItem.from_item(answer["Attributes"]).started_at)
 
     def queued(self, digest: str) -> set[str]:
-        found: set[str] = set()
-        kwargs: dict[str, Any] = {
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :s)",
-            "ExpressionAttributeValues": {":pk": IMPORT_PK + digest, ":s": SKU_SK},
-            "ProjectionExpression": "sk",
-            "ConsistentRead": True,
-        }
-        while True:
-            page = self._table.query(**kwargs)
-            found.update(str(i["sk"])[len(SKU_SK) :] for i in page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                return found
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        found = items.all_items(
+            self._table.query,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :s)",
+            ExpressionAttributeValues={":pk": IMPORT_PK + digest, ":s": SKU_SK},
+            ProjectionExpression="sk",
+            ConsistentRead=True,
+        )
+        return {str(i["sk"])[len(SKU_SK) :] for i in found}
 
     def mark_queued(self, digest: str, skus: Sequence[str]) -> None:
         expires = self._expires()
@@ -82,17 +72,15 @@ def catalog_products(table: Any) -> list[ProductUpsert]:
 
     Reads the `catalog` table's product items (pk="product#<sku>", sk="product", see dynamodb/catalog.py).
     """
-    found: list[ProductUpsert] = []
-    kwargs: dict[str, Any] = {
-        "FilterExpression": "sk = :sk",
-        "ExpressionAttributeValues": {":sk": PRODUCT_SK},
-        "ProjectionExpression": "upsert, deleted",
-    }
-    while True:
-        page = table.scan(**kwargs)
-        for item in page.get("Items", []):
-            if item.get("upsert") and not item.get("deleted"):
-                found.append(ProductUpsert.model_validate_json(str(item["upsert"])))
-        if "LastEvaluatedKey" not in page:
-            return sorted(found, key=lambda p: p.sku)
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    products = items.all_items(
+        table.scan,
+        FilterExpression="sk = :sk",
+        ExpressionAttributeValues={":sk": PRODUCT_SK},
+        ProjectionExpression="upsert, deleted",
+    )
+    found = [
+        ProductUpsert.model_validate_json(str(item["upsert"]))
+        for item in products
+        if item.get("upsert") and not item.get("deleted")
+    ]
+    return sorted(found, key=lambda p: p.sku)

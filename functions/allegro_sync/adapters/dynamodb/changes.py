@@ -11,16 +11,11 @@ import json
 import uuid
 from typing import Any
 
-import boto3
-
+from allegro_sync.adapters.dynamodb import items
 from allegro_sync.contracts.catalog import Change
 from allegro_sync.contracts.records.changes import ChangeItem
 
 SKU_PK = "sku#"
-
-
-def changes_table(table_name: str, resource: Any = None) -> Any:
-    return (resource or boto3.resource("dynamodb")).Table(table_name)
 
 
 class DynamoChangeLog:
@@ -31,18 +26,12 @@ class DynamoChangeLog:
 
     def record(self, change: Change) -> None:
         self._table.put_item(
-            Item=ChangeItem(
+            Item=items.to_stored(
+                ChangeItem,
+                change,
                 pk=SKU_PK + change.sku,
                 sk=f"{change.at}#{change.account}#{uuid.uuid4().hex[:12]}",
-                sku=change.sku,
-                account=change.account,
-                offer_id=change.offer_id,
-                action=change.action,
                 changes=json.dumps(change.changes, ensure_ascii=False, default=str),
-                reason=change.reason,
-                event_id=change.event_id,
-                rule=change.rule,
-                at=change.at,
             ).item()
         )
 
@@ -58,14 +47,4 @@ class DynamoChangeLog:
 
 def _change(raw: dict[str, Any]) -> Change:
     item = ChangeItem.from_item(raw)
-    return Change(
-        sku=item.sku,
-        account=item.account,
-        offer_id=item.offer_id,
-        action=item.action,
-        changes=json.loads(item.changes),
-        reason=item.reason,
-        event_id=item.event_id,
-        rule=item.rule,
-        at=item.at,
-    )
+    return items.from_stored(Change, item, changes=json.loads(item.changes))

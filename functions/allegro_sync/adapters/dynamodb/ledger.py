@@ -18,9 +18,10 @@ from decimal import Decimal
 from typing import Any
 
 import boto3
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 
+from allegro_sync.adapters.dynamodb import items
 from allegro_sync.contracts.records.ledger import (
     CategoryBufferItem,
     LedgerStateItem,
@@ -45,7 +46,6 @@ SALE = "sale#"
 _CONFLICT_CODES = {"ConditionalCheckFailed", "TransactionConflict", "None", None}
 
 _serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
 
 def sku_pk(sku: str) -> str:
@@ -58,14 +58,6 @@ def _time(value: datetime | None) -> str | None:
 
 def _parse_time(value: Any) -> datetime | None:
     return None if value is None else datetime.fromisoformat(str(value))
-
-
-def _dump(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _serializer.serialize(v) for k, v in item.items() if v is not None}
-
-
-def _load(raw: dict[str, Any]) -> dict[str, Any]:
-    return {k: _deserializer.deserialize(v) for k, v in raw.items()}
 
 
 def ledger_item(ledger: SkuLedger) -> dict[str, Any]:
@@ -110,19 +102,14 @@ def ledger_from_item(raw: dict[str, Any]) -> SkuLedger:
 
 
 def sale_item(record: SaleRecord) -> dict[str, Any]:
-    return SaleItem(
+    return items.to_stored(
+        SaleItem,
+        record,
         pk=sku_pk(record.sku),
         sk=SALE + record.sale_id,
-        sale_id=record.sale_id,
-        sku=record.sku,
         status=record.status.value,
-        rev=record.rev,
-        quantity=record.quantity,
         sold_at=_time(record.sold_at),
-        account=record.account,
-        offer_id=record.offer_id,
         shop_ack_at=_time(record.shop_ack_at),
-        shop_ack_version=record.shop_ack_version,
         cancelled_at=_time(record.cancelled_at),
         expires_at=None if record.expires_at is None else int(record.expires_at.timestamp()),
     ).item()
@@ -130,17 +117,12 @@ def sale_item(record: SaleRecord) -> dict[str, Any]:
 
 def sale_from_item(raw: dict[str, Any]) -> SaleRecord:
     item = SaleItem.from_item(raw)
-    return SaleRecord(
-        sale_id=item.sale_id,
-        sku=item.sku,
+    return items.from_stored(
+        SaleRecord,
+        item,
         status=SaleStatus(item.status),
-        rev=item.rev,
-        quantity=item.quantity,
         sold_at=_parse_time(item.sold_at),
-        account=item.account,
-        offer_id=item.offer_id,
         shop_ack_at=_parse_time(item.shop_ack_at),
-        shop_ack_version=item.shop_ack_version,
         cancelled_at=_parse_time(item.cancelled_at),
         expires_at=None if item.expires_at is None else datetime.fromtimestamp(item.expires_at, tz=UTC),
     )
@@ -157,18 +139,18 @@ class DynamoLedgerRepository:
         empty = SkuLedger(sku)  # validates the SKU before it becomes a key
         raw = self._client.get_item(
             TableName=self._table,
-            Key=_dump({"pk": sku_pk(sku), "sk": STATE}),
+            Key=items.dump({"pk": sku_pk(sku), "sk": STATE}),
             ConsistentRead=True,
         ).get("Item")
-        return ledger_from_item(_load(raw)) if raw else empty
+        return ledger_from_item(items.load(raw)) if raw else empty
 
     def get_sale(self, sku: str, sale_id: str) -> SaleRecord | None:
         raw = self._client.get_item(
             TableName=self._table,
-            Key=_dump({"pk": sku_pk(sku), "sk": SALE + sale_id}),
+            Key=items.dump({"pk": sku_pk(sku), "sk": SALE + sale_id}),
             ConsistentRead=True,
         ).get("Item")
-        return sale_from_item(_load(raw)) if raw else None
+        return sale_from_item(items.load(raw)) if raw else None
 
     def commit(
         self,
@@ -196,7 +178,7 @@ class DynamoLedgerRepository:
             raise
 
     def _guarded_put(self, item: dict[str, Any], counter: str, expected: int | None) -> dict[str, Any]:
-        put: dict[str, Any] = {"TableName": self._table, "Item": _dump(item)}
+        put: dict[str, Any] = {"TableName": self._table, "Item": items.dump(item)}
         if expected is None:
             put["ConditionExpression"] = "attribute_not_exists(pk)"
         else:
@@ -208,24 +190,24 @@ class DynamoLedgerRepository:
     def category_buffer(self, category: str) -> int | None:
         raw = self._client.get_item(
             TableName=self._table,
-            Key=_dump({"pk": f"category#{category}", "sk": "buffer"}),
+            Key=items.dump({"pk": f"category#{category}", "sk": "buffer"}),
             ConsistentRead=True,
         ).get("Item")
-        return None if raw is None else CategoryBufferItem.from_item(_load(raw)).buffer
+        return None if raw is None else CategoryBufferItem.from_item(items.load(raw)).buffer
 
     def set_category_buffer(self, category: str, buffer: int | None) -> None:
         key = {"pk": f"category#{category}", "sk": "buffer"}
         if buffer is None:
-            self._client.delete_item(TableName=self._table, Key=_dump(key))
+            self._client.delete_item(TableName=self._table, Key=items.dump(key))
         else:
             item = CategoryBufferItem(pk=key["pk"], sk=key["sk"], buffer=buffer)
-            self._client.put_item(TableName=self._table, Item=_dump(item.item()))
+            self._client.put_item(TableName=self._table, Item=items.dump(item.item()))
 
     def claim_push(self, sku: str, revision: int) -> bool:
         try:
             self._client.update_item(
                 TableName=self._table,
-                Key=_dump({"pk": sku_pk(sku), "sk": PUSHED}),
+                Key=items.dump({"pk": sku_pk(sku), "sk": PUSHED}),
                 UpdateExpression="SET revision = :r",
                 ConditionExpression="attribute_not_exists(revision) OR revision < :r",
                 ExpressionAttributeValues={":r": _serializer.serialize(Decimal(revision))},

@@ -14,6 +14,7 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
+from allegro_sync.adapters.dynamodb import items
 from allegro_sync.contracts.listings import Experiment, Proposal
 from allegro_sync.contracts.records.mappings import ExperimentItem, KeywordsItem, ProposalItem
 
@@ -27,22 +28,15 @@ class DynamoListingStore:
         self._table = table
 
     def _all(self, pk: str) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq(pk)}
-        while True:
-            page = self._table.query(**kwargs)
-            items += page.get("Items", [])
-            if "LastEvaluatedKey" not in page:
-                return items
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return list(items.all_items(self._table.query, KeyConditionExpression=Key("pk").eq(pk)))
 
     def keywords(self, category_id: str) -> list[str]:
         item = self._table.get_item(Key={"pk": KEYWORDS_PK, "sk": category_id}).get("Item")
         return list(json.loads(KeywordsItem.from_item(item).words)) if item else []
 
     def all_keywords(self) -> dict[str, list[str]]:
-        items = [KeywordsItem.from_item(i) for i in self._all(KEYWORDS_PK)]
-        return {i.sk: list(json.loads(i.words)) for i in items}
+        stored = [KeywordsItem.from_item(i) for i in self._all(KEYWORDS_PK)]
+        return {i.sk: list(json.loads(i.words)) for i in stored}
 
     def set_keywords(self, category_id: str, words: Sequence[str]) -> None:
         if not words:

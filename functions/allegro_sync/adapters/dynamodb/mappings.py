@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 
+from allegro_sync.adapters.dynamodb import items
 from allegro_sync.contracts.catalog import ANY_ACCOUNT, CATEGORY_SEPARATOR, CategoryMapping, StoredMapping
 from allegro_sync.contracts.records.mappings import CategoryMappingItem, PricingRuleItem
 from allegro_sync.domain.pricing import ScopedRule
@@ -32,10 +32,6 @@ class MappingNotFound(LookupError):
         super().__init__(f"no category mapping for {CATEGORY_SEPARATOR.join(path)!r} ({scope})")
 
 
-def mappings_table(table_name: str, resource: Any = None) -> Any:
-    return (resource or boto3.resource("dynamodb")).Table(table_name)
-
-
 class DynamoMappings:
     """`MappingsRepository` plus the writes the CLI needs."""
 
@@ -50,15 +46,8 @@ class DynamoMappings:
 
     def all_category_mappings(self) -> list[StoredMapping]:
         """Every mapping of every account (`mappings list`). A scan: the table is small."""
-        items: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {}
-        while True:
-            page = self._table.scan(**kwargs)
-            items.extend(i for i in page.get("Items", []) if str(i["pk"]).startswith(CATEGORY_PK))
-            if "LastEvaluatedKey" not in page:
-                break
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        return sorted((_mapping(i) for i in items), key=lambda m: (m.label, m.account))
+        found = (i for i in items.all_items(self._table.scan) if str(i["pk"]).startswith(CATEGORY_PK))
+        return sorted((_mapping(i) for i in found), key=lambda m: (m.label, m.account))
 
     def put_mapping(self, stored: StoredMapping) -> None:
         """Create or replace the mapping of (shop path, account); the domain model has validated it."""
@@ -104,18 +93,10 @@ class DynamoMappings:
         )
 
     def _query(self, pk: str) -> list[StoredMapping]:
-        items: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": pk},
-        }
-        while True:
-            page = self._table.query(**kwargs)
-            items.extend(page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                break
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        return [_mapping(i) for i in items]
+        found = items.all_items(
+            self._table.query, KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": pk}
+        )
+        return [_mapping(i) for i in found]
 
     # -- pricing rules ----------------------------------------------------------------------------
 

@@ -13,16 +13,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 import boto3
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from allegro_sync.adapters.dynamodb import items
 from allegro_sync.contracts.orders import CursorLost, CursorState, OrderConflict
 from allegro_sync.contracts.records.control import GapScanItem, OrderCursorItem
-from allegro_sync.contracts.records.orders import AttentionItem, OrderItem, OrderLineItem
+from allegro_sync.contracts.records.orders import AttentionItem, OrderItem
 from allegro_sync.domain.orders import OrderRecord, StoredLine
 
 ORDER_PK = "order#"
@@ -31,9 +30,6 @@ ATTENTION_PK = "attention"
 CURSOR_PK = "orders#"
 CURSOR_SK = "event-cursor"
 GAP_SK = "gap-scan"
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
 
 def _conditional_failed(error: ClientError) -> bool:
@@ -46,18 +42,6 @@ def _conditional_failed(error: ClientError) -> bool:
     return False
 
 
-def _dump(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _serializer.serialize(v) for k, v in item.items() if v is not None}
-
-
-def _load(raw: dict[str, Any]) -> dict[str, Any]:
-    return {k: _deserializer.deserialize(v) for k, v in raw.items()}
-
-
-def _num(value: float) -> Decimal:
-    return Decimal(str(round(value, 3)))
-
-
 class DynamoOrderRepository:
     """`OrderRepository` on the `orders` table."""
 
@@ -68,39 +52,33 @@ class DynamoOrderRepository:
     def get(self, checkout_form_id: str) -> OrderRecord | None:
         raw = self._client.get_item(
             TableName=self._table,
-            Key=_dump({"pk": ORDER_PK + checkout_form_id, "sk": ORDER_SK}),
+            Key=items.dump({"pk": ORDER_PK + checkout_form_id, "sk": ORDER_SK}),
             ConsistentRead=True,
         ).get("Item")
-        return _record(_load(raw)) if raw else None
+        return _record(items.load(raw)) if raw else None
 
     def save(self, record: OrderRecord, expected_version: int) -> None:
-        order = OrderItem(
+        order = items.to_stored(
+            OrderItem,
+            record,
             pk=ORDER_PK + record.checkout_form_id,
             sk=ORDER_SK,
-            checkout_form_id=record.checkout_form_id,
-            account=record.account,
-            status=record.status,
-            revision=record.revision,
-            updated_at=record.updated_at,
-            lines=[_line_item(line) for line in record.lines],
             taken=sorted(record.taken),
             returned=sorted(record.returned),
-            attention=list(record.attention),
-            version=record.version,
         )
         if expected_version == 0:
             condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
         else:
             condition = {
                 "ConditionExpression": "version = :v",
-                "ExpressionAttributeValues": _dump({":v": expected_version}),
+                "ExpressionAttributeValues": items.dump({":v": expected_version}),
             }
-        marker_key = _dump({"pk": ATTENTION_PK, "sk": ORDER_PK + record.checkout_form_id})
+        marker_key = items.dump({"pk": ATTENTION_PK, "sk": ORDER_PK + record.checkout_form_id})
         if record.attention:
             marker: dict[str, Any] = {
                 "Put": {
                     "TableName": self._table,
-                    "Item": _dump(
+                    "Item": items.dump(
                         AttentionItem(
                             pk=ATTENTION_PK,
                             sk=ORDER_PK + record.checkout_form_id,
@@ -115,7 +93,7 @@ class DynamoOrderRepository:
         try:
             self._client.transact_write_items(
                 TransactItems=[
-                    {"Put": {"TableName": self._table, "Item": _dump(order.item()), **condition}},
+                    {"Put": {"TableName": self._table, "Item": items.dump(order.item()), **condition}},
                     marker,
                 ]
             )
@@ -128,59 +106,26 @@ class DynamoOrderRepository:
 
     def needing_attention(self) -> list[tuple[str, str, list[str]]]:
         """(checkout form id, account, reasons) of every order that needs the seller; one Query."""
-        found: list[tuple[str, str, list[str]]] = []
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": _dump({":pk": ATTENTION_PK}),
-            "ConsistentRead": True,
-        }
-        while True:
-            page = self._client.query(**kwargs)
-            for raw in page.get("Items", []):
-                item = AttentionItem.from_item(_load(raw))
-                found.append((item.sk.removeprefix(ORDER_PK), item.account, list(item.reasons)))
-            if "LastEvaluatedKey" not in page:
-                return found
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
-def _line_item(line: StoredLine) -> OrderLineItem:
-    return OrderLineItem(
-        line_item_id=line.line_item_id,
-        sale_id=line.sale_id,
-        offer_id=line.offer_id,
-        sku=line.sku,
-        quantity=line.quantity,
-        unit_price=line.unit_price,
-        currency=line.currency,
-    )
+        found = items.all_items(
+            self._client.query,
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues=items.dump({":pk": ATTENTION_PK}),
+            ConsistentRead=True,
+        )
+        attention = [AttentionItem.from_item(items.load(raw)) for raw in found]
+        return [(item.sk.removeprefix(ORDER_PK), item.account, list(item.reasons)) for item in attention]
 
 
 def _record(raw: dict[str, Any]) -> OrderRecord:
     item = OrderItem.from_item(raw)
-    return OrderRecord(
-        checkout_form_id=item.checkout_form_id,
-        account=item.account,
-        status=item.status,
-        revision=item.revision,
-        updated_at=item.updated_at,
-        lines=tuple(
-            StoredLine(
-                line_item_id=li.line_item_id,
-                sale_id=li.sale_id,
-                offer_id=li.offer_id,
-                sku=li.sku,
-                quantity=li.quantity,
-                unit_price=li.unit_price,
-                currency=li.currency,
-            )
-            for li in item.lines
-        ),
+    return items.from_stored(
+        OrderRecord,
+        item,
+        lines=tuple(items.from_stored(StoredLine, line) for line in item.lines),
         taken=frozenset(item.taken),
         returned=frozenset(item.returned),
         attention=tuple(item.attention),
-        version=item.version,
     )
 
 
@@ -192,13 +137,13 @@ class DynamoOrderCursors:
         self._client = client or boto3.client("dynamodb")
 
     def _key(self, account: str, sk: str = CURSOR_SK) -> dict[str, Any]:
-        return _dump({"pk": CURSOR_PK + account, "sk": sk})
+        return items.dump({"pk": CURSOR_PK + account, "sk": sk})
 
     def _update(self, account: str, **kwargs: Any) -> dict[str, Any]:
         answer = self._client.update_item(
             TableName=self._table, Key=self._key(account), ReturnValues="ALL_NEW", **kwargs
         )
-        return _load(answer["Attributes"])
+        return items.load(answer["Attributes"])
 
     def claim(self, account: str, owner: str, now: float, lease_seconds: float) -> CursorState | None:
         try:
@@ -207,8 +152,8 @@ class DynamoOrderCursors:
                 UpdateExpression="SET #o = :me, lease_until = :until",
                 ConditionExpression="attribute_not_exists(lease_until) OR lease_until < :now OR #o = :me",
                 ExpressionAttributeNames={"#o": "owner"},
-                ExpressionAttributeValues=_dump(
-                    {":me": owner, ":until": _num(now + lease_seconds), ":now": _num(now)}
+                ExpressionAttributeValues=items.dump(
+                    {":me": owner, ":until": items.number(now + lease_seconds), ":now": items.number(now)}
                 ),
             )
         except ClientError as error:
@@ -220,7 +165,11 @@ class DynamoOrderCursors:
     def start(
         self, account: str, owner: str, event_id: str | None, now: float, lease_seconds: float
     ) -> CursorState:
-        values: dict[str, Any] = {":me": owner, ":now": _num(now), ":until": _num(now + lease_seconds)}
+        values: dict[str, Any] = {
+            ":me": owner,
+            ":now": items.number(now),
+            ":until": items.number(now + lease_seconds),
+        }
         expression = "SET started = :t, seq = :zero, lease_until = :until, started_at = :now"
         values.update({":t": True, ":zero": 0})
         if event_id is not None:
@@ -238,8 +187,8 @@ class DynamoOrderCursors:
     ) -> CursorState:
         values = {
             ":me": owner,
-            ":now": _num(now),
-            ":until": _num(now + lease_seconds),
+            ":now": items.number(now),
+            ":until": items.number(now + lease_seconds),
             ":seq": expected_seq,
             ":next": expected_seq + 1,
             ":e": event_id,
@@ -259,7 +208,7 @@ class DynamoOrderCursors:
                 UpdateExpression=expression,
                 ConditionExpression=condition,
                 ExpressionAttributeNames={"#o": "owner"},
-                ExpressionAttributeValues=_dump(values),
+                ExpressionAttributeValues=items.dump(values),
             )
         except ClientError as error:
             if _conditional_failed(error):
@@ -277,7 +226,7 @@ class DynamoOrderCursors:
                 UpdateExpression="SET lease_until = :zero",
                 ConditionExpression="#o = :me",
                 ExpressionAttributeNames={"#o": "owner"},
-                ExpressionAttributeValues=_dump({":me": owner, ":zero": 0}),
+                ExpressionAttributeValues=items.dump({":me": owner, ":zero": 0}),
             )
         except ClientError as error:
             if not _conditional_failed(error):
@@ -288,7 +237,7 @@ class DynamoOrderCursors:
         raw = self._client.get_item(TableName=self._table, Key=self._key(account), ConsistentRead=True).get(
             "Item"
         )
-        return _cursor(account, _load(raw)) if raw else None
+        return _cursor(account, items.load(raw)) if raw else None
 
     def gap_watermark(self, account: str) -> datetime | None:
         raw = self._client.get_item(
@@ -296,7 +245,7 @@ class DynamoOrderCursors:
         ).get("Item")
         if not raw:
             return None
-        return datetime.fromisoformat(GapScanItem.from_item(_load(raw)).watermark)
+        return datetime.fromisoformat(GapScanItem.from_item(items.load(raw)).watermark)
 
     def set_gap_watermark(self, account: str, value: datetime) -> None:
         # Fixed-width UTC ISO strings compare in time order, so DynamoDB itself refuses to go back.
@@ -307,7 +256,7 @@ class DynamoOrderCursors:
                 Key=self._key(account, GAP_SK),
                 UpdateExpression="SET watermark = :w",
                 ConditionExpression="attribute_not_exists(watermark) OR watermark < :w",
-                ExpressionAttributeValues=_dump({":w": text}),
+                ExpressionAttributeValues=items.dump({":w": text}),
             )
         except ClientError as error:
             if not _conditional_failed(error):
@@ -338,17 +287,12 @@ class CatalogOfferLinks:
         self._client = client or boto3.client("dynamodb")
 
     def skus_for_offer(self, account: str, offer_id: str) -> list[str]:
-        found: set[str] = set()
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "FilterExpression": "offer_id = :o AND account = :a AND begins_with(sk, :link)",
-            "ExpressionAttributeValues": _dump({":o": offer_id, ":a": account, ":link": "offer#"}),
-            "ProjectionExpression": "sku",
-            "ConsistentRead": True,
-        }
-        while True:
-            page = self._client.scan(**kwargs)
-            found.update(str(_load(raw)["sku"]) for raw in page.get("Items", []) if "sku" in raw)
-            if "LastEvaluatedKey" not in page:
-                return sorted(found)
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        links = items.all_items(
+            self._client.scan,
+            TableName=self._table,
+            FilterExpression="offer_id = :o AND account = :a AND begins_with(sk, :link)",
+            ExpressionAttributeValues=items.dump({":o": offer_id, ":a": account, ":link": "offer#"}),
+            ProjectionExpression="sku",
+            ConsistentRead=True,
+        )
+        return sorted({str(items.load(raw)["sku"]) for raw in links if "sku" in raw})

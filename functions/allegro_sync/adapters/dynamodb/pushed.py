@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import boto3
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
+from allegro_sync.adapters.dynamodb import items
 from allegro_sync.adapters.dynamodb.ledger import sku_pk
 from allegro_sync.contracts.records.ledger import PushedItem
 from allegro_sync.contracts.stock import PushRecord
@@ -23,36 +23,21 @@ PUSHED_PREFIX = "pushed#"
 
 class DynamoPushLog:
     def __init__(self, table_name: str, resource: Any = None) -> None:
-        self._table = (resource or boto3.resource("dynamodb")).Table(table_name)
+        self._table = items.table(table_name, resource)
 
     def pushed(self, sku: str) -> Mapping[str, PushRecord]:
-        found: dict[str, PushRecord] = {}
-        kwargs: dict[str, Any] = {
-            "KeyConditionExpression": Key("pk").eq(sku_pk(sku)) & Key("sk").begins_with(PUSHED_PREFIX),
-            "ConsistentRead": True,
-        }
-        while True:
-            page = self._table.query(**kwargs)
-            for raw in page.get("Items", []):
-                item = PushedItem.from_item(raw)
-                found[item.sk.removeprefix(PUSHED_PREFIX)] = PushRecord(
-                    revision=item.revision, action=item.action, quantity=item.quantity, account=item.account
-                )
-            if "LastEvaluatedKey" not in page:
-                return found
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        found = items.all_items(
+            self._table.query,
+            KeyConditionExpression=Key("pk").eq(sku_pk(sku)) & Key("sk").begins_with(PUSHED_PREFIX),
+            ConsistentRead=True,
+        )
+        pushed = [PushedItem.from_item(raw) for raw in found]
+        return {item.sk.removeprefix(PUSHED_PREFIX): items.from_stored(PushRecord, item) for item in pushed}
 
     def record(self, sku: str, offer_id: str, record: PushRecord) -> bool:
         try:
             self._table.put_item(
-                Item=PushedItem(
-                    pk=sku_pk(sku),
-                    sk=PUSHED_PREFIX + offer_id,
-                    revision=record.revision,
-                    action=record.action,
-                    quantity=record.quantity,
-                    account=record.account,
-                ).item(),
+                Item=items.to_stored(PushedItem, record, pk=sku_pk(sku), sk=PUSHED_PREFIX + offer_id).item(),
                 ConditionExpression="attribute_not_exists(revision) OR revision < :r",
                 ExpressionAttributeValues={":r": record.revision},
             )

@@ -22,6 +22,7 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
+from allegro_sync.adapters.dynamodb import items
 from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog
 from allegro_sync.contracts.records.control import (
     FeeItem,
@@ -43,14 +44,7 @@ SELLER_PK = "reprice#seller"
 
 
 def _query_all(table: Any, pk: str) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq(pk)}
-    while True:
-        page = table.query(**kwargs)
-        items.extend(page.get("Items", []))
-        if "LastEvaluatedKey" not in page:
-            return items
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return list(items.all_items(table.query, KeyConditionExpression=Key("pk").eq(pk)))
 
 
 class DynamoRepricingStore:
@@ -78,8 +72,8 @@ class DynamoRepricingStore:
     # per offer ------------------------------------------------------------------------------------------
 
     def offer_states(self, account: str) -> dict[str, OfferState]:
-        items = [RepricerOfferItem.from_item(i) for i in _query_all(self._control, OFFER_PK + account)]
-        return {i.sk: _state(i) for i in items}
+        stored = [RepricerOfferItem.from_item(i) for i in _query_all(self._control, OFFER_PK + account)]
+        return {i.sk: _state(i) for i in stored}
 
     def save_offer_state(self, account: str, offer_id: str, state: OfferState) -> None:
         assigned = None
@@ -149,8 +143,8 @@ class DynamoRepricingStore:
     # our own seller ids ------------------------------------------------------------------------------------
 
     def own_sellers(self) -> frozenset[str]:
-        items = [SellerItem.from_item(i) for i in _query_all(self._control, SELLER_PK)]
-        return frozenset(name for i in items for name in (i.seller_id, i.login) if name)
+        stored = [SellerItem.from_item(i) for i in _query_all(self._control, SELLER_PK)]
+        return frozenset(name for i in stored for name in (i.seller_id, i.login) if name)
 
     def record_seller(self, account: str, seller_id: str, login: str | None = None) -> None:
         item = SellerItem(pk=SELLER_PK, sk=account, seller_id=seller_id, login=login or None)
@@ -212,6 +206,6 @@ class RepricingOwnership:
     def owns_price(self, account: str, sku: str, category_id: str | None = None) -> bool:
         now = self._clock()
         if self._cached is None or now - self._cached[0] >= self._ttl:
-            items = _query_all(self._table, SETTINGS_PK)
-            self._cached = (now, SettingsIndex(_settings(i) for i in items))
+            stored = _query_all(self._table, SETTINGS_PK)
+            self._cached = (now, SettingsIndex(_settings(i) for i in stored))
         return self._cached[1].for_offer(account, category_id, sku).strategy is not Strategy.NONE

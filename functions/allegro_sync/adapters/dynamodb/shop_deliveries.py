@@ -13,9 +13,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 
+from allegro_sync.adapters.dynamodb import items
 from allegro_sync.adapters.shop.woocommerce_rest import IndexedOrder
 from allegro_sync.contracts.messages import OrderChanged
 from allegro_sync.contracts.records.item import Item
@@ -29,7 +30,6 @@ SHOP_ORDER_SK = "shop-order"
 NEWEST_SK = "shop-newest"
 
 _serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
 
 def _key(form_id: str, sk: str) -> dict[str, Any]:
@@ -38,11 +38,7 @@ def _key(form_id: str, sk: str) -> dict[str, Any]:
 
 def _typed(item: Item) -> dict[str, Any]:
     """A record as the low-level client's typed attribute values."""
-    return {k: _serializer.serialize(v) for k, v in item.item().items()}
-
-
-def _plain(raw: dict[str, Any]) -> dict[str, Any]:
-    return {k: _deserializer.deserialize(v) for k, v in raw.items()}
+    return items.dump(item.item())
 
 
 def _form_of(message_id: str) -> str:
@@ -101,7 +97,7 @@ class DynamoShopDeliveries:
         item = self._client.get_item(
             TableName=self._table, Key=_key(checkout_form_id, NEWEST_SK), ConsistentRead=True
         ).get("Item")
-        return NewestStateItem.from_item(_plain(item)).version if item else None
+        return NewestStateItem.from_item(items.load(item)).version if item else None
 
     # OrderIndex
     def get(self, checkout_form_id: str) -> IndexedOrder | None:
@@ -110,7 +106,7 @@ class DynamoShopDeliveries:
         ).get("Item")
         if item is None:
             return None
-        order = ShopOrderItem.from_item(_plain(item))
+        order = ShopOrderItem.from_item(items.load(item))
         return IndexedOrder(
             claimed_at=datetime.fromisoformat(order.claimed_at), shop_order_id=order.shop_order_id
         )

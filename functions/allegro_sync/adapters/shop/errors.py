@@ -6,6 +6,7 @@ response alone; the handler turns it into `{"error": {"code", "message", "detail
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,7 +54,17 @@ def field_path(loc: tuple[int | str, ...], prefix: str = "") -> str:
     return path or "(body)"
 
 
-def schema_violation(error: ValidationError, *, prefix: str = "", skip: int = 0) -> WebhookRejected:
-    """A 422 listing every pydantic error as field + problem (input values are never echoed back)."""
-    details = [Problem(field_path(tuple(e["loc"][skip:]), prefix), e["msg"]) for e in error.errors()]
-    return WebhookRejected(422, "schema_violation", "the body does not match the webhook contract", details)
+def schema_violation(
+    error: ValidationError,
+    message: str = "the body does not match the webhook contract",
+    *,
+    prefix: str = "",
+    drop: Collection[str] = (),
+) -> WebhookRejected:
+    """A 422 listing every pydantic error as field + problem (input values are never echoed back); `drop`
+    leaves tags out of the paths (the discriminators pydantic puts in locations of union members)."""
+    details = [
+        Problem(field_path(tuple(part for part in e["loc"] if part not in drop), prefix), e["msg"])
+        for e in error.errors()
+    ]
+    return WebhookRejected(422, "schema_violation", message, details)

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from allegro_sync.adapters.shop import generic, woocommerce
-from allegro_sync.adapters.shop.errors import Problem, WebhookRejected, field_path
+from allegro_sync.adapters.shop.errors import Problem, WebhookRejected, schema_violation
 from allegro_sync.adapters.shop.woocommerce_rest import CHECKOUT_FORM_META
 from allegro_sync.contracts.allegro import FulfillmentStatus
 from allegro_sync.contracts.messages import CheckoutFormId, Parcel, ShopOrderStatus
@@ -45,10 +45,7 @@ def parse_generic_status(
     try:
         parsed = OrderStatusIn.model_validate(data)
     except ValidationError as exc:
-        details = [Problem(field_path(tuple(e["loc"])), e["msg"]) for e in exc.errors()]
-        raise WebhookRejected(
-            422, "schema_violation", "the body is not an order.status update", details
-        ) from None
+        raise schema_violation(exc, "the body is not an order.status update") from None
     if parsed.status is None and not parsed.parcels:
         raise WebhookRejected(
             422, "nothing_to_do", "give a status, parcels or both", [Problem("status", "or parcels required")]
@@ -106,7 +103,4 @@ def parse_woocommerce_order(
     try:
         return ShopOrderStatus(checkout_form_id=str(form_id), status=status, parcels=_parcels(order))
     except ValidationError as exc:
-        details = [Problem(field_path(tuple(e["loc"])), e["msg"]) for e in exc.errors()]
-        raise WebhookRejected(
-            422, "schema_violation", "the order's Allegro id is malformed", details
-        ) from None
+        raise schema_violation(exc, "the order's Allegro id is malformed") from None

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, TypeAdapter, ValidationError
 
 from allegro_sync.adapters.shop import signing
-from allegro_sync.adapters.shop.errors import Problem, WebhookRejected, field_path
+from allegro_sync.adapters.shop.errors import Problem, WebhookRejected, field_path, schema_violation
 from allegro_sync.contracts.messages import (
     SHOP_EVENT_ADAPTER,
     Money,
@@ -198,11 +198,6 @@ def load_json(body: bytes) -> Any:
         ) from None
 
 
-def _loc(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
-    """Drop the discriminator tags pydantic puts in locations of union members."""
-    return tuple(part for part in loc if part not in EVENT_TYPES)
-
-
 def parse_events(data: Any) -> list[EventIn]:
     """Validate the body's events (400 for an unknown type, 422 with every field error otherwise)."""
     if not isinstance(data, dict):
@@ -230,10 +225,7 @@ def parse_events(data: Any) -> list[EventIn]:
             return list(BatchIn.model_validate(data).events)
         return [EVENT_IN.validate_python(data)]
     except ValidationError as exc:
-        details = [Problem(field_path(_loc(tuple(e["loc"]))), e["msg"]) for e in exc.errors()]
-        raise WebhookRejected(
-            422, "schema_violation", "the body does not match the webhook contract", details
-        ) from None
+        raise schema_violation(exc, drop=EVENT_TYPES) from None
 
 
 def to_domain(
@@ -265,8 +257,7 @@ def to_domain(
                 )
             )
         except ValidationError as exc:  # the contract and the domain disagree: say where
-            details = [Problem(field_path(tuple(e["loc"]), where), e["msg"]) for e in exc.errors()]
-            raise WebhookRejected(422, "schema_violation", "an event is not acceptable", details) from None
+            raise schema_violation(exc, "an event is not acceptable", prefix=where) from None
     if future:
         raise WebhookRejected(422, "schema_violation", "an event is dated in the future", future)
     return tuple(out)

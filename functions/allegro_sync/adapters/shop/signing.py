@@ -31,6 +31,15 @@ def sign(secret: str, timestamp: int, delivery_id: str, body: bytes) -> str:
     return f"{SCHEME}={digest.hexdigest()}"
 
 
+def signed_headers(secret: str, delivery_id: str, body: bytes, timestamp: int) -> dict[str, str]:
+    """The headers a sender adds to a delivery of `body` (the CLI signer, the soak's shop, tests)."""
+    return {
+        DELIVERY_HEADER: delivery_id,
+        TIMESTAMP_HEADER: str(timestamp),
+        SIGNATURE_HEADER: sign(secret, timestamp, delivery_id, body),
+    }
+
+
 def candidate_signatures(header: str) -> list[str]:
     """The well-formed `v1=` hex values of a header (malformed parts are ignored, never compared)."""
     found = []

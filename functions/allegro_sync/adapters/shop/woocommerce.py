@@ -39,7 +39,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, TypeAdapter, ValidationError
 
-from allegro_sync.adapters.shop.errors import Problem, WebhookRejected, field_path
+from allegro_sync.adapters.shop.errors import Problem, WebhookRejected, schema_violation
 from allegro_sync.adapters.shop.generic import load_json, require_json
 from allegro_sync.contracts.messages import PriceSet, ProductDelete, ProductUpsert, ShopEvent, StockSet
 from allegro_sync.contracts.webhooks import DeleteByProductId, Delivery
@@ -258,10 +258,7 @@ class _Mapper:
         try:
             return kind(delivery_id=self.delivery_id, source="woocommerce", **fields)
         except ValidationError as exc:
-            details = [Problem(field_path(tuple(e["loc"]), where), e["msg"]) for e in exc.errors()]
-            raise WebhookRejected(
-                422, "schema_violation", "the product cannot become a shop event", details
-            ) from None
+            raise schema_violation(exc, "the product cannot become a shop event", prefix=where) from None
 
     def product(self, product: WcProduct) -> list[ShopEvent]:
         when = _occurred_at(product, self.received_at)
@@ -364,10 +361,7 @@ def parse_woocommerce(
             return DeleteByProductId("woocommerce", key, delivery_id, f"{shop}#{deleted.id}", received_at)
         product = WcProduct.model_validate(data)
     except ValidationError as exc:
-        details = [Problem(field_path(tuple(e["loc"])), e["msg"]) for e in exc.errors()]
-        raise WebhookRejected(
-            422, "schema_violation", "the body is not a WooCommerce product", details
-        ) from None
+        raise schema_violation(exc, "the body is not a WooCommerce product") from None
     mapper = _Mapper(delivery_id, received_at)
     events = tuple(mapper.product(product))
     owner = product.parent_id if product.type == "variation" and product.parent_id else product.id

@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from allegro_sync.emulator.market.commands import Outcome, get_report, get_tasks, report, start
+from allegro_sync.emulator.market.commands import Outcome, get_report, get_tasks, start
 from allegro_sync.emulator.market.common import (
     BASE_MARKETPLACE,
     CURRENCY,
@@ -20,7 +20,6 @@ from allegro_sync.emulator.market.common import (
     iso,
     new_uuid,
     obj,
-    offer_criteria_ids,
     ok,
     parse_decimal,
     seq,
@@ -188,17 +187,16 @@ def post_command(st: MarketState, request: EmulatorRequest) -> EmulatorResponse:
     body = body_object(request)
     modification = _check_modification(body.get("modification"))
     command_id = body.get("id") or new_uuid(st.rng)
-    command = start(
+    return start(
         st,
+        request,
+        body,
         kind=KIND,
         field="priceAutomation",
         command_id=str(command_id),
-        seller_id=request.seller_id,
-        offer_ids=offer_criteria_ids(body),
         modification=modification,
         apply=_apply,
     )
-    return ok(report(command), 201)
 
 
 def get_command(st: MarketState, request: EmulatorRequest, command_id: str) -> EmulatorResponse:

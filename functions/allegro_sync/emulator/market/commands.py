@@ -65,17 +65,21 @@ def _task(st: MarketState, field: str, offer_id: str, outcome: Outcome, schedule
 
 def start(
     st: MarketState,
+    request: EmulatorRequest,
+    body: dict[str, Any],
     *,
     kind: str,
-    field: str,
     command_id: str,
-    seller_id: str,
-    offer_ids: list[str],
     modification: dict[str, Any],
     apply: Apply,
+    field: str | None = None,
     overtake: bool = False,
-) -> Command:
-    """Register a command (409 on a reused id) and queue its tasks (ahead of earlier work if `overtake`)."""
+) -> EmulatorResponse:
+    """Register a command on the body's offers (409 on a reused id), queue its tasks (ahead of earlier
+    work if `overtake`) and answer 201 with its report; `field` names the tasks' field (default: `kind`)."""
+    assert request.seller_id is not None
+    seller_id = request.seller_id
+    offer_ids = offer_criteria_ids(body)
     if not is_uuid(command_id):
         raise Reject.one(422, "VALIDATION_ERROR", "The command id must be a UUID", path="commandId")
     if (kind, command_id) in st.commands:
@@ -95,7 +99,7 @@ def start(
                 outcome = ("OFFER_NOT_FOUND", f"Offer {offer_id} not found")
             else:
                 outcome = apply(st, offer, modification)
-            tasks.append(_task(st, field, offer_id, outcome, scheduled))
+            tasks.append(_task(st, field or kind, offer_id, outcome, scheduled))
         command.tasks = tasks
         command.completed_at = st.now()
 
@@ -103,7 +107,7 @@ def start(
         st.schedule_first(run)
     else:
         st.schedule(st.faults.command_delay_seconds, run)
-    return command
+    return ok(report(command), 201)
 
 
 def find(st: MarketState, kind: str, command_id: str, seller_id: str) -> Command:
@@ -157,18 +161,15 @@ def put_quantity(st: MarketState, request: EmulatorRequest, command_id: str) -> 
             path="modification.value",
             metadata={"value": str(value)},
         )
-    offer_ids = offer_criteria_ids(body)
-    command = start(
+    return start(
         st,
+        request,
+        body,
         kind="quantity",
-        field="quantity",
         command_id=command_id,
-        seller_id=request.seller_id,
-        offer_ids=offer_ids,
         modification={"changeType": change, "value": value},
         apply=_apply_quantity,
     )
-    return ok(report(command), 201)
 
 
 # ----------------------------------------------------------------------------- price
@@ -234,17 +235,15 @@ def put_price(st: MarketState, request: EmulatorRequest, command_id: str) -> Emu
     if not isinstance(modification, dict):
         raise Reject.one(422, "VALIDATION_ERROR", "modification is required", path="modification")
     _check_price_modification(modification)
-    command = start(
+    return start(
         st,
+        request,
+        body,
         kind="price",
-        field="price",
         command_id=command_id,
-        seller_id=request.seller_id,
-        offer_ids=offer_criteria_ids(body),
         modification=dict(modification),
         apply=_apply_price,
     )
-    return ok(report(command), 201)
 
 
 # ----------------------------------------------------------------------------- publication
@@ -270,16 +269,14 @@ def put_publication(st: MarketState, request: EmulatorRequest, command_id: str) 
         raise Reject.one(
             422, "VALIDATION_ERROR", "publication.action must be ACTIVATE or END", path="publication"
         )
-    command = start(
+    return start(
         st,
+        request,
+        body,
         kind="publication",
-        field="publication",
         command_id=command_id,
-        seller_id=request.seller_id,
-        offer_ids=offer_criteria_ids(body),
         modification={"action": action},
         apply=_apply_publication,
         # Allegro may process an activation before a stock change sent just before it (#10251).
         overtake=st.chance(st.faults.activation_overtakes_rate),
     )
-    return ok(report(command), 201)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from random import Random
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from allegro_sync.emulator.types import EmulatorRequest, EmulatorResponse
+
+if TYPE_CHECKING:
+    from allegro_sync.emulator.market.state import EventRecord
 
 MEDIA_TYPE = "application/vnd.allegro.public.v1+json"
 BASE_MARKETPLACE = "allegro-pl"
@@ -126,6 +130,18 @@ def int_arg(request: EmulatorRequest, name: str, default: int, low: int, high: i
             422, "VALIDATION_ERROR", f"{name} must be between {low} and {high}", path=name
         ) from None
     return value
+
+
+def events_page(request: EmulatorRequest, visible: Iterable[EventRecord]) -> list[EventRecord]:
+    """Both event feeds' paging: events after `from` (an event id), of the asked `type`s, `limit` at most."""
+    limit = int_arg(request, "limit", 100, 1, 1000)
+    types = set(request.query.get("type", []))
+    after = request.arg("from")
+    if after is not None and not after.isdigit():
+        raise Reject.one(422, "VALIDATION_ERROR", "from must be an event id", path="from")
+    return [
+        e for e in visible if (after is None or int(e.id) > int(after)) and (not types or e.type in types)
+    ][:limit]
 
 
 def time_arg(request: EmulatorRequest, name: str) -> datetime | None:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import copy
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from allegro_sync.emulator.market.catalogue import IMAGE_HOST, Category, Product, fold
 from allegro_sync.emulator.market.common import (
@@ -22,6 +22,7 @@ from allegro_sync.emulator.market.common import (
     Reject,
     body_object,
     error_item,
+    events_page,
     int_arg,
     iso,
     new_uuid,
@@ -32,7 +33,7 @@ from allegro_sync.emulator.market.common import (
     seq,
 )
 from allegro_sync.emulator.market.description import description_problems
-from allegro_sync.emulator.market.state import OFFER_EVENT_RETENTION, Offer, Operation
+from allegro_sync.emulator.market.state import OFFER_EVENT_RETENTION, Offer, OfferContent, Operation
 from allegro_sync.emulator.types import EmulatorRequest, EmulatorResponse
 
 if TYPE_CHECKING:
@@ -57,22 +58,15 @@ MERGED = ("sellingMode", "stock", "publication")  # PATCH merges these objects; 
 
 
 @dataclass
-class Draft:
+class Draft(OfferContent):
     """A validated offer body, ready to become (or update) an `Offer`."""
 
-    name: str
-    category_id: str
-    product_id: str | None
-    parameters: list[dict[str, Any]]
-    product_parameters: list[dict[str, Any]]
-    price: Decimal
-    stock: int
-    unit: str
-    description: dict[str, Any] | None
-    images: list[str]
-    external_id: str | None
-    extras: dict[str, Any]
     status: str | None  # the publication.status asked for, if any
+
+
+# What an edit copies from the body as it is; price and stock change through `set_price`/`set_stock`,
+# which record their events.
+PLAIN_FIELDS = tuple(f.name for f in fields(OfferContent) if f.name not in ("price", "stock"))
 
 
 # ----------------------------------------------------------------------------- validation
@@ -526,20 +520,14 @@ def offer_view(st: MarketState, offer: Offer) -> dict[str, Any]:
         publication["endingAt"] = iso(offer.ended_at)
     view: dict[str, Any] = {
         "id": offer.id,
-        "name": offer.name,
-        "category": {"id": offer.category_id},
-        "parameters": copy.deepcopy(offer.parameters),
-        "sellingMode": {"format": "BUY_NOW", "price": price(offer.price)},
-        "stock": {"available": offer.stock, "unit": offer.unit},
-        "publication": publication,
-        "images": list(offer.images),
         "language": "pl-PL",
+        **offer_doc(offer),  # its echoed extras may say otherwise (language)
+        "publication": publication,
         "validation": {"errors": [], "warnings": [], "validatedAt": iso(offer.updated_at)},
         "createdAt": iso(offer.created_at),
         "updatedAt": iso(offer.updated_at),
-        **copy.deepcopy(offer.extras),
     }
-    if offer.product_id is not None:
+    if offer.product_id is not None:  # the product as the catalogue has it, not only the offer's parameters
         product = st.catalogue.products[offer.product_id]
         view["productSet"] = [
             {
@@ -551,10 +539,6 @@ def offer_view(st: MarketState, offer: Offer) -> dict[str, Any]:
                 },
             }
         ]
-    if offer.description is not None:
-        view["description"] = copy.deepcopy(offer.description)
-    if offer.external_id is not None:
-        view["external"] = {"id": offer.external_id}
     return view
 
 
@@ -617,11 +601,8 @@ def end(st: MarketState, offer: Offer, ended_by: str) -> None:
 
 def set_stock(st: MarketState, offer: Offer, available: int) -> None:
     """A stock change; 0 on an ACTIVE offer ends it asynchronously with endedBy EMPTY_STOCK."""
-    if available == offer.stock:
+    if not _change(st, offer, "stock", available, "OFFER_STOCK_CHANGED"):
         return
-    offer.stock = available
-    offer.updated_at = st.now()
-    st.record_offer_event(offer, "OFFER_STOCK_CHANGED")
     if available == 0 and offer.status in ("ACTIVE", "ACTIVATING"):
 
         def end_if_still_empty() -> None:
@@ -632,11 +613,19 @@ def set_stock(st: MarketState, offer: Offer, available: int) -> None:
 
 
 def set_price(st: MarketState, offer: Offer, amount: Decimal) -> None:
-    if amount == offer.price:
-        return
-    offer.price = amount
+    _change(st, offer, "price", amount, "OFFER_PRICE_CHANGED")
+
+
+def _change(
+    st: MarketState, offer: Offer, name: Literal["stock", "price"], value: object, event: str
+) -> bool:
+    """Set one of the offer's values and record its event, unless it already has it; True if it changed."""
+    if getattr(offer, name) == value:
+        return False
+    setattr(offer, name, value)
     offer.updated_at = st.now()
-    st.record_offer_event(offer, "OFFER_PRICE_CHANGED")
+    st.record_offer_event(offer, event)
+    return True
 
 
 def _use_images(st: MarketState, draft: Draft) -> None:
@@ -664,10 +653,8 @@ def _status_problem(draft: Draft, current: str | None) -> Reject | None:
 
 def _assign(offer: Offer, draft: Draft) -> None:
     """The plain fields of an edit (no events, no side effects)."""
-    offer.name, offer.category_id, offer.product_id = draft.name, draft.category_id, draft.product_id
-    offer.parameters, offer.product_parameters = draft.parameters, draft.product_parameters
-    offer.unit, offer.description, offer.images = draft.unit, draft.description, draft.images
-    offer.external_id, offer.extras = draft.external_id, draft.extras
+    for name in PLAIN_FIELDS:
+        setattr(offer, name, getattr(draft, name))
 
 
 def _apply(st: MarketState, offer: Offer, draft: Draft) -> None:
@@ -703,20 +690,11 @@ def create_offer(st: MarketState, request: EmulatorRequest) -> EmulatorResponse:
         raise rejected
     now = st.now()
     offer = Offer(
+        **{name: getattr(draft, name) for name in PLAIN_FIELDS},
         id=st.next_offer_id(),
         seller_id=request.seller_id,
-        name=draft.name,
-        category_id=draft.category_id,
-        product_id=draft.product_id,
-        parameters=draft.parameters,
-        product_parameters=draft.product_parameters,
         price=draft.price,
         stock=draft.stock,
-        unit=draft.unit,
-        description=draft.description,
-        images=draft.images,
-        external_id=draft.external_id,
-        extras=draft.extras,
         created_at=now,
         updated_at=now,
     )
@@ -854,20 +832,9 @@ def list_offers(st: MarketState, request: EmulatorRequest) -> EmulatorResponse:
 def offer_events(st: MarketState, request: EmulatorRequest) -> EmulatorResponse:
     """`GET /sale/offer-events`: this seller's offer events of the last 24 hours, after `from`."""
     assert request.seller_id is not None
-    limit = int_arg(request, "limit", 100, 1, 1000)
-    types = set(request.query.get("type", []))
-    after = request.arg("from")
-    if after is not None and not after.isdigit():
-        raise Reject.one(422, "VALIDATION_ERROR", "from must be an event id", path="from")
     horizon = st.now() - OFFER_EVENT_RETENTION
-    events = [
-        e
-        for e in st.offer_events
-        if e.seller_id == request.seller_id
-        and e.occurred_at >= horizon
-        and (after is None or int(e.id) > int(after))
-        and (not types or e.type in types)
-    ][:limit]
+    visible = (e for e in st.offer_events if e.seller_id == request.seller_id and e.occurred_at >= horizon)
+    events = events_page(request, visible)
     return ok(
         {
             "offerEvents": [

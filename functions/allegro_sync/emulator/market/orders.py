@@ -23,6 +23,7 @@ from allegro_sync.emulator.market.common import (
     BASE_MARKETPLACE,
     Reject,
     body_object,
+    events_page,
     int_arg,
     iso,
     new_uuid,
@@ -281,16 +282,7 @@ def _event_view(event: EventRecord) -> dict[str, Any]:
 
 def list_events(st: MarketState, request: EmulatorRequest) -> EmulatorResponse:
     assert request.seller_id is not None
-    limit = int_arg(request, "limit", 100, 1, 1000)
-    types = set(request.query.get("type", []))
-    after = request.arg("from")
-    if after is not None and not after.isdigit():
-        raise Reject.one(422, "VALIDATION_ERROR", "from must be an event id", path="from")
-    events = [
-        e
-        for e in _visible_events(st, request.seller_id)
-        if (after is None or int(e.id) > int(after)) and (not types or e.type in types)
-    ][:limit]
+    events = events_page(request, _visible_events(st, request.seller_id))
     return ok({"events": [_event_view(e) for e in events]})
 
 

@@ -54,9 +54,9 @@ class Seller:
 
 
 @dataclass
-class Offer:
-    id: str
-    seller_id: str
+class OfferContent:
+    """An offer as its seller describes it: what a validated create/edit body carries and an `Offer` keeps."""
+
     name: str
     category_id: str
     product_id: str | None
@@ -69,6 +69,12 @@ class Offer:
     images: list[str]
     external_id: str | None
     extras: dict[str, Any]
+
+
+@dataclass
+class Offer(OfferContent):
+    id: str
+    seller_id: str
     created_at: datetime
     updated_at: datetime
     status: str = "INACTIVE"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, asdict, dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -60,29 +60,20 @@ class _SkuChange:
     sale_ids: list[str]
 
 
+@dataclass(frozen=True, eq=False)
 class OrderImporter:
-    def __init__(
-        self,
-        orders: OrderRepository,
-        stock: StockPort,
-        outbox: ShopOutbox,
-        stock_changes: StockChangeHook,
-        links: OfferLinks,
-        *,
-        count_at: StockCountPoint = StockCountPoint.BOUGHT,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        self._orders = orders
-        self._stock = stock
-        self._outbox = outbox
-        self._stock_changes = stock_changes
-        self._links = links
-        self._count_at = count_at
-        self._clock = clock
+    orders: OrderRepository
+    stock: StockPort
+    outbox: ShopOutbox
+    stock_changes: StockChangeHook
+    links: OfferLinks
+    _: KW_ONLY
+    count_at: StockCountPoint = StockCountPoint.BOUGHT
+    clock: Callable[[], float] = time.time
 
     def import_form(self, account: str, form: CheckoutForm) -> ImportResult:
         """Apply the form's current state once; a repeat with nothing new changes and emits nothing."""
-        existing = self._orders.get(form.id)
+        existing = self.orders.get(form.id)
         if existing is not None and existing.account != account:
             raise OrderDomainError(
                 f"checkout form {form.id} is recorded for account {existing.account!r}, not {account!r}"
@@ -93,8 +84,8 @@ class OrderImporter:
             form.id,
             form.status,
             lines,
-            self._count_at,
-            lambda offer_id: self._links.skus_for_offer(account, offer_id),
+            self.count_at,
+            lambda offer_id: self.links.skus_for_offer(account, offer_id),
         )
         taken = set(existing.taken) if existing else set()
         returned = set(existing.returned) if existing else set()
@@ -132,9 +123,9 @@ class OrderImporter:
             for _, c in sorted(changes.items())
         ]
         if stock_messages:
-            self._stock_changes.publish(stock_messages)
-        self._outbox.publish_order(_order_changed(record, form))
-        self._orders.save(record, existing.version if existing else 0)
+            self.stock_changes.publish(stock_messages)
+        self.outbox.publish_order(_order_changed(record, form))
+        self.orders.save(record, existing.version if existing else 0)
         before_taken = existing.taken if existing else frozenset()
         before_returned = existing.returned if existing else frozenset()
         return ImportResult(
@@ -160,17 +151,17 @@ class OrderImporter:
         assert line.sku is not None
         sale_id = line.sale_id
         if line.action is LineAction.TAKE and sale_id not in taken and sale_id not in returned:
-            sold_at = parse_time(line.line.bought_at) or datetime.fromtimestamp(self._clock(), UTC)
+            sold_at = parse_time(line.line.bought_at) or datetime.fromtimestamp(self.clock(), UTC)
             sale = Sale(sale_id, line.sku, line.line.quantity, sold_at, account, line.line.offer_id)
-            result = self._stock.apply_sale(sale)
+            result = self.stock.apply_sale(sale)
             if result.outcome is Outcome.CANCELLED_FIRST:
                 returned.add(sale_id)  # its cancellation was applied first: this sale takes nothing
                 return
             taken.add(sale_id)
             _note(changes, line.sku, result, "sale", sale_id)
         elif line.action is LineAction.GIVE_BACK and sale_id not in returned:
-            cancelled_at = parse_time(form.updated_at) or datetime.fromtimestamp(self._clock(), UTC)
-            result = self._stock.apply_cancellation(line.sku, sale_id, cancelled_at)
+            cancelled_at = parse_time(form.updated_at) or datetime.fromtimestamp(self.clock(), UTC)
+            result = self.stock.apply_cancellation(line.sku, sale_id, cancelled_at)
             if sale_id in taken or result.outcome is Outcome.APPLIED:
                 returned.add(sale_id)
                 _note(changes, line.sku, result, "cancellation", sale_id)
@@ -179,7 +170,7 @@ class OrderImporter:
     def record_unreachable(self, notice: OrderNotice, reason: str) -> bool:
         """The form cannot be read for this account (not connected, not found): make it visible to the
         seller instead of retrying forever. The gap scan re-enqueues it (no revision is stored)."""
-        existing = self._orders.get(notice.checkout_form_id)
+        existing = self.orders.get(notice.checkout_form_id)
         problem = f"could not read the order from Allegro for account {notice.account!r}: {reason}"
         if existing is not None and problem in existing.attention:
             return False
@@ -195,7 +186,7 @@ class OrderImporter:
             attention=(*(existing.attention if existing else ()), problem),
             version=(existing.version if existing else 0) + 1,
         )
-        self._orders.save(record, existing.version if existing else 0)
+        self.orders.save(record, existing.version if existing else 0)
         return True
 
 
@@ -254,19 +245,7 @@ def _order_changed(record: OrderRecord, form: CheckoutForm) -> OrderChanged:
         revision=record.revision,
         status=record.status,
         updated_at=record.updated_at,
-        lines=tuple(
-            OutboxLine(
-                line_item_id=line.line_item_id,
-                sale_id=line.sale_id,
-                offer_id=line.offer_id,
-                sku=line.sku,
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-                currency=line.currency,
-                stock_effect=effect(line.sale_id),
-            )
-            for line in record.lines
-        ),
+        lines=tuple(OutboxLine(**asdict(line), stock_effect=effect(line.sale_id)) for line in record.lines),
         needs_attention=record.attention,
         buyer=form.buyer,
         delivery=form.delivery,

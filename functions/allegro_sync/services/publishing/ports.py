@@ -24,12 +24,7 @@ class AllegroPort(Protocol):
     """The Allegro operations publishing needs (`AllegroClient` implements them)."""
 
     def search_products(
-        self,
-        phrase: str,
-        *,
-        mode: Literal["GTIN", "MPN"] | None = "GTIN",
-        category_id: str | None = None,
-        page_id: str | None = None,
+        self, phrase: str, *, mode: Literal["GTIN", "MPN"] | None = "GTIN"
     ) -> ProductsPage: ...
 
     def get_category_parameters(self, category_id: str) -> list[CategoryParameter]: ...
@@ -47,14 +42,7 @@ class AllegroPort(Protocol):
     ) -> list[OfferCommandResult]: ...
 
     def list_offers(
-        self,
-        *,
-        external_ids: Sequence[str] = (),
-        offer_ids: Sequence[str] = (),
-        statuses: Sequence[str] = (),
-        name: str | None = None,
-        offset: int = 0,
-        limit: int = 1000,
+        self, *, external_ids: Sequence[str] = (), statuses: Sequence[str] = (), limit: int = 1000
     ) -> OffersPage: ...
 
 

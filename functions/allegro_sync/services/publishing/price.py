@@ -35,13 +35,7 @@ class Prices:
             return replace(link, applied_key=key)
         category = mapping.mapping.allegro_category_id if mapping else None
         if ctx.repriced(account, link.sku, category):  # list price only: the next repricing round decides
-            return replace(
-                link,
-                price=decision.allegro_amount,
-                synced={**link.synced, "price": decision.allegro_amount},
-                applied_key=key,
-                updated_at=ctx.timestamp(),
-            )
+            return _priced(link, decision.allegro_amount, key, ctx.timestamp())
         modification = PriceModification(
             type="FIXED_PRICE", price=PriceIn(amount=decision.allegro_amount, currency=decision.currency)
         )
@@ -66,10 +60,11 @@ class Prices:
             reason=f"shop price changed; {decision.explanation}",
             rule=decision.rule,
         )
-        return replace(
-            link,
-            price=decision.allegro_amount,
-            synced={**link.synced, "price": decision.allegro_amount},
-            applied_key=key,
-            updated_at=ctx.timestamp(),
-        )
+        return _priced(link, decision.allegro_amount, key, ctx.timestamp())
+
+
+def _priced(link: OfferLink, amount: str, key: str, at: str) -> OfferLink:
+    """The link once Allegro has (or the repricer owns) the price `amount`."""
+    return replace(
+        link, price=amount, synced={**link.synced, "price": amount}, applied_key=key, updated_at=at
+    )

@@ -12,8 +12,8 @@ from allegro_sync.contracts.allegro import (
     OfferCommandResult,
     OfferListing,
     PriceAutomationRule,
-    PriceIn,
     PriceModification,
+    PriceRange,
 )
 from allegro_sync.contracts.catalog import Change
 from allegro_sync.contracts.repricing import OfferState, ProductFacts
@@ -35,13 +35,7 @@ class RepricingAllegro(Protocol):
     def price_automation_rules(self) -> list[PriceAutomationRule]: ...
 
     def assign_price_automation(
-        self,
-        offer_ids: Iterable[str],
-        rule_id: str,
-        *,
-        min_price: PriceIn,
-        max_price: PriceIn,
-        marketplace_id: str = "allegro-pl",
+        self, offer_ids: Iterable[str], rule_id: str, price_range: PriceRange
     ) -> list[OfferCommandResult]: ...
 
     def offer_fee_preview(self, body: Mapping[str, Any]) -> FeePreview: ...

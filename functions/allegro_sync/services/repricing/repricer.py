@@ -17,7 +17,13 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from allegro_sync.contracts.allegro import OfferCommandResult, OfferListing, PriceIn, PriceModification
+from allegro_sync.contracts.allegro import (
+    OfferCommandResult,
+    OfferListing,
+    PriceIn,
+    PriceModification,
+    PriceRange,
+)
 from allegro_sync.contracts.allegro_errors import AllegroError
 from allegro_sync.contracts.catalog import Change
 from allegro_sync.contracts.repricing import FeedUnavailable, OfferState, ProductFacts
@@ -230,8 +236,9 @@ class Repricer:
                     results = client.assign_price_automation(
                         [d.offer_id for d in group],
                         rule_ids[rule_type],
-                        min_price=PriceIn(amount=amount(low)),
-                        max_price=PriceIn(amount=amount(high)),
+                        PriceRange(
+                            min_price=PriceIn(amount=amount(low)), max_price=PriceIn(amount=amount(high))
+                        ),
                     )
                 except AllegroError as error:
                     results, report.error = list(error.completed), str(error)

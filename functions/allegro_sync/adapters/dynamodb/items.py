@@ -1,0 +1,77 @@
+"""What every DynamoDB adapter does the same way: get the Table, page through a Query or Scan, convert
+attribute values for the low-level client, and move a domain dataclass into its stored model and back.
+
+The stored models (`contracts.records`) name their attributes after the domain's fields, so the mapping is
+by name: an adapter spells out only what is stored differently (enums, times, JSON, the key), and a domain
+field with no stored counterpart fails loudly instead of silently taking its default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator, Mapping
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+    Domain = TypeVar("Domain", bound=DataclassInstance)
+else:
+    Domain = TypeVar("Domain")
+Stored = TypeVar("Stored", bound=BaseModel)
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def table(table_name: str, resource: Any = None) -> Any:
+    """The boto3 Table (of the default resource unless one is given)."""
+    return (resource or boto3.resource("dynamodb")).Table(table_name)
+
+
+def all_items(read: Callable[..., Mapping[str, Any]], **request: Any) -> Iterator[dict[str, Any]]:
+    """Every item a Query or Scan (`table.query`, `client.scan`, ...) returns, page after page."""
+    while True:
+        page = read(**request)
+        yield from page.get("Items", [])
+        if "LastEvaluatedKey" not in page:
+            return
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def dump(item: Mapping[str, Any]) -> dict[str, Any]:
+    """Plain values -> the low-level client's typed attribute values (None attributes left out)."""
+    return {k: _serializer.serialize(v) for k, v in item.items() if v is not None}
+
+
+def load(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The low-level client's typed attribute values -> plain values."""
+    return {k: _deserializer.deserialize(v) for k, v in raw.items()}
+
+
+def number(value: float) -> Decimal:
+    """Epoch seconds (or any float) kept to the millisecond, as DynamoDB takes numbers."""
+    return Decimal(str(round(value, 3)))
+
+
+def to_stored(model: type[Stored], domain: DataclassInstance, **stored_otherwise: Any) -> Stored:
+    """`model` from the domain value's fields of the same names; `stored_otherwise` gives the key and the
+    fields whose stored form differs. Nested dataclasses become the model's nested models."""
+    fields = {f.name: getattr(domain, f.name) for f in dataclasses.fields(domain)}
+    return model.model_validate({**fields, **stored_otherwise}, from_attributes=True)
+
+
+def from_stored(domain: type[Domain], stored: BaseModel, **stored_otherwise: Any) -> Domain:
+    """The domain dataclass from a stored model: each field its attribute of the same name, unless
+    `stored_otherwise` gives it (stored differently, or part of the key)."""
+    fields = {
+        f.name: getattr(stored, f.name)
+        for f in dataclasses.fields(domain)
+        if f.init and f.name not in stored_otherwise
+    }
+    return domain(**fields, **stored_otherwise)
