@@ -5,7 +5,8 @@ partial failures are reported. `FifoProcessor(skip_group_on_error=True)`: when a
 records of the same SKU (message group) in the batch fail with it, so they are retried in order; other
 SKUs go on.
 
-A failed record is retried by SQS after the visibility timeout (6 x this function's timeout). Allegro's
+A failed record is retried by SQS after the visibility timeout (6 x this function's timeout), or just after
+Allegro's block when one caused it (`adapters/redelivery.py`). Allegro's
 longest block (429: one minute, extended by calls made during it) is far shorter than `maxReceiveCount`
 (5) x that timeout, so a rate limit never pushes a shop event to the DLQ early.
 
@@ -55,4 +56,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     response = process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )
+    application().redeliver_after_allegro_block("shop-events", event, response)
     return dict(response)

@@ -70,4 +70,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     response = process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )
+    application().redeliver_after_allegro_block("orders", event, response)
     return dict(response)
