@@ -136,6 +136,11 @@ class RescheduledHandles:
         with self._lock:
             self._handles.update(h for h in handles if isinstance(h, str))
 
+    def __len__(self) -> int:
+        """Handles recorded and not settled yet (a batch's are forgotten when the poller settles it)."""
+        with self._lock:
+            return len(self._handles)
+
     def settle(self, handles: list[str]) -> set[str]:
         """Which of a settled batch's `handles` a handler rescheduled; all of them are forgotten."""
         with self._lock:
