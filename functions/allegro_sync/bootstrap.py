@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
@@ -469,13 +469,17 @@ class Application:
         url = lambda: self.settings.queue(queue)  # noqa: E731 - resolved only when a record failed
         return self._once(f"redelivery:{queue}", lambda: Redelivery(self.aws_client("sqs"), url))
 
-    def redeliver_after_allegro_block(self, queue: str, event: Any, response: Any) -> None:
+    def redeliver_after_allegro_block(
+        self, queue: str, event: Any, batch: Callable[[], Mapping[str, Any]]
+    ) -> dict[str, Any]:
         """Consumers that call Allegro: while Allegro blocks the app, failed records return at its end."""
-        self.redelivery(queue).apply(event, response, until(self.rate_guard().blocked_until, self.now))
+        return self.redelivery(queue).settle(event, until(self.rate_guard().blocked_for), batch)
 
-    def redeliver_backing_off(self, queue: str, event: Any, response: Any) -> None:
+    def redeliver_backing_off(
+        self, queue: str, event: Any, batch: Callable[[], Mapping[str, Any]]
+    ) -> dict[str, Any]:
         """The shop notifier: failed deliveries return after 5 s, 10 s, 20 s ... at most 5 minutes."""
-        self.redelivery(queue).apply(event, response, back_off)
+        return self.redelivery(queue).settle(event, back_off, batch)
 
 
 class ConnectedAccounts:

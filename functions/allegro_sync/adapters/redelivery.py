@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
 logger = Logger(child=True)
 
@@ -50,16 +51,17 @@ def _receive_count(record: Mapping[str, Any]) -> int:
         return 1
 
 
-def until(blocked_until: Callable[[], float], now: Callable[[], float]) -> Policy:
+def until(blocked_for: Callable[[], float]) -> Policy:
     """Every failed record back at the end of Allegro's block (+1 s) while one lasts; else untouched.
 
-    `blocked_until` is read only when there are failures (it may read the shared record in DynamoDB).
+    `blocked_for` (the block's remaining seconds, by the rate guard's clock) is read only when there are
+    failures: it may read the shared record in DynamoDB.
     """
 
     def policy(failed: list[dict[str, Any]]) -> dict[str, int]:
         if not failed:
             return {}
-        remaining = blocked_until() - now()
+        remaining = blocked_for()
         if remaining <= 0:
             return {}
         seconds = min(SQS_MAX_VISIBILITY_SECONDS, math.ceil(remaining) + BLOCK_MARGIN_SECONDS)
@@ -81,6 +83,23 @@ class Redelivery:
     def __init__(self, sqs: Any, queue_url: Callable[[], str]) -> None:
         self._sqs = sqs
         self._queue_url = queue_url  # resolved only when there is something to change
+
+    def settle(
+        self, event: Mapping[str, Any], policy: Policy, batch: Callable[[], Mapping[str, Any]]
+    ) -> dict[str, Any]:
+        """Run the batch (e.g. `process_partial_response`) and reschedule the records it failed.
+
+        When every record fails, Powertools raises instead of answering (Lambda then retries the whole
+        batch): every record is rescheduled and the error goes on, so the invocation still fails.
+        """
+        try:
+            response = batch()
+        except BatchProcessingError:
+            everything = [{"itemIdentifier": r.get("messageId")} for r in event.get("Records", [])]
+            self.apply(event, {"batchItemFailures": everything}, policy)
+            raise
+        self.apply(event, response, policy)
+        return dict(response)
 
     def apply(self, event: Mapping[str, Any], response: Mapping[str, Any], policy: Policy) -> dict[str, int]:
         """Reschedule the failed records `policy` has a moment for; what was set (handle -> seconds)."""

@@ -53,8 +53,10 @@ def record_handler(record: OutboxRecord) -> None:
 @metrics.log_metrics
 @logger.inject_lambda_context(log_event=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    response = process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
+    return application().redeliver_backing_off(
+        "shop-outbox",
+        event,
+        lambda: process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        ),
     )
-    application().redeliver_backing_off("shop-outbox", event, response)
-    return dict(response)

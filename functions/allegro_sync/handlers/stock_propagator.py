@@ -66,5 +66,4 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             },
         )
     response = {"batchItemFailures": [{"itemIdentifier": m} for m in failures]}
-    application().redeliver_after_allegro_block("stock-changes", event, response)
-    return response
+    return application().redeliver_after_allegro_block("stock-changes", event, lambda: response)

@@ -12,6 +12,7 @@ import contextvars
 import importlib
 import importlib.util
 import logging
+import math
 import threading
 import time
 import uuid
@@ -112,7 +113,8 @@ class RescheduledHandles:
 
     In AWS a failed record comes back when the handler's visibility says; the poller's own retry delay must
     not overwrite it, so it skips these when it releases a batch's failures. Every application the invoker
-    builds reports its SQS visibility changes here through a botocore hook on its boto3 session.
+    builds reports its SQS visibility changes here through a botocore hook on its boto3 session. The hook
+    multiplies the seconds asked for by `scale` (0: back at once, for tests that do not wait out back-offs).
     """
 
     EVENTS = (
@@ -120,7 +122,10 @@ class RescheduledHandles:
         "before-parameter-build.sqs.ChangeMessageVisibilityBatch",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, scale: float = 1.0) -> None:
+        if scale < 0:
+            raise ValueError(f"a redelivery scale cannot be negative, got {scale}")
+        self._scale = scale
         self._handles: set[str] = set()
         self._lock = threading.Lock()
 
@@ -131,8 +136,12 @@ class RescheduledHandles:
 
     def _record(self, params: dict[str, Any], **_: Any) -> None:
         entries = params.get("Entries")
-        handles = [e.get("ReceiptHandle") for e in entries] if isinstance(entries, list) else []
-        handles.append(params.get("ReceiptHandle"))
+        changes = [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else [params]
+        handles = [change.get("ReceiptHandle") for change in changes]
+        if self._scale != 1:
+            for change in changes:
+                if isinstance(change.get("VisibilityTimeout"), int):
+                    change["VisibilityTimeout"] = math.ceil(change["VisibilityTimeout"] * self._scale)
         with self._lock:
             self._handles.update(h for h in handles if isinstance(h, str))
 
@@ -217,6 +226,7 @@ class Invoker:
         make_application: ApplicationFactory | None = None,
         concurrency: Mapping[str, int] | None = None,
         topology: Topology = TOPOLOGY,
+        redelivery_scale: float = 1.0,
     ) -> None:
         self._environments = {name: dict(env) for name, env in environments.items()}
         self._make_application = make_application or default_application
@@ -231,7 +241,7 @@ class Invoker:
         self.invocations: deque[Invocation] = deque(maxlen=10_000)
         self.totals: dict[str, FunctionTotals] = {}
         self.crashes = crashes
-        self.rescheduled = RescheduledHandles()
+        self.rescheduled = RescheduledHandles(scale=redelivery_scale)
 
     def module_for(self, function: Function) -> str:
         return self._modules.get(function.name, function.module)

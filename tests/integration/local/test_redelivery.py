@@ -33,7 +33,9 @@ MODULES = {"rescheduler": f"{HANDLERS}.rescheduler"}
 
 
 def start(make_local_runtime: MakeLocalRuntime, retry_delay_seconds: int) -> LocalRuntime:
-    return make_local_runtime(RESCHEDULING, handler_modules=MODULES, retry_delay_seconds=retry_delay_seconds)
+    return make_local_runtime(
+        RESCHEDULING, handler_modules=MODULES, retry_delay_seconds=retry_delay_seconds, redelivery_scale=1
+    )
 
 
 def poll(runtime: LocalRuntime) -> list[str] | None:
@@ -77,3 +79,16 @@ def test_the_poller_still_retries_the_failures_the_handler_left_alone(
     assert poll(runtime) == [left]
     # Settled handles are forgotten: the registry does not grow with every rescheduled record.
     assert len(runtime.invoker.rescheduled) == 0
+
+
+def test_a_redelivery_scale_of_zero_brings_rescheduled_records_back_at_once(
+    make_local_runtime: MakeLocalRuntime,
+) -> None:
+    # What the test fixtures use, so tests do not wait out back-offs and Allegro blocks.
+    runtime = make_local_runtime(
+        RESCHEDULING, handler_modules=MODULES, retry_delay_seconds=300, redelivery_scale=0
+    )
+    sent = runtime.send("rescheduled", {"come_back_after": 300})
+
+    assert poll(runtime) == [sent]
+    assert poll(runtime) == [sent]

@@ -6,6 +6,7 @@ from typing import Any
 
 import boto3
 import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from botocore.exceptions import ClientError
 
 from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard
@@ -68,29 +69,28 @@ def test_back_off_follows_each_records_own_receive_count() -> None:
 
 
 def test_during_a_block_the_failed_records_come_back_a_second_after_it() -> None:
-    policy = until(lambda: NOW + 42.3, lambda: NOW)
+    policy = until(lambda: 42.3)
     assert policy([record(1), record(2)]) == {"h1": 44, "h2": 44}
 
 
 def test_without_a_block_the_failed_records_keep_the_queues_timeout() -> None:
-    assert until(lambda: NOW - 5, lambda: NOW)([record(1)]) == {}
-    assert until(lambda: 0.0, lambda: NOW)([record(1)]) == {}
+    assert until(lambda: 0.0)([record(1)]) == {}
 
 
 def test_a_block_longer_than_sqs_allows_is_capped_at_twelve_hours() -> None:
-    assert until(lambda: NOW + 10**6, lambda: NOW)([record(1)]) == {"h1": 43_200}
+    assert until(lambda: 10.0**6)([record(1)]) == {"h1": 43_200}
 
 
 def test_the_block_is_not_read_when_nothing_failed() -> None:
     reads: list[int] = []
 
-    def blocked_until() -> float:
+    def blocked_for() -> float:
         reads.append(1)
-        return NOW + 60
+        return 60.0
 
     sqs = FakeSqs()
-    Redelivery(sqs, lambda: "url").apply(event(record(1)), failures(), until(blocked_until, lambda: NOW))
-    Redelivery(sqs, lambda: "url").apply(event(record(1)), {}, until(blocked_until, lambda: NOW))
+    Redelivery(sqs, lambda: "url").apply(event(record(1)), failures(), until(blocked_for))
+    Redelivery(sqs, lambda: "url").apply(event(record(1)), {}, until(blocked_for))
 
     assert reads == []
     assert sqs.calls == []
@@ -143,6 +143,29 @@ def test_records_sqs_refuses_are_logged_and_the_rest_are_set(caplog: pytest.LogC
     assert [getattr(r, "codes", None) for r in caplog.records] == [["ReceiptHandleIsInvalid"]]
 
 
+def test_when_every_record_fails_all_are_rescheduled_and_the_invocation_still_fails() -> None:
+    sqs = FakeSqs()
+
+    def batch() -> dict[str, Any]:
+        raise BatchProcessingError("All records failed processing.", [])
+
+    with pytest.raises(BatchProcessingError):
+        Redelivery(sqs, lambda: "u").settle(event(record(1), record(2, 3)), back_off, batch)
+
+    assert visibility(sqs.calls) == {"h1": 5, "h2": 20}
+
+
+def test_a_partial_failure_is_answered_and_its_failures_rescheduled() -> None:
+    sqs = FakeSqs()
+
+    answer = Redelivery(sqs, lambda: "u").settle(
+        event(record(1), record(2)), back_off, lambda: failures("m2")
+    )
+
+    assert answer == failures("m2")
+    assert visibility(sqs.calls) == {"h2": 5}
+
+
 # -- through the composition root, against moto ----------------------------------------------------
 
 
@@ -178,10 +201,9 @@ def test_an_allegro_consumer_holds_its_failures_back_only_while_allegro_blocks(
     requests = rescheduled_through(session)
 
     guard = RateGuard(store, clock=lambda: NOW)
-    with bound_app({queue_env("orders"): url}, aws=session, rate_guard=guard, now=lambda: NOW) as app:
-        app.redeliver_after_allegro_block(
-            "orders", {"Records": records}, failures(*(r["messageId"] for r in records[1:]))
-        )
+    with bound_app({queue_env("orders"): url}, aws=session, rate_guard=guard) as app:
+        answer = failures(*(r["messageId"] for r in records[1:]))
+        app.redeliver_after_allegro_block("orders", {"Records": records}, lambda: answer)
 
     expected = {r["receiptHandle"]: 61 for r in records[1:]} if blocked_for else {}
     assert visibility(requests) == expected
