@@ -415,7 +415,7 @@ class AllegroSyncStack(cdk.Stack):
         }
         for name in function.tables:
             env[table_env(name)] = self._table_for(function, name).table_name
-        for name in function.sends_to:
+        for name in function.queues:  # its own queue too: it reschedules its failed records
             env[queue_env(name)] = self._queue_for(function, name).queue.queue_url
         for name, access in function.secrets.items():
             secret = self._secret_decl(function, name)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
@@ -46,6 +46,7 @@ from allegro_sync.adapters.order_queues import (
     SqsStockChanges,
 )
 from allegro_sync.adapters.queues import ShopEventQueue, SqsFifoPublisher
+from allegro_sync.adapters.redelivery import Redelivery, back_off, until
 from allegro_sync.adapters.secrets import AppCredentialsStore
 from allegro_sync.adapters.shop.deliveries import DynamoDeliveryMarkers, DynamoProductIndex
 from allegro_sync.adapters.shop.signing_secret import SigningSecretStore
@@ -458,6 +459,27 @@ class Application:
             return DeadLetters(self.aws_client("sqs"), urls)
 
         return self._once("dead-letters", build)
+
+    # -- redelivery of failed records (adapters/redelivery.py) ---------------------------------
+    # One call in each queue consumer after its batch: failed records come back when retrying makes
+    # sense, not after the queue's visibility timeout.
+
+    def redelivery(self, queue: str) -> Redelivery:
+        """The consumer's own `queue` (its trigger; its URL is in the function's settings)."""
+        url = lambda: self.settings.queue(queue)  # noqa: E731 - resolved only when a record failed
+        return self._once(f"redelivery:{queue}", lambda: Redelivery(self.aws_client("sqs"), url))
+
+    def redeliver_after_allegro_block(
+        self, queue: str, event: Any, batch: Callable[[], Mapping[str, Any]]
+    ) -> dict[str, Any]:
+        """Consumers that call Allegro: while Allegro blocks the app, failed records return at its end."""
+        return self.redelivery(queue).settle(event, until(self.rate_guard().blocked_for), batch)
+
+    def redeliver_backing_off(
+        self, queue: str, event: Any, batch: Callable[[], Mapping[str, Any]]
+    ) -> dict[str, Any]:
+        """The shop notifier: failed deliveries return after 5 s, 10 s, 20 s ... at most 5 minutes."""
+        return self.redelivery(queue).settle(event, back_off, batch)
 
 
 class ConnectedAccounts:

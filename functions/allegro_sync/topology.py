@@ -131,6 +131,13 @@ class Function:
         if self.allegro_rpm:
             object.__setattr__(self, "environment", {**self.environment, **self.allegro_rpm_env()})
 
+    @property
+    def queues(self) -> tuple[str, ...]:
+        """The queues named in this function's environment: those it sends to, then those it consumes
+        (a consumer sets its failed records' visibility on its own queue: adapters/redelivery.py)."""
+        consumed = tuple(t.queue for t in self.triggers if isinstance(t, QueueTrigger))
+        return self.sends_to + tuple(q for q in consumed if q not in self.sends_to)
+
     def allegro_rpm_env(self) -> dict[str, str]:
         """The environment entry the Allegro client reads its per-instance request budget from."""
         return {ALLEGRO_RPM_BUDGET_ENV: str(self.allegro_rpm)} if self.allegro_rpm else {}
@@ -251,7 +258,14 @@ TOPOLOGY = Topology(
         Queue("shop-events", "Shop webhooks, in order per SKU (group = SKU)"),
         Queue("orders", "Allegro order events, in order per checkout form (group = checkout form id)"),
         Queue(
-            "shop-outbox", "Orders and stock changes to deliver to the shop", fifo=False, max_receive_count=8
+            "shop-outbox",
+            "Orders and stock changes to deliver to the shop",
+            fifo=False,
+            # The shop notifier backs off 5, 10, 20, 40, 80, 160 s, then 300 s per receive
+            # (adapters/redelivery.py): 15 receives span 315 + 9 x 300 s ~ 50 min before the DLQ, about
+            # the 8 x 6 min the visibility timeout alone gave. If setting the visibility fails, each
+            # retry waits the 6 min timeout instead: at most 90 min.
+            max_receive_count=15,
         ),
         Queue("fulfillment", "Shop order status and parcels -> the Allegro order (group = checkout form)"),
         Queue(
@@ -355,8 +369,8 @@ TOPOLOGY = Topology(
         Function(
             "shop_notifier",
             "Shop outbox -> the shop (signed JSON or WooCommerce REST), once per order state",
-            # 60 s covers a batch of 10 at the shop's 10 s timeout; the visibility timeout (6 x) times the
-            # queue's 8 receives lets a shop be down ~48 min before a message reaches the (alarmed) DLQ.
+            # 60 s covers a batch of 10 at the shop's 10 s timeout. Failed deliveries back off from 5 s to
+            # 5 min (not the 6 min visibility timeout): a shop may be down ~50 min before the (alarmed) DLQ.
             timeout_seconds=60,
             reserved_concurrency=5,
             triggers=(QueueTrigger("shop-outbox", batch_size=10, max_batching_window_seconds=1),),

@@ -105,7 +105,7 @@ def test_function_environment_names_exactly_its_resources(synth: Synth) -> None:
         env = synth.properties(synth.stack.functions[function.name])["Environment"]["Variables"]
         expected = (
             {table_env(t) for t in function.tables}
-            | {queue_env(q) for q in function.sends_to}
+            | {queue_env(q) for q in function.queues}
             | {secret_env(s) for s in function.secrets}
         )
         resource_keys = {k for k in env if k.startswith(("TABLE_", "QUEUE_", "SECRET_")) and "KMS" not in k}

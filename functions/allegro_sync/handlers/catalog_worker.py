@@ -5,9 +5,10 @@ partial failures are reported. `FifoProcessor(skip_group_on_error=True)`: when a
 records of the same SKU (message group) in the batch fail with it, so they are retried in order; other
 SKUs go on.
 
-A failed record is retried by SQS after the visibility timeout (6 x this function's timeout). Allegro's
-longest block (429: one minute, extended by calls made during it) is far shorter than `maxReceiveCount`
-(5) x that timeout, so a rate limit never pushes a shop event to the DLQ early.
+A failed record is retried by SQS after the visibility timeout (6 x this function's timeout), or one
+second after Allegro's block while one lasts (`adapters/redelivery.py`). Allegro's longest block (429: one
+minute, extended by calls made during it) is far shorter than `maxReceiveCount` (5) x that timeout, so a
+rate limit never pushes a shop event to the DLQ early.
 
 Configuration: `OFFER_SETTINGS` (JSON, optional; read by `settings.py`, parsed by the composition root)
 holds the seller's offer defaults and EU product-safety data — see `OfferSettings`.
@@ -52,7 +53,10 @@ def record_handler(record: ShopEventRecord) -> None:
 @metrics.log_metrics
 @logger.inject_lambda_context(log_event=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    response = process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
+    return application().redeliver_after_allegro_block(
+        "shop-events",
+        event,
+        lambda: process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        ),
     )
-    return dict(response)

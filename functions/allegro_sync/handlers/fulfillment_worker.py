@@ -60,7 +60,10 @@ def record_handler(record: ShopOrderStatusRecord) -> None:
 @metrics.log_metrics
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    response = process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
+    return application().redeliver_after_allegro_block(
+        "fulfillment",
+        event,
+        lambda: process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        ),
     )
-    return dict(response)

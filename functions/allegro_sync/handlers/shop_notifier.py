@@ -1,9 +1,10 @@
 """Consumer of the standard `shop-outbox` queue: every order change delivered to the shop, once.
 
 Powertools' `BatchProcessor` reports each failed record on its own, so one order the shop refuses does
-not hold back the others. A shop that is down fails the records and SQS brings them back after the
-visibility timeout (6 x this function's timeout), up to the queue's maxReceiveCount; after that the DLQ
-(alarmed) keeps them for replay. Neither the shop's credentials nor order bodies are logged.
+not hold back the others. A shop that is down fails the records; they come back after 5 s, 10 s, 20 s ...
+at most 5 minutes (`adapters/redelivery.py`), so a recovered shop gets its orders within seconds, up to
+the queue's maxReceiveCount (~50 min); after that the DLQ (alarmed) keeps them for replay. Neither the
+shop's credentials nor order bodies are logged.
 """
 
 from __future__ import annotations
@@ -52,7 +53,10 @@ def record_handler(record: OutboxRecord) -> None:
 @metrics.log_metrics
 @logger.inject_lambda_context(log_event=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    response = process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
+    return application().redeliver_backing_off(
+        "shop-outbox",
+        event,
+        lambda: process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        ),
     )
-    return dict(response)

@@ -65,4 +65,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
                 "correlation_ids": ids,
             },
         )
-    return {"batchItemFailures": [{"itemIdentifier": m} for m in failures]}
+    response = {"batchItemFailures": [{"itemIdentifier": m} for m in failures]}
+    return application().redeliver_after_allegro_block("stock-changes", event, lambda: response)

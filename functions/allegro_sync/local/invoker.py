@@ -12,6 +12,7 @@ import contextvars
 import importlib
 import importlib.util
 import logging
+import math
 import threading
 import time
 import uuid
@@ -107,6 +108,56 @@ class CrashPlan(Protocol):
         ...
 
 
+class RescheduledHandles:
+    """Receipt handles whose visibility a handler set itself (`ChangeMessageVisibility[Batch]`).
+
+    In AWS a failed record comes back when the handler's visibility says; the poller's own retry delay must
+    not overwrite it, so it skips these when it releases a batch's failures. Every application the invoker
+    builds reports its SQS visibility changes here through a botocore hook on its boto3 session. The hook
+    multiplies the seconds asked for by `scale` (0: back at once, for tests that do not wait out back-offs).
+    """
+
+    EVENTS = (
+        "before-parameter-build.sqs.ChangeMessageVisibility",
+        "before-parameter-build.sqs.ChangeMessageVisibilityBatch",
+    )
+
+    def __init__(self, scale: float = 1.0) -> None:
+        if scale < 0:
+            raise ValueError(f"a redelivery scale cannot be negative, got {scale}")
+        self._scale = scale
+        self._handles: set[str] = set()
+        self._lock = threading.Lock()
+
+    def watch(self, app: bootstrap.Application) -> None:
+        """Record the visibility changes `app`'s SQS clients make (register before its first client)."""
+        for event in self.EVENTS:
+            app.session().events.register(event, self._record, unique_id=f"local-rescheduled:{event}")
+
+    def _record(self, params: dict[str, Any], **_: Any) -> None:
+        entries = params.get("Entries")
+        changes = [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else [params]
+        handles = [change.get("ReceiptHandle") for change in changes]
+        if self._scale != 1:
+            for change in changes:
+                if isinstance(change.get("VisibilityTimeout"), int):
+                    change["VisibilityTimeout"] = math.ceil(change["VisibilityTimeout"] * self._scale)
+        with self._lock:
+            self._handles.update(h for h in handles if isinstance(h, str))
+
+    def __len__(self) -> int:
+        """Handles recorded and not settled yet (a batch's are forgotten when the poller settles it)."""
+        with self._lock:
+            return len(self._handles)
+
+    def settle(self, handles: list[str]) -> set[str]:
+        """Which of a settled batch's `handles` a handler rescheduled; all of them are forgotten."""
+        with self._lock:
+            found = self._handles.intersection(handles)
+            self._handles.difference_update(handles)
+            return found
+
+
 @dataclass
 class _Instance:
     """One warm function instance: its own copy of the handler module and its own application."""
@@ -175,6 +226,7 @@ class Invoker:
         make_application: ApplicationFactory | None = None,
         concurrency: Mapping[str, int] | None = None,
         topology: Topology = TOPOLOGY,
+        redelivery_scale: float = 1.0,
     ) -> None:
         self._environments = {name: dict(env) for name, env in environments.items()}
         self._make_application = make_application or default_application
@@ -189,6 +241,7 @@ class Invoker:
         self.invocations: deque[Invocation] = deque(maxlen=10_000)
         self.totals: dict[str, FunctionTotals] = {}
         self.crashes = crashes
+        self.rescheduled = RescheduledHandles(scale=redelivery_scale)
 
     def module_for(self, function: Function) -> str:
         return self._modules.get(function.name, function.module)
@@ -281,7 +334,9 @@ class Invoker:
 
     def _build(self, function_name: str, number: int) -> _Instance:
         settings = Settings.from_environ(self._environments[function_name], topology=self._topology)
-        return _Instance(number, self._make_application(function_name, settings))
+        app = self._make_application(function_name, settings)
+        self.rescheduled.watch(app)
+        return _Instance(number, app)
 
 
 # Functions without a reserved concurrency: Lambda would scale them out further; a laptop stops here.

@@ -4,7 +4,9 @@ Mirrors Lambda with `ReportBatchItemFailures`:
 - a handler exception, or an invalid `batchItemFailures` answer (missing/empty/unknown
   `itemIdentifier`), fails the whole batch; `None`, `{}` or an empty list means all succeeded;
 - successes are deleted, failures stay on the queue and come back (Lambda waits out the visibility
-  timeout; locally they return after `retry_delay_seconds`, 0 by default, to keep loops fast);
+  timeout; locally they return after `retry_delay_seconds`, 0 by default, to keep loops fast), unless
+  the handler set a failure's visibility itself (adapters/redelivery.py): that one is left as set, as
+  in AWS (the invoker records which receipt handles a handler rescheduled);
 - `maxReceiveCount` and the move to the DLQ are SQS's job: moto's server implements the redrive
   policy on receive (verified by tests/integration/local), so the poller does not duplicate it;
 - FIFO: SQS never hands out a message group that still has messages in flight (moto implements
@@ -152,8 +154,10 @@ class SqsPoller:
         for violation in violations:
             logger.error("FIFO order broken on %s: %s", trigger.queue, violation)
         handles = {r["messageId"]: r["receiptHandle"] for r in records}
+        rescheduled = self._invoker.rescheduled.settle(list(handles.values()))
         self._delete(queue.url, [(i, handles[i]) for i in ids if i not in failed])
-        self._release(queue.url, [(i, handles[i]) for i in ids if i in failed])
+        retried = [(i, handles[i]) for i in ids if i in failed and handles[i] not in rescheduled]
+        self._release(queue.url, retried)
         with self._lock:
             self.violations.extend(violations)
             self.stats.batches[trigger.queue] += 1

@@ -163,7 +163,7 @@ def _arn(region: str, url: str) -> str:
 def resource_environment(function: Function, wiring: Wiring) -> dict[str, str]:
     """The variables naming a function's resources: only what the topology says it may touch."""
     env = {table_env(name): wiring.tables[name] for name in function.tables}
-    env.update({queue_env(name): wiring.queues[name].url for name in function.sends_to})
+    env.update({queue_env(name): wiring.queues[name].url for name in function.queues})
     for name, access in function.secrets.items():
         env[secret_env(name)] = wiring.secrets[name]
         is_prefix = wiring.secrets[name].endswith("/")  # see secret_name

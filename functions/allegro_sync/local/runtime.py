@@ -75,6 +75,10 @@ class LocalRuntime:
     and the HTTP gateway for `allegro-sync local up`. AWS is the process's one moto server
     (`shared_server`), reset at start; pass `aws_endpoint` to use another one as it is. One
     runtime at a time per process.
+
+    A failed record comes back after `retry_delay_seconds`, or when its handler said (it set the record's
+    visibility: adapters/redelivery.py), as in AWS. `redelivery_scale` multiplies what the handler set:
+    1 honours it; tests that do not wait out back-offs and Allegro blocks use 0 (back at once).
     """
 
     _active: ClassVar[LocalRuntime | None] = None
@@ -90,6 +94,7 @@ class LocalRuntime:
         aws_port: int = 0,
         handler_modules: Mapping[str, str] | None = None,
         retry_delay_seconds: int = 0,
+        redelivery_scale: float = 1.0,
         strict_fifo: bool = True,
         region: str = REGION,
         body_limit: int = DEFAULT_BODY_LIMIT,
@@ -110,6 +115,7 @@ class LocalRuntime:
         self._aws_port = aws_port
         self._handler_modules = dict(handler_modules or {})
         self._retry_delay = retry_delay_seconds
+        self._redelivery_scale = redelivery_scale
         self._strict_fifo = strict_fifo
         self.region = region
         self._body_limit = body_limit
@@ -162,6 +168,7 @@ class LocalRuntime:
                 crashes=self._crashes,
                 make_application=self._make_application,
                 topology=self.topology,
+                redelivery_scale=self._redelivery_scale,
                 concurrency={
                     f.name: f.reserved_concurrency or DEFAULT_CONCURRENCY for f in self.topology.functions
                 },

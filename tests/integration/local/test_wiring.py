@@ -74,7 +74,7 @@ def assert_environments_match(runtime: LocalRuntime, topology: Topology) -> None
     for function in topology.functions:
         env = runtime.environment(function.name)
         expected = {table_env(t) for t in function.tables}
-        expected |= {queue_env(q) for q in function.sends_to}
+        expected |= {queue_env(q) for q in function.queues}
         expected |= {secret_env(s) for s in function.secrets}
         expected |= {
             kms_key_env(s)
@@ -84,7 +84,7 @@ def assert_environments_match(runtime: LocalRuntime, topology: Topology) -> None
         assert {k for k in env if RESOURCE_VAR.match(k)} == expected, function.name
         for name in function.tables:
             assert env[table_env(name)] == runtime.wiring.tables[name]
-        for name in function.sends_to:
+        for name in function.queues:
             assert env[queue_env(name)] == runtime.wiring.queues[name].url
         for name in function.secrets:
             assert env[secret_env(name)] == runtime.wiring.secrets[name]

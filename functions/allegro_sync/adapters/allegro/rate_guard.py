@@ -122,6 +122,10 @@ class RateGuard:
             self._blocked_until = max(self._blocked_until, stored)
             return self._blocked_until
 
+    def blocked_for(self) -> float:
+        """Seconds until the app-wide block ends by this guard's clock (0.0 when there is none)."""
+        return max(0.0, self.blocked_until() - self._clock())
+
     def check(self, method: str = "", path: str = "") -> None:
         """Raise instead of calling while the Client ID is blocked: a call now would extend the block."""
         until = self.blocked_until()

@@ -1,0 +1,137 @@
+"""When a consumer's failed records come back: sooner than the queue's visibility timeout when we know.
+
+SQS returns a record the consumer reported as failed only after the queue's visibility timeout (6 x the
+function timeout: minutes). Two failures have a better moment, so the consumer sets it on the failed
+records with `ChangeMessageVisibility` (which the event source's consume grant allows):
+- Allegro blocks the app (429): retrying before the block's end only extends it, and retrying minutes
+  after it delays stock and orders for nothing; the records come back one second after the block.
+- the shop is down: `back_off` brings an order back after 5 s, 10 s, 20 s ... up to 5 minutes, so a shop
+  that recovers gets its orders within seconds, and one that stays down is not hammered.
+Setting a visibility is an optimisation: when it fails the record simply comes back after the queue's
+timeout, so a failure is logged and never fails the invocation.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+
+logger = Logger(child=True)
+
+SQS_MAX_BATCH = 10
+SQS_MAX_VISIBILITY_SECONDS = 43_200  # 12 hours: SQS rejects anything longer
+BACK_OFF_FIRST_SECONDS = 5
+BACK_OFF_MAX_SECONDS = 300
+BLOCK_MARGIN_SECONDS = 1  # come back just after the block, not on its last second
+
+# A policy maps the failed records to the seconds each stays invisible; a record it leaves out keeps the
+# queue's visibility timeout.
+Policy = Callable[[list[dict[str, Any]]], dict[str, int]]
+
+
+def back_off_seconds(receive_count: int) -> int:
+    """5 s after the first receive, doubling, at most 5 minutes."""
+    exponent = min(max(0, receive_count - 1), 16)  # past the cap long before 2^16; keeps the power small
+    return min(BACK_OFF_MAX_SECONDS, BACK_OFF_FIRST_SECONDS << exponent)
+
+
+def back_off(failed: list[dict[str, Any]]) -> dict[str, int]:
+    """Each record by how often SQS has handed it out (`ApproximateReceiveCount`, 1 when unknown)."""
+    return {r["receiptHandle"]: back_off_seconds(_receive_count(r)) for r in failed}
+
+
+def _receive_count(record: Mapping[str, Any]) -> int:
+    try:
+        return int(record.get("attributes", {}).get("ApproximateReceiveCount", 1))
+    except (TypeError, ValueError):
+        return 1
+
+
+def until(blocked_for: Callable[[], float]) -> Policy:
+    """Every failed record back at the end of Allegro's block (+1 s) while one lasts; else untouched.
+
+    `blocked_for` (the block's remaining seconds, by the rate guard's clock) is read only when there are
+    failures: it may read the shared record in DynamoDB.
+    """
+
+    def policy(failed: list[dict[str, Any]]) -> dict[str, int]:
+        if not failed:
+            return {}
+        remaining = blocked_for()
+        if remaining <= 0:
+            return {}
+        seconds = min(SQS_MAX_VISIBILITY_SECONDS, math.ceil(remaining) + BLOCK_MARGIN_SECONDS)
+        return {r["receiptHandle"]: seconds for r in failed}
+
+    return policy
+
+
+def failed_records(event: Mapping[str, Any], response: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The event's records the partial-batch response reports as failed, in event order."""
+    failures = response.get("batchItemFailures") or []
+    ids = {f.get("itemIdentifier") for f in failures if isinstance(f, Mapping)}
+    return [r for r in event.get("Records", []) if r.get("messageId") in ids]
+
+
+class Redelivery:
+    """Sets the visibility of one queue's failed records (`ChangeMessageVisibilityBatch`, 10 at a time)."""
+
+    def __init__(self, sqs: Any, queue_url: Callable[[], str]) -> None:
+        self._sqs = sqs
+        self._queue_url = queue_url  # resolved only when there is something to change
+
+    def settle(
+        self, event: Mapping[str, Any], policy: Policy, batch: Callable[[], Mapping[str, Any]]
+    ) -> dict[str, Any]:
+        """Run the batch (e.g. `process_partial_response`) and reschedule the records it failed.
+
+        When every record fails, Powertools raises instead of answering (Lambda then retries the whole
+        batch): every record is rescheduled and the error goes on, so the invocation still fails.
+        """
+        try:
+            response = batch()
+        except BatchProcessingError:
+            everything = [{"itemIdentifier": r.get("messageId")} for r in event.get("Records", [])]
+            self.apply(event, {"batchItemFailures": everything}, policy)
+            raise
+        self.apply(event, response, policy)
+        return dict(response)
+
+    def apply(self, event: Mapping[str, Any], response: Mapping[str, Any], policy: Policy) -> dict[str, int]:
+        """Reschedule the failed records `policy` has a moment for; what was set (handle -> seconds)."""
+        try:
+            failed = failed_records(event, response)
+            if not failed:
+                return {}
+            visibility = policy(failed)
+            if visibility:
+                self._change(self._queue_url(), visibility)
+            return visibility
+        except Exception as error:  # the record returns after the queue's timeout instead
+            logger.warning(
+                "could not set the failed records' visibility; they return after the queue's timeout",
+                extra={"error": f"{type(error).__name__}: {error}"[:300]},
+            )
+            return {}
+
+    def _change(self, url: str, visibility: dict[str, int]) -> None:
+        entries = list(visibility.items())
+        for start in range(0, len(entries), SQS_MAX_BATCH):
+            chunk = entries[start : start + SQS_MAX_BATCH]
+            answer = self._sqs.change_message_visibility_batch(
+                QueueUrl=url,
+                Entries=[
+                    {"Id": str(n), "ReceiptHandle": handle, "VisibilityTimeout": seconds}
+                    for n, (handle, seconds) in enumerate(chunk)
+                ],
+            )
+            if answer.get("Failed"):
+                codes = sorted({str(f.get("Code")) for f in answer["Failed"]})
+                logger.warning(
+                    "SQS kept the queue's visibility for some failed records",
+                    extra={"count": len(answer["Failed"]), "codes": codes},
+                )

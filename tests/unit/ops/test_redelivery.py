@@ -1,0 +1,211 @@
+"""When a consumer's failed records come back (adapters/redelivery.py): which records, after how long."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+from botocore.exceptions import ClientError
+
+from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard
+from allegro_sync.adapters.redelivery import Redelivery, back_off, back_off_seconds, until
+from allegro_sync.local.events import sqs_record
+from allegro_sync.topology import queue_env
+from tests.fixtures.apps import bound_app
+
+NOW = 1_700_000_000.0
+
+
+def record(n: int, receive_count: int = 1) -> dict[str, Any]:
+    return {
+        "messageId": f"m{n}",
+        "receiptHandle": f"h{n}",
+        "body": "{}",
+        "attributes": {"ApproximateReceiveCount": str(receive_count)},
+    }
+
+
+def event(*records: dict[str, Any]) -> dict[str, Any]:
+    return {"Records": list(records)}
+
+
+def failures(*ids: str) -> dict[str, Any]:
+    return {"batchItemFailures": [{"itemIdentifier": i} for i in ids]}
+
+
+class FakeSqs:
+    def __init__(self, error: Exception | None = None, failed: list[dict[str, str]] | None = None) -> None:
+        self.calls: list[dict[str, Any]] = []
+        self._error = error
+        self._failed = failed or []
+
+    def change_message_visibility_batch(self, **request: Any) -> dict[str, Any]:
+        self.calls.append(request)
+        if self._error:
+            raise self._error
+        return {"Successful": [{"Id": e["Id"]} for e in request["Entries"]], "Failed": self._failed}
+
+
+def visibility(calls: list[dict[str, Any]]) -> dict[str, int]:
+    return {e["ReceiptHandle"]: e["VisibilityTimeout"] for c in calls for e in c["Entries"]}
+
+
+# -- the shop notifier's back-off ------------------------------------------------------------------
+
+
+def test_back_off_doubles_from_five_seconds_up_to_five_minutes() -> None:
+    assert [back_off_seconds(n) for n in range(1, 10)] == [5, 10, 20, 40, 80, 160, 300, 300, 300]
+    assert back_off_seconds(10_000) == 300
+    assert back_off_seconds(0) == 5  # no count known: as on the first receive
+
+
+def test_back_off_follows_each_records_own_receive_count() -> None:
+    assert back_off([record(1, 1), record(2, 4), {"receiptHandle": "h3"}]) == {"h1": 5, "h2": 40, "h3": 5}
+
+
+# -- Allegro's block -------------------------------------------------------------------------------
+
+
+def test_during_a_block_the_failed_records_come_back_a_second_after_it() -> None:
+    policy = until(lambda: 42.3)
+    assert policy([record(1), record(2)]) == {"h1": 44, "h2": 44}
+
+
+def test_without_a_block_the_failed_records_keep_the_queues_timeout() -> None:
+    assert until(lambda: 0.0)([record(1)]) == {}
+
+
+def test_a_block_longer_than_sqs_allows_is_capped_at_twelve_hours() -> None:
+    assert until(lambda: 10.0**6)([record(1)]) == {"h1": 43_200}
+
+
+def test_the_block_is_not_read_when_nothing_failed() -> None:
+    reads: list[int] = []
+
+    def blocked_for() -> float:
+        reads.append(1)
+        return 60.0
+
+    sqs = FakeSqs()
+    Redelivery(sqs, lambda: "url").apply(event(record(1)), failures(), until(blocked_for))
+    Redelivery(sqs, lambda: "url").apply(event(record(1)), {}, until(blocked_for))
+
+    assert reads == []
+    assert sqs.calls == []
+
+
+# -- setting the visibility ------------------------------------------------------------------------
+
+
+def test_only_the_failed_records_are_rescheduled_ten_per_request() -> None:
+    records = [record(n, receive_count=2) for n in range(25)]
+    failed = [f"m{n}" for n in range(25) if n != 3]
+    sqs = FakeSqs()
+
+    done = Redelivery(sqs, lambda: "https://queue").apply(event(*records), failures(*failed), back_off)
+
+    assert [len(c["Entries"]) for c in sqs.calls] == [10, 10, 4]
+    assert {c["QueueUrl"] for c in sqs.calls} == {"https://queue"}
+    assert visibility(sqs.calls) == done == {f"h{n}": 10 for n in range(25) if n != 3}
+    assert all(len({e["Id"] for e in c["Entries"]}) == len(c["Entries"]) for c in sqs.calls)
+
+
+@pytest.mark.parametrize(
+    ("sqs", "url"),
+    [
+        (FakeSqs(ClientError({"Error": {"Code": "AccessDenied"}}, "ChangeMessageVisibilityBatch")), "u"),
+        (FakeSqs(), None),  # the function's settings do not name its queue
+    ],
+)
+def test_a_failure_to_reschedule_never_fails_the_invocation(
+    sqs: FakeSqs, url: str | None, caplog: pytest.LogCaptureFixture
+) -> None:
+    def queue_url() -> str:
+        if url is None:
+            raise KeyError("QUEUE_X_URL is not set")
+        return url
+
+    done = Redelivery(sqs, queue_url).apply(event(record(1)), failures("m1"), back_off)
+
+    assert done == {}
+    assert "return after the queue's timeout" in caplog.text
+
+
+def test_records_sqs_refuses_are_logged_and_the_rest_are_set(caplog: pytest.LogCaptureFixture) -> None:
+    sqs = FakeSqs(failed=[{"Id": "1", "Code": "ReceiptHandleIsInvalid", "SenderFault": "true"}])
+
+    done = Redelivery(sqs, lambda: "u").apply(event(record(1), record(2)), failures("m1", "m2"), back_off)
+
+    assert done == {"h1": 5, "h2": 5}
+    assert "SQS kept the queue's visibility" in caplog.text
+    assert [getattr(r, "codes", None) for r in caplog.records] == [["ReceiptHandleIsInvalid"]]
+
+
+def test_when_every_record_fails_all_are_rescheduled_and_the_invocation_still_fails() -> None:
+    sqs = FakeSqs()
+
+    def batch() -> dict[str, Any]:
+        raise BatchProcessingError("All records failed processing.", [])
+
+    with pytest.raises(BatchProcessingError):
+        Redelivery(sqs, lambda: "u").settle(event(record(1), record(2, 3)), back_off, batch)
+
+    assert visibility(sqs.calls) == {"h1": 5, "h2": 20}
+
+
+def test_a_partial_failure_is_answered_and_its_failures_rescheduled() -> None:
+    sqs = FakeSqs()
+
+    answer = Redelivery(sqs, lambda: "u").settle(
+        event(record(1), record(2)), back_off, lambda: failures("m2")
+    )
+
+    assert answer == failures("m2")
+    assert visibility(sqs.calls) == {"h2": 5}
+
+
+# -- through the composition root, against moto ----------------------------------------------------
+
+
+def rescheduled_through(session: boto3.Session) -> list[dict[str, Any]]:
+    """The ChangeMessageVisibilityBatch requests clients of `session` send (moto answers them)."""
+    requests: list[dict[str, Any]] = []
+    session.events.register(
+        "before-parameter-build.sqs.ChangeMessageVisibilityBatch",
+        lambda params, **_: requests.append(dict(params)),
+    )
+    return requests
+
+
+@pytest.mark.usefixtures("aws")
+@pytest.mark.parametrize("blocked_for", [59.5, None])
+def test_an_allegro_consumer_holds_its_failures_back_only_while_allegro_blocks(
+    blocked_for: float | None, caplog: pytest.LogCaptureFixture
+) -> None:
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName="orders")["QueueUrl"]
+    for n in range(12):
+        sqs.send_message(QueueUrl=url, MessageBody=str(n))
+    messages: list[dict[str, Any]] = []
+    while len(messages) < 12:
+        messages.extend(sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []))
+    records = [
+        sqs_record(m, queue_arn="arn:aws:sqs:eu-central-1:1:orders", region="eu-central-1") for m in messages
+    ]
+    store = InMemoryBlockedUntilStore()
+    if blocked_for:
+        store.extend_blocked_until(NOW + blocked_for)
+    session = boto3.Session()
+    requests = rescheduled_through(session)
+
+    guard = RateGuard(store, clock=lambda: NOW)
+    with bound_app({queue_env("orders"): url}, aws=session, rate_guard=guard) as app:
+        answer = failures(*(r["messageId"] for r in records[1:]))
+        app.redeliver_after_allegro_block("orders", {"Records": records}, lambda: answer)
+
+    expected = {r["receiptHandle"]: 61 for r in records[1:]} if blocked_for else {}
+    assert visibility(requests) == expected
+    assert {r["QueueUrl"] for r in requests} <= {url}
+    assert "return after the queue's timeout" not in caplog.text  # moto accepted every change
