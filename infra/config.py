@@ -14,9 +14,8 @@ from typing import Any
 from aws_cdk import aws_logs as logs
 from pydantic import ValidationError
 
-from allegro_sync.adapters.competitor_feed import FEED_URL_ENV
-from allegro_sync.services.publishing import OFFER_SETTINGS_ENV, OfferSettings
-from allegro_sync.settings import STOCK_COUNT_AT_ENV
+from allegro_sync.services.publishing import OfferSettings
+from allegro_sync.settings import FEED_URL_ENV, OFFER_SETTINGS_ENV, STOCK_COUNT_AT_ENV
 from infra.naming import DEFAULT_NAME_PREFIX, DEFAULT_STACK_NAME
 
 ALLEGRO_ENVIRONMENTS = ("production", "sandbox")

@@ -31,7 +31,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IConstruct
 
-from allegro_sync.adapters.competitor_feed import FEED_URL_ENV
+from allegro_sync.settings import FEED_URL_ENV
 from allegro_sync.topology import (
     Access,
     Function,

@@ -153,10 +153,6 @@ class Application:
             oauth_url=s.allegro_oauth_url,
         )
 
-    def explicit_allegro_hosts(self) -> AllegroEnvironment | None:
-        """The emulator's (or a proxy's) hosts when set; else each account uses its own environment."""
-        return self.allegro_environment() if self.settings.has_explicit_allegro_urls else None
-
     def rate_guard(self) -> RateGuard:
         """One guard per function instance: its budget is the instance's, whatever account it serves."""
 
@@ -177,16 +173,11 @@ class Application:
     def custody(self) -> Custody:
         def build() -> Custody:
             s = self.settings
-            accounts = AccountsSettings(
-                control_table=s.table("control"),
-                accounts_secret_prefix=s.secret("accounts"),
-                app_credentials_secret=s.secret("app-credentials"),
-                kms_key_id=s.kms_key_id,
-            )
+            accounts = AccountsSettings.from_settings(s)
             secrets = self.aws_client("secretsmanager")
             oauth = AllegroOAuth(
                 AppCredentialsStore(accounts.app_credentials_secret, client=secrets).read,
-                hosts=self.explicit_allegro_hosts(),
+                hosts=accounts.allegro_hosts,
             )
             return Custody.build(
                 accounts,

@@ -25,11 +25,11 @@ from allegro_sync.adapters.dynamodb.accounts import (
     DynamoOneTimeStore,
     DynamoRefreshLease,
 )
-from allegro_sync.adapters.secrets import KMS_KEY_ENV, AppCredentialsStore, SecretsManagerVault
+from allegro_sync.adapters.secrets import AppCredentialsStore, SecretsManagerVault
 from allegro_sync.contracts.accounts import AccountProfile
 from allegro_sync.services.accounts import Accounts, DevicePrompt, RegistryEvents
 from allegro_sync.services.tokens import AccountTokens, RefreshPolicy
-from allegro_sync.topology import secret_env, table_env
+from allegro_sync.settings import NotWired, Settings
 
 
 @dataclass(frozen=True)
@@ -46,20 +46,32 @@ class AccountsSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> AccountsSettings:
         """From a function's variables, e.g. `LocalRuntime.environment("oauth")` (never the process's)."""
-        missing = [
-            v
-            for v in (table_env("control"), secret_env("accounts"), secret_env("app-credentials"))
-            if not env.get(v)
-        ]
-        if missing:
-            raise LookupError(f"account custody is not configured: set {', '.join(missing)}")
-        return cls(
-            control_table=env[table_env("control")],
-            accounts_secret_prefix=env[secret_env("accounts")],
-            app_credentials_secret=env[secret_env("app-credentials")],
-            kms_key_id=env.get(KMS_KEY_ENV) or None,
-            allegro_hosts=AllegroEnvironment.explicit(env),
-        )
+        return cls.from_settings(Settings.from_environ(env))
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AccountsSettings:
+        """Where custody lives for a function; LookupError naming what is missing when it has none."""
+        try:
+            return cls(
+                control_table=settings.table("control"),
+                accounts_secret_prefix=settings.secret("accounts"),
+                app_credentials_secret=settings.secret("app-credentials"),
+                kms_key_id=settings.kms_key_id,
+                allegro_hosts=allegro_hosts(settings),
+            )
+        except NotWired as error:
+            raise LookupError(f"account custody is not configured: {error}") from None
+
+
+def allegro_hosts(settings: Settings) -> AllegroEnvironment | None:
+    """The explicit Allegro hosts (the emulator, a proxy), or None: each account uses its own environment."""
+    if not settings.has_explicit_allegro_urls:
+        return None
+    return AllegroEnvironment.resolve(
+        api_url=settings.allegro_api_url,
+        upload_url=settings.allegro_upload_url,
+        oauth_url=settings.allegro_oauth_url,
+    )
 
 
 @dataclass

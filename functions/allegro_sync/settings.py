@@ -175,12 +175,6 @@ class Settings(BaseModel):
         return bool(self.allegro_api_url or self.allegro_upload_url or self.allegro_oauth_url)
 
 
-def process_environment() -> dict[str, str]:
-    """A copy of this process's environment, for code that hands variables on (the CLI starting a child
-    process, the local runtime exporting endpoints). Reading configuration goes through `Settings`."""
-    return dict(os.environ)
-
-
 @contextmanager
 def exported(values: Mapping[str, str], *, unset: Iterable[str] = ()) -> Iterator[None]:
     """Put `values` in this process's environment for the block (and remove the `unset` names), then put

@@ -19,7 +19,6 @@ from allegro_sync.domain.repricing_feed import FeedResult, parse_feed
 
 __all__ = ["CompetitorFeed", "FeedUnavailable"]
 
-FEED_URL_ENV = "REPRICING_FEED_URL"
 MAX_FEED_BYTES = 20 * 1024 * 1024
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
 

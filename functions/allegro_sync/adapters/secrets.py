@@ -18,11 +18,9 @@ from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterEr
 from botocore.exceptions import ClientError
 
 from allegro_sync.contracts.accounts import AccountNotFound, StoredAccount, TokenStoreCorrupt
-from allegro_sync.topology import secret_env
 
 # The stack's KMS key for account secrets; secrets created at run time (a new account) must name it.
 # Same convention as infra/naming.py `kms_key_env("accounts")`.
-KMS_KEY_ENV = f"{secret_env('accounts')}_KMS_KEY_ID"
 DEFAULT_MAX_AGE_SECONDS = 300
 
 

@@ -7,7 +7,6 @@ so a late writer can never shorten a block another instance recorded (`blocked_u
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from typing import Any
 
 import boto3
@@ -15,9 +14,7 @@ from aws_lambda_powertools import Logger
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
-from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard
 from allegro_sync.contracts.records.control import BlockedUntilItem
-from allegro_sync.topology import ALLEGRO_RPM_BUDGET_ENV, table_env
 
 logger = Logger(child=True)
 
@@ -63,23 +60,3 @@ class DynamoBlockedUntilStore:
             if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise
             # Someone already recorded a later end of the block: theirs stands.
-
-
-def rate_guard_from_env(environ: Mapping[str, str], *, client: Any = None) -> RateGuard:
-    """The guard for a function's variables: shared record in the control table, ALLEGRO_RPM_BUDGET.
-
-    Without TABLE_CONTROL (a one-off CLI run) the block is remembered in memory only.
-    """
-    env = environ
-    raw_budget = env.get(ALLEGRO_RPM_BUDGET_ENV)
-    if raw_budget is None:
-        logger.warning(f"{ALLEGRO_RPM_BUDGET_ENV} not set; using {FALLBACK_RPM_BUDGET} requests/minute")
-        budget = FALLBACK_RPM_BUDGET
-    else:
-        try:
-            budget = int(raw_budget)
-        except ValueError:
-            raise ValueError(f"{ALLEGRO_RPM_BUDGET_ENV} must be an integer, got {raw_budget!r}") from None
-    table = env.get(table_env("control"))
-    store = DynamoBlockedUntilStore(table, client=client) if table else InMemoryBlockedUntilStore()
-    return RateGuard(store, rpm_budget=budget)

@@ -22,11 +22,10 @@ client's (`AllegroClient.create_offer`, `update_offer`).
 from allegro_sync.services.publishing.outcomes import EventReport, RetryLater
 from allegro_sync.services.publishing.ports import Accounts, AllegroPort, StockChanges, StockLedgerPort
 from allegro_sync.services.publishing.publisher import Publisher
-from allegro_sync.services.publishing.settings import OFFER_SETTINGS_ENV, OfferSettings
+from allegro_sync.services.publishing.settings import OfferSettings
 from allegro_sync.services.publishing.stock import SOLD_OUT, stock_patch
 
 __all__ = [
-    "OFFER_SETTINGS_ENV",
     "SOLD_OUT",
     "Accounts",
     "AllegroPort",

@@ -13,7 +13,6 @@ from allegro_sync.contracts.allegro_requests import (
     SafetyInformation,
 )
 
-OFFER_SETTINGS_ENV = "OFFER_SETTINGS"
 """Env var carrying `OfferSettings` as JSON (CDK: `-c offerSettingsFile=offer-settings.json`)."""
 
 
