@@ -261,11 +261,12 @@ TOPOLOGY = Topology(
             "shop-outbox",
             "Orders and stock changes to deliver to the shop",
             fifo=False,
-            # The shop notifier backs off 5, 10, 20, 40, 80, 160 s, then 300 s per receive
-            # (adapters/redelivery.py): 15 receives span 315 + 9 x 300 s ~ 50 min before the DLQ, about
-            # the 8 x 6 min the visibility timeout alone gave. If setting the visibility fails, each
-            # retry waits the 6 min timeout instead: at most 90 min.
-            max_receive_count=15,
+            # The shop notifier waits a quarter of the time a record has been failing, 5 s to 300 s
+            # (adapters/redelivery.py): receives at 0, 5, 10, 15, 20, 25, 31, 39 ... 1,111, 1,389 s, then
+            # every 300 s; 30 receives span ~53 min before the DLQ, about the 8 x 6 min the visibility
+            # timeout alone gave. If setting the visibility fails, each retry waits the 6 min timeout
+            # instead: at most 3 h.
+            max_receive_count=30,
         ),
         Queue("fulfillment", "Shop order status and parcels -> the Allegro order (group = checkout form)"),
         Queue(

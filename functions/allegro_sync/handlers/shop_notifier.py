@@ -1,8 +1,9 @@
 """Consumer of the standard `shop-outbox` queue: every order change delivered to the shop, once.
 
 Powertools' `BatchProcessor` reports each failed record on its own, so one order the shop refuses does
-not hold back the others. A shop that is down fails the records; they come back after 5 s, 10 s, 20 s ...
-at most 5 minutes (`adapters/redelivery.py`), so a recovered shop gets its orders within seconds, up to
+not hold back the others. A shop that is down fails the records; each comes back after a quarter of the
+time it has been failing, 5 s to 5 minutes (`adapters/redelivery.py`), so a recovered shop gets its orders
+within a quarter of its outage, up to
 the queue's maxReceiveCount (~50 min); after that the DLQ (alarmed) keeps them for replay. Neither the
 shop's credentials nor order bodies are logged.
 """

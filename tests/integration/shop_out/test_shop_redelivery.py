@@ -1,4 +1,4 @@
-"""A shop that was down gets its orders on the notifier's back-off (5 s, 10 s, ...), not after the event
+"""A shop that was down gets its orders on the notifier's back-off (5 s at first), not after the event
 source's retry delay (the queue's visibility timeout in AWS: 6 minutes).
 
 The runtime's retry delay here is 300 s: an order the notifier left to it would not come back within

@@ -18,12 +18,16 @@ from tests.fixtures.apps import bound_app
 NOW = 1_700_000_000.0
 
 
-def record(n: int, receive_count: int = 1) -> dict[str, Any]:
+def record(n: int, receive_count: int = 1, failing_for: float = 0.0) -> dict[str, Any]:
+    first_received_ms = round((NOW - failing_for) * 1000)
     return {
         "messageId": f"m{n}",
         "receiptHandle": f"h{n}",
         "body": "{}",
-        "attributes": {"ApproximateReceiveCount": str(receive_count)},
+        "attributes": {
+            "ApproximateReceiveCount": str(receive_count),
+            "ApproximateFirstReceiveTimestamp": str(first_received_ms),
+        },
     }
 
 
@@ -55,14 +59,29 @@ def visibility(calls: list[dict[str, Any]]) -> dict[str, int]:
 # -- the shop notifier's back-off ------------------------------------------------------------------
 
 
-def test_back_off_doubles_from_five_seconds_up_to_five_minutes() -> None:
-    assert [back_off_seconds(n) for n in range(1, 10)] == [5, 10, 20, 40, 80, 160, 300, 300, 300]
-    assert back_off_seconds(10_000) == 300
-    assert back_off_seconds(0) == 5  # no count known: as on the first receive
+def test_back_off_waits_a_quarter_of_the_time_failing_from_five_seconds_up_to_five_minutes() -> None:
+    assert [back_off_seconds(s) for s in (0, 19, 20, 40, 100, 400, 1_199, 1_200, 86_400)] == [
+        5, 5, 5, 10, 25, 100, 300, 300, 300,
+    ]  # fmt: skip
+    assert back_off_seconds(-3) == 5  # a clock behind SQS's: as on the first receive
 
 
-def test_back_off_follows_each_records_own_receive_count() -> None:
-    assert back_off([record(1, 1), record(2, 4), {"receiptHandle": "h3"}]) == {"h1": 5, "h2": 40, "h3": 5}
+def test_a_shop_back_after_an_outage_gets_its_orders_within_a_quarter_of_the_outage() -> None:
+    """The receives a record gets while the shop is down: the one after the shop's return is at most
+    25 % (or 5 s) later, where doubling from 5 s lands up to 100 % later; and as few calls in an hour."""
+    receives = [0.0]
+    while receives[-1] < 3_600:
+        receives.append(receives[-1] + back_off_seconds(receives[-1]))
+    for outage in (23.0, 40.0, 90.0, 600.0, 1_500.0):
+        after = next(t for t in receives if t >= outage)
+        assert after - outage <= max(5.0, outage * 0.25 + 1)
+    assert len(receives) <= 35
+
+
+def test_back_off_follows_each_records_own_first_receive() -> None:
+    policy = back_off(lambda: NOW)
+    records = [record(1), record(2, 4, failing_for=40), {"receiptHandle": "h3"}]
+    assert policy(records) == {"h1": 5, "h2": 10, "h3": 5}
 
 
 # -- Allegro's block -------------------------------------------------------------------------------
@@ -100,11 +119,13 @@ def test_the_block_is_not_read_when_nothing_failed() -> None:
 
 
 def test_only_the_failed_records_are_rescheduled_ten_per_request() -> None:
-    records = [record(n, receive_count=2) for n in range(25)]
+    records = [record(n, receive_count=2, failing_for=40) for n in range(25)]
     failed = [f"m{n}" for n in range(25) if n != 3]
     sqs = FakeSqs()
 
-    done = Redelivery(sqs, lambda: "https://queue").apply(event(*records), failures(*failed), back_off)
+    done = Redelivery(sqs, lambda: "https://queue").apply(
+        event(*records), failures(*failed), back_off(lambda: NOW)
+    )
 
     assert [len(c["Entries"]) for c in sqs.calls] == [10, 10, 4]
     assert {c["QueueUrl"] for c in sqs.calls} == {"https://queue"}
@@ -127,7 +148,7 @@ def test_a_failure_to_reschedule_never_fails_the_invocation(
             raise KeyError("QUEUE_X_URL is not set")
         return url
 
-    done = Redelivery(sqs, queue_url).apply(event(record(1)), failures("m1"), back_off)
+    done = Redelivery(sqs, queue_url).apply(event(record(1)), failures("m1"), back_off(lambda: NOW))
 
     assert done == {}
     assert "return after the queue's timeout" in caplog.text
@@ -136,7 +157,9 @@ def test_a_failure_to_reschedule_never_fails_the_invocation(
 def test_records_sqs_refuses_are_logged_and_the_rest_are_set(caplog: pytest.LogCaptureFixture) -> None:
     sqs = FakeSqs(failed=[{"Id": "1", "Code": "ReceiptHandleIsInvalid", "SenderFault": "true"}])
 
-    done = Redelivery(sqs, lambda: "u").apply(event(record(1), record(2)), failures("m1", "m2"), back_off)
+    done = Redelivery(sqs, lambda: "u").apply(
+        event(record(1), record(2)), failures("m1", "m2"), back_off(lambda: NOW)
+    )
 
     assert done == {"h1": 5, "h2": 5}
     assert "SQS kept the queue's visibility" in caplog.text
@@ -150,7 +173,9 @@ def test_when_every_record_fails_all_are_rescheduled_and_the_invocation_still_fa
         raise BatchProcessingError("All records failed processing.", [])
 
     with pytest.raises(BatchProcessingError):
-        Redelivery(sqs, lambda: "u").settle(event(record(1), record(2, 3)), back_off, batch)
+        Redelivery(sqs, lambda: "u").settle(
+            event(record(1), record(2, 3, failing_for=80)), back_off(lambda: NOW), batch
+        )
 
     assert visibility(sqs.calls) == {"h1": 5, "h2": 20}
 
@@ -159,7 +184,7 @@ def test_a_partial_failure_is_answered_and_its_failures_rescheduled() -> None:
     sqs = FakeSqs()
 
     answer = Redelivery(sqs, lambda: "u").settle(
-        event(record(1), record(2)), back_off, lambda: failures("m2")
+        event(record(1), record(2)), back_off(lambda: NOW), lambda: failures("m2")
     )
 
     assert answer == failures("m2")
