@@ -26,6 +26,7 @@ from allegro_sync.adapters.allegro.client import AllegroClient
 from allegro_sync.adapters.allegro.environment import AllegroEnvironment
 from allegro_sync.adapters.allegro.oauth import AllegroOAuth
 from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard
+from allegro_sync.adapters.batch import partial_batch
 from allegro_sync.adapters.competitor_feed import CompetitorFeed
 from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog
 from allegro_sync.adapters.dynamodb.catalog_import import DynamoImportProgress
@@ -471,6 +472,22 @@ class Application:
     ) -> dict[str, Any]:
         """The shop notifier: a failed delivery returns after a quarter of the time it has been failing."""
         return self.redelivery(queue).settle(event, back_off(self.now), batch)
+
+    # The queue consumers' whole entry point: Powertools' partial batch, then the redelivery above.
+
+    def consume_after_allegro_block(
+        self, queue: str, event: Any, context: Any, processor: Any, record_handler: Callable[..., Any]
+    ) -> dict[str, Any]:
+        """A consumer that calls Allegro: `record_handler` per record, failures back at a block's end."""
+        batch = partial_batch(event, context, processor, record_handler)
+        return self.redeliver_after_allegro_block(queue, event, batch)
+
+    def consume_backing_off(
+        self, queue: str, event: Any, context: Any, processor: Any, record_handler: Callable[..., Any]
+    ) -> dict[str, Any]:
+        """The shop notifier's entry point: `record_handler` per record, failures backed off."""
+        batch = partial_batch(event, context, processor, record_handler)
+        return self.redeliver_backing_off(queue, event, batch)
 
 
 class ConnectedAccounts:

@@ -7,10 +7,21 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor
+from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from pydantic import ValidationError
+
+
+def partial_batch(
+    event: dict[str, Any], context: Any, processor: Any, record_handler: Callable[..., Any]
+) -> Callable[[], dict[str, Any]]:
+    """The consumer's batch, run when called: Powertools' partial response over `processor`."""
+    return lambda: dict(
+        process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
+    )
 
 
 class FifoProcessor(SqsFifoPartialProcessor):
