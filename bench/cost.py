@@ -351,10 +351,13 @@ def runs_per_month(topology: Topology) -> dict[str, float]:
 
 
 def alarm_count(topology: Topology) -> int:
-    """Alarms the stack creates: errors + throttles per function, one per DLQ (each queue's and the
-    schedules'), and the topology's business-metric alarms (infra/stack.py)."""
+    """Metrics the default stack's alarms watch (CloudWatch bills an alarm per metric it uses, metric
+    math included): each DLQ (each queue's and the schedules'), the HTTP API's 5xx, and the topology's
+    business-metric alarms (infra/stack.py). Per-function Errors/Throttles alarms are opt-in
+    (`-c detailedAlarms=true`: 2 per function more)."""
     schedule_dlq = 1 if topology.schedules() else 0
-    return 2 * len(topology.functions) + len(topology.queues) + schedule_dlq + len(topology.alarms)
+    api = 1 if topology.routes() else 0
+    return len(topology.queues) + schedule_dlq + api + len(topology.alarms)
 
 
 def secret_count(topology: Topology, accounts: int) -> int:
@@ -527,18 +530,18 @@ def _observability_lines(
     soak: SoakUsage, topology: Topology, webhooks: float, invocations: float, *, scale: float,
     custom_metrics: int, p: Prices, a: Assumptions,
 ) -> list[Line]:  # fmt: skip
-    """Alarms, the dashboard, custom metrics, handler + API access logs, X-Ray traces."""
+    """Alarms, custom metrics, handler + API access logs; the dashboard and X-Ray are opt-in (0 here)."""
     log_gb = (soak.log_bytes * scale + webhooks * a.api_access_log_bytes_per_request) / GB
     return [
-        Line("CloudWatch", "alarms", alarm_count(topology), "alarms", p.alarm_month),
-        Line("CloudWatch", "dashboard", 1, "dashboards", p.dashboard_month, "3 per account are free"),
+        Line("CloudWatch", "alarms", alarm_count(topology), "alarm metrics", p.alarm_month,
+             "DLQs, API 5xx, business alarms; per-function alarms opt-in"),
+        Line("CloudWatch", "dashboard", 0, "dashboards", p.dashboard_month, "opt-in: -c dashboard=true"),
         Line("CloudWatch", "custom metrics", custom_metrics, "metrics", p.custom_metric_month),
         Line("CloudWatch", "log ingestion", log_gb, "GB", p.logs_ingest_gb, "handler logs + API access logs"),
         Line("CloudWatch", "log storage", log_gb, "GB-month", p.logs_store_gb_month, "30-day retention"),
-        Line(
-            "X-Ray", "traces", invocations, "traces", p.xray_trace, "every invocation traced (active tracing)"
-        ),
-    ]
+        Line("X-Ray", "traces", 0, "traces", p.xray_trace,
+             f"opt-in: -c tracing=true would trace {invocations:,.0f} invocations"),
+    ]  # fmt: skip
 
 
 def estimate(

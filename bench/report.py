@@ -273,7 +273,8 @@ def cost_markdown(estimate: cost.Estimate) -> list[str]:
         f"queue x {a.kms_principals_per_queue} principals and each table.",
         f"- Logs: the soak's log bytes scaled, plus {a.api_access_log_bytes_per_request} B of API access "
         "log per "
-        "webhook; X-Ray: every invocation traced.",
+        "webhook. X-Ray tracing, the dashboard and per-function alarms are opt-in (`-c tracing=true`, "
+        "`-c dashboard=true`, `-c detailedAlarms=true`) and not counted.",
         "- Custom metrics: distinct Powertools metric names in the code (a floor: extra dimensions add "
         "more).",
         "",

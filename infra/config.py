@@ -43,6 +43,13 @@ class Settings:
     alarm_email: str | None = None
     # Seller data is kept when the stack is deleted unless a dev stack opts in to destroying it.
     destroy_data_on_delete: bool = False
+    # What costs money while nothing happens is opt-in (issue 21): X-Ray active tracing on every
+    # invocation, the CloudWatch dashboard ($3 a month), and per-function Errors/Throttles alarms ($0.10
+    # per alarm metric a month each). The default alarms watch what loses data: DLQs, the webhook API's
+    # 5xx (a shop disables a webhook that keeps failing) and the business alarms of the topology.
+    tracing: bool = False
+    dashboard: bool = False
+    detailed_alarms: bool = False
     # Deploy-time seller settings by env var name (OFFER_SETTINGS: offer defaults and EU product-safety data).
     deploy_settings: dict[str, str] = field(default_factory=dict)
 
@@ -109,6 +116,9 @@ class Settings:
             api_throttle_burst=number("apiThrottleBurst", defaults.api_throttle_burst),
             alarm_email=str(email) if email else None,
             destroy_data_on_delete=flag("destroyDataOnDelete"),
+            tracing=flag("tracing"),
+            dashboard=flag("dashboard"),
+            detailed_alarms=flag("detailedAlarms"),
             deploy_settings=_deploy_settings(
                 get("offerSettingsFile"), get("repricingFeedUrl"), get("orderStockCountAt")
             ),

@@ -52,6 +52,7 @@ from infra.dashboard import build_dashboard
 
 POWERTOOLS_METRICS_NAMESPACE = "AllegroSync"
 POWERTOOLS_SERVICE_NAME = "allegro-sync"
+MAX_METRICS_PER_ALARM = 10  # CloudWatch: a metric-math alarm may use at most 10 metrics
 DLQ_RETENTION = cdk.Duration.days(14)  # the SQS maximum: the longest time an operator has to replay
 # Secret value until the operator stores the real one; the same marker the local runtime writes.
 PLACEHOLDER_SECRET = {
@@ -151,14 +152,21 @@ class AllegroSyncStack(cdk.Stack):
         self.functions = {f.name: self._function(f) for f in topology.functions}
         for alarm in topology.alarms:
             self._alarm_on_metric(alarm)
-        self.dashboard = build_dashboard(
-            self,
-            name=settings.stack_name,
-            topology=topology,
-            queues=self.queues,
-            functions=self.functions,
-            schedule_dlq=self.schedule_dlq,
-            namespace=POWERTOOLS_METRICS_NAMESPACE,
+        self._alarm_on_dead_letters()
+        if self.api is not None:
+            self._alarm_on_api_errors(self.api)
+        self.dashboard = (
+            build_dashboard(
+                self,
+                name=settings.stack_name,
+                topology=topology,
+                queues=self.queues,
+                functions=self.functions,
+                schedule_dlq=self.schedule_dlq,
+                namespace=POWERTOOLS_METRICS_NAMESPACE,
+            )
+            if settings.dashboard
+            else None
         )
         self._outputs()
 
@@ -261,9 +269,6 @@ class AllegroSyncStack(cdk.Stack):
             enforce_ssl=True,
             dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=queue.max_receive_count, queue=dlq),
         )
-        self._alarm_on_dlq(
-            f"{base}Dlq", dlq, f"messages of queue {queue.name} failed {queue.max_receive_count} times"
-        )
         return QueuePair(main, dlq)
 
     def _schedule_dlq(self) -> sqs.Queue:
@@ -275,7 +280,6 @@ class AllegroSyncStack(cdk.Stack):
             "This queue is itself a dead-letter queue: of the EventBridge schedule targets and of the "
             "scheduled functions' async on-failure destination, which cdk-nag does not recognise as DLQ use.",
         )
-        self._alarm_on_dlq("ScheduleDlq", dlq, "a scheduled run failed after all retries")
         return dlq
 
     def _dlq(self, construct_id: str, *, fifo: bool) -> sqs.Queue:
@@ -379,7 +383,7 @@ class AllegroSyncStack(cdk.Stack):
             timeout=cdk.Duration.seconds(function.timeout_seconds),
             memory_size=function.memory_mb,
             reserved_concurrent_executions=function.reserved_concurrency,
-            tracing=lambda_.Tracing.ACTIVE,
+            tracing=lambda_.Tracing.ACTIVE if self.settings.tracing else lambda_.Tracing.DISABLED,
             log_group=log_group,
             environment=self._environment(function),
             on_failure=destinations.SqsDestination(self.schedule_dlq)
@@ -391,16 +395,18 @@ class AllegroSyncStack(cdk.Stack):
             "W3005",
             "CDK adds an explicit DependsOn on the role next to the GetAtt; the duplicate is harmless.",
         )
-        acknowledge(
-            role.node.find_child("DefaultPolicy"),
-            "AwsSolutions-IAM5[Resource::*]",
-            "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.",
-        )
+        if self.settings.tracing:
+            acknowledge(
+                role.node.find_child("DefaultPolicy"),
+                "AwsSolutions-IAM5[Resource::*]",
+                "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.",
+            )
         self._grant(function, role)
         for trigger in function.triggers:
             self._trigger(function, fn, trigger)
         self._acknowledge_key_wildcards(role)
-        self._alarm_on_function(base, fn)
+        if self.settings.detailed_alarms:
+            self._alarm_on_function(base, fn)
         return fn
 
     def _environment(self, function: Function) -> dict[str, str]:
@@ -593,13 +599,43 @@ class AllegroSyncStack(cdk.Stack):
         )
         alarm.add_alarm_action(cw_actions.SnsAction(self.alarm_topic))
 
-    def _alarm_on_dlq(self, base: str, dlq: sqs.Queue, what: str) -> None:
+    def _alarm_on_dead_letters(self) -> None:
+        """One alarm per ten DLQs (a metric-math alarm takes at most 10 metrics): any message in any of
+        them. Billed per metric either way; one alarm instead of one per queue keeps the list short, and
+        `allegro-sync dlq show` names the queue and why each message failed."""
+        dlqs = [pair.dlq for pair in self.queues.values()]
+        if self.schedule_dlq is not None:
+            dlqs.append(self.schedule_dlq)
+        for start in range(0, len(dlqs), MAX_METRICS_PER_ALARM):
+            chunk = dlqs[start : start + MAX_METRICS_PER_ALARM]
+            visible = {
+                f"dlq{n}": dlq.metric_approximate_number_of_messages_visible(
+                    period=cdk.Duration.minutes(1), statistic="Maximum"
+                )
+                for n, dlq in enumerate(chunk)
+            }
+            suffix = "" if start == 0 else str(start // MAX_METRICS_PER_ALARM + 1)
+            self._alarm(
+                f"DeadLettersNotEmptyAlarm{suffix}",
+                cloudwatch.MathExpression(
+                    expression=f"MAX([{', '.join(visible)}])",
+                    using_metrics=dict(visible),
+                    label="messages in dead-letter queues",
+                    period=cdk.Duration.minutes(1),
+                ),
+                "A dead-letter queue is not empty: a message failed all its retries. "
+                "See which and why with `allegro-sync dlq show`, replay with `allegro-sync dlq replay`.",
+            )
+
+    def _alarm_on_api_errors(self, api: apigwv2.HttpApi) -> None:
+        """The webhook API answered 5xx: a function failed or was throttled, and WooCommerce disables a
+        webhook after more than 5 failed deliveries in a row. One metric for every route (`5xx` by ApiId:
+        docs.aws.amazon.com/apigateway/latest/developerguide/http-api-metrics.html)."""
         self._alarm(
-            f"{base}NotEmptyAlarm",
-            dlq.metric_approximate_number_of_messages_visible(
-                period=cdk.Duration.minutes(1), statistic="Maximum"
-            ),
-            f"Dead-letter queue not empty: {what}. Inspect and replay with the allegro-sync CLI.",
+            "HttpApiServerErrorsAlarm",
+            api.metric_server_error(period=cdk.Duration.minutes(5), statistic="Sum"),
+            "The HTTP API answered 5xx (a function failed or was throttled): shops may disable webhooks "
+            "that keep failing. Check the functions' logs.",
         )
 
     def _alarm_on_function(self, base: str, fn: lambda_.Function) -> None:

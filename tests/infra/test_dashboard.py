@@ -1,4 +1,5 @@
-"""The synthesized dashboard: a widget per queue and per function, and every handler metric."""
+"""The synthesized dashboard (opt-in: `-c dashboard=true`): a widget per queue and per function, and every
+handler metric."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from tests.infra.conftest import Synth, synthesize
 @pytest.fixture(scope="session")
 def body(synth_dir: Path) -> dict[str, Any]:
     """The dashboard body of ONE synth of the shipped topology (synthesizing is slow)."""
-    synth: Synth = synthesize(synth_dir / "dashboard", TOPOLOGY)
+    synth: Synth = synthesize(synth_dir / "dashboard", TOPOLOGY, context={"dashboard": "true"})
     dashboards = synth.of_type("AWS::CloudWatch::Dashboard")
     assert len(dashboards) == 1
     (dashboard,) = dashboards.values()

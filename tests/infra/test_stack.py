@@ -36,7 +36,15 @@ from tests.infra.topologies import FULL
 
 pytestmark = pytest.mark.infra
 
-FULL_CONTEXT = {"allegroEnvironment": "sandbox", "alarmEmail": "ops@example.com", "apiThrottleRate": "7"}
+FULL_CONTEXT = {
+    "allegroEnvironment": "sandbox",
+    "alarmEmail": "ops@example.com",
+    "apiThrottleRate": "7",
+    # everything that is opt-in because it bills while idle
+    "tracing": "true",
+    "dashboard": "true",
+    "detailedAlarms": "true",
+}
 
 
 @pytest.fixture(scope="session")
@@ -94,7 +102,8 @@ def test_every_function_has_its_topology_limits(synth: Synth) -> None:
         assert props["Timeout"] == function.timeout_seconds
         assert props["MemorySize"] == function.memory_mb
         assert props.get("ReservedConcurrentExecutions") == function.reserved_concurrency
-        assert props["TracingConfig"] == {"Mode": "Active"}
+        tracing = "Active" if synth.stack.settings.tracing else "PassThrough"
+        assert props.get("TracingConfig", {"Mode": "PassThrough"}) == {"Mode": tracing}
         log_group = synth.resources[props["LoggingConfig"]["LogGroup"]["Ref"]]
         assert log_group["Properties"]["LogGroupName"] == f"/aws/lambda/AllegroSync-{function.name}"
         assert log_group["Properties"]["RetentionInDays"] == 30
@@ -295,24 +304,47 @@ def test_secrets_exist_encrypted_and_prefix_access_is_scoped(full: Synth) -> Non
         assert ("SECRET_ACCOUNTS_KMS_KEY_ID" in env) == (access is Access.READ_WRITE)
 
 
-def test_every_dlq_and_function_has_an_alarm_to_the_topic(synth: Synth) -> None:
+def _watched_queue_names(alarm: dict[str, Any]) -> list[Any]:
+    """The QueueName dimensions an alarm watches, in a plain or a metric-math alarm."""
+    stats = [m["MetricStat"]["Metric"] for m in alarm.get("Metrics", []) if "MetricStat" in m]
+    return [d["Value"] for m in [alarm, *stats] for d in m.get("Dimensions", []) if d["Name"] == "QueueName"]
+
+
+def test_every_dlq_is_watched_by_an_alarm_to_the_topic(synth: Synth) -> None:
     alarms = [a["Properties"] for a in synth.of_type("AWS::CloudWatch::Alarm").values()]
     topic = {"Ref": synth.logical_id(synth.stack.alarm_topic)}
     assert all(a["AlarmActions"] == [topic] for a in alarms)
     dlqs = [pair.dlq for pair in synth.stack.queues.values()]
     if synth.stack.schedule_dlq is not None:
         dlqs.append(synth.stack.schedule_dlq)
+    watched = [name for a in alarms if a["Threshold"] == 0 for name in _watched_queue_names(a)]
     for dlq in dlqs:
-        dimension = {"Name": "QueueName", "Value": {"Fn::GetAtt": [synth.logical_id(dlq), "QueueName"]}}
-        assert any(
-            a["MetricName"] == "ApproximateNumberOfMessagesVisible"
-            and a["Dimensions"] == [dimension]
-            and a["Threshold"] == 0
-            for a in alarms
-        )
+        assert {"Fn::GetAtt": [synth.logical_id(dlq), "QueueName"]} in watched
+
+
+def test_by_default_nothing_bills_while_idle_that_the_seller_did_not_ask_for(shipped: Synth) -> None:
+    """Issue 21: no dashboard, no X-Ray, at most 10 alarms, the webhook API's 5xx among them (a shop
+    disables a webhook that keeps failing); alarms are billed per metric: DLQs + 5xx + business ones."""
+    alarms = [a["Properties"] for a in shipped.of_type("AWS::CloudWatch::Alarm").values()]
+    assert shipped.of_type("AWS::CloudWatch::Dashboard") == {}
+    for fn in shipped.stack.functions.values():
+        assert "TracingConfig" not in shipped.properties(fn)
+    assert len(alarms) <= 10
+    dlqs = len(shipped.stack.queues) + (shipped.stack.schedule_dlq is not None)
+    metrics = sum(len([m for m in a.get("Metrics", []) if "MetricStat" in m]) or 1 for a in alarms)
+    assert metrics == dlqs + 1 + len(shipped.stack.topology.alarms)
+    assert any(a.get("MetricName") == "5xx" and a["Namespace"] == "AWS/ApiGateway" for a in alarms)
+    assert not any(a.get("MetricName") in ("Errors", "Throttles") for a in alarms)
+
+
+def test_tracing_the_dashboard_and_per_function_alarms_are_opt_in(full: Synth) -> None:
+    synth = full
+    alarms = [a["Properties"] for a in synth.of_type("AWS::CloudWatch::Alarm").values()]
+    assert len(synth.of_type("AWS::CloudWatch::Dashboard")) == 1
     for fn in synth.stack.functions.values():
+        assert synth.properties(fn)["TracingConfig"] == {"Mode": "Active"}
         fn_dimension = [{"Name": "FunctionName", "Value": {"Ref": synth.logical_id(fn)}}]
-        metrics = {a["MetricName"] for a in alarms if a["Dimensions"] == fn_dimension}
+        metrics = {a.get("MetricName") for a in alarms if a.get("Dimensions") == fn_dimension}
         assert metrics == {"Errors", "Throttles"}
 
 
@@ -322,7 +354,7 @@ def test_every_business_alarm_of_the_topology_watches_its_metric(synth: Synth) -
         matching = [
             a
             for a in alarms
-            if a["MetricName"] == wanted.metric
+            if a.get("MetricName") == wanted.metric
             and a["Namespace"] == "AllegroSync"
             and a["Dimensions"] == [{"Name": "service", "Value": "allegro-sync"}]
         ]
@@ -476,13 +508,13 @@ def test_cloudwatch_may_publish_to_the_encrypted_alarm_topic(shipped: Synth) -> 
     )
 
 
-def test_acknowledged_findings_carry_their_reason_in_the_template(shipped: Synth) -> None:
+def test_acknowledged_findings_carry_their_reason_in_the_template(full: Synth) -> None:
     acknowledged = {
         rule["id"]: rule["reason"]
-        for resource in shipped.resources.values()
+        for resource in full.resources.values()
         for rule in resource.get("Metadata", {}).get("cdk_nag", {}).get("rules_to_suppress", [])
     }
-    assert "AwsSolutions-IAM5[Resource::*]" in acknowledged
+    assert "AwsSolutions-IAM5[Resource::*]" in acknowledged  # X-Ray, with `-c tracing=true`
     assert all(len(reason) > 40 for reason in acknowledged.values())
 
 

@@ -150,9 +150,12 @@ def test_fixed_costs_follow_the_stack(document: dict[str, Any]) -> None:
     quantities = {line.item: line.quantity for line in result.lines}
     named = sum(1 for s in TOPOLOGY.secrets if not s.is_prefix)
     assert quantities["secrets"] == named + 5  # one per seller account under the accounts prefix
-    # errors + throttles per function, one per queue's DLQ and the schedules' DLQ, the business alarms
-    expected_alarms = 2 * len(TOPOLOGY.functions) + len(TOPOLOGY.queues) + 1 + len(TOPOLOGY.alarms)
+    # one metric per queue's DLQ and the schedules' DLQ, the API's 5xx, the business alarms
+    expected_alarms = len(TOPOLOGY.queues) + 1 + 1 + len(TOPOLOGY.alarms)
     assert quantities["alarms"] == expected_alarms
+    # opt-in, so not billed by default (issue 21)
+    assert quantities["dashboard"] == 0
+    assert quantities["traces"] == 0
     assert quantities["customer managed key"] == 1
     assert quantities["HTTP API requests"] == pytest.approx(21_000 * DAYS)  # stock + fulfillment webhooks
 
@@ -161,7 +164,9 @@ def test_alarm_count_matches_the_synthesized_template_when_there_is_one() -> Non
     if not TEMPLATE.exists():
         pytest.skip("no cdk.out template (run `make synth`)")
     resources = json.loads(TEMPLATE.read_text(encoding="utf-8"))["Resources"].values()
-    assert alarm_count(TOPOLOGY) == sum(r["Type"] == "AWS::CloudWatch::Alarm" for r in resources)
+    alarms = [r["Properties"] for r in resources if r["Type"] == "AWS::CloudWatch::Alarm"]
+    billed = sum(len([m for m in a.get("Metrics", []) if "MetricStat" in m]) or 1 for a in alarms)
+    assert alarm_count(TOPOLOGY) == billed  # CloudWatch bills an alarm per metric it watches
 
 
 def test_secret_count_grows_by_one_per_account() -> None:
