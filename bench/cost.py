@@ -246,6 +246,9 @@ class SoakUsage(_Lenient):
     counters: dict[str, int] = Field(default_factory=dict)
     lambda_: dict[str, FunctionUsage] = Field(alias="lambda")
     aws_calls: dict[str, CallCount] = Field(default_factory=dict)
+    # Calls per owner (a function, or `event-source:<function>` for the local event source's own
+    # receive/delete calls) and operation; older soak files lack it.
+    aws_calls_by_function: dict[str, dict[str, NonNegativeInt]] = Field(default_factory=dict)
     allegro_calls: NonNegativeInt = 0
     log_bytes: NonNegativeInt = 0
     latency: Latency = Field(default_factory=Latency)
@@ -441,6 +444,49 @@ def function_months(
     return months
 
 
+EVENT_SOURCE_PREFIX = "event-source:"
+
+
+def owner_scale(owner: str, soak: SoakUsage, topology: Topology, w: Workload) -> float:
+    """Soak -> month for the AWS calls one owner made: a scheduled function by its runs (and, for the
+    sweeps, by SKUs: they walk every offer), an event-driven one by what drives it. The local event
+    source's own calls scale by nothing: the SQS lines price AWS's event source per batch instead."""
+    if owner.startswith(EVENT_SOURCE_PREFIX):
+        return 0.0
+    driver = drivers(topology).get(owner)
+    if driver is None:  # not a function of the topology: scaled like the events, the old way
+        return (w.stock_changes_per_month + w.orders_per_month) / soak.events if soak.events else 0.0
+    if driver != "schedule":
+        return _event_scale(driver, soak, w)
+    used = soak.lambda_.get(owner)
+    if used is None or used.invocations == 0:
+        return 0.0
+    scale = runs_per_month(topology)[owner] / used.invocations
+    return scale * w.skus / soak.config.skus if owner in PER_SKU_SCHEDULED else scale
+
+
+def monthly_calls(soak: SoakUsage, topology: Topology, w: Workload) -> dict[str, tuple[float, float]]:
+    """Each operation's (calls, items) in a month: every owner's share scaled by `owner_scale`; items
+    split between owners in proportion to their calls. Without per-owner counts (an old soak file), the
+    totals scaled by the events."""
+    events = (w.stock_changes_per_month + w.orders_per_month) / soak.events if soak.events else 0.0
+    if not soak.aws_calls_by_function:
+        return {op: (c.calls * events, c.items * events) for op, c in soak.aws_calls.items()}
+    month: dict[str, tuple[float, float]] = {}
+    for owner, operations in soak.aws_calls_by_function.items():
+        scale = owner_scale(owner, soak, topology, w)
+        for op, calls in operations.items():
+            total = soak.aws_calls.get(op)
+            items = calls * total.items / total.calls if total and total.calls else float(calls)
+            before_calls, before_items = month.get(op, (0.0, 0.0))
+            month[op] = (before_calls + calls * scale, before_items + items * scale)
+    return month
+
+
+def _monthly(calls: Mapping[str, tuple[float, float]], service: str) -> float:
+    return sum(c for op, (c, _) in calls.items() if op.startswith(f"{service}."))
+
+
 def _queue_consumers(topology: Topology) -> dict[str, bool]:
     """Queue-triggered function -> whether its queue is FIFO."""
     consumers: dict[str, bool] = {}
@@ -451,22 +497,17 @@ def _queue_consumers(topology: Topology) -> dict[str, bool]:
     return consumers
 
 
-def _calls(soak: SoakUsage, service: str) -> int:
-    return sum(c.calls for op, c in soak.aws_calls.items() if op.startswith(f"{service}."))
-
-
 def _sqs_lines(
-    soak: SoakUsage,
+    calls: Mapping[str, tuple[float, float]],
     topology: Topology,
     functions: list[FunctionMonth],
-    scale: float,
     *,
     p: Prices,
     a: Assumptions,
 ) -> list[Line]:
     """What the handlers sent and received, what the event sources poll per batch, and their idle polls."""
     lines = [
-        Line("SQS", "handler requests", _calls(soak, "sqs") * scale, "requests", p.sqs_fifo_request,
+        Line("SQS", "handler requests", _monthly(calls, "sqs"), "requests", p.sqs_fifo_request,
              "FIFO price for all (pessimistic)")
     ]  # fmt: skip
     consumers = _queue_consumers(topology)
@@ -489,28 +530,28 @@ def _sqs_lines(
     return lines
 
 
-def _dynamodb_lines(soak: SoakUsage, scale: float, p: Prices, a: Assumptions) -> list[Line]:
+def _dynamodb_lines(calls: Mapping[str, tuple[float, float]], p: Prices, a: Assumptions) -> list[Line]:
     """Request units from the metered data-plane operations, plus an assumed storage size."""
     reads = writes = 0.0
-    for op, count in soak.aws_calls.items():
+    for op, (_, items) in calls.items():
         service, _, operation = op.partition(".")
         if service == "dynamodb":
-            reads += count.items * DYNAMODB_READ_UNITS.get(operation, 0.0)
-            writes += count.items * DYNAMODB_WRITE_UNITS.get(operation, 0.0)
+            reads += items * DYNAMODB_READ_UNITS.get(operation, 0.0)
+            writes += items * DYNAMODB_WRITE_UNITS.get(operation, 0.0)
     gb = a.dynamodb_storage_gb
     return [
-        Line("DynamoDB", "write request units", writes * scale, "WRU", p.dynamodb_write_unit),
-        Line("DynamoDB", "read request units", reads * scale, "RRU", p.dynamodb_read_unit),
+        Line("DynamoDB", "write request units", writes, "WRU", p.dynamodb_write_unit),
+        Line("DynamoDB", "read request units", reads, "RRU", p.dynamodb_read_unit),
         Line("DynamoDB", "storage", gb, "GB-month", p.dynamodb_storage_gb_month, "assumed size"),
         Line("DynamoDB", "point-in-time recovery", gb, "GB-month", p.dynamodb_pitr_gb_month),
     ]
 
 
 def _security_lines(
-    soak: SoakUsage, topology: Topology, accounts: int, scale: float, *, p: Prices, a: Assumptions
+    calls: Mapping[str, tuple[float, float]], topology: Topology, accounts: int, *, p: Prices, a: Assumptions
 ) -> list[Line]:
     """Secrets (named + one per seller account), their reads, the stack's KMS key and its requests."""
-    secret_calls = _calls(soak, "secretsmanager") * scale
+    secret_calls = _monthly(calls, "secretsmanager")
     data_keys = (
         (len(topology.queues) * a.kms_principals_per_queue + len(topology.tables))
         * SECONDS_PER_MONTH
@@ -558,9 +599,15 @@ def estimate(
     factor = duration_factor(soak, a)
     functions = function_months(soak, topology, w, a, factor)
     scale = (w.stock_changes_per_month + w.orders_per_month) / soak.events if soak.events else 0.0
+    calls = monthly_calls(soak, topology, w)
     notes = [
-        f"AWS calls, Secrets Manager calls and log bytes are soak totals x {scale:,.1f} (the month's "
-        "stock changes + orders over the soak's): the soak reports them only in total.",
+        "AWS calls (SQS, DynamoDB, Secrets Manager) scaled per function: event-driven ones by what drives "
+        "them, scheduled ones by runs (x SKUs for the reconciler and the repricer); the local event "
+        "source's receive/delete calls left out (priced per batch as AWS's event source)."
+        if soak.aws_calls_by_function
+        else f"AWS calls are soak totals x {scale:,.1f} (the month's stock changes + orders over the "
+        "soak's): this soak file has no per-function counts.",
+        f"Log bytes are soak totals x {scale:,.1f} (the month's stock changes + orders over the soak's).",
         f"Lambda seconds adjusted x {factor:.2f}: {a.moto_call_seconds * 1000:.0f} ms of moto per AWS call "
         f"replaced by {a.aws_call_seconds * 1000:.0f} ms, {a.emulator_call_seconds * 1000:.0f} ms of the "
         f"emulator per Allegro call replaced by {a.allegro_call_seconds * 1000:.0f} ms.",
@@ -576,9 +623,9 @@ def estimate(
     lines = [
         Line("Lambda", "compute", measured, "GB-s", p.lambda_gb_second, "as measured"),
         Line("Lambda", "requests", invocations, "invocations", p.lambda_request),
-        *_sqs_lines(soak, topology, functions, scale, p=p, a=a),
-        *_dynamodb_lines(soak, scale, p, a),
-        *_security_lines(soak, topology, w.seller_accounts or soak.config.accounts, scale, p=p, a=a),
+        *_sqs_lines(calls, topology, functions, p=p, a=a),
+        *_dynamodb_lines(calls, p, a),
+        *_security_lines(calls, topology, w.seller_accounts or soak.config.accounts, p=p, a=a),
         *_observability_lines(
             soak, topology, webhooks, invocations, scale=scale, custom_metrics=custom_metrics, p=p, a=a
         ),

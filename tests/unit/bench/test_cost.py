@@ -220,3 +220,49 @@ def test_the_model_does_not_mutate_its_input(document: dict[str, Any]) -> None:
     before = copy.deepcopy(document)
     estimate(parse_soak(document), TOPOLOGY)
     assert document == before
+
+
+# ---- AWS calls scaled per function (issue 21: two mistakes of the first model) ---------------------------
+
+
+def _with_owners(document: dict[str, Any], by_owner: dict[str, dict[str, int]]) -> dict[str, Any]:
+    """The document with exactly these calls, per owner and in total (one item per call)."""
+    totals: dict[str, dict[str, int]] = {}
+    for operations in by_owner.values():
+        for op, calls in operations.items():
+            entry = totals.setdefault(op, {"calls": 0, "items": 0})
+            entry["calls"] += calls
+            entry["items"] += calls
+    return document | {"aws_calls": totals, "aws_calls_by_function": by_owner}
+
+
+def _line(document: dict[str, Any], item: str, workload: Workload | None = None) -> float:
+    result = estimate(parse_soak(document), TOPOLOGY, workload=workload)
+    return next(line.quantity for line in result.lines if line.item == item)
+
+
+def test_the_local_event_sources_sqs_calls_are_not_billed_as_the_handlers(document: dict[str, Any]) -> None:
+    """AWS's event source is priced per batch; the local poller's receives must not be scaled on top."""
+    handler_only = _with_owners(document, {"shop_notifier": {"sqs.SendMessage": 100}})
+    with_poller = _with_owners(
+        document,
+        {
+            "shop_notifier": {"sqs.SendMessage": 100},
+            "event-source:shop_notifier": {"sqs.ReceiveMessage": 5000},
+        },
+    )
+    assert _line(with_poller, "handler requests") == _line(handler_only, "handler requests")
+    orders = document["config"]["orders"]
+    assert _line(handler_only, "handler requests") == pytest.approx(100 * 1_000 * DAYS / orders)
+
+
+def test_a_sweeps_reads_scale_by_runs_and_skus_not_by_events(document: dict[str, Any]) -> None:
+    """The reconciler reads one ledger item per offer per run: at 10,000 SKUs (5 x the soak's) and a run
+    every 15 minutes, its month is reads per run x 5 x runs, whatever the traffic."""
+    runs = document["lambda"]["reconciler"]["invocations"]
+    soaked = _with_owners(document, {"reconciler": {"dynamodb.GetItem": 2000 * runs}})
+    reads = _line(soaked, "read request units")
+    assert reads == pytest.approx(2000 * (10_000 / 2000) * MINUTES_PER_MONTH / 15)
+    busier = Workload(stock_changes_per_day=200_000, orders_per_day=10_000)
+    assert _line(soaked, "read request units", busier) == pytest.approx(reads)
+    assert _line(soaked, "read request units", Workload(skus=100_000)) == pytest.approx(reads * 10)
