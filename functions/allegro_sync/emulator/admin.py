@@ -110,7 +110,9 @@ class AdminApi:
                 {"checkout_form_ids": em.marketplace.pay_together(*_ids(b, "checkout_form_ids"))}
             ),
             ("POST", "/modify"): lambda b: _done(
-                lambda: em.marketplace.modify(_field(b, "checkout_form_id"), city=str(b.get("city", "Kraków")))
+                lambda: em.marketplace.modify(
+                    _field(b, "checkout_form_id"), city=str(b.get("city", "Kraków"))
+                )
             ),
             ("POST", "/cancel"): lambda b: _done(
                 lambda: em.marketplace.cancel(_field(b, "checkout_form_id"), auto=bool(b.get("auto", False)))

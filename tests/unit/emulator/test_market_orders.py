@@ -241,7 +241,9 @@ def test_a_combined_payment_makes_a_new_form_with_the_same_line_items_and_delete
     form = api.get(f"/order/checkout-forms/{merged}").body
     assert merged not in (first, second)
     assert form["status"] == "READY_FOR_PROCESSING"
-    assert [(li["id"], li["quantity"]) for li in form["lineItems"]] == [(li["id"], li["quantity"]) for li in items]
+    assert [(li["id"], li["quantity"]) for li in form["lineItems"]] == [
+        (li["id"], li["quantity"]) for li in items
+    ]
     for gone in (first, second):
         assert api.get(f"/order/checkout-forms/{gone}").status == 404
     kinds = [(e["type"], e["order"]["checkoutForm"]["id"]) for e in events(api)]
@@ -255,7 +257,9 @@ def test_combined_payments_switched_off_pay_each_form(api: Api, market: Marketpl
     forms = [market.buy(offer["id"]), market.buy(offer["id"])]
     market.faults.combined_payments = False
     assert market.pay_together(*forms) == forms
-    assert [api.get(f"/order/checkout-forms/{f}").body["status"] for f in forms] == ["READY_FOR_PROCESSING"] * 2
+    assert [api.get(f"/order/checkout-forms/{f}").body["status"] for f in forms] == [
+        "READY_FOR_PROCESSING"
+    ] * 2
 
 
 def test_a_paid_order_can_change_address_or_be_cancelled_until_the_seller_starts(

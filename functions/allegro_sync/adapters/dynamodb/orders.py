@@ -115,7 +115,9 @@ class DynamoOrderRepository:
         found: dict[str, LineOwner] = {}
         unique = sorted(set(line_item_ids))
         for start in range(0, len(unique), BATCH_GET_MAX):
-            keys = [items.dump({"pk": LINE_PK + i, "sk": LINE_SK}) for i in unique[start : start + BATCH_GET_MAX]]
+            keys = [
+                items.dump({"pk": LINE_PK + i, "sk": LINE_SK}) for i in unique[start : start + BATCH_GET_MAX]
+            ]
             request: dict[str, Any] = {self._table: {"Keys": keys}}
             while request:
                 answer = self._client.batch_get_item(RequestItems=request)

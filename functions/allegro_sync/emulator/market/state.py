@@ -46,7 +46,9 @@ class Faults:
     image_ttl_seconds: float = 86400.0  # an uploaded image location must be used before this
     # --- allegro-orders: combined payments and changes after payment (docs/allegro-behaviours.md) ---
     combined_payments: bool = True  # paying several purchases together merges them into a NEW form (#1111)
-    post_payment_changes: bool = True  # the buyer may change the address or cancel a paid order (#3730, #3085)
+    post_payment_changes: bool = (
+        True  # the buyer may change the address or cancel a paid order (#3730, #3085)
+    )
 
 
 @dataclass
