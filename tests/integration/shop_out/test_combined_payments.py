@@ -70,7 +70,9 @@ def test_two_purchases_paid_together_take_stock_once_and_leave_one_order_in_the_
     assert {shop.orders[f]["merged_into"] for f in (first, second)} == {paid}
     assert sorted(shop.orders[paid]["replaces"]) == sorted([first, second])
     record = shop_world.order(paid)
-    assert record is not None and record.status == "READY_FOR_PROCESSING" and len(record.taken) == 2
+    assert record is not None
+    assert record.status == "READY_FOR_PROCESSING"
+    assert len(record.taken) == 2
     assert [shop_world.order(f).status for f in (first, second)] == ["MERGED", "MERGED"]  # type: ignore[union-attr]
     assert shop_world.orders().needing_attention() == []
 
@@ -94,7 +96,9 @@ def test_a_partial_cancellation_around_a_combined_payment_gives_back_only_the_ca
 
     assert shop.stock["SKU-P"] == 10
     record = shop_world.order(paid)
-    assert record is not None and record.taken == record.returned and len(record.taken) == 2
+    assert record is not None
+    assert record.taken == record.returned
+    assert len(record.taken) == 2
     assert shop.orders[paid]["status"] == "CANCELLED"
     assert shop_world.orders().needing_attention() == []
 
@@ -137,4 +141,6 @@ def test_an_address_change_and_a_cancellation_after_payment_reach_the_shop(shop_
     assert by_form[cancelled]["status"] == "cancelled"
     assert woo.stock("SKU-AC") == 9  # the cancelled order's 2 units came back once
     record = shop_world.order(cancelled)
-    assert record is not None and record.taken == record.returned and len(record.taken) == 1
+    assert record is not None
+    assert record.taken == record.returned
+    assert len(record.taken) == 1
