@@ -9,7 +9,8 @@ Routes (JSON in and out; 400 with {"error", "message"} on bad input, which chang
        /sign-in {login} | /clock/advance {seconds} | /rate-limit/reset
        /device/approve {user_code, login} | /device/deny {user_code} | /authorize/approve {login, request_id?}
        /disconnect {login} | /buy {offer_id, quantity?, buyer_login?} | /pay {checkout_form_id}
-       /cancel {checkout_form_id, auto?} | /pay-together {checkout_form_ids} | /modify {checkout_form_id, city?}
+       /cancel {checkout_form_id, auto?} | /pay-together {checkout_form_ids}
+       /modify {checkout_form_id, city?}
        /visits {offer_id, visits, watchers?}
   PUT  /__emulator/faults {name: value, ...}
 """
