@@ -358,6 +358,28 @@ class Demo:
             f"ledger {level}, both offers {self._stock(sold_on)} / {self._stock(other)}."
         )
         _expect(self._stock(other) == level == start - 4, "stock after the late order is off")
+        self._combined_payment(sold_on, start - 4)
+
+    def _combined_payment(self, offer_id: str, start: int) -> None:
+        """Two purchases bought apart, paid together: Allegro makes a new form and deletes both (#1111)."""
+        market = self.emulator.marketplace
+        apart = [market.buy(offer_id, 2), market.buy(offer_id, 1)]
+        self.runtime.fire("order_poller")
+        self.runtime.drain(timeout=30)
+        [paid] = market.pay_together(*apart)
+        self.runtime.fire("order_poller")
+        self.runtime.drain(timeout=30)
+        level = self._ledger().view(STAR).available
+        _expect(level == start - 3, f"a combined payment moved the ledger to {level}, not {start - 3}")
+        open_orders = [f for f in self.shop.open_orders() if f in (*apart, paid)]
+        _expect(open_orders == [paid], f"the shop holds {open_orders} for one payment")
+        waiting = self._orders().needing_attention()
+        _expect(not waiting, f"orders waiting for attention: {waiting}")
+        self.console.print(
+            f"The buyer bought 2 + 1 x {STAR} apart ({apart[0][:8]}…, {apart[1][:8]}…), then paid together: "
+            f"Allegro replaced both by order {paid[:8]}… and deleted them, with no cancellation. Stock taken "
+            f"once per unit (ledger {level}), one order in the shop, nothing waiting for attention."
+        )
 
     def reconcile(self) -> None:
         self._chapter("6. Drift: someone edits stock in Allegro's panel")
