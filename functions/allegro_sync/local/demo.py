@@ -363,20 +363,20 @@ class Demo:
     def _combined_payment(self, offer_id: str, start: int) -> None:
         """Two purchases bought apart, paid together: Allegro makes a new form and deletes both (#1111)."""
         market = self.emulator.marketplace
-        apart = [market.buy(offer_id, 2), market.buy(offer_id, 1)]
+        apart = [market.buy(offer_id, 1), market.buy(offer_id, 1)]
         self.runtime.fire("order_poller")
         self.runtime.drain(timeout=30)
         [paid] = market.pay_together(*apart)
         self.runtime.fire("order_poller")
         self.runtime.drain(timeout=30)
         level = self._ledger().view(STAR).available
-        _expect(level == start - 3, f"a combined payment moved the ledger to {level}, not {start - 3}")
+        _expect(level == start - 2, f"a combined payment moved the ledger to {level}, not {start - 2}")
         open_orders = [f for f in self.shop.open_orders() if f in (*apart, paid)]
         _expect(open_orders == [paid], f"the shop holds {open_orders} for one payment")
         waiting = self._orders().needing_attention()
         _expect(not waiting, f"orders waiting for attention: {waiting}")
         self.console.print(
-            f"The buyer bought 2 + 1 x {STAR} apart ({apart[0][:8]}…, {apart[1][:8]}…), then paid together: "
+            f"The buyer bought 1 + 1 x {STAR} apart ({apart[0][:8]}…, {apart[1][:8]}…), then paid together: "
             f"Allegro replaced both by order {paid[:8]}… and deleted them, with no cancellation. Stock taken "
             f"once per unit (ledger {level}), one order in the shop, nothing waiting for attention."
         )
