@@ -533,13 +533,17 @@ class Soak:
         with self._lock:
             held = list(self.unpaid.values())
             candidates = [
-                p for p in self.purchases[-50:] if not p.cancelled and time.time() - p.at > 3 and p not in held
+                p
+                for p in self.purchases[-50:]
+                if not p.cancelled and time.time() - p.at > 3 and p not in held
             ]
             if not candidates:
                 return
             chosen = self.rng.choice(candidates)
             try:
-                self.emulator.marketplace.cancel(chosen.form_id)  # paid: BUYER_CANCELLED after payment (#3085)
+                self.emulator.marketplace.cancel(
+                    chosen.form_id
+                )  # paid: BUYER_CANCELLED after payment (#3085)
             except ValueError:
                 return  # past Allegro's conditions: the buyer could not cancel either
             for purchase in (p for p in self.purchases if p.form_id == chosen.form_id):  # a merged form: all

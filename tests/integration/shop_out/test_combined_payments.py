@@ -64,6 +64,7 @@ def test_two_purchases_paid_together_take_stock_once_and_leave_one_order_in_the_
         shop_world.sync()
         shop_world.scan()  # the gap scan re-reads recent forms: still nothing twice
         shop_world.runtime.drain()
+        indexed = shop_world.stack.cli("orders", "index-lines")  # the upgrade step: nothing left to index
 
     assert shop.stock["SKU-M"] == 7  # 2 + 1 units, taken once each
     assert _open(shop.orders) == [paid]
@@ -75,6 +76,7 @@ def test_two_purchases_paid_together_take_stock_once_and_leave_one_order_in_the_
     assert len(record.taken) == 2
     assert [shop_world.order(f).status for f in (first, second)] == ["MERGED", "MERGED"]  # type: ignore[union-attr]
     assert shop_world.orders().needing_attention() == []
+    assert (indexed.exit_code, indexed.output.strip()) == (0, "0 line owner(s) written")
 
 
 def test_a_partial_cancellation_around_a_combined_payment_gives_back_only_the_cancelled_purchase(

@@ -195,7 +195,9 @@ def test_a_form_recorded_for_another_account_is_refused(world: World) -> None:
 # --- allegro-orders: sale ids across a combined payment, and records written before it (#1111) ---
 
 
-def test_a_record_written_with_the_old_form_line_keys_keeps_them_through_a_combined_payment(world: World) -> None:
+def test_a_record_written_with_the_old_form_line_keys_keeps_them_through_a_combined_payment(
+    world: World,
+) -> None:
     """No migration: a sale counted as `f1:line-1` by an older version is still that sale when a
     combined payment moves its line item into a new form, so it is never taken twice."""
     world.importer.import_form("shop1", form("f1", "BOUGHT", ONE_LINE))

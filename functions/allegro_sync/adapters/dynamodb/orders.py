@@ -23,7 +23,7 @@ from allegro_sync.adapters.dynamodb import items
 from allegro_sync.contracts.orders import CursorLost, CursorState, OrderConflict
 from allegro_sync.contracts.records.control import GapScanItem, OrderCursorItem
 from allegro_sync.contracts.records.orders import AttentionItem, LineOwnerItem, OrderItem
-from allegro_sync.domain.orders import LineOwner, OrderRecord, StoredLine
+from allegro_sync.domain.orders import DELETED, MERGED, LineOwner, OrderRecord, StoredLine
 
 ORDER_PK = "order#"
 ORDER_SK = "order"
@@ -134,6 +134,41 @@ class DynamoOrderRepository:
                 pk=LINE_PK + line_item_id, sk=LINE_SK, checkout_form_id=checkout_form_id, sale_id=sale_id
             )
             self._client.put_item(TableName=self._table, Item=items.dump(owner.item()))
+
+    def index_recorded_lines(self) -> int:
+        """One-off after upgrading: a line owner for every line of the open orders recorded before line
+        owners existed, so a combined payment of such a purchase is still recognised. Never overwrites an
+        owner (a newer form may carry the line already); returns how many it wrote. One Scan."""
+        written = 0
+        found = items.all_items(
+            self._client.scan,
+            TableName=self._table,
+            FilterExpression="sk = :sk",
+            ExpressionAttributeValues=items.dump({":sk": ORDER_SK}),
+        )
+        for raw in found:
+            order = OrderItem.from_item(items.load(raw))
+            if order.status in (MERGED, DELETED):
+                continue
+            for line in order.lines:
+                owner = LineOwnerItem(
+                    pk=LINE_PK + line.line_item_id,
+                    sk=LINE_SK,
+                    checkout_form_id=order.checkout_form_id,
+                    sale_id=line.sale_id,
+                )
+                try:
+                    self._client.put_item(
+                        TableName=self._table,
+                        Item=items.dump(owner.item()),
+                        ConditionExpression="attribute_not_exists(pk)",
+                    )
+                except ClientError as error:
+                    if not _conditional_failed(error):
+                        raise
+                    continue
+                written += 1
+        return written
 
     def needing_attention(self) -> list[tuple[str, str, list[str]]]:
         """(checkout form id, account, reasons) of every order that needs the seller; one Query."""
