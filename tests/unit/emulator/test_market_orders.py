@@ -277,3 +277,16 @@ def test_a_paid_order_can_change_address_or_be_cancelled_until_the_seller_starts
     market.state.checkout_forms[started].fulfillment_status = "PROCESSING"
     with pytest.raises(ValueError, match="already handles"):
         market.cancel(started)
+
+
+def test_the_switches_take_true_and_false_as_the_cli_sends_them() -> None:
+    from allegro_sync.emulator import Emulator
+
+    emulator = Emulator()
+    assert (
+        emulator.set_faults(combined_payments="false", post_payment_changes="off")["combined_payments"]
+        is False
+    )
+    assert emulator.faults()["post_payment_changes"] is False
+    with pytest.raises(ValueError, match="true or false"):
+        emulator.set_faults(combined_payments="maybe")
