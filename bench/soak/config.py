@@ -42,4 +42,10 @@ class SoakConfig:
     retry_delay_seconds: int = 20
     converge_timeout: float = 600.0
     seed: int = 7
+    # --- allegro-orders (docs/allegro-behaviours.md): combined payments, changes after payment ---
+    # Share of purchases left unpaid until the same account's next purchase, then paid together: Allegro
+    # replaces both by one new form (#1111), so ~2x this share of paid orders are merged ones.
+    combined_payment_share: float = 0.12
+    address_change_share: float = 0.05  # a paid order gets a new delivery address (#3730)
+    # (cancel_share above cancels PAID orders: BUYER_CANCELLED after READY_FOR_PROCESSING, #3085)
     validate: bool = True  # check every exchange against Allegro's spec (slower)

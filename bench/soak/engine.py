@@ -77,6 +77,7 @@ class Soak:
         self.truth: dict[str, int] = {}  # what is physically there and not promised to a buyer
         self.last_drop: dict[str, float] = {}  # when the truth of a SKU last went down
         self.purchases: list[Purchase] = []
+        self.unpaid: dict[str, Purchase] = {}  # account -> a purchase waiting to be paid with the next one
         self.activity: Counter[str] = Counter()
         self.problems: list[str] = []
         self._lock = threading.Lock()  # the shop and the buyers act on their own threads
@@ -350,6 +351,7 @@ class Soak:
             stop.set()
             for actor in actors:
                 actor.join()
+            self._pay_held()
 
     def _act(
         self,
@@ -485,20 +487,69 @@ class Soak:
                     self.activity["oversold_in_race"] += shortfall
             self.truth[sku] -= quantity
             self.last_drop[sku] = moment
-            self.purchases.append(Purchase(form, account, offer_id, sku, quantity, time.time()))
+            purchase = Purchase(form, account, offer_id, sku, quantity, time.time())
+            self.purchases.append(purchase)
             self.activity["orders"] += 1
-        self.emulator.marketplace.pay(form)
+        self._pay(purchase)
+
+    # --- allegro-orders: combined payments (#1111) and changes after payment (#3730, #3085) ------------
+
+    def _pay(self, purchase: Purchase) -> None:
+        """Pay now, or hold it for the account's next purchase and pay both together (a combined payment:
+        Allegro replaces both forms by a new one, so the purchases now live in that form)."""
+        market = self.emulator.marketplace
+        with self._lock:
+            held = self.unpaid.pop(purchase.account, None)
+            if held is None and self.rng.random() < self.config.combined_payment_share:
+                self.unpaid[purchase.account] = purchase
+                return
+            if held is None:
+                market.pay(purchase.form_id)
+            else:
+                [paid] = market.pay_together(held.form_id, purchase.form_id)
+                held.form_id = purchase.form_id = paid
+                self.activity["combined_payments"] += 1
+                self.activity["orders_paid_together"] += 2
+            if self.rng.random() < self.config.address_change_share:
+                self._change_address()
+
+    def _change_address(self) -> None:
+        recent = [p for p in self.purchases[-20:] if not p.cancelled and p not in self.unpaid.values()]
+        if recent:
+            try:
+                self.emulator.marketplace.modify(self.rng.choice(recent).form_id, city="Gdańsk")
+                self.activity["address_changes_after_payment"] += 1
+            except ValueError:
+                pass  # past Allegro's conditions (#3730): the buyer could not either
+
+    def _pay_held(self) -> None:
+        """After the traffic: pay what still waits for a partner purchase, on its own."""
+        with self._lock:
+            for purchase in self.unpaid.values():
+                self.emulator.marketplace.pay(purchase.form_id)
+            self.unpaid.clear()
 
     def _cancel_one(self) -> None:
         with self._lock:
-            candidates = [p for p in self.purchases[-50:] if not p.cancelled and time.time() - p.at > 3]
+            held = list(self.unpaid.values())
+            candidates = [
+                p
+                for p in self.purchases[-50:]
+                if not p.cancelled and time.time() - p.at > 3 and p not in held
+            ]
             if not candidates:
                 return
-            purchase = self.rng.choice(candidates)
-            self.emulator.marketplace.cancel(purchase.form_id)
-            purchase.cancelled = True
-            self.truth[purchase.sku] += purchase.quantity
-            self.activity["cancellations"] += 1
+            chosen = self.rng.choice(candidates)
+            try:
+                self.emulator.marketplace.cancel(
+                    chosen.form_id
+                )  # paid: BUYER_CANCELLED after payment (#3085)
+            except ValueError:
+                return  # past Allegro's conditions: the buyer could not cancel either
+            for purchase in (p for p in self.purchases if p.form_id == chosen.form_id):  # a merged form: all
+                purchase.cancelled = True
+                self.truth[purchase.sku] += purchase.quantity
+                self.activity["cancellations"] += 1
 
     def _fire(self, name: str) -> None:
         try:
@@ -602,19 +653,23 @@ class Soak:
         worker = self.runtime.application("order_worker")
         orders, ledger = worker.order_repository(), worker.stock_ledger()
         lost = twice = 0
+        bought: dict[tuple[str, str], int] = Counter()  # (form, SKU) -> units: purchases paid together share
         for purchase in self.purchases:
-            record = orders.get(purchase.form_id)
-            held = self.shop.taken.get(purchase.form_id, Counter())[purchase.sku]
-            expected = 0 if purchase.cancelled else purchase.quantity
-            if record is None or purchase.form_id not in self.shop.orders or held < expected:
+            bought[(purchase.form_id, purchase.sku)] += 0 if purchase.cancelled else purchase.quantity
+        for (form_id, sku), expected in sorted(bought.items()):
+            record = orders.get(form_id)
+            held = self.shop.taken.get(form_id, Counter())[sku]
+            if record is None or form_id not in self.shop.orders or held < expected:
                 lost += 1
                 self.problems.append(
-                    f"order {purchase.form_id} ({purchase.sku} x{purchase.quantity}, "
-                    f"cancelled={purchase.cancelled}): imported={record is not None}, shop holds {held}"
+                    f"order {form_id} ({sku} x{expected} expected): imported={record is not None}, "
+                    f"shop holds {held}"
                 )
             elif held > expected:
                 twice += 1
-                self.problems.append(f"order {purchase.form_id} applied {held} for {expected}")
+                self.problems.append(f"order {form_id} applied {held} for {expected}")
+        waiting = orders.needing_attention()
+        self.problems.extend(f"order {form} waits for attention: {why}" for form, _, why in waiting[:5])
         touched = sorted(
             {p.sku for p in self.purchases}
             | set(self.last_drop)
@@ -664,6 +719,7 @@ class Soak:
             "skus_ledger_off_shop": off_truth,
             "oversold_preventable": self.activity["oversold_preventable"],
             "dlq_messages": dead,
+            "orders_waiting_for_attention": len(waiting),
         }
 
     def _order_latencies(self) -> list[float]:

@@ -34,6 +34,10 @@ def test_the_demo_tells_the_whole_story_and_checks_it(tmp_path: Path) -> None:
     assert "received it, its stock of SONY-XM5: 5" in text
     assert "twice: imported once, ledger 4, shop got it 1 time(s)" in text
     assert "order_gap_scan finds it (1 enqueued) -> imported, ledger 3, both offers 3 / 3" in text
+    # A combined payment (#1111): the same purchases in a new form, counted once, one order in the shop.
+    assert re.search(
+        r"then paid together: .* Stock taken once per unit \(25 -> 22\), one order in the shop", text
+    )
     # Drift found by the dry run, then repaired with its reason.
     assert "1 drift(s)" in text
     assert "1 repaired -> offer back to 3" in text

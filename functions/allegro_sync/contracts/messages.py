@@ -318,10 +318,14 @@ class OrderChanged(_Message):
     account: str
     checkout_form_id: str
     revision: str | None
-    status: str  # Allegro's CheckoutFormStatus: BOUGHT, FILLED_IN, READY_FOR_PROCESSING, CANCELLED
+    # Allegro's CheckoutFormStatus (BOUGHT, FILLED_IN, READY_FOR_PROCESSING, CANCELLED), or our MERGED: a
+    # combined payment replaced this form by `merged_into` (close the order, leave stock alone).
+    status: str
     updated_at: str | None
     lines: tuple[OutboxLine, ...]
     needs_attention: tuple[str, ...] = ()
+    merged_into: str | None = None
+    replaces: tuple[str, ...] = ()  # forms this combined payment replaced: their sales continue here
     buyer: dict[str, Any] | None = None
     delivery: dict[str, Any] | None = None
     payment: dict[str, Any] | None = None

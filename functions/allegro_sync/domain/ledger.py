@@ -61,10 +61,21 @@ def _check_optional_count(what: str, value: object, minimum: int) -> int | None:
 
 
 def sale_id_of(checkout_form_id: str, line_item_id: str) -> str:
-    """One sale per order line: a checkout form with two lines is two sales, each applied once."""
+    """The sale id of versions before combined payments were handled: `<form id>:<line item id>`.
+
+    Kept because sale records and order records written then still carry it (they are read, never
+    rewritten); new sales use `line_sale_id`."""
     _check_id("checkout form id", checkout_form_id, 100)
     _check_id("line item id", line_item_id, 100)
     return f"{checkout_form_id}:{line_item_id}"
+
+
+def line_sale_id(line_item_id: str) -> str:
+    """One sale per purchase (order line), keyed by Allegro's line item id alone.
+
+    A combined payment moves the same line items into a NEW checkout form and deletes the old one
+    (allegro-api #1111, #1705): keyed by the line item, the sale keeps its identity and is taken once."""
+    return _check_id("line item id", line_item_id, 100)
 
 
 @dataclass(frozen=True)

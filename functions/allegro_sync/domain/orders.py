@@ -15,15 +15,19 @@ Sellers who prefer to count only paid orders set ORDER_STOCK_COUNT_AT=READY_FOR_
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
 
-from allegro_sync.domain.ledger import LedgerError, sale_id_of
+from allegro_sync.domain.ledger import LedgerError, line_sale_id
 
 CANCELLED = "CANCELLED"
 PAID = "READY_FOR_PROCESSING"
+# Our own statuses for a form Allegro deleted (404): MERGED once another form carries its line items (a
+# combined payment, allegro-api #1111), DELETED while that form has not been read yet. Stock is untouched.
+MERGED = "MERGED"
+DELETED = "DELETED"
 KNOWN_STATUSES = frozenset({"BOUGHT", "FILLED_IN", PAID, CANCELLED})
 MAX_SKU_LENGTH = 100  # Allegro's external.id limit
 
@@ -126,14 +130,21 @@ def match_sku(line: FormLine, linked: SkuLookup) -> tuple[str | None, str, str |
 
 
 def plan_lines(
-    form_id: str, status: str, lines: Sequence[FormLine], point: StockCountPoint, linked: SkuLookup
+    status: str,
+    lines: Sequence[FormLine],
+    point: StockCountPoint,
+    linked: SkuLookup,
+    known: Mapping[str, str] | None = None,
 ) -> list[PlannedLine]:
-    """One decision per line. Unmatched lines are planned as WAIT with a problem to show the seller."""
+    """One decision per line. Unmatched lines are planned as WAIT with a problem to show the seller.
+
+    `known`: line item id -> the sale id it already has (an older record's `<form>:<line>` key, or the
+    form a combined payment replaced); any other line's sale id is its line item id."""
     action = line_action(status, point)
     planned: list[PlannedLine] = []
     for line in lines:
         try:
-            sale_id = sale_id_of(form_id, line.line_item_id)
+            sale_id = (known or {}).get(line.line_item_id) or line_sale_id(line.line_item_id)
         except LedgerError as error:
             raise OrderDomainError(str(error)) from error
         if line.quantity < 1:
@@ -181,6 +192,8 @@ class OrderRecord:
     returned: frozenset[str] = field(default_factory=frozenset)
     attention: tuple[str, ...] = ()
     version: int = 0
+    merged_into: str | None = None  # MERGED: the form of the combined payment that carries our lines
+    replaces: tuple[str, ...] = ()  # the forms a combined payment replaced (their lines are ours now)
 
     def same_state(self, other: OrderRecord) -> bool:
         """Nothing the shop or the seller could notice differs (ignores `version`)."""
@@ -191,7 +204,26 @@ class OrderRecord:
             self.taken,
             self.returned,
             self.attention,
-        ) == (other.status, other.revision, other.lines, other.taken, other.returned, other.attention)
+            self.merged_into,
+            self.replaces,
+        ) == (
+            other.status,
+            other.revision,
+            other.lines,
+            other.taken,
+            other.returned,
+            other.attention,
+            other.merged_into,
+            other.replaces,
+        )
+
+
+@dataclass(frozen=True)
+class LineOwner:
+    """Which checkout form carries a purchase (line item) now, and the sale id the ledger keeps it under."""
+
+    checkout_form_id: str
+    sale_id: str
 
 
 def order_message_id(form_id: str, version: int) -> str:

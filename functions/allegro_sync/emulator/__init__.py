@@ -204,7 +204,7 @@ class Emulator:
             raise ValueError(f"unknown fault(s): {', '.join(sorted(unknown))}")
         market_values = {}
         for key in market_keys & set(changes):
-            value = type(getattr(market, key))(changes[key])
+            value = _fault_value(getattr(market, key), changes[key])
             if value < 0 or (key.endswith(("_rate", "_share")) and value > 1):
                 raise ValueError(f"{key} must be >= 0 (and at most 1 for rates and shares)")
             market_values[key] = value
@@ -223,3 +223,12 @@ class Emulator:
 
     def reset_rate_limit(self) -> None:
         self.app.rate_limiter.reset()
+
+
+def _fault_value(current: Any, raw: Any) -> Any:
+    """`raw` in the type of the knob; a switch (bool) also takes "true"/"false" from the CLI's NAME=VALUE."""
+    if isinstance(current, bool) and isinstance(raw, str):
+        if raw.strip().lower() not in ("true", "false", "1", "0", "on", "off"):
+            raise ValueError(f"a switch is true or false, got {raw!r}")
+        return raw.strip().lower() in ("true", "1", "on")
+    return type(current)(raw)

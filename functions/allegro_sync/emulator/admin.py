@@ -9,7 +9,9 @@ Routes (JSON in and out; 400 with {"error", "message"} on bad input, which chang
        /sign-in {login} | /clock/advance {seconds} | /rate-limit/reset
        /device/approve {user_code, login} | /device/deny {user_code} | /authorize/approve {login, request_id?}
        /disconnect {login} | /buy {offer_id, quantity?, buyer_login?} | /pay {checkout_form_id}
-       /cancel {checkout_form_id, auto?} | /visits {offer_id, visits, watchers?}
+       /cancel {checkout_form_id, auto?} | /pay-together {checkout_form_ids}
+       /modify {checkout_form_id, city?}
+       /visits {offer_id, visits, watchers?}
   PUT  /__emulator/faults {name: value, ...}
 """
 
@@ -45,6 +47,13 @@ def _field(body: dict[str, Any], name: str, kind: type = str) -> Any:
     if not isinstance(value, kind) or isinstance(value, bool) is not (kind is bool):
         raise TypeError(f"field {name!r} must be {kind.__name__}")
     return value
+
+
+def _ids(body: dict[str, Any], name: str) -> list[str]:
+    value = _field(body, name, list)
+    if not all(isinstance(v, str) for v in value):
+        raise TypeError(f"field {name!r} must be a list of strings")
+    return list(value)
 
 
 class AdminApi:
@@ -98,6 +107,14 @@ class AdminApi:
                 )
             ),
             ("POST", "/pay"): lambda b: _done(lambda: em.marketplace.pay(_field(b, "checkout_form_id"))),
+            ("POST", "/pay-together"): lambda b: _ok(
+                {"checkout_form_ids": em.marketplace.pay_together(*_ids(b, "checkout_form_ids"))}
+            ),
+            ("POST", "/modify"): lambda b: _done(
+                lambda: em.marketplace.modify(
+                    _field(b, "checkout_form_id"), city=str(b.get("city", "Kraków"))
+                )
+            ),
             ("POST", "/cancel"): lambda b: _done(
                 lambda: em.marketplace.cancel(_field(b, "checkout_form_id"), auto=bool(b.get("auto", False)))
             ),
@@ -230,6 +247,13 @@ class EmulatorAdmin:
 
     def pay(self, checkout_form_id: str) -> None:
         self._call("POST", "/pay", {"checkout_form_id": checkout_form_id})
+
+    def pay_together(self, *checkout_form_ids: str) -> list[str]:
+        body = {"checkout_form_ids": list(checkout_form_ids)}
+        return [str(i) for i in self._call("POST", "/pay-together", body)["checkout_form_ids"]]
+
+    def modify(self, checkout_form_id: str, *, city: str = "Kraków") -> None:
+        self._call("POST", "/modify", {"checkout_form_id": checkout_form_id, "city": city})
 
     def cancel(self, checkout_form_id: str, *, auto: bool = False) -> None:
         self._call("POST", "/cancel", {"checkout_form_id": checkout_form_id, "auto": auto})

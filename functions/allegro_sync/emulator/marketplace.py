@@ -189,8 +189,14 @@ class Marketplace:
             self.state.run_due()
             orders.pay(self.state, checkout_form_id)
 
+    def pay_together(self, *checkout_form_ids: str) -> list[str]:
+        """A combined payment: one NEW form replaces the purchases (#1111); returns the paid form id(s)."""
+        with self._lock:
+            self.state.run_due()
+            return orders.pay_together(self.state, list(checkout_form_ids))
+
     def modify(self, checkout_form_id: str, *, city: str = "Kraków") -> None:
-        """The buyer edits the delivery address of an unpaid form (BUYER_MODIFIED)."""
+        """The buyer edits the delivery address (BUYER_MODIFIED), before or after payment (#3730)."""
         with self._lock:
             self.state.run_due()
             orders.modify(self.state, checkout_form_id, city=city)

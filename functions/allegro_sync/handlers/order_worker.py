@@ -1,10 +1,10 @@
 """Order notices (FIFO, group = checkout form) -> current checkout form -> ledger, order record, outbox.
 
 Powertools' `SqsFifoPartialProcessor`: after a failure the rest of the batch is returned too, so a form's
-later notices never overtake an earlier one. A form that cannot be read for good (account not connected or
-unknown, form not found) is recorded as needing attention instead of cycling to the DLQ; transient
-failures (5xx, 429, timeouts) fail the record and SQS retries it. The notices of one form that arrive
-together (BOUGHT, FILLED_IN, READY_FOR_PROCESSING) cost one Allegro read: only the last one imports.
+later notices never overtake an earlier one. A form Allegro deleted (404: a combined payment replaced it)
+is recorded as DELETED; one that cannot be read for good (account unknown, disconnected, 403) needs
+attention instead of cycling to the DLQ; transient failures fail the record and SQS retries it.
+Notices of one form that arrive together cost one Allegro read: only the last one imports.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ logger = Logger()
 metrics = Metrics()
 processor = CoalescingFifoProcessor(key=json_field("checkout_form_id"), model=OrderNoticeRecord)
 
-UNREADABLE = (AccountNotFound, AccountDisconnected, AllegroNotFound, AllegroForbidden)
+UNREADABLE = (AccountNotFound, AccountDisconnected, AllegroForbidden)
 
 
 @correlation.per_record
@@ -44,6 +44,10 @@ def record_handler(record: OrderNoticeRecord) -> None:
     importer = app.order_importer()
     try:
         form = app.allegro(notice.account).checkout_form(notice.checkout_form_id)
+    except AllegroNotFound:  # Allegro deletes a form only when a combined payment replaced it (#1111)
+        importer.record_deleted(notice)
+        logger.info("order deleted by Allegro (combined payment); its sales live on in the new form")
+        return
     except UNREADABLE as error:
         importer.record_unreachable(notice, f"{type(error).__name__}: {error}"[:300])
         logger.warning(

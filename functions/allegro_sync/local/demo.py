@@ -79,6 +79,7 @@ MAPPINGS = (
 )
 """What the seller approves: two shop categories; books and cables stay unmapped (and wait)."""
 STAR = "SONY-XM5"
+COMBINED = "JBL-TUNE510"  # bought twice, paid together (chapter 5)
 """The product the order chapters follow."""
 OPERATOR_RPM_BUDGET = "300"
 """The operator's own share of the app-wide Allegro budget (the demo calls Allegro as the CLI would)."""
@@ -358,6 +359,30 @@ class Demo:
             f"ledger {level}, both offers {self._stock(sold_on)} / {self._stock(other)}."
         )
         _expect(self._stock(other) == level == start - 4, "stock after the late order is off")
+        self._combined_payment(COMBINED)
+
+    def _combined_payment(self, sku: str) -> None:
+        """Two purchases bought apart, paid together: Allegro makes a new form and deletes both (#1111)."""
+        market, ledger = self.emulator.marketplace, self._ledger()
+        offer_id = self.offers[(sku, next(iter(SELLERS)))]
+        before = ledger.view(sku).available or 0
+        apart = [market.buy(offer_id, 2), market.buy(offer_id, 1)]
+        self.runtime.fire("order_poller")
+        self.runtime.drain(timeout=30)
+        [paid] = market.pay_together(*apart)
+        self.runtime.fire("order_poller")
+        self.runtime.drain(timeout=30)
+        level = ledger.view(sku).available
+        _expect(level == before - 3, f"a combined payment moved {sku} to {level}, not {before - 3}")
+        open_orders = [f for f in self.shop.open_orders() if f in (*apart, paid)]
+        _expect(open_orders == [paid], f"the shop holds {open_orders} for one payment")
+        waiting = self._orders().needing_attention()
+        _expect(not waiting, f"orders waiting for attention: {waiting}")
+        self.console.print(
+            f"A buyer bought 2 + 1 x {sku} apart ({apart[0][:8]}…, {apart[1][:8]}…), then paid together: "
+            f"Allegro replaced both by order {paid[:8]}… and deleted them, with no cancellation. Stock taken "
+            f"once per unit ({before} -> {level}), one order in the shop, nothing waiting for attention."
+        )
 
     def reconcile(self) -> None:
         self._chapter("6. Drift: someone edits stock in Allegro's panel")

@@ -56,7 +56,16 @@ class DemoShop:
                 held = self.taken.setdefault(form_id, Counter())
                 for line in message.get("lines", []):
                     self._apply(held, line)
+                if message.get("status") == "MERGED" and message.get("merged_into"):
+                    # paid together: close this order; its units live on in the combined one (contract)
+                    self.taken.setdefault(str(message["merged_into"]), Counter()).update(held)
+                    held.clear()
         return 200, {"order_id": f"SHOP-{form_id[:8]}", "applied_at": applied_at}
+
+    def open_orders(self) -> list[str]:
+        """The orders the shop still has to fulfil: not closed by a combined payment."""
+        with self._lock:
+            return [f for f, m in self.orders.items() if m.get("status") != "MERGED"]
 
     def adjust(self, sku: str, delta: int) -> int:
         """The shop's own stock movement (a sale over the counter, a delivery); returns the new level."""

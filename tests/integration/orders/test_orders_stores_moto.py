@@ -10,7 +10,7 @@ import pytest
 
 from allegro_sync.adapters.dynamodb.orders import CatalogOfferLinks, DynamoOrderCursors, DynamoOrderRepository
 from allegro_sync.contracts.orders import CursorLost, OrderConflict
-from allegro_sync.domain.orders import OrderRecord, StoredLine
+from allegro_sync.domain.orders import LineOwner, OrderRecord, StoredLine
 from tests.fixtures.aws import create_table
 
 pytestmark = pytest.mark.integration
@@ -104,3 +104,18 @@ def test_offer_links_find_the_sku_of_an_offer_per_account(aws: None) -> None:
 
     assert links.skus_for_offer("shop1", "77") == ["SKU-1"]
     assert links.skus_for_offer("shop1", "78") == []
+
+
+def test_line_owners_are_read_back_and_old_records_are_indexed_once(aws: None) -> None:
+    """Combined payments (#1111): which form carries a purchase. Records from before line owners existed are
+    indexed by the one-off `index_recorded_lines`, which never overwrites a newer owner."""
+    orders = DynamoOrderRepository(create_table("orders"))
+    orders.save(record(1), 0)  # a record with an old `<form>:<line>` sale id and no line owner
+    orders.set_line_owners("f9", {"l9": "l9"})
+
+    assert orders.line_owners(["l1", "l9"]) == {"l9": LineOwner("f9", "l9")}
+    assert orders.index_recorded_lines() == 1
+    assert orders.index_recorded_lines() == 0
+    orders.set_line_owners("f3", {"l1": "f1:l1"})  # a combined payment moved it
+    assert orders.index_recorded_lines() == 0
+    assert orders.line_owners(["l1"]) == {"l1": LineOwner("f3", "f1:l1")}

@@ -222,5 +222,71 @@ def test_buyer_modifies_unpaid_form(api: Api, market: Marketplace) -> None:
     assert last["type"] == "BUYER_MODIFIED"
     assert last["order"]["checkoutForm"]["revision"] == after["revision"]
     market.pay(form_id)
+    market.faults.post_payment_changes = False  # real Allegro allows it for 3 days (#3730): see below
     with pytest.raises(ValueError, match="no longer"):
         market.modify(form_id)
+
+
+# --- allegro-orders: combined payments (#1111, #1705, #2172) and changes after payment (#3730, #3085) ---
+
+
+def test_a_combined_payment_makes_a_new_form_with_the_same_line_items_and_deletes_the_old(
+    api: Api, market: Marketplace
+) -> None:
+    offer = create_offer(api)
+    first, second = market.buy(offer["id"], 2), market.buy(offer["id"])
+    items = [api.get(f"/order/checkout-forms/{f}").body["lineItems"][0] for f in (first, second)]
+    before = market.offer(offer["id"])["stock"]["available"]
+    [merged] = market.pay_together(first, second)
+    form = api.get(f"/order/checkout-forms/{merged}").body
+    assert merged not in (first, second)
+    assert form["status"] == "READY_FOR_PROCESSING"
+    assert [(li["id"], li["quantity"]) for li in form["lineItems"]] == [
+        (li["id"], li["quantity"]) for li in items
+    ]
+    for gone in (first, second):
+        assert api.get(f"/order/checkout-forms/{gone}").status == 404
+    kinds = [(e["type"], e["order"]["checkoutForm"]["id"]) for e in events(api)]
+    assert kinds[-1] == ("READY_FOR_PROCESSING", merged)
+    assert not any(kind.endswith("CANCELLED") for kind, _ in kinds)
+    assert market.offer(offer["id"])["stock"]["available"] == before  # Allegro took the units at purchase
+
+
+def test_combined_payments_switched_off_pay_each_form(api: Api, market: Marketplace) -> None:
+    offer = create_offer(api)
+    forms = [market.buy(offer["id"]), market.buy(offer["id"])]
+    market.faults.combined_payments = False
+    assert market.pay_together(*forms) == forms
+    assert [api.get(f"/order/checkout-forms/{f}").body["status"] for f in forms] == [
+        "READY_FOR_PROCESSING"
+    ] * 2
+
+
+def test_a_paid_order_can_change_address_or_be_cancelled_until_the_seller_starts(
+    api: Api, market: Marketplace
+) -> None:
+    offer = create_offer(api)
+    moved, cancelled, started = (market.buy(offer["id"]) for _ in range(3))
+    for form_id in (moved, cancelled, started):
+        market.pay(form_id)
+    market.modify(moved, city="Gdańsk")
+    market.cancel(cancelled)
+    assert api.get(f"/order/checkout-forms/{moved}").body["delivery"]["address"]["city"] == "Gdańsk"
+    assert api.get(f"/order/checkout-forms/{cancelled}").body["status"] == "CANCELLED"
+    assert [e["type"] for e in events(api)][-2:] == ["BUYER_MODIFIED", "BUYER_CANCELLED"]
+    market.state.checkout_forms[started].fulfillment_status = "PROCESSING"
+    with pytest.raises(ValueError, match="already handles"):
+        market.cancel(started)
+
+
+def test_the_switches_take_true_and_false_as_the_cli_sends_them() -> None:
+    from allegro_sync.emulator import Emulator
+
+    emulator = Emulator()
+    assert (
+        emulator.set_faults(combined_payments="false", post_payment_changes="off")["combined_payments"]
+        is False
+    )
+    assert emulator.faults()["post_payment_changes"] is False
+    with pytest.raises(ValueError, match="true or false"):
+        emulator.set_faults(combined_payments="maybe")

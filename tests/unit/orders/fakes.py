@@ -10,7 +10,7 @@ from typing import Any
 from allegro_sync.contracts.allegro import CheckoutForm, LatestOrderEvent, OrderEvent, OrderEventStats
 from allegro_sync.contracts.messages import OrderChanged, OrderNotice, StockChanged
 from allegro_sync.contracts.orders import CursorLost, CursorState, OrderConflict
-from allegro_sync.domain.orders import OrderRecord
+from allegro_sync.domain.orders import LineOwner, OrderRecord
 
 
 @dataclass
@@ -190,6 +190,13 @@ class Crash(Exception):
 class MemoryOrders:
     records: dict[str, OrderRecord] = field(default_factory=dict)
     crash_before_save: bool = False
+    owners: dict[str, LineOwner] = field(default_factory=dict)
+
+    def line_owners(self, line_item_ids: list[str]) -> dict[str, LineOwner]:
+        return {i: self.owners[i] for i in line_item_ids if i in self.owners}
+
+    def set_line_owners(self, checkout_form_id: str, sale_ids: dict[str, str]) -> None:
+        self.owners.update({i: LineOwner(checkout_form_id, s) for i, s in sale_ids.items()})
 
     def get(self, checkout_form_id: str) -> OrderRecord | None:
         return self.records.get(checkout_form_id)

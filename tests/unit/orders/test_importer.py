@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 
-from allegro_sync.domain.orders import StockCountPoint
+from allegro_sync.contracts.messages import OrderNotice
+from allegro_sync.domain.ledger import Sale
+from allegro_sync.domain.orders import LineOwner, StockCountPoint
 from allegro_sync.services.orders import OrderImporter
 from allegro_sync.services.stock import StockLedger
 from tests.fixtures.ledger import InMemoryLedgerRepository, SimulatedCrash
@@ -42,7 +45,7 @@ def world(memory_ledger: InMemoryLedgerRepository) -> World:
 def test_a_bought_order_takes_stock_once_and_tells_everyone(world: World) -> None:
     result = world.importer.import_form("shop1", form("f1", "BOUGHT", ONE_LINE))
 
-    assert result.taken == ("f1:line-1",)
+    assert result.taken == ("line-1",)
     assert world.available() == 8
     [stock] = world.outbox.stock
     assert (stock.sku, stock.available, stock.cause) == ("SKU-1", 8, "sale")
@@ -53,7 +56,7 @@ def test_a_bought_order_takes_stock_once_and_tells_everyone(world: World) -> Non
     [order] = world.outbox.orders
     assert order.status == "BOUGHT"
     assert [(li.sku, li.quantity, li.stock_effect) for li in order.lines] == [("SKU-1", 2, "TAKEN")]
-    assert world.orders.records["f1"].taken == {"f1:line-1"}
+    assert world.orders.records["f1"].taken == {"line-1"}
 
 
 def test_the_same_form_again_changes_and_emits_nothing(world: World) -> None:
@@ -88,7 +91,7 @@ def test_a_cancellation_gives_the_stock_back_once(world: World) -> None:
     cancelled = world.importer.import_form("shop1", form("f1", "CANCELLED", ONE_LINE, revision="r2"))
     world.importer.import_form("shop1", form("f1", "CANCELLED", ONE_LINE, revision="r2"))
 
-    assert cancelled.returned == ("f1:line-1",)
+    assert cancelled.returned == ("line-1",)
     assert world.available() == 10
     assert [s.cause for s in world.outbox.stock] == ["sale", "cancellation"]
     assert world.outbox.orders[-1].lines[0].stock_effect == "RETURNED"
@@ -161,7 +164,7 @@ def test_a_crash_after_the_ledger_re_emits_with_the_same_ids_and_takes_nothing_m
     assert world.available() == 8
     assert [s.message_id for s in world.outbox.stock] == [world.outbox.stock[0].message_id] * 2
     assert [o.message_id for o in world.outbox.orders] == ["order:f1:v1", "order:f1:v1"]
-    assert world.orders.records["f1"].taken == {"f1:line-1"}
+    assert world.orders.records["f1"].taken == {"line-1"}
 
 
 def test_a_crash_inside_the_ledger_commit_is_retried_safely(world: World) -> None:
@@ -178,7 +181,7 @@ def test_two_lines_of_one_sku_send_one_stock_message_at_the_final_revision(world
     world.importer.import_form("shop1", form("f1", "BOUGHT", lines))
     [stock] = world.outbox.stock
     assert stock.available == 7
-    assert stock.sale_ids == ("f1:line-1", "f1:line-2")
+    assert stock.sale_ids == ("line-1", "line-2")
     assert stock.revision == world.stock.view("SKU-1").revision
 
 
@@ -186,4 +189,41 @@ def test_a_form_recorded_for_another_account_is_refused(world: World) -> None:
     world.importer.import_form("shop1", form("f1", "BOUGHT", ONE_LINE))
     with pytest.raises(ValueError, match="shop1"):
         world.importer.import_form("shop2", form("f1", "CANCELLED", ONE_LINE))
+    assert world.available() == 8
+
+
+# --- allegro-orders: sale ids across a combined payment, and records written before it (#1111) ---
+
+
+def test_a_record_written_with_the_old_form_line_keys_keeps_them_through_a_combined_payment(
+    world: World,
+) -> None:
+    """No migration: a sale counted as `f1:line-1` by an older version is still that sale when a
+    combined payment moves its line item into a new form, so it is never taken twice."""
+    world.importer.import_form("shop1", form("f1", "BOUGHT", ONE_LINE))
+    legacy = world.orders.records["f1"]
+    old_line = replace(legacy.lines[0], sale_id="f1:line-1")
+    world.orders.records["f1"] = replace(legacy, lines=(old_line,), taken=frozenset({"f1:line-1"}))
+    world.orders.owners["line-1"] = LineOwner("f1", "f1:line-1")  # re-read once after the upgrade
+    world.stock.apply_sale(Sale("f1:line-1", "SKU-1", 2, T0, "shop1", "offer-1"))  # what the old import took
+    taken = world.available()
+
+    world.importer.import_form("shop1", form("f3", "READY_FOR_PROCESSING", ONE_LINE))
+
+    assert world.available() == taken
+    assert world.orders.records["f3"].taken == {"f1:line-1"}
+    assert world.orders.records["f1"].status == "MERGED"
+    assert world.outbox.orders[-1].merged_into == "f3"
+
+
+def test_a_form_allegro_deleted_waits_as_deleted_without_the_seller_and_without_stock_moving(
+    world: World,
+) -> None:
+    world.importer.import_form("shop1", form("f1", "BOUGHT", ONE_LINE))
+    notice = OrderNotice(account="shop1", checkout_form_id="f1", source="event", event_id="7")
+
+    assert world.importer.record_deleted(notice) is True
+    assert world.importer.record_deleted(notice) is False
+    deleted = world.orders.records["f1"]
+    assert (deleted.status, deleted.attention, deleted.taken) == ("DELETED", (), frozenset({"line-1"}))
     assert world.available() == 8

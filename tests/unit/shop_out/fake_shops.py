@@ -37,6 +37,7 @@ class FakeGenericShop:
     attempts: int = 0
     keys: set[str] = field(default_factory=set)
     applied_sales: set[str] = field(default_factory=set)
+    returned: set[str] = field(default_factory=set)
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)
     clock: datetime = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -63,6 +64,9 @@ class FakeGenericShop:
             if line["stock_effect"] == "TAKEN" and line["sale_id"] not in self.applied_sales:
                 self.applied_sales.add(line["sale_id"])
                 self.stock[line["sku"]] = self.stock.get(line["sku"], 0) - line["quantity"]
+            elif line["stock_effect"] == "RETURNED" and line["sale_id"] in self.applied_sales - self.returned:
+                self.returned.add(line["sale_id"])
+                self.stock[line["sku"]] += line["quantity"]
         return 200, {"order_id": f"G-{message['checkout_form_id'][:8]}", "applied_at": self.clock.isoformat()}
 
 
@@ -139,6 +143,7 @@ class FakeWooCommerce:
                 return 404, {"code": "woocommerce_rest_shop_order_invalid_id"}
             status = data.get("status", found["status"])
             self._move_stock(found, status, bool(data.get("set_paid")))
+            found.update({k: v for k, v in data.items() if k in ("shipping", "customer_note")})
             found["status"] = status
             found["date_modified_gmt"] = self._tick()
             return 200, self._public(found)

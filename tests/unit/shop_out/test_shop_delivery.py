@@ -353,3 +353,31 @@ def test_credentials_are_parsed_and_a_placeholder_says_what_is_missing() -> None
         parse_credentials('{"configured": false}')
     with pytest.raises(ShopNotConfigured, match="signing_secret"):
         parse_credentials('{"kind": "generic", "url": "https://s.pl"}')
+
+
+def test_woocommerce_closes_a_merged_order_only_after_the_combined_order_took_the_stock() -> None:
+    """Combined payment (#1111): cancelling the replaced order first would restore its stock while nothing
+    holds it yet — for a while the shop could sell units Allegro already sold."""
+    fake = FakeWooCommerce("ck_test", "cs_test")
+    fake.add_product("SKU-1", 10)
+    index = MemoryIndex()
+    shop = woo(fake, index)
+    shop.deliver(order("FILLED_IN"))  # the first purchase: on-hold, 2 reduced
+    merged = order("MERGED", 2).model_copy(update={"merged_into": "combined-form"})
+
+    with pytest.raises(ShopUnavailable, match="not in WooCommerce yet"):
+        shop.deliver(merged)
+    assert fake.stock("SKU-1") == 8
+    combined = order().model_copy(
+        update={
+            "checkout_form_id": "combined-form",
+            "message_id": "order:combined-form:v1",
+            "replaces": (FORM,),
+        }
+    )
+    shop.deliver(combined)
+    assert fake.stock("SKU-1") == 6  # for a moment reduced twice: errs low
+    shop.deliver(merged)
+
+    assert sorted(o["status"] for o in fake.orders.values()) == ["cancelled", "processing"]
+    assert fake.stock("SKU-1") == 8  # each unit reduced once

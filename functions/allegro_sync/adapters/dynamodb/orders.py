@@ -5,6 +5,7 @@
   sale ids, attention reasons, `version` (every write is conditioned on it);
 - attention: pk="attention", sk="order#<checkout form id>"  — present while the order needs the seller, so
   "which orders need me?" is one Query. Written in the same transaction as the order.
+- line owner: pk="line#<line item id>", sk="owner" — the form carrying that purchase now (combined payments).
 `control` layout:
 - cursor:    pk="orders#<account>", sk="event-cursor" — event_id, started(_at), seq, owner, lease_until;
 - gap scan:  pk="orders#<account>", sk="gap-scan"     — watermark (the newest updatedAt seen, UTC ISO).
@@ -21,12 +22,15 @@ from botocore.exceptions import ClientError
 from allegro_sync.adapters.dynamodb import items
 from allegro_sync.contracts.orders import CursorLost, CursorState, OrderConflict
 from allegro_sync.contracts.records.control import GapScanItem, OrderCursorItem
-from allegro_sync.contracts.records.orders import AttentionItem, OrderItem
-from allegro_sync.domain.orders import OrderRecord, StoredLine
+from allegro_sync.contracts.records.orders import AttentionItem, LineOwnerItem, OrderItem
+from allegro_sync.domain.orders import DELETED, MERGED, LineOwner, OrderRecord, StoredLine
 
 ORDER_PK = "order#"
 ORDER_SK = "order"
 ATTENTION_PK = "attention"
+LINE_PK = "line#"
+LINE_SK = "owner"
+BATCH_GET_MAX = 100
 CURSOR_PK = "orders#"
 CURSOR_SK = "event-cursor"
 GAP_SK = "gap-scan"
@@ -65,6 +69,7 @@ class DynamoOrderRepository:
             sk=ORDER_SK,
             taken=sorted(record.taken),
             returned=sorted(record.returned),
+            replaces=list(record.replaces),
         )
         if expected_version == 0:
             condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
@@ -104,6 +109,67 @@ class DynamoOrderRepository:
                 ) from error
             raise
 
+    def line_owners(self, line_item_ids: list[str]) -> dict[str, LineOwner]:
+        """Which form carries each of these line items now (absent: none recorded yet); eventually
+        consistent is enough: a line moves to a new form only days apart, by a combined payment."""
+        found: dict[str, LineOwner] = {}
+        unique = sorted(set(line_item_ids))
+        for start in range(0, len(unique), BATCH_GET_MAX):
+            keys = [
+                items.dump({"pk": LINE_PK + i, "sk": LINE_SK}) for i in unique[start : start + BATCH_GET_MAX]
+            ]
+            request: dict[str, Any] = {self._table: {"Keys": keys}}
+            while request:
+                answer = self._client.batch_get_item(RequestItems=request)
+                for raw in answer.get("Responses", {}).get(self._table, []):
+                    owner = LineOwnerItem.from_item(items.load(raw))
+                    found[owner.pk.removeprefix(LINE_PK)] = LineOwner(owner.checkout_form_id, owner.sale_id)
+                request = answer.get("UnprocessedKeys") or {}
+        return found
+
+    def set_line_owners(self, checkout_form_id: str, sale_ids: dict[str, str]) -> None:
+        """Record that `checkout_form_id` carries these line items (line item id -> sale id); idempotent."""
+        for line_item_id, sale_id in sorted(sale_ids.items()):
+            owner = LineOwnerItem(
+                pk=LINE_PK + line_item_id, sk=LINE_SK, checkout_form_id=checkout_form_id, sale_id=sale_id
+            )
+            self._client.put_item(TableName=self._table, Item=items.dump(owner.item()))
+
+    def index_recorded_lines(self) -> int:
+        """One-off after upgrading: a line owner for every line of the open orders recorded before line
+        owners existed, so a combined payment of such a purchase is still recognised. Never overwrites an
+        owner (a newer form may carry the line already); returns how many it wrote. One Scan."""
+        written = 0
+        found = items.all_items(
+            self._client.scan,
+            TableName=self._table,
+            FilterExpression="sk = :sk",
+            ExpressionAttributeValues=items.dump({":sk": ORDER_SK}),
+        )
+        for raw in found:
+            order = OrderItem.from_item(items.load(raw))
+            if order.status in (MERGED, DELETED):
+                continue
+            for line in order.lines:
+                owner = LineOwnerItem(
+                    pk=LINE_PK + line.line_item_id,
+                    sk=LINE_SK,
+                    checkout_form_id=order.checkout_form_id,
+                    sale_id=line.sale_id,
+                )
+                try:
+                    self._client.put_item(
+                        TableName=self._table,
+                        Item=items.dump(owner.item()),
+                        ConditionExpression="attribute_not_exists(pk)",
+                    )
+                except ClientError as error:
+                    if not _conditional_failed(error):
+                        raise
+                    continue
+                written += 1
+        return written
+
     def needing_attention(self) -> list[tuple[str, str, list[str]]]:
         """(checkout form id, account, reasons) of every order that needs the seller; one Query."""
         found = items.all_items(
@@ -126,6 +192,7 @@ def _record(raw: dict[str, Any]) -> OrderRecord:
         taken=frozenset(item.taken),
         returned=frozenset(item.returned),
         attention=tuple(item.attention),
+        replaces=tuple(item.replaces),
     )
 
 

@@ -9,6 +9,12 @@ chooses the order status from the lines' `stock_effect`:
 - TAKEN but not paid yet -> `on-hold` (WooCommerce reduces stock too);
 - nothing taken yet -> `pending` (no stock change); CANCELLED -> `cancelled` (WooCommerce restores it).
 
+A combined payment (allegro-api #1111): the new form arrives as a new WooCommerce order (WooCommerce
+reduces its stock), and each form it replaced arrives as status MERGED: once the new order exists, the
+replaced order is cancelled (WooCommerce restores what it had reduced), so every unit is reduced once in
+the end, and never restored before the new order has taken it (in between stock errs low, never high).
+A later address change (BUYER_MODIFIED after payment, #3730) updates the order's shipping address.
+
 Idempotency: WooCommerce cannot filter orders by meta, so the order id it gave us is kept in an
 `OrderIndex` (the `orders` table). The index is claimed BEFORE the create; a crash between the create
 and saving the id leaves a claim without an id, and the next attempt looks for an order carrying our
@@ -34,6 +40,7 @@ ACCOUNT_META = "_allegro_account"
 API = "/wp-json/wc/v3"
 RECOVERY_MARGIN = timedelta(minutes=10)  # shop and Lambda clocks may disagree by a few minutes
 RECOVERY_PAGES = 5
+MERGED = "MERGED"  # our status for a form a combined payment replaced (contracts.messages.OrderChanged)
 
 
 @dataclass(frozen=True)
@@ -56,7 +63,7 @@ class OrderIndex(Protocol):
 
 def woocommerce_status(message: OrderChanged) -> tuple[str, bool]:
     """(WooCommerce status, set_paid) for the message, chosen so WooCommerce moves stock exactly as we did."""
-    if message.status == "CANCELLED":
+    if message.status in ("CANCELLED", MERGED):
         return "cancelled", False
     taken = any(line.stock_effect == "TAKEN" for line in message.lines)
     paid = message.status == "READY_FOR_PROCESSING"
@@ -130,20 +137,38 @@ class WooCommerceShop:
     def deliver(self, message: OrderChanged) -> ShopAck:
         form_id = message.checkout_form_id
         status, paid = woocommerce_status(message)
+        order_id = self._order_id(form_id)
+        if message.status == MERGED:
+            return self._close_merged(message, order_id)
+        if order_id is not None:
+            order = self._update(order_id, status, paid, message)
+        else:
+            known = self._index.get(form_id)
+            if known is None:
+                self._index.claim(form_id, self._now())
+            order = self._create(message, status, paid)
+            self._index.set(form_id, int(order["id"]))
+        applied = _gmt(order.get("date_modified_gmt")) or _gmt(order.get("date_paid_gmt")) or self._now()
+        return ShopAck(applied_at=applied, shop_order_id=str(order.get("id")))
+
+    def _order_id(self, form_id: str) -> int | None:
         known = self._index.get(form_id)
         order_id = known.shop_order_id if known else None
         if known is not None and order_id is None:
             order_id = self._find_created(form_id, known.claimed_at)
             if order_id is not None:
                 self._index.set(form_id, order_id)
-        if order_id is not None:
-            order = self._update(order_id, status, paid)
-        else:
-            if known is None:
-                self._index.claim(form_id, self._now())
-            order = self._create(message, status, paid)
-            self._index.set(form_id, int(order["id"]))
-        applied = _gmt(order.get("date_modified_gmt")) or _gmt(order.get("date_paid_gmt")) or self._now()
+        return order_id
+
+    def _close_merged(self, message: OrderChanged, order_id: int | None) -> ShopAck:
+        """Cancel the replaced purchase's order, but only after the combined order took the stock."""
+        if order_id is None:
+            return ShopAck(applied_at=self._now())  # WooCommerce never had this purchase
+        if message.merged_into is None or self._order_id(message.merged_into) is None:
+            raise ShopUnavailable(f"order {message.merged_into} is not in WooCommerce yet; will retry")
+        body = {"status": "cancelled", "customer_note": f"Allegro: paid together in {message.merged_into}"}
+        order: dict[str, Any] = self._call("PUT", f"/orders/{order_id}", json=body)
+        applied = _gmt(order.get("date_modified_gmt")) or self._now()
         return ShopAck(applied_at=applied, shop_order_id=str(order.get("id")))
 
     def _now(self) -> datetime:
@@ -172,10 +197,13 @@ class WooCommerceShop:
         created: dict[str, Any] = self._call("POST", "/orders", json=body)
         return created
 
-    def _update(self, order_id: int, status: str, paid: bool) -> dict[str, Any]:
+    def _update(self, order_id: int, status: str, paid: bool, message: OrderChanged) -> dict[str, Any]:
         body: dict[str, Any] = {"status": status}
         if paid:
             body["set_paid"] = True
+        shipping = _address((message.delivery or {}).get("address"))
+        if shipping:  # the buyer may change it after payment (#3730)
+            body["shipping"] = {k: v for k, v in shipping.items() if k != "email"}
         updated: dict[str, Any] = self._call("PUT", f"/orders/{order_id}", json=body)
         return updated
 

@@ -8,6 +8,8 @@ Layout (string keys `pk`, `sk`):
 - shop delivery:  pk="order#<checkout form id>", sk="shop-delivery#<message id>"  `ShopDeliveryItem`
 - newest state:   pk="order#<checkout form id>", sk="shop-newest"       `NewestStateItem` (only grows)
 - shop order:     pk="order#<checkout form id>", sk="shop-order"        `ShopOrderItem` (WooCommerce's order)
+- line owner:     pk="line#<line item id>", sk="owner"                  `LineOwnerItem` (which form carries a
+  purchase now, and its sale id: a combined payment moves line items to a new form, allegro-api #1111)
 """
 
 from __future__ import annotations
@@ -44,6 +46,15 @@ class OrderItem(Item):
     returned: list[str] = Field(default_factory=list)  # sale ids a cancellation gave back, sorted
     attention: list[str] = Field(default_factory=list)
     version: int
+    merged_into: str | None = None  # absent in records written before combined payments were handled
+    replaces: list[str] = Field(default_factory=list)
+
+
+class LineOwnerItem(Item):
+    """The checkout form that carries a line item now, and the sale id the ledger knows it by."""
+
+    checkout_form_id: str
+    sale_id: str
 
 
 class AttentionItem(Item):

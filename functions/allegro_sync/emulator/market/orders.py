@@ -7,6 +7,13 @@ show up late, an event served twice with the same id, and a READY_FOR_PROCESSING
 first and arrives much later under a NEW id. Ids are assigned when an event becomes visible, so a
 cursor never skips an event that appears late.
 
+Combined payment (#1111, #1705, #2172): paying several unpaid purchases of one buyer and seller together
+creates a NEW form carrying the same line item ids, emits READY_FOR_PROCESSING for it only, and deletes the
+earlier forms (404 afterwards) without any cancellation event. After payment the buyer may still change the
+delivery address (BUYER_MODIFIED, #3730) or cancel (BUYER_CANCELLED, #3085) within 3 days of the purchase,
+while the seller has not started (fulfillment not PROCESSING / READY_FOR_SHIPMENT / SENT) and added no
+waybill. Both are faults (`combined_payments`, `post_payment_changes`), on by default.
+
 Cancelling does not give stock back: Allegro leaves the offer as it is (an offer ended by the sale
 stays ENDED) and the seller decides whether to restock, so the emulator does the same.
 """
@@ -15,7 +22,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +56,8 @@ SELLER_SETTABLE = (
     "SUSPENDED",
 )
 DELIVERY_COST = Decimal("9.99")
+POST_PAYMENT_WINDOW = timedelta(days=3)  # #3730, #3085: "w ciągu 3 dni od daty zakupu"
+SELLER_STARTED = ("PROCESSING", "READY_FOR_SHIPMENT", "SENT")
 
 
 def _revise(st: MarketState, form: CheckoutForm) -> None:
@@ -222,10 +231,63 @@ def pay(st: MarketState, form_id: str) -> None:
     emit(st, form, "READY_FOR_PROCESSING")
 
 
+def pay_together(st: MarketState, form_ids: list[str]) -> list[str]:
+    """The buyer pays several unpaid purchases at once; returns the id(s) of the paid form(s).
+
+    Real Allegro (#1111, #1705, #2172) makes one NEW form with the same line items (same ids, quantities,
+    boughtAt), emits READY_FOR_PROCESSING for it only and deletes the earlier forms: no cancellation event,
+    their BOUGHT / FILLED_IN events stay in the journal. With `combined_payments` off each form is paid on
+    its own, as if the buyer had paid them one by one.
+    """
+    forms = [_form(st, form_id) for form_id in form_ids]
+    if len(forms) < 2 or len({f.id for f in forms}) != len(forms):
+        raise ValueError("a combined payment needs at least two different checkout forms")
+    if len({(f.seller_id, f.buyer["login"]) for f in forms}) != 1:
+        raise ValueError("only purchases of one buyer from one seller can be paid together")
+    for form in forms:
+        if form.status not in ("BOUGHT", "FILLED_IN"):
+            raise ValueError(f"checkout form {form.id} is {form.status}: it cannot be paid")
+    if not st.faults.combined_payments:
+        for form in forms:
+            pay(st, form.id)
+        return [f.id for f in forms]
+    items = [copy.deepcopy(li) for f in forms for li in f.line_items]
+    total = sum((Decimal(li["price"]["amount"]) * li["quantity"] for li in items), Decimal(0))
+    merged = CheckoutForm(
+        id=new_uuid(st.rng),
+        seller_id=forms[0].seller_id,
+        status="BOUGHT",
+        buyer=copy.deepcopy(forms[0].buyer),
+        line_items=items,
+        delivery=copy.deepcopy(forms[-1].delivery),
+        total=total + DELIVERY_COST,
+        bought_at=min(f.bought_at for f in forms),
+        updated_at=st.now(),
+        revision="",
+    )
+    for form in forms:
+        del st.checkout_forms[form.id]  # 404 from now on; no event says so
+    st.checkout_forms[merged.id] = merged
+    pay(st, merged.id)
+    return [merged.id]
+
+
+def _after_payment(st: MarketState, form: CheckoutForm, what: str) -> None:
+    """May the buyer still change a paid order? Allegro's conditions (#3730, #3085)."""
+    if not st.faults.post_payment_changes:
+        raise ValueError(f"checkout form {form.id} is paid: the buyer can no longer {what} it")
+    if st.now() - form.bought_at > POST_PAYMENT_WINDOW:
+        raise ValueError(f"checkout form {form.id} was bought more than 3 days ago: it cannot be {what}d")
+    if form.fulfillment_status in SELLER_STARTED or form.shipments:
+        raise ValueError(f"the seller already handles checkout form {form.id}: it cannot be {what}d")
+
+
 def modify(st: MarketState, form_id: str, *, city: str) -> None:
-    """The buyer changes the delivery address before payment: BUYER_MODIFIED with a new revision."""
+    """The buyer changes the delivery address: BUYER_MODIFIED with a new revision (after payment too)."""
     form = _form(st, form_id)
-    if form.status not in ("BOUGHT", "FILLED_IN"):
+    if form.status == "READY_FOR_PROCESSING":
+        _after_payment(st, form, "change")
+    elif form.status not in ("BOUGHT", "FILLED_IN"):
         raise ValueError(f"checkout form {form_id} is {form.status}: the buyer can no longer change it")
     form.delivery["address"]["city"] = city
     form.delivery["address"]["modifiedAt"] = iso(st.now())
@@ -258,6 +320,8 @@ def cancel(st: MarketState, form_id: str, *, auto: bool) -> None:
     form = _form(st, form_id)
     if form.status == "CANCELLED":
         raise ValueError(f"checkout form {form_id} is already cancelled")
+    if form.status == "READY_FOR_PROCESSING" and not auto:
+        _after_payment(st, form, "cancel")
     form.status = "CANCELLED"
     _revise(st, form)
     emit(st, form, "AUTO_CANCELLED" if auto else "BUYER_CANCELLED")

@@ -44,6 +44,11 @@ class Faults:
     command_delay_seconds: float = 0.0  # batch command tasks complete after this delay
     activation_overtakes_rate: float = 0.0  # share of publication commands run before earlier work (#10251)
     image_ttl_seconds: float = 86400.0  # an uploaded image location must be used before this
+    # --- allegro-orders: combined payments and changes after payment (docs/allegro-behaviours.md) ---
+    combined_payments: bool = True  # paying several purchases together merges them into a NEW form (#1111)
+    post_payment_changes: bool = (
+        True  # the buyer may change the address or cancel a paid order (#3730, #3085)
+    )
 
 
 @dataclass

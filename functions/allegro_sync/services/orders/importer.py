@@ -20,6 +20,8 @@ from allegro_sync.contracts.allegro import (
 from allegro_sync.contracts.messages import OrderChanged, OrderNotice, OutboxLine, StockChanged
 from allegro_sync.domain.ledger import LedgerError, Outcome, Sale, StockView
 from allegro_sync.domain.orders import (
+    DELETED,
+    MERGED,
     FormLine,
     LineAction,
     OrderDomainError,
@@ -79,13 +81,14 @@ class OrderImporter:
                 f"checkout form {form.id} is recorded for account {existing.account!r}, not {account!r}"
             )
         lines = [_form_line(item) for item in form.line_items]
+        known, replaces = self._sale_ids(form.id, existing, lines)
         status_problem = unknown_status_problem(form.status)
         planned = plan_lines(
-            form.id,
             form.status,
             lines,
             self.count_at,
             lambda offer_id: self.links.skus_for_offer(account, offer_id),
+            known,
         )
         taken = set(existing.taken) if existing else set()
         returned = set(existing.returned) if existing else set()
@@ -113,6 +116,7 @@ class OrderImporter:
             returned=frozenset(returned),
             attention=tuple(attention),
             version=(existing.version if existing else 0) + 1,
+            replaces=tuple(sorted({*(existing.replaces if existing else ()), *replaces})),
         )
         if existing is not None and existing.same_state(record):
             return ImportResult(form.id, form.status, changed=False, attention=record.attention)
@@ -125,6 +129,11 @@ class OrderImporter:
         if stock_messages:
             self.stock_changes.publish(stock_messages)
         self.outbox.publish_order(_order_changed(record, form))
+        for replaced in replaces:  # before the owners move: a crash here finds them again on the retry
+            self._merge(replaced, into=form.id, account=account)
+        new_lines = {p.line.line_item_id: p.sale_id for p in planned}
+        if existing is None or replaces or set(new_lines) != {line.line_item_id for line in existing.lines}:
+            self.orders.set_line_owners(form.id, new_lines)
         self.orders.save(record, existing.version if existing else 0)
         before_taken = existing.taken if existing else frozenset()
         before_returned = existing.returned if existing else frozenset()
@@ -166,6 +175,68 @@ class OrderImporter:
                 returned.add(sale_id)
                 _note(changes, line.sku, result, "cancellation", sale_id)
             # else: never counted (cancelled before it counted): the ledger keeps a tombstone, stock unchanged
+
+    # --- combined payments (allegro-api #1111, #1705, #2172) ----------------------------------------------
+
+    def _sale_ids(
+        self, form_id: str, existing: OrderRecord | None, lines: list[FormLine]
+    ) -> tuple[dict[str, str], list[str]]:
+        """(line item id -> sale id already given, forms whose lines this form carries now).
+
+        A line keeps the sale id it was first recorded with (old records: `<form>:<line>`); a line item
+        recorded on ANOTHER form means a combined payment replaced that form by this one."""
+        known = {line.line_item_id: line.sale_id for line in existing.lines} if existing else {}
+        unseen = [line.line_item_id for line in lines if line.line_item_id not in known]
+        owners = self.orders.line_owners(unseen) if unseen else {}
+        replaces = sorted({o.checkout_form_id for o in owners.values() if o.checkout_form_id != form_id})
+        known.update({line_id: owner.sale_id for line_id, owner in owners.items()})
+        return known, replaces
+
+    def _merge(self, form_id: str, *, into: str, account: str) -> None:
+        """The replaced form is closed: status MERGED, nothing for the seller to do, stock untouched (its
+        sales live on in `into`). The shop hears it once, so it can close its order for that purchase."""
+        existing = self.orders.get(form_id)
+        if existing is not None and existing.status == MERGED:
+            return
+        record = OrderRecord(
+            checkout_form_id=form_id,
+            account=existing.account if existing else account,
+            status=MERGED,
+            revision=existing.revision if existing else None,
+            updated_at=existing.updated_at if existing else None,
+            lines=existing.lines if existing else (),
+            taken=existing.taken if existing else frozenset(),
+            returned=existing.returned if existing else frozenset(),
+            version=(existing.version if existing else 0) + 1,
+            merged_into=into,
+        )
+        if existing is not None:
+            self.outbox.publish_order(_order_changed(record, None))
+        self.orders.save(record, existing.version if existing else 0)
+
+    def record_deleted(self, notice: OrderNotice) -> bool:
+        """Allegro answers 404 for a form it knew: it deletes a form only when a combined payment replaced
+        it (#1111, #1705), and that form's import marks this one MERGED. Until then: DELETED, stock and
+        shop untouched, nothing for the seller to do."""
+        existing = self.orders.get(notice.checkout_form_id)
+        if existing is not None and existing.status in (MERGED, DELETED):
+            return False
+        record = OrderRecord(
+            checkout_form_id=notice.checkout_form_id,
+            account=existing.account if existing else notice.account,
+            status=DELETED,
+            revision=None,
+            updated_at=existing.updated_at if existing else notice.occurred_at,
+            lines=existing.lines if existing else (),
+            taken=existing.taken if existing else frozenset(),
+            returned=existing.returned if existing else frozenset(),
+            version=(existing.version if existing else 0) + 1,
+            replaces=existing.replaces if existing else (),
+        )
+        self.orders.save(record, existing.version if existing else 0)
+        return True
+
+    # --- forms that cannot be read -------------------------------------------------------------------------
 
     def record_unreachable(self, notice: OrderNotice, reason: str) -> bool:
         """The form cannot be read for this account (not connected, not found): make it visible to the
@@ -232,7 +303,7 @@ def _stored(planned: PlannedLine) -> StoredLine:
     )
 
 
-def _order_changed(record: OrderRecord, form: CheckoutForm) -> OrderChanged:
+def _order_changed(record: OrderRecord, form: CheckoutForm | None) -> OrderChanged:
     def effect(sale_id: str) -> Literal["TAKEN", "RETURNED", "NONE"]:
         if sale_id in record.returned:
             return "RETURNED" if sale_id in record.taken else "NONE"
@@ -247,8 +318,10 @@ def _order_changed(record: OrderRecord, form: CheckoutForm) -> OrderChanged:
         updated_at=record.updated_at,
         lines=tuple(OutboxLine(**asdict(line), stock_effect=effect(line.sale_id)) for line in record.lines),
         needs_attention=record.attention,
-        buyer=form.buyer,
-        delivery=form.delivery,
-        payment=form.payment,
-        summary=form.summary,
+        merged_into=record.merged_into,
+        replaces=record.replaces,
+        buyer=form.buyer if form else None,
+        delivery=form.delivery if form else None,
+        payment=form.payment if form else None,
+        summary=form.summary if form else None,
     )

@@ -14,7 +14,7 @@ from allegro_sync.contracts.allegro import (
 from allegro_sync.contracts.messages import OrderChanged, OrderNotice, StockChanged
 from allegro_sync.contracts.orders import CursorState
 from allegro_sync.domain.ledger import Sale
-from allegro_sync.domain.orders import OrderRecord
+from allegro_sync.domain.orders import LineOwner, OrderRecord
 from allegro_sync.services.stock import StockResult
 
 EVENTS_PAGE = 1000
@@ -80,6 +80,14 @@ class OrderRepository(Protocol):
 
     def save(self, record: OrderRecord, expected_version: int) -> None:
         """Write if the stored version is `expected_version` (0: no record yet), else OrderConflict."""
+        ...
+
+    def line_owners(self, line_item_ids: list[str]) -> dict[str, LineOwner]:
+        """The form each line item was last recorded on (absent: never recorded)."""
+        ...
+
+    def set_line_owners(self, checkout_form_id: str, sale_ids: dict[str, str]) -> None:
+        """Record that the form carries these line items (line item id -> sale id)."""
         ...
 
 
