@@ -73,10 +73,15 @@ class QueueTrigger:
 
 @dataclass(frozen=True)
 class ScheduleTrigger:
-    """Fires the function on a fixed rate. `rate_minutes` maps to `rate(N minutes)` in EventBridge."""
+    """Fires the function on a fixed rate. `rate_minutes` maps to `rate(N minutes)` in EventBridge.
+
+    `rate_context`: the CDK context key (`-c key=N`) a seller sets another rate with; the local runtime takes
+    the same key (`LocalRuntime(schedule_minutes={key: N})`).
+    """
 
     rate_minutes: int
     description: str = ""
+    rate_context: str | None = None
 
 
 @dataclass(frozen=True)
@@ -438,6 +443,25 @@ TOPOLOGY = Topology(
             secrets={"app-credentials": R, "accounts": RW},
             allegro_rpm=400,
             deploy_settings=("OFFER_SETTINGS",),  # a recreated offer carries the seller's defaults
+        ),
+        Function(
+            "shop_reconciler",
+            "Every 15 min: what changed in the shop since its cursor, queued like a webhook",
+            # 10,000 products, 100 changed: a few listing pages and a few hundred DynamoDB/SQS calls
+            # (bench/shop_reconcile); the first run reads the whole catalogue once. One cursor, one reader.
+            timeout_seconds=300,
+            reserved_concurrency=1,
+            triggers=(
+                ScheduleTrigger(
+                    rate_minutes=15,
+                    description="read what changed in the shop since the cursor",
+                    rate_context="shopReconcileMinutes",
+                ),
+            ),
+            tables={"idempotency": RW, "control": RW, "catalog": R},
+            sends_to=("shop-events",),
+            secrets={"shop-credentials": R},
+            deploy_settings=("SHOP_RECONCILE_OVERLAP_SECONDS",),
         ),
         Function(
             "repricer",
