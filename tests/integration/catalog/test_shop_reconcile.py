@@ -87,7 +87,8 @@ def test_a_stock_change_whose_webhook_was_lost_reaches_allegro_on_the_next_run(
 
     woo.edit(product, stock_quantity=2)  # the product.updated webhook is lost (outage, disabled webhook)
     second = reconcile(stack)
-    assert second["queued"] == 1 and second["cursor_saved"]
+    assert second["queued"] == 1
+    assert second["cursor_saved"]
     assert stack.shown(stack.offer("SONY-LOST")["id"]) == ("ACTIVE", 2)
     changes = len(stack.changes.history("SONY-LOST"))
 
@@ -124,6 +125,7 @@ def test_a_run_that_dies_before_saving_its_cursor_is_repeated_without_doing_anyt
     changes = len(stack.changes.history("SONY-CRASH"))
 
     rerun = reconcile(stack)  # the cursor did not move: the same changes are read again
-    assert rerun["queued"] == 0 and rerun["cursor_saved"]
+    assert rerun["queued"] == 0
+    assert rerun["cursor_saved"]
     assert len(stack.changes.history("SONY-CRASH")) == changes
     assert stack.shown(stack.offer("SONY-CRASH")["id"]) == ("ACTIVE", 1)
