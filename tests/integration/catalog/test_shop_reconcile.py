@@ -86,6 +86,13 @@ def test_a_stock_change_whose_webhook_was_lost_reaches_allegro_on_the_next_run(
     assert stack.shown(stack.offer("SONY-LOST")["id"]) == ("ACTIVE", 7)
 
     woo.edit(product, stock_quantity=2)  # the product.updated webhook is lost (outage, disabled webhook)
+    preview = stack.cli("reconcile", "--shop", "--dry-run")
+    assert preview.exit_code == 0, preview.output
+    assert "SONY-LOST" in preview.output
+    assert "stock 2)" in preview.output
+    assert "would apply" in preview.output
+    stack.runtime.drain(timeout=30)
+    assert stack.shown(stack.offer("SONY-LOST")["id"]) == ("ACTIVE", 7)  # the dry run queued nothing
     second = reconcile(stack)
     assert second["queued"] == 1
     assert second["cursor_saved"]
