@@ -19,14 +19,12 @@ import io
 import os
 import sys
 import time
-from collections import Counter
 from contextlib import redirect_stdout
 from datetime import timedelta
 from typing import Any
 
 import boto3
 import httpx
-from botocore.client import BaseClient
 from moto import mock_aws
 
 from allegro_sync.adapters.dynamodb.shop_cursor import DynamoShopCursor
@@ -37,6 +35,7 @@ from allegro_sync.local.provision import create_table
 from allegro_sync.services.shop_reconcile import ShopReconciler, ShopReconcileReport
 from allegro_sync.services.webhooks import WebhookIntake
 from allegro_sync.topology import TOPOLOGY
+from bench._aws import AwsCalls
 from bench._results import record
 from bench.cost import MINUTES_PER_MONTH, Prices
 from tests.fixtures.woo_shop import WooCatalog
@@ -49,25 +48,6 @@ MEMORY_GB = TOPOLOGY.function("shop_reconciler").memory_mb / 1024
 WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem"})
 READS = frozenset({"GetItem", "Query"})
 SQS_SENDS = frozenset({"SendMessage", "SendMessageBatch"})
-
-
-class AwsCalls:
-    """Every boto3 call by operation, and the time spent in them (moto's here, the network's in AWS)."""
-
-    def __init__(self) -> None:
-        self.by_operation: Counter[str] = Counter()
-        self.seconds = 0.0
-        original = BaseClient._make_api_call
-
-        def counted(client: Any, operation: str, params: Any) -> Any:
-            started = time.perf_counter()
-            try:
-                return original(client, operation, params)
-            finally:
-                self.seconds += time.perf_counter() - started
-                self.by_operation[operation] += 1
-
-        BaseClient._make_api_call = counted
 
 
 def monthly_usd(figures: dict[str, Any], prices: Prices, runs: float) -> float:
@@ -106,8 +86,8 @@ class ShopTimer:
 def measure(
     name: str, reconciler: ShopReconciler, shop: WooCatalog, aws: AwsCalls, waited: ShopTimer
 ) -> dict[str, Any]:
-    aws.by_operation.clear()
-    aws.seconds = waited.seconds = 0.0
+    aws.reset()
+    waited.seconds = 0.0
     shop.listings = 0
     with redirect_stdout(io.StringIO()):
         started = time.perf_counter()
@@ -162,7 +142,7 @@ def main(argv: list[str]) -> None:
             ShopEventQueue(SqsFifoPublisher(url, sqs)),
             DynamoProductIndex(idempotency),
         )
-        feed = WooCommerceChanges(server.url, "ck_bench", "cs_bench", http)
+        feed = WooCommerceChanges(server.url, ("ck_bench", "cs_bench"), http)
         reconciler = ShopReconciler(feed, intake, DynamoShopCursor(dynamodb.Table("control")))
         newest = max(p["date_modified_gmt"] for p in shop.products.values())
         DynamoShopCursor(dynamodb.Table("control")).save("woocommerce", newest, expected=None)

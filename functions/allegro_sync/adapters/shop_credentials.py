@@ -86,13 +86,8 @@ def build_feed(
 ) -> GenericChanges | WooCommerceChanges:
     """The shop's change listing, or ShopNotConfigured for a generic shop without a `changes_url`."""
     if isinstance(credentials, WooCommerceCredentials):
-        return WooCommerceChanges(
-            credentials.url,
-            credentials.consumer_key.get_secret_value(),
-            credentials.consumer_secret.get_secret_value(),
-            http,
-            overlap=overlap,
-        )
+        key = (credentials.consumer_key.get_secret_value(), credentials.consumer_secret.get_secret_value())
+        return WooCommerceChanges(credentials.url, key, http, overlap=overlap)
     if credentials.changes_url is None:
         raise ShopNotConfigured(
             "the shop-credentials secret has no changes_url: this generic shop offers no change listing, "

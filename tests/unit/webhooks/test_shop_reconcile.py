@@ -48,7 +48,7 @@ def shop_with(count: int) -> tuple[WooCatalog, WooCommerceChanges]:
         shop.put_product(f"SKU-{i:05d}", stock=10)
     shop.step = timedelta(seconds=1)
     http = httpx.Client(transport=mock_transport(shop))
-    return shop, WooCommerceChanges("http://shop.test", "ck", "cs", http, overlap=timedelta(minutes=5))
+    return shop, WooCommerceChanges("http://shop.test", ("ck", "cs"), http, overlap=timedelta(minutes=5))
 
 
 def reconciler(feed: WooCommerceChanges | GenericChanges, cursors: Cursors, queue: Queue) -> ShopReconciler:

@@ -61,19 +61,15 @@ class WooCommerceChanges:
     def __init__(
         self,
         url: str,
-        consumer_key: str,
-        consumer_secret: str,
+        key: tuple[str, str],
         http: httpx.Client,
         *,
         clock: Callable[[], float] = time.time,
         overlap: timedelta = OVERLAP,
     ) -> None:
-        self._base = url.rstrip("/") + API
-        self._auth = httpx.BasicAuth(consumer_key, consumer_secret)
-        self._http = http
-        self._clock = clock
-        self._overlap = overlap
-        self._calls = 0
+        """`key`: the REST API's (consumer key, consumer secret), sent as HTTP Basic over HTTPS."""
+        self._base, self._auth, self._http = url.rstrip("/") + API, httpx.BasicAuth(*key), http
+        self._clock, self._overlap, self._calls = clock, overlap, 0
 
     def read(self, since: str | None) -> ShopChanges:
         self._calls = 0
