@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from allegro_sync import correlation
 from allegro_sync.contracts.catalog import order_key
 from allegro_sync.contracts.messages import PriceSet, ProductDelete, ProductUpsert, ShopEvent, StockSet
 from allegro_sync.contracts.shop_changes import ShopChanges
@@ -113,7 +114,9 @@ class ShopReconciler:
         return report
 
     def _queue(self, delivery: Delivery, report: ShopReconcileReport) -> None:
-        result = self._intake.accept(delivery)
+        # Each change is followed through the logs under its own id, as a webhook's delivery id is.
+        with correlation.scope(delivery.events[0].delivery_id if delivery.events else None):
+            result = self._intake.accept(delivery)
         verdict = result.outcome.value
         if result.outcome is Outcome.QUEUED:
             report.queued += 1

@@ -10,6 +10,8 @@ every event is queued. docs/shop-adapters.md is the contract for shop authors.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -73,7 +75,9 @@ class GenericChanges:
             raise WebhookRejected(422, "schema_violation", "a change must say when it happened", required)
         now = self._clock()
         event = generic.parse_events(raw)
-        events = generic.to_domain(event, "shop-changes", int(now), latest=now + 300, batch=False)
+        digest = hashlib.sha256(json.dumps(raw, sort_keys=True, default=str).encode()).hexdigest()[:16]
+        delivery_id = f"shop-changes-{digest}"  # the same change always carries the same id
+        events = generic.to_domain(event, delivery_id, int(now), latest=now + 300, batch=False)
         return changed_delivery("generic", events)
 
     def _page(self, since: str | None) -> ChangesPageIn:
