@@ -447,9 +447,10 @@ TOPOLOGY = Topology(
         Function(
             "shop_reconciler",
             "Every 15 min: what changed in the shop since its cursor, queued like a webhook",
-            # 10,000 products, 100 changed: a few listing pages and a few hundred DynamoDB/SQS calls
-            # (bench/shop_reconcile); the first run reads the whole catalogue once. One cursor, one reader.
-            timeout_seconds=300,
+            # 10,000 products, 100 changed: 3 listing pages and ~300 DynamoDB/SQS calls, ~6 s
+            # (bench/shop_reconcile). The first run reads the whole catalogue once: 100 pages and ~3 AWS calls
+            # per product, several minutes at 10,000, hence Lambda's maximum. One cursor, one reader.
+            timeout_seconds=900,
             reserved_concurrency=1,
             triggers=(
                 ScheduleTrigger(
