@@ -177,6 +177,18 @@ HEADLINES = [
             f"({_get(r, 'webhook_intake', 'scenarios', 'generic queued', 'aws_calls')} AWS calls)"
         ),
     ),
+    Headline(
+        "Shop reconciliation per run, 10,000 products of which 100 changed (lost webhooks)",
+        "shop_reconcile",
+        lambda r: (
+            None
+            if _get(r, "shop_reconcile", "incremental") is None
+            else f"{_get(r, 'shop_reconcile', 'incremental', 'shop_calls')} shop calls, "
+            f"{_get(r, 'shop_reconcile', 'incremental', 'aws_calls')} AWS calls, "
+            f"~{_get(r, 'shop_reconcile', 'incremental', 'seconds_in_aws_estimate')} s in AWS; "
+            f"USD {_get(r, 'shop_reconcile', 'monthly', 'usd_idle'):.2f}/month idle at every 15 min"
+        ),
+    ),
     Headline("Handler cold import (Lambda-like: our code from source)", "cold_import", _cold),
     Headline("Lambda asset size", "cold_import", _asset),
 ]

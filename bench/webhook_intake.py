@@ -25,7 +25,6 @@ from contextlib import redirect_stdout
 from typing import Any
 
 import boto3
-from botocore.client import BaseClient
 from moto import mock_aws
 
 from allegro_sync.adapters.shop import signing
@@ -33,6 +32,7 @@ from allegro_sync.adapters.shop import woocommerce as wc
 from allegro_sync.local.events import HttpRequest, http_api_v2_event
 from allegro_sync.local.provision import create_table
 from allegro_sync.topology import queue_env, secret_env, table_env
+from bench._aws import AwsCalls
 from bench._results import record
 
 SECRET = "bench-secret"
@@ -111,26 +111,7 @@ def woo_event(delivery: str, product_id: int) -> dict[str, Any]:
     )
 
 
-class AwsTimer:
-    """Time spent inside boto3 calls (moto's cost here, the network's in AWS), to isolate the code's own."""
-
-    def __init__(self) -> None:
-        self.seconds = 0.0
-        self.calls = 0
-        original = BaseClient._make_api_call
-
-        def timed(client: Any, operation: str, params: Any) -> Any:
-            started = time.perf_counter()
-            try:
-                return original(client, operation, params)
-            finally:
-                self.seconds += time.perf_counter() - started
-                self.calls += 1
-
-        BaseClient._make_api_call = timed
-
-
-AWS = AwsTimer()
+AWS = AwsCalls()  # boto3 time isolates the code's own
 
 
 def run(

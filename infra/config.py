@@ -15,7 +15,8 @@ from aws_cdk import aws_logs as logs
 from pydantic import ValidationError
 
 from allegro_sync.services.publishing import OfferSettings
-from allegro_sync.settings import FEED_URL_ENV, OFFER_SETTINGS_ENV, STOCK_COUNT_AT_ENV
+from allegro_sync.settings import FEED_URL_ENV, OFFER_SETTINGS_ENV, SHOP_OVERLAP_ENV, STOCK_COUNT_AT_ENV
+from allegro_sync.topology import TOPOLOGY, ScheduleTrigger
 from infra.naming import DEFAULT_NAME_PREFIX, DEFAULT_STACK_NAME
 
 ALLEGRO_ENVIRONMENTS = ("production", "sandbox")
@@ -52,6 +53,8 @@ class Settings:
     detailed_alarms: bool = False
     # Deploy-time seller settings by env var name (OFFER_SETTINGS: offer defaults and EU product-safety data).
     deploy_settings: dict[str, str] = field(default_factory=dict)
+    # Schedules a seller may run at another rate, by their topology `rate_context` key (minutes).
+    schedule_minutes: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]{0,40}", self.stack_name):
@@ -70,6 +73,9 @@ class Settings:
             )
         if self.api_throttle_rate < 1 or self.api_throttle_burst < 1:
             raise ValueError("apiThrottleRate and apiThrottleBurst must be positive")
+        for key, minutes in self.schedule_minutes.items():
+            if not 1 <= minutes <= 1440:
+                raise ValueError(f"{key} must be between 1 and 1440 minutes, not {minutes}")
         if self.alarm_email is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", self.alarm_email):
             raise ValueError(f"alarmEmail {self.alarm_email!r} is not an e-mail address")
 
@@ -121,8 +127,27 @@ class Settings:
             detailed_alarms=flag("detailedAlarms"),
             deploy_settings=_deploy_settings(
                 get("offerSettingsFile"), get("repricingFeedUrl"), get("orderStockCountAt")
-            ),
+            )
+            | _shop_overlap(get("shopReconcileOverlapSeconds")),
+            schedule_minutes={
+                key: number(key, trigger.rate_minutes)
+                for trigger, _ in TOPOLOGY.schedules()
+                if (key := trigger.rate_context) is not None
+            },
         )
+
+    def rate_minutes(self, trigger: ScheduleTrigger) -> int:
+        """The trigger's rate: the seller's `-c <rate_context>=N` if given, else the topology's."""
+        key = trigger.rate_context
+        return self.schedule_minutes.get(key, trigger.rate_minutes) if key else trigger.rate_minutes
+
+
+def _shop_overlap(value: Any) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not str(value).isdigit() or not 0 <= int(value) <= 86_400:
+        raise ValueError(f"shopReconcileOverlapSeconds must be 0..86400 seconds, not {value!r}")
+    return {SHOP_OVERLAP_ENV: str(int(value))}
 
 
 def _deploy_settings(

@@ -548,7 +548,7 @@ class AllegroSyncStack(cdk.Stack):
             rule = events.Rule(
                 self,
                 f"{naming.construct_id(function.name)}Schedule{index}",
-                schedule=events.Schedule.rate(cdk.Duration.minutes(trigger.rate_minutes)),
+                schedule=events.Schedule.rate(cdk.Duration.minutes(self.settings.rate_minutes(trigger))),
                 description=(trigger.description or f"runs {function.name}")[:512],
             )
             rule.add_target(targets.LambdaFunction(fn, dead_letter_queue=self.schedule_dlq, retry_attempts=2))

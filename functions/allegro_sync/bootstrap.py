@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import timedelta
 from typing import Any, TypeVar
 
 import boto3
@@ -38,6 +39,7 @@ from allegro_sync.adapters.dynamodb.orders import CatalogOfferLinks, DynamoOrder
 from allegro_sync.adapters.dynamodb.pushed import DynamoPushLog
 from allegro_sync.adapters.dynamodb.rate_limit import FALLBACK_RPM_BUDGET, DynamoBlockedUntilStore
 from allegro_sync.adapters.dynamodb.repricing import CatalogFacts, DynamoRepricingStore, RepricingOwnership
+from allegro_sync.adapters.dynamodb.shop_cursor import CatalogAppliedState, DynamoShopCursor
 from allegro_sync.adapters.dynamodb.shop_deliveries import DynamoShopDeliveries
 from allegro_sync.adapters.order_queues import (
     SqsFulfillmentQueue,
@@ -51,7 +53,7 @@ from allegro_sync.adapters.redelivery import Redelivery, back_off, until
 from allegro_sync.adapters.secrets import AppCredentialsStore
 from allegro_sync.adapters.shop.deliveries import DynamoDeliveryMarkers, DynamoProductIndex
 from allegro_sync.adapters.shop.signing_secret import SigningSecretStore
-from allegro_sync.adapters.shop_credentials import ShopCredentialsStore, build_sink
+from allegro_sync.adapters.shop_credentials import ShopCredentialsStore, build_feed, build_sink
 from allegro_sync.contracts.accounts import AccountProfile, AccountStatus
 from allegro_sync.contracts.allegro import CategoryParameter
 from allegro_sync.custody import AccountsSettings, Custody
@@ -64,6 +66,7 @@ from allegro_sync.services.publishing import OfferSettings, Publisher
 from allegro_sync.services.reconcile import Reconciler
 from allegro_sync.services.repricing import Repricer
 from allegro_sync.services.shop_delivery import ShopDelivery
+from allegro_sync.services.shop_reconcile import ShopReconciler
 from allegro_sync.services.stock import StockLedger
 from allegro_sync.services.tokens import AccountTokens
 from allegro_sync.services.webhooks import WebhookIntake
@@ -488,6 +491,16 @@ class Application:
         """The shop notifier's entry point: `record_handler` per record, failures backed off."""
         batch = partial_batch(event, context, processor, record_handler)
         return self.redeliver_backing_off(queue, event, batch)
+
+    # -- shop reconciliation: lost webhooks (services/shop_reconcile.py) -----------------------
+    # The shop's change listing fed through the webhooks' own intake; the cursor in `control`.
+
+    def shop_reconciler(self) -> ShopReconciler:
+        """For this run: the shop's credentials as cached now (a rotation lands within max_age)."""
+        overlap = timedelta(seconds=self.settings.shop_reconcile_overlap_seconds)
+        feed = build_feed(self.shop_credentials().read(), self.shop_http(), overlap=overlap)
+        cursor = DynamoShopCursor(self.table("control"))
+        return ShopReconciler(feed, self.webhook_intake(), cursor, CatalogAppliedState(self.catalog()))
 
 
 class ConnectedAccounts:

@@ -36,6 +36,7 @@ REPLAY_WINDOW_ENV = "WEBHOOK_REPLAY_WINDOW_SECONDS"
 SECRET_MAX_AGE_ENV = "WEBHOOK_SECRET_MAX_AGE_SECONDS"  # noqa: S105 - a variable name, not a secret
 REDIRECT_URI_ENV = "OAUTH_REDIRECT_URI"
 FEED_URL_ENV = "REPRICING_FEED_URL"
+SHOP_OVERLAP_ENV = "SHOP_RECONCILE_OVERLAP_SECONDS"
 KMS_KEY_ENV = f"{secret_env('accounts')}_KMS_KEY_ID"
 ALLEGRO_ENVIRONMENT_ENV = "ALLEGRO_ENVIRONMENT"
 ALLEGRO_API_URL_ENV = "ALLEGRO_API_URL"
@@ -52,6 +53,8 @@ DEFAULT_POLL_RUN_SECONDS = 50.0
 DEFAULT_POLL_INTERVAL_SECONDS = 5.0
 DEFAULT_REPLAY_WINDOW_SECONDS = 300
 DEFAULT_SECRET_MAX_AGE_SECONDS = 300
+# The shop reconciliation re-reads this much before its cursor: saves committed out of order by the shop.
+DEFAULT_SHOP_OVERLAP_SECONDS = 300
 
 
 class NotWired(LookupError):
@@ -85,6 +88,7 @@ class Settings(BaseModel):
     webhook_secret_max_age_seconds: int = DEFAULT_SECRET_MAX_AGE_SECONDS
     oauth_redirect_uri: str | None = None
     repricing_feed_url: str | None = None
+    shop_reconcile_overlap_seconds: int = DEFAULT_SHOP_OVERLAP_SECONDS
     metrics_namespace: str = "AllegroSync"
     stack_name: str | None = None
     api_url: str | None = None
@@ -144,6 +148,7 @@ class Settings(BaseModel):
             webhook_secret_max_age_seconds=int(number(SECRET_MAX_AGE_ENV, DEFAULT_SECRET_MAX_AGE_SECONDS)),
             oauth_redirect_uri=text(REDIRECT_URI_ENV),
             repricing_feed_url=text(FEED_URL_ENV),
+            shop_reconcile_overlap_seconds=int(number(SHOP_OVERLAP_ENV, DEFAULT_SHOP_OVERLAP_SECONDS)),
             metrics_namespace=text(METRICS_NAMESPACE_ENV) or "AllegroSync",
             stack_name=text(STACK_ENV),
             api_url=text(API_URL_ENV),

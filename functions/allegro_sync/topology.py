@@ -73,10 +73,15 @@ class QueueTrigger:
 
 @dataclass(frozen=True)
 class ScheduleTrigger:
-    """Fires the function on a fixed rate. `rate_minutes` maps to `rate(N minutes)` in EventBridge."""
+    """Fires the function on a fixed rate. `rate_minutes` maps to `rate(N minutes)` in EventBridge.
+
+    `rate_context`: the CDK context key (`-c key=N`) a seller sets another rate with; the local runtime takes
+    the same key (`LocalRuntime(schedule_minutes={key: N})`).
+    """
 
     rate_minutes: int
     description: str = ""
+    rate_context: str | None = None
 
 
 @dataclass(frozen=True)
@@ -439,6 +444,26 @@ TOPOLOGY = Topology(
             secrets={"app-credentials": R, "accounts": RW},
             allegro_rpm=400,
             deploy_settings=("OFFER_SETTINGS",),  # a recreated offer carries the seller's defaults
+        ),
+        Function(
+            "shop_reconciler",
+            "Every 15 min: what changed in the shop since its cursor, queued like a webhook",
+            # 10,000 products, 100 changed: 3 listing pages and ~300 DynamoDB/SQS calls, ~6 s
+            # (bench/shop_reconcile). The first run reads the whole catalogue once: 100 pages and ~3 AWS calls
+            # per product, several minutes at 10,000, hence Lambda's maximum. One cursor, one reader.
+            timeout_seconds=900,
+            reserved_concurrency=1,
+            triggers=(
+                ScheduleTrigger(
+                    rate_minutes=15,
+                    description="read what changed in the shop since the cursor",
+                    rate_context="shopReconcileMinutes",
+                ),
+            ),
+            tables={"idempotency": RW, "control": RW, "catalog": R},
+            sends_to=("shop-events",),
+            secrets={"shop-credentials": R},
+            deploy_settings=("SHOP_RECONCILE_OVERLAP_SECONDS",),
         ),
         Function(
             "repricer",

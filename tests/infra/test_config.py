@@ -145,3 +145,15 @@ def test_when_a_sale_takes_stock_is_a_checked_deploy_setting_for_the_order_worke
         _from({"orderStockCountAt": "PAID"})
     receivers = [f.name for f in TOPOLOGY.functions if "ORDER_STOCK_COUNT_AT" in f.deploy_settings]
     assert receivers == ["order_worker"]
+
+
+def test_the_shop_reconciliation_runs_every_15_minutes_unless_the_seller_sets_another_rate() -> None:
+    from allegro_sync.topology import TOPOLOGY
+
+    [trigger] = TOPOLOGY.function("shop_reconciler").triggers
+    assert _from({}).rate_minutes(trigger) == 15
+    settings = _from({"shopReconcileMinutes": "5", "shopReconcileOverlapSeconds": "600"})
+    assert settings.rate_minutes(trigger) == 5
+    assert settings.deploy_settings["SHOP_RECONCILE_OVERLAP_SECONDS"] == "600"
+    with pytest.raises(ValueError, match="shopReconcileMinutes must be between 1 and 1440"):
+        _from({"shopReconcileMinutes": "0"})

@@ -1,7 +1,8 @@
 """The `shop-credentials` secret: where orders go in the shop, and the adapter that takes them there.
 
 Secret value, JSON, one of:
-  {"kind": "generic", "url": "https://shop.example/allegro-sync/orders", "signing_secret": "..."}
+  {"kind": "generic", "url": "https://shop.example/allegro-sync/orders", "signing_secret": "...",
+   "changes_url": "https://shop.example/allegro-sync/changes"}   (changes_url optional: shop reconciliation)
   {"kind": "woocommerce", "url": "https://shop.example", "consumer_key": "ck_..",
    "consumer_secret": "cs_.."}
 Read through Powertools' cache (a rotated key is picked up within `max_age`); never logged.
@@ -9,6 +10,7 @@ Read through Powertools' cache (a rotated key is picked up within `max_age`); ne
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 import httpx
@@ -16,7 +18,9 @@ from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, ValidationError
 
 from allegro_sync.adapters.dynamodb.shop_deliveries import DynamoShopDeliveries
+from allegro_sync.adapters.shop.generic_changes import GenericChanges
 from allegro_sync.adapters.shop.outbound_generic import GenericShop
+from allegro_sync.adapters.shop.woocommerce_changes import WooCommerceChanges
 from allegro_sync.adapters.shop.woocommerce_rest import WooCommerceShop
 from allegro_sync.contracts.shop import ShopOrderSink
 
@@ -34,6 +38,7 @@ class GenericCredentials(BaseModel):
     kind: Literal["generic"]
     url: _Url
     signing_secret: Annotated[SecretStr, Field(min_length=16)]
+    changes_url: _Url | None = None  # the optional "changes since" endpoint (docs/shop-adapters.md)
 
 
 class WooCommerceCredentials(BaseModel):
@@ -74,6 +79,21 @@ def build_sink(
         http,
         deliveries,
     )
+
+
+def build_feed(
+    credentials: GenericCredentials | WooCommerceCredentials, http: httpx.Client, *, overlap: timedelta
+) -> GenericChanges | WooCommerceChanges:
+    """The shop's change listing, or ShopNotConfigured for a generic shop without a `changes_url`."""
+    if isinstance(credentials, WooCommerceCredentials):
+        key = (credentials.consumer_key.get_secret_value(), credentials.consumer_secret.get_secret_value())
+        return WooCommerceChanges(credentials.url, key, http, overlap=overlap)
+    if credentials.changes_url is None:
+        raise ShopNotConfigured(
+            "the shop-credentials secret has no changes_url: this generic shop offers no change listing, "
+            "so only its webhooks sync it (docs/shop-adapters.md)"
+        )
+    return GenericChanges(credentials.changes_url, credentials.signing_secret.get_secret_value(), http)
 
 
 class ShopCredentialsStore:

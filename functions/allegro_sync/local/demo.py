@@ -299,7 +299,12 @@ class Demo:
     def orders_and_stock(self) -> None:
         self._chapter("5. Stock in seconds, orders exactly once")
         first, second = SELLERS
-        credentials = {"kind": "generic", "url": self.shop_url, "signing_secret": SHOP_SECRET}
+        credentials = {
+            "kind": "generic",
+            "url": self.shop_url,
+            "signing_secret": SHOP_SECRET,
+            "changes_url": f"{self.shop_url}/changes",  # read by the shop reconciliation (chapter 7)
+        }
         self.runtime.put_secret("shop-credentials", credentials)
         self.console.print(f"The shop's order endpoint {self.shop_url} and its signing secret are stored.")
         ledger = self._ledger()
@@ -418,6 +423,7 @@ class Demo:
             # only, and two reports in one second tie (the ledger then keeps the lower level).
             changed_at = datetime.now(UTC).isoformat()
             stock_set = {"type": "stock.set", "sku": STAR, "stock": level, "occurred_at": changed_at}
+            self.shop.record_change(stock_set)
             status, body = self._webhook(stock_set)
             _expect(status == 202, f"POST /webhooks/shop answered {status} {body}")
             self.runtime.drain(timeout=30)
@@ -442,6 +448,40 @@ class Demo:
             f"A webhook signed with the wrong secret -> {status} "
             f"{body.get('error', {}).get('code')}; nothing queued"
         )
+        self.lost_delivery_repaired()
+
+    def lost_delivery_repaired(self) -> None:
+        """A webhook lost in an outage, repaired by the scheduled shop reconciliation (the shop's changes)."""
+        from allegro_sync.cli.reconcile_cmd import render_shop
+
+        ledger = self._ledger()
+        level = ledger.view(STAR).available
+        time.sleep(1)  # a change the shop makes a second later (its log is ordered by time)
+        lost = {"type": "stock.set", "sku": STAR, "stock": 2, "occurred_at": datetime.now(UTC).isoformat()}
+        self.shop.record_change(lost)  # ... and its webhook never arrives: our HTTP API was down
+        self.console.print(
+            f"Outage: the shop sets {STAR} to 2, but its webhook is lost (our API was unreachable). "
+            f"Offers still show {level}."
+        )
+        preview = self.runtime.application("shop_reconciler").shop_reconciler().run(dry_run=True)
+        render_shop(preview, self.console)
+        verdicts = [c.verdict for c in preview.changes]
+        _expect(verdicts[-1] == "would apply" and verdicts.count("would apply") == 1, f"dry run: {verdicts}")
+        run = self.runtime.fire("shop_reconciler")
+        self.runtime.drain(timeout=30)
+        shown = {a: self._stock(self.offers[(STAR, a)]) for a in SELLERS}
+        now = ledger.view(STAR).available
+        _expect(
+            now is not None and now <= 2 and set(shown.values()) == {now}, f"offers {shown}, ledger {now}"
+        )
+        self.console.print(
+            f"scheduled shop_reconciler: read {run['changes']} change(s) since its cursor in "
+            f"{run['shop_calls']} shop call(s), queued {run['queued']} like webhooks -> offers show {now}; "
+            "the changes whose webhooks did arrive were already applied and changed nothing."
+        )
+        again = self.runtime.fire("shop_reconciler")
+        _expect(again["queued"] == 0, f"a second run queued {again['queued']}")
+        self.console.print(f"Next run: {again['changes']} change(s) since the cursor, nothing queued.")
 
     def reprice(self) -> None:
         self._chapter("8. Repricing within the seller's bounds")

@@ -4,6 +4,8 @@ Why a real socket: the shop_notifier's own httpx client has to reach it, as it r
 verifies our signature, applies each order once per `Idempotency-Key` and keeps its stock, so the demo can
 show what the shop ended up with rather than what we meant to send. The soak also takes it down for a while
 (`down`) and reads what it applied per order (`taken`), to tell a lost or doubled order from a delayed one.
+It also keeps a change log served as the generic contract's optional `GET /changes?since=N&limit=M`
+(docs/shop-adapters.md), which the shop reconciliation reads to repair a lost webhook.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from allegro_sync.adapters.shop import signing
 from allegro_sync.local.loopback import LoopbackServer, QuietHandler
@@ -30,6 +33,7 @@ class DemoShop:
     down: bool = False  # answer 503 to every order delivery, like a shop in maintenance
     taken: dict[str, Counter[str]] = field(default_factory=dict)  # form id -> SKU -> units still taken
     first_seen: dict[str, float] = field(default_factory=dict)  # form id -> time.time() of its first delivery
+    changes: list[dict[str, Any]] = field(default_factory=list)  # every product change, in order
     _keys: set[str] = field(default_factory=set)
     _sales: dict[str, str] = field(default_factory=dict)  # sale id -> the last effect applied
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -67,6 +71,26 @@ class DemoShop:
         with self._lock:
             return [f for f, m in self.orders.items() if m.get("status") != "MERGED"]
 
+    def record_change(self, event: dict[str, Any]) -> None:
+        """The shop logs each product change it makes (whether or not its webhook gets through)."""
+        with self._lock:
+            self.changes.append(event)
+
+    def changes_page(self, headers: dict[str, str], query: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        """`GET /changes`: signed by the caller over an empty body; the cursor is a position in the log."""
+        h = {k.lower(): v for k, v in headers.items()}
+        timestamp = int(h.get(signing.TIMESTAMP_HEADER.lower(), "0") or 0)
+        delivery = h.get(signing.DELIVERY_HEADER.lower(), "")
+        if not signing.matches(
+            [self.secret], h.get(signing.SIGNATURE_HEADER.lower(), ""), timestamp, delivery, b""
+        ):
+            return 401, {"error": "bad signature"}
+        start, limit = int(query.get("since", "0")), min(int(query.get("limit", "100")), 100)
+        with self._lock:
+            page = self.changes[start : start + limit]
+            more = start + len(page) < len(self.changes)
+        return 200, {"events": page, "cursor": str(start + len(page)), "has_more": more}
+
     def adjust(self, sku: str, delta: int) -> int:
         """The shop's own stock movement (a sale over the counter, a delivery); returns the new level."""
         with self._lock:
@@ -93,6 +117,12 @@ class DemoShopServer(LoopbackServer):
 
         class Handler(QuietHandler):
             def do_GET(self) -> None:
+                url = urlsplit(self.path)
+                if url.path == "/changes":
+                    query = {k: v[0] for k, v in parse_qs(url.query).items()}
+                    status, payload = owner.changes_page(dict(self.headers.items()), query)
+                    self.send_body(status, json.dumps(payload).encode(), "application/json")
+                    return
                 status = 200 if self.path == "/feed.csv" else 404
                 self.send_body(status, owner.competitor_feed.encode(), "text/csv; charset=utf-8")
 

@@ -13,10 +13,14 @@ from typing import Any, Self
 class QuietHandler(BaseHTTPRequestHandler):
     """A request handler that answers with one body and keeps stderr clean (the callers report for it)."""
 
-    def send_body(self, status: int, raw: bytes, content_type: str) -> None:
+    def send_body(
+        self, status: int, raw: bytes, content_type: str, headers: dict[str, str] | None = None
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(raw)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(raw)
 

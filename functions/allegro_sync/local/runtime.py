@@ -101,6 +101,7 @@ class LocalRuntime:
         clock: Clock = time.monotonic,
         crashes: CrashPlan | None = None,
         make_application: ApplicationFactory | None = None,
+        schedule_minutes: Mapping[str, int] | None = None,
     ) -> None:
         if time_scale <= 0:
             raise ValueError(f"time_scale must be positive, got {time_scale}")
@@ -122,6 +123,7 @@ class LocalRuntime:
         self._clock = clock
         self._crashes = crashes
         self._make_application = make_application
+        self._schedule_minutes = dict(schedule_minutes or {})
         self._exported = ExitStack()
         self._wiring: Wiring | None = None
         self._invoker: Invoker | None = None
@@ -189,6 +191,7 @@ class LocalRuntime:
                 region=self.region,
                 time_scale=self._time_scale,
                 clock=self._clock,
+                minutes=self._schedule_minutes,
             )
             self._wiring = wiring
         except BaseException:

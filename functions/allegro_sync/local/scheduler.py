@@ -45,7 +45,9 @@ class Scheduler:
         region: str,
         time_scale: float = 1.0,
         clock: Clock = time.monotonic,
+        minutes: dict[str, int] | None = None,
     ) -> None:
+        """`minutes`: rates by the triggers' `rate_context` key, as `cdk deploy -c key=N` sets them."""
         if time_scale <= 0:
             raise ValueError(f"time_scale must be positive, got {time_scale}")
         self._invoke = invoke
@@ -53,8 +55,14 @@ class Scheduler:
         self._clock = clock
         self.time_scale = time_scale
         start = clock()
+        rates = minutes or {}
         self._entries = [
-            _Entry(trigger, function, trigger.rate_minutes * 60 / time_scale, 0.0)
+            _Entry(
+                trigger,
+                function,
+                rates.get(trigger.rate_context or "", trigger.rate_minutes) * 60 / time_scale,
+                0.0,
+            )
             for trigger, function in schedules
         ]
         for entry in self._entries:

@@ -18,7 +18,7 @@ import httpx
 from allegro_sync.adapters.shop import signing
 from allegro_sync.local.loopback import LoopbackServer, QuietHandler
 
-Answer = tuple[int, Any]
+Answer = tuple[int, Any] | tuple[int, Any, dict[str, str]]  # (status, JSON[, headers])
 
 
 class FakeShop(Protocol):
@@ -157,8 +157,8 @@ class FakeWooCommerce:
 def mock_transport(shop: FakeShop) -> httpx.MockTransport:
     def handle(request: httpx.Request) -> httpx.Response:
         target = request.url.raw_path.decode()
-        status, payload = shop.answer(request.method, target, dict(request.headers), request.content)
-        return httpx.Response(status, json=payload)
+        answer = shop.answer(request.method, target, dict(request.headers), request.content)
+        return httpx.Response(answer[0], json=answer[1], headers=answer[2] if len(answer) > 2 else None)
 
     return httpx.MockTransport(handle)
 
@@ -173,8 +173,9 @@ class ShopServer(LoopbackServer):
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                status, payload = fake.answer(self.command, self.path, dict(self.headers.items()), body)
-                self.send_body(status, json.dumps(payload).encode(), "application/json")
+                answer = fake.answer(self.command, self.path, dict(self.headers.items()), body)
+                extra = answer[2] if len(answer) > 2 else {}
+                self.send_body(answer[0], json.dumps(answer[1]).encode(), "application/json", extra)
 
             do_GET = do_POST = do_PUT = _serve
 

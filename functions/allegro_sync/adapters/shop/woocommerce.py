@@ -391,3 +391,17 @@ def sign(secret: str, body: bytes) -> str:
 def dumps(payload: Any) -> bytes:
     """JSON the way WooCommerce's `wp_json_encode` sends it (compact)."""
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def rest_product(
+    data: Any, *, delivery_id: str, received_at: datetime
+) -> tuple[list[ShopEvent], str | None, list[str]]:
+    """A product or variation as the REST API lists it, mapped exactly as its webhook delivery is (the shop
+    reconciliation reads these): (events, why nothing is synced, notes). Raises WebhookRejected."""
+    try:
+        product = WcProduct.model_validate(data)
+    except ValidationError as exc:
+        raise schema_violation(exc, "the listed item is not a WooCommerce product") from None
+    mapper = _Mapper(delivery_id, received_at)
+    events = mapper.product(product)
+    return events, (None if events else _why_ignored(product)), mapper.notes

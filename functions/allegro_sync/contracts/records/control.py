@@ -13,6 +13,7 @@ Layout (string keys `pk`, `sk`):
 - our seller id:    pk="reprice#seller", sk=<account>        `SellerItem`
 - catalogue import: pk="catalog-import#<sha256>", sk="meta" | "sku#<sku>"  `ImportMetaItem`, `ImportedSkuItem`
 - Allegro block:    pk="allegro#client", sk="rate-limit"     `BlockedUntilItem` (TTL `expires_at`)
+- shop cursor:      pk="shop-reconcile", sk=<shop kind>       `ShopCursorItem` (compare-and-swap)
 Items changed only by conditional updates (lease, cursor, import meta, block) are read through their model.
 """
 
@@ -146,3 +147,13 @@ class BlockedUntilItem(Item):
 
     blocked_until: int = 0
     expires_at: int | None = None
+
+
+# ------------------------------------------------------------------------------------------------ shop
+
+
+class ShopCursorItem(Item):
+    """Where the shop reconciliation's last run stopped (the shop's own cursor: a time or an opaque token)."""
+
+    cursor: str
+    saved_at: str = ""
