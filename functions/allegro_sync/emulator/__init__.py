@@ -194,8 +194,9 @@ class Emulator:
         self.marketplace.process_due()
 
     def set_faults(self, **changes: Any) -> dict[str, Any]:
-        """Change limits (requests_per_minute, error_rate, latency_ms, latency_rate, block_seconds) and
-        marketplace knobs (any field of `marketplace.faults`, e.g. patch_conflict_rate) at run time."""
+        """Change limits (requests_per_minute, error_rate, latency_ms, latency_rate, block_seconds, the
+        per-user limits and `require_user_agent`: `Limits`) and marketplace knobs (any field of
+        `marketplace.faults`, e.g. patch_conflict_rate) at run time."""
         server_keys = {f.name for f in fields(Limits)}
         market = getattr(self.marketplace, "faults", None)
         market_keys = {f.name for f in fields(market)} if market is not None else set()
@@ -223,3 +224,4 @@ class Emulator:
 
     def reset_rate_limit(self) -> None:
         self.app.rate_limiter.reset()
+        self.app.user_limiter.reset()

@@ -44,6 +44,8 @@ class Faults:
     command_delay_seconds: float = 0.0  # batch command tasks complete after this delay
     activation_overtakes_rate: float = 0.0  # share of publication commands run before earlier work (#10251)
     image_ttl_seconds: float = 86400.0  # an uploaded image location must be used before this
+    # allegro-limits: share of 202 operations that fail; a failed create leaves an INACTIVE draft (#11011)
+    offer_operation_failure_rate: float = 0.0
 
 
 @dataclass
@@ -100,6 +102,7 @@ class Operation:
     offer_id: str
     started_at: datetime
     done: bool = False
+    errors: list[dict[str, Any]] = field(default_factory=list)  # a failed operation's errors (#11011)
 
 
 @dataclass
