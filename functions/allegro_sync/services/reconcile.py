@@ -135,9 +135,9 @@ class Reconciler:
             view = self._ledger.view(sku)
             if view.revision == 0:
                 continue  # a SKU the ledger never heard of: not ours to judge
-            offers, ended = _without_duplicates(account, view, offers)
-            pushes.extend(_duplicates(account, sku, view, ended, report))
-            pushes.extend(self._compare(account, sku, view, offers, report, dry_run=dry_run))
+            kept, duplicates = _without_duplicates(account, view, offers)
+            pushes.extend(_duplicates(account, sku, view, duplicates, report))
+            pushes.extend(self._compare(account, sku, view, kept, report, dry_run=dry_run))
         if dry_run or not pushes:
             return
         applied = self._propagator.apply(pushes, PropagationReport())
