@@ -30,7 +30,7 @@ from allegro_sync.contracts.catalog import OfferLink as CatalogLink
 from allegro_sync.contracts.messages import ProductUpsert
 from allegro_sync.domain.ledger import DEFAULT_CLOCK_SKEW, OfferAction, OfferLink, ShopLevel, SkuLedger
 from allegro_sync.domain.repricing import RepricingSettings, Strategy
-from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
+from allegro_sync.emulator import DEFAULT_APP_IDENTITY, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
 from allegro_sync.local.demo_shop import DemoShop, DemoShopServer
 from allegro_sync.local.invoker import InjectedCrash
 from allegro_sync.local.runtime import AllegroUrls, LocalRuntime
@@ -191,7 +191,9 @@ class Soak:
             sleep=self.emulator.advance,
         )
         custody = operator.custody()
-        custody.app_credentials.write(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, sandbox=False)
+        custody.app_credentials.write(
+            DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, sandbox=False, identity=DEFAULT_APP_IDENTITY
+        )
         for account, login in self.logins.items():
             self.emulator.create_seller(login)
             custody.accounts().connect_with_device_flow(

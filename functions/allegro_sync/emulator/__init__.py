@@ -24,8 +24,16 @@ from allegro_sync.emulator.validation import CONTRACT_PATH, Violation, validator
 DEFAULT_CLIENT_ID = "allegro-sync-local"
 DEFAULT_CLIENT_SECRET = "allegro-sync-local-secret"  # noqa: S105 - documented emulator-only credential
 DEFAULT_REDIRECT_URIS = ("http://127.0.0.1/oauth/callback", "http://localhost/oauth/callback")
+# How the default application is registered: what `accounts set-app` stores for the demo and the tests, so
+# every API call sends `allegro-sync-local/1.0.0 (+https://github.com/allegro-sync)` (#13126).
+DEFAULT_APP_IDENTITY = {
+    "app_name": "allegro-sync-local",
+    "app_version": "1.0.0",
+    "app_url": "https://github.com/allegro-sync",
+}
 
 __all__ = [
+    "DEFAULT_APP_IDENTITY",
     "DEFAULT_CLIENT_ID",
     "DEFAULT_CLIENT_SECRET",
     "App",

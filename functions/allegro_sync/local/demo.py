@@ -45,7 +45,7 @@ from allegro_sync.custody import Custody
 from allegro_sync.domain.ledger import DEFAULT_CLOCK_SKEW
 from allegro_sync.domain.pricing import PricingRule, ScopedRule
 from allegro_sync.domain.repricing import RepricingSettings, Strategy
-from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
+from allegro_sync.emulator import DEFAULT_APP_IDENTITY, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
 from allegro_sync.emulator.audit import check
 from allegro_sync.emulator.validation import validator_for
 from allegro_sync.local.demo_shop import DemoShop, DemoShopServer
@@ -183,7 +183,9 @@ class Demo:
 
     def connect_accounts(self) -> None:
         self._chapter("2. Connecting seller accounts with the OAuth device flow")
-        self.custody.app_credentials.write(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, sandbox=False)
+        self.custody.app_credentials.write(
+            DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, sandbox=False, identity=DEFAULT_APP_IDENTITY
+        )
         self.console.print("Stored the Allegro app's client id and secret in Secrets Manager.")
         for name, login in SELLERS.items():
             profile = self.custody.accounts().connect_with_device_flow(
