@@ -31,11 +31,14 @@ DEFAULT_APP_IDENTITY = {
     "app_version": "1.0.0",
     "app_url": "https://github.com/allegro-sync",
 }
+# The same, as the header: for tests, benchmarks and scripts that talk to the emulator with plain httpx.
+DEFAULT_USER_AGENT = "allegro-sync-local/1.0.0 (+https://github.com/allegro-sync)"
 
 __all__ = [
     "DEFAULT_APP_IDENTITY",
     "DEFAULT_CLIENT_ID",
     "DEFAULT_CLIENT_SECRET",
+    "DEFAULT_USER_AGENT",
     "App",
     "Emulator",
     "Limits",
