@@ -63,7 +63,10 @@ class Upserts:
         base = link or OfferLink(sku=event.sku, account=account, status=LinkStatus.WAITING)
         try:
             mapping = ctx.mapping_for(account, event)
-            linking = base.offer_id is None  # a new offer: find its catalogue product
+            # A draft a failed create left (its content, stock and activation never synced) is finished
+            # like a new offer: find its catalogue product.
+            unfinished = base.offer_id is not None and not base.synced
+            linking = base.offer_id is None or unfinished
             adopted = None
             if linking and (base.creating_since or base.status is LinkStatus.FAILED):
                 # An earlier attempt was creating the offer and never recorded the answer, or failed after
@@ -84,11 +87,15 @@ class Upserts:
             )
         if base.offer_id is None:
             return self._create(client, account, base, event=event, listing=listing, key=key)
-        # A draft a failed create left behind (its content, stock and activation never synced).
-        unfinished = adopted is not None or not base.synced
         try:
             return self._update(
-                client, account, base, event=event, listing=listing, key=key, adopted=unfinished
+                client,
+                account,
+                base,
+                event=event,
+                listing=listing,
+                key=key,
+                adopted=adopted is not None or unfinished,
             )
         except AllegroNotFound:
             return self._replace_archived(client, account, base, event=event, mapping=mapping, key=key)
