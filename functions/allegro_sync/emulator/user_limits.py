@@ -170,7 +170,7 @@ class UserLimiter:
         over = level - settings.products_burst
         if over <= 0:
             return 0.0
-        return min(20.0, 3.6 + 0.8 * (over - 1)) * settings.products_delay_scale
+        return min(20.0, 3.6 + 0.8 * max(0.0, over - 1)) * settings.products_delay_scale
 
 
 def _per_user_429(retry_after: int) -> EmulatorResponse:
