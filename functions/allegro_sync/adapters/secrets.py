@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -101,12 +102,13 @@ class AppCredentials:
 
     def user_agent(self) -> str | None:
         """`<registered name>/<version> (+<URL>)`, spaces in the name as dashes (Allegro's own generator,
-        #13632); None until `accounts set-app` stored all three."""
+        #13632) and Polish letters as plain ones (a header is ASCII; #13607); None until `accounts set-app`
+        stored all three."""
         if not (self.app_name and self.app_version and self.app_url):
             return None
-        name = "-".join(self.app_name.split())
-        version = "-".join(self.app_version.split())
-        return f"{name}/{version} (+{self.app_url.strip()})"
+        name = "-".join(_ascii(self.app_name).split())
+        version = "-".join(_ascii(self.app_version).split())
+        return f"{name}/{version} (+{_ascii(self.app_url).strip()})"
 
     def for_environment(self, environment: str) -> tuple[str, str]:
         """Sandbox needs its own app; fall back to the main pair when the deployment itself is on sandbox."""
@@ -128,6 +130,12 @@ class AppCredentials:
 
     def identity(self) -> dict[str, str]:
         return {"app_name": self.app_name, "app_version": self.app_version, "app_url": self.app_url}
+
+
+def _ascii(text: str) -> str:
+    """ "Mój Łódź" -> "Moj Lodz": accents dropped, ł/Ł (which do not decompose) mapped by hand."""
+    folded = unicodedata.normalize("NFKD", text.replace("ł", "l").replace("Ł", "L"))
+    return folded.encode("ascii", "ignore").decode()
 
 
 class AppCredentialsStore:
