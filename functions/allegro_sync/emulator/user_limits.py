@@ -98,6 +98,7 @@ class UserLimiter:
         self._calls: dict[tuple[str, str], deque[datetime]] = {}
         self._level: dict[str, tuple[float, datetime]] = {}  # seller -> (bucket level, when)
         self._in_flight: dict[str, int] = {}
+        self.refused = 0  # per-user 429s answered (the soak reports them)
 
     def refuse(self, request: EmulatorRequest) -> EmulatorResponse | None:
         """Count the call; a 429 per user when one of its windows is full (then it is not counted)."""
@@ -110,6 +111,7 @@ class UserLimiter:
                 calls = self._trimmed(seller, window, now)
                 if len(calls) >= int(getattr(self._settings, window.limit_field)):
                     free_in = (calls[0] + window.span - now).total_seconds()
+                    self.refused += 1
                     return _per_user_429(max(1, math.ceil(free_in)))
             for window in windows(request.method, request.path):
                 self._calls[(seller, window.resource)].append(now)
@@ -136,6 +138,7 @@ class UserLimiter:
             return
         with self._lock:
             if self._in_flight.get(seller, 0) >= settings.products_parallel:
+                self.refused += 1
                 refusal = allegro_error(429, "RateLimitExceedException", PER_USER_MESSAGE)
                 refusal.headers["Retry-After"] = "1"
                 yield refusal, 0.0
