@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -211,7 +212,7 @@ class Demo:
         self.console.print("GET /sale/categories -> " + ", ".join(str(c.name) for c in categories[:5]))
 
     def keep_tokens_fresh(self) -> None:
-        self._chapter("10. Tokens that never get lost (12 hours later)")
+        self._chapter("11. Tokens that never get lost (12 hours later)")
         report = self.runtime.fire("token_refresher")
         self.console.print(
             f"scheduled token_refresher: fresh {report['fresh']}, refreshed {report['refreshed']}"
@@ -499,6 +500,9 @@ class Demo:
         )
         self.emulator.reset_rate_limit()
         self.emulator.set_faults(offer_writes_per_minute=1)  # Allegro: 2,490 a minute; 1 shows it quickly
+        logs = logging.getLogger("allegro-sync")  # the table says what happened; no warning lines
+        level = logs.level
+        logs.setLevel(logging.ERROR)
         try:
             on_first, on_second = self.offers[(STAR, first)], self.offers[(STAR, second)]
             body = {"stock": {"available": self._stock(on_first)}}
@@ -520,7 +524,7 @@ class Demo:
             table.add_row(f"PATCH offer on {second}", f"{_status(sync, second, on_second, second_stock)}")
             table.add_row(
                 f"GET offer on {first} (a read)",
-                f"200, stock {sync.allegro(first).get_product_offer(on_first).stock}",
+                f"200, {_shown(sync.allegro(first).get_product_offer(on_first).stock)}",
             )
             _expect(guard.blocked_for() == 0, "a per-seller 429 blocked the whole app")
             table.add_row("app-wide block", "none: every other seller and resource goes on")
@@ -530,6 +534,7 @@ class Demo:
             )
             self.console.print(table)
         finally:
+            logs.setLevel(level)
             self.emulator.set_faults(offer_writes_per_minute=2490)
 
     def not_yet(self) -> None:
@@ -614,6 +619,10 @@ class Demo:
             self.emulator.approve_device(prompt.user_code, login)
 
         return approve
+
+
+def _shown(stock: Any) -> str:
+    return f"stock {stock.available}" if stock is not None else "no stock shown"
 
 
 def _status(sync: Application, account: str, offer_id: str, body: dict[str, Any]) -> str:
