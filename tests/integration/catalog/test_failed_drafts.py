@@ -25,21 +25,24 @@ def failing_operations(stack: CatalogStack) -> Iterator[CatalogStack]:
         stack.emulator.set_faults(async_offer_share=0.0, offer_operation_failure_rate=0.0)
 
 
+def fail_create(stack: CatalogStack, sku: str) -> str:
+    """Publish `sku` while operations fail: the event is to be retried; the id of the draft Allegro kept."""
+    with pytest.raises(RetryLater):
+        stack.app("catalog_worker").publisher().handle(upsert(sku))
+    drafts = stack.offers(sku)
+    assert [o["publication"]["status"] for o in drafts] == ["INACTIVE"]
+    stack.emulator.set_faults(offer_operation_failure_rate=0.0)
+    return str(drafts[0]["id"])
+
+
 def test_the_retry_finishes_the_draft_a_failed_create_left(failing_operations: CatalogStack) -> None:
     stack = failing_operations
-    publisher = stack.app("catalog_worker").publisher()
-    event = upsert("DRAFT-01")
+    draft_id = fail_create(stack, "DRAFT-01")
 
-    with pytest.raises(RetryLater):
-        publisher.handle(event)
-    drafts = stack.offers("DRAFT-01")
-    assert [o["publication"]["status"] for o in drafts] == ["INACTIVE"]  # Allegro kept a draft
-
-    stack.emulator.set_faults(offer_operation_failure_rate=0.0)
-    publisher.handle(event)  # SQS delivers the event again
+    stack.app("catalog_worker").publisher().handle(upsert("DRAFT-01"))  # SQS delivers the event again
 
     offers = stack.offers("DRAFT-01")
-    assert [o["id"] for o in offers] == [drafts[0]["id"]]  # the draft, not a second offer
+    assert [o["id"] for o in offers] == [draft_id]  # the draft, not a second offer
     assert offers[0]["publication"]["status"] == "ACTIVE"
     assert offers[0]["stock"]["available"] == 7
     link = stack.catalog.link("DRAFT-01", ACCOUNT)
@@ -49,18 +52,13 @@ def test_the_retry_finishes_the_draft_a_failed_create_left(failing_operations: C
 
 def test_a_failed_link_without_the_draft_id_finds_the_draft_by_sku(failing_operations: CatalogStack) -> None:
     stack = failing_operations
-    publisher = stack.app("catalog_worker").publisher()
-    event = upsert("DRAFT-02")
-    with pytest.raises(RetryLater):
-        publisher.handle(event)
-    draft_id = stack.offers("DRAFT-02")[0]["id"]
+    draft_id = fail_create(stack, "DRAFT-02")
     link = stack.catalog.link("DRAFT-02", ACCOUNT)
     assert link is not None
     # The link lost the id (an older release, a refusal recorded without it): only the SKU is left.
     stack.catalog.save_link(replace(link, offer_id=None, status=LinkStatus.FAILED, applied_key=""))
 
-    stack.emulator.set_faults(offer_operation_failure_rate=0.0)
-    publisher.handle(event)
+    stack.app("catalog_worker").publisher().handle(upsert("DRAFT-02"))
 
     assert [o["id"] for o in stack.offers("DRAFT-02")] == [draft_id]
     assert stack.offers("DRAFT-02")[0]["publication"]["status"] == "ACTIVE"
