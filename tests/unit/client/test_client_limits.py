@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from allegro_sync.adapters.allegro.oauth import AllegroOAuth
+from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard
 from allegro_sync.adapters.secrets import AppCredentials
 from allegro_sync.contracts.allegro_errors import AllegroUnavailable, AllegroUserRateLimited
 from tests.unit.client.fakes import ENV, FakeAllegro, FakeClock, make_client
@@ -85,3 +86,18 @@ def test_every_call_names_the_registered_application() -> None:
         lambda: creds, hosts=ENV, http=httpx.Client(transport=httpx.MockTransport(allegro))
     ).identify("h.e30.s", "production")
     assert agents == ["Moj-Sklep-Sync/2.1.0 (+https://x.pl/a)"] * 2
+
+
+def test_failed_records_come_back_when_the_sellers_block_ends() -> None:
+    clock = FakeClock()
+    guard = RateGuard(InMemoryBlockedUntilStore(), clock=clock)
+    assert guard.retry_in() == 0
+    guard.record_user_block("shop1", "PATCH", "/sale/product-offers/1", 12)
+    # The consumer's redelivery brings failed records back then, not after the queue's visibility timeout.
+    assert guard.retry_in() == pytest.approx(12)
+    guard.check_user("shop2", "PATCH", "/sale/product-offers/1")  # another seller: no block
+    guard.check_user("shop1", "PUT", "/sale/offer-quantity-change-commands/x")  # another resource
+    with pytest.raises(AllegroUserRateLimited):
+        guard.check_user("shop1", "POST", "/sale/product-offers")  # writes are one resource
+    clock.sleep(12)
+    assert guard.retry_in() == 0
