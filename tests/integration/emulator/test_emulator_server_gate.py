@@ -246,7 +246,7 @@ def test_the_fixture_fails_a_test_that_broke_the_spec() -> None:
             httpx.get(
                 f"{running.base_url}/sale/offers",
                 params={"limit": "5000"},  # the spec allows at most 1000
-                headers={"Authorization": f"Bearer {token}", "Accept": MEDIA},
+                headers={"Authorization": f"Bearer {token}", "Accept": MEDIA, **UA},
             )
 
     with pytest.raises(AssertionError, match="outside Allegro's spec"):
