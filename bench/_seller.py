@@ -16,7 +16,7 @@ from allegro_sync.adapters.dynamodb.mappings import DynamoMappings
 from allegro_sync.bootstrap import Application
 from allegro_sync.contracts.catalog import CategoryMapping, StoredMapping
 from allegro_sync.domain.pricing import PricingRule, ScopedRule
-from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
+from allegro_sync.emulator import DEFAULT_APP_IDENTITY, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
 from allegro_sync.local import AllegroUrls, LocalRuntime
 from allegro_sync.services.accounts import DevicePrompt
 from allegro_sync.settings import Settings
@@ -33,7 +33,7 @@ def connect_accounts(emulator: Emulator, runtime: LocalRuntime, accounts: Mappin
     """
     operator = Application(Settings.from_environ(runtime.environment("oauth")), sleep=emulator.advance)
     custody = operator.custody()
-    custody.app_credentials.write(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
+    custody.app_credentials.write(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, identity=DEFAULT_APP_IDENTITY)
     for account, login in accounts.items():
         emulator.create_seller(login)
         custody.accounts().connect_with_device_flow(

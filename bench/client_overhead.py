@@ -19,9 +19,11 @@ import httpx
 from allegro_sync.adapters.allegro.client import MEDIA_TYPE, AllegroClient
 from allegro_sync.adapters.allegro.environment import AllegroEnvironment
 from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard
-from allegro_sync.emulator import Emulator
+from allegro_sync.emulator import DEFAULT_USER_AGENT, Emulator
 from bench._results import record
 from bench._seller import IssuedToken
+
+UA = {"User-Agent": DEFAULT_USER_AGENT}  # Allegro refuses API calls without one (#13126)
 
 ME_BODY = b'{"id":"1","login":"bench","firstName":"B","lastName":"C","email":"b@example.com"}'
 
@@ -74,7 +76,7 @@ def emulator(calls: int) -> tuple[float, float, float]:
         token = str(emu.issue_tokens("bench")["access_token"])
         env = AllegroEnvironment(emu.base_url, emu.base_url, emu.base_url)
         raw = httpx.Client()
-        headers = {"Authorization": f"Bearer {token}", "Accept": MEDIA_TYPE}
+        headers = {"Authorization": f"Bearer {token}", "Accept": MEDIA_TYPE, **UA}
         client = AllegroClient(
             env,
             IssuedToken(token),

@@ -20,10 +20,12 @@ from collections.abc import Callable
 
 import httpx
 
-from allegro_sync.emulator import Emulator
+from allegro_sync.emulator import DEFAULT_USER_AGENT, Emulator
 from allegro_sync.emulator.types import EmulatorRequest, EmulatorResponse
 from allegro_sync.emulator.validation import MEDIA_TYPE, validator_for
 from bench._results import record
+
+UA = {"User-Agent": DEFAULT_USER_AGENT}  # Allegro refuses API calls without one (#13126)
 
 Call = Callable[[httpx.Client], httpx.Response]
 
@@ -46,7 +48,7 @@ def quantity_command(http: httpx.Client) -> httpx.Response:
 
 def run(emulator: Emulator, token: str, call: Call, total: int, threads: int) -> tuple[float, dict[int, int]]:
     """Requests per second over `total` calls spread across `threads`, and the status counts."""
-    headers = {"Authorization": f"Bearer {token}", "Accept": MEDIA_TYPE}
+    headers = {"Authorization": f"Bearer {token}", "Accept": MEDIA_TYPE, **UA}
     statuses: dict[int, int] = {}
     lock = threading.Lock()
     per_thread = total // threads

@@ -49,3 +49,15 @@ class SoakConfig:
     address_change_share: float = 0.05  # a paid order gets a new delivery address (#3730)
     # (cancel_share above cancels PAID orders: BUYER_CANCELLED after READY_FOR_PROCESSING, #3085)
     validate: bool = True  # check every exchange against Allegro's spec (slower)
+    # ---- allegro-limits (issue 14, items 2 and 4): per-seller limits, slow /sale/products, failed 202s ----
+    # While this window lasts each seller may write product-offers this many times a minute and read them
+    # this often (Allegro: 2,490 and 3,500, #12700): per-seller 429s that must stop only that seller.
+    user_limit_window: tuple[float, float] = (0.05, 0.45)
+    user_offer_writes_per_minute: int = 2
+    user_offer_reads_per_minute: int = 10
+    # The /sale/products bucket past its first calls answers in 3.6-20 s (#10440), scaled down here.
+    products_burst: int = 2
+    products_delay_scale: float = 0.01
+    # Share of product-offer writes answered 202, and of those operations that fail (#11011).
+    async_offer_share: float = 0.3
+    offer_operation_failure_rate: float = 0.3

@@ -30,7 +30,7 @@ from allegro_sync.contracts.catalog import OfferLink as CatalogLink
 from allegro_sync.contracts.messages import ProductUpsert
 from allegro_sync.domain.ledger import DEFAULT_CLOCK_SKEW, OfferAction, OfferLink, ShopLevel, SkuLedger
 from allegro_sync.domain.repricing import RepricingSettings, Strategy
-from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
+from allegro_sync.emulator import DEFAULT_APP_IDENTITY, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
 from allegro_sync.local.demo_shop import DemoShop, DemoShopServer
 from allegro_sync.local.invoker import InjectedCrash
 from allegro_sync.local.runtime import AllegroUrls, LocalRuntime
@@ -39,7 +39,7 @@ from allegro_sync.settings import Settings
 from allegro_sync.topology import TOPOLOGY
 from bench._seller import headphones_offer, seller_client
 from bench.soak.config import SoakConfig
-from bench.soak.faults import RandomCrashes
+from bench.soak.faults import RandomCrashes, SellerLimits, duplicate_offers
 from bench.soak.logscan import strings
 from bench.soak.metering import AwsMeter
 from bench.soak.result import SoakResult
@@ -96,6 +96,7 @@ class Soak:
         config = self.config
         self.emulator = Emulator(port=0, validate=config.validate, random_seed=config.seed).start()
         self._stack.append(self.emulator)
+        self.seller_limits = SellerLimits(self.emulator, config)  # allegro-limits
         self.shop_server = DemoShopServer(self.shop).__enter__()
         self._stack.append(self.shop_server)
         env = {
@@ -192,7 +193,9 @@ class Soak:
             sleep=self.emulator.advance,
         )
         custody = operator.custody()
-        custody.app_credentials.write(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, sandbox=False)
+        custody.app_credentials.write(
+            DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, sandbox=False, identity=DEFAULT_APP_IDENTITY
+        )
         for account, login in self.logins.items():
             self.emulator.create_seller(login)
             custody.accounts().connect_with_device_flow(
@@ -305,6 +308,7 @@ class Soak:
             patch_conflict_rate=config.patch_conflict_rate,
             block_seconds=3.0,
         )
+        self.seller_limits.start()  # allegro-limits
         hot = self.rng.sample(self.skus, min(config.hot_skus, len(self.skus)))
         stop = threading.Event()
         actors = [
@@ -340,6 +344,13 @@ class Soak:
                 )
                 self._window(
                     "shop_down", share, config.shop_down_window, on=self._shop_down, off=self._shop_up
+                )
+                self._window(  # allegro-limits: per-seller 429s
+                    "user_limits",
+                    share,
+                    config.user_limit_window,
+                    on=self.seller_limits.tighten,
+                    off=self.seller_limits.relax,
                 )
                 self._note_block()
                 for name, at in due.items():
@@ -402,7 +413,7 @@ class Soak:
     def _close_windows(self) -> None:
         """A window still open when the traffic ends (a slow last run) closes now, with its length noted."""
         now = time.monotonic()
-        for name in ("throttle", "shop_down"):
+        for name in ("throttle", "shop_down", "user_limits"):
             if name in self._windows and f"{name}_done" not in self._windows:
                 self._windows[f"{name}_done"] = now
                 self.activity[f"{name}_seconds"] = round(now - self._windows[name])
@@ -611,6 +622,7 @@ class Soak:
             order_event_skip_rate=0.0,
             patch_conflict_rate=0.0,
         )
+        self.seller_limits.stop()  # allegro-limits
         self._close_windows()
         self._shop_up()
         self._wait_scheduled()
@@ -712,7 +724,11 @@ class Soak:
             if count:
                 self.problems.append(f"{count} message(s) in the {name} DLQ")
             dead += count
+        duplicates = duplicate_offers(self.emulator)  # allegro-limits
+        self.problems.extend(duplicates)
+        self.activity["per_user_429s"] = self.seller_limits.per_user_429s
         return {
+            "duplicate_offers_per_sku_account": len(duplicates),
             "orders_lost": lost,
             "orders_applied_twice": twice,
             "offers_off_ledger": off_ledger,

@@ -22,8 +22,9 @@ from typing import Any, TypeVar
 
 import boto3
 import httpx
+from aws_lambda_powertools import Logger
 
-from allegro_sync.adapters.allegro.client import AllegroClient
+from allegro_sync.adapters.allegro.client import USER_AGENT, AllegroClient
 from allegro_sync.adapters.allegro.environment import AllegroEnvironment
 from allegro_sync.adapters.allegro.oauth import AllegroOAuth
 from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard
@@ -77,6 +78,9 @@ _T = TypeVar("_T")
 
 ALLEGRO_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 SHOP_TIMEOUT_SECONDS = 10.0
+
+
+logger = Logger(child=True)
 
 
 class Application:
@@ -212,8 +216,20 @@ class Application:
                     account=account,
                     rate_guard=self.rate_guard(),
                     http=self.http(),
+                    user_agent=self.user_agent(),
                 )
             return self._clients[account]
+
+    def user_agent(self) -> str:
+        """The registered application's `name/version (+URL)` from the app credentials (`accounts set-app`);
+        the project's own until they name it, logged so the operator sees why Allegro may refuse calls."""
+        try:
+            stored = self.custody().app_credentials.read().user_agent()
+        except Exception:  # no credentials yet: the token source fails the call with the real reason
+            stored = None
+        if stored is None:
+            logger.warning("the Allegro application's name, version and URL are not set: accounts set-app")
+        return stored or USER_AGENT
 
     def connected_accounts(self) -> list[AccountProfile]:
         """CONNECTED accounts by name (one query): a disconnected one waits for the seller, not for us."""
@@ -467,8 +483,9 @@ class Application:
     def redeliver_after_allegro_block(
         self, queue: str, event: Any, batch: Callable[[], Mapping[str, Any]]
     ) -> dict[str, Any]:
-        """Consumers that call Allegro: while Allegro blocks the app, failed records return at its end."""
-        return self.redelivery(queue).settle(event, until(self.rate_guard().blocked_for), batch)
+        """Consumers that call Allegro: while Allegro blocks the app (or, in this instance, a seller's
+        resource), failed records return at the block's end."""
+        return self.redelivery(queue).settle(event, until(self.rate_guard().retry_in), batch)
 
     def redeliver_backing_off(
         self, queue: str, event: Any, batch: Callable[[], Mapping[str, Any]]

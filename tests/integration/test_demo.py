@@ -50,6 +50,11 @@ def test_the_demo_tells_the_whole_story_and_checks_it(tmp_path: Path) -> None:
         in text
     )
     assert "wrong secret -> 401" in text
+    # A per-seller 429 stops that seller's writes only (#12700); the other account goes on.
+    assert "429 per user -> sklep-glowny waits" in text
+    assert re.search(r"PATCH offer on sklep-outlet\s+│ 200", text)
+    assert re.search(r"app-wide block\s+│ none", text)
+    assert re.search(r"\d+ s later: PATCH offer on sklep-glowny\s+│ 200", text)
     # Repricing: one grosz under the lowest sane rival, Allegro's rule on the other account, reasons shown.
     assert "SONY-XM5 │ sklep-glowny │ 1428.99 -> 1398.99" in text
     assert "ignored outliers 699.00" in text

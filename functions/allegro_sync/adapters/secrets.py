@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import dataclass, field
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import boto3
@@ -93,6 +95,20 @@ class AppCredentials:
     link_signing_key: str = field(repr=False)
     sandbox_client_id: str = ""
     sandbox_client_secret: str = field(default="", repr=False)
+    # The application as registered at apps.developer.allegro.pl: every API call names it (#13126).
+    app_name: str = ""
+    app_version: str = ""
+    app_url: str = ""
+
+    def user_agent(self) -> str | None:
+        """`<registered name>/<version> (+<URL>)`, spaces in the name as dashes (Allegro's own generator,
+        #13632) and Polish letters as plain ones (a header is ASCII; #13607); None until `accounts set-app`
+        stored all three."""
+        if not (self.app_name and self.app_version and self.app_url):
+            return None
+        name = "-".join(_ascii(self.app_name).split())
+        version = "-".join(_ascii(self.app_version).split())
+        return f"{name}/{version} (+{_ascii(self.app_url).strip()})"
 
     def for_environment(self, environment: str) -> tuple[str, str]:
         """Sandbox needs its own app; fall back to the main pair when the deployment itself is on sandbox."""
@@ -109,7 +125,17 @@ class AppCredentials:
         if self.sandbox_client_id:
             data["sandbox_client_id"] = self.sandbox_client_id
             data["sandbox_client_secret"] = self.sandbox_client_secret
+        data |= {k: v for k, v in self.identity().items() if v}
         return data
+
+    def identity(self) -> dict[str, str]:
+        return {"app_name": self.app_name, "app_version": self.app_version, "app_url": self.app_url}
+
+
+def _ascii(text: str) -> str:
+    """ "Mój Łódź" -> "Moj Lodz": accents dropped, ł/Ł (which do not decompose) mapped by hand."""
+    folded = unicodedata.normalize("NFKD", text.replace("ł", "l").replace("Ł", "L"))
+    return folded.encode("ascii", "ignore").decode()
 
 
 class AppCredentialsStore:
@@ -142,10 +168,21 @@ class AppCredentialsStore:
             link_signing_key=str(value.get("link_signing_key", "")),
             sandbox_client_id=str(value.get("sandbox_client_id", "")),
             sandbox_client_secret=str(value.get("sandbox_client_secret", "")),
+            app_name=str(value.get("app_name", "")),
+            app_version=str(value.get("app_version", "")),
+            app_url=str(value.get("app_url", "")),
         )
 
-    def write(self, client_id: str, client_secret: str, *, sandbox: bool = False) -> AppCredentials:
-        """Store the app (or its sandbox twin), keeping the other half and minting a link key on first use."""
+    def write(
+        self,
+        client_id: str,
+        client_secret: str,
+        *,
+        sandbox: bool = False,
+        identity: Mapping[str, str] | None = None,
+    ) -> AppCredentials:
+        """Store the app (or its sandbox twin), keeping the other half and minting a link key on first use.
+        `identity`: the registered `app_name`, `app_version`, `app_url` (kept when not given)."""
         try:
             current: AppCredentials | None = self.read()
         except (LookupError, TokenStoreCorrupt):
@@ -167,6 +204,8 @@ class AppCredentialsStore:
                 sandbox_client_id=current.sandbox_client_id if current else "",
                 sandbox_client_secret=current.sandbox_client_secret if current else "",
             )
+        kept = current.identity() if current else {}
+        updated = replace(updated, **{**kept, **{k: v for k, v in (identity or {}).items() if v}})
         body = json.dumps(updated.to_json())
         try:
             self._client.put_secret_value(SecretId=self._name, SecretString=body)

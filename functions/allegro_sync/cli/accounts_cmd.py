@@ -62,18 +62,31 @@ def _environment(sandbox: bool) -> str:
 
 
 @accounts_app.command("set-app")
-def set_app(
+def set_app(  # noqa: PLR0917 - typer maps each parameter to an argument or option
     client_id: Annotated[str, typer.Argument(help="Client ID of your Allegro application.")],
     client_secret: Annotated[
         str, typer.Option(prompt=True, hide_input=True, help="Client secret (asked for when omitted).")
     ],
+    app_name: Annotated[
+        str, typer.Option(prompt="Registered application name", help="The name registered at Allegro.")
+    ],
+    app_version: Annotated[
+        str, typer.Option(prompt="Application version", help="Your deployment's version, e.g. 1.0.0.")
+    ],
+    app_url: Annotated[
+        str, typer.Option(prompt="Application info URL", help="A page that says what the app does.")
+    ],
     sandbox: Annotated[bool, typer.Option(help="These are the credentials of your sandbox app.")] = False,
     stack: StackOption = None,
 ) -> None:
-    """Store the Allegro application's client id and secret (and mint the start-link signing key)."""
+    """Store the Allegro application: client id and secret (and mint the start-link signing key), and the
+    registered name, version and URL that every API call sends as User-Agent (Allegro's rule, #13126)."""
+    if not app_url.startswith(("https://", "http://")) or not app_name.strip() or not app_version.strip():
+        _fail("the application needs a name, a version and an http(s) URL (User-Agent: name/version (+URL))")
     built, api_url = _custody(stack)
+    identity = {"app_name": app_name, "app_version": app_version, "app_url": app_url}
     try:
-        built.app_credentials.write(client_id, client_secret, sandbox=sandbox)
+        built.app_credentials.write(client_id, client_secret, sandbox=sandbox, identity=identity)
     except (ClientError, BotoCoreError) as exc:
         _fail(f"could not store the app credentials: {exc}")
     typer.echo(f"Stored the {_environment(sandbox)} app credentials (client id {client_id}).")

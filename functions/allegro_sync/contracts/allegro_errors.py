@@ -20,11 +20,13 @@ __all__ = [
     "AllegroErrorDetail",
     "AllegroForbidden",
     "AllegroNotFound",
+    "AllegroOperationFailed",
     "AllegroOperationPending",
     "AllegroRateLimited",
     "AllegroServerError",
     "AllegroUnauthorized",
     "AllegroUnavailable",
+    "AllegroUserRateLimited",
     "AllegroValidationError",
     "InvalidCommand",
     "error_for",
@@ -125,6 +127,43 @@ class AllegroRateLimited(AllegroApiError):
             message=f"Client ID blocked by Allegro until epoch {blocked_until:.0f}; no calls until then",
         )
         super().__init__(429, [detail], trace_id=trace_id, method=method, path=path)
+
+
+class AllegroUserRateLimited(AllegroRateLimited):
+    """One seller's limit on one resource (e.g. product-offers writes, 2,490/min per user, #12700): only
+    that seller's calls of that resource wait until `blocked_until`; other sellers and resources go on."""
+
+    def __init__(
+        self,
+        blocked_until: float,
+        *,
+        account: str,
+        resource: str,
+        method: str = "",
+        path: str = "",
+        trace_id: str | None = None,
+    ):
+        super().__init__(blocked_until, method=method, path=path, trace_id=trace_id)
+        self.account = account
+        self.resource = resource
+        self.errors = [
+            AllegroErrorDetail(
+                code="USER_RATE_LIMITED",
+                message=f"account {account}: {resource} limited by Allegro until epoch {blocked_until:.0f}",
+            )
+        ]
+        Exception.__init__(self, str(self))
+
+
+class AllegroOperationFailed(AllegroApiError):
+    """A 202 create/edit whose operation failed (422 on its status, #11011). A failed create leaves an
+    INACTIVE draft: `offer_id` names it, so the next attempt reuses it instead of listing a second offer."""
+
+    def __init__(self, source: AllegroApiError, *, offer_id: str) -> None:
+        super().__init__(
+            source.status, source.errors, trace_id=source.trace_id, method=source.method, path=source.path
+        )
+        self.offer_id = offer_id
 
 
 class AllegroUnavailable(AllegroError):

@@ -24,10 +24,21 @@ from allegro_sync.emulator.validation import CONTRACT_PATH, Violation, validator
 DEFAULT_CLIENT_ID = "allegro-sync-local"
 DEFAULT_CLIENT_SECRET = "allegro-sync-local-secret"  # noqa: S105 - documented emulator-only credential
 DEFAULT_REDIRECT_URIS = ("http://127.0.0.1/oauth/callback", "http://localhost/oauth/callback")
+# How the default application is registered: what `accounts set-app` stores for the demo and the tests, so
+# every API call sends `allegro-sync-local/1.0.0 (+https://github.com/allegro-sync)` (#13126).
+DEFAULT_APP_IDENTITY = {
+    "app_name": "allegro-sync-local",
+    "app_version": "1.0.0",
+    "app_url": "https://github.com/allegro-sync",
+}
+# The same, as the header: for tests, benchmarks and scripts that talk to the emulator with plain httpx.
+DEFAULT_USER_AGENT = "allegro-sync-local/1.0.0 (+https://github.com/allegro-sync)"
 
 __all__ = [
+    "DEFAULT_APP_IDENTITY",
     "DEFAULT_CLIENT_ID",
     "DEFAULT_CLIENT_SECRET",
+    "DEFAULT_USER_AGENT",
     "App",
     "Emulator",
     "Limits",
@@ -194,8 +205,9 @@ class Emulator:
         self.marketplace.process_due()
 
     def set_faults(self, **changes: Any) -> dict[str, Any]:
-        """Change limits (requests_per_minute, error_rate, latency_ms, latency_rate, block_seconds) and
-        marketplace knobs (any field of `marketplace.faults`, e.g. patch_conflict_rate) at run time."""
+        """Change limits (requests_per_minute, error_rate, latency_ms, latency_rate, block_seconds, the
+        per-user limits and `require_user_agent`: `Limits`) and marketplace knobs (any field of
+        `marketplace.faults`, e.g. patch_conflict_rate) at run time."""
         server_keys = {f.name for f in fields(Limits)}
         market = getattr(self.marketplace, "faults", None)
         market_keys = {f.name for f in fields(market)} if market is not None else set()
@@ -223,6 +235,7 @@ class Emulator:
 
     def reset_rate_limit(self) -> None:
         self.app.rate_limiter.reset()
+        self.app.user_limiter.reset()
 
 
 def _fault_value(current: Any, raw: Any) -> Any:

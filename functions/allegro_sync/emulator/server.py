@@ -26,6 +26,7 @@ from werkzeug.wrappers import Request
 
 from allegro_sync.emulator.oauth import VERIFICATION_PATH, InvalidToken, OAuthServer
 from allegro_sync.emulator.types import Clock, EmulatorRequest, EmulatorResponse, allegro_error
+from allegro_sync.emulator.user_limits import UserLimiter, user_agent_refusal
 from allegro_sync.emulator.validation import MEDIA_TYPE, SpecValidator, Violation
 
 ADMIN_PREFIX = "/__emulator/"
@@ -52,19 +53,49 @@ class Limits:
     error_rate: float = 0.0
     latency_ms: int = 0
     latency_rate: float = 1.0
+    # ---- allegro-limits: per-user limits, slow /sale/products, User-Agent (emulator/user_limits.py) ----
+    user_limits: bool = True
+    offer_writes_per_minute: int = 2490
+    offer_writes_per_hour: int = 74700
+    offer_reads_per_minute: int = 3500
+    fee_previews_per_second: int = 25
+    failed_request_weight: int = 2
+    products_pace_per_minute: int = 60
+    products_burst: int = 20
+    products_delay_scale: float = 1.0
+    products_parallel: int = 5
+    require_user_agent: bool = True
 
     def update(self, **changes: Any) -> None:
         """Apply changes all at once, or none of them when one is unknown or out of range."""
         unknown = set(changes) - set(self.__dataclass_fields__)
         if unknown:
             raise ValueError(f"unknown limit(s): {', '.join(sorted(unknown))}")
-        candidate = replace(self, **{k: type(getattr(self, k))(v) for k, v in changes.items()})
+        candidate = replace(self, **{k: _typed(getattr(self, k), v) for k, v in changes.items()})
         if candidate.requests_per_minute < 1 or candidate.latency_ms < 0 or candidate.block_seconds < 0:
             raise ValueError("requests_per_minute must be >= 1, latency_ms and block_seconds >= 0")
+        per_user = (
+            candidate.offer_writes_per_minute,
+            candidate.offer_writes_per_hour,
+            candidate.offer_reads_per_minute,
+            candidate.fee_previews_per_second,
+            candidate.failed_request_weight,
+            candidate.products_pace_per_minute,
+            candidate.products_parallel,
+        )
+        if min(per_user) < 1 or candidate.products_burst < 0 or candidate.products_delay_scale < 0:
+            raise ValueError("per-user limits must be >= 1, products_burst and products_delay_scale >= 0")
         if not 0 <= candidate.error_rate <= 1 or not 0 <= candidate.latency_rate <= 1:
             raise ValueError("rates must be within 0..1")
         for key in changes:
             setattr(self, key, getattr(candidate, key))
+
+
+def _typed(current: Any, value: Any) -> Any:
+    """A new value in the type of the current one; "false"/"0" are False (the admin API and CLI send text)."""
+    if isinstance(current, bool) and isinstance(value, str):
+        return value.strip().lower() not in ("", "0", "false", "no", "off")
+    return type(current)(value)
 
 
 class RateLimiter:
@@ -180,6 +211,7 @@ class EmulatorApp:
         self.marketplace = marketplace
         self.limits = limits
         self.rate_limiter = RateLimiter(clock, limits)
+        self.user_limiter = UserLimiter(clock, limits)
         self.validator = validator
         self.strict = strict
         self.recorder = recorder
@@ -250,6 +282,17 @@ class EmulatorApp:
         refusal = self._gate(request)
         if refusal is not None:
             return refusal
+        with self.user_limiter.products_call(request) as (too_many, delay):
+            if too_many is not None:
+                return too_many
+            if delay > 0:
+                self.sleep(delay)  # the leaky bucket slows the answer down instead of refusing it
+            response = self._checked(request)
+        self.user_limiter.settle(request, response.status)
+        return response
+
+    def _checked(self, request: EmulatorRequest) -> EmulatorResponse:
+        """Spec check of the request, the marketplace, spec check of the response."""
         if self.validator is not None:
             problems = self.validator.request_errors(request)
             if problems:
@@ -278,12 +321,9 @@ class EmulatorApp:
         except InvalidToken as exc:
             return _unauthorized("invalid_token", exc.description)
         request.client_id, request.seller_id = info.client_id, info.seller_id
-        if self.rate_limiter.hit(info.client_id) is not None:
-            return allegro_error(
-                429,
-                "TOO_MANY_REQUESTS",
-                "Too many requests for this Client ID; calls while blocked extend the block",
-            )
+        refused = user_agent_refusal(request, self.limits) or self._limited(request, info.client_id)
+        if refused is not None:
+            return refused
         limits = self.limits
         if limits.latency_ms > 0 and self.rng.random() < limits.latency_rate:
             self.sleep(limits.latency_ms / 1000)
@@ -291,6 +331,16 @@ class EmulatorApp:
             status = self.rng.choice((500, 502, 503))
             return allegro_error(status, "INTERNAL_SERVER_ERROR", "Emulated server failure")
         return _check_media_types(request)
+
+    def _limited(self, request: EmulatorRequest, client_id: str) -> EmulatorResponse | None:
+        """The Client ID's block (every call counts, and extends it), then the seller's own limits."""
+        if self.rate_limiter.hit(client_id) is not None:
+            return allegro_error(
+                429,
+                "TOO_MANY_REQUESTS",
+                "Too many requests for this Client ID; calls while blocked extend the block",
+            )
+        return self.user_limiter.refuse(request)
 
     def _violate(self, problems: list[Violation]) -> None:
         if problems:

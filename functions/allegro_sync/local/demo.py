@@ -8,7 +8,9 @@ reassuring. Chapters for capabilities that do not exist yet say so.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -24,6 +26,7 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
+from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard
 from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog
 from allegro_sync.adapters.dynamodb.catalog_import import DynamoImportProgress
 from allegro_sync.adapters.dynamodb.listings import DynamoListingStore
@@ -33,6 +36,7 @@ from allegro_sync.adapters.dynamodb.repricing import DynamoRepricingStore
 from allegro_sync.adapters.queues import ShopEventQueue, SqsFifoPublisher
 from allegro_sync.adapters.shop import signing
 from allegro_sync.bootstrap import Application
+from allegro_sync.contracts.allegro_errors import AllegroUserRateLimited
 from allegro_sync.contracts.catalog import (
     CategoryMapping,
     Change,
@@ -45,7 +49,7 @@ from allegro_sync.custody import Custody
 from allegro_sync.domain.ledger import DEFAULT_CLOCK_SKEW
 from allegro_sync.domain.pricing import PricingRule, ScopedRule
 from allegro_sync.domain.repricing import RepricingSettings, Strategy
-from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
+from allegro_sync.emulator import DEFAULT_APP_IDENTITY, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
 from allegro_sync.emulator.audit import check
 from allegro_sync.emulator.validation import validator_for
 from allegro_sync.local.demo_shop import DemoShop, DemoShopServer
@@ -117,6 +121,7 @@ class Demo:
                 self.shop_stock_changes,
                 self.reprice,
                 self.optimize_listings,
+                self.seller_limits,  # jumps the emulated clock a minute: after every chapter that sells
                 # Last: it jumps the emulated clock 12 h, which would put Allegro's sale times ahead of the
                 # shop's clock for every chapter after it.
                 self.keep_tokens_fresh,
@@ -184,7 +189,9 @@ class Demo:
 
     def connect_accounts(self) -> None:
         self._chapter("2. Connecting seller accounts with the OAuth device flow")
-        self.custody.app_credentials.write(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, sandbox=False)
+        self.custody.app_credentials.write(
+            DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, sandbox=False, identity=DEFAULT_APP_IDENTITY
+        )
         self.console.print("Stored the Allegro app's client id and secret in Secrets Manager.")
         for name, login in SELLERS.items():
             profile = self.custody.accounts().connect_with_device_flow(
@@ -206,7 +213,7 @@ class Demo:
         self.console.print("GET /sale/categories -> " + ", ".join(str(c.name) for c in categories[:5]))
 
     def keep_tokens_fresh(self) -> None:
-        self._chapter("10. Tokens that never get lost (12 hours later)")
+        self._chapter("11. Tokens that never get lost (12 hours later)")
         report = self.runtime.fire("token_refresher")
         self.console.print(
             f"scheduled token_refresher: fresh {report['fresh']}, refreshed {report['refreshed']}"
@@ -546,6 +553,58 @@ class Demo:
             "so gains are small here: the description checks apply from day one."
         )
 
+    def seller_limits(self) -> None:
+        """A per-seller 429 (#12700) stops that seller's writes only: the other account and the rest of
+        the app go on, and the seller's writes resume when Allegro's `Retry-After` says so."""
+        self._chapter("10. Allegro limits one seller, not the whole app")
+        first, second = SELLERS
+
+        def emulated_now() -> float:  # the guard follows the emulated clock, so the demo can skip the wait
+            return self.emulator.clock.now().timestamp()
+
+        guard = RateGuard(InMemoryBlockedUntilStore(), clock=emulated_now)  # one instance's guard
+        sync = Application(
+            Settings.from_environ(self.runtime.environment("stock_propagator")), rate_guard=guard
+        )
+        self.emulator.reset_rate_limit()
+        self.emulator.set_faults(offer_writes_per_minute=1)  # Allegro: 2,490 a minute; 1 shows it quickly
+        logs = logging.getLogger("allegro-sync")  # the table says what happened; no warning lines
+        level = logs.level
+        logs.setLevel(logging.ERROR)
+        try:
+            on_first, on_second = self.offers[(STAR, first)], self.offers[(STAR, second)]
+            body = {"stock": {"available": self._stock(on_first)}}
+            sync.allegro(first).patch_product_offer(on_first, body)
+            table = Table("call", "answer")
+            table.add_row(f"PATCH offer on {first}", "200 (its one write this minute)")
+            try:
+                sync.allegro(first).patch_product_offer(on_first, body)
+                _expect(False, f"the second write on {first} was not limited")
+            except AllegroUserRateLimited as limited:
+                wait = limited.blocked_until - emulated_now()
+                table.add_row(f"PATCH offer on {first} again", f"429 per user -> {first} waits {wait:.0f} s")
+            sent = self.emulator.app.request_count
+            with contextlib.suppress(AllegroUserRateLimited):
+                sync.allegro(first).patch_product_offer(on_first, body)
+            _expect(self.emulator.app.request_count == sent, "a limited write was sent anyway")
+            table.add_row(f"PATCH offer on {first} meanwhile", "held back by the guard: never sent")
+            second_stock = {"stock": {"available": self._stock(on_second)}}
+            table.add_row(f"PATCH offer on {second}", f"{_status(sync, second, on_second, second_stock)}")
+            table.add_row(
+                f"GET offer on {first} (a read)",
+                f"200, {_shown(sync.allegro(first).get_product_offer(on_first).stock)}",
+            )
+            _expect(guard.blocked_for() == 0, "a per-seller 429 blocked the whole app")
+            table.add_row("app-wide block", "none: every other seller and resource goes on")
+            self.emulator.advance(wait + 1)
+            table.add_row(
+                f"{wait + 1:.0f} s later: PATCH offer on {first}", _status(sync, first, on_first, body)
+            )
+            self.console.print(table)
+        finally:
+            logs.setLevel(level)
+            self.emulator.set_faults(offer_writes_per_minute=2490)
+
     def not_yet(self) -> None:
         if not NOT_YET:
             return
@@ -628,6 +687,15 @@ class Demo:
             self.emulator.approve_device(prompt.user_code, login)
 
         return approve
+
+
+def _shown(stock: Any) -> str:
+    return f"stock {stock.available}" if stock is not None else "no stock shown"
+
+
+def _status(sync: Application, account: str, offer_id: str, body: dict[str, Any]) -> str:
+    sync.allegro(account).patch_product_offer(offer_id, body)
+    return "200"
 
 
 def _describe(trigger: QueueTrigger | ScheduleTrigger | RouteTrigger) -> str:

@@ -10,7 +10,11 @@ compared with the SKU's view:
 - ENDED_WITH_STOCK: ended by EMPTY_STOCK although the SKU has stock -> stock, confirmed, then ACTIVATE;
   offers the seller or Allegro's admin ended stay ended;
 - UNLINKED: an offer carrying our SKU that the ledger does not know -> linked, then set like the others;
-- MISSING: a linked offer Allegro no longer lists (archived or deleted) -> reported only.
+- MISSING: a linked offer Allegro no longer lists (archived or deleted) -> reported only;
+- DUPLICATE: a second live offer (ACTIVE, ACTIVATING or INACTIVE) with the same `external.id` on one account,
+  e.g. the draft a failed 202 create left behind (#11011). The one the ledger links (else a selling one,
+  else the oldest) stays; a selling duplicate is ended (PATCH stock 0), a draft is reported for the seller
+  to delete (it sells nothing). Duplicates are never linked, so they never get stock.
 An unknown ledger level (HOLD) is never a drift: nothing is known to compare with. Every repair goes
 through the propagator, so it lands in the change log with its reason and in the pushed-revision log.
 `dry_run` reads the same and changes nothing.
@@ -42,6 +46,7 @@ class DriftKind(StrEnum):
     ENDED_WITH_STOCK = "ENDED_WITH_STOCK"
     UNLINKED = "UNLINKED"
     MISSING = "MISSING"
+    DUPLICATE = "DUPLICATE"
 
 
 @dataclass(frozen=True)
@@ -130,7 +135,9 @@ class Reconciler:
             view = self._ledger.view(sku)
             if view.revision == 0:
                 continue  # a SKU the ledger never heard of: not ours to judge
-            pushes.extend(self._compare(account, sku, view, offers, report, dry_run=dry_run))
+            kept, duplicates = _without_duplicates(account, view, offers)
+            pushes.extend(_duplicates(account, sku, view, duplicates, report))
+            pushes.extend(self._compare(account, sku, view, kept, report, dry_run=dry_run))
         if dry_run or not pushes:
             return
         applied = self._propagator.apply(pushes, PropagationReport())
@@ -214,6 +221,53 @@ class Reconciler:
             )
             pushes.append(Push(sku, view.revision, offer.id, account, push_kind, target.quantity, reason))
         return pushes
+
+
+LIVE = frozenset({"ACTIVE", "ACTIVATING", "INACTIVE"})
+
+
+def _without_duplicates(
+    account: str, view: StockView, offers: list[OfferListing]
+) -> tuple[list[OfferListing], list[OfferListing]]:
+    """(the offers to compare, the live duplicates): one live offer per SKU x account stays."""
+    live = [o for o in offers if (o.publication.status if o.publication else None) in LIVE]
+    if len(live) < 2:
+        return offers, []
+    linked = {t.offer_id for t in view.offers if t.account == account}
+
+    def rank(offer: OfferListing) -> tuple[bool, bool, int, str]:
+        status = offer.publication.status if offer.publication else None
+        return (offer.id not in linked, status not in SELLING, len(offer.id), offer.id)
+
+    keep = min(live, key=rank)
+    duplicates = [o for o in live if o is not keep]
+    return [o for o in offers if o not in duplicates], duplicates
+
+
+def _duplicates(
+    account: str, sku: str, view: StockView, duplicates: list[OfferListing], report: ReconcileReport
+) -> list[Push]:
+    pushes: list[Push] = []
+    for offer in duplicates:
+        status = offer.publication.status if offer.publication else None
+        stock = offer.stock.available if offer.stock else None
+        selling = status in SELLING
+        report.drifts.append(
+            Drift(
+                account,
+                sku,
+                offer.id,
+                DriftKind.DUPLICATE,
+                status,
+                stock,
+                "one offer per SKU",
+                "PATCH stock 0 (ends the duplicate)" if selling else "none: a draft; delete it in Allegro",
+            )
+        )
+        if selling:
+            reason = f"reconciler: a second live offer for {sku} on {account} (DUPLICATE)"
+            pushes.append(Push(sku, view.revision, offer.id, account, PushKind.END, 0, reason))
+    return pushes
 
 
 def _drift(

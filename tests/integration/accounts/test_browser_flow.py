@@ -25,6 +25,7 @@ from allegro_sync.custody import AccountsSettings, connect_with_device_flow
 from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
 from allegro_sync.local import AllegroUrls, LocalRuntime
 from allegro_sync.topology import secret_env, table_env
+from tests.fixtures.emulator import APP
 from tests.fixtures.local import MakeLocalRuntime
 
 pytestmark = pytest.mark.integration
@@ -72,7 +73,7 @@ def stack(make_local_runtime: MakeLocalRuntime, emulator: Emulator) -> Stack:
         accounts_cmd.API_URL_ENV: api,
     }
     built = Stack(runtime, api, emulator, cli_env)
-    built.cli("set-app", DEFAULT_CLIENT_ID, "--client-secret", DEFAULT_CLIENT_SECRET)
+    built.cli("set-app", DEFAULT_CLIENT_ID, "--client-secret", DEFAULT_CLIENT_SECRET, *APP)
     return built
 
 
@@ -90,7 +91,7 @@ def _follow_to_allegro(stack: Stack, link: str) -> httpx.Response:
 
 
 def test_a_seller_connects_through_the_browser(stack: Stack) -> None:
-    output = stack.cli("set-app", DEFAULT_CLIENT_ID, "--client-secret", DEFAULT_CLIENT_SECRET)
+    output = stack.cli("set-app", DEFAULT_CLIENT_ID, "--client-secret", DEFAULT_CLIENT_SECRET, *APP)
     assert f"{stack.api}/oauth/callback" in output  # tells the operator what to register at Allegro
     _follow_to_allegro(stack, stack.link())
     back = stack.emulator.approve_authorization("seller-one")

@@ -18,6 +18,7 @@ from allegro_sync.custody import AccountsSettings, Custody
 from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
 from allegro_sync.services.accounts import DevicePrompt
 from allegro_sync.topology import secret_env, table_env
+from tests.fixtures.emulator import APP
 
 pytestmark = pytest.mark.integration
 
@@ -49,8 +50,10 @@ def run(env: dict[str, str], *args: str, code: int = 0, stdin: str | None = None
 def test_connect_list_show_disconnect_through_the_cli(
     cli_env: dict[str, str], emulator: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The client secret is asked for with a hidden prompt when not given.
-    run(cli_env, "set-app", DEFAULT_CLIENT_ID, stdin=f"{DEFAULT_CLIENT_SECRET}\n")
+    # The client secret (hidden) and the registered application's name, version and URL are asked for
+    # when not given: every API call sends them as User-Agent (#13126).
+    identity = "Allegro Sync Local\n1.0.0\nhttps://github.com/allegro-sync\n"
+    run(cli_env, "set-app", DEFAULT_CLIENT_ID, stdin=f"{DEFAULT_CLIENT_SECRET}\n{identity}")
 
     def approve_when_asked(seconds: float) -> None:
         emulator.advance(seconds)
@@ -90,7 +93,10 @@ def test_cli_errors_are_one_clear_line(cli_env: dict[str, str], emulator: Emulat
     assert "app credentials are not set; run: allegro-sync accounts set-app" in run(
         cli_env, "connect", "shop1", code=1
     )
-    run(cli_env, "set-app", DEFAULT_CLIENT_ID, "--client-secret", "wrong-secret")
+    refused = run(cli_env, "set-app", DEFAULT_CLIENT_ID, "--client-secret", "s", *APP[:-1], "ftp://x", code=1)
+    assert "needs a name, a version and an http(s) URL" in refused
+    assert "app credentials are not set" in run(cli_env, "connect", "shop1", code=1)  # nothing stored
+    run(cli_env, "set-app", DEFAULT_CLIENT_ID, "--client-secret", "wrong-secret", *APP)
     assert "rejected the app's client id/secret" in run(cli_env, "connect", "shop1", code=1)
     assert "invalid account name" in run(cli_env, "connect", "Bad.Name", code=1)
     assert "no Allegro account named 'nobody'" in run(cli_env, "disconnect", "nobody", "--yes", code=1)

@@ -10,9 +10,11 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from allegro_sync.emulator import DEFAULT_CLIENT_ID, Emulator
+from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_USER_AGENT, Emulator
 from allegro_sync.emulator.oauth import pkce_s256
 from tests.integration.emulator.conftest import AUTH, DEVICE_GRANT, MEDIA
+
+UA = {"User-Agent": DEFAULT_USER_AGENT}  # Allegro refuses API calls without one (#13126)
 
 pytestmark = pytest.mark.integration
 
@@ -21,7 +23,7 @@ CALLBACK = "http://127.0.0.1/oauth/callback"
 
 @pytest.fixture
 def http(emulator: Emulator) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=emulator.base_url, follow_redirects=False) as client:
+    with httpx.Client(base_url=emulator.base_url, follow_redirects=False, headers=UA) as client:
         yield client
 
 
@@ -172,7 +174,10 @@ def test_consent_form_post_redirects_like_the_browser_would(emulator: Emulator, 
 
 
 def test_auto_approve_redirects_straight_back_with_a_code() -> None:
-    with Emulator(auto_approve=True) as emulator, httpx.Client(base_url=emulator.base_url) as http:
+    with (
+        Emulator(auto_approve=True) as emulator,
+        httpx.Client(base_url=emulator.base_url, headers=UA) as http,
+    ):
         emulator.create_seller("sklep-abc")
         answer = authorize(http, state="st")
         assert answer.status_code == 302

@@ -15,9 +15,11 @@ import httpx
 import pytest
 
 from allegro_sync.cli.emulator_cmd import parse_faults, serve
-from allegro_sync.emulator import DEFAULT_CLIENT_ID, Emulator
+from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_USER_AGENT, Emulator
 from allegro_sync.emulator.admin import EmulatorAdmin, EmulatorAdminError
 from tests.integration.emulator.conftest import AUTH, MEDIA, device_login
+
+UA = {"User-Agent": DEFAULT_USER_AGENT}  # Allegro refuses API calls without one (#13126)
 
 pytestmark = pytest.mark.integration
 
@@ -61,7 +63,7 @@ def test_admin_faults_change_at_run_time_and_bad_ones_change_nothing(
 
 def test_admin_approves_a_device_code_and_counts_refreshes(emulator: Emulator, admin: EmulatorAdmin) -> None:
     admin.create_seller("sklep-abc")
-    with httpx.Client(base_url=emulator.base_url) as http:
+    with httpx.Client(base_url=emulator.base_url, headers=UA) as http:
         _, pair = device_login(http, admin, "sklep-abc")
         http.post(
             "/auth/oauth/token",

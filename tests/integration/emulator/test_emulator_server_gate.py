@@ -9,9 +9,11 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from allegro_sync.emulator import Emulator
+from allegro_sync.emulator import DEFAULT_USER_AGENT, Emulator
 from allegro_sync.emulator.types import EmulatorRequest, EmulatorResponse
 from tests.fixtures.emulator import checked_emulator
+
+UA = {"User-Agent": DEFAULT_USER_AGENT}  # Allegro refuses API calls without one (#13126)
 
 pytestmark = pytest.mark.integration
 
@@ -26,7 +28,7 @@ def seller_token(emulator: Emulator) -> str:
 
 @pytest.fixture
 def http(emulator: Emulator, seller_token: str) -> Iterator[httpx.Client]:
-    headers = {"Authorization": f"Bearer {seller_token}", "Accept": MEDIA}
+    headers = {"Authorization": f"Bearer {seller_token}", "Accept": MEDIA, **UA}
     with httpx.Client(base_url=emulator.base_url, headers=headers) as client:
         yield client
 
@@ -244,7 +246,7 @@ def test_the_fixture_fails_a_test_that_broke_the_spec() -> None:
             httpx.get(
                 f"{running.base_url}/sale/offers",
                 params={"limit": "5000"},  # the spec allows at most 1000
-                headers={"Authorization": f"Bearer {token}", "Accept": MEDIA},
+                headers={"Authorization": f"Bearer {token}", "Accept": MEDIA, **UA},
             )
 
     with pytest.raises(AssertionError, match="outside Allegro's spec"):

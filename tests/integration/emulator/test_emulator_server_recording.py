@@ -11,10 +11,12 @@ from types import ModuleType
 import httpx
 import pytest
 
-from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
+from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_USER_AGENT, Emulator
 from allegro_sync.emulator.admin import EmulatorAdmin
 from allegro_sync.emulator.validation import validator_for
 from tests.integration.emulator.conftest import AUTH, MEDIA, device_login
+
+UA = {"User-Agent": DEFAULT_USER_AGENT}  # Allegro refuses API calls without one (#13126)
 
 pytestmark = pytest.mark.integration
 
@@ -34,7 +36,7 @@ FULL_SPEC = REPO.parent / "shared" / "allegro-api" / "openapi.yaml"
 
 def record_session(path: Path) -> list[str]:
     """A device-flow login, a refresh, API calls and an admin call; returns the secrets that were used."""
-    with Emulator(record=path) as emulator, httpx.Client(base_url=emulator.base_url) as http:
+    with Emulator(record=path) as emulator, httpx.Client(base_url=emulator.base_url, headers=UA) as http:
         admin = EmulatorAdmin(emulator.base_url)
         admin.create_seller("sklep-abc")
         device, tokens = device_login(http, admin, "sklep-abc")
@@ -87,7 +89,7 @@ def test_authorization_code_in_the_redirect_is_masked(tmp_path: Path) -> None:
     path = tmp_path / "code.jsonl"
     with (
         Emulator(record=path, auto_approve=True) as emulator,
-        httpx.Client(base_url=emulator.base_url) as http,
+        httpx.Client(base_url=emulator.base_url, headers=UA) as http,
     ):
         emulator.create_seller("sklep-abc")
         answer = http.get(

@@ -13,7 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
-from allegro_sync.emulator import Emulator
+from allegro_sync.emulator import DEFAULT_USER_AGENT, Emulator
+
+UA = {"User-Agent": DEFAULT_USER_AGENT}  # Allegro refuses API calls without one (#13126)
 
 pytestmark = pytest.mark.integration
 
@@ -22,7 +24,7 @@ SONY = "6f4e2a1c-0b8d-4c4e-9f1a-1a2b3c4d5e01"
 
 
 def _client(emulator: Emulator, token: str) -> httpx.Client:
-    headers = {"Authorization": f"Bearer {token}", "Accept": MEDIA, "Content-Type": MEDIA}
+    headers = {"Authorization": f"Bearer {token}", "Accept": MEDIA, "Content-Type": MEDIA, **UA}
     return httpx.Client(base_url=emulator.base_url, headers=headers)
 
 

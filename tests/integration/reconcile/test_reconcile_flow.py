@@ -71,3 +71,19 @@ def test_the_scheduled_reconciler_repairs_every_drift_with_its_reason(world: Sto
     assert [c.action for c in world.history("MOUSE-1")][:2] == ["activate", "stock"]
     again = world.runtime.fire("reconciler")
     assert again["drifts"] == 0
+
+
+def test_a_second_live_offer_for_a_sku_on_one_account_is_ended_never_linked(world: StockWorld) -> None:
+    kept = world.seller_offer("shop1", "DUP-1", stock=10)
+    world.propagate(world.level("DUP-1", 4))
+    # A second offer with the same external.id on the same account (a draft a failed create left,
+    # activated by hand): two offers would sell the same units.
+    twin = world.seller_offer("shop1", "DUP-1", stock=3, link=False)
+
+    dry = world.cli("reconcile", "--dry-run", env=world.env("reconciler"))
+    assert "DUPLICATE" in dry.output, dry.output
+    world.runtime.fire("reconciler")
+
+    assert world.shown(kept) == ("ACTIVE", 4)
+    assert world.shown(twin) == ("ENDED", 0)
+    assert twin not in {t.offer_id for t in world.ledger().view("DUP-1").offers}

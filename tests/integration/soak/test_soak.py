@@ -2,7 +2,8 @@
 
 The full-size run is `python -m bench.soak` (`make bench`); this one keeps the suite within minutes while
 still going through every fault: Allegro 5xx, slow answers and a 429 block, duplicated, late and skipped
-order events, 409s on PATCH, handlers dying mid-batch, and the shop's order endpoint down for a while.
+order events, 409s on PATCH, handlers dying mid-batch, the shop's order endpoint down for a while, per-seller
+429s, a slow `/sale/products` and 202 operations that fail.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ def test_nothing_is_lost_doubled_oversold_or_left_behind_under_faults(
     logs = capfd.readouterr()
 
     assert result.counters == {
+        "duplicate_offers_per_sku_account": 0,
         "orders_lost": 0,
         "orders_applied_twice": 0,
         "offers_off_ledger": 0,
@@ -57,6 +59,7 @@ def test_nothing_is_lost_doubled_oversold_or_left_behind_under_faults(
     assert activity["allegro_blocked_seconds"] > 0, "the 429 window never blocked the app"
     assert activity["shop_down_seconds"] > 0, "the shop was never down"
     assert activity["orders_paid_together"] >= 2, "no combined payment (#1111)"
+    assert activity["per_user_429s"] > 0, "no seller hit its own limit"
     assert sum(f["injected_crashes"] for f in result.lambda_usage.values()) > 0, "no handler crashed"
     # Every order reached the shop; the metering saw the functions and their AWS calls.
     assert len(result.order_latencies) == activity["orders"]

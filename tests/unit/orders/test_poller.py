@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from allegro_sync.contracts.allegro_errors import AllegroRateLimited, AllegroServerError
+from allegro_sync.contracts.allegro_errors import (
+    AllegroRateLimited,
+    AllegroServerError,
+    AllegroUserRateLimited,
+)
 from allegro_sync.services.orders import OrderPoller, PollSettings
 from tests.fixtures.clock import FakeClock
 from tests.unit.orders.fakes import FakeEvents, MemoryCursors, MemoryQueue, event
@@ -184,6 +188,20 @@ def test_a_rate_limit_block_stops_every_account_at_once(clock: FakeClock) -> Non
     assert report.blocked_until == clock() + 60
     assert second.calls == []  # calling during the block would extend it
     assert report.ticks == 1
+
+
+def test_one_sellers_own_limit_stops_only_that_seller(clock: FakeClock) -> None:
+    first, second = FakeEvents([event(1, "a")]), FakeEvents([event(1, "b")])
+    cursors, queue = MemoryCursors(), MemoryQueue()
+    make_poller(cursors, queue, clock).run({"a": first, "b": second})
+    first.fail = AllegroUserRateLimited(clock() + 30, account="a", resource="GET /order/events")
+    second.events.append(event(2, "b2"))
+
+    report = make_poller(cursors, queue, clock).run({"a": first, "b": second})
+
+    assert report.accounts["a"].error
+    assert report.blocked_until is None  # no app-wide block
+    assert "b2" in [n.checkout_form_id for n in queue.sent]  # the other seller's order still came in
 
 
 def test_settings_refuse_a_lease_shorter_than_the_run() -> None:

@@ -25,7 +25,8 @@ def reconciler(world: World) -> Reconciler:
 
 def drifted(world: World) -> None:
     """Four SKUs in sync, then Allegro drifts: a hand edit, an active offer at 0, a sold-out offer left
-    ended although stock came back, and an offer created outside the sync."""
+    ended although stock came back, an offer created outside the sync, and a second live offer for a SKU
+    on an account that already sells it (e.g. the draft of a failed 202 create, activated by hand)."""
     for sku, offer, qty in (("A", "OA", 5), ("B", "OB", 0), ("C", "OC", 4), ("D", "OD", 2)):
         world.offer(sku, offer, stock=qty, status="ACTIVE" if qty else "ENDED")
         world.run(world.level(sku, qty))
@@ -33,7 +34,8 @@ def drifted(world: World) -> None:
     world.main.offers["OB"].status = "ACTIVE"  # someone re-activated a sold-out offer
     world.main.offers["OB"].stock = 3
     world.main.offers["OC"].status, world.main.offers["OC"].ended_by = "ENDED", "EMPTY_STOCK"
-    world.main.offers["OX"] = FakeOffer(stock=7, sku="D")  # a second offer for D, unknown to the ledger
+    world.second.offers["OX"] = FakeOffer(stock=7, sku="D")  # D's offer on `second`, unknown to the ledger
+    world.main.offers["OY"] = FakeOffer(stock=7, sku="D")  # a second live offer for D on `main`
     world.main.offers["OU"] = FakeOffer(stock=1, status="ENDED", ended_by="USER", sku="A")
     world.main.calls.clear()
 
@@ -50,13 +52,16 @@ def test_every_kind_of_drift_is_found_and_repaired_with_its_reason(world: World)
         ("OC", DriftKind.ENDED_WITH_STOCK),
         ("OX", DriftKind.UNLINKED),
         ("OU", DriftKind.UNLINKED),
+        ("OY", DriftKind.DUPLICATE),
     }
     offers = world.main.offers
     assert offers["OA"].stock == 5
     assert offers["OB"].status == "ENDED"
     assert (offers["OC"].status, offers["OC"].stock) == ("ACTIVE", 4)
-    assert offers["OX"].stock == 2  # adopted, then shows what D has
+    assert world.second.offers["OX"].stock == 2  # adopted, then shows what D has
     assert "OX" in {t.offer_id for t in world.ledger.view("D").offers}
+    assert offers["OY"].status == "ENDED"  # one offer per SKU x account: the duplicate is ended ...
+    assert "OY" not in {t.offer_id for t in world.ledger.view("D").offers}  # ... and never linked
     assert (offers["OU"].status, offers["OU"].stock) == ("ENDED", 1)  # the seller ended it: left alone
     reasons = [c.reason for c in world.changes.changes if c.offer_id == "OA"]
     assert "reconciler: Allegro showed ACTIVE with stock 9" in reasons[-1]
@@ -70,8 +75,9 @@ def test_dry_run_shows_the_same_drift_and_changes_nothing(world: World) -> None:
 
     report = reconciler(world).run(dry_run=True)
 
-    assert {d.offer_id for d in report.drifts} == {"OA", "OB", "OC", "OX", "OU"}
+    assert {d.offer_id for d in report.drifts} == {"OA", "OB", "OC", "OX", "OU", "OY"}
     assert world.main.writes() == []
+    assert world.second.writes() == []
     assert {k: (o.stock, o.status) for k, o in world.main.offers.items()} == before
     assert len(world.changes.changes) == logged
     assert "OX" not in {t.offer_id for t in world.ledger.view("D").offers}

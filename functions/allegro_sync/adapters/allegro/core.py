@@ -7,8 +7,13 @@ Retry policy (why each rule exists):
 - 401: the token source is told once (`token_rejected`) and the call is repeated once with the new token
   (`auth.TokenAuth`, an `httpx.Auth`);
 - 409 on `PATCH /sale/product-offers/{id}`: the previous edit is still processing, retried later;
-- 429: the Client ID is blocked and calling extends the block, so the block is recorded for every process
-  and nothing is retried; other 4xx are never retried.
+- 429: never retried. When the answer names a user limit (`per user` in the message, or
+  `RateLimitExceedException`: docs/allegro-behaviours.md) only this seller's calls of this resource wait,
+  until `Retry-After` when Allegro sends one; any other 429 is the app-wide block (the Client ID is blocked
+  and calling extends the block), recorded for every process;
+- `/sale/products` is a leaky bucket that answers slowly rather than refusing (3.6-20 s, #10440): its
+  calls get a read timeout above Allegro's slowest answer and a timed-out one is not repeated, because a
+  repeat adds to the very bucket that is slowing us down; other 4xx are never retried.
 Back-off is exponential with full jitter; `sleep` is injectable so tests (and the emulator clock) never wait.
 The resource groups (`offers`, `commands`, `orders`, `catalogue`, `pricing`) build on `AllegroCore`.
 """
@@ -29,21 +34,28 @@ from pydantic import BaseModel
 
 from allegro_sync.adapters.allegro.auth import TokenAuth
 from allegro_sync.adapters.allegro.environment import AllegroEnvironment
-from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard
+from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard, resource_of
 from allegro_sync.contracts.accounts import TokenSource
 from allegro_sync.contracts.allegro_errors import (
     TRACE_ID_HEADER,
     AllegroError,
     AllegroRateLimited,
     AllegroUnavailable,
+    AllegroUserRateLimited,
     InvalidCommand,
     error_for,
+    parse_error_details,
 )
 
 logger = Logger(child=True)
 
 MEDIA_TYPE = "application/vnd.allegro.public.v1+json"
+# Sent only when the deployment has not stored its registered application's name, version and URL yet
+# (`accounts set-app`); Allegro wants the deployer's own registered name (#13126).
 USER_AGENT = "allegro-sync/0.1 (+https://github.com/allegro-sync)"
+# Leaky-bucket resources: Allegro slows them down to 20 s rather than refusing (#10440, #11799).
+SLOW_BUCKET_PATHS = frozenset({"/sale/products"})
+SLOW_BUCKET_TIMEOUT = httpx.Timeout(25.0, connect=3.0)
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE"})
 # Allegro's per-page maximum.
 PAGE_LIMIT = 1000
@@ -70,6 +82,7 @@ class AllegroCore:
         max_conflict_retries: int = 5,
         max_wait_seconds: float = 20.0,
         jitter: Callable[[], float] = random.random,
+        user_agent: str = USER_AGENT,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
@@ -87,6 +100,7 @@ class AllegroCore:
         self._max_conflict_retries = max_conflict_retries
         self._max_wait = max_wait_seconds
         self._jitter = jitter
+        self._user_agent = user_agent
         self._trusted_origins = {_origin(environment.api_url), _origin(environment.upload_url)}
 
     def close(self) -> None:
@@ -127,6 +141,7 @@ class AllegroCore:
             content_type = MEDIA_TYPE
         query = _query(params)
         safe_to_repeat = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
+        slow_bucket = log_path in SLOW_BUCKET_PATHS
         exchange = _Exchange(method, log_path)
         # One per logical call: the token is renewed at most once however often the call is repeated, and
         # the repeat after a 401 is logged and admitted like any request (an expired token is not Allegro
@@ -145,6 +160,8 @@ class AllegroCore:
             except httpx.TransportError as error:
                 not_sent = isinstance(error, httpx.ConnectError | httpx.ConnectTimeout)
                 maybe_delivered = maybe_delivered or not not_sent
+                if slow_bucket and isinstance(error, httpx.ReadTimeout):
+                    safe_to_repeat = False  # the bucket is slowing us down: a repeat only adds to it
                 if (not_sent or safe_to_repeat) and attempt < self._max_attempts:
                     self._sleep(self._backoff(attempt))
                     continue
@@ -154,10 +171,7 @@ class AllegroCore:
                 ) from error
             status = response.status_code
             if status == 429:
-                until = self._guard.record_block(_retry_after(response))
-                raise AllegroRateLimited(
-                    until, method=method, path=log_path, trace_id=response.headers.get(TRACE_ID_HEADER)
-                )
+                raise self._rate_limited(method, log_path, response)
             if status >= 500:
                 maybe_delivered = True
                 if safe_to_repeat and attempt < self._max_attempts:
@@ -190,9 +204,16 @@ class AllegroCore:
         never the body). A 401 answered by a renewed token is a second exchange (`_renewing`)."""
         self._admit(exchange.method, exchange.path)
         exchange.attempt, exchange.started = attempt, time.perf_counter()
+        timeout = SLOW_BUCKET_TIMEOUT if exchange.path in SLOW_BUCKET_PATHS else httpx.USE_CLIENT_DEFAULT
         try:
             response = self._http.request(
-                exchange.method, url, params=query, content=content, headers=headers, auth=auth
+                exchange.method,
+                url,
+                params=query,
+                content=content,
+                headers=headers,
+                auth=auth,
+                timeout=timeout,
             )
         except httpx.TransportError as error:
             self._log_failure(exchange, error)
@@ -206,8 +227,24 @@ class AllegroCore:
         self._admit(exchange.method, exchange.path)
         exchange.started = time.perf_counter()
 
+    def _rate_limited(self, method: str, log_path: str, response: httpx.Response) -> AllegroRateLimited:
+        """A per-user 429 blocks this seller's resource only; anything else is the app-wide block."""
+        trace_id = response.headers.get(TRACE_ID_HEADER)
+        if _names_user_limit(response.content):
+            until = self._guard.record_user_block(self.account, method, log_path, _retry_after(response))
+            return AllegroUserRateLimited(
+                until,
+                account=self.account,
+                resource=resource_of(method, log_path),
+                method=method,
+                path=log_path,
+                trace_id=trace_id,
+            )
+        until = self._guard.record_block(_retry_after(response))
+        return AllegroRateLimited(until, method=method, path=log_path, trace_id=trace_id)
+
     def _admit(self, method: str, log_path: str) -> None:
-        wait = self._guard.admit(method, log_path)
+        wait = self._guard.admit(method, log_path, self.account)
         if wait > 0:
             self._sleep(wait)
 
@@ -225,7 +262,7 @@ class AllegroCore:
 
     def _headers(self, content_type: str | None, language: str) -> dict[str, str]:
         """Allegro's headers; `Authorization` is set by `TokenAuth`."""
-        headers = {"Accept": MEDIA_TYPE, "Accept-Language": language, "User-Agent": USER_AGENT}
+        headers = {"Accept": MEDIA_TYPE, "Accept-Language": language, "User-Agent": self._user_agent}
         if content_type:
             headers["Content-Type"] = content_type
         return headers
@@ -314,6 +351,17 @@ def _segment(value: str) -> str:
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def _names_user_limit(body: bytes) -> bool:
+    """Allegro's per-user 429s say so in the body (#9832: "The maximum number of queries per user has been
+    exceeded"; #4630: `RateLimitExceedException` from the `/sale/products` bucket). The app-wide one does
+    not; an unrecognised 429 is read as app-wide, the reading that stops every call."""
+    for detail in parse_error_details(body):
+        text = f"{detail.message} {detail.user_message or ''}".lower()
+        if detail.code == "RateLimitExceedException" or "per user" in text:
+            return True
+    return False
 
 
 def _retry_after(response: httpx.Response) -> float | None:

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from allegro_sync.adapters.allegro.core import USER_AGENT
 from allegro_sync.adapters.allegro.environment import ENVIRONMENTS, AllegroEnvironment
 from allegro_sync.adapters.secrets import AppCredentials
 from allegro_sync.contracts.accounts import (
@@ -207,8 +208,15 @@ class AllegroOAuth:
         """
         url = f"{self._hosts(environment).api_url}/me"
         try:
+            # An API call, unlike OAuth's: it must name the registered application (#13126).
+            user_agent = self._credentials().user_agent() or USER_AGENT
             response = self._http.get(
-                url, headers={"Authorization": f"Bearer {access_token}", "Accept": MEDIA_TYPE}
+                url,
+                headers={
+                    "Authorization": f"Bearer {access_token}",
+                    "Accept": MEDIA_TYPE,
+                    "User-Agent": user_agent,
+                },
             )
             if response.status_code == 200:
                 me = _Me.model_validate(response.json())

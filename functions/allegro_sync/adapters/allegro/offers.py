@@ -18,7 +18,12 @@ from allegro_sync.contracts.allegro import (
     ProductOffer,
     ProductOfferOperation,
 )
-from allegro_sync.contracts.allegro_errors import AllegroOperationPending, InvalidCommand
+from allegro_sync.contracts.allegro_errors import (
+    AllegroOperationFailed,
+    AllegroOperationPending,
+    AllegroValidationError,
+    InvalidCommand,
+)
 from allegro_sync.contracts.allegro_requests import (
     CatalogueProduct,
     NewOffer,
@@ -99,7 +104,10 @@ class OffersApi(AllegroCore):
             self._sleep(delay)
             waited += delay
             poll += 1
-            status = self.request("GET", location)
+            try:
+                status = self.request("GET", location)
+            except AllegroValidationError as failed:  # the operation failed; a create left a draft
+                raise AllegroOperationFailed(failed, offer_id=offer_id) from failed
             if status.status_code != 202:  # 303 (done; httpx does not follow it) or a plain 200
                 return self.get_product_offer(offer_id)
             delay = _retry_after(status)

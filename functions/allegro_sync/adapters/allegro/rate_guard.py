@@ -1,11 +1,15 @@
-"""Keeps the whole app inside Allegro's 9,000 requests/minute per Client ID.
+"""Keeps the whole app inside Allegro's 9,000 requests/minute per Client ID, and each seller inside its own.
 
-Two mechanisms, both consulted before every call:
+Three mechanisms, all consulted before every call:
 - a shared "blocked until" record: after one 429 every instance of every function stops calling until the
   block passes, because Allegro *extends* the block for every call made during it. The record lives in a
   store (DynamoDB in AWS); each process caches it for a few seconds so the hot path costs no I/O.
 - a per-process token bucket holding this instance's share of the budget (ALLEGRO_RPM_BUDGET, set per
   function by the topology; the topology test keeps the sum of rpm x concurrency under 80% of 9,000).
+- per-seller blocks: a 429 that names a user limit (product-offers writes 2,490/min, fee preview 25/s,
+  ...; docs/allegro-behaviours.md) stops only that seller's calls of that resource, until `Retry-After` (or
+  `DEFAULT_USER_BLOCK_SECONDS`). Kept in the process: such a block does not grow when called, so another
+  instance pays at most one 429 to learn it, and nothing is read from DynamoDB on the hot path.
 """
 
 from __future__ import annotations
@@ -17,11 +21,13 @@ from typing import Protocol
 
 from aws_lambda_powertools import Logger
 
-from allegro_sync.contracts.allegro_errors import AllegroRateLimited
+from allegro_sync.contracts.allegro_errors import AllegroRateLimited, AllegroUserRateLimited
 
 logger = Logger(child=True)
 
 DEFAULT_BLOCK_SECONDS = 60.0
+# A per-user limit counts a sliding minute; without Retry-After, wait a good part of it.
+DEFAULT_USER_BLOCK_SECONDS = 30.0
 DEFAULT_CACHE_SECONDS = 5.0
 # Burst allowance as a fraction of a minute's budget: a fresh instance may send this many at once.
 BURST_FRACTION = 0.1
@@ -102,6 +108,7 @@ class RateGuard:
         self.bucket = TokenBucket(rpm_budget, clock=clock) if rpm_budget else None
         self._blocked_until = 0.0
         self._read_at: float | None = None
+        self._user_blocks: dict[tuple[str, str], float] = {}  # (account, resource) -> until
         self._lock = threading.Lock()
 
     def blocked_until(self) -> float:
@@ -132,10 +139,43 @@ class RateGuard:
         if until > self._clock():
             raise AllegroRateLimited(until, method=method, path=path)
 
-    def admit(self, method: str = "", path: str = "") -> float:
-        """`check`, then take a slot of this process's budget: the seconds to wait before sending."""
+    def admit(self, method: str = "", path: str = "", account: str | None = None) -> float:
+        """`check` (and the seller's own block of this resource), then take a slot of this process's
+        budget: the seconds to wait before sending."""
         self.check(method, path)
+        if account is not None:
+            self.check_user(account, method, path)
         return self.bucket.reserve() if self.bucket else 0.0
+
+    def check_user(self, account: str, method: str, path: str) -> None:
+        """Raise while this seller's limit on this resource lasts; other sellers and resources go on."""
+        resource = resource_of(method, path)
+        with self._lock:
+            until = self._user_blocks.get((account, resource), 0.0)
+        if until > self._clock():
+            raise AllegroUserRateLimited(until, account=account, resource=resource, method=method, path=path)
+
+    def record_user_block(self, account: str, method: str, path: str, retry_after: float | None) -> float:
+        """Allegro answered a per-user 429: only this seller's calls of this resource wait."""
+        seconds = retry_after if retry_after and retry_after > 0 else DEFAULT_USER_BLOCK_SECONDS
+        until = self._clock() + seconds
+        resource = resource_of(method, path)
+        with self._lock:
+            key = (account, resource)
+            self._user_blocks[key] = max(self._user_blocks.get(key, 0.0), until)
+        logger.warning(
+            "Allegro limited one seller's calls of one resource",
+            extra={"account": account, "resource": resource, "blocked_for_seconds": seconds},
+        )
+        return until
+
+    def retry_in(self) -> float:
+        """Seconds until the app-wide block or the latest per-seller block of this process ends: when a
+        failed queue record should come back (0.0 when nothing is blocked)."""
+        now = self._clock()
+        with self._lock:
+            users = max(self._user_blocks.values(), default=0.0)
+        return max(self.blocked_for(), users - now, 0.0)
 
     def record_block(self, retry_after: float | None) -> float:
         """Allegro answered 429: remember (here and in the shared store) when calls may resume."""
@@ -149,6 +189,16 @@ class RateGuard:
             logger.exception("could not share the Allegro rate-limit block; other instances may call")
         logger.warning("Allegro blocked the Client ID", extra={"blocked_for_seconds": seconds})
         return until
+
+
+def resource_of(method: str, path: str) -> str:
+    """The unit a per-user limit counts: product-offers writes (POST and PATCH together) and reads, the
+    `/sale/products` bucket, fee preview, else the method and the path's first two segments."""
+    method = method.upper()
+    parts = [p for p in path.split("?", 1)[0].strip("/").split("/") if p]
+    if parts[:2] == ["sale", "product-offers"]:
+        return "product-offers write" if method in ("POST", "PATCH") else "product-offers read"
+    return f"{method} /{'/'.join(parts[:2])}"
 
 
 def in_memory_rate_guard(

@@ -671,6 +671,19 @@ def _apply(st: MarketState, offer: Offer, draft: Draft) -> None:
     st.record_offer_event(offer, "OFFER_CHANGED")
 
 
+def _operation_error() -> dict[str, Any]:
+    """Why an emulated operation failed: an earlier operation still held the offer (#5819)."""
+    message = "The offer could not be processed: it was locked by another operation. Try again."
+    return {
+        "code": "OfferProcessingFailedException",
+        "message": message,
+        "details": None,
+        "path": None,
+        "userMessage": message,
+        "metadata": {},
+    }
+
+
 def _operation_headers(offer_id: str, operation_id: str) -> dict[str, str]:
     return {
         "Location": f"/sale/product-offers/{offer_id}/operations/{operation_id}",
@@ -710,10 +723,15 @@ def create_offer(st: MarketState, request: EmulatorRequest) -> EmulatorResponse:
         offer.status = "ACTIVATING"
     offer.busy_until = now + timedelta(seconds=st.faults.offer_operation_seconds)
 
+    fails = st.chance(st.faults.offer_operation_failure_rate)
+
     def finish() -> None:
         operation.done = True
         offer.busy_until = None
-        if offer.status == "ACTIVATING":
+        if fails:  # the offer stays behind as an INACTIVE draft carrying the external.id (#11011, #9234)
+            operation.errors = [_operation_error()]
+            offer.status = "INACTIVE"
+        elif offer.status == "ACTIVATING":
             activate(st, offer)
 
     st.schedule(st.faults.offer_operation_seconds, finish)
@@ -756,10 +774,14 @@ def patch_offer(st: MarketState, request: EmulatorRequest, offer_id: str) -> Emu
     st.operations[operation.id] = operation
     offer.busy_until = now + timedelta(seconds=st.faults.offer_operation_seconds)
     preview = copy.deepcopy(offer)
+    fails = st.chance(st.faults.offer_operation_failure_rate)
 
     def finish() -> None:
         operation.done = True
         offer.busy_until = None
+        if fails:  # the edit is not applied; the offer stays as it was
+            operation.errors = [_operation_error()]
+            return
         _apply(st, offer, draft)
 
     st.schedule(st.faults.offer_operation_seconds, finish)
@@ -777,6 +799,8 @@ def get_operation(
     if operation is None or operation.offer_id != offer_id:
         raise Reject.one(404, "NOT_FOUND", f"Operation {operation_id} not found")
     own_offer(st, request.seller_id, offer_id)
+    if operation.errors:  # spec: 422 with the errors of the failed operation (#11011)
+        return EmulatorResponse(422, {"errors": operation.errors})
     if operation.done:
         return EmulatorResponse(303, None, {"Location": f"/sale/product-offers/{offer_id}"})
     body = {

@@ -49,6 +49,8 @@ class Faults:
     post_payment_changes: bool = (
         True  # the buyer may change the address or cancel a paid order (#3730, #3085)
     )
+    # allegro-limits: share of 202 operations that fail; a failed create leaves an INACTIVE draft (#11011)
+    offer_operation_failure_rate: float = 0.0
 
 
 @dataclass
@@ -105,6 +107,7 @@ class Operation:
     offer_id: str
     started_at: datetime
     done: bool = False
+    errors: list[dict[str, Any]] = field(default_factory=list)  # a failed operation's errors (#11011)
 
 
 @dataclass

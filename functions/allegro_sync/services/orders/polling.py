@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from allegro_sync.contracts.allegro import (
     OrderEvent,
 )
-from allegro_sync.contracts.allegro_errors import AllegroRateLimited
+from allegro_sync.contracts.allegro_errors import AllegroRateLimited, AllegroUserRateLimited
 from allegro_sync.contracts.messages import OrderNotice
 from allegro_sync.contracts.orders import CursorState
 from allegro_sync.domain.orders import OrderDomainError, event_id_after
@@ -125,6 +125,9 @@ class OrderPoller:
                     outcome = report.accounts[account]
                     try:
                         active[account] = self._poll_once(apis[account], active[account], outcome)
+                    except AllegroUserRateLimited as limited:  # this seller's limit: the others go on
+                        outcome.error = _describe(limited)
+                        del active[account]
                     except AllegroRateLimited as blocked:
                         report.blocked_until = blocked.blocked_until
                         outcome.error = _describe(blocked)
@@ -246,6 +249,8 @@ class GapScanner:
             outcome = report[account] = AccountScan()
             try:
                 self._scan_account(account, apis[account], outcome)
+            except AllegroUserRateLimited as limited:  # this seller's limit: the others go on
+                outcome.error = _describe(limited)
             except AllegroRateLimited as blocked:
                 outcome.error = _describe(blocked)
                 break

@@ -4,6 +4,10 @@ A new offer is created once: the link is marked before the create, so a crash be
 the saved link makes the retry adopt the offer found by its SKU instead of listing the product twice. An
 existing offer gets only the fields whose fingerprint changed. An offer Allegro archived (ended more than 60
 days ago: 404, #10743) is replaced by a new one.
+
+A 202 create whose operation fails leaves an INACTIVE draft with our SKU in `external.id` (#11011): its id
+is kept on the link and the event retried, so the retry finishes that draft (content, stock, activation)
+instead of listing a second offer; a link that failed without the id looks the draft up by SKU first.
 """
 
 from __future__ import annotations
@@ -13,7 +17,11 @@ from dataclasses import replace
 from decimal import Decimal
 
 from allegro_sync.contracts.allegro import PriceIn
-from allegro_sync.contracts.allegro_errors import AllegroNotFound, AllegroOperationPending
+from allegro_sync.contracts.allegro_errors import (
+    AllegroNotFound,
+    AllegroOperationFailed,
+    AllegroOperationPending,
+)
 from allegro_sync.contracts.allegro_requests import (
     CatalogueProduct,
     NewOffer,
@@ -55,10 +63,14 @@ class Upserts:
         base = link or OfferLink(sku=event.sku, account=account, status=LinkStatus.WAITING)
         try:
             mapping = ctx.mapping_for(account, event)
-            linking = base.offer_id is None  # a new offer: find its catalogue product
+            # A draft a failed create left (its content, stock and activation never synced) is finished
+            # like a new offer: find its catalogue product.
+            unfinished = base.offer_id is not None and not base.synced
+            linking = base.offer_id is None or unfinished
             adopted = None
-            if linking and base.creating_since:
-                # An earlier attempt was creating the offer and never recorded the answer: it may exist.
+            if linking and (base.creating_since or base.status is LinkStatus.FAILED):
+                # An earlier attempt was creating the offer and never recorded the answer, or failed after
+                # Allegro had made a draft: it may exist.
                 adopted = _find_existing_offer(client, event.sku)
                 if adopted is not None:
                     base = replace(base, offer_id=adopted, synced={}, images={}, creating_since="")
@@ -77,7 +89,13 @@ class Upserts:
             return self._create(client, account, base, event=event, listing=listing, key=key)
         try:
             return self._update(
-                client, account, base, event=event, listing=listing, key=key, adopted=adopted is not None
+                client,
+                account,
+                base,
+                event=event,
+                listing=listing,
+                key=key,
+                adopted=adopted is not None or unfinished,
             )
         except AllegroNotFound:
             return self._replace_archived(client, account, base, event=event, mapping=mapping, key=key)
@@ -140,6 +158,21 @@ class Upserts:
             if pending.offer_id is None:
                 raise
             offer_id, note = pending.offer_id, "Allegro was still processing the new offer"
+        except AllegroOperationFailed as failed:
+            # Allegro keeps the failed offer as a draft: remember it, so the retry finishes it.
+            ctx.catalog.save_link(
+                replace(
+                    link,
+                    creating_since="",
+                    offer_id=failed.offer_id,
+                    status=LinkStatus.WAITING,
+                    reasons=(f"Allegro could not finish the new offer; retrying with its draft: {failed}",),
+                    synced={},
+                    images=images,
+                    updated_at=ctx.timestamp(),
+                )
+            )
+            raise
         fingerprints = listing.fingerprints()
         ctx.record(
             account,
