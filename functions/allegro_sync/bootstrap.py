@@ -490,6 +490,10 @@ class Application:
         )
         return self._once("shop-products", lambda: reader)
 
+    def shop_refusals(self) -> DynamoRefusals:
+        """Shop data answered 2xx but not taken, per SKU (`products status` shows the last one)."""
+        return self._once("shop-refusals", lambda: DynamoRefusals(self.table("idempotency")))
+
     # -- redelivery of failed records (adapters/redelivery.py) ---------------------------------
     # One call in each queue consumer after its batch: failed records come back when retrying makes
     # sense, not after the queue's visibility timeout.

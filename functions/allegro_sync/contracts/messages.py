@@ -59,7 +59,7 @@ MAX_PRICE = Decimal("99999999.99")
 MAX_STOCK = 1_000_000
 """The highest shop stock level taken: beyond it a level is a typo or junk (no seller has a million)."""
 
-Money = Annotated[Decimal, Field(ge=Decimal("0"), le=MAX_PRICE, max_digits=12, decimal_places=2)]
+Money = Annotated[Decimal, Field(ge=Decimal("0"), le=MAX_PRICE, decimal_places=2)]
 Stock = Annotated[int, Field(ge=0, le=MAX_STOCK)]
 
 

@@ -370,7 +370,7 @@ class _Mapper:
         self, parent: WcProduct, variation: WcProduct, index: int, when: datetime
     ) -> list[ShopEvent]:
         sku = variation.sku.strip()
-        where = f"variations[{index}]"
+        where = f"variations[{index}]" if index >= 0 else ""  # -1: the variation's own delivery
         if not sku:
             self.notes.append(f"variation {variation.id} of {parent.id} has no SKU; skipped")
             return []
@@ -407,7 +407,7 @@ class _Mapper:
             return []
         parent = self._parent(variation) if variation.parent_id else None
         if parent is not None:
-            return self.embedded(parent, variation, 0, max(when, _occurred_at(parent, self.received_at)))
+            return self.embedded(parent, variation, -1, max(when, _occurred_at(parent, self.received_at)))
         if variation.status not in ("publish", ""):
             return self._build(ProductDelete, "", sku=sku, occurred_at=when)
         events: list[ShopEvent] = []
