@@ -74,9 +74,11 @@ def test_every_documented_operation_answers_as_documented(
 
     case.validate_response(response, excluded_checks=NOT_OURS)
     queued = hooks.queued()
-    answer: Any = (
-        response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
-    )
+    try:
+        answer: Any = response.json()
+    except ValueError:
+        answer = {}
+    answer = answer if isinstance(answer, dict) else {}
     if response.status_code == 202 and answer.get("status") == "queued":
         assert len(queued) == answer["events"] >= 1, answer  # valid input: its events are on the queue
     else:
