@@ -353,3 +353,22 @@ def test_credentials_are_parsed_and_a_placeholder_says_what_is_missing() -> None
         parse_credentials('{"configured": false}')
     with pytest.raises(ShopNotConfigured, match="signing_secret"):
         parse_credentials('{"kind": "generic", "url": "https://s.pl"}')
+
+
+@pytest.mark.parametrize("sku_finds_variations", [True, False])
+def test_a_sold_variation_becomes_a_line_with_its_parent_and_variation_id(sku_finds_variations: bool) -> None:
+    # WooCommerce's v3 products endpoint queries product AND product_variation when `sku` is given
+    # (WC_REST_Products_Controller::prepare_objects_query); older shops searched products only.
+    fake = FakeWooCommerce("ck_test", "cs_test", sku_finds_variations=sku_finds_variations)
+    ids = fake.add_variable({"sku": "AURA", "name": "Aura"}, [{"sku": "SKU-1", "stock_quantity": 10}])
+
+    woo(fake, MemoryIndex()).deliver(order())
+
+    [created] = fake.orders.values()
+    [item] = created["line_items"]
+    if sku_finds_variations:
+        assert (item["product_id"], item["variation_id"]) == (ids["AURA"], ids["SKU-1"])
+        assert fake.stock("SKU-1") == 8  # WooCommerce reduced the variation's own stock
+    else:
+        assert item["name"] == "Allegro offer 7768432155 (SKU-1)"  # named line: no stock moves
+        assert fake.stock("SKU-1") == 10
