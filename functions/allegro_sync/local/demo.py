@@ -49,7 +49,7 @@ from allegro_sync.domain.repricing import RepricingSettings, Strategy
 from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
 from allegro_sync.emulator.audit import check
 from allegro_sync.emulator.validation import validator_for
-from allegro_sync.local.demo_shop import DemoShop, DemoShopServer
+from allegro_sync.local.demo_shop import DemoShop, DemoShopServer, woocommerce_credentials
 from allegro_sync.local.runtime import AllegroUrls, LocalRuntime
 from allegro_sync.services.accounts import DevicePrompt
 from allegro_sync.services.catalog_import import ProductOutcome, import_catalog, summarize
@@ -468,13 +468,7 @@ class Demo:
         self.shop.rest[f"/wp-json/wc/v3/products/{WOO_PARENT}/variations"] = list(variations.values())
         self.runtime.put_secret("webhook-signing", {"secret": WEBHOOK_SECRET, "woocommerce": WOO_SECRET})
         generic = {"kind": "generic", "url": f"{self.shop_url}/allegro", "signing_secret": SHOP_SECRET}
-        woo = {
-            "kind": "woocommerce",
-            "url": self.shop_url,
-            "consumer_key": "ck_demo",
-            "consumer_secret": "cs_demo",
-        }
-        self.runtime.put_secret("shop-credentials", woo)
+        self.runtime.put_secret("shop-credentials", woocommerce_credentials(self.shop_url, "ck_d", "cs_d"))
         hook = self.runtime.application("shop_webhook")
         hook.signing_secrets().forget()
         hook.shop_credentials().forget()

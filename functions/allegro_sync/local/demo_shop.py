@@ -100,3 +100,8 @@ class DemoShopServer(LoopbackServer):
                 self.send_body(status, json.dumps(payload).encode(), "application/json")
 
         super().__init__(Handler)
+
+
+def woocommerce_credentials(url: str, key: str, secret: str) -> dict[str, str]:
+    """The `shop-credentials` secret of a WooCommerce shop at `url` (the demo's, the tests' fake)."""
+    return {"kind": "woocommerce", "url": url, "consumer_key": key, "consumer_secret": secret}

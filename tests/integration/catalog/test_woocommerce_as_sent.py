@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from allegro_sync.contracts.catalog import LinkStatus
+from allegro_sync.local.demo_shop import woocommerce_credentials
 from allegro_sync.local.events import HttpRequest, http_api_v2_event
 from tests.fixtures.shop_webhooks import post_woocommerce, woocommerce_delivery
 from tests.integration.catalog.conftest import ACCOUNT, CatalogStack, approved
@@ -88,13 +89,7 @@ def woo(stack: CatalogStack) -> Iterator[Woo]:
         stack.runtime.put_secret(
             "webhook-signing", {"secret": "generic-secret-0123456789", "woocommerce": WOO_SECRET}
         )
-        credentials = {
-            "kind": "woocommerce",
-            "url": server.url,
-            "consumer_key": "ck_woo",
-            "consumer_secret": "cs_woo",
-        }
-        stack.runtime.put_secret("shop-credentials", credentials)
+        stack.runtime.put_secret("shop-credentials", woocommerce_credentials(server.url, "ck_woo", "cs_woo"))
         webhook = stack.app("shop_webhook")
         webhook.signing_secrets().forget()
         webhook.shop_credentials().forget()
