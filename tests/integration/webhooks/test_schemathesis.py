@@ -16,6 +16,7 @@ import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi import checks
 
 from allegro_sync.adapters.shop import signing
@@ -49,6 +50,17 @@ def sign(request: requests.PreparedRequest) -> requests.PreparedRequest:
     return request
 
 
+def _not_judgeable(case: schemathesis.Case) -> list[Any]:
+    """`negative_data_rejection` where it cannot judge: WooCommerce answers signed junk 2xx "refused" on
+    purpose (it would disable the webhook otherwise), and a request whose only negative part was a header
+    is no longer negative once `sign` has rewritten the signing headers."""
+    components = case.meta.components if case.meta is not None else {}
+    negative = {location for location, info in components.items() if info.mode.is_negative}
+    if case.path == "/webhooks/woocommerce" or negative <= {ParameterLocation.HEADER}:
+        return [checks.negative_data_rejection]
+    return []
+
+
 @pytest.fixture(scope="module")
 def hooks(webhook_runtime: LocalRuntime) -> Webhooks:
     found = Webhooks(webhook_runtime)
@@ -72,11 +84,7 @@ def test_every_documented_operation_answers_as_documented(
 
     response = case.call(base_url=base_url, session=session, timeout=30)
 
-    # WooCommerce answers signed junk 2xx "refused" on purpose (it would disable the webhook otherwise).
-    # On the generic route schemathesis also flags a valid body ('{"type": "stock.set", "sku": "Ć%", ...}')
-    # as negative, apparently misreading the SKU pattern's control-character class; left open (issue 20
-    # report). The queue oracle below still holds every generated request to what was answered.
-    case.validate_response(response, excluded_checks=[*NOT_OURS, checks.negative_data_rejection])
+    case.validate_response(response, excluded_checks=[*NOT_OURS, *_not_judgeable(case)])
     queued = hooks.queued()
     try:
         answer: Any = response.json()
