@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+from allegro_sync.adapters.shop import woocommerce as wc
 from allegro_sync.contracts.messages import PriceSet, ProductDelete, ProductUpsert, StockSet, parse_shop_event
-from tests.integration.webhooks.conftest import Webhooks
+from tests.integration.webhooks.conftest import WOO_SECRET, Webhooks
 
 pytestmark = pytest.mark.integration
 
@@ -301,3 +302,38 @@ def test_a_woocommerce_body_over_1_mib_is_413_and_changes_nothing(webhooks: Webh
 
     assert (status, body["error"]["code"]) == (413, "body_too_large")
     webhooks.assert_untouched()
+
+
+def test_an_order_update_while_sqs_keeps_failing_is_2xx_deferred_and_an_unknown_order_2xx_refused(
+    webhooks: Webhooks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from botocore.exceptions import EndpointConnectionError
+
+    from allegro_sync.adapters.dynamodb.orders import DynamoOrderRepository
+    from allegro_sync.adapters.queues import SqsFifoPublisher
+    from allegro_sync.adapters.shop.woocommerce_rest import CHECKOUT_FORM_META
+    from allegro_sync.local.events import HttpRequest, http_api_v2_event
+
+    def post(known: bool) -> tuple[int, dict[str, Any]]:
+        order = {"id": 5, "status": "completed", "meta_data": [{"key": CHECKOUT_FORM_META, "value": "cf-1"}]}
+        monkeypatch.setattr(DynamoOrderRepository, "get", lambda self, form: object() if known else None)
+        body = wc.dumps(order)
+        headers = [("Content-Type", "application/json"), ("X-WC-Webhook-Topic", "order.updated")]
+        headers += [("X-WC-Webhook-Signature", wc.sign(WOO_SECRET, body))]
+        path = "/webhooks/woocommerce/orders"
+        event = http_api_v2_event(
+            HttpRequest("POST", path, headers=headers, body=body), route_key=f"POST {path}"
+        )
+        answer = webhooks.runtime.invoke("fulfillment_intake", event)
+        return int(answer["statusCode"]), json.loads(answer["body"])
+
+    def down(self: SqsFifoPublisher, messages: Any) -> None:
+        raise EndpointConnectionError(endpoint_url="https://sqs")
+
+    monkeypatch.setattr(SqsFifoPublisher, "send", down)
+    monkeypatch.setattr("allegro_sync.adapters.shop.http_request.RETRY_DELAYS", (0.0, 0.0))
+
+    assert post(known=True)[1]["status"] == "deferred"
+    assert post(known=True)[0] == 202
+    status, body = post(known=False)
+    assert (status, body["status"], body["error"]["code"]) == (202, "refused", "unknown_order")
