@@ -52,9 +52,21 @@ from allegro_sync.adapters.order_queues import (
 from allegro_sync.adapters.queues import ShopEventQueue, SqsFifoPublisher
 from allegro_sync.adapters.redelivery import Redelivery, back_off, until
 from allegro_sync.adapters.secrets import AppCredentialsStore
-from allegro_sync.adapters.shop.deliveries import DynamoDeliveryMarkers, DynamoProductIndex
+from allegro_sync.adapters.shop.deliveries import (
+    DynamoDeliveryMarkers,
+    DynamoProductIndex,
+    DynamoRefusals,
+)
+from allegro_sync.adapters.shop.http_request import TRANSIENT_FAILURES
 from allegro_sync.adapters.shop.signing_secret import SigningSecretStore
-from allegro_sync.adapters.shop_credentials import ShopCredentialsStore, build_feed, build_sink
+from allegro_sync.adapters.shop.woocommerce_rest import READ_TIMEOUT_SECONDS, WooCommerceProducts
+from allegro_sync.adapters.shop_credentials import (
+    ShopCredentialsStore,
+    ShopNotConfigured,
+    WooCommerceCredentials,
+    build_feed,
+    build_sink,
+)
 from allegro_sync.contracts.accounts import AccountProfile, AccountStatus
 from allegro_sync.contracts.allegro import CategoryParameter
 from allegro_sync.custody import AccountsSettings, Custody
@@ -411,7 +423,10 @@ class Application:
             table = self.table("idempotency")
             queue = SqsFifoPublisher(self.settings.queue("shop-events"), self.aws_client("sqs"))
             return WebhookIntake(
-                DynamoDeliveryMarkers(table), ShopEventQueue(queue), DynamoProductIndex(table)
+                DynamoDeliveryMarkers(table),
+                ShopEventQueue(queue),
+                DynamoProductIndex(table),
+                DynamoRefusals(table),
             )
 
         return self._once("webhook-intake", build)
@@ -470,6 +485,35 @@ class Application:
             return DeadLetters(self.aws_client("sqs"), urls)
 
         return self._once("dead-letters", build)
+
+    # -- WooCommerce as it really sends (issue 20): its REST API for what a delivery leaves out --------
+
+    def shop_products(self) -> WooCommerceProducts | None:
+        """The shop's product reader for the webhook intake (a variation's parent, a variable product's
+        variations), or None when the stored shop credentials are not WooCommerce's or cannot be read
+        now: the delivery then carries what it has. Built on first need, with a short timeout (the shop
+        waits for our answer, and API Gateway gives us 30 s at most)."""
+
+        built = self._built.get("shop-products")
+        if built is not None:
+            return built  # type: ignore[no-any-return]
+        try:
+            credentials = self.shop_credentials().read()
+        except (ShopNotConfigured, *TRANSIENT_FAILURES):
+            return None  # not cached: credentials stored later are picked up by the next delivery
+        if not isinstance(credentials, WooCommerceCredentials):
+            return None
+        reader = WooCommerceProducts(
+            credentials.url,
+            credentials.consumer_key.get_secret_value(),
+            credentials.consumer_secret.get_secret_value(),
+            httpx.Client(timeout=READ_TIMEOUT_SECONDS, follow_redirects=False),
+        )
+        return self._once("shop-products", lambda: reader)
+
+    def shop_refusals(self) -> DynamoRefusals:
+        """Shop data answered 2xx but not taken, per SKU (`products status` shows the last one)."""
+        return self._once("shop-refusals", lambda: DynamoRefusals(self.table("idempotency")))
 
     # -- redelivery of failed records (adapters/redelivery.py) ---------------------------------
     # One call in each queue consumer after its batch: failed records come back when retrying makes

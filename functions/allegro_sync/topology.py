@@ -317,7 +317,9 @@ TOPOLOGY = Topology(
         Function(
             "shop_webhook",
             "Shop webhooks in (generic signed JSON, WooCommerce): verify, de-duplicate, queue per SKU",
-            timeout_seconds=10,
+            # A WooCommerce variation's delivery reads its parent from the shop (5 s timeout per read, a
+            # few pages of variations at most); API Gateway answers the shop itself after 30 s.
+            timeout_seconds=25,
             # Caps what a bulk edit in the shop (hundreds of webhooks at once) can take from the account;
             # one call is a few tens of ms, so 10 instances absorb well over 100 deliveries/s.
             reserved_concurrency=10,
@@ -328,7 +330,7 @@ TOPOLOGY = Topology(
             ),
             tables={"idempotency": RW},
             sends_to=("shop-events",),
-            secrets={"webhook-signing": R},
+            secrets={"webhook-signing": R, "shop-credentials": R},
         ),
         Function(
             "catalog_worker",

@@ -55,6 +55,12 @@ def test_the_demo_tells_the_whole_story_and_checks_it(tmp_path: Path) -> None:
     assert re.search(r"PATCH offer on sklep-outlet\s+│ 200", text)
     assert re.search(r"app-wide block\s+│ none", text)
     assert re.search(r"\d+ s later: PATCH offer on sklep-glowny\s+│ 200", text)
+    # WooCommerce as it really sends: the base64 ping saved, a variable product from its default deliveries
+    # published per variation (own price and stock), and a variation's price change reaching Allegro.
+    assert "ping webhook_id=15 (form-encoded: base64 behind API Gateway) -> 200" in text
+    assert re.search(r"AURA-CZARNE \(czarny\) │ sklep-glowny │ \d+ │ 219.99 │ 4", text)
+    assert re.search(r"AURA-BIALE \(biały\) │ sklep-outlet │ \d+ │ 273.99 │ 9", text)
+    assert "The shop changes AURA-CZARNE to 179.99 -> Allegro price 197.99" in text
     # Repricing: one grosz under the lowest sane rival, Allegro's rule on the other account, reasons shown.
     assert "SONY-XM5 │ sklep-glowny │ 1428.99 -> 1398.99" in text
     assert "ignored outliers 699.00" in text

@@ -454,7 +454,13 @@ def status(
     app = _application(stack)
     state = app.catalog().status(sku)
     product = state.product
+    refused = app.shop_refusals().latest(sku)
+    if refused is not None:
+        when = datetime.fromtimestamp(refused.at, UTC).isoformat(timespec="seconds")
+        console.print(f"[red]last shop data refused[/red] ({refused.source}, {when}): {refused.reason}")
     if product is None:
+        if refused is not None:
+            return
         _fail(f"unknown SKU {sku!r}: the shop has not sent this product (import it or check the webhook)")
     upsert = product.upsert
     console.print(

@@ -50,10 +50,17 @@ def fifo_safe(value: str) -> str:
 # breaks ties). Consumers keep the newest they have applied per SKU and ignore anything older, so a delayed
 # or replayed delivery never overwrites a newer state.
 
-Sku = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\s]+$")]
-"""A shop SKU; it becomes the offer's `external.id`, which Allegro limits to 100 characters."""
+Sku = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\s\x00-\x1f\x7f-\x9f]+$")]
+"""A shop SKU; it becomes the offer's `external.id`, which Allegro limits to 100 characters. No spaces and
+no control characters (C0, DEL, C1): they cannot be typed into `products status` or Allegro's panel."""
 
-Money = Annotated[Decimal, Field(ge=Decimal("0"), max_digits=12, decimal_places=2)]
+MAX_PRICE = Decimal("99999999.99")
+"""The highest shop price taken (just under 100 million PLN): beyond it a price is a typo or junk."""
+MAX_STOCK = 1_000_000
+"""The highest shop stock level taken: beyond it a level is a typo or junk (no seller has a million)."""
+
+Money = Annotated[Decimal, Field(ge=Decimal("0"), le=MAX_PRICE, decimal_places=2)]
+Stock = Annotated[int, Field(ge=0, le=MAX_STOCK)]
 
 
 class _ShopEvent(BaseModel):
@@ -82,7 +89,7 @@ class ProductUpsert(_ShopEvent):
     price: Money
     currency: Literal["PLN"] = "PLN"
     cost_price: Money | None = None
-    stock: Annotated[int, Field(ge=0)] | None = None
+    stock: Stock | None = None
     category_path: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1, max_length=10)]
     attributes: dict[str, str] = {}
 
@@ -97,7 +104,7 @@ class StockSet(_ShopEvent):
     """The shop's absolute stock level for the SKU at `occurred_at`."""
 
     type: Literal["stock.set"] = "stock.set"
-    stock: Annotated[int, Field(ge=0)]
+    stock: Stock
 
 
 class PriceSet(_ShopEvent):

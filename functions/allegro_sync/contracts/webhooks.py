@@ -9,12 +9,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from allegro_sync.contracts.messages import ShopEvent
 
 Source = Literal["generic", "woocommerce"]
 DELIVERY_MEMORY_DAYS = 14  # as long as the shop-events queue keeps a message
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Shop data taken but not applied: resending cannot fix it (a price of "1e308", a SKU with a control
+    character), so it is answered 2xx and kept on the product's status (`products status SKU`)."""
+
+    sku: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -34,6 +43,10 @@ class Delivery:
     shop_product: str | None = None
     # Things the adapter dropped or guessed (an invalid EAN, a skipped variation), for the log.
     notes: tuple[str, ...] = ()
+    # Products of the delivery whose data could not be taken, each with its reason.
+    refused: tuple[Refusal, ...] = ()
+    # A verified delivery refused as a whole (unknown topic, not JSON...), answered 2xx with this error.
+    error: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +73,7 @@ class Outcome(StrEnum):
     QUEUED = "queued"
     DUPLICATE = "duplicate"
     IGNORED = "ignored"
+    REFUSED = "refused"  # verified, but nothing in it can be applied; the reason is kept and answered
 
 
 @dataclass(frozen=True)
@@ -69,3 +83,5 @@ class IntakeResult:
     events: int = 0
     skus: tuple[str, ...] = field(default=())
     reason: str | None = None
+    refused: tuple[Refusal, ...] = ()
+    error: dict[str, Any] | None = None

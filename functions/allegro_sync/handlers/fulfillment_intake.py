@@ -25,6 +25,7 @@ from allegro_sync.adapters.shop.signing_secret import SigningNotConfigured, Sign
 from allegro_sync.adapters.shop.woocommerce import DELIVERY_HEADER as WC_DELIVERY_HEADER
 from allegro_sync.bootstrap import application
 from allegro_sync.contracts.messages import ShopOrderStatus
+from allegro_sync.contracts.webhooks import Source
 
 logger = Logger()
 metrics = Metrics()
@@ -34,25 +35,21 @@ MAX_BODY_BYTES = 256 * 1024
 Parse = Callable[[dict[str, str], bytes, SigningSecrets], ShopOrderStatus | None]
 
 
-def _intake(delivery_header: str, parse: Parse) -> Response[Any]:
+def _intake(delivery_header: str, parse: Parse, source: Source) -> Response[Any]:
     event, built = app.current_event, application()
     with correlation.scope(http.delivery_id(event, delivery_header)):
         try:
-            secrets = built.signing_secrets().read()
-        except SigningNotConfigured:
-            unset = {"code": "not_configured", "message": "the signing secret is not set"}
-            return http.json_response(503, {"error": unset})
-        try:
-            update = parse(http.headers_of(event), http.body_of(event, MAX_BODY_BYTES), secrets)
+            update = parse(
+                http.headers_of(event), http.body_of(event, MAX_BODY_BYTES), built.signing_secrets().read()
+            )
             if update is None:
                 return http.json_response(200, {"status": "ignored"})
             if built.order_repository().get(update.checkout_form_id) is None:
                 unknown = f"no Allegro order {update.checkout_form_id} was imported by allegro-sync"
                 raise WebhookRejected(404, "unknown_order", unknown)
-        except WebhookRejected as exc:
-            logger.warning("order update refused", extra={"status": exc.status, "code": exc.code})
-            return http.json_response(exc.status, exc.body())
-        built.fulfillment_queue().send(update)
+            http.retrying(lambda: built.fulfillment_queue().send(update))
+        except (WebhookRejected, SigningNotConfigured, *http.TRANSIENT_FAILURES) as exc:
+            return http.order_update_not_queued(logger, metrics, source, exc)
         metrics.add_metric("FulfillmentUpdatesQueued", MetricUnit.Count, 1)
         return http.json_response(202, {"status": "queued", "checkout_form_id": update.checkout_form_id})
 
@@ -63,12 +60,15 @@ def generic_orders() -> Response[Any]:
     return _intake(
         signing.DELIVERY_HEADER,
         lambda h, b, s: parse_generic_status(h, b, s.generic, now=time.time(), replay_window=window),
+        "generic",
     )
 
 
 @app.post("/webhooks/woocommerce/orders")
 def woocommerce_orders() -> Response[Any]:
-    return _intake(WC_DELIVERY_HEADER, lambda h, b, s: parse_woocommerce_order(h, b, s.woocommerce))
+    ping = http.woocommerce_ping(app.current_event)  # 200 in every state, before any secret is read
+    parse: Parse = lambda h, b, s: parse_woocommerce_order(h, b, s.woocommerce)  # noqa: E731
+    return ping or _intake(WC_DELIVERY_HEADER, parse, "woocommerce")
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)

@@ -19,25 +19,28 @@ from allegro_sync.adapters.shop import http_request as http
 from allegro_sync.adapters.shop.errors import WebhookRejected
 from allegro_sync.adapters.shop.signing_secret import SigningNotConfigured
 from allegro_sync.bootstrap import application
-from allegro_sync.contracts.webhooks import DeleteByProductId
+from allegro_sync.contracts.webhooks import DeleteByProductId, Delivery, IntakeResult
 
 logger = Logger()
 metrics = Metrics()
 app = APIGatewayHttpResolver()
 
 
-def _intake(route: http.WebhookRoute) -> Response[Any]:
+def _accept(route: http.WebhookRoute) -> tuple[Delivery, IntakeResult]:
     event, built = app.current_event, application()
-    with correlation.scope(http.delivery_id(event, route.delivery_header)):
+    body = http.body_of(event, route.max_body_bytes)
+    window = built.settings.webhook_replay_window_seconds
+    secrets = built.signing_secrets().read()
+    parsed = route.parse(http.headers_of(event), body, secrets, time.time(), window, built.shop_products)
+    intake = built.webhook_intake()
+    delivery = intake.deletion(parsed) if isinstance(parsed, DeleteByProductId) else parsed
+    return delivery, intake.accept(delivery)
+
+
+def _intake(route: http.WebhookRoute) -> Response[Any]:
+    with correlation.scope(http.delivery_id(app.current_event, route.delivery_header)):
         try:
-            body = http.body_of(event, route.max_body_bytes)
-            window = built.settings.webhook_replay_window_seconds
-            parsed = route.parse(
-                http.headers_of(event), body, built.signing_secrets().read(), time.time(), window
-            )
-            intake = built.webhook_intake()
-            delivery = intake.deletion(parsed) if isinstance(parsed, DeleteByProductId) else parsed
-            result = intake.accept(delivery)
+            delivery, result = http.retrying(lambda: _accept(route))
         except WebhookRejected as exc:
             return http.refused(logger, metrics, route.source, exc)
         except SigningNotConfigured as exc:
@@ -45,6 +48,8 @@ def _intake(route: http.WebhookRoute) -> Response[Any]:
             unset = WebhookRejected(503, "not_configured", str(exc))
             return http.refused(logger, metrics, route.source, unset)
         except http.TRANSIENT_FAILURES as exc:
+            if route.source == "woocommerce":
+                return http.deferred(logger, metrics, route.source, exc)
             logger.exception("webhook not queued: AWS failed", extra={"error": type(exc).__name__})
             again = WebhookRejected(503, "temporarily_unavailable", http.SEND_AGAIN)
             return http.refused(logger, metrics, route.source, again)

@@ -35,6 +35,7 @@ from allegro_sync.adapters.dynamodb.orders import DynamoOrderRepository
 from allegro_sync.adapters.dynamodb.repricing import DynamoRepricingStore
 from allegro_sync.adapters.queues import ShopEventQueue, SqsFifoPublisher
 from allegro_sync.adapters.shop import signing
+from allegro_sync.adapters.shop import woocommerce as wc
 from allegro_sync.bootstrap import Application
 from allegro_sync.contracts.allegro_errors import AllegroUserRateLimited
 from allegro_sync.contracts.catalog import (
@@ -52,7 +53,7 @@ from allegro_sync.domain.repricing import RepricingSettings, Strategy
 from allegro_sync.emulator import DEFAULT_APP_IDENTITY, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
 from allegro_sync.emulator.audit import check
 from allegro_sync.emulator.validation import validator_for
-from allegro_sync.local.demo_shop import DemoShop, DemoShopServer
+from allegro_sync.local.demo_shop import DemoShop, DemoShopServer, woocommerce_credentials
 from allegro_sync.local.runtime import AllegroUrls, LocalRuntime
 from allegro_sync.services.accounts import DevicePrompt
 from allegro_sync.services.catalog_import import ProductOutcome, import_catalog, summarize
@@ -77,6 +78,12 @@ NOT_YET: tuple[str, ...] = ()
 CATALOG = Path(__file__).resolve().parents[3] / "demo" / "catalog.csv"
 WEBHOOK_SECRET = "demo-webhook-signing-secret"  # noqa: S105 - a throwaway value for the local run
 SHOP_SECRET = "demo-shop-signing-secret"  # noqa: S105 - a throwaway value for the local run
+WOO_SECRET = "demo-woocommerce-webhook-secret"  # noqa: S105 - a throwaway value for the local run
+WOO_PARENT, WOO_VARIATIONS = (
+    640,
+    {641: ("czarny", "AURA-CZARNE", "199.99", 4), 642: ("biały", "AURA-BIALE", "249.00", 9)},
+)
+"""The WooCommerce chapter's variable product: parent id, variation id -> (colour, SKU, price, stock)."""
 MAPPINGS = (
     (("Elektronika", "Audio", "Słuchawki"), "101", ()),
     (("Dom", "Kuchnia", "Czajniki"), "201", (ParameterMapping(parameter_id="17448", shop_attribute="Moc"),)),
@@ -119,6 +126,7 @@ class Demo:
                 self.orders_and_stock,
                 self.reconcile,
                 self.shop_stock_changes,
+                self.woocommerce_variations,
                 self.reprice,
                 self.optimize_listings,
                 self.seller_limits,  # jumps the emulated clock a minute: after every chapter that sells
@@ -490,6 +498,105 @@ class Demo:
         _expect(again["queued"] == 0, f"a second run queued {again['queued']}")
         self.console.print(f"Next run: {again['changes']} change(s) since the cursor, nothing queued.")
 
+    def woocommerce_variations(self) -> None:
+        self._chapter("7b. A WooCommerce shop, as WooCommerce really sends: a variable product")
+        api = f"{self.shop_url}/wp-json/wc/v3"
+        parent = {
+            "id": WOO_PARENT,
+            "type": "variable",
+            "name": "Słuchawki nauszne Aura",
+            "sku": "AURA",
+            "status": "publish",
+            "description": "<p>Lekkie słuchawki nauszne, 40 h na baterii.</p>",
+            "categories": [{"id": 5, "name": "Słuchawki", "slug": "sluchawki"}],
+            "images": [{"src": "https://sklep.example.pl/wp-content/uploads/2026/11/aura.jpg"}],
+            "attributes": [
+                {"name": "Kolor", "options": ["czarny", "biały"], "variation": True},
+                {"name": "Stan", "options": ["Nowy"], "variation": False},
+                {"name": "Typ słuchawek", "options": ["nauszne"], "variation": False},
+            ],
+            "date_modified_gmt": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+            "variations": list(WOO_VARIATIONS),
+        }
+        variations = {
+            vid: {
+                "id": vid,
+                "parent_id": WOO_PARENT,
+                "type": "variation",
+                "name": f"Słuchawki nauszne Aura - {colour}",
+                "sku": sku,
+                "status": "publish",
+                "price": price,
+                "regular_price": price,
+                "manage_stock": True,
+                "stock_quantity": stock,
+                "attributes": [{"name": "Kolor", "option": colour}],
+                "date_modified_gmt": parent["date_modified_gmt"],
+            }
+            for vid, (colour, sku, price, stock) in WOO_VARIATIONS.items()
+        }
+        self.shop.rest.update({f"/wp-json/wc/v3/products/{WOO_PARENT}": parent})
+        self.shop.rest.update({f"/wp-json/wc/v3/products/{vid}": v for vid, v in variations.items()})
+        self.shop.rest[f"/wp-json/wc/v3/products/{WOO_PARENT}/variations"] = list(variations.values())
+        self.runtime.put_secret("webhook-signing", {"secret": WEBHOOK_SECRET, "woocommerce": WOO_SECRET})
+        generic = {"kind": "generic", "url": f"{self.shop_url}/allegro", "signing_secret": SHOP_SECRET}
+        self.runtime.put_secret("shop-credentials", woocommerce_credentials(self.shop_url, "ck_d", "cs_d"))
+        hook = self.runtime.application("shop_webhook")
+        hook.signing_secrets().forget()
+        hook.shop_credentials().forget()
+        self._mappings().put_mapping(
+            StoredMapping(
+                mapping=CategoryMapping(shop_path=["Słuchawki"], allegro_category_id="101", approved=True)
+            )
+        )
+        self.console.print(f"The shop is WooCommerce now ({api}); its REST API is read with the stored keys.")
+        ping = httpx.post(
+            f"{self.http_url}/webhooks/woocommerce",
+            content=b"webhook_id=15",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            timeout=30,
+        )
+        _expect(ping.status_code == 200, f"the ping got {ping.status_code} {ping.text}")
+        self.console.print(
+            "Saving the webhook: ping webhook_id=15 (form-encoded: base64 behind API Gateway) -> 200"
+        )
+        answers = [self._woo(parent)] + [self._woo(v) for v in variations.values()]
+        _expect(all(a == 202 for a in answers), f"WooCommerce deliveries answered {answers}")
+        self.runtime.drain(timeout=60)
+        self.console.print(
+            f"Default deliveries: the parent with variation ids {list(WOO_VARIATIONS)} only, then each"
+            " variation on its own (type variation, parent_id) -> 202, 202, 202"
+        )
+        table = Table("variation", "account", "offer", "price", "stock")
+        for colour, sku, _price, stock in WOO_VARIATIONS.values():
+            for account in SELLERS:
+                offer_id = self._offer_of(sku, account)
+                offer = self.emulator.marketplace.offer(offer_id)
+                _expect(offer["stock"]["available"] == stock, f"{sku} shows {offer['stock']['available']}")
+                table.add_row(
+                    f"{sku} ({colour})",
+                    account,
+                    offer_id,
+                    offer["sellingMode"]["price"]["amount"],
+                    str(offer["stock"]["available"]),
+                )
+        self.console.print(table)
+        black = {
+            **variations[641],
+            "price": "179.99",
+            "regular_price": "179.99",
+            "date_modified_gmt": (datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%S"),
+        }
+        self.shop.rest["/wp-json/wc/v3/products/641"] = black
+        _expect(self._woo(black) == 202, "the variation's price change was not accepted")
+        self.runtime.drain(timeout=60)
+        price = self._price(self._offer_of("AURA-CZARNE", next(iter(SELLERS))))
+        _expect(price == "197.99", f"AURA-CZARNE shows {price} after the shop's 179.99")
+        self.console.print(
+            f"The shop changes AURA-CZARNE to 179.99 -> Allegro price {price} (rule +10%, ,99)"
+        )
+        self.runtime.put_secret("shop-credentials", generic)  # orders go to the demo shop's generic API again
+
     def reprice(self) -> None:
         self._chapter("8. Repricing within the seller's bounds")
         first, second = SELLERS
@@ -662,6 +769,30 @@ class Demo:
         }
         answer = httpx.post(f"{self.http_url}/webhooks/shop", content=body, headers=headers, timeout=30)
         return answer.status_code, answer.json() if answer.content else {}
+
+    def _offer_of(self, sku: str, account: str) -> str:
+        link = self._catalog().link(sku, account)
+        if link is None or link.offer_id is None:
+            raise DemoFailure(f"{sku} is not published on {account}: {link.reasons if link else 'not seen'}")
+        return link.offer_id
+
+    def _woo(self, payload: Any) -> int:
+        """What WooCommerce does: `trim(wp_json_encode($payload))`, signed, with its headers."""
+        body = wc.dumps(payload)
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "WooCommerce/9.4.2 Hookshot (WordPress/6.7.1)",
+            "X-WC-Webhook-Source": "https://sklep.example.pl/",
+            "X-WC-Webhook-Topic": "product.updated",
+            "X-WC-Webhook-Resource": "product",
+            "X-WC-Webhook-Event": "updated",
+            "X-WC-Webhook-ID": "15",
+            "X-WC-Webhook-Delivery-ID": uuid.uuid4().hex,
+            "X-WC-Webhook-Signature": wc.sign(WOO_SECRET, body),
+        }
+        return httpx.post(
+            f"{self.http_url}/webhooks/woocommerce", content=body, headers=headers, timeout=30
+        ).status_code
 
     def _mappings(self) -> DynamoMappings:
         return DynamoMappings(self.runtime.application("catalog_worker").table("mappings"))

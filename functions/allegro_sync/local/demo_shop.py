@@ -30,6 +30,9 @@ class DemoShop:
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)  # checkout form id -> last message
     deliveries: int = 0  # signed, new deliveries (a redelivery with a known key is not counted)
     competitor_feed: str = "sku,competitor,price,currency\n"  # what GET /feed.csv serves (repricing)
+    # The shop's WooCommerce REST reads (`/wp-json/wc/v3/products/<id>[/variations]` -> JSON), for the
+    # chapter where the shop is a WooCommerce shop whose webhooks leave out a variation's parent.
+    rest: dict[str, Any] = field(default_factory=dict)
     down: bool = False  # answer 503 to every order delivery, like a shop in maintenance
     taken: dict[str, Counter[str]] = field(default_factory=dict)  # form id -> SKU -> units still taken
     first_seen: dict[str, float] = field(default_factory=dict)  # form id -> time.time() of its first delivery
@@ -123,6 +126,9 @@ class DemoShopServer(LoopbackServer):
                     status, payload = owner.changes_page(dict(self.headers.items()), query)
                     self.send_body(status, json.dumps(payload).encode(), "application/json")
                     return
+                if url.path in owner.rest:
+                    self.send_body(200, json.dumps(owner.rest[url.path]).encode(), "application/json")
+                    return
                 status = 200 if self.path == "/feed.csv" else 404
                 self.send_body(status, owner.competitor_feed.encode(), "text/csv; charset=utf-8")
 
@@ -132,3 +138,8 @@ class DemoShopServer(LoopbackServer):
                 self.send_body(status, json.dumps(payload).encode(), "application/json")
 
         super().__init__(Handler)
+
+
+def woocommerce_credentials(url: str, key: str, secret: str) -> dict[str, str]:
+    """The `shop-credentials` secret of a WooCommerce shop at `url` (the demo's, the tests' fake)."""
+    return {"kind": "woocommerce", "url": url, "consumer_key": key, "consumer_secret": secret}

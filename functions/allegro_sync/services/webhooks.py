@@ -21,6 +21,7 @@ from allegro_sync.contracts.webhooks import (
     IntakeResult,
     Outcome,
     QueuedEvent,
+    Refusal,
     Source,
 )
 
@@ -33,6 +34,12 @@ class DeliveryMarkers(Protocol):
         ...
 
     def mark_queued(self, source: Source, key: str, events: int) -> None: ...
+
+
+class RefusalLog(Protocol):
+    """Where refused shop data is kept per SKU, for `products status` (the shop never resends it)."""
+
+    def record(self, source: Source, delivery_key: str, refusals: Sequence[Refusal]) -> None: ...
 
 
 class ShopEventPublisher(Protocol):
@@ -81,25 +88,35 @@ class WebhookIntake:
     """The use case behind both webhook routes: de-duplicate, queue, remember."""
 
     def __init__(
-        self, markers: DeliveryMarkers, publisher: ShopEventPublisher, products: ProductIndex | None = None
+        self,
+        markers: DeliveryMarkers,
+        publisher: ShopEventPublisher,
+        products: ProductIndex | None = None,
+        refusals: RefusalLog | None = None,
     ) -> None:
         self._markers = markers
         self._publisher = publisher
         self._products = products
+        self._refusals = refusals
 
     def accept(self, delivery: Delivery) -> IntakeResult:
         skus = tuple(dict.fromkeys(e.sku for e in delivery.events))
+        refused = delivery.refused
+        if refused and self._refusals is not None:
+            self._refusals.record(delivery.source, delivery.key, refused)
         if not delivery.events:
-            return IntakeResult(Outcome.IGNORED, delivery.key, reason=delivery.ignored or "no events")
+            outcome = Outcome.REFUSED if refused or delivery.error else Outcome.IGNORED
+            reason = delivery.ignored or "; ".join(f"{r.sku}: {r.reason}" for r in refused) or "no events"
+            return IntakeResult(outcome, delivery.key, reason=reason, refused=refused, error=delivery.error)
         if not self._markers.claim(delivery.source, delivery.key):
-            return IntakeResult(Outcome.DUPLICATE, delivery.key, len(delivery.events), skus)
+            return IntakeResult(Outcome.DUPLICATE, delivery.key, len(delivery.events), skus, refused=refused)
         self._publisher.publish(to_queue(delivery))
         self._markers.mark_queued(delivery.source, delivery.key, len(delivery.events))
         if self._products is not None and delivery.shop_product is not None:
             kept = [e.sku for e in delivery.events if not isinstance(e, ProductDelete)]
             if kept:
                 self._products.remember(delivery.source, delivery.shop_product, kept)
-        return IntakeResult(Outcome.QUEUED, delivery.key, len(delivery.events), skus)
+        return IntakeResult(Outcome.QUEUED, delivery.key, len(delivery.events), skus, refused=refused)
 
     def deletion(self, request: DeleteByProductId) -> Delivery:
         """The delete events for a shop product known only by id (every SKU it was ever seen with)."""

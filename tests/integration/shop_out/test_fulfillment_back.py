@@ -59,7 +59,7 @@ def test_generic_status_and_tracking_reach_allegro_once(shop_world: OrdersWorld,
     assert form_view(shop_world, paid_order) == ("SENT", [("INPOST", "620111222333444555666777")])
 
 
-def test_unknown_orders_and_bad_signatures_are_refused_and_queue_nothing(
+def test_unknown_orders_are_answered_2xx_bad_signatures_401_and_both_queue_nothing(
     shop_world: OrdersWorld, paid_order: str
 ) -> None:
     base = shop_world.runtime.start_gateway()
@@ -80,7 +80,10 @@ def test_unknown_orders_and_bad_signatures_are_refused_and_queue_nothing(
     )
     shop_world.runtime.drain()
 
-    assert (unknown.status_code, unknown.json()["error"]["code"]) == (404, "unknown_order")
+    # The shop cannot fix an unknown order by resending: 2xx with the reason (WooCommerce would otherwise
+    # count failures and disable the webhook); nothing queued.
+    assert (unknown.status_code, unknown.json()["status"]) == (202, "refused")
+    assert unknown.json()["error"]["code"] == "unknown_order"
     assert forged.status_code == 401
     assert form_view(shop_world, paid_order) == ("NEW", [])
 

@@ -116,9 +116,10 @@ def test_a_missing_secret_answers_503_not_configured(webhooks: Webhooks) -> None
     webhooks.assert_untouched()
 
 
-def test_aws_failing_while_queueing_answers_503_and_the_retry_queues_once(
-    webhooks: Webhooks, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _sqs_failing(monkeypatch: pytest.MonkeyPatch, times: int) -> dict[str, int]:
+    """SQS refusing the first `times` sends (no waiting between the in-request retries)."""
+    from botocore.exceptions import EndpointConnectionError
+
     from allegro_sync.adapters.queues import SqsFifoPublisher
 
     real_send = SqsFifoPublisher.send
@@ -126,13 +127,30 @@ def test_aws_failing_while_queueing_answers_503_and_the_retry_queues_once(
 
     def flaky_send(self: SqsFifoPublisher, messages: Any) -> None:
         calls["n"] += 1
-        if calls["n"] == 1:
-            from botocore.exceptions import EndpointConnectionError
-
+        if calls["n"] <= times:
             raise EndpointConnectionError(endpoint_url="https://sqs")
         real_send(self, messages)
 
     monkeypatch.setattr(SqsFifoPublisher, "send", flaky_send)
+    monkeypatch.setattr("allegro_sync.adapters.shop.http_request.RETRY_DELAYS", (0.0, 0.0))
+    return calls
+
+
+def test_a_blip_of_sqs_is_retried_within_the_request_and_queues_once(
+    webhooks: Webhooks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _sqs_failing(monkeypatch, times=2)
+
+    status, body = webhooks.generic(upsert("BLIP-1"), delivery="blip-1")
+
+    assert (status, body["status"], calls["n"]) == (202, "queued", 3)
+    assert [m["Attributes"]["MessageGroupId"] for m in webhooks.queued()] == ["BLIP-1"]
+
+
+def test_aws_failing_throughout_answers_503_and_the_resend_queues_once(
+    webhooks: Webhooks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _sqs_failing(monkeypatch, times=3)  # every attempt of the first request
 
     failed = webhooks.generic(upsert("RETRY-1"), delivery="retry-1")
     retried = webhooks.generic(upsert("RETRY-1"), delivery="retry-1")
@@ -171,7 +189,8 @@ BAD_GENERIC: list[tuple[str, dict[str, Any], int, str, str | None]] = [
         signing.DELIVERY_HEADER,
     ),
     ("stale timestamp", {"timestamp": -301}, 401, "stale_timestamp", signing.TIMESTAMP_HEADER),
-    ("future timestamp", {"timestamp": 301}, 401, "future_timestamp", signing.TIMESTAMP_HEADER),
+    # A day ahead, far from the 300 s window: no slow request can make it valid (the old +301 s could).
+    ("future timestamp", {"timestamp": 86_400}, 401, "future_timestamp", signing.TIMESTAMP_HEADER),
     ("bad delivery id", {"delivery": "has space"}, 401, "invalid_delivery_id", signing.DELIVERY_HEADER),
     ("malformed json", {"raw": b'{"type": "stock.set",'}, 400, "malformed_json", "(body)"),
     (

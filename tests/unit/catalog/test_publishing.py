@@ -424,6 +424,24 @@ def test_a_price_event_uses_a_price_command_and_records_the_rule() -> None:
     assert world.link().price == "70.00"
 
 
+def test_a_stock_and_a_price_change_of_one_delivery_both_reach_allegro() -> None:
+    # Issue 20 item 3: a WooCommerce variation's delivery (or a generic batch) carries a stock.set and a
+    # price.set with the same order key. The stock change moved the link's key to theirs, and the price
+    # change was then taken for a redelivery: stored in the catalogue, never sent, no change logged.
+    world = World()
+    world.publisher.handle(upsert())
+    when = T0 + timedelta(minutes=5)
+
+    world.publisher.handle(StockSet(delivery_id="v", occurred_at=when, sku="SONY", stock=3))
+    world.publisher.handle(PriceSet(delivery_id="v", occurred_at=when, sku="SONY", price=Decimal(50)))
+
+    assert [arg[1].price.amount for name, arg in world.api.calls if name == "change_price"] == ["70.00"]
+    assert world.link().price == "70.00"
+    assert world.changes.changes[-1].changes == {"price": {"old": "120.00", "new": "70.00"}}
+    world.publisher.handle(PriceSet(delivery_id="v", occurred_at=when, sku="SONY", price=Decimal(50)))
+    assert [name for name, _ in world.api.calls].count("change_price") == 1  # a redelivery changes nothing
+
+
 def test_a_refused_price_marks_the_link_failed_with_allegros_reason() -> None:
     world = World()
     world.publisher.handle(upsert())

@@ -72,11 +72,17 @@ class FakeGenericShop:
 
 @dataclass
 class FakeWooCommerce:
-    """wc/v3 as the adapter uses it, with WooCommerce's stock rules (reduce once, restore on cancel)."""
+    """wc/v3 as the adapters use it, with WooCommerce's stock rules (reduce once, restore on cancel).
+
+    Products and variations share one id space (WordPress posts). `GET /products?sku=` finds variations
+    too, as WooCommerce's v3 controller does (it queries post types product AND product_variation when
+    `sku` is given); `sku_finds_variations=False` is an older shop that searched products only.
+    """
 
     key: str
     secret: str
     products: dict[int, dict[str, Any]] = field(default_factory=dict)
+    sku_finds_variations: bool = True
     orders: dict[int, dict[str, Any]] = field(default_factory=dict)
     down: bool = False
     fail_next_create_response: bool = False  # the order is created, then the connection "drops"
@@ -89,8 +95,51 @@ class FakeWooCommerce:
         self.products[self._next] = {"id": self._next, "sku": sku, "stock_quantity": stock, "type": "simple"}
         return self._next
 
+    def add_variable(self, parent: dict[str, Any], variations: list[dict[str, Any]]) -> dict[str, int]:
+        """A variable product and its variations as the REST API shows them; returns SKU -> id."""
+        self._next += 1
+        parent_id = self._next
+        ids = {}
+        for variation in variations:
+            self._next += 1
+            self.products[self._next] = {
+                **variation,
+                "id": self._next,
+                "parent_id": parent_id,
+                "type": "variation",
+            }
+            ids[variation["sku"]] = self._next
+        self.products[parent_id] = {
+            **parent,
+            "id": parent_id,
+            "type": "variable",
+            "variations": list(ids.values()),
+        }
+        ids[parent.get("sku", "")] = parent_id
+        return ids
+
     def stock(self, sku: str) -> int:
         return next(int(p["stock_quantity"]) for p in self.products.values() if p["sku"] == sku)
+
+    def _found_by_sku(self, sku: str | None) -> list[dict[str, Any]]:
+        return [
+            p
+            for p in self.products.values()
+            if p["sku"] == sku and (self.sku_finds_variations or p.get("type") != "variation")
+        ]
+
+    def _product_routes(self, path: str) -> Answer | None:
+        parts = path.strip("/").split("/")
+        if len(parts) < 2 or parts[0] != "products" or not parts[1].isdigit():
+            return None
+        found = self.products.get(int(parts[1]))
+        if found is None:
+            return 404, {"code": "woocommerce_rest_product_invalid_id"}
+        if len(parts) == 2:
+            return 200, found
+        if parts[2:] == ["variations"]:
+            return 200, [p for p in self.products.values() if p.get("parent_id") == found["id"]]
+        return None
 
     def _tick(self) -> str:
         self.clock += timedelta(seconds=1)
@@ -101,12 +150,16 @@ class FakeWooCommerce:
         if reduces and not order["_stock_reduced"]:
             for li in order["line_items"]:
                 if "product_id" in li:
-                    self.products[li["product_id"]]["stock_quantity"] -= li["quantity"]
+                    self.products[li.get("variation_id") or li["product_id"]]["stock_quantity"] -= li[
+                        "quantity"
+                    ]
             order["_stock_reduced"] = True
         if new_status == "cancelled" and order["_stock_reduced"]:
             for li in order["line_items"]:
                 if "product_id" in li:
-                    self.products[li["product_id"]]["stock_quantity"] += li["quantity"]
+                    self.products[li.get("variation_id") or li["product_id"]]["stock_quantity"] += li[
+                        "quantity"
+                    ]
             order["_stock_reduced"] = False
 
     def answer(  # noqa: PLR0911 - one branch per route, like a router
@@ -123,7 +176,10 @@ class FakeWooCommerce:
         path = url.path.removeprefix("/wp-json/wc/v3")
         data = json.loads(body) if body else {}
         if method == "GET" and path == "/products":
-            return 200, [p for p in self.products.values() if p["sku"] == query.get("sku")]
+            return 200, self._found_by_sku(query.get("sku"))
+        product = self._product_routes(path) if method == "GET" else None
+        if product is not None:
+            return product
         if method == "GET" and path == "/orders":
             return 200, [self._public(o) for o in self.orders.values()]
         if method == "POST" and path == "/orders":

@@ -381,3 +381,22 @@ def test_woocommerce_closes_a_merged_order_only_after_the_combined_order_took_th
 
     assert sorted(o["status"] for o in fake.orders.values()) == ["cancelled", "processing"]
     assert fake.stock("SKU-1") == 8  # each unit reduced once
+
+
+@pytest.mark.parametrize("sku_finds_variations", [True, False])
+def test_a_sold_variation_becomes_a_line_with_its_parent_and_variation_id(sku_finds_variations: bool) -> None:
+    # WooCommerce's v3 products endpoint queries product AND product_variation when `sku` is given
+    # (WC_REST_Products_Controller::prepare_objects_query); older shops searched products only.
+    fake = FakeWooCommerce("ck_test", "cs_test", sku_finds_variations=sku_finds_variations)
+    ids = fake.add_variable({"sku": "AURA", "name": "Aura"}, [{"sku": "SKU-1", "stock_quantity": 10}])
+
+    woo(fake, MemoryIndex()).deliver(order())
+
+    [created] = fake.orders.values()
+    [item] = created["line_items"]
+    if sku_finds_variations:
+        assert (item["product_id"], item["variation_id"]) == (ids["AURA"], ids["SKU-1"])
+        assert fake.stock("SKU-1") == 8  # WooCommerce reduced the variation's own stock
+    else:
+        assert item["name"] == "Allegro offer 7768432155 (SKU-1)"  # named line: no stock moves
+        assert fake.stock("SKU-1") == 10

@@ -6,6 +6,8 @@ Layout (string keys pk/sk, per CONTRIBUTING):
   that succeeds unless the marker says `queued`, so a crashed attempt (still `pending`) can be retried.
 - product index: pk="webhook-product#<source>#<shop>#<id>", sk="skus"; a string set of every SKU the product
   (and its variations) was seen with, so WooCommerce's id-only `product.deleted` can name them. No TTL.
+- refused input: pk="shop-refusal#<sku>", sk="latest"; the last refused data of a SKU and why (TTL as
+  the markers).
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from allegro_sync.contracts.records.idempotency import DeliveryMarkerItem, ProductIndexItem
-from allegro_sync.contracts.webhooks import DELIVERY_MEMORY_DAYS, Source
+from allegro_sync.contracts.records.idempotency import DeliveryMarkerItem, ProductIndexItem, RefusalItem
+from allegro_sync.contracts.webhooks import DELIVERY_MEMORY_DAYS, Refusal, Source
 
 TABLE = "idempotency"
 TTL_ATTRIBUTE = "expiration"  # topology: Table("idempotency", ttl_attribute="expiration")
@@ -85,3 +87,33 @@ class DynamoProductIndex:
     def skus(self, source: Source, product: str) -> list[str]:
         item = self._table.get_item(Key=self._key(source, product), ConsistentRead=True).get("Item")
         return sorted(ProductIndexItem.from_item(item).skus) if item else []
+
+
+class DynamoRefusals:
+    """`RefusalLog`: the last refused shop data per SKU, for `products status` (kept like the markers)."""
+
+    def __init__(self, table: Any, clock: Callable[[], float] = time.time) -> None:
+        self._table = table
+        self._clock = clock
+
+    @staticmethod
+    def _key(sku: str) -> dict[str, str]:
+        return {"pk": f"shop-refusal#{sku}", "sk": "latest"}
+
+    def record(self, source: Source, delivery_key: str, refusals: Sequence[Refusal]) -> None:
+        now = int(self._clock())
+        for refusal in refusals:
+            self._table.put_item(
+                Item=RefusalItem(
+                    **self._key(refusal.sku),
+                    source=source,
+                    reason=refusal.reason[:1000],
+                    delivery=delivery_key[:300],
+                    at=now,
+                    expiration=now + DELIVERY_MEMORY_DAYS * 86_400,
+                ).item()
+            )
+
+    def latest(self, sku: str) -> RefusalItem | None:
+        item = self._table.get_item(Key=self._key(sku), ConsistentRead=True).get("Item")
+        return RefusalItem.from_item(item) if item else None

@@ -26,6 +26,7 @@ from allegro_sync.contracts.messages import (
     ProductUpsert,
     ShopEvent,
     Sku,
+    Stock,
     StockSet,
 )
 from allegro_sync.contracts.webhooks import Delivery
@@ -59,10 +60,10 @@ class ProductUpsertIn(_EventIn):
     )
     description_html: Annotated[str, Field(max_length=200_000)] = ""
     image_urls: Annotated[list[HttpUrl], Field(max_length=16)] = []
-    price: Money = Field(description='Gross list price in PLN, e.g. "129.99" or 129.99.')
+    price: Money = Field(description='Gross list price in PLN, e.g. "129.99" or 129.99; at most 99999999.99.')
     currency: Literal["PLN"] = "PLN"
     cost_price: Money | None = Field(default=None, description="Purchase price, for margin rules.")
-    stock: Annotated[int, Field(ge=0)] | None = Field(default=None, description="Absolute stock level.")
+    stock: Stock | None = Field(default=None, description="Absolute stock level (at most 1,000,000).")
     category_path: Annotated[
         list[Annotated[str, Field(min_length=1)]], Field(min_length=1, max_length=10)
     ] = Field(description='The shop category from the root, e.g. ["Dom", "Kuchnia", "Garnki"].')
@@ -79,7 +80,7 @@ class StockSetIn(_EventIn):
     """The absolute stock level (never a delta)."""
 
     type: Literal["stock.set"]
-    stock: Annotated[int, Field(ge=0)]
+    stock: Stock
 
 
 class PriceSetIn(_EventIn):

@@ -1,18 +1,22 @@
 """API Gateway HTTP API (payload 2.0) requests as the shop webhook routes read them.
 
-API Gateway base64-encodes bodies it does not consider text (form posts, binary content types) and sets
-`isBase64Encoded`; a body is refused by size before it is decoded (base64 is 4/3 of what it encodes).
+An HTTP API hands Lambda the body as text only for `text/*`, `application/json`, `application/xml` and
+`application/javascript`; anything else (WooCommerce's form-encoded ping included) arrives base64-encoded
+with `isBase64Encoded: true` (see `allegro_sync.local.events`, which reproduces it, for the sources). Every
+body is therefore decoded by that flag, never guessed; it is refused by size before it is decoded (base64
+is 4/3 of what it encodes).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import Response
@@ -25,10 +29,10 @@ from allegro_sync.adapters.queues import PublishFailed
 from allegro_sync.adapters.shop import signing
 from allegro_sync.adapters.shop.errors import Problem, WebhookRejected
 from allegro_sync.adapters.shop.generic import parse_generic
-from allegro_sync.adapters.shop.signing_secret import SigningSecrets
+from allegro_sync.adapters.shop.signing_secret import SigningNotConfigured, SigningSecrets
 from allegro_sync.adapters.shop.woocommerce import DELIVERY_HEADER as WC_DELIVERY_HEADER
-from allegro_sync.adapters.shop.woocommerce import is_ping, parse_woocommerce
-from allegro_sync.contracts.webhooks import DeleteByProductId, Delivery, IntakeResult, Source
+from allegro_sync.adapters.shop.woocommerce import Reader, is_ping, parse_woocommerce
+from allegro_sync.contracts.webhooks import DeleteByProductId, Delivery, IntakeResult, Outcome, Source
 
 
 def json_response(status: int, body: Mapping[str, Any]) -> Response[Any]:
@@ -75,12 +79,15 @@ def too_large(limit: int) -> WebhookRejected:
 @dataclass(frozen=True)
 class WebhookRoute:
     """What differs between the shop webhook routes: who sends, how big, which header names the delivery,
-    and how a verified body becomes a delivery (`parse(headers, body, secrets, now, replay_window)`)."""
+    and how a verified body becomes a delivery (`parse(headers, body, secrets, now, replay_window,
+    reader)`; `reader` builds the shop's REST reader when a delivery needs it)."""
 
     source: Source
     max_body_bytes: int
     delivery_header: str
-    parse: Callable[[Mapping[str, str], bytes, SigningSecrets, float, int], Delivery | DeleteByProductId]
+    parse: Callable[
+        [Mapping[str, str], bytes, SigningSecrets, float, int, Reader], Delivery | DeleteByProductId
+    ]
 
 
 GENERIC = WebhookRoute(
@@ -88,7 +95,7 @@ GENERIC = WebhookRoute(
     # The generic contract's limit: every event must fit one SQS message (256 KiB), and so must the delivery.
     256 * 1024,
     signing.DELIVERY_HEADER,
-    lambda headers, body, secrets, now, window: parse_generic(
+    lambda headers, body, secrets, now, window, _reader: parse_generic(
         headers, body, secrets.generic, now=now, replay_window=window
     ),
 )
@@ -98,13 +105,40 @@ WOOCOMMERCE = WebhookRoute(
     # room; each event it yields is still bounded by the event model.
     1024 * 1024,
     WC_DELIVERY_HEADER,
-    lambda headers, body, secrets, now, window: parse_woocommerce(
-        headers, body, secrets.woocommerce, now=now
+    lambda headers, body, secrets, now, _window, reader: parse_woocommerce(
+        headers, body, secrets.woocommerce, now=now, reader=reader
     ),
 )
 # AWS failed while queueing or reading the secret: the shop should send the delivery again.
 TRANSIENT_FAILURES = (PublishFailed, GetParameterError, ClientError, BotoCoreError)
 SEND_AGAIN = "the delivery was not queued; send it again"
+# Tried again inside the request before giving up (on top of boto3's own retries): a blip of SQS or
+# DynamoDB costs the shop a second, not a failed delivery. Accepting is idempotent (the pending marker may
+# be claimed again, FIFO de-duplication ids are stable), so a whole attempt is simply repeated.
+RETRY_DELAYS = (0.2, 0.8)
+_T = TypeVar("_T")
+DEFERRED = (
+    "not queued: AWS is failing; nothing to resend, the scheduled shop reconciliation applies this change"
+)
+
+
+def retrying(attempt: Callable[[], _T], sleep: Callable[[float], None] = time.sleep) -> _T:
+    """`attempt()`, repeated after each of `RETRY_DELAYS` while AWS fails; the last failure is raised."""
+    for delay in RETRY_DELAYS:
+        try:
+            return attempt()
+        except TRANSIENT_FAILURES:
+            sleep(delay)
+    return attempt()
+
+
+def deferred(logger: Logger, metrics: Metrics, source: str, error: Exception) -> Response[Any]:
+    """WooCommerce's answer when AWS kept failing: 202, never 5xx (WooCommerce does not resend and would
+    disable the webhook); the change is left to the shop reconciliation, and the metric alarms."""
+    logger.error("webhook not queued: AWS failed; deferred", extra={"error": type(error).__name__})
+    metrics.add_dimension(name="source", value=source)
+    metrics.add_metric(name="WebhooksDeferred", unit=MetricUnit.Count, value=1)
+    return json_response(202, {"status": "deferred", "reason": DEFERRED})
 
 
 def accepted_body(result: IntakeResult) -> dict[str, Any]:
@@ -116,6 +150,10 @@ def accepted_body(result: IntakeResult) -> dict[str, Any]:
     }
     if result.reason:
         answer["reason"] = result.reason
+    if result.refused:
+        answer["refused"] = [{"sku": r.sku, "reason": r.reason} for r in result.refused]
+    if result.error:
+        answer.update(result.error)
     return answer
 
 
@@ -134,11 +172,15 @@ def refused(logger: Logger, metrics: Metrics, source: str, exc: WebhookRejected)
 def accepted(
     logger: Logger, metrics: Metrics, source: str, delivery: Delivery, result: IntakeResult
 ) -> Response[Any]:
-    """Log and count an accepted delivery (queued, duplicate or ignored), and answer 202."""
+    """Log and count an accepted delivery (queued, duplicate, ignored or refused), and answer 202."""
     for note in delivery.notes:
         logger.warning("webhook mapping note", extra={"note": note})
+    for refusal in result.refused:
+        logger.warning("shop data refused", extra={"sku": refusal.sku, "reason": refusal.reason})
     metrics.add_dimension(name="source", value=source)
     metrics.add_metric(name="WebhooksAccepted", unit=MetricUnit.Count, value=1)
+    if result.outcome is Outcome.REFUSED or result.refused:
+        metrics.add_metric(name="ShopDataRefused", unit=MetricUnit.Count, value=max(1, len(result.refused)))
     queued = result.events if result.outcome == "queued" else 0
     metrics.add_metric(name="ShopEventsQueued", unit=MetricUnit.Count, value=queued)
     extra = {"source": source, "outcome": result.outcome.value, "events": result.events}
@@ -147,9 +189,16 @@ def accepted(
 
 
 def woocommerce_ping(event: APIGatewayProxyEventV2) -> Response[Any] | None:
-    """WooCommerce's "webhook_id=N" test delivery on saving a webhook: answered 200, nothing queued."""
-    raw = event.body or ""
-    if len(raw) < 64 and not event.is_base64_encoded and is_ping(headers_of(event), raw.encode()):
+    """WooCommerce's "webhook_id=N" test delivery on saving a webhook: answered 200 (WooCommerce saves the
+    webhook only on exactly 200, `WC_Webhook::deliver_ping`) in every state, before any secret is read.
+    Form-encoded, so behind API Gateway it arrives base64-encoded: decoded by `isBase64Encoded`."""
+    if len(event.body or "") > 128:
+        return None
+    try:
+        body = body_of(event, 96)
+    except WebhookRejected:
+        return None
+    if is_ping(headers_of(event), body):
         return json_response(200, {"status": "pong"})
     return None
 
@@ -164,3 +213,24 @@ def openapi_document() -> str:
 
 def openapi_response() -> Response[str]:
     return Response(200, "application/json", openapi_document(), {"Cache-Control": "public, max-age=300"})
+
+
+def order_update_not_queued(
+    logger: Logger, metrics: Metrics, source: Source, exc: Exception
+) -> Response[Any]:
+    """The answer to a shop order update that is not queued. Only a bad signature, a missing secret and
+    (for the generic contract, whose shops resend on 5xx and fix 4xx) its own refusals keep their error
+    status; whatever resending cannot fix (an unknown order, a WooCommerce body we cannot read) is 202
+    with the reason, and an AWS failure after the in-request retries is WooCommerce's "deferred"."""
+    if isinstance(exc, SigningNotConfigured):
+        unset = {"code": "not_configured", "message": "the signing secret is not set"}
+        return json_response(503, {"error": unset})
+    if not isinstance(exc, WebhookRejected):
+        if source == "woocommerce":
+            return deferred(logger, metrics, source, exc)
+        logger.exception("order update not queued: AWS failed", extra={"error": type(exc).__name__})
+        return json_response(503, {"error": {"code": "temporarily_unavailable", "message": SEND_AGAIN}})
+    logger.warning("order update refused", extra={"status": exc.status, "code": exc.code})
+    if exc.status == 401 or (source == "generic" and exc.code != "unknown_order"):
+        return json_response(exc.status, exc.body())
+    return json_response(202, {"status": "refused", "reason": exc.message, **exc.body()})

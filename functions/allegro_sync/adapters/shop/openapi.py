@@ -40,15 +40,27 @@ class Error(BaseModel):
     error: ErrorInfo
 
 
+class RefusedItem(BaseModel):
+    sku: str = Field(description="The SKU (control characters shown as \\xNN escapes).")
+    reason: str = Field(description="Why its data was not taken; also shown by `products status SKU`.")
+
+
 class Accepted(BaseModel):
-    """Safely queued (`queued`), queued before (`duplicate`) or nothing to sync (`ignored`)."""
+    """Safely queued (`queued`), queued before (`duplicate`), nothing to sync (`ignored`), signed but
+    nothing in it can be taken (`refused`, WooCommerce: resending cannot fix it, and WooCommerce disables
+    a webhook after more than 5 failed answers), or not queued because AWS kept failing (`deferred`,
+    WooCommerce only: the shop reconciliation applies it; the generic contract answers 503 instead)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    status: Literal["queued", "duplicate", "ignored"]
-    delivery: str = Field(description="The de-duplication key of the delivery.")
-    events: int = Field(ge=0, description="Shop events the delivery carries.")
-    reason: str | None = Field(default=None, description="Why an `ignored` delivery was not queued.")
+    status: Literal["queued", "duplicate", "ignored", "refused", "deferred"]
+    delivery: str | None = Field(default=None, description="The de-duplication key of the delivery.")
+    events: int | None = Field(default=None, ge=0, description="Shop events the delivery carries.")
+    reason: str | None = Field(default=None, description="Why a delivery was not (wholly) queued.")
+    refused: list[RefusedItem] | None = Field(
+        default=None, description="Products whose data was not taken (price or stock out of bounds...)."
+    )
+    error: ErrorInfo | None = Field(default=None, description="A `refused` delivery's error.")
 
 
 class Pong(BaseModel):
@@ -63,7 +75,7 @@ GenericBody = Annotated[
 def _schemas() -> tuple[dict[str, Any], dict[str, Any]]:
     body = TypeAdapter(GenericBody).json_schema(ref_template=REF)
     defs = body.pop("$defs", {})
-    for model in (Error, Accepted, Pong):
+    for model in (Error, Accepted, Pong):  # RefusedItem, ErrorInfo come in as their $defs
         schema = model.model_json_schema(ref_template=REF)
         defs.update(schema.pop("$defs", {}))
         defs[model.__name__] = schema

@@ -1,11 +1,17 @@
-"""WooCommerce's native webhooks, as WooCommerce sends them, mapped onto the shop events.
+r"""WooCommerce's native webhooks, as WooCommerce sends them, mapped onto the shop events.
 
 What WooCommerce sends (class WC_Webhook): a POST with `Content-Type: application/json`, the REST API's
 product JSON as body, and `X-WC-Webhook-Topic`, `-Resource`, `-Event`, `-ID`, `-Source` (the shop's home
-URL), `-Delivery-ID` and `-Signature` = base64(HMAC-SHA256(webhook secret, raw body)). When a webhook is
-saved it first sends an unsigned ping whose body is `webhook_id=<id>` and refuses to activate unless it
-gets 200. A failed delivery is not retried; after 5 consecutive non-2xx answers the webhook is disabled —
-so a product we cannot sync (no SKU, grouped) is answered 202 "ignored", never 4xx.
+URL), `-Delivery-ID` and `-Signature` = base64(HMAC-SHA256(webhook secret, raw body)); the body is
+`trim(wp_json_encode($payload))` (`\/` and `\uXXXX` escapes), so the signature is checked over the raw
+bytes, never a re-serialisation. When a webhook is saved it first sends an unsigned, form-encoded ping
+`webhook_id=<id>` (`deliver_ping`) and saves the webhook only on exactly 200. A failed delivery is not
+retried; an answer other than 2xx/301/302 counts as a failure, and after more than 5 in a row the webhook
+is set to `disabled` (`log_delivery`, `failed_delivery`; woocommerce/woocommerce,
+plugins/woocommerce/includes/class-wc-webhook.php). So once the signature is good, everything is
+answered 2xx: a product we cannot sync (no SKU, grouped) "ignored", data we cannot take (a price of
+"1e308", an absurd stock, a control character in a SKU, an unknown topic, not JSON) "refused" with the
+reason in the body and on the product's status. Only a bad signature is 401.
 
 Mapping choices (see docs/webhooks.md):
 - SKU = `sku`; a product without one is ignored. Status other than `publish` ends the offers (delete).
@@ -16,10 +22,12 @@ Mapping choices (see docs/webhooks.md):
   one is dropped with a note rather than blocking the product.
 - Category path = the FIRST assigned category's name, as a one-element path: the webhook payload carries
   no parent chain (categories are `{id, name, slug}`), and the mapping table keys on that name.
-- A variable product whose payload embeds its variations (objects) yields one upsert per variation; with
-  only variation ids (WooCommerce's default) it is ignored and each variation's own delivery
-  (`woocommerce_update_product_variation` fires `product.updated` with `type: "variation"`) becomes a
-  stock.set + price.set for the variation's SKU.
+- A variable product yields one upsert per variation. WooCommerce's default payload lists only variation
+  ids; their objects are read through the REST API (`ProductReader`, the shop credentials). Each
+  variation's own delivery (`woocommerce_update_product_variation` fires `product.updated` with
+  `type: "variation"`, `parent_id`) becomes a full upsert with its parent read the same way. When the
+  shop cannot be read, a variation delivery still carries its stock.set + price.set, and a variable
+  product is ignored with the reason.
 - `product.deleted` carries only `{"id": N}`: the SKUs come from the product index the intake keeps.
 - WooCommerce signs no timestamp: a replayed delivery is stopped by the delivery memory (id + body hash)
   and, beyond it, by `occurred_at` = `date_modified_gmt` (workers never apply an older state).
@@ -32,17 +40,24 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, TypeAdapter, ValidationError
 
 from allegro_sync.adapters.shop.errors import Problem, WebhookRejected, schema_violation
 from allegro_sync.adapters.shop.generic import load_json, require_json
-from allegro_sync.contracts.messages import PriceSet, ProductDelete, ProductUpsert, ShopEvent, StockSet
-from allegro_sync.contracts.webhooks import DeleteByProductId, Delivery
+from allegro_sync.contracts.messages import (
+    MAX_PRICE,
+    PriceSet,
+    ProductDelete,
+    ProductUpsert,
+    ShopEvent,
+    StockSet,
+)
+from allegro_sync.contracts.webhooks import DeleteByProductId, Delivery, Refusal
 
 TOPIC_HEADER = "x-wc-webhook-topic"
 SIGNATURE_HEADER = "x-wc-webhook-signature"
@@ -55,6 +70,19 @@ MAX_IMAGES = 16
 _EAN = re.compile(r"^\d{8}$|^\d{12,14}$")
 _PING = re.compile(rb"^webhook_id=\d{1,20}$")
 _URL: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+class ProductReader(Protocol):
+    """The shop's REST API, for what a delivery leaves out (`woocommerce_rest.WooCommerceProducts`)."""
+
+    def product(self, product_id: int) -> dict[str, Any]: ...
+
+    def variations(self, product_id: int) -> list[dict[str, Any]]: ...
+
+
+Reader = Callable[[], ProductReader | None]
+"""Builds the reader when a delivery needs one (None: no WooCommerce credentials stored)."""
 
 
 class _Lenient(BaseModel):
@@ -194,7 +222,11 @@ def _money(raw: str | None) -> Decimal | None:
         value = Decimal(raw.strip())
     except InvalidOperation:
         return None
-    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if value.is_finite() else None
+    if not value.is_finite():
+        return None
+    if abs(value) > MAX_PRICE:  # "1e308" cannot be rounded to grosze; the event model refuses it
+        return value
+    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def _price(product: WcProduct) -> Decimal | None:
@@ -246,64 +278,105 @@ def _attributes(product: WcProduct) -> dict[str, str]:
     return found
 
 
-class _Mapper:
-    """Builds the events of one delivery; collects domain validation errors with their WooCommerce path."""
+def printable(sku: str) -> str:
+    """A SKU as it can be shown and typed: control characters as `\\xNN` escapes."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", sku)
 
-    def __init__(self, delivery_id: str, received_at: datetime) -> None:
+
+class _Mapper:
+    """Builds the events of one delivery; data that cannot become an event is refused per SKU."""
+
+    def __init__(self, delivery_id: str, received_at: datetime, reader: Reader | None = None) -> None:
         self.delivery_id = delivery_id
         self.received_at = received_at
+        self.reader = reader
         self.notes: list[str] = []
+        self.refused: list[Refusal] = []
 
-    def _build(self, kind: type[ShopEvent], where: str, **fields: Any) -> ShopEvent:
+    def _build(self, kind: type[ShopEvent], where: str, **fields: Any) -> list[ShopEvent]:
         try:
-            return kind(delivery_id=self.delivery_id, source="woocommerce", **fields)
+            return [kind(delivery_id=self.delivery_id, source="woocommerce", **fields)]
         except ValidationError as exc:
-            raise schema_violation(exc, "the product cannot become a shop event", prefix=where) from None
+            problems = schema_violation(exc, prefix=where).details
+            reason = "; ".join(f"{p.field}: {p.problem}" for p in problems)
+            self.refused.append(Refusal(printable(str(fields.get("sku", ""))), f"not synced: {reason}"))
+            return []
+
+    def _read(self, what: str, read: Callable[[ProductReader], Any]) -> Any:
+        """What the shop's REST API says, or None (with a note) when it cannot be read now."""
+        shop = self.reader() if self.reader is not None else None
+        if shop is None:
+            self.notes.append(f"{what}: no WooCommerce credentials stored to read it")
+            return None
+        try:
+            return read(shop)
+        except Exception as exc:  # any failure: the delivery still carries what it can
+            self.notes.append(f"{what} could not be read: {type(exc).__name__}: {str(exc)[:200]}")
+            return None
+
+    def _parent(self, variation: WcProduct) -> WcProduct | None:
+        raw = self._read(f"parent {variation.parent_id}", lambda shop: shop.product(variation.parent_id))
+        try:
+            return WcProduct.model_validate(raw) if raw is not None else None
+        except ValidationError:
+            self.notes.append(f"parent {variation.parent_id}: not a WooCommerce product")
+            return None
+
+    def _variations(self, parent: WcProduct) -> list[WcProduct]:
+        embedded = [v for v in parent.variations if isinstance(v, WcProduct)]
+        if embedded or not parent.variations:
+            return embedded
+        rows = self._read(f"variations of {parent.id}", lambda shop: shop.variations(parent.id)) or []
+        found = []
+        for row in rows:
+            try:
+                found.append(WcProduct.model_validate(row))
+            except ValidationError:
+                self.notes.append(f"a variation of {parent.id} is not a WooCommerce product; skipped")
+        return found
 
     def product(self, product: WcProduct) -> list[ShopEvent]:
         when = _occurred_at(product, self.received_at)
         if product.type == "variation":
             return self.variation(product, when)
         if product.type == "variable":
-            embedded = [v for v in product.variations if isinstance(v, WcProduct)]
-            return [e for i, v in enumerate(embedded) for e in self.embedded(product, v, i, when)]
+            variations = self._variations(product)
+            return [e for i, v in enumerate(variations) for e in self.embedded(product, v, i, when)]
         if product.type == "grouped" or not product.sku.strip():
             return []
         sku = product.sku.strip()
         if product.status != "publish":
-            return [self._build(ProductDelete, "", sku=sku, occurred_at=when)]
+            return self._build(ProductDelete, "", sku=sku, occurred_at=when)
         price = _price(product)
         if price is None:
             self.notes.append(f"{sku}: no price; not synced")
             return []
-        return [
-            self._build(
-                ProductUpsert,
-                "",
-                sku=sku,
-                occurred_at=when,
-                name=product.name,
-                ean=_ean(product, self.notes),
-                description_html=product.description or product.short_description,
-                image_urls=_images(product.images),
-                price=price,
-                stock=_stock(product),
-                category_path=_category_path(product),
-                attributes=_attributes(product),
-            )
-        ]
+        return self._build(
+            ProductUpsert,
+            "",
+            sku=sku,
+            occurred_at=when,
+            name=product.name,
+            ean=_ean(product, self.notes),
+            description_html=product.description or product.short_description,
+            image_urls=_images(product.images),
+            price=price,
+            stock=_stock(product),
+            category_path=_category_path(product),
+            attributes=_attributes(product),
+        )
 
     def embedded(
         self, parent: WcProduct, variation: WcProduct, index: int, when: datetime
     ) -> list[ShopEvent]:
         sku = variation.sku.strip()
-        where = f"variations[{index}]"
+        where = f"variations[{index}]" if index >= 0 else ""  # -1: the variation's own delivery
         if not sku:
             self.notes.append(f"variation {variation.id} of {parent.id} has no SKU; skipped")
             return []
         when = max(when, _occurred_at(variation, self.received_at))
         if parent.status != "publish" or variation.status not in ("publish", ""):
-            return [self._build(ProductDelete, where, sku=sku, occurred_at=when)]
+            return self._build(ProductDelete, where, sku=sku, occurred_at=when)
         price = _price(variation)
         if price is None:
             self.notes.append(f"{sku}: no price; not synced")
@@ -311,45 +384,84 @@ class _Mapper:
         chosen = _attributes(variation)
         shared = {k: v for k, v in _attributes(parent).items() if k not in chosen}
         suffix = ", ".join(chosen.values())
-        return [
-            self._build(
-                ProductUpsert,
-                where,
-                sku=sku,
-                occurred_at=when,
-                name=variation.name or (f"{parent.name} - {suffix}" if suffix else parent.name),
-                ean=_ean(variation, self.notes),
-                description_html=variation.description or parent.description or parent.short_description,
-                image_urls=_images([variation.image] if variation.image else [], parent.images),
-                price=price,
-                stock=_stock(variation),
-                category_path=_category_path(parent),
-                attributes={**shared, **chosen},
-            )
-        ]
+        return self._build(
+            ProductUpsert,
+            where,
+            sku=sku,
+            occurred_at=when,
+            name=variation.name or (f"{parent.name} - {suffix}" if suffix else parent.name),
+            ean=_ean(variation, self.notes),
+            description_html=variation.description or parent.description or parent.short_description,
+            image_urls=_images([variation.image] if variation.image else [], parent.images),
+            price=price,
+            stock=_stock(variation),
+            category_path=_category_path(parent),
+            attributes={**shared, **chosen},
+        )
 
     def variation(self, variation: WcProduct, when: datetime) -> list[ShopEvent]:
+        """A variation's own delivery: a full upsert with its parent read from the shop, or (the shop
+        cannot be read now) the stock and price it carries."""
         sku = variation.sku.strip()
         if not sku:
             return []
+        parent = self._parent(variation) if variation.parent_id else None
+        if parent is not None:
+            return self.embedded(parent, variation, -1, max(when, _occurred_at(parent, self.received_at)))
         if variation.status not in ("publish", ""):
-            return [self._build(ProductDelete, "", sku=sku, occurred_at=when)]
+            return self._build(ProductDelete, "", sku=sku, occurred_at=when)
         events: list[ShopEvent] = []
         stock = _stock(variation)
         if stock is not None:
-            events.append(self._build(StockSet, "", sku=sku, occurred_at=when, stock=stock))
+            events += self._build(StockSet, "", sku=sku, occurred_at=when, stock=stock)
         price = _price(variation)
         if price is not None:
-            events.append(self._build(PriceSet, "", sku=sku, occurred_at=when, price=price))
+            events += self._build(PriceSet, "", sku=sku, occurred_at=when, price=price)
         return events
 
 
 def parse_woocommerce(
-    headers: Mapping[str, str], body: bytes, secrets: list[str], *, now: float
+    headers: Mapping[str, str],
+    body: bytes,
+    secrets: list[str],
+    *,
+    now: float,
+    reader: Reader | None = None,
 ) -> Delivery | DeleteByProductId:
-    """A verified WooCommerce delivery (or a delete-by-id the intake resolves), or `WebhookRejected`."""
-    require_json(headers)
+    """A verified WooCommerce delivery (or a delete-by-id the intake resolves); `WebhookRejected` only for
+    a bad or missing signature. Anything else wrong is a refused delivery, answered 2xx with its reason."""
     verify(headers, body, secrets)
+    try:
+        return _parse_verified(headers, body, now, reader)
+    except WebhookRejected as exc:
+        key = f"refused:{hashlib.sha256(body).hexdigest()[:32]}"
+        refused = _refused_sku(body, exc)
+        return Delivery(
+            "woocommerce", key, (), ignored=f"refused: {exc.message}", refused=refused, error=exc.body()
+        )
+
+
+def _refused_sku(body: bytes, exc: WebhookRejected) -> tuple[Refusal, ...]:
+    """The refusal kept on a product's status, when the refused body still names a SKU."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return ()
+    sku = data.get("sku") if isinstance(data, dict) else None
+    if not isinstance(sku, str) or not sku.strip():
+        return ()
+    details = "; ".join(f"{d.field}: {d.problem}" for d in exc.details)
+    return (
+        Refusal(
+            printable(sku.strip()[:100]), f"not synced: {exc.message}" + (f" ({details})" if details else "")
+        ),
+    )
+
+
+def _parse_verified(
+    headers: Mapping[str, str], body: bytes, now: float, reader: Reader | None
+) -> Delivery | DeleteByProductId:
+    require_json(headers)
     topic = _topic(headers)
     delivery_id, key = delivery_key(headers, body)
     data = load_json(body)
@@ -362,20 +474,29 @@ def parse_woocommerce(
         product = WcProduct.model_validate(data)
     except ValidationError as exc:
         raise schema_violation(exc, "the body is not a WooCommerce product") from None
-    mapper = _Mapper(delivery_id, received_at)
+    mapper = _Mapper(delivery_id, received_at, reader)
     events = tuple(mapper.product(product))
     owner = product.parent_id if product.type == "variation" and product.parent_id else product.id
     ignored = None
     if not events:
         ignored = _why_ignored(product)
     return Delivery(
-        "woocommerce", key, events, ignored=ignored, shop_product=f"{shop}#{owner}", notes=tuple(mapper.notes)
+        "woocommerce",
+        key,
+        events,
+        ignored=ignored,
+        shop_product=f"{shop}#{owner}",
+        notes=tuple(mapper.notes),
+        refused=tuple(mapper.refused),
     )
 
 
 def _why_ignored(product: WcProduct) -> str:
     if product.type == "variable":
-        return f"variable product {product.id}: its variations arrive as their own deliveries"
+        return (
+            f"variable product {product.id}: its variations could not be read from the shop now; "
+            "each variation's own delivery still publishes it"
+        )
     if product.type == "grouped":
         return f"grouped product {product.id} has no stock or price of its own"
     if not product.sku.strip():
@@ -389,8 +510,9 @@ def sign(secret: str, body: bytes) -> str:
 
 
 def dumps(payload: Any) -> bytes:
-    """JSON the way WooCommerce's `wp_json_encode` sends it (compact)."""
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    """JSON byte for byte as WooCommerce sends it: `trim(wp_json_encode($payload))` — PHP's json_encode
+    writes no spaces, escapes `/` as `\\/` and every non-ASCII character as `\\uXXXX` (UTF-16 pairs)."""
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=True).replace("/", "\\/").encode()
 
 
 def rest_product(

@@ -41,6 +41,8 @@ API = "/wp-json/wc/v3"
 RECOVERY_MARGIN = timedelta(minutes=10)  # shop and Lambda clocks may disagree by a few minutes
 RECOVERY_PAGES = 5
 MERGED = "MERGED"  # our status for a form a combined payment replaced (contracts.messages.OrderChanged)
+READ_TIMEOUT_SECONDS = 5.0  # reads made while a webhook delivery waits for our answer
+VARIATION_PAGES = 5  # 500 variations: WooCommerce's admin itself pages variations by 15
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,66 @@ def _address(source: dict[str, Any] | None) -> dict[str, str]:
     return {k: str(v) for k, v in fields.items() if v}
 
 
-class WooCommerceShop:
+class WooCommerceRest:
+    """WooCommerce's REST API (wc/v3) with the shop's consumer key/secret (HTTP Basic over HTTPS)."""
+
+    def __init__(self, url: str, consumer_key: str, consumer_secret: str, http: httpx.Client) -> None:
+        if not url.startswith(("https://", "http://")):
+            raise ValueError("the WooCommerce URL must start with https:// (http:// only for a local shop)")
+        self._base = url.rstrip("/") + API
+        self._auth = httpx.BasicAuth(consumer_key, consumer_secret)
+        self._http = http
+
+    def _call(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None) -> Any:
+        try:
+            response = self._http.request(
+                method, self._base + path, json=json, params=params, auth=self._auth
+            )
+        except httpx.HTTPError as exc:
+            raise ShopUnavailable(f"WooCommerce did not answer: {type(exc).__name__}") from None
+        status = response.status_code
+        if status >= 500 or status in (408, 409, 429):
+            raise ShopUnavailable(f"WooCommerce answered {status} to {method} {path}; will retry")
+        if not 200 <= status < 300:
+            raise ShopRejected(f"WooCommerce refused {method} {path} with {status}: {response.text[:200]}")
+        try:
+            return response.json()
+        except ValueError:
+            raise ShopUnavailable(f"WooCommerce sent non-JSON to {method} {path}") from None
+
+
+class WooCommerceProducts(WooCommerceRest):
+    """Reads what a webhook delivery leaves out: a variation's parent, a variable product's variations.
+
+    WooCommerce delivers a variable product with only its variation ids, and each variation on its own
+    (`type: "variation"`, `parent_id`) without the parent's name, description, images, categories or
+    shared attributes (class-wc-webhook.php: `product.updated` hooks `woocommerce_update_product_variation`
+    and the payload is `GET /wc/v3/products/<id>`). `GET /products/<id>` and
+    `GET /products/<id>/variations` give the rest (WC_REST_Product_Variations_Controller, post type
+    `product_variation`).
+    """
+
+    def product(self, product_id: int) -> dict[str, Any]:
+        found = self._call("GET", f"/products/{product_id}")
+        if not isinstance(found, dict):
+            raise ShopUnavailable(f"WooCommerce sent no product for {product_id}")
+        return found
+
+    def variations(self, product_id: int) -> list[dict[str, Any]]:
+        """Every variation of a variable product (pages of 100, at most `VARIATION_PAGES`)."""
+        found: list[dict[str, Any]] = []
+        for page in range(1, VARIATION_PAGES + 1):
+            batch = self._call(
+                "GET", f"/products/{product_id}/variations", params={"per_page": 100, "page": page}
+            )
+            rows = [v for v in batch if isinstance(v, dict)] if isinstance(batch, list) else []
+            found += rows
+            if len(rows) < 100:
+                break
+        return found
+
+
+class WooCommerceShop(WooCommerceRest):
     """`ShopOrderSink` over WooCommerce's REST API (consumer key/secret, HTTP Basic over HTTPS)."""
 
     def __init__(
@@ -124,11 +185,7 @@ class WooCommerceShop:
         *,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        if not url.startswith(("https://", "http://")):
-            raise ValueError("the WooCommerce URL must start with https:// (http:// only for a local shop)")
-        self._base = url.rstrip("/") + API
-        self._auth = httpx.BasicAuth(consumer_key, consumer_secret)
-        self._http = http
+        super().__init__(url, consumer_key, consumer_secret, http)
         self._index = index
         self._clock = clock
 
@@ -211,7 +268,9 @@ class WooCommerceShop:
         item: dict[str, Any] = {"quantity": line.quantity}
         product = self._product(line.sku) if line.sku else None
         if product is not None:
-            item["product_id"] = product
+            item["product_id"], variation = product
+            if variation is not None:
+                item["variation_id"] = variation
         else:
             item["name"] = f"Allegro offer {line.offer_id}" + (f" ({line.sku})" if line.sku else "")
         total = _total(line)
@@ -219,12 +278,25 @@ class WooCommerceShop:
             item["subtotal"] = item["total"] = total
         return item
 
-    def _product(self, sku: str) -> int | None:
-        """The product id for a SKU (exact match: WooCommerce's `sku` filter is exact but be sure)."""
+    def _product(self, sku: str) -> tuple[int, int | None] | None:
+        """(product_id, variation_id) for a SKU, so WooCommerce moves the stock of what was sold.
+
+        `GET /products?sku=` is an exact match. Since the v3 controller (WC_REST_Products_Controller::
+        prepare_objects_query) it queries post types `product` AND `product_variation` whenever `sku` is
+        given; a variation comes back with `type: "variation"` and `parent_id`, and its order line must
+        name both (`product_id` = parent, `variation_id`). Older shops searched `product` only
+        (woocommerce/woocommerce#9330, #31370): their variation lines stay named lines.
+        """
         found = self._call("GET", "/products", params={"sku": sku})
         for product in found if isinstance(found, list) else []:
-            if isinstance(product, dict) and product.get("sku") == sku and isinstance(product.get("id"), int):
-                return int(product["id"])
+            if not isinstance(product, dict) or product.get("sku") != sku:
+                continue
+            own, parent = product.get("id"), product.get("parent_id")
+            if not isinstance(own, int):
+                continue
+            if product.get("type") == "variation" and isinstance(parent, int) and parent > 0:
+                return parent, own
+            return own, None
         return None
 
     def _find_created(self, form_id: str, claimed_at: datetime) -> int | None:
@@ -246,20 +318,3 @@ class WooCommerceShop:
             if len(orders) < 100:
                 return None
         return None
-
-    def _call(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None) -> Any:
-        try:
-            response = self._http.request(
-                method, self._base + path, json=json, params=params, auth=self._auth
-            )
-        except httpx.HTTPError as exc:
-            raise ShopUnavailable(f"WooCommerce did not answer: {type(exc).__name__}") from None
-        status = response.status_code
-        if status >= 500 or status in (408, 409, 429):
-            raise ShopUnavailable(f"WooCommerce answered {status} to {method} {path}; will retry")
-        if not 200 <= status < 300:
-            raise ShopRejected(f"WooCommerce refused {method} {path} with {status}: {response.text[:200]}")
-        try:
-            return response.json()
-        except ValueError:
-            raise ShopUnavailable(f"WooCommerce sent non-JSON to {method} {path}") from None

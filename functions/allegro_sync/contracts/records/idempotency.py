@@ -3,7 +3,8 @@
 Layout (string keys `pk`, `sk`):
 - delivery marker: pk="webhook-delivery#<source>#<key>", sk="delivery"   `DeliveryMarkerItem`; TTL
   `expiration` (the table's TTL attribute) `DELIVERY_MEMORY_DAYS` ahead;
-- product index:   pk="webhook-product#<source>#<shop>#<id>", sk="skus"  `ProductIndexItem`; no TTL.
+- product index:   pk="webhook-product#<source>#<shop>#<id>", sk="skus"  `ProductIndexItem`; no TTL;
+- refused input:   pk="shop-refusal#<sku>", sk="latest"                  `RefusalItem`; TTL as markers.
 """
 
 from __future__ import annotations
@@ -31,3 +32,14 @@ class ProductIndexItem(Item):
 
     skus: set[str] = Field(default_factory=set)  # a DynamoDB string set; only ever grows
     updated_at: int | None = None
+
+
+class RefusalItem(Item):
+    """The last shop data refused for a SKU (answered 2xx: the shop cannot fix it by resending), shown by
+    `products status SKU` until the TTL."""
+
+    source: str
+    reason: str
+    delivery: str
+    at: int  # epoch seconds
+    expiration: int  # epoch seconds (TTL)

@@ -21,7 +21,7 @@ from allegro_sync.contracts.allegro_errors import (
     AllegroValidationError,
 )
 from allegro_sync.contracts.catalog import OfferLink, Outcome, StoredProduct, order_key
-from allegro_sync.contracts.messages import ProductDelete, ProductUpsert, ShopEvent, StockSet
+from allegro_sync.contracts.messages import PriceSet, ProductDelete, ProductUpsert, ShopEvent, StockSet
 from allegro_sync.services.catalog import CatalogRepository, ChangeLog, MappingsRepository
 from allegro_sync.services.publishing.context import Context, PriceOwner
 from allegro_sync.services.publishing.end import Ends
@@ -184,7 +184,7 @@ class Publisher:
             if only is not None and account not in only:
                 continue
             link = ctx.catalog.link(event.sku, account)
-            if link is not None and not force and link.applied_key >= key:
+            if link is not None and not force and _already_applied(link.applied_key, key, event):
                 report.links[account] = link.status  # a redelivery: this account already has it
                 continue
             try:
@@ -221,3 +221,14 @@ class Publisher:
         if isinstance(event, StockSet):
             return self._stock.apply(account, link, event, key)
         return self._prices.apply(account, link, stored, event, key)
+
+
+def _already_applied(applied_key: str, key: str, event: ShopEvent) -> bool:
+    """Whether the link already has this event. One delivery may carry a stock.set and a price.set of the
+    same SKU with the same order key (a WooCommerce variation, a generic batch): the first one applied
+    moves the link's key to theirs, so for those two an equal key is not proof; they are applied again
+    (each is idempotent: the same price or level changes nothing on Allegro). A full upsert or a delete
+    with an equal key is a redelivery."""
+    if isinstance(event, StockSet | PriceSet):
+        return applied_key > key
+    return applied_key >= key
