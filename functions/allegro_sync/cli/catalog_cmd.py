@@ -29,10 +29,16 @@ from rich.table import Table
 
 from allegro_sync.adapters.allegro.client import AllegroClient
 from allegro_sync.bootstrap import Application
-from allegro_sync.cli import deployment
+from allegro_sync.cli import deployment, output
 from allegro_sync.contracts.catalog import ANY_ACCOUNT, LinkStatus, StoredMapping, category_label
 from allegro_sync.domain.catalog_file import CatalogFileError, CatalogRow, Format
-from allegro_sync.services.catalog_import import ImportResult, ImportSummary, import_catalog, wait_for_outcome
+from allegro_sync.services.catalog_import import (
+    ImportResult,
+    ImportSummary,
+    check_catalog,
+    import_catalog,
+    wait_for_outcome,
+)
 from allegro_sync.services.mapping_suggestions import (
     MappingInputError,
     set_mapping,
@@ -100,6 +106,7 @@ def _allegro(app: Application, account: str | None) -> tuple[str, AllegroClient]
 
 @catalog_app.command("import")
 def import_file(
+    *,
     file: Annotated[Path, typer.Argument(help="CSV or WooCommerce product export (JSON).", exists=True)],
     fmt: Annotated[
         str | None, typer.Option("--format", help="csv or woocommerce (default: by extension/content).")
@@ -109,9 +116,19 @@ def import_file(
         typer.Option(help="Wait for the worker and sum up the outcome (default: yes on the local runtime)."),
     ] = None,
     timeout: Annotated[int, typer.Option(min=1, help="Seconds --wait waits at most.")] = 600,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Only check FILE: list its bad rows and what Allegro will shorten; no AWS, no Allegro.",
+        ),
+    ] = False,
     stack: StackOption = None,
 ) -> None:
     """Queue every product of FILE for publishing; resumable; bad rows are listed and not queued.
+
+    With --dry-run nothing is queued and no deployment is needed: fix the rows it lists, then import.
+    Exits 1 when FILE has bad rows (with --dry-run) or cannot be read.
 
     CSV header: sku, ean, name, description_html, image_urls (| separated), price, cost_price, stock,
     category_path (> separated), attributes (key=value; separated). Required: sku, name, price,
@@ -121,6 +138,9 @@ def import_file(
         _fail(f"--format {fmt!r}: use csv or woocommerce")
     chosen: Format | None = "csv" if fmt == "csv" else "woocommerce" if fmt == "woocommerce" else None
     data = file.read_bytes()
+    if dry_run:
+        _dry_run(file, data, chosen)
+        return
     app = _application(stack)
     if "shop-events" not in app.settings.queues:
         _fail(f"the shop-events queue is unknown: set {queue_env('shop-events')} or start the local runtime")
@@ -189,18 +209,42 @@ def import_file(
         raise typer.Exit(2)
 
 
+def _dry_run(file: Path, data: bytes, fmt: Format | None) -> None:
+    try:
+        result = check_catalog(data, name=file.name, now=datetime.fromtimestamp(now(), UTC), fmt=fmt)
+    except CatalogFileError as error:
+        _fail(f"{file}: {error}")
+    _render_rows(result, queued="not queued: dry run")
+    console.print(
+        f"Dry run of {file.name}: {len(result.queued)} product(s) ready to import, "
+        f"{len(result.problems)} bad row(s), {len(result.warnings)} shortening(s); nothing was queued."
+    )
+    if result.problems:
+        raise typer.Exit(1)
+
+
 def _render_import(result: ImportResult) -> None:
     console.print(
         f"{len(result.queued)} product(s) queued, {len(result.skipped)} already queued by an earlier run, "
         f"{len(result.problems)} bad row(s) not queued."
     )
+    _render_rows(result, queued="not queued")
+
+
+def _render_rows(result: ImportResult, *, queued: str) -> None:
+    """The bad rows (row, SKU, field, why) and what Allegro's limits will shorten, per row."""
     if result.problems:
-        table = Table(title="Bad rows (not queued)")
-        for column in ("row", "SKU", "field", "problem"):
-            table.add_column(column, overflow="fold")
-        for problem in result.problems:
-            table.add_row(str(problem.row), problem.sku or "-", problem.field, problem.problem)
-        console.print(table)
+        output.print_table(
+            f"Bad rows ({queued})",
+            ("row", "SKU", "field", "problem"),
+            [(str(p.row), p.sku or "-", p.field, p.problem) for p in result.problems],
+        )
+    if result.warnings:
+        output.print_table(
+            "Warnings: shortened to fit Allegro",
+            ("row", "SKU", "field", "what is cut"),
+            [(str(p.row), p.sku or "-", p.field, p.problem) for p in result.warnings],
+        )
 
 
 def _render_summary(summary: ImportSummary, accounts: list[str]) -> None:

@@ -47,7 +47,7 @@ def test_a_simple_product_becomes_one_upsert_with_the_mapped_fields(webhooks: We
     assert event.sku == "PATELNIA-28"
     assert str(event.price) == "119.00"  # the active (sale) price
     assert event.stock == 23
-    assert event.ean == "5907654321098"
+    assert event.ean == "5907654321091"
     assert event.category_path == ["Patelnie"]
     assert event.attributes == {"Średnica": "28 cm", "Kolor": "grafitowy"}
     assert [str(u) for u in event.image_urls] == [
