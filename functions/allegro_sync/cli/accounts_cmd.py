@@ -19,7 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from allegro_sync.cli import deployment
 from allegro_sync.contracts.accounts import AccountNotFound, AccountProfile, OAuthError, TokenStoreCorrupt
 from allegro_sync.custody import Custody
-from allegro_sync.services.accounts import DevicePrompt, InvalidAccountName
+from allegro_sync.services.accounts import AccountStillConnected, DevicePrompt, InvalidAccountName
 from allegro_sync.settings import API_URL_ENV, STACK_ENV
 
 accounts_app = typer.Typer(help="Connect Allegro seller accounts and inspect them (tokens are never shown).")
@@ -195,6 +195,23 @@ def disconnect(
     typer.echo(
         f"{profile.name} is {profile.status.value}. Reconnect with: allegro-sync accounts connect {name}"
     )
+
+
+@accounts_app.command("remove")
+def remove(
+    name: str,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    stack: StackOption = None,
+) -> None:
+    """Forget a disconnected account (its profile and its secret); its offers on Allegro stay as they are."""
+    built, _ = _custody(stack)
+    if not yes:
+        typer.confirm(f"Remove {name}? Its profile and token secret are deleted.", abort=True)
+    try:
+        built.accounts().remove(name)
+    except (AccountNotFound, InvalidAccountName, AccountStillConnected) as exc:
+        _fail(str(exc))
+    typer.echo(f"Removed {name}. Connect it again any time: allegro-sync accounts connect {name}")
 
 
 def register(app: typer.Typer) -> None:

@@ -1,5 +1,6 @@
-"""`catalog import` refuses what must not reach Allegro (row and field named), says what Allegro's limits will
-cut, and `--dry-run` checks a file without any deployment; unreadable files are one line, never a traceback."""
+"""`catalog import` refuses what must not reach Allegro (row and field named), says what Allegro's limits
+will cut, and `--dry-run` checks a file without any deployment; an unreadable file is one line, never
+a traceback."""
 
 from __future__ import annotations
 
