@@ -16,7 +16,7 @@ from typing import Annotated, NoReturn
 import typer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from allegro_sync.cli import deployment
+from allegro_sync.cli import deployment, output
 from allegro_sync.contracts.accounts import AccountNotFound, AccountProfile, OAuthError, TokenStoreCorrupt
 from allegro_sync.custody import Custody
 from allegro_sync.services.accounts import AccountStillConnected, DevicePrompt, InvalidAccountName
@@ -129,27 +129,50 @@ def show_prompt(prompt: DevicePrompt) -> None:
     typer.echo(f"and confirm the code {prompt.user_code} (valid {minutes} min). Waiting for Allegro...")
 
 
-def _row(p: AccountProfile) -> str:
+ACCOUNT_COLUMNS = ("name", "status", "environment", "login", "token expires", "last refresh", "to do")
+
+
+def _row(p: AccountProfile) -> tuple[str, ...]:
     return (
-        f"{p.name:<16} {p.status.value:<13} {p.environment:<10} {p.login or p.seller_id:<20} "
-        f"{_when(p.token_expires_at):<21} {_when(p.last_refresh_at):<21} {p.what_to_do()}"
+        p.name,
+        p.status.value,
+        p.environment,
+        p.login or p.seller_id,
+        _when(p.token_expires_at),
+        _when(p.last_refresh_at),
+        p.what_to_do(),
     )
+
+
+def _account_json(p: AccountProfile) -> dict[str, object]:
+    return {
+        "name": p.name,
+        "status": p.status.value,
+        "environment": p.environment,
+        "seller_id": p.seller_id,
+        "login": p.login or None,
+        "token_expires_at": _iso(p.token_expires_at),
+        "last_refresh_at": _iso(p.last_refresh_at),
+        "to_do": p.what_to_do(),
+    }
+
+
+def _iso(epoch: float | None) -> str | None:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds") if epoch else None
 
 
 @accounts_app.command("list")
-def list_accounts(stack: StackOption = None) -> None:
+def list_accounts(stack: StackOption = None, as_json: output.JsonOption = False) -> None:
     """Every connected account: status, token expiry, last refresh, and what to do if it is disconnected."""
     built, _ = _custody(stack)
     profiles = built.accounts().list_accounts()
+    if as_json:
+        output.print_json([_account_json(p) for p in profiles])
+        return
     if not profiles:
         typer.echo("No accounts yet. Connect one with: allegro-sync accounts connect NAME")
         return
-    typer.echo(
-        f"{'NAME':<16} {'STATUS':<13} {'ENV':<10} {'LOGIN':<20} {'TOKEN EXPIRES':<21} "
-        f"{'LAST REFRESH':<21} ACTION"
-    )
-    for profile in profiles:
-        typer.echo(_row(profile))
+    output.print_table("Allegro seller accounts", ACCOUNT_COLUMNS, [_row(p) for p in profiles])
 
 
 @accounts_app.command("show")

@@ -19,18 +19,25 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
 from allegro_sync.adapters.allegro.client import AllegroClient
 from allegro_sync.bootstrap import Application
 from allegro_sync.cli import deployment, output
-from allegro_sync.contracts.catalog import ANY_ACCOUNT, LinkStatus, StoredMapping, category_label
+from allegro_sync.contracts.catalog import (
+    ANY_ACCOUNT,
+    Change,
+    LinkStatus,
+    ProductStatus,
+    StoredMapping,
+    category_label,
+)
 from allegro_sync.domain.catalog_file import CatalogFileError, CatalogRow, Format
 from allegro_sync.services.catalog_import import (
     ImportResult,
@@ -248,7 +255,7 @@ def _render_rows(result: ImportResult, *, queued: str) -> None:
 
 
 def _render_summary(summary: ImportSummary, accounts: list[str]) -> None:
-    counts = Table(title=f"Outcome on {', '.join(accounts)}")
+    counts = output.table(title=f"Outcome on {', '.join(accounts)}")
     for column in ("published", "waiting", "failed", "not finished"):
         counts.add_column(column, justify="right")
     counts.add_row(
@@ -265,7 +272,7 @@ def _render_summary(summary: ImportSummary, accounts: list[str]) -> None:
     )
     problems = [o for o in summary.settled if o.status is not LinkStatus.PUBLISHED]
     if problems:
-        table = Table(title="Not published, and why")
+        table = output.table(title="Not published, and why")
         for column in ("SKU", "account", "status", "reason"):
             table.add_column(column, overflow="fold")
         for outcome in sorted(problems, key=lambda o: (o.status.value, o.sku)):
@@ -297,7 +304,7 @@ def suggest(account: AccountOption = None, stack: StackOption = None) -> None:
         return
     _, allegro = _allegro(app, account)
     suggested = suggest_and_store(products, store, allegro, account=scope, at=_at())
-    table = Table(title=f"Suggested (PENDING) for {len(unmapped)} unmapped shop categories")
+    table = output.table(title=f"Suggested (PENDING) for {len(unmapped)} unmapped shop categories")
     for column in ("shop category", "products", "Allegro category", "note"):
         table.add_column(column, overflow="fold")
     by_label = {m.label: m for m in suggested}
@@ -418,7 +425,7 @@ def _publish_waiting(app: Application, stored: StoredMapping) -> None:
         console.print("No waiting products in this shop category.")
         return
     publisher = app.publisher()
-    table = Table(title=f"Published now ({len(todo)} product(s) of {stored.label})")
+    table = output.table(title=f"Published now ({len(todo)} product(s) of {stored.label})")
     for column in ("SKU", "account", "status", "offer / why"):
         table.add_column(column, overflow="fold")
     for sku in todo:
@@ -445,6 +452,7 @@ def list_mappings(
     account: AccountOption = None,
     pending: Annotated[bool, typer.Option("--pending", help="Only the ones waiting for approval.")] = False,
     stack: StackOption = None,
+    as_json: output.JsonOption = False,
 ) -> None:
     """Every mapping: shop category -> Allegro category, status, parameter mappings."""
     found: list[StoredMapping] = _application(stack).mappings().all_category_mappings()
@@ -452,6 +460,22 @@ def list_mappings(
         found = [m for m in found if m.account in (account, ANY_ACCOUNT)]
     if pending:
         found = [m for m in found if not m.mapping.approved]
+    if as_json:
+        output.print_json(
+            [
+                {
+                    "shop_category": m.label,
+                    "account": m.account,
+                    "status": "APPROVED" if m.mapping.approved else "PENDING",
+                    "allegro_category_id": m.mapping.allegro_category_id,
+                    "allegro_category": m.category_name,
+                    "parameters": [p.model_dump(exclude_defaults=True) for p in m.mapping.parameters],
+                    "note": m.note,
+                }
+                for m in found
+            ]
+        )
+        return
     if not found:
         console.print(
             "No mappings"
@@ -462,7 +486,7 @@ def list_mappings(
 
 
 def _print_mappings(found: list[StoredMapping], *, title: str) -> None:
-    table = Table(title=title)
+    table = output.table(title=title)
     for column in ("shop category", "account", "status", "Allegro category", "parameters", "note"):
         table.add_column(column, overflow="fold")
     for m in found:
@@ -493,13 +517,19 @@ def status(
     sku: Annotated[str, typer.Argument(help="The shop SKU.")],
     changes: Annotated[int, typer.Option(min=0, max=100, help="How many of the latest changes to show.")] = 5,
     stack: StackOption = None,
+    as_json: output.JsonOption = False,
 ) -> None:
-    """The product on every seller account: PUBLISHED (offer id), WAITING or FAILED with the reasons."""
+    """The product on every seller account: PUBLISHED (offer id), WAITING or FAILED with the reasons, and
+    warnings for what Allegro's limits shortened (title, description)."""
     app = _application(stack)
     state = app.catalog().status(sku)
     product = state.product
     if product is None:
         _fail(f"unknown SKU {sku!r}: the shop has not sent this product (import it or check the webhook)")
+    history = app.change_log().history(sku, limit=changes) if changes else []
+    if as_json:
+        output.print_json(_status_json(state, history))
+        return
     upsert = product.upsert
     console.print(
         f"[bold]{sku}[/bold]: {upsert.name if upsert else '(only stock/price seen so far)'}"
@@ -511,12 +541,10 @@ def status(
         + (f", category {category_label(upsert.category_path)}" if upsert else "")
         + (f", EAN {upsert.ean}" if upsert and upsert.ean else "")
     )
-    table = Table(title="Per account")
-    for column in ("account", "status", "offer", "price", "why / what to do"):
-        table.add_column(column, overflow="fold")
+    table = output.table("account", "status", "offer", "price", "why / what to do", title="Per account")
     colours = {"PUBLISHED": "green", "WAITING": "yellow", "FAILED": "red", "ENDED": "dim"}
     for link in state.links:
-        why = list(link.reasons)
+        why = [_reason(r) for r in link.reasons]
         why += [f"candidate {c.get('id')}: {c.get('name', '')}" for c in link.candidates]
         colour = colours.get(link.status.value, "white")
         table.add_row(
@@ -532,15 +560,60 @@ def status(
         console.print(
             "No seller account has processed it yet (is an account connected? is the worker running?)"
         )
-    history = app.change_log().history(sku, limit=changes) if changes else []
     if history:
-        log = Table(title="Latest changes on Allegro")
-        for column in ("when", "account", "action", "offer", "what", "why"):
-            log.add_column(column, overflow="fold")
+        log = output.table(
+            "when", "account", "action", "offer", "what", "why", title="Latest changes on Allegro"
+        )
         for change in history:
-            what = ", ".join(f"{k} {v.get('old')} -> {v.get('new')}" for k, v in change.changes.items())
-            log.add_row(change.at, change.account, change.action, change.offer_id, what, change.reason)
+            log.add_row(
+                change.at, change.account, change.action, change.offer_id, change.summary, change.reason
+            )
         console.print(log)
+
+
+def _reason(reason: str) -> str:
+    """A shortening is a warning (the offer is live, but not all of the shop's text made it)."""
+    if reason.startswith("shortened: "):
+        return f"[yellow]warning, {escape(reason)}[/yellow]"
+    return escape(reason)
+
+
+def _status_json(state: ProductStatus, history: list[Change]) -> dict[str, Any]:
+    product = state.product
+    assert product is not None
+    upsert = product.upsert
+    return {
+        "sku": product.sku,
+        "name": upsert.name if upsert else None,
+        "ean": upsert.ean if upsert else None,
+        "category": category_label(upsert.category_path) if upsert else None,
+        "price": product.price,
+        "stock": product.stock,
+        "deleted": product.deleted,
+        "accounts": [
+            {
+                "account": link.account,
+                "status": link.status.value,
+                "offer_id": link.offer_id,
+                "price": link.price or None,
+                "reasons": [r for r in link.reasons if not r.startswith("shortened: ")],
+                "warnings": [r for r in link.reasons if r.startswith("shortened: ")],
+                "candidates": list(link.candidates),
+            }
+            for link in state.links
+        ],
+        "changes": [
+            {
+                "at": c.at,
+                "account": c.account,
+                "action": c.action,
+                "offer_id": c.offer_id,
+                "what": c.summary,
+                "why": c.reason,
+            }
+            for c in history
+        ],
+    }
 
 
 @products_app.command("link")

@@ -11,7 +11,6 @@ from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, NoReturn
 
 import typer
-from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -23,13 +22,12 @@ JsonOption = Annotated[
 
 
 def table(*columns: str, title: str | None = None, show_lines: bool = False, **options: Any) -> Table:
-    """A table in the CLI's one style: bold left title, bold header, a rule under it, long cells fold."""
+    """A table in the CLI's one style: rich's default box, bold left title, bold header, long cells fold."""
     built = Table(
         title=title,
         title_justify="left",
         title_style="bold",
         header_style="bold",
-        box=box.SIMPLE_HEAD,
         show_lines=show_lines,
         **options,
     )

@@ -625,7 +625,11 @@ def test_the_product_status_says_in_words_where_each_account_stands() -> None:
     assert "shop1: PUBLISHED (offer 7700000000, price 120.00)" in text
     assert "shop2: WAITING (no offer)" in text
     assert "no approved category mapping for 'Elektronika > Słuchawki'" in text
-    assert "create offer 7700000000: name None -> Słuchawki" in text
+    assert (
+        "create offer 7700000000: name 'Słuchawki bezprzewodowe Sony WH-1000XM5 czarne', category 101, "
+        "price 120.00, stock 5" in text
+    )
+    assert "None" not in text
     assert status_lines(world.catalog.status("NOPE")) == [
         "unknown SKU: the shop has not sent this product yet"
     ]

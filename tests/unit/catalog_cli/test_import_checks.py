@@ -48,7 +48,7 @@ def test_a_dry_run_names_each_bad_row_and_field_and_what_will_be_shortened(tmp_p
     )
 
     assert result.exit_code == 1, result.output
-    lines = [" ".join(line.split()) for line in result.output.splitlines()]
+    lines = [" ".join(line.replace("│", " ").split()) for line in result.output.splitlines()]
     assert any(
         line.startswith("3 FREE-1 price 0.00 is not a selling price (it must be above 0)") for line in lines
     )
@@ -86,7 +86,7 @@ def test_a_description_over_128_kib_is_read_and_its_cut_is_a_warning(tmp_path: P
 
     assert result.exit_code == 0, result.output
     assert "OK-1 description_html shortened: The description exceeds Allegro's 40,000 bytes" in " ".join(
-        result.output.split()
+        result.output.replace("│", " ").split()
     )
 
 

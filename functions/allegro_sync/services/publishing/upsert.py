@@ -123,7 +123,10 @@ class Upserts:
         ctx = self._ctx
         images = _upload(client, listing.image_sources, link.images)
         description = parse_shop_html(listing.description_html).to_allegro(images)
-        warnings = listing.warnings + [w.message for w in description.warnings if w.code != "empty"]
+        # A cut description is already among the listing's warnings (it says so on every update too).
+        warnings = listing.warnings + [
+            w.message for w in description.warnings if w.code not in ("empty", "truncated")
+        ]
         active = (listing.stock or 0) > 0
         offer = NewOffer(
             name=listing.title,
