@@ -31,6 +31,7 @@ FUNCTION = "oauth"
 sleep: Callable[[float], None] = time.sleep
 now: Callable[[], float] = time.time
 
+NameArg = Annotated[str, typer.Argument(help="The account's name, as given to `accounts connect`.")]
 StackOption = Annotated[
     str | None,
     typer.Option(help=f"CloudFormation stack name (env {STACK_ENV}, default {deployment.DEFAULT_STACK})."),
@@ -163,7 +164,7 @@ def _iso(epoch: float | None) -> str | None:
 
 @accounts_app.command("list")
 def list_accounts(stack: StackOption = None, as_json: output.JsonOption = False) -> None:
-    """Every connected account: status, token expiry, last refresh, and what to do if it is disconnected."""
+    """Every account (connected or not): status, token expiry, last refresh, and what to do."""
     built, _ = _custody(stack)
     profiles = built.accounts().list_accounts()
     if as_json:
@@ -176,7 +177,7 @@ def list_accounts(stack: StackOption = None, as_json: output.JsonOption = False)
 
 
 @accounts_app.command("show")
-def show(name: str, stack: StackOption = None) -> None:
+def show(name: NameArg, stack: StackOption = None) -> None:
     """One account in detail (scopes included, tokens never)."""
     built, _ = _custody(stack)
     try:
@@ -203,7 +204,7 @@ def show(name: str, stack: StackOption = None) -> None:
 
 @accounts_app.command("disconnect")
 def disconnect(
-    name: str,
+    name: NameArg,
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
     stack: StackOption = None,
 ) -> None:
@@ -222,7 +223,7 @@ def disconnect(
 
 @accounts_app.command("remove")
 def remove(
-    name: str,
+    name: NameArg,
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
     stack: StackOption = None,
 ) -> None:

@@ -473,6 +473,28 @@ def test_a_shop_price_of_0_leaves_a_live_offer_at_its_price_and_says_why() -> No
     assert link.reasons[0].startswith("refused, price: 0.00 is not a selling price")
 
 
+def test_what_allegros_limits_cut_stays_a_warning_on_the_product_after_every_update() -> None:
+    world = World()
+    long_name = "Czajnik bardzo długi ze stali nierdzewnej " + "z filtrem kamienia i podświetleniem " * 5
+    description = (
+        "<p>" + "Bardzo długi opis czajnika. " * 5000 + "</p>"
+    )  # ~140 KB, Allegro keeps 40,000 bytes
+
+    world.publisher.handle(upsert(name=long_name, description_html=description))
+    created = world.link()
+    world.publisher.handle(upsert(minutes=1, name=long_name, description_html=description, price=Decimal(90)))
+    updated = world.link()
+
+    for link in (created, updated):
+        assert link.status is LinkStatus.PUBLISHED
+        title, cut = [r for r in link.reasons if r.startswith("shortened: ")]
+        assert title.startswith("shortened: title cut to Allegro's 75 characters, 'Czajnik bardzo długi")
+        assert "; left out: '" in title
+        assert cut.startswith("shortened: The description exceeds Allegro's 40,000 bytes; ")
+    (body,) = world.api.offers.values()
+    assert len(body["name"]) <= 75
+
+
 def test_stock_policy() -> None:
     assert stock_patch(0, LinkStatus.PUBLISHED)[1] is LinkStatus.ENDED
     assert offer_patch_body(stock_patch(3, LinkStatus.PUBLISHED)[0]) == {"stock": {"available": 3}}
