@@ -19,7 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from allegro_sync.cli import deployment, output
 from allegro_sync.contracts.accounts import AccountNotFound, AccountProfile, OAuthError, TokenStoreCorrupt
 from allegro_sync.custody import Custody
-from allegro_sync.services.accounts import AccountStillConnected, DevicePrompt, InvalidAccountName
+from allegro_sync.services.accounts import Accounts, AccountStillConnected, DevicePrompt, InvalidAccountName
 from allegro_sync.settings import API_URL_ENV, STACK_ENV
 
 accounts_app = typer.Typer(help="Connect Allegro seller accounts and inspect them (tokens are never shown).")
@@ -202,18 +202,22 @@ def show(name: NameArg, stack: StackOption = None) -> None:
         typer.echo(f"{key + ':':<15}{value}")
 
 
-@accounts_app.command("disconnect")
-def disconnect(
-    name: NameArg,
-    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
-    stack: StackOption = None,
-) -> None:
-    """Stop using an account: its tokens are wiped and every call for it stops."""
+YesOption = Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")]
+
+
+def _confirmed(stack: str | None, yes: bool, question: str) -> Accounts:
     built, _ = _custody(stack)
     if not yes:
-        typer.confirm(f"Disconnect {name}? Syncing with this Allegro account stops.", abort=True)
+        typer.confirm(question, abort=True)
+    return built.accounts()
+
+
+@accounts_app.command("disconnect")
+def disconnect(name: NameArg, yes: YesOption = False, stack: StackOption = None) -> None:
+    """Stop using an account: its tokens are wiped and every call for it stops."""
+    accounts = _confirmed(stack, yes, f"Disconnect {name}? Syncing with this Allegro account stops.")
     try:
-        profile = built.accounts().disconnect(name)
+        profile = accounts.disconnect(name)
     except (AccountNotFound, InvalidAccountName) as exc:
         _fail(str(exc))
     typer.echo(
@@ -222,17 +226,11 @@ def disconnect(
 
 
 @accounts_app.command("remove")
-def remove(
-    name: NameArg,
-    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
-    stack: StackOption = None,
-) -> None:
+def remove(name: NameArg, yes: YesOption = False, stack: StackOption = None) -> None:
     """Forget a disconnected account (its profile and its secret); its offers on Allegro stay as they are."""
-    built, _ = _custody(stack)
-    if not yes:
-        typer.confirm(f"Remove {name}? Its profile and token secret are deleted.", abort=True)
+    accounts = _confirmed(stack, yes, f"Remove {name}? Its profile and token secret are deleted.")
     try:
-        built.accounts().remove(name)
+        accounts.remove(name)
     except (AccountNotFound, InvalidAccountName, AccountStillConnected) as exc:
         _fail(str(exc))
     typer.echo(f"Removed {name}. Connect it again any time: allegro-sync accounts connect {name}")
