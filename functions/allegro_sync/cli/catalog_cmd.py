@@ -278,6 +278,17 @@ def _render_summary(summary: ImportSummary, accounts: list[str]) -> None:
         for outcome in sorted(problems, key=lambda o: (o.status.value, o.sku)):
             table.add_row(outcome.sku, outcome.account, outcome.status.value, "\n".join(outcome.reasons))
         console.print(table)
+    shortened = [
+        (o.sku, o.account, r)
+        for o in summary.settled
+        if o.status is LinkStatus.PUBLISHED
+        for r in o.reasons
+        if r.startswith("shortened: ")
+    ]
+    if shortened:
+        output.print_table(
+            "Published with warnings: shortened to fit Allegro", ("SKU", "account", "what is cut"), shortened
+        )
     if summary.unsettled:
         console.print(
             f"[yellow]{len(summary.unsettled)} product(s) not finished before the timeout:[/yellow] "

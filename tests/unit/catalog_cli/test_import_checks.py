@@ -20,7 +20,7 @@ LONG_NAME = "Czajnik bardzo długi " + "ze stali nierdzewnej i filtrem " * 6  # 
 @pytest.fixture(autouse=True)
 def wide_and_offline(monkeypatch: pytest.MonkeyPatch) -> None:
     """Wide tables (no folded cells), and any use of a deployment fails the test."""
-    wide = Console(width=400, color_system=None)
+    wide = Console(width=400, color_system=None, record=True)
     monkeypatch.setattr(output, "console", wide)
     monkeypatch.setattr(catalog_cmd, "console", wide)
 
@@ -100,3 +100,23 @@ def test_a_field_over_the_readers_limit_is_one_line_and_a_non_zero_exit(tmp_path
         "1,000,000 characters, or a quote left open: check that line's quoting)"
     ]
     assert "Traceback" not in result.output
+
+
+def test_the_import_summary_lists_what_allegro_shortened_on_published_products() -> None:
+    from allegro_sync.contracts.catalog import LinkStatus
+    from allegro_sync.services.catalog_import import ImportSummary, ProductOutcome
+
+    cut = "shortened: title cut to Allegro's 75 characters, 'Czajnik'; left out: 'z filtrem'"
+    summary = ImportSummary(
+        settled=[
+            ProductOutcome("LONG-1", "shop1", LinkStatus.PUBLISHED, "7701", (cut,)),
+            ProductOutcome("OK-1", "shop1", LinkStatus.PUBLISHED, "7702", ()),
+        ]
+    )
+
+    catalog_cmd._render_summary(summary, ["shop1"])
+
+    shown = [" ".join(line.replace("│", " ").split()) for line in output.console.export_text().splitlines()]
+    assert "Summary: 2 published, 0 waiting, 0 failed, 0 not finished." in shown
+    assert f"LONG-1 shop1 {cut}" in shown
+    assert not any(line.startswith("OK-1") for line in shown)
