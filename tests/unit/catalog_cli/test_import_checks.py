@@ -4,6 +4,7 @@ a traceback."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,29 @@ def test_the_import_summary_lists_what_allegro_shortened_on_published_products()
     assert "Summary: 2 published, 0 waiting, 0 failed, 0 not finished." in shown
     assert f"LONG-1 shop1 {cut}" in shown
     assert not any(line.startswith("OK-1") for line in shown)
+
+
+def test_a_woocommerce_export_gets_the_same_checks(tmp_path: Path) -> None:
+    product = {
+        "type": "simple",
+        "status": "publish",
+        "name": "Czajnik elektryczny stalowy 1.7 l",
+        "categories": [{"name": "Czajniki"}],
+        "manage_stock": True,
+        "stock_quantity": 3,
+    }
+    export = [
+        product | {"sku": "FREE-1", "price": "0"},
+        product | {"sku": "TYPO-1", "price": "99.99", "global_unique_id": "5901234123458"},
+        product | {"sku": "OK-1", "price": "99.99", "global_unique_id": "5901234123457"},
+    ]
+    file = tmp_path / "produkty.json"
+    file.write_text(json.dumps(export), encoding="utf-8")
+
+    result = CliRunner().invoke(app, ["catalog", "import", "--dry-run", str(file)])
+
+    assert result.exit_code == 1, result.output
+    lines = [" ".join(line.replace("│", " ").split()) for line in result.output.splitlines()]
+    assert any(line.startswith("1 FREE-1 price 0.00 is not a selling price") for line in lines)
+    assert any(line.startswith("2 TYPO-1 ean 5901234123458 has a wrong check digit") for line in lines)
+    assert any("1 product(s) ready to import, 2 bad row(s)" in line for line in lines)
