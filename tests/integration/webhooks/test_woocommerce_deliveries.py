@@ -125,6 +125,15 @@ def test_a_variable_product_without_embedded_variations_is_ignored_with_a_reason
     webhooks.assert_untouched()
 
 
+def test_a_negative_price_is_ignored_with_its_reason_not_refused(webhooks: Webhooks) -> None:
+    # Resending cannot fix it; a 4xx would count towards WooCommerce disabling the webhook.
+    status, body = webhooks.woo(product(price="-5.00", regular_price="-5.00"))
+
+    assert (status, body["status"]) == (202, "ignored")
+    assert "price -5.00 is below 0; not synced (fix it in WooCommerce)" in json.dumps(body)
+    webhooks.assert_untouched()
+
+
 def test_a_product_without_sku_is_ignored_not_refused(webhooks: Webhooks) -> None:
     # A 4xx would count towards WooCommerce disabling the webhook after 5 failures.
     status, body = webhooks.woo(product(sku=""))
