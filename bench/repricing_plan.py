@@ -21,7 +21,7 @@ import sys
 import time
 from collections import Counter
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from allegro_sync.domain.repricing import (
@@ -65,6 +65,7 @@ def offers(n: int, rng: random.Random) -> list[OfferInput]:
                 stock=rng.randint(0, 50),
                 sold_30d=rng.randint(0, 40),
                 visits_30d=rng.randint(0, 500),
+                listed_since=datetime.now(UTC) - timedelta(days=rng.randint(31, 365)),  # a full sales window
                 competitors=tuple(rivals),
             )
         )

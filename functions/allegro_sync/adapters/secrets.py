@@ -85,6 +85,15 @@ class SecretsManagerVault:
         # Our own cached copy is now stale; the next read in this process must see what we just wrote.
         self._provider.clear_cache()  # type: ignore[no-untyped-call]
 
+    def delete(self, name: str) -> None:
+        """Scheduled for deletion (Secrets Manager's 7-day minimum): a mistaken removal can be restored."""
+        try:
+            self._client.delete_secret(SecretId=self.secret_name(name), RecoveryWindowInDays=7)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise
+        self._provider.clear_cache()  # type: ignore[no-untyped-call]
+
 
 @dataclass(frozen=True)
 class AppCredentials:

@@ -16,10 +16,10 @@ from typing import Annotated, NoReturn
 import typer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from allegro_sync.cli import deployment
+from allegro_sync.cli import deployment, output
 from allegro_sync.contracts.accounts import AccountNotFound, AccountProfile, OAuthError, TokenStoreCorrupt
 from allegro_sync.custody import Custody
-from allegro_sync.services.accounts import DevicePrompt, InvalidAccountName
+from allegro_sync.services.accounts import Accounts, AccountStillConnected, DevicePrompt, InvalidAccountName
 from allegro_sync.settings import API_URL_ENV, STACK_ENV
 
 accounts_app = typer.Typer(help="Connect Allegro seller accounts and inspect them (tokens are never shown).")
@@ -31,6 +31,7 @@ FUNCTION = "oauth"
 sleep: Callable[[float], None] = time.sleep
 now: Callable[[], float] = time.time
 
+NameArg = Annotated[str, typer.Argument(help="The account's name, as given to `accounts connect`.")]
 StackOption = Annotated[
     str | None,
     typer.Option(help=f"CloudFormation stack name (env {STACK_ENV}, default {deployment.DEFAULT_STACK})."),
@@ -142,31 +143,54 @@ def show_prompt(prompt: DevicePrompt) -> None:
     typer.echo(f"and confirm the code {prompt.user_code} (valid {minutes} min). Waiting for Allegro...")
 
 
-def _row(p: AccountProfile) -> str:
+ACCOUNT_COLUMNS = ("name", "status", "environment", "login", "token expires", "last refresh", "to do")
+
+
+def _row(p: AccountProfile) -> tuple[str, ...]:
     return (
-        f"{p.name:<16} {p.status.value:<13} {p.environment:<10} {p.login or p.seller_id:<20} "
-        f"{_when(p.token_expires_at):<21} {_when(p.last_refresh_at):<21} {p.what_to_do()}"
+        p.name,
+        p.status.value,
+        p.environment,
+        p.login or p.seller_id,
+        _when(p.token_expires_at),
+        _when(p.last_refresh_at),
+        p.what_to_do(),
     )
+
+
+def _account_json(p: AccountProfile) -> dict[str, object]:
+    return {
+        "name": p.name,
+        "status": p.status.value,
+        "environment": p.environment,
+        "seller_id": p.seller_id,
+        "login": p.login or None,
+        "token_expires_at": _iso(p.token_expires_at),
+        "last_refresh_at": _iso(p.last_refresh_at),
+        "to_do": p.what_to_do(),
+    }
+
+
+def _iso(epoch: float | None) -> str | None:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds") if epoch else None
 
 
 @accounts_app.command("list")
-def list_accounts(stack: StackOption = None) -> None:
-    """Every connected account: status, token expiry, last refresh, and what to do if it is disconnected."""
+def list_accounts(stack: StackOption = None, as_json: output.JsonOption = False) -> None:
+    """Every account (connected or not): status, token expiry, last refresh, and what to do."""
     built, _ = _custody(stack)
     profiles = built.accounts().list_accounts()
+    if as_json:
+        output.print_json([_account_json(p) for p in profiles])
+        return
     if not profiles:
         typer.echo("No accounts yet. Connect one with: allegro-sync accounts connect NAME")
         return
-    typer.echo(
-        f"{'NAME':<16} {'STATUS':<13} {'ENV':<10} {'LOGIN':<20} {'TOKEN EXPIRES':<21} "
-        f"{'LAST REFRESH':<21} ACTION"
-    )
-    for profile in profiles:
-        typer.echo(_row(profile))
+    output.print_table("Allegro seller accounts", ACCOUNT_COLUMNS, [_row(p) for p in profiles])
 
 
 @accounts_app.command("show")
-def show(name: str, stack: StackOption = None) -> None:
+def show(name: NameArg, stack: StackOption = None) -> None:
     """One account in detail (scopes included, tokens never)."""
     built, _ = _custody(stack)
     try:
@@ -191,23 +215,38 @@ def show(name: str, stack: StackOption = None) -> None:
         typer.echo(f"{key + ':':<15}{value}")
 
 
-@accounts_app.command("disconnect")
-def disconnect(
-    name: str,
-    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
-    stack: StackOption = None,
-) -> None:
-    """Stop using an account: its tokens are wiped and every call for it stops."""
+YesOption = Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")]
+
+
+def _confirmed(stack: str | None, yes: bool, question: str) -> Accounts:
     built, _ = _custody(stack)
     if not yes:
-        typer.confirm(f"Disconnect {name}? Syncing with this Allegro account stops.", abort=True)
+        typer.confirm(question, abort=True)
+    return built.accounts()
+
+
+@accounts_app.command("disconnect")
+def disconnect(name: NameArg, yes: YesOption = False, stack: StackOption = None) -> None:
+    """Stop using an account: its tokens are wiped and every call for it stops."""
+    accounts = _confirmed(stack, yes, f"Disconnect {name}? Syncing with this Allegro account stops.")
     try:
-        profile = built.accounts().disconnect(name)
+        profile = accounts.disconnect(name)
     except (AccountNotFound, InvalidAccountName) as exc:
         _fail(str(exc))
     typer.echo(
         f"{profile.name} is {profile.status.value}. Reconnect with: allegro-sync accounts connect {name}"
     )
+
+
+@accounts_app.command("remove")
+def remove(name: NameArg, yes: YesOption = False, stack: StackOption = None) -> None:
+    """Forget a disconnected account (its profile and its secret); its offers on Allegro stay as they are."""
+    accounts = _confirmed(stack, yes, f"Remove {name}? Its profile and token secret are deleted.")
+    try:
+        accounts.remove(name)
+    except (AccountNotFound, InvalidAccountName, AccountStillConnected) as exc:
+        _fail(str(exc))
+    typer.echo(f"Removed {name}. Connect it again any time: allegro-sync accounts connect {name}")
 
 
 def register(app: typer.Typer) -> None:

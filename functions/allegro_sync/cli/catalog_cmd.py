@@ -19,20 +19,33 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
 from allegro_sync.adapters.allegro.client import AllegroClient
 from allegro_sync.bootstrap import Application
-from allegro_sync.cli import deployment
-from allegro_sync.contracts.catalog import ANY_ACCOUNT, LinkStatus, StoredMapping, category_label
+from allegro_sync.cli import deployment, output
+from allegro_sync.contracts.catalog import (
+    ANY_ACCOUNT,
+    Change,
+    LinkStatus,
+    ProductStatus,
+    StoredMapping,
+    category_label,
+)
 from allegro_sync.domain.catalog_file import CatalogFileError, CatalogRow, Format
-from allegro_sync.services.catalog_import import ImportResult, ImportSummary, import_catalog, wait_for_outcome
+from allegro_sync.services.catalog_import import (
+    ImportResult,
+    ImportSummary,
+    check_catalog,
+    import_catalog,
+    wait_for_outcome,
+)
 from allegro_sync.services.mapping_suggestions import (
     MappingInputError,
     set_mapping,
@@ -100,6 +113,7 @@ def _allegro(app: Application, account: str | None) -> tuple[str, AllegroClient]
 
 @catalog_app.command("import")
 def import_file(
+    *,
     file: Annotated[Path, typer.Argument(help="CSV or WooCommerce product export (JSON).", exists=True)],
     fmt: Annotated[
         str | None, typer.Option("--format", help="csv or woocommerce (default: by extension/content).")
@@ -109,9 +123,19 @@ def import_file(
         typer.Option(help="Wait for the worker and sum up the outcome (default: yes on the local runtime)."),
     ] = None,
     timeout: Annotated[int, typer.Option(min=1, help="Seconds --wait waits at most.")] = 600,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Only check FILE: list its bad rows and what Allegro will shorten; no AWS, no Allegro.",
+        ),
+    ] = False,
     stack: StackOption = None,
 ) -> None:
     """Queue every product of FILE for publishing; resumable; bad rows are listed and not queued.
+
+    With --dry-run nothing is queued and no deployment is needed: fix the rows it lists, then import.
+    Exits 1 when FILE has bad rows (with --dry-run) or cannot be read.
 
     CSV header: sku, ean, name, description_html, image_urls (| separated), price, cost_price, stock,
     category_path (> separated), attributes (key=value; separated). Required: sku, name, price,
@@ -121,6 +145,9 @@ def import_file(
         _fail(f"--format {fmt!r}: use csv or woocommerce")
     chosen: Format | None = "csv" if fmt == "csv" else "woocommerce" if fmt == "woocommerce" else None
     data = file.read_bytes()
+    if dry_run:
+        _dry_run(file, data, chosen)
+        return
     app = _application(stack)
     if "shop-events" not in app.settings.queues:
         _fail(f"the shop-events queue is unknown: set {queue_env('shop-events')} or start the local runtime")
@@ -189,22 +216,46 @@ def import_file(
         raise typer.Exit(2)
 
 
+def _dry_run(file: Path, data: bytes, fmt: Format | None) -> None:
+    try:
+        result = check_catalog(data, name=file.name, now=datetime.fromtimestamp(now(), UTC), fmt=fmt)
+    except CatalogFileError as error:
+        _fail(f"{file}: {error}")
+    _render_rows(result, queued="not queued: dry run")
+    console.print(
+        f"Dry run of {file.name}: {len(result.queued)} product(s) ready to import, "
+        f"{len(result.problems)} bad row(s), {len(result.warnings)} shortening(s); nothing was queued."
+    )
+    if result.problems:
+        raise typer.Exit(1)
+
+
 def _render_import(result: ImportResult) -> None:
     console.print(
         f"{len(result.queued)} product(s) queued, {len(result.skipped)} already queued by an earlier run, "
         f"{len(result.problems)} bad row(s) not queued."
     )
+    _render_rows(result, queued="not queued")
+
+
+def _render_rows(result: ImportResult, *, queued: str) -> None:
+    """The bad rows (row, SKU, field, why) and what Allegro's limits will shorten, per row."""
     if result.problems:
-        table = Table(title="Bad rows (not queued)")
-        for column in ("row", "SKU", "field", "problem"):
-            table.add_column(column, overflow="fold")
-        for problem in result.problems:
-            table.add_row(str(problem.row), problem.sku or "-", problem.field, problem.problem)
-        console.print(table)
+        output.print_table(
+            f"Bad rows ({queued})",
+            ("row", "SKU", "field", "problem"),
+            [(str(p.row), p.sku or "-", p.field, p.problem) for p in result.problems],
+        )
+    if result.warnings:
+        output.print_table(
+            "Warnings: shortened to fit Allegro",
+            ("row", "SKU", "field", "what is cut"),
+            [(str(p.row), p.sku or "-", p.field, p.problem) for p in result.warnings],
+        )
 
 
 def _render_summary(summary: ImportSummary, accounts: list[str]) -> None:
-    counts = Table(title=f"Outcome on {', '.join(accounts)}")
+    counts = output.table(title=f"Outcome on {', '.join(accounts)}")
     for column in ("published", "waiting", "failed", "not finished"):
         counts.add_column(column, justify="right")
     counts.add_row(
@@ -221,12 +272,23 @@ def _render_summary(summary: ImportSummary, accounts: list[str]) -> None:
     )
     problems = [o for o in summary.settled if o.status is not LinkStatus.PUBLISHED]
     if problems:
-        table = Table(title="Not published, and why")
+        table = output.table(title="Not published, and why")
         for column in ("SKU", "account", "status", "reason"):
             table.add_column(column, overflow="fold")
         for outcome in sorted(problems, key=lambda o: (o.status.value, o.sku)):
             table.add_row(outcome.sku, outcome.account, outcome.status.value, "\n".join(outcome.reasons))
         console.print(table)
+    shortened = [
+        (o.sku, o.account, r)
+        for o in summary.settled
+        if o.status is LinkStatus.PUBLISHED
+        for r in o.reasons
+        if r.startswith("shortened: ")
+    ]
+    if shortened:
+        output.print_table(
+            "Published with warnings: shortened to fit Allegro", ("SKU", "account", "what is cut"), shortened
+        )
     if summary.unsettled:
         console.print(
             f"[yellow]{len(summary.unsettled)} product(s) not finished before the timeout:[/yellow] "
@@ -253,7 +315,7 @@ def suggest(account: AccountOption = None, stack: StackOption = None) -> None:
         return
     _, allegro = _allegro(app, account)
     suggested = suggest_and_store(products, store, allegro, account=scope, at=_at())
-    table = Table(title=f"Suggested (PENDING) for {len(unmapped)} unmapped shop categories")
+    table = output.table(title=f"Suggested (PENDING) for {len(unmapped)} unmapped shop categories")
     for column in ("shop category", "products", "Allegro category", "note"):
         table.add_column(column, overflow="fold")
     by_label = {m.label: m for m in suggested}
@@ -374,7 +436,7 @@ def _publish_waiting(app: Application, stored: StoredMapping) -> None:
         console.print("No waiting products in this shop category.")
         return
     publisher = app.publisher()
-    table = Table(title=f"Published now ({len(todo)} product(s) of {stored.label})")
+    table = output.table(title=f"Published now ({len(todo)} product(s) of {stored.label})")
     for column in ("SKU", "account", "status", "offer / why"):
         table.add_column(column, overflow="fold")
     for sku in todo:
@@ -401,6 +463,7 @@ def list_mappings(
     account: AccountOption = None,
     pending: Annotated[bool, typer.Option("--pending", help="Only the ones waiting for approval.")] = False,
     stack: StackOption = None,
+    as_json: output.JsonOption = False,
 ) -> None:
     """Every mapping: shop category -> Allegro category, status, parameter mappings."""
     found: list[StoredMapping] = _application(stack).mappings().all_category_mappings()
@@ -408,6 +471,22 @@ def list_mappings(
         found = [m for m in found if m.account in (account, ANY_ACCOUNT)]
     if pending:
         found = [m for m in found if not m.mapping.approved]
+    if as_json:
+        output.print_json(
+            [
+                {
+                    "shop_category": m.label,
+                    "account": m.account,
+                    "status": "APPROVED" if m.mapping.approved else "PENDING",
+                    "allegro_category_id": m.mapping.allegro_category_id,
+                    "allegro_category": m.category_name,
+                    "parameters": [p.model_dump(exclude_defaults=True) for p in m.mapping.parameters],
+                    "note": m.note,
+                }
+                for m in found
+            ]
+        )
+        return
     if not found:
         console.print(
             "No mappings"
@@ -418,7 +497,7 @@ def list_mappings(
 
 
 def _print_mappings(found: list[StoredMapping], *, title: str) -> None:
-    table = Table(title=title)
+    table = output.table(title=title)
     for column in ("shop category", "account", "status", "Allegro category", "parameters", "note"):
         table.add_column(column, overflow="fold")
     for m in found:
@@ -449,8 +528,10 @@ def status(
     sku: Annotated[str, typer.Argument(help="The shop SKU.")],
     changes: Annotated[int, typer.Option(min=0, max=100, help="How many of the latest changes to show.")] = 5,
     stack: StackOption = None,
+    as_json: output.JsonOption = False,
 ) -> None:
-    """The product on every seller account: PUBLISHED (offer id), WAITING or FAILED with the reasons."""
+    """The product on every seller account: PUBLISHED (offer id), WAITING or FAILED with the reasons, and
+    warnings for what Allegro's limits shortened (title, description)."""
     app = _application(stack)
     state = app.catalog().status(sku)
     product = state.product
@@ -462,6 +543,10 @@ def status(
         if refused is not None:
             return
         _fail(f"unknown SKU {sku!r}: the shop has not sent this product (import it or check the webhook)")
+    history = app.change_log().history(sku, limit=changes) if changes else []
+    if as_json:
+        output.print_json(_status_json(state, history))
+        return
     upsert = product.upsert
     console.print(
         f"[bold]{sku}[/bold]: {upsert.name if upsert else '(only stock/price seen so far)'}"
@@ -473,12 +558,10 @@ def status(
         + (f", category {category_label(upsert.category_path)}" if upsert else "")
         + (f", EAN {upsert.ean}" if upsert and upsert.ean else "")
     )
-    table = Table(title="Per account")
-    for column in ("account", "status", "offer", "price", "why / what to do"):
-        table.add_column(column, overflow="fold")
+    table = output.table("account", "status", "offer", "price", "why / what to do", title="Per account")
     colours = {"PUBLISHED": "green", "WAITING": "yellow", "FAILED": "red", "ENDED": "dim"}
     for link in state.links:
-        why = list(link.reasons)
+        why = [_reason(r) for r in link.reasons]
         why += [f"candidate {c.get('id')}: {c.get('name', '')}" for c in link.candidates]
         colour = colours.get(link.status.value, "white")
         table.add_row(
@@ -494,15 +577,60 @@ def status(
         console.print(
             "No seller account has processed it yet (is an account connected? is the worker running?)"
         )
-    history = app.change_log().history(sku, limit=changes) if changes else []
     if history:
-        log = Table(title="Latest changes on Allegro")
-        for column in ("when", "account", "action", "offer", "what", "why"):
-            log.add_column(column, overflow="fold")
+        log = output.table(
+            "when", "account", "action", "offer", "what", "why", title="Latest changes on Allegro"
+        )
         for change in history:
-            what = ", ".join(f"{k} {v.get('old')} -> {v.get('new')}" for k, v in change.changes.items())
-            log.add_row(change.at, change.account, change.action, change.offer_id, what, change.reason)
+            log.add_row(
+                change.at, change.account, change.action, change.offer_id, change.summary, change.reason
+            )
         console.print(log)
+
+
+def _reason(reason: str) -> str:
+    """A shortening is a warning (the offer is live, but not all of the shop's text made it)."""
+    if reason.startswith("shortened: "):
+        return f"[yellow]warning, {escape(reason)}[/yellow]"
+    return escape(reason)
+
+
+def _status_json(state: ProductStatus, history: list[Change]) -> dict[str, Any]:
+    product = state.product
+    assert product is not None
+    upsert = product.upsert
+    return {
+        "sku": product.sku,
+        "name": upsert.name if upsert else None,
+        "ean": upsert.ean if upsert else None,
+        "category": category_label(upsert.category_path) if upsert else None,
+        "price": product.price,
+        "stock": product.stock,
+        "deleted": product.deleted,
+        "accounts": [
+            {
+                "account": link.account,
+                "status": link.status.value,
+                "offer_id": link.offer_id,
+                "price": link.price or None,
+                "reasons": [r for r in link.reasons if not r.startswith("shortened: ")],
+                "warnings": [r for r in link.reasons if r.startswith("shortened: ")],
+                "candidates": list(link.candidates),
+            }
+            for link in state.links
+        ],
+        "changes": [
+            {
+                "at": c.at,
+                "account": c.account,
+                "action": c.action,
+                "offer_id": c.offer_id,
+                "what": c.summary,
+                "why": c.reason,
+            }
+            for c in history
+        ],
+    }
 
 
 @products_app.command("link")

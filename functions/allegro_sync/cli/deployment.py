@@ -16,7 +16,8 @@ import time
 from collections.abc import Callable, Collection
 
 import typer
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
 from allegro_sync.bootstrap import Application
 from allegro_sync.settings import API_URL_ENV, KMS_KEY_ENV, Settings
@@ -91,9 +92,21 @@ def find_environment(
     stack_name = stack or process.stack_name or DEFAULT_STACK
     aws = Application(process)
     try:
-        described = aws.aws_client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"][0]
+        # One try: an endpoint that refuses the connection (the local stack down) is said at once, not
+        # after botocore's ~12 s of retries.
+        probe = aws.session().client(
+            "cloudformation",
+            endpoint_url=process.aws_endpoint_url,
+            config=Config(retries={"total_max_attempts": 1}),
+        )
+        described = probe.describe_stacks(StackName=stack_name)["Stacks"][0]
         outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
     except (ClientError, BotoCoreError, IndexError, KeyError) as exc:
+        if process.aws_endpoint_url and isinstance(exc, EndpointConnectionError):
+            raise DeploymentNotFound(
+                f"cannot find the deployment: nothing answers at {process.aws_endpoint_url} "
+                "(AWS_ENDPOINT_URL): is `allegro-sync local up` running?"
+            ) from None
         if process.aws_endpoint_url:
             return _local_runtime(aws, topology) | found
         required = [n for n in names if not n.endswith("_DLQ_URL")] if needed is None else needed

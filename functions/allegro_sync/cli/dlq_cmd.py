@@ -10,8 +10,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
+from allegro_sync.cli import output
 from allegro_sync.cli.deployment import application
 from allegro_sync.services.dlq import DeadLetters, UnknownQueue
 from allegro_sync.services.status import duration
@@ -42,12 +42,25 @@ def _age(seconds: float | None) -> str:
 
 
 @dlq_app.command("list")
-def list_(stack: StackOption = None) -> None:
+def list_(stack: StackOption = None, as_json: output.JsonOption = False) -> None:
     """Every DLQ with its message count and the age of its oldest message."""
     letters = _dead_letters(stack)
     if not letters.queues:
         raise _fail("no dead-letter queue found in this deployment")
-    table = Table("queue", "messages", "in flight", "oldest", title="Dead-letter queues")
+    if as_json:
+        output.print_json(
+            [
+                {
+                    "queue": s.queue,
+                    "messages": s.messages,
+                    "in_flight": s.in_flight,
+                    "oldest_age_seconds": s.oldest_age_seconds,
+                }
+                for s in letters.summaries()
+            ]
+        )
+        return
+    table = output.table("queue", "messages", "in flight", "oldest", title="Dead-letter queues")
     for s in letters.summaries():
         style = "red" if s.messages else ""
         table.add_row(s.queue, str(s.messages), str(s.in_flight), _age(s.oldest_age_seconds), style=style)

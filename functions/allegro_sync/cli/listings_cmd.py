@@ -16,11 +16,10 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from allegro_sync.adapters.allegro.client import AllegroClient
 from allegro_sync.bootstrap import Application
-from allegro_sync.cli import deployment
+from allegro_sync.cli import deployment, output
 from allegro_sync.contracts.listings import Proposal
 from allegro_sync.services.listings import ExperimentReport, ListingOptimizer
 
@@ -87,7 +86,7 @@ def keywords(
         facts = optimizer.facts(client)
     scores = optimizer.keyword_scores(facts, min_support=min_support).get(category, [])
     offers = sum(1 for f in facts if f.sample.category_id == category)
-    table = Table(title=f"Category {category}: {offers} offer(s), terms in >= {min_support} offers")
+    table = output.table(title=f"Category {category}: {offers} offer(s), terms in >= {min_support} offers")
     for column in (
         "term",
         "kind",
@@ -116,7 +115,7 @@ def keywords(
 
 
 def render_proposals(proposals: list[Proposal], console: Console, title: str) -> None:
-    table = Table(title=title, show_lines=True)
+    table = output.table(title=title, show_lines=True)
     for column in ("offer", "current title", "proposed title", "gain", "why", "description"):
         table.add_column(column, overflow="fold")
     for p in proposals:
@@ -211,7 +210,7 @@ def experiment_start(
 
 def render_report(report: ExperimentReport, console: Console) -> None:
     e = report.experiment
-    table = Table(
+    table = output.table(
         title=f"Experiment {e.experiment_id} ({e.account}, category {e.category_id}), {report.days:.1f} days"
     )
     for column in ("group", "offers", "visits gained per offer"):

@@ -5,6 +5,9 @@ Each command group lives in its own module and is registered here, so adding a g
 
 from __future__ import annotations
 
+import logging
+from typing import Annotated
+
 import typer
 
 from allegro_sync import __version__
@@ -22,13 +25,33 @@ from allegro_sync.cli import (
     status_cmd,
     webhooks_cmd,
 )
+from allegro_sync.cli.errors import ErrorsToMessages
 
 app = typer.Typer(
     name="allegro-sync",
     help="Connect an online shop with Allegro: operate, inspect and run the system locally.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
+    cls=ErrorsToMessages,  # known errors (no region, local stack down, ...) become one line, exit 1
 )
+
+
+@app.callback()
+def _options(
+    ctx: typer.Context,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Also show the functions' JSON log lines.")
+    ] = False,
+) -> None:
+    # The functions' Powertools loggers print JSON lines to the terminal; between a command's tables they
+    # are noise, so they are off for the command's duration (`local` runs the functions: their logs stay).
+    if verbose or ctx.invoked_subcommand == "local":
+        return
+    previous = logging.root.manager.disable
+    logging.disable(logging.CRITICAL)
+    ctx.call_on_close(lambda: logging.disable(previous))
+
+
 local_cmd.register(app)
 emulator_cmd.register(app)
 accounts_cmd.register(app)
@@ -47,3 +70,7 @@ orders_cmd.register(app)
 def version() -> None:
     """Print the allegro-sync version."""
     typer.echo(__version__)
+
+
+if __name__ == "__main__":
+    app()

@@ -25,10 +25,10 @@ from typing import Annotated, NoReturn
 import typer
 from pydantic import TypeAdapter, ValidationError
 from rich.console import Console
-from rich.table import Table
 
 from allegro_sync.bootstrap import Application
-from allegro_sync.cli import deployment
+from allegro_sync.cli import deployment, output
+from allegro_sync.contracts.catalog import Change
 from allegro_sync.domain.repricing import (
     Action,
     CompetitorPrice,
@@ -69,29 +69,52 @@ def _application(stack: str | None, *, allegro: bool = False) -> Application:
 
 @prices_app.command("why")
 def why(
-    key: Annotated[str, typer.Argument(help="An Allegro offer id or a SKU.")], stack: StackOption = None
+    key: Annotated[str, typer.Argument(help="An Allegro offer id or a SKU.")],
+    stack: StackOption = None,
+    as_json: output.JsonOption = False,
 ) -> None:
     """Every price change the repricer made for this offer or SKU, newest first, with its reasons."""
     history = _application(stack).repricer().why(key)
+    if as_json:
+        output.print_json(
+            [
+                {
+                    "at": c.at,
+                    "account": c.account,
+                    "offer_id": c.offer_id,
+                    "what": _what(c),
+                    "rule": c.rule,
+                    "why": c.reason,
+                    "details": c.changes.get("repricing", {}).get("new"),
+                }
+                for c in history
+            ]
+        )
+        return
     if not history:
         _fail(f"no repricing changes recorded for {key!r}")
     console = Console(width=180)
-    table = Table(title=f"Price changes for {key}")
+    table = output.table(title=f"Price changes for {key}")
     for column in ("when", "account", "offer", "change", "rule", "bound", "why"):
         table.add_column(column, overflow="fold")
     for change in history:
         detail = change.changes.get("repricing", {}).get("new") or {}
-        moved = change.changes.get("price") or change.changes.get("price_range") or {}
         table.add_row(
             change.at,
             change.account,
             change.offer_id,
-            f"{moved.get('old')} -> {moved.get('new')}",
+            _what(change),
             change.rule,
             str(detail.get("bound") or "-"),
             change.reason,
         )
     console.print(table)
+
+
+def _what(change: Change) -> str:
+    if change.action == "price_wait":
+        return "held, waiting for sales history"
+    return change.summary or "-"
 
 
 @prices_app.command("configure")
@@ -115,9 +138,15 @@ def configure(
 
 
 @prices_app.command("settings")
-def list_settings(stack: StackOption = None) -> None:
+def list_settings(stack: StackOption = None, as_json: output.JsonOption = False) -> None:
     """The stored repricing settings (scope account#category#sku, * = any)."""
-    for entry in _application(stack).repricing_store().settings():
+    entries = _application(stack).repricing_store().settings()
+    if as_json:
+        output.print_json(
+            [{"scope": e.scope, **e.model_dump(mode="json", exclude_defaults=True)} for e in entries]
+        )
+        return
+    for entry in entries:
         typer.echo(f"{entry.scope}: {entry.model_dump_json(exclude_defaults=True)}")
 
 
@@ -125,7 +154,7 @@ def list_settings(stack: StackOption = None) -> None:
 
 
 def render(decisions: list[RepriceDecision], console: Console, title: str) -> None:
-    table = Table(title=title)
+    table = output.table(title=title)
     for column in ("account", "offer", "SKU", "strategy", "action", "now", "new", "floor", "ceiling", "why"):
         table.add_column(column, overflow="fold")
     for d in decisions:
@@ -212,7 +241,7 @@ def simulate(
     fee = LinearFee(fixed=money["fee_fixed"], rate=money["fee_rate"])
     current: dict[str, Decimal] = defaultdict(lambda: money["price"])
     changed: dict[str, datetime] = {}
-    table = Table(
+    table = output.table(
         title=f"Replay of {history.name} ({settings.feed_mode}, cool-down {settings.cooldown_minutes} min)"
     )
     for column in ("day", "SKU", "lowest rival", "price", "margin", "action", "why"):

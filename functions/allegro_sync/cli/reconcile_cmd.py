@@ -19,8 +19,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
+from allegro_sync.cli import output
 from allegro_sync.cli.deployment import application
 from allegro_sync.services.reconcile import ReconcileReport
 from allegro_sync.services.shop_reconcile import ShopReconcileReport
@@ -32,7 +32,7 @@ StackOption = Annotated[str | None, typer.Option(help="CloudFormation stack name
 
 def render(report: ReconcileReport, console: Console) -> None:
     title = "Drift (dry run: nothing changed)" if report.dry_run else "Drift repaired"
-    table = Table(title=title)
+    table = output.table(title=title)
     for column in ("account", "SKU", "offer", "drift", "Allegro", "ledger", "repair"):
         table.add_column(column)
     for d in report.drifts:

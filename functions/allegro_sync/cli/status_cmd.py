@@ -12,13 +12,13 @@ from typing import Annotated, Any
 import typer
 from boto3.dynamodb.conditions import Attr
 from rich.console import Console
-from rich.table import Table
 
 from allegro_sync.adapters.dynamodb.accounts import DynamoAccountRegistry
 from allegro_sync.adapters.dynamodb.orders import CURSOR_PK, CURSOR_SK
 from allegro_sync.adapters.dynamodb.rate_limit import DynamoBlockedUntilStore
 from allegro_sync.adapters.dynamodb.repricing import PAUSE_PK
 from allegro_sync.bootstrap import Application
+from allegro_sync.cli import output
 from allegro_sync.cli.deployment import application
 from allegro_sync.contracts.accounts import AccountProfile
 from allegro_sync.services.dlq import DlqSummary
@@ -113,15 +113,31 @@ def render(sections: list[Section]) -> None:
             console.print(section.unavailable, markup=False, highlight=False, style="yellow")
             continue
         title = section.title + (f"  ({section.warnings} need attention)" if section.warnings else "")
-        table = Table(*section.columns, title=title, title_justify="left", title_style="bold")
+        table = output.table(*section.columns, title=title)
         for row in section.rows:
             table.add_row(*row)
         console.print(table)
 
 
-def status(stack: StackOption = None) -> None:
-    """Accounts, order polling, queues, DLQs, last drift repair, Allegro block, repricing pauses."""
+def status(stack: StackOption = None, as_json: output.JsonOption = False) -> None:
+    """Accounts, order polling, queues, DLQs, last drift repair, Allegro block, repricing pauses.
+
+    Exit code 0: nothing needs you; 3: something needs attention; 1: no deployment found.
+    """
     sections = build_status(AwsStatusSource(application(stack)), time.time())
-    render(sections)
+    if as_json:
+        output.print_json(
+            [
+                {
+                    "section": s.title,
+                    "needs_attention": s.warnings,
+                    "unavailable": s.unavailable,
+                    "rows": [dict(zip(s.columns, row, strict=False)) for row in s.rows],
+                }
+                for s in sections
+            ]
+        )
+    else:
+        render(sections)
     if any(s.warnings for s in sections):
         raise typer.Exit(3)  # scripts (cron, CI) can alert on "something needs attention"

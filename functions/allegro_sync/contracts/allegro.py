@@ -160,6 +160,7 @@ class OfferSellingMode(AllegroResponse):
 class OfferPublication(AllegroResponse):
     status: str | None = None
     ended_by: str | None = None
+    started_at: str | None = None  # ISO 8601, the last activation (GET /sale/offers: publication.startedAt)
 
 
 class ProductOffer(AllegroResponse):

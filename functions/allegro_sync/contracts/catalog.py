@@ -123,6 +123,33 @@ class Change:
     rule: str = ""  # the pricing rule / mapping involved
     at: str = ""
 
+    @property
+    def summary(self) -> str:
+        """What changed in a seller's words: "price 100.00 -> 120.00", "stock 3" (set for the first time),
+        "description changed" (stored as a digest, never shown); `repricing` details are left out."""
+        return ", ".join(
+            _field_change(name, value.get("old"), value.get("new"))
+            for name, value in self.changes.items()
+            if name not in _DETAILS
+        )
+
+
+_DIGESTS = frozenset({"parameters", "images", "description"})  # fingerprints: a hash, not a value
+_DETAILS = frozenset({"repricing"})
+
+
+def _field_change(name: str, old: Any, new: Any) -> str:
+    if name in _DIGESTS:
+        return f"{name} set" if old is None else f"{name} changed"
+    if name == "name":
+        old, new = (f"'{v}'" if v else v for v in (old, new))
+    old, new = ("..".join(map(str, v)) if isinstance(v, list | tuple) else v for v in (old, new))
+    if old is None:
+        return f"{name} {new if new is not None else '-'}"
+    if new is None:
+        return f"{name} {old} removed"
+    return f"{name} {old} -> {new}"
+
 
 class Outcome(StrEnum):
     APPLIED = "APPLIED"

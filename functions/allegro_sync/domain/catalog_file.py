@@ -4,6 +4,8 @@ CSV columns (header row; `,` `;` or tab separated; UTF-8, or Windows-1250 as Pol
     sku, ean, name, description_html, image_urls (| separated), price, cost_price, stock,
     category_path (> separated), attributes (key=value; separated)
 Required: sku, name, price, category_path. Prices take a dot or a decimal comma ("129,99", "1 299,00").
+A row is refused (named by row and field) when the contract refuses it, or `domain/product_checks.py`
+does (a price of 0, an EAN with a wrong check digit).
 
 WooCommerce: the REST API's product JSON array (GET /wp-json/wc/v3/products). EAN from `global_unique_id`
 (WooCommerce 9.2+) or an EAN/GTIN meta field; the first category's name is the category path (the product
@@ -26,6 +28,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from allegro_sync.contracts.messages import ProductUpsert
+from allegro_sync.domain.product_checks import product_problems
 
 CSV_COLUMNS = (
     "sku",
@@ -40,6 +43,9 @@ CSV_COLUMNS = (
     "attributes",
 )
 REQUIRED_COLUMNS = ("sku", "name", "price", "category_path")
+# Python's csv refuses fields over 128 KiB; a shop description may be longer (the contract takes 200,000
+# characters, Allegro keeps 40,000 bytes: the rest is cut with a warning), so the reader allows this much.
+CSV_FIELD_LIMIT = 1_000_000
 WOO_EAN_META = ("_global_unique_id", "_ean", "ean", "_alg_ean", "hwp_product_gtin", "_wpm_gtin_code", "gtin")
 WOO_COST_META = ("_wc_cog_cost", "_cost_price", "cost_price")
 
@@ -108,6 +114,10 @@ def parse_catalog(data: bytes, *, fmt: Format, occurred_at: datetime) -> ParsedC
         if isinstance(built, RowProblem):
             problems.append(built)
             continue
+        refused = product_problems(built)
+        if refused:
+            problems.extend(RowProblem(number, p.field, p.problem, built.sku) for p in refused)
+            continue
         if built.sku in first_row:
             problems.append(
                 RowProblem(number, "sku", f"duplicate SKU, first at row {first_row[built.sku]}", built.sku)
@@ -173,6 +183,7 @@ def _csv_rows(data: bytes) -> Iterable[tuple[int, dict[str, Any] | RowProblem]]:
     text = _decode(data)
     first_line = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=first_line.count)
+    csv.field_size_limit(max(csv.field_size_limit(), CSV_FIELD_LIMIT))
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
@@ -181,6 +192,16 @@ def _csv_rows(data: bytes) -> Iterable[tuple[int, dict[str, Any] | RowProblem]]:
             f"the CSV lacks column(s) {', '.join(missing)}; expected a header with {', '.join(CSV_COLUMNS)}"
         )
     reader.fieldnames = header
+    try:
+        yield from _csv_records(reader)
+    except csv.Error as error:
+        raise CatalogFileError(
+            f"line {reader.line_num + 1}: {error} (a field over {CSV_FIELD_LIMIT:,} characters, or a quote "
+            "left open: check that line's quoting)"
+        ) from None
+
+
+def _csv_records(reader: csv.DictReader[str]) -> Iterable[tuple[int, dict[str, Any] | RowProblem]]:
     for record in reader:
         number = reader.line_num
         if None in record:
@@ -304,6 +325,7 @@ _FIELD_HELP = {
     "category_path": "a category path is required (A > B > C, at most 10 levels)",
     "name": "a name is required (at most 500 characters)",
     "image_urls": "image URLs must be http(s) URLs (at most 16)",
+    "description_html": "a description is at most 200,000 characters",
 }
 
 

@@ -231,6 +231,7 @@ class OfferInput:
     sold_30d: int | None = None
     visits_30d: int | None = None
     last_changed_at: datetime | None = None
+    listed_since: datetime | None = None  # Allegro's `publication.startedAt` (the last activation)
     competitors: tuple[CompetitorPrice, ...] = ()
     assigned_range: tuple[str, Decimal, Decimal] | None = None  # (rule type, min, max) last assigned
 
@@ -260,6 +261,7 @@ class RepriceDecision:
     steps: tuple[str, ...] = ()
     inputs: dict[str, str] = field(default_factory=dict)
     at_floor: bool = False  # the strategy wanted the floor or lower (circuit breaker input)
+    waiting_for_history: bool = False  # the demand strategy held: the offer has no full sales window yet
 
     @property
     def changes_price(self) -> bool:
@@ -329,13 +331,37 @@ def feed_target(  # noqa: PLR0911 - one return per documented case
     return target, [*notes, f"beat the lowest {lowest} -> {target}"]
 
 
-def demand_target(offer: OfferInput, s: RepricingSettings) -> tuple[Decimal | None, list[str]]:
-    """Up when stock runs low or sales outrun it, down when an offer with stock stopped selling."""
+DEMAND_WINDOW_DAYS = 30  # Allegro's `stock.sold` counts the last 30 days
+
+
+def sales_history(offer: OfferInput, now: datetime) -> str | None:
+    """None when the offer's 30-day sales figure covers a full window (listed, without a break, for at
+    least 30 days); else why the demand strategy must wait: "sold 0 in 30 days" means nothing for an offer
+    listed minutes ago."""
+    if offer.listed_since is None:
+        return "Allegro gives no listing date for this offer: the demand strategy waits for one"
+    listed = now - offer.listed_since
+    if listed >= timedelta(days=DEMAND_WINDOW_DAYS):
+        return None
+    ready = offer.listed_since + timedelta(days=DEMAND_WINDOW_DAYS)
+    return (
+        f"no sales history yet: listed {listed.days} day(s) ago (since "
+        f"{offer.listed_since.isoformat(timespec='minutes')}); the demand strategy acts once the offer has "
+        f"a full {DEMAND_WINDOW_DAYS}-day sales window, from {ready.isoformat(timespec='minutes')}"
+    )
+
+
+def demand_target(offer: OfferInput, s: RepricingSettings, now: datetime) -> tuple[Decimal | None, list[str]]:
+    """Up when stock runs low or sales outrun it, down when an offer with stock stopped selling; nothing
+    until the offer has a full sales window (`sales_history`)."""
     stock, sold = offer.stock, offer.sold_30d
     if stock is None or sold is None:
         return None, ["no stock or sales figures: hold"]
     step = (offer.price * s.demand_step_percent / 100).quantize(CENT, rounding=ROUND_HALF_UP)
     facts = f"stock {stock}, sold {sold} in 30 days, visits {offer.visits_30d}"
+    waiting = sales_history(offer, now)
+    if waiting is not None:
+        return None, [facts, f"{waiting}: hold"]
     if stock > 0 and sold == 0:
         return offer.price - step, [facts, f"no sales with stock: down {s.demand_step_percent}%"]
     if sold > 0:
@@ -454,13 +480,20 @@ def decide(
         target, notes = feed_target(offer, s, own_sellers)
         inputs["competitors"] = ", ".join(f"{c.competitor}={c.price}" for c in offer.competitors)
     else:
-        target, notes = demand_target(offer, s)
+        target, notes = demand_target(offer, s, now)
         inputs.update(stock=str(offer.stock), sold_30d=str(offer.sold_30d), visits_30d=str(offer.visits_30d))
     steps.extend(notes)
     wanted = offer.price if target is None else target  # hold, unless the price left the bounds
     action, new, bound, wanted_floor = guard(offer, s, bounds, wanted, now=now, steps=steps)
+    waiting = s.strategy is Strategy.DEMAND and offer.stock is not None and offer.sold_30d is not None
     return made(
-        action, steps, bounds, new_price=new, bound=bound, at_floor=wanted_floor and target is not None
+        action,
+        steps,
+        bounds,
+        new_price=new,
+        bound=bound,
+        at_floor=wanted_floor and target is not None,
+        waiting_for_history=waiting and sales_history(offer, now) is not None,
     )
 
 

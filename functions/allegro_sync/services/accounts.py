@@ -42,6 +42,10 @@ START_LINK_TTL_SECONDS = 900
 OAUTH_STATE_TTL_SECONDS = 600
 
 
+class AccountStillConnected(ValueError):
+    """`accounts remove` of an account still in use."""
+
+
 class InvalidAccountName(ValueError):
     def __init__(self, name: str) -> None:
         super().__init__(
@@ -107,6 +111,10 @@ class AccountRegistry(Protocol):
     ) -> None: ...
 
     def mark_disconnected(self, name: str, *, reason: str, now: float) -> None: ...
+
+    def remove(self, name: str) -> None:
+        """Forget the account's profile and refresh lease (`accounts remove`)."""
+        ...
 
 
 class OneTimeStore(Protocol):
@@ -356,6 +364,19 @@ class Accounts:
             self.vault.save(stored.disconnected())
         self.registry.mark_disconnected(name, reason="disconnected by the operator", now=self.now())
         return self.registry.get(name) or profile
+
+    def remove(self, name: str) -> AccountProfile:
+        """Forget a DISCONNECTED account (its secret and profile); a connected one must be disconnected
+        first, so removing never stops a working sync by accident. Its offers on Allegro stay as they are."""
+        profile = self.show(name)
+        if profile.status is AccountStatus.CONNECTED:
+            raise AccountStillConnected(
+                f"account {name!r} is CONNECTED: disconnect it first "
+                f"(allegro-sync accounts disconnect {name})"
+            )
+        self.vault.delete(name)
+        self.registry.remove(name)
+        return profile
 
 
 @dataclass

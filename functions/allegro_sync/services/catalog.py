@@ -79,8 +79,9 @@ def status_lines(status: ProductStatus, history: Sequence[Change] = ()) -> list[
         lines.extend(f"    - {reason}" for reason in link.reasons)
         lines.extend(f"    * candidate {c.get('id')}: {c.get('name', '')}" for c in link.candidates)
     for change in history:
-        what = ", ".join(f"{k} {v.get('old')} -> {v.get('new')}" for k, v in change.changes.items())
-        lines.append(f"  {change.at} {change.account} {change.action} offer {change.offer_id}: {what}")
+        lines.append(
+            f"  {change.at} {change.account} {change.action} offer {change.offer_id}: {change.summary}"
+        )
         lines.append(f"    why: {change.reason}")
     return lines
 

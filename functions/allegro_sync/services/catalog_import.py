@@ -27,6 +27,7 @@ from allegro_sync.domain.catalog_file import (
     file_hash,
     parse_catalog,
 )
+from allegro_sync.domain.product_checks import shortening_warnings
 
 QUEUE_BATCH = 10  # one SQS batch: progress is recorded after each
 
@@ -65,6 +66,7 @@ class ImportResult:
     queued: list[CatalogRow] = field(default_factory=list)
     skipped: list[CatalogRow] = field(default_factory=list)  # queued by an earlier, interrupted run
     problems: list[RowProblem] = field(default_factory=list)
+    warnings: list[RowProblem] = field(default_factory=list)  # what Allegro's limits will shorten
 
     @property
     def products(self) -> list[CatalogRow]:
@@ -96,7 +98,7 @@ def import_catalog(
         parsed = parse_catalog(data, fmt=chosen, occurred_at=started)  # a rerun: the first run's events
     done = progress.queued(digest)
     on_start(len(parsed.rows))
-    result = ImportResult(file_hash=digest, problems=parsed.problems)
+    result = ImportResult(file_hash=digest, problems=parsed.problems, warnings=shortened(parsed.rows))
     pending: list[CatalogRow] = []
     for row in parsed.rows:
         if row.product.sku in done:
@@ -110,6 +112,26 @@ def import_catalog(
             )
     _flush(pending=pending, digest=digest, queue=queue, progress=progress, result=result, on_row=on_row)
     return result
+
+
+def check_catalog(data: bytes, *, name: str, now: datetime, fmt: Format | None = None) -> ImportResult:
+    """`catalog import --dry-run`: what an import would queue, refuse and shorten; touches nothing."""
+    parsed = parse_catalog(data, fmt=fmt or detect_format(name, data), occurred_at=now)
+    return ImportResult(
+        file_hash=parsed.file_hash,
+        queued=parsed.rows,
+        problems=parsed.problems,
+        warnings=shortened(parsed.rows),
+    )
+
+
+def shortened(rows: Sequence[CatalogRow]) -> list[RowProblem]:
+    """Per row, what Allegro's limits will cut (title, description), named by field."""
+    return [
+        RowProblem(row.row, warning.field, warning.problem, row.product.sku)
+        for row in rows
+        for warning in shortening_warnings(row.product)
+    ]
 
 
 def _flush(

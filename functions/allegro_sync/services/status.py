@@ -90,8 +90,11 @@ def duration(seconds: float) -> str:
 def _section(title: str, columns: tuple[str, ...], build: Callable[[], Rows]) -> Section:
     try:
         rows, warnings = build()
+    except LookupError as nothing:  # nothing to show, and the message says why
+        return Section(title, columns, [], unavailable=f"n/a: {nothing}")
     except Exception as exc:  # one unreadable source must not hide the others
-        return Section(title, columns, [], unavailable=f"n/a: {type(exc).__name__}: {exc}")
+        why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return Section(title, columns, [], unavailable=f"n/a: could not read it ({why})")
     return Section(title, columns, rows, warnings=warnings)
 
 

@@ -47,6 +47,10 @@ class TokenVault(Protocol):
 
     def save(self, account: StoredAccount) -> None: ...
 
+    def delete(self, name: str) -> None:
+        """Forget the account's secret (`accounts remove`); nothing to do when there is none."""
+        ...
+
 
 def fingerprint(refresh_token: str) -> str:
     """A one-way tag of a refresh token, safe to keep beside the lease (never the token itself)."""

@@ -79,6 +79,7 @@ def test_connect_list_show_disconnect_through_the_cli(
     assert "allegro:api:sale:offers:write" in shown
     assert "action:        nothing" in shown
 
+    assert "is CONNECTED: disconnect it first" in run(cli_env, "remove", "shop1", "--yes", code=1)
     assert "DISCONNECTED" in run(cli_env, "disconnect", "shop1", "--yes")
     listed = run(cli_env, "list")
     assert "DISCONNECTED" in listed
@@ -87,6 +88,14 @@ def test_connect_list_show_disconnect_through_the_cli(
         SecretId=f"{cli_env[secret_env('accounts')]}shop1"
     )
     assert '"access_token": ""' in secret["SecretString"]  # tokens wiped, not just flagged
+
+    assert "Removed shop1." in run(cli_env, "remove", "shop1", "--yes")
+    assert "No accounts yet" in run(cli_env, "list")
+    assert "no Allegro account named 'shop1'" in run(cli_env, "remove", "shop1", "--yes", code=1)
+    deleted = boto3.client("secretsmanager").describe_secret(
+        SecretId=f"{cli_env[secret_env('accounts')]}shop1"
+    )
+    assert "DeletedDate" in deleted  # scheduled, restorable for 7 days
 
 
 def test_cli_errors_are_one_clear_line(cli_env: dict[str, str], emulator: Emulator) -> None:
@@ -100,6 +109,7 @@ def test_cli_errors_are_one_clear_line(cli_env: dict[str, str], emulator: Emulat
     assert "rejected the app's client id/secret" in run(cli_env, "connect", "shop1", code=1)
     assert "invalid account name" in run(cli_env, "connect", "Bad.Name", code=1)
     assert "no Allegro account named 'nobody'" in run(cli_env, "disconnect", "nobody", "--yes", code=1)
+    assert "no Allegro account named 'nobody'" in run(cli_env, "remove", "nobody", "--yes", code=1)
     assert "cannot find the deployment" in run({}, "list", code=1)
 
 

@@ -27,7 +27,7 @@ SELLER = "seller-one"
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 SONY_EAN = "4548736132610"  # one catalogue product (category 101, Słuchawki)
-PHILIPS_EAN = "8710103760138"  # two catalogue products (#8081)
+PHILIPS_EAN = "8710103760139"  # two catalogue products (#8081)
 HEADPHONES = ("Elektronika", "Audio", "Słuchawki")
 KETTLES = ("Dom", "Kuchnia", "Czajniki")
 PLUS_TEN = PricingRule(name="allegro +10%", markup_percent=Decimal(10), endings=(Decimal("0.99"),))

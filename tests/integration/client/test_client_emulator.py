@@ -18,7 +18,7 @@ from tests.unit.client.samples import MARKET_MINUS_ONE
 pytestmark = pytest.mark.integration
 
 SONY_EAN = "4548736132610"
-PHILIPS_EAN = "8710103760138"  # two catalogue products share it (#8081)
+PHILIPS_EAN = "8710103760139"  # two catalogue products share it (#8081)
 
 
 class EmulatorTokens:

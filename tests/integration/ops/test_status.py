@@ -37,7 +37,8 @@ def test_status_of_a_fresh_deployment_renders_every_section(runtime: LocalRuntim
     assert "(in 11h" in account  # the emulator issues 12 h access tokens
     assert "not polled yet" in lines_with(out, "main")[1]
     assert len(lines_with(out, "shop-events")) == 2  # the queue and its DLQ
-    assert "Last reconcile repair: n/a: LookupError: no repair by the reconciler" in out
+    assert "Last reconcile repair: n/a: no repair by the reconciler" in out
+    assert "LookupError" not in out
     assert "not blocked" in out
 
 

@@ -64,7 +64,10 @@ class World:
             max_commands=max_commands,
         )
 
-    def offer(self, sku: str, price: str = "1299.00", cost: str | None = "800.00") -> str:
+    def offer(
+        self, sku: str, price: str = "1299.00", cost: str | None = "800.00", *, listed_days_ago: int = 60
+    ) -> str:
+        """An ACTIVE offer; by default listed long enough ago to have a full 30-day sales window."""
         body = {
             "name": "Słuchawki Sony WH-1000XM5 czarne",
             "productSet": [{"product": {"id": SONY_EAN, "idType": "GTIN"}}],
@@ -76,6 +79,9 @@ class World:
             "publication": {"status": "ACTIVE"},
         }
         offer_id = self.client.create_product_offer(body).id
+        started = self.emulator.marketplace.state.offers[offer_id]
+        assert started.started_at is not None
+        started.started_at -= timedelta(days=listed_days_ago)
         self.product(sku, price, cost)
         self.catalog.save_link(
             OfferLink(sku=sku, account=ACCOUNT, status=LinkStatus.PUBLISHED, offer_id=offer_id, price=price)
@@ -308,6 +314,23 @@ def test_cli_configure_then_why_shows_the_history(world: World, tmp_path: Path) 
     unknown = runner.invoke(app, ["prices", "why", "NO-SUCH-SKU"], env=world.env)
     assert unknown.exit_code == 1
     assert "no repricing changes recorded" in unknown.output
+
+
+def test_demand_waits_for_an_offer_listed_today_and_prices_why_says_so(world: World) -> None:
+    offer_id = world.offer("SKU-NEW", listed_days_ago=0)  # 5 in stock, nothing sold: but only just listed
+    world.store.put_settings(
+        RepricingSettings(sku="SKU-NEW", strategy=Strategy.DEMAND, min_change=Decimal("0.01"))
+    )
+
+    report = world.application().repricer().run_account(ACCOUNT, world.client)
+
+    (decision,) = [d for d in report.decisions if d.offer_id == offer_id]
+    assert (decision.action, decision.waiting_for_history) == (Action.HOLD, True)
+    assert world.price(offer_id) == "1299.00"
+    shown = CliRunner().invoke(app, ["prices", "why", offer_id], env={**world.env, "COLUMNS": "250"})
+    assert shown.exit_code == 0, shown.output
+    assert "held, waiting for sales history" in shown.output
+    assert "no sales history yet: listed 0 day(s) ago" in shown.output
 
 
 def test_demand_reads_the_stock_ledger_not_the_offer(world: World) -> None:

@@ -48,7 +48,7 @@ def test_a_simple_product_becomes_one_upsert_with_the_mapped_fields(webhooks: We
     assert event.sku == "PATELNIA-28"
     assert str(event.price) == "119.00"  # the active (sale) price
     assert event.stock == 23
-    assert event.ean == "5907654321098"
+    assert event.ean == "5907654321091"
     assert event.category_path == ["Patelnie"]
     assert event.attributes == {"Średnica": "28 cm", "Kolor": "grafitowy"}
     assert [str(u) for u in event.image_urls] == [
@@ -126,6 +126,15 @@ def test_a_variable_product_whose_variations_cannot_be_read_is_ignored_with_a_re
 
     assert (status, body["status"]) == (202, "ignored")
     assert "could not be read from the shop" in body["reason"]
+    webhooks.assert_untouched()
+
+
+def test_a_negative_price_is_ignored_with_its_reason_not_refused(webhooks: Webhooks) -> None:
+    # Resending cannot fix it; a 4xx would count towards WooCommerce disabling the webhook.
+    status, body = webhooks.woo(product(price="-5.00", regular_price="-5.00"))
+
+    assert (status, body["status"]) == (202, "ignored")
+    assert "price -5.00 is below 0; not synced (fix it in WooCommerce)" in json.dumps(body)
     webhooks.assert_untouched()
 
 

@@ -279,7 +279,7 @@ def test_an_ean_matching_several_products_waits_with_the_candidates() -> None:
     world.publisher.handle(
         upsert(
             "KETTLE",
-            ean="8710103760138",
+            ean="8710103760139",
             name="Czajnik Philips HD9350 stalowy",
             category_path=["Dom", "Czajniki"],
         )
@@ -457,6 +457,62 @@ def test_a_refused_price_marks_the_link_failed_with_allegros_reason() -> None:
     assert link.price == "120.00"
 
 
+def test_a_price_of_0_or_a_mistyped_ean_publishes_nothing_and_says_which_field() -> None:
+    world = World()
+
+    world.publisher.handle(upsert("FREE", price=Decimal(0)))
+    world.publisher.handle(upsert("TYPO", ean="5901234123458"))
+
+    assert world.api.offers == {}
+    assert "create_product_offer" not in world.api.names()
+    free, typo = world.link("FREE"), world.link("TYPO")
+    assert (free.status, typo.status) == (LinkStatus.WAITING, LinkStatus.WAITING)
+    assert free.reasons[0].startswith("refused, price: 0.00 is not a selling price")
+    assert typo.reasons == (
+        "refused, ean: 5901234123458 has a wrong check digit (the last digit should be 7): a mistyped EAN "
+        "would link the offer to another product; fix it in the shop or leave it empty",
+    )
+
+
+def test_a_shop_price_of_0_leaves_a_live_offer_at_its_price_and_says_why() -> None:
+    world = World()
+    world.publisher.handle(upsert())
+
+    world.publisher.handle(
+        PriceSet(delivery_id="p0", occurred_at=T0 + timedelta(minutes=5), sku="SONY", price=Decimal(0))
+    )
+    world.publisher.handle(upsert(minutes=6, price=Decimal(0)))
+
+    assert "change_price" not in world.api.names()
+    (body,) = world.api.offers.values()
+    assert body["sellingMode"]["price"]["amount"] == "120.00"
+    link = world.link()
+    assert (link.status, link.price) == (LinkStatus.PUBLISHED, "120.00")
+    assert link.reasons[0].startswith("refused, price: 0.00 is not a selling price")
+
+
+def test_what_allegros_limits_cut_stays_a_warning_on_the_product_after_every_update() -> None:
+    world = World()
+    long_name = "Czajnik bardzo długi ze stali nierdzewnej " + "z filtrem kamienia i podświetleniem " * 5
+    description = (
+        "<p>" + "Bardzo długi opis czajnika. " * 5000 + "</p>"
+    )  # ~140 KB, Allegro keeps 40,000 bytes
+
+    world.publisher.handle(upsert(name=long_name, description_html=description))
+    created = world.link()
+    world.publisher.handle(upsert(minutes=1, name=long_name, description_html=description, price=Decimal(90)))
+    updated = world.link()
+
+    for link in (created, updated):
+        assert link.status is LinkStatus.PUBLISHED
+        title, cut = [r for r in link.reasons if r.startswith("shortened: ")]
+        assert title.startswith("shortened: title cut to Allegro's 75 characters, 'Czajnik bardzo długi")
+        assert "; left out: '" in title
+        assert cut.startswith("shortened: The description exceeds Allegro's 40,000 bytes; ")
+    (body,) = world.api.offers.values()
+    assert len(body["name"]) <= 75
+
+
 def test_stock_policy() -> None:
     assert stock_patch(0, LinkStatus.PUBLISHED)[1] is LinkStatus.ENDED
     assert offer_patch_body(stock_patch(3, LinkStatus.PUBLISHED)[0]) == {"stock": {"available": 3}}
@@ -522,7 +578,7 @@ def test_the_seller_picks_one_of_the_matching_products_and_it_is_published() -> 
     world = World()
     kettle = upsert(
         "KETTLE",
-        ean="8710103760138",
+        ean="8710103760139",
         name="Czajnik Philips HD9350 stalowy",
         category_path=["Dom", "Czajniki"],
     )
@@ -609,7 +665,11 @@ def test_the_product_status_says_in_words_where_each_account_stands() -> None:
     assert "shop1: PUBLISHED (offer 7700000000, price 120.00)" in text
     assert "shop2: WAITING (no offer)" in text
     assert "no approved category mapping for 'Elektronika > Słuchawki'" in text
-    assert "create offer 7700000000: name None -> Słuchawki" in text
+    assert (
+        "create offer 7700000000: name 'Słuchawki bezprzewodowe Sony WH-1000XM5 czarne', category 101, "
+        "price 120.00, stock 5" in text
+    )
+    assert "None" not in text
     assert status_lines(world.catalog.status("NOPE")) == [
         "unknown SKU: the shop has not sent this product yet"
     ]

@@ -147,7 +147,7 @@ def test_a_woocommerce_export_maps_ean_cost_stock_and_refuses_what_cannot_sell()
     assert sony.category_path == ["Słuchawki"]
     assert sony.attributes == {"Stan": "Nowy", "Marka": "Sony"}
     assert sony.source == "woocommerce"
-    assert by_sku["WOO-PHILIPS-HD9350"].ean == "8710103760138"  # from the `_ean` meta field
+    assert by_sku["WOO-PHILIPS-HD9350"].ean == "8710103760139"  # from the `_ean` meta field
     assert by_sku["WOO-LALKA"].stock is None  # stock not managed in the shop: unknown, not 0
     [variable] = parsed.problems
     assert (variable.row, variable.sku, variable.field) == (4, "WOO-KOSZULKA", "type")

@@ -20,7 +20,7 @@ PRIVATE = "1003"
 HEADPHONES, KETTLES, BOOKS = "101", "201", "30"
 SONY = "6f4e2a1c-0b8d-4c4e-9f1a-1a2b3c4d5e01"
 BOSCH = "6f4e2a1c-0b8d-4c4e-9f1a-1a2b3c4d5e03"
-SHARED_EAN = "8710103760138"  # two Philips kettles share it (#8081)
+SHARED_EAN = "8710103760139"  # two Philips kettles share it (#8081)
 NEW = {"id": "11323", "valuesIds": ["11323_1"]}
 
 

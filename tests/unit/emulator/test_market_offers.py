@@ -36,7 +36,7 @@ def test_create_links_product_and_activates(api: Api) -> None:
 def test_product_found_by_gtin(api: Api) -> None:
     offer = create_offer(
         api,
-        productSet=[{"product": {"id": "4242002711339", "idType": "GTIN"}}],
+        productSet=[{"product": {"id": "4242002711331", "idType": "GTIN"}}],
         category=None,
         name="Czajnik Bosch TWK3A011 1,7 l biały",
     )

@@ -135,7 +135,7 @@ def test_problems_are_counted_as_warnings_with_what_to_do() -> None:
 def test_a_broken_source_degrades_only_its_section() -> None:
     source = FakeSource(profiles=[], depths=[QueueDepth("orders", 0, 0)], broken="queues")
     sections = by_title(build_status(source, NOW))
-    assert sections["Queues"].unavailable == "n/a: ConnectionError: sqs unreachable"
+    assert sections["Queues"].unavailable == "n/a: could not read it (sqs unreachable)"
     assert sections["Accounts"].unavailable is not None
     assert "accounts connect" in sections["Accounts"].unavailable
     assert sections["Order polling"].unavailable is not None

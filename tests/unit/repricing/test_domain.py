@@ -40,6 +40,7 @@ def offer(price: str = "100.00", **kw: object) -> OfferInput:
         "price": D(price),
         "cost": D("50.00"),
         "list_price": D("120.00"),
+        "listed_since": NOW - timedelta(days=60),  # a full 30-day sales window
     }
     base.update(kw)
     return OfferInput(**base)  # type: ignore[arg-type]
@@ -154,6 +155,20 @@ def test_demand_steps_up_on_low_stock_and_down_when_nothing_sells() -> None:
     assert steady.action is Action.HOLD
     at_floor = decide(offer("67.00", stock=40, sold_30d=0), s, FEE.at, NOW)
     assert at_floor.new_price is None or at_floor.new_price >= (at_floor.floor or 0)
+
+
+def test_demand_does_nothing_until_the_offer_has_a_full_sales_window() -> None:
+    s = RepricingSettings(strategy=Strategy.DEMAND, min_change=D("0.01"))
+    fresh = decide(offer(stock=40, sold_30d=0, listed_since=NOW - timedelta(minutes=20)), s, FEE.at, NOW)
+    assert (fresh.action, fresh.new_price, fresh.waiting_for_history) == (Action.HOLD, None, True)
+    assert (
+        "no sales history yet: listed 0 day(s) ago (since 2026-11-27T11:40+00:00); the demand strategy acts "
+        "once the offer has a full 30-day sales window, from 2026-12-27T11:40+00:00: hold"
+    ) in fresh.steps
+    undated = decide(offer(stock=40, sold_30d=0, listed_since=None), s, FEE.at, NOW)
+    assert (undated.action, undated.waiting_for_history) == (Action.HOLD, True)
+    full = decide(offer(stock=40, sold_30d=0, listed_since=NOW - timedelta(days=30)), s, FEE.at, NOW)
+    assert (full.new_price, full.waiting_for_history) == (D("97.00"), False)
 
 
 def test_allegro_rule_is_assigned_once_per_range() -> None:

@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from allegro_sync.contracts.allegro import (
     FeePreview,
     Me,
@@ -119,6 +121,7 @@ def listing(offer_id: str, sku: str, stock: int, sold: int) -> dict[str, Any]:
         "sellingMode": {"price": {"amount": "100.00", "currency": "PLN"}},
         "stock": {"available": stock, "sold": sold},
         "stats": {"visitsCount": 10},
+        "publication": {"status": "ACTIVE", "startedAt": "2026-09-01T08:00:00Z"},  # 87 days before T0
     }
 
 
@@ -164,3 +167,36 @@ def test_a_paused_account_plans_but_applies_nothing_until_the_pause_ends() -> No
         "acc", api
     )
     assert api.price_calls == [(["1"], "97.00")]
+
+
+def test_a_new_offer_waits_for_sales_history_and_prices_why_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Listed minutes ago, "sold 0 in 30 days" means nothing: the demand strategy holds, says so once."""
+    from typer.testing import CliRunner
+
+    from allegro_sync.bootstrap import Application
+    from allegro_sync.cli.main import app
+    from allegro_sync.topology import TOPOLOGY, secret_env, table_env
+
+    fresh = listing("7702", "NEW-1", 40, 0) | {
+        "publication": {"status": "ACTIVE", "startedAt": "2026-11-27T11:40:00Z"}
+    }
+    api = FakeAllegro([fresh])
+    store, log = MemoryStore(DEMAND), FakeChangeLog()
+    repricer = Repricer(store, Facts(), log, clock=lambda: T0)
+
+    repricer.run_account("acc", api)
+    repricer.run_account("acc", api)
+
+    assert api.price_calls == []
+    (said,) = log.changes  # once, not every round
+    assert (said.action, said.offer_id, said.summary) == ("price_wait", "7702", "")
+    assert "no sales history yet: listed 0 day(s) ago" in said.reason
+
+    spec = TOPOLOGY.function("repricer")
+    for name in [table_env(t) for t in spec.tables] + [secret_env(s) for s in spec.secrets]:
+        monkeypatch.setenv(name, "unused")
+    monkeypatch.setattr(Application, "repricer", lambda self: repricer)
+    result = CliRunner().invoke(app, ["prices", "why", "NEW-1", "--json"])
+    assert result.exit_code == 0, result.output
+    assert '"what": "held, waiting for sales history"' in result.output
+    assert "the demand strategy acts once the offer has a full 30-day sales window" in result.output

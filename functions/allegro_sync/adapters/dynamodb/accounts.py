@@ -105,6 +105,10 @@ class DynamoAccountRegistry:
             },
         )
 
+    def remove(self, name: str) -> None:
+        for sk in (PROFILE + name, LEASE + name):
+            self._table.delete_item(Key={"pk": PROFILES_PK, "sk": sk})
+
 
 def _profile(raw: dict[str, Any]) -> AccountProfile:
     item = AccountProfileItem.from_item(raw)

@@ -335,6 +335,17 @@ class _Mapper:
                 self.notes.append(f"a variation of {parent.id} is not a WooCommerce product; skipped")
         return found
 
+    def _price(self, sku: str, product: WcProduct, *, missing_ok: bool = False) -> Decimal | None:
+        """The shop price, or None with a note: a negative price (or none) is not synced, and answered 2xx,
+        since resending cannot change it (a price of 0 is synced: the catalog worker refuses it visibly)."""
+        price = _price(product)
+        if price is None and not missing_ok:
+            self.notes.append(f"{sku}: no price; not synced")
+        if price is not None and price < 0:
+            self.notes.append(f"{sku}: price {price} is below 0; not synced (fix it in WooCommerce)")
+            return None
+        return price
+
     def product(self, product: WcProduct) -> list[ShopEvent]:
         when = _occurred_at(product, self.received_at)
         if product.type == "variation":
@@ -347,9 +358,8 @@ class _Mapper:
         sku = product.sku.strip()
         if product.status != "publish":
             return self._build(ProductDelete, "", sku=sku, occurred_at=when)
-        price = _price(product)
+        price = self._price(sku, product)
         if price is None:
-            self.notes.append(f"{sku}: no price; not synced")
             return []
         return self._build(
             ProductUpsert,
@@ -377,9 +387,8 @@ class _Mapper:
         when = max(when, _occurred_at(variation, self.received_at))
         if parent.status != "publish" or variation.status not in ("publish", ""):
             return self._build(ProductDelete, where, sku=sku, occurred_at=when)
-        price = _price(variation)
+        price = self._price(sku, variation)
         if price is None:
-            self.notes.append(f"{sku}: no price; not synced")
             return []
         chosen = _attributes(variation)
         shared = {k: v for k, v in _attributes(parent).items() if k not in chosen}
@@ -414,7 +423,7 @@ class _Mapper:
         stock = _stock(variation)
         if stock is not None:
             events += self._build(StockSet, "", sku=sku, occurred_at=when, stock=stock)
-        price = _price(variation)
+        price = self._price(sku, variation, missing_ok=True)
         if price is not None:
             events += self._build(PriceSet, "", sku=sku, occurred_at=when, price=price)
         return events
@@ -479,7 +488,7 @@ def _parse_verified(
     owner = product.parent_id if product.type == "variation" and product.parent_id else product.id
     ignored = None
     if not events:
-        ignored = _why_ignored(product)
+        ignored = "; ".join(mapper.notes) or _why_ignored(product)
     return Delivery(
         "woocommerce",
         key,

@@ -15,6 +15,7 @@ from allegro_sync.contracts.offer_content import OfferParameter
 from allegro_sync.domain.description import parse_shop_html
 from allegro_sync.domain.parameters import CategoryParameter, map_parameters
 from allegro_sync.domain.pricing import PriceDecision
+from allegro_sync.domain.product_checks import title_warning
 from allegro_sync.domain.title import build_title
 from allegro_sync.services.publishing.context import Context
 from allegro_sync.services.publishing.outcomes import Waiting
@@ -96,8 +97,16 @@ def build_listing(
     warnings = [f"{p.parameter_name}: {p.message}" for p in result.problems]
     if len(sources) > MAX_IMAGES:
         warnings.append(f"{len(sources)} images; Allegro takes {MAX_IMAGES}, the rest are left out")
+    title = build_title(event.name, event.attributes, brand=_brand(event), sku=event.sku)
+    # What Allegro's limits cut, on every publish and update (not only the first): `products status` shows it.
+    shortened = [title_warning(event, title)] + [
+        f"shortened: {w.message}"
+        for w in description.to_allegro({s: s for s in sources}).warnings
+        if w.code == "truncated"
+    ]
+    warnings.extend(w for w in shortened if w)
     return Listing(
-        title=build_title(event.name, event.attributes, brand=_brand(event), sku=event.sku),
+        title=title,
         category_id=category_id,
         product_id=product_id,
         offer_parameters=offer_parameters,

@@ -11,6 +11,7 @@ from dataclasses import replace
 from allegro_sync.contracts.allegro import PriceIn, PriceModification
 from allegro_sync.contracts.catalog import LinkStatus, OfferLink, StoredMapping, StoredProduct
 from allegro_sync.contracts.messages import PriceSet
+from allegro_sync.domain.product_checks import price_problem
 from allegro_sync.services.publishing.context import Context
 from allegro_sync.services.publishing.outcomes import Waiting
 
@@ -24,6 +25,11 @@ class Prices:
     ) -> OfferLink:
         assert link.offer_id is not None
         ctx = self._ctx
+        refused = price_problem(event.price)
+        if refused is not None:  # the offer keeps its price, and says why the shop's was not taken
+            return replace(
+                link, reasons=(f"refused, price: {refused}",), applied_key=key, updated_at=ctx.timestamp()
+            )
         mapping: StoredMapping | None = None
         if stored.upsert is not None:
             try:

@@ -32,6 +32,7 @@ from allegro_sync.contracts.catalog import LinkStatus, OfferLink, StoredMapping
 from allegro_sync.contracts.messages import ProductUpsert
 from allegro_sync.domain.description import parse_shop_html
 from allegro_sync.domain.pricing import PriceDecision
+from allegro_sync.domain.product_checks import product_problems
 from allegro_sync.services.publishing.context import Context
 from allegro_sync.services.publishing.listing import Listing, build_listing
 from allegro_sync.services.publishing.outcomes import Waiting
@@ -59,8 +60,20 @@ class Upserts:
         event = event.model_copy(
             update={"stock": stock, "price": price if price is not None else event.price}
         )
-        client = ctx.client(account)
         base = link or OfferLink(sku=event.sku, account=account, status=LinkStatus.WAITING)
+        refused = product_problems(event)
+        if refused:
+            # Nothing reaches Allegro; an offer already there keeps what it had, and says why it stopped.
+            status = LinkStatus.WAITING if base.offer_id is None else base.status
+            return replace(
+                base,
+                status=status,
+                reasons=tuple(f"refused, {p}" for p in refused),
+                candidates=(),
+                applied_key=key,
+                updated_at=ctx.timestamp(),
+            )
+        client = ctx.client(account)
         try:
             mapping = ctx.mapping_for(account, event)
             # A draft a failed create left (its content, stock and activation never synced) is finished
@@ -128,7 +141,10 @@ class Upserts:
         ctx = self._ctx
         images = _upload(client, listing.image_sources, link.images)
         description = parse_shop_html(listing.description_html).to_allegro(images)
-        warnings = listing.warnings + [w.message for w in description.warnings if w.code != "empty"]
+        # A cut description is already among the listing's warnings (it says so on every update too).
+        warnings = listing.warnings + [
+            w.message for w in description.warnings if w.code not in ("empty", "truncated")
+        ]
         active = (listing.stock or 0) > 0
         offer = NewOffer(
             name=listing.title,

@@ -185,6 +185,7 @@ class Repricer:
         now: datetime,
         report: RoundReport,
     ) -> None:
+        self._record_waiting(account, plan, states, now)
         outcome: dict[str, str] = {}
         by_price: dict[Decimal, list[RepriceDecision]] = defaultdict(list)
         by_rule: dict[tuple[str, Decimal, Decimal], list[RepriceDecision]] = defaultdict(list)
@@ -255,6 +256,16 @@ class Repricer:
             for d in report.decisions
         ]
 
+    def _record_waiting(
+        self, account: str, plan: AccountPlan, states: dict[str, OfferState], now: datetime
+    ) -> None:
+        """A demand offer without sales history is held; said once in the change log (an offer the
+        repricer has no state for yet), so `prices why` explains why nothing happens."""
+        for d in plan.decisions:
+            if d.waiting_for_history and d.offer_id not in states:
+                self._store.save_offer_state(account, d.offer_id, OfferState(sku=d.sku))
+                self._changes.record(_change(d, "HELD", now))
+
     def _settle(  # noqa: PLR0917 - the round's context, kept in one place
         self,
         account: str,
@@ -324,9 +335,19 @@ def _offer_input(
         sold_30d=listing.stock.sold if listing.stock else None,
         visits_30d=listing.stats.visits_count if listing.stats else None,
         last_changed_at=state.last_changed_at if state else None,
+        listed_since=_listed_since(listing),
         assigned_range=state.assigned_range if state else None,
         competitors=competitors.get(sku, ()),
     )
+
+
+def _listed_since(listing: OfferListing) -> datetime | None:
+    """`publication.startedAt`; None when missing or unreadable (the demand strategy then waits)."""
+    raw = listing.publication.started_at if listing.publication else None
+    try:
+        return datetime.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
 
 
 def _hold_all(plan: AccountPlan, reason: str) -> AccountPlan:
@@ -341,7 +362,10 @@ def _hold_all(plan: AccountPlan, reason: str) -> AccountPlan:
 
 def _change(d: RepriceDecision, status: str, now: datetime) -> Change:
     changes: dict[str, dict[str, Any]]
-    if d.action is Action.ASSIGN_RULE:
+    if d.waiting_for_history:
+        action, changes = "price_wait", {}
+        rule = f"repricing:{d.strategy}"
+    elif d.action is Action.ASSIGN_RULE:
         action, changes = "price_rule", {"price_range": {"old": None, "new": [str(d.floor), str(d.ceiling)]}}
         rule = f"repricing:{d.strategy}:{d.rule_type}"
     else:
