@@ -49,9 +49,9 @@ def render(report: ReconcileReport, console: Console) -> None:
 
 def render_shop(report: ShopReconcileReport, console: Console) -> None:
     title = f"Shop changes since {report.since or 'the beginning'} ({report.kind})"
-    table = Table(title=title + (" - dry run: nothing queued" if report.dry_run else ""))
-    for column in ("SKU", "change", "verdict"):
-        table.add_column(column)
+    table = output.table(
+        "SKU", "change", "verdict", title=title + (" - dry run: nothing queued" if report.dry_run else "")
+    )
     for change in report.changes:
         table.add_row(change.sku, change.what, change.verdict)
     console.print(table)
