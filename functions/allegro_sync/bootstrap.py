@@ -29,6 +29,7 @@ from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, 
 from allegro_sync.adapters.competitor_feed import CompetitorFeed
 from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog
 from allegro_sync.adapters.dynamodb.catalog_import import DynamoImportProgress
+from allegro_sync.adapters.dynamodb.fulfillment_journal import DynamoFulfillmentJournal
 from allegro_sync.adapters.dynamodb.changes import DynamoChangeLog
 from allegro_sync.adapters.dynamodb.ledger import DynamoLedgerRepository
 from allegro_sync.adapters.dynamodb.listings import DynamoListingStore
@@ -55,6 +56,7 @@ from allegro_sync.contracts.accounts import AccountProfile, AccountStatus
 from allegro_sync.contracts.allegro import CategoryParameter
 from allegro_sync.custody import AccountsSettings, Custody
 from allegro_sync.domain.orders import StockCountPoint
+from allegro_sync.services.fulfillment import Fulfillment
 from allegro_sync.services.dlq import DeadLetters
 from allegro_sync.services.listings import ListingOptimizer
 from allegro_sync.services.orders import GapScanner, OrderImporter, OrderPoller, PollSettings
@@ -471,6 +473,18 @@ class Application:
     ) -> dict[str, Any]:
         """The shop notifier: failed deliveries return after 5 s, 10 s, 20 s ... at most 5 minutes."""
         return self.redelivery(queue).settle(event, back_off, batch)
+
+    # -- issue 14, item 6 (allegro-misc): fulfillment back, with its journal ----------------------
+
+    def fulfillment_journal(self) -> DynamoFulfillmentJournal:
+        return self._once(
+            "fulfillment-journal",
+            lambda: DynamoFulfillmentJournal(self.settings.table("orders"), self.aws_client("dynamodb")),
+        )
+
+    def fulfillment(self, account: str) -> Fulfillment:
+        """A tracking number Allegro refuses goes to the order's journal, never silently away."""
+        return Fulfillment(self.allegro(account), self.fulfillment_journal(), account=account)
 
 
 class ConnectedAccounts:

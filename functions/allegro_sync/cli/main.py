@@ -16,6 +16,7 @@ from allegro_sync.cli import (
     emulator_cmd,
     listings_cmd,
     local_cmd,
+    orders_cmd,
     prices_cmd,
     reconcile_cmd,
     status_cmd,
@@ -39,6 +40,7 @@ catalog_cmd.register(app)
 listings_cmd.register(app)
 dlq_cmd.register(app)
 app.command("status")(status_cmd.status)
+orders_cmd.register(app)  # issue 14, item 6
 
 
 @app.command()

@@ -10,6 +10,8 @@ Routes (JSON in and out; 400 with {"error", "message"} on bad input, which chang
        /device/approve {user_code, login} | /device/deny {user_code} | /authorize/approve {login, request_id?}
        /disconnect {login} | /buy {offer_id, quantity?, buyer_login?} | /pay {checkout_form_id}
        /cancel {checkout_form_id, auto?} | /visits {offer_id, visits, watchers?}
+       /campaigns {offer_id, price, campaign_id?, name?} | /campaigns/end {offer_id}
+       /return-parcel {checkout_form_id}
   PUT  /__emulator/faults {name: value, ...}
 """
 
@@ -100,6 +102,21 @@ class AdminApi:
             ("POST", "/pay"): lambda b: _done(lambda: em.marketplace.pay(_field(b, "checkout_form_id"))),
             ("POST", "/cancel"): lambda b: _done(
                 lambda: em.marketplace.cancel(_field(b, "checkout_form_id"), auto=bool(b.get("auto", False)))
+            ),
+            # issue 14, items 6-7 (allegro-misc)
+            ("POST", "/campaigns"): lambda b: _done(
+                lambda: em.marketplace.start_campaign(
+                    _field(b, "offer_id"),
+                    _field(b, "price"),
+                    campaign_id=str(b.get("campaign_id", "SUBSIDY")),
+                    name=str(b.get("name", "Allegro Ceny")),
+                )
+            ),
+            ("POST", "/campaigns/end"): lambda b: _done(
+                lambda: em.marketplace.end_campaign(_field(b, "offer_id"))
+            ),
+            ("POST", "/return-parcel"): lambda b: _done(
+                lambda: em.marketplace.return_parcel(_field(b, "checkout_form_id"))
             ),
         }
 
@@ -239,6 +256,12 @@ class EmulatorAdmin:
 
     def add_visits(self, offer_id: str, visits: int, watchers: int = 0) -> None:
         self._call("POST", "/visits", {"offer_id": offer_id, "visits": visits, "watchers": watchers})
+
+    def start_campaign(self, offer_id: str, price: str, *, campaign_id: str = "SUBSIDY") -> None:
+        self._call("POST", "/campaigns", {"offer_id": offer_id, "price": price, "campaign_id": campaign_id})
+
+    def end_campaign(self, offer_id: str) -> None:
+        self._call("POST", "/campaigns/end", {"offer_id": offer_id})
 
     def violations(self) -> list[dict[str, Any]]:
         return list(self._call("GET", "/violations"))
