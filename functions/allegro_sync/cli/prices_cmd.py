@@ -82,11 +82,15 @@ def why(
     for change in history:
         detail = change.changes.get("repricing", {}).get("new") or {}
         moved = change.changes.get("price") or change.changes.get("price_range") or {}
+        campaign = change.changes.get("campaign")  # issue 14: a campaign took the price over, or let go
+        shown = (
+            f"campaign: {campaign.get('new') or 'ended'}" if campaign else f"{moved.get('old')} -> {moved.get('new')}"
+        )
         table.add_row(
             change.at,
             change.account,
             change.offer_id,
-            f"{moved.get('old')} -> {moved.get('new')}",
+            shown,
             change.rule,
             str(detail.get("bound") or "-"),
             change.reason,
