@@ -79,7 +79,7 @@ class FulfillmentResult:
 
 
 def _said(error: AllegroApiError) -> str:
-    return "; ".join(e.describe() for e in error.errors)[:300]
+    return "; ".join(e.describe() for e in getattr(error, "errors", ()))[:300] or type(error).__name__
 
 
 def _norm(waybill: str) -> str:
@@ -157,7 +157,7 @@ class Fulfillment:
                 return None  # a true duplicate: our own earlier delivery of this update
             return f"409 maximum waybill usage exceeded ({_said(conflict)})"
         except (AllegroBadRequest, AllegroValidationError) as bad:
-            return f"{bad.status} {_said(bad)}"
+            return f"{getattr(bad, 'status', 400)} {_said(bad)}"
         return ""
 
     def _set_status(self, update: ShopOrderStatus) -> tuple[FulfillmentStatus | None, int, str | None]:
