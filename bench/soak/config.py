@@ -41,5 +41,8 @@ class SoakConfig:
     grace_seconds: float = 30.0
     retry_delay_seconds: int = 20
     converge_timeout: float = 600.0
+    # --- issue 14, item 6 (allegro-misc): the shop ships this share of paid, uncancelled orders, each with
+    # its own tracking number, through POST /webhooks/shop/orders; Allegro marks them SENT itself.
+    ship_share: float = 0.5
     seed: int = 7
     validate: bool = True  # check every exchange against Allegro's spec (slower)

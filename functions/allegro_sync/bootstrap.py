@@ -29,8 +29,8 @@ from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, 
 from allegro_sync.adapters.competitor_feed import CompetitorFeed
 from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog
 from allegro_sync.adapters.dynamodb.catalog_import import DynamoImportProgress
-from allegro_sync.adapters.dynamodb.fulfillment_journal import DynamoFulfillmentJournal
 from allegro_sync.adapters.dynamodb.changes import DynamoChangeLog
+from allegro_sync.adapters.dynamodb.fulfillment_journal import DynamoFulfillmentJournal
 from allegro_sync.adapters.dynamodb.ledger import DynamoLedgerRepository
 from allegro_sync.adapters.dynamodb.listings import DynamoListingStore
 from allegro_sync.adapters.dynamodb.mappings import DynamoMappings
@@ -56,8 +56,8 @@ from allegro_sync.contracts.accounts import AccountProfile, AccountStatus
 from allegro_sync.contracts.allegro import CategoryParameter
 from allegro_sync.custody import AccountsSettings, Custody
 from allegro_sync.domain.orders import StockCountPoint
-from allegro_sync.services.fulfillment import Fulfillment
 from allegro_sync.services.dlq import DeadLetters
+from allegro_sync.services.fulfillment import Fulfillment
 from allegro_sync.services.listings import ListingOptimizer
 from allegro_sync.services.orders import GapScanner, OrderImporter, OrderPoller, PollSettings
 from allegro_sync.services.propagation import Propagator

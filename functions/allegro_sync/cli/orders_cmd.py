@@ -40,7 +40,9 @@ def show(
     console = Console(width=180)
     console.print(f"order {order} on {record.account}: Allegro status {record.status}")
     for line in record.lines:
-        console.print(f"  line {line.line_item_id}: {line.sku or '(no SKU)'} x{line.quantity} ({line.offer_id})")
+        console.print(
+            f"  line {line.line_item_id}: {line.sku or '(no SKU)'} x{line.quantity} ({line.offer_id})"
+        )
     for reason in (*record.attention, *refused):
         console.print(f"  [red]needs attention:[/red] {reason}")
     table = Table(title="Fulfillment history")

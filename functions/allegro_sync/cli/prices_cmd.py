@@ -84,7 +84,9 @@ def why(
         moved = change.changes.get("price") or change.changes.get("price_range") or {}
         campaign = change.changes.get("campaign")  # issue 14: a campaign took the price over, or let go
         shown = (
-            f"campaign: {campaign.get('new') or 'ended'}" if campaign else f"{moved.get('old')} -> {moved.get('new')}"
+            f"campaign: {campaign.get('new') or 'ended'}"
+            if campaign
+            else f"{moved.get('old')} -> {moved.get('new')}"
         )
         table.add_row(
             change.at,

@@ -629,7 +629,7 @@ class BadgeCampaign(AllegroResponse):
 
 
 class Badge(AllegroResponse):
-    """One offer in one badge campaign; `prices.bargain` or `prices.subsidy.targetPrice` is what buyers pay."""
+    """One offer in one campaign; `prices.bargain` or `prices.subsidy.targetPrice` is what buyers pay."""
 
     offer: IdRef
     campaign: BadgeCampaign

@@ -61,7 +61,7 @@ WOOCOMMERCE_STATUS: dict[str, FulfillmentStatus] = {
 
 
 # Where an order is on its way to the buyer; Allegro itself sets SENT (when a tracking number is added and the
-# seller enabled it) and RETURNED (spec, CheckoutFormFulfillmentStatus). CANCELLED and SUSPENDED are not steps.
+# seller enabled it) and RETURNED (spec, CheckoutFormFulfillmentStatus). CANCELLED, SUSPENDED: not steps.
 _PROGRESS = {
     "NEW": 0,
     "PROCESSING": 1,

@@ -146,7 +146,7 @@ class Fulfillment:
         return tuple(added), tuple(refused)
 
     def _add(self, form_id: str, parcel: Parcel) -> str | None:
-        """"" added; None already on the order (an earlier delivery added it); else why Allegro refused."""
+        """Empty: added; None: already on the order (an earlier delivery added it); else why refused."""
         carrier_id, carrier_name = allegro_carrier(parcel.carrier, self._known_carriers())
         try:
             self._api.add_shipment(

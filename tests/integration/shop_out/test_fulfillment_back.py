@@ -173,7 +173,8 @@ def test_a_tracking_number_allegro_refuses_is_shown_to_the_seller(
     assert form_view(shop_world, paid_order) == ("NEW", [])  # Allegro did not take it
     shown = shop_world.stack.cli("orders", "show", paid_order)
     assert shown.exit_code == 3, shown.output
-    assert "needs attention" in shown.output and "00340434161094042557" in shown.output
+    assert "needs attention" in shown.output
+    assert "00340434161094042557" in shown.output
     assert "409" in shown.output
     orders = shop_world.stack.app("fulfillment_worker").order_repository()
     assert paid_order in [form for form, _, _ in orders.needing_attention()]

@@ -258,7 +258,8 @@ def test_order_event_ids_look_like_microsecond_timestamps(api: Api, market: Mark
     ids = [e["id"] for e in api.get("/order/events").body["events"]]
     now_us = market.clock.now().timestamp() * 1_000_000
     assert all(len(i) == 16 and abs(int(i) - now_us) < 60_000_000 for i in ids)
-    assert ids == sorted(ids, key=int) and len(set(ids)) == len(ids)
+    assert ids == sorted(ids, key=int)
+    assert len(set(ids)) == len(ids)
 
 
 def test_a_campaign_shows_in_badges_not_in_the_offer_and_sells_at_its_price(

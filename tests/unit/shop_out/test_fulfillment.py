@@ -277,7 +277,8 @@ def test_a_refused_tracking_number_is_reported_and_a_true_duplicate_is_success()
     assert result.shipments_added == ("NEW-3",)  # RACE-2 is on the order: not refused, not added twice
     assert [s.waybill for s in allegro.parcels] == ["RACE-2", "NEW-3"]
     (entry,) = journal.entries
-    assert entry.account == "acc" and entry.added == ("NEW-3",)
+    assert entry.account == "acc"
+    assert entry.added == ("NEW-3",)
     assert entry.refused[0].startswith("REUSED-1 (DPD): 409")
 
 

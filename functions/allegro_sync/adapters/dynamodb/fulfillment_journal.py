@@ -40,7 +40,9 @@ class DynamoFulfillmentJournal:
         self._client.put_item(TableName=self._table, Item=items.dump(item.item()))
         marker = {"pk": ATTENTION_PK, "sk": REFUSED_SK + entry.checkout_form_id}
         if entry.refused:
-            flag = AttentionItem(**marker, account=entry.account, reasons=[f"tracking refused: {r}" for r in entry.refused])
+            flag = AttentionItem(
+                **marker, account=entry.account, reasons=[f"tracking refused: {r}" for r in entry.refused]
+            )
             self._client.put_item(TableName=self._table, Item=items.dump(flag.item()))
         elif entry.added:
             self._client.delete_item(TableName=self._table, Key=items.dump(marker))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from allegro_sync.emulator.market.campaigns import active_campaign
 from allegro_sync.emulator.market.commands import Outcome, get_report, get_tasks, start
 from allegro_sync.emulator.market.common import (
     BASE_MARKETPLACE,
@@ -24,7 +25,6 @@ from allegro_sync.emulator.market.common import (
     parse_decimal,
     seq,
 )
-from allegro_sync.emulator.market.campaigns import active_campaign
 from allegro_sync.emulator.market.offers import own_offer, set_price
 from allegro_sync.emulator.market.state import Offer
 from allegro_sync.emulator.types import EmulatorRequest, EmulatorResponse

@@ -269,7 +269,7 @@ def _defined_product(
 def _check_images(st: MarketState, urls: list[str], errors: list[dict[str, Any]]) -> None:
     """Locations from `POST /sale/images` must be used before they expire; other URLs are downloaded."""
     now = st.now()
-    for index, url in enumerate(urls):
+    for url in urls:
         if not url.startswith(IMAGE_HOST):
             continue
         if url not in st.images:
@@ -364,7 +364,7 @@ def _check_name(name: Any, errors: list[dict[str, Any]]) -> str:
         errors.append(error_item("VALIDATION_ERROR", "name is required", path="name"))
         return ""
     counted = _counted(name)
-    if not NAME_MIN <= len(name) or counted > NAME_MAX:
+    if not len(name) >= NAME_MIN or counted > NAME_MAX:
         errors.append(
             error_item(
                 "VALIDATION_ERROR",
@@ -377,7 +377,9 @@ def _check_name(name: Any, errors: list[dict[str, Any]]) -> str:
     if long := [w for w in name.split() if _counted(w) > WORD_MAX]:
         errors.append(
             error_item(
-                "VALIDATION_ERROR", f"A word of the title exceeds {WORD_MAX} characters: {long[0]}", path="name"
+                "VALIDATION_ERROR",
+                f"A word of the title exceeds {WORD_MAX} characters: {long[0]}",
+                path="name",
             )
         )
     return name

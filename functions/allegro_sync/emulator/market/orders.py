@@ -391,7 +391,10 @@ def add_shipment(st: MarketState, request: EmulatorRequest, form_id: str) -> Emu
     known = {c["id"]: c["name"] for c in st.catalogue.carriers}
     if not isinstance(carrier_id, str) or carrier_id not in known:
         raise Reject.one(
-            400, "VALIDATION_ERROR", f"Unknown carrier {carrier_id}: see GET /order/carriers", path="carrierId"
+            400,
+            "VALIDATION_ERROR",
+            f"Unknown carrier {carrier_id}: see GET /order/carriers",
+            path="carrierId",
         )
     if carrier_id == "OTHER" and not carrier_name:
         raise Reject.one(
@@ -431,7 +434,7 @@ def add_shipment(st: MarketState, request: EmulatorRequest, form_id: str) -> Emu
 
 
 def return_parcel(st: MarketState, form_id: str) -> None:
-    """The parcel came back to the seller: only Allegro sets RETURNED (a seller cannot, see SELLER_SETTABLE)."""
+    """The parcel came back: only Allegro sets RETURNED (a seller cannot, see SELLER_SETTABLE)."""
     form = _form(st, form_id)
     form.fulfillment_status = "RETURNED"
     _revise(st, form)

@@ -163,7 +163,7 @@ class Repricer:
 
     # ---- campaigns (issue 14, item 7) ---------------------------------------------------------------------
     # An offer in an Allegro campaign (Allegro Ceny, AlleObniżka, ...) sells at the campaign's price while its
-    # own `sellingMode.price` stays the seller's (#4345, #13617) and its price rules pause (#9578). The offer's
+    # own `sellingMode.price` stays the seller's (#4345, #13617) and its price rules pause (#9578). Its
     # data in the spec has no field for it; `GET /sale/badges` shows it. The round neither fights that price
     # nor records price changes no buyer would see; `prices why` shows when a campaign took the price over.
 
@@ -197,7 +197,7 @@ class Repricer:
                 continue
             self._store.save_offer_state(account, listing.id, replace(old, sku=sku, campaign=new))
             reason = (
-                f"Allegro campaign {new} owns the buyer's price: repricing holds until it ends (#9578, #13617)"
+                f"Allegro campaign {new} owns the buyer's price: repricing holds until it ends (#9578)"
                 if new
                 else f"the Allegro campaign ({old.campaign}) ended: repricing decides this price again"
             )
@@ -387,7 +387,7 @@ def _offer_input(
 
 
 def _campaign_holds(plan: AccountPlan, campaigns: Mapping[str, str] | None) -> AccountPlan:
-    """Offers a campaign owns change nothing (not the price, not a rule); unknown campaigns hold every price."""
+    """Offers a campaign owns change nothing (price or rule); unknown campaigns hold every price."""
     if campaigns is None:
         return _hold_all(plan, "Allegro did not say which offers are in campaigns (GET /sale/badges)")
     held = [
