@@ -49,3 +49,16 @@ def test_an_image_location_allegro_deleted_is_uploaded_again(stack: CatalogStack
     images = stack.offer("IMG-TTL")["images"]
     assert len(images) == 3
     assert stale not in images
+
+
+def test_allegros_stale_stock_refusal_is_retried_not_taken_as_bad_content(stack: CatalogStack) -> None:
+    """#9846: an activation with stock 7 refused as `AvailableStockMustEqualToOneOrBeGreaterThanOne`
+    (#10699's code) passes on a later try; the product is not marked as refused content."""
+    stack.emulator.set_faults(stale_stock_refusals=1)
+    stack.publish(upsert("STOCK-LAG"))
+
+    link = stack.catalog.link("STOCK-LAG", ACCOUNT)
+    assert link is not None
+    assert link.status is LinkStatus.PUBLISHED, link.reasons
+    assert stack.offer("STOCK-LAG")["stock"]["available"] == 7
+    assert stack.emulator.faults()["stale_stock_refusals"] == 0

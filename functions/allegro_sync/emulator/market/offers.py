@@ -649,6 +649,18 @@ def _use_images(st: MarketState, draft: Draft) -> None:
             st.images[url] = None  # used by an offer: no longer expires
 
 
+def _stale_stock(st: MarketState, draft: Draft) -> None:
+    """#9846: Allegro refused an activation with stock 6 as "less than 1" for a while."""
+    if draft.status == "ACTIVE" and draft.stock > 0 and st.faults.stale_stock_refusals > 0:
+        st.faults.stale_stock_refusals -= 1
+        raise Reject.one(
+            422,
+            "AvailableStockMustEqualToOneOrBeGreaterThanOne",
+            "The listed quantity cannot be less than 1.",
+            path="stock.available",
+        )
+
+
 def _status_problem(draft: Draft, current: str | None) -> Reject | None:
     if draft.status == "ACTIVE" and draft.stock == 0:
         return Reject.one(  # the real code and wording (#10699, #9846)
@@ -700,6 +712,7 @@ def create_offer(st: MarketState, request: EmulatorRequest) -> EmulatorResponse:
     """201 with the offer, or (for `async_offer_share` of calls) 202 + Location of an operation."""
     assert request.seller_id is not None
     draft = validate(st, body_object(request))
+    _stale_stock(st, draft)
     rejected = _status_problem(draft, None)
     if rejected is not None:
         raise rejected
@@ -761,6 +774,7 @@ def patch_offer(st: MarketState, request: EmulatorRequest, offer_id: str) -> Emu
     if "publication" not in patch:
         doc.pop("publication", None)
     draft = validate(st, doc)
+    _stale_stock(st, draft)
     rejected = _status_problem(draft, offer.status)
     if rejected is not None:
         raise rejected

@@ -48,6 +48,9 @@ class Faults:
     waybill_max_orders: int = 3  # a waybill on this many of a seller's orders: the next one answers 409
     shipment_sets_sent: bool = True  # Allegro marks a form SENT itself once every line item has a parcel
     microsecond_event_ids: bool = True  # order event ids look like microsecond timestamps (#5576)
+    # The next N activations refuse stock >= 1 as below 1 (#9846, #3514: Allegro's own stale stock; it
+    # passes on a later try). Off by default: Allegro's bug comes and goes, a count keeps tests exact.
+    stale_stock_refusals: int = 0
 
 
 @dataclass
