@@ -695,15 +695,17 @@ class Soak:
             self.activity["fulfilments_sent"] += 1
 
     def _tracking_never_reached(self) -> int:
-        """Tracking numbers the shop sent that are not on Allegro's order and not flagged for the seller."""
+        """Tracking numbers the shop sent that are not on Allegro's order (each unique: none is refused)."""
         journal = self.runtime.application("fulfillment_worker").fulfillment_journal()
         missing = 0
         for form_id, waybill in getattr(self, "shipped", {}).items():
             form = self.emulator.marketplace.state.checkout_forms[form_id]
-            if any(s["waybill"] == waybill for s in form.shipments) or journal.refused(form_id):
+            if any(s["waybill"] == waybill for s in form.shipments):
                 continue
             missing += 1
-            self.problems.append(f"tracking {waybill} of order {form_id} never reached Allegro")
+            flagged = bool(journal.refused(form_id))
+            self.activity["tracking_refused_and_flagged"] += flagged
+            self.problems.append(f"tracking {waybill} of order {form_id} never reached Allegro ({flagged=})")
         return missing
 
     def _order_latencies(self) -> list[float]:
