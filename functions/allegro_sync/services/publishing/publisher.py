@@ -232,4 +232,4 @@ def stale_stock(error: AllegroApiError) -> bool:
     """`AvailableStockMustEqualToOneOrBeGreaterThanOne` (#10699) on a create or edit: we never activate
     with stock 0 (`stock_patch`), so Allegro's own view of the stock is stale (#9846, #3514) and a later try
     passes. Anything else Allegro refuses is about the content and is not retried."""
-    return "AvailableStockMustEqualToOneOrBeGreaterThanOne" in error.codes()
+    return "AvailableStockMustEqualToOneOrBeGreaterThanOne" in error.codes
