@@ -63,6 +63,7 @@ OPERATIONS: tuple[tuple[str, str], ...] = (
     ("post", "/order/checkout-forms/{id}/shipments"),
     ("put", "/order/checkout-forms/{id}/fulfillment"),
     ("post", "/pricing/offer-fee-preview"),
+    ("get", "/sale/badges"),  # issue 14, item 7: where a campaign price shows
 )
 
 # Documentation-only keys, dropped wherever they are not the name of a schema property.

@@ -41,6 +41,9 @@ class SoakConfig:
     grace_seconds: float = 30.0
     retry_delay_seconds: int = 20
     converge_timeout: float = 600.0
+    # --- issue 14, item 6 (allegro-misc): the shop ships this share of paid, uncancelled orders, each with
+    # its own tracking number, through POST /webhooks/shop/orders; Allegro marks them SENT itself.
+    ship_share: float = 0.5
     seed: int = 7
     # --- allegro-orders (docs/allegro-behaviours.md): combined payments, changes after payment ---
     # Share of purchases left unpaid until the same account's next purchase, then paid together: Allegro

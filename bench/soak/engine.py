@@ -140,6 +140,7 @@ class Soak:
         )
         with self.meter.installed():
             self._traffic()
+            self._ship()  # issue 14, item 6
             traffic_end = time.perf_counter()
             self.say("traffic over, faults off: draining and converging ...")
             self._converge()
@@ -736,7 +737,48 @@ class Soak:
             "oversold_preventable": self.activity["oversold_preventable"],
             "dlq_messages": dead,
             "orders_waiting_for_attention": len(waiting),
+            "tracking_never_reached_allegro": self._tracking_never_reached(),  # issue 14, item 6
         }
+
+    # ---- issue 14, item 6 (allegro-misc): tracking numbers ------------------------------------------------
+
+    def _ship(self) -> None:
+        """The demo shop fulfils a share of the paid orders: one tracking number each, signed like a shop."""
+        self.shipped: dict[str, str] = {}
+        for purchase in list(self.purchases):
+            if purchase.cancelled or self.rng.random() >= self.config.ship_share:
+                continue
+            waybill = f"SOAK{uuid.uuid4().hex[:16].upper()}"
+            payload = {
+                "type": "order.status",
+                "checkout_form_id": purchase.form_id,
+                "parcels": [{"carrier": "DPD", "waybill": waybill}],
+            }
+            body = json.dumps(payload).encode()
+            headers = {
+                "Content-Type": "application/json",
+                **signing.signed_headers(WEBHOOK_SECRET, uuid.uuid4().hex, body, int(time.time())),
+            }
+            answer = httpx.post(
+                f"{self.http_url}/webhooks/shop/orders", content=body, headers=headers, timeout=60
+            )
+            if answer.status_code == 202:
+                self.shipped[purchase.form_id] = waybill
+            self.activity["fulfilments_sent"] += 1
+
+    def _tracking_never_reached(self) -> int:
+        """Tracking numbers the shop sent that are not on Allegro's order (each unique: none is refused)."""
+        journal = self.runtime.application("fulfillment_worker").fulfillment_journal()
+        missing = 0
+        for form_id, waybill in getattr(self, "shipped", {}).items():
+            form = self.emulator.marketplace.state.checkout_forms[form_id]
+            if any(s["waybill"] == waybill for s in form.shipments):
+                continue
+            missing += 1
+            flagged = bool(journal.refused(form_id))
+            self.activity["tracking_refused_and_flagged"] += flagged
+            self.problems.append(f"tracking {waybill} of order {form_id} never reached Allegro ({flagged=})")
+        return missing
 
     def _order_latencies(self) -> list[float]:
         return [

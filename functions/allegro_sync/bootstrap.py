@@ -33,6 +33,7 @@ from allegro_sync.adapters.competitor_feed import CompetitorFeed
 from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog
 from allegro_sync.adapters.dynamodb.catalog_import import DynamoImportProgress
 from allegro_sync.adapters.dynamodb.changes import DynamoChangeLog
+from allegro_sync.adapters.dynamodb.fulfillment_journal import DynamoFulfillmentJournal
 from allegro_sync.adapters.dynamodb.ledger import DynamoLedgerRepository
 from allegro_sync.adapters.dynamodb.listings import DynamoListingStore
 from allegro_sync.adapters.dynamodb.mappings import DynamoMappings
@@ -72,6 +73,7 @@ from allegro_sync.contracts.allegro import CategoryParameter
 from allegro_sync.custody import AccountsSettings, Custody
 from allegro_sync.domain.orders import StockCountPoint
 from allegro_sync.services.dlq import DeadLetters
+from allegro_sync.services.fulfillment import Fulfillment
 from allegro_sync.services.listings import ListingOptimizer
 from allegro_sync.services.orders import GapScanner, OrderImporter, OrderPoller, PollSettings
 from allegro_sync.services.propagation import Propagator
@@ -562,6 +564,18 @@ class Application:
         feed = build_feed(self.shop_credentials().read(), self.shop_http(), overlap=overlap)
         cursor = DynamoShopCursor(self.table("control"))
         return ShopReconciler(feed, self.webhook_intake(), cursor, CatalogAppliedState(self.catalog()))
+
+    # -- issue 14, item 6 (allegro-misc): fulfillment back, with its journal ----------------------
+
+    def fulfillment_journal(self) -> DynamoFulfillmentJournal:
+        return self._once(
+            "fulfillment-journal",
+            lambda: DynamoFulfillmentJournal(self.settings.table("orders"), self.aws_client("dynamodb")),
+        )
+
+    def fulfillment(self, account: str) -> Fulfillment:
+        """A tracking number Allegro refuses goes to the order's journal, never silently away."""
+        return Fulfillment(self.allegro(account), self.fulfillment_journal(), account=account)
 
 
 class ConnectedAccounts:

@@ -406,7 +406,7 @@ TOPOLOGY = Topology(
             timeout_seconds=30,
             reserved_concurrency=2,
             triggers=(QueueTrigger("fulfillment", batch_size=10),),
-            tables={"orders": R, "control": RW},
+            tables={"orders": RW, "control": RW},  # RW: the fulfillment journal (issue 14, item 6)
             secrets={"app-credentials": R, "accounts": RW},
             # ~4 calls per update: 2 x 30/min applies ~15 updates/min; the FIFO queue absorbs bursts.
             allegro_rpm=30,
@@ -490,6 +490,10 @@ TOPOLOGY = Topology(
         MetricAlarm(
             "RepricingCircuitBreakerTripped",
             "Repricing paused for an account: too many offers would hit the floor (see `prices why`)",
+        ),
+        MetricAlarm(  # issue 14, item 6: also a tracking number Allegro refused (`orders show ORDER`)
+            "FulfillmentUpdatesDropped",
+            "A shop's order update or tracking number did not reach Allegro: see `allegro-sync orders show`",
         ),
         MetricAlarm(
             "StockUnknownNotPushed",

@@ -114,6 +114,9 @@ def why(
 def _what(change: Change) -> str:
     if change.action == "price_wait":
         return "held, waiting for sales history"
+    campaign = change.changes.get("campaign")  # issue 14: an Allegro campaign took the price over, or let go
+    if campaign:
+        return f"campaign: {campaign.get('new') or 'ended'}"
     return change.summary or "-"
 
 

@@ -614,3 +614,36 @@ class Shipments(AllegroResponse):
 class FeePreview(AllegroResponse):
     commissions: list[dict[str, Any]] = Field(default_factory=list)
     quotes: list[dict[str, Any]] = Field(default_factory=list)
+
+
+# --- issue 14, item 7 (allegro-misc): campaigns. The offer's own data has no campaign field (spec:
+# `sellingMode.price` stays the seller's, #4345, #13617); `GET /sale/badges` is where a campaign price shows.
+
+
+class BadgeProcess(AllegroResponse):
+    status: str | None = None
+
+
+class BadgeCampaign(AllegroResponse):
+    id: str
+    name: str | None = None
+
+
+class Badge(AllegroResponse):
+    """One offer in one campaign; `prices.bargain` or `prices.subsidy.targetPrice` is what buyers pay."""
+
+    offer: IdRef
+    campaign: BadgeCampaign
+    prices: dict[str, Any] | None = None
+    process: BadgeProcess | None = None
+
+    def campaign_price(self) -> str | None:
+        prices = self.prices or {}
+        found = (prices.get("bargain") or {}).get("amount") or (
+            (prices.get("subsidy") or {}).get("targetPrice") or {}
+        ).get("amount")
+        return str(found) if found is not None else None
+
+
+class Badges(AllegroResponse):
+    badges: list[Badge] = Field(default_factory=list)

@@ -23,3 +23,19 @@ class CursorLost(Exception):
 
 class OrderConflict(Exception):
     """The order record changed since it was read; the message is retried and decides again."""
+
+
+# --- issue 14, item 6 (allegro-misc): what became of the shop's fulfillment updates ------------------------
+
+
+@dataclass(frozen=True)
+class FulfillmentEntry:
+    """One fulfillment update as Allegro took it: for `orders show` and the seller's "needs attention"."""
+
+    checkout_form_id: str
+    account: str
+    at: str  # ISO time
+    status_set: str | None = None
+    status_kept: str | None = None  # Allegro's own status (SENT, RETURNED) the shop's would have moved back
+    added: tuple[str, ...] = ()  # waybills Allegro took
+    refused: tuple[str, ...] = ()  # "waybill (carrier): why" for each tracking number Allegro refused

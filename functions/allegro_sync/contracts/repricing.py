@@ -14,6 +14,7 @@ class OfferState:
     sku: str
     last_changed_at: datetime | None = None
     assigned_range: tuple[str, Decimal, Decimal] | None = None
+    campaign: str | None = None  # the Allegro campaign that owned the buyer's price last round (issue 14)
 
 
 @dataclass(frozen=True)

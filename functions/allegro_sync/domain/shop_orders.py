@@ -58,3 +58,23 @@ WOOCOMMERCE_STATUS: dict[str, FulfillmentStatus] = {
     "completed": "SENT",
     "cancelled": "CANCELLED",
 }
+
+
+# Where an order is on its way to the buyer; Allegro itself sets SENT (when a tracking number is added and the
+# seller enabled it) and RETURNED (spec, CheckoutFormFulfillmentStatus). CANCELLED, SUSPENDED: not steps.
+_PROGRESS = {
+    "NEW": 0,
+    "PROCESSING": 1,
+    "READY_FOR_SHIPMENT": 2,
+    "READY_FOR_PICKUP": 2,
+    "SENT": 3,
+    "PICKED_UP": 4,
+    "RETURNED": 5,
+}
+
+
+def moves_back(current: str | None, wanted: str) -> bool:
+    """Would setting `wanted` undo a later step Allegro (or the seller) already took?"""
+    if current is None or current not in _PROGRESS or wanted not in _PROGRESS:
+        return current == "RETURNED"
+    return _PROGRESS[wanted] < _PROGRESS[current]

@@ -12,6 +12,8 @@ Routes (JSON in and out; 400 with {"error", "message"} on bad input, which chang
        /cancel {checkout_form_id, auto?} | /pay-together {checkout_form_ids}
        /modify {checkout_form_id, city?}
        /visits {offer_id, visits, watchers?}
+       /campaigns {offer_id, price, campaign_id?, name?} | /campaigns/end {offer_id}
+       /return-parcel {checkout_form_id}
   PUT  /__emulator/faults {name: value, ...}
 """
 
@@ -117,6 +119,21 @@ class AdminApi:
             ),
             ("POST", "/cancel"): lambda b: _done(
                 lambda: em.marketplace.cancel(_field(b, "checkout_form_id"), auto=bool(b.get("auto", False)))
+            ),
+            # issue 14, items 6-7 (allegro-misc)
+            ("POST", "/campaigns"): lambda b: _done(
+                lambda: em.marketplace.start_campaign(
+                    _field(b, "offer_id"),
+                    _field(b, "price"),
+                    campaign_id=str(b.get("campaign_id", "SUBSIDY")),
+                    name=str(b.get("name", "Allegro Ceny")),
+                )
+            ),
+            ("POST", "/campaigns/end"): lambda b: _done(
+                lambda: em.marketplace.end_campaign(_field(b, "offer_id"))
+            ),
+            ("POST", "/return-parcel"): lambda b: _done(
+                lambda: em.marketplace.return_parcel(_field(b, "checkout_form_id"))
             ),
         }
 
@@ -263,6 +280,12 @@ class EmulatorAdmin:
 
     def add_visits(self, offer_id: str, visits: int, watchers: int = 0) -> None:
         self._call("POST", "/visits", {"offer_id": offer_id, "visits": visits, "watchers": watchers})
+
+    def start_campaign(self, offer_id: str, price: str, *, campaign_id: str = "SUBSIDY") -> None:
+        self._call("POST", "/campaigns", {"offer_id": offer_id, "price": price, "campaign_id": campaign_id})
+
+    def end_campaign(self, offer_id: str) -> None:
+        self._call("POST", "/campaigns/end", {"offer_id": offer_id})
 
     def violations(self) -> list[dict[str, Any]]:
         return list(self._call("GET", "/violations"))

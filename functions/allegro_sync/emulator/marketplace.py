@@ -18,9 +18,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from allegro_sync.emulator.market import automation, catalogue, commands, offers, orders, pricing
+from allegro_sync.emulator.market import automation, campaigns, catalogue, commands, offers, orders, pricing
 from allegro_sync.emulator.market.catalogue import Catalogue
-from allegro_sync.emulator.market.common import BASE_MARKETPLACE, Reject, ok
+from allegro_sync.emulator.market.common import BASE_MARKETPLACE, Reject, ok, parse_decimal
 from allegro_sync.emulator.market.offers import offer_view
 from allegro_sync.emulator.market.state import Faults, MarketState, Seller
 from allegro_sync.emulator.types import Clock, EmulatorRequest, EmulatorResponse
@@ -117,6 +117,8 @@ ROUTES: tuple[Route, ...] = (
     _route("PUT", "/order/checkout-forms/{id}/fulfillment", orders.put_fulfillment, USER),
     _route("GET", "/order/checkout-forms/{id}/shipments", orders.list_shipments, USER),
     _route("POST", "/order/checkout-forms/{id}/shipments", orders.add_shipment, USER),
+    # campaigns (issue 14, item 7): the only place the API shows a campaign price
+    _route("GET", "/sale/badges", campaigns.list_badges, USER),
 )
 
 
@@ -231,6 +233,33 @@ class Marketplace:
                 raise KeyError(f"offer {offer_id} not found")
             found.visits += visits
             found.watchers += watchers
+
+    # --- issue 14, items 6-7 (allegro-misc): what Allegro does on its own ------------------------------
+
+    def return_parcel(self, checkout_form_id: str) -> None:
+        """The parcel came back: Allegro sets RETURNED itself (a seller cannot)."""
+        with self._lock:
+            orders.return_parcel(self.state, checkout_form_id)
+
+    def start_campaign(
+        self, offer_id: str, amount: str, *, campaign_id: str = "SUBSIDY", name: str = "Allegro Ceny"
+    ) -> None:
+        """Allegro puts the offer into a campaign: buyers pay `amount`, price rules pause (#13617, #9578)."""
+        with self._lock:
+            found = self.state.offers.get(offer_id)
+            if found is None:
+                raise KeyError(f"offer {offer_id} not found")
+            parsed = parse_decimal(amount)
+            if parsed is None:
+                raise ValueError(f"price {amount!r} is not an amount")
+            campaigns.start(self.state, found, parsed, campaign_id, name)
+
+    def end_campaign(self, offer_id: str) -> None:
+        with self._lock:
+            found = self.state.offers.get(offer_id)
+            if found is None:
+                raise KeyError(f"offer {offer_id} not found")
+            campaigns.finish(self.state, found)
 
     def process_due(self) -> None:
         """Finish asynchronous work (operations, command tasks, delayed events) whose time has come."""

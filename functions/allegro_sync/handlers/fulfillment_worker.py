@@ -20,7 +20,6 @@ from allegro_sync.adapters.sqs_records import ShopOrderStatusRecord
 from allegro_sync.bootstrap import application
 from allegro_sync.contracts.accounts import AccountDisconnected, AccountNotFound
 from allegro_sync.contracts.allegro_errors import AllegroForbidden, AllegroNotFound
-from allegro_sync.services.fulfillment import Fulfillment
 
 logger = Logger()
 metrics = Metrics()
@@ -39,19 +38,23 @@ def record_handler(record: ShopOrderStatusRecord) -> None:
         logger.warning("order update for an order we never imported; dropped")
         return
     try:
-        result = Fulfillment(built.allegro(order.account)).apply(update)
+        result = built.fulfillment(order.account).apply(update)
     except UNREADABLE as error:
         reason = type(error).__name__
         logger.warning("Allegro will not show this order; update dropped", extra={"reason": reason})
         metrics.add_metric("FulfillmentUpdatesDropped", MetricUnit.Count, 1)
         return
     metrics.add_metric("FulfillmentShipmentsAdded", MetricUnit.Count, len(result.shipments_added))
+    if result.refused:  # in the order's journal and "needs attention"; the alarm tells the seller
+        metrics.add_metric("FulfillmentUpdatesDropped", MetricUnit.Count, len(result.refused))
+        logger.warning("Allegro refused tracking numbers", extra={"refused": len(result.refused)})
     logger.info(
         "fulfillment applied",
         extra={
             "status_set": result.status_set,
             "shipments_added": len(result.shipments_added),
             "revision_retries": result.revision_retries,
+            "status_kept": result.status_kept,
         },
     )
 

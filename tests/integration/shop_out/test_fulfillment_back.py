@@ -153,3 +153,38 @@ def test_woocommerce_order_updated_with_a_stale_revision_is_retried(
     status, shipments = form_view(shop_world, paid_order)
     assert status == "SENT"
     assert sorted(shipments) == [("DPD", "00340434161094042557"), ("OTHER", "GLS123456")]
+
+
+# --- issue 14, item 6 (allegro-misc) ---------------------------------------------------------------------
+
+
+def test_a_tracking_number_allegro_refuses_is_shown_to_the_seller(
+    shop_world: OrdersWorld, paid_order: str
+) -> None:
+    """Allegro's 409 "maximum waybill usage exceeded" used to pass as "already there": the tracking number
+    never reached the buyer and nobody knew. Now the order needs attention and `orders show` says why."""
+    shop_world.emulator.set_faults(waybill_max_orders=0)  # this waybill is already on too many orders
+    base = shop_world.runtime.start_gateway()
+    update = {
+        "type": "order.status",
+        "checkout_form_id": paid_order,
+        "parcels": [{"carrier": "DPD", "waybill": "00340434161094042557"}],
+    }
+    assert signed_post(base, "/webhooks/shop/orders", update, "ref-1").status_code == 202
+    shop_world.runtime.drain()
+
+    assert form_view(shop_world, paid_order) == ("NEW", [])  # Allegro did not take it
+    shown = shop_world.stack.cli("orders", "show", paid_order)
+    assert shown.exit_code == 3, shown.output
+    assert "needs attention" in shown.output
+    assert "00340434161094042557" in shown.output
+    assert "409" in shown.output
+    orders = shop_world.stack.app("fulfillment_worker").order_repository()
+    assert paid_order in [form for form, _, _ in orders.needing_attention()]
+
+    shop_world.emulator.set_faults(waybill_max_orders=3)  # the seller sends a corrected number
+    fixed = dict(update, parcels=[{"carrier": "DPD", "waybill": "00340434161094049999"}])
+    assert signed_post(base, "/webhooks/shop/orders", fixed, "ref-2").status_code == 202
+    shop_world.runtime.drain()
+    assert form_view(shop_world, paid_order) == ("SENT", [("DPD", "00340434161094049999")])  # SENT: Allegro
+    assert shop_world.stack.cli("orders", "show", paid_order).exit_code == 0

@@ -237,10 +237,12 @@ def test_uploaded_image_must_be_used_before_it_expires(api: Api, clock: Clock) -
     upload = api.call("POST", "/sale/images", {"url": "https://shop.example/img/1.jpg"})
     assert upload.status == 201
     location = upload.body["location"]
-    clock.advance(2 * DAY)
+    clock.advance(4 * 3600)  # hours, not a day (#2584: 6 h, #4454: about 3 h)
     response = api.call("POST", "/sale/product-offers", offer_body(images=[location]))
     assert response.status == 422
-    assert error_codes(response) == ["IMAGE_EXPIRED"]
+    # Allegro's own words, and no hint which image or why (#1946, #2584, #7889)
+    assert error_codes(response) == ["VALIDATION_ERROR"]
+    assert "Provided image address is incorrect" in response.body["errors"][0]["message"]
     fresh = api.call("POST", "/sale/images", raw=b"\x89PNG\r\n\x1a\n....", content_type="image/png")
     created = create_offer(api, images=[fresh.body["location"]])
     assert created["images"] == [fresh.body["location"]]
@@ -274,3 +276,19 @@ def test_a_product_definition_without_name_or_category_is_refused_and_proposes_n
         assert response.status == 422
         assert any(e["path"].startswith("productSet[0].product") for e in response.body["errors"])
     assert set(api.market.state.catalogue.products) == before
+
+
+# --- issue 14, item 8 (allegro-misc): titles as Allegro counts them ---------------------------------------
+
+
+def test_titles_are_counted_with_html_entities_and_words_of_at_most_30(api: Api) -> None:
+    """& counts 5, < and > 4, a quote 6 (#1306, #3394); no word over 30 characters (#10008)."""
+    visible_75 = "Kabel HDMI & DisplayPort " + "x" * 20 + " " + "y" * 29  # 75 visible, 79 counted
+    assert len(visible_75) == 75
+    refused = api.call("POST", "/sale/product-offers", offer_body(name=visible_75))
+    assert refused.status == 422
+    assert refused.body["errors"][0]["metadata"]["length"] == "79"
+    long_word = api.call("POST", "/sale/product-offers", offer_body(name="Kabel " + "z" * 31 + " czarny"))
+    assert long_word.status == 422
+    assert "30 characters" in long_word.body["errors"][0]["message"]
+    assert create_offer(api, name='Kabel 2" & adapter <USB>')["name"] == 'Kabel 2" & adapter <USB>'

@@ -170,8 +170,8 @@ def test_shipments_with_carriers(api: Api, market: Marketplace) -> None:
     assert (
         api.call("POST", path, {"carrierId": "INPOST", "waybill": "620000000000000000000001"}).status == 409
     )
-    assert api.call("POST", path, {"carrierId": "NOPE", "waybill": "1"}).status == 422
-    assert api.call("POST", path, {"carrierId": "OTHER", "waybill": "1"}).status == 422
+    assert api.call("POST", path, {"carrierId": "NOPE", "waybill": "1"}).status == 400  # spec: 400
+    assert api.call("POST", path, {"carrierId": "OTHER", "waybill": "1"}).status == 400  # spec: 400
     listed = api.get(path).body["shipments"]
     assert [s["waybill"] for s in listed] == ["620000000000000000000001"]
     form = api.get(f"/order/checkout-forms/{form_id}").body
@@ -290,3 +290,57 @@ def test_the_switches_take_true_and_false_as_the_cli_sends_them() -> None:
     assert emulator.faults()["post_payment_changes"] is False
     with pytest.raises(ValueError, match="true or false"):
         emulator.set_faults(combined_payments="maybe")
+
+
+# --- issue 14, items 6-8 (allegro-misc) -------------------------------------------------------------------
+
+
+def test_a_waybill_used_in_too_many_orders_is_refused_with_409(api: Api, market: Marketplace) -> None:
+    """Spec: 409 "Maximum waybill usage exceeded (e.g. used in too many orders)"."""
+    offer = create_offer(api)
+    forms = [market.buy(offer["id"], buyer_login=f"b{n}") for n in range(4)]
+    shipment = {"carrierId": "INPOST", "waybill": "620000000000000000000009"}
+    answers = [api.call("POST", f"/order/checkout-forms/{f}/shipments", shipment).status for f in forms]
+    assert answers == [201, 201, 201, 409]  # waybill_max_orders = 3 by default
+
+
+def test_allegro_marks_a_shipped_form_sent_and_returned_itself(api: Api, market: Marketplace) -> None:
+    offer = create_offer(api)
+    form_id = market.buy(offer["id"])
+    market.pay(form_id)
+    path = f"/order/checkout-forms/{form_id}/shipments"
+    assert api.call("POST", path, {"carrierId": "DPD", "waybill": "00340434161094042557"}).status == 201
+    assert api.get(f"/order/checkout-forms/{form_id}").body["fulfillment"]["status"] == "SENT"
+    market.return_parcel(form_id)
+    assert api.get(f"/order/checkout-forms/{form_id}").body["fulfillment"]["status"] == "RETURNED"
+    refused = api.call("PUT", f"/order/checkout-forms/{form_id}/fulfillment", {"status": "RETURNED"})
+    assert refused.status == 422  # only Allegro sets RETURNED
+
+
+def test_order_event_ids_look_like_microsecond_timestamps(api: Api, market: Marketplace) -> None:
+    """#5576: `from` is a Unix time in microseconds, e.g. 1661520629376105."""
+    offer = create_offer(api)
+    market.buy(offer["id"])
+    ids = [e["id"] for e in api.get("/order/events").body["events"]]
+    now_us = market.clock.now().timestamp() * 1_000_000
+    assert all(len(i) == 16 and abs(int(i) - now_us) < 60_000_000 for i in ids)
+    assert ids == sorted(ids, key=int)
+    assert len(set(ids)) == len(ids)
+
+
+def test_a_campaign_shows_in_badges_not_in_the_offer_and_sells_at_its_price(
+    api: Api, market: Marketplace
+) -> None:
+    """#13617, #4345: `sellingMode.price` stays the seller's; GET /sale/badges shows the campaign."""
+    offer = create_offer(api)
+    market.start_campaign(offer["id"], "1199.00")
+    shown = api.get(f"/sale/product-offers/{offer['id']}").body
+    assert shown["sellingMode"]["price"]["amount"] == "1299.00"
+    (badge,) = api.get("/sale/badges", **{"marketplace.id": "allegro-pl"}).body["badges"]
+    assert badge["prices"]["subsidy"]["targetPrice"]["amount"] == "1199.00"
+    assert badge["process"]["status"] == "ACTIVE"
+    form = api.get(f"/order/checkout-forms/{market.buy(offer['id'])}").body
+    assert form["lineItems"][0]["price"]["amount"] == "1199.00"
+    market.end_campaign(offer["id"])
+    (ended,) = api.get("/sale/badges", **{"marketplace.id": "allegro-pl"}).body["badges"]
+    assert ended["process"]["status"] == "FINISHED"

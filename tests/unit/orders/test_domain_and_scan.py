@@ -69,11 +69,13 @@ def test_fifo_ids_stay_valid_for_any_sku() -> None:
     assert notice.deduplication_id == "shop1:event:77"
 
 
-def test_event_ids_only_go_forward() -> None:
+def test_event_ids_are_opaque_and_the_journal_orders_them() -> None:
+    """Issue 14 (#5576): ids look like microsecond timestamps, but only the journal's order counts."""
     assert event_id_after(None, "1")
-    assert event_id_after("9", "10")  # numbers, not strings
-    assert not event_id_after("10", "9")
-    assert not event_id_after("10", "10")
+    assert event_id_after("9", "10")
+    assert event_id_after("1661520636571747", "1661520630934020")  # the journal said so: follow it
+    assert event_id_after("1661520636571747", "a40c15e0-1539-11f0")  # not a number at all
+    assert not event_id_after("10", "10")  # the cursor's own event again: a loop
 
 
 def test_outbox_messages_round_trip() -> None:

@@ -135,13 +135,30 @@ def test_the_cursor_never_moves_backwards(clock: FakeClock) -> None:
 
     class Rewinding(FakeEvents):
         def order_events(self, from_id=None, *, limit=100, types=()):  # type: ignore[no-untyped-def]
-            return [event(3, "old")]
+            return [event(5, "seed")]  # the cursor's own event again: following it would loop
 
     report = make_poller(cursors, queue, clock).run({"shop1": Rewinding()})
 
     assert "backwards" in (report.accounts["shop1"].error or "")
     assert cursors.items["shop1"].event_id == "5"
     assert queue.sent == []
+
+
+def test_event_ids_are_followed_in_the_journals_order_not_by_number(clock: FakeClock) -> None:
+    """Issue 14 (#5576): an id smaller as a number is still the next event when the journal says so."""
+    api = FakeEvents([event(1661520636571747, "seed")])
+    cursors, queue = MemoryCursors(), MemoryQueue()
+    make_poller(cursors, queue, clock).run({"shop1": api})
+
+    class Journal(FakeEvents):
+        def order_events(self, from_id=None, *, limit=100, types=()):  # type: ignore[no-untyped-def]
+            return [event(1661520630934020, "a")] if from_id == "1661520636571747" else []
+
+    report = make_poller(cursors, queue, clock).run({"shop1": Journal()})
+
+    assert report.accounts["shop1"].error is None
+    assert [n.event_id for n in queue.sent] == ["1661520630934020"]
+    assert cursors.items["shop1"].event_id == "1661520630934020"
 
 
 def test_a_failed_enqueue_leaves_the_cursor_so_the_events_come_again(clock: FakeClock) -> None:

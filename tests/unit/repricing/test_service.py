@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from allegro_sync.contracts.allegro import (
+    Badge,
     FeePreview,
     Me,
     OfferCommandResult,
@@ -35,6 +36,10 @@ class FakeAllegro:
         self.previews: list[str] = []
         self.fee_error = False
         self.price_calls: list[tuple[list[str], str]] = []
+        self.badges: list[Badge] = []  # issue 14: offers in Allegro campaigns
+
+    def campaign_badges(self) -> list[Badge]:
+        return list(self.badges)
 
     def me(self) -> Me:
         return Me(id="me-1")
@@ -200,3 +205,38 @@ def test_a_new_offer_waits_for_sales_history_and_prices_why_says_so(monkeypatch:
     assert result.exit_code == 0, result.output
     assert '"what": "held, waiting for sales history"' in result.output
     assert "the demand strategy acts once the offer has a full 30-day sales window" in result.output
+
+
+# --- issue 14, item 7 (allegro-misc): campaign prices ---------------------------------------------------
+
+
+def _in_campaign(offer_id: str, price: str) -> Badge:
+    return Badge.model_validate(
+        {
+            "offer": {"id": offer_id},
+            "campaign": {"id": "SUBSIDY", "name": "Allegro Ceny"},
+            "prices": {"subsidy": {"targetPrice": {"amount": price, "currency": "PLN"}}},
+            "process": {"status": "ACTIVE"},
+        }
+    )
+
+
+def test_an_offer_in_a_campaign_is_neither_repriced_nor_logged_as_changed_and_why_says_so() -> None:
+    api = FakeAllegro([listing("1", "A", 40, 0), listing("2", "B", 40, 0)])
+    api.badges = [_in_campaign("2", "89.00")]
+    store, log = MemoryStore(DEMAND), FakeChangeLog()
+    repricer = Repricer(store, Facts(), log, clock=lambda: T0)
+
+    report = repricer.run_account("acc", api)
+
+    assert api.price_calls == [(["1"], "97.00")]  # offer 2's campaign price is left alone
+    held = {d.offer_id: d for d in report.decisions}["2"]
+    assert held.action is Action.HOLD
+    assert "Allegro Ceny at 89.00" in held.explain()
+    assert [(c.offer_id, c.action) for c in log.changes] == [("1", "price"), ("2", "price_campaign")]
+    assert "campaign" in log.changes[1].reason
+
+    api.badges = []  # the campaign ends: the next round prices the offer again and says why
+    later = Repricer(store, Facts(), log, clock=lambda: T0 + timedelta(hours=2)).run_account("acc", api)
+    assert {d.offer_id: d for d in later.decisions}["2"].action is Action.SET_PRICE
+    assert "ended" in log.changes[-1].reason or "ended" in log.changes[-2].reason

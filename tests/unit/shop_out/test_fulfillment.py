@@ -12,6 +12,7 @@ from allegro_sync.adapters.shop.fulfillment_in import parse_generic_status, pars
 from allegro_sync.contracts.allegro import AddShipment, Carrier, CheckoutForm, FulfillmentStatus, Shipment
 from allegro_sync.contracts.allegro_errors import AllegroConflict
 from allegro_sync.contracts.messages import Parcel, ShopOrderStatus
+from allegro_sync.contracts.orders import FulfillmentEntry
 from allegro_sync.domain.shop_orders import allegro_carrier
 from allegro_sync.services.fulfillment import Fulfillment, StaleRevision
 
@@ -234,3 +235,59 @@ def test_woocommerce_own_orders_are_ignored_and_forgeries_refused() -> None:
     with pytest.raises(WebhookRejected) as refused:
         parse_woocommerce_order({**woo_headers(raw), woocommerce.SIGNATURE_HEADER: "AAAA"}, raw, [SECRET])
     assert refused.value.status == 401
+
+
+# --- issue 14, item 6 (allegro-misc): 409 is not "already there" ------------------------------------------
+
+
+class WaybillLimit(FakeAllegro):
+    """Allegro's 409 "maximum waybill usage exceeded": `used_elsewhere` waybills are refused; `racing` ones
+    were added by another delivery of the same update just before ours (a true duplicate)."""
+
+    def __init__(self, used_elsewhere: set[str], racing: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+        super().__init__()
+        self.used_elsewhere, self.racing = used_elsewhere, set(racing)
+
+    def add_shipment(self, checkout_form_id: str, shipment: AddShipment) -> Shipment:
+        if shipment.waybill in self.racing:
+            self.racing.discard(shipment.waybill)
+            super().add_shipment(checkout_form_id, shipment)  # the other delivery won
+            raise conflict()
+        if shipment.waybill in self.used_elsewhere:
+            raise conflict()
+        return super().add_shipment(checkout_form_id, shipment)
+
+
+class Journal:
+    def __init__(self) -> None:
+        self.entries: list[FulfillmentEntry] = []
+
+    def add(self, entry: FulfillmentEntry) -> None:
+        self.entries.append(entry)
+
+
+def test_a_refused_tracking_number_is_reported_and_a_true_duplicate_is_success() -> None:
+    allegro, journal = WaybillLimit({"REUSED-1"}, racing={"RACE-2"}), Journal()
+    result = Fulfillment(allegro, journal, account="acc").apply(
+        update(None, ("DPD", "REUSED-1"), ("DPD", "RACE-2"), ("DPD", "NEW-3"))
+    )
+
+    assert [r.waybill for r in result.refused] == ["REUSED-1"]
+    assert "409" in result.refused[0].reason
+    assert result.shipments_added == ("NEW-3",)  # RACE-2 is on the order: not refused, not added twice
+    assert [s.waybill for s in allegro.parcels] == ["RACE-2", "NEW-3"]
+    (entry,) = journal.entries
+    assert entry.account == "acc"
+    assert entry.added == ("NEW-3",)
+    assert entry.refused[0].startswith("REUSED-1 (DPD): 409")
+
+
+def test_a_status_allegro_moved_on_itself_is_not_moved_back() -> None:
+    """Allegro sets SENT once a tracking number is added (and RETURNED after a return): spec."""
+    allegro = FakeAllegro()
+    allegro.status = "SENT"
+    result = Fulfillment(allegro).apply(update("PROCESSING"))
+    assert (allegro.status, allegro.puts, result.status_kept) == ("SENT", [], "SENT")
+    allegro.status = "RETURNED"
+    assert Fulfillment(allegro).apply(update("SENT")).status_kept == "RETURNED"
+    assert allegro.puts == []

@@ -9,6 +9,8 @@ from allegro_sync.adapters.allegro.commands import CommandsApi
 from allegro_sync.adapters.allegro.core import _dump, _segment
 from allegro_sync.contracts.allegro import (
     AutomaticPricingModification,
+    Badge,
+    Badges,
     FeePreview,
     IdRefIn,
     OfferAutomaticPricingCommand,
@@ -83,3 +85,15 @@ class PricingApi(CommandsApi):
         """POST /pricing/offer-fee-preview: read-only, so safe to repeat."""
         response = self.request("POST", "/pricing/offer-fee-preview", json_body=dict(body), idempotent=True)
         return FeePreview.model_validate(response.json())
+
+    # --- issue 14, item 7 (allegro-misc) ---
+
+    def campaign_badges(self, *, marketplace_id: str = "allegro-pl") -> list[Badge]:
+        """Every badge on the seller's offers (GET /sale/badges, 1000 a page): where campaign prices show."""
+        found: list[Badge] = []
+        while True:
+            params = {"marketplace.id": marketplace_id, "limit": 1000, "offset": len(found)}
+            page = self._get("/sale/badges", Badges, params).badges
+            found.extend(page)
+            if len(page) < 1000:
+                return found

@@ -180,7 +180,8 @@ class DynamoOrderRepository:
             ConsistentRead=True,
         )
         attention = [AttentionItem.from_item(items.load(raw)) for raw in found]
-        return [(item.sk.removeprefix(ORDER_PK), item.account, list(item.reasons)) for item in attention]
+        # sk "order#<id>" (the import) or "tracking#<id>" (a refused tracking number, fulfillment journal)
+        return [(item.sk.split("#", 1)[-1], item.account, list(item.reasons)) for item in attention]
 
 
 def _record(raw: dict[str, Any]) -> OrderRecord:

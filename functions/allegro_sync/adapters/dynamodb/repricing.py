@@ -87,6 +87,7 @@ class DynamoRepricingStore:
             sku=state.sku,
             last_changed_at=None if changed is None else changed.isoformat(),
             assigned=assigned,
+            campaign=state.campaign,
         )
         self._control.put_item(Item=item.item())
         self._control.put_item(
@@ -157,6 +158,7 @@ def _state(item: RepricerOfferItem) -> OfferState:
         sku=item.sku,
         last_changed_at=datetime.fromisoformat(item.last_changed_at) if item.last_changed_at else None,
         assigned_range=(assigned[0], Decimal(assigned[1]), Decimal(assigned[2])) if assigned else None,
+        campaign=item.campaign,
     )
 
 

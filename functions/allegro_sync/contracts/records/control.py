@@ -89,6 +89,7 @@ class RepricerOfferItem(Item):
     sku: str = ""
     last_changed_at: str | None = None  # ISO time
     assigned: str | None = None  # JSON [rule, low, high] of the assigned price range
+    campaign: str | None = None  # issue 14, item 7: the campaign that owned the price last round
 
 
 class OfferSkuItem(Item):

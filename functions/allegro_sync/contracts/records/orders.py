@@ -85,3 +85,21 @@ class ShopOrderItem(Item):
 
     claimed_at: str  # ISO time
     shop_order_id: int | None = None
+
+
+# --- issue 14, item 6 (allegro-misc) ---
+# - fulfillment: pk="order#<checkout form id>", sk="fulfillment#<ISO time>#<n>"  `FulfillmentEntryItem`
+# - refused:     pk="attention", sk="tracking#<checkout form id>"               `AttentionItem` (while a
+#   tracking number Allegro refused has not been replaced by one it took)
+
+
+class FulfillmentEntryItem(Item):
+    """One fulfillment update as Allegro took it (`contracts.orders.FulfillmentEntry`)."""
+
+    checkout_form_id: str
+    account: str
+    at: str
+    status_set: str | None = None
+    status_kept: str | None = None
+    added: list[str] = Field(default_factory=list)
+    refused: list[str] = Field(default_factory=list)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from allegro_sync.emulator.market.campaigns import active_campaign
 from allegro_sync.emulator.market.commands import Outcome, get_report, get_tasks, start
 from allegro_sync.emulator.market.common import (
     BASE_MARKETPLACE,
@@ -148,7 +149,8 @@ def _apply(st: MarketState, offer: Offer, modification: dict[str, Any]) -> Outco
             if low > high:
                 return ("INVALID_PRICE_RANGE", "minPrice must not exceed maxPrice")
             assignment["configuration"] = {"priceRange": price_range}
-            if entry["marketplace"]["id"] == BASE_MARKETPLACE:
+            # A campaign owns the price meanwhile: the rule waits until it ends (#9578).
+            if entry["marketplace"]["id"] == BASE_MARKETPLACE and not active_campaign(offer):
                 set_price(st, offer, min(max(offer.price, low), high))
         offer.rules[entry["marketplace"]["id"]] = assignment
     return None

@@ -252,7 +252,10 @@ def put_price(st: MarketState, request: EmulatorRequest, command_id: str) -> Emu
 def _apply_publication(st: MarketState, offer: Offer, modification: dict[str, Any]) -> Outcome:
     if modification["action"] == "ACTIVATE":
         if offer.stock < 1:
-            return ("OFFER_STOCK_EMPTY", "An offer with stock 0 cannot be activated: raise the stock first")
+            return (
+                "AvailableStockMustEqualToOneOrBeGreaterThanOne",
+                "The listed quantity cannot be less than 1.",
+            )
         if offer.status != "ACTIVE":
             activate(st, offer)
         return None

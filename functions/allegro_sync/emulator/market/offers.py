@@ -269,21 +269,16 @@ def _defined_product(
 def _check_images(st: MarketState, urls: list[str], errors: list[dict[str, Any]]) -> None:
     """Locations from `POST /sale/images` must be used before they expire; other URLs are downloaded."""
     now = st.now()
-    for index, url in enumerate(urls):
+    for url in urls:
         if not url.startswith(IMAGE_HOST):
             continue
         if url not in st.images:
-            errors.append(error_item("IMAGE_NOT_FOUND", f"Unknown image {url}", path=f"images[{index}]"))
+            errors.append(error_item("VALIDATION_ERROR", f"Provided image address is incorrect: {url}"))
             continue
         expires = st.images[url]
         if expires is not None and expires < now:
-            errors.append(
-                error_item(
-                    "IMAGE_EXPIRED",
-                    f"Image {url} expired at {iso(expires)}: upload it again",
-                    path=f"images[{index}]",
-                )
-            )
+            # Deleted after its TTL; Allegro says neither which image nor why (#2584, #1946, #7889).
+            errors.append(error_item("VALIDATION_ERROR", f"Provided image address is incorrect: {url}"))
 
 
 @dataclass
@@ -353,18 +348,38 @@ def _check_category(
     return category.id
 
 
+# Allegro counts a title after HTML-entity encoding: & 5, < and > 4, " 6 (#1306, #3394); a word has at most
+# 30 characters (#10008). Written out here, not imported: the emulator shares no rule with the system.
+_TITLE_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
+WORD_MAX = 30
+
+
+def _counted(text: str) -> int:
+    return sum(len(_TITLE_ENTITIES.get(ch, ch)) for ch in text)
+
+
 def _check_name(name: Any, errors: list[dict[str, Any]]) -> str:
-    """Allegro checks the length (12..75, per the spec); ">= 3 words" is the project's own rule."""
+    """12..75 characters as Allegro counts them, no word over 30; ">= 3 words" is the project's own rule."""
     if not isinstance(name, str) or not name.strip():
         errors.append(error_item("VALIDATION_ERROR", "name is required", path="name"))
         return ""
-    if not NAME_MIN <= len(name) <= NAME_MAX:
+    counted = _counted(name)
+    if not len(name) >= NAME_MIN or counted > NAME_MAX:
         errors.append(
             error_item(
                 "VALIDATION_ERROR",
-                f"The title has {len(name)} characters: use {NAME_MIN} to {NAME_MAX}",
+                f"The title has {counted} characters: use {NAME_MIN} to {NAME_MAX}, assuming that some "
+                "letters and symbols are counted as more than 1 character",
                 path="name",
-                metadata={"length": str(len(name))},
+                metadata={"length": str(counted)},
+            )
+        )
+    if long := [w for w in name.split() if _counted(w) > WORD_MAX]:
+        errors.append(
+            error_item(
+                "VALIDATION_ERROR",
+                f"A word of the title exceeds {WORD_MAX} characters: {long[0]}",
+                path="name",
             )
         )
     return name
@@ -634,12 +649,24 @@ def _use_images(st: MarketState, draft: Draft) -> None:
             st.images[url] = None  # used by an offer: no longer expires
 
 
+def _stale_stock(st: MarketState, draft: Draft) -> None:
+    """#9846: Allegro refused an activation with stock 6 as "less than 1" for a while."""
+    if draft.status == "ACTIVE" and draft.stock > 0 and st.faults.stale_stock_refusals > 0:
+        st.faults.stale_stock_refusals -= 1
+        raise Reject.one(
+            422,
+            "AvailableStockMustEqualToOneOrBeGreaterThanOne",
+            "The listed quantity cannot be less than 1.",
+            path="stock.available",
+        )
+
+
 def _status_problem(draft: Draft, current: str | None) -> Reject | None:
     if draft.status == "ACTIVE" and draft.stock == 0:
-        return Reject.one(
+        return Reject.one(  # the real code and wording (#10699, #9846)
             422,
-            "OFFER_STOCK_EMPTY",
-            "An offer with stock 0 cannot be activated: raise stock.available first",
+            "AvailableStockMustEqualToOneOrBeGreaterThanOne",
+            "The listed quantity cannot be less than 1.",
             path="stock.available",
         )
     if draft.status == "ENDED" and current is None:
@@ -698,6 +725,7 @@ def create_offer(st: MarketState, request: EmulatorRequest) -> EmulatorResponse:
     """201 with the offer, or (for `async_offer_share` of calls) 202 + Location of an operation."""
     assert request.seller_id is not None
     draft = validate(st, body_object(request))
+    _stale_stock(st, draft)
     rejected = _status_problem(draft, None)
     if rejected is not None:
         raise rejected
@@ -764,6 +792,7 @@ def patch_offer(st: MarketState, request: EmulatorRequest, offer_id: str) -> Emu
     if "publication" not in patch:
         doc.pop("publication", None)
     draft = validate(st, doc)
+    _stale_stock(st, draft)
     rejected = _status_problem(draft, offer.status)
     if rejected is not None:
         raise rejected

@@ -55,6 +55,7 @@ SELLER_SETTABLE = (
     "CANCELLED",
     "SUSPENDED",
 )
+AFTER_SENT = ("SENT", "PICKED_UP", "RETURNED", "CANCELLED")
 DELIVERY_COST = Decimal("9.99")
 POST_PAYMENT_WINDOW = timedelta(days=3)  # #3730, #3085: "w ciągu 3 dni od daty zakupu"
 SELLER_STARTED = ("PROCESSING", "READY_FOR_SHIPMENT", "SENT")
@@ -151,7 +152,9 @@ def buy(st: MarketState, offer_id: str, quantity: int, buyer_login: str) -> str:
     now = st.now()
     form_id = new_uuid(st.rng)
     buyer_id = str(int(hashlib.sha1(buyer_login.encode()).hexdigest()[:8], 16))  # noqa: S324
-    unit_price = price(offer.price)
+    # A campaign (#13617) sells at its own price; the offer's sellingMode.price stays the seller's.
+    paid = Decimal(offer.campaign["price"]) if offer.campaign else offer.price
+    unit_price = price(paid)
     item = {
         "id": new_uuid(st.rng),
         "offer": {
@@ -160,7 +163,7 @@ def buy(st: MarketState, offer_id: str, quantity: int, buyer_login: str) -> str:
             **({"external": {"id": offer.external_id}} if offer.external_id else {}),
         },
         "quantity": quantity,
-        "originalPrice": dict(unit_price),
+        "originalPrice": price(offer.price),
         "price": dict(unit_price),
         "boughtAt": iso(now),
     }
@@ -190,7 +193,7 @@ def buy(st: MarketState, offer_id: str, quantity: int, buyer_login: str) -> str:
             "method": {"id": "inpost-paczkomaty", "name": "Allegro Paczkomaty InPost"},
             "cost": price(DELIVERY_COST),
         },
-        total=offer.price * quantity + DELIVERY_COST,
+        total=paid * quantity + DELIVERY_COST,
         bought_at=now,
         updated_at=now,
         revision="",
@@ -431,7 +434,20 @@ def _shipment_view(shipment: dict[str, Any]) -> dict[str, Any]:
     return copy.deepcopy(shipment)
 
 
+def _waybill_uses(st: MarketState, seller_id: str, carrier_id: str, waybill: str) -> int:
+    """On how many of the seller's checkout forms this waybill already is."""
+    return sum(
+        1
+        for f in st.checkout_forms.values()
+        if f.seller_id == seller_id
+        and any(s["waybill"] == waybill and s["carrierId"] == carrier_id for s in f.shipments)
+    )
+
+
 def add_shipment(st: MarketState, request: EmulatorRequest, form_id: str) -> EmulatorResponse:
+    """The spec's answers: 400 for an unknown carrier or a bad waybill, 409 "maximum waybill usage exceeded
+    (e.g. used in too many orders)", 422 for line items not on the order. The spec does not say what a waybill
+    already on this very form answers; the emulator counts it as one more use and answers 409 too."""
     assert request.seller_id is not None
     form = _own_form(st, request.seller_id, form_id)
     body = body_object(request)
@@ -439,17 +455,17 @@ def add_shipment(st: MarketState, request: EmulatorRequest, form_id: str) -> Emu
     known = {c["id"]: c["name"] for c in st.catalogue.carriers}
     if not isinstance(carrier_id, str) or carrier_id not in known:
         raise Reject.one(
-            422,
+            400,
             "VALIDATION_ERROR",
             f"Unknown carrier {carrier_id}: see GET /order/carriers",
             path="carrierId",
         )
     if carrier_id == "OTHER" and not carrier_name:
         raise Reject.one(
-            422, "VALIDATION_ERROR", "carrierName is required for carrier OTHER", path="carrierName"
+            400, "VALIDATION_ERROR", "carrierName is required for carrier OTHER", path="carrierName"
         )
     if not isinstance(waybill, str) or not waybill.strip() or len(waybill) > 64:
-        raise Reject.one(422, "VALIDATION_ERROR", "waybill must have 1 to 64 characters", path="waybill")
+        raise Reject.one(400, "VALIDATION_ERROR", "waybill must have 1 to 64 characters", path="waybill")
     items = {li["id"] for li in form.line_items}
     given = body.get("lineItems") or [{"id": i} for i in sorted(items)]
     if not isinstance(given, list) or not all(isinstance(li, dict) for li in given):
@@ -458,8 +474,11 @@ def add_shipment(st: MarketState, request: EmulatorRequest, form_id: str) -> Emu
     unknown = [i for i in wanted if i not in items]
     if unknown:
         raise Reject.one(422, "VALIDATION_ERROR", f"Unknown line items {unknown}", path="lineItems")
-    if any(s["waybill"] == waybill and s["carrierId"] == carrier_id for s in form.shipments):
-        raise Reject.one(409, "WAYBILL_ALREADY_ADDED", f"Waybill {waybill} is already on this order")
+    here = any(s["waybill"] == waybill and s["carrierId"] == carrier_id for s in form.shipments)
+    if here or _waybill_uses(st, form.seller_id, carrier_id, waybill) >= st.faults.waybill_max_orders:
+        raise Reject.one(
+            409, "CONFLICT", f"Maximum waybill usage exceeded: {waybill} is used in too many orders"
+        )
     shipment = {
         "id": new_uuid(st.rng),
         "waybill": waybill,
@@ -470,7 +489,20 @@ def add_shipment(st: MarketState, request: EmulatorRequest, form_id: str) -> Emu
     }
     form.shipments.append(shipment)
     _revise(st, form)
+    sent = {i for s in form.shipments for i in (li["id"] for li in s["lineItems"])}
+    if st.faults.shipment_sets_sent and sent >= items and form.fulfillment_status not in AFTER_SENT:
+        form.fulfillment_status = "SENT"  # Allegro may mark the order sent itself (orders tutorial)
+        _revise(st, form)
+        emit(st, form, "FULFILLMENT_STATUS_CHANGED")
     return ok(_shipment_view(shipment), 201)
+
+
+def return_parcel(st: MarketState, form_id: str) -> None:
+    """The parcel came back: only Allegro sets RETURNED (a seller cannot, see SELLER_SETTABLE)."""
+    form = _form(st, form_id)
+    form.fulfillment_status = "RETURNED"
+    _revise(st, form)
+    emit(st, form, "FULFILLMENT_STATUS_CHANGED")
 
 
 def list_shipments(st: MarketState, request: EmulatorRequest, form_id: str) -> EmulatorResponse:

@@ -43,7 +43,6 @@ class Faults:
     offer_end_delay_seconds: float = 0.0  # PATCH stock 0 ends an ACTIVE offer after this delay
     command_delay_seconds: float = 0.0  # batch command tasks complete after this delay
     activation_overtakes_rate: float = 0.0  # share of publication commands run before earlier work (#10251)
-    image_ttl_seconds: float = 86400.0  # an uploaded image location must be used before this
     # --- allegro-orders: combined payments and changes after payment (docs/allegro-behaviours.md) ---
     combined_payments: bool = True  # paying several purchases together merges them into a NEW form (#1111)
     post_payment_changes: bool = (
@@ -51,6 +50,14 @@ class Faults:
     )
     # allegro-limits: share of 202 operations that fail; a failed create leaves an INACTIVE draft (#11011)
     offer_operation_failure_rate: float = 0.0
+    # --- issue 14, items 6-8 (allegro-misc): beyond the spec, on by default (docs/allegro-behaviours.md) ---
+    image_ttl_seconds: float = 10800.0  # an unused upload expires after hours, not a day (#2584, #4454)
+    waybill_max_orders: int = 3  # a waybill on this many of a seller's orders: the next one answers 409
+    shipment_sets_sent: bool = True  # Allegro marks a form SENT itself once every line item has a parcel
+    microsecond_event_ids: bool = True  # order event ids look like microsecond timestamps (#5576)
+    # The next N activations refuse stock >= 1 as below 1 (#9846, #3514: Allegro's own stale stock; it
+    # passes on a later try). Off by default: Allegro's bug comes and goes, a count keeps tests exact.
+    stale_stock_refusals: int = 0
 
 
 @dataclass
@@ -93,6 +100,7 @@ class Offer(OfferContent):
     watchers: int = 0
     busy_until: datetime | None = None  # a 202 edit is still running: PATCH answers 409
     rules: dict[str, dict[str, Any]] = field(default_factory=dict)  # marketplace id -> rule assignment
+    campaign: dict[str, Any] | None = None  # an Allegro campaign owns the buyer's price (#13617, #9578)
 
     def archived(self, now: datetime) -> bool:
         return self.status == "ENDED" and self.ended_at is not None and now - self.ended_at > ARCHIVE_AFTER
@@ -174,6 +182,7 @@ class MarketState:
     _offer_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(7_700_000_001))
     _order_event_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(3_100_000_001))
     _offer_event_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(5_200_000_001))
+    _last_event_stamp: int = 0
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -217,7 +226,12 @@ class MarketState:
         )
 
     def next_order_event_id(self) -> str:
-        return str(next(self._order_event_ids))
+        """Real ids are microsecond timestamps, e.g. 1661520629376105 (#5576): strictly increasing here."""
+        if not self.faults.microsecond_event_ids:
+            return str(next(self._order_event_ids))
+        stamp = int(self.now().timestamp() * 1_000_000)
+        self._last_event_stamp = max(stamp, self._last_event_stamp + 1)
+        return str(self._last_event_stamp)
 
 
 def _external(external_id: str | None) -> dict[str, str]:

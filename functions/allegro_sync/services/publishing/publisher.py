@@ -16,6 +16,7 @@ from aws_lambda_powertools import Logger
 
 from allegro_sync.contracts.allegro import CategoryParameter
 from allegro_sync.contracts.allegro_errors import (
+    AllegroApiError,
     AllegroBadRequest,
     AllegroForbidden,
     AllegroValidationError,
@@ -190,6 +191,10 @@ class Publisher:
             try:
                 updated = self._apply(account, link, stored, event, key)
             except (AllegroValidationError, AllegroBadRequest, AllegroForbidden) as error:
+                if stale_stock(error):  # issue 14: Allegro's own stale stock, not our content: retry
+                    logger.warning("Allegro saw stock below 1; retried", extra={"sku": event.sku})
+                    failures[account] = error
+                    continue
                 updated = rejected(account, link, event, key, error, at=ctx.timestamp())
             except Exception as error:
                 logger.warning(
@@ -232,3 +237,10 @@ def _already_applied(applied_key: str, key: str, event: ShopEvent) -> bool:
     if isinstance(event, StockSet | PriceSet):
         return applied_key > key
     return applied_key >= key
+
+
+def stale_stock(error: AllegroApiError) -> bool:
+    """`AvailableStockMustEqualToOneOrBeGreaterThanOne` (#10699) on a create or edit: we never activate
+    with stock 0 (`stock_patch`), so Allegro's own view of the stock is stale (#9846, #3514) and a later try
+    passes. Anything else Allegro refuses is about the content and is not retried."""
+    return "AvailableStockMustEqualToOneOrBeGreaterThanOne" in error.codes

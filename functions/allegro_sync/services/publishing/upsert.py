@@ -21,6 +21,7 @@ from allegro_sync.contracts.allegro_errors import (
     AllegroNotFound,
     AllegroOperationFailed,
     AllegroOperationPending,
+    AllegroValidationError,
 )
 from allegro_sync.contracts.allegro_requests import (
     CatalogueProduct,
@@ -168,7 +169,15 @@ class Upserts:
         # the retry looks the offer up by its SKU instead of listing the product twice.
         ctx.catalog.save_link(replace(link, creating_since=ctx.timestamp()))
         try:
-            offer_id = client.create_offer(offer).id
+            try:
+                offer_id = client.create_offer(offer).id
+            except AllegroValidationError as error:
+                if not (images and image_refused(error)):
+                    raise
+                images = _upload(client, listing.image_sources, {})  # Allegro does not say which: all
+                again = parse_shop_html(listing.description_html).to_allegro(images).description
+                offer = replace(offer, images=[images[s] for s in listing.image_sources], description=again)
+                offer_id = client.create_offer(offer).id
             note = ""
         except AllegroOperationPending as pending:
             if pending.offer_id is None:
@@ -265,7 +274,16 @@ class Upserts:
             reasons = [r for r in [stock_reason, *reasons] if r]
         elif link.status is LinkStatus.FAILED:
             status = LinkStatus.PUBLISHED
-        client.update_offer(link.offer_id, changes)
+        try:
+            client.update_offer(link.offer_id, changes)
+        except AllegroValidationError as error:
+            if not (changes.images or changes.description) or not image_refused(error):
+                raise
+            images = _upload(client, listing.image_sources, {})  # Allegro does not say which: all again
+            fresh = self._content_changes(listing, sorted({*changed, "images"}), images)
+            client.update_offer(
+                link.offer_id, replace(fresh, stock=changes.stock, publication=changes.publication)
+            )
         ctx.record(
             account,
             event,
@@ -328,6 +346,12 @@ def _upload(client: AllegroPort, sources: Sequence[str], known: Mapping[str, str
         if source not in uploaded:
             uploaded[source] = client.upload_image(url=source).location
     return uploaded
+
+
+def image_refused(error: AllegroValidationError) -> bool:
+    """Allegro's answer to an image location it deleted (6 h TTL, #2584): a generic VALIDATION_ERROR
+    "Provided image address is incorrect", naming neither which image nor why (#1946, #7889)."""
+    return any("image address" in (e.message or "").lower() for e in error.errors)
 
 
 def _price(decision: PriceDecision) -> PriceIn:

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from allegro_sync.contracts.allegro import (
+    Badge,
     FeePreview,
     Me,
     OfferCommandResult,
@@ -39,6 +40,8 @@ class RepricingAllegro(Protocol):
     ) -> list[OfferCommandResult]: ...
 
     def offer_fee_preview(self, body: Mapping[str, Any]) -> FeePreview: ...
+
+    def campaign_badges(self) -> list[Badge]: ...
 
 
 class RepricingStore(Protocol):

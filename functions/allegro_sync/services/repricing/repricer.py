@@ -137,6 +137,8 @@ class Repricer:
         plan = plan_account(
             account, offers, all_settings=all_settings, fees=fees.for_category, now=now, own_sellers=own
         )
+        campaigns = self._campaigns(client, report)
+        plan = _campaign_holds(plan, campaigns)
         paused = self._store.paused_until(account)
         if plan.breaker_tripped:
             until = now + timedelta(minutes=PAUSE_MINUTES)
@@ -155,7 +157,62 @@ class Repricer:
         report.decisions = plan.decisions
         if apply:
             self._apply(account, client, plan, states, now, report)
+            if campaigns is not None:
+                self._note_campaigns(account, listings, campaigns, states, now)
         return report
+
+    # ---- campaigns (issue 14, item 7) ---------------------------------------------------------------------
+    # An offer in an Allegro campaign (Allegro Ceny, AlleObniżka, ...) sells at the campaign's price while its
+    # own `sellingMode.price` stays the seller's (#4345, #13617) and its price rules pause (#9578). Its
+    # data in the spec has no field for it; `GET /sale/badges` shows it. The round neither fights that price
+    # nor records price changes no buyer would see; `prices why` shows when a campaign took the price over.
+
+    def _campaigns(self, client: RepricingAllegro, report: RoundReport) -> dict[str, str] | None:
+        """Offer id -> "campaign (price)" for offers whose campaign is ACTIVE; None: Allegro did not say."""
+        try:
+            badges = client.campaign_badges()
+        except AllegroError as error:
+            report.error = f"campaigns unknown (GET /sale/badges): {error}"
+            return None
+        return {
+            b.offer.id: f"{b.campaign.name or b.campaign.id} at {b.campaign_price() or '?'}"
+            for b in badges
+            if b.process is not None and b.process.status == "ACTIVE"
+        }
+
+    def _note_campaigns(
+        self,
+        account: str,
+        listings: list[OfferListing],
+        campaigns: Mapping[str, str],
+        states: dict[str, OfferState],
+        now: datetime,
+    ) -> None:
+        """One entry in the change log when a campaign takes an offer's price over, and one when it ends."""
+        for listing in listings:
+            sku = str(listing.external.id) if listing.external else ""
+            old = states.get(listing.id, OfferState(sku=sku))
+            new = campaigns.get(listing.id)
+            if old.campaign == new:
+                continue
+            self._store.save_offer_state(account, listing.id, replace(old, sku=sku, campaign=new))
+            reason = (
+                f"Allegro campaign {new} owns the buyer's price: repricing holds until it ends (#9578)"
+                if new
+                else f"the Allegro campaign ({old.campaign}) ended: repricing decides this price again"
+            )
+            self._changes.record(
+                Change(
+                    sku=sku,
+                    account=account,
+                    offer_id=listing.id,
+                    action="price_campaign",
+                    changes={"campaign": {"old": old.campaign, "new": new}},
+                    reason=reason,
+                    rule="allegro:campaign",
+                    at=now.isoformat(timespec="seconds"),
+                )
+            )
 
     def _needs_feed(self, all_settings: Sequence[RepricingSettings]) -> bool:
         return self._feed is not None and any(s.strategy is Strategy.FEED for s in all_settings)
@@ -348,6 +405,24 @@ def _listed_since(listing: OfferListing) -> datetime | None:
         return datetime.fromisoformat(raw) if raw else None
     except ValueError:
         return None
+
+
+def _campaign_holds(plan: AccountPlan, campaigns: Mapping[str, str] | None) -> AccountPlan:
+    """Offers a campaign owns change nothing (price or rule); unknown campaigns hold every price."""
+    if campaigns is None:
+        return _hold_all(plan, "Allegro did not say which offers are in campaigns (GET /sale/badges)")
+    held = [
+        replace(
+            d,
+            action=Action.HOLD,
+            new_price=None,
+            steps=(*d.steps, f"held: Allegro campaign {campaigns[d.offer_id]} sets the buyer's price"),
+        )
+        if d.offer_id in campaigns and d.action in (Action.SET_PRICE, Action.ASSIGN_RULE)
+        else d
+        for d in plan.decisions
+    ]
+    return replace(plan, decisions=held)
 
 
 def _hold_all(plan: AccountPlan, reason: str) -> AccountPlan:
