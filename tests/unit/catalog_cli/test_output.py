@@ -33,7 +33,11 @@ def published(monkeypatch: pytest.MonkeyPatch) -> World:
     wide = Console(width=400, color_system=None)
     monkeypatch.setattr(catalog_cmd, "console", wide)
     monkeypatch.setattr(output, "console", wide)
-    deployment = SimpleNamespace(catalog=lambda: world.catalog, change_log=lambda: world.changes)
+    deployment = SimpleNamespace(
+        catalog=lambda: world.catalog,
+        change_log=lambda: world.changes,
+        shop_refusals=lambda: SimpleNamespace(latest=lambda sku: None),  # the shop sent nothing refused
+    )
     monkeypatch.setattr(catalog_cmd, "_application", lambda stack: deployment)
     return world
 
