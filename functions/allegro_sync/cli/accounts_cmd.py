@@ -16,10 +16,11 @@ from typing import Annotated, NoReturn
 import typer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from allegro_sync.cli import deployment
+from allegro_sync.cli import deployment, first_rule
 from allegro_sync.contracts.accounts import AccountNotFound, AccountProfile, OAuthError, TokenStoreCorrupt
 from allegro_sync.custody import Custody
-from allegro_sync.services.accounts import DevicePrompt, InvalidAccountName
+from allegro_sync.local import session as local_session
+from allegro_sync.services.accounts import ConnectOptions, DevicePrompt, InvalidAccountName, LinkRejected
 from allegro_sync.settings import API_URL_ENV, STACK_ENV
 
 accounts_app = typer.Typer(help="Connect Allegro seller accounts and inspect them (tokens are never shown).")
@@ -84,17 +85,28 @@ def set_app(
 @accounts_app.command("connect")
 def connect(
     name: Annotated[str, typer.Argument(help="Short name for the account, e.g. shop1.")],
+    *,
     sandbox: Annotated[bool, typer.Option(help="Connect an Allegro sandbox account.")] = False,
     browser: Annotated[
         bool, typer.Option(help="Print a signed, single-use link to log in through the API instead.")
     ] = False,
     link_minutes: Annotated[int, typer.Option(min=1, max=60, help="How long the --browser link works.")] = 15,
+    replace: Annotated[
+        bool, typer.Option(help="Allow NAME to change to another Allegro login (its offers stop syncing).")
+    ] = False,
+    allow_same_login: Annotated[
+        bool, typer.Option(help="Allow a login already connected under another name (duplicate offers).")
+    ] = False,
     stack: StackOption = None,
 ) -> None:
-    """Connect a seller account: the device flow (default) or a browser link (--browser)."""
+    """Connect a seller account: the device flow (default) or a browser link (--browser).
+
+    A name keeps its Allegro login and a login keeps one name, unless --replace / --allow-same-login say
+    otherwise. An account no pricing rule covers gets a 1:1 rule, so its products can publish."""
     built, api_url = _custody(stack)
     environment = _environment(sandbox)
     accounts = built.accounts()
+    options = ConnectOptions(replace=replace, allow_same_login=allow_same_login)
     try:
         if browser:
             if not api_url:
@@ -108,12 +120,16 @@ def connect(
                 api_url=str(api_url),
                 signing_key=key.encode(),
                 ttl_seconds=link_minutes * 60,
+                options=options,
             )
             typer.echo(f"Open this link within {link_minutes} min (it works once) and log in to Allegro:")
             typer.echo(link)
+            first_rule.offer(stack, name, publish=False)
             return
-        profile = accounts.connect_with_device_flow(name, environment=environment, on_prompt=show_prompt)
-    except (InvalidAccountName, ValueError) as exc:
+        profile = accounts.connect_with_device_flow(
+            name, environment=environment, on_prompt=show_prompt, options=options
+        )
+    except (InvalidAccountName, ValueError, LinkRejected) as exc:
         _fail(str(exc))
     except OAuthError as exc:
         _fail(exc.description or str(exc))
@@ -121,12 +137,19 @@ def connect(
         _fail(str(exc))
     who = f" ({profile.login})" if profile.login else ""
     typer.secho(f"Connected {profile.name}: seller {profile.seller_id}{who}.", fg=typer.colors.GREEN)
+    first_rule.offer(stack, name, publish=True)
 
 
 def show_prompt(prompt: DevicePrompt) -> None:
     minutes = max(1, prompt.expires_in // 60)
     typer.echo(f"To connect {prompt.account!r}, open {prompt.verification_uri_complete}")
     typer.echo(f"and confirm the code {prompt.user_code} (valid {minutes} min). Waiting for Allegro...")
+    if local_session.active() is not None:
+        typer.echo(
+            "Local emulator: confirm it from another terminal with "
+            f"`allegro-sync local confirm {prompt.user_code} --login LOGIN` "
+            "(LOGIN: a seller from `local seller add`)."
+        )
 
 
 def _row(p: AccountProfile) -> str:

@@ -21,6 +21,8 @@ from allegro_sync.cli import (
     status_cmd,
     webhooks_cmd,
 )
+from allegro_sync.local import session
+from allegro_sync.settings import exported
 
 app = typer.Typer(
     name="allegro-sync",
@@ -28,6 +30,23 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
+# Commands that run their own local world (or none) never follow a running `local up`.
+_OWN_WORLD = {"local", "demo", "emulator", "invoke", "version"}
+
+
+@app.callback()
+def _use_local_session(ctx: typer.Context) -> None:
+    """Connect an online shop with Allegro: operate, inspect and run the system locally.
+
+    While `allegro-sync local up` runs, every other command uses it by itself (set
+    ALLEGRO_SYNC_LOCAL_SESSION=off to reach a deployment in AWS instead)."""
+    if ctx.invoked_subcommand in _OWN_WORLD:
+        return
+    found = session.active()
+    if found is not None:
+        ctx.with_resource(exported(found.environment()))
+
+
 local_cmd.register(app)
 emulator_cmd.register(app)
 accounts_cmd.register(app)

@@ -58,6 +58,23 @@ class DemoShop:
                     self._apply(held, line)
         return 200, {"order_id": f"SHOP-{form_id[:8]}", "applied_at": applied_at}
 
+    def received(self) -> dict[str, Any]:
+        """What `allegro-sync local shop` shows: each order as last received (no buyer data), stock."""
+        with self._lock:
+            orders = [
+                {
+                    "checkout_form_id": form_id,
+                    "status": message.get("status"),
+                    "account": message.get("account"),
+                    "lines": [
+                        {k: line.get(k) for k in ("sku", "quantity", "stock_effect")}
+                        for line in message.get("lines", [])
+                    ],
+                }
+                for form_id, message in self.orders.items()
+            ]
+            return {"orders": orders, "stock": dict(self.stock)}
+
     def adjust(self, sku: str, delta: int) -> int:
         """The shop's own stock movement (a sale over the counter, a delivery); returns the new level."""
         with self._lock:
@@ -79,11 +96,16 @@ class DemoShop:
 
 
 class DemoShopServer(LoopbackServer):
-    def __init__(self, shop: DemoShop) -> None:
+    """GET /feed.csv (the competitor feed), GET /orders (what it received), POST anything: an order."""
+
+    def __init__(self, shop: DemoShop, *, port: int = 0) -> None:
         owner = shop
 
         class Handler(QuietHandler):
             def do_GET(self) -> None:
+                if self.path == "/orders":
+                    self.send_body(200, json.dumps(owner.received()).encode(), "application/json")
+                    return
                 status = 200 if self.path == "/feed.csv" else 404
                 self.send_body(status, owner.competitor_feed.encode(), "text/csv; charset=utf-8")
 
@@ -92,4 +114,4 @@ class DemoShopServer(LoopbackServer):
                 status, payload = owner.answer(dict(self.headers.items()), self.rfile.read(length))
                 self.send_body(status, json.dumps(payload).encode(), "application/json")
 
-        super().__init__(Handler)
+        super().__init__(Handler, port=port)
