@@ -144,7 +144,7 @@ def show_prompt(prompt: DevicePrompt) -> None:
     minutes = max(1, prompt.expires_in // 60)
     typer.echo(f"To connect {prompt.account!r}, open {prompt.verification_uri_complete}")
     typer.echo(f"and confirm the code {prompt.user_code} (valid {minutes} min). Waiting for Allegro...")
-    if local_session.active() is not None:
+    if local_session.read() is not None:
         typer.echo(
             "Local emulator: confirm it from another terminal with "
             f"`allegro-sync local confirm {prompt.user_code} --login LOGIN` "

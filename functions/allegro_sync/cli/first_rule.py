@@ -31,12 +31,15 @@ def offer(stack: str | None, account: str, *, publish: bool) -> None:
     try:
         PricingPolicy(rules=tuple(rules)).rule_for(account, ())
     except PricingError:
-        rule = PricingRule(name=f"{account} 1:1")
-        app.mappings().put_pricing_rule(ScopedRule(account_id=account, rule=rule))
+        rule = PricingRule(name="1:1")
+        # The default scope, not the account's: a later `prices rules set` without --account replaces it,
+        # instead of being silently outranked by a rule the seller never wrote.
+        app.mappings().put_pricing_rule(ScopedRule(rule=rule))
         typer.echo(
-            f"No pricing rule covered {account}: created the rule {rule.name!r} (Allegro price = shop "
-            "price, no rounding). Change it with e.g.\n"
-            f"  allegro-sync prices rules set --account {account} --markup-percent 10 --ending 0.99"
+            f"No pricing rule covered {account}: created the default rule {rule.name!r} for every account "
+            "(Allegro price = shop price, no rounding). Change it with e.g.\n"
+            "  allegro-sync prices rules set --markup-percent 10 --ending 0.99"
+            f"      (or --account {account} for this account only)"
         )
     if publish:
         publish_waiting(

@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import secrets
+import signal
 import socket
 import sys
 import threading
@@ -134,10 +135,13 @@ def up(
         written = session.write(found)
         stack.callback(session.remove, found.pid)
         _next_steps(found, written)
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())  # `kill` cleans up like Ctrl-C
         try:
-            threading.Event().wait()
+            stop.wait()
         except KeyboardInterrupt:
-            typer.echo("stopping: this session's accounts, products, offers and orders are gone")
+            pass
+        typer.echo("stopping: this session's accounts, products, offers and orders are gone")
 
 
 def _describe(rt: LocalRuntime, urls: RuntimeUrls, allegro_url: str | None, time_scale: float) -> None:

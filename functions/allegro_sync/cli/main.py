@@ -18,6 +18,7 @@ from allegro_sync.cli import (
     local_cmd,
     prices_cmd,
     reconcile_cmd,
+    shop_cmd,
     status_cmd,
     webhooks_cmd,
 )
@@ -51,6 +52,7 @@ local_cmd.register(app)
 emulator_cmd.register(app)
 accounts_cmd.register(app)
 webhooks_cmd.register(app)
+shop_cmd.register(app)
 app.command("demo")(demo_cmd.demo)
 app.command("reconcile")(reconcile_cmd.reconcile)
 prices_cmd.register(app)
@@ -64,3 +66,7 @@ app.command("status")(status_cmd.status)
 def version() -> None:
     """Print the allegro-sync version."""
     typer.echo(__version__)
+
+
+if __name__ == "__main__":  # `python -m allegro_sync.cli.main`, as the installed `allegro-sync` script
+    app()

@@ -196,8 +196,23 @@ def set_rule(
         )
         _fail(f"the rule is not valid, nothing stored: {problems}")
     app = _rules_application(stack)
-    app.mappings().put_pricing_rule(ScopedRule(account_id=account, category_id=category, rule=rule))
-    typer.echo(f"Stored pricing rule {rule.name!r} for {_scope(account, category)}: {describe_rule(rule)}.")
+    store = app.mappings()
+    existing = store.pricing_rules()
+    replaced = any(r.account_id == account and r.category_id == category for r in existing)
+    store.put_pricing_rule(ScopedRule(account_id=account, category_id=category, rule=rule))
+    verb = "Replaced the" if replaced else "Stored"
+    typer.echo(f"{verb} pricing rule {rule.name!r} for {_scope(account, category)}: {describe_rule(rule)}.")
+    narrower = [
+        r
+        for r in existing
+        if (account is None and r.account_id is not None and r.category_id in (None, category))
+        or (category is None and r.category_id is not None and r.account_id in (None, account))
+    ]
+    for other in narrower:
+        typer.echo(
+            f"note: the rule {other.rule.name!r} ({_scope(other.account_id, other.category_id)}) is more "
+            "specific and still wins there."
+        )
     if publish:
         from allegro_sync.cli.republish import publish_waiting, waiting_for_a_price
 
