@@ -137,10 +137,8 @@ def up(
         _next_steps(found, written)
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())  # `kill` cleans up like Ctrl-C
-        try:
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C
             stop.wait()
-        except KeyboardInterrupt:
-            pass
         typer.echo("stopping: this session's accounts, products, offers and orders are gone")
 
 
