@@ -17,7 +17,13 @@ import typer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from allegro_sync.cli import deployment, first_rule
-from allegro_sync.contracts.accounts import AccountNotFound, AccountProfile, OAuthError, TokenStoreCorrupt
+from allegro_sync.contracts.accounts import (
+    AccountNotFound,
+    AccountProfile,
+    OAuthError,
+    OAuthUnavailable,
+    TokenStoreCorrupt,
+)
 from allegro_sync.custody import Custody
 from allegro_sync.local import session as local_session
 from allegro_sync.services.accounts import ConnectOptions, DevicePrompt, InvalidAccountName, LinkRejected
@@ -69,10 +75,31 @@ def set_app(
         str, typer.Option(prompt=True, hide_input=True, help="Client secret (asked for when omitted).")
     ],
     sandbox: Annotated[bool, typer.Option(help="These are the credentials of your sandbox app.")] = False,
+    check: Annotated[
+        bool, typer.Option(help="Ask Allegro for an app token with them before storing.")
+    ] = True,
     stack: StackOption = None,
 ) -> None:
-    """Store the Allegro application's client id and secret (and mint the start-link signing key)."""
+    """Store the Allegro application's client id and secret (and mint the start-link signing key).
+
+    They are checked first with a client-credentials token call, so a wrong secret is refused now and
+    not at every account's next refresh."""
     built, api_url = _custody(stack)
+    if check:
+        try:
+            built.oauth.check_app(_environment(sandbox), client_id, client_secret)
+        except OAuthUnavailable as exc:
+            _fail(
+                f"could not reach Allegro to check the credentials ({exc.description}); nothing stored "
+                "(--no-check stores them without checking)"
+            )
+        except OAuthError as exc:
+            _fail(
+                f"Allegro refused these credentials ({exc.error}): check the Client ID and Client Secret "
+                "of your app at apps.developer.allegro.pl (a sandbox app is separate: store it with "
+                "--sandbox); nothing stored"
+            )
+        typer.echo("Allegro accepted the credentials (client-credentials token).")
     try:
         built.app_credentials.write(client_id, client_secret, sandbox=sandbox)
     except (ClientError, BotoCoreError) as exc:

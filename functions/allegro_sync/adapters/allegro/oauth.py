@@ -90,8 +90,10 @@ class AllegroOAuth:
     def _client_auth(self, environment: str) -> tuple[str, str]:
         return self._credentials().for_environment(environment)
 
-    def _post(self, environment: str, path: str, form: dict[str, str]) -> dict[str, Any]:
-        client_id, client_secret = self._client_auth(environment)
+    def _post(
+        self, environment: str, path: str, form: dict[str, str], app: tuple[str, str] | None = None
+    ) -> dict[str, Any]:
+        client_id, client_secret = app or self._client_auth(environment)
         url = f"{self._hosts(environment).oauth_url}{path}"
         try:
             response = self._http.post(
@@ -116,6 +118,16 @@ class AllegroOAuth:
                 )
             raise OAuthError(error, description)
         raise OAuthUnavailable("unavailable", f"Allegro OAuth answered HTTP {response.status_code}")
+
+    def check_app(self, environment: str, client_id: str, client_secret: str) -> None:
+        """A client-credentials token for this app (public data only, nothing stored): proves the pair
+        before `accounts set-app` keeps it. OAuthError(invalid_client) when Allegro refuses it."""
+        self._post(
+            environment,
+            "/auth/oauth/token",
+            {"grant_type": "client_credentials"},
+            app=(client_id, client_secret),
+        )
 
     # ---- device flow
     def start_device(self, environment: str) -> DeviceAuthorization:
