@@ -18,7 +18,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import IO, TypeVar
 from unittest import mock
 
 import pytest
@@ -64,9 +64,15 @@ class Terminal:
         assert result.exit_code == code, f"allegro-sync {' '.join(args)}:\n{result.output}"
         return result.output
 
-    def start(self, *args: str) -> subprocess.Popen[str]:
+    def start(self, *args: str, log: IO[str] | None = None) -> subprocess.Popen[str]:
+        """A command in its own process; its output goes to `log` (a file: a pipe nobody reads would
+        stall a chatty process) or to a pipe the caller reads."""
         return subprocess.Popen(  # noqa: S603 - our own CLI
-            [CLI, *args], env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            [CLI, *args],
+            env=self.env,
+            stdout=log or subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
 
     def session(self) -> dict[str, str]:
@@ -78,14 +84,17 @@ def terminal(tmp_path: Path) -> Iterator[Terminal]:
     """`allegro-sync local up` on any free ports, running until the test ends."""
     seller = Terminal(tmp_path / "local-session.json")
     ports = ("--port", "0", "--aws-port", "0", "--emulator-port", "0", "--shop-port", "0")
-    up = seller.start("local", "up", *ports, "--time-scale", "60")
-    try:
-        poll("local up to write its session file", lambda: True if seller.session_file.exists() else None)
-        yield seller
-    finally:
-        up.send_signal(signal.SIGINT)
-        out, _ = up.communicate(timeout=60)
-    assert up.returncode == 0, out
+    log_file = tmp_path / "local-up.log"
+    with log_file.open("w", encoding="utf-8") as log:
+        up = seller.start("local", "up", *ports, "--time-scale", "60", log=log)
+        try:
+            poll("local up's session file", lambda: True if seller.session_file.exists() else None)
+            yield seller
+        finally:
+            up.send_signal(signal.SIGINT)
+            up.wait(timeout=60)
+    out = log_file.read_text(encoding="utf-8")
+    assert up.returncode == 0, out[-5000:]
     assert "lost when" in out or "are gone" in out
     assert not seller.session_file.exists(), "local up left its session file behind"
 
