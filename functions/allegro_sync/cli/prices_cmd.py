@@ -190,10 +190,7 @@ def set_rule(
     try:
         rule = PricingRule.model_validate({k: v for k, v in fields.items() if v is not None})
     except ValidationError as error:
-        problems = "; ".join(
-            f"--{'-'.join(str(p) for p in e['loc'][:1]).replace('_', '-') or 'rule'}: {e['msg']}"
-            for e in error.errors()
-        )
+        problems = "; ".join(_option_error(e["loc"], e["msg"]) for e in error.errors())
         _fail(f"the rule is not valid, nothing stored: {problems}")
     app = _rules_application(stack)
     store = app.mappings()
@@ -220,6 +217,14 @@ def set_rule(
         publish_waiting(
             app, accounts, Console(width=160), title="Pricing rule", needs_retry=waiting_for_a_price
         )
+
+
+def _option_error(loc: tuple[int | str, ...], message: str) -> str:
+    """A rule's validation error under the option the seller typed (`endings` is `--ending`)."""
+    if not loc:
+        return message
+    option = {"endings": "ending"}.get(str(loc[0]), str(loc[0])).replace("_", "-")
+    return f"--{option}: {message}"
 
 
 def describe_rule(rule: PricingRule) -> str:

@@ -90,7 +90,13 @@ def test_cli_errors_are_one_clear_line(cli_env: dict[str, str], emulator: Emulat
     assert "app credentials are not set; run: allegro-sync accounts set-app" in run(
         cli_env, "connect", "shop1", code=1
     )
-    run(cli_env, "set-app", DEFAULT_CLIENT_ID, "--client-secret", "wrong-secret")
+    # A wrong secret is refused when stored (issue 18) and changes nothing ...
+    refused = run(cli_env, "set-app", DEFAULT_CLIENT_ID, "--client-secret", "wrong-secret", code=1)
+    assert "Allegro refused these credentials (invalid_client)" in refused
+    assert "nothing stored" in refused
+    assert "app credentials are not set" in run(cli_env, "connect", "shop1", code=1)
+    # ... and one stored unchecked is still caught at the first call that uses it.
+    run(cli_env, "set-app", DEFAULT_CLIENT_ID, "--client-secret", "wrong-secret", "--no-check")
     assert "rejected the app's client id/secret" in run(cli_env, "connect", "shop1", code=1)
     assert "invalid account name" in run(cli_env, "connect", "Bad.Name", code=1)
     assert "no Allegro account named 'nobody'" in run(cli_env, "disconnect", "nobody", "--yes", code=1)
