@@ -130,3 +130,40 @@ def test_the_allegro_client_gets_a_new_token_once_after_a_401(
     assert emulator.refresh_counters("seller-one").successes == 1
     assert custody.vault.read("shop1", fresh=True).access_token != stored.access_token
     assert custody.registry.get("shop1").status is AccountStatus.CONNECTED  # type: ignore[union-attr]
+
+
+def test_a_name_keeps_its_login_and_a_login_keeps_its_name_unless_the_seller_says_so(
+    cli_env: dict[str, str], emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emulator.create_seller("seller-two")
+    run(cli_env, "set-app", DEFAULT_CLIENT_ID, "--client-secret", DEFAULT_CLIENT_SECRET)
+    codes: list[str] = []
+    monkeypatch.setattr(accounts_cmd, "show_prompt", lambda prompt: codes.append(prompt.user_code))
+
+    def connect_as(login: str, *args: str, code: int = 0) -> str:
+        def approve(seconds: float) -> None:
+            emulator.advance(seconds)
+            emulator.approve_device(codes[-1], login)
+
+        monkeypatch.setattr(accounts_cmd, "sleep", approve)
+        return run(cli_env, "connect", *args, code=code)
+
+    one, two = emulator.seller_id("seller-one"), emulator.seller_id("seller-two")
+    assert f"Connected shop1: seller {one}" in connect_as("seller-one", "shop1")
+
+    replaced = connect_as("seller-two", "shop1", code=1)
+    doubled = connect_as("seller-one", "shop2", code=1)
+
+    assert (
+        f"'shop1' is connected to seller-one (seller {one}), but you approved as seller-two (seller {two}). "
+        "Nothing was changed. With --replace" in replaced
+    )
+    assert "are no longer updated" in replaced
+    assert f"seller-one (seller {one}) is already connected as 'shop1'. Nothing was changed." in doubled
+    assert "duplicate offers" in doubled
+    assert f"seller id:     {one}" in run(cli_env, "show", "shop1")
+    assert "shop2" not in run(cli_env, "list")
+
+    assert f"Connected shop1: seller {two}" in connect_as("seller-two", "shop1", "--replace")
+    assert f"Connected shop2: seller {two}" in connect_as("seller-two", "shop2", "--allow-same-login")
+    assert f"seller id:     {two}" in run(cli_env, "show", "shop2")
