@@ -181,7 +181,7 @@ def show_prompt(prompt: DevicePrompt) -> None:
 
 def _row(p: AccountProfile) -> str:
     return (
-        f"{p.name:<16} {p.status.value:<13} {p.environment:<10} {p.login or p.seller_id:<20} "
+        f"{p.name:<16} {p.shown_status:<13} {p.environment:<10} {p.login or p.seller_id:<20} "
         f"{_when(p.token_expires_at):<21} {_when(p.last_refresh_at):<21} {p.what_to_do()}"
     )
 

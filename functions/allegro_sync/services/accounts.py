@@ -108,6 +108,8 @@ class AccountRegistry(Protocol):
 
     def mark_disconnected(self, name: str, *, reason: str, now: float) -> None: ...
 
+    def record_refresh_problem(self, name: str, problem: str) -> None: ...
+
 
 class OneTimeStore(Protocol):
     """Short-lived single-use items (OAuth state + PKCE verifier, start-link nonces), with a TTL."""
@@ -137,6 +139,9 @@ class RegistryEvents:
             refreshed_at=account.refreshed_at,
             scopes=account.scopes,
         )
+
+    def refresh_refused(self, name: str, reason: str) -> None:
+        self._registry.record_refresh_problem(name, reason)
 
     def disconnected(self, name: str, reason: str, now: float) -> None:
         self._registry.mark_disconnected(name, reason=reason, now=now)

@@ -13,7 +13,7 @@ from allegro_sync.adapters.allegro.client import AllegroClient
 from allegro_sync.adapters.allegro.environment import AllegroEnvironment
 from allegro_sync.cli import accounts_cmd
 from allegro_sync.cli.main import app as cli
-from allegro_sync.contracts.accounts import AccountStatus
+from allegro_sync.contracts.accounts import AccountStatus, OAuthError
 from allegro_sync.custody import AccountsSettings, Custody
 from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
 from allegro_sync.services.accounts import DevicePrompt
@@ -167,3 +167,42 @@ def test_a_name_keeps_its_login_and_a_login_keeps_its_name_unless_the_seller_say
     assert f"Connected shop1: seller {two}" in connect_as("seller-two", "shop1", "--replace")
     assert f"Connected shop2: seller {two}" in connect_as("seller-two", "shop2", "--allow-same-login")
     assert f"seller id:     {two}" in run(cli_env, "show", "shop2")
+
+
+def test_a_refresh_refused_for_the_apps_fault_shows_in_list_until_the_app_is_fixed(
+    cli_env: dict[str, str],
+    settings: AccountsSettings,
+    emulator: Emulator,
+    allegro_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    run(cli_env, "set-app", DEFAULT_CLIENT_ID, "--client-secret", DEFAULT_CLIENT_SECRET)
+    codes: list[str] = []
+    monkeypatch.setattr(accounts_cmd, "show_prompt", lambda prompt: codes.append(prompt.user_code))
+
+    def approve(seconds: float) -> None:
+        emulator.advance(seconds)
+        emulator.approve_device(codes[-1], "seller-one")
+
+    monkeypatch.setattr(accounts_cmd, "sleep", approve)
+    run(cli_env, "connect", "shop1")
+    custody = Custody.build(
+        replace(settings, allegro_hosts=AllegroEnvironment.explicit(allegro_env)),
+        now=lambda: emulator.clock.now().timestamp(),
+        sleep=emulator.advance,
+    )
+    run(cli_env, "set-app", DEFAULT_CLIENT_ID, "--client-secret", "a-typo", "--no-check")
+    emulator.advance(43200)  # the access token expired: the next use refreshes
+
+    with pytest.raises(OAuthError, match="invalid_client"):
+        custody.tokens("shop1").access_token()
+
+    listed = run(cli_env, "list")
+    assert "CONNECTED (refresh failing)" in listed
+    assert "fix the app credentials: allegro-sync accounts set-app CLIENT_ID" in listed
+    # Fixed: the custody's cached (wrong) credentials are read again at once, and the mark is cleared.
+    run(cli_env, "set-app", DEFAULT_CLIENT_ID, "--client-secret", DEFAULT_CLIENT_SECRET)
+    assert custody.tokens("shop1").access_token()
+    listed = run(cli_env, "list")
+    assert "refresh failing" not in listed
+    assert listed.rstrip().endswith("nothing")

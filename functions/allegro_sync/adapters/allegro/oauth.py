@@ -78,8 +78,10 @@ class AllegroOAuth:
         hosts: AllegroEnvironment | None = None,
         http: httpx.Client | None = None,
         timeout_seconds: float = 8.0,
+        fresh_credentials: Callable[[], AppCredentials] | None = None,
     ) -> None:
         self._credentials = credentials
+        self._fresh_credentials = fresh_credentials
         self._hosts_override = hosts
         # Timeout well under the refresh lease (20 s): a live refresher never outlives its lease.
         self._http = http or httpx.Client(timeout=timeout_seconds)
@@ -93,7 +95,23 @@ class AllegroOAuth:
     def _post(
         self, environment: str, path: str, form: dict[str, str], app: tuple[str, str] | None = None
     ) -> dict[str, Any]:
-        client_id, client_secret = app or self._client_auth(environment)
+        used = app or self._client_auth(environment)
+        try:
+            return self._post_once(environment, path, form, used)
+        except OAuthError as error:
+            if app is not None or error.error != "invalid_client" or self._fresh_credentials is None:
+                raise
+            # The cached credentials may predate `accounts set-app`: read them again, retry once if they
+            # changed (a refused client never consumed the single-use refresh token).
+            renewed = self._fresh_credentials().for_environment(environment)
+            if renewed == used:
+                raise
+            return self._post_once(environment, path, form, renewed)
+
+    def _post_once(
+        self, environment: str, path: str, form: dict[str, str], app: tuple[str, str]
+    ) -> dict[str, Any]:
+        client_id, client_secret = app
         url = f"{self._hosts(environment).oauth_url}{path}"
         try:
             response = self._http.post(
