@@ -95,6 +95,12 @@ def terminal(tmp_path: Path) -> Iterator[Terminal]:
             up.wait(timeout=60)
     out = log_file.read_text(encoding="utf-8")
     assert up.returncode == 0, out[-5000:]
+    # What a newcomer needs was on the screen: the emulator's app, the local shop, the next steps.
+    assert "Emulator application: client id allegro-sync-local, client secret allegro-sync-local-secret" in (
+        out
+    )
+    assert "allegro-sync local seller add sklep1" in out
+    assert "allegro-sync local confirm CODE --login sklep1" in out
     assert "lost when" in out or "are gone" in out
     assert not seller.session_file.exists(), "local up left its session file behind"
 
