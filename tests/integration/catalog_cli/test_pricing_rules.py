@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from allegro_sync.cli import accounts_cmd
 from allegro_sync.contracts.catalog import LinkStatus
 from tests.integration.catalog_cli.conftest import ACCOUNT, Stack, running_stack
 
@@ -95,3 +96,38 @@ def test_removing_rules_names_the_scope_and_warns_when_an_account_is_left_uncove
     assert "warning" not in by_account.output  # the default rule still covers it
     assert "warning: no default rule covers accounts without their own rule any more" in default.output
     assert stack.mappings.pricing_rules() == []
+
+
+def test_connecting_an_account_no_rule_covers_creates_a_1_to_1_rule_and_publishes_for_it(
+    stack: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for rule in stack.mappings.pricing_rules():
+        stack.mappings.delete_pricing_rule(rule.account_id, rule.category_id)
+    path = tmp_path / "kettle.csv"
+    path.write_text(CATALOG, encoding="utf-8")
+    assert stack.cli("catalog", "import", str(path)).exit_code == 0
+    for login in ("seller-two", "seller-three"):
+        stack.emulator.create_seller(login)
+    codes: list[str] = []
+    monkeypatch.setattr(accounts_cmd, "show_prompt", lambda prompt: codes.append(prompt.user_code))
+
+    def connect(name: str, login: str) -> str:
+        def approve(_: float) -> None:
+            stack.emulator.approve_device(codes[-1], login)
+
+        monkeypatch.setattr(accounts_cmd, "sleep", approve)
+        result = stack.cli("accounts", "connect", name)
+        assert result.exit_code == 0, result.output
+        return " ".join(result.output.split())
+
+    first = connect("shop2", "seller-two")
+    second = connect("shop3", "seller-three")
+
+    assert "No pricing rule covered shop2: created the default rule '1:1' for every account" in first
+    assert "allegro-sync prices rules set --markup-percent 10 --ending 0.99" in first
+    assert "Catalogue on shop2: 1 waiting product(s) published again" in first
+    link = stack.catalog.link(KETTLE, "shop2")
+    assert link is not None
+    assert (link.status, link.price) == (LinkStatus.PUBLISHED, "129.99")  # 1:1
+    assert "No pricing rule covered" not in second  # the default rule covers it: nothing created
+    assert [r.rule.name for r in stack.mappings.pricing_rules()] == ["1:1"]
