@@ -17,6 +17,9 @@ os.environ.update(
         "POWERTOOLS_SERVICE_NAME": "allegro-sync",
         "POWERTOOLS_METRICS_NAMESPACE": "AllegroSync",
         "POWERTOOLS_TRACE_DISABLED": "true",
+        # A developer's running `allegro-sync local up` must not capture the tests' CLI runs (tests that
+        # drive a local session pass their own file).
+        "ALLEGRO_SYNC_LOCAL_SESSION": "off",
     }
 )
 os.environ.pop("AWS_PROFILE", None)

@@ -114,7 +114,12 @@ class Custody:
             registry=registry,
             lease=DynamoRefreshLease(table),
             one_time=DynamoOneTimeStore(table),
-            oauth=oauth or AllegroOAuth(app_credentials.read, hosts=settings.allegro_hosts),
+            oauth=oauth
+            or AllegroOAuth(
+                app_credentials.read,
+                hosts=settings.allegro_hosts,
+                fresh_credentials=lambda: app_credentials.read(fresh=True),
+            ),
             events=RegistryEvents(registry, MetricDisconnectAlarm(metrics_namespace)),
             now=now,
             sleep=sleep,

@@ -14,6 +14,7 @@ import math
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -48,6 +49,8 @@ AWS_ENDPOINT_ENV = "AWS_ENDPOINT_URL"
 STACK_ENV = "ALLEGRO_SYNC_STACK"
 API_URL_ENV = "ALLEGRO_SYNC_API_URL"
 WEBHOOK_SECRET_ENV = "ALLEGRO_SYNC_WEBHOOK_SECRET"  # noqa: S105 - a variable name, not a secret
+# Where `local up` writes what the CLI needs to reach it; "off" makes the CLI ignore a running `local up`.
+LOCAL_SESSION_ENV = "ALLEGRO_SYNC_LOCAL_SESSION"
 
 DEFAULT_POLL_RUN_SECONDS = 50.0
 DEFAULT_POLL_INTERVAL_SECONDS = 5.0
@@ -178,6 +181,15 @@ class Settings(BaseModel):
     @property
     def has_explicit_allegro_urls(self) -> bool:
         return bool(self.allegro_api_url or self.allegro_upload_url or self.allegro_oauth_url)
+
+
+def local_session_path(environ: Mapping[str, str] | None = None) -> Path | None:
+    """The `local up` session file (default ~/.allegro-sync/local-session.json); None when switched off."""
+    env = os.environ if environ is None else environ
+    explicit = env.get(LOCAL_SESSION_ENV, "").strip()
+    if explicit.lower() == "off":
+        return None
+    return Path(explicit) if explicit else Path.home() / ".allegro-sync" / "local-session.json"
 
 
 @contextmanager

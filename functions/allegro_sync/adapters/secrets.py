@@ -158,9 +158,11 @@ class AppCredentialsStore:
         self._client = client or boto3.client("secretsmanager")
         self._provider = SecretsProvider(boto3_client=self._client)
 
-    def read(self) -> AppCredentials:
+    def read(self, *, fresh: bool = False) -> AppCredentials:
+        """The app's credentials, cached for `max_age`; `fresh` reads Secrets Manager now (after Allegro
+        refused the cached ones: they may have been replaced a moment ago)."""
         try:
-            value = self._provider.get(self._name, max_age=self._max_age, transform="json")
+            value = self._provider.get(self._name, max_age=self._max_age, transform="json", force_fetch=fresh)
         except GetParameterError as exc:
             if _not_found(exc):
                 raise LookupError(

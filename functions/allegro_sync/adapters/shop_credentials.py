@@ -10,11 +10,13 @@ Read through Powertools' cache (a rotated key is picked up within `max_age`); ne
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 import httpx
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
+from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, ValidationError
 
 from allegro_sync.adapters.dynamodb.shop_deliveries import DynamoShopDeliveries
@@ -96,6 +98,20 @@ def build_feed(
     return GenericChanges(credentials.changes_url, credentials.signing_secret.get_secret_value(), http)
 
 
+def check_shop(credentials: GenericCredentials | WooCommerceCredentials, http: httpx.Client) -> None:
+    """One harmless call to the shop with these credentials (ShopRejected / ShopUnavailable say why not)."""
+    if isinstance(credentials, GenericCredentials):
+        GenericShop(credentials.url, credentials.signing_secret.get_secret_value(), http).check()
+        return
+    WooCommerceShop(
+        credentials.url,
+        credentials.consumer_key.get_secret_value(),
+        credentials.consumer_secret.get_secret_value(),
+        http,
+        index=None,  # type: ignore[arg-type]  # a check never creates an order
+    ).check()
+
+
 class ShopCredentialsStore:
     """The `shop-credentials` secret through Powertools' cache: a rotated key lands within `max_age`."""
 
@@ -107,9 +123,34 @@ class ShopCredentialsStore:
         self._provider = SecretsProvider(boto3_client=client) if client is not None else SecretsProvider()
 
     def read(self) -> GenericCredentials | WooCommerceCredentials:
-        """The parsed secret, or ShopNotConfigured naming what is wrong (never the values)."""
-        raw = self._provider.get(self._name, max_age=self._max_age)
+        """The parsed secret, or ShopNotConfigured naming what is wrong (never the values).
+
+        A cached value that is not usable is fetched again at once: credentials stored a minute ago must
+        not wait out the cache's `max_age` (issue 18), while usable ones are still read once per max_age."""
+        try:
+            return self._parsed(force=False)
+        except ShopNotConfigured:
+            return self._parsed(force=True)
+
+    def _parsed(self, *, force: bool) -> GenericCredentials | WooCommerceCredentials:
+        raw = self._provider.get(self._name, max_age=self._max_age, force_fetch=force)
         return parse_credentials(raw.decode() if isinstance(raw, bytes) else str(raw or ""))
+
+    def write(self, credentials: GenericCredentials | WooCommerceCredentials, client: Any) -> None:
+        """Store the credentials (`shop set-credentials`), creating the secret if the stack has none."""
+        body = json.dumps(
+            {
+                k: v.get_secret_value() if isinstance(v, SecretStr) else v
+                for k, v in credentials.model_dump().items()
+            }
+        )
+        try:
+            client.put_secret_value(SecretId=self._name, SecretString=body)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise
+            client.create_secret(Name=self._name, SecretString=body)
+        self.forget()
 
     def forget(self) -> None:
         """Drop the cached value (a test that switches shops; AWS waits for `max_age`)."""

@@ -16,10 +16,24 @@ from typing import Annotated, NoReturn
 import typer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from allegro_sync.cli import deployment, output
-from allegro_sync.contracts.accounts import AccountNotFound, AccountProfile, OAuthError, TokenStoreCorrupt
+from allegro_sync.cli import deployment, first_rule, output
+from allegro_sync.contracts.accounts import (
+    AccountNotFound,
+    AccountProfile,
+    OAuthError,
+    OAuthUnavailable,
+    TokenStoreCorrupt,
+)
 from allegro_sync.custody import Custody
-from allegro_sync.services.accounts import Accounts, AccountStillConnected, DevicePrompt, InvalidAccountName
+from allegro_sync.local import session as local_session
+from allegro_sync.services.accounts import (
+    Accounts,
+    AccountStillConnected,
+    ConnectOptions,
+    DevicePrompt,
+    InvalidAccountName,
+    LinkRejected,
+)
 from allegro_sync.settings import API_URL_ENV, STACK_ENV
 
 accounts_app = typer.Typer(help="Connect Allegro seller accounts and inspect them (tokens are never shown).")
@@ -78,14 +92,35 @@ def set_app(  # noqa: PLR0917 - typer maps each parameter to an argument or opti
         str, typer.Option(prompt="Application info URL", help="A page that says what the app does.")
     ],
     sandbox: Annotated[bool, typer.Option(help="These are the credentials of your sandbox app.")] = False,
+    check: Annotated[
+        bool, typer.Option(help="Ask Allegro for an app token with them before storing.")
+    ] = True,
     stack: StackOption = None,
 ) -> None:
     """Store the Allegro application: client id and secret (and mint the start-link signing key), and the
-    registered name, version and URL that every API call sends as User-Agent (Allegro's rule, #13126)."""
+    registered name, version and URL that every API call sends as User-Agent (Allegro's rule, #13126).
+
+    The credentials are checked first with a client-credentials token call, so a wrong secret is refused
+    now and not at every account's next refresh."""
     if not app_url.startswith(("https://", "http://")) or not app_name.strip() or not app_version.strip():
         _fail("the application needs a name, a version and an http(s) URL (User-Agent: name/version (+URL))")
-    built, api_url = _custody(stack)
     identity = {"app_name": app_name, "app_version": app_version, "app_url": app_url}
+    built, api_url = _custody(stack)
+    if check:
+        try:
+            built.oauth.check_app(_environment(sandbox), client_id, client_secret)
+        except OAuthUnavailable as exc:
+            _fail(
+                f"could not reach Allegro to check the credentials ({exc.description}); nothing stored "
+                "(--no-check stores them without checking)"
+            )
+        except OAuthError as exc:
+            _fail(
+                f"Allegro refused these credentials ({exc.error}): check the Client ID and Client Secret "
+                "of your app at apps.developer.allegro.pl (a sandbox app is separate: store it with "
+                "--sandbox); nothing stored"
+            )
+        typer.echo("Allegro accepted the credentials (client-credentials token).")
     try:
         built.app_credentials.write(client_id, client_secret, sandbox=sandbox, identity=identity)
     except (ClientError, BotoCoreError) as exc:
@@ -98,17 +133,28 @@ def set_app(  # noqa: PLR0917 - typer maps each parameter to an argument or opti
 @accounts_app.command("connect")
 def connect(
     name: Annotated[str, typer.Argument(help="Short name for the account, e.g. shop1.")],
+    *,
     sandbox: Annotated[bool, typer.Option(help="Connect an Allegro sandbox account.")] = False,
     browser: Annotated[
         bool, typer.Option(help="Print a signed, single-use link to log in through the API instead.")
     ] = False,
     link_minutes: Annotated[int, typer.Option(min=1, max=60, help="How long the --browser link works.")] = 15,
+    replace: Annotated[
+        bool, typer.Option(help="Allow NAME to change to another Allegro login (its offers stop syncing).")
+    ] = False,
+    allow_same_login: Annotated[
+        bool, typer.Option(help="Allow a login already connected under another name (duplicate offers).")
+    ] = False,
     stack: StackOption = None,
 ) -> None:
-    """Connect a seller account: the device flow (default) or a browser link (--browser)."""
+    """Connect a seller account: the device flow (default) or a browser link (--browser).
+
+    A name keeps its Allegro login and a login keeps one name, unless --replace / --allow-same-login say
+    otherwise. An account no pricing rule covers gets a 1:1 rule, so its products can publish."""
     built, api_url = _custody(stack)
     environment = _environment(sandbox)
     accounts = built.accounts()
+    options = ConnectOptions(replace=replace, allow_same_login=allow_same_login)
     try:
         if browser:
             if not api_url:
@@ -122,12 +168,16 @@ def connect(
                 api_url=str(api_url),
                 signing_key=key.encode(),
                 ttl_seconds=link_minutes * 60,
+                options=options,
             )
             typer.echo(f"Open this link within {link_minutes} min (it works once) and log in to Allegro:")
             typer.echo(link)
+            first_rule.offer(stack, name, publish=False)
             return
-        profile = accounts.connect_with_device_flow(name, environment=environment, on_prompt=show_prompt)
-    except (InvalidAccountName, ValueError) as exc:
+        profile = accounts.connect_with_device_flow(
+            name, environment=environment, on_prompt=show_prompt, options=options
+        )
+    except (InvalidAccountName, ValueError, LinkRejected) as exc:
         _fail(str(exc))
     except OAuthError as exc:
         _fail(exc.description or str(exc))
@@ -135,12 +185,19 @@ def connect(
         _fail(str(exc))
     who = f" ({profile.login})" if profile.login else ""
     typer.secho(f"Connected {profile.name}: seller {profile.seller_id}{who}.", fg=typer.colors.GREEN)
+    first_rule.offer(stack, name, publish=True)
 
 
 def show_prompt(prompt: DevicePrompt) -> None:
     minutes = max(1, prompt.expires_in // 60)
     typer.echo(f"To connect {prompt.account!r}, open {prompt.verification_uri_complete}")
     typer.echo(f"and confirm the code {prompt.user_code} (valid {minutes} min). Waiting for Allegro...")
+    if local_session.read() is not None:
+        typer.echo(
+            "Local emulator: confirm it from another terminal with "
+            f"`allegro-sync local confirm {prompt.user_code} --login LOGIN` "
+            "(LOGIN: a seller from `local seller add`)."
+        )
 
 
 ACCOUNT_COLUMNS = ("name", "status", "environment", "login", "token expires", "last refresh", "to do")
@@ -149,7 +206,7 @@ ACCOUNT_COLUMNS = ("name", "status", "environment", "login", "token expires", "l
 def _row(p: AccountProfile) -> tuple[str, ...]:
     return (
         p.name,
-        p.status.value,
+        p.shown_status,
         p.environment,
         p.login or p.seller_id,
         _when(p.token_expires_at),

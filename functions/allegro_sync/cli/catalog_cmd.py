@@ -30,6 +30,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from allegro_sync.adapters.allegro.client import AllegroClient
 from allegro_sync.bootstrap import Application
 from allegro_sync.cli import deployment, output
+from allegro_sync.cli.republish import publish_waiting, waiting
 from allegro_sync.contracts.catalog import (
     ANY_ACCOUNT,
     Change,
@@ -417,39 +418,19 @@ def approve(
 
 
 def _publish_waiting(app: Application, stored: StoredMapping) -> None:
-    """Republish (the worker's own Publisher) every catalogue product the mapping covers that is not on
-    Allegro yet: a product waits for a new shop event otherwise, and the seller just removed the reason."""
-    from allegro_sync.adapters.dynamodb.catalog_import import catalog_products
+    """The approval removed the reason the shop category's products wait: publish them now."""
     from allegro_sync.services.mapping_suggestions import covered
-    from allegro_sync.services.publishing import RetryLater
 
     accounts = _accounts(app) if stored.account == ANY_ACCOUNT else [stored.account]
-    catalog = app.catalog()
-    todo = []
-    for product in catalog_products(app.table("catalog")):
-        if not covered(product.category_path, [stored], stored.account):
-            continue
-        links = {link.account: link.status for link in catalog.status(product.sku).links}
-        if any(links.get(a) in (None, LinkStatus.WAITING) for a in accounts):
-            todo.append(product.sku)
-    if not todo or not accounts:
-        console.print("No waiting products in this shop category.")
-        return
-    publisher = app.publisher()
-    table = output.table(title=f"Published now ({len(todo)} product(s) of {stored.label})")
-    for column in ("SKU", "account", "status", "offer / why"):
-        table.add_column(column, overflow="fold")
-    for sku in todo:
-        try:
-            publisher.republish(sku, accounts=accounts)
-        except RetryLater as error:
-            table.add_row(sku, ", ".join(error.failures), "RETRY", "Allegro unavailable: approve again later")
-            continue
-        for link in catalog.status(sku).links:
-            if link.account in accounts:
-                why = link.offer_id if link.status is LinkStatus.PUBLISHED else "\n".join(link.reasons)
-                table.add_row(sku, link.account, link.status.value, why or "-")
-    console.print(table)
+    publish_waiting(
+        app,
+        accounts,
+        console,
+        title=stored.label,
+        needs_retry=lambda product, link: (
+            covered(product.category_path, [stored], stored.account) and waiting(product, link)
+        ),
+    )
 
 
 def _worker_application(stack: str | None) -> Application:

@@ -5,6 +5,8 @@ Thin: finds the deployment (cli/deployment.py) and renders what `services.dlq` r
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -15,6 +17,7 @@ from allegro_sync.cli import output
 from allegro_sync.cli.deployment import application
 from allegro_sync.services.dlq import DeadLetters, UnknownQueue
 from allegro_sync.services.status import duration
+from allegro_sync.topology import TOPOLOGY, QueueTrigger
 
 dlq_app = typer.Typer(help="Dead-letter queues: list, show, replay.", no_args_is_help=True)
 console = Console(width=160)
@@ -78,15 +81,45 @@ def show(queue: QueueArg, limit: LimitOption = 10, stack: StackOption = None) ->
     if not messages:
         console.print(f"DLQ of {queue} is empty.")
         return
+    why = _reasons(stack, queue)
     for m in messages:
         seen = datetime.fromtimestamp(m.first_seen, UTC).isoformat(timespec="seconds")
         group = f"  group={m.group_id}" if m.group_id else ""
         console.print(f"[bold]{m.message_id}[/]  receives={m.receive_count}  first-seen={seen}{group}")
+        console.print(f"why it failed: {why(m.body)}", markup=False, highlight=False)
         console.print(m.pretty_body(), markup=False, highlight=False)
     console.print(
         f"{len(messages)} message(s) shown, none deleted "
         "(receive counts include earlier looks by list/show/status)."
     )
+
+
+def _reasons(stack: str | None, queue: str) -> Callable[[str], str]:
+    """Why a message of `queue` failed: the shop notifier records each order delivery's last failure; the
+    other consumers' reasons are in their function's log under the message's correlation id."""
+    consumer = next(
+        (
+            f.name
+            for f in TOPOLOGY.functions
+            for t in f.triggers
+            if isinstance(t, QueueTrigger) and t.queue == queue
+        ),
+        "its consumer",
+    )
+    elsewhere = f"not recorded: see the {consumer} function's log for this message's correlation id"
+    if queue != "shop-outbox":
+        return lambda _: elsewhere
+    deliveries = application(stack, function="shop_notifier").shop_deliveries()
+
+    def why(body: str) -> str:
+        try:
+            message_id = str(json.loads(body)["message_id"])
+        except (ValueError, KeyError, TypeError):
+            return "the message is not an order change (its body could not be read)"
+        failure = deliveries.failure(message_id)
+        return f"{failure.reason} (last try {failure.failed_at})" if failure else elsewhere
+
+    return why
 
 
 @dlq_app.command()

@@ -22,10 +22,13 @@ from allegro_sync.cli import (
     orders_cmd,
     prices_cmd,
     reconcile_cmd,
+    shop_cmd,
     status_cmd,
     webhooks_cmd,
 )
 from allegro_sync.cli.errors import ErrorsToMessages
+from allegro_sync.local import session
+from allegro_sync.settings import exported
 
 app = typer.Typer(
     name="allegro-sync",
@@ -36,6 +39,10 @@ app = typer.Typer(
 )
 
 
+# Commands that run their own local world (or none) never follow a running `local up`.
+_OWN_WORLD = {"local", "demo", "emulator", "invoke", "version"}
+
+
 @app.callback()
 def _options(
     ctx: typer.Context,
@@ -43,6 +50,14 @@ def _options(
         bool, typer.Option("--verbose", "-v", help="Also show the functions' JSON log lines.")
     ] = False,
 ) -> None:
+    """Connect an online shop with Allegro: operate, inspect and run the system locally.
+
+    While `allegro-sync local up` runs, every other command uses it by itself (set
+    ALLEGRO_SYNC_LOCAL_SESSION=off to reach a deployment in AWS instead)."""
+    if ctx.invoked_subcommand not in _OWN_WORLD:
+        found = session.active()
+        if found is not None:
+            ctx.with_resource(exported(found.environment()))
     # The functions' Powertools loggers print JSON lines to the terminal; between a command's tables they
     # are noise, so they are off for the command's duration (`local` runs the functions: their logs stay).
     if verbose or ctx.invoked_subcommand == "local":
@@ -56,6 +71,7 @@ local_cmd.register(app)
 emulator_cmd.register(app)
 accounts_cmd.register(app)
 webhooks_cmd.register(app)
+shop_cmd.register(app)
 app.command("demo")(demo_cmd.demo)
 app.command("reconcile")(reconcile_cmd.reconcile)
 prices_cmd.register(app)
@@ -72,5 +88,5 @@ def version() -> None:
     typer.echo(__version__)
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # `python -m allegro_sync.cli.main`, as the installed `allegro-sync` script
     app()

@@ -1,5 +1,8 @@
 """`allegro-sync prices ...` and `allegro-sync reprice ...`: the seller's view of repricing.
 
+- `prices rules set|list|remove`: the pricing rules that turn a shop price into an Allegro price (markup,
+  rounding to an ending, bounds), per account and Allegro category; setting one publishes the products that
+  waited for a price.
 - `prices why OFFER|SKU`: every price change the repricer made, old -> new, strategy, bound, reasons.
 - `prices configure FILE.json`: store repricing settings (a list of objects, see docs/repricing.md); the whole
   file is checked first, so one bad entry changes nothing. `prices settings` lists them.
@@ -29,6 +32,7 @@ from rich.console import Console
 from allegro_sync.bootstrap import Application
 from allegro_sync.cli import deployment, output
 from allegro_sync.contracts.catalog import Change
+from allegro_sync.domain.pricing import PricingRule, ScopedRule
 from allegro_sync.domain.repricing import (
     Action,
     CompetitorPrice,
@@ -46,6 +50,19 @@ prices_app = typer.Typer(
 reprice_app = typer.Typer(help="Run or simulate a repricing round.", invoke_without_command=True)
 StackOption = Annotated[str | None, typer.Option(help="CloudFormation stack name (env ALLEGRO_SYNC_STACK).")]
 SETTINGS_LIST: TypeAdapter[list[RepricingSettings]] = TypeAdapter(list[RepricingSettings])
+
+
+rules_app = typer.Typer(
+    help="Pricing rules: shop price -> Allegro price (markup, rounding, bounds) per account and category.",
+    no_args_is_help=True,
+)
+prices_app.add_typer(rules_app, name="rules")
+RuleAccountOption = Annotated[
+    str | None, typer.Option(help="Only this seller account (default: every account).")
+]
+RuleCategoryOption = Annotated[
+    str | None, typer.Option(help="Only this Allegro category id and its subcategories (default: every one).")
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -151,6 +168,166 @@ def list_settings(stack: StackOption = None, as_json: output.JsonOption = False)
         return
     for entry in entries:
         typer.echo(f"{entry.scope}: {entry.model_dump_json(exclude_defaults=True)}")
+
+
+# --- prices rules ----------------------------------------------------------------------------------------
+
+
+def _scope(account: str | None, category: str | None) -> str:
+    return f"account {account or '* (every account)'}, category {category or '* (every category)'}"
+
+
+def _rules_application(stack: str | None) -> Application:
+    """The catalog worker's view: it reads the rules, and its Publisher publishes what waited for one."""
+    return deployment.application(stack, function="catalog_worker", rpm_budget=None)
+
+
+@rules_app.command("set")
+def set_rule(
+    *,
+    account: RuleAccountOption = None,
+    category: RuleCategoryOption = None,
+    name: Annotated[str | None, typer.Option(help="A name shown in every price explanation.")] = None,
+    markup_percent: Annotated[
+        str, typer.Option(help="Percent added to the shop price (-10 lowers it).")
+    ] = "0",
+    markup_amount: Annotated[
+        str, typer.Option(help="Amount added after the percentage, in the currency.")
+    ] = "0",
+    ending: Annotated[
+        list[str] | None, typer.Option(help="Allowed cents, e.g. 0.99 (repeatable; none = no rounding).")
+    ] = None,
+    rounding: Annotated[str, typer.Option(help="Which allowed ending to take: up, down or nearest.")] = "up",
+    min_price: Annotated[str | None, typer.Option(help="Never below this price.")] = None,
+    max_price: Annotated[str | None, typer.Option(help="Never above this price.")] = None,
+    min_margin_percent: Annotated[
+        str | None, typer.Option(help="Never below cost price plus this margin (needs the product's cost).")
+    ] = None,
+    currency: Annotated[str, typer.Option(help="PLN, CZK, EUR or HUF.")] = "PLN",
+    publish: Annotated[bool, typer.Option(help="Publish the products that waited for a price now.")] = True,
+    stack: StackOption = None,
+) -> None:
+    """Create or replace the pricing rule of one scope; products that waited for a price publish at once."""
+    fields = {
+        "name": name or (f"{account or 'all'}/{category or 'all'}"),
+        "markup_percent": markup_percent,
+        "markup_amount": markup_amount,
+        "endings": tuple(ending or ()),
+        "rounding": rounding,
+        "min_price": min_price,
+        "max_price": max_price,
+        "min_margin_percent": min_margin_percent,
+        "currency": currency,
+    }
+    try:
+        rule = PricingRule.model_validate({k: v for k, v in fields.items() if v is not None})
+    except ValidationError as error:
+        problems = "; ".join(_option_error(e["loc"], e["msg"]) for e in error.errors())
+        _fail(f"the rule is not valid, nothing stored: {problems}")
+    app = _rules_application(stack)
+    store = app.mappings()
+    existing = store.pricing_rules()
+    replaced = any(r.account_id == account and r.category_id == category for r in existing)
+    store.put_pricing_rule(ScopedRule(account_id=account, category_id=category, rule=rule))
+    verb = "Replaced the" if replaced else "Stored"
+    typer.echo(f"{verb} pricing rule {rule.name!r} for {_scope(account, category)}: {describe_rule(rule)}.")
+    narrower = [
+        r
+        for r in existing
+        if (account is None and r.account_id is not None and r.category_id in (None, category))
+        or (category is None and r.category_id is not None and r.account_id in (None, account))
+    ]
+    for other in narrower:
+        typer.echo(
+            f"note: the rule {other.rule.name!r} ({_scope(other.account_id, other.category_id)}) is more "
+            "specific and still wins there."
+        )
+    if publish:
+        from allegro_sync.cli.republish import publish_waiting, waiting_for_a_price
+
+        accounts = [p.name for p in app.connected_accounts() if account in (None, p.name)]
+        publish_waiting(
+            app, accounts, Console(width=160), title="Pricing rule", needs_retry=waiting_for_a_price
+        )
+
+
+def _option_error(loc: tuple[int | str, ...], message: str) -> str:
+    """A rule's validation error under the option the seller typed (`endings` is `--ending`)."""
+    if not loc:
+        return message
+    option = {"endings": "ending"}.get(str(loc[0]), str(loc[0])).replace("_", "-")
+    return f"--{option}: {message}"
+
+
+def describe_rule(rule: PricingRule) -> str:
+    """A rule in one line a seller reads: "+10% +0 PLN, ending .99 (up), min 10, max -"."""
+    endings = "/".join(f".{str(e)[2:]}" for e in rule.endings) or "none"
+    return (
+        f"{rule.markup_percent:+}% {rule.markup_amount:+} {rule.currency}, "
+        f"ending {endings} ({rule.rounding}), "
+        f"min {rule.min_price or '-'}, max {rule.max_price or '-'}"
+        + (f", margin over cost >= {rule.min_margin_percent}%" if rule.min_margin_percent is not None else "")
+    )
+
+
+@rules_app.command("list")
+def list_rules(stack: StackOption = None, as_json: output.JsonOption = False) -> None:
+    """Every pricing rule: scope, markup, rounding, bounds (the most specific rule wins for an offer)."""
+    rules = _rules_application(stack).mappings().pricing_rules()
+    if as_json:
+        output.print_json(
+            [
+                {"account": r.account_id, "category": r.category_id, **r.rule.model_dump(mode="json")}
+                for r in sorted(rules, key=lambda r: (r.account_id or "", r.category_id or ""))
+            ]
+        )
+        return
+    if not rules:
+        typer.echo(
+            "No pricing rules: every product waits for a price. Add one: allegro-sync prices rules set "
+            "--markup-percent 0"
+        )
+        return
+    table = output.table(
+        "account", "category", "name", "markup", "ending", "min", "max", "min margin",
+        title="Pricing rules (most specific wins: account+category, category, account, default)",
+    )  # fmt: skip
+    for scoped in sorted(rules, key=lambda r: (r.account_id or "", r.category_id or "")):
+        rule = scoped.rule
+        table.add_row(
+            scoped.account_id or "*",
+            scoped.category_id or "*",
+            rule.name,
+            f"{rule.markup_percent:+}% {rule.markup_amount:+} {rule.currency}",
+            ("/".join(f".{str(e)[2:]}" for e in rule.endings) or "-") + f" ({rule.rounding})",
+            str(rule.min_price or "-"),
+            str(rule.max_price or "-"),
+            f"{rule.min_margin_percent}%" if rule.min_margin_percent is not None else "-",
+        )
+    Console(width=160).print(table)
+
+
+@rules_app.command("remove")
+def remove_rule(
+    account: RuleAccountOption = None, category: RuleCategoryOption = None, stack: StackOption = None
+) -> None:
+    """Remove the rule of exactly this scope; says which accounts no rule covers any more."""
+    store = _rules_application(stack).mappings()
+    rules = store.pricing_rules()
+    if not any(r.account_id == account and r.category_id == category for r in rules):
+        _fail(f"no pricing rule for {_scope(account, category)}; see `allegro-sync prices rules list`")
+    store.delete_pricing_rule(account, category)
+    typer.echo(
+        f"Removed the pricing rule for {_scope(account, category)}. Offers already listed keep their price."
+    )
+    left = [r for r in rules if not (r.account_id == account and r.category_id == category)]
+    if not any(r.category_id is None and r.account_id in (None, account) for r in left):
+        who = f"account {account}" if account else "accounts without their own rule"
+        typer.secho(
+            f"warning: no default rule covers {who} any more: new products there wait for a price "
+            "until you add one (allegro-sync prices rules set).",
+            fg=typer.colors.YELLOW,
+        )
 
 
 # --- reprice ----------------------------------------------------------------------------------------------

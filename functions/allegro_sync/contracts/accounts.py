@@ -197,8 +197,21 @@ class AccountProfile:
     connected_at: float
     disconnected_at: float | None = None
     disconnect_reason: str = ""
+    # The last refresh failed for the application's fault (its client id/secret refused): not the
+    # seller's; cleared by the next successful refresh.
+    refresh_problem: str = ""
+
+    @property
+    def shown_status(self) -> str:
+        """The status an operator reads: CONNECTED accounts whose refresh fails say so."""
+        failing = self.refresh_problem and self.status is not AccountStatus.DISCONNECTED
+        return f"{self.status.value} (refresh failing)" if failing else self.status.value
 
     def what_to_do(self) -> str:
+        if self.refresh_problem and self.status is not AccountStatus.DISCONNECTED:
+            return (
+                f"fix the app credentials: allegro-sync accounts set-app CLIENT_ID ({self.refresh_problem})"
+            )
         if self.status is AccountStatus.DISCONNECTED:
             return f"reconnect: allegro-sync accounts connect {self.name}" + (
                 " --sandbox" if self.environment == "sandbox" else ""

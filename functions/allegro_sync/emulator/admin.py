@@ -4,7 +4,7 @@ The demo and the CLI run the emulator in another process; this is how they play 
 browser, the buyer and the clock without reaching into its memory.
 
 Routes (JSON in and out; 400 with {"error", "message"} on bad input, which changes nothing):
-  GET  /__emulator/health | /state | /violations | /faults | /offers/{id} | /refreshes/{login}
+  GET  /__emulator/ (this list) | /health | /state | /violations | /faults | /offers/{id} | /refreshes/{login}
   POST /__emulator/sellers {login, company?} | /seed {sellers: [...]} | /tokens {login, client_id?}
        /sign-in {login} | /clock/advance {seconds} | /rate-limit/reset
        /device/approve {user_code, login} | /device/deny {user_code} | /authorize/approve {login, request_id?}
@@ -67,6 +67,8 @@ class AdminApi:
     def handle(self, request: EmulatorRequest) -> EmulatorResponse:
         route = request.path[len(PREFIX) :].rstrip("/")
         body: dict[str, Any] = request.body if isinstance(request.body, dict) else {}
+        if request.method == "GET" and route == "":
+            return _ok(self.index())
         action = self._routes().get((request.method, route))
         if action is not None:
             return action(body)
@@ -142,6 +144,16 @@ class AdminApi:
         return {
             ("GET", "/offers/"): lambda offer_id: _ok(em.marketplace.offer(offer_id)),
             ("GET", "/refreshes/"): lambda login: _ok(em.refresh_counters(login).__dict__),
+        }
+
+    def index(self) -> dict[str, Any]:
+        """GET /__emulator/: every admin route, so a developer finds them without reading this file."""
+        fixed = [f"{method} {PREFIX}{path}" for method, path in self._routes()]
+        prefixed = [f"{method} {PREFIX}{path}{{id}}" for method, path in self._prefix_routes()]
+        return {
+            "routes": sorted(fixed + prefixed),
+            "default_client_id": self.emulator.default_app.client_id,
+            "help": "JSON in and out; bad input answers 400 and changes nothing",
         }
 
     def _create_seller(self, body: dict[str, Any]) -> EmulatorResponse:

@@ -21,6 +21,7 @@ from allegro_sync import correlation
 from allegro_sync.adapters.sqs_records import OutboxRecord
 from allegro_sync.bootstrap import application
 from allegro_sync.contracts.messages import OrderChanged
+from allegro_sync.services.shop_delivery import failure_reason
 
 logger = Logger()
 metrics = Metrics()
@@ -36,7 +37,11 @@ def record_handler(record: OutboxRecord) -> None:
         )
         return
     logger.thread_safe_append_keys(checkout_form_id=message.checkout_form_id, message_id=message.message_id)
-    result = application().shop_delivery().deliver(message)
+    try:
+        result = application().shop_delivery().deliver(message)
+    except Exception as error:  # recorded for `dlq show`, then SQS retries it
+        application().shop_deliveries().failed(message.message_id, failure_reason(error))
+        raise
     if result.duplicate:
         metrics.add_metric("ShopDeliveryDuplicates", MetricUnit.Count, 1)
         logger.info("superseded by a newer state" if result.superseded else "already delivered to the shop")

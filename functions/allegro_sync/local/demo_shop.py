@@ -51,9 +51,11 @@ class DemoShop:
         if not signing.matches([self.secret], signature, timestamp, delivery, body):
             return 401, {"error": "bad signature"}
         applied_at = datetime.now(UTC).isoformat()
+        message = json.loads(body)
+        if message.get("kind") == "ping":  # `shop set-credentials` checks the URL and the secret
+            return 200, {"ok": True}
         with self._lock:
             key = h.get("idempotency-key", "")
-            message = json.loads(body)
             form_id = str(message["checkout_form_id"])
             if key not in self._keys:
                 self._keys.add(key)
@@ -94,6 +96,23 @@ class DemoShop:
             more = start + len(page) < len(self.changes)
         return 200, {"events": page, "cursor": str(start + len(page)), "has_more": more}
 
+    def received(self) -> dict[str, Any]:
+        """What `allegro-sync local shop` shows: each order as last received (no buyer data), stock."""
+        with self._lock:
+            orders = [
+                {
+                    "checkout_form_id": form_id,
+                    "status": message.get("status"),
+                    "account": message.get("account"),
+                    "lines": [
+                        {k: line.get(k) for k in ("sku", "quantity", "stock_effect")}
+                        for line in message.get("lines", [])
+                    ],
+                }
+                for form_id, message in self.orders.items()
+            ]
+            return {"orders": orders, "stock": dict(self.stock)}
+
     def adjust(self, sku: str, delta: int) -> int:
         """The shop's own stock movement (a sale over the counter, a delivery); returns the new level."""
         with self._lock:
@@ -115,7 +134,9 @@ class DemoShop:
 
 
 class DemoShopServer(LoopbackServer):
-    def __init__(self, shop: DemoShop) -> None:
+    """GET /feed.csv (the competitor feed), GET /orders (what it received), POST anything: an order."""
+
+    def __init__(self, shop: DemoShop, *, port: int = 0) -> None:
         owner = shop
 
         class Handler(QuietHandler):
@@ -125,6 +146,9 @@ class DemoShopServer(LoopbackServer):
                     query = {k: v[0] for k, v in parse_qs(url.query).items()}
                     status, payload = owner.changes_page(dict(self.headers.items()), query)
                     self.send_body(status, json.dumps(payload).encode(), "application/json")
+                    return
+                if url.path == "/orders":
+                    self.send_body(200, json.dumps(owner.received()).encode(), "application/json")
                     return
                 if url.path in owner.rest:
                     self.send_body(200, json.dumps(owner.rest[url.path]).encode(), "application/json")
@@ -137,7 +161,7 @@ class DemoShopServer(LoopbackServer):
                 status, payload = owner.answer(dict(self.headers.items()), self.rfile.read(length))
                 self.send_body(status, json.dumps(payload).encode(), "application/json")
 
-        super().__init__(Handler)
+        super().__init__(Handler, port=port)
 
 
 def woocommerce_credentials(url: str, key: str, secret: str) -> dict[str, str]:

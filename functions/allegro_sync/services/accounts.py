@@ -116,6 +116,8 @@ class AccountRegistry(Protocol):
         """Forget the account's profile and refresh lease (`accounts remove`)."""
         ...
 
+    def record_refresh_problem(self, name: str, problem: str) -> None: ...
+
 
 class OneTimeStore(Protocol):
     """Short-lived single-use items (OAuth state + PKCE verifier, start-link nonces), with a TTL."""
@@ -146,6 +148,9 @@ class RegistryEvents:
             scopes=account.scopes,
         )
 
+    def refresh_refused(self, name: str, reason: str) -> None:
+        self._registry.record_refresh_problem(name, reason)
+
     def disconnected(self, name: str, reason: str, now: float) -> None:
         self._registry.mark_disconnected(name, reason=reason, now=now)
         self._alarm.account_disconnected(name)
@@ -156,6 +161,30 @@ class RegistryEvents:
 
 class LinkRejected(Exception):
     """A start link or callback that must not attach an account; the message is safe to show."""
+
+
+class AccountConflict(LinkRejected):
+    """The approved Allegro login does not fit the name: another seller behind existing offers, or a login
+    already connected under another name. Nothing was stored; the message says what `--replace` or
+    `--allow-same-login` would do."""
+
+
+@dataclass(frozen=True)
+class ConnectOptions:
+    """What the seller explicitly allowed: replace the login behind a name, or one login under two names."""
+
+    replace: bool = False
+    allow_same_login: bool = False
+
+    def as_data(self) -> dict[str, str]:
+        return {
+            "replace": "1" if self.replace else "",
+            "allow_same_login": "1" if self.allow_same_login else "",
+        }
+
+    @classmethod
+    def from_data(cls, data: dict[str, str]) -> ConnectOptions:
+        return cls(replace=bool(data.get("replace")), allow_same_login=bool(data.get("allow_same_login")))
 
 
 @dataclass(frozen=True)
@@ -192,7 +221,12 @@ class Accounts:
 
     # ---- device flow
     def connect_with_device_flow(
-        self, name: str, *, environment: str, on_prompt: Callable[[DevicePrompt], None]
+        self,
+        name: str,
+        *,
+        environment: str,
+        on_prompt: Callable[[DevicePrompt], None],
+        options: ConnectOptions | None = None,
     ) -> AccountProfile:
         """Run the whole device flow; `on_prompt` shows the code (or, in the demo, approves it).
 
@@ -234,7 +268,7 @@ class Accounts:
                     "expired_token", "the code expired before the seller approved it; run connect again"
                 ) from None
             else:
-                return self._store_connection(name, environment, pair)
+                return self._store_connection(name, environment, pair, options or ConnectOptions())
             if self.now() >= give_up_at:
                 raise DeviceCodeExpired(
                     "expired_token", "the code expired before the seller approved it; run connect again"
@@ -249,13 +283,15 @@ class Accounts:
         api_url: str,
         signing_key: bytes,
         ttl_seconds: int = START_LINK_TTL_SECONDS,
+        options: ConnectOptions | None = None,
     ) -> str:
         """A signed, short-lived, single-use URL to GET /oauth/start for one account name."""
         check_account_name(name)
         check_environment(environment)
         expires = int(self.now()) + ttl_seconds
         nonce = secrets.token_urlsafe(16)
-        self.one_time.put(f"start#{nonce}", {"account": name, "environment": environment}, expires)
+        data = {"account": name, "environment": environment, **(options or ConnectOptions()).as_data()}
+        self.one_time.put(f"start#{nonce}", data, expires)
         params = {"account": name, "environment": environment, "expires": str(expires), "nonce": nonce}
         params["signature"] = _sign(signing_key, params)
         return f"{api_url.rstrip('/')}/oauth/start?{urlencode(params)}"
@@ -278,13 +314,19 @@ class Accounts:
             raise LinkRejected("the start link is malformed; create a new one with the CLI") from None
         if expires < self.now():
             raise LinkRejected("the start link has expired; create a new one with the CLI")
-        if self.one_time.consume(f"start#{params['nonce']}", self.now()) is None:
+        started = self.one_time.consume(f"start#{params['nonce']}", self.now())
+        if started is None:
             raise LinkRejected("the start link was already used; create a new one with the CLI")
         verifier, challenge = pkce_pair()
         state = secrets.token_urlsafe(24)
         self.one_time.put(
             f"state#{state}",
-            {"account": signed["account"], "environment": signed["environment"], "verifier": verifier},
+            {
+                "account": signed["account"],
+                "environment": signed["environment"],
+                "verifier": verifier,
+                **ConnectOptions.from_data(started).as_data(),
+            },
             self.now() + OAUTH_STATE_TTL_SECONDS,
         )
         return self.oauth.authorize_url(
@@ -310,12 +352,19 @@ class Accounts:
         pair = self.oauth.exchange_code(
             environment, code=code, redirect_uri=redirect_uri, code_verifier=pending["verifier"]
         )
-        return self._store_connection(pending["account"], environment, pair)
+        return self._store_connection(
+            pending["account"], environment, pair, ConnectOptions.from_data(pending)
+        )
 
     # ---- shared
-    def _store_connection(self, name: str, environment: str, pair: TokenPair) -> AccountProfile:
-        """Save the tokens first (losing them would mean asking the seller again), then the profile."""
+    def _store_connection(
+        self, name: str, environment: str, pair: TokenPair, options: ConnectOptions
+    ) -> AccountProfile:
+        """Save the tokens first (losing them would mean asking the seller again), then the profile.
+
+        Refused (nothing stored) when the login does not fit the name, unless `options` allow it."""
         identity = self.oauth.identify(pair.access_token, environment)
+        self._check_identity(name, identity, options)
         now = self.now()
         account = StoredAccount(
             name=name,
@@ -343,6 +392,31 @@ class Accounts:
         )
         self.registry.put(profile)
         return profile
+
+    def _check_identity(self, name: str, identity: Identity, options: ConnectOptions) -> None:
+        """Issue 18: a name keeps its seller (its offers belong to that login), a login keeps one name."""
+        who = f"{identity.login or 'login'} (seller {identity.seller_id})"
+        current = self.registry.get(name)
+        if current is not None and current.seller_id != identity.seller_id and not options.replace:
+            raise AccountConflict(
+                f"{name!r} is connected to {current.login or 'another login'} (seller {current.seller_id}), "
+                f"but you approved as {who}. Nothing was changed. With --replace, {name!r} would sync {who} "
+                f"instead: the offers already published under {name!r} stay on "
+                f"{current.login or current.seller_id}'s Allegro account and are no longer updated, and "
+                "every product is published again as a new offer of the new login."
+            )
+        twins = [
+            p.name
+            for p in self.registry.all()
+            if p.name != name and p.seller_id == identity.seller_id and p.status is AccountStatus.CONNECTED
+        ]
+        if twins and not options.allow_same_login:
+            raise AccountConflict(
+                f"{who} is already connected as {', '.join(repr(t) for t in twins)}. Nothing was changed. "
+                f"Connected again as {name!r}, every product would be listed twice on the same Allegro "
+                "account (duplicate offers, which Allegro's rules forbid). Use the existing name, or pass "
+                "--allow-same-login if you really mean two names for one login."
+            )
 
     def list_accounts(self) -> list[AccountProfile]:
         return sorted(self.registry.all(), key=lambda p: p.name)

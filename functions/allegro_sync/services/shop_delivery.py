@@ -20,6 +20,7 @@ from typing import Protocol
 from allegro_sync.contracts.messages import OrderChanged
 from allegro_sync.contracts.shop import (
     ShopAck,
+    ShopDeliveryError,
     ShopOrderSink,
     state_version,
 )
@@ -49,6 +50,15 @@ class DeliveryResult:
     shop_order_id: str | None = None
     confirmed: tuple[str, ...] = ()  # sale ids the ledger now knows the shop applied
     unconfirmed: tuple[str, ...] = ()  # sale ids the ledger did not know (logged, never retried)
+
+
+def failure_reason(error: Exception) -> str:
+    """Why a delivery failed, in words a seller can act on (`dlq show`); never a secret or an order body."""
+    if isinstance(error, ShopDeliveryError):
+        return str(error)
+    if isinstance(error, LookupError):  # the shop-credentials secret is missing or malformed
+        return f"{error}; store them: allegro-sync shop set-credentials"
+    return f"{type(error).__name__} in shop_notifier (its log has the details)"
 
 
 class ShopDelivery:

@@ -119,9 +119,9 @@ class _Screen:
         warn = 0
         for a in self._named_accounts():
             left = a.token_expires_at - self.now
-            warn += a.status.value != "CONNECTED" or left < TOKEN_WARN_SECONDS
+            warn += a.status.value != "CONNECTED" or bool(a.refresh_problem) or left < TOKEN_WARN_SECONDS
             expiry = f"{_iso(a.token_expires_at)} (in {duration(left)})" if left >= 0 else "EXPIRED"
-            rows.append((a.name, a.status.value, a.environment, expiry, a.what_to_do()))
+            rows.append((a.name, a.shown_status, a.environment, expiry, a.what_to_do()))
         return rows, warn
 
     def poll_rows(self) -> Rows:

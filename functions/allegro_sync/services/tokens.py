@@ -27,6 +27,7 @@ from allegro_sync.contracts.accounts import (
     AccountStatus,
     InvalidGrant,
     LeaseGrant,
+    OAuthError,
     StoredAccount,
     TokenPair,
     TokenUnavailable,
@@ -83,6 +84,10 @@ class AccountEvents(Protocol):
     def refreshed(self, account: StoredAccount) -> None: ...
 
     def disconnected(self, name: str, reason: str, now: float) -> None: ...
+
+    def refresh_refused(self, name: str, reason: str) -> None:
+        """Allegro refused the application itself (invalid_client): the seller is fine, the app is not."""
+        ...
 
 
 # ---------------------------------------------------------------- the use case
@@ -206,6 +211,10 @@ class AccountTokens:
                 pair = self._oauth.refresh(current.refresh_token, current.environment)
             except InvalidGrant as exc:
                 return self._rejected(current, str(exc))
+            except OAuthError as exc:
+                if exc.error == "invalid_client":
+                    self._app_refused(str(exc))
+                raise
             updated = current.with_pair(pair, self._now())
             self._save_with_retries(updated)
             rotated_from = fingerprint(current.refresh_token)
@@ -227,6 +236,12 @@ class AccountTokens:
         self._vault.save(used.disconnected())
         self._events.disconnected(self.name, reason or "invalid_grant", self._now())
         raise AccountDisconnected(self.name, "Allegro rejected the refresh token")
+
+    def _app_refused(self, reason: str) -> None:
+        try:
+            self._events.refresh_refused(self.name, reason)
+        except Exception:  # the caller's error says it already; a missing mark must not hide it
+            _log.warning("could not record the refused refresh of account %s", self.name, exc_info=True)
 
     def _save_with_retries(self, account: StoredAccount) -> None:
         """The new pair exists only in memory now: losing it loses the seller, so try hard."""

@@ -13,7 +13,7 @@ from allegro_sync.adapters.allegro.client import AllegroClient
 from allegro_sync.adapters.allegro.environment import AllegroEnvironment
 from allegro_sync.cli import accounts_cmd
 from allegro_sync.cli.main import app as cli
-from allegro_sync.contracts.accounts import AccountStatus
+from allegro_sync.contracts.accounts import AccountStatus, OAuthError
 from allegro_sync.custody import AccountsSettings, Custody
 from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
 from allegro_sync.services.accounts import DevicePrompt
@@ -104,8 +104,13 @@ def test_cli_errors_are_one_clear_line(cli_env: dict[str, str], emulator: Emulat
     )
     refused = run(cli_env, "set-app", DEFAULT_CLIENT_ID, "--client-secret", "s", *APP[:-1], "ftp://x", code=1)
     assert "needs a name, a version and an http(s) URL" in refused
-    assert "app credentials are not set" in run(cli_env, "connect", "shop1", code=1)  # nothing stored
-    run(cli_env, "set-app", DEFAULT_CLIENT_ID, "--client-secret", "wrong-secret", *APP)
+    # A wrong secret is refused when stored (issue 18) and changes nothing ...
+    refused = run(cli_env, "set-app", DEFAULT_CLIENT_ID, "--client-secret", "wrong-secret", *APP, code=1)
+    assert "Allegro refused these credentials (invalid_client)" in refused
+    assert "nothing stored" in refused
+    assert "app credentials are not set" in run(cli_env, "connect", "shop1", code=1)
+    # ... and one stored unchecked is still caught at the first call that uses it.
+    run(cli_env, "set-app", DEFAULT_CLIENT_ID, "--client-secret", "wrong-secret", *APP, "--no-check")
     assert "rejected the app's client id/secret" in run(cli_env, "connect", "shop1", code=1)
     assert "invalid account name" in run(cli_env, "connect", "Bad.Name", code=1)
     assert "no Allegro account named 'nobody'" in run(cli_env, "disconnect", "nobody", "--yes", code=1)
@@ -140,3 +145,79 @@ def test_the_allegro_client_gets_a_new_token_once_after_a_401(
     assert emulator.refresh_counters("seller-one").successes == 1
     assert custody.vault.read("shop1", fresh=True).access_token != stored.access_token
     assert custody.registry.get("shop1").status is AccountStatus.CONNECTED  # type: ignore[union-attr]
+
+
+def test_a_name_keeps_its_login_and_a_login_keeps_its_name_unless_the_seller_says_so(
+    cli_env: dict[str, str], emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emulator.create_seller("seller-two")
+    run(cli_env, "set-app", DEFAULT_CLIENT_ID, "--client-secret", DEFAULT_CLIENT_SECRET)
+    codes: list[str] = []
+    monkeypatch.setattr(accounts_cmd, "show_prompt", lambda prompt: codes.append(prompt.user_code))
+
+    def connect_as(login: str, *args: str, code: int = 0) -> str:
+        def approve(seconds: float) -> None:
+            emulator.advance(seconds)
+            emulator.approve_device(codes[-1], login)
+
+        monkeypatch.setattr(accounts_cmd, "sleep", approve)
+        return run(cli_env, "connect", *args, code=code)
+
+    one, two = emulator.seller_id("seller-one"), emulator.seller_id("seller-two")
+    assert f"Connected shop1: seller {one}" in connect_as("seller-one", "shop1")
+
+    replaced = connect_as("seller-two", "shop1", code=1)
+    doubled = connect_as("seller-one", "shop2", code=1)
+
+    assert (
+        f"'shop1' is connected to seller-one (seller {one}), but you approved as seller-two (seller {two}). "
+        "Nothing was changed. With --replace" in replaced
+    )
+    assert "are no longer updated" in replaced
+    assert f"seller-one (seller {one}) is already connected as 'shop1'. Nothing was changed." in doubled
+    assert "duplicate offers" in doubled
+    assert f"seller id:     {one}" in run(cli_env, "show", "shop1")
+    assert "shop2" not in run(cli_env, "list")
+
+    assert f"Connected shop1: seller {two}" in connect_as("seller-two", "shop1", "--replace")
+    assert f"Connected shop2: seller {two}" in connect_as("seller-two", "shop2", "--allow-same-login")
+    assert f"seller id:     {two}" in run(cli_env, "show", "shop2")
+
+
+def test_a_refresh_refused_for_the_apps_fault_shows_in_list_until_the_app_is_fixed(
+    cli_env: dict[str, str],
+    settings: AccountsSettings,
+    emulator: Emulator,
+    allegro_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    run(cli_env, "set-app", DEFAULT_CLIENT_ID, "--client-secret", DEFAULT_CLIENT_SECRET)
+    codes: list[str] = []
+    monkeypatch.setattr(accounts_cmd, "show_prompt", lambda prompt: codes.append(prompt.user_code))
+
+    def approve(seconds: float) -> None:
+        emulator.advance(seconds)
+        emulator.approve_device(codes[-1], "seller-one")
+
+    monkeypatch.setattr(accounts_cmd, "sleep", approve)
+    run(cli_env, "connect", "shop1")
+    custody = Custody.build(
+        replace(settings, allegro_hosts=AllegroEnvironment.explicit(allegro_env)),
+        now=lambda: emulator.clock.now().timestamp(),
+        sleep=emulator.advance,
+    )
+    run(cli_env, "set-app", DEFAULT_CLIENT_ID, "--client-secret", "a-typo", "--no-check")
+    emulator.advance(43200)  # the access token expired: the next use refreshes
+
+    with pytest.raises(OAuthError, match="invalid_client"):
+        custody.tokens("shop1").access_token()
+
+    listed = run(cli_env, "list")
+    assert "CONNECTED (refresh failing)" in listed
+    assert "fix the app credentials: allegro-sync accounts set-app CLIENT_ID" in listed
+    # Fixed: the custody's cached (wrong) credentials are read again at once, and the mark is cleared.
+    run(cli_env, "set-app", DEFAULT_CLIENT_ID, "--client-secret", DEFAULT_CLIENT_SECRET)
+    assert custody.tokens("shop1").access_token()
+    listed = run(cli_env, "list")
+    assert "refresh failing" not in listed
+    assert listed.rstrip().endswith("nothing")

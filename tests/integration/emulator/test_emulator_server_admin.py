@@ -157,3 +157,14 @@ def test_cli_fault_pairs_are_parsed_and_malformed_ones_refused() -> None:
     }
     with pytest.raises(ValueError, match="NAME=VALUE"):
         parse_faults(["error_rate"])
+
+
+def test_the_admin_root_lists_every_route_a_developer_can_call(emulator: Emulator) -> None:
+    answer = httpx.get(emulator.base_url + "/__emulator/", timeout=10)
+    assert answer.status_code == 200
+    routes = answer.json()["routes"]
+    assert "POST /__emulator/sellers" in routes
+    assert "POST /__emulator/device/approve" in routes
+    assert "POST /__emulator/buy" in routes
+    assert "GET /__emulator/offers/{id}" in routes
+    assert answer.json()["default_client_id"] == DEFAULT_CLIENT_ID

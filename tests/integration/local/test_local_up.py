@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -15,11 +16,12 @@ from allegro_sync.local.provision import client
 pytestmark = pytest.mark.integration
 
 CLI = str(Path(sys.executable).with_name("allegro-sync"))
+ANY_PORTS = ("--port", "0", "--aws-port", "0", "--emulator-port", "0", "--shop-port", "0")
 
 
 def test_local_up_prints_its_urls_serves_http_and_stops_on_ctrl_c() -> None:
     process = subprocess.Popen(  # noqa: S603 - our own CLI
-        [CLI, "local", "up", "--port", "0", "--aws-port", "0", "--time-scale", "60"],
+        [CLI, "local", "up", *ANY_PORTS, "--time-scale", "60"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -47,3 +49,22 @@ def test_local_up_prints_its_urls_serves_http_and_stops_on_ctrl_c() -> None:
         out, _ = process.communicate(timeout=20)
     assert process.returncode == 0
     assert "stopping" in out
+
+
+def test_local_up_with_a_busy_port_says_so_in_one_line_and_exits_non_zero() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = subprocess.run(  # noqa: S603 - our own CLI
+            [CLI, "local", "up", *ANY_PORTS[:-2], "--shop-port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"error: port {port} on 127.0.0.1 is in use (local shop (--shop-port)): stop what uses it, or pass "
+        "another port"
+    ]

@@ -106,12 +106,16 @@ class RecordingEvents:
     def __init__(self) -> None:
         self.refreshes: list[StoredAccount] = []
         self.disconnects: list[tuple[str, str]] = []
+        self.refused: list[tuple[str, str]] = []
 
     def refreshed(self, account: StoredAccount) -> None:
         self.refreshes.append(account)
 
     def disconnected(self, name: str, reason: str, now: float) -> None:
         self.disconnects.append((name, reason))
+
+    def refresh_refused(self, name: str, reason: str) -> None:
+        self.refused.append((name, reason))
 
 
 def stored(name: str, pair: TokenPair, *, expires_at: float, now: float) -> StoredAccount:

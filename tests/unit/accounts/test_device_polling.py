@@ -55,6 +55,12 @@ class Registry:
     def put(self, profile: object) -> None:
         self.profiles.append(profile)
 
+    def get(self, name: str) -> None:  # a first connection: no account of that name yet
+        return None
+
+    def all(self) -> list[object]:
+        return list(self.profiles)
+
 
 def accounts(oauth: ScriptedOAuth, clock: FakeClock, vault: MemoryVault) -> Accounts:
     return Accounts(

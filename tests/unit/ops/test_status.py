@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from allegro_sync.contracts.accounts import AccountProfile, AccountStatus
@@ -157,3 +157,17 @@ def test_change_log_items_and_cursor_items_are_read_as_stored() -> None:
 
 def test_durations_are_short() -> None:
     assert [duration(s) for s in (5, 65, 3700, 90_000, -65)] == ["5s", "1m05s", "1h01m", "1d01h", "-1m05s"]
+
+
+def test_an_account_whose_refresh_allegro_refuses_for_the_apps_fault_is_a_warning_with_the_fix() -> None:
+    failing = replace(profile("shop-a", 600), refresh_problem="invalid_client: Allegro rejected the app")
+    sections = by_title(build_status(FakeSource(profiles=[failing, profile("shop-b", 6 * 3600)]), NOW))
+
+    accounts = sections["Accounts"]
+    assert accounts.warnings == 1
+    assert accounts.rows[0][1] == "CONNECTED (refresh failing)"
+    assert accounts.rows[0][4] == (
+        "fix the app credentials: allegro-sync accounts set-app CLIENT_ID "
+        "(invalid_client: Allegro rejected the app)"
+    )
+    assert accounts.rows[1][1:2] == ("CONNECTED",)

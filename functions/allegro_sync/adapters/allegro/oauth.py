@@ -79,8 +79,10 @@ class AllegroOAuth:
         hosts: AllegroEnvironment | None = None,
         http: httpx.Client | None = None,
         timeout_seconds: float = 8.0,
+        fresh_credentials: Callable[[], AppCredentials] | None = None,
     ) -> None:
         self._credentials = credentials
+        self._fresh_credentials = fresh_credentials
         self._hosts_override = hosts
         # Timeout well under the refresh lease (20 s): a live refresher never outlives its lease.
         self._http = http or httpx.Client(timeout=timeout_seconds)
@@ -91,8 +93,26 @@ class AllegroOAuth:
     def _client_auth(self, environment: str) -> tuple[str, str]:
         return self._credentials().for_environment(environment)
 
-    def _post(self, environment: str, path: str, form: dict[str, str]) -> dict[str, Any]:
-        client_id, client_secret = self._client_auth(environment)
+    def _post(
+        self, environment: str, path: str, form: dict[str, str], app: tuple[str, str] | None = None
+    ) -> dict[str, Any]:
+        used = app or self._client_auth(environment)
+        try:
+            return self._post_once(environment, path, form, used)
+        except OAuthError as error:
+            if app is not None or error.error != "invalid_client" or self._fresh_credentials is None:
+                raise
+            # The cached credentials may predate `accounts set-app`: read them again, retry once if they
+            # changed (a refused client never consumed the single-use refresh token).
+            renewed = self._fresh_credentials().for_environment(environment)
+            if renewed == used:
+                raise
+            return self._post_once(environment, path, form, renewed)
+
+    def _post_once(
+        self, environment: str, path: str, form: dict[str, str], app: tuple[str, str]
+    ) -> dict[str, Any]:
+        client_id, client_secret = app
         url = f"{self._hosts(environment).oauth_url}{path}"
         try:
             response = self._http.post(
@@ -117,6 +137,16 @@ class AllegroOAuth:
                 )
             raise OAuthError(error, description)
         raise OAuthUnavailable("unavailable", f"Allegro OAuth answered HTTP {response.status_code}")
+
+    def check_app(self, environment: str, client_id: str, client_secret: str) -> None:
+        """A client-credentials token for this app (public data only, nothing stored): proves the pair
+        before `accounts set-app` keeps it. OAuthError(invalid_client) when Allegro refuses it."""
+        self._post(
+            environment,
+            "/auth/oauth/token",
+            {"grant_type": "client_credentials"},
+            app=(client_id, client_secret),
+        )
 
     # ---- device flow
     def start_device(self, environment: str) -> DeviceAuthorization:

@@ -82,13 +82,24 @@ class DynamoAccountRegistry:
         _conditional(
             self._table.update_item,
             Key={"pk": PROFILES_PK, "sk": PROFILE + name},
-            UpdateExpression="SET token_expires_at = :e, last_refresh_at = :r, scopes = :s",
+            UpdateExpression="SET token_expires_at = :e, last_refresh_at = :r, scopes = :s "
+            "REMOVE refresh_problem",
             ConditionExpression="attribute_exists(pk)",
             ExpressionAttributeValues={
                 ":e": items.number(expires_at),
                 ":r": items.number(refreshed_at),
                 ":s": list(scopes),
             },
+        )
+
+    def record_refresh_problem(self, name: str, problem: str) -> None:
+        """The refresh failed for the application's fault; shown until a refresh succeeds."""
+        _conditional(
+            self._table.update_item,
+            Key={"pk": PROFILES_PK, "sk": PROFILE + name},
+            UpdateExpression="SET refresh_problem = :p",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":p": problem},
         )
 
     def mark_disconnected(self, name: str, *, reason: str, now: float) -> None:

@@ -2,6 +2,7 @@
 
 - `shop-delivery#<message_id>`: the shop took this outbox message (DeliveryLog); expires with the sale
   records' retention, since the order worker may resend a message for as long as it can re-import;
+- `shop-failure#<message_id>`: why the shop did not take the message the last time (`dlq show`);
 - `shop-newest`: the highest order-state version delivered, so a late older state is not sent;
 - `shop-order`: the WooCommerce order created for the checkout form (OrderIndex), claimed before the
   create so a crash in between is recoverable.
@@ -20,12 +21,19 @@ from allegro_sync.adapters.dynamodb import items
 from allegro_sync.adapters.shop.woocommerce_rest import IndexedOrder
 from allegro_sync.contracts.messages import OrderChanged
 from allegro_sync.contracts.records.item import Item
-from allegro_sync.contracts.records.orders import NewestStateItem, ShopDeliveryItem, ShopOrderItem
+from allegro_sync.contracts.records.orders import (
+    NewestStateItem,
+    ShopDeliveryItem,
+    ShopFailureItem,
+    ShopOrderItem,
+)
 from allegro_sync.contracts.shop import ShopAck, state_version
 from allegro_sync.domain.ledger import DEFAULT_SALE_RETENTION
 
 ORDER_PK = "order#"
 DELIVERY_SK = "shop-delivery#"
+FAILURE_SK = "shop-failure#"
+REASON_LIMIT = 500
 SHOP_ORDER_SK = "shop-order"
 NEWEST_SK = "shop-newest"
 
@@ -92,6 +100,24 @@ class DynamoShopDeliveries:
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise
+
+    def failed(self, message_id: str, reason: str) -> None:
+        """Remember why the shop did not take `message_id` (the last failure wins)."""
+        now: datetime = self._clock()
+        failure = ShopFailureItem(
+            pk=ORDER_PK + _form_of(message_id),
+            sk=FAILURE_SK + message_id,
+            failed_at=now.isoformat(),
+            reason=reason[:REASON_LIMIT],
+            expires_at=int((now + DEFAULT_SALE_RETENTION).timestamp()),
+        )
+        self._client.put_item(TableName=self._table, Item=_typed(failure))
+
+    def failure(self, message_id: str) -> ShopFailureItem | None:
+        item = self._client.get_item(
+            TableName=self._table, Key=_key(_form_of(message_id), FAILURE_SK + message_id)
+        ).get("Item")
+        return ShopFailureItem.from_item(items.load(item)) if item else None
 
     def newest_version(self, checkout_form_id: str) -> int | None:
         item = self._client.get_item(

@@ -66,18 +66,40 @@ class GenericShop:
         self._http = http
         self._clock = clock
 
-    def deliver(self, message: OrderChanged) -> ShopAck:
-        body = json.dumps(order_payload(message), separators=(",", ":"), ensure_ascii=False).encode()
+    def _signed(self, message_id: str, payload: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
+        body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
         timestamp = int(self._clock())
-        delivery = delivery_id(message.message_id)
-        headers = {
+        delivery = delivery_id(message_id)
+        return body, {
             "Content-Type": "application/json",
             "User-Agent": USER_AGENT,
-            IDEMPOTENCY_HEADER: message.message_id,
+            IDEMPOTENCY_HEADER: message_id,
             signing.DELIVERY_HEADER: delivery,
             signing.TIMESTAMP_HEADER: str(timestamp),
             signing.SIGNATURE_HEADER: signing.sign(self._secret, timestamp, delivery, body),
         }
+
+    def check(self) -> None:
+        """A signed `{"kind": "ping"}` the shop answers 2xx (docs/shop-adapters.md): the URL and the secret
+        work. Raises ShopRejected (wrong secret, no such endpoint) or ShopUnavailable (not reachable)."""
+        body, headers = self._signed(f"ping-{int(self._clock())}", {"kind": "ping"})
+        try:
+            response = self._http.post(self._url, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            raise ShopUnavailable(f"the shop at {self._url} did not answer ({type(exc).__name__})") from None
+        status = response.status_code
+        if status in (401, 403):
+            raise ShopRejected(
+                f"the shop refused our signature ({status}): it verifies with another signing secret"
+            )
+        if not 200 <= status < 300:
+            raise ShopRejected(
+                f"the shop at {self._url} answered {status} to a signed ping; it must answer 2xx to "
+                '{"kind": "ping"} (docs/shop-adapters.md)'
+            )
+
+    def deliver(self, message: OrderChanged) -> ShopAck:
+        body, headers = self._signed(message.message_id, order_payload(message))
         try:
             response = self._http.post(self._url, content=body, headers=headers)
         except httpx.HTTPError as exc:

@@ -73,11 +73,20 @@ class SigningSecretStore:
     def read(self) -> SigningSecrets:
         """The accepted secrets; `SigningNotConfigured` when the secret is missing or empty.
 
+        "Not configured" in the cache is checked at the source at once: a secret stored a minute ago must
+        not be refused for the rest of the cache's `max_age` (issue 18).
+
         Any other failure to read it (throttling, permissions) raises `GetParameterError`: the caller
         answers "try again" rather than judging a delivery it cannot verify.
         """
         try:
-            raw = self._provider.get(self._name, max_age=self._max_age)
+            return self._read(force=False)
+        except SigningNotConfigured:
+            return self._read(force=True)
+
+    def _read(self, *, force: bool) -> SigningSecrets:
+        try:
+            raw = self._provider.get(self._name, max_age=self._max_age, force_fetch=force)
         except GetParameterError as exc:
             cause = exc.__cause__ or exc.__context__
             if (

@@ -189,6 +189,18 @@ class WooCommerceShop(WooCommerceRest):
         self._index = index
         self._clock = clock
 
+    def check(self) -> None:
+        """One product read with the consumer key: the URL is a WooCommerce REST API and the key works.
+        Raises ShopRejected (wrong key, no such API) or ShopUnavailable (not reachable)."""
+        try:
+            self._call("GET", "/products", params={"per_page": 1})
+        except ShopRejected as error:
+            if " 401" in str(error) or " 403" in str(error):
+                raise ShopRejected("WooCommerce refused the consumer key/secret (401/403)") from None
+            if " 404" in str(error):
+                raise ShopRejected(f"no WooCommerce REST API at {self._base} (404): check the URL") from None
+            raise
+
     # --- delivery ---------------------------------------------------------------------------------------
 
     def deliver(self, message: OrderChanged) -> ShopAck:

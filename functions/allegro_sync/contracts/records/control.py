@@ -41,6 +41,7 @@ class AccountProfileItem(Item):
     connected_at: EpochSeconds = 0
     disconnected_at: EpochSeconds | None = None
     disconnect_reason: str = ""
+    refresh_problem: str = ""
 
 
 class RefreshLeaseItem(Item):

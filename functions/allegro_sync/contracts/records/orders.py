@@ -73,6 +73,14 @@ class ShopDeliveryItem(Item):
     shop_order_id: str | None = None
 
 
+class ShopFailureItem(Item):
+    """Why the shop did not take this outbox message the last time it was tried (`dlq show` reads it)."""
+
+    failed_at: str  # ISO time
+    reason: str  # safe to show: never a secret, never the order's body
+    expires_at: int
+
+
 class NewestStateItem(Item):
     """The highest order-state version the shop has (a late older state is not sent)."""
 

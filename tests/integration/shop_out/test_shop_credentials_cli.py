@@ -1,0 +1,70 @@
+"""Issue 18, item 3: orders no longer end in the DLQ for want of a command. `dlq show` says why an order
+failed, `shop set-credentials` checks and stores what was missing, and the very next delivery uses it (no
+5-minute stale cache), so `dlq replay` delivers the order."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.stack import Stack
+from tests.unit.shop_out.fake_shops import FakeGenericShop, ShopServer
+
+pytestmark = pytest.mark.integration
+
+SECRET = "generic-signing-secret-0123456789"
+EVENT = Path(__file__).resolve().parents[3] / "events" / "shop_notifier.json"
+
+
+def test_an_order_without_shop_credentials_is_explained_then_delivered_once_they_are_stored(
+    stack: Stack,
+) -> None:
+    event = json.loads(EVENT.read_text(encoding="utf-8"))
+    body = event["Records"][0]["body"]
+    answer = stack.runtime.invoke("shop_notifier", event)  # no credentials yet: the delivery fails
+    assert answer["batchItemFailures"] == [{"itemIdentifier": event["Records"][0]["messageId"]}]
+    sqs = stack.runtime.client("sqs")
+    sqs.send_message(QueueUrl=stack.runtime.wiring.queues["shop-outbox"].dlq_url, MessageBody=body)
+
+    shown = stack.cli("dlq", "show", "shop-outbox")
+
+    assert shown.exit_code == 0, shown.output
+    said = " ".join(shown.output.split())  # as read, whatever the terminal's width
+    assert "why it failed: the shop-credentials secret is not configured" in said
+    assert "store them: allegro-sync shop set-credentials (last try 20" in said
+
+    shop = FakeGenericShop(secret=SECRET)
+    with ShopServer(shop) as server:
+        url = server.url + "/allegro"
+        wrong = stack.cli("shop", "set-credentials", "generic", "--url", url, "--signing-secret", "x" * 20)
+        stored = stack.cli("shop", "set-credentials", "generic", "--url", url, "--signing-secret", SECRET)
+        replayed = stack.cli("dlq", "replay", "shop-outbox")
+        stack.runtime.drain(timeout=60)
+
+    assert wrong.exit_code == 1
+    assert "the shop refused our signature (401)" in wrong.output
+    assert "nothing stored" in wrong.output
+    assert stored.exit_code == 0, stored.output
+    assert "answered the test call" in stored.output
+    assert replayed.exit_code == 0, replayed.output
+    # The notifier's instance cached "not configured" a moment ago; it reads the new secret at once.
+    assert [m["checkout_form_id"] for m in shop.received] == ["29738e61-7f6a-11e8-ac45-09db60ede9d6"]
+
+
+def test_set_credentials_refuses_what_it_cannot_check_or_parse(stack: Stack) -> None:
+    unreachable = stack.cli(
+        "shop", "set-credentials", "generic", "--url", "http://127.0.0.1:9/x", "--signing-secret", SECRET
+    )
+    short = stack.cli(
+        "shop", "set-credentials", "generic", "--url", "http://127.0.0.1:9/x", "--signing-secret", "short"
+    )
+    no_key = stack.cli("shop", "set-credentials", "woocommerce", "--url", "https://shop.example")
+
+    assert unreachable.exit_code == short.exit_code == no_key.exit_code == 1
+    assert (
+        "did not answer (ConnectError); nothing stored (--no-check stores them anyway)" in unreachable.output
+    )
+    assert "problems at: signing_secret; nothing stored" in short.output
+    assert "woocommerce needs --consumer-key" in no_key.output
