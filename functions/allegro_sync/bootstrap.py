@@ -186,6 +186,7 @@ class Application:
                 sleep=self.sleep,
                 secrets_client=secrets,
                 dynamodb=self.dynamodb(),
+                sqs_client=self.aws_client("sqs") if accounts.recovery_queue_url else None,
                 metrics_namespace=s.metrics_namespace,
             )
 

@@ -28,6 +28,7 @@ from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import Ama
 
 from allegro_sync import bootstrap
 from allegro_sync.local.events import ACCOUNT_ID
+from allegro_sync.local.iam import LocalIam
 from allegro_sync.settings import Settings
 from allegro_sync.topology import TOPOLOGY, Function, Topology
 
@@ -242,6 +243,7 @@ class Invoker:
         self.totals: dict[str, FunctionTotals] = {}
         self.crashes = crashes
         self.rescheduled = RescheduledHandles(scale=redelivery_scale)
+        self.iam = LocalIam(topology)
 
     def module_for(self, function: Function) -> str:
         return self._modules.get(function.name, function.module)
@@ -336,6 +338,8 @@ class Invoker:
         settings = Settings.from_environ(self._environments[function_name], topology=self._topology)
         app = self._make_application(function_name, settings)
         self.rescheduled.watch(app)
+        if any(f.name == function_name for f in self._topology.functions):
+            self.iam.watch(function_name, settings, app.session(), self.running_here)
         return _Instance(number, app)
 
 

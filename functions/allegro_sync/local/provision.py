@@ -14,7 +14,7 @@ from typing import Any
 
 import boto3
 
-from allegro_sync.topology import Access, Function, Queue, Topology, queue_env, secret_env, table_env
+from allegro_sync.topology import Function, Queue, Topology, queue_env, secret_env, table_env
 
 PREFIX = "allegro-sync"
 REGION = "eu-central-1"
@@ -164,10 +164,10 @@ def resource_environment(function: Function, wiring: Wiring) -> dict[str, str]:
     """The variables naming a function's resources: only what the topology says it may touch."""
     env = {table_env(name): wiring.tables[name] for name in function.tables}
     env.update({queue_env(name): wiring.queues[name].url for name in function.queues})
-    for name, access in function.secrets.items():
+    for name in function.secrets:
         env[secret_env(name)] = wiring.secrets[name]
         is_prefix = wiring.secrets[name].endswith("/")  # see secret_name
-        if wiring.kms_key_arn and access is Access.READ_WRITE and is_prefix:
+        if wiring.kms_key_arn and function.creates_secrets(name) and is_prefix:
             env[kms_key_env(name)] = wiring.kms_key_arn
     return env
 
