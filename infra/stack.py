@@ -149,7 +149,7 @@ class AllegroSyncStack(cdk.Stack):
         key = kms.Key(
             self,
             "DataKey",
-            description=f"{self.settings.stack_name}: encrypts tables, queues, secrets and the alarm topic",
+            description=f"{self.settings.stack_name}: encrypts tables, queues, secrets, logs and the alarm topic",
             enable_key_rotation=True,
             removal_policy=self.data_removal,
         )
@@ -172,6 +172,31 @@ class AllegroSyncStack(cdk.Stack):
                 conditions={
                     "ArnLike": {
                         "aws:SourceArn": self.format_arn(service="events", resource="rule", resource_name="*")
+                    }
+                },
+            )
+        )
+        # CloudWatch Logs encrypts this stack's log groups with the key (buyer ids and order numbers appear
+        # in logs), limited to log groups of this account and region as AWS documents for log encryption.
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal(f"logs.{self.region}.amazonaws.com")],
+                actions=[
+                    "kms:Encrypt*",
+                    "kms:Decrypt*",
+                    "kms:ReEncrypt*",
+                    "kms:GenerateDataKey*",
+                    "kms:Describe*",
+                ],
+                resources=["*"],
+                conditions={
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": self.format_arn(
+                            service="logs",
+                            resource="log-group",
+                            resource_name="*",
+                            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                        )
                     }
                 },
             )
@@ -229,7 +254,7 @@ class AllegroSyncStack(cdk.Stack):
 
     def _queue(self, queue: Queue) -> QueuePair:
         base = naming.construct_id(queue.name)
-        dlq = self._dlq(f"{base}Dlq", fifo=queue.fifo)
+        dlq = self._dlq(f"{base}Dlq", fifo=queue.fifo, retention=cdk.Duration.days(queue.dlq_retention_days))
         main = sqs.Queue(
             self,
             f"{base}Queue",
@@ -259,12 +284,12 @@ class AllegroSyncStack(cdk.Stack):
         self._alarm_on_dlq("ScheduleDlq", dlq, "a scheduled run failed after all retries")
         return dlq
 
-    def _dlq(self, construct_id: str, *, fifo: bool) -> sqs.Queue:
+    def _dlq(self, construct_id: str, *, fifo: bool, retention: cdk.Duration = DLQ_RETENTION) -> sqs.Queue:
         dlq = sqs.Queue(
             self,
             construct_id,
             fifo=fifo or None,
-            retention_period=DLQ_RETENTION,
+            retention_period=retention,
             encryption=sqs.QueueEncryption.KMS,
             encryption_master_key=self.key,
             enforce_ssl=True,
@@ -306,6 +331,7 @@ class AllegroSyncStack(cdk.Stack):
             self,
             "HttpApiAccessLogs",
             retention=self.settings.log_retention,
+            encryption_key=self.key,
             removal_policy=self.data_removal,
         )
         apigwv2.HttpStage(
@@ -337,6 +363,7 @@ class AllegroSyncStack(cdk.Stack):
             f"{base}Logs",
             log_group_name=f"/aws/lambda/{physical_name}",
             retention=self.settings.log_retention,
+            encryption_key=self.key,
             removal_policy=cdk.RemovalPolicy.DESTROY,
         )
         role = iam.Role(

@@ -112,6 +112,8 @@ class Queue:
     max_receive_count: int = 5
     retention_days: int = 14
     content_based_deduplication: bool = False
+    # How long a failed message waits in the dead-letter queue for an operator (SQS allows 1 min-14 days).
+    dlq_retention_days: int = 14
 
 
 @dataclass(frozen=True)
@@ -346,6 +348,10 @@ TOPOLOGY = Topology(
             # the 8 x 6 min the visibility timeout alone gave. If setting the visibility fails, each
             # retry waits the 6 min timeout instead: at most 90 min.
             max_receive_count=15,
+            # Its orders carry the buyer's name, address and phone (the notifier has no Allegro access to
+            # read them itself): kept no longer than a shop outage needs (docs/privacy.md).
+            retention_days=4,
+            dlq_retention_days=7,
         ),
         Queue("fulfillment", "Shop order status and parcels -> the Allegro order (group = checkout form)"),
         Queue(
@@ -359,6 +365,7 @@ TOPOLOGY = Topology(
             # Allegro's 60 s grace is over, so 5 receives (5 s, 10 s, 20 s, 40 s back-off) and a day.
             fifo=False,
             retention_days=1,
+            dlq_retention_days=1,
         ),
     ),
     secrets=(

@@ -108,3 +108,14 @@ def test_no_function_may_scan_batch_write_or_update_a_secrets_metadata(shipped: 
         f.name for f in TOPOLOGY.functions if any(a == "dynamodb:Scan" for a, _ in granted(shipped, f.name))
     }
     assert scanners == {"order_worker"}  # the catalog, to find a sold offer's SKUs
+
+
+def test_every_log_group_is_encrypted_with_the_stacks_key(shipped: Synth) -> None:
+    """Logs carry order numbers and buyer logins' ids: they are kept under the seller's own key."""
+    key = {"Fn::GetAtt": [shipped.logical_id(shipped.stack.key), "Arn"]}
+    groups = shipped.of_type("AWS::Logs::LogGroup")
+    assert groups
+    assert all(g["Properties"].get("KmsKeyId") == key for g in groups.values())
+    statements = shipped.properties(shipped.stack.key)["KeyPolicy"]["Statement"]
+    logs = [s for s in statements if "logs." in str(s["Principal"])]
+    assert len(logs) == 1 and "kms:EncryptionContext:aws:logs:arn" in logs[0]["Condition"]["ArnLike"]

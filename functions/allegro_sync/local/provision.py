@@ -18,7 +18,6 @@ from allegro_sync.topology import Function, Queue, Topology, queue_env, secret_e
 
 PREFIX = "allegro-sync"
 REGION = "eu-central-1"
-DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # SQS maximum: give an operator the longest time to replay.
 
 # Marks a secret the local runtime created as an empty placeholder, so code (and a person reading
 # it in the moto dashboard) can tell "not configured yet" from a real value.
@@ -136,7 +135,7 @@ def _create_queue(sqs: Any, region: str, queue: Queue, visibility_timeout: int) 
     )
     dlq_url = sqs.create_queue(
         QueueName=queue_name(queue, dead_letter=True),
-        Attributes={**fifo_attributes, "MessageRetentionPeriod": str(DLQ_RETENTION_SECONDS)},
+        Attributes={**fifo_attributes, "MessageRetentionPeriod": str(queue.dlq_retention_days * 24 * 3600)},
     )["QueueUrl"]
     dlq_arn = _arn(region, dlq_url)
     url = sqs.create_queue(
