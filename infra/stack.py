@@ -149,7 +149,7 @@ class AllegroSyncStack(cdk.Stack):
         key = kms.Key(
             self,
             "DataKey",
-            description=f"{self.settings.stack_name}: encrypts tables, queues, secrets, logs and the alarm topic",
+            description=f"{self.settings.stack_name}: encrypts tables, queues, secrets, logs, alarm topic",
             enable_key_rotation=True,
             removal_policy=self.data_removal,
         )

@@ -118,4 +118,5 @@ def test_every_log_group_is_encrypted_with_the_stacks_key(shipped: Synth) -> Non
     assert all(g["Properties"].get("KmsKeyId") == key for g in groups.values())
     statements = shipped.properties(shipped.stack.key)["KeyPolicy"]["Statement"]
     logs = [s for s in statements if "logs." in str(s["Principal"])]
-    assert len(logs) == 1 and "kms:EncryptionContext:aws:logs:arn" in logs[0]["Condition"]["ArnLike"]
+    assert len(logs) == 1
+    assert "kms:EncryptionContext:aws:logs:arn" in logs[0]["Condition"]["ArnLike"]
