@@ -21,6 +21,7 @@ from typing import Any, TextIO
 
 from bench._results import RESULTS_DIR, command_line, machine
 from bench.soak import Soak, SoakConfig, leaks
+from bench.soak.logscan import personal_data
 
 
 @contextmanager
@@ -71,11 +72,15 @@ def main(argv: list[str]) -> int:
     found = leaks(text, result.secrets)
     document = result.to_json(log_bytes=len(text.encode("utf-8")))
     document["counters"]["secrets_in_logs"] = len(found)
+    personal = personal_data(text, result.personal)
+    document["counters"]["buyer_data_in_logs"] = len(personal)
     document["counters"]["spec_violations"] = violations
     document["log_scan"] = {
         "bytes": len(text.encode("utf-8")),
         "secret_values": len(result.secrets),
         "found": found[:10],
+        "buyer_values": len(result.personal),
+        "buyer_data_found": personal[:10],
     }
     document["command"] = command_line("soak", argv)
     document["machine"] = machine()

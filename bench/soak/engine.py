@@ -174,6 +174,7 @@ class Soak:
             ],
             problems=self.problems,
             secrets=self._secret_values(),
+            personal=self._buyer_data(),
         )
 
     # ---- set-up ----------------------------------------------------------------------------------------
@@ -687,6 +688,24 @@ class Soak:
                 raw = sm.get_secret_value(SecretId=entry["ARN"]).get("SecretString") or ""
                 values.update(strings(json.loads(raw)) if raw.startswith("{") else {raw})
         return sorted(v for v in values if len(v) >= 12)
+
+    def _buyer_data(self) -> list[str]:
+        """What would identify a buyer of this run: it must never reach a log line."""
+        values: set[str] = set()
+        for form in self.emulator.marketplace.state.checkout_forms.values():
+            address = form.delivery.get("address", {})
+            values.update(
+                str(v)
+                for v in (
+                    form.buyer.get("email"),
+                    form.buyer.get("lastName"),
+                    form.buyer.get("phoneNumber"),
+                    address.get("lastName"),
+                    address.get("street"),
+                )
+                if v
+            )
+        return sorted(values)
 
     # ---- helpers ---------------------------------------------------------------------------------------
 
