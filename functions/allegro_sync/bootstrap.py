@@ -58,6 +58,7 @@ from allegro_sync.domain.orders import StockCountPoint
 from allegro_sync.services.dlq import DeadLetters
 from allegro_sync.services.listings import ListingOptimizer
 from allegro_sync.services.orders import GapScanner, OrderImporter, OrderPoller, PollSettings
+from allegro_sync.services.privacy import BuyerData
 from allegro_sync.services.propagation import Propagator
 from allegro_sync.services.publishing import OfferSettings, Publisher
 from allegro_sync.services.reconcile import Reconciler
@@ -472,6 +473,15 @@ class Application:
     ) -> dict[str, Any]:
         """The shop notifier: failed deliveries return after 5 s, 10 s, 20 s ... at most 5 minutes."""
         return self.redelivery(queue).settle(event, back_off, batch)
+
+    # -- trust (issue 19): buyers' personal data ---------------------------------------------------
+
+    def buyer_data(self) -> BuyerData:
+        """The queues holding buyers' personal data, for `buyers forget` (operator tooling)."""
+        s = self.settings
+        urls = {queue_env(name): url for name, url in s.queues.items()}
+        urls |= {dlq_env(name): url for name, url in s.dead_letter_queues.items()}
+        return BuyerData(self.aws_client("sqs"), urls)
 
 
 class ConnectedAccounts:

@@ -114,6 +114,8 @@ class Queue:
     content_based_deduplication: bool = False
     # How long a failed message waits in the dead-letter queue for an operator (SQS allows 1 min-14 days).
     dlq_retention_days: int = 14
+    # Its messages carry buyers' personal data: `buyers forget` looks through it and its DLQ.
+    personal_data: bool = False
 
 
 @dataclass(frozen=True)
@@ -352,6 +354,7 @@ TOPOLOGY = Topology(
             # read them itself): kept no longer than a shop outage needs (docs/privacy.md).
             retention_days=4,
             dlq_retention_days=7,
+            personal_data=True,
         ),
         Queue("fulfillment", "Shop order status and parcels -> the Allegro order (group = checkout form)"),
         Queue(
