@@ -131,9 +131,16 @@ class RescheduledHandles:
         self._lock = threading.Lock()
 
     def watch(self, app: bootstrap.Application) -> None:
-        """Record the visibility changes `app`'s SQS clients make (register before its first client)."""
+        """Record the visibility changes `app`'s SQS clients make (register before its first client), and
+        scale the delays its messages ask for (a token recovery's 25 s) the same way."""
         for event in self.EVENTS:
             app.session().events.register(event, self._record, unique_id=f"local-rescheduled:{event}")
+        event = "before-parameter-build.sqs.SendMessage"
+        app.session().events.register(event, self._delay, unique_id=f"local-rescheduled:{event}")
+
+    def _delay(self, params: dict[str, Any], **_: Any) -> None:
+        if self._scale != 1 and isinstance(params.get("DelaySeconds"), int):
+            params["DelaySeconds"] = math.ceil(params["DelaySeconds"] * self._scale)
 
     def _record(self, params: dict[str, Any], **_: Any) -> None:
         entries = params.get("Entries")
