@@ -20,6 +20,7 @@ from allegro_sync.contracts.messages import TokenRecovery
 from allegro_sync.custody import Custody
 from allegro_sync.emulator import Emulator
 from allegro_sync.services.tokens import AccountTokens, RefreshPolicy
+from tests.fixtures.stack import Stack
 from tests.integration.accounts.conftest import connect_shop1
 
 pytestmark = pytest.mark.integration
@@ -136,3 +137,39 @@ def test_a_refresher_killed_at_any_step_leaves_the_account_connected(
     assert (
         emulator.refresh_counters("seller-one").attempts == emulator.refresh_counters("seller-one").successes
     )
+
+
+def test_the_token_recovery_function_redoes_a_refresh_its_refresher_did_not_live_to_save(
+    stack: Stack,
+) -> None:
+    """End to end on the local runtime: the real queue, the function's own grants, its handler."""
+    stack.connect({"shop1": "seller-one"})
+    custody = stack.app("stock_propagator").custody()  # a function that calls Allegro
+    original = custody.vault.read("shop1", fresh=True)
+    process = _Process("oauth.refresh")
+    doomed = AccountTokens(
+        "shop1",
+        vault=_Dying(custody.vault, "vault", process),
+        lease=_Dying(custody.lease, "lease", process),
+        oauth=_Dying(custody.oauth, "oauth", process),
+        events=_Dying(custody.events, "events", process),
+        recovery=_Dying(custody.recovery, "recovery", process),
+        now=custody.now,
+        sleep=custody.sleep,
+    )
+    with pytest.raises(_Killed):
+        doomed.token_rejected(original.access_token)  # a 401 forces a refresh; it dies after Allegro answered
+    assert (
+        custody.vault.read("shop1", fresh=True).refresh_token == original.refresh_token
+    )  # the new pair is lost
+
+    # The test runtime delivers the delayed note at once; the recovery waits out the dead refresher's lease.
+    stack.runtime.drain(timeout=60)
+
+    recovered = custody.vault.read("shop1", fresh=True)
+    assert recovered.refresh_token != original.refresh_token
+    assert stack.emulator.oauth.authenticate(recovered.access_token).seller_id == stack.emulator.seller_id(
+        "seller-one"
+    )
+    assert stack.runtime.invoker.totals["token_recovery"].errors == 0
+    assert stack.runtime.invoker.iam.denied == []
