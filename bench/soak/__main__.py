@@ -1,7 +1,8 @@
 """The soak with faults at full size: several accounts, thousands of SKUs, minutes of traffic (see
 `bench.soak`). Prints the loss counters (all must be 0), the time to converge and what was
-metered, scans every log line the run wrote for secrets and tokens, and writes `bench/results/soak.json` for
-the report and the cost model. Exit code 1 when a counter is not 0 or a secret leaked.
+metered, scans every log line the run wrote for secrets, tokens and buyers' data, and writes
+`bench/results/soak.json` for the report and the cost model. Exit code 1 when a counter is not 0 or a
+secret or a buyer's data leaked.
 
 Run: .venv/bin/python -m bench.soak [--accounts 3] [--skus 2000] [--seconds 240] [--no-validate]
 Every log line of the run (handlers, moto, emulator) goes to bench/results/soak.log, not the terminal.
