@@ -602,6 +602,7 @@ class Soak:
             settled_rounds = settled_rounds + 1 if quiet else 0
             if not worked:
                 time.sleep(0.5)
+        self._quiet_quarter_hour()
         self.outsider = self._outsider_counts()  # before anything below repairs what the system missed
         # The shop's final word, sent past the ledger's clock-skew margin for every confirmed sale.
         time.sleep(DEFAULT_CLOCK_SKEW.total_seconds() + 1)
@@ -614,6 +615,18 @@ class Soak:
         ):
             time.sleep(0.2)
         self.runtime.poller.stop()
+
+    def _quiet_quarter_hour(self) -> None:
+        """What a quarter of an hour without traffic brings: every scheduled function of the topology runs
+        once (the system's own repairs: reconciler, repricer, and whatever is added), then the queues empty.
+        The soak itself repairs nothing before the outsider counts."""
+        for function in sorted({f.name for _, f in TOPOLOGY.schedules()} - {"order_poller"}):
+            self._fire(function)
+        end = time.perf_counter() + 60
+        while time.perf_counter() < end and (
+            self._step_queues(budget_seconds=5.0) or any(self.runtime.poller.pending().values())
+        ):
+            time.sleep(0.2)
 
     def _delivered_skus(self) -> set[str]:
         return {sku for sku in self.shop.stock if self.shop.stock[sku] != self.truth.get(sku)}
