@@ -33,8 +33,8 @@ from constructs import Construct, IConstruct
 
 from allegro_sync.settings import FEED_URL_ENV
 from allegro_sync.topology import (
-    Access,
     Function,
+    Grant,
     MetricAlarm,
     Queue,
     QueueTrigger,
@@ -43,8 +43,11 @@ from allegro_sync.topology import (
     Secret,
     Topology,
     queue_env,
+    secret_actions,
     secret_env,
+    table_actions,
     table_env,
+    writes,
 )
 from infra import naming
 from infra.config import Settings, s3_object_arn
@@ -59,28 +62,6 @@ PLACEHOLDER_SECRET = {
     "configured": False,
     "note": "placeholder created by the allegro-sync stack: not configured",
 }
-_READ_SECRET_ACTIONS = ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret")
-_WRITE_SECRET_ACTIONS = (
-    "secretsmanager:CreateSecret",
-    "secretsmanager:PutSecretValue",
-    "secretsmanager:UpdateSecret",
-    "secretsmanager:TagResource",
-)
-# Explicit lists rather than CDK's table grants, which also add stream actions nobody here uses.
-_TABLE_READ_ACTIONS = (
-    "dynamodb:GetItem",
-    "dynamodb:BatchGetItem",
-    "dynamodb:Query",
-    "dynamodb:Scan",
-    "dynamodb:ConditionCheckItem",
-    "dynamodb:DescribeTable",
-)
-_TABLE_WRITE_ACTIONS = (
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:BatchWriteItem",
-)
 _ACCESS_LOG_FORMAT = {
     "requestId": "$context.requestId",
     "ip": "$context.identity.sourceIp",
@@ -176,7 +157,7 @@ class AllegroSyncStack(cdk.Stack):
         key = kms.Key(
             self,
             "DataKey",
-            description=f"{self.settings.stack_name}: encrypts tables, queues, secrets and the alarm topic",
+            description=f"{self.settings.stack_name}: encrypts tables, queues, secrets, logs, alarm topic",
             enable_key_rotation=True,
             removal_policy=self.data_removal,
         )
@@ -199,6 +180,31 @@ class AllegroSyncStack(cdk.Stack):
                 conditions={
                     "ArnLike": {
                         "aws:SourceArn": self.format_arn(service="events", resource="rule", resource_name="*")
+                    }
+                },
+            )
+        )
+        # CloudWatch Logs encrypts this stack's log groups with the key (buyer ids and order numbers appear
+        # in logs), limited to log groups of this account and region as AWS documents for log encryption.
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal(f"logs.{self.region}.amazonaws.com")],
+                actions=[
+                    "kms:Encrypt*",
+                    "kms:Decrypt*",
+                    "kms:ReEncrypt*",
+                    "kms:GenerateDataKey*",
+                    "kms:Describe*",
+                ],
+                resources=["*"],
+                conditions={
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": self.format_arn(
+                            service="logs",
+                            resource="log-group",
+                            resource_name="*",
+                            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                        )
                     }
                 },
             )
@@ -256,7 +262,7 @@ class AllegroSyncStack(cdk.Stack):
 
     def _queue(self, queue: Queue) -> QueuePair:
         base = naming.construct_id(queue.name)
-        dlq = self._dlq(f"{base}Dlq", fifo=queue.fifo)
+        dlq = self._dlq(f"{base}Dlq", fifo=queue.fifo, retention=cdk.Duration.days(queue.dlq_retention_days))
         main = sqs.Queue(
             self,
             f"{base}Queue",
@@ -282,12 +288,12 @@ class AllegroSyncStack(cdk.Stack):
         )
         return dlq
 
-    def _dlq(self, construct_id: str, *, fifo: bool) -> sqs.Queue:
+    def _dlq(self, construct_id: str, *, fifo: bool, retention: cdk.Duration = DLQ_RETENTION) -> sqs.Queue:
         dlq = sqs.Queue(
             self,
             construct_id,
             fifo=fifo or None,
-            retention_period=DLQ_RETENTION,
+            retention_period=retention,
             encryption=sqs.QueueEncryption.KMS,
             encryption_master_key=self.key,
             enforce_ssl=True,
@@ -329,6 +335,7 @@ class AllegroSyncStack(cdk.Stack):
             self,
             "HttpApiAccessLogs",
             retention=self.settings.log_retention,
+            encryption_key=self.key,
             removal_policy=self.data_removal,
         )
         apigwv2.HttpStage(
@@ -360,6 +367,7 @@ class AllegroSyncStack(cdk.Stack):
             f"{base}Logs",
             log_group_name=f"/aws/lambda/{physical_name}",
             retention=self.settings.log_retention,
+            encryption_key=self.key,
             removal_policy=cdk.RemovalPolicy.DESTROY,
         )
         role = iam.Role(
@@ -423,10 +431,10 @@ class AllegroSyncStack(cdk.Stack):
             env[table_env(name)] = self._table_for(function, name).table_name
         for name in function.queues:  # its own queue too: it reschedules its failed records
             env[queue_env(name)] = self._queue_for(function, name).queue.queue_url
-        for name, access in function.secrets.items():
+        for name in function.secrets:
             secret = self._secret_decl(function, name)
             env[secret_env(name)] = naming.secret_name(self.settings.name_prefix, secret)
-            if secret.is_prefix and access is Access.READ_WRITE:
+            if secret.is_prefix and function.creates_secrets(name):
                 env[naming.kms_key_env(name)] = self.key.key_arn
         for name in function.deploy_settings:
             if name in self.settings.deploy_settings:
@@ -443,24 +451,38 @@ class AllegroSyncStack(cdk.Stack):
         feed_object = s3_object_arn(feed) if feed else None
         if feed_object:
             role.add_to_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[feed_object]))
-        for name, access in function.tables.items():
+        for name, grant in function.tables.items():
             table = self._table_for(function, name)
-            if access is Access.READ_WRITE:
-                table.grant(role, *_TABLE_READ_ACTIONS, *_TABLE_WRITE_ACTIONS)
+            actions = table_actions(grant)
+            table.grant(role, *actions)
+            if writes(actions):
                 self.key.grant_encrypt_decrypt(role)
             else:
-                table.grant(role, *_TABLE_READ_ACTIONS)
                 self.key.grant_decrypt(role)
         for name in function.sends_to:
             self._queue_for(function, name).queue.grant_send_messages(role)
-        for name, access in function.secrets.items():
+        for name, grant in function.secrets.items():
             secret = self._secret_decl(function, name)
             if secret.is_prefix:
-                self._grant_secret_prefix(function, name, access, role)
+                self._grant_secret_prefix(function, name, grant, role)
                 continue
-            self.secrets[name].grant_read(role)
-            if access is Access.READ_WRITE:
-                self.secrets[name].grant_write(role)
+            actions = secret_actions(grant)
+            role.add_to_principal_policy(
+                iam.PolicyStatement(actions=list(actions), resources=[self.secrets[name].secret_arn])
+            )
+            self._grant_secret_key(role, write=writes(actions))
+
+    def _grant_secret_key(self, role: iam.Role, *, write: bool) -> None:
+        """The stack's key, for Secrets Manager only: decrypt to read, generate data keys to store."""
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["kms:Decrypt", *(["kms:GenerateDataKey"] if write else [])],
+                resources=[self.key.key_arn],
+                conditions={
+                    "StringEquals": {"kms:ViaService": f"secretsmanager.{self.region}.amazonaws.com"}
+                },
+            )
+        )
 
     def _acknowledge_key_wildcards(self, role: iam.Role) -> None:
         """CDK's KMS encrypt grants name `GenerateDataKey*` and `ReEncrypt*`; acknowledged where present."""
@@ -484,7 +506,7 @@ class AllegroSyncStack(cdk.Stack):
                 "the resource is that single key.",
             )
 
-    def _grant_secret_prefix(self, function: Function, name: str, access: Access, role: iam.Role) -> None:
+    def _grant_secret_prefix(self, function: Function, name: str, grant: Grant, role: iam.Role) -> None:
         """One secret per seller account is created at run time, so the grant is on the name prefix."""
         prefix = naming.secret_name(self.settings.name_prefix, self.topology.secret(name))
         arn = self.format_arn(
@@ -493,22 +515,9 @@ class AllegroSyncStack(cdk.Stack):
             resource_name=f"{prefix}*",
             arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
         )
-        write = access is Access.READ_WRITE
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=[*_READ_SECRET_ACTIONS, *(_WRITE_SECRET_ACTIONS if write else ())],
-                resources=[arn],
-            )
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["kms:Decrypt", *(["kms:GenerateDataKey"] if write else [])],
-                resources=[self.key.key_arn],
-                conditions={
-                    "StringEquals": {"kms:ViaService": f"secretsmanager.{self.region}.amazonaws.com"}
-                },
-            )
-        )
+        actions = secret_actions(grant)
+        role.add_to_principal_policy(iam.PolicyStatement(actions=list(actions), resources=[arn]))
+        self._grant_secret_key(role, write=writes(actions))
         acknowledge(
             role.node.find_child("DefaultPolicy"),
             f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:{prefix}*]",

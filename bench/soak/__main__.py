@@ -1,7 +1,8 @@
 """The soak with faults at full size: several accounts, thousands of SKUs, minutes of traffic (see
 `bench.soak`). Prints the loss counters (all must be 0), the time to converge and what was
-metered, scans every log line the run wrote for secrets and tokens, and writes `bench/results/soak.json` for
-the report and the cost model. Exit code 1 when a counter is not 0 or a secret leaked.
+metered, scans every log line the run wrote for secrets, tokens and buyers' data, and writes
+`bench/results/soak.json` for the report and the cost model. Exit code 1 when a counter is not 0 or a
+secret or a buyer's data leaked.
 
 Run: .venv/bin/python -m bench.soak [--accounts 3] [--skus 2000] [--seconds 240] [--no-validate]
 Every log line of the run (handlers, moto, emulator) goes to bench/results/soak.log, not the terminal.
@@ -21,6 +22,7 @@ from typing import Any, TextIO
 
 from bench._results import RESULTS_DIR, command_line, machine
 from bench.soak import Soak, SoakConfig, leaks
+from bench.soak.logscan import personal_data
 
 
 @contextmanager
@@ -71,11 +73,15 @@ def main(argv: list[str]) -> int:
     found = leaks(text, result.secrets)
     document = result.to_json(log_bytes=len(text.encode("utf-8")))
     document["counters"]["secrets_in_logs"] = len(found)
+    personal = personal_data(text, result.personal)
+    document["counters"]["buyer_data_in_logs"] = len(personal)
     document["counters"]["spec_violations"] = violations
     document["log_scan"] = {
         "bytes": len(text.encode("utf-8")),
         "secret_values": len(result.secrets),
         "found": found[:10],
+        "buyer_values": len(result.personal),
+        "buyer_data_found": personal[:10],
     }
     document["command"] = command_line("soak", argv)
     document["machine"] = machine()

@@ -28,7 +28,7 @@ from allegro_sync.bootstrap import Application
 from allegro_sync.contracts.catalog import LinkStatus, StoredProduct, order_key
 from allegro_sync.contracts.catalog import OfferLink as CatalogLink
 from allegro_sync.contracts.messages import ProductUpsert
-from allegro_sync.domain.ledger import DEFAULT_CLOCK_SKEW, OfferAction, OfferLink, ShopLevel, SkuLedger
+from allegro_sync.domain.ledger import DEFAULT_CLOCK_SKEW, OfferLink, ShopLevel, SkuLedger
 from allegro_sync.domain.repricing import RepricingSettings, Strategy
 from allegro_sync.emulator import DEFAULT_APP_IDENTITY, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
 from allegro_sync.local.demo_shop import DemoShop, DemoShopServer
@@ -76,6 +76,11 @@ class Soak:
         self.offers: dict[str, dict[str, str]] = defaultdict(dict)  # sku -> account -> offer id
         self.truth: dict[str, int] = {}  # what is physically there and not promised to a buyer
         self.last_drop: dict[str, float] = {}  # when the truth of a SKU last went down
+        # Every change of a SKU's truth, (monotonic moment, level after): when it ran short of a purchase.
+        self.levels: dict[str, list[tuple[float, int]]] = defaultdict(list)
+        # The counters an outsider can take (Allegro's offers, the shop's books), before any repair pass.
+        self.outsider: dict[str, int] = {}
+        self.seeded: dict[str, int] = {}
         self.purchases: list[Purchase] = []
         self.unpaid: dict[str, Purchase] = {}  # account -> a purchase waiting to be paid with the next one
         self.activity: Counter[str] = Counter()
@@ -177,6 +182,7 @@ class Soak:
             ],
             problems=self.problems,
             secrets=self._secret_values(),
+            personal=self._buyer_data(),
         )
 
     # ---- set-up ----------------------------------------------------------------------------------------
@@ -224,6 +230,7 @@ class Soak:
             self._seed_offers(base)
         finally:
             self.emulator.app.validator = validator
+        self.seeded = dict(self.truth)
         for sku in self.skus:
             self.shop.stock[sku] = self.truth[sku]
             ledger_repo.commit(
@@ -456,6 +463,7 @@ class Soak:
                 delta = self.rng.choice((1, 2, 5))
                 self.activity["deliveries"] += 1
             self.truth[sku] += delta
+            self.levels[sku].append((time.monotonic(), self.truth[sku]))
             level = self.shop.adjust(sku, delta)
             changed_at = datetime.now(UTC).isoformat()
         self._report_level(sku, level, changed_at)
@@ -488,8 +496,8 @@ class Soak:
             moment = time.monotonic()
             shortfall = max(0, quantity - max(self.truth[sku], 0))
             if shortfall:
-                dropped = self.last_drop.get(sku)
-                since = float("inf") if dropped is None else self._unblocked_seconds(dropped, moment)
+                short = self._short_since(sku, quantity)
+                since = float("inf") if short is None else self._unblocked_seconds(short, moment)
                 if since > self.config.grace_seconds:
                     self.activity["oversold_preventable"] += shortfall
                     self.problems.append(
@@ -498,6 +506,7 @@ class Soak:
                 else:
                     self.activity["oversold_in_race"] += shortfall
             self.truth[sku] -= quantity
+            self.levels[sku].append((moment, self.truth[sku]))
             self.last_drop[sku] = moment
             purchase = Purchase(form, account, offer_id, sku, quantity, time.time())
             self.purchases.append(purchase)
@@ -540,6 +549,18 @@ class Soak:
             for purchase in self.unpaid.values():
                 self.emulator.marketplace.pay(purchase.form_id)
             self.unpaid.clear()
+
+    def _short_since(self, sku: str, quantity: int) -> float | None:
+        """Since when the SKU has had less than `quantity` without a break (None: since the seeding).
+
+        Counted from the change that made it short, not from the last purchase: a second oversell a minute
+        after the stock ran out is preventable, however many purchases came in between."""
+        since: float | None = None
+        for moment, level in reversed(self.levels[sku]):
+            if level >= quantity:
+                return since
+            since = moment
+        return None if self.seeded.get(sku, 0) < quantity else since
 
     def _cancel_one(self) -> None:
         with self._lock:
@@ -645,6 +666,8 @@ class Soak:
             settled_rounds = settled_rounds + 1 if quiet else 0
             if not worked:
                 time.sleep(0.5)
+        self._quiet_quarter_hour()
+        self.outsider = self._outsider_counts()  # before anything below repairs what the system missed
         # The shop's final word, sent past the ledger's clock-skew margin for every confirmed sale.
         time.sleep(DEFAULT_CLOCK_SKEW.total_seconds() + 1)
         for sku in sorted({p.sku for p in self.purchases} | set(self.last_drop) | self._delivered_skus()):
@@ -657,14 +680,27 @@ class Soak:
             time.sleep(0.2)
         self.runtime.poller.stop()
 
+    def _quiet_quarter_hour(self) -> None:
+        """What a quarter of an hour without traffic brings: every scheduled function of the topology runs
+        once (the system's own repairs: reconciler, repricer, and whatever is added), then the queues empty.
+        The soak itself repairs nothing before the outsider counts."""
+        for function in sorted({f.name for _, f in TOPOLOGY.schedules()} - {"order_poller"}):
+            self._fire(function)
+        end = time.perf_counter() + 60
+        while time.perf_counter() < end and (
+            self._step_queues(budget_seconds=5.0) or any(self.runtime.poller.pending().values())
+        ):
+            time.sleep(0.2)
+
     def _delivered_skus(self) -> set[str]:
         return {sku for sku in self.shop.stock if self.shop.stock[sku] != self.truth.get(sku)}
 
     # ---- the count -------------------------------------------------------------------------------------
 
     def _check(self) -> dict[str, int]:
-        worker = self.runtime.application("order_worker")
-        orders, ledger = worker.order_repository(), worker.stock_ledger()
+        """Orders as the shop's books hold them, the outsider counts taken before the repairs, the DLQs (and
+        the orders the system asks the seller to look at, as `status` shows them)."""
+        orders = self.runtime.application("order_worker").order_repository()
         lost = twice = 0
         bought: dict[tuple[str, str], int] = Counter()  # (form, SKU) -> units: purchases paid together share
         for purchase in self.purchases:
@@ -683,37 +719,6 @@ class Soak:
                 self.problems.append(f"order {form_id} applied {held} for {expected}")
         waiting = orders.needing_attention()
         self.problems.extend(f"order {form} waits for attention: {why}" for form, _, why in waiting[:5])
-        touched = sorted(
-            {p.sku for p in self.purchases}
-            | set(self.last_drop)
-            | {s for s in self.skus if self.shop.stock[s] != self.truth[s]}
-        )
-        sample = self.rng.sample(self.skus, min(50, len(self.skus)))
-        off_ledger = off_truth = 0
-        for sku in sorted(set(touched) | set(sample)):
-            view = ledger.view(sku)
-            if view.available != max(self.truth[sku], 0) or self.shop.stock[sku] != self.truth[sku]:
-                off_truth += 1
-                self.problems.append(
-                    f"{sku}: truth {self.truth[sku]}, shop {self.shop.stock[sku]}, ledger {view.available}"
-                )
-            for target in view.offers:
-                if target.action is OfferAction.HOLD:
-                    continue
-                offer = self.emulator.marketplace.offer(target.offer_id)
-                shown = int(offer["stock"]["available"])
-                status = offer["publication"]["status"]
-                fine = (
-                    (status == "ACTIVE" and shown == target.quantity)
-                    if target.action is OfferAction.SET
-                    else (shown == 0 or status == "ENDED")
-                )
-                if not fine:
-                    off_ledger += 1
-                    self.problems.append(
-                        f"offer {target.offer_id} ({sku}) shows {shown} {status}, "
-                        f"ledger {target.action.value} {target.quantity}"
-                    )
         sqs = self.runtime.client("sqs")
         dead = 0
         for name, queue in self.runtime.wiring.queues.items():
@@ -732,8 +737,8 @@ class Soak:
             "duplicate_offers_per_sku_account": len(duplicates),
             "orders_lost": lost,
             "orders_applied_twice": twice,
-            "offers_off_ledger": off_ledger,
-            "skus_ledger_off_shop": off_truth,
+            "offers_off_shop": self.outsider.get("offers_off_shop", -1),
+            "shop_off_truth": self.outsider.get("shop_off_truth", -1),
             "oversold_preventable": self.activity["oversold_preventable"],
             "dlq_messages": dead,
             "orders_waiting_for_attention": len(waiting),
@@ -780,6 +785,38 @@ class Soak:
             self.problems.append(f"tracking {waybill} of order {form_id} never reached Allegro ({flagged=})")
         return missing
 
+    def _outsider_counts(self) -> dict[str, int]:
+        """What a seller would see once things settle, before the soak's repair pass (the shop's last word
+        re-sent, a reconciler run): every offer on Allegro against the shop's own books, and the shop's books
+        against what is physically there. The system's own records (the ledger) are not asked."""
+        touched = sorted(
+            {p.sku for p in self.purchases}
+            | set(self.last_drop)
+            | {s for s in self.skus if self.shop.stock[s] != self.truth[s]}
+        )
+        sample = self.rng.sample(self.skus, min(50, len(self.skus)))
+        offers_off = shop_off = 0
+        for sku in sorted(set(touched) | set(sample)):
+            books = self.shop.stock[sku]
+            if books != self.truth[sku]:
+                shop_off += 1
+                self.problems.append(f"{sku}: the shop's books say {books}, {self.truth[sku]} are there")
+            for account, offer_id in sorted(self.offers[sku].items()):
+                offer = self.emulator.marketplace.offer(offer_id)
+                shown = int(offer["stock"]["available"])
+                status = offer["publication"]["status"]
+                fine = (
+                    (status == "ACTIVE" and shown == books)
+                    if books > 0
+                    else (shown == 0 or status == "ENDED")
+                )
+                if not fine:
+                    offers_off += 1
+                    self.problems.append(
+                        f"offer {offer_id} ({sku}, {account}) shows {shown} {status}, the shop has {books}"
+                    )
+        return {"offers_off_shop": offers_off, "shop_off_truth": shop_off}
+
     def _order_latencies(self) -> list[float]:
         return [
             self.shop.first_seen[p.form_id] - p.at
@@ -801,6 +838,24 @@ class Soak:
                 raw = sm.get_secret_value(SecretId=entry["ARN"]).get("SecretString") or ""
                 values.update(strings(json.loads(raw)) if raw.startswith("{") else {raw})
         return sorted(v for v in values if len(v) >= 12)
+
+    def _buyer_data(self) -> list[str]:
+        """What would identify a buyer of this run: it must never reach a log line."""
+        values: set[str] = set()
+        for form in self.emulator.marketplace.state.checkout_forms.values():
+            address = form.delivery.get("address", {})
+            values.update(
+                str(v)
+                for v in (
+                    form.buyer.get("email"),
+                    form.buyer.get("lastName"),
+                    form.buyer.get("phoneNumber"),
+                    address.get("lastName"),
+                    address.get("street"),
+                )
+                if v
+            )
+        return sorted(values)
 
     # ---- helpers ---------------------------------------------------------------------------------------
 

@@ -26,6 +26,8 @@ class SoakResult:
     order_timeline: list[tuple[float, float]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # the first few examples behind non-zero counters
     secrets: list[str] = field(default_factory=list)  # every secret value, for the log scan (never printed)
+    # Every buyer's e-mail, surname, phone and street the emulator made up, for the same scan (never printed).
+    personal: list[str] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:

@@ -76,6 +76,7 @@ from allegro_sync.services.dlq import DeadLetters
 from allegro_sync.services.fulfillment import Fulfillment
 from allegro_sync.services.listings import ListingOptimizer
 from allegro_sync.services.orders import GapScanner, OrderImporter, OrderPoller, PollSettings
+from allegro_sync.services.privacy import BuyerData
 from allegro_sync.services.propagation import Propagator
 from allegro_sync.services.publishing import OfferSettings, Publisher
 from allegro_sync.services.reconcile import Reconciler
@@ -208,6 +209,7 @@ class Application:
                 sleep=self.sleep,
                 secrets_client=secrets,
                 dynamodb=self.dynamodb(),
+                sqs_client=self.aws_client("sqs") if accounts.recovery_queue_url else None,
                 metrics_namespace=s.metrics_namespace,
             )
 
@@ -576,6 +578,15 @@ class Application:
     def fulfillment(self, account: str) -> Fulfillment:
         """A tracking number Allegro refuses goes to the order's journal, never silently away."""
         return Fulfillment(self.allegro(account), self.fulfillment_journal(), account=account)
+
+    # -- trust (issue 19): buyers' personal data ---------------------------------------------------
+
+    def buyer_data(self) -> BuyerData:
+        """The queues holding buyers' personal data, for `buyers forget` (operator tooling)."""
+        s = self.settings
+        urls = {queue_env(name): url for name, url in s.queues.items()}
+        urls |= {dlq_env(name): url for name, url in s.dead_letter_queues.items()}
+        return BuyerData(self.aws_client("sqs"), urls)
 
 
 class ConnectedAccounts:

@@ -26,10 +26,13 @@ from allegro_sync.adapters.dynamodb.accounts import (
     DynamoRefreshLease,
 )
 from allegro_sync.adapters.secrets import AppCredentialsStore, SecretsManagerVault
+from allegro_sync.adapters.token_recovery import SqsRecoveryScheduler
 from allegro_sync.contracts.accounts import AccountProfile
 from allegro_sync.services.accounts import Accounts, DevicePrompt, RegistryEvents
-from allegro_sync.services.tokens import AccountTokens, RefreshPolicy
+from allegro_sync.services.tokens import AccountTokens, RecoveryScheduler, RefreshPolicy
 from allegro_sync.settings import NotWired, Settings
+
+RECOVERY_QUEUE = "token-recovery"
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,9 @@ class AccountsSettings:
     accounts_secret_prefix: str
     app_credentials_secret: str
     kms_key_id: str | None = None
+    # The `token-recovery` queue; None (an operator's tool without one) falls back to the scheduled
+    # refresher finding the orphaned lease within a minute.
+    recovery_queue_url: str | None = None
     # Explicit Allegro hosts (the emulator); None: each account talks to its own environment's hosts.
     allegro_hosts: AllegroEnvironment | None = None
 
@@ -57,6 +63,7 @@ class AccountsSettings:
                 accounts_secret_prefix=settings.secret("accounts"),
                 app_credentials_secret=settings.secret("app-credentials"),
                 kms_key_id=settings.kms_key_id,
+                recovery_queue_url=settings.queues.get(RECOVERY_QUEUE),
                 allegro_hosts=allegro_hosts(settings),
             )
         except NotWired as error:
@@ -86,6 +93,7 @@ class Custody:
     one_time: DynamoOneTimeStore
     oauth: AllegroOAuth
     events: RegistryEvents
+    recovery: RecoveryScheduler | None = None
     now: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
 
@@ -99,9 +107,15 @@ class Custody:
         sleep: Callable[[float], None] = time.sleep,
         secrets_client: Any = None,
         dynamodb: Any = None,
+        sqs_client: Any = None,
         metrics_namespace: str = "AllegroSync",
     ) -> Custody:
         client = secrets_client or boto3.client("secretsmanager")
+        recovery = (
+            SqsRecoveryScheduler(settings.recovery_queue_url, sqs_client or boto3.client("sqs"))
+            if settings.recovery_queue_url
+            else None
+        )
         table = items.table(settings.control_table, dynamodb)
         app_credentials = AppCredentialsStore(settings.app_credentials_secret, client=client)
         registry = DynamoAccountRegistry(table)
@@ -121,6 +135,7 @@ class Custody:
                 fresh_credentials=lambda: app_credentials.read(fresh=True),
             ),
             events=RegistryEvents(registry, MetricDisconnectAlarm(metrics_namespace)),
+            recovery=recovery,
             now=now,
             sleep=sleep,
         )
@@ -142,6 +157,7 @@ class Custody:
             lease=self.lease,
             oauth=self.oauth,
             events=self.events,
+            recovery=self.recovery,
             policy=policy,
             now=self.now,
             sleep=self.sleep,

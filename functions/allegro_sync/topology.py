@@ -25,8 +25,68 @@ ALLEGRO_RPM_BUDGET_ENV = "ALLEGRO_RPM_BUDGET"
 
 
 class Access(StrEnum):
+    """Shorthand grants (every read, or every read and write action); the shipped topology names exact
+    actions with `Uses` instead."""
+
     READ = "read"
     READ_WRITE = "read_write"
+
+
+# The IAM actions a function may be granted on a table or a secret, without the service prefix. Each
+# shorthand expands to a fixed set; `Uses` picks exactly the calls a function makes.
+TABLE_READ_ACTIONS = ("GetItem", "BatchGetItem", "Query", "Scan", "ConditionCheckItem", "DescribeTable")
+TABLE_WRITE_ACTIONS = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem")
+SECRET_READ_ACTIONS = ("GetSecretValue", "DescribeSecret")
+# Only a function granted CreateSecret may add a secret to a prefix family (the oauth flow).
+SECRET_WRITE_ACTIONS = ("CreateSecret", "PutSecretValue", "UpdateSecret", "TagResource")
+
+
+@dataclass(frozen=True, init=False)
+class Uses:
+    """Exactly these IAM actions on one table or secret, e.g. `Uses("GetItem", "Query")`.
+
+    Least privilege per function: the stack grants these and nothing else, the local runtime refuses any
+    other call (`local/iam.py`), and `tests/infra/test_least_privilege.py` compares the template with it.
+    """
+
+    actions: tuple[str, ...]
+
+    def __init__(self, *actions: str) -> None:
+        if not actions:
+            raise ValueError("Uses() needs at least one action; leave the resource out instead")
+        object.__setattr__(self, "actions", tuple(sorted(set(actions))))
+
+
+Grant = Access | Uses
+
+
+def table_actions(grant: Grant) -> tuple[str, ...]:
+    """The DynamoDB actions (`dynamodb:GetItem`, ...) a table grant stands for."""
+    return _actions("dynamodb", grant, TABLE_READ_ACTIONS, TABLE_WRITE_ACTIONS)
+
+
+def secret_actions(grant: Grant) -> tuple[str, ...]:
+    """The Secrets Manager actions a secret grant stands for."""
+    return _actions("secretsmanager", grant, SECRET_READ_ACTIONS, SECRET_WRITE_ACTIONS)
+
+
+def writes(actions: tuple[str, ...]) -> bool:
+    """Whether any of the actions stores data (so the function must encrypt with the stack's key)."""
+    reads = {f"dynamodb:{a}" for a in TABLE_READ_ACTIONS} | {
+        f"secretsmanager:{a}" for a in SECRET_READ_ACTIONS
+    }
+    return any(action not in reads for action in actions)
+
+
+def _actions(service: str, grant: Grant, read: tuple[str, ...], write: tuple[str, ...]) -> tuple[str, ...]:
+    if isinstance(grant, Uses):
+        unknown = sorted(set(grant.actions) - {*read, *write})
+        if unknown:
+            raise ValueError(f"not a {service} action this project grants: {unknown}")
+        names: tuple[str, ...] = grant.actions
+    else:
+        names = read + (write if grant is Access.READ_WRITE else ())
+    return tuple(f"{service}:{name}" for name in names)
 
 
 @dataclass(frozen=True)
@@ -52,6 +112,10 @@ class Queue:
     max_receive_count: int = 5
     retention_days: int = 14
     content_based_deduplication: bool = False
+    # How long a failed message waits in the dead-letter queue for an operator (SQS allows 1 min-14 days).
+    dlq_retention_days: int = 14
+    # Its messages carry buyers' personal data: `buyers forget` looks through it and its DLQ.
+    personal_data: bool = False
 
 
 @dataclass(frozen=True)
@@ -118,9 +182,10 @@ class Function:
     memory_mb: int = 256
     reserved_concurrency: int | None = None
     triggers: tuple[Trigger, ...] = ()
-    tables: dict[str, Access] = field(default_factory=dict)
+    # What it may do on each table and secret: a shorthand `Access` or exactly the actions it uses (`Uses`).
+    tables: dict[str, Grant] = field(default_factory=dict)
     sends_to: tuple[str, ...] = ()
-    secrets: dict[str, Access] = field(default_factory=dict)
+    secrets: dict[str, Grant] = field(default_factory=dict)
     # Seller settings given at deploy time (env var names, e.g. OFFER_SETTINGS) that this function receives;
     # CDK fills them from context, the local runtime from its `env`.
     deploy_settings: tuple[str, ...] = ()
@@ -135,6 +200,15 @@ class Function:
             raise ValueError(f"{self.name}: allegro_rpm must be >= 0")
         if self.allegro_rpm:
             object.__setattr__(self, "environment", {**self.environment, **self.allegro_rpm_env()})
+        for grant in self.tables.values():
+            table_actions(grant)  # an unknown action fails here, at import, naming itself
+        for grant in self.secrets.values():
+            secret_actions(grant)
+
+    def creates_secrets(self, name: str) -> bool:
+        """Whether this function may add secrets under `name` (it then needs the key they are made with)."""
+        grant = self.secrets.get(name)
+        return grant is not None and "secretsmanager:CreateSecret" in secret_actions(grant)
 
     @property
     def queues(self) -> tuple[str, ...]:
@@ -247,6 +321,16 @@ def secret_env(name: str) -> str:
 RW = Access.READ_WRITE
 R = Access.READ
 
+# The shipped functions' grants, by what their repositories call (items are read by key or by partition,
+# never scanned, unless a `Scan` is named; batch writes and DescribeTable are for the operator's CLI).
+# The local runtime refuses anything else (local/iam.py), so every integration test checks these.
+READS = Uses("GetItem", "Query")
+ITEMS = Uses("GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem")
+SECRET = Uses("GetSecretValue")
+# A seller's tokens: read, and rotate in place (PutSecretValue). Only the oauth flow creates a secret.
+TOKENS = Uses("GetSecretValue", "PutSecretValue")
+NEW_ACCOUNTS = Uses("GetSecretValue", "PutSecretValue", "CreateSecret", "TagResource")
+
 TOPOLOGY = Topology(
     tables=(
         Table(
@@ -272,11 +356,25 @@ TOPOLOGY = Topology(
             # timeout alone gave. If setting the visibility fails, each retry waits the 6 min timeout
             # instead: at most 3 h.
             max_receive_count=30,
+            # Its orders carry the buyer's name, address and phone (the notifier has no Allegro access to
+            # read them itself): kept no longer than a shop outage needs (docs/privacy.md).
+            retention_days=4,
+            dlq_retention_days=7,
+            personal_data=True,
         ),
         Queue("fulfillment", "Shop order status and parcels -> the Allegro order (group = checkout form)"),
         Queue(
             "stock-changes",
             "'SKU is at ledger revision N' after an order moved it, for propagation (group = SKU)",
+        ),
+        Queue(
+            "token-recovery",
+            "Delayed 'finish or redo this refresh' notes, sent before every refresh calls Allegro",
+            # Standard: only standard queues delay each message on its own. A recovery is useless once
+            # Allegro's 60 s grace is over, so 5 receives (5 s, 10 s, 20 s, 40 s back-off) and a day.
+            fifo=False,
+            retention_days=1,
+            dlq_retention_days=1,
         ),
     ),
     secrets=(
@@ -300,8 +398,9 @@ TOPOLOGY = Topology(
             "Browser connection of a seller account: signed start link -> Allegro (PKCE) -> callback",
             timeout_seconds=15,
             triggers=(RouteTrigger("GET", "/oauth/start"), RouteTrigger("GET", "/oauth/callback")),
-            tables={"control": RW},
-            secrets={"app-credentials": R, "accounts": RW},
+            tables={"control": ITEMS},
+            secrets={"app-credentials": SECRET, "accounts": NEW_ACCOUNTS},
+            sends_to=("token-recovery",),
         ),
         Function(
             "token_refresher",
@@ -311,8 +410,19 @@ TOPOLOGY = Topology(
             timeout_seconds=60,
             reserved_concurrency=1,
             triggers=(ScheduleTrigger(rate_minutes=1, description="refresh due and orphaned tokens"),),
-            tables={"control": RW},
-            secrets={"app-credentials": R, "accounts": RW},
+            tables={"control": ITEMS},
+            secrets={"app-credentials": SECRET, "accounts": TOKENS},
+            sends_to=("token-recovery",),
+        ),
+        Function(
+            "token_recovery",
+            "Finishes or redoes a refresh whose refresher died, inside Allegro's 60 s grace (delayed SQS)",
+            timeout_seconds=60,
+            reserved_concurrency=1,
+            triggers=(QueueTrigger("token-recovery", batch_size=10),),
+            tables={"control": ITEMS},
+            sends_to=("token-recovery",),  # a recovery is a refresh: it schedules its own recovery first
+            secrets={"app-credentials": SECRET, "accounts": TOKENS},
         ),
         Function(
             "shop_webhook",
@@ -328,9 +438,9 @@ TOPOLOGY = Topology(
                 RouteTrigger("POST", "/webhooks/woocommerce"),
                 RouteTrigger("GET", "/openapi.json"),
             ),
-            tables={"idempotency": RW},
+            tables={"idempotency": Uses("GetItem", "PutItem", "UpdateItem")},
             sends_to=("shop-events",),
-            secrets={"webhook-signing": R, "shop-credentials": R},
+            secrets={"webhook-signing": SECRET, "shop-credentials": SECRET},
         ),
         Function(
             "catalog_worker",
@@ -341,9 +451,9 @@ TOPOLOGY = Topology(
             memory_mb=512,
             reserved_concurrency=5,
             triggers=(QueueTrigger("shop-events", batch_size=10),),
-            tables={"catalog": RW, "mappings": R, "changes": RW, "control": RW, "ledger": RW},
-            sends_to=("stock-changes",),
-            secrets={"app-credentials": R, "accounts": RW},
+            tables={"catalog": ITEMS, "mappings": READS, "changes": ITEMS, "control": ITEMS, "ledger": ITEMS},
+            sends_to=("stock-changes", "token-recovery"),
+            secrets={"app-credentials": SECRET, "accounts": TOKENS},
             allegro_rpm=500,
             deploy_settings=("OFFER_SETTINGS",),
         ),
@@ -355,9 +465,9 @@ TOPOLOGY = Topology(
             timeout_seconds=70,
             reserved_concurrency=1,
             triggers=(ScheduleTrigger(rate_minutes=1, description="poll order events"),),
-            tables={"control": RW},
-            sends_to=("orders",),
-            secrets={"app-credentials": R, "accounts": RW},
+            tables={"control": ITEMS},
+            sends_to=("orders", "token-recovery"),
+            secrets={"app-credentials": SECRET, "accounts": TOKENS},
             allegro_rpm=120,
         ),
         Function(
@@ -368,9 +478,14 @@ TOPOLOGY = Topology(
             timeout_seconds=60,
             reserved_concurrency=2,
             triggers=(QueueTrigger("orders", batch_size=10),),
-            tables={"orders": RW, "ledger": RW, "catalog": R, "control": RW},
-            sends_to=("shop-outbox", "stock-changes"),
-            secrets={"app-credentials": R, "accounts": RW},
+            tables={
+                "orders": ITEMS,
+                "ledger": ITEMS,
+                "catalog": Uses("GetItem", "Query", "Scan"),
+                "control": ITEMS,
+            },
+            sends_to=("shop-outbox", "stock-changes", "token-recovery"),
+            secrets={"app-credentials": SECRET, "accounts": TOKENS},
             allegro_rpm=240,
             deploy_settings=("ORDER_STOCK_COUNT_AT",),
         ),
@@ -382,8 +497,8 @@ TOPOLOGY = Topology(
             timeout_seconds=60,
             reserved_concurrency=5,
             triggers=(QueueTrigger("shop-outbox", batch_size=10, max_batching_window_seconds=1),),
-            tables={"orders": RW, "ledger": RW},
-            secrets={"shop-credentials": R},
+            tables={"orders": ITEMS, "ledger": ITEMS},
+            secrets={"shop-credentials": SECRET},
         ),
         Function(
             "fulfillment_intake",
@@ -395,9 +510,9 @@ TOPOLOGY = Topology(
                 RouteTrigger("POST", "/webhooks/shop/orders"),
                 RouteTrigger("POST", "/webhooks/woocommerce/orders"),
             ),
-            tables={"orders": R},
+            tables={"orders": READS},
             sends_to=("fulfillment",),
-            secrets={"webhook-signing": R},
+            secrets={"webhook-signing": SECRET},
         ),
         Function(
             "fulfillment_worker",
@@ -406,8 +521,9 @@ TOPOLOGY = Topology(
             timeout_seconds=30,
             reserved_concurrency=2,
             triggers=(QueueTrigger("fulfillment", batch_size=10),),
-            tables={"orders": RW, "control": RW},  # RW: the fulfillment journal (issue 14, item 6)
-            secrets={"app-credentials": R, "accounts": RW},
+            tables={"orders": ITEMS, "control": ITEMS},  # orders: the fulfillment journal (issue 14, item 6)
+            secrets={"app-credentials": SECRET, "accounts": TOKENS},
+            sends_to=("token-recovery",),
             # ~4 calls per update: 2 x 30/min applies ~15 updates/min; the FIFO queue absorbs bursts.
             allegro_rpm=30,
         ),
@@ -417,9 +533,9 @@ TOPOLOGY = Topology(
             timeout_seconds=120,
             reserved_concurrency=1,
             triggers=(ScheduleTrigger(rate_minutes=15, description="back-fill missed orders"),),
-            tables={"orders": R, "control": RW},
-            sends_to=("orders",),
-            secrets={"app-credentials": R, "accounts": RW},
+            tables={"orders": READS, "control": ITEMS},
+            sends_to=("orders", "token-recovery"),
+            secrets={"app-credentials": SECRET, "accounts": TOKENS},
             allegro_rpm=60,  # 100 forms per page: a 15-minute window rarely needs more than a few pages
         ),
         Function(
@@ -431,8 +547,9 @@ TOPOLOGY = Topology(
             reserved_concurrency=5,
             triggers=(QueueTrigger("stock-changes", batch_size=10),),
             # catalog/mappings: recreating an archived offer goes through the catalogue's publisher.
-            tables={"ledger": RW, "catalog": RW, "mappings": R, "changes": RW, "control": RW},
-            secrets={"app-credentials": R, "accounts": RW},
+            tables={"ledger": ITEMS, "catalog": ITEMS, "mappings": READS, "changes": ITEMS, "control": ITEMS},
+            secrets={"app-credentials": SECRET, "accounts": TOKENS},
+            sends_to=("token-recovery",),
             allegro_rpm=600,
             deploy_settings=("OFFER_SETTINGS",),  # a recreated offer carries the seller's defaults
         ),
@@ -442,8 +559,9 @@ TOPOLOGY = Topology(
             timeout_seconds=300,
             reserved_concurrency=1,
             triggers=(ScheduleTrigger(rate_minutes=15, description="repair Allegro vs ledger drift"),),
-            tables={"ledger": RW, "catalog": RW, "mappings": R, "changes": RW, "control": RW},
-            secrets={"app-credentials": R, "accounts": RW},
+            tables={"ledger": ITEMS, "catalog": ITEMS, "mappings": READS, "changes": ITEMS, "control": ITEMS},
+            secrets={"app-credentials": SECRET, "accounts": TOKENS},
+            sends_to=("token-recovery",),
             allegro_rpm=400,
             deploy_settings=("OFFER_SETTINGS",),  # a recreated offer carries the seller's defaults
         ),
@@ -476,8 +594,9 @@ TOPOLOGY = Topology(
             memory_mb=1024,
             reserved_concurrency=1,
             triggers=(ScheduleTrigger(rate_minutes=15, description="reprice within the seller's bounds"),),
-            tables={"mappings": R, "control": RW, "catalog": R, "changes": RW, "ledger": R},
-            secrets={"app-credentials": R, "accounts": RW},
+            tables={"mappings": READS, "control": ITEMS, "catalog": READS, "changes": ITEMS, "ledger": READS},
+            secrets={"app-credentials": SECRET, "accounts": TOKENS},
+            sends_to=("token-recovery",),
             allegro_rpm=300,
             deploy_settings=("REPRICING_FEED_URL",),
         ),

@@ -166,6 +166,7 @@ def test_every_queue_has_a_dlq_and_a_safe_visibility_timeout(synth: Synth) -> No
         assert props.get("FifoQueue", False) == queue.fifo
         assert dlq_props.get("FifoQueue", False) == queue.fifo
         assert props["MessageRetentionPeriod"] == queue.retention_days * 86400
+        assert dlq_props["MessageRetentionPeriod"] == queue.dlq_retention_days * 86400
         assert props["VisibilityTimeout"] == topology.visibility_timeout_seconds(queue.name)
         consumer = topology.queue_consumer(queue.name)
         if consumer is not None:

@@ -17,6 +17,7 @@ from allegro_sync.contracts.messages import (
     ShopEvent,
     ShopOrderStatus,
     StockChanged,
+    TokenRecovery,
 )
 
 
@@ -48,3 +49,9 @@ class ShopOrderStatusRecord(SqsRecordModel):
     """`fulfillment` (FIFO, group = checkout form)."""
 
     body: Json[ShopOrderStatus]
+
+
+class TokenRecoveryRecord(SqsRecordModel):
+    """`token-recovery` (standard, each message delayed inside Allegro's 60 s refresh grace)."""
+
+    body: Json[TokenRecovery]

@@ -20,6 +20,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
 from allegro_sync.bootstrap import Application
+from allegro_sync.custody import RECOVERY_QUEUE
 from allegro_sync.settings import API_URL_ENV, KMS_KEY_ENV, Settings
 from allegro_sync.topology import TOPOLOGY, Topology, dlq_env, queue_env, secret_env, table_env
 
@@ -47,11 +48,12 @@ def resource_variables(topology: Topology = TOPOLOGY) -> list[str]:
 
 def function_variables(function: str, topology: Topology = TOPOLOGY, *, secrets: bool = True) -> list[str]:
     """The resource variables `function` runs with (provision.py `resource_environment`, without KMS);
-    without its `secrets` for a command that reads its tables but never calls Allegro."""
+    without its `secrets` for a command that reads its tables but never calls Allegro. The token-recovery
+    queue is not required: an operator's refresh without it falls back to the scheduled refresher."""
     spec = topology.function(function)
     return (
         [table_env(t) for t in spec.tables]
-        + [queue_env(q) for q in spec.sends_to]
+        + [queue_env(q) for q in spec.sends_to if q != RECOVERY_QUEUE]
         + ([secret_env(s) for s in spec.secrets] if secrets else [])
     )
 

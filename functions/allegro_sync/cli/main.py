@@ -13,6 +13,7 @@ import typer
 from allegro_sync import __version__
 from allegro_sync.cli import (
     accounts_cmd,
+    buyers_cmd,
     catalog_cmd,
     demo_cmd,
     dlq_cmd,
@@ -78,6 +79,7 @@ prices_cmd.register(app)
 catalog_cmd.register(app)
 listings_cmd.register(app)
 dlq_cmd.register(app)
+buyers_cmd.register(app)
 app.command("status")(status_cmd.status)
 orders_cmd.register(app)
 

@@ -7,6 +7,7 @@
 | `stock-changes` (FIFO, SKU) | `StockChanged` | order_worker, catalog_worker | stock_propagator |
 | `shop-outbox` (standard) | `OrderChanged` | order_worker | shop_notifier |
 | `fulfillment` (FIFO, checkout form) | `ShopOrderStatus` | fulfillment_intake | fulfillment_worker |
+| `token-recovery` (standard, delayed) | `TokenRecovery` | every refresh of a token | token_recovery |
 
 Bodies are the models' JSON; consumers receive them parsed by their batch processor
 (`adapters/sqs_records.py`), so a malformed body fails its record and ends in the DLQ. The correlation id
@@ -374,3 +375,13 @@ class ShopOrderStatus(BaseModel):
     checkout_form_id: CheckoutFormId
     status: FulfillmentStatus | None = None
     parcels: Annotated[tuple[Parcel, ...], Field(max_length=20)] = ()
+
+
+class TokenRecovery(BaseModel):
+    """Sent, delayed, just before a refresh calls Allegro: "if the pair refreshed from this token was not
+    saved, refresh again with it" (services/tokens.py). A one-way fingerprint, never a token."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    account: str = Field(min_length=1, max_length=128)
+    refresh_fingerprint: str = Field(pattern=r"^[0-9a-f]{32}$")

@@ -28,6 +28,7 @@ from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import Ama
 
 from allegro_sync import bootstrap
 from allegro_sync.local.events import ACCOUNT_ID
+from allegro_sync.local.iam import LocalIam
 from allegro_sync.settings import Settings
 from allegro_sync.topology import TOPOLOGY, Function, Topology
 
@@ -130,9 +131,16 @@ class RescheduledHandles:
         self._lock = threading.Lock()
 
     def watch(self, app: bootstrap.Application) -> None:
-        """Record the visibility changes `app`'s SQS clients make (register before its first client)."""
+        """Record the visibility changes `app`'s SQS clients make (register before its first client), and
+        scale the delays its messages ask for (a token recovery's 25 s) the same way."""
         for event in self.EVENTS:
             app.session().events.register(event, self._record, unique_id=f"local-rescheduled:{event}")
+        event = "before-parameter-build.sqs.SendMessage"
+        app.session().events.register(event, self._delay, unique_id=f"local-rescheduled:{event}")
+
+    def _delay(self, params: dict[str, Any], **_: Any) -> None:
+        if self._scale != 1 and isinstance(params.get("DelaySeconds"), int):
+            params["DelaySeconds"] = math.ceil(params["DelaySeconds"] * self._scale)
 
     def _record(self, params: dict[str, Any], **_: Any) -> None:
         entries = params.get("Entries")
@@ -242,6 +250,7 @@ class Invoker:
         self.totals: dict[str, FunctionTotals] = {}
         self.crashes = crashes
         self.rescheduled = RescheduledHandles(scale=redelivery_scale)
+        self.iam = LocalIam(topology)
 
     def module_for(self, function: Function) -> str:
         return self._modules.get(function.name, function.module)
@@ -336,6 +345,8 @@ class Invoker:
         settings = Settings.from_environ(self._environments[function_name], topology=self._topology)
         app = self._make_application(function_name, settings)
         self.rescheduled.watch(app)
+        if any(f.name == function_name for f in self._topology.functions):
+            self.iam.watch(function_name, settings, app.session(), self.running_here)
         return _Instance(number, app)
 
 

@@ -14,11 +14,10 @@ from typing import Any
 
 import boto3
 
-from allegro_sync.topology import Access, Function, Queue, Topology, queue_env, secret_env, table_env
+from allegro_sync.topology import Function, Queue, Topology, queue_env, secret_env, table_env
 
 PREFIX = "allegro-sync"
 REGION = "eu-central-1"
-DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # SQS maximum: give an operator the longest time to replay.
 
 # Marks a secret the local runtime created as an empty placeholder, so code (and a person reading
 # it in the moto dashboard) can tell "not configured yet" from a real value.
@@ -136,7 +135,7 @@ def _create_queue(sqs: Any, region: str, queue: Queue, visibility_timeout: int) 
     )
     dlq_url = sqs.create_queue(
         QueueName=queue_name(queue, dead_letter=True),
-        Attributes={**fifo_attributes, "MessageRetentionPeriod": str(DLQ_RETENTION_SECONDS)},
+        Attributes={**fifo_attributes, "MessageRetentionPeriod": str(queue.dlq_retention_days * 24 * 3600)},
     )["QueueUrl"]
     dlq_arn = _arn(region, dlq_url)
     url = sqs.create_queue(
@@ -164,10 +163,10 @@ def resource_environment(function: Function, wiring: Wiring) -> dict[str, str]:
     """The variables naming a function's resources: only what the topology says it may touch."""
     env = {table_env(name): wiring.tables[name] for name in function.tables}
     env.update({queue_env(name): wiring.queues[name].url for name in function.queues})
-    for name, access in function.secrets.items():
+    for name in function.secrets:
         env[secret_env(name)] = wiring.secrets[name]
         is_prefix = wiring.secrets[name].endswith("/")  # see secret_name
-        if wiring.kms_key_arn and access is Access.READ_WRITE and is_prefix:
+        if wiring.kms_key_arn and function.creates_secrets(name) and is_prefix:
             env[kms_key_env(name)] = wiring.kms_key_arn
     return env
 

@@ -7,8 +7,10 @@ makes that impossible in practice:
 - one refresher per account at a time (a lease with an expiry, taken with a conditional write);
 - everyone else waits and re-reads the stored tokens instead of refreshing themselves;
 - the new pair is saved (with retries) before it is ever handed out;
-- a refresher that died after Allegro answered leaves the old refresh token in the store; its lease expires
-  well inside Allegro's 60 s grace, so the next caller (or the scheduled refresher) refreshes again with it.
+- before a refresh calls Allegro it schedules its own recovery: a message delivered after the lease has
+  expired and well inside Allegro's 60 s grace (an SQS delayed message in AWS). A refresher that died
+  anywhere after that leaves the old refresh token in the store; the recovery finds it there and refreshes
+  again with it, with no other caller needed. If the recovery cannot be scheduled, Allegro is not called.
 """
 
 from __future__ import annotations
@@ -78,6 +80,13 @@ class RefreshPort(Protocol):
         ...
 
 
+class RecoveryScheduler(Protocol):
+    """Delivers `AccountTokens.recover(fingerprint)` for an account after `delay_seconds`, even if the
+    process that scheduled it dies (the `token-recovery` queue in AWS)."""
+
+    def schedule(self, name: str, refresh_fingerprint: str, delay_seconds: int) -> None: ...
+
+
 class AccountEvents(Protocol):
     """Side effects the seller must see: the registry's refresh record, the disconnect metric/alarm."""
 
@@ -99,6 +108,8 @@ class RefreshPolicy:
 
     refresh_margin_seconds: float = 300.0
     lease_ttl_seconds: float = 20.0
+    # After the lease (so the recovery never waits for a dead holder), well before the grace's 60 s end.
+    recovery_delay_seconds: int = 25
     wait_poll_seconds: float = 0.1
     max_poll_seconds: float = 1.0
     max_wait_seconds: float = 25.0
@@ -116,6 +127,7 @@ class AccountTokens:
         lease: RefreshLease,
         oauth: RefreshPort,
         events: AccountEvents,
+        recovery: RecoveryScheduler | None = None,
         policy: RefreshPolicy | None = None,
         now: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
@@ -126,6 +138,7 @@ class AccountTokens:
         self._lease = lease
         self._oauth = oauth
         self._events = events
+        self._recovery = recovery
         self._policy = policy or RefreshPolicy()
         self._now = now
         self._sleep = sleep
@@ -163,6 +176,18 @@ class AccountTokens:
             return account, False
         updated = self._refresh(stale=account, force=True)
         return updated, updated.refresh_token != account.refresh_token
+
+    def recover(self, refresh_fingerprint: str) -> bool:
+        """A scheduled recovery: if the store still holds the refresh token a refresh started from, that
+        refresh was never saved (its refresher died, or failed): refresh again with it, inside Allegro's
+        grace. True when it refreshed; False when the pair had moved on (or the account is gone for good)."""
+        account = self._vault.read(self.name, fresh=True)
+        if account.status is AccountStatus.DISCONNECTED:
+            return False
+        if fingerprint(account.refresh_token) != refresh_fingerprint:
+            return False
+        updated = self._refresh(stale=account, force=True)
+        return updated.refresh_token != account.refresh_token
 
     # internals
     def _usable(self, account: StoredAccount) -> StoredAccount:
@@ -207,6 +232,10 @@ class AccountTokens:
                 return current
             if grant.rotated_from == fingerprint(current.refresh_token):
                 return None  # the previous holder already used this token and saved its successor
+            if self._recovery is not None:  # raises: nothing sent to Allegro, the lease is released
+                self._recovery.schedule(
+                    self.name, fingerprint(current.refresh_token), self._policy.recovery_delay_seconds
+                )
             try:
                 pair = self._oauth.refresh(current.refresh_token, current.environment)
             except InvalidGrant as exc:

@@ -11,7 +11,7 @@ import pytest
 from allegro_sync.local import LocalRuntime
 from allegro_sync.local.provision import PLACEHOLDER_SECRET, kms_key_env
 from allegro_sync.settings import NotWired, Settings
-from allegro_sync.topology import TOPOLOGY, Access, Topology, queue_env, secret_env, table_env
+from allegro_sync.topology import TOPOLOGY, Topology, queue_env, secret_env, table_env
 from tests.fixtures.local import MakeLocalRuntime
 from tests.integration.local.handlers import recorder
 from tests.integration.local.topologies import MODULES, QUEUES
@@ -77,9 +77,7 @@ def assert_environments_match(runtime: LocalRuntime, topology: Topology) -> None
         expected |= {queue_env(q) for q in function.queues}
         expected |= {secret_env(s) for s in function.secrets}
         expected |= {
-            kms_key_env(s)
-            for s, access in function.secrets.items()
-            if s in prefix_secrets and access is Access.READ_WRITE
+            kms_key_env(s) for s in function.secrets if s in prefix_secrets and function.creates_secrets(s)
         }
         assert {k for k in env if RESOURCE_VAR.match(k)} == expected, function.name
         for name in function.tables:

@@ -400,3 +400,27 @@ def test_a_sold_variation_becomes_a_line_with_its_parent_and_variation_id(sku_fi
     else:
         assert item["name"] == "Allegro offer 7768432155 (SKU-1)"  # named line: no stock moves
         assert fake.stock("SKU-1") == 10
+
+
+ECHOED = {
+    "code": "woocommerce_rest_invalid_address",
+    "message": "Invalid billing: Jan Kowalski, jan@example.pl",
+}
+
+
+@pytest.mark.parametrize("kind", ["woocommerce", "generic"])
+def test_a_shops_refusal_never_carries_its_body_into_the_error(kind: str) -> None:
+    """The error text ends in logs; a shop's message can echo the buyer's name and address back."""
+    transport = httpx.MockTransport(lambda r: httpx.Response(400, json=ECHOED))
+    client = httpx.Client(transport=transport)
+    shop = (
+        WooCommerceShop("https://shop.example/", "ck_test", "cs_test", client, MemoryIndex())
+        if kind == "woocommerce"
+        else GenericShop("https://shop.example/x", SECRET, client)
+    )
+    with pytest.raises(ShopRejected) as refused:
+        shop.deliver(order())
+    assert "400" in str(refused.value)
+    assert "woocommerce_rest_invalid_address" in str(refused.value)  # the machine code still says why
+    assert "Kowalski" not in str(refused.value)
+    assert "jan@example.pl" not in str(refused.value)

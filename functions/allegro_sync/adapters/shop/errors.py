@@ -6,10 +6,12 @@ response alone; the handler turns it into `{"error": {"code", "message", "detail
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 from pydantic import ValidationError
 
 
@@ -68,3 +70,20 @@ def schema_violation(
         for e in error.errors()
     ]
     return WebhookRejected(422, "schema_violation", message, details)
+
+
+_SAFE_CODE = re.compile(r"^[A-Za-z0-9_.:-]{1,80}$")
+
+
+def refusal_code(response: httpx.Response) -> str:
+    """What of a shop's error answer may go into an exception (and so into a log): only a machine code
+    such as WooCommerce's `woocommerce_rest_invalid_id`. The body's message can echo the order we sent,
+    with the buyer's name and address in it, so it is never repeated."""
+    try:
+        body = response.json()
+    except ValueError:
+        return "no error code"
+    code = body.get("code") if isinstance(body, dict) else None
+    if not isinstance(code, str) or not _SAFE_CODE.fullmatch(code):
+        return "no error code"
+    return code

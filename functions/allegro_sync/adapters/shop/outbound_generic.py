@@ -19,6 +19,7 @@ import httpx
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from allegro_sync.adapters.shop import signing
+from allegro_sync.adapters.shop.errors import refusal_code
 from allegro_sync.contracts.messages import OrderChanged
 from allegro_sync.contracts.shop import ShopAck, ShopRejected, ShopUnavailable
 
@@ -109,7 +110,7 @@ class GenericShop:
         if status >= 500 or status in RETRYABLE_STATUS:
             raise ShopUnavailable(f"the shop answered {status}; will retry")
         if not 200 <= status < 300:
-            raise ShopRejected(f"the shop refused the order change with {status}: {response.text[:200]}")
+            raise ShopRejected(f"the shop refused the order change with {status}: {refusal_code(response)}")
         return _ack(response, received_at)
 
 

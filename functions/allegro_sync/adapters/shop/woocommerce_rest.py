@@ -32,6 +32,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from allegro_sync.adapters.shop.errors import refusal_code
 from allegro_sync.contracts.messages import OrderChanged, OutboxLine
 from allegro_sync.contracts.shop import ShopAck, ShopRejected, ShopUnavailable
 
@@ -134,7 +135,7 @@ class WooCommerceRest:
         if status >= 500 or status in (408, 409, 429):
             raise ShopUnavailable(f"WooCommerce answered {status} to {method} {path}; will retry")
         if not 200 <= status < 300:
-            raise ShopRejected(f"WooCommerce refused {method} {path} with {status}: {response.text[:200]}")
+            raise ShopRejected(f"WooCommerce refused {method} {path} with {status}: {refusal_code(response)}")
         try:
             return response.json()
         except ValueError:

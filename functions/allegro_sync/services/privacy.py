@@ -1,0 +1,100 @@
+"""`buyers forget`: erase one buyer's personal data from everything the deployment still holds of it.
+
+No table keeps a buyer's name, address, e-mail or phone (docs/privacy.md); the queues that carry them are
+the ones the topology marks `personal_data` (the shop outbox: the notifier cannot read Allegro itself), and
+their dead-letter queues. This walks each of them once, deletes every message naming the buyer and lets the
+others come back at once. A message still on its way to the shop is only touched when the operator says so
+(`pending=True`): deleting it means the shop never receives that order, so each one is reported by its
+checkout form id for the seller to handle in Allegro. Buyer data is never printed or logged.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from allegro_sync.topology import TOPOLOGY, Topology, dlq_env, queue_env
+
+# Every message of a queue stays hidden while the walk goes on (so none is seen twice), then is released.
+WALK_VISIBILITY_SECONDS = 120
+# Fields of an order message that identify its buyer (Allegro's checkout form: buyer, delivery address).
+_IDENTIFYING = ("id", "login", "email", "phoneNumber")
+
+
+@dataclass(frozen=True)
+class Erased:
+    queue: str  # e.g. "shop-outbox" or "shop-outbox (DLQ)"
+    checkout_form_id: str
+
+
+@dataclass
+class ForgetReport:
+    examined: int = 0
+    erased: list[Erased] = field(default_factory=list)
+    skipped_pending: list[str] = field(default_factory=list)  # queues left alone without `pending`
+
+
+class BuyerData:
+    """The queues (and DLQs) that may hold buyers' personal data, by `env` (QUEUE_*_URL / QUEUE_*_DLQ_URL)."""
+
+    def __init__(self, sqs: Any, env: Mapping[str, str], topology: Topology = TOPOLOGY) -> None:
+        self._sqs = sqs
+        self._queues: list[tuple[str, str, bool]] = []  # (label, url, pending delivery)
+        for queue in topology.queues:
+            if not queue.personal_data:
+                continue
+            if url := env.get(dlq_env(queue.name)):
+                self._queues.append((f"{queue.name} (DLQ)", url, False))
+            if url := env.get(queue_env(queue.name)):
+                self._queues.append((queue.name, url, True))
+
+    def forget(self, buyer: str, *, pending: bool = False) -> ForgetReport:
+        """Delete every queued message about `buyer` (an e-mail, login, Allegro buyer id or phone)."""
+        wanted = buyer.strip().casefold()
+        if not wanted:
+            raise ValueError("name the buyer: an e-mail address, Allegro login, buyer id or phone number")
+        report = ForgetReport()
+        for label, url, is_pending in self._queues:
+            if is_pending and not pending:
+                report.skipped_pending.append(label)
+                continue
+            kept: list[str] = []
+            for raw in self._walk(url):
+                report.examined += 1
+                form = _about(raw.get("Body", ""), wanted)
+                if form is None:
+                    kept.append(raw["ReceiptHandle"])
+                    continue
+                self._sqs.delete_message(QueueUrl=url, ReceiptHandle=raw["ReceiptHandle"])
+                report.erased.append(Erased(label, form))
+            for handle in kept:  # back at once: a delivery to the shop must not wait for this walk
+                self._sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0)
+        return report
+
+    def _walk(self, url: str) -> Iterator[dict[str, Any]]:
+        """Every message once: each received one stays hidden for the whole walk, so none comes twice."""
+        while True:
+            batch: list[dict[str, Any]] = self._sqs.receive_message(
+                QueueUrl=url,
+                MaxNumberOfMessages=10,
+                VisibilityTimeout=WALK_VISIBILITY_SECONDS,
+                WaitTimeSeconds=0,
+            ).get("Messages", [])
+            if not batch:
+                return
+            yield from batch
+
+
+def _about(body: str, wanted: str) -> str | None:
+    """The checkout form id when the message is an order whose buyer is `wanted`, else None."""
+    try:
+        message = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(message, dict):
+        return None
+    buyer = message.get("buyer") or {}
+    values = {str(buyer.get(k, "")).strip().casefold() for k in _IDENTIFYING} - {""}
+    return str(message.get("checkout_form_id", "?")) if wanted in values else None
