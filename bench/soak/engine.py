@@ -750,8 +750,12 @@ class Soak:
     def _ship(self) -> None:
         """The demo shop fulfils a share of the paid orders: one tracking number each, signed like a shop."""
         self.shipped: dict[str, str] = {}
+        held = list(self.unpaid.values())
         for purchase in list(self.purchases):
-            if purchase.cancelled or self.rng.random() >= self.config.ship_share:
+            # A shop ships only an order it has received, and a paid one (not one waiting to be paid with the
+            # buyer's next purchase); an update for an order not imported yet is dropped by design.
+            unknown = purchase.form_id not in self.shop.orders or purchase in held
+            if purchase.cancelled or unknown or self.rng.random() >= self.config.ship_share:
                 continue
             waybill = f"SOAK{uuid.uuid4().hex[:16].upper()}"
             payload = {

@@ -488,7 +488,7 @@ def _parse_verified(
     owner = product.parent_id if product.type == "variation" and product.parent_id else product.id
     ignored = None
     if not events:
-        ignored = "; ".join(mapper.notes) or _why_ignored(product)
+        ignored = "; ".join([*mapper.notes, _why_ignored(product)])
     return Delivery(
         "woocommerce",
         key,
