@@ -71,13 +71,31 @@ def list_(stack: StackOption = None, as_json: output.JsonOption = False) -> None
 
 
 @dlq_app.command()
-def show(queue: QueueArg, limit: LimitOption = 10, stack: StackOption = None) -> None:
+def show(
+    queue: QueueArg, limit: LimitOption = 10, stack: StackOption = None, as_json: output.JsonOption = False
+) -> None:
     """The messages of QUEUE's DLQ (left in place: showing never deletes)."""
     letters = _dead_letters(stack)
     try:
         messages = letters.peek(queue, limit)
     except UnknownQueue as exc:
         raise _fail(str(exc), 2) from None
+    if as_json:
+        why_json = _reasons(stack, queue)
+        output.print_json(
+            [
+                {
+                    "message_id": m.message_id,
+                    "receive_count": m.receive_count,
+                    "first_seen": datetime.fromtimestamp(m.first_seen, UTC).isoformat(timespec="seconds"),
+                    "group_id": m.group_id,
+                    "why": why_json(m.body),
+                    "body": m.body,
+                }
+                for m in messages
+            ]
+        )
+        return
     if not messages:
         console.print(f"DLQ of {queue} is empty.")
         return

@@ -12,6 +12,7 @@ Where the deployment lives: as every operator command (cli/deployment.py: env, s
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, NoReturn
 
 import typer
@@ -70,6 +71,7 @@ def keywords(
     min_support: Annotated[int, typer.Option(help="Offers a term must appear in to be scored.")] = 3,
     account: AccountOption = None,
     stack: StackOption = None,
+    as_json: output.JsonOption = False,
 ) -> None:
     """Which title words and parameter values go with more visits and sales in CATEGORY."""
     if min_support < 1:
@@ -86,6 +88,10 @@ def keywords(
         facts = optimizer.facts(client)
     scores = optimizer.keyword_scores(facts, min_support=min_support).get(category, [])
     offers = sum(1 for f in facts if f.sample.category_id == category)
+    if as_json:
+        terms = [asdict(s) | {"shown": s.shown, "expected_gain": s.expected_gain} for s in scores]
+        output.print_json({"category": category, "offers": offers, "terms": terms})
+        return
     table = output.table(title=f"Category {category}: {offers} offer(s), terms in >= {min_support} offers")
     for column in (
         "term",
@@ -137,6 +143,7 @@ def review(
     limit: Annotated[int, typer.Option(help="Show at most this many proposals.")] = 20,
     account: AccountOption = None,
     stack: StackOption = None,
+    as_json: output.JsonOption = False,
 ) -> None:
     """Offers with the biggest expected gain: current vs proposed title, why, description problems."""
     app = _application(stack)
@@ -144,6 +151,9 @@ def review(
     name, client = _client(app, account)
     with client:
         proposals = optimizer.review(name, client, category=category)
+    if as_json:
+        output.print_json([asdict(p) for p in proposals[:limit]])
+        return
     render_proposals(proposals[:limit], Console(width=200), f"{name}: {len(proposals)} proposal(s)")
     if proposals:
         typer.echo("apply with: allegro-sync listings apply OFFER_ID [--title-only | --description-only]")
@@ -227,6 +237,7 @@ def experiment_report(
     experiment_id: Annotated[str | None, typer.Argument(help="Experiment id (default: the latest).")] = None,
     *,
     stack: StackOption = None,
+    as_json: output.JsonOption = False,
 ) -> None:
     """Visits gained since the start: offers with changed titles vs the control group."""
     app = _application(stack)
@@ -242,4 +253,7 @@ def experiment_report(
     _, client = _client(app, found.account)
     with client:
         report = optimizer.report(client, experiment_id)
+    if as_json:
+        output.print_json(asdict(report))
+        return
     render_report(report, Console(width=160))

@@ -5,6 +5,7 @@ The operator's commands run against the shared `stack`, as on a laptop with `all
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -204,6 +205,11 @@ def test_cli_review_keywords_and_apply_print_what_the_seller_needs(stack: Stack)
     assert reviewed.exit_code == 0, reviewed.output
     assert "Słuchawki Sony WH-1000XM5 HIT" in reviewed.output
     assert "promotional word" in reviewed.output
+    # the same lists for scripts: one JSON document each, nothing else on stdout
+    scored = json.loads(stack.cli("listings", "keywords", "101", "--json").output)
+    assert any(t["shown"] == "bezprzewodowe" for t in scored["terms"])
+    proposals = json.loads(stack.cli("listings", "review", "--category", "101", "--json").output)
+    assert any(p["current_title"] == "Słuchawki Sony WH-1000XM5 HIT" for p in proposals)
     weak = world.offers["SLU-6"]
     applied = stack.cli("listings", "apply", weak, "--title-only")
     assert applied.exit_code == 0, applied.output

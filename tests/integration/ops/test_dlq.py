@@ -63,6 +63,9 @@ def test_list_and_show_leave_the_message_in_place(runtime: LocalRuntime) -> None
         assert message_id in shown.output
         assert '"sku": "KETTLE-1"' in shown.output
         assert "group=KETTLE-1" in shown.output
+    [found] = json.loads(runner.invoke(app, ["dlq", "show", "stock-changes", "--json"]).output)  # for scripts
+    assert (found["message_id"], found["group_id"]) == (message_id, "KETTLE-1")
+    assert "stock_propagator" in found["why"]
 
 
 def test_unknown_queue_is_a_clear_error(runtime: LocalRuntime) -> None:
