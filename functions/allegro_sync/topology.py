@@ -479,7 +479,16 @@ TOPOLOGY = Topology(
             reserved_concurrency=2,
             triggers=(QueueTrigger("orders", batch_size=10),),
             tables={
-                "orders": ITEMS,
+                # BatchGetItem: which forms own a new form's line items (combined payments, docs/orders.md)
+                "orders": Uses(
+                    "GetItem",
+                    "BatchGetItem",
+                    "Query",
+                    "PutItem",
+                    "UpdateItem",
+                    "DeleteItem",
+                    "ConditionCheckItem",
+                ),
                 "ledger": ITEMS,
                 "catalog": Uses("GetItem", "Query", "Scan"),
                 "control": ITEMS,
@@ -580,9 +589,14 @@ TOPOLOGY = Topology(
                     rate_context="shopReconcileMinutes",
                 ),
             ),
-            tables={"idempotency": RW, "control": RW, "catalog": R},
+            # the webhook intake's de-duplication, its cursor, what the catalogue already applied
+            tables={
+                "idempotency": Uses("GetItem", "PutItem", "UpdateItem"),
+                "control": ITEMS,
+                "catalog": READS,
+            },
             sends_to=("shop-events",),
-            secrets={"shop-credentials": R},
+            secrets={"shop-credentials": SECRET},
             deploy_settings=("SHOP_RECONCILE_OVERLAP_SECONDS",),
         ),
         Function(

@@ -219,6 +219,7 @@ def _account_json(p: AccountProfile) -> dict[str, object]:
     return {
         "name": p.name,
         "status": p.status.value,
+        "shown_status": p.shown_status,  # e.g. "CONNECTED (refresh failing)"
         "environment": p.environment,
         "seller_id": p.seller_id,
         "login": p.login or None,
@@ -257,6 +258,7 @@ def show(name: NameArg, stack: StackOption = None) -> None:
     lines = {
         "name": p.name,
         "status": p.status.value,
+        "shown_status": p.shown_status,  # e.g. "CONNECTED (refresh failing)"
         "environment": p.environment,
         "seller id": p.seller_id,
         "login": p.login or "-",

@@ -16,7 +16,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from allegro_sync.bootstrap import application
-from allegro_sync.services.accounts import refresh_due_accounts
+from allegro_sync.services.account_refresh import refresh_due_accounts
 
 logger = Logger()
 metrics = Metrics()

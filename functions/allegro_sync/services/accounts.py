@@ -14,13 +14,12 @@ import re
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from allegro_sync.contracts.accounts import (
     AccessDenied,
-    AccountDisconnected,
     AccountNotFound,
     AccountProfile,
     AccountStatus,
@@ -34,7 +33,7 @@ from allegro_sync.contracts.accounts import (
     StoredAccount,
     TokenPair,
 )
-from allegro_sync.services.tokens import AccountTokens, TokenVault
+from allegro_sync.services.tokens import TokenVault
 
 ACCOUNT_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
 ENVIRONMENTS = ("production", "sandbox")
@@ -451,50 +450,6 @@ class Accounts:
         self.vault.delete(name)
         self.registry.remove(name)
         return profile
-
-
-@dataclass
-class RefreshReport:
-    """What one scheduled refresher run did, per account name."""
-
-    refreshed: list[str] = field(default_factory=list)
-    fresh: list[str] = field(default_factory=list)
-    disconnected: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
-    failed: dict[str, str] = field(default_factory=dict)
-
-
-def refresh_due_accounts(
-    registry: AccountRegistry,
-    tokens_for: Callable[[str], AccountTokens],
-    *,
-    margin_seconds: float,
-    now: float,
-) -> RefreshReport:
-    """Keep every connected account fresh even when idle, and finish refreshes whose refresher died.
-
-    The registry's expiry decides who needs work, so an idle run costs one DynamoDB query and no secret
-    read. One account's failure never stops the others; a disconnected account needs a human, not us.
-    """
-    report = RefreshReport()
-    profiles, leased = registry.overview()
-    for profile in sorted(profiles, key=lambda p: p.name):
-        if profile.status is AccountStatus.DISCONNECTED:
-            report.skipped.append(profile.name)
-            continue
-        lease_seen = profile.name in leased
-        if not lease_seen and profile.token_expires_at - now > margin_seconds:
-            report.fresh.append(profile.name)
-            continue
-        try:
-            _, changed = tokens_for(profile.name).ensure_fresh(margin_seconds, lease_seen=lease_seen)
-        except AccountDisconnected:
-            report.disconnected.append(profile.name)
-        except Exception as exc:  # reported per account; the next run retries
-            report.failed[profile.name] = f"{type(exc).__name__}: {exc}"
-        else:
-            (report.refreshed if changed else report.fresh).append(profile.name)
-    return report
 
 
 def _sign(key: bytes, params: dict[str, Any]) -> str:

@@ -3,6 +3,7 @@ and the Allegro client using the account's token source (401 -> one refresh -> r
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import boto3
@@ -151,7 +152,7 @@ def test_a_name_keeps_its_login_and_a_login_keeps_its_name_unless_the_seller_say
     cli_env: dict[str, str], emulator: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     emulator.create_seller("seller-two")
-    run(cli_env, "set-app", DEFAULT_CLIENT_ID, "--client-secret", DEFAULT_CLIENT_SECRET)
+    run(cli_env, "set-app", DEFAULT_CLIENT_ID, "--client-secret", DEFAULT_CLIENT_SECRET, *APP)
     codes: list[str] = []
     monkeypatch.setattr(accounts_cmd, "show_prompt", lambda prompt: codes.append(prompt.user_code))
 
@@ -191,7 +192,7 @@ def test_a_refresh_refused_for_the_apps_fault_shows_in_list_until_the_app_is_fix
     allegro_env: dict[str, str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    run(cli_env, "set-app", DEFAULT_CLIENT_ID, "--client-secret", DEFAULT_CLIENT_SECRET)
+    run(cli_env, "set-app", DEFAULT_CLIENT_ID, "--client-secret", DEFAULT_CLIENT_SECRET, *APP)
     codes: list[str] = []
     monkeypatch.setattr(accounts_cmd, "show_prompt", lambda prompt: codes.append(prompt.user_code))
 
@@ -206,18 +207,18 @@ def test_a_refresh_refused_for_the_apps_fault_shows_in_list_until_the_app_is_fix
         now=lambda: emulator.clock.now().timestamp(),
         sleep=emulator.advance,
     )
-    run(cli_env, "set-app", DEFAULT_CLIENT_ID, "--client-secret", "a-typo", "--no-check")
+    run(cli_env, "set-app", DEFAULT_CLIENT_ID, "--client-secret", "a-typo", *APP, "--no-check")
     emulator.advance(43200)  # the access token expired: the next use refreshes
 
     with pytest.raises(OAuthError, match="invalid_client"):
         custody.tokens("shop1").access_token()
 
-    listed = run(cli_env, "list")
-    assert "CONNECTED (refresh failing)" in listed
-    assert "fix the app credentials: allegro-sync accounts set-app CLIENT_ID" in listed
+    [account] = json.loads(run(cli_env, "list", "--json"))
+    assert account["shown_status"] == "CONNECTED (refresh failing)"
+    assert account["to_do"].startswith("fix the app credentials: allegro-sync accounts set-app CLIENT_ID")
+    assert "refresh failing" in run(cli_env, "list")
     # Fixed: the custody's cached (wrong) credentials are read again at once, and the mark is cleared.
-    run(cli_env, "set-app", DEFAULT_CLIENT_ID, "--client-secret", DEFAULT_CLIENT_SECRET)
+    run(cli_env, "set-app", DEFAULT_CLIENT_ID, "--client-secret", DEFAULT_CLIENT_SECRET, *APP)
     assert custody.tokens("shop1").access_token()
-    listed = run(cli_env, "list")
-    assert "refresh failing" not in listed
-    assert listed.rstrip().endswith("nothing")
+    [account] = json.loads(run(cli_env, "list", "--json"))
+    assert (account["shown_status"], account["to_do"]) == ("CONNECTED", "nothing")

@@ -19,7 +19,7 @@ from allegro_sync.contracts.accounts import AccountStatus
 from allegro_sync.custody import Custody
 from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
 from allegro_sync.local.moto_server import reset
-from allegro_sync.services.accounts import refresh_due_accounts
+from allegro_sync.services.account_refresh import refresh_due_accounts
 from allegro_sync.settings import Settings
 from allegro_sync.topology import secret_env, table_env
 from tests.integration.accounts.conftest import APP_SECRET, PREFIX, connect_shop1, create_control_table

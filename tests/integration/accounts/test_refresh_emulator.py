@@ -14,7 +14,7 @@ from allegro_sync.adapters.secrets import SecretsManagerVault
 from allegro_sync.contracts.accounts import AccountDisconnected, AccountStatus, StoredAccount
 from allegro_sync.custody import Custody
 from allegro_sync.emulator import Emulator
-from allegro_sync.services.accounts import refresh_due_accounts
+from allegro_sync.services.account_refresh import refresh_due_accounts
 from allegro_sync.services.tokens import AccountTokens, RefreshPolicy
 from tests.integration.accounts.conftest import PREFIX, connect_shop1
 

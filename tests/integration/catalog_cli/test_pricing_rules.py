@@ -18,7 +18,7 @@ KETTLES = "Dom > Kuchnia > Czajniki"
 KETTLE = "BOSCH-TWK3A011"
 CATALOG = (
     "sku,ean,name,description_html,image_urls,price,cost_price,stock,category_path,attributes\n"
-    f'{KETTLE},4242002711339,"Czajnik elektryczny Bosch TWK3A011 1,7 l",<p>Czajnik 2400 W.</p>,'
+    f'{KETTLE},4242002711331,"Czajnik elektryczny Bosch TWK3A011 1,7 l",<p>Czajnik 2400 W.</p>,'
     'https://shop.example.pl/img/twk3a011.jpg,"129,99","80,00",12,Dom > Kuchnia > Czajniki,'
     "Stan=Nowy; Marka=Bosch; Moc=2400\n"
 )

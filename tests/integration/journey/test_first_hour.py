@@ -25,6 +25,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from allegro_sync.cli.main import app
+from tests.fixtures.emulator import APP
 
 pytestmark = pytest.mark.integration
 
@@ -33,7 +34,7 @@ DEADLINE_SECONDS = 180.0  # a loaded 2-core machine starts the whole stack in 15
 KETTLE = "BOSCH-TWK3A011"
 CATALOG = (
     "sku,ean,name,description_html,image_urls,price,cost_price,stock,category_path,attributes\n"
-    f'{KETTLE},4242002711339,"Czajnik elektryczny Bosch TWK3A011 1,7 l",<p>Czajnik 2400 W z filtrem.</p>,'
+    f'{KETTLE},4242002711331,"Czajnik elektryczny Bosch TWK3A011 1,7 l",<p>Czajnik 2400 W z filtrem.</p>,'
     'https://shop.example.pl/img/twk3a011.jpg,"129,99","80,00",12,Dom > Kuchnia > Czajniki,'
     "Stan=Nowy; Marka=Bosch; Moc=2400\n"
 )
@@ -130,9 +131,13 @@ def test_first_hour_from_local_up_to_a_published_offer_and_an_order_in_the_shop(
 ) -> None:
     session = terminal.session()
     # The emulator's application: a wrong secret is refused when stored, the right one is kept.
-    refused = terminal.run("accounts", "set-app", session["client_id"], "--client-secret", "wrong", code=1)
+    refused = terminal.run(
+        "accounts", "set-app", session["client_id"], "--client-secret", "wrong", *APP, code=1
+    )
     assert "Allegro refused" in refused
-    terminal.run("accounts", "set-app", session["client_id"], "--client-secret", session["client_secret"])
+    terminal.run(
+        "accounts", "set-app", session["client_id"], "--client-secret", session["client_secret"], *APP
+    )
 
     assert "Seller sklep1 created on the emulator" in terminal.run("local", "seller", "add", "sklep1")
     connected = connect(terminal, "sklep1", "sklep1")
