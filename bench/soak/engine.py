@@ -753,11 +753,13 @@ class Soak:
         self.activity["fulfilments_sent"] += 0
         held = list(self.unpaid.values())
         # The shop ships what it has received: on a loaded machine orders may still be on their way when the
-        # traffic stops, so give them (faults still on) up to two minutes to arrive, as a shop's day would.
+        # traffic stops, so give them (faults still on, the order poller still on its schedule) up to two
+        # minutes to arrive, as a shop's day would.
         paid = [p for p in self.purchases if not p.cancelled and p not in held]
         deadline = time.perf_counter() + 120
         while time.perf_counter() < deadline and sum(p.form_id in self.shop.orders for p in paid) < len(paid):
-            time.sleep(0.5)
+            self._fire_async("order_poller")  # skipped while the previous run still polls
+            time.sleep(2.0)
         for purchase in list(self.purchases):
             # A shop ships only an order it has received, and a paid one (not one waiting to be paid with the
             # buyer's next purchase); an update for an order not imported yet is dropped by design.
