@@ -398,11 +398,15 @@ class AllegroSyncStack(cdk.Stack):
             if is_scheduled and self.schedule_dlq
             else None,
         )
-        _ignore_cfn_lint(
-            fn.node.default_child,
-            "W3005",
-            "CDK adds an explicit DependsOn on the role next to the GetAtt; the duplicate is harmless.",
-        )
+        reason = "W3005: CDK adds an explicit DependsOn on the role next to the GetAtt, a harmless duplicate"
+        rules = ["W3005"]
+        if not self.settings.tracing:
+            rules.append("WS1000")
+            reason += (
+                ". WS1000: X-Ray active tracing bills every invocation while the handlers use no tracer;"
+                " it is opt-in (-c tracing=true), docs/operations.md"
+            )
+        _ignore_cfn_lint(fn.node.default_child, rules, reason)
         if self.settings.tracing:
             acknowledge(
                 role.node.find_child("DefaultPolicy"),
@@ -740,7 +744,8 @@ class AllegroSyncStack(cdk.Stack):
             ) from None
 
 
-def _ignore_cfn_lint(resource: object, rule: str, reason: str) -> None:
-    """Silence one cfn-lint rule on one resource, with the reason kept next to it in the template."""
+def _ignore_cfn_lint(resource: object, rule: str | list[str], reason: str) -> None:
+    """Silence cfn-lint rules on one resource, with the reason kept next to them in the template."""
     assert isinstance(resource, cdk.CfnResource)
-    resource.add_metadata("cfn-lint", {"config": {"ignore_checks": [rule], "reason": reason}})
+    rules = [rule] if isinstance(rule, str) else rule
+    resource.add_metadata("cfn-lint", {"config": {"ignore_checks": rules, "reason": reason}})
