@@ -83,6 +83,20 @@ class _ImmediateDelivery(SqsRecoveryScheduler):
         super().schedule(name, refresh_fingerprint, 0)
 
 
+def _doomed_tokens(custody: Custody, recovery: Any, process: _Process) -> AccountTokens:
+    """shop1's token service whose every collaborator dies with `process` at its kill point."""
+    return AccountTokens(
+        "shop1",
+        vault=_Dying(custody.vault, "vault", process),
+        lease=_Dying(custody.lease, "lease", process),
+        oauth=_Dying(custody.oauth, "oauth", process),
+        events=_Dying(custody.events, "events", process),
+        recovery=_Dying(recovery, "recovery", process),
+        now=custody.now,
+        sleep=custody.sleep,
+    )
+
+
 def _consume(queue_url: str, custody: Custody) -> int:
     """The token_recovery function's work for each queued message; how many refreshes it redid."""
     sqs = boto3.client("sqs")
@@ -103,16 +117,7 @@ def test_a_refresher_killed_at_any_step_leaves_the_account_connected(
     custody.recovery = recovery
     original = connect_shop1(custody, emulator, lifetime=120)  # the next token request refreshes
     process = _Process(kill_after)
-    doomed = AccountTokens(
-        "shop1",
-        vault=_Dying(custody.vault, "vault", process),
-        lease=_Dying(custody.lease, "lease", process),
-        oauth=_Dying(custody.oauth, "oauth", process),
-        events=_Dying(custody.events, "events", process),
-        recovery=_Dying(recovery, "recovery", process),
-        now=custody.now,
-        sleep=custody.sleep,
-    )
+    doomed = _doomed_tokens(custody, recovery, process)
     with pytest.raises(_Killed):
         doomed.access_token()
     assert process.dead
@@ -147,16 +152,7 @@ def test_the_token_recovery_function_redoes_a_refresh_its_refresher_did_not_live
     custody = stack.app("stock_propagator").custody()  # a function that calls Allegro
     original = custody.vault.read("shop1", fresh=True)
     process = _Process("oauth.refresh")
-    doomed = AccountTokens(
-        "shop1",
-        vault=_Dying(custody.vault, "vault", process),
-        lease=_Dying(custody.lease, "lease", process),
-        oauth=_Dying(custody.oauth, "oauth", process),
-        events=_Dying(custody.events, "events", process),
-        recovery=_Dying(custody.recovery, "recovery", process),
-        now=custody.now,
-        sleep=custody.sleep,
-    )
+    doomed = _doomed_tokens(custody, custody.recovery, process)
     with pytest.raises(_Killed):
         doomed.token_rejected(original.access_token)  # a 401 forces a refresh; it dies after Allegro answered
     assert (
