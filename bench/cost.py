@@ -641,3 +641,37 @@ def estimate(
 def schedule_triggers(topology: Topology) -> list[tuple[str, ScheduleTrigger]]:
     """(function, trigger) pairs, for the report's statement of the schedules it priced."""
     return [(f.name, t) for t, f in topology.schedules()]
+
+
+# ---- the shops the report prices (issue 21, goal 1) --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A shop the report prices, with the goal it must meet and the figure before issue 21, where known."""
+
+    label: str
+    workload: Workload
+    goal_usd: float | None = None
+    old_usd: float | None = None
+
+
+SCENARIOS = (
+    # Idle: what a seller pays for having the system installed; one account, a small catalogue, no traffic.
+    Scenario("idle: 1 seller account, 1,000 SKUs, no orders, no stock changes",
+             Workload(1_000, 0, 0, seller_accounts=1), goal_usd=3.0, old_usd=25.0),
+    Scenario("1,000 SKUs / 100 orders a day / 2,000 stock changes a day", Workload(1_000, 100, 2_000)),
+    Scenario("10,000 SKUs / 1,000 orders a day / 20,000 stock changes a day", Workload(),
+             goal_usd=8.0, old_usd=82.0),
+    Scenario("100,000 SKUs / 10,000 orders a day / 200,000 stock changes a day",
+             Workload(100_000, 10_000, 200_000)),
+)  # fmt: skip
+
+
+def scenarios(
+    soak: SoakUsage, topology: Topology, *, custom_metrics: int = 0
+) -> list[tuple[Scenario, Estimate]]:
+    """Every scenario's month from the same metered soak: only the workload changes."""
+    return [
+        (s, estimate(soak, topology, workload=s.workload, custom_metrics=custom_metrics)) for s in SCENARIOS
+    ]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -209,6 +209,46 @@ def cost_estimate(results: dict[str, dict[str, Any]]) -> tuple[cost.Estimate | N
         return cost.estimate(usage, TOPOLOGY, custom_metrics=count_custom_metrics()), None
     except ValueError as exc:  # pydantic's ValidationError is a ValueError
         return None, f"soak.json does not follow the schema bench/cost.py reads: {exc}"
+
+
+def scenario_estimates(results: dict[str, dict[str, Any]]) -> list[tuple[cost.Scenario, cost.Estimate]]:
+    """Every priced shop (idle, 1,000 / 10,000 / 100,000 SKUs) from the soak, or none without one."""
+    soak = results.get("soak")
+    if soak is None or "error" in soak:
+        return []
+    try:
+        return cost.scenarios(cost.parse_soak(soak), TOPOLOGY, custom_metrics=count_custom_metrics())
+    except ValueError:  # cost_estimate already says why
+        return []
+
+
+def _against(scenario: cost.Scenario, estimate: cost.Estimate) -> str:
+    """`$x adjusted ($y as measured)` with the goal met or missed and the figure before issue 21."""
+    text = f"{_usd(estimate.total_adjusted)} adjusted ({_usd(estimate.total_measured)} as measured)"
+    if scenario.goal_usd is not None:
+        met = "met" if estimate.total_adjusted <= scenario.goal_usd else "MISSED"
+        text += f"; goal <= {_usd(scenario.goal_usd)}: {met}"
+    if scenario.old_usd is not None:
+        text += f"; before issue 21: about {_usd(scenario.old_usd)}"
+    return text
+
+
+def scenarios_markdown(scenes: Sequence[tuple[cost.Scenario, cost.Estimate]]) -> list[str]:
+    """The month by shop size, each from the same metered soak scaled by every function's own driver."""
+    out = [
+        "",
+        "### By shop size",
+        "",
+        "| Shop | USD / month | Largest line |",
+        "|---|---|---|",
+    ]
+    for scenario, estimate in scenes:
+        largest = max(estimate.lines, key=lambda line: line.monthly_usd)
+        out.append(
+            f"| {scenario.label} | {_against(scenario, estimate)} | {largest.service} {largest.item} "
+            f"{_usd(largest.monthly_usd)} |"
+        )
+    return out
 
 
 def _usd(value: float) -> str:
@@ -444,6 +484,7 @@ def _headline_rows(
     run: dict[str, Any],
     estimate: cost.Estimate | None,
     cost_error: str | None,
+    scenes: Sequence[tuple[cost.Scenario, cost.Estimate]] = (),
 ) -> list[str]:
     """The headline table's rows: each figure issue 9 asks for, or why it is missing."""
     rows: list[str] = []
@@ -456,6 +497,12 @@ def _headline_rows(
         reason = "" if status in {"ok", "not measured"} else f" ({status})"
         shown = f"{value}{reason}" if value is not None else f"**not measured**{reason}"
         rows.append(f"| {headline.figure} | {shown} | `{command}` |")
+    for scenario, priced in scenes:
+        if scenario.goal_usd is not None:
+            rows.append(
+                f"| Monthly AWS cost, {scenario.label} | {_against(scenario, priced)} | "
+                "`.venv/bin/python -m bench.soak` then `.venv/bin/python -m bench.report` |"
+            )
     if estimate is not None:
         rows.append(
             f"| Monthly AWS cost, 10,000 SKUs / 1,000 orders a day / 20,000 stock changes a day | "
@@ -553,7 +600,8 @@ def render(results: dict[str, dict[str, Any]], run: dict[str, Any], chart_files:
         "| Figure | Value | Reproduce |",
         "|---|---|---|",
     ]
-    out += _headline_rows(results, run, estimate, cost_error)
+    scenes = scenario_estimates(results)
+    out += _headline_rows(results, run, estimate, cost_error, scenes)
     out += [
         "",
         "## Beside the peers",
@@ -565,6 +613,7 @@ def render(results: dict[str, dict[str, Any]], run: dict[str, Any], chart_files:
     out += [f"![{p.stem}](report/{p.name})" for p in chart_files if p.stem == "latency"]
     out += ["", "## Monthly AWS cost", ""]
     out += cost_markdown(estimate) if estimate is not None else [f"Not computed: {cost_error}."]
+    out += scenarios_markdown(scenes) if scenes else []
     out += ["", "## Cold start and asset", ""]
     asset = _asset(results)
     if asset:

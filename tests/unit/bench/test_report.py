@@ -120,3 +120,26 @@ def test_custom_metrics_are_counted_from_the_code(tmp_path: Path) -> None:
     )
     (tmp_path / "b.py").write_text('metrics.add_metric("One", unit=u, value=2)\n')
     assert report.count_custom_metrics(tmp_path) == 2
+
+
+def test_the_report_prices_an_idle_shop_and_three_sizes_against_their_goals(
+    results: Path, tmp_path: Path
+) -> None:
+    text = build(results, tmp_path)
+    soak = cost.parse_soak(json.loads(FIXTURE.read_text(encoding="utf-8")))
+    priced = cost.scenarios(soak, TOPOLOGY, custom_metrics=report.count_custom_metrics())
+    assert [s.workload.skus for s, _ in priced] == [1_000, 1_000, 10_000, 100_000]
+    idle, small, medium, large = (e for _, e in priced)
+    # No traffic: nothing event-driven is billed, so idle costs less than the same catalogue with traffic.
+    assert idle.total_adjusted < small.total_adjusted < medium.total_adjusted < large.total_adjusted
+    assert all(f.invocations == 0 for f in idle.functions if f.driver in {"stock", "order", "stock+order"})
+    headline = text.split("## Beside the peers")[0]
+    idle_label = cost.SCENARIOS[0].label
+    assert f"Monthly AWS cost, {idle_label} | ${idle.total_adjusted:,.2f} adjusted" in headline
+    assert "goal <= $3.00" in headline
+    assert "goal <= $8.00" in headline
+    assert "### By shop size" in text
+    assert (
+        f"| 100,000 SKUs / 10,000 orders a day / 200,000 stock changes a day | ${large.total_adjusted:,.2f}"
+        in text
+    )
