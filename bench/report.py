@@ -251,6 +251,45 @@ def scenarios_markdown(scenes: Sequence[tuple[cost.Scenario, cost.Estimate]]) ->
     return out
 
 
+# What each line that bills with no traffic at all would take to remove, inside or outside the user's shape.
+FLOOR_REMEDIES = {
+    ("Secrets Manager", "secrets"): "one per seller account (tokens rotate on their own) plus the app's "
+    "configuration; each secret is $0.40",
+    (
+        "KMS",
+        "customer managed key",
+    ): "kept: one key the seller controls encrypts tokens, buyers' data in tables "
+    "and queues, and logs (key policy, CloudTrail on every use, one switch to revoke); AWS-owned keys "
+    "would save it",
+    (
+        "SQS",
+        "idle long polls (FIFO, 4 queues)",
+    ): "Lambda's event source long-polls every triggering queue even "
+    "when idle; only fewer triggering queues lower it",
+    ("SQS", "idle long polls (standard, 2 queues)"): "as above, for the standard queues",
+    ("CloudWatch", "alarms"): "$0.10 per alarm; the defaults are the ones a seller must hear about",
+    ("CloudWatch", "custom metrics"): "$0.30 per metric; the rest are log fields (docs/operations.md)",
+    ("DynamoDB", "storage"): "assumed size; a 1,000 SKU shop stores far less",
+    ("DynamoDB", "point-in-time recovery"): "a restore point for the ledger and orders; priced per GB stored",
+}
+
+
+def floor_markdown(idle: cost.Estimate) -> list[str]:
+    """The idle month line by line: what bills while nothing happens, and what removing it would take."""
+    out = [
+        "",
+        "### The idle floor",
+        "",
+        "| Service | Item | USD / month | What it would take |",
+        "|---|---|---:|---|",
+    ]
+    for line in sorted(idle.lines, key=lambda line: -line.monthly_usd):
+        if line.monthly_usd >= 0.01:
+            remedy = FLOOR_REMEDIES.get((line.service, line.item), line.note)
+            out.append(f"| {line.service} | {line.item} | {_usd(line.monthly_usd)} | {remedy} |")
+    return out
+
+
 def _usd(value: float) -> str:
     return f"${value:,.2f}"
 
@@ -613,7 +652,7 @@ def render(results: dict[str, dict[str, Any]], run: dict[str, Any], chart_files:
     out += [f"![{p.stem}](report/{p.name})" for p in chart_files if p.stem == "latency"]
     out += ["", "## Monthly AWS cost", ""]
     out += cost_markdown(estimate) if estimate is not None else [f"Not computed: {cost_error}."]
-    out += scenarios_markdown(scenes) if scenes else []
+    out += scenarios_markdown(scenes) + floor_markdown(scenes[0][1]) if scenes else []
     out += ["", "## Cold start and asset", ""]
     asset = _asset(results)
     if asset:

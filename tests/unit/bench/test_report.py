@@ -143,3 +143,12 @@ def test_the_report_prices_an_idle_shop_and_three_sizes_against_their_goals(
         f"| 100,000 SKUs / 10,000 orders a day / 200,000 stock changes a day | ${large.total_adjusted:,.2f}"
         in text
     )
+
+
+def test_the_idle_floor_lists_what_bills_with_no_traffic_and_what_removing_it_would_take(
+    results: Path, tmp_path: Path
+) -> None:
+    text = build(results, tmp_path)
+    floor = text.split("### The idle floor")[1]
+    assert "| Secrets Manager | secrets |" in floor
+    assert report.FLOOR_REMEDIES[("KMS", "customer managed key")] in floor
