@@ -8,7 +8,6 @@ catalog_worker's own (its application's tables).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -20,13 +19,11 @@ from allegro_sync.adapters.dynamodb.mappings import DynamoMappings
 from allegro_sync.contracts.catalog import CategoryMapping, ParameterMapping, StoredMapping
 from allegro_sync.contracts.messages import SHOP_EVENT_ADAPTER, ProductUpsert, ShopEvent
 from allegro_sync.domain.pricing import PricingRule, ScopedRule
+from tests.fixtures.products import product_upsert
 from tests.fixtures.stack import Stack, running_stack
 
 ACCOUNT = "shop1"
 SELLER = "seller-one"
-T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
-
-SONY_EAN = "4548736132610"  # one catalogue product (category 101, Słuchawki)
 PHILIPS_EAN = "8710103760139"  # two catalogue products (#8081)
 HEADPHONES = ("Elektronika", "Audio", "Słuchawki")
 KETTLES = ("Dom", "Kuchnia", "Czajniki")
@@ -82,12 +79,7 @@ class CatalogStack(Stack):
 
 
 def upsert(sku: str = "SONY-XM5", *, minutes: int = 0, **changes: Any) -> ProductUpsert:
-    fields: dict[str, Any] = {
-        "delivery_id": f"d-{sku}-{minutes}",
-        "occurred_at": T0 + timedelta(minutes=minutes),
-        "sku": sku,
-        "name": "Słuchawki bezprzewodowe Sony WH-1000XM5 czarne",
-        "ean": SONY_EAN,
+    page = {
         "description_html": (
             "<div><h3>Cisza, której szukasz</h3><p>Najlepsza <strong>redukcja szumów</strong>.</p>"
             '<img src="https://shop.example.pl/img/xm5-side.jpg">'
@@ -99,8 +91,7 @@ def upsert(sku: str = "SONY-XM5", *, minutes: int = 0, **changes: Any) -> Produc
         "category_path": list(HEADPHONES),
         "attributes": {"Stan": "Nowy", "Marka": "Sony"},
     }
-    fields.update(changes)
-    return ProductUpsert(**fields)
+    return product_upsert(sku, minutes=minutes, **{**page, **changes})
 
 
 def approved(path: tuple[str, ...], category_id: str, **kwargs: Any) -> StoredMapping:

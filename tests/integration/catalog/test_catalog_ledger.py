@@ -14,9 +14,10 @@ import pytest
 
 from allegro_sync.adapters.dynamodb.ledger import DynamoLedgerRepository
 from allegro_sync.contracts.messages import StockSet
+from tests.fixtures.products import T0
 from tests.fixtures.recording_consumer import replacing
 from tests.fixtures.stack import MakeStack
-from tests.integration.catalog.conftest import AS_IN_THE_SHOP, T0, upsert
+from tests.integration.catalog.conftest import AS_IN_THE_SHOP, upsert
 from tests.integration.propagation.conftest import ACCOUNTS, StockWorld, stock_world
 
 pytestmark = pytest.mark.integration

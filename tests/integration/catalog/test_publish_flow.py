@@ -8,11 +8,11 @@ import pytest
 
 from allegro_sync.contracts.catalog import LinkStatus, OfferLink
 from allegro_sync.contracts.messages import PriceSet, ProductDelete, StockSet
+from tests.fixtures.products import T0
 from tests.integration.catalog.conftest import (
     ACCOUNT,
     KETTLES,
     PHILIPS_EAN,
-    T0,
     CatalogStack,
     upsert,
 )

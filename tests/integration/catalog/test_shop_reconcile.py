@@ -17,8 +17,9 @@ import pytest
 from allegro_sync.adapters.dynamodb.shop_cursor import DynamoShopCursor
 from allegro_sync.adapters.shop import woocommerce as wc
 from allegro_sync.local.events import HttpRequest, http_api_v2_event
+from tests.fixtures.products import SONY_EAN
 from tests.fixtures.woo_shop import WooCatalog
-from tests.integration.catalog.conftest import SONY_EAN, CatalogStack, approved
+from tests.integration.catalog.conftest import CatalogStack, approved
 from tests.unit.shop_out.fake_shops import ShopServer
 
 pytestmark = pytest.mark.integration

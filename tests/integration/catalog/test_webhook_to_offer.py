@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from allegro_sync.contracts.catalog import LinkStatus
+from tests.fixtures.products import SONY_EAN
 from tests.fixtures.shop_webhooks import post_signed, post_woocommerce
-from tests.integration.catalog.conftest import ACCOUNT, SONY_EAN, CatalogStack
+from tests.integration.catalog.conftest import ACCOUNT, CatalogStack
 
 pytestmark = pytest.mark.integration
 

@@ -21,7 +21,7 @@ import pytest
 from allegro_sync.contracts.catalog import LinkStatus
 from allegro_sync.local.demo_shop import woocommerce_credentials
 from allegro_sync.local.events import HttpRequest, http_api_v2_event
-from tests.fixtures.shop_webhooks import post_woocommerce, woocommerce_delivery
+from tests.fixtures.shop_webhooks import LOADED_MACHINE_SECONDS, post_woocommerce, woocommerce_delivery
 from tests.integration.catalog.conftest import ACCOUNT, CatalogStack, approved
 from tests.unit.shop_out.fake_shops import FakeWooCommerce, ShopServer
 
@@ -118,7 +118,9 @@ def test_the_ping_answers_200_as_text_and_as_api_gateways_base64(stack: CatalogS
 def test_the_ping_through_the_gateway_arrives_base64_and_gets_200_even_on_the_orders_route(woo: Woo) -> None:
     ping = {"Content-Type": "application/x-www-form-urlencoded", "User-Agent": "WooCommerce/9.4.2 Hookshot"}
     for route in ("/webhooks/woocommerce", "/webhooks/woocommerce/orders"):
-        answer = httpx.post(woo.api + route, content=b"webhook_id=15", headers=ping)
+        answer = httpx.post(
+            woo.api + route, content=b"webhook_id=15", headers=ping, timeout=LOADED_MACHINE_SECONDS
+        )
         assert (answer.status_code, answer.json()) == (200, {"status": "pong"}), route
 
 
@@ -190,7 +192,9 @@ def test_a_tampered_byte_is_refused_and_changes_nothing(stack: CatalogStack, woo
     assert b"S\\u0142uchawki" in body
     tampered = body.replace(b'"price":"1.00"', b'"price":"2.00"')
 
-    answer = httpx.post(f"{woo.api}/webhooks/woocommerce", content=tampered, headers=headers)
+    answer = httpx.post(
+        f"{woo.api}/webhooks/woocommerce", content=tampered, headers=headers, timeout=LOADED_MACHINE_SECONDS
+    )
     stack.runtime.drain(timeout=30)
 
     assert (answer.status_code, answer.json()["error"]["code"]) == (401, "invalid_signature")

@@ -18,11 +18,11 @@ from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog
 from allegro_sync.adapters.dynamodb.changes import DynamoChangeLog
 from allegro_sync.adapters.dynamodb.listings import DynamoListingStore
 from allegro_sync.contracts.catalog import StoredProduct
-from allegro_sync.contracts.messages import ProductUpsert
 from allegro_sync.domain.description_rules import validate_description
 from allegro_sync.emulator import Emulator
 from allegro_sync.services.listings import ListingOptimizer, in_treatment
 from tests.fixtures.aws import create_tables
+from tests.fixtures.products import product_upsert
 from tests.fixtures.stack import Stack, seller_client
 
 pytestmark = pytest.mark.integration
@@ -99,18 +99,11 @@ def seeded(emulator: Emulator, tables: dict[str, Any]) -> World:
             emulator.marketplace.add_visits(offer_id, visits, watchers=visits // 10)
             for _ in range(sold):
                 emulator.marketplace.buy(offer_id)
-            upsert = ProductUpsert(
-                delivery_id=f"d-{sku}",
-                occurred_at=T0,
-                version=1,
-                sku=sku,
-                name="Słuchawki Sony WH-1000XM5",
-                ean=SONY_EAN,
-                price=Decimal("999.00"),
-                description_html=SHOP_HTML,
-                category_path=["Elektronika", "Słuchawki"],
+            upsert = product_upsert(
+                sku, delivery_id=f"d-{sku}", version=1, name="Słuchawki Sony WH-1000XM5", stock=None,
+                price=Decimal("999.00"), description_html=SHOP_HTML,
                 attributes={"Marka": "Sony", "Model": "WH-1000XM5", "Kolor": "czarny"},
-            )
+            )  # fmt: skip
             catalog.accept(StoredProduct(sku=sku, order_key=f"{1:020d}", upsert=upsert))
     return world
 

@@ -19,8 +19,9 @@ import pytest
 from allegro_sync.contracts.catalog import Change
 from allegro_sync.domain.ledger import StockView
 from allegro_sync.services.stock import StockLedger
+from tests.fixtures.products import T0
 from tests.fixtures.stack import MakeStack
-from tests.integration.catalog.conftest import T0, CatalogStack
+from tests.integration.catalog.conftest import CatalogStack
 
 ACCOUNTS = {"shop1": "seller-one", "shop2": "seller-two"}
 

@@ -23,13 +23,13 @@ from allegro_sync.adapters.dynamodb.repricing import CatalogFacts, DynamoReprici
 from allegro_sync.bootstrap import Application
 from allegro_sync.cli.main import app
 from allegro_sync.contracts.catalog import LinkStatus, OfferLink, StoredProduct
-from allegro_sync.contracts.messages import ProductUpsert
 from allegro_sync.domain.repricing import Action, RepricingSettings, Strategy
 from allegro_sync.emulator import Emulator
 from allegro_sync.services.repricing import Repricer
 from allegro_sync.settings import Settings
 from allegro_sync.topology import table_env
 from tests.fixtures.aws import create_tables
+from tests.fixtures.products import product_upsert
 from tests.fixtures.stack import seller_client
 
 pytestmark = pytest.mark.integration
@@ -89,17 +89,10 @@ class World:
         return offer_id
 
     def product(self, sku: str, price: str, cost: str | None, version: int = 1) -> None:
-        upsert = ProductUpsert(
-            delivery_id=f"d-{sku}-{version}",
-            occurred_at=T0,
-            version=version,
-            sku=sku,
-            name="Słuchawki Sony",
-            ean=SONY_EAN,
-            price=Decimal(price),
-            cost_price=Decimal(cost) if cost else None,
-            category_path=["Elektronika", "Słuchawki"],
-        )
+        upsert = product_upsert(
+            sku, delivery_id=f"d-{sku}-{version}", version=version, name="Słuchawki Sony",
+            price=Decimal(price), cost_price=Decimal(cost) if cost else None, stock=None, attributes={},
+        )  # fmt: skip
         self.catalog.accept(StoredProduct(sku=sku, order_key=f"{version:020d}", upsert=upsert))
 
     def price(self, offer_id: str) -> str:

@@ -36,6 +36,7 @@ from allegro_sync.services.publishing import OfferSettings, Publisher, RetryLate
 from allegro_sync.services.stock import StockLedger
 from tests.fixtures.changes import FakeChangeLog
 from tests.fixtures.ledger import InMemoryLedgerRepository
+from tests.fixtures.products import product_upsert
 from tests.unit.catalog.fakes import (
     FakeAccounts,
     FakeAllegro,
@@ -49,21 +50,9 @@ SONY_PRODUCT = "6f4e2a1c-0b8d-4c4e-9f1a-1a2b3c4d5e01"
 
 
 def upsert(sku: str = "SONY", *, minutes: int = 0, **changes: Any) -> ProductUpsert:
-    fields: dict[str, Any] = {
-        "delivery_id": f"d-{minutes}",
-        "occurred_at": T0 + timedelta(minutes=minutes),
-        "sku": sku,
-        "name": "Słuchawki bezprzewodowe Sony WH-1000XM5 czarne",
-        "ean": "4548736132610",
-        "description_html": '<p>Cisza.</p><img src="https://shop.example.pl/b.jpg">',
-        "image_urls": ["https://shop.example.pl/a.jpg"],
-        "price": Decimal("100.00"),
-        "stock": 5,
-        "category_path": ["Elektronika", "Słuchawki"],
-        "attributes": {"Stan": "Nowy"},
-    }
-    fields.update(changes)
-    return ProductUpsert(**fields)
+    page = {"description_html": '<p>Cisza.</p><img src="https://shop.example.pl/b.jpg">',
+            "image_urls": ["https://shop.example.pl/a.jpg"]}  # fmt: skip
+    return product_upsert(sku, minutes=minutes, **{**page, **changes})
 
 
 class World:

@@ -15,9 +15,9 @@ from allegro_sync.contracts.allegro import OfferListing, ProductOffer
 from allegro_sync.contracts.allegro_errors import AllegroUnavailable
 from allegro_sync.contracts.catalog import StoredProduct
 from allegro_sync.contracts.listings import Experiment, Proposal
-from allegro_sync.contracts.messages import ProductUpsert
 from allegro_sync.services.listings import ListingOptimizer
 from tests.fixtures.changes import FakeChangeLog
+from tests.fixtures.products import product_upsert
 
 NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)
 
@@ -54,17 +54,13 @@ class Store:
 @dataclass
 class Catalog:
     def product(self, sku: str) -> StoredProduct | None:
-        upsert = ProductUpsert(
-            delivery_id=f"d-{sku}",
-            occurred_at=NOW,
-            version=1,
-            sku=sku,
-            name="Czajnik elektryczny Bosch TWK3A011",
-            price=Decimal("129.99"),
-            description_html="<p>Czajnik 2400 W z filtrem kamienia.</p>",
+        upsert = product_upsert(
+            sku, delivery_id=f"d-{sku}", occurred_at=NOW, version=1, ean=None, stock=None,
+            name="Czajnik elektryczny Bosch TWK3A011", price=Decimal("129.99"),
             category_path=["Dom", "Czajniki"],
+            description_html="<p>Czajnik 2400 W z filtrem kamienia.</p>",
             attributes={"Marka": "Bosch", "Moc": "2400 W"},
-        )
+        )  # fmt: skip
         return StoredProduct(sku=sku, order_key="1", upsert=upsert)
 
 

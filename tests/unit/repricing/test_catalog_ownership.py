@@ -14,6 +14,7 @@ from allegro_sync.services.publishing import Publisher
 from allegro_sync.services.stock import StockLedger
 from tests.fixtures.changes import FakeChangeLog
 from tests.fixtures.ledger import InMemoryLedgerRepository
+from tests.fixtures.products import product_upsert
 from tests.unit.catalog.fakes import (
     FakeAccounts,
     FakeAllegro,
@@ -28,16 +29,8 @@ T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 def product(
     minutes: int, price: str, name: str = "Słuchawki bezprzewodowe Sony WH-1000XM5 czarne"
 ) -> ProductUpsert:
-    return ProductUpsert(
-        delivery_id=f"d-{minutes}",
-        occurred_at=T0 + timedelta(minutes=minutes),
-        sku="SONY",
-        name=name,
-        ean="4548736132610",
-        price=Decimal(price),
-        stock=5,
-        category_path=["Elektronika", "Słuchawki"],
-        attributes={"Stan": "Nowy"},
+    return product_upsert(
+        "SONY", minutes=minutes, delivery_id=f"d-{minutes}", name=name, price=Decimal(price)
     )
 
 
