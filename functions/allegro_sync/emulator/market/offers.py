@@ -523,16 +523,9 @@ def offer_doc(offer: Offer) -> dict[str, Any]:
 
 def offer_view(st: MarketState, offer: Offer) -> dict[str, Any]:
     """The offer as `GET /sale/product-offers/{id}` shows it (SaleProductOfferResponseV1)."""
-    publication: dict[str, Any] = {
-        "status": offer.status,
-        "marketplaces": {"base": {"id": BASE_MARKETPLACE}, "additional": []},
-    }
+    publication = _publication(offer, started="startingAt", ended="endingAt")
     if offer.ended_by is not None:  # nullable in the spec, but null is not in its enum
         publication["endedBy"] = offer.ended_by
-    if offer.started_at is not None:
-        publication["startingAt"] = iso(offer.started_at)
-    if offer.ended_at is not None:
-        publication["endingAt"] = iso(offer.ended_at)
     view: dict[str, Any] = {
         "id": offer.id,
         "language": "pl-PL",
@@ -557,6 +550,19 @@ def offer_view(st: MarketState, offer: Offer) -> dict[str, Any]:
     return view
 
 
+def _publication(offer: Offer, *, started: str, ended: str) -> dict[str, Any]:
+    """The offer's publication block; the two views name its start and end differently in the spec."""
+    publication: dict[str, Any] = {
+        "status": offer.status,
+        "marketplaces": {"base": {"id": BASE_MARKETPLACE}, "additional": []},
+    }
+    if offer.started_at is not None:
+        publication[started] = iso(offer.started_at)
+    if offer.ended_at is not None:
+        publication[ended] = iso(offer.ended_at)
+    return publication
+
+
 def listing_view(st: MarketState, offer: Offer) -> dict[str, Any]:
     """One entry of `GET /sale/offers` (OfferListingDto) with the 30-day figures."""
     now = st.now()
@@ -564,14 +570,7 @@ def listing_view(st: MarketState, offer: Offer) -> dict[str, Any]:
     base_rule = offer.rules.get(BASE_MARKETPLACE)
     if base_rule is not None:
         selling["priceAutomation"] = {"rule": {"id": base_rule["rule"]["id"]}}
-    publication: dict[str, Any] = {
-        "status": offer.status,
-        "marketplaces": {"base": {"id": BASE_MARKETPLACE}, "additional": []},
-    }
-    if offer.started_at is not None:
-        publication["startedAt"] = iso(offer.started_at)
-    if offer.ended_at is not None:
-        publication["endedAt"] = iso(offer.ended_at)
+    publication = _publication(offer, started="startedAt", ended="endedAt")
     view: dict[str, Any] = {
         "id": offer.id,
         "name": offer.name,
