@@ -10,11 +10,12 @@ import signal
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
+if TYPE_CHECKING:  # the emulator (openapi-core, werkzeug) loads only for the command that runs it
+    from allegro_sync.emulator import Emulator
 
 
 def serve(
@@ -25,6 +26,8 @@ def serve(
     echo: Callable[[str], None] = typer.echo,
 ) -> None:
     """Start, announce, wait for `stop`, shut down; split from the command so tests can drive it."""
+    from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
+
     with emulator:
         for login in sellers:
             seller_id = emulator.create_seller(login)
@@ -77,6 +80,8 @@ def emulator(
     ] = None,
 ) -> None:
     """Run the Allegro emulator in the foreground until Ctrl-C."""
+    from allegro_sync.emulator import Emulator
+
     instance = Emulator(
         port,
         record=record,

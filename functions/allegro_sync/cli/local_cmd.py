@@ -21,10 +21,11 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import httpx
 import typer
 
-from allegro_sync.local import AllegroUrls, LocalRuntime, RuntimeUrls, session
+from allegro_sync.local import session
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the runtime and the emulator load only for the commands that run them
     from allegro_sync.emulator.admin import EmulatorAdmin
+    from allegro_sync.local.runtime import AllegroUrls, LocalRuntime, RuntimeUrls
 from allegro_sync.topology import TOPOLOGY, QueueTrigger
 
 seller_app = typer.Typer(help="Sellers on the local Allegro emulator.", no_args_is_help=True)
@@ -40,6 +41,8 @@ AllegroUrlOption = Annotated[
 
 
 def _urls(allegro_url: str | None) -> AllegroUrls | None:
+    from allegro_sync.local.runtime import AllegroUrls
+
     return AllegroUrls.single(allegro_url) if allegro_url else None
 
 
@@ -110,6 +113,7 @@ def up(
         _fail(f"`allegro-sync local up` already runs (process {running.pid}); stop it first (Ctrl-C there)")
     from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
     from allegro_sync.local.demo_shop import DemoShop, DemoShopServer
+    from allegro_sync.local.runtime import LocalRuntime
 
     with contextlib.ExitStack() as stack:
         if allegro_url is None and emulator:
@@ -290,6 +294,8 @@ def invoke(
         event: Any = json.loads(event_file.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
         raise typer.BadParameter(f"{event_file} is not valid JSON: {error}") from error
+    from allegro_sync.local.runtime import LocalRuntime
+
     # Handler logs go to stderr so stdout is only the result (pipe it to jq).
     with (
         contextlib.redirect_stdout(sys.stderr),

@@ -22,6 +22,19 @@ Where it knowingly differs from AWS:
 
 from __future__ import annotations
 
-from allegro_sync.local.runtime import AllegroUrls, FifoOrderError, LocalRuntime, RuntimeUrls
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from allegro_sync.local.runtime import AllegroUrls, FifoOrderError, LocalRuntime, RuntimeUrls
 
 __all__ = ["AllegroUrls", "FifoOrderError", "LocalRuntime", "RuntimeUrls"]
+
+
+def __getattr__(name: str) -> object:
+    """Load the runtime (moto's server, every handler) on first use: `allegro-sync` commands that only read
+    `local.session` must not pay for it at start."""
+    if name in __all__:
+        from allegro_sync.local import runtime
+
+        return getattr(runtime, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
