@@ -52,5 +52,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             "feed_rows_skipped": len(report.feed_skipped),
             "dry_run": dry_run,
         }
-    logger.info("repricing round", extra={"report": summary})
+    totals = {k: sum(r.get(k, 0) for r in summary.values()) for k in ("applied", "failed", "breaker_tripped")}
+    logger.info("repricing round", extra={"report": summary, **totals})
     return summary
