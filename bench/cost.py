@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt, PositiveInt
 
+from allegro_sync.adapters.alarm_metrics import ALARM_METRICS
 from allegro_sync.topology import QueueTrigger, ScheduleTrigger, Topology
 
 MINUTES_PER_MONTH = 365 * 24 * 60 / 12  # 43,800: AWS bills a month as 730 hours
@@ -577,7 +578,8 @@ def _observability_lines(
         Line("CloudWatch", "alarms", alarm_count(topology), "alarm metrics", p.alarm_month,
              "DLQs, API 5xx, business alarms; per-function alarms opt-in"),
         Line("CloudWatch", "dashboard", 0, "dashboards", p.dashboard_month, "opt-in: -c dashboard=true"),
-        Line("CloudWatch", "custom metrics", custom_metrics, "metrics", p.custom_metric_month),
+        Line("CloudWatch", "custom metrics", custom_metrics, "metrics", p.custom_metric_month,
+             "alarmed ones only, `service` dimension alone; a ceiling: billed only in hours one is sent"),
         Line("CloudWatch", "log ingestion", log_gb, "GB", p.logs_ingest_gb, "handler logs + API access logs"),
         Line("CloudWatch", "log storage", log_gb, "GB-month", p.logs_store_gb_month, "30-day retention"),
         Line("X-Ray", "traces", 0, "traces", p.xray_trace,
@@ -592,7 +594,7 @@ def estimate(
     workload: Workload | None = None,
     prices: Prices | None = None,
     assumptions: Assumptions | None = None,
-    custom_metrics: int = 0,
+    custom_metrics: int = len(ALARM_METRICS),
 ) -> Estimate:
     """The month for `workload`, priced, line by line."""
     w, p, a = workload or Workload(), prices or Prices(), assumptions or Assumptions()

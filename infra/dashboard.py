@@ -1,15 +1,14 @@
-"""The stack's CloudWatch dashboard, generated from the topology and the handlers' own metric calls.
+"""The stack's CloudWatch dashboard (opt-in), generated from the topology and the published metrics.
 
 Why generated: a widget per queue and per function comes from the same `TOPOLOGY` as the resources, and
-the business metrics are read from the handlers' `add_metric(...)` calls, so a new queue, function or
-metric shows up on the dashboard without anyone remembering to add it.
+the business metrics are `adapters/alarm_metrics.py`'s (the only ones the code can publish), so a new
+queue, function or metric shows up on the dashboard without anyone remembering to add it. Every other
+count is a log field: docs/operations.md has the Logs Insights queries.
 """
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any, Protocol
 
 import aws_cdk as cdk
@@ -18,10 +17,9 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from allegro_sync.adapters.alarm_metrics import ALARM_METRICS
 from allegro_sync.topology import Topology
 
-# Metrics are published by handlers and by the adapters that report a handler's outcome.
-HANDLERS_DIR = Path(__file__).resolve().parents[1] / "functions" / "allegro_sync"
 PERIOD = cdk.Duration.minutes(5)
 WIDTH = 12  # two widgets per row on the 24-column grid
 HEIGHT = 6
@@ -32,36 +30,15 @@ class _QueuePair(Protocol):
     dlq: sqs.Queue
 
 
-def handler_metrics(handlers_dir: Path = HANDLERS_DIR) -> dict[str, list[str]]:
-    """Module -> the metric names it publishes (literal names in its `add_metric` calls), package-wide."""
-    found: dict[str, list[str]] = {}
-    for path in sorted(handlers_dir.rglob("*.py")):
-        names: list[str] = []
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
-                continue
-            if node.func.attr != "add_metric":
-                continue
-            arg = next(
-                (k.value for k in node.keywords if k.arg == "name"), node.args[0] if node.args else None
-            )
-            if isinstance(arg, ast.Constant) and isinstance(arg.value, str) and arg.value not in names:
-                names.append(arg.value)
-        if names:
-            found[path.stem] = names
-    return found
-
-
-def _business(namespace: str, metric: str) -> cloudwatch.MathExpression:
-    # SEARCH, not a fixed dimension set: some handlers add dimensions (e.g. webhook `source`), and a
-    # metric with {service, source} is a different series from one with {service} alone.
-    return cloudwatch.MathExpression(
-        expression=(
-            f"SEARCH('Namespace=\"{namespace}\" MetricName=\"{metric}\"', 'Sum', {int(PERIOD.to_seconds())})"
-        ),
-        using_metrics={},
-        label=metric,
+def _business(namespace: str, service: str, metric: str) -> cloudwatch.Metric:
+    # The `service` dimension alone: the only one the publisher sets (one billed metric per name).
+    return cloudwatch.Metric(
+        namespace=namespace,
+        metric_name=metric,
+        dimensions_map={"service": service},
+        statistic="Sum",
         period=PERIOD,
+        label=metric,
     )
 
 
@@ -74,7 +51,7 @@ def build_dashboard(
     functions: Mapping[str, lambda_.Function],
     schedule_dlq: sqs.Queue | None,
     namespace: str,
-    handlers_dir: Path = HANDLERS_DIR,
+    service: str,
 ) -> cloudwatch.Dashboard:
     """One dashboard: queues (age + DLQ), functions (errors, throttles, duration), business metrics."""
     dashboard = cloudwatch.Dashboard(scope, "Dashboard", dashboard_name=name)
@@ -137,20 +114,15 @@ def build_dashboard(
                 height=HEIGHT,
             )
         )
-    published = handler_metrics(handlers_dir)
-    listed = {m for names in published.values() for m in names}
-    alarmed_elsewhere = [a.metric for a in topology.alarms if a.metric not in listed]
-    if alarmed_elsewhere:
-        published = {**published, "alarmed": alarmed_elsewhere}
-    for handler, names in published.items():
-        widgets.append(
-            cloudwatch.GraphWidget(
-                title=f"Business: {handler}",
-                left=[_business(namespace, m) for m in names],
-                width=WIDTH,
-                height=HEIGHT,
-            )
+    alarmed = [*ALARM_METRICS, *(a.metric for a in topology.alarms if a.metric not in ALARM_METRICS)]
+    widgets.append(
+        cloudwatch.GraphWidget(
+            title="Business: what needs the seller (alarmed metrics)",
+            left=[_business(namespace, service, m) for m in alarmed],
+            width=WIDTH,
+            height=HEIGHT,
         )
+    )
     for i in range(0, len(widgets), 24 // WIDTH):
         dashboard.add_widgets(*widgets[i : i + 24 // WIDTH])
     return dashboard

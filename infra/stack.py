@@ -145,6 +145,7 @@ class AllegroSyncStack(cdk.Stack):
                 functions=self.functions,
                 schedule_dlq=self.schedule_dlq,
                 namespace=POWERTOOLS_METRICS_NAMESPACE,
+                service=POWERTOOLS_SERVICE_NAME,
             )
             if settings.dashboard
             else None

@@ -161,9 +161,9 @@ Trigger = QueueTrigger | ScheduleTrigger | RouteTrigger
 class MetricAlarm:
     """Alarm (to the stack's SNS topic) when a business metric sums above `threshold` in a period.
 
-    Every function publishes Powertools metrics in the `AllegroSync` namespace with the same `service`
-    dimension, so one alarm covers a metric whichever function emits it. Errors, throttles and dead-letter
-    queues are alarmed for every function and queue without being listed here.
+    The metrics are `adapters/alarm_metrics.py`'s five (issue 21: every other count is a log field), in
+    the `AllegroSync` namespace with the `service` dimension only, so one alarm covers a metric whichever
+    function emits it. Dead-letter queues and the API's 5xx are alarmed without being listed here.
     """
 
     metric: str
@@ -621,8 +621,9 @@ TOPOLOGY = Topology(
             "Allegro disconnected a seller account (invalid_grant): run `allegro-sync accounts connect`",
         ),
         MetricAlarm(
-            "RepricingCircuitBreakerTripped",
-            "Repricing paused for an account: too many offers would hit the floor (see `prices why`)",
+            "OrdersNeedingAttention",
+            "An Allegro order needs the seller (its form cannot be read, or a line's SKU is unknown or "
+            "ambiguous): see `allegro-sync orders show ORDER` and docs/orders.md",
         ),
         MetricAlarm(  # issue 14, item 6: also a tracking number Allegro refused (`orders show ORDER`)
             "FulfillmentUpdatesDropped",
@@ -631,6 +632,11 @@ TOPOLOGY = Topology(
         MetricAlarm(
             "StockUnknownNotPushed",
             "The shop could not say a SKU's stock: its offers keep their old level until it does",
+        ),
+        MetricAlarm(
+            "WebhooksRejected",
+            "A shop webhook delivery was refused (bad signature, unreadable body, secret not set): the shop "
+            "may disable the webhook; the log line `webhook refused` says why",
         ),
     ),
 )

@@ -1,5 +1,5 @@
 """The synthesized dashboard (opt-in: `-c dashboard=true`): a widget per queue and per function, and every
-handler metric."""
+published (alarmed) metric."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from allegro_sync.adapters.alarm_metrics import ALARM_METRICS
 from allegro_sync.topology import TOPOLOGY
-from infra.dashboard import handler_metrics
 from tests.infra.conftest import Synth, synthesize
 
 
@@ -54,19 +54,8 @@ def test_a_widget_per_function_with_errors_throttles_duration(body: dict[str, An
 
 
 def test_every_published_and_alarmed_business_metric_is_graphed(body: dict[str, Any]) -> None:
-    business = json.dumps(
-        [w for w in body["widgets"] if w["properties"].get("title", "").startswith("Business:")]
-    )
-    published = {m for names in handler_metrics().values() for m in names}
-    assert {"OrderEventsEnqueued", "StockPushes", "WebhooksAccepted", "RepricingPriceChanges"} <= published
-    for metric in published | {a.metric for a in TOPOLOGY.alarms}:
-        assert f'MetricName=\\"{metric}\\"' in business, metric
-
-
-def test_handler_metrics_reads_literal_names_from_code(tmp_path: Path) -> None:
-    (tmp_path / "a.py").write_text(
-        'metrics.add_metric("One", unit, 1)\nmetrics.add_metric(name="Two", unit=u, value=1)\n'
-        "metrics.add_metric(SOME_CONSTANT, unit, 1)\nother.add_dimension(name='x', value='y')\n"
-    )
-    (tmp_path / "b.py").write_text("x = 1\n")
-    assert handler_metrics(tmp_path) == {"a": ["One", "Two"]}
+    (widget,) = [w for w in body["widgets"] if w["properties"].get("title", "").startswith("Business:")]
+    graphed = [m for m in widget["properties"]["metrics"] if "AllegroSync" in m]
+    for metric in set(ALARM_METRICS) | {a.metric for a in TOPOLOGY.alarms}:
+        assert ["AllegroSync", metric, "service", "allegro-sync"] in [m[:4] for m in graphed], metric
+    assert len(graphed) == len(ALARM_METRICS)

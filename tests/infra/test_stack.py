@@ -16,6 +16,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 
+from allegro_sync.adapters.alarm_metrics import ALARM_METRICS
 from allegro_sync.topology import (
     TOPOLOGY,
     VISIBILITY_TIMEOUT_FACTOR,
@@ -336,6 +337,11 @@ def test_by_default_nothing_bills_while_idle_that_the_seller_did_not_ask_for(shi
     assert metrics == dlqs + 1 + len(shipped.stack.topology.alarms)
     assert any(a.get("MetricName") == "5xx" and a["Namespace"] == "AWS/ApiGateway" for a in alarms)
     assert not any(a.get("MetricName") in ("Errors", "Throttles") for a in alarms)
+    # the business alarms watch the published metrics, at most 5 names, `service` alone: 5 billed metrics
+    custom = [a for a in alarms if a.get("Namespace") == "AllegroSync"]
+    assert {a["MetricName"] for a in custom} == set(ALARM_METRICS)
+    assert len(ALARM_METRICS) <= 5
+    assert all(a["Dimensions"] == [{"Name": "service", "Value": "allegro-sync"}] for a in custom)
 
 
 def test_tracing_the_dashboard_and_per_function_alarms_are_opt_in(full: Synth) -> None:

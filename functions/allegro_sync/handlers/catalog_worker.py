@@ -18,18 +18,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from allegro_sync import correlation
 from allegro_sync.adapters.batch import FifoProcessor
 from allegro_sync.adapters.sqs_records import ShopEventRecord
 from allegro_sync.bootstrap import application
-from allegro_sync.contracts.catalog import LinkStatus, Outcome
+from allegro_sync.contracts.catalog import LinkStatus
 
 logger = Logger()
-metrics = Metrics()
 processor = FifoProcessor(model=ShopEventRecord, skip_group_on_error=True)
 
 
@@ -38,18 +36,18 @@ def record_handler(record: ShopEventRecord) -> None:
     event = record.body  # a malformed body failed the record before this: it ends in the DLQ, kept for replay
     logger.thread_safe_append_keys(sku=event.sku, delivery_id=event.delivery_id)
     report = application().publisher().handle(event)
-    if report.outcome is Outcome.STALE:
-        metrics.add_metric("StaleShopEvents", MetricUnit.Count, 1)
     waiting = [a for a, s in report.links.items() if s in (LinkStatus.WAITING, LinkStatus.FAILED)]
-    if waiting:
-        metrics.add_metric("ProductsNotPublished", MetricUnit.Count, len(waiting))
     logger.info(
         "shop event applied",
-        extra={"event_type": event.type, "outcome": report.outcome.value, "links": dict(report.links)},
+        extra={
+            "event_type": event.type,
+            "outcome": report.outcome.value,
+            "links": dict(report.links),
+            "not_published": len(waiting),
+        },
     )
 
 
-@metrics.log_metrics
 @logger.inject_lambda_context(log_event=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return application().consume_after_allegro_block("shop-events", event, context, processor, record_handler)

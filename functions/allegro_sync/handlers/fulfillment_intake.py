@@ -11,9 +11,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from allegro_sync import correlation
@@ -28,7 +27,6 @@ from allegro_sync.contracts.messages import ShopOrderStatus
 from allegro_sync.contracts.webhooks import Source
 
 logger = Logger()
-metrics = Metrics()
 app = APIGatewayHttpResolver()
 
 MAX_BODY_BYTES = 256 * 1024
@@ -49,8 +47,8 @@ def _intake(delivery_header: str, parse: Parse, source: Source) -> Response[Any]
                 raise WebhookRejected(404, "unknown_order", unknown)
             http.retrying(lambda: built.fulfillment_queue().send(update))
         except (WebhookRejected, SigningNotConfigured, *http.TRANSIENT_FAILURES) as exc:
-            return http.order_update_not_queued(logger, metrics, source, exc)
-        metrics.add_metric("FulfillmentUpdatesQueued", MetricUnit.Count, 1)
+            return http.order_update_not_queued(logger, source, exc)
+        logger.info("order update queued", extra={"source": source})
         return http.json_response(202, {"status": "queued", "checkout_form_id": update.checkout_form_id})
 
 
@@ -73,7 +71,4 @@ def woocommerce_orders() -> Response[Any]:
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    try:
-        return app.resolve(event, context)
-    finally:  # flushed only when an update was queued: a refusal is logged, not counted
-        metrics.flush_metrics() if metrics.metric_set else metrics.clear_metrics()
+    return app.resolve(event, context)

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from allegro_sync import correlation
+from allegro_sync.adapters import alarm_metrics
 from allegro_sync.adapters.batch import FifoProcessor
 from allegro_sync.adapters.sqs_records import ShopOrderStatusRecord
 from allegro_sync.bootstrap import application
@@ -22,7 +22,6 @@ from allegro_sync.contracts.accounts import AccountDisconnected, AccountNotFound
 from allegro_sync.contracts.allegro_errors import AllegroForbidden, AllegroNotFound
 
 logger = Logger()
-metrics = Metrics()
 processor = FifoProcessor(model=ShopOrderStatusRecord)
 
 UNREADABLE = (AccountNotFound, AccountDisconnected, AllegroNotFound, AllegroForbidden)
@@ -42,11 +41,10 @@ def record_handler(record: ShopOrderStatusRecord) -> None:
     except UNREADABLE as error:
         reason = type(error).__name__
         logger.warning("Allegro will not show this order; update dropped", extra={"reason": reason})
-        metrics.add_metric("FulfillmentUpdatesDropped", MetricUnit.Count, 1)
+        alarm_metrics.count("FulfillmentUpdatesDropped")
         return
-    metrics.add_metric("FulfillmentShipmentsAdded", MetricUnit.Count, len(result.shipments_added))
     if result.refused:  # in the order's journal and "needs attention"; the alarm tells the seller
-        metrics.add_metric("FulfillmentUpdatesDropped", MetricUnit.Count, len(result.refused))
+        alarm_metrics.count("FulfillmentUpdatesDropped", len(result.refused))
         logger.warning("Allegro refused tracking numbers", extra={"refused": len(result.refused)})
     logger.info(
         "fulfillment applied",
@@ -59,7 +57,6 @@ def record_handler(record: ShopOrderStatusRecord) -> None:
     )
 
 
-@metrics.log_metrics
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return application().consume_after_allegro_block("fulfillment", event, context, processor, record_handler)

@@ -9,22 +9,18 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from allegro_sync.bootstrap import application
 
 logger = Logger()
-metrics = Metrics()
 
 
-@metrics.log_metrics
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     app = application()
     report = app.gap_scanner().scan(app.connected_clients())
-    metrics.add_metric("OrderGapsEnqueued", MetricUnit.Count, sum(a.enqueued for a in report.values()))
     for name, scan in report.items():
         if scan.error:
             logger.error(
@@ -32,5 +28,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
                 extra={"account": name, "reason": scan.error},
             )
     summary = {name: asdict(scan) for name, scan in report.items()}
-    logger.info("order gap scan", extra={"report": summary})
+    enqueued = sum(a.enqueued for a in report.values())
+    logger.info("order gap scan", extra={"report": summary, "enqueued": enqueued})
     return summary

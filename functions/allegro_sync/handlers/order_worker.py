@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from allegro_sync import correlation
+from allegro_sync.adapters import alarm_metrics
 from allegro_sync.adapters.batch import CoalescingFifoProcessor, json_field
 from allegro_sync.adapters.sqs_records import OrderNoticeRecord
 from allegro_sync.bootstrap import application
@@ -23,7 +23,6 @@ from allegro_sync.contracts.accounts import AccountDisconnected, AccountNotFound
 from allegro_sync.contracts.allegro_errors import AllegroForbidden, AllegroNotFound
 
 logger = Logger()
-metrics = Metrics()
 processor = CoalescingFifoProcessor(key=json_field("checkout_form_id"), model=OrderNoticeRecord)
 
 UNREADABLE = (AccountNotFound, AccountDisconnected, AllegroForbidden)
@@ -38,7 +37,7 @@ def record_handler(record: OrderNoticeRecord) -> None:
     if processor.superseded(record):
         # A later notice of this form is in the batch; notices carry no order data (the form is read
         # fresh), so that one import covers both. If it fails, FIFO order fails it and everything after.
-        metrics.add_metric("OrderNoticesCoalesced", MetricUnit.Count, 1)
+        logger.info("order notice coalesced with a later one of the form")
         return
     app = application()
     importer = app.order_importer()
@@ -54,20 +53,16 @@ def record_handler(record: OrderNoticeRecord) -> None:
             "order cannot be read from Allegro; recorded as needing attention",
             extra={"reason": type(error).__name__},
         )
-        metrics.add_metric("OrdersNeedingAttention", MetricUnit.Count, 1)
+        alarm_metrics.count("OrdersNeedingAttention")
         return
     result = importer.import_form(notice.account, form)
-    if result.changed:
-        metrics.add_metric("OrderSalesTaken", MetricUnit.Count, len(result.taken))
-        metrics.add_metric("OrderSalesReturned", MetricUnit.Count, len(result.returned))
     if result.attention:
-        metrics.add_metric("OrdersNeedingAttention", MetricUnit.Count, 1)
+        alarm_metrics.count("OrdersNeedingAttention")
         logger.warning("order needs the seller's attention", extra={"reasons": list(result.attention)})
     counts = {"taken": len(result.taken), "returned": len(result.returned)}
     logger.info("order imported", extra={"status": result.status, "changed": result.changed, **counts})
 
 
-@metrics.log_metrics
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return application().consume_after_allegro_block("orders", event, context, processor, record_handler)

@@ -5,23 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from allegro_sync.bootstrap import application
 
 logger = Logger()
-metrics = Metrics()
 
 
-@metrics.log_metrics
 @logger.inject_lambda_context(log_event=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     report = application().reconciler().run()
-    metrics.add_metric("OffersReconciled", MetricUnit.Count, report.offers_seen)
-    metrics.add_metric("DriftFound", MetricUnit.Count, len(report.drifts))
-    metrics.add_metric("DriftRepaired", MetricUnit.Count, len(report.repaired))
     for drift in report.drifts:
         logger.info("drift", extra={"drift": drift.__dict__ | {"kind": drift.kind.value}})
     for what, why in report.failed.items():

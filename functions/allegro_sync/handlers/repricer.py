@@ -1,27 +1,23 @@
 """Scheduled every 15 minutes: one repricing round per connected seller account.
 
 Plans in the pure domain, applies through batch price commands, records every change. A tripped circuit
-breaker pauses the account and emits the `RepricingCircuitBreakerTripped` metric (infra alarms on it).
-One account's failure is logged and does not stop the others.
+breaker pauses the account with a warning log line (`allegro-sync status` shows the pause; issue 21: a
+log field, not a billed metric). One account's failure is logged and does not stop the others.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from allegro_sync.bootstrap import application
 from allegro_sync.contracts.allegro_errors import AllegroError
-from allegro_sync.services.repricing import BREAKER_METRIC
 
 logger = Logger()
-metrics = Metrics()
 
 
-@metrics.log_metrics
 @logger.inject_lambda_context(log_event=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     dry_run = bool(event.get("dry_run", False))
@@ -38,10 +34,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             )
             summary[account] = {"error": str(error)}
             continue
-        metrics.add_metric("RepricingPriceChanges", MetricUnit.Count, report.applied)
-        metrics.add_metric("RepricingFailures", MetricUnit.Count, report.failed)
         if report.breaker_tripped:
-            metrics.add_metric(BREAKER_METRIC, MetricUnit.Count, 1)
             logger.warning(
                 "repricing circuit breaker tripped",
                 extra={"account": account, "reason": report.breaker_reason},
@@ -59,5 +52,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             "feed_rows_skipped": len(report.feed_skipped),
             "dry_run": dry_run,
         }
-    logger.info("repricing round", extra={"report": summary})
+    totals = {k: sum(r.get(k, 0) for r in summary.values()) for k in ("applied", "failed", "breaker_tripped")}
+    logger.info("repricing round", extra={"report": summary, **totals})
     return summary

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -24,7 +23,6 @@ from allegro_sync.contracts.messages import OrderChanged
 from allegro_sync.services.shop_delivery import failure_reason
 
 logger = Logger()
-metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS, model=OutboxRecord)
 
 
@@ -43,20 +41,20 @@ def record_handler(record: OutboxRecord) -> None:
         application().shop_deliveries().failed(message.message_id, failure_reason(error))
         raise
     if result.duplicate:
-        metrics.add_metric("ShopDeliveryDuplicates", MetricUnit.Count, 1)
         logger.info("superseded by a newer state" if result.superseded else "already delivered to the shop")
         return
-    metrics.add_metric("ShopOrdersDelivered", MetricUnit.Count, 1)
     if result.unconfirmed:
-        metrics.add_metric("ShopSalesUnconfirmed", MetricUnit.Count, len(result.unconfirmed))
         logger.warning("the ledger did not know these sales", extra={"sale_ids": list(result.unconfirmed)})
     logger.info(
         "delivered to the shop",
-        extra={"shop_order_id": result.shop_order_id, "confirmed": len(result.confirmed)},
+        extra={
+            "shop_order_id": result.shop_order_id,
+            "confirmed": len(result.confirmed),
+            "unconfirmed": len(result.unconfirmed),
+        },
     )
 
 
-@metrics.log_metrics
 @logger.inject_lambda_context(log_event=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return application().consume_backing_off("shop-outbox", event, context, processor, record_handler)

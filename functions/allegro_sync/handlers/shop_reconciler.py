@@ -12,18 +12,15 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from allegro_sync.adapters.shop_credentials import ShopNotConfigured
 from allegro_sync.bootstrap import application
 
 logger = Logger()
-metrics = Metrics()
 
 
-@metrics.log_metrics
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
@@ -31,7 +28,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     except ShopNotConfigured as exc:  # no listing to read (webhooks only): nothing to do, nothing to alarm
         logger.info("shop reconciliation skipped", extra={"reason": str(exc)})
         return {"skipped": str(exc)}
-    metrics.add_metric("ShopChangesQueued", MetricUnit.Count, report.queued)
     summary = asdict(report)
     summary["changes"] = len(report.changes)  # SKUs and levels stay out of the log line's bulk
     logger.info("shop reconciliation", extra={"report": summary})

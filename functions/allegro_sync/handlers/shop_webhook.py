@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -22,7 +22,6 @@ from allegro_sync.bootstrap import application
 from allegro_sync.contracts.webhooks import DeleteByProductId, Delivery, IntakeResult
 
 logger = Logger()
-metrics = Metrics()
 app = APIGatewayHttpResolver()
 
 
@@ -42,18 +41,18 @@ def _intake(route: http.WebhookRoute) -> Response[Any]:
         try:
             delivery, result = http.retrying(lambda: _accept(route))
         except WebhookRejected as exc:
-            return http.refused(logger, metrics, route.source, exc)
+            return http.refused(logger, route.source, exc)
         except SigningNotConfigured as exc:
             logger.error("webhook refused: signing secret not configured", extra={"reason": str(exc)})
             unset = WebhookRejected(503, "not_configured", str(exc))
-            return http.refused(logger, metrics, route.source, unset)
+            return http.refused(logger, route.source, unset)
         except http.TRANSIENT_FAILURES as exc:
             if route.source == "woocommerce":
-                return http.deferred(logger, metrics, route.source, exc)
+                return http.deferred(logger, route.source, exc)
             logger.exception("webhook not queued: AWS failed", extra={"error": type(exc).__name__})
             again = WebhookRejected(503, "temporarily_unavailable", http.SEND_AGAIN)
-            return http.refused(logger, metrics, route.source, again)
-        return http.accepted(logger, metrics, route.source, delivery, result)
+            return http.refused(logger, route.source, again)
+        return http.accepted(logger, route.source, delivery, result)
 
 
 @app.post("/webhooks/shop")
@@ -73,7 +72,4 @@ def openapi() -> Response[str]:
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    try:
-        return app.resolve(event, context)
-    finally:  # flushed only when a webhook was judged: GET /openapi.json records nothing
-        metrics.flush_metrics() if metrics.metric_set else metrics.clear_metrics()
+    return app.resolve(event, context)

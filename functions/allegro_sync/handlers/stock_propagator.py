@@ -11,21 +11,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from allegro_sync import correlation
+from allegro_sync.adapters import alarm_metrics
 from allegro_sync.adapters.sqs_records import StockChangedRecord
 from allegro_sync.bootstrap import application
 from allegro_sync.contracts.messages import StockChanged
 
 logger = Logger()
-metrics = Metrics()
 
 
-@metrics.log_metrics
 @logger.inject_lambda_context(log_event=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     failures: list[str] = []
@@ -43,13 +41,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             failures.append(record["messageId"])
     report = application().propagator().propagate([signal for _, signal in signals])
     failures.extend(message_id for message_id, signal in signals if signal.sku in report.failed)
-    metrics.add_metric("StockPushes", MetricUnit.Count, sum(1 for p in report.pushed if p.needs_call))
-    metrics.add_metric("StockPushFailures", MetricUnit.Count, len(report.failed))
     unknown = sum(1 for s in report.skipped if s.why.startswith("unknown quantity"))
-    if unknown:
-        metrics.add_metric("StockUnknownNotPushed", MetricUnit.Count, unknown)
-    if report.recreated:
-        metrics.add_metric("ArchivedOffersRecreated", MetricUnit.Count, len(report.recreated))
+    alarm_metrics.count("StockUnknownNotPushed", unknown)
     ids = sorted({s.correlation_id for _, s in signals if s.correlation_id})
     with correlation.scope(ids[0] if len(ids) == 1 else None):  # a batch of one event: its id too
         logger.info(
@@ -58,6 +51,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
                 "messages": len(signals),
                 "skus": len({s.sku for _, s in signals}),
                 "pushed": len(report.pushed),
+                "pushes": sum(1 for p in report.pushed if p.needs_call),
+                "push_failures": len(report.failed),
+                "unknown_not_pushed": unknown,
+                "recreated": len(report.recreated),
                 "skipped": len(report.skipped),
                 "activated": report.activated,
                 "failed": report.failed,

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -22,7 +21,6 @@ from allegro_sync.bootstrap import application
 from allegro_sync.contracts.accounts import AccountDisconnected, AccountNotFound
 
 logger = Logger()
-metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS, model=TokenRecoveryRecord)
 
 
@@ -36,11 +34,9 @@ def record_handler(record: TokenRecoveryRecord) -> None:
         logger.info("account disconnected or removed: nothing to recover")
         return
     if redone:
-        metrics.add_metric("TokenRefreshesRecovered", MetricUnit.Count, 1)
         logger.warning("a refresh was not saved by its refresher; redone inside Allegro's grace")
 
 
-@metrics.log_metrics
 @logger.inject_lambda_context(log_event=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return application().redeliver_backing_off(

@@ -11,31 +11,27 @@ import time
 from dataclasses import asdict
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from allegro_sync.bootstrap import application
 from allegro_sync.services.account_refresh import refresh_due_accounts
 
 logger = Logger()
-metrics = Metrics()
 
 # Refresh an idle account this long before its 12 h access token expires.
 REFRESH_MARGIN_SECONDS = 3600
 
 
-@metrics.log_metrics
 @logger.inject_lambda_context(log_event=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     built = application().custody()
     report = refresh_due_accounts(
         built.registry, built.tokens, margin_seconds=REFRESH_MARGIN_SECONDS, now=time.time()
     )
-    metrics.add_metric("AccountsRefreshed", MetricUnit.Count, len(report.refreshed))
-    metrics.add_metric("AccountRefreshFailures", MetricUnit.Count, len(report.failed))
     for name, reason in report.failed.items():
         logger.error("token refresh failed; the next run retries", extra={"account": name, "reason": reason})
     summary = asdict(report)
-    logger.info("token refresher run", extra={"report": summary})
+    counts = {"refreshed": len(report.refreshed), "refresh_failures": len(report.failed)}
+    logger.info("token refresher run", extra={"report": summary, **counts})
     return summary

@@ -365,3 +365,30 @@ def test_logs_carry_the_delivery_id_but_never_the_secret_signature_or_body(webho
     assert [r["correlation_id"] for r in records] == ["log-delivery", "log-delivery"]
     for secret_or_content in (SECRET, signature[3:], "tajny opis"):
         assert secret_or_content not in logs
+
+
+def test_a_refusal_raises_the_one_webhook_metric_and_logs_its_source_and_reason(
+    webhooks: Webhooks, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 21: `WebhooksRejected` is alarmed, with the `service` dimension alone (one billed metric);
+    which shop and why is in the log line, where a dimension would bill one metric per combination."""
+    stream = io.StringIO()
+    handler = shop_webhook.logger.registered_handler
+    previous = handler.setStream(stream)  # type: ignore[attr-defined]
+    capsys.readouterr()
+    webhooks.generic(upsert(), delivery="metric-ok")
+    accepted = capsys.readouterr().out
+    webhooks.generic(upsert(), delivery="metric-bad", secret="not-the-secret")
+    refused = capsys.readouterr().out
+    handler.setStream(previous)  # type: ignore[attr-defined]
+
+    assert '"_aws"' not in accepted  # an accepted delivery is a log line, not a metric
+    (emf,) = [json.loads(line) for line in refused.splitlines() if '"_aws"' in line]
+    (directive,) = emf["_aws"]["CloudWatchMetrics"]
+    assert directive["Dimensions"] == [["service"]]
+    assert [m["Name"] for m in directive["Metrics"]] == ["WebhooksRejected"]
+    logged = [json.loads(line) for line in stream.getvalue().splitlines() if line.startswith('{"level"')]
+    (line,) = [r for r in logged if r["message"] == "webhook refused"]
+    assert (line["source"], line["code"]) == ("generic", "invalid_signature")
+    (ok,) = [r for r in logged if r["message"] == "webhook accepted"]
+    assert (ok["source"], ok["outcome"], ok["queued"]) == ("generic", "queued", 1)

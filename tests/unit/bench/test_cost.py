@@ -157,6 +157,10 @@ def test_fixed_costs_follow_the_stack(document: dict[str, Any]) -> None:
     assert quantities["dashboard"] == 0
     assert quantities["traces"] == 0
     assert quantities["customer managed key"] == 1
+    # the five alarmed metrics, `service` dimension alone: 5 x $0.30 (29 names, $8.70, before issue 21)
+    (metrics,) = [line for line in result.lines if line.item == "custom metrics"]
+    assert metrics.quantity == len(TOPOLOGY.alarms) == 5
+    assert metrics.monthly_usd == pytest.approx(1.50)
     assert quantities["HTTP API requests"] == pytest.approx(21_000 * DAYS)  # stock + fulfillment webhooks
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from allegro_sync.adapters.alarm_metrics import ALARM_METRICS
 from allegro_sync.topology import TOPOLOGY
 from bench import cost, report
 from bench._results import load_all, record
@@ -117,9 +118,15 @@ def test_charts_are_png_files(results: Path, tmp_path: Path) -> None:
 def test_custom_metrics_are_counted_from_the_code(tmp_path: Path) -> None:
     (tmp_path / "a.py").write_text(
         'metrics.add_metric(name="One", unit=u, value=1)\nadd_metric("Two", u, 1)\n'
+        'alarm_metrics.count("Three")\nalarm_metrics.count("One", 2)\n'
     )
     (tmp_path / "b.py").write_text('metrics.add_metric("One", unit=u, value=2)\n')
-    assert report.count_custom_metrics(tmp_path) == 2
+    assert report.count_custom_metrics(tmp_path) == 3
+
+
+def test_the_code_publishes_the_five_alarmed_metrics_and_no_other() -> None:
+    """Issue 21: 29 names ($8.70 a month) before; now each is alarmed and carries `service` alone."""
+    assert report.count_custom_metrics() == len(ALARM_METRICS) <= 5
 
 
 def test_the_report_prices_an_idle_shop_and_three_sizes_against_their_goals(

@@ -18,13 +18,13 @@ from functools import cache
 from importlib import resources
 from typing import Any, TypeVar
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from botocore.exceptions import BotoCoreError, ClientError
 
+from allegro_sync.adapters import alarm_metrics
 from allegro_sync.adapters.queues import PublishFailed
 from allegro_sync.adapters.shop import signing
 from allegro_sync.adapters.shop.errors import Problem, WebhookRejected
@@ -132,12 +132,14 @@ def retrying(attempt: Callable[[], _T], sleep: Callable[[float], None] = time.sl
     return attempt()
 
 
-def deferred(logger: Logger, metrics: Metrics, source: str, error: Exception) -> Response[Any]:
+def deferred(logger: Logger, source: str, error: Exception) -> Response[Any]:
     """WooCommerce's answer when AWS kept failing: 202, never 5xx (WooCommerce does not resend and would
-    disable the webhook); the change is left to the shop reconciliation, and the metric alarms."""
-    logger.error("webhook not queued: AWS failed; deferred", extra={"error": type(error).__name__})
-    metrics.add_dimension(name="source", value=source)
-    metrics.add_metric(name="WebhooksDeferred", unit=MetricUnit.Count, value=1)
+    disable the webhook); the change is left to the shop reconciliation. Logged (`outcome: deferred`),
+    not alarmed: nothing is lost, and AWS failing long enough raises the DLQ and 5xx alarms."""
+    logger.error(
+        "webhook not queued: AWS failed; deferred",
+        extra={"source": source, "outcome": "deferred", "error": type(error).__name__},
+    )
     return json_response(202, {"status": "deferred", "reason": DEFERRED})
 
 
@@ -157,34 +159,27 @@ def accepted_body(result: IntakeResult) -> dict[str, Any]:
     return answer
 
 
-def refused(logger: Logger, metrics: Metrics, source: str, exc: WebhookRejected) -> Response[Any]:
-    """Log and count a refusal (never the body or the signature), and answer it."""
+def refused(logger: Logger, source: str, exc: WebhookRejected) -> Response[Any]:
+    """Log and count a refusal (never the body or the signature), and answer it. The metric has no
+    `source`/`reason` dimension (each combination would be another billed metric): they are in the log."""
     fields = [d.field for d in exc.details]
     logger.warning(
         "webhook refused", extra={"source": source, "status": exc.status, "code": exc.code, "fields": fields}
     )
-    metrics.add_dimension(name="source", value=source)  # one outcome per invocation: dimensions are safe
-    metrics.add_dimension(name="reason", value=exc.code)
-    metrics.add_metric(name="WebhooksRejected", unit=MetricUnit.Count, value=1)
+    alarm_metrics.count("WebhooksRejected")
     return json_response(exc.status, exc.body())
 
 
-def accepted(
-    logger: Logger, metrics: Metrics, source: str, delivery: Delivery, result: IntakeResult
-) -> Response[Any]:
-    """Log and count an accepted delivery (queued, duplicate, ignored or refused), and answer 202."""
+def accepted(logger: Logger, source: str, delivery: Delivery, result: IntakeResult) -> Response[Any]:
+    """Log an accepted delivery (queued, duplicate, ignored or refused) with its counts, and answer 202."""
     for note in delivery.notes:
         logger.warning("webhook mapping note", extra={"note": note})
     for refusal in result.refused:
         logger.warning("shop data refused", extra={"sku": refusal.sku, "reason": refusal.reason})
-    metrics.add_dimension(name="source", value=source)
-    metrics.add_metric(name="WebhooksAccepted", unit=MetricUnit.Count, value=1)
-    if result.outcome is Outcome.REFUSED or result.refused:
-        metrics.add_metric(name="ShopDataRefused", unit=MetricUnit.Count, value=max(1, len(result.refused)))
+    data_refused = max(1, len(result.refused)) if result.outcome is Outcome.REFUSED or result.refused else 0
     queued = result.events if result.outcome == "queued" else 0
-    metrics.add_metric(name="ShopEventsQueued", unit=MetricUnit.Count, value=queued)
-    extra = {"source": source, "outcome": result.outcome.value, "events": result.events}
-    logger.info("webhook accepted", extra={**extra, "skus": list(result.skus)})
+    extra = {"source": source, "outcome": result.outcome.value, "events": result.events, "queued": queued}
+    logger.info("webhook accepted", extra={**extra, "data_refused": data_refused, "skus": list(result.skus)})
     return json_response(202, accepted_body(result))
 
 
@@ -215,9 +210,7 @@ def openapi_response() -> Response[str]:
     return Response(200, "application/json", openapi_document(), {"Cache-Control": "public, max-age=300"})
 
 
-def order_update_not_queued(
-    logger: Logger, metrics: Metrics, source: Source, exc: Exception
-) -> Response[Any]:
+def order_update_not_queued(logger: Logger, source: Source, exc: Exception) -> Response[Any]:
     """The answer to a shop order update that is not queued. Only a bad signature, a missing secret and
     (for the generic contract, whose shops resend on 5xx and fix 4xx) its own refusals keep their error
     status; whatever resending cannot fix (an unknown order, a WooCommerce body we cannot read) is 202
@@ -227,7 +220,7 @@ def order_update_not_queued(
         return json_response(503, {"error": unset})
     if not isinstance(exc, WebhookRejected):
         if source == "woocommerce":
-            return deferred(logger, metrics, source, exc)
+            return deferred(logger, source, exc)
         logger.exception("order update not queued: AWS failed", extra={"error": type(exc).__name__})
         return json_response(503, {"error": {"code": "temporarily_unavailable", "message": SEND_AGAIN}})
     logger.warning("order update refused", extra={"status": exc.status, "code": exc.code})

@@ -12,7 +12,6 @@ from allegro_sync.services.repricing.ports import (
     RepricingStore,
 )
 from allegro_sync.services.repricing.repricer import (
-    BREAKER_METRIC,
     MAX_COMMANDS_PER_ROUND,
     PAUSE_MINUTES,
     Repricer,
@@ -22,7 +21,6 @@ from allegro_sync.services.repricing.repricer import (
 
 __all__ = [
     "BANDS",
-    "BREAKER_METRIC",
     "FEE_TTL",
     "MAX_COMMANDS_PER_ROUND",
     "PAUSE_MINUTES",

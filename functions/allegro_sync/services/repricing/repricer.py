@@ -48,7 +48,6 @@ from allegro_sync.services.repricing.ports import (
     RepricingStore,
 )
 
-BREAKER_METRIC = "RepricingCircuitBreakerTripped"
 PAUSE_MINUTES = 60
 # A command is a PUT/POST plus ~2 task polls; 600 commands ~ 1,800 calls ~ 6 min of the repricer's 300 rpm,
 # inside its 10-minute timeout with room for listing pages and fee previews. The rest waits for next round.
