@@ -80,6 +80,12 @@ def _schemas() -> tuple[dict[str, Any], dict[str, Any]]:
         defs.update(schema.pop("$defs", {}))
         defs[model.__name__] = schema
     defs["GenericDelivery"] = body
+    defs["GatewayError"] = {  # API Gateway's own answer, before our handler runs
+        "type": "object",
+        "required": ["message"],
+        "properties": {"message": {"type": "string"}},
+        "title": "GatewayError",
+    }
     return {"$ref": REF.format(model="GenericDelivery")}, defs
 
 
@@ -119,7 +125,20 @@ def build_openapi() -> dict[str, Any]:
     common_errors = {
         "400": _error("Malformed JSON, or an unknown event type / topic."),
         "401": _error("Missing or wrong signature, or a timestamp outside the replay window."),
-        "413": _error("The body is over the limit (256 KiB generic, 1 MiB WooCommerce)."),
+        "413": {
+            "description": "The body is over the limit: 256 KiB generic, 1 MiB WooCommerce (an `Error`); a "
+            "body over what API Gateway passes to Lambda is refused by API Gateway itself (`GatewayError`).",
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "oneOf": [
+                            {"$ref": REF.format(model="Error")},
+                            {"$ref": REF.format(model="GatewayError")},
+                        ]
+                    }
+                }
+            },
+        },
         "415": _error("The body is not application/json."),
         "422": _error("The body violates the contract; `details` lists every field and why."),
         "503": _error("Not configured yet, or the queue was unreachable: nothing was queued, send it again."),
