@@ -13,7 +13,7 @@ from allegro_sync.domain.orders import LineOwner, StockCountPoint
 from allegro_sync.services.orders import OrderImporter
 from allegro_sync.services.stock import StockLedger
 from tests.fixtures.ledger import InMemoryLedgerRepository, SimulatedCrash
-from tests.unit.orders.fakes import Crash, MemoryLinks, MemoryOrders, MemoryOutbox, form
+from tests.unit.orders.fakes import Crash, MemoryBuyers, MemoryLinks, MemoryOrders, MemoryOutbox, form
 
 T0 = datetime(2026, 11, 27, 12, tzinfo=UTC)
 ONE_LINE = [("line-1", "offer-1", "SKU-1", 2)]
@@ -29,8 +29,9 @@ class World:
         self.orders = MemoryOrders()
         self.outbox = MemoryOutbox()
         self.links = MemoryLinks()
+        self.buyers = MemoryBuyers()
         self.importer = OrderImporter(
-            self.orders, self.stock, self.outbox, self.outbox, self.links, count_at=count_at
+            self.orders, self.stock, self.outbox, self.outbox, self.links, self.buyers, count_at=count_at
         )
 
     def available(self, sku: str = "SKU-1") -> int | None:

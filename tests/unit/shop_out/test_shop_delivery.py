@@ -23,6 +23,7 @@ from allegro_sync.domain.ledger import Sale, SaleStatus
 from allegro_sync.services.shop_delivery import ShopDelivery
 from allegro_sync.services.stock import StockLedger
 from tests.fixtures.ledger import InMemoryLedgerRepository
+from tests.unit.orders.fakes import MemoryBuyers
 from tests.unit.shop_out.fake_shops import FakeGenericShop, FakeWooCommerce, mock_transport
 
 SECRET = "s3cret-signing-key-0123456789"
@@ -188,7 +189,7 @@ def test_delivery_confirms_taken_sales_with_the_shops_ack_time_and_skips_redeliv
     ledger = ledger_with_sale(memory_ledger)
     fake = FakeGenericShop(secret=SECRET, stock={"SKU-1": 10})
     log = MemoryLog()
-    delivery = ShopDelivery(generic(fake), ledger, log)
+    delivery = ShopDelivery(generic(fake), ledger, log, MemoryBuyers())
 
     first = delivery.deliver(order())
     again = delivery.deliver(order())
@@ -207,7 +208,9 @@ def test_a_late_older_state_never_overwrites_a_newer_one_in_the_shop(
 ) -> None:
     fake = FakeWooCommerce("ck_test", "cs_test")
     fake.add_product("SKU-1", 10)
-    delivery = ShopDelivery(woo(fake, MemoryIndex()), ledger_with_sale(memory_ledger), MemoryLog())
+    delivery = ShopDelivery(
+        woo(fake, MemoryIndex()), ledger_with_sale(memory_ledger), MemoryLog(), MemoryBuyers()
+    )
 
     delivery.deliver(order("READY_FOR_PROCESSING", 2))
     late = delivery.deliver(order("BOUGHT", 1, line(effect="NONE")))  # retried v1 arrives after v2
@@ -226,8 +229,8 @@ def test_a_crash_after_the_shop_took_it_repeats_harmlessly(memory_ledger: InMemo
             raise RuntimeError("lambda died")
 
     with pytest.raises(RuntimeError):
-        ShopDelivery(generic(fake), ledger, CrashingLog()).deliver(order())
-    result = ShopDelivery(generic(fake), ledger, MemoryLog()).deliver(order())
+        ShopDelivery(generic(fake), ledger, CrashingLog(), MemoryBuyers()).deliver(order())
+    result = ShopDelivery(generic(fake), ledger, MemoryLog(), MemoryBuyers()).deliver(order())
 
     assert result.confirmed == (f"{FORM}:li-1",)
     assert (len(fake.received), fake.stock["SKU-1"]) == (1, 8)
@@ -239,7 +242,9 @@ def test_a_shop_that_is_down_confirms_nothing_and_records_nothing(
     ledger = ledger_with_sale(memory_ledger)
     log = MemoryLog()
     with pytest.raises(ShopUnavailable):
-        ShopDelivery(generic(FakeGenericShop(secret=SECRET, down=True)), ledger, log).deliver(order())
+        ShopDelivery(generic(FakeGenericShop(secret=SECRET, down=True)), ledger, log, MemoryBuyers()).deliver(
+            order()
+        )
     assert log.done == {}
     record = memory_ledger.get_sale("SKU-1", f"{FORM}:li-1")
     assert record is not None
@@ -249,7 +254,7 @@ def test_a_shop_that_is_down_confirms_nothing_and_records_nothing(
 def test_an_unknown_sale_is_reported_not_retried(memory_ledger: InMemoryLedgerRepository) -> None:
     ledger = StockLedger(memory_ledger)  # the ledger never counted this sale
     fake = FakeGenericShop(secret=SECRET)
-    result = ShopDelivery(generic(fake), ledger, MemoryLog()).deliver(order())
+    result = ShopDelivery(generic(fake), ledger, MemoryLog(), MemoryBuyers()).deliver(order())
     assert (result.confirmed, result.unconfirmed) == ((), (f"{FORM}:li-1",))
 
 
