@@ -20,6 +20,7 @@ from allegro_sync.adapters.shop_credentials import ShopNotConfigured, parse_cred
 from allegro_sync.contracts.messages import OrderChanged, OutboxLine
 from allegro_sync.contracts.shop import ShopAck, ShopRejected, ShopUnavailable, state_version
 from allegro_sync.domain.ledger import Sale, SaleStatus
+from allegro_sync.domain.orders import BuyerDetails
 from allegro_sync.services.shop_delivery import ShopDelivery
 from allegro_sync.services.stock import StockLedger
 from tests.fixtures.ledger import InMemoryLedgerRepository
@@ -256,6 +257,59 @@ def test_an_unknown_sale_is_reported_not_retried(memory_ledger: InMemoryLedgerRe
     fake = FakeGenericShop(secret=SECRET)
     result = ShopDelivery(generic(fake), ledger, MemoryLog(), MemoryBuyers()).deliver(order())
     assert (result.confirmed, result.unconfirmed) == ((), (f"{FORM}:li-1",))
+
+
+def reference(version: int = 1) -> OrderChanged:
+    """An order as the worker queues it now: the buyer's data stays on the orders table."""
+    return order(version=version).with_buyer_data(None, None).model_copy(update={"buyer_data_stored": True})
+
+
+def test_a_message_referring_to_stored_buyer_data_reaches_the_shop_with_all_of_it(
+    memory_ledger: InMemoryLedgerRepository,
+) -> None:
+    full = order()
+    buyers = MemoryBuyers(now=T0.timestamp())
+    expires = int(T0.timestamp()) + 86_400
+    buyers.keep(BuyerDetails(FORM, "shop1", full.buyer, full.delivery, expires))
+    fake = FakeGenericShop(secret=SECRET, stock={"SKU-1": 10})
+
+    result = ShopDelivery(generic(fake), ledger_with_sale(memory_ledger), MemoryLog(), buyers).deliver(
+        reference()
+    )
+
+    [got] = fake.received
+    assert (got["buyer"], got["delivery"]) == (full.buyer, full.delivery)
+    assert "buyer_data_stored" not in got  # where we kept it is not the shop's business
+    assert (result.confirmed, result.buyer_data_gone) == ((f"{FORM}:li-1",), False)
+
+
+def test_a_message_queued_before_the_upgrade_carries_the_buyer_and_goes_as_it_is(
+    memory_ledger: InMemoryLedgerRepository,
+) -> None:
+    fake = FakeGenericShop(secret=SECRET, stock={"SKU-1": 10})
+    old = json.loads(order().model_dump_json(exclude={"buyer_data_stored"}))  # the old body had no marker
+
+    result = ShopDelivery(
+        generic(fake), ledger_with_sale(memory_ledger), MemoryLog(), MemoryBuyers()
+    ).deliver(OrderChanged.model_validate(old))
+
+    [got] = fake.received
+    assert (got["buyer"], got["delivery"]) == (order().buyer, order().delivery)
+    assert (result.confirmed, result.buyer_data_gone) == ((f"{FORM}:li-1",), False)
+
+
+def test_an_order_whose_buyer_was_erased_still_reaches_the_shop_and_takes_its_stock(
+    memory_ledger: InMemoryLedgerRepository,
+) -> None:
+    fake = FakeGenericShop(secret=SECRET, stock={"SKU-1": 10})
+
+    result = ShopDelivery(
+        generic(fake), ledger_with_sale(memory_ledger), MemoryLog(), MemoryBuyers()
+    ).deliver(reference())
+
+    [got] = fake.received
+    assert (got["buyer"], got["delivery"], fake.stock["SKU-1"]) == (None, None, 8)
+    assert result.buyer_data_gone
 
 
 # --- WooCommerce --------------------------------------------------------------------------------------
