@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -30,6 +32,16 @@ def personal(world: OrdersWorld, form_id: str) -> dict[str, Any]:
     return {"buyer": form.buyer, "delivery": form.delivery}
 
 
+@contextmanager
+def generic_shop(world: OrdersWorld, sku: str) -> Iterator[FakeGenericShop]:
+    """A generic shop on 127.0.0.1 with 10 of `sku`, the notifier's credentials pointing at it."""
+    shop = FakeGenericShop(secret=SECRET, stock={sku: 10})
+    with ShopServer(shop) as server:
+        secret = {"kind": "generic", "url": server.url, "signing_secret": SECRET}
+        world.runtime.put_secret("shop-credentials", secret)
+        yield shop
+
+
 def test_the_outbox_carries_no_buyer_data_and_the_shop_still_gets_the_full_address(
     make_stack: MakeStack,
 ) -> None:
@@ -47,11 +59,7 @@ def test_the_outbox_carries_no_buyer_data_and_the_shop_still_gets_the_full_addre
         assert [n for n, value in enumerate(values) if value in text] == []
         assert body["buyer_data_stored"] is True
 
-    shop = FakeGenericShop(secret=SECRET, stock={"SKU-P": 10})
-    with ShopServer(shop) as server:
-        world.runtime.put_secret(
-            "shop-credentials", {"kind": "generic", "url": server.url, "signing_secret": SECRET}
-        )
+    with generic_shop(world, "SKU-P") as shop:
         delivery = world.stack.app("shop_notifier").shop_delivery()
         for body in queued:
             delivery.deliver(OrderChanged.model_validate(body))
@@ -69,11 +77,7 @@ def test_the_outbox_carries_no_buyer_data_and_the_shop_still_gets_the_full_addre
 def test_an_order_queued_before_the_upgrade_still_reaches_the_shop_with_its_buyer(
     shop_world: OrdersWorld,
 ) -> None:
-    shop = FakeGenericShop(secret=SECRET, stock={"SKU-O": 10})
-    with ShopServer(shop) as server:
-        shop_world.runtime.put_secret(
-            "shop-credentials", {"kind": "generic", "url": server.url, "signing_secret": SECRET}
-        )
+    with generic_shop(shop_world, "SKU-O") as shop:
         form_id = sell(shop_world, "SKU-O", 1)
         [new] = shop.received
         # The old shape: the buyer's data in the body, no `buyer_data_stored` (nothing kept for this form).

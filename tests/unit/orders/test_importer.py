@@ -239,16 +239,8 @@ BUYER = {
     "lastName": "Kowalski",
     "phoneNumber": "+48 500 600 700",
 }
-DELIVERY = {
-    "address": {
-        "firstName": "Jan",
-        "lastName": "Kowalski",
-        "street": "ul. Marszałkowska 1",
-        "city": "Warszawa",
-        "zipCode": "00-001",
-        "phoneNumber": "+48 500 600 701",
-    }
-}
+ADDRESS = {"street": "ul. Marszałkowska 1", "zipCode": "00-001", "city": "Warszawa"}
+DELIVERY = {"address": {**ADDRESS, "lastName": "Kowalski", "phoneNumber": "+48 500 600 701"}}
 PERSONAL = ("Kowalski", "jan.kowalski", "500 600 70", "Marszałkowska", "kupujacy")
 
 

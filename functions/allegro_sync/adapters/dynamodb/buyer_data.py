@@ -74,14 +74,13 @@ class DynamoBuyerData:
 
     def everyone(self) -> Iterator[BuyerDetails]:
         """Every stored buyer item (expired ones too: they are personal data until TTL deletes them)."""
-        found = items.all_items(
-            self._client.scan,
-            TableName=self._table,
-            FilterExpression="sk = :sk",
-            ExpressionAttributeValues=items.dump({":sk": BUYER_SK}),
-            ConsistentRead=True,
-        )
-        for raw in found:
+        only_buyers = {
+            "FilterExpression": "sk = :sk",
+            "ExpressionAttributeValues": items.dump({":sk": BUYER_SK}),
+        }
+        for raw in items.all_items(
+            self._client.scan, TableName=self._table, ConsistentRead=True, **only_buyers
+        ):
             yield _details(raw)
 
     def erase(self, checkout_form_id: str) -> None:
