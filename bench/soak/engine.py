@@ -513,14 +513,11 @@ class Soak:
             self.activity["orders"] += 1
         self._pay(purchase)
 
-    def _buyer(self, account: str) -> str:
-        """A buyer of their own per purchase (an e-mail and login the log scan looks for), chosen without
-        the rng; the buyer of a purchase held for a combined payment buys again (one buyer pays both)."""
-        state = self.emulator.marketplace.state
-        held = self.unpaid.get(account)
-        if held is not None and held.form_id in state.checkout_forms:
-            return str(state.checkout_forms[held.form_id].buyer["login"])
-        return f"kupujacy-{len(self.purchases) + 1}"
+    @staticmethod
+    def _buyer(account: str) -> str:
+        """The buyer of every purchase on `account`: a login and e-mail per account for the log scan to look
+        for, and one buyer for both purchases of a combined payment (Allegro combines one buyer's only)."""
+        return f"kupujacy-{account}"
 
     # --- allegro-orders: combined payments (#1111) and changes after payment (#3730, #3085) ------------
 
