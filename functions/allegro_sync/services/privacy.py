@@ -75,7 +75,7 @@ class BuyerData:
         report = ForgetReport()
         forms: set[str] = set()
         for details in self._stored.everyone():
-            if _names(details.buyer, wanted):
+            if _names(details.buyer, details.delivery, wanted):
                 self._stored.erase(details.checkout_form_id)
                 forms.add(details.checkout_form_id)
                 report.erased.append(Erased(STORED, details.checkout_form_id))
@@ -110,11 +110,17 @@ class BuyerData:
             yield from batch
 
 
-def _names(buyer: Any, wanted: str) -> bool:
-    """Whether Allegro's `buyer` object is the buyer `wanted` (an e-mail, login, id or phone, casefolded)."""
-    if not isinstance(buyer, Mapping):
-        return False
-    return wanted in {str(buyer.get(k, "")).strip().casefold() for k in _IDENTIFYING} - {""}
+def _names(buyer: Any, delivery: Any, wanted: str) -> bool:
+    """Whether Allegro's `buyer` object (or the phone of its `delivery` address) is the buyer `wanted`: an
+    e-mail, login, id or phone, casefolded."""
+    address = delivery.get("address") if isinstance(delivery, Mapping) else None
+    found = {
+        str(part.get(k, "")).strip().casefold()
+        for part in (buyer, address)
+        if isinstance(part, Mapping)
+        for k in _IDENTIFYING
+    }
+    return wanted in found - {""}
 
 
 def _about(body: str, wanted: str, forms: set[str]) -> str | None:
@@ -128,4 +134,5 @@ def _about(body: str, wanted: str, forms: set[str]) -> str | None:
         return None
     form = str(message.get("checkout_form_id", "?"))
     order = message.get("kind") == "order.changed"  # the outbox carries stock changes too: never personal
-    return form if _names(message.get("buyer"), wanted) or (order and form in forms) else None
+    named = _names(message.get("buyer"), message.get("delivery"), wanted)
+    return form if named or (order and form in forms) else None
