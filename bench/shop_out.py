@@ -22,6 +22,7 @@ from allegro_sync.services.shop_delivery import ShopDelivery
 from allegro_sync.services.stock import StockLedger
 from bench._results import record
 from tests.fixtures.ledger import InMemoryLedgerRepository
+from tests.unit.orders.fakes import MemoryBuyers
 from tests.unit.shop_out.fake_shops import FakeGenericShop, FakeWooCommerce, mock_transport
 from tests.unit.shop_out.test_fulfillment import FakeAllegro
 from tests.unit.shop_out.test_shop_delivery import MemoryIndex, MemoryLog
@@ -77,7 +78,7 @@ def deliveries_per_second(kind: str) -> float:
         sink = WooCommerceShop(
             "https://shop.example", "ck", "cs", httpx.Client(transport=mock_transport(woo)), MemoryIndex()
         )
-    delivery = ShopDelivery(sink, ledger, MemoryLog())
+    delivery = ShopDelivery(sink, ledger, MemoryLog(), MemoryBuyers())
     started = time.perf_counter()
     for m in messages:
         delivery.deliver(m)

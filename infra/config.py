@@ -15,7 +15,14 @@ from aws_cdk import aws_logs as logs
 from pydantic import ValidationError
 
 from allegro_sync.services.publishing import OfferSettings
-from allegro_sync.settings import FEED_URL_ENV, OFFER_SETTINGS_ENV, SHOP_OVERLAP_ENV, STOCK_COUNT_AT_ENV
+from allegro_sync.settings import (
+    BUYER_DATA_DAYS_ENV,
+    FEED_URL_ENV,
+    OFFER_SETTINGS_ENV,
+    SHOP_OVERLAP_ENV,
+    STOCK_COUNT_AT_ENV,
+    buyer_data_days,
+)
 from allegro_sync.topology import TOPOLOGY, ScheduleTrigger
 from infra.naming import DEFAULT_NAME_PREFIX, DEFAULT_STACK_NAME
 
@@ -128,7 +135,8 @@ class Settings:
             deploy_settings=_deploy_settings(
                 get("offerSettingsFile"), get("repricingFeedUrl"), get("orderStockCountAt")
             )
-            | _shop_overlap(get("shopReconcileOverlapSeconds")),
+            | _shop_overlap(get("shopReconcileOverlapSeconds"))
+            | _buyer_data_days(get("buyerDataDays")),
             schedule_minutes={
                 key: number(key, trigger.rate_minutes)
                 for trigger, _ in TOPOLOGY.schedules()
@@ -140,6 +148,16 @@ class Settings:
         """The trigger's rate: the seller's `-c <rate_context>=N` if given, else the topology's."""
         key = trigger.rate_context
         return self.schedule_minutes.get(key, trigger.rate_minutes) if key else trigger.rate_minutes
+
+
+def _buyer_data_days(value: Any) -> dict[str, str]:
+    """How long a buyer's personal data stays after the order's last change (docs/privacy.md)."""
+    if value is None:
+        return {}
+    try:
+        return {BUYER_DATA_DAYS_ENV: str(buyer_data_days(str(value)))}
+    except ValueError as error:
+        raise ValueError(f"buyerDataDays: {error}") from None
 
 
 def _shop_overlap(value: Any) -> dict[str, str]:

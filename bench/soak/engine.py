@@ -489,7 +489,7 @@ class Soak:
         quantity = 1 if self.rng.random() < 0.8 else 2
         with self._lock:
             try:
-                form = self.emulator.marketplace.buy(offer_id, quantity)
+                form = self.emulator.marketplace.buy(offer_id, quantity, buyer_login=self._buyer(account))
             except (KeyError, ValueError):
                 self.activity["purchases_refused"] += 1  # the offer showed too little or was ended: good
                 return
@@ -512,6 +512,12 @@ class Soak:
             self.purchases.append(purchase)
             self.activity["orders"] += 1
         self._pay(purchase)
+
+    @staticmethod
+    def _buyer(account: str) -> str:
+        """The buyer of every purchase on `account`: a login and e-mail per account for the log scan to look
+        for, and one buyer for both purchases of a combined payment (Allegro combines one buyer's only)."""
+        return f"kupujacy-{account}"
 
     # --- allegro-orders: combined payments (#1111) and changes after payment (#3730, #3085) ------------
 
@@ -853,18 +859,24 @@ class Soak:
         return sorted(v for v in values if len(v) >= 12)
 
     def _buyer_data(self) -> list[str]:
-        """What would identify a buyer of this run: it must never reach a log line."""
+        """What would identify a buyer of this run: it must never reach a log line. Names, e-mail, login,
+        phones and the address as the emulator generated them (a first name or a city alone would match
+        ordinary words, so they count as part of a full name or address)."""
         values: set[str] = set()
         for form in self.emulator.marketplace.state.checkout_forms.values():
-            address = form.delivery.get("address", {})
+            buyer, address = form.buyer, form.delivery.get("address", {})
             values.update(
                 str(v)
                 for v in (
-                    form.buyer.get("email"),
-                    form.buyer.get("lastName"),
-                    form.buyer.get("phoneNumber"),
+                    buyer.get("email"),
+                    buyer.get("login"),
+                    buyer.get("lastName"),
+                    buyer.get("phoneNumber"),
+                    _joined(buyer.get("firstName"), buyer.get("lastName")),
                     address.get("lastName"),
                     address.get("street"),
+                    address.get("phoneNumber"),
+                    _joined(address.get("zipCode"), address.get("city")),
                 )
                 if v
             )
@@ -894,3 +906,8 @@ class Soak:
 
 def _price(sku: str) -> str:
     return f"{100 + int(sku.rsplit('-', 1)[-1]) % 400}.99"
+
+
+def _joined(*parts: Any) -> str | None:
+    """'Jan Kowalski', '00-001 Warszawa': None unless every part is there."""
+    return " ".join(str(p) for p in parts) if all(parts) else None

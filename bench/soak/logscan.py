@@ -35,5 +35,5 @@ def leaks(text: str, secrets: list[str]) -> list[str]:
 
 
 def personal_data(text: str, values: list[str]) -> list[str]:
-    """Where `text` shows a buyer's e-mail, surname, phone or street: masked, as for secrets."""
+    """Where `text` shows a buyer's e-mail, login, name, phone or address: masked, as for secrets."""
     return [f"buyer data #{n} ({len(value)} chars)" for n, value in enumerate(values) if value in text]

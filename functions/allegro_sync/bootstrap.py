@@ -30,6 +30,7 @@ from allegro_sync.adapters.allegro.oauth import AllegroOAuth
 from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard
 from allegro_sync.adapters.batch import partial_batch
 from allegro_sync.adapters.competitor_feed import CompetitorFeed
+from allegro_sync.adapters.dynamodb.buyer_data import DynamoBuyerData
 from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog
 from allegro_sync.adapters.dynamodb.catalog_import import DynamoImportProgress
 from allegro_sync.adapters.dynamodb.changes import DynamoChangeLog
@@ -386,7 +387,9 @@ class Application:
                 SqsShopOutbox(self.settings.queue("shop-outbox"), sqs),
                 SqsStockChangeHook(self.settings.queue("stock-changes"), sqs),
                 CatalogOfferLinks(self.settings.table("catalog"), dynamodb),
+                self.stored_buyers(),
                 count_at=StockCountPoint.parse(self.settings.order_stock_count_at),
+                buyer_data_days=self.settings.order_buyer_data_days,
             )
 
         return self._once("importer", build)
@@ -410,7 +413,7 @@ class Application:
     def shop_delivery(self) -> ShopDelivery:
         """For this invocation: the shop's credentials as cached now (a rotation lands within max_age)."""
         sink = build_sink(self.shop_credentials().read(), self.shop_http(), self.shop_deliveries())
-        return ShopDelivery(sink, self.stock_ledger(), self.shop_deliveries())
+        return ShopDelivery(sink, self.stock_ledger(), self.shop_deliveries(), self.stored_buyers())
 
     def signing_secrets(self) -> SigningSecretStore:
         return self._once(
@@ -586,7 +589,15 @@ class Application:
         s = self.settings
         urls = {queue_env(name): url for name, url in s.queues.items()}
         urls |= {dlq_env(name): url for name, url in s.dead_letter_queues.items()}
-        return BuyerData(self.aws_client("sqs"), urls)
+        return BuyerData(self.aws_client("sqs"), urls, self.stored_buyers())
+
+    def stored_buyers(self) -> DynamoBuyerData:
+        """Buyers' personal data on the orders table: written by the order worker for the shop notifier.
+        Expiry is on the wall clock, as DynamoDB's TTL is."""
+        return self._once(
+            "stored-buyers",
+            lambda: DynamoBuyerData(self.settings.table("orders"), self.aws_client("dynamodb")),
+        )
 
 
 class ConnectedAccounts:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from allegro_sync.domain.orders import DEFAULT_BUYER_DATA_DAYS
 from allegro_sync.topology import (
     ALLEGRO_RPM_BUDGET_ENV,
     TOPOLOGY,
@@ -31,6 +32,7 @@ from allegro_sync.topology import (
 # Seller settings and switches, by the variable that carries them (CDK and the local runtime set them).
 OFFER_SETTINGS_ENV = "OFFER_SETTINGS"
 STOCK_COUNT_AT_ENV = "ORDER_STOCK_COUNT_AT"
+BUYER_DATA_DAYS_ENV = "ORDER_BUYER_DATA_DAYS"
 POLL_RUN_SECONDS_ENV = "ORDER_POLL_RUN_SECONDS"
 POLL_INTERVAL_SECONDS_ENV = "ORDER_POLL_INTERVAL_SECONDS"
 REPLAY_WINDOW_ENV = "WEBHOOK_REPLAY_WINDOW_SECONDS"
@@ -85,6 +87,7 @@ class Settings(BaseModel):
     allegro_rpm_budget: int | None = None
     offer_settings: str = ""
     order_stock_count_at: str | None = None
+    order_buyer_data_days: int = DEFAULT_BUYER_DATA_DAYS
     order_poll_run_seconds: float = DEFAULT_POLL_RUN_SECONDS
     order_poll_interval_seconds: float = DEFAULT_POLL_INTERVAL_SECONDS
     webhook_replay_window_seconds: int = DEFAULT_REPLAY_WINDOW_SECONDS
@@ -145,6 +148,7 @@ class Settings(BaseModel):
             allegro_rpm_budget=int(budget) if budget is not None else None,
             offer_settings=text(OFFER_SETTINGS_ENV) or "",
             order_stock_count_at=text(STOCK_COUNT_AT_ENV),
+            order_buyer_data_days=buyer_data_days(text(BUYER_DATA_DAYS_ENV), topology),
             order_poll_run_seconds=number(POLL_RUN_SECONDS_ENV, DEFAULT_POLL_RUN_SECONDS),
             order_poll_interval_seconds=number(POLL_INTERVAL_SECONDS_ENV, DEFAULT_POLL_INTERVAL_SECONDS),
             webhook_replay_window_seconds=int(number(REPLAY_WINDOW_ENV, DEFAULT_REPLAY_WINDOW_SECONDS)),
@@ -181,6 +185,21 @@ class Settings(BaseModel):
     @property
     def has_explicit_allegro_urls(self) -> bool:
         return bool(self.allegro_api_url or self.allegro_upload_url or self.allegro_oauth_url)
+
+
+def buyer_data_days(raw: str | None, topology: Topology = TOPOLOGY) -> int:
+    """ORDER_BUYER_DATA_DAYS (CDK `-c buyerDataDays=N`): whole days, longer than a shop-outbox message can
+    wait for the data (its retention plus its DLQ's), at most a year; None or empty: the default."""
+    if raw is None or not raw.strip():
+        return DEFAULT_BUYER_DATA_DAYS
+    outbox = [q for q in topology.queues if q.personal_data]
+    shortest = 1 + max((q.retention_days + q.dlq_retention_days for q in outbox), default=0)
+    if not raw.strip().isdigit() or not shortest <= int(raw) <= 365:
+        raise ValueError(
+            f"{BUYER_DATA_DAYS_ENV} must be whole days from {shortest} (a queued order must still find its "
+            f"buyer's address) to 365, got {raw!r}"
+        )
+    return int(raw)
 
 
 def local_session_path(environ: Mapping[str, str] | None = None) -> Path | None:

@@ -339,6 +339,7 @@ TOPOLOGY = Topology(
         Table("catalog", "Shop products by SKU (versioned), offer links per account, product status"),
         Table("mappings", "Shop category -> Allegro category and parameter mappings, pricing rules"),
         Table("ledger", "Stock ledger per SKU: shop level, unconfirmed sales, what each offer should show"),
+        # TTL (`expires_at`) removes what is kept only for a while: the buyer's data, shop delivery marks.
         Table("orders", "Imported orders and applied order events, for exactly-once processing"),
         Table("changes", "Every change made on Allegro, with its reason (who changed this price, and why)"),
         Table("idempotency", "Powertools idempotency records", ttl_attribute="expiration"),
@@ -356,8 +357,9 @@ TOPOLOGY = Topology(
             # timeout alone gave. If setting the visibility fails, each retry waits the 6 min timeout
             # instead: at most 3 h.
             max_receive_count=30,
-            # Its orders carry the buyer's name, address and phone (the notifier has no Allegro access to
-            # read them itself): kept no longer than a shop outage needs (docs/privacy.md).
+            # Its orders refer to the buyer's data on the orders table (the notifier reads it there; it has
+            # no Allegro access); messages queued before that carried the buyer's name, address and phone,
+            # so `buyers forget` still walks it. Kept no longer than a shop outage needs (docs/privacy.md).
             retention_days=4,
             dlq_retention_days=7,
             personal_data=True,
@@ -496,7 +498,7 @@ TOPOLOGY = Topology(
             sends_to=("shop-outbox", "stock-changes", "token-recovery"),
             secrets={"app-credentials": SECRET, "accounts": TOKENS},
             allegro_rpm=240,
-            deploy_settings=("ORDER_STOCK_COUNT_AT",),
+            deploy_settings=("ORDER_STOCK_COUNT_AT", "ORDER_BUYER_DATA_DAYS"),
         ),
         Function(
             "shop_notifier",

@@ -157,3 +157,18 @@ def test_the_shop_reconciliation_runs_every_15_minutes_unless_the_seller_sets_an
     assert settings.deploy_settings["SHOP_RECONCILE_OVERLAP_SECONDS"] == "600"
     with pytest.raises(ValueError, match="shopReconcileMinutes must be between 1 and 1440"):
         _from({"shopReconcileMinutes": "0"})
+
+
+def test_how_long_buyer_data_stays_is_a_checked_deploy_setting_for_the_order_worker_only() -> None:
+    from allegro_sync.topology import TOPOLOGY
+
+    assert _from({}).deploy_settings.get("ORDER_BUYER_DATA_DAYS") is None  # 30 days
+    assert _from({"buyerDataDays": "14"}).deploy_settings["ORDER_BUYER_DATA_DAYS"] == "14"
+    # Shorter than a queued order can wait for its buyer's address (4 days queued + 7 in the DLQ): refused.
+    for days in ("11", "400", "two weeks"):
+        with pytest.raises(
+            ValueError, match="buyerDataDays: ORDER_BUYER_DATA_DAYS must be whole days from 12"
+        ):
+            _from({"buyerDataDays": days})
+    receivers = [f.name for f in TOPOLOGY.functions if "ORDER_BUYER_DATA_DAYS" in f.deploy_settings]
+    assert receivers == ["order_worker"]

@@ -17,6 +17,8 @@ import aws_cdk as cdk
 import pytest
 
 from allegro_sync.adapters.alarm_metrics import ALARM_METRICS
+from allegro_sync.adapters.dynamodb.buyer_data import DynamoBuyerData
+from allegro_sync.domain.orders import BuyerDetails
 from allegro_sync.topology import (
     TOPOLOGY,
     VISIBILITY_TIMEOUT_FACTOR,
@@ -396,6 +398,25 @@ def test_tables_keep_seller_data(synth: Synth) -> None:
             assert ttl == {"AttributeName": table.ttl_attribute, "Enabled": True}
         else:
             assert ttl is None
+
+
+def test_the_orders_table_expires_buyer_data_and_keeps_the_bookkeeping(shipped: Synth) -> None:
+    """DynamoDB's TTL removes the buyer's data (`expires_at`, docs/privacy.md); the order records, line
+    owners and attention markers carry no `expires_at`, so it never removes them."""
+    props = shipped.properties(shipped.stack.tables["orders"])
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    kept: list[dict[str, Any]] = []
+
+    class Client:
+        def put_item(self, **request: Any) -> None:
+            kept.append(request["Item"])
+
+    DynamoBuyerData("orders", Client()).keep(
+        BuyerDetails("f-1", "shop1", {"login": "k"}, None, 1_900_000_000)
+    )
+    assert kept[0]["expires_at"] == {"N": "1900000000"}
+    worker = shipped.properties(shipped.stack.functions["order_worker"])["Environment"]["Variables"]
+    assert "ORDER_BUYER_DATA_DAYS" not in worker  # the default, 30 days, unless -c buyerDataDays=N
 
 
 def test_outputs_follow_the_env_var_contract(full: Synth) -> None:

@@ -69,6 +69,7 @@ def test_numbers_and_seller_settings_are_typed() -> None:
             "WEBHOOK_REPLAY_WINDOW_SECONDS": "60",
             "ALLEGRO_ENVIRONMENT": "Sandbox",
             "ORDER_STOCK_COUNT_AT": "READY_FOR_PROCESSING",
+            "ORDER_BUYER_DATA_DAYS": "45",
         }
     )
     assert settings.allegro_rpm_budget == 300
@@ -76,6 +77,8 @@ def test_numbers_and_seller_settings_are_typed() -> None:
     assert settings.webhook_replay_window_seconds == 60
     assert settings.allegro_environment == "sandbox"
     assert settings.order_stock_count_at == "READY_FOR_PROCESSING"
+    assert settings.order_buyer_data_days == 45
+    assert Settings.from_environ({}).order_buyer_data_days == 30
 
 
 @pytest.mark.parametrize(
@@ -88,6 +91,7 @@ def test_numbers_and_seller_settings_are_typed() -> None:
         ("ORDER_POLL_INTERVAL_SECONDS", "nan", "ORDER_POLL_INTERVAL_SECONDS must be a number.*'nan'"),
         ("WEBHOOK_REPLAY_WINDOW_SECONDS", "5m", "WEBHOOK_REPLAY_WINDOW_SECONDS must be a number"),
         ("WEBHOOK_SECRET_MAX_AGE_SECONDS", "-1", "WEBHOOK_SECRET_MAX_AGE_SECONDS must be a number"),
+        ("ORDER_BUYER_DATA_DAYS", "7", "ORDER_BUYER_DATA_DAYS must be whole days from 12.*'7'"),
     ],
 )
 def test_a_bad_number_is_refused_naming_the_variable_and_the_value(

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from allegro_sync.cli.deployment import application
+from allegro_sync.services.privacy import STORED
 
 buyers_app = typer.Typer(help="Buyers' personal data (docs/privacy.md).", no_args_is_help=True)
 console = Console(width=160)
@@ -32,7 +33,7 @@ def forget(
     ] = False,
     stack: StackOption = None,
 ) -> None:
-    """Delete every queued message about BUYER (dead letters; with --pending, undelivered orders too)."""
+    """Erase BUYER's stored data and queued orders (dead letters; with --pending, undelivered ones too)."""
     try:
         report = application(stack).buyer_data().forget(buyer, pending=pending)
     except ValueError as error:
@@ -42,10 +43,11 @@ def forget(
     for erased in report.erased:
         table.add_row(erased.queue, erased.checkout_form_id)
     console.print(table)
-    if any(not e.queue.endswith("(DLQ)") for e in report.erased):
+    if any(e.queue != STORED and not e.queue.endswith("(DLQ)") for e in report.erased):
         console.print("These orders will not reach the shop: handle them in Allegro's sales panel.")
     for queue in report.skipped_pending:
         console.print(
-            f"{queue}: orders on their way to the shop were left alone (--pending erases them too)."
+            f"{queue}: orders on their way to the shop were left alone (--pending erases them too); "
+            "those of the buyer reach it without the buyer's name and address."
         )
-    console.print("No table keeps buyers' names, addresses, e-mails or phones (docs/privacy.md).")
+    console.print("Nothing else keeps buyers' names, addresses, e-mails or phones (docs/privacy.md).")

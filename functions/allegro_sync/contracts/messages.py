@@ -302,7 +302,8 @@ def parse_stock_changed(body: str | bytes) -> StockChanged:
 # calls `StockLedger.confirm_delivered(sku, sale_id, ...)`. The queue is not FIFO and the worker may resend
 # after a crash: consumers de-duplicate by `message_id` (the same content always has the same id). Its form
 # is `order:<checkout form id>:v<n>`, `n` growing with each stored state of the order, so a consumer can
-# also drop an older state that arrives after a newer one.
+# also drop an older state that arrives after a newer one. It carries references, not the buyer's personal
+# data: the order worker stores that on the `orders` table first (docs/privacy.md).
 
 
 class OutboxLine(_Message):
@@ -334,10 +335,18 @@ class OrderChanged(_Message):
     needs_attention: tuple[str, ...] = ()
     merged_into: str | None = None
     replaces: tuple[str, ...] = ()  # forms this combined payment replaced: their sales continue here
+    # The buyer's personal data. On the queue: absent, and `buyer_data_stored` says the orders table keeps
+    # it for this checkout form (the notifier reads it there); messages queued before that still carry it
+    # here and are delivered as they are. To the shop: always filled in, as Allegro's checkout form has it.
     buyer: dict[str, Any] | None = None
     delivery: dict[str, Any] | None = None
     payment: dict[str, Any] | None = None
     summary: dict[str, Any] | None = None
+    buyer_data_stored: bool = False
+
+    def with_buyer_data(self, buyer: dict[str, Any] | None, delivery: dict[str, Any] | None) -> OrderChanged:
+        """The message as the shop gets it: the stored buyer and delivery filled in."""
+        return self.model_copy(update={"buyer": buyer, "delivery": delivery, "buyer_data_stored": False})
 
 
 OutboxMessage = Annotated[OrderChanged | StockChanged, Field(discriminator="kind")]

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from allegro_sync.domain.ledger import LedgerError, line_sale_id
 
@@ -216,6 +216,41 @@ class OrderRecord:
             other.merged_into,
             other.replaces,
         )
+
+
+DEFAULT_BUYER_DATA_DAYS = 30
+"""How long a buyer's name, address, e-mail and phone stay after the order's last change (docs/privacy.md):
+longer than any outbox message can wait for them (4 days queued, 7 in the DLQ, then a replay), short enough
+that a closed order's buyer is gone within a month. The order record itself, which holds none, stays."""
+DAY_SECONDS = 86_400
+
+
+@dataclass(frozen=True)
+class BuyerDetails:
+    """A checkout form's buyer and delivery, as Allegro gives them: the personal data the shop needs to
+    ship. Kept apart from the `OrderRecord` (which outlives it) until `expires_at` (epoch seconds)."""
+
+    checkout_form_id: str
+    account: str
+    buyer: Mapping[str, Any] | None
+    delivery: Mapping[str, Any] | None
+    expires_at: int
+
+    @classmethod
+    def until(
+        cls,
+        checkout_form_id: str,
+        account: str,
+        buyer: Mapping[str, Any] | None,
+        delivery: Mapping[str, Any] | None,
+        *,
+        now: float,
+        days: int,
+    ) -> BuyerDetails:
+        """Kept `days` after `now`, the order's latest change: each change (payment, a new address, the
+        cancellation that closes it) restarts the clock, so a closed order's buyer goes `days` after it
+        closed."""
+        return cls(checkout_form_id, account, buyer, delivery, int(now) + days * DAY_SECONDS)
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,8 @@ def record_handler(record: OutboxRecord) -> None:
     if result.duplicate:
         logger.info("superseded by a newer state" if result.superseded else "already delivered to the shop")
         return
+    if result.buyer_data_gone:
+        logger.warning("the buyer's data was erased or has expired: the shop got the order without it")
     if result.unconfirmed:
         logger.warning("the ledger did not know these sales", extra={"sale_ids": list(result.unconfirmed)})
     logger.info(

@@ -1,20 +1,23 @@
 """`buyers forget`: erase one buyer's personal data from everything the deployment still holds of it.
 
-No table keeps a buyer's name, address, e-mail or phone (docs/privacy.md); the queues that carry them are
-the ones the topology marks `personal_data` (the shop outbox: the notifier cannot read Allegro itself), and
-their dead-letter queues. This walks each of them once, deletes every message naming the buyer and lets the
-others come back at once. A message still on its way to the shop is only touched when the operator says so
+The one table item holding a buyer's name, address, e-mail and phone is the order's buyer data on the
+`orders` table (docs/privacy.md): every one of the buyer's is deleted. The queues the topology marks
+`personal_data` (the shop outbox) and their dead-letter queues are walked once: a message naming the buyer
+(queued before the data moved to the table) or referring to one of the buyer's orders is deleted, the others
+come back at once. A message still on its way to the shop is only touched when the operator says so
 (`pending=True`): deleting it means the shop never receives that order, so each one is reported by its
-checkout form id for the seller to handle in Allegro. Buyer data is never printed or logged.
+checkout form id for the seller to handle in Allegro; left alone, it reaches the shop without the buyer's
+data. Buyer data is never printed or logged.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
+from allegro_sync.domain.orders import BuyerDetails
 from allegro_sync.topology import TOPOLOGY, Topology, dlq_env, queue_env
 
 # Every message of a queue stays hidden while the walk goes on (so none is seen twice), then is released.
@@ -23,9 +26,20 @@ WALK_VISIBILITY_SECONDS = 120
 _IDENTIFYING = ("id", "login", "email", "phoneNumber")
 
 
+STORED = "orders table"
+
+
+class StoredBuyers(Protocol):
+    """The buyer data the order worker keeps for the shop (the `orders` table in AWS)."""
+
+    def everyone(self) -> Iterable[BuyerDetails]: ...
+
+    def erase(self, checkout_form_id: str) -> None: ...
+
+
 @dataclass(frozen=True)
 class Erased:
-    queue: str  # e.g. "shop-outbox" or "shop-outbox (DLQ)"
+    queue: str  # where: "orders table", "shop-outbox" or "shop-outbox (DLQ)"
     checkout_form_id: str
 
 
@@ -39,8 +53,11 @@ class ForgetReport:
 class BuyerData:
     """The queues (and DLQs) that may hold buyers' personal data, by `env` (QUEUE_*_URL / QUEUE_*_DLQ_URL)."""
 
-    def __init__(self, sqs: Any, env: Mapping[str, str], topology: Topology = TOPOLOGY) -> None:
+    def __init__(
+        self, sqs: Any, env: Mapping[str, str], stored: StoredBuyers, topology: Topology = TOPOLOGY
+    ) -> None:
         self._sqs = sqs
+        self._stored = stored
         self._queues: list[tuple[str, str, bool]] = []  # (label, url, pending delivery)
         for queue in topology.queues:
             if not queue.personal_data:
@@ -56,6 +73,12 @@ class BuyerData:
         if not wanted:
             raise ValueError("name the buyer: an e-mail address, Allegro login, buyer id or phone number")
         report = ForgetReport()
+        forms: set[str] = set()
+        for details in self._stored.everyone():
+            if _names(details.buyer, details.delivery, wanted):
+                self._stored.erase(details.checkout_form_id)
+                forms.add(details.checkout_form_id)
+                report.erased.append(Erased(STORED, details.checkout_form_id))
         for label, url, is_pending in self._queues:
             if is_pending and not pending:
                 report.skipped_pending.append(label)
@@ -63,7 +86,7 @@ class BuyerData:
             kept: list[str] = []
             for raw in self._walk(url):
                 report.examined += 1
-                form = _about(raw.get("Body", ""), wanted)
+                form = _about(raw.get("Body", ""), wanted, forms)
                 if form is None:
                     kept.append(raw["ReceiptHandle"])
                     continue
@@ -87,14 +110,29 @@ class BuyerData:
             yield from batch
 
 
-def _about(body: str, wanted: str) -> str | None:
-    """The checkout form id when the message is an order whose buyer is `wanted`, else None."""
+def _names(buyer: Any, delivery: Any, wanted: str) -> bool:
+    """Whether Allegro's `buyer` object (or the phone of its `delivery` address) is the buyer `wanted`: an
+    e-mail, login, id or phone, casefolded."""
+    address = delivery.get("address") if isinstance(delivery, Mapping) else None
+    found = {
+        str(part.get(k, "")).strip().casefold()
+        for part in (buyer, address)
+        if isinstance(part, Mapping)
+        for k in _IDENTIFYING
+    }
+    return wanted in found - {""}
+
+
+def _about(body: str, wanted: str, forms: set[str]) -> str | None:
+    """The checkout form id when the message is an order of the buyer `wanted` (naming the buyer, or one of
+    the buyer's `forms`), else None."""
     try:
         message = json.loads(body)
     except ValueError:
         return None
     if not isinstance(message, dict):
         return None
-    buyer = message.get("buyer") or {}
-    values = {str(buyer.get(k, "")).strip().casefold() for k in _IDENTIFYING} - {""}
-    return str(message.get("checkout_form_id", "?")) if wanted in values else None
+    form = str(message.get("checkout_form_id", "?"))
+    order = message.get("kind") == "order.changed"  # the outbox carries stock changes too: never personal
+    named = _names(message.get("buyer"), message.get("delivery"), wanted)
+    return form if named or (order and form in forms) else None

@@ -3,7 +3,9 @@
 Order of steps matters for "exactly once" without a distributed transaction:
 1. skip a message already recorded as delivered (a redelivery of the standard queue costs one read), or
    one older than a state of the same order the shop already has (the standard queue may reorder);
-2. hand it to the shop adapter, which is idempotent on its own (the generic shop de-duplicates by the
+2. fill in the buyer's data the order worker stored for it (the message carries references only: a
+   message queued before that carries the data itself and goes as it is), and hand it to the shop
+   adapter, which is idempotent on its own (the generic shop de-duplicates by the
    `Idempotency-Key` header; the WooCommerce adapter finds the order it created before);
 3. confirm every TAKEN line in the ledger with the shop's acknowledgement time (idempotent: a second
    confirmation is a DUPLICATE), so a stale shop webhook is told apart from a real restock;
@@ -25,6 +27,7 @@ from allegro_sync.contracts.shop import (
     state_version,
 )
 from allegro_sync.domain.ledger import LedgerError, Outcome
+from allegro_sync.domain.orders import BuyerDetails
 from allegro_sync.services.stock import StockLedger
 
 
@@ -42,6 +45,14 @@ class DeliveryLog(Protocol):
         ...
 
 
+class BuyerDataSource(Protocol):
+    """The buyer data the order worker stored for a checkout form (the `orders` table in AWS)."""
+
+    def read(self, checkout_form_id: str) -> BuyerDetails | None:
+        """None: never stored, erased by `buyers forget`, or expired."""
+        ...
+
+
 @dataclass(frozen=True)
 class DeliveryResult:
     message_id: str
@@ -50,6 +61,7 @@ class DeliveryResult:
     shop_order_id: str | None = None
     confirmed: tuple[str, ...] = ()  # sale ids the ledger now knows the shop applied
     unconfirmed: tuple[str, ...] = ()  # sale ids the ledger did not know (logged, never retried)
+    buyer_data_gone: bool = False  # the stored buyer data was erased or expired: sent without it
 
 
 def failure_reason(error: Exception) -> str:
@@ -62,10 +74,13 @@ def failure_reason(error: Exception) -> str:
 
 
 class ShopDelivery:
-    def __init__(self, sink: ShopOrderSink, ledger: StockLedger, log: DeliveryLog) -> None:
+    def __init__(
+        self, sink: ShopOrderSink, ledger: StockLedger, log: DeliveryLog, buyers: BuyerDataSource
+    ) -> None:
         self._sink = sink
         self._ledger = ledger
         self._log = log
+        self._buyers = buyers
 
     def deliver(self, message: OrderChanged) -> DeliveryResult:
         if self._log.delivered(message.message_id):
@@ -75,6 +90,14 @@ class ShopDelivery:
         version, newest = state_version(message), self._log.newest_version(message.checkout_form_id)
         if version is not None and newest is not None and version < newest:
             return DeliveryResult(message.message_id, duplicate=True, superseded=True)
+        gone = False
+        if message.buyer_data_stored:
+            details = self._buyers.read(message.checkout_form_id)
+            gone = details is None
+            buyer, delivery = (details.buyer, details.delivery) if details else (None, None)
+            message = message.with_buyer_data(
+                dict(buyer) if buyer else None, dict(delivery) if delivery else None
+            )
         ack = self._sink.deliver(message)
         confirmed: list[str] = []
         unconfirmed: list[str] = []
@@ -98,4 +121,5 @@ class ShopDelivery:
             shop_order_id=ack.shop_order_id,
             confirmed=tuple(confirmed),
             unconfirmed=tuple(unconfirmed),
+            buyer_data_gone=gone,
         )

@@ -1,5 +1,6 @@
-"""`buyers forget` against the local runtime's real queues (moto), through the CLI: nothing of the buyer is
-left in any queue afterwards, every other buyer's order is untouched, and nothing of the buyer is printed."""
+"""`buyers forget` against the local runtime's real queues and tables (moto), through the CLI: nothing of the
+buyer is left in any queue or table afterwards, every other buyer's order is untouched, and nothing of the
+buyer is printed."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from allegro_sync.cli.main import app
+from allegro_sync.domain.orders import BuyerDetails
 from allegro_sync.local.runtime import LocalRuntime
 from tests.fixtures.local import MakeLocalRuntime
 
@@ -43,6 +45,28 @@ def _order(form: str, buyer: dict[str, str]) -> str:
     )
 
 
+def _reference(form: str) -> str:
+    """An order as the worker queues it now: its buyer's data is on the orders table."""
+    body = json.loads(_order(form, OTHER))
+    del body["buyer"], body["delivery"]
+    return json.dumps({**body, "buyer_data_stored": True})
+
+
+def _keep(runtime: LocalRuntime, form: str, buyer: dict[str, str]) -> None:
+    """What the order worker stores before it queues the order."""
+    delivery = {"address": {"lastName": buyer["lastName"], "street": "ul. Marszałkowska 1"}}
+    details = BuyerDetails(form, "shop1", buyer, delivery, expires_at=2_000_000_000)
+    runtime.application("order_worker").stored_buyers().keep(details)
+
+
+def _table(runtime: LocalRuntime) -> list[str]:
+    """Every item of the orders table, as text."""
+    orders = runtime.application("order_worker").settings.table("orders")
+    return [
+        json.dumps(i, ensure_ascii=False) for i in runtime.client("dynamodb").scan(TableName=orders)["Items"]
+    ]
+
+
 def _everything(runtime: LocalRuntime) -> list[str]:
     """Every body still in the shop outbox and its DLQ (received with no visibility: left in place)."""
     sqs = runtime.client("sqs")
@@ -64,16 +88,26 @@ def test_forget_erases_the_buyer_from_every_queue_and_keeps_everyone_else(runtim
     sqs.send_message(QueueUrl=wiring.dlq_url, MessageBody=_order("dead-2", OTHER))
     sqs.send_message(QueueUrl=wiring.url, MessageBody=_order("live-1", FORGOTTEN))
     sqs.send_message(QueueUrl=wiring.url, MessageBody=_order("live-2", OTHER))
+    _keep(runtime, "stored-1", FORGOTTEN)
+    _keep(runtime, "stored-2", OTHER)
+    sqs.send_message(QueueUrl=wiring.url, MessageBody=_reference("stored-1"))  # names nobody: refers
+    sqs.send_message(QueueUrl=wiring.url, MessageBody=_reference("stored-2"))
 
     dead_only = runner.invoke(app, ["buyers", "forget", "Jan.Kowalski@allegromail.pl"])
     assert dead_only.exit_code == 0, dead_only.output
     assert "dead-1" in dead_only.output
+    # The stored data goes at once; its queued order names nobody and reaches the shop without it.
+    assert "stored-1" in dead_only.output
+    assert not [item for item in _table(runtime) if "Kowalski" in item or "kupujacy-1" in item]
     assert "left alone" in dead_only.output  # the live order is still on its way to the shop
     assert any("live-1" in body for body in _everything(runtime))
 
+    _keep(runtime, "stored-3", FORGOTTEN)  # the buyer ordered again meanwhile
+    sqs.send_message(QueueUrl=wiring.url, MessageBody=_reference("stored-3"))
     everything = runner.invoke(app, ["buyers", "forget", "kupujacy-1", "--pending"])
     assert everything.exit_code == 0, everything.output
     assert "live-1" in everything.output
+    assert everything.output.count("stored-3") == 2  # the table's data, and the order it refers to
     assert "will not reach the shop" in everything.output
     for shown in (dead_only.output, everything.output):
         assert "Kowalski" not in shown
@@ -81,7 +115,15 @@ def test_forget_erases_the_buyer_from_every_queue_and_keeps_everyone_else(runtim
 
     left = _everything(runtime)
     assert not [body for body in left if "Kowalski" in body or "kupujacy-1" in body or "b-1" in body]
-    assert sorted(json.loads(body)["checkout_form_id"] for body in left) == ["dead-2", "live-2"]
+    assert sorted(json.loads(body)["checkout_form_id"] for body in left) == [
+        "dead-2",
+        "live-2",
+        "stored-1",
+        "stored-2",
+    ]
+    table = _table(runtime)
+    assert not [item for item in table if "Kowalski" in item or "kupujacy-1" in item or "b-1" in item]
+    assert [item for item in table if "Nowak" in item]  # the other buyer's data is still there for the shop
 
 
 def test_forget_without_a_buyer_is_refused_and_erases_nothing(runtime: LocalRuntime) -> None:

@@ -73,6 +73,6 @@ def test_nothing_is_lost_doubled_oversold_or_left_behind_under_faults(
     # No secret and nothing token-shaped in any log line of the whole run.
     assert result.secrets, "the scan had no secret values to look for"
     assert leaks(logs.out + logs.err, result.secrets) == []
-    # Nor any buyer's e-mail, surname, phone or street.
+    # Nor any buyer's e-mail, login, name, phone or address.
     assert result.personal, "the scan had no buyer data to look for"
     assert personal_data(logs.out + logs.err, result.personal) == []

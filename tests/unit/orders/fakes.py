@@ -10,7 +10,7 @@ from typing import Any
 from allegro_sync.contracts.allegro import CheckoutForm, LatestOrderEvent, OrderEvent, OrderEventStats
 from allegro_sync.contracts.messages import OrderChanged, OrderNotice, StockChanged
 from allegro_sync.contracts.orders import CursorLost, CursorState, OrderConflict
-from allegro_sync.domain.orders import LineOwner, OrderRecord
+from allegro_sync.domain.orders import BuyerDetails, LineOwner, OrderRecord
 
 
 @dataclass
@@ -221,6 +221,27 @@ class MemoryOutbox:
 
     def publish(self, messages: Sequence[StockChanged]) -> None:
         self.stock.extend(messages)
+
+
+@dataclass
+class MemoryBuyers:
+    """The buyer data store of the order worker, the shop notifier and `buyers forget`, in memory."""
+
+    stored: dict[str, BuyerDetails] = field(default_factory=dict)
+    now: float = 0.0
+
+    def keep(self, details: BuyerDetails) -> None:
+        self.stored[details.checkout_form_id] = details
+
+    def read(self, checkout_form_id: str) -> BuyerDetails | None:
+        details = self.stored.get(checkout_form_id)
+        return details if details is not None and details.expires_at > self.now else None
+
+    def everyone(self) -> list[BuyerDetails]:
+        return list(self.stored.values())
+
+    def erase(self, checkout_form_id: str) -> None:
+        self.stored.pop(checkout_form_id, None)
 
 
 @dataclass

@@ -13,7 +13,7 @@ from allegro_sync.domain.orders import LineOwner, StockCountPoint
 from allegro_sync.services.orders import OrderImporter
 from allegro_sync.services.stock import StockLedger
 from tests.fixtures.ledger import InMemoryLedgerRepository, SimulatedCrash
-from tests.unit.orders.fakes import Crash, MemoryLinks, MemoryOrders, MemoryOutbox, form
+from tests.unit.orders.fakes import Crash, MemoryBuyers, MemoryLinks, MemoryOrders, MemoryOutbox, form
 
 T0 = datetime(2026, 11, 27, 12, tzinfo=UTC)
 ONE_LINE = [("line-1", "offer-1", "SKU-1", 2)]
@@ -29,8 +29,9 @@ class World:
         self.orders = MemoryOrders()
         self.outbox = MemoryOutbox()
         self.links = MemoryLinks()
+        self.buyers = MemoryBuyers()
         self.importer = OrderImporter(
-            self.orders, self.stock, self.outbox, self.outbox, self.links, count_at=count_at
+            self.orders, self.stock, self.outbox, self.outbox, self.links, self.buyers, count_at=count_at
         )
 
     def available(self, sku: str = "SKU-1") -> int | None:
@@ -227,3 +228,39 @@ def test_a_form_allegro_deleted_waits_as_deleted_without_the_seller_and_without_
     deleted = world.orders.records["f1"]
     assert (deleted.status, deleted.attention, deleted.taken) == ("DELETED", (), frozenset({"line-1"}))
     assert world.available() == 8
+
+
+# --- the buyer's personal data (docs/privacy.md) ----------------------------------------------------------
+
+BUYER = {
+    "login": "kupujacy",
+    "email": "jan.kowalski@allegromail.pl",
+    "firstName": "Jan",
+    "lastName": "Kowalski",
+    "phoneNumber": "+48 500 600 700",
+}
+ADDRESS = {"street": "ul. Marszałkowska 1", "zipCode": "00-001", "city": "Warszawa"}
+DELIVERY = {"address": {**ADDRESS, "lastName": "Kowalski", "phoneNumber": "+48 500 600 701"}}
+PERSONAL = ("Kowalski", "jan.kowalski", "500 600 70", "Marszałkowska", "kupujacy")
+
+
+def test_the_shop_message_refers_to_the_buyer_kept_for_days_after_the_order_closed(world: World) -> None:
+    now = [1_800_000_000.0]
+    importer = replace(world.importer, clock=lambda: now[0], buyer_data_days=30)
+    bought = form("f1", "BOUGHT", ONE_LINE).model_copy(update={"buyer": BUYER, "delivery": DELIVERY})
+    importer.import_form("shop1", bought)
+    now[0] += 86_400
+    paid = bought.model_copy(update={"status": "READY_FOR_PROCESSING", "revision": "r2"})
+    importer.import_form("shop1", paid)
+
+    for message in world.outbox.orders:
+        body = message.model_dump_json()
+        assert message.buyer_data_stored
+        assert [value for value in PERSONAL if value in body] == []
+    kept = world.buyers.stored["f1"]
+    assert (kept.buyer, kept.delivery) == (BUYER, DELIVERY)
+    assert kept.expires_at == int(now[0]) + 30 * 86_400  # from the payment, the latest change
+
+    now[0] += 86_400
+    importer.import_form("shop1", paid.model_copy(update={"status": "CANCELLED", "revision": "r3"}))
+    assert world.buyers.stored["f1"].expires_at == int(now[0]) + 30 * 86_400  # closed: 30 days from now

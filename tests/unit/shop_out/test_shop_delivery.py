@@ -20,9 +20,11 @@ from allegro_sync.adapters.shop_credentials import ShopNotConfigured, parse_cred
 from allegro_sync.contracts.messages import OrderChanged, OutboxLine
 from allegro_sync.contracts.shop import ShopAck, ShopRejected, ShopUnavailable, state_version
 from allegro_sync.domain.ledger import Sale, SaleStatus
+from allegro_sync.domain.orders import BuyerDetails
 from allegro_sync.services.shop_delivery import ShopDelivery
 from allegro_sync.services.stock import StockLedger
 from tests.fixtures.ledger import InMemoryLedgerRepository
+from tests.unit.orders.fakes import MemoryBuyers
 from tests.unit.shop_out.fake_shops import FakeGenericShop, FakeWooCommerce, mock_transport
 
 SECRET = "s3cret-signing-key-0123456789"
@@ -188,7 +190,7 @@ def test_delivery_confirms_taken_sales_with_the_shops_ack_time_and_skips_redeliv
     ledger = ledger_with_sale(memory_ledger)
     fake = FakeGenericShop(secret=SECRET, stock={"SKU-1": 10})
     log = MemoryLog()
-    delivery = ShopDelivery(generic(fake), ledger, log)
+    delivery = ShopDelivery(generic(fake), ledger, log, MemoryBuyers())
 
     first = delivery.deliver(order())
     again = delivery.deliver(order())
@@ -207,7 +209,9 @@ def test_a_late_older_state_never_overwrites_a_newer_one_in_the_shop(
 ) -> None:
     fake = FakeWooCommerce("ck_test", "cs_test")
     fake.add_product("SKU-1", 10)
-    delivery = ShopDelivery(woo(fake, MemoryIndex()), ledger_with_sale(memory_ledger), MemoryLog())
+    delivery = ShopDelivery(
+        woo(fake, MemoryIndex()), ledger_with_sale(memory_ledger), MemoryLog(), MemoryBuyers()
+    )
 
     delivery.deliver(order("READY_FOR_PROCESSING", 2))
     late = delivery.deliver(order("BOUGHT", 1, line(effect="NONE")))  # retried v1 arrives after v2
@@ -226,8 +230,8 @@ def test_a_crash_after_the_shop_took_it_repeats_harmlessly(memory_ledger: InMemo
             raise RuntimeError("lambda died")
 
     with pytest.raises(RuntimeError):
-        ShopDelivery(generic(fake), ledger, CrashingLog()).deliver(order())
-    result = ShopDelivery(generic(fake), ledger, MemoryLog()).deliver(order())
+        ShopDelivery(generic(fake), ledger, CrashingLog(), MemoryBuyers()).deliver(order())
+    result = ShopDelivery(generic(fake), ledger, MemoryLog(), MemoryBuyers()).deliver(order())
 
     assert result.confirmed == (f"{FORM}:li-1",)
     assert (len(fake.received), fake.stock["SKU-1"]) == (1, 8)
@@ -239,7 +243,9 @@ def test_a_shop_that_is_down_confirms_nothing_and_records_nothing(
     ledger = ledger_with_sale(memory_ledger)
     log = MemoryLog()
     with pytest.raises(ShopUnavailable):
-        ShopDelivery(generic(FakeGenericShop(secret=SECRET, down=True)), ledger, log).deliver(order())
+        ShopDelivery(generic(FakeGenericShop(secret=SECRET, down=True)), ledger, log, MemoryBuyers()).deliver(
+            order()
+        )
     assert log.done == {}
     record = memory_ledger.get_sale("SKU-1", f"{FORM}:li-1")
     assert record is not None
@@ -249,8 +255,61 @@ def test_a_shop_that_is_down_confirms_nothing_and_records_nothing(
 def test_an_unknown_sale_is_reported_not_retried(memory_ledger: InMemoryLedgerRepository) -> None:
     ledger = StockLedger(memory_ledger)  # the ledger never counted this sale
     fake = FakeGenericShop(secret=SECRET)
-    result = ShopDelivery(generic(fake), ledger, MemoryLog()).deliver(order())
+    result = ShopDelivery(generic(fake), ledger, MemoryLog(), MemoryBuyers()).deliver(order())
     assert (result.confirmed, result.unconfirmed) == ((), (f"{FORM}:li-1",))
+
+
+def reference(version: int = 1) -> OrderChanged:
+    """An order as the worker queues it now: the buyer's data stays on the orders table."""
+    return order(version=version).with_buyer_data(None, None).model_copy(update={"buyer_data_stored": True})
+
+
+def test_a_message_referring_to_stored_buyer_data_reaches_the_shop_with_all_of_it(
+    memory_ledger: InMemoryLedgerRepository,
+) -> None:
+    full = order()
+    buyers = MemoryBuyers(now=T0.timestamp())
+    expires = int(T0.timestamp()) + 86_400
+    buyers.keep(BuyerDetails(FORM, "shop1", full.buyer, full.delivery, expires))
+    fake = FakeGenericShop(secret=SECRET, stock={"SKU-1": 10})
+
+    result = ShopDelivery(generic(fake), ledger_with_sale(memory_ledger), MemoryLog(), buyers).deliver(
+        reference()
+    )
+
+    [got] = fake.received
+    assert (got["buyer"], got["delivery"]) == (full.buyer, full.delivery)
+    assert "buyer_data_stored" not in got  # where we kept it is not the shop's business
+    assert (result.confirmed, result.buyer_data_gone) == ((f"{FORM}:li-1",), False)
+
+
+def test_a_message_queued_before_the_upgrade_carries_the_buyer_and_goes_as_it_is(
+    memory_ledger: InMemoryLedgerRepository,
+) -> None:
+    fake = FakeGenericShop(secret=SECRET, stock={"SKU-1": 10})
+    old = json.loads(order().model_dump_json(exclude={"buyer_data_stored"}))  # the old body had no marker
+
+    result = ShopDelivery(
+        generic(fake), ledger_with_sale(memory_ledger), MemoryLog(), MemoryBuyers()
+    ).deliver(OrderChanged.model_validate(old))
+
+    [got] = fake.received
+    assert (got["buyer"], got["delivery"]) == (order().buyer, order().delivery)
+    assert (result.confirmed, result.buyer_data_gone) == ((f"{FORM}:li-1",), False)
+
+
+def test_an_order_whose_buyer_was_erased_still_reaches_the_shop_and_takes_its_stock(
+    memory_ledger: InMemoryLedgerRepository,
+) -> None:
+    fake = FakeGenericShop(secret=SECRET, stock={"SKU-1": 10})
+
+    result = ShopDelivery(
+        generic(fake), ledger_with_sale(memory_ledger), MemoryLog(), MemoryBuyers()
+    ).deliver(reference())
+
+    [got] = fake.received
+    assert (got["buyer"], got["delivery"], fake.stock["SKU-1"]) == (None, None, 8)
+    assert result.buyer_data_gone
 
 
 # --- WooCommerce --------------------------------------------------------------------------------------

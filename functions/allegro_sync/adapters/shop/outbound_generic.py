@@ -45,8 +45,9 @@ def delivery_id(message_id: str) -> str:
 
 
 def order_payload(message: OrderChanged) -> dict[str, Any]:
-    """The documented body: the outbox message itself (kind `order.changed`), JSON-ready."""
-    return message.model_dump(mode="json")
+    """The documented body: the outbox message itself (kind `order.changed`), JSON-ready, with the buyer's
+    data filled in (`services.shop_delivery`); where that data was kept is no business of the shop's."""
+    return message.model_dump(mode="json", exclude={"buyer_data_stored"})
 
 
 class GenericShop:

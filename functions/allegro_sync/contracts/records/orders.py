@@ -10,6 +10,8 @@ Layout (string keys `pk`, `sk`):
 - shop order:     pk="order#<checkout form id>", sk="shop-order"        `ShopOrderItem` (WooCommerce's order)
 - line owner:     pk="line#<line item id>", sk="owner"                  `LineOwnerItem` (which form carries a
   purchase now, and its sale id: a combined payment moves line items to a new form, allegro-api #1111)
+- buyer data:     pk="order#<checkout form id>", sk="buyer"             `BuyerDataItem` (the only personal
+  data in any table; expires by TTL, erased by `buyers forget`)
 """
 
 from __future__ import annotations
@@ -48,6 +50,16 @@ class OrderItem(Item):
     version: int
     merged_into: str | None = None  # absent in records written before combined payments were handled
     replaces: list[str] = Field(default_factory=list)
+
+
+class BuyerDataItem(Item):
+    """A checkout form's buyer and delivery (`domain.orders.BuyerDetails`), as JSON text: Allegro's objects
+    as they came, whatever numbers they hold. Gone at `expires_at` (the table's TTL attribute)."""
+
+    account: str
+    buyer: str | None = None  # JSON
+    delivery: str | None = None  # JSON
+    expires_at: int
 
 
 class LineOwnerItem(Item):

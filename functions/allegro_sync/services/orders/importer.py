@@ -2,7 +2,9 @@
 
 Each line is one sale, taken or given back by the stock ledger exactly once per sale id; the order
 record, an `OrderChanged` for the shop and a `StockChanged` per moved SKU follow. Emission happens before
-the record is saved, so a crash in between re-emits with the same ids instead of losing a message.
+the record is saved, so a crash in between re-emits with the same ids instead of losing a message. The
+buyer's personal data is stored before the `OrderChanged` that refers to it (docs/privacy.md), so the shop
+notifier always finds it, however soon it reads the message.
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ from allegro_sync.contracts.allegro import (
 from allegro_sync.contracts.messages import OrderChanged, OrderNotice, OutboxLine, StockChanged
 from allegro_sync.domain.ledger import LedgerError, Outcome, Sale, StockView
 from allegro_sync.domain.orders import (
+    DEFAULT_BUYER_DATA_DAYS,
     DELETED,
     MERGED,
+    BuyerDetails,
     FormLine,
     LineAction,
     OrderDomainError,
@@ -35,6 +39,7 @@ from allegro_sync.domain.orders import (
 )
 from allegro_sync.services.orders.polling import parse_time
 from allegro_sync.services.orders.ports import (
+    BuyerDataStore,
     OfferLinks,
     OrderRepository,
     ShopOutbox,
@@ -69,8 +74,10 @@ class OrderImporter:
     outbox: ShopOutbox
     stock_changes: StockChangeHook
     links: OfferLinks
+    buyer_data: BuyerDataStore
     _: KW_ONLY
     count_at: StockCountPoint = StockCountPoint.BOUGHT
+    buyer_data_days: int = DEFAULT_BUYER_DATA_DAYS
     clock: Callable[[], float] = time.time
 
     def import_form(self, account: str, form: CheckoutForm) -> ImportResult:
@@ -128,7 +135,14 @@ class OrderImporter:
         ]
         if stock_messages:
             self.stock_changes.publish(stock_messages)
-        self.outbox.publish_order(_order_changed(record, form))
+        stored = form.buyer is not None or form.delivery is not None
+        if stored:
+            self.buyer_data.keep(
+                BuyerDetails.until(
+                    form.id, account, form.buyer, form.delivery, now=self.clock(), days=self.buyer_data_days
+                )
+            )
+        self.outbox.publish_order(_order_changed(record, form, buyer_data_stored=stored))
         for replaced in replaces:  # before the owners move: a crash here finds them again on the retry
             self._merge(replaced, into=form.id, account=account)
         new_lines = {p.line.line_item_id: p.sale_id for p in planned}
@@ -303,7 +317,11 @@ def _stored(planned: PlannedLine) -> StoredLine:
     )
 
 
-def _order_changed(record: OrderRecord, form: CheckoutForm | None) -> OrderChanged:
+def _order_changed(
+    record: OrderRecord, form: CheckoutForm | None, *, buyer_data_stored: bool = False
+) -> OrderChanged:
+    """The outbox message: references and bookkeeping; the buyer's data only as `buyer_data_stored`."""
+
     def effect(sale_id: str) -> Literal["TAKEN", "RETURNED", "NONE"]:
         if sale_id in record.returned:
             return "RETURNED" if sale_id in record.taken else "NONE"
@@ -320,8 +338,7 @@ def _order_changed(record: OrderRecord, form: CheckoutForm | None) -> OrderChang
         needs_attention=record.attention,
         merged_into=record.merged_into,
         replaces=record.replaces,
-        buyer=form.buyer if form else None,
-        delivery=form.delivery if form else None,
         payment=form.payment if form else None,
         summary=form.summary if form else None,
+        buyer_data_stored=buyer_data_stored,
     )

@@ -14,7 +14,7 @@ from allegro_sync.contracts.allegro import (
 from allegro_sync.contracts.messages import OrderChanged, OrderNotice, StockChanged
 from allegro_sync.contracts.orders import CursorState
 from allegro_sync.domain.ledger import Sale
-from allegro_sync.domain.orders import LineOwner, OrderRecord
+from allegro_sync.domain.orders import BuyerDetails, LineOwner, OrderRecord
 from allegro_sync.services.stock import StockResult
 
 EVENTS_PAGE = 1000
@@ -101,6 +101,14 @@ class StockPort(Protocol):
 
 class ShopOutbox(Protocol):
     def publish_order(self, message: OrderChanged) -> None: ...
+
+
+class BuyerDataStore(Protocol):
+    """Where the buyer's personal data waits for the shop notifier, instead of in the queue message."""
+
+    def keep(self, details: BuyerDetails) -> None:
+        """Store (or replace) the form's buyer data; idempotent."""
+        ...
 
 
 class StockChangeHook(Protocol):
