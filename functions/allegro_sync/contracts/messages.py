@@ -8,6 +8,7 @@
 | `shop-outbox` (standard) | `OrderChanged` | order_worker | shop_notifier |
 | `fulfillment` (FIFO, checkout form) | `ShopOrderStatus` | fulfillment_intake | fulfillment_worker |
 | `token-recovery` (standard, delayed) | `TokenRecovery` | every refresh of a token | token_recovery |
+| `poll-tick` (standard, delayed) | `PollTick` | order_poller (itself, and its watchdog) | order_poller |
 
 Bodies are the models' JSON; consumers receive them parsed by their batch processor
 (`adapters/sqs_records.py`), so a malformed body fails its record and ends in the DLQ. The correlation id
@@ -385,3 +386,12 @@ class TokenRecovery(BaseModel):
 
     account: str = Field(min_length=1, max_length=128)
     refresh_fingerprint: str = Field(pattern=r"^[0-9a-f]{32}$")
+
+
+class PollTick(BaseModel):
+    """The order poller's tick (services/orders/ticks.py): "poll every account once, then send me again a
+    few seconds later". `chain` names the one live chain; a tick of any other chain stops instead."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    chain: str = Field(pattern=r"^[0-9a-f]{32}$")

@@ -279,6 +279,12 @@ class LocalRuntime:
         if new and self._strict_fifo:
             raise FifoOrderError(new)
 
+    def next_tick(self, queue: str = "poll-tick", timeout: float = 15.0) -> Any:
+        """Run the next tick of a chain (waiting out its delay), as its event source would, then drain."""
+        outcome = self.poller.tick(queue, timeout=timeout)
+        self.drain(timeout=max(timeout, 10.0))
+        return outcome
+
     def send(
         self,
         queue_name: str,

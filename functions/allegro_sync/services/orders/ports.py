@@ -71,6 +71,26 @@ class CursorStore(Protocol):
         ...
 
 
+class PollChainStore(Protocol):
+    """The one live poll-tick chain's heartbeat (services/orders/ticks.py)."""
+
+    def seed(self, chain: str, now: float, lease_seconds: float) -> bool:
+        """Name `chain` the live one if no chain beat within its lease; False while one is alive."""
+        ...
+
+    def beat(self, chain: str, now: float, lease_seconds: float) -> bool:
+        """Renew the heartbeat if `chain` is still the live one; False once another chain replaced it."""
+        ...
+
+    def forget(self, chain: str) -> None:
+        """Expire `chain`'s heartbeat at once (its first tick could not be sent)."""
+        ...
+
+
+class TickQueue(Protocol):
+    def send(self, chain: str, delay_seconds: int) -> None: ...
+
+
 class OrderQueue(Protocol):
     def publish(self, notices: Sequence[OrderNotice]) -> None: ...
 
