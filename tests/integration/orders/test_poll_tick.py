@@ -1,0 +1,140 @@
+"""The order poller's tick chain (services/orders/ticks.py) on the local runtime: poll-tick messages carry
+the polls, the schedule is only the watchdog, and there is always exactly one chain."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+from allegro_sync.adapters.dynamodb import items
+from allegro_sync.adapters.dynamodb.poll_chain import CHAIN_KEY, DynamoPollChain
+from allegro_sync.contracts.messages import PollTick
+from allegro_sync.local.events import sqs_event, sqs_record
+from tests.integration.orders.conftest import OrdersWorld
+
+pytestmark = pytest.mark.integration
+
+TICKS = "poll-tick"
+
+
+def _chain(world: OrdersWorld) -> DynamoPollChain:
+    app = world.stack.app("order_poller")
+    return DynamoPollChain(app.settings.table("control"), app.aws_client("dynamodb"))
+
+
+def _ticks_waiting(world: OrdersWorld) -> list[str]:
+    """The chains of the ticks on the queue (taken off it: a test puts back what it needs)."""
+    sqs, url = world.runtime.client("sqs"), world.runtime.wiring.queues[TICKS].url
+    chains = []
+    while got := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        for message in got:
+            chains.append(PollTick.model_validate_json(message["Body"]).chain)
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return chains
+
+
+def _tick(world: OrdersWorld) -> dict[str, Any]:
+    """One tick as its event source hands it over; the handler's answer (the local poller drops it)."""
+    sqs, queue = world.runtime.client("sqs"), world.runtime.wiring.queues[TICKS]
+    [message] = sqs.receive_message(QueueUrl=queue.url, MaxNumberOfMessages=1, WaitTimeSeconds=2)["Messages"]
+    sqs.delete_message(QueueUrl=queue.url, ReceiptHandle=message["ReceiptHandle"])
+    record = sqs_record(message, queue_arn=queue.arn, region=world.runtime.region)
+    result: dict[str, Any] = world.runtime.invoke("order_poller", sqs_event([record]))
+    return result
+
+
+def _started(world: OrdersWorld) -> tuple[str, str]:
+    world.connect("shop1", "seller-one")
+    offer = world.offer("shop1", "SKU-TICK", stock=20)
+    world.shop_level("SKU-TICK", 10, (offer, "shop1"))
+    first = world.sync()  # the watchdog: starts the cursor at the newest event and seeds the chain
+    assert first["chain"]["seeded"] is True
+    return offer, first["chain"]["chain"]
+
+
+def test_the_tick_chain_imports_an_order_without_the_schedule(world: OrdersWorld) -> None:
+    offer, _ = _started(world)
+    form = world.emulator.marketplace.buy(offer, 2)
+    world.emulator.marketplace.pay(form)
+
+    world.runtime.next_tick()  # the poll-tick event source, not the schedule
+
+    record = world.order(form)
+    assert record is not None
+    assert len(record.taken) == 1
+    assert world.available("SKU-TICK") == 8
+    assert world.runtime.scheduler.fired("order_poller") == 1
+    world.runtime.next_tick()  # the tick re-sent itself: the chain goes on, and imports nothing twice
+    assert world.available("SKU-TICK") == 8
+    assert len(_ticks_waiting(world)) == 1
+
+
+def test_seeding_again_while_the_chain_lives_starts_no_second_chain(world: OrdersWorld) -> None:
+    _, chain = _started(world)
+
+    again = world.poll()
+
+    assert again["chain"]["seeded"] is False
+    assert _ticks_waiting(world) == [chain]
+    stored = _chain(world).read()
+    assert stored is not None
+    assert stored.chain == chain
+
+
+def test_a_dead_chain_is_reseeded_and_a_stale_tick_of_it_stops(world: OrdersWorld) -> None:
+    _, dead = _started(world)
+    assert _ticks_waiting(world) == [dead]  # its tick is lost: the chain is dead
+    assert world.poll()["chain"]["seeded"] is False  # its heartbeat has not expired yet
+    app = world.stack.app("order_poller")
+    app.aws_client(
+        "dynamodb"
+    ).update_item(  # as if the lease (interval + 60 s) had passed since its last beat
+        TableName=app.settings.table("control"),
+        Key=items.dump(CHAIN_KEY),
+        UpdateExpression="SET beat_until = :past",
+        ExpressionAttributeValues=items.dump({":past": 1}),
+    )
+
+    reseeded = world.poll()
+
+    live = reseeded["chain"]["chain"]
+    assert reseeded["chain"]["seeded"] is True
+    assert live != dead
+    assert _ticks_waiting(world) == [live]
+    world.runtime.send(TICKS, PollTick(chain=dead).model_dump_json())  # the old tick turns up after all
+    stale = _tick(world)
+    assert stale["chain"]["stopped"]
+    assert stale["accounts"] == {}
+    assert _ticks_waiting(world) == []  # it sent nothing: the live chain's tick was taken above
+    world.runtime.send(TICKS, PollTick(chain=live).model_dump_json())
+    assert _tick(world)["chain"]["stopped"] is None
+    assert _ticks_waiting(world) == [live]
+
+
+def test_a_tick_and_the_watchdog_polling_at_once_enqueue_each_event_once(world: OrdersWorld) -> None:
+    offer, _ = _started(world)
+    start = world.stack.app("order_poller").order_cursors().read("shop1")
+    assert start is not None
+    forms = [world.emulator.marketplace.buy(offer, 1) for _ in range(3)]
+    for form in forms:
+        world.emulator.marketplace.pay(form)
+    events = world.stack.app("order_poller").allegro("shop1").order_events(start.event_id, limit=1000)
+    answers: list[dict[str, Any]] = []
+    both = [
+        threading.Thread(target=lambda: answers.append(_tick(world))),
+        threading.Thread(target=lambda: answers.append(world.poll())),
+    ]
+    for thread in both:
+        thread.start()
+    for thread in both:
+        thread.join()
+    world.runtime.drain()
+
+    assert sum(a["enqueued"] for a in answers) == len({e.id for e in events if e.order.checkout_form})
+    assert world.available("SKU-TICK") == 7
+    for form in forms:
+        record = world.order(form)
+        assert record is not None
+        assert len(record.taken) == 1
