@@ -4,14 +4,19 @@ the polls, the schedule is only the watchdog, and there is always exactly one ch
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from typing import Any
 
 import pytest
 
 from allegro_sync.adapters.dynamodb import items
 from allegro_sync.adapters.dynamodb.poll_chain import CHAIN_KEY, DynamoPollChain
+from allegro_sync.bootstrap import Application
 from allegro_sync.contracts.messages import PollTick
 from allegro_sync.local.events import sqs_event, sqs_record
+from allegro_sync.settings import Settings
+from bench.cost import IdleTick
+from tests.fixtures.stack import MakeStack, unpaced_application
 from tests.integration.orders.conftest import OrdersWorld
 
 pytestmark = pytest.mark.integration
@@ -138,3 +143,33 @@ def test_a_tick_and_the_watchdog_polling_at_once_enqueue_each_event_once(world: 
         record = world.order(form)
         assert record is not None
         assert len(record.taken) == 1
+
+
+def test_an_idle_tick_makes_the_aws_calls_the_cost_model_prices(make_stack: MakeStack) -> None:
+    """bench/cost.py `IdleTick` prices an idle tick by these calls: a tick that made more would cost more."""
+    calls: Counter[str] = Counter()
+
+    def counting(name: str, settings: Settings) -> Application:
+        app = unpaced_application(name, settings)
+        if name == "order_poller":
+
+            def count(model: Any, **_: Any) -> None:
+                calls[f"{model.service_model.service_name}.{model.name}"] += 1
+
+            app.session().events.register("before-call", count)
+        return app
+
+    world = OrdersWorld(make_stack(make_application=counting))
+    _started(world)
+    world.runtime.next_tick()  # warm: tokens and the app credentials are read once per instance
+    calls.clear()
+
+    world.runtime.next_tick()
+
+    idle, accounts = IdleTick(), 1
+    writes = sum(n for op, n in calls.items() if op in ("dynamodb.UpdateItem", "dynamodb.PutItem"))
+    reads = sum(n for op, n in calls.items() if op in ("dynamodb.GetItem", "dynamodb.Query"))
+    assert writes == idle.writes_per_run + accounts * idle.writes_per_account
+    assert reads <= idle.reads_per_run  # the Allegro block record is in memory in tests
+    assert calls["sqs.SendMessage"] == 1  # the next tick; the event source receives and deletes it
+    assert set(calls) <= {"dynamodb.UpdateItem", "dynamodb.GetItem", "dynamodb.Query", "sqs.SendMessage"}
