@@ -137,6 +137,6 @@ class SqsPollTicks:
         self._url = queue_url
         self._sqs = client
 
-    def send(self, chain: str, delay_seconds: int) -> None:
-        body = PollTick(chain=chain).model_dump_json()
+    def send(self, chain: str, seq: int, delay_seconds: int) -> None:
+        body = PollTick(chain=chain, seq=seq).model_dump_json()
         self._sqs.send_message(QueueUrl=self._url, MessageBody=body, DelaySeconds=delay_seconds)

@@ -390,8 +390,11 @@ class TokenRecovery(BaseModel):
 
 class PollTick(BaseModel):
     """The order poller's tick (services/orders/ticks.py): "poll every account once, then send me again a
-    few seconds later". `chain` names the one live chain; a tick of any other chain stops instead."""
+    few seconds later". `chain` names the one live chain; a tick of any other chain stops instead, and so
+    does a second tick with the same `seq` (a duplicate delivery or a retried tick that already sent its
+    successor): the chain never forks."""
 
     model_config = ConfigDict(extra="forbid")
 
     chain: str = Field(pattern=r"^[0-9a-f]{32}$")
+    seq: int = Field(default=0, ge=0)

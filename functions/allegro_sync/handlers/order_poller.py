@@ -33,8 +33,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     chain = app.poll_chain()
     records = event.get("Records") or []
     if records:  # batch size 1: a malformed tick fails, and its chain ends (the watchdog starts another)
-        tick = PollTick.model_validate_json(records[0]["body"])
-        report = chain.tick(tick.chain, app.connected_clients, budget_seconds=budget)
+        tick, tick_id = PollTick.model_validate_json(records[0]["body"]), records[0]["messageId"]
+        report = chain.tick(tick.chain, tick.seq, tick_id, app.connected_clients, budget_seconds=budget)
     else:
         report = chain.watchdog(app.connected_clients, budget_seconds=budget)
     poll = report.poll

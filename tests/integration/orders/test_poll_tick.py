@@ -173,3 +173,37 @@ def test_an_idle_tick_makes_the_aws_calls_the_cost_model_prices(make_stack: Make
     assert reads <= idle.reads_per_run  # the Allegro block record is in memory in tests
     assert calls["sqs.SendMessage"] == 1  # the next tick; the event source receives and deletes it
     assert set(calls) <= {"dynamodb.UpdateItem", "dynamodb.GetItem", "dynamodb.Query", "sqs.SendMessage"}
+
+
+def _deliver(world: OrdersWorld, tick: PollTick, message_id: str) -> dict[str, Any]:
+    """A delivery of `tick` as SQS message `message_id` (a duplicate delivery, or a retry, keeps its id)."""
+    message = {
+        "MessageId": message_id,
+        "ReceiptHandle": f"handle-{message_id}",
+        "Body": tick.model_dump_json(),
+    }
+    queue = world.runtime.wiring.queues[TICKS]
+    record = sqs_record(message, queue_arn=queue.arn, region=world.runtime.region)
+    result: dict[str, Any] = world.runtime.invoke("order_poller", sqs_event([record]))
+    return result
+
+
+def test_a_tick_delivered_twice_does_not_fork_the_chain(world: OrdersWorld) -> None:
+    _, chain = _started(world)
+    [seed] = _ticks_waiting(world)
+    first = PollTick(chain=seed, seq=0)
+
+    assert _deliver(world, first, "m-1")["chain"]["stopped"] is None
+    assert _deliver(world, first, "m-2")["chain"]["stopped"]  # another copy of the same tick: ends here
+    assert _ticks_waiting(world) == [chain]
+
+    # A tick that failed after it sent its successor comes back with its own id: it may beat again, and
+    # the two successors it leaves behind are one fork too many for exactly one more tick.
+    second = PollTick(chain=chain, seq=1)
+    assert _deliver(world, second, "m-3")["chain"]["stopped"] is None
+    assert _deliver(world, second, "m-3")["chain"]["stopped"] is None
+    assert _ticks_waiting(world) == [chain, chain]
+    third = PollTick(chain=chain, seq=2)
+    answers = [_deliver(world, third, "m-4"), _deliver(world, third, "m-5")]
+    assert [a["chain"]["stopped"] is None for a in answers] == [True, False]
+    assert _ticks_waiting(world) == [chain]

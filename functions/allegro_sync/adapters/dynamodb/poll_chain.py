@@ -45,7 +45,7 @@ class DynamoPollChain:
 
     def seed(self, chain: str, now: float, lease_seconds: float) -> bool:
         return self._conditional(
-            "SET chain = :c, beat_until = :until, seeded_at = :at, beats = :zero",
+            "SET chain = :c, beat_until = :until, seeded_at = :at, beats = :zero REMOVE beat_by",
             "attribute_not_exists(beat_until) OR beat_until < :now",
             {
                 ":c": chain,
@@ -56,11 +56,17 @@ class DynamoPollChain:
             },
         )
 
-    def beat(self, chain: str, now: float, lease_seconds: float) -> bool:
+    def beat(self, chain: str, seq: int, tick_id: str, now: float, lease_seconds: float) -> bool:
         return self._conditional(
-            "SET beat_until = :until ADD beats :one",
-            "chain = :c",
-            {":c": chain, ":until": items.number(now + lease_seconds), ":one": 1},
+            "SET beat_until = :until, beats = :next, beat_by = :id",
+            "chain = :c AND (beats = :seq OR (beats = :next AND beat_by = :id))",
+            {
+                ":c": chain,
+                ":seq": seq,
+                ":next": seq + 1,
+                ":id": tick_id,
+                ":until": items.number(now + lease_seconds),
+            },
         )
 
     def forget(self, chain: str) -> None:

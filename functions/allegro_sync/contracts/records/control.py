@@ -83,7 +83,8 @@ class PollChainItem(Item):
     chain: str | None = None
     beat_until: Decimal | None = None
     seeded_at: str | None = None  # UTC ISO time the chain was started
-    beats: int = 0
+    beats: int = 0  # the seq of the chain's next tick
+    beat_by: str | None = None  # the SQS message id of the tick that beat last (its retry may beat again)
 
 
 class GapScanItem(Item):

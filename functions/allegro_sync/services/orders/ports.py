@@ -78,8 +78,9 @@ class PollChainStore(Protocol):
         """Name `chain` the live one if no chain beat within its lease; False while one is alive."""
         ...
 
-    def beat(self, chain: str, now: float, lease_seconds: float) -> bool:
-        """Renew the heartbeat if `chain` is still the live one; False once another chain replaced it."""
+    def beat(self, chain: str, seq: int, tick_id: str, now: float, lease_seconds: float) -> bool:
+        """Renew the heartbeat if `chain` is the live one and `seq` its next tick (or this very tick,
+        `tick_id`, retried); False once another chain replaced it or another tick took this `seq`."""
         ...
 
     def forget(self, chain: str) -> None:
@@ -88,7 +89,7 @@ class PollChainStore(Protocol):
 
 
 class TickQueue(Protocol):
-    def send(self, chain: str, delay_seconds: int) -> None: ...
+    def send(self, chain: str, seq: int, delay_seconds: int) -> None: ...
 
 
 class OrderQueue(Protocol):

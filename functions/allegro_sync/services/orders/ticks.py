@@ -5,8 +5,11 @@ A tick is one `poll-tick` message. Its consumer renews the chain's heartbeat, se
 polls every account once (`OrderPoller.run`, `run_seconds=0`). Nothing waits inside Lambda: an idle
 tick is billed its own ~0.1 s, not the 50 s loop a scheduled run used to sleep through.
 
-Exactly one chain: the heartbeat item names the live chain. A tick of any other chain stops (sends
-nothing), so a stale message can never double the calls for longer than one tick. The scheduled watchdog
+Exactly one chain: the heartbeat item names the live chain and the `seq` of its next tick. A tick of any
+other chain stops (sends nothing), and so does a second tick with a `seq` already served (SQS delivers at
+least once, and a tick that failed after sending its successor comes back): a fork dies at its next tick.
+A failed tick retried by SQS (same message id) may beat again, so a failure before the send never ends the
+chain. The scheduled watchdog
 starts a chain only when no chain beat within `lease_seconds`, so seeding twice starts nothing, and a chain
 that died is replaced within one watchdog period plus the lease. The watchdog also polls once itself.
 Each account's cursor keeps its lease and compare-and-swap (polling.py): a tick and a watchdog polling at
@@ -71,7 +74,7 @@ class PollChain:
         seeded = self._store.seed(chain, self._clock(), self.lease_seconds)
         if seeded:
             try:
-                self._ticks.send(chain, self.delay_seconds)
+                self._ticks.send(chain, 0, self.delay_seconds)
             except Exception:
                 with contextlib.suppress(Exception):  # the next watchdog run seeds again at once
                     self._store.forget(chain)
@@ -81,10 +84,12 @@ class PollChain:
         report.poll = self._poller.run(accounts(), budget_seconds=budget_seconds)
         return report
 
-    def tick(self, chain: str, accounts: Accounts, *, budget_seconds: float | None = None) -> TickReport:
-        """Serve one tick of `chain`: beat, send the next tick, poll; a replaced chain's tick stops."""
-        if not self._store.beat(chain, self._clock(), self.lease_seconds):
-            return TickReport(chain, stopped="another chain is the live one: this one ends here")
-        self._ticks.send(chain, self.delay_seconds)
+    def tick(
+        self, chain: str, seq: int, tick_id: str, accounts: Accounts, *, budget_seconds: float | None = None
+    ) -> TickReport:
+        """Serve tick `seq` of `chain`: beat, send the next tick, poll; a stale or duplicate tick stops."""
+        if not self._store.beat(chain, seq, tick_id, self._clock(), self.lease_seconds):
+            return TickReport(chain, stopped="not the live chain's next tick (replaced, or served already)")
+        self._ticks.send(chain, seq + 1, self.delay_seconds)
         poll = self._poller.run(accounts(), budget_seconds=budget_seconds)
         return TickReport(chain, next_tick_seconds=self.delay_seconds, poll=poll)
