@@ -192,6 +192,10 @@ class LocalRuntime:
                 time_scale=self._time_scale,
                 clock=self._clock,
                 minutes=self._schedule_minutes,
+                # a tick chain's watchdog seeds it as soon as `local up` runs (in AWS: within its period)
+                at_start=frozenset(
+                    f.name for t, f in consumers if self.topology.queue(t.queue).self_renewing
+                ),
             )
             self._wiring = wiring
         except BaseException:
