@@ -20,6 +20,7 @@ from typing import Any, Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt, PositiveInt
 
 from allegro_sync.adapters.alarm_metrics import ALARM_METRICS
+from allegro_sync.settings import DEFAULT_POLL_INTERVAL_SECONDS
 from allegro_sync.topology import QueueTrigger, ScheduleTrigger, Topology
 
 MINUTES_PER_MONTH = 365 * 24 * 60 / 12  # 43,800: AWS bills a month as 730 hours
@@ -40,8 +41,8 @@ EVENT_DRIVERS: dict[str, Driver] = {
 }
 # Scheduled functions whose work per run grows with the number of SKUs (they walk every offer).
 PER_SKU_SCHEDULED = frozenset({"reconciler", "repricer"})
-# The deployed order poller keeps polling for ORDER_POLL_RUN_SECONDS of each run (sleeping between polls):
-# Lambda bills that wall time whatever the soak measured with shorter runs.
+# The order poller runs once per poll-tick (a delayed SQS message every ORDER_POLL_INTERVAL_SECONDS,
+# services/orders/ticks.py) plus its watchdog schedule; each run is one poll, billed as measured.
 ORDER_POLLER = "order_poller"
 
 # DynamoDB request units per item of each data-plane operation, for items up to 1 KB (writes) / 4 KB
@@ -194,7 +195,8 @@ class Assumptions:
     dynamodb_storage_gb: float = 1.0
     # A scheduled function the soak never ran is priced at this duration per run (and flagged).
     unmeasured_run_seconds: float = 0.2
-    order_poll_run_seconds: float = 50.0  # ORDER_POLL_RUN_SECONDS default of the deployed poller
+    # The poll-tick chain's period (ORDER_POLL_INTERVAL_SECONDS): a tick every this many seconds, all month.
+    order_tick_seconds: float = DEFAULT_POLL_INTERVAL_SECONDS
 
 
 # ---- the soak's metered usage (schema shared with bench/soak/result.py) ------------------------------------
@@ -346,12 +348,30 @@ def drivers(topology: Topology) -> dict[str, Driver]:
     }
 
 
-def runs_per_month(topology: Topology) -> dict[str, float]:
-    """Scheduled runs per month of each scheduled function, from its rate."""
+def runs_per_month(
+    topology: Topology, tick_seconds: float = DEFAULT_POLL_INTERVAL_SECONDS
+) -> dict[str, float]:
+    """Scheduled runs per month of each scheduled function, from its rate, plus a tick chain's ticks."""
     runs: dict[str, float] = {}
     for trigger, function in topology.schedules():
         runs[function.name] = runs.get(function.name, 0.0) + MINUTES_PER_MONTH / trigger.rate_minutes
+    for name in tick_functions(topology):
+        runs[name] = runs.get(name, 0.0) + ticks_per_month(tick_seconds)
     return runs
+
+
+def tick_functions(topology: Topology) -> set[str]:
+    """Functions consuming a self-renewing tick queue (the order poller): they run all month, idle or not."""
+    return {
+        f.name
+        for f in topology.functions
+        for t in f.triggers
+        if isinstance(t, QueueTrigger) and topology.queue(t.queue).self_renewing
+    }
+
+
+def ticks_per_month(tick_seconds: float) -> float:
+    return SECONDS_PER_MONTH / tick_seconds
 
 
 def alarm_count(topology: Topology) -> int:
@@ -398,7 +418,7 @@ def function_months(
     soak: SoakUsage, topology: Topology, w: Workload, a: Assumptions, factor: float
 ) -> list[FunctionMonth]:
     """Each topology function's month: event-driven ones scaled by their driver, scheduled ones per run."""
-    runs = runs_per_month(topology)
+    runs = runs_per_month(topology, a.order_tick_seconds)
     months = []
     for name, driver in drivers(topology).items():
         memory = topology.function(name).memory_mb
@@ -422,12 +442,9 @@ def function_months(
             per_run *= w.skus / soak.config.skus
             notes.append(f"per-run time x {w.skus:,}/{soak.config.skus:,} SKUs")
         adjusted_per_run = per_run * factor
-        if name == ORDER_POLLER:
-            floor = a.order_poll_run_seconds
-            if per_run < floor or adjusted_per_run < floor:
-                notes.append(f"billed for its {floor:g} s polling run")
-            per_run, adjusted_per_run = max(per_run, floor), max(adjusted_per_run, floor)
         monthly_runs = runs[name]
+        if name in tick_functions(topology):
+            notes.append(f"watchdog runs + a poll-tick every {a.order_tick_seconds:g} s, one poll each")
         months.append(
             FunctionMonth(
                 name,
@@ -643,6 +660,75 @@ def estimate(
 def schedule_triggers(topology: Topology) -> list[tuple[str, ScheduleTrigger]]:
     """(function, trigger) pairs, for the report's statement of the schedules it priced."""
     return [(f.name, t) for t, f in topology.schedules()]
+
+
+# ---- the order poller with no traffic (issue 21, goal 2) -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class IdleTick:
+    """What one idle poll of the order poller costs in requests (handlers/order_poller.py; the DynamoDB and
+    SQS counts are the handler's, checked by tests/integration/orders/test_poll_tick.py)."""
+
+    # heartbeat (1, the watchdog's seed attempt likewise), then per account the cursor's claim and release
+    writes_per_run: float = 1.0
+    writes_per_account: float = 2.0
+    # the connected accounts (one Query) + the app-wide Allegro block record (rate guard, cached 5 s)
+    reads_per_run: float = 2.0
+    # the next tick's SendMessage (the handler), the event source's receive and delete
+    sqs_per_tick: float = 3.0
+    # Assumed: ~5 AWS calls at ~10 ms and one /order/events GET at ~150 ms per account
+    seconds_per_run: float = 0.1
+    seconds_per_account: float = 0.15
+    # Lambda's START/END/REPORT lines; an idle tick logs nothing itself
+    log_bytes_per_run: float = 350.0
+
+
+def order_poller_idle(
+    topology: Topology,
+    *,
+    accounts: int = 1,
+    tick_seconds: float = DEFAULT_POLL_INTERVAL_SECONDS,
+    prices: Prices | None = None,
+    tick: IdleTick | None = None,
+    assumptions: Assumptions | None = None,
+) -> list[Line]:
+    """The order poller's month with no orders: every tick and watchdog run is one idle poll per account."""
+    p, t, a = prices or Prices(), tick or IdleTick(), assumptions or Assumptions()
+    function = topology.function(ORDER_POLLER)
+    ticks = ticks_per_month(tick_seconds)
+    runs = runs_per_month(topology, tick_seconds)[ORDER_POLLER]
+    seconds = runs * (t.seconds_per_run + accounts * t.seconds_per_account)
+    tick_queues = [q for q in topology.queues if q.self_renewing]
+    idle_polls = len(tick_queues) * a.idle_pollers_per_queue * SECONDS_PER_MONTH / a.long_poll_seconds
+    return [
+        Line("Lambda", "invocations", runs, "requests", p.lambda_request,
+             f"a tick every {tick_seconds:g} s + the watchdog"),
+        Line("Lambda", "compute", seconds * function.memory_mb / 1024, "GB-s", p.lambda_gb_second,
+             f"{function.memory_mb} MB, {seconds / runs:.2f} s per run (assumed)"),
+        Line("SQS", "poll-tick send, receive, delete", ticks * t.sqs_per_tick, "requests",
+             p.sqs_standard_request),
+        Line("SQS", "poll-tick idle long polls", idle_polls, "requests", p.sqs_standard_request,
+             f"{a.idle_pollers_per_queue} event-source pollers (pessimistic: ticks answer most)"),
+        Line("DynamoDB", "write request units", runs * (t.writes_per_run + accounts * t.writes_per_account),
+             "WRU", p.dynamodb_write_unit, "heartbeat + cursor claim and release"),
+        Line("DynamoDB", "read request units", runs * t.reads_per_run, "RRU", p.dynamodb_read_unit),
+        Line("CloudWatch", "log ingestion", runs * t.log_bytes_per_run / GB, "GB", p.logs_ingest_gb,
+             "Lambda's own lines"),
+    ]  # fmt: skip
+
+
+def order_poller_idle_loop(
+    *, run_seconds: float = 50.0, memory_mb: int = 256, prices: Prices | None = None
+) -> list[Line]:
+    """The old poller for comparison: a run every minute that polled (and slept) for `run_seconds`."""
+    p = prices or Prices()
+    runs = MINUTES_PER_MONTH
+    return [
+        Line("Lambda", "invocations", runs, "requests", p.lambda_request, "every minute"),
+        Line("Lambda", "compute", runs * run_seconds * memory_mb / 1024, "GB-s", p.lambda_gb_second,
+             f"{run_seconds:g} s billed per run, mostly sleeping"),
+    ]  # fmt: skip
 
 
 # ---- the shops the report prices (issue 21, goal 1) --------------------------------------------------------

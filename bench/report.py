@@ -138,6 +138,18 @@ HEADLINES = [
         unit="s",
     ),
     Headline(
+        "Order -> shop p99 as deployed, modelled (goal <= 10 s); order poller idle",
+        "order_latency",
+        lambda r: (
+            None
+            if _get(r, "order_latency", "as_deployed_p99_s") is None
+            else f"{_get(r, 'order_latency', 'as_deployed_p99_s'):.1f} s (was "
+            f"{_get(r, 'order_latency', 'old_as_deployed_p99_s'):.1f} s); idle "
+            f"${_get(r, 'order_latency', 'poller_idle_usd_month'):.2f}/month (was "
+            f"${_get(r, 'order_latency', 'old_poller_idle_usd_month'):.2f})"
+        ),
+    ),
+    Headline(
         "Allegro calls per stock change in a burst",
         "stock_propagation",
         lambda r: (

@@ -392,6 +392,9 @@ class AllegroSyncStack(cdk.Stack):
             timeout=cdk.Duration.seconds(function.timeout_seconds),
             memory_size=function.memory_mb,
             reserved_concurrent_executions=function.reserved_concurrency,
+            # A tick chain sends to the queue it consumes on purpose; every other function keeps Lambda's
+            # default (Terminate): docs.aws.amazon.com/lambda/latest/dg/invocation-recursion.html
+            recursive_loop=lambda_.RecursiveLoop.ALLOW if function.recursive_loop else None,
             tracing=lambda_.Tracing.ACTIVE if self.settings.tracing else lambda_.Tracing.DISABLED,
             log_group=log_group,
             environment=self._environment(function),

@@ -105,7 +105,7 @@ class Soak:
         self.shop_server = DemoShopServer(self.shop).__enter__()
         self._stack.append(self.shop_server)
         env = {
-            "ORDER_POLL_RUN_SECONDS": "0",  # one poll per scheduled run: the driver fires the schedule
+            "ORDER_POLL_RUN_SECONDS": "0",  # one poll per invocation: the poll-tick chain polls every 5 s
             "POWERTOOLS_METRICS_DISABLED": "true",
             "REPRICING_FEED_URL": f"{self.shop_server.url}/feed.csv",
         }
@@ -329,7 +329,7 @@ class Soak:
             actor.start()
         self.runtime.poller.start(idle_interval=0.05)
         every = {
-            "order_poller": 1.0,
+            "order_poller": 30.0,  # the watchdog; the poll-tick chain (background loops) polls every 5 s
             "order_gap_scan": config.gap_scan_every,
             "reconciler": config.reconcile_every,
             "repricer": config.reprice_every,

@@ -39,6 +39,7 @@ from allegro_sync.adapters.dynamodb.ledger import DynamoLedgerRepository
 from allegro_sync.adapters.dynamodb.listings import DynamoListingStore
 from allegro_sync.adapters.dynamodb.mappings import DynamoMappings
 from allegro_sync.adapters.dynamodb.orders import CatalogOfferLinks, DynamoOrderCursors, DynamoOrderRepository
+from allegro_sync.adapters.dynamodb.poll_chain import DynamoPollChain
 from allegro_sync.adapters.dynamodb.pushed import DynamoPushLog
 from allegro_sync.adapters.dynamodb.rate_limit import FALLBACK_RPM_BUDGET, DynamoBlockedUntilStore
 from allegro_sync.adapters.dynamodb.repricing import CatalogFacts, DynamoRepricingStore, RepricingOwnership
@@ -47,6 +48,7 @@ from allegro_sync.adapters.dynamodb.shop_deliveries import DynamoShopDeliveries
 from allegro_sync.adapters.order_queues import (
     SqsFulfillmentQueue,
     SqsOrderQueue,
+    SqsPollTicks,
     SqsShopOutbox,
     SqsStockChangeHook,
     SqsStockChanges,
@@ -76,7 +78,7 @@ from allegro_sync.domain.orders import StockCountPoint
 from allegro_sync.services.dlq import DeadLetters
 from allegro_sync.services.fulfillment import Fulfillment
 from allegro_sync.services.listings import ListingOptimizer
-from allegro_sync.services.orders import GapScanner, OrderImporter, OrderPoller, PollSettings
+from allegro_sync.services.orders import GapScanner, OrderImporter, OrderPoller, PollChain, PollSettings
 from allegro_sync.services.privacy import BuyerData
 from allegro_sync.services.propagation import Propagator
 from allegro_sync.services.publishing import OfferSettings, Publisher
@@ -598,6 +600,19 @@ class Application:
             "stored-buyers",
             lambda: DynamoBuyerData(self.settings.table("orders"), self.aws_client("dynamodb")),
         )
+
+    # -- issue 21, goal 2: the order poller's tick chain (services/orders/ticks.py) -----------------
+
+    def poll_chain(self) -> PollChain:
+        """One poll per tick; the chain's heartbeat and each account's cursor in `control`."""
+
+        def build() -> PollChain:
+            store = DynamoPollChain(self.settings.table("control"), self.aws_client("dynamodb"))
+            ticks = SqsPollTicks(self.settings.queue("poll-tick"), self.aws_client("sqs"))
+            interval = self.settings.order_poll_interval_seconds
+            return PollChain(store, ticks, self.order_poller(), interval_seconds=interval, clock=self.now)
+
+        return self._once("poll-chain", build)
 
 
 class ConnectedAccounts:

@@ -54,7 +54,9 @@ WEBHOOK_SECRET_ENV = "ALLEGRO_SYNC_WEBHOOK_SECRET"  # noqa: S105 - a variable na
 # Where `local up` writes what the CLI needs to reach it; "off" makes the CLI ignore a running `local up`.
 LOCAL_SESSION_ENV = "ALLEGRO_SYNC_LOCAL_SESSION"
 
-DEFAULT_POLL_RUN_SECONDS = 50.0
+# One poll per invocation: the poll-tick chain brings the next one ORDER_POLL_INTERVAL_SECONDS later
+# (services/orders/ticks.py); a longer run would be billed for sleeping between polls.
+DEFAULT_POLL_RUN_SECONDS = 0.0
 DEFAULT_POLL_INTERVAL_SECONDS = 5.0
 DEFAULT_REPLAY_WINDOW_SECONDS = 300
 DEFAULT_SECRET_MAX_AGE_SECONDS = 300

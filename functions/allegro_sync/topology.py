@@ -116,6 +116,9 @@ class Queue:
     dlq_retention_days: int = 14
     # Its messages carry buyers' personal data: `buyers forget` looks through it and its DLQ.
     personal_data: bool = False
+    # A tick chain: its consumer re-sends each message to it, delayed, so it is never empty. The local
+    # runtime's `drain` neither waits for it nor runs it (`LocalRuntime.next_tick` does).
+    self_renewing: bool = False
 
 
 @dataclass(frozen=True)
@@ -194,6 +197,9 @@ class Function:
     # Allegro requests per minute ONE concurrent instance may send (its share of the app-wide 9,000/min);
     # 0 = the function never calls Allegro. Lands in `environment` as ALLEGRO_RPM_BUDGET.
     allegro_rpm: int = 0
+    # Sends to the queue it consumes on purpose (a tick chain): Lambda's recursive loop detection would
+    # stop it after a few rounds, so the stack sets RecursiveLoop=Allow on this function only.
+    recursive_loop: bool = False
 
     def __post_init__(self) -> None:
         if self.allegro_rpm < 0:
@@ -378,6 +384,16 @@ TOPOLOGY = Topology(
             retention_days=1,
             dlq_retention_days=1,
         ),
+        Queue(
+            "poll-tick",
+            "The order poller's tick: each one polls every account once and re-sends itself, delayed",
+            # Standard: only standard queues delay each message on its own. A tick is worth nothing a
+            # minute later (the watchdog starts a new chain): a day, and a day in the DLQ.
+            fifo=False,
+            retention_days=1,
+            dlq_retention_days=1,
+            self_renewing=True,
+        ),
     ),
     secrets=(
         Secret("app-credentials", "Allegro application client id and secret"),
@@ -462,15 +478,22 @@ TOPOLOGY = Topology(
         Function(
             "order_poller",
             "Polls each account's /order/events every few seconds and queues each order event once",
-            # Polls for ORDER_POLL_RUN_SECONDS (50) of each 1-minute run; one instance, and the cursor's
-            # lease + compare-and-swap keep an overlapping run from enqueueing twice.
-            timeout_seconds=70,
-            reserved_concurrency=1,
-            triggers=(ScheduleTrigger(rate_minutes=1, description="poll order events"),),
+            # A poll-tick message every ORDER_POLL_INTERVAL_SECONDS (5) polls once and re-sends itself
+            # (services/orders/ticks.py); the schedule is only the watchdog that re-seeds a dead chain (and
+            # polls once). Two instances: a tick and the watchdog may overlap (a throttled SQS tick would
+            # wait out the visibility timeout); the cursor's lease + compare-and-swap keep them from both
+            # enqueueing.
+            timeout_seconds=30,
+            reserved_concurrency=2,
+            triggers=(
+                QueueTrigger("poll-tick", batch_size=1),
+                ScheduleTrigger(rate_minutes=5, description="poll-tick watchdog: re-seed a dead chain"),
+            ),
             tables={"control": ITEMS},
-            sends_to=("orders", "token-recovery"),
+            sends_to=("orders", "token-recovery", "poll-tick"),
             secrets={"app-credentials": SECRET, "accounts": TOKENS},
-            allegro_rpm=120,
+            allegro_rpm=60,  # per instance, x 2: one poll per account every 5 s is 12/min
+            recursive_loop=True,
         ),
         Function(
             "order_worker",

@@ -156,6 +156,21 @@ def test_queue_triggers_have_mappings_with_batch_settings(synth: Synth) -> None:
         assert mapping.get("MaximumBatchingWindowInSeconds", 0) == trigger.max_batching_window_seconds
 
 
+def test_only_the_poll_tick_chain_may_loop_and_its_queue_delays_each_tick(shipped: Synth) -> None:
+    """order_poller sends to the queue it consumes on purpose: Lambda's recursive loop detection would stop
+    the chain (docs.aws.amazon.com/lambda/latest/dg/invocation-recursion.html). Every other function keeps
+    the default, Terminate."""
+    for function in TOPOLOGY.functions:
+        props = shipped.properties(shipped.stack.functions[function.name])
+        assert props.get("RecursiveLoop") == ("Allow" if function.name == "order_poller" else None)
+    poller = TOPOLOGY.function("order_poller")
+    assert "poll-tick" in poller.sends_to
+    assert QueueTrigger("poll-tick", batch_size=1) in poller.triggers
+    tick = shipped.properties(shipped.stack.queues["poll-tick"].queue)
+    assert "FifoQueue" not in tick  # only a standard queue delays each message on its own
+    assert tick["VisibilityTimeout"] == VISIBILITY_TIMEOUT_FACTOR * poller.timeout_seconds
+
+
 def test_every_queue_has_a_dlq_and_a_safe_visibility_timeout(synth: Synth) -> None:
     topology = synth.stack.topology
     for queue in topology.queues:

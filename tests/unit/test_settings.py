@@ -56,7 +56,8 @@ def test_blank_variables_count_as_unset_and_defaults_apply() -> None:
     with pytest.raises(NotWired):
         settings.table("ledger")
     assert settings.allegro_rpm_budget is None
-    assert settings.order_poll_run_seconds == 50.0
+    assert settings.order_poll_run_seconds == 0.0  # one poll per invocation: the tick chain brings the next
+    assert settings.order_poll_interval_seconds == 5.0
     assert settings.webhook_replay_window_seconds == 300
     assert settings.metrics_namespace == "AllegroSync"
 

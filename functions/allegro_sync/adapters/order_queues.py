@@ -22,6 +22,7 @@ from allegro_sync.adapters.queues import FifoMessage, SqsFifoPublisher
 from allegro_sync.contracts.messages import (
     OrderChanged,
     OrderNotice,
+    PollTick,
     ShopOrderStatus,
     StockChanged,
     fifo_safe,
@@ -127,3 +128,15 @@ class SqsFulfillmentQueue:
         payload = update.model_dump_json()
         digest = hashlib.sha256(payload.encode()).hexdigest()
         self._publisher.send([FifoMessage(payload, fifo_safe(update.checkout_form_id), digest)])
+
+
+class SqsPollTicks:
+    """`TickQueue` on the standard `poll-tick` queue: only a standard queue delays each message on its own."""
+
+    def __init__(self, queue_url: str, client: Any) -> None:
+        self._url = queue_url
+        self._sqs = client
+
+    def send(self, chain: str, seq: int, delay_seconds: int) -> None:
+        body = PollTick(chain=chain, seq=seq).model_dump_json()
+        self._sqs.send_message(QueueUrl=self._url, MessageBody=body, DelaySeconds=delay_seconds)

@@ -8,6 +8,7 @@
 | `shop-outbox` (standard) | `OrderChanged` | order_worker | shop_notifier |
 | `fulfillment` (FIFO, checkout form) | `ShopOrderStatus` | fulfillment_intake | fulfillment_worker |
 | `token-recovery` (standard, delayed) | `TokenRecovery` | every refresh of a token | token_recovery |
+| `poll-tick` (standard, delayed) | `PollTick` | order_poller (itself, and its watchdog) | order_poller |
 
 Bodies are the models' JSON; consumers receive them parsed by their batch processor
 (`adapters/sqs_records.py`), so a malformed body fails its record and ends in the DLQ. The correlation id
@@ -394,3 +395,15 @@ class TokenRecovery(BaseModel):
 
     account: str = Field(min_length=1, max_length=128)
     refresh_fingerprint: str = Field(pattern=r"^[0-9a-f]{32}$")
+
+
+class PollTick(BaseModel):
+    """The order poller's tick (services/orders/ticks.py): "poll every account once, then send me again a
+    few seconds later". `chain` names the one live chain; a tick of any other chain stops instead, and so
+    does a second tick with the same `seq` (a duplicate delivery or a retried tick that already sent its
+    successor): the chain never forks."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    chain: str = Field(pattern=r"^[0-9a-f]{32}$")
+    seq: int = Field(default=0, ge=0)

@@ -151,7 +151,8 @@ class Demo:
             quiet = {
                 "LOG_LEVEL": "ERROR",  # the chapters say what happened; rejected offers are in the table
                 "POWERTOOLS_METRICS_DISABLED": "true",
-                "ORDER_POLL_RUN_SECONDS": "0",  # one poll per scheduled run: the demo fires the schedule
+                # A poll-tick every second (5 s deployed): the demo waits for the next tick, not a schedule
+                "ORDER_POLL_INTERVAL_SECONDS": "1",
             }
             urls = AllegroUrls.single(emulator.base_url)
             with (
@@ -332,7 +333,7 @@ class Demo:
             "Publishing fed the stock ledger: each product's shop level, and each offer linked to its SKU. "
             f"{STAR}: {view.available} in stock, sold through {len(view.offers)} offers (one per account)."
         )
-        self.runtime.fire("order_poller")  # the first run starts each account's cursor at the newest event
+        self._start_poll_chain()
         start = view.available or 0
         sold_on, other = self.offers[(STAR, first)], self.offers[(STAR, second)]
 
@@ -387,11 +388,9 @@ class Demo:
         offer_id = self.offers[(sku, next(iter(SELLERS)))]
         before = ledger.view(sku).available or 0
         apart = [market.buy(offer_id, 2), market.buy(offer_id, 1)]
-        self.runtime.fire("order_poller")
-        self.runtime.drain(timeout=30)
+        self.runtime.next_tick(timeout=30)
         [paid] = market.pay_together(*apart)
-        self.runtime.fire("order_poller")
-        self.runtime.drain(timeout=30)
+        self.runtime.next_tick(timeout=30)
         level = ledger.view(sku).available
         _expect(level == before - 3, f"a combined payment moved {sku} to {level}, not {before - 3}")
         open_orders = [f for f in self.shop.open_orders() if f in (*apart, paid)]
@@ -743,12 +742,21 @@ class Demo:
         self.console.print()
         self.console.rule(f"[bold cyan]{title}", align="left")
 
+    def _start_poll_chain(self) -> None:
+        """The schedule is the poll-tick chain's watchdog: its first run starts each account's cursor at the
+        newest event and seeds the chain; from then on each tick polls and sends the next one."""
+        watchdog = self.runtime.fire("order_poller")
+        _expect(watchdog["chain"]["seeded"], f"the watchdog did not start the poll-tick chain: {watchdog}")
+        self.console.print(
+            "The order poller's watchdog (its schedule) started the poll-tick chain: a delayed SQS message "
+            "that polls every account once and re-sends itself (every 5 s deployed, every 1 s here)."
+        )
+
     def _sell(self, offer_id: str, quantity: int) -> str:
-        """A buyer buys and pays on Allegro; the scheduled poller runs; the queues drain."""
+        """A buyer buys and pays on Allegro; the next poll-tick polls; the queues drain."""
         form = self.emulator.marketplace.buy(offer_id, quantity)
         self.emulator.marketplace.pay(form)
-        self.runtime.fire("order_poller")
-        self.runtime.drain(timeout=30)
+        self.runtime.next_tick(timeout=30)
         return form
 
     def _price(self, offer_id: str) -> str:

@@ -200,10 +200,14 @@ class SqsPoller:
                 ],
             )
 
+    def _settling(self) -> list[tuple[QueueTrigger, Function]]:
+        """The consumers whose queues empty out: a tick chain's queue never does (it re-sends itself)."""
+        return [(t, f) for t, f in self.consumers if not self._wiring.queues[t.queue].self_renewing]
+
     def pending(self) -> dict[str, int]:
-        """Messages visible, in flight or delayed on each consumed queue (DLQs excluded)."""
+        """Messages visible, in flight or delayed on each consumed queue (DLQs and tick chains excluded)."""
         counts: dict[str, int] = {}
-        for trigger, _ in self.consumers:
+        for trigger, _ in self._settling():
             attributes = self._sqs.get_queue_attributes(
                 QueueUrl=self._wiring.queues[trigger.queue].url,
                 AttributeNames=[
@@ -218,13 +222,14 @@ class SqsPoller:
     def drain(self, timeout: float = 10.0, *, idle_wait: float = 0.02) -> None:
         """Poll every consumed queue until all are empty with nothing in flight, or raise TimeoutError.
 
-        With the background loops running (`start()`), wait for them to get there instead.
+        A tick chain's queue is left alone (it never empties; `tick` runs it). With the background loops
+        running (`start()`), wait for them to get there instead (their loops do run the ticks).
         """
         deadline = time.monotonic() + timeout
         background = bool(self._threads)  # the loops poll; drain only waits for them
         while True:
             progressed = False
-            for trigger, function in [] if background else self.consumers:
+            for trigger, function in [] if background else self._settling():
                 progressed = self.poll_once(trigger, function) is not None or progressed
             if not progressed:
                 left = self.pending()
@@ -235,6 +240,19 @@ class SqsPoller:
                 time.sleep(idle_wait)  # in flight elsewhere or waiting out a retry delay
             elif time.monotonic() > deadline:
                 raise TimeoutError(f"queues still busy after {timeout}s: {self.pending()}")
+
+    def tick(self, queue: str, *, timeout: float = 10.0) -> BatchOutcome:
+        """Wait for the next message of a tick chain's `queue` (its delay) and run it, as Lambda would."""
+        trigger, function = self.consumer(queue)
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            wait = max(0, min(LONG_POLL_SECONDS, int(left)))
+            outcome = self.poll_once(trigger, function, wait_seconds=wait)
+            if outcome is not None:
+                return outcome
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no tick on {queue} within {timeout}s: is its chain seeded?")
 
     def start(self, idle_interval: float = 0.2) -> None:
         """Background loops for `allegro-sync local up`: per queue trigger, as many as the consumer may run

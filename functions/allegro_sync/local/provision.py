@@ -41,6 +41,7 @@ class QueueWiring:
     dlq_url: str
     dlq_arn: str
     fifo: bool
+    self_renewing: bool = False  # a tick chain: never empty (topology `Queue.self_renewing`)
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,7 @@ def _create_queue(sqs: Any, region: str, queue: Queue, visibility_timeout: int) 
             ),
         },
     )["QueueUrl"]
-    return QueueWiring(queue.name, url, _arn(region, url), dlq_url, dlq_arn, queue.fifo)
+    return QueueWiring(queue.name, url, _arn(region, url), dlq_url, dlq_arn, queue.fifo, queue.self_renewing)
 
 
 def _arn(region: str, url: str) -> str:

@@ -192,6 +192,10 @@ class LocalRuntime:
                 time_scale=self._time_scale,
                 clock=self._clock,
                 minutes=self._schedule_minutes,
+                # a tick chain's watchdog seeds it as soon as `local up` runs (in AWS: within its period)
+                at_start=frozenset(
+                    f.name for t, f in consumers if self.topology.queue(t.queue).self_renewing
+                ),
             )
             self._wiring = wiring
         except BaseException:
@@ -278,6 +282,12 @@ class LocalRuntime:
         self._reported_violations = len(self.poller.violations)
         if new and self._strict_fifo:
             raise FifoOrderError(new)
+
+    def next_tick(self, queue: str = "poll-tick", timeout: float = 15.0) -> Any:
+        """Run the next tick of a chain (waiting out its delay), as its event source would, then drain."""
+        outcome = self.poller.tick(queue, timeout=timeout)
+        self.drain(timeout=max(timeout, 10.0))
+        return outcome
 
     def send(
         self,

@@ -46,8 +46,11 @@ class Scheduler:
         time_scale: float = 1.0,
         clock: Clock = time.monotonic,
         minutes: dict[str, int] | None = None,
+        at_start: frozenset[str] = frozenset(),
     ) -> None:
-        """`minutes`: rates by the triggers' `rate_context` key, as `cdk deploy -c key=N` sets them."""
+        """`minutes`: rates by the triggers' `rate_context` key, as `cdk deploy -c key=N` sets them.
+        `at_start`: functions whose first run is due at once (a tick chain's watchdog: no order is polled
+        until it has seeded the chain), the others one period after the start."""
         if time_scale <= 0:
             raise ValueError(f"time_scale must be positive, got {time_scale}")
         self._invoke = invoke
@@ -66,7 +69,7 @@ class Scheduler:
             for trigger, function in schedules
         ]
         for entry in self._entries:
-            entry.next_due = start + entry.period
+            entry.next_due = start + (0.0 if entry.function.name in at_start else entry.period)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 

@@ -13,12 +13,15 @@ from pydantic import ValidationError
 from allegro_sync.topology import TOPOLOGY
 from bench.cost import (
     MINUTES_PER_MONTH,
+    SECONDS_PER_MONTH,
     Assumptions,
     Prices,
     Workload,
     alarm_count,
     duration_factor,
     estimate,
+    order_poller_idle,
+    order_poller_idle_loop,
     parse_soak,
     secret_count,
 )
@@ -101,10 +104,38 @@ def test_scheduled_functions_run_at_their_topology_rate(document: dict[str, Any]
     assert month["token_refresher"].seconds == pytest.approx(0.3 * 43_800)  # 3 s / 10 runs in the soak
 
 
-def test_the_order_poller_is_billed_for_its_whole_polling_run(document: dict[str, Any]) -> None:
+def test_the_order_poller_is_billed_per_tick_not_for_a_sleeping_loop(document: dict[str, Any]) -> None:
     poller = next(f for f in estimate(parse_soak(document), TOPOLOGY).functions if f.name == "order_poller")
-    assert poller.seconds == pytest.approx(50.0 * 43_800)  # 1.5 s measured per run, 50 s deployed
-    assert "50 s" in poller.note
+    runs = SECONDS_PER_MONTH / 5 + MINUTES_PER_MONTH / 5  # a tick every 5 s + the 5-minute watchdog
+    assert poller.invocations == pytest.approx(runs)
+    assert poller.seconds == pytest.approx(1.5 * runs)  # 60 s / 40 runs in the soak, one poll each
+    assert "poll-tick every 5 s" in poller.note
+
+
+def test_a_slower_tick_makes_fewer_runs(document: dict[str, Any]) -> None:
+    slow = Assumptions(order_tick_seconds=10)
+    poller = next(f for f in estimate(parse_soak(document), TOPOLOGY, assumptions=slow).functions
+                  if f.name == "order_poller")  # fmt: skip
+    assert poller.invocations == pytest.approx(SECONDS_PER_MONTH / 10 + MINUTES_PER_MONTH / 5)
+
+
+def test_the_idle_order_poller_costs_its_ticks_not_a_50_s_loop() -> None:
+    idle = {line.item: line for line in order_poller_idle(TOPOLOGY)}
+    loop = sum(line.monthly_usd for line in order_poller_idle_loop())
+    runs = SECONDS_PER_MONTH / 5 + MINUTES_PER_MONTH / 5
+    assert idle["invocations"].quantity == pytest.approx(runs)
+    assert idle["compute"].quantity == pytest.approx(runs * 0.25 * 0.25)  # 0.25 s at 256 MB
+    assert idle["poll-tick send, receive, delete"].quantity == pytest.approx(3 * SECONDS_PER_MONTH / 5)
+    assert idle["write request units"].quantity == pytest.approx(3 * runs)  # heartbeat, claim, release
+    assert loop == pytest.approx(43_800 * (0.2e-6 + 50 * 0.25 * 0.0000133334))
+    assert sum(line.monthly_usd for line in idle.values()) < loop / 2
+
+
+def test_each_account_adds_its_poll_to_every_idle_tick() -> None:
+    one = {line.item: line.quantity for line in order_poller_idle(TOPOLOGY, accounts=1)}
+    three = {line.item: line.quantity for line in order_poller_idle(TOPOLOGY, accounts=3)}
+    assert three["write request units"] == pytest.approx(one["write request units"] * 7 / 3)
+    assert three["poll-tick send, receive, delete"] == one["poll-tick send, receive, delete"]
 
 
 def test_reconciler_and_repricer_time_grows_with_skus(document: dict[str, Any]) -> None:

@@ -6,6 +6,7 @@ Layout (string keys `pk`, `sk`):
 - one-time item:    pk="oauth#<key>", sk="oauth"             `OneTimeItem` (TTL `expires_at`)
 - order cursor:     pk="orders#<account>", sk="event-cursor" `OrderCursorItem` (conditional updates)
 - gap scan:         pk="orders#<account>", sk="gap-scan"     `GapScanItem`
+- poll tick chain:  pk="orders", sk="poll-tick"               `PollChainItem` (conditional updates)
 - repricer offer:   pk="reprice#offer#<account>", sk=<offer> `RepricerOfferItem`
 - offer -> SKU:     pk="reprice#offer-sku", sk=<offer>       `OfferSkuItem`
 - breaker pause:    pk="reprice#pause", sk=<account>         `PauseItem` (TTL `expires_at`)
@@ -73,6 +74,17 @@ class OrderCursorItem(Item):
     owner: str | None = None
     lease_until: Decimal | None = None
     advanced_at: str | None = None  # UTC ISO time of the last move
+
+
+class PollChainItem(Item):
+    """The one live poll-tick chain and its heartbeat: a tick renews `beat_until` only while `chain` is its
+    own; the watchdog starts a new chain only once `beat_until` has passed."""
+
+    chain: str | None = None
+    beat_until: Decimal | None = None
+    seeded_at: str | None = None  # UTC ISO time the chain was started
+    beats: int = 0  # the seq of the chain's next tick
+    beat_by: str | None = None  # the SQS message id of the tick that beat last (its retry may beat again)
 
 
 class GapScanItem(Item):

@@ -1,5 +1,5 @@
-"""Orders in, exactly once: the poller and the gap scan (`polling`), the import (`importer`), written
-against the ports in `ports`."""
+"""Orders in, exactly once: the poller and the gap scan (`polling`), its tick chain (`ticks`), the import
+(`importer`), written against the ports in `ports`."""
 
 from allegro_sync.services.orders.importer import ImportResult, OrderImporter
 from allegro_sync.services.orders.polling import (
@@ -20,10 +20,13 @@ from allegro_sync.services.orders.ports import (
     OrderEventsApi,
     OrderQueue,
     OrderRepository,
+    PollChainStore,
     ShopOutbox,
     StockChangeHook,
     StockPort,
+    TickQueue,
 )
+from allegro_sync.services.orders.ticks import PollChain, TickReport
 
 __all__ = [
     "EVENTS_PAGE",
@@ -39,11 +42,15 @@ __all__ = [
     "OrderPoller",
     "OrderQueue",
     "OrderRepository",
+    "PollChain",
+    "PollChainStore",
     "PollReport",
     "PollSettings",
     "ShopOutbox",
     "StockChangeHook",
     "StockPort",
+    "TickQueue",
+    "TickReport",
     "allegro_time",
     "parse_time",
 ]

@@ -71,6 +71,27 @@ class CursorStore(Protocol):
         ...
 
 
+class PollChainStore(Protocol):
+    """The one live poll-tick chain's heartbeat (services/orders/ticks.py)."""
+
+    def seed(self, chain: str, now: float, lease_seconds: float) -> bool:
+        """Name `chain` the live one if no chain beat within its lease; False while one is alive."""
+        ...
+
+    def beat(self, chain: str, seq: int, tick_id: str, now: float, lease_seconds: float) -> bool:
+        """Renew the heartbeat if `chain` is the live one and `seq` its next tick (or this very tick,
+        `tick_id`, retried); False once another chain replaced it or another tick took this `seq`."""
+        ...
+
+    def forget(self, chain: str) -> None:
+        """Expire `chain`'s heartbeat at once (its first tick could not be sent)."""
+        ...
+
+
+class TickQueue(Protocol):
+    def send(self, chain: str, seq: int, delay_seconds: int) -> None: ...
+
+
 class OrderQueue(Protocol):
     def publish(self, notices: Sequence[OrderNotice]) -> None: ...
 
