@@ -8,6 +8,7 @@
 | `shop-outbox` (standard) | `OrderChanged` | order_worker | shop_notifier |
 | `fulfillment` (FIFO, checkout form) | `ShopOrderStatus` | fulfillment_intake | fulfillment_worker |
 | `token-recovery` (standard, delayed) | `TokenRecovery` | every refresh of a token | token_recovery |
+| `stock-rechecks` (standard, delayed) | `StockRecheck` | catalog_worker, shop_notifier | stock_rechecker |
 
 Bodies are the models' JSON; consumers receive them parsed by their batch processor
 (`adapters/sqs_records.py`), so a malformed body fails its record and ends in the DLQ. The correlation id
@@ -385,3 +386,12 @@ class TokenRecovery(BaseModel):
 
     account: str = Field(min_length=1, max_length=128)
     refresh_fingerprint: str = Field(pattern=r"^[0-9a-f]{32}$")
+
+
+class StockRecheck(BaseModel):
+    """Sent, delayed, when the ledger cannot tell whether a shop level already reflects a sale: "read this
+    SKU's level from the shop again" (services/stock.py). The read is queued as a `stock.set`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sku: Sku

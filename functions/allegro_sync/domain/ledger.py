@@ -261,6 +261,29 @@ def is_reflected(sale: OpenSale, level: ShopLevel | None, policy: LedgerPolicy) 
     return sale.ack_at <= level.at - policy.clock_skew
 
 
+def recheck_after(ledger: SkuLedger, policy: LedgerPolicy) -> datetime | None:
+    """The shop time after which a fresh read of the shop's level settles every sale the held level may or
+    may not reflect; None when nothing is in doubt.
+
+    In doubt: a sale the shop acknowledged at `a` (without a stock version both sides share) and a level
+    read at `t` with `t - clock_skew < a <= t + clock_skew`. The rule above keeps it subtracted (never
+    oversell), so the offers may show too little; and a shop that changes nothing more never sends another
+    level. A level read at or after `a + clock_skew` decides it either way.
+    """
+    level = ledger.level
+    if level is None:
+        return None
+    doubtful = [
+        s.ack_at
+        for s in ledger.open_sales.values()
+        if s.ack_at is not None
+        and not (s.ack_version is not None and level.version is not None)
+        and not is_reflected(s, level, policy)
+        and s.ack_at <= level.at + policy.clock_skew
+    ]
+    return max(doubtful) + policy.clock_skew if doubtful else None
+
+
 def _prune(ledger: SkuLedger, policy: LedgerPolicy) -> dict[str, OpenSale]:
     return {sid: s for sid, s in ledger.open_sales.items() if not is_reflected(s, ledger.level, policy)}
 

@@ -5,7 +5,8 @@ verifies our signature, applies each order once per `Idempotency-Key` and keeps 
 show what the shop ended up with rather than what we meant to send. The soak also takes it down for a while
 (`down`) and reads what it applied per order (`taken`), to tell a lost or doubled order from a delayed one.
 It also keeps a change log served as the generic contract's optional `GET /changes?since=N&limit=M`
-(docs/shop-adapters.md), which the shop reconciliation reads to repair a lost webhook.
+(docs/shop-adapters.md), which the shop reconciliation reads to repair a lost webhook, and answers the
+optional one-SKU stock read `GET /stock?sku=S`, with which a sale the ledger is in doubt about is settled.
 """
 
 from __future__ import annotations
@@ -81,14 +82,28 @@ class DemoShop:
         with self._lock:
             self.changes.append(event)
 
-    def changes_page(self, headers: dict[str, str], query: dict[str, str]) -> tuple[int, dict[str, Any]]:
-        """`GET /changes`: signed by the caller over an empty body; the cursor is a position in the log."""
+    def _signed_get(self, headers: dict[str, str]) -> bool:
+        """A GET signed by the caller over an empty body, as the contract asks."""
         h = {k.lower(): v for k, v in headers.items()}
         timestamp = int(h.get(signing.TIMESTAMP_HEADER.lower(), "0") or 0)
         delivery = h.get(signing.DELIVERY_HEADER.lower(), "")
-        if not signing.matches(
-            [self.secret], h.get(signing.SIGNATURE_HEADER.lower(), ""), timestamp, delivery, b""
-        ):
+        signature = h.get(signing.SIGNATURE_HEADER.lower(), "")
+        return signing.matches([self.secret], signature, timestamp, delivery, b"")
+
+    def stock_level(self, headers: dict[str, str], query: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        """`GET /stock?sku=S`: the level now and the shop's time of the read (404: no such SKU)."""
+        if not self._signed_get(headers):
+            return 401, {"error": "bad signature"}
+        sku = query.get("sku", "")
+        with self._lock:
+            if sku not in self.stock:
+                return 404, {"error": "no such SKU"}
+            level, read_at = self.stock[sku], datetime.now(UTC).isoformat()
+        return 200, {"sku": sku, "stock": level, "read_at": read_at}
+
+    def changes_page(self, headers: dict[str, str], query: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        """`GET /changes`: signed by the caller over an empty body; the cursor is a position in the log."""
+        if not self._signed_get(headers):
             return 401, {"error": "bad signature"}
         start, limit = int(query.get("since", "0")), min(int(query.get("limit", "100")), 100)
         with self._lock:
@@ -142,9 +157,10 @@ class DemoShopServer(LoopbackServer):
         class Handler(QuietHandler):
             def do_GET(self) -> None:
                 url = urlsplit(self.path)
-                if url.path == "/changes":
+                if url.path in ("/changes", "/stock"):
                     query = {k: v[0] for k, v in parse_qs(url.query).items()}
-                    status, payload = owner.changes_page(dict(self.headers.items()), query)
+                    read = owner.changes_page if url.path == "/changes" else owner.stock_level
+                    status, payload = read(dict(self.headers.items()), query)
                     self.send_body(status, json.dumps(payload).encode(), "application/json")
                     return
                 if url.path == "/orders":
