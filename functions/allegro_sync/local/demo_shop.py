@@ -15,6 +15,7 @@ import json
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -38,6 +39,7 @@ class DemoShop:
     taken: dict[str, Counter[str]] = field(default_factory=dict)  # form id -> SKU -> units still taken
     first_seen: dict[str, float] = field(default_factory=dict)  # form id -> time.time() of its first delivery
     changes: list[dict[str, Any]] = field(default_factory=list)  # every product change, in order
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # the shop's own clock (applied_at, read_at)
     _keys: set[str] = field(default_factory=set)
     _sales: dict[str, str] = field(default_factory=dict)  # sale id -> the last effect applied
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -51,7 +53,7 @@ class DemoShop:
         signature = h.get(signing.SIGNATURE_HEADER.lower(), "")
         if not signing.matches([self.secret], signature, timestamp, delivery, body):
             return 401, {"error": "bad signature"}
-        applied_at = datetime.now(UTC).isoformat()
+        applied_at = self.clock().isoformat()
         message = json.loads(body)
         if message.get("kind") == "ping":  # `shop set-credentials` checks the URL and the secret
             return 200, {"ok": True}
@@ -98,7 +100,7 @@ class DemoShop:
         with self._lock:
             if sku not in self.stock:
                 return 404, {"error": "no such SKU"}
-            level, read_at = self.stock[sku], datetime.now(UTC).isoformat()
+            level, read_at = self.stock[sku], self.clock().isoformat()
         return 200, {"sku": sku, "stock": level, "read_at": read_at}
 
     def changes_page(self, headers: dict[str, str], query: dict[str, str]) -> tuple[int, dict[str, Any]]:
