@@ -21,7 +21,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from allegro_sync.contracts.messages import StockSet
@@ -37,6 +37,10 @@ from allegro_sync.domain.ledger import (
     SkuLedger,
     StockView,
 )
+
+# A doubt that reads have not settled within this long (a shop clock far behind the one its acknowledgements
+# were stamped with) is left to the shop's next report: the re-reads stop asking.
+RECHECK_GIVE_UP = timedelta(minutes=15)
 
 
 class LedgerBusy(RuntimeError):
@@ -232,7 +236,10 @@ class StockLedger:
         between the commit and this call must not lose the re-read; a second read is harmless."""
         if result.recheck_after is None or self._rechecks is None:
             return result
-        wait = (result.recheck_after - self._now()).total_seconds() + self._policy.clock_skew.total_seconds()
+        now = self._now()
+        if now - result.recheck_after > RECHECK_GIVE_UP:
+            return result
+        wait = (result.recheck_after - now).total_seconds() + self._policy.clock_skew.total_seconds()
         self._rechecks.schedule(result.view.sku, max(1, math.ceil(wait) + 1))
         return result
 

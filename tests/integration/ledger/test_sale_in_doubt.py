@@ -6,15 +6,16 @@ the level less the sale until the shop happened to report again. Now the ledger 
 shop (`stock-rechecks` -> stock_rechecker -> the webhook intake) once a read can settle it.
 
 The real functions run on the local runtime against the emulator and the demo shop (the generic contract,
-with its one-SKU stock read); the shop's clock is the test's, an hour back, so nothing depends on how fast
-this machine runs.
+with its one-SKU stock read). The shop reports its level the moment it applies our order, as WooCommerce's
+`product.updated` does, and its clock moves 10 s per thing it does, so nothing depends on this machine's pace.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -33,40 +34,42 @@ WEBHOOK_SECRET = "doubt-webhook-signing-secret-0123"
 
 @dataclass
 class ShopClock:
-    now: datetime
+    """The shop's clock: 10 s pass between two things the shop does (applying an order, reading stock)."""
+
+    now: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
 
     def __call__(self) -> datetime:
+        self.now += timedelta(seconds=10)
         return self.now
 
 
 @dataclass
-class DoubtWorld:
-    world: OrdersWorld
-    shop: DemoShop
-    clock: ShopClock
-    offer: str
-    api: str
+class ReportingShop(DemoShop):
+    """Reports its level with a stock webhook as soon as it applies an order, stamped `report_after`
+    from the moment it applied it (WooCommerce fires `product.updated` when an order reduces stock)."""
 
-    def shown(self) -> tuple[str, int]:
-        return self.world.stack.shown(self.offer)
+    api: str = ""
+    report_after: timedelta = timedelta(seconds=1)
+    reported: list[tuple[int, datetime]] = field(default_factory=list)
 
-    def shop_reports(self, stock: int, at: datetime) -> None:
-        """The shop's signed stock webhook with its own change time."""
-        answer = post_signed(
-            f"{self.api}/webhooks/shop",
-            {"type": "stock.set", "sku": SKU, "stock": stock, "occurred_at": at.isoformat()},
-            secret=WEBHOOK_SECRET,
-            delivery=f"stock-{stock}-{at.timestamp()}",
-        )
-        assert answer.status_code == 202, answer.text
+    def answer(self, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
+        status, answer = super().answer(headers, body)
+        if status == 200 and "applied_at" in answer and SKU in self.stock and not self.reported:
+            level = self.stock[SKU] + (2 if self.report_after < timedelta(0) else 0)  # read before it?
+            at = datetime.fromisoformat(answer["applied_at"]) + self.report_after
+            self.reported.append((level, at))
+            sent = post_signed(
+                f"{self.api}/webhooks/shop",
+                {"type": "stock.set", "sku": SKU, "stock": level, "occurred_at": at.isoformat()},
+                secret=WEBHOOK_SECRET,
+                delivery=f"stock-{level}-{at.timestamp()}",
+            )
+            assert sent.status_code == 202, sent.text
+        return status, answer
 
 
-def sold_two_of_ten(world: OrdersWorld) -> Iterator[DoubtWorld]:
-    """10 in the shop and on one offer; a buyer takes 2 on Allegro, the shop applies the sale (its clock
-    says `acked`); the offer shows 8."""
-    acked = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
-    clock = ShopClock(acked)
-    shop = DemoShop(secret=SHOP_SECRET, stock={SKU: 10}, clock=clock)
+def sell_two_of_ten(world: OrdersWorld, shop: ReportingShop) -> Iterator[str]:
+    """10 in the shop and on one offer; a buyer takes 2 on Allegro and pays; everything runs until quiet."""
     with DemoShopServer(shop) as server:
         runtime = world.runtime
         runtime.put_secret(
@@ -79,69 +82,59 @@ def sold_two_of_ten(world: OrdersWorld) -> Iterator[DoubtWorld]:
             },
         )
         runtime.put_secret("webhook-signing", {"secret": WEBHOOK_SECRET})
+        shop.api = runtime.start_gateway()
         world.connect("shop1", "seller-one")
         offer = world.offer("shop1", SKU, stock=10)
         ledger = world.ledger()
-        ledger.apply_shop_level(SKU, 10, acked - timedelta(minutes=1))  # long before the sale
+        ledger.apply_shop_level(SKU, 10, datetime.now(UTC) - timedelta(minutes=1))  # before the sale
         ledger.link_offer(SKU, offer, "shop1")
         world.sync()  # the poller's cursor starts at the newest event: the purchase comes after it
         form = world.emulator.marketplace.buy(offer, 2)
         world.emulator.marketplace.pay(form)
         world.sync()
         runtime.drain(timeout=60)
-        doubt = DoubtWorld(world, shop, clock, offer, runtime.start_gateway())
-        assert (shop.stock[SKU], doubt.shown()) == (8, ("ACTIVE", 8))
-        yield doubt
+        yield offer
 
 
 @pytest.fixture
-def doubt(make_stack: MakeStack) -> Iterator[DoubtWorld]:
-    yield from sold_two_of_ten(OrdersWorld(make_stack()))
-
-
-@pytest.fixture
-def doubt_held(make_stack: MakeStack) -> Iterator[DoubtWorld]:
-    """The same, with the re-reads recorded instead of run: what the offer shows while the doubt lasts."""
-    yield from sold_two_of_ten(
-        OrdersWorld(make_stack(handler_modules=recording_consumer.replacing("stock-rechecks")))
-    )
+def world(make_stack: MakeStack) -> OrdersWorld:
+    return OrdersWorld(make_stack())
 
 
 def test_a_level_reported_just_after_the_shop_applied_the_sale_ends_at_the_shops_level(
-    doubt: DoubtWorld,
+    world: OrdersWorld,
 ) -> None:
     # One second after applying the sale the shop reports 8: that level counts the sale, but it is inside
     # the 5 s margin, so the ledger cannot know. Then the shop changes nothing and reports nothing more.
-    acked = doubt.clock.now
-    doubt.shop_reports(8, acked + timedelta(seconds=1))
-    doubt.clock.now = acked + timedelta(seconds=30)  # the shop's clock runs on; no webhook follows
+    shop = ReportingShop(secret=SHOP_SECRET, stock={SKU: 10}, clock=ShopClock())
+    for offer in sell_two_of_ten(world, shop):
+        assert shop.reported == [(8, shop.reported[0][1])]
+        assert world.stack.shown(offer) == ("ACTIVE", 8)  # not 6: the sale is not taken twice
 
-    doubt.world.runtime.drain(timeout=60)
-
-    assert doubt.shown() == ("ACTIVE", 8)  # not 6: the sale is not taken twice
-    assert doubt.world.available(SKU) == 8
-    assert doubt.shop.stock[SKU] == 8
-    assert doubt.world.runtime.invoker.totals["stock_rechecker"].invocations >= 1
-    assert doubt.world.runtime.invoker.totals["stock_rechecker"].errors == 0
-    assert doubt.world.stack.queued("stock-rechecks") == (0, 0)
+    assert world.available(SKU) == 8
+    assert shop.stock[SKU] == 8
+    assert world.runtime.invoker.totals["stock_rechecker"].invocations >= 1
+    assert world.runtime.invoker.totals["stock_rechecker"].errors == 0
+    assert world.stack.queued("stock-rechecks") == (0, 0)
 
 
-def test_a_level_read_before_the_shop_applied_the_sale_never_brings_it_back(doubt_held: DoubtWorld) -> None:
-    # The shop read 10 just before it applied the sale, and its webhook arrives after the acknowledgement:
+def test_a_level_read_before_the_shop_applied_the_sale_never_brings_it_back(make_stack: MakeStack) -> None:
+    # The shop read 10 a second before it applied the sale, and its webhook comes with the acknowledgement:
     # inside the margin too. Until a read settles it, the sale stays subtracted: 8, never 10.
-    acked = doubt_held.clock.now
-    doubt_held.shop_reports(10, acked - timedelta(seconds=1))
-    doubt_held.world.runtime.drain(timeout=60)
+    held = OrdersWorld(make_stack(handler_modules=recording_consumer.replacing("stock-rechecks")))
+    shop = ReportingShop(
+        secret=SHOP_SECRET, stock={SKU: 10}, clock=ShopClock(), report_after=timedelta(seconds=-1)
+    )
+    for offer in sell_two_of_ten(held, shop):
+        assert shop.reported == [(10, shop.reported[0][1])]
+        assert held.stack.shown(offer) == ("ACTIVE", 8)
+        assert {m["sku"] for m in recording_consumer.take("stock-rechecks")} == {SKU}
 
-    assert doubt_held.shown() == ("ACTIVE", 8)
-    assert recording_consumer.take("stock-rechecks") == [{"sku": SKU}]
+        # The re-read (as stock_rechecker runs it) finds 8 at a later shop time: 8, the sale counted once.
+        verdict = held.stack.app("stock_rechecker").stock_recheck().recheck(SKU)
+        held.runtime.drain(timeout=60)
 
-    # The re-read (as stock_rechecker runs it) finds 8 at a later shop time: 8, the sale counted once.
-    doubt_held.clock.now = acked + timedelta(seconds=30)
-    verdict = doubt_held.world.stack.app("stock_rechecker").stock_recheck().recheck(SKU)
-    doubt_held.world.runtime.drain(timeout=60)
-
-    assert verdict == "queued"
-    assert doubt_held.shown() == ("ACTIVE", 8)
-    assert doubt_held.world.available(SKU) == 8
-    assert recording_consumer.take("stock-rechecks") == []  # settled: nothing more to read
+        assert verdict == "queued"
+        assert held.stack.shown(offer) == ("ACTIVE", 8)
+        assert held.available(SKU) == 8
+        assert recording_consumer.take("stock-rechecks") == []  # settled: nothing more to read
