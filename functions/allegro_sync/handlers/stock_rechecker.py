@@ -13,7 +13,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from allegro_sync import correlation
@@ -42,10 +42,4 @@ def record_handler(record: StockRecheckRecord) -> None:
 @metrics.log_metrics
 @logger.inject_lambda_context(log_event=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return application().redeliver_backing_off(
-        "stock-rechecks",
-        event,
-        lambda: process_partial_response(
-            event=event, record_handler=record_handler, processor=processor, context=context
-        ),
-    )
+    return application().consume_backing_off("stock-rechecks", event, context, processor, record_handler)

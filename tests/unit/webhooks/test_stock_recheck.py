@@ -35,7 +35,9 @@ def woocommerce(shop: FakeWooCommerce, *, date: bool = True) -> WooCommerceStock
         return response
 
     http = httpx.Client(transport=httpx.MockTransport(handle))
-    return WooCommerceStock("http://shop.test", "ck", "cs", http, clock=lambda: SHOP_NOW.timestamp() + 100)
+    reader = WooCommerceStock("http://shop.test", "ck", "cs", http)
+    reader.clock = lambda: SHOP_NOW.timestamp() + 100  # our clock, only used without a Date header
+    return reader
 
 
 def test_woocommerce_reads_a_variation_by_sku_with_the_shops_time_of_the_read() -> None:

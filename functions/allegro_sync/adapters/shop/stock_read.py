@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 import httpx
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
@@ -42,21 +43,10 @@ def _shop_time(response: httpx.Response, requested_at: float) -> datetime:
 
 class WooCommerceStock(WooCommerceRest):
     kind: Literal["woocommerce"] = "woocommerce"
-
-    def __init__(
-        self,
-        url: str,
-        consumer_key: str,
-        consumer_secret: str,
-        http: httpx.Client,
-        *,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        super().__init__(url, consumer_key, consumer_secret, http)
-        self._clock = clock
+    clock: Callable[[], float] = staticmethod(time.time)  # ours, only when the shop sends no Date
 
     def level(self, sku: str) -> ShopStockLevel | None:
-        requested_at = self._clock()
+        requested_at = self.clock()
         response = self._request("GET", "/products", params={"sku": sku})
         try:
             found = response.json()
@@ -82,25 +72,22 @@ class StockIn(BaseModel):
     version: Annotated[int, Field(ge=0)] | None = None
 
 
+@dataclass(frozen=True)
 class GenericStock:
-    kind: Literal["generic"] = "generic"
-
-    def __init__(
-        self, url: str, signing_secret: str, http: httpx.Client, *, clock: Callable[[], float] = time.time
-    ) -> None:
-        self._url = url
-        self._secret = signing_secret
-        self._http = http
-        self._clock = clock
+    url: str
+    signing_secret: str
+    http: httpx.Client
+    clock: Callable[[], float] = time.time
+    kind: ClassVar[Literal["generic"]] = "generic"
 
     def level(self, sku: str) -> ShopStockLevel | None:
-        timestamp = int(self._clock())
+        timestamp = int(self.clock())
         headers = {
             "User-Agent": USER_AGENT,
-            **signing.signed_headers(self._secret, f"stock-{timestamp}", b"", timestamp),
+            **signing.signed_headers(self.signing_secret, f"stock-{timestamp}", b"", timestamp),
         }
         try:
-            response = self._http.get(self._url, params={"sku": sku}, headers=headers)
+            response = self.http.get(self.url, params={"sku": sku}, headers=headers)
         except httpx.HTTPError as exc:
             raise ShopUnavailable(f"the shop's stock endpoint did not answer: {type(exc).__name__}") from None
         if response.status_code == 404:
