@@ -349,8 +349,6 @@ class Propagator:
             offer = client.patch_product_offer(push.offer_id, {"stock": {"available": push.quantity}})
             report.calls += 1
         except AllegroUserRateLimited:
-            if push.kind is PushKind.RESTOCK:
-                raise  # more stock can wait for the seller's write slots: showing less never oversells
             self._by_command(client, push, report)
             return
         except AllegroNotFound:
@@ -365,8 +363,9 @@ class Propagator:
         self._done(push, report, call=False)  # only now: a failed activation is retried with the SKU
 
     def _by_command(self, client: OfferStockClient, push: Push, report: PropagationReport) -> None:
-        """The seller's product-offer writes are held back (a per-user limit): lower the stock with a quantity
-        command, or end the offer with a publication command; a command that did not succeed is retried."""
+        """The seller's product-offer writes are held back (a per-user limit): set the stock with a quantity
+        command (a first push or a restock then reads the offer back and activates it if it sold out), or
+        end the offer with a publication command; a command or read that did not succeed is retried."""
         ending = push.kind is PushKind.END
         if ending:
             results = client.change_publication([push.offer_id], "END")
@@ -376,6 +375,8 @@ class Propagator:
         if not results or results[0].status != "SUCCESS":
             message = results[0].message if results else "no result"
             raise StockConfirmationFailed(f"{'END' if ending else 'quantity'} command failed: {message}")
+        if push.kind is PushKind.RESTOCK:
+            self._reactivate(client, push, client.get_product_offer(push.offer_id), report)
         how = "an END command ended the offer" if ending else "a quantity command set it"
         held = replace(
             push, reason=f"{push.reason}; the seller's offer writes were held back by its limit: {how}"
