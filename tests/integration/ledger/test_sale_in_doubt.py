@@ -88,11 +88,11 @@ def sell_two_of_ten(world: OrdersWorld, shop: ReportingShop) -> Iterator[str]:
         ledger = world.ledger()
         ledger.apply_shop_level(SKU, 10, datetime.now(UTC) - timedelta(minutes=1))  # before the sale
         ledger.link_offer(SKU, offer, "shop1")
-        world.sync()  # the poller's cursor starts at the newest event: the purchase comes after it
+        world.poll()  # the poller's cursor starts at the newest event: the purchase comes after it
         form = world.emulator.marketplace.buy(offer, 2)
         world.emulator.marketplace.pay(form)
-        world.sync()
-        runtime.drain(timeout=60)
+        world.poll()
+        runtime.drain(timeout=60)  # the whole flow, with room for a loaded machine
         yield offer
 
 
