@@ -234,14 +234,19 @@ class StockLedger:
         the shop's clock may lag ours by up to `clock_skew`, so the read waits that much longer (and one more
         second, as the read's time is whole seconds). Asked again on a redelivery too (DUPLICATE): a crash
         between the commit and this call must not lose the re-read; a second read is harmless."""
-        if result.recheck_after is None or self._rechecks is None:
-            return result
-        now = self._now()
-        if now - result.recheck_after > RECHECK_GIVE_UP:
-            return result
-        wait = (result.recheck_after - now).total_seconds() + self._policy.clock_skew.total_seconds()
-        self._rechecks.schedule(result.view.sku, max(1, math.ceil(wait) + 1))
+        if result.recheck_after is not None:
+            self.reread_after(result.view.sku, result.recheck_after)
         return result
+
+    def reread_after(self, sku: str, shop_time: datetime) -> None:
+        """Read the SKU's level from the shop once it is past `shop_time` (shop clock). Also for a change we
+        made in the shop ourselves: a cancellation it restocked changes its level, and a shop need not
+        report that (until it does, the ledger errs low)."""
+        now = self._now()
+        if self._rechecks is None or now - shop_time > RECHECK_GIVE_UP:
+            return
+        wait = (shop_time - now).total_seconds() + self._policy.clock_skew.total_seconds()
+        self._rechecks.schedule(sku, max(1, math.ceil(wait) + 1))
 
     # --- the one write path -------------------------------------------------------------------------------
 
