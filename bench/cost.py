@@ -38,6 +38,7 @@ EVENT_DRIVERS: dict[str, Driver] = {
     "fulfillment_intake": "order",
     "fulfillment_worker": "order",
     "stock_propagator": "stock+order",
+    "stock_rechecker": "order",  # at most one shop read per sale the ledger is in doubt about
 }
 # Scheduled functions whose work per run grows with the number of SKUs (they walk every offer).
 PER_SKU_SCHEDULED = frozenset({"reconciler", "repricer"})

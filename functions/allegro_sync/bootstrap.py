@@ -70,7 +70,9 @@ from allegro_sync.adapters.shop_credentials import (
     WooCommerceCredentials,
     build_feed,
     build_sink,
+    build_stock_reader,
 )
+from allegro_sync.adapters.stock_rechecks import SqsStockRechecks
 from allegro_sync.contracts.accounts import AccountProfile, AccountStatus
 from allegro_sync.contracts.allegro import CategoryParameter
 from allegro_sync.custody import AccountsSettings, Custody
@@ -87,6 +89,7 @@ from allegro_sync.services.repricing import Repricer
 from allegro_sync.services.shop_delivery import ShopDelivery
 from allegro_sync.services.shop_reconcile import ShopReconciler
 from allegro_sync.services.stock import StockLedger
+from allegro_sync.services.stock_recheck import StockRecheck
 from allegro_sync.services.tokens import AccountTokens
 from allegro_sync.services.webhooks import WebhookIntake
 from allegro_sync.settings import OFFER_SETTINGS_ENV, Settings
@@ -261,10 +264,12 @@ class Application:
     # -- stock ---------------------------------------------------------------------------------
 
     def stock_ledger(self) -> StockLedger:
+        """With the re-read of a sale in doubt where the function may send it (`stock-rechecks`)."""
         return self._once(
             "ledger",
             lambda: StockLedger(
-                DynamoLedgerRepository(self.settings.table("ledger"), self.aws_client("dynamodb"))
+                DynamoLedgerRepository(self.settings.table("ledger"), self.aws_client("dynamodb")),
+                rechecks=self.stock_rechecks(),
             ),
         )
 
@@ -613,6 +618,22 @@ class Application:
             return PollChain(store, ticks, self.order_poller(), interval_seconds=interval, clock=self.now)
 
         return self._once("poll-chain", build)
+
+    # -- a sale in doubt settled by reading the shop (services/stock_recheck.py, docs/stock-ledger.md) --
+
+    def stock_rechecks(self) -> SqsStockRechecks | None:
+        """The delayed `stock-rechecks` queue, for the functions that may send to it (catalog worker, shop
+        notifier); None elsewhere: only a shop level or an acknowledgement can put a sale in doubt."""
+        if "stock-rechecks" not in self.settings.queues:
+            return None
+        url = lambda: self.settings.queue("stock-rechecks")  # noqa: E731 - resolved at the first doubt
+        return self._once("stock-rechecks", lambda: SqsStockRechecks(url, self.aws_client("sqs")))
+
+    def stock_recheck(self) -> StockRecheck:
+        """For this invocation: the shop's credentials as cached now; ShopNotConfigured for a generic shop
+        without a `stock_url` (its next stock report settles the doubt)."""
+        reader = build_stock_reader(self.shop_credentials().read(), self.shop_http())
+        return StockRecheck(reader, self.webhook_intake())
 
 
 class ConnectedAccounts:

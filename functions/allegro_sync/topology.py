@@ -394,6 +394,16 @@ TOPOLOGY = Topology(
             dlq_retention_days=1,
             self_renewing=True,
         ),
+        Queue(
+            "stock-rechecks",
+            "Delayed 'read this SKU's level from the shop again' notes: a sale the ledger is in doubt about",
+            # Standard: only standard queues delay each message on its own (~11 s after the shop's
+            # acknowledgement). A failed read backs off 5 s, 10 s, 20 s ...; the sale stays subtracted
+            # meanwhile (too little shown, never too much), so 5 receives and a day are enough.
+            fifo=False,
+            retention_days=1,
+            dlq_retention_days=1,
+        ),
     ),
     secrets=(
         Secret("app-credentials", "Allegro application client id and secret"),
@@ -470,7 +480,8 @@ TOPOLOGY = Topology(
             reserved_concurrency=5,
             triggers=(QueueTrigger("shop-events", batch_size=10),),
             tables={"catalog": ITEMS, "mappings": READS, "changes": ITEMS, "control": ITEMS, "ledger": ITEMS},
-            sends_to=("stock-changes", "token-recovery"),
+            # stock-rechecks: a shop level that leaves a sale in doubt asks for a re-read (services/stock.py)
+            sends_to=("stock-changes", "token-recovery", "stock-rechecks"),
             secrets={"app-credentials": SECRET, "accounts": TOKENS},
             allegro_rpm=500,
             deploy_settings=("OFFER_SETTINGS",),
@@ -532,6 +543,8 @@ TOPOLOGY = Topology(
             reserved_concurrency=5,
             triggers=(QueueTrigger("shop-outbox", batch_size=10, max_batching_window_seconds=1),),
             tables={"orders": ITEMS, "ledger": ITEMS},
+            # stock-rechecks: an acknowledgement that leaves a sale in doubt asks for a re-read of the shop
+            sends_to=("stock-rechecks",),
             secrets={"shop-credentials": SECRET},
         ),
         Function(
@@ -623,6 +636,18 @@ TOPOLOGY = Topology(
             sends_to=("shop-events",),
             secrets={"shop-credentials": SECRET},
             deploy_settings=("SHOP_RECONCILE_OVERLAP_SECONDS",),
+        ),
+        Function(
+            "stock_rechecker",
+            "A sale the ledger is in doubt about: the SKU's level read from the shop, queued like a webhook",
+            # One shop read (10 s timeout) and one intake write per record; at most one per Allegro sale.
+            timeout_seconds=30,
+            reserved_concurrency=2,
+            triggers=(QueueTrigger("stock-rechecks", batch_size=10),),
+            # the webhook intake's de-duplication (the read goes to shop-events like a webhook)
+            tables={"idempotency": Uses("GetItem", "PutItem", "UpdateItem")},
+            sends_to=("shop-events",),
+            secrets={"shop-credentials": SECRET},
         ),
         Function(
             "repricer",

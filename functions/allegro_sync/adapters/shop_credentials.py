@@ -2,7 +2,8 @@
 
 Secret value, JSON, one of:
   {"kind": "generic", "url": "https://shop.example/allegro-sync/orders", "signing_secret": "...",
-   "changes_url": "https://shop.example/allegro-sync/changes"}   (changes_url optional: shop reconciliation)
+   "changes_url": "https://shop.example/allegro-sync/changes",    (optional: shop reconciliation)
+   "stock_url": "https://shop.example/allegro-sync/stock"}        (optional: a sale in doubt re-read)
   {"kind": "woocommerce", "url": "https://shop.example", "consumer_key": "ck_..",
    "consumer_secret": "cs_.."}
 Read through Powertools' cache (a rotated key is picked up within `max_age`); never logged.
@@ -22,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, Valid
 from allegro_sync.adapters.dynamodb.shop_deliveries import DynamoShopDeliveries
 from allegro_sync.adapters.shop.generic_changes import GenericChanges
 from allegro_sync.adapters.shop.outbound_generic import GenericShop
+from allegro_sync.adapters.shop.stock_read import GenericStock, WooCommerceStock
 from allegro_sync.adapters.shop.woocommerce_changes import WooCommerceChanges
 from allegro_sync.adapters.shop.woocommerce_rest import WooCommerceShop
 from allegro_sync.contracts.shop import ShopOrderSink
@@ -41,6 +43,7 @@ class GenericCredentials(BaseModel):
     url: _Url
     signing_secret: Annotated[SecretStr, Field(min_length=16)]
     changes_url: _Url | None = None  # the optional "changes since" endpoint (docs/shop-adapters.md)
+    stock_url: _Url | None = None  # the optional one-SKU stock read (docs/shop-adapters.md)
 
 
 class WooCommerceCredentials(BaseModel):
@@ -96,6 +99,21 @@ def build_feed(
             "so only its webhooks sync it (docs/shop-adapters.md)"
         )
     return GenericChanges(credentials.changes_url, credentials.signing_secret.get_secret_value(), http)
+
+
+def build_stock_reader(
+    credentials: GenericCredentials | WooCommerceCredentials, http: httpx.Client
+) -> GenericStock | WooCommerceStock:
+    """The shop's one-SKU stock read, or ShopNotConfigured for a generic shop without a `stock_url`."""
+    if isinstance(credentials, WooCommerceCredentials):
+        key, secret = credentials.consumer_key, credentials.consumer_secret
+        return WooCommerceStock(credentials.url, key.get_secret_value(), secret.get_secret_value(), http)
+    if credentials.stock_url is None:
+        raise ShopNotConfigured(
+            "the shop-credentials secret has no stock_url: this generic shop offers no stock read, so a "
+            "sale in doubt waits for its next stock report (docs/shop-adapters.md)"
+        )
+    return GenericStock(credentials.stock_url, credentials.signing_secret.get_secret_value(), http)
 
 
 def check_shop(credentials: GenericCredentials | WooCommerceCredentials, http: httpx.Client) -> None:

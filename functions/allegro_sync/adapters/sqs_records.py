@@ -17,6 +17,7 @@ from allegro_sync.contracts.messages import (
     ShopEvent,
     ShopOrderStatus,
     StockChanged,
+    StockRecheck,
     TokenRecovery,
 )
 
@@ -55,3 +56,9 @@ class TokenRecoveryRecord(SqsRecordModel):
     """`token-recovery` (standard, each message delayed inside Allegro's 60 s refresh grace)."""
 
     body: Json[TokenRecovery]
+
+
+class StockRecheckRecord(SqsRecordModel):
+    """`stock-rechecks` (standard, each message delayed until a read of the shop settles a sale in doubt)."""
+
+    body: Json[StockRecheck]

@@ -9,6 +9,7 @@
 | `fulfillment` (FIFO, checkout form) | `ShopOrderStatus` | fulfillment_intake | fulfillment_worker |
 | `token-recovery` (standard, delayed) | `TokenRecovery` | every refresh of a token | token_recovery |
 | `poll-tick` (standard, delayed) | `PollTick` | order_poller (itself, and its watchdog) | order_poller |
+| `stock-rechecks` (standard, delayed) | `StockRecheck` | catalog_worker, shop_notifier | stock_rechecker |
 
 Bodies are the models' JSON; consumers receive them parsed by their batch processor
 (`adapters/sqs_records.py`), so a malformed body fails its record and ends in the DLQ. The correlation id
@@ -407,3 +408,12 @@ class PollTick(BaseModel):
 
     chain: str = Field(pattern=r"^[0-9a-f]{32}$")
     seq: int = Field(default=0, ge=0)
+
+
+class StockRecheck(BaseModel):
+    """Sent, delayed, when the ledger cannot tell whether a shop level already reflects a sale: "read this
+    SKU's level from the shop again" (services/stock.py). The read is queued as a `stock.set`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sku: Sku

@@ -12,6 +12,9 @@ Rules that shape this module (issue "Stock in seconds and orders exactly once"):
   ACTIVATE, because Allegro may run an activation before a stock change sent just before it (#10251).
   An offer the seller (or Allegro's admin) ended is not re-activated behind their back.
 - An archived offer (ended > 60 days: 404, #10743) is handed to the catalogue to be created again.
+- While one seller's product-offer writes are held back by its own limit (a per-user 429, #12700), a lower
+  stock goes out as a quantity command and a sell-out as an END publication command (another resource):
+  an offer that shows too much oversells, so it does not wait for the seller's write slots.
 - An unknown quantity (the shop could not say) is never 0 and never plenty: nothing is pushed, it is logged.
 - Every change made on Allegro goes to the change log with its reason.
 A failure (rate limit, 5xx, timeout, unconfirmed stock) leaves the offer's pushed revision unchanged and
@@ -31,7 +34,7 @@ from aws_lambda_powertools import Logger
 
 from allegro_sync import correlation
 from allegro_sync.contracts.allegro import OfferCommandResult, ProductOffer
-from allegro_sync.contracts.allegro_errors import AllegroError, AllegroNotFound
+from allegro_sync.contracts.allegro_errors import AllegroError, AllegroNotFound, AllegroUserRateLimited
 from allegro_sync.contracts.catalog import Change
 from allegro_sync.contracts.messages import StockChanged
 from allegro_sync.contracts.stock import PushRecord
@@ -345,6 +348,9 @@ class Propagator:
         try:
             offer = client.patch_product_offer(push.offer_id, {"stock": {"available": push.quantity}})
             report.calls += 1
+        except AllegroUserRateLimited:
+            self._by_command(client, push, report)
+            return
         except AllegroNotFound:
             report.calls += 1
             if not may_recreate:
@@ -356,6 +362,27 @@ class Propagator:
             self._reactivate(client, push, offer, report)
         self._done(push, report, call=False)  # only now: a failed activation is retried with the SKU
 
+    def _by_command(self, client: OfferStockClient, push: Push, report: PropagationReport) -> None:
+        """The seller's product-offer writes are held back (a per-user limit): set the stock with a quantity
+        command (a first push or a restock then reads the offer back and activates it if it sold out), or
+        end the offer with a publication command; a command or read that did not succeed is retried."""
+        ending = push.kind is PushKind.END
+        if ending:
+            results = client.change_publication([push.offer_id], "END")
+        else:
+            results = client.change_quantity([push.offer_id], "FIXED", push.quantity)
+        report.calls += 2
+        if not results or results[0].status != "SUCCESS":
+            message = results[0].message if results else "no result"
+            raise StockConfirmationFailed(f"{'END' if ending else 'quantity'} command failed: {message}")
+        if push.kind is PushKind.RESTOCK:
+            self._reactivate(client, push, client.get_product_offer(push.offer_id), report)
+        how = "an END command ended the offer" if ending else "a quantity command set it"
+        held = replace(
+            push, reason=f"{push.reason}; the seller's offer writes were held back by its limit: {how}"
+        )
+        self._done(held, report, call=True)
+
     def _reactivate(
         self, client: OfferStockClient, push: Push, offer: ProductOffer, report: PropagationReport
     ) -> None:
@@ -365,8 +392,10 @@ class Propagator:
         ended_by = publication.ended_by if publication else None
         if status != "ENDED":
             return  # still ACTIVE (or ACTIVATING, or a draft the catalogue owns): the stock is enough
+        # Ours to bring back: ended by our stock 0 (EMPTY_STOCK, or nothing yet) or by our END command (USER)
+        # while the seller's writes were held back; an offer we recorded as ended, the seller cannot end.
         we_ended_it = push.previous is not None and push.previous.action == "END"
-        if ended_by not in REACTIVATABLE_ENDINGS and not (we_ended_it and ended_by is None):
+        if ended_by not in REACTIVATABLE_ENDINGS and not (we_ended_it and ended_by in (None, "USER")):
             logger.info(
                 "offer ended by someone else: stock set, not re-activated",
                 extra={"sku": push.sku, "offer_id": push.offer_id, "ended_by": ended_by},

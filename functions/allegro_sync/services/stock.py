@@ -8,15 +8,20 @@ SKU's totals change together or not at all.
 
 Callers propagate `StockResult.view` (what each linked offer should show at `view.revision`) when
 `changed` is true; `claim_push` records the newest revision pushed per SKU (coalescing).
+
+A shop level or acknowledgement that leaves a sale in doubt (`domain.ledger.recheck_after`) asks the
+`StockRechecks` port for a fresh read of the shop's level once the doubt can be settled: the sale stays
+subtracted until then (never oversell), and the read ends the undercount without the shop reporting again.
 """
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from allegro_sync.contracts.messages import StockSet
@@ -32,6 +37,10 @@ from allegro_sync.domain.ledger import (
     SkuLedger,
     StockView,
 )
+
+# A doubt that reads have not settled within this long (a shop clock far behind the one its acknowledgements
+# were stamped with) is left to the shop's next report: the re-reads stop asking.
+RECHECK_GIVE_UP = timedelta(minutes=15)
 
 
 class LedgerBusy(RuntimeError):
@@ -71,11 +80,19 @@ class LedgerRepository(Protocol):
         ...
 
 
+class StockRechecks(Protocol):
+    """Read the SKU's level from the shop again after `delay_seconds` (a delayed `stock-rechecks` message)."""
+
+    def schedule(self, sku: str, delay_seconds: int) -> None: ...
+
+
 @dataclass(frozen=True)
 class StockResult:
     outcome: Outcome
     view: StockView
     changed: bool  # the ledger moved to a new revision: propagate `view`
+    # The shop time after which a read of the shop's level settles a sale in doubt (None: nothing is).
+    recheck_after: datetime | None = None
 
 
 _Decision = tuple[Outcome, SkuLedger | None, SaleRecord | None]
@@ -96,11 +113,15 @@ class StockLedger:
         *,
         max_attempts: int = 30,
         sleep: Callable[[float], None] = time.sleep,
+        rechecks: StockRechecks | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._repo = repository
         self._policy = policy or LedgerPolicy()
         self._max_attempts = max_attempts
         self._sleep = sleep
+        self._rechecks = rechecks
+        self._now = now
 
     # --- shop ---------------------------------------------------------------------------------------------
 
@@ -114,7 +135,7 @@ class StockLedger:
             outcome, moved = dom.apply_level(ledger, level, self._policy)
             return outcome, moved, None
 
-        return self._change(sku, None, decide)
+        return self._recheck_if_in_doubt(self._change(sku, None, decide))
 
     def apply_stock_set(self, event: StockSet) -> StockResult:
         """A queued `stock.set` shop event: the catalog worker's one call."""
@@ -161,7 +182,7 @@ class StockLedger:
                 moved = dom.acknowledge_sale(ledger, sale_id, shop_ack_at, shop_ack_version, self._policy)
             return outcome, moved, new_record
 
-        return self._change(sku, sale_id, decide)
+        return self._recheck_if_in_doubt(self._change(sku, sale_id, decide))
 
     # --- configuration ------------------------------------------------------------------------------------
 
@@ -206,6 +227,27 @@ class StockLedger:
         """
         return self._repo.claim_push(view.sku, view.revision)
 
+    # --- a sale in doubt -----------------------------------------------------------------------------------
+
+    def _recheck_if_in_doubt(self, result: StockResult) -> StockResult:
+        """Ask for the shop's level again once it can settle the doubt: `recheck_after` is shop time, and
+        the shop's clock may lag ours by up to `clock_skew`, so the read waits that much longer (and one more
+        second, as the read's time is whole seconds). Asked again on a redelivery too (DUPLICATE): a crash
+        between the commit and this call must not lose the re-read; a second read is harmless."""
+        if result.recheck_after is not None:
+            self.reread_after(result.view.sku, result.recheck_after)
+        return result
+
+    def reread_after(self, sku: str, shop_time: datetime) -> None:
+        """Read the SKU's level from the shop once it is past `shop_time` (shop clock). Also for a change we
+        made in the shop ourselves: a cancellation it restocked changes its level, and a shop need not
+        report that (until it does, the ledger errs low)."""
+        now = self._now()
+        if self._rechecks is None or now - shop_time > RECHECK_GIVE_UP:
+            return
+        wait = (shop_time - now).total_seconds() + self._policy.clock_skew.total_seconds()
+        self._rechecks.schedule(sku, max(1, math.ceil(wait) + 1))
+
     # --- the one write path -------------------------------------------------------------------------------
 
     def _view(self, ledger: SkuLedger) -> StockView:
@@ -224,7 +266,8 @@ class StockLedger:
             if moved is not None and moved.revision == current.revision:
                 moved = None  # the domain found nothing to change
             if moved is None and new_record is None:
-                return StockResult(outcome, self._view(current), changed=False)
+                recheck = dom.recheck_after(current, self._policy)
+                return StockResult(outcome, self._view(current), changed=False, recheck_after=recheck)
             try:
                 self._repo.commit(
                     ledger=moved,
@@ -236,5 +279,6 @@ class StockLedger:
                 self._sleep(_backoff(attempt))
                 continue
             final = moved or current
-            return StockResult(outcome, self._view(final), changed=moved is not None)
+            recheck = dom.recheck_after(final, self._policy)
+            return StockResult(outcome, self._view(final), changed=moved is not None, recheck_after=recheck)
         raise LedgerBusy(f"gave up on {sku!r} after {self._max_attempts} conflicting attempts")

@@ -233,7 +233,8 @@ def _price(product: WcProduct) -> Decimal | None:
     return _money(product.price) or _money(product.regular_price)
 
 
-def _stock(product: WcProduct) -> int | None:
+def stock_of(product: WcProduct) -> int | None:
+    """The stock a product (or variation) reports: its count when managed, 0 when out of stock, else None."""
     if product.manage_stock and product.stock_quantity is not None:
         return max(0, product.stock_quantity)
     return 0 if product.stock_status == "outofstock" else None
@@ -371,7 +372,7 @@ class _Mapper:
             description_html=product.description or product.short_description,
             image_urls=_images(product.images),
             price=price,
-            stock=_stock(product),
+            stock=stock_of(product),
             category_path=_category_path(product),
             attributes=_attributes(product),
         )
@@ -403,7 +404,7 @@ class _Mapper:
             description_html=variation.description or parent.description or parent.short_description,
             image_urls=_images([variation.image] if variation.image else [], parent.images),
             price=price,
-            stock=_stock(variation),
+            stock=stock_of(variation),
             category_path=_category_path(parent),
             attributes={**shared, **chosen},
         )
@@ -420,7 +421,7 @@ class _Mapper:
         if variation.status not in ("publish", ""):
             return self._build(ProductDelete, "", sku=sku, occurred_at=when)
         events: list[ShopEvent] = []
-        stock = _stock(variation)
+        stock = stock_of(variation)
         if stock is not None:
             events += self._build(StockSet, "", sku=sku, occurred_at=when, stock=stock)
         price = self._price(sku, variation, missing_ok=True)
