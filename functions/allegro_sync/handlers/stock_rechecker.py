@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -22,7 +21,6 @@ from allegro_sync.adapters.sqs_records import StockRecheckRecord
 from allegro_sync.bootstrap import application
 
 logger = Logger()
-metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS, model=StockRecheckRecord)
 
 
@@ -35,11 +33,9 @@ def record_handler(record: StockRecheckRecord) -> None:
     except ShopNotConfigured as exc:  # no stock read offered: the shop's next report settles it
         logger.info("stock recheck skipped", extra={"reason": str(exc)})
         return
-    metrics.add_metric("StockRechecks", MetricUnit.Count, 1)
     logger.info("stock recheck", extra={"verdict": verdict})
 
 
-@metrics.log_metrics
 @logger.inject_lambda_context(log_event=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return application().consume_backing_off("stock-rechecks", event, context, processor, record_handler)

@@ -218,7 +218,7 @@ def test_a_cancellation_the_shop_restocked_asks_for_a_read_of_its_level(
     ledger.apply_shop_level("SKU-1", 10, T0)
     ledger.apply_sale(Sale(f"{FORM}:li-1", "SKU-1", 2, T0, "shop1", "7768432155"))
     fake = FakeGenericShop(secret=SECRET, stock={"SKU-1": 10})
-    delivery = ShopDelivery(generic(fake), ledger, MemoryLog())
+    delivery = ShopDelivery(generic(fake), ledger, MemoryLog(), MemoryBuyers())
     delivery.deliver(order())
     asked.clear()  # the acknowledged sale asks for its own read
 
