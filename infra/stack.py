@@ -50,6 +50,7 @@ from allegro_sync.topology import (
     writes,
 )
 from infra import naming
+from infra.bundling import LAMBDA_RUNTIME
 from infra.config import Settings, s3_object_arn
 from infra.dashboard import build_dashboard
 
@@ -383,7 +384,7 @@ class AllegroSyncStack(cdk.Stack):
             base,
             function_name=physical_name,
             description=function.purpose[:256],
-            runtime=lambda_.Runtime.PYTHON_3_14,
+            runtime=LAMBDA_RUNTIME,
             architecture=lambda_.Architecture.ARM_64,
             handler=function.handler,
             code=self.code,

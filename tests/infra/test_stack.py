@@ -96,7 +96,7 @@ def test_every_function_has_its_topology_limits(synth: Synth) -> None:
     for function in synth.stack.topology.functions:
         props = synth.properties(synth.stack.functions[function.name])
         assert props["FunctionName"] == f"AllegroSync-{function.name}"
-        assert props["Runtime"] == "python3.14"
+        assert props["Runtime"] == "python3.13"  # the version the asset's .pyc are compiled for
         assert props["Architectures"] == ["arm64"]
         assert props["Handler"] == f"allegro_sync.handlers.{function.name}.handler"
         assert props["Timeout"] == function.timeout_seconds
