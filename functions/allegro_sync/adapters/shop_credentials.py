@@ -36,7 +36,7 @@ class ShopNotConfigured(LookupError):
 
 
 class GenericCredentials(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
     kind: Literal["generic"]
     url: _Url
     signing_secret: Annotated[SecretStr, Field(min_length=16)]
@@ -44,7 +44,7 @@ class GenericCredentials(BaseModel):
 
 
 class WooCommerceCredentials(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
     kind: Literal["woocommerce"]
     url: _Url
     consumer_key: Annotated[SecretStr, Field(min_length=1)]
@@ -52,7 +52,7 @@ class WooCommerceCredentials(BaseModel):
 
 
 ShopCredentials = Annotated[GenericCredentials | WooCommerceCredentials, Field(discriminator="kind")]
-_CREDENTIALS: TypeAdapter[ShopCredentials] = TypeAdapter(ShopCredentials)
+_CREDENTIALS: TypeAdapter[ShopCredentials] = TypeAdapter(ShopCredentials, config=ConfigDict(defer_build=True))
 
 
 def parse_credentials(raw: str | bytes) -> GenericCredentials | WooCommerceCredentials:

@@ -28,7 +28,7 @@ WOOCOMMERCE_ORDER_TOPICS = ("order.updated", "order.created")
 class OrderStatusIn(BaseModel):
     """The generic contract's order update (docs/shop-adapters.md)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     type: Literal["order.status"]
     checkout_form_id: CheckoutFormId = Field(description="The Allegro checkout form id we sent as the order.")

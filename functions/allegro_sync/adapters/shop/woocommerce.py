@@ -69,7 +69,7 @@ EAN_META_KEYS = ("_global_unique_id", "_ean", "ean")
 MAX_IMAGES = 16
 _EAN = re.compile(r"^\d{8}$|^\d{12,14}$")
 _PING = re.compile(rb"^webhook_id=\d{1,20}$")
-_URL: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl)
+_URL: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl, config=ConfigDict(defer_build=True))
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
@@ -87,7 +87,7 @@ Reader = Callable[[], ProductReader | None]
 
 class _Lenient(BaseModel):
     # WooCommerce payloads carry dozens of fields we do not use (and plugins add more).
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="ignore", frozen=True)
 
 
 class WcCategory(_Lenient):
