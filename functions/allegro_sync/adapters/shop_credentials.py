@@ -12,19 +12,20 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import httpx
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, ValidationError
 
-from allegro_sync.adapters.dynamodb.shop_deliveries import DynamoShopDeliveries
-from allegro_sync.adapters.shop.generic_changes import GenericChanges
-from allegro_sync.adapters.shop.outbound_generic import GenericShop
-from allegro_sync.adapters.shop.woocommerce_changes import WooCommerceChanges
-from allegro_sync.adapters.shop.woocommerce_rest import WooCommerceShop
 from allegro_sync.contracts.shop import ShopOrderSink
+
+if TYPE_CHECKING:  # the shop adapters (and httpx) are imported by the function that builds one
+    import httpx
+
+    from allegro_sync.adapters.dynamodb.shop_deliveries import DynamoShopDeliveries
+    from allegro_sync.adapters.shop.generic_changes import GenericChanges
+    from allegro_sync.adapters.shop.woocommerce_changes import WooCommerceChanges
 
 SECRET_MAX_AGE_SECONDS = 300
 SHOP_TIMEOUT_SECONDS = 10.0
@@ -72,6 +73,9 @@ def build_sink(
     http: httpx.Client,
     deliveries: DynamoShopDeliveries,
 ) -> ShopOrderSink:
+    from allegro_sync.adapters.shop.outbound_generic import GenericShop
+    from allegro_sync.adapters.shop.woocommerce_rest import WooCommerceShop
+
     if isinstance(credentials, GenericCredentials):
         return GenericShop(credentials.url, credentials.signing_secret.get_secret_value(), http)
     return WooCommerceShop(
@@ -87,6 +91,9 @@ def build_feed(
     credentials: GenericCredentials | WooCommerceCredentials, http: httpx.Client, *, overlap: timedelta
 ) -> GenericChanges | WooCommerceChanges:
     """The shop's change listing, or ShopNotConfigured for a generic shop without a `changes_url`."""
+    from allegro_sync.adapters.shop.generic_changes import GenericChanges
+    from allegro_sync.adapters.shop.woocommerce_changes import WooCommerceChanges
+
     if isinstance(credentials, WooCommerceCredentials):
         key = (credentials.consumer_key.get_secret_value(), credentials.consumer_secret.get_secret_value())
         return WooCommerceChanges(credentials.url, key, http, overlap=overlap)
@@ -100,6 +107,9 @@ def build_feed(
 
 def check_shop(credentials: GenericCredentials | WooCommerceCredentials, http: httpx.Client) -> None:
     """One harmless call to the shop with these credentials (ShopRejected / ShopUnavailable say why not)."""
+    from allegro_sync.adapters.shop.outbound_generic import GenericShop
+    from allegro_sync.adapters.shop.woocommerce_rest import WooCommerceShop
+
     if isinstance(credentials, GenericCredentials):
         GenericShop(credentials.url, credentials.signing_secret.get_secret_value(), http).check()
         return

@@ -62,6 +62,9 @@ from allegro_sync.contracts.webhooks import DeleteByProductId, Delivery, Refusal
 TOPIC_HEADER = "x-wc-webhook-topic"
 SIGNATURE_HEADER = "x-wc-webhook-signature"
 DELIVERY_HEADER = "x-wc-webhook-delivery-id"
+# The order meta our orders carry their checkout form in (written by woocommerce_rest, read back by the
+# fulfillment intake): here, so reading it does not import the REST client and httpx.
+CHECKOUT_FORM_META = "_allegro_checkout_form_id"
 SOURCE_HEADER = "x-wc-webhook-source"
 WEBHOOK_ID_HEADER = "x-wc-webhook-id"
 TOPICS = ("product.created", "product.updated", "product.restored", "product.deleted")
