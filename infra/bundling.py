@@ -36,7 +36,7 @@ CACHE_DIR = ROOT / "build" / "lambda-deps"
 
 # The runtime every function runs on; the asset's wheels and .pyc are made for exactly this version.
 # 3.13, not 3.14: the .pyc must be written by the same minor version, and 3.13 is what this project's
-# machines have (docs/architecture.md, D9). AWS supports 3.13 on Lambda until mid-2029.
+# machines have (docs/architecture.md, "Cold start"). Lambda deprecates python3.13 on 2029-06-30.
 LAMBDA_RUNTIME = cdk.aws_lambda.Runtime.PYTHON_3_13
 LAMBDA_PYTHON_VERSION = LAMBDA_RUNTIME.name.removeprefix("python")
 # Lambda's Python 3.13 runs on Amazon Linux 2023 (glibc 2.34): both tags install there.
