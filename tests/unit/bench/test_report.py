@@ -120,3 +120,20 @@ def test_custom_metrics_are_counted_from_the_code(tmp_path: Path) -> None:
     )
     (tmp_path / "b.py").write_text('metrics.add_metric("One", unit=u, value=2)\n')
     assert report.count_custom_metrics(tmp_path) == 2
+
+
+def test_cold_import_is_reported_as_the_slowest_ratio_to_boto3_with_its_chart(
+    results: Path, tmp_path: Path
+) -> None:
+    handlers = {
+        "health": {"import_s": 0.08, "ratio_to_boto3": 0.55},
+        "order_worker": {"import_s": 0.2, "ratio_to_boto3": 1.37},
+    }
+    record(
+        "cold_import",
+        {"python": "3.13.0", "boto3_import_s": 0.146, "handlers": handlers, "warning": None},
+        directory=results,
+    )
+    text = build(results, tmp_path)
+    assert "0.55-1.37x `import boto3` (slowest order_worker; goal <= 1.5x, was 1.9-4.6x from sources)" in text
+    assert (tmp_path / "charts" / "cold_import.png").read_bytes().startswith(PNG)
