@@ -99,9 +99,12 @@ def _cold(results: dict[str, dict[str, Any]]) -> str | None:
     slowest = max(handlers.items(), key=lambda kv: kv[1]["ratio_to_boto3"])
     fastest = min(h["ratio_to_boto3"] for h in handlers.values())
     warning = _get(results, "cold_import", "warning")
+    floor = _get(results, "cold_import", "floor", "ratio_to_boto3")
     return (
         f"{fastest:.2f}-{slowest[1]['ratio_to_boto3']:.2f}x `import boto3` (slowest {slowest[0]}; "
-        "goal <= 1.5x, was 1.9-4.6x from sources)" + (f" ({warning})" if warning else "")
+        "goal <= 1.5x, was 1.9-4.6x from sources)"
+        + (f"; floor {floor:.2f}x (boto3 + pydantic + Powertools)" if floor else "")
+        + (f" ({warning})" if warning else "")
     )
 
 
