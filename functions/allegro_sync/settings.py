@@ -71,7 +71,7 @@ class NotWired(LookupError):
 class Settings(BaseModel):
     """One function's configuration. Resources are keyed by the topology's logical names."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     function_name: str = ""
     aws_endpoint_url: str | None = None

@@ -13,20 +13,21 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import httpx
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, ValidationError
 
-from allegro_sync.adapters.dynamodb.shop_deliveries import DynamoShopDeliveries
-from allegro_sync.adapters.shop.generic_changes import GenericChanges
-from allegro_sync.adapters.shop.outbound_generic import GenericShop
-from allegro_sync.adapters.shop.stock_read import GenericStock, WooCommerceStock
-from allegro_sync.adapters.shop.woocommerce_changes import WooCommerceChanges
-from allegro_sync.adapters.shop.woocommerce_rest import WooCommerceShop
 from allegro_sync.contracts.shop import ShopOrderSink
+
+if TYPE_CHECKING:  # the shop adapters (and httpx) are imported by the function that builds one
+    import httpx
+
+    from allegro_sync.adapters.dynamodb.shop_deliveries import DynamoShopDeliveries
+    from allegro_sync.adapters.shop.generic_changes import GenericChanges
+    from allegro_sync.adapters.shop.stock_read import GenericStock, WooCommerceStock
+    from allegro_sync.adapters.shop.woocommerce_changes import WooCommerceChanges
 
 SECRET_MAX_AGE_SECONDS = 300
 SHOP_TIMEOUT_SECONDS = 10.0
@@ -38,7 +39,7 @@ class ShopNotConfigured(LookupError):
 
 
 class GenericCredentials(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
     kind: Literal["generic"]
     url: _Url
     signing_secret: Annotated[SecretStr, Field(min_length=16)]
@@ -47,7 +48,7 @@ class GenericCredentials(BaseModel):
 
 
 class WooCommerceCredentials(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
     kind: Literal["woocommerce"]
     url: _Url
     consumer_key: Annotated[SecretStr, Field(min_length=1)]
@@ -55,7 +56,7 @@ class WooCommerceCredentials(BaseModel):
 
 
 ShopCredentials = Annotated[GenericCredentials | WooCommerceCredentials, Field(discriminator="kind")]
-_CREDENTIALS: TypeAdapter[ShopCredentials] = TypeAdapter(ShopCredentials)
+_CREDENTIALS: TypeAdapter[ShopCredentials] = TypeAdapter(ShopCredentials, config=ConfigDict(defer_build=True))
 
 
 def parse_credentials(raw: str | bytes) -> GenericCredentials | WooCommerceCredentials:
@@ -75,6 +76,9 @@ def build_sink(
     http: httpx.Client,
     deliveries: DynamoShopDeliveries,
 ) -> ShopOrderSink:
+    from allegro_sync.adapters.shop.outbound_generic import GenericShop
+    from allegro_sync.adapters.shop.woocommerce_rest import WooCommerceShop
+
     if isinstance(credentials, GenericCredentials):
         return GenericShop(credentials.url, credentials.signing_secret.get_secret_value(), http)
     return WooCommerceShop(
@@ -90,6 +94,9 @@ def build_feed(
     credentials: GenericCredentials | WooCommerceCredentials, http: httpx.Client, *, overlap: timedelta
 ) -> GenericChanges | WooCommerceChanges:
     """The shop's change listing, or ShopNotConfigured for a generic shop without a `changes_url`."""
+    from allegro_sync.adapters.shop.generic_changes import GenericChanges
+    from allegro_sync.adapters.shop.woocommerce_changes import WooCommerceChanges
+
     if isinstance(credentials, WooCommerceCredentials):
         key = (credentials.consumer_key.get_secret_value(), credentials.consumer_secret.get_secret_value())
         return WooCommerceChanges(credentials.url, key, http, overlap=overlap)
@@ -105,6 +112,8 @@ def build_stock_reader(
     credentials: GenericCredentials | WooCommerceCredentials, http: httpx.Client
 ) -> GenericStock | WooCommerceStock:
     """The shop's one-SKU stock read, or ShopNotConfigured for a generic shop without a `stock_url`."""
+    from allegro_sync.adapters.shop.stock_read import GenericStock, WooCommerceStock
+
     if isinstance(credentials, WooCommerceCredentials):
         key, secret = credentials.consumer_key, credentials.consumer_secret
         return WooCommerceStock(credentials.url, key.get_secret_value(), secret.get_secret_value(), http)
@@ -118,6 +127,9 @@ def build_stock_reader(
 
 def check_shop(credentials: GenericCredentials | WooCommerceCredentials, http: httpx.Client) -> None:
     """One harmless call to the shop with these credentials (ShopRejected / ShopUnavailable say why not)."""
+    from allegro_sync.adapters.shop.outbound_generic import GenericShop
+    from allegro_sync.adapters.shop.woocommerce_rest import WooCommerceShop
+
     if isinstance(credentials, GenericCredentials):
         GenericShop(credentials.url, credentials.signing_secret.get_secret_value(), http).check()
         return

@@ -9,7 +9,7 @@ item), so SQS retries it and the queue's DLQ keeps it for a look, as a bad messa
 from __future__ import annotations
 
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
-from pydantic import Json
+from pydantic import ConfigDict, Json
 
 from allegro_sync.contracts.messages import (
     OrderNotice,
@@ -25,11 +25,15 @@ from allegro_sync.contracts.messages import (
 class ShopEventRecord(SqsRecordModel):
     """`shop-events` (FIFO, group = SKU)."""
 
+    model_config = ConfigDict(defer_build=True)
+
     body: Json[ShopEvent]
 
 
 class OrderNoticeRecord(SqsRecordModel):
     """`orders` (FIFO, group = checkout form)."""
+
+    model_config = ConfigDict(defer_build=True)
 
     body: Json[OrderNotice]
 
@@ -37,11 +41,15 @@ class OrderNoticeRecord(SqsRecordModel):
 class StockChangedRecord(SqsRecordModel):
     """`stock-changes` (FIFO, group = SKU); its consumer parses the batch as a whole, record by record."""
 
+    model_config = ConfigDict(defer_build=True)
+
     body: Json[StockChanged]
 
 
 class OutboxRecord(SqsRecordModel):
     """`shop-outbox` (standard): order changes, and any other outbox message, told apart by `kind`."""
+
+    model_config = ConfigDict(defer_build=True)
 
     body: Json[OutboxMessage]
 
@@ -49,11 +57,15 @@ class OutboxRecord(SqsRecordModel):
 class ShopOrderStatusRecord(SqsRecordModel):
     """`fulfillment` (FIFO, group = checkout form)."""
 
+    model_config = ConfigDict(defer_build=True)
+
     body: Json[ShopOrderStatus]
 
 
 class TokenRecoveryRecord(SqsRecordModel):
     """`token-recovery` (standard, each message delayed inside Allegro's 60 s refresh grace)."""
+
+    model_config = ConfigDict(defer_build=True)
 
     body: Json[TokenRecovery]
 

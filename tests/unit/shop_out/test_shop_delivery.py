@@ -10,8 +10,8 @@ import pytest
 
 from allegro_sync.adapters.shop import signing
 from allegro_sync.adapters.shop.outbound_generic import GenericShop, delivery_id
+from allegro_sync.adapters.shop.woocommerce import CHECKOUT_FORM_META
 from allegro_sync.adapters.shop.woocommerce_rest import (
-    CHECKOUT_FORM_META,
     IndexedOrder,
     WooCommerceShop,
     woocommerce_status,

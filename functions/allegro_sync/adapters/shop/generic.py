@@ -37,7 +37,7 @@ EVENT_TYPES = ("product.upsert", "product.delete", "stock.set", "price.set")
 
 
 class _EventIn(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     sku: Sku = Field(description="The shop's SKU; becomes the Allegro offer's external id.")
     occurred_at: AwareDatetime | None = Field(
@@ -92,13 +92,13 @@ class PriceSetIn(_EventIn):
 
 
 EventIn = Annotated[ProductUpsertIn | ProductDeleteIn | StockSetIn | PriceSetIn, Field(discriminator="type")]
-EVENT_IN: TypeAdapter[EventIn] = TypeAdapter(EventIn)
+EVENT_IN: TypeAdapter[EventIn] = TypeAdapter(EventIn, config=ConfigDict(defer_build=True))
 
 
 class BatchIn(BaseModel):
     """Several events in one delivery, queued in this order."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     events: Annotated[list[EventIn], Field(min_length=1, max_length=MAX_EVENTS)]
 

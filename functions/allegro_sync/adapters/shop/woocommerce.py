@@ -62,6 +62,9 @@ from allegro_sync.contracts.webhooks import DeleteByProductId, Delivery, Refusal
 TOPIC_HEADER = "x-wc-webhook-topic"
 SIGNATURE_HEADER = "x-wc-webhook-signature"
 DELIVERY_HEADER = "x-wc-webhook-delivery-id"
+# The order meta our orders carry their checkout form in (written by woocommerce_rest, read back by the
+# fulfillment intake): here, so reading it does not import the REST client and httpx.
+CHECKOUT_FORM_META = "_allegro_checkout_form_id"
 SOURCE_HEADER = "x-wc-webhook-source"
 WEBHOOK_ID_HEADER = "x-wc-webhook-id"
 TOPICS = ("product.created", "product.updated", "product.restored", "product.deleted")
@@ -69,7 +72,7 @@ EAN_META_KEYS = ("_global_unique_id", "_ean", "ean")
 MAX_IMAGES = 16
 _EAN = re.compile(r"^\d{8}$|^\d{12,14}$")
 _PING = re.compile(rb"^webhook_id=\d{1,20}$")
-_URL: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl)
+_URL: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl, config=ConfigDict(defer_build=True))
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
@@ -87,7 +90,7 @@ Reader = Callable[[], ProductReader | None]
 
 class _Lenient(BaseModel):
     # WooCommerce payloads carry dozens of fields we do not use (and plugins add more).
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="ignore", frozen=True)
 
 
 class WcCategory(_Lenient):

@@ -33,10 +33,10 @@ from typing import Any, Protocol
 import httpx
 
 from allegro_sync.adapters.shop.errors import refusal_code
+from allegro_sync.adapters.shop.woocommerce import CHECKOUT_FORM_META
 from allegro_sync.contracts.messages import OrderChanged, OutboxLine
 from allegro_sync.contracts.shop import ShopAck, ShopRejected, ShopUnavailable
 
-CHECKOUT_FORM_META = "_allegro_checkout_form_id"
 ACCOUNT_META = "_allegro_account"
 API = "/wp-json/wc/v3"
 RECOVERY_MARGIN = timedelta(minutes=10)  # shop and Lambda clocks may disagree by a few minutes

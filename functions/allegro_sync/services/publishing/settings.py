@@ -26,7 +26,7 @@ class OfferSettings(BaseModel):
     offer body: delivery (`shippingRates`), `location`, `afterSalesServices`, `payments`.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     responsible_producer: ResponsibleProducer | None = None
     responsible_person: ResponsiblePerson | None = None
