@@ -35,18 +35,20 @@ def _number(value: Any) -> int:
 
 def _plain(value: Any) -> int:
     if value is None or isinstance(value, bool):
-        return 1
-    if isinstance(value, int | float | Decimal):
-        return _number(value)
-    if isinstance(value, str):
-        return len(value.encode())
-    if isinstance(value, bytes | bytearray):
-        return len(value)
-    if isinstance(value, Mapping):
-        return 3 + sum(len(str(k).encode()) + value_size(v) + 1 for k, v in value.items())
-    if isinstance(value, set | frozenset):
-        return sum(value_size(v) for v in value)
-    return 3 + sum(value_size(v) + 1 for v in value)
+        size = 1
+    elif isinstance(value, int | float | Decimal):
+        size = _number(value)
+    elif isinstance(value, str):
+        size = len(value.encode())
+    elif isinstance(value, bytes | bytearray):
+        size = len(value)
+    elif isinstance(value, Mapping):
+        size = 3 + sum(len(str(k).encode()) + value_size(v) + 1 for k, v in value.items())
+    elif isinstance(value, set | frozenset):
+        size = sum(value_size(v) for v in value)
+    else:
+        size = 3 + sum(value_size(v) + 1 for v in value)
+    return size
 
 
 _TYPED: dict[str, Any] = {
@@ -70,7 +72,9 @@ def item_size(item: Mapping[str, Any] | None) -> int:
     return sum(len(name.encode()) + value_size(value) for name, value in item.items())
 
 
-def write_units(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None, *, transactional: bool) -> int:
-    """Units one item's write costs: per started KB of the larger image, at least 1; twice in a transaction."""
+def write_units(
+    before: Mapping[str, Any] | None, after: Mapping[str, Any] | None, *, transactional: bool
+) -> int:
+    """Units one item's write costs: per started KB of the larger image (at least 1); 2x in a transaction."""
     units = max(1, math.ceil(max(item_size(before), item_size(after)) / KB))
     return units * (TRANSACTIONAL if transactional else 1)

@@ -2,10 +2,11 @@
 
 Two layers of de-duplication, because shops redeliver on their own schedule:
 - SQS FIFO drops a repeated `MessageDeduplicationId` within its 5-minute window (concurrent duplicates);
-- a delivery marker in DynamoDB (conditional put, TTL `DELIVERY_MEMORY_DAYS`) remembers deliveries for days,
-  so a redelivery next week is answered "duplicate" and not queued again.
-The marker is written as `pending` before queueing and flipped to `queued` after, so a crash between the two
+- a delivery marker in DynamoDB (TTL `DELIVERY_MEMORY_DAYS`) remembers deliveries for days, so a
+  redelivery next week is answered "duplicate" and not queued again.
+`claim` checks the marker before queueing and `mark_queued` records it after, so a crash between the two
 lets the shop's retry queue it (FIFO de-duplication absorbs a double send) instead of losing the delivery.
+The DynamoDB markers do it with one read and one write (docs/stock-ledger.md, "What a stock change writes").
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ class DeliveryMarkers(Protocol):
     """Remembers deliveries beyond SQS's 5-minute de-duplication window."""
 
     def claim(self, source: Source, key: str) -> bool:
-        """Record the delivery as pending; False when it was already queued (a duplicate)."""
+        """True when the delivery may be queued; False when it was already queued (a duplicate)."""
         ...
 
     def mark_queued(self, source: Source, key: str, events: int) -> None: ...
