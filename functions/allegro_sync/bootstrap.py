@@ -70,6 +70,7 @@ from allegro_sync.adapters.shop_credentials import (
 )
 from allegro_sync.contracts.accounts import AccountProfile, AccountStatus
 from allegro_sync.contracts.allegro import CategoryParameter
+from allegro_sync.contracts.catalog import Change
 from allegro_sync.custody import AccountsSettings, Custody
 from allegro_sync.domain.orders import StockCountPoint
 from allegro_sync.services.dlq import DeadLetters
@@ -272,14 +273,20 @@ class Application:
         )
 
     def change_log(self) -> DynamoChangeLog:
-        return self._once("changes", lambda: DynamoChangeLog(self.table("changes")))
+        def stock_changes(sku: str) -> list[Change]:  # built when read: not every function pushes stock
+            return self.push_log().stock_changes(sku)
+
+        return self._once("changes", lambda: DynamoChangeLog(self.table("changes"), stock_changes))
+
+    def push_log(self) -> DynamoPushLog:
+        return self._once("push-log", lambda: DynamoPushLog(self.settings.table("ledger"), self.dynamodb()))
 
     def propagator(self) -> Propagator:
         return self._once(
             "propagator",
             lambda: Propagator(
                 views=self.stock_ledger(),
-                pushed=DynamoPushLog(self.settings.table("ledger"), self.dynamodb()),
+                pushed=self.push_log(),
                 clients=ConnectedAccounts(self),
                 changes=self.change_log(),
                 archived=CatalogRecreator(self),
@@ -431,6 +438,7 @@ class Application:
                 ShopEventQueue(queue),
                 DynamoProductIndex(table),
                 DynamoRefusals(table),
+                CatalogAppliedState(self.catalog()),
             )
 
         return self._once("webhook-intake", build)

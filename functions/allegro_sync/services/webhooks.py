@@ -7,6 +7,10 @@ Two layers of de-duplication, because shops redeliver on their own schedule:
 `claim` checks the marker before queueing and `mark_queued` records it after, so a crash between the two
 lets the shop's retry queue it (FIFO de-duplication absorbs a double send) instead of losing the delivery.
 The DynamoDB markers do it with one read and one write (docs/stock-ledger.md, "What a stock change writes").
+A delivery of stock levels each dated by the shop itself (`Delivery.self_ordered`) needs no marker: a repeat
+carries the same order keys, which the catalogue and the ledger already treat as applied. It is answered
+"duplicate" when the catalogue holds each of its SKUs at that key or newer, and queued otherwise (SQS drops
+a repeat within 5 minutes; after that, the worker finds nothing newer to apply).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import hashlib
 from collections.abc import Sequence
 from typing import Protocol
 
+from allegro_sync.contracts.catalog import order_key
 from allegro_sync.contracts.messages import ProductDelete
 from allegro_sync.contracts.webhooks import (
     DeleteByProductId,
@@ -41,6 +46,13 @@ class RefusalLog(Protocol):
     """Where refused shop data is kept per SKU, for `products status` (the shop never resends it)."""
 
     def record(self, source: Source, delivery_key: str, refusals: Sequence[Refusal]) -> None: ...
+
+
+class AppliedState(Protocol):
+    """The newest order key the catalogue accepted per SKU (`contracts.catalog.order_key`); the shop
+    reconciler's dry run compares against it too."""
+
+    def applied_key(self, sku: str) -> str | None: ...
 
 
 class ShopEventPublisher(Protocol):
@@ -94,11 +106,14 @@ class WebhookIntake:
         publisher: ShopEventPublisher,
         products: ProductIndex | None = None,
         refusals: RefusalLog | None = None,
+        applied: AppliedState | None = None,
     ) -> None:
+        """`applied`: lets a self-ordered delivery (stock levels dated by the shop) skip its marker."""
         self._markers = markers
         self._publisher = publisher
         self._products = products
         self._refusals = refusals
+        self._applied = applied
 
     def accept(self, delivery: Delivery) -> IntakeResult:
         skus = tuple(dict.fromkeys(e.sku for e in delivery.events))
@@ -109,6 +124,13 @@ class WebhookIntake:
             outcome = Outcome.REFUSED if refused or delivery.error else Outcome.IGNORED
             reason = delivery.ignored or "; ".join(f"{r.sku}: {r.reason}" for r in refused) or "no events"
             return IntakeResult(outcome, delivery.key, reason=reason, refused=refused, error=delivery.error)
+        if delivery.self_ordered and self._applied is not None:
+            if self._already_applied(delivery, self._applied):
+                return IntakeResult(
+                    Outcome.DUPLICATE, delivery.key, len(delivery.events), skus, refused=refused
+                )
+            self._publisher.publish(to_queue(delivery))
+            return IntakeResult(Outcome.QUEUED, delivery.key, len(delivery.events), skus, refused=refused)
         if not self._markers.claim(delivery.source, delivery.key):
             return IntakeResult(Outcome.DUPLICATE, delivery.key, len(delivery.events), skus, refused=refused)
         self._publisher.publish(to_queue(delivery))
@@ -118,6 +140,15 @@ class WebhookIntake:
             if kept:
                 self._products.remember(delivery.source, delivery.shop_product, kept)
         return IntakeResult(Outcome.QUEUED, delivery.key, len(delivery.events), skus, refused=refused)
+
+    @staticmethod
+    def _already_applied(delivery: Delivery, applied: AppliedState) -> bool:
+        """Each event's SKU is held at its order key or newer: queueing it again would change nothing."""
+        held = {sku: applied.applied_key(sku) for sku in dict.fromkeys(e.sku for e in delivery.events)}
+        return all(
+            (key := held[e.sku]) is not None and key >= order_key(e.occurred_at, e.version)
+            for e in delivery.events
+        )
 
     def deletion(self, request: DeleteByProductId) -> Delivery:
         """The delete events for a shop product known only by id (every SKU it was ever seen with)."""
