@@ -24,7 +24,7 @@ def value_size(value: Any) -> int:
     """Bytes of one typed (`{"S": ...}`) or plain Python attribute value."""
     if isinstance(value, Mapping) and len(value) == 1 and next(iter(value)) in _TYPED:
         kind, inner = next(iter(value.items()))
-        return _TYPED[kind](inner)
+        return int(_TYPED[kind](inner))
     return _plain(value)
 
 
