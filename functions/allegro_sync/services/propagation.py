@@ -475,16 +475,8 @@ class Propagator:
         )
 
     def _change(self, push: Push, action: str, changes: dict[str, dict[str, Any]], reason: str) -> Change:
-        return Change(
-            sku=push.sku,
-            account=push.account,
-            offer_id=push.offer_id,
-            action=action,
-            changes=changes,
-            reason=reason,
-            event_id=f"stock:{push.sku}:{push.revision}",
-            at=self._timestamp(),
-        )
+        event, at = f"stock:{push.sku}:{push.revision}", self._timestamp()
+        return Change(push.sku, push.account, push.offer_id, action, changes, reason, event, at=at)
 
     def _timestamp(self) -> str:
         return self.now().astimezone(UTC).isoformat()
