@@ -21,7 +21,7 @@ from allegro_sync.contracts.catalog import order_key
 from allegro_sync.contracts.messages import PriceSet, ProductDelete, ProductUpsert, ShopEvent, StockSet
 from allegro_sync.contracts.shop_changes import ShopChanges
 from allegro_sync.contracts.webhooks import Delivery, Outcome
-from allegro_sync.services.webhooks import AppliedState, WebhookIntake
+from allegro_sync.services.webhooks import WebhookIntake
 
 
 class ShopChangeFeed(Protocol):
@@ -40,6 +40,12 @@ class CursorStore(Protocol):
     def save(self, kind: str, cursor: str, *, expected: str | None) -> bool:
         """Store `cursor` unless another run moved it from `expected` first; False when it had."""
         ...
+
+
+class AppliedState(Protocol):
+    """The newest state the catalogue worker accepted per SKU (its order key), for the dry run."""
+
+    def applied_key(self, sku: str) -> str | None: ...
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from allegro_sync.contracts.catalog import order_key
-from allegro_sync.contracts.messages import ProductDelete
+from allegro_sync.contracts.messages import ProductDelete, StockSet
 from allegro_sync.contracts.webhooks import (
     DeleteByProductId,
     Delivery,
@@ -48,11 +48,10 @@ class RefusalLog(Protocol):
     def record(self, source: Source, delivery_key: str, refusals: Sequence[Refusal]) -> None: ...
 
 
-class AppliedState(Protocol):
-    """The newest order key the catalogue accepted per SKU (`contracts.catalog.order_key`); the shop
-    reconciler's dry run compares against it too."""
+class AppliedLevels(Protocol):
+    """What the catalogue accepted last per SKU: (its order key, its stock); None: never seen."""
 
-    def applied_key(self, sku: str) -> str | None: ...
+    def applied_level(self, sku: str) -> tuple[str, int | None] | None: ...
 
 
 class ShopEventPublisher(Protocol):
@@ -106,7 +105,7 @@ class WebhookIntake:
         publisher: ShopEventPublisher,
         products: ProductIndex | None = None,
         refusals: RefusalLog | None = None,
-        applied: AppliedState | None = None,
+        applied: AppliedLevels | None = None,
     ) -> None:
         """`applied`: lets a self-ordered delivery (stock levels dated by the shop) skip its marker."""
         self._markers = markers
@@ -142,13 +141,18 @@ class WebhookIntake:
         return IntakeResult(Outcome.QUEUED, delivery.key, len(delivery.events), skus, refused=refused)
 
     @staticmethod
-    def _already_applied(delivery: Delivery, applied: AppliedState) -> bool:
-        """Each event's SKU is held at its order key or newer: queueing it again would change nothing."""
-        held = {sku: applied.applied_key(sku) for sku in dict.fromkeys(e.sku for e in delivery.events)}
-        return all(
-            (key := held[e.sku]) is not None and key >= order_key(e.occurred_at, e.version)
-            for e in delivery.events
-        )
+    def _already_applied(delivery: Delivery, applied: AppliedLevels) -> bool:
+        """Queueing it again would change nothing: each event's SKU is held at a newer order key, or at its
+        own key with its level. (Another report of the same time with another level is queued: the
+        ledger keeps the lower of the two.)"""
+        held = {sku: applied.applied_level(sku) for sku in dict.fromkeys(e.sku for e in delivery.events)}
+        for event in delivery.events:
+            level = held[event.sku]
+            key = order_key(event.occurred_at, event.version)
+            stock = event.stock if isinstance(event, StockSet) else None
+            if level is None or level[0] < key or (level[0] == key and level[1] != stock):
+                return False
+        return True
 
     def deletion(self, request: DeleteByProductId) -> Delivery:
         """The delete events for a shop product known only by id (every SKU it was ever seen with)."""
