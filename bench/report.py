@@ -178,6 +178,18 @@ HEADLINES = [
             f"{_get(r, 'catalog_import', 'allegro_calls_per_offer')} Allegro calls per offer"
         ),
     ),
+    Headline(
+        "DynamoDB write units per stock change, webhook -> Allegro (goal <= 4)",
+        "stock_writes",
+        lambda r: (
+            None
+            if _get(r, "stock_writes", "wcu_per_stock_change") is None
+            else f"{_get(r, 'stock_writes', 'wcu_per_stock_change'):.2f} with the shop's occurred_at, "
+            f"{_get(r, 'stock_writes', 'wcu_per_stock_change_undated'):.2f} without (before: "
+            f"{_get(r, 'stock_writes', 'wcu_per_stock_change_before'):.2f} measured, about "
+            f"{_get(r, 'stock_writes', 'wcu_per_stock_change_issue'):g} per issue 21)"
+        ),
+    ),
     Headline("Repricing plan time, 100,000 offers", "repricing_plan", _repricing),
     Headline(
         "Orders imported per minute (burst, one worker)",

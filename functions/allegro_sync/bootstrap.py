@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # the modules below are imported by the method that builds wi
     from allegro_sync.adapters.dynamodb.fulfillment_journal import DynamoFulfillmentJournal
     from allegro_sync.adapters.dynamodb.mappings import DynamoMappings
     from allegro_sync.adapters.dynamodb.orders import DynamoOrderCursors, DynamoOrderRepository
+    from allegro_sync.adapters.dynamodb.pushed import DynamoPushLog
     from allegro_sync.adapters.dynamodb.repricing import DynamoRepricingStore
     from allegro_sync.adapters.dynamodb.shop_deliveries import DynamoShopDeliveries
     from allegro_sync.adapters.order_queues import SqsFulfillmentQueue, SqsOrderQueue, SqsStockChanges
@@ -277,18 +278,26 @@ class Application:
 
     def change_log(self) -> DynamoChangeLog:
         from allegro_sync.adapters.dynamodb.changes import DynamoChangeLog
+        from allegro_sync.contracts.catalog import Change
 
-        return self._once("changes", lambda: DynamoChangeLog(self.table("changes")))
+        def stock_changes(sku: str) -> list[Change]:  # built when read: not every function pushes stock
+            return self.push_log().stock_changes(sku)
+
+        return self._once("changes", lambda: DynamoChangeLog(self.table("changes"), stock_changes))
+
+    def push_log(self) -> DynamoPushLog:
+        from allegro_sync.adapters.dynamodb.pushed import DynamoPushLog
+
+        return self._once("push-log", lambda: DynamoPushLog(self.settings.table("ledger"), self.dynamodb()))
 
     def propagator(self) -> Propagator:
-        from allegro_sync.adapters.dynamodb.pushed import DynamoPushLog
         from allegro_sync.services.propagation import Propagator
 
         return self._once(
             "propagator",
             lambda: Propagator(
                 views=self.stock_ledger(),
-                pushed=DynamoPushLog(self.settings.table("ledger"), self.dynamodb()),
+                pushed=self.push_log(),
                 clients=ConnectedAccounts(self),
                 changes=self.change_log(),
                 archived=CatalogRecreator(self),
@@ -475,6 +484,7 @@ class Application:
         )
 
     def webhook_intake(self) -> WebhookIntake:
+        from allegro_sync.adapters.dynamodb.shop_cursor import CatalogAppliedState
         from allegro_sync.adapters.queues import ShopEventQueue, SqsFifoPublisher
         from allegro_sync.adapters.shop.deliveries import (
             DynamoDeliveryMarkers,
@@ -491,6 +501,7 @@ class Application:
                 ShopEventQueue(queue),
                 DynamoProductIndex(table),
                 DynamoRefusals(table),
+                CatalogAppliedState(self.catalog()),
             )
 
         return self._once("webhook-intake", build)

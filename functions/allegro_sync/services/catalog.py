@@ -28,8 +28,12 @@ from allegro_sync.domain.pricing import ScopedRule
 
 
 class CatalogRepository(Protocol):
-    def accept(self, product: StoredProduct) -> Outcome:
-        """Store the product state unless a newer event is already stored (equal = a redelivery: accepted)."""
+    def accept(self, product: StoredProduct, *, new_content: bool = True) -> Outcome:
+        """Store the product state unless a newer event is already stored (equal = a redelivery: accepted).
+
+        `new_content=False`: only stock, price or deletion changed; the stored upsert (the product's
+        content, often several KB) is not written again.
+        """
         ...
 
     def product(self, sku: str) -> StoredProduct | None: ...

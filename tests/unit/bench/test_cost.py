@@ -301,3 +301,36 @@ def test_a_sweeps_reads_scale_by_runs_and_skus_not_by_events(document: dict[str,
     busier = Workload(stock_changes_per_day=200_000, orders_per_day=10_000)
     assert _line(soaked, "read request units", busier) == pytest.approx(reads)
     assert _line(soaked, "read request units", Workload(skus=100_000)) == pytest.approx(reads * 10)
+
+
+# ---- DynamoDB writes of a stock change: the measured figure (issue 21, goal 5) ---------------------------
+
+
+def test_stock_changes_are_priced_at_the_measured_write_units_and_their_calls_not_twice(
+    document: dict[str, Any],
+) -> None:
+    """The stock path's metered writes (webhook, catalog worker, the propagator's stock share) give way to
+    bench.stock_writes' figure per stock change; everyone else's writes stay priced from their calls."""
+    soaked = _with_owners(
+        document,
+        {
+            "shop_webhook": {"dynamodb.PutItem": 1000},
+            "catalog_worker": {"dynamodb.TransactWriteItems": 1000},
+            "order_worker": {"dynamodb.PutItem": 200},
+        },
+    )
+    month = 20_000 * DAYS
+    assert _line(soaked, "write request units, stock changes") == pytest.approx(3.25 * month)
+    orders = document["config"]["orders"]
+    assert _line(soaked, "write request units") == pytest.approx(200 * 1_000 * DAYS / orders)
+    dearer = estimate(parse_soak(soaked), TOPOLOGY, assumptions=Assumptions(stock_change_write_units=12))
+    line = next(li for li in dearer.lines if li.item == "write request units, stock changes")
+    assert line.monthly_usd == pytest.approx(12 * month * 0.7625 / 1e6)
+
+
+def test_the_propagators_order_share_of_writes_stays_priced_from_its_calls(document: dict[str, Any]) -> None:
+    """The stock propagator pushes for stock changes and for orders: only the orders' share is left."""
+    soaked = _with_owners(document, {"stock_propagator": {"dynamodb.UpdateItem": 2100}})
+    stock, orders = 20_000, 1_000
+    scale = (stock + orders) * DAYS / (document["config"]["stock_changes"] + document["config"]["orders"])
+    assert _line(soaked, "write request units") == pytest.approx(2100 * scale * orders / (stock + orders))

@@ -39,7 +39,8 @@ class FakeCatalog:
         self.products: dict[str, StoredProduct] = {}
         self.saved: dict[tuple[str, str], OfferLink] = {}
 
-    def accept(self, product: StoredProduct) -> Outcome:
+    def accept(self, product: StoredProduct, *, new_content: bool = True) -> Outcome:
+        del new_content  # one stored state here: nothing to leave out
         current = self.products.get(product.sku)
         if current is not None and current.order_key > product.order_key:
             return Outcome.STALE

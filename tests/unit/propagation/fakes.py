@@ -24,6 +24,7 @@ from allegro_sync.contracts.allegro import (
     ProductOffer,
 )
 from allegro_sync.contracts.allegro_errors import AllegroNotFound, InvalidCommand
+from allegro_sync.contracts.catalog import Change
 from allegro_sync.contracts.messages import StockChanged
 from allegro_sync.contracts.stock import PushRecord
 from allegro_sync.services.propagation import PropagationReport, Propagator
@@ -143,17 +144,22 @@ class FakeClients:
 
 
 class FakePushLog:
-    def __init__(self) -> None:
+    """Pushed records; the changes kept with them land in `changes`, as `ChangeLog.history` shows them."""
+
+    def __init__(self, changes: FakeChangeLog | None = None) -> None:
         self.records: dict[tuple[str, str], PushRecord] = {}
+        self.changes = changes if changes is not None else FakeChangeLog()
 
     def pushed(self, sku: str) -> Mapping[str, PushRecord]:
         return {offer: r for (s, offer), r in self.records.items() if s == sku}
 
-    def record(self, sku: str, offer_id: str, record: PushRecord) -> bool:
+    def record(self, sku: str, offer_id: str, record: PushRecord, changes: Sequence[Change] = ()) -> bool:
         held = self.records.get((sku, offer_id))
         if held is not None and held.revision >= record.revision:
             return False
         self.records[(sku, offer_id)] = record
+        for change in changes:
+            self.changes.record(change)
         return True
 
 
@@ -180,8 +186,8 @@ class World:
         self.ledger = StockLedger(InMemoryLedgerRepository(), sleep=lambda _: None)
         self.main = FakeStockAllegro()
         self.second = FakeStockAllegro()
-        self.pushes = FakePushLog()
         self.changes = FakeChangeLog()
+        self.pushes = FakePushLog(self.changes)
         self.archived = FakeArchived(self.main)
         self.propagator = Propagator(
             views=self.ledger,

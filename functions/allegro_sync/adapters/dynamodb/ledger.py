@@ -8,7 +8,9 @@ Layout (string keys `pk`/`sk`, per CONTRIBUTING):
   `expires_at` (TTL) once cancelled or acknowledged by the shop, after the retention period.
 - pushed:     pk="sku#<sku>", sk="pushed"         — the newest revision handed to propagation (coalescing).
 - category:   pk="category#<category>", sk="buffer" — a category's default safety buffer.
-A sale and the SKU state change in one TransactWriteItems, each conditioned on what the use case read.
+A sale and the SKU state change in one TransactWriteItems, each conditioned on what the use case read; a
+change of one item alone (a shop level, a link, a buffer) is a single conditional PutItem (half the write
+units of a transaction, the same all-or-nothing guarantee for one item).
 """
 
 from __future__ import annotations
@@ -167,6 +169,9 @@ class DynamoLedgerRepository:
             writes.append(self._guarded_put(sale_item(sale), "rev", expected_sale_rev))
         if not writes:
             return
+        if len(writes) == 1:
+            self._put_alone(writes[0]["Put"])
+            return
         try:
             self._client.transact_write_items(TransactItems=writes)
         except ClientError as exc:
@@ -174,6 +179,16 @@ class DynamoLedgerRepository:
                 raise
             reasons = exc.response.get("CancellationReasons") or [{}]
             if all(r.get("Code") in _CONFLICT_CODES for r in reasons):
+                raise LedgerConflict(str(exc)) from exc
+            raise
+
+    def _put_alone(self, put: dict[str, Any]) -> None:
+        """One item, one conditional PutItem: the same guarantee as a one-item transaction at half the
+        write units (a transaction bills every item twice)."""
+        try:
+            self._client.put_item(**put)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 raise LedgerConflict(str(exc)) from exc
             raise
 

@@ -272,8 +272,11 @@ def parse_generic(
     delivery_id, timestamp = verify(headers, body, secrets, now=now, replay_window=replay_window)
     data = load_json(body)
     batch = isinstance(data, dict) and "events" in data
-    events = to_domain(parse_events(data), delivery_id, timestamp, latest=now + replay_window, batch=batch)
-    return Delivery("generic", delivery_id, events)
+    parsed = parse_events(data)
+    events = to_domain(parsed, delivery_id, timestamp, latest=now + replay_window, batch=batch)
+    # Every event an absolute level dated by the shop itself: its repeat is recognised by its order keys.
+    self_ordered = bool(parsed) and all(e.type == "stock.set" and e.occurred_at is not None for e in parsed)
+    return Delivery("generic", delivery_id, events, self_ordered=self_ordered)
 
 
 def queued_event_json(event: ShopEvent) -> str:

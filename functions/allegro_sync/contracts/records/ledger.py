@@ -85,6 +85,7 @@ class PushedItem(Item):
     action: Literal["SET", "END"]
     quantity: int
     account: str = ""
+    recent: str | None = None  # JSON: the offer's newest stock changes with their reasons (bounded)
 
 
 class CategoryBufferItem(Item):

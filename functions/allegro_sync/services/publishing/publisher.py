@@ -81,7 +81,8 @@ class Publisher:
         """Apply one shop event; raises RetryLater when SQS should deliver it again."""
         key = order_key(event.occurred_at, event.version)
         stored = self._stored_state(event, key)
-        if self._ctx.catalog.accept(stored) is Outcome.STALE:
+        new_content = isinstance(event, ProductUpsert)  # a stock or price change leaves it as stored
+        if self._ctx.catalog.accept(stored, new_content=new_content) is Outcome.STALE:
             newer_content = self._late_content(event, key)
             if newer_content is not None:
                 self._stock.apply_shop_level(event)
@@ -203,7 +204,7 @@ class Publisher:
                 )
                 failures[account] = error
                 continue
-            if updated is not None:
+            if updated is not None and not _same_link(link, updated, event):
                 ctx.catalog.save_link(updated)
                 self._stock.sync_link(event, link, updated)
                 report.links[account] = updated.status
@@ -237,6 +238,16 @@ def _already_applied(applied_key: str, key: str, event: ShopEvent) -> bool:
     if isinstance(event, StockSet | PriceSet):
         return applied_key > key
     return applied_key >= key
+
+
+def _same_link(before: OfferLink | None, after: OfferLink, event: ShopEvent) -> bool:
+    """A stock level that changes nothing the link says (status, reasons, synced values) is not written
+    again: only its applied key and time would move, and a StockSet never relies on the applied key (an
+    equal key re-applies, `_already_applied`); the product's order key orders everything else. Saves a
+    write per stock change."""
+    if before is None or not isinstance(event, StockSet):
+        return False
+    return replace(after, applied_key=before.applied_key, updated_at=before.updated_at) == before
 
 
 def stale_stock(error: AllegroApiError) -> bool:
