@@ -30,6 +30,7 @@ from allegro_sync.adapters.allegro.oauth import AllegroOAuth
 from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard
 from allegro_sync.adapters.batch import partial_batch
 from allegro_sync.adapters.competitor_feed import CompetitorFeed
+from allegro_sync.adapters.dynamodb.sweep_cursor import DynamoSweepCursor
 from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog
 from allegro_sync.adapters.dynamodb.catalog_import import DynamoImportProgress
 from allegro_sync.adapters.dynamodb.changes import DynamoChangeLog
@@ -587,6 +588,12 @@ class Application:
         urls = {queue_env(name): url for name, url in s.queues.items()}
         urls |= {dlq_env(name): url for name, url in s.dead_letter_queues.items()}
         return BuyerData(self.aws_client("sqs"), urls)
+
+    # -- sweeps that scale (issue 21, goal 3): a sweep's continuation between runs -----------------------
+
+    def sweep_cursor(self, sweep: str) -> DynamoSweepCursor:
+        """Where the `sweep` function's next run goes on (control table)."""
+        return self._once(f"sweep-cursor:{sweep}", lambda: DynamoSweepCursor(self.table("control"), sweep))
 
 
 class ConnectedAccounts:

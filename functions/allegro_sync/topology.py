@@ -326,6 +326,9 @@ R = Access.READ
 # The local runtime refuses anything else (local/iam.py), so every integration test checks these.
 READS = Uses("GetItem", "Query")
 ITEMS = Uses("GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem")
+# A sweep (issue 21) reads a page's items 100 at a time, eventually consistent, instead of one GetItem each.
+SWEEP_ITEMS = Uses(*ITEMS.actions, "BatchGetItem")
+SWEEP_READS = Uses(*READS.actions, "BatchGetItem")
 SECRET = Uses("GetSecretValue")
 # A seller's tokens: read, and rotate in place (PutSecretValue). Only the oauth flow creates a secret.
 TOKENS = Uses("GetSecretValue", "PutSecretValue")
@@ -542,7 +545,8 @@ TOPOLOGY = Topology(
             timeout_seconds=120,
             reserved_concurrency=1,
             triggers=(ScheduleTrigger(rate_minutes=15, description="back-fill missed orders"),),
-            tables={"orders": READS, "control": ITEMS},
+            # orders: one BatchGetItem per page of checkout forms (never a GetItem per form)
+            tables={"orders": Uses("BatchGetItem"), "control": ITEMS},
             sends_to=("orders", "token-recovery"),
             secrets={"app-credentials": SECRET, "accounts": TOKENS},
             allegro_rpm=60,  # 100 forms per page: a 15-minute window rarely needs more than a few pages
@@ -565,10 +569,17 @@ TOPOLOGY = Topology(
         Function(
             "reconciler",
             "Every 15 min: every Allegro offer vs the stock ledger; repairs drift and records why",
+            # Pages until ~30 s are left, then saves its position (control table); the next run goes on.
             timeout_seconds=300,
             reserved_concurrency=1,
             triggers=(ScheduleTrigger(rate_minutes=15, description="repair Allegro vs ledger drift"),),
-            tables={"ledger": ITEMS, "catalog": ITEMS, "mappings": READS, "changes": ITEMS, "control": ITEMS},
+            tables={
+                "ledger": SWEEP_ITEMS,
+                "catalog": ITEMS,
+                "mappings": READS,
+                "changes": ITEMS,
+                "control": ITEMS,
+            },
             secrets={"app-credentials": SECRET, "accounts": TOKENS},
             sends_to=("token-recovery",),
             allegro_rpm=400,

@@ -13,6 +13,7 @@ A sale and the SKU state change in one TransactWriteItems, each conditioned on w
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -144,6 +145,11 @@ class DynamoLedgerRepository:
         ).get("Item")
         return ledger_from_item(items.load(raw)) if raw else empty
 
+    def load_many(self, skus: Sequence[str]) -> dict[str, SkuLedger]:
+        keys = [items.dump({"pk": sku_pk(SkuLedger(sku).sku), "sk": STATE}) for sku in dict.fromkeys(skus)]
+        found = items.batch_get(self._client.batch_get_item, self._table, keys)
+        return {x.sku: x for x in (ledger_from_item(items.load(raw)) for raw in found)}
+
     def get_sale(self, sku: str, sale_id: str) -> SaleRecord | None:
         raw = self._client.get_item(
             TableName=self._table,
@@ -194,6 +200,11 @@ class DynamoLedgerRepository:
             ConsistentRead=True,
         ).get("Item")
         return None if raw is None else CategoryBufferItem.from_item(items.load(raw)).buffer
+
+    def category_buffers(self, categories: Sequence[str]) -> dict[str, int]:
+        keys = [items.dump({"pk": f"category#{c}", "sk": "buffer"}) for c in dict.fromkeys(categories)]
+        found = (items.load(raw) for raw in items.batch_get(self._client.batch_get_item, self._table, keys))
+        return {str(x["pk"]).removeprefix("category#"): CategoryBufferItem.from_item(x).buffer for x in found}
 
     def set_category_buffer(self, category: str, buffer: int | None) -> None:
         key = {"pk": f"category#{category}", "sk": "buffer"}
