@@ -311,6 +311,8 @@ class Reconciler:
             target = known or offer_target(OfferLink(offer.id, account), view.available)
             status = offer.publication.status if offer.publication else None
             stock = offer.stock.available if offer.stock else None
+            if unlinked and status not in LIVE and any(t.account == account for t in view.offers):
+                continue  # an ended second offer (a duplicate we ended): adopting it would sell it again
             ended_by = None
             if status == "ENDED" and target.action is OfferAction.SET:
                 # The listing does not say who ended an offer; only the offer itself does (read once).
