@@ -331,6 +331,7 @@ class Application:
             facts = CatalogFacts(
                 DynamoCatalog(self.table("catalog")),
                 (lambda sku: ledger.view(sku).available) if ledger else None,
+                (lambda skus: {k: v.available for k, v in ledger.views(skus).items()}) if ledger else None,
             )
             feed_url = self.settings.repricing_feed_url
             return Repricer(

@@ -619,7 +619,14 @@ TOPOLOGY = Topology(
             memory_mb=1024,
             reserved_concurrency=1,
             triggers=(ScheduleTrigger(rate_minutes=15, description="reprice within the seller's bounds"),),
-            tables={"mappings": READS, "control": ITEMS, "catalog": READS, "changes": ITEMS, "ledger": READS},
+            # catalog, ledger: a round's facts in BatchGetItems, eventually consistent (CatalogFacts)
+            tables={
+                "mappings": READS,
+                "control": ITEMS,
+                "catalog": SWEEP_READS,
+                "changes": ITEMS,
+                "ledger": SWEEP_READS,
+            },
             secrets={"app-credentials": SECRET, "accounts": TOKENS},
             sends_to=("token-recovery",),
             allegro_rpm=300,

@@ -12,6 +12,7 @@ workers racing on one SKU (a redelivery next to a newer event) can never put an 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -65,6 +66,25 @@ class DynamoCatalog:
             Key={"pk": PRODUCT_PK + sku, "sk": LINK_SK + account}, ConsistentRead=True
         ).get("Item")
         return _link(item) if item else None
+
+    def products_and_links(
+        self, skus: Sequence[str], account: str
+    ) -> tuple[dict[str, StoredProduct], dict[str, OfferLink]]:
+        """Many SKUs' products and their offer links on `account`, in BatchGetItems (50 SKUs a call),
+        eventually consistent: for a sweep's decisions, which the next sweep revisits anyway."""
+        keys = [
+            {"pk": PRODUCT_PK + sku, "sk": sk} for sku in dict.fromkeys(skus) for sk in (PRODUCT_SK, LINK_SK + account)
+        ]
+        products: dict[str, StoredProduct] = {}
+        links: dict[str, OfferLink] = {}
+        for raw in items.batch_get(self._table.meta.client.batch_get_item, self._table.name, keys):
+            if raw["sk"] == PRODUCT_SK:
+                product = _product(raw)
+                products[product.sku] = product
+            else:
+                link = _link(raw)
+                links[link.sku] = link
+        return products, links
 
     def links(self, sku: str) -> list[OfferLink]:
         return self.status(sku).links
