@@ -113,7 +113,9 @@ class SyntheticSeller:
         body = {"offers": [_listing(n, self.stock(n)) for n in numbers], "count": len(numbers)}
         return OffersPage.model_validate(body | {"totalCount": self.skus})
 
-    def iter_offers(self, *, external_ids: Sequence[str] = (), statuses: Sequence[str] = ()) -> Iterator[OfferListing]:
+    def iter_offers(
+        self, *, external_ids: Sequence[str] = (), statuses: Sequence[str] = (), page_size: int = 1000
+    ) -> Iterator[OfferListing]:
         if external_ids:
             self.other_calls += math.ceil(len(external_ids) / 100)
             yield from (OfferListing.model_validate(_listing(int(e[4:]), 10)) for e in external_ids)
@@ -185,7 +187,7 @@ class Writer:
     def __init__(self, batch: Any) -> None:
         self._batch = batch
 
-    def put_item(self, *, Item: dict[str, Any], **_: Any) -> None:  # noqa: N803 - boto3's spelling
+    def put_item(self, *, Item: dict[str, Any], **_: Any) -> None:
         self._batch.put_item(Item=Item)
 
 
@@ -194,7 +196,9 @@ def seed_ledger(table: Any, skus: int) -> None:
     with table.batch_writer() as batch:
         for n in range(skus):
             sku, offer = f"SKU-{n:06}", str(7_000_000_000 + n)
-            ledger = SkuLedger(sku, 2, ShopLevel(10, at, None), None, None, {}, {offer: LedgerLink(offer, "shop1")})
+            ledger = SkuLedger(
+                sku, 2, ShopLevel(10, at, None), None, None, {}, {offer: LedgerLink(offer, "shop1")}
+            )
             batch.put_item(Item=ledger_item(ledger))
 
 
@@ -209,7 +213,9 @@ def seed_catalog(table: Any, skus: int) -> None:
                 cost_price=Decimal("80.00"), category_path=["Dom", "Kuchnia"], ean="5901234123457",
             )  # fmt: skip
             catalog.accept(StoredProduct(sku, at.isoformat(), upsert=upsert, price=Decimal("129.99")))
-            catalog.save_link(OfferLink(sku, "shop1", LinkStatus.PUBLISHED, str(7_000_000_000 + n), price="129.99"))
+            catalog.save_link(
+                OfferLink(sku, "shop1", LinkStatus.PUBLISHED, str(7_000_000_000 + n), price="129.99")
+            )
 
 
 def seed_orders(repository: DynamoOrderRepository, forms: int) -> None:
@@ -231,6 +237,7 @@ class Run:
     allegro_other: int
     peak_mb: float
     extra_seconds: float = 0.0  # what the model adds that the run did not do (the repricer's commands)
+    measured: bool = True  # False: extrapolated from two measured sizes
 
     @property
     def aws_seconds(self) -> float:
@@ -250,6 +257,7 @@ class Run:
         timeout = TOPOLOGY.function(self.sweep).timeout_seconds
         return {
             "skus": self.skus,
+            "measured": self.measured,
             "aws_calls": sum(self.aws.values()),
             "aws_calls_by_operation": dict(sorted(self.aws.items())),
             "allegro_calls": self.listing_pages + self.allegro_other,
@@ -266,17 +274,42 @@ class Run:
 
 
 def measured(sweep: str, skus: int, aws: AwsCalls, run: Callable[[], tuple[int, int]]) -> Run:
+    """Two passes over the same seeded world: one timed (tracemalloc slows Python several times), then one
+    under tracemalloc for the peak."""
     aws.reset()
-    tracemalloc.start()
-    before, _ = tracemalloc.get_traced_memory()
-    tracemalloc.reset_peak()
     started = time.perf_counter()
     with redirect_stdout(io.StringIO()):
         pages, other = run()
-    wall = time.perf_counter() - started
+    wall, moto, calls = time.perf_counter() - started, aws.seconds, dict(aws.by_operation)
+    tracemalloc.start()
+    before, _ = tracemalloc.get_traced_memory()
+    tracemalloc.reset_peak()
+    with redirect_stdout(io.StringIO()):
+        run()
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    return Run(sweep, skus, wall, aws.seconds, dict(aws.by_operation), pages, other, (peak - before) / 2**20)
+    return Run(sweep, skus, wall, moto, calls, pages, other, (peak - before) / 2**20)
+
+
+def extrapolated(a: Run, b: Run, skus: int) -> Run:
+    """A straight line through two measured sizes (every figure of a sweep grows linearly with its pages
+    and batches), for the sizes moto is too slow to seed and serve within a bench run."""
+
+    def at(x: float, y: float) -> float:
+        return x + (y - x) * (skus - a.skus) / (b.skus - a.skus)
+
+    return Run(
+        a.sweep,
+        skus,
+        at(a.wall - a.moto, b.wall - b.moto),
+        0.0,
+        {op: round(at(a.aws.get(op, 0), n)) for op, n in b.aws.items()},
+        round(at(a.listing_pages, b.listing_pages)),
+        round(at(a.allegro_other, b.allegro_other)),
+        at(a.peak_mb, b.peak_mb),
+        b.extra_seconds,
+        measured=False,
+    )
 
 
 def tables(dynamodb: Any, *names: str) -> list[Any]:
@@ -298,7 +331,8 @@ def reconciler(skus: int, aws: AwsCalls) -> Run:
 
     def run() -> tuple[int, int]:
         report = service.run(time_left=lambda: 10_000.0, cursors=cursor)
-        assert not report.failed and report.offers_seen == skus, report.failed
+        assert not report.failed, report.failed
+        assert report.offers_seen == skus
         return seller.listing_pages, seller.other_calls + repairs.pushes
 
     return measured("reconciler", skus, aws, run)
@@ -306,7 +340,9 @@ def reconciler(skus: int, aws: AwsCalls) -> Run:
 
 def repricer(skus: int, aws: AwsCalls) -> Run:
     dynamodb = boto3.resource("dynamodb", region_name=REGION)
-    mappings, control, catalog_table, ledger_table = tables(dynamodb, "mappings", "control", "catalog", "ledger")
+    mappings, control, catalog_table, ledger_table = tables(
+        dynamodb, "mappings", "control", "catalog", "ledger"
+    )
     seed_catalog(catalog_table, skus)
     seed_ledger(ledger_table, skus)
     ledger = StockLedger(DynamoLedgerRepository("ledger", boto3.client("dynamodb", region_name=REGION)))
@@ -347,8 +383,13 @@ def gap_scan(skus: int, aws: AwsCalls) -> Run:
     return measured("order_gap_scan", skus, aws, run)
 
 
+# Sizes run on moto per sweep (the rest extrapolated): moto serialises each catalogue item in ~2 ms, so the
+# repricer's world is kept small; `python -m bench.sweeps 1000 10000` measures every sweep at those sizes.
+MEASURED = {"reconciler": (1_000, 10_000), "repricer": (500, 1_000), "order_gap_scan": (1_000, 10_000)}
+
+
 def main(argv: list[str]) -> None:
-    sizes = [int(a) for a in argv] or list(SIZES)
+    asked = [int(a) for a in argv]
     os.environ.update(
         {"AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}
     )
@@ -362,17 +403,24 @@ def main(argv: list[str]) -> None:
     print(f"{'sweep':<15}{'SKUs':>9}{'AWS calls':>11}{'(before)':>10}{'Allegro':>9}{'modelled':>11}"
           f"{'timeout':>9}{'runs':>6}{'peak':>9}{'memory':>13}")  # fmt: skip
     for sweep, measure in (("reconciler", reconciler), ("repricer", repricer), ("order_gap_scan", gap_scan)):
-        figures[sweep] = {}
+        sizes = asked or list(MEASURED[sweep])
+        runs = []
         for skus in sizes:
             with mock_aws():
-                run = measure(skus, aws)
-            f = figures[sweep][str(skus)] = run.figures()
+                runs.append(measure(skus, aws))
+        if len(runs) >= 2:
+            runs += [extrapolated(runs[-2], runs[-1], n) for n in SIZES if n > runs[-1].skus]
+        figures[sweep] = {}
+        for run in runs:
+            f = figures[sweep][str(run.skus)] = run.figures()
+            mark = " " if run.measured else "~"
             print(
-                f"{sweep:<15}{skus:>9,}{f['aws_calls']:>11,}{f['aws_calls_before']:>10,}{f['allegro_calls']:>9,}"
-                f"{f['modelled_seconds']:>10.1f}s{f['timeout_seconds']:>8}s{f['runs_per_cycle']:>6}"
-                f"{f['peak_mb']:>7.0f}MB{f['memory_estimate_mb']:>5}/{f['memory_mb']}MB"
+                f"{sweep:<15}{mark}{run.skus:>8,}{f['aws_calls']:>11,}{f['aws_calls_before']:>10,}"
+                f"{f['allegro_calls']:>9,}{f['modelled_seconds']:>10.1f}s{f['timeout_seconds']:>8}s"
+                f"{f['runs_per_cycle']:>6}{f['peak_mb']:>7.0f}MB{f['memory_estimate_mb']:>5}/{f['memory_mb']}MB"
             )
         print(f"{'':<15}before: {BEFORE[sweep]}")
+    print("~ extrapolated from the two measured sizes above it; memory: estimate / the topology's setting")
     record("sweeps", figures)
 
 

@@ -30,7 +30,6 @@ from allegro_sync.adapters.allegro.oauth import AllegroOAuth
 from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard
 from allegro_sync.adapters.batch import partial_batch
 from allegro_sync.adapters.competitor_feed import CompetitorFeed
-from allegro_sync.adapters.dynamodb.sweep_cursor import DynamoSweepCursor
 from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog
 from allegro_sync.adapters.dynamodb.catalog_import import DynamoImportProgress
 from allegro_sync.adapters.dynamodb.changes import DynamoChangeLog
@@ -44,6 +43,7 @@ from allegro_sync.adapters.dynamodb.rate_limit import FALLBACK_RPM_BUDGET, Dynam
 from allegro_sync.adapters.dynamodb.repricing import CatalogFacts, DynamoRepricingStore, RepricingOwnership
 from allegro_sync.adapters.dynamodb.shop_cursor import CatalogAppliedState, DynamoShopCursor
 from allegro_sync.adapters.dynamodb.shop_deliveries import DynamoShopDeliveries
+from allegro_sync.adapters.dynamodb.sweep_cursor import DynamoSweepCursor
 from allegro_sync.adapters.order_queues import (
     SqsFulfillmentQueue,
     SqsOrderQueue,

@@ -176,7 +176,7 @@ class Reconciler:
             cursors.clear()
         return report
 
-    def _account(  # noqa: PLR0917 - one account's share of the run
+    def _account(
         self,
         account: str,
         offset: int,
@@ -205,7 +205,7 @@ class Reconciler:
             if cursors is not None:
                 cursors.save(SweepPosition(account, offset))  # a crash repeats at most this page
 
-    def _page(  # noqa: PLR0917 - one page's context
+    def _page(
         self,
         account: str,
         client: OfferLister,
@@ -223,7 +223,9 @@ class Reconciler:
                 on_page[sku].append(offer)
         # a SKU the ledger never heard of is not ours to judge
         views = {k: v for k, v in self._ledger.views(list(on_page)).items() if v.revision != 0}
-        partial = [k for k in sorted(views) if not whole and _needs_every_offer(account, views[k], on_page[k])]
+        partial = [
+            k for k in sorted(views) if not whole and _needs_every_offer(account, views[k], on_page[k])
+        ]
         every: dict[str, list[OfferListing]] = defaultdict(list)
         for offer in client.iter_offers(external_ids=partial) if partial else ():
             if offer.external and offer.external.id:
@@ -277,7 +279,7 @@ class Reconciler:
         )
         return pushes if pushes or len(report.drifts) > before else []
 
-    def _compare(
+    def _compare(  # noqa: PLR0917 - one SKU's context
         self,
         account: str,
         sku: str,
@@ -290,8 +292,8 @@ class Reconciler:
         dry_run: bool,
     ) -> list[Push]:
         targets = {t.offer_id: t for t in view.offers}
-        for linked in view.offers if listed is not None else ():
-            if linked.account == account and linked.offer_id not in listed:
+        for linked in view.offers:
+            if listed is not None and linked.account == account and linked.offer_id not in listed:
                 report.drifts.append(
                     Drift(
                         account,

@@ -284,6 +284,10 @@ def test_a_batched_eventually_consistent_read_costs_half_a_strongly_consistent_o
     document: dict[str, Any],
 ) -> None:
     runs = document["lambda"]["reconciler"]["invocations"]
-    one_by_one = _line(_with_owners(document, {"reconciler": {"dynamodb.GetItem": 2000 * runs}}), "read request units")
-    batched = _line(_with_owners(document, {"reconciler": {"dynamodb.BatchGetItem": 2000 * runs}}), "read request units")
+    one_by_one = _line(
+        _with_owners(document, {"reconciler": {"dynamodb.GetItem": 2000 * runs}}), "read request units"
+    )
+    batched = _line(
+        _with_owners(document, {"reconciler": {"dynamodb.BatchGetItem": 2000 * runs}}), "read request units"
+    )
     assert batched == pytest.approx(one_by_one / 2)

@@ -130,7 +130,10 @@ def test_the_gap_scan_enqueues_only_forms_behind_and_moves_its_watermark() -> No
 
 def test_the_gap_scan_reads_its_stored_orders_one_page_at_a_time() -> None:
     """250 forms: three batched reads (100 + 100 + 50), never a read per form, and the same notices."""
-    forms = [form(f"f{n:03}", "BOUGHT", [], revision="r2", updated_at="2026-11-27T20:05:00.000Z") for n in range(250)]
+    forms = [
+        form(f"f{n:03}", "BOUGHT", [], revision="r2", updated_at="2026-11-27T20:05:00.000Z")
+        for n in range(250)
+    ]
     orders = MemoryOrders()
     for n in range(0, 250, 2):  # every second one is imported and current
         orders.records[f"f{n:03}"] = OrderRecord(f"f{n:03}", "shop1", "BOUGHT", "r2", None, version=1)

@@ -73,7 +73,9 @@ class DynamoCatalog:
         """Many SKUs' products and their offer links on `account`, in BatchGetItems (50 SKUs a call),
         eventually consistent: for a sweep's decisions, which the next sweep revisits anyway."""
         keys = [
-            {"pk": PRODUCT_PK + sku, "sk": sk} for sku in dict.fromkeys(skus) for sk in (PRODUCT_SK, LINK_SK + account)
+            {"pk": PRODUCT_PK + sku, "sk": sk}
+            for sku in dict.fromkeys(skus)
+            for sk in (PRODUCT_SK, LINK_SK + account)
         ]
         products: dict[str, StoredProduct] = {}
         links: dict[str, OfferLink] = {}

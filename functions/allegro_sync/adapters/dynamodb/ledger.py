@@ -204,7 +204,10 @@ class DynamoLedgerRepository:
     def category_buffers(self, categories: Sequence[str]) -> dict[str, int]:
         keys = [items.dump({"pk": f"category#{c}", "sk": "buffer"}) for c in dict.fromkeys(categories)]
         found = (items.load(raw) for raw in items.batch_get(self._client.batch_get_item, self._table, keys))
-        return {str(x["pk"]).removeprefix("category#"): CategoryBufferItem.from_item(x).buffer for x in found}
+        buffers = {
+            str(x["pk"]).removeprefix("category#"): CategoryBufferItem.from_item(x).buffer for x in found
+        }
+        return {category: buffer for category, buffer in buffers.items() if buffer is not None}
 
     def set_category_buffer(self, category: str, buffer: int | None) -> None:
         key = {"pk": f"category#{category}", "sk": "buffer"}

@@ -66,7 +66,10 @@ class DynamoOrderRepository:
         decides whether to queue a notice, and a stale (older) record can only queue one more, which the
         exactly-once import then finds already applied."""
         keys = [items.dump({"pk": ORDER_PK + f, "sk": ORDER_SK}) for f in dict.fromkeys(checkout_form_ids)]
-        records = (_record(items.load(raw)) for raw in items.batch_get(self._client.batch_get_item, self._table, keys))
+        records = (
+            _record(items.load(raw))
+            for raw in items.batch_get(self._client.batch_get_item, self._table, keys)
+        )
         return {r.checkout_form_id: r for r in records}
 
     def save(self, record: OrderRecord, expected_version: int) -> None:

@@ -24,6 +24,7 @@ from boto3.dynamodb.conditions import Key
 
 from allegro_sync.adapters.dynamodb import items
 from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog
+from allegro_sync.contracts.catalog import OfferLink, StoredProduct
 from allegro_sync.contracts.records.control import (
     FeeItem,
     OfferSkuItem,
@@ -31,7 +32,6 @@ from allegro_sync.contracts.records.control import (
     RepricerOfferItem,
     SellerItem,
 )
-from allegro_sync.contracts.catalog import OfferLink, StoredProduct
 from allegro_sync.contracts.records.mappings import RepricingSettingsItem
 from allegro_sync.contracts.repricing import OfferState, ProductFacts
 from allegro_sync.domain.repricing import LinearFee, RepricingSettings, SettingsIndex, Strategy
@@ -200,7 +200,9 @@ class CatalogFacts:
 
 def _facts(product: StoredProduct, link: OfferLink | None, stock: int | None) -> ProductFacts:
     upsert = product.upsert
-    list_price = Decimal(link.price) if link and link.price else product.price or (upsert.price if upsert else None)
+    list_price = (
+        Decimal(link.price) if link and link.price else product.price or (upsert.price if upsert else None)
+    )
     return ProductFacts(
         cost=upsert.cost_price if upsert else None,
         list_price=list_price,
