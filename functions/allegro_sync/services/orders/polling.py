@@ -28,7 +28,7 @@ from allegro_sync.contracts.allegro import (
 from allegro_sync.contracts.allegro_errors import AllegroRateLimited, AllegroUserRateLimited
 from allegro_sync.contracts.messages import OrderNotice
 from allegro_sync.contracts.orders import CursorState
-from allegro_sync.domain.orders import OrderDomainError, event_id_after
+from allegro_sync.domain.orders import OrderDomainError, OrderRecord, event_id_after
 from allegro_sync.services.orders.ports import (
     EVENTS_PAGE,
     CheckoutFormsApi,
@@ -277,18 +277,13 @@ class GapScanner:
         for page in _pages(api.iter_checkout_forms(updated_at_gte=outcome.since), SCAN_PAGE):
             outcome.seen += len(page)
             stored = self._orders.get_many([form.id for form in page])  # one batched read per page
+            behind = [f for f in page if _behind(stored.get(f.id), f.revision)]
+            notices += [
+                OrderNotice(account=account, checkout_form_id=f.id, source="scan", revision=f.revision,
+                            occurred_at=f.updated_at)
+                for f in behind
+            ]  # fmt: skip
             for form in page:
-                known = stored.get(form.id)
-                if known is None or known.revision != form.revision or known.attention:
-                    notices.append(
-                        OrderNotice(
-                            account=account,
-                            checkout_form_id=form.id,
-                            source="scan",
-                            revision=form.revision,
-                            occurred_at=form.updated_at,
-                        )
-                    )
                 updated = parse_time(form.updated_at)
                 if updated is not None and (newest is None or updated > newest):
                     newest = updated
@@ -298,6 +293,11 @@ class GapScanner:
         if newest is not None and newest != watermark:
             self._cursors.set_gap_watermark(account, newest)
         outcome.watermark = allegro_time(newest) if newest else None
+
+
+def _behind(stored: OrderRecord | None, revision: str | None) -> bool:
+    """Not imported yet, imported at another revision, or waiting for attention: the import should see it."""
+    return stored is None or stored.revision != revision or bool(stored.attention)
 
 
 SCAN_PAGE = 100  # checkout forms per batched read: Allegro's page and DynamoDB's BatchGetItem limit alike
