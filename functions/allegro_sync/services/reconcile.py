@@ -234,7 +234,11 @@ class Reconciler:
         pushes: list[Push] = []
         for sku in sorted(views):
             all_offers = every.get(sku) or on_page[sku]
-            if not self._sku(account, sku, views[sku], on_page[sku], all_offers, ReconcileReport(), ended):
+            looked = ReconcileReport()
+            if (
+                not self._sku(account, sku, views[sku], on_page[sku], all_offers, looked, ended)
+                and not looked.drifts
+            ):
                 continue  # nothing to do, judged on the eventually consistent view
             report.rechecked += 1
             view = self._ledger.view(sku)  # strongly consistent before deciding a repair
@@ -259,11 +263,9 @@ class Reconciler:
         *,
         dry_run: bool = True,
     ) -> list[Push]:
-        """The drifts of this SKU's offers on the page (into `report`) and the pushes that repair them;
-        an empty list with no drift reported means nothing to do."""
+        """The drifts of this SKU's offers on the page (into `report`) and the pushes that repair them."""
         page_ids = {o.id for o in on_page}
         kept, duplicates = _without_duplicates(account, view, every)
-        before = len(report.drifts)
         pushes = _duplicates(account, sku, view, [o for o in duplicates if o.id in page_ids], report)
         # MISSING is said once per cycle: on the page of the SKU's first listed offer
         says_missing = min(o.id for o in every) in page_ids
@@ -277,7 +279,7 @@ class Reconciler:
             ended,
             dry_run=dry_run,
         )
-        return pushes if pushes or len(report.drifts) > before else []
+        return pushes
 
     def _compare(  # noqa: PLR0917 - one SKU's context
         self,
@@ -313,8 +315,6 @@ class Reconciler:
             target = known or offer_target(OfferLink(offer.id, account), view.available)
             status = offer.publication.status if offer.publication else None
             stock = offer.stock.available if offer.stock else None
-            if unlinked and status not in LIVE and any(t.account == account for t in view.offers):
-                continue  # an ended second offer (a duplicate we ended): adopting it would sell it again
             ended_by = None
             if status == "ENDED" and target.action is OfferAction.SET:
                 # The listing does not say who ended an offer; only the offer itself does (read once).
@@ -323,6 +323,12 @@ class Reconciler:
                     ended[offer.id] = full.ended_by if full else None
                 ended_by = ended[offer.id]
             kind, push_kind = _drift(target, status, ended_by, stock)
+            if (
+                unlinked
+                and kind is DriftKind.ENDED_WITH_STOCK
+                and any(t.account == account for t in view.offers)
+            ):
+                continue  # a second offer that sold out (or a duplicate we ended): adopting it sells it again
             if unlinked:
                 kind = DriftKind.UNLINKED
                 if not dry_run:
