@@ -615,8 +615,11 @@ TOPOLOGY = Topology(
             "Every 15 min: reprice each account inside [floor, ceiling] (feed, demand, Allegro's rules)",
             # 100,000 offers: 100 listing pages, fee previews per category band (cached 24 h) and one
             # price command per distinct new price; concurrency 1 so two rounds never race on cool-downs.
+            # bench/sweeps: tracemalloc's peak ~10 MB per 1,000 offers (the round holds every listing):
+            # ~1,090 MB with the runtime at 100,000 offers, ~190 MB at 10,000; 1,536 MB leaves headroom for
+            # the allocator (RSS runs above the traced peak) and gives the CPU share of ~0.9 vCPU.
             timeout_seconds=600,
-            memory_mb=1024,
+            memory_mb=1536,
             reserved_concurrency=1,
             triggers=(ScheduleTrigger(rate_minutes=15, description="reprice within the seller's bounds"),),
             # catalog, ledger: a round's facts in BatchGetItems, eventually consistent (CatalogFacts)

@@ -167,6 +167,9 @@ def _settings(raw: dict[str, Any]) -> RepricingSettings:
     return RepricingSettings.model_validate_json(RepricingSettingsItem.from_item(raw).settings)
 
 
+FACTS_CHUNK = 1000
+
+
 class CatalogFacts:
     """`ProductFactsSource` on the catalogue: cost price and EAN from the shop product, list price from the
     offer link (the Allegro price the shop's pricing rule last set), else the shop price.
@@ -193,9 +196,15 @@ class CatalogFacts:
         return _facts(product, self._catalog.link(sku, account), self._stock(sku) if self._stock else None)
 
     def facts_many(self, skus: Sequence[str], account: str) -> dict[str, ProductFacts]:
-        products, links = self._catalog.products_and_links(skus, account)
-        stocks = self._stocks(list(products)) if self._stocks and products else {}
-        return {sku: _facts(p, links.get(sku), stocks.get(sku)) for sku, p in products.items()}
+        """A thousand SKUs at a time: the stored products (the shop's whole picture, descriptions included)
+        are dropped as soon as their few facts are taken, so a round's memory holds facts, not products."""
+        found: dict[str, ProductFacts] = {}
+        unique = list(dict.fromkeys(skus))
+        for start in range(0, len(unique), FACTS_CHUNK):
+            products, links = self._catalog.products_and_links(unique[start : start + FACTS_CHUNK], account)
+            stocks = self._stocks(list(products)) if self._stocks and products else {}
+            found |= {sku: _facts(p, links.get(sku), stocks.get(sku)) for sku, p in products.items()}
+        return found
 
 
 def _facts(product: StoredProduct, link: OfferLink | None, stock: int | None) -> ProductFacts:
