@@ -42,17 +42,21 @@ EVENT_DRIVERS: dict[str, Driver] = {
 }
 # Scheduled functions whose work per run grows with the number of SKUs (they walk every offer).
 PER_SKU_SCHEDULED = frozenset({"reconciler", "repricer"})
+# Scheduled functions whose calls per run grow with the orders of their window (the gap scan reads the
+# checkout forms updated since its last run): over a month, their calls follow the orders.
+PER_ORDER_SCHEDULED = frozenset({"order_gap_scan"})
 # The order poller runs once per poll-tick (a delayed SQS message every ORDER_POLL_INTERVAL_SECONDS,
 # services/orders/ticks.py) plus its watchdog schedule; each run is one poll, billed as measured.
 ORDER_POLLER = "order_poller"
 
 # DynamoDB request units per item of each data-plane operation, for items up to 1 KB (writes) / 4 KB
-# (reads); strongly consistent reads assumed (1 unit; eventual would be 0.5). Control-plane calls are free.
+# (reads); strongly consistent reads (1 unit) except BatchGetItem: every caller reads eventually consistent
+# (the sweeps' pages, the order worker's line owners), half a unit. Control-plane calls are free.
 DYNAMODB_READ_UNITS = {
     "GetItem": 1.0,
     "Query": 1.0,
     "Scan": 1.0,
-    "BatchGetItem": 1.0,
+    "BatchGetItem": 0.5,
     "TransactGetItems": 2.0,
 }
 DYNAMODB_WRITE_UNITS = {
@@ -473,7 +477,8 @@ EVENT_SOURCE_PREFIX = "event-source:"
 
 def owner_scale(owner: str, soak: SoakUsage, topology: Topology, w: Workload) -> float:
     """Soak -> month for the AWS calls one owner made: a scheduled function by its runs (and, for the
-    sweeps, by SKUs: they walk every offer), an event-driven one by what drives it. The local event
+    sweeps, by SKUs: they walk every offer; the gap scan by orders: it reads its window's checkout forms),
+    an event-driven one by what drives it. The local event
     source's own calls scale by nothing: the SQS lines price AWS's event source per batch instead."""
     if owner.startswith(EVENT_SOURCE_PREFIX):
         return 0.0
@@ -482,6 +487,8 @@ def owner_scale(owner: str, soak: SoakUsage, topology: Topology, w: Workload) ->
         return (w.stock_changes_per_month + w.orders_per_month) / soak.events if soak.events else 0.0
     if driver != "schedule":
         return _event_scale(driver, soak, w)
+    if owner in PER_ORDER_SCHEDULED:
+        return _event_scale("order", soak, w)
     used = soak.lambda_.get(owner)
     if used is None or used.invocations == 0:
         return 0.0
@@ -674,8 +681,8 @@ def estimate(
     calls = monthly_calls(soak, topology, w)
     notes = [
         "AWS calls (SQS, DynamoDB, Secrets Manager) scaled per function: event-driven ones by what drives "
-        "them, scheduled ones by runs (x SKUs for the reconciler and the repricer); the local event "
-        "source's receive/delete calls left out (priced per batch as AWS's event source)."
+        "them, scheduled ones by runs (x SKUs for the reconciler and the repricer; the gap scan by orders); "
+        "the local event source's receive/delete calls left out (priced per batch as AWS's event source)."
         if soak.aws_calls_by_function
         else f"AWS calls are soak totals x {scale:,.1f} (the month's stock changes + orders over the "
         "soak's): this soak file has no per-function counts.",

@@ -40,6 +40,7 @@ if TYPE_CHECKING:  # the modules below are imported by the method that builds wi
     from allegro_sync.adapters.dynamodb.pushed import DynamoPushLog
     from allegro_sync.adapters.dynamodb.repricing import DynamoRepricingStore
     from allegro_sync.adapters.dynamodb.shop_deliveries import DynamoShopDeliveries
+    from allegro_sync.adapters.dynamodb.sweep_cursor import DynamoSweepCursor
     from allegro_sync.adapters.order_queues import SqsFulfillmentQueue, SqsOrderQueue, SqsStockChanges
     from allegro_sync.adapters.queues import ShopEventQueue
     from allegro_sync.adapters.redelivery import Redelivery
@@ -363,6 +364,7 @@ class Application:
             facts = CatalogFacts(
                 DynamoCatalog(self.table("catalog")),
                 (lambda sku: ledger.view(sku).available) if ledger else None,
+                (lambda skus: {k: v.available for k, v in ledger.views(skus).items()}) if ledger else None,
             )
             feed_url = self.settings.repricing_feed_url
             return Repricer(
@@ -752,6 +754,14 @@ class Application:
 
         reader = build_stock_reader(self.shop_credentials().read(), self.shop_http())
         return StockRecheck(reader, self.webhook_intake())
+
+    # -- sweeps that scale (issue 21, goal 3): a sweep's continuation between runs -----------------------
+
+    def sweep_cursor(self, sweep: str) -> DynamoSweepCursor:
+        """Where the `sweep` function's next run goes on (control table)."""
+        from allegro_sync.adapters.dynamodb.sweep_cursor import DynamoSweepCursor
+
+        return self._once(f"sweep-cursor:{sweep}", lambda: DynamoSweepCursor(self.table("control"), sweep))
 
 
 class ConnectedAccounts:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -54,6 +54,10 @@ class LedgerRepository(Protocol):
         """The SKU's ledger, strongly consistent; a SKU never seen is `SkuLedger(sku)` at revision 0."""
         ...
 
+    def load_many(self, skus: Sequence[str]) -> dict[str, SkuLedger]:
+        """The SKUs' ledgers, batched and eventually consistent (a sweep's read); unknown SKUs absent."""
+        ...
+
     def get_sale(self, sku: str, sale_id: str) -> SaleRecord | None: ...
 
     def commit(
@@ -72,6 +76,10 @@ class LedgerRepository(Protocol):
         ...
 
     def category_buffer(self, category: str) -> int | None: ...
+
+    def category_buffers(self, categories: Sequence[str]) -> dict[str, int]:
+        """The categories' default buffers, batched and eventually consistent (absent: none set)."""
+        ...
 
     def set_category_buffer(self, category: str, buffer: int | None) -> None: ...
 
@@ -218,6 +226,16 @@ class StockLedger:
 
     def view(self, sku: str) -> StockView:
         return self._view(self._repo.load(sku))
+
+    def views(self, skus: Sequence[str]) -> dict[str, StockView]:
+        """Many SKUs' views for a sweep, in batched eventually consistent reads (half the read units of
+        `view`, 100 SKUs a call). Only for deciding what to look at: a write decided from one re-reads
+        the SKU with `view` (a stale view is older, never newer, than the ledger)."""
+        ledgers = self._repo.load_many(skus)
+        found = [ledgers.get(sku) or SkuLedger(sku) for sku in dict.fromkeys(skus)]
+        wanted = sorted({x.category for x in found if x.buffer is None and x.category is not None})
+        buffers = self._repo.category_buffers(wanted) if wanted else {}
+        return {x.sku: dom.view(x, self._policy, buffers.get(x.category or "")) for x in found}
 
     def claim_push(self, view: StockView) -> bool:
         """Coalescing: True when no equal or newer revision of the SKU was recorded, and records this one.

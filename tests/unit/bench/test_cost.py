@@ -334,3 +334,28 @@ def test_the_propagators_order_share_of_writes_stays_priced_from_its_calls(docum
     stock, orders = 20_000, 1_000
     scale = (stock + orders) * DAYS / (document["config"]["stock_changes"] + document["config"]["orders"])
     assert _line(soaked, "write request units") == pytest.approx(2100 * scale * orders / (stock + orders))
+
+
+def test_the_gap_scans_reads_follow_the_orders_not_its_runs_or_the_skus(document: dict[str, Any]) -> None:
+    """The gap scan reads the checkout forms updated in its window: ten times the orders, ten times the
+    reads; more SKUs or more stock changes change nothing."""
+    soaked = _with_owners(document, {"order_gap_scan": {"dynamodb.BatchGetItem": 30}})
+    reads = _line(soaked, "read request units")
+    orders = document["config"]["orders"]
+    assert reads == pytest.approx(30 * 0.5 * 1_000 * DAYS / orders)
+    assert _line(soaked, "read request units", Workload(orders_per_day=10_000)) == pytest.approx(reads * 10)
+    same = Workload(skus=100_000, stock_changes_per_day=200_000)
+    assert _line(soaked, "read request units", same) == pytest.approx(reads)
+
+
+def test_a_batched_eventually_consistent_read_costs_half_a_strongly_consistent_one(
+    document: dict[str, Any],
+) -> None:
+    runs = document["lambda"]["reconciler"]["invocations"]
+    one_by_one = _line(
+        _with_owners(document, {"reconciler": {"dynamodb.GetItem": 2000 * runs}}), "read request units"
+    )
+    batched = _line(
+        _with_owners(document, {"reconciler": {"dynamodb.BatchGetItem": 2000 * runs}}), "read request units"
+    )
+    assert batched == pytest.approx(one_by_one / 2)

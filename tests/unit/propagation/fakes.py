@@ -20,6 +20,7 @@ from allegro_sync.contracts.allegro import (
     OfferCommandResult,
     OfferListing,
     OfferPublication,
+    OffersPage,
     OfferStock,
     ProductOffer,
 )
@@ -118,15 +119,26 @@ class FakeStockAllegro:
         self, *, external_ids: Sequence[str] = (), statuses: Sequence[str] = (), page_size: int = 1000
     ) -> Iterator[OfferListing]:
         self.calls.append(("list", None))
-        for offer_id, offer in sorted(self.offers.items()):
-            if offer.archived:
-                continue
-            yield OfferListing(
+        yield from (
+            o for o in self._listed() if not external_ids or (o.external and o.external.id in external_ids)
+        )
+
+    def list_offers(self, *, offset: int = 0, limit: int = 1000) -> OffersPage:
+        self.calls.append(("list", None))
+        listed = self._listed()
+        return OffersPage(offers=listed[offset : offset + limit], count=limit, total_count=len(listed))
+
+    def _listed(self) -> list[OfferListing]:
+        return [
+            OfferListing(
                 id=offer_id,
                 external=ExternalId(id=offer.sku),
                 stock=ListingStock(available=offer.stock),
                 publication=OfferPublication(status=offer.status),  # GET /sale/offers has no endedBy
             )
+            for offer_id, offer in sorted(self.offers.items())
+            if not offer.archived
+        ]
 
     def names(self) -> list[str]:
         return [name for name, _ in self.calls]

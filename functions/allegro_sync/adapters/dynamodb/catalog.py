@@ -19,6 +19,7 @@ item by its next write.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -103,6 +104,27 @@ class DynamoCatalog:
             Key={"pk": PRODUCT_PK + sku, "sk": LINK_SK + account}, ConsistentRead=True
         ).get("Item")
         return _link(item) if item else None
+
+    def products_and_links(
+        self, skus: Sequence[str], account: str
+    ) -> tuple[dict[str, StoredProduct], dict[str, OfferLink]]:
+        """Many SKUs' products and their offer links on `account`, in BatchGetItems (33 SKUs a call),
+        eventually consistent: for a sweep's decisions, which the next sweep revisits anyway."""
+        keys = [
+            {"pk": PRODUCT_PK + sku, "sk": sk}
+            for sku in dict.fromkeys(skus)
+            for sk in (PRODUCT_SK, CONTENT_SK, LINK_SK + account)
+        ]
+        parts: dict[str, list[dict[str, Any]]] = {}
+        links: dict[str, OfferLink] = {}
+        for raw in items.batch_get(self._table.meta.client.batch_get_item, self._table.name, keys):
+            if str(raw["sk"]).startswith(LINK_SK):
+                link = _link(raw)
+                links[link.sku] = link
+            else:  # the product item and its content item (the last upsert), joined below
+                parts.setdefault(str(raw["pk"]).removeprefix(PRODUCT_PK), []).append(raw)
+        products = {sku: p for sku, found in parts.items() if (p := _product_of(found)) is not None}
+        return products, links
 
     def links(self, sku: str) -> list[OfferLink]:
         return self.status(sku).links

@@ -15,6 +15,7 @@ units of a transaction, the same all-or-nothing guarantee for one item).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -146,6 +147,11 @@ class DynamoLedgerRepository:
         ).get("Item")
         return ledger_from_item(items.load(raw)) if raw else empty
 
+    def load_many(self, skus: Sequence[str]) -> dict[str, SkuLedger]:
+        keys = [items.dump({"pk": sku_pk(SkuLedger(sku).sku), "sk": STATE}) for sku in dict.fromkeys(skus)]
+        found = items.batch_get(self._client.batch_get_item, self._table, keys)
+        return {x.sku: x for x in (ledger_from_item(items.load(raw)) for raw in found)}
+
     def get_sale(self, sku: str, sale_id: str) -> SaleRecord | None:
         raw = self._client.get_item(
             TableName=self._table,
@@ -209,6 +215,14 @@ class DynamoLedgerRepository:
             ConsistentRead=True,
         ).get("Item")
         return None if raw is None else CategoryBufferItem.from_item(items.load(raw)).buffer
+
+    def category_buffers(self, categories: Sequence[str]) -> dict[str, int]:
+        keys = [items.dump({"pk": f"category#{c}", "sk": "buffer"}) for c in dict.fromkeys(categories)]
+        found = (items.load(raw) for raw in items.batch_get(self._client.batch_get_item, self._table, keys))
+        buffers = {
+            str(x["pk"]).removeprefix("category#"): CategoryBufferItem.from_item(x).buffer for x in found
+        }
+        return {category: buffer for category, buffer in buffers.items() if buffer is not None}
 
     def set_category_buffer(self, category: str, buffer: int | None) -> None:
         key = {"pk": f"category#{category}", "sk": "buffer"}

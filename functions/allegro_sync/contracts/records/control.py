@@ -15,6 +15,7 @@ Layout (string keys `pk`, `sk`):
 - catalogue import: pk="catalog-import#<sha256>", sk="meta" | "sku#<sku>"  `ImportMetaItem`, `ImportedSkuItem`
 - Allegro block:    pk="allegro#client", sk="rate-limit"     `BlockedUntilItem` (TTL `expires_at`)
 - shop cursor:      pk="shop-reconcile", sk=<shop kind>       `ShopCursorItem` (compare-and-swap)
+- sweep cursor:     pk="sweep", sk=<function>                `SweepCursorItem`
 Items changed only by conditional updates (lease, cursor, import meta, block) are read through their model.
 """
 
@@ -170,4 +171,15 @@ class ShopCursorItem(Item):
     """Where the shop reconciliation's last run stopped (the shop's own cursor: a time or an opaque token)."""
 
     cursor: str
+    saved_at: str = ""
+
+
+# ------------------------------------------------------------------------------------------------ sweeps
+
+
+class SweepCursorItem(Item):
+    """Where a sweep that ran out of time goes on: the account and the offset of its next page."""
+
+    account: str
+    offset: int
     saved_at: str = ""
