@@ -27,7 +27,7 @@ from aws_lambda_powertools import Logger
 from allegro_sync.adapters.allegro.client import USER_AGENT, AllegroClient
 from allegro_sync.adapters.allegro.environment import AllegroEnvironment
 from allegro_sync.adapters.allegro.oauth import AllegroOAuth
-from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard
+from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard, pooled_rate_guard
 from allegro_sync.adapters.batch import partial_batch
 from allegro_sync.adapters.competitor_feed import CompetitorFeed
 from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog
@@ -39,7 +39,11 @@ from allegro_sync.adapters.dynamodb.listings import DynamoListingStore
 from allegro_sync.adapters.dynamodb.mappings import DynamoMappings
 from allegro_sync.adapters.dynamodb.orders import CatalogOfferLinks, DynamoOrderCursors, DynamoOrderRepository
 from allegro_sync.adapters.dynamodb.pushed import DynamoPushLog
-from allegro_sync.adapters.dynamodb.rate_limit import FALLBACK_RPM_BUDGET, DynamoBlockedUntilStore
+from allegro_sync.adapters.dynamodb.rate_limit import (
+    FALLBACK_RPM_BUDGET,
+    DynamoBlockedUntilStore,
+    DynamoSharedBudget,
+)
 from allegro_sync.adapters.dynamodb.repricing import CatalogFacts, DynamoRepricingStore, RepricingOwnership
 from allegro_sync.adapters.dynamodb.shop_cursor import CatalogAppliedState, DynamoShopCursor
 from allegro_sync.adapters.dynamodb.shop_deliveries import DynamoShopDeliveries
@@ -177,19 +181,23 @@ class Application:
         )
 
     def rate_guard(self) -> RateGuard:
-        """One guard per function instance: its budget is the instance's, whatever account it serves."""
+        """One guard per function instance: its pace is the instance's, whatever account it serves; with the
+        control table, every call also draws on the app-wide shared pool (docs/architecture.md, D9)."""
 
         def build() -> RateGuard:
             if self._rate_guard is not None:
                 return self._rate_guard
             budget = self.settings.allegro_rpm_budget or FALLBACK_RPM_BUDGET
             control = self.settings.tables.get("control")
-            store = (
-                DynamoBlockedUntilStore(control, client=self.aws_client("dynamodb"))
-                if control
-                else InMemoryBlockedUntilStore()
+            if not control:
+                return RateGuard(InMemoryBlockedUntilStore(), rpm_budget=budget)
+            dynamodb = self.aws_client("dynamodb")
+            return pooled_rate_guard(
+                DynamoBlockedUntilStore(control, client=dynamodb),
+                DynamoSharedBudget(control, client=dynamodb),
+                rpm_budget=budget,
+                burst_rpm=self.settings.allegro_burst_rpm,
             )
-            return RateGuard(store, rpm_budget=budget)
 
         return self._once("rate-guard", build)
 
