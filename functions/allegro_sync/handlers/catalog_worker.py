@@ -52,4 +52,7 @@ def record_handler(record: ShopEventRecord) -> None:
 @metrics.log_metrics
 @logger.inject_lambda_context(log_event=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return application().consume_after_allegro_block("shop-events", event, context, processor, record_handler)
+    with application().publisher().batch():  # the accounts read once for the batch
+        return application().consume_after_allegro_block(
+            "shop-events", event, context, processor, record_handler
+        )

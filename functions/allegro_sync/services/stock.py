@@ -76,6 +76,8 @@ class StockResult:
     outcome: Outcome
     view: StockView
     changed: bool  # the ledger moved to a new revision: propagate `view`
+    before: StockView | None = None  # the view before the change, when it changed (no second read)
+    ledger: SkuLedger | None = None  # the state it left: the next change of this SKU may start from it
 
 
 _Decision = tuple[Outcome, SkuLedger | None, SaleRecord | None]
@@ -178,14 +180,23 @@ class StockLedger:
         dom.check_category_buffer(category, buffer)
         self._repo.set_category_buffer(category, buffer)
 
-    def link_offer(self, sku: str, offer_id: str, account: str, cap: int | None = None) -> StockResult:
-        """An offer now sells this SKU (optionally capped); the result says what it should show."""
+    def link_offer(
+        self,
+        sku: str,
+        offer_id: str,
+        account: str,
+        cap: int | None = None,
+        *,
+        known: SkuLedger | None = None,
+    ) -> StockResult:
+        """An offer now sells this SKU (optionally capped); the result says what it should show. `known`:
+        the state an earlier change of this caller left, tried first instead of a read (a conflict reads)."""
         link = OfferLink(offer_id, account, cap)
 
         def decide(ledger: SkuLedger, _: SaleRecord | None) -> _Decision:
             return Outcome.APPLIED, dom.link_offer(ledger, link), None
 
-        return self._change(sku, None, decide)
+        return self._change(sku, None, decide, known=known)
 
     def unlink_offer(self, sku: str, offer_id: str) -> StockResult:
         def decide(ledger: SkuLedger, _: SaleRecord | None) -> _Decision:
@@ -215,16 +226,24 @@ class StockLedger:
         return dom.view(ledger, self._policy, category_buffer)
 
     def _change(
-        self, sku: str, sale_id: str | None, decide: Callable[[SkuLedger, SaleRecord | None], _Decision]
+        self,
+        sku: str,
+        sale_id: str | None,
+        decide: Callable[[SkuLedger, SaleRecord | None], _Decision],
+        *,
+        known: SkuLedger | None = None,
     ) -> StockResult:
         for attempt in range(self._max_attempts):
-            current = self._repo.load(sku)
+            current = known if known is not None and attempt == 0 else self._repo.load(sku)
             record = self._repo.get_sale(sku, sale_id) if sale_id is not None else None
             outcome, moved, new_record = decide(current, record)
             if moved is not None and moved.revision == current.revision:
                 moved = None  # the domain found nothing to change
             if moved is None and new_record is None:
-                return StockResult(outcome, self._view(current), changed=False)
+                if current is known:  # nothing to write on a state that may be stale: read to be sure
+                    known = None
+                    continue
+                return StockResult(outcome, self._view(current), changed=False, ledger=current)
             try:
                 self._repo.commit(
                     ledger=moved,
@@ -236,5 +255,8 @@ class StockLedger:
                 self._sleep(_backoff(attempt))
                 continue
             final = moved or current
-            return StockResult(outcome, self._view(final), changed=moved is not None)
+            before = self._view(current) if moved is not None else None
+            return StockResult(
+                outcome, self._view(final), changed=moved is not None, before=before, ledger=final
+            )
         raise LedgerBusy(f"gave up on {sku!r} after {self._max_attempts} conflicting attempts")

@@ -7,6 +7,7 @@ its own tests, here only the batch handling is under test.
 from __future__ import annotations
 
 import json
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -32,6 +33,9 @@ class FlakyPublisher:
 
     failing: set[str]
     applied: list[str] = field(default_factory=list)
+
+    def batch(self) -> AbstractContextManager[None]:
+        return nullcontext()
 
     def handle(self, event: ShopEvent) -> EventReport:
         if event.sku in self.failing:

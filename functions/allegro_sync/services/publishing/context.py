@@ -20,6 +20,7 @@ from allegro_sync.services.catalog import CatalogRepository, ChangeLog, Mappings
 from allegro_sync.services.publishing.outcomes import Waiting
 from allegro_sync.services.publishing.ports import Accounts, AllegroPort, StockChanges, StockLedgerPort
 from allegro_sync.services.publishing.settings import OfferSettings
+from allegro_sync.services.stock import StockResult
 
 # How long a process reuses mappings and pricing rules: long enough for one batch, short enough that an
 # approved mapping applies to the next webhook.
@@ -46,6 +47,11 @@ class Context:
     # price (the repricer's ceiling).
     price_owner: PriceOwner | None = None
     _read: dict[str, tuple[float, Any]] = field(default_factory=dict)
+    # The ledger's latest answer while one event is handled (its shop level, then each offer linked), by
+    # SKU: it stands in for a read of the same item; cleared after every event.
+    ledger_answers: dict[str, StockResult] = field(default_factory=dict)
+    # What one SQS batch reads once (`Publisher.batch`); None outside a batch.
+    batch_reads: dict[str, Any] | None = None
 
     def client(self, account: str) -> AllegroPort:
         return self.accounts.client(account)
@@ -78,6 +84,16 @@ class Context:
                 at=self.timestamp(),
             )
         )
+
+    def connected_accounts(self) -> list[str]:
+        """The accounts an event goes to: read once per SQS batch (`Publisher.batch`; an account connected
+        meanwhile gets the next batch), else for every event."""
+        if self.batch_reads is None:
+            return self.accounts.connected()
+        if "accounts" not in self.batch_reads:
+            self.batch_reads["accounts"] = self.accounts.connected()
+        accounts: list[str] = self.batch_reads["accounts"]
+        return accounts
 
     def mapping_for(self, account: str, event: ProductUpsert) -> StoredMapping:
         """The approved category mapping for the product (the account's own wins over a shared one)."""
@@ -123,8 +139,10 @@ class Context:
         return self.parameters[category_id]
 
     def ledger_quantity(self, sku: str, offer_id: str | None) -> int | None:
-        """What the ledger lets this account's offer show (None: unknown, the offer is held inactive)."""
-        view = self.ledger.view(sku)
+        """What the ledger lets this account's offer show (None: unknown, the offer is held inactive).
+        The view this event's own ledger change answered is reused: no second read of the same item."""
+        known = self.ledger_answers.get(sku)
+        view = known.view if known is not None else self.ledger.view(sku)
         target = next((t for t in view.offers if t.offer_id == offer_id), None)
         if target is None:
             return view.available

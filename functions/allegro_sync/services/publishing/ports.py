@@ -16,7 +16,7 @@ from allegro_sync.contracts.allegro import (
     UploadedImage,
 )
 from allegro_sync.contracts.allegro_requests import NewOffer, OfferChanges
-from allegro_sync.domain.ledger import StockView
+from allegro_sync.domain.ledger import SkuLedger, StockView
 from allegro_sync.services.stock import StockResult
 
 
@@ -57,7 +57,15 @@ class StockLedgerPort(Protocol):
         self, sku: str, quantity: int | None, at: datetime, version: int | None = None
     ) -> StockResult: ...
 
-    def link_offer(self, sku: str, offer_id: str, account: str, cap: int | None = None) -> StockResult: ...
+    def link_offer(
+        self,
+        sku: str,
+        offer_id: str,
+        account: str,
+        cap: int | None = None,
+        *,
+        known: SkuLedger | None = None,
+    ) -> StockResult: ...
 
     def unlink_offer(self, sku: str, offer_id: str) -> StockResult: ...
 

@@ -8,7 +8,8 @@ once the others are done, so SQS delivers the event again and only the failed ac
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -77,8 +78,23 @@ class Publisher:
         self._ends = Ends(self._ctx)
         self._republishing = Republishing(self._ctx, self._apply_to_accounts)
 
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """One SQS batch: the connected accounts are read once for all its events, not per event."""
+        self._ctx.batch_reads = {}
+        try:
+            yield
+        finally:
+            self._ctx.batch_reads = None
+
     def handle(self, event: ShopEvent) -> EventReport:
         """Apply one shop event; raises RetryLater when SQS should deliver it again."""
+        try:
+            return self._handle(event)
+        finally:
+            self._ctx.ledger_answers.clear()  # only this event's own ledger answer may stand in for a read
+
+    def _handle(self, event: ShopEvent) -> EventReport:
         key = order_key(event.occurred_at, event.version)
         stored = self._stored_state(event, key)
         if self._ctx.catalog.accept(stored) is Outcome.STALE:
@@ -181,7 +197,7 @@ class Publisher:
         ctx = self._ctx
         report = EventReport(event.sku, Outcome.APPLIED)
         failures: dict[str, Exception] = {}
-        for account in ctx.accounts.connected():
+        for account in ctx.connected_accounts():
             if only is not None and account not in only:
                 continue
             link = ctx.catalog.link(event.sku, account)

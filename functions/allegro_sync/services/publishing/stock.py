@@ -48,12 +48,11 @@ class StockLevels:
             level = event.stock
         else:
             return
-        ledger = self._ctx.ledger
-        before = ledger.view(event.sku)
-        result = ledger.apply_shop_level(event.sku, level, event.occurred_at, event.version)
+        result = self._ctx.ledger.apply_shop_level(event.sku, level, event.occurred_at, event.version)
+        self._ctx.ledger_answers[event.sku] = result  # what the offers this event creates start with
         # Only when an offer must show something else: a newer report of the same number moves the ledger's
         # revision but needs no Allegro call, and offers this event creates start with the ledger's quantity.
-        moved = result.changed and _shown(result.view) != _shown(before)
+        moved = result.changed and result.before is not None and _shown(result.view) != _shown(result.before)
         # A redelivered stock.set (the ledger already has this report) sends again: the first attempt may
         # have died between the ledger's commit and the queue. (An upsert's level lost that way is left to
         # the reconciler: resending each redelivered upsert would re-push every offer it just created.)
@@ -115,7 +114,12 @@ class StockLevels:
             return
         if old_id is not None and old_id != after.offer_id:
             ledger.unlink_offer(event.sku, old_id)
-        result = ledger.link_offer(event.sku, after.offer_id, after.account)
+            self._ctx.ledger_answers.pop(event.sku, None)  # moved on from the state it remembers
+        known = self._ctx.ledger_answers.get(event.sku)
+        result = ledger.link_offer(
+            event.sku, after.offer_id, after.account, known=known.ledger if known is not None else None
+        )
+        self._ctx.ledger_answers[event.sku] = result
         target = next((t for t in result.view.offers if t.offer_id == after.offer_id), None)
         shown = after.synced.get("stock")  # what the offer was created (or last patched) with
         moved = target is not None and target.action is not OfferAction.HOLD and shown != str(target.quantity)
