@@ -37,7 +37,8 @@ processor = FifoProcessor(model=ShopEventRecord, skip_group_on_error=True)
 def record_handler(record: ShopEventRecord) -> None:
     event = record.body  # a malformed body failed the record before this: it ends in the DLQ, kept for replay
     logger.thread_safe_append_keys(sku=event.sku, delivery_id=event.delivery_id)
-    report = application().publisher().handle(event)
+    delivery = int(record.attributes.ApproximateReceiveCount)
+    report = application().publisher().handle(event, delivery=delivery)
     if report.outcome is Outcome.STALE:
         metrics.add_metric("StaleShopEvents", MetricUnit.Count, 1)
     waiting = [a for a, s in report.links.items() if s in (LinkStatus.WAITING, LinkStatus.FAILED)]

@@ -38,6 +38,7 @@ class FakeCatalog:
     def __init__(self) -> None:
         self.products: dict[str, StoredProduct] = {}
         self.saved: dict[tuple[str, str], OfferLink] = {}
+        self.link_writes = 0
 
     def accept(self, product: StoredProduct) -> Outcome:
         current = self.products.get(product.sku)
@@ -56,6 +57,7 @@ class FakeCatalog:
         return [link for (s, _), link in sorted(self.saved.items()) if s == sku]
 
     def save_link(self, link: OfferLink) -> None:
+        self.link_writes += 1
         self.saved[(link.sku, link.account)] = link
 
     def status(self, sku: str) -> ProductStatus:

@@ -37,7 +37,7 @@ class FlakyPublisher:
     def batch(self) -> AbstractContextManager[None]:
         return nullcontext()
 
-    def handle(self, event: ShopEvent) -> EventReport:
+    def handle(self, event: ShopEvent, *, delivery: int | None = None) -> EventReport:
         if event.sku in self.failing:
             raise RetryLater(event.sku, {"shop1": RuntimeError("Allegro 503")})
         self.applied.append(event.delivery_id)

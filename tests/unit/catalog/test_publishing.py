@@ -218,6 +218,45 @@ def test_an_offer_created_before_a_crash_is_adopted_by_its_sku_not_created_again
     assert patched[0][0] == created
 
 
+def test_a_first_delivery_that_died_after_allegro_created_the_offer_is_adopted_on_redelivery() -> None:
+    world = World()
+    world.api.crash_after_create = True
+    with pytest.raises(RetryLater):
+        world.publisher.handle(upsert(), delivery=1)  # no "creating" mark written on a first delivery
+    created = next(iter(world.api.offers))
+
+    world.publisher.handle(upsert(), delivery=2)  # SQS's redelivery looks the offer up by its SKU
+
+    assert world.api.names().count("create_product_offer") == 1
+    assert world.api.names().count("list_offers") == 1
+    link = world.link()
+    assert (link.offer_id, link.status, link.creating_since) == (created, LinkStatus.PUBLISHED, "")
+
+
+def test_a_redelivery_marks_the_link_before_looking_so_a_replay_from_the_dlq_looks_too() -> None:
+    world = World()
+    world.api.crash_after_create = True
+    with pytest.raises(RetryLater):
+        world.publisher.handle(upsert(), delivery=1)
+    # Allegro down: the redelivery fails before it finds the offer
+    world.api.fail["list_offers"] = AllegroUnavailable("503")
+    with pytest.raises(RetryLater):
+        world.publisher.handle(upsert(), delivery=2)
+    assert world.link().creating_since  # a DLQ replay (receive count 1 again) still looks first
+
+    world.publisher.handle(upsert(), delivery=1)
+
+    assert world.api.names().count("create_product_offer") == 1
+
+
+def test_a_first_delivery_publishes_with_one_link_write_fewer() -> None:
+    marked, unmarked = World(), World()
+    marked.publisher.handle(upsert())
+    unmarked.publisher.handle(upsert(), delivery=1)
+    assert unmarked.catalog.link_writes == marked.catalog.link_writes - 1
+    assert unmarked.link().offer_id is not None
+
+
 def test_a_first_publication_does_not_search_for_an_earlier_copy() -> None:
     world = World()
 

@@ -50,6 +50,9 @@ class Context:
     # The ledger's latest answer while one event is handled (its shop level, then each offer linked), by
     # SKU: it stands in for a read of the same item; cleared after every event.
     ledger_answers: dict[str, StockResult] = field(default_factory=dict)
+    # Which SQS delivery of the event being handled this is (1: the first, so no earlier attempt can have
+    # created an offer); None when it did not come from the queue (republish, recreate).
+    delivery: int | None = None
     # What one SQS batch reads once (`Publisher.batch`); None outside a batch.
     batch_reads: dict[str, Any] | None = None
 

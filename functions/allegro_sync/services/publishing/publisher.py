@@ -87,12 +87,15 @@ class Publisher:
         finally:
             self._ctx.batch_reads = None
 
-    def handle(self, event: ShopEvent) -> EventReport:
-        """Apply one shop event; raises RetryLater when SQS should deliver it again."""
+    def handle(self, event: ShopEvent, *, delivery: int | None = None) -> EventReport:
+        """Apply one shop event; raises RetryLater when SQS should deliver it again. `delivery`: SQS's
+        receive count (1: the first delivery, which needs no "creating" mark before a new offer)."""
+        self._ctx.delivery = delivery
         try:
             return self._handle(event)
         finally:
             self._ctx.ledger_answers.clear()  # only this event's own ledger answer may stand in for a read
+            self._ctx.delivery = None
 
     def _handle(self, event: ShopEvent) -> EventReport:
         key = order_key(event.occurred_at, event.version)
