@@ -30,7 +30,7 @@ from allegro_sync.adapters.allegro.oauth import AllegroOAuth
 from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard, pooled_rate_guard
 from allegro_sync.adapters.batch import partial_batch
 from allegro_sync.adapters.competitor_feed import CompetitorFeed
-from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog
+from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog, DynamoLinkWrites
 from allegro_sync.adapters.dynamodb.catalog_import import DynamoImportProgress
 from allegro_sync.adapters.dynamodb.changes import DynamoChangeLog
 from allegro_sync.adapters.dynamodb.fulfillment_journal import DynamoFulfillmentJournal
@@ -323,6 +323,7 @@ class Application:
                 catalog=DynamoCatalog(self.table("catalog")),
                 mappings=DynamoMappings(self.table("mappings")),
                 changes=self.change_log(),
+                link_writes=DynamoLinkWrites(self.table("catalog"), self.table("changes")),
                 accounts=ConnectedAccounts(self),
                 settings=self.offer_settings(),
                 parameter_cache=self.parameter_cache,

@@ -464,7 +464,14 @@ TOPOLOGY = Topology(
             # reach Allegro's free share; one FIFO group per SKU lets a catalogue spread over all of them.
             reserved_concurrency=20,
             triggers=(QueueTrigger("shop-events", batch_size=10),),
-            tables={"catalog": ITEMS, "mappings": READS, "changes": ITEMS, "control": ITEMS, "ledger": ITEMS},
+            # BatchWriteItem: an offer link and the changes that made it, in one call (DynamoLinkWrites)
+            tables={
+                "catalog": Uses(*ITEMS.actions, "BatchWriteItem"),
+                "mappings": READS,
+                "changes": Uses(*ITEMS.actions, "BatchWriteItem"),
+                "control": ITEMS,
+                "ledger": ITEMS,
+            },
             sends_to=("stock-changes", "token-recovery"),
             secrets={"app-credentials": SECRET, "accounts": TOKENS},
             # Static share (used only while the shared pool is out of reach): 20 x 120 = the old 5 x 500.

@@ -32,6 +32,11 @@ class CatalogRepository(Protocol):
         """Store the product state unless a newer event is already stored (equal = a redelivery: accepted)."""
         ...
 
+    def accept_noting_new(self, product: StoredProduct) -> tuple[Outcome, bool]:
+        """`accept`, and whether no state of this SKU was stored before (in the same write: a new product's
+        stock ledger then needs no read either)."""
+        ...
+
     def product(self, sku: str) -> StoredProduct | None: ...
 
     def link(self, sku: str, account: str) -> OfferLink | None: ...
@@ -41,6 +46,12 @@ class CatalogRepository(Protocol):
     def save_link(self, link: OfferLink) -> None: ...
 
     def status(self, sku: str) -> ProductStatus: ...
+
+
+class LinkWrites(Protocol):
+    """An offer link and the changes recorded while making it, written together (one call in AWS)."""
+
+    def save(self, link: OfferLink, changes: Sequence[Change]) -> None: ...
 
 
 class MappingsRepository(Protocol):

@@ -107,16 +107,23 @@ class StockLedger:
     # --- shop ---------------------------------------------------------------------------------------------
 
     def apply_shop_level(
-        self, sku: str, quantity: int | None, at: datetime, version: int | None = None
+        self,
+        sku: str,
+        quantity: int | None,
+        at: datetime,
+        version: int | None = None,
+        *,
+        known: SkuLedger | None = None,
     ) -> StockResult:
-        """The shop's absolute level (None: the shop could not say). Older than the held one: STALE."""
+        """The shop's absolute level (None: the shop could not say). Older than the held one: STALE.
+        `known`: the state the caller expects (e.g. empty for a new product), tried before any read."""
         level = ShopLevel(quantity, at, version)
 
         def decide(ledger: SkuLedger, _: SaleRecord | None) -> _Decision:
             outcome, moved = dom.apply_level(ledger, level, self._policy)
             return outcome, moved, None
 
-        return self._change(sku, None, decide)
+        return self._change(sku, None, decide, known=known)
 
     def apply_stock_set(self, event: StockSet) -> StockResult:
         """A queued `stock.set` shop event: the catalog worker's one call."""

@@ -41,6 +41,13 @@ class FakeCatalog:
         self.link_writes = 0
 
     def accept(self, product: StoredProduct) -> Outcome:
+        return self.accept_noting_new(product)[0]
+
+    def accept_noting_new(self, product: StoredProduct) -> tuple[Outcome, bool]:
+        new = product.sku not in self.products
+        return self._accept(product), new
+
+    def _accept(self, product: StoredProduct) -> Outcome:
         current = self.products.get(product.sku)
         if current is not None and current.order_key > product.order_key:
             return Outcome.STALE

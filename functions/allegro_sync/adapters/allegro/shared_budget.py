@@ -143,17 +143,21 @@ class BudgetShare:
             self._room, self._write_room = self._limit, {}
         need_tokens = self._tokens == 0
         need_writes = write and self._writes.get(seller, 0) == 0
+        # A seller's writes ride along on a read's draw once this instance has written: one call, not two.
+        along = need_tokens and not need_writes and bool(seller) and self._written > 0
+        along = along and self._writes.get(seller, 0) == 0
         if need_tokens or need_writes:
             chunk = self._chunk(slot, start)
             for _ in range(2):  # a refusal says what is left: one more try for that much
                 # What the last answer left caps the draw, so a nearly full slot costs no refused call.
                 tokens = min(chunk, self._room) if need_tokens else 0
                 writes = min(self._write_chunk(chunk), self._write_room.get(seller, SELLER_WRITE_SLOT_CAP))
-                writes = writes if need_writes else 0
+                writes = writes if need_writes or along else 0
                 if (need_tokens and not tokens) or (need_writes and not writes):
                     return False
                 if self._draw(slot, tokens, seller, writes).granted:
                     break
+                along = False  # refused: the read alone next
             else:
                 return False
             self._tokens += tokens

@@ -12,19 +12,41 @@ workers racing on one SKU (a redelivery next to a newer event) can never put an 
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from allegro_sync.adapters.dynamodb import items
-from allegro_sync.contracts.catalog import LinkStatus, OfferLink, Outcome, ProductStatus, StoredProduct
+from allegro_sync.adapters.dynamodb.changes import change_item
+from allegro_sync.contracts.catalog import (
+    Change,
+    LinkStatus,
+    OfferLink,
+    Outcome,
+    ProductStatus,
+    StoredProduct,
+)
 from allegro_sync.contracts.messages import ProductUpsert
 from allegro_sync.contracts.records.catalog import OfferLinkItem, ProductItem
 
 PRODUCT_PK = "product#"
 PRODUCT_SK = "product"
 LINK_SK = "offer#"
+
+
+def link_item(link: OfferLink) -> dict[str, Any]:
+    return items.to_stored(
+        OfferLinkItem,
+        link,
+        pk=PRODUCT_PK + link.sku,
+        sk=LINK_SK + link.account,
+        status=link.status.value,
+        candidates=json.dumps(list(link.candidates)),
+        last_error=None if link.last_error is None else json.dumps(link.last_error, ensure_ascii=False),
+    ).item()
 
 
 class DynamoCatalog:
@@ -34,6 +56,9 @@ class DynamoCatalog:
         self._table = table
 
     def accept(self, product: StoredProduct) -> Outcome:
+        return self.accept_noting_new(product)[0]
+
+    def accept_noting_new(self, product: StoredProduct) -> tuple[Outcome, bool]:
         item = items.to_stored(
             ProductItem,
             product,
@@ -43,16 +68,17 @@ class DynamoCatalog:
             price=None if product.price is None else str(product.price),
         )
         try:
-            self._table.put_item(
+            answer = self._table.put_item(
                 Item=item.item(),
                 ConditionExpression="attribute_not_exists(pk) OR order_key <= :key",
                 ExpressionAttributeValues={":key": product.order_key},
+                ReturnValues="ALL_OLD",  # free: a write's answer, not a read
             )
         except ClientError as error:
             if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return Outcome.STALE
+                return Outcome.STALE, False
             raise
-        return Outcome.APPLIED
+        return Outcome.APPLIED, not answer.get("Attributes")
 
     def product(self, sku: str) -> StoredProduct | None:
         item = self._table.get_item(Key={"pk": PRODUCT_PK + sku, "sk": PRODUCT_SK}, ConsistentRead=True).get(
@@ -70,16 +96,7 @@ class DynamoCatalog:
         return self.status(sku).links
 
     def save_link(self, link: OfferLink) -> None:
-        item = items.to_stored(
-            OfferLinkItem,
-            link,
-            pk=PRODUCT_PK + link.sku,
-            sk=LINK_SK + link.account,
-            status=link.status.value,
-            candidates=json.dumps(list(link.candidates)),
-            last_error=None if link.last_error is None else json.dumps(link.last_error, ensure_ascii=False),
-        )
-        self._table.put_item(Item=item.item())
+        self._table.put_item(Item=link_item(link))
 
     def status(self, sku: str) -> ProductStatus:
         found = list(
@@ -130,3 +147,24 @@ def _link(raw: dict[str, Any]) -> OfferLink:
         synced=dict(item.synced),
         images=dict(item.images),
     )
+
+
+class DynamoLinkWrites:
+    """An offer link and the changes that led to it in one BatchWriteItem (two tables, one call), instead of
+    a PutItem each; what DynamoDB leaves unprocessed is sent again."""
+
+    def __init__(self, catalog: Any, changes: Any, *, attempts: int = 5) -> None:
+        self._catalog = catalog
+        self._changes = changes
+        self._attempts = attempts
+
+    def save(self, link: OfferLink, changes: Sequence[Change]) -> None:
+        request: dict[str, Any] = {self._catalog.name: [{"PutRequest": {"Item": link_item(link)}}]}
+        if changes:
+            request[self._changes.name] = [{"PutRequest": {"Item": change_item(c)}} for c in changes]
+        for attempt in range(self._attempts):
+            request = self._catalog.meta.client.batch_write_item(RequestItems=request).get("UnprocessedItems")
+            if not request:
+                return
+            time.sleep(min(1.0, 0.05 * 2**attempt))
+        raise RuntimeError(f"DynamoDB left the link of {link.sku} on {link.account} unwritten")

@@ -11,12 +11,12 @@ from decimal import Decimal
 from typing import Any
 
 from allegro_sync.contracts.allegro import CategoryParameter
-from allegro_sync.contracts.catalog import Change, StoredMapping, category_label
+from allegro_sync.contracts.catalog import Change, OfferLink, StoredMapping, category_label
 from allegro_sync.contracts.messages import ProductUpsert, ShopEvent
 from allegro_sync.domain.ledger import OfferAction
 from allegro_sync.domain.parameters import AmbiguousMapping, choose_category
 from allegro_sync.domain.pricing import PriceDecision, PricingError, PricingPolicy, price_for_allegro
-from allegro_sync.services.catalog import CatalogRepository, ChangeLog, MappingsRepository
+from allegro_sync.services.catalog import CatalogRepository, ChangeLog, LinkWrites, MappingsRepository
 from allegro_sync.services.publishing.outcomes import Waiting
 from allegro_sync.services.publishing.ports import Accounts, AllegroPort, StockChanges, StockLedgerPort
 from allegro_sync.services.publishing.settings import OfferSettings
@@ -53,6 +53,10 @@ class Context:
     # Which SQS delivery of the event being handled this is (1: the first, so no earlier attempt can have
     # created an offer); None when it did not come from the queue (republish, recreate).
     delivery: int | None = None
+    # One link write carries the changes recorded while making it (`LinkWrites`); None: written apart.
+    link_writes: LinkWrites | None = None
+    # Changes recorded while one event is handled, written with its link (or at the event's end).
+    deferred: list[Change] | None = None
     # What one SQS batch reads once (`Publisher.batch`); None outside a batch.
     batch_reads: dict[str, Any] | None = None
 
@@ -73,8 +77,9 @@ class Context:
         reason: str,
         rule: str = "",
     ) -> None:
-        """One change made on Allegro, with its reason, in the change log."""
-        self.changes.record(
+        """One change made on Allegro, with its reason, in the change log (with the link it led to, when
+        an event is being handled)."""
+        self._record(
             Change(
                 sku=event.sku,
                 account=account,
@@ -93,10 +98,28 @@ class Context:
         meanwhile gets the next batch), else for every event."""
         if self.batch_reads is None:
             return self.accounts.connected()
-        if "accounts" not in self.batch_reads:
-            self.batch_reads["accounts"] = self.accounts.connected()
-        accounts: list[str] = self.batch_reads["accounts"]
+        accounts: list[str] = self._cached("accounts", self.accounts.connected)
         return accounts
+
+    def _record(self, change: Change) -> None:
+        if self.deferred is not None and self.link_writes is not None:
+            self.deferred.append(change)
+        else:
+            self.changes.record(change)
+
+    def save_link(self, link: OfferLink) -> None:
+        """The link, with the changes recorded since the last one in the same call."""
+        pending, self.deferred = (self.deferred or []), ([] if self.deferred is not None else None)
+        if self.link_writes is not None and pending:
+            self.link_writes.save(link, pending)
+        else:
+            self.catalog.save_link(link)
+
+    def flush_changes(self) -> None:
+        """Whatever was recorded and not written with a link (the event failed after it): written now."""
+        pending, self.deferred = (self.deferred or []), None
+        for change in pending:
+            self.changes.record(change)
 
     def mapping_for(self, account: str, event: ProductUpsert) -> StoredMapping:
         """The approved category mapping for the product (the account's own wins over a shared one)."""
@@ -152,7 +175,12 @@ class Context:
         return None if target.action is OfferAction.HOLD else target.quantity
 
     def _cached(self, key: str, read: Callable[[], Any]) -> Any:
-        """Mappings and pricing rules are read for every event and account; a batch shares one read."""
+        """Mappings and pricing rules are read for every event and account; a batch shares one read (an
+        SQS batch as a whole, else what falls within the TTL)."""
+        if self.batch_reads is not None:
+            if key not in self.batch_reads:
+                self.batch_reads[key] = read()
+            return self.batch_reads[key]
         now = self.clock()
         hit = self._read.get(key)
         if hit is None or now - hit[0] > MAPPINGS_TTL_SECONDS:

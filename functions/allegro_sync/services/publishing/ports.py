@@ -54,7 +54,13 @@ class StockLedgerPort(Protocol):
     """
 
     def apply_shop_level(
-        self, sku: str, quantity: int | None, at: datetime, version: int | None = None
+        self,
+        sku: str,
+        quantity: int | None,
+        at: datetime,
+        version: int | None = None,
+        *,
+        known: SkuLedger | None = None,
     ) -> StockResult: ...
 
     def link_offer(

@@ -13,7 +13,7 @@ from dataclasses import replace
 from allegro_sync.contracts.allegro_requests import OfferChanges
 from allegro_sync.contracts.catalog import LinkStatus, OfferLink
 from allegro_sync.contracts.messages import ProductDelete, ProductUpsert, ShopEvent, StockSet
-from allegro_sync.domain.ledger import OfferAction, StockView
+from allegro_sync.domain.ledger import OfferAction, SkuLedger, StockView
 from allegro_sync.domain.ledger import Outcome as LedgerOutcome
 from allegro_sync.services.publishing.context import Context
 
@@ -40,15 +40,19 @@ class StockLevels:
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
 
-    def apply_shop_level(self, event: ShopEvent) -> None:
-        """A shop stock level (StockSet, or an upsert that carries one) goes to the ledger, once per event."""
+    def apply_shop_level(self, event: ShopEvent, *, new_product: bool = False) -> None:
+        """A shop stock level (StockSet, or an upsert that carries one) goes to the ledger, once per event.
+        `new_product`: the catalogue never had this SKU, so its ledger is tried as empty first (no read)."""
         if isinstance(event, StockSet):
             level: int | None = event.stock
         elif isinstance(event, ProductUpsert) and event.stock is not None:
             level = event.stock
         else:
             return
-        result = self._ctx.ledger.apply_shop_level(event.sku, level, event.occurred_at, event.version)
+        known = SkuLedger(event.sku) if new_product else None
+        result = self._ctx.ledger.apply_shop_level(
+            event.sku, level, event.occurred_at, event.version, known=known
+        )
         self._ctx.ledger_answers[event.sku] = result  # what the offers this event creates start with
         # Only when an offer must show something else: a newer report of the same number moves the ledger's
         # revision but needs no Allegro call, and offers this event creates start with the ledger's quantity.
