@@ -28,6 +28,7 @@ from allegro_sync.adapters.allegro.client import USER_AGENT, AllegroClient
 from allegro_sync.adapters.allegro.environment import AllegroEnvironment
 from allegro_sync.adapters.allegro.oauth import AllegroOAuth
 from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard, pooled_rate_guard
+from allegro_sync.adapters.allegro.shared_budget import UNDRAWN_PER_SLOT
 from allegro_sync.adapters.batch import partial_batch
 from allegro_sync.adapters.competitor_feed import CompetitorFeed
 from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog, DynamoLinkWrites
@@ -197,6 +198,8 @@ class Application:
                 DynamoSharedBudget(control, client=dynamodb),
                 rpm_budget=budget,
                 burst_rpm=self.settings.allegro_burst_rpm,
+                # a deployed function (counted in the pool's undrawn share), not the operator's CLI
+                undrawn=UNDRAWN_PER_SLOT if self.settings.function_name else 0,
             )
 
         return self._once("rate-guard", build)

@@ -10,8 +10,10 @@ import pytest
 
 from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard, pooled_rate_guard
 from allegro_sync.adapters.allegro.shared_budget import (
+    POOL_CAP,
     RESERVE_PER_SLOT,
     SLOT_CAP,
+    UNDRAWN_PER_SLOT,
     InMemorySharedBudget,
 )
 from allegro_sync.contracts.allegro_errors import AllegroRateLimited
@@ -54,6 +56,7 @@ class World:
                 rpm_budget=spec.allegro_rpm,
                 burst_rpm=spec.allegro_burst_rpm or None,
                 clock=self.clock,
+                undrawn=UNDRAWN_PER_SLOT,  # a deployed instance (a bulk one gets none whatever it asks)
             )
             self.callers.append(Caller(f"{function}#{i}", guard, calls, pause, **kw))  # type: ignore[arg-type]
 
@@ -137,8 +140,8 @@ def test_an_import_alone_takes_the_free_share_far_beyond_its_old_static_one() ->
     rate = world.per_minute("catalog_worker", 20, 120)
     assert rate >= 2 * old_static_share
     # all the free share, and not one call of the reserve the latency-critical functions keep
-    assert rate == pytest.approx((SLOT_CAP - RESERVE_PER_SLOT) * 6, rel=0.02)
-    assert rate <= (SLOT_CAP - RESERVE_PER_SLOT) * 6
+    assert rate == pytest.approx((POOL_CAP - RESERVE_PER_SLOT) * 6, rel=0.02)
+    assert rate <= (POOL_CAP - RESERVE_PER_SLOT) * 6
 
 
 def test_stock_pushes_keep_their_pace_while_an_import_saturates_the_pool() -> None:
@@ -153,7 +156,7 @@ def test_stock_pushes_keep_their_pace_while_an_import_saturates_the_pool() -> No
     assert shared.per_minute("stock_propagator", 10, 60) >= 0.95 * pace
     # ...and the import gives way: it gets what the pushes leave
     busy = shared.per_minute("catalog_worker", 10, 60)
-    assert busy <= (SLOT_CAP - RESERVE_PER_SLOT) * 6
+    assert busy <= (POOL_CAP - RESERVE_PER_SLOT) * 6
 
 
 def test_when_the_propagator_stops_the_import_takes_its_share() -> None:
@@ -166,7 +169,7 @@ def test_when_the_propagator_stops_the_import_takes_its_share() -> None:
     after = world.per_minute("catalog_worker", 80, 150)
     assert during + pushes <= SLOT_CAP * 6  # together within the pool
     assert pushes > 1_500  # the pushes got their pace, not the import's leftovers
-    assert during < after == pytest.approx((SLOT_CAP - RESERVE_PER_SLOT) * 6, rel=0.02)
+    assert during < after == pytest.approx((POOL_CAP - RESERVE_PER_SLOT) * 6, rel=0.02)
 
 
 def test_an_unreachable_pool_falls_back_to_the_static_share() -> None:
@@ -196,3 +199,11 @@ def test_a_draw_costs_one_store_call_for_many_allegro_calls() -> None:
 def test_bulk_functions_keep_a_static_share_for_when_the_pool_is_unreachable(function: str) -> None:
     spec = TOPOLOGY.function(function)
     assert 0 < spec.allegro_rpm <= spec.allegro_burst_rpm
+
+
+def test_a_lone_stock_push_costs_no_draw_on_the_pool() -> None:
+    world = World()
+    world.instances("stock_propagator", (PUSH,), pause=5.0)  # a push every 5 s per instance
+    world.run(60)
+    assert len(world.sent) >= 60
+    assert world.pool.claims == 0

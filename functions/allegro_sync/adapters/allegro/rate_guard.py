@@ -232,10 +232,19 @@ def pooled_rate_guard(
     rpm_budget: int,
     burst_rpm: int | None = None,
     clock: Callable[[], float] = time.time,
+    undrawn: int = 0,
 ) -> RateGuard:
     """A function instance's guard on the shared pool: paced at `burst_rpm` (a bulk function, which leaves
-    the pool's reserve alone) or `rpm_budget`, falling back to `rpm_budget` when the pool is unreachable."""
+    the pool's reserve alone) or `rpm_budget`, falling back to `rpm_budget` when the pool is unreachable.
+    `undrawn`: a topology function's reads per slot sent without a draw (`shared_budget.UNDRAWN_PER_SLOT`)."""
     static = TokenBucket(rpm_budget, clock=clock)
     pace = burst_rpm or rpm_budget
-    share = BudgetShare(pool, bulk=burst_rpm is not None, pace_rpm=pace, clock=clock, fallback=static.reserve)
+    share = BudgetShare(
+        pool,
+        bulk=burst_rpm is not None,
+        pace_rpm=pace,
+        clock=clock,
+        fallback=static.reserve,
+        undrawn=undrawn,
+    )
     return RateGuard(store, rpm_budget=pace, clock=clock, share=share)

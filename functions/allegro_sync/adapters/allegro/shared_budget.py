@@ -24,7 +24,7 @@ from typing import NamedTuple, Protocol
 
 from aws_lambda_powertools import Logger
 
-from allegro_sync.topology import ALLEGRO_CLIENT_RPM_LIMIT
+from allegro_sync.topology import ALLEGRO_CLIENT_RPM_LIMIT, TOPOLOGY
 
 logger = Logger(child=True)
 
@@ -34,12 +34,19 @@ SLOTS_PER_MINUTE = 6
 WINDOW_SLOTS = 7
 SAFETY = 0.9
 SLOT_CAP = math.floor(ALLEGRO_CLIENT_RPM_LIMIT * SAFETY / WINDOW_SLOTS)  # 1,157
-# Kept free of bulk draws in every slot: 1,800/min for stock pushes, orders and fulfillment.
-RESERVE_PER_SLOT = 300
+# Kept free of bulk draws in every slot: 1,500/min for stock pushes, orders and fulfillment.
+RESERVE_PER_SLOT = 250
 # Allegro's per-user limit on product-offer writes (POST and PATCH /sale/product-offers).
 SELLER_OFFER_WRITES_PER_MINUTE = 2_490
 SELLER_WRITE_SLOT_CAP = math.floor(SELLER_OFFER_WRITES_PER_MINUTE * SAFETY / WINDOW_SLOTS)  # 320
 MAX_CHUNK = 25
+# Reads a latency-critical instance sends per slot without drawing: a lone stock push or order poll costs no
+# DynamoDB write. Kept out of the pool for every such instance the topology can run at once.
+UNDRAWN_PER_SLOT = 3
+UNDRAWN_TOTAL = UNDRAWN_PER_SLOT * sum(
+    f.reserved_concurrency or 0 for f in TOPOLOGY.functions if f.allegro_rpm and not f.allegro_burst_rpm
+)
+POOL_CAP = SLOT_CAP - UNDRAWN_TOTAL  # what draws may take of a slot
 # How many slots ahead an instance looks for room (waits at most 30 s) before it reports the pool spent.
 MAX_SLOTS_AHEAD = 3
 
@@ -98,11 +105,16 @@ class BudgetShare:
         pace_rpm: int,
         clock: Callable[[], float],
         fallback: Callable[[], float],
+        undrawn: int = 0,
     ) -> None:
         """`bulk`: leaves the reserve to the latency-critical functions. `pace_rpm`: this instance's own
-        pace (bounds a draw). `fallback`: the static share's bucket, used while the pool is unreachable."""
+        pace (bounds a draw). `fallback`: the static share's bucket, used while the pool is unreachable.
+        `undrawn`: reads per slot sent without a draw (only a function instance the topology counts in
+        `UNDRAWN_TOTAL` may have them)."""
         self._budget = budget
-        self._limit = SLOT_CAP - RESERVE_PER_SLOT if bulk else SLOT_CAP
+        self._limit = POOL_CAP - RESERVE_PER_SLOT if bulk else POOL_CAP
+        self._undrawn = 0 if bulk else min(undrawn, UNDRAWN_PER_SLOT)
+        self._free = 0
         self._pace = max(1.0, pace_rpm / 60.0)
         self._clock = clock
         self._fallback = fallback
@@ -140,7 +152,10 @@ class BudgetShare:
     def _take(self, slot: int, start: float, seller: str, write: bool) -> bool:
         if slot != self._slot:
             self._slot, self._tokens, self._writes = slot, 0, {}
-            self._room, self._write_room = self._limit, {}
+            self._room, self._write_room, self._free = self._limit, {}, self._undrawn
+        if not write and self._tokens == 0 and self._free > 0:
+            self._free -= 1
+            return True
         need_tokens = self._tokens == 0
         need_writes = write and self._writes.get(seller, 0) == 0
         # A seller's writes ride along on a read's draw once this instance has written: one call, not two.
