@@ -464,9 +464,10 @@ TOPOLOGY = Topology(
             # reach Allegro's free share; one FIFO group per SKU lets a catalogue spread over all of them.
             reserved_concurrency=20,
             triggers=(QueueTrigger("shop-events", batch_size=10),),
-            # BatchWriteItem: an offer link and the changes that made it, in one call (DynamoLinkWrites)
+            # BatchWriteItem: an offer link and the changes that made it, in one call (DynamoLinkWrites);
+            # BatchGetItem: which links of a batch's SKUs exist, in one call
             tables={
-                "catalog": Uses(*ITEMS.actions, "BatchWriteItem"),
+                "catalog": Uses(*ITEMS.actions, "BatchGetItem", "BatchWriteItem"),
                 "mappings": READS,
                 "changes": Uses(*ITEMS.actions, "BatchWriteItem"),
                 "control": ITEMS,

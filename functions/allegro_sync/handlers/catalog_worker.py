@@ -24,7 +24,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from allegro_sync import correlation
 from allegro_sync.adapters.batch import FifoProcessor
-from allegro_sync.adapters.sqs_records import ShopEventRecord
+from allegro_sync.adapters.sqs_records import ShopEventRecord, message_groups
 from allegro_sync.bootstrap import application
 from allegro_sync.contracts.catalog import LinkStatus, Outcome
 
@@ -53,7 +53,8 @@ def record_handler(record: ShopEventRecord) -> None:
 @metrics.log_metrics
 @logger.inject_lambda_context(log_event=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    with application().publisher().batch():  # the accounts read once for the batch
+    # the batch's accounts, mappings and links read once (group = SKU)
+    with application().publisher().batch(message_groups(event)):
         return application().consume_after_allegro_block(
             "shop-events", event, context, processor, record_handler
         )

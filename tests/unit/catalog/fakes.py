@@ -39,6 +39,7 @@ class FakeCatalog:
         self.products: dict[str, StoredProduct] = {}
         self.saved: dict[tuple[str, str], OfferLink] = {}
         self.link_writes = 0
+        self.link_reads = 0
 
     def accept(self, product: StoredProduct) -> Outcome:
         return self.accept_noting_new(product)[0]
@@ -58,7 +59,11 @@ class FakeCatalog:
         return self.products.get(sku)
 
     def link(self, sku: str, account: str) -> OfferLink | None:
+        self.link_reads += 1
         return self.saved.get((sku, account))
+
+    def existing_links(self, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        return {k for k in keys if k in self.saved}
 
     def links(self, sku: str) -> list[OfferLink]:
         return [link for (s, _), link in sorted(self.saved.items()) if s == sku]

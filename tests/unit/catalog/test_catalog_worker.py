@@ -34,7 +34,7 @@ class FlakyPublisher:
     failing: set[str]
     applied: list[str] = field(default_factory=list)
 
-    def batch(self) -> AbstractContextManager[None]:
+    def batch(self, skus: object = ()) -> AbstractContextManager[None]:
         return nullcontext()
 
     def handle(self, event: ShopEvent, *, delivery: int | None = None) -> EventReport:

@@ -257,6 +257,21 @@ def test_a_first_delivery_publishes_with_one_link_write_fewer() -> None:
     assert unmarked.link().offer_id is not None
 
 
+def test_a_batch_of_new_products_looks_its_links_up_once_and_reads_an_existing_one_fresh() -> None:
+    world = World()
+    world.publisher.handle(upsert(sku="OLD"))  # already published before the batch
+    reads = world.catalog.link_reads
+
+    with world.publisher.batch(["OLD", "SONY"]):
+        world.publisher.handle(upsert(), delivery=1)  # new: no read of its own
+        world.publisher.handle(upsert(minutes=1), delivery=1)  # the same SKU again: its new link, read
+        world.publisher.handle(upsert(sku="OLD", minutes=1), delivery=1)  # existed: read fresh
+
+    assert world.catalog.link_reads - reads == 2  # SONY's second event and OLD, not SONY's first
+    assert world.link().offer_id is not None
+    assert world.api.names().count("create_product_offer") == 2  # OLD before the batch, SONY once
+
+
 def test_a_first_publication_does_not_search_for_an_earlier_copy() -> None:
     world = World()
 

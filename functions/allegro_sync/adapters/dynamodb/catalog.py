@@ -92,6 +92,25 @@ class DynamoCatalog:
         ).get("Item")
         return _link(item) if item else None
 
+    def existing_links(self, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        found: set[tuple[str, str]] = set()
+        wanted = [{"pk": PRODUCT_PK + sku, "sk": LINK_SK + account} for sku, account in dict.fromkeys(keys)]
+        for start in range(0, len(wanted), 100):  # BatchGetItem's limit
+            request: dict[str, Any] = {
+                self._table.name: {"Keys": wanted[start : start + 100], "ProjectionExpression": "pk, sk"}
+            }
+            for attempt in range(5):
+                answer = self._table.meta.client.batch_get_item(RequestItems=request)
+                for item in answer.get("Responses", {}).get(self._table.name, []):
+                    found.add((str(item["pk"])[len(PRODUCT_PK) :], str(item["sk"])[len(LINK_SK) :]))
+                request = answer.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                time.sleep(min(1.0, 0.05 * 2**attempt))
+            else:
+                raise RuntimeError("DynamoDB left links unread")
+        return found
+
     def links(self, sku: str) -> list[OfferLink]:
         return self.status(sku).links
 

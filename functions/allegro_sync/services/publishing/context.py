@@ -57,6 +57,8 @@ class Context:
     link_writes: LinkWrites | None = None
     # Changes recorded while one event is handled, written with its link (or at the event's end).
     deferred: list[Change] | None = None
+    # The SKUs of the SQS batch being handled (`Publisher.batch`), whose links are looked up at once.
+    batch_skus: frozenset[str] = frozenset()
     # What one SQS batch reads once (`Publisher.batch`); None outside a batch.
     batch_reads: dict[str, Any] | None = None
 
@@ -109,6 +111,8 @@ class Context:
 
     def save_link(self, link: OfferLink) -> None:
         """The link, with the changes recorded since the last one in the same call."""
+        if self.batch_reads is not None:
+            self.batch_reads.get("absent", set()).discard((link.sku, link.account))
         pending, self.deferred = (self.deferred or []), ([] if self.deferred is not None else None)
         if self.link_writes is not None and pending:
             self.link_writes.save(link, pending)
@@ -120,6 +124,19 @@ class Context:
         pending, self.deferred = (self.deferred or []), None
         for change in pending:
             self.changes.record(change)
+
+    def link(self, sku: str, account: str) -> OfferLink | None:
+        """The SKU's link on the account. In an SQS batch, the batch's links are looked up once: one that
+        did not exist then is taken as still absent (the import's case: no read per new product); one that
+        existed is read fresh, as another function may have changed it since."""
+        if self.batch_reads is None or sku not in self.batch_skus:
+            return self.catalog.link(sku, account)
+        if "absent" not in self.batch_reads:
+            keys = [(s, a) for s in sorted(self.batch_skus) for a in self.connected_accounts()]
+            existing = self.catalog.existing_links(keys)
+            self.batch_reads["absent"] = {k for k in keys if k not in existing}
+        absent: set[tuple[str, str]] = self.batch_reads["absent"]
+        return None if (sku, account) in absent else self.catalog.link(sku, account)
 
     def mapping_for(self, account: str, event: ProductUpsert) -> StoredMapping:
         """The approved category mapping for the product (the account's own wins over a shared one)."""

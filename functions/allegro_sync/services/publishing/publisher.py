@@ -8,7 +8,7 @@ once the others are done, so SQS delivers the event again and only the failed ac
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -82,13 +82,14 @@ class Publisher:
         self._republishing = Republishing(self._ctx, self._apply_to_accounts)
 
     @contextmanager
-    def batch(self) -> Iterator[None]:
-        """One SQS batch: the connected accounts are read once for all its events, not per event."""
-        self._ctx.batch_reads = {}
+    def batch(self, skus: Iterable[str] = ()) -> Iterator[None]:
+        """One SQS batch (of these SKUs): the connected accounts, mappings, pricing rules and which links
+        exist are read once for all its events, not per event."""
+        self._ctx.batch_reads, self._ctx.batch_skus = {}, frozenset(skus)
         try:
             yield
         finally:
-            self._ctx.batch_reads = None
+            self._ctx.batch_reads, self._ctx.batch_skus = None, frozenset()
 
     def handle(self, event: ShopEvent, *, delivery: int | None = None) -> EventReport:
         """Apply one shop event; raises RetryLater when SQS should deliver it again. `delivery`: SQS's
@@ -209,7 +210,7 @@ class Publisher:
         for account in ctx.connected_accounts():
             if only is not None and account not in only:
                 continue
-            link = ctx.catalog.link(event.sku, account)
+            link = ctx.link(event.sku, account)
             if link is not None and not force and _already_applied(link.applied_key, key, event):
                 report.links[account] = link.status  # a redelivery: this account already has it
                 continue
