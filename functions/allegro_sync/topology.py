@@ -460,9 +460,9 @@ TOPOLOGY = Topology(
             # to 20 s; the queue's visibility timeout is 6 x this.
             timeout_seconds=120,
             memory_mb=512,
-            # An instance publishes one offer at a time (~0.6 s in AWS, bench/catalog_import.py): 20 of them
+            # An instance publishes one offer at a time (~0.8 s in AWS, bench/catalog_import.py): 25 of them
             # reach Allegro's free share; one FIFO group per SKU lets a catalogue spread over all of them.
-            reserved_concurrency=20,
+            reserved_concurrency=25,
             triggers=(QueueTrigger("shop-events", batch_size=10),),
             # BatchWriteItem: an offer link and the changes that made it, in one call (DynamoLinkWrites);
             # BatchGetItem: which links of a batch's SKUs exist, in one call
@@ -475,8 +475,8 @@ TOPOLOGY = Topology(
             },
             sends_to=("stock-changes", "token-recovery"),
             secrets={"app-credentials": SECRET, "accounts": TOKENS},
-            # Static share (used only while the shared pool is out of reach): 20 x 120 = the old 5 x 500.
-            allegro_rpm=120,
+            # Static share (used only while the shared pool is out of reach): 25 x 100 = the old 5 x 500.
+            allegro_rpm=100,
             # Bulk: each instance as fast as it can go (3 calls per offer), the shared pool caps the sum.
             allegro_burst_rpm=600,
             deploy_settings=("OFFER_SETTINGS",),
