@@ -464,12 +464,11 @@ TOPOLOGY = Topology(
             # reach Allegro's free share; one FIFO group per SKU lets a catalogue spread over all of them.
             reserved_concurrency=25,
             triggers=(QueueTrigger("shop-events", batch_size=10),),
-            # BatchWriteItem: an offer link and the changes that made it, in one call (DynamoLinkWrites);
             # BatchGetItem: which links of a batch's SKUs exist, in one call
             tables={
-                "catalog": Uses(*ITEMS.actions, "BatchGetItem", "BatchWriteItem"),
+                "catalog": Uses(*ITEMS.actions, "BatchGetItem"),
                 "mappings": READS,
-                "changes": Uses(*ITEMS.actions, "BatchWriteItem"),
+                "changes": ITEMS,
                 "control": ITEMS,
                 "ledger": ITEMS,
             },

@@ -169,21 +169,15 @@ def _link(raw: dict[str, Any]) -> OfferLink:
 
 
 class DynamoLinkWrites:
-    """An offer link and the changes that led to it in one BatchWriteItem (two tables, one call), instead of
-    a PutItem each; what DynamoDB leaves unprocessed is sent again."""
+    """An offer link and the changes that led to it in one TransactWriteItems (two tables, one call, all or
+    nothing: a link never says "published" without the record of why), instead of a PutItem each. A
+    transaction needs no more than PutItem on each table, where a BatchWriteItem grant would be broader."""
 
-    def __init__(self, catalog: Any, changes: Any, *, attempts: int = 5) -> None:
+    def __init__(self, catalog: Any, changes: Any) -> None:
         self._catalog = catalog
         self._changes = changes
-        self._attempts = attempts
 
     def save(self, link: OfferLink, changes: Sequence[Change]) -> None:
-        request: dict[str, Any] = {self._catalog.name: [{"PutRequest": {"Item": link_item(link)}}]}
-        if changes:
-            request[self._changes.name] = [{"PutRequest": {"Item": change_item(c)}} for c in changes]
-        for attempt in range(self._attempts):
-            request = self._catalog.meta.client.batch_write_item(RequestItems=request).get("UnprocessedItems")
-            if not request:
-                return
-            time.sleep(min(1.0, 0.05 * 2**attempt))
-        raise RuntimeError(f"DynamoDB left the link of {link.sku} on {link.account} unwritten")
+        puts = [{"Put": {"TableName": self._catalog.name, "Item": link_item(link)}}]
+        puts += [{"Put": {"TableName": self._changes.name, "Item": change_item(c)}} for c in changes]
+        self._catalog.meta.client.transact_write_items(TransactItems=puts)
