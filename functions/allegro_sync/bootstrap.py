@@ -164,21 +164,36 @@ class Application:
         )
 
     def rate_guard(self) -> RateGuard:
-        """One guard per function instance: its budget is the instance's, whatever account it serves."""
-        from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard
-        from allegro_sync.adapters.dynamodb.rate_limit import FALLBACK_RPM_BUDGET, DynamoBlockedUntilStore
+        """One guard per function instance: its pace is the instance's, whatever account it serves; with the
+        control table, every call also draws on the app-wide shared pool (docs/architecture.md, D9)."""
+        from allegro_sync.adapters.allegro.rate_guard import (
+            InMemoryBlockedUntilStore,
+            RateGuard,
+            pooled_rate_guard,
+        )
+        from allegro_sync.adapters.allegro.shared_budget import UNDRAWN_PER_SLOT
+        from allegro_sync.adapters.dynamodb.rate_limit import (
+            FALLBACK_RPM_BUDGET,
+            DynamoBlockedUntilStore,
+            DynamoSharedBudget,
+        )
 
         def build() -> RateGuard:
             if self._rate_guard is not None:
                 return self._rate_guard
             budget = self.settings.allegro_rpm_budget or FALLBACK_RPM_BUDGET
             control = self.settings.tables.get("control")
-            store = (
-                DynamoBlockedUntilStore(control, client=self.aws_client("dynamodb"))
-                if control
-                else InMemoryBlockedUntilStore()
+            if not control:
+                return RateGuard(InMemoryBlockedUntilStore(), rpm_budget=budget)
+            dynamodb = self.aws_client("dynamodb")
+            return pooled_rate_guard(
+                DynamoBlockedUntilStore(control, client=dynamodb),
+                DynamoSharedBudget(control, client=dynamodb),
+                rpm_budget=budget,
+                burst_rpm=self.settings.allegro_burst_rpm,
+                # a deployed function (counted in the pool's undrawn share), not the operator's CLI
+                undrawn=UNDRAWN_PER_SLOT if self.settings.function_name else 0,
             )
-            return RateGuard(store, rpm_budget=budget)
 
         return self._once("rate-guard", build)
 
@@ -333,7 +348,7 @@ class Application:
             raise ValueError(f"{OFFER_SETTINGS_ENV} is not valid offer settings JSON: {error}") from error
 
     def publisher(self) -> Publisher:
-        from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog
+        from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog, DynamoLinkWrites
         from allegro_sync.adapters.dynamodb.mappings import DynamoMappings
         from allegro_sync.adapters.dynamodb.repricing import RepricingOwnership
         from allegro_sync.services.publishing import Publisher
@@ -344,6 +359,7 @@ class Application:
                 catalog=DynamoCatalog(self.table("catalog")),
                 mappings=DynamoMappings(self.table("mappings")),
                 changes=self.change_log(),
+                link_writes=DynamoLinkWrites(self.table("catalog"), self.table("changes")),
                 accounts=ConnectedAccounts(self),
                 settings=self.offer_settings(),
                 parameter_cache=self.parameter_cache,

@@ -22,6 +22,7 @@ VISIBILITY_TIMEOUT_FACTOR = 6
 # Allegro blocks the whole Client ID for a minute past 9,000 requests/minute (all sellers together).
 ALLEGRO_CLIENT_RPM_LIMIT = 9_000
 ALLEGRO_RPM_BUDGET_ENV = "ALLEGRO_RPM_BUDGET"
+ALLEGRO_BURST_RPM_ENV = "ALLEGRO_BURST_RPM"
 
 
 class Access(StrEnum):
@@ -200,10 +201,19 @@ class Function:
     # Sends to the queue it consumes on purpose (a tick chain): Lambda's recursive loop detection would
     # stop it after a few rounds, so the stack sets RecursiveLoop=Allow on this function only.
     recursive_loop: bool = False
+    # Bulk work (the catalogue import): ONE instance's pace while the shared pool has room; it draws only
+    # on what the latency-critical functions leave (adapters/allegro/shared_budget.py). 0 = not bulk: the
+    # function paces at `allegro_rpm` and may use the pool's reserve. Lands in `environment` as
+    # ALLEGRO_BURST_RPM.
+    allegro_burst_rpm: int = 0
 
     def __post_init__(self) -> None:
         if self.allegro_rpm < 0:
             raise ValueError(f"{self.name}: allegro_rpm must be >= 0")
+        if self.allegro_burst_rpm and self.allegro_burst_rpm < self.allegro_rpm:
+            raise ValueError(f"{self.name}: allegro_burst_rpm must be 0 or at least allegro_rpm")
+        if self.allegro_burst_rpm and not self.allegro_rpm:
+            raise ValueError(f"{self.name}: a bulk Allegro caller needs allegro_rpm (its static fallback)")
         if self.allegro_rpm:
             object.__setattr__(self, "environment", {**self.environment, **self.allegro_rpm_env()})
         for grant in self.tables.values():
@@ -225,7 +235,8 @@ class Function:
 
     def allegro_rpm_env(self) -> dict[str, str]:
         """The environment entry the Allegro client reads its per-instance request budget from."""
-        return {ALLEGRO_RPM_BUDGET_ENV: str(self.allegro_rpm)} if self.allegro_rpm else {}
+        burst = {ALLEGRO_BURST_RPM_ENV: str(self.allegro_burst_rpm)} if self.allegro_burst_rpm else {}
+        return {ALLEGRO_RPM_BUDGET_ENV: str(self.allegro_rpm), **burst} if self.allegro_rpm else {}
 
     @property
     def allegro_rpm_at_full_concurrency(self) -> int | None:
@@ -482,13 +493,25 @@ TOPOLOGY = Topology(
             # to 20 s; the queue's visibility timeout is 6 x this.
             timeout_seconds=120,
             memory_mb=512,
-            reserved_concurrency=5,
+            # An instance publishes one offer at a time (~0.8 s in AWS, bench/catalog_import.py): 25 of them
+            # reach Allegro's free share; one FIFO group per SKU lets a catalogue spread over all of them.
+            reserved_concurrency=25,
             triggers=(QueueTrigger("shop-events", batch_size=10),),
-            tables={"catalog": ITEMS, "mappings": READS, "changes": ITEMS, "control": ITEMS, "ledger": ITEMS},
+            # BatchGetItem: which links of a batch's SKUs exist, in one call
+            tables={
+                "catalog": Uses(*ITEMS.actions, "BatchGetItem"),
+                "mappings": READS,
+                "changes": ITEMS,
+                "control": ITEMS,
+                "ledger": ITEMS,
+            },
             # stock-rechecks: a shop level that leaves a sale in doubt asks for a re-read (services/stock.py)
             sends_to=("stock-changes", "token-recovery", "stock-rechecks"),
             secrets={"app-credentials": SECRET, "accounts": TOKENS},
-            allegro_rpm=500,
+            # Static share (used only while the shared pool is out of reach): 25 x 100 = the old 5 x 500.
+            allegro_rpm=100,
+            # Bulk: each instance as fast as it can go (3 calls per offer), the shared pool caps the sum.
+            allegro_burst_rpm=600,
             deploy_settings=("OFFER_SETTINGS",),
         ),
         Function(

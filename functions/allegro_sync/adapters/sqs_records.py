@@ -8,6 +8,9 @@ item), so SQS retries it and the queue's DLQ keeps it for a look, as a bad messa
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from pydantic import ConfigDict, Json
 
@@ -74,3 +77,10 @@ class StockRecheckRecord(SqsRecordModel):
     """`stock-rechecks` (standard, each message delayed until a read of the shop settles a sale in doubt)."""
 
     body: Json[StockRecheck]
+
+
+def message_groups(event: Mapping[str, Any]) -> list[str]:
+    """The FIFO message groups of a Lambda SQS event, read before the records are parsed (for `shop-events`,
+    the SKUs), so a batch's reads can be made once."""
+    records = event.get("Records") or []
+    return [str(g) for r in records if (g := (r.get("attributes") or {}).get("MessageGroupId"))]

@@ -36,15 +36,30 @@ class CatalogRepository(Protocol):
         """
         ...
 
+    def accept_noting_new(self, product: StoredProduct, *, new_content: bool = True) -> tuple[Outcome, bool]:
+        """`accept`, and whether no state of this SKU was stored before (in the same write: a new product's
+        stock ledger then needs no read either)."""
+        ...
+
     def product(self, sku: str) -> StoredProduct | None: ...
 
     def link(self, sku: str, account: str) -> OfferLink | None: ...
 
     def links(self, sku: str) -> list[OfferLink]: ...
 
+    def existing_links(self, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which of these (SKU, account) links exist: one batched read for an SQS batch's events."""
+        ...
+
     def save_link(self, link: OfferLink) -> None: ...
 
     def status(self, sku: str) -> ProductStatus: ...
+
+
+class LinkWrites(Protocol):
+    """An offer link and the changes recorded while making it, written together (one call in AWS)."""
+
+    def save(self, link: OfferLink, changes: Sequence[Change]) -> None: ...
 
 
 class MappingsRepository(Protocol):

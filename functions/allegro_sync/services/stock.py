@@ -101,6 +101,8 @@ class StockResult:
     changed: bool  # the ledger moved to a new revision: propagate `view`
     # The shop time after which a read of the shop's level settles a sale in doubt (None: nothing is).
     recheck_after: datetime | None = None
+    before: StockView | None = None  # the view before the change, when it changed (no second read)
+    ledger: SkuLedger | None = None  # the state it left: the next change of this SKU may start from it
 
 
 _Decision = tuple[Outcome, SkuLedger | None, SaleRecord | None]
@@ -134,16 +136,23 @@ class StockLedger:
     # --- shop ---------------------------------------------------------------------------------------------
 
     def apply_shop_level(
-        self, sku: str, quantity: int | None, at: datetime, version: int | None = None
+        self,
+        sku: str,
+        quantity: int | None,
+        at: datetime,
+        version: int | None = None,
+        *,
+        known: SkuLedger | None = None,
     ) -> StockResult:
-        """The shop's absolute level (None: the shop could not say). Older than the held one: STALE."""
+        """The shop's absolute level (None: the shop could not say). Older than the held one: STALE.
+        `known`: the state the caller expects (e.g. empty for a new product), tried before any read."""
         level = ShopLevel(quantity, at, version)
 
         def decide(ledger: SkuLedger, _: SaleRecord | None) -> _Decision:
             outcome, moved = dom.apply_level(ledger, level, self._policy)
             return outcome, moved, None
 
-        return self._recheck_if_in_doubt(self._change(sku, None, decide))
+        return self._recheck_if_in_doubt(self._change(sku, None, decide, known=known))
 
     def apply_stock_set(self, event: StockSet) -> StockResult:
         """A queued `stock.set` shop event: the catalog worker's one call."""
@@ -207,14 +216,23 @@ class StockLedger:
         dom.check_category_buffer(category, buffer)
         self._repo.set_category_buffer(category, buffer)
 
-    def link_offer(self, sku: str, offer_id: str, account: str, cap: int | None = None) -> StockResult:
-        """An offer now sells this SKU (optionally capped); the result says what it should show."""
+    def link_offer(
+        self,
+        sku: str,
+        offer_id: str,
+        account: str,
+        cap: int | None = None,
+        *,
+        known: SkuLedger | None = None,
+    ) -> StockResult:
+        """An offer now sells this SKU (optionally capped); the result says what it should show. `known`:
+        the state an earlier change of this caller left, tried first instead of a read (a conflict reads)."""
         link = OfferLink(offer_id, account, cap)
 
         def decide(ledger: SkuLedger, _: SaleRecord | None) -> _Decision:
             return Outcome.APPLIED, dom.link_offer(ledger, link), None
 
-        return self._change(sku, None, decide)
+        return self._change(sku, None, decide, known=known)
 
     def unlink_offer(self, sku: str, offer_id: str) -> StockResult:
         def decide(ledger: SkuLedger, _: SaleRecord | None) -> _Decision:
@@ -275,17 +293,27 @@ class StockLedger:
         return dom.view(ledger, self._policy, category_buffer)
 
     def _change(
-        self, sku: str, sale_id: str | None, decide: Callable[[SkuLedger, SaleRecord | None], _Decision]
+        self,
+        sku: str,
+        sale_id: str | None,
+        decide: Callable[[SkuLedger, SaleRecord | None], _Decision],
+        *,
+        known: SkuLedger | None = None,
     ) -> StockResult:
         for attempt in range(self._max_attempts):
-            current = self._repo.load(sku)
+            current = known if known is not None and attempt == 0 else self._repo.load(sku)
             record = self._repo.get_sale(sku, sale_id) if sale_id is not None else None
             outcome, moved, new_record = decide(current, record)
             if moved is not None and moved.revision == current.revision:
                 moved = None  # the domain found nothing to change
             if moved is None and new_record is None:
+                if current is known:  # nothing to write on a state that may be stale: read to be sure
+                    known = None
+                    continue
                 recheck = dom.recheck_after(current, self._policy)
-                return StockResult(outcome, self._view(current), changed=False, recheck_after=recheck)
+                return StockResult(
+                    outcome, self._view(current), changed=False, recheck_after=recheck, ledger=current
+                )
             try:
                 self._repo.commit(
                     ledger=moved,
@@ -298,5 +326,13 @@ class StockLedger:
                 continue
             final = moved or current
             recheck = dom.recheck_after(final, self._policy)
-            return StockResult(outcome, self._view(final), changed=moved is not None, recheck_after=recheck)
+            before = self._view(current) if moved is not None else None
+            return StockResult(
+                outcome,
+                self._view(final),
+                changed=moved is not None,
+                recheck_after=recheck,
+                before=before,
+                ledger=final,
+            )
         raise LedgerBusy(f"gave up on {sku!r} after {self._max_attempts} conflicting attempts")

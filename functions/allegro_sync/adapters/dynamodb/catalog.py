@@ -26,7 +26,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from allegro_sync.adapters.dynamodb import items
+from allegro_sync.adapters.dynamodb.changes import change_item
 from allegro_sync.contracts.catalog import (
+    Change,
     LinkStatus,
     OfferLink,
     Outcome,
@@ -43,6 +45,18 @@ CONTENT_SK = "content"
 LINK_SK = "offer#"
 
 
+def link_item(link: OfferLink) -> dict[str, Any]:
+    return items.to_stored(
+        OfferLinkItem,
+        link,
+        pk=PRODUCT_PK + link.sku,
+        sk=LINK_SK + link.account,
+        status=link.status.value,
+        candidates=json.dumps(list(link.candidates)),
+        last_error=None if link.last_error is None else json.dumps(link.last_error, ensure_ascii=False),
+    ).item()
+
+
 class DynamoCatalog:
     """`CatalogRepository` on DynamoDB."""
 
@@ -50,6 +64,10 @@ class DynamoCatalog:
         self._table = table
 
     def accept(self, product: StoredProduct, *, new_content: bool = True) -> Outcome:
+        return self.accept_noting_new(product, new_content=new_content)[0]
+
+    def accept_noting_new(self, product: StoredProduct, *, new_content: bool = True) -> tuple[Outcome, bool]:
+        """Also says whether the SKU is new (no product item before): the write's own answer, not a read."""
         item = items.to_stored(
             ProductItem,
             product,
@@ -67,13 +85,13 @@ class DynamoCatalog:
             ).get("Attributes", {})
         except ClientError as error:
             if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return Outcome.STALE
+                return Outcome.STALE, False
             raise
         legacy = old.get("upsert")  # an earlier version's product item carried its content itself
         if product.upsert is not None and (new_content or legacy):
             upsert = product.upsert if new_content else ProductUpsert.model_validate_json(str(legacy))
             self._put_content(product.sku, upsert)
-        return Outcome.APPLIED
+        return Outcome.APPLIED, not old
 
     def _put_content(self, sku: str, upsert: ProductUpsert) -> None:
         key = order_key(upsert.occurred_at, upsert.version)
@@ -126,20 +144,19 @@ class DynamoCatalog:
         products = {sku: p for sku, found in parts.items() if (p := _product_of(found)) is not None}
         return products, links
 
+    def existing_links(self, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which (SKU, account) offer links exist, 100 per BatchGetItem (eventually consistent)."""
+        wanted = [{"pk": PRODUCT_PK + sku, "sk": LINK_SK + account} for sku, account in dict.fromkeys(keys)]
+        return {
+            (str(item["pk"])[len(PRODUCT_PK) :], str(item["sk"])[len(LINK_SK) :])
+            for item in items.batch_get(self._table.meta.client.batch_get_item, self._table.name, wanted)
+        }
+
     def links(self, sku: str) -> list[OfferLink]:
         return self.status(sku).links
 
     def save_link(self, link: OfferLink) -> None:
-        item = items.to_stored(
-            OfferLinkItem,
-            link,
-            pk=PRODUCT_PK + link.sku,
-            sk=LINK_SK + link.account,
-            status=link.status.value,
-            candidates=json.dumps(list(link.candidates)),
-            last_error=None if link.last_error is None else json.dumps(link.last_error, ensure_ascii=False),
-        )
-        self._table.put_item(Item=item.item())
+        self._table.put_item(Item=link_item(link))
 
     def status(self, sku: str) -> ProductStatus:
         found = list(
@@ -196,3 +213,18 @@ def _link(raw: dict[str, Any]) -> OfferLink:
         synced=dict(item.synced),
         images=dict(item.images),
     )
+
+
+class DynamoLinkWrites:
+    """An offer link and the changes that led to it in one TransactWriteItems (two tables, one call, all or
+    nothing: a link never says "published" without the record of why), instead of a PutItem each. A
+    transaction needs no more than PutItem on each table, where a BatchWriteItem grant would be broader."""
+
+    def __init__(self, catalog: Any, changes: Any) -> None:
+        self._catalog = catalog
+        self._changes = changes
+
+    def save(self, link: OfferLink, changes: Sequence[Change]) -> None:
+        puts = [{"Put": {"TableName": self._catalog.name, "Item": link_item(link)}}]
+        puts += [{"Put": {"TableName": self._changes.name, "Item": change_item(c)}} for c in changes]
+        self._catalog.meta.client.transact_write_items(TransactItems=puts)

@@ -24,6 +24,17 @@ from allegro_sync.contracts.records.changes import ChangeItem
 SKU_PK = "sku#"
 
 
+def change_item(change: Change) -> dict[str, Any]:
+    """The stored form of one change (a fresh sort key: two changes never overwrite each other)."""
+    return items.to_stored(
+        ChangeItem,
+        change,
+        pk=SKU_PK + change.sku,
+        sk=f"{change.at}#{change.account}#{uuid.uuid4().hex[:12]}",
+        changes=json.dumps(change.changes, ensure_ascii=False, default=str),
+    ).item()
+
+
 class DynamoChangeLog:
     """`ChangeLog` on DynamoDB."""
 
@@ -33,15 +44,7 @@ class DynamoChangeLog:
         self._stock_changes = stock_changes
 
     def record(self, change: Change) -> None:
-        self._table.put_item(
-            Item=items.to_stored(
-                ChangeItem,
-                change,
-                pk=SKU_PK + change.sku,
-                sk=f"{change.at}#{change.account}#{uuid.uuid4().hex[:12]}",
-                changes=json.dumps(change.changes, ensure_ascii=False, default=str),
-            ).item()
-        )
+        self._table.put_item(Item=change_item(change))
 
     def history(self, sku: str, *, limit: int = 100) -> list[Change]:
         page = self._table.query(

@@ -14,6 +14,8 @@ Layout (string keys `pk`, `sk`):
 - our seller id:    pk="reprice#seller", sk=<account>        `SellerItem`
 - catalogue import: pk="catalog-import#<sha256>", sk="meta" | "sku#<sku>"  `ImportMetaItem`, `ImportedSkuItem`
 - Allegro block:    pk="allegro#client", sk="rate-limit"     `BlockedUntilItem` (TTL `expires_at`)
+- Allegro budget:   pk="allegro#budget", sk="slot#<n>"       counters only (`used`, `writes#<account>`),
+                    written by conditional ADDs and never read back (TTL `expires_at`)
 - shop cursor:      pk="shop-reconcile", sk=<shop kind>       `ShopCursorItem` (compare-and-swap)
 - sweep cursor:     pk="sweep", sk=<function>                `SweepCursorItem`
 Items changed only by conditional updates (lease, cursor, import meta, block) are read through their model.

@@ -8,7 +8,8 @@ once the others are done, so SQS delivers the event again and only the failed ac
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -23,7 +24,7 @@ from allegro_sync.contracts.allegro_errors import (
 )
 from allegro_sync.contracts.catalog import OfferLink, Outcome, StoredProduct, order_key
 from allegro_sync.contracts.messages import PriceSet, ProductDelete, ProductUpsert, ShopEvent, StockSet
-from allegro_sync.services.catalog import CatalogRepository, ChangeLog, MappingsRepository
+from allegro_sync.services.catalog import CatalogRepository, ChangeLog, LinkWrites, MappingsRepository
 from allegro_sync.services.publishing.context import Context, PriceOwner
 from allegro_sync.services.publishing.end import Ends
 from allegro_sync.services.publishing.outcomes import EventReport, RetryLater, rejected
@@ -51,12 +52,14 @@ class Publisher:
         stock_changes: StockChanges,
         settings: OfferSettings | None = None,
         price_owner: PriceOwner | None = None,
+        link_writes: LinkWrites | None = None,
         parameter_cache: dict[str, list[CategoryParameter]] | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """`ledger`: every stock level goes through it and its `stock_changes` hook (the propagator).
-        `price_owner`: whether a repricing rule owns an offer's price. `parameter_cache`: a process-wide
+        `price_owner`: whether a repricing rule owns an offer's price. `link_writes`: a link and its
+        changes in one write. `parameter_cache`: a process-wide
         cache of category parameters (a warm Lambda keeps them). `now`/`clock`: for tests."""
         self._ctx = Context(
             catalog=catalog,
@@ -70,6 +73,7 @@ class Publisher:
             clock=clock,
             parameters=parameter_cache if parameter_cache is not None else {},
             price_owner=price_owner,
+            link_writes=link_writes,
         )
         self._upserts = Upserts(self._ctx)
         self._stock = StockLevels(self._ctx)
@@ -77,12 +81,34 @@ class Publisher:
         self._ends = Ends(self._ctx)
         self._republishing = Republishing(self._ctx, self._apply_to_accounts)
 
-    def handle(self, event: ShopEvent) -> EventReport:
-        """Apply one shop event; raises RetryLater when SQS should deliver it again."""
+    @contextmanager
+    def batch(self, skus: Iterable[str] = ()) -> Iterator[None]:
+        """One SQS batch (of these SKUs): the connected accounts, mappings, pricing rules and which links
+        exist are read once for all its events, not per event."""
+        self._ctx.batch_reads, self._ctx.batch_skus = {}, frozenset(skus)
+        try:
+            yield
+        finally:
+            self._ctx.batch_reads, self._ctx.batch_skus = None, frozenset()
+
+    def handle(self, event: ShopEvent, *, delivery: int | None = None) -> EventReport:
+        """Apply one shop event; raises RetryLater when SQS should deliver it again. `delivery`: SQS's
+        receive count (1: the first delivery, which needs no "creating" mark before a new offer)."""
+        self._ctx.delivery = delivery
+        self._ctx.deferred = []
+        try:
+            return self._handle(event)
+        finally:
+            self._ctx.flush_changes()
+            self._ctx.ledger_answers.clear()  # only this event's own ledger answer may stand in for a read
+            self._ctx.delivery = None
+
+    def _handle(self, event: ShopEvent) -> EventReport:
         key = order_key(event.occurred_at, event.version)
         stored = self._stored_state(event, key)
         new_content = isinstance(event, ProductUpsert)  # a stock or price change leaves it as stored
-        if self._ctx.catalog.accept(stored, new_content=new_content) is Outcome.STALE:
+        outcome, new = self._ctx.catalog.accept_noting_new(stored, new_content=new_content)
+        if outcome is Outcome.STALE:
             newer_content = self._late_content(event, key)
             if newer_content is not None:
                 self._stock.apply_shop_level(event)
@@ -92,7 +118,7 @@ class Publisher:
                 extra={"sku": event.sku, "event_type": event.type, "delivery_id": event.delivery_id},
             )
             return EventReport(event.sku, Outcome.STALE)
-        self._stock.apply_shop_level(event)
+        self._stock.apply_shop_level(event, new_product=new)
         return self._apply_to_accounts(stored, event, key, force=False)
 
     def republish(self, sku: str, *, accounts: Sequence[str] | None = None) -> EventReport:
@@ -182,10 +208,10 @@ class Publisher:
         ctx = self._ctx
         report = EventReport(event.sku, Outcome.APPLIED)
         failures: dict[str, Exception] = {}
-        for account in ctx.accounts.connected():
+        for account in ctx.connected_accounts():
             if only is not None and account not in only:
                 continue
-            link = ctx.catalog.link(event.sku, account)
+            link = ctx.link(event.sku, account)
             if link is not None and not force and _already_applied(link.applied_key, key, event):
                 report.links[account] = link.status  # a redelivery: this account already has it
                 continue
@@ -205,7 +231,7 @@ class Publisher:
                 failures[account] = error
                 continue
             if updated is not None and not _same_link(link, updated, event):
-                ctx.catalog.save_link(updated)
+                ctx.save_link(updated)
                 self._stock.sync_link(event, link, updated)
                 report.links[account] = updated.status
         if failures:
