@@ -408,7 +408,7 @@ class AllegroSyncStack(cdk.Stack):
             "AwsSolutions-L1",
             "python3.13, not the newest runtime: the asset ships .pyc compiled by a local Python of the "
             "runtime's exact version, and 3.13 is the one this project builds with (supported until "
-            "2029-06-30; docs/architecture.md D9).",
+            "2029-06-30; docs/architecture.md D10).",
         )
         reason = "W3005: CDK adds an explicit DependsOn on the role next to the GetAtt, a harmless duplicate"
         rules = ["W3005"]

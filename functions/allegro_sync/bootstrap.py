@@ -165,7 +165,7 @@ class Application:
 
     def rate_guard(self) -> RateGuard:
         """One guard per function instance: its pace is the instance's, whatever account it serves; with the
-        control table, every call also draws on the app-wide shared pool (docs/architecture.md, D9)."""
+        control table, every call also draws on the app-wide shared pool (docs/architecture.md, D12)."""
         from allegro_sync.adapters.allegro.rate_guard import (
             InMemoryBlockedUntilStore,
             RateGuard,
