@@ -680,8 +680,9 @@ TOPOLOGY = Topology(
             timeout_seconds=30,
             reserved_concurrency=2,
             triggers=(QueueTrigger("stock-rechecks", batch_size=10),),
-            # the webhook intake's de-duplication (the read goes to shop-events like a webhook)
-            tables={"idempotency": Uses("GetItem", "PutItem", "UpdateItem")},
+            # the webhook intake's de-duplication (the read goes to shop-events like a webhook), which
+            # recognises a repeated shop-dated level by the catalogue's order keys
+            tables={"idempotency": Uses("GetItem", "PutItem", "UpdateItem"), "catalog": READS},
             sends_to=("shop-events",),
             secrets={"shop-credentials": SECRET},
         ),
