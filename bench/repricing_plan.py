@@ -24,15 +24,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from allegro_sync.domain.repricing import (
-    Action,
-    CompetitorPrice,
-    LinearFee,
-    OfferInput,
-    RepricingSettings,
-    Strategy,
-    plan_account,
-)
+from allegro_sync.domain import repricing as rp
 from allegro_sync.services.repricing import MAX_COMMANDS_PER_ROUND, band_of
 from bench._results import record
 
@@ -40,21 +32,21 @@ POLLS_PER_COMMAND = 2
 RPM = 300  # the repricer's share, topology.allegro_rpm
 
 
-def offers(n: int, rng: random.Random) -> list[OfferInput]:
+def offers(n: int, rng: random.Random) -> list[rp.OfferInput]:
     out = []
     for i in range(n):
         price = Decimal(rng.randint(1000, 200_000)) / 100
         cost = (price * Decimal(rng.randint(55, 75)) / 100).quantize(Decimal("0.01"))
         rivals = [
-            CompetitorPrice(
+            rp.CompetitorPrice(
                 f"SKU-{i}", f"r{j}", (price * Decimal(rng.randint(85, 110)) / 100).quantize(Decimal("0.01"))
             )
             for j in range(rng.randint(3, 6))
         ]
         if rng.random() < 0.1:
-            rivals.append(CompetitorPrice(f"SKU-{i}", "dumper", (price / 3).quantize(Decimal("0.01"))))
+            rivals.append(rp.CompetitorPrice(f"SKU-{i}", "dumper", (price / 3).quantize(Decimal("0.01"))))
         out.append(
-            OfferInput(
+            rp.OfferInput(
                 account="acc",
                 offer_id=str(7_000_000_000 + i),
                 sku=f"SKU-{i}",
@@ -77,27 +69,28 @@ def main() -> None:
     rng = random.Random(7)
     data = offers(n, rng)
     settings = [
-        RepricingSettings(
+        rp.RepricingSettings(
             account="acc",
-            strategy=Strategy.FEED,
+            strategy=rp.Strategy.FEED,
             endings=(Decimal("0.99"),),
             breaker_floor_share=Decimal("0.9"),
         ),
-        *(RepricingSettings(category_id=f"c{c}", strategy=Strategy.DEMAND) for c in range(7, 14)),
-        *(RepricingSettings(category_id=f"c{c}", strategy=Strategy.ALLEGRO) for c in range(14, 20)),
+        *(rp.RepricingSettings(category_id=f"c{c}", strategy=rp.Strategy.DEMAND) for c in range(7, 14)),
+        *(rp.RepricingSettings(category_id=f"c{c}", strategy=rp.Strategy.ALLEGRO) for c in range(14, 20)),
     ]
     fees = {
-        f"c{c}": LinearFee(fixed=Decimal("1.00"), rate=Decimal("0.08") + Decimal(c) / 1000) for c in range(20)
+        f"c{c}": rp.LinearFee(fixed=Decimal("1.00"), rate=Decimal("0.08") + Decimal(c) / 1000)
+        for c in range(20)
     }
     started, cpu = time.perf_counter(), time.process_time()
-    plan = plan_account(
+    plan = rp.plan_account(
         "acc", data, all_settings=settings, fees=lambda c: fees[c].at if c else None, now=datetime.now(UTC)
     )
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     actions = Counter(d.action for d in plan.decisions)
-    prices = Counter(d.new_price for d in plan.decisions if d.action is Action.SET_PRICE)
+    prices = Counter(d.new_price for d in plan.decisions if d.action is rp.Action.SET_PRICE)
     ranges = Counter(
-        (d.rule_type, d.floor, d.ceiling) for d in plan.decisions if d.action is Action.ASSIGN_RULE
+        (d.rule_type, d.floor, d.ceiling) for d in plan.decisions if d.action is rp.Action.ASSIGN_RULE
     )
     price_commands = sum(math.ceil(k / 1000) for k in prices.values())
     rule_commands = sum(math.ceil(k / 1000) for k in ranges.values())
@@ -109,8 +102,8 @@ def main() -> None:
     print(f"planning time:             {seconds:.2f} s wall, {cpu:.2f} s CPU ({n / cpu:,.0f} offers/s CPU)")
     print(f"breaker tripped:           {plan.breaker_tripped}")
     print("decisions:                 " + ", ".join(f"{a.value} {k:,}" for a, k in actions.most_common()))
-    print(f"price changes:             {actions[Action.SET_PRICE]:,} in {len(prices):,} distinct prices")
-    print(f"rule assignments:          {actions[Action.ASSIGN_RULE]:,} in {len(ranges):,} distinct ranges")
+    print(f"price changes:             {actions[rp.Action.SET_PRICE]:,} in {len(prices):,} distinct prices")
+    print(f"rule assignments:          {actions[rp.Action.ASSIGN_RULE]:,} in {len(ranges):,} distinct ranges")
     print(
         f"price commands (<=1000):   {price_commands:,}  (+{price_commands * POLLS_PER_COMMAND:,} task polls)"
     )
@@ -126,7 +119,7 @@ def main() -> None:
     assigned = {
         d.offer_id: (d.rule_type, d.floor, d.ceiling)
         for d in plan.decisions
-        if d.action is Action.ASSIGN_RULE and d.rule_type and d.floor is not None and d.ceiling is not None
+        if d.action is rp.Action.ASSIGN_RULE and d.rule_type and d.floor is not None and d.ceiling is not None
     }
     drift = [
         replace(
@@ -137,11 +130,11 @@ def main() -> None:
         for o in data
         if o.offer_id in assigned
     ]
-    later = plan_account(
+    later = rp.plan_account(
         "acc", drift, all_settings=settings, fees=lambda c: fees[c].at if c else None, now=datetime.now(UTC)
     )
     again = Counter(
-        (d.rule_type, d.floor, d.ceiling) for d in later.decisions if d.action is Action.ASSIGN_RULE
+        (d.rule_type, d.floor, d.ceiling) for d in later.decisions if d.action is rp.Action.ASSIGN_RULE
     )
     moved = sum(again.values())
     print(
@@ -154,8 +147,8 @@ def main() -> None:
             "plan_wall_s": round(seconds, 2),
             "plan_cpu_s": round(cpu, 2),
             "offers_per_cpu_s": round(n / cpu),
-            "price_changes": actions[Action.SET_PRICE],
-            "rule_assignments": actions[Action.ASSIGN_RULE],
+            "price_changes": actions[rp.Action.SET_PRICE],
+            "rule_assignments": actions[rp.Action.ASSIGN_RULE],
             "allegro_calls_to_apply": calls,
             "minutes_at_rpm": round(calls / RPM, 1),
             "rounds_to_apply": rounds,

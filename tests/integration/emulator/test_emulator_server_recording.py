@@ -11,7 +11,13 @@ from types import ModuleType
 import httpx
 import pytest
 
-from allegro_sync.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_USER_AGENT, Emulator
+from allegro_sync.emulator import (
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    DEFAULT_USER_AGENT,
+    Emulator,
+    audit,
+)
 from allegro_sync.emulator.admin import EmulatorAdmin
 from allegro_sync.emulator.validation import validator_for
 from tests.integration.emulator.conftest import AUTH, MEDIA, device_login
@@ -20,16 +26,7 @@ UA = {"User-Agent": DEFAULT_USER_AGENT}  # Allegro refuses API calls without one
 
 pytestmark = pytest.mark.integration
 
-KEYS = {
-    "method",
-    "path",
-    "query",
-    "request_headers",
-    "request_body",
-    "status",
-    "response_headers",
-    "response_body",
-}
+KEYS = set(audit.KEYS)  # every recorded exchange has exactly the audit's fields
 REPO = Path(__file__).resolve().parents[3]
 FULL_SPEC = REPO.parent / "shared" / "allegro-api" / "openapi.yaml"
 

@@ -14,29 +14,20 @@ import pytest
 from allegro_sync.adapters.dynamodb.ledger import DynamoLedgerRepository
 from allegro_sync.contracts.stock import LedgerConflict
 from allegro_sync.domain import ledger as dom
-from allegro_sync.domain.ledger import (
-    LedgerPolicy,
-    OfferLink,
-    Outcome,
-    Sale,
-    SaleStatus,
-    ShopLevel,
-    SkuLedger,
-)
 from allegro_sync.services.stock import StockLedger
 
 pytestmark = pytest.mark.integration
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
-EXACT = LedgerPolicy(clock_skew=timedelta(0))
+EXACT = dom.LedgerPolicy(clock_skew=timedelta(0))
 
 
 def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
 
 
-def sale(n: int, quantity: int = 1, sku: str = "SKU-1") -> Sale:
-    return Sale(f"cf-{n}:li-1", sku, quantity, at(1), "main", offer_id="7001")
+def sale(n: int, quantity: int = 1, sku: str = "SKU-1") -> dom.Sale:
+    return dom.Sale(f"cf-{n}:li-1", sku, quantity, at(1), "main", offer_id="7001")
 
 
 class OneRequestAtATime:
@@ -72,17 +63,17 @@ def test_a_sku_never_seen_loads_as_unknown_at_revision_zero(repo: DynamoLedgerRe
 
 
 def test_the_whole_sku_state_round_trips(repo: DynamoLedgerRepository) -> None:
-    ledger = SkuLedger("SKU-1")
-    _, ledger = dom.apply_level(ledger, ShopLevel(9, at(0), 3), EXACT)
+    ledger = dom.SkuLedger("SKU-1")
+    _, ledger = dom.apply_level(ledger, dom.ShopLevel(9, at(0), 3), EXACT)
     ledger = dom.add_sale(ledger, sale(1, 2))
     ledger = dom.acknowledge_sale(ledger, "cf-1:li-1", at(5), 4, EXACT)
     ledger = dom.add_sale(ledger, sale(2, 1))
     ledger = dom.set_buffer(ledger, 1, "toys")
-    ledger = dom.link_offer(ledger, OfferLink("7001", "main", cap=4))
-    ledger = dom.link_offer(ledger, OfferLink("9001", "second"))
+    ledger = dom.link_offer(ledger, dom.OfferLink("7001", "main", cap=4))
+    ledger = dom.link_offer(ledger, dom.OfferLink("9001", "second"))
     repo.commit(ledger=ledger, expected_revision=0, sale=None, expected_sale_rev=None)
     assert repo.load("SKU-1") == ledger
-    _, unknown = dom.apply_level(ledger, ShopLevel(None, at(9)), EXACT)
+    _, unknown = dom.apply_level(ledger, dom.ShopLevel(None, at(9)), EXACT)
     repo.commit(ledger=unknown, expected_revision=ledger.revision, sale=None, expected_sale_rev=None)
     assert repo.load("SKU-1") == unknown
 
@@ -113,9 +104,9 @@ def test_sale_records_round_trip_in_every_shape(repo: DynamoLedgerRepository) ->
 
 
 def test_a_write_based_on_an_old_revision_is_refused(repo: DynamoLedgerRepository) -> None:
-    first = dom.add_sale(SkuLedger("SKU-1"), sale(1))
+    first = dom.add_sale(dom.SkuLedger("SKU-1"), sale(1))
     repo.commit(ledger=first, expected_revision=0, sale=None, expected_sale_rev=None)
-    rival = dom.add_sale(SkuLedger("SKU-1"), sale(2))  # computed from revision 0, which is gone
+    rival = dom.add_sale(dom.SkuLedger("SKU-1"), sale(2))  # computed from revision 0, which is gone
     with pytest.raises(LedgerConflict):
         repo.commit(ledger=rival, expected_revision=0, sale=None, expected_sale_rev=None)
     assert set(repo.load("SKU-1").open_sales) == {"cf-1:li-1"}
@@ -125,7 +116,7 @@ def test_sale_and_sku_change_together_or_not_at_all(repo: DynamoLedgerRepository
     _, record = dom.record_sale(None, sale(1))
     assert record is not None
     repo.commit(ledger=None, expected_revision=0, sale=record, expected_sale_rev=None)
-    moved = dom.add_sale(SkuLedger("SKU-1"), sale(1))
+    moved = dom.add_sale(dom.SkuLedger("SKU-1"), sale(1))
     with pytest.raises(LedgerConflict):  # the sale record exists already: the SKU item must not move either
         repo.commit(ledger=moved, expected_revision=0, sale=record, expected_sale_rev=None)
     assert repo.load("SKU-1").revision == 0
@@ -137,7 +128,7 @@ def test_sale_records_carry_their_ttl(repo: DynamoLedgerRepository, ledger_table
     stock.apply_cancellation("SKU-1", "cf-1:li-1", at(60))
     record = repo.get_sale("SKU-1", "cf-1:li-1")
     assert record is not None
-    assert record.status is SaleStatus.CANCELLED
+    assert record.status is dom.SaleStatus.CANCELLED
     raw = boto3.client("dynamodb").get_item(
         TableName=ledger_table, Key={"pk": {"S": "sku#SKU-1"}, "sk": {"S": "sale#cf-1:li-1"}}
     )["Item"]
@@ -164,7 +155,7 @@ def test_twenty_threads_applying_overlapping_sales_end_with_exact_totals(ledger_
     sales = [sale(n, quantity=1 + n % 3) for n in range(12)]
     cancelled = {"cf-0:li-1", "cf-7:li-1", "cf-99:li-1"}  # the last one's sale never comes
 
-    def worker(thread: int) -> list[Outcome]:
+    def worker(thread: int) -> list[dom.Outcome]:
         outcomes = [stock.apply_sale(sales[(thread + k) % 12]).outcome for k in (0, 6)]
         if thread % 4 == 0:
             outcomes += [stock.apply_cancellation("SKU-1", s, at(9)).outcome for s in sorted(cancelled)]
@@ -179,9 +170,9 @@ def test_twenty_threads_applying_overlapping_sales_end_with_exact_totals(ledger_
     assert set(open_sales) == {s.sale_id for s in sales} - cancelled
     # Every sale and every cancellation took effect exactly once (APPLIED, or CANCELLED_FIRST when a
     # cancellation overtook its sale); every other delivery was a DUPLICATE.
-    took_effect = outcomes.count(Outcome.APPLIED) + outcomes.count(Outcome.CANCELLED_FIRST)
+    took_effect = outcomes.count(dom.Outcome.APPLIED) + outcomes.count(dom.Outcome.CANCELLED_FIRST)
     assert took_effect == len(sales) + len(cancelled)
-    assert outcomes.count(Outcome.DUPLICATE) == len(outcomes) - took_effect
+    assert outcomes.count(dom.Outcome.DUPLICATE) == len(outcomes) - took_effect
 
 
 def test_a_sweeps_batched_views_equal_the_one_by_one_views(repo: DynamoLedgerRepository) -> None:

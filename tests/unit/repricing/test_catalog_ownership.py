@@ -15,13 +15,7 @@ from allegro_sync.services.stock import StockLedger
 from tests.fixtures.changes import FakeChangeLog
 from tests.fixtures.ledger import InMemoryLedgerRepository
 from tests.fixtures.products import product_upsert
-from tests.unit.catalog.fakes import (
-    FakeAccounts,
-    FakeAllegro,
-    FakeCatalog,
-    FakeMappings,
-    RecordingStockChanges,
-)
+from tests.unit.catalog import fakes
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -34,10 +28,10 @@ def product(
     )
 
 
-def publisher(settings: list[RepricingSettings]) -> tuple[Publisher, FakeAllegro, FakeCatalog]:
-    catalog, api = FakeCatalog(), FakeAllegro()
+def publisher(settings: list[RepricingSettings]) -> tuple[Publisher, fakes.FakeAllegro, fakes.FakeCatalog]:
+    catalog, api = fakes.FakeCatalog(), fakes.FakeAllegro()
     index = SettingsIndex(settings)
-    mappings = FakeMappings(
+    mappings = fakes.FakeMappings(
         mappings=[
             StoredMapping(
                 mapping=CategoryMapping(
@@ -51,9 +45,9 @@ def publisher(settings: list[RepricingSettings]) -> tuple[Publisher, FakeAllegro
         catalog=catalog,
         mappings=mappings,
         changes=FakeChangeLog(),
-        accounts=FakeAccounts({"shop1": api}),
+        accounts=fakes.FakeAccounts({"shop1": api}),
         ledger=StockLedger(InMemoryLedgerRepository(), sleep=lambda _: None),
-        stock_changes=RecordingStockChanges(),
+        stock_changes=fakes.RecordingStockChanges(),
         now=lambda: T0,
         clock=lambda: 0.0,
         price_owner=lambda account, sku, category: (

@@ -10,16 +10,7 @@ from typing import Any
 
 import pytest
 
-from allegro_sync.contracts.allegro import (
-    Badge,
-    FeePreview,
-    Me,
-    OfferCommandResult,
-    OfferListing,
-    PriceAutomationRule,
-    PriceModification,
-    PriceRange,
-)
+from allegro_sync.contracts import allegro as api
 from allegro_sync.contracts.allegro_errors import AllegroError
 from allegro_sync.contracts.repricing import OfferState, ProductFacts
 from allegro_sync.domain.repricing import Action, LinearFee, RepricingSettings, Strategy
@@ -31,48 +22,50 @@ T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 class FakeAllegro:
     def __init__(self, offers: list[dict[str, Any]], refuse: frozenset[str] = frozenset()) -> None:
-        self.offers = [OfferListing.model_validate(o) for o in offers]
+        self.offers = [api.OfferListing.model_validate(o) for o in offers]
         self.refuse = refuse
         self.previews: list[str] = []
         self.fee_error = False
         self.price_calls: list[tuple[list[str], str]] = []
-        self.badges: list[Badge] = []  # issue 14: offers in Allegro campaigns
+        self.badges: list[api.Badge] = []  # issue 14: offers in Allegro campaigns
 
-    def campaign_badges(self) -> list[Badge]:
+    def campaign_badges(self) -> list[api.Badge]:
         return list(self.badges)
 
-    def me(self) -> Me:
-        return Me(id="me-1")
+    def me(self) -> api.Me:
+        return api.Me(id="me-1")
 
-    def iter_offers(self, *, statuses: Sequence[str] = ()) -> Iterator[OfferListing]:
+    def iter_offers(self, *, statuses: Sequence[str] = ()) -> Iterator[api.OfferListing]:
         yield from self.offers
 
     def change_price(
-        self, offer_ids: Iterable[str], modification: PriceModification
-    ) -> list[OfferCommandResult]:
+        self, offer_ids: Iterable[str], modification: api.PriceModification
+    ) -> list[api.OfferCommandResult]:
         ids = list(offer_ids)
         assert modification.price is not None
         self.price_calls.append((ids, modification.price.amount))
         return [
-            OfferCommandResult(offer_id=i, status="FAIL" if i in self.refuse else "SUCCESS", command_id="c")
+            api.OfferCommandResult(
+                offer_id=i, status="FAIL" if i in self.refuse else "SUCCESS", command_id="c"
+            )
             for i in ids
         ]
 
-    def price_automation_rules(self) -> list[PriceAutomationRule]:
+    def price_automation_rules(self) -> list[api.PriceAutomationRule]:
         return []
 
     def assign_price_automation(
-        self, offer_ids: Iterable[str], rule_id: str, price_range: PriceRange
-    ) -> list[OfferCommandResult]:
+        self, offer_ids: Iterable[str], rule_id: str, price_range: api.PriceRange
+    ) -> list[api.OfferCommandResult]:
         raise AssertionError("not used")
 
-    def offer_fee_preview(self, body: Mapping[str, Any]) -> FeePreview:
+    def offer_fee_preview(self, body: Mapping[str, Any]) -> api.FeePreview:
         if self.fee_error:
             raise AllegroError("fee preview unavailable")
         amount = Decimal(body["offer"]["sellingMode"]["price"]["amount"])
         self.previews.append(str(amount))
         fee = (amount * Decimal("0.1") + 1).quantize(Decimal("0.01"))
-        return FeePreview(commissions=[{"fee": {"amount": str(fee), "currency": "PLN"}}])
+        return api.FeePreview(commissions=[{"fee": {"amount": str(fee), "currency": "PLN"}}])
 
 
 class MemoryStore:
@@ -213,8 +206,8 @@ def test_a_new_offer_waits_for_sales_history_and_prices_why_says_so(monkeypatch:
 # --- issue 14, item 7 (allegro-misc): campaign prices ---------------------------------------------------
 
 
-def _in_campaign(offer_id: str, price: str) -> Badge:
-    return Badge.model_validate(
+def _in_campaign(offer_id: str, price: str) -> api.Badge:
+    return api.Badge.model_validate(
         {
             "offer": {"id": offer_id},
             "campaign": {"id": "SUBSIDY", "name": "Allegro Ceny"},
