@@ -33,6 +33,7 @@ from allegro_sync.adapters.competitor_feed import CompetitorFeed
 from allegro_sync.adapters.dynamodb.buyer_data import DynamoBuyerData
 from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog
 from allegro_sync.adapters.dynamodb.catalog_import import DynamoImportProgress
+from allegro_sync.adapters.dynamodb.gpsr import DynamoGpsrIds, DynamoProducerMappings
 from allegro_sync.adapters.dynamodb.changes import DynamoChangeLog
 from allegro_sync.adapters.dynamodb.fulfillment_journal import DynamoFulfillmentJournal
 from allegro_sync.adapters.dynamodb.ledger import DynamoLedgerRepository
@@ -324,6 +325,8 @@ class Application:
                 price_owner=RepricingOwnership(self.table("mappings")).owns_price,
                 ledger=self.stock_ledger(),
                 stock_changes=self.stock_changes(),
+                producers=self.producer_mappings(),
+                gpsr_ids=DynamoGpsrIds(self.table("control")),
             ),
         )
 
@@ -613,6 +616,12 @@ class Application:
             return PollChain(store, ticks, self.order_poller(), interval_seconds=interval, clock=self.now)
 
         return self._once("poll-chain", build)
+
+    # -- issue 16, item 2: GPSR per product (services/publishing/gpsr.py) -------------------------
+
+    def producer_mappings(self) -> DynamoProducerMappings:
+        """The seller's brand -> responsible producer mappings (`producers map`), in `mappings`."""
+        return self._once("producer-mappings", lambda: DynamoProducerMappings(self.table("mappings")))
 
 
 class ConnectedAccounts:

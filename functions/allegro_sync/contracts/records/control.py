@@ -15,6 +15,7 @@ Layout (string keys `pk`, `sk`):
 - catalogue import: pk="catalog-import#<sha256>", sk="meta" | "sku#<sku>"  `ImportMetaItem`, `ImportedSkuItem`
 - Allegro block:    pk="allegro#client", sk="rate-limit"     `BlockedUntilItem` (TTL `expires_at`)
 - shop cursor:      pk="shop-reconcile", sk=<shop kind>       `ShopCursorItem` (compare-and-swap)
+- GPSR id:          pk="gpsr#<account>", sk="producer#<name>" | "person#<name>"  `GpsrIdItem`
 Items changed only by conditional updates (lease, cursor, import meta, block) are read through their model.
 """
 
@@ -171,3 +172,12 @@ class ShopCursorItem(Item):
 
     cursor: str
     saved_at: str = ""
+
+
+# ------------------------------------------------------------------------------------------------ GPSR
+
+
+class GpsrIdItem(Item):
+    """The Allegro id of a responsible producer/person this account already has (created or found once)."""
+
+    id: str
