@@ -33,9 +33,9 @@ from allegro_sync.adapters.competitor_feed import CompetitorFeed
 from allegro_sync.adapters.dynamodb.buyer_data import DynamoBuyerData
 from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog
 from allegro_sync.adapters.dynamodb.catalog_import import DynamoImportProgress
-from allegro_sync.adapters.dynamodb.gpsr import DynamoGpsrIds, DynamoProducerMappings
 from allegro_sync.adapters.dynamodb.changes import DynamoChangeLog
 from allegro_sync.adapters.dynamodb.fulfillment_journal import DynamoFulfillmentJournal
+from allegro_sync.adapters.dynamodb.gpsr import DynamoGpsrIds, DynamoProducerMappings
 from allegro_sync.adapters.dynamodb.ledger import DynamoLedgerRepository
 from allegro_sync.adapters.dynamodb.listings import DynamoListingStore
 from allegro_sync.adapters.dynamodb.mappings import DynamoMappings

@@ -15,7 +15,7 @@ from allegro_sync.contracts.allegro import AllegroRequest, AllegroResponse
 
 # The countries a responsible person may be in (spec ResponsiblePersonAddress.countryCode): the EU.
 EU_COUNTRIES = frozenset(
-    "AT BE BG HR CY CZ DK EE FI FR GR ES IE LT LU LV MT NL DE PL PT RO SK SI SE HU IT".split()
+    "AT BE BG HR CY CZ DK EE FI FR GR ES IE LT LU LV MT NL DE PL PT RO SK SI SE HU IT".split()  # noqa: SIM905
 )
 
 
@@ -70,13 +70,13 @@ class ResponsibleEntity(AllegroResponse):
 
 
 class ResponsibleProducers(AllegroResponse):
-    responsible_producers: list[ResponsibleEntity] = []
+    responsible_producers: list[ResponsibleEntity] = Field(default_factory=list)
     count: int = 0
     total_count: int = 0
 
 
 class ResponsiblePersons(AllegroResponse):
-    responsible_persons: list[ResponsibleEntity] = []
+    responsible_persons: list[ResponsibleEntity] = Field(default_factory=list)
     count: int = 0
     total_count: int = 0
 

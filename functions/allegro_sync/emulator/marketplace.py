@@ -18,7 +18,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from allegro_sync.emulator.market import automation, campaigns, catalogue, commands, offers, orders, pricing
+from allegro_sync.emulator.market import (
+    automation,
+    campaigns,
+    catalogue,
+    commands,
+    gpsr,
+    offers,
+    orders,
+    pricing,
+)
 from allegro_sync.emulator.market.catalogue import Catalogue
 from allegro_sync.emulator.market.common import BASE_MARKETPLACE, Reject, ok, parse_decimal
 from allegro_sync.emulator.market.offers import offer_view
@@ -119,6 +128,12 @@ ROUTES: tuple[Route, ...] = (
     _route("POST", "/order/checkout-forms/{id}/shipments", orders.add_shipment, USER),
     # campaigns (issue 14, item 7): the only place the API shows a campaign price
     _route("GET", "/sale/badges", campaigns.list_badges, USER),
+    # EU product safety (issue 16, item 2): each seller's own responsible producers and persons
+    _route("GET", "/sale/responsible-producers", gpsr.list_producers, USER),
+    _route("POST", "/sale/responsible-producers", gpsr.create_producer, USER),
+    _route("GET", "/sale/responsible-producers/{id}", gpsr.get_producer, USER),
+    _route("GET", "/sale/responsible-persons", gpsr.list_persons, USER),
+    _route("POST", "/sale/responsible-persons", gpsr.create_person, USER),
 )
 
 

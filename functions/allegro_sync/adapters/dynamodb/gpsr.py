@@ -1,5 +1,6 @@
-"""GPSR storage: the seller's brand -> producer mappings (`mappings` table, written by the CLI) and the Allegro
-ids of producers/persons already on each account (`control` table, written by the publishing functions).
+"""GPSR storage: the seller's brand -> producer mappings (`mappings` table, written by the CLI) and the
+Allegro ids of producers/persons already on each account (`control` table, written by the publishing
+functions).
 
 Layouts: `contracts/records/mappings.py` (producer mapping) and `contracts/records/control.py` (GPSR id).
 """

@@ -9,7 +9,8 @@ Layout (string keys `pk`, `sk`):
 - experiment:        pk="listing#experiment", sk=<experiment id>   `ExperimentItem`
 - producer mapping:  pk="producer#<account or *>", sk="brand#<brand, casefolded>"   `ProducerMappingItem`
 Structured values are JSON strings of their models (`domain.pricing.ScopedRule`,
-`domain.repricing.RepricingSettings`, `contracts.listings.Proposal` / `Experiment`, `contracts.gpsr.ProducerMapping`).
+`domain.repricing.RepricingSettings`, `contracts.listings.Proposal` / `Experiment`,
+`contracts.gpsr.ProducerMapping`).
 """
 
 from __future__ import annotations

@@ -36,7 +36,13 @@ from allegro_sync.services.publishing.settings import OfferSettings
 
 # Shop attribute names (case-insensitive) the GPSR data is read from: the generic contract's and
 # WooCommerce's usual ones, Polish and English.
-PRODUCER_ATTRIBUTES = ("producent odpowiedzialny", "responsible producer", "producer", "producent", "manufacturer")
+PRODUCER_ATTRIBUTES = (
+    "producent odpowiedzialny",
+    "responsible producer",
+    "producer",
+    "producent",
+    "manufacturer",
+)
 BRAND_ATTRIBUTES = ("marka", "brand")
 SAFETY_ATTRIBUTES = ("informacje o bezpieczeństwie", "safety information", "safety")
 
@@ -101,7 +107,9 @@ class GpsrResolver:
         producer, person = default.responsible_producer, default.responsible_person
         gpsr = cast(GpsrClient, client)
         if mapping is not None:
-            producer = ResponsibleProducer(type="ID", id=self._find_or_create(gpsr, account, "producer", mapping))
+            producer = ResponsibleProducer(
+                type="ID", id=self._find_or_create(gpsr, account, "producer", mapping)
+            )
             if mapping.person is not None:
                 person = ResponsiblePerson(id=self._find_or_create(gpsr, account, "person", mapping))
             elif mapping.producer.producer_data.address.country_code not in EU_COUNTRIES and person is None:
@@ -148,7 +156,7 @@ class GpsrResolver:
         return None
 
     def _find_or_create(self, client: GpsrClient, account: str, kind: Kind, mapping: ProducerMapping) -> str:
-        """The id of the mapping's producer (or person) on `account`: cached, else found by name, else made."""
+        """The id of the mapping's producer (or person) on `account`: cached, else by name, else made."""
         if kind == "producer":
             name = mapping.producer.name
         else:

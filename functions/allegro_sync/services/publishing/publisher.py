@@ -60,8 +60,8 @@ class Publisher:
     ) -> None:
         """`ledger`: every stock level goes through it and its `stock_changes` hook (the propagator).
         `price_owner`: whether a repricing rule owns an offer's price. `parameter_cache`: a process-wide
-        cache of category parameters (a warm Lambda keeps them). `now`/`clock`: for tests. `producers`/`gpsr_ids`:
-        the seller's brand -> producer mappings and the producer ids already on each account (GPSR)."""
+        cache of category parameters (a warm Lambda keeps them). `now`/`clock`: for tests.
+        `producers`/`gpsr_ids`: the seller's brand -> producer mappings and the ids on each account (GPSR)."""
         self._ctx = Context(
             catalog=catalog,
             mappings=mappings,
