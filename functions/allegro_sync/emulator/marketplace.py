@@ -276,6 +276,17 @@ class Marketplace:
                 raise KeyError(f"offer {offer_id} not found")
             campaigns.finish(self.state, found)
 
+    def add_responsible(self, seller_id: str, kind: str, name: str) -> str:
+        """A producer ("responsibleProducers") or person ("responsiblePersons") the seller set up in Sales
+        Center; answers its id."""
+        with self._lock:
+            return gpsr.add(self.state, seller_id, kind, name)
+
+    def responsible(self, seller_id: str, kind: str) -> list[dict[str, Any]]:
+        """The seller's producers or persons, as `GET /sale/responsible-producers|persons` lists them."""
+        with self._lock:
+            return gpsr.listed(self.state, seller_id, kind)
+
     def process_due(self) -> None:
         """Finish asynchronous work (operations, command tasks, delayed events) whose time has come."""
         with self._lock:

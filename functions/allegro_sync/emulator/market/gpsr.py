@@ -66,6 +66,18 @@ def _create(st: MarketState, request: EmulatorRequest, kind: str, data_key: str)
     return ok(entity, 201 if kind == PRODUCERS else 200)  # spec: producers 201, persons 200
 
 
+def add(st: MarketState, seller_id: str, kind: str, name: str) -> str:
+    """The back door: a producer/person set up in Sales Center (minimal data)."""
+    data_key = "producerData" if kind == PRODUCERS else "personalData"
+    entity = {"id": new_uuid(st.rng), "name": name, data_key: {"contact": {"email": "gpsr@example.com"}}}
+    _book(st, seller_id, kind)[entity["id"]] = entity
+    return str(entity["id"])
+
+
+def listed(st: MarketState, seller_id: str, kind: str) -> list[dict[str, Any]]:
+    return copy.deepcopy(list(_book(st, seller_id, kind).values()))
+
+
 def _list(st: MarketState, request: EmulatorRequest, kind: str) -> EmulatorResponse:
     assert request.seller_id is not None
     everything = list(_book(st, request.seller_id, kind).values())
