@@ -69,9 +69,10 @@ def _create(st: MarketState, request: EmulatorRequest, kind: str, data_key: str)
 def add(st: MarketState, seller_id: str, kind: str, name: str) -> str:
     """The back door: a producer/person set up in Sales Center (minimal data)."""
     data_key = "producerData" if kind == PRODUCERS else "personalData"
-    entity = {"id": new_uuid(st.rng), "name": name, data_key: {"contact": {"email": "gpsr@example.com"}}}
-    _book(st, seller_id, kind)[entity["id"]] = entity
-    return str(entity["id"])
+    ident = new_uuid(st.rng)
+    entity = {"id": ident, "name": name, data_key: {"contact": {"email": "gpsr@example.com"}}}
+    _book(st, seller_id, kind)[ident] = entity
+    return ident
 
 
 def listed(st: MarketState, seller_id: str, kind: str) -> list[dict[str, Any]]:
