@@ -469,6 +469,8 @@ TOPOLOGY = Topology(
             memory_mb=512,
             reserved_concurrency=5,
             triggers=(QueueTrigger("shop-events", batch_size=10),),
+            # GPSR (issue 16): brand -> producer mappings are read from `mappings` (Query); the producer and
+            # person ids made on each account are kept in `control` (GetItem/PutItem): no new actions.
             tables={"catalog": ITEMS, "mappings": READS, "changes": ITEMS, "control": ITEMS, "ledger": ITEMS},
             sends_to=("stock-changes", "token-recovery"),
             secrets={"app-credentials": SECRET, "accounts": TOKENS},
