@@ -41,18 +41,23 @@ def catalog_env() -> dict[str, str]:
 
 def _gpsr(stack: CatalogStack, sku: str) -> dict[str, object]:
     element: dict[str, object] = stack.offer(sku)["productSet"][0]
-    return {k: v for k, v in element.items() if k != "product" and k != "quantity"}
+    return {k: v for k, v in element.items() if k not in {"product", "quantity"}}
 
 
 def test_the_producer_named_in_a_product_attribute_goes_on_its_offer(stack: CatalogStack) -> None:
     seller = stack.emulator.seller_id(SELLER)
     zelmer = stack.emulator.marketplace.add_responsible(seller, "responsibleProducers", "Zelmer")
-    attributes = {"Stan": "Nowy", "Producent": "Zelmer", "Informacje o bezpieczeństwie": "Nie zanurzać w wodzie."}
+    attributes = {
+        "Stan": "Nowy",
+        "Producent": "Zelmer",
+        "Informacje o bezpieczeństwie": "Nie zanurzać w wodzie.",
+    }
 
     stack.publish(upsert("GPSR-ATTR", attributes=attributes))
 
     link = stack.catalog.link("GPSR-ATTR", ACCOUNT)
-    assert link is not None and link.status is LinkStatus.PUBLISHED, link
+    assert link is not None
+    assert link.status is LinkStatus.PUBLISHED, link
     assert _gpsr(stack, "GPSR-ATTR") == {
         "responsibleProducer": {"id": zelmer},
         "safetyInformation": {"type": "TEXT", "description": "Nie zanurzać w wodzie."},
@@ -67,7 +72,8 @@ def test_a_product_without_a_producer_waits_and_is_published_once_its_brand_is_m
     stack.publish(upsert("GPSR-ACME-2", attributes={"Stan": "Nowy", "Marka": "ACME "}))
 
     waiting = stack.catalog.link("GPSR-ACME-1", ACCOUNT)
-    assert waiting is not None and waiting.status is LinkStatus.WAITING
+    assert waiting is not None
+    assert waiting.status is LinkStatus.WAITING
     shown = " ".join(stack.cli("products", "status", "GPSR-ACME-1").output.split())
     assert "no responsible producer for brand 'Acme' (set one: allegro-sync producers map 'Acme'" in shown
     assert not stack.offers("GPSR-ACME-1")
@@ -77,8 +83,11 @@ def test_a_product_without_a_producer_waits_and_is_published_once_its_brand_is_m
     assert result.exit_code == 0, result.output
     for sku in ("GPSR-ACME-1", "GPSR-ACME-2"):
         link = stack.catalog.link(sku, ACCOUNT)
-        assert link is not None and link.status is LinkStatus.PUBLISHED, (sku, link)
-    producers = stack.emulator.marketplace.responsible(stack.emulator.seller_id(SELLER), "responsibleProducers")
+        assert link is not None
+        assert link.status is LinkStatus.PUBLISHED, (sku, link)
+    producers = stack.emulator.marketplace.responsible(
+        stack.emulator.seller_id(SELLER), "responsibleProducers"
+    )
     acme = [p for p in producers if p["name"] == "Acme Toys GmbH"]
     assert len(acme) == 1  # one producer on the account for every product of the brand
     assert acme[0]["producerData"]["address"]["countryCode"] == "DE"
@@ -103,7 +112,8 @@ def test_a_producer_outside_the_eu_needs_a_responsible_person(stack: CatalogStac
     assert stack.cli("producers", "map", "Shenzhen Fun", *far, *person).exit_code == 0
 
     link = stack.catalog.link("GPSR-FAR", ACCOUNT)
-    assert link is not None and link.status is LinkStatus.PUBLISHED, link
+    assert link is not None
+    assert link.status is LinkStatus.PUBLISHED, link
     persons = stack.emulator.marketplace.responsible(stack.emulator.seller_id(SELLER), "responsiblePersons")
     assert _gpsr(stack, "GPSR-FAR")["responsiblePerson"] == {"id": persons[0]["id"]}
 
