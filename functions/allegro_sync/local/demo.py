@@ -45,6 +45,13 @@ from allegro_sync.contracts.catalog import (
     ParameterMapping,
     StoredMapping,
 )
+from allegro_sync.contracts.gpsr import (
+    Address,
+    Contact,
+    NewResponsibleProducer,
+    ProducerData,
+    ProducerMapping,
+)
 from allegro_sync.contracts.messages import ProductUpsert
 from allegro_sync.custody import Custody
 from allegro_sync.domain.ledger import DEFAULT_CLOCK_SKEW
@@ -123,6 +130,7 @@ class Demo:
                 self.connect_accounts,
                 self.call_allegro,
                 self.shop_to_allegro,
+                self.gpsr_per_product,
                 self.orders_and_stock,
                 self.reconcile,
                 self.shop_stock_changes,
@@ -311,6 +319,55 @@ class Demo:
             for item in section.get("items", []):
                 shown = item.get("content") or item.get("url") or ""
                 self.console.print(f"  section {number} {item.get('type')}: {shown}", markup=False)
+
+    def gpsr_per_product(self) -> None:
+        """Issue 16, item 2: a product's own responsible producer (not the settings' one) on its offer."""
+        self._chapter("4b. EU product safety: a product with its own responsible producer (GPSR)")
+        producer = NewResponsibleProducer(
+            name="Acme Home GmbH",
+            producer_data=ProducerData(
+                trade_name="Acme Home Appliances GmbH",
+                address=Address(country_code="DE", street="Hauptstr. 1", postal_code="10115", city="Berlin"),
+                contact=Contact(email="safety@acme.example"),
+            ),
+        )
+        mapping = ProducerMapping(brand="Acme", producer=producer, safety_text="Nie zanurzać w wodzie.")
+        self.operator.producer_mappings().put_producer_mapping(mapping)
+        self.console.print(
+            "allegro-sync producers map Acme --name 'Acme Home GmbH' --country DE ... --safety-text "
+            "'Nie zanurzać w wodzie.': the brand's responsible producer and safety text."
+        )
+        sku = "ACME-KETTLE"
+        upsert = {
+            "type": "product.upsert",
+            "sku": sku,
+            "name": "Czajnik elektryczny Acme stalowy 1,7 l",
+            "price": "119.00",
+            "stock": 3,
+            "category_path": ["Dom", "Kuchnia", "Czajniki"],
+            "attributes": {"Stan": "Nowy", "Marka": "Acme", "Moc": "2200"},
+            "occurred_at": datetime.now(UTC).isoformat(),
+        }
+        status, body = self._webhook(upsert)
+        _expect(status == 202, f"POST /webhooks/shop answered {status} {body}")
+        self.runtime.drain(timeout=30)
+        for account, login in SELLERS.items():
+            offer = self.emulator.marketplace.offer(self._offer_of(sku, account))
+            made = self.emulator.marketplace.responsible(
+                self.emulator.seller_id(login), "responsibleProducers"
+            )
+            acme = [p for p in made if p["name"] == producer.name]
+            element = offer["productSet"][0]
+            _expect(len(acme) == 1, f"{account} has {len(acme)} producers named {producer.name}")
+            _expect(
+                element.get("responsibleProducer") == {"id": acme[0]["id"]},
+                f"{sku} on {account} carries {element.get('responsibleProducer')}",
+            )
+            self.console.print(
+                f"{sku} on {account}: offer {offer['id']}, responsible producer {producer.name} "
+                f"(created once on the account, id {acme[0]['id']}), safety information "
+                f"{element['safetyInformation']['description']!r}"
+            )
 
     def orders_and_stock(self) -> None:
         self._chapter("5. Stock in seconds, orders exactly once")
