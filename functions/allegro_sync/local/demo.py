@@ -29,6 +29,7 @@ from rich.table import Table
 from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard
 from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog
 from allegro_sync.adapters.dynamodb.catalog_import import DynamoImportProgress
+from allegro_sync.adapters.dynamodb.gpsr import DynamoProducerMappings
 from allegro_sync.adapters.dynamodb.listings import DynamoListingStore
 from allegro_sync.adapters.dynamodb.mappings import DynamoMappings
 from allegro_sync.adapters.dynamodb.orders import DynamoOrderRepository
@@ -65,6 +66,7 @@ from allegro_sync.local.runtime import AllegroUrls, LocalRuntime
 from allegro_sync.services.accounts import DevicePrompt
 from allegro_sync.services.catalog_import import ProductOutcome, import_catalog, summarize
 from allegro_sync.services.listings import ListingOptimizer
+from allegro_sync.services.publishing.context import MAPPINGS_TTL_SECONDS
 from allegro_sync.services.stock import StockLedger
 from allegro_sync.settings import Settings
 from allegro_sync.topology import (
@@ -332,11 +334,15 @@ class Demo:
             ),
         )
         mapping = ProducerMapping(brand="Acme", producer=producer, safety_text="Nie zanurzać w wodzie.")
-        self.operator.producer_mappings().put_producer_mapping(mapping)
+        DynamoProducerMappings(
+            self.runtime.application("catalog_worker").table("mappings")
+        ).put_producer_mapping(mapping)
         self.console.print(
             "allegro-sync producers map Acme --name 'Acme Home GmbH' --country DE ... --safety-text "
             "'Nie zanurzać w wodzie.': the brand's responsible producer and safety text."
         )
+        # A warm catalog worker rereads the seller's mappings after MAPPINGS_TTL_SECONDS.
+        time.sleep(MAPPINGS_TTL_SECONDS)
         sku = "ACME-KETTLE"
         upsert = {
             "type": "product.upsert",
