@@ -12,6 +12,8 @@ information SAFETY_INFO_NOT_DEFINED (#10772), as in the categories GPSR covers.
 from __future__ import annotations
 
 import copy
+import functools
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from allegro_sync.emulator.market.common import (
@@ -32,6 +34,21 @@ if TYPE_CHECKING:
 
 GPSR_KEYS = ("responsibleProducer", "responsiblePerson", "safetyInformation", "marketedBeforeGPSRObligation")
 PRODUCERS, PERSONS = "responsibleProducers", "responsiblePersons"
+
+
+def _json_errors(handler: Callable[..., EmulatorResponse]) -> Callable[..., EmulatorResponse]:
+    """These operations declare their errors as `application/json` (the offer ones use Allegro's own type)."""
+
+    @functools.wraps(handler)
+    def answer(*args: Any) -> EmulatorResponse:
+        try:
+            return handler(*args)
+        except Reject as rejected:
+            return EmulatorResponse(
+                rejected.status, {"errors": rejected.errors}, {"Content-Type": "application/json"}
+            )
+
+    return answer
 
 
 def _book(st: MarketState, seller_id: str, kind: str) -> dict[str, dict[str, Any]]:
@@ -88,14 +105,17 @@ def _list(st: MarketState, request: EmulatorRequest, kind: str) -> EmulatorRespo
     return ok({kind: page, "count": len(page), "totalCount": len(everything)})
 
 
+@_json_errors
 def list_producers(st: MarketState, request: EmulatorRequest) -> EmulatorResponse:
     return _list(st, request, PRODUCERS)
 
 
+@_json_errors
 def create_producer(st: MarketState, request: EmulatorRequest) -> EmulatorResponse:
     return _create(st, request, PRODUCERS, "producerData")
 
 
+@_json_errors
 def get_producer(st: MarketState, request: EmulatorRequest, producer_id: str) -> EmulatorResponse:
     assert request.seller_id is not None
     found = _book(st, request.seller_id, PRODUCERS).get(producer_id)
@@ -104,10 +124,12 @@ def get_producer(st: MarketState, request: EmulatorRequest, producer_id: str) ->
     return ok(found)
 
 
+@_json_errors
 def list_persons(st: MarketState, request: EmulatorRequest) -> EmulatorResponse:
     return _list(st, request, PERSONS)
 
 
+@_json_errors
 def create_person(st: MarketState, request: EmulatorRequest) -> EmulatorResponse:
     return _create(st, request, PERSONS, "personalData")
 
