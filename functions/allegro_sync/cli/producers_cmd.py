@@ -69,10 +69,10 @@ def map_brand(
     ] = None,
     person_trade_name: Annotated[str | None, typer.Option(help="The person's legal name.")] = None,
     person_country: Annotated[str | None, typer.Option(help="The person's EU country code.")] = None,
-    person_street: Annotated[str | None, typer.Option()] = None,
-    person_postal_code: Annotated[str | None, typer.Option()] = None,
-    person_city: Annotated[str | None, typer.Option()] = None,
-    person_email: Annotated[str | None, typer.Option()] = None,
+    person_street: Annotated[str | None, typer.Option(help="The person's street and number.")] = None,
+    person_postal_code: Annotated[str | None, typer.Option(help="The person's postal code.")] = None,
+    person_city: Annotated[str | None, typer.Option(help="The person's city.")] = None,
+    person_email: Annotated[str | None, typer.Option(help="The person's contact e-mail.")] = None,
     account: AccountOption = None,
     publish: Annotated[bool, typer.Option(help="Publish the brand's waiting products now.")] = True,
     stack: StackOption = None,
@@ -154,7 +154,11 @@ def list_producers(
 
 
 @producers_app.command("unmap")
-def unmap(brand: str, account: AccountOption = None, stack: StackOption = None) -> None:
+def unmap(
+    brand: Annotated[str, typer.Argument(help="The brand whose producer mapping to remove.")],
+    account: AccountOption = None,
+    stack: StackOption = None,
+) -> None:
     """Forget BRAND's producer (offers already on Allegro keep theirs)."""
     if not deployment.application(stack).producer_mappings().delete_producer_mapping(brand, account or "*"):
         _fail(f"no producer is mapped for brand {brand!r}; see `allegro-sync producers list`")

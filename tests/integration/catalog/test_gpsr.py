@@ -137,3 +137,17 @@ def test_an_offer_naming_a_producer_the_account_does_not_have_is_refused(stack: 
                 "stock": {"available": 1},
             },
         )
+
+
+def test_bad_producer_input_is_refused_with_the_field_named_and_nothing_stored(stack: CatalogStack) -> None:
+    no_contact = [a for a in ACME if a not in ("--email", "safety@acme.example")]
+    bad_country = [a if a != "DE" else "Germany" for a in ACME]
+
+    without = stack.cli("producers", "map", "Bad Brand", *no_contact)
+    country = stack.cli("producers", "map", "Bad Brand", *bad_country)
+
+    assert without.exit_code == 1
+    assert "--email or --form-url" in without.output
+    assert country.exit_code == 1
+    assert "country_code" in country.output
+    assert "Bad Brand" not in stack.cli("producers", "list").output
