@@ -18,7 +18,7 @@ from allegro_sync.domain.ledger import OfferAction
 from allegro_sync.domain.parameters import AmbiguousMapping, choose_category
 from allegro_sync.domain.pricing import PriceDecision, PricingError, PricingPolicy, price_for_allegro
 from allegro_sync.services.catalog import CatalogRepository, ChangeLog, MappingsRepository
-from allegro_sync.services.publishing.gpsr import GpsrIds, GpsrResolver, ProducerDirectory
+from allegro_sync.services.publishing.gpsr import GpsrIds, GpsrResolver, Kind, ProducerDirectory
 from allegro_sync.services.publishing.outcomes import Waiting
 from allegro_sync.services.publishing.ports import Accounts, AllegroPort, StockChanges, StockLedgerPort
 from allegro_sync.services.publishing.settings import OfferSettings
@@ -50,6 +50,7 @@ class Context:
     # GPSR per product: the seller's brand -> producer mappings and the ids already on each account.
     producers: ProducerDirectory | None = None
     gpsr_ids: GpsrIds | None = None
+    _gpsr_known: dict[tuple[str, Kind, str], str] = field(default_factory=dict)
     _read: dict[str, tuple[float, Any]] = field(default_factory=dict)
 
     def client(self, account: str) -> AllegroPort:
@@ -129,7 +130,9 @@ class Context:
 
     def safety(self, client: AllegroPort, account: str, event: ProductUpsert) -> ProductSafety:
         """The product's producer, person and safety information on `account` (raises Waiting)."""
-        resolver = GpsrResolver(self.settings, self.producers, self.gpsr_ids, self._cached)
+        resolver = GpsrResolver(
+            self.settings, self.producers, self.gpsr_ids, self._cached, known=self._gpsr_known
+        )
         return resolver.safety(client, account, event)
 
     def ledger_quantity(self, sku: str, offer_id: str | None) -> int | None:

@@ -91,7 +91,10 @@ class GpsrResolver:
         directory: ProducerDirectory | None,
         ids: GpsrIds | None,
         cached: Callable[[str, Callable[[], list[ProducerMapping]]], list[ProducerMapping]],
+        known: dict[tuple[str, Kind, str], str] | None = None,
     ) -> None:
+        """`known`: ids this process already saw (a warm Lambda skips the `GpsrIds` read)."""
+        self._known = known if known is not None else {}
         self._settings = settings
         self._directory = directory
         self._ids = ids
@@ -172,17 +175,23 @@ class GpsrResolver:
             made = client.create_responsible_person(mapping.person)
         if self._ids is not None:
             self._ids.put(account, kind, name, made.id)
+        self._known[(account, kind, name)] = made.id
         return made.id
 
     def _existing(self, client: GpsrClient, account: str, kind: Kind, name: str) -> str | None:
         """Cached, or listed on the account by its name (then cached)."""
-        cached = self._ids.get(account, kind, name) if self._ids is not None else None
+        cached = self._known.get((account, kind, name))
+        if cached is None and self._ids is not None:
+            cached = self._ids.get(account, kind, name)
         if cached is not None:
+            self._known[(account, kind, name)] = cached
             return cached
         listed = client.responsible_producers() if kind == "producer" else client.responsible_persons()
         match = next((e.id for e in listed if _key(e.name) == _key(name)), None)
-        if match is not None and self._ids is not None:
-            self._ids.put(account, kind, name, match)
+        if match is not None:
+            self._known[(account, kind, name)] = match
+            if self._ids is not None:
+                self._ids.put(account, kind, name, match)
         return match
 
 
