@@ -10,7 +10,7 @@ that brand are published right away, without a new shop event (as `mappings appr
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 from pydantic import ValidationError
@@ -41,11 +41,6 @@ AccountOption = Annotated[str | None, typer.Option(help="Only this seller accoun
 
 def register(app: typer.Typer) -> None:
     app.add_typer(producers_app, name="producers")
-
-
-def _fail(message: str) -> NoReturn:
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
-    raise typer.Exit(1)
 
 
 @producers_app.command("map")
@@ -110,13 +105,13 @@ def map_brand(
             updated_at=datetime.now(UTC).isoformat(),
         )
     except ValidationError as error:
-        _fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()))
+        output.fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()))
     if not (email or form_url):
-        _fail("give the producer's --email or --form-url (Allegro needs one of them)")
+        output.fail("give the producer's --email or --form-url (Allegro needs one of them)")
     if person is not None and person.personal_data.contact.email is None:
-        _fail("give the responsible person's --person-email")
+        output.fail("give the responsible person's --person-email")
     if " ".join(name.split()) != name:
-        _fail("--name can't start or end with spaces nor contain double spaces (Allegro refuses it)")
+        output.fail("--name can't start or end with spaces nor contain double spaces (Allegro refuses it)")
     app = deployment.application(stack)
     app.producer_mappings().put_producer_mapping(mapping)
     _print([mapping], title="Mapped")
@@ -161,7 +156,7 @@ def unmap(
 ) -> None:
     """Forget BRAND's producer (offers already on Allegro keep theirs)."""
     if not deployment.application(stack).producer_mappings().delete_producer_mapping(brand, account or "*"):
-        _fail(f"no producer is mapped for brand {brand!r}; see `allegro-sync producers list`")
+        output.fail(f"no producer is mapped for brand {brand!r}; see `allegro-sync producers list`")
     console.print(f"Brand {brand!r}: producer mapping removed.")
 
 

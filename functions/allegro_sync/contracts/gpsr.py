@@ -69,16 +69,23 @@ class ResponsibleEntity(AllegroResponse):
     name: str = ""
 
 
-class ResponsibleProducers(AllegroResponse):
+class _Page(AllegroResponse):
+    count: int = 0
+    total_count: int = 0
+
+
+class ResponsibleProducers(_Page):
     responsible_producers: list[ResponsibleEntity] = Field(default_factory=list)
-    count: int = 0
-    total_count: int = 0
+
+    def entries(self) -> list[ResponsibleEntity]:
+        return self.responsible_producers
 
 
-class ResponsiblePersons(AllegroResponse):
+class ResponsiblePersons(_Page):
     responsible_persons: list[ResponsibleEntity] = Field(default_factory=list)
-    count: int = 0
-    total_count: int = 0
+
+    def entries(self) -> list[ResponsibleEntity]:
+        return self.responsible_persons
 
 
 class ProducerMapping(BaseModel):

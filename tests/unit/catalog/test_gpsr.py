@@ -10,11 +10,8 @@ import pytest
 
 from allegro_sync.contracts.allegro_errors import AllegroUnavailable
 from allegro_sync.contracts.gpsr import (
-    Address,
-    Contact,
     NewResponsiblePerson,
     NewResponsibleProducer,
-    ProducerData,
     ProducerMapping,
     ResponsibleEntity,
 )
@@ -71,18 +68,16 @@ class Directory:
 
 
 def _acme(account: str = "*") -> ProducerMapping:
-    return ProducerMapping(
-        brand="Acme",
-        account=account,
-        producer=NewResponsibleProducer(
-            name="Acme Toys GmbH",
-            producer_data=ProducerData(
-                trade_name="Acme Toys Europe GmbH",
-                address=Address(country_code="DE", street="Hauptstr. 1", postal_code="10115", city="Berlin"),
-                contact=Contact(email="safety@acme.example"),
-            ),
-        ),
-        safety_text="Nie dla dzieci poniżej 3 lat.",
+    """What `producers map Acme --name 'Acme Toys GmbH' ... --safety-text ...` stores."""
+    address = {"country_code": "DE", "street": "Hauptstr. 1", "postal_code": "10115", "city": "Berlin"}
+    data = {"trade_name": "Acme Toys Europe GmbH", "address": address, "contact": {"email": "s@acme.example"}}
+    return ProducerMapping.model_validate(
+        {
+            "brand": "Acme",
+            "account": account,
+            "producer": {"name": "Acme Toys GmbH", "producer_data": data},
+            "safety_text": "Nie dla dzieci poniżej 3 lat.",
+        }
     )
 
 

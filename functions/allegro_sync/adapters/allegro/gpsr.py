@@ -21,34 +21,26 @@ LIST_LIMIT = 1000  # spec: limit 1..1000
 class GpsrApi(AllegroCore):
     def responsible_producers(self) -> list[ResponsibleEntity]:
         """Every responsible producer of the account (pages of 1000)."""
-        found: list[ResponsibleEntity] = []
-        while True:
-            page = self._get(
-                "/sale/responsible-producers",
-                ResponsibleProducers,
-                {"offset": len(found), "limit": LIST_LIMIT},
-            )
-            found.extend(page.responsible_producers)
-            if not page.responsible_producers or len(found) >= page.total_count:
-                return found
+        return self._every("/sale/responsible-producers", ResponsibleProducers)
 
     def create_responsible_producer(self, producer: NewResponsibleProducer) -> ResponsibleEntity:
         response = self.request("POST", "/sale/responsible-producers", json_body=producer.to_json())
         return ResponsibleEntity.model_validate(response.json())
 
     def responsible_persons(self) -> list[ResponsibleEntity]:
-        found: list[ResponsibleEntity] = []
-        while True:
-            page = self._get(
-                "/sale/responsible-persons", ResponsiblePersons, {"offset": len(found), "limit": LIST_LIMIT}
-            )
-            found.extend(page.responsible_persons)
-            if not page.responsible_persons or len(found) >= page.total_count:
-                return found
+        return self._every("/sale/responsible-persons", ResponsiblePersons)
 
     def create_responsible_person(self, person: NewResponsiblePerson) -> ResponsibleEntity:
         response = self.request("POST", "/sale/responsible-persons", json_body=person.to_json())
         return ResponsibleEntity.model_validate(response.json())
 
-
-__all__ = ["GpsrApi"]
+    def _every(
+        self, path: str, model: type[ResponsibleProducers] | type[ResponsiblePersons]
+    ) -> list[ResponsibleEntity]:
+        found: list[ResponsibleEntity] = []
+        while True:
+            page = self._get(path, model, {"offset": len(found), "limit": LIST_LIMIT})
+            entries = page.entries()
+            found.extend(entries)
+            if not entries or len(found) >= page.total_count:
+                return found

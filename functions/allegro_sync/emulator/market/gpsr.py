@@ -63,7 +63,7 @@ def _name_problem(name: Any) -> str | None:
     return None
 
 
-def _create(st: MarketState, request: EmulatorRequest, kind: str, data_key: str) -> EmulatorResponse:
+def _create(st: MarketState, request: EmulatorRequest, *, kind: str, data_key: str) -> EmulatorResponse:
     assert request.seller_id is not None
     body = body_object(request)
     errors = []
@@ -96,7 +96,7 @@ def listed(st: MarketState, seller_id: str, kind: str) -> list[dict[str, Any]]:
     return copy.deepcopy(list(_book(st, seller_id, kind).values()))
 
 
-def _list(st: MarketState, request: EmulatorRequest, kind: str) -> EmulatorResponse:
+def _list(st: MarketState, request: EmulatorRequest, *, kind: str) -> EmulatorResponse:
     assert request.seller_id is not None
     everything = list(_book(st, request.seller_id, kind).values())
     offset = int_arg(request, "offset", 0, 0, 50_000)
@@ -105,33 +105,19 @@ def _list(st: MarketState, request: EmulatorRequest, kind: str) -> EmulatorRespo
     return ok({kind: page, "count": len(page), "totalCount": len(everything)})
 
 
-@_json_errors
-def list_producers(st: MarketState, request: EmulatorRequest) -> EmulatorResponse:
-    return _list(st, request, PRODUCERS)
-
-
-@_json_errors
-def create_producer(st: MarketState, request: EmulatorRequest) -> EmulatorResponse:
-    return _create(st, request, PRODUCERS, "producerData")
-
-
-@_json_errors
-def get_producer(st: MarketState, request: EmulatorRequest, producer_id: str) -> EmulatorResponse:
+def _get(st: MarketState, request: EmulatorRequest, ident: str, *, kind: str) -> EmulatorResponse:
     assert request.seller_id is not None
-    found = _book(st, request.seller_id, PRODUCERS).get(producer_id)
+    found = _book(st, request.seller_id, kind).get(ident)
     if found is None:
-        raise not_found("Responsible producer", producer_id)
+        raise not_found("Responsible producer", ident)
     return ok(found)
 
 
-@_json_errors
-def list_persons(st: MarketState, request: EmulatorRequest) -> EmulatorResponse:
-    return _list(st, request, PERSONS)
-
-
-@_json_errors
-def create_person(st: MarketState, request: EmulatorRequest) -> EmulatorResponse:
-    return _create(st, request, PERSONS, "personalData")
+list_producers = _json_errors(functools.partial(_list, kind=PRODUCERS))
+create_producer = _json_errors(functools.partial(_create, kind=PRODUCERS, data_key="producerData"))
+get_producer = _json_errors(functools.partial(_get, kind=PRODUCERS))
+list_persons = _json_errors(functools.partial(_list, kind=PERSONS))
+create_person = _json_errors(functools.partial(_create, kind=PERSONS, data_key="personalData"))
 
 
 def product_safety(
