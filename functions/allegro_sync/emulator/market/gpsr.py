@@ -34,6 +34,15 @@ if TYPE_CHECKING:
 
 GPSR_KEYS = ("responsibleProducer", "responsiblePerson", "safetyInformation", "marketedBeforeGPSRObligation")
 PRODUCERS, PERSONS = "responsibleProducers", "responsiblePersons"
+# Where GPSR applies (the `gpsr_required` fault): the field, Allegro's code and message (#11239, #10772).
+REQUIRED = (
+    (
+        "responsibleProducer",
+        "RESPONSIBLE_PRODUCER_NOT_SPECIFIED",
+        "Responsible producer is required for every product in the offer",
+    ),
+    ("safetyInformation", "SAFETY_INFO_NOT_DEFINED", "Safety information was not defined for product"),
+)
 
 
 def _json_errors(handler: Callable[..., EmulatorResponse]) -> Callable[..., EmulatorResponse]:
@@ -135,22 +144,11 @@ def product_safety(
                 gpsr[field] = {"id": ident}  # a reference by name is kept as the id it names
         before_gpsr = element.get("marketedBeforeGPSRObligation") is True
         if st.faults.gpsr_required and not before_gpsr:
-            if not element.get("responsibleProducer"):
-                errors.append(
-                    error_item(
-                        "RESPONSIBLE_PRODUCER_NOT_SPECIFIED",
-                        "Responsible producer is required for every product in the offer",
-                        path=f"{path}.responsibleProducer",
-                    )
-                )
-            if not element.get("safetyInformation"):
-                errors.append(
-                    error_item(
-                        "SAFETY_INFO_NOT_DEFINED",
-                        "Safety information was not defined for product",
-                        path=f"{path}.safetyInformation",
-                    )
-                )
+            errors.extend(
+                error_item(code, message, path=f"{path}.{field}")
+                for field, code, message in REQUIRED
+                if not element.get(field)
+            )
         kept.append(gpsr)
     return kept
 
