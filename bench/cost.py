@@ -38,20 +38,25 @@ EVENT_DRIVERS: dict[str, Driver] = {
     "fulfillment_intake": "order",
     "fulfillment_worker": "order",
     "stock_propagator": "stock+order",
+    "stock_rechecker": "order",  # at most one shop read per sale the ledger is in doubt about
 }
 # Scheduled functions whose work per run grows with the number of SKUs (they walk every offer).
 PER_SKU_SCHEDULED = frozenset({"reconciler", "repricer"})
+# Scheduled functions whose calls per run grow with the orders of their window (the gap scan reads the
+# checkout forms updated since its last run): over a month, their calls follow the orders.
+PER_ORDER_SCHEDULED = frozenset({"order_gap_scan"})
 # The order poller runs once per poll-tick (a delayed SQS message every ORDER_POLL_INTERVAL_SECONDS,
 # services/orders/ticks.py) plus its watchdog schedule; each run is one poll, billed as measured.
 ORDER_POLLER = "order_poller"
 
 # DynamoDB request units per item of each data-plane operation, for items up to 1 KB (writes) / 4 KB
-# (reads); strongly consistent reads assumed (1 unit; eventual would be 0.5). Control-plane calls are free.
+# (reads); strongly consistent reads (1 unit) except BatchGetItem: every caller reads eventually consistent
+# (the sweeps' pages, the order worker's line owners), half a unit. Control-plane calls are free.
 DYNAMODB_READ_UNITS = {
     "GetItem": 1.0,
     "Query": 1.0,
     "Scan": 1.0,
-    "BatchGetItem": 1.0,
+    "BatchGetItem": 0.5,
     "TransactGetItems": 2.0,
 }
 DYNAMODB_WRITE_UNITS = {
@@ -197,6 +202,11 @@ class Assumptions:
     unmeasured_run_seconds: float = 0.2
     # The poll-tick chain's period (ORDER_POLL_INTERVAL_SECONDS): a tick every this many seconds, all month.
     order_tick_seconds: float = DEFAULT_POLL_INTERVAL_SECONDS
+    # DynamoDB write units per shop stock change, webhook to Allegro, as `bench.stock_writes` measured them
+    # from each write's item sizes (2026-12-06: 3.25 when the shop sends occurred_at, 4.25 when it does not;
+    # 10.12 before issue 21's cuts). Call counts alone cannot see item sizes, failed conditions or 2x
+    # transactions; the stock path's own calls are replaced by this figure (`dynamodb_write_units`).
+    stock_change_write_units: float = 3.25
 
 
 # ---- the soak's metered usage (schema shared with bench/soak/result.py) ------------------------------------
@@ -467,7 +477,8 @@ EVENT_SOURCE_PREFIX = "event-source:"
 
 def owner_scale(owner: str, soak: SoakUsage, topology: Topology, w: Workload) -> float:
     """Soak -> month for the AWS calls one owner made: a scheduled function by its runs (and, for the
-    sweeps, by SKUs: they walk every offer), an event-driven one by what drives it. The local event
+    sweeps, by SKUs: they walk every offer; the gap scan by orders: it reads its window's checkout forms),
+    an event-driven one by what drives it. The local event
     source's own calls scale by nothing: the SQS lines price AWS's event source per batch instead."""
     if owner.startswith(EVENT_SOURCE_PREFIX):
         return 0.0
@@ -476,6 +487,8 @@ def owner_scale(owner: str, soak: SoakUsage, topology: Topology, w: Workload) ->
         return (w.stock_changes_per_month + w.orders_per_month) / soak.events if soak.events else 0.0
     if driver != "schedule":
         return _event_scale(driver, soak, w)
+    if owner in PER_ORDER_SCHEDULED:
+        return _event_scale("order", soak, w)
     used = soak.lambda_.get(owner)
     if used is None or used.invocations == 0:
         return 0.0
@@ -548,17 +561,64 @@ def _sqs_lines(
     return lines
 
 
-def _dynamodb_lines(calls: Mapping[str, tuple[float, float]], p: Prices, a: Assumptions) -> list[Line]:
-    """Request units from the metered data-plane operations, plus an assumed storage size."""
-    reads = writes = 0.0
-    for op, (_, items) in calls.items():
-        service, _, operation = op.partition(".")
-        if service == "dynamodb":
-            reads += items * DYNAMODB_READ_UNITS.get(operation, 0.0)
-            writes += items * DYNAMODB_WRITE_UNITS.get(operation, 0.0)
+def stock_share(owner: str, topology: Topology, w: Workload) -> float:
+    """How much of an owner's metered writes a stock change causes: all of a stock-driven function's, the
+    stock changes' share of the stock propagator's (orders drive the rest), none of anyone else's."""
+    driver = drivers(topology).get(owner)
+    if driver == "stock":
+        return 1.0
+    if driver == "stock+order":
+        total = w.stock_changes_per_month + w.orders_per_month
+        return w.stock_changes_per_month / total if total else 0.0
+    return 0.0
+
+
+def dynamodb_write_units(
+    soak: SoakUsage, topology: Topology, w: Workload, a: Assumptions
+) -> tuple[float, float]:
+    """(write units of the month's stock changes, every other write unit) per month.
+
+    Stock changes are priced at the measured `Assumptions.stock_change_write_units`; the metered calls of
+    the stock path are left out of the rest so they are not counted twice. A soak file without per-function
+    counts cannot tell them apart: every write is then priced from its calls (1 unit per item, 2 in a
+    transaction) and the first figure is 0.
+    """
+    calls = monthly_calls(soak, topology, w)
+    if not soak.aws_calls_by_function:
+        other = sum(
+            items * DYNAMODB_WRITE_UNITS.get(op.partition(".")[2], 0.0)
+            for op, (_, items) in calls.items()
+            if op.startswith("dynamodb.")
+        )
+        return 0.0, other
+    other = 0.0
+    for owner, operations in soak.aws_calls_by_function.items():
+        kept = owner_scale(owner, soak, topology, w) * (1.0 - stock_share(owner, topology, w))
+        for op, count in operations.items():
+            service, _, operation = op.partition(".")
+            total = soak.aws_calls.get(op)
+            per_call = total.items / total.calls if total and total.calls else 1.0
+            if service == "dynamodb":
+                other += count * per_call * DYNAMODB_WRITE_UNITS.get(operation, 0.0) * kept
+    return w.stock_changes_per_month * a.stock_change_write_units, other
+
+
+def _dynamodb_lines(
+    calls: Mapping[str, tuple[float, float]], writes: tuple[float, float], p: Prices, a: Assumptions
+) -> list[Line]:
+    """Request units: writes from `dynamodb_write_units`, reads from the metered operations; plus an
+    assumed storage size."""
+    reads = sum(
+        items * DYNAMODB_READ_UNITS.get(op.partition(".")[2], 0.0)
+        for op, (_, items) in calls.items()
+        if op.startswith("dynamodb.")
+    )
+    stock, other = writes
     gb = a.dynamodb_storage_gb
+    measured = f"{a.stock_change_write_units:g} per stock change, measured by bench.stock_writes"
     return [
-        Line("DynamoDB", "write request units", writes, "WRU", p.dynamodb_write_unit),
+        Line("DynamoDB", "write request units", other, "WRU", p.dynamodb_write_unit),
+        Line("DynamoDB", "write request units, stock changes", stock, "WRU", p.dynamodb_write_unit, measured),
         Line("DynamoDB", "read request units", reads, "RRU", p.dynamodb_read_unit),
         Line("DynamoDB", "storage", gb, "GB-month", p.dynamodb_storage_gb_month, "assumed size"),
         Line("DynamoDB", "point-in-time recovery", gb, "GB-month", p.dynamodb_pitr_gb_month),
@@ -621,8 +681,8 @@ def estimate(
     calls = monthly_calls(soak, topology, w)
     notes = [
         "AWS calls (SQS, DynamoDB, Secrets Manager) scaled per function: event-driven ones by what drives "
-        "them, scheduled ones by runs (x SKUs for the reconciler and the repricer); the local event "
-        "source's receive/delete calls left out (priced per batch as AWS's event source)."
+        "them, scheduled ones by runs (x SKUs for the reconciler and the repricer; the gap scan by orders); "
+        "the local event source's receive/delete calls left out (priced per batch as AWS's event source)."
         if soak.aws_calls_by_function
         else f"AWS calls are soak totals x {scale:,.1f} (the month's stock changes + orders over the "
         "soak's): this soak file has no per-function counts.",
@@ -643,7 +703,7 @@ def estimate(
         Line("Lambda", "compute", measured, "GB-s", p.lambda_gb_second, "as measured"),
         Line("Lambda", "requests", invocations, "invocations", p.lambda_request),
         *_sqs_lines(calls, topology, functions, p=p, a=a),
-        *_dynamodb_lines(calls, p, a),
+        *_dynamodb_lines(calls, dynamodb_write_units(soak, topology, w, a), p, a),
         *_security_lines(calls, topology, w.seller_accounts or soak.config.accounts, p=p, a=a),
         *_observability_lines(
             soak, topology, webhooks, invocations, scale=scale, custom_metrics=custom_metrics, p=p, a=a

@@ -191,7 +191,13 @@ class Soak:
         self.runtime.put_secret("webhook-signing", {"secret": WEBHOOK_SECRET})
         self.runtime.put_secret(
             "shop-credentials",
-            {"kind": "generic", "url": self.shop_server.url, "signing_secret": SHOP_SECRET},
+            {
+                "kind": "generic",
+                "url": self.shop_server.url,
+                "signing_secret": SHOP_SECRET,
+                # the shop's one-SKU stock read: a sale the ledger is in doubt about is settled with it
+                "stock_url": f"{self.shop_server.url}/stock",
+            },
         )
         # The seller's CLI, on the emulated clock: its own application, built from the oauth function's names.
         operator = Application(

@@ -17,85 +17,61 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import boto3
-import httpx
 from aws_lambda_powertools import Logger
 
-from allegro_sync.adapters.allegro.client import USER_AGENT, AllegroClient
-from allegro_sync.adapters.allegro.environment import AllegroEnvironment
-from allegro_sync.adapters.allegro.oauth import AllegroOAuth
-from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard
-from allegro_sync.adapters.batch import partial_batch
-from allegro_sync.adapters.competitor_feed import CompetitorFeed
-from allegro_sync.adapters.dynamodb.buyer_data import DynamoBuyerData
-from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog
-from allegro_sync.adapters.dynamodb.catalog_import import DynamoImportProgress
-from allegro_sync.adapters.dynamodb.changes import DynamoChangeLog
-from allegro_sync.adapters.dynamodb.fulfillment_journal import DynamoFulfillmentJournal
-from allegro_sync.adapters.dynamodb.gpsr import DynamoGpsrIds, DynamoProducerMappings
-from allegro_sync.adapters.dynamodb.ledger import DynamoLedgerRepository
-from allegro_sync.adapters.dynamodb.listings import DynamoListingStore
-from allegro_sync.adapters.dynamodb.mappings import DynamoMappings
-from allegro_sync.adapters.dynamodb.orders import CatalogOfferLinks, DynamoOrderCursors, DynamoOrderRepository
-from allegro_sync.adapters.dynamodb.poll_chain import DynamoPollChain
-from allegro_sync.adapters.dynamodb.pushed import DynamoPushLog
-from allegro_sync.adapters.dynamodb.rate_limit import FALLBACK_RPM_BUDGET, DynamoBlockedUntilStore
-from allegro_sync.adapters.dynamodb.repricing import CatalogFacts, DynamoRepricingStore, RepricingOwnership
-from allegro_sync.adapters.dynamodb.shop_cursor import CatalogAppliedState, DynamoShopCursor
-from allegro_sync.adapters.dynamodb.shop_deliveries import DynamoShopDeliveries
-from allegro_sync.adapters.order_queues import (
-    SqsFulfillmentQueue,
-    SqsOrderQueue,
-    SqsPollTicks,
-    SqsShopOutbox,
-    SqsStockChangeHook,
-    SqsStockChanges,
-)
-from allegro_sync.adapters.queues import ShopEventQueue, SqsFifoPublisher
-from allegro_sync.adapters.redelivery import Redelivery, back_off, until
-from allegro_sync.adapters.secrets import AppCredentialsStore
-from allegro_sync.adapters.shop.deliveries import (
-    DynamoDeliveryMarkers,
-    DynamoProductIndex,
-    DynamoRefusals,
-)
-from allegro_sync.adapters.shop.http_request import TRANSIENT_FAILURES
-from allegro_sync.adapters.shop.signing_secret import SigningSecretStore
-from allegro_sync.adapters.shop.woocommerce_rest import READ_TIMEOUT_SECONDS, WooCommerceProducts
-from allegro_sync.adapters.shop_credentials import (
-    ShopCredentialsStore,
-    ShopNotConfigured,
-    WooCommerceCredentials,
-    build_feed,
-    build_sink,
-)
-from allegro_sync.contracts.accounts import AccountProfile, AccountStatus
-from allegro_sync.contracts.allegro import CategoryParameter
-from allegro_sync.custody import AccountsSettings, Custody
-from allegro_sync.domain.orders import StockCountPoint
-from allegro_sync.services.dlq import DeadLetters
-from allegro_sync.services.fulfillment import Fulfillment
-from allegro_sync.services.listings import ListingOptimizer
-from allegro_sync.services.orders import GapScanner, OrderImporter, OrderPoller, PollChain, PollSettings
-from allegro_sync.services.privacy import BuyerData
-from allegro_sync.services.propagation import Propagator
-from allegro_sync.services.publishing import OfferSettings, Publisher
-from allegro_sync.services.reconcile import Reconciler
-from allegro_sync.services.repricing import Repricer
-from allegro_sync.services.shop_delivery import ShopDelivery
-from allegro_sync.services.shop_reconcile import ShopReconciler
-from allegro_sync.services.stock import StockLedger
-from allegro_sync.services.tokens import AccountTokens
-from allegro_sync.services.webhooks import WebhookIntake
-from allegro_sync.settings import OFFER_SETTINGS_ENV, Settings
-from allegro_sync.topology import dlq_env, queue_env
+from allegro_sync.settings import Settings
+
+if TYPE_CHECKING:  # the modules below are imported by the method that builds with them (cold start)
+    import httpx
+
+    from allegro_sync.adapters.allegro.client import AllegroClient
+    from allegro_sync.adapters.allegro.environment import AllegroEnvironment
+    from allegro_sync.adapters.allegro.rate_guard import RateGuard
+    from allegro_sync.adapters.dynamodb.buyer_data import DynamoBuyerData
+    from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog
+    from allegro_sync.adapters.dynamodb.catalog_import import DynamoImportProgress
+    from allegro_sync.adapters.dynamodb.changes import DynamoChangeLog
+    from allegro_sync.adapters.dynamodb.fulfillment_journal import DynamoFulfillmentJournal
+    from allegro_sync.adapters.dynamodb.gpsr import DynamoProducerMappings
+    from allegro_sync.adapters.dynamodb.mappings import DynamoMappings
+    from allegro_sync.adapters.dynamodb.orders import DynamoOrderCursors, DynamoOrderRepository
+    from allegro_sync.adapters.dynamodb.pushed import DynamoPushLog
+    from allegro_sync.adapters.dynamodb.repricing import DynamoRepricingStore
+    from allegro_sync.adapters.dynamodb.shop_deliveries import DynamoShopDeliveries
+    from allegro_sync.adapters.dynamodb.sweep_cursor import DynamoSweepCursor
+    from allegro_sync.adapters.order_queues import SqsFulfillmentQueue, SqsOrderQueue, SqsStockChanges
+    from allegro_sync.adapters.queues import ShopEventQueue
+    from allegro_sync.adapters.redelivery import Redelivery
+    from allegro_sync.adapters.shop.deliveries import DynamoRefusals
+    from allegro_sync.adapters.shop.signing_secret import SigningSecretStore
+    from allegro_sync.adapters.shop.woocommerce_rest import WooCommerceProducts
+    from allegro_sync.adapters.shop_credentials import ShopCredentialsStore
+    from allegro_sync.adapters.stock_rechecks import SqsStockRechecks
+    from allegro_sync.contracts.accounts import AccountProfile
+    from allegro_sync.contracts.allegro import CategoryParameter
+    from allegro_sync.custody import Custody
+    from allegro_sync.services.dlq import DeadLetters
+    from allegro_sync.services.fulfillment import Fulfillment
+    from allegro_sync.services.listings import ListingOptimizer
+    from allegro_sync.services.orders import GapScanner, OrderImporter, OrderPoller, PollChain, PollSettings
+    from allegro_sync.services.privacy import BuyerData
+    from allegro_sync.services.propagation import Propagator
+    from allegro_sync.services.publishing import OfferSettings, Publisher
+    from allegro_sync.services.reconcile import Reconciler
+    from allegro_sync.services.repricing import Repricer
+    from allegro_sync.services.shop_delivery import ShopDelivery
+    from allegro_sync.services.shop_reconcile import ShopReconciler
+    from allegro_sync.services.stock import StockLedger
+    from allegro_sync.services.stock_recheck import StockRecheck
+    from allegro_sync.services.tokens import AccountTokens
+    from allegro_sync.services.webhooks import WebhookIntake
 
 _T = TypeVar("_T")
 
-ALLEGRO_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
+ALLEGRO_TIMEOUT_SECONDS, ALLEGRO_CONNECT_TIMEOUT_SECONDS = 10.0, 3.0
 SHOP_TIMEOUT_SECONDS = 10.0
 
 
@@ -120,6 +96,7 @@ class Application:
         now: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+
         self.settings = settings
         self._aws = aws
         self._http = http
@@ -162,9 +139,14 @@ class Application:
 
     def http(self) -> httpx.Client:
         """The connection pool Allegro is called through: warm TLS sessions across invocations."""
-        return self._once("http", lambda: self._http or httpx.Client(timeout=ALLEGRO_TIMEOUT))
+        import httpx
+
+        timeout = httpx.Timeout(ALLEGRO_TIMEOUT_SECONDS, connect=ALLEGRO_CONNECT_TIMEOUT_SECONDS)
+        return self._once("http", lambda: self._http or httpx.Client(timeout=timeout))
 
     def shop_http(self) -> httpx.Client:
+        import httpx
+
         return self._once(
             "shop-http", lambda: httpx.Client(timeout=SHOP_TIMEOUT_SECONDS, follow_redirects=False)
         )
@@ -172,6 +154,8 @@ class Application:
     # -- Allegro and seller accounts -----------------------------------------------------------
 
     def allegro_environment(self) -> AllegroEnvironment:
+        from allegro_sync.adapters.allegro.environment import AllegroEnvironment
+
         s = self.settings
         return AllegroEnvironment.resolve(
             environment=s.allegro_environment,
@@ -181,23 +165,44 @@ class Application:
         )
 
     def rate_guard(self) -> RateGuard:
-        """One guard per function instance: its budget is the instance's, whatever account it serves."""
+        """One guard per function instance: its pace is the instance's, whatever account it serves; with the
+        control table, every call also draws on the app-wide shared pool (docs/architecture.md, D12)."""
+        from allegro_sync.adapters.allegro.rate_guard import (
+            InMemoryBlockedUntilStore,
+            RateGuard,
+            pooled_rate_guard,
+        )
+        from allegro_sync.adapters.allegro.shared_budget import UNDRAWN_PER_SLOT
+        from allegro_sync.adapters.dynamodb.rate_limit import (
+            FALLBACK_RPM_BUDGET,
+            DynamoBlockedUntilStore,
+            DynamoSharedBudget,
+        )
 
         def build() -> RateGuard:
             if self._rate_guard is not None:
                 return self._rate_guard
             budget = self.settings.allegro_rpm_budget or FALLBACK_RPM_BUDGET
             control = self.settings.tables.get("control")
-            store = (
-                DynamoBlockedUntilStore(control, client=self.aws_client("dynamodb"))
-                if control
-                else InMemoryBlockedUntilStore()
+            if not control:
+                return RateGuard(InMemoryBlockedUntilStore(), rpm_budget=budget)
+            dynamodb = self.aws_client("dynamodb")
+            return pooled_rate_guard(
+                DynamoBlockedUntilStore(control, client=dynamodb),
+                DynamoSharedBudget(control, client=dynamodb),
+                rpm_budget=budget,
+                burst_rpm=self.settings.allegro_burst_rpm,
+                # a deployed function (counted in the pool's undrawn share), not the operator's CLI
+                undrawn=UNDRAWN_PER_SLOT if self.settings.function_name else 0,
             )
-            return RateGuard(store, rpm_budget=budget)
 
         return self._once("rate-guard", build)
 
     def custody(self) -> Custody:
+        from allegro_sync.adapters.allegro.oauth import AllegroOAuth
+        from allegro_sync.adapters.secrets import AppCredentialsStore
+        from allegro_sync.custody import AccountsSettings, Custody
+
         def build() -> Custody:
             s = self.settings
             accounts = AccountsSettings.from_settings(s)
@@ -228,6 +233,8 @@ class Application:
 
     def allegro(self, account: str) -> AllegroClient:
         """The Allegro client of one seller account, sharing this instance's guard and pool."""
+        from allegro_sync.adapters.allegro.client import AllegroClient
+
         with self._lock:
             if account not in self._clients:
                 self._clients[account] = AllegroClient(
@@ -243,6 +250,8 @@ class Application:
     def user_agent(self) -> str:
         """The registered application's `name/version (+URL)` from the app credentials (`accounts set-app`);
         the project's own until they name it, logged so the operator sees why Allegro may refuse calls."""
+        from allegro_sync.adapters.allegro.client import USER_AGENT
+
         try:
             stored = self.custody().app_credentials.read().user_agent()
         except Exception:  # no credentials yet: the token source fails the call with the real reason
@@ -253,6 +262,8 @@ class Application:
 
     def connected_accounts(self) -> list[AccountProfile]:
         """CONNECTED accounts by name (one query): a disconnected one waits for the seller, not for us."""
+        from allegro_sync.contracts.accounts import AccountStatus
+
         profiles = self.custody().registry.all()
         return sorted((p for p in profiles if p.status is AccountStatus.CONNECTED), key=lambda p: p.name)
 
@@ -262,28 +273,48 @@ class Application:
     # -- stock ---------------------------------------------------------------------------------
 
     def stock_ledger(self) -> StockLedger:
+        """With the re-read of a sale in doubt where the function may send it (`stock-rechecks`)."""
+        from allegro_sync.adapters.dynamodb.ledger import DynamoLedgerRepository
+        from allegro_sync.services.stock import StockLedger
+
         return self._once(
             "ledger",
             lambda: StockLedger(
-                DynamoLedgerRepository(self.settings.table("ledger"), self.aws_client("dynamodb"))
+                DynamoLedgerRepository(self.settings.table("ledger"), self.aws_client("dynamodb")),
+                rechecks=self.stock_rechecks(),
             ),
         )
 
     def stock_changes(self) -> SqsStockChanges:
+        from allegro_sync.adapters.order_queues import SqsStockChanges
+
         return self._once(
             "stock-changes",
             lambda: SqsStockChanges(lambda: self.settings.queue("stock-changes"), self.aws_client("sqs")),
         )
 
     def change_log(self) -> DynamoChangeLog:
-        return self._once("changes", lambda: DynamoChangeLog(self.table("changes")))
+        from allegro_sync.adapters.dynamodb.changes import DynamoChangeLog
+        from allegro_sync.contracts.catalog import Change
+
+        def stock_changes(sku: str) -> list[Change]:  # built when read: not every function pushes stock
+            return self.push_log().stock_changes(sku)
+
+        return self._once("changes", lambda: DynamoChangeLog(self.table("changes"), stock_changes))
+
+    def push_log(self) -> DynamoPushLog:
+        from allegro_sync.adapters.dynamodb.pushed import DynamoPushLog
+
+        return self._once("push-log", lambda: DynamoPushLog(self.settings.table("ledger"), self.dynamodb()))
 
     def propagator(self) -> Propagator:
+        from allegro_sync.services.propagation import Propagator
+
         return self._once(
             "propagator",
             lambda: Propagator(
                 views=self.stock_ledger(),
-                pushed=DynamoPushLog(self.settings.table("ledger"), self.dynamodb()),
+                pushed=self.push_log(),
                 clients=ConnectedAccounts(self),
                 changes=self.change_log(),
                 archived=CatalogRecreator(self),
@@ -291,6 +322,8 @@ class Application:
         )
 
     def reconciler(self) -> Reconciler:
+        from allegro_sync.services.reconcile import Reconciler
+
         return self._once(
             "reconciler",
             lambda: Reconciler(
@@ -304,6 +337,9 @@ class Application:
     # -- catalogue -----------------------------------------------------------------------------
 
     def offer_settings(self) -> OfferSettings:
+        from allegro_sync.services.publishing import OfferSettings
+        from allegro_sync.settings import OFFER_SETTINGS_ENV
+
         raw = self.settings.offer_settings
         if not raw:
             return OfferSettings()
@@ -313,12 +349,19 @@ class Application:
             raise ValueError(f"{OFFER_SETTINGS_ENV} is not valid offer settings JSON: {error}") from error
 
     def publisher(self) -> Publisher:
+        from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog, DynamoLinkWrites
+        from allegro_sync.adapters.dynamodb.gpsr import DynamoGpsrIds
+        from allegro_sync.adapters.dynamodb.mappings import DynamoMappings
+        from allegro_sync.adapters.dynamodb.repricing import RepricingOwnership
+        from allegro_sync.services.publishing import Publisher
+
         return self._once(
             "publisher",
             lambda: Publisher(
                 catalog=DynamoCatalog(self.table("catalog")),
                 mappings=DynamoMappings(self.table("mappings")),
                 changes=self.change_log(),
+                link_writes=DynamoLinkWrites(self.table("catalog"), self.table("changes")),
                 accounts=ConnectedAccounts(self),
                 settings=self.offer_settings(),
                 parameter_cache=self.parameter_cache,
@@ -331,11 +374,17 @@ class Application:
         )
 
     def repricer(self) -> Repricer:
+        from allegro_sync.adapters.competitor_feed import CompetitorFeed
+        from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog
+        from allegro_sync.adapters.dynamodb.repricing import CatalogFacts, DynamoRepricingStore
+        from allegro_sync.services.repricing import Repricer
+
         def build() -> Repricer:
             ledger = self.stock_ledger() if "ledger" in self.settings.tables else None
             facts = CatalogFacts(
                 DynamoCatalog(self.table("catalog")),
                 (lambda sku: ledger.view(sku).available) if ledger else None,
+                (lambda skus: {k: v.available for k, v in ledger.views(skus).items()}) if ledger else None,
             )
             feed_url = self.settings.repricing_feed_url
             return Repricer(
@@ -350,40 +399,57 @@ class Application:
     # -- orders --------------------------------------------------------------------------------
 
     def order_cursors(self) -> DynamoOrderCursors:
+        from allegro_sync.adapters.dynamodb.orders import DynamoOrderCursors
+
         return self._once(
             "cursors", lambda: DynamoOrderCursors(self.settings.table("control"), self.aws_client("dynamodb"))
         )
 
     def order_repository(self) -> DynamoOrderRepository:
+        from allegro_sync.adapters.dynamodb.orders import DynamoOrderRepository
+
         return self._once(
             "orders",
             lambda: DynamoOrderRepository(self.settings.table("orders"), self.aws_client("dynamodb")),
         )
 
     def order_queue(self) -> SqsOrderQueue:
+        from allegro_sync.adapters.order_queues import SqsOrderQueue
+
         return self._once(
             "order-queue", lambda: SqsOrderQueue(self.settings.queue("orders"), self.aws_client("sqs"))
         )
 
     def poll_settings(self) -> PollSettings:
+        from allegro_sync.services.orders import PollSettings
+
         return PollSettings(
             run_seconds=self.settings.order_poll_run_seconds,
             interval_seconds=self.settings.order_poll_interval_seconds,
         )
 
     def order_poller(self) -> OrderPoller:
+        from allegro_sync.services.orders import OrderPoller
+
         return self._once(
             "poller",
             lambda: OrderPoller(self.order_cursors(), self.order_queue(), settings=self.poll_settings()),
         )
 
     def gap_scanner(self) -> GapScanner:
+        from allegro_sync.services.orders import GapScanner
+
         return self._once(
             "gap-scanner",
             lambda: GapScanner(self.order_cursors(), self.order_repository(), self.order_queue()),
         )
 
     def order_importer(self) -> OrderImporter:
+        from allegro_sync.adapters.dynamodb.orders import CatalogOfferLinks
+        from allegro_sync.adapters.order_queues import SqsShopOutbox, SqsStockChangeHook
+        from allegro_sync.domain.orders import StockCountPoint
+        from allegro_sync.services.orders import OrderImporter
+
         def build() -> OrderImporter:
             sqs, dynamodb = self.aws_client("sqs"), self.aws_client("dynamodb")
             return OrderImporter(
@@ -402,12 +468,16 @@ class Application:
     # -- the shop ------------------------------------------------------------------------------
 
     def shop_deliveries(self) -> DynamoShopDeliveries:
+        from allegro_sync.adapters.dynamodb.shop_deliveries import DynamoShopDeliveries
+
         return self._once(
             "shop-deliveries",
             lambda: DynamoShopDeliveries(self.settings.table("orders"), self.aws_client("dynamodb")),
         )
 
     def shop_credentials(self) -> ShopCredentialsStore:
+        from allegro_sync.adapters.shop_credentials import ShopCredentialsStore
+
         return self._once(
             "shop-credentials",
             lambda: ShopCredentialsStore(
@@ -417,10 +487,15 @@ class Application:
 
     def shop_delivery(self) -> ShopDelivery:
         """For this invocation: the shop's credentials as cached now (a rotation lands within max_age)."""
+        from allegro_sync.adapters.shop_credentials import build_sink
+        from allegro_sync.services.shop_delivery import ShopDelivery
+
         sink = build_sink(self.shop_credentials().read(), self.shop_http(), self.shop_deliveries())
         return ShopDelivery(sink, self.stock_ledger(), self.shop_deliveries(), self.stored_buyers())
 
     def signing_secrets(self) -> SigningSecretStore:
+        from allegro_sync.adapters.shop.signing_secret import SigningSecretStore
+
         return self._once(
             "signing-secrets",
             lambda: SigningSecretStore(
@@ -431,6 +506,15 @@ class Application:
         )
 
     def webhook_intake(self) -> WebhookIntake:
+        from allegro_sync.adapters.dynamodb.shop_cursor import CatalogAppliedState
+        from allegro_sync.adapters.queues import ShopEventQueue, SqsFifoPublisher
+        from allegro_sync.adapters.shop.deliveries import (
+            DynamoDeliveryMarkers,
+            DynamoProductIndex,
+            DynamoRefusals,
+        )
+        from allegro_sync.services.webhooks import WebhookIntake
+
         def build() -> WebhookIntake:
             table = self.table("idempotency")
             queue = SqsFifoPublisher(self.settings.queue("shop-events"), self.aws_client("sqs"))
@@ -439,11 +523,14 @@ class Application:
                 ShopEventQueue(queue),
                 DynamoProductIndex(table),
                 DynamoRefusals(table),
+                CatalogAppliedState(self.catalog()),
             )
 
         return self._once("webhook-intake", build)
 
     def fulfillment_queue(self) -> SqsFulfillmentQueue:
+        from allegro_sync.adapters.order_queues import SqsFulfillmentQueue
+
         return self._once(
             "fulfillment-queue",
             lambda: SqsFulfillmentQueue(self.settings.queue("fulfillment"), self.aws_client("sqs")),
@@ -453,13 +540,19 @@ class Application:
     # What `allegro-sync` commands use beside the functions' use cases (see cli/deployment.py).
 
     def catalog(self) -> DynamoCatalog:
+        from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog
+
         return self._once("catalog", lambda: DynamoCatalog(self.table("catalog")))
 
     def mappings(self) -> DynamoMappings:
+        from allegro_sync.adapters.dynamodb.mappings import DynamoMappings
+
         return self._once("mappings", lambda: DynamoMappings(self.table("mappings")))
 
     def shop_event_queue(self) -> ShopEventQueue:
         """Where a catalogue import queues its products: the shop webhooks' own queue."""
+        from allegro_sync.adapters.queues import ShopEventQueue, SqsFifoPublisher
+
         return self._once(
             "shop-event-queue",
             lambda: ShopEventQueue(
@@ -468,18 +561,25 @@ class Application:
         )
 
     def import_progress(self) -> DynamoImportProgress:
+        from allegro_sync.adapters.dynamodb.catalog_import import DynamoImportProgress
+
         return self._once(
             "import-progress", lambda: DynamoImportProgress(self.table("control"), clock=self.now)
         )
 
     def repricing_store(self) -> DynamoRepricingStore:
         """The seller's repricing settings and history, without the repricer's Allegro side."""
+        from allegro_sync.adapters.dynamodb.repricing import DynamoRepricingStore
+
         return self._once(
             "repricing-store",
             lambda: DynamoRepricingStore(self.table("mappings"), self.table("control")),
         )
 
     def listing_optimizer(self) -> ListingOptimizer:
+        from allegro_sync.adapters.dynamodb.listings import DynamoListingStore
+        from allegro_sync.services.listings import ListingOptimizer
+
         return self._once(
             "listing-optimizer",
             lambda: ListingOptimizer(
@@ -489,6 +589,8 @@ class Application:
 
     def dead_letters(self) -> DeadLetters:
         """The DLQs this deployment has (the settings' queue and dead-letter queue URLs)."""
+        from allegro_sync.services.dlq import DeadLetters
+        from allegro_sync.topology import dlq_env, queue_env
 
         def build() -> DeadLetters:
             s = self.settings
@@ -505,6 +607,11 @@ class Application:
         variations), or None when the stored shop credentials are not WooCommerce's or cannot be read
         now: the delivery then carries what it has. Built on first need, with a short timeout (the shop
         waits for our answer, and API Gateway gives us 30 s at most)."""
+        import httpx
+
+        from allegro_sync.adapters.shop.http_request import TRANSIENT_FAILURES
+        from allegro_sync.adapters.shop.woocommerce_rest import READ_TIMEOUT_SECONDS, WooCommerceProducts
+        from allegro_sync.adapters.shop_credentials import ShopNotConfigured, WooCommerceCredentials
 
         built = self._built.get("shop-products")
         if built is not None:
@@ -525,6 +632,8 @@ class Application:
 
     def shop_refusals(self) -> DynamoRefusals:
         """Shop data answered 2xx but not taken, per SKU (`products status` shows the last one)."""
+        from allegro_sync.adapters.shop.deliveries import DynamoRefusals
+
         return self._once("shop-refusals", lambda: DynamoRefusals(self.table("idempotency")))
 
     # -- redelivery of failed records (adapters/redelivery.py) ---------------------------------
@@ -533,6 +642,8 @@ class Application:
 
     def redelivery(self, queue: str) -> Redelivery:
         """The consumer's own `queue` (its trigger; its URL is in the function's settings)."""
+        from allegro_sync.adapters.redelivery import Redelivery
+
         url = lambda: self.settings.queue(queue)  # noqa: E731 - resolved only when a record failed
         return self._once(f"redelivery:{queue}", lambda: Redelivery(self.aws_client("sqs"), url))
 
@@ -541,12 +652,16 @@ class Application:
     ) -> dict[str, Any]:
         """Consumers that call Allegro: while Allegro blocks the app (or, in this instance, a seller's
         resource), failed records return at the block's end."""
+        from allegro_sync.adapters.redelivery import until
+
         return self.redelivery(queue).settle(event, until(self.rate_guard().retry_in), batch)
 
     def redeliver_backing_off(
         self, queue: str, event: Any, batch: Callable[[], Mapping[str, Any]]
     ) -> dict[str, Any]:
         """The shop notifier: a failed delivery returns after a quarter of the time it has been failing."""
+        from allegro_sync.adapters.redelivery import back_off
+
         return self.redelivery(queue).settle(event, back_off(self.now), batch)
 
     # The queue consumers' whole entry point: Powertools' partial batch, then the redelivery above.
@@ -555,6 +670,8 @@ class Application:
         self, queue: str, event: Any, context: Any, processor: Any, record_handler: Callable[..., Any]
     ) -> dict[str, Any]:
         """A consumer that calls Allegro: `record_handler` per record, failures back at a block's end."""
+        from allegro_sync.adapters.batch import partial_batch
+
         batch = partial_batch(event, context, processor, record_handler)
         return self.redeliver_after_allegro_block(queue, event, batch)
 
@@ -562,6 +679,8 @@ class Application:
         self, queue: str, event: Any, context: Any, processor: Any, record_handler: Callable[..., Any]
     ) -> dict[str, Any]:
         """The shop notifier's entry point: `record_handler` per record, failures backed off."""
+        from allegro_sync.adapters.batch import partial_batch
+
         batch = partial_batch(event, context, processor, record_handler)
         return self.redeliver_backing_off(queue, event, batch)
 
@@ -570,6 +689,12 @@ class Application:
 
     def shop_reconciler(self) -> ShopReconciler:
         """For this run: the shop's credentials as cached now (a rotation lands within max_age)."""
+        from datetime import timedelta
+
+        from allegro_sync.adapters.dynamodb.shop_cursor import CatalogAppliedState, DynamoShopCursor
+        from allegro_sync.adapters.shop_credentials import build_feed
+        from allegro_sync.services.shop_reconcile import ShopReconciler
+
         overlap = timedelta(seconds=self.settings.shop_reconcile_overlap_seconds)
         feed = build_feed(self.shop_credentials().read(), self.shop_http(), overlap=overlap)
         cursor = DynamoShopCursor(self.table("control"))
@@ -578,6 +703,8 @@ class Application:
     # -- issue 14, item 6 (allegro-misc): fulfillment back, with its journal ----------------------
 
     def fulfillment_journal(self) -> DynamoFulfillmentJournal:
+        from allegro_sync.adapters.dynamodb.fulfillment_journal import DynamoFulfillmentJournal
+
         return self._once(
             "fulfillment-journal",
             lambda: DynamoFulfillmentJournal(self.settings.table("orders"), self.aws_client("dynamodb")),
@@ -585,12 +712,17 @@ class Application:
 
     def fulfillment(self, account: str) -> Fulfillment:
         """A tracking number Allegro refuses goes to the order's journal, never silently away."""
+        from allegro_sync.services.fulfillment import Fulfillment
+
         return Fulfillment(self.allegro(account), self.fulfillment_journal(), account=account)
 
     # -- trust (issue 19): buyers' personal data ---------------------------------------------------
 
     def buyer_data(self) -> BuyerData:
         """The queues holding buyers' personal data, for `buyers forget` (operator tooling)."""
+        from allegro_sync.services.privacy import BuyerData
+        from allegro_sync.topology import dlq_env, queue_env
+
         s = self.settings
         urls = {queue_env(name): url for name, url in s.queues.items()}
         urls |= {dlq_env(name): url for name, url in s.dead_letter_queues.items()}
@@ -599,6 +731,8 @@ class Application:
     def stored_buyers(self) -> DynamoBuyerData:
         """Buyers' personal data on the orders table: written by the order worker for the shop notifier.
         Expiry is on the wall clock, as DynamoDB's TTL is."""
+        from allegro_sync.adapters.dynamodb.buyer_data import DynamoBuyerData
+
         return self._once(
             "stored-buyers",
             lambda: DynamoBuyerData(self.settings.table("orders"), self.aws_client("dynamodb")),
@@ -608,6 +742,9 @@ class Application:
 
     def poll_chain(self) -> PollChain:
         """One poll per tick; the chain's heartbeat and each account's cursor in `control`."""
+        from allegro_sync.adapters.dynamodb.poll_chain import DynamoPollChain
+        from allegro_sync.adapters.order_queues import SqsPollTicks
+        from allegro_sync.services.orders import PollChain
 
         def build() -> PollChain:
             store = DynamoPollChain(self.settings.table("control"), self.aws_client("dynamodb"))
@@ -617,10 +754,41 @@ class Application:
 
         return self._once("poll-chain", build)
 
-    # -- issue 16, item 2: GPSR per product (services/publishing/gpsr.py) -------------------------
+    # -- a sale in doubt settled by reading the shop (services/stock_recheck.py, docs/stock-ledger.md) --
+
+    def stock_rechecks(self) -> SqsStockRechecks | None:
+        """The delayed `stock-rechecks` queue, for the functions that may send to it (catalog worker, shop
+        notifier); None elsewhere: only a shop level or an acknowledgement can put a sale in doubt."""
+        from allegro_sync.adapters.stock_rechecks import SqsStockRechecks
+
+        if "stock-rechecks" not in self.settings.queues:
+            return None
+        url = lambda: self.settings.queue("stock-rechecks")  # noqa: E731 - resolved at the first doubt
+        return self._once("stock-rechecks", lambda: SqsStockRechecks(url, self.aws_client("sqs")))
+
+    def stock_recheck(self) -> StockRecheck:
+        """For this invocation: the shop's credentials as cached now; ShopNotConfigured for a generic shop
+        without a `stock_url` (its next stock report settles the doubt)."""
+        from allegro_sync.adapters.shop_credentials import build_stock_reader
+        from allegro_sync.services.stock_recheck import StockRecheck
+
+        reader = build_stock_reader(self.shop_credentials().read(), self.shop_http())
+        return StockRecheck(reader, self.webhook_intake())
+
+    # -- sweeps that scale (issue 21, goal 3): a sweep's continuation between runs -----------------------
+
+    def sweep_cursor(self, sweep: str) -> DynamoSweepCursor:
+        """Where the `sweep` function's next run goes on (control table)."""
+        from allegro_sync.adapters.dynamodb.sweep_cursor import DynamoSweepCursor
+
+        return self._once(f"sweep-cursor:{sweep}", lambda: DynamoSweepCursor(self.table("control"), sweep))
+
+    # -- issue 16, item 2: GPSR per product (services/publishing/gpsr.py) -------------------------------
 
     def producer_mappings(self) -> DynamoProducerMappings:
         """The seller's brand -> responsible producer mappings (`producers map`), in `mappings`."""
+        from allegro_sync.adapters.dynamodb.gpsr import DynamoProducerMappings
+
         return self._once("producer-mappings", lambda: DynamoProducerMappings(self.table("mappings")))
 
 

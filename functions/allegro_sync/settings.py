@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from allegro_sync.domain.orders import DEFAULT_BUYER_DATA_DAYS
 from allegro_sync.topology import (
+    ALLEGRO_BURST_RPM_ENV,
     ALLEGRO_RPM_BUDGET_ENV,
     TOPOLOGY,
     Topology,
@@ -71,7 +72,7 @@ class NotWired(LookupError):
 class Settings(BaseModel):
     """One function's configuration. Resources are keyed by the topology's logical names."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     function_name: str = ""
     aws_endpoint_url: str | None = None
@@ -87,6 +88,8 @@ class Settings(BaseModel):
     allegro_upload_url: str = ""
     allegro_oauth_url: str = ""
     allegro_rpm_budget: int | None = None
+    # Set for bulk Allegro callers only (the catalogue import): the instance's pace on the shared pool.
+    allegro_burst_rpm: int | None = None
     offer_settings: str = ""
     order_stock_count_at: str | None = None
     order_buyer_data_days: int = DEFAULT_BUYER_DATA_DAYS
@@ -126,8 +129,10 @@ class Settings(BaseModel):
             return value
 
         budget = text(ALLEGRO_RPM_BUDGET_ENV)
-        if budget is not None and not (budget.isdigit() and int(budget) >= 1):
-            raise ValueError(f"{ALLEGRO_RPM_BUDGET_ENV} must be an integer of at least 1, got {budget!r}")
+        burst = text(ALLEGRO_BURST_RPM_ENV)
+        for name, value in ((ALLEGRO_RPM_BUDGET_ENV, budget), (ALLEGRO_BURST_RPM_ENV, burst)):
+            if value is not None and not (value.isdigit() and int(value) >= 1):
+                raise ValueError(f"{name} must be an integer of at least 1, got {value!r}")
         found = {
             "tables": {t.name: env[table_env(t.name)] for t in topology.tables if env.get(table_env(t.name))},
             "queues": {q.name: env[queue_env(q.name)] for q in topology.queues if env.get(queue_env(q.name))},
@@ -148,6 +153,7 @@ class Settings(BaseModel):
             allegro_upload_url=text(ALLEGRO_UPLOAD_URL_ENV) or "",
             allegro_oauth_url=text(ALLEGRO_OAUTH_URL_ENV) or "",
             allegro_rpm_budget=int(budget) if budget is not None else None,
+            allegro_burst_rpm=int(burst) if burst is not None else None,
             offer_settings=text(OFFER_SETTINGS_ENV) or "",
             order_stock_count_at=text(STOCK_COUNT_AT_ENV),
             order_buyer_data_days=buyer_data_days(text(BUYER_DATA_DAYS_ENV), topology),

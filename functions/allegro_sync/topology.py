@@ -22,6 +22,7 @@ VISIBILITY_TIMEOUT_FACTOR = 6
 # Allegro blocks the whole Client ID for a minute past 9,000 requests/minute (all sellers together).
 ALLEGRO_CLIENT_RPM_LIMIT = 9_000
 ALLEGRO_RPM_BUDGET_ENV = "ALLEGRO_RPM_BUDGET"
+ALLEGRO_BURST_RPM_ENV = "ALLEGRO_BURST_RPM"
 
 
 class Access(StrEnum):
@@ -200,10 +201,19 @@ class Function:
     # Sends to the queue it consumes on purpose (a tick chain): Lambda's recursive loop detection would
     # stop it after a few rounds, so the stack sets RecursiveLoop=Allow on this function only.
     recursive_loop: bool = False
+    # Bulk work (the catalogue import): ONE instance's pace while the shared pool has room; it draws only
+    # on what the latency-critical functions leave (adapters/allegro/shared_budget.py). 0 = not bulk: the
+    # function paces at `allegro_rpm` and may use the pool's reserve. Lands in `environment` as
+    # ALLEGRO_BURST_RPM.
+    allegro_burst_rpm: int = 0
 
     def __post_init__(self) -> None:
         if self.allegro_rpm < 0:
             raise ValueError(f"{self.name}: allegro_rpm must be >= 0")
+        if self.allegro_burst_rpm and self.allegro_burst_rpm < self.allegro_rpm:
+            raise ValueError(f"{self.name}: allegro_burst_rpm must be 0 or at least allegro_rpm")
+        if self.allegro_burst_rpm and not self.allegro_rpm:
+            raise ValueError(f"{self.name}: a bulk Allegro caller needs allegro_rpm (its static fallback)")
         if self.allegro_rpm:
             object.__setattr__(self, "environment", {**self.environment, **self.allegro_rpm_env()})
         for grant in self.tables.values():
@@ -225,7 +235,8 @@ class Function:
 
     def allegro_rpm_env(self) -> dict[str, str]:
         """The environment entry the Allegro client reads its per-instance request budget from."""
-        return {ALLEGRO_RPM_BUDGET_ENV: str(self.allegro_rpm)} if self.allegro_rpm else {}
+        burst = {ALLEGRO_BURST_RPM_ENV: str(self.allegro_burst_rpm)} if self.allegro_burst_rpm else {}
+        return {ALLEGRO_RPM_BUDGET_ENV: str(self.allegro_rpm), **burst} if self.allegro_rpm else {}
 
     @property
     def allegro_rpm_at_full_concurrency(self) -> int | None:
@@ -332,6 +343,9 @@ R = Access.READ
 # The local runtime refuses anything else (local/iam.py), so every integration test checks these.
 READS = Uses("GetItem", "Query")
 ITEMS = Uses("GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem")
+# A sweep (issue 21) reads a page's items 100 at a time, eventually consistent, instead of one GetItem each.
+SWEEP_ITEMS = Uses(*ITEMS.actions, "BatchGetItem")
+SWEEP_READS = Uses(*READS.actions, "BatchGetItem")
 SECRET = Uses("GetSecretValue")
 # A seller's tokens: read, and rotate in place (PutSecretValue). Only the oauth flow creates a secret.
 TOKENS = Uses("GetSecretValue", "PutSecretValue")
@@ -393,6 +407,16 @@ TOPOLOGY = Topology(
             retention_days=1,
             dlq_retention_days=1,
             self_renewing=True,
+        ),
+        Queue(
+            "stock-rechecks",
+            "Delayed 'read this SKU's level from the shop again' notes: a sale the ledger is in doubt about",
+            # Standard: only standard queues delay each message on its own (~11 s after the shop's
+            # acknowledgement). A failed read backs off 5 s, 10 s, 20 s ...; the sale stays subtracted
+            # meanwhile (too little shown, never too much), so 5 receives and a day are enough.
+            fifo=False,
+            retention_days=1,
+            dlq_retention_days=1,
         ),
     ),
     secrets=(
@@ -456,7 +480,9 @@ TOPOLOGY = Topology(
                 RouteTrigger("POST", "/webhooks/woocommerce"),
                 RouteTrigger("GET", "/openapi.json"),
             ),
-            tables={"idempotency": Uses("GetItem", "PutItem", "UpdateItem")},
+            # catalog: a delivery of shop-dated stock levels is recognised as a repeat by the products' order
+            # keys instead of a delivery marker (docs/stock-ledger.md, "What a stock change writes").
+            tables={"idempotency": Uses("GetItem", "PutItem", "UpdateItem"), "catalog": READS},
             sends_to=("shop-events",),
             secrets={"webhook-signing": SECRET, "shop-credentials": SECRET},
         ),
@@ -467,14 +493,27 @@ TOPOLOGY = Topology(
             # to 20 s; the queue's visibility timeout is 6 x this.
             timeout_seconds=120,
             memory_mb=512,
-            reserved_concurrency=5,
+            # An instance publishes one offer at a time (~0.8 s in AWS, bench/catalog_import.py): 25 of them
+            # reach Allegro's free share; one FIFO group per SKU lets a catalogue spread over all of them.
+            reserved_concurrency=25,
             triggers=(QueueTrigger("shop-events", batch_size=10),),
             # GPSR (issue 16): brand -> producer mappings are read from `mappings` (Query); the producer and
             # person ids made on each account are kept in `control` (GetItem/PutItem): no new actions.
-            tables={"catalog": ITEMS, "mappings": READS, "changes": ITEMS, "control": ITEMS, "ledger": ITEMS},
-            sends_to=("stock-changes", "token-recovery"),
+            # BatchGetItem: which links of a batch's SKUs exist, in one call
+            tables={
+                "catalog": Uses(*ITEMS.actions, "BatchGetItem"),
+                "mappings": READS,
+                "changes": ITEMS,
+                "control": ITEMS,
+                "ledger": ITEMS,
+            },
+            # stock-rechecks: a shop level that leaves a sale in doubt asks for a re-read (services/stock.py)
+            sends_to=("stock-changes", "token-recovery", "stock-rechecks"),
             secrets={"app-credentials": SECRET, "accounts": TOKENS},
-            allegro_rpm=500,
+            # Static share (used only while the shared pool is out of reach): 25 x 100 = the old 5 x 500.
+            allegro_rpm=100,
+            # Bulk: each instance as fast as it can go (3 calls per offer), the shared pool caps the sum.
+            allegro_burst_rpm=600,
             deploy_settings=("OFFER_SETTINGS",),
         ),
         Function(
@@ -534,6 +573,8 @@ TOPOLOGY = Topology(
             reserved_concurrency=5,
             triggers=(QueueTrigger("shop-outbox", batch_size=10, max_batching_window_seconds=1),),
             tables={"orders": ITEMS, "ledger": ITEMS},
+            # stock-rechecks: an acknowledgement that leaves a sale in doubt asks for a re-read of the shop
+            sends_to=("stock-rechecks",),
             secrets={"shop-credentials": SECRET},
         ),
         Function(
@@ -569,7 +610,8 @@ TOPOLOGY = Topology(
             timeout_seconds=120,
             reserved_concurrency=1,
             triggers=(ScheduleTrigger(rate_minutes=15, description="back-fill missed orders"),),
-            tables={"orders": READS, "control": ITEMS},
+            # orders: one BatchGetItem per page of checkout forms (never a GetItem per form)
+            tables={"orders": Uses("BatchGetItem"), "control": ITEMS},
             sends_to=("orders", "token-recovery"),
             secrets={"app-credentials": SECRET, "accounts": TOKENS},
             allegro_rpm=60,  # 100 forms per page: a 15-minute window rarely needs more than a few pages
@@ -592,10 +634,17 @@ TOPOLOGY = Topology(
         Function(
             "reconciler",
             "Every 15 min: every Allegro offer vs the stock ledger; repairs drift and records why",
+            # Pages until ~30 s are left, then saves its position (control table); the next run goes on.
             timeout_seconds=300,
             reserved_concurrency=1,
             triggers=(ScheduleTrigger(rate_minutes=15, description="repair Allegro vs ledger drift"),),
-            tables={"ledger": ITEMS, "catalog": ITEMS, "mappings": READS, "changes": ITEMS, "control": ITEMS},
+            tables={
+                "ledger": SWEEP_ITEMS,
+                "catalog": ITEMS,
+                "mappings": READS,
+                "changes": ITEMS,
+                "control": ITEMS,
+            },
             secrets={"app-credentials": SECRET, "accounts": TOKENS},
             sends_to=("token-recovery",),
             allegro_rpm=400,
@@ -627,15 +676,37 @@ TOPOLOGY = Topology(
             deploy_settings=("SHOP_RECONCILE_OVERLAP_SECONDS",),
         ),
         Function(
+            "stock_rechecker",
+            "A sale the ledger is in doubt about: the SKU's level read from the shop, queued like a webhook",
+            # One shop read (10 s timeout) and one intake write per record; at most one per Allegro sale.
+            timeout_seconds=30,
+            reserved_concurrency=2,
+            triggers=(QueueTrigger("stock-rechecks", batch_size=10),),
+            # the webhook intake's de-duplication (the read goes to shop-events like a webhook)
+            tables={"idempotency": Uses("GetItem", "PutItem", "UpdateItem")},
+            sends_to=("shop-events",),
+            secrets={"shop-credentials": SECRET},
+        ),
+        Function(
             "repricer",
             "Every 15 min: reprice each account inside [floor, ceiling] (feed, demand, Allegro's rules)",
             # 100,000 offers: 100 listing pages, fee previews per category band (cached 24 h) and one
             # price command per distinct new price; concurrency 1 so two rounds never race on cool-downs.
+            # bench/sweeps: tracemalloc's peak ~10 MB per 1,000 offers (the round holds every listing):
+            # ~1,090 MB with the runtime at 100,000 offers, ~190 MB at 10,000; 1,536 MB leaves headroom for
+            # the allocator (RSS runs above the traced peak) and gives the CPU share of ~0.9 vCPU.
             timeout_seconds=600,
-            memory_mb=1024,
+            memory_mb=1536,
             reserved_concurrency=1,
             triggers=(ScheduleTrigger(rate_minutes=15, description="reprice within the seller's bounds"),),
-            tables={"mappings": READS, "control": ITEMS, "catalog": READS, "changes": ITEMS, "ledger": READS},
+            # catalog, ledger: a round's facts in BatchGetItems, eventually consistent (CatalogFacts)
+            tables={
+                "mappings": READS,
+                "control": ITEMS,
+                "catalog": SWEEP_READS,
+                "changes": ITEMS,
+                "ledger": SWEEP_READS,
+            },
             secrets={"app-credentials": SECRET, "accounts": TOKENS},
             sends_to=("token-recovery",),
             allegro_rpm=300,

@@ -60,7 +60,7 @@ def test_pip_failure_is_a_clear_error_and_caches_nothing(
 ) -> None:
     def failing_pip(command: list[str], **_kwargs: Any) -> subprocess.CompletedProcess[str]:
         assert "--only-binary=:all:" in command
-        assert command[command.index("--python-version") + 1] == "3.14"
+        assert command[command.index("--python-version") + 1] == bundling.LAMBDA_PYTHON_VERSION == "3.13"
         assert "manylinux2014_aarch64" in command
         return subprocess.CompletedProcess(command, 1, "", "ERROR: No matching distribution found for nope")
 
@@ -81,21 +81,72 @@ def test_bundler_raises_instead_of_falling_back_to_docker(
         bundling.LocalBundler(["httpx==0.28.1"]).try_bundle(str(tmp_path))
 
 
-def test_asset_holds_dependencies_and_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    requirements = ["httpx==0.28.1"]
+def _warm_cache(tmp_path: Path, requirements: list[str]) -> Path:
+    """A dependency cache pip already filled (with a stand-in httpx), so building runs no pip."""
     cache = tmp_path / "cache"
     deps = cache / bundling.dependencies_hash(requirements)
     (deps / "httpx").mkdir(parents=True)
-    (deps / "httpx" / "__init__.py").write_text("")
+    (deps / "httpx" / "__init__.py").write_text("VERSION = 1\n")
     (deps / ".complete").touch()
+    return cache
+
+
+def test_asset_holds_dependencies_and_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    requirements = ["httpx==0.28.1"]
+    cache = _warm_cache(tmp_path, requirements)
     monkeypatch.setattr(subprocess, "run", _no_pip)
+    monkeypatch.setattr(bundling, "find_interpreter", lambda *_: None)
     out = tmp_path / "out"
     out.mkdir()
-    bundling.build_asset(out, requirements, cache)
+    with pytest.warns(UserWarning, match=r"no Python 3\.13 found .* ships without \.pyc"):
+        assert bundling.build_asset(out, requirements, cache) is False  # sources only, and said so
     assert (out / "httpx" / "__init__.py").exists()
     assert (out / "allegro_sync" / "handlers" / "health.py").exists()
     assert not (out / "allegro_sync" / "emulator").exists()
     assert not (out / ".complete").exists()
+    assert not list(out.rglob("*.pyc"))
+
+
+def _lambda_python() -> str:
+    interpreter = bundling.find_interpreter()
+    if interpreter is None:
+        pytest.skip(bundling.NO_INTERPRETER)
+    return interpreter
+
+
+def test_asset_ships_pyc_the_lambda_python_reads_whatever_the_zip_timestamps(tmp_path: Path) -> None:
+    """Every module of the asset has a .pyc of the runtime's exact version (its magic number), with an
+    unchecked-hash header: Lambda's unzipped timestamps cannot make Python ignore it."""
+    interpreter = _lambda_python()
+    requirements = ["httpx==0.28.1"]
+    cache = _warm_cache(tmp_path, requirements)
+    out = tmp_path / "out"
+    out.mkdir()
+    assert bundling.build_asset(out, requirements, cache) is True
+    facts = subprocess.run(  # noqa: S603
+        [interpreter, "-c", "import importlib.util, sys; print(importlib.util.MAGIC_NUMBER.hex(), "
+         "'%d.%d' % sys.version_info[:2], sys.implementation.cache_tag)"],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    magic, version, tag = bytes.fromhex(facts[0]), facts[1], facts[2]
+    assert version == bundling.LAMBDA_PYTHON_VERSION
+    sources = [p for p in out.rglob("*.py") if "__pycache__" not in p.parts]
+    assert out / "allegro_sync" / "handlers" / "order_worker.py" in sources
+    assert out / "httpx" / "__init__.py" in sources
+    for source in sources:
+        pyc = source.parent / "__pycache__" / f"{source.stem}.{tag}.pyc"
+        header = pyc.read_bytes()[:8]
+        assert header[:4] == magic, source
+        assert int.from_bytes(header[4:8], "little") == 0b01, source  # hash-based, source not checked
+
+
+def test_a_synth_without_the_lambda_python_makes_another_asset() -> None:
+    assert bundling.asset_hash(["httpx==0.28.1"], True) != bundling.asset_hash(["httpx==0.28.1"], False)
+
+
+def test_the_interpreter_found_is_of_the_lambda_version() -> None:
+    interpreter = _lambda_python()
+    assert bundling._version_of(interpreter) == bundling.LAMBDA_PYTHON_VERSION
 
 
 def test_runtime_provided_distributions_are_removed_and_nothing_outside(tmp_path: Path) -> None:
@@ -118,8 +169,8 @@ def test_runtime_provided_distributions_are_removed_and_nothing_outside(tmp_path
 
 
 def test_asset_hash_follows_the_dependency_set() -> None:
-    assert bundling.asset_hash(["httpx==0.28.1"]) != bundling.asset_hash(["httpx==0.28.0"])
-    assert bundling.asset_hash(["httpx==0.28.1"]) == bundling.asset_hash(["httpx==0.28.1"])
+    assert bundling.asset_hash(["httpx==0.28.1"], True) != bundling.asset_hash(["httpx==0.28.0"], True)
+    assert bundling.asset_hash(["httpx==0.28.1"], True) == bundling.asset_hash(["httpx==0.28.1"], True)
 
 
 def _dependency_closure(names: set[str]) -> set[str]:

@@ -2,7 +2,8 @@
 
 Secret value, JSON, one of:
   {"kind": "generic", "url": "https://shop.example/allegro-sync/orders", "signing_secret": "...",
-   "changes_url": "https://shop.example/allegro-sync/changes"}   (changes_url optional: shop reconciliation)
+   "changes_url": "https://shop.example/allegro-sync/changes",    (optional: shop reconciliation)
+   "stock_url": "https://shop.example/allegro-sync/stock"}        (optional: a sale in doubt re-read)
   {"kind": "woocommerce", "url": "https://shop.example", "consumer_key": "ck_..",
    "consumer_secret": "cs_.."}
 Read through Powertools' cache (a rotated key is picked up within `max_age`); never logged.
@@ -12,19 +13,21 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import httpx
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, ValidationError
 
-from allegro_sync.adapters.dynamodb.shop_deliveries import DynamoShopDeliveries
-from allegro_sync.adapters.shop.generic_changes import GenericChanges
-from allegro_sync.adapters.shop.outbound_generic import GenericShop
-from allegro_sync.adapters.shop.woocommerce_changes import WooCommerceChanges
-from allegro_sync.adapters.shop.woocommerce_rest import WooCommerceShop
 from allegro_sync.contracts.shop import ShopOrderSink
+
+if TYPE_CHECKING:  # the shop adapters (and httpx) are imported by the function that builds one
+    import httpx
+
+    from allegro_sync.adapters.dynamodb.shop_deliveries import DynamoShopDeliveries
+    from allegro_sync.adapters.shop.generic_changes import GenericChanges
+    from allegro_sync.adapters.shop.stock_read import GenericStock, WooCommerceStock
+    from allegro_sync.adapters.shop.woocommerce_changes import WooCommerceChanges
 
 SECRET_MAX_AGE_SECONDS = 300
 SHOP_TIMEOUT_SECONDS = 10.0
@@ -36,15 +39,16 @@ class ShopNotConfigured(LookupError):
 
 
 class GenericCredentials(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
     kind: Literal["generic"]
     url: _Url
     signing_secret: Annotated[SecretStr, Field(min_length=16)]
     changes_url: _Url | None = None  # the optional "changes since" endpoint (docs/shop-adapters.md)
+    stock_url: _Url | None = None  # the optional one-SKU stock read (docs/shop-adapters.md)
 
 
 class WooCommerceCredentials(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
     kind: Literal["woocommerce"]
     url: _Url
     consumer_key: Annotated[SecretStr, Field(min_length=1)]
@@ -52,7 +56,7 @@ class WooCommerceCredentials(BaseModel):
 
 
 ShopCredentials = Annotated[GenericCredentials | WooCommerceCredentials, Field(discriminator="kind")]
-_CREDENTIALS: TypeAdapter[ShopCredentials] = TypeAdapter(ShopCredentials)
+_CREDENTIALS: TypeAdapter[ShopCredentials] = TypeAdapter(ShopCredentials, config=ConfigDict(defer_build=True))
 
 
 def parse_credentials(raw: str | bytes) -> GenericCredentials | WooCommerceCredentials:
@@ -72,6 +76,9 @@ def build_sink(
     http: httpx.Client,
     deliveries: DynamoShopDeliveries,
 ) -> ShopOrderSink:
+    from allegro_sync.adapters.shop.outbound_generic import GenericShop
+    from allegro_sync.adapters.shop.woocommerce_rest import WooCommerceShop
+
     if isinstance(credentials, GenericCredentials):
         return GenericShop(credentials.url, credentials.signing_secret.get_secret_value(), http)
     return WooCommerceShop(
@@ -87,6 +94,9 @@ def build_feed(
     credentials: GenericCredentials | WooCommerceCredentials, http: httpx.Client, *, overlap: timedelta
 ) -> GenericChanges | WooCommerceChanges:
     """The shop's change listing, or ShopNotConfigured for a generic shop without a `changes_url`."""
+    from allegro_sync.adapters.shop.generic_changes import GenericChanges
+    from allegro_sync.adapters.shop.woocommerce_changes import WooCommerceChanges
+
     if isinstance(credentials, WooCommerceCredentials):
         key = (credentials.consumer_key.get_secret_value(), credentials.consumer_secret.get_secret_value())
         return WooCommerceChanges(credentials.url, key, http, overlap=overlap)
@@ -98,8 +108,28 @@ def build_feed(
     return GenericChanges(credentials.changes_url, credentials.signing_secret.get_secret_value(), http)
 
 
+def build_stock_reader(
+    credentials: GenericCredentials | WooCommerceCredentials, http: httpx.Client
+) -> GenericStock | WooCommerceStock:
+    """The shop's one-SKU stock read, or ShopNotConfigured for a generic shop without a `stock_url`."""
+    from allegro_sync.adapters.shop.stock_read import GenericStock, WooCommerceStock
+
+    if isinstance(credentials, WooCommerceCredentials):
+        key, secret = credentials.consumer_key, credentials.consumer_secret
+        return WooCommerceStock(credentials.url, key.get_secret_value(), secret.get_secret_value(), http)
+    if credentials.stock_url is None:
+        raise ShopNotConfigured(
+            "the shop-credentials secret has no stock_url: this generic shop offers no stock read, so a "
+            "sale in doubt waits for its next stock report (docs/shop-adapters.md)"
+        )
+    return GenericStock(credentials.stock_url, credentials.signing_secret.get_secret_value(), http)
+
+
 def check_shop(credentials: GenericCredentials | WooCommerceCredentials, http: httpx.Client) -> None:
     """One harmless call to the shop with these credentials (ShopRejected / ShopUnavailable say why not)."""
+    from allegro_sync.adapters.shop.outbound_generic import GenericShop
+    from allegro_sync.adapters.shop.woocommerce_rest import WooCommerceShop
+
     if isinstance(credentials, GenericCredentials):
         GenericShop(credentials.url, credentials.signing_secret.get_secret_value(), http).check()
         return

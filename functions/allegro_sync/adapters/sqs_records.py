@@ -8,8 +8,11 @@ item), so SQS retries it and the queue's DLQ keeps it for a look, as a bad messa
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
-from pydantic import Json
+from pydantic import ConfigDict, Json
 
 from allegro_sync.contracts.messages import (
     OrderNotice,
@@ -17,6 +20,7 @@ from allegro_sync.contracts.messages import (
     ShopEvent,
     ShopOrderStatus,
     StockChanged,
+    StockRecheck,
     TokenRecovery,
 )
 
@@ -24,11 +28,15 @@ from allegro_sync.contracts.messages import (
 class ShopEventRecord(SqsRecordModel):
     """`shop-events` (FIFO, group = SKU)."""
 
+    model_config = ConfigDict(defer_build=True)
+
     body: Json[ShopEvent]
 
 
 class OrderNoticeRecord(SqsRecordModel):
     """`orders` (FIFO, group = checkout form)."""
+
+    model_config = ConfigDict(defer_build=True)
 
     body: Json[OrderNotice]
 
@@ -36,11 +44,15 @@ class OrderNoticeRecord(SqsRecordModel):
 class StockChangedRecord(SqsRecordModel):
     """`stock-changes` (FIFO, group = SKU); its consumer parses the batch as a whole, record by record."""
 
+    model_config = ConfigDict(defer_build=True)
+
     body: Json[StockChanged]
 
 
 class OutboxRecord(SqsRecordModel):
     """`shop-outbox` (standard): order changes, and any other outbox message, told apart by `kind`."""
+
+    model_config = ConfigDict(defer_build=True)
 
     body: Json[OutboxMessage]
 
@@ -48,10 +60,27 @@ class OutboxRecord(SqsRecordModel):
 class ShopOrderStatusRecord(SqsRecordModel):
     """`fulfillment` (FIFO, group = checkout form)."""
 
+    model_config = ConfigDict(defer_build=True)
+
     body: Json[ShopOrderStatus]
 
 
 class TokenRecoveryRecord(SqsRecordModel):
     """`token-recovery` (standard, each message delayed inside Allegro's 60 s refresh grace)."""
 
+    model_config = ConfigDict(defer_build=True)
+
     body: Json[TokenRecovery]
+
+
+class StockRecheckRecord(SqsRecordModel):
+    """`stock-rechecks` (standard, each message delayed until a read of the shop settles a sale in doubt)."""
+
+    body: Json[StockRecheck]
+
+
+def message_groups(event: Mapping[str, Any]) -> list[str]:
+    """The FIFO message groups of a Lambda SQS event, read before the records are parsed (for `shop-events`,
+    the SKUs), so a batch's reads can be made once."""
+    records = event.get("Records") or []
+    return [str(g) for r in records if (g := (r.get("attributes") or {}).get("MessageGroupId"))]

@@ -95,11 +95,15 @@ __all__ = [
 
 
 class AllegroResponse(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="allow")
+    model_config = ConfigDict(
+        defer_build=True, alias_generator=to_camel, populate_by_name=True, extra="allow"
+    )
 
 
 class AllegroRequest(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+    model_config = ConfigDict(
+        defer_build=True, alias_generator=to_camel, populate_by_name=True, extra="forbid"
+    )
 
     def to_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
@@ -314,7 +318,7 @@ class TaskReport(AllegroResponse):
 class OfferCommandResult(BaseModel):
     """What a batch command did to one offer. PENDING: no final status within the allowed wait."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     offer_id: str
     status: Literal["SUCCESS", "FAIL", "PENDING"]

@@ -160,7 +160,7 @@ class ParameterMapping(BaseModel):
     """Where an Allegro parameter's value comes from: a shop attribute (with an optional value map), or a
     constant (e.g. Stan = Nowy for every product of a shop that sells only new goods)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
     parameter_id: Annotated[str, Field(min_length=1)]
     shop_attribute: str | None = None
     constant: str | None = None
@@ -171,7 +171,7 @@ class CategoryMapping(BaseModel):
     """A shop category path prefix -> Allegro category, plus its parameter mappings. Only approved
     mappings are used: a suggested (e.g. by /sale/matching-categories) but unreviewed one is not."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
     shop_path: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
     allegro_category_id: Annotated[str, Field(min_length=1)]
     approved: bool = False

@@ -95,7 +95,7 @@ class ProducerMapping(BaseModel):
     producer is outside the EU; `safety_text` goes on the brand's offers whose product has none of its own.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     brand: str = Field(min_length=1, max_length=200)
     account: str = "*"

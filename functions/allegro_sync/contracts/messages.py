@@ -9,6 +9,7 @@
 | `fulfillment` (FIFO, checkout form) | `ShopOrderStatus` | fulfillment_intake | fulfillment_worker |
 | `token-recovery` (standard, delayed) | `TokenRecovery` | every refresh of a token | token_recovery |
 | `poll-tick` (standard, delayed) | `PollTick` | order_poller (itself, and its watchdog) | order_poller |
+| `stock-rechecks` (standard, delayed) | `StockRecheck` | catalog_worker, shop_notifier | stock_rechecker |
 
 Bodies are the models' JSON; consumers receive them parsed by their batch processor
 (`adapters/sqs_records.py`), so a malformed body fails its record and ends in the DLQ. The correlation id
@@ -66,7 +67,7 @@ Stock = Annotated[int, Field(ge=0, le=MAX_STOCK)]
 
 
 class _ShopEvent(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     delivery_id: Annotated[str, Field(min_length=1, max_length=200)]
     occurred_at: AwareDatetime
@@ -119,7 +120,7 @@ class PriceSet(_ShopEvent):
 
 ShopEvent = Annotated[ProductUpsert | ProductDelete | StockSet | PriceSet, Field(discriminator="type")]
 
-SHOP_EVENT_ADAPTER: TypeAdapter[ShopEvent] = TypeAdapter(ShopEvent)
+SHOP_EVENT_ADAPTER: TypeAdapter[ShopEvent] = TypeAdapter(ShopEvent, config=ConfigDict(defer_build=True))
 
 
 def parse_shop_event(raw: str | bytes) -> ShopEvent:
@@ -138,7 +139,7 @@ class OrderNotice(BaseModel):
     itself carries no order data.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     account: str = Field(min_length=1, max_length=64)
     checkout_form_id: str = Field(min_length=1, max_length=100)
@@ -166,7 +167,7 @@ class OrderNotice(BaseModel):
 
 
 class _Message(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
 
 class OfferQuantity(_Message):
@@ -226,7 +227,7 @@ class StockChanged(BaseModel):
     consumer instead of the DLQ; producers build it only through `from_view`.
     """
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="ignore", frozen=True)
 
     kind: Literal["stock.changed"] = "stock.changed"
     message_id: str = ""  # stock_message_id(sku, revision) when not given
@@ -351,7 +352,7 @@ class OrderChanged(_Message):
 
 
 OutboxMessage = Annotated[OrderChanged | StockChanged, Field(discriminator="kind")]
-_outbox = TypeAdapter(OutboxMessage)
+_outbox = TypeAdapter(OutboxMessage, config=ConfigDict(defer_build=True))
 
 
 def parse_outbox_message(body: str) -> OrderChanged | StockChanged:
@@ -371,7 +372,7 @@ CheckoutFormId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A
 class Parcel(BaseModel):
     """One tracking number; `carrier` is the shop's own name for the carrier ("InPost", "dpd", ...)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     carrier: Annotated[str, Field(min_length=1, max_length=100)]
     waybill: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^\S(.*\S)?$")]
@@ -380,7 +381,7 @@ class Parcel(BaseModel):
 class ShopOrderStatus(BaseModel):
     """The shop's view of one Allegro order: where it is in fulfillment and its parcels."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     checkout_form_id: CheckoutFormId
     status: FulfillmentStatus | None = None
@@ -391,7 +392,7 @@ class TokenRecovery(BaseModel):
     """Sent, delayed, just before a refresh calls Allegro: "if the pair refreshed from this token was not
     saved, refresh again with it" (services/tokens.py). A one-way fingerprint, never a token."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     account: str = Field(min_length=1, max_length=128)
     refresh_fingerprint: str = Field(pattern=r"^[0-9a-f]{32}$")
@@ -407,3 +408,12 @@ class PollTick(BaseModel):
 
     chain: str = Field(pattern=r"^[0-9a-f]{32}$")
     seq: int = Field(default=0, ge=0)
+
+
+class StockRecheck(BaseModel):
+    """Sent, delayed, when the ledger cannot tell whether a shop level already reflects a sale: "read this
+    SKU's level from the shop again" (services/stock.py). The read is queued as a `stock.set`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sku: Sku

@@ -12,13 +12,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class TextItem(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
     type: Literal["TEXT"] = "TEXT"
     content: str
 
 
 class ImageItem(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
     type: Literal["IMAGE"] = "IMAGE"
     url: str
 
@@ -27,14 +27,14 @@ DescriptionItem = Annotated[TextItem | ImageItem, Field(discriminator="type")]
 
 
 class DescriptionSection(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
     items: list[DescriptionItem]
 
 
 class Description(BaseModel):
     """`description` of POST/PATCH /sale/product-offers; `model_dump(mode="json")` is its request JSON."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
     sections: list[DescriptionSection] = []
 
     @property
@@ -44,7 +44,7 @@ class Description(BaseModel):
 
 
 class RangeValue(BaseModel):
-    model_config = ConfigDict(frozen=True, populate_by_name=True)
+    model_config = ConfigDict(defer_build=True, frozen=True, populate_by_name=True)
     from_: Annotated[str, Field(alias="from")]
     to: str
 
@@ -52,7 +52,7 @@ class RangeValue(BaseModel):
 class OfferParameter(BaseModel):
     """ParameterProductOfferRequest; dump with `model_dump(by_alias=True, exclude_none=True)`."""
 
-    model_config = ConfigDict(frozen=True, populate_by_name=True, serialize_by_alias=True)
+    model_config = ConfigDict(defer_build=True, frozen=True, populate_by_name=True, serialize_by_alias=True)
     id: str
     values: list[str] | None = None
     values_ids: Annotated[list[str] | None, Field(alias="valuesIds")] = None

@@ -49,3 +49,12 @@ def state_version(message: OrderChanged) -> int | None:
     """The order-state version in the message id (`order:<form>:v<n>`, domain.orders.order_message_id)."""
     match = _VERSION.search(message.message_id)
     return int(match.group(1)) if match else None
+
+
+@dataclass(frozen=True)
+class ShopStockLevel:
+    """A SKU's stock as the shop read it at shop time `read_at` (never later than the read itself)."""
+
+    quantity: int | None  # None: the shop does not count this product's stock
+    read_at: datetime
+    version: int | None = None

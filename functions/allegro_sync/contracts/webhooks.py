@@ -47,6 +47,9 @@ class Delivery:
     refused: tuple[Refusal, ...] = ()
     # A verified delivery refused as a whole (unknown topic, not JSON...), answered 2xx with this error.
     error: dict[str, Any] | None = None
+    # Only absolute stock levels, each with the shop's own `occurred_at`: a repeat carries the same order
+    # keys, so the catalogue and the ledger already make it a no-op; no delivery marker is written for it.
+    self_ordered: bool = False
 
 
 @dataclass(frozen=True)

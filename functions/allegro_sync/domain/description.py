@@ -89,13 +89,13 @@ _WHITESPACE = re.compile(r"\s+")
 class DescriptionWarning(BaseModel):
     """Something the seller should know about the conversion (shown in the product status)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
     code: Literal["truncated", "image_not_uploaded", "image_unusable_url", "empty"]
     message: str
 
 
 class DescriptionResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
     description: Description
     warnings: list[DescriptionWarning] = []
 

@@ -50,7 +50,7 @@ ProblemCode = Literal[
 
 
 class DescriptionProblem(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
     path: str
     code: ProblemCode
     message: str

@@ -261,6 +261,29 @@ def is_reflected(sale: OpenSale, level: ShopLevel | None, policy: LedgerPolicy) 
     return sale.ack_at <= level.at - policy.clock_skew
 
 
+def recheck_after(ledger: SkuLedger, policy: LedgerPolicy) -> datetime | None:
+    """The shop time after which a fresh read of the shop's level settles every sale in doubt; None when
+    nothing is.
+
+    In doubt: a sale the shop acknowledged (at `a`, without a stock version both sides share) that the held
+    level does not reflect. Mostly a level read within `clock_skew` of `a`, which the rule above keeps
+    subtracting (never oversell) although it may well count the sale; also an `a` later than the truth (our
+    time of a redelivered answer). Either way the offers may show too little, and a shop that changes
+    nothing more never sends another level. A level read at or after `a + clock_skew` decides it.
+    """
+    level = ledger.level
+    if level is None:
+        return None
+    doubtful = [
+        s.ack_at
+        for s in ledger.open_sales.values()
+        if s.ack_at is not None
+        and not (s.ack_version is not None and level.version is not None)
+        and not is_reflected(s, level, policy)
+    ]
+    return max(doubtful) + policy.clock_skew if doubtful else None
+
+
 def _prune(ledger: SkuLedger, policy: LedgerPolicy) -> dict[str, OpenSale]:
     return {sid: s for sid, s in ledger.open_sales.items() if not is_reflected(s, ledger.level, policy)}
 

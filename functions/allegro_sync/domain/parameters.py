@@ -29,7 +29,9 @@ from allegro_sync.contracts.offer_content import OfferParameter, RangeValue
 
 
 class _Api(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore", alias_generator=to_camel, populate_by_name=True)
+    model_config = ConfigDict(
+        defer_build=True, frozen=True, extra="ignore", alias_generator=to_camel, populate_by_name=True
+    )
 
 
 class DictionaryValue(_Api):
@@ -124,13 +126,13 @@ def choose_category(
 
 
 class MissingParameter(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
     id: str
     name: str
 
 
 class ParameterProblem(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
     parameter_id: str
     parameter_name: str
     value: str
@@ -138,7 +140,7 @@ class ParameterProblem(BaseModel):
 
 
 class ParameterResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
     parameters: list[OfferParameter]
     missing_required: list[MissingParameter]
     problems: list[ParameterProblem]

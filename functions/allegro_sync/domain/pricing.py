@@ -35,7 +35,7 @@ class PricingRule(BaseModel):
     empty means no rounding. `rounding` says which neighbouring ending to take.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     name: Annotated[str, Field(min_length=1, max_length=100)] = "default"
     markup_percent: Annotated[Decimal, Field(gt=Decimal("-100"), le=Decimal("1000"), decimal_places=4)] = (
@@ -68,7 +68,7 @@ class PricingRule(BaseModel):
 
 
 class PriceStep(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
     step: Literal[
         "shop_price",
         "rule",
@@ -86,7 +86,7 @@ class PriceStep(BaseModel):
 class PriceDecision(BaseModel):
     """The price to set and why; `explanation` is what the seller sees in the change history."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
     amount: Decimal
     currency: str
     rule: str
@@ -205,7 +205,7 @@ def _inside(
 class ScopedRule(BaseModel):
     """A rule and where it applies: an account (None = all) and an Allegro category (None = all)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
     account_id: str | None = None
     category_id: str | None = None
     rule: PricingRule
@@ -218,7 +218,7 @@ class PricingPolicy(BaseModel):
     category rule also covers the category's subcategories when the caller passes the category path.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
     rules: tuple[ScopedRule, ...] = ()
 
     @model_validator(mode="after")

@@ -44,7 +44,7 @@ class Strategy(StrEnum):
 class RepricingSettings(BaseModel):
     """One seller's settings for an account, a category or a SKU (the most specific one wins)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     account: str | None = None
     category_id: str | None = None

@@ -233,7 +233,7 @@ def build_title(
 
 
 class TitleProblem(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
     code: Literal[
         "too_short",
         "too_long",

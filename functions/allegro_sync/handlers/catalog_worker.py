@@ -23,7 +23,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from allegro_sync import correlation
 from allegro_sync.adapters.batch import FifoProcessor
-from allegro_sync.adapters.sqs_records import ShopEventRecord
+from allegro_sync.adapters.sqs_records import ShopEventRecord, message_groups
 from allegro_sync.bootstrap import application
 from allegro_sync.contracts.catalog import LinkStatus
 
@@ -35,7 +35,8 @@ processor = FifoProcessor(model=ShopEventRecord, skip_group_on_error=True)
 def record_handler(record: ShopEventRecord) -> None:
     event = record.body  # a malformed body failed the record before this: it ends in the DLQ, kept for replay
     logger.thread_safe_append_keys(sku=event.sku, delivery_id=event.delivery_id)
-    report = application().publisher().handle(event)
+    delivery = int(record.attributes.ApproximateReceiveCount)
+    report = application().publisher().handle(event, delivery=delivery)
     waiting = [a for a, s in report.links.items() if s in (LinkStatus.WAITING, LinkStatus.FAILED)]
     logger.info(
         "shop event applied",
@@ -50,4 +51,8 @@ def record_handler(record: ShopEventRecord) -> None:
 
 @logger.inject_lambda_context(log_event=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return application().consume_after_allegro_block("shop-events", event, context, processor, record_handler)
+    # the batch's accounts, mappings and links read once (group = SKU)
+    with application().publisher().batch(message_groups(event)):
+        return application().consume_after_allegro_block(
+            "shop-events", event, context, processor, record_handler
+        )

@@ -383,6 +383,7 @@ class Demo:
             "url": self.shop_url,
             "signing_secret": SHOP_SECRET,
             "changes_url": f"{self.shop_url}/changes",  # read by the shop reconciliation (chapter 7)
+            "stock_url": f"{self.shop_url}/stock",  # read to settle a sale the ledger is in doubt about
         }
         self.runtime.put_secret("shop-credentials", credentials)
         self.console.print(f"The shop's order endpoint {self.shop_url} and its signing secret are stored.")

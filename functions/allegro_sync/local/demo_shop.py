@@ -5,7 +5,8 @@ verifies our signature, applies each order once per `Idempotency-Key` and keeps 
 show what the shop ended up with rather than what we meant to send. The soak also takes it down for a while
 (`down`) and reads what it applied per order (`taken`), to tell a lost or doubled order from a delayed one.
 It also keeps a change log served as the generic contract's optional `GET /changes?since=N&limit=M`
-(docs/shop-adapters.md), which the shop reconciliation reads to repair a lost webhook.
+(docs/shop-adapters.md), which the shop reconciliation reads to repair a lost webhook, and answers the
+optional one-SKU stock read `GET /stock?sku=S`, with which a sale the ledger is in doubt about is settled.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -37,6 +39,7 @@ class DemoShop:
     taken: dict[str, Counter[str]] = field(default_factory=dict)  # form id -> SKU -> units still taken
     first_seen: dict[str, float] = field(default_factory=dict)  # form id -> time.time() of its first delivery
     changes: list[dict[str, Any]] = field(default_factory=list)  # every product change, in order
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # the shop's own clock (applied_at, read_at)
     _keys: set[str] = field(default_factory=set)
     _sales: dict[str, str] = field(default_factory=dict)  # sale id -> the last effect applied
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -50,7 +53,7 @@ class DemoShop:
         signature = h.get(signing.SIGNATURE_HEADER.lower(), "")
         if not signing.matches([self.secret], signature, timestamp, delivery, body):
             return 401, {"error": "bad signature"}
-        applied_at = datetime.now(UTC).isoformat()
+        applied_at = self.clock().isoformat()
         message = json.loads(body)
         if message.get("kind") == "ping":  # `shop set-credentials` checks the URL and the secret
             return 200, {"ok": True}
@@ -81,14 +84,28 @@ class DemoShop:
         with self._lock:
             self.changes.append(event)
 
-    def changes_page(self, headers: dict[str, str], query: dict[str, str]) -> tuple[int, dict[str, Any]]:
-        """`GET /changes`: signed by the caller over an empty body; the cursor is a position in the log."""
+    def _signed_get(self, headers: dict[str, str]) -> bool:
+        """A GET signed by the caller over an empty body, as the contract asks."""
         h = {k.lower(): v for k, v in headers.items()}
         timestamp = int(h.get(signing.TIMESTAMP_HEADER.lower(), "0") or 0)
         delivery = h.get(signing.DELIVERY_HEADER.lower(), "")
-        if not signing.matches(
-            [self.secret], h.get(signing.SIGNATURE_HEADER.lower(), ""), timestamp, delivery, b""
-        ):
+        signature = h.get(signing.SIGNATURE_HEADER.lower(), "")
+        return signing.matches([self.secret], signature, timestamp, delivery, b"")
+
+    def stock_level(self, headers: dict[str, str], query: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        """`GET /stock?sku=S`: the level now and the shop's time of the read (404: no such SKU)."""
+        if not self._signed_get(headers):
+            return 401, {"error": "bad signature"}
+        sku = query.get("sku", "")
+        with self._lock:
+            if sku not in self.stock:
+                return 404, {"error": "no such SKU"}
+            level, read_at = self.stock[sku], self.clock().isoformat()
+        return 200, {"sku": sku, "stock": level, "read_at": read_at}
+
+    def changes_page(self, headers: dict[str, str], query: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        """`GET /changes`: signed by the caller over an empty body; the cursor is a position in the log."""
+        if not self._signed_get(headers):
             return 401, {"error": "bad signature"}
         start, limit = int(query.get("since", "0")), min(int(query.get("limit", "100")), 100)
         with self._lock:
@@ -142,9 +159,10 @@ class DemoShopServer(LoopbackServer):
         class Handler(QuietHandler):
             def do_GET(self) -> None:
                 url = urlsplit(self.path)
-                if url.path == "/changes":
+                if url.path in ("/changes", "/stock"):
                     query = {k: v[0] for k, v in parse_qs(url.query).items()}
-                    status, payload = owner.changes_page(dict(self.headers.items()), query)
+                    read = owner.changes_page if url.path == "/changes" else owner.stock_level
+                    status, payload = read(dict(self.headers.items()), query)
                     self.send_body(status, json.dumps(payload).encode(), "application/json")
                     return
                 if url.path == "/orders":

@@ -102,6 +102,9 @@ def fifo_violations(queue: str, records: list[dict[str, Any]], failed: set[str])
     return violations
 
 
+LOCAL_MAX_LOOPS = 5
+
+
 class SqsPoller:
     """Drives every QueueTrigger of the topology against moto."""
 
@@ -270,7 +273,9 @@ class SqsPoller:
                 self._threads.append(thread)
 
     def _concurrency(self, function: Function) -> int:
-        return function.reserved_concurrency or DEFAULT_CONCURRENCY
+        # At most LOCAL_MAX_LOOPS per queue: the catalog worker's 25 instances are for Allegro's latency in
+        # AWS (bench/catalog_import.py models them); here they would only be idle long polls on moto.
+        return min(function.reserved_concurrency or DEFAULT_CONCURRENCY, LOCAL_MAX_LOOPS)
 
     def _loop(self, trigger: QueueTrigger, function: Function, idle_interval: float) -> None:
         # Long polls, as Lambda's event source does (20 s there): an idle queue costs one receive a second

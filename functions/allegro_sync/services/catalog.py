@@ -28,8 +28,17 @@ from allegro_sync.domain.pricing import ScopedRule
 
 
 class CatalogRepository(Protocol):
-    def accept(self, product: StoredProduct) -> Outcome:
-        """Store the product state unless a newer event is already stored (equal = a redelivery: accepted)."""
+    def accept(self, product: StoredProduct, *, new_content: bool = True) -> Outcome:
+        """Store the product state unless a newer event is already stored (equal = a redelivery: accepted).
+
+        `new_content=False`: only stock, price or deletion changed; the stored upsert (the product's
+        content, often several KB) is not written again.
+        """
+        ...
+
+    def accept_noting_new(self, product: StoredProduct, *, new_content: bool = True) -> tuple[Outcome, bool]:
+        """`accept`, and whether no state of this SKU was stored before (in the same write: a new product's
+        stock ledger then needs no read either)."""
         ...
 
     def product(self, sku: str) -> StoredProduct | None: ...
@@ -38,9 +47,19 @@ class CatalogRepository(Protocol):
 
     def links(self, sku: str) -> list[OfferLink]: ...
 
+    def existing_links(self, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which of these (SKU, account) links exist: one batched read for an SQS batch's events."""
+        ...
+
     def save_link(self, link: OfferLink) -> None: ...
 
     def status(self, sku: str) -> ProductStatus: ...
+
+
+class LinkWrites(Protocol):
+    """An offer link and the changes recorded while making it, written together (one call in AWS)."""
+
+    def save(self, link: OfferLink, changes: Sequence[Change]) -> None: ...
 
 
 class MappingsRepository(Protocol):

@@ -12,8 +12,12 @@ Rules that shape this module (issue "Stock in seconds and orders exactly once"):
   ACTIVATE, because Allegro may run an activation before a stock change sent just before it (#10251).
   An offer the seller (or Allegro's admin) ended is not re-activated behind their back.
 - An archived offer (ended > 60 days: 404, #10743) is handed to the catalogue to be created again.
+- While one seller's product-offer writes are held back by its own limit (a per-user 429, #12700), a lower
+  stock goes out as a quantity command and a sell-out as an END publication command (another resource):
+  an offer that shows too much oversells, so it does not wait for the seller's write slots.
 - An unknown quantity (the shop could not say) is never 0 and never plenty: nothing is pushed, it is logged.
-- Every change made on Allegro goes to the change log with its reason.
+- Every change made on Allegro goes to the change log with its reason: a routine push's with its pushed
+  record (one write, `PushLog.record`), a repair's or a re-creation's as its own item, and each as a log line.
 A failure (rate limit, 5xx, timeout, unconfirmed stock) leaves the offer's pushed revision unchanged and
 names the SKU in `PropagationReport.failed`, so its messages go back to the queue and are retried.
 """
@@ -25,24 +29,32 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from aws_lambda_powertools import Logger
 
 from allegro_sync import correlation
 from allegro_sync.contracts.allegro import OfferCommandResult, ProductOffer
-from allegro_sync.contracts.allegro_errors import AllegroError, AllegroNotFound
+from allegro_sync.contracts.allegro_errors import AllegroError, AllegroNotFound, AllegroUserRateLimited
 from allegro_sync.contracts.catalog import Change
 from allegro_sync.contracts.messages import StockChanged
 from allegro_sync.contracts.stock import PushRecord
 from allegro_sync.domain.ledger import OfferAction, OfferTarget, StockView
 from allegro_sync.services.catalog import ChangeLog
+from allegro_sync.services.propagation_ports import (
+    ArchivedOffers,
+    OfferStockClient,
+    PushLog,
+    StockClients,
+    StockViews,
+)
 
 logger = Logger(child=True)
 
 # Offers Allegro ended because stock ran out (or we ended them with stock 0) come back by themselves when
 # stock returns; any other ending (USER, ADMIN, EXPIRATION) was someone's decision and is left alone.
 REACTIVATABLE_ENDINGS = frozenset({"EMPTY_STOCK"})
+_LOGGED = ("sku", "offer_id", "account", "action", "changes", "reason")  # of a Change, per stock change
 
 
 # ------------------------------------------------------------------------------------------------ input
@@ -60,54 +72,6 @@ def newest_signals(signals: Iterable[StockChanged]) -> dict[str, StockChanged]:
         if held is None or signal.revision > held.revision:
             newest[signal.sku] = signal
     return newest
-
-
-# ------------------------------------------------------------------------------------------------ ports
-
-
-class PushLog(Protocol):
-    """Pushed revision per offer link; `record` is a conditional write (only a newer revision wins)."""
-
-    def pushed(self, sku: str) -> Mapping[str, PushRecord]: ...
-
-    def record(self, sku: str, offer_id: str, record: PushRecord) -> bool: ...
-
-
-class StockViews(Protocol):
-    """What every offer of a SKU should show now (`StockLedger.view`)."""
-
-    def view(self, sku: str) -> StockView: ...
-
-
-class OfferStockClient(Protocol):
-    """The Allegro calls propagation makes (implemented by `AllegroClient`)."""
-
-    def patch_product_offer(
-        self, offer_id: str, body: Mapping[str, Any], *, wait: bool = True
-    ) -> ProductOffer: ...
-
-    def get_product_offer(self, offer_id: str) -> ProductOffer: ...
-
-    def change_quantity(
-        self, offer_ids: Iterable[str], change_type: Literal["FIXED", "GAIN"], value: int
-    ) -> list[OfferCommandResult]: ...
-
-    def change_publication(
-        self, offer_ids: Iterable[str], action: Literal["ACTIVATE", "END"]
-    ) -> list[OfferCommandResult]: ...
-
-
-class StockClients(Protocol):
-    def client(self, account: str) -> OfferStockClient: ...
-
-
-class ArchivedOffers(Protocol):
-    """The catalogue's answer to an archived offer: create it again (or mark the link for it).
-
-    Returns the new offer id when one exists now, None when the link only waits for re-publication.
-    """
-
-    def recreate(self, sku: str, account: str, offer_id: str) -> str | None: ...
 
 
 # ------------------------------------------------------------------------------------------------ plan
@@ -132,6 +96,9 @@ class Push:
     # False: Allegro already shows this (same value as last pushed); only the revision is recorded.
     needs_call: bool = True
     correlation_id: str | None = None  # the newest signal's, for the logs; None: the reconciler's repair
+    # True: its changes are kept with the pushed record (one write); False: each is an item of the change
+    # log (the reconciler's repairs, which `status` looks for there).
+    with_record: bool = False
 
 
 @dataclass(frozen=True)
@@ -255,7 +222,7 @@ class Propagator:
             except Exception as error:
                 report.failed[sku] = f"{type(error).__name__}: {error}"
                 continue
-            pushes.extend(replace(p, correlation_id=signal.correlation_id) for p in planned)
+            pushes.extend(replace(p, correlation_id=signal.correlation_id, with_record=True) for p in planned)
             report.skipped.extend(skips)
         self.apply(pushes, report)
         for skip in report.skipped:
@@ -270,7 +237,7 @@ class Propagator:
         report = report if report is not None else PropagationReport()
         for push in pushes:
             if not push.needs_call:
-                self._done(push, report, call=False)
+                self._done(push, report)
         todo = [p for p in pushes if p.needs_call]
         batched, singles = batches(todo)
         for (account, quantity), group in sorted(batched.items()):
@@ -333,7 +300,7 @@ class Propagator:
             if result is None:
                 continue
             if result.status == "SUCCESS":
-                self._done(push, report, call=True)
+                self._done(push, report, made=[self._stock_change(push)])
             elif result.status == "FAIL":
                 # Archived, ended by the seller, ...: the single path reads the offer and decides.
                 fallback.append(push)
@@ -345,19 +312,53 @@ class Propagator:
         try:
             offer = client.patch_product_offer(push.offer_id, {"stock": {"available": push.quantity}})
             report.calls += 1
+        except AllegroUserRateLimited:
+            self._by_command(client, push, report)
+            return
         except AllegroNotFound:
             report.calls += 1
             if not may_recreate:
                 raise  # a just-recreated offer answering 404: retried later, never a loop
             self._gone(push, report)
             return
-        self._log_stock(push)
+        made = [self._stock_change(push)]
         if push.kind is PushKind.RESTOCK:
-            self._reactivate(client, push, offer, report)
-        self._done(push, report, call=False)  # only now: a failed activation is retried with the SKU
+            try:
+                self._reactivate(client, push, offer, report, made)
+            except Exception:
+                self._keep(made)  # the stock is on Allegro: explained even though the push is retried
+                raise
+        self._done(push, report, made=made)  # only now: a failed activation is retried with the SKU
+
+    def _by_command(self, client: OfferStockClient, push: Push, report: PropagationReport) -> None:
+        """The seller's product-offer writes are held back (a per-user limit): set the stock with a quantity
+        command (a first push or a restock then reads the offer back and activates it if it sold out), or
+        end the offer with a publication command; a command or read that did not succeed is retried."""
+        ending = push.kind is PushKind.END
+        if ending:
+            results = client.change_publication([push.offer_id], "END")
+        else:
+            results = client.change_quantity([push.offer_id], "FIXED", push.quantity)
+        report.calls += 2
+        if not results or results[0].status != "SUCCESS":
+            message = results[0].message if results else "no result"
+            raise StockConfirmationFailed(f"{'END' if ending else 'quantity'} command failed: {message}")
+        how = "an END command ended the offer" if ending else "a quantity command set it"
+        held = replace(
+            push, reason=f"{push.reason}; the seller's offer writes were held back by its limit: {how}"
+        )
+        made = [self._stock_change(held)]
+        if push.kind is PushKind.RESTOCK:
+            self._reactivate(client, push, client.get_product_offer(push.offer_id), report, made)
+        self._done(held, report, made=made)
 
     def _reactivate(
-        self, client: OfferStockClient, push: Push, offer: ProductOffer, report: PropagationReport
+        self,
+        client: OfferStockClient,
+        push: Push,
+        offer: ProductOffer,
+        report: PropagationReport,
+        made: list[Change],
     ) -> None:
         """Stock first, confirmed by reading it back, then ACTIVATE (#10251)."""
         publication = offer.publication
@@ -365,8 +366,10 @@ class Propagator:
         ended_by = publication.ended_by if publication else None
         if status != "ENDED":
             return  # still ACTIVE (or ACTIVATING, or a draft the catalogue owns): the stock is enough
+        # Ours to bring back: ended by our stock 0 (EMPTY_STOCK, or nothing yet) or by our END command (USER)
+        # while the seller's writes were held back; an offer we recorded as ended, the seller cannot end.
         we_ended_it = push.previous is not None and push.previous.action == "END"
-        if ended_by not in REACTIVATABLE_ENDINGS and not (we_ended_it and ended_by is None):
+        if ended_by not in REACTIVATABLE_ENDINGS and not (we_ended_it and ended_by in (None, "USER")):
             logger.info(
                 "offer ended by someone else: stock set, not re-activated",
                 extra={"sku": push.sku, "offer_id": push.offer_id, "ended_by": ended_by},
@@ -386,18 +389,20 @@ class Propagator:
             message = results[0].message if results else "no result"
             raise StockConfirmationFailed(f"activation of {push.offer_id} did not succeed: {message}")
         report.activated.append(push.offer_id)
-        self._log(
-            push,
-            "activate",
-            {"publication.status": {"old": "ENDED", "new": "ACTIVE"}},
-            f"stock back ({push.quantity}) after selling out; stock confirmed before activation",
+        made.append(
+            self._change(
+                push,
+                "activate",
+                {"publication.status": {"old": "ENDED", "new": "ACTIVE"}},
+                f"stock back ({push.quantity}) after selling out; stock confirmed before activation",
+            )
         )
 
     def _gone(self, push: Push, report: PropagationReport) -> None:
         """404: ended more than 60 days ago, archived (#10743)."""
         if push.kind is PushKind.END:
             # Nothing to sell and the offer is gone: that is already what the ledger wants.
-            self._done(push, report, call=False)
+            self._done(push, report)
             return
         new_id = self.archived.recreate(push.sku, push.account, push.offer_id)
         report.recreated[push.offer_id] = new_id
@@ -427,38 +432,35 @@ class Propagator:
 
     # --- bookkeeping -----------------------------------------------------------------------------------
 
-    def _done(self, push: Push, report: PropagationReport, *, call: bool) -> None:
+    def _done(self, push: Push, report: PropagationReport, *, made: Sequence[Change] = ()) -> None:
+        """Record the pushed revision, with the changes the push made (one write when `with_record`)."""
         action: Literal["SET", "END"] = "END" if push.kind is PushKind.END else "SET"
-        self.pushed.record(
-            push.sku, push.offer_id, PushRecord(push.revision, action, push.quantity, push.account)
-        )
+        record = PushRecord(push.revision, action, push.quantity, push.account)
+        kept = push.with_record and bool(made)
+        if not self.pushed.record(push.sku, push.offer_id, record, made if kept else ()) or not kept:
+            self._keep(made)
         report.pushed.append(push)
-        if call:
-            self._log_stock(push)
+        for change in made:  # the full trail (the record keeps only the newest few)
+            fields = {k: getattr(change, k) for k in _LOGGED}
+            logger.info("stock changed on Allegro", extra={**fields, "revision": push.revision})
 
-    def _log_stock(self, push: Push) -> None:
+    def _keep(self, made: Sequence[Change]) -> None:
+        for change in made:
+            self.changes.record(change)
+
+    def _stock_change(self, push: Push) -> Change:
         old = None if push.previous is None else push.previous.quantity
         ending = push.kind is PushKind.END
-        self._log(
+        return self._change(
             push,
             "end" if ending else "stock",
             {"stock": {"old": old, "new": push.quantity}},
             push.reason + ("; 0 ends the offer" if ending else ""),
         )
 
-    def _log(self, push: Push, action: str, changes: dict[str, dict[str, Any]], reason: str) -> None:
-        self.changes.record(
-            Change(
-                sku=push.sku,
-                account=push.account,
-                offer_id=push.offer_id,
-                action=action,
-                changes=changes,
-                reason=reason,
-                event_id=f"stock:{push.sku}:{push.revision}",
-                at=self._timestamp(),
-            )
-        )
+    def _change(self, push: Push, action: str, changes: dict[str, dict[str, Any]], reason: str) -> Change:
+        event, at = f"stock:{push.sku}:{push.revision}", self._timestamp()
+        return Change(push.sku, push.account, push.offer_id, action, changes, reason, event, at=at)
 
     def _timestamp(self) -> str:
         return self.now().astimezone(UTC).isoformat()

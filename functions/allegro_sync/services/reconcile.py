@@ -18,19 +18,32 @@ compared with the SKU's view:
 An unknown ledger level (HOLD) is never a drift: nothing is known to compare with. Every repair goes
 through the propagator, so it lands in the change log with its reason and in the pushed-revision log.
 `dry_run` reads the same and changes nothing.
+
+Scale (issue 21): the sweep reads a page of offers (1000) and the ledger views of its SKUs in batched,
+eventually consistent reads (`StockLedger.views`); only a SKU that looks drifted is read again strongly
+consistent before anything is linked or pushed, so a repair is never decided on a stale view. A stale view
+can only be older than the ledger: what it hides is a change the propagator is pushing right now. A SKU whose
+offers are not all on the page (a linked offer elsewhere, or an offer the ledger does not link) is listed in
+full by `external.id`, so duplicates and missing offers are judged on every offer of the SKU while each
+offer is compared only on its own page. With `time_left` and a `SweepCursors`, a run stops before its
+timeout and saves where it is (account, offset); the next run goes on from there, and a cycle ends when every
+account's last page is done.
 """
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
 from aws_lambda_powertools import Logger
 
-from allegro_sync.contracts.allegro import OfferListing, ProductOffer
+from allegro_sync.contracts.allegro import OfferListing, OffersPage, ProductOffer
+from allegro_sync.contracts.sweeps import SweepPosition
 from allegro_sync.domain.ledger import OfferAction, OfferLink, OfferTarget, StockView, offer_target
 from allegro_sync.services.propagation import PropagationReport, Propagator, Push, PushKind
 from allegro_sync.services.stock import StockResult
@@ -61,6 +74,18 @@ class Drift:
     repair: str  # what is (or would be) done
 
 
+# A run stops paging when less than this is left, or 1.5 x its slowest page so far if that is more.
+RESERVE_SECONDS = 30.0
+
+
+class SweepCursors(Protocol):
+    def load(self) -> SweepPosition | None: ...
+
+    def save(self, position: SweepPosition) -> None: ...
+
+    def clear(self) -> None: ...
+
+
 @dataclass
 class ReconcileReport:
     accounts: list[str] = field(default_factory=list)
@@ -69,12 +94,17 @@ class ReconcileReport:
     repaired: list[str] = field(default_factory=list)  # offer ids
     failed: dict[str, str] = field(default_factory=dict)  # account or sku -> why
     dry_run: bool = False
+    pages: int = 0
+    rechecked: int = 0  # SKUs read again strongly consistent before a repair
+    continues_at: SweepPosition | None = None  # None: the cycle is complete
 
 
 class OfferLister(Protocol):
     def iter_offers(
         self, *, external_ids: Sequence[str] = (), statuses: Sequence[str] = (), page_size: int = 1000
     ) -> Iterator[OfferListing]: ...
+
+    def list_offers(self, *, offset: int = 0, limit: int = 1000) -> OffersPage: ...
 
     def get_product_offer(self, offer_id: str) -> ProductOffer: ...
 
@@ -87,6 +117,8 @@ class LedgerLinks(Protocol):
     """`StockLedger`: the SKU's view and adopting an unlinked offer."""
 
     def view(self, sku: str) -> StockView: ...
+
+    def views(self, skus: Sequence[str]) -> dict[str, StockView]: ...
 
     def link_offer(self, sku: str, offer_id: str, account: str, cap: int | None = None) -> StockResult: ...
 
@@ -105,59 +137,165 @@ class Reconciler:
         self._propagator = propagator
         self._accounts = accounts
 
-    def run(self, *, account: str | None = None, dry_run: bool = False) -> ReconcileReport:
+    def run(
+        self,
+        *,
+        account: str | None = None,
+        dry_run: bool = False,
+        time_left: Callable[[], float] | None = None,
+        cursors: SweepCursors | None = None,
+        page_size: int = 1000,
+    ) -> ReconcileReport:
+        """One pass (or, with `time_left`, as much of the cycle as fits; `cursors` keeps the rest)."""
         report = ReconcileReport(dry_run=dry_run)
-        names = self._accounts()
+        names = sorted(self._accounts())
         if account is not None:
             if account not in names:
                 raise LookupError(
                     f"account {account!r} is not connected (connected: {', '.join(names) or 'none'})"
                 )
             names = [account]
+        start = cursors.load() if cursors else None
+        if start is not None and start.account not in names:
+            start = None  # that account left: the cycle starts again
+        sweep = _Sweep(time_left, page_size)
         for name in names:
+            if start is not None and name < start.account:
+                continue
             report.accounts.append(name)
+            offset = start.offset if start is not None and name == start.account else 0
             try:
-                self._account(name, report, dry_run=dry_run)
+                done = self._account(name, offset, report, sweep, cursors, dry_run=dry_run)
             except Exception as error:
                 report.failed[name] = f"{type(error).__name__}: {error}"
                 logger.warning("reconciling an account failed", extra={"account": name, "error": str(error)})
+                continue
+            if not done:
+                return report
+        if cursors is not None:
+            cursors.clear()
         return report
 
-    def _account(self, account: str, report: ReconcileReport, *, dry_run: bool) -> None:
-        by_sku: dict[str, list[OfferListing]] = defaultdict(list)
-        for offer in self._clients.client(account).iter_offers():
-            report.offers_seen += 1
+    def _account(
+        self,
+        account: str,
+        offset: int,
+        report: ReconcileReport,
+        sweep: _Sweep,
+        cursors: SweepCursors | None,
+        *,
+        dry_run: bool,
+    ) -> bool:
+        """Page after page from `offset`; False when the run stopped for time (the position is saved)."""
+        client = self._clients.client(account)
+        while True:
+            if sweep.short():
+                report.continues_at = SweepPosition(account, offset)
+                if cursors is not None:
+                    cursors.save(report.continues_at)
+                return False
+            with sweep.page():
+                page = client.list_offers(offset=offset, limit=sweep.page_size)
+                whole = offset == 0 and len(page.offers) >= page.total_count
+                self._page(account, client, page.offers, report, whole=whole, dry_run=dry_run)
+            report.pages += 1
+            offset += len(page.offers)
+            if len(page.offers) < sweep.page_size or offset >= page.total_count:
+                return True
+            if cursors is not None:
+                cursors.save(SweepPosition(account, offset))  # a crash repeats at most this page
+
+    def _page(
+        self,
+        account: str,
+        client: OfferLister,
+        offers: list[OfferListing],
+        report: ReconcileReport,
+        *,
+        whole: bool,
+        dry_run: bool,
+    ) -> None:
+        report.offers_seen += len(offers)
+        on_page: dict[str, list[OfferListing]] = defaultdict(list)
+        for offer in offers:
             sku = offer.external.id if offer.external else None
             if sku:
-                by_sku[sku].append(offer)
+                on_page[sku].append(offer)
+        # a SKU the ledger never heard of is not ours to judge
+        views = {k: v for k, v in self._ledger.views(list(on_page)).items() if v.revision != 0}
+        partial = [
+            k for k in sorted(views) if not whole and _needs_every_offer(account, views[k], on_page[k])
+        ]
+        every: dict[str, list[OfferListing]] = defaultdict(list)
+        for offer in client.iter_offers(external_ids=partial) if partial else ():
+            if offer.external and offer.external.id:
+                every[offer.external.id].append(offer)
+        ended: dict[str, str | None] = {}
         pushes: list[Push] = []
-        for sku, offers in sorted(by_sku.items()):
-            view = self._ledger.view(sku)
-            if view.revision == 0:
-                continue  # a SKU the ledger never heard of: not ours to judge
-            kept, duplicates = _without_duplicates(account, view, offers)
-            pushes.extend(_duplicates(account, sku, view, duplicates, report))
-            pushes.extend(self._compare(account, sku, view, kept, report, dry_run=dry_run))
+        for sku in sorted(views):
+            all_offers = every.get(sku) or on_page[sku]
+            looked = ReconcileReport()
+            if (
+                not self._sku(account, sku, views[sku], on_page[sku], all_offers, looked, ended)
+                and not looked.drifts
+            ):
+                continue  # nothing to do, judged on the eventually consistent view
+            report.rechecked += 1
+            view = self._ledger.view(sku)  # strongly consistent before deciding a repair
+            pushes.extend(
+                self._sku(account, sku, view, on_page[sku], all_offers, report, ended, dry_run=dry_run)
+            )
         if dry_run or not pushes:
             return
         applied = self._propagator.apply(pushes, PropagationReport())
         report.repaired.extend(p.offer_id for p in applied.pushed)
         report.failed.update(applied.failed)
 
-    def _compare(
+    def _sku(  # noqa: PLR0917 - one SKU's context
+        self,
+        account: str,
+        sku: str,
+        view: StockView,
+        on_page: list[OfferListing],
+        every: list[OfferListing],
+        report: ReconcileReport,
+        ended: dict[str, str | None],
+        *,
+        dry_run: bool = True,
+    ) -> list[Push]:
+        """The drifts of this SKU's offers on the page (into `report`) and the pushes that repair them."""
+        page_ids = {o.id for o in on_page}
+        kept, duplicates = _without_duplicates(account, view, every)
+        pushes = _duplicates(account, sku, view, [o for o in duplicates if o.id in page_ids], report)
+        # MISSING is said once per cycle: on the page of the SKU's first listed offer
+        says_missing = min(o.id for o in every) in page_ids
+        pushes += self._compare(
+            account,
+            sku,
+            view,
+            [o for o in kept if o.id in page_ids],
+            {o.id for o in every} if says_missing else None,
+            report,
+            ended,
+            dry_run=dry_run,
+        )
+        return pushes
+
+    def _compare(  # noqa: PLR0917 - one SKU's context
         self,
         account: str,
         sku: str,
         view: StockView,
         offers: list[OfferListing],
+        listed: set[str] | None,
         report: ReconcileReport,
+        ended: dict[str, str | None],
         *,
         dry_run: bool,
     ) -> list[Push]:
         targets = {t.offer_id: t for t in view.offers}
-        listed = {o.id for o in offers}
         for linked in view.offers:
-            if linked.account == account and linked.offer_id not in listed:
+            if listed is not None and linked.account == account and linked.offer_id not in listed:
                 report.drifts.append(
                     Drift(
                         account,
@@ -179,10 +317,18 @@ class Reconciler:
             stock = offer.stock.available if offer.stock else None
             ended_by = None
             if status == "ENDED" and target.action is OfferAction.SET:
-                # The listing does not say who ended an offer; only the offer itself does.
-                full = self._clients.client(account).get_product_offer(offer.id).publication
-                ended_by = full.ended_by if full else None
+                # The listing does not say who ended an offer; only the offer itself does (read once).
+                if offer.id not in ended:
+                    full = self._clients.client(account).get_product_offer(offer.id).publication
+                    ended[offer.id] = full.ended_by if full else None
+                ended_by = ended[offer.id]
             kind, push_kind = _drift(target, status, ended_by, stock)
+            if (
+                unlinked
+                and kind is DriftKind.ENDED_WITH_STOCK
+                and any(t.account == account for t in view.offers)
+            ):
+                continue  # a second offer that sold out (or a duplicate we ended): adopting it sells it again
             if unlinked:
                 kind = DriftKind.UNLINKED
                 if not dry_run:
@@ -224,6 +370,34 @@ class Reconciler:
 
 
 LIVE = frozenset({"ACTIVE", "ACTIVATING", "INACTIVE"})
+
+
+class _Sweep:
+    """The run's clock: whether another page still fits before the function's timeout."""
+
+    def __init__(self, time_left: Callable[[], float] | None, page_size: int) -> None:
+        self.page_size = page_size
+        self._time_left = time_left
+        self._slowest = 0.0
+
+    def short(self) -> bool:
+        if self._time_left is None:
+            return False
+        return self._time_left() < max(RESERVE_SECONDS, 1.5 * self._slowest)
+
+    @contextmanager
+    def page(self) -> Iterator[None]:
+        started = time.monotonic()
+        yield
+        self._slowest = max(self._slowest, time.monotonic() - started)
+
+
+def _needs_every_offer(account: str, view: StockView, on_page: list[OfferListing]) -> bool:
+    """True when the page may not hold all of the SKU's offers on `account`: a linked offer is not on it,
+    or an offer on it is not linked (a duplicate or an unlinked offer may have company on another page)."""
+    linked = {t.offer_id for t in view.offers if t.account == account}
+    page_ids = {o.id for o in on_page}
+    return bool(linked - page_ids) or bool(page_ids - linked)
 
 
 def _without_duplicates(

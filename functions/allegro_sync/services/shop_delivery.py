@@ -8,7 +8,9 @@ Order of steps matters for "exactly once" without a distributed transaction:
    adapter, which is idempotent on its own (the generic shop de-duplicates by the
    `Idempotency-Key` header; the WooCommerce adapter finds the order it created before);
 3. confirm every TAKEN line in the ledger with the shop's acknowledgement time (idempotent: a second
-   confirmation is a DUPLICATE), so a stale shop webhook is told apart from a real restock;
+   confirmation is a DUPLICATE), so a stale shop webhook is told apart from a real restock; for every
+   RETURNED line ask for a re-read of the SKU's level (the shop restocked it, or not: its call, and it
+   need not report it);
 4. record the delivery. A crash anywhere before 4 repeats 2-3, which both tolerate.
 
 Any shop failure raises, so SQS redelivers: a shop that is down delays delivery and loses nothing.
@@ -102,6 +104,8 @@ class ShopDelivery:
         confirmed: list[str] = []
         unconfirmed: list[str] = []
         for line in message.lines:
+            if line.stock_effect == "RETURNED" and line.sku is not None:
+                self._ledger.reread_after(line.sku, ack.applied_at)
             if line.stock_effect != "TAKEN" or line.sku is None:
                 continue
             try:

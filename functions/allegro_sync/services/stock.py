@@ -8,15 +8,20 @@ SKU's totals change together or not at all.
 
 Callers propagate `StockResult.view` (what each linked offer should show at `view.revision`) when
 `changed` is true; `claim_push` records the newest revision pushed per SKU (coalescing).
+
+A shop level or acknowledgement that leaves a sale in doubt (`domain.ledger.recheck_after`) asks the
+`StockRechecks` port for a fresh read of the shop's level once the doubt can be settled: the sale stays
+subtracted until then (never oversell), and the read ends the undercount without the shop reporting again.
 """
 
 from __future__ import annotations
 
+import math
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from allegro_sync.contracts.messages import StockSet
@@ -33,6 +38,10 @@ from allegro_sync.domain.ledger import (
     StockView,
 )
 
+# A doubt that reads have not settled within this long (a shop clock far behind the one its acknowledgements
+# were stamped with) is left to the shop's next report: the re-reads stop asking.
+RECHECK_GIVE_UP = timedelta(minutes=15)
+
 
 class LedgerBusy(RuntimeError):
     """Too many concurrent writers on one SKU; the caller's message goes back to its queue and is retried."""
@@ -43,6 +52,10 @@ class LedgerRepository(Protocol):
 
     def load(self, sku: str) -> SkuLedger:
         """The SKU's ledger, strongly consistent; a SKU never seen is `SkuLedger(sku)` at revision 0."""
+        ...
+
+    def load_many(self, skus: Sequence[str]) -> dict[str, SkuLedger]:
+        """The SKUs' ledgers, batched and eventually consistent (a sweep's read); unknown SKUs absent."""
         ...
 
     def get_sale(self, sku: str, sale_id: str) -> SaleRecord | None: ...
@@ -64,6 +77,10 @@ class LedgerRepository(Protocol):
 
     def category_buffer(self, category: str) -> int | None: ...
 
+    def category_buffers(self, categories: Sequence[str]) -> dict[str, int]:
+        """The categories' default buffers, batched and eventually consistent (absent: none set)."""
+        ...
+
     def set_category_buffer(self, category: str, buffer: int | None) -> None: ...
 
     def claim_push(self, sku: str, revision: int) -> bool:
@@ -71,11 +88,21 @@ class LedgerRepository(Protocol):
         ...
 
 
+class StockRechecks(Protocol):
+    """Read the SKU's level from the shop again after `delay_seconds` (a delayed `stock-rechecks` message)."""
+
+    def schedule(self, sku: str, delay_seconds: int) -> None: ...
+
+
 @dataclass(frozen=True)
 class StockResult:
     outcome: Outcome
     view: StockView
     changed: bool  # the ledger moved to a new revision: propagate `view`
+    # The shop time after which a read of the shop's level settles a sale in doubt (None: nothing is).
+    recheck_after: datetime | None = None
+    before: StockView | None = None  # the view before the change, when it changed (no second read)
+    ledger: SkuLedger | None = None  # the state it left: the next change of this SKU may start from it
 
 
 _Decision = tuple[Outcome, SkuLedger | None, SaleRecord | None]
@@ -96,25 +123,36 @@ class StockLedger:
         *,
         max_attempts: int = 30,
         sleep: Callable[[float], None] = time.sleep,
+        rechecks: StockRechecks | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._repo = repository
         self._policy = policy or LedgerPolicy()
         self._max_attempts = max_attempts
         self._sleep = sleep
+        self._rechecks = rechecks
+        self._now = now
 
     # --- shop ---------------------------------------------------------------------------------------------
 
     def apply_shop_level(
-        self, sku: str, quantity: int | None, at: datetime, version: int | None = None
+        self,
+        sku: str,
+        quantity: int | None,
+        at: datetime,
+        version: int | None = None,
+        *,
+        known: SkuLedger | None = None,
     ) -> StockResult:
-        """The shop's absolute level (None: the shop could not say). Older than the held one: STALE."""
+        """The shop's absolute level (None: the shop could not say). Older than the held one: STALE.
+        `known`: the state the caller expects (e.g. empty for a new product), tried before any read."""
         level = ShopLevel(quantity, at, version)
 
         def decide(ledger: SkuLedger, _: SaleRecord | None) -> _Decision:
             outcome, moved = dom.apply_level(ledger, level, self._policy)
             return outcome, moved, None
 
-        return self._change(sku, None, decide)
+        return self._recheck_if_in_doubt(self._change(sku, None, decide, known=known))
 
     def apply_stock_set(self, event: StockSet) -> StockResult:
         """A queued `stock.set` shop event: the catalog worker's one call."""
@@ -161,7 +199,7 @@ class StockLedger:
                 moved = dom.acknowledge_sale(ledger, sale_id, shop_ack_at, shop_ack_version, self._policy)
             return outcome, moved, new_record
 
-        return self._change(sku, sale_id, decide)
+        return self._recheck_if_in_doubt(self._change(sku, sale_id, decide))
 
     # --- configuration ------------------------------------------------------------------------------------
 
@@ -178,14 +216,23 @@ class StockLedger:
         dom.check_category_buffer(category, buffer)
         self._repo.set_category_buffer(category, buffer)
 
-    def link_offer(self, sku: str, offer_id: str, account: str, cap: int | None = None) -> StockResult:
-        """An offer now sells this SKU (optionally capped); the result says what it should show."""
+    def link_offer(
+        self,
+        sku: str,
+        offer_id: str,
+        account: str,
+        cap: int | None = None,
+        *,
+        known: SkuLedger | None = None,
+    ) -> StockResult:
+        """An offer now sells this SKU (optionally capped); the result says what it should show. `known`:
+        the state an earlier change of this caller left, tried first instead of a read (a conflict reads)."""
         link = OfferLink(offer_id, account, cap)
 
         def decide(ledger: SkuLedger, _: SaleRecord | None) -> _Decision:
             return Outcome.APPLIED, dom.link_offer(ledger, link), None
 
-        return self._change(sku, None, decide)
+        return self._change(sku, None, decide, known=known)
 
     def unlink_offer(self, sku: str, offer_id: str) -> StockResult:
         def decide(ledger: SkuLedger, _: SaleRecord | None) -> _Decision:
@@ -198,6 +245,16 @@ class StockLedger:
     def view(self, sku: str) -> StockView:
         return self._view(self._repo.load(sku))
 
+    def views(self, skus: Sequence[str]) -> dict[str, StockView]:
+        """Many SKUs' views for a sweep, in batched eventually consistent reads (half the read units of
+        `view`, 100 SKUs a call). Only for deciding what to look at: a write decided from one re-reads
+        the SKU with `view` (a stale view is older, never newer, than the ledger)."""
+        ledgers = self._repo.load_many(skus)
+        found = [ledgers.get(sku) or SkuLedger(sku) for sku in dict.fromkeys(skus)]
+        wanted = sorted({x.category for x in found if x.buffer is None and x.category is not None})
+        buffers = self._repo.category_buffers(wanted) if wanted else {}
+        return {x.sku: dom.view(x, self._policy, buffers.get(x.category or "")) for x in found}
+
     def claim_push(self, view: StockView) -> bool:
         """Coalescing: True when no equal or newer revision of the SKU was recorded, and records this one.
 
@@ -205,6 +262,27 @@ class StockLedger:
         retry); False then means a newer state was pushed meanwhile, so this one needs no repair.
         """
         return self._repo.claim_push(view.sku, view.revision)
+
+    # --- a sale in doubt -----------------------------------------------------------------------------------
+
+    def _recheck_if_in_doubt(self, result: StockResult) -> StockResult:
+        """Ask for the shop's level again once it can settle the doubt: `recheck_after` is shop time, and
+        the shop's clock may lag ours by up to `clock_skew`, so the read waits that much longer (and one more
+        second, as the read's time is whole seconds). Asked again on a redelivery too (DUPLICATE): a crash
+        between the commit and this call must not lose the re-read; a second read is harmless."""
+        if result.recheck_after is not None:
+            self.reread_after(result.view.sku, result.recheck_after)
+        return result
+
+    def reread_after(self, sku: str, shop_time: datetime) -> None:
+        """Read the SKU's level from the shop once it is past `shop_time` (shop clock). Also for a change we
+        made in the shop ourselves: a cancellation it restocked changes its level, and a shop need not
+        report that (until it does, the ledger errs low)."""
+        now = self._now()
+        if self._rechecks is None or now - shop_time > RECHECK_GIVE_UP:
+            return
+        wait = (shop_time - now).total_seconds() + self._policy.clock_skew.total_seconds()
+        self._rechecks.schedule(sku, max(1, math.ceil(wait) + 1))
 
     # --- the one write path -------------------------------------------------------------------------------
 
@@ -215,16 +293,27 @@ class StockLedger:
         return dom.view(ledger, self._policy, category_buffer)
 
     def _change(
-        self, sku: str, sale_id: str | None, decide: Callable[[SkuLedger, SaleRecord | None], _Decision]
+        self,
+        sku: str,
+        sale_id: str | None,
+        decide: Callable[[SkuLedger, SaleRecord | None], _Decision],
+        *,
+        known: SkuLedger | None = None,
     ) -> StockResult:
         for attempt in range(self._max_attempts):
-            current = self._repo.load(sku)
+            current = known if known is not None and attempt == 0 else self._repo.load(sku)
             record = self._repo.get_sale(sku, sale_id) if sale_id is not None else None
             outcome, moved, new_record = decide(current, record)
             if moved is not None and moved.revision == current.revision:
                 moved = None  # the domain found nothing to change
             if moved is None and new_record is None:
-                return StockResult(outcome, self._view(current), changed=False)
+                if current is known:  # nothing to write on a state that may be stale: read to be sure
+                    known = None
+                    continue
+                recheck = dom.recheck_after(current, self._policy)
+                return StockResult(
+                    outcome, self._view(current), changed=False, recheck_after=recheck, ledger=current
+                )
             try:
                 self._repo.commit(
                     ledger=moved,
@@ -236,5 +325,14 @@ class StockLedger:
                 self._sleep(_backoff(attempt))
                 continue
             final = moved or current
-            return StockResult(outcome, self._view(final), changed=moved is not None)
+            recheck = dom.recheck_after(final, self._policy)
+            before = self._view(current) if moved is not None else None
+            return StockResult(
+                outcome,
+                self._view(final),
+                changed=moved is not None,
+                recheck_after=recheck,
+                before=before,
+                ledger=final,
+            )
         raise LedgerBusy(f"gave up on {sku!r} after {self._max_attempts} conflicting attempts")

@@ -2,10 +2,15 @@
 
 Two layers of de-duplication, because shops redeliver on their own schedule:
 - SQS FIFO drops a repeated `MessageDeduplicationId` within its 5-minute window (concurrent duplicates);
-- a delivery marker in DynamoDB (conditional put, TTL `DELIVERY_MEMORY_DAYS`) remembers deliveries for days,
-  so a redelivery next week is answered "duplicate" and not queued again.
-The marker is written as `pending` before queueing and flipped to `queued` after, so a crash between the two
+- a delivery marker in DynamoDB (TTL `DELIVERY_MEMORY_DAYS`) remembers deliveries for days, so a
+  redelivery next week is answered "duplicate" and not queued again.
+`claim` checks the marker before queueing and `mark_queued` records it after, so a crash between the two
 lets the shop's retry queue it (FIFO de-duplication absorbs a double send) instead of losing the delivery.
+The DynamoDB markers do it with one read and one write (docs/stock-ledger.md, "What a stock change writes").
+A delivery of stock levels each dated by the shop itself (`Delivery.self_ordered`) needs no marker: a repeat
+carries the same order keys, which the catalogue and the ledger already treat as applied. It is answered
+"duplicate" when the catalogue holds each of its SKUs at that key or newer, and queued otherwise (SQS drops
+a repeat within 5 minutes; after that, the worker finds nothing newer to apply).
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ import hashlib
 from collections.abc import Sequence
 from typing import Protocol
 
-from allegro_sync.contracts.messages import ProductDelete
+from allegro_sync.contracts.catalog import order_key
+from allegro_sync.contracts.messages import ProductDelete, StockSet
 from allegro_sync.contracts.webhooks import (
     DeleteByProductId,
     Delivery,
@@ -30,7 +36,7 @@ class DeliveryMarkers(Protocol):
     """Remembers deliveries beyond SQS's 5-minute de-duplication window."""
 
     def claim(self, source: Source, key: str) -> bool:
-        """Record the delivery as pending; False when it was already queued (a duplicate)."""
+        """True when the delivery may be queued; False when it was already queued (a duplicate)."""
         ...
 
     def mark_queued(self, source: Source, key: str, events: int) -> None: ...
@@ -40,6 +46,12 @@ class RefusalLog(Protocol):
     """Where refused shop data is kept per SKU, for `products status` (the shop never resends it)."""
 
     def record(self, source: Source, delivery_key: str, refusals: Sequence[Refusal]) -> None: ...
+
+
+class AppliedLevels(Protocol):
+    """What the catalogue accepted last per SKU: (its order key, its stock); None: never seen."""
+
+    def applied_level(self, sku: str) -> tuple[str, int | None] | None: ...
 
 
 class ShopEventPublisher(Protocol):
@@ -93,11 +105,14 @@ class WebhookIntake:
         publisher: ShopEventPublisher,
         products: ProductIndex | None = None,
         refusals: RefusalLog | None = None,
+        applied: AppliedLevels | None = None,
     ) -> None:
+        """`applied`: lets a self-ordered delivery (stock levels dated by the shop) skip its marker."""
         self._markers = markers
         self._publisher = publisher
         self._products = products
         self._refusals = refusals
+        self._applied = applied
 
     def accept(self, delivery: Delivery) -> IntakeResult:
         skus = tuple(dict.fromkeys(e.sku for e in delivery.events))
@@ -108,6 +123,13 @@ class WebhookIntake:
             outcome = Outcome.REFUSED if refused or delivery.error else Outcome.IGNORED
             reason = delivery.ignored or "; ".join(f"{r.sku}: {r.reason}" for r in refused) or "no events"
             return IntakeResult(outcome, delivery.key, reason=reason, refused=refused, error=delivery.error)
+        if delivery.self_ordered and self._applied is not None:
+            if self._already_applied(delivery, self._applied):
+                return IntakeResult(
+                    Outcome.DUPLICATE, delivery.key, len(delivery.events), skus, refused=refused
+                )
+            self._publisher.publish(to_queue(delivery))
+            return IntakeResult(Outcome.QUEUED, delivery.key, len(delivery.events), skus, refused=refused)
         if not self._markers.claim(delivery.source, delivery.key):
             return IntakeResult(Outcome.DUPLICATE, delivery.key, len(delivery.events), skus, refused=refused)
         self._publisher.publish(to_queue(delivery))
@@ -117,6 +139,20 @@ class WebhookIntake:
             if kept:
                 self._products.remember(delivery.source, delivery.shop_product, kept)
         return IntakeResult(Outcome.QUEUED, delivery.key, len(delivery.events), skus, refused=refused)
+
+    @staticmethod
+    def _already_applied(delivery: Delivery, applied: AppliedLevels) -> bool:
+        """Queueing it again would change nothing: each event's SKU is held at a newer order key, or at its
+        own key with its level. (Another report of the same time with another level is queued: the
+        ledger keeps the lower of the two.)"""
+        held = {sku: applied.applied_level(sku) for sku in dict.fromkeys(e.sku for e in delivery.events)}
+        for event in delivery.events:
+            level = held[event.sku]
+            key = order_key(event.occurred_at, event.version)
+            stock = event.stock if isinstance(event, StockSet) else None
+            if level is None or level[0] < key or (level[0] == key and level[1] != stock):
+                return False
+        return True
 
     def deletion(self, request: DeleteByProductId) -> Delivery:
         """The delete events for a shop product known only by id (every SKU it was ever seen with)."""

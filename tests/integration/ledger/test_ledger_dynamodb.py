@@ -182,3 +182,21 @@ def test_twenty_threads_applying_overlapping_sales_end_with_exact_totals(ledger_
     took_effect = outcomes.count(Outcome.APPLIED) + outcomes.count(Outcome.CANCELLED_FIRST)
     assert took_effect == len(sales) + len(cancelled)
     assert outcomes.count(Outcome.DUPLICATE) == len(outcomes) - took_effect
+
+
+def test_a_sweeps_batched_views_equal_the_one_by_one_views(repo: DynamoLedgerRepository) -> None:
+    """`views` (BatchGetItem, 100 keys a call, category buffers batched too) shows each SKU as `view` does,
+    and a SKU never seen as unknown at revision 0."""
+    ledger = StockLedger(repo)
+    ledger.set_category_buffer("toys", 2)
+    skus = [f"SKU-{n}" for n in range(150)]
+    for n, sku in enumerate(skus):
+        ledger.set_buffer(sku, None if n % 2 else 1, category="toys")
+        ledger.apply_shop_level(sku, 10 + n, at(n))
+
+    views = ledger.views([*skus, "NEVER-SEEN"])
+
+    assert views == {sku: ledger.view(sku) for sku in [*skus, "NEVER-SEEN"]}
+    assert views["SKU-1"].available == 11 - 2  # its category's buffer
+    assert views["SKU-0"].available == 10 - 1  # its own
+    assert views["NEVER-SEEN"].revision == 0

@@ -3,6 +3,7 @@ the forward-only gap watermark, and the catalogue's offer -> SKU lookup."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import boto3
@@ -42,6 +43,18 @@ def test_order_records_are_versioned_and_attention_is_listed(aws: None) -> None:
     orders.save(record(2), 1)
     assert orders.needing_attention() == []
     assert orders.get("missing") is None
+
+
+def test_the_gap_scan_reads_many_orders_in_batches_of_one_hundred(aws: None) -> None:
+    """More forms than one BatchGetItem takes: every stored one comes back, the unknown ones are absent."""
+    orders = DynamoOrderRepository(create_table("orders"))
+    stored = [replace(record(1), checkout_form_id=f"f{n}") for n in range(0, 250, 2)]
+    for one in stored:
+        orders.save(one, 0)
+
+    found = orders.get_many([f"f{n}" for n in range(250)])
+
+    assert found == {one.checkout_form_id: one for one in stored}
 
 
 def test_the_cursor_lease_and_compare_and_swap(aws: None) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from allegro_sync.adapters.allegro.client import AllegroClient
 from allegro_sync.adapters.shop import signing, woocommerce
-from allegro_sync.adapters.shop.woocommerce_rest import CHECKOUT_FORM_META
+from allegro_sync.adapters.shop.woocommerce import CHECKOUT_FORM_META
 from tests.fixtures.shop_webhooks import post_signed
 from tests.integration.orders.conftest import OrdersWorld
 from tests.integration.shop_out.test_shop_notifier import SECRET, sell

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from allegro_sync.adapters.dynamodb.ledger import DynamoLedgerRepository
-from allegro_sync.adapters.shop.woocommerce_rest import CHECKOUT_FORM_META
+from allegro_sync.adapters.shop.woocommerce import CHECKOUT_FORM_META
 from allegro_sync.domain.ledger import SaleRecord, SaleStatus
 from tests.integration.orders.conftest import OrdersWorld
 from tests.unit.shop_out.fake_shops import FakeGenericShop, FakeWooCommerce, ShopServer

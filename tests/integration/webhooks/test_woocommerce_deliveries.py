@@ -320,7 +320,7 @@ def test_an_order_update_while_sqs_keeps_failing_is_2xx_deferred_and_an_unknown_
 
     from allegro_sync.adapters.dynamodb.orders import DynamoOrderRepository
     from allegro_sync.adapters.queues import SqsFifoPublisher
-    from allegro_sync.adapters.shop.woocommerce_rest import CHECKOUT_FORM_META
+    from allegro_sync.adapters.shop.woocommerce import CHECKOUT_FORM_META
     from allegro_sync.local.events import HttpRequest, http_api_v2_event
 
     def post(known: bool) -> tuple[int, dict[str, Any]]:

@@ -301,3 +301,61 @@ def test_a_sweeps_reads_scale_by_runs_and_skus_not_by_events(document: dict[str,
     busier = Workload(stock_changes_per_day=200_000, orders_per_day=10_000)
     assert _line(soaked, "read request units", busier) == pytest.approx(reads)
     assert _line(soaked, "read request units", Workload(skus=100_000)) == pytest.approx(reads * 10)
+
+
+# ---- DynamoDB writes of a stock change: the measured figure (issue 21, goal 5) ---------------------------
+
+
+def test_stock_changes_are_priced_at_the_measured_write_units_and_their_calls_not_twice(
+    document: dict[str, Any],
+) -> None:
+    """The stock path's metered writes (webhook, catalog worker, the propagator's stock share) give way to
+    bench.stock_writes' figure per stock change; everyone else's writes stay priced from their calls."""
+    soaked = _with_owners(
+        document,
+        {
+            "shop_webhook": {"dynamodb.PutItem": 1000},
+            "catalog_worker": {"dynamodb.TransactWriteItems": 1000},
+            "order_worker": {"dynamodb.PutItem": 200},
+        },
+    )
+    month = 20_000 * DAYS
+    assert _line(soaked, "write request units, stock changes") == pytest.approx(3.25 * month)
+    orders = document["config"]["orders"]
+    assert _line(soaked, "write request units") == pytest.approx(200 * 1_000 * DAYS / orders)
+    dearer = estimate(parse_soak(soaked), TOPOLOGY, assumptions=Assumptions(stock_change_write_units=12))
+    line = next(li for li in dearer.lines if li.item == "write request units, stock changes")
+    assert line.monthly_usd == pytest.approx(12 * month * 0.7625 / 1e6)
+
+
+def test_the_propagators_order_share_of_writes_stays_priced_from_its_calls(document: dict[str, Any]) -> None:
+    """The stock propagator pushes for stock changes and for orders: only the orders' share is left."""
+    soaked = _with_owners(document, {"stock_propagator": {"dynamodb.UpdateItem": 2100}})
+    stock, orders = 20_000, 1_000
+    scale = (stock + orders) * DAYS / (document["config"]["stock_changes"] + document["config"]["orders"])
+    assert _line(soaked, "write request units") == pytest.approx(2100 * scale * orders / (stock + orders))
+
+
+def test_the_gap_scans_reads_follow_the_orders_not_its_runs_or_the_skus(document: dict[str, Any]) -> None:
+    """The gap scan reads the checkout forms updated in its window: ten times the orders, ten times the
+    reads; more SKUs or more stock changes change nothing."""
+    soaked = _with_owners(document, {"order_gap_scan": {"dynamodb.BatchGetItem": 30}})
+    reads = _line(soaked, "read request units")
+    orders = document["config"]["orders"]
+    assert reads == pytest.approx(30 * 0.5 * 1_000 * DAYS / orders)
+    assert _line(soaked, "read request units", Workload(orders_per_day=10_000)) == pytest.approx(reads * 10)
+    same = Workload(skus=100_000, stock_changes_per_day=200_000)
+    assert _line(soaked, "read request units", same) == pytest.approx(reads)
+
+
+def test_a_batched_eventually_consistent_read_costs_half_a_strongly_consistent_one(
+    document: dict[str, Any],
+) -> None:
+    runs = document["lambda"]["reconciler"]["invocations"]
+    one_by_one = _line(
+        _with_owners(document, {"reconciler": {"dynamodb.GetItem": 2000 * runs}}), "read request units"
+    )
+    batched = _line(
+        _with_owners(document, {"reconciler": {"dynamodb.BatchGetItem": 2000 * runs}}), "read request units"
+    )
+    assert batched == pytest.approx(one_by_one / 2)

@@ -159,3 +159,29 @@ def test_the_idle_floor_lists_what_bills_with_no_traffic_and_what_removing_it_wo
     floor = text.split("### The idle floor")[1]
     assert "| Secrets Manager | secrets |" in floor
     assert report.FLOOR_REMEDIES[("KMS", "customer managed key")] in floor
+
+
+def test_cold_import_is_reported_as_the_slowest_ratio_to_boto3_with_its_chart(
+    results: Path, tmp_path: Path
+) -> None:
+    handlers = {
+        "health": {"import_s": 0.08, "ratio_to_boto3": 0.55},
+        "order_worker": {"import_s": 0.2, "ratio_to_boto3": 1.37},
+    }
+    record(
+        "cold_import",
+        {
+            "python": "3.13.0",
+            "boto3_import_s": 0.146,
+            "handlers": handlers,
+            "warning": None,
+            "floor": {"imports": "boto3, pydantic, aws_lambda_powertools", "ratio_to_boto3": 1.62},
+        },
+        directory=results,
+    )
+    text = build(results, tmp_path)
+    assert (
+        "0.55-1.37x `import boto3` (slowest order_worker; goal <= 1.5x, was 1.9-4.6x from sources); "
+        "floor 1.62x (boto3 + pydantic + Powertools)"
+    ) in text
+    assert (tmp_path / "charts" / "cold_import.png").read_bytes().startswith(PNG)

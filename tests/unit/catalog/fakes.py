@@ -38,8 +38,18 @@ class FakeCatalog:
     def __init__(self) -> None:
         self.products: dict[str, StoredProduct] = {}
         self.saved: dict[tuple[str, str], OfferLink] = {}
+        self.link_writes = 0
+        self.link_reads = 0
 
-    def accept(self, product: StoredProduct) -> Outcome:
+    def accept(self, product: StoredProduct, *, new_content: bool = True) -> Outcome:
+        return self.accept_noting_new(product, new_content=new_content)[0]
+
+    def accept_noting_new(self, product: StoredProduct, *, new_content: bool = True) -> tuple[Outcome, bool]:
+        del new_content  # one stored state here: nothing to leave out
+        new = product.sku not in self.products
+        return self._accept(product), new
+
+    def _accept(self, product: StoredProduct) -> Outcome:
         current = self.products.get(product.sku)
         if current is not None and current.order_key > product.order_key:
             return Outcome.STALE
@@ -50,12 +60,17 @@ class FakeCatalog:
         return self.products.get(sku)
 
     def link(self, sku: str, account: str) -> OfferLink | None:
+        self.link_reads += 1
         return self.saved.get((sku, account))
+
+    def existing_links(self, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        return {k for k in keys if k in self.saved}
 
     def links(self, sku: str) -> list[OfferLink]:
         return [link for (s, _), link in sorted(self.saved.items()) if s == sku]
 
     def save_link(self, link: OfferLink) -> None:
+        self.link_writes += 1
         self.saved[(link.sku, link.account)] = link
 
     def status(self, sku: str) -> ProductStatus:

@@ -7,6 +7,7 @@ its own tests, here only the batch handling is under test.
 from __future__ import annotations
 
 import json
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -33,7 +34,10 @@ class FlakyPublisher:
     failing: set[str]
     applied: list[str] = field(default_factory=list)
 
-    def handle(self, event: ShopEvent) -> EventReport:
+    def batch(self, skus: object = ()) -> AbstractContextManager[None]:
+        return nullcontext()
+
+    def handle(self, event: ShopEvent, *, delivery: int | None = None) -> EventReport:
         if event.sku in self.failing:
             raise RetryLater(event.sku, {"shop1": RuntimeError("Allegro 503")})
         self.applied.append(event.delivery_id)

@@ -207,6 +207,60 @@ def test_an_offer_created_before_a_crash_is_adopted_by_its_sku_not_created_again
     assert patched[0][0] == created
 
 
+def test_a_first_delivery_that_died_after_allegro_created_the_offer_is_adopted_on_redelivery() -> None:
+    world = World()
+    world.api.crash_after_create = True
+    with pytest.raises(RetryLater):
+        world.publisher.handle(upsert(), delivery=1)  # no "creating" mark written on a first delivery
+    created = next(iter(world.api.offers))
+
+    world.publisher.handle(upsert(), delivery=2)  # SQS's redelivery looks the offer up by its SKU
+
+    assert world.api.names().count("create_product_offer") == 1
+    assert world.api.names().count("list_offers") == 1
+    link = world.link()
+    assert (link.offer_id, link.status, link.creating_since) == (created, LinkStatus.PUBLISHED, "")
+
+
+def test_a_redelivery_marks_the_link_before_looking_so_a_replay_from_the_dlq_looks_too() -> None:
+    world = World()
+    world.api.crash_after_create = True
+    with pytest.raises(RetryLater):
+        world.publisher.handle(upsert(), delivery=1)
+    # Allegro down: the redelivery fails before it finds the offer
+    world.api.fail["list_offers"] = AllegroUnavailable("503")
+    with pytest.raises(RetryLater):
+        world.publisher.handle(upsert(), delivery=2)
+    assert world.link().creating_since  # a DLQ replay (receive count 1 again) still looks first
+
+    world.publisher.handle(upsert(), delivery=1)
+
+    assert world.api.names().count("create_product_offer") == 1
+
+
+def test_a_first_delivery_publishes_with_one_link_write_fewer() -> None:
+    marked, unmarked = World(), World()
+    marked.publisher.handle(upsert())
+    unmarked.publisher.handle(upsert(), delivery=1)
+    assert unmarked.catalog.link_writes == marked.catalog.link_writes - 1
+    assert unmarked.link().offer_id is not None
+
+
+def test_a_batch_of_new_products_looks_its_links_up_once_and_reads_an_existing_one_fresh() -> None:
+    world = World()
+    world.publisher.handle(upsert(sku="OLD"))  # already published before the batch
+    reads = world.catalog.link_reads
+
+    with world.publisher.batch(["OLD", "SONY"]):
+        world.publisher.handle(upsert(), delivery=1)  # new: no read of its own
+        world.publisher.handle(upsert(minutes=1), delivery=1)  # the same SKU again: its new link, read
+        world.publisher.handle(upsert(sku="OLD", minutes=1), delivery=1)  # existed: read fresh
+
+    assert world.catalog.link_reads - reads == 2  # SONY's second event and OLD, not SONY's first
+    assert world.link().offer_id is not None
+    assert world.api.names().count("create_product_offer") == 2  # OLD before the batch, SONY once
+
+
 def test_a_first_publication_does_not_search_for_an_earlier_copy() -> None:
     world = World()
 

@@ -156,7 +156,7 @@ def test_bad_input_changes_nothing(stock: StockLedger, memory_ledger: InMemoryLe
     with pytest.raises(LedgerError, match="buffer"):
         stock.set_category_buffer("toys", -1)
     assert memory_ledger.commits == 0
-    assert memory_ledger.category_buffers == {}
+    assert memory_ledger.buffers_by_category == {}
 
 
 def test_a_stock_set_shop_event_is_one_call(stock: StockLedger) -> None:

@@ -201,6 +201,9 @@ class MemoryOrders:
     def get(self, checkout_form_id: str) -> OrderRecord | None:
         return self.records.get(checkout_form_id)
 
+    def get_many(self, checkout_form_ids: Sequence[str]) -> dict[str, OrderRecord]:
+        return {i: self.records[i] for i in checkout_form_ids if i in self.records}
+
     def save(self, record: OrderRecord, expected_version: int) -> None:
         if self.crash_before_save:
             self.crash_before_save = False

@@ -128,6 +128,29 @@ def test_the_gap_scan_enqueues_only_forms_behind_and_moves_its_watermark() -> No
     assert api.since[-1] == "2026-11-27T19:55:00.000Z"  # watermark minus the overlap
 
 
+def test_the_gap_scan_reads_its_stored_orders_one_page_at_a_time() -> None:
+    """250 forms: three batched reads (100 + 100 + 50), never a read per form, and the same notices."""
+    forms = [
+        form(f"f{n:03}", "BOUGHT", [], revision="r2", updated_at="2026-11-27T20:05:00.000Z")
+        for n in range(250)
+    ]
+    orders = MemoryOrders()
+    for n in range(0, 250, 2):  # every second one is imported and current
+        orders.records[f"f{n:03}"] = OrderRecord(f"f{n:03}", "shop1", "BOUGHT", "r2", None, version=1)
+    reads: list[int] = []
+    batched = orders.get_many
+    orders.get_many = lambda ids: reads.append(len(ids)) or batched(ids)  # type: ignore[method-assign]
+    orders.get = None  # type: ignore[assignment,method-assign]  # a read per form would fail
+    cursors, queue = MemoryCursors(), MemoryQueue()
+    poller_started(cursors, "shop1", NOW - timedelta(hours=1))
+
+    report = make_scanner(cursors, orders, queue).scan({"shop1": FakeForms(forms)})
+
+    assert reads == [100, 100, 50]
+    assert report["shop1"].seen == 250
+    assert sorted(n.checkout_form_id for n in queue.sent) == [f"f{n:03}" for n in range(1, 250, 2)]
+
+
 def test_the_gap_scan_imports_no_history_before_the_poller_started() -> None:
     old = form("old", "READY_FOR_PROCESSING", [], updated_at="2026-11-27T18:00:00.000Z")
     cursors, queue = MemoryCursors(), MemoryQueue()

@@ -20,10 +20,12 @@ from allegro_sync.contracts.allegro import (
     OfferCommandResult,
     OfferListing,
     OfferPublication,
+    OffersPage,
     OfferStock,
     ProductOffer,
 )
 from allegro_sync.contracts.allegro_errors import AllegroNotFound, InvalidCommand
+from allegro_sync.contracts.catalog import Change
 from allegro_sync.contracts.messages import StockChanged
 from allegro_sync.contracts.stock import PushRecord
 from allegro_sync.services.propagation import PropagationReport, Propagator
@@ -117,15 +119,26 @@ class FakeStockAllegro:
         self, *, external_ids: Sequence[str] = (), statuses: Sequence[str] = (), page_size: int = 1000
     ) -> Iterator[OfferListing]:
         self.calls.append(("list", None))
-        for offer_id, offer in sorted(self.offers.items()):
-            if offer.archived:
-                continue
-            yield OfferListing(
+        yield from (
+            o for o in self._listed() if not external_ids or (o.external and o.external.id in external_ids)
+        )
+
+    def list_offers(self, *, offset: int = 0, limit: int = 1000) -> OffersPage:
+        self.calls.append(("list", None))
+        listed = self._listed()
+        return OffersPage(offers=listed[offset : offset + limit], count=limit, total_count=len(listed))
+
+    def _listed(self) -> list[OfferListing]:
+        return [
+            OfferListing(
                 id=offer_id,
                 external=ExternalId(id=offer.sku),
                 stock=ListingStock(available=offer.stock),
                 publication=OfferPublication(status=offer.status),  # GET /sale/offers has no endedBy
             )
+            for offer_id, offer in sorted(self.offers.items())
+            if not offer.archived
+        ]
 
     def names(self) -> list[str]:
         return [name for name, _ in self.calls]
@@ -143,17 +156,22 @@ class FakeClients:
 
 
 class FakePushLog:
-    def __init__(self) -> None:
+    """Pushed records; the changes kept with them land in `changes`, as `ChangeLog.history` shows them."""
+
+    def __init__(self, changes: FakeChangeLog | None = None) -> None:
         self.records: dict[tuple[str, str], PushRecord] = {}
+        self.changes = changes if changes is not None else FakeChangeLog()
 
     def pushed(self, sku: str) -> Mapping[str, PushRecord]:
         return {offer: r for (s, offer), r in self.records.items() if s == sku}
 
-    def record(self, sku: str, offer_id: str, record: PushRecord) -> bool:
+    def record(self, sku: str, offer_id: str, record: PushRecord, changes: Sequence[Change] = ()) -> bool:
         held = self.records.get((sku, offer_id))
         if held is not None and held.revision >= record.revision:
             return False
         self.records[(sku, offer_id)] = record
+        for change in changes:
+            self.changes.record(change)
         return True
 
 
@@ -180,8 +198,8 @@ class World:
         self.ledger = StockLedger(InMemoryLedgerRepository(), sleep=lambda _: None)
         self.main = FakeStockAllegro()
         self.second = FakeStockAllegro()
-        self.pushes = FakePushLog()
         self.changes = FakeChangeLog()
+        self.pushes = FakePushLog(self.changes)
         self.archived = FakeArchived(self.main)
         self.propagator = Propagator(
             views=self.ledger,

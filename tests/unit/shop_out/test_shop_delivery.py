@@ -10,8 +10,8 @@ import pytest
 
 from allegro_sync.adapters.shop import signing
 from allegro_sync.adapters.shop.outbound_generic import GenericShop, delivery_id
+from allegro_sync.adapters.shop.woocommerce import CHECKOUT_FORM_META
 from allegro_sync.adapters.shop.woocommerce_rest import (
-    CHECKOUT_FORM_META,
     IndexedOrder,
     WooCommerceShop,
     woocommerce_status,
@@ -202,6 +202,30 @@ def test_delivery_confirms_taken_sales_with_the_shops_ack_time_and_skips_redeliv
     assert record is not None
     assert record.status is SaleStatus.DELIVERED_TO_SHOP
     assert record.shop_ack_at == fake.clock  # the shop's own clock, not ours
+
+
+def test_a_cancellation_the_shop_restocked_asks_for_a_read_of_its_level(
+    memory_ledger: InMemoryLedgerRepository,
+) -> None:
+    """The shop gives the units back (its call) and need not report it: only a read tells the ledger."""
+    asked: list[str] = []
+
+    class Rechecks:
+        def schedule(self, sku: str, delay_seconds: int) -> None:
+            asked.append(sku)
+
+    ledger = StockLedger(memory_ledger, rechecks=Rechecks(), now=lambda: T0)
+    ledger.apply_shop_level("SKU-1", 10, T0)
+    ledger.apply_sale(Sale(f"{FORM}:li-1", "SKU-1", 2, T0, "shop1", "7768432155"))
+    fake = FakeGenericShop(secret=SECRET, stock={"SKU-1": 10})
+    delivery = ShopDelivery(generic(fake), ledger, MemoryLog(), MemoryBuyers())
+    delivery.deliver(order())
+    asked.clear()  # the acknowledged sale asks for its own read
+
+    delivery.deliver(order("CANCELLED", 2, line(effect="RETURNED")))
+
+    assert fake.stock["SKU-1"] == 10
+    assert asked == ["SKU-1"]
 
 
 def test_a_late_older_state_never_overwrites_a_newer_one_in_the_shop(

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from allegro_sync.contracts.catalog import order_key
 from allegro_sync.contracts.messages import ProductDelete, StockSet
 from allegro_sync.contracts.webhooks import DeleteByProductId, Delivery, Outcome, QueuedEvent, Source
 from allegro_sync.services.webhooks import WebhookIntake, deduplication_id, group_id
@@ -157,3 +158,72 @@ def test_dedup_ids_are_sqs_shaped_and_depend_on_every_part() -> None:
     assert len(others) == 4
     assert len(base) <= 128
     assert base.isalnum()
+
+
+class Catalogue:
+    """What the catalogue worker accepted per SKU: (order key, stock), as it applies queued events."""
+
+    def __init__(self) -> None:
+        self.levels: dict[str, tuple[str, int | None]] = {}
+
+    def apply(self, queued: Sequence[QueuedEvent]) -> None:
+        for q in queued:
+            assert isinstance(q.event, StockSet)
+            self.levels[q.event.sku] = (order_key(q.event.occurred_at, q.event.version), q.event.stock)
+
+    def applied_level(self, sku: str) -> tuple[str, int | None] | None:
+        return self.levels.get(sku)
+
+
+def dated(*events: StockSet, key: str = "d") -> Delivery:
+    """Stock levels each dated by the shop itself (`occurred_at` sent): no delivery marker is needed."""
+    return Delivery("generic", key, tuple(events), self_ordered=True)
+
+
+def test_shop_dated_stock_levels_need_no_marker_and_a_repeat_after_they_applied_is_a_duplicate() -> None:
+    markers, queue, catalogue = Markers(), Queue(), Catalogue()
+    intake = WebhookIntake(markers, queue, applied=catalogue)
+
+    first = intake.accept(dated(stock("A", 4)))
+    catalogue.apply(queue.sent)
+    again = intake.accept(dated(stock("A", 4)))
+
+    assert (first.outcome, again.outcome) == (Outcome.QUEUED, Outcome.DUPLICATE)
+    assert len(queue.sent) == 1
+    assert markers.status == {}
+
+
+def test_a_repeat_before_its_levels_applied_is_queued_again_with_the_same_deduplication_ids() -> None:
+    queue = Queue()
+    intake = WebhookIntake(Markers(), queue, applied=Catalogue())
+
+    intake.accept(dated(stock("A", 4)))
+    intake.accept(dated(stock("A", 4)))
+
+    assert [q.deduplication_id for q in queue.sent[:1]] == [q.deduplication_id for q in queue.sent[1:]]
+
+
+def test_another_level_reported_for_the_same_time_is_queued_so_the_ledger_keeps_the_lower() -> None:
+    queue, catalogue = Queue(), Catalogue()
+    intake = WebhookIntake(Markers(), queue, applied=catalogue)
+    intake.accept(dated(stock("A", 4), key="d1"))
+    catalogue.apply(queue.sent)
+
+    other = intake.accept(dated(stock("A", 3), key="d2"))
+    an_hour_before = StockSet(delivery_id="d3", occurred_at=WHEN.replace(hour=11), sku="A", stock=9)
+    older = intake.accept(dated(an_hour_before))
+
+    assert (other.outcome, older.outcome) == (Outcome.QUEUED, Outcome.DUPLICATE)  # older: superseded
+    assert [q.event.stock for q in queue.sent if isinstance(q.event, StockSet)] == [4, 3]
+
+
+def test_levels_without_the_shops_own_time_keep_their_delivery_marker() -> None:
+    markers, queue, catalogue = Markers(), Queue(), Catalogue()
+    intake = WebhookIntake(markers, queue, applied=catalogue)
+
+    intake.accept(delivery(stock("A", 4)))
+    catalogue.apply(queue.sent)
+    again = intake.accept(delivery(stock("A", 4)))
+
+    assert again.outcome is Outcome.DUPLICATE
+    assert markers.status == {("generic", "d"): "queued"}

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from allegro_sync.adapters.allegro.core import USER_AGENT
 from allegro_sync.adapters.allegro.environment import ENVIRONMENTS, AllegroEnvironment
@@ -36,6 +36,8 @@ MEDIA_TYPE = "application/vnd.allegro.public.v1+json"
 
 
 class _TokenAnswer(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     access_token: str
     refresh_token: str
     expires_in: int
@@ -46,6 +48,8 @@ class _TokenAnswer(BaseModel):
 
 
 class _DeviceAnswer(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     device_code: str
     user_code: str
     verification_uri: str
@@ -55,6 +59,8 @@ class _DeviceAnswer(BaseModel):
 
 
 class _Me(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     id: str
     login: str
 

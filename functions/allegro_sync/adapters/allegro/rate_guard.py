@@ -4,8 +4,11 @@ Three mechanisms, all consulted before every call:
 - a shared "blocked until" record: after one 429 every instance of every function stops calling until the
   block passes, because Allegro *extends* the block for every call made during it. The record lives in a
   store (DynamoDB in AWS); each process caches it for a few seconds so the hot path costs no I/O.
-- a per-process token bucket holding this instance's share of the budget (ALLEGRO_RPM_BUDGET, set per
-  function by the topology; the topology test keeps the sum of rpm x concurrency under 80% of 9,000).
+- the shared pool (`shared_budget.py`): every call takes a token of the current 10 s slot, drawn from
+  one counter all functions share, so an import uses whatever the others leave; a per-process token
+  bucket paces the instance itself (ALLEGRO_BURST_RPM for bulk functions, else ALLEGRO_RPM_BUDGET). When
+  the pool is out of reach, the static share (ALLEGRO_RPM_BUDGET; the topology test keeps the sum of
+  rpm x concurrency under 80% of 9,000) is the limit.
 - per-seller blocks: a 429 that names a user limit (product-offers writes 2,490/min, fee preview 25/s,
   ...; docs/allegro-behaviours.md) stops only that seller's calls of that resource, until `Retry-After` (or
   `DEFAULT_USER_BLOCK_SECONDS`). Kept in the process: such a block does not grow when called, so another
@@ -21,6 +24,7 @@ from typing import Protocol
 
 from aws_lambda_powertools import Logger
 
+from allegro_sync.adapters.allegro.shared_budget import BudgetShare, PoolSpent, SharedBudget
 from allegro_sync.contracts.allegro_errors import AllegroRateLimited, AllegroUserRateLimited
 
 logger = Logger(child=True)
@@ -101,8 +105,12 @@ class RateGuard:
         rpm_budget: int | None = None,
         clock: Callable[[], float] = time.time,
         cache_seconds: float = DEFAULT_CACHE_SECONDS,
+        share: BudgetShare | None = None,
     ) -> None:
+        """`share`: this instance's draw on the app-wide pool (None: this process is the only caller)."""
         self._store = store
+        self.share = share
+        self._pool_until = 0.0
         self._clock = clock
         self._cache_seconds = cache_seconds
         self.bucket = TokenBucket(rpm_budget, clock=clock) if rpm_budget else None
@@ -145,7 +153,16 @@ class RateGuard:
         self.check(method, path)
         if account is not None:
             self.check_user(account, method, path)
-        return self.bucket.reserve() if self.bucket else 0.0
+        wait = self.bucket.reserve() if self.bucket else 0.0
+        if self.share is None:
+            return wait
+        write = resource_of(method, path) == "product-offers write"
+        try:
+            return self.share.reserve(wait, seller=account or "", write=write)
+        except PoolSpent as spent:
+            with self._lock:
+                self._pool_until = max(self._pool_until, spent.until)
+            raise AllegroRateLimited(spent.until, method=method, path=path) from spent
 
     def check_user(self, account: str, method: str, path: str) -> None:
         """Raise while this seller's limit on this resource lasts; other sellers and resources go on."""
@@ -170,11 +187,11 @@ class RateGuard:
         return until
 
     def retry_in(self) -> float:
-        """Seconds until the app-wide block or the latest per-seller block of this process ends: when a
-        failed queue record should come back (0.0 when nothing is blocked)."""
+        """Seconds until the app-wide block, the latest per-seller block of this process or a spent shared
+        pool ends: when a failed queue record should come back (0.0 when nothing is blocked)."""
         now = self._clock()
         with self._lock:
-            users = max(self._user_blocks.values(), default=0.0)
+            users = max([*self._user_blocks.values(), self._pool_until], default=0.0)
         return max(self.blocked_for(), users - now, 0.0)
 
     def record_block(self, retry_after: float | None) -> float:
@@ -206,3 +223,28 @@ def in_memory_rate_guard(
 ) -> RateGuard:
     """A guard for tests and the single-process CLI."""
     return RateGuard(InMemoryBlockedUntilStore(), rpm_budget=rpm_budget, clock=clock)
+
+
+def pooled_rate_guard(
+    store: BlockedUntilStore,
+    pool: SharedBudget,
+    *,
+    rpm_budget: int,
+    burst_rpm: int | None = None,
+    clock: Callable[[], float] = time.time,
+    undrawn: int = 0,
+) -> RateGuard:
+    """A function instance's guard on the shared pool: paced at `burst_rpm` (a bulk function, which leaves
+    the pool's reserve alone) or `rpm_budget`, falling back to `rpm_budget` when the pool is unreachable.
+    `undrawn`: a topology function's reads per slot sent without a draw (`shared_budget.UNDRAWN_PER_SLOT`)."""
+    static = TokenBucket(rpm_budget, clock=clock)
+    pace = burst_rpm or rpm_budget
+    share = BudgetShare(
+        pool,
+        bulk=burst_rpm is not None,
+        pace_rpm=pace,
+        clock=clock,
+        fallback=static.reserve,
+        undrawn=undrawn,
+    )
+    return RateGuard(store, rpm_budget=pace, clock=clock, share=share)

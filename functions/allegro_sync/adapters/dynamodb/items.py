@@ -9,7 +9,8 @@ field with no stored counterpart fails loudly instead of silently taking its def
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -42,6 +43,35 @@ def all_items(read: Callable[..., Mapping[str, Any]], **request: Any) -> Iterato
         if "LastEvaluatedKey" not in page:
             return
         request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+BATCH_GET_MAX = 100  # keys per BatchGetItem request (DynamoDB's limit)
+
+
+def batch_get(
+    call: Callable[..., Mapping[str, Any]],
+    table_name: str,
+    keys: Sequence[Mapping[str, Any]],
+    *,
+    consistent: bool = False,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Iterator[dict[str, Any]]:
+    """Every item of `keys` that exists, 100 keys per BatchGetItem (`client.batch_get_item`, in the
+    client's own key format); unprocessed keys are asked again after a short back-off, as AWS advises.
+    Sweeps read eventually consistent (half the read units); a caller that decides a write re-reads."""
+    for start in range(0, len(keys), BATCH_GET_MAX):
+        request: dict[str, Any] = {
+            table_name: {"Keys": list(keys[start : start + BATCH_GET_MAX]), "ConsistentRead": consistent}
+        }
+        for attempt in range(12):
+            answer = call(RequestItems=request)
+            yield from answer.get("Responses", {}).get(table_name, [])
+            request = dict(answer.get("UnprocessedKeys") or {})
+            if not request:
+                break
+            sleep(min(0.05 * 2**attempt, 2.0))
+        else:
+            raise RuntimeError(f"BatchGetItem on {table_name} left keys unprocessed after 12 attempts")
 
 
 def dump(item: Mapping[str, Any]) -> dict[str, Any]:

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,7 +31,6 @@ ORDER_SK = "order"
 ATTENTION_PK = "attention"
 LINE_PK = "line#"
 LINE_SK = "owner"
-BATCH_GET_MAX = 100
 CURSOR_PK = "orders#"
 CURSOR_SK = "event-cursor"
 GAP_SK = "gap-scan"
@@ -60,6 +60,17 @@ class DynamoOrderRepository:
             ConsistentRead=True,
         ).get("Item")
         return _record(items.load(raw)) if raw else None
+
+    def get_many(self, checkout_form_ids: Sequence[str]) -> dict[str, OrderRecord]:
+        """The stored orders among these forms, by BatchGetItem, eventually consistent: the gap scan only
+        decides whether to queue a notice, and a stale (older) record can only queue one more, which the
+        exactly-once import then finds already applied."""
+        keys = [items.dump({"pk": ORDER_PK + f, "sk": ORDER_SK}) for f in dict.fromkeys(checkout_form_ids)]
+        records = (
+            _record(items.load(raw))
+            for raw in items.batch_get(self._client.batch_get_item, self._table, keys)
+        )
+        return {r.checkout_form_id: r for r in records}
 
     def save(self, record: OrderRecord, expected_version: int) -> None:
         order = items.to_stored(
@@ -113,18 +124,10 @@ class DynamoOrderRepository:
         """Which form carries each of these line items now (absent: none recorded yet); eventually
         consistent is enough: a line moves to a new form only days apart, by a combined payment."""
         found: dict[str, LineOwner] = {}
-        unique = sorted(set(line_item_ids))
-        for start in range(0, len(unique), BATCH_GET_MAX):
-            keys = [
-                items.dump({"pk": LINE_PK + i, "sk": LINE_SK}) for i in unique[start : start + BATCH_GET_MAX]
-            ]
-            request: dict[str, Any] = {self._table: {"Keys": keys}}
-            while request:
-                answer = self._client.batch_get_item(RequestItems=request)
-                for raw in answer.get("Responses", {}).get(self._table, []):
-                    owner = LineOwnerItem.from_item(items.load(raw))
-                    found[owner.pk.removeprefix(LINE_PK)] = LineOwner(owner.checkout_form_id, owner.sale_id)
-                request = answer.get("UnprocessedKeys") or {}
+        keys = [items.dump({"pk": LINE_PK + i, "sk": LINE_SK}) for i in sorted(set(line_item_ids))]
+        for raw in items.batch_get(self._client.batch_get_item, self._table, keys):
+            owner = LineOwnerItem.from_item(items.load(raw))
+            found[owner.pk.removeprefix(LINE_PK)] = LineOwner(owner.checkout_form_id, owner.sale_id)
         return found
 
     def set_line_owners(self, checkout_form_id: str, sale_ids: dict[str, str]) -> None:

@@ -1,4 +1,4 @@
-"""The app-wide Allegro "blocked until" record in the `control` table.
+"""The app-wide Allegro "blocked until" record and the shared request pool, in the `control` table.
 
 One item (pk="allegro#client", sk="rate-limit") shared by every function instance. Writes are conditional
 so a late writer can never shorten a block another instance recorded (`blocked_until` only moves forward).
@@ -14,6 +14,7 @@ from aws_lambda_powertools import Logger
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
+from allegro_sync.adapters.allegro.shared_budget import Draw
 from allegro_sync.contracts.records.control import BlockedUntilItem
 
 logger = Logger(child=True)
@@ -60,3 +61,64 @@ class DynamoBlockedUntilStore:
             if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise
             # Someone already recorded a later end of the block: theirs stands.
+
+
+BUDGET_PK = "allegro#budget"
+# A slot's item is read by nobody after its 10 s: TTL removes it an hour later.
+BUDGET_RETENTION_SECONDS = 3600
+
+
+class DynamoSharedBudget:
+    """`SharedBudget` on DynamoDB: one item per 10 s slot (pk="allegro#budget", sk="slot#<n>"), counted
+    with one conditional `ADD` per draw, so concurrent instances can never pass a slot's cap together."""
+
+    def __init__(self, table_name: str, *, client: Any = None, slot_seconds: float = 10.0) -> None:
+        self._table = table_name
+        self._client = client if client is not None else boto3.client("dynamodb")
+        self._slot_seconds = slot_seconds
+        self.claims = 0
+
+    def claim(
+        self, slot: int, tokens: int, *, limit: int, seller: str = "", writes: int = 0, writes_limit: int = 0
+    ) -> Draw:
+        names = {"#used": "used"}
+        values: dict[str, Any] = {
+            ":n": {"N": str(tokens)},
+            ":room": {"N": str(limit - tokens)},
+            ":expires": {"N": str(math.ceil((slot + 1) * self._slot_seconds) + BUDGET_RETENTION_SECONDS)},
+        }
+        adds = "#used :n"
+        condition = "(attribute_not_exists(#used) OR #used <= :room)"
+        if writes:
+            names["#writes"] = f"writes#{seller}"
+            values[":w"] = {"N": str(writes)}
+            values[":wroom"] = {"N": str(writes_limit - writes)}
+            adds += ", #writes :w"
+            condition += " AND (attribute_not_exists(#writes) OR #writes <= :wroom)"
+        self.claims += 1
+        try:
+            answer = self._client.update_item(
+                TableName=self._table,
+                Key={"pk": {"S": BUDGET_PK}, "sk": {"S": f"slot#{slot}"}},
+                UpdateExpression=f"ADD {adds} SET expires_at = :expires",
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValues="UPDATED_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            return _draw(False, error.response.get("Item") or {}, names)
+        return _draw(True, answer.get("Attributes") or {}, names)
+
+
+def _draw(granted: bool, item: dict[str, Any], names: dict[str, str]) -> Draw:
+    """The counts an answer carries (what the slot holds now, or held when the draw was refused)."""
+
+    def count(name: str) -> int:
+        value = item.get(name, {}).get("N")
+        return int(value) if value is not None else 0
+
+    return Draw(granted, count("used"), count(names["#writes"]) if "#writes" in names else 0)

@@ -54,3 +54,7 @@ class CatalogAppliedState:
     def applied_key(self, sku: str) -> str | None:
         stored = self._catalog.product(sku)
         return stored.order_key if stored is not None else None
+
+    def applied_level(self, sku: str) -> tuple[str, int | None] | None:
+        stored = self._catalog.product(sku)
+        return (stored.order_key, stored.stock) if stored is not None else None

@@ -2,8 +2,8 @@
 
 Layout (string keys pk/sk, per CONTRIBUTING):
 - delivery marker: pk="webhook-delivery#<source>#<key>", sk="delivery"; status pending|queued; TTL
-  `expiration` (the table's TTL attribute) `DELIVERY_MEMORY_DAYS` ahead. Claimed with a conditional put
-  that succeeds unless the marker says `queued`, so a crashed attempt (still `pending`) can be retried.
+  `expiration` (the table's TTL attribute) `DELIVERY_MEMORY_DAYS` ahead. Read before queueing, written
+  once after (status queued): a crash in between leaves no marker, so the shop's retry is queued again.
 - product index: pk="webhook-product#<source>#<shop>#<id>", sk="skus"; a string set of every SKU the product
   (and its variations) was seen with, so WooCommerce's id-only `product.deleted` can name them. No TTL.
 - refused input: pk="shop-refusal#<sku>", sk="latest"; the last refused data of a SKU and why (TTL as
@@ -16,8 +16,6 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from allegro_sync.contracts.records.idempotency import DeliveryMarkerItem, ProductIndexItem, RefusalItem
 from allegro_sync.contracts.webhooks import DELIVERY_MEMORY_DAYS, Refusal, Source
 
@@ -26,7 +24,15 @@ TTL_ATTRIBUTE = "expiration"  # topology: Table("idempotency", ttl_attribute="ex
 
 
 class DynamoDeliveryMarkers:
-    """`DeliveryMarkers`: a conditional put per delivery, remembered for `DELIVERY_MEMORY_DAYS`."""
+    """`DeliveryMarkers`: one item per delivery, written once (1 write unit) after its events are queued.
+
+    `claim` only reads (strongly consistent): a `queued` marker makes the delivery a duplicate; anything else
+    lets it be queued. There is no `pending` write before queueing: a crash between the queueing and the
+    marker leaves no marker, so the shop's retry queues again (the stable FIFO de-duplication ids absorb a
+    double send within 5 minutes) exactly as a crashed `pending` marker allowed before, at half the writes.
+    Two concurrent deliveries of one id both pass `claim`, as they did with the conditional put (a
+    `pending` marker never refused), and SQS drops the second send.
+    """
 
     def __init__(self, table: Any, clock: Callable[[], float] = time.time) -> None:
         self._table = table
@@ -37,33 +43,21 @@ class DynamoDeliveryMarkers:
         return {"pk": f"webhook-delivery#{source}#{key}", "sk": "delivery"}
 
     def claim(self, source: Source, key: str) -> bool:
-        now = int(self._clock())
-        where = self._key(source, key)
-        try:
-            self._table.put_item(
-                Item=DeliveryMarkerItem(
-                    pk=where["pk"],
-                    sk=where["sk"],
-                    status="pending",
-                    received_at=now,
-                    expiration=now + DELIVERY_MEMORY_DAYS * 86_400,  # TTL_ATTRIBUTE
-                ).item(),
-                ConditionExpression="attribute_not_exists(pk) OR #s <> :queued",
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues={":queued": "queued"},
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        item = self._table.get_item(Key=self._key(source, key), ConsistentRead=True).get("Item")
+        return item is None or DeliveryMarkerItem.from_item(item).status != "queued"
 
     def mark_queued(self, source: Source, key: str, events: int) -> None:
-        self._table.update_item(
-            Key=self._key(source, key),
-            UpdateExpression="SET #s = :queued, events = :n",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":queued": "queued", ":n": events},
+        now = int(self._clock())
+        where = self._key(source, key)
+        self._table.put_item(
+            Item=DeliveryMarkerItem(
+                pk=where["pk"],
+                sk=where["sk"],
+                status="queued",
+                received_at=now,
+                expiration=now + DELIVERY_MEMORY_DAYS * 86_400,  # TTL_ATTRIBUTE
+                events=events,
+            ).item()
         )
 
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from allegro_sync.adapters.shop import generic, woocommerce
 from allegro_sync.adapters.shop.errors import Problem, WebhookRejected, schema_violation
-from allegro_sync.adapters.shop.woocommerce_rest import CHECKOUT_FORM_META
+from allegro_sync.adapters.shop.woocommerce import CHECKOUT_FORM_META
 from allegro_sync.contracts.allegro import FulfillmentStatus
 from allegro_sync.contracts.messages import CheckoutFormId, Parcel, ShopOrderStatus
 from allegro_sync.domain.shop_orders import WOOCOMMERCE_STATUS
@@ -28,7 +28,7 @@ WOOCOMMERCE_ORDER_TOPICS = ("order.updated", "order.created")
 class OrderStatusIn(BaseModel):
     """The generic contract's order update (docs/shop-adapters.md)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     type: Literal["order.status"]
     checkout_form_id: CheckoutFormId = Field(description="The Allegro checkout form id we sent as the order.")

@@ -37,7 +37,7 @@ EVENT_TYPES = ("product.upsert", "product.delete", "stock.set", "price.set")
 
 
 class _EventIn(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     sku: Sku = Field(description="The shop's SKU; becomes the Allegro offer's external id.")
     occurred_at: AwareDatetime | None = Field(
@@ -92,13 +92,13 @@ class PriceSetIn(_EventIn):
 
 
 EventIn = Annotated[ProductUpsertIn | ProductDeleteIn | StockSetIn | PriceSetIn, Field(discriminator="type")]
-EVENT_IN: TypeAdapter[EventIn] = TypeAdapter(EventIn)
+EVENT_IN: TypeAdapter[EventIn] = TypeAdapter(EventIn, config=ConfigDict(defer_build=True))
 
 
 class BatchIn(BaseModel):
     """Several events in one delivery, queued in this order."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     events: Annotated[list[EventIn], Field(min_length=1, max_length=MAX_EVENTS)]
 
@@ -272,8 +272,11 @@ def parse_generic(
     delivery_id, timestamp = verify(headers, body, secrets, now=now, replay_window=replay_window)
     data = load_json(body)
     batch = isinstance(data, dict) and "events" in data
-    events = to_domain(parse_events(data), delivery_id, timestamp, latest=now + replay_window, batch=batch)
-    return Delivery("generic", delivery_id, events)
+    parsed = parse_events(data)
+    events = to_domain(parsed, delivery_id, timestamp, latest=now + replay_window, batch=batch)
+    # Every event an absolute level dated by the shop itself: its repeat is recognised by its order keys.
+    self_ordered = bool(parsed) and all(e.type == "stock.set" and e.occurred_at is not None for e in parsed)
+    return Delivery("generic", delivery_id, events, self_ordered=self_ordered)
 
 
 def queued_event_json(event: ShopEvent) -> str:

@@ -30,7 +30,7 @@ USER_AGENT = "allegro-sync/shop-reconciler"
 
 
 class ChangesPageIn(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="ignore", frozen=True)
 
     events: Annotated[list[dict[str, Any]], Field(max_length=LIMIT)]
     cursor: Annotated[str, Field(min_length=1, max_length=500)] | None = None

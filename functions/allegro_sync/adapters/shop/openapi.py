@@ -19,11 +19,15 @@ REF = "#/components/schemas/{model}"
 
 
 class ErrorDetail(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     field: str = Field(description="The offending field (`events[0].price`), header, or `(body)`.")
     problem: str
 
 
 class ErrorInfo(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     code: str = Field(
         description="Stable, machine-readable: missing_signature, invalid_signature, stale_timestamp, "
         "future_timestamp, invalid_timestamp, invalid_delivery_id, unsupported_media_type, body_too_large, "
@@ -37,10 +41,14 @@ class ErrorInfo(BaseModel):
 class Error(BaseModel):
     """Every refusal. Nothing of a refused delivery is queued or stored."""
 
+    model_config = ConfigDict(defer_build=True)
+
     error: ErrorInfo
 
 
 class RefusedItem(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     sku: str = Field(description="The SKU (control characters shown as \\xNN escapes).")
     reason: str = Field(description="Why its data was not taken; also shown by `products status SKU`.")
 
@@ -64,6 +72,8 @@ class Accepted(BaseModel):
 
 
 class Pong(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     status: Literal["pong"]
 
 

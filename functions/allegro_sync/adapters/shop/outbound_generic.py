@@ -32,7 +32,7 @@ RETRYABLE_STATUS = frozenset({408, 409, 425, 429})
 class GenericAckIn(BaseModel):
     """The optional JSON a shop may answer with; every field helps, none is required."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(defer_build=True, extra="ignore")
 
     order_id: Annotated[str, Field(max_length=200)] | None = None
     applied_at: AwareDatetime | None = None

@@ -62,6 +62,9 @@ from allegro_sync.contracts.webhooks import DeleteByProductId, Delivery, Refusal
 TOPIC_HEADER = "x-wc-webhook-topic"
 SIGNATURE_HEADER = "x-wc-webhook-signature"
 DELIVERY_HEADER = "x-wc-webhook-delivery-id"
+# The order meta our orders carry their checkout form in (written by woocommerce_rest, read back by the
+# fulfillment intake): here, so reading it does not import the REST client and httpx.
+CHECKOUT_FORM_META = "_allegro_checkout_form_id"
 SOURCE_HEADER = "x-wc-webhook-source"
 WEBHOOK_ID_HEADER = "x-wc-webhook-id"
 TOPICS = ("product.created", "product.updated", "product.restored", "product.deleted")
@@ -69,7 +72,7 @@ EAN_META_KEYS = ("_global_unique_id", "_ean", "ean")
 MAX_IMAGES = 16
 _EAN = re.compile(r"^\d{8}$|^\d{12,14}$")
 _PING = re.compile(rb"^webhook_id=\d{1,20}$")
-_URL: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl)
+_URL: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl, config=ConfigDict(defer_build=True))
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
@@ -87,7 +90,7 @@ Reader = Callable[[], ProductReader | None]
 
 class _Lenient(BaseModel):
     # WooCommerce payloads carry dozens of fields we do not use (and plugins add more).
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="ignore", frozen=True)
 
 
 class WcCategory(_Lenient):
@@ -233,7 +236,8 @@ def _price(product: WcProduct) -> Decimal | None:
     return _money(product.price) or _money(product.regular_price)
 
 
-def _stock(product: WcProduct) -> int | None:
+def stock_of(product: WcProduct) -> int | None:
+    """The stock a product (or variation) reports: its count when managed, 0 when out of stock, else None."""
     if product.manage_stock and product.stock_quantity is not None:
         return max(0, product.stock_quantity)
     return 0 if product.stock_status == "outofstock" else None
@@ -371,7 +375,7 @@ class _Mapper:
             description_html=product.description or product.short_description,
             image_urls=_images(product.images),
             price=price,
-            stock=_stock(product),
+            stock=stock_of(product),
             category_path=_category_path(product),
             attributes=_attributes(product),
         )
@@ -403,7 +407,7 @@ class _Mapper:
             description_html=variation.description or parent.description or parent.short_description,
             image_urls=_images([variation.image] if variation.image else [], parent.images),
             price=price,
-            stock=_stock(variation),
+            stock=stock_of(variation),
             category_path=_category_path(parent),
             attributes={**shared, **chosen},
         )
@@ -420,7 +424,7 @@ class _Mapper:
         if variation.status not in ("publish", ""):
             return self._build(ProductDelete, "", sku=sku, occurred_at=when)
         events: list[ShopEvent] = []
-        stock = _stock(variation)
+        stock = stock_of(variation)
         if stock is not None:
             events += self._build(StockSet, "", sku=sku, occurred_at=when, stock=stock)
         price = self._price(sku, variation, missing_ok=True)

@@ -33,10 +33,10 @@ from typing import Any, Protocol
 import httpx
 
 from allegro_sync.adapters.shop.errors import refusal_code
+from allegro_sync.adapters.shop.woocommerce import CHECKOUT_FORM_META
 from allegro_sync.contracts.messages import OrderChanged, OutboxLine
 from allegro_sync.contracts.shop import ShopAck, ShopRejected, ShopUnavailable
 
-CHECKOUT_FORM_META = "_allegro_checkout_form_id"
 ACCOUNT_META = "_allegro_account"
 API = "/wp-json/wc/v3"
 RECOVERY_MARGIN = timedelta(minutes=10)  # shop and Lambda clocks may disagree by a few minutes
@@ -125,6 +125,16 @@ class WooCommerceRest:
         self._http = http
 
     def _call(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None) -> Any:
+        response = self._request(method, path, json=json, params=params)
+        try:
+            return response.json()
+        except ValueError:
+            raise ShopUnavailable(f"WooCommerce sent non-JSON to {method} {path}") from None
+
+    def _request(
+        self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None
+    ) -> httpx.Response:
+        """The answer of a 2xx call; ShopUnavailable (retry) or ShopRejected otherwise."""
         try:
             response = self._http.request(
                 method, self._base + path, json=json, params=params, auth=self._auth
@@ -136,10 +146,7 @@ class WooCommerceRest:
             raise ShopUnavailable(f"WooCommerce answered {status} to {method} {path}; will retry")
         if not 200 <= status < 300:
             raise ShopRejected(f"WooCommerce refused {method} {path} with {status}: {refusal_code(response)}")
-        try:
-            return response.json()
-        except ValueError:
-            raise ShopUnavailable(f"WooCommerce sent non-JSON to {method} {path}") from None
+        return response
 
 
 class WooCommerceProducts(WooCommerceRest):

@@ -2,7 +2,9 @@
 
 Layout (string keys `pk`, `sk`):
 - product: pk="product#<sku>", sk="product"        `ProductItem`, written only if its `order_key` is not
-  older than the stored one (`contracts.catalog.order_key`);
+  older than the stored one (`contracts.catalog.order_key`); small, so a stock change costs 1 write unit;
+- content: pk="product#<sku>", sk="content"        `ProductContentItem`, the last upsert (often several KB),
+  written only when an upsert brings it, guarded by that upsert's own order key;
 - link:    pk="product#<sku>", sk="offer#<account>" `OfferLinkItem`.
 JSON-valued attributes (`upsert`, `candidates`, `last_error`) are strings, so the item stays readable in the
 console and DynamoDB never sees a float.
@@ -22,9 +24,16 @@ class ProductItem(Item):
     order_key: str
     deleted: bool = False
     updated_at: str = ""
-    upsert: str | None = None  # JSON of the last `ProductUpsert` (None: only stock/price seen so far)
+    upsert: str | None = None  # written by earlier versions only: the content item holds it now
     stock: int | None = None
     price: str | None = None  # decimal string
+
+
+class ProductContentItem(Item):
+    """The last product.upsert of a SKU (JSON), kept apart so stock and price changes never rewrite it."""
+
+    order_key: str  # the upsert's own (`contracts.catalog.order_key`)
+    upsert: str
 
 
 class OfferLinkItem(Item):

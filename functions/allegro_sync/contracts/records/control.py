@@ -14,7 +14,10 @@ Layout (string keys `pk`, `sk`):
 - our seller id:    pk="reprice#seller", sk=<account>        `SellerItem`
 - catalogue import: pk="catalog-import#<sha256>", sk="meta" | "sku#<sku>"  `ImportMetaItem`, `ImportedSkuItem`
 - Allegro block:    pk="allegro#client", sk="rate-limit"     `BlockedUntilItem` (TTL `expires_at`)
+- Allegro budget:   pk="allegro#budget", sk="slot#<n>"       counters only (`used`, `writes#<account>`),
+                    written by conditional ADDs and never read back (TTL `expires_at`)
 - shop cursor:      pk="shop-reconcile", sk=<shop kind>       `ShopCursorItem` (compare-and-swap)
+- sweep cursor:     pk="sweep", sk=<function>                `SweepCursorItem`
 - GPSR id:          pk="gpsr#<account>", sk="producer#<name>" | "person#<name>"  `GpsrIdItem`
 Items changed only by conditional updates (lease, cursor, import meta, block) are read through their model.
 """
@@ -171,6 +174,17 @@ class ShopCursorItem(Item):
     """Where the shop reconciliation's last run stopped (the shop's own cursor: a time or an opaque token)."""
 
     cursor: str
+    saved_at: str = ""
+
+
+# ------------------------------------------------------------------------------------------------ sweeps
+
+
+class SweepCursorItem(Item):
+    """Where a sweep that ran out of time goes on: the account and the offset of its next page."""
+
+    account: str
+    offset: int
     saved_at: str = ""
 
 

@@ -17,8 +17,8 @@ from allegro_sync.contracts.records.item import Item
 
 
 class DeliveryMarkerItem(Item):
-    """A shop delivery seen: `pending` until its events are queued, then `queued` (a redelivery is a
-    duplicate); claimed with a conditional put that only a `queued` marker refuses."""
+    """A shop delivery whose events are queued (`queued`: a redelivery is a duplicate), written once after
+    the queueing. `pending` is what earlier versions wrote before queueing; it never makes a duplicate."""
 
     status: Literal["pending", "queued"]
     received_at: int  # epoch seconds

@@ -24,7 +24,7 @@ class Item(BaseModel):
     hands every number back as a `Decimal`).
     """
 
-    model_config = ConfigDict(extra="ignore", frozen=True, coerce_numbers_to_str=True)
+    model_config = ConfigDict(defer_build=True, extra="ignore", frozen=True, coerce_numbers_to_str=True)
 
     pk: str
     sk: str

@@ -21,7 +21,7 @@ from allegro_sync.contracts.records.item import Item
 
 
 class _Part(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True, coerce_numbers_to_str=True)
+    model_config = ConfigDict(defer_build=True, extra="ignore", frozen=True, coerce_numbers_to_str=True)
 
 
 class LevelPart(_Part):
@@ -85,6 +85,7 @@ class PushedItem(Item):
     action: Literal["SET", "END"]
     quantity: int
     account: str = ""
+    recent: str | None = None  # JSON: the offer's newest stock changes with their reasons (bounded)
 
 
 class CategoryBufferItem(Item):

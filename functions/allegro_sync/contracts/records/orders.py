@@ -24,7 +24,7 @@ from allegro_sync.contracts.records.item import Item
 class OrderLineItem(BaseModel):
     """One line of a stored order (`domain.orders.StoredLine`); `sku` None: it could not be matched."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True, coerce_numbers_to_str=True)
+    model_config = ConfigDict(defer_build=True, extra="ignore", frozen=True, coerce_numbers_to_str=True)
 
     line_item_id: str
     sale_id: str

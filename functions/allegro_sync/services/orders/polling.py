@@ -17,9 +17,10 @@ from __future__ import annotations
 import contextlib
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from allegro_sync.contracts.allegro import (
     OrderEvent,
@@ -27,7 +28,7 @@ from allegro_sync.contracts.allegro import (
 from allegro_sync.contracts.allegro_errors import AllegroRateLimited, AllegroUserRateLimited
 from allegro_sync.contracts.messages import OrderNotice
 from allegro_sync.contracts.orders import CursorState
-from allegro_sync.domain.orders import OrderDomainError, event_id_after
+from allegro_sync.domain.orders import OrderDomainError, OrderRecord, event_id_after
 from allegro_sync.services.orders.ports import (
     EVENTS_PAGE,
     CheckoutFormsApi,
@@ -273,28 +274,46 @@ class GapScanner:
         outcome.since = allegro_time(since)
         newest = watermark
         notices: list[OrderNotice] = []
-        for form in api.iter_checkout_forms(updated_at_gte=outcome.since):
-            outcome.seen += 1
-            stored = self._orders.get(form.id)
-            if stored is None or stored.revision != form.revision or stored.attention:
-                notices.append(
-                    OrderNotice(
-                        account=account,
-                        checkout_form_id=form.id,
-                        source="scan",
-                        revision=form.revision,
-                        occurred_at=form.updated_at,
-                    )
-                )
-            updated = parse_time(form.updated_at)
-            if updated is not None and (newest is None or updated > newest):
-                newest = updated
+        for page in _pages(api.iter_checkout_forms(updated_at_gte=outcome.since), SCAN_PAGE):
+            outcome.seen += len(page)
+            stored = self._orders.get_many([form.id for form in page])  # one batched read per page
+            behind = [f for f in page if _behind(stored.get(f.id), f.revision)]
+            notices += [
+                OrderNotice(account=account, checkout_form_id=f.id, source="scan", revision=f.revision,
+                            occurred_at=f.updated_at)
+                for f in behind
+            ]  # fmt: skip
+            for form in page:
+                updated = parse_time(form.updated_at)
+                if updated is not None and (newest is None or updated > newest):
+                    newest = updated
         self._queue.publish(notices)
         outcome.enqueued = len(notices)
         # Moved only after everything found was queued: a crash re-scans the same window.
         if newest is not None and newest != watermark:
             self._cursors.set_gap_watermark(account, newest)
         outcome.watermark = allegro_time(newest) if newest else None
+
+
+def _behind(stored: OrderRecord | None, revision: str | None) -> bool:
+    """Not imported yet, imported at another revision, or waiting for attention: the import should see it."""
+    return stored is None or stored.revision != revision or bool(stored.attention)
+
+
+SCAN_PAGE = 100  # checkout forms per batched read: Allegro's page and DynamoDB's BatchGetItem limit alike
+
+_T = TypeVar("_T")
+
+
+def _pages(found: Iterable[_T], size: int) -> Iterator[list[_T]]:
+    page: list[_T] = []
+    for item in found:
+        page.append(item)
+        if len(page) == size:
+            yield page
+            page = []
+    if page:
+        yield page
 
 
 def allegro_time(moment: datetime) -> str:

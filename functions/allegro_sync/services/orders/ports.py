@@ -99,6 +99,10 @@ class OrderQueue(Protocol):
 class OrderRepository(Protocol):
     def get(self, checkout_form_id: str) -> OrderRecord | None: ...
 
+    def get_many(self, checkout_form_ids: Sequence[str]) -> dict[str, OrderRecord]:
+        """The stored ones among these forms, in one batched read (the gap scan's page)."""
+        ...
+
     def save(self, record: OrderRecord, expected_version: int) -> None:
         """Write if the stored version is `expected_version` (0: no record yet), else OrderConflict."""
         ...

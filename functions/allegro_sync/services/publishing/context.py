@@ -12,16 +12,17 @@ from typing import Any
 
 from allegro_sync.contracts.allegro import CategoryParameter
 from allegro_sync.contracts.allegro_requests import ProductSafety
-from allegro_sync.contracts.catalog import Change, StoredMapping, category_label
+from allegro_sync.contracts.catalog import Change, OfferLink, StoredMapping, category_label
 from allegro_sync.contracts.messages import ProductUpsert, ShopEvent
 from allegro_sync.domain.ledger import OfferAction
 from allegro_sync.domain.parameters import AmbiguousMapping, choose_category
 from allegro_sync.domain.pricing import PriceDecision, PricingError, PricingPolicy, price_for_allegro
-from allegro_sync.services.catalog import CatalogRepository, ChangeLog, MappingsRepository
+from allegro_sync.services.catalog import CatalogRepository, ChangeLog, LinkWrites, MappingsRepository
 from allegro_sync.services.publishing.gpsr import GpsrIds, GpsrResolver, Kind, ProducerDirectory
 from allegro_sync.services.publishing.outcomes import Waiting
 from allegro_sync.services.publishing.ports import Accounts, AllegroPort, StockChanges, StockLedgerPort
 from allegro_sync.services.publishing.settings import OfferSettings
+from allegro_sync.services.stock import StockResult
 
 # How long a process reuses mappings and pricing rules: long enough for one batch, short enough that an
 # approved mapping applies to the next webhook.
@@ -52,6 +53,20 @@ class Context:
     gpsr_ids: GpsrIds | None = None
     _gpsr_known: dict[tuple[str, Kind, str], str] = field(default_factory=dict)
     _read: dict[str, tuple[float, Any]] = field(default_factory=dict)
+    # The ledger's latest answer while one event is handled (its shop level, then each offer linked), by
+    # SKU: it stands in for a read of the same item; cleared after every event.
+    ledger_answers: dict[str, StockResult] = field(default_factory=dict)
+    # Which SQS delivery of the event being handled this is (1: the first, so no earlier attempt can have
+    # created an offer); None when it did not come from the queue (republish, recreate).
+    delivery: int | None = None
+    # One link write carries the changes recorded while making it (`LinkWrites`); None: written apart.
+    link_writes: LinkWrites | None = None
+    # Changes recorded while one event is handled, written with its link (or at the event's end).
+    deferred: list[Change] | None = None
+    # The SKUs of the SQS batch being handled (`Publisher.batch`), whose links are looked up at once.
+    batch_skus: frozenset[str] = frozenset()
+    # What one SQS batch reads once (`Publisher.batch`); None outside a batch.
+    batch_reads: dict[str, Any] | None = None
 
     def client(self, account: str) -> AllegroPort:
         return self.accounts.client(account)
@@ -70,8 +85,9 @@ class Context:
         reason: str,
         rule: str = "",
     ) -> None:
-        """One change made on Allegro, with its reason, in the change log."""
-        self.changes.record(
+        """One change made on Allegro, with its reason, in the change log (with the link it led to, when
+        an event is being handled)."""
+        self._record(
             Change(
                 sku=event.sku,
                 account=account,
@@ -84,6 +100,49 @@ class Context:
                 at=self.timestamp(),
             )
         )
+
+    def connected_accounts(self) -> list[str]:
+        """The accounts an event goes to: read once per SQS batch (`Publisher.batch`; an account connected
+        meanwhile gets the next batch), else for every event."""
+        if self.batch_reads is None:
+            return self.accounts.connected()
+        accounts: list[str] = self._cached("accounts", self.accounts.connected)
+        return accounts
+
+    def _record(self, change: Change) -> None:
+        if self.deferred is not None and self.link_writes is not None:
+            self.deferred.append(change)
+        else:
+            self.changes.record(change)
+
+    def save_link(self, link: OfferLink) -> None:
+        """The link, with the changes recorded since the last one in the same call."""
+        if self.batch_reads is not None:
+            self.batch_reads.get("absent", set()).discard((link.sku, link.account))
+        pending, self.deferred = (self.deferred or []), ([] if self.deferred is not None else None)
+        if self.link_writes is not None and pending:
+            self.link_writes.save(link, pending)
+        else:
+            self.catalog.save_link(link)
+
+    def flush_changes(self) -> None:
+        """Whatever was recorded and not written with a link (the event failed after it): written now."""
+        pending, self.deferred = (self.deferred or []), None
+        for change in pending:
+            self.changes.record(change)
+
+    def link(self, sku: str, account: str) -> OfferLink | None:
+        """The SKU's link on the account. In an SQS batch, the batch's links are looked up once: one that
+        did not exist then is taken as still absent (the import's case: no read per new product); one that
+        existed is read fresh, as another function may have changed it since."""
+        if self.batch_reads is None or sku not in self.batch_skus:
+            return self.catalog.link(sku, account)
+        if "absent" not in self.batch_reads:
+            keys = [(s, a) for s in sorted(self.batch_skus) for a in self.connected_accounts()]
+            existing = self.catalog.existing_links(keys)
+            self.batch_reads["absent"] = {k for k in keys if k not in existing}
+        absent: set[tuple[str, str]] = self.batch_reads["absent"]
+        return None if (sku, account) in absent else self.catalog.link(sku, account)
 
     def mapping_for(self, account: str, event: ProductUpsert) -> StoredMapping:
         """The approved category mapping for the product (the account's own wins over a shared one)."""
@@ -136,15 +195,22 @@ class Context:
         return resolver.safety(client, account, event)
 
     def ledger_quantity(self, sku: str, offer_id: str | None) -> int | None:
-        """What the ledger lets this account's offer show (None: unknown, the offer is held inactive)."""
-        view = self.ledger.view(sku)
+        """What the ledger lets this account's offer show (None: unknown, the offer is held inactive).
+        The view this event's own ledger change answered is reused: no second read of the same item."""
+        known = self.ledger_answers.get(sku)
+        view = known.view if known is not None else self.ledger.view(sku)
         target = next((t for t in view.offers if t.offer_id == offer_id), None)
         if target is None:
             return view.available
         return None if target.action is OfferAction.HOLD else target.quantity
 
     def _cached(self, key: str, read: Callable[[], Any]) -> Any:
-        """Mappings and pricing rules are read for every event and account; a batch shares one read."""
+        """Mappings and pricing rules are read for every event and account; a batch shares one read (an
+        SQS batch as a whole, else what falls within the TTL)."""
+        if self.batch_reads is not None:
+            if key not in self.batch_reads:
+                self.batch_reads[key] = read()
+            return self.batch_reads[key]
         now = self.clock()
         hit = self._read.get(key)
         if hit is None or now - hit[0] > MAPPINGS_TTL_SECONDS:

@@ -16,7 +16,7 @@ from allegro_sync.contracts.allegro import (
     UploadedImage,
 )
 from allegro_sync.contracts.allegro_requests import NewOffer, OfferChanges
-from allegro_sync.domain.ledger import StockView
+from allegro_sync.domain.ledger import SkuLedger, StockView
 from allegro_sync.services.stock import StockResult
 
 
@@ -46,6 +46,9 @@ class AllegroPort(Protocol):
     ) -> OffersPage: ...
 
 
+Known = SkuLedger | None  # a state the caller expects, tried before a read
+
+
 class StockLedgerPort(Protocol):
     """The stock ledger as the catalogue uses it (`services.stock.StockLedger` implements it).
 
@@ -54,10 +57,12 @@ class StockLedgerPort(Protocol):
     """
 
     def apply_shop_level(
-        self, sku: str, quantity: int | None, at: datetime, version: int | None = None
+        self, sku: str, quantity: int | None, at: datetime, version: int | None = None, *, known: Known = None
     ) -> StockResult: ...
 
-    def link_offer(self, sku: str, offer_id: str, account: str, cap: int | None = None) -> StockResult: ...
+    def link_offer(
+        self, sku: str, offer_id: str, account: str, cap: int | None = None, *, known: Known = None
+    ) -> StockResult: ...
 
     def unlink_offer(self, sku: str, offer_id: str) -> StockResult: ...
 

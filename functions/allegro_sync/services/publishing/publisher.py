@@ -8,7 +8,8 @@ once the others are done, so SQS delivers the event again and only the failed ac
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -23,7 +24,7 @@ from allegro_sync.contracts.allegro_errors import (
 )
 from allegro_sync.contracts.catalog import OfferLink, Outcome, StoredProduct, order_key
 from allegro_sync.contracts.messages import PriceSet, ProductDelete, ProductUpsert, ShopEvent, StockSet
-from allegro_sync.services.catalog import CatalogRepository, ChangeLog, MappingsRepository
+from allegro_sync.services.catalog import CatalogRepository, ChangeLog, LinkWrites, MappingsRepository
 from allegro_sync.services.publishing.context import Context, PriceOwner
 from allegro_sync.services.publishing.end import Ends
 from allegro_sync.services.publishing.gpsr import GpsrIds, ProducerDirectory
@@ -52,6 +53,7 @@ class Publisher:
         stock_changes: StockChanges,
         settings: OfferSettings | None = None,
         price_owner: PriceOwner | None = None,
+        link_writes: LinkWrites | None = None,
         parameter_cache: dict[str, list[CategoryParameter]] | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         clock: Callable[[], float] = time.monotonic,
@@ -59,7 +61,8 @@ class Publisher:
         gpsr_ids: GpsrIds | None = None,
     ) -> None:
         """`ledger`: every stock level goes through it and its `stock_changes` hook (the propagator).
-        `price_owner`: whether a repricing rule owns an offer's price. `parameter_cache`: a process-wide
+        `price_owner`: whether a repricing rule owns an offer's price. `link_writes`: a link and its
+        changes in one write. `parameter_cache`: a process-wide
         cache of category parameters (a warm Lambda keeps them). `now`/`clock`: for tests.
         `producers`/`gpsr_ids`: the seller's brand -> producer mappings and the ids on each account (GPSR)."""
         self._ctx = Context(
@@ -74,6 +77,7 @@ class Publisher:
             clock=clock,
             parameters=parameter_cache if parameter_cache is not None else {},
             price_owner=price_owner,
+            link_writes=link_writes,
             producers=producers,
             gpsr_ids=gpsr_ids,
         )
@@ -83,11 +87,34 @@ class Publisher:
         self._ends = Ends(self._ctx)
         self._republishing = Republishing(self._ctx, self._apply_to_accounts)
 
-    def handle(self, event: ShopEvent) -> EventReport:
-        """Apply one shop event; raises RetryLater when SQS should deliver it again."""
+    @contextmanager
+    def batch(self, skus: Iterable[str] = ()) -> Iterator[None]:
+        """One SQS batch (of these SKUs): the connected accounts, mappings, pricing rules and which links
+        exist are read once for all its events, not per event."""
+        self._ctx.batch_reads, self._ctx.batch_skus = {}, frozenset(skus)
+        try:
+            yield
+        finally:
+            self._ctx.batch_reads, self._ctx.batch_skus = None, frozenset()
+
+    def handle(self, event: ShopEvent, *, delivery: int | None = None) -> EventReport:
+        """Apply one shop event; raises RetryLater when SQS should deliver it again. `delivery`: SQS's
+        receive count (1: the first delivery, which needs no "creating" mark before a new offer)."""
+        self._ctx.delivery = delivery
+        self._ctx.deferred = []
+        try:
+            return self._handle(event)
+        finally:
+            self._ctx.flush_changes()
+            self._ctx.ledger_answers.clear()  # only this event's own ledger answer may stand in for a read
+            self._ctx.delivery = None
+
+    def _handle(self, event: ShopEvent) -> EventReport:
         key = order_key(event.occurred_at, event.version)
         stored = self._stored_state(event, key)
-        if self._ctx.catalog.accept(stored) is Outcome.STALE:
+        new_content = isinstance(event, ProductUpsert)  # a stock or price change leaves it as stored
+        outcome, new = self._ctx.catalog.accept_noting_new(stored, new_content=new_content)
+        if outcome is Outcome.STALE:
             newer_content = self._late_content(event, key)
             if newer_content is not None:
                 self._stock.apply_shop_level(event)
@@ -97,7 +124,7 @@ class Publisher:
                 extra={"sku": event.sku, "event_type": event.type, "delivery_id": event.delivery_id},
             )
             return EventReport(event.sku, Outcome.STALE)
-        self._stock.apply_shop_level(event)
+        self._stock.apply_shop_level(event, new_product=new)
         return self._apply_to_accounts(stored, event, key, force=False)
 
     def republish(self, sku: str, *, accounts: Sequence[str] | None = None) -> EventReport:
@@ -187,10 +214,10 @@ class Publisher:
         ctx = self._ctx
         report = EventReport(event.sku, Outcome.APPLIED)
         failures: dict[str, Exception] = {}
-        for account in ctx.accounts.connected():
+        for account in ctx.connected_accounts():
             if only is not None and account not in only:
                 continue
-            link = ctx.catalog.link(event.sku, account)
+            link = ctx.link(event.sku, account)
             if link is not None and not force and _already_applied(link.applied_key, key, event):
                 report.links[account] = link.status  # a redelivery: this account already has it
                 continue
@@ -209,8 +236,8 @@ class Publisher:
                 )
                 failures[account] = error
                 continue
-            if updated is not None:
-                ctx.catalog.save_link(updated)
+            if updated is not None and not _same_link(link, updated, event):
+                ctx.save_link(updated)
                 self._stock.sync_link(event, link, updated)
                 report.links[account] = updated.status
         if failures:
@@ -243,6 +270,16 @@ def _already_applied(applied_key: str, key: str, event: ShopEvent) -> bool:
     if isinstance(event, StockSet | PriceSet):
         return applied_key > key
     return applied_key >= key
+
+
+def _same_link(before: OfferLink | None, after: OfferLink, event: ShopEvent) -> bool:
+    """A stock level that changes nothing the link says (status, reasons, synced values) is not written
+    again: only its applied key and time would move, and a StockSet never relies on the applied key (an
+    equal key re-applies, `_already_applied`); the product's order key orders everything else. Saves a
+    write per stock change."""
+    if before is None or not isinstance(event, StockSet):
+        return False
+    return replace(after, applied_key=before.applied_key, updated_at=before.updated_at) == before
 
 
 def stale_stock(error: AllegroApiError) -> bool:

@@ -29,7 +29,7 @@ class OfferSettings(BaseModel):
     `location`, `afterSalesServices`, `payments`.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     responsible_producer: ResponsibleProducer | None = None
     responsible_person: ResponsiblePerson | None = None

@@ -13,7 +13,7 @@ from dataclasses import replace
 from allegro_sync.contracts.allegro_requests import OfferChanges
 from allegro_sync.contracts.catalog import LinkStatus, OfferLink
 from allegro_sync.contracts.messages import ProductDelete, ProductUpsert, ShopEvent, StockSet
-from allegro_sync.domain.ledger import OfferAction, StockView
+from allegro_sync.domain.ledger import OfferAction, SkuLedger, StockView
 from allegro_sync.domain.ledger import Outcome as LedgerOutcome
 from allegro_sync.services.publishing.context import Context
 
@@ -40,20 +40,23 @@ class StockLevels:
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
 
-    def apply_shop_level(self, event: ShopEvent) -> None:
-        """A shop stock level (StockSet, or an upsert that carries one) goes to the ledger, once per event."""
+    def apply_shop_level(self, event: ShopEvent, *, new_product: bool = False) -> None:
+        """A shop stock level (StockSet, or an upsert that carries one) goes to the ledger, once per event.
+        `new_product`: the catalogue never had this SKU, so its ledger is tried as empty first (no read)."""
         if isinstance(event, StockSet):
             level: int | None = event.stock
         elif isinstance(event, ProductUpsert) and event.stock is not None:
             level = event.stock
         else:
             return
-        ledger = self._ctx.ledger
-        before = ledger.view(event.sku)
-        result = ledger.apply_shop_level(event.sku, level, event.occurred_at, event.version)
+        known = SkuLedger(event.sku) if new_product else None
+        result = self._ctx.ledger.apply_shop_level(
+            event.sku, level, event.occurred_at, event.version, known=known
+        )
+        self._ctx.ledger_answers[event.sku] = result  # what the offers this event creates start with
         # Only when an offer must show something else: a newer report of the same number moves the ledger's
         # revision but needs no Allegro call, and offers this event creates start with the ledger's quantity.
-        moved = result.changed and _shown(result.view) != _shown(before)
+        moved = result.changed and result.before is not None and _shown(result.view) != _shown(result.before)
         # A redelivered stock.set (the ledger already has this report) sends again: the first attempt may
         # have died between the ledger's commit and the queue. (An upsert's level lost that way is left to
         # the reconciler: resending each redelivered upsert would re-push every offer it just created.)
@@ -115,7 +118,12 @@ class StockLevels:
             return
         if old_id is not None and old_id != after.offer_id:
             ledger.unlink_offer(event.sku, old_id)
-        result = ledger.link_offer(event.sku, after.offer_id, after.account)
+            self._ctx.ledger_answers.pop(event.sku, None)  # moved on from the state it remembers
+        known = self._ctx.ledger_answers.get(event.sku)
+        result = ledger.link_offer(
+            event.sku, after.offer_id, after.account, known=known.ledger if known is not None else None
+        )
+        self._ctx.ledger_answers[event.sku] = result
         target = next((t for t in result.view.offers if t.offer_id == after.offer_id), None)
         shown = after.synced.get("stock")  # what the offer was created (or last patched) with
         moved = target is not None and target.action is not OfferAction.HOLD and shown != str(target.quantity)

@@ -82,9 +82,13 @@ class Upserts:
             unfinished = base.offer_id is not None and not base.synced
             linking = base.offer_id is None or unfinished
             adopted = None
-            if linking and (base.creating_since or base.status is LinkStatus.FAILED):
+            # A redelivery: the first attempt created offers without a mark (below), and may have died.
+            redelivered = ctx.delivery is not None and ctx.delivery > 1
+            if linking and (base.creating_since or base.status is LinkStatus.FAILED or redelivered):
                 # An earlier attempt was creating the offer and never recorded the answer, or failed after
                 # Allegro had made a draft: it may exist.
+                if redelivered and not base.creating_since:  # marked now: a replay from the DLQ looks too
+                    ctx.catalog.save_link(replace(base, creating_since=ctx.timestamp()))
                 adopted = _find_existing_offer(client, event.sku)
                 if adopted is not None:
                     base = replace(base, offer_id=adopted, synced={}, images={}, creating_since="")
@@ -166,8 +170,10 @@ class Upserts:
             defaults=ctx.settings.offer_defaults,
         )
         # Marked first: should the process die after Allegro created the offer but before the link is saved,
-        # the retry looks the offer up by its SKU instead of listing the product twice.
-        ctx.catalog.save_link(replace(link, creating_since=ctx.timestamp()))
+        # the retry looks the offer up by its SKU instead of listing the product twice. A first SQS delivery
+        # needs no mark: its redelivery is the retry, and looks up (and marks) by itself (above).
+        if ctx.delivery != 1:
+            ctx.catalog.save_link(replace(link, creating_since=ctx.timestamp()))
         try:
             try:
                 offer_id = client.create_offer(offer).id

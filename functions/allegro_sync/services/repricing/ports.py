@@ -73,6 +73,10 @@ class ProductFactsSource(Protocol):
 
     def facts(self, sku: str, account: str) -> ProductFacts | None: ...
 
+    def facts_many(self, skus: Sequence[str], account: str) -> dict[str, ProductFacts]:
+        """The facts of many SKUs at once (a round reads its account's in batches); unknown SKUs absent."""
+        ...
+
 
 class FeedSource(Protocol):
     url: str

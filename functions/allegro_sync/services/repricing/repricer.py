@@ -129,7 +129,8 @@ class Repricer:
         own = self._store.own_sellers() | {me.id, me.login or me.id}
         states = self._store.offer_states(account)
         listings = [o for o in client.iter_offers(statuses=["ACTIVE"]) if o.external and o.external.id]
-        facts = {o.id: self._products.facts(str(o.external.id), account) for o in listings if o.external}
+        known = self._products.facts_many([str(o.external.id) for o in listings if o.external], account)
+        facts = {o.id: known.get(str(o.external.id)) for o in listings if o.external}
         competitors = self._competitors(listings, facts, report) if self._needs_feed(all_settings) else {}
         offers = [_offer_input(account, o, facts.get(o.id), states.get(o.id), competitors) for o in listings]
         fees = FeeBook(self._store, client, now)

@@ -1,0 +1,63 @@
+"""A cold start imports what the function uses: httpx, Powertools' idempotency utility and the batch
+utility are imported where they are used, never by a handler module just for being imported.
+
+Each handler is imported in a fresh interpreter (this process has long imported everything) and its
+`sys.modules` is read there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from allegro_sync.topology import TOPOLOGY, Function, QueueTrigger
+
+ROOT = Path(__file__).resolve().parents[3]
+# Imported on first use only: httpx by the clients that call Allegro or a shop; Powertools' idempotency
+# utility by nothing the functions ship today (a handler adopting it imports it where it is used).
+NEVER_AT_IMPORT = ("httpx", "aws_lambda_powertools.utilities.idempotency")
+# Powertools' batch utility: a queue consumer builds its processor at import, nothing else needs it.
+BATCH = "aws_lambda_powertools.utilities.batch"
+
+
+# One fresh interpreter imports every handler in turn, those that consume no queue first, and reports after
+# each import which watched packages are loaded: a package appears first after the handler that pulled it in.
+PROBE = """
+import json, sys
+watched = json.loads(sys.argv[1])
+for module in sys.argv[2:]:
+    __import__(module)
+    loaded = [w for w in watched if any(m == w or m.startswith(w + ".") for m in sys.modules)]
+    print(json.dumps([module, loaded]))
+"""
+
+
+def _first_importers() -> dict[str, set[str]]:
+    """handler name -> watched packages loaded once it was imported (after the handlers before it)."""
+    order = sorted(TOPOLOGY.functions, key=_consumes_a_queue)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "functions"), str(ROOT)])}
+    watched = json.dumps([*NEVER_AT_IMPORT, BATCH])
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", PROBE, watched, *(f.module for f in order)],
+        env=env, capture_output=True, text=True, check=True, timeout=300,
+    )  # fmt: skip
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    return {module.rsplit(".", 1)[-1]: set(loaded) for module, loaded in lines}
+
+
+def _consumes_a_queue(function: Function) -> bool:
+    return any(isinstance(t, QueueTrigger) for t in function.triggers)
+
+
+def test_handler_modules_import_only_what_their_cold_start_needs() -> None:
+    loaded = _first_importers()
+    assert set(loaded) == {f.name for f in TOPOLOGY.functions}  # the probe imported every handler
+    problems = {name: sorted(packages & set(NEVER_AT_IMPORT)) for name, packages in loaded.items()}
+    assert {name: p for name, p in problems.items() if p} == {}
+    # Queue consumers are imported last, so batch loaded before them came from a handler with no queue.
+    quiet = [f.name for f in TOPOLOGY.functions if not _consumes_a_queue(f)]
+    assert quiet, "the topology has handlers that consume no queue"
+    assert [name for name in quiet if BATCH in loaded[name]] == []
