@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from allegro_sync.adapters.dynamodb import items
-from allegro_sync.adapters.dynamodb.catalog import PRODUCT_SK
+from allegro_sync.adapters.dynamodb.catalog import CONTENT_SK, PRODUCT_SK
 from allegro_sync.contracts.messages import ProductUpsert
 from allegro_sync.contracts.records.control import ImportedSkuItem, ImportMetaItem
 
@@ -70,17 +70,22 @@ class DynamoImportProgress:
 def catalog_products(table: Any) -> list[ProductUpsert]:
     """Every shop product the catalogue holds with a full picture, not deleted (`mappings suggest`). A scan.
 
-    Reads the `catalog` table's product items (pk="product#<sku>", sk="product", see dynamodb/catalog.py).
+    Reads the `catalog` table's product items (pk="product#<sku>", sk="product": `deleted`) and their content
+    items (sk="content": the last upsert); an earlier version's product item carries `upsert` itself (see
+    dynamodb/catalog.py).
     """
     products = items.all_items(
         table.scan,
-        FilterExpression="sk = :sk",
-        ExpressionAttributeValues={":sk": PRODUCT_SK},
-        ProjectionExpression="upsert, deleted",
+        FilterExpression="sk IN (:product, :content)",
+        ExpressionAttributeValues={":product": PRODUCT_SK, ":content": CONTENT_SK},
+        ProjectionExpression="pk, sk, upsert, deleted",
     )
-    found = [
-        ProductUpsert.model_validate_json(str(item["upsert"]))
-        for item in products
-        if item.get("upsert") and not item.get("deleted")
-    ]
+    content: dict[str, str] = {}
+    deleted: set[str] = set()
+    for item in products:
+        if item.get("deleted"):
+            deleted.add(str(item["pk"]))
+        if item.get("upsert") and (item["sk"] == CONTENT_SK or str(item["pk"]) not in content):
+            content[str(item["pk"])] = str(item["upsert"])
+    found = [ProductUpsert.model_validate_json(raw) for pk, raw in content.items() if pk not in deleted]
     return sorted(found, key=lambda p: p.sku)
