@@ -64,6 +64,12 @@ OPERATIONS: tuple[tuple[str, str], ...] = (
     ("put", "/order/checkout-forms/{id}/fulfillment"),
     ("post", "/pricing/offer-fee-preview"),
     ("get", "/sale/badges"),  # issue 14, item 7: where a campaign price shows
+    # issue 16, item 2: GPSR per product
+    ("get", "/sale/responsible-producers"),
+    ("post", "/sale/responsible-producers"),
+    ("get", "/sale/responsible-producers/{id}"),
+    ("get", "/sale/responsible-persons"),
+    ("post", "/sale/responsible-persons"),
 )
 
 # Documentation-only keys, dropped wherever they are not the name of a schema property.

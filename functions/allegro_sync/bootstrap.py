@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # the modules below are imported by the method that builds wi
     from allegro_sync.adapters.dynamodb.catalog_import import DynamoImportProgress
     from allegro_sync.adapters.dynamodb.changes import DynamoChangeLog
     from allegro_sync.adapters.dynamodb.fulfillment_journal import DynamoFulfillmentJournal
+    from allegro_sync.adapters.dynamodb.gpsr import DynamoProducerMappings
     from allegro_sync.adapters.dynamodb.mappings import DynamoMappings
     from allegro_sync.adapters.dynamodb.orders import DynamoOrderCursors, DynamoOrderRepository
     from allegro_sync.adapters.dynamodb.pushed import DynamoPushLog
@@ -349,6 +350,7 @@ class Application:
 
     def publisher(self) -> Publisher:
         from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog, DynamoLinkWrites
+        from allegro_sync.adapters.dynamodb.gpsr import DynamoGpsrIds
         from allegro_sync.adapters.dynamodb.mappings import DynamoMappings
         from allegro_sync.adapters.dynamodb.repricing import RepricingOwnership
         from allegro_sync.services.publishing import Publisher
@@ -366,6 +368,8 @@ class Application:
                 price_owner=RepricingOwnership(self.table("mappings")).owns_price,
                 ledger=self.stock_ledger(),
                 stock_changes=self.stock_changes(),
+                producers=self.producer_mappings(),
+                gpsr_ids=DynamoGpsrIds(self.table("control")),
             ),
         )
 
@@ -778,6 +782,14 @@ class Application:
         from allegro_sync.adapters.dynamodb.sweep_cursor import DynamoSweepCursor
 
         return self._once(f"sweep-cursor:{sweep}", lambda: DynamoSweepCursor(self.table("control"), sweep))
+
+    # -- issue 16, item 2: GPSR per product (services/publishing/gpsr.py) -------------------------------
+
+    def producer_mappings(self) -> DynamoProducerMappings:
+        """The seller's brand -> responsible producer mappings (`producers map`), in `mappings`."""
+        from allegro_sync.adapters.dynamodb.gpsr import DynamoProducerMappings
+
+        return self._once("producer-mappings", lambda: DynamoProducerMappings(self.table("mappings")))
 
 
 class ConnectedAccounts:

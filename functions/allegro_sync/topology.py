@@ -497,6 +497,8 @@ TOPOLOGY = Topology(
             # reach Allegro's free share; one FIFO group per SKU lets a catalogue spread over all of them.
             reserved_concurrency=25,
             triggers=(QueueTrigger("shop-events", batch_size=10),),
+            # GPSR (issue 16): brand -> producer mappings are read from `mappings` (Query); the producer and
+            # person ids made on each account are kept in `control` (GetItem/PutItem): no new actions.
             # BatchGetItem: which links of a batch's SKUs exist, in one call
             tables={
                 "catalog": Uses(*ITEMS.actions, "BatchGetItem"),

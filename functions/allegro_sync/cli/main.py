@@ -22,6 +22,7 @@ from allegro_sync.cli import (
     local_cmd,
     orders_cmd,
     prices_cmd,
+    producers_cmd,
     reconcile_cmd,
     shop_cmd,
     status_cmd,
@@ -77,6 +78,7 @@ app.command("demo")(demo_cmd.demo)
 app.command("reconcile")(reconcile_cmd.reconcile)
 prices_cmd.register(app)
 catalog_cmd.register(app)
+producers_cmd.register(app)
 listings_cmd.register(app)
 dlq_cmd.register(app)
 buyers_cmd.register(app)

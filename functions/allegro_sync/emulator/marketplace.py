@@ -18,7 +18,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from allegro_sync.emulator.market import automation, campaigns, catalogue, commands, offers, orders, pricing
+from allegro_sync.emulator.market import (
+    automation,
+    campaigns,
+    catalogue,
+    commands,
+    gpsr,
+    offers,
+    orders,
+    pricing,
+)
 from allegro_sync.emulator.market.catalogue import Catalogue
 from allegro_sync.emulator.market.common import BASE_MARKETPLACE, Reject, ok, parse_decimal
 from allegro_sync.emulator.market.offers import offer_view
@@ -119,6 +128,12 @@ ROUTES: tuple[Route, ...] = (
     _route("POST", "/order/checkout-forms/{id}/shipments", orders.add_shipment, USER),
     # campaigns (issue 14, item 7): the only place the API shows a campaign price
     _route("GET", "/sale/badges", campaigns.list_badges, USER),
+    # EU product safety (issue 16, item 2): each seller's own responsible producers and persons
+    _route("GET", "/sale/responsible-producers", gpsr.list_producers, USER),
+    _route("POST", "/sale/responsible-producers", gpsr.create_producer, USER),
+    _route("GET", "/sale/responsible-producers/{id}", gpsr.get_producer, USER),
+    _route("GET", "/sale/responsible-persons", gpsr.list_persons, USER),
+    _route("POST", "/sale/responsible-persons", gpsr.create_person, USER),
 )
 
 
@@ -260,6 +275,17 @@ class Marketplace:
             if found is None:
                 raise KeyError(f"offer {offer_id} not found")
             campaigns.finish(self.state, found)
+
+    def add_responsible(self, seller_id: str, kind: str, name: str) -> str:
+        """A producer ("responsibleProducers") or person ("responsiblePersons") the seller set up in Sales
+        Center; answers its id."""
+        with self._lock:
+            return gpsr.add(self.state, seller_id, kind, name)
+
+    def responsible(self, seller_id: str, kind: str) -> list[dict[str, Any]]:
+        """The seller's producers or persons, as `GET /sale/responsible-producers|persons` lists them."""
+        with self._lock:
+            return gpsr.listed(self.state, seller_id, kind)
 
     def process_due(self) -> None:
         """Finish asynchronous work (operations, command tasks, delayed events) whose time has come."""

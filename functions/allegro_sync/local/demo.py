@@ -29,6 +29,7 @@ from rich.table import Table
 from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard
 from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog
 from allegro_sync.adapters.dynamodb.catalog_import import DynamoImportProgress
+from allegro_sync.adapters.dynamodb.gpsr import DynamoProducerMappings
 from allegro_sync.adapters.dynamodb.listings import DynamoListingStore
 from allegro_sync.adapters.dynamodb.mappings import DynamoMappings
 from allegro_sync.adapters.dynamodb.orders import DynamoOrderRepository
@@ -45,6 +46,13 @@ from allegro_sync.contracts.catalog import (
     ParameterMapping,
     StoredMapping,
 )
+from allegro_sync.contracts.gpsr import (
+    Address,
+    Contact,
+    NewResponsibleProducer,
+    ProducerData,
+    ProducerMapping,
+)
 from allegro_sync.contracts.messages import ProductUpsert
 from allegro_sync.custody import Custody
 from allegro_sync.domain.ledger import DEFAULT_CLOCK_SKEW
@@ -58,6 +66,7 @@ from allegro_sync.local.runtime import AllegroUrls, LocalRuntime
 from allegro_sync.services.accounts import DevicePrompt
 from allegro_sync.services.catalog_import import ProductOutcome, import_catalog, summarize
 from allegro_sync.services.listings import ListingOptimizer
+from allegro_sync.services.publishing.context import MAPPINGS_TTL_SECONDS
 from allegro_sync.services.stock import StockLedger
 from allegro_sync.settings import Settings
 from allegro_sync.topology import (
@@ -123,6 +132,7 @@ class Demo:
                 self.connect_accounts,
                 self.call_allegro,
                 self.shop_to_allegro,
+                self.gpsr_per_product,
                 self.orders_and_stock,
                 self.reconcile,
                 self.shop_stock_changes,
@@ -311,6 +321,59 @@ class Demo:
             for item in section.get("items", []):
                 shown = item.get("content") or item.get("url") or ""
                 self.console.print(f"  section {number} {item.get('type')}: {shown}", markup=False)
+
+    def gpsr_per_product(self) -> None:
+        """Issue 16, item 2: a product's own responsible producer (not the settings' one) on its offer."""
+        self._chapter("4b. EU product safety: a product with its own responsible producer (GPSR)")
+        producer = NewResponsibleProducer(
+            name="Acme Home GmbH",
+            producer_data=ProducerData(
+                trade_name="Acme Home Appliances GmbH",
+                address=Address(country_code="DE", street="Hauptstr. 1", postal_code="10115", city="Berlin"),
+                contact=Contact(email="safety@acme.example"),
+            ),
+        )
+        mapping = ProducerMapping(brand="Acme", producer=producer, safety_text="Nie zanurzać w wodzie.")
+        DynamoProducerMappings(
+            self.runtime.application("catalog_worker").table("mappings")
+        ).put_producer_mapping(mapping)
+        self.console.print(
+            "allegro-sync producers map Acme --name 'Acme Home GmbH' --country DE ... --safety-text "
+            "'Nie zanurzać w wodzie.': the brand's responsible producer and safety text."
+        )
+        # A warm catalog worker rereads the seller's mappings after MAPPINGS_TTL_SECONDS.
+        time.sleep(MAPPINGS_TTL_SECONDS)
+        sku = "ACME-KETTLE"
+        upsert = {
+            "type": "product.upsert",
+            "sku": sku,
+            "name": "Czajnik elektryczny Acme stalowy 1,7 l",
+            "price": "119.00",
+            "stock": 3,
+            "category_path": ["Dom", "Kuchnia", "Czajniki"],
+            "attributes": {"Stan": "Nowy", "Marka": "Acme", "Moc": "2200"},
+            "occurred_at": datetime.now(UTC).isoformat(),
+        }
+        status, body = self._webhook(upsert)
+        _expect(status == 202, f"POST /webhooks/shop answered {status} {body}")
+        self.runtime.drain(timeout=30)
+        for account, login in SELLERS.items():
+            offer = self.emulator.marketplace.offer(self._offer_of(sku, account))
+            made = self.emulator.marketplace.responsible(
+                self.emulator.seller_id(login), "responsibleProducers"
+            )
+            acme = [p for p in made if p["name"] == producer.name]
+            element = offer["productSet"][0]
+            _expect(len(acme) == 1, f"{account} has {len(acme)} producers named {producer.name}")
+            _expect(
+                element.get("responsibleProducer") == {"id": acme[0]["id"]},
+                f"{sku} on {account} carries {element.get('responsibleProducer')}",
+            )
+            self.console.print(
+                f"{sku} on {account}: offer {offer['id']}, responsible producer {producer.name} "
+                f"(created once on the account, id {acme[0]['id']}), safety information "
+                f"{element['safetyInformation']['description']!r}"
+            )
 
     def orders_and_stock(self) -> None:
         self._chapter("5. Stock in seconds, orders exactly once")

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from allegro_sync.contracts.catalog import LinkStatus
-from tests.integration.catalog.conftest import ACCOUNT, CatalogStack, upsert
+from tests.integration.catalog.conftest import ACCOUNT, SELLER, CatalogStack, upsert
 
 pytestmark = pytest.mark.integration
 
@@ -26,6 +26,10 @@ def catalog_env() -> dict[str, str]:
 
 
 def test_gpsr_data_and_offer_defaults_are_sent_with_a_new_offer(stack: CatalogStack) -> None:
+    # Allegro refuses a producer/person name the account does not have (#10896): the seller set them up.
+    seller = stack.emulator.seller_id(SELLER)
+    producer = stack.emulator.marketplace.add_responsible(seller, "responsibleProducers", "Sony Europe B.V.")
+    person = stack.emulator.marketplace.add_responsible(seller, "responsiblePersons", "Importer Polska")
     stack.publish(upsert("GPSR-1"))
 
     link = stack.catalog.link("GPSR-1", ACCOUNT)
@@ -33,4 +37,8 @@ def test_gpsr_data_and_offer_defaults_are_sent_with_a_new_offer(stack: CatalogSt
     assert link.status is LinkStatus.PUBLISHED, link.reasons
     offer = stack.offer("GPSR-1")
     assert offer["afterSalesServices"] == {"returnPolicy": {"name": "Zwroty 30 dni"}}
+    gpsr = offer["productSet"][0]
+    assert gpsr["responsibleProducer"] == {"id": producer}
+    assert gpsr["responsiblePerson"] == {"id": person}
+    assert gpsr["safetyInformation"]["description"].startswith("Nie używać")
     assert stack.emulator.violations == []

@@ -3,7 +3,8 @@
 Its operations are grouped by resource, one module each: `offers` (product offers, own offers, offer
 events), `commands` (quantity, price and publication batch commands), `orders` (order events, checkout
 forms, fulfillment, shipments), `catalogue` (categories, parameters, products, images) and `pricing`
-(price automation, fee preview). Headers, token renewal, retries and rate limits are in `core`; its
+(price automation, fee preview),
+`gpsr` (responsible producers and persons). Headers, token renewal, retries and rate limits are in `core`; its
 docstring gives the retry policy.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 from allegro_sync.adapters.allegro.catalogue import CatalogueApi
 from allegro_sync.adapters.allegro.commands import COMMAND_CHUNK, CommandKind
 from allegro_sync.adapters.allegro.core import MEDIA_TYPE, PAGE_LIMIT, USER_AGENT, logger
+from allegro_sync.adapters.allegro.gpsr import GpsrApi
 from allegro_sync.adapters.allegro.offers import MAX_EXTERNAL_IDS, OffersApi
 from allegro_sync.adapters.allegro.orders import CHECKOUT_FORMS_LIMIT, OrdersApi
 from allegro_sync.adapters.allegro.pricing import PricingApi
@@ -30,7 +32,7 @@ __all__ = [
 ]
 
 
-class AllegroClient(OffersApi, PricingApi, OrdersApi, CatalogueApi):
+class AllegroClient(OffersApi, PricingApi, OrdersApi, CatalogueApi, GpsrApi):
     """Typed access to the Allegro operations the project uses, for one seller account."""
 
     def me(self) -> Me:

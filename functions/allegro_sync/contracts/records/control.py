@@ -18,6 +18,7 @@ Layout (string keys `pk`, `sk`):
                     written by conditional ADDs and never read back (TTL `expires_at`)
 - shop cursor:      pk="shop-reconcile", sk=<shop kind>       `ShopCursorItem` (compare-and-swap)
 - sweep cursor:     pk="sweep", sk=<function>                `SweepCursorItem`
+- GPSR id:          pk="gpsr#<account>", sk="producer#<name>" | "person#<name>"  `GpsrIdItem`
 Items changed only by conditional updates (lease, cursor, import meta, block) are read through their model.
 """
 
@@ -185,3 +186,12 @@ class SweepCursorItem(Item):
     account: str
     offset: int
     saved_at: str = ""
+
+
+# ------------------------------------------------------------------------------------------------ GPSR
+
+
+class GpsrIdItem(Item):
+    """The Allegro id of a responsible producer/person this account already has (created or found once)."""
+
+    id: str

@@ -7,8 +7,10 @@ Layout (string keys `pk`, `sk`):
 - keywords:          pk="listing#keywords", sk=<category id>   `KeywordsItem`
 - proposal:          pk="listing#proposal#<account>", sk=<offer id>   `ProposalItem`
 - experiment:        pk="listing#experiment", sk=<experiment id>   `ExperimentItem`
+- producer mapping:  pk="producer#<account or *>", sk="brand#<brand, casefolded>"   `ProducerMappingItem`
 Structured values are JSON strings of their models (`domain.pricing.ScopedRule`,
-`domain.repricing.RepricingSettings`, `contracts.listings.Proposal` / `Experiment`).
+`domain.repricing.RepricingSettings`, `contracts.listings.Proposal` / `Experiment`,
+`contracts.gpsr.ProducerMapping`).
 """
 
 from __future__ import annotations
@@ -49,3 +51,7 @@ class ProposalItem(Item):
 
 class ExperimentItem(Item):
     body: str  # JSON of `contracts.listings.Experiment`
+
+
+class ProducerMappingItem(Item):
+    body: str  # JSON of `contracts.gpsr.ProducerMapping`

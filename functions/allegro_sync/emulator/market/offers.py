@@ -15,6 +15,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
+from allegro_sync.emulator.market import gpsr
 from allegro_sync.emulator.market.catalogue import IMAGE_HOST, Category, Product, fold
 from allegro_sync.emulator.market.common import (
     BASE_MARKETPLACE,
@@ -452,10 +453,11 @@ def _check_content(st: MarketState, doc: dict[str, Any], errors: list[dict[str, 
     return list(images)
 
 
-def validate(st: MarketState, doc: dict[str, Any]) -> Draft:
+def validate(st: MarketState, doc: dict[str, Any], seller_id: str) -> Draft:
     """The whole offer body, checked as Allegro checks it; raises a 422 listing every problem."""
     errors: list[dict[str, Any]] = []
     linked = _linked_product(st, doc, errors)
+    safety = gpsr.product_safety(st, seller_id, doc, errors)
     category_id = _check_category(st, doc, linked, errors)
     name = _check_name(doc.get("name") or linked.name, errors)
     amount = _check_price(doc, errors)
@@ -478,6 +480,7 @@ def validate(st: MarketState, doc: dict[str, Any]) -> Draft:
         images=images,
         external_id=obj(doc.get("external")).get("id"),
         extras={k: copy.deepcopy(doc[k]) for k in ECHOED if k in doc},
+        safety=safety,
         status=obj(doc.get("publication")).get("status"),
     )
 
@@ -512,7 +515,10 @@ def offer_doc(offer: Offer) -> dict[str, Any]:
     }
     if offer.product_id is not None:
         doc["productSet"] = [
-            {"product": {"id": offer.product_id, "parameters": copy.deepcopy(offer.product_parameters)}}
+            {
+                "product": {"id": offer.product_id, "parameters": copy.deepcopy(offer.product_parameters)},
+                **gpsr.shown(offer.safety, 0),
+            }
         ]
     if offer.description is not None:
         doc["description"] = copy.deepcopy(offer.description)
@@ -545,6 +551,7 @@ def offer_view(st: MarketState, offer: Offer) -> dict[str, Any]:
                     "publication": {"status": "LISTED"},
                     "parameters": copy.deepcopy(list(product.parameters) + offer.product_parameters),
                 },
+                **gpsr.shown(offer.safety, 0),
             }
         ]
     return view
@@ -723,7 +730,7 @@ def _operation_headers(offer_id: str, operation_id: str) -> dict[str, str]:
 def create_offer(st: MarketState, request: EmulatorRequest) -> EmulatorResponse:
     """201 with the offer, or (for `async_offer_share` of calls) 202 + Location of an operation."""
     assert request.seller_id is not None
-    draft = validate(st, body_object(request))
+    draft = validate(st, body_object(request), request.seller_id)
     _stale_stock(st, draft)
     rejected = _status_problem(draft, None)
     if rejected is not None:
@@ -790,7 +797,7 @@ def patch_offer(st: MarketState, request: EmulatorRequest, offer_id: str) -> Emu
             doc[key] = value
     if "publication" not in patch:
         doc.pop("publication", None)
-    draft = validate(st, doc)
+    draft = validate(st, doc, request.seller_id)
     _stale_stock(st, draft)
     rejected = _status_problem(draft, offer.status)
     if rejected is not None:

@@ -58,6 +58,9 @@ class Faults:
     # The next N activations refuse stock >= 1 as below 1 (#9846, #3514: Allegro's own stale stock; it
     # passes on a later try). Off by default: Allegro's bug comes and goes, a count keeps tests exact.
     stale_stock_refusals: int = 0
+    # Every offer must carry a responsible producer and safety information (#11239, #10772), as in the
+    # categories GPSR covers. Off by default: the public API does not say which categories those are (#11422).
+    gpsr_required: bool = False
 
 
 @dataclass
@@ -83,6 +86,7 @@ class OfferContent:
     images: list[str]
     external_id: str | None
     extras: dict[str, Any]
+    safety: list[dict[str, Any]]  # GPSR fields of each productSet[] element (market/gpsr.py)
 
 
 @dataclass
@@ -177,6 +181,7 @@ class MarketState:
     checkout_forms: dict[str, CheckoutForm] = field(default_factory=dict)
     order_events: list[EventRecord] = field(default_factory=list)
     offer_events: list[EventRecord] = field(default_factory=list)
+    gpsr: dict[tuple[str, str], dict[str, dict[str, Any]]] = field(default_factory=dict)  # (seller, kind)
     _queue: list[tuple[datetime, int, Callable[[], None]]] = field(default_factory=list)
     _seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _offer_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(7_700_000_001))

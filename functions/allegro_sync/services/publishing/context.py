@@ -11,12 +11,14 @@ from decimal import Decimal
 from typing import Any
 
 from allegro_sync.contracts.allegro import CategoryParameter
+from allegro_sync.contracts.allegro_requests import ProductSafety
 from allegro_sync.contracts.catalog import Change, OfferLink, StoredMapping, category_label
 from allegro_sync.contracts.messages import ProductUpsert, ShopEvent
 from allegro_sync.domain.ledger import OfferAction
 from allegro_sync.domain.parameters import AmbiguousMapping, choose_category
 from allegro_sync.domain.pricing import PriceDecision, PricingError, PricingPolicy, price_for_allegro
 from allegro_sync.services.catalog import CatalogRepository, ChangeLog, LinkWrites, MappingsRepository
+from allegro_sync.services.publishing.gpsr import GpsrIds, GpsrResolver, Kind, ProducerDirectory
 from allegro_sync.services.publishing.outcomes import Waiting
 from allegro_sync.services.publishing.ports import Accounts, AllegroPort, StockChanges, StockLedgerPort
 from allegro_sync.services.publishing.settings import OfferSettings
@@ -46,6 +48,10 @@ class Context:
     # A repricing rule owns the price (services/repricing/): shop prices then only move the link's list
     # price (the repricer's ceiling).
     price_owner: PriceOwner | None = None
+    # GPSR per product: the seller's brand -> producer mappings and the ids already on each account.
+    producers: ProducerDirectory | None = None
+    gpsr_ids: GpsrIds | None = None
+    _gpsr_known: dict[tuple[str, Kind, str], str] = field(default_factory=dict)
     _read: dict[str, tuple[float, Any]] = field(default_factory=dict)
     # The ledger's latest answer while one event is handled (its shop level, then each offer linked), by
     # SKU: it stands in for a read of the same item; cleared after every event.
@@ -180,6 +186,13 @@ class Context:
         if category_id not in self.parameters:
             self.parameters[category_id] = client.get_category_parameters(category_id)
         return self.parameters[category_id]
+
+    def safety(self, client: AllegroPort, account: str, event: ProductUpsert) -> ProductSafety:
+        """The product's producer, person and safety information on `account` (raises Waiting)."""
+        resolver = GpsrResolver(
+            self.settings, self.producers, self.gpsr_ids, self._cached, known=self._gpsr_known
+        )
+        return resolver.safety(client, account, event)
 
     def ledger_quantity(self, sku: str, offer_id: str | None) -> int | None:
         """What the ledger lets this account's offer show (None: unknown, the offer is held inactive).

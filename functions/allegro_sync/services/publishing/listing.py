@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from allegro_sync.contracts.allegro_requests import ProductSafety
 from allegro_sync.contracts.catalog import OfferLink, StoredMapping, category_label
 from allegro_sync.contracts.messages import ProductUpsert
 from allegro_sync.contracts.offer_content import OfferParameter
@@ -38,11 +39,15 @@ class Listing:
     price: PriceDecision
     stock: int | None  # None: the shop never said; the offer's stock is left alone
     warnings: list[str]
+    safety: ProductSafety = field(default_factory=ProductSafety)  # GPSR: producer, person, safety text
 
     def fingerprints(self, *, with_stock: bool = True) -> dict[str, str]:
         """Per field, a digest of what Allegro gets. Stock only as a new offer starts: from then on the
         ledger and the stock propagator own it."""
         stock = {} if self.stock is None or not with_stock else {"stock": str(self.stock)}
+        # Only when there is GPSR data: links stored before it existed do not all change at once.
+        gpsr = self.safety.to_json()
+        stock |= {"gpsr": _digest(gpsr)} if gpsr else {}
         parameters = [_dumped(self.offer_parameters), _dumped(self.product_parameters), self.product_id]
         return stock | {
             "name": self.title,
@@ -92,6 +97,7 @@ def build_listing(
     offer_parameters = [p for p in result.parameters if p.id not in describes_product]
     product_parameters = [p for p in result.parameters if p.id in describes_product]
     decision = ctx.price_decision(account, mapping, event.price)
+    safety = ctx.safety(client, account, event)
     description = parse_shop_html(event.description_html)
     sources = list(dict.fromkeys([str(u) for u in event.image_urls] + description.image_sources))
     warnings = [f"{p.parameter_name}: {p.message}" for p in result.problems]
@@ -116,6 +122,7 @@ def build_listing(
         price=decision,
         stock=event.stock,
         warnings=warnings,
+        safety=safety,
     )
 
 

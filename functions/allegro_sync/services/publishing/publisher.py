@@ -27,6 +27,7 @@ from allegro_sync.contracts.messages import PriceSet, ProductDelete, ProductUpse
 from allegro_sync.services.catalog import CatalogRepository, ChangeLog, LinkWrites, MappingsRepository
 from allegro_sync.services.publishing.context import Context, PriceOwner
 from allegro_sync.services.publishing.end import Ends
+from allegro_sync.services.publishing.gpsr import GpsrIds, ProducerDirectory
 from allegro_sync.services.publishing.outcomes import EventReport, RetryLater, rejected
 from allegro_sync.services.publishing.ports import Accounts, StockChanges, StockLedgerPort
 from allegro_sync.services.publishing.price import Prices
@@ -56,11 +57,14 @@ class Publisher:
         parameter_cache: dict[str, list[CategoryParameter]] | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         clock: Callable[[], float] = time.monotonic,
+        producers: ProducerDirectory | None = None,
+        gpsr_ids: GpsrIds | None = None,
     ) -> None:
         """`ledger`: every stock level goes through it and its `stock_changes` hook (the propagator).
         `price_owner`: whether a repricing rule owns an offer's price. `link_writes`: a link and its
         changes in one write. `parameter_cache`: a process-wide
-        cache of category parameters (a warm Lambda keeps them). `now`/`clock`: for tests."""
+        cache of category parameters (a warm Lambda keeps them). `now`/`clock`: for tests.
+        `producers`/`gpsr_ids`: the seller's brand -> producer mappings and the ids on each account (GPSR)."""
         self._ctx = Context(
             catalog=catalog,
             mappings=mappings,
@@ -74,6 +78,8 @@ class Publisher:
             parameters=parameter_cache if parameter_cache is not None else {},
             price_owner=price_owner,
             link_writes=link_writes,
+            producers=producers,
+            gpsr_ids=gpsr_ids,
         )
         self._upserts = Upserts(self._ctx)
         self._stock = StockLevels(self._ctx)

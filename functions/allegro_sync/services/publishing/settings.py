@@ -22,8 +22,11 @@ class OfferSettings(BaseModel):
     EU product-safety (GPSR) data lives on `productSet[]` of an offer (spec: ProductSetElement*Request):
     `responsible_producer` is `{"type": "ID", "id": ...}` or `{"type": "NAME", "name": ...}` (defined in
     Allegro's Responsible Producers API), `responsible_person` is `{"id": ...}` or `{"name": ...}`,
-    `safety_information` a plain text (<= 5000 characters). `offer_defaults` is merged into every new
-    offer body: delivery (`shippingRates`), `location`, `afterSalesServices`, `payments`.
+    `safety_information` a plain text (<= 5000 characters). These three are the seller-wide defaults: a
+    product's own producer, person and text (`services/publishing/gpsr.py`) win. With
+    `require_responsible_producer`, a product with no producer or no safety text waits instead of being
+    listed without them. `offer_defaults` is merged into every new offer body: delivery (`shippingRates`),
+    `location`, `afterSalesServices`, `payments`.
     """
 
     model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
@@ -31,6 +34,7 @@ class OfferSettings(BaseModel):
     responsible_producer: ResponsibleProducer | None = None
     responsible_person: ResponsiblePerson | None = None
     safety_information: str | None = Field(default=None, max_length=5000)
+    require_responsible_producer: bool = False
     offer_defaults: dict[str, Any] = {}
 
     def product_safety(self) -> ProductSafety:

@@ -166,7 +166,7 @@ class Upserts:
             external_id=event.sku,
             active=active,
             description=description.description,
-            safety=ctx.settings.product_safety(),
+            safety=listing.safety,
             defaults=ctx.settings.offer_defaults,
         )
         # Marked first: should the process die after Allegro created the offer but before the link is saved,
@@ -318,7 +318,8 @@ class Upserts:
     ) -> OfferChanges:
         """The changed content fields only (stock and publication are added apart)."""
         product = None
-        if "parameters" in changed and listing.product_id is not None:
+        # The GPSR data travels in `productSet[]`, with the product it belongs to.
+        if {"parameters", "gpsr"} & set(changed) and listing.product_id is not None:
             product = CatalogueProduct(listing.product_id, listing.product_parameters)
         return OfferChanges(
             name=listing.title if "name" in changed else None,
@@ -326,7 +327,7 @@ class Upserts:
             price=_price(listing.price) if "price" in changed else None,
             parameters=listing.offer_parameters if "parameters" in changed else None,
             product=product,
-            safety=self._ctx.settings.product_safety(),
+            safety=listing.safety,
             images=[images[s] for s in listing.image_sources] if "images" in changed else None,
             # A shop description emptied to nothing has no sections: the client leaves the last one on
             # Allegro (which refuses zero sections) rather than failing the whole update.
