@@ -5,6 +5,8 @@ Secret value, JSON, one of:
    "changes_url": "https://shop.example/allegro-sync/changes"}   (changes_url optional: shop reconciliation)
   {"kind": "woocommerce", "url": "https://shop.example", "consumer_key": "ck_..",
    "consumer_secret": "cs_.."}
+  {"kind": "prestashop", "url": "https://shop.example", "api_key": "32 characters",
+   ...optional shop ids and settings, see PrestaShopCredentials}
 Read through Powertools' cache (a rotated key is picked up within `max_age`); never logged.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import httpx
@@ -22,6 +25,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, Valid
 from allegro_sync.adapters.dynamodb.shop_deliveries import DynamoShopDeliveries
 from allegro_sync.adapters.shop.generic_changes import GenericChanges
 from allegro_sync.adapters.shop.outbound_generic import GenericShop
+from allegro_sync.adapters.shop.prestashop import PrestaShopChanges
+from allegro_sync.adapters.shop.prestashop_orders import PrestaShopShop, Setup
 from allegro_sync.adapters.shop.woocommerce_changes import WooCommerceChanges
 from allegro_sync.adapters.shop.woocommerce_rest import WooCommerceShop
 from allegro_sync.contracts.shop import ShopOrderSink
@@ -51,11 +56,41 @@ class WooCommerceCredentials(BaseModel):
     consumer_secret: Annotated[SecretStr, Field(min_length=1)]
 
 
-ShopCredentials = Annotated[GenericCredentials | WooCommerceCredentials, Field(discriminator="kind")]
+class PrestaShopCredentials(BaseModel):
+    """PrestaShop's webservice key, and the shop's own ids an order needs (defaults: a fresh installation)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    kind: Literal["prestashop"]
+    url: _Url
+    api_key: Annotated[SecretStr, Field(min_length=1)]
+    timezone: str = "Europe/Warsaw"  # the shop's PS_TIMEZONE: `date_upd` is local time
+    vat_percent: Annotated[Decimal, Field(ge=0, le=100)] = Decimal("23")  # webservice prices are net
+    id_lang: int = 1
+    id_currency: int = 1
+    id_country: int = 14
+    id_carrier: int = 1
+    payment_module: str = "ps_wirepayment"
+    state_paid: int = 2
+    state_cancelled: int = 6
+
+    def setup(self) -> Setup:
+        return Setup(
+            self.id_lang,
+            self.id_currency,
+            self.id_country,
+            self.id_carrier,
+            self.payment_module,
+            self.state_paid,
+            self.state_cancelled,
+        )
+
+
+AnyCredentials = GenericCredentials | WooCommerceCredentials | PrestaShopCredentials
+ShopCredentials = Annotated[AnyCredentials, Field(discriminator="kind")]
 _CREDENTIALS: TypeAdapter[ShopCredentials] = TypeAdapter(ShopCredentials)
 
 
-def parse_credentials(raw: str | bytes) -> GenericCredentials | WooCommerceCredentials:
+def parse_credentials(raw: str | bytes) -> AnyCredentials:
     """The secret's JSON, or ShopNotConfigured naming the fields that are wrong (never their values)."""
     try:
         return _CREDENTIALS.validate_json(raw)
@@ -63,15 +98,18 @@ def parse_credentials(raw: str | bytes) -> GenericCredentials | WooCommerceCrede
         where = sorted({".".join(str(p) for p in e["loc"][1:]) or "kind" for e in exc.errors()})
         raise ShopNotConfigured(
             "the shop-credentials secret is not configured: expected "
-            '{"kind": "generic"|"woocommerce", "url", ...}; problems at: ' + ", ".join(where)
+            '{"kind": "generic"|"woocommerce"|"prestashop", "url", ...}; problems at: ' + ", ".join(where)
         ) from None
 
 
 def build_sink(
-    credentials: GenericCredentials | WooCommerceCredentials,
+    credentials: AnyCredentials,
     http: httpx.Client,
     deliveries: DynamoShopDeliveries,
 ) -> ShopOrderSink:
+    if isinstance(credentials, PrestaShopCredentials):
+        key = credentials.api_key.get_secret_value()
+        return PrestaShopShop(credentials.url, key, http, deliveries, setup=credentials.setup())
     if isinstance(credentials, GenericCredentials):
         return GenericShop(credentials.url, credentials.signing_secret.get_secret_value(), http)
     return WooCommerceShop(
@@ -84,9 +122,19 @@ def build_sink(
 
 
 def build_feed(
-    credentials: GenericCredentials | WooCommerceCredentials, http: httpx.Client, *, overlap: timedelta
-) -> GenericChanges | WooCommerceChanges:
+    credentials: AnyCredentials, http: httpx.Client, *, overlap: timedelta
+) -> GenericChanges | WooCommerceChanges | PrestaShopChanges:
     """The shop's change listing, or ShopNotConfigured for a generic shop without a `changes_url`."""
+    if isinstance(credentials, PrestaShopCredentials):
+        return PrestaShopChanges(
+            credentials.url,
+            credentials.api_key.get_secret_value(),
+            http,
+            timezone=credentials.timezone,
+            vat_percent=credentials.vat_percent,
+            language=credentials.id_lang,
+            overlap=overlap,
+        )
     if isinstance(credentials, WooCommerceCredentials):
         key = (credentials.consumer_key.get_secret_value(), credentials.consumer_secret.get_secret_value())
         return WooCommerceChanges(credentials.url, key, http, overlap=overlap)
@@ -98,8 +146,12 @@ def build_feed(
     return GenericChanges(credentials.changes_url, credentials.signing_secret.get_secret_value(), http)
 
 
-def check_shop(credentials: GenericCredentials | WooCommerceCredentials, http: httpx.Client) -> None:
+def check_shop(credentials: AnyCredentials, http: httpx.Client) -> None:
     """One harmless call to the shop with these credentials (ShopRejected / ShopUnavailable say why not)."""
+    if isinstance(credentials, PrestaShopCredentials):
+        key = credentials.api_key.get_secret_value()
+        PrestaShopShop(credentials.url, key, http, index=None).check()  # type: ignore[arg-type]
+        return
     if isinstance(credentials, GenericCredentials):
         GenericShop(credentials.url, credentials.signing_secret.get_secret_value(), http).check()
         return
@@ -122,7 +174,7 @@ class ShopCredentialsStore:
         self._max_age = max_age_seconds
         self._provider = SecretsProvider(boto3_client=client) if client is not None else SecretsProvider()
 
-    def read(self) -> GenericCredentials | WooCommerceCredentials:
+    def read(self) -> AnyCredentials:
         """The parsed secret, or ShopNotConfigured naming what is wrong (never the values).
 
         A cached value that is not usable is fetched again at once: credentials stored a minute ago must
@@ -132,17 +184,18 @@ class ShopCredentialsStore:
         except ShopNotConfigured:
             return self._parsed(force=True)
 
-    def _parsed(self, *, force: bool) -> GenericCredentials | WooCommerceCredentials:
+    def _parsed(self, *, force: bool) -> AnyCredentials:
         raw = self._provider.get(self._name, max_age=self._max_age, force_fetch=force)
         return parse_credentials(raw.decode() if isinstance(raw, bytes) else str(raw or ""))
 
-    def write(self, credentials: GenericCredentials | WooCommerceCredentials, client: Any) -> None:
+    def write(self, credentials: AnyCredentials, client: Any) -> None:
         """Store the credentials (`shop set-credentials`), creating the secret if the stack has none."""
         body = json.dumps(
             {
                 k: v.get_secret_value() if isinstance(v, SecretStr) else v
                 for k, v in credentials.model_dump().items()
-            }
+            },
+            default=str,  # a Decimal setting (vat_percent) as its exact text
         )
         try:
             client.put_secret_value(SecretId=self._name, SecretString=body)
