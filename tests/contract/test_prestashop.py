@@ -1,7 +1,8 @@
 """PrestaShop as its Webservice API answers (the fake in allegro_sync.local.prestashop_fake, from PrestaShop's
 documented JSON): combinations published one SKU each, a change seen once by two overlapping reconciliation
-runs, a stock movement that leaves `date_upd` alone still synced, an order delivered once under retries, a
-combined payment cancelling the replaced order, and a product that cannot be published refused with a status."""
+runs, a stock movement that leaves `date_upd` alone still synced, an order delivered once under retries,
+a combined payment cancelling the replaced order, and a product that cannot be published refused with a
+status."""
 
 from __future__ import annotations
 
@@ -58,8 +59,10 @@ def test_a_product_with_combinations_is_published_once_per_combination_with_its_
     black, silver = found["SONY-XM5-BLK"], found["SONY-XM5-SLV"]
     assert (black.price, silver.price) == (Decimal("1230.00"), Decimal("1291.50"))  # (net + impact) * 1.23
     assert (black.stock, silver.stock) == (4, 2)
-    assert black.ean == "4548736132610" and silver.ean is None
-    assert black.name == "Słuchawki Sony WH-1000XM5 - Czarny" and black.category_path == ["Słuchawki"]
+    assert black.ean == "4548736132610"
+    assert silver.ean is None
+    assert black.name == "Słuchawki Sony WH-1000XM5 - Czarny"
+    assert black.category_path == ["Słuchawki"]
     assert all(q.event.source == "prestashop" for q in queue.sent)
 
 
@@ -76,10 +79,13 @@ def test_two_overlapping_runs_queue_a_change_once_and_a_quiet_run_reads_nothing_
     second = reconciler(shop, markers, late, queue).run()
     prices = [(q.event.sku, q.event.price) for q in queue.sent if isinstance(q.event, ProductUpsert)]
     assert sorted(prices) == [("SONY-XM5-BLK", Decimal("1107.00")), ("SONY-XM5-SLV", Decimal("1168.50"))]
-    assert first.queued >= 1 and second.queued == 0 and second.duplicates >= 1
+    assert first.queued >= 1
+    assert second.queued == 0
+    assert second.duplicates >= 1
     queue.sent.clear()
     quiet = reconciler(shop, markers, cursors, queue).run()
-    assert queue.sent == [] and quiet.queued == 0  # the overlap re-reads the same second: duplicates only
+    assert queue.sent == []
+    assert quiet.queued == 0
 
 
 def test_a_stock_movement_that_leaves_date_upd_alone_is_still_synced_once() -> None:
@@ -104,8 +110,10 @@ def test_a_product_that_cannot_be_published_is_refused_with_a_reason_on_its_stat
     shop.add_combination(product, "SONY-XM5-RED", impact="-1500.00", stock=1, option="Czerwony")
     refusals, queue = Refusals(), Queue()
     reconciler(shop, Markers(), Cursors(), queue, refusals).run()
-    assert "SONY-XM5-RED" not in upserts(queue) and "SONY-XM5-BLK" in upserts(queue)
-    assert "below 0" in refusals.kept["SONY-XM5-RED"] and "PrestaShop" in refusals.kept["SONY-XM5-RED"]
+    assert "SONY-XM5-RED" not in upserts(queue)
+    assert "SONY-XM5-BLK" in upserts(queue)
+    assert "below 0" in refusals.kept["SONY-XM5-RED"]
+    assert "PrestaShop" in refusals.kept["SONY-XM5-RED"]
 
 
 def sink(shop: FakePrestaShop, index: MemoryIndex) -> PrestaShopShop:
@@ -122,7 +130,8 @@ def test_an_order_is_delivered_once_under_retries_even_when_the_create_answer_wa
     index = MemoryIndex()  # the index write was lost too: only PrestaShop knows the order
     for _ in range(3):  # the queue redelivers
         ack = sink(shop, index).deliver(message)
-    assert len(shop.orders()) == 1 and ack.shop_order_id == str(shop.orders()[0]["id"])
+    assert len(shop.orders()) == 1
+    assert ack.shop_order_id == str(shop.orders()[0]["id"])
     assert shop.orders()[0]["payment"] == f"Allegro {message.checkout_form_id}"
     assert shop.orders()[0]["current_state"] == "2"  # payment accepted
     assert shop.stock(product, black) == 2  # 4 - 2: PrestaShop's own order took the stock, once
@@ -143,9 +152,11 @@ def test_a_combined_payment_cancels_the_replaced_order_only_once_the_combined_on
     sink(shop, index).deliver(combined.model_copy(update={"buyer": {"email": "other@allegromail.pl"}}))
     sink(shop, index).deliver(merged)
     states = sorted(o["current_state"] for o in shop.orders())
-    assert states == ["2", "6"] and shop.stock(cable) == 27  # 30 - 3 - 3 + 3: each unit taken once
+    assert states == ["2", "6"]
+    assert shop.stock(cable) == 27
 
 
 def test_the_credentials_secret_selects_prestashop_and_never_shows_the_key() -> None:
     parsed = parse_credentials(f'{{"kind": "prestashop", "url": "{URL}", "api_key": "{KEY}"}}')
-    assert isinstance(parsed, PrestaShopCredentials) and KEY not in repr(parsed)
+    assert isinstance(parsed, PrestaShopCredentials)
+    assert KEY not in repr(parsed)
