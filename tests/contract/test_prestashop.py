@@ -63,6 +63,7 @@ def test_a_product_with_combinations_is_published_once_per_combination_with_its_
     assert silver.ean is None
     assert black.name == "Słuchawki Sony WH-1000XM5 - Czarny"
     assert black.category_path == ["Słuchawki"]
+    assert black.attributes == {"Stan": "Nowy", "Wariant": "Czarny"}  # features + the combination's option
     assert all(q.event.source == "prestashop" for q in queue.sent)
 
 

@@ -32,6 +32,8 @@ def prestashop_chapter(demo: Demo) -> None:
     shop = FakePrestaShop(KEY)
     category = shop.category("Słuchawki")
     product = shop.add_product("NOVA", price="150.00", name="Słuchawki nauszne Nova", category=category)
+    shop.add_feature(product, "Stan", "Nowy")  # Allegro's category 101 requires both parameters
+    shop.add_feature(product, "Typ słuchawek", "nauszne")
     ids = {
         sku: shop.add_combination(product, sku, impact=i, stock=s, option=o) for sku, i, s, o in COMBINATIONS
     }

@@ -35,6 +35,8 @@ RESOURCES = (
     "combinations",
     "stock_availables",
     "categories",
+    "product_features",
+    "product_feature_values",
     "product_option_values",
     "customers",
     "addresses",
@@ -131,6 +133,18 @@ class FakePrestaShop:
         self._stock_sum(product_id)
         self._save(product_id)  # saving a combination in the back office saves its product
         return cid
+
+    def add_feature(self, product_id: int, name: str, value: str) -> None:
+        """A feature (Stan: Nowy), as the product page's Features section saves it."""
+        feature = self._new("product_features", {"name": [{"id": "1", "value": name}]})
+        chosen = self._new(
+            "product_feature_values", {"id_feature": str(feature), "value": [{"id": "1", "value": value}]}
+        )
+        associations = self.tables["products"][product_id]["associations"]
+        associations.setdefault("product_features", []).append(
+            {"id": str(feature), "id_feature_value": str(chosen)}
+        )
+        self._save(product_id)
 
     def edit_product(self, product_id: int, **fields: Any) -> None:
         self.tables["products"][product_id].update(fields)

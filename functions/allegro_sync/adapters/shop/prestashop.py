@@ -162,6 +162,8 @@ class Catalogue:
     stock: dict[tuple[int, int], int]  # (id_product, id_product_attribute) -> quantity
     categories: dict[str, str]
     options: dict[str, str]
+    features: dict[str, str]  # product_features id -> name ("Stan")
+    feature_values: dict[str, str]  # product_feature_values id -> value ("Nowy")
     vat: Decimal
     language: int
     base_url: str
@@ -227,6 +229,7 @@ class _Mapper:
                 price=price,
                 ean=_ean(product.get("ean13"), sku, self.notes),
                 stock=c.stock.get((pid, 0)),
+                attributes=self._features(product),
                 **shared,
             )
         events: list[ShopEvent] = []
@@ -248,10 +251,20 @@ class _Mapper:
                 name=f"{name} - {', '.join(options)}" if options else name,
                 ean=_ean(combination.get("ean13"), sku, self.notes),
                 stock=c.stock.get((pid, int(combination["id"]))),
-                attributes={"Wariant": ", ".join(options)} if options else {},
+                attributes=self._features(product) | ({"Wariant": ", ".join(options)} if options else {}),
                 **shared,
             )
         return events
+
+    def _features(self, product: dict[str, Any]) -> dict[str, str]:
+        """The product's features (`associations.product_features`: feature id + value id) by name."""
+        found: dict[str, str] = {}
+        for pair in (product.get("associations") or {}).get("product_features") or []:
+            name = self.catalogue.features.get(str(pair.get("id")), "").strip()
+            value = self.catalogue.feature_values.get(str(pair.get("id_feature_value")), "").strip()
+            if name and value:
+                found[name] = value
+        return found
 
     def _options(self, combination: dict[str, Any]) -> list[str]:
         values = (combination.get("associations") or {}).get("product_option_values") or []
@@ -324,10 +337,15 @@ class PrestaShopChanges:
             for c in combinations
             for v in (c.get("associations") or {}).get("product_option_values") or []
         ]
+        features = [f for p in products for f in (p.get("associations") or {}).get("product_features") or []]
         catalogue = Catalogue(
             {k: max(0, q) for k, q in stock.items()},
             self._names("categories", [int(p.get("id_category_default") or 0) for p in products]),
             self._names("product_option_values", [int(i) for i in options if str(i).isdigit()]),
+            self._names("product_features", [int(f.get("id") or 0) for f in features]),
+            self._names(
+                "product_feature_values", [int(f.get("id_feature_value") or 0) for f in features], "value"
+            ),
             self._vat,
             self._language,
             self._url,
@@ -378,11 +396,11 @@ class PrestaShopChanges:
             found += self._ws.list("combinations", {"display": "full", "filter[id_product]": ids})
         return found
 
-    def _names(self, resource: str, ids: list[int]) -> dict[str, str]:
+    def _names(self, resource: str, ids: list[int], field: str = "name") -> dict[str, str]:
         names: dict[str, str] = {}
         for chunk in _chunks(i for i in ids if i > 0):
-            for row in self._ws.list(resource, {"display": "[id,name]", "filter[id]": chunk}):
-                names[str(row.get("id"))] = _text(row.get("name"), self._language)
+            for row in self._ws.list(resource, {"display": f"[id,{field}]", "filter[id]": chunk}):
+                names[str(row.get("id"))] = _text(row.get(field), self._language)
         return names
 
     def _stock(self, stock: dict[tuple[int, int], int], since: str, now: datetime) -> list[Delivery]:
