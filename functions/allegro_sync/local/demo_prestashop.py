@@ -48,7 +48,9 @@ def prestashop_chapter(demo: Demo) -> None:
         )
         run = demo.runtime.fire("shop_reconciler")
         demo.runtime.drain(timeout=60)
-        table = Table("combination", "account", "offer", "price (net 150 + impact, 23% VAT)", "stock")
+        table = Table(
+            "combination", "account", "offer", "Allegro price (net + impact, 23% VAT, rule)", "stock"
+        )
         for sku, _impact, stock, option in COMBINATIONS:
             for account in SELLERS:
                 offer_id = demo._offer_of(sku, account)

@@ -16,7 +16,6 @@ What it models, from PrestaShop's documentation and code (docs/shop-adapters.md 
 from __future__ import annotations
 
 import base64
-import json
 import random
 import string
 import threading
@@ -26,7 +25,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from xml.etree import ElementTree as ET
 
-from allegro_sync.local.loopback import LoopbackServer, QuietHandler
+from allegro_sync.local.loopback import AnswerServer
 
 Row = dict[str, Any]
 STATE_WS_PAYMENT, STATE_CANCELLED = 11, 6
@@ -296,19 +295,5 @@ class FakePrestaShop:
         return 201, {"order_history": row}
 
 
-class PrestaShopServer(LoopbackServer):
+class PrestaShopServer(AnswerServer):
     """The fake on a real 127.0.0.1 socket: the Lambda code's own httpx client talks to it."""
-
-    def __init__(self, shop: FakePrestaShop) -> None:
-        fake = shop
-
-        class Handler(QuietHandler):
-            def _serve(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                status, payload = fake.answer(self.command, self.path, dict(self.headers.items()), body)
-                self.send_body(status, json.dumps(payload).encode(), "application/json")
-
-            do_GET = do_POST = do_PUT = _serve
-
-        super().__init__(Handler)
