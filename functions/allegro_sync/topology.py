@@ -400,7 +400,8 @@ TOPOLOGY = Topology(
         Secret("webhook-signing", "HMAC secret the shop signs its webhooks with"),
         Secret("accounts", "One secret per connected seller account, under this name prefix", is_prefix=True),
         Secret(
-            "shop-credentials", "The shop orders go to: kind generic (url, signing_secret) or woocommerce"
+            "shop-credentials",
+            "The shop orders go to: kind generic (url, signing_secret), woocommerce or prestashop (api_key)",
         ),
     ),
     functions=(
