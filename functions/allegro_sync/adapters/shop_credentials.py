@@ -72,6 +72,7 @@ class PrestaShopCredentials(BaseModel):
     payment_module: str = "ps_wirepayment"
     state_paid: int = 2
     state_cancelled: int = 6
+    state_awaiting: int = 10
 
     def setup(self) -> Setup:
         return Setup(
@@ -82,6 +83,7 @@ class PrestaShopCredentials(BaseModel):
             self.payment_module,
             self.state_paid,
             self.state_cancelled,
+            self.state_awaiting,
         )
 
 

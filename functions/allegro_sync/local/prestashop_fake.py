@@ -10,7 +10,9 @@ What it models, from PrestaShop's documentation and code (docs/shop-adapters.md 
   or set directly does NOT touch it (#20465). Combinations and stock rows have no `date_upd`.
 - POST bodies are XML (`<prestashop><order>...`); an order is made from a cart: validateOrder takes every
   cart row's stock, generates a 9-letter `reference`, keeps the `payment` label it was given and starts in
-  PS_OS_WS_PAYMENT; `order_histories` moves the state (cancelling gives the stock back).
+  PS_OS_WS_PAYMENT, or in PS_OS_ERROR without taking stock when the amount paid is not the cart's total
+  (PaymentModule::validateOrder); `order_histories` moves the state (cancelling gives the stock back,
+  leaving an error or cancelled state takes it).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import string
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from xml.etree import ElementTree as ET
@@ -28,7 +31,8 @@ from xml.etree import ElementTree as ET
 from allegro_sync.local.loopback import AnswerServer
 
 Row = dict[str, Any]
-STATE_WS_PAYMENT, STATE_CANCELLED = 11, 6
+STATE_WS_PAYMENT, STATE_CANCELLED, STATE_ERROR = 11, 6, 8
+VAT = Decimal("1.23")
 RESOURCES = (
     "products",
     "combinations",
@@ -262,14 +266,18 @@ class FakePrestaShop:
                     }
                 ]
             }
-        rows = (cart.get("associations") or {}).get("cart_rows") or []
-        for line in rows:
-            stock = self._row_for(int(line["id_product"]), int(line["id_product_attribute"]))
-            stock["quantity"] = str(int(stock["quantity"]) - int(line["quantity"]))
-            self._stock_sum(int(line["id_product"]))
+        # validateOrder: an amount paid other than the cart's total puts the order in PS_OS_ERROR, and an
+        # order in PS_OS_ERROR or PS_OS_CANCELED takes no stock (OrderDetail::checkProductStock).
+        state = (
+            STATE_WS_PAYMENT
+            if Decimal(row.get("total_paid") or "0") == self._cart_total(cart)
+            else STATE_ERROR
+        )
+        if state == STATE_WS_PAYMENT:
+            self._move_cart_stock(cart, -1)
         row |= {
             "reference": "".join(random.choices(string.ascii_uppercase, k=9)),
-            "current_state": str(STATE_WS_PAYMENT),
+            "current_state": str(state),
             "id_cart": str(cart["id"]),
             "shipping_number": "",
         }
@@ -279,17 +287,33 @@ class FakePrestaShop:
             return 500, {"errors": [{"code": 0, "message": "the answer was lost"}]}
         return 201, {"order": row}
 
+    def _cart_total(self, cart: Row) -> Decimal:
+        """Tax included, as the cart computes it: (product price + combination impact) x VAT x quantity."""
+        total = Decimal("0")
+        for line in (cart.get("associations") or {}).get("cart_rows") or []:
+            price = Decimal(self.tables["products"][int(line["id_product"])]["price"])
+            if int(line["id_product_attribute"]):
+                price += Decimal(self.tables["combinations"][int(line["id_product_attribute"])]["price"])
+            total += (price * VAT).quantize(Decimal("0.01")) * int(line["quantity"])
+        return total
+
+    def _move_cart_stock(self, cart: Row, sign: int) -> None:
+        for line in (cart.get("associations") or {}).get("cart_rows") or []:
+            stock = self._row_for(int(line["id_product"]), int(line["id_product_attribute"]))
+            stock["quantity"] = str(int(stock["quantity"]) + sign * int(line["quantity"]))
+            self._stock_sum(int(line["id_product"]))
+
     def _history(self, row: Row) -> tuple[int, Any]:
         order = self.tables["orders"].get(int(row.get("id_order") or 0))
         if order is None:
             return 404, {"errors": [{"code": 0, "message": "no such order"}]}
-        state = int(row["id_order_state"])
-        if state == STATE_CANCELLED and order["current_state"] != str(STATE_CANCELLED):
-            cart = self.tables["carts"][int(order["id_cart"])]
-            for line in cart["associations"].get("cart_rows", []):
-                stock = self._row_for(int(line["id_product"]), int(line["id_product_attribute"]))
-                stock["quantity"] = str(int(stock["quantity"]) + int(line["quantity"]))
-                self._stock_sum(int(line["id_product"]))
+        state, before = int(row["id_order_state"]), int(order["current_state"])
+        cart = self.tables["carts"][int(order["id_cart"])]
+        # OrderHistory::changeIdOrderState: into cancelled gives stock back, out of error/cancelled takes it
+        if state in (STATE_CANCELLED, STATE_ERROR) and before not in (STATE_CANCELLED, STATE_ERROR):
+            self._move_cart_stock(cart, +1)
+        elif before in (STATE_CANCELLED, STATE_ERROR) and state not in (STATE_CANCELLED, STATE_ERROR):
+            self._move_cart_stock(cart, -1)
         order["current_state"] = str(state)
         self._new("order_histories", row)
         return 201, {"order_history": row}

@@ -45,6 +45,7 @@ class Setup:
     module: str = "ps_wirepayment"
     state_paid: int = 2  # PS_OS_PAYMENT
     state_cancelled: int = 6  # PS_OS_CANCELED
+    state_awaiting: int = 10  # PS_OS_BANKWIRE: bought, not paid yet
 
 
 def _label(form_id: str) -> str:
@@ -112,15 +113,17 @@ class PrestaShopShop:
                 self._index.claim(form_id, self._now())
             order_id = self._create(message)
             self._index.set(form_id, order_id)
-        state = self._state(message)
-        if state is not None:
-            self._move(order_id, state)
+        self._move(order_id, self._state(message))
         return ShopAck(applied_at=self._now(), shop_order_id=str(order_id))
 
-    def _state(self, message: OrderChanged) -> int | None:
+    def _state(self, message: OrderChanged) -> int:
+        """Always a state of ours: validateOrder leaves an order whose amount is not the cart's own total
+        (an Allegro price differs from the shop's) in PS_OS_ERROR, which takes no stock; leaving it does."""
         if message.status == "CANCELLED":
             return self._setup.state_cancelled
-        return self._setup.state_paid if message.status == "READY_FOR_PROCESSING" else None
+        return (
+            self._setup.state_paid if message.status == "READY_FOR_PROCESSING" else self._setup.state_awaiting
+        )
 
     def _order_id(self, form_id: str) -> int | None:
         known = self._index.get(form_id)
