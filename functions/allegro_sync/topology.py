@@ -621,7 +621,7 @@ TOPOLOGY = Topology(
                 "control": ITEMS,
                 "catalog": READS,
             },
-            sends_to=("shop-events",),
+            sends_to=("shop-events", "fulfillment"),  # fulfillment: PrestaShop's order states read back
             secrets={"shop-credentials": SECRET},
             deploy_settings=("SHOP_RECONCILE_OVERLAP_SECONDS",),
         ),

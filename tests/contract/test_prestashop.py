@@ -14,7 +14,7 @@ import pytest
 from allegro_sync.adapters.shop.prestashop import PrestaShopChanges
 from allegro_sync.adapters.shop.prestashop_orders import PrestaShopShop
 from allegro_sync.adapters.shop_credentials import PrestaShopCredentials, parse_credentials
-from allegro_sync.contracts.messages import ProductUpsert, StockSet
+from allegro_sync.contracts.messages import Parcel, ProductUpsert, ShopOrderStatus, StockSet
 from allegro_sync.contracts.shop import ShopUnavailable
 from allegro_sync.contracts.webhooks import Refusal, Source
 from allegro_sync.local.prestashop_fake import FakePrestaShop
@@ -161,3 +161,35 @@ def test_the_credentials_secret_selects_prestashop_and_never_shows_the_key() -> 
     parsed = parse_credentials(f'{{"kind": "prestashop", "url": "{URL}", "api_key": "{KEY}"}}')
     assert isinstance(parsed, PrestaShopCredentials)
     assert KEY not in repr(parsed)
+
+
+class Fulfillment:
+    def __init__(self) -> None:
+        self.sent: list[ShopOrderStatus] = []
+
+    def send(self, update: ShopOrderStatus) -> None:
+        self.sent.append(update)
+
+
+def test_an_order_the_seller_ships_in_prestashop_goes_back_to_allegro_once_with_its_tracking_number() -> None:
+    shop, _, _ = catalogue()
+    message = order("READY_FOR_PROCESSING", 1, line(sku="CABLE-1", qty=1))
+    sink(shop, MemoryIndex()).deliver(message)
+    markers, cursors, queue, sent = Markers(), Cursors(), Queue(), Fulfillment()
+
+    def run() -> None:
+        ShopReconciler(feed(shop), WebhookIntake(markers, queue), cursors, fulfillment=sent).run()
+
+    run()
+    assert sent.sent == []  # payment accepted is our own state: nothing to tell Allegro
+    shop.ship(int(shop.orders()[0]["id"]), "620111222333444555666777")
+    shop.clock += timedelta(minutes=10)  # past the overlap
+    run()
+    run()
+    assert sent.sent == [
+        ShopOrderStatus(
+            checkout_form_id=message.checkout_form_id,
+            status="SENT",
+            parcels=(Parcel(carrier="InPost", waybill="620111222333444555666777"),),
+        )
+    ]

@@ -39,6 +39,7 @@ RESOURCES = (
     "stock_availables",
     "categories",
     "product_features",
+    "carriers",
     "product_feature_values",
     "product_option_values",
     "customers",
@@ -53,6 +54,8 @@ SINGULAR = {"addresses": "address", "order_histories": "order_history"}
 def _matches(value: Any, wanted: str, *, date: bool) -> bool:
     text = str(value if value is not None else "")
     inner = wanted.strip()[1:-1] if wanted.strip().startswith("[") else wanted.strip()
+    if wanted.strip().endswith("]%"):  # the begin operator: `[Jo]%`
+        return text.lower().startswith(wanted.strip()[1:-2].lower())
     if "|" in inner:
         return text.lower() in {v.lower() for v in inner.split("|")}
     if "," in inner:
@@ -191,6 +194,19 @@ class FakePrestaShop:
                 sum(int(r["quantity"]) for r in rows if r["id_product_attribute"] != "0")
             )
 
+    def ship(self, order_id: int, number: str, carrier: str = "InPost") -> None:
+        """The seller marks the order Shipped (state 4) and types the tracking number into it."""
+        with self._lock:
+            found = [c["id"] for c in self.tables["carriers"].values() if c["name"] == carrier]
+            carrier_id = found[0] if found else self._new("carriers", {"name": carrier})
+            order = self.tables["orders"][order_id]
+            order |= {"current_state": "4", "shipping_number": number, "id_carrier": str(carrier_id)}
+            self._stamp(order)
+
+    def _stamp(self, row: Row) -> None:
+        self.clock += self.step
+        row["date_upd"] = self.clock.strftime("%Y-%m-%d %H:%M:%S")
+
     def orders(self) -> list[Row]:
         return list(self.tables["orders"].values())
 
@@ -281,6 +297,7 @@ class FakePrestaShop:
             "id_cart": str(cart["id"]),
             "shipping_number": "",
         }
+        self._stamp(row)
         self._new("orders", row)
         if self.lose_order_answers > 0:
             self.lose_order_answers -= 1
@@ -315,6 +332,7 @@ class FakePrestaShop:
         elif before in (STATE_CANCELLED, STATE_ERROR) and state not in (STATE_CANCELLED, STATE_ERROR):
             self._move_cart_stock(cart, -1)
         order["current_state"] = str(state)
+        self._stamp(order)
         self._new("order_histories", row)
         return 201, {"order_history": row}
 

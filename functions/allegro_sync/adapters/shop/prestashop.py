@@ -37,7 +37,16 @@ from pydantic import ValidationError
 
 from allegro_sync.adapters.shop.errors import schema_violation
 from allegro_sync.adapters.shop.woocommerce import printable
-from allegro_sync.contracts.messages import MAX_PRICE, ProductDelete, ProductUpsert, ShopEvent, StockSet
+from allegro_sync.contracts.allegro import FulfillmentStatus
+from allegro_sync.contracts.messages import (
+    MAX_PRICE,
+    Parcel,
+    ProductDelete,
+    ProductUpsert,
+    ShopEvent,
+    ShopOrderStatus,
+    StockSet,
+)
 from allegro_sync.contracts.shop_changes import KEY_PREFIX, ShopChanges, ShopFeedFailed, changed_delivery
 from allegro_sync.contracts.webhooks import Delivery, Refusal
 
@@ -48,6 +57,11 @@ OVERLAP = timedelta(minutes=5)
 ID_CHUNK = 50  # ids per `filter[id_product]=[1|2|...]` (keeps the URL short)
 _PS_TIME = "%Y-%m-%d %H:%M:%S"
 _EAN = ("8", "12", "13", "14")
+MAX_SEEN = 500  # orders remembered within the overlap (a cursor stays well under DynamoDB's item size)
+PAYMENT_PREFIX = "Allegro "  # the `payment` label of the orders we create (prestashop_orders.py)
+# A default installation's states the seller moves an order to: Processing in progress, Shipped, Delivered.
+# Our own (payment accepted, awaiting, cancelled by a combined payment) are not sent back.
+ORDER_STATES: dict[str, FulfillmentStatus] = {"3": "PROCESSING", "4": "SENT", "5": "SENT"}
 
 
 class WebserviceError(RuntimeError):
@@ -318,7 +332,7 @@ class PrestaShopChanges:
             raise ShopFeedFailed(str(exc)) from None
 
     def _read(self, since: str | None) -> ShopChanges:
-        since_date, _, since_digest = (since or "").partition("|")
+        since_date, since_digest, since_orders = [*(since or "").split("|"), "", ""][:3]
         params = {"display": "full", "sort": "[date_upd_ASC,id_ASC]"}
         if since_date:
             start = datetime.strptime(since_date, _PS_TIME) - self._overlap
@@ -379,8 +393,54 @@ class PrestaShopChanges:
             )
         if digest != since_digest:
             deliveries += self._stock(stock, since or "", now)
-        cursor = f"{newest}|{digest}"
-        return ShopChanges(deliveries, cursor if cursor != since else None, self._ws.calls, notes)
+        orders, newest_order = self._orders(since_orders)
+        cursor = f"{newest}|{digest}|{newest_order}"
+        return ShopChanges(deliveries, cursor if cursor != since else None, self._ws.calls, notes, orders)
+
+    def _orders(self, since: str) -> tuple[list[ShopOrderStatus], str]:
+        """Our orders (`payment` label) the seller moved since the cursor: state and `shipping_number`.
+
+        The cursor part is `<newest date_upd>#<id@date_upd;...>`: the orders seen within the overlap, so
+        one re-read in the overlap is not sent again while a later save (a new `date_upd`) is."""
+        newest, _, seen_text = since.partition("#")
+        seen = set(seen_text.split(";")) if seen_text else set()
+        params = {
+            "display": "[id,payment,current_state,shipping_number,id_carrier,date_upd]",
+            "filter[payment]": f"[{PAYMENT_PREFIX.strip()}]%",
+            "sort": "[date_upd_ASC,id_ASC]",
+        }
+        if newest:
+            start = datetime.strptime(newest, _PS_TIME) - self._overlap
+            end = datetime.now(self._zone).replace(tzinfo=None) + timedelta(days=1)
+            params |= {
+                "filter[date_upd]": f"[{start.strftime(_PS_TIME)},{end.strftime(_PS_TIME)}]",
+                "date": "1",
+            }
+        rows = [
+            r for r in self._ws.list("orders", params) if f"{r.get('id')}@{r.get('date_upd')}" not in seen
+        ]
+        carriers = self._names(
+            "carriers", [int(r.get("id_carrier") or 0) for r in rows if r.get("shipping_number")]
+        )
+        updates = []
+        for row in rows:
+            newest = max(newest, str(row.get("date_upd") or ""))
+            form = str(row.get("payment") or "").removeprefix(PAYMENT_PREFIX)
+            number = str(row.get("shipping_number") or "").strip()
+            carrier = carriers.get(str(row.get("id_carrier")), "") or "OTHER"
+            try:
+                parcels = (Parcel(carrier=carrier, waybill=number),) if number else ()
+                status = ORDER_STATES.get(str(row.get("current_state")))
+                if status is not None or parcels:
+                    updates.append(ShopOrderStatus(checkout_form_id=form, status=status, parcels=parcels))
+            except ValidationError:
+                continue  # not one of ours after all (a label someone typed), or an unusable number
+        if not newest:
+            return updates, ""
+        floor = (datetime.strptime(newest, _PS_TIME) - self._overlap).strftime(_PS_TIME)
+        kept = {k for k in seen if k.partition("@")[2] >= floor}
+        kept |= {f"{r.get('id')}@{r.get('date_upd')}" for r in rows if str(r.get("date_upd")) >= floor}
+        return updates, newest + "#" + ";".join(sorted(kept)[-MAX_SEEN:])
 
     def _utc(self, local: str, now: datetime) -> datetime:
         """The shop's local `date_upd` in UTC, never later than now (a shop clock running ahead)."""
