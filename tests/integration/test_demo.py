@@ -69,6 +69,7 @@ def test_the_demo_tells_the_whole_story_and_checks_it(tmp_path: Path) -> None:
     assert re.search(r"The next run \(cursor '[^']+'\): queued 0", text)
     assert "next run sends every level once -> offer stock 1" in text
     assert re.search(r"one PrestaShop order [A-Z]{9} .* took the stock in PrestaShop: 5 -> 3", text)
+    assert "queued 1 order update -> Allegro: SENT, parcel 620111222333444555666777; the run after: 0" in text
     # Repricing: one grosz under the lowest sane rival, Allegro's rule on the other account, reasons shown.
     assert "SONY-XM5 │ sklep-glowny │ 1428.99 -> 1398.99" in text
     assert "ignored outliers 699.00" in text

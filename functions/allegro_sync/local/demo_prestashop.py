@@ -8,6 +8,8 @@ PrestaShop order (customer, address, cart, order) that took its stock in the sho
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from rich.table import Table
@@ -17,6 +19,7 @@ from allegro_sync.local.prestashop_fake import FakePrestaShop, PrestaShopServer
 if TYPE_CHECKING:
     from allegro_sync.local.demo import Demo
 
+WAYBILL = "620111222333444555666777"
 KEY = "UCCLLQ9N2ARSHWCXLT74KUKSSK34BFKX"  # the documentation's example key, local only
 COMBINATIONS = (("NOVA-CZARNE", "0.00", 5, "Czarny"), ("NOVA-BIALE", "20.00", 3, "Biały"))
 
@@ -90,7 +93,29 @@ def prestashop_chapter(demo: Demo) -> None:
             f"(customer, address, cart, order; state {orders[0]['current_state']} payment accepted), "
             f"which took the stock in PrestaShop: 5 -> {left}."
         )
+
+        _ship_back(demo, shop, int(orders[0]["id"]), form, expect)
     generic = {"kind": "generic", "url": f"{demo.shop_url}/allegro", "signing_secret": SHOP_SECRET}
     demo.runtime.put_secret("shop-credentials", generic)  # orders go to the demo shop's generic API again
     for function in ("shop_reconciler", "shop_notifier"):
         demo.runtime.application(function).shop_credentials().forget()
+
+
+def _ship_back(
+    demo: Demo, shop: FakePrestaShop, order_id: int, form: str, expect: Callable[[bool, str], None]
+) -> None:
+    """The seller ships in PrestaShop; the next reconciliation carries state and parcel to Allegro, once."""
+    shop.ship(order_id, WAYBILL)  # the seller ships it in the back office
+    shop.clock += timedelta(minutes=10)
+    shipped = demo.runtime.fire("shop_reconciler")
+    demo.runtime.drain(timeout=60)
+    form_state = demo.emulator.marketplace.state.checkout_forms[form]
+    waybills = [str(s.get("waybill")) for s in form_state.shipments]
+    expect(form_state.fulfillment_status == "SENT", f"Allegro shows {form_state.fulfillment_status}")
+    expect(waybills == [WAYBILL], f"Allegro has the parcels {waybills}")
+    again = demo.runtime.fire("shop_reconciler")
+    demo.console.print(
+        f"The seller marks it Shipped with InPost {WAYBILL} in PrestaShop -> the next run queued "
+        f"{shipped['order_updates']} order update -> Allegro: {form_state.fulfillment_status}, parcel "
+        f"{waybills[0]}; the run after: {again['order_updates']} update(s)."
+    )
