@@ -6,6 +6,7 @@ status."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
 
@@ -30,7 +31,7 @@ class Refusals:
     def __init__(self) -> None:
         self.kept: dict[str, str] = {}
 
-    def record(self, source: Source, key: str, refused: tuple[Refusal, ...]) -> None:
+    def record(self, source: Source, key: str, refused: Sequence[Refusal]) -> None:
         self.kept |= {r.sku: r.reason for r in refused}
 
 
@@ -163,12 +164,11 @@ def test_the_credentials_secret_selects_prestashop_and_never_shows_the_key() -> 
     assert KEY not in repr(parsed)
 
 
-class Fulfillment:
-    def __init__(self) -> None:
-        self.sent: list[ShopOrderStatus] = []
+class Fulfillment(list[ShopOrderStatus]):
+    """The fulfillment queue: what was sent, in order."""
 
     def send(self, update: ShopOrderStatus) -> None:
-        self.sent.append(update)
+        self.append(update)
 
 
 def test_an_order_the_seller_ships_in_prestashop_goes_back_to_allegro_once_with_its_tracking_number() -> None:
@@ -181,12 +181,12 @@ def test_an_order_the_seller_ships_in_prestashop_goes_back_to_allegro_once_with_
         ShopReconciler(feed(shop), WebhookIntake(markers, queue), cursors, fulfillment=sent).run()
 
     run()
-    assert sent.sent == []  # payment accepted is our own state: nothing to tell Allegro
+    assert sent == []  # payment accepted is our own state: nothing to tell Allegro
     shop.ship(int(shop.orders()[0]["id"]), "620111222333444555666777")
     shop.clock += timedelta(minutes=10)  # past the overlap
     run()
     run()
-    assert sent.sent == [
+    assert sent == [
         ShopOrderStatus(
             checkout_form_id=message.checkout_form_id,
             status="SENT",

@@ -334,13 +334,7 @@ class PrestaShopChanges:
     def _read(self, since: str | None) -> ShopChanges:
         since_date, since_digest, since_orders = [*(since or "").split("|"), "", ""][:3]
         params = {"display": "full", "sort": "[date_upd_ASC,id_ASC]"}
-        if since_date:
-            start = datetime.strptime(since_date, _PS_TIME) - self._overlap
-            end = datetime.now(self._zone).replace(tzinfo=None) + timedelta(days=1)
-            params |= {
-                "filter[date_upd]": f"[{start.strftime(_PS_TIME)},{end.strftime(_PS_TIME)}]",
-                "date": "1",
-            }
+        params |= self._window(since_date)
         products = self._ws.list("products", params)
         rows = self._ws.list("stock_availables", {"display": "[id,id_product,id_product_attribute,quantity]"})
         stock = {(int(r["id_product"]), int(r["id_product_attribute"])): int(r["quantity"]) for r in rows}
@@ -409,13 +403,7 @@ class PrestaShopChanges:
             "filter[payment]": f"[{PAYMENT_PREFIX.strip()}]%",
             "sort": "[date_upd_ASC,id_ASC]",
         }
-        if newest:
-            start = datetime.strptime(newest, _PS_TIME) - self._overlap
-            end = datetime.now(self._zone).replace(tzinfo=None) + timedelta(days=1)
-            params |= {
-                "filter[date_upd]": f"[{start.strftime(_PS_TIME)},{end.strftime(_PS_TIME)}]",
-                "date": "1",
-            }
+        params |= self._window(newest)
         rows = [
             r for r in self._ws.list("orders", params) if f"{r.get('id')}@{r.get('date_upd')}" not in seen
         ]
@@ -441,6 +429,14 @@ class PrestaShopChanges:
         kept = {k for k in seen if k.partition("@")[2] >= floor}
         kept |= {f"{r.get('id')}@{r.get('date_upd')}" for r in rows if str(r.get("date_upd")) >= floor}
         return updates, newest + "#" + ";".join(sorted(kept)[-MAX_SEEN:])
+
+    def _window(self, newest: str) -> dict[str, str]:
+        """`filter[date_upd]=[<newest - overlap>,<tomorrow>]&date=1` (no filter without a cursor)."""
+        if not newest:
+            return {}
+        start = datetime.strptime(newest, _PS_TIME) - self._overlap
+        end = datetime.now(self._zone).replace(tzinfo=None) + timedelta(days=1)
+        return {"filter[date_upd]": f"[{start.strftime(_PS_TIME)},{end.strftime(_PS_TIME)}]", "date": "1"}
 
     def _utc(self, local: str, now: datetime) -> datetime:
         """The shop's local `date_upd` in UTC, never later than now (a shop clock running ahead)."""
