@@ -698,7 +698,8 @@ class Application:
         overlap = timedelta(seconds=self.settings.shop_reconcile_overlap_seconds)
         feed = build_feed(self.shop_credentials().read(), self.shop_http(), overlap=overlap)
         cursor = DynamoShopCursor(self.table("control"))
-        return ShopReconciler(feed, self.webhook_intake(), cursor, CatalogAppliedState(self.catalog()))
+        applied = CatalogAppliedState(self.catalog())
+        return ShopReconciler(feed, self.webhook_intake(), cursor, applied, self.fulfillment_queue())
 
     # -- issue 14, item 6 (allegro-misc): fulfillment back, with its journal ----------------------
 

@@ -424,7 +424,8 @@ TOPOLOGY = Topology(
         Secret("webhook-signing", "HMAC secret the shop signs its webhooks with"),
         Secret("accounts", "One secret per connected seller account, under this name prefix", is_prefix=True),
         Secret(
-            "shop-credentials", "The shop orders go to: kind generic (url, signing_secret) or woocommerce"
+            "shop-credentials",
+            "The shop orders go to: kind generic (url, signing_secret), woocommerce or prestashop (api_key)",
         ),
     ),
     functions=(
@@ -671,7 +672,7 @@ TOPOLOGY = Topology(
                 "control": ITEMS,
                 "catalog": READS,
             },
-            sends_to=("shop-events",),
+            sends_to=("shop-events", "fulfillment"),  # fulfillment: PrestaShop's order states read back
             secrets={"shop-credentials": SECRET},
             deploy_settings=("SHOP_RECONCILE_OVERLAP_SECONDS",),
         ),

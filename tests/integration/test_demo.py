@@ -19,7 +19,10 @@ def test_the_demo_tells_the_whole_story_and_checks_it(tmp_path: Path) -> None:
     console = Console(record=True, width=200, color_system=None)
     record = tmp_path / "recording.jsonl"
 
-    Demo(console, record=record, spec=SPEC).run()  # every chapter raises DemoFailure on a broken promise
+    # `make demo SHOP=prestashop`: the whole story plus the PrestaShop chapter (the default leaves it out)
+    Demo(
+        console, record=record, spec=SPEC, shop_kind="prestashop"
+    ).run()  # a broken promise raises DemoFailure
 
     text = re.sub(r"\s+", " ", console.export_text())
     # The catalogue: published offers with prices from the rule, and waiting ones that say why.
@@ -61,6 +64,12 @@ def test_the_demo_tells_the_whole_story_and_checks_it(tmp_path: Path) -> None:
     assert re.search(r"AURA-CZARNE \(czarny\) │ sklep-glowny │ \d+ │ 219.99 │ 4", text)
     assert re.search(r"AURA-BIALE \(biały\) │ sklep-outlet │ \d+ │ 273.99 │ 9", text)
     assert "The shop changes AURA-CZARNE to 179.99 -> Allegro price 197.99" in text
+    # PrestaShop: read by the reconciliation alone, one offer per combination, an Allegro sale as one order.
+    assert re.search(r"NOVA-BIALE \(Biały\) │ sklep-outlet │ \d+ │ 230.99 │ 3", text)
+    assert re.search(r"The next run \(cursor '[^']+'\): queued 0", text)
+    assert "next run sends every level once -> offer stock 1" in text
+    assert re.search(r"one PrestaShop order [A-Z]{9} .* took the stock in PrestaShop: 5 -> 3", text)
+    assert "queued 1 order update -> Allegro: SENT, parcel 620111222333444555666777; the run after: 0" in text
     # Repricing: one grosz under the lowest sane rival, Allegro's rule on the other account, reasons shown.
     assert "SONY-XM5 │ sklep-glowny │ 1428.99 -> 1398.99" in text
     assert "ignored outliers 699.00" in text

@@ -6,6 +6,8 @@ Secret value, JSON, one of:
    "stock_url": "https://shop.example/allegro-sync/stock"}        (optional: a sale in doubt re-read)
   {"kind": "woocommerce", "url": "https://shop.example", "consumer_key": "ck_..",
    "consumer_secret": "cs_.."}
+  {"kind": "prestashop", "url": "https://shop.example", "api_key": "32 characters",
+   ...optional shop ids and settings, see PrestaShopCredentials}
 Read through Powertools' cache (a rotated key is picked up within `max_age`); never logged.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
@@ -26,6 +29,8 @@ if TYPE_CHECKING:  # the shop adapters (and httpx) are imported by the function 
 
     from allegro_sync.adapters.dynamodb.shop_deliveries import DynamoShopDeliveries
     from allegro_sync.adapters.shop.generic_changes import GenericChanges
+    from allegro_sync.adapters.shop.prestashop import PrestaShopChanges
+    from allegro_sync.adapters.shop.prestashop_orders import Setup
     from allegro_sync.adapters.shop.stock_read import GenericStock, WooCommerceStock
     from allegro_sync.adapters.shop.woocommerce_changes import WooCommerceChanges
 
@@ -55,11 +60,45 @@ class WooCommerceCredentials(BaseModel):
     consumer_secret: Annotated[SecretStr, Field(min_length=1)]
 
 
-ShopCredentials = Annotated[GenericCredentials | WooCommerceCredentials, Field(discriminator="kind")]
+class PrestaShopCredentials(BaseModel):
+    """PrestaShop's webservice key, and the shop's own ids an order needs (defaults: a fresh installation)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    kind: Literal["prestashop"]
+    url: _Url
+    api_key: Annotated[SecretStr, Field(min_length=1)]
+    timezone: str = "Europe/Warsaw"  # the shop's PS_TIMEZONE: `date_upd` is local time
+    vat_percent: Annotated[Decimal, Field(ge=0, le=100)] = Decimal("23")  # webservice prices are net
+    id_lang: int = 1
+    id_currency: int = 1
+    id_country: int = 14
+    id_carrier: int = 1
+    payment_module: str = "ps_wirepayment"
+    state_paid: int = 2
+    state_cancelled: int = 6
+    state_awaiting: int = 10
+
+    def setup(self) -> Setup:
+        from allegro_sync.adapters.shop.prestashop_orders import Setup
+
+        return Setup(
+            self.id_lang,
+            self.id_currency,
+            self.id_country,
+            self.id_carrier,
+            self.payment_module,
+            self.state_paid,
+            self.state_cancelled,
+            self.state_awaiting,
+        )
+
+
+AnyCredentials = GenericCredentials | WooCommerceCredentials | PrestaShopCredentials
+ShopCredentials = Annotated[AnyCredentials, Field(discriminator="kind")]
 _CREDENTIALS: TypeAdapter[ShopCredentials] = TypeAdapter(ShopCredentials, config=ConfigDict(defer_build=True))
 
 
-def parse_credentials(raw: str | bytes) -> GenericCredentials | WooCommerceCredentials:
+def parse_credentials(raw: str | bytes) -> AnyCredentials:
     """The secret's JSON, or ShopNotConfigured naming the fields that are wrong (never their values)."""
     try:
         return _CREDENTIALS.validate_json(raw)
@@ -67,18 +106,23 @@ def parse_credentials(raw: str | bytes) -> GenericCredentials | WooCommerceCrede
         where = sorted({".".join(str(p) for p in e["loc"][1:]) or "kind" for e in exc.errors()})
         raise ShopNotConfigured(
             "the shop-credentials secret is not configured: expected "
-            '{"kind": "generic"|"woocommerce", "url", ...}; problems at: ' + ", ".join(where)
+            '{"kind": "generic"|"woocommerce"|"prestashop", "url", ...}; problems at: ' + ", ".join(where)
         ) from None
 
 
 def build_sink(
-    credentials: GenericCredentials | WooCommerceCredentials,
+    credentials: AnyCredentials,
     http: httpx.Client,
     deliveries: DynamoShopDeliveries,
 ) -> ShopOrderSink:
     from allegro_sync.adapters.shop.outbound_generic import GenericShop
     from allegro_sync.adapters.shop.woocommerce_rest import WooCommerceShop
 
+    if isinstance(credentials, PrestaShopCredentials):
+        from allegro_sync.adapters.shop.prestashop_orders import PrestaShopShop
+
+        key = credentials.api_key.get_secret_value()
+        return PrestaShopShop(credentials.url, key, http, deliveries, setup=credentials.setup())
     if isinstance(credentials, GenericCredentials):
         return GenericShop(credentials.url, credentials.signing_secret.get_secret_value(), http)
     return WooCommerceShop(
@@ -91,12 +135,24 @@ def build_sink(
 
 
 def build_feed(
-    credentials: GenericCredentials | WooCommerceCredentials, http: httpx.Client, *, overlap: timedelta
-) -> GenericChanges | WooCommerceChanges:
+    credentials: AnyCredentials, http: httpx.Client, *, overlap: timedelta
+) -> GenericChanges | WooCommerceChanges | PrestaShopChanges:
     """The shop's change listing, or ShopNotConfigured for a generic shop without a `changes_url`."""
     from allegro_sync.adapters.shop.generic_changes import GenericChanges
     from allegro_sync.adapters.shop.woocommerce_changes import WooCommerceChanges
 
+    if isinstance(credentials, PrestaShopCredentials):
+        from allegro_sync.adapters.shop.prestashop import PrestaShopChanges
+
+        return PrestaShopChanges(
+            credentials.url,
+            credentials.api_key.get_secret_value(),
+            http,
+            timezone=credentials.timezone,
+            vat_percent=credentials.vat_percent,
+            language=credentials.id_lang,
+            overlap=overlap,
+        )
     if isinstance(credentials, WooCommerceCredentials):
         key = (credentials.consumer_key.get_secret_value(), credentials.consumer_secret.get_secret_value())
         return WooCommerceChanges(credentials.url, key, http, overlap=overlap)
@@ -108,15 +164,18 @@ def build_feed(
     return GenericChanges(credentials.changes_url, credentials.signing_secret.get_secret_value(), http)
 
 
-def build_stock_reader(
-    credentials: GenericCredentials | WooCommerceCredentials, http: httpx.Client
-) -> GenericStock | WooCommerceStock:
+def build_stock_reader(credentials: AnyCredentials, http: httpx.Client) -> GenericStock | WooCommerceStock:
     """The shop's one-SKU stock read, or ShopNotConfigured for a generic shop without a `stock_url`."""
     from allegro_sync.adapters.shop.stock_read import GenericStock, WooCommerceStock
 
     if isinstance(credentials, WooCommerceCredentials):
         key, secret = credentials.consumer_key, credentials.consumer_secret
         return WooCommerceStock(credentials.url, key.get_secret_value(), secret.get_secret_value(), http)
+    if isinstance(credentials, PrestaShopCredentials):
+        raise ShopNotConfigured(
+            "PrestaShop offers no one-SKU stock read here yet: a sale in doubt waits for the next shop "
+            "reconciliation, which re-sends every level when the shop's stock changed (docs/shop-adapters.md)"
+        )
     if credentials.stock_url is None:
         raise ShopNotConfigured(
             "the shop-credentials secret has no stock_url: this generic shop offers no stock read, so a "
@@ -125,11 +184,17 @@ def build_stock_reader(
     return GenericStock(credentials.stock_url, credentials.signing_secret.get_secret_value(), http)
 
 
-def check_shop(credentials: GenericCredentials | WooCommerceCredentials, http: httpx.Client) -> None:
+def check_shop(credentials: AnyCredentials, http: httpx.Client) -> None:
     """One harmless call to the shop with these credentials (ShopRejected / ShopUnavailable say why not)."""
     from allegro_sync.adapters.shop.outbound_generic import GenericShop
     from allegro_sync.adapters.shop.woocommerce_rest import WooCommerceShop
 
+    if isinstance(credentials, PrestaShopCredentials):
+        from allegro_sync.adapters.shop.prestashop_orders import PrestaShopShop
+
+        key = credentials.api_key.get_secret_value()
+        PrestaShopShop(credentials.url, key, http, index=None).check()  # type: ignore[arg-type]
+        return
     if isinstance(credentials, GenericCredentials):
         GenericShop(credentials.url, credentials.signing_secret.get_secret_value(), http).check()
         return
@@ -152,7 +217,7 @@ class ShopCredentialsStore:
         self._max_age = max_age_seconds
         self._provider = SecretsProvider(boto3_client=client) if client is not None else SecretsProvider()
 
-    def read(self) -> GenericCredentials | WooCommerceCredentials:
+    def read(self) -> AnyCredentials:
         """The parsed secret, or ShopNotConfigured naming what is wrong (never the values).
 
         A cached value that is not usable is fetched again at once: credentials stored a minute ago must
@@ -162,17 +227,18 @@ class ShopCredentialsStore:
         except ShopNotConfigured:
             return self._parsed(force=True)
 
-    def _parsed(self, *, force: bool) -> GenericCredentials | WooCommerceCredentials:
+    def _parsed(self, *, force: bool) -> AnyCredentials:
         raw = self._provider.get(self._name, max_age=self._max_age, force_fetch=force)
         return parse_credentials(raw.decode() if isinstance(raw, bytes) else str(raw or ""))
 
-    def write(self, credentials: GenericCredentials | WooCommerceCredentials, client: Any) -> None:
+    def write(self, credentials: AnyCredentials, client: Any) -> None:
         """Store the credentials (`shop set-credentials`), creating the secret if the stack has none."""
         body = json.dumps(
             {
                 k: v.get_secret_value() if isinstance(v, SecretStr) else v
                 for k, v in credentials.model_dump().items()
-            }
+            },
+            default=str,  # a Decimal setting (vat_percent) as its exact text
         )
         try:
             client.put_secret_value(SecretId=self._name, SecretString=body)

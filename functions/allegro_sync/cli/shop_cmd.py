@@ -1,9 +1,9 @@
 """`allegro-sync shop set-credentials`: where Allegro orders go in the shop, checked before it is stored.
 
 Without these credentials every order waits in the `shop-outbox` queue and ends in its DLQ. The command
-makes one harmless call with them first (a signed ping for the generic contract, one product read for
-WooCommerce), so a typo is found now and not when the first order fails. Secrets are asked for with a
-hidden prompt when not given and are never printed.
+makes one harmless call with them first (a signed ping for the generic contract, one product read
+for WooCommerce and PrestaShop), so a typo is found now and not when the first order fails. Secrets are
+asked for with a hidden prompt when not given and are never printed.
 """
 
 from __future__ import annotations
@@ -17,8 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
 from allegro_sync.adapters.shop_credentials import (
-    GenericCredentials,
-    WooCommerceCredentials,
+    AnyCredentials,
     check_shop,
     parse_credentials,
 )
@@ -34,6 +33,7 @@ StackOption = Annotated[str | None, typer.Option(help="CloudFormation stack name
 class Kind(StrEnum):
     generic = "generic"
     woocommerce = "woocommerce"
+    prestashop = "prestashop"
 
 
 def register(app: typer.Typer) -> None:
@@ -47,7 +47,12 @@ def _fail(message: str) -> NoReturn:
 
 @shop_app.command("set-credentials")
 def set_credentials(
-    kind: Annotated[Kind, typer.Argument(help="generic (signed JSON POSTs) or woocommerce (REST API).")],
+    kind: Annotated[
+        Kind,
+        typer.Argument(
+            help="generic (signed JSON POSTs), woocommerce (REST API) or prestashop (webservice)."
+        ),
+    ],
     *,
     url: Annotated[
         str, typer.Option(help="generic: the URL orders are POSTed to; woocommerce: the shop's base URL.")
@@ -61,6 +66,9 @@ def set_credentials(
     consumer_secret: Annotated[
         str | None, typer.Option(help="woocommerce: REST API consumer secret (asked for when omitted).")
     ] = None,
+    api_key: Annotated[
+        str | None, typer.Option(help="prestashop: the webservice key (asked for when omitted).")
+    ] = None,
     check: Annotated[bool, typer.Option(help="Make one test call to the shop before storing.")] = True,
     stack: StackOption = None,
 ) -> None:
@@ -68,13 +76,16 @@ def set_credentials(
     if kind is Kind.generic:
         secret = signing_secret or typer.prompt("Signing secret", hide_input=True)
         fields = {"kind": "generic", "url": url, "signing_secret": secret}
+    elif kind is Kind.prestashop:
+        secret = api_key or typer.prompt("Webservice key", hide_input=True)
+        fields = {"kind": "prestashop", "url": url, "api_key": secret}
     else:
         if not consumer_key:
             _fail("woocommerce needs --consumer-key (WooCommerce > Settings > Advanced > REST API)")
         secret = consumer_secret or typer.prompt("Consumer secret", hide_input=True)
         fields = {"kind": "woocommerce", "url": url, "consumer_key": consumer_key, "consumer_secret": secret}
     try:
-        credentials: GenericCredentials | WooCommerceCredentials = parse_credentials(json.dumps(fields))
+        credentials: AnyCredentials = parse_credentials(json.dumps(fields))
     except LookupError as error:
         _fail(f"{error}; nothing stored")
     app = deployment.application(stack, function=FUNCTION, needed=[secret_env("shop-credentials")])

@@ -10,7 +10,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from allegro_sync.contracts.messages import SHOP_EVENT_ADAPTER, ShopEvent
+from allegro_sync.contracts.messages import SHOP_EVENT_ADAPTER, ShopEvent, ShopOrderStatus
 from allegro_sync.contracts.webhooks import Delivery, Source
 
 KEY_PREFIX = "shop-reconcile:"
@@ -24,6 +24,8 @@ class ShopChanges:
     cursor: str | None  # None: keep the stored one (nothing newer was seen)
     shop_calls: int
     notes: Sequence[str] = ()
+    # Orders of ours the shop moved (a shop without order webhooks: PrestaShop), for the fulfillment queue.
+    orders: Sequence[ShopOrderStatus] = ()
 
 
 class ShopFeedFailed(RuntimeError):

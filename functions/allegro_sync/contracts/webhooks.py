@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from allegro_sync.contracts.messages import ShopEvent
 
-Source = Literal["generic", "woocommerce"]
+Source = Literal["generic", "woocommerce", "prestashop"]
 DELIVERY_MEMORY_DAYS = 14  # as long as the shop-events queue keeps a message
 
 

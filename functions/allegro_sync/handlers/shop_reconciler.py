@@ -1,10 +1,11 @@
 """Scheduled (every 15 minutes by default, `-c shopReconcileMinutes=N`): lost shop webhooks repaired.
 
-Reads what changed in the shop since the stored cursor (WooCommerce REST `modified_after`, or the generic
-contract's `changes` endpoint) and queues each change through the webhook intake, so the workers apply it
-exactly like a delivery. A shop that is down or not configured fails the run without moving the cursor:
-the next run reads the same changes again. A shop without a change listing (a generic shop without
-`changes_url`) is skipped quietly: its webhooks are its only path.
+Reads what changed in the shop since the stored cursor (WooCommerce REST `modified_after`, the generic
+contract's `changes` endpoint, or PrestaShop's webservice, which sends no webhooks at all) and queues each
+change through the webhook intake, so the workers apply it exactly like a delivery; PrestaShop's order
+states and tracking numbers go to the fulfillment queue. A shop that is down or not configured fails the
+run without moving the cursor: the next run reads the same changes again. A shop without a change listing
+(a generic shop without `changes_url`) is skipped quietly: its webhooks are its only path.
 """
 
 from __future__ import annotations

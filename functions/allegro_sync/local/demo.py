@@ -114,6 +114,7 @@ class Demo:
     console: Console
     record: Path | None = None
     spec: Path | None = None
+    shop_kind: str = "woocommerce"  # `make demo SHOP=...`: prestashop adds its chapter after WooCommerce's
     emulator: Emulator = field(init=False)
     runtime: LocalRuntime = field(init=False)
     operator: Application = field(init=False)  # what the seller's CLI would build, on the emulated clock
@@ -137,6 +138,7 @@ class Demo:
                 self.reconcile,
                 self.shop_stock_changes,
                 self.woocommerce_variations,
+                *self._shop_chapters(),
                 self.reprice,
                 self.optimize_listings,
                 self.seller_limits,  # jumps the emulated clock a minute: after every chapter that sells
@@ -148,6 +150,13 @@ class Demo:
         self.not_yet()
         self.audit()
         self.console.rule(f"[bold green]demo finished in {time.perf_counter() - started:.1f} s")
+
+    def _shop_chapters(self) -> list[Callable[[], None]]:
+        if self.shop_kind == "prestashop":
+            from allegro_sync.local.demo_prestashop import prestashop_chapter
+
+            return [lambda: prestashop_chapter(self)]
+        return []
 
     # ---- the world ---------------------------------------------------------------------------------
 

@@ -4,10 +4,11 @@ would reach a real shop: `with Server(...) as server: server.url`."""
 
 from __future__ import annotations
 
+import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Protocol, Self
 
 
 class QuietHandler(BaseHTTPRequestHandler):
@@ -46,3 +47,28 @@ class LoopbackServer:
     ) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+class Answering(Protocol):
+    """A fake remote API: (method, target, headers, body) -> (status, JSON[, headers])."""
+
+    def answer(
+        self, method: str, target: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, Any] | tuple[int, Any, dict[str, str]]: ...
+
+
+class AnswerServer(LoopbackServer):
+    """A fake API on a real 127.0.0.1 socket: the Lambda code's own httpx client talks to it."""
+
+    def __init__(self, fake: Answering) -> None:
+        class Handler(QuietHandler):
+            def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                answer = fake.answer(self.command, self.path, dict(self.headers.items()), body)
+                extra = answer[2] if len(answer) > 2 else {}
+                self.send_body(answer[0], json.dumps(answer[1]).encode(), "application/json", extra)
+
+            do_GET = do_POST = do_PUT = _serve
+
+        super().__init__(Handler)

@@ -18,7 +18,14 @@ from typing import Protocol
 
 from allegro_sync import correlation
 from allegro_sync.contracts.catalog import order_key
-from allegro_sync.contracts.messages import PriceSet, ProductDelete, ProductUpsert, ShopEvent, StockSet
+from allegro_sync.contracts.messages import (
+    PriceSet,
+    ProductDelete,
+    ProductUpsert,
+    ShopEvent,
+    ShopOrderStatus,
+    StockSet,
+)
 from allegro_sync.contracts.shop_changes import ShopChanges
 from allegro_sync.contracts.webhooks import Delivery, Outcome
 from allegro_sync.services.webhooks import WebhookIntake
@@ -40,6 +47,12 @@ class CursorStore(Protocol):
     def save(self, kind: str, cursor: str, *, expected: str | None) -> bool:
         """Store `cursor` unless another run moved it from `expected` first; False when it had."""
         ...
+
+
+class FulfillmentQueue(Protocol):
+    """Where a shop's order update goes (the same queue as the order webhooks'; the worker is idempotent)."""
+
+    def send(self, update: ShopOrderStatus) -> None: ...
 
 
 class AppliedState(Protocol):
@@ -67,6 +80,7 @@ class ShopReconcileReport:
     duplicates: int = 0
     ignored: int = 0
     cursor_saved: bool = False
+    order_updates: int = 0  # order states / tracking numbers queued for Allegro (PrestaShop)
     notes: list[str] = field(default_factory=list)
 
 
@@ -89,11 +103,13 @@ class ShopReconciler:
         intake: WebhookIntake,
         cursors: CursorStore,
         applied: AppliedState | None = None,
+        fulfillment: FulfillmentQueue | None = None,
     ) -> None:
         self._feed = feed
         self._intake = intake
         self._cursors = cursors
         self._applied = applied
+        self._fulfillment = fulfillment
 
     def run(self, *, dry_run: bool = False) -> ShopReconcileReport:
         kind = self._feed.kind
@@ -107,6 +123,10 @@ class ShopReconciler:
                 self._preview(delivery, report)
             else:
                 self._queue(delivery, report)
+        if not dry_run and self._fulfillment is not None:
+            for update in changes.orders:
+                self._fulfillment.send(update)
+                report.order_updates += 1
         if not dry_run and changes.cursor is not None and changes.cursor != since:
             report.cursor_saved = self._cursors.save(kind, changes.cursor, expected=since)
             if not report.cursor_saved:

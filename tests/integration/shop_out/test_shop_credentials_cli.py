@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from allegro_sync.local.loopback import AnswerServer
+from allegro_sync.local.prestashop_fake import FakePrestaShop
+from tests.fixtures.prestashop_shop import KEY as PS_KEY
 from tests.fixtures.stack import Stack
 from tests.unit.shop_out.fake_shops import FakeGenericShop, ShopServer
 
@@ -68,3 +71,24 @@ def test_set_credentials_refuses_what_it_cannot_check_or_parse(stack: Stack) -> 
     )
     assert "problems at: signing_secret; nothing stored" in short.output
     assert "woocommerce needs --consumer-key" in no_key.output
+
+
+def test_a_prestashop_key_is_checked_stored_and_the_next_order_lands_in_prestashop_once(stack: Stack) -> None:
+    shop = FakePrestaShop(PS_KEY)
+    product = shop.add_product("SONY-WH1000XM5-B", price="1000.00", stock=5)
+    event = json.loads(EVENT.read_text(encoding="utf-8"))
+    with AnswerServer(shop) as server:
+        wrong = stack.cli("shop", "set-credentials", "prestashop", "--url", server.url, "--api-key", "X" * 32)
+        stored = stack.cli("shop", "set-credentials", "prestashop", "--url", server.url, "--api-key", PS_KEY)
+        first = stack.runtime.invoke("shop_notifier", event)
+        again = stack.runtime.invoke("shop_notifier", event)  # SQS delivers a message twice at times
+    stack.runtime.put_secret(
+        "shop-credentials", {"kind": "generic", "url": "http://127.0.0.1:9/x", "signing_secret": SECRET}
+    )
+
+    assert wrong.exit_code == 1
+    assert "PrestaShop refused the webservice key (401/403)" in wrong.output
+    assert stored.exit_code == 0, stored.output
+    assert first["batchItemFailures"] == again["batchItemFailures"] == []
+    assert [o["payment"] for o in shop.orders()] == ["Allegro 29738e61-7f6a-11e8-ac45-09db60ede9d6"]
+    assert shop.stock(product) == 4  # PrestaShop's order took the unit sold on Allegro
