@@ -58,14 +58,17 @@ from allegro_sync.adapters.redelivery import Redelivery, back_off, until
 from allegro_sync.adapters.secrets import AppCredentialsStore
 from allegro_sync.adapters.shop.deliveries import (
     DynamoDeliveryMarkers,
+    DynamoInventoryItems,
     DynamoProductIndex,
     DynamoRefusals,
 )
 from allegro_sync.adapters.shop.http_request import TRANSIENT_FAILURES
-from allegro_sync.adapters.shop.signing_secret import SigningSecretStore
+from allegro_sync.adapters.shop.shopify import ShopifyKeys
+from allegro_sync.adapters.shop.signing_secret import SigningNotConfigured, SigningSecretStore
 from allegro_sync.adapters.shop.woocommerce_rest import READ_TIMEOUT_SECONDS, WooCommerceProducts
 from allegro_sync.adapters.shop_credentials import (
     ShopCredentialsStore,
+    ShopifyCredentials,
     ShopNotConfigured,
     WooCommerceCredentials,
     build_feed,
@@ -436,6 +439,7 @@ class Application:
                 ShopEventQueue(queue),
                 DynamoProductIndex(table),
                 DynamoRefusals(table),
+                DynamoInventoryItems(table),
             )
 
         return self._once("webhook-intake", build)
@@ -523,6 +527,23 @@ class Application:
     def shop_refusals(self) -> DynamoRefusals:
         """Shop data answered 2xx but not taken, per SKU (`products status` shows the last one)."""
         return self._once("shop-refusals", lambda: DynamoRefusals(self.table("idempotency")))
+
+    # -- Shopify (issue 17): its webhooks are signed with the app's client secret, kept with the token ---
+
+    def shopify_keys(self) -> ShopifyKeys:
+        """What `/webhooks/shopify` verifies and counts with, from the `shopify` shop credentials (cached
+        like them); SigningNotConfigured (503: Shopify resends) while they are missing or not Shopify's."""
+        try:
+            credentials = self.shop_credentials().read()
+        except ShopNotConfigured as exc:
+            raise SigningNotConfigured(str(exc)) from None
+        if not isinstance(credentials, ShopifyCredentials):
+            raise SigningNotConfigured('the shop-credentials secret is not {"kind": "shopify", ...}')
+        return ShopifyKeys(
+            [credentials.api_secret.get_secret_value()],
+            credentials.shop_domain,
+            frozenset(credentials.location_ids),
+        )
 
     # -- redelivery of failed records (adapters/redelivery.py) ---------------------------------
     # One call in each queue consumer after its batch: failed records come back when retrying makes

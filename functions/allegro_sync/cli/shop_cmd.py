@@ -17,8 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
 from allegro_sync.adapters.shop_credentials import (
-    GenericCredentials,
-    WooCommerceCredentials,
+    AnyShopCredentials,
     check_shop,
     parse_credentials,
 )
@@ -74,7 +73,7 @@ def set_credentials(
         secret = consumer_secret or typer.prompt("Consumer secret", hide_input=True)
         fields = {"kind": "woocommerce", "url": url, "consumer_key": consumer_key, "consumer_secret": secret}
     try:
-        credentials: GenericCredentials | WooCommerceCredentials = parse_credentials(json.dumps(fields))
+        credentials: AnyShopCredentials = parse_credentials(json.dumps(fields))
     except LookupError as error:
         _fail(f"{error}; nothing stored")
     app = deployment.application(stack, function=FUNCTION, needed=[secret_env("shop-credentials")])

@@ -71,7 +71,7 @@ class _ShopEvent(BaseModel):
     delivery_id: Annotated[str, Field(min_length=1, max_length=200)]
     occurred_at: AwareDatetime
     version: int | None = None
-    source: Literal["generic", "woocommerce"] = "generic"
+    source: Literal["generic", "woocommerce", "shopify"] = "generic"
     sku: Sku
 
     @property

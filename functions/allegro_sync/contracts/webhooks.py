@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from allegro_sync.contracts.messages import ShopEvent
 
-Source = Literal["generic", "woocommerce"]
+Source = Literal["generic", "woocommerce", "shopify"]
 DELIVERY_MEMORY_DAYS = 14  # as long as the shop-events queue keeps a message
 
 
@@ -47,6 +47,9 @@ class Delivery:
     refused: tuple[Refusal, ...] = ()
     # A verified delivery refused as a whole (unknown topic, not JSON...), answered 2xx with this error.
     error: dict[str, Any] | None = None
+    # Shopify only: (inventory item key, SKU) of each variant, so a later `inventory_levels/update` (which
+    # names only the inventory item) can name the SKU without asking Shopify.
+    inventory_items: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,20 @@ class DeleteByProductId:
     delivery_id: str
     product: str
     occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class InventoryLevel:
+    """Shopify's `inventory_levels/update`: one location's `available` for an inventory item (no SKU)."""
+
+    source: Source
+    key: str
+    delivery_id: str
+    item: str  # "<shop domain>#<inventory_item_id>"
+    location: str
+    available: int
+    occurred_at: datetime
+    counted: frozenset[str]  # the location ids the seller counts (the shop credentials secret)
 
 
 @dataclass(frozen=True)
