@@ -400,7 +400,8 @@ TOPOLOGY = Topology(
         Secret("webhook-signing", "HMAC secret the shop signs its webhooks with"),
         Secret("accounts", "One secret per connected seller account, under this name prefix", is_prefix=True),
         Secret(
-            "shop-credentials", "The shop orders go to: kind generic (url, signing_secret), woocommerce or shopify"
+            "shop-credentials",
+            "The shop orders go to: kind generic (url, signing_secret), woocommerce or shopify",
         ),
     ),
     functions=(
@@ -444,7 +445,7 @@ TOPOLOGY = Topology(
         ),
         Function(
             "shop_webhook",
-            "Shop webhooks in (generic signed JSON, WooCommerce, Shopify): verify, de-duplicate, queue per SKU",
+            "Shop webhooks in (generic signed JSON, WooCommerce, Shopify): verify, de-duplicate, queue",
             # A WooCommerce variation's delivery reads its parent from the shop (5 s timeout per read, a
             # few pages of variations at most); API Gateway answers the shop itself after 30 s.
             timeout_seconds=25,
