@@ -125,6 +125,7 @@ def test_shopify_credentials_name_what_is_missing_never_the_values() -> None:
     assert (parsed.api_version, parsed.location_ids) == ("2026-01", ["24826418"])
     with pytest.raises(LookupError, match="location_ids") as caught:
         parse_credentials(
-            '{"kind": "shopify", "shop_domain": "s.myshopify.com", "access_token": "shpat_SEKRET", "api_secret": "x"}'
+            '{"kind": "shopify", "shop_domain": "s.myshopify.com", "access_token": "shpat_SEKRET", '
+            '"api_secret": "x"}'
         )
     assert "SEKRET" not in str(caught.value)
