@@ -545,10 +545,12 @@ TOPOLOGY = Topology(
             triggers=(
                 RouteTrigger("POST", "/webhooks/shop/orders"),
                 RouteTrigger("POST", "/webhooks/woocommerce/orders"),
+                RouteTrigger("POST", "/webhooks/shopify/orders"),
             ),
             tables={"orders": READS},
             sends_to=("fulfillment",),
-            secrets={"webhook-signing": SECRET},
+            # Shopify's order updates are signed with the app's client secret, kept with its token.
+            secrets={"webhook-signing": SECRET, "shop-credentials": SECRET},
         ),
         Function(
             "fulfillment_worker",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from allegro_sync.domain.ledger import SaleStatus
@@ -32,3 +33,29 @@ def test_an_order_reaches_shopify_once_when_the_notifier_retries_after_a_timeout
     assert shop.available("SKU-SH") == 8  # taken once, by Shopify, with the order
     assert shop_world.runtime.poller.stats.retried["shop-outbox"] >= 1
     assert sale_record(shop_world, "SKU-SH", form_id).status == SaleStatus.DELIVERED_TO_SHOP
+
+
+def test_a_shopify_fulfilment_sends_its_status_and_tracking_to_allegro(shop_world: OrdersWorld) -> None:
+    shop = FakeShopify()
+    shop.add_product("Patelnia 28", [{"sku": "SKU-FS", "price": "119.00"}])
+    shop.set_level("SKU-FS", MAIN, 10)
+    with ShopServer(shop) as server:
+        shop_world.runtime.put_secret("shop-credentials", shop.credentials(server.url))
+        form_id = sell(shop_world, "SKU-FS", 1)
+    [number] = shop.orders
+    base = shop_world.runtime.start_gateway()
+
+    body, headers = shop.webhook(
+        "orders/fulfilled", shop.fulfil(number, "InPost", "620111222333444555666777")
+    )
+    first = httpx.post(base + "/webhooks/shopify/orders", content=body, headers=headers)
+    retry = httpx.post(base + "/webhooks/shopify/orders", content=body, headers=headers)  # same webhook id
+    tampered = httpx.post(base + "/webhooks/shopify/orders", content=body + b" ", headers=headers)
+    shop_world.runtime.drain()
+
+    assert (first.status_code, retry.status_code, tampered.status_code) == (202, 202, 401)
+    form = shop_world.emulator.marketplace.state.checkout_forms[form_id]
+    assert form.fulfillment_status == "SENT"
+    assert [(s["carrierId"], s["waybill"]) for s in form.shipments] == [
+        ("INPOST", "620111222333444555666777")
+    ]
