@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from allegro_sync.adapters.shop import signing
-from allegro_sync.local.loopback import LoopbackServer, QuietHandler
+from allegro_sync.local.fake_shopify import AnswerServer
 
 Answer = tuple[int, Any] | tuple[int, Any, dict[str, str]]  # (status, JSON[, headers])
 
@@ -221,20 +221,4 @@ def mock_transport(shop: FakeShop) -> httpx.MockTransport:
     return httpx.MockTransport(handle)
 
 
-class ShopServer(LoopbackServer):
-    """A fake shop on 127.0.0.1 (a real socket: the Lambda code's real httpx client talks to it)."""
-
-    def __init__(self, shop: FakeShop) -> None:
-        fake = shop
-
-        class Handler(QuietHandler):
-            def _serve(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                answer = fake.answer(self.command, self.path, dict(self.headers.items()), body)
-                extra = answer[2] if len(answer) > 2 else {}
-                self.send_body(answer[0], json.dumps(answer[1]).encode(), "application/json", extra)
-
-            do_GET = do_POST = do_PUT = _serve
-
-        super().__init__(Handler)
+ShopServer = AnswerServer  # a fake shop on 127.0.0.1 (allegro_sync/local/fake_shopify.py)
