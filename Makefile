@@ -22,7 +22,7 @@ deps: $(BIN)/.installed node_modules/.installed
 
 ## demo: run the whole system locally (moto + the Allegro emulator) and print what happened
 demo: deps
-	$(BIN)/allegro-sync demo $(if $(RECORD),--record $(RECORD),)
+	$(BIN)/allegro-sync demo $(if $(RECORD),--record $(RECORD),) $(if $(SHOP),--shop $(SHOP),)
 
 ## test: lint, type-check, unit/integration/infra tests, cdk synth and cfn-lint
 test: deps lint typecheck pytest synth cfn-lint

@@ -18,6 +18,9 @@ def demo(
     spec: Annotated[
         Path, typer.Option(help="Allegro's full official spec, to validate the recording against.")
     ] = DEFAULT_SPEC,
+    shop: Annotated[
+        str, typer.Option(help="The native shop chapter 7b shows: woocommerce or shopify (local fakes).")
+    ] = "woocommerce",
 ) -> None:
     """Run moto + the Allegro emulator + every handler on 127.0.0.1 and narrate a day of selling."""
     from allegro_sync.local.demo import Demo, DemoFailure  # only when run: it starts the whole system
@@ -26,7 +29,9 @@ def demo(
     if record is not None and record.exists():
         record.unlink()  # one run per recording, so the audit speaks of this run only
     try:
-        Demo(console, record=record, spec=spec).run()
+        if shop not in ("woocommerce", "shopify"):
+            raise typer.BadParameter("--shop takes woocommerce or shopify")
+        Demo(console, record=record, spec=spec, shop_kind=shop).run()
     except DemoFailure as failure:
         console.print(f"[bold red]demo failed:[/] {failure}")
         raise typer.Exit(1) from None

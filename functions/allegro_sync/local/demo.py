@@ -54,6 +54,7 @@ from allegro_sync.emulator import DEFAULT_APP_IDENTITY, DEFAULT_CLIENT_ID, DEFAU
 from allegro_sync.emulator.audit import check
 from allegro_sync.emulator.validation import validator_for
 from allegro_sync.local.demo_shop import DemoShop, DemoShopServer, woocommerce_credentials
+from allegro_sync.local.demo_shopify import shopify_chapter
 from allegro_sync.local.runtime import AllegroUrls, LocalRuntime
 from allegro_sync.services.accounts import DevicePrompt
 from allegro_sync.services.catalog_import import ProductOutcome, import_catalog, summarize
@@ -114,6 +115,7 @@ class Demo:
     shop: DemoShop = field(default_factory=lambda: DemoShop(secret=SHOP_SECRET))
     offers: dict[tuple[str, str], str] = field(default_factory=dict)  # (sku, account) -> offer id
     products: dict[str, ProductUpsert] = field(default_factory=dict)  # the imported catalogue by SKU
+    shop_kind: str = "woocommerce"  # which native shop chapter 7b shows: woocommerce | shopify
 
     def run(self) -> None:
         started = time.perf_counter()
@@ -126,7 +128,7 @@ class Demo:
                 self.orders_and_stock,
                 self.reconcile,
                 self.shop_stock_changes,
-                self.woocommerce_variations,
+                self.shopify_variants if self.shop_kind == "shopify" else self.woocommerce_variations,
                 self.reprice,
                 self.optimize_listings,
                 self.seller_limits,  # jumps the emulated clock a minute: after every chapter that sells
@@ -595,6 +597,9 @@ class Demo:
             f"The shop changes AURA-CZARNE to 179.99 -> Allegro price {price} (rule +10%, ,99)"
         )
         self.runtime.put_secret("shop-credentials", generic)  # orders go to the demo shop's generic API again
+
+    def shopify_variants(self) -> None:
+        shopify_chapter(self, _expect, list(SELLERS))
 
     def reprice(self) -> None:
         self._chapter("8. Repricing within the seller's bounds")
