@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from rich.table import Table
 
+from allegro_sync.adapters.shop.shopify_admin import form_tag
 from allegro_sync.adapters.shop_credentials import ShopCredentialsStore
 from allegro_sync.contracts.catalog import CategoryMapping, StoredMapping
 from allegro_sync.local.fake_shopify import MAIN, POPUP, WAREHOUSE, AnswerServer, FakeShopify
@@ -112,7 +113,7 @@ def _order_and_fulfilment(demo: Demo, shop: FakeShopify, expect: Any, account: s
     [number] = [n for n, o in shop.orders.items() if o in orders]
     demo.console.print(
         f"An Allegro buyer pays 1 x NOVA-CZARNE on {account} -> shop_notifier: orderCreate (tag "
-        f"{orders[0]['tags'][0]}, inventoryBehaviour DECREMENT_IGNORING_POLICY) -> Shopify order "
+        f"{form_tag(form)}, inventoryBehaviour DECREMENT_IGNORING_POLICY) -> Shopify order "
         f"{orders[0]['name']}, its {MAIN} level 5 -> {shop.available('NOVA-CZARNE', MAIN)}."
     )
     fulfilment = shop.webhook("orders/fulfilled", shop.fulfil(number, "InPost", WAYBILL))
