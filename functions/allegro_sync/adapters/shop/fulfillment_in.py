@@ -88,6 +88,25 @@ def _parcels(order: Mapping[str, Any]) -> tuple[Parcel, ...]:
     return tuple(parcels[:20])
 
 
+def _order_of(
+    headers: Mapping[str, str], body: bytes, topics: tuple[str, tuple[str, ...]], platform: str
+) -> dict[str, Any]:
+    """A verified order delivery's JSON object; WebhookRejected for a topic not handled or another body."""
+    header, handled = topics
+    topic = (headers.get(header.lower()) or "").strip()
+    if topic not in handled:
+        raise WebhookRejected(
+            400,
+            "unknown_topic",
+            f"topic {topic[:60]!r} is not handled here",
+            [Problem(header, f"must be one of {', '.join(handled)}")],
+        )
+    order = generic.load_json(body)
+    if not isinstance(order, dict):
+        raise WebhookRejected(422, "schema_violation", f"expected a {platform} order object")
+    return order
+
+
 def parse_woocommerce_order(
     headers: Mapping[str, str], body: bytes, secrets: list[str]
 ) -> ShopOrderStatus | None:
@@ -95,17 +114,7 @@ def parse_woocommerce_order(
     if woocommerce.is_ping(headers, body):
         return None
     woocommerce.verify(headers, body, secrets)
-    topic = (headers.get(woocommerce.TOPIC_HEADER) or "").strip()
-    if topic not in WOOCOMMERCE_ORDER_TOPICS:
-        raise WebhookRejected(
-            400,
-            "unknown_topic",
-            f"topic {topic[:60]!r} is not handled here",
-            [Problem("X-WC-Webhook-Topic", f"must be one of {', '.join(WOOCOMMERCE_ORDER_TOPICS)}")],
-        )
-    order = generic.load_json(body)
-    if not isinstance(order, dict):
-        raise WebhookRejected(422, "schema_violation", "expected a WooCommerce order object")
+    order = _order_of(headers, body, ("X-WC-Webhook-Topic", WOOCOMMERCE_ORDER_TOPICS), "WooCommerce")
     form_id = _meta(order, CHECKOUT_FORM_META)
     if not form_id:
         return None
@@ -136,17 +145,7 @@ def parse_shopify_order(
 ) -> ShopOrderStatus | None:
     """The update, or None for an order that is not from Allegro or says nothing to pass on."""
     shopify.verify(headers, body, keys.secrets)
-    topic = (headers.get(shopify.TOPIC_HEADER) or "").strip()
-    if topic not in SHOPIFY_ORDER_TOPICS:
-        raise WebhookRejected(
-            400,
-            "unknown_topic",
-            f"topic {topic[:60]!r} is not handled here",
-            [Problem("X-Shopify-Topic", f"must be one of {', '.join(SHOPIFY_ORDER_TOPICS)}")],
-        )
-    order = generic.load_json(body)
-    if not isinstance(order, dict):
-        raise WebhookRejected(422, "schema_violation", "expected a Shopify order object")
+    order = _order_of(headers, body, ("X-Shopify-Topic", SHOPIFY_ORDER_TOPICS), "Shopify")
     shop = (headers.get(shopify.SHOP_HEADER) or "").strip().lower()
     notes = {n.get("name"): n.get("value") for n in order.get("note_attributes") or [] if isinstance(n, dict)}
     form_id = notes.get(FORM_ATTRIBUTE)

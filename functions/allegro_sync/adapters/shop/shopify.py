@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, HttpUrl, TypeAdapter, ValidationErro
 
 from allegro_sync.adapters.shop.errors import Problem, WebhookRejected, schema_violation
 from allegro_sync.adapters.shop.generic import load_json
-from allegro_sync.adapters.shop.woocommerce import printable, sign
+from allegro_sync.adapters.shop.woocommerce import build_event, sign
 from allegro_sync.contracts.messages import ProductDelete, ProductUpsert, ShopEvent
 from allegro_sync.contracts.webhooks import DeleteByProductId, Delivery, InventoryLevel, Refusal
 
@@ -163,12 +163,8 @@ class _Mapper:
         self.refused: list[Refusal] = []
 
     def _build(self, kind: type[ShopEvent], where: str, **fields: Any) -> list[ShopEvent]:
-        try:
-            return [kind(delivery_id=self.delivery_id, source="shopify", occurred_at=self.when, **fields)]
-        except ValidationError as exc:
-            reason = "; ".join(f"{p.field}: {p.problem}" for p in schema_violation(exc, where).details)
-            self.refused.append(Refusal(printable(str(fields.get("sku", ""))), f"not synced: {reason}"))
-            return []
+        common = {"delivery_id": self.delivery_id, "source": "shopify", "occurred_at": self.when}
+        return build_event(kind, where, self.refused, **common, **fields)
 
     def variant(self, product: SfProduct, variant: SfVariant, index: int) -> list[ShopEvent]:
         sku, where = (variant.sku or "").strip(), f"variants[{index}]"

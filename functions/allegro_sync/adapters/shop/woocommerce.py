@@ -283,6 +283,17 @@ def printable(sku: str) -> str:
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", sku)
 
 
+def build_event(kind: type[ShopEvent], where: str, refused: list[Refusal], **fields: Any) -> list[ShopEvent]:
+    """The event, or none with the reason added to `refused` (data resending cannot fix: answered 2xx)."""
+    try:
+        return [kind(**fields)]
+    except ValidationError as exc:
+        problems = schema_violation(exc, prefix=where).details
+        reason = "; ".join(f"{p.field}: {p.problem}" for p in problems)
+        refused.append(Refusal(printable(str(fields.get("sku", ""))), f"not synced: {reason}"))
+        return []
+
+
 class _Mapper:
     """Builds the events of one delivery; data that cannot become an event is refused per SKU."""
 
@@ -294,13 +305,9 @@ class _Mapper:
         self.refused: list[Refusal] = []
 
     def _build(self, kind: type[ShopEvent], where: str, **fields: Any) -> list[ShopEvent]:
-        try:
-            return [kind(delivery_id=self.delivery_id, source="woocommerce", **fields)]
-        except ValidationError as exc:
-            problems = schema_violation(exc, prefix=where).details
-            reason = "; ".join(f"{p.field}: {p.problem}" for p in problems)
-            self.refused.append(Refusal(printable(str(fields.get("sku", ""))), f"not synced: {reason}"))
-            return []
+        return build_event(
+            kind, where, self.refused, delivery_id=self.delivery_id, source="woocommerce", **fields
+        )
 
     def _read(self, what: str, read: Callable[[ProductReader], Any]) -> Any:
         """What the shop's REST API says, or None (with a note) when it cannot be read now."""
