@@ -32,11 +32,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, HttpUrl, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, HttpUrl, ValidationError
 
 from allegro_sync.adapters.shop.errors import Problem, WebhookRejected, schema_violation
 from allegro_sync.adapters.shop.generic import load_json
-from allegro_sync.adapters.shop.woocommerce import build_event, sign
+from allegro_sync.adapters.shop.woocommerce import WcImage, build_event, images, sign
 from allegro_sync.contracts.messages import ProductDelete, ProductUpsert, ShopEvent
 from allegro_sync.contracts.webhooks import DeleteByProductId, Delivery, InventoryLevel, Refusal
 
@@ -50,9 +50,7 @@ TRIGGERED_HEADER = "x-shopify-triggered-at"
 PRODUCT_TOPICS = ("products/create", "products/update")
 TOPICS = (*PRODUCT_TOPICS, "products/delete", "inventory_levels/update")
 DEFAULT_TITLE = "Default Title"
-MAX_IMAGES = 16
 _EAN = re.compile(r"^\d{8}$|^\d{12,14}$")
-_URL: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl)
 
 
 @dataclass(frozen=True)
@@ -144,16 +142,9 @@ def _when(raw: str | None, fallback: datetime) -> datetime:
 
 
 def _images(product: SfProduct, variant: SfVariant) -> list[HttpUrl]:
+    """The variant's own image first, then the product's."""
     ordered = sorted(product.images, key=lambda i: i.id != variant.image_id)
-    urls: list[HttpUrl] = []
-    for image in ordered:
-        try:
-            url = _URL.validate_python(image.src)
-        except ValidationError:
-            continue
-        if url not in urls:
-            urls.append(url)
-    return urls[:MAX_IMAGES]
+    return images([WcImage(src=i.src) for i in ordered])
 
 
 class _Mapper:

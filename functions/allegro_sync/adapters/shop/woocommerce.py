@@ -252,7 +252,8 @@ def _ean(product: WcProduct, notes: list[str]) -> str | None:
     return None
 
 
-def _images(*sources: list[WcImage]) -> list[HttpUrl]:
+def images(*sources: list[WcImage]) -> list[HttpUrl]:
+    """Valid image URLs in order, each once, at most `MAX_IMAGES` (Shopify's mapping uses it too)."""
     urls: list[HttpUrl] = []
     for image in (i for group in sources for i in group):
         try:
@@ -376,7 +377,7 @@ class _Mapper:
             name=product.name,
             ean=_ean(product, self.notes),
             description_html=product.description or product.short_description,
-            image_urls=_images(product.images),
+            image_urls=images(product.images),
             price=price,
             stock=_stock(product),
             category_path=_category_path(product),
@@ -408,7 +409,7 @@ class _Mapper:
             name=variation.name or (f"{parent.name} - {suffix}" if suffix else parent.name),
             ean=_ean(variation, self.notes),
             description_html=variation.description or parent.description or parent.short_description,
-            image_urls=_images([variation.image] if variation.image else [], parent.images),
+            image_urls=images([variation.image] if variation.image else [], parent.images),
             price=price,
             stock=_stock(variation),
             category_path=_category_path(parent),
