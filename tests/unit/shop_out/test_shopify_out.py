@@ -10,7 +10,7 @@ from allegro_sync.adapters.shop_credentials import ShopifyCredentials, parse_cre
 from allegro_sync.contracts.shop import ShopRejected, ShopUnavailable
 from tests.fixtures.shopify_shop import MAIN, FakeShopify
 from tests.unit.shop_out.fake_shops import mock_transport
-from tests.unit.shop_out.test_shop_delivery import FORM, MemoryIndex, line, order
+from tests.unit.shop_out.test_shop_delivery import FORM, MemoryIndex, combined_payment, line, order
 
 
 def shopify(fake: FakeShopify, index: MemoryIndex | None = None, token: str | None = None) -> ShopifyShop:
@@ -92,13 +92,7 @@ def test_a_merged_order_is_cancelled_only_after_the_combined_order_took_the_stoc
     with pytest.raises(ShopUnavailable, match="not in Shopify yet"):
         shop.deliver(merged)
     assert fake.available("SKU-1") == 8
-    combined = order().model_copy(
-        update={
-            "checkout_form_id": "combined-form",
-            "message_id": "order:combined-form:v1",
-            "replaces": (FORM,),
-        }
-    )
+    combined = combined_payment()
     shop.deliver(combined)
     shop.deliver(merged)
 
