@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from allegro_sync.adapters.shop_credentials import ShopifyCredentials, parse_credentials
+from allegro_sync.local.fake_shopify import MAIN, AnswerServer, FakeShopify
 from tests.fixtures.stack import Stack
 from tests.unit.shop_out.fake_shops import FakeGenericShop, ShopServer
 
@@ -68,3 +70,23 @@ def test_set_credentials_refuses_what_it_cannot_check_or_parse(stack: Stack) -> 
     )
     assert "problems at: signing_secret; nothing stored" in short.output
     assert "woocommerce needs --consumer-key" in no_key.output
+
+
+def test_shopify_credentials_are_checked_with_the_token_then_stored(stack: Stack) -> None:
+    shop = FakeShopify()
+    with AnswerServer(shop) as server:
+        args = ("shop", "set-credentials", "shopify", "--url", server.url, "--location-id", str(MAIN))
+        wrong = stack.cli(*args, typed=f"shpat_wrong\n{shop.client_secret}\n")
+        stored = stack.cli(*args, typed=f"{shop.token}\n{shop.client_secret}\n")
+    secret = stack.runtime.client("secretsmanager").get_secret_value(
+        SecretId=stack.runtime.wiring.secrets["shop-credentials"]
+    )
+    saved = parse_credentials(secret["SecretString"])
+
+    assert wrong.exit_code == 1
+    assert "401" in wrong.output
+    assert "nothing stored" in wrong.output
+    assert stored.exit_code == 0, stored.output
+    assert isinstance(saved, ShopifyCredentials)
+    assert (saved.location_ids, saved.base_url) == ([str(MAIN)], server.url)
+    assert shop.token not in stored.output
