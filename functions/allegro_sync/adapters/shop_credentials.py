@@ -25,6 +25,7 @@ from allegro_sync.adapters.dynamodb.shop_deliveries import DynamoShopDeliveries
 from allegro_sync.adapters.shop.generic_changes import GenericChanges
 from allegro_sync.adapters.shop.outbound_generic import GenericShop
 from allegro_sync.adapters.shop.shopify_admin import SHOPIFY_API_VERSION, ShopifyShop
+from allegro_sync.adapters.shop.shopify_changes import ShopifyChanges
 from allegro_sync.adapters.shop.woocommerce_changes import WooCommerceChanges
 from allegro_sync.adapters.shop.woocommerce_rest import WooCommerceShop
 from allegro_sync.contracts.shop import ShopOrderSink
@@ -118,16 +119,15 @@ def shopify_shop(
 
 def build_feed(
     credentials: AnyShopCredentials, http: httpx.Client, *, overlap: timedelta
-) -> GenericChanges | WooCommerceChanges:
+) -> GenericChanges | WooCommerceChanges | ShopifyChanges:
     """The shop's change listing, or ShopNotConfigured for a generic shop without a `changes_url`."""
     if isinstance(credentials, WooCommerceCredentials):
         key = (credentials.consumer_key.get_secret_value(), credentials.consumer_secret.get_secret_value())
         return WooCommerceChanges(credentials.url, key, http, overlap=overlap)
     if isinstance(credentials, ShopifyCredentials):
-        raise ShopNotConfigured(
-            "Shopify pushes every change by webhook (retried for 4 hours); there is no Shopify change "
-            "listing for the shop reconciliation yet (docs/shop-adapters.md)"
-        )
+        admin = shopify_shop(credentials, http, None)
+        counted = frozenset(credentials.location_ids)
+        return ShopifyChanges(admin, credentials.shop_domain, counted, overlap=overlap)
     if credentials.changes_url is None:
         raise ShopNotConfigured(
             "the shop-credentials secret has no changes_url: this generic shop offers no change listing, "

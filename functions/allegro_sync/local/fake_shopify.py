@@ -240,6 +240,7 @@ class FakeShopify:
                     "inventoryAdjustQuantities",
                     "tagsRemove",
                     "productVariants",
+                    "products",
                     "orders",
                     "order",
                     "shop",
@@ -282,6 +283,61 @@ class FakeShopify:
             if v["sku"].lower() == sku.lower()
         ]
         return {"productVariants": {"nodes": nodes}}
+
+    def _products(self, _query: str, variables: dict[str, Any]) -> Any:
+        """`products(query: "updated_at:>'<ISO>'", sortKey: UPDATED_AT)`, one page, in GraphQL's shape."""
+        after = re.fullmatch(r"updated_at:>'([^']+)'", variables.get("q") or "")
+        since = datetime.fromisoformat(after.group(1).replace("Z", "+00:00")) if after else None
+        chosen = [
+            p
+            for p in self.products.values()
+            if since is None or datetime.fromisoformat(p["updated_at"]) > since
+        ]
+        nodes = [self._graphql_product(p) for p in sorted(chosen, key=lambda p: p["updated_at"])]
+        return {"products": {"pageInfo": {"hasNextPage": False, "endCursor": None}, "nodes": nodes}}
+
+    def _graphql_product(self, product: dict[str, Any]) -> dict[str, Any]:
+        names = [o["name"] for o in sorted(product["options"], key=lambda o: o["position"])]
+
+        def levels(item: int) -> list[dict[str, Any]]:
+            return [
+                {
+                    "location": {"id": _gid("Location", location)},
+                    "quantities": [{"name": "available", "quantity": n}],
+                }
+                for (found, location), n in self.levels.items()
+                if found == item
+            ]
+
+        return {
+            "id": product["admin_graphql_api_id"],
+            "title": product["title"],
+            "descriptionHtml": product["body_html"],
+            "productType": product["product_type"],
+            "status": product["status"].upper(),
+            "updatedAt": product["updated_at"].replace("+00:00", "Z"),
+            "options": [{"name": o["name"], "position": o["position"]} for o in product["options"]],
+            "variants": {
+                "nodes": [
+                    {
+                        "id": v["admin_graphql_api_id"],
+                        "sku": v["sku"],
+                        "barcode": v["barcode"],
+                        "price": v["price"],
+                        "selectedOptions": [
+                            {"name": name, "value": v[f"option{i}"]}
+                            for i, name in enumerate(names, start=1)
+                            if v.get(f"option{i}")
+                        ],
+                        "inventoryItem": {
+                            "id": _gid("InventoryItem", v["inventory_item_id"]),
+                            "inventoryLevels": {"nodes": levels(v["inventory_item_id"])},
+                        },
+                    }
+                    for v in product["variants"]
+                ]
+            },
+        }
 
     def _public(self, order: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in order.items() if not k.startswith("_")}

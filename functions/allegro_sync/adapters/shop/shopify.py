@@ -23,6 +23,7 @@ Mapping (each variant is its own SKU, like a WooCommerce variation):
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -148,8 +149,8 @@ def _images(product: SfProduct, variant: SfVariant) -> list[HttpUrl]:
 
 
 class _Mapper:
-    def __init__(self, delivery_id: str, when: datetime) -> None:
-        self.delivery_id, self.when = delivery_id, when
+    def __init__(self, delivery_id: str, when: datetime, stock: dict[int, int]) -> None:
+        self.delivery_id, self.when, self.stock = delivery_id, when, stock
         self.notes: list[str] = []
         self.refused: list[Refusal] = []
 
@@ -187,7 +188,7 @@ class _Mapper:
             description_html=product.body_html or "",
             image_urls=_images(product, variant),
             price=variant.price,
-            stock=None,  # per location: inventory_levels/update says it
+            stock=self.stock.get(variant.inventory_item_id or 0),  # else inventory_levels/update says it
             category_path=[(product.product_type or "").strip() or "Uncategorized"],
             attributes=chosen,
         )
@@ -233,7 +234,16 @@ def _parse_verified(
         product = SfProduct.model_validate(data)
     except ValidationError as exc:
         raise schema_violation(exc, f"the body is not a Shopify {topic} payload") from None
-    mapper = _Mapper(delivery_id, _when(product.updated_at, triggered))
+    mapped = map_product(product, shop, delivery_id, _when(product.updated_at, triggered))
+    return dataclasses.replace(mapped, key=key)
+
+
+def map_product(
+    product: SfProduct, shop: str, delivery_id: str, when: datetime, stock: dict[int, int] | None = None
+) -> Delivery:
+    """One event per variant (keyed "" here: the caller keys it); `stock` per inventory item id when the
+    caller read the levels (the shop reconciliation), else stock is left to `inventory_levels/update`."""
+    mapper = _Mapper(delivery_id, when, stock or {})
     events = tuple(e for i, v in enumerate(product.variants) for e in mapper.variant(product, v, i))
     items = tuple(
         (f"{shop}#{v.inventory_item_id}", (v.sku or "").strip())
@@ -243,7 +253,7 @@ def _parse_verified(
     ignored = None if events else "; ".join(mapper.notes) or f"product {product.id} has no variant SKU"
     return Delivery(
         "shopify",
-        key,
+        "",
         events,
         ignored=ignored,
         shop_product=f"{shop}#{product.id}",
