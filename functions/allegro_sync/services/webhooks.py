@@ -123,6 +123,9 @@ class WebhookIntake:
 
     def accept(self, delivery: Delivery) -> IntakeResult:
         skus = tuple(dict.fromkeys(e.sku for e in delivery.events))
+        if self._inventory is not None:  # first: a retry after a failure below is answered "duplicate"
+            for item, sku in delivery.inventory_items:
+                self._inventory.link(item, sku)
         refused = delivery.refused
         if refused and self._refusals is not None:
             self._refusals.record(delivery.source, delivery.key, refused)
@@ -138,8 +141,6 @@ class WebhookIntake:
             kept = [e.sku for e in delivery.events if not isinstance(e, ProductDelete)]
             if kept:
                 self._products.remember(delivery.source, delivery.shop_product, kept)
-        for item, sku in delivery.inventory_items if self._inventory is not None else ():
-            self._inventory.link(item, sku)  # type: ignore[union-attr]
         return IntakeResult(Outcome.QUEUED, delivery.key, len(delivery.events), skus, refused=refused)
 
     def deletion(self, request: DeleteByProductId) -> Delivery:
