@@ -543,6 +543,7 @@ class Application:
             [credentials.api_secret.get_secret_value()],
             credentials.shop_domain,
             frozenset(credentials.location_ids),
+            credentials.api_version,
         )
 
     # -- redelivery of failed records (adapters/redelivery.py) ---------------------------------

@@ -62,6 +62,7 @@ class ShopifyKeys:
     secrets: list[str] = field(repr=False)
     shop_domain: str
     locations: frozenset[str]
+    api_version: str = ""  # the Admin API version we call; the subscriptions should use the same
 
 
 class _Lenient(BaseModel):
@@ -235,7 +236,11 @@ def _parse_verified(
     except ValidationError as exc:
         raise schema_violation(exc, f"the body is not a Shopify {topic} payload") from None
     mapped = map_product(product, shop, delivery_id, _when(product.updated_at, triggered))
-    return dataclasses.replace(mapped, key=key)
+    sent = (headers.get(VERSION_HEADER) or "").strip()[:20]
+    notes = mapped.notes
+    if sent and keys.api_version and sent != keys.api_version:  # the payload follows the webhook's version
+        notes += (f"webhook API version {sent} differs from the Admin API version {keys.api_version}",)
+    return dataclasses.replace(mapped, key=key, notes=notes)
 
 
 def map_product(
