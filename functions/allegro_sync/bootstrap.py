@@ -46,6 +46,7 @@ if TYPE_CHECKING:  # the modules below are imported by the method that builds wi
     from allegro_sync.adapters.queues import ShopEventQueue
     from allegro_sync.adapters.redelivery import Redelivery
     from allegro_sync.adapters.shop.deliveries import DynamoRefusals
+    from allegro_sync.adapters.shop.shopify import ShopifyKeys
     from allegro_sync.adapters.shop.signing_secret import SigningSecretStore
     from allegro_sync.adapters.shop.woocommerce_rest import WooCommerceProducts
     from allegro_sync.adapters.shop_credentials import ShopCredentialsStore
@@ -510,6 +511,7 @@ class Application:
         from allegro_sync.adapters.queues import ShopEventQueue, SqsFifoPublisher
         from allegro_sync.adapters.shop.deliveries import (
             DynamoDeliveryMarkers,
+            DynamoInventoryItems,
             DynamoProductIndex,
             DynamoRefusals,
         )
@@ -523,7 +525,8 @@ class Application:
                 ShopEventQueue(queue),
                 DynamoProductIndex(table),
                 DynamoRefusals(table),
-                CatalogAppliedState(self.catalog()),
+                applied=CatalogAppliedState(self.catalog()),
+                inventory=DynamoInventoryItems(table),
             )
 
         return self._once("webhook-intake", build)
@@ -635,6 +638,28 @@ class Application:
         from allegro_sync.adapters.shop.deliveries import DynamoRefusals
 
         return self._once("shop-refusals", lambda: DynamoRefusals(self.table("idempotency")))
+
+    # -- Shopify (issue 17): its webhooks are signed with the app's client secret, kept with the token ---
+
+    def shopify_keys(self) -> ShopifyKeys:
+        """What `/webhooks/shopify` verifies and counts with, from the `shopify` shop credentials (cached
+        like them); SigningNotConfigured (503: Shopify resends) while they are missing or not Shopify's."""
+        from allegro_sync.adapters.shop.shopify import ShopifyKeys
+        from allegro_sync.adapters.shop.signing_secret import SigningNotConfigured
+        from allegro_sync.adapters.shop_credentials import ShopifyCredentials, ShopNotConfigured
+
+        try:
+            credentials = self.shop_credentials().read()
+        except ShopNotConfigured as exc:
+            raise SigningNotConfigured(str(exc)) from None
+        if not isinstance(credentials, ShopifyCredentials):
+            raise SigningNotConfigured('the shop-credentials secret is not {"kind": "shopify", ...}')
+        return ShopifyKeys(
+            [credentials.api_secret.get_secret_value()],
+            credentials.shop_domain,
+            frozenset(credentials.location_ids),
+            credentials.api_version,
+        )
 
     # -- redelivery of failed records (adapters/redelivery.py) ---------------------------------
     # One call in each queue consumer after its batch: failed records come back when retrying makes

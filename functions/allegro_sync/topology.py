@@ -425,7 +425,7 @@ TOPOLOGY = Topology(
         Secret("accounts", "One secret per connected seller account, under this name prefix", is_prefix=True),
         Secret(
             "shop-credentials",
-            "The shop orders go to: kind generic (url, signing_secret), woocommerce or prestashop (api_key)",
+            "The shop orders go to: kind generic (url, signing_secret), woocommerce, prestashop or shopify",
         ),
     ),
     functions=(
@@ -469,7 +469,7 @@ TOPOLOGY = Topology(
         ),
         Function(
             "shop_webhook",
-            "Shop webhooks in (generic signed JSON, WooCommerce): verify, de-duplicate, queue per SKU",
+            "Shop webhooks in (generic signed JSON, WooCommerce, Shopify): verify, de-duplicate, queue",
             # A WooCommerce variation's delivery reads its parent from the shop (5 s timeout per read, a
             # few pages of variations at most); API Gateway answers the shop itself after 30 s.
             timeout_seconds=25,
@@ -479,6 +479,7 @@ TOPOLOGY = Topology(
             triggers=(
                 RouteTrigger("POST", "/webhooks/shop"),
                 RouteTrigger("POST", "/webhooks/woocommerce"),
+                RouteTrigger("POST", "/webhooks/shopify"),
                 RouteTrigger("GET", "/openapi.json"),
             ),
             # catalog: a delivery of shop-dated stock levels is recognised as a repeat by the products' order
@@ -587,10 +588,12 @@ TOPOLOGY = Topology(
             triggers=(
                 RouteTrigger("POST", "/webhooks/shop/orders"),
                 RouteTrigger("POST", "/webhooks/woocommerce/orders"),
+                RouteTrigger("POST", "/webhooks/shopify/orders"),
             ),
             tables={"orders": READS},
             sends_to=("fulfillment",),
-            secrets={"webhook-signing": SECRET},
+            # Shopify's order updates are signed with the app's client secret, kept with its token.
+            secrets={"webhook-signing": SECRET, "shop-credentials": SECRET},
         ),
         Function(
             "fulfillment_worker",

@@ -80,3 +80,20 @@ def test_the_demo_tells_the_whole_story_and_checks_it(tmp_path: Path) -> None:
     assert record.stat().st_size > 0
     if SPEC.is_file():
         assert "0 violations." in text
+
+
+def test_the_demo_with_shop_shopify_tells_chapter_7b_with_shopify() -> None:
+    """`make demo SHOP=shopify`: the same story, chapter 7b told by the local Shopify."""
+    console = Console(record=True, width=200, color_system=None)
+
+    Demo(console, spec=SPEC, shop_kind="shopify").run()
+
+    text = re.sub(r"\s+", " ", console.export_text())
+    assert "A tampered products/create -> 401, nothing queued" in text
+    assert "same X-Shopify-Webhook-Id -> 202 duplicate" in text
+    assert "48752903: queued" in text
+    assert "90210001: ignored" in text
+    assert re.search(r"NOVA-CZARNE │ sklep-glowny │ \d+ │ [\d.]+ │ 7", text)
+    assert "its 24826418 level 5 -> 4" in text
+    assert "-> Allegro: SENT, parcel INPOST 620111222333444555666777" in text
+    assert "ping webhook_id=15" not in text  # the WooCommerce chapter is the one it replaces

@@ -8,6 +8,8 @@ Secret value, JSON, one of:
    "consumer_secret": "cs_.."}
   {"kind": "prestashop", "url": "https://shop.example", "api_key": "32 characters",
    ...optional shop ids and settings, see PrestaShopCredentials}
+  {"kind": "shopify", "shop_domain": "sklep.myshopify.com", "access_token": "shpat_..",
+   "api_secret": "..", "location_ids": ["24826418"], "api_version": "2026-01"}
 Read through Powertools' cache (a rotated key is picked up within `max_age`); never logged.
 """
 
@@ -22,6 +24,7 @@ from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, ValidationError
 
+from allegro_sync.adapters.shop.shopify import SHOPIFY_API_VERSION
 from allegro_sync.contracts.shop import ShopOrderSink
 
 if TYPE_CHECKING:  # the shop adapters (and httpx) are imported by the function that builds one
@@ -31,6 +34,8 @@ if TYPE_CHECKING:  # the shop adapters (and httpx) are imported by the function 
     from allegro_sync.adapters.shop.generic_changes import GenericChanges
     from allegro_sync.adapters.shop.prestashop import PrestaShopChanges
     from allegro_sync.adapters.shop.prestashop_orders import Setup
+    from allegro_sync.adapters.shop.shopify_admin import ShopifyShop
+    from allegro_sync.adapters.shop.shopify_changes import ShopifyChanges
     from allegro_sync.adapters.shop.stock_read import GenericStock, WooCommerceStock
     from allegro_sync.adapters.shop.woocommerce_changes import WooCommerceChanges
 
@@ -93,7 +98,21 @@ class PrestaShopCredentials(BaseModel):
         )
 
 
-AnyCredentials = GenericCredentials | WooCommerceCredentials | PrestaShopCredentials
+class ShopifyCredentials(BaseModel):
+    """A Shopify custom app: the Admin API access token, the app's client secret (webhook HMAC), and the
+    locations whose `available` counts as the shop's stock (the first one takes orders' stock)."""
+
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
+    kind: Literal["shopify"]
+    shop_domain: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{0,250}(:\d{1,5})?$")]
+    access_token: Annotated[SecretStr, Field(min_length=1)]
+    api_secret: Annotated[SecretStr, Field(min_length=1)]
+    location_ids: Annotated[list[Annotated[str, Field(pattern=r"^\d{1,20}$")]], Field(min_length=1)]
+    api_version: Annotated[str, Field(pattern=r"^\d{4}-\d{2}$")] = SHOPIFY_API_VERSION
+    base_url: _Url | None = None  # tests and the demo only: a local fake instead of https://<shop_domain>
+
+
+AnyCredentials = GenericCredentials | WooCommerceCredentials | PrestaShopCredentials | ShopifyCredentials
 ShopCredentials = Annotated[AnyCredentials, Field(discriminator="kind")]
 _CREDENTIALS: TypeAdapter[ShopCredentials] = TypeAdapter(ShopCredentials, config=ConfigDict(defer_build=True))
 
@@ -106,7 +125,7 @@ def parse_credentials(raw: str | bytes) -> AnyCredentials:
         where = sorted({".".join(str(p) for p in e["loc"][1:]) or "kind" for e in exc.errors()})
         raise ShopNotConfigured(
             "the shop-credentials secret is not configured: expected "
-            '{"kind": "generic"|"woocommerce"|"prestashop", "url", ...}; problems at: ' + ", ".join(where)
+            '{"kind": "generic"|"woocommerce"|"prestashop"|"shopify", ...}; problems at: ' + ", ".join(where)
         ) from None
 
 
@@ -125,6 +144,8 @@ def build_sink(
         return PrestaShopShop(credentials.url, key, http, deliveries, setup=credentials.setup())
     if isinstance(credentials, GenericCredentials):
         return GenericShop(credentials.url, credentials.signing_secret.get_secret_value(), http)
+    if isinstance(credentials, ShopifyCredentials):
+        return shopify_shop(credentials, http, deliveries)
     return WooCommerceShop(
         credentials.url,
         credentials.consumer_key.get_secret_value(),
@@ -134,9 +155,24 @@ def build_sink(
     )
 
 
+def shopify_shop(
+    credentials: ShopifyCredentials, http: httpx.Client, index: DynamoShopDeliveries | None
+) -> ShopifyShop:
+    from allegro_sync.adapters.shop.shopify_admin import ShopifyShop
+
+    return ShopifyShop(
+        credentials.base_url or f"https://{credentials.shop_domain}",
+        credentials.access_token.get_secret_value(),
+        http,
+        index,
+        location=credentials.location_ids[0],
+        api_version=credentials.api_version,
+    )
+
+
 def build_feed(
     credentials: AnyCredentials, http: httpx.Client, *, overlap: timedelta
-) -> GenericChanges | WooCommerceChanges | PrestaShopChanges:
+) -> GenericChanges | WooCommerceChanges | PrestaShopChanges | ShopifyChanges:
     """The shop's change listing, or ShopNotConfigured for a generic shop without a `changes_url`."""
     from allegro_sync.adapters.shop.generic_changes import GenericChanges
     from allegro_sync.adapters.shop.woocommerce_changes import WooCommerceChanges
@@ -156,6 +192,12 @@ def build_feed(
     if isinstance(credentials, WooCommerceCredentials):
         key = (credentials.consumer_key.get_secret_value(), credentials.consumer_secret.get_secret_value())
         return WooCommerceChanges(credentials.url, key, http, overlap=overlap)
+    if isinstance(credentials, ShopifyCredentials):
+        from allegro_sync.adapters.shop.shopify_changes import ShopifyChanges
+
+        admin = shopify_shop(credentials, http, None)
+        counted = frozenset(credentials.location_ids)
+        return ShopifyChanges(admin, credentials.shop_domain, counted, overlap=overlap)
     if credentials.changes_url is None:
         raise ShopNotConfigured(
             "the shop-credentials secret has no changes_url: this generic shop offers no change listing, "
@@ -175,6 +217,11 @@ def build_stock_reader(credentials: AnyCredentials, http: httpx.Client) -> Gener
         raise ShopNotConfigured(
             "PrestaShop offers no one-SKU stock read here yet: a sale in doubt waits for the next shop "
             "reconciliation, which re-sends every level when the shop's stock changed (docs/shop-adapters.md)"
+        )
+    if isinstance(credentials, ShopifyCredentials):
+        raise ShopNotConfigured(
+            "Shopify offers no one-SKU stock read here yet: a sale in doubt waits for the next inventory "
+            "webhook or shop reconciliation, which re-send the level (docs/shop-adapters.md)"
         )
     if credentials.stock_url is None:
         raise ShopNotConfigured(
@@ -197,6 +244,9 @@ def check_shop(credentials: AnyCredentials, http: httpx.Client) -> None:
         return
     if isinstance(credentials, GenericCredentials):
         GenericShop(credentials.url, credentials.signing_secret.get_secret_value(), http).check()
+        return
+    if isinstance(credentials, ShopifyCredentials):
+        shopify_shop(credentials, http, None).check()
         return
     WooCommerceShop(
         credentials.url,
@@ -237,6 +287,7 @@ class ShopCredentialsStore:
             {
                 k: v.get_secret_value() if isinstance(v, SecretStr) else v
                 for k, v in credentials.model_dump().items()
+                if v is not None  # an optional setting left out (Shopify's base_url) is not stored
             },
             default=str,  # a Decimal setting (vat_percent) as its exact text
         )

@@ -19,7 +19,11 @@ def demo(
         Path, typer.Option(help="Allegro's full official spec, to validate the recording against.")
     ] = DEFAULT_SPEC,
     shop: Annotated[
-        str, typer.Option(help="The shop the story adds: woocommerce (always told) or prestashop.")
+        str,
+        typer.Option(
+            help="The shop the story tells: woocommerce, shopify (in WooCommerce's place) "
+            "or prestashop (added after WooCommerce)."
+        ),
     ] = "woocommerce",
 ) -> None:
     """Run moto + the Allegro emulator + every handler on 127.0.0.1 and narrate a day of selling."""
@@ -29,8 +33,10 @@ def demo(
     if record is not None and record.exists():
         record.unlink()  # one run per recording, so the audit speaks of this run only
     try:
-        if shop not in ("woocommerce", "prestashop"):
-            raise typer.BadParameter(f"unknown shop {shop!r}: woocommerce or prestashop", param_hint="--shop")
+        if shop not in ("woocommerce", "shopify", "prestashop"):
+            raise typer.BadParameter(
+                f"unknown shop {shop!r}: woocommerce, shopify or prestashop", param_hint="--shop"
+            )
         Demo(console, record=record, spec=spec, shop_kind=shop).run()
     except DemoFailure as failure:
         console.print(f"[bold red]demo failed:[/] {failure}")

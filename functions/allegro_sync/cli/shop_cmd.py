@@ -34,6 +34,7 @@ class Kind(StrEnum):
     generic = "generic"
     woocommerce = "woocommerce"
     prestashop = "prestashop"
+    shopify = "shopify"
 
 
 def register(app: typer.Typer) -> None:
@@ -45,17 +46,39 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(1)
 
 
+def _shopify_fields(url: str, locations: list[str]) -> dict[str, object]:
+    """The `shopify` secret from the custom app's token and client secret (both asked for, never echoed)."""
+    if not locations:
+        _fail("shopify needs --location-id (Settings > Locations: the number in the location's URL)")
+    host = url.split("://", 1)[-1].split("/", 1)[0].lower()
+    fields: dict[str, object] = {
+        "kind": "shopify",
+        "shop_domain": host,
+        "access_token": typer.prompt("Admin API access token (shpat_...)", hide_input=True),
+        "api_secret": typer.prompt("The app's client secret (signs the webhooks)", hide_input=True),
+        "location_ids": locations,
+    }
+    if not host.endswith(".myshopify.com"):
+        fields["base_url"] = url  # a local fake (tests, demo): Shopify itself is always <shop>.myshopify.com
+    return fields
+
+
 @shop_app.command("set-credentials")
 def set_credentials(
     kind: Annotated[
         Kind,
         typer.Argument(
-            help="generic (signed JSON POSTs), woocommerce (REST API) or prestashop (webservice)."
+            help="generic (signed JSON POSTs), woocommerce (REST API), prestashop (webservice) or shopify "
+            "(Admin API)."
         ),
     ],
     *,
     url: Annotated[
-        str, typer.Option(help="generic: the URL orders are POSTed to; woocommerce: the shop's base URL.")
+        str,
+        typer.Option(
+            help="generic: the URL orders are POSTed to; woocommerce, prestashop: the shop's base URL; "
+            "shopify: https://<shop>.myshopify.com"
+        ),
     ],
     signing_secret: Annotated[
         str | None, typer.Option(help="generic: the secret the shop verifies our signature with (16+ chars).")
@@ -69,6 +92,10 @@ def set_credentials(
     api_key: Annotated[
         str | None, typer.Option(help="prestashop: the webservice key (asked for when omitted).")
     ] = None,
+    location_id: Annotated[
+        list[str] | None,
+        typer.Option(help="shopify: a location whose stock counts (repeat; the first takes orders' stock)."),
+    ] = None,
     check: Annotated[bool, typer.Option(help="Make one test call to the shop before storing.")] = True,
     stack: StackOption = None,
 ) -> None:
@@ -79,6 +106,8 @@ def set_credentials(
     elif kind is Kind.prestashop:
         secret = api_key or typer.prompt("Webservice key", hide_input=True)
         fields = {"kind": "prestashop", "url": url, "api_key": secret}
+    elif kind is Kind.shopify:
+        fields = _shopify_fields(url, location_id or [])
     else:
         if not consumer_key:
             _fail("woocommerce needs --consumer-key (WooCommerce > Settings > Advanced > REST API)")

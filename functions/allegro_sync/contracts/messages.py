@@ -72,7 +72,7 @@ class _ShopEvent(BaseModel):
     delivery_id: Annotated[str, Field(min_length=1, max_length=200)]
     occurred_at: AwareDatetime
     version: int | None = None
-    source: Literal["generic", "woocommerce", "prestashop"] = "generic"
+    source: Literal["generic", "woocommerce", "prestashop", "shopify"] = "generic"
     sku: Sku
 
     @property

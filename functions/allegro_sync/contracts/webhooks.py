@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from allegro_sync.contracts.messages import ShopEvent
 
-Source = Literal["generic", "woocommerce", "prestashop"]
+Source = Literal["generic", "woocommerce", "prestashop", "shopify"]
 DELIVERY_MEMORY_DAYS = 14  # as long as the shop-events queue keeps a message
 
 
@@ -50,6 +50,9 @@ class Delivery:
     # Only absolute stock levels, each with the shop's own `occurred_at`: a repeat carries the same order
     # keys, so the catalogue and the ledger already make it a no-op; no delivery marker is written for it.
     self_ordered: bool = False
+    # Shopify only: (inventory item key, SKU) of each variant, so a later `inventory_levels/update` (which
+    # names only the inventory item) can name the SKU without asking Shopify.
+    inventory_items: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,20 @@ class DeleteByProductId:
     delivery_id: str
     product: str
     occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class InventoryLevel:
+    """Shopify's `inventory_levels/update`: one location's `available` for an inventory item (no SKU)."""
+
+    source: Source
+    key: str
+    delivery_id: str
+    item: str  # "<shop domain>#<inventory_item_id>"
+    location: str
+    available: int
+    occurred_at: datetime
+    counted: frozenset[str]  # the location ids the seller counts (the shop credentials secret)
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,7 @@
-"""POST /webhooks/shop/orders (generic, signed) and POST /webhooks/woocommerce/orders (`order.updated`).
+"""POST /webhooks/shop/orders (generic), /webhooks/woocommerce/orders, /webhooks/shopify/orders.
 
-Verify, check the order is one we imported, queue the update on `fulfillment` (see `fulfillment_worker`)
-and answer 202: the shop never waits on Allegro, and this function holds no Allegro credentials.
-Neither bodies nor signatures are logged.
+Verify, check the order is one we imported, queue it on `fulfillment` (`fulfillment_worker`), answer 202:
+the shop never waits on Allegro, and this function holds no Allegro credentials. Bodies are not logged.
 """
 
 from __future__ import annotations
@@ -16,13 +15,12 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from allegro_sync import correlation
+from allegro_sync.adapters.shop import fulfillment_in, shopify, signing
 from allegro_sync.adapters.shop import http_request as http
-from allegro_sync.adapters.shop import signing
 from allegro_sync.adapters.shop.errors import WebhookRejected
-from allegro_sync.adapters.shop.fulfillment_in import parse_generic_status, parse_woocommerce_order
-from allegro_sync.adapters.shop.signing_secret import SigningNotConfigured, SigningSecrets
+from allegro_sync.adapters.shop.signing_secret import SigningNotConfigured
 from allegro_sync.adapters.shop.woocommerce import DELIVERY_HEADER as WC_DELIVERY_HEADER
-from allegro_sync.bootstrap import application
+from allegro_sync.bootstrap import Application, application
 from allegro_sync.contracts.messages import ShopOrderStatus
 from allegro_sync.contracts.webhooks import Source
 
@@ -30,16 +28,14 @@ logger = Logger()
 app = APIGatewayHttpResolver()
 
 MAX_BODY_BYTES = 256 * 1024
-Parse = Callable[[dict[str, str], bytes, SigningSecrets], ShopOrderStatus | None]
+Parse = Callable[[dict[str, str], bytes, Application], ShopOrderStatus | None]  # reads its own secret
 
 
 def _intake(delivery_header: str, parse: Parse, source: Source) -> Response[Any]:
     event, built = app.current_event, application()
     with correlation.scope(http.delivery_id(event, delivery_header)):
         try:
-            update = parse(
-                http.headers_of(event), http.body_of(event, MAX_BODY_BYTES), built.signing_secrets().read()
-            )
+            update = parse(http.headers_of(event), http.body_of(event, MAX_BODY_BYTES), built)
             if update is None:
                 return http.json_response(200, {"status": "ignored"})
             if built.order_repository().get(update.checkout_form_id) is None:
@@ -57,7 +53,9 @@ def generic_orders() -> Response[Any]:
     window = application().settings.webhook_replay_window_seconds
     return _intake(
         signing.DELIVERY_HEADER,
-        lambda h, b, s: parse_generic_status(h, b, s.generic, now=time.time(), replay_window=window),
+        lambda h, b, a: fulfillment_in.parse_generic_status(
+            h, b, a.signing_secrets().read().generic, now=time.time(), replay_window=window
+        ),
         "generic",
     )
 
@@ -65,8 +63,15 @@ def generic_orders() -> Response[Any]:
 @app.post("/webhooks/woocommerce/orders")
 def woocommerce_orders() -> Response[Any]:
     ping = http.woocommerce_ping(app.current_event)  # 200 in every state, before any secret is read
-    parse: Parse = lambda h, b, s: parse_woocommerce_order(h, b, s.woocommerce)  # noqa: E731
+    woo = fulfillment_in.parse_woocommerce_order
+    parse: Parse = lambda h, b, a: woo(h, b, a.signing_secrets().read().woocommerce)  # noqa: E731
     return ping or _intake(WC_DELIVERY_HEADER, parse, "woocommerce")
+
+
+@app.post("/webhooks/shopify/orders")
+def shopify_orders() -> Response[Any]:
+    parse: Parse = lambda h, b, a: fulfillment_in.parse_shopify_order(h, b, a.shopify_keys())  # noqa: E731
+    return _intake(shopify.DELIVERY_HEADER, parse, "shopify")
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)

@@ -1,4 +1,4 @@
-"""POST /webhooks/shop (generic, signed), POST /webhooks/woocommerce (native), GET /openapi.json.
+"""POST /webhooks/shop (generic, signed), /webhooks/woocommerce, /webhooks/shopify; GET /openapi.json.
 
 Thin: the adapters read, verify and parse (`adapters.shop`), the use case de-duplicates and queues
 (`services.webhooks`). Every refusal is a precise 4xx JSON error and queues nothing; 202 means the events
@@ -19,7 +19,7 @@ from allegro_sync.adapters.shop import http_request as http
 from allegro_sync.adapters.shop.errors import WebhookRejected
 from allegro_sync.adapters.shop.signing_secret import SigningNotConfigured
 from allegro_sync.bootstrap import application
-from allegro_sync.contracts.webhooks import DeleteByProductId, Delivery, IntakeResult
+from allegro_sync.contracts.webhooks import Delivery, IntakeResult
 
 logger = Logger()
 app = APIGatewayHttpResolver()
@@ -29,11 +29,10 @@ def _accept(route: http.WebhookRoute) -> tuple[Delivery, IntakeResult]:
     event, built = app.current_event, application()
     body = http.body_of(event, route.max_body_bytes)
     window = built.settings.webhook_replay_window_seconds
-    secrets = built.signing_secrets().read()
-    parsed = route.parse(http.headers_of(event), body, secrets, time.time(), window, built.shop_products)
-    intake = built.webhook_intake()
-    delivery = intake.deletion(parsed) if isinstance(parsed, DeleteByProductId) else parsed
-    return delivery, intake.accept(delivery)
+    keys = built.shopify_keys() if route.source == "shopify" else built.signing_secrets().read()
+    parsed = route.parse(http.headers_of(event), body, keys, time.time(), window, built.shop_products)
+    delivery = built.webhook_intake().resolve(parsed)
+    return delivery, built.webhook_intake().accept(delivery)
 
 
 def _intake(route: http.WebhookRoute) -> Response[Any]:
@@ -63,6 +62,11 @@ def generic() -> Response[Any]:
 @app.post("/webhooks/woocommerce")
 def woocommerce() -> Response[Any]:
     return http.woocommerce_ping(app.current_event) or _intake(http.WOOCOMMERCE)
+
+
+@app.post("/webhooks/shopify")
+def shopify() -> Response[Any]:
+    return _intake(http.SHOPIFY)
 
 
 @app.get("/openapi.json")

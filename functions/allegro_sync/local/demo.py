@@ -114,7 +114,8 @@ class Demo:
     console: Console
     record: Path | None = None
     spec: Path | None = None
-    shop_kind: str = "woocommerce"  # `make demo SHOP=...`: prestashop adds its chapter after WooCommerce's
+    # `make demo SHOP=...`: shopify's chapter replaces WooCommerce's; prestashop's is added after it
+    shop_kind: str = "woocommerce"
     emulator: Emulator = field(init=False)
     runtime: LocalRuntime = field(init=False)
     operator: Application = field(init=False)  # what the seller's CLI would build, on the emulated clock
@@ -137,7 +138,7 @@ class Demo:
                 self.orders_and_stock,
                 self.reconcile,
                 self.shop_stock_changes,
-                self.woocommerce_variations,
+                self.shopify_variants if self.shop_kind == "shopify" else self.woocommerce_variations,
                 *self._shop_chapters(),
                 self.reprice,
                 self.optimize_listings,
@@ -668,6 +669,11 @@ class Demo:
             f"The shop changes AURA-CZARNE to 179.99 -> Allegro price {price} (rule +10%, ,99)"
         )
         self.runtime.put_secret("shop-credentials", generic)  # orders go to the demo shop's generic API again
+
+    def shopify_variants(self) -> None:
+        from allegro_sync.local.demo_shopify import shopify_chapter
+
+        shopify_chapter(self, _expect, list(SELLERS))
 
     def reprice(self) -> None:
         self._chapter("8. Repricing within the seller's bounds")

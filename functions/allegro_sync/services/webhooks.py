@@ -25,6 +25,7 @@ from allegro_sync.contracts.webhooks import (
     DeleteByProductId,
     Delivery,
     IntakeResult,
+    InventoryLevel,
     Outcome,
     QueuedEvent,
     Refusal,
@@ -68,6 +69,17 @@ class ProductIndex(Protocol):
     def skus(self, source: Source, product: str) -> list[str]: ...
 
 
+class InventoryItems(Protocol):
+    """Shopify inventory item -> its variant's SKU and the last `available` per location (stock lives per
+    inventory item and location; its webhook names neither the SKU nor the other locations)."""
+
+    def link(self, item: str, sku: str) -> None: ...
+
+    def level(self, item: str, location: str, available: int) -> tuple[str | None, dict[str, int]]:
+        """Keep this location's level; (the item's SKU if a product delivery named it, every level)."""
+        ...
+
+
 _GROUP_ALLOWED = frozenset(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
 )
@@ -105,7 +117,9 @@ class WebhookIntake:
         publisher: ShopEventPublisher,
         products: ProductIndex | None = None,
         refusals: RefusalLog | None = None,
+        *,
         applied: AppliedLevels | None = None,
+        inventory: InventoryItems | None = None,
     ) -> None:
         """`applied`: lets a self-ordered delivery (stock levels dated by the shop) skip its marker."""
         self._markers = markers
@@ -113,9 +127,21 @@ class WebhookIntake:
         self._products = products
         self._refusals = refusals
         self._applied = applied
+        self._inventory = inventory
+
+    def resolve(self, parsed: Delivery | DeleteByProductId | InventoryLevel) -> Delivery:
+        """The delivery a parsed request stands for (a delete by id or a stock level needs the index)."""
+        if isinstance(parsed, DeleteByProductId):
+            return self.deletion(parsed)
+        if isinstance(parsed, InventoryLevel):
+            return self.inventory_level(parsed)
+        return parsed
 
     def accept(self, delivery: Delivery) -> IntakeResult:
         skus = tuple(dict.fromkeys(e.sku for e in delivery.events))
+        if self._inventory is not None:  # first: a retry after a failure below is answered "duplicate"
+            for item, sku in delivery.inventory_items:
+                self._inventory.link(item, sku)
         refused = delivery.refused
         if refused and self._refusals is not None:
             self._refusals.record(delivery.source, delivery.key, refused)
@@ -174,3 +200,33 @@ class WebhookIntake:
             for sku in sorted(known)
         )
         return Delivery(request.source, request.key, events)
+
+    def inventory_level(self, level: InventoryLevel) -> Delivery:
+        """The SKU's stock = the sum of `available` over the counted locations (a negative level, an
+        oversold location, counts as 0). A level of a location not counted, or of an inventory item no
+        product delivery has named yet, is answered 2xx with the reason: Shopify resending cannot help."""
+        if level.location not in level.counted:
+            why = f"location {level.location} is not among the counted locations (shop credentials)"
+            return Delivery(level.source, level.key, (), ignored=why)
+        if self._inventory is None:
+            return Delivery(level.source, level.key, (), ignored="no inventory index configured")
+        sku, levels = self._inventory.level(level.item, level.location, level.available)
+        if sku is None:
+            why = (
+                f"inventory item {level.item} is not known yet: its level is kept for the sum, which is "
+                "sent from the next level change after a products/* delivery names its variant's SKU"
+            )
+            return Delivery(level.source, level.key, (), ignored=why)
+        stock = sum(max(0, n) for location, n in levels.items() if location in level.counted)
+        try:
+            event = StockSet(
+                delivery_id=level.delivery_id,
+                occurred_at=level.occurred_at,
+                source=level.source,
+                sku=sku,
+                stock=stock,
+            )
+        except ValueError:  # pydantic's ValidationError: a stock beyond MAX_STOCK is junk, not a level
+            refusal = Refusal(sku, f"not synced: stock {stock} is beyond the largest level taken")
+            return Delivery(level.source, level.key, (), refused=(refusal,), ignored=refusal.reason)
+        return Delivery(level.source, level.key, (event,))

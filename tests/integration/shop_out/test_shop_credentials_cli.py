@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from allegro_sync.adapters.shop_credentials import ShopifyCredentials, parse_credentials
+from allegro_sync.local.fake_shopify import MAIN, FakeShopify
 from allegro_sync.local.loopback import AnswerServer
 from allegro_sync.local.prestashop_fake import FakePrestaShop
 from tests.fixtures.prestashop_shop import KEY as PS_KEY
@@ -92,3 +94,23 @@ def test_a_prestashop_key_is_checked_stored_and_the_next_order_lands_in_prestash
     assert first["batchItemFailures"] == again["batchItemFailures"] == []
     assert [o["payment"] for o in shop.orders()] == ["Allegro 29738e61-7f6a-11e8-ac45-09db60ede9d6"]
     assert shop.stock(product) == 4  # PrestaShop's order took the unit sold on Allegro
+
+
+def test_shopify_credentials_are_checked_with_the_token_then_stored(stack: Stack) -> None:
+    shop = FakeShopify()
+    with AnswerServer(shop) as server:
+        args = ("shop", "set-credentials", "shopify", "--url", server.url, "--location-id", str(MAIN))
+        wrong = stack.cli(*args, typed=f"shpat_wrong\n{shop.client_secret}\n")
+        stored = stack.cli(*args, typed=f"{shop.token}\n{shop.client_secret}\n")
+    secret = stack.runtime.client("secretsmanager").get_secret_value(
+        SecretId=stack.runtime.wiring.secrets["shop-credentials"]
+    )
+    saved = parse_credentials(secret["SecretString"])
+
+    assert wrong.exit_code == 1
+    assert "401" in wrong.output
+    assert "nothing stored" in wrong.output
+    assert stored.exit_code == 0, stored.output
+    assert isinstance(saved, ShopifyCredentials)
+    assert (saved.location_ids, saved.base_url) == ([str(MAIN)], server.url)
+    assert shop.token not in stored.output

@@ -438,6 +438,16 @@ def test_credentials_are_parsed_and_a_placeholder_says_what_is_missing() -> None
         parse_credentials('{"kind": "generic", "url": "https://s.pl"}')
 
 
+def combined_payment() -> OrderChanged:
+    """The new form of a combined payment (#1111) that replaced FORM."""
+    update = {
+        "checkout_form_id": "combined-form",
+        "message_id": "order:combined-form:v1",
+        "replaces": (FORM,),
+    }
+    return order().model_copy(update=update)
+
+
 def test_woocommerce_closes_a_merged_order_only_after_the_combined_order_took_the_stock() -> None:
     """Combined payment (#1111): cancelling the replaced order first would restore its stock while nothing
     holds it yet — for a while the shop could sell units Allegro already sold."""
@@ -451,13 +461,7 @@ def test_woocommerce_closes_a_merged_order_only_after_the_combined_order_took_th
     with pytest.raises(ShopUnavailable, match="not in WooCommerce yet"):
         shop.deliver(merged)
     assert fake.stock("SKU-1") == 8
-    combined = order().model_copy(
-        update={
-            "checkout_form_id": "combined-form",
-            "message_id": "order:combined-form:v1",
-            "replaces": (FORM,),
-        }
-    )
+    combined = combined_payment()
     shop.deliver(combined)
     assert fake.stock("SKU-1") == 6  # for a moment reduced twice: errs low
     shop.deliver(merged)

@@ -6,6 +6,8 @@ Layout (string keys pk/sk, per CONTRIBUTING):
   once after (status queued): a crash in between leaves no marker, so the shop's retry is queued again.
 - product index: pk="webhook-product#<source>#<shop>#<id>", sk="skus"; a string set of every SKU the product
   (and its variations) was seen with, so WooCommerce's id-only `product.deleted` can name them. No TTL.
+- Shopify inventory item: pk="shopify-inventory#<shop>#<inventory item id>", sk="levels"; its variant's SKU
+  and a map of the last `available` per location id. No TTL (one small item per variant).
 - refused input: pk="shop-refusal#<sku>", sk="latest"; the last refused data of a SKU and why (TTL as
   the markers).
 """
@@ -16,7 +18,12 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from allegro_sync.contracts.records.idempotency import DeliveryMarkerItem, ProductIndexItem, RefusalItem
+from allegro_sync.contracts.records.idempotency import (
+    DeliveryMarkerItem,
+    InventoryItemRecord,
+    ProductIndexItem,
+    RefusalItem,
+)
 from allegro_sync.contracts.webhooks import DELIVERY_MEMORY_DAYS, Refusal, Source
 
 TABLE = "idempotency"
@@ -81,6 +88,42 @@ class DynamoProductIndex:
     def skus(self, source: Source, product: str) -> list[str]:
         item = self._table.get_item(Key=self._key(source, product), ConsistentRead=True).get("Item")
         return sorted(ProductIndexItem.from_item(item).skus) if item else []
+
+
+class DynamoInventoryItems:
+    """`InventoryItems`: one item per Shopify inventory item; each write sets one attribute, so two
+    locations' levels arriving at once cannot overwrite each other, and the answer is the item after it."""
+
+    def __init__(self, table: Any) -> None:
+        self._table = table
+
+    @staticmethod
+    def _key(item: str) -> dict[str, str]:
+        return {"pk": f"shopify-inventory#{item}", "sk": "levels"}
+
+    def link(self, item: str, sku: str) -> None:
+        self._table.update_item(
+            Key=self._key(item),
+            UpdateExpression="SET sku = :s, levels = if_not_exists(levels, :empty)",
+            ExpressionAttributeValues={":s": sku, ":empty": {}},
+        )
+
+    def level(self, item: str, location: str, available: int) -> tuple[str | None, dict[str, int]]:
+        key = self._key(item)
+        self._table.update_item(  # the map must exist before one of its entries can be set
+            Key=key,
+            UpdateExpression="SET levels = if_not_exists(levels, :empty)",
+            ExpressionAttributeValues={":empty": {}},
+        )
+        stored = self._table.update_item(
+            Key=key,
+            UpdateExpression="SET levels.#l = :n",
+            ExpressionAttributeNames={"#l": location},
+            ExpressionAttributeValues={":n": available},
+            ReturnValues="ALL_NEW",
+        )["Attributes"]
+        record = InventoryItemRecord.from_item(stored)
+        return record.sku, dict(record.levels)
 
 
 class DynamoRefusals:

@@ -1,10 +1,13 @@
-"""The shop's order updates in (fulfillment back): generic signed `order.status`, WooCommerce `order.updated`.
+"""The shop's order updates in (fulfillment back): generic `order.status`, WooCommerce `order.updated`,
+Shopify `orders/updated` (and `orders/fulfilled`, `orders/partially_fulfilled`, `orders/cancelled`).
 
 Same verification as the product webhooks (generic: our HMAC scheme and replay window; WooCommerce: its
 base64 HMAC of the body), then one `ShopOrderStatus`. A WooCommerce order that does not carry our
 `_allegro_checkout_form_id` meta was not created by us (a shop-own order): it is ignored, not refused.
 Tracking numbers from WooCommerce come from the Shipment Tracking extension's `_wc_shipment_tracking_items`
-meta (WooCommerce core has no tracking field).
+meta (WooCommerce core has no tracking field). A Shopify order is ours when its `note_attributes` (the
+REST name of the `customAttributes` `orderCreate` was given) carry `allegro_checkout_form_id`; its
+tracking numbers are its fulfillments' `tracking_company` + `tracking_numbers`.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from allegro_sync.adapters.shop import generic, woocommerce
+from allegro_sync.adapters.shop import generic, shopify, woocommerce
 from allegro_sync.adapters.shop.errors import Problem, WebhookRejected, schema_violation
 from allegro_sync.adapters.shop.woocommerce import CHECKOUT_FORM_META
 from allegro_sync.contracts.allegro import FulfillmentStatus
@@ -23,6 +26,12 @@ from allegro_sync.domain.shop_orders import WOOCOMMERCE_STATUS
 
 TRACKING_META = "_wc_shipment_tracking_items"
 WOOCOMMERCE_ORDER_TOPICS = ("order.updated", "order.created")
+SHOPIFY_ORDER_TOPICS = (
+    "orders/updated",
+    "orders/fulfilled",
+    "orders/partially_fulfilled",
+    "orders/cancelled",
+)
 
 
 class OrderStatusIn(BaseModel):
@@ -78,6 +87,25 @@ def _parcels(order: Mapping[str, Any]) -> tuple[Parcel, ...]:
     return tuple(parcels[:20])
 
 
+def _order_of(
+    headers: Mapping[str, str], body: bytes, topics: tuple[str, tuple[str, ...]], platform: str
+) -> dict[str, Any]:
+    """A verified order delivery's JSON object; WebhookRejected for a topic not handled or another body."""
+    header, handled = topics
+    topic = (headers.get(header.lower()) or "").strip()
+    if topic not in handled:
+        raise WebhookRejected(
+            400,
+            "unknown_topic",
+            f"topic {topic[:60]!r} is not handled here",
+            [Problem(header, f"must be one of {', '.join(handled)}")],
+        )
+    order = generic.load_json(body)
+    if not isinstance(order, dict):
+        raise WebhookRejected(422, "schema_violation", f"expected a {platform} order object")
+    return order
+
+
 def parse_woocommerce_order(
     headers: Mapping[str, str], body: bytes, secrets: list[str]
 ) -> ShopOrderStatus | None:
@@ -85,22 +113,52 @@ def parse_woocommerce_order(
     if woocommerce.is_ping(headers, body):
         return None
     woocommerce.verify(headers, body, secrets)
-    topic = (headers.get(woocommerce.TOPIC_HEADER) or "").strip()
-    if topic not in WOOCOMMERCE_ORDER_TOPICS:
-        raise WebhookRejected(
-            400,
-            "unknown_topic",
-            f"topic {topic[:60]!r} is not handled here",
-            [Problem("X-WC-Webhook-Topic", f"must be one of {', '.join(WOOCOMMERCE_ORDER_TOPICS)}")],
-        )
-    order = generic.load_json(body)
-    if not isinstance(order, dict):
-        raise WebhookRejected(422, "schema_violation", "expected a WooCommerce order object")
+    order = _order_of(headers, body, ("X-WC-Webhook-Topic", WOOCOMMERCE_ORDER_TOPICS), "WooCommerce")
     form_id = _meta(order, CHECKOUT_FORM_META)
     if not form_id:
         return None
     status = WOOCOMMERCE_STATUS.get(str(order.get("status") or ""))
     try:
         return ShopOrderStatus(checkout_form_id=str(form_id), status=status, parcels=_parcels(order))
+    except ValidationError as exc:
+        raise schema_violation(exc, "the order's Allegro id is malformed") from None
+
+
+def _shopify_parcels(order: Mapping[str, Any]) -> tuple[Parcel, ...]:
+    parcels: list[Parcel] = []
+    for done in order.get("fulfillments") or []:
+        if not isinstance(done, dict) or done.get("status") in ("cancelled", "error", "failure"):
+            continue
+        carrier = str(done.get("tracking_company") or "").strip()
+        numbers = done.get("tracking_numbers") or [done.get("tracking_number")]
+        for number in numbers if isinstance(numbers, list) else []:
+            try:
+                parcels.append(Parcel(carrier=carrier or "OTHER", waybill=str(number or "").strip()))
+            except ValidationError:
+                continue  # a fulfilment without a tracking number is still a status
+    return tuple(parcels[:20])
+
+
+def parse_shopify_order(
+    headers: Mapping[str, str], body: bytes, keys: shopify.ShopifyKeys
+) -> ShopOrderStatus | None:
+    """The update, or None for an order that is not from Allegro or says nothing to pass on."""
+    shopify.verify(headers, body, keys.secrets)
+    order = _order_of(headers, body, ("X-Shopify-Topic", SHOPIFY_ORDER_TOPICS), "Shopify")
+    shop = (headers.get(shopify.SHOP_HEADER) or "").strip().lower()
+    notes = {n.get("name"): n.get("value") for n in order.get("note_attributes") or [] if isinstance(n, dict)}
+    form_id = notes.get(shopify.FORM_ATTRIBUTE)
+    if not form_id or shop != keys.shop_domain.lower():
+        return None
+    status: FulfillmentStatus | None = None
+    if order.get("cancelled_at"):
+        status = "CANCELLED"
+    elif order.get("fulfillment_status") == "fulfilled":
+        status = "SENT"
+    parcels = _shopify_parcels(order)
+    if status is None and not parcels:
+        return None
+    try:
+        return ShopOrderStatus(checkout_form_id=str(form_id), status=status, parcels=parcels)
     except ValidationError as exc:
         raise schema_violation(exc, "the order's Allegro id is malformed") from None

@@ -29,10 +29,19 @@ from allegro_sync.adapters.queues import PublishFailed
 from allegro_sync.adapters.shop import signing
 from allegro_sync.adapters.shop.errors import Problem, WebhookRejected
 from allegro_sync.adapters.shop.generic import parse_generic
-from allegro_sync.adapters.shop.signing_secret import SigningNotConfigured, SigningSecrets
+from allegro_sync.adapters.shop.shopify import DELIVERY_HEADER as SHOPIFY_DELIVERY_HEADER
+from allegro_sync.adapters.shop.shopify import parse_shopify
+from allegro_sync.adapters.shop.signing_secret import SigningNotConfigured
 from allegro_sync.adapters.shop.woocommerce import DELIVERY_HEADER as WC_DELIVERY_HEADER
 from allegro_sync.adapters.shop.woocommerce import Reader, is_ping, parse_woocommerce
-from allegro_sync.contracts.webhooks import DeleteByProductId, Delivery, IntakeResult, Outcome, Source
+from allegro_sync.contracts.webhooks import (
+    DeleteByProductId,
+    Delivery,
+    IntakeResult,
+    InventoryLevel,
+    Outcome,
+    Source,
+)
 
 
 def json_response(status: int, body: Mapping[str, Any]) -> Response[Any]:
@@ -79,14 +88,15 @@ def too_large(limit: int) -> WebhookRejected:
 @dataclass(frozen=True)
 class WebhookRoute:
     """What differs between the shop webhook routes: who sends, how big, which header names the delivery,
-    and how a verified body becomes a delivery (`parse(headers, body, secrets, now, replay_window,
-    reader)`; `reader` builds the shop's REST reader when a delivery needs it)."""
+    and how a verified body becomes a delivery (`parse(headers, body, keys, now, replay_window, reader)`;
+    `keys` are the route's secrets: `SigningSecrets`, or `ShopifyKeys` for Shopify; `reader` builds the
+    shop's REST reader when a delivery needs it)."""
 
     source: Source
     max_body_bytes: int
     delivery_header: str
     parse: Callable[
-        [Mapping[str, str], bytes, SigningSecrets, float, int, Reader], Delivery | DeleteByProductId
+        [Mapping[str, str], bytes, Any, float, int, Reader], Delivery | DeleteByProductId | InventoryLevel
     ]
 
 
@@ -108,6 +118,13 @@ WOOCOMMERCE = WebhookRoute(
     lambda headers, body, secrets, now, _window, reader: parse_woocommerce(
         headers, body, secrets.woocommerce, now=now, reader=reader
     ),
+)
+SHOPIFY = WebhookRoute(
+    "shopify",
+    # Shopify's product JSON with many variants is large; each event it yields is bounded by the event model.
+    1024 * 1024,
+    SHOPIFY_DELIVERY_HEADER,
+    lambda headers, body, keys, now, _window, _reader: parse_shopify(headers, body, keys, now=now),
 )
 # AWS failed while queueing or reading the secret: the shop should send the delivery again.
 TRANSIENT_FAILURES = (PublishFailed, GetParameterError, ClientError, BotoCoreError)

@@ -256,7 +256,8 @@ def _ean(product: WcProduct, notes: list[str]) -> str | None:
     return None
 
 
-def _images(*sources: list[WcImage]) -> list[HttpUrl]:
+def images(*sources: list[WcImage]) -> list[HttpUrl]:
+    """Valid image URLs in order, each once, at most `MAX_IMAGES` (Shopify's mapping uses it too)."""
     urls: list[HttpUrl] = []
     for image in (i for group in sources for i in group):
         try:
@@ -287,6 +288,17 @@ def printable(sku: str) -> str:
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", sku)
 
 
+def build_event(kind: type[ShopEvent], where: str, refused: list[Refusal], **fields: Any) -> list[ShopEvent]:
+    """The event, or none with the reason added to `refused` (data resending cannot fix: answered 2xx)."""
+    try:
+        return [kind(**fields)]
+    except ValidationError as exc:
+        problems = schema_violation(exc, prefix=where).details
+        reason = "; ".join(f"{p.field}: {p.problem}" for p in problems)
+        refused.append(Refusal(printable(str(fields.get("sku", ""))), f"not synced: {reason}"))
+        return []
+
+
 class _Mapper:
     """Builds the events of one delivery; data that cannot become an event is refused per SKU."""
 
@@ -298,13 +310,9 @@ class _Mapper:
         self.refused: list[Refusal] = []
 
     def _build(self, kind: type[ShopEvent], where: str, **fields: Any) -> list[ShopEvent]:
-        try:
-            return [kind(delivery_id=self.delivery_id, source="woocommerce", **fields)]
-        except ValidationError as exc:
-            problems = schema_violation(exc, prefix=where).details
-            reason = "; ".join(f"{p.field}: {p.problem}" for p in problems)
-            self.refused.append(Refusal(printable(str(fields.get("sku", ""))), f"not synced: {reason}"))
-            return []
+        return build_event(
+            kind, where, self.refused, delivery_id=self.delivery_id, source="woocommerce", **fields
+        )
 
     def _read(self, what: str, read: Callable[[ProductReader], Any]) -> Any:
         """What the shop's REST API says, or None (with a note) when it cannot be read now."""
@@ -373,7 +381,7 @@ class _Mapper:
             name=product.name,
             ean=_ean(product, self.notes),
             description_html=product.description or product.short_description,
-            image_urls=_images(product.images),
+            image_urls=images(product.images),
             price=price,
             stock=stock_of(product),
             category_path=_category_path(product),
@@ -405,7 +413,7 @@ class _Mapper:
             name=variation.name or (f"{parent.name} - {suffix}" if suffix else parent.name),
             ean=_ean(variation, self.notes),
             description_html=variation.description or parent.description or parent.short_description,
-            image_urls=_images([variation.image] if variation.image else [], parent.images),
+            image_urls=images([variation.image] if variation.image else [], parent.images),
             price=price,
             stock=stock_of(variation),
             category_path=_category_path(parent),

@@ -4,6 +4,7 @@ Layout (string keys `pk`, `sk`):
 - delivery marker: pk="webhook-delivery#<source>#<key>", sk="delivery"   `DeliveryMarkerItem`; TTL
   `expiration` (the table's TTL attribute) `DELIVERY_MEMORY_DAYS` ahead;
 - product index:   pk="webhook-product#<source>#<shop>#<id>", sk="skus"  `ProductIndexItem`; no TTL;
+- inventory item:  pk="shopify-inventory#<shop>#<item id>", sk="levels"   `InventoryItemRecord`; no TTL;
 - refused input:   pk="shop-refusal#<sku>", sk="latest"                  `RefusalItem`; TTL as markers.
 """
 
@@ -43,3 +44,11 @@ class RefusalItem(Item):
     delivery: str
     at: int  # epoch seconds
     expiration: int  # epoch seconds (TTL)
+
+
+class InventoryItemRecord(Item):
+    """A Shopify inventory item: its variant's SKU (set by products/* deliveries) and the last `available`
+    per location (`levels`, a map set one location at a time by inventory_levels/update)."""
+
+    sku: str | None = None
+    levels: dict[str, int] = Field(default_factory=dict)
