@@ -20,7 +20,7 @@ node_modules/.installed: package.json package-lock.json
 
 deps: $(BIN)/.installed node_modules/.installed
 
-## demo: run the whole system locally (moto + the Allegro emulator) and print what happened (SHOP=prestashop)
+## demo: run the whole system locally (moto + the Allegro emulator) and print what happened (SHOP=shopify|prestashop)
 demo: deps
 	$(BIN)/allegro-sync demo $(if $(RECORD),--record $(RECORD),) $(if $(SHOP),--shop $(SHOP),)
 

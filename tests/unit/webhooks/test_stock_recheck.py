@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from allegro_sync.adapters.shop.stock_read import GenericStock, WooCommerceStock
+from allegro_sync.adapters.shop_credentials import ShopNotConfigured, build_stock_reader, parse_credentials
 from allegro_sync.contracts.messages import StockSet
 from allegro_sync.contracts.shop import ShopStockLevel, ShopUnavailable
 from allegro_sync.local.demo_shop import DemoShop
@@ -100,6 +101,23 @@ def test_the_generic_stock_read_is_signed_and_carries_the_shops_read_time() -> N
     assert generic(shop).level("B") is None  # 404: the shop has no such SKU
     with pytest.raises(ShopUnavailable, match="401"):
         generic(shop, secret="another-secret-0123456789").level("A")
+
+
+@pytest.mark.parametrize(
+    ("secret", "why"),
+    [
+        ('{"kind": "shopify", "shop_domain": "sklep.myshopify.com", "access_token": "shpat_x", '
+         '"api_secret": "s", "location_ids": ["1"]}', "Shopify offers no one-SKU stock read"),
+        ('{"kind": "prestashop", "url": "https://ps.test", "api_key": "k"}', "PrestaShop offers no one-SKU"),
+        (f'{{"kind": "generic", "url": "https://g.test", "signing_secret": "{SECRET}"}}', "no stock_url"),
+    ],
+)  # fmt: skip
+def test_a_shop_without_a_stock_read_says_why_and_calls_nothing(secret: str, why: str) -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise AssertionError(f"no shop call expected: {request.url}")
+
+    with pytest.raises(ShopNotConfigured, match=why):
+        build_stock_reader(parse_credentials(secret), httpx.Client(transport=httpx.MockTransport(refuse)))
 
 
 def test_a_recheck_queues_the_level_as_a_stock_set_once_per_read() -> None:
