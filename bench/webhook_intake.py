@@ -58,7 +58,8 @@ def provision() -> None:
             "POWERTOOLS_TRACE_DISABLED": "true",
         }
     )
-    create_table(boto3.client("dynamodb"), "idempotency")
+    for table in ("idempotency", "catalog"):  # shop_webhook's tables in topology.py
+        create_table(boto3.client("dynamodb"), table)
     url = boto3.client("sqs").create_queue(QueueName="shop-events.fifo", Attributes={"FifoQueue": "true"})[
         "QueueUrl"
     ]
@@ -68,6 +69,7 @@ def provision() -> None:
     os.environ.update(
         {
             table_env("idempotency"): "idempotency",
+            table_env("catalog"): "catalog",
             queue_env("shop-events"): url,
             secret_env("webhook-signing"): "webhook-signing",
         }
