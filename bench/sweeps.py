@@ -182,13 +182,15 @@ class Queue:
 
 
 class Writer:
-    """A table's batch writer that takes (and drops) a single put's condition: seeding only."""
+    """A table's batch writer that takes (and drops) a single put's condition: seeding only. Its answer is
+    that of a put into an empty table (no old item), which the catalogue reads to tell a new SKU."""
 
     def __init__(self, batch: Any) -> None:
         self._batch = batch
 
-    def put_item(self, *, Item: dict[str, Any], **_: Any) -> None:
+    def put_item(self, *, Item: dict[str, Any], **_: Any) -> dict[str, Any]:
         self._batch.put_item(Item=Item)
+        return {}
 
 
 def seed_ledger(table: Any, skus: int) -> None:
