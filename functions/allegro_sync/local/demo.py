@@ -299,7 +299,7 @@ class Demo:
         )
         for problem in result.problems:
             self.console.print(f"  [yellow]refused[/] {problem}")
-        self.runtime.drain(timeout=60)
+        self.runtime.drain(timeout=120)
         self.products = {row.product.sku: row.product for row in result.products}
         summary = summarize(result.products, list(SELLERS), self._catalog())
         _expect(not summary.unsettled, f"the catalog worker did not settle {summary.unsettled}")
@@ -366,7 +366,7 @@ class Demo:
         }
         status, body = self._webhook(upsert)
         _expect(status == 202, f"POST /webhooks/shop answered {status} {body}")
-        self.runtime.drain(timeout=30)
+        self.runtime.drain(timeout=120)
         for account, login in SELLERS.items():
             offer = self.emulator.marketplace.offer(self._offer_of(sku, account))
             made = self.emulator.marketplace.responsible(
@@ -444,7 +444,7 @@ class Demo:
         self.emulator.set_faults(order_event_delay_seconds=0)
         _expect(self._orders().get(late) is None, "an order without events was imported by the poller")
         scan = self.runtime.fire("order_gap_scan")
-        self.runtime.drain(timeout=30)
+        self.runtime.drain(timeout=120)
         found = self._orders().get(late)
         _expect(found is not None, "order_gap_scan did not find the order whose events never came")
         level = ledger.view(STAR).available
@@ -514,7 +514,7 @@ class Demo:
             self.shop.record_change(stock_set)
             status, body = self._webhook(stock_set)
             _expect(status == 202, f"POST /webhooks/shop answered {status} {body}")
-            self.runtime.drain(timeout=30)
+            self.runtime.drain(timeout=120)
             shown = {a: self.emulator.marketplace.offer(self.offers[(STAR, a)]) for a in SELLERS}
             states = {
                 a: f"{o['publication']['status']} (stock {o['stock']['available']})" for a, o in shown.items()
@@ -556,7 +556,7 @@ class Demo:
         verdicts = [c.verdict for c in preview.changes]
         _expect(verdicts[-1] == "would apply" and verdicts.count("would apply") == 1, f"dry run: {verdicts}")
         run = self.runtime.fire("shop_reconciler")
-        self.runtime.drain(timeout=30)
+        self.runtime.drain(timeout=120)
         shown = {a: self._stock(self.offers[(STAR, a)]) for a in SELLERS}
         now = ledger.view(STAR).available
         _expect(
@@ -635,7 +635,7 @@ class Demo:
         )
         answers = [self._woo(parent)] + [self._woo(v) for v in variations.values()]
         _expect(all(a == 202 for a in answers), f"WooCommerce deliveries answered {answers}")
-        self.runtime.drain(timeout=60)
+        self.runtime.drain(timeout=120)
         self.console.print(
             f"Default deliveries: the parent with variation ids {list(WOO_VARIATIONS)} only, then each"
             " variation on its own (type variation, parent_id) -> 202, 202, 202"
@@ -662,7 +662,7 @@ class Demo:
         }
         self.shop.rest["/wp-json/wc/v3/products/641"] = black
         _expect(self._woo(black) == 202, "the variation's price change was not accepted")
-        self.runtime.drain(timeout=60)
+        self.runtime.drain(timeout=120)
         price = self._price(self._offer_of("AURA-CZARNE", next(iter(SELLERS))))
         _expect(price == "197.99", f"AURA-CZARNE shows {price} after the shop's 179.99")
         self.console.print(

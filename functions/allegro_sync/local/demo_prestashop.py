@@ -50,7 +50,7 @@ def prestashop_chapter(demo: Demo) -> None:
             "Manager (kind prestashop). Product NOVA has two combinations, each with its own reference."
         )
         run = demo.runtime.fire("shop_reconciler")
-        demo.runtime.drain(timeout=60)
+        demo.runtime.drain(timeout=120)
         table = Table(
             "combination", "account", "offer", "Allegro price (net + impact, 23% VAT, rule)", "stock"
         )
@@ -73,7 +73,7 @@ def prestashop_chapter(demo: Demo) -> None:
 
         shop.set_stock(product, ids["NOVA-BIALE"], 1)  # a sale in the shop: date_upd stays (#20465)
         demo.runtime.fire("shop_reconciler")
-        demo.runtime.drain(timeout=60)
+        demo.runtime.drain(timeout=120)
         seller = next(iter(SELLERS))
         white = demo._offer_of("NOVA-BIALE", seller)
         expect(demo._stock(white) == 1, f"NOVA-BIALE shows {demo._stock(white)} after the shop's 1")
@@ -83,7 +83,7 @@ def prestashop_chapter(demo: Demo) -> None:
         )
 
         form = demo._sell(demo._offer_of("NOVA-CZARNE", seller), 2)
-        demo.runtime.drain(timeout=60)
+        demo.runtime.drain(timeout=120)
         orders = [o for o in shop.orders() if o["payment"] == f"Allegro {form}"]
         expect(len(orders) == 1, f"PrestaShop holds {len(orders)} orders for {form}")
         left = shop.stock(product, ids["NOVA-CZARNE"])
@@ -108,7 +108,7 @@ def _ship_back(
     shop.ship(order_id, WAYBILL)  # the seller ships it in the back office
     shop.clock += timedelta(minutes=10)
     shipped = demo.runtime.fire("shop_reconciler")
-    demo.runtime.drain(timeout=60)
+    demo.runtime.drain(timeout=120)
     form_state = demo.emulator.marketplace.state.checkout_forms[form]
     waybills = [str(s.get("waybill")) for s in form_state.shipments]
     expect(form_state.fulfillment_status == "SENT", f"Allegro shows {form_state.fulfillment_status}")

@@ -77,7 +77,7 @@ def shopify_chapter(demo: Demo, expect: Any, accounts: list[str]) -> None:
         answers = [
             _post(demo, "/webhooks/shopify", shop.webhook("inventory_levels/update", p)) for p in levels
         ]
-        demo.runtime.drain(timeout=60)
+        demo.runtime.drain(timeout=120)
         demo.console.print(
             "A tampered products/create -> 401, nothing queued; the real one -> 202 (one SKU per variant); "
             "Shopify's retry with the same X-Shopify-Webhook-Id -> 202 duplicate. inventory_levels/update: "
@@ -106,7 +106,7 @@ def shopify_chapter(demo: Demo, expect: Any, accounts: list[str]) -> None:
 def _order_and_fulfilment(demo: Demo, shop: FakeShopify, expect: Any, account: str) -> None:
     """An Allegro sale becomes one Shopify order that takes its unit; its fulfilment goes back to Allegro."""
     form = demo._sell(demo._offer_of("NOVA-CZARNE", account), 1)
-    demo.runtime.drain(timeout=60)
+    demo.runtime.drain(timeout=120)
     ours = {"key": "allegro_checkout_form_id", "value": form}
     orders = [o for o in shop.orders.values() if ours in o["customAttributes"]]
     expect(len(orders) == 1, f"Shopify holds {len(orders)} orders for {form}")
@@ -119,7 +119,7 @@ def _order_and_fulfilment(demo: Demo, shop: FakeShopify, expect: Any, account: s
     )
     fulfilment = shop.webhook("orders/fulfilled", shop.fulfil(number, "InPost", WAYBILL))
     fulfilled = _post(demo, "/webhooks/shopify/orders", fulfilment)
-    demo.runtime.drain(timeout=60)
+    demo.runtime.drain(timeout=120)
     checkout = demo.emulator.marketplace.state.checkout_forms[form]
     shipments = [(s["carrierId"], s["waybill"]) for s in checkout.shipments]
     expect(fulfilled.status_code == 202, f"orders/fulfilled answered {fulfilled.status_code}")

@@ -222,7 +222,7 @@ class SqsPoller:
             counts[trigger.queue] = sum(int(v) for v in attributes.values())
         return counts
 
-    def drain(self, timeout: float = 10.0, *, idle_wait: float = 0.02) -> None:
+    def drain(self, timeout: float = 60.0, *, idle_wait: float = 0.02) -> None:
         """Poll every consumed queue until all are empty with nothing in flight, or raise TimeoutError.
 
         A tick chain's queue is left alone (it never empties; `tick` runs it). With the background loops

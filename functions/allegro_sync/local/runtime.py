@@ -275,7 +275,7 @@ class LocalRuntime:
         """Run a scheduled function now, with a real-looking EventBridge scheduled event."""
         return self.scheduler.fire(function_name)
 
-    def drain(self, timeout: float = 10.0) -> None:
+    def drain(self, timeout: float = 60.0) -> None:
         """Process every consumed queue until all are empty and nothing is in flight."""
         self.poller.drain(timeout)
         new = self.poller.violations[self._reported_violations :]

@@ -47,7 +47,7 @@ def test_one_poison_message_ends_in_the_dlq_and_the_other_nine_are_processed_exa
     for n in range(10):
         runtime.send("plain", {"id": f"m{n}", "fail": "always" if n == 4 else "never"})
 
-    runtime.drain(timeout=15)
+    runtime.drain(timeout=60)
 
     done = processed(runtime)
     assert sorted(done) == sorted(f"m{n}" for n in range(10) if n != 4)
@@ -63,7 +63,7 @@ def test_a_handler_crash_retries_the_whole_batch(runtime: LocalRuntime) -> None:
     runtime.send("plain", {"id": "a", "explode_first_receive": True})
     runtime.send("plain", {"id": "b"})
 
-    runtime.drain(timeout=10)
+    runtime.drain(timeout=60)
 
     done = processed(runtime)
     assert {k: (v["times"], v["receive_count"]) for k, v in done.items()} == {"a": (1, 2), "b": (1, 2)}
@@ -83,7 +83,7 @@ def run_groups(runtime: LocalRuntime, poison: int) -> dict[str, dict[str, Any]]:
             group_id=f"SKU-{n % 5}",
             deduplication_id=f"d{n}",
         )
-    runtime.drain(timeout=15)
+    runtime.drain(timeout=60)
     return processed(runtime)
 
 
@@ -115,7 +115,7 @@ def test_a_fifo_handler_that_keeps_going_after_a_failure_is_caught(runtime: Loca
     runtime.send("careless", {"id": "second"}, group_id="SKU-1", deduplication_id="2")
 
     with pytest.raises(FifoOrderError) as caught:
-        runtime.drain(timeout=10)
+        runtime.drain(timeout=60)
 
     # Lambda itself would have deleted "second": the runtime settles it the same way but says so.
     assert processed(runtime)["second"]["times"] == 1
@@ -142,7 +142,7 @@ def test_the_background_pollers_consume_without_help_and_drain_waits_for_them(ru
         runtime.send("plain", {"id": f"bg{n}"})
     runtime.send("ordered", {"id": "bg-fifo"}, group_id="SKU-1", deduplication_id="bg")
 
-    runtime.drain(timeout=10)
+    runtime.drain(timeout=60)
 
     assert {k: v["times"] for k, v in processed(runtime).items()} == {
         "bg0": 1,
@@ -165,7 +165,7 @@ def test_a_fifo_group_in_flight_is_never_handed_out_twice(runtime: LocalRuntime)
     assert batch is not None
     assert set(processed(runtime)) == {"other"}  # "second" waits behind the in-flight "first"
     sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=held["ReceiptHandle"], VisibilityTimeout=0)
-    runtime.drain(timeout=10)
+    runtime.drain(timeout=60)
     assert set(processed(runtime)) == {"first", "second", "other"}
 
 
