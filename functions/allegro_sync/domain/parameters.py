@@ -24,6 +24,7 @@ from pydantic.alias_generators import to_camel
 
 from allegro_sync.contracts.catalog import CategoryMapping, ParameterMapping
 from allegro_sync.contracts.offer_content import OfferParameter, RangeValue
+from allegro_sync.domain.frozen import FrozenModel
 
 # --- Allegro's category parameter definitions (the subset that drives mapping) -------------------------
 
@@ -125,22 +126,19 @@ def choose_category(
 # --- results -------------------------------------------------------------------------------------------
 
 
-class MissingParameter(BaseModel):
-    model_config = ConfigDict(defer_build=True, frozen=True)
+class MissingParameter(FrozenModel):
     id: str
     name: str
 
 
-class ParameterProblem(BaseModel):
-    model_config = ConfigDict(defer_build=True, frozen=True)
+class ParameterProblem(FrozenModel):
     parameter_id: str
     parameter_name: str
     value: str
     message: str
 
 
-class ParameterResult(BaseModel):
-    model_config = ConfigDict(defer_build=True, frozen=True)
+class ParameterResult(FrozenModel):
     parameters: list[OfferParameter]
     missing_required: list[MissingParameter]
     problems: list[ParameterProblem]
