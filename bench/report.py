@@ -92,6 +92,20 @@ def _latency(figure: str, name: str, *keys: str, unit: str) -> Headline:
     return Headline(figure, name, value)
 
 
+def _figures(figure: str, name: str, template: str) -> Headline:
+    """A headline filled from benchmark `name`'s figures (`str.format` fields, `[key]` for a nested one);
+    missing ("not measured") when the run recorded any of them not at all."""
+
+    def value(results: dict[str, dict[str, Any]]) -> str | None:
+        figures = _get(results, name)
+        try:
+            return template.format_map(figures) if isinstance(figures, dict) else None
+        except (KeyError, TypeError):  # a figure absent, or None where a number is formatted
+            return None
+
+    return Headline(figure, name, value)
+
+
 def _cold(results: dict[str, dict[str, Any]]) -> str | None:
     """The slowest handler's import as a ratio to `import boto3` in the same run (goal <= 1.5x)."""
     handlers = _get(results, "cold_import", "handlers")
@@ -145,92 +159,49 @@ HEADLINES = [
         "purchase_to_outbox",
         unit="s",
     ),
-    Headline(
+    _figures(
         "Order -> shop p99 as deployed, modelled (goal <= 10 s); order poller idle",
         "order_latency",
-        lambda r: (
-            None
-            if _get(r, "order_latency", "as_deployed_p99_s") is None
-            else f"{_get(r, 'order_latency', 'as_deployed_p99_s'):.1f} s (was "
-            f"{_get(r, 'order_latency', 'old_as_deployed_p99_s'):.1f} s); idle "
-            f"${_get(r, 'order_latency', 'poller_idle_usd_month'):.2f}/month (was "
-            f"${_get(r, 'order_latency', 'old_poller_idle_usd_month'):.2f})"
-        ),
+        "{as_deployed_p99_s:.1f} s (was {old_as_deployed_p99_s:.1f} s); "
+        "idle ${poller_idle_usd_month:.2f}/month (was ${old_poller_idle_usd_month:.2f})",
     ),
-    Headline(
+    _figures(
         "Allegro calls per stock change in a burst",
         "stock_propagation",
-        lambda r: (
-            None
-            if _get(r, "stock_propagation", "allegro_calls_per_change") is None
-            else f"{_get(r, 'stock_propagation', 'allegro_calls_per_change'):.3f} "
-            f"({_get(r, 'stock_propagation', 'burst_changes'):,} changes over "
-            f"{_get(r, 'stock_propagation', 'burst_skus'):,} SKUs)"
-        ),
+        "{allegro_calls_per_change:.3f} ({burst_changes:,} changes over {burst_skus:,} SKUs)",
     ),
-    Headline(
+    _figures(
         "Catalogue import rate (CSV -> published offers, one worker)",
         "catalog_import",
-        lambda r: (
-            None
-            if _get(r, "catalog_import", "offers_per_min") is None
-            else f"{_get(r, 'catalog_import', 'offers_per_min'):,.0f} offers/min measured (was 197), "
-            f"{_get(r, 'catalog_import', 'allegro_calls_per_offer')} Allegro calls per offer (was 3.02)"
-        ),
+        "{offers_per_min:,.0f} offers/min measured (was 197), "
+        "{allegro_calls_per_offer} Allegro calls per offer (was 3.02)",
     ),
-    Headline(
+    _figures(
         "Catalogue import as deployed (modelled; Allegro share, seller writes, Lambda concurrency)",
         "catalog_import",
-        lambda r: (
-            None
-            if _get(r, "catalog_import", "offers_per_min_as_deployed") is None
-            else f"{_get(r, 'catalog_import', 'offers_per_min_as_deployed'):,.0f} offers/min (was 830), "
-            f"{_get(r, 'catalog_import', 'aws_calls_per_offer')} AWS calls per offer (was 15.6)"
-        ),
+        "{offers_per_min_as_deployed:,.0f} offers/min (was 830), {aws_calls_per_offer} AWS calls per offer "
+        "(was 15.6)",
     ),
-    Headline(
+    _figures(
         "DynamoDB write units per stock change, webhook -> Allegro (goal <= 4)",
         "stock_writes",
-        lambda r: (
-            None
-            if _get(r, "stock_writes", "wcu_per_stock_change") is None
-            else f"{_get(r, 'stock_writes', 'wcu_per_stock_change'):.2f} with the shop's occurred_at, "
-            f"{_get(r, 'stock_writes', 'wcu_per_stock_change_undated'):.2f} without (before: "
-            f"{_get(r, 'stock_writes', 'wcu_per_stock_change_before'):.2f} measured, about "
-            f"{_get(r, 'stock_writes', 'wcu_per_stock_change_issue'):g} per issue 21)"
-        ),
+        "{wcu_per_stock_change:.2f} with the shop's occurred_at, {wcu_per_stock_change_undated:.2f} without "
+        "(before: {wcu_per_stock_change_before:.2f} measured, "
+        "about {wcu_per_stock_change_issue:g} per issue 21)",
     ),
     Headline("Repricing plan time, 100,000 offers", "repricing_plan", _repricing),
-    Headline(
-        "Orders imported per minute (burst, one worker)",
-        "orders_import",
-        lambda r: (
-            None
-            if _get(r, "orders_import", "orders_per_min") is None
-            else f"{_get(r, 'orders_import', 'orders_per_min'):,}"
-        ),
-    ),
-    Headline(
+    _figures("Orders imported per minute (burst, one worker)", "orders_import", "{orders_per_min:,}"),
+    _figures(
         "Webhook intake, own code per delivery (generic, queued)",
         "webhook_intake",
-        lambda r: (
-            None
-            if _get(r, "webhook_intake", "scenarios", "generic queued") is None
-            else f"{_get(r, 'webhook_intake', 'scenarios', 'generic queued', 'own_ms')} ms "
-            f"({_get(r, 'webhook_intake', 'scenarios', 'generic queued', 'aws_calls')} AWS calls)"
-        ),
+        "{scenarios[generic queued][own_ms]} ms ({scenarios[generic queued][aws_calls]} AWS calls)",
     ),
-    Headline(
+    _figures(
         "Shop reconciliation per run, 10,000 products of which 100 changed (lost webhooks)",
         "shop_reconcile",
-        lambda r: (
-            None
-            if _get(r, "shop_reconcile", "incremental") is None
-            else f"{_get(r, 'shop_reconcile', 'incremental', 'shop_calls')} shop calls, "
-            f"{_get(r, 'shop_reconcile', 'incremental', 'aws_calls')} AWS calls, "
-            f"~{_get(r, 'shop_reconcile', 'incremental', 'seconds_in_aws_estimate')} s in AWS; "
-            f"USD {_get(r, 'shop_reconcile', 'monthly', 'usd_idle'):.2f}/month idle at every 15 min"
-        ),
+        "{incremental[shop_calls]} shop calls, {incremental[aws_calls]} AWS calls, "
+        "~{incremental[seconds_in_aws_estimate]} s in AWS; "
+        "USD {monthly[usd_idle]:.2f}/month idle at every 15 min",
     ),
     Headline("Handler cold import (asset's packages with its .pyc, x import boto3)", "cold_import", _cold),
     Headline("Lambda asset size", "cold_import", _asset),

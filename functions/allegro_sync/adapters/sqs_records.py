@@ -25,55 +25,49 @@ from allegro_sync.contracts.messages import (
 )
 
 
-class ShopEventRecord(SqsRecordModel):
-    """`shop-events` (FIFO, group = SKU)."""
+class _QueueRecord(SqsRecordModel):
+    """A queue's record: its schema is built on first use, not at import (a handler's cold start)."""
 
     model_config = ConfigDict(defer_build=True)
+
+
+class ShopEventRecord(_QueueRecord):
+    """`shop-events` (FIFO, group = SKU)."""
 
     body: Json[ShopEvent]
 
 
-class OrderNoticeRecord(SqsRecordModel):
+class OrderNoticeRecord(_QueueRecord):
     """`orders` (FIFO, group = checkout form)."""
-
-    model_config = ConfigDict(defer_build=True)
 
     body: Json[OrderNotice]
 
 
-class StockChangedRecord(SqsRecordModel):
+class StockChangedRecord(_QueueRecord):
     """`stock-changes` (FIFO, group = SKU); its consumer parses the batch as a whole, record by record."""
-
-    model_config = ConfigDict(defer_build=True)
 
     body: Json[StockChanged]
 
 
-class OutboxRecord(SqsRecordModel):
+class OutboxRecord(_QueueRecord):
     """`shop-outbox` (standard): order changes, and any other outbox message, told apart by `kind`."""
-
-    model_config = ConfigDict(defer_build=True)
 
     body: Json[OutboxMessage]
 
 
-class ShopOrderStatusRecord(SqsRecordModel):
+class ShopOrderStatusRecord(_QueueRecord):
     """`fulfillment` (FIFO, group = checkout form)."""
-
-    model_config = ConfigDict(defer_build=True)
 
     body: Json[ShopOrderStatus]
 
 
-class TokenRecoveryRecord(SqsRecordModel):
+class TokenRecoveryRecord(_QueueRecord):
     """`token-recovery` (standard, each message delayed inside Allegro's 60 s refresh grace)."""
-
-    model_config = ConfigDict(defer_build=True)
 
     body: Json[TokenRecovery]
 
 
-class StockRecheckRecord(SqsRecordModel):
+class StockRecheckRecord(_QueueRecord):
     """`stock-rechecks` (standard, each message delayed until a read of the shop settles a sale in doubt)."""
 
     body: Json[StockRecheck]

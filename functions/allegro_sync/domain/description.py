@@ -29,9 +29,10 @@ from typing import Literal
 from urllib.parse import urljoin, urlsplit
 
 import nh3
-from pydantic import BaseModel, ConfigDict
+from pydantic import Field
 
 from allegro_sync.contracts.offer_content import Description, DescriptionSection, ImageItem, TextItem
+from allegro_sync.domain.frozen import FrozenModel
 
 MAX_DESCRIPTION_BYTES = 40_000
 """Allegro's limit for the whole description (spec: StandardizedDescription)."""
@@ -86,18 +87,16 @@ _BLOCK_TAGS = frozenset(
 _WHITESPACE = re.compile(r"\s+")
 
 
-class DescriptionWarning(BaseModel):
+class DescriptionWarning(FrozenModel):
     """Something the seller should know about the conversion (shown in the product status)."""
 
-    model_config = ConfigDict(defer_build=True, frozen=True)
     code: Literal["truncated", "image_not_uploaded", "image_unusable_url", "empty"]
     message: str
 
 
-class DescriptionResult(BaseModel):
-    model_config = ConfigDict(defer_build=True, frozen=True)
+class DescriptionResult(FrozenModel):
     description: Description
-    warnings: list[DescriptionWarning] = []
+    warnings: list[DescriptionWarning] = Field(default_factory=list)
 
     @property
     def truncated(self) -> bool:

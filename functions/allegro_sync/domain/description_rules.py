@@ -14,10 +14,9 @@ from collections.abc import Collection, Mapping
 from html.parser import HTMLParser
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
-
 from allegro_sync.contracts.offer_content import Description
 from allegro_sync.domain.description import MAX_DESCRIPTION_BYTES, MAX_SECTIONS
+from allegro_sync.domain.frozen import FrozenModel
 
 # Which tags may sit directly inside which parent ("" = the top level of a TEXT item).
 ALLOWED_CHILDREN: dict[str, frozenset[str]] = {
@@ -49,8 +48,7 @@ ProblemCode = Literal[
 ]
 
 
-class DescriptionProblem(BaseModel):
-    model_config = ConfigDict(defer_build=True, frozen=True)
+class DescriptionProblem(FrozenModel):
     path: str
     code: ProblemCode
     message: str

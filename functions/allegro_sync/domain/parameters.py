@@ -24,6 +24,7 @@ from pydantic.alias_generators import to_camel
 
 from allegro_sync.contracts.catalog import CategoryMapping, ParameterMapping
 from allegro_sync.contracts.offer_content import OfferParameter, RangeValue
+from allegro_sync.domain.frozen import FrozenModel
 
 # --- Allegro's category parameter definitions (the subset that drives mapping) -------------------------
 
@@ -125,22 +126,19 @@ def choose_category(
 # --- results -------------------------------------------------------------------------------------------
 
 
-class MissingParameter(BaseModel):
-    model_config = ConfigDict(defer_build=True, frozen=True)
+class MissingParameter(FrozenModel):
     id: str
     name: str
 
 
-class ParameterProblem(BaseModel):
-    model_config = ConfigDict(defer_build=True, frozen=True)
+class ParameterProblem(FrozenModel):
     parameter_id: str
     parameter_name: str
     value: str
     message: str
 
 
-class ParameterResult(BaseModel):
-    model_config = ConfigDict(defer_build=True, frozen=True)
+class ParameterResult(FrozenModel):
     parameters: list[OfferParameter]
     missing_required: list[MissingParameter]
     problems: list[ParameterProblem]
@@ -166,38 +164,23 @@ def fold(text: str) -> str:
     return " ".join(re.sub(r"[\s\-_/]+", " ", bare).split())
 
 
+# Units a shop may write, by the dimension they measure, with their factor to the dimension's base unit.
+_UNITS_BY_DIMENSION: dict[str, dict[str, str]] = {
+    "mass": {"mg": "0.001", "g": "1", "dag": "10", "kg": "1000", "t": "1000000"},
+    "length": {"mm": "0.001", "cm": "0.01", "dm": "0.1", "m": "1", "km": "1000"},
+    "volume": {"ml": "0.001", "cl": "0.01", "dl": "0.1", "l": "1"},
+    "power": {"w": "1", "kw": "1000"},
+    "charge": {"mah": "1", "ah": "1000"},
+    "data": {"mb": "1", "gb": "1024", "tb": "1048576"},
+    "voltage": {"v": "1"},
+    "frequency": {"hz": "1", "khz": "1000", "mhz": "1000000"},
+    "count": {"szt": "1", "szt.": "1", "pcs": "1"},
+    "inch": {'"': "1", "cal": "1", "cali": "1"},
+}
 _UNITS: dict[str, tuple[str, Decimal]] = {
-    "mg": ("mass", Decimal("0.001")),
-    "g": ("mass", Decimal(1)),
-    "dag": ("mass", Decimal(10)),
-    "kg": ("mass", Decimal(1000)),
-    "t": ("mass", Decimal(1_000_000)),
-    "mm": ("length", Decimal("0.001")),
-    "cm": ("length", Decimal("0.01")),
-    "dm": ("length", Decimal("0.1")),
-    "m": ("length", Decimal(1)),
-    "km": ("length", Decimal(1000)),
-    "ml": ("volume", Decimal("0.001")),
-    "cl": ("volume", Decimal("0.01")),
-    "dl": ("volume", Decimal("0.1")),
-    "l": ("volume", Decimal(1)),
-    "w": ("power", Decimal(1)),
-    "kw": ("power", Decimal(1000)),
-    "mah": ("charge", Decimal(1)),
-    "ah": ("charge", Decimal(1000)),
-    "mb": ("data", Decimal(1)),
-    "gb": ("data", Decimal(1024)),
-    "tb": ("data", Decimal(1024 * 1024)),
-    "v": ("voltage", Decimal(1)),
-    "hz": ("frequency", Decimal(1)),
-    "khz": ("frequency", Decimal(1000)),
-    "mhz": ("frequency", Decimal(1_000_000)),
-    "szt": ("count", Decimal(1)),
-    "szt.": ("count", Decimal(1)),
-    "pcs": ("count", Decimal(1)),
-    '"': ("inch", Decimal(1)),
-    "cal": ("inch", Decimal(1)),
-    "cali": ("inch", Decimal(1)),
+    unit: (dimension, Decimal(factor))
+    for dimension, units in _UNITS_BY_DIMENSION.items()
+    for unit, factor in units.items()
 }
 _NUMBER = r"[-+]?\d[\d\s\u00a0]*(?:[.,]\d+)?"
 _QUANTITY = re.compile(rf"^\s*(?P<num>{_NUMBER})\s*(?P<unit>[^\d\s]*)\s*$")

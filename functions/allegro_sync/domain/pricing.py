@@ -18,6 +18,8 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from allegro_sync.domain.frozen import FrozenModel
+
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("9999999999.99")
 
@@ -67,8 +69,7 @@ class PricingRule(BaseModel):
         return self
 
 
-class PriceStep(BaseModel):
-    model_config = ConfigDict(defer_build=True, frozen=True)
+class PriceStep(FrozenModel):
     step: Literal[
         "shop_price",
         "rule",
@@ -83,10 +84,9 @@ class PriceStep(BaseModel):
     note: str
 
 
-class PriceDecision(BaseModel):
+class PriceDecision(FrozenModel):
     """The price to set and why; `explanation` is what the seller sees in the change history."""
 
-    model_config = ConfigDict(defer_build=True, frozen=True)
     amount: Decimal
     currency: str
     rule: str

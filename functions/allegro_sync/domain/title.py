@@ -17,7 +17,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from allegro_sync.domain.frozen import FrozenModel
 
 MIN_CHARS = 12
 MAX_LENGTH = 75
@@ -232,8 +232,7 @@ def build_title(
     return title
 
 
-class TitleProblem(BaseModel):
-    model_config = ConfigDict(defer_build=True, frozen=True)
+class TitleProblem(FrozenModel):
     code: Literal[
         "too_short",
         "too_long",

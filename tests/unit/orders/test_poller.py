@@ -27,6 +27,13 @@ def make_poller(
     return OrderPoller(cursors, queue, settings=settings, clock=clock, sleep=clock.sleep, owner=owner)
 
 
+def positioned(clock: FakeClock, apis: dict[str, FakeEvents]) -> tuple[MemoryCursors, MemoryQueue]:
+    """After a first run: each account's cursor at its journal's latest event (its start when empty)."""
+    cursors, queue = MemoryCursors(), MemoryQueue()
+    make_poller(cursors, queue, clock).run(apis)
+    return cursors, queue
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
@@ -49,8 +56,7 @@ def test_first_run_starts_at_the_latest_event_and_ignores_history(clock: FakeClo
 
 def test_an_empty_journal_is_read_from_its_beginning(clock: FakeClock) -> None:
     api = FakeEvents()
-    cursors, queue = MemoryCursors(), MemoryQueue()
-    make_poller(cursors, queue, clock).run({"shop1": api})
+    cursors, queue = positioned(clock, {"shop1": api})
     api.events.append(event(1, "first"))
 
     make_poller(cursors, queue, clock).run({"shop1": api})
@@ -60,8 +66,7 @@ def test_an_empty_journal_is_read_from_its_beginning(clock: FakeClock) -> None:
 
 def test_one_run_polls_every_interval_until_its_time_is_up(clock: FakeClock) -> None:
     api = FakeEvents([event(1, "seed")])
-    cursors, queue = MemoryCursors(), MemoryQueue()
-    make_poller(cursors, queue, clock).run({"shop1": api})  # first position
+    cursors, queue = positioned(clock, {"shop1": api})
     api.calls.clear()
 
     class Buyer:
@@ -99,8 +104,7 @@ def test_the_budget_caps_the_run(clock: FakeClock) -> None:
 
 def test_an_event_served_twice_in_a_page_is_enqueued_once(clock: FakeClock) -> None:
     api = FakeEvents([event(1, "seed")])
-    cursors, queue = MemoryCursors(), MemoryQueue()
-    make_poller(cursors, queue, clock).run({"shop1": api})
+    cursors, queue = positioned(clock, {"shop1": api})
     api.events += [event(2, "a"), event(2, "a"), event(3, "a", "READY_FOR_PROCESSING")]
 
     report = make_poller(cursors, queue, clock).run({"shop1": api})
@@ -112,8 +116,7 @@ def test_an_event_served_twice_in_a_page_is_enqueued_once(clock: FakeClock) -> N
 
 def test_an_overlapping_run_does_not_enqueue(clock: FakeClock) -> None:
     api = FakeEvents([event(1, "seed")])
-    cursors, queue = MemoryCursors(), MemoryQueue()
-    make_poller(cursors, queue, clock).run({"shop1": api})
+    cursors, queue = positioned(clock, {"shop1": api})
     api.events.append(event(2, "a"))
     cursors.claim("shop1", "stuck-run", clock(), 120)  # another run holds the lease
 
@@ -130,8 +133,7 @@ def test_an_overlapping_run_does_not_enqueue(clock: FakeClock) -> None:
 
 def test_the_cursor_never_moves_backwards(clock: FakeClock) -> None:
     api = FakeEvents([event(5, "seed")])
-    cursors, queue = MemoryCursors(), MemoryQueue()
-    make_poller(cursors, queue, clock).run({"shop1": api})
+    cursors, queue = positioned(clock, {"shop1": api})
 
     class Rewinding(FakeEvents):
         def order_events(self, from_id=None, *, limit=100, types=()):  # type: ignore[no-untyped-def]
@@ -147,8 +149,7 @@ def test_the_cursor_never_moves_backwards(clock: FakeClock) -> None:
 def test_event_ids_are_followed_in_the_journals_order_not_by_number(clock: FakeClock) -> None:
     """Issue 14 (#5576): an id smaller as a number is still the next event when the journal says so."""
     api = FakeEvents([event(1661520636571747, "seed")])
-    cursors, queue = MemoryCursors(), MemoryQueue()
-    make_poller(cursors, queue, clock).run({"shop1": api})
+    cursors, queue = positioned(clock, {"shop1": api})
 
     class Journal(FakeEvents):
         def order_events(self, from_id=None, *, limit=100, types=()):  # type: ignore[no-untyped-def]
@@ -163,8 +164,7 @@ def test_event_ids_are_followed_in_the_journals_order_not_by_number(clock: FakeC
 
 def test_a_failed_enqueue_leaves_the_cursor_so_the_events_come_again(clock: FakeClock) -> None:
     api = FakeEvents([event(1, "seed")])
-    cursors, queue = MemoryCursors(), MemoryQueue()
-    make_poller(cursors, queue, clock).run({"shop1": api})
+    cursors, queue = positioned(clock, {"shop1": api})
     api.events.append(event(2, "a"))
     queue.fail_next = True
 
@@ -179,8 +179,7 @@ def test_a_failed_enqueue_leaves_the_cursor_so_the_events_come_again(clock: Fake
 
 def test_one_failing_account_never_stops_the_others(clock: FakeClock) -> None:
     good, bad = FakeEvents([event(1, "g0")]), FakeEvents([event(1, "b0")])
-    cursors, queue = MemoryCursors(), MemoryQueue()
-    make_poller(cursors, queue, clock).run({"good": good, "bad": bad})
+    cursors, queue = positioned(clock, {"good": good, "bad": bad})
     good.events.append(event(2, "g1"))
     bad.events.append(event(2, "b1"))
     bad.fail = AllegroServerError(503, [])
@@ -195,8 +194,7 @@ def test_one_failing_account_never_stops_the_others(clock: FakeClock) -> None:
 
 def test_a_rate_limit_block_stops_every_account_at_once(clock: FakeClock) -> None:
     first, second = FakeEvents([event(1, "a")]), FakeEvents([event(1, "b")])
-    cursors, queue = MemoryCursors(), MemoryQueue()
-    make_poller(cursors, queue, clock).run({"a": first, "b": second})
+    cursors, queue = positioned(clock, {"a": first, "b": second})
     first.fail = AllegroRateLimited(clock() + 60)
     second.calls.clear()
 
@@ -209,8 +207,7 @@ def test_a_rate_limit_block_stops_every_account_at_once(clock: FakeClock) -> Non
 
 def test_one_sellers_own_limit_stops_only_that_seller(clock: FakeClock) -> None:
     first, second = FakeEvents([event(1, "a")]), FakeEvents([event(1, "b")])
-    cursors, queue = MemoryCursors(), MemoryQueue()
-    make_poller(cursors, queue, clock).run({"a": first, "b": second})
+    cursors, queue = positioned(clock, {"a": first, "b": second})
     first.fail = AllegroUserRateLimited(clock() + 30, account="a", resource="GET /order/events")
     second.events.append(event(2, "b2"))
 

@@ -35,9 +35,13 @@ DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 MEDIA_TYPE = "application/vnd.allegro.public.v1+json"
 
 
-class _TokenAnswer(BaseModel):
+class _Answer(BaseModel):
+    """An answer the OAuth flow reads (token, device code, /me); schema built on first use, not at import."""
+
     model_config = ConfigDict(defer_build=True)
 
+
+class _TokenAnswer(_Answer):
     access_token: str
     refresh_token: str
     expires_in: int
@@ -47,9 +51,7 @@ class _TokenAnswer(BaseModel):
         return TokenPair(self.access_token, self.refresh_token, self.expires_in, tuple(self.scope.split()))
 
 
-class _DeviceAnswer(BaseModel):
-    model_config = ConfigDict(defer_build=True)
-
+class _DeviceAnswer(_Answer):
     device_code: str
     user_code: str
     verification_uri: str
@@ -58,9 +60,7 @@ class _DeviceAnswer(BaseModel):
     interval: int = 5
 
 
-class _Me(BaseModel):
-    model_config = ConfigDict(defer_build=True)
-
+class _Me(_Answer):
     id: str
     login: str
 
