@@ -1,0 +1,70 @@
+"""`/sale/offer-bulk-modification-commands` (beta): each offer's own stock or price, up to 25 per command.
+
+Spec OfferBulkChangeCommand / OfferBulkModification / TaskWithSubjectReport. One element carries either
+`stock` or `prices`, never both (a change of both is two elements with the same offer id).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from allegro_sync.contracts.allegro import AllegroRequest, AllegroResponse, ErrorEntry, PriceIn
+
+MAX_MODIFICATIONS = 25  # spec: modifications maxItems
+
+
+class StockChange(AllegroRequest):
+    """StockModificationFixed (value > 0) / StockModificationGain."""
+
+    change_type: Literal["FIXED", "GAIN"] = "FIXED"
+    value: int
+
+
+class PriceChange(AllegroRequest):
+    """MarketplacePriceModificationFixed: the offer's new buy-now price on one marketplace."""
+
+    change_type: Literal["FIXED"] = "FIXED"
+    value: PriceIn
+
+
+class BulkModification(AllegroRequest):
+    offer_id: str = Field(min_length=1, max_length=20)
+    stock: StockChange | None = None
+    prices: dict[str, PriceChange] | None = None  # marketplace id ("allegro-pl") -> change
+
+
+class BulkCommand(AllegroRequest):
+    command_id: str
+    modifications: list[BulkModification] = Field(min_length=1, max_length=MAX_MODIFICATIONS)
+
+
+class TaskSubject(AllegroResponse):
+    offer_id: str | None = None
+    field: str | None = None
+
+
+class SubjectTask(AllegroResponse):
+    """CommandTaskWithStockSubject / CommandTaskWithPriceSubject."""
+
+    subject: TaskSubject | None = None
+    status: str | None = None
+    message: str | None = None
+    errors: list[ErrorEntry] | None = None
+
+
+class SubjectTaskReport(AllegroResponse):
+    tasks: list[SubjectTask] = Field(default_factory=list)
+
+
+class BulkResult(BaseModel):
+    """What the command did to one (offer, field). PENDING: no final status within the allowed wait."""
+
+    model_config = ConfigDict(defer_build=True, frozen=True)
+
+    offer_id: str
+    field: Literal["stock", "prices"]
+    status: Literal["SUCCESS", "FAIL", "PENDING"]
+    message: str | None = None
+    command_id: str
