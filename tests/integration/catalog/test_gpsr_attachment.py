@@ -62,11 +62,13 @@ def test_a_safety_file_from_the_shop_goes_on_the_offer_as_an_attachment_uploaded
     stack.publish(upsert("GPSR-FILE-1", attributes=attributes), upsert("GPSR-FILE-2", attributes=attributes))
 
     attachments = stack.emulator.marketplace.state.attachments
-    assert len(attachments) == 1 and served == ["/safety.pdf"]  # one upload for both products
+    assert len(attachments) == 1
+    assert served == ["/safety.pdf"]
     (ident,) = attachments
     for sku in ("GPSR-FILE-1", "GPSR-FILE-2"):
         link = stack.catalog.link(sku, ACCOUNT)
-        assert link is not None and link.status is LinkStatus.PUBLISHED, link
+        assert link is not None
+        assert link.status is LinkStatus.PUBLISHED, link
         shown = stack.offer(sku)["productSet"][0]["safetyInformation"]
         assert shown == {"type": "ATTACHMENTS", "attachments": [{"id": ident}]}
     assert attachments[ident]["file"]["name"] == "safety.pdf"
@@ -98,7 +100,8 @@ def test_a_safety_file_that_is_gone_or_not_a_document_waits_with_that_reason(
     text = " ".join(stack.cli("products", "status", "GPSR-TEXT").output.split())
     assert "cannot be used: the shop answered 404" in gone
     assert "cannot be used: not a PDF, JPEG or PNG file" in text
-    assert not stack.offers("GPSR-GONE") and not stack.offers("GPSR-TEXT")
+    assert not stack.offers("GPSR-GONE")
+    assert not stack.offers("GPSR-TEXT")
     assert stack.emulator.marketplace.state.attachments == {}
 
 
@@ -110,7 +113,8 @@ def test_a_product_with_a_producer_but_no_safety_information_waits_with_its_own_
     stack.publish(upsert("GPSR-NO-SAFETY", attributes={"Stan": "Nowy", "Producent": "Zelmer"}))
 
     link = stack.catalog.link("GPSR-NO-SAFETY", ACCOUNT)
-    assert link is not None and link.status is LinkStatus.WAITING
+    assert link is not None
+    assert link.status is LinkStatus.WAITING
     shown = " ".join(stack.cli("products", "status", "GPSR-NO-SAFETY").output.split())
     assert "no safety information (add a 'Safety information' attribute in the shop" in shown
     assert "no responsible producer" not in shown

@@ -28,7 +28,8 @@ def test_a_safety_manual_is_declared_then_uploaded_to_the_url_allegro_gives(clie
     )
 
     assert made.type == "SAFETY_INFORMATION_MANUAL"
-    assert made.file is not None and made.file.url  # the file is there only after the PUT (#12075)
+    assert made.file is not None
+    assert made.file.url
 
 
 def test_a_bulk_command_repeated_under_the_same_id_runs_once(

@@ -109,7 +109,8 @@ class FakeStockAllegro:
         )
         results = []
         for m in modifications:
-            assert m.stock is not None and m.stock.value > 0, "a bulk FIXED stock must be > 0"
+            assert m.stock is not None
+            assert m.stock.value > 0, "a bulk FIXED stock must be > 0"
             offer = self.offers.get(m.offer_id)
             ok = offer is not None and not offer.archived
             if offer is not None and ok:
