@@ -8,9 +8,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from allegro_sync.contracts.allegro import AllegroRequest, AllegroResponse, ErrorEntry, PriceIn
+from allegro_sync.contracts.allegro import (
+    AllegroRequest,
+    AllegroResponse,
+    CommandTask,
+    OfferCommandResult,
+    PriceIn,
+)
 
 MAX_MODIFICATIONS = 25  # spec: modifications maxItems
 
@@ -45,26 +51,17 @@ class TaskSubject(AllegroResponse):
     field: str | None = None
 
 
-class SubjectTask(AllegroResponse):
-    """CommandTaskWithStockSubject / CommandTaskWithPriceSubject."""
+class SubjectTask(CommandTask):
+    """CommandTaskWithStockSubject / CommandTaskWithPriceSubject: a command task named by its subject."""
 
     subject: TaskSubject | None = None
-    status: str | None = None
-    message: str | None = None
-    errors: list[ErrorEntry] | None = None
 
 
 class SubjectTaskReport(AllegroResponse):
     tasks: list[SubjectTask] = Field(default_factory=list)
 
 
-class BulkResult(BaseModel):
-    """What the command did to one (offer, field). PENDING: no final status within the allowed wait."""
+class BulkResult(OfferCommandResult):
+    """What the command did to one (offer, field); PENDING: no final status within the allowed wait."""
 
-    model_config = ConfigDict(defer_build=True, frozen=True)
-
-    offer_id: str
-    field: Literal["stock", "prices"]
-    status: Literal["SUCCESS", "FAIL", "PENDING"]
-    message: str | None = None
-    command_id: str
+    field: Literal["stock", "prices"] = "stock"

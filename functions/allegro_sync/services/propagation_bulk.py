@@ -15,27 +15,17 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from allegro_sync.contracts.bulk import MAX_MODIFICATIONS, BulkModification, StockChange
+
+if TYPE_CHECKING:
+    from allegro_sync.services.propagation import Push
 
 NAMESPACE = uuid.UUID("5b0f8a5e-6a52-4a39-9b57-7c1d1f9b2c16")  # allegro-sync bulk stock commands
 
 
-class Pushable(Protocol):
-    @property
-    def sku(self) -> str: ...
-    @property
-    def revision(self) -> int: ...
-    @property
-    def offer_id(self) -> str: ...
-    @property
-    def account(self) -> str: ...
-    @property
-    def quantity(self) -> int: ...
-
-
-P = TypeVar("P", bound=Pushable)
+P = TypeVar("P", bound="Push")
 
 
 def bulk_chunks(pushes: Sequence[P], batchable: Callable[[P], bool]) -> tuple[list[list[P]], list[P]]:
@@ -65,11 +55,11 @@ def by_value(pushes: Sequence[P]) -> tuple[dict[tuple[str, int], list[P]], list[
     return batched, [p for p in pushes if id(p) not in in_batch]
 
 
-def command_id(chunk: Sequence[Pushable]) -> str:
+def command_id(chunk: Sequence[Push]) -> str:
     """The same pushes, the same id (exactly once under redelivery)."""
     what = sorted(f"{p.account}|{p.offer_id}|{p.quantity}|{p.sku}|{p.revision}" for p in chunk)
     return str(uuid.uuid5(NAMESPACE, "\n".join(what)))
 
 
-def stock_modifications(chunk: Sequence[Pushable]) -> list[BulkModification]:
+def stock_modifications(chunk: Sequence[Push]) -> list[BulkModification]:
     return [BulkModification(offer_id=p.offer_id, stock=StockChange(value=p.quantity)) for p in chunk]

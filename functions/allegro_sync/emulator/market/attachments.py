@@ -14,16 +14,8 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING, Any
 
-from allegro_sync.emulator.market.common import (
-    Reject,
-    body_object,
-    error_item,
-    new_uuid,
-    not_found,
-    obj,
-    ok,
-    seq,
-)
+from allegro_sync.emulator.market import common
+from allegro_sync.emulator.market.common import Reject, error_item, obj, seq
 from allegro_sync.emulator.types import EmulatorRequest, EmulatorResponse
 
 if TYPE_CHECKING:
@@ -63,7 +55,7 @@ def _shown(attachment: dict[str, Any]) -> dict[str, Any]:
 
 def create(st: MarketState, request: EmulatorRequest) -> EmulatorResponse:
     assert request.seller_id is not None
-    body = body_object(request)
+    body = common.body_object(request)
     kind = body.get("type")
     if kind not in TYPES:
         raise Reject.one(422, "VALIDATION_ERROR", f"Unknown attachment type {kind}", path="type")
@@ -75,17 +67,19 @@ def create(st: MarketState, request: EmulatorRequest) -> EmulatorResponse:
         raise Reject.one(
             422, "VALIDATION_ERROR", f"A {kind} file must be one of {', '.join(allowed)}", path="file.name"
         )
-    ident = new_uuid(st.rng)
+    ident = common.new_uuid(st.rng)
     st.attachments[ident] = {"id": ident, "type": kind, "file": {"name": name}, "seller": request.seller_id}
     host = request.headers.get("host")
     upload = f"http://{host}" if host else "https://upload.allegro.pl"
-    return ok(_shown(st.attachments[ident]), 201, {"Location": f"{upload}/sale/offer-attachments/{ident}"})
+    return common.ok(
+        _shown(st.attachments[ident]), 201, {"Location": f"{upload}/sale/offer-attachments/{ident}"}
+    )
 
 
 def _own(st: MarketState, request: EmulatorRequest, ident: str) -> dict[str, Any]:
     found = st.attachments.get(ident)
     if found is None:
-        raise not_found("Attachment", ident)
+        raise common.not_found("Attachment", ident)
     if found["seller"] != request.seller_id:
         raise Reject.one(403, "ACCESS_DENIED", "User has no access to this attachment")
     return found
@@ -101,11 +95,11 @@ def upload(st: MarketState, request: EmulatorRequest, ident: str) -> EmulatorRes
         raise Reject.one(400, "VALIDATION_ERROR", f"The file is not a {media} file")
     digest = hashlib.sha256(data).hexdigest()[:32]
     attachment["file"] = {**attachment["file"], "url": f"{FILE_HOST}/{digest}/{attachment['file']['name']}"}
-    return ok(_shown(attachment))
+    return common.ok(_shown(attachment))
 
 
 def get(st: MarketState, request: EmulatorRequest, ident: str) -> EmulatorResponse:
-    return ok(_shown(_own(st, request, ident)))
+    return common.ok(_shown(_own(st, request, ident)))
 
 
 def check_safety(

@@ -13,21 +13,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from allegro_sync.emulator.market import commands
-from allegro_sync.emulator.market.common import (
-    BASE_MARKETPLACE,
-    CURRENCY,
-    Reject,
-    body_object,
-    error_item,
-    int_arg,
-    is_uuid,
-    money,
-    obj,
-    ok,
-    parse_decimal,
-    seq,
-)
+from allegro_sync.emulator.market import commands, common
+from allegro_sync.emulator.market.common import BASE_MARKETPLACE, CURRENCY, Reject, money, obj, parse_decimal
 from allegro_sync.emulator.market.offers import set_price, set_stock
 from allegro_sync.emulator.market.state import Command, Offer
 from allegro_sync.emulator.types import EmulatorRequest, EmulatorResponse
@@ -94,11 +81,11 @@ def _check(index: int, element: dict[str, Any]) -> str:
 
 def post_command(st: MarketState, request: EmulatorRequest) -> EmulatorResponse:
     assert request.seller_id is not None
-    body = body_object(request)
+    body = common.body_object(request)
     command_id = body.get("commandId")
-    if not isinstance(command_id, str) or not is_uuid(command_id):
+    if not isinstance(command_id, str) or not common.is_uuid(command_id):
         raise _bad("commandId must be a UUID", "commandId", status=422)
-    elements = [obj(m) for m in seq(body.get("modifications"))]
+    elements = [obj(m) for m in common.seq(body.get("modifications"))]
     if not 1 <= len(elements) <= MAX_MODIFICATIONS:
         raise _bad(f"modifications takes 1 to {MAX_MODIFICATIONS} elements", "modifications", status=422)
     fields = [_check(i, e) for i, e in enumerate(elements)]
@@ -127,14 +114,14 @@ def post_command(st: MarketState, request: EmulatorRequest) -> EmulatorResponse:
                     "subject": {"offerId": element["offerId"], "field": field},
                     "status": "SUCCESS" if outcome is None else "FAIL",
                     "message": "" if outcome is None else outcome[1],
-                    "errors": [] if outcome is None else [error_item(*outcome)],
+                    "errors": [] if outcome is None else [common.error_item(*outcome)],
                 }
             )
         command.tasks = tasks
         command.completed_at = st.now()
 
     st.schedule(st.faults.command_delay_seconds, run)
-    return ok(commands.report(command), 201, BETA)
+    return common.ok(commands.report(command), 201, BETA)
 
 
 def _stock(st: MarketState, offer: Offer, change: dict[str, Any]) -> tuple[str, str] | None:
@@ -167,12 +154,12 @@ def _prices(st: MarketState, offer: Offer, prices: dict[str, Any]) -> tuple[str,
 
 def get_report(st: MarketState, request: EmulatorRequest, command_id: str) -> EmulatorResponse:
     assert request.seller_id is not None
-    return ok(commands.report(commands.find(st, KIND, command_id, request.seller_id)))
+    return common.ok(commands.report(commands.find(st, KIND, command_id, request.seller_id)))
 
 
 def get_tasks(st: MarketState, request: EmulatorRequest, command_id: str) -> EmulatorResponse:
     assert request.seller_id is not None
     command = commands.find(st, KIND, command_id, request.seller_id)
-    limit = int_arg(request, "limit", 100, 1, 1000)
-    offset = int_arg(request, "offset", 0, 0, 999)
-    return ok({"tasks": (command.tasks or [])[offset : offset + limit]})
+    limit = common.int_arg(request, "limit", 100, 1, 1000)
+    offset = common.int_arg(request, "offset", 0, 0, 999)
+    return common.ok({"tasks": (command.tasks or [])[offset : offset + limit]})
