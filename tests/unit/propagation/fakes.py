@@ -24,7 +24,7 @@ from allegro_sync.contracts.allegro import (
     OfferStock,
     ProductOffer,
 )
-from allegro_sync.contracts.allegro_errors import AllegroNotFound, InvalidCommand
+from allegro_sync.contracts.allegro_errors import AllegroNotFound, AllegroUnavailable, InvalidCommand
 from allegro_sync.contracts.bulk import BulkModification, BulkResult
 from allegro_sync.contracts.catalog import Change
 from allegro_sync.contracts.messages import StockChanged
@@ -50,6 +50,7 @@ class FakeStockAllegro:
     calls: list[tuple[str, Any]] = field(default_factory=list)
     stale_reads: bool = False
     bulk_results: dict[str, list[BulkResult]] = field(default_factory=dict)
+    lose_next_bulk_answer: bool = False  # the command runs, its answer never arrives
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     def _live(self, offer_id: str) -> FakeOffer:
@@ -120,6 +121,11 @@ class FakeStockAllegro:
                 BulkResult(offer_id=m.offer_id, field="stock", status=status, command_id=command_id)
             )
         self.bulk_results[command_id] = results
+        if self.lose_next_bulk_answer:
+            self.lose_next_bulk_answer = False
+            raise AllegroUnavailable(
+                "Allegro unreachable: POST /sale/offer-bulk-modification-commands timed out"
+            )
         return results
 
     def change_publication(

@@ -71,6 +71,24 @@ def test_more_than_25_offers_take_one_bulk_command_per_25(world: World) -> None:
     assert all(world.main.offers[f"O{n}"].stock == 1 + n % 7 for n in range(30))
 
 
+def test_a_bulk_command_whose_answer_was_lost_is_not_run_again_by_the_redelivery(world: World) -> None:
+    for n in range(3):
+        world.offer(f"SKU-{n}", f"O{n}")
+    world.run(*(world.level(f"SKU-{n}", 9) for n in range(3)))
+    world.main.calls.clear()
+    signals = [world.level(f"SKU-{n}", n + 1) for n in range(3)]
+    world.main.lose_next_bulk_answer = True
+
+    lost = world.run(*signals)
+    redelivered = world.run(*signals)  # SQS hands the same messages back
+
+    assert set(lost.failed) == {"SKU-0", "SKU-1", "SKU-2"}
+    assert redelivered.failed == {}
+    assert world.main.names() == ["bulk"]  # the same command id: its results are read, not run twice
+    assert [world.main.offers[f"O{n}"].stock for n in range(3)] == [1, 2, 3]
+    assert [c.changes["stock"]["new"] for c in world.changes.changes[-3:]] == [1, 2, 3]
+
+
 def test_offers_on_two_accounts_are_both_set(world: World) -> None:
     world.offer("SKU-1", "M1", "main")
     world.offer("SKU-1", "S1", "second")
