@@ -70,6 +70,13 @@ OPERATIONS: tuple[tuple[str, str], ...] = (
     ("get", "/sale/responsible-producers/{id}"),
     ("get", "/sale/responsible-persons"),
     ("post", "/sale/responsible-persons"),
+    # issue 16 (gpsr2): GPSR safety information as an attachment; each offer's own stock/price in one command
+    ("post", "/sale/offer-attachments"),
+    ("put", "/sale/offer-attachments/{attachmentId}"),
+    ("get", "/sale/offer-attachments/{attachmentId}"),
+    ("post", "/sale/offer-bulk-modification-commands"),
+    ("get", "/sale/offer-bulk-modification-commands/{commandId}"),
+    ("get", "/sale/offer-bulk-modification-commands/{commandId}/tasks"),
 )
 
 # Documentation-only keys, dropped wherever they are not the name of a schema property.

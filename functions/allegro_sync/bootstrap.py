@@ -45,6 +45,7 @@ if TYPE_CHECKING:  # the modules below are imported by the method that builds wi
     from allegro_sync.adapters.order_queues import SqsFulfillmentQueue, SqsOrderQueue, SqsStockChanges
     from allegro_sync.adapters.queues import ShopEventQueue
     from allegro_sync.adapters.redelivery import Redelivery
+    from allegro_sync.adapters.safety_files import HttpSafetyFiles
     from allegro_sync.adapters.shop.deliveries import DynamoRefusals
     from allegro_sync.adapters.shop.shopify import ShopifyKeys
     from allegro_sync.adapters.shop.signing_secret import SigningSecretStore
@@ -371,6 +372,7 @@ class Application:
                 stock_changes=self.stock_changes(),
                 producers=self.producer_mappings(),
                 gpsr_ids=DynamoGpsrIds(self.table("control")),
+                safety_files=self.safety_files(),
             ),
         )
 
@@ -816,6 +818,12 @@ class Application:
         from allegro_sync.adapters.dynamodb.gpsr import DynamoProducerMappings
 
         return self._once("producer-mappings", lambda: DynamoProducerMappings(self.table("mappings")))
+
+    def safety_files(self) -> HttpSafetyFiles:
+        """Reads the shop's safety-information files (GPSR attachments) over the shop's HTTP client."""
+        from allegro_sync.adapters.safety_files import HttpSafetyFiles
+
+        return self._once("safety-files", lambda: HttpSafetyFiles(self.shop_http()))
 
 
 class ConnectedAccounts:

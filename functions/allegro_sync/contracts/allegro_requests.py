@@ -42,12 +42,23 @@ class SafetyInformation(AllegroRequest):
     description: str = Field(max_length=5000)
 
 
+class AttachmentRef(AllegroRequest):
+    id: str
+
+
+class AttachmentsSafetyInformation(AllegroRequest):
+    """AttachmentsSafetyInformation: uploaded SAFETY_INFORMATION_MANUAL attachments (1..20), by id."""
+
+    type: Literal["ATTACHMENTS"] = "ATTACHMENTS"
+    attachments: list[AttachmentRef] = Field(min_length=1, max_length=20)
+
+
 class ProductSafety(AllegroRequest):
     """The GPSR part of a `productSet[]` element (empty: nothing is sent)."""
 
     responsible_producer: ResponsibleProducer | None = None
     responsible_person: ResponsiblePerson | None = None
-    safety_information: SafetyInformation | None = None
+    safety_information: SafetyInformation | AttachmentsSafetyInformation | None = None
 
 
 # --- what an offer sells -------------------------------------------------------------------------------

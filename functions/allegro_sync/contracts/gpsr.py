@@ -103,3 +103,34 @@ class ProducerMapping(BaseModel):
     person: NewResponsiblePerson | None = None
     safety_text: str | None = Field(default=None, max_length=5000)
     updated_at: str = ""
+
+
+# --- issue 16 (gpsr2): safety information as an attachment (/sale/offer-attachments) --------------------
+
+
+class AttachmentFile(AllegroResponse):
+    name: str = ""
+    url: str | None = None  # set once the file is uploaded (#12075)
+
+
+class OfferAttachment(AllegroResponse):
+    """Spec OfferAttachment: the POST answers it (with the upload URL in `Location`), the PUT too."""
+
+    id: str
+    type: str = ""
+    file: AttachmentFile | None = None
+
+
+class SafetyFile(BaseModel):
+    """A safety-information file the shop gives (by URL), as read: what is uploaded to Allegro."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    media_type: str
+    data: bytes
+
+
+class SafetyFileUnusable(Exception):
+    """The shop's safety-information file cannot be used (gone, not PDF/JPEG/PNG, too large): the seller
+    must fix the product; a retry would not help."""

@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from allegro_sync.emulator.market import (
+    attachments,
     automation,
+    bulk,
     campaigns,
     catalogue,
     commands,
@@ -134,6 +136,13 @@ ROUTES: tuple[Route, ...] = (
     _route("GET", "/sale/responsible-producers/{id}", gpsr.get_producer, USER),
     _route("GET", "/sale/responsible-persons", gpsr.list_persons, USER),
     _route("POST", "/sale/responsible-persons", gpsr.create_person, USER),
+    # issue 16 (gpsr2): offer attachments and the bulk price/stock command
+    _route("POST", "/sale/offer-attachments", attachments.create, COMPANY),
+    _route("PUT", "/sale/offer-attachments/{id}", attachments.upload, COMPANY),
+    _route("GET", "/sale/offer-attachments/{id}", attachments.get, USER),
+    _route("POST", "/sale/offer-bulk-modification-commands", bulk.post_command, COMPANY),
+    _route("GET", "/sale/offer-bulk-modification-commands/{id}", bulk.get_report, USER),
+    _route("GET", "/sale/offer-bulk-modification-commands/{id}/tasks", bulk.get_tasks, USER),
 )
 
 

@@ -384,6 +384,8 @@ def _is_oauth(path: str) -> bool:
 def _check_media_types(request: EmulatorRequest) -> EmulatorResponse | None:
     """Accept must name Allegro's public v1 type; beta types are gone (#8109); bodies declare it too."""
     accept = request.headers.get("accept", "")
+    if (request.method, request.path) == BULK_COMMAND:
+        return _check_beta(request, accept)
     if "application/vnd.allegro.beta" in accept:
         return allegro_error(
             406, "NOT_ACCEPTABLE", "Beta media types are no longer supported; use " + MEDIA_TYPE
@@ -392,13 +394,31 @@ def _check_media_types(request: EmulatorRequest) -> EmulatorResponse | None:
         return allegro_error(406, "NOT_ACCEPTABLE", f"Accept must be {MEDIA_TYPE}")
     if request.raw_body:
         ctype = _media_type(request.headers.get("content-type", ""))
-        allowed = {MEDIA_TYPE} | (UPLOAD_MEDIA_TYPES if request.path == "/sale/images" else set())
+        allowed: frozenset[str] | set[str] = {MEDIA_TYPE} | (
+            UPLOAD_MEDIA_TYPES if request.path == "/sale/images" else set()
+        )
+        if request.method == "PUT" and request.path.startswith("/sale/offer-attachments/"):
+            allowed = ATTACHMENT_MEDIA_TYPES  # the file itself (market/attachments.py)
         if ctype not in allowed:
             return allegro_error(
                 415,
                 "UNSUPPORTED_MEDIA_TYPE",
                 f"Content-Type {ctype or '(none)'} is not supported; use {MEDIA_TYPE}",
             )
+    return None
+
+
+# issue 16 (gpsr2): the bulk price/stock command is still beta and declares only the beta type (#13179).
+BULK_COMMAND = ("POST", "/sale/offer-bulk-modification-commands")
+BETA_MEDIA_TYPE = "application/vnd.allegro.beta.v1+json"
+ATTACHMENT_MEDIA_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png"})
+
+
+def _check_beta(request: EmulatorRequest, accept: str) -> EmulatorResponse | None:
+    if BETA_MEDIA_TYPE not in accept:
+        return allegro_error(406, "NOT_ACCEPTABLE", f"Accept must be {BETA_MEDIA_TYPE}")
+    if _media_type(request.headers.get("content-type", "")) != BETA_MEDIA_TYPE:
+        return allegro_error(415, "UNSUPPORTED_MEDIA_TYPE", f"Content-Type must be {BETA_MEDIA_TYPE}")
     return None
 
 

@@ -36,6 +36,7 @@ API_HOST = "https://api.allegro.pl"
 UPLOAD_HOST = "https://upload.allegro.pl"
 UPLOAD_PATHS = frozenset({"/sale/images"})
 MEDIA_TYPE = "application/vnd.allegro.public.v1+json"
+BETA_MEDIA_TYPE = "application/vnd.allegro.beta.v1+json"  # the bulk price/stock command (still beta)
 
 
 @dataclass(frozen=True)
@@ -157,7 +158,8 @@ class _Request:
     """An EmulatorRequest seen through openapi-core's Request protocol."""
 
     def __init__(self, request: EmulatorRequest, templates: _Templates | None = None) -> None:
-        self.host_url = UPLOAD_HOST if request.path in UPLOAD_PATHS else API_HOST
+        attachment_upload = request.method == "PUT" and request.path.startswith("/sale/offer-attachments/")
+        self.host_url = UPLOAD_HOST if request.path in UPLOAD_PATHS or attachment_upload else API_HOST
         self.path = request.path
         self.method = request.method.lower()
         self.parameters = RequestParameters(
@@ -219,7 +221,13 @@ def apply_spec_errata(document: dict[str, Any]) -> None:
       `{"checkoutForms": [], "count": 0, "totalCount": 0}`: the gap scan meets that every quiet day.
     - `OfferAutomaticPricingCommand.modification` is a `oneOf` of `{set}` and `{remove}` with neither key
       required, so every body matches both branches and `oneOf` can never pass; each branch requires its key.
+    - `TaskWithSubjectReport.tasks` (the bulk price/stock command) is a `oneOf` of two identical task shapes
+      (price and stock subject), so no task can ever match exactly one; it is read as `anyOf`.
     """
+    report = _schema(document, "TaskWithSubjectReport")
+    items = report.get("properties", {}).get("tasks", {}).get("items", {}) if report else {}
+    if isinstance(items, dict) and "oneOf" in items:
+        items["anyOf"] = items.pop("oneOf")
     forms = _schema(document, "CheckoutForms")
     if forms:
         for field_name in ("count", "totalCount"):
@@ -254,7 +262,7 @@ class SpecValidator:
                 path_finder_cls=_CachingPathFinder,
                 response_validator_cls=_ResponseValidator,
                 # Allegro's vendor media type is JSON; openapi-core only knows it by the +json suffix rule.
-                extra_media_type_deserializers={MEDIA_TYPE: _json},
+                extra_media_type_deserializers={MEDIA_TYPE: _json, BETA_MEDIA_TYPE: _json},
             ),
         )
 

@@ -333,7 +333,7 @@ class Demo:
                 self.console.print(f"  section {number} {item.get('type')}: {shown}", markup=False)
 
     def gpsr_per_product(self) -> None:
-        """Issue 16, item 2: a product's own responsible producer (not the settings' one) on its offer."""
+        """Issue 16, item 2: a product's own responsible producer and safety file on its offer."""
         self._chapter("4b. EU product safety: a product with its own responsible producer (GPSR)")
         producer = NewResponsibleProducer(
             name="Acme Home GmbH",
@@ -361,9 +361,16 @@ class Demo:
             "price": "119.00",
             "stock": 3,
             "category_path": ["Dom", "Kuchnia", "Czajniki"],
-            "attributes": {"Stan": "Nowy", "Marka": "Acme", "Moc": "2200"},
+            "attributes": {
+                "Stan": "Nowy",
+                "Marka": "Acme",
+                "Moc": "2200",
+                # issue 16 (gpsr2): the safety manual as a file the shop gives
+                "Safety information file": f"{self.shop_url}/files/acme-kettle-safety.pdf",
+            },
             "occurred_at": datetime.now(UTC).isoformat(),
         }
+        self.shop.files["acme-kettle-safety.pdf"] = b"%PDF-1.4 Acme: nie zanurzac w wodzie"
         status, body = self._webhook(upsert)
         _expect(status == 202, f"POST /webhooks/shop answered {status} {body}")
         self.runtime.drain(timeout=120)
@@ -379,10 +386,12 @@ class Demo:
                 element.get("responsibleProducer") == {"id": acme[0]["id"]},
                 f"{sku} on {account} carries {element.get('responsibleProducer')}",
             )
+            safety = element.get("safetyInformation") or {}
+            _expect(safety.get("type") == "ATTACHMENTS", f"{sku} on {account}: safety information {safety}")
             self.console.print(
                 f"{sku} on {account}: offer {offer['id']}, responsible producer {producer.name} "
-                f"(created once on the account, id {acme[0]['id']}), safety information "
-                f"{element['safetyInformation']['description']!r}"
+                f"(created once on the account, id {acme[0]['id']}), safety information: the shop's PDF "
+                f"uploaded through /sale/offer-attachments (attachment {safety['attachments'][0]['id']})"
             )
 
     def orders_and_stock(self) -> None:

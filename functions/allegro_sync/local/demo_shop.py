@@ -35,6 +35,7 @@ class DemoShop:
     # The shop's WooCommerce REST reads (`/wp-json/wc/v3/products/<id>[/variations]` -> JSON), for the
     # chapter where the shop is a WooCommerce shop whose webhooks leave out a variation's parent.
     rest: dict[str, Any] = field(default_factory=dict)
+    files: dict[str, bytes] = field(default_factory=dict)  # GET /files/<name>: e.g. a GPSR safety manual
     down: bool = False  # answer 503 to every order delivery, like a shop in maintenance
     taken: dict[str, Counter[str]] = field(default_factory=dict)  # form id -> SKU -> units still taken
     first_seen: dict[str, float] = field(default_factory=dict)  # form id -> time.time() of its first delivery
@@ -167,6 +168,9 @@ class DemoShopServer(LoopbackServer):
                     return
                 if url.path == "/orders":
                     self.send_body(200, json.dumps(owner.received()).encode(), "application/json")
+                    return
+                if url.path.removeprefix("/files/") in owner.files:
+                    self.send_body(200, owner.files[url.path.removeprefix("/files/")], "application/pdf")
                     return
                 if url.path in owner.rest:
                     self.send_body(200, json.dumps(owner.rest[url.path]).encode(), "application/json")

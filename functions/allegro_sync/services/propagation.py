@@ -6,8 +6,9 @@ Rules that shape this module (issue "Stock in seconds and orders exactly once"):
   reads the SKU's current view, so a burst of changes for one SKU collapses into one push of the newest
   value (within a batch only the newest revision per SKU is kept; across batches the pushed revision
   stored per offer link, written conditionally, skips anything not newer).
-- PATCH for a single offer, one quantity command for every offer of an account that needs the same value
-  (across SKUs of the batch); a quantity command cannot set 0, so 0 is always a PATCH (which ends the offer).
+- PATCH for a single offer; one bulk command (`propagation_bulk.py`) for up to 25 offers of an account,
+  each with its own value (across SKUs of the batch); should Allegro refuse that beta resource, one quantity
+  command per value; neither can set 0, so 0 is always a PATCH (which ends the offer).
 - Stock coming back re-activates an offer that sold out: stock first, confirmed by reading it back, then
   ACTIVATE, because Allegro may run an activation before a stock change sent just before it (#10251).
   An offer the seller (or Allegro's admin) ended is not re-activated behind their back.
@@ -24,7 +25,6 @@ names the SKU in `PropagationReport.failed`, so its messages go back to the queu
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -35,12 +35,19 @@ from aws_lambda_powertools import Logger
 
 from allegro_sync import correlation
 from allegro_sync.contracts.allegro import OfferCommandResult, ProductOffer
-from allegro_sync.contracts.allegro_errors import AllegroError, AllegroNotFound, AllegroUserRateLimited
+from allegro_sync.contracts.allegro_errors import (
+    AllegroApiError,
+    AllegroError,
+    AllegroNotFound,
+    AllegroRateLimited,
+    AllegroUserRateLimited,
+)
 from allegro_sync.contracts.catalog import Change
 from allegro_sync.contracts.messages import StockChanged
 from allegro_sync.contracts.stock import PushRecord
 from allegro_sync.domain.ledger import OfferAction, OfferTarget, StockView
 from allegro_sync.services.catalog import ChangeLog
+from allegro_sync.services.propagation_bulk import bulk_chunks, by_value, command_id, stock_modifications
 from allegro_sync.services.propagation_ports import (
     ArchivedOffers,
     OfferStockClient,
@@ -159,17 +166,6 @@ def _kind(target: OfferTarget, previous: PushRecord | None) -> PushKind:
     return PushKind.RESTOCK  # sold out before, or never pushed: read it back and activate if it sold out
 
 
-def batches(pushes: Sequence[Push]) -> tuple[dict[tuple[str, int], list[Push]], list[Push]]:
-    """QUANTITY pushes grouped by (account, value) when two or more share them; everything else single."""
-    groups: dict[tuple[str, int], list[Push]] = defaultdict(list)
-    for push in pushes:
-        if push.kind is PushKind.QUANTITY:
-            groups[(push.account, push.quantity)].append(push)
-    batched = {key: group for key, group in groups.items() if len(group) > 1}
-    in_batch = {id(p) for group in batched.values() for p in group}
-    return batched, [p for p in pushes if id(p) not in in_batch]
-
-
 # ------------------------------------------------------------------------------------------------ run
 
 
@@ -239,9 +235,9 @@ class Propagator:
             if not push.needs_call:
                 self._done(push, report)
         todo = [p for p in pushes if p.needs_call]
-        batched, singles = batches(todo)
-        for (account, quantity), group in sorted(batched.items()):
-            self._correlated_batch(account, quantity, group, singles, report)
+        chunks, singles = bulk_chunks(todo, lambda p: p.kind is PushKind.QUANTITY)
+        for chunk in chunks:
+            self._correlated_batch(chunk[0].account, chunk, singles, report)
         for push in singles:
             # Every offer is tried even when another offer of its SKU failed: a disconnected account or a
             # rate limit on one channel must not keep the others showing old stock.
@@ -257,7 +253,7 @@ class Propagator:
         return report
 
     def _correlated_batch(
-        self, account: str, quantity: int, group: list[Push], fallback: list[Push], report: PropagationReport
+        self, account: str, group: list[Push], fallback: list[Push], report: PropagationReport
     ) -> None:
         """One command may serve several events: each push gets a line under its own id, and the command's
         own Allegro calls carry the id when all its pushes share one."""
@@ -265,19 +261,46 @@ class Propagator:
         for push in group:
             with correlation.scope(push.correlation_id):
                 logger.info(
-                    "stock in a shared quantity command",
+                    "stock in a shared bulk command",
                     extra={
                         "sku": push.sku,
                         "offer_id": push.offer_id,
                         "account": account,
-                        "quantity": quantity,
+                        "quantity": push.quantity,
                         "command_offers": len(group),
                     },
                 )
         with correlation.scope(ids[0] if len(ids) == 1 else None):
-            self._batch(account, quantity, group, fallback, report)
+            self._bulk(account, group, fallback, report)
 
-    # --- the three ways to push ------------------------------------------------------------------------
+    # --- the ways to push ------------------------------------------------------------------------------
+
+    def _bulk(self, account: str, group: list[Push], fallback: list[Push], report: PropagationReport) -> None:
+        """One bulk command: each offer of `account` in `group` gets its own value (up to 25)."""
+        try:
+            results = self.clients.client(account).bulk_modify(command_id(group), stock_modifications(group))
+        except AllegroApiError as error:
+            if isinstance(error, AllegroRateLimited) or error.status >= 500:
+                report.failed.update({p.sku: f"bulk command: {error}" for p in group})
+                return
+            # The beta resource refused the command itself: the older quantity command, one per value.
+            logger.warning("bulk command refused: quantity commands instead", extra={"error": str(error)})
+            batched, singles = by_value(group)
+            for (_, quantity), same in sorted(batched.items()):
+                self._batch(account, quantity, same, fallback, report)
+            fallback.extend(singles)
+            return
+        except Exception as error:  # timeouts, ...: the SKUs are retried (the same command id)
+            report.failed.update({p.sku: f"bulk command: {type(error).__name__}: {error}" for p in group})
+            return
+        report.calls += 2
+        for push, result in zip(group, results, strict=True):
+            if result.status == "SUCCESS":
+                self._done(push, report, made=[self._stock_change(push)])
+            elif result.status == "FAIL":
+                fallback.append(push)  # archived, ended by the seller, ...: the single path decides
+            else:
+                report.failed[push.sku] = f"{push.offer_id}: bulk command still pending"
 
     def _batch(
         self, account: str, quantity: int, group: list[Push], fallback: list[Push], report: PropagationReport

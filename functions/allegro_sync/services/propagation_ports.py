@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal, Protocol
 
 from allegro_sync.contracts.allegro import OfferCommandResult, ProductOffer
+from allegro_sync.contracts.bulk import BulkModification, BulkResult
 from allegro_sync.contracts.catalog import Change
 from allegro_sync.contracts.stock import PushRecord
 from allegro_sync.domain.ledger import StockView
@@ -46,6 +47,8 @@ class OfferStockClient(Protocol):
     def change_publication(
         self, offer_ids: Iterable[str], action: Literal["ACTIVATE", "END"]
     ) -> list[OfferCommandResult]: ...
+
+    def bulk_modify(self, command_id: str, modifications: Sequence[BulkModification]) -> list[BulkResult]: ...
 
 
 class StockClients(Protocol):

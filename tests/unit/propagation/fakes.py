@@ -24,7 +24,8 @@ from allegro_sync.contracts.allegro import (
     OfferStock,
     ProductOffer,
 )
-from allegro_sync.contracts.allegro_errors import AllegroNotFound, InvalidCommand
+from allegro_sync.contracts.allegro_errors import AllegroNotFound, AllegroUnavailable, InvalidCommand
+from allegro_sync.contracts.bulk import BulkModification, BulkResult
 from allegro_sync.contracts.catalog import Change
 from allegro_sync.contracts.messages import StockChanged
 from allegro_sync.contracts.stock import PushRecord
@@ -48,6 +49,8 @@ class FakeStockAllegro:
     offers: dict[str, FakeOffer] = field(default_factory=dict)
     calls: list[tuple[str, Any]] = field(default_factory=list)
     stale_reads: bool = False
+    bulk_results: dict[str, list[BulkResult]] = field(default_factory=dict)
+    lose_next_bulk_answer: bool = False  # the command runs, its answer never arrives
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     def _live(self, offer_id: str) -> FakeOffer:
@@ -96,6 +99,33 @@ class FakeStockAllegro:
                 continue
             offer.stock = value
             results.append(OfferCommandResult(offer_id=offer_id, status="SUCCESS", command_id="c"))
+        return results
+
+    def bulk_modify(self, command_id: str, modifications: Sequence[BulkModification]) -> list[BulkResult]:
+        """Each offer its own stock; a repeated command id (a redelivery) only reads the first's results."""
+        if command_id in self.bulk_results:
+            return self.bulk_results[command_id]
+        self.calls.append(
+            ("bulk", tuple((m.offer_id, m.stock.value if m.stock else None) for m in modifications))
+        )
+        results = []
+        for m in modifications:
+            assert m.stock is not None
+            assert m.stock.value > 0, "a bulk FIXED stock must be > 0"
+            offer = self.offers.get(m.offer_id)
+            ok = offer is not None and not offer.archived
+            if offer is not None and ok:
+                offer.stock = m.stock.value
+            status: Literal["SUCCESS", "FAIL"] = "SUCCESS" if ok else "FAIL"
+            results.append(
+                BulkResult(offer_id=m.offer_id, field="stock", status=status, command_id=command_id)
+            )
+        self.bulk_results[command_id] = results
+        if self.lose_next_bulk_answer:
+            self.lose_next_bulk_answer = False
+            raise AllegroUnavailable(
+                "Allegro unreachable: POST /sale/offer-bulk-modification-commands timed out"
+            )
         return results
 
     def change_publication(

@@ -41,7 +41,7 @@ def test_a_burst_for_one_sku_is_one_push_of_the_newest_value(world: World) -> No
     assert len(world.main.calls) == 1
 
 
-def test_one_offer_gets_a_patch_many_offers_with_the_same_value_one_quantity_command(world: World) -> None:
+def test_one_offer_gets_a_patch_many_offers_one_bulk_command_each_with_its_own_value(world: World) -> None:
     for n in range(3):
         world.offer(f"SKU-{n}", f"O{n}")
     world.offer("SKU-9", "O9")
@@ -50,11 +50,43 @@ def test_one_offer_gets_a_patch_many_offers_with_the_same_value_one_quantity_com
 
     world.run(*(world.level(f"SKU-{n}", 3) for n in range(3)), world.level("SKU-9", 8))
 
-    quantity = [args for name, args in world.main.calls if name == "quantity"]
-    assert quantity == [(("O0", "O1", "O2"), 3)]  # across SKUs, same account, same value
-    assert ("patch", ("O9", {"stock": {"available": 8}})) in world.main.calls
-    assert {o.stock for k, o in world.main.offers.items() if k != "O9"} == {3}
+    # Across SKUs, same account, different values: one command, no PATCH, no quantity command.
+    assert world.main.calls == [("bulk", (("O0", 3), ("O1", 3), ("O2", 3), ("O9", 8)))]
+    assert [world.main.offers[f"O{n}"].stock for n in (0, 1, 2, 9)] == [3, 3, 3, 8]
     assert [c.action for c in world.changes.changes[-4:]] == ["stock"] * 4
+    world.main.calls.clear()
+    world.run(world.level("SKU-9", 2))
+    assert world.main.calls == [("patch", ("O9", {"stock": {"available": 2}}))]  # one offer: a PATCH
+
+
+def test_more_than_25_offers_take_one_bulk_command_per_25(world: World) -> None:
+    for n in range(30):
+        world.offer(f"SKU-{n}", f"O{n}")
+    world.run(*(world.level(f"SKU-{n}", 9) for n in range(30)))
+    world.main.calls.clear()
+
+    world.run(*(world.level(f"SKU-{n}", 1 + n % 7) for n in range(30)))
+
+    assert [len(args) for name, args in world.main.calls] == [25, 5]
+    assert all(world.main.offers[f"O{n}"].stock == 1 + n % 7 for n in range(30))
+
+
+def test_a_bulk_command_whose_answer_was_lost_is_not_run_again_by_the_redelivery(world: World) -> None:
+    for n in range(3):
+        world.offer(f"SKU-{n}", f"O{n}")
+    world.run(*(world.level(f"SKU-{n}", 9) for n in range(3)))
+    world.main.calls.clear()
+    signals = [world.level(f"SKU-{n}", n + 1) for n in range(3)]
+    world.main.lose_next_bulk_answer = True
+
+    lost = world.run(*signals)
+    redelivered = world.run(*signals)  # SQS hands the same messages back
+
+    assert set(lost.failed) == {"SKU-0", "SKU-1", "SKU-2"}
+    assert redelivered.failed == {}
+    assert world.main.names() == ["bulk"]  # the same command id: its results are read, not run twice
+    assert [world.main.offers[f"O{n}"].stock for n in range(3)] == [1, 2, 3]
+    assert [c.changes["stock"]["new"] for c in world.changes.changes[-3:]] == [1, 2, 3]
 
 
 def test_offers_on_two_accounts_are_both_set(world: World) -> None:

@@ -4,12 +4,15 @@ Its operations are grouped by resource, one module each: `offers` (product offer
 events), `commands` (quantity, price and publication batch commands), `orders` (order events, checkout
 forms, fulfillment, shipments), `catalogue` (categories, parameters, products, images) and `pricing`
 (price automation, fee preview),
-`gpsr` (responsible producers and persons). Headers, token renewal, retries and rate limits are in `core`; its
-docstring gives the retry policy.
+`gpsr` (responsible producers and persons), `attachments` (offer attachments: GPSR safety manuals) and
+`bulk` (each offer's own stock or price, 25 per command). Headers, token renewal, retries and rate limits
+are in `core`; its docstring gives the retry policy.
 """
 
 from __future__ import annotations
 
+from allegro_sync.adapters.allegro.attachments import AttachmentsApi
+from allegro_sync.adapters.allegro.bulk import BulkApi
 from allegro_sync.adapters.allegro.catalogue import CatalogueApi
 from allegro_sync.adapters.allegro.commands import COMMAND_CHUNK, CommandKind
 from allegro_sync.adapters.allegro.core import MEDIA_TYPE, PAGE_LIMIT, USER_AGENT, logger
@@ -32,7 +35,7 @@ __all__ = [
 ]
 
 
-class AllegroClient(OffersApi, PricingApi, OrdersApi, CatalogueApi, GpsrApi):
+class AllegroClient(OffersApi, PricingApi, OrdersApi, CatalogueApi, GpsrApi, AttachmentsApi, BulkApi):
     """Typed access to the Allegro operations the project uses, for one seller account."""
 
     def me(self) -> Me:

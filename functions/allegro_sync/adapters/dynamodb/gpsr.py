@@ -65,9 +65,11 @@ class DynamoGpsrIds:
     def __init__(self, table: Any) -> None:
         self._table = table
 
-    def get(self, account: str, kind: Literal["producer", "person"], name: str) -> str | None:
+    def get(self, account: str, kind: Literal["producer", "person", "attachment"], name: str) -> str | None:
         item = self._table.get_item(Key={"pk": f"gpsr#{account}", "sk": f"{kind}#{name}"}).get("Item")
         return GpsrIdItem.from_item(item).id if item else None
 
-    def put(self, account: str, kind: Literal["producer", "person"], name: str, ident: str) -> None:
+    def put(
+        self, account: str, kind: Literal["producer", "person", "attachment"], name: str, ident: str
+    ) -> None:
         self._table.put_item(Item=GpsrIdItem(pk=f"gpsr#{account}", sk=f"{kind}#{name}", id=ident).item())

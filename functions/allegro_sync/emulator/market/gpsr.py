@@ -16,6 +16,7 @@ import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from allegro_sync.emulator.market import attachments
 from allegro_sync.emulator.market.common import (
     Reject,
     body_object,
@@ -142,6 +143,9 @@ def product_safety(
             ident = _check_reference(st, seller_id, kind, element.get(field), path=path, errors=errors)
             if ident is not None:
                 gpsr[field] = {"id": ident}  # a reference by name is kept as the id it names
+        attachments.check_safety(
+            st, seller_id, doc, path, info=element.get("safetyInformation"), errors=errors
+        )
         before_gpsr = element.get("marketedBeforeGPSRObligation") is True
         if st.faults.gpsr_required and not before_gpsr:
             errors.extend(

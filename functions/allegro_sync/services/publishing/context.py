@@ -18,7 +18,7 @@ from allegro_sync.domain.ledger import OfferAction
 from allegro_sync.domain.parameters import AmbiguousMapping, choose_category
 from allegro_sync.domain.pricing import PriceDecision, PricingError, PricingPolicy, price_for_allegro
 from allegro_sync.services.catalog import CatalogRepository, ChangeLog, LinkWrites, MappingsRepository
-from allegro_sync.services.publishing.gpsr import GpsrIds, GpsrResolver, Kind, ProducerDirectory
+from allegro_sync.services.publishing.gpsr import GpsrIds, GpsrResolver, Kind, ProducerDirectory, SafetyFiles
 from allegro_sync.services.publishing.outcomes import Waiting
 from allegro_sync.services.publishing.ports import Accounts, AllegroPort, StockChanges, StockLedgerPort
 from allegro_sync.services.publishing.settings import OfferSettings
@@ -52,6 +52,7 @@ class Context:
     producers: ProducerDirectory | None = None
     gpsr_ids: GpsrIds | None = None
     _gpsr_known: dict[tuple[str, Kind, str], str] = field(default_factory=dict)
+    safety_files: SafetyFiles | None = None  # the shop's safety-information files (GPSR attachments)
     _read: dict[str, tuple[float, Any]] = field(default_factory=dict)
     # The ledger's latest answer while one event is handled (its shop level, then each offer linked), by
     # SKU: it stands in for a read of the same item; cleared after every event.
@@ -190,7 +191,12 @@ class Context:
     def safety(self, client: AllegroPort, account: str, event: ProductUpsert) -> ProductSafety:
         """The product's producer, person and safety information on `account` (raises Waiting)."""
         resolver = GpsrResolver(
-            self.settings, self.producers, self.gpsr_ids, self._cached, known=self._gpsr_known
+            self.settings,
+            self.producers,
+            self.gpsr_ids,
+            self._cached,
+            known=self._gpsr_known,
+            files=self.safety_files,
         )
         return resolver.safety(client, account, event)
 

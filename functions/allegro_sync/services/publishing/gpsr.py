@@ -5,7 +5,9 @@ Where it comes from, first match wins:
   the account once; else a producer the account already has under that name (Sales Center); else the
   seller-wide default of the offer settings;
 - responsible person: the mapping's (needed when the producer is outside the EU); else the settings' default;
-- safety information: the product's own text attribute; else the mapping's text; else the settings' text.
+- safety information: the product's own file (a URL in a 'Safety information file' attribute, or a bare URL
+  as its 'Safety information'), uploaded once per account as an attachment; else the product's own text
+  attribute; else the mapping's text; else the settings' text.
 
 A product naming a producer nobody set up, or lacking a producer while the settings require one, waits with
 the command that fixes it (`Waiting`). Ids are cached per account (`GpsrIds`) and looked up by name before
@@ -14,10 +16,13 @@ any create, so a create whose answer was lost is found by the retry instead of m
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
 from typing import Literal, Protocol, cast
 
 from allegro_sync.contracts.allegro_requests import (
+    AttachmentRef,
+    AttachmentsSafetyInformation,
     ProductSafety,
     ResponsiblePerson,
     ResponsibleProducer,
@@ -27,8 +32,11 @@ from allegro_sync.contracts.gpsr import (
     EU_COUNTRIES,
     NewResponsiblePerson,
     NewResponsibleProducer,
+    OfferAttachment,
     ProducerMapping,
     ResponsibleEntity,
+    SafetyFile,
+    SafetyFileUnusable,
 )
 from allegro_sync.contracts.messages import ProductUpsert
 from allegro_sync.services.publishing.outcomes import Waiting
@@ -45,8 +53,14 @@ PRODUCER_ATTRIBUTES = (
 )
 BRAND_ATTRIBUTES = ("marka", "brand")
 SAFETY_ATTRIBUTES = ("informacje o bezpieczeństwie", "safety information", "safety")
+SAFETY_FILE_ATTRIBUTES = (
+    "plik informacji o bezpieczeństwie",
+    "instrukcja bezpieczeństwa",
+    "safety information file",
+    "safety manual",
+)
 
-Kind = Literal["producer", "person"]
+Kind = Literal["producer", "person", "attachment"]
 
 
 class ProducerDirectory(Protocol):
@@ -74,6 +88,15 @@ class GpsrClient(Protocol):
 
     def create_responsible_person(self, person: NewResponsiblePerson) -> ResponsibleEntity: ...
 
+    def upload_safety_manual(self, file: SafetyFile) -> OfferAttachment: ...
+
+
+class SafetyFiles(Protocol):
+    """Reads a safety-information file the shop gives by URL (`adapters/safety_files.py`); raises
+    `SafetyFileUnusable` for what only the seller can fix, anything else to be retried."""
+
+    def fetch(self, url: str) -> SafetyFile: ...
+
 
 def _attribute(attributes: Mapping[str, str], names: tuple[str, ...]) -> str | None:
     found = {k.strip().casefold(): v.strip() for k, v in attributes.items() if v.strip()}
@@ -91,9 +114,13 @@ class GpsrResolver:
         directory: ProducerDirectory | None,
         ids: GpsrIds | None,
         cached: Callable[[str, Callable[[], list[ProducerMapping]]], list[ProducerMapping]],
+        *,
         known: dict[tuple[str, Kind, str], str] | None = None,
+        files: SafetyFiles | None = None,
     ) -> None:
-        """`known`: ids this process already saw (a warm Lambda skips the `GpsrIds` read)."""
+        """`known`: ids this process already saw (a warm Lambda skips the `GpsrIds` read).
+        `files`: reads the shop's safety-information files (None: a file attribute makes the product wait)."""
+        self._files = files
         self._known = known if known is not None else {}
         self._settings = settings
         self._directory = directory
@@ -106,6 +133,9 @@ class GpsrResolver:
         brand = _attribute(event.attributes, BRAND_ATTRIBUTES)
         mapping = self._mapping(account, [k for k in (named, brand) if k])
         text = _attribute(event.attributes, SAFETY_ATTRIBUTES)
+        file_url = _attribute(event.attributes, SAFETY_FILE_ATTRIBUTES)
+        if file_url is None and text is not None and _is_url(text):
+            file_url, text = text, None
         default = self._settings.product_safety()
         producer, person = default.responsible_producer, default.responsible_person
         gpsr = cast(GpsrClient, client)
@@ -132,6 +162,13 @@ class GpsrResolver:
         elif producer is None and self._settings.require_responsible_producer:
             what = f"brand {brand!r}" if brand else "this product (it has no brand attribute)"
             raise Waiting([_no_producer(brand or "BRAND", "brand", what=what)])
+        if file_url is not None:
+            attachment = self._attachment(gpsr, account, file_url)
+            return ProductSafety(
+                responsible_producer=producer,
+                responsible_person=person,
+                safety_information=AttachmentsSafetyInformation(attachments=[AttachmentRef(id=attachment)]),
+            )
         safety_text = text or self._settings.safety_information
         if self._settings.require_responsible_producer and not safety_text:
             raise Waiting(
@@ -145,6 +182,29 @@ class GpsrResolver:
             responsible_person=person,
             safety_information=SafetyInformation(description=safety_text) if safety_text else None,
         )
+
+    def _attachment(self, client: GpsrClient, account: str, url: str) -> str:
+        """The id of the file at `url` on `account`: cached by URL, else read from the shop and uploaded.
+        A new file needs a new URL (the shop's upload gives one); the same URL is uploaded once."""
+        name = "url#" + hashlib.sha256(url.encode()).hexdigest()
+        cached = self._known.get((account, "attachment", name))
+        if cached is None and self._ids is not None:
+            cached = self._ids.get(account, "attachment", name)
+        if cached is not None:
+            self._known[(account, "attachment", name)] = cached
+            return cached
+        fix = "fix the product's 'Safety information file' attribute in the shop"
+        if self._files is None or not _is_url(url):
+            raise Waiting([f"the safety information file {url!r} is not an http(s) address ({fix})"])
+        try:
+            file = self._files.fetch(url)
+        except SafetyFileUnusable as error:
+            raise Waiting([f"the safety information file {url!r} cannot be used: {error} ({fix})"]) from error
+        made = client.upload_safety_manual(file)
+        if self._ids is not None:
+            self._ids.put(account, "attachment", name, made.id)
+        self._known[(account, "attachment", name)] = made.id
+        return made.id
 
     def _mapping(self, account: str, keys: list[str]) -> ProducerMapping | None:
         if self._directory is None or not keys:
@@ -193,6 +253,10 @@ class GpsrResolver:
             if self._ids is not None:
                 self._ids.put(account, kind, name, match)
         return match
+
+
+def _is_url(text: str) -> bool:
+    return text.startswith(("http://", "https://")) and not any(c.isspace() for c in text)
 
 
 def _no_producer(name: str, kind: str, *, what: str = "") -> str:
