@@ -386,12 +386,11 @@ def ticks_per_month(tick_seconds: float) -> float:
 
 def alarm_count(topology: Topology) -> int:
     """Metrics the default stack's alarms watch (CloudWatch bills an alarm per metric it uses, metric
-    math included): each DLQ (each queue's and the schedules'), the HTTP API's 5xx, and the topology's
-    business-metric alarms (infra/stack.py). Per-function Errors/Throttles alarms are opt-in
-    (`-c detailedAlarms=true`: 2 per function more)."""
-    schedule_dlq = 1 if topology.schedules() else 0
+    math included): the DLQs a seller must hear about (`Queue.dlq_alarm`), the HTTP API's 5xx, and the
+    topology's business-metric alarms (infra/stack.py). The other DLQs, the schedules' DLQ and the
+    per-function Errors/Throttles alarms are opt-in (`-c detailedAlarms=true`)."""
     api = 1 if topology.routes() else 0
-    return len(topology.queues) + schedule_dlq + api + len(topology.alarms)
+    return sum(1 for q in topology.queues if q.dlq_alarm) + api + len(topology.alarms)
 
 
 def secret_count(topology: Topology, accounts: int) -> int:
@@ -653,7 +652,7 @@ def _observability_lines(
     log_gb = (soak.log_bytes * scale + webhooks * a.api_access_log_bytes_per_request) / GB
     return [
         Line("CloudWatch", "alarms", alarm_count(topology), "alarm metrics", p.alarm_month,
-             "DLQs, API 5xx, business alarms; per-function alarms opt-in"),
+             "DLQs a seller must hear about, API 5xx, business alarms; the rest opt-in"),
         Line("CloudWatch", "dashboard", 0, "dashboards", p.dashboard_month, "opt-in: -c dashboard=true"),
         Line("CloudWatch", "custom metrics", custom_metrics, "metrics", p.custom_metric_month,
              "alarmed ones only, `service` dimension alone; a ceiling: billed only in hours one is sent"),
