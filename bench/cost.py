@@ -454,6 +454,11 @@ def function_months(
         monthly_runs = runs[name]
         if name in tick_functions(topology):
             notes.append(f"watchdog runs + a poll-tick every {a.order_tick_seconds:g} s, one poll each")
+        if name == ORDER_POLLER and used is not None and used.invocations > 0:
+            months.append(
+                _poller_month(soak, w, used, runs=monthly_runs, factor=factor, memory=memory, notes=notes)
+            )
+            continue
         months.append(
             FunctionMonth(
                 name,
@@ -486,7 +491,7 @@ def owner_scale(owner: str, soak: SoakUsage, topology: Topology, w: Workload) ->
         return (w.stock_changes_per_month + w.orders_per_month) / soak.events if soak.events else 0.0
     if driver != "schedule":
         return _event_scale(driver, soak, w)
-    if owner in PER_ORDER_SCHEDULED:
+    if owner in PER_ORDER_SCHEDULED or owner == ORDER_POLLER:  # the poller: its calls beyond idle ticks
         return _event_scale("order", soak, w)
     used = soak.lambda_.get(owner)
     if used is None or used.invocations == 0:
@@ -503,13 +508,36 @@ def monthly_calls(soak: SoakUsage, topology: Topology, w: Workload) -> dict[str,
     if not soak.aws_calls_by_function:
         return {op: (c.calls * events, c.items * events) for op, c in soak.aws_calls.items()}
     month: dict[str, tuple[float, float]] = {}
+    for operations in owner_months(soak, topology, w).values():
+        for op, calls in operations.items():
+            before_calls, before_items = month.get(op, (0.0, 0.0))
+            month[op] = (before_calls + calls, before_items + calls * _items_per_call(soak, op))
+    return month
+
+
+def _items_per_call(soak: SoakUsage, op: str) -> float:
+    total = soak.aws_calls.get(op)
+    return total.items / total.calls if total and total.calls else 1.0
+
+
+def owner_months(soak: SoakUsage, topology: Topology, w: Workload) -> dict[str, dict[str, float]]:
+    """Each owner's calls per operation in a month, scaled by `owner_scale`; the order poller's idle runs
+    (`IdleTick`, one poll per run all month, traffic or not) apart from what orders add to them: the soak's
+    calls beyond its runs' idle baseline, scaled by orders."""
+    month: dict[str, dict[str, float]] = {}
     for owner, operations in soak.aws_calls_by_function.items():
         scale = owner_scale(owner, soak, topology, w)
-        for op, calls in operations.items():
-            total = soak.aws_calls.get(op)
-            items = calls * total.items / total.calls if total and total.calls else float(calls)
-            before_calls, before_items = month.get(op, (0.0, 0.0))
-            month[op] = (before_calls + calls * scale, before_items + items * scale)
+        counted: Mapping[str, float] = operations
+        if owner == ORDER_POLLER:
+            used = soak.lambda_.get(owner)
+            baseline = poller_idle_calls(soak.config.accounts)
+            runs = used.invocations if used else 0
+            counted = {op: max(0.0, n - runs * baseline.get(op, 0.0)) for op, n in operations.items()}
+        month[owner] = {op: n * scale for op, n in counted.items()}
+    if ORDER_POLLER in soak.aws_calls_by_function:
+        runs = runs_per_month(topology)[ORDER_POLLER]
+        idle = poller_idle_calls(w.seller_accounts or soak.config.accounts)
+        month[f"{ORDER_POLLER}:idle"] = {op: n * runs for op, n in idle.items()}
     return month
 
 
@@ -591,14 +619,12 @@ def dynamodb_write_units(
         )
         return 0.0, other
     other = 0.0
-    for owner, operations in soak.aws_calls_by_function.items():
-        kept = owner_scale(owner, soak, topology, w) * (1.0 - stock_share(owner, topology, w))
+    for owner, operations in owner_months(soak, topology, w).items():
+        kept = 1.0 - stock_share(owner, topology, w)
         for op, count in operations.items():
             service, _, operation = op.partition(".")
-            total = soak.aws_calls.get(op)
-            per_call = total.items / total.calls if total and total.calls else 1.0
             if service == "dynamodb":
-                other += count * per_call * DYNAMODB_WRITE_UNITS.get(operation, 0.0) * kept
+                other += count * _items_per_call(soak, op) * DYNAMODB_WRITE_UNITS.get(operation, 0.0) * kept
     return w.stock_changes_per_month * a.stock_change_write_units, other
 
 
@@ -691,10 +717,16 @@ def estimate(
         f"emulator per Allegro call replaced by {a.allegro_call_seconds * 1000:.0f} ms.",
         "The soak runs with faults on (429s, 5xx, slow answers, crashed batches, redelivered events): the "
         "retries they cause are in its usage, so the scaled month leans pessimistic.",
-        "The order poller's cursor reads and writes are in the AWS call totals only as often as the soak "
-        "polled; deployed, it polls every 5 s of each 50 s run for every account.",
+        f"The order poller: every run all month (a tick every {a.order_tick_seconds:g} s + the watchdog) "
+        "makes one idle poll's calls (bench.cost.IdleTick, checked by tests/integration/orders/"
+        "test_poll_tick.py); what the soak's runs made beyond that is scaled by orders.",
     ]
     invocations = sum(f.invocations for f in functions)
+    if not w.stock_changes_per_month and not w.orders_per_month:
+        # CloudWatch bills a custom metric for the hours it is published, and the code publishes one only
+        # when something needs the seller (adapters/alarm_metrics.count sends nothing for zero; an idle
+        # tick or sweep counts nothing): a month without traffic sends none.
+        custom_metrics = 0
     webhooks = w.stock_changes_per_month + w.orders_per_month * a.fulfillment_webhooks_per_order
     measured = sum(f.gb_seconds for f in functions)
     adjusted = sum(f.adjusted_gb_seconds for f in functions)
@@ -741,6 +773,40 @@ class IdleTick:
     seconds_per_account: float = 0.15
     # Lambda's START/END/REPORT lines; an idle tick logs nothing itself
     log_bytes_per_run: float = 350.0
+
+
+def poller_idle_calls(accounts: int, tick: IdleTick | None = None) -> dict[str, float]:
+    """The AWS calls of one idle order-poller run, by operation (the counts `IdleTick` states)."""
+    t = tick or IdleTick()
+    return {
+        "dynamodb.UpdateItem": t.writes_per_run + accounts * t.writes_per_account,
+        "dynamodb.Query": 1.0,  # the connected accounts
+        "dynamodb.GetItem": t.reads_per_run - 1.0,  # the app-wide Allegro block record
+        "sqs.SendMessage": 1.0,  # the next tick
+    }
+
+
+def _poller_month(
+    soak: SoakUsage, w: Workload, used: FunctionUsage, *, runs: float, factor: float, memory: int,
+    notes: list[str], tick: IdleTick | None = None,
+) -> FunctionMonth:  # fmt: skip
+    """Every run an idle poll (`IdleTick`'s seconds, already AWS-like), plus the soak's time beyond its
+    runs' idle polls (enqueueing the orders it found) scaled by orders: a soak with traffic in every poll
+    must not bill each of the month's ~530,000 ticks as if it found orders."""
+    t = tick or IdleTick()
+    idle = t.seconds_per_run + (w.seller_accounts or soak.config.accounts) * t.seconds_per_account
+    soak_idle = used.invocations * (t.seconds_per_run + soak.config.accounts * t.seconds_per_account)
+    busy = max(0.0, used.seconds - soak_idle) * _event_scale("order", soak, w)
+    notes.append(f"{idle:.2f} s per idle run (assumed); the soak's time beyond its idle runs x orders")
+    return FunctionMonth(
+        ORDER_POLLER,
+        "schedule",
+        memory,
+        runs,
+        runs * idle + busy,
+        runs * idle + busy * factor,
+        "; ".join(notes),
+    )
 
 
 def order_poller_idle(

@@ -108,8 +108,38 @@ def test_the_order_poller_is_billed_per_tick_not_for_a_sleeping_loop(document: d
     poller = next(f for f in estimate(parse_soak(document), TOPOLOGY).functions if f.name == "order_poller")
     runs = SECONDS_PER_MONTH / 5 + MINUTES_PER_MONTH / 5  # a tick every 5 s + the 5-minute watchdog
     assert poller.invocations == pytest.approx(runs)
-    assert poller.seconds == pytest.approx(1.5 * runs)  # 60 s / 40 runs in the soak, one poll each
+    # every run an idle poll of the soak's 3 accounts (IdleTick: 0.1 s + 0.15 s each), plus the soak's 60 s
+    # beyond its 40 runs' idle polls scaled by orders (1,000 a day against the soak's 600)
+    busy = (60 - 40 * 0.55) * 1_000 * DAYS / 600
+    assert poller.seconds == pytest.approx(0.55 * runs + busy)
     assert "poll-tick every 5 s" in poller.note
+
+
+def test_an_idle_month_bills_the_pollers_idle_ticks_not_the_soaks_busy_ones(document: dict[str, Any]) -> None:
+    """Issue 21: a soak polls with orders in most ticks; a month without orders must not bill every one of
+    its ~530,000 ticks as if it had found some (the cursor advances, the orders queue's sends)."""
+    runs, busy_writes = 40, 100
+    soaked = _with_owners(
+        document,
+        {"order_poller": {"dynamodb.UpdateItem": runs * 7 + busy_writes, "sqs.SendMessageBatch": 50}},
+    )
+    idle = Workload(1_000, 0, 0, seller_accounts=1)
+    ticks = SECONDS_PER_MONTH / 5 + MINUTES_PER_MONTH / 5
+    assert _line(soaked, "write request units", idle) == pytest.approx(3 * ticks)  # heartbeat, claim, release
+    assert _line(soaked, "handler requests", idle) == pytest.approx(ticks)  # the next tick, nothing queued
+    busy = Workload(1_000, 600 / DAYS, 0, seller_accounts=1)  # the soak's orders, once a day
+    assert _line(soaked, "write request units", busy) == pytest.approx(3 * ticks + busy_writes)
+    poller = next(f for f in estimate(parse_soak(soaked), TOPOLOGY, workload=idle).functions
+                  if f.name == "order_poller")  # fmt: skip
+    assert poller.seconds == pytest.approx(0.25 * ticks)  # one account's idle poll, 0.25 s
+
+
+def test_nothing_publishes_a_custom_metric_in_a_month_without_traffic(document: dict[str, Any]) -> None:
+    """CloudWatch bills a metric for the hours it is sent; the code sends one only to call the seller."""
+    idle = estimate(parse_soak(document), TOPOLOGY, workload=Workload(1_000, 0, 0, seller_accounts=1))
+    busy = estimate(parse_soak(document), TOPOLOGY, workload=Workload(1_000, 1, 0, seller_accounts=1))
+    assert next(line for line in idle.lines if line.item == "custom metrics").monthly_usd == 0
+    assert next(line for line in busy.lines if line.item == "custom metrics").quantity == 5
 
 
 def test_a_slower_tick_makes_fewer_runs(document: dict[str, Any]) -> None:
