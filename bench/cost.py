@@ -535,9 +535,9 @@ def owner_months(soak: SoakUsage, topology: Topology, w: Workload) -> dict[str, 
             counted = {op: max(0.0, n - runs * baseline.get(op, 0.0)) for op, n in operations.items()}
         month[owner] = {op: n * scale for op, n in counted.items()}
     if ORDER_POLLER in soak.aws_calls_by_function:
-        runs = runs_per_month(topology)[ORDER_POLLER]
+        ticks = runs_per_month(topology)[ORDER_POLLER]
         idle = poller_idle_calls(w.seller_accounts or soak.config.accounts)
-        month[f"{ORDER_POLLER}:idle"] = {op: n * runs for op, n in idle.items()}
+        month[f"{ORDER_POLLER}:idle"] = {op: n * ticks for op, n in idle.items()}
     return month
 
 
