@@ -761,11 +761,13 @@ class IdleTick:
     """What one idle poll of the order poller costs in requests (handlers/order_poller.py; the DynamoDB and
     SQS counts are the handler's, checked by tests/integration/orders/test_poll_tick.py)."""
 
-    # heartbeat (1, the watchdog's seed attempt likewise), then per account the cursor's claim and release
+    # heartbeat (1, the watchdog's seed attempt likewise); an idle poll reads each account's cursor and
+    # claims nothing (services/orders/polling.py `_nothing_new`; before: claim + release, 2 per account)
     writes_per_run: float = 1.0
-    writes_per_account: float = 2.0
+    writes_per_account: float = 0.0
     # the connected accounts (one Query) + the app-wide Allegro block record (rate guard, cached 5 s)
     reads_per_run: float = 2.0
+    reads_per_account: float = 1.0  # the cursor, strongly consistent
     # the next tick's SendMessage (the handler), the event source's receive and delete
     sqs_per_tick: float = 3.0
     # Assumed: ~5 AWS calls at ~10 ms and one /order/events GET at ~150 ms per account
@@ -781,7 +783,7 @@ def poller_idle_calls(accounts: int, tick: IdleTick | None = None) -> dict[str, 
     return {
         "dynamodb.UpdateItem": t.writes_per_run + accounts * t.writes_per_account,
         "dynamodb.Query": 1.0,  # the connected accounts
-        "dynamodb.GetItem": t.reads_per_run - 1.0,  # the app-wide Allegro block record
+        "dynamodb.GetItem": t.reads_per_run - 1.0 + accounts * t.reads_per_account,  # block record, cursors
         "sqs.SendMessage": 1.0,  # the next tick
     }
 
@@ -836,8 +838,9 @@ def order_poller_idle(
         Line("SQS", "poll-tick idle long polls", idle_polls, "requests", p.sqs_standard_request,
              f"{a.idle_pollers_per_queue} event-source pollers (pessimistic: ticks answer most)"),
         Line("DynamoDB", "write request units", runs * (t.writes_per_run + accounts * t.writes_per_account),
-             "WRU", p.dynamodb_write_unit, "heartbeat + cursor claim and release"),
-        Line("DynamoDB", "read request units", runs * t.reads_per_run, "RRU", p.dynamodb_read_unit),
+             "WRU", p.dynamodb_write_unit, "the chain's heartbeat"),
+        Line("DynamoDB", "read request units", runs * (t.reads_per_run + accounts * t.reads_per_account),
+             "RRU", p.dynamodb_read_unit, "accounts, Allegro block record, each cursor"),
         Line("CloudWatch", "log ingestion", runs * t.log_bytes_per_run / GB, "GB", p.logs_ingest_gb,
              "Lambda's own lines"),
     ]  # fmt: skip

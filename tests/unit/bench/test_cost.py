@@ -121,14 +121,14 @@ def test_an_idle_month_bills_the_pollers_idle_ticks_not_the_soaks_busy_ones(docu
     runs, busy_writes = 40, 100
     soaked = _with_owners(
         document,
-        {"order_poller": {"dynamodb.UpdateItem": runs * 7 + busy_writes, "sqs.SendMessageBatch": 50}},
+        {"order_poller": {"dynamodb.UpdateItem": runs + busy_writes, "sqs.SendMessageBatch": 50}},
     )
     idle = Workload(1_000, 0, 0, seller_accounts=1)
     ticks = SECONDS_PER_MONTH / 5 + MINUTES_PER_MONTH / 5
-    assert _line(soaked, "write request units", idle) == pytest.approx(3 * ticks)  # heartbeat, claim, release
+    assert _line(soaked, "write request units", idle) == pytest.approx(ticks)  # the heartbeat alone
     assert _line(soaked, "handler requests", idle) == pytest.approx(ticks)  # the next tick, nothing queued
     busy = Workload(1_000, 600 / DAYS, 0, seller_accounts=1)  # the soak's orders, once a day
-    assert _line(soaked, "write request units", busy) == pytest.approx(3 * ticks + busy_writes)
+    assert _line(soaked, "write request units", busy) == pytest.approx(ticks + busy_writes)
     poller = next(f for f in estimate(parse_soak(soaked), TOPOLOGY, workload=idle).functions
                   if f.name == "order_poller")  # fmt: skip
     assert poller.seconds == pytest.approx(0.25 * ticks)  # one account's idle poll, 0.25 s
@@ -156,7 +156,12 @@ def test_the_idle_order_poller_costs_its_ticks_not_a_50_s_loop() -> None:
     assert idle["invocations"].quantity == pytest.approx(runs)
     assert idle["compute"].quantity == pytest.approx(runs * 0.25 * 0.25)  # 0.25 s at 256 MB
     assert idle["poll-tick send, receive, delete"].quantity == pytest.approx(3 * SECONDS_PER_MONTH / 5)
-    assert idle["write request units"].quantity == pytest.approx(3 * runs)  # heartbeat, claim, release
+    assert idle["write request units"].quantity == pytest.approx(
+        runs
+    )  # the heartbeat: an idle poll claims nothing
+    assert idle["read request units"].quantity == pytest.approx(
+        3 * runs
+    )  # accounts, block record, the cursor
     assert loop == pytest.approx(43_800 * (0.2e-6 + 50 * 0.25 * 0.0000133334))
     assert sum(line.monthly_usd for line in idle.values()) < loop / 2
 
@@ -164,7 +169,8 @@ def test_the_idle_order_poller_costs_its_ticks_not_a_50_s_loop() -> None:
 def test_each_account_adds_its_poll_to_every_idle_tick() -> None:
     one = {line.item: line.quantity for line in order_poller_idle(TOPOLOGY, accounts=1)}
     three = {line.item: line.quantity for line in order_poller_idle(TOPOLOGY, accounts=3)}
-    assert three["write request units"] == pytest.approx(one["write request units"] * 7 / 3)
+    assert three["write request units"] == one["write request units"]  # the heartbeat only
+    assert three["read request units"] == pytest.approx(one["read request units"] * 5 / 3)  # + 2 cursors
     assert three["poll-tick send, receive, delete"] == one["poll-tick send, receive, delete"]
 
 
