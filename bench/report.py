@@ -315,10 +315,11 @@ FLOOR_REMEDIES = {
     ("Lambda", "compute"): "the poll-tick every 5 s (goal 2: p99 <= 10 s needs it) and the 15-minute sweeps "
     "(the repricer at 1,536 MB, sized for 100,000 offers); a longer tick trades order latency for it",
     ("Lambda", "requests"): "a tick every 5 s and the schedules",
-    ("DynamoDB", "write request units"): "per idle tick the chain's heartbeat and each account's cursor "
-    "claim and release (3 WRU for one account): a poll without a lease would save 2",
+    ("DynamoDB", "write request units"): "the poll-tick chain's heartbeat, one per tick (an idle poll reads "
+    "each account's cursor and claims nothing) and the sweeps' records; a heartbeat every few ticks would "
+    "lower it, at the cost of a slower watchdog",
     ("DynamoDB", "read request units"): "the 15-minute sweeps read every offer's facts (eventually "
-    "consistent batches) and each tick reads the accounts and the Allegro block record",
+    "consistent batches) and each tick reads the accounts, the Allegro block record and each cursor",
     ("CloudWatch", "alarms"): "$0.10 per watched metric; the defaults are the ones a seller must hear about, "
     "the rest opt-in (`-c detailedAlarms=true`)",
     ("CloudWatch", "custom metrics"): "$0.30 per metric and hour-billed: nothing is sent while nothing "

@@ -148,8 +148,10 @@ def test_an_idle_tick_neither_claims_nor_releases_the_cursor(clock: FakeClock) -
     assert cursors.claim("shop1", "someone-else", clock(), 120) is None  # the slow run's lease still holds
     clock.now += 121
     api.events.append(event(2, "a"))
+    api.calls.clear()
     make_poller(cursors, queue, clock, owner="next-tick").run({"shop1": api})
     assert [n.event_id for n in queue.sent] == ["2"]
+    assert api.calls == ["1"]  # the look's page is enqueued under the lease, not asked for twice
 
 
 def test_the_cursor_never_moves_backwards(clock: FakeClock) -> None:

@@ -104,7 +104,8 @@ class OrderPoller:
         )
         deadline = self._clock() + max(0.0, run_for)
         report = PollReport()
-        active = self._claim_all(apis, report)
+        looked: dict[str, tuple[str | None, list[OrderEvent]]] = {}
+        active = self._claim_all(apis, report, looked)
         claimed = list(active)
         if report.blocked_until is not None:
             active.clear()  # the whole Client ID is blocked: every call would extend it
@@ -114,7 +115,8 @@ class OrderPoller:
                 for account in list(active):
                     outcome = report.accounts[account]
                     try:
-                        active[account] = self._poll_once(apis[account], active[account], outcome)
+                        page = looked.pop(account, None)
+                        active[account] = self._poll_once(apis[account], active[account], outcome, page)
                     except AllegroUserRateLimited as limited:  # this seller's limit: the others go on
                         outcome.error = _describe(limited)
                         del active[account]
@@ -134,15 +136,20 @@ class OrderPoller:
                 self._release(account)
         return report
 
-    def _claim_all(self, apis: Mapping[str, OrderEventsApi], report: PollReport) -> dict[str, CursorState]:
-        """Each account's cursor under this run's lease, unless an idle look found nothing new; stops at
-        Allegro's application-wide block (`report.blocked_until`)."""
+    def _claim_all(
+        self,
+        apis: Mapping[str, OrderEventsApi],
+        report: PollReport,
+        looked: dict[str, tuple[str | None, list[OrderEvent]]],
+    ) -> dict[str, CursorState]:
+        """Each account's cursor under this run's lease, unless an idle look found nothing new (what a look
+        found goes to `looked`); stops at Allegro's application-wide block (`report.blocked_until`)."""
         active: dict[str, CursorState] = {}
         lease = self._settings.lease_seconds
         for account in sorted(apis):
             outcome = report.accounts[account] = AccountPoll()
             try:
-                if self._nothing_new(apis[account], account, outcome):
+                if self._nothing_new(apis[account], account, outcome, looked):
                     continue
                 state = self._cursors.claim(account, self._owner, self._clock(), lease)
             except AllegroUserRateLimited as limited:  # this seller's limit: the others go on
@@ -162,19 +169,28 @@ class OrderPoller:
                 outcome.cursor = state.event_id
         return active
 
-    def _nothing_new(self, api: OrderEventsApi, account: str, outcome: AccountPoll) -> bool:
+    def _nothing_new(
+        self,
+        api: OrderEventsApi,
+        account: str,
+        outcome: AccountPoll,
+        looked: dict[str, tuple[str | None, list[OrderEvent]]],
+    ) -> bool:
         """One poll per run (a tick, ~530,000 a month): look at the stored cursor's next page without the
         lease, so an idle poll writes nothing (issue 21: the claim and release were 2 writes per account
         per tick). Anything found is polled again under the lease, whose claim, compare-and-swap and
-        release decide as before what is enqueued; a stale read only costs that second look."""
+        release decide as before what is enqueued; the page is reused when the claimed cursor is the one
+        looked from (a stale read costs a second look)."""
         if self._settings.run_seconds > 0:
             return False
         state = self._cursors.read(account)
         if state is None or not state.started:
             return False
         outcome.polls += 1  # a look is a poll, also one Allegro refuses
-        if api.order_events(state.event_id, limit=EVENTS_PAGE):
+        events = api.order_events(state.event_id, limit=EVENTS_PAGE)
+        if events:
             outcome.polls -= 1  # counted when it is polled again under the lease
+            looked[account] = (state.event_id, events)
             return False
         outcome.cursor = state.event_id
         return True
@@ -184,7 +200,13 @@ class OrderPoller:
         with contextlib.suppress(Exception):
             self._cursors.release(account, self._owner)
 
-    def _poll_once(self, api: OrderEventsApi, state: CursorState, outcome: AccountPoll) -> CursorState:
+    def _poll_once(
+        self,
+        api: OrderEventsApi,
+        state: CursorState,
+        outcome: AccountPoll,
+        looked: tuple[str | None, list[OrderEvent]] | None = None,
+    ) -> CursorState:
         settings = self._settings
         if not state.started:
             latest = api.order_event_stats().latest_event
@@ -196,7 +218,10 @@ class OrderPoller:
             outcome.cursor = state.event_id
         outcome.polls += 1
         for _ in range(settings.max_pages):
-            events = api.order_events(state.event_id, limit=EVENTS_PAGE)
+            if looked is not None and looked[0] == state.event_id:  # the look's page, from this cursor
+                events, looked = looked[1], None
+            else:
+                events = api.order_events(state.event_id, limit=EVENTS_PAGE)
             if not events:
                 break
             last = events[-1].id
