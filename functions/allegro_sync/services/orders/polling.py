@@ -1,7 +1,8 @@
 """Order events in: the poller (`OrderPoller.run`) and the gap scan (`GapScanner.scan`).
 
 `OrderPoller.run` polls `/order/events` every `interval_seconds` for `run_seconds` (one scheduled run),
-per account, from a cursor kept in DynamoDB. Each account's cursor is claimed with a lease first, so two
+per account, from a cursor kept in DynamoDB. Each account's cursor is claimed with a lease before anything
+is enqueued (a one-poll run looks at the next page first, so an idle tick writes nothing), so two
 overlapping runs never both enqueue, and moved with a compare-and-swap on its sequence number, so it only
 goes forward. Events are enqueued before the cursor moves: a crash re-reads them and FIFO
 de-duplication (event id) plus the idempotent import absorb the repeat. The first run starts at
