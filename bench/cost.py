@@ -448,8 +448,11 @@ def function_months(
             per_run = a.unmeasured_run_seconds
             notes.append(f"not run in the soak: {a.unmeasured_run_seconds:g} s per run assumed")
         if name in PER_SKU_SCHEDULED:
-            per_run *= w.skus / soak.config.skus
+            per_run *= sweep_scale(soak, w)
             notes.append(f"per-run time x {w.skus:,}/{soak.config.skus:,} SKUs")
+            accounts = w.seller_accounts or soak.config.accounts
+            if accounts != soak.config.accounts:
+                notes.append(f"x {accounts}/{soak.config.accounts} seller accounts")
         adjusted_per_run = per_run * factor
         monthly_runs = runs[name]
         if name in tick_functions(topology):
@@ -497,7 +500,14 @@ def owner_scale(owner: str, soak: SoakUsage, topology: Topology, w: Workload) ->
     if used is None or used.invocations == 0:
         return 0.0
     scale = runs_per_month(topology)[owner] / used.invocations
-    return scale * w.skus / soak.config.skus if owner in PER_SKU_SCHEDULED else scale
+    return scale * sweep_scale(soak, w) if owner in PER_SKU_SCHEDULED else scale
+
+
+def sweep_scale(soak: SoakUsage, w: Workload) -> float:
+    """A sweep's work per run, the workload's over the soak's: it walks every offer of every connected
+    account (each account lists its own offers), so SKUs x seller accounts."""
+    accounts = (w.seller_accounts or soak.config.accounts) / soak.config.accounts
+    return w.skus / soak.config.skus * accounts
 
 
 def monthly_calls(soak: SoakUsage, topology: Topology, w: Workload) -> dict[str, tuple[float, float]]:

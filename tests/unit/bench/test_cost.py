@@ -15,6 +15,7 @@ from bench.cost import (
     MINUTES_PER_MONTH,
     SECONDS_PER_MONTH,
     Assumptions,
+    Estimate,
     Prices,
     Workload,
     alarm_count,
@@ -181,6 +182,26 @@ def test_reconciler_and_repricer_time_grows_with_skus(document: dict[str, Any]) 
     assert large["repricer"].seconds == pytest.approx(10 * small["repricer"].seconds)
     assert large["reconciler"].seconds == pytest.approx(10 * small["reconciler"].seconds)
     assert large["token_refresher"].seconds == pytest.approx(small["token_refresher"].seconds)
+
+
+def test_a_sweep_walks_every_account_so_one_account_sweeps_a_third_of_three(document: dict[str, Any]) -> None:
+    """The reconciler and the repricer list each connected account's offers: the idle seller with one
+    account must not pay for the soak's three accounts' walks."""
+    soak = parse_soak(document)  # 3 accounts
+    runs = document["lambda"]["reconciler"]["invocations"]
+    soaked = parse_soak(_with_owners(document, {"reconciler": {"dynamodb.GetItem": 2000 * runs}}))
+    three = estimate(soaked, TOPOLOGY, workload=Workload(skus=2000, seller_accounts=3))
+    one = estimate(soaked, TOPOLOGY, workload=Workload(skus=2000, seller_accounts=1))
+
+    def reads(e: Estimate) -> float:
+        return next(line.quantity for line in e.lines if line.item == "read request units")
+
+    assert reads(one) == pytest.approx(reads(three) / 3)
+    one_fn, three_fn = ({f.name: f for f in e.functions} for e in (one, three))
+    for sweep in ("reconciler", "repricer"):
+        assert one_fn[sweep].seconds == pytest.approx(three_fn[sweep].seconds / 3)
+    assert one_fn["token_refresher"].seconds == three_fn["token_refresher"].seconds
+    assert soak.config.accounts == 3
 
 
 def test_a_scheduled_function_the_soak_never_ran_is_assumed_and_flagged(document: dict[str, Any]) -> None:
