@@ -311,13 +311,13 @@ FLOOR_REMEDIES = {
     "queue with a message type would remove one (not done: each consumer's batch size, visibility, FIFO "
     "or delays and DLQ would have to agree)",
     ("SQS", "event-source receive+delete"): "the poll-tick chain's receive and delete, every 5 s",
-    ("SQS", "handler requests"): "the next poll-tick, sent by each tick",
+    ("SQS", "handler requests"): "the next poll-tick, sent by each tick (priced as FIFO: pessimistic)",
     ("Lambda", "compute"): "the poll-tick every 5 s (goal 2: p99 <= 10 s needs it) and the 15-minute sweeps "
     "(the repricer at 1,536 MB, sized for 100,000 offers); a longer tick trades order latency for it",
     ("Lambda", "requests"): "a tick every 5 s and the schedules",
     ("DynamoDB", "write request units"): "the poll-tick chain's heartbeat, one per tick (an idle poll reads "
-    "each account's cursor and claims nothing) and the sweeps' records; a heartbeat every few ticks would "
-    "lower it, at the cost of a slower watchdog",
+    "each account's cursor and claims nothing) and the sweeps' records; the heartbeat stays: its `seq` is "
+    "what keeps exactly one chain (docs/architecture.md D9)",
     ("DynamoDB", "read request units"): "the 15-minute sweeps read every offer's facts (eventually "
     "consistent batches) and each tick reads the accounts, the Allegro block record and each cursor",
     ("CloudWatch", "alarms"): "$0.10 per watched metric; the defaults are the ones a seller must hear about, "
