@@ -386,12 +386,11 @@ def ticks_per_month(tick_seconds: float) -> float:
 
 def alarm_count(topology: Topology) -> int:
     """Metrics the default stack's alarms watch (CloudWatch bills an alarm per metric it uses, metric
-    math included): each DLQ (each queue's and the schedules'), the HTTP API's 5xx, and the topology's
-    business-metric alarms (infra/stack.py). Per-function Errors/Throttles alarms are opt-in
-    (`-c detailedAlarms=true`: 2 per function more)."""
-    schedule_dlq = 1 if topology.schedules() else 0
+    math included): the DLQs a seller must hear about (`Queue.dlq_alarm`), the HTTP API's 5xx, and the
+    topology's business-metric alarms (infra/stack.py). The other DLQs, the schedules' DLQ and the
+    per-function Errors/Throttles alarms are opt-in (`-c detailedAlarms=true`)."""
     api = 1 if topology.routes() else 0
-    return len(topology.queues) + schedule_dlq + api + len(topology.alarms)
+    return sum(1 for q in topology.queues if q.dlq_alarm) + api + len(topology.alarms)
 
 
 def secret_count(topology: Topology, accounts: int) -> int:
@@ -449,12 +448,20 @@ def function_months(
             per_run = a.unmeasured_run_seconds
             notes.append(f"not run in the soak: {a.unmeasured_run_seconds:g} s per run assumed")
         if name in PER_SKU_SCHEDULED:
-            per_run *= w.skus / soak.config.skus
+            per_run *= sweep_scale(soak, w)
             notes.append(f"per-run time x {w.skus:,}/{soak.config.skus:,} SKUs")
+            accounts = w.seller_accounts or soak.config.accounts
+            if accounts != soak.config.accounts:
+                notes.append(f"x {accounts}/{soak.config.accounts} seller accounts")
         adjusted_per_run = per_run * factor
         monthly_runs = runs[name]
         if name in tick_functions(topology):
             notes.append(f"watchdog runs + a poll-tick every {a.order_tick_seconds:g} s, one poll each")
+        if name == ORDER_POLLER and used is not None and used.invocations > 0:
+            months.append(
+                _poller_month(soak, w, used, runs=monthly_runs, factor=factor, memory=memory, notes=notes)
+            )
+            continue
         months.append(
             FunctionMonth(
                 name,
@@ -487,13 +494,20 @@ def owner_scale(owner: str, soak: SoakUsage, topology: Topology, w: Workload) ->
         return (w.stock_changes_per_month + w.orders_per_month) / soak.events if soak.events else 0.0
     if driver != "schedule":
         return _event_scale(driver, soak, w)
-    if owner in PER_ORDER_SCHEDULED:
+    if owner in PER_ORDER_SCHEDULED or owner == ORDER_POLLER:  # the poller: its calls beyond idle ticks
         return _event_scale("order", soak, w)
     used = soak.lambda_.get(owner)
     if used is None or used.invocations == 0:
         return 0.0
     scale = runs_per_month(topology)[owner] / used.invocations
-    return scale * w.skus / soak.config.skus if owner in PER_SKU_SCHEDULED else scale
+    return scale * sweep_scale(soak, w) if owner in PER_SKU_SCHEDULED else scale
+
+
+def sweep_scale(soak: SoakUsage, w: Workload) -> float:
+    """A sweep's work per run, the workload's over the soak's: it walks every offer of every connected
+    account (each account lists its own offers), so SKUs x seller accounts."""
+    accounts = (w.seller_accounts or soak.config.accounts) / soak.config.accounts
+    return w.skus / soak.config.skus * accounts
 
 
 def monthly_calls(soak: SoakUsage, topology: Topology, w: Workload) -> dict[str, tuple[float, float]]:
@@ -504,13 +518,36 @@ def monthly_calls(soak: SoakUsage, topology: Topology, w: Workload) -> dict[str,
     if not soak.aws_calls_by_function:
         return {op: (c.calls * events, c.items * events) for op, c in soak.aws_calls.items()}
     month: dict[str, tuple[float, float]] = {}
+    for operations in owner_months(soak, topology, w).values():
+        for op, calls in operations.items():
+            before_calls, before_items = month.get(op, (0.0, 0.0))
+            month[op] = (before_calls + calls, before_items + calls * _items_per_call(soak, op))
+    return month
+
+
+def _items_per_call(soak: SoakUsage, op: str) -> float:
+    total = soak.aws_calls.get(op)
+    return total.items / total.calls if total and total.calls else 1.0
+
+
+def owner_months(soak: SoakUsage, topology: Topology, w: Workload) -> dict[str, dict[str, float]]:
+    """Each owner's calls per operation in a month, scaled by `owner_scale`; the order poller's idle runs
+    (`IdleTick`, one poll per run all month, traffic or not) apart from what orders add to them: the soak's
+    calls beyond its runs' idle baseline, scaled by orders."""
+    month: dict[str, dict[str, float]] = {}
     for owner, operations in soak.aws_calls_by_function.items():
         scale = owner_scale(owner, soak, topology, w)
-        for op, calls in operations.items():
-            total = soak.aws_calls.get(op)
-            items = calls * total.items / total.calls if total and total.calls else float(calls)
-            before_calls, before_items = month.get(op, (0.0, 0.0))
-            month[op] = (before_calls + calls * scale, before_items + items * scale)
+        counted: Mapping[str, float] = operations
+        if owner == ORDER_POLLER:
+            used = soak.lambda_.get(owner)
+            baseline = poller_idle_calls(soak.config.accounts)
+            runs = used.invocations if used else 0
+            counted = {op: max(0.0, n - runs * baseline.get(op, 0.0)) for op, n in operations.items()}
+        month[owner] = {op: n * scale for op, n in counted.items()}
+    if ORDER_POLLER in soak.aws_calls_by_function:
+        ticks = runs_per_month(topology)[ORDER_POLLER]
+        idle = poller_idle_calls(w.seller_accounts or soak.config.accounts)
+        month[f"{ORDER_POLLER}:idle"] = {op: n * ticks for op, n in idle.items()}
     return month
 
 
@@ -592,14 +629,12 @@ def dynamodb_write_units(
         )
         return 0.0, other
     other = 0.0
-    for owner, operations in soak.aws_calls_by_function.items():
-        kept = owner_scale(owner, soak, topology, w) * (1.0 - stock_share(owner, topology, w))
+    for owner, operations in owner_months(soak, topology, w).items():
+        kept = 1.0 - stock_share(owner, topology, w)
         for op, count in operations.items():
             service, _, operation = op.partition(".")
-            total = soak.aws_calls.get(op)
-            per_call = total.items / total.calls if total and total.calls else 1.0
             if service == "dynamodb":
-                other += count * per_call * DYNAMODB_WRITE_UNITS.get(operation, 0.0) * kept
+                other += count * _items_per_call(soak, op) * DYNAMODB_WRITE_UNITS.get(operation, 0.0) * kept
     return w.stock_changes_per_month * a.stock_change_write_units, other
 
 
@@ -653,7 +688,7 @@ def _observability_lines(
     log_gb = (soak.log_bytes * scale + webhooks * a.api_access_log_bytes_per_request) / GB
     return [
         Line("CloudWatch", "alarms", alarm_count(topology), "alarm metrics", p.alarm_month,
-             "DLQs, API 5xx, business alarms; per-function alarms opt-in"),
+             "DLQs a seller must hear about, API 5xx, business alarms; the rest opt-in"),
         Line("CloudWatch", "dashboard", 0, "dashboards", p.dashboard_month, "opt-in: -c dashboard=true"),
         Line("CloudWatch", "custom metrics", custom_metrics, "metrics", p.custom_metric_month,
              "alarmed ones only, `service` dimension alone; a ceiling: billed only in hours one is sent"),
@@ -692,10 +727,16 @@ def estimate(
         f"emulator per Allegro call replaced by {a.allegro_call_seconds * 1000:.0f} ms.",
         "The soak runs with faults on (429s, 5xx, slow answers, crashed batches, redelivered events): the "
         "retries they cause are in its usage, so the scaled month leans pessimistic.",
-        "The order poller's cursor reads and writes are in the AWS call totals only as often as the soak "
-        "polled; deployed, it polls every 5 s of each 50 s run for every account.",
+        f"The order poller: every run all month (a tick every {a.order_tick_seconds:g} s + the watchdog) "
+        "makes one idle poll's calls (bench.cost.IdleTick, checked by tests/integration/orders/"
+        "test_poll_tick.py); what the soak's runs made beyond that is scaled by orders.",
     ]
     invocations = sum(f.invocations for f in functions)
+    if not w.stock_changes_per_month and not w.orders_per_month:
+        # CloudWatch bills a custom metric for the hours it is published, and the code publishes one only
+        # when something needs the seller (adapters/alarm_metrics.count sends nothing for zero; an idle
+        # tick or sweep counts nothing): a month without traffic sends none.
+        custom_metrics = 0
     webhooks = w.stock_changes_per_month + w.orders_per_month * a.fulfillment_webhooks_per_order
     measured = sum(f.gb_seconds for f in functions)
     adjusted = sum(f.adjusted_gb_seconds for f in functions)
@@ -730,11 +771,13 @@ class IdleTick:
     """What one idle poll of the order poller costs in requests (handlers/order_poller.py; the DynamoDB and
     SQS counts are the handler's, checked by tests/integration/orders/test_poll_tick.py)."""
 
-    # heartbeat (1, the watchdog's seed attempt likewise), then per account the cursor's claim and release
+    # heartbeat (1, the watchdog's seed attempt likewise); an idle poll reads each account's cursor and
+    # claims nothing (services/orders/polling.py `_nothing_new`; before: claim + release, 2 per account)
     writes_per_run: float = 1.0
-    writes_per_account: float = 2.0
+    writes_per_account: float = 0.0
     # the connected accounts (one Query) + the app-wide Allegro block record (rate guard, cached 5 s)
     reads_per_run: float = 2.0
+    reads_per_account: float = 1.0  # the cursor, strongly consistent
     # the next tick's SendMessage (the handler), the event source's receive and delete
     sqs_per_tick: float = 3.0
     # Assumed: ~5 AWS calls at ~10 ms and one /order/events GET at ~150 ms per account
@@ -742,6 +785,40 @@ class IdleTick:
     seconds_per_account: float = 0.15
     # Lambda's START/END/REPORT lines; an idle tick logs nothing itself
     log_bytes_per_run: float = 350.0
+
+
+def poller_idle_calls(accounts: int, tick: IdleTick | None = None) -> dict[str, float]:
+    """The AWS calls of one idle order-poller run, by operation (the counts `IdleTick` states)."""
+    t = tick or IdleTick()
+    return {
+        "dynamodb.UpdateItem": t.writes_per_run + accounts * t.writes_per_account,
+        "dynamodb.Query": 1.0,  # the connected accounts
+        "dynamodb.GetItem": t.reads_per_run - 1.0 + accounts * t.reads_per_account,  # block record, cursors
+        "sqs.SendMessage": 1.0,  # the next tick
+    }
+
+
+def _poller_month(
+    soak: SoakUsage, w: Workload, used: FunctionUsage, *, runs: float, factor: float, memory: int,
+    notes: list[str], tick: IdleTick | None = None,
+) -> FunctionMonth:  # fmt: skip
+    """Every run an idle poll (`IdleTick`'s seconds, already AWS-like), plus the soak's time beyond its
+    runs' idle polls (enqueueing the orders it found) scaled by orders: a soak with traffic in every poll
+    must not bill each of the month's ~530,000 ticks as if it found orders."""
+    t = tick or IdleTick()
+    idle = t.seconds_per_run + (w.seller_accounts or soak.config.accounts) * t.seconds_per_account
+    soak_idle = used.invocations * (t.seconds_per_run + soak.config.accounts * t.seconds_per_account)
+    busy = max(0.0, used.seconds - soak_idle) * _event_scale("order", soak, w)
+    notes.append(f"{idle:.2f} s per idle run (assumed); the soak's time beyond its idle runs x orders")
+    return FunctionMonth(
+        ORDER_POLLER,
+        "schedule",
+        memory,
+        runs,
+        runs * idle + busy,
+        runs * idle + busy * factor,
+        "; ".join(notes),
+    )
 
 
 def order_poller_idle(
@@ -771,8 +848,9 @@ def order_poller_idle(
         Line("SQS", "poll-tick idle long polls", idle_polls, "requests", p.sqs_standard_request,
              f"{a.idle_pollers_per_queue} event-source pollers (pessimistic: ticks answer most)"),
         Line("DynamoDB", "write request units", runs * (t.writes_per_run + accounts * t.writes_per_account),
-             "WRU", p.dynamodb_write_unit, "heartbeat + cursor claim and release"),
-        Line("DynamoDB", "read request units", runs * t.reads_per_run, "RRU", p.dynamodb_read_unit),
+             "WRU", p.dynamodb_write_unit, "the chain's heartbeat"),
+        Line("DynamoDB", "read request units", runs * (t.reads_per_run + accounts * t.reads_per_account),
+             "RRU", p.dynamodb_read_unit, "accounts, Allegro block record, each cursor"),
         Line("CloudWatch", "log ingestion", runs * t.log_bytes_per_run / GB, "GB", p.logs_ingest_gb,
              "Lambda's own lines"),
     ]  # fmt: skip

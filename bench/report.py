@@ -265,26 +265,39 @@ def scenarios_markdown(scenes: Sequence[tuple[cost.Scenario, cost.Estimate]]) ->
     return out
 
 
-# What each line that bills with no traffic at all would take to remove, inside or outside the user's shape.
+# What each line that bills with no traffic at all would take to remove, inside or outside the user's shape
+# (keyed by service and the item's words before any parenthesis: "idle long polls (FIFO, 4 queues)").
 FLOOR_REMEDIES = {
-    ("Secrets Manager", "secrets"): "one per seller account (tokens rotate on their own) plus the app's "
-    "configuration; each secret is $0.40",
-    (
-        "KMS",
-        "customer managed key",
-    ): "kept: one key the seller controls encrypts tokens, buyers' data in tables "
-    "and queues, and logs (key policy, CloudTrail on every use, one switch to revoke); AWS-owned keys "
-    "would save it",
-    (
-        "SQS",
-        "idle long polls (FIFO, 4 queues)",
-    ): "Lambda's event source long-polls every triggering queue even "
-    "when idle; only fewer triggering queues lower it",
-    ("SQS", "idle long polls (standard, 2 queues)"): "as above, for the standard queues",
-    ("CloudWatch", "alarms"): "$0.10 per alarm; the defaults are the ones a seller must hear about",
-    ("CloudWatch", "custom metrics"): "$0.30 per metric; the rest are log fields (docs/operations.md)",
+    ("Secrets Manager", "secrets"): "app-credentials, webhook-signing, shop-credentials and one per seller "
+    "account (its tokens rotate on their own and only functions that call Allegro read them); the three "
+    "configuration secrets in one would save $0.80 (their readers, `secrets set` and the stack change "
+    "together; not done yet); each secret is $0.40",
+    ("KMS", "customer managed key"): "kept: one key the seller controls encrypts tokens, buyers' data in "
+    "tables and queues, and logs (key policy, CloudTrail on every use, one switch to revoke); AWS-owned "
+    "keys would save it",
+    ("KMS", "requests"): "data-key refreshes of every queue and table (~5 min reuse) and the secrets' reads; "
+    "fewer queues or AWS-owned keys lower it",
+    ("SQS", "idle long polls"): "Lambda's event source long-polls every triggering queue even when idle "
+    "(5 pollers pessimistic, as few as 2): ~$0.26-0.33 a queue; carrying a rare queue's messages on another "
+    "queue with a message type would remove one (not done: each consumer's batch size, visibility, FIFO "
+    "or delays and DLQ would have to agree)",
+    ("SQS", "event-source receive+delete"): "the poll-tick chain's receive and delete, every 5 s",
+    ("SQS", "handler requests"): "the next poll-tick, sent by each tick (priced as FIFO: pessimistic)",
+    ("Lambda", "compute"): "the poll-tick every 5 s (goal 2: p99 <= 10 s needs it) and the 15-minute sweeps "
+    "(the repricer at 1,536 MB, sized for 100,000 offers); a longer tick trades order latency for it",
+    ("Lambda", "requests"): "a tick every 5 s and the schedules",
+    ("DynamoDB", "write request units"): "the poll-tick chain's heartbeat, one per tick (an idle poll reads "
+    "each account's cursor and claims nothing) and the sweeps' records; the heartbeat stays: its `seq` is "
+    "what keeps exactly one chain (docs/architecture.md D9)",
+    ("DynamoDB", "read request units"): "the 15-minute sweeps read every offer's facts (eventually "
+    "consistent batches) and each tick reads the accounts, the Allegro block record and each cursor",
+    ("CloudWatch", "alarms"): "$0.10 per watched metric; the defaults are the ones a seller must hear about, "
+    "the rest opt-in (`-c detailedAlarms=true`)",
+    ("CloudWatch", "custom metrics"): "$0.30 per metric and hour-billed: nothing is sent while nothing "
+    "needs the seller; the rest are log fields (docs/operations.md)",
     ("DynamoDB", "storage"): "assumed size; a 1,000 SKU shop stores far less",
     ("DynamoDB", "point-in-time recovery"): "a restore point for the ledger and orders; priced per GB stored",
+    ("Secrets Manager", "API calls"): "cold starts read the secrets once per instance",
 }
 
 
@@ -294,12 +307,16 @@ def floor_markdown(idle: cost.Estimate) -> list[str]:
         "",
         "### The idle floor",
         "",
+        f"Adjusted total {_usd(idle.total_adjusted)} (Lambda compute adjusted: "
+        f"{_usd(idle.adjusted_compute.monthly_usd)}).",
+        "",
         "| Service | Item | USD / month | What it would take |",
         "|---|---|---:|---|",
     ]
     for line in sorted(idle.lines, key=lambda line: -line.monthly_usd):
         if line.monthly_usd >= 0.01:
-            remedy = FLOOR_REMEDIES.get((line.service, line.item), line.note)
+            key = (line.service, line.item.split(" (")[0])
+            remedy = FLOOR_REMEDIES.get(key, line.note)
             out.append(f"| {line.service} | {line.item} | {_usd(line.monthly_usd)} | {remedy} |")
     return out
 

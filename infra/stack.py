@@ -627,9 +627,12 @@ class AllegroSyncStack(cdk.Stack):
     def _alarm_on_dead_letters(self) -> None:
         """One alarm per ten DLQs (a metric-math alarm takes at most 10 metrics): any message in any of
         them. Billed per metric either way; one alarm instead of one per queue keeps the list short, and
-        `allegro-sync dlq show` names the queue and why each message failed."""
-        dlqs = [pair.dlq for pair in self.queues.values()]
-        if self.schedule_dlq is not None:
+        `allegro-sync dlq show` names the queue and why each message failed. By default only the DLQs a
+        seller must hear about (`Queue.dlq_alarm`); the others, and the schedules' (the next run retries),
+        with `-c detailedAlarms=true` (issue 21: every watched metric bills, idle or not)."""
+        detailed = self.settings.detailed_alarms
+        dlqs = [self.queues[q.name].dlq for q in self.topology.queues if q.dlq_alarm or detailed]
+        if self.schedule_dlq is not None and detailed:
             dlqs.append(self.schedule_dlq)
         for start in range(0, len(dlqs), MAX_METRICS_PER_ALARM):
             chunk = dlqs[start : start + MAX_METRICS_PER_ALARM]

@@ -120,6 +120,10 @@ class Queue:
     # A tick chain: its consumer re-sends each message to it, delayed, so it is never empty. The local
     # runtime's `drain` neither waits for it nor runs it (`LocalRuntime.next_tick` does).
     self_renewing: bool = False
+    # Issue 21 (idle): a message in its DLQ is something the seller must hear about, so a default stack
+    # alarms on it; False where another path repairs the loss on its own: alarmed only with
+    # `-c detailedAlarms=true` (CloudWatch bills $0.10 a month per watched metric, idle or not).
+    dlq_alarm: bool = True
 
 
 @dataclass(frozen=True)
@@ -388,6 +392,7 @@ TOPOLOGY = Topology(
         Queue(
             "stock-changes",
             "'SKU is at ledger revision N' after an order moved it, for propagation (group = SKU)",
+            dlq_alarm=False,  # issue 21: the reconciler repairs Allegro vs ledger drift every 15 min
         ),
         Queue(
             "token-recovery",
@@ -397,6 +402,7 @@ TOPOLOGY = Topology(
             fifo=False,
             retention_days=1,
             dlq_retention_days=1,
+            dlq_alarm=False,  # issue 21: a refresh past the grace ends in invalid_grant: AccountDisconnected
         ),
         Queue(
             "poll-tick",
@@ -407,6 +413,7 @@ TOPOLOGY = Topology(
             retention_days=1,
             dlq_retention_days=1,
             self_renewing=True,
+            dlq_alarm=False,  # issue 21: the watchdog starts a new chain within minutes
         ),
         Queue(
             "stock-rechecks",
@@ -417,6 +424,7 @@ TOPOLOGY = Topology(
             fifo=False,
             retention_days=1,
             dlq_retention_days=1,
+            dlq_alarm=False,  # issue 21: the sale stays subtracted (safe side); the shop reconciler re-reads
         ),
     ),
     secrets=(

@@ -329,16 +329,44 @@ def _watched_queue_names(alarm: dict[str, Any]) -> list[Any]:
     return [d["Value"] for m in [alarm, *stats] for d in m.get("Dimensions", []) if d["Name"] == "QueueName"]
 
 
-def test_every_dlq_is_watched_by_an_alarm_to_the_topic(synth: Synth) -> None:
+def _watched_dlqs(synth: Synth) -> list[Any]:
     alarms = [a["Properties"] for a in synth.of_type("AWS::CloudWatch::Alarm").values()]
-    topic = {"Ref": synth.logical_id(synth.stack.alarm_topic)}
+    return [name for a in alarms if a["Threshold"] == 0 for name in _watched_queue_names(a)]
+
+
+def test_every_dlq_is_watched_by_an_alarm_to_the_topic(full: Synth) -> None:
+    """With `-c detailedAlarms=true`, every DLQ (each queue's and the schedules') is alarmed."""
+    alarms = [a["Properties"] for a in full.of_type("AWS::CloudWatch::Alarm").values()]
+    topic = {"Ref": full.logical_id(full.stack.alarm_topic)}
     assert all(a["AlarmActions"] == [topic] for a in alarms)
-    dlqs = [pair.dlq for pair in synth.stack.queues.values()]
-    if synth.stack.schedule_dlq is not None:
-        dlqs.append(synth.stack.schedule_dlq)
-    watched = [name for a in alarms if a["Threshold"] == 0 for name in _watched_queue_names(a)]
+    dlqs = [pair.dlq for pair in full.stack.queues.values()]
+    if full.stack.schedule_dlq is not None:
+        dlqs.append(full.stack.schedule_dlq)
+    watched = _watched_dlqs(full)
     for dlq in dlqs:
-        assert {"Fn::GetAtt": [synth.logical_id(dlq), "QueueName"]} in watched
+        assert {"Fn::GetAtt": [full.logical_id(dlq), "QueueName"]} in watched
+
+
+def test_by_default_the_dlqs_a_seller_must_hear_about_are_alarmed_and_no_other(shipped: Synth) -> None:
+    """Issue 21: orders, stock from the shop, deliveries to the shop and tracking numbers alarm by default;
+    a DLQ another path repairs on its own (the reconciler, the watchdog, invalid_grant's own alarm, the
+    shop reconciler, the schedules' next run) only with `-c detailedAlarms=true`."""
+    alarms = [a["Properties"] for a in shipped.of_type("AWS::CloudWatch::Alarm").values()]
+    topic = {"Ref": shipped.logical_id(shipped.stack.alarm_topic)}
+    assert all(a["AlarmActions"] == [topic] for a in alarms)
+    watched = _watched_dlqs(shipped)
+    for queue in shipped.stack.topology.queues:
+        dlq = {"Fn::GetAtt": [shipped.logical_id(shipped.stack.queues[queue.name].dlq), "QueueName"]}
+        assert (dlq in watched) is queue.dlq_alarm, queue.name
+    assert {q.name for q in TOPOLOGY.queues if q.dlq_alarm} == {
+        "shop-events",
+        "orders",
+        "shop-outbox",
+        "fulfillment",
+    }
+    schedule_dlq = shipped.stack.schedule_dlq
+    assert schedule_dlq is not None
+    assert {"Fn::GetAtt": [shipped.logical_id(schedule_dlq), "QueueName"]} not in watched
 
 
 def test_by_default_nothing_bills_while_idle_that_the_seller_did_not_ask_for(shipped: Synth) -> None:
@@ -349,9 +377,9 @@ def test_by_default_nothing_bills_while_idle_that_the_seller_did_not_ask_for(shi
     for fn in shipped.stack.functions.values():
         assert "TracingConfig" not in shipped.properties(fn)
     assert len(alarms) <= 10
-    dlqs = len(shipped.stack.queues) + (shipped.stack.schedule_dlq is not None)
+    dlqs = sum(1 for q in shipped.stack.topology.queues if q.dlq_alarm)
     metrics = sum(len([m for m in a.get("Metrics", []) if "MetricStat" in m]) or 1 for a in alarms)
-    assert metrics == dlqs + 1 + len(shipped.stack.topology.alarms)
+    assert metrics == dlqs + 1 + len(shipped.stack.topology.alarms) <= 10  # billed per metric
     assert any(a.get("MetricName") == "5xx" and a["Namespace"] == "AWS/ApiGateway" for a in alarms)
     assert not any(a.get("MetricName") in ("Errors", "Throttles") for a in alarms)
     # the business alarms watch the published metrics, at most 5 names, `service` alone: 5 billed metrics

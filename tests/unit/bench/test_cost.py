@@ -15,6 +15,7 @@ from bench.cost import (
     MINUTES_PER_MONTH,
     SECONDS_PER_MONTH,
     Assumptions,
+    Estimate,
     Prices,
     Workload,
     alarm_count,
@@ -108,8 +109,38 @@ def test_the_order_poller_is_billed_per_tick_not_for_a_sleeping_loop(document: d
     poller = next(f for f in estimate(parse_soak(document), TOPOLOGY).functions if f.name == "order_poller")
     runs = SECONDS_PER_MONTH / 5 + MINUTES_PER_MONTH / 5  # a tick every 5 s + the 5-minute watchdog
     assert poller.invocations == pytest.approx(runs)
-    assert poller.seconds == pytest.approx(1.5 * runs)  # 60 s / 40 runs in the soak, one poll each
+    # every run an idle poll of the soak's 3 accounts (IdleTick: 0.1 s + 0.15 s each), plus the soak's 60 s
+    # beyond its 40 runs' idle polls scaled by orders (1,000 a day against the soak's 600)
+    busy = (60 - 40 * 0.55) * 1_000 * DAYS / 600
+    assert poller.seconds == pytest.approx(0.55 * runs + busy)
     assert "poll-tick every 5 s" in poller.note
+
+
+def test_an_idle_month_bills_the_pollers_idle_ticks_not_the_soaks_busy_ones(document: dict[str, Any]) -> None:
+    """Issue 21: a soak polls with orders in most ticks; a month without orders must not bill every one of
+    its ~530,000 ticks as if it had found some (the cursor advances, the orders queue's sends)."""
+    runs, busy_writes = 40, 100
+    soaked = _with_owners(
+        document,
+        {"order_poller": {"dynamodb.UpdateItem": runs + busy_writes, "sqs.SendMessageBatch": 50}},
+    )
+    idle = Workload(1_000, 0, 0, seller_accounts=1)
+    ticks = SECONDS_PER_MONTH / 5 + MINUTES_PER_MONTH / 5
+    assert _line(soaked, "write request units", idle) == pytest.approx(ticks)  # the heartbeat alone
+    assert _line(soaked, "handler requests", idle) == pytest.approx(ticks)  # the next tick, nothing queued
+    busy = Workload(1_000, 600 / DAYS, 0, seller_accounts=1)  # the soak's orders, once a day
+    assert _line(soaked, "write request units", busy) == pytest.approx(ticks + busy_writes)
+    poller = next(f for f in estimate(parse_soak(soaked), TOPOLOGY, workload=idle).functions
+                  if f.name == "order_poller")  # fmt: skip
+    assert poller.seconds == pytest.approx(0.25 * ticks)  # one account's idle poll, 0.25 s
+
+
+def test_nothing_publishes_a_custom_metric_in_a_month_without_traffic(document: dict[str, Any]) -> None:
+    """CloudWatch bills a metric for the hours it is sent; the code sends one only to call the seller."""
+    idle = estimate(parse_soak(document), TOPOLOGY, workload=Workload(1_000, 0, 0, seller_accounts=1))
+    busy = estimate(parse_soak(document), TOPOLOGY, workload=Workload(1_000, 1, 0, seller_accounts=1))
+    assert next(line for line in idle.lines if line.item == "custom metrics").monthly_usd == 0
+    assert next(line for line in busy.lines if line.item == "custom metrics").quantity == 5
 
 
 def test_a_slower_tick_makes_fewer_runs(document: dict[str, Any]) -> None:
@@ -126,7 +157,12 @@ def test_the_idle_order_poller_costs_its_ticks_not_a_50_s_loop() -> None:
     assert idle["invocations"].quantity == pytest.approx(runs)
     assert idle["compute"].quantity == pytest.approx(runs * 0.25 * 0.25)  # 0.25 s at 256 MB
     assert idle["poll-tick send, receive, delete"].quantity == pytest.approx(3 * SECONDS_PER_MONTH / 5)
-    assert idle["write request units"].quantity == pytest.approx(3 * runs)  # heartbeat, claim, release
+    assert idle["write request units"].quantity == pytest.approx(
+        runs
+    )  # the heartbeat: an idle poll claims nothing
+    assert idle["read request units"].quantity == pytest.approx(
+        3 * runs
+    )  # accounts, block record, the cursor
     assert loop == pytest.approx(43_800 * (0.2e-6 + 50 * 0.25 * 0.0000133334))
     assert sum(line.monthly_usd for line in idle.values()) < loop / 2
 
@@ -134,7 +170,8 @@ def test_the_idle_order_poller_costs_its_ticks_not_a_50_s_loop() -> None:
 def test_each_account_adds_its_poll_to_every_idle_tick() -> None:
     one = {line.item: line.quantity for line in order_poller_idle(TOPOLOGY, accounts=1)}
     three = {line.item: line.quantity for line in order_poller_idle(TOPOLOGY, accounts=3)}
-    assert three["write request units"] == pytest.approx(one["write request units"] * 7 / 3)
+    assert three["write request units"] == one["write request units"]  # the heartbeat only
+    assert three["read request units"] == pytest.approx(one["read request units"] * 5 / 3)  # + 2 cursors
     assert three["poll-tick send, receive, delete"] == one["poll-tick send, receive, delete"]
 
 
@@ -145,6 +182,26 @@ def test_reconciler_and_repricer_time_grows_with_skus(document: dict[str, Any]) 
     assert large["repricer"].seconds == pytest.approx(10 * small["repricer"].seconds)
     assert large["reconciler"].seconds == pytest.approx(10 * small["reconciler"].seconds)
     assert large["token_refresher"].seconds == pytest.approx(small["token_refresher"].seconds)
+
+
+def test_a_sweep_walks_every_account_so_one_account_sweeps_a_third_of_three(document: dict[str, Any]) -> None:
+    """The reconciler and the repricer list each connected account's offers: the idle seller with one
+    account must not pay for the soak's three accounts' walks."""
+    soak = parse_soak(document)  # 3 accounts
+    runs = document["lambda"]["reconciler"]["invocations"]
+    soaked = parse_soak(_with_owners(document, {"reconciler": {"dynamodb.GetItem": 2000 * runs}}))
+    three = estimate(soaked, TOPOLOGY, workload=Workload(skus=2000, seller_accounts=3))
+    one = estimate(soaked, TOPOLOGY, workload=Workload(skus=2000, seller_accounts=1))
+
+    def reads(e: Estimate) -> float:
+        return next(line.quantity for line in e.lines if line.item == "read request units")
+
+    assert reads(one) == pytest.approx(reads(three) / 3)
+    one_fn, three_fn = ({f.name: f for f in e.functions} for e in (one, three))
+    for sweep in ("reconciler", "repricer"):
+        assert one_fn[sweep].seconds == pytest.approx(three_fn[sweep].seconds / 3)
+    assert one_fn["token_refresher"].seconds == three_fn["token_refresher"].seconds
+    assert soak.config.accounts == 3
 
 
 def test_a_scheduled_function_the_soak_never_ran_is_assumed_and_flagged(document: dict[str, Any]) -> None:
@@ -181,9 +238,10 @@ def test_fixed_costs_follow_the_stack(document: dict[str, Any]) -> None:
     quantities = {line.item: line.quantity for line in result.lines}
     named = sum(1 for s in TOPOLOGY.secrets if not s.is_prefix)
     assert quantities["secrets"] == named + 5  # one per seller account under the accounts prefix
-    # one metric per queue's DLQ and the schedules' DLQ, the API's 5xx, the business alarms
-    expected_alarms = len(TOPOLOGY.queues) + 1 + 1 + len(TOPOLOGY.alarms)
-    assert quantities["alarms"] == expected_alarms
+    # one metric per DLQ a seller must hear about, the API's 5xx, the business alarms: at most 10 billed
+    # (issue 21); the other DLQs and the schedules' are opt-in
+    expected_alarms = sum(1 for q in TOPOLOGY.queues if q.dlq_alarm) + 1 + len(TOPOLOGY.alarms)
+    assert quantities["alarms"] == expected_alarms <= 10
     # opt-in, so not billed by default (issue 21)
     assert quantities["dashboard"] == 0
     assert quantities["traces"] == 0

@@ -124,11 +124,37 @@ def test_an_overlapping_run_does_not_enqueue(clock: FakeClock) -> None:
 
     assert report.accounts["shop1"].skipped
     assert queue.sent == []
-    assert api.calls == ["1"]  # only the first run's poll: the second never called Allegro
+    # the second run looked at the next page without the lease (an idle tick writes nothing), then found
+    # the cursor held and left it: it enqueued nothing and never moved the cursor
+    assert api.calls == ["1", "1"]
+    state = cursors.read("shop1")
+    assert state is not None
+    assert state.event_id == "1"
 
     clock.now += 121  # the stuck run's lease expires: the next run takes over
     make_poller(cursors, queue, clock, owner="run-3").run({"shop1": api})
     assert [n.event_id for n in queue.sent] == ["2"]
+
+
+def test_an_idle_tick_neither_claims_nor_releases_the_cursor(clock: FakeClock) -> None:
+    """Issue 21: a tick that finds nothing new writes nothing (it runs ~530,000 times a month); the lease
+    held by another run stays untouched, and the next page with events is polled under the lease."""
+    api = FakeEvents([event(1, "seed")])
+    cursors, queue = MemoryCursors(), MemoryQueue()
+    make_poller(cursors, queue, clock).run({"shop1": api})
+    cursors.claim("shop1", "a-slow-run", clock(), 120)
+
+    report = make_poller(cursors, queue, clock, owner="idle-tick").run({"shop1": api})
+
+    assert report.accounts["shop1"].polls == 1
+    assert not report.accounts["shop1"].skipped
+    assert cursors.claim("shop1", "someone-else", clock(), 120) is None  # the slow run's lease still holds
+    clock.now += 121
+    api.events.append(event(2, "a"))
+    api.calls.clear()
+    make_poller(cursors, queue, clock, owner="next-tick").run({"shop1": api})
+    assert [n.event_id for n in queue.sent] == ["2"]
+    assert api.calls == ["1"]  # the look's page is enqueued under the lease, not asked for twice
 
 
 def test_the_cursor_never_moves_backwards(clock: FakeClock) -> None:

@@ -1,7 +1,8 @@
 """Order events in: the poller (`OrderPoller.run`) and the gap scan (`GapScanner.scan`).
 
 `OrderPoller.run` polls `/order/events` every `interval_seconds` for `run_seconds` (one scheduled run),
-per account, from a cursor kept in DynamoDB. Each account's cursor is claimed with a lease first, so two
+per account, from a cursor kept in DynamoDB. Each account's cursor is claimed with a lease before anything
+is enqueued (a one-poll run looks at the next page first, so an idle tick writes nothing), so two
 overlapping runs never both enqueue, and moved with a compare-and-swap on its sequence number, so it only
 goes forward. Events are enqueued before the cursor moves: a crash re-reads them and FIFO
 de-duplication (event id) plus the idempotent import absorb the repeat. The first run starts at
@@ -104,28 +105,19 @@ class OrderPoller:
         )
         deadline = self._clock() + max(0.0, run_for)
         report = PollReport()
-        active: dict[str, CursorState] = {}
-        claimed: list[str] = []
-        for account in sorted(apis):
-            outcome = report.accounts[account] = AccountPoll()
-            try:
-                state = self._cursors.claim(account, self._owner, self._clock(), settings.lease_seconds)
-            except Exception as error:
-                outcome.error = _describe(error)
-                continue
-            if state is None:
-                outcome.skipped = "another run holds this account's cursor"
-            else:
-                active[account] = state
-                claimed.append(account)
-                outcome.cursor = state.event_id
+        looked: dict[str, tuple[str | None, list[OrderEvent]]] = {}
+        active = self._claim_all(apis, report, looked)
+        claimed = list(active)
+        if report.blocked_until is not None:
+            active.clear()  # the whole Client ID is blocked: every call would extend it
         try:
             while active:
                 report.ticks += 1
                 for account in list(active):
                     outcome = report.accounts[account]
                     try:
-                        active[account] = self._poll_once(apis[account], active[account], outcome)
+                        page = looked.pop(account, None)
+                        active[account] = self._poll_once(apis[account], active[account], outcome, page)
                     except AllegroUserRateLimited as limited:  # this seller's limit: the others go on
                         outcome.error = _describe(limited)
                         del active[account]
@@ -145,12 +137,77 @@ class OrderPoller:
                 self._release(account)
         return report
 
+    def _claim_all(
+        self,
+        apis: Mapping[str, OrderEventsApi],
+        report: PollReport,
+        looked: dict[str, tuple[str | None, list[OrderEvent]]],
+    ) -> dict[str, CursorState]:
+        """Each account's cursor under this run's lease, unless an idle look found nothing new (what a look
+        found goes to `looked`); stops at Allegro's application-wide block (`report.blocked_until`)."""
+        active: dict[str, CursorState] = {}
+        lease = self._settings.lease_seconds
+        for account in sorted(apis):
+            outcome = report.accounts[account] = AccountPoll()
+            try:
+                if self._nothing_new(apis[account], account, outcome, looked):
+                    continue
+                state = self._cursors.claim(account, self._owner, self._clock(), lease)
+            except AllegroUserRateLimited as limited:  # this seller's limit: the others go on
+                outcome.error = _describe(limited)
+                continue
+            except AllegroRateLimited as blocked:
+                report.blocked_until = blocked.blocked_until
+                outcome.error = _describe(blocked)
+                break
+            except Exception as error:
+                outcome.error = _describe(error)
+                continue
+            if state is None:
+                outcome.skipped = "another run holds this account's cursor"
+            else:
+                active[account] = state
+                outcome.cursor = state.event_id
+        return active
+
+    def _nothing_new(
+        self,
+        api: OrderEventsApi,
+        account: str,
+        outcome: AccountPoll,
+        looked: dict[str, tuple[str | None, list[OrderEvent]]],
+    ) -> bool:
+        """One poll per run (a tick, ~530,000 a month): look at the stored cursor's next page without the
+        lease, so an idle poll writes nothing (issue 21: the claim and release were 2 writes per account
+        per tick). Anything found is polled again under the lease, whose claim, compare-and-swap and
+        release decide as before what is enqueued; the page is reused when the claimed cursor is the one
+        looked from (a stale read costs a second look)."""
+        if self._settings.run_seconds > 0:
+            return False
+        state = self._cursors.read(account)
+        if state is None or not state.started:
+            return False
+        outcome.polls += 1  # a look is a poll, also one Allegro refuses
+        events = api.order_events(state.event_id, limit=EVENTS_PAGE)
+        if events:
+            outcome.polls -= 1  # counted when it is polled again under the lease
+            looked[account] = (state.event_id, events)
+            return False
+        outcome.cursor = state.event_id
+        return True
+
     def _release(self, account: str) -> None:
         # A failed release costs nothing: the lease expires on its own.
         with contextlib.suppress(Exception):
             self._cursors.release(account, self._owner)
 
-    def _poll_once(self, api: OrderEventsApi, state: CursorState, outcome: AccountPoll) -> CursorState:
+    def _poll_once(
+        self,
+        api: OrderEventsApi,
+        state: CursorState,
+        outcome: AccountPoll,
+        looked: tuple[str | None, list[OrderEvent]] | None = None,
+    ) -> CursorState:
         settings = self._settings
         if not state.started:
             latest = api.order_event_stats().latest_event
@@ -162,7 +219,10 @@ class OrderPoller:
             outcome.cursor = state.event_id
         outcome.polls += 1
         for _ in range(settings.max_pages):
-            events = api.order_events(state.event_id, limit=EVENTS_PAGE)
+            if looked is not None and looked[0] == state.event_id:  # the look's page, from this cursor
+                events, looked = looked[1], None
+            else:
+                events = api.order_events(state.event_id, limit=EVENTS_PAGE)
             if not events:
                 break
             last = events[-1].id
