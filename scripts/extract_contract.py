@@ -70,6 +70,8 @@ OPERATIONS: tuple[tuple[str, str], ...] = (
     ("get", "/sale/responsible-producers/{id}"),
     ("get", "/sale/responsible-persons"),
     ("post", "/sale/responsible-persons"),
+    # issue 16, item 1: foreign marketplaces
+    ("get", "/marketplaces"),
 )
 
 # Documentation-only keys, dropped wherever they are not the name of a schema property.
