@@ -144,7 +144,8 @@ def _state(offer: Offer, marketplace: str) -> tuple[str, list[dict[str, Any]]]:
 
 def shown(offer: Offer) -> tuple[list[dict[str, str]], dict[str, Any]]:
     """`publication.marketplaces.additional` and `additionalMarketplaces` of the offer's views."""
-    visible, blocks = [], {}
+    visible: list[dict[str, str]] = []
+    blocks: dict[str, dict[str, Any]] = {}
     for ident in ADDITIONAL:
         state, reasons = _state(offer, ident)
         amount = price_on(offer, ident)

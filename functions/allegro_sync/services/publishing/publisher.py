@@ -28,6 +28,7 @@ from allegro_sync.services.catalog import CatalogRepository, ChangeLog, LinkWrit
 from allegro_sync.services.publishing.context import Context, PriceOwner
 from allegro_sync.services.publishing.end import Ends
 from allegro_sync.services.publishing.gpsr import GpsrIds, ProducerDirectory
+from allegro_sync.services.publishing.markets import MarketRules
 from allegro_sync.services.publishing.outcomes import EventReport, RetryLater, rejected
 from allegro_sync.services.publishing.ports import Accounts, StockChanges, StockLedgerPort
 from allegro_sync.services.publishing.price import Prices
@@ -59,12 +60,14 @@ class Publisher:
         clock: Callable[[], float] = time.monotonic,
         producers: ProducerDirectory | None = None,
         gpsr_ids: GpsrIds | None = None,
+        market_rules: MarketRules | None = None,
     ) -> None:
         """`ledger`: every stock level goes through it and its `stock_changes` hook (the propagator).
         `price_owner`: whether a repricing rule owns an offer's price. `link_writes`: a link and its
         changes in one write. `parameter_cache`: a process-wide
         cache of category parameters (a warm Lambda keeps them). `now`/`clock`: for tests.
-        `producers`/`gpsr_ids`: the seller's brand -> producer mappings and the ids on each account (GPSR)."""
+        `producers`/`gpsr_ids`: the seller's brand -> producer mappings and the ids on each account (GPSR).
+        `market_rules`: which foreign marketplaces an offer is sold on, at which price (issue 16)."""
         self._ctx = Context(
             catalog=catalog,
             mappings=mappings,
@@ -80,6 +83,7 @@ class Publisher:
             link_writes=link_writes,
             producers=producers,
             gpsr_ids=gpsr_ids,
+            market_rules=market_rules,
         )
         self._upserts = Upserts(self._ctx)
         self._stock = StockLevels(self._ctx)
