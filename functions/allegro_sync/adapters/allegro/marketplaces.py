@@ -9,5 +9,6 @@ from allegro_sync.contracts.marketplaces import AllegroMarketplaces
 class MarketplacesApi(AllegroCore):
     def marketplace_currencies(self) -> dict[str, str]:
         """Marketplace id -> the currency its prices must be in (public data: read once per process)."""
-        found = self._get("/marketplaces", AllegroMarketplaces).marketplaces
+        response = self.request("GET", "/marketplaces", language="en-US")  # the spec allows only en-US here
+        found = AllegroMarketplaces.model_validate(response.json()).marketplaces
         return {m.id: m.currency for m in found if m.currency}
