@@ -60,12 +60,14 @@ def test_a_buyer_on_allegro_cz_pays_in_czk_from_the_same_stock(stack: CatalogSta
     )
     stack.publish(upsert("CZ-2", stock=3))
     link = stack.catalog.link("CZ-2", ACCOUNT)
-    assert link is not None and link.offer_id is not None
+    assert link is not None
+    assert link.offer_id is not None
 
     form_id = stack.emulator.marketplace.buy(link.offer_id, 2, marketplace="allegro-cz")
 
     form = stack.as_seller(ACCOUNT).checkout_form(form_id)
-    assert form.marketplace is not None and form.marketplace.id == "allegro-cz"
+    assert form.marketplace is not None
+    assert form.marketplace.id == "allegro-cz"
     line = form.line_items[0]
     assert line.price is not None
     assert (line.price.amount, line.price.currency) == ("8288.00", "CZK")
