@@ -16,6 +16,7 @@ import typer
 from pydantic import ValidationError
 
 from allegro_sync.cli import catalog_cmd, deployment, output
+from allegro_sync.cli.producers_cmd import AccountOption, StackOption
 from allegro_sync.cli.republish import publish_waiting
 from allegro_sync.contracts.catalog import OfferLink
 from allegro_sync.contracts.messages import ProductUpsert
@@ -24,8 +25,6 @@ from allegro_sync.domain.market_pricing import CURRENCY_OF, MarketRule, ScopedMa
 markets_app = typer.Typer(
     help="Foreign marketplaces: allegro.cz, .sk and .hu from the same offers.", no_args_is_help=True
 )
-StackOption = Annotated[str | None, typer.Option(help="CloudFormation stack name (env ALLEGRO_SYNC_STACK).")]
-AccountOption = Annotated[str | None, typer.Option(help="Only this seller account (default: every account).")]
 CategoryOption = Annotated[
     str | None, typer.Option(help="Only this Allegro category id and its subcategories.")
 ]

@@ -273,20 +273,9 @@ class EmulatorAdmin:
     def refreshes(self, login: str) -> dict[str, int]:
         return dict(self._call("GET", f"/refreshes/{login}"))
 
-    def buy(
-        self,
-        offer_id: str,
-        quantity: int = 1,
-        *,
-        buyer_login: str = "kupujacy-1",
-        marketplace: str = "allegro-pl",
-    ) -> str:
-        body = {
-            "offer_id": offer_id,
-            "quantity": quantity,
-            "buyer_login": buyer_login,
-            "marketplace": marketplace,
-        }
+    def buy(self, offer_id: str, quantity: int = 1, **options: str) -> str:
+        """`options`: `buyer_login` (kupujacy-1), `marketplace` (allegro-pl)."""
+        body = {"offer_id": offer_id, "quantity": quantity, **options}
         return str(self._call("POST", "/buy", body)["checkout_form_id"])
 
     def pay(self, checkout_form_id: str) -> None:

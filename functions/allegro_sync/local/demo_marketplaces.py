@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 
@@ -42,16 +42,13 @@ def marketplaces_chapter(demo: Demo) -> None:
         "price x 5.8, rounded to whole korunas (Allegro refuses hellers, #13367)."
     )
     time.sleep(MAPPINGS_TTL_SECONDS)  # a warm catalog worker rereads the seller's rules after this
-    upsert = {
-        "type": "product.upsert",
-        "sku": SKU,
+    upsert: dict[str, Any] = {"type": "product.upsert", "sku": SKU, "price": "149.00", "stock": 5}
+    upsert |= {
         "name": "Czajnik elektryczny Acme szklany 1,5 l",
-        "price": "149.00",
-        "stock": 5,
         "category_path": ["Dom", "Kuchnia", "Czajniki"],
-        "attributes": {"Stan": "Nowy", "Marka": "Acme", "Moc": "2000"},
-        "occurred_at": datetime.now(UTC).isoformat(),
     }
+    upsert |= {"attributes": {"Stan": "Nowy", "Marka": "Acme", "Moc": "2000"}}
+    upsert["occurred_at"] = datetime.now(UTC).isoformat()
     status, body = demo._webhook(upsert)
     expect(status == 202, f"POST /webhooks/shop answered {status} {body}")
     demo.runtime.drain(timeout=30)
@@ -73,6 +70,7 @@ def marketplaces_chapter(demo: Demo) -> None:
         )
     demo.console.print(table)
 
+    demo.shop.stock[SKU] = 5  # the shop's own level, which it reports after taking the order
     first = next(iter(SELLERS))
     offer_id = demo._offer_of(SKU, first)
     before = demo._ledger().view(SKU).available
