@@ -13,7 +13,8 @@ no coins below 1 forint since 1999: both are rounded to whole units, and their b
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Literal, Self
 
@@ -107,3 +108,29 @@ def market_price(base: Decimal, rule: MarketRule) -> PriceDecision:
         step="shop_price", amount=converted, note=f"Allegro price {base} PLN x {rule.rate} {pricing.currency}"
     )
     return decision.model_copy(update={"steps": (conversion, *decision.steps[1:])})
+
+
+def widest_fee(
+    base_fee: Callable[[Decimal], Decimal], markets: Sequence[MarketFee]
+) -> Callable[[Decimal], Decimal]:
+    """The fee a sale costs at base price `p`, in PLN, on the marketplace where it costs the most.
+
+    On a marketplace whose price is `ratio x p` (the seller's rate and markup, as the offer shows now), a sale
+    brings `ratio x p - fee(ratio x p)` of its currency, worth `p - fee(ratio x p) / ratio` in PLN: so its fee
+    in PLN is `fee(ratio x p) / ratio`. A floor that covers the widest fee covers every marketplace."""
+
+    def fee_at(price: Decimal) -> Decimal:
+        fees = [base_fee(price)]
+        fees += [(m.fee(price * m.ratio) / m.ratio).quantize(CENT, rounding=ROUND_HALF_UP) for m in markets]
+        return max(fees)
+
+    return fee_at
+
+
+@dataclass(frozen=True)
+class MarketFee:
+    """One additional marketplace of an offer: its price / the base price, and its fee function."""
+
+    marketplace: str
+    ratio: Decimal
+    fee: Callable[[Decimal], Decimal]
