@@ -79,3 +79,16 @@ def test_a_rule_in_the_wrong_currency_is_refused_and_nothing_is_stored(stack: Ca
     assert result.exit_code != 0
     assert "whole units" in result.output
     assert "X" not in stack.cli("markets", "list").output.split()
+
+
+def test_setting_a_rule_puts_an_offer_already_listed_on_allegro_cz_at_once(stack: CatalogStack) -> None:
+    stack.publish(upsert("CZ-3", stock=2))
+    assert stack.offer("CZ-3")["publication"]["marketplaces"]["additional"] == []
+
+    result = stack.cli("markets", "set", "allegro-cz", "--rate", "5.8", "--sku", "CZ-3")
+
+    assert result.exit_code == 0, result.output
+    cz = stack.offer("CZ-3")["additionalMarketplaces"]["allegro-cz"]
+    assert (cz["sellingMode"]["price"]["amount"], cz["publication"]["state"]) == ("8288.00", "APPROVED")
+    assert stack.cli("markets", "remove", "allegro-cz", "--sku", "CZ-3").exit_code == 0
+    assert "CZ-3" not in stack.cli("markets", "list").output
