@@ -267,6 +267,8 @@ def pay_together(st: MarketState, form_ids: list[str]) -> list[str]:
         return [f.id for f in forms]
     items = [copy.deepcopy(li) for f in forms for li in f.line_items]
     total = sum((Decimal(li["price"]["amount"]) * li["quantity"] for li in items), Decimal(0))
+    money = forms[0].currency  # one buyer, one seller: one marketplace (issue 16)
+    delivery = DELIVERY_COST if money == CURRENCY else marketplaces.converted(DELIVERY_COST, money)
     merged = CheckoutForm(
         id=new_uuid(st.rng),
         seller_id=forms[0].seller_id,
@@ -274,10 +276,12 @@ def pay_together(st: MarketState, form_ids: list[str]) -> list[str]:
         buyer=copy.deepcopy(forms[0].buyer),
         line_items=items,
         delivery=copy.deepcopy(forms[-1].delivery),
-        total=total + DELIVERY_COST,
+        total=total + delivery,
         bought_at=min(f.bought_at for f in forms),
         updated_at=st.now(),
         revision="",
+        marketplace=forms[0].marketplace,
+        currency=money,
     )
     for form in forms:
         del st.checkout_forms[form.id]  # 404 from now on; no event says so
