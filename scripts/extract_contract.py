@@ -77,6 +77,8 @@ OPERATIONS: tuple[tuple[str, str], ...] = (
     ("post", "/sale/offer-bulk-modification-commands"),
     ("get", "/sale/offer-bulk-modification-commands/{commandId}"),
     ("get", "/sale/offer-bulk-modification-commands/{commandId}/tasks"),
+    # issue 16, item 1: foreign marketplaces
+    ("get", "/marketplaces"),
 )
 
 # Documentation-only keys, dropped wherever they are not the name of a schema property.

@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # the modules below are imported by the method that builds wi
     from allegro_sync.adapters.dynamodb.fulfillment_journal import DynamoFulfillmentJournal
     from allegro_sync.adapters.dynamodb.gpsr import DynamoProducerMappings
     from allegro_sync.adapters.dynamodb.mappings import DynamoMappings
+    from allegro_sync.adapters.dynamodb.market_rules import DynamoMarketRules
     from allegro_sync.adapters.dynamodb.orders import DynamoOrderCursors, DynamoOrderRepository
     from allegro_sync.adapters.dynamodb.pushed import DynamoPushLog
     from allegro_sync.adapters.dynamodb.repricing import DynamoRepricingStore
@@ -373,6 +374,7 @@ class Application:
                 producers=self.producer_mappings(),
                 gpsr_ids=DynamoGpsrIds(self.table("control")),
                 safety_files=self.safety_files(),
+                market_rules=self.market_rules(),
             ),
         )
 
@@ -824,6 +826,14 @@ class Application:
         from allegro_sync.adapters.safety_files import HttpSafetyFiles
 
         return self._once("safety-files", lambda: HttpSafetyFiles(self.shop_http()))
+
+    # -- issue 16, item 1: foreign marketplaces (services/publishing/markets.py) --------------------------
+
+    def market_rules(self) -> DynamoMarketRules:
+        """Which additional marketplaces, at which price (`markets set`), in `mappings`."""
+        from allegro_sync.adapters.dynamodb.market_rules import DynamoMarketRules
+
+        return self._once("market-rules", lambda: DynamoMarketRules(self.table("mappings")))
 
 
 class ConnectedAccounts:

@@ -41,6 +41,9 @@ def test_the_demo_tells_the_whole_story_and_checks_it(tmp_path: Path) -> None:
     assert re.search(
         r"then paid together: .* Stock taken once per unit \(25 -> 22\), one order in the shop", text
     )
+    # Foreign marketplaces (issue 16): allegro.cz with a CZK price from the seller's rule, a CZK order.
+    assert re.search(r"sklep-glowny │ \d+ │ 163.99 PLN │ 951.00 CZK │ allegro-pl, allegro-cz │ 5", text)
+    assert "the shop receives it in CZK" in text
     # Drift found by the dry run, then repaired with its reason.
     assert "1 drift(s)" in text
     assert "1 repaired -> offer back to 3" in text

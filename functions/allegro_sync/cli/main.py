@@ -20,6 +20,7 @@ from allegro_sync.cli import (
     emulator_cmd,
     listings_cmd,
     local_cmd,
+    markets_cmd,
     orders_cmd,
     prices_cmd,
     producers_cmd,
@@ -84,6 +85,7 @@ dlq_cmd.register(app)
 buyers_cmd.register(app)
 app.command("status")(status_cmd.status)
 orders_cmd.register(app)
+markets_cmd.register(app)  # issue 16, item 1: foreign marketplaces
 
 
 @app.command()

@@ -215,6 +215,8 @@ class OfferListing(AllegroResponse):
     stock: ListingStock | None = None
     stats: ListingStats | None = None
     publication: OfferPublication | None = None
+    # issue 16: marketplace id -> {publication: {state}, sellingMode: {price}} (spec OfferListingDtoV1...)
+    additional_marketplaces: dict[str, Any] | None = None
 
 
 class OffersPage(AllegroResponse):

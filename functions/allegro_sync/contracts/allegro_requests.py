@@ -108,6 +108,8 @@ class NewOffer:
     description: Description | None = None
     safety: ProductSafety = field(default_factory=ProductSafety)
     defaults: Mapping[str, Any] = field(default_factory=dict)
+    # issue 16: the price on each additional marketplace (`additionalMarketplaces`), in its currency
+    markets: Mapping[str, PriceIn] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -128,3 +130,4 @@ class OfferChanges:
     description: Description | None = None
     stock: int | None = None
     publication: Literal["ACTIVE", "INACTIVE", "ENDED"] | None = None
+    markets: Mapping[str, PriceIn] | None = None  # issue 16: additional marketplaces' prices

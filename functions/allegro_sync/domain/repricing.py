@@ -529,10 +529,12 @@ def plan_account(
     fees: Callable[[str | None], FeeAt | None],
     now: datetime,
     own_sellers: frozenset[str] = frozenset(),
+    offer_fees: Callable[[OfferInput, FeeAt | None], FeeAt | None] | None = None,
 ) -> AccountPlan:
     """Every offer of one account, then the circuit breaker over the whole run.
 
-    `fees(category_id)` gives the category's fee function (None: unknown). The breaker trips when at least
+    `fees(category_id)` gives the category's fee function (None: unknown); `offer_fees(offer, fee)` may widen
+    it for one offer (its fees on the other marketplaces it sells on). The breaker trips when at least
     `breaker_min_offers` repriced offers and more than `breaker_floor_share` of them would hit the floor:
     then no change is applied for the account and every changing decision becomes a HOLD that says why.
     """
@@ -543,7 +545,10 @@ def plan_account(
         s = index.for_offer(account, offer.category_id, offer.sku)
         if offer.category_id not in fee_by_category:
             fee_by_category[offer.category_id] = fees(offer.category_id)
-        decisions.append(decide(offer, s, fee_by_category[offer.category_id], now, own_sellers))
+        fee_at = fee_by_category[offer.category_id]
+        if offer_fees is not None:  # issue 16: an offer sold on other marketplaces too (their fees)
+            fee_at = offer_fees(offer, fee_at)
+        decisions.append(decide(offer, s, fee_at, now, own_sellers))
     repriced = [
         d for d in decisions if d.strategy in (Strategy.FEED, Strategy.DEMAND) and d.action is not Action.SKIP
     ]

@@ -8,7 +8,7 @@ Routes (JSON in and out; 400 with {"error", "message"} on bad input, which chang
   POST /__emulator/sellers {login, company?} | /seed {sellers: [...]} | /tokens {login, client_id?}
        /sign-in {login} | /clock/advance {seconds} | /rate-limit/reset
        /device/approve {user_code, login} | /device/deny {user_code} | /authorize/approve {login, request_id?}
-       /disconnect {login} | /buy {offer_id, quantity?, buyer_login?} | /pay {checkout_form_id}
+       /disconnect {login} | /buy {offer_id, quantity?, buyer_login?, marketplace?} | /pay {checkout_form_id}
        /cancel {checkout_form_id, auto?} | /pay-together {checkout_form_ids}
        /modify {checkout_form_id, city?}
        /visits {offer_id, visits, watchers?}
@@ -183,7 +183,10 @@ class AdminApi:
         if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
             raise ValueError("quantity must be an integer >= 1")
         form_id = self.emulator.marketplace.buy(
-            _field(body, "offer_id"), quantity, buyer_login=str(body.get("buyer_login", "kupujacy-1"))
+            _field(body, "offer_id"),
+            quantity,
+            buyer_login=str(body.get("buyer_login", "kupujacy-1")),
+            marketplace=str(body.get("marketplace", "allegro-pl")),
         )
         return _ok({"checkout_form_id": form_id}, 201)
 
@@ -270,8 +273,9 @@ class EmulatorAdmin:
     def refreshes(self, login: str) -> dict[str, int]:
         return dict(self._call("GET", f"/refreshes/{login}"))
 
-    def buy(self, offer_id: str, quantity: int = 1, *, buyer_login: str = "kupujacy-1") -> str:
-        body = {"offer_id": offer_id, "quantity": quantity, "buyer_login": buyer_login}
+    def buy(self, offer_id: str, quantity: int = 1, **options: str) -> str:
+        """`options`: `buyer_login` (kupujacy-1), `marketplace` (allegro-pl)."""
+        body = {"offer_id": offer_id, "quantity": quantity, **options}
         return str(self._call("POST", "/buy", body)["checkout_form_id"])
 
     def pay(self, checkout_form_id: str) -> None:

@@ -26,6 +26,7 @@ from allegro_sync.emulator.market import (
     catalogue,
     commands,
     gpsr,
+    marketplaces,
     offers,
     orders,
     pricing,
@@ -143,6 +144,8 @@ ROUTES: tuple[Route, ...] = (
     _route("POST", "/sale/offer-bulk-modification-commands", bulk.post_command, COMPANY),
     _route("GET", "/sale/offer-bulk-modification-commands/{id}", bulk.get_report, USER),
     _route("GET", "/sale/offer-bulk-modification-commands/{id}/tasks", bulk.get_tasks, USER),
+    # foreign marketplaces (issue 16, item 1): allegro.cz, .sk and .hu from the same offers
+    _route("GET", "/marketplaces", marketplaces.list_marketplaces, PUBLIC),
 )
 
 
@@ -204,11 +207,19 @@ class Marketplace:
         with self._lock:
             self.state.sellers[seller_id] = Seller(seller_id, company, login or seller_id)
 
-    def buy(self, offer_id: str, quantity: int = 1, *, buyer_login: str = "kupujacy-1") -> str:
-        """A buyer purchases `quantity` items: returns the checkout form id (KeyError/ValueError if not)."""
+    def buy(
+        self,
+        offer_id: str,
+        quantity: int = 1,
+        *,
+        buyer_login: str = "kupujacy-1",
+        marketplace: str = "allegro-pl",
+    ) -> str:
+        """A buyer purchases `quantity` items on `marketplace` (in its currency): returns the checkout form id
+        (KeyError/ValueError if not)."""
         with self._lock:
             self.state.run_due()
-            return orders.buy(self.state, offer_id, quantity, buyer_login)
+            return orders.buy(self.state, offer_id, quantity, buyer_login, marketplace)
 
     def pay(self, checkout_form_id: str) -> None:
         with self._lock:

@@ -136,6 +136,7 @@ class Demo:
                 self.shop_to_allegro,
                 self.gpsr_per_product,
                 self.orders_and_stock,
+                self.foreign_marketplaces,  # issue 16, item 1: needs the shop and the poll chain of 5.
                 self.reconcile,
                 self.shop_stock_changes,
                 self.shopify_variants if self.shop_kind == "shopify" else self.woocommerce_variations,
@@ -464,6 +465,12 @@ class Demo:
         )
         _expect(self._stock(other) == level == start - 4, "stock after the late order is off")
         self._combined_payment(COMBINED)
+
+    def foreign_marketplaces(self) -> None:
+        """Issue 16, item 1: allegro.cz with a CZK price, and a CZK order in the shop (demo_marketplaces)."""
+        from allegro_sync.local.demo_marketplaces import marketplaces_chapter
+
+        marketplaces_chapter(self)
 
     def _combined_payment(self, sku: str) -> None:
         """Two purchases bought apart, paid together: Allegro makes a new form and deletes both (#1111)."""

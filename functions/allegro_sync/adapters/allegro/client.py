@@ -2,11 +2,11 @@
 
 Its operations are grouped by resource, one module each: `offers` (product offers, own offers, offer
 events), `commands` (quantity, price and publication batch commands), `orders` (order events, checkout
-forms, fulfillment, shipments), `catalogue` (categories, parameters, products, images) and `pricing`
-(price automation, fee preview),
-`gpsr` (responsible producers and persons), `attachments` (offer attachments: GPSR safety manuals) and
-`bulk` (each offer's own stock or price, 25 per command). Headers, token renewal, retries and rate limits
-are in `core`; its docstring gives the retry policy.
+forms, fulfillment, shipments), `catalogue` (categories, parameters, products, images), `pricing`
+(price automation, fee preview), `gpsr` (responsible producers and persons), `attachments` (offer
+attachments: GPSR safety manuals), `bulk` (each offer's own stock or price, 25 per command) and
+`marketplaces` (foreign marketplaces). Headers, token renewal, retries and rate limits are in `core`;
+its docstring gives the retry policy.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from allegro_sync.adapters.allegro.catalogue import CatalogueApi
 from allegro_sync.adapters.allegro.commands import COMMAND_CHUNK, CommandKind
 from allegro_sync.adapters.allegro.core import MEDIA_TYPE, PAGE_LIMIT, USER_AGENT, logger
 from allegro_sync.adapters.allegro.gpsr import GpsrApi
+from allegro_sync.adapters.allegro.marketplaces import MarketplacesApi
 from allegro_sync.adapters.allegro.offers import MAX_EXTERNAL_IDS, OffersApi
 from allegro_sync.adapters.allegro.orders import CHECKOUT_FORMS_LIMIT, OrdersApi
 from allegro_sync.adapters.allegro.pricing import PricingApi
@@ -35,7 +36,9 @@ __all__ = [
 ]
 
 
-class AllegroClient(OffersApi, PricingApi, OrdersApi, CatalogueApi, GpsrApi, AttachmentsApi, BulkApi):
+class AllegroClient(
+    OffersApi, PricingApi, OrdersApi, CatalogueApi, GpsrApi, AttachmentsApi, BulkApi, MarketplacesApi
+):
     """Typed access to the Allegro operations the project uses, for one seller account."""
 
     def me(self) -> Me:

@@ -15,6 +15,7 @@ from allegro_sync.contracts.allegro import (
     OfferEvents,
     OfferListing,
     OffersPage,
+    PriceIn,
     ProductOffer,
     ProductOfferOperation,
 )
@@ -190,6 +191,8 @@ def new_offer_body(offer: NewOffer) -> dict[str, Any]:
     }
     if offer.description is not None and offer.description.sections:  # Allegro refuses 0 sections
         body["description"] = offer.description.model_dump(mode="json")
+    if offer.markets:
+        body["additionalMarketplaces"] = additional_marketplaces(offer.markets)
     return body
 
 
@@ -214,7 +217,16 @@ def offer_patch_body(changes: OfferChanges) -> dict[str, Any]:
         body["stock"] = {"available": changes.stock}
     if changes.publication is not None:
         body["publication"] = {"status": changes.publication}
+    if changes.markets:
+        body["additionalMarketplaces"] = additional_marketplaces(changes.markets)
     return body
+
+
+def additional_marketplaces(markets: Mapping[str, PriceIn]) -> dict[str, Any]:
+    """Spec AdditionalMarketplacesRequest: marketplace id -> its price, in its own currency."""
+    return {
+        marketplace: {"sellingMode": {"price": price.to_json()}} for marketplace, price in markets.items()
+    }
 
 
 def _product_set(

@@ -8,6 +8,7 @@ Layout (string keys `pk`, `sk`):
 - proposal:          pk="listing#proposal#<account>", sk=<offer id>   `ProposalItem`
 - experiment:        pk="listing#experiment", sk=<experiment id>   `ExperimentItem`
 - producer mapping:  pk="producer#<account or *>", sk="brand#<brand, casefolded>"   `ProducerMappingItem`
+- marketplace rule:  pk="market", sk="rule#<account|*>#<category|*>#<sku|*>#<marketplace>"   `PricingRuleItem`
 Structured values are JSON strings of their models (`domain.pricing.ScopedRule`,
 `domain.repricing.RepricingSettings`, `contracts.listings.Proposal` / `Experiment`,
 `contracts.gpsr.ProducerMapping`).

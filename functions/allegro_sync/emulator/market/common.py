@@ -48,8 +48,8 @@ def parse_decimal(value: Any) -> Decimal | None:
     return number if number.is_finite() else None
 
 
-def price(amount: Decimal) -> dict[str, str]:
-    return {"amount": money(amount), "currency": CURRENCY}
+def price(amount: Decimal, currency: str = CURRENCY) -> dict[str, str]:
+    return {"amount": money(amount), "currency": currency}
 
 
 def new_uuid(rng: Random) -> str:

@@ -15,7 +15,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
-from allegro_sync.emulator.market import gpsr
+from allegro_sync.emulator.market import gpsr, marketplaces
 from allegro_sync.emulator.market.catalogue import IMAGE_HOST, Category, Product, fold
 from allegro_sync.emulator.market.common import (
     BASE_MARKETPLACE,
@@ -463,6 +463,7 @@ def validate(st: MarketState, doc: dict[str, Any], seller_id: str) -> Draft:
     amount = _check_price(doc, errors)
     available = _check_stock(doc, errors)
     images = _check_content(st, doc, errors)
+    markets = marketplaces.accepted(st, doc, errors)
     if errors or category_id is None:
         raise Reject(422, errors)
     if linked.product_id is None and doc.get("productSet"):
@@ -481,6 +482,7 @@ def validate(st: MarketState, doc: dict[str, Any], seller_id: str) -> Draft:
         external_id=obj(doc.get("external")).get("id"),
         extras={k: copy.deepcopy(doc[k]) for k in ECHOED if k in doc},
         safety=safety,
+        markets=markets,
         status=obj(doc.get("publication")).get("status"),
     )
 
@@ -524,6 +526,8 @@ def offer_doc(offer: Offer) -> dict[str, Any]:
         doc["description"] = copy.deepcopy(offer.description)
     if offer.external_id is not None:
         doc["external"] = {"id": offer.external_id}
+    if offer.markets:
+        doc["additionalMarketplaces"] = marketplaces.as_request(offer)
     return doc
 
 
@@ -537,6 +541,7 @@ def offer_view(st: MarketState, offer: Offer) -> dict[str, Any]:
         "language": "pl-PL",
         **offer_doc(offer),  # its echoed extras may say otherwise (language)
         "publication": publication,
+        "additionalMarketplaces": marketplaces.shown(offer)[1],
         "validation": {"errors": [], "warnings": [], "validatedAt": iso(offer.updated_at)},
         "createdAt": iso(offer.created_at),
         "updatedAt": iso(offer.updated_at),
@@ -561,7 +566,7 @@ def _publication(offer: Offer, *, started: str, ended: str) -> dict[str, Any]:
     """The offer's publication block; the two views name its start and end differently in the spec."""
     publication: dict[str, Any] = {
         "status": offer.status,
-        "marketplaces": {"base": {"id": BASE_MARKETPLACE}, "additional": []},
+        "marketplaces": {"base": {"id": BASE_MARKETPLACE}, "additional": marketplaces.shown(offer)[0]},
     }
     if offer.started_at is not None:
         publication[started] = iso(offer.started_at)
@@ -586,6 +591,11 @@ def listing_view(st: MarketState, offer: Offer) -> dict[str, Any]:
         "stock": {"available": offer.stock, "sold": offer.sold(now)},
         "stats": {"watchersCount": offer.watchers, "visitsCount": offer.visits},
         "publication": publication,
+    }
+    view["additionalMarketplaces"] = {
+        ident: {"publication": {"state": block["publication"]["state"]}}
+        | ({"sellingMode": {"price": block["sellingMode"]["price"]}} if "sellingMode" in block else {})
+        for ident, block in marketplaces.shown(offer)[1].items()
     }
     if offer.images:
         view["primaryImage"] = {"url": offer.images[0]}

@@ -26,8 +26,10 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from allegro_sync.emulator.market import marketplaces
 from allegro_sync.emulator.market.common import (
     BASE_MARKETPLACE,
+    CURRENCY,
     Reject,
     body_object,
     events_page,
@@ -83,8 +85,8 @@ def form_view(form: CheckoutForm) -> dict[str, Any]:
         "delivery": copy.deepcopy(form.delivery),
         "lineItems": copy.deepcopy(form.line_items),
         "surcharges": copy.deepcopy(form.surcharges),
-        "marketplace": {"id": BASE_MARKETPLACE},
-        "summary": {"totalToPay": price(form.total)},
+        "marketplace": {"id": form.marketplace},
+        "summary": {"totalToPay": price(form.total, form.currency)},
         "updatedAt": iso(form.updated_at),
         "revision": form.revision,
     }
@@ -111,7 +113,7 @@ def _event_order(form: CheckoutForm) -> dict[str, Any]:
         "buyer": buyer,
         "lineItems": items,
         "checkoutForm": {"id": form.id, "revision": form.revision},
-        "marketplace": {"id": BASE_MARKETPLACE},
+        "marketplace": {"id": form.marketplace},
     }
 
 
@@ -139,7 +141,9 @@ def emit(st: MarketState, form: CheckoutForm, kind: str) -> None:
 # ----------------------------------------------------------------------------- buyer side
 
 
-def buy(st: MarketState, offer_id: str, quantity: int, buyer_login: str) -> str:
+def buy(
+    st: MarketState, offer_id: str, quantity: int, buyer_login: str, marketplace: str = BASE_MARKETPLACE
+) -> str:
     offer = st.offers.get(offer_id)
     if offer is None or offer.archived(st.now()):
         raise KeyError(f"offer {offer_id} not found")
@@ -154,7 +158,12 @@ def buy(st: MarketState, offer_id: str, quantity: int, buyer_login: str) -> str:
     buyer_id = str(int(hashlib.sha1(buyer_login.encode()).hexdigest()[:8], 16))  # noqa: S324
     # A campaign (#13617) sells at its own price; the offer's sellingMode.price stays the seller's.
     paid = Decimal(offer.campaign["price"]) if offer.campaign else offer.price
-    unit_price = price(paid)
+    listed, money = offer.price, CURRENCY
+    if marketplace != BASE_MARKETPLACE:  # issue 16: a buyer on allegro.cz pays the offer's CZK price
+        paid, money = marketplaces.sold_at(offer, marketplace)
+        listed = paid
+    delivery = DELIVERY_COST if money == CURRENCY else marketplaces.converted(DELIVERY_COST, money)
+    unit_price = price(paid, money)
     item = {
         "id": new_uuid(st.rng),
         "offer": {
@@ -163,7 +172,7 @@ def buy(st: MarketState, offer_id: str, quantity: int, buyer_login: str) -> str:
             **({"external": {"id": offer.external_id}} if offer.external_id else {}),
         },
         "quantity": quantity,
-        "originalPrice": price(offer.price),
+        "originalPrice": price(listed, money),
         "price": dict(unit_price),
         "boughtAt": iso(now),
     }
@@ -191,12 +200,14 @@ def buy(st: MarketState, offer_id: str, quantity: int, buyer_login: str) -> str:
                 "countryCode": "PL",
             },
             "method": {"id": "inpost-paczkomaty", "name": "Allegro Paczkomaty InPost"},
-            "cost": price(DELIVERY_COST),
+            "cost": price(delivery, money),
         },
-        total=paid * quantity + DELIVERY_COST,
+        total=paid * quantity + delivery,
         bought_at=now,
         updated_at=now,
         revision="",
+        marketplace=marketplace,
+        currency=money,
     )
     _revise(st, form)
     st.checkout_forms[form.id] = form
@@ -228,7 +239,7 @@ def pay(st: MarketState, form_id: str) -> None:
         "type": "ONLINE",
         "provider": "P24",
         "finishedAt": iso(st.now()),
-        "paidAmount": price(form.total),
+        "paidAmount": price(form.total, form.currency),
     }
     _revise(st, form)
     emit(st, form, "READY_FOR_PROCESSING")
@@ -256,6 +267,8 @@ def pay_together(st: MarketState, form_ids: list[str]) -> list[str]:
         return [f.id for f in forms]
     items = [copy.deepcopy(li) for f in forms for li in f.line_items]
     total = sum((Decimal(li["price"]["amount"]) * li["quantity"] for li in items), Decimal(0))
+    money = forms[0].currency  # one buyer, one seller: one marketplace (issue 16)
+    delivery = DELIVERY_COST if money == CURRENCY else marketplaces.converted(DELIVERY_COST, money)
     merged = CheckoutForm(
         id=new_uuid(st.rng),
         seller_id=forms[0].seller_id,
@@ -263,10 +276,12 @@ def pay_together(st: MarketState, form_ids: list[str]) -> list[str]:
         buyer=copy.deepcopy(forms[0].buyer),
         line_items=items,
         delivery=copy.deepcopy(forms[-1].delivery),
-        total=total + DELIVERY_COST,
+        total=total + delivery,
         bought_at=min(f.bought_at for f in forms),
         updated_at=st.now(),
         revision="",
+        marketplace=forms[0].marketplace,
+        currency=money,
     )
     for form in forms:
         del st.checkout_forms[form.id]  # 404 from now on; no event says so
@@ -311,7 +326,7 @@ def surcharge(st: MarketState, form_id: str, amount: Decimal) -> None:
             "type": "ONLINE",
             "provider": "P24",
             "finishedAt": iso(st.now()),
-            "paidAmount": price(amount),
+            "paidAmount": price(amount, form.currency),
         }
     )
     form.total += amount

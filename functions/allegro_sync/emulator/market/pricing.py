@@ -10,7 +10,9 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
+from allegro_sync.emulator.market import marketplaces
 from allegro_sync.emulator.market.common import (
+    BASE_MARKETPLACE,
     CENT,
     CURRENCY,
     Reject,
@@ -49,17 +51,26 @@ def fee_preview(st: MarketState, request: EmulatorRequest) -> EmulatorResponse:
         raise Reject.one(
             422, "VALIDATION_ERROR", "sellingMode.price.amount must be positive", path="offer.sellingMode"
         )
-    if raw.get("currency", CURRENCY) != CURRENCY:
-        raise Reject.one(422, "VALIDATION_ERROR", f"Prices are in {CURRENCY}", path="offer.sellingMode.price")
+    marketplace = body_object(request).get("marketplaceId") or BASE_MARKETPLACE
+    money = marketplaces.currency(marketplace) if marketplace in marketplaces.MARKETPLACES else CURRENCY
+    if raw.get("currency", CURRENCY) != money:  # #7346: a marketplace's fees are in its own currency
+        raise Reject.one(
+            422,
+            "ERROR",
+            f"Provided marketplace {marketplace} must have all monetary values in currency {money}",
+            path="offer.sellingMode.price",
+        )
     fee = commission(category.fee_rate, category.fee_fixed, amount)
     return ok(
         {
-            "commissions": [{"name": "Prowizja od sprzedaży", "type": "commissionFee", "fee": price(fee)}],
+            "commissions": [
+                {"name": "Prowizja od sprzedaży", "type": "commissionFee", "fee": price(fee, money)}
+            ],
             "quotes": [
                 {
                     "name": "Opłata za wystawienie",
                     "type": "listingFee",
-                    "fee": price(Decimal(0)),
+                    "fee": price(Decimal(0), money),
                     "cycleDuration": LISTING_CYCLE,
                 }
             ],

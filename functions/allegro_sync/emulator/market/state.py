@@ -61,6 +61,8 @@ class Faults:
     # Every offer must carry a responsible producer and safety information (#11239, #10772), as in the
     # categories GPSR covers. Off by default: the public API does not say which categories those are (#11422).
     gpsr_required: bool = False
+    # --- issue 16, item 1 (marketplaces): CZK prices take whole korunas only (#7323, #8661, #13367) ---
+    whole_czk: bool = True
 
 
 @dataclass
@@ -87,6 +89,9 @@ class OfferContent:
     external_id: str | None
     extras: dict[str, Any]
     safety: list[dict[str, Any]]  # GPSR fields of each productSet[] element (market/gpsr.py)
+    markets: dict[
+        str, Decimal
+    ]  # additional marketplace -> the seller's price in its currency (marketplaces.py)
 
 
 @dataclass
@@ -162,6 +167,8 @@ class CheckoutForm:
     shipments: list[dict[str, Any]] = field(default_factory=list)
     surcharges: list[dict[str, Any]] = field(default_factory=list)
     revision_counter: int = 0
+    marketplace: str = "allegro-pl"  # where the buyer bought (issue 16: allegro-cz, -sk, -hu too)
+    currency: str = "PLN"  # the currency of every amount on the form
 
 
 @dataclass

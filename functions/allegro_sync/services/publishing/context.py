@@ -19,6 +19,13 @@ from allegro_sync.domain.parameters import AmbiguousMapping, choose_category
 from allegro_sync.domain.pricing import PriceDecision, PricingError, PricingPolicy, price_for_allegro
 from allegro_sync.services.catalog import CatalogRepository, ChangeLog, LinkWrites, MappingsRepository
 from allegro_sync.services.publishing.gpsr import GpsrIds, GpsrResolver, Kind, ProducerDirectory, SafetyFiles
+from allegro_sync.services.publishing.markets import (
+    NONE,
+    CurrencySource,
+    MarketPrices,
+    MarketRules,
+    market_prices,
+)
 from allegro_sync.services.publishing.outcomes import Waiting
 from allegro_sync.services.publishing.ports import Accounts, AllegroPort, StockChanges, StockLedgerPort
 from allegro_sync.services.publishing.settings import OfferSettings
@@ -68,6 +75,9 @@ class Context:
     batch_skus: frozenset[str] = frozenset()
     # What one SQS batch reads once (`Publisher.batch`); None outside a batch.
     batch_reads: dict[str, Any] | None = None
+    # Issue 16, item 1: the seller's foreign-marketplace rules (`markets set`); None: allegro.pl only.
+    market_rules: MarketRules | None = None
+    marketplace_currencies: dict[str, str] = field(default_factory=dict)  # GET /marketplaces, per process
 
     def client(self, account: str) -> AllegroPort:
         return self.accounts.client(account)
@@ -199,6 +209,31 @@ class Context:
             files=self.safety_files,
         )
         return resolver.safety(client, account, event)
+
+    def markets(
+        self,
+        client: CurrencySource,
+        account: str,
+        mapping: StoredMapping | None,
+        sku: str,
+        base: PriceDecision,
+    ) -> MarketPrices:
+        """The offer's prices on the additional marketplaces its rules name (raises Waiting)."""
+        if self.market_rules is None:
+            return NONE
+        rules: list[Any] = self._cached("markets", self.market_rules.market_rules)
+        if not rules:
+            return NONE
+        path: Sequence[str] = ()
+        if mapping is not None:
+            path = mapping.category_path or (mapping.mapping.allegro_category_id,)
+
+        def known() -> dict[str, str]:
+            if not self.marketplace_currencies:
+                self.marketplace_currencies.update(client.marketplace_currencies())
+            return self.marketplace_currencies
+
+        return market_prices(rules, known, account=account, category_path=path, sku=sku, base=base)
 
     def ledger_quantity(self, sku: str, offer_id: str | None) -> int | None:
         """What the ledger lets this account's offer show (None: unknown, the offer is held inactive).

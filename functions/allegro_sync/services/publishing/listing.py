@@ -19,6 +19,7 @@ from allegro_sync.domain.pricing import PriceDecision
 from allegro_sync.domain.product_checks import title_warning
 from allegro_sync.domain.title import build_title
 from allegro_sync.services.publishing.context import Context
+from allegro_sync.services.publishing.markets import NONE, MarketPrices
 from allegro_sync.services.publishing.outcomes import Waiting
 from allegro_sync.services.publishing.ports import AllegroPort
 
@@ -40,6 +41,7 @@ class Listing:
     stock: int | None  # None: the shop never said; the offer's stock is left alone
     warnings: list[str]
     safety: ProductSafety = field(default_factory=ProductSafety)  # GPSR: producer, person, safety text
+    markets: MarketPrices = NONE  # issue 16: the price on each additional marketplace
 
     def fingerprints(self, *, with_stock: bool = True) -> dict[str, str]:
         """Per field, a digest of what Allegro gets. Stock only as a new offer starts: from then on the
@@ -48,6 +50,7 @@ class Listing:
         # Only when there is GPSR data: links stored before it existed do not all change at once.
         gpsr = self.safety.to_json()
         stock |= {"gpsr": _digest(gpsr)} if gpsr else {}
+        stock |= {"markets": self.markets.fingerprint()} if self.markets.prices else {}
         parameters = [_dumped(self.offer_parameters), _dumped(self.product_parameters), self.product_id]
         return stock | {
             "name": self.title,
@@ -98,6 +101,7 @@ def build_listing(
     product_parameters = [p for p in result.parameters if p.id in describes_product]
     decision = ctx.price_decision(account, mapping, event.price)
     safety = ctx.safety(client, account, event)
+    markets = ctx.markets(client, account, mapping, event.sku, decision)
     description = parse_shop_html(event.description_html)
     sources = list(dict.fromkeys([str(u) for u in event.image_urls] + description.image_sources))
     warnings = [f"{p.parameter_name}: {p.message}" for p in result.problems]
@@ -123,6 +127,7 @@ def build_listing(
         stock=event.stock,
         warnings=warnings,
         safety=safety,
+        markets=markets,
     )
 
 

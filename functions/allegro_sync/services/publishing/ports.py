@@ -37,6 +37,8 @@ class AllegroPort(Protocol):
 
     def update_offer(self, offer_id: str, changes: OfferChanges, *, wait: bool = True) -> ProductOffer: ...
 
+    def marketplace_currencies(self) -> dict[str, str]: ...  # issue 16: GET /marketplaces
+
     def change_price(
         self, offer_ids: Iterable[str], modification: PriceModification
     ) -> list[OfferCommandResult]: ...

@@ -13,6 +13,7 @@ from allegro_sync.contracts.catalog import LinkStatus, OfferLink, StoredMapping,
 from allegro_sync.contracts.messages import PriceSet
 from allegro_sync.domain.product_checks import price_problem
 from allegro_sync.services.publishing.context import Context
+from allegro_sync.services.publishing.market_prices import follow_on_marketplaces
 from allegro_sync.services.publishing.outcomes import Waiting
 
 
@@ -66,6 +67,7 @@ class Prices:
             reason=f"shop price changed; {decision.explanation}",
             rule=decision.rule,
         )
+        link = follow_on_marketplaces(ctx, account, link, mapping=mapping, event=event, decision=decision)
         return _priced(link, decision.allegro_amount, key, ctx.timestamp())
 
 

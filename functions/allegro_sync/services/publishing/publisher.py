@@ -28,6 +28,7 @@ from allegro_sync.services.catalog import CatalogRepository, ChangeLog, LinkWrit
 from allegro_sync.services.publishing.context import Context, PriceOwner
 from allegro_sync.services.publishing.end import Ends
 from allegro_sync.services.publishing.gpsr import GpsrIds, ProducerDirectory, SafetyFiles
+from allegro_sync.services.publishing.markets import MarketRules
 from allegro_sync.services.publishing.outcomes import EventReport, RetryLater, rejected
 from allegro_sync.services.publishing.ports import Accounts, StockChanges, StockLedgerPort
 from allegro_sync.services.publishing.price import Prices
@@ -60,13 +61,15 @@ class Publisher:
         producers: ProducerDirectory | None = None,
         gpsr_ids: GpsrIds | None = None,
         safety_files: SafetyFiles | None = None,
+        market_rules: MarketRules | None = None,
     ) -> None:
         """`ledger`: every stock level goes through it and its `stock_changes` hook (the propagator).
         `price_owner`: whether a repricing rule owns an offer's price. `link_writes`: a link and its
         changes in one write. `parameter_cache`: a process-wide
         cache of category parameters (a warm Lambda keeps them). `now`/`clock`: for tests.
         `producers`/`gpsr_ids`: the seller's brand -> producer mappings and the ids on each account (GPSR);
-        `safety_files`: reads the shop's safety-information files (uploaded as attachments)."""
+        `safety_files`: reads the shop's safety-information files (uploaded as attachments).
+        `market_rules`: which foreign marketplaces an offer is sold on, at which price (issue 16)."""
         self._ctx = Context(
             catalog=catalog,
             mappings=mappings,
@@ -83,6 +86,7 @@ class Publisher:
             producers=producers,
             gpsr_ids=gpsr_ids,
             safety_files=safety_files,
+            market_rules=market_rules,
         )
         self._upserts = Upserts(self._ctx)
         self._stock = StockLevels(self._ctx)

@@ -168,6 +168,7 @@ class Upserts:
             description=description.description,
             safety=listing.safety,
             defaults=ctx.settings.offer_defaults,
+            markets=listing.markets.to_request(),
         )
         # Marked first: should the process die after Allegro created the offer but before the link is saved,
         # the retry looks the offer up by its SKU instead of listing the product twice. A first SQS delivery
@@ -214,7 +215,8 @@ class Upserts:
                 name: {"old": None, "new": fingerprints.get(name, "0")}
                 for name in ("name", "category", "price", "stock")
             },
-            reason=f"new shop product; price: {listing.price.explanation}",
+            reason=f"new shop product; price: {listing.price.explanation}"
+            + (f"; marketplaces: {listing.markets.explanation()}" if listing.markets.prices else ""),
             rule=listing.price.rule,
         )
         reasons = [r for r in [note, *warnings] if r]
@@ -297,7 +299,8 @@ class Upserts:
             "update",
             {name: {"old": link.synced.get(name), "new": wanted[name]} for name in changed},
             reason=f"shop product changed ({', '.join(changed) or 'stock back'})"
-            + (f"; price: {listing.price.explanation}" if "price" in changed else ""),
+            + (f"; price: {listing.price.explanation}" if "price" in changed else "")
+            + (f"; marketplaces: {listing.markets.explanation()}" if "markets" in changed else ""),
             rule=listing.price.rule if "price" in changed else "",
         )
         return replace(
@@ -328,6 +331,7 @@ class Upserts:
             parameters=listing.offer_parameters if "parameters" in changed else None,
             product=product,
             safety=listing.safety,
+            markets=listing.markets.to_request() if "markets" in changed else None,
             images=[images[s] for s in listing.image_sources] if "images" in changed else None,
             # A shop description emptied to nothing has no sections: the client leaves the last one on
             # Allegro (which refuses zero sections) rather than failing the whole update.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from allegro_sync.contracts.allegro_errors import AllegroError
 from allegro_sync.domain.pricing import CENT
@@ -38,8 +39,18 @@ def band_edges(band: int) -> tuple[Decimal, Decimal]:
 class FeeBook:
     """Fee functions per category for one round: the store's cache first, then two fee previews per band."""
 
-    def __init__(self, store: RepricingStore, client: RepricingAllegro, now: datetime) -> None:
+    def __init__(
+        self,
+        store: RepricingStore,
+        client: RepricingAllegro,
+        now: datetime,
+        *,
+        marketplace: tuple[str, str] | None = None,
+    ) -> None:
+        """`marketplace`: (id, currency) of an additional marketplace whose fees this book measures (its
+        lines are cached under `category@marketplace`, prices in its currency)."""
         self._store, self._client, self._now = store, client, now
+        self._marketplace = marketplace
         self._lines: dict[tuple[str, int], LinearFee] = {}
         self.previews = 0
 
@@ -50,8 +61,9 @@ class FeeBook:
 
     def _line(self, category_id: str, band: int) -> LinearFee:
         key = (category_id, band)
+        cached_as = f"{category_id}@{self._marketplace[0]}" if self._marketplace else category_id
         if key not in self._lines:
-            line = self._store.fee(category_id, band, self._now)
+            line = self._store.fee(cached_as, band, self._now)
             if line is None:
                 low, high = band_edges(band)
                 try:
@@ -63,24 +75,26 @@ class FeeBook:
                     fixed=(f_low - rate * low).quantize(Decimal("0.0001")),
                     rate=rate.quantize(Decimal("0.000001")),
                 )
-                self._store.save_fee(category_id, band, line, self._now + FEE_TTL)
+                self._store.save_fee(cached_as, band, line, self._now + FEE_TTL)
             self._lines[key] = line
         return self._lines[key]
 
     def _preview(self, category_id: str, price: Decimal) -> Decimal:
         self.previews += 1
-        preview = self._client.offer_fee_preview(
-            {
-                "offer": {
-                    "name": PREVIEW_NAME,
-                    "category": {"id": category_id},
-                    "sellingMode": {
-                        "format": "BUY_NOW",
-                        "price": {"amount": amount(price), "currency": "PLN"},
-                    },
-                }
+        currency = self._marketplace[1] if self._marketplace else "PLN"
+        body: dict[str, Any] = {
+            "offer": {
+                "name": PREVIEW_NAME,
+                "category": {"id": category_id},
+                "sellingMode": {
+                    "format": "BUY_NOW",
+                    "price": {"amount": amount(price), "currency": currency},
+                },
             }
-        )
+        }
+        if self._marketplace:  # the marketplace's own fees, in its currency (#7346)
+            body["marketplaceId"] = self._marketplace[0]
+        preview = self._client.offer_fee_preview(body)
         # Commissions are charged per sale; quotes are listing fees per 30-day cycle, not per sale.
         return sum(
             (Decimal(str(c.get("fee", {}).get("amount", "0"))) for c in preview.commissions), Decimal(0)

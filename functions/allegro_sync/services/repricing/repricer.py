@@ -40,6 +40,7 @@ from allegro_sync.domain.repricing import (
 )
 from allegro_sync.domain.repricing_feed import FeedFormatError
 from allegro_sync.services.repricing.fees import FeeBook, amount
+from allegro_sync.services.repricing.market_fees import MarketFees
 from allegro_sync.services.repricing.ports import (
     ChangeLog,
     FeedSource,
@@ -134,8 +135,15 @@ class Repricer:
         competitors = self._competitors(listings, facts, report) if self._needs_feed(all_settings) else {}
         offers = [_offer_input(account, o, facts.get(o.id), states.get(o.id), competitors) for o in listings]
         fees = FeeBook(self._store, client, now)
+        markets = MarketFees(self._store, client, now, listings)  # issue 16: fees on allegro.cz, .sk, .hu
         plan = plan_account(
-            account, offers, all_settings=all_settings, fees=fees.for_category, now=now, own_sellers=own
+            account,
+            offers,
+            all_settings=all_settings,
+            fees=fees.for_category,
+            now=now,
+            own_sellers=own,
+            offer_fees=markets.for_offer,
         )
         campaigns = self._campaigns(client, report)
         plan = _campaign_holds(plan, campaigns)
