@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
+from allegro_sync.contracts import allegro as api
 from allegro_sync.contracts.allegro_errors import AllegroError
 from allegro_sync.contracts.repricing import ProductFacts
 from allegro_sync.domain.repricing import Action, RepricingSettings, Strategy
@@ -76,7 +77,7 @@ def test_a_run_short_of_time_saves_its_page_and_the_next_run_finishes_the_cycle(
 
 
 class Down(FakeAllegro):
-    def me(self) -> object:
+    def me(self) -> api.Me:
         raise AllegroError("Allegro 503")
 
 
