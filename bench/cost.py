@@ -262,6 +262,9 @@ class SoakUsage(_Lenient):
     # Calls per owner (a function, or `event-source:<function>` for the local event source's own
     # receive/delete calls) and operation; older soak files lack it.
     aws_calls_by_function: dict[str, dict[str, NonNegativeInt]] = Field(default_factory=dict)
+    # Items per owner and operation (keys of a BatchGetItem, entries of a batch); older soak files lack it,
+    # and each owner's items are then its share of the operation's total in proportion to its calls.
+    aws_items_by_function: dict[str, dict[str, NonNegativeInt]] = Field(default_factory=dict)
     allegro_calls: NonNegativeInt = 0
     log_bytes: NonNegativeInt = 0
     latency: Latency = Field(default_factory=Latency)
@@ -270,6 +273,16 @@ class SoakUsage(_Lenient):
     def events(self) -> int:
         """Stock changes plus orders: what the AWS call totals are scaled by."""
         return self.config.stock_changes + self.config.orders
+
+    def owner_items(self, owner: str, op: str) -> float:
+        """The items one owner's calls of `op` carried: metered per owner when the soak file has it, else
+        the operation's items split between owners in proportion to their calls."""
+        metered = self.aws_items_by_function.get(owner)
+        if metered is not None and op in metered:
+            return float(metered[op])
+        calls = self.aws_calls_by_function.get(owner, {}).get(op, 0)
+        total = self.aws_calls.get(op)
+        return calls * total.items / total.calls if total and total.calls else float(calls)
 
 
 def parse_soak(document: Mapping[str, Any]) -> SoakUsage:
@@ -497,8 +510,8 @@ def owner_scale(owner: str, soak: SoakUsage, topology: Topology, w: Workload) ->
 
 
 def monthly_calls(soak: SoakUsage, topology: Topology, w: Workload) -> dict[str, tuple[float, float]]:
-    """Each operation's (calls, items) in a month: every owner's share scaled by `owner_scale`; items
-    split between owners in proportion to their calls. Without per-owner counts (an old soak file), the
+    """Each operation's (calls, items) in a month: every owner's share scaled by `owner_scale`; its items
+    as metered per owner (`SoakUsage.owner_items`). Without per-owner counts (an old soak file), the
     totals scaled by the events."""
     events = (w.stock_changes_per_month + w.orders_per_month) / soak.events if soak.events else 0.0
     if not soak.aws_calls_by_function:
@@ -507,8 +520,7 @@ def monthly_calls(soak: SoakUsage, topology: Topology, w: Workload) -> dict[str,
     for owner, operations in soak.aws_calls_by_function.items():
         scale = owner_scale(owner, soak, topology, w)
         for op, calls in operations.items():
-            total = soak.aws_calls.get(op)
-            items = calls * total.items / total.calls if total and total.calls else float(calls)
+            items = soak.owner_items(owner, op)
             before_calls, before_items = month.get(op, (0.0, 0.0))
             month[op] = (before_calls + calls * scale, before_items + items * scale)
     return month
@@ -594,12 +606,10 @@ def dynamodb_write_units(
     other = 0.0
     for owner, operations in soak.aws_calls_by_function.items():
         kept = owner_scale(owner, soak, topology, w) * (1.0 - stock_share(owner, topology, w))
-        for op, count in operations.items():
+        for op in operations:
             service, _, operation = op.partition(".")
-            total = soak.aws_calls.get(op)
-            per_call = total.items / total.calls if total and total.calls else 1.0
             if service == "dynamodb":
-                other += count * per_call * DYNAMODB_WRITE_UNITS.get(operation, 0.0) * kept
+                other += soak.owner_items(owner, op) * DYNAMODB_WRITE_UNITS.get(operation, 0.0) * kept
     return w.stock_changes_per_month * a.stock_change_write_units, other
 
 

@@ -359,3 +359,29 @@ def test_a_batched_eventually_consistent_read_costs_half_a_strongly_consistent_o
         _with_owners(document, {"reconciler": {"dynamodb.BatchGetItem": 2000 * runs}}), "read request units"
     )
     assert batched == pytest.approx(one_by_one / 2)
+
+
+def test_each_owners_batch_reads_are_billed_for_its_own_keys_not_the_average(
+    document: dict[str, Any],
+) -> None:
+    """A sweep's BatchGetItem carries 100 keys, the catalogue worker's a few: with items metered per owner,
+    a month of catalogue work is not billed at the sweep's 100 keys a call (issue 21: the first per-owner
+    model split items by calls, which put most of the repricer's keys on the catalogue worker)."""
+    runs = document["lambda"]["reconciler"]["invocations"]
+    by_calls = {
+        "reconciler": {"dynamodb.BatchGetItem": runs},
+        "catalog_worker": {"dynamodb.BatchGetItem": 100},
+    }
+    averaged = _with_owners(document, by_calls) | {
+        "aws_calls": {"dynamodb.BatchGetItem": {"calls": runs + 100, "items": 100 * runs + 2 * 100}}
+    }
+    metered = averaged | {
+        "aws_items_by_function": {
+            "reconciler": {"dynamodb.BatchGetItem": 100 * runs},
+            "catalog_worker": {"dynamodb.BatchGetItem": 2 * 100},
+        }
+    }
+    stock_scale = 20_000 * DAYS / document["config"]["stock_changes"]
+    sweep = 100 * 0.5 * (10_000 / 2000) * MINUTES_PER_MONTH / 15
+    assert _line(metered, "read request units") == pytest.approx(sweep + 2 * 100 * 0.5 * stock_scale)
+    assert _line(averaged, "read request units") < _line(metered, "read request units") / 1.5
