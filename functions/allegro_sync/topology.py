@@ -637,11 +637,20 @@ TOPOLOGY = Topology(
         ),
         Function(
             "reconciler",
-            "Every 15 min: every Allegro offer vs the stock ledger; repairs drift and records why",
+            "Hourly: every Allegro offer vs the stock ledger; repairs drift and records why",
             # Pages until ~30 s are left, then saves its position (control table); the next run goes on.
             timeout_seconds=300,
             reserved_concurrency=1,
-            triggers=(ScheduleTrigger(rate_minutes=15, description="repair Allegro vs ledger drift"),),
+            # Hourly by default (issue 21): pushes reach Allegro per change within a second; the sweep is
+            # the safety net for drift no push caused (hand edits, silent FAILs), and each run reads every
+            # SKU's ledger item (10,000 SKUs: ~$5 a month every 15 min, ~$1.3 hourly). -c reconcileMinutes=15
+            triggers=(
+                ScheduleTrigger(
+                    rate_minutes=60,
+                    description="repair Allegro vs ledger drift",
+                    rate_context="reconcileMinutes",
+                ),
+            ),
             tables={
                 "ledger": SWEEP_ITEMS,
                 "catalog": ITEMS,
@@ -703,7 +712,14 @@ TOPOLOGY = Topology(
             timeout_seconds=600,
             memory_mb=1536,
             reserved_concurrency=1,
-            triggers=(ScheduleTrigger(rate_minutes=15, description="reprice within the seller's bounds"),),
+            # `-c repriceMinutes=60` quarters the round's reads (each run reads every repriced offer's facts).
+            triggers=(
+                ScheduleTrigger(
+                    rate_minutes=15,
+                    description="reprice within the seller's bounds",
+                    rate_context="repriceMinutes",
+                ),
+            ),
             # catalog, ledger: a round's facts in BatchGetItems, eventually consistent (CatalogFacts)
             tables={
                 "mappings": READS,

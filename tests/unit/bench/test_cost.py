@@ -29,6 +29,7 @@ from bench.cost import (
 FIXTURE = Path(__file__).with_name("soak_fixture.json")
 TEMPLATE = Path(__file__).resolve().parents[3] / "cdk.out" / "AllegroSync.template.json"
 DAYS = MINUTES_PER_MONTH / (24 * 60)
+RECONCILE_MINUTES = next(t.rate_minutes for t, f in TOPOLOGY.schedules() if f.name == "reconciler")
 
 
 @pytest.fixture
@@ -100,7 +101,8 @@ def test_a_soak_with_twice_the_stock_changes_halves_the_per_change_cost(document
 def test_scheduled_functions_run_at_their_topology_rate(document: dict[str, Any]) -> None:
     month = {f.name: f for f in estimate(parse_soak(document), TOPOLOGY).functions}
     assert month["token_refresher"].invocations == pytest.approx(43_800)  # every minute
-    assert month["reconciler"].invocations == pytest.approx(43_800 / 15)
+    assert month["reconciler"].invocations == pytest.approx(43_800 / 60)  # hourly (issue 21)
+    assert month["repricer"].invocations == pytest.approx(43_800 / 15)
     assert month["token_refresher"].seconds == pytest.approx(0.3 * 43_800)  # 3 s / 10 runs in the soak
 
 
@@ -293,11 +295,11 @@ def test_the_local_event_sources_sqs_calls_are_not_billed_as_the_handlers(docume
 
 def test_a_sweeps_reads_scale_by_runs_and_skus_not_by_events(document: dict[str, Any]) -> None:
     """The reconciler reads one ledger item per offer per run: at 10,000 SKUs (5 x the soak's) and a run
-    every 15 minutes, its month is reads per run x 5 x runs, whatever the traffic."""
+    at its topology rate, its month is reads per run x 5 x runs, whatever the traffic."""
     runs = document["lambda"]["reconciler"]["invocations"]
     soaked = _with_owners(document, {"reconciler": {"dynamodb.GetItem": 2000 * runs}})
     reads = _line(soaked, "read request units")
-    assert reads == pytest.approx(2000 * (10_000 / 2000) * MINUTES_PER_MONTH / 15)
+    assert reads == pytest.approx(2000 * (10_000 / 2000) * MINUTES_PER_MONTH / RECONCILE_MINUTES)
     busier = Workload(stock_changes_per_day=200_000, orders_per_day=10_000)
     assert _line(soaked, "read request units", busier) == pytest.approx(reads)
     assert _line(soaked, "read request units", Workload(skus=100_000)) == pytest.approx(reads * 10)
@@ -382,6 +384,6 @@ def test_each_owners_batch_reads_are_billed_for_its_own_keys_not_the_average(
         }
     }
     stock_scale = 20_000 * DAYS / document["config"]["stock_changes"]
-    sweep = 100 * 0.5 * (10_000 / 2000) * MINUTES_PER_MONTH / 15
+    sweep = 100 * 0.5 * (10_000 / 2000) * MINUTES_PER_MONTH / RECONCILE_MINUTES
     assert _line(metered, "read request units") == pytest.approx(sweep + 2 * 100 * 0.5 * stock_scale)
     assert _line(averaged, "read request units") < _line(metered, "read request units") / 1.5
