@@ -706,11 +706,12 @@ TOPOLOGY = Topology(
             "Every 15 min: reprice each account inside [floor, ceiling] (feed, demand, Allegro's rules)",
             # 100,000 offers: 100 listing pages, fee previews per category band (cached 24 h) and one
             # price command per distinct new price; concurrency 1 so two rounds never race on cool-downs.
-            # bench/sweeps: tracemalloc's peak ~10 MB per 1,000 offers (the round holds every listing):
-            # ~1,090 MB with the runtime at 100,000 offers, ~190 MB at 10,000; 1,536 MB leaves headroom for
-            # the allocator (RSS runs above the traced peak) and gives the CPU share of ~0.9 vCPU.
+            # Issue 21: a run pages (1,000 offers) until its time is short and saves where it is
+            # (services/repricing/sweep.py), holding one page, not the catalogue: bench/sweeps measures a
+            # peak of a few tens of MB at any size. 512 MB: the round mostly waits on Allegro and DynamoDB,
+            # so more memory (CPU share) would mostly bill waiting; a 100,000-offer cycle spans runs.
             timeout_seconds=600,
-            memory_mb=1536,
+            memory_mb=512,
             reserved_concurrency=1,
             # `-c repriceMinutes=60` quarters the round's reads (each run reads every repriced offer's facts).
             triggers=(

@@ -70,6 +70,7 @@ class RoundReport:
     feed_skipped: list[str] = field(default_factory=list)
     error: str | None = None
     pages: int = 0
+    planned: int = 0  # offers planned (their decisions are kept unless the caller only wants counts)
     continues_at: int | None = None  # the offset the next run goes on from; None: the account is done
     # feed rows skipped on every page so far (a SKU unknown on one page may be on the next)
     feed_skipped_by_page: set[str] | None = None
@@ -90,6 +91,7 @@ class _Round:
     fees: FeeBook
     campaigns: dict[str, str] | None
     paused: tuple[datetime, str] | None
+    keep_decisions: bool = True
 
 
 class Repricer:
@@ -150,9 +152,12 @@ class Repricer:
         apply: bool = True,
         start: int = 0,
         clock: SweepClock | None = None,
+        keep_decisions: bool = True,
     ) -> RoundReport:
         """The account's active offers page by page (1,000 a page) from offset `start`. With a `clock`, the
         round stops while another page still fits before the timeout and says where (`continues_at`).
+        Without `keep_decisions` only their count is kept (`planned`): a run's memory holds a page, not
+        the catalogue.
 
         Only offers a rule reprices have their catalogue facts read (issue 21: an offer without a rule is
         skipped by the plan anyway, and reading every offer's product, link and stock each round was the
@@ -175,6 +180,7 @@ class Repricer:
             fees=FeeBook(self._store, client, now),
             campaigns=self._campaigns(client, report),
             paused=self._store.paused_until(account),
+            keep_decisions=keep_decisions,
         )
         clock = clock or SweepClock(None, PAGE_SIZE)
         offset = start
@@ -218,11 +224,13 @@ class Repricer:
             plan = hold_all(
                 plan, f"repricing paused until {r.paused[0].isoformat(timespec='minutes')}: {r.paused[1]}"
             )
-        if not r.apply:
-            report.decisions.extend(plan.decisions)
-            return
-        report.decisions.extend(self._apply(r.account, r.client, plan, r.states, r.now, report))
-        if r.campaigns is not None:
+        report.planned += len(plan.decisions)
+        decisions = (
+            self._apply(r.account, r.client, plan, r.states, r.now, report) if r.apply else plan.decisions
+        )
+        if r.keep_decisions:
+            report.decisions.extend(decisions)
+        if r.apply and r.campaigns is not None:
             self._note_campaigns(r.account, listings, r.campaigns, r.states, r.now)
 
     # ---- campaigns (issue 14, item 7) ---------------------------------------------------------------------

@@ -46,7 +46,9 @@ def reprice_accounts(
             continue
         offset = start.offset if start is not None and name == start.account else 0
         try:
-            report = repricer.run_account(name, clients[name], apply=apply, start=offset, clock=clock)
+            report = repricer.run_account(
+                name, clients[name], apply=apply, start=offset, clock=clock, keep_decisions=False
+            )
         except AllegroError as error:
             result.errors[name] = str(error)
             continue
