@@ -444,10 +444,10 @@ def function_months(
     runs = runs_per_month(topology, a.order_tick_seconds)
     months = []
     for name, driver in drivers(topology).items():
+        # Billed at the stack's memory: the soak runs handlers in-process, so its durations do not depend on
+        # the memory it recorded, and a topology change must show in the month without a new soak.
         memory = topology.function(name).memory_mb
         used = soak.lambda_.get(name)
-        if used is not None:
-            memory = used.memory_mb
         if driver != "schedule":
             scale = _event_scale(driver, soak, w)
             invocations = (used.invocations if used else 0) * scale

@@ -387,3 +387,14 @@ def test_each_owners_batch_reads_are_billed_for_its_own_keys_not_the_average(
     sweep = 100 * 0.5 * (10_000 / 2000) * MINUTES_PER_MONTH / RECONCILE_MINUTES
     assert _line(metered, "read request units") == pytest.approx(sweep + 2 * 100 * 0.5 * stock_scale)
     assert _line(averaged, "read request units") < _line(metered, "read request units") / 1.5
+
+
+def test_lambda_is_billed_at_the_stacks_memory_not_the_soaks(document: dict[str, Any]) -> None:
+    """The soak's handlers run in-process (their time does not depend on memory): a function resized in the
+    topology (issue 21: the repricer to 512 MB) is billed at its new size without a new soak."""
+    document["lambda"]["repricer"]["memory_mb"] = 1536
+    month = {f.name: f for f in estimate(parse_soak(document), TOPOLOGY).functions}
+    assert month["repricer"].memory_mb == TOPOLOGY.function("repricer").memory_mb
+    assert month["repricer"].gb_seconds == pytest.approx(
+        month["repricer"].seconds * TOPOLOGY.function("repricer").memory_mb / 1024
+    )
