@@ -118,7 +118,7 @@ class Facts:
     def facts(self, sku: str, account: str) -> ProductFacts | None:
         return ProductFacts(cost=Decimal("50.00"), list_price=Decimal("200.00"))
 
-    def facts_many(self, skus: Sequence[str], account: str) -> dict[str, ProductFacts]:
+    def facts_many(self, skus: Sequence[str], account: str, *, stock: bool = True) -> dict[str, ProductFacts]:
         return {sku: ProductFacts(cost=Decimal("50.00"), list_price=Decimal("200.00")) for sku in skus}
 
 

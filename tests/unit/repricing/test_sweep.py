@@ -21,12 +21,15 @@ from tests.unit.repricing.test_service import DEMAND, T0, FakeAllegro, MemorySto
 class CountedFacts:
     def __init__(self) -> None:
         self.asked: list[str] = []
+        self.without_stock: list[str] = []
 
     def facts(self, sku: str, account: str) -> ProductFacts | None:
         raise AssertionError("a round reads facts in batches")
 
-    def facts_many(self, skus: Sequence[str], account: str) -> dict[str, ProductFacts]:
+    def facts_many(self, skus: Sequence[str], account: str, *, stock: bool = True) -> dict[str, ProductFacts]:
         self.asked.extend(skus)
+        if not stock:
+            self.without_stock.extend(skus)
         return {sku: ProductFacts(cost=Decimal("50.00"), list_price=Decimal("200.00")) for sku in skus}
 
 
@@ -51,6 +54,20 @@ def test_an_offer_no_rule_reprices_costs_no_catalogue_read_and_is_still_explaine
     assert by_offer["1"].action is Action.SET_PRICE
     assert by_offer["2"].action is Action.SKIP
     assert "no repricing rule" in by_offer["2"].explain()
+
+
+def test_only_the_demand_strategy_pays_for_the_ledgers_stock() -> None:
+    settings = [
+        RepricingSettings(sku="A", strategy=Strategy.DEMAND, min_change=Decimal("0.01")),
+        RepricingSettings(sku="B", strategy=Strategy.FEED),
+    ]
+    api = FakeAllegro([listing("1", "A", 40, 0), listing("2", "B", 40, 0)])
+    facts = CountedFacts()
+    Repricer(MemoryStore(settings), facts, FakeChangeLog(), clock=lambda: T0).run_account(
+        "acc", api, apply=False
+    )
+    assert sorted(facts.asked) == ["A", "B"]
+    assert facts.without_stock == ["B"]  # a feed price does not depend on our stock
 
 
 def test_a_run_short_of_time_saves_its_page_and_the_next_run_finishes_the_cycle() -> None:

@@ -78,8 +78,9 @@ class ProductFactsSource(Protocol):
 
     def facts(self, sku: str, account: str) -> ProductFacts | None: ...
 
-    def facts_many(self, skus: Sequence[str], account: str) -> dict[str, ProductFacts]:
-        """The facts of many SKUs at once (a round reads its account's in batches); unknown SKUs absent."""
+    def facts_many(self, skus: Sequence[str], account: str, *, stock: bool = True) -> dict[str, ProductFacts]:
+        """The facts of many SKUs at once (a round reads its account's in batches); unknown SKUs absent.
+        `stock=False`: without the ledger's stock (only the demand strategy uses it), one read fewer."""
         ...
 
 

@@ -201,7 +201,7 @@ class Repricer:
     def _page(self, r: _Round, listings: list[OfferListing], report: RoundReport) -> None:
         ruled = [o for o in listings if r.index.for_offer(r.account, _category(o), _sku(o)).strategy
                  is not Strategy.NONE]  # fmt: skip
-        known = self._products.facts_many([_sku(o) for o in ruled], r.account) if ruled else {}
+        known = self._facts(r, ruled)
         facts = {o.id: known.get(_sku(o)) for o in ruled}
         needs_feed = ruled and self._needs_feed(r.all_settings)
         competitors = self._competitors(listings, facts, report) if needs_feed else {}
@@ -232,6 +232,16 @@ class Repricer:
             report.decisions.extend(decisions)
         if r.apply and r.campaigns is not None:
             self._note_campaigns(r.account, listings, r.campaigns, r.states, r.now)
+
+    def _facts(self, r: _Round, ruled: list[OfferListing]) -> dict[str, ProductFacts]:
+        """The ruled offers' facts; the ledger's stock only for the demand strategy, the one that uses it."""
+        demand: list[str] = []
+        other: list[str] = []
+        for o in ruled:
+            strategy = r.index.for_offer(r.account, _category(o), _sku(o)).strategy
+            (demand if strategy is Strategy.DEMAND else other).append(_sku(o))
+        known = self._products.facts_many(demand, r.account) if demand else {}
+        return known | (self._products.facts_many(other, r.account, stock=False) if other else {})
 
     # ---- campaigns (issue 14, item 7) ---------------------------------------------------------------------
     # An offer in an Allegro campaign (Allegro Ceny, AlleObniżka, ...) sells at the campaign's price while its
