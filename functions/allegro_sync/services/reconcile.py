@@ -45,7 +45,7 @@ from allegro_sync.contracts.sweeps import SweepPosition
 from allegro_sync.domain.ledger import OfferAction, OfferLink, OfferTarget, StockView, offer_target
 from allegro_sync.services.propagation import PropagationReport, Propagator, Push, PushKind
 from allegro_sync.services.stock import StockResult
-from allegro_sync.services.sweep_clock import SweepClock, SweepCursors
+from allegro_sync.services.sweep_clock import SweepClock, SweepCursors, remaining
 
 logger = Logger(child=True)
 
@@ -142,15 +142,9 @@ class Reconciler:
                     f"account {account!r} is not connected (connected: {', '.join(names) or 'none'})"
                 )
             names = [account]
-        start = cursors.load() if cursors else None
-        if start is not None and start.account not in names:
-            start = None  # that account left: the cycle starts again
         sweep = SweepClock(time_left, page_size)
-        for name in names:
-            if start is not None and name < start.account:
-                continue
+        for name, offset in remaining(names, cursors):
             report.accounts.append(name)
-            offset = start.offset if start is not None and name == start.account else 0
             try:
                 done = self._account(name, offset, report, sweep, cursors, dry_run=dry_run)
             except Exception as error:

@@ -22,6 +22,19 @@ class SweepCursors(Protocol):
     def clear(self) -> None: ...
 
 
+def remaining(names: list[str], cursors: SweepCursors | None) -> Iterator[tuple[str, int]]:
+    """(account, offset to start at) for what is left of the cycle: from the saved position, in name order;
+    a saved account that left starts the cycle again."""
+    start = cursors.load() if cursors else None
+    if start is not None and start.account not in names:
+        start = None
+    for name in sorted(names):
+        if start is None or name > start.account:
+            yield name, 0
+        elif name == start.account:
+            yield name, start.offset
+
+
 class SweepClock:
     """The run's clock: whether another page still fits before the function's timeout."""
 

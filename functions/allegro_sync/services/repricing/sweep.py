@@ -15,7 +15,7 @@ from allegro_sync.contracts.allegro_errors import AllegroError
 from allegro_sync.contracts.sweeps import SweepPosition
 from allegro_sync.services.repricing.ports import RepricingAllegro
 from allegro_sync.services.repricing.repricer import PAGE_SIZE, Repricer, RoundReport
-from allegro_sync.services.sweep_clock import SweepClock, SweepCursors
+from allegro_sync.services.sweep_clock import SweepClock, SweepCursors, remaining
 
 
 @dataclass
@@ -36,15 +36,8 @@ def reprice_accounts(
     """Every account in name order from the saved position; one account's Allegro failure is recorded and
     the others still run (the next cycle retries it)."""
     result = SweepResult()
-    names = sorted(clients)
-    start = cursors.load() if cursors else None
-    if start is not None and start.account not in names:
-        start = None  # that account left: the cycle starts again
     clock = SweepClock(time_left, PAGE_SIZE)
-    for name in names:
-        if start is not None and name < start.account:
-            continue
-        offset = start.offset if start is not None and name == start.account else 0
+    for name, offset in remaining(list(clients), cursors):
         try:
             report = repricer.run_account(
                 name, clients[name], apply=apply, start=offset, clock=clock, keep_decisions=False
