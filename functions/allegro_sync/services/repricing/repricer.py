@@ -169,19 +169,14 @@ class Repricer:
         me = client.me()
         self._store.record_seller(account, me.id, me.login)
         context = _Round(
-            account=account,
-            client=client,
-            apply=apply,
-            now=now,
-            all_settings=all_settings,
-            index=SettingsIndex(all_settings),
+            account, client, apply, now, all_settings, SettingsIndex(all_settings),
             own=self._store.own_sellers() | {me.id, me.login or me.id},
             states=self._store.offer_states(account),
             fees=FeeBook(self._store, client, now),
             campaigns=self._campaigns(client, report),
             paused=self._store.paused_until(account),
             keep_decisions=keep_decisions,
-        )
+        )  # fmt: skip
         clock = clock or SweepClock(None, PAGE_SIZE)
         offset = start
         while True:
