@@ -707,9 +707,10 @@ TOPOLOGY = Topology(
             # 100,000 offers: 100 listing pages, fee previews per category band (cached 24 h) and one
             # price command per distinct new price; concurrency 1 so two rounds never race on cool-downs.
             # Issue 21: a run pages (1,000 offers) until its time is short and saves where it is
-            # (services/repricing/sweep.py), holding one page, not the catalogue: bench/sweeps measures a
-            # peak of a few tens of MB at any size. 512 MB: the round mostly waits on Allegro and DynamoDB,
-            # so more memory (CPU share) would mostly bill waiting; a 100,000-offer cycle spans runs.
+            # (services/repricing/sweep.py), holding one page, not the catalogue: bench/sweeps (2026-12-06)
+            # measures a traced peak of 11-12 MB at 1,000-3,000 offers and models ~810 s for a cycle over
+            # 100,000 (reads ~450 s + the command budget): 2 runs. 512 MB: the round mostly waits on Allegro
+            # and DynamoDB, so more memory (CPU share) would mostly bill waiting.
             timeout_seconds=600,
             memory_mb=512,
             reserved_concurrency=1,
