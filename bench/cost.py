@@ -262,6 +262,9 @@ class SoakUsage(_Lenient):
     # Calls per owner (a function, or `event-source:<function>` for the local event source's own
     # receive/delete calls) and operation; older soak files lack it.
     aws_calls_by_function: dict[str, dict[str, NonNegativeInt]] = Field(default_factory=dict)
+    # Items per owner and operation (keys of a BatchGetItem, entries of a batch); older soak files lack it,
+    # and each owner's items are then its share of the operation's total in proportion to its calls.
+    aws_items_by_function: dict[str, dict[str, NonNegativeInt]] = Field(default_factory=dict)
     allegro_calls: NonNegativeInt = 0
     log_bytes: NonNegativeInt = 0
     latency: Latency = Field(default_factory=Latency)
@@ -270,6 +273,16 @@ class SoakUsage(_Lenient):
     def events(self) -> int:
         """Stock changes plus orders: what the AWS call totals are scaled by."""
         return self.config.stock_changes + self.config.orders
+
+    def owner_items(self, owner: str, op: str) -> float:
+        """The items one owner's calls of `op` carried: metered per owner when the soak file has it, else
+        the operation's items split between owners in proportion to their calls."""
+        metered = self.aws_items_by_function.get(owner)
+        if metered is not None and op in metered:
+            return float(metered[op])
+        calls = self.aws_calls_by_function.get(owner, {}).get(op, 0)
+        total = self.aws_calls.get(op)
+        return calls * total.items / total.calls if total and total.calls else float(calls)
 
 
 def parse_soak(document: Mapping[str, Any]) -> SoakUsage:
@@ -430,10 +443,10 @@ def function_months(
     runs = runs_per_month(topology, a.order_tick_seconds)
     months = []
     for name, driver in drivers(topology).items():
+        # Billed at the stack's memory: the soak runs handlers in-process, so its durations do not depend on
+        # the memory it recorded, and a topology change must show in the month without a new soak.
         memory = topology.function(name).memory_mb
         used = soak.lambda_.get(name)
-        if used is not None:
-            memory = used.memory_mb
         if driver != "schedule":
             scale = _event_scale(driver, soak, w)
             invocations = (used.invocations if used else 0) * scale
@@ -511,21 +524,27 @@ def sweep_scale(soak: SoakUsage, w: Workload) -> float:
 
 
 def monthly_calls(soak: SoakUsage, topology: Topology, w: Workload) -> dict[str, tuple[float, float]]:
-    """Each operation's (calls, items) in a month: every owner's share scaled by `owner_scale`; items
-    split between owners in proportion to their calls. Without per-owner counts (an old soak file), the
+    """Each operation's (calls, items) in a month: every owner's share scaled by `owner_scale`; its items
+    as metered per owner (`SoakUsage.owner_items`). Without per-owner counts (an old soak file), the
     totals scaled by the events."""
     events = (w.stock_changes_per_month + w.orders_per_month) / soak.events if soak.events else 0.0
     if not soak.aws_calls_by_function:
         return {op: (c.calls * events, c.items * events) for op, c in soak.aws_calls.items()}
     month: dict[str, tuple[float, float]] = {}
-    for operations in owner_months(soak, topology, w).values():
+    for owner, operations in owner_months(soak, topology, w).items():
         for op, calls in operations.items():
             before_calls, before_items = month.get(op, (0.0, 0.0))
-            month[op] = (before_calls + calls, before_items + calls * _items_per_call(soak, op))
+            month[op] = (before_calls + calls, before_items + calls * _items_per_call(soak, owner, op))
     return month
 
 
-def _items_per_call(soak: SoakUsage, op: str) -> float:
+def _items_per_call(soak: SoakUsage, owner: str, op: str) -> float:
+    """Items per call of `op` as this owner made them (`SoakUsage.owner_items`); the poller's idle ticks
+    (`order_poller:idle`) as the poller's."""
+    name = owner.partition(":")[0]
+    calls = soak.aws_calls_by_function.get(name, {}).get(op, 0)
+    if calls:
+        return soak.owner_items(name, op) / calls
     total = soak.aws_calls.get(op)
     return total.items / total.calls if total and total.calls else 1.0
 
@@ -634,7 +653,9 @@ def dynamodb_write_units(
         for op, count in operations.items():
             service, _, operation = op.partition(".")
             if service == "dynamodb":
-                other += count * _items_per_call(soak, op) * DYNAMODB_WRITE_UNITS.get(operation, 0.0) * kept
+                other += (
+                    count * _items_per_call(soak, owner, op) * DYNAMODB_WRITE_UNITS.get(operation, 0.0) * kept
+                )
     return w.stock_changes_per_month * a.stock_change_write_units, other
 
 

@@ -173,6 +173,9 @@ class Soak:
             aws_calls_by_function={
                 k: dict(sorted(v.items())) for k, v in sorted(self.meter.by_function.items())
             },
+            aws_items_by_function={
+                k: dict(sorted(v.items())) for k, v in sorted(self.meter.items_by_function.items())
+            },
             allegro_calls=self.emulator.app.request_count,
             order_latencies=self._order_latencies(),
             order_timeline=[

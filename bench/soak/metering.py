@@ -31,6 +31,8 @@ class AwsMeter:
         self._local = threading.local()  # `scope` per thread: the event-source poller's calls
         self.calls: dict[str, dict[str, int]] = defaultdict(lambda: {"calls": 0, "items": 0})
         self.by_function: dict[str, Counter[str]] = defaultdict(Counter)
+        # Items per owner too (issue 21): a BatchGetItem of 100 keys and one of 2 are not the same bill.
+        self.items_by_function: dict[str, Counter[str]] = defaultdict(Counter)
         self._lock = threading.Lock()
 
     @contextmanager
@@ -64,8 +66,10 @@ class AwsMeter:
                 with meter._lock:
                     entry = meter.calls[key]
                     entry["calls"] += 1
-                    entry["items"] += _items(operation, params, meter._BATCH_KEYS)
+                    items = _items(operation, params, meter._BATCH_KEYS)
+                    entry["items"] += items
                     meter.by_function[owner][key] += 1
+                    meter.items_by_function[owner][key] += items
             return original(client, operation, params)
 
         botocore.client.BaseClient._make_api_call = metered

@@ -645,11 +645,20 @@ TOPOLOGY = Topology(
         ),
         Function(
             "reconciler",
-            "Every 15 min: every Allegro offer vs the stock ledger; repairs drift and records why",
+            "Hourly: every Allegro offer vs the stock ledger; repairs drift and records why",
             # Pages until ~30 s are left, then saves its position (control table); the next run goes on.
             timeout_seconds=300,
             reserved_concurrency=1,
-            triggers=(ScheduleTrigger(rate_minutes=15, description="repair Allegro vs ledger drift"),),
+            # Hourly by default (issue 21): pushes reach Allegro per change within a second; the sweep is
+            # the safety net for drift no push caused (hand edits, silent FAILs), and each run reads every
+            # SKU's ledger item (10,000 SKUs: ~$5 a month every 15 min, ~$1.3 hourly). -c reconcileMinutes=15
+            triggers=(
+                ScheduleTrigger(
+                    rate_minutes=60,
+                    description="repair Allegro vs ledger drift",
+                    rate_context="reconcileMinutes",
+                ),
+            ),
             tables={
                 "ledger": SWEEP_ITEMS,
                 "catalog": ITEMS,
@@ -705,13 +714,22 @@ TOPOLOGY = Topology(
             "Every 15 min: reprice each account inside [floor, ceiling] (feed, demand, Allegro's rules)",
             # 100,000 offers: 100 listing pages, fee previews per category band (cached 24 h) and one
             # price command per distinct new price; concurrency 1 so two rounds never race on cool-downs.
-            # bench/sweeps: tracemalloc's peak ~10 MB per 1,000 offers (the round holds every listing):
-            # ~1,090 MB with the runtime at 100,000 offers, ~190 MB at 10,000; 1,536 MB leaves headroom for
-            # the allocator (RSS runs above the traced peak) and gives the CPU share of ~0.9 vCPU.
+            # Issue 21: a run pages (1,000 offers) until its time is short and saves where it is
+            # (services/repricing/sweep.py), holding one page, not the catalogue: bench/sweeps (2026-12-06)
+            # measures a traced peak of 11-12 MB at 1,000-3,000 offers and models ~810 s for a cycle over
+            # 100,000 (reads ~450 s + the command budget): 2 runs. 512 MB: the round mostly waits on Allegro
+            # and DynamoDB, so more memory (CPU share) would mostly bill waiting.
             timeout_seconds=600,
-            memory_mb=1536,
+            memory_mb=512,
             reserved_concurrency=1,
-            triggers=(ScheduleTrigger(rate_minutes=15, description="reprice within the seller's bounds"),),
+            # `-c repriceMinutes=60` quarters the round's reads (each run reads every repriced offer's facts).
+            triggers=(
+                ScheduleTrigger(
+                    rate_minutes=15,
+                    description="reprice within the seller's bounds",
+                    rate_context="repriceMinutes",
+                ),
+            ),
             # catalog, ledger: a round's facts in BatchGetItems, eventually consistent (CatalogFacts)
             tables={
                 "mappings": READS,

@@ -2,7 +2,8 @@
 
 Plans in the pure domain, applies through batch price commands, records every change. A tripped circuit
 breaker pauses the account with a warning log line (`allegro-sync status` shows the pause; issue 21: a
-log field, not a billed metric). One account's failure is logged and does not stop the others.
+log field, not a billed metric). One account's failure is logged and does not stop the others. A run pages
+until its time is short, then saves where it is; the next run goes on from there (`continues_at`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from allegro_sync.bootstrap import application
-from allegro_sync.contracts.allegro_errors import AllegroError
+from allegro_sync.services.repricing.sweep import reprice_accounts
 
 logger = Logger()
 
@@ -22,18 +23,20 @@ logger = Logger()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     dry_run = bool(event.get("dry_run", False))
     app = application()
-    repricer = app.repricer()
+    swept = reprice_accounts(
+        app.repricer(),
+        app.connected_clients(),
+        apply=not dry_run,
+        time_left=lambda: context.get_remaining_time_in_millis() / 1000,
+        cursors=None if dry_run else app.sweep_cursor("repricer"),  # a dry run moves no cursor
+    )
     summary: dict[str, Any] = {}
-    for account, client in app.connected_clients().items():
-        try:
-            report = repricer.run_account(account, client, apply=not dry_run)
-        except AllegroError as error:
-            logger.error(
-                "repricing round failed; the next run retries",
-                extra={"account": account, "reason": str(error)},
-            )
-            summary[account] = {"error": str(error)}
-            continue
+    for account, error in swept.errors.items():
+        logger.error(
+            "repricing round failed; the next run retries", extra={"account": account, "reason": error}
+        )
+        summary[account] = {"error": error}
+    for account, report in swept.reports.items():
         if report.breaker_tripped:
             logger.warning(
                 "repricing circuit breaker tripped",
@@ -51,6 +54,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             "paused_until": report.paused_until.isoformat() if report.paused_until else None,
             "feed_rows_skipped": len(report.feed_skipped),
             "dry_run": dry_run,
+            "pages": report.pages,
+            "continues_at": report.continues_at,
         }
     totals = {k: sum(r.get(k, 0) for r in summary.values()) for k in ("applied", "failed", "breaker_tripped")}
     logger.info("repricing round", extra={"report": summary, **totals})

@@ -32,10 +32,8 @@ account's last page is done.
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
@@ -47,6 +45,7 @@ from allegro_sync.contracts.sweeps import SweepPosition
 from allegro_sync.domain.ledger import OfferAction, OfferLink, OfferTarget, StockView, offer_target
 from allegro_sync.services.propagation import PropagationReport, Propagator, Push, PushKind
 from allegro_sync.services.stock import StockResult
+from allegro_sync.services.sweep_clock import SweepClock, SweepCursors, remaining
 
 logger = Logger(child=True)
 
@@ -72,18 +71,6 @@ class Drift:
     allegro_stock: int | None
     ledger: str  # "SET 5", "END 0"
     repair: str  # what is (or would be) done
-
-
-# A run stops paging when less than this is left, or 1.5 x its slowest page so far if that is more.
-RESERVE_SECONDS = 30.0
-
-
-class SweepCursors(Protocol):
-    def load(self) -> SweepPosition | None: ...
-
-    def save(self, position: SweepPosition) -> None: ...
-
-    def clear(self) -> None: ...
 
 
 @dataclass
@@ -155,15 +142,9 @@ class Reconciler:
                     f"account {account!r} is not connected (connected: {', '.join(names) or 'none'})"
                 )
             names = [account]
-        start = cursors.load() if cursors else None
-        if start is not None and start.account not in names:
-            start = None  # that account left: the cycle starts again
-        sweep = _Sweep(time_left, page_size)
-        for name in names:
-            if start is not None and name < start.account:
-                continue
+        sweep = SweepClock(time_left, page_size)
+        for name, offset in remaining(names, cursors):
             report.accounts.append(name)
-            offset = start.offset if start is not None and name == start.account else 0
             try:
                 done = self._account(name, offset, report, sweep, cursors, dry_run=dry_run)
             except Exception as error:
@@ -181,7 +162,7 @@ class Reconciler:
         account: str,
         offset: int,
         report: ReconcileReport,
-        sweep: _Sweep,
+        sweep: SweepClock,
         cursors: SweepCursors | None,
         *,
         dry_run: bool,
@@ -370,26 +351,6 @@ class Reconciler:
 
 
 LIVE = frozenset({"ACTIVE", "ACTIVATING", "INACTIVE"})
-
-
-class _Sweep:
-    """The run's clock: whether another page still fits before the function's timeout."""
-
-    def __init__(self, time_left: Callable[[], float] | None, page_size: int) -> None:
-        self.page_size = page_size
-        self._time_left = time_left
-        self._slowest = 0.0
-
-    def short(self) -> bool:
-        if self._time_left is None:
-            return False
-        return self._time_left() < max(RESERVE_SECONDS, 1.5 * self._slowest)
-
-    @contextmanager
-    def page(self) -> Iterator[None]:
-        started = time.monotonic()
-        yield
-        self._slowest = max(self._slowest, time.monotonic() - started)
 
 
 def _needs_every_offer(account: str, view: StockView, on_page: list[OfferListing]) -> bool:

@@ -9,7 +9,8 @@ from collections import Counter
 import pytest
 
 from allegro_sync.contracts.sweeps import SweepPosition
-from allegro_sync.services.reconcile import RESERVE_SECONDS, ReconcileReport
+from allegro_sync.services.reconcile import ReconcileReport
+from allegro_sync.services.sweep_clock import RESERVE_SECONDS
 from tests.integration.propagation.conftest import StockWorld
 
 pytestmark = pytest.mark.integration

@@ -30,6 +30,7 @@ from bench.cost import (
 FIXTURE = Path(__file__).with_name("soak_fixture.json")
 TEMPLATE = Path(__file__).resolve().parents[3] / "cdk.out" / "AllegroSync.template.json"
 DAYS = MINUTES_PER_MONTH / (24 * 60)
+RECONCILE_MINUTES = next(t.rate_minutes for t, f in TOPOLOGY.schedules() if f.name == "reconciler")
 
 
 @pytest.fixture
@@ -101,7 +102,8 @@ def test_a_soak_with_twice_the_stock_changes_halves_the_per_change_cost(document
 def test_scheduled_functions_run_at_their_topology_rate(document: dict[str, Any]) -> None:
     month = {f.name: f for f in estimate(parse_soak(document), TOPOLOGY).functions}
     assert month["token_refresher"].invocations == pytest.approx(43_800)  # every minute
-    assert month["reconciler"].invocations == pytest.approx(43_800 / 15)
+    assert month["reconciler"].invocations == pytest.approx(43_800 / 60)  # hourly (issue 21)
+    assert month["repricer"].invocations == pytest.approx(43_800 / 15)
     assert month["token_refresher"].seconds == pytest.approx(0.3 * 43_800)  # 3 s / 10 runs in the soak
 
 
@@ -351,11 +353,11 @@ def test_the_local_event_sources_sqs_calls_are_not_billed_as_the_handlers(docume
 
 def test_a_sweeps_reads_scale_by_runs_and_skus_not_by_events(document: dict[str, Any]) -> None:
     """The reconciler reads one ledger item per offer per run: at 10,000 SKUs (5 x the soak's) and a run
-    every 15 minutes, its month is reads per run x 5 x runs, whatever the traffic."""
+    at its topology rate, its month is reads per run x 5 x runs, whatever the traffic."""
     runs = document["lambda"]["reconciler"]["invocations"]
     soaked = _with_owners(document, {"reconciler": {"dynamodb.GetItem": 2000 * runs}})
     reads = _line(soaked, "read request units")
-    assert reads == pytest.approx(2000 * (10_000 / 2000) * MINUTES_PER_MONTH / 15)
+    assert reads == pytest.approx(2000 * (10_000 / 2000) * MINUTES_PER_MONTH / RECONCILE_MINUTES)
     busier = Workload(stock_changes_per_day=200_000, orders_per_day=10_000)
     assert _line(soaked, "read request units", busier) == pytest.approx(reads)
     assert _line(soaked, "read request units", Workload(skus=100_000)) == pytest.approx(reads * 10)
@@ -417,3 +419,40 @@ def test_a_batched_eventually_consistent_read_costs_half_a_strongly_consistent_o
         _with_owners(document, {"reconciler": {"dynamodb.BatchGetItem": 2000 * runs}}), "read request units"
     )
     assert batched == pytest.approx(one_by_one / 2)
+
+
+def test_each_owners_batch_reads_are_billed_for_its_own_keys_not_the_average(
+    document: dict[str, Any],
+) -> None:
+    """A sweep's BatchGetItem carries 100 keys, the catalogue worker's a few: with items metered per owner,
+    a month of catalogue work is not billed at the sweep's 100 keys a call (issue 21: the first per-owner
+    model split items by calls, which put most of the repricer's keys on the catalogue worker)."""
+    runs = document["lambda"]["reconciler"]["invocations"]
+    by_calls = {
+        "reconciler": {"dynamodb.BatchGetItem": runs},
+        "catalog_worker": {"dynamodb.BatchGetItem": 100},
+    }
+    averaged = _with_owners(document, by_calls) | {
+        "aws_calls": {"dynamodb.BatchGetItem": {"calls": runs + 100, "items": 100 * runs + 2 * 100}}
+    }
+    metered = averaged | {
+        "aws_items_by_function": {
+            "reconciler": {"dynamodb.BatchGetItem": 100 * runs},
+            "catalog_worker": {"dynamodb.BatchGetItem": 2 * 100},
+        }
+    }
+    stock_scale = 20_000 * DAYS / document["config"]["stock_changes"]
+    sweep = 100 * 0.5 * (10_000 / 2000) * MINUTES_PER_MONTH / RECONCILE_MINUTES
+    assert _line(metered, "read request units") == pytest.approx(sweep + 2 * 100 * 0.5 * stock_scale)
+    assert _line(averaged, "read request units") < _line(metered, "read request units") / 1.5
+
+
+def test_lambda_is_billed_at_the_stacks_memory_not_the_soaks(document: dict[str, Any]) -> None:
+    """The soak's handlers run in-process (their time does not depend on memory): a function resized in the
+    topology (issue 21: the repricer to 512 MB) is billed at its new size without a new soak."""
+    document["lambda"]["repricer"]["memory_mb"] = 1536
+    month = {f.name: f for f in estimate(parse_soak(document), TOPOLOGY).functions}
+    assert month["repricer"].memory_mb == TOPOLOGY.function("repricer").memory_mb
+    assert month["repricer"].gb_seconds == pytest.approx(
+        month["repricer"].seconds * TOPOLOGY.function("repricer").memory_mb / 1024
+    )

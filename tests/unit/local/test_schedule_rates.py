@@ -21,8 +21,8 @@ def test_the_local_scheduler_takes_the_rate_by_the_same_context_key_as_cdk() -> 
     )
     now[0] = 5 * 60
     scheduler.tick()
-    assert fired == ["shop_reconciler"]  # the reconciler keeps its 15 minutes
-    now[0] = 15 * 60
+    assert fired == ["shop_reconciler"]  # the reconciler keeps its own rate (hourly, issue 21)
+    now[0] = 60 * 60
     scheduler.tick()
     assert sorted(fired) == ["reconciler", "shop_reconciler", "shop_reconciler"]
 

@@ -16,6 +16,7 @@ from allegro_sync import bootstrap
 from allegro_sync.adapters.allegro.client import AllegroClient
 from allegro_sync.bootstrap import Application
 from allegro_sync.contracts.allegro_errors import AllegroError
+from allegro_sync.contracts.sweeps import SweepPosition
 from allegro_sync.domain.repricing import RepricingSettings, Strategy
 from allegro_sync.handlers import repricer as handler_module
 from allegro_sync.services.repricing import Repricer
@@ -32,6 +33,9 @@ class Context:
     invoked_function_arn = "arn:aws:lambda:eu-central-1:123456789012:function:repricer"
     aws_request_id = "req-1"
 
+    def get_remaining_time_in_millis(self) -> int:
+        return 600_000
+
 
 class Repricing(Application):
     """The repricer's application with the test's repricer and connected accounts' clients."""
@@ -45,6 +49,25 @@ class Repricing(Application):
 
     def connected_clients(self) -> dict[str, AllegroClient]:
         return cast(dict[str, AllegroClient], self._fakes)
+
+    def sweep_cursor(self, sweep: str) -> Any:
+        return MemoryCursor()
+
+
+class MemoryCursor:
+    """The sweep's saved position, in memory (the DynamoDB one is tested with the reconciler)."""
+
+    def __init__(self) -> None:
+        self.position: SweepPosition | None = None
+
+    def load(self) -> SweepPosition | None:
+        return self.position
+
+    def save(self, position: SweepPosition) -> None:
+        self.position = position
+
+    def clear(self) -> None:
+        self.position = None
 
 
 class Broken(FakeAllegro):

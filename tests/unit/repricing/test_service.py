@@ -28,6 +28,7 @@ class FakeAllegro:
         self.fee_error = False
         self.price_calls: list[tuple[list[str], str]] = []
         self.badges: list[api.Badge] = []  # issue 14: offers in Allegro campaigns
+        self.pages_listed = 0
 
     def campaign_badges(self) -> list[api.Badge]:
         return list(self.badges)
@@ -37,6 +38,13 @@ class FakeAllegro:
 
     def iter_offers(self, *, statuses: Sequence[str] = ()) -> Iterator[api.OfferListing]:
         yield from self.offers
+
+    def list_offers(
+        self, *, statuses: Sequence[str] = (), offset: int = 0, limit: int = 1000
+    ) -> api.OffersPage:
+        self.pages_listed += 1
+        page = self.offers[offset : offset + limit]
+        return api.OffersPage(offers=page, count=len(page), total_count=len(self.offers))
 
     def change_price(
         self, offer_ids: Iterable[str], modification: api.PriceModification
@@ -110,7 +118,7 @@ class Facts:
     def facts(self, sku: str, account: str) -> ProductFacts | None:
         return ProductFacts(cost=Decimal("50.00"), list_price=Decimal("200.00"))
 
-    def facts_many(self, skus: Sequence[str], account: str) -> dict[str, ProductFacts]:
+    def facts_many(self, skus: Sequence[str], account: str, *, stock: bool = True) -> dict[str, ProductFacts]:
         return {sku: ProductFacts(cost=Decimal("50.00"), list_price=Decimal("200.00")) for sku in skus}
 
 

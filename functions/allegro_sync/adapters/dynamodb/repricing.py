@@ -195,14 +195,14 @@ class CatalogFacts:
             return None
         return _facts(product, self._catalog.link(sku, account), self._stock(sku) if self._stock else None)
 
-    def facts_many(self, skus: Sequence[str], account: str) -> dict[str, ProductFacts]:
+    def facts_many(self, skus: Sequence[str], account: str, *, stock: bool = True) -> dict[str, ProductFacts]:
         """A thousand SKUs at a time: the stored products (the shop's whole picture, descriptions included)
         are dropped as soon as their few facts are taken, so a round's memory holds facts, not products."""
         found: dict[str, ProductFacts] = {}
         unique = list(dict.fromkeys(skus))
         for start in range(0, len(unique), FACTS_CHUNK):
             products, links = self._catalog.products_and_links(unique[start : start + FACTS_CHUNK], account)
-            stocks = self._stocks(list(products)) if self._stocks and products else {}
+            stocks = self._stocks(list(products)) if stock and self._stocks and products else {}
             found |= {sku: _facts(p, links.get(sku), stocks.get(sku)) for sku, p in products.items()}
         return found
 

@@ -12,6 +12,7 @@ from allegro_sync.contracts.allegro import (
     Me,
     OfferCommandResult,
     OfferListing,
+    OffersPage,
     PriceAutomationRule,
     PriceModification,
     PriceRange,
@@ -28,6 +29,10 @@ class RepricingAllegro(Protocol):
     def me(self) -> Me: ...
 
     def iter_offers(self, *, statuses: Sequence[str] = ()) -> Iterator[OfferListing]: ...
+
+    def list_offers(self, *, statuses: Sequence[str] = (), offset: int = 0, limit: int = 1000) -> OffersPage:
+        """One page of the account's offers: a round pages with it so a run can stop and go on later."""
+        ...
 
     def change_price(
         self, offer_ids: Iterable[str], modification: PriceModification
@@ -73,8 +78,9 @@ class ProductFactsSource(Protocol):
 
     def facts(self, sku: str, account: str) -> ProductFacts | None: ...
 
-    def facts_many(self, skus: Sequence[str], account: str) -> dict[str, ProductFacts]:
-        """The facts of many SKUs at once (a round reads its account's in batches); unknown SKUs absent."""
+    def facts_many(self, skus: Sequence[str], account: str, *, stock: bool = True) -> dict[str, ProductFacts]:
+        """The facts of many SKUs at once (a round reads its account's in batches); unknown SKUs absent.
+        `stock=False`: without the ledger's stock (only the demand strategy uses it), one read fewer."""
         ...
 
 

@@ -9,13 +9,11 @@ Every applied change goes to the one change log (`changes` table) with its reaso
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 from allegro_sync.contracts.allegro import (
     OfferCommandResult,
@@ -31,9 +29,9 @@ from allegro_sync.domain.repricing import (
     AccountPlan,
     Action,
     CompetitorPrice,
-    OfferInput,
     RepriceDecision,
     RepricingSettings,
+    SettingsIndex,
     Strategy,
     plan_account,
     settings_for,
@@ -41,6 +39,7 @@ from allegro_sync.domain.repricing import (
 from allegro_sync.domain.repricing_feed import FeedFormatError
 from allegro_sync.services.repricing.fees import FeeBook, amount
 from allegro_sync.services.repricing.market_fees import MarketFees
+from allegro_sync.services.repricing.plans import campaign_holds, change_entry, hold_all, offer_input
 from allegro_sync.services.repricing.ports import (
     ChangeLog,
     FeedSource,
@@ -48,8 +47,10 @@ from allegro_sync.services.repricing.ports import (
     RepricingAllegro,
     RepricingStore,
 )
+from allegro_sync.services.sweep_clock import SweepClock
 
 PAUSE_MINUTES = 60
+PAGE_SIZE = 1000  # offers per GET /sale/offers page, the most Allegro gives
 # A command is a PUT/POST plus ~2 task polls; 600 commands ~ 1,800 calls ~ 6 min of the repricer's 300 rpm,
 # inside its 10-minute timeout with room for listing pages and fee previews. The rest waits for next round.
 MAX_COMMANDS_PER_ROUND = 600
@@ -69,6 +70,29 @@ class RoundReport:
     deferred: int = 0  # changes left for the next round (command budget)
     feed_skipped: list[str] = field(default_factory=list)
     error: str | None = None
+    pages: int = 0
+    planned: int = 0  # offers planned (their decisions are kept unless the caller only wants counts)
+    continues_at: int | None = None  # the offset the next run goes on from; None: the account is done
+    # feed rows skipped on every page so far (a SKU unknown on one page may be on the next)
+    feed_skipped_by_page: set[str] | None = None
+
+
+@dataclass
+class _Round:
+    """One account's round, read once and shared by its pages."""
+
+    account: str
+    client: RepricingAllegro
+    apply: bool
+    now: datetime
+    all_settings: list[RepricingSettings]
+    index: SettingsIndex
+    own: frozenset[str]
+    states: dict[str, OfferState]
+    fees: FeeBook
+    campaigns: dict[str, str] | None
+    paused: tuple[datetime, str] | None
+    keep_decisions: bool = True
 
 
 class Repricer:
@@ -121,53 +145,100 @@ class Repricer:
 
     # ---- a round ------------------------------------------------------------------------------------------
 
-    def run_account(self, account: str, client: RepricingAllegro, *, apply: bool = True) -> RoundReport:
+    def run_account(
+        self,
+        account: str,
+        client: RepricingAllegro,
+        *,
+        apply: bool = True,
+        start: int = 0,
+        clock: SweepClock | None = None,
+        keep_decisions: bool = True,
+    ) -> RoundReport:
+        """The account's active offers page by page (1,000 a page) from offset `start`. With a `clock`, the
+        round stops while another page still fits before the timeout and says where (`continues_at`).
+        Without `keep_decisions` only their count is kept (`planned`): a run's memory holds a page, not
+        the catalogue.
+
+        Only offers a rule reprices have their catalogue facts read (issue 21: an offer without a rule is
+        skipped by the plan anyway, and reading every offer's product, link and stock each round was the
+        system's largest DynamoDB bill). The circuit breaker judges each page on its own: a page where too
+        many offers would hit the floor pauses the account, and later pages hold."""
         now = self._clock()
         report = RoundReport(account)
         all_settings = self._store.settings()
         me = client.me()
         self._store.record_seller(account, me.id, me.login)
-        own = self._store.own_sellers() | {me.id, me.login or me.id}
-        states = self._store.offer_states(account)
-        listings = [o for o in client.iter_offers(statuses=["ACTIVE"]) if o.external and o.external.id]
-        known = self._products.facts_many([str(o.external.id) for o in listings if o.external], account)
-        facts = {o.id: known.get(str(o.external.id)) for o in listings if o.external}
-        competitors = self._competitors(listings, facts, report) if self._needs_feed(all_settings) else {}
-        offers = [_offer_input(account, o, facts.get(o.id), states.get(o.id), competitors) for o in listings]
-        fees = FeeBook(self._store, client, now)
-        markets = MarketFees(self._store, client, now, listings)  # issue 16: fees on allegro.cz, .sk, .hu
-        plan = plan_account(
-            account,
-            offers,
-            all_settings=all_settings,
-            fees=fees.for_category,
-            now=now,
-            own_sellers=own,
-            offer_fees=markets.for_offer,
-        )
-        campaigns = self._campaigns(client, report)
-        plan = _campaign_holds(plan, campaigns)
-        paused = self._store.paused_until(account)
-        if plan.breaker_tripped:
-            until = now + timedelta(minutes=PAUSE_MINUTES)
-            report.breaker_tripped, report.breaker_reason, report.paused_until = (
-                True,
-                plan.breaker_reason,
-                until,
-            )
-            if apply:
-                self._store.pause(account, until, plan.breaker_reason)
-        elif paused is not None and paused[0] > now:
-            report.paused_until = paused[0]
-            plan = _hold_all(
-                plan, f"repricing paused until {paused[0].isoformat(timespec='minutes')}: {paused[1]}"
-            )
-        report.decisions = plan.decisions
-        if apply:
-            self._apply(account, client, plan, states, now, report)
-            if campaigns is not None:
-                self._note_campaigns(account, listings, campaigns, states, now)
+        context = _Round(
+            account, client, apply, now, all_settings, SettingsIndex(all_settings),
+            own=self._store.own_sellers() | {me.id, me.login or me.id},
+            states=self._store.offer_states(account),
+            fees=FeeBook(self._store, client, now),
+            campaigns=self._campaigns(client, report),
+            paused=self._store.paused_until(account),
+            keep_decisions=keep_decisions,
+        )  # fmt: skip
+        clock = clock or SweepClock(None, PAGE_SIZE)
+        offset = start
+        while True:
+            if clock.short():
+                report.continues_at = offset
+                break
+            with clock.page():
+                page = client.list_offers(statuses=["ACTIVE"], offset=offset, limit=clock.page_size)
+                self._page(context, [o for o in page.offers if o.external and o.external.id], report)
+            report.pages += 1
+            offset += len(page.offers)
+            if len(page.offers) < clock.page_size or offset >= page.total_count:
+                break
+        report.feed_skipped = sorted(report.feed_skipped_by_page or (), key=_row_number)
         return report
+
+    def _page(self, r: _Round, listings: list[OfferListing], report: RoundReport) -> None:
+        ruled = [o for o in listings if r.index.for_offer(r.account, _category(o), _sku(o)).strategy
+                 is not Strategy.NONE]  # fmt: skip
+        known = self._facts(r, ruled)
+        facts = {o.id: known.get(_sku(o)) for o in ruled}
+        needs_feed = ruled and self._needs_feed(r.all_settings)
+        competitors = self._competitors(listings, facts, report) if needs_feed else {}
+        states = r.states
+        offers = [offer_input(r.account, o, facts.get(o.id), states.get(o.id), competitors) for o in listings]
+        markets = MarketFees(self._store, r.client, r.now, listings)  # issue 16: fees on allegro.cz, .sk, .hu
+        plan = plan_account(
+            r.account, offers, all_settings=r.all_settings, fees=r.fees.for_category, now=r.now,
+            own_sellers=r.own, offer_fees=markets.for_offer,
+        )  # fmt: skip
+        plan = campaign_holds(plan, r.campaigns)
+        if plan.breaker_tripped:
+            until = r.now + timedelta(minutes=PAUSE_MINUTES)
+            r.paused = (until, plan.breaker_reason)
+            report.breaker_tripped, report.breaker_reason = True, plan.breaker_reason
+            report.paused_until = until
+            if r.apply:
+                self._store.pause(r.account, until, plan.breaker_reason)
+        elif r.paused is not None and r.paused[0] > r.now:
+            report.paused_until = r.paused[0]
+            plan = hold_all(
+                plan, f"repricing paused until {r.paused[0].isoformat(timespec='minutes')}: {r.paused[1]}"
+            )
+        report.planned += len(plan.decisions)
+        decisions = (
+            self._apply(r.account, r.client, plan, r.states, r.now, report) if r.apply else plan.decisions
+        )
+        if r.keep_decisions:
+            report.decisions.extend(decisions)
+        if r.apply and r.campaigns is not None:
+            self._note_campaigns(r.account, listings, r.campaigns, r.states, r.now)
+
+    def _facts(self, r: _Round, ruled: list[OfferListing]) -> dict[str, ProductFacts]:
+        """The ruled offers' facts; the ledger's stock only for the demand strategy, the one that uses it."""
+        demand: list[str] = []
+        other: list[str] = []
+        for o in ruled:
+            strategy = r.index.for_offer(r.account, _category(o), _sku(o)).strategy
+            (demand if strategy is Strategy.DEMAND else other).append(_sku(o))
+        known = self._products.facts_many(demand, r.account) if demand else {}
+        return known | (self._products.facts_many(other, r.account, stock=False) if other else {})
 
     # ---- campaigns (issue 14, item 7) ---------------------------------------------------------------------
     # An offer in an Allegro campaign (Allegro Ceny, AlleObniżka, ...) sells at the campaign's price while its
@@ -238,7 +309,9 @@ class Repricer:
         except (FeedUnavailable, FeedFormatError) as error:
             report.error = f"competitor feed: {error}"  # feed offers hold this round
             return {}
-        report.feed_skipped = [f"row {s.row}: {s.reason}" for s in result.skipped]
+        skipped = {f"row {s.row}: {s.reason}" for s in result.skipped}
+        before = report.feed_skipped_by_page
+        report.feed_skipped_by_page = skipped if before is None else before & skipped
         return {sku: tuple(prices) for sku, prices in result.prices.items()}
 
     def _apply(  # noqa: PLR0917 - the round's context
@@ -249,12 +322,13 @@ class Repricer:
         states: dict[str, OfferState],
         now: datetime,
         report: RoundReport,
-    ) -> None:
+    ) -> list[RepriceDecision]:
+        """The page's plan applied within what is left of the round's command budget; its decisions with
+        what Allegro answered."""
         self._record_waiting(account, plan, states, now)
         outcome: dict[str, str] = {}
         by_price: dict[Decimal, list[RepriceDecision]] = defaultdict(list)
         by_rule: dict[tuple[str, Decimal, Decimal], list[RepriceDecision]] = defaultdict(list)
-        report.deferred = 0
         for d in plan.decisions:
             if d.action is Action.SET_PRICE and d.new_price is not None:
                 by_price[d.new_price].append(d)
@@ -265,7 +339,7 @@ class Repricer:
                 and d.ceiling is not None
             ):
                 by_rule[(d.rule_type, d.floor, d.ceiling)].append(d)
-        budget = self._max_commands
+        budget = self._max_commands - report.price_commands - report.rule_commands
         groups = sorted(
             [("price", key, g) for key, g in by_price.items()]
             + [("rule", key, g) for key, g in by_rule.items()],
@@ -316,9 +390,9 @@ class Repricer:
                     ]
                 report.rule_commands += -(-len(group) // 1000)
                 self._settle(account, group, results, states, now, report, outcome)
-        report.decisions = [
+        return [
             replace(d, steps=(*d.steps, f"Allegro: {outcome[d.offer_id]}")) if d.offer_id in outcome else d
-            for d in report.decisions
+            for d in plan.decisions
         ]
 
     def _record_waiting(
@@ -329,7 +403,7 @@ class Repricer:
         for d in plan.decisions:
             if d.waiting_for_history and d.offer_id not in states:
                 self._store.save_offer_state(account, d.offer_id, OfferState(sku=d.sku))
-                self._changes.record(_change(d, "HELD", now))
+                self._changes.record(change_entry(d, "HELD", now))
 
     def _settle(  # noqa: PLR0917 - the round's context, kept in one place
         self,
@@ -361,7 +435,7 @@ class Repricer:
             else:
                 state = replace(old, sku=d.sku, last_changed_at=now, assigned_range=None)
             self._store.save_offer_state(account, d.offer_id, state)
-            self._changes.record(_change(d, status, now))
+            self._changes.record(change_entry(d, status, now))
 
 
 def run_round(
@@ -374,100 +448,14 @@ def run_round(
     return decisions
 
 
-# --- helpers ----------------------------------------------------------------------------------------------
+def _sku(listing: OfferListing) -> str:
+    return str(listing.external.id) if listing.external else ""
 
 
-def _offer_input(
-    account: str,
-    listing: OfferListing,
-    facts: ProductFacts | None,
-    state: OfferState | None,
-    competitors: Mapping[str, tuple[CompetitorPrice, ...]],
-) -> OfferInput:
-    sku = str(listing.external.id) if listing.external else ""
-    price = listing.selling_mode.price if listing.selling_mode else None
-    return OfferInput(
-        account=account,
-        offer_id=listing.id,
-        sku=sku,
-        category_id=listing.category.id if listing.category else None,
-        price=Decimal(price.amount) if price else Decimal(0),
-        cost=facts.cost if facts else None,
-        list_price=facts.list_price if facts else None,
-        stock=facts.stock
-        if facts and facts.stock is not None
-        else (listing.stock.available if listing.stock else None),
-        sold_30d=listing.stock.sold if listing.stock else None,
-        visits_30d=listing.stats.visits_count if listing.stats else None,
-        last_changed_at=state.last_changed_at if state else None,
-        listed_since=_listed_since(listing),
-        assigned_range=state.assigned_range if state else None,
-        competitors=competitors.get(sku, ()),
-    )
+def _category(listing: OfferListing) -> str | None:
+    return listing.category.id if listing.category else None
 
 
-def _listed_since(listing: OfferListing) -> datetime | None:
-    """`publication.startedAt`; None when missing or unreadable (the demand strategy then waits)."""
-    raw = listing.publication.started_at if listing.publication else None
-    try:
-        return datetime.fromisoformat(raw) if raw else None
-    except ValueError:
-        return None
-
-
-def _campaign_holds(plan: AccountPlan, campaigns: Mapping[str, str] | None) -> AccountPlan:
-    """Offers a campaign owns change nothing (price or rule); unknown campaigns hold every price."""
-    if campaigns is None:
-        return _hold_all(plan, "Allegro did not say which offers are in campaigns (GET /sale/badges)")
-    held = [
-        replace(
-            d,
-            action=Action.HOLD,
-            new_price=None,
-            steps=(*d.steps, f"held: Allegro campaign {campaigns[d.offer_id]} sets the buyer's price"),
-        )
-        if d.offer_id in campaigns and d.action in (Action.SET_PRICE, Action.ASSIGN_RULE)
-        else d
-        for d in plan.decisions
-    ]
-    return replace(plan, decisions=held)
-
-
-def _hold_all(plan: AccountPlan, reason: str) -> AccountPlan:
-    held = [
-        replace(d, action=Action.HOLD, new_price=None, steps=(*d.steps, f"would be {d.new_price}; {reason}"))
-        if d.action is Action.SET_PRICE
-        else d
-        for d in plan.decisions
-    ]
-    return AccountPlan(plan.account, held)
-
-
-def _change(d: RepriceDecision, status: str, now: datetime) -> Change:
-    changes: dict[str, dict[str, Any]]
-    if d.waiting_for_history:
-        action, changes = "price_wait", {}
-        rule = f"repricing:{d.strategy}"
-    elif d.action is Action.ASSIGN_RULE:
-        action, changes = "price_rule", {"price_range": {"old": None, "new": [str(d.floor), str(d.ceiling)]}}
-        rule = f"repricing:{d.strategy}:{d.rule_type}"
-    else:
-        action, changes = "price", {"price": {"old": str(d.old_price), "new": str(d.new_price)}}
-        rule = f"repricing:{d.strategy}"
-    details = {
-        "bound": d.bound,
-        "floor": str(d.floor),
-        "ceiling": str(d.ceiling),
-        "inputs": d.inputs,
-        "allegro": status,
-    }
-    return Change(
-        sku=d.sku,
-        account=d.account,
-        offer_id=d.offer_id,
-        action=action,
-        changes={**changes, "repricing": {"old": None, "new": json.loads(json.dumps(details))}},
-        reason="; ".join(d.steps),
-        rule=rule,
-        at=now.isoformat(timespec="seconds"),
-    )
+def _row_number(skipped: str) -> int:
+    """`row 12: reason` -> 12, so the skipped rows keep the feed's order."""
+    return int(skipped.split(":", 1)[0].removeprefix("row "))
