@@ -45,7 +45,7 @@ def calls(world: World, name: str) -> list[tuple[Any, str | None]]:
     return [(args, cid) for n, args, cid in world.main.calls.ids + world.second.calls.ids if n == name]
 
 
-def test_each_sku_is_pushed_under_the_id_of_its_newest_message(world: World) -> None:
+def test_each_sku_is_pushed_under_the_id_of_its_newest_message(world: World, logs: LogLines) -> None:
     world.offer("SKU-A", "A1", "main")
     world.offer("SKU-A", "A2", "second")
     world.offer("SKU-B", "B1", "main")
@@ -58,12 +58,22 @@ def test_each_sku_is_pushed_under_the_id_of_its_newest_message(world: World) -> 
 
     world.run(newer, tagged(world.level("SKU-B", 1), "delivery-b"), older)
 
+    # A2 is alone on its account: a PATCH under its SKU's newest id. A1 and B1 share one bulk command.
     patched = {args[0]: cid for args, cid in calls(world, "patch")}
-    assert patched == {"A1": "order-event-7", "A2": "order-event-7", "B1": "delivery-b"}
+    assert patched == {"A2": "order-event-7"}
+    [(args, command_id)] = calls(world, "bulk")
+    assert args == (("A1", 3), ("B1", 1))
+    assert command_id is None  # two events share it: neither id alone would be true
+    shared = [
+        (line["sku"], line["offer_id"], line["correlation_id"])
+        for line in logs.lines
+        if line["message"] == "stock in a shared bulk command"
+    ]
+    assert shared == [("SKU-A", "A1", "order-event-7"), ("SKU-B", "B1", "delivery-b")]
     assert correlation.current() is None  # nothing lingers after the batch
 
 
-def test_a_quantity_command_shared_by_two_events_names_each_under_its_own_id(
+def test_a_bulk_command_shared_by_two_events_names_each_under_its_own_id(
     world: World, logs: LogLines
 ) -> None:
     world.offer("SKU-1", "O1")
@@ -72,22 +82,22 @@ def test_a_quantity_command_shared_by_two_events_names_each_under_its_own_id(
 
     world.run(tagged(world.level("SKU-1", 3), "delivery-1"), tagged(world.level("SKU-2", 3), "delivery-2"))
 
-    [(args, command_id)] = calls(world, "quantity")
-    assert args == (("O1", "O2"), 3)
+    [(args, command_id)] = calls(world, "bulk")
+    assert args == (("O1", 3), ("O2", 3))
     assert command_id is None  # two events share it: neither id alone would be true
     shared = [
         (line["sku"], line["correlation_id"])
         for line in logs.lines
-        if line["message"] == "stock in a shared quantity command"
+        if line["message"] == "stock in a shared bulk command"
     ]
     assert shared == [("SKU-1", "delivery-1"), ("SKU-2", "delivery-2")]
 
 
-def test_a_quantity_command_for_one_event_carries_its_id(world: World) -> None:
+def test_a_bulk_command_for_one_event_carries_its_id(world: World) -> None:
     world.offer("SKU-1", "O1")
     world.offer("SKU-1", "O2")
     world.run(world.level("SKU-1", 5))
 
     world.run(tagged(world.level("SKU-1", 2), "delivery-9"))
 
-    assert calls(world, "quantity") == [((("O1", "O2"), 2), "delivery-9")]
+    assert calls(world, "bulk") == [((("O1", 2), ("O2", 2)), "delivery-9")]
