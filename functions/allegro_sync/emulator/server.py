@@ -27,6 +27,7 @@ from werkzeug.wrappers import Request
 from allegro_sync.emulator.oauth import VERIFICATION_PATH, InvalidToken, OAuthServer
 from allegro_sync.emulator.types import Clock, EmulatorRequest, EmulatorResponse, allegro_error
 from allegro_sync.emulator.user_limits import UserLimiter, user_agent_refusal
+from allegro_sync.emulator.market.returns import BETA_MEDIA_TYPE, BETA_PATHS
 from allegro_sync.emulator.validation import MEDIA_TYPE, SpecValidator, Violation
 
 ADMIN_PREFIX = "/__emulator/"
@@ -384,6 +385,8 @@ def _is_oauth(path: str) -> bool:
 def _check_media_types(request: EmulatorRequest) -> EmulatorResponse | None:
     """Accept must name Allegro's public v1 type; beta types are gone (#8109); bodies declare it too."""
     accept = request.headers.get("accept", "")
+    if request.path.startswith(BETA_PATHS):  # issue 15: these resources exist only in beta (#4780, #9800)
+        return _check_beta_media_types(request, accept)
     if "application/vnd.allegro.beta" in accept:
         return allegro_error(
             406, "NOT_ACCEPTABLE", "Beta media types are no longer supported; use " + MEDIA_TYPE
@@ -399,6 +402,18 @@ def _check_media_types(request: EmulatorRequest) -> EmulatorResponse | None:
                 "UNSUPPORTED_MEDIA_TYPE",
                 f"Content-Type {ctype or '(none)'} is not supported; use {MEDIA_TYPE}",
             )
+    return None
+
+
+def _check_beta_media_types(request: EmulatorRequest, accept: str) -> EmulatorResponse | None:
+    if BETA_MEDIA_TYPE not in accept:
+        return allegro_error(
+            406,
+            "NotAcceptableException",
+            "Not acceptable representation requested. Please check 'Accept' request header",
+        )
+    if request.raw_body and _media_type(request.headers.get("content-type", "")) != BETA_MEDIA_TYPE:
+        return allegro_error(415, "UNSUPPORTED_MEDIA_TYPE", f"Content-Type must be {BETA_MEDIA_TYPE}")
     return None
 
 

@@ -36,6 +36,7 @@ API_HOST = "https://api.allegro.pl"
 UPLOAD_HOST = "https://upload.allegro.pl"
 UPLOAD_PATHS = frozenset({"/sale/images"})
 MEDIA_TYPE = "application/vnd.allegro.public.v1+json"
+BETA_MEDIA_TYPE = "application/vnd.allegro.beta.v1+json"  # customer returns (issue 15)
 
 
 @dataclass(frozen=True)
@@ -254,7 +255,7 @@ class SpecValidator:
                 path_finder_cls=_CachingPathFinder,
                 response_validator_cls=_ResponseValidator,
                 # Allegro's vendor media type is JSON; openapi-core only knows it by the +json suffix rule.
-                extra_media_type_deserializers={MEDIA_TYPE: _json},
+                extra_media_type_deserializers={MEDIA_TYPE: _json, BETA_MEDIA_TYPE: _json},
             ),
         )
 

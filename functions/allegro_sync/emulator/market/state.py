@@ -182,6 +182,10 @@ class MarketState:
     order_events: list[EventRecord] = field(default_factory=list)
     offer_events: list[EventRecord] = field(default_factory=list)
     gpsr: dict[tuple[str, str], dict[str, dict[str, Any]]] = field(default_factory=dict)  # (seller, kind)
+    # --- issue 15, item 3 (returns): customer returns, payment refunds, commission refund claims by id ---
+    customer_returns: dict[str, dict[str, Any]] = field(default_factory=dict)
+    refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
+    refund_claims: dict[str, dict[str, Any]] = field(default_factory=dict)
     _queue: list[tuple[datetime, int, Callable[[], None]]] = field(default_factory=list)
     _seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _offer_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(7_700_000_001))
