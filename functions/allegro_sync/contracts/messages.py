@@ -351,11 +351,37 @@ class OrderChanged(_Message):
         return self.model_copy(update={"buyer": buyer, "delivery": delivery, "buyer_data_stored": False})
 
 
-OutboxMessage = Annotated[OrderChanged | StockChanged, Field(discriminator="kind")]
+# --- issue 15, item 3: a customer return the seller took back into stock (docs/after-sale-returns.md) ---
+
+
+class ReturnedLine(_Message):
+    """One returned line: `quantity` items of the order line `line_item_id` (sale `sale_id`) came back."""
+
+    line_item_id: str
+    sale_id: str
+    offer_id: str
+    sku: str
+    quantity: int = Field(ge=1)
+    return_line_id: str  # the ledger's credit of this line (domain.returns.return_line_id)
+
+
+class OrderReturned(_Message):
+    """To the shop: put these items back into stock, once per `message_id` (`return:<return id>`)."""
+
+    kind: Literal["order.returned"] = "order.returned"
+    message_id: str
+    account: str
+    checkout_form_id: str
+    return_id: str
+    status: str  # the return's Allegro status when it was taken back (DELIVERED, FINISHED, ...)
+    lines: tuple[ReturnedLine, ...]
+
+
+OutboxMessage = Annotated[OrderChanged | StockChanged | OrderReturned, Field(discriminator="kind")]
 _outbox = TypeAdapter(OutboxMessage, config=ConfigDict(defer_build=True))
 
 
-def parse_outbox_message(body: str) -> OrderChanged | StockChanged:
+def parse_outbox_message(body: str) -> OrderChanged | StockChanged | OrderReturned:
     """For consumers: a queue body back to its typed message (raises pydantic.ValidationError)."""
     return _outbox.validate_json(body)
 

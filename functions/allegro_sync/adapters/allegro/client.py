@@ -4,12 +4,14 @@ Its operations are grouped by resource, one module each: `offers` (product offer
 events), `commands` (quantity, price and publication batch commands), `orders` (order events, checkout
 forms, fulfillment, shipments), `catalogue` (categories, parameters, products, images) and `pricing`
 (price automation, fee preview),
-`gpsr` (responsible producers and persons). Headers, token renewal, retries and rate limits are in `core`; its
+`gpsr` (responsible producers and persons), `after_sale` (customer returns, refunds, commission
+claims). Headers, token renewal, retries and rate limits are in `core`; its
 docstring gives the retry policy.
 """
 
 from __future__ import annotations
 
+from allegro_sync.adapters.allegro.after_sale import AfterSaleApi
 from allegro_sync.adapters.allegro.catalogue import CatalogueApi
 from allegro_sync.adapters.allegro.commands import COMMAND_CHUNK, CommandKind
 from allegro_sync.adapters.allegro.core import MEDIA_TYPE, PAGE_LIMIT, USER_AGENT, logger
@@ -32,7 +34,7 @@ __all__ = [
 ]
 
 
-class AllegroClient(OffersApi, PricingApi, OrdersApi, CatalogueApi, GpsrApi):
+class AllegroClient(OffersApi, PricingApi, OrdersApi, CatalogueApi, GpsrApi, AfterSaleApi):
     """Typed access to the Allegro operations the project uses, for one seller account."""
 
     def me(self) -> Me:

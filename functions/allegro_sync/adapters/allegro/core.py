@@ -126,19 +126,21 @@ class AllegroCore:
         retry_conflict: bool = False,
         conflict_after_retry_ok: bool = False,
         language: str | None = None,
+        media_type: str = MEDIA_TYPE,
     ) -> httpx.Response:
         """One logical call with Allegro's headers and the retry policy of this module's docstring.
 
         `conflict_after_retry_ok`: a 409 after a possibly delivered attempt means our own earlier attempt
         succeeded (a command id is single-use), so the 409 response is returned instead of raised.
         `language` overrides Accept-Language for operations whose spec allows only one language.
+        `media_type`: Allegro's beta resources (customer returns) take and answer only the beta type.
         """
         method = method.upper()
         url = self._url(path, host)
         log_path = urlsplit(url).path
         if json_body is not None:
             content = json.dumps(json_body, separators=(",", ":"), ensure_ascii=False).encode()
-            content_type = MEDIA_TYPE
+            content_type = media_type
         query = _query(params)
         safe_to_repeat = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
         slow_bucket = log_path in SLOW_BUCKET_PATHS
@@ -147,7 +149,7 @@ class AllegroCore:
         # the repeat after a 401 is logged and admitted like any request (an expired token is not Allegro
         # failing, so it takes no attempt).
         auth = TokenAuth(self._tokens, before_retry=lambda rejected: self._renewing(exchange, rejected))
-        headers = self._headers(content_type, language or self._accept_language)
+        headers = self._headers(content_type, language or self._accept_language, media_type)
         attempt = 0
         conflicts = 0
         maybe_delivered = False
@@ -260,9 +262,9 @@ class AllegroCore:
             return path
         return base + "/" + path.lstrip("/")
 
-    def _headers(self, content_type: str | None, language: str) -> dict[str, str]:
+    def _headers(self, content_type: str | None, language: str, accept: str = MEDIA_TYPE) -> dict[str, str]:
         """Allegro's headers; `Authorization` is set by `TokenAuth`."""
-        headers = {"Accept": MEDIA_TYPE, "Accept-Language": language, "User-Agent": self._user_agent}
+        headers = {"Accept": accept, "Accept-Language": language, "User-Agent": self._user_agent}
         if content_type:
             headers["Content-Type"] = content_type
         return headers

@@ -121,8 +121,9 @@ def initiate(st: MarketState, request: EmulatorRequest) -> EmulatorResponse:
         total += amount
     if total <= 0:
         raise _refused("a refund gives back at least one line item or the delivery")
-    refund = {
-        "id": new_uuid(st.rng),
+    refund_id = new_uuid(st.rng)
+    refund: dict[str, Any] = {
+        "id": refund_id,
         "payment": {"id": payment_id},
         "order": {"id": form.id},
         "reason": body.get("reason"),
@@ -134,7 +135,7 @@ def initiate(st: MarketState, request: EmulatorRequest) -> EmulatorResponse:
     for key in ("lineItems", "delivery", "sellerComment"):
         if key in body:
             refund[key] = copy.deepcopy(body[key])
-    st.refunds[refund["id"]] = refund
+    st.refunds[refund_id] = refund
     st.schedule(0, lambda: refund.update(status="SUCCESS"))
     return ok(_shown(refund))
 
@@ -199,15 +200,16 @@ def create_claim(st: MarketState, request: EmulatorRequest) -> EmulatorResponse:
             422, "CommissionAmountException", f"Invalid commission amount of line item id {line_id}."
         )
     refunded, _, _ = refunded_of(st, form.id)
-    allowed = form.status == "CANCELLED" or form.payment is None or refunded.get(line_id, 0) >= quantity
+    allowed = form.status == "CANCELLED" or form.payment is None or refunded.get(line["id"], 0) >= quantity
     if not allowed:
         raise Reject.one(
             400,
             "ClaimNotAllowedException",
             f"Order {form.id} was paid and not cancelled: no commission refund for line item {line_id}",
         )
-    claim = {
-        "id": new_uuid(st.rng),
+    claim_id = new_uuid(st.rng)
+    claim: dict[str, Any] = {
+        "id": claim_id,
         "status": "IN_PROGRESS",
         "quantity": quantity,
         "commission": {"amount": float(money(commission)), "currency": "PLN"},
@@ -221,8 +223,8 @@ def create_claim(st: MarketState, request: EmulatorRequest) -> EmulatorResponse:
         },
         "type": "MANUAL",
     }
-    st.refund_claims[claim["id"]] = claim
-    return ok({"id": claim["id"]}, 201)
+    st.refund_claims[claim_id] = claim
+    return ok({"id": claim_id}, 201)
 
 
 def list_claims(st: MarketState, request: EmulatorRequest) -> EmulatorResponse:

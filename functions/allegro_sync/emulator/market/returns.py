@@ -23,6 +23,7 @@ from allegro_sync.emulator.market.common import (
     not_found,
     obj,
     ok,
+    parse_time,
 )
 from allegro_sync.emulator.types import EmulatorRequest, EmulatorResponse
 
@@ -169,12 +170,29 @@ def list_returns(st: MarketState, request: EmulatorRequest) -> EmulatorResponse:
             if wanted:
                 accepted = {v for raw in wanted for v in raw.split(",")}
                 found = [r for r in found if r[key] in accepted]
+        created = _created_bounds(request)
+        found = [r for r in found if created[0] <= r["createdAt"] <= created[1]]
         offset = int_arg(request, "offset", 0, 0, 1_000_000)
         limit = int_arg(request, "limit", 100, 1, 1000)
     except Reject as rejected:
         return _answer(rejected)
     page = found[offset : offset + limit]
     return _beta({"count": len(page), "customerReturns": copy.deepcopy(page)})
+
+
+def _created_bounds(request: EmulatorRequest) -> tuple[str, str]:
+    """`createdAt.gte` / `.lte` as comparable ISO strings (Allegro's own format, UTC, milliseconds)."""
+    bounds = []
+    for name, default in (("createdAt.gte", "0000"), ("createdAt.lte", "9999")):
+        raw = request.arg(name)
+        if raw is None:
+            bounds.append(default)
+            continue
+        moment = parse_time(raw)
+        if moment is None:
+            raise Reject.one(400, "VALIDATION_ERROR", f"{name} must be an ISO 8601 time", path=name)
+        bounds.append(iso(moment))
+    return bounds[0], bounds[1]
 
 
 def get_return(st: MarketState, request: EmulatorRequest, return_id: str) -> EmulatorResponse:
