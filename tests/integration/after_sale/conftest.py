@@ -13,7 +13,7 @@ from tests.integration.orders.conftest import RECORDED_QUEUES, OrdersWorld
 
 class AfterSaleWorld(OrdersWorld):
     def sold(self, sku: str, *, level: int = 5, quantity: int = 2, paid: bool = True) -> tuple[str, str]:
-        """An order of `quantity` of `sku` (shop level `level`), imported: (checkout form id, line item id)."""
+        """An order of `quantity` of `sku` (shop level `level`), imported: (checkout form, line item id)."""
         self.connect("shop1", "seller-one")
         offer = self.offer("shop1", sku, stock=20)
         self.shop_level(sku, level, (offer, "shop1"))
