@@ -139,8 +139,9 @@ class ShopDelivery:
         shop's next level, which counts the item only if the seller restocked it there, decides."""
         if self._log.delivered(message.message_id):
             return DeliveryResult(message.message_id, duplicate=True)
-        sent = isinstance(self._sink, ShopReturnSink)
-        ack = self._sink.deliver_return(message) if sent else ShopAck(applied_at=datetime.now(UTC))
+        sink = self._sink
+        sent = isinstance(sink, ShopReturnSink)
+        ack = sink.deliver_return(message) if isinstance(sink, ShopReturnSink) else ShopAck(datetime.now(UTC))
         confirmed: list[str] = []
         for line in message.lines:
             result = self._ledger.confirm_delivered(

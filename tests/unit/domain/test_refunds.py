@@ -41,9 +41,8 @@ def request(*lines: RefundLine, key: str = "k1") -> RefundRequest:
 
 
 def earlier(total: str, *lines: dict[str, Any], delivery: str | None = None) -> RefundDetails:
-    raw: dict[str, Any] = {
-        "id": "r-0", "status": "SUCCESS", "totalValue": {"amount": total, "currency": "PLN"}, "lineItems": list(lines),
-    }  # fmt: skip
+    value = {"amount": total, "currency": "PLN"}
+    raw: dict[str, Any] = {"id": "r-0", "status": "SUCCESS", "totalValue": value, "lineItems": list(lines)}
     if delivery:
         raw["delivery"] = {"value": {"amount": delivery, "currency": "PLN"}}
     return RefundDetails.model_validate(raw)
@@ -57,7 +56,8 @@ def test_the_whole_order_is_every_line_and_the_delivery() -> None:
         ("li-a", "QUANTITY", 2),
         ("li-b", "QUANTITY", 1),
     ]
-    assert body.delivery is not None and body.delivery.value.amount == "9.99"
+    assert body.delivery is not None
+    assert body.delivery.value.amount == "9.99"
     assert body.to_json()["commandId"] == command_id(request())
 
 
