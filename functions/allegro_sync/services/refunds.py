@@ -20,9 +20,11 @@ from allegro_sync.contracts.after_sale import (
     InitializeRefund,
     RefundDetails,
     RefundEntry,
+    RefundLine,
     RefundRequest,
 )
 from allegro_sync.contracts.allegro import CheckoutForm
+from allegro_sync.contracts.messages import ShopOrderStatus
 from allegro_sync.domain.refunds import plan_refund
 
 
@@ -70,6 +72,13 @@ class RefundIssuer:
         refund = self._api.initiate_refund(InitializeRefund.model_validate_json(entry.body))
         self._journal.mark_sent(form_id, key, refund.id)
         return RefundResult(refund.id, refund.total_value.amount, refund.total_value.currency, already=False)
+
+
+def shop_refund_request(account: str, update: ShopOrderStatus) -> RefundRequest:
+    """The shop's refund (its own id is the key: the same refund resent is the same Allegro command)."""
+    assert update.refund is not None
+    lines = tuple(RefundLine(x.line_item_id, x.quantity, x.amount) for x in update.refund.lines)
+    return RefundRequest(account, update.checkout_form_id, "shop-" + update.refund.refund_id, lines)
 
 
 def _currency(entry: RefundEntry) -> str:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import pytest
 
 from allegro_sync.adapters.dynamodb.after_sale import DynamoRefundJournal
+from tests.fixtures.shop_webhooks import post_signed
 from tests.integration.after_sale.conftest import AfterSaleWorld
 
 pytestmark = pytest.mark.integration
+
+WEBHOOK_SECRET = "webhook-secret-0123456789"
 
 
 def _refund(world: AfterSaleWorld, *args: str) -> tuple[int, str]:
@@ -75,3 +78,28 @@ def test_a_crash_after_allegro_paid_never_pays_twice(
     assert code == 0, said
     assert len(world.emulator.marketplace.refunds_of(form_id)) == 1
     assert "already" in _refund(world, form_id, "--line", f"{line}:1")[1]
+
+
+def test_the_shops_refund_event_pays_once_whatever_the_shop_resends(world: AfterSaleWorld) -> None:
+    form_id, line = world.sold("SKU-F5", quantity=2)
+    world.runtime.put_secret("webhook-signing", {"secret": WEBHOOK_SECRET})
+    base = world.runtime.start_gateway()
+    event = {
+        "type": "order.refunded",
+        "checkout_form_id": form_id,
+        "refund_id": "wc-refund-77",
+        "lines": [{"line_item_id": line, "quantity": 1}],
+    }
+
+    first = post_signed(base + "/webhooks/shop/orders", event, secret=WEBHOOK_SECRET, delivery="r-1")
+    world.runtime.drain()
+    again = post_signed(base + "/webhooks/shop/orders", event, secret=WEBHOOK_SECRET, delivery="r-2")
+    world.runtime.drain()
+    too_much = {**event, "refund_id": "wc-refund-78", "lines": [{"line_item_id": line, "amount": "9999.00"}]}
+    third = post_signed(base + "/webhooks/shop/orders", too_much, secret=WEBHOOK_SECRET, delivery="r-3")
+    world.runtime.drain()
+
+    assert (first.status_code, again.status_code, third.status_code) == (202, 202, 202)
+    refunds = world.emulator.marketplace.refunds_of(form_id)
+    assert [r["totalValue"]["amount"] for r in refunds] == ["1299.00"]  # once; the excessive one: never
+    assert world.stack.queued("fulfillment") == (0, 0)  # a refusal is not retried into the DLQ
