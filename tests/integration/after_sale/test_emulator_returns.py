@@ -131,3 +131,17 @@ def test_a_commission_claim_needs_a_cancelled_or_unpaid_order_and_is_filed_once(
     twice = seller.post("/order/refund-claims", json=body, **post)
     assert twice.status_code == 422
     assert twice.json()["errors"][0]["code"] == "ClaimExistsException"
+
+
+def test_with_the_claim_once_behaviour_off_the_spec_alone_files_a_second_claim(
+    emulator: Emulator, seller: httpx.Client
+) -> None:
+    unpaid = _sold(emulator, seller, paid=False)
+    emulator.marketplace.cancel(unpaid["id"], auto=True)
+    emulator.set_faults(refund_claim_once=False)
+    body = {"lineItem": {"id": unpaid["lineItems"][0]["id"]}, "quantity": 1}
+    post = {"headers": {"Content-Type": MEDIA}}
+
+    codes = [seller.post("/order/refund-claims", json=body, **post).status_code for _ in range(2)]
+
+    assert codes == [201, 201]

@@ -192,7 +192,8 @@ def create_claim(st: MarketState, request: EmulatorRequest) -> EmulatorResponse:
     form, line = found[0]
     if not isinstance(quantity, int) or not 1 <= quantity <= line["quantity"]:
         raise _refused(f"quantity must be 1..{line['quantity']}", "quantity")
-    if any(c["lineItem"]["id"] == line_id for c in st.refund_claims.values()):  # #9992
+    claimed = any(c["lineItem"]["id"] == line_id for c in st.refund_claims.values())
+    if claimed and st.faults.refund_claim_once:  # #9992
         raise Reject.one(422, "ClaimExistsException", f"Claim exists for line item id {line_id}.")
     commission = Decimal(line["price"]["amount"]) * COMMISSION_RATE * quantity
     if commission <= 0:  # #6744

@@ -61,6 +61,10 @@ class Faults:
     # Every offer must carry a responsible producer and safety information (#11239, #10772), as in the
     # categories GPSR covers. Off by default: the public API does not say which categories those are (#11422).
     gpsr_required: bool = False
+    # --- issue 15, item 3 (returns): beyond the spec, on by default (docs/allegro-behaviours.md) ---
+    # A second commission refund claim for a line item answers 422 ClaimExistsException (#9992), even when
+    # the first was rejected; off: the spec alone, which creates another claim.
+    refund_claim_once: bool = True
 
 
 @dataclass
