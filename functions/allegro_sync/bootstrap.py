@@ -835,8 +835,8 @@ class Application:
                 self.stock_ledger(),
                 SqsShopOutbox(self.settings.queue("shop-outbox"), self.aws_client("sqs")),
                 self.stock_changes(),
-                restock_on=self.settings.returns_restock_on,
-                now=lambda: datetime.fromtimestamp(self.now(), UTC),
+                self.settings.returns_restock_on,
+                lambda: datetime.fromtimestamp(self.now(), UTC),
             )
 
         return self._once("returns-follower", build)

@@ -81,25 +81,17 @@ class AccountReturns:
     error: str | None = None
 
 
+@dataclass
 class ReturnsFollower:
-    def __init__(
-        self,
-        cursors: ReturnsCursorStore,
-        orders: StoredOrders,
-        ledger: StockLedger,
-        outbox: ReturnOutbox,
-        stock_changes: StockChangeSink,
-        *,
-        restock_on: RestockOn,
-        now: Callable[[], datetime],
-    ) -> None:
-        self._cursors = cursors
-        self._orders = orders
-        self._ledger = ledger
-        self._outbox = outbox
-        self._stock_changes = stock_changes
-        self._restock_on = restock_on
-        self._now = now
+    """One run over every connected account (the order gap scan's); the module docstring says how."""
+
+    cursors: ReturnsCursorStore
+    orders: StoredOrders
+    ledger: StockLedger
+    outbox: ReturnOutbox
+    stock_changes: StockChangeSink
+    restock_on: RestockOn
+    now: Callable[[], datetime]
 
     def follow(self, apis: Mapping[str, ReturnsApi]) -> dict[str, AccountReturns]:
         report: dict[str, AccountReturns] = {}
@@ -115,8 +107,8 @@ class ReturnsFollower:
         return report
 
     def _follow_account(self, account: str, api: ReturnsApi, outcome: AccountReturns) -> None:
-        cursor = self._cursors.load(account)
-        started_at = cursor.started_at or _iso(self._now() - CLOCK_SKEW)
+        cursor = self.cursors.load(account)
+        started_at = cursor.started_at or _iso(self.now() - CLOCK_SKEW)
         # Until a first return is seen, only returns created since following began: older ones are history.
         created_from = started_at if cursor.last_seen is None else None
         new = api.customer_returns(after=cursor.last_seen, created_from=created_from)
@@ -131,7 +123,7 @@ class ReturnsFollower:
         for found in current:
             if found.status == "REJECTED":
                 outcome.rejected.append(found.id)
-            elif not back_in_stock(found.status, self._restock_on) or not self._take_back(
+            elif not back_in_stock(found.status, self.restock_on) or not self._take_back(
                 account, found, outcome
             ):
                 waiting.append(found.id)
@@ -143,11 +135,11 @@ class ReturnsFollower:
         saved = ReturnsCursor(
             last_seen, tuple(dict.fromkeys(waiting)), claims_since, cursor.version, started_at
         )
-        self._cursors.save(account, saved, expected_version=cursor.version)
+        self.cursors.save(account, saved, expected_version=cursor.version)
 
     def _take_back(self, account: str, found: CustomerReturn, outcome: AccountReturns) -> bool:
         """Credit each returned line once and tell the shop; False: wait (the order is not imported yet)."""
-        record = self._orders.get_many([found.order_id]).get(found.order_id)
+        record = self.orders.get_many([found.order_id]).get(found.order_id)
         if record is None:
             outcome.needs_attention.append(f"{found.id}: its order is not imported yet")
             return False
@@ -158,10 +150,10 @@ class ReturnsFollower:
                 outcome.needs_attention.append(f"{found.id}: offer {item.offer_id} has no SKU in the order")
                 continue
             key = return_line_id(found.id, item.offer_id)
-            result = self._ledger.apply_return(line.sku, key, item.quantity, self._now(), account)
+            result = self.ledger.apply_return(line.sku, key, item.quantity, self.now(), account)
             if result.changed:
                 outcome.units_credited += item.quantity
-            self._stock_changes.stock_changed(result.view, "return")  # again on a repeat: coalesced
+            self.stock_changes.stock_changed(result.view, "return")  # again on a repeat: coalesced
             lines.append(
                 ReturnedLine(
                     line_item_id=line.line_item_id,
@@ -173,7 +165,7 @@ class ReturnsFollower:
                 )
             )
         if lines:
-            self._outbox.publish_return(
+            self.outbox.publish_return(
                 OrderReturned(
                     message_id=f"return:{found.id}",
                     account=account,
@@ -186,7 +178,7 @@ class ReturnsFollower:
         return True
 
     def _claim_commissions(self, api: ReturnsApi, since: str | None, outcome: AccountReturns) -> str:
-        started = self._now()
+        started = self.now()
         window = (datetime.fromisoformat(since) if since else started - FIRST_CLAIMS_WINDOW) - CLAIMS_OVERLAP
         for form in api.iter_checkout_forms(status="CANCELLED", updated_at_gte=_iso(window)):
             for line in form.line_items:

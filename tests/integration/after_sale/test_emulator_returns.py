@@ -12,12 +12,12 @@ import httpx
 import pytest
 
 from allegro_sync.emulator import DEFAULT_USER_AGENT, Emulator
+from tests.integration.emulator.test_marketplace_http import offer_body
 
 pytestmark = pytest.mark.integration
 
 MEDIA = "application/vnd.allegro.public.v1+json"
 BETA = "application/vnd.allegro.beta.v1+json"
-SONY = "6f4e2a1c-0b8d-4c4e-9f1a-1a2b3c4d5e01"
 
 
 @pytest.fixture
@@ -32,15 +32,9 @@ def seller(emulator: Emulator) -> Iterator[httpx.Client]:
 def _sold(
     emulator: Emulator, seller: httpx.Client, quantity: int = 2, *, paid: bool = True
 ) -> dict[str, Any]:
-    body = {
-        "name": "Słuchawki Sony WH-1000XM5 czarne",
-        "productSet": [{"product": {"id": SONY}}],
-        "parameters": [{"id": "11323", "valuesIds": ["11323_1"]}],
-        "sellingMode": {"format": "BUY_NOW", "price": {"amount": "100.00", "currency": "PLN"}},
-        "stock": {"available": 5, "unit": "UNIT"},
-        "external": {"id": "SKU-RET-1"},
-        "publication": {"status": "ACTIVE"},
-    }
+    body = offer_body()
+    body["sellingMode"]["price"]["amount"] = "100.00"
+    body["stock"]["available"] = 5
     created = seller.post("/sale/product-offers", json=body, headers={"Content-Type": MEDIA})
     assert created.status_code == 201, created.text
     form_id = emulator.marketplace.buy(created.json()["id"], quantity)

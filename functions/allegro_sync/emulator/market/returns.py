@@ -45,15 +45,6 @@ STATUSES = (
     "WAREHOUSE_DELIVERED",
     "WAREHOUSE_VERIFICATION",
 )
-REJECTION_CODES = (
-    "REFUND_REJECTED",
-    "NEW_ITEM_SENT",
-    "ITEM_FIXED",
-    "MISSING_PART_SENT",
-    "ITEM_MISMATCH",
-    "BUSINESS_PURCHASE",
-    "NO_RETURN_RIGHT",
-)
 
 
 def _beta(body: Any, status: int = 200) -> EmulatorResponse:
