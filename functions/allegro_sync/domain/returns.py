@@ -34,18 +34,9 @@ def return_line_id(return_id: str, offer_id: str) -> str:
     return f"{RETURN_PREFIX}{return_id}:{offer_id}"
 
 
-def is_return(sale_id: str) -> bool:
-    return sale_id.startswith(RETURN_PREFIX)
-
-
 def back_in_stock(status: str, restock_on: RestockOn) -> bool:
     """Has the return reached the moment the seller takes its items back into stock?"""
     return status in (ARRIVED if restock_on == "ARRIVAL" else ACCEPTED)
-
-
-def settled(status: str, restock_on: RestockOn) -> bool:
-    """Nothing more will happen to the return's stock: taken back, or rejected."""
-    return status == "REJECTED" or back_in_stock(status, restock_on)
 
 
 def record_return(

@@ -23,7 +23,11 @@ from typing import Protocol
 
 from allegro_sync.contracts.after_sale import CustomerReturn, RestockOn, ReturnsCursor
 from allegro_sync.contracts.allegro import CheckoutForm
-from allegro_sync.contracts.allegro_errors import AllegroApiError, AllegroRateLimited
+from allegro_sync.contracts.allegro_errors import (
+    AllegroApiError,
+    AllegroRateLimited,
+    AllegroUserRateLimited,
+)
 from allegro_sync.contracts.messages import OrderReturned, ReturnedLine
 from allegro_sync.domain.ledger import StockView
 from allegro_sync.domain.orders import OrderRecord
@@ -99,7 +103,9 @@ class ReturnsFollower:
             outcome = report[account] = AccountReturns()
             try:
                 self._follow_account(account, apis[account], outcome)
-            except AllegroRateLimited as limited:
+            except AllegroUserRateLimited as limited:  # this seller's limit: the others go on
+                outcome.error = f"{type(limited).__name__}: {limited}"[:500]
+            except AllegroRateLimited as limited:  # the app's: stop until the block ends
                 outcome.error = f"{type(limited).__name__}: {limited}"[:500]
                 break
             except Exception as error:  # one account's failure never stops the others
