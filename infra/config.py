@@ -19,9 +19,11 @@ from allegro_sync.settings import (
     BUYER_DATA_DAYS_ENV,
     FEED_URL_ENV,
     OFFER_SETTINGS_ENV,
+    RETURNS_RESTOCK_ON_ENV,
     SHOP_OVERLAP_ENV,
     STOCK_COUNT_AT_ENV,
     buyer_data_days,
+    restock_on,
 )
 from allegro_sync.topology import TOPOLOGY, ScheduleTrigger
 from infra.naming import DEFAULT_NAME_PREFIX, DEFAULT_STACK_NAME
@@ -136,7 +138,8 @@ class Settings:
                 get("offerSettingsFile"), get("repricingFeedUrl"), get("orderStockCountAt")
             )
             | _shop_overlap(get("shopReconcileOverlapSeconds"))
-            | _buyer_data_days(get("buyerDataDays")),
+            | _buyer_data_days(get("buyerDataDays"))
+            | _restock_on(get("returnsRestockOn")),
             schedule_minutes={
                 key: number(key, trigger.rate_minutes)
                 for trigger, _ in TOPOLOGY.schedules()
@@ -158,6 +161,16 @@ def _buyer_data_days(value: Any) -> dict[str, str]:
         return {BUYER_DATA_DAYS_ENV: str(buyer_data_days(str(value)))}
     except ValueError as error:
         raise ValueError(f"buyerDataDays: {error}") from None
+
+
+def _restock_on(value: Any) -> dict[str, str]:
+    """Issue 15: when a returned item is back in stock (ARRIVAL or ACCEPTANCE), checked at synth time."""
+    if value is None:
+        return {}
+    try:
+        return {RETURNS_RESTOCK_ON_ENV: restock_on(str(value))}
+    except ValueError as error:
+        raise ValueError(f"returnsRestockOn: {error}") from None
 
 
 def _shop_overlap(value: Any) -> dict[str, str]:

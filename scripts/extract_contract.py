@@ -79,6 +79,15 @@ OPERATIONS: tuple[tuple[str, str], ...] = (
     ("get", "/sale/offer-bulk-modification-commands/{commandId}/tasks"),
     # issue 16, item 1: foreign marketplaces
     ("get", "/marketplaces"),
+    # issue 15, item 3: customer returns, payment refunds, commission refund claims
+    ("get", "/order/customer-returns"),
+    ("get", "/order/customer-returns/{customerReturnId}"),
+    ("post", "/order/customer-returns/{customerReturnId}/rejection"),
+    ("post", "/payments/refunds"),
+    ("get", "/payments/refunds"),
+    ("post", "/order/refund-claims"),
+    ("get", "/order/refund-claims"),
+    ("get", "/order/refund-claims/{claimId}"),
 )
 
 # Documentation-only keys, dropped wherever they are not the name of a schema property.

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import boto3
@@ -64,7 +65,9 @@ if TYPE_CHECKING:  # the modules below are imported by the method that builds wi
     from allegro_sync.services.propagation import Propagator
     from allegro_sync.services.publishing import OfferSettings, Publisher
     from allegro_sync.services.reconcile import Reconciler
+    from allegro_sync.services.refunds import RefundIssuer
     from allegro_sync.services.repricing import Repricer
+    from allegro_sync.services.returns import ReturnsFollower
     from allegro_sync.services.shop_delivery import ShopDelivery
     from allegro_sync.services.shop_reconcile import ShopReconciler
     from allegro_sync.services.stock import StockLedger
@@ -834,6 +837,34 @@ class Application:
         from allegro_sync.adapters.dynamodb.market_rules import DynamoMarketRules
 
         return self._once("market-rules", lambda: DynamoMarketRules(self.table("mappings")))
+
+    # -- issue 15, item 3: customer returns and refunds (services/returns.py, services/refunds.py) --------
+
+    def returns_follower(self) -> ReturnsFollower:
+        """The order gap scan's second job: follow returns, take them back into stock, file claims."""
+        from allegro_sync.adapters.dynamodb.after_sale import DynamoReturnsCursor
+        from allegro_sync.adapters.order_queues import SqsShopOutbox
+        from allegro_sync.services.returns import ReturnsFollower
+
+        def build() -> ReturnsFollower:
+            return ReturnsFollower(
+                DynamoReturnsCursor(self.table("control")),
+                self.order_repository(),
+                self.stock_ledger(),
+                SqsShopOutbox(self.settings.queue("shop-outbox"), self.aws_client("sqs")),
+                self.stock_changes(),
+                self.settings.returns_restock_on,
+                lambda: datetime.fromtimestamp(self.now(), UTC),
+            )
+
+        return self._once("returns-follower", build)
+
+    def refunds(self, account: str) -> RefundIssuer:
+        """Payment refunds of one account, exactly once (the refund journal is in the orders table)."""
+        from allegro_sync.adapters.dynamodb.after_sale import DynamoRefundJournal
+        from allegro_sync.services.refunds import RefundIssuer
+
+        return RefundIssuer(self.allegro(account), DynamoRefundJournal(self.table("orders")))
 
 
 class ConnectedAccounts:

@@ -15,6 +15,7 @@ import os
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -41,6 +42,7 @@ SECRET_MAX_AGE_ENV = "WEBHOOK_SECRET_MAX_AGE_SECONDS"  # noqa: S105 - a variable
 REDIRECT_URI_ENV = "OAUTH_REDIRECT_URI"
 FEED_URL_ENV = "REPRICING_FEED_URL"
 SHOP_OVERLAP_ENV = "SHOP_RECONCILE_OVERLAP_SECONDS"
+RETURNS_RESTOCK_ON_ENV = "RETURNS_RESTOCK_ON"  # issue 15: ARRIVAL (default) or ACCEPTANCE
 KMS_KEY_ENV = f"{secret_env('accounts')}_KMS_KEY_ID"
 ALLEGRO_ENVIRONMENT_ENV = "ALLEGRO_ENVIRONMENT"
 ALLEGRO_API_URL_ENV = "ALLEGRO_API_URL"
@@ -100,6 +102,7 @@ class Settings(BaseModel):
     oauth_redirect_uri: str | None = None
     repricing_feed_url: str | None = None
     shop_reconcile_overlap_seconds: int = DEFAULT_SHOP_OVERLAP_SECONDS
+    returns_restock_on: Literal["ARRIVAL", "ACCEPTANCE"] = "ARRIVAL"  # issue 15, item 3
     metrics_namespace: str = "AllegroSync"
     stack_name: str | None = None
     api_url: str | None = None
@@ -164,6 +167,7 @@ class Settings(BaseModel):
             oauth_redirect_uri=text(REDIRECT_URI_ENV),
             repricing_feed_url=text(FEED_URL_ENV),
             shop_reconcile_overlap_seconds=int(number(SHOP_OVERLAP_ENV, DEFAULT_SHOP_OVERLAP_SECONDS)),
+            returns_restock_on=restock_on(text(RETURNS_RESTOCK_ON_ENV)),
             metrics_namespace=text(METRICS_NAMESPACE_ENV) or "AllegroSync",
             stack_name=text(STACK_ENV),
             api_url=text(API_URL_ENV),
@@ -208,6 +212,16 @@ def buyer_data_days(raw: str | None, topology: Topology = TOPOLOGY) -> int:
             f"buyer's address) to 365, got {raw!r}"
         )
     return int(raw)
+
+
+def restock_on(raw: str | None) -> Literal["ARRIVAL", "ACCEPTANCE"]:
+    """RETURNS_RESTOCK_ON (CDK `-c returnsRestockOn=...`): when a returned item is back in stock."""
+    moment = (raw or "ARRIVAL").strip().upper()
+    if moment == "ARRIVAL":
+        return "ARRIVAL"
+    if moment == "ACCEPTANCE":
+        return "ACCEPTANCE"
+    raise ValueError(f"{RETURNS_RESTOCK_ON_ENV} must be ARRIVAL or ACCEPTANCE, got {raw!r}")
 
 
 def local_session_path(environ: Mapping[str, str] | None = None) -> Path | None:

@@ -623,10 +623,14 @@ TOPOLOGY = Topology(
             reserved_concurrency=1,
             triggers=(ScheduleTrigger(rate_minutes=15, description="back-fill missed orders"),),
             # orders: one BatchGetItem per page of checkout forms (never a GetItem per form)
-            tables={"orders": Uses("BatchGetItem"), "control": ITEMS},
-            sends_to=("orders", "token-recovery"),
+            # issue 15, item 3: the same run follows customer returns (no schedule of its own): the ledger
+            # credits a returned line once (ITEMS: its conditional transaction), the shop outbox gets the
+            # return, stock-changes the SKU's new view; orders BatchGetItem maps a returned offer to its SKU.
+            tables={"orders": Uses("BatchGetItem"), "control": ITEMS, "ledger": ITEMS},
+            sends_to=("orders", "token-recovery", "shop-outbox", "stock-changes"),
             secrets={"app-credentials": SECRET, "accounts": TOKENS},
             allegro_rpm=60,  # 100 forms per page: a 15-minute window rarely needs more than a few pages
+            deploy_settings=("RETURNS_RESTOCK_ON",),
         ),
         Function(
             "stock_propagator",

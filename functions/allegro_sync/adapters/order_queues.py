@@ -22,6 +22,7 @@ from allegro_sync.adapters.queues import FifoMessage, SqsFifoPublisher
 from allegro_sync.contracts.messages import (
     OrderChanged,
     OrderNotice,
+    OrderReturned,
     PollTick,
     ShopOrderStatus,
     StockChanged,
@@ -84,6 +85,13 @@ class SqsShopOutbox:
         self._sqs = client or boto3.client("sqs")
 
     def publish_order(self, message: OrderChanged) -> None:
+        self._publish(message)
+
+    def publish_return(self, message: OrderReturned) -> None:
+        """Issue 15: a customer return taken back into stock (services/returns.py)."""
+        self._publish(message)
+
+    def _publish(self, message: OrderChanged | OrderReturned) -> None:
         self._sqs.send_message(
             QueueUrl=self._url,
             MessageBody=message.model_dump_json(),

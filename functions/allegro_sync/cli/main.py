@@ -13,6 +13,7 @@ import typer
 from allegro_sync import __version__
 from allegro_sync.cli import (
     accounts_cmd,
+    after_sale_cmd,
     buyers_cmd,
     catalog_cmd,
     demo_cmd,
@@ -86,6 +87,7 @@ buyers_cmd.register(app)
 app.command("status")(status_cmd.status)
 orders_cmd.register(app)
 markets_cmd.register(app)  # issue 16, item 1: foreign marketplaces
+after_sale_cmd.register(app)  # issue 15, item 3: `orders refund`, `returns list|reject`
 
 
 @app.command()

@@ -351,11 +351,37 @@ class OrderChanged(_Message):
         return self.model_copy(update={"buyer": buyer, "delivery": delivery, "buyer_data_stored": False})
 
 
-OutboxMessage = Annotated[OrderChanged | StockChanged, Field(discriminator="kind")]
+# --- issue 15, item 3: a customer return the seller took back into stock (docs/after-sale-returns.md) ---
+
+
+class ReturnedLine(_Message):
+    """One returned line: `quantity` items of the order line `line_item_id` (sale `sale_id`) came back."""
+
+    line_item_id: str
+    sale_id: str
+    offer_id: str
+    sku: str
+    quantity: int = Field(ge=1)
+    return_line_id: str  # the ledger's credit of this line (domain.returns.return_line_id)
+
+
+class OrderReturned(_Message):
+    """To the shop: put these items back into stock, once per `message_id` (`return:<return id>`)."""
+
+    kind: Literal["order.returned"] = "order.returned"
+    message_id: str
+    account: str
+    checkout_form_id: str
+    return_id: str
+    status: str  # the return's Allegro status when it was taken back (DELIVERED, FINISHED, ...)
+    lines: tuple[ReturnedLine, ...]
+
+
+OutboxMessage = Annotated[OrderChanged | StockChanged | OrderReturned, Field(discriminator="kind")]
 _outbox = TypeAdapter(OutboxMessage, config=ConfigDict(defer_build=True))
 
 
-def parse_outbox_message(body: str) -> OrderChanged | StockChanged:
+def parse_outbox_message(body: str) -> OrderChanged | StockChanged | OrderReturned:
     """For consumers: a queue body back to its typed message (raises pydantic.ValidationError)."""
     return _outbox.validate_json(body)
 
@@ -378,14 +404,41 @@ class Parcel(BaseModel):
     waybill: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^\S(.*\S)?$")]
 
 
+class ShopRefundLine(BaseModel):
+    """Issue 15: what the shop gave back of one order line: whole items, or an amount (decimal string)."""
+
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
+
+    line_item_id: Annotated[str, Field(min_length=1, max_length=64)]
+    quantity: Annotated[int, Field(ge=1, le=MAX_STOCK)] | None = None
+    amount: Annotated[str, Field(pattern=r"^\d{1,8}(\.\d{1,2})?$")] | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> ShopRefundLine:
+        if (self.quantity is None) == (self.amount is None):
+            raise ValueError("give either a quantity or an amount")
+        return self
+
+
+class ShopRefund(BaseModel):
+    """Issue 15: the shop refunded the order (no lines: all of it), once per `refund_id` (the shop's own)."""
+
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
+
+    refund_id: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[!-~]+$")]
+    lines: Annotated[tuple[ShopRefundLine, ...], Field(max_length=100)] = ()
+
+
 class ShopOrderStatus(BaseModel):
-    """The shop's view of one Allegro order: where it is in fulfillment and its parcels."""
+    """The shop's view of one Allegro order: where it is in fulfillment and its parcels (and, issue 15, a
+    refund it made)."""
 
     model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     checkout_form_id: CheckoutFormId
     status: FulfillmentStatus | None = None
     parcels: Annotated[tuple[Parcel, ...], Field(max_length=20)] = ()
+    refund: ShopRefund | None = None
 
 
 class TokenRecovery(BaseModel):

@@ -10,9 +10,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
-from allegro_sync.contracts.messages import OrderChanged
+from allegro_sync.contracts.messages import OrderChanged, OrderReturned
 
 
 class ShopDeliveryError(Exception):
@@ -42,10 +42,18 @@ class ShopOrderSink(Protocol):
     def deliver(self, message: OrderChanged) -> ShopAck: ...
 
 
+@runtime_checkable
+class ShopReturnSink(Protocol):
+    """A shop adapter that takes customer returns back into its stock (issue 15; the generic contract's
+    `order.returned`), idempotent per `message_id`."""
+
+    def deliver_return(self, message: OrderReturned) -> ShopAck: ...
+
+
 _VERSION = re.compile(r":v(\d+)$")
 
 
-def state_version(message: OrderChanged) -> int | None:
+def state_version(message: OrderChanged | OrderReturned) -> int | None:
     """The order-state version in the message id (`order:<form>:v<n>`, domain.orders.order_message_id)."""
     match = _VERSION.search(message.message_id)
     return int(match.group(1)) if match else None

@@ -14,6 +14,8 @@ Routes (JSON in and out; 400 with {"error", "message"} on bad input, which chang
        /visits {offer_id, visits, watchers?}
        /campaigns {offer_id, price, campaign_id?, name?} | /campaigns/end {offer_id}
        /return-parcel {checkout_form_id}
+       /customer-returns {checkout_form_id, items: {line_item_id: quantity}, reason?} -> {id}
+       /customer-returns/advance {return_id, status}
   PUT  /__emulator/faults {name: value, ...}
 """
 
@@ -136,6 +138,19 @@ class AdminApi:
             ),
             ("POST", "/return-parcel"): lambda b: _done(
                 lambda: em.marketplace.return_parcel(_field(b, "checkout_form_id"))
+            ),
+            # issue 15, item 3 (returns): the buyer sends items back, the parcel travels
+            ("POST", "/customer-returns"): lambda b: _ok(
+                {
+                    "id": em.marketplace.open_return(
+                        _field(b, "checkout_form_id"),
+                        {str(k): int(v) for k, v in _field(b, "items", dict).items()},
+                        reason=str(b.get("reason", "DONT_LIKE_IT")),
+                    )
+                }
+            ),
+            ("POST", "/customer-returns/advance"): lambda b: _done(
+                lambda: em.marketplace.advance_return(_field(b, "return_id"), _field(b, "status"))
             ),
         }
 
@@ -305,3 +320,13 @@ class EmulatorAdmin:
 
     def violations(self) -> list[dict[str, Any]]:
         return list(self._call("GET", "/violations"))
+
+    # --- issue 15, item 3 (returns) ---
+    def open_return(
+        self, checkout_form_id: str, items: dict[str, int], *, reason: str = "DONT_LIKE_IT"
+    ) -> str:
+        body = {"checkout_form_id": checkout_form_id, "items": items, "reason": reason}
+        return str(self._call("POST", "/customer-returns", body)["id"])
+
+    def advance_return(self, return_id: str, status: str) -> None:
+        self._call("POST", "/customer-returns/advance", {"return_id": return_id, "status": status})

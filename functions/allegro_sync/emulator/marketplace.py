@@ -30,6 +30,8 @@ from allegro_sync.emulator.market import (
     offers,
     orders,
     pricing,
+    refunds,
+    returns,
 )
 from allegro_sync.emulator.market.catalogue import Catalogue
 from allegro_sync.emulator.market.common import BASE_MARKETPLACE, Reject, ok, parse_decimal
@@ -146,6 +148,15 @@ ROUTES: tuple[Route, ...] = (
     _route("GET", "/sale/offer-bulk-modification-commands/{id}/tasks", bulk.get_tasks, USER),
     # foreign marketplaces (issue 16, item 1): allegro.cz, .sk and .hu from the same offers
     _route("GET", "/marketplaces", marketplaces.list_marketplaces, PUBLIC),
+    # issue 15, item 3: customer returns (BETA media type), payment refunds, commission refund claims
+    _route("GET", "/order/customer-returns", returns.list_returns, USER),
+    _route("GET", "/order/customer-returns/{id}", returns.get_return, USER),
+    _route("POST", "/order/customer-returns/{id}/rejection", returns.reject_return, USER),
+    _route("POST", "/payments/refunds", refunds.initiate, USER),
+    _route("GET", "/payments/refunds", refunds.list_refunds, USER),
+    _route("POST", "/order/refund-claims", refunds.create_claim, USER),
+    _route("GET", "/order/refund-claims", refunds.list_claims, USER),
+    _route("GET", "/order/refund-claims/{id}", refunds.get_claim, USER),
 )
 
 
@@ -306,6 +317,28 @@ class Marketplace:
         """The seller's producers or persons, as `GET /sale/responsible-producers|persons` lists them."""
         with self._lock:
             return gpsr.listed(self.state, seller_id, kind)
+
+    # --- issue 15, item 3 (returns): the buyer sends items back -----------------------------------------
+
+    def open_return(
+        self, checkout_form_id: str, items: dict[str, int], *, reason: str = "DONT_LIKE_IT"
+    ) -> str:
+        """The buyer registers a return of `items` (line item id -> quantity); answers the return id."""
+        with self._lock:
+            return returns.open_return(self.state, checkout_form_id, items, reason)
+
+    def advance_return(self, return_id: str, status: str) -> None:
+        """The returned parcel moves on: DISPATCHED, IN_TRANSIT, DELIVERED (at the seller), FINISHED, ..."""
+        with self._lock:
+            returns.advance_return(self.state, return_id, status)
+
+    def refunds_of(self, checkout_form_id: str) -> list[dict[str, Any]]:
+        """Every payment refund of the order, as `GET /payments/refunds` shows them."""
+        with self._lock:
+            self.state.run_due()
+            return [
+                refunds._shown(r) for r in self.state.refunds.values() if r["order"]["id"] == checkout_form_id
+            ]
 
     def process_due(self) -> None:
         """Finish asynchronous work (operations, command tasks, delayed events) whose time has come."""

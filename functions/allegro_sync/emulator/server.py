@@ -24,6 +24,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request
 
+from allegro_sync.emulator.market.returns import BETA_MEDIA_TYPE, BETA_PATHS
 from allegro_sync.emulator.oauth import VERIFICATION_PATH, InvalidToken, OAuthServer
 from allegro_sync.emulator.types import Clock, EmulatorRequest, EmulatorResponse, allegro_error
 from allegro_sync.emulator.user_limits import UserLimiter, user_agent_refusal
@@ -384,8 +385,9 @@ def _is_oauth(path: str) -> bool:
 def _check_media_types(request: EmulatorRequest) -> EmulatorResponse | None:
     """Accept must name Allegro's public v1 type; beta types are gone (#8109); bodies declare it too."""
     accept = request.headers.get("accept", "")
-    if (request.method, request.path) == BULK_COMMAND:
-        return _check_beta(request, accept)
+    if (request.method, request.path) == BULK_COMMAND or request.path.startswith(BETA_PATHS):
+        # beta-only resources: the bulk price/stock command (#13179), customer returns (#4780, #9800)
+        return _check_beta_media_types(request, accept)
     if "application/vnd.allegro.beta" in accept:
         return allegro_error(
             406, "NOT_ACCEPTABLE", "Beta media types are no longer supported; use " + MEDIA_TYPE
@@ -410,14 +412,17 @@ def _check_media_types(request: EmulatorRequest) -> EmulatorResponse | None:
 
 # issue 16 (gpsr2): the bulk price/stock command is still beta and declares only the beta type (#13179).
 BULK_COMMAND = ("POST", "/sale/offer-bulk-modification-commands")
-BETA_MEDIA_TYPE = "application/vnd.allegro.beta.v1+json"
 ATTACHMENT_MEDIA_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png"})
 
 
-def _check_beta(request: EmulatorRequest, accept: str) -> EmulatorResponse | None:
+def _check_beta_media_types(request: EmulatorRequest, accept: str) -> EmulatorResponse | None:
     if BETA_MEDIA_TYPE not in accept:
-        return allegro_error(406, "NOT_ACCEPTABLE", f"Accept must be {BETA_MEDIA_TYPE}")
-    if _media_type(request.headers.get("content-type", "")) != BETA_MEDIA_TYPE:
+        return allegro_error(
+            406,
+            "NotAcceptableException",
+            "Not acceptable representation requested. Please check 'Accept' request header",
+        )
+    if request.raw_body and _media_type(request.headers.get("content-type", "")) != BETA_MEDIA_TYPE:
         return allegro_error(415, "UNSUPPORTED_MEDIA_TYPE", f"Content-Type must be {BETA_MEDIA_TYPE}")
     return None
 

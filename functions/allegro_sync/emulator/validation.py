@@ -36,7 +36,7 @@ API_HOST = "https://api.allegro.pl"
 UPLOAD_HOST = "https://upload.allegro.pl"
 UPLOAD_PATHS = frozenset({"/sale/images"})
 MEDIA_TYPE = "application/vnd.allegro.public.v1+json"
-BETA_MEDIA_TYPE = "application/vnd.allegro.beta.v1+json"  # the bulk price/stock command (still beta)
+BETA_MEDIA_TYPE = "application/vnd.allegro.beta.v1+json"  # the bulk command and customer returns
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,10 @@ from allegro_sync.adapters.batch import FifoProcessor
 from allegro_sync.adapters.sqs_records import ShopOrderStatusRecord
 from allegro_sync.bootstrap import application
 from allegro_sync.contracts.accounts import AccountDisconnected, AccountNotFound
+from allegro_sync.contracts.after_sale import RefundRefused
 from allegro_sync.contracts.allegro_errors import AllegroForbidden, AllegroNotFound
+from allegro_sync.contracts.messages import ShopOrderStatus
+from allegro_sync.services.refunds import shop_refund_request
 
 logger = Logger()
 processor = FifoProcessor(model=ShopOrderStatusRecord)
@@ -37,6 +40,8 @@ def record_handler(record: ShopOrderStatusRecord) -> None:
         logger.warning("order update for an order we never imported; dropped")
         return
     try:
+        if update.refund is not None and not _refund(order.account, update):  # issue 15: refund only
+            return
         result = built.fulfillment(order.account).apply(update)
     except UNREADABLE as error:
         reason = type(error).__name__
@@ -55,6 +60,17 @@ def record_handler(record: ShopOrderStatusRecord) -> None:
             "status_kept": result.status_kept,
         },
     )
+
+
+def _refund(account: str, update: ShopOrderStatus) -> bool:
+    """The shop's refund, once; True when the update carries a status or parcels too."""
+    try:
+        done = application().refunds(account).refund(shop_refund_request(account, update))
+        logger.info("refund sent", extra={"refund_id": done.refund_id, "repeat": done.already})
+    except RefundRefused as refused:  # nothing was sent: the seller looks (`orders refund` once fixed)
+        alarm_metrics.count("FulfillmentUpdatesDropped")
+        logger.warning("refund refused; nothing sent", extra={"reason": str(refused)})
+    return update.status is not None or bool(update.parcels)
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)

@@ -143,6 +143,7 @@ class Demo:
                 *self._shop_chapters(),
                 self.reprice,
                 self.optimize_listings,
+                self._returns_chapter,  # issue 15, item 3: a return back into stock, a refund once
                 self.seller_limits,  # jumps the emulated clock a minute: after every chapter that sells
                 # Last: it jumps the emulated clock 12 h, which would put Allegro's sale times ahead of the
                 # shop's clock for every chapter after it.
@@ -152,6 +153,11 @@ class Demo:
         self.not_yet()
         self.audit()
         self.console.rule(f"[bold green]demo finished in {time.perf_counter() - started:.1f} s")
+
+    def _returns_chapter(self) -> None:
+        from allegro_sync.local.demo_returns import returns_chapter
+
+        returns_chapter(self)
 
     def _shop_chapters(self) -> list[Callable[[], None]]:
         if self.shop_kind == "prestashop":
@@ -860,8 +866,10 @@ class Demo:
     def _stock(self, offer_id: str) -> int:
         return int(self.emulator.marketplace.offer(offer_id)["stock"]["available"])
 
-    def _webhook(self, payload: Any, *, secret: str = WEBHOOK_SECRET) -> tuple[int, dict[str, Any]]:
-        """What the shop does: a signed POST to the HTTP API."""
+    def _webhook(
+        self, payload: Any, *, secret: str = WEBHOOK_SECRET, path: str = "/webhooks/shop"
+    ) -> tuple[int, dict[str, Any]]:
+        """What the shop does: a signed POST to the HTTP API (`path`: product changes, or order updates)."""
         body = json.dumps(payload).encode()
         delivery, timestamp = uuid.uuid4().hex, int(time.time())
         headers = {
@@ -870,7 +878,7 @@ class Demo:
             signing.TIMESTAMP_HEADER: str(timestamp),
             signing.SIGNATURE_HEADER: signing.sign(secret, timestamp, delivery, body),
         }
-        answer = httpx.post(f"{self.http_url}/webhooks/shop", content=body, headers=headers, timeout=30)
+        answer = httpx.post(f"{self.http_url}{path}", content=body, headers=headers, timeout=30)
         return answer.status_code, answer.json() if answer.content else {}
 
     def _offer_of(self, sku: str, account: str) -> str:

@@ -61,7 +61,10 @@ class DemoShop:
         with self._lock:
             key = h.get("idempotency-key", "")
             form_id = str(message["checkout_form_id"])
-            if key not in self._keys:
+            if key not in self._keys and message.get("kind") == "order.returned":
+                self._keys.add(key)
+                self._apply_return(message)
+            elif key not in self._keys:
                 self._keys.add(key)
                 self.deliveries += 1
                 self.orders[form_id] = message
@@ -136,6 +139,13 @@ class DemoShop:
         with self._lock:
             self.stock[sku] = self.stock.get(sku, 0) + delta
             return self.stock[sku]
+
+    def _apply_return(self, message: dict[str, Any]) -> None:
+        """Issue 15, `order.returned`: the returned items go back into stock (the caller holds the lock and
+        de-duplicates by Idempotency-Key)."""
+        for line in message.get("lines", []):
+            sku = str(line["sku"])
+            self.stock[sku] = self.stock.get(sku, 0) + int(line["quantity"])
 
     def _apply(self, held: Counter[str], line: dict[str, Any]) -> None:
         """The contract: each effect once per `sale_id`; RETURNED gives back only what TAKEN took."""

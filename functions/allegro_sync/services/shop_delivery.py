@@ -19,13 +19,15 @@ Any shop failure raises, so SQS redelivers: a shop that is down delays delivery 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Protocol
 
-from allegro_sync.contracts.messages import OrderChanged
+from allegro_sync.contracts.messages import OrderChanged, OrderReturned
 from allegro_sync.contracts.shop import (
     ShopAck,
     ShopDeliveryError,
     ShopOrderSink,
+    ShopReturnSink,
     state_version,
 )
 from allegro_sync.domain.ledger import LedgerError, Outcome
@@ -42,7 +44,7 @@ class DeliveryLog(Protocol):
         """The highest order-state version the shop has for this order (None: none yet)."""
         ...
 
-    def record(self, message: OrderChanged, ack: ShopAck) -> None:
+    def record(self, message: OrderChanged | OrderReturned, ack: ShopAck) -> None:
         """Remember the message and raise the order's newest version to this message's (never lower)."""
         ...
 
@@ -126,4 +128,32 @@ class ShopDelivery:
             confirmed=tuple(confirmed),
             unconfirmed=tuple(unconfirmed),
             buyer_data_gone=gone,
+        )
+
+    # --- issue 15, item 3: a customer return taken back into stock (services/returns.py) -------------------
+
+    def deliver_return(self, message: OrderReturned) -> DeliveryResult:
+        """Send the return to a shop that takes returns, then acknowledge each line's ledger credit with the
+        shop's time: its next level settles the credit (the shop's word wins). A shop that does not take
+        returns yet (WooCommerce, Shopify, PrestaShop) is not called: the credit is acknowledged now, so the
+        shop's next level, which counts the item only if the seller restocked it there, decides."""
+        if self._log.delivered(message.message_id):
+            return DeliveryResult(message.message_id, duplicate=True)
+        sink = self._sink
+        sent = isinstance(sink, ShopReturnSink)
+        ack = sink.deliver_return(message) if isinstance(sink, ShopReturnSink) else ShopAck(datetime.now(UTC))
+        confirmed: list[str] = []
+        for line in message.lines:
+            result = self._ledger.confirm_delivered(
+                line.sku, line.return_line_id, ack.applied_at, ack.stock_versions.get(line.sku)
+            )
+            if result.outcome in (Outcome.APPLIED, Outcome.DUPLICATE):
+                confirmed.append(line.return_line_id)
+            self._ledger.reread_after(line.sku, ack.applied_at)
+        self._log.record(message, ack)
+        return DeliveryResult(
+            message.message_id,
+            duplicate=False,
+            shop_order_id=ack.shop_order_id if sent else None,
+            confirmed=tuple(confirmed),
         )

@@ -27,6 +27,7 @@ from typing import Protocol
 from allegro_sync.contracts.messages import StockSet
 from allegro_sync.contracts.stock import LedgerConflict
 from allegro_sync.domain import ledger as dom
+from allegro_sync.domain import returns
 from allegro_sync.domain.ledger import (
     LedgerPolicy,
     OfferLink,
@@ -200,6 +201,20 @@ class StockLedger:
             return outcome, moved, new_record
 
         return self._recheck_if_in_doubt(self._change(sku, sale_id, decide))
+
+    # --- issue 15, item 3: a returned item back into stock (domain/returns.py) ------------------------------
+
+    def apply_return(self, sku: str, line_id: str, quantity: int, at: datetime, account: str) -> StockResult:
+        """Credit a returned line once (`line_id`: `domain.returns.return_line_id`); a repeat: DUPLICATE."""
+
+        def decide(ledger: SkuLedger, record: SaleRecord | None) -> _Decision:
+            outcome, new_record = returns.record_return(
+                record, line_id, sku=sku, quantity=quantity, at=at, account=account
+            )
+            moved = returns.credit_return(ledger, line_id, quantity, at, account) if new_record else None
+            return outcome, moved, new_record
+
+        return self._change(sku, line_id, decide)
 
     # --- configuration ------------------------------------------------------------------------------------
 

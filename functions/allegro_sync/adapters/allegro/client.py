@@ -4,13 +4,14 @@ Its operations are grouped by resource, one module each: `offers` (product offer
 events), `commands` (quantity, price and publication batch commands), `orders` (order events, checkout
 forms, fulfillment, shipments), `catalogue` (categories, parameters, products, images), `pricing`
 (price automation, fee preview), `gpsr` (responsible producers and persons), `attachments` (offer
-attachments: GPSR safety manuals), `bulk` (each offer's own stock or price, 25 per command) and
-`marketplaces` (foreign marketplaces). Headers, token renewal, retries and rate limits are in `core`;
-its docstring gives the retry policy.
+attachments: GPSR safety manuals), `bulk` (each offer's own stock or price, 25 per command),
+`marketplaces` (foreign marketplaces) and `after_sale` (customer returns, refunds, commission claims).
+Headers, token renewal, retries and rate limits are in `core`; its docstring gives the retry policy.
 """
 
 from __future__ import annotations
 
+from allegro_sync.adapters.allegro.after_sale import AfterSaleApi
 from allegro_sync.adapters.allegro.attachments import AttachmentsApi
 from allegro_sync.adapters.allegro.bulk import BulkApi
 from allegro_sync.adapters.allegro.catalogue import CatalogueApi
@@ -37,7 +38,15 @@ __all__ = [
 
 
 class AllegroClient(
-    OffersApi, PricingApi, OrdersApi, CatalogueApi, GpsrApi, AttachmentsApi, BulkApi, MarketplacesApi
+    OffersApi,
+    PricingApi,
+    OrdersApi,
+    CatalogueApi,
+    GpsrApi,
+    AttachmentsApi,
+    BulkApi,
+    MarketplacesApi,
+    AfterSaleApi,
 ):
     """Typed access to the Allegro operations the project uses, for one seller account."""
 

@@ -149,7 +149,7 @@ class AllegroCore:
         # the repeat after a 401 is logged and admitted like any request (an expired token is not Allegro
         # failing, so it takes no attempt).
         auth = TokenAuth(self._tokens, before_retry=lambda rejected: self._renewing(exchange, rejected))
-        headers = {**self._headers(content_type, language or self._accept_language), "Accept": media_type}
+        headers = self._headers(content_type, language or self._accept_language, media_type)
         attempt = 0
         conflicts = 0
         maybe_delivered = False
@@ -262,9 +262,9 @@ class AllegroCore:
             return path
         return base + "/" + path.lstrip("/")
 
-    def _headers(self, content_type: str | None, language: str) -> dict[str, str]:
+    def _headers(self, content_type: str | None, language: str, accept: str = MEDIA_TYPE) -> dict[str, str]:
         """Allegro's headers; `Authorization` is set by `TokenAuth`."""
-        headers = {"Accept": MEDIA_TYPE, "Accept-Language": language, "User-Agent": self._user_agent}
+        headers = {"Accept": accept, "Accept-Language": language, "User-Agent": self._user_agent}
         if content_type:
             headers["Content-Type"] = content_type
         return headers

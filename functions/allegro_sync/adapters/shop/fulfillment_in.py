@@ -21,7 +21,13 @@ from allegro_sync.adapters.shop import generic, shopify, woocommerce
 from allegro_sync.adapters.shop.errors import Problem, WebhookRejected, schema_violation
 from allegro_sync.adapters.shop.woocommerce import CHECKOUT_FORM_META
 from allegro_sync.contracts.allegro import FulfillmentStatus
-from allegro_sync.contracts.messages import CheckoutFormId, Parcel, ShopOrderStatus
+from allegro_sync.contracts.messages import (
+    CheckoutFormId,
+    Parcel,
+    ShopOrderStatus,
+    ShopRefund,
+    ShopRefundLine,
+)
 from allegro_sync.domain.shop_orders import WOOCOMMERCE_STATUS
 
 TRACKING_META = "_wc_shipment_tracking_items"
@@ -45,12 +51,34 @@ class OrderStatusIn(BaseModel):
     parcels: Annotated[list[Parcel], Field(max_length=20)] = []
 
 
+class OrderRefundedIn(BaseModel):
+    """Issue 15: the generic contract's refund (docs/after-sale-returns.md): once per `refund_id`."""
+
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
+
+    type: Literal["order.refunded"]
+    checkout_form_id: CheckoutFormId
+    refund_id: str
+    lines: list[ShopRefundLine] = []
+
+
+def _generic_refund(data: Any) -> ShopOrderStatus:
+    try:
+        parsed = OrderRefundedIn.model_validate(data)
+        refund = ShopRefund(refund_id=parsed.refund_id, lines=tuple(parsed.lines))
+    except ValidationError as exc:
+        raise schema_violation(exc, "the body is not an order.refunded update") from None
+    return ShopOrderStatus(checkout_form_id=parsed.checkout_form_id, refund=refund)
+
+
 def parse_generic_status(
     headers: Mapping[str, str], body: bytes, secrets: list[str], *, now: float, replay_window: int
 ) -> ShopOrderStatus:
     generic.require_json(headers)
     generic.verify(headers, body, secrets, now=now, replay_window=replay_window)
     data = generic.load_json(body)
+    if isinstance(data, dict) and data.get("type") == "order.refunded":
+        return _generic_refund(data)
     try:
         parsed = OrderStatusIn.model_validate(data)
     except ValidationError as exc:
@@ -118,8 +146,13 @@ def parse_woocommerce_order(
     if not form_id:
         return None
     status = WOOCOMMERCE_STATUS.get(str(order.get("status") or ""))
+    # Issue 15: WooCommerce has no refund topic; a fully refunded order reaches us as status `refunded`
+    # (partial refunds leave the status alone and are not passed on: docs/after-sale-returns.md).
+    refund = ShopRefund(refund_id="woocommerce-refunded") if order.get("status") == "refunded" else None
     try:
-        return ShopOrderStatus(checkout_form_id=str(form_id), status=status, parcels=_parcels(order))
+        return ShopOrderStatus(
+            checkout_form_id=str(form_id), status=status, parcels=_parcels(order), refund=refund
+        )
     except ValidationError as exc:
         raise schema_violation(exc, "the order's Allegro id is malformed") from None
 

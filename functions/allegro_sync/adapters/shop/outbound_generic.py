@@ -20,7 +20,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from allegro_sync.adapters.shop import signing
 from allegro_sync.adapters.shop.errors import refusal_code
-from allegro_sync.contracts.messages import OrderChanged
+from allegro_sync.contracts.messages import OrderChanged, OrderReturned
 from allegro_sync.contracts.shop import ShopAck, ShopRejected, ShopUnavailable
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -101,7 +101,10 @@ class GenericShop:
             )
 
     def deliver(self, message: OrderChanged) -> ShopAck:
-        body, headers = self._signed(message.message_id, order_payload(message))
+        return self._post(message.message_id, order_payload(message), "the order change")
+
+    def _post(self, message_id: str, payload: dict[str, Any], what: str) -> ShopAck:
+        body, headers = self._signed(message_id, payload)
         try:
             response = self._http.post(self._url, content=body, headers=headers)
         except httpx.HTTPError as exc:
@@ -111,8 +114,14 @@ class GenericShop:
         if status >= 500 or status in RETRYABLE_STATUS:
             raise ShopUnavailable(f"the shop answered {status}; will retry")
         if not 200 <= status < 300:
-            raise ShopRejected(f"the shop refused the order change with {status}: {refusal_code(response)}")
+            raise ShopRejected(f"the shop refused {what} with {status}: {refusal_code(response)}")
         return _ack(response, received_at)
+
+    # --- issue 15, item 3: the generic contract's `order.returned` -----------------------------------------
+
+    def deliver_return(self, message: OrderReturned) -> ShopAck:
+        """`order.returned`: put these items back into stock, once per `message_id` (Idempotency-Key)."""
+        return self._post(message.message_id, message.model_dump(mode="json"), "the return")
 
 
 def _ack(response: httpx.Response, received_at: datetime) -> ShopAck:

@@ -19,6 +19,8 @@ Layout (string keys `pk`, `sk`):
 - shop cursor:      pk="shop-reconcile", sk=<shop kind>       `ShopCursorItem` (compare-and-swap)
 - sweep cursor:     pk="sweep", sk=<function>                `SweepCursorItem`
 - GPSR id:          pk="gpsr#<account>", sk="producer#<name>" | "person#<name>"  `GpsrIdItem`
+- returns followed: pk="returns#<account>", sk="cursor"      `ReturnsCursorItem` (compare-and-swap on
+  `version`)
 Items changed only by conditional updates (lease, cursor, import meta, block) are read through their model.
 """
 
@@ -195,3 +197,18 @@ class GpsrIdItem(Item):
     """The Allegro id of a responsible producer/person this account already has (created or found once)."""
 
     id: str
+
+
+# ------------------------------------------------------------------------------- issue 15, item 3: returns
+
+
+class ReturnsCursorItem(Item):
+    """Where following an account's customer returns stands: the last return seen (Allegro's `from`), the
+    returns still waiting to be taken back or rejected, and the cancelled orders' claim window."""
+
+    last_seen: str | None = None
+    waiting: list[str] = Field(default_factory=list)
+    claims_since: str | None = None  # ISO time: cancelled orders updated since then get a commission claim
+    started_at: str | None = None  # ISO time: returns created before it are history, never taken back
+    version: int = 0
+    saved_at: str = ""

@@ -10,6 +10,8 @@ Layout (string keys `pk`, `sk`):
 - shop order:     pk="order#<checkout form id>", sk="shop-order"        `ShopOrderItem` (WooCommerce's order)
 - line owner:     pk="line#<line item id>", sk="owner"                  `LineOwnerItem` (which form carries a
   purchase now, and its sale id: a combined payment moves line items to a new form, allegro-api #1111)
+- refund:         pk="order#<checkout form id>", sk="refund#<request key>"  `RefundItem` (issue 15: claimed
+  with a conditional put before Allegro is called, marked sent after; the command id never changes)
 - buyer data:     pk="order#<checkout form id>", sk="buyer"             `BuyerDataItem` (the only personal
   data in any table; expires by TTL, erased by `buyers forget`)
 """
@@ -123,3 +125,17 @@ class FulfillmentEntryItem(Item):
     status_kept: str | None = None
     added: list[str] = Field(default_factory=list)
     refused: list[str] = Field(default_factory=list)
+
+
+class RefundItem(Item):
+    """One refund request of an order (`contracts.after_sale.RefundRequest`) and the Allegro command for it.
+
+    `body` is the exact InitializeRefund (JSON) first planned: a retry sends it again verbatim, so Allegro's
+    `commandId` idempotency answers with the first refund instead of paying twice."""
+
+    command_id: str
+    status: str  # "pending" (claimed, maybe sent) | "sent"
+    body: str
+    total: str
+    refund_id: str | None = None
+    created_at: str = ""

@@ -63,6 +63,10 @@ class Faults:
     gpsr_required: bool = False
     # --- issue 16, item 1 (marketplaces): CZK prices take whole korunas only (#7323, #8661, #13367) ---
     whole_czk: bool = True
+    # --- issue 15, item 3 (returns): beyond the spec, on by default (docs/allegro-behaviours.md) ---
+    # A second commission refund claim for a line item answers 422 ClaimExistsException (#9992), even when
+    # the first was rejected; off: the spec alone, which creates another claim.
+    refund_claim_once: bool = True
 
 
 @dataclass
@@ -191,6 +195,10 @@ class MarketState:
     gpsr: dict[tuple[str, str], dict[str, dict[str, Any]]] = field(default_factory=dict)  # (seller, kind)
     # issue 16 (gpsr2): offer attachments by id (market/attachments.py)
     attachments: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # --- issue 15, item 3 (returns): customer returns, payment refunds, commission refund claims by id ---
+    customer_returns: dict[str, dict[str, Any]] = field(default_factory=dict)
+    refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
+    refund_claims: dict[str, dict[str, Any]] = field(default_factory=dict)
     _queue: list[tuple[datetime, int, Callable[[], None]]] = field(default_factory=list)
     _seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _offer_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(7_700_000_001))
