@@ -70,6 +70,19 @@ OPERATIONS: tuple[tuple[str, str], ...] = (
     ("get", "/sale/responsible-producers/{id}"),
     ("get", "/sale/responsible-persons"),
     ("post", "/sale/responsible-persons"),
+    # issue 15, item 1: Ship with Allegro
+    ("get", "/shipment-management/delivery-services"),
+    ("post", "/shipment-management/shipments/create-commands"),
+    ("get", "/shipment-management/shipments/create-commands/{commandId}"),
+    ("post", "/shipment-management/shipments/cancel-commands"),
+    ("get", "/shipment-management/shipments/cancel-commands/{commandId}"),
+    ("get", "/shipment-management/shipments/{shipmentId}"),
+    ("post", "/shipment-management/label"),
+    ("post", "/shipment-management/protocol"),
+    ("post", "/shipment-management/pickup-proposals"),
+    ("post", "/shipment-management/pickups/create-commands"),
+    ("get", "/shipment-management/pickups/create-commands/{commandId}"),
+    ("get", "/shipment-management/pickups/{pickupId}"),
 )
 
 # Documentation-only keys, dropped wherever they are not the name of a schema property.

@@ -27,6 +27,7 @@ from allegro_sync.emulator.market import (
     offers,
     orders,
     pricing,
+    shipments,
 )
 from allegro_sync.emulator.market.catalogue import Catalogue
 from allegro_sync.emulator.market.common import BASE_MARKETPLACE, Reject, ok, parse_decimal
@@ -134,6 +135,19 @@ ROUTES: tuple[Route, ...] = (
     _route("GET", "/sale/responsible-producers/{id}", gpsr.get_producer, USER),
     _route("GET", "/sale/responsible-persons", gpsr.list_persons, USER),
     _route("POST", "/sale/responsible-persons", gpsr.create_person, USER),
+    # Ship with Allegro (issue 15, item 1): shipments, labels, cancellations, pickups
+    _route("GET", "/shipment-management/delivery-services", shipments.delivery_services, USER),
+    _route("POST", "/shipment-management/shipments/create-commands", shipments.create_shipment, USER),
+    _route("GET", "/shipment-management/shipments/create-commands/{id}", shipments.create_status, USER),
+    _route("POST", "/shipment-management/shipments/cancel-commands", shipments.cancel_shipment, USER),
+    _route("GET", "/shipment-management/shipments/cancel-commands/{id}", shipments.cancel_status, USER),
+    _route("GET", "/shipment-management/shipments/{id}", shipments.get_shipment, USER),
+    _route("POST", "/shipment-management/label", shipments.label, USER),
+    _route("POST", "/shipment-management/protocol", shipments.protocol, USER),
+    _route("POST", "/shipment-management/pickup-proposals", shipments.pickup_proposals, USER),
+    _route("POST", "/shipment-management/pickups/create-commands", shipments.create_pickup, USER),
+    _route("GET", "/shipment-management/pickups/create-commands/{id}", shipments.pickup_status, USER),
+    _route("GET", "/shipment-management/pickups/{id}", shipments.get_pickup, USER),
 )
 
 

@@ -30,6 +30,8 @@ from allegro_sync.emulator.user_limits import UserLimiter, user_agent_refusal
 from allegro_sync.emulator.validation import MEDIA_TYPE, SpecValidator, Violation
 
 ADMIN_PREFIX = "/__emulator/"
+# Answered with a file, not JSON: Accept names application/octet-stream there (#10603, issue 15).
+BINARY_PATHS = frozenset({"/shipment-management/label", "/shipment-management/protocol"})
 UPLOAD_MEDIA_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
 # Keys whose values are secrets wherever they appear in a recorded body or query.
 SECRET_KEYS = frozenset(
@@ -388,7 +390,9 @@ def _check_media_types(request: EmulatorRequest) -> EmulatorResponse | None:
         return allegro_error(
             406, "NOT_ACCEPTABLE", "Beta media types are no longer supported; use " + MEDIA_TYPE
         )
-    if MEDIA_TYPE not in accept:
+    if MEDIA_TYPE not in accept and not (
+        request.path in BINARY_PATHS and "application/octet-stream" in accept
+    ):
         return allegro_error(406, "NOT_ACCEPTABLE", f"Accept must be {MEDIA_TYPE}")
     if request.raw_body:
         ctype = _media_type(request.headers.get("content-type", ""))

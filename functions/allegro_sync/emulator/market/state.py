@@ -17,6 +17,7 @@ from random import Random
 from typing import Any
 
 from allegro_sync.emulator.market.catalogue import Catalogue
+from allegro_sync.emulator.market.shipments import Wza
 from allegro_sync.emulator.types import Clock
 
 ARCHIVE_AFTER = timedelta(days=60)  # #10743: ended > 60 days ago -> archived, the id answers 404
@@ -61,6 +62,9 @@ class Faults:
     # Every offer must carry a responsible producer and safety information (#11239, #10772), as in the
     # categories GPSR covers. Off by default: the public API does not say which categories those are (#11422).
     gpsr_required: bool = False
+    # --- issue 15, item 1 (labels): Ship with Allegro (market/shipments.py, docs/allegro-behaviours.md) ---
+    shipment_command_seconds: float = 0.0  # create/cancel/pickup commands stay IN_PROGRESS this long
+    label_needs_octet_accept: bool = True  # label/protocol answer 406 unless Accept names octet-stream
 
 
 @dataclass
@@ -182,6 +186,7 @@ class MarketState:
     order_events: list[EventRecord] = field(default_factory=list)
     offer_events: list[EventRecord] = field(default_factory=list)
     gpsr: dict[tuple[str, str], dict[str, dict[str, Any]]] = field(default_factory=dict)  # (seller, kind)
+    wza: Wza = field(default_factory=Wza)  # issue 15: Ship with Allegro (market/shipments.py)
     _queue: list[tuple[datetime, int, Callable[[], None]]] = field(default_factory=list)
     _seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _offer_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(7_700_000_001))
