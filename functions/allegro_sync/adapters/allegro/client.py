@@ -17,6 +17,7 @@ from allegro_sync.adapters.allegro.gpsr import GpsrApi
 from allegro_sync.adapters.allegro.offers import MAX_EXTERNAL_IDS, OffersApi
 from allegro_sync.adapters.allegro.orders import CHECKOUT_FORMS_LIMIT, OrdersApi
 from allegro_sync.adapters.allegro.pricing import PricingApi
+from allegro_sync.adapters.allegro.shipments import ShipmentsApi
 from allegro_sync.contracts.allegro import Me
 
 __all__ = [
@@ -32,7 +33,7 @@ __all__ = [
 ]
 
 
-class AllegroClient(OffersApi, PricingApi, OrdersApi, CatalogueApi, GpsrApi):
+class AllegroClient(OffersApi, PricingApi, OrdersApi, CatalogueApi, GpsrApi, ShipmentsApi):
     """Typed access to the Allegro operations the project uses, for one seller account."""
 
     def me(self) -> Me:

@@ -126,6 +126,7 @@ class AllegroCore:
         retry_conflict: bool = False,
         conflict_after_retry_ok: bool = False,
         language: str | None = None,
+        accept: str | None = None,
     ) -> httpx.Response:
         """One logical call with Allegro's headers and the retry policy of this module's docstring.
 
@@ -148,6 +149,8 @@ class AllegroCore:
         # failing, so it takes no attempt).
         auth = TokenAuth(self._tokens, before_retry=lambda rejected: self._renewing(exchange, rejected))
         headers = self._headers(content_type, language or self._accept_language)
+        if accept:  # a file answer (a shipping label) is asked for by its own type (#10603)
+            headers["Accept"] = accept
         attempt = 0
         conflicts = 0
         maybe_delivered = False

@@ -123,3 +123,24 @@ class FulfillmentEntryItem(Item):
     status_kept: str | None = None
     added: list[str] = Field(default_factory=list)
     refused: list[str] = Field(default_factory=list)
+
+
+# --- issue 15, item 1 (labels): pk="order#<checkout form id>", sk="label#<package, 3 digits>" -------------
+
+
+class LabelItem(Item):
+    """One package's Ship with Allegro label (`contracts.shipping.LabelRecord`); no buyer data: the
+    receiver's address goes to Allegro only, and the PDF lives in the labels bucket (expired by lifecycle)."""
+
+    checkout_form_id: str
+    package: int
+    account: str
+    command_id: str
+    state: str
+    service: str | None = None
+    shipment_id: str | None = None
+    waybill: str | None = None
+    carrier: str | None = None
+    label_key: str | None = None
+    reason: str | None = None
+    updated_at: str = ""
