@@ -171,7 +171,7 @@ def _world() -> tuple[Labels, FakeAllegro, FakeBook, FakeFiles, FakeTracking]:
 
 
 def test_an_order_gets_one_label_a_link_and_its_tracking_number() -> None:
-    labels, api, book, files, tracking = _world()
+    labels, api, _book, files, tracking = _world()
 
     result = labels.ship(FORM, RULE)
 
@@ -180,7 +180,8 @@ def test_an_order_gets_one_label_a_link_and_its_tracking_number() -> None:
     assert api.created[0].input.delivery_method_id == "allegro-kurier-dpd"  # the buyer's method
     assert result.record.state == "tracked"
     assert files.files[f"labels/acc-1/{FORM}/1.pdf"] == b"%PDF s-1"
-    assert result.link is not None and result.link.endswith("expires=900")
+    assert result.link is not None
+    assert result.link.endswith("expires=900")
     assert [p.waybill for u in tracking.updates for p in u.parcels] == ["W-s-1"]
 
 
@@ -200,7 +201,7 @@ def test_a_crash_after_any_step_never_buys_a_second_label(dies_after: str) -> No
 
 
 def test_a_lost_answer_to_the_create_is_found_by_its_command_id_not_sent_again() -> None:
-    labels, api, book, _, _ = _world()
+    labels, api, _book, _, _ = _world()
     api.lose_create_answer = True
 
     with pytest.raises(Crash):
@@ -227,7 +228,7 @@ def test_a_command_still_in_progress_is_retried_later_without_a_second_purchase(
 
 
 def test_a_refused_shipment_is_recorded_for_the_seller_and_bought_again_only_when_asked() -> None:
-    labels, api, book, _, tracking = _world()
+    labels, api, _book, _, tracking = _world()
     api.refuse = True
 
     with pytest.raises(LabelRefused, match="too heavy"):
@@ -247,7 +248,7 @@ def test_an_order_without_a_delivery_address_is_refused_before_anything_is_bough
     labels, api, book, _, _ = _world()
     api.checkout_form = lambda form_id: CheckoutForm(id=form_id, status="READY_FOR_PROCESSING")  # type: ignore[method-assign]
 
-    with pytest.raises(LabelRefused, match="names no delivery method|delivery address"):
+    with pytest.raises(LabelRefused, match=r"names no delivery method|delivery address"):
         labels.ship(FORM, RULE)
 
     assert api.created == []

@@ -148,9 +148,7 @@ class AllegroCore:
         # the repeat after a 401 is logged and admitted like any request (an expired token is not Allegro
         # failing, so it takes no attempt).
         auth = TokenAuth(self._tokens, before_retry=lambda rejected: self._renewing(exchange, rejected))
-        headers = self._headers(content_type, language or self._accept_language)
-        if accept:  # a file answer (a shipping label) is asked for by its own type (#10603)
-            headers["Accept"] = accept
+        headers = self._headers(content_type, language or self._accept_language, accept)
         attempt = 0
         conflicts = 0
         maybe_delivered = False
@@ -263,9 +261,14 @@ class AllegroCore:
             return path
         return base + "/" + path.lstrip("/")
 
-    def _headers(self, content_type: str | None, language: str) -> dict[str, str]:
-        """Allegro's headers; `Authorization` is set by `TokenAuth`."""
-        headers = {"Accept": MEDIA_TYPE, "Accept-Language": language, "User-Agent": self._user_agent}
+    def _headers(self, content_type: str | None, language: str, accept: str | None = None) -> dict[str, str]:
+        """Allegro's headers; `Authorization` is set by `TokenAuth`. A file answer (a shipping label) is
+        asked for by its own `accept` type (#10603)."""
+        headers = {
+            "Accept": accept or MEDIA_TYPE,
+            "Accept-Language": language,
+            "User-Agent": self._user_agent,
+        }
         if content_type:
             headers["Content-Type"] = content_type
         return headers
