@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # the modules below are imported by the method that builds wi
     from allegro_sync.adapters.dynamodb.changes import DynamoChangeLog
     from allegro_sync.adapters.dynamodb.fulfillment_journal import DynamoFulfillmentJournal
     from allegro_sync.adapters.dynamodb.gpsr import DynamoProducerMappings
+    from allegro_sync.adapters.dynamodb.label_rules import DynamoLabelRules
     from allegro_sync.adapters.dynamodb.mappings import DynamoMappings
     from allegro_sync.adapters.dynamodb.orders import DynamoOrderCursors, DynamoOrderRepository
     from allegro_sync.adapters.dynamodb.pushed import DynamoPushLog
@@ -56,6 +57,7 @@ if TYPE_CHECKING:  # the modules below are imported by the method that builds wi
     from allegro_sync.custody import Custody
     from allegro_sync.services.dlq import DeadLetters
     from allegro_sync.services.fulfillment import Fulfillment
+    from allegro_sync.services.labels import Labels
     from allegro_sync.services.listings import ListingOptimizer
     from allegro_sync.services.orders import GapScanner, OrderImporter, OrderPoller, PollChain, PollSettings
     from allegro_sync.services.privacy import BuyerData
@@ -816,6 +818,27 @@ class Application:
         from allegro_sync.adapters.dynamodb.gpsr import DynamoProducerMappings
 
         return self._once("producer-mappings", lambda: DynamoProducerMappings(self.table("mappings")))
+
+    # -- issue 15, item 1: shipping labels through Ship with Allegro (services/labels.py) ----------------
+
+    def label_rules(self) -> DynamoLabelRules:
+        """Each seller's label rule (`orders label-rule`), in `control`."""
+        from allegro_sync.adapters.dynamodb.label_rules import DynamoLabelRules
+
+        return self._once(
+            "label-rules",
+            lambda: DynamoLabelRules(self.settings.table("control"), self.aws_client("dynamodb")),
+        )
+
+    def labels(self, account: str) -> Labels:
+        """Buys, stores and tracks an order's label exactly once; the waybill takes the fulfillment path."""
+        from allegro_sync.adapters.dynamodb.labels import DynamoLabelBook
+        from allegro_sync.adapters.label_files import S3LabelFiles
+        from allegro_sync.services.labels import Labels
+
+        book = DynamoLabelBook(self.settings.table("orders"), self.aws_client("dynamodb"))
+        files = S3LabelFiles(self.settings.bucket("labels"), self.aws_client("s3"))
+        return Labels(self.allegro(account), book, files, self.fulfillment(account), account=account)
 
 
 class ConnectedAccounts:

@@ -18,6 +18,7 @@ from allegro_sync.cli import (
     demo_cmd,
     dlq_cmd,
     emulator_cmd,
+    labels_cmd,
     listings_cmd,
     local_cmd,
     orders_cmd,
@@ -84,6 +85,7 @@ dlq_cmd.register(app)
 buyers_cmd.register(app)
 app.command("status")(status_cmd.status)
 orders_cmd.register(app)
+labels_cmd.register()  # issue 15: `orders ship|label|pickup|cancel-label|label-rule`
 
 
 @app.command()

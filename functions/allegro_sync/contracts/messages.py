@@ -386,6 +386,8 @@ class ShopOrderStatus(BaseModel):
     checkout_form_id: CheckoutFormId
     status: FulfillmentStatus | None = None
     parcels: Annotated[tuple[Parcel, ...], Field(max_length=20)] = ()
+    # issue 15: the shop's own status word (a WooCommerce status), which a seller's label rule may name
+    shop_status: str | None = Field(default=None, max_length=40)
 
 
 class TokenRecovery(BaseModel):

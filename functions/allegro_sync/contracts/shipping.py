@@ -180,6 +180,10 @@ class LabelRule(BaseModel):
     package: PackageDefaults = PackageDefaults()
     sender: Sender
 
+    def matches(self, status: str | None, shop_status: str | None) -> bool:
+        """Whether an order update with this Allegro status / shop status word buys the label."""
+        return self.status in {s for s in (status, shop_status) if s}
+
 
 LabelState = Literal["ordering", "bought", "stored", "tracked", "refused", "cancelled"]
 

@@ -20,6 +20,7 @@ from allegro_sync.adapters.sqs_records import ShopOrderStatusRecord
 from allegro_sync.bootstrap import application
 from allegro_sync.contracts.accounts import AccountDisconnected, AccountNotFound
 from allegro_sync.contracts.allegro_errors import AllegroForbidden, AllegroNotFound
+from allegro_sync.services.labels import LabelRefused
 
 logger = Logger()
 processor = FifoProcessor(model=ShopOrderStatusRecord)
@@ -43,6 +44,14 @@ def record_handler(record: ShopOrderStatusRecord) -> None:
         logger.warning("Allegro will not show this order; update dropped", extra={"reason": reason})
         alarm_metrics.count("FulfillmentUpdatesDropped")
         return
+    rule = built.label_rules().get(order.account)  # issue 15: the seller's status buys the label
+    if rule is not None and rule.matches(update.status, update.shop_status):
+        try:  # LabelPending fails the record: SQS retries it, and the record finds the command
+            label = built.labels(order.account).ship(update.checkout_form_id, rule)
+            logger.info("label ready", extra={"label_steps": label.steps, "label_state": label.record.state})
+        except LabelRefused as refused:  # kept on the label record for `orders label ORDER`
+            alarm_metrics.count("FulfillmentUpdatesDropped")
+            logger.warning("label refused", extra={"reason": str(refused)[:200]})
     if result.refused:  # in the order's journal and "needs attention"; the alarm tells the seller
         alarm_metrics.count("FulfillmentUpdatesDropped", len(result.refused))
         logger.warning("Allegro refused tracking numbers", extra={"refused": len(result.refused)})

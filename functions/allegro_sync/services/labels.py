@@ -160,6 +160,9 @@ class Labels:
             raise LabelRefused(f"label of order {checkout_form_id}: {record.state} ({record.reason or ''})")
         return LabelResult(record, self.link(record), tuple(steps))
 
+    def latest(self, checkout_form_id: str) -> LabelRecord | None:
+        return self._book.latest(checkout_form_id)
+
     def link(self, record: LabelRecord) -> str | None:
         return self._files.link(record.label_key, LINK_SECONDS) if record.label_key else None
 

@@ -45,7 +45,9 @@ class DynamoLabelBook:
         return _record(items.load(found[0])) if found else None
 
     def save(self, record: LabelRecord, *, expected: str | None) -> bool:
-        item = LabelItem(**_key(record.checkout_form_id, record.package), **record.model_dump())
+        item = LabelItem.model_validate(
+            {**_key(record.checkout_form_id, record.package), **record.model_dump()}
+        )
         condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
         if expected is not None:
             condition = {

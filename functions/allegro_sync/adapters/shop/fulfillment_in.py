@@ -117,9 +117,15 @@ def parse_woocommerce_order(
     form_id = _meta(order, CHECKOUT_FORM_META)
     if not form_id:
         return None
-    status = WOOCOMMERCE_STATUS.get(str(order.get("status") or ""))
+    shop_status = str(order.get("status") or "")[:40]
+    status = WOOCOMMERCE_STATUS.get(shop_status)
     try:
-        return ShopOrderStatus(checkout_form_id=str(form_id), status=status, parcels=_parcels(order))
+        return ShopOrderStatus(
+            checkout_form_id=str(form_id),
+            status=status,
+            parcels=_parcels(order),
+            shop_status=shop_status or None,
+        )
     except ValidationError as exc:
         raise schema_violation(exc, "the order's Allegro id is malformed") from None
 
