@@ -131,7 +131,8 @@ def provision(topology: Topology, endpoint: str, region: str = REGION) -> Wiring
         s3 = client("s3", endpoint, region)
         for bucket in topology.buckets:
             wiring.buckets[bucket.name] = bucket_name(bucket.name)
-            s3.create_bucket(Bucket=wiring.buckets[bucket.name])
+            where = {} if region == "us-east-1" else {"LocationConstraint": region}
+            s3.create_bucket(Bucket=wiring.buckets[bucket.name], CreateBucketConfiguration=where)
     return wiring
 
 
