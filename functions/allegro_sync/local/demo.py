@@ -136,6 +136,7 @@ class Demo:
                 self.shop_to_allegro,
                 self.gpsr_per_product,
                 self.orders_and_stock,
+                self._labels_chapter,  # issue 15: a label and its tracking for one order
                 self.reconcile,
                 self.shop_stock_changes,
                 self.shopify_variants if self.shop_kind == "shopify" else self.woocommerce_variations,
@@ -844,7 +845,14 @@ class Demo:
     def _stock(self, offer_id: str) -> int:
         return int(self.emulator.marketplace.offer(offer_id)["stock"]["available"])
 
-    def _webhook(self, payload: Any, *, secret: str = WEBHOOK_SECRET) -> tuple[int, dict[str, Any]]:
+    def _labels_chapter(self) -> None:
+        from allegro_sync.local.demo_labels import labels_chapter
+
+        labels_chapter(self)
+
+    def _webhook(
+        self, payload: Any, *, secret: str = WEBHOOK_SECRET, path: str = "/webhooks/shop"
+    ) -> tuple[int, dict[str, Any]]:
         """What the shop does: a signed POST to the HTTP API."""
         body = json.dumps(payload).encode()
         delivery, timestamp = uuid.uuid4().hex, int(time.time())
@@ -854,7 +862,7 @@ class Demo:
             signing.TIMESTAMP_HEADER: str(timestamp),
             signing.SIGNATURE_HEADER: signing.sign(secret, timestamp, delivery, body),
         }
-        answer = httpx.post(f"{self.http_url}/webhooks/shop", content=body, headers=headers, timeout=30)
+        answer = httpx.post(f"{self.http_url}{path}", content=body, headers=headers, timeout=30)
         return answer.status_code, answer.json() if answer.content else {}
 
     def _offer_of(self, sku: str, account: str) -> str:

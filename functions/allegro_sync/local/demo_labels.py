@@ -1,0 +1,66 @@
+"""The demo's label chapter (issue 15, item 1): the shop marks an order ready to ship; the seller's rule buys
+one Ship with Allegro label, the PDF lands in the labels bucket, the waybill on the Allegro order."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import httpx
+from rich.table import Table
+
+from allegro_sync.contracts.shipping import LabelRule, Sender
+
+if TYPE_CHECKING:
+    from allegro_sync.local.demo import Demo
+
+SENDER = Sender(
+    name="Sklep Główny sp. z o.o.",
+    street="ul. Prosta 20",
+    postal_code="00-850",
+    city="Warszawa",
+    email="wysylka@sklep-glowny.example",
+    phone="221234567",
+)
+
+
+def labels_chapter(demo: Demo) -> None:
+    from allegro_sync.local.demo import SELLERS, DemoFailure
+
+    def expect(condition: bool, problem: str) -> None:
+        if not condition:
+            raise DemoFailure(problem)
+
+    demo._chapter("5b. A shipping label through Ship with Allegro, bought once")
+    account = next(iter(SELLERS))
+    worker = demo.runtime.application("fulfillment_worker")
+    orders = worker.order_repository()
+    market = demo.emulator.marketplace.state
+    form = next(
+        f.id for f in market.checkout_forms.values() if (o := orders.get(f.id)) and o.account == account
+    )
+    worker.label_rules().put(LabelRule(account=account, sender=SENDER))
+    demo.console.print(
+        f"Label rule for {account}: shop status READY_FOR_SHIPMENT buys a label with the buyer's delivery "
+        "method, a 30x20x10 cm parcel of 1 kg (`allegro-sync orders label-rule`)."
+    )
+    update = {"type": "order.status", "checkout_form_id": form, "status": "READY_FOR_SHIPMENT"}
+    statuses = [demo._webhook(update, path="/webhooks/shop/orders")[0] for _ in range(2)]  # sent twice
+    demo.runtime.drain(timeout=60)
+    bought = market.wza.bought.get(SELLERS[account], 0)
+    expect(statuses == [202, 202], f"the shop's order.status was answered {statuses}")
+    expect(bought == 1, f"{bought} labels were bought for one package")
+    record = worker.labels(account).latest(form)
+    expect(record is not None and record.state == "tracked", f"the label is {record}")
+    assert record is not None
+    link = worker.labels(account).link(record)
+    pdf = httpx.get(link or "", timeout=30)
+    expect(pdf.content.startswith(b"%PDF"), "the label link does not serve the PDF")
+    on_order = [s["waybill"] for s in market.checkout_forms[form].shipments]
+    expect(record.waybill in on_order, f"the waybill {record.waybill} is not on the order ({on_order})")
+    table = Table("what", "seen")
+    table.add_row("the shop marks the order (twice)", f"order.status READY_FOR_SHIPMENT -> {statuses}")
+    table.add_row("labels bought on Allegro", f"{bought} (command id derived from order + package)")
+    table.add_row("label PDF", f"{len(pdf.content)} bytes in the labels bucket, 15-minute link")
+    table.add_row("tracking on the Allegro order", f"{record.carrier} {record.waybill}")
+    table.add_row("Allegro order status", market.checkout_forms[form].fulfillment_status)
+    demo.console.print(table)
