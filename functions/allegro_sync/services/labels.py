@@ -280,16 +280,7 @@ class Labels:
 
 
 def _sender(rule: LabelRule) -> ShipmentAddress:
-    s = rule.sender
-    return ShipmentAddress(
-        name=s.name,
-        street=s.street,
-        postal_code=s.postal_code,
-        city=s.city,
-        country_code=s.country_code,
-        email=s.email,
-        phone=s.phone,
-    )
+    return ShipmentAddress.model_validate(rule.sender.model_dump())
 
 
 def _receiver(form: CheckoutForm) -> ShipmentAddress:

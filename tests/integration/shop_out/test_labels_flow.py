@@ -6,21 +6,13 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from allegro_sync.contracts.shipping import LabelRule, Sender
+from allegro_sync.contracts.shipping import LabelRule
+from allegro_sync.local.demo_labels import SENDER
 from tests.integration.orders.conftest import OrdersWorld
 from tests.integration.shop_out.test_fulfillment_back import form_view, paid_order, signed_post
 
 pytestmark = pytest.mark.integration
 __all__ = ["paid_order"]  # the fixture, used by name
-
-SENDER = Sender(
-    name="Sklep Testowy",
-    street="ul. Prosta 1",
-    postal_code="00-850",
-    city="Warszawa",
-    email="wysylka@sklep.example",
-    phone="500100200",
-)
 
 
 def _rule(world: OrdersWorld, **changes: object) -> None:

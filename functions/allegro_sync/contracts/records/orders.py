@@ -19,6 +19,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from allegro_sync.contracts.records.item import Item
+from allegro_sync.contracts.shipping import LabelRecord
 
 
 class OrderLineItem(BaseModel):
@@ -128,19 +129,8 @@ class FulfillmentEntryItem(Item):
 # --- issue 15, item 1 (labels): pk="order#<checkout form id>", sk="label#<package, 3 digits>" -------------
 
 
-class LabelItem(Item):
+class LabelItem(Item, LabelRecord):
     """One package's Ship with Allegro label (`contracts.shipping.LabelRecord`); no buyer data: the
     receiver's address goes to Allegro only, and the PDF lives in the labels bucket (expired by lifecycle)."""
 
-    checkout_form_id: str
-    package: int
-    account: str
-    command_id: str
-    state: str
-    service: str | None = None
-    shipment_id: str | None = None
-    waybill: str | None = None
-    carrier: str | None = None
-    label_key: str | None = None
-    reason: str | None = None
-    updated_at: str = ""
+    model_config = Item.model_config  # read leniently, as every stored item
