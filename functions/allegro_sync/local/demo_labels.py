@@ -48,8 +48,8 @@ def labels_chapter(demo: Demo) -> None:
     demo.runtime.drain(timeout=60)
     bought = sum(1 for s in market.wza.shipments.values() if s.get("referenceNumber") == form)
     expect(statuses == [202, 202], f"the shop's order.status was answered {statuses}")
-    expect(bought == 1, f"{bought} labels were bought for one package")
     record = worker.labels(account).latest(form)
+    expect(bought == 1, f"{bought} labels were bought for one package (label record: {record})")
     expect(record is not None and record.state == "tracked", f"the label is {record}")
     assert record is not None
     link = worker.labels(account).link(record)

@@ -325,7 +325,7 @@ def _command(
             credentials_id=rule.credentials_id,
             sender=_sender(rule),
             receiver=_receiver(form),
-            reference_number=form.id[:35],
+            reference_number=form.id,
             packages=[parcel],
         ),
     )
