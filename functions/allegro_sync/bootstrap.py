@@ -754,7 +754,12 @@ class Application:
         s = self.settings
         urls = {queue_env(name): url for name, url in s.queues.items()}
         urls |= {dlq_env(name): url for name, url in s.dead_letter_queues.items()}
-        return BuyerData(self.aws_client("sqs"), urls, self.stored_buyers())
+        labels = None
+        if "labels" in s.buckets:  # issue 15: label PDFs print the buyer's address
+            from allegro_sync.adapters.label_files import S3LabelFiles
+
+            labels = S3LabelFiles(s.bucket("labels"), self.aws_client("s3"))
+        return BuyerData(self.aws_client("sqs"), urls, self.stored_buyers(), labels=labels)
 
     def stored_buyers(self) -> DynamoBuyerData:
         """Buyers' personal data on the orders table: written by the order worker for the shop notifier.

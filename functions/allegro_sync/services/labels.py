@@ -222,7 +222,7 @@ class Labels:
         assert record.shipment_id is not None
         shipment = self._api.shipment(record.shipment_id)
         waybill = next((p.waybill for p in shipment.packages if p.waybill), None)
-        key = f"labels/{record.account}/{record.checkout_form_id}/{record.package}.pdf"
+        key = f"labels/{record.checkout_form_id}/{record.package}.pdf"  # `buyers forget` erases by order
         self._files.put(key, self._api.label([record.shipment_id]))  # the same key on a retry: overwritten
         steps.append("stored")
         return self._advance(record, state="stored", label_key=key, waybill=waybill, carrier=shipment.carrier)

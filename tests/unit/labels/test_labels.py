@@ -179,7 +179,7 @@ def test_an_order_gets_one_label_a_link_and_its_tracking_number() -> None:
     assert api.created[0].command_id == label_command_id(FORM, 1)
     assert api.created[0].input.delivery_method_id == "allegro-kurier-dpd"  # the buyer's method
     assert result.record.state == "tracked"
-    assert files.files[f"labels/acc-1/{FORM}/1.pdf"] == b"%PDF s-1"
+    assert files.files[f"labels/{FORM}/1.pdf"] == b"%PDF s-1"
     assert result.link is not None
     assert result.link.endswith("expires=900")
     assert [p.waybill for u in tracking.updates for p in u.parcels] == ["W-s-1"]
@@ -197,7 +197,7 @@ def test_a_crash_after_any_step_never_buys_a_second_label(dies_after: str) -> No
 
     assert len(api.created) == 1
     assert result.record.state == "tracked"
-    assert list(files.files) == [f"labels/acc-1/{FORM}/1.pdf"]
+    assert list(files.files) == [f"labels/{FORM}/1.pdf"]
 
 
 def test_a_lost_answer_to_the_create_is_found_by_its_command_id_not_sent_again() -> None:
