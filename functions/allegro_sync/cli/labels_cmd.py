@@ -1,7 +1,8 @@
 """`allegro-sync orders label|ship|pickup|cancel-label|label-rule`: labels through Ship with Allegro.
 
-- `orders label-rule ACCOUNT --sender-... [--status] [--service] [--weight]`: the seller's rule: which shop
-  status buys the label, with which delivery service and parcel defaults, and the sender printed on it.
+- `orders label-rule ACCOUNT --sender NAME STREET POSTAL CITY EMAIL PHONE [--status] [--service]`: the
+  seller's rule: which shop status buys the label, with which delivery service and parcel defaults, and the
+  sender printed on it.
 - `orders ship ORDER [--service ID] [--weight KG] [--again]`: buy the label now (what the rule does when the
   shop marks the order); safe to repeat: the package's label is bought once (services/labels.py).
 - `orders label ORDER`: a link to the label PDF, valid 15 minutes.
@@ -22,6 +23,7 @@ from allegro_sync.contracts.shipping import LabelRule, PackageDefaults, Sender
 from allegro_sync.services.labels import LabelPending, LabelRefused
 
 FUNCTION = "fulfillment_worker"  # the CLI does what that function does, with its resources
+SENDER_FIELDS = ("name", "street", "postal_code", "city", "email", "phone")
 Order = Annotated[str, typer.Argument(help="The Allegro checkout form id.")]
 
 
@@ -47,12 +49,10 @@ def _account_and_rule(app: Application, order: str) -> tuple[str, LabelRule]:
 def label_rule(
     account: Annotated[str, typer.Argument(help="The seller account (`accounts list`).")],
     *,
-    sender_name: Annotated[str, typer.Option(help="Sender printed on the label.")],
-    sender_street: Annotated[str, typer.Option()],
-    sender_postal_code: Annotated[str, typer.Option()],
-    sender_city: Annotated[str, typer.Option()],
-    sender_email: Annotated[str, typer.Option()],
-    sender_phone: Annotated[str, typer.Option()],
+    sender: Annotated[
+        tuple[str, str, str, str, str, str],
+        typer.Option(help="Sender printed on the label: NAME STREET POSTAL_CODE CITY EMAIL PHONE."),
+    ],
     status: Annotated[
         str, typer.Option(help="Shop status (or Allegro status) that buys it.")
     ] = "READY_FOR_SHIPMENT",
@@ -67,14 +67,7 @@ def label_rule(
             status=status,
             service=service,
             package=PackageDefaults(weight_kg=weight),
-            sender=Sender(
-                name=sender_name,
-                street=sender_street,
-                postal_code=sender_postal_code,
-                city=sender_city,
-                email=sender_email,
-                phone=sender_phone,
-            ),
+            sender=Sender.model_validate(dict(zip(SENDER_FIELDS, sender, strict=True))),
         )
     except ValueError as bad:
         output.fail(f"label rule not saved: {bad}")

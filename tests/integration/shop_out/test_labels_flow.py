@@ -44,7 +44,7 @@ def test_ready_to_ship_buys_one_label_and_attaches_its_tracking(
     assert status == "SENT"  # Allegro marks it sent once every line has a parcel (allegro-behaviours)
     assert parcels == [("INPOST", waybill)]  # the buyer's method: Allegro Paczkomaty InPost
     assert shipment["receiver"]["city"] == "Warszawa"
-    assert shipment["sender"]["name"] == "Sklep Testowy"
+    assert shipment["sender"]["name"] == SENDER.name
     link = shop_world.stack.cli("orders", "label", paid_order)
     assert link.exit_code == 0, link.output
     pdf = httpx.get(link.output.strip())
@@ -77,3 +77,20 @@ def test_the_cli_ships_with_another_service_and_orders_a_pickup(
     assert "(DPD)" in shipped.output
     assert pickup.exit_code == 0, pickup.output
     assert "pickup SUCCESS" in pickup.output
+
+
+def test_the_seller_sets_the_rule_from_the_cli_and_a_bad_one_changes_nothing(
+    shop_world: OrdersWorld, paid_order: str
+) -> None:
+    sender = ["Sklep", "ul. Prosta 1", "00-850", "Warszawa", "a@sklep.example", "500100200"]
+
+    saved = shop_world.stack.cli("orders", "label-rule", "shop1", "--sender", *sender, "--status", "ready")
+    bad = shop_world.stack.cli(
+        "orders", "label-rule", "shop1", "--sender", *sender[:5], "x", "--weight", "-1"
+    )
+
+    assert saved.exit_code == 0, saved.output
+    assert bad.exit_code != 0
+    rule = shop_world.stack.app("fulfillment_worker").label_rules().get("shop1")
+    assert rule is not None
+    assert (rule.status, rule.sender.city, rule.package.weight_kg) == ("ready", "Warszawa", 1.0)
