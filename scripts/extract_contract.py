@@ -83,6 +83,10 @@ OPERATIONS: tuple[tuple[str, str], ...] = (
     ("post", "/shipment-management/pickups/create-commands"),
     ("get", "/shipment-management/pickups/create-commands/{commandId}"),
     ("get", "/shipment-management/pickups/{pickupId}"),
+    # issue 15, item 2: invoices on orders
+    ("get", "/order/checkout-forms/{id}/invoices"),
+    ("post", "/order/checkout-forms/{id}/invoices"),
+    ("put", "/order/checkout-forms/{id}/invoices/{invoiceId}/file"),
 )
 
 # Documentation-only keys, dropped wherever they are not the name of a schema property.

@@ -57,6 +57,7 @@ if TYPE_CHECKING:  # the modules below are imported by the method that builds wi
     from allegro_sync.custody import Custody
     from allegro_sync.services.dlq import DeadLetters
     from allegro_sync.services.fulfillment import Fulfillment
+    from allegro_sync.services.invoices import Invoices
     from allegro_sync.services.labels import Labels
     from allegro_sync.services.listings import ListingOptimizer
     from allegro_sync.services.orders import GapScanner, OrderImporter, OrderPoller, PollChain, PollSettings
@@ -844,6 +845,13 @@ class Application:
         book = DynamoLabelBook(self.settings.table("orders"), self.aws_client("dynamodb"))
         files = S3LabelFiles(self.settings.bucket("labels"), self.aws_client("s3"))
         return Labels(self.allegro(account), book, files, self.fulfillment(account), account=account)
+
+    # -- issue 15, item 2: invoices on Allegro orders (services/invoices.py) ------------------------------
+
+    def invoices(self, account: str) -> Invoices:
+        from allegro_sync.services.invoices import Invoices
+
+        return Invoices(self.allegro(account))
 
 
 class ConnectedAccounts:

@@ -12,6 +12,7 @@ The buyer's address is sent to Allegro, never printed.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -20,6 +21,7 @@ from allegro_sync.bootstrap import Application
 from allegro_sync.cli import deployment, output
 from allegro_sync.cli.orders_cmd import StackOption, orders_app
 from allegro_sync.contracts.shipping import LabelRule, PackageDefaults, Sender
+from allegro_sync.services.invoices import InvoiceRefused
 from allegro_sync.services.labels import LabelPending, LabelRefused
 
 FUNCTION = "fulfillment_worker"  # the CLI does what that function does, with its resources
@@ -136,3 +138,29 @@ def cancel_label(order: Order, stack: StackOption = None) -> None:
     except LabelRefused as failed:
         output.fail(str(failed))
     typer.echo(f"shipment {record.shipment_id} cancelled")
+
+
+@orders_app.command("invoice")
+def invoice(
+    order: Order,
+    file: Annotated[
+        Path | None, typer.Argument(help="The invoice PDF; without it: the order's invoice state.")
+    ] = None,
+    number: Annotated[str | None, typer.Option(help="The invoice number.")] = None,
+    force: Annotated[bool, typer.Option(help="Upload even if the buyer did not ask for one.")] = False,
+    stack: StackOption = None,
+) -> None:
+    """Upload the order's invoice to Allegro (once), or show whether it is there (issue 15, item 2)."""
+    app = _app(stack)
+    record = app.order_repository().get(order)
+    if record is None:
+        output.fail(f"no order {order!r} was imported")
+    invoices = app.invoices(record.account)
+    if file is None:
+        typer.echo(invoices.status(order))
+        return
+    try:
+        result = invoices.upload(order, file.read_bytes(), number=number, force=force)
+    except (InvoiceRefused, OSError) as bad:
+        output.fail(f"invoice not uploaded: {bad}")
+    typer.echo(f"invoice {result.outcome} ({result.invoice_id or 'buyer did not ask; --force to send'})")

@@ -24,6 +24,7 @@ from allegro_sync.emulator.market import (
     catalogue,
     commands,
     gpsr,
+    invoices,
     offers,
     orders,
     pricing,
@@ -148,6 +149,10 @@ ROUTES: tuple[Route, ...] = (
     _route("POST", "/shipment-management/pickups/create-commands", shipments.create_pickup, USER),
     _route("GET", "/shipment-management/pickups/create-commands/{id}", shipments.pickup_status, USER),
     _route("GET", "/shipment-management/pickups/{id}", shipments.get_pickup, USER),
+    # seller invoices on orders (issue 15, item 2)
+    _route("GET", "/order/checkout-forms/{id}/invoices", invoices.list_invoices, USER),
+    _route("POST", "/order/checkout-forms/{id}/invoices", invoices.add_invoice, USER),
+    _route("PUT", "/order/checkout-forms/{id}/invoices/{invoice}/file", invoices.upload_file, USER),
 )
 
 
@@ -300,6 +305,11 @@ class Marketplace:
         """The seller's producers or persons, as `GET /sale/responsible-producers|persons` lists them."""
         with self._lock:
             return gpsr.listed(self.state, seller_id, kind)
+
+    def want_invoice(self, checkout_form_id: str) -> None:
+        """The buyer asks for an invoice (issue 15, item 2): the form's `invoice.required` is true."""
+        with self._lock:
+            self.state.checkout_forms[checkout_form_id].invoice_required = True
 
     def process_due(self) -> None:
         """Finish asynchronous work (operations, command tasks, delayed events) whose time has come."""

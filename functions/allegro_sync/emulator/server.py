@@ -399,6 +399,8 @@ def _check_media_types(request: EmulatorRequest) -> EmulatorResponse | None:
     if request.raw_body:
         ctype = _media_type(request.headers.get("content-type", ""))
         allowed = {MEDIA_TYPE} | (UPLOAD_MEDIA_TYPES if request.path == "/sale/images" else set())
+        if request.path.endswith("/file") and "/invoices/" in request.path:
+            allowed.add("application/pdf")  # an invoice file (issue 15, item 2)
         if ctype not in allowed:
             return allegro_error(
                 415,

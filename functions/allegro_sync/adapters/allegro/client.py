@@ -14,6 +14,7 @@ from allegro_sync.adapters.allegro.catalogue import CatalogueApi
 from allegro_sync.adapters.allegro.commands import COMMAND_CHUNK, CommandKind
 from allegro_sync.adapters.allegro.core import MEDIA_TYPE, PAGE_LIMIT, USER_AGENT, logger
 from allegro_sync.adapters.allegro.gpsr import GpsrApi
+from allegro_sync.adapters.allegro.invoices import InvoicesApi
 from allegro_sync.adapters.allegro.offers import MAX_EXTERNAL_IDS, OffersApi
 from allegro_sync.adapters.allegro.orders import CHECKOUT_FORMS_LIMIT, OrdersApi
 from allegro_sync.adapters.allegro.pricing import PricingApi
@@ -33,7 +34,7 @@ __all__ = [
 ]
 
 
-class AllegroClient(OffersApi, PricingApi, OrdersApi, CatalogueApi, GpsrApi, ShipmentsApi):
+class AllegroClient(OffersApi, PricingApi, OrdersApi, CatalogueApi, GpsrApi, ShipmentsApi, InvoicesApi):
     """Typed access to the Allegro operations the project uses, for one seller account."""
 
     def me(self) -> Me:

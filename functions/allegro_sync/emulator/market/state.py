@@ -166,6 +166,8 @@ class CheckoutForm:
     shipments: list[dict[str, Any]] = field(default_factory=list)
     surcharges: list[dict[str, Any]] = field(default_factory=list)
     revision_counter: int = 0
+    invoice_required: bool = False  # issue 15, item 2: the buyer asked for an invoice
+    invoices: list[dict[str, Any]] = field(default_factory=list)  # the seller's (market/invoices.py)
 
 
 @dataclass
