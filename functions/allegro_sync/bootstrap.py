@@ -853,6 +853,12 @@ class Application:
 
         return Invoices(self.allegro(account))
 
+    def invoice_fetch(self) -> Callable[[str], bytes]:
+        """GET the shop's invoice PDF (the URL came in a signed shop webhook), at most 3 MB."""
+        from allegro_sync.adapters.shop.invoice_download import download
+
+        return lambda url: download(self.shop_http(), url)
+
 
 class ConnectedAccounts:
     """The publisher's `Accounts`: which accounts are connected, and each one's client."""

@@ -20,6 +20,7 @@ from allegro_sync.adapters.sqs_records import ShopOrderStatusRecord
 from allegro_sync.bootstrap import application
 from allegro_sync.contracts.accounts import AccountDisconnected, AccountNotFound
 from allegro_sync.contracts.allegro_errors import AllegroForbidden, AllegroNotFound
+from allegro_sync.services.invoices import InvoiceRefused
 from allegro_sync.services.labels import LabelRefused
 
 logger = Logger()
@@ -52,6 +53,12 @@ def record_handler(record: ShopOrderStatusRecord) -> None:
         except LabelRefused as refused:  # kept on the label record for `orders label ORDER`
             alarm_metrics.count("FulfillmentUpdatesDropped")
             logger.warning("label refused", extra={"reason": str(refused)[:200]})
+    if update.invoice_url:  # issue 15, item 2: uploaded once when the buyer asked for an invoice
+        try:
+            invoiced = built.invoices(order.account).upload_from(update, built.invoice_fetch())
+            logger.info("invoice", extra={"invoice": invoiced.outcome})
+        except InvoiceRefused as refused:
+            logger.warning("invoice refused", extra={"reason": str(refused)[:200]})
     if result.refused:  # in the order's journal and "needs attention"; the alarm tells the seller
         alarm_metrics.count("FulfillmentUpdatesDropped", len(result.refused))
         logger.warning("Allegro refused tracking numbers", extra={"refused": len(result.refused)})

@@ -7,11 +7,13 @@ file; none gets both. Allegro refuses a second seller invoice (409), the last li
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from allegro_sync.contracts.allegro import CheckoutForm
 from allegro_sync.contracts.invoices import OrderInvoice
+from allegro_sync.contracts.messages import ShopOrderStatus
 
 MAX_BYTES = 3 * 1024 * 1024  # spec: "Max file size is 3MB"
 
@@ -59,6 +61,17 @@ class Invoices:
             invoice_id = self._api.add_invoice(checkout_form_id, f"{number or checkout_form_id}.pdf", number)
         self._api.upload_invoice_file(checkout_form_id, invoice_id, pdf)
         return InvoiceResult(checkout_form_id, "uploaded", invoice_id)
+
+    def upload_from(self, update: ShopOrderStatus, fetch: Callable[[str], bytes]) -> InvoiceResult:
+        """The shop's invoice by URL: fetched only when the buyer asked and it is not on the order yet."""
+        checkout_form_id, url = update.checkout_form_id, update.invoice_url or ""
+        if not url or not _asked(self._api.checkout_form(checkout_form_id)):
+            return InvoiceResult(checkout_form_id, "not-asked")
+        present = self._api.order_invoices(checkout_form_id)
+        done = next((i for i in present if i.file is not None and i.file.uploaded_at), None)
+        if done is not None:
+            return InvoiceResult(checkout_form_id, "already", done.id)
+        return self.upload(checkout_form_id, fetch(url), number=update.invoice_number, force=True)
 
     def status(self, checkout_form_id: str) -> str:
         """What `orders show` says: asked or not, and whether the file is on the order."""
