@@ -3,6 +3,7 @@ one Ship with Allegro label, the PDF lands in the labels bucket, the waybill on 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import httpx
@@ -30,7 +31,7 @@ def labels_chapter(demo: Demo) -> None:
         if not condition:
             raise DemoFailure(problem)
 
-    demo._chapter("5b. A shipping label through Ship with Allegro, bought once")
+    demo._chapter("5b. After the sale: a shipping label bought once, an invoice uploaded once")
     account = next(iter(SELLERS))
     worker = demo.runtime.application("fulfillment_worker")
     orders = worker.order_repository()
@@ -64,3 +65,33 @@ def labels_chapter(demo: Demo) -> None:
     table.add_row("tracking on the Allegro order", f"{record.carrier} {record.waybill}")
     table.add_row("Allegro order status", market.checkout_forms[form].fulfillment_status)
     demo.console.print(table)
+    _invoice(demo, account, form, expect)
+
+
+def _invoice(demo: Demo, account: str, labelled: str, expect: Callable[[bool, str], None]) -> None:
+    """Another order whose buyer asked for an invoice: the shop hands the PDF over by URL, twice."""
+    market = demo.emulator.marketplace.state
+    orders = demo.runtime.application("fulfillment_worker").order_repository()
+    form = next(
+        f.id
+        for f in market.checkout_forms.values()
+        if f.id != labelled and (o := orders.get(f.id)) is not None and o.account == account
+    )
+    demo.emulator.marketplace.want_invoice(form)
+    path = f"/invoices/{form}.pdf"
+    demo.shop.files[path] = b"%PDF-1.4\n% FV 12/2026, issued by the shop\n%%EOF\n"
+    update = {
+        "type": "order.status",
+        "checkout_form_id": form,
+        "invoice_url": demo.shop_url + path,
+        "invoice_number": "FV 12/2026",
+    }
+    statuses = [demo._webhook(update, path="/webhooks/shop/orders")[0] for _ in range(2)]
+    demo.runtime.drain(timeout=60)
+    invoices = market.checkout_forms[form].invoices
+    expect(statuses == [202, 202], f"the shop's invoice update was answered {statuses}")
+    expect(len(invoices) == 1 and "uploadedAt" in invoices[0]["file"], f"invoices on the order: {invoices}")
+    demo.console.print(
+        f"Order {form[:8]}…: the buyer asked for an invoice; the shop's order.status names its PDF "
+        f"(sent twice) -> one invoice {invoices[0].get('invoiceNumber')} on the Allegro order, file uploaded."
+    )

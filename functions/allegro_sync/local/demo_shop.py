@@ -32,6 +32,7 @@ class DemoShop:
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)  # checkout form id -> last message
     deliveries: int = 0  # signed, new deliveries (a redelivery with a known key is not counted)
     competitor_feed: str = "sku,competitor,price,currency\n"  # what GET /feed.csv serves (repricing)
+    files: dict[str, bytes] = field(default_factory=dict)  # issue 15: invoice PDFs by path
     # The shop's WooCommerce REST reads (`/wp-json/wc/v3/products/<id>[/variations]` -> JSON), for the
     # chapter where the shop is a WooCommerce shop whose webhooks leave out a variation's parent.
     rest: dict[str, Any] = field(default_factory=dict)
@@ -167,6 +168,9 @@ class DemoShopServer(LoopbackServer):
                     return
                 if url.path == "/orders":
                     self.send_body(200, json.dumps(owner.received()).encode(), "application/json")
+                    return
+                if url.path in owner.files:  # issue 15: an invoice the shop hands over by URL
+                    self.send_body(200, owner.files[url.path], "application/pdf")
                     return
                 if url.path in owner.rest:
                     self.send_body(200, json.dumps(owner.rest[url.path]).encode(), "application/json")
