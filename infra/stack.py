@@ -26,6 +26,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
@@ -33,6 +34,7 @@ from constructs import Construct, IConstruct
 
 from allegro_sync.settings import FEED_URL_ENV
 from allegro_sync.topology import (
+    Bucket,
     Function,
     Grant,
     MetricAlarm,
@@ -42,6 +44,8 @@ from allegro_sync.topology import (
     ScheduleTrigger,
     Secret,
     Topology,
+    bucket_actions,
+    bucket_env,
     queue_env,
     secret_actions,
     secret_env,
@@ -129,6 +133,7 @@ class AllegroSyncStack(cdk.Stack):
         self.tables = {t.name: self._table(t.name, t.ttl_attribute) for t in topology.tables}
         self.queues = {q.name: self._queue(q) for q in topology.queues}
         self.secrets = {s.name: self._secret(s.name, s.purpose) for s in topology.secrets if not s.is_prefix}
+        self.buckets = {b.name: self._bucket(b) for b in topology.buckets}  # issue 15: label PDFs
         self.schedule_dlq = self._schedule_dlq() if topology.schedules() else None
         self.api = self._http_api() if topology.routes() else None
         self.functions = {f.name: self._function(f) for f in topology.functions}
@@ -326,6 +331,28 @@ class AllegroSyncStack(cdk.Stack):
         )
         return secret
 
+    def _bucket(self, bucket: Bucket) -> s3.Bucket:
+        """Issue 15: encrypted with the stack's key, never public, TLS only, objects expired by a lifecycle
+        rule (a label prints the buyer's address; docs/privacy.md)."""
+        built = s3.Bucket(
+            self,
+            f"Bucket{bucket.name.title().replace('-', '')}",
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=self.key,
+            bucket_key_enabled=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            lifecycle_rules=[s3.LifecycleRule(expiration=cdk.Duration.days(bucket.expire_days))],
+            removal_policy=self.data_removal,
+        )
+        acknowledge(
+            built,
+            "AwsSolutions-S1",
+            f"{bucket.purpose}: short-lived objects reached only through presigned links; access logs would "
+            "keep their keys longer than the objects themselves",
+        )
+        return built
+
     def _http_api(self) -> apigwv2.HttpApi:
         api = apigwv2.HttpApi(
             self,
@@ -452,6 +479,8 @@ class AllegroSyncStack(cdk.Stack):
             env[secret_env(name)] = naming.secret_name(self.settings.name_prefix, secret)
             if secret.is_prefix and function.creates_secrets(name):
                 env[naming.kms_key_env(name)] = self.key.key_arn
+        for name in function.buckets:  # issue 15
+            env[bucket_env(name)] = self.buckets[name].bucket_name
         for name in function.deploy_settings:
             if name in self.settings.deploy_settings:
                 env[name] = self.settings.deploy_settings[name]
@@ -477,6 +506,20 @@ class AllegroSyncStack(cdk.Stack):
                 self.key.grant_decrypt(role)
         for name in function.sends_to:
             self._queue_for(function, name).queue.grant_send_messages(role)
+        for name, actions in function.buckets.items():  # issue 15: exactly the object actions declared
+            bucket = self.buckets[name]
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=list(bucket_actions(actions)), resources=[bucket.arn_for_objects("*")]
+                )
+            )
+            self.key.grant_encrypt_decrypt(role)
+            logical = self.resolve(self.get_logical_id(bucket.node.default_child))  # type: ignore[arg-type]
+            acknowledge(
+                role.node.find_child("DefaultPolicy"),
+                f"AwsSolutions-IAM5[Resource::<{logical}.Arn>/*]",
+                "The objects of the one labels bucket (a key per package), only the declared actions.",
+            )
         for name, grant in function.secrets.items():
             secret = self._secret_decl(function, name)
             if secret.is_prefix:
@@ -716,6 +759,8 @@ class AllegroSyncStack(cdk.Stack):
             cdk.CfnOutput(self, naming.SCHEDULE_DLQ_OUTPUT, value=self.schedule_dlq.queue_url)
         for name, table in self.tables.items():
             cdk.CfnOutput(self, naming.table_output_key(name), value=table.table_name)
+        for name, bucket in self.buckets.items():  # issue 15
+            cdk.CfnOutput(self, naming.output_key(bucket_env(name)), value=bucket.bucket_name)
         for name, pair in self.queues.items():
             cdk.CfnOutput(self, naming.queue_output_key(name), value=pair.queue.queue_url)
             cdk.CfnOutput(self, naming.dlq_output_key(name), value=pair.dlq.queue_url)

@@ -88,6 +88,23 @@ OPERATIONS: tuple[tuple[str, str], ...] = (
     ("post", "/order/refund-claims"),
     ("get", "/order/refund-claims"),
     ("get", "/order/refund-claims/{claimId}"),
+    # issue 15, item 1: Ship with Allegro
+    ("get", "/shipment-management/delivery-services"),
+    ("post", "/shipment-management/shipments/create-commands"),
+    ("get", "/shipment-management/shipments/create-commands/{commandId}"),
+    ("post", "/shipment-management/shipments/cancel-commands"),
+    ("get", "/shipment-management/shipments/cancel-commands/{commandId}"),
+    ("get", "/shipment-management/shipments/{shipmentId}"),
+    ("post", "/shipment-management/label"),
+    ("post", "/shipment-management/protocol"),
+    ("post", "/shipment-management/pickup-proposals"),
+    ("post", "/shipment-management/pickups/create-commands"),
+    ("get", "/shipment-management/pickups/create-commands/{commandId}"),
+    ("get", "/shipment-management/pickups/{pickupId}"),
+    # issue 15, item 2: invoices on orders
+    ("get", "/order/checkout-forms/{id}/invoices"),
+    ("post", "/order/checkout-forms/{id}/invoices"),
+    ("put", "/order/checkout-forms/{id}/invoices/{invoiceId}/file"),
 )
 
 # Documentation-only keys, dropped wherever they are not the name of a schema property.

@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # the modules below are imported by the method that builds wi
     from allegro_sync.adapters.dynamodb.changes import DynamoChangeLog
     from allegro_sync.adapters.dynamodb.fulfillment_journal import DynamoFulfillmentJournal
     from allegro_sync.adapters.dynamodb.gpsr import DynamoProducerMappings
+    from allegro_sync.adapters.dynamodb.label_rules import DynamoLabelRules
     from allegro_sync.adapters.dynamodb.mappings import DynamoMappings
     from allegro_sync.adapters.dynamodb.market_rules import DynamoMarketRules
     from allegro_sync.adapters.dynamodb.orders import DynamoOrderCursors, DynamoOrderRepository
@@ -59,6 +60,8 @@ if TYPE_CHECKING:  # the modules below are imported by the method that builds wi
     from allegro_sync.custody import Custody
     from allegro_sync.services.dlq import DeadLetters
     from allegro_sync.services.fulfillment import Fulfillment
+    from allegro_sync.services.invoices import Invoices
+    from allegro_sync.services.labels import Labels
     from allegro_sync.services.listings import ListingOptimizer
     from allegro_sync.services.orders import GapScanner, OrderImporter, OrderPoller, PollChain, PollSettings
     from allegro_sync.services.privacy import BuyerData
@@ -759,7 +762,12 @@ class Application:
         s = self.settings
         urls = {queue_env(name): url for name, url in s.queues.items()}
         urls |= {dlq_env(name): url for name, url in s.dead_letter_queues.items()}
-        return BuyerData(self.aws_client("sqs"), urls, self.stored_buyers())
+        labels = None
+        if "labels" in s.buckets:  # issue 15: label PDFs print the buyer's address
+            from allegro_sync.adapters.label_files import S3LabelFiles
+
+            labels = S3LabelFiles(s.bucket("labels"), self.aws_client("s3"))
+        return BuyerData(self.aws_client("sqs"), urls, self.stored_buyers(), labels=labels)
 
     def stored_buyers(self) -> DynamoBuyerData:
         """Buyers' personal data on the orders table: written by the order worker for the shop notifier.
@@ -865,6 +873,40 @@ class Application:
         from allegro_sync.services.refunds import RefundIssuer
 
         return RefundIssuer(self.allegro(account), DynamoRefundJournal(self.table("orders")))
+
+    # -- issue 15, item 1: shipping labels through Ship with Allegro (services/labels.py) ----------------
+
+    def label_rules(self) -> DynamoLabelRules:
+        """Each seller's label rule (`orders label-rule`), in `control`."""
+        from allegro_sync.adapters.dynamodb.label_rules import DynamoLabelRules
+
+        return self._once(
+            "label-rules",
+            lambda: DynamoLabelRules(self.settings.table("control"), self.aws_client("dynamodb")),
+        )
+
+    def labels(self, account: str) -> Labels:
+        """Buys, stores and tracks an order's label exactly once; the waybill takes the fulfillment path."""
+        from allegro_sync.adapters.dynamodb.labels import DynamoLabelBook
+        from allegro_sync.adapters.label_files import S3LabelFiles
+        from allegro_sync.services.labels import Labels
+
+        book = DynamoLabelBook(self.settings.table("orders"), self.aws_client("dynamodb"))
+        files = S3LabelFiles(self.settings.bucket("labels"), self.aws_client("s3"))
+        return Labels(self.allegro(account), book, files, self.fulfillment(account), account=account)
+
+    # -- issue 15, item 2: invoices on Allegro orders (services/invoices.py) ------------------------------
+
+    def invoices(self, account: str) -> Invoices:
+        from allegro_sync.services.invoices import Invoices
+
+        return Invoices(self.allegro(account))
+
+    def invoice_fetch(self) -> Callable[[str], bytes]:
+        """GET the shop's invoice PDF (the URL came in a signed shop webhook), at most 3 MB."""
+        from allegro_sync.adapters.shop.invoice_download import download
+
+        return lambda url: download(self.shop_http(), url)
 
 
 class ConnectedAccounts:

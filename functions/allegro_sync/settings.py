@@ -25,6 +25,7 @@ from allegro_sync.topology import (
     ALLEGRO_RPM_BUDGET_ENV,
     TOPOLOGY,
     Topology,
+    bucket_env,
     dlq_env,
     queue_env,
     secret_env,
@@ -84,6 +85,7 @@ class Settings(BaseModel):
     secrets: dict[str, str] = Field(default_factory=dict)
     # Operator tooling only (`allegro-sync dlq`, `status`): each queue's dead-letter queue URL.
     dead_letter_queues: dict[str, str] = Field(default_factory=dict)
+    buckets: dict[str, str] = Field(default_factory=dict)  # issue 15: label PDFs (`BUCKET_LABELS`)
     kms_key_id: str | None = None
     allegro_environment: str = ""
     allegro_api_url: str = ""
@@ -145,6 +147,9 @@ class Settings(BaseModel):
             "dead_letter_queues": {
                 q.name: env[dlq_env(q.name)] for q in topology.queues if env.get(dlq_env(q.name))
             },
+            "buckets": {
+                b.name: env[bucket_env(b.name)] for b in topology.buckets if env.get(bucket_env(b.name))
+            },
         }
         return cls(
             function_name=env.get("AWS_LAMBDA_FUNCTION_NAME", ""),
@@ -183,6 +188,9 @@ class Settings(BaseModel):
 
     def secret(self, name: str) -> str:
         return self._wired(self.secrets, name, secret_env(name), "secret")
+
+    def bucket(self, name: str) -> str:
+        return self._wired(self.buckets, name, bucket_env(name), "bucket")
 
     def _wired(self, found: Mapping[str, str], name: str, variable: str, kind: str) -> str:
         try:

@@ -135,6 +135,34 @@ class Secret:
     is_prefix: bool = False
 
 
+# --- issue 15, item 1 (labels): S3 buckets ----------------------------------------------------------------
+# The object actions a function may be granted on a bucket (`Function.buckets`): exactly what it calls.
+BUCKET_ACTIONS = ("GetObject", "PutObject", "DeleteObject")
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """An S3 bucket: encrypted with the stack's key, no public access, objects expired after
+    `expire_days` (what it holds may name a buyer: docs/privacy.md)."""
+
+    name: str
+    purpose: str
+    expire_days: int = 7
+
+
+def bucket_actions(actions: tuple[str, ...]) -> tuple[str, ...]:
+    """The S3 actions (`s3:PutObject`, ...) a bucket grant stands for."""
+    unknown = sorted(set(actions) - set(BUCKET_ACTIONS))
+    if unknown or not actions:
+        raise ValueError(f"not an s3 action this project grants: {unknown or 'none given'}")
+    return tuple(f"s3:{a}" for a in sorted(set(actions)))
+
+
+def bucket_env(name: str) -> str:
+    """Environment variable holding the physical bucket name, e.g. `BUCKET_LABELS`."""
+    return f"BUCKET_{name.upper().replace('-', '_')}"
+
+
 @dataclass(frozen=True)
 class QueueTrigger:
     queue: str
@@ -210,6 +238,8 @@ class Function:
     # function paces at `allegro_rpm` and may use the pool's reserve. Lands in `environment` as
     # ALLEGRO_BURST_RPM.
     allegro_burst_rpm: int = 0
+    # issue 15: S3 object actions per bucket, e.g. {"labels": ("PutObject", "GetObject")}.
+    buckets: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.allegro_rpm < 0:
@@ -224,6 +254,8 @@ class Function:
             table_actions(grant)  # an unknown action fails here, at import, naming itself
         for grant in self.secrets.values():
             secret_actions(grant)
+        for actions in self.buckets.values():
+            bucket_actions(actions)
 
     def creates_secrets(self, name: str) -> bool:
         """Whether this function may add secrets under `name` (it then needs the key they are made with)."""
@@ -266,6 +298,7 @@ class Topology:
     secrets: tuple[Secret, ...]
     functions: tuple[Function, ...]
     alarms: tuple[MetricAlarm, ...] = ()
+    buckets: tuple[Bucket, ...] = ()  # issue 15: label PDFs
 
     def table(self, name: str) -> Table:
         return _by_name(self.tables, name)
@@ -615,6 +648,8 @@ TOPOLOGY = Topology(
             sends_to=("token-recovery",),
             # ~4 calls per update: 2 x 30/min applies ~15 updates/min; the FIFO queue absorbs bursts.
             allegro_rpm=30,
+            # issue 15: a label rule's status buys the label (Put) and presigns the shop's link (Get)
+            buckets={"labels": ("GetObject", "PutObject")},
         ),
         Function(
             "order_gap_scan",
@@ -771,5 +806,9 @@ TOPOLOGY = Topology(
             "A shop webhook delivery was refused (bad signature, unreadable body, secret not set): the shop "
             "may disable the webhook; the log line `webhook refused` says why",
         ),
+    ),
+    # --- issue 15, item 1 (labels) ---
+    buckets=(
+        Bucket("labels", "Shipping label PDFs bought through Ship with Allegro (print the buyer's address)"),
     ),
 )

@@ -13,12 +13,19 @@ from typing import Any
 import pytest
 
 from allegro_sync.local.iam import CONSUME_ACTIONS, SEND_ACTIONS
-from allegro_sync.topology import TOPOLOGY, QueueTrigger, ScheduleTrigger, secret_actions, table_actions
+from allegro_sync.topology import (
+    TOPOLOGY,
+    QueueTrigger,
+    ScheduleTrigger,
+    bucket_actions,
+    secret_actions,
+    table_actions,
+)
 from tests.infra.conftest import Synth, synthesize
 
 pytestmark = pytest.mark.infra
 
-CHECKED = ("dynamodb:", "secretsmanager:", "sqs:")
+CHECKED = ("dynamodb:", "secretsmanager:", "sqs:", "s3:")
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +42,7 @@ def _resource_name(synth: Synth, resource: Any) -> str:
     names = {synth.logical_id(t): f"table {n}" for n, t in synth.stack.tables.items()}
     names |= {synth.logical_id(p.queue): f"queue {n}" for n, p in synth.stack.queues.items()}
     names |= {synth.logical_id(s): f"secret {n}" for n, s in synth.stack.secrets.items()}
+    names |= {synth.logical_id(b): f"bucket {n}" for n, b in synth.stack.buckets.items()}
     if synth.stack.schedule_dlq is not None:
         names[synth.logical_id(synth.stack.schedule_dlq)] = "queue schedule-dlq"
     if isinstance(resource, dict):
@@ -75,6 +83,8 @@ def declared(function_name: str) -> set[tuple[str, str]]:
         expected.update((a, f"secret {name}{suffix}") for a in secret_actions(grant))
     for name in function.sends_to:
         expected.update((a, f"queue {name}") for a in SEND_ACTIONS)
+    for name, actions in function.buckets.items():  # issue 15
+        expected.update((a, f"bucket {name}") for a in bucket_actions(actions))
     for trigger in function.triggers:
         if isinstance(trigger, QueueTrigger):
             expected.update((a, f"queue {trigger.queue}") for a in CONSUME_ACTIONS)

@@ -22,7 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionEr
 from allegro_sync.bootstrap import Application
 from allegro_sync.custody import RECOVERY_QUEUE
 from allegro_sync.settings import API_URL_ENV, KMS_KEY_ENV, Settings
-from allegro_sync.topology import TOPOLOGY, Topology, dlq_env, queue_env, secret_env, table_env
+from allegro_sync.topology import TOPOLOGY, Topology, bucket_env, dlq_env, queue_env, secret_env, table_env
 
 DEFAULT_STACK = "AllegroSync"
 API_URL_OUTPUT = "APIURL"  # infra/naming.py API_URL_OUTPUT
@@ -43,6 +43,7 @@ def resource_variables(topology: Topology = TOPOLOGY) -> list[str]:
         + [queue_env(q.name) for q in topology.queues]
         + [dlq_env(q.name) for q in topology.queues]
         + [secret_env(s.name) for s in topology.secrets]
+        + [bucket_env(b.name) for b in topology.buckets]
     )
 
 
@@ -70,6 +71,7 @@ def _variables(settings: Settings) -> dict[str, str]:
         | {queue_env(name): value for name, value in settings.queues.items()}
         | {dlq_env(name): value for name, value in settings.dead_letter_queues.items()}
         | {secret_env(name): value for name, value in settings.secrets.items()}
+        | {bucket_env(name): value for name, value in settings.buckets.items()}
     )
 
 
@@ -160,6 +162,7 @@ def find_settings(
             "queues": resources.queues,
             "dead_letter_queues": resources.dead_letter_queues,
             "secrets": resources.secrets,
+            "buckets": resources.buckets,
             "kms_key_id": process.kms_key_id or resources.kms_key_id,
             "api_url": process.api_url or resources.api_url,
         }
@@ -215,10 +218,11 @@ def _stack_key(aws: Application, app_credentials_secret: str) -> str | None:
 
 
 def _local_runtime(aws: Application, topology: Topology) -> dict[str, str]:
-    from allegro_sync.local.provision import queue_name, secret_name, table_name
+    from allegro_sync.local.provision import bucket_name, queue_name, secret_name, table_name
 
     env = {table_env(t.name): table_name(t.name) for t in topology.tables}
     env |= {secret_env(s.name): secret_name(s.name, is_prefix=s.is_prefix) for s in topology.secrets}
+    env |= {bucket_env(b.name): bucket_name(b.name) for b in topology.buckets}
     env[API_URL_ENV] = LOCAL_API_URL
     sqs = aws.aws_client("sqs")
     for queue in topology.queues:

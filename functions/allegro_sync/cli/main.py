@@ -19,6 +19,7 @@ from allegro_sync.cli import (
     demo_cmd,
     dlq_cmd,
     emulator_cmd,
+    labels_cmd,
     listings_cmd,
     local_cmd,
     markets_cmd,
@@ -88,6 +89,7 @@ app.command("status")(status_cmd.status)
 orders_cmd.register(app)
 markets_cmd.register(app)  # issue 16, item 1: foreign marketplaces
 after_sale_cmd.register(app)  # issue 15, item 3: `orders refund`, `returns list|reject`
+labels_cmd.register()  # issue 15: `orders ship|label|pickup|cancel-label|label-rule`
 
 
 @app.command()

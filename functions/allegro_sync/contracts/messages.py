@@ -439,6 +439,11 @@ class ShopOrderStatus(BaseModel):
     status: FulfillmentStatus | None = None
     parcels: Annotated[tuple[Parcel, ...], Field(max_length=20)] = ()
     refund: ShopRefund | None = None
+    # issue 15: the shop's own status word (a WooCommerce status), which a seller's label rule may name
+    shop_status: str | None = Field(default=None, max_length=40)
+    # issue 15, item 2: where the shop keeps the order's invoice PDF, and its number
+    invoice_url: str | None = Field(default=None, max_length=2000)
+    invoice_number: str | None = Field(default=None, max_length=60)
 
 
 class TokenRecovery(BaseModel):

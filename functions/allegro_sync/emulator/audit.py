@@ -77,9 +77,10 @@ def check(lines: list[str], validator: SpecValidator) -> Report:
         )
         response_headers = dict(exchange["response_headers"])
         response = EmulatorResponse(exchange["status"], exchange["response_body"], response_headers)
-        raw = (
-            json.dumps(exchange["response_body"]).encode() if exchange["response_body"] is not None else None
-        )
+        recorded = exchange["response_body"]
+        raw = recorded.encode() if isinstance(recorded, str) else None  # a file, recorded by its size
+        if recorded is not None and raw is None:
+            raw = json.dumps(recorded).encode()
         report.validated += 1
         report.violations.extend(validator.request_errors(request))
         report.violations.extend(validator.response_errors(request, response, raw))

@@ -26,12 +26,14 @@ from allegro_sync.emulator.market import (
     catalogue,
     commands,
     gpsr,
+    invoices,
     marketplaces,
     offers,
     orders,
     pricing,
     refunds,
     returns,
+    shipments,
 )
 from allegro_sync.emulator.market.catalogue import Catalogue
 from allegro_sync.emulator.market.common import BASE_MARKETPLACE, Reject, ok, parse_decimal
@@ -157,6 +159,23 @@ ROUTES: tuple[Route, ...] = (
     _route("POST", "/order/refund-claims", refunds.create_claim, USER),
     _route("GET", "/order/refund-claims", refunds.list_claims, USER),
     _route("GET", "/order/refund-claims/{id}", refunds.get_claim, USER),
+    # Ship with Allegro (issue 15, item 1): shipments, labels, cancellations, pickups
+    _route("GET", "/shipment-management/delivery-services", shipments.delivery_services, USER),
+    _route("POST", "/shipment-management/shipments/create-commands", shipments.create_shipment, USER),
+    _route("GET", "/shipment-management/shipments/create-commands/{id}", shipments.create_status, USER),
+    _route("POST", "/shipment-management/shipments/cancel-commands", shipments.cancel_shipment, USER),
+    _route("GET", "/shipment-management/shipments/cancel-commands/{id}", shipments.cancel_status, USER),
+    _route("GET", "/shipment-management/shipments/{id}", shipments.get_shipment, USER),
+    _route("POST", "/shipment-management/label", shipments.label, USER),
+    _route("POST", "/shipment-management/protocol", shipments.protocol, USER),
+    _route("POST", "/shipment-management/pickup-proposals", shipments.pickup_proposals, USER),
+    _route("POST", "/shipment-management/pickups/create-commands", shipments.create_pickup, USER),
+    _route("GET", "/shipment-management/pickups/create-commands/{id}", shipments.pickup_status, USER),
+    _route("GET", "/shipment-management/pickups/{id}", shipments.get_pickup, USER),
+    # seller invoices on orders (issue 15, item 2)
+    _route("GET", "/order/checkout-forms/{id}/invoices", invoices.list_invoices, USER),
+    _route("POST", "/order/checkout-forms/{id}/invoices", invoices.add_invoice, USER),
+    _route("PUT", "/order/checkout-forms/{id}/invoices/{invoice}/file", invoices.upload_file, USER),
 )
 
 
@@ -339,6 +358,11 @@ class Marketplace:
             return [
                 refunds._shown(r) for r in self.state.refunds.values() if r["order"]["id"] == checkout_form_id
             ]
+
+    def want_invoice(self, checkout_form_id: str) -> None:
+        """The buyer asks for an invoice (issue 15, item 2): the form's `invoice.required` is true."""
+        with self._lock:
+            self.state.checkout_forms[checkout_form_id].invoice_required = True
 
     def process_due(self) -> None:
         """Finish asynchronous work (operations, command tasks, delayed events) whose time has come."""

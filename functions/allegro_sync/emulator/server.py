@@ -31,6 +31,8 @@ from allegro_sync.emulator.user_limits import UserLimiter, user_agent_refusal
 from allegro_sync.emulator.validation import MEDIA_TYPE, SpecValidator, Violation
 
 ADMIN_PREFIX = "/__emulator/"
+# Answered with a file, not JSON: Accept names application/octet-stream there (#10603, issue 15).
+BINARY_PATHS = frozenset({"/shipment-management/label", "/shipment-management/protocol"})
 UPLOAD_MEDIA_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
 # Keys whose values are secrets wherever they appear in a recorded body or query.
 SECRET_KEYS = frozenset(
@@ -361,8 +363,10 @@ class EmulatorApp:
     def _record(self, request: EmulatorRequest, response: EmulatorResponse, headers: dict[str, str]) -> None:
         assert self.recorder is not None
         body: Any = response.body
-        if isinstance(body, bytes | str):
-            body = None  # HTML pages and binary bodies are not JSON
+        if isinstance(body, bytes):  # a file (a shipping label): recorded by its size, never its content
+            body = f"<{len(body)} bytes>"
+        elif isinstance(body, str):
+            body = None  # HTML pages are not JSON
         request_body = request.body if request.body is not None else None
         exchange = {
             "method": request.method,
@@ -392,7 +396,9 @@ def _check_media_types(request: EmulatorRequest) -> EmulatorResponse | None:
         return allegro_error(
             406, "NOT_ACCEPTABLE", "Beta media types are no longer supported; use " + MEDIA_TYPE
         )
-    if MEDIA_TYPE not in accept:
+    if MEDIA_TYPE not in accept and not (
+        request.path in BINARY_PATHS and "application/octet-stream" in accept
+    ):
         return allegro_error(406, "NOT_ACCEPTABLE", f"Accept must be {MEDIA_TYPE}")
     if request.raw_body:
         ctype = _media_type(request.headers.get("content-type", ""))
@@ -401,6 +407,8 @@ def _check_media_types(request: EmulatorRequest) -> EmulatorResponse | None:
         )
         if request.method == "PUT" and request.path.startswith("/sale/offer-attachments/"):
             allowed = ATTACHMENT_MEDIA_TYPES  # the file itself (market/attachments.py)
+        if request.path.endswith("/file") and "/invoices/" in request.path:
+            allowed = allowed | {"application/pdf"}  # an invoice file (issue 15, item 2)
         if ctype not in allowed:
             return allegro_error(
                 415,

@@ -19,10 +19,8 @@ from allegro_sync.adapters.batch import FifoProcessor
 from allegro_sync.adapters.sqs_records import ShopOrderStatusRecord
 from allegro_sync.bootstrap import application
 from allegro_sync.contracts.accounts import AccountDisconnected, AccountNotFound
-from allegro_sync.contracts.after_sale import RefundRefused
 from allegro_sync.contracts.allegro_errors import AllegroForbidden, AllegroNotFound
-from allegro_sync.contracts.messages import ShopOrderStatus
-from allegro_sync.services.refunds import shop_refund_request
+from allegro_sync.handlers import fulfillment_steps as steps
 
 logger = Logger()
 processor = FifoProcessor(model=ShopOrderStatusRecord)
@@ -40,7 +38,7 @@ def record_handler(record: ShopOrderStatusRecord) -> None:
         logger.warning("order update for an order we never imported; dropped")
         return
     try:
-        if update.refund is not None and not _refund(order.account, update):  # issue 15: refund only
+        if update.refund is not None and not steps.refund(built, order.account, update):  # a refund only
             return
         result = built.fulfillment(order.account).apply(update)
     except UNREADABLE as error:
@@ -48,6 +46,8 @@ def record_handler(record: ShopOrderStatusRecord) -> None:
         logger.warning("Allegro will not show this order; update dropped", extra={"reason": reason})
         alarm_metrics.count("FulfillmentUpdatesDropped")
         return
+    steps.label(built, order.account, update)  # issue 15
+    steps.invoice(built, order.account, update)
     if result.refused:  # in the order's journal and "needs attention"; the alarm tells the seller
         alarm_metrics.count("FulfillmentUpdatesDropped", len(result.refused))
         logger.warning("Allegro refused tracking numbers", extra={"refused": len(result.refused)})
@@ -60,17 +60,6 @@ def record_handler(record: ShopOrderStatusRecord) -> None:
             "status_kept": result.status_kept,
         },
     )
-
-
-def _refund(account: str, update: ShopOrderStatus) -> bool:
-    """The shop's refund, once; True when the update carries a status or parcels too."""
-    try:
-        done = application().refunds(account).refund(shop_refund_request(account, update))
-        logger.info("refund sent", extra={"refund_id": done.refund_id, "repeat": done.already})
-    except RefundRefused as refused:  # nothing was sent: the seller looks (`orders refund` once fixed)
-        alarm_metrics.count("FulfillmentUpdatesDropped")
-        logger.warning("refund refused; nothing sent", extra={"reason": str(refused)})
-    return update.status is not None or bool(update.parcels)
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)

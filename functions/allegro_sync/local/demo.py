@@ -137,6 +137,7 @@ class Demo:
                 self.gpsr_per_product,
                 self.orders_and_stock,
                 self.foreign_marketplaces,  # issue 16, item 1: needs the shop and the poll chain of 5.
+                self._labels_chapter,  # issue 15: a label and its tracking for one order
                 self.reconcile,
                 self.shop_stock_changes,
                 self.shopify_variants if self.shop_kind == "shopify" else self.woocommerce_variations,
@@ -865,6 +866,11 @@ class Demo:
 
     def _stock(self, offer_id: str) -> int:
         return int(self.emulator.marketplace.offer(offer_id)["stock"]["available"])
+
+    def _labels_chapter(self) -> None:
+        from allegro_sync.local.demo_labels import labels_chapter
+
+        labels_chapter(self)
 
     def _webhook(
         self, payload: Any, *, secret: str = WEBHOOK_SECRET, path: str = "/webhooks/shop"

@@ -18,7 +18,14 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from allegro_sync.settings import Settings
-from allegro_sync.topology import Function, QueueTrigger, Topology, secret_actions, table_actions
+from allegro_sync.topology import (
+    Function,
+    QueueTrigger,
+    Topology,
+    bucket_actions,
+    secret_actions,
+    table_actions,
+)
 
 # What an SQS event source's role may do on the queue it consumes (CDK's grant_consume_messages).
 CONSUME_ACTIONS = (
@@ -29,7 +36,7 @@ CONSUME_ACTIONS = (
     "sqs:GetQueueAttributes",
 )
 SEND_ACTIONS = ("sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl")
-_CHECKED = ("dynamodb", "secretsmanager", "sqs")
+_CHECKED = ("dynamodb", "secretsmanager", "sqs", "s3")
 # Operations authorised by another action's name (IAM has no action of their own).
 _SQS_ALIASES = {
     "SendMessageBatch": "SendMessage",
@@ -113,6 +120,7 @@ class _Grants:
                     self._prefixes.append((action, physical, f"secret {name}*"))
                 else:
                     self._exact[(action, physical)] = f"secret {name}"
+        self._exact.update(_bucket_grants(function, settings))  # issue 15: objects of a bucket
         for name in function.sends_to:
             for action in SEND_ACTIONS:
                 self._exact[(action, settings.queues[name])] = f"queue {name}"
@@ -132,6 +140,14 @@ class _Grants:
         return None
 
 
+def _bucket_grants(function: Function, settings: Settings) -> dict[tuple[str, str], str]:
+    return {
+        (action, settings.buckets[name]): f"bucket {name}"
+        for name, actions in function.buckets.items()
+        for action in bucket_actions(actions)
+    }
+
+
 def _required(service: str, operation: str, params: dict[str, Any]) -> Iterator[tuple[str, str]]:
     """The (IAM action, physical resource) pairs one call needs."""
     if service == "dynamodb":
@@ -149,5 +165,7 @@ def _required(service: str, operation: str, params: dict[str, Any]) -> Iterator[
         yield f"secretsmanager:{operation}", secret
         if operation == "CreateSecret" and params.get("Tags"):
             yield "secretsmanager:TagResource", secret
+    elif service == "s3":
+        yield f"s3:{operation}", str(params.get("Bucket", "*"))
     else:
         yield f"sqs:{_SQS_ALIASES.get(operation, operation)}", str(params.get("QueueUrl", "*"))

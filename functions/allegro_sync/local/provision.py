@@ -14,7 +14,7 @@ from typing import Any
 
 import boto3
 
-from allegro_sync.topology import Function, Queue, Topology, queue_env, secret_env, table_env
+from allegro_sync.topology import Function, Queue, Topology, bucket_env, queue_env, secret_env, table_env
 
 PREFIX = "allegro-sync"
 REGION = "eu-central-1"
@@ -53,6 +53,7 @@ class Wiring:
     tables: dict[str, str] = field(default_factory=dict)
     queues: dict[str, QueueWiring] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)
+    buckets: dict[str, str] = field(default_factory=dict)  # issue 15: label PDFs
     # The key a function must encrypt with when it creates secrets under a prefix (as in the stack).
     kms_key_arn: str | None = None
 
@@ -126,7 +127,17 @@ def provision(topology: Topology, endpoint: str, region: str = REGION) -> Wiring
                 Name=name, Description=secret.purpose, SecretString=json.dumps(PLACEHOLDER_SECRET)
             )
         wiring.secrets[secret.name] = name
+    if topology.buckets:  # issue 15: label PDFs
+        s3 = client("s3", endpoint, region)
+        for bucket in topology.buckets:
+            wiring.buckets[bucket.name] = bucket_name(bucket.name)
+            where = {} if region == "us-east-1" else {"LocationConstraint": region}
+            s3.create_bucket(Bucket=wiring.buckets[bucket.name], CreateBucketConfiguration=where)
     return wiring
+
+
+def bucket_name(logical: str) -> str:
+    return f"{PREFIX}-{logical}".lower()
 
 
 def _create_queue(sqs: Any, region: str, queue: Queue, visibility_timeout: int) -> QueueWiring:
@@ -164,6 +175,7 @@ def resource_environment(function: Function, wiring: Wiring) -> dict[str, str]:
     """The variables naming a function's resources: only what the topology says it may touch."""
     env = {table_env(name): wiring.tables[name] for name in function.tables}
     env.update({queue_env(name): wiring.queues[name].url for name in function.queues})
+    env.update({bucket_env(name): wiring.buckets[name] for name in function.buckets})
     for name in function.secrets:
         env[secret_env(name)] = wiring.secrets[name]
         is_prefix = wiring.secrets[name].endswith("/")  # see secret_name

@@ -27,6 +27,13 @@ _IDENTIFYING = ("id", "login", "email", "phoneNumber")
 
 
 STORED = "orders table"
+LABELS = "labels bucket"
+
+
+class LabelFiles(Protocol):
+    """The order's shipping label PDFs (issue 15); answers how many were deleted."""
+
+    def erase(self, checkout_form_id: str) -> int: ...
 
 
 class StoredBuyers(Protocol):
@@ -54,10 +61,16 @@ class BuyerData:
     """The queues (and DLQs) that may hold buyers' personal data, by `env` (QUEUE_*_URL / QUEUE_*_DLQ_URL)."""
 
     def __init__(
-        self, sqs: Any, env: Mapping[str, str], stored: StoredBuyers, topology: Topology = TOPOLOGY
+        self,
+        sqs: Any,
+        env: Mapping[str, str],
+        stored: StoredBuyers,
+        topology: Topology = TOPOLOGY,
+        labels: LabelFiles | None = None,
     ) -> None:
         self._sqs = sqs
         self._stored = stored
+        self._labels = labels  # issue 15: a shipping label prints the buyer's address
         self._queues: list[tuple[str, str, bool]] = []  # (label, url, pending delivery)
         for queue in topology.queues:
             if not queue.personal_data:
@@ -79,6 +92,8 @@ class BuyerData:
                 self._stored.erase(details.checkout_form_id)
                 forms.add(details.checkout_form_id)
                 report.erased.append(Erased(STORED, details.checkout_form_id))
+                if self._labels is not None and self._labels.erase(details.checkout_form_id):
+                    report.erased.append(Erased(LABELS, details.checkout_form_id))
         for label, url, is_pending in self._queues:
             if is_pending and not pending:
                 report.skipped_pending.append(label)

@@ -48,11 +48,12 @@ class Api:
         raw: bytes | None = None,
         content_type: str = MEDIA,
         check_request: bool = True,
+        accept: str = MEDIA,
     ) -> EmulatorResponse:
         params = {
             k: [str(x) for x in v] if isinstance(v, list) else [str(v)] for k, v in (query or {}).items()
         }
-        headers = {"accept": MEDIA, "authorization": "Bearer test"}
+        headers = {"accept": accept, "authorization": "Bearer test"}
         if body is not None or raw is not None:
             headers["content-type"] = content_type
         request = EmulatorRequest(
@@ -67,7 +68,9 @@ class Api:
         response = self.market.handle(request)
         assert response is not None, f"no route for {method} {path}"
         problems = list(self.spec.request_errors(request)) if check_request else []
-        encoded = None if response.body is None else json.dumps(response.body).encode()
+        encoded = response.body if isinstance(response.body, bytes) else None  # a file, e.g. a label
+        if response.body is not None and encoded is None:
+            encoded = json.dumps(response.body).encode()
         problems += self.spec.response_errors(request, response, encoded)
         assert not problems, "\n".join(str(p) for p in problems)
         return response

@@ -18,10 +18,12 @@ from allegro_sync.adapters.allegro.catalogue import CatalogueApi
 from allegro_sync.adapters.allegro.commands import COMMAND_CHUNK, CommandKind
 from allegro_sync.adapters.allegro.core import MEDIA_TYPE, PAGE_LIMIT, USER_AGENT, logger
 from allegro_sync.adapters.allegro.gpsr import GpsrApi
+from allegro_sync.adapters.allegro.invoices import InvoicesApi
 from allegro_sync.adapters.allegro.marketplaces import MarketplacesApi
 from allegro_sync.adapters.allegro.offers import MAX_EXTERNAL_IDS, OffersApi
 from allegro_sync.adapters.allegro.orders import CHECKOUT_FORMS_LIMIT, OrdersApi
 from allegro_sync.adapters.allegro.pricing import PricingApi
+from allegro_sync.adapters.allegro.shipments import ShipmentsApi
 from allegro_sync.contracts.allegro import Me
 
 __all__ = [
@@ -47,6 +49,8 @@ class AllegroClient(
     BulkApi,
     MarketplacesApi,
     AfterSaleApi,
+    ShipmentsApi,
+    InvoicesApi,
 ):
     """Typed access to the Allegro operations the project uses, for one seller account."""
 

@@ -127,6 +127,7 @@ class AllegroCore:
         conflict_after_retry_ok: bool = False,
         language: str | None = None,
         media_type: str = MEDIA_TYPE,
+        accept: str | None = None,
     ) -> httpx.Response:
         """One logical call with Allegro's headers and the retry policy of this module's docstring.
 
@@ -149,7 +150,7 @@ class AllegroCore:
         # the repeat after a 401 is logged and admitted like any request (an expired token is not Allegro
         # failing, so it takes no attempt).
         auth = TokenAuth(self._tokens, before_retry=lambda rejected: self._renewing(exchange, rejected))
-        headers = self._headers(content_type, language or self._accept_language, media_type)
+        headers = self._headers(content_type, language or self._accept_language, accept or media_type)
         attempt = 0
         conflicts = 0
         maybe_delivered = False

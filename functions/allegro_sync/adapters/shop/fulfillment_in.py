@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
 
 from allegro_sync.adapters.shop import generic, shopify, woocommerce
 from allegro_sync.adapters.shop.errors import Problem, WebhookRejected, schema_violation
@@ -49,6 +49,9 @@ class OrderStatusIn(BaseModel):
     checkout_form_id: CheckoutFormId = Field(description="The Allegro checkout form id we sent as the order.")
     status: FulfillmentStatus | None = Field(default=None, description="Allegro fulfillment status to set.")
     parcels: Annotated[list[Parcel], Field(max_length=20)] = []
+    # issue 15, item 2: the order's invoice, a PDF the worker fetches once and uploads when the buyer asked
+    invoice_url: HttpUrl | None = Field(default=None, description="The order's invoice (PDF, at most 3 MB).")
+    invoice_number: str | None = Field(default=None, max_length=60)
 
 
 class OrderRefundedIn(BaseModel):
@@ -83,12 +86,16 @@ def parse_generic_status(
         parsed = OrderStatusIn.model_validate(data)
     except ValidationError as exc:
         raise schema_violation(exc, "the body is not an order.status update") from None
-    if parsed.status is None and not parsed.parcels:
+    if parsed.status is None and not parsed.parcels and parsed.invoice_url is None:
         raise WebhookRejected(
             422, "nothing_to_do", "give a status, parcels or both", [Problem("status", "or parcels required")]
         )
     return ShopOrderStatus(
-        checkout_form_id=parsed.checkout_form_id, status=parsed.status, parcels=tuple(parsed.parcels)
+        checkout_form_id=parsed.checkout_form_id,
+        status=parsed.status,
+        parcels=tuple(parsed.parcels),
+        invoice_url=str(parsed.invoice_url) if parsed.invoice_url else None,
+        invoice_number=parsed.invoice_number,
     )
 
 
@@ -145,13 +152,18 @@ def parse_woocommerce_order(
     form_id = _meta(order, CHECKOUT_FORM_META)
     if not form_id:
         return None
-    status = WOOCOMMERCE_STATUS.get(str(order.get("status") or ""))
+    shop_status = str(order.get("status") or "")[:40]
+    status = WOOCOMMERCE_STATUS.get(shop_status)
     # Issue 15: WooCommerce has no refund topic; a fully refunded order reaches us as status `refunded`
     # (partial refunds leave the status alone and are not passed on: docs/after-sale-returns.md).
-    refund = ShopRefund(refund_id="woocommerce-refunded") if order.get("status") == "refunded" else None
+    refund = ShopRefund(refund_id="woocommerce-refunded") if shop_status == "refunded" else None
     try:
         return ShopOrderStatus(
-            checkout_form_id=str(form_id), status=status, parcels=_parcels(order), refund=refund
+            checkout_form_id=str(form_id),
+            status=status,
+            parcels=_parcels(order),
+            refund=refund,
+            shop_status=shop_status or None,
         )
     except ValidationError as exc:
         raise schema_violation(exc, "the order's Allegro id is malformed") from None

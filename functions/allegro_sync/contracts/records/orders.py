@@ -21,6 +21,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from allegro_sync.contracts.records.item import Item
+from allegro_sync.contracts.shipping import LabelRecord
 
 
 class OrderLineItem(BaseModel):
@@ -139,3 +140,13 @@ class RefundItem(Item):
     total: str
     refund_id: str | None = None
     created_at: str = ""
+
+
+# --- issue 15, item 1 (labels): pk="order#<checkout form id>", sk="label#<package, 3 digits>" -------------
+
+
+class LabelItem(Item, LabelRecord):
+    """One package's Ship with Allegro label (`contracts.shipping.LabelRecord`); no buyer data: the
+    receiver's address goes to Allegro only, and the PDF lives in the labels bucket (expired by lifecycle)."""
+
+    model_config = Item.model_config  # read leniently, as every stored item

@@ -92,6 +92,7 @@ def form_view(form: CheckoutForm) -> dict[str, Any]:
     }
     if form.payment is not None:
         view["payment"] = copy.deepcopy(form.payment)
+    view["invoice"] = {"required": form.invoice_required}  # issue 15, item 2
     return view
 
 

@@ -17,6 +17,7 @@ from random import Random
 from typing import Any
 
 from allegro_sync.emulator.market.catalogue import Catalogue
+from allegro_sync.emulator.market.shipments import Wza
 from allegro_sync.emulator.types import Clock
 
 ARCHIVE_AFTER = timedelta(days=60)  # #10743: ended > 60 days ago -> archived, the id answers 404
@@ -67,6 +68,9 @@ class Faults:
     # A second commission refund claim for a line item answers 422 ClaimExistsException (#9992), even when
     # the first was rejected; off: the spec alone, which creates another claim.
     refund_claim_once: bool = True
+    # --- issue 15, item 1 (labels): Ship with Allegro (market/shipments.py, docs/allegro-behaviours.md) ---
+    shipment_command_seconds: float = 0.0  # create/cancel/pickup commands stay IN_PROGRESS this long
+    label_needs_octet_accept: bool = True  # label/protocol answer 406 unless Accept names octet-stream
 
 
 @dataclass
@@ -173,6 +177,8 @@ class CheckoutForm:
     revision_counter: int = 0
     marketplace: str = "allegro-pl"  # where the buyer bought (issue 16: allegro-cz, -sk, -hu too)
     currency: str = "PLN"  # the currency of every amount on the form
+    invoice_required: bool = False  # issue 15, item 2: the buyer asked for an invoice
+    invoices: list[dict[str, Any]] = field(default_factory=list)  # the seller's (market/invoices.py)
 
 
 @dataclass
@@ -199,6 +205,7 @@ class MarketState:
     customer_returns: dict[str, dict[str, Any]] = field(default_factory=dict)
     refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
     refund_claims: dict[str, dict[str, Any]] = field(default_factory=dict)
+    wza: Wza = field(default_factory=Wza)  # issue 15: Ship with Allegro (market/shipments.py)
     _queue: list[tuple[datetime, int, Callable[[], None]]] = field(default_factory=list)
     _seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _offer_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(7_700_000_001))
