@@ -63,4 +63,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             },
         )
     response = {"batchItemFailures": [{"itemIdentifier": m} for m in failures]}
-    return application().redeliver_after_allegro_block("stock-changes", event, lambda: response)
+    blocked = {m: report.blocked_until[s.sku] for m, s in signals if s.sku in report.blocked_until}
+    return application().redeliver_stock_pushes(event, blocked, lambda: response)

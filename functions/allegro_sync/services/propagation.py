@@ -35,7 +35,13 @@ from aws_lambda_powertools import Logger
 
 from allegro_sync import correlation
 from allegro_sync.contracts.allegro import OfferCommandResult, ProductOffer
-from allegro_sync.contracts.allegro_errors import AllegroError, AllegroNotFound, AllegroUserRateLimited
+from allegro_sync.contracts.allegro_errors import (
+    AllegroError,
+    AllegroNotFound,
+    AllegroOperationFailed,
+    AllegroRateLimited,
+    AllegroUserRateLimited,
+)
 from allegro_sync.contracts.catalog import Change
 from allegro_sync.contracts.messages import StockChanged
 from allegro_sync.contracts.stock import PushRecord
@@ -180,6 +186,9 @@ class PropagationReport:
     activated: list[str] = field(default_factory=list)
     recreated: dict[str, str | None] = field(default_factory=dict)  # archived offer id -> new id (or None)
     failed: dict[str, str] = field(default_factory=dict)  # sku -> why; its messages are retried
+    # sku -> when (epoch s) the Allegro block that failed it ends: its messages come back then, not at the
+    # end of some other seller's block; a SKU failed by anything else is not here (retried soon).
+    blocked_until: dict[str, float] = field(default_factory=dict)
     calls: int = 0  # Allegro requests made (batch commands count their PUT + task reads as 2)
 
 
@@ -240,21 +249,29 @@ class Propagator:
                 self._done(push, report)
         todo = [p for p in pushes if p.needs_call]
         batched, singles = batches(todo)
+        # Sell-outs first: an offer that shows stock the shop no longer has oversells, while one that shows
+        # a few units too many or too few does not; a batch of 30 pushes takes seconds.
+        ends = [p for p in singles if p.kind is PushKind.END]
+        rest = [p for p in singles if p.kind is not PushKind.END]
+        self._singles(ends, report)
         for (account, quantity), group in sorted(batched.items()):
-            self._correlated_batch(account, quantity, group, singles, report)
-        for push in singles:
+            self._correlated_batch(account, quantity, group, rest, report)
+        self._singles(rest, report)
+        return report
+
+    def _singles(self, pushes: Sequence[Push], report: PropagationReport) -> None:
+        for push in pushes:
             # Every offer is tried even when another offer of its SKU failed: a disconnected account or a
             # rate limit on one channel must not keep the others showing old stock.
             with correlation.scope(push.correlation_id):
                 try:
                     self._single(push, report)
                 except Exception as error:  # recorded per SKU; its messages are redelivered
-                    report.failed[push.sku] = f"{push.offer_id}: {type(error).__name__}: {error}"
+                    _fail(report, push.sku, f"{push.offer_id}: {type(error).__name__}: {error}", error)
                     logger.warning(
                         "stock push failed; retried with the SKU's message",
                         extra={"sku": push.sku, "offer_id": push.offer_id, "error": str(error)},
                     )
-        return report
 
     def _correlated_batch(
         self, account: str, quantity: int, group: list[Push], fallback: list[Push], report: PropagationReport
@@ -292,7 +309,7 @@ class Propagator:
             done = {r.offer_id for r in results}
             for push in group:
                 if push.offer_id not in done:
-                    report.failed[push.sku] = f"quantity command: {type(error).__name__}: {error}"
+                    _fail(report, push.sku, f"quantity command: {type(error).__name__}: {error}", error)
         report.calls += 2
         by_offer = {r.offer_id: r for r in results if isinstance(r, OfferCommandResult)}
         for push in group:
@@ -313,7 +330,12 @@ class Propagator:
             offer = client.patch_product_offer(push.offer_id, {"stock": {"available": push.quantity}})
             report.calls += 1
         except AllegroUserRateLimited:
-            self._by_command(client, push, report)
+            self._by_command(client, push, report, "the seller's offer writes were held back by its limit")
+            return
+        except AllegroOperationFailed:
+            # Allegro's asynchronous edit failed ("try again", #11011): a command is another resource, so
+            # the stock goes out now instead of with the SKU's next delivery.
+            self._by_command(client, push, report, "Allegro's asynchronous edit failed")
             return
         except AllegroNotFound:
             report.calls += 1
@@ -330,10 +352,11 @@ class Propagator:
                 raise
         self._done(push, report, made=made)  # only now: a failed activation is retried with the SKU
 
-    def _by_command(self, client: OfferStockClient, push: Push, report: PropagationReport) -> None:
-        """The seller's product-offer writes are held back (a per-user limit): set the stock with a quantity
-        command (a first push or a restock then reads the offer back and activates it if it sold out), or
-        end the offer with a publication command; a command or read that did not succeed is retried."""
+    def _by_command(self, client: OfferStockClient, push: Push, report: PropagationReport, why: str) -> None:
+        """The seller's product-offer writes are held back (a per-user limit) or the PATCH's operation
+        failed: set the stock with a quantity command (a first push or a restock then reads the offer back
+        and activates it if it sold out), or end the offer with a publication command; a command or read
+        that did not succeed is retried."""
         ending = push.kind is PushKind.END
         if ending:
             results = client.change_publication([push.offer_id], "END")
@@ -344,9 +367,7 @@ class Propagator:
             message = results[0].message if results else "no result"
             raise StockConfirmationFailed(f"{'END' if ending else 'quantity'} command failed: {message}")
         how = "an END command ended the offer" if ending else "a quantity command set it"
-        held = replace(
-            push, reason=f"{push.reason}; the seller's offer writes were held back by its limit: {how}"
-        )
+        held = replace(push, reason=f"{push.reason}; {why}: {how}")
         made = [self._stock_change(held)]
         if push.kind is PushKind.RESTOCK:
             self._reactivate(client, push, client.get_product_offer(push.offer_id), report, made)
@@ -464,6 +485,13 @@ class Propagator:
 
     def _timestamp(self) -> str:
         return self.now().astimezone(UTC).isoformat()
+
+
+def _fail(report: PropagationReport, sku: str, why: str, error: BaseException) -> None:
+    """Name the SKU as failed; an Allegro block (app-wide or this seller's) also says when it ends."""
+    report.failed[sku] = why
+    if isinstance(error, AllegroRateLimited):
+        report.blocked_until[sku] = max(report.blocked_until.get(sku, 0.0), error.blocked_until)
 
 
 def _available(offer: ProductOffer) -> int | None:
