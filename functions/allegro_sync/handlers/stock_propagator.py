@@ -3,8 +3,9 @@
 The batch is handled as a whole, not record by record: ten changes of one SKU become one push of the
 ledger's newest value (`services/propagation.py`). A SKU whose push failed (rate limit, 5xx, unconfirmed
 stock) has all its records reported as failures, so SQS redelivers them (when the block that failed them
-ends, else in 5 s: adapters/redelivery.py) and the next attempt reads the ledger again; other SKUs are done. Order inside a group does not matter here: every message only says
-"look at the ledger", so a failed record never needs to hold back the ones after it.
+ends, else in 5 s: adapters/redelivery.py) and the next attempt reads the ledger again; other SKUs are
+done. Order inside a group does not matter here: every message only says "look at the ledger", so a
+failed record never needs to hold back the ones after it.
 """
 
 from __future__ import annotations

@@ -81,3 +81,40 @@ def test_a_first_push_that_lowers_the_stock_does_not_wait_either(world: World) -
     assert report.failed == {}
     assert world.main.names() == ["quantity", "get"]  # still ACTIVE: nothing to activate
     assert world.main.offers["O1"].stock == 1
+
+
+def test_while_reads_are_held_back_too_the_listing_confirms_a_selling_offer_and_the_push_is_done(
+    world: World,
+) -> None:
+    """The soak's per-seller window limits reads as well (10 a minute): a first push by command then failed
+    on its read-back and was sent again and again; the offers listing is another resource."""
+    world.offer("SKU-1", "O1", stock=5)
+    limited = AllegroUserRateLimited(0.0, account="main", resource="product-offers read")
+
+    def reads_held(offer_id: str) -> Any:
+        raise limited
+
+    world.main.get_product_offer = reads_held  # type: ignore[method-assign]
+    with writes_held_back(world):
+        report = world.run(world.level("SKU-1", 1))
+
+    assert report.failed == {}
+    assert world.main.names() == ["quantity", "list"]
+    assert world.main.offers["O1"].stock == 1
+    assert world.pushes.records[("SKU-1", "O1")].quantity == 1
+
+
+def test_an_ended_offer_still_waits_for_the_full_read_to_know_who_ended_it(world: World) -> None:
+    world.offer("SKU-1", "O1", stock=0, status="ENDED", ended_by="USER")
+    limited = AllegroUserRateLimited(1_700_000_000.0, account="main", resource="product-offers read")
+
+    def reads_held(offer_id: str) -> Any:
+        raise limited
+
+    world.main.get_product_offer = reads_held  # type: ignore[method-assign]
+    with writes_held_back(world):
+        report = world.run(world.level("SKU-1", 3))
+
+    assert set(report.failed) == {"SKU-1"}
+    assert report.blocked_until == {"SKU-1": 1_700_000_000.0}
+    assert world.main.offers["O1"].status == "ENDED"  # not re-activated behind the seller's back
