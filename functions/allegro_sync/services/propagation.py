@@ -54,6 +54,7 @@ from allegro_sync.services.propagation_ports import (
     StockClients,
     StockViews,
 )
+from allegro_sync.services.propagation_read_back import read_back
 
 logger = Logger(child=True)
 
@@ -370,7 +371,7 @@ class Propagator:
         held = replace(push, reason=f"{push.reason}; {why}: {how}")
         made = [self._stock_change(held)]
         if push.kind is PushKind.RESTOCK:
-            self._reactivate(client, push, _read_back(client, push.offer_id), report, made)
+            self._reactivate(client, push, read_back(client, push.offer_id), report, made)
         self._done(held, report, made=made)
 
     def _reactivate(
@@ -492,22 +493,6 @@ def _fail(report: PropagationReport, sku: str, why: str, error: BaseException) -
     report.failed[sku] = why
     if isinstance(error, AllegroRateLimited):
         report.blocked_until[sku] = max(report.blocked_until.get(sku, 0.0), error.blocked_until)
-
-
-def _read_back(client: OfferStockClient, offer_id: str) -> ProductOffer:
-    """The offer after a command. While the seller's product-offer reads are held back too (their own
-    per-user limit), the offers listing, another resource, says whether it still sells: only an ended offer
-    needs the full read (who ended it) and waits for the limit; a selling one is done now."""
-    try:
-        return client.get_product_offer(offer_id)
-    except AllegroUserRateLimited:
-        listed = next(
-            (o for o in client.list_offers(offer_ids=[offer_id], limit=1).offers if o.id == offer_id), None
-        )
-        publication = listed.publication if listed is not None else None
-        if publication is None or publication.status not in ("ACTIVE", "ACTIVATING"):
-            raise
-        return ProductOffer(id=offer_id, publication=publication)
 
 
 def _available(offer: ProductOffer) -> int | None:
