@@ -20,6 +20,7 @@ from allegro_sync.contracts.allegro_errors import (
     AllegroServerError,
     AllegroUserRateLimited,
 )
+from allegro_sync.services.propagation import PropagationReport
 from tests.unit.propagation.fakes import World
 
 
@@ -49,13 +50,17 @@ def operation_failed(offer_id: str) -> AllegroOperationFailed:
     return AllegroOperationFailed(source, offer_id=offer_id)
 
 
-def test_a_sell_out_whose_edit_failed_ends_the_offer_by_command_in_the_same_run(world: World) -> None:
-    world.offer("SKU-1", "O1", stock=3)
-    world.run(world.level("SKU-1", 3))
+def pushed_after_a_failed_edit(world: World, level: int) -> PropagationReport:
+    """SKU-1's offer O1 at 5 (pushed), then `level` pushed while Allegro's asynchronous edit fails."""
+    world.offer("SKU-1", "O1", stock=5)
+    world.run(world.level("SKU-1", 5))
     world.main.calls.clear()
-
     with edits_fail(world, operation_failed("O1")):
-        report = world.run(world.level("SKU-1", 0))
+        return world.run(world.level("SKU-1", level))
+
+
+def test_a_sell_out_whose_edit_failed_ends_the_offer_by_command_in_the_same_run(world: World) -> None:
+    report = pushed_after_a_failed_edit(world, 0)
 
     assert report.failed == {}
     assert world.main.names() == ["patch", "publication"]
@@ -65,12 +70,7 @@ def test_a_sell_out_whose_edit_failed_ends_the_offer_by_command_in_the_same_run(
 
 
 def test_a_lower_stock_whose_edit_failed_goes_out_as_a_quantity_command(world: World) -> None:
-    world.offer("SKU-1", "O1", stock=5)
-    world.run(world.level("SKU-1", 5))
-    world.main.calls.clear()
-
-    with edits_fail(world, operation_failed("O1")):
-        report = world.run(world.level("SKU-1", 2))
+    report = pushed_after_a_failed_edit(world, 2)
 
     assert report.failed == {}
     assert world.main.offers["O1"].stock == 2

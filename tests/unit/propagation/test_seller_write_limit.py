@@ -36,6 +36,21 @@ def writes_held_back(world: World) -> Iterator[None]:
         world.main.patch_product_offer = original  # type: ignore[method-assign]
 
 
+@contextmanager
+def reads_held_back(world: World, *, until: float) -> Iterator[None]:
+    """The seller of `main` used its product-offer read slots too (the soak's window: 10 a minute)."""
+    original = world.main.get_product_offer
+
+    def held(offer_id: str) -> Any:
+        raise AllegroUserRateLimited(until, account="main", resource="product-offers read")
+
+    world.main.get_product_offer = held  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        world.main.get_product_offer = original  # type: ignore[method-assign]
+
+
 def test_a_lower_stock_goes_out_as_a_quantity_command_while_the_sellers_writes_are_held_back(
     world: World,
 ) -> None:
@@ -89,13 +104,7 @@ def test_while_reads_are_held_back_too_the_listing_confirms_a_selling_offer_and_
     """The soak's per-seller window limits reads as well (10 a minute): a first push by command then failed
     on its read-back and was sent again and again; the offers listing is another resource."""
     world.offer("SKU-1", "O1", stock=5)
-    limited = AllegroUserRateLimited(0.0, account="main", resource="product-offers read")
-
-    def reads_held(offer_id: str) -> Any:
-        raise limited
-
-    world.main.get_product_offer = reads_held  # type: ignore[method-assign]
-    with writes_held_back(world):
+    with writes_held_back(world), reads_held_back(world, until=0.0):
         report = world.run(world.level("SKU-1", 1))
 
     assert report.failed == {}
@@ -106,13 +115,7 @@ def test_while_reads_are_held_back_too_the_listing_confirms_a_selling_offer_and_
 
 def test_an_ended_offer_still_waits_for_the_full_read_to_know_who_ended_it(world: World) -> None:
     world.offer("SKU-1", "O1", stock=0, status="ENDED", ended_by="USER")
-    limited = AllegroUserRateLimited(1_700_000_000.0, account="main", resource="product-offers read")
-
-    def reads_held(offer_id: str) -> Any:
-        raise limited
-
-    world.main.get_product_offer = reads_held  # type: ignore[method-assign]
-    with writes_held_back(world):
+    with writes_held_back(world), reads_held_back(world, until=1_700_000_000.0):
         report = world.run(world.level("SKU-1", 3))
 
     assert set(report.failed) == {"SKU-1"}
