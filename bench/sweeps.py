@@ -53,7 +53,8 @@ from allegro_sync.domain.orders import OrderRecord
 from allegro_sync.domain.repricing import RepricingSettings, Strategy
 from allegro_sync.local.provision import create_table
 from allegro_sync.services.orders.polling import GapScanner
-from allegro_sync.services.propagation import PropagationReport, Push
+from allegro_sync.services.propagation import PropagationReport
+from allegro_sync.services.propagation_plan import Push
 from allegro_sync.services.reconcile import Reconciler
 from allegro_sync.services.repricing import MAX_COMMANDS_PER_ROUND, Repricer
 from allegro_sync.services.stock import StockLedger

@@ -597,6 +597,9 @@ class Soak:
             for purchase in (p for p in self.purchases if p.form_id == chosen.form_id):  # a merged form: all
                 purchase.cancelled = True
                 self.truth[purchase.sku] += purchase.quantity
+                # soakfix: the units are back from now on (else `_short_since` reads the SKU as short
+                # through the cancellation and counts a later race as preventable)
+                self.levels[purchase.sku].append((time.monotonic(), self.truth[purchase.sku]))
                 self.activity["cancellations"] += 1
 
     def _fire(self, name: str) -> None:

@@ -719,6 +719,16 @@ class Application:
         batch = partial_batch(event, context, processor, record_handler)
         return self.redeliver_backing_off(queue, event, batch)
 
+    def redeliver_stock_pushes(
+        self, event: Any, blocked_until: Mapping[str, float], batch: Callable[[], Mapping[str, Any]]
+    ) -> dict[str, Any]:
+        """The stock propagator: each failed record back at the end of the block that failed it
+        (`blocked_until` by message id), any other failure soon (adapters/redelivery.py)."""
+        from allegro_sync.adapters.redelivery import own_block_or_soon
+
+        policy = own_block_or_soon(self.rate_guard().blocked_for, blocked_until, self.now())
+        return self.redelivery("stock-changes").settle(event, policy, batch)
+
     # -- shop reconciliation: lost webhooks (services/shop_reconcile.py) -----------------------
     # The shop's change listing fed through the webhooks' own intake; the cursor in `control`.
 

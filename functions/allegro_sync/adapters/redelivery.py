@@ -9,6 +9,8 @@ records with `ChangeMessageVisibility` (which the event source's consume grant a
   (at least 5 s, at most 5 minutes), so a shop that recovers gets its orders within a quarter of its
   outage (an outage of 40 s costs 10 s more, not the 20-40 s a doubling schedule overshoots by), and
   one that stays down is asked about every 25 % less often: as few calls as doubling's, in the long run.
+- a stock push (`own_block_or_soon`): each record at the end of the block that failed it, and a record
+  that failed otherwise in 5 s (twice), since an offer waiting for its stock may oversell.
 Setting a visibility is an optimisation: when it fails the record simply comes back after the queue's
 timeout, so a failure is logged and never fails the invocation.
 """
@@ -78,6 +80,48 @@ def until(blocked_for: Callable[[], float]) -> Policy:
         return {r["receiptHandle"]: seconds for r in failed}
 
     return policy
+
+
+# A failure that is no block (a failed 202 operation, a lock, a 5xx past the retries: "try again") comes
+# back this soon its first few receives; past them it waits the queue's timeout, as before.
+RETRY_SOON_SECONDS = 5
+RETRIED_SOON_RECEIVES = 2
+
+
+def own_block_or_soon(
+    app_blocked_for: Callable[[], float], blocked_until: Mapping[str, float], now: float
+) -> Policy:
+    """Each failed record back when ITS cause ends: the Allegro block that failed it (`blocked_until` by
+    message id, epoch seconds: one seller's limit of one resource, not the longest block this instance
+    knows of) or the app-wide block, whichever is later, +1 s; a record failed by anything else in 5 s
+    its first two receives (stock that waits oversells), then after the queue's visibility timeout.
+
+    `app_blocked_for` is read only when there are failures (it may read the shared record in DynamoDB)."""
+
+    def policy(failed: list[dict[str, Any]]) -> dict[str, int]:
+        if not failed:
+            return {}
+        app_remaining = app_blocked_for()
+        seconds: dict[str, int] = {}
+        for record in failed:
+            remaining = max(app_remaining, blocked_until.get(record.get("messageId", ""), 0.0) - now)
+            if remaining > 0:
+                seconds[record["receiptHandle"]] = min(
+                    SQS_MAX_VISIBILITY_SECONDS, math.ceil(remaining) + BLOCK_MARGIN_SECONDS
+                )
+            elif _receives(record) <= RETRIED_SOON_RECEIVES:
+                seconds[record["receiptHandle"]] = RETRY_SOON_SECONDS
+        return seconds
+
+    return policy
+
+
+def _receives(record: Mapping[str, Any]) -> int:
+    """`ApproximateReceiveCount` (1 on the first delivery); unknown counts as the first."""
+    try:
+        return int(record.get("attributes", {})["ApproximateReceiveCount"])
+    except (KeyError, TypeError, ValueError):
+        return 1
 
 
 def failed_records(event: Mapping[str, Any], response: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -2,9 +2,10 @@
 
 The batch is handled as a whole, not record by record: ten changes of one SKU become one push of the
 ledger's newest value (`services/propagation.py`). A SKU whose push failed (rate limit, 5xx, unconfirmed
-stock) has all its records reported as failures, so SQS redelivers them and the next attempt reads the
-ledger again; other SKUs are done. Order inside a group does not matter here: every message only says
-"look at the ledger", so a failed record never needs to hold back the ones after it.
+stock) has all its records reported as failures, so SQS redelivers them (when the block that failed them
+ends, else in 5 s: adapters/redelivery.py) and the next attempt reads the ledger again; other SKUs are
+done. Order inside a group does not matter here: every message only says "look at the ledger", so a
+failed record never needs to hold back the ones after it.
 """
 
 from __future__ import annotations
@@ -63,4 +64,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             },
         )
     response = {"batchItemFailures": [{"itemIdentifier": m} for m in failures]}
-    return application().redeliver_after_allegro_block("stock-changes", event, lambda: response)
+    blocked = {m: report.blocked_until[s.sku] for m, s in signals if s.sku in report.blocked_until}
+    return application().redeliver_stock_pushes(event, blocked, lambda: response)

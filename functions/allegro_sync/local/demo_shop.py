@@ -35,9 +35,7 @@ class DemoShop:
     # The shop's WooCommerce REST reads (`/wp-json/wc/v3/products/<id>[/variations]` -> JSON), for the
     # chapter where the shop is a WooCommerce shop whose webhooks leave out a variation's parent.
     rest: dict[str, Any] = field(default_factory=dict)
-    files: dict[str, bytes] = field(
-        default_factory=dict
-    )  # GET /files/<name>: safety manual, invoice
+    files: dict[str, bytes] = field(default_factory=dict)  # GET /files/<name>: safety manual, invoice
     down: bool = False  # answer 503 to every order delivery, like a shop in maintenance
     taken: dict[str, Counter[str]] = field(default_factory=dict)  # form id -> SKU -> units still taken
     first_seen: dict[str, float] = field(default_factory=dict)  # form id -> time.time() of its first delivery

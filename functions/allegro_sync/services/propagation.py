@@ -25,10 +25,9 @@ names the SKU in `PropagationReport.failed`, so its messages go back to the queu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any, Literal
 
 from aws_lambda_powertools import Logger
@@ -39,15 +38,16 @@ from allegro_sync.contracts.allegro_errors import (
     AllegroApiError,
     AllegroError,
     AllegroNotFound,
+    AllegroOperationFailed,
     AllegroRateLimited,
     AllegroUserRateLimited,
 )
 from allegro_sync.contracts.catalog import Change
 from allegro_sync.contracts.messages import StockChanged
 from allegro_sync.contracts.stock import PushRecord
-from allegro_sync.domain.ledger import OfferAction, OfferTarget, StockView
 from allegro_sync.services.catalog import ChangeLog
 from allegro_sync.services.propagation_bulk import bulk_chunks, by_value, command_id, stock_modifications
+from allegro_sync.services.propagation_plan import Push, PushKind, Skip, newest_signals, plan
 from allegro_sync.services.propagation_ports import (
     ArchivedOffers,
     OfferStockClient,
@@ -55,6 +55,7 @@ from allegro_sync.services.propagation_ports import (
     StockClients,
     StockViews,
 )
+from allegro_sync.services.propagation_read_back import read_back
 
 logger = Logger(child=True)
 
@@ -62,108 +63,6 @@ logger = Logger(child=True)
 # stock returns; any other ending (USER, ADMIN, EXPIRATION) was someone's decision and is left alone.
 REACTIVATABLE_ENDINGS = frozenset({"EMPTY_STOCK"})
 _LOGGED = ("sku", "offer_id", "account", "action", "changes", "reason")  # of a Change, per stock change
-
-
-# ------------------------------------------------------------------------------------------------ input
-
-
-def coalesce(signals: Iterable[StockChanged]) -> dict[str, int]:
-    """The newest revision per SKU: ten changes of one SKU in a batch become one push."""
-    return {sku: signal.revision for sku, signal in newest_signals(signals).items()}
-
-
-def newest_signals(signals: Iterable[StockChanged]) -> dict[str, StockChanged]:
-    newest: dict[str, StockChanged] = {}
-    for signal in signals:
-        held = newest.get(signal.sku)
-        if held is None or signal.revision > held.revision:
-            newest[signal.sku] = signal
-    return newest
-
-
-# ------------------------------------------------------------------------------------------------ plan
-
-
-class PushKind(StrEnum):
-    QUANTITY = "QUANTITY"  # the offer was selling: just a new number (batchable)
-    RESTOCK = "RESTOCK"  # stock may come back on a sold-out offer: PATCH, read back, then ACTIVATE
-    END = "END"  # nothing left: PATCH stock 0, which ends the offer
-
-
-@dataclass(frozen=True)
-class Push:
-    sku: str
-    revision: int
-    offer_id: str
-    account: str
-    kind: PushKind
-    quantity: int
-    reason: str
-    previous: PushRecord | None = None
-    # False: Allegro already shows this (same value as last pushed); only the revision is recorded.
-    needs_call: bool = True
-    correlation_id: str | None = None  # the newest signal's, for the logs; None: the reconciler's repair
-    # True: its changes are kept with the pushed record (one write); False: each is an item of the change
-    # log (the reconciler's repairs, which `status` looks for there).
-    with_record: bool = False
-
-
-@dataclass(frozen=True)
-class Skip:
-    sku: str
-    offer_id: str | None
-    why: str
-
-
-def plan(
-    view: StockView, pushed: Mapping[str, PushRecord], *, reason: str, force: bool = False
-) -> tuple[list[Push], list[Skip]]:
-    """Pure: which offers of `view` need a call, and which are skipped (and why).
-
-    `force` (the reconciler, after reading Allegro) pushes even when the pushed revision says it is done.
-    """
-    pushes: list[Push] = []
-    skips: list[Skip] = []
-    for target in view.offers:
-        previous = pushed.get(target.offer_id)
-        if target.action is OfferAction.HOLD or target.quantity is None:
-            skips.append(
-                Skip(view.sku, target.offer_id, "unknown quantity: nothing pushed (never 0, never plenty)")
-            )
-            continue
-        if not force and previous is not None and previous.revision >= view.revision:
-            skips.append(Skip(view.sku, target.offer_id, f"revision {previous.revision} already pushed"))
-            continue
-        kind = _kind(target, previous)
-        # Same value as last pushed (the revision moved for another offer, a buffer elsewhere...): only the
-        # revision is recorded.
-        unchanged = (
-            not force
-            and previous is not None
-            and (previous.action, previous.quantity) == (target.action.value, target.quantity)
-        )
-        pushes.append(
-            Push(
-                view.sku,
-                view.revision,
-                target.offer_id,
-                target.account,
-                kind,
-                target.quantity,
-                "same value as last pushed" if unchanged else reason,
-                previous,
-                needs_call=not unchanged,
-            )
-        )
-    return pushes, skips
-
-
-def _kind(target: OfferTarget, previous: PushRecord | None) -> PushKind:
-    if target.action is OfferAction.END:
-        return PushKind.END
-    if previous is not None and previous.action == "SET":
-        return PushKind.QUANTITY
-    return PushKind.RESTOCK  # sold out before, or never pushed: read it back and activate if it sold out
 
 
 # ------------------------------------------------------------------------------------------------ run
@@ -176,6 +75,9 @@ class PropagationReport:
     activated: list[str] = field(default_factory=list)
     recreated: dict[str, str | None] = field(default_factory=dict)  # archived offer id -> new id (or None)
     failed: dict[str, str] = field(default_factory=dict)  # sku -> why; its messages are retried
+    # sku -> when (epoch s) the Allegro block that failed it ends: its messages come back then, not at the
+    # end of some other seller's block; a SKU failed by anything else is not here (retried soon).
+    blocked_until: dict[str, float] = field(default_factory=dict)
     calls: int = 0  # Allegro requests made (batch commands count their PUT + task reads as 2)
 
 
@@ -236,21 +138,29 @@ class Propagator:
                 self._done(push, report)
         todo = [p for p in pushes if p.needs_call]
         chunks, singles = bulk_chunks(todo, lambda p: p.kind is PushKind.QUANTITY)
+        # Sell-outs first: an offer that shows stock the shop no longer has oversells, while one that shows
+        # a few units too many or too few does not; a batch of 30 pushes takes seconds.
+        ends = [p for p in singles if p.kind is PushKind.END]
+        rest = [p for p in singles if p.kind is not PushKind.END]
+        self._singles(ends, report)
         for chunk in chunks:
-            self._correlated_batch(chunk[0].account, chunk, singles, report)
-        for push in singles:
+            self._correlated_batch(chunk[0].account, chunk, rest, report)
+        self._singles(rest, report)
+        return report
+
+    def _singles(self, pushes: Sequence[Push], report: PropagationReport) -> None:
+        for push in pushes:
             # Every offer is tried even when another offer of its SKU failed: a disconnected account or a
             # rate limit on one channel must not keep the others showing old stock.
             with correlation.scope(push.correlation_id):
                 try:
                     self._single(push, report)
                 except Exception as error:  # recorded per SKU; its messages are redelivered
-                    report.failed[push.sku] = f"{push.offer_id}: {type(error).__name__}: {error}"
+                    _fail(report, push.sku, f"{push.offer_id}: {type(error).__name__}: {error}", error)
                     logger.warning(
                         "stock push failed; retried with the SKU's message",
                         extra={"sku": push.sku, "offer_id": push.offer_id, "error": str(error)},
                     )
-        return report
 
     def _correlated_batch(
         self, account: str, group: list[Push], fallback: list[Push], report: PropagationReport
@@ -315,7 +225,7 @@ class Propagator:
             done = {r.offer_id for r in results}
             for push in group:
                 if push.offer_id not in done:
-                    report.failed[push.sku] = f"quantity command: {type(error).__name__}: {error}"
+                    _fail(report, push.sku, f"quantity command: {type(error).__name__}: {error}", error)
         report.calls += 2
         by_offer = {r.offer_id: r for r in results if isinstance(r, OfferCommandResult)}
         for push in group:
@@ -336,7 +246,12 @@ class Propagator:
             offer = client.patch_product_offer(push.offer_id, {"stock": {"available": push.quantity}})
             report.calls += 1
         except AllegroUserRateLimited:
-            self._by_command(client, push, report)
+            self._by_command(client, push, report, "the seller's offer writes were held back by its limit")
+            return
+        except AllegroOperationFailed:
+            # Allegro's asynchronous edit failed ("try again", #11011): a command is another resource, so
+            # the stock goes out now instead of with the SKU's next delivery.
+            self._by_command(client, push, report, "Allegro's asynchronous edit failed")
             return
         except AllegroNotFound:
             report.calls += 1
@@ -353,10 +268,11 @@ class Propagator:
                 raise
         self._done(push, report, made=made)  # only now: a failed activation is retried with the SKU
 
-    def _by_command(self, client: OfferStockClient, push: Push, report: PropagationReport) -> None:
-        """The seller's product-offer writes are held back (a per-user limit): set the stock with a quantity
-        command (a first push or a restock then reads the offer back and activates it if it sold out), or
-        end the offer with a publication command; a command or read that did not succeed is retried."""
+    def _by_command(self, client: OfferStockClient, push: Push, report: PropagationReport, why: str) -> None:
+        """The seller's product-offer writes are held back (a per-user limit) or the PATCH's operation
+        failed: set the stock with a quantity command (a first push or a restock then reads the offer back
+        and activates it if it sold out), or end the offer with a publication command; a command or read
+        that did not succeed is retried."""
         ending = push.kind is PushKind.END
         if ending:
             results = client.change_publication([push.offer_id], "END")
@@ -367,12 +283,10 @@ class Propagator:
             message = results[0].message if results else "no result"
             raise StockConfirmationFailed(f"{'END' if ending else 'quantity'} command failed: {message}")
         how = "an END command ended the offer" if ending else "a quantity command set it"
-        held = replace(
-            push, reason=f"{push.reason}; the seller's offer writes were held back by its limit: {how}"
-        )
+        held = replace(push, reason=f"{push.reason}; {why}: {how}")
         made = [self._stock_change(held)]
         if push.kind is PushKind.RESTOCK:
-            self._reactivate(client, push, client.get_product_offer(push.offer_id), report, made)
+            self._reactivate(client, push, read_back(client, push.offer_id), report, made)
         self._done(held, report, made=made)
 
     def _reactivate(
@@ -487,6 +401,13 @@ class Propagator:
 
     def _timestamp(self) -> str:
         return self.now().astimezone(UTC).isoformat()
+
+
+def _fail(report: PropagationReport, sku: str, why: str, error: BaseException) -> None:
+    """Name the SKU as failed; an Allegro block (app-wide or this seller's) also says when it ends."""
+    report.failed[sku] = why
+    if isinstance(error, AllegroRateLimited):
+        report.blocked_until[sku] = max(report.blocked_until.get(sku, 0.0), error.blocked_until)
 
 
 def _available(offer: ProductOffer) -> int | None:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, TypeVar
 from allegro_sync.contracts.bulk import MAX_MODIFICATIONS, BulkModification, StockChange
 
 if TYPE_CHECKING:
-    from allegro_sync.services.propagation import Push
+    from allegro_sync.services.propagation_plan import Push
 
 NAMESPACE = uuid.UUID("5b0f8a5e-6a52-4a39-9b57-7c1d1f9b2c16")  # allegro-sync bulk stock commands
 

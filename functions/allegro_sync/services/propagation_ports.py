@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal, Protocol
 
-from allegro_sync.contracts.allegro import OfferCommandResult, ProductOffer
+from allegro_sync.contracts.allegro import OfferCommandResult, OffersPage, ProductOffer
 from allegro_sync.contracts.bulk import BulkModification, BulkResult
 from allegro_sync.contracts.catalog import Change
 from allegro_sync.contracts.stock import PushRecord
@@ -39,6 +39,10 @@ class OfferStockClient(Protocol):
     ) -> ProductOffer: ...
 
     def get_product_offer(self, offer_id: str) -> ProductOffer: ...
+
+    def list_offers(self, *, offer_ids: Sequence[str] = (), limit: int = 1000) -> OffersPage:
+        """GET /sale/offers: its own resource, not held back with the seller's product-offer reads."""
+        ...
 
     def change_quantity(
         self, offer_ids: Iterable[str], change_type: Literal["FIXED", "GAIN"], value: int

@@ -43,7 +43,8 @@ from aws_lambda_powertools import Logger
 from allegro_sync.contracts.allegro import OfferListing, OffersPage, ProductOffer
 from allegro_sync.contracts.sweeps import SweepPosition
 from allegro_sync.domain.ledger import OfferAction, OfferLink, OfferTarget, StockView, offer_target
-from allegro_sync.services.propagation import PropagationReport, Propagator, Push, PushKind
+from allegro_sync.services.propagation import PropagationReport, Propagator
+from allegro_sync.services.propagation_plan import Push, PushKind
 from allegro_sync.services.stock import StockResult
 from allegro_sync.services.sweep_clock import SweepClock, SweepCursors, remaining
 

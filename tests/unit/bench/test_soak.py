@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from bench.soak import RandomCrashes, leaks
+import time
+from types import SimpleNamespace
+
+from bench.soak import RandomCrashes, Soak, SoakConfig, leaks
+from bench.soak.engine import Purchase
 
 
 def test_random_crashes_hit_about_their_rate_and_never_past_the_batch() -> None:
@@ -22,3 +26,18 @@ def test_the_log_scan_finds_a_secret_value_and_token_shaped_text_without_repeati
     assert len(found) >= 3  # the value, the JWT, the bearer header
     assert not any(secret in f or jwt in f for f in found)
     assert leaks('{"message": "Allegro call", "status": 200, "account": "konto-1"}', [secret]) == []
+
+
+def test_a_cancelled_purchase_puts_its_units_back_before_a_later_oversell_is_judged() -> None:
+    """`oversold_preventable` counts from when a SKU ran short; units a buyer's cancellation gave back end
+    that run, so a sale after them is judged from when the SKU ran short again, not from before."""
+    soak = Soak(SoakConfig(accounts=1, skus=1))
+    soak.seeded, soak.truth["S"] = {"S": 1}, 0
+    soak.levels["S"].append((time.monotonic() - 100, 0))  # sold out 100 s ago
+    soak.purchases.append(Purchase("F", "konto-1", "O", "S", 1, time.time() - 60))
+    soak.emulator = SimpleNamespace(marketplace=SimpleNamespace(cancel=lambda form_id: None))  # type: ignore[assignment]
+
+    soak._cancel_one()
+
+    assert soak.truth["S"] == 1
+    assert soak._short_since("S", 1) is None  # one unit is there again: not short of one

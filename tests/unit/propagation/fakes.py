@@ -153,9 +153,9 @@ class FakeStockAllegro:
             o for o in self._listed() if not external_ids or (o.external and o.external.id in external_ids)
         )
 
-    def list_offers(self, *, offset: int = 0, limit: int = 1000) -> OffersPage:
+    def list_offers(self, *, offer_ids: Sequence[str] = (), offset: int = 0, limit: int = 1000) -> OffersPage:
         self.calls.append(("list", None))
-        listed = self._listed()
+        listed = [o for o in self._listed() if not offer_ids or o.id in offer_ids]
         return OffersPage(offers=listed[offset : offset + limit], count=limit, total_count=len(listed))
 
     def _listed(self) -> list[OfferListing]:

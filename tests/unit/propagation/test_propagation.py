@@ -8,7 +8,7 @@ import pytest
 from allegro_sync.contracts.allegro_errors import AllegroRateLimited
 from allegro_sync.contracts.messages import StockChanged
 from allegro_sync.contracts.stock import PushRecord
-from allegro_sync.services.propagation import coalesce
+from allegro_sync.services.propagation_plan import coalesce
 from tests.unit.propagation.fakes import World
 
 

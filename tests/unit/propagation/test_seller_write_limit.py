@@ -36,6 +36,21 @@ def writes_held_back(world: World) -> Iterator[None]:
         world.main.patch_product_offer = original  # type: ignore[method-assign]
 
 
+@contextmanager
+def reads_held_back(world: World, *, until: float) -> Iterator[None]:
+    """The seller of `main` used its product-offer read slots too (the soak's window: 10 a minute)."""
+    original = world.main.get_product_offer
+
+    def held(offer_id: str) -> Any:
+        raise AllegroUserRateLimited(until, account="main", resource="product-offers read")
+
+    world.main.get_product_offer = held  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        world.main.get_product_offer = original  # type: ignore[method-assign]
+
+
 def test_a_lower_stock_goes_out_as_a_quantity_command_while_the_sellers_writes_are_held_back(
     world: World,
 ) -> None:
@@ -81,3 +96,28 @@ def test_a_first_push_that_lowers_the_stock_does_not_wait_either(world: World) -
     assert report.failed == {}
     assert world.main.names() == ["quantity", "get"]  # still ACTIVE: nothing to activate
     assert world.main.offers["O1"].stock == 1
+
+
+def test_while_reads_are_held_back_too_the_listing_confirms_a_selling_offer_and_the_push_is_done(
+    world: World,
+) -> None:
+    """The soak's per-seller window limits reads as well (10 a minute): a first push by command then failed
+    on its read-back and was sent again and again; the offers listing is another resource."""
+    world.offer("SKU-1", "O1", stock=5)
+    with writes_held_back(world), reads_held_back(world, until=0.0):
+        report = world.run(world.level("SKU-1", 1))
+
+    assert report.failed == {}
+    assert world.main.names() == ["quantity", "list"]
+    assert world.main.offers["O1"].stock == 1
+    assert world.pushes.records[("SKU-1", "O1")].quantity == 1
+
+
+def test_an_ended_offer_still_waits_for_the_full_read_to_know_who_ended_it(world: World) -> None:
+    world.offer("SKU-1", "O1", stock=0, status="ENDED", ended_by="USER")
+    with writes_held_back(world), reads_held_back(world, until=1_700_000_000.0):
+        report = world.run(world.level("SKU-1", 3))
+
+    assert set(report.failed) == {"SKU-1"}
+    assert report.blocked_until == {"SKU-1": 1_700_000_000.0}
+    assert world.main.offers["O1"].status == "ENDED"  # not re-activated behind the seller's back
