@@ -40,6 +40,9 @@ def prestashop_chapter(demo: Demo) -> None:
     ids = {
         sku: shop.add_combination(product, sku, impact=i, stock=s, option=o) for sku, i, s, o in COMBINATIONS
     }
+    # The last order events of the chapters before (a refund, a return) reach the demo shop, whose orders
+    # they are, before the shop is swapped: PrestaShop would refuse orders of products it never had.
+    demo.runtime.next_tick()
     with PrestaShopServer(shop) as server:
         credentials = {"kind": "prestashop", "url": server.url, "api_key": KEY}
         demo.runtime.put_secret("shop-credentials", credentials)
