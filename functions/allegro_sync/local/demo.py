@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -611,7 +611,9 @@ class Demo:
                 {"name": "Stan", "options": ["Nowy"], "variation": False},
                 {"name": "Typ słuchawek", "options": ["nauszne"], "variation": False},
             ],
-            "date_modified_gmt": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+            # Saved a minute ago: the price edit below is dated now, strictly later even within one second
+            # (WooCommerce dates to the second, and an equal date reads as the same version).
+            "date_modified_gmt": (datetime.now(UTC) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%S"),
             "variations": list(WOO_VARIATIONS),
         }
         variations = {
