@@ -351,7 +351,7 @@ class OrderChanged(_Message):
         return self.model_copy(update={"buyer": buyer, "delivery": delivery, "buyer_data_stored": False})
 
 
-# --- issue 15, item 3: a customer return the seller took back into stock (docs/after-sale-returns.md) ---
+# --- issue 15, item 3: a customer return the seller took back into stock (docs/after-sale.md) ---
 
 
 class ReturnedLine(_Message):

@@ -1,4 +1,4 @@
-"""Returned items back into stock: pure rules (issue 15, item 3; docs/after-sale-returns.md).
+"""Returned items back into stock: pure rules (issue 15, item 3; docs/after-sale.md).
 
 A returned item counts as back in stock once its return reaches the seller's moment (`RestockOn`: the parcel
 arrived, or the seller accepted the return). Then the ledger credits it once, as a *negative* open sale keyed

@@ -1,4 +1,4 @@
-"""Payment refunds, exactly once (issue 15, item 3; docs/after-sale-returns.md).
+"""Payment refunds, exactly once (issue 15, item 3; docs/after-sale.md).
 
 A refund request (the shop marked an order refunded, or `orders refund` on the CLI) becomes one Allegro
 `POST /payments/refunds`, however often it is retried and wherever a run crashes:

@@ -55,7 +55,7 @@ class OrderStatusIn(BaseModel):
 
 
 class OrderRefundedIn(BaseModel):
-    """Issue 15: the generic contract's refund (docs/after-sale-returns.md): once per `refund_id`."""
+    """Issue 15: the generic contract's refund (docs/after-sale.md): once per `refund_id`."""
 
     model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
@@ -155,7 +155,7 @@ def parse_woocommerce_order(
     shop_status = str(order.get("status") or "")[:40]
     status = WOOCOMMERCE_STATUS.get(shop_status)
     # Issue 15: WooCommerce has no refund topic; a fully refunded order reaches us as status `refunded`
-    # (partial refunds leave the status alone and are not passed on: docs/after-sale-returns.md).
+    # (partial refunds leave the status alone and are not passed on: docs/after-sale.md).
     refund = ShopRefund(refund_id="woocommerce-refunded") if shop_status == "refunded" else None
     try:
         return ShopOrderStatus(
