@@ -4,21 +4,27 @@ refusal is logged with its reason and never fails the record (resending cannot f
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aws_lambda_powertools import Logger
 
 from allegro_sync.adapters import alarm_metrics
-from allegro_sync.bootstrap import Application
-from allegro_sync.contracts.after_sale import RefundRefused
-from allegro_sync.contracts.messages import ShopOrderStatus
-from allegro_sync.services.invoices import InvoiceRefused
-from allegro_sync.services.labels import LabelRefused
-from allegro_sync.services.refunds import shop_refund_request
+
+if TYPE_CHECKING:
+    from allegro_sync.bootstrap import Application
+    from allegro_sync.contracts.messages import ShopOrderStatus
 
 logger = Logger(child=True)
+
+# Each step imports its use case when an update asks for it: most updates carry only a status and parcels,
+# and the worker's cold start should not pay for labels, invoices and refunds (bench.cold_import).
 
 
 def refund(built: Application, account: str, update: ShopOrderStatus) -> bool:
     """The shop's refund, once; True when the update carries a status or parcels too."""
+    from allegro_sync.contracts.after_sale import RefundRefused
+    from allegro_sync.services.refunds import shop_refund_request
+
     try:
         done = built.refunds(account).refund(shop_refund_request(account, update))
         logger.info("refund sent", extra={"refund_id": done.refund_id, "repeat": done.already})
@@ -33,6 +39,8 @@ def label(built: Application, account: str, update: ShopOrderStatus) -> None:
     rule = built.label_rules().get(account)
     if rule is None or not rule.matches(update.status, update.shop_status):
         return
+    from allegro_sync.services.labels import LabelRefused
+
     try:
         shipped = built.labels(account).ship(update.checkout_form_id, rule)
         logger.info("label ready", extra={"label_steps": shipped.steps, "label_state": shipped.record.state})
@@ -45,6 +53,8 @@ def invoice(built: Application, account: str, update: ShopOrderStatus) -> None:
     """Uploaded once when the buyer asked for an invoice (item 2)."""
     if not update.invoice_url:
         return
+    from allegro_sync.services.invoices import InvoiceRefused
+
     try:
         invoiced = built.invoices(account).upload_from(update, built.invoice_fetch())
         logger.info("invoice", extra={"invoice": invoiced.outcome})
