@@ -25,13 +25,12 @@ from allegro_sync.contracts.after_sale import CustomerReturn, RestockOn, Returns
 from allegro_sync.contracts.allegro import CheckoutForm
 from allegro_sync.contracts.allegro_errors import (
     AllegroApiError,
-    AllegroRateLimited,
-    AllegroUserRateLimited,
 )
 from allegro_sync.contracts.messages import OrderReturned, ReturnedLine
 from allegro_sync.domain.ledger import StockView
 from allegro_sync.domain.orders import OrderRecord
 from allegro_sync.domain.returns import back_in_stock, return_line_id
+from allegro_sync.services.orders.polling import each_account
 from allegro_sync.services.stock import StockLedger
 
 RETURN_IDS_PER_CALL = 50
@@ -99,17 +98,12 @@ class ReturnsFollower:
 
     def follow(self, apis: Mapping[str, ReturnsApi]) -> dict[str, AccountReturns]:
         report: dict[str, AccountReturns] = {}
-        for account in sorted(apis):
-            outcome = report[account] = AccountReturns()
-            try:
-                self._follow_account(account, apis[account], outcome)
-            except AllegroUserRateLimited as limited:  # this seller's limit: the others go on
-                outcome.error = f"{type(limited).__name__}: {limited}"[:500]
-            except AllegroRateLimited as limited:  # the app's: stop until the block ends
-                outcome.error = f"{type(limited).__name__}: {limited}"[:500]
-                break
-            except Exception as error:  # one account's failure never stops the others
-                outcome.error = f"{type(error).__name__}: {error}"[:500]
+
+        def follow_one(account: str, api: ReturnsApi) -> None:
+            self._follow_account(account, api, report.setdefault(account, AccountReturns()))
+
+        for account, error in each_account(apis, follow_one).items():  # the gap scan's rules per account
+            report.setdefault(account, AccountReturns()).error = error
         return report
 
     def _follow_account(self, account: str, api: ReturnsApi, outcome: AccountReturns) -> None:

@@ -271,8 +271,29 @@ def _notices(account: str, events: Sequence[OrderEvent]) -> list[OrderNotice]:
     return notices
 
 
+_A = TypeVar("_A")
+
+
 def _describe(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"[:500]
+
+
+def each_account(apis: Mapping[str, _A], work: Callable[[str, _A], None]) -> dict[str, str | None]:
+    """`work` per account, in order: one account's failure (its own rate limit included) never stops the
+    others; the app-wide block stops the run. Account -> its error, or None."""
+    errors: dict[str, str | None] = {}
+    for account in sorted(apis):
+        errors[account] = None
+        try:
+            work(account, apis[account])
+        except AllegroUserRateLimited as limited:  # this seller's limit: the others go on
+            errors[account] = _describe(limited)
+        except AllegroRateLimited as blocked:  # the app's: stop until the block ends
+            errors[account] = _describe(blocked)
+            break
+        except Exception as error:  # one account's failure never stops the others
+            errors[account] = _describe(error)
+    return errors
 
 
 # ---- the gap scan ---------------------------------------------------------------------------------------
@@ -306,17 +327,12 @@ class GapScanner:
 
     def scan(self, apis: Mapping[str, CheckoutFormsApi]) -> dict[str, AccountScan]:
         report: dict[str, AccountScan] = {}
-        for account in sorted(apis):
-            outcome = report[account] = AccountScan()
-            try:
-                self._scan_account(account, apis[account], outcome)
-            except AllegroUserRateLimited as limited:  # this seller's limit: the others go on
-                outcome.error = _describe(limited)
-            except AllegroRateLimited as blocked:
-                outcome.error = _describe(blocked)
-                break
-            except Exception as error:
-                outcome.error = _describe(error)
+
+        def scan_one(account: str, api: CheckoutFormsApi) -> None:
+            self._scan_account(account, api, report.setdefault(account, AccountScan()))
+
+        for account, error in each_account(apis, scan_one).items():
+            report.setdefault(account, AccountScan()).error = error
         return report
 
     def _scan_account(self, account: str, api: CheckoutFormsApi, outcome: AccountScan) -> None:
