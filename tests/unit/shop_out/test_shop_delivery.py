@@ -448,28 +448,6 @@ def combined_payment() -> OrderChanged:
     return order().model_copy(update=update)
 
 
-def test_woocommerce_closes_a_merged_order_only_after_the_combined_order_took_the_stock() -> None:
-    """Combined payment (#1111): cancelling the replaced order first would restore its stock while nothing
-    holds it yet — for a while the shop could sell units Allegro already sold."""
-    fake = FakeWooCommerce("ck_test", "cs_test")
-    fake.add_product("SKU-1", 10)
-    index = MemoryIndex()
-    shop = woo(fake, index)
-    shop.deliver(order("FILLED_IN"))  # the first purchase: on-hold, 2 reduced
-    merged = order("MERGED", 2).model_copy(update={"merged_into": "combined-form"})
-
-    with pytest.raises(ShopUnavailable, match="not in WooCommerce yet"):
-        shop.deliver(merged)
-    assert fake.stock("SKU-1") == 8
-    combined = combined_payment()
-    shop.deliver(combined)
-    assert fake.stock("SKU-1") == 6  # for a moment reduced twice: errs low
-    shop.deliver(merged)
-
-    assert sorted(o["status"] for o in fake.orders.values()) == ["cancelled", "processing"]
-    assert fake.stock("SKU-1") == 8  # each unit reduced once
-
-
 @pytest.mark.parametrize("sku_finds_variations", [True, False])
 def test_a_sold_variation_becomes_a_line_with_its_parent_and_variation_id(sku_finds_variations: bool) -> None:
     # WooCommerce's v3 products endpoint queries product AND product_variation when `sku` is given

@@ -10,7 +10,7 @@ from allegro_sync.adapters.shop_credentials import ShopifyCredentials, parse_cre
 from allegro_sync.contracts.shop import ShopRejected, ShopUnavailable
 from tests.fixtures.shopify_shop import MAIN, FakeShopify
 from tests.unit.shop_out.fake_shops import mock_transport
-from tests.unit.shop_out.test_shop_delivery import FORM, MemoryIndex, combined_payment, line, order
+from tests.unit.shop_out.test_shop_delivery import FORM, MemoryIndex, line, order
 
 
 def shopify(fake: FakeShopify, index: MemoryIndex | None = None, token: str | None = None) -> ShopifyShop:
@@ -81,23 +81,6 @@ def test_a_cancelled_order_is_cancelled_with_its_stock_restocked() -> None:
     [created] = fake.orders.values()
     assert created["cancelledAt"] is not None
     assert fake.available("SKU-1") == 10
-
-
-def test_a_merged_order_is_cancelled_only_after_the_combined_order_took_the_stock() -> None:
-    fake = stocked()
-    shop = shopify(fake)
-    shop.deliver(order("FILLED_IN"))
-    merged = order("MERGED", 2).model_copy(update={"merged_into": "combined-form"})
-
-    with pytest.raises(ShopUnavailable, match="not in Shopify yet"):
-        shop.deliver(merged)
-    assert fake.available("SKU-1") == 8
-    combined = combined_payment()
-    shop.deliver(combined)
-    shop.deliver(merged)
-
-    assert sorted(o["cancelledAt"] is None for o in fake.orders.values()) == [False, True]
-    assert fake.available("SKU-1") == 8  # each unit taken once
 
 
 def test_a_wrong_token_is_refused_and_an_unknown_sku_becomes_a_titled_line() -> None:
