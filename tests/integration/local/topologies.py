@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from allegro_sync.topology import (
     Access,
     Function,
@@ -16,6 +18,13 @@ from allegro_sync.topology import (
 
 HANDLERS = "tests.integration.local.handlers"
 
+
+def consumer(name: str, description: str, queue: str, **options: Any) -> Function:
+    """A test worker on `queue`, ten messages a batch, writing what it processed to the ledger table."""
+    triggers = (QueueTrigger(queue, batch_size=10),)
+    return Function(name, description, triggers=triggers, tables={"ledger": Access.READ_WRITE}, **options)
+
+
 QUEUES = Topology(
     tables=(Table("ledger", "what the workers processed"), Table("leases", "unused", ttl_attribute=None)),
     queues=(
@@ -29,29 +38,17 @@ QUEUES = Topology(
         Secret("accounts", "one per seller", is_prefix=True),
     ),
     functions=(
-        Function(
+        consumer(
             "flaky",
             "standard queue consumer",
+            "plain",
             timeout_seconds=10,
-            triggers=(QueueTrigger("plain", batch_size=10),),
-            tables={"ledger": Access.READ_WRITE},
             sends_to=("outbox",),
             secrets={"accounts": Access.READ_WRITE, "app-credentials": Access.READ},
             environment={"SHOP_NAME": "test-shop"},
         ),
-        Function(
-            "fifo_worker",
-            "FIFO consumer",
-            timeout_seconds=20,
-            triggers=(QueueTrigger("ordered", batch_size=10),),
-            tables={"ledger": Access.READ_WRITE},
-        ),
-        Function(
-            "careless_fifo",
-            "FIFO consumer that keeps going after a failure",
-            triggers=(QueueTrigger("careless", batch_size=10),),
-            tables={"ledger": Access.READ_WRITE},
-        ),
+        consumer("fifo_worker", "FIFO consumer", "ordered", timeout_seconds=20),
+        consumer("careless_fifo", "FIFO consumer that keeps going after a failure", "careless"),
         Function(
             "recorder",
             "HTTP and schedule target that records its events",
