@@ -61,6 +61,7 @@ from allegro_sync.domain.repricing import RepricingSettings, Strategy
 from allegro_sync.emulator import DEFAULT_APP_IDENTITY, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
 from allegro_sync.emulator.audit import check
 from allegro_sync.emulator.validation import validator_for
+from allegro_sync.local import woo_json
 from allegro_sync.local.demo_shop import DemoShop, DemoShopServer, woocommerce_credentials
 from allegro_sync.local.runtime import AllegroUrls, LocalRuntime
 from allegro_sync.services.accounts import DevicePrompt
@@ -622,12 +623,7 @@ class Demo:
                 "parent_id": WOO_PARENT,
                 "type": "variation",
                 "name": f"Słuchawki nauszne Aura - {colour}",
-                "sku": sku,
-                "status": "publish",
-                "price": price,
-                "regular_price": price,
-                "manage_stock": True,
-                "stock_quantity": stock,
+                **woo_json.sellable(sku, price, stock),
                 "attributes": [{"name": "Kolor", "option": colour}],
                 "date_modified_gmt": parent["date_modified_gmt"],
             }
