@@ -19,6 +19,7 @@ from allegro_sync.domain.orders import (
 )
 from allegro_sync.services.orders import GapScanner, allegro_time
 from tests.unit.orders.fakes import FakeForms, MemoryCursors, MemoryOrders, MemoryQueue, form
+from tests.unit.shop_out.test_shop_delivery import order
 
 BOUGHT, PAID = StockCountPoint.BOUGHT, StockCountPoint.READY_FOR_PROCESSING
 
@@ -78,16 +79,19 @@ def test_event_ids_are_opaque_and_the_journal_orders_them() -> None:
     assert not event_id_after("10", "10")  # the cursor's own event again: a loop
 
 
-def test_outbox_messages_round_trip() -> None:
-    message = OrderChanged(
-        message_id="order:f1:v1",
-        account="shop1",
-        checkout_form_id="f1",
-        revision="r1",
-        status="BOUGHT",
-        updated_at=None,
-        lines=(),
-    )
+@pytest.mark.parametrize(
+    "message",
+    [
+        pytest.param(
+            order("BOUGHT").model_copy(
+                update={"updated_at": None, "lines": (), "buyer": None, "delivery": None}
+            ),
+            id="bare",
+        ),
+        pytest.param(order("READY_FOR_PROCESSING", 2), id="lines-buyer-delivery"),
+    ],
+)
+def test_outbox_messages_round_trip(message: OrderChanged) -> None:
     assert parse_outbox_message(message.model_dump_json()) == message
 
 
