@@ -98,6 +98,8 @@ def describe(event: ShopEvent) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ShopReconciler:
+    """Catches up on what the shop changed without a webhook: the same intake, from a saved cursor."""
+
     feed: ShopChangeFeed
     intake: WebhookIntake
     cursors: CursorStore
