@@ -362,25 +362,27 @@ class Application:
         from allegro_sync.adapters.dynamodb.gpsr import DynamoGpsrIds
         from allegro_sync.adapters.dynamodb.mappings import DynamoMappings
         from allegro_sync.adapters.dynamodb.repricing import RepricingOwnership
-        from allegro_sync.services.publishing import Publisher
+        from allegro_sync.services.publishing import Context, Publisher
 
         return self._once(
             "publisher",
             lambda: Publisher(
-                catalog=DynamoCatalog(self.table("catalog")),
-                mappings=DynamoMappings(self.table("mappings")),
-                changes=self.change_log(),
-                link_writes=DynamoLinkWrites(self.table("catalog"), self.table("changes")),
-                accounts=ConnectedAccounts(self),
-                settings=self.offer_settings(),
-                parameter_cache=self.parameter_cache,
-                price_owner=RepricingOwnership(self.table("mappings")).owns_price,
-                ledger=self.stock_ledger(),
-                stock_changes=self.stock_changes(),
-                producers=self.producer_mappings(),
-                gpsr_ids=DynamoGpsrIds(self.table("control")),
-                safety_files=self.safety_files(),
-                market_rules=self.market_rules(),
+                Context(
+                    catalog=DynamoCatalog(self.table("catalog")),
+                    mappings=DynamoMappings(self.table("mappings")),
+                    changes=self.change_log(),
+                    link_writes=DynamoLinkWrites(self.table("catalog"), self.table("changes")),
+                    accounts=ConnectedAccounts(self),
+                    settings=self.offer_settings(),
+                    parameters=self.parameter_cache,
+                    price_owner=RepricingOwnership(self.table("mappings")).owns_price,
+                    ledger=self.stock_ledger(),
+                    stock_changes=self.stock_changes(),
+                    producers=self.producer_mappings(),
+                    gpsr_ids=DynamoGpsrIds(self.table("control")),
+                    safety_files=self.safety_files(),
+                    market_rules=self.market_rules(),
+                )
             ),
         )
 

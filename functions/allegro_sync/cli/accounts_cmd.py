@@ -11,12 +11,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from allegro_sync.cli import deployment, first_rule, output
+from allegro_sync.cli.output import fail as _fail
 from allegro_sync.contracts.accounts import (
     AccountNotFound,
     AccountProfile,
@@ -59,11 +60,6 @@ def _custody(stack: str | None) -> tuple[Custody, str | None]:
         return app.custody(), app.settings.api_url
     except LookupError as exc:
         _fail(str(exc))
-
-
-def _fail(message: str) -> NoReturn:
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
-    raise typer.Exit(1)
 
 
 def _when(epoch: float | None) -> str:

@@ -11,13 +11,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from allegro_sync.cli.deployment import application
+from allegro_sync.cli.deployment import StackOption, application
 from allegro_sync.services.privacy import STORED
 
 buyers_app = typer.Typer(help="Buyers' personal data (docs/privacy.md).", no_args_is_help=True)
 console = Console(width=160)
-
-StackOption = Annotated[str | None, typer.Option(help="CloudFormation stack name (env ALLEGRO_SYNC_STACK).")]
 
 
 def register(app: typer.Typer) -> None:

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 from botocore.exceptions import BotoCoreError, ClientError
@@ -30,6 +30,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from allegro_sync.adapters.allegro.client import AllegroClient
 from allegro_sync.bootstrap import Application
 from allegro_sync.cli import deployment, output
+from allegro_sync.cli.deployment import StackOption
+from allegro_sync.cli.output import fail as _fail
 from allegro_sync.cli.republish import publish_waiting, waiting
 from allegro_sync.contracts.catalog import (
     ANY_ACCOUNT,
@@ -65,7 +67,6 @@ sleep: Callable[[float], None] = time.sleep
 now: Callable[[], float] = time.time
 console = Console(width=160)
 
-StackOption = Annotated[str | None, typer.Option(help="CloudFormation stack name (env ALLEGRO_SYNC_STACK).")]
 AccountOption = Annotated[
     str | None, typer.Option(help="Only this seller account (default: every account, '*').")
 ]
@@ -76,11 +77,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(catalog_app, name="catalog")
     app.add_typer(mappings_app, name="mappings")
     app.add_typer(products_app, name="products")
-
-
-def _fail(message: str, code: int = 1) -> NoReturn:
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
-    raise typer.Exit(code)
 
 
 def _application(stack: str | None) -> Application:

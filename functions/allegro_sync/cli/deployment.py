@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection
+from typing import Annotated
 
 import typer
 from botocore.config import Config
@@ -30,6 +31,8 @@ LOCAL_API_URL = "http://127.0.0.1:8080"  # `allegro-sync local up`'s default gat
 # A command's own Allegro budget: a few reads (a review reads every offer once), far below Allegro's
 # 9,000/min for the whole Client ID; an operator never waits on the 60/min fallback.
 CLI_RPM_BUDGET = 300
+# The `--stack` option of every operator command that works on a deployment.
+StackOption = Annotated[str | None, typer.Option(help="CloudFormation stack name (env ALLEGRO_SYNC_STACK).")]
 
 
 class DeploymentNotFound(LookupError):

@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 
 from allegro_sync.cli import output
-from allegro_sync.cli.deployment import application
+from allegro_sync.cli.deployment import StackOption, application
 from allegro_sync.services.dlq import DeadLetters, UnknownQueue
 from allegro_sync.services.status import duration
 from allegro_sync.topology import TOPOLOGY, QueueTrigger
@@ -22,7 +22,6 @@ from allegro_sync.topology import TOPOLOGY, QueueTrigger
 dlq_app = typer.Typer(help="Dead-letter queues: list, show, replay.", no_args_is_help=True)
 console = Console(width=160)
 
-StackOption = Annotated[str | None, typer.Option(help="CloudFormation stack name (env ALLEGRO_SYNC_STACK).")]
 QueueArg = Annotated[str, typer.Argument(help="Topology queue name, e.g. orders or shop-events.")]
 LimitOption = Annotated[int, typer.Option(min=1, max=1000, help="At most this many messages.")]
 

@@ -19,7 +19,8 @@ import typer
 
 from allegro_sync.bootstrap import Application
 from allegro_sync.cli import deployment, output
-from allegro_sync.cli.orders_cmd import StackOption, orders_app
+from allegro_sync.cli.deployment import StackOption
+from allegro_sync.cli.orders_cmd import orders_app
 from allegro_sync.contracts.shipping import LabelRule, PackageDefaults, Sender
 from allegro_sync.services.invoices import InvoiceRefused
 from allegro_sync.services.labels import LabelPending, LabelRefused

@@ -13,7 +13,7 @@ Where the deployment lives: as every operator command (cli/deployment.py: env, s
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -21,6 +21,8 @@ from rich.console import Console
 from allegro_sync.adapters.allegro.client import AllegroClient
 from allegro_sync.bootstrap import Application
 from allegro_sync.cli import deployment, output
+from allegro_sync.cli.deployment import StackOption
+from allegro_sync.cli.output import fail as _fail
 from allegro_sync.contracts.listings import Proposal
 from allegro_sync.services.listings import ExperimentReport, ListingOptimizer
 
@@ -29,16 +31,10 @@ experiment_app = typer.Typer(help="A/B experiments on titles.", no_args_is_help=
 listings_app.add_typer(experiment_app, name="experiment")
 
 AccountOption = Annotated[str | None, typer.Option(help="Seller account (default: the first connected).")]
-StackOption = Annotated[str | None, typer.Option(help="CloudFormation stack name (env ALLEGRO_SYNC_STACK).")]
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(listings_app, name="listings", no_args_is_help=True)
-
-
-def _fail(message: str) -> NoReturn:
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
-    raise typer.Exit(1)
 
 
 def _optimizer(app: Application) -> ListingOptimizer:

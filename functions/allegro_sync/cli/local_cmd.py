@@ -16,7 +16,7 @@ import socket
 import sys
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any
 
 import httpx
 import typer
@@ -26,6 +26,7 @@ from allegro_sync.local import session
 if TYPE_CHECKING:  # the runtime and the emulator load only for the commands that run them
     from allegro_sync.emulator.admin import EmulatorAdmin
     from allegro_sync.local.runtime import AllegroUrls, LocalRuntime, RuntimeUrls
+from allegro_sync.cli.output import fail as _fail
 from allegro_sync.topology import TOPOLOGY, QueueTrigger
 
 seller_app = typer.Typer(help="Sellers on the local Allegro emulator.", no_args_is_help=True)
@@ -64,11 +65,6 @@ def _busy(port: int) -> bool:
         except OSError:
             return True
     return False
-
-
-def _fail(message: str) -> NoReturn:
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
-    raise typer.Exit(1)
 
 
 @local_app.command("up")

@@ -16,7 +16,8 @@ import typer
 from pydantic import ValidationError
 
 from allegro_sync.cli import catalog_cmd, deployment, output
-from allegro_sync.cli.producers_cmd import AccountOption, StackOption
+from allegro_sync.cli.deployment import StackOption
+from allegro_sync.cli.producers_cmd import AccountOption
 from allegro_sync.cli.republish import publish_waiting
 from allegro_sync.contracts.catalog import OfferLink
 from allegro_sync.contracts.messages import ProductUpsert

@@ -18,9 +18,9 @@ import typer
 from rich.console import Console
 
 from allegro_sync.cli import deployment, output
+from allegro_sync.cli.deployment import StackOption
 
 orders_app = typer.Typer(help="Allegro orders: what the system imported and sent back.", no_args_is_help=True)
-StackOption = Annotated[str | None, typer.Option(help="CloudFormation stack name (env ALLEGRO_SYNC_STACK).")]
 
 
 def register(app: typer.Typer) -> None:

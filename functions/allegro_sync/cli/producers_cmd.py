@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from allegro_sync.cli import catalog_cmd, deployment, output
+from allegro_sync.cli.deployment import StackOption
 from allegro_sync.cli.republish import NeedsRetry, publish_waiting, waiting
 from allegro_sync.contracts.catalog import ANY_ACCOUNT, OfferLink
 from allegro_sync.contracts.gpsr import (
@@ -35,7 +36,6 @@ producers_app = typer.Typer(
 )
 console = Console(width=160)
 
-StackOption = Annotated[str | None, typer.Option(help="CloudFormation stack name (env ALLEGRO_SYNC_STACK).")]
 AccountOption = Annotated[str | None, typer.Option(help="Only this seller account (default: every account).")]
 
 

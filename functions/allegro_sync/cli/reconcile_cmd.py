@@ -21,13 +21,12 @@ import typer
 from rich.console import Console
 
 from allegro_sync.cli import output
-from allegro_sync.cli.deployment import application
+from allegro_sync.cli.deployment import StackOption, application
 from allegro_sync.services.reconcile import ReconcileReport
 from allegro_sync.services.shop_reconcile import ShopReconcileReport
 
 FUNCTION = "reconciler"
 SHOP_FUNCTION = "shop_reconciler"
-StackOption = Annotated[str | None, typer.Option(help="CloudFormation stack name (env ALLEGRO_SYNC_STACK).")]
 
 
 def render(report: ReconcileReport, console: Console) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 from boto3.dynamodb.conditions import Attr
@@ -19,7 +19,7 @@ from allegro_sync.adapters.dynamodb.rate_limit import DynamoBlockedUntilStore
 from allegro_sync.adapters.dynamodb.repricing import PAUSE_PK
 from allegro_sync.bootstrap import Application
 from allegro_sync.cli import output
-from allegro_sync.cli.deployment import application
+from allegro_sync.cli.deployment import StackOption, application
 from allegro_sync.contracts.accounts import AccountProfile
 from allegro_sync.services.dlq import DlqSummary
 from allegro_sync.services.status import (
@@ -37,8 +37,6 @@ from allegro_sync.topology import TOPOLOGY
 console = Console(width=160)
 # The change log grows with every push; the status reads at most this many pages of it for the drift line.
 CHANGE_LOG_PAGES = 5
-
-StackOption = Annotated[str | None, typer.Option(help="CloudFormation stack name (env ALLEGRO_SYNC_STACK).")]
 
 
 class AwsStatusSource:

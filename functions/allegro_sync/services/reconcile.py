@@ -111,19 +111,12 @@ class LedgerLinks(Protocol):
     def link_offer(self, sku: str, offer_id: str, account: str, cap: int | None = None) -> StockResult: ...
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Reconciler:
-    def __init__(
-        self,
-        *,
-        ledger: LedgerLinks,
-        clients: ListerClients,
-        propagator: Propagator,
-        accounts: Callable[[], list[str]],
-    ) -> None:
-        self._ledger = ledger
-        self._clients = clients
-        self._propagator = propagator
-        self._accounts = accounts
+    ledger: LedgerLinks
+    clients: ListerClients
+    propagator: Propagator
+    accounts: Callable[[], list[str]]
 
     def run(
         self,
@@ -136,7 +129,7 @@ class Reconciler:
     ) -> ReconcileReport:
         """One pass (or, with `time_left`, as much of the cycle as fits; `cursors` keeps the rest)."""
         report = ReconcileReport(dry_run=dry_run)
-        names = sorted(self._accounts())
+        names = sorted(self.accounts())
         if account is not None:
             if account not in names:
                 raise LookupError(
@@ -169,7 +162,7 @@ class Reconciler:
         dry_run: bool,
     ) -> bool:
         """Page after page from `offset`; False when the run stopped for time (the position is saved)."""
-        client = self._clients.client(account)
+        client = self.clients.client(account)
         while True:
             if sweep.short():
                 report.continues_at = SweepPosition(account, offset)
@@ -204,7 +197,7 @@ class Reconciler:
             if sku:
                 on_page[sku].append(offer)
         # a SKU the ledger never heard of is not ours to judge
-        views = {k: v for k, v in self._ledger.views(list(on_page)).items() if v.revision != 0}
+        views = {k: v for k, v in self.ledger.views(list(on_page)).items() if v.revision != 0}
         partial = [
             k for k in sorted(views) if not whole and _needs_every_offer(account, views[k], on_page[k])
         ]
@@ -223,13 +216,13 @@ class Reconciler:
             ):
                 continue  # nothing to do, judged on the eventually consistent view
             report.rechecked += 1
-            view = self._ledger.view(sku)  # strongly consistent before deciding a repair
+            view = self.ledger.view(sku)  # strongly consistent before deciding a repair
             pushes.extend(
                 self._sku(account, sku, view, on_page[sku], all_offers, report, ended, dry_run=dry_run)
             )
         if dry_run or not pushes:
             return
-        applied = self._propagator.apply(pushes, PropagationReport())
+        applied = self.propagator.apply(pushes, PropagationReport())
         report.repaired.extend(p.offer_id for p in applied.pushed)
         report.failed.update(applied.failed)
 
@@ -301,7 +294,7 @@ class Reconciler:
             if status == "ENDED" and target.action is OfferAction.SET:
                 # The listing does not say who ended an offer; only the offer itself does (read once).
                 if offer.id not in ended:
-                    full = self._clients.client(account).get_product_offer(offer.id).publication
+                    full = self.clients.client(account).get_product_offer(offer.id).publication
                     ended[offer.id] = full.ended_by if full else None
                 ended_by = ended[offer.id]
             kind, push_kind = _drift(target, status, ended_by, stock)
@@ -314,7 +307,7 @@ class Reconciler:
             if unlinked:
                 kind = DriftKind.UNLINKED
                 if not dry_run:
-                    view = self._ledger.link_offer(sku, offer.id, account).view
+                    view = self.ledger.link_offer(sku, offer.id, account).view
                     target = next(t for t in view.offers if t.offer_id == offer.id)
             if kind is None or push_kind is None or target.quantity is None:
                 if unlinked:

@@ -96,25 +96,20 @@ def describe(event: ShopEvent) -> str:
     return f"upsert (price {event.price}, stock {stock})"
 
 
+@dataclass(frozen=True, slots=True)
 class ShopReconciler:
-    def __init__(
-        self,
-        feed: ShopChangeFeed,
-        intake: WebhookIntake,
-        cursors: CursorStore,
-        applied: AppliedState | None = None,
-        fulfillment: FulfillmentQueue | None = None,
-    ) -> None:
-        self._feed = feed
-        self._intake = intake
-        self._cursors = cursors
-        self._applied = applied
-        self._fulfillment = fulfillment
+    """Catches up on what the shop changed without a webhook: the same intake, from a saved cursor."""
+
+    feed: ShopChangeFeed
+    intake: WebhookIntake
+    cursors: CursorStore
+    applied: AppliedState | None = None
+    fulfillment: FulfillmentQueue | None = None
 
     def run(self, *, dry_run: bool = False) -> ShopReconcileReport:
-        kind = self._feed.kind
-        since = self._cursors.read(kind)
-        changes = self._feed.read(since)
+        kind = self.feed.kind
+        since = self.cursors.read(kind)
+        changes = self.feed.read(since)
         report = ShopReconcileReport(
             kind, dry_run, since, changes.cursor, shop_calls=changes.shop_calls, notes=list(changes.notes)
         )
@@ -123,12 +118,12 @@ class ShopReconciler:
                 self._preview(delivery, report)
             else:
                 self._queue(delivery, report)
-        if not dry_run and self._fulfillment is not None:
+        if not dry_run and self.fulfillment is not None:
             for update in changes.orders:
-                self._fulfillment.send(update)
+                self.fulfillment.send(update)
                 report.order_updates += 1
         if not dry_run and changes.cursor is not None and changes.cursor != since:
-            report.cursor_saved = self._cursors.save(kind, changes.cursor, expected=since)
+            report.cursor_saved = self.cursors.save(kind, changes.cursor, expected=since)
             if not report.cursor_saved:
                 report.notes.append("another run moved the cursor first; it was left as that run set it")
         return report
@@ -136,7 +131,7 @@ class ShopReconciler:
     def _queue(self, delivery: Delivery, report: ShopReconcileReport) -> None:
         # Each change is followed through the logs under its own id, as a webhook's delivery id is.
         with correlation.scope(delivery.events[0].delivery_id if delivery.events else None):
-            result = self._intake.accept(delivery)
+            result = self.intake.accept(delivery)
         verdict = result.outcome.value
         if result.outcome is Outcome.QUEUED:
             report.queued += 1
@@ -152,7 +147,7 @@ class ShopReconciler:
         if not delivery.events:
             report.ignored += 1
         for event in delivery.events:
-            applied = self._applied.applied_key(event.sku) if self._applied is not None else None
+            applied = self.applied.applied_key(event.sku) if self.applied is not None else None
             newer = applied is None or order_key(event.occurred_at, event.version) > applied
             report.changes.append(
                 Change(event.sku, describe(event), "would apply" if newer else "already applied")

@@ -20,7 +20,7 @@ import math
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -114,25 +114,17 @@ def _backoff(attempt: int) -> float:
     return random.uniform(0, min(0.05, 0.001 * 2**attempt))
 
 
+@dataclass(frozen=True, slots=True)
 class StockLedger:
     """The stock use cases; one instance per process, safe to share between threads."""
 
-    def __init__(
-        self,
-        repository: LedgerRepository,
-        policy: LedgerPolicy | None = None,
-        *,
-        max_attempts: int = 30,
-        sleep: Callable[[float], None] = time.sleep,
-        rechecks: StockRechecks | None = None,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
-    ) -> None:
-        self._repo = repository
-        self._policy = policy or LedgerPolicy()
-        self._max_attempts = max_attempts
-        self._sleep = sleep
-        self._rechecks = rechecks
-        self._now = now
+    repository: LedgerRepository
+    policy: LedgerPolicy = field(default_factory=LedgerPolicy)
+    _: KW_ONLY
+    max_attempts: int = 30
+    sleep: Callable[[float], None] = time.sleep
+    rechecks: StockRechecks | None = None
+    now: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     # --- shop ---------------------------------------------------------------------------------------------
 
@@ -150,7 +142,7 @@ class StockLedger:
         level = ShopLevel(quantity, at, version)
 
         def decide(ledger: SkuLedger, _: SaleRecord | None) -> _Decision:
-            outcome, moved = dom.apply_level(ledger, level, self._policy)
+            outcome, moved = dom.apply_level(ledger, level, self.policy)
             return outcome, moved, None
 
         return self._recheck_if_in_doubt(self._change(sku, None, decide, known=known))
@@ -175,7 +167,7 @@ class StockLedger:
         """Give back what the sale took, once; a cancellation ahead of its sale makes the sale a no-op."""
 
         def decide(ledger: SkuLedger, record: SaleRecord | None) -> _Decision:
-            outcome, new_record = dom.record_cancellation(record, sale_id, sku, cancelled_at, self._policy)
+            outcome, new_record = dom.record_cancellation(record, sale_id, sku, cancelled_at, self.policy)
             moved = dom.drop_sale(ledger, sale_id) if outcome is Outcome.APPLIED else None
             return outcome, moved, new_record
 
@@ -193,11 +185,11 @@ class StockLedger:
                 sku=sku,
                 ack_at=shop_ack_at,
                 ack_version=shop_ack_version,
-                policy=self._policy,
+                policy=self.policy,
             )
             moved = None
             if outcome is Outcome.APPLIED:
-                moved = dom.acknowledge_sale(ledger, sale_id, shop_ack_at, shop_ack_version, self._policy)
+                moved = dom.acknowledge_sale(ledger, sale_id, shop_ack_at, shop_ack_version, self.policy)
             return outcome, moved, new_record
 
         return self._recheck_if_in_doubt(self._change(sku, sale_id, decide))
@@ -229,7 +221,7 @@ class StockLedger:
     def set_category_buffer(self, category: str, buffer: int | None) -> None:
         """Default buffer for SKUs of `category`; each SKU shows it from its next view (or reconciler run)."""
         dom.check_category_buffer(category, buffer)
-        self._repo.set_category_buffer(category, buffer)
+        self.repository.set_category_buffer(category, buffer)
 
     def link_offer(
         self,
@@ -258,17 +250,17 @@ class StockLedger:
     # --- reading and propagation --------------------------------------------------------------------------
 
     def view(self, sku: str) -> StockView:
-        return self._view(self._repo.load(sku))
+        return self._view(self.repository.load(sku))
 
     def views(self, skus: Sequence[str]) -> dict[str, StockView]:
         """Many SKUs' views for a sweep, in batched eventually consistent reads (half the read units of
         `view`, 100 SKUs a call). Only for deciding what to look at: a write decided from one re-reads
         the SKU with `view` (a stale view is older, never newer, than the ledger)."""
-        ledgers = self._repo.load_many(skus)
+        ledgers = self.repository.load_many(skus)
         found = [ledgers.get(sku) or SkuLedger(sku) for sku in dict.fromkeys(skus)]
         wanted = sorted({x.category for x in found if x.buffer is None and x.category is not None})
-        buffers = self._repo.category_buffers(wanted) if wanted else {}
-        return {x.sku: dom.view(x, self._policy, buffers.get(x.category or "")) for x in found}
+        buffers = self.repository.category_buffers(wanted) if wanted else {}
+        return {x.sku: dom.view(x, self.policy, buffers.get(x.category or "")) for x in found}
 
     def claim_push(self, view: StockView) -> bool:
         """Coalescing: True when no equal or newer revision of the SKU was recorded, and records this one.
@@ -276,7 +268,7 @@ class StockLedger:
         Call it AFTER the push succeeded (a claim before a failed push would hide the revision from the
         retry); False then means a newer state was pushed meanwhile, so this one needs no repair.
         """
-        return self._repo.claim_push(view.sku, view.revision)
+        return self.repository.claim_push(view.sku, view.revision)
 
     # --- a sale in doubt -----------------------------------------------------------------------------------
 
@@ -293,19 +285,19 @@ class StockLedger:
         """Read the SKU's level from the shop once it is past `shop_time` (shop clock). Also for a change we
         made in the shop ourselves: a cancellation it restocked changes its level, and a shop need not
         report that (until it does, the ledger errs low)."""
-        now = self._now()
-        if self._rechecks is None or now - shop_time > RECHECK_GIVE_UP:
+        now = self.now()
+        if self.rechecks is None or now - shop_time > RECHECK_GIVE_UP:
             return
-        wait = (shop_time - now).total_seconds() + self._policy.clock_skew.total_seconds()
-        self._rechecks.schedule(sku, max(1, math.ceil(wait) + 1))
+        wait = (shop_time - now).total_seconds() + self.policy.clock_skew.total_seconds()
+        self.rechecks.schedule(sku, max(1, math.ceil(wait) + 1))
 
     # --- the one write path -------------------------------------------------------------------------------
 
     def _view(self, ledger: SkuLedger) -> StockView:
         category_buffer = None
         if ledger.buffer is None and ledger.category is not None:
-            category_buffer = self._repo.category_buffer(ledger.category)
-        return dom.view(ledger, self._policy, category_buffer)
+            category_buffer = self.repository.category_buffer(ledger.category)
+        return dom.view(ledger, self.policy, category_buffer)
 
     def _change(
         self,
@@ -315,9 +307,9 @@ class StockLedger:
         *,
         known: SkuLedger | None = None,
     ) -> StockResult:
-        for attempt in range(self._max_attempts):
-            current = known if known is not None and attempt == 0 else self._repo.load(sku)
-            record = self._repo.get_sale(sku, sale_id) if sale_id is not None else None
+        for attempt in range(self.max_attempts):
+            current = known if known is not None and attempt == 0 else self.repository.load(sku)
+            record = self.repository.get_sale(sku, sale_id) if sale_id is not None else None
             outcome, moved, new_record = decide(current, record)
             if moved is not None and moved.revision == current.revision:
                 moved = None  # the domain found nothing to change
@@ -325,22 +317,22 @@ class StockLedger:
                 if current is known:  # nothing to write on a state that may be stale: read to be sure
                     known = None
                     continue
-                recheck = dom.recheck_after(current, self._policy)
+                recheck = dom.recheck_after(current, self.policy)
                 return StockResult(
                     outcome, self._view(current), changed=False, recheck_after=recheck, ledger=current
                 )
             try:
-                self._repo.commit(
+                self.repository.commit(
                     ledger=moved,
                     expected_revision=current.revision,
                     sale=new_record,
                     expected_sale_rev=None if record is None else record.rev,
                 )
             except LedgerConflict:
-                self._sleep(_backoff(attempt))
+                self.sleep(_backoff(attempt))
                 continue
             final = moved or current
-            recheck = dom.recheck_after(final, self._policy)
+            recheck = dom.recheck_after(final, self.policy)
             before = self._view(current) if moved is not None else None
             return StockResult(
                 outcome,
@@ -350,4 +342,4 @@ class StockLedger:
                 before=before,
                 ledger=final,
             )
-        raise LedgerBusy(f"gave up on {sku!r} after {self._max_attempts} conflicting attempts")
+        raise LedgerBusy(f"gave up on {sku!r} after {self.max_attempts} conflicting attempts")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import KW_ONLY, dataclass
 from typing import Protocol
 
 from allegro_sync.contracts.catalog import order_key
@@ -108,26 +109,18 @@ def to_queue(delivery: Delivery) -> list[QueuedEvent]:
     ]
 
 
+@dataclass(frozen=True, slots=True)
 class WebhookIntake:
     """The use case behind both webhook routes: de-duplicate, queue, remember."""
 
-    def __init__(
-        self,
-        markers: DeliveryMarkers,
-        publisher: ShopEventPublisher,
-        products: ProductIndex | None = None,
-        refusals: RefusalLog | None = None,
-        *,
-        applied: AppliedLevels | None = None,
-        inventory: InventoryItems | None = None,
-    ) -> None:
-        """`applied`: lets a self-ordered delivery (stock levels dated by the shop) skip its marker."""
-        self._markers = markers
-        self._publisher = publisher
-        self._products = products
-        self._refusals = refusals
-        self._applied = applied
-        self._inventory = inventory
+    markers: DeliveryMarkers
+    publisher: ShopEventPublisher
+    products: ProductIndex | None = None
+    refusals: RefusalLog | None = None
+    _: KW_ONLY
+    # Lets a self-ordered delivery (stock levels dated by the shop) skip its marker.
+    applied: AppliedLevels | None = None
+    inventory: InventoryItems | None = None
 
     def resolve(self, parsed: Delivery | DeleteByProductId | InventoryLevel) -> Delivery:
         """The delivery a parsed request stands for (a delete by id or a stock level needs the index)."""
@@ -139,31 +132,31 @@ class WebhookIntake:
 
     def accept(self, delivery: Delivery) -> IntakeResult:
         skus = tuple(dict.fromkeys(e.sku for e in delivery.events))
-        if self._inventory is not None:  # first: a retry after a failure below is answered "duplicate"
+        if self.inventory is not None:  # first: a retry after a failure below is answered "duplicate"
             for item, sku in delivery.inventory_items:
-                self._inventory.link(item, sku)
+                self.inventory.link(item, sku)
         refused = delivery.refused
-        if refused and self._refusals is not None:
-            self._refusals.record(delivery.source, delivery.key, refused)
+        if refused and self.refusals is not None:
+            self.refusals.record(delivery.source, delivery.key, refused)
         if not delivery.events:
             outcome = Outcome.REFUSED if refused or delivery.error else Outcome.IGNORED
             reason = delivery.ignored or "; ".join(f"{r.sku}: {r.reason}" for r in refused) or "no events"
             return IntakeResult(outcome, delivery.key, reason=reason, refused=refused, error=delivery.error)
-        if delivery.self_ordered and self._applied is not None:
-            if self._already_applied(delivery, self._applied):
+        if delivery.self_ordered and self.applied is not None:
+            if self._already_applied(delivery, self.applied):
                 return IntakeResult(
                     Outcome.DUPLICATE, delivery.key, len(delivery.events), skus, refused=refused
                 )
-            self._publisher.publish(to_queue(delivery))
+            self.publisher.publish(to_queue(delivery))
             return IntakeResult(Outcome.QUEUED, delivery.key, len(delivery.events), skus, refused=refused)
-        if not self._markers.claim(delivery.source, delivery.key):
+        if not self.markers.claim(delivery.source, delivery.key):
             return IntakeResult(Outcome.DUPLICATE, delivery.key, len(delivery.events), skus, refused=refused)
-        self._publisher.publish(to_queue(delivery))
-        self._markers.mark_queued(delivery.source, delivery.key, len(delivery.events))
-        if self._products is not None and delivery.shop_product is not None:
+        self.publisher.publish(to_queue(delivery))
+        self.markers.mark_queued(delivery.source, delivery.key, len(delivery.events))
+        if self.products is not None and delivery.shop_product is not None:
             kept = [e.sku for e in delivery.events if not isinstance(e, ProductDelete)]
             if kept:
-                self._products.remember(delivery.source, delivery.shop_product, kept)
+                self.products.remember(delivery.source, delivery.shop_product, kept)
         return IntakeResult(Outcome.QUEUED, delivery.key, len(delivery.events), skus, refused=refused)
 
     @staticmethod
@@ -182,7 +175,7 @@ class WebhookIntake:
 
     def deletion(self, request: DeleteByProductId) -> Delivery:
         """The delete events for a shop product known only by id (every SKU it was ever seen with)."""
-        known = self._products.skus(request.source, request.product) if self._products is not None else []
+        known = self.products.skus(request.source, request.product) if self.products is not None else []
         if not known:
             return Delivery(
                 request.source,
@@ -208,9 +201,9 @@ class WebhookIntake:
         if level.location not in level.counted:
             why = f"location {level.location} is not among the counted locations (shop credentials)"
             return Delivery(level.source, level.key, (), ignored=why)
-        if self._inventory is None:
+        if self.inventory is None:
             return Delivery(level.source, level.key, (), ignored="no inventory index configured")
-        sku, levels = self._inventory.level(level.item, level.location, level.available)
+        sku, levels = self.inventory.level(level.item, level.location, level.available)
         if sku is None:
             why = (
                 f"inventory item {level.item} is not known yet: its level is kept for the sum, which is "

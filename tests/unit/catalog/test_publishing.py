@@ -32,7 +32,7 @@ from allegro_sync.contracts.catalog import (
 from allegro_sync.contracts.messages import PriceSet, ProductDelete, ProductUpsert, StockSet
 from allegro_sync.domain.pricing import PricingRule, ScopedRule
 from allegro_sync.services.catalog import status_lines, suggest_mappings
-from allegro_sync.services.publishing import OfferSettings, Publisher, RetryLater, stock_patch
+from allegro_sync.services.publishing import Context, OfferSettings, Publisher, RetryLater, stock_patch
 from allegro_sync.services.stock import StockLedger
 from tests.fixtures.changes import FakeChangeLog
 from tests.fixtures.ledger import InMemoryLedgerRepository
@@ -86,15 +86,17 @@ class World:
         self.ledger = StockLedger(self.repo, sleep=lambda _: None)
         self.emitted = RecordingStockChanges()  # what the stock propagator is asked to push
         self.publisher = Publisher(
-            catalog=self.catalog,
-            mappings=self.mappings,
-            changes=self.changes,
-            accounts=FakeAccounts(self.allegro),
-            ledger=self.ledger,
-            stock_changes=self.emitted,
-            settings=settings,
-            now=lambda: T0,
-            clock=lambda: self.seconds,
+            Context(
+                catalog=self.catalog,
+                mappings=self.mappings,
+                changes=self.changes,
+                accounts=FakeAccounts(self.allegro),
+                ledger=self.ledger,
+                stock_changes=self.emitted,
+                settings=settings or OfferSettings(),
+                now=lambda: T0,
+                clock=lambda: self.seconds,
+            )
         )
 
     def link(self, sku: str = "SONY", account: str = "shop1") -> OfferLink:

@@ -9,7 +9,7 @@ import pytest
 from allegro_sync.contracts.catalog import LinkStatus
 from allegro_sync.contracts.messages import ProductDelete, StockSet
 from allegro_sync.domain.ledger import OfferAction, Sale
-from allegro_sync.services.publishing import Publisher
+from allegro_sync.services.publishing import Context
 from tests.unit.catalog.fakes import FakeAccounts, FakeAllegro
 from tests.unit.catalog.test_publishing import T0, World, upsert
 
@@ -171,7 +171,7 @@ def test_a_deleted_product_is_unlinked_so_no_stock_is_pushed_to_its_ended_offers
 def test_a_ledger_without_its_stock_changes_hook_is_refused() -> None:
     world = LedgerWorld()
     with pytest.raises(TypeError, match="stock_changes"):
-        Publisher(  # type: ignore[call-arg]
+        Context(  # type: ignore[call-arg]
             catalog=world.catalog,
             mappings=world.mappings,
             changes=world.changes,

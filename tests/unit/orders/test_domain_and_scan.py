@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from allegro_sync.contracts.allegro_errors import AllegroRateLimited, AllegroUserRateLimited
 from allegro_sync.contracts.messages import OrderChanged, OrderNotice, fifo_safe, parse_outbox_message
 from allegro_sync.domain.orders import (
     FormLine,
@@ -169,10 +170,18 @@ def test_the_gap_scan_imports_no_history_before_the_poller_started() -> None:
     assert queue.sent == []
 
 
-def test_the_gap_scan_isolates_failing_accounts() -> None:
+@pytest.mark.parametrize(
+    ("failure", "others_go_on"),
+    [
+        (RuntimeError("boom"), True),
+        (AllegroUserRateLimited(NOW.timestamp() + 30, account="a-broken", resource="forms"), True),
+        (AllegroRateLimited(NOW.timestamp() + 60), False),  # app-wide: any call would extend the block
+    ],
+)
+def test_the_gap_scan_isolates_failing_accounts(failure: Exception, others_go_on: bool) -> None:
     class Broken(FakeForms):
         def iter_checkout_forms(self, **_: object):  # type: ignore[no-untyped-def]
-            raise RuntimeError("boom")
+            raise failure
 
     queue, cursors = MemoryQueue(), MemoryCursors()
     poller_started(cursors, "a-broken", NOW - timedelta(hours=1))
@@ -180,4 +189,5 @@ def test_the_gap_scan_isolates_failing_accounts() -> None:
     good = FakeForms([form("g", "BOUGHT", [], updated_at="2026-11-27T20:05:00.000Z")])
     report = make_scanner(cursors, MemoryOrders(), queue).scan({"a-broken": Broken([]), "b-good": good})
     assert report["a-broken"].error
-    assert [n.checkout_form_id for n in queue.sent] == ["g"]
+    assert bool(good.since) is others_go_on
+    assert [n.checkout_form_id for n in queue.sent] == (["g"] if others_go_on else [])

@@ -203,14 +203,16 @@ def test_a_failed_enqueue_leaves_the_cursor_so_the_events_come_again(clock: Fake
     assert cursors.items["shop1"].event_id == "2"
 
 
-def test_one_failing_account_never_stops_the_others(clock: FakeClock) -> None:
+# run_seconds 0: the failure meets the one-poll run's look before the claim; 50: the in-run poll.
+@pytest.mark.parametrize("run_seconds", [0, 50])
+def test_one_failing_account_never_stops_the_others(clock: FakeClock, run_seconds: float) -> None:
     good, bad = FakeEvents([event(1, "g0")]), FakeEvents([event(1, "b0")])
     cursors, queue = positioned(clock, {"good": good, "bad": bad})
     good.events.append(event(2, "g1"))
     bad.events.append(event(2, "b1"))
     bad.fail = AllegroServerError(503, [])
 
-    report = make_poller(cursors, queue, clock).run({"bad": bad, "good": good})
+    report = make_poller(cursors, queue, clock, run_seconds=run_seconds).run({"bad": bad, "good": good})
 
     assert report.accounts["bad"].error
     assert [n.checkout_form_id for n in queue.sent] == ["g1"]
@@ -218,26 +220,31 @@ def test_one_failing_account_never_stops_the_others(clock: FakeClock) -> None:
     assert [n.checkout_form_id for n in queue.sent] == ["g1", "b1"]  # nothing lost: picked up next run
 
 
-def test_a_rate_limit_block_stops_every_account_at_once(clock: FakeClock) -> None:
+@pytest.mark.parametrize(("run_seconds", "ticks"), [(50, 1), (0, 0)])  # met while polling / looking
+def test_a_rate_limit_block_stops_every_account_at_once(
+    clock: FakeClock, run_seconds: float, ticks: int
+) -> None:
     first, second = FakeEvents([event(1, "a")]), FakeEvents([event(1, "b")])
     cursors, queue = positioned(clock, {"a": first, "b": second})
     first.fail = AllegroRateLimited(clock() + 60)
     second.calls.clear()
 
-    report = make_poller(cursors, queue, clock, run_seconds=50).run({"a": first, "b": second})
+    report = make_poller(cursors, queue, clock, run_seconds=run_seconds).run({"a": first, "b": second})
 
     assert report.blocked_until == clock() + 60
+    assert report.accounts["a"].error
     assert second.calls == []  # calling during the block would extend it
-    assert report.ticks == 1
+    assert report.ticks == ticks
 
 
-def test_one_sellers_own_limit_stops_only_that_seller(clock: FakeClock) -> None:
+@pytest.mark.parametrize("run_seconds", [0, 50])
+def test_one_sellers_own_limit_stops_only_that_seller(clock: FakeClock, run_seconds: float) -> None:
     first, second = FakeEvents([event(1, "a")]), FakeEvents([event(1, "b")])
     cursors, queue = positioned(clock, {"a": first, "b": second})
     first.fail = AllegroUserRateLimited(clock() + 30, account="a", resource="GET /order/events")
     second.events.append(event(2, "b2"))
 
-    report = make_poller(cursors, queue, clock).run({"a": first, "b": second})
+    report = make_poller(cursors, queue, clock, run_seconds=run_seconds).run({"a": first, "b": second})
 
     assert report.accounts["a"].error
     assert report.blocked_until is None  # no app-wide block

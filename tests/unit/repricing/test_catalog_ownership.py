@@ -10,7 +10,7 @@ from allegro_sync.contracts.catalog import CategoryMapping, StoredMapping
 from allegro_sync.contracts.messages import PriceSet, ProductUpsert
 from allegro_sync.domain.pricing import PricingRule, ScopedRule
 from allegro_sync.domain.repricing import RepricingSettings, SettingsIndex, Strategy
-from allegro_sync.services.publishing import Publisher
+from allegro_sync.services.publishing import Context, Publisher
 from allegro_sync.services.stock import StockLedger
 from tests.fixtures.changes import FakeChangeLog
 from tests.fixtures.ledger import InMemoryLedgerRepository
@@ -42,17 +42,19 @@ def publisher(settings: list[RepricingSettings]) -> tuple[Publisher, fakes.FakeA
         rules=[ScopedRule(rule=PricingRule(name="plus 20", markup_amount=Decimal(20)))],
     )
     built = Publisher(
-        catalog=catalog,
-        mappings=mappings,
-        changes=FakeChangeLog(),
-        accounts=fakes.FakeAccounts({"shop1": api}),
-        ledger=StockLedger(InMemoryLedgerRepository(), sleep=lambda _: None),
-        stock_changes=fakes.RecordingStockChanges(),
-        now=lambda: T0,
-        clock=lambda: 0.0,
-        price_owner=lambda account, sku, category: (
-            index.for_offer(account, category, sku).strategy is not Strategy.NONE
-        ),
+        Context(
+            catalog=catalog,
+            mappings=mappings,
+            changes=FakeChangeLog(),
+            accounts=fakes.FakeAccounts({"shop1": api}),
+            ledger=StockLedger(InMemoryLedgerRepository(), sleep=lambda _: None),
+            stock_changes=fakes.RecordingStockChanges(),
+            now=lambda: T0,
+            clock=lambda: 0.0,
+            price_owner=lambda account, sku, category: (
+                index.for_offer(account, category, sku).strategy is not Strategy.NONE
+            ),
+        )
     )
     return built, api, catalog
 

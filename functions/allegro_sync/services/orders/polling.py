@@ -110,25 +110,22 @@ class OrderPoller:
         claimed = list(active)
         if report.blocked_until is not None:
             active.clear()  # the whole Client ID is blocked: every call would extend it
+
+        def poll(account: str) -> None:
+            page = looked.pop(account, None)
+            active[account] = self._poll_once(apis[account], active[account], report.accounts[account], page)
+
+        def failed(account: str, error: Exception) -> None:
+            report.accounts[account].error = _describe(error)
+            del active[account]
+
         try:
             while active:
                 report.ticks += 1
-                for account in list(active):
-                    outcome = report.accounts[account]
-                    try:
-                        page = looked.pop(account, None)
-                        active[account] = self._poll_once(apis[account], active[account], outcome, page)
-                    except AllegroUserRateLimited as limited:  # this seller's limit: the others go on
-                        outcome.error = _describe(limited)
-                        del active[account]
-                    except AllegroRateLimited as blocked:
-                        report.blocked_until = blocked.blocked_until
-                        outcome.error = _describe(blocked)
-                        active.clear()  # the whole Client ID is blocked: every call would extend it
-                        break
-                    except Exception as error:
-                        outcome.error = _describe(error)
-                        del active[account]
+                blocked = until_blocked(list(active), poll, failed)
+                if blocked is not None:
+                    report.blocked_until = blocked.blocked_until
+                    active.clear()  # the whole Client ID is blocked: every call would extend it
                 if not active or self._clock() + settings.interval_seconds > deadline:
                     break
                 self._sleep(settings.interval_seconds)
@@ -147,27 +144,24 @@ class OrderPoller:
         found goes to `looked`); stops at Allegro's application-wide block (`report.blocked_until`)."""
         active: dict[str, CursorState] = {}
         lease = self._settings.lease_seconds
-        for account in sorted(apis):
+
+        def claim(account: str) -> None:
             outcome = report.accounts[account] = AccountPoll()
-            try:
-                if self._nothing_new(apis[account], account, outcome, looked):
-                    continue
-                state = self._cursors.claim(account, self._owner, self._clock(), lease)
-            except AllegroUserRateLimited as limited:  # this seller's limit: the others go on
-                outcome.error = _describe(limited)
-                continue
-            except AllegroRateLimited as blocked:
-                report.blocked_until = blocked.blocked_until
-                outcome.error = _describe(blocked)
-                break
-            except Exception as error:
-                outcome.error = _describe(error)
-                continue
+            if self._nothing_new(apis[account], account, outcome, looked):
+                return
+            state = self._cursors.claim(account, self._owner, self._clock(), lease)
             if state is None:
                 outcome.skipped = "another run holds this account's cursor"
             else:
                 active[account] = state
                 outcome.cursor = state.event_id
+
+        def failed(account: str, error: Exception) -> None:
+            report.accounts[account].error = _describe(error)
+
+        blocked = until_blocked(sorted(apis), claim, failed)
+        if blocked is not None:
+            report.blocked_until = blocked.blocked_until
         return active
 
     def _nothing_new(
@@ -278,21 +272,37 @@ def _describe(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"[:500]
 
 
-def each_account(apis: Mapping[str, _A], work: Callable[[str, _A], None]) -> dict[str, str | None]:
-    """`work` per account, in order: one account's failure (its own rate limit included) never stops the
-    others; the app-wide block stops the run. Account -> its error, or None."""
-    errors: dict[str, str | None] = {}
-    for account in sorted(apis):
-        errors[account] = None
+def until_blocked(
+    accounts: Iterable[str], work: Callable[[str], None], failed: Callable[[str, Exception], None]
+) -> AllegroRateLimited | None:
+    """`work` per account, in order. One account's failure, its own rate limit included, goes to `failed`
+    and never stops the others; Allegro's app-wide block goes to `failed` too, stops the run and is
+    returned (every further call would extend it)."""
+    for account in accounts:
         try:
-            work(account, apis[account])
+            work(account)
         except AllegroUserRateLimited as limited:  # this seller's limit: the others go on
-            errors[account] = _describe(limited)
+            failed(account, limited)
         except AllegroRateLimited as blocked:  # the app's: stop until the block ends
-            errors[account] = _describe(blocked)
-            break
+            failed(account, blocked)
+            return blocked
         except Exception as error:  # one account's failure never stops the others
-            errors[account] = _describe(error)
+            failed(account, error)
+    return None
+
+
+def each_account(apis: Mapping[str, _A], work: Callable[[str, _A], None]) -> dict[str, str | None]:
+    """`work` per account, in order, by `until_blocked`'s rules. Account -> its error, or None."""
+    errors: dict[str, str | None] = {}
+
+    def one(account: str) -> None:
+        errors[account] = None
+        work(account, apis[account])
+
+    def failed(account: str, error: Exception) -> None:
+        errors[account] = _describe(error)
+
+    until_blocked(sorted(apis), one, failed)
     return errors
 
 

@@ -19,6 +19,7 @@ is the entry point that orders events and applies them to every account. Request
 client's (`AllegroClient.create_offer`, `update_offer`).
 """
 
+from allegro_sync.services.publishing.context import Context
 from allegro_sync.services.publishing.outcomes import EventReport, RetryLater
 from allegro_sync.services.publishing.ports import Accounts, AllegroPort, StockChanges, StockLedgerPort
 from allegro_sync.services.publishing.publisher import Publisher
@@ -29,6 +30,7 @@ __all__ = [
     "SOLD_OUT",
     "Accounts",
     "AllegroPort",
+    "Context",
     "EventReport",
     "OfferSettings",
     "Publisher",

@@ -41,13 +41,16 @@ PriceOwner = Callable[[str, str, str | None], bool]
 
 @dataclass
 class Context:
+    """What a `Publisher` is built from. `ledger`: every stock level goes through it and its
+    `stock_changes` hook (the propagator). `now`/`clock`: for tests."""
+
     catalog: CatalogRepository
     mappings: MappingsRepository
     changes: ChangeLog
     accounts: Accounts
     ledger: StockLedgerPort
     stock_changes: StockChanges
-    settings: OfferSettings
+    settings: OfferSettings = field(default_factory=OfferSettings)
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     clock: Callable[[], float] = time.monotonic
     # Category parameters change rarely; a warm Lambda keeps them (the handler passes a process cache).

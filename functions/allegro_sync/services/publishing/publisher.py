@@ -7,15 +7,12 @@ once the others are done, so SQS delivers the event again and only the failed ac
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import UTC, datetime
 
 from aws_lambda_powertools import Logger
 
-from allegro_sync.contracts.allegro import CategoryParameter
 from allegro_sync.contracts.allegro_errors import (
     AllegroApiError,
     AllegroBadRequest,
@@ -24,16 +21,11 @@ from allegro_sync.contracts.allegro_errors import (
 )
 from allegro_sync.contracts.catalog import OfferLink, Outcome, StoredProduct, order_key
 from allegro_sync.contracts.messages import PriceSet, ProductDelete, ProductUpsert, ShopEvent, StockSet
-from allegro_sync.services.catalog import CatalogRepository, ChangeLog, LinkWrites, MappingsRepository
-from allegro_sync.services.publishing.context import Context, PriceOwner
+from allegro_sync.services.publishing.context import Context
 from allegro_sync.services.publishing.end import Ends
-from allegro_sync.services.publishing.gpsr import GpsrIds, ProducerDirectory, SafetyFiles
-from allegro_sync.services.publishing.markets import MarketRules
 from allegro_sync.services.publishing.outcomes import EventReport, RetryLater, rejected
-from allegro_sync.services.publishing.ports import Accounts, StockChanges, StockLedgerPort
 from allegro_sync.services.publishing.price import Prices
 from allegro_sync.services.publishing.recreate import Republishing
-from allegro_sync.services.publishing.settings import OfferSettings
 from allegro_sync.services.publishing.stock import StockLevels
 from allegro_sync.services.publishing.upsert import Upserts
 
@@ -43,51 +35,10 @@ logger = Logger(child=True)
 class Publisher:
     """Applies shop events to the catalogue and to every connected account's offer."""
 
-    def __init__(
-        self,
-        *,
-        catalog: CatalogRepository,
-        mappings: MappingsRepository,
-        changes: ChangeLog,
-        accounts: Accounts,
-        ledger: StockLedgerPort,
-        stock_changes: StockChanges,
-        settings: OfferSettings | None = None,
-        price_owner: PriceOwner | None = None,
-        link_writes: LinkWrites | None = None,
-        parameter_cache: dict[str, list[CategoryParameter]] | None = None,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
-        clock: Callable[[], float] = time.monotonic,
-        producers: ProducerDirectory | None = None,
-        gpsr_ids: GpsrIds | None = None,
-        safety_files: SafetyFiles | None = None,
-        market_rules: MarketRules | None = None,
-    ) -> None:
-        """`ledger`: every stock level goes through it and its `stock_changes` hook (the propagator).
-        `price_owner`: whether a repricing rule owns an offer's price. `link_writes`: a link and its
-        changes in one write. `parameter_cache`: a process-wide
-        cache of category parameters (a warm Lambda keeps them). `now`/`clock`: for tests.
-        `producers`/`gpsr_ids`: the seller's brand -> producer mappings and the ids on each account (GPSR);
-        `safety_files`: reads the shop's safety-information files (uploaded as attachments).
-        `market_rules`: which foreign marketplaces an offer is sold on, at which price (issue 16)."""
-        self._ctx = Context(
-            catalog=catalog,
-            mappings=mappings,
-            changes=changes,
-            accounts=accounts,
-            ledger=ledger,
-            stock_changes=stock_changes,
-            settings=settings or OfferSettings(),
-            now=now,
-            clock=clock,
-            parameters=parameter_cache if parameter_cache is not None else {},
-            price_owner=price_owner,
-            link_writes=link_writes,
-            producers=producers,
-            gpsr_ids=gpsr_ids,
-            safety_files=safety_files,
-            market_rules=market_rules,
-        )
+    def __init__(self, ctx: Context) -> None:
+        """`ctx`: the ports, the seller's settings and the caches every event's handling shares; its fields
+        are the Publisher's parameters, so they are written once (`Context`)."""
+        self._ctx = ctx
         self._upserts = Upserts(self._ctx)
         self._stock = StockLevels(self._ctx)
         self._prices = Prices(self._ctx)
