@@ -137,24 +137,10 @@ def _prices(st: MarketState, offer: Offer, prices: dict[str, Any]) -> tuple[str,
     """Every marketplace's new price checked first, then all set: an element changes all or nothing."""
     targets: dict[str, Decimal] = {}
     for marketplace, raw in prices.items():
-        change = obj(raw)
-        if marketplace not in marketplaces.MARKETPLACES:
-            return ("MARKETPLACE_NOT_AVAILABLE", f"Marketplace {marketplace} is not supported")
+        target = _target(offer, marketplace, obj(raw))
+        if isinstance(target, tuple):
+            return target
         money = marketplaces.currency(marketplace)
-        current = offer.price if marketplace == BASE_MARKETPLACE else offer.markets.get(marketplace)
-        if change["changeType"] == "PERCENTAGE":
-            if current is None:
-                return ("MARKETPLACE_NOT_AVAILABLE", f"The offer has no price on {marketplace} to change")
-            factor = 1 + Decimal(str(change["percentage"]).rstrip("%")) / 100
-            target = Decimal(money_str(current * factor))
-        else:
-            value = obj(change.get("value"))
-            if value.get("currency", CURRENCY if money == CURRENCY else None) != money:
-                return ("INVALID_CURRENCY", f"Prices on {marketplace} are in {money}")
-            amount = Decimal(str(value["amount"]))
-            if change["changeType"] == "GAIN" and current is None:
-                return ("MARKETPLACE_NOT_AVAILABLE", f"The offer has no price on {marketplace} to change")
-            target = amount if change["changeType"] == "FIXED" else (current or Decimal(0)) + amount
         if st.faults.whole_czk and money in marketplaces.WHOLE_UNITS and target != target.to_integral_value():
             return ("InvalidPricePrecision", "prices.price.amount.invalidPrecision")  # #7323, #8661
         if target < Decimal("1.00"):
@@ -167,6 +153,24 @@ def _prices(st: MarketState, offer: Offer, prices: dict[str, Any]) -> tuple[str,
             offer.markets[marketplace] = target  # as a PATCH of additionalMarketplaces would
             offer.updated_at = st.now()
     return None
+
+
+def _target(offer: Offer, marketplace: str, change: dict[str, Any]) -> Decimal | tuple[str, str]:
+    """The price a change gives on `marketplace`, or the task's error."""
+    if marketplace not in marketplaces.MARKETPLACES:
+        return ("MARKETPLACE_NOT_AVAILABLE", f"Marketplace {marketplace} is not supported")
+    money = marketplaces.currency(marketplace)
+    current = offer.price if marketplace == BASE_MARKETPLACE else offer.markets.get(marketplace)
+    if change["changeType"] != "FIXED" and current is None:
+        return ("MARKETPLACE_NOT_AVAILABLE", f"The offer has no price on {marketplace} to change")
+    if change["changeType"] == "PERCENTAGE":
+        assert current is not None
+        return Decimal(money_str(current * (1 + Decimal(str(change["percentage"]).rstrip("%")) / 100)))
+    value = obj(change.get("value"))
+    if value.get("currency", CURRENCY if money == CURRENCY else None) != money:
+        return ("INVALID_CURRENCY", f"Prices on {marketplace} are in {money}")
+    amount = Decimal(str(value["amount"]))
+    return amount if change["changeType"] == "FIXED" else (current or Decimal(0)) + amount
 
 
 def get_report(st: MarketState, request: EmulatorRequest, command_id: str) -> EmulatorResponse:

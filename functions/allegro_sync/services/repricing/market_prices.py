@@ -7,8 +7,9 @@ change log and `prices why` name every marketplace and currency.
 Bulk: a FIXED_PRICE command sets one price for up to 1000 offers, so a repricer round whose prices are nearly
 all distinct paid a command (a PUT and ~2 task reads) per offer. `/sale/offer-bulk-modification-commands`
 carries each offer's own prices, every marketplace in one element, 25 offers per command. A price shared by
-`BULK_BELOW` offers or more still goes in one FIXED_PRICE command (fewer calls); the rest, and every offer
-with marketplace prices to move (the price command reaches allegro.pl only, #9296), goes in bulk commands.
+`BULK_BELOW` offers or more still goes in one FIXED_PRICE command (fewer calls); the rest goes in bulk
+commands when that takes fewer commands, and so does every offer with marketplace prices to move (the price
+command reaches allegro.pl only, #9296).
 """
 
 from __future__ import annotations
@@ -94,14 +95,17 @@ def split(
 ) -> tuple[dict[Decimal, list[RepriceDecision]], list[list[RepriceDecision]]]:
     """(prices kept as FIXED_PRICE commands, bulk commands of up to 25 decisions each)."""
     fixed: dict[Decimal, list[RepriceDecision]] = {}
+    small: dict[Decimal, list[RepriceDecision]] = {}
     bulk: list[RepriceDecision] = []
     for price, group in sorted(by_price.items()):
         plain = [d for d in group if not _moves_markets(d, moves)]
         bulk += [d for d in group if _moves_markets(d, moves)]
-        if len(plain) >= BULK_BELOW:
-            fixed[price] = plain
-        else:
-            bulk += plain
+        if plain:
+            (fixed if len(plain) >= BULK_BELOW else small)[price] = plain
+    if _bulk_pays([len(g) for g in small.values()], len(bulk)):
+        bulk += [d for group in small.values() for d in group]
+    else:
+        fixed |= small
     chunks = [bulk[i : i + MAX_MODIFICATIONS] for i in range(0, len(bulk), MAX_MODIFICATIONS)]
     return fixed, chunks
 
@@ -110,13 +114,20 @@ def _moves_markets(d: RepriceDecision, moves: Moves) -> bool:
     return any(m.changes for m in moves.get(d.offer_id, ()))
 
 
-def price_commands(sizes: Sequence[int], moved: int = 0) -> tuple[int, int]:
-    """(commands with FIXED_PRICE only, commands with bulk) for groups of `sizes` offers sharing a price,
-    `moved` of the offers also moving marketplace prices (bench.repricing_plan reports both)."""
+def _bulk_pays(small: Sequence[int], moved: int) -> bool:
+    """Whether the small price groups cost fewer commands in bulk (with the moved offers) than one each."""
+    extra = -(-(moved + sum(small)) // MAX_MODIFICATIONS) - -(-moved // MAX_MODIFICATIONS)
+    return extra < len(small)
+
+
+def price_commands(sizes: Sequence[int]) -> tuple[int, int]:
+    """(FIXED_PRICE commands only, FIXED_PRICE and bulk commands as a round sends them) for price groups of
+    `sizes` offers, none moving marketplace prices: bench.repricing_plan reports both."""
     before = sum(-(-k // 1000) for k in sizes)
+    small = [k for k in sizes if k < BULK_BELOW]
     fixed = sum(-(-k // 1000) for k in sizes if k >= BULK_BELOW)
-    in_bulk = sum(k for k in sizes if k < BULK_BELOW) + moved
-    return before, fixed + -(-in_bulk // MAX_MODIFICATIONS)
+    in_bulk = -(-sum(small) // MAX_MODIFICATIONS) if _bulk_pays(small, 0) else len(small)
+    return before, fixed + in_bulk
 
 
 def apply_chunk(
