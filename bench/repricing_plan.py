@@ -110,8 +110,8 @@ def main() -> None:
     print(f"price changes:             {actions[rp.Action.SET_PRICE]:,} in {len(prices):,} distinct prices")
     print(f"rule assignments:          {actions[rp.Action.ASSIGN_RULE]:,} in {len(ranges):,} distinct ranges")
     print(
-        f"price commands:            {price_commands:,}  (+{price_commands * POLLS_PER_COMMAND:,} task polls; "
-        "FIXED_PRICE for a price shared by 25+ offers, the rest 25 offers per bulk command)"
+        f"price commands:            {price_commands:,}  (+{price_commands * POLLS_PER_COMMAND:,} task "
+        "polls; FIXED_PRICE for a price shared by 25+ offers, the rest 25 offers per bulk command)"
     )
     print(
         f"price calls, bulk:         before {before_calls:,} ({before_price_commands:,} FIXED_PRICE commands "
