@@ -63,12 +63,10 @@ def market_moves(
             note = f"{head}: kept at {old or 'no price'}: {error}"
             moves.append(MarketMove(rule.marketplace, money, old, None, note))
             continue
-        new = decision.amount
-        if low is not None and new < low:  # the rule's rounding may not undercut the converted floor
-            new = low
-        if high is not None and new > high:
-            new = high
+        new = min(max(decision.amount, low or decision.amount), high or decision.amount)
         span = f"{bounds[0]}..{bounds[1]} PLN = {low}..{high} {money}"
+        if new != decision.amount:  # only if the seller's rule rounds differently at the bounds
+            span += f", so {new} {money}"
         change = f"{old} -> {new} {money}" if old != new else f"stays {new} {money}"
         note = f"{head}: {change} ({decision.explanation}; the seller's bounds {span})"
         moves.append(MarketMove(rule.marketplace, money, old, new, note))

@@ -64,3 +64,16 @@ def test_hellers_zloty_on_allegro_cz_or_a_gain_where_there_is_no_price_change_no
     offer = market.offer(offer_id)
     assert offer["sellingMode"]["price"]["amount"] == before  # the element is all or nothing
     assert offer["additionalMarketplaces"]["allegro-cz"]["sellingMode"]["price"]["amount"] == "600.00"
+
+
+def test_a_fee_preview_on_allegro_cz_charges_its_fixed_fee_in_czk(api: Api) -> None:
+    body = {
+        "offer": {
+            "name": "Oferta testowa",
+            "category": {"id": "101"},  # 10 % + 1.00 PLN on allegro.pl
+            "sellingMode": {"price": {"amount": "1000.00", "currency": "CZK"}},
+        },
+        "marketplaceId": "allegro-cz",
+    }
+    fee = api.call("POST", "/pricing/offer-fee-preview", body).body["commissions"][0]["fee"]
+    assert fee == {"amount": "106.00", "currency": "CZK"}  # 10 % of 1000 + 1.00 PLN as 6 CZK (whole korunas)
