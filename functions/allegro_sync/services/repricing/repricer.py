@@ -40,15 +40,9 @@ from allegro_sync.domain.repricing import (
     settings_for,
 )
 from allegro_sync.domain.repricing_feed import FeedFormatError
+from allegro_sync.services.repricing import market_prices
 from allegro_sync.services.repricing.fees import FeeBook, amount
 from allegro_sync.services.repricing.market_fees import MarketFees
-from allegro_sync.services.repricing.market_prices import (
-    MarketRulesSource,
-    Moves,
-    apply_chunk,
-    plan_moves,
-    split,
-)
 from allegro_sync.services.repricing.plans import campaign_holds, change_entry, hold_all, offer_input
 from allegro_sync.services.repricing.ports import (
     ChangeLog,
@@ -119,7 +113,7 @@ class Repricer:
         feed: FeedSource | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         max_commands: int = MAX_COMMANDS_PER_ROUND,
-        markets: MarketRulesSource | None = None,
+        markets: market_prices.MarketRulesSource | None = None,
     ) -> None:
         if max_commands < 1:
             raise ValueError("max_commands must be at least 1")
@@ -237,7 +231,7 @@ class Repricer:
             plan = hold_all(
                 plan, f"repricing paused until {r.paused[0].isoformat(timespec='minutes')}: {r.paused[1]}"
             )
-        plan, moves = plan_moves(plan, listings, r.market_rules, r.category_paths)
+        plan, moves = market_prices.plan_moves(plan, listings, r.market_rules, r.category_paths)
         report.planned += len(plan.decisions)
         decisions = (
             self._apply(r.account, r.client, plan, r.states, r.now, report, moves)
@@ -341,7 +335,7 @@ class Repricer:
         states: dict[str, OfferState],
         now: datetime,
         report: RoundReport,
-        moves: Moves,
+        moves: market_prices.Moves,
     ) -> list[RepriceDecision]:
         """The page's plan applied within what is left of the round's command budget; its decisions with
         what Allegro answered."""
@@ -360,7 +354,7 @@ class Repricer:
             ):
                 by_rule[(d.rule_type, d.floor, d.ceiling)].append(d)
         budget = self._max_commands - report.price_commands - report.rule_commands
-        by_price, chunks = split(by_price, moves)  # issue 16: distinct prices and marketplaces in bulk
+        by_price, chunks = market_prices.split(by_price, moves)  # issue 16: distinct prices in bulk
         groups = sorted(
             [("price", key, g) for key, g in by_price.items()]
             + [("bulk", i, g) for i, g in enumerate(chunks)]
@@ -372,7 +366,7 @@ class Repricer:
         by_rule = {k: g for k, g in by_rule.items() if ("rule", k) in kept}
         for i, chunk in enumerate(chunks):
             if ("bulk", i) in kept:
-                results, error = apply_chunk(client, account, now, chunk, moves)
+                results, error = market_prices.apply_chunk(client, account, now, chunk, moves)
                 report.error = error or report.error
                 report.price_commands += 1
                 self._settle(account, chunk, results, states, now, report, outcome)
