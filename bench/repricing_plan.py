@@ -5,8 +5,10 @@ Offers: 20 categories, prices 10..2000 PLN, cost 55-75 % of the price, a third e
 line per category (what the fee book builds from two previews per price band).
 
 Allegro calls to apply: GET /sale/offers pages (1000 each), fee previews (2 per category and price band
-touched, cached 24 h), one FIXED_PRICE command per distinct new price and 1000 offers (a command sets one
-value for all its offers), one price-automation command per distinct range, plus task polls: the client
+touched, cached 24 h), one FIXED_PRICE command per new price shared by 25 offers or more (a command sets one
+value for up to 1000 offers), the other prices in bulk commands of 25 offers each with their own prices
+(issue 16, `services.repricing.market_prices`; before it, one FIXED_PRICE command per distinct price: the
+figure "before" below), one price-automation command per distinct range, plus task polls: the client
 reads `/tasks` after 0.5 s and again until done; the emulator and Allegro usually finish a small command
 within the first two reads, so 2 polls per command is assumed.
 
@@ -26,6 +28,7 @@ from decimal import Decimal
 
 from allegro_sync.domain import repricing as rp
 from allegro_sync.services.repricing import MAX_COMMANDS_PER_ROUND, band_of
+from allegro_sync.services.repricing.market_prices import price_commands as bulk_price_commands
 from bench._results import record
 
 POLLS_PER_COMMAND = 2
@@ -92,12 +95,14 @@ def main() -> None:
     ranges = Counter(
         (d.rule_type, d.floor, d.ceiling) for d in plan.decisions if d.action is rp.Action.ASSIGN_RULE
     )
-    price_commands = sum(math.ceil(k / 1000) for k in prices.values())
+    before_price_commands, price_commands = bulk_price_commands(list(prices.values()))
     rule_commands = sum(math.ceil(k / 1000) for k in ranges.values())
     listing = math.ceil(n / 1000)
     previews = 2 * len({(o.category_id, band_of(o.price)) for o in data})
     commands = price_commands + rule_commands
     calls = listing + previews + commands * (1 + POLLS_PER_COMMAND) + (1 if ranges else 0)
+    before_calls = before_price_commands * (1 + POLLS_PER_COMMAND)
+    after_calls = price_commands * (1 + POLLS_PER_COMMAND)
     print(f"offers planned:            {n:,}")
     print(f"planning time:             {seconds:.2f} s wall, {cpu:.2f} s CPU ({n / cpu:,.0f} offers/s CPU)")
     print(f"breaker tripped:           {plan.breaker_tripped}")
@@ -105,7 +110,12 @@ def main() -> None:
     print(f"price changes:             {actions[rp.Action.SET_PRICE]:,} in {len(prices):,} distinct prices")
     print(f"rule assignments:          {actions[rp.Action.ASSIGN_RULE]:,} in {len(ranges):,} distinct ranges")
     print(
-        f"price commands (<=1000):   {price_commands:,}  (+{price_commands * POLLS_PER_COMMAND:,} task polls)"
+        f"price commands:            {price_commands:,}  (+{price_commands * POLLS_PER_COMMAND:,} task "
+        "polls; FIXED_PRICE for a price shared by 25+ offers, the rest 25 offers per bulk command)"
+    )
+    print(
+        f"price calls, bulk:         before {before_calls:,} ({before_price_commands:,} FIXED_PRICE commands "
+        f"+ polls) -> after {after_calls:,} ({price_commands:,} commands + polls)"
     )
     print(
         f"rule commands (<=1000):    {rule_commands:,}  (+{rule_commands * POLLS_PER_COMMAND:,} task polls)"
@@ -150,6 +160,8 @@ def main() -> None:
             "price_changes": actions[rp.Action.SET_PRICE],
             "rule_assignments": actions[rp.Action.ASSIGN_RULE],
             "allegro_calls_to_apply": calls,
+            "price_calls_before_bulk": before_calls,
+            "price_calls_with_bulk": after_calls,
             "minutes_at_rpm": round(calls / RPM, 1),
             "rounds_to_apply": rounds,
             "breaker_tripped": plan.breaker_tripped,

@@ -70,7 +70,7 @@ AWS_CALL_SECONDS = {"BatchGetItem": 0.025, "Query": 0.015}  # 100 keys / up to 1
 AWS_OTHER_CALL_SECONDS = 0.010  # GetItem, PutItem, ... inside the region (bench/cost.Assumptions)
 ALLEGRO_PAGE_SECONDS = 1.0  # GET /sale/offers?limit=1000: ~1 MB of JSON
 ALLEGRO_CALL_SECONDS = 0.150  # any other Allegro request
-ALLEGRO_COMMAND_CALLS = 3  # a price command: PUT + ~2 task polls (services/repricing/repricer.py)
+ALLEGRO_COMMAND_CALLS = 3  # a price or bulk command: PUT/POST + ~2 task polls (services/repricing)
 REPRICER_RPM = TOPOLOGY.function("repricer").allegro_rpm
 LAMBDA_BASELINE_MB = 90  # the Python runtime, boto3, pydantic, Powertools and our package once imported
 DRIFT_EVERY = 1_000  # one offer in a thousand drifted (reconciler)

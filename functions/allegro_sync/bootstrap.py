@@ -389,6 +389,7 @@ class Application:
     def repricer(self) -> Repricer:
         from allegro_sync.adapters.competitor_feed import CompetitorFeed
         from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog
+        from allegro_sync.adapters.dynamodb.market_rules import RepricingMarkets
         from allegro_sync.adapters.dynamodb.repricing import CatalogFacts, DynamoRepricingStore
         from allegro_sync.services.repricing import Repricer
 
@@ -405,6 +406,7 @@ class Application:
                 facts,
                 self.change_log(),
                 feed=CompetitorFeed(feed_url) if feed_url else None,
+                markets=RepricingMarkets(self.table("mappings")),  # issue 16: allegro.cz, .sk, .hu prices
             )
 
         return self._once("repricer", build)

@@ -752,7 +752,9 @@ TOPOLOGY = Topology(
             "repricer",
             "Every 15 min: reprice each account inside [floor, ceiling] (feed, demand, Allegro's rules)",
             # 100,000 offers: 100 listing pages, fee previews per category band (cached 24 h) and one
-            # price command per distinct new price; concurrency 1 so two rounds never race on cool-downs.
+            # price command per new price shared by 25+ offers, the rest (and allegro.cz/.sk/.hu prices) in
+            # bulk commands of 25 (issue 16); concurrency 1 so two rounds never race on cool-downs.
+            # mappings: the marketplace rules and category paths (one or three Queries a round).
             # Issue 21: a run pages (1,000 offers) until its time is short and saves where it is
             # (services/repricing/sweep.py), holding one page, not the catalogue: bench/sweeps (2026-12-06)
             # measures a traced peak of 11-12 MB at 1,000-3,000 offers and models ~810 s for a cycle over

@@ -61,7 +61,7 @@ from allegro_sync.domain.repricing import RepricingSettings, Strategy
 from allegro_sync.emulator import DEFAULT_APP_IDENTITY, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
 from allegro_sync.emulator.audit import check
 from allegro_sync.emulator.validation import validator_for
-from allegro_sync.local import woo_json
+from allegro_sync.local import demo_marketplaces, woo_json
 from allegro_sync.local.demo_shop import DemoShop, DemoShopServer, woocommerce_credentials
 from allegro_sync.local.runtime import AllegroUrls, LocalRuntime
 from allegro_sync.services.accounts import DevicePrompt
@@ -706,6 +706,7 @@ class Demo:
             "JBL-TUNE510,audio-hurt,209.00,PLN\n"
             "BOSCH-TWK3A011,agd-swiat,79.00,PLN\n"  # below what the kettle costs us
         )
+        self.shop.competitor_feed += demo_marketplaces.FEED_ROW  # issue 16: the allegro.cz kettle
         feed_settings = RepricingSettings(account=first, strategy=Strategy.FEED, endings=(Decimal("0.99"),))
         rule_settings = RepricingSettings(account=second, strategy=Strategy.ALLEGRO)
         repricing = self.runtime.application("repricer")
@@ -738,6 +739,7 @@ class Demo:
             f"{STAR} {sony} on {first}; the kettle chases a rival at 79.00 by at most 10 % a step "
             f"({kettle}), never below its floor."
         )
+        demo_marketplaces.repriced_on_cz(self, first)  # issue 16: its allegro.cz price moved with it
 
     def optimize_listings(self) -> None:
         from allegro_sync.cli.listings_cmd import render_proposals

@@ -48,6 +48,7 @@ def marketplaces_chapter(demo: Demo) -> None:
         "category_path": ["Dom", "Kuchnia", "Czajniki"],
     }
     upsert |= {"attributes": {"Stan": "Nowy", "Marka": "Acme", "Moc": "2000"}}
+    upsert["cost_price"] = "90.00"  # chapter 8 reprices it (repriced_on_cz): its floor needs the cost
     upsert["occurred_at"] = datetime.now(UTC).isoformat()
     status, body = demo._webhook(upsert)
     expect(status == 202, f"POST /webhooks/shop answered {status} {body}")
@@ -88,4 +89,25 @@ def marketplaces_chapter(demo: Demo) -> None:
         f"A buyer on allegro.cz pays for 1 x {SKU} (order {form[:8]}…): the shop receives it in CZK "
         f"({lines[0][1]} {lines[0][2]} a piece); the ledger counts it like any sale: {before} -> {after}, "
         f"and every offer of {SKU} shows {demo._stock(offer_id)} on every marketplace."
+    )
+
+
+# A competitor-feed row for chapter 8 (repricing): a rival sells the kettle at 159.00 PLN.
+FEED_ROW = f"{SKU},agd-swiat,159.00,PLN\n"
+
+
+def repriced_on_cz(demo: Demo, account: str) -> None:
+    """Chapter 8, issue 16: the repricer moved the kettle's PLN price and its allegro.cz price with it (the
+    seller's rule: x 5.8, whole korunas), in one bulk-command element."""
+    from allegro_sync.local.demo import DemoFailure
+
+    offer = demo.emulator.marketplace.offer(demo._offer_of(SKU, account))
+    pln = Decimal(offer["sellingMode"]["price"]["amount"])
+    czk = offer["additionalMarketplaces"]["allegro-cz"]["sellingMode"]["price"]["amount"]
+    wanted = (pln * Decimal("5.8")).quantize(Decimal("0.01")).quantize(Decimal(1))
+    if pln != Decimal("158.99") or Decimal(czk) != wanted:
+        raise DemoFailure(f"{SKU} on {account}: {pln} PLN / {czk} CZK after repricing, not 158.99 / {wanted}")
+    demo.console.print(
+        f"{SKU} on {account}: repriced to {pln} PLN (a rival at 159.00), and on allegro.cz to {czk} CZK "
+        "through the seller's allegro-cz rule, in the same bulk command (prices why shows both)."
     )

@@ -47,8 +47,9 @@ RESOURCES = (
     "carts",
     "orders",
     "order_histories",
+    "currencies",
 )
-SINGULAR = {"addresses": "address", "order_histories": "order_history"}
+SINGULAR = {"addresses": "address", "order_histories": "order_history", "currencies": "currency"}
 
 
 def _matches(value: Any, wanted: str, *, date: bool) -> bool:
@@ -84,7 +85,16 @@ class FakePrestaShop:
     calls: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def __post_init__(self) -> None:
+        if not self.tables["currencies"]:  # a fresh installation's default currency
+            self.add_currency("PLN", Decimal(1))
+
     # --- the seller's back office -----------------------------------------------------------------------
+
+    def add_currency(self, iso_code: str, conversion_rate: Decimal, *, active: bool = True) -> int:
+        """International > Localization > Currencies: 1 default currency = `conversion_rate` of this one."""
+        row = {"iso_code": iso_code, "conversion_rate": str(conversion_rate), "active": str(int(active))}
+        return self._new("currencies", row | {"deleted": "0"})
 
     def _new(self, resource: str, row: Row) -> int:
         table = self.tables[resource]
@@ -305,13 +315,16 @@ class FakePrestaShop:
         return 201, {"order": row}
 
     def _cart_total(self, cart: Row) -> Decimal:
-        """Tax included, as the cart computes it: (product price + combination impact) x VAT x quantity."""
+        """Tax included, in the cart's currency, as the cart computes it: (product price + combination
+        impact) x the currency's conversion rate x VAT x quantity."""
+        currency = self.tables["currencies"].get(int(cart.get("id_currency") or 1))
+        rate = Decimal(currency["conversion_rate"]) if currency else Decimal(1)
         total = Decimal("0")
         for line in (cart.get("associations") or {}).get("cart_rows") or []:
             price = Decimal(self.tables["products"][int(line["id_product"])]["price"])
             if int(line["id_product_attribute"]):
                 price += Decimal(self.tables["combinations"][int(line["id_product_attribute"])]["price"])
-            total += (price * VAT).quantize(Decimal("0.01")) * int(line["quantity"])
+            total += (price * rate * VAT).quantize(Decimal("0.01")) * int(line["quantity"])
         return total
 
     def _move_cart_stock(self, cart: Row, sign: int) -> None:

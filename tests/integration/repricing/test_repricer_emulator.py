@@ -278,16 +278,18 @@ def test_https_feed_and_the_wiring_from_the_environment(world: World) -> None:
     assert repricer.why(offer_id) == []
 
 
-def test_a_round_sends_at_most_its_command_budget_and_the_rest_waits(world: World) -> None:
+def test_two_prices_go_in_one_bulk_command_within_a_budget_of_one(world: World) -> None:
+    """Issue 16, item 3: two price groups were two FIXED_PRICE commands (the second deferred by a budget of
+    one); in a bulk command each offer carries its own price, so one command applies all three. The budget
+    deferring the rest: tests/unit/repricing/test_market_prices.py."""
     a, b, c = world.offer("SKU-A"), world.offer("SKU-B"), world.offer("SKU-C")
     feed = s3_feed("sku,competitor,price\nSKU-A,r,1250.00\nSKU-B,r,1250.00\nSKU-C,r,1240.00\n")
     world.store.put_settings(RepricingSettings(account=ACCOUNT, strategy=Strategy.FEED))
     report = world.repricer(feed, max_commands=1).run_account(ACCOUNT, world.client)
-    assert (report.price_commands, report.deferred) == (1, 1)
-    assert [world.price(o) for o in (a, b, c)] == ["1249.99", "1249.99", "1299.00"]  # the bigger group first
-    assert "DEFERRED" in {d.offer_id: d for d in report.decisions}[c].explain()
-    world.repricer(feed, max_commands=1).run_account(ACCOUNT, world.client)
-    assert world.price(c) == "1239.99"
+    assert (report.price_commands, report.deferred, report.applied) == (1, 0, 3)
+    assert [world.price(o) for o in (a, b, c)] == ["1249.99", "1249.99", "1239.99"]
+    assert [kind for kind, _ in world.emulator.marketplace.state.commands] == ["bulk"]
+    assert world.emulator.violations == []
 
 
 def test_cli_configure_then_why_shows_the_history(world: World, tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import pytest
 
 from allegro_sync.contracts import allegro as api
 from allegro_sync.contracts.allegro_errors import AllegroError
+from allegro_sync.contracts.bulk import BulkModification, BulkResult
 from allegro_sync.contracts.repricing import OfferState, ProductFacts
 from allegro_sync.domain.repricing import Action, LinearFee, RepricingSettings, Strategy
 from allegro_sync.services.repricing import Repricer
@@ -29,6 +30,7 @@ class FakeAllegro:
         self.price_calls: list[tuple[list[str], str]] = []
         self.badges: list[api.Badge] = []  # issue 14: offers in Allegro campaigns
         self.pages_listed = 0
+        self.bulk_calls: list[list[tuple[str, dict[str, str]]]] = []
 
     def campaign_badges(self) -> list[api.Badge]:
         return list(self.badges)
@@ -57,6 +59,22 @@ class FakeAllegro:
                 offer_id=i, status="FAIL" if i in self.refuse else "SUCCESS", command_id="c"
             )
             for i in ids
+        ]
+
+    def bulk_modify(self, command_id: str, modifications: Sequence[BulkModification]) -> list[BulkResult]:
+        """Issue 16: each offer's own prices, every marketplace in one element."""
+        self.bulk_calls.append(
+            [(m.offer_id, {k: f"{v.value.amount} {v.value.currency}" for k, v in (m.prices or {}).items()})
+             for m in modifications]
+        )  # fmt: skip
+        return [
+            BulkResult(
+                offer_id=m.offer_id,
+                field="prices",
+                status="FAIL" if m.offer_id in self.refuse else "SUCCESS",
+                command_id=command_id,
+            )
+            for m in modifications
         ]
 
     def price_automation_rules(self) -> list[api.PriceAutomationRule]:

@@ -41,3 +41,18 @@ class DynamoMarketRules:
 
 def _sk(key: tuple[str, str, str, str]) -> str:
     return "rule#" + "#".join(key)
+
+
+class RepricingMarkets(DynamoMarketRules):
+    """What the repricer needs of the marketplace rules (issue 16): the rules, and per Allegro leaf category
+    its path from the seller's category mappings (a rule may name a parent category). Two Queries a round,
+    and only when a rule exists."""
+
+    def category_paths(self, account: str) -> dict[str, tuple[str, ...]]:
+        from allegro_sync.adapters.dynamodb.mappings import DynamoMappings
+
+        paths: dict[str, tuple[str, ...]] = {}
+        for stored in DynamoMappings(self._table).category_mappings(account):
+            leaf = stored.mapping.allegro_category_id
+            paths.setdefault(leaf, stored.category_path or (leaf,))
+        return paths

@@ -83,6 +83,7 @@ class PrestaShopShop:
             setup or Setup(),
             clock,
         )
+        self._currencies: dict[str, tuple[int, str]] = {}  # ISO code -> (id_currency, conversion_rate)
 
     def _call(
         self, method: str, resource: str, params: dict[str, str] | None = None, body: bytes = b""
@@ -172,9 +173,10 @@ class PrestaShopShop:
             raise ShopRejected(
                 f"no PrestaShop product has the reference of any line ({skus}); add it and resend"
             )
+        currency, rate = self._currency(message)  # before anything is made: a missing one changes nothing
         customer = self._customer(message)
         address = self._address(message, customer)
-        cart = self._cart(customer, address, rows)
+        cart = self._cart(customer, address, rows, currency)
         total = sum((Decimal(line.unit_price or "0") * line.quantity for line in message.lines), Decimal("0"))
         s = self._setup
         body = xml_body(
@@ -183,7 +185,7 @@ class PrestaShopShop:
                 "id_address_delivery": address,
                 "id_address_invoice": address,
                 "id_cart": cart,
-                "id_currency": s.id_currency,
+                "id_currency": currency,
                 "id_lang": s.id_lang,
                 "id_customer": customer,
                 "id_carrier": s.id_carrier,
@@ -193,7 +195,7 @@ class PrestaShopShop:
                 "total_paid_real": total,
                 "total_products": total,
                 "total_products_wt": total,
-                "conversion_rate": 1,
+                "conversion_rate": rate,
             },
             {
                 "order_rows": [
@@ -268,7 +270,36 @@ class PrestaShopShop:
         }
         return _created(self._call("POST", "addresses", body=xml_body("address", fields)), "address")
 
-    def _cart(self, customer: int, address: int, rows: list[tuple[int, int, int]]) -> int:
+    def _currency(self, message: OrderChanged) -> tuple[int, str]:
+        """(id_currency, conversion_rate) of the currency the buyer paid in (issue 16: CZK, EUR, HUF from
+        allegro.cz, .sk, .hu): PLN is the configured `id_currency`; another is found by `iso_code` in the
+        `currencies` resource, active and not deleted. A shop without it refuses with what to do."""
+        code = next((line.currency for line in message.lines if line.currency), None) or "PLN"
+        if code == "PLN":
+            return self._setup.id_currency, "1"
+        if code not in self._currencies:
+            found = _first(
+                self._call(
+                    "GET",
+                    "currencies",
+                    {
+                        "display": "[id,conversion_rate]",
+                        "filter[iso_code]": f"[{code}]",
+                        "filter[active]": "[1]",
+                        "filter[deleted]": "[0]",
+                    },
+                ),
+                "currencies",
+            )
+            if found is None:
+                raise ShopRejected(
+                    f"PrestaShop has no active currency {code} for this allegro order: add it "
+                    "(International > Localization > Currencies) and replay the order"
+                )
+            self._currencies[code] = (int(found["id"]), str(found.get("conversion_rate") or "1"))
+        return self._currencies[code]
+
+    def _cart(self, customer: int, address: int, rows: list[tuple[int, int, int]], currency: int) -> int:
         found = self._call(
             "GET",
             "carts",
@@ -285,7 +316,7 @@ class PrestaShopShop:
             "id_customer": customer,
             "id_address_delivery": address,
             "id_address_invoice": address,
-            "id_currency": s.id_currency,
+            "id_currency": currency,
             "id_lang": s.id_lang,
             "id_carrier": s.id_carrier,
         }

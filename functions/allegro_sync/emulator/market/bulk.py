@@ -13,8 +13,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from allegro_sync.emulator.market import commands, common
-from allegro_sync.emulator.market.common import BASE_MARKETPLACE, CURRENCY, Reject, money, obj, parse_decimal
+from allegro_sync.emulator.market import commands, common, marketplaces
+from allegro_sync.emulator.market.common import BASE_MARKETPLACE, CURRENCY, Reject, obj, parse_decimal
+from allegro_sync.emulator.market.common import money as money_str
 from allegro_sync.emulator.market.offers import set_price, set_stock
 from allegro_sync.emulator.market.state import Command, Offer
 from allegro_sync.emulator.types import EmulatorRequest, EmulatorResponse
@@ -133,23 +134,43 @@ def _stock(st: MarketState, offer: Offer, change: dict[str, Any]) -> tuple[str, 
 
 
 def _prices(st: MarketState, offer: Offer, prices: dict[str, Any]) -> tuple[str, str] | None:
+    """Every marketplace's new price checked first, then all set: an element changes all or nothing."""
+    targets: dict[str, Decimal] = {}
     for marketplace, raw in prices.items():
-        change = obj(raw)
-        if marketplace != BASE_MARKETPLACE:
-            return ("MARKETPLACE_NOT_AVAILABLE", f"The offer is not published on {marketplace}")
-        if change["changeType"] == "PERCENTAGE":
-            factor = 1 + Decimal(str(change["percentage"]).rstrip("%")) / 100
-            target = Decimal(money(offer.price * factor))
-        else:
-            value = obj(change.get("value"))
-            if value.get("currency", CURRENCY) != CURRENCY:
-                return ("INVALID_CURRENCY", f"Prices on {marketplace} are in {CURRENCY}")
-            amount = Decimal(str(value["amount"]))
-            target = amount if change["changeType"] == "FIXED" else offer.price + amount
+        target = _target(offer, marketplace, obj(raw))
+        if isinstance(target, tuple):
+            return target
+        money = marketplaces.currency(marketplace)
+        if st.faults.whole_czk and money in marketplaces.WHOLE_UNITS and target != target.to_integral_value():
+            return ("InvalidPricePrecision", "prices.price.amount.invalidPrecision")  # #7323, #8661
         if target < Decimal("1.00"):
-            return ("INCORRECT_PRICE_VALUE", f"The resulting price {money(target)} is below 1.00 {CURRENCY}")
-        set_price(st, offer, target)
+            return ("INCORRECT_PRICE_VALUE", f"The resulting price {money_str(target)} is below 1.00 {money}")
+        targets[marketplace] = target
+    for marketplace, target in targets.items():
+        if marketplace == BASE_MARKETPLACE:
+            set_price(st, offer, target)
+        elif offer.markets.get(marketplace) != target:
+            offer.markets[marketplace] = target  # as a PATCH of additionalMarketplaces would
+            offer.updated_at = st.now()
     return None
+
+
+def _target(offer: Offer, marketplace: str, change: dict[str, Any]) -> Decimal | tuple[str, str]:
+    """The price a change gives on `marketplace`, or the task's error."""
+    if marketplace not in marketplaces.MARKETPLACES:
+        return ("MARKETPLACE_NOT_AVAILABLE", f"Marketplace {marketplace} is not supported")
+    money = marketplaces.currency(marketplace)
+    current = offer.price if marketplace == BASE_MARKETPLACE else offer.markets.get(marketplace)
+    if change["changeType"] != "FIXED" and current is None:
+        return ("MARKETPLACE_NOT_AVAILABLE", f"The offer has no price on {marketplace} to change")
+    if change["changeType"] == "PERCENTAGE":
+        assert current is not None
+        return Decimal(money_str(current * (1 + Decimal(str(change["percentage"]).rstrip("%")) / 100)))
+    value = obj(change.get("value"))
+    if value.get("currency", CURRENCY if money == CURRENCY else None) != money:
+        return ("INVALID_CURRENCY", f"Prices on {marketplace} are in {money}")
+    amount = Decimal(str(value["amount"]))
+    return amount if change["changeType"] == "FIXED" else (current or Decimal(0)) + amount
 
 
 def get_report(st: MarketState, request: EmulatorRequest, command_id: str) -> EmulatorResponse:

@@ -60,7 +60,9 @@ def fee_preview(st: MarketState, request: EmulatorRequest) -> EmulatorResponse:
             f"Provided marketplace {marketplace} must have all monetary values in currency {money}",
             path="offer.sellingMode.price",
         )
-    fee = commission(category.fee_rate, category.fee_fixed, amount)
+    # A marketplace's fees are in its currency: the fixed part is the PLN fee at the emulator's rate.
+    fixed = category.fee_fixed if money == CURRENCY else marketplaces.converted(category.fee_fixed, money)
+    fee = commission(category.fee_rate, fixed, amount)
     return ok(
         {
             "commissions": [

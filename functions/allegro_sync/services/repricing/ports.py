@@ -17,6 +17,7 @@ from allegro_sync.contracts.allegro import (
     PriceModification,
     PriceRange,
 )
+from allegro_sync.contracts.bulk import BulkModification, BulkResult
 from allegro_sync.contracts.catalog import Change
 from allegro_sync.contracts.repricing import OfferState, ProductFacts
 from allegro_sync.domain.repricing import LinearFee, RepricingSettings
@@ -45,6 +46,10 @@ class RepricingAllegro(Protocol):
     ) -> list[OfferCommandResult]: ...
 
     def offer_fee_preview(self, body: Mapping[str, Any]) -> FeePreview: ...
+
+    def bulk_modify(self, command_id: str, modifications: Sequence[BulkModification]) -> list[BulkResult]:
+        """Each offer's own prices (every marketplace), 25 a command (issue 16, item 3)."""
+        ...
 
     def campaign_badges(self) -> list[Badge]: ...
 

@@ -2,8 +2,10 @@
 
 The round reads the account's active offers with their 30-day stats (GET /sale/offers), costs and list
 prices from the catalogue, competitor prices from the seller's feed and Allegro's fees (`fees.FeeBook`). It
-applies price changes as FIXED_PRICE batch commands (one command per distinct new price, 1000 offers each: a
-command sets one value) and rule assignments as price-automation commands with the [floor, ceiling] range.
+applies price changes as FIXED_PRICE batch commands (one command per new price shared by 25 offers or more,
+1000 offers each: a command sets one value), the other prices and every offer's allegro.cz/.sk/.hu prices as
+bulk commands (each offer its own prices, 25 a command: `market_prices`), and rule assignments as
+price-automation commands with the [floor, ceiling] range.
 Every applied change goes to the one change log (`changes` table) with its reasons; `prices why` reads it.
 """
 
@@ -25,6 +27,7 @@ from allegro_sync.contracts.allegro import (
 from allegro_sync.contracts.allegro_errors import AllegroError
 from allegro_sync.contracts.catalog import Change
 from allegro_sync.contracts.repricing import FeedUnavailable, OfferState, ProductFacts
+from allegro_sync.domain.market_pricing import ScopedMarketRule
 from allegro_sync.domain.repricing import (
     AccountPlan,
     Action,
@@ -37,6 +40,7 @@ from allegro_sync.domain.repricing import (
     settings_for,
 )
 from allegro_sync.domain.repricing_feed import FeedFormatError
+from allegro_sync.services.repricing import market_prices
 from allegro_sync.services.repricing.fees import FeeBook, amount
 from allegro_sync.services.repricing.market_fees import MarketFees
 from allegro_sync.services.repricing.plans import campaign_holds, change_entry, hold_all, offer_input
@@ -93,6 +97,8 @@ class _Round:
     campaigns: dict[str, str] | None
     paused: tuple[datetime, str] | None
     keep_decisions: bool = True
+    market_rules: list[ScopedMarketRule] = field(default_factory=list)  # issue 16: allegro.cz, .sk, .hu
+    category_paths: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 class Repricer:
@@ -107,6 +113,7 @@ class Repricer:
         feed: FeedSource | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         max_commands: int = MAX_COMMANDS_PER_ROUND,
+        markets: market_prices.MarketRulesSource | None = None,
     ) -> None:
         if max_commands < 1:
             raise ValueError("max_commands must be at least 1")
@@ -116,6 +123,7 @@ class Repricer:
         self._changes = changes
         self._feed = feed
         self._clock = clock
+        self._markets = markets
 
     # ---- ownership (for the catalogue worker) -----------------------------------------------------------
 
@@ -178,6 +186,8 @@ class Repricer:
             paused=self._store.paused_until(account),
             keep_decisions=keep_decisions,
         )  # fmt: skip
+        if self._markets is not None and (rules := self._markets.market_rules()):
+            context.market_rules, context.category_paths = rules, self._markets.category_paths(account)
         clock = clock or SweepClock(None, PAGE_SIZE)
         offset = start
         while True:
@@ -221,9 +231,12 @@ class Repricer:
             plan = hold_all(
                 plan, f"repricing paused until {r.paused[0].isoformat(timespec='minutes')}: {r.paused[1]}"
             )
+        plan, moves = market_prices.plan_moves(plan, listings, r.market_rules, r.category_paths)
         report.planned += len(plan.decisions)
         decisions = (
-            self._apply(r.account, r.client, plan, r.states, r.now, report) if r.apply else plan.decisions
+            self._apply(r.account, r.client, plan, r.states, r.now, report, moves)
+            if r.apply
+            else plan.decisions
         )
         if r.keep_decisions:
             report.decisions.extend(decisions)
@@ -322,6 +335,7 @@ class Repricer:
         states: dict[str, OfferState],
         now: datetime,
         report: RoundReport,
+        moves: market_prices.Moves,
     ) -> list[RepriceDecision]:
         """The page's plan applied within what is left of the round's command budget; its decisions with
         what Allegro answered."""
@@ -340,23 +354,22 @@ class Repricer:
             ):
                 by_rule[(d.rule_type, d.floor, d.ceiling)].append(d)
         budget = self._max_commands - report.price_commands - report.rule_commands
+        by_price, chunks = market_prices.split(by_price, moves)  # issue 16: distinct prices in bulk
         groups = sorted(
             [("price", key, g) for key, g in by_price.items()]
+            + [("bulk", i, g) for i, g in enumerate(chunks)]
             + [("rule", key, g) for key, g in by_rule.items()],
             key=lambda item: -len(item[2]),  # the most offers per command first
         )
-        kept: set[object] = set()
-        for kind, key, group in groups:
-            cost = -(-len(group) // 1000)
-            if cost <= budget:
-                budget -= cost
-                kept.add((kind, key))
-            else:
-                report.deferred += len(group)
-                for d in group:
-                    outcome[d.offer_id] = f"DEFERRED (this round's {self._max_commands} commands are used)"
+        kept = self._within_budget(groups, budget, report, outcome)
         by_price = {k: g for k, g in by_price.items() if ("price", k) in kept}
         by_rule = {k: g for k, g in by_rule.items() if ("rule", k) in kept}
+        for i, chunk in enumerate(chunks):
+            if ("bulk", i) in kept:
+                results, error = market_prices.apply_chunk(client, account, now, chunk, moves)
+                report.error = error or report.error
+                report.price_commands += 1
+                self._settle(account, chunk, results, states, now, report, outcome)
         for price, group in sorted(by_price.items()):
             modification = PriceModification(type="FIXED_PRICE", price=PriceIn(amount=amount(price)))
             try:
@@ -394,6 +407,26 @@ class Repricer:
             replace(d, steps=(*d.steps, f"Allegro: {outcome[d.offer_id]}")) if d.offer_id in outcome else d
             for d in plan.decisions
         ]
+
+    def _within_budget(
+        self,
+        groups: Sequence[tuple[str, object, list[RepriceDecision]]],
+        budget: int,
+        report: RoundReport,
+        outcome: dict[str, str],
+    ) -> set[object]:
+        """The (kind, key) of the groups the budget sends this round; the others' offers are DEFERRED."""
+        kept: set[object] = set()
+        for kind, key, group in groups:
+            cost = -(-len(group) // 1000)
+            if cost <= budget:
+                budget -= cost
+                kept.add((kind, key))
+            else:
+                report.deferred += len(group)
+                for d in group:
+                    outcome[d.offer_id] = f"DEFERRED (this round's {self._max_commands} commands are used)"
+        return kept
 
     def _record_waiting(
         self, account: str, plan: AccountPlan, states: dict[str, OfferState], now: datetime
