@@ -52,6 +52,7 @@ if TYPE_CHECKING:  # the modules below are imported by the method that builds wi
     from allegro_sync.adapters.shop.deliveries import DynamoRefusals
     from allegro_sync.adapters.shop.shopify import ShopifyKeys
     from allegro_sync.adapters.shop.signing_secret import SigningSecretStore
+    from allegro_sync.adapters.shop.woocommerce_after_sale import WooCommerceRefunds
     from allegro_sync.adapters.shop.woocommerce_rest import WooCommerceProducts
     from allegro_sync.adapters.shop_credentials import ShopCredentialsStore
     from allegro_sync.adapters.stock_rechecks import SqsStockRechecks
@@ -930,6 +931,17 @@ class Application:
             return LabelLink(files.link(key, seconds), expires)
 
         return link
+
+    def woocommerce_refunds(self) -> WooCommerceRefunds | None:
+        """Issue 15, item 3: the WooCommerce shop's refund reader (None: the shop is not WooCommerce)."""
+        from allegro_sync.adapters.shop.woocommerce_after_sale import WooCommerceRefunds
+        from allegro_sync.adapters.shop_credentials import WooCommerceCredentials
+
+        found = self.shop_credentials().read()
+        if not isinstance(found, WooCommerceCredentials):
+            return None
+        key, secret = found.consumer_key.get_secret_value(), found.consumer_secret.get_secret_value()
+        return WooCommerceRefunds(found.url, key, secret, self.shop_http())
 
     def invoice_fetch(self) -> Callable[[str], bytes]:
         """GET the shop's invoice PDF (the URL came in a signed shop webhook), at most 3 MB."""

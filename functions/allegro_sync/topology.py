@@ -647,7 +647,8 @@ TOPOLOGY = Topology(
             reserved_concurrency=2,
             triggers=(QueueTrigger("fulfillment", batch_size=10),),
             tables={"orders": ITEMS, "control": ITEMS},  # orders: the fulfillment journal (issue 14, item 6)
-            secrets={"app-credentials": SECRET, "accounts": TOKENS},
+            # shop-credentials: issue 15, a WooCommerce refund's lines are read from the shop's REST API
+            secrets={"app-credentials": SECRET, "accounts": TOKENS, "shop-credentials": SECRET},
             # shop-outbox: issue 15, a stored label goes to the shop as `order.label` (services/labels.py)
             sends_to=("token-recovery", "shop-outbox"),
             # ~4 calls per update: 2 x 30/min applies ~15 updates/min; the FIFO queue absorbs bursts.

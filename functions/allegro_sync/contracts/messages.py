@@ -463,6 +463,9 @@ class ShopOrderStatus(BaseModel):
     # issue 15, item 2: where the shop keeps the order's invoice PDF, and its number
     invoice_url: str | None = Field(default=None, max_length=2000)
     invoice_number: str | None = Field(default=None, max_length=60)
+    # issue 15, item 3: the WooCommerce order and the refunds it lists (their lines are read by the worker)
+    shop_order_id: int | None = None
+    shop_refund_ids: Annotated[tuple[int, ...], Field(max_length=100)] = ()
 
 
 class TokenRecovery(BaseModel):

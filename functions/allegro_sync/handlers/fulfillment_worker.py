@@ -38,6 +38,7 @@ def record_handler(record: ShopOrderStatusRecord) -> None:
         logger.warning("order update for an order we never imported; dropped")
         return
     try:
+        steps.shop_refunds(built, order, update)  # issue 15: WooCommerce refunds, per line
         if update.refund is not None and not steps.refund(built, order.account, update):  # a refund only
             return
         result = built.fulfillment(order.account).apply(update)
