@@ -52,7 +52,7 @@ if TYPE_CHECKING:  # the modules below are imported by the method that builds wi
     from allegro_sync.adapters.shop.deliveries import DynamoRefusals
     from allegro_sync.adapters.shop.shopify import ShopifyKeys
     from allegro_sync.adapters.shop.signing_secret import SigningSecretStore
-    from allegro_sync.adapters.shop.woocommerce_after_sale import WooCommerceRefunds
+    from allegro_sync.adapters.shop.woocommerce_refunds import WooCommerceRefunds
     from allegro_sync.adapters.shop.woocommerce_rest import WooCommerceProducts
     from allegro_sync.adapters.shop_credentials import ShopCredentialsStore
     from allegro_sync.adapters.stock_rechecks import SqsStockRechecks
@@ -934,7 +934,7 @@ class Application:
 
     def woocommerce_refunds(self) -> WooCommerceRefunds | None:
         """Issue 15, item 3: the WooCommerce shop's refund reader (None: the shop is not WooCommerce)."""
-        from allegro_sync.adapters.shop.woocommerce_after_sale import WooCommerceRefunds
+        from allegro_sync.adapters.shop.woocommerce_refunds import WooCommerceRefunds
         from allegro_sync.adapters.shop_credentials import WooCommerceCredentials
 
         found = self.shop_credentials().read()

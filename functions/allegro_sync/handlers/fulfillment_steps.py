@@ -13,7 +13,6 @@ from allegro_sync.adapters import alarm_metrics
 if TYPE_CHECKING:
     from allegro_sync.bootstrap import Application
     from allegro_sync.contracts.messages import ShopOrderStatus
-    from allegro_sync.domain.orders import OrderRecord
 
 logger = Logger(child=True)
 
@@ -61,25 +60,3 @@ def invoice(built: Application, account: str, update: ShopOrderStatus) -> None:
         logger.info("invoice", extra={"invoice": invoiced.outcome})
     except InvoiceRefused as refused:
         logger.warning("invoice refused", extra={"reason": str(refused)[:200]})
-
-
-def shop_refunds(built: Application, order: OrderRecord, update: ShopOrderStatus) -> None:
-    """Each WooCommerce refund the order lists, per line, once per refund id (item 3); the shop is read only
-    for refunds not sent yet. One that maps to no Allegro line is logged and left to `orders refund`."""
-    shop = built.woocommerce_refunds() if update.shop_refund_ids and update.shop_order_id else None
-    if shop is None or update.shop_order_id is None:
-        return
-    from allegro_sync.adapters.shop.woocommerce_after_sale import REFUND_ID_PREFIX, shop_refund
-
-    issuer, form_id = built.refunds(order.account), order.checkout_form_id
-    new = [i for i in update.shop_refund_ids if not issuer.sent(form_id, f"shop-{REFUND_ID_PREFIX}{i}")]
-    skus = {line.sku: line.line_item_id for line in order.lines if line.sku}
-    not_passed: list[str] = []
-    for found in shop.refunds(update.shop_order_id, new) if new else []:
-        mapped, why = shop_refund(found, skus)
-        if mapped is None:
-            not_passed.append(why)
-            continue
-        refund(built, order.account, update.model_copy(update={"refund": mapped}))
-    if not_passed:
-        logger.warning("shop refunds not passed on", extra={"count": len(not_passed), "why": not_passed[:5]})

@@ -20,14 +20,12 @@ with the next `order.updated`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode
 
-from allegro_sync.adapters.shop.woocommerce_rest import WooCommerceRest
 from allegro_sync.contracts.messages import ShopRefund, ShopRefundLine
-from allegro_sync.contracts.shop import ShopUnavailable
 
 INVOICE_URL_META = "_allegro_invoice_url"
 INVOICE_NUMBER_META = "_allegro_invoice_number"
@@ -110,13 +108,3 @@ def shop_refund(refund: Mapping[str, Any], lines_by_sku: Mapping[str, str]) -> t
     if not lines:  # an amount alone: only a full refund (status `refunded`) is passed on, as the rest
         return None, f"refund {refund.get('id')}: no refunded lines"
     return ShopRefund(refund_id=f"{REFUND_ID_PREFIX}{refund.get('id')}", lines=tuple(lines)), ""
-
-
-class WooCommerceRefunds(WooCommerceRest):
-    """`GET /orders/<id>/refunds`: every refund of the order with its lines (at most 100, newest first)."""
-
-    def refunds(self, order_id: int, wanted: Sequence[int]) -> list[dict[str, Any]]:
-        found = self._call("GET", f"/orders/{order_id}/refunds", params={"per_page": 100})
-        if not isinstance(found, list):
-            raise ShopUnavailable(f"WooCommerce sent no refund list for order {order_id}")
-        return [r for r in found if isinstance(r, dict) and r.get("id") in wanted]
