@@ -113,3 +113,20 @@ def test_refunds_go_out_per_line_once_each_and_a_full_refund_pays_the_rest(woo_s
     amounts = [Decimal(r["totalValue"]["amount"]) for r in market.refunds_of(woo_sale.form_id)]
     assert len(amounts) == 2
     assert sum(amounts) == market.state.checkout_forms[woo_sale.form_id].total  # all of it, once
+
+
+def test_a_customer_return_reaches_the_woocommerce_order_as_one_note(woo_sale: WooSale) -> None:
+    market, world = woo_sale.world.emulator.marketplace, woo_sale.world
+    world.scan()  # following returns starts here
+    record = world.order(woo_sale.form_id)
+    assert record is not None
+    return_id = market.open_return(woo_sale.form_id, {record.lines[0].line_item_id: 1})
+    market.advance_return(return_id, "DELIVERED")
+
+    world.scan()
+    world.scan()  # nothing happens twice
+    world.runtime.drain()
+
+    [note] = woo_sale.notes()
+    assert f"Allegro return {return_id} (DELIVERED): 1 x SKU-WA" in note["note"]
+    assert note["customer_note"] is False
