@@ -31,7 +31,14 @@ def shop_refunds(built: Application, order: OrderRecord, update: ShopOrderStatus
         return
     skus = {line.sku: line.line_item_id for line in order.lines if line.sku}
     not_passed: list[str] = []
-    for found in shop.refunds(update.shop_order_id, new):
+    from allegro_sync.contracts.shop import ShopRejected
+
+    try:
+        listed = shop.refunds(update.shop_order_id, new)
+    except ShopRejected as refused:  # a key without read rights: retrying cannot fix it (ShopUnavailable can)
+        logger.warning("shop refunds not read", extra={"reason": str(refused)[:200]})
+        return
+    for found in listed:
         mapped, why = shop_refund(found, skus)
         if mapped is None:
             not_passed.append(why)
