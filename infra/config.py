@@ -168,10 +168,8 @@ def _buyer_data_days(value: Any) -> dict[str, str]:
 
 def _label_link(value: Any) -> dict[str, str]:
     """Issue 15: how long the shop's presigned label link works, checked at synth time."""
-    if value is None:
-        return {}
     try:
-        return {LABEL_LINK_SECONDS_ENV: str(label_link_seconds(str(value)))}
+        return {} if value is None else {LABEL_LINK_SECONDS_ENV: str(label_link_seconds(str(value)))}
     except ValueError as error:
         raise ValueError(f"labelLinkSeconds: {error}") from None
 

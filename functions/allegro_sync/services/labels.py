@@ -234,18 +234,12 @@ class Labels:
         self._files.put(key, self._api.label([record.shipment_id]))  # the same key on a retry: overwritten
         steps.append("stored")
         if self._outbox is not None:  # before `stored`: a crash repeats it under the same id (de-duplicated)
+            ids = record.model_dump(include={"account", "checkout_form_id", "package"})
             message_id = f"label:{record.checkout_form_id}:{record.package}"
-            self._outbox.publish_label(
-                OrderLabel(
-                    message_id=message_id,
-                    account=record.account,
-                    checkout_form_id=record.checkout_form_id,
-                    package=record.package,
-                    waybill=waybill,
-                    carrier=shipment.carrier,
-                    label_key=key,
-                )
+            label = OrderLabel(
+                message_id=message_id, waybill=waybill, carrier=shipment.carrier, label_key=key, **ids
             )
+            self._outbox.publish_label(label)
             steps.append("sent to the shop")
         return self._advance(record, state="stored", label_key=key, waybill=waybill, carrier=shipment.carrier)
 
