@@ -18,11 +18,13 @@ from allegro_sync.services.publishing import OfferSettings
 from allegro_sync.settings import (
     BUYER_DATA_DAYS_ENV,
     FEED_URL_ENV,
+    LABEL_LINK_SECONDS_ENV,
     OFFER_SETTINGS_ENV,
     RETURNS_RESTOCK_ON_ENV,
     SHOP_OVERLAP_ENV,
     STOCK_COUNT_AT_ENV,
     buyer_data_days,
+    label_link_seconds,
     restock_on,
 )
 from allegro_sync.topology import TOPOLOGY, ScheduleTrigger
@@ -139,7 +141,8 @@ class Settings:
             )
             | _shop_overlap(get("shopReconcileOverlapSeconds"))
             | _buyer_data_days(get("buyerDataDays"))
-            | _restock_on(get("returnsRestockOn")),
+            | _restock_on(get("returnsRestockOn"))
+            | _label_link(get("labelLinkSeconds")),
             schedule_minutes={
                 key: number(key, trigger.rate_minutes)
                 for trigger, _ in TOPOLOGY.schedules()
@@ -161,6 +164,14 @@ def _buyer_data_days(value: Any) -> dict[str, str]:
         return {BUYER_DATA_DAYS_ENV: str(buyer_data_days(str(value)))}
     except ValueError as error:
         raise ValueError(f"buyerDataDays: {error}") from None
+
+
+def _label_link(value: Any) -> dict[str, str]:
+    """Issue 15: how long the shop's presigned label link works, checked at synth time."""
+    try:
+        return {} if value is None else {LABEL_LINK_SECONDS_ENV: str(label_link_seconds(str(value)))}
+    except ValueError as error:
+        raise ValueError(f"labelLinkSeconds: {error}") from None
 
 
 def _restock_on(value: Any) -> dict[str, str]:

@@ -52,11 +52,13 @@ if TYPE_CHECKING:  # the modules below are imported by the method that builds wi
     from allegro_sync.adapters.shop.deliveries import DynamoRefusals
     from allegro_sync.adapters.shop.shopify import ShopifyKeys
     from allegro_sync.adapters.shop.signing_secret import SigningSecretStore
+    from allegro_sync.adapters.shop.woocommerce_refunds import WooCommerceRefunds
     from allegro_sync.adapters.shop.woocommerce_rest import WooCommerceProducts
     from allegro_sync.adapters.shop_credentials import ShopCredentialsStore
     from allegro_sync.adapters.stock_rechecks import SqsStockRechecks
     from allegro_sync.contracts.accounts import AccountProfile
     from allegro_sync.contracts.allegro import CategoryParameter
+    from allegro_sync.contracts.shop import LabelLink
     from allegro_sync.custody import Custody
     from allegro_sync.services.dlq import DeadLetters
     from allegro_sync.services.fulfillment import Fulfillment
@@ -907,7 +909,11 @@ class Application:
 
         book = DynamoLabelBook(self.settings.table("orders"), self.aws_client("dynamodb"))
         files = S3LabelFiles(self.settings.bucket("labels"), self.aws_client("s3"))
-        return Labels(self.allegro(account), book, files, self.fulfillment(account), account=account)
+        from allegro_sync.adapters.order_queues import SqsShopOutbox
+
+        outbox = SqsShopOutbox(self.settings.queue("shop-outbox"), self.aws_client("sqs"))
+        tracking = self.fulfillment(account)
+        return Labels(self.allegro(account), book, files, tracking, account=account, outbox=outbox)
 
     # -- issue 15, item 2: invoices on Allegro orders (services/invoices.py) ------------------------------
 
@@ -915,6 +921,31 @@ class Application:
         from allegro_sync.services.invoices import Invoices
 
         return Invoices(self.allegro(account))
+
+    def label_link(self) -> Callable[[str], LabelLink]:
+        """The shop notifier's presigned link to a stored label (issue 15, item 1; LABEL_LINK_SECONDS)."""
+        from allegro_sync.adapters.label_files import S3LabelFiles
+        from allegro_sync.contracts.shop import LabelLink
+
+        files = S3LabelFiles(self.settings.bucket("labels"), self.aws_client("s3"))
+        seconds = self.settings.label_link_seconds
+
+        def link(key: str) -> LabelLink:
+            expires = datetime.fromtimestamp(self.now() + seconds, UTC)
+            return LabelLink(files.link(key, seconds), expires)
+
+        return link
+
+    def woocommerce_refunds(self) -> WooCommerceRefunds | None:
+        """Issue 15, item 3: the WooCommerce shop's refund reader (None: the shop is not WooCommerce)."""
+        from allegro_sync.adapters.shop.woocommerce_refunds import WooCommerceRefunds
+        from allegro_sync.adapters.shop_credentials import WooCommerceCredentials
+
+        found = self.shop_credentials().read()
+        if not isinstance(found, WooCommerceCredentials):
+            return None
+        key, secret = found.consumer_key.get_secret_value(), found.consumer_secret.get_secret_value()
+        return WooCommerceRefunds(found.url, key, secret, self.shop_http())
 
     def invoice_fetch(self) -> Callable[[str], bytes]:
         """GET the shop's invoice PDF (the URL came in a signed shop webhook), at most 3 MB."""

@@ -44,6 +44,8 @@ REDIRECT_URI_ENV = "OAUTH_REDIRECT_URI"
 FEED_URL_ENV = "REPRICING_FEED_URL"
 SHOP_OVERLAP_ENV = "SHOP_RECONCILE_OVERLAP_SECONDS"
 RETURNS_RESTOCK_ON_ENV = "RETURNS_RESTOCK_ON"  # issue 15: ARRIVAL (default) or ACCEPTANCE
+LABEL_LINK_SECONDS_ENV = "LABEL_LINK_SECONDS"  # issue 15: how long the shop's label link works
+DEFAULT_LABEL_LINK_SECONDS = 3600
 KMS_KEY_ENV = f"{secret_env('accounts')}_KMS_KEY_ID"
 ALLEGRO_ENVIRONMENT_ENV = "ALLEGRO_ENVIRONMENT"
 ALLEGRO_API_URL_ENV = "ALLEGRO_API_URL"
@@ -105,6 +107,7 @@ class Settings(BaseModel):
     repricing_feed_url: str | None = None
     shop_reconcile_overlap_seconds: int = DEFAULT_SHOP_OVERLAP_SECONDS
     returns_restock_on: Literal["ARRIVAL", "ACCEPTANCE"] = "ARRIVAL"  # issue 15, item 3
+    label_link_seconds: int = DEFAULT_LABEL_LINK_SECONDS  # issue 15, item 1: the shop's label link
     metrics_namespace: str = "AllegroSync"
     stack_name: str | None = None
     api_url: str | None = None
@@ -173,6 +176,7 @@ class Settings(BaseModel):
             repricing_feed_url=text(FEED_URL_ENV),
             shop_reconcile_overlap_seconds=int(number(SHOP_OVERLAP_ENV, DEFAULT_SHOP_OVERLAP_SECONDS)),
             returns_restock_on=restock_on(text(RETURNS_RESTOCK_ON_ENV)),
+            label_link_seconds=label_link_seconds(text(LABEL_LINK_SECONDS_ENV)),
             metrics_namespace=text(METRICS_NAMESPACE_ENV) or "AllegroSync",
             stack_name=text(STACK_ENV),
             api_url=text(API_URL_ENV),
@@ -260,3 +264,13 @@ def exported(values: Mapping[str, str], *, unset: Iterable[str] = ()) -> Iterato
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+def label_link_seconds(raw: str | None) -> int:
+    """LABEL_LINK_SECONDS (CDK `-c labelLinkSeconds=N`): the shop's presigned label link, 60 s to 7 days
+    (SigV4's limit; a link signed with a Lambda's session credentials also ends with them, within hours)."""
+    if raw is None:
+        return DEFAULT_LABEL_LINK_SECONDS
+    if not raw.strip().isdigit() or not 60 <= int(raw) <= 604_800:
+        raise ValueError(f"{LABEL_LINK_SECONDS_ENV} must be 60 to 604800 seconds, got {raw!r}")
+    return int(raw)

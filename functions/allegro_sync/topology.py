@@ -619,6 +619,9 @@ TOPOLOGY = Topology(
             # stock-rechecks: an acknowledgement that leaves a sale in doubt asks for a re-read of the shop
             sends_to=("stock-rechecks",),
             secrets={"shop-credentials": SECRET},
+            # issue 15, item 1: presigns the shop's label link when it delivers `order.label` (GetObject)
+            buckets={"labels": ("GetObject",)},
+            deploy_settings=("LABEL_LINK_SECONDS",),
         ),
         Function(
             "fulfillment_intake",
@@ -644,8 +647,10 @@ TOPOLOGY = Topology(
             reserved_concurrency=2,
             triggers=(QueueTrigger("fulfillment", batch_size=10),),
             tables={"orders": ITEMS, "control": ITEMS},  # orders: the fulfillment journal (issue 14, item 6)
-            secrets={"app-credentials": SECRET, "accounts": TOKENS},
-            sends_to=("token-recovery",),
+            # shop-credentials: issue 15, a WooCommerce refund's lines are read from the shop's REST API
+            secrets={"app-credentials": SECRET, "accounts": TOKENS, "shop-credentials": SECRET},
+            # shop-outbox: issue 15, a stored label goes to the shop as `order.label` (services/labels.py)
+            sends_to=("token-recovery", "shop-outbox"),
             # ~4 calls per update: 2 x 30/min applies ~15 updates/min; the FIFO queue absorbs bursts.
             allegro_rpm=30,
             # issue 15: a label rule's status buys the label (Put) and presigns the shop's link (Get)

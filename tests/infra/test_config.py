@@ -115,7 +115,11 @@ def test_a_repricing_feed_in_s3_reaches_the_repricer_with_a_read_grant_on_that_o
         env = synth.properties(synth.stack.functions[function.name])["Environment"]["Variables"]
         declared = "REPRICING_FEED_URL" in function.deploy_settings
         assert (env.get("REPRICING_FEED_URL") == url) == declared, function.name
-        grants = [s for s in synth.role_statements(function.name) if s["Action"] == "s3:GetObject"]
+        grants = [  # the labels bucket's own grants: tests/infra/test_labels_bucket.py
+            s
+            for s in synth.role_statements(function.name)
+            if s["Action"] == "s3:GetObject" and "BucketLabels" not in str(s["Resource"])
+        ]
         assert grants == (
             [
                 {
@@ -172,3 +176,11 @@ def test_how_long_buyer_data_stays_is_a_checked_deploy_setting_for_the_order_wor
             _from({"buyerDataDays": days})
     receivers = [f.name for f in TOPOLOGY.functions if "ORDER_BUYER_DATA_DAYS" in f.deploy_settings]
     assert receivers == ["order_worker"]
+
+
+def test_the_label_link_life_reaches_the_shop_notifier_checked_at_synth() -> None:
+    """Issue 15: `-c labelLinkSeconds=N` (the shop's presigned label link); a value SigV4 cannot sign stops
+    the synth."""
+    assert _from({"labelLinkSeconds": 7200}).deploy_settings["LABEL_LINK_SECONDS"] == "7200"
+    with pytest.raises(ValueError, match="labelLinkSeconds"):
+        _from({"labelLinkSeconds": "forever"})

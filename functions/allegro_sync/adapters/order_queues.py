@@ -21,6 +21,7 @@ from allegro_sync import correlation
 from allegro_sync.adapters.queues import FifoMessage, SqsFifoPublisher
 from allegro_sync.contracts.messages import (
     OrderChanged,
+    OrderLabel,
     OrderNotice,
     OrderReturned,
     PollTick,
@@ -91,7 +92,11 @@ class SqsShopOutbox:
         """Issue 15: a customer return taken back into stock (services/returns.py)."""
         self._publish(message)
 
-    def _publish(self, message: OrderChanged | OrderReturned) -> None:
+    def publish_label(self, message: OrderLabel) -> None:
+        """Issue 15: an order's label is stored; the notifier hands the shop a link (services/labels.py)."""
+        self._publish(message)
+
+    def _publish(self, message: OrderChanged | OrderReturned | OrderLabel) -> None:
         self._sqs.send_message(
             QueueUrl=self._url,
             MessageBody=message.model_dump_json(),

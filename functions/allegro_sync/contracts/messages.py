@@ -377,11 +377,30 @@ class OrderReturned(_Message):
     lines: tuple[ReturnedLine, ...]
 
 
-OutboxMessage = Annotated[OrderChanged | StockChanged | OrderReturned, Field(discriminator="kind")]
+# --- issue 15, item 1: a shipping label stored for an order, handed to the shop (docs/after-sale.md) ---
+
+
+class OrderLabel(_Message):
+    """To the shop: the order's label is stored; the notifier presigns a link to it when it delivers (a
+    link made earlier could expire while the shop is down), once per `message_id` (`label:<form>:<n>`)."""
+
+    kind: Literal["order.label"] = "order.label"
+    message_id: str
+    account: str
+    checkout_form_id: str
+    package: int = Field(ge=1)
+    waybill: str | None = None
+    carrier: str | None = None
+    label_key: str  # the PDF in the labels bucket; never sent to the shop (it gets a link)
+
+
+OutboxMessage = Annotated[
+    OrderChanged | StockChanged | OrderReturned | OrderLabel, Field(discriminator="kind")
+]
 _outbox = TypeAdapter(OutboxMessage, config=ConfigDict(defer_build=True))
 
 
-def parse_outbox_message(body: str) -> OrderChanged | StockChanged | OrderReturned:
+def parse_outbox_message(body: str) -> OrderChanged | StockChanged | OrderReturned | OrderLabel:
     """For consumers: a queue body back to its typed message (raises pydantic.ValidationError)."""
     return _outbox.validate_json(body)
 
@@ -444,6 +463,9 @@ class ShopOrderStatus(BaseModel):
     # issue 15, item 2: where the shop keeps the order's invoice PDF, and its number
     invoice_url: str | None = Field(default=None, max_length=2000)
     invoice_number: str | None = Field(default=None, max_length=60)
+    # issue 15, item 3: the WooCommerce order and the refunds it lists (their lines are read by the worker)
+    shop_order_id: int | None = None
+    shop_refund_ids: Annotated[tuple[int, ...], Field(max_length=100)] = ()
 
 
 class TokenRecovery(BaseModel):

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from allegro_sync.contracts.messages import OrderChanged, OrderReturned
+from allegro_sync.contracts.messages import OrderChanged, OrderLabel, OrderReturned
 
 
 class ShopDeliveryError(Exception):
@@ -50,10 +50,26 @@ class ShopReturnSink(Protocol):
     def deliver_return(self, message: OrderReturned) -> ShopAck: ...
 
 
+@dataclass(frozen=True)
+class LabelLink:
+    """Issue 15: a presigned GET link to the order's label PDF and when it stops working."""
+
+    url: str
+    expires_at: datetime
+
+
+@runtime_checkable
+class ShopLabelSink(Protocol):
+    """A shop adapter that can be handed the order's label link (the generic contract's `order.label`, a
+    WooCommerce private order note), idempotent per `message_id`."""
+
+    def deliver_label(self, message: OrderLabel, link: LabelLink) -> ShopAck: ...
+
+
 _VERSION = re.compile(r":v(\d+)$")
 
 
-def state_version(message: OrderChanged | OrderReturned) -> int | None:
+def state_version(message: OrderChanged | OrderReturned | OrderLabel) -> int | None:
     """The order-state version in the message id (`order:<form>:v<n>`, domain.orders.order_message_id)."""
     match = _VERSION.search(message.message_id)
     return int(match.group(1)) if match else None

@@ -21,6 +21,7 @@ from allegro_sync.bootstrap import application
 from allegro_sync.contracts.accounts import AccountDisconnected, AccountNotFound
 from allegro_sync.contracts.allegro_errors import AllegroForbidden, AllegroNotFound
 from allegro_sync.handlers import fulfillment_steps as steps
+from allegro_sync.handlers import woocommerce_refunds
 
 logger = Logger()
 processor = FifoProcessor(model=ShopOrderStatusRecord)
@@ -38,6 +39,7 @@ def record_handler(record: ShopOrderStatusRecord) -> None:
         logger.warning("order update for an order we never imported; dropped")
         return
     try:
+        woocommerce_refunds.shop_refunds(built, order, update)  # issue 15: per line, once each
         if update.refund is not None and not steps.refund(built, order.account, update):  # a refund only
             return
         result = built.fulfillment(order.account).apply(update)

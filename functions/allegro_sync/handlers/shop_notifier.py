@@ -19,7 +19,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from allegro_sync import correlation
 from allegro_sync.adapters.sqs_records import OutboxRecord
 from allegro_sync.bootstrap import application
-from allegro_sync.contracts.messages import OrderChanged, OrderReturned
+from allegro_sync.contracts.messages import OrderChanged, OrderLabel, OrderReturned
+from allegro_sync.handlers import shop_after_sale
 from allegro_sync.services.shop_delivery import failure_reason
 
 logger = Logger()
@@ -29,8 +30,8 @@ processor = BatchProcessor(event_type=EventType.SQS, model=OutboxRecord)
 @correlation.per_record
 def record_handler(record: OutboxRecord) -> None:
     message = record.body  # a malformed body failed the record before this: it ends in the DLQ for replay
-    if isinstance(message, OrderReturned):  # issue 15: a customer return taken back into stock
-        _deliver_return(message)
+    if isinstance(message, OrderReturned | OrderLabel):  # issue 15: a return taken back, a label stored
+        shop_after_sale.deliver(message)
         return
     if not isinstance(message, OrderChanged):
         logger.warning(
@@ -57,18 +58,6 @@ def record_handler(record: OutboxRecord) -> None:
             "confirmed": len(result.confirmed),
             "unconfirmed": len(result.unconfirmed),
         },
-    )
-
-
-def _deliver_return(message: OrderReturned) -> None:
-    logger.thread_safe_append_keys(checkout_form_id=message.checkout_form_id, message_id=message.message_id)
-    try:
-        result = application().shop_delivery().deliver_return(message)
-    except Exception as error:
-        application().shop_deliveries().failed(message.message_id, failure_reason(error))
-        raise
-    logger.info(
-        "return delivered to the shop", extra={"duplicate": result.duplicate, "lines": len(message.lines)}
     )
 
 

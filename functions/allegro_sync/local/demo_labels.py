@@ -56,12 +56,15 @@ def labels_chapter(demo: Demo) -> None:
     link = worker.labels(account).link(record)
     pdf = httpx.get(link or "", timeout=30)
     expect(pdf.content.startswith(b"%PDF"), "the label link does not serve the PDF")
+    handed = demo.shop.labels.get(form)  # the shop got its own link with `order.label`
+    expect(handed is not None and httpx.get(handed, timeout=30).content == pdf.content, "no label link")
     on_order = [s["waybill"] for s in market.checkout_forms[form].shipments]
     expect(record.waybill in on_order, f"the waybill {record.waybill} is not on the order ({on_order})")
     table = Table("what", "seen")
     table.add_row("the shop marks the order (twice)", f"order.status READY_FOR_SHIPMENT -> {statuses}")
     table.add_row("labels bought on Allegro", f"{bought} (command id derived from order + package)")
     table.add_row("label PDF", f"{len(pdf.content)} bytes in the labels bucket, 15-minute link")
+    table.add_row("the shop's link (order.label)", "sent once, presigned when delivered, serves the PDF")
     table.add_row("tracking on the Allegro order", f"{record.carrier} {record.waybill}")
     table.add_row("Allegro order status", market.checkout_forms[form].fulfillment_status)
     demo.console.print(table)

@@ -38,6 +38,7 @@ class DemoShop:
     files: dict[str, bytes] = field(default_factory=dict)  # GET /files/<name>: safety manual, invoice
     down: bool = False  # answer 503 to every order delivery, like a shop in maintenance
     taken: dict[str, Counter[str]] = field(default_factory=dict)  # form id -> SKU -> units still taken
+    labels: dict[str, str] = field(default_factory=dict)  # issue 15: form id -> the `order.label` link
     first_seen: dict[str, float] = field(default_factory=dict)  # form id -> time.time() of its first delivery
     changes: list[dict[str, Any]] = field(default_factory=list)  # every product change, in order
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # the shop's own clock (applied_at, read_at)
@@ -61,7 +62,10 @@ class DemoShop:
         with self._lock:
             key = h.get("idempotency-key", "")
             form_id = str(message["checkout_form_id"])
-            if key not in self._keys and message.get("kind") == "order.returned":
+            if key not in self._keys and message.get("kind") == "order.label":  # issue 15: the link, once
+                self._keys.add(key)
+                self.labels[form_id] = str(message["label_url"])
+            elif key not in self._keys and message.get("kind") == "order.returned":
                 self._keys.add(key)
                 self._apply_return(message)
             elif key not in self._keys:

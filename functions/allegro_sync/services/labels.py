@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from allegro_sync.contracts.allegro import CheckoutForm
-from allegro_sync.contracts.messages import Parcel, ShopOrderStatus
+from allegro_sync.contracts.messages import OrderLabel, Parcel, ShopOrderStatus
 from allegro_sync.contracts.shipping import (
     CancelInput,
     CommandStatus,
@@ -99,6 +99,12 @@ class Tracking(Protocol):
     def apply(self, update: ShopOrderStatus) -> Any: ...
 
 
+class LabelOutbox(Protocol):
+    """The shop outbox: the stored label goes to the shop as a link (`order.label`, once per message id)."""
+
+    def publish_label(self, message: OrderLabel) -> None: ...
+
+
 class LabelPending(RuntimeError):
     """Allegro is still creating the shipment: retry later (the record keeps the command id)."""
 
@@ -125,8 +131,10 @@ class Labels:
         account: str,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         sleep: Callable[[float], None] = time.sleep,
+        outbox: LabelOutbox | None = None,
     ) -> None:
         self._api, self._book, self._files, self._tracking = api, book, files, tracking
+        self._outbox = outbox
         self._account = account
         self._clock = clock
         self._sleep = sleep
@@ -225,6 +233,14 @@ class Labels:
         key = f"labels/{record.checkout_form_id}/{record.package}.pdf"  # `buyers forget` erases by order
         self._files.put(key, self._api.label([record.shipment_id]))  # the same key on a retry: overwritten
         steps.append("stored")
+        if self._outbox is not None:  # before `stored`: a crash repeats it under the same id (de-duplicated)
+            ids = record.model_dump(include={"account", "checkout_form_id", "package"})
+            message_id = f"label:{record.checkout_form_id}:{record.package}"
+            label = OrderLabel(
+                message_id=message_id, waybill=waybill, carrier=shipment.carrier, label_key=key, **ids
+            )
+            self._outbox.publish_label(label)
+            steps.append("sent to the shop")
         return self._advance(record, state="stored", label_key=key, waybill=waybill, carrier=shipment.carrier)
 
     def _track(self, record: LabelRecord, steps: list[str]) -> LabelRecord:

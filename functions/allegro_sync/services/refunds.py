@@ -57,6 +57,11 @@ class RefundIssuer:
         self._api = api
         self._journal = journal
 
+    def sent(self, checkout_form_id: str, key: str) -> bool:
+        """Whether the request with this key already went out (a shop's refund seen again needs no read)."""
+        entry = self._journal.get(checkout_form_id, key)
+        return entry is not None and entry.status == "sent"
+
     def refund(self, request: RefundRequest) -> RefundResult:
         """Raises RefundRefused (nothing sent, nothing recorded) when the request asks for too much."""
         form_id, key = request.checkout_form_id, request.key

@@ -18,14 +18,17 @@ Any shop failure raises, so SQS redelivers: a shop that is down delays delivery 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from allegro_sync.contracts.messages import OrderChanged, OrderReturned
+from allegro_sync.contracts.messages import OrderChanged, OrderLabel, OrderReturned
 from allegro_sync.contracts.shop import (
+    LabelLink,
     ShopAck,
     ShopDeliveryError,
+    ShopLabelSink,
     ShopOrderSink,
     ShopReturnSink,
     state_version,
@@ -44,7 +47,7 @@ class DeliveryLog(Protocol):
         """The highest order-state version the shop has for this order (None: none yet)."""
         ...
 
-    def record(self, message: OrderChanged | OrderReturned, ack: ShopAck) -> None:
+    def record(self, message: OrderChanged | OrderReturned | OrderLabel, ack: ShopAck) -> None:
         """Remember the message and raise the order's newest version to this message's (never lower)."""
         ...
 
@@ -66,6 +69,7 @@ class DeliveryResult:
     confirmed: tuple[str, ...] = ()  # sale ids the ledger now knows the shop applied
     unconfirmed: tuple[str, ...] = ()  # sale ids the ledger did not know (logged, never retried)
     buyer_data_gone: bool = False  # the stored buyer data was erased or expired: sent without it
+    skipped: bool = False  # issue 15: the shop has no documented place for this message (not sent)
 
 
 def failure_reason(error: Exception) -> str:
@@ -157,3 +161,19 @@ class ShopDelivery:
             shop_order_id=ack.shop_order_id if sent else None,
             confirmed=tuple(confirmed),
         )
+
+    # --- issue 15, item 1: the order's label handed to the shop as a short-lived link --------------------
+
+    def deliver_label(self, message: OrderLabel, link: Callable[[str], LabelLink]) -> DeliveryResult:
+        """The link is presigned now, at delivery, so a shop that was down still gets one that works. A shop
+        with no documented place for it (Shopify, PrestaShop: docs/after-sale.md) is not called; the
+        result says so (`skipped`) and the seller keeps `orders label ORDER`."""
+        if self._log.delivered(message.message_id):
+            return DeliveryResult(message.message_id, duplicate=True)
+        sink = self._sink
+        if not isinstance(sink, ShopLabelSink):
+            self._log.record(message, ShopAck(datetime.now(UTC)))
+            return DeliveryResult(message.message_id, duplicate=False, skipped=True)
+        ack = sink.deliver_label(message, link(message.label_key))
+        self._log.record(message, ack)
+        return DeliveryResult(message.message_id, duplicate=False, shop_order_id=ack.shop_order_id)

@@ -40,8 +40,11 @@ class FakeGenericShop:
     returned: set[str] = field(default_factory=set)
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)
     clock: datetime = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+    labels: list[dict[str, Any]] = field(default_factory=list)  # issue 15: `order.label` deliveries
 
-    def answer(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Answer:
+    def answer(  # noqa: PLR0911 - one branch per kind of message
+        self, method: str, target: str, headers: dict[str, str], body: bytes
+    ) -> Answer:
         self.attempts += 1
         if self.down or self.attempts <= self.down_for_attempts:
             return 503, {"error": "maintenance"}
@@ -64,6 +67,9 @@ class FakeGenericShop:
         if message.get("kind") == "order.returned":  # issue 15: put the returned items back, once per key
             for line in message["lines"]:
                 self.stock[line["sku"]] = self.stock.get(line["sku"], 0) + line["quantity"]
+            return 200, {"applied_at": self.clock.isoformat()}
+        if message.get("kind") == "order.label":  # issue 15: the label's link, once per key
+            self.labels.append(message)
             return 200, {"applied_at": self.clock.isoformat()}
         self.orders[message["checkout_form_id"]] = message
         for line in message["lines"]:
@@ -209,11 +215,64 @@ class FakeWooCommerce:
             found["status"] = status
             found["date_modified_gmt"] = self._tick()
             return 200, self._public(found)
-        return 404, {"code": "rest_no_route"}
+        return self._after_sale(method, path, data) or (404, {"code": "rest_no_route"})
 
-    @staticmethod
-    def _public(order: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in order.items() if not k.startswith("_")}
+    def _public(self, order: dict[str, Any]) -> dict[str, Any]:
+        links = {"self": [{"href": f"{self.site}/wp-json/wc/v3/orders/{order.get('id')}"}]}
+        return {k: v for k, v in order.items() if not k.startswith("_")} | {"_links": links}
+
+    # --- issue 15: order notes and refunds as wc/v3 has them (developer.woocommerce.com, REST API v3) -----
+
+    site: str = "https://sklep.example"  # what `_links.self` names (the fake answers on any address)
+    notes: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    refunds: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    lose_next_note_answer: bool = False  # the note is added, then the connection "drops"
+
+    def refund(self, order_id: int, lines: list[tuple[str, int, str]], reason: str = "") -> int:
+        """The seller refunds (sku, quantity, total) lines in wp-admin: a refund object with negative
+        `quantity`/`total` lines, listed on the order as `refunds` (id, reason, negative total)."""
+        self._next += 1
+        order = self.orders[order_id]
+        items = [
+            {"id": self._next * 10 + n, "sku": sku, "quantity": -qty, "total": f"-{total}", "total_tax": "0"}
+            for n, (sku, qty, total) in enumerate(lines)
+        ]
+        amount = sum(float(total) for _, _, total in lines)
+        refund = {"id": self._next, "amount": f"{amount:.2f}", "reason": reason, "line_items": items}
+        self.refunds.setdefault(order_id, []).insert(0, refund)
+        listed = {"id": self._next, "reason": reason, "total": f"-{amount:.2f}"}
+        order.setdefault("refunds", []).insert(0, listed)
+        order["date_modified_gmt"] = self._tick()
+        return self._next
+
+    def _after_sale(  # noqa: PLR0911 - one branch per route, like a router
+        self, method: str, path: str, data: dict[str, Any]
+    ) -> Answer | None:
+        parts = path.strip("/").split("/")
+        if len(parts) != 3 or parts[0] != "orders" or not parts[1].isdigit():
+            return None
+        order_id = int(parts[1])
+        if order_id not in self.orders:
+            return 404, {"code": "woocommerce_rest_shop_order_invalid_id"}
+        if parts[2] == "refunds" and method == "GET":
+            return 200, self.refunds.get(order_id, [])
+        if parts[2] != "notes":
+            return None
+        if method == "GET":
+            return 200, self.notes.get(order_id, [])
+        self._next += 1
+        note = {
+            "id": self._next,
+            "author": "system",
+            "date_created_gmt": self._tick(),
+            "note": str(data.get("note") or ""),
+            "customer_note": bool(data.get("customer_note", False)),
+        }
+        self.notes.setdefault(order_id, []).insert(0, note)
+        if self.lose_next_note_answer:
+            self.lose_next_note_answer = False
+            return 504, {"code": "gateway_timeout"}
+        return 201, note
 
 
 def mock_transport(shop: FakeShop) -> httpx.MockTransport:

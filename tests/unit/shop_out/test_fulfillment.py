@@ -229,6 +229,7 @@ def test_woocommerce_order_updated_with_our_meta_and_shipment_tracking() -> None
         status="SENT",
         parcels=(Parcel(carrier="dpd", waybill="0034043416"),),
         shop_status="completed",  # issue 15: a label rule may name the shop's own status word
+        shop_order_id=812,  # issue 15: the order whose refunds the worker reads
     )
 
 

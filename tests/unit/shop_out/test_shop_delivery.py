@@ -17,7 +17,7 @@ from allegro_sync.adapters.shop.woocommerce_rest import (
     woocommerce_status,
 )
 from allegro_sync.adapters.shop_credentials import ShopNotConfigured, parse_credentials
-from allegro_sync.contracts.messages import OrderChanged, OrderReturned, OutboxLine
+from allegro_sync.contracts.messages import OrderChanged, OrderLabel, OrderReturned, OutboxLine
 from allegro_sync.contracts.shop import ShopAck, ShopRejected, ShopUnavailable, state_version
 from allegro_sync.domain.ledger import Sale, SaleStatus
 from allegro_sync.domain.orders import BuyerDetails
@@ -87,7 +87,7 @@ class MemoryLog:
     def newest_version(self, checkout_form_id: str) -> int | None:
         return self.newest.get(checkout_form_id)
 
-    def record(self, message: OrderChanged | OrderReturned, ack: ShopAck) -> None:
+    def record(self, message: OrderChanged | OrderReturned | OrderLabel, ack: ShopAck) -> None:
         self.done[message.message_id] = ack
         version = state_version(message)
         if version is not None:
@@ -250,7 +250,7 @@ def test_a_crash_after_the_shop_took_it_repeats_harmlessly(memory_ledger: InMemo
     fake = FakeGenericShop(secret=SECRET, stock={"SKU-1": 10})
 
     class CrashingLog(MemoryLog):
-        def record(self, message: OrderChanged | OrderReturned, ack: ShopAck) -> None:
+        def record(self, message: OrderChanged | OrderReturned | OrderLabel, ack: ShopAck) -> None:
             raise RuntimeError("lambda died")
 
     with pytest.raises(RuntimeError):

@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 
 from allegro_sync.adapters.dynamodb import items
 from allegro_sync.adapters.shop.woocommerce_rest import IndexedOrder
-from allegro_sync.contracts.messages import OrderChanged, OrderReturned
+from allegro_sync.contracts.messages import OrderChanged, OrderLabel, OrderReturned
 from allegro_sync.contracts.records.item import Item
 from allegro_sync.contracts.records.orders import (
     NewestStateItem,
@@ -72,7 +72,7 @@ class DynamoShopDeliveries:
         ).get("Item")
         return item is not None
 
-    def record(self, message: OrderChanged | OrderReturned, ack: ShopAck) -> None:
+    def record(self, message: OrderChanged | OrderReturned | OrderLabel, ack: ShopAck) -> None:
         now: datetime = self._clock()
         delivery = ShopDeliveryItem(
             pk=ORDER_PK + message.checkout_form_id,

@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
 
 from allegro_sync.adapters.shop import generic, shopify, woocommerce
+from allegro_sync.adapters.shop import woocommerce_after_sale as woo_after_sale
 from allegro_sync.adapters.shop.errors import Problem, WebhookRejected, schema_violation
 from allegro_sync.adapters.shop.woocommerce import CHECKOUT_FORM_META
 from allegro_sync.contracts.allegro import FulfillmentStatus
@@ -154,9 +155,11 @@ def parse_woocommerce_order(
         return None
     shop_status = str(order.get("status") or "")[:40]
     status = WOOCOMMERCE_STATUS.get(shop_status)
-    # Issue 15: WooCommerce has no refund topic; a fully refunded order reaches us as status `refunded`
-    # (partial refunds leave the status alone and are not passed on: docs/after-sale.md).
+    # Issue 15: WooCommerce has no refund topic; a fully refunded order reaches us as status `refunded`,
+    # and each refund (full or per line) as an id in `refunds`, whose lines the worker reads.
     refund = ShopRefund(refund_id="woocommerce-refunded") if shop_status == "refunded" else None
+    invoice_url, invoice_number = woo_after_sale.invoice_of(order)
+    order_id = order.get("id")
     try:
         return ShopOrderStatus(
             checkout_form_id=str(form_id),
@@ -164,6 +167,10 @@ def parse_woocommerce_order(
             parcels=_parcels(order),
             refund=refund,
             shop_status=shop_status or None,
+            invoice_url=invoice_url,
+            invoice_number=invoice_number,
+            shop_order_id=order_id if isinstance(order_id, int) else None,
+            shop_refund_ids=woo_after_sale.refund_ids(order),
         )
     except ValidationError as exc:
         raise schema_violation(exc, "the order's Allegro id is malformed") from None

@@ -20,8 +20,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from allegro_sync.adapters.shop import signing
 from allegro_sync.adapters.shop.errors import refusal_code
-from allegro_sync.contracts.messages import OrderChanged, OrderReturned
-from allegro_sync.contracts.shop import ShopAck, ShopRejected, ShopUnavailable
+from allegro_sync.contracts.messages import OrderChanged, OrderLabel, OrderReturned
+from allegro_sync.contracts.shop import LabelLink, ShopAck, ShopRejected, ShopUnavailable
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 USER_AGENT = "allegro-sync/shop-notifier"
@@ -122,6 +122,15 @@ class GenericShop:
     def deliver_return(self, message: OrderReturned) -> ShopAck:
         """`order.returned`: put these items back into stock, once per `message_id` (Idempotency-Key)."""
         return self._post(message.message_id, message.model_dump(mode="json"), "the return")
+
+    # --- issue 15, item 1: the generic contract's `order.label` -----------------------------------------
+
+    def deliver_label(self, message: OrderLabel, link: LabelLink) -> ShopAck:
+        """`order.label`: the order's label PDF at `label_url` until `label_expires_at`, once per
+        `message_id`; where we keep the file (`label_key`) is no business of the shop's."""
+        payload = message.model_dump(mode="json", exclude={"label_key"})
+        payload |= {"label_url": link.url, "label_expires_at": link.expires_at.isoformat()}
+        return self._post(message.message_id, payload, "the label link")
 
 
 def _ack(response: httpx.Response, received_at: datetime) -> ShopAck:

@@ -34,8 +34,8 @@ import httpx
 
 from allegro_sync.adapters.shop.errors import refusal_code
 from allegro_sync.adapters.shop.woocommerce import CHECKOUT_FORM_META
-from allegro_sync.contracts.messages import OrderChanged, OutboxLine
-from allegro_sync.contracts.shop import ShopAck, ShopRejected, ShopUnavailable
+from allegro_sync.contracts.messages import OrderChanged, OrderLabel, OrderReturned, OutboxLine
+from allegro_sync.contracts.shop import LabelLink, ShopAck, ShopRejected, ShopUnavailable
 
 ACCOUNT_META = "_allegro_account"
 API = "/wp-json/wc/v3"
@@ -338,3 +338,43 @@ class WooCommerceShop(WooCommerceRest):
             if len(orders) < 100:
                 return None
         return None
+
+    # --- issue 15: after-sale news as private order notes (docs/after-sale.md) -----------------------------
+    # WooCommerce's order notes (wc/v3 `POST /orders/<id>/notes`, body `note` + `customer_note`; false, the
+    # default, keeps it for the shop's staff: WC_REST_Order_Notes_Controller) are its documented place for
+    # them. A note has no idempotency key, so each carries the outbox `message_id` as a marker and the
+    # order's notes are read first: a retry after a lost answer finds the note and adds none.
+
+    def deliver_label(self, message: OrderLabel, link: LabelLink) -> ShopAck:
+        parcel = " ".join(x for x in (message.carrier, message.waybill) if x)
+        until = link.expires_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        text = (
+            f"Allegro shipping label, package {message.package}"
+            + (f" ({parcel})" if parcel else "")
+            + f": {link.url}\nThe link works until {until}; `allegro-sync orders label"
+            + f" {message.checkout_form_id}` makes a new one."
+        )
+        return self._note_once(message.checkout_form_id, message.message_id, text)
+
+    def deliver_return(self, message: OrderReturned) -> ShopAck:
+        """A note only: WooCommerce's stock stays the seller's call (restock in the panel), read back."""
+        items = ", ".join(f"{line.quantity} x {line.sku}" for line in message.lines)
+        text = (
+            f"Allegro return {message.return_id} ({message.status}): {items} came back. Stock is not"
+            " changed by this note: restock the items in WooCommerce if they can be sold again."
+        )
+        return self._note_once(message.checkout_form_id, message.message_id, text)
+
+    def _note_once(self, form_id: str, marker: str, text: str) -> ShopAck:
+        order_id = self._order_id(form_id)
+        if order_id is None:  # the order never reached WooCommerce: nothing to attach the note to
+            return ShopAck(applied_at=self._now())
+        tag = f"[allegro-sync {marker}]"
+        notes = self._call("GET", f"/orders/{order_id}/notes", params={"type": "internal"})
+        for note in notes if isinstance(notes, list) else []:
+            if isinstance(note, dict) and tag in str(note.get("note") or ""):
+                return ShopAck(_gmt(note.get("date_created_gmt")) or self._now(), str(order_id))
+        body = {"note": f"{text} {tag}", "customer_note": False}
+        created = self._call("POST", f"/orders/{order_id}/notes", json=body)
+        applied = _gmt(created.get("date_created_gmt")) if isinstance(created, dict) else None
+        return ShopAck(applied_at=applied or self._now(), shop_order_id=str(order_id))
