@@ -407,8 +407,9 @@ def alarm_count(topology: Topology) -> int:
 
 
 def secret_count(topology: Topology, accounts: int) -> int:
-    """Named secrets plus one per seller account under each prefix secret."""
-    return sum(accounts if s.is_prefix else 1 for s in topology.secrets)
+    """Stored secrets plus one per seller account under each prefix secret; a section (issue 21: the
+    configuration's parts in one secret) lives in the secret that holds it and bills nothing of its own."""
+    return sum(accounts if s.is_prefix else 1 for s in topology.stored_secrets())
 
 
 def duration_factor(soak: SoakUsage, a: Assumptions) -> float:
