@@ -35,8 +35,10 @@ class ConfigSecretCorrupt(ValueError):
     """The configuration secret is not a JSON object."""
 
 
-def document(raw: str | bytes | None) -> dict[str, Any]:
+def document(raw: object) -> dict[str, Any]:
     """The whole secret as a dict; an empty value is an empty dict, anything else not an object raises."""
+    if isinstance(raw, dict):  # already parsed (a provider's json transform)
+        return raw
     text = (raw.decode() if isinstance(raw, bytes) else str(raw or "")).strip()
     if not text:
         return {}
@@ -49,7 +51,7 @@ def document(raw: str | bytes | None) -> dict[str, Any]:
     return value
 
 
-def section_text(raw: str | bytes | None, section: str) -> str:
+def section_text(raw: object, section: str) -> str:
     """One section's value as the JSON text its reader parses ("" when the section is missing; a plain
     string section is returned as it is)."""
     part = document(raw).get(section)
