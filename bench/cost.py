@@ -407,8 +407,9 @@ def alarm_count(topology: Topology) -> int:
 
 
 def secret_count(topology: Topology, accounts: int) -> int:
-    """Named secrets plus one per seller account under each prefix secret."""
-    return sum(accounts if s.is_prefix else 1 for s in topology.secrets)
+    """Stored secrets plus one per seller account under each prefix secret; a section (issue 21: the
+    configuration's parts in one secret) lives in the secret that holds it and bills nothing of its own."""
+    return sum(accounts if s.is_prefix else 1 for s in topology.stored_secrets())
 
 
 def duration_factor(soak: SoakUsage, a: Assumptions) -> float:
@@ -518,7 +519,10 @@ def owner_scale(owner: str, soak: SoakUsage, topology: Topology, w: Workload) ->
 
 def sweep_scale(soak: SoakUsage, w: Workload) -> float:
     """A sweep's work per run, the workload's over the soak's: it walks every offer of every connected
-    account (each account lists its own offers), so SKUs x seller accounts."""
+    account (each account lists its own offers), so SKUs x seller accounts. A run reads a SKU's ledger view
+    and product facts once for all its accounts (issue 21: bench._sweep_accounts), so for a workload with
+    fewer accounts than the soak those reads are under-counted (more accounts: over-counted); the soak and
+    the default workloads have the same accounts; the idle one (1 account) under-counts by ~$0.15."""
     accounts = (w.seller_accounts or soak.config.accounts) / soak.config.accounts
     return w.skus / soak.config.skus * accounts
 

@@ -64,7 +64,7 @@ def provision() -> None:
         "QueueUrl"
     ]
     boto3.client("secretsmanager").create_secret(
-        Name="webhook-signing", SecretString=json.dumps({"secret": SECRET})
+        Name="webhook-signing", SecretString=json.dumps({"webhook-signing": {"secret": SECRET}})
     )
     os.environ.update(
         {

@@ -24,7 +24,7 @@ SCHEDULE_DLQ_OUTPUT = "SCHEDULEDLQURL"
 def secret_name(prefix: str, secret: Secret) -> str:
     """Physical secret name, e.g. `allegro-sync/app-credentials`, or for a prefix family
     `allegro-sync/accounts/` (each seller account's secret is `allegro-sync/accounts/<account id>`)."""
-    base = f"{prefix}/{secret.name}"
+    base = f"{prefix}/{secret.section_of or secret.name}"  # a section: the secret that holds it
     return f"{base}/" if secret.is_prefix else base
 
 

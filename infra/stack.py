@@ -132,7 +132,9 @@ class AllegroSyncStack(cdk.Stack):
         self.alarm_topic = self._alarm_topic()
         self.tables = {t.name: self._table(t.name, t.ttl_attribute) for t in topology.tables}
         self.queues = {q.name: self._queue(q) for q in topology.queues}
-        self.secrets = {s.name: self._secret(s.name, s.purpose) for s in topology.secrets if not s.is_prefix}
+        self.secrets = {
+            s.name: self._secret(s.name, s.purpose) for s in topology.stored_secrets() if not s.is_prefix
+        }
         self.buckets = {b.name: self._bucket(b) for b in topology.buckets}  # issue 15: label PDFs
         self.schedule_dlq = self._schedule_dlq() if topology.schedules() else None
         self.api = self._http_api() if topology.routes() else None
@@ -527,7 +529,10 @@ class AllegroSyncStack(cdk.Stack):
                 continue
             actions = secret_actions(grant)
             role.add_to_principal_policy(
-                iam.PolicyStatement(actions=list(actions), resources=[self.secrets[name].secret_arn])
+                iam.PolicyStatement(
+                    actions=list(actions),
+                    resources=[self.secrets[self.topology.stored_secret(name).name].secret_arn],
+                )
             )
             self._grant_secret_key(role, write=writes(actions))
 

@@ -133,6 +133,9 @@ class Secret:
     name: str
     purpose: str
     is_prefix: bool = False
+    # issue 21: a section of another secret (one JSON object, a key per section; adapters/config_secret.py).
+    # Functions are granted the secret that holds it; its env var names that secret.
+    section_of: str | None = None
 
 
 # --- issue 15, item 1 (labels): S3 buckets ----------------------------------------------------------------
@@ -309,6 +312,15 @@ class Topology:
     def secret(self, name: str) -> Secret:
         return _by_name(self.secrets, name)
 
+    def stored_secret(self, name: str) -> Secret:
+        """The secret that holds `name`: itself, or the one it is a section of (issue 21)."""
+        secret = self.secret(name)
+        return self.secret(secret.section_of) if secret.section_of else secret
+
+    def stored_secrets(self) -> tuple[Secret, ...]:
+        """The secrets that exist in Secrets Manager (sections live inside one of them)."""
+        return tuple(s for s in self.secrets if s.section_of is None)
+
     def function(self, name: str) -> Function:
         return _by_name(self.functions, name)
 
@@ -461,13 +473,16 @@ TOPOLOGY = Topology(
         ),
     ),
     secrets=(
-        Secret("app-credentials", "Allegro application client id and secret"),
-        Secret("webhook-signing", "HMAC secret the shop signs its webhooks with"),
+        Secret("app-credentials", "Allegro application client id and secret", section_of="config"),
+        Secret("webhook-signing", "HMAC secret the shop signs its webhooks with", section_of="config"),
         Secret("accounts", "One secret per connected seller account, under this name prefix", is_prefix=True),
         Secret(
             "shop-credentials",
             "The shop orders go to: kind generic (url, signing_secret), woocommerce, prestashop or shopify",
+            section_of="config",
         ),
+        # issue 21: the three above in one secret ($0.40 a month each); the account secrets stay apart
+        Secret("config", "The configuration: app-credentials, webhook-signing, shop-credentials sections"),
     ),
     functions=(
         Function(

@@ -80,7 +80,8 @@ def declared(function_name: str) -> set[tuple[str, str]]:
         expected.update((a, f"table {name}") for a in table_actions(grant))
     for name, grant in function.secrets.items():
         suffix = "*" if TOPOLOGY.secret(name).is_prefix else ""
-        expected.update((a, f"secret {name}{suffix}") for a in secret_actions(grant))
+        held = TOPOLOGY.stored_secret(name).name  # issue 21: a section is granted as the secret holding it
+        expected.update((a, f"secret {held}{suffix}") for a in secret_actions(grant))
     for name in function.sends_to:
         expected.update((a, f"queue {name}") for a in SEND_ACTIONS)
     for name, actions in function.buckets.items():  # issue 15
@@ -130,3 +131,8 @@ def test_every_log_group_is_encrypted_with_the_stacks_key(shipped: Synth) -> Non
     logs = [s for s in statements if "logs." in str(s["Principal"])]
     assert len(logs) == 1
     assert "kms:EncryptionContext:aws:logs:arn" in logs[0]["Condition"]["ArnLike"]
+
+
+def test_the_configuration_is_one_secret(shipped: Synth) -> None:
+    """Issue 21: app credentials, webhook signing and shop credentials are sections of one secret."""
+    assert set(shipped.stack.secrets) == {"config"}

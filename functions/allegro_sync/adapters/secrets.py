@@ -19,6 +19,12 @@ from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError, TransformParameterError
 from botocore.exceptions import ClientError
 
+from allegro_sync.adapters.config_secret import (
+    APP_CREDENTIALS,
+    ConfigSecretCorrupt,
+    section_text,
+    write_section,
+)
 from allegro_sync.contracts.accounts import AccountNotFound, StoredAccount, TokenStoreCorrupt
 
 # The stack's KMS key for account secrets; secrets created at run time (a new account) must name it.
@@ -148,7 +154,7 @@ def _ascii(text: str) -> str:
 
 
 class AppCredentialsStore:
-    """Reads (cached) and writes the single app-credentials secret."""
+    """Reads (cached) and writes the app-credentials section of the configuration secret."""
 
     def __init__(
         self, name: str, *, max_age_seconds: int = DEFAULT_MAX_AGE_SECONDS, client: Any = None
@@ -162,15 +168,16 @@ class AppCredentialsStore:
         """The app's credentials, cached for `max_age`; `fresh` reads Secrets Manager now (after Allegro
         refused the cached ones: they may have been replaced a moment ago)."""
         try:
-            value = self._provider.get(self._name, max_age=self._max_age, transform="json", force_fetch=fresh)
+            raw = self._provider.get(self._name, max_age=self._max_age, force_fetch=fresh)
+            value = json.loads(section_text(raw, APP_CREDENTIALS) or "{}")
         except GetParameterError as exc:
             if _not_found(exc):
                 raise LookupError(
                     "the Allegro app credentials are not set; run: allegro-sync accounts set-app CLIENT_ID"
                 ) from None
             raise
-        except TransformParameterError:
-            raise TokenStoreCorrupt("the app-credentials secret is not JSON") from None
+        except (ValueError, ConfigSecretCorrupt):
+            raise TokenStoreCorrupt("the app-credentials section is not JSON") from None
         if not isinstance(value, dict) or not value.get("client_id") or not value.get("client_secret"):
             raise TokenStoreCorrupt("the app-credentials secret needs client_id and client_secret")
         return AppCredentials(
@@ -217,12 +224,6 @@ class AppCredentialsStore:
             )
         kept = current.identity() if current else {}
         updated = replace(updated, **{**kept, **{k: v for k, v in (identity or {}).items() if v}})
-        body = json.dumps(updated.to_json())
-        try:
-            self._client.put_secret_value(SecretId=self._name, SecretString=body)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ResourceNotFoundException":
-                raise
-            self._client.create_secret(Name=self._name, SecretString=body)
+        write_section(self._client, self._name, APP_CREDENTIALS, updated.to_json())
         self._provider.clear_cache()  # type: ignore[no-untyped-call]
         return updated

@@ -21,9 +21,14 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
-from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, ValidationError
 
+from allegro_sync.adapters.config_secret import (
+    SHOP_CREDENTIALS,
+    ConfigSecretCorrupt,
+    section_text,
+    write_section,
+)
 from allegro_sync.adapters.shop.shopify import SHOPIFY_API_VERSION
 from allegro_sync.contracts.shop import ShopOrderSink
 
@@ -258,7 +263,8 @@ def check_shop(credentials: AnyCredentials, http: httpx.Client) -> None:
 
 
 class ShopCredentialsStore:
-    """The `shop-credentials` secret through Powertools' cache: a rotated key lands within `max_age`."""
+    """The `shop-credentials` section of the configuration secret through Powertools' cache: a rotated
+    key lands within `max_age`."""
 
     def __init__(
         self, name: str, client: Any = None, *, max_age_seconds: int = SECRET_MAX_AGE_SECONDS
@@ -279,24 +285,25 @@ class ShopCredentialsStore:
 
     def _parsed(self, *, force: bool) -> AnyCredentials:
         raw = self._provider.get(self._name, max_age=self._max_age, force_fetch=force)
-        return parse_credentials(raw.decode() if isinstance(raw, bytes) else str(raw or ""))
+        try:
+            text = section_text(raw, SHOP_CREDENTIALS)
+        except ConfigSecretCorrupt as exc:
+            raise ShopNotConfigured(str(exc)) from None
+        return parse_credentials(text)
 
     def write(self, credentials: AnyCredentials, client: Any) -> None:
         """Store the credentials (`shop set-credentials`), creating the secret if the stack has none."""
-        body = json.dumps(
-            {
-                k: v.get_secret_value() if isinstance(v, SecretStr) else v
-                for k, v in credentials.model_dump().items()
-                if v is not None  # an optional setting left out (Shopify's base_url) is not stored
-            },
-            default=str,  # a Decimal setting (vat_percent) as its exact text
+        body = json.loads(
+            json.dumps(
+                {
+                    k: v.get_secret_value() if isinstance(v, SecretStr) else v
+                    for k, v in credentials.model_dump().items()
+                    if v is not None  # an optional setting left out (Shopify's base_url) is not stored
+                },
+                default=str,  # a Decimal setting (vat_percent) as its exact text
+            )
         )
-        try:
-            client.put_secret_value(SecretId=self._name, SecretString=body)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ResourceNotFoundException":
-                raise
-            client.create_secret(Name=self._name, SecretString=body)
+        write_section(client, self._name, SHOP_CREDENTIALS, body)
         self.forget()
 
     def forget(self) -> None:

@@ -224,7 +224,10 @@ def _local_runtime(aws: Application, topology: Topology) -> dict[str, str]:
     from allegro_sync.local.provision import bucket_name, queue_name, secret_name, table_name
 
     env = {table_env(t.name): table_name(t.name) for t in topology.tables}
-    env |= {secret_env(s.name): secret_name(s.name, is_prefix=s.is_prefix) for s in topology.secrets}
+    env |= {
+        secret_env(s.name): secret_name(s.section_of or s.name, is_prefix=s.is_prefix)
+        for s in topology.secrets
+    }
     env |= {bucket_env(b.name): bucket_name(b.name) for b in topology.buckets}
     env[API_URL_ENV] = LOCAL_API_URL
     sqs = aws.aws_client("sqs")

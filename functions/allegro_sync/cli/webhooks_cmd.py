@@ -18,6 +18,12 @@ from typing import Annotated
 import typer
 from botocore.exceptions import BotoCoreError, ClientError
 
+from allegro_sync.adapters.config_secret import (
+    WEBHOOK_SIGNING,
+    ConfigSecretCorrupt,
+    section_text,
+    write_section,
+)
 from allegro_sync.adapters.shop import signing
 from allegro_sync.adapters.shop import woocommerce as wc
 from allegro_sync.bootstrap import Application
@@ -172,9 +178,14 @@ def set_secret(
     client = app.aws_client("secretsmanager")
     try:
         current = client.get_secret_value(SecretId=secret_id).get("SecretString")
-        value = rotated(current, secret, woocommerce=woocommerce, drop_previous=drop_previous)
-        client.put_secret_value(SecretId=secret_id, SecretString=json.dumps(value))
-    except (ClientError, BotoCoreError) as exc:
+        value = rotated(
+            section_text(current, WEBHOOK_SIGNING),
+            secret,
+            woocommerce=woocommerce,
+            drop_previous=drop_previous,
+        )
+        write_section(client, secret_id, WEBHOOK_SIGNING, value)
+    except (ClientError, BotoCoreError, ConfigSecretCorrupt) as exc:
         typer.secho(f"error: cannot update {secret_id}: {type(exc).__name__}", err=True, fg=typer.colors.RED)
         raise typer.Exit(1) from None
     kept = ", ".join(sorted(value)) or "nothing"

@@ -120,8 +120,8 @@ def provision(topology: Topology, endpoint: str, region: str = REGION) -> Wiring
         wiring = replace(wiring, kms_key_arn=key["KeyMetadata"]["Arn"])
     secrets = client("secretsmanager", endpoint, region)
     for secret in topology.secrets:
-        name = secret_name(secret.name, is_prefix=secret.is_prefix)
-        if not secret.is_prefix:
+        name = secret_name(secret.section_of or secret.name, is_prefix=secret.is_prefix)
+        if not secret.is_prefix and secret.section_of is None:  # a section lives in the secret holding it
             # Per-account secrets under a prefix are created by the connect flow, not up front.
             secrets.create_secret(
                 Name=name, Description=secret.purpose, SecretString=json.dumps(PLACEHOLDER_SECRET)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, ClassVar, TypeVar
 
+from allegro_sync.adapters.config_secret import write_section
 from allegro_sync.bootstrap import Application
 from allegro_sync.local.gateway import DEFAULT_BODY_LIMIT, HttpGateway
 from allegro_sync.local.invoker import DEFAULT_CONCURRENCY, ApplicationFactory, CrashPlan, Invoker
@@ -312,7 +313,10 @@ class LocalRuntime:
         return str(self.client("sqs").send_message(**request)["MessageId"])
 
     def put_secret(self, name: str, value: Mapping[str, Any]) -> None:
-        """Replace a topology secret's placeholder with a real (local) value."""
+        """Replace a topology secret's placeholder with a real (local) value (a section: only its part)."""
+        if self.topology.secret(name).section_of:
+            write_section(self.client("secretsmanager"), self.wiring.secrets[name], name, dict(value))
+            return
         self.client("secretsmanager").put_secret_value(
             SecretId=self.wiring.secrets[name], SecretString=json.dumps(value)
         )

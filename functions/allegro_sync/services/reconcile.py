@@ -28,6 +28,11 @@ full by `external.id`, so duplicates and missing offers are judged on every offe
 offer is compared only on its own page. With `time_left` and a `SweepCursors`, a run stops before its
 timeout and saves where it is (account, offset); the next run goes on from there, and a cycle ends when every
 account's last page is done.
+
+A view is the SKU's, not an account's: a run keeps the views it read (up to `VIEWS_KEPT`), so a seller whose
+accounts sell the same SKUs pays one read per SKU a run, not one per account. A kept view is as stale as an
+eventually consistent one can be plus the run's length (at most the timeout): what it can hide is still a
+change made during the run, which its own push carries or the next run finds; a repair still re-reads first.
 """
 
 from __future__ import annotations
@@ -51,6 +56,8 @@ from allegro_sync.services.sweep_clock import SweepClock, SweepCursors, remainin
 logger = Logger(child=True)
 
 SELLING = frozenset({"ACTIVE", "ACTIVATING"})
+# Views one run keeps for the next account's pages (~0.5 KB each: ~25 MB of the function's 256 MB at most).
+VIEWS_KEPT = 50_000
 
 
 class DriftKind(StrEnum):
@@ -137,10 +144,11 @@ class Reconciler:
                 )
             names = [account]
         sweep = SweepClock(time_left, page_size)
+        kept: dict[str, StockView] = {}  # this run's views, shared by its accounts' pages
         for name, offset in remaining(names, cursors):
             report.accounts.append(name)
             try:
-                done = self._account(name, offset, report, sweep, cursors, dry_run=dry_run)
+                done = self._account(name, offset, report, sweep, cursors, kept=kept, dry_run=dry_run)
             except Exception as error:
                 report.failed[name] = f"{type(error).__name__}: {error}"
                 logger.warning("reconciling an account failed", extra={"account": name, "error": str(error)})
@@ -159,6 +167,7 @@ class Reconciler:
         sweep: SweepClock,
         cursors: SweepCursors | None,
         *,
+        kept: dict[str, StockView],
         dry_run: bool,
     ) -> bool:
         """Page after page from `offset`; False when the run stopped for time (the position is saved)."""
@@ -172,13 +181,23 @@ class Reconciler:
             with sweep.page():
                 page = client.list_offers(offset=offset, limit=sweep.page_size)
                 whole = offset == 0 and len(page.offers) >= page.total_count
-                self._page(account, client, page.offers, report, whole=whole, dry_run=dry_run)
+                self._page(account, client, page.offers, report, kept=kept, whole=whole, dry_run=dry_run)
             report.pages += 1
             offset += len(page.offers)
             if len(page.offers) < sweep.page_size or offset >= page.total_count:
                 return True
             if cursors is not None:
                 cursors.save(SweepPosition(account, offset))  # a crash repeats at most this page
+
+    def _views(self, skus: list[str], kept: dict[str, StockView]) -> dict[str, StockView]:
+        """The SKUs' eventually consistent views: those this run already read, the rest read now (and kept
+        while fewer than `VIEWS_KEPT` are)."""
+        read = (
+            self.ledger.views([s for s in skus if s not in kept]) if any(s not in kept for s in skus) else {}
+        )
+        if len(kept) + len(read) <= VIEWS_KEPT:
+            kept.update(read)
+        return {s: kept[s] if s in kept else read[s] for s in skus}
 
     def _page(
         self,
@@ -187,6 +206,7 @@ class Reconciler:
         offers: list[OfferListing],
         report: ReconcileReport,
         *,
+        kept: dict[str, StockView],
         whole: bool,
         dry_run: bool,
     ) -> None:
@@ -197,7 +217,7 @@ class Reconciler:
             if sku:
                 on_page[sku].append(offer)
         # a SKU the ledger never heard of is not ours to judge
-        views = {k: v for k, v in self.ledger.views(list(on_page)).items() if v.revision != 0}
+        views = {k: v for k, v in self._views(list(on_page), kept).items() if v.revision != 0}
         partial = [
             k for k in sorted(views) if not whole and _needs_every_offer(account, views[k], on_page[k])
         ]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from allegro_sync.adapters.config_secret import section_text
 from allegro_sync.adapters.shop_credentials import ShopifyCredentials, parse_credentials
 from allegro_sync.local.fake_shopify import MAIN, FakeShopify
 from allegro_sync.local.loopback import AnswerServer
@@ -105,7 +106,7 @@ def test_shopify_credentials_are_checked_with_the_token_then_stored(stack: Stack
     secret = stack.runtime.client("secretsmanager").get_secret_value(
         SecretId=stack.runtime.wiring.secrets["shop-credentials"]
     )
-    saved = parse_credentials(secret["SecretString"])
+    saved = parse_credentials(section_text(secret["SecretString"], "shop-credentials"))
 
     assert wrong.exit_code == 1
     assert "401" in wrong.output

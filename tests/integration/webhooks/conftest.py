@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from allegro_sync.adapters.config_secret import write_section
 from allegro_sync.adapters.shop import signing
 from allegro_sync.adapters.shop import woocommerce as wc
 from allegro_sync.local import LocalRuntime
@@ -37,9 +38,12 @@ class Webhooks:
         return self._clients[service]
 
     def set_secret(self, value: Any) -> None:
-        body = value if isinstance(value, str) else json.dumps(value)
-        self._client("secretsmanager").put_secret_value(
-            SecretId=self.runtime.wiring.secrets["webhook-signing"], SecretString=body
+        # issue 21: the `webhook-signing` section of the configuration secret (a string is stored as such)
+        write_section(
+            self._client("secretsmanager"),
+            self.runtime.wiring.secrets["webhook-signing"],
+            "webhook-signing",
+            value,
         )
         self.forget_secret()
 

@@ -110,7 +110,7 @@ def test_a_missing_secret_answers_503_not_configured(webhooks: Webhooks) -> None
     try:
         status, body = webhooks.generic(upsert())
     finally:
-        secrets.create_secret(Name=name, SecretString=json.dumps({"secret": SECRET}))
+        secrets.create_secret(Name=name, SecretString=json.dumps({"webhook-signing": {"secret": SECRET}}))
 
     assert (status, body["error"]["code"]) == (503, "not_configured")
     webhooks.assert_untouched()

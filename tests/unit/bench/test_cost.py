@@ -238,8 +238,8 @@ def test_dynamodb_transactions_cost_two_write_units_per_item(document: dict[str,
 def test_fixed_costs_follow_the_stack(document: dict[str, Any]) -> None:
     result = estimate(parse_soak(document), TOPOLOGY, workload=Workload(seller_accounts=5))
     quantities = {line.item: line.quantity for line in result.lines}
-    named = sum(1 for s in TOPOLOGY.secrets if not s.is_prefix)
-    assert quantities["secrets"] == named + 5  # one per seller account under the accounts prefix
+    # issue 21: one configuration secret (its sections bill nothing) + one per seller account
+    assert quantities["secrets"] == 1 + 5
     # one metric per DLQ a seller must hear about, the API's 5xx, the business alarms: at most 10 billed
     # (issue 21); the other DLQs and the schedules' are opt-in
     expected_alarms = sum(1 for q in TOPOLOGY.queues if q.dlq_alarm) + 1 + len(TOPOLOGY.alarms)
@@ -262,6 +262,13 @@ def test_alarm_count_matches_the_synthesized_template_when_there_is_one() -> Non
     alarms = [r["Properties"] for r in resources if r["Type"] == "AWS::CloudWatch::Alarm"]
     billed = sum(len([m for m in a.get("Metrics", []) if "MetricStat" in m]) or 1 for a in alarms)
     assert alarm_count(TOPOLOGY) == billed  # CloudWatch bills an alarm per metric it watches
+
+
+def test_configuration_sections_bill_as_one_secret() -> None:
+    """Issue 21: app credentials, webhook signing and shop credentials are sections of one secret."""
+    sections = [s for s in TOPOLOGY.secrets if s.section_of]
+    assert {s.name for s in sections} == {"app-credentials", "webhook-signing", "shop-credentials"}
+    assert secret_count(TOPOLOGY, 1) == 2  # the configuration + the one seller account's tokens
 
 
 def test_secret_count_grows_by_one_per_account() -> None:

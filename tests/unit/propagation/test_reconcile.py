@@ -111,3 +111,26 @@ def test_a_linked_offer_allegro_no_longer_lists_is_reported(world: World) -> Non
 def test_an_account_that_is_not_connected_is_a_clear_error(world: World) -> None:
     with pytest.raises(LookupError, match="'nope' is not connected"):
         reconciler(world).run(account="nope")
+
+
+def test_a_run_reads_each_skus_view_once_for_all_its_accounts(world: World) -> None:
+    """Issue 21: a view is the SKU's, so the second account's pages reuse the first's reads; a drift on
+    the second account is still found and repaired (from a strongly consistent re-read)."""
+    world.offer("A", "OA", stock=5)
+    world.offer("A", "OA2", stock=5, account="second")
+    world.run(world.level("A", 5))
+    world.second.offers["OA2"].stock = 8  # hand-edited on the second account
+    asked: list[list[str]] = []
+    views = world.ledger.views
+
+    def counted(skus: list[str]) -> object:
+        asked.append(list(skus))
+        return views(skus)
+
+    world.ledger.views = counted  # type: ignore[method-assign,assignment]
+
+    report = reconciler(world).run()
+
+    assert asked == [["A"]]
+    assert [(d.offer_id, d.kind) for d in report.drifts] == [("OA2", DriftKind.STOCK)]
+    assert world.second.offers["OA2"].stock == 5

@@ -9,12 +9,13 @@ import boto3
 import pytest
 from typer.testing import CliRunner
 
+from allegro_sync.adapters.config_secret import WEBHOOK_SIGNING, section_text
 from allegro_sync.adapters.shop.signing_secret import SigningSecrets
 from allegro_sync.cli.main import app
 from allegro_sync.local.provision import PLACEHOLDER_SECRET
 from allegro_sync.topology import secret_env
 
-NAME = "allegro-sync/webhook-signing"
+NAME = "allegro-sync/config"  # issue 21: the section `webhook-signing` of the configuration secret
 
 
 @pytest.fixture
@@ -36,7 +37,9 @@ def run(*args: str, value: str | None = None) -> tuple[int, str]:
 
 def stored() -> SigningSecrets:
     return SigningSecrets.parse(
-        boto3.client("secretsmanager").get_secret_value(SecretId=NAME)["SecretString"]
+        section_text(
+            boto3.client("secretsmanager").get_secret_value(SecretId=NAME)["SecretString"], WEBHOOK_SIGNING
+        )
     )
 
 
@@ -78,3 +81,19 @@ def test_a_short_secret_is_refused_and_nothing_changes(secret: str) -> None:
     assert json.loads(boto3.client("secretsmanager").get_secret_value(SecretId=NAME)["SecretString"]) == (
         PLACEHOLDER_SECRET
     )
+
+
+def test_the_other_sections_of_the_configuration_stay(secret: str) -> None:
+    """Issue 21: one secret holds the app's, the shop's and the signing configuration; setting one keeps
+    the others as they were."""
+    shop = {"kind": "generic", "url": "http://127.0.0.1:9/orders", "signing_secret": "shop-secret-0123456789"}
+    boto3.client("secretsmanager").put_secret_value(
+        SecretId=NAME, SecretString=json.dumps({"shop-credentials": shop})
+    )
+
+    code, output = run(value="first-secret-0123456789")
+
+    assert code == 0, output
+    whole = json.loads(boto3.client("secretsmanager").get_secret_value(SecretId=NAME)["SecretString"])
+    assert whole["shop-credentials"] == shop
+    assert stored().generic == ["first-secret-0123456789"]

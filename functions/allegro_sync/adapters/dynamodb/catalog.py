@@ -144,6 +144,13 @@ class DynamoCatalog:
         products = {sku: p for sku, found in parts.items() if (p := _product_of(found)) is not None}
         return products, links
 
+    def links_on(self, skus: Sequence[str], account: str) -> dict[str, OfferLink]:
+        """Many SKUs' offer links on `account` alone, 100 per BatchGetItem (eventually consistent): a sweep
+        that already holds the products (issue 21)."""
+        wanted = [{"pk": PRODUCT_PK + sku, "sk": LINK_SK + account} for sku in dict.fromkeys(skus)]
+        found = items.batch_get(self._table.meta.client.batch_get_item, self._table.name, wanted)
+        return {link.sku: link for link in map(_link, found)}
+
     def existing_links(self, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
         """Which (SKU, account) offer links exist, 100 per BatchGetItem (eventually consistent)."""
         wanted = [{"pk": PRODUCT_PK + sku, "sk": LINK_SK + account} for sku, account in dict.fromkeys(keys)]

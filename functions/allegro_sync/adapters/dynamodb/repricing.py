@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -168,6 +170,7 @@ def _settings(raw: dict[str, Any]) -> RepricingSettings:
 
 
 FACTS_CHUNK = 1000
+FACTS_KEPT = 200_000  # SKUs one run keeps (~0.3 KB each): the largest catalogue the bench sizes for, twice
 
 
 class CatalogFacts:
@@ -188,6 +191,18 @@ class CatalogFacts:
         self._catalog = catalog
         self._stock = stock
         self._stocks = stocks
+        self._kept: dict[str, _SkuFacts] | None = None  # inside `one_run` only
+
+    @contextmanager
+    def one_run(self) -> Iterator[None]:
+        """A sweep over several accounts (issue 21): a SKU's product facts and ledger stock are the SKU's,
+        not an account's, so the run reads them once (up to `FACTS_KEPT` SKUs) and each further account
+        reads only its own offer links. Kept no longer than the run: the next sweep reads them afresh."""
+        self._kept = {}
+        try:
+            yield
+        finally:
+            self._kept = None
 
     def facts(self, sku: str, account: str) -> ProductFacts | None:
         product = self._catalog.product(sku)
@@ -200,24 +215,49 @@ class CatalogFacts:
         are dropped as soon as their few facts are taken, so a round's memory holds facts, not products."""
         found: dict[str, ProductFacts] = {}
         unique = list(dict.fromkeys(skus))
+        kept = self._kept if self._kept is not None else {}
         for start in range(0, len(unique), FACTS_CHUNK):
-            products, links = self._catalog.products_and_links(unique[start : start + FACTS_CHUNK], account)
+            chunk = unique[start : start + FACTS_CHUNK]
+            known = {s: kept[s] for s in chunk if s in kept and (kept[s].stock_read or not stock)}
+            rest = [s for s in chunk if s not in known]
+            products, links = self._catalog.products_and_links(rest, account) if rest else ({}, {})
             stocks = self._stocks(list(products)) if stock and self._stocks and products else {}
-            found |= {sku: _facts(p, links.get(sku), stocks.get(sku)) for sku, p in products.items()}
+            fresh = {sku: _SkuFacts.of(p, stocks.get(sku), stock_read=stock) for sku, p in products.items()}
+            if self._kept is not None and len(kept) + len(fresh) <= FACTS_KEPT:
+                kept.update(fresh)
+            links |= self._catalog.links_on(list(known), account) if known else {}
+            found |= {sku: part.facts(links.get(sku)) for sku, part in (known | fresh).items()}
         return found
 
 
+@dataclass(frozen=True)
+class _SkuFacts:
+    """What a SKU's facts are before its offer link on one account is known (the link's price wins)."""
+
+    cost: Decimal | None
+    price: Decimal | None
+    ean: str | None
+    stock: int | None
+    stock_read: bool
+
+    @classmethod
+    def of(cls, product: StoredProduct, stock: int | None, *, stock_read: bool) -> _SkuFacts:
+        upsert = product.upsert
+        return cls(
+            cost=upsert.cost_price if upsert else None,
+            price=product.price or (upsert.price if upsert else None),
+            ean=upsert.ean if upsert else None,
+            stock=stock,
+            stock_read=stock_read,
+        )
+
+    def facts(self, link: OfferLink | None) -> ProductFacts:
+        price = Decimal(link.price) if link and link.price else self.price
+        return ProductFacts(cost=self.cost, list_price=price, ean=self.ean, stock=self.stock)
+
+
 def _facts(product: StoredProduct, link: OfferLink | None, stock: int | None) -> ProductFacts:
-    upsert = product.upsert
-    list_price = (
-        Decimal(link.price) if link and link.price else product.price or (upsert.price if upsert else None)
-    )
-    return ProductFacts(
-        cost=upsert.cost_price if upsert else None,
-        list_price=list_price,
-        ean=upsert.ean if upsert else None,
-        stock=stock,
-    )
+    return _SkuFacts.of(product, stock, stock_read=True).facts(link)
 
 
 class RepricingOwnership:

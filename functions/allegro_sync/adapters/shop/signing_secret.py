@@ -1,4 +1,5 @@
-"""The `webhook-signing` secret, read through Powertools' cache so a warm Lambda does not call Secrets
+"""The `webhook-signing` section of the configuration secret (adapters/config_secret.py), read through
+Powertools' cache so a warm Lambda does not call Secrets
 Manager per request, and a rotated secret is picked up within `max_age` seconds.
 
 Secret value, JSON: {"secret": "...", "previous": "...", "woocommerce": "..."} — `previous` keeps the old
@@ -16,6 +17,8 @@ from typing import Any
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from botocore.exceptions import ClientError
+
+from allegro_sync.adapters.config_secret import WEBHOOK_SIGNING, ConfigSecretCorrupt, section_text
 
 DEFAULT_MAX_AGE_SECONDS = 300
 
@@ -95,6 +98,7 @@ class SigningSecretStore:
             ):
                 raise SigningNotConfigured(f"the secret {self._name!r} does not exist") from None
             raise
-        if isinstance(raw, bytes):
-            raw = raw.decode()
-        return SigningSecrets.parse(str(raw or ""))
+        try:
+            return SigningSecrets.parse(section_text(raw, WEBHOOK_SIGNING))
+        except ConfigSecretCorrupt as exc:
+            raise SigningNotConfigured(str(exc)) from None

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -152,6 +153,12 @@ class Repricer:
         return [c for c in self._changes.history(sku, limit=limit) if c.action.startswith("price")]
 
     # ---- a round ------------------------------------------------------------------------------------------
+
+    def one_run(self) -> AbstractContextManager[object]:
+        """A sweep's scope: a facts source that can keep a SKU's account-independent facts for the run's
+        other accounts does so inside it (`CatalogFacts.one_run`); any other source reads as before."""
+        scope = getattr(self._products, "one_run", None)
+        return scope() if callable(scope) else nullcontext()
 
     def run_account(
         self,

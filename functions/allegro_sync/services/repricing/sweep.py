@@ -35,8 +35,19 @@ def reprice_accounts(
 ) -> SweepResult:
     """Every account in name order from the saved position; one account's Allegro failure is recorded and
     the others still run (the next cycle retries it)."""
+    with repricer.one_run():
+        return _sweep(repricer, clients, apply=apply, clock=SweepClock(time_left, PAGE_SIZE), cursors=cursors)
+
+
+def _sweep(
+    repricer: Repricer,
+    clients: Mapping[str, RepricingAllegro],
+    *,
+    apply: bool,
+    clock: SweepClock,
+    cursors: SweepCursors | None,
+) -> SweepResult:
     result = SweepResult()
-    clock = SweepClock(time_left, PAGE_SIZE)
     for name, offset in remaining(list(clients), cursors):
         try:
             report = repricer.run_account(
