@@ -1,4 +1,4 @@
-"""The soak's after-sale counters (issue 15): each finds what a seller would pay for or miss, and only that."""
+"""The soak's after-sale counters (issue 15): each finds what a seller would pay for or miss, only that."""
 
 from __future__ import annotations
 
