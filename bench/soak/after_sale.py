@@ -136,11 +136,12 @@ class AfterSaleTraffic:
         resend_share: float,
         lock: threading.Lock,
         rng: random.Random,
+        book: AfterSaleBook,
     ) -> None:
         self._runtime, self._emulator, self._shop = runtime, emulator, shop
         self._url, self._secret, self._resend = http_url, secret, resend_share
         self._lock, self._rng = lock, rng
-        self.book = AfterSaleBook()
+        self.book = book
         self.activity: Counter[str] = Counter()
         self.problems: list[str] = []
 

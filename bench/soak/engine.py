@@ -38,7 +38,7 @@ from allegro_sync.services.accounts import DevicePrompt
 from allegro_sync.settings import Settings
 from allegro_sync.topology import TOPOLOGY
 from bench._seller import headphones_offer, seller_client
-from bench.soak.after_sale import AfterSaleTraffic
+from bench.soak.after_sale import AfterSaleBook, AfterSaleTraffic
 from bench.soak.config import SoakConfig
 from bench.soak.faults import RandomCrashes, SellerLimits, duplicate_offers
 from bench.soak.logscan import strings
@@ -95,6 +95,7 @@ class Soak:
         self._scheduled: list[threading.Thread] = []
         # The functions that call Allegro, each behind its own application's rate guard.
         self._allegro_callers = [f.name for f in TOPOLOGY.functions if "app-credentials" in f.secrets]
+        self.after_sale_book = AfterSaleBook()  # issue 15: what the shop and buyers did after the sale
 
     # ---- the world -------------------------------------------------------------------------------------
 
@@ -130,6 +131,7 @@ class Soak:
             resend_share=config.after_sale_resend_share,
             lock=self._lock,
             rng=random.Random(config.seed + 15),
+            book=self.after_sale_book,
         )
         self.meter = AwsMeter(
             self.runtime.invoker, {t.queue: f.name for t, f in self.runtime.poller.consumers}
@@ -603,7 +605,7 @@ class Soak:
                 and time.time() - p.at > 3
                 and p not in held
                 # issue 15: an order refunded, labelled or sent back is not cancelled by its buyer too
-                and p.form_id not in self.after_sale.book.used
+                and p.form_id not in self.after_sale_book.used
             ]
             if not candidates:
                 return
@@ -828,7 +830,7 @@ class Soak:
             # A shop ships only an order it has received, and a paid one (not one waiting to be paid with the
             # buyer's next purchase); an update for an order not imported yet is dropped by design.
             unknown = purchase.form_id not in self.shop.orders or purchase in held
-            unknown |= purchase.form_id in self.after_sale.book.labelled  # issue 15: its label tracks it
+            unknown |= purchase.form_id in self.after_sale_book.labelled  # issue 15: its label tracks it
             if purchase.cancelled or unknown or self.rng.random() >= self.config.ship_share:
                 continue
             waybill = f"SOAK{uuid.uuid4().hex[:16].upper()}"
