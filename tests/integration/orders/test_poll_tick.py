@@ -86,6 +86,18 @@ def test_the_tick_chain_imports_an_order_without_the_schedule(world: OrdersWorld
     assert _ticks_on_queue(world) == 2
 
 
+def test_the_next_tick_passes_over_a_copy_whose_tick_was_served(world: OrdersWorld) -> None:
+    """A busy tick's spare (issue 13) stops when its tick was served; `next_tick` runs the one that polls."""
+    offer, chain = _started(world)  # the watchdog's tick 0 waits on the queue
+    _deliver(world, PollTick(chain=chain, seq=0), "m-0")  # another copy serves tick 0 first
+    form = world.emulator.marketplace.buy(offer, 1)
+    world.emulator.marketplace.pay(form)
+
+    world.runtime.next_tick()  # the queue's tick 0 comes first and stops; tick 1 polls
+
+    assert world.order(form) is not None
+
+
 def test_seeding_again_while_the_chain_lives_starts_no_second_chain(world: OrdersWorld) -> None:
     _, chain = _started(world)
 
