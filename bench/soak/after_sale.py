@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from allegro_sync.local.runtime import LocalRuntime
 
 REFUND_AMOUNT = Decimal("5.00")  # a part refund of a one-item line: a second payment would show
+KINDS = ("label", "refund", "return")
 ARRIVED = "DELIVERED"  # the returned parcel reached the seller: back in stock (RETURNS_RESTOCK_ON=ARRIVAL)
 
 
@@ -170,7 +171,7 @@ class AfterSaleTraffic:
                 return
             form, offer, sku, units = self._rng.choice(fresh)
             self.book.used.add(form)
-            kind = self._rng.choice(("label", "refund", "return"))
+            kind = KINDS[len(self.book.used) % len(KINDS)]  # in turn: a short run sees each
             line_id = self._line(form, offer)
             if kind == "return":
                 return_id = self._emulator.marketplace.open_return(form, {line_id: 1})
