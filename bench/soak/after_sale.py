@@ -68,6 +68,9 @@ class AfterSaleBook:
     in_transit: list[tuple[str, Returned]] = field(default_factory=list)  # (form, line) not arrived yet
 
 
+Candidates = Callable[[], list[tuple[str, str, str, int]]]  # (form, offer, SKU, units), under the lock
+
+
 # ---- the counters (pure) --------------------------------------------------------------------------------
 
 
@@ -152,31 +155,37 @@ class AfterSaleTraffic:
         for account in accounts:
             rules.put(LabelRule(account=account, sender=SENDER))
 
-    def act(
-        self, candidates: Callable[[], list[tuple[str, str, str, int]]], back: Callable[[str, int], None]
-    ) -> None:
+    def act(self, candidates: Candidates, back: Callable[[str, int], None]) -> None:
         """One after-sale step: a return in transit arrives, or one order the shop has gets a label, a
-        refund or a return. `candidates()`: (form, offer, SKU, units) of paid orders the shop received;
-        `back(sku, units)`: the soak's truth when a returned parcel reaches the shop (both under the lock)."""
+        refund or a return (in turn). `candidates()`: (form, offer, SKU, units) of paid orders the shop
+        received; `back(sku, units)`: the soak's truth when a returned parcel reaches the shop (both called
+        under the lock)."""
         with self._lock:
             if self.book.in_transit and self._rng.random() < 0.5:
                 _, line = self.book.in_transit.pop(0)
-                self._emulator.marketplace.advance_return(line.return_id, ARRIVED)
-                self.book.returns.append(line)
-                back(line.sku, line.units)
-                self.activity["returns_arrived"] += 1
+                self._arrive(line, back)
                 return
+        self._ask(candidates, KINDS[len(self.book.used) % len(KINDS)])
+
+    def each_kind_once(self, candidates: Candidates) -> None:
+        """After the traffic (faults still on): what a short run's traffic never got to, once each (its
+        orders may all have waited out Allegro's block)."""
+        for kind in KINDS:
+            if not self.activity[f"{kind}s_asked"]:
+                self._ask(candidates, kind)
+
+    def _ask(self, candidates: Candidates, kind: str) -> None:
+        with self._lock:
             fresh = [c for c in candidates() if c[0] not in self.book.used]
             if not fresh:
                 return
             form, offer, sku, units = self._rng.choice(fresh)
             self.book.used.add(form)
-            kind = KINDS[len(self.book.used) % len(KINDS)]  # in turn: a short run sees each
             line_id = self._line(form, offer)
             if kind == "return":
                 return_id = self._emulator.marketplace.open_return(form, {line_id: 1})
                 self.book.in_transit.append((form, Returned(return_id, sku, 1)))
-                self.activity["returns_opened"] += 1
+                self.activity["returns_asked"] += 1
                 return
             if kind == "label":
                 self.book.labelled.add(form)
@@ -196,20 +205,23 @@ class AfterSaleTraffic:
                     "lines": [{"line_item_id": line_id, **part}],
                 }
             resend = self._rng.random() < self._resend
-        for _ in range(2 if resend else 1):  # the shop sends it again: the same request, a new delivery
-            self._post(payload)
-        with self._lock:
             self.activity[f"{kind}s_asked"] += 1
             self.activity[f"{kind}s_resent"] += resend
+        for _ in range(2 if resend else 1):  # the shop sends it again: the same request, a new delivery
+            self._post(payload)
+
+    def _arrive(self, line: Returned, back: Callable[[str, int], None]) -> None:
+        """The returned parcel reaches the seller (the caller holds the lock)."""
+        self._emulator.marketplace.advance_return(line.return_id, ARRIVED)
+        self.book.returns.append(line)
+        back(line.sku, line.units)
+        self.activity["returns_arrived"] += 1
 
     def arrive_all(self, back: Callable[[str, int], None]) -> None:
         """After the traffic: every return still on its way reaches the shop."""
         with self._lock:
             for _, line in self.book.in_transit:
-                self._emulator.marketplace.advance_return(line.return_id, ARRIVED)
-                self.book.returns.append(line)
-                back(line.sku, line.units)
-                self.activity["returns_arrived"] += 1
+                self._arrive(line, back)
             self.book.in_transit.clear()
 
     def count(self) -> dict[str, int]:

@@ -826,6 +826,7 @@ class Soak:
         while time.perf_counter() < deadline and sum(p.form_id in self.shop.orders for p in paid) < len(paid):
             self._fire_async("order_poller")  # skipped while the previous run still polls
             time.sleep(2.0)
+        self.after_sale.each_kind_once(self._after_sale_candidates)  # issue 15: what the traffic missed
         for purchase in list(self.purchases):
             # A shop ships only an order it has received, and a paid one (not one waiting to be paid with the
             # buyer's next purchase); an update for an order not imported yet is dropped by design.
