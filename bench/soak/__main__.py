@@ -106,6 +106,9 @@ def _print(document: dict[str, Any]) -> None:
         f"({config.get('cancellations', 0)} cancelled), {config.get('purchases_refused', 0)} purchases "
         "refused by an offer showing too little, "
         f"{config.get('oversold_in_race', 0)} unit(s) sold in a race inside the grace",
+        f"  after the sale (issue 15): {config.get('labels_bought', 0)} labels bought, "
+        f"{config.get('refunds_paid', 0)} orders refunded, "
+        f"{config.get('returns_arrived', 0)} returns arrived",
         f"  faults: Allegro blocked {config.get('allegro_blocked_seconds', 0)} s, shop down "
         f"{config.get('shop_down_seconds', 0)} s, {crashes} injected crashes",
         *(

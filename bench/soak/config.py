@@ -64,3 +64,8 @@ class SoakConfig:
     # Share of product-offer writes answered 202, and of those operations that fail (#11011).
     async_offer_share: float = 0.3
     offer_operation_failure_rate: float = 0.3
+    # ---- issue 15 (after the sale): labels, refunds and returns, under the same faults ----
+    # A step every ~10 s: a paid order the shop has gets a label (READY_FOR_SHIPMENT), a refund (one item,
+    # or 5 PLN of a one-item line) or a return of one item, or a return on its way reaches the shop.
+    after_sale_per_second: float = 0.1
+    after_sale_resend_share: float = 0.3  # the shop sends the same label or refund request twice

@@ -38,6 +38,7 @@ from allegro_sync.services.accounts import DevicePrompt
 from allegro_sync.settings import Settings
 from allegro_sync.topology import TOPOLOGY
 from bench._seller import headphones_offer, seller_client
+from bench.soak.after_sale import AfterSaleBook, AfterSaleTraffic
 from bench.soak.config import SoakConfig
 from bench.soak.faults import RandomCrashes, SellerLimits, duplicate_offers
 from bench.soak.logscan import strings
@@ -94,6 +95,7 @@ class Soak:
         self._scheduled: list[threading.Thread] = []
         # The functions that call Allegro, each behind its own application's rate guard.
         self._allegro_callers = [f.name for f in TOPOLOGY.functions if "app-credentials" in f.secrets]
+        self.after_sale_book = AfterSaleBook()  # issue 15: what the shop and buyers did after the sale
 
     # ---- the world -------------------------------------------------------------------------------------
 
@@ -120,6 +122,17 @@ class Soak:
         ).start()
         self._stack.append(self.runtime)
         self.http_url = self.runtime.start_gateway()
+        self.after_sale = AfterSaleTraffic(  # issue 15: labels, refunds, returns
+            self.runtime,
+            self.emulator,
+            self.shop,
+            http_url=self.http_url,
+            secret=WEBHOOK_SECRET,
+            resend_share=config.after_sale_resend_share,
+            lock=self._lock,
+            rng=random.Random(config.seed + 15),
+            book=self.after_sale_book,
+        )
         self.meter = AwsMeter(
             self.runtime.invoker, {t.queue: f.name for t, f in self.runtime.poller.consumers}
         )
@@ -139,6 +152,7 @@ class Soak:
         self.say(f"seeding {len(self.accounts)} accounts x {len(self.skus)} SKUs ...")
         self._connect()
         self._seed()
+        self.after_sale.start(self.accounts)  # issue 15
         self.say(
             f"seeded in {time.perf_counter() - started:.0f} s; "
             f"traffic with faults for {self.config.seconds:g} s"
@@ -146,6 +160,7 @@ class Soak:
         with self.meter.installed():
             self._traffic()
             self._ship()  # issue 14, item 6
+            self.after_sale.arrive_all(self._returned)  # issue 15: every return on its way arrives
             traffic_end = time.perf_counter()
             self.say("traffic over, faults off: draining and converging ...")
             self._converge()
@@ -333,6 +348,9 @@ class Soak:
                 target=self._act, args=(stop, config.stock_changes_per_second, hot, self._shop_change, 1)
             ),
             threading.Thread(target=self._act, args=(stop, config.purchases_per_second, hot, self._buy, 2)),
+            threading.Thread(  # issue 15: labels, refunds, returns
+                target=self._act, args=(stop, config.after_sale_per_second, hot, self._after_sale_step, 3)
+            ),
         ]
         for actor in actors:
             actor.start()
@@ -583,7 +601,11 @@ class Soak:
             candidates = [
                 p
                 for p in self.purchases[-50:]
-                if not p.cancelled and time.time() - p.at > 3 and p not in held
+                if not p.cancelled
+                and time.time() - p.at > 3
+                and p not in held
+                # issue 15: an order refunded, labelled or sent back is not cancelled by its buyer too
+                and p.form_id not in self.after_sale_book.used
             ]
             if not candidates:
                 return
@@ -761,7 +783,33 @@ class Soak:
             "dlq_messages": dead,
             "orders_waiting_for_attention": len(waiting),
             "tracking_never_reached_allegro": self._tracking_never_reached(),  # issue 14, item 6
+            **self._after_sale_counts(),  # issue 15
         }
+
+    # ---- issue 15: labels, refunds and returns (bench/soak/after_sale.py) ---------------------------------
+
+    def _after_sale_step(self, _sku: str) -> None:
+        self.after_sale.act(self._after_sale_candidates, self._returned)
+
+    def _after_sale_candidates(self) -> list[tuple[str, str, str, int]]:
+        """(form, offer, SKU, units) of the paid, uncancelled orders the shop has (caller holds the lock)."""
+        held = list(self.unpaid.values())
+        return [
+            (p.form_id, p.offer_id, p.sku, p.quantity)
+            for p in self.purchases
+            if not p.cancelled and p not in held and p.form_id in self.shop.orders
+        ]
+
+    def _returned(self, sku: str, units: int) -> None:
+        """A returned parcel reached the shop: its units are there again (the caller holds the lock)."""
+        self.truth[sku] += units
+        self.levels[sku].append((time.monotonic(), self.truth[sku]))
+
+    def _after_sale_counts(self) -> dict[str, int]:
+        counts = self.after_sale.count()
+        self.activity.update(self.after_sale.activity)
+        self.problems.extend(self.after_sale.problems)
+        return counts
 
     # ---- issue 14, item 6 (allegro-misc): tracking numbers ------------------------------------------------
 
@@ -778,10 +826,12 @@ class Soak:
         while time.perf_counter() < deadline and sum(p.form_id in self.shop.orders for p in paid) < len(paid):
             self._fire_async("order_poller")  # skipped while the previous run still polls
             time.sleep(2.0)
+        self.after_sale.each_kind_once(self._after_sale_candidates)  # issue 15: what the traffic missed
         for purchase in list(self.purchases):
             # A shop ships only an order it has received, and a paid one (not one waiting to be paid with the
             # buyer's next purchase); an update for an order not imported yet is dropped by design.
             unknown = purchase.form_id not in self.shop.orders or purchase in held
+            unknown |= purchase.form_id in self.after_sale_book.labelled  # issue 15: its label tracks it
             if purchase.cancelled or unknown or self.rng.random() >= self.config.ship_share:
                 continue
             waybill = f"SOAK{uuid.uuid4().hex[:16].upper()}"

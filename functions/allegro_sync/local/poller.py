@@ -55,6 +55,7 @@ class BatchOutcome:
     message_ids: list[str]
     failed_ids: set[str]
     whole_batch_failed: bool = False
+    result: Any = None  # the handler's answer (None when it raised)
 
 
 @dataclass
@@ -146,6 +147,7 @@ class SqsPoller:
             return None
         records = [sqs_record(m, queue_arn=queue.arn, region=self._wiring.region) for m in messages]
         ids = [r["messageId"] for r in records]
+        result: Any = None
         try:
             result = self._invoker.invoke(function, sqs_event(records))
         except Exception:
@@ -167,7 +169,7 @@ class SqsPoller:
             self.stats.received[trigger.queue] += len(ids)
             self.stats.deleted[trigger.queue] += len(ids) - len(failed)
             self.stats.retried[trigger.queue] += len(failed)
-        return BatchOutcome(trigger.queue, function.name, ids, failed, whole)
+        return BatchOutcome(trigger.queue, function.name, ids, failed, whole, result)
 
     def _receive(self, url: str, batch_size: int, wait_seconds: int = 0) -> list[dict[str, Any]]:
         messages: list[dict[str, Any]] = []

@@ -285,8 +285,14 @@ class LocalRuntime:
             raise FifoOrderError(new)
 
     def next_tick(self, queue: str = "poll-tick", timeout: float = 15.0) -> Any:
-        """Run the next tick of a chain (waiting out its delay), as its event source would, then drain."""
+        """Run the next tick of a chain (waiting out its delay), as its event source would, then drain.
+
+        A copy that stopped (a busy tick's spare whose tick was served, services/orders/ticks.py) is run
+        and passed over: the next tick is the one that polls."""
+        deadline = time.monotonic() + timeout
         outcome = self.poller.tick(queue, timeout=timeout)
+        while _stopped(outcome.result) and time.monotonic() < deadline:
+            outcome = self.poller.tick(queue, timeout=max(1.0, deadline - time.monotonic()))
         self.drain(timeout=max(timeout, 10.0))
         return outcome
 
@@ -353,3 +359,9 @@ def _started(part: _Part | None) -> _Part:
     if part is None:
         raise RuntimeError("the local runtime is not started: use `with LocalRuntime(...)` or .start()")
     return part
+
+
+def _stopped(result: Any) -> bool:
+    """A tick chain's answer that says the tick was stale or served already (order_poller's `chain`)."""
+    chain = result.get("chain") if isinstance(result, dict) else None
+    return bool(isinstance(chain, dict) and chain.get("stopped"))

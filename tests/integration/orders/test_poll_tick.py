@@ -40,6 +40,14 @@ def _ticks_waiting(world: OrdersWorld) -> list[str]:
     return chains
 
 
+def _ticks_on_queue(world: OrdersWorld) -> int:
+    """Ticks on the queue, visible or still delayed."""
+    sqs, url = world.runtime.client("sqs"), world.runtime.wiring.queues[TICKS].url
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesDelayed"]
+    counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+    return sum(int(counts[name]) for name in names)
+
+
 def _tick(world: OrdersWorld) -> dict[str, Any]:
     """One tick as its event source hands it over; the handler's answer (the local poller drops it)."""
     sqs, queue = world.runtime.client("sqs"), world.runtime.wiring.queues[TICKS]
@@ -73,7 +81,21 @@ def test_the_tick_chain_imports_an_order_without_the_schedule(world: OrdersWorld
     assert world.runtime.scheduler.fired("order_poller") == 1
     world.runtime.next_tick()  # the tick re-sent itself: the chain goes on, and imports nothing twice
     assert world.available("SKU-TICK") == 8
-    assert len(_ticks_waiting(world)) == 1
+    # The second tick's successor, and the spare of the first (it found the order; issue 13), which stops
+    # when it comes: its tick was served.
+    assert _ticks_on_queue(world) == 2
+
+
+def test_the_next_tick_passes_over_a_copy_whose_tick_was_served(world: OrdersWorld) -> None:
+    """A busy tick's spare (issue 13) stops when its tick was served; `next_tick` runs the one that polls."""
+    offer, chain = _started(world)  # the watchdog's tick 0 waits on the queue
+    _deliver(world, PollTick(chain=chain, seq=0), "m-0")  # another copy serves tick 0 first
+    form = world.emulator.marketplace.buy(offer, 1)
+    world.emulator.marketplace.pay(form)
+
+    world.runtime.next_tick()  # the queue's tick 0 comes first and stops; tick 1 polls
+
+    assert world.order(form) is not None
 
 
 def test_seeding_again_while_the_chain_lives_starts_no_second_chain(world: OrdersWorld) -> None:

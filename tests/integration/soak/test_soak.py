@@ -31,6 +31,7 @@ SHORT = SoakConfig(
     converge_timeout=300.0,
     combined_payment_share=0.3,  # a short run has few orders: make sure some are paid together
     address_change_share=0.2,
+    after_sale_per_second=0.3,  # issue 15: a short run needs a few labels, refunds and returns
 )
 
 
@@ -52,6 +53,9 @@ def test_nothing_is_lost_doubled_oversold_or_left_behind_under_faults(
         "dlq_messages": 0,
         "orders_waiting_for_attention": 0,
         "tracking_never_reached_allegro": 0,  # issue 14, item 6
+        "labels_bought_twice": 0,  # issue 15
+        "refunds_paid_twice": 0,
+        "returned_units_twice_or_never": 0,
     }, result.problems
     # Failed scheduled runs, refused webhooks, actions that raised: each one is a problem, not a footnote.
     assert result.problems == []
@@ -65,6 +69,10 @@ def test_nothing_is_lost_doubled_oversold_or_left_behind_under_faults(
     assert activity["shop_down_seconds"] > 0, "the shop was never down"
     assert activity["orders_paid_together"] >= 2, "no combined payment (#1111)"
     assert activity["per_user_429s"] > 0, "no seller hit its own limit"
+    # issue 15: after the sale, under the same faults
+    assert activity["labels_bought"] >= 1, activity
+    assert activity["refunds_paid"] >= 1, activity
+    assert activity["returns_arrived"] >= 1, activity
     assert sum(f["injected_crashes"] for f in result.lambda_usage.values()) > 0, "no handler crashed"
     # Every order reached the shop; the metering saw the functions and their AWS calls.
     assert len(result.order_latencies) == activity["orders"]

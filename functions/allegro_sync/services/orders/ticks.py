@@ -14,6 +14,12 @@ starts a chain only when no chain beat within `lease_seconds`, so seeding twice 
 that died is replaced within one watchdog period plus the lease. The watchdog also polls once itself.
 Each account's cursor keeps its lease and compare-and-swap (polling.py): a tick and a watchdog polling at
 the same moment never both enqueue.
+
+A spare successor: a tick that dies before its handler runs (a crashed or killed invocation) sends nothing,
+and SQS hands it out again only after the queue's visibility timeout; orders bought meanwhile wait that
+long. So a tick whose poll found orders also sends its successor's `seq` a second time, `SPARE_AFTER_SECONDS`
+after the first: when the successor beat (the usual case) the spare is a tick already served and stops;
+when it died, the spare beats in its place. An idle chain sends no spares, so idle costs nothing more.
 """
 
 from __future__ import annotations
@@ -32,6 +38,8 @@ MAX_TICK_SECONDS = 900
 # A live chain beats every interval; the lease adds what one tick may take (the function's 30 s timeout)
 # and SQS/Lambda's pick-up, so a slow tick is not taken for a dead chain.
 TICK_LEASE_MARGIN_SECONDS = 60.0
+# How long after the successor a busy tick's spare arrives: the successor has beaten by then unless it died.
+SPARE_AFTER_SECONDS = 5
 
 Accounts = Callable[[], Mapping[str, OrderEventsApi]]
 
@@ -44,6 +52,7 @@ class TickReport:
     seeded: bool = False
     stopped: str | None = None
     next_tick_seconds: int | None = None
+    spare_tick_seconds: int | None = None  # a busy tick's spare successor (see the module docstring)
     poll: PollReport | None = None
 
 
@@ -92,4 +101,10 @@ class PollChain:
             return TickReport(chain, stopped="not the live chain's next tick (replaced, or served already)")
         self._ticks.send(chain, seq + 1, self.delay_seconds)
         poll = self._poller.run(accounts(), budget_seconds=budget_seconds)
-        return TickReport(chain, next_tick_seconds=self.delay_seconds, poll=poll)
+        report = TickReport(chain, next_tick_seconds=self.delay_seconds, poll=poll)
+        if poll.enqueued:  # orders are coming in: a dead successor must not stall them
+            spare = min(MAX_TICK_SECONDS, self.delay_seconds + SPARE_AFTER_SECONDS)
+            with contextlib.suppress(Exception):  # the successor is on its way: the spare is a safeguard
+                self._ticks.send(chain, seq + 1, spare)
+                report.spare_tick_seconds = spare
+        return report
