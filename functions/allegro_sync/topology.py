@@ -163,6 +163,33 @@ def bucket_env(name: str) -> str:
     return f"BUCKET_{name.upper().replace('-', '_')}"
 
 
+# --- issue 15, item 4 (buyer messages): SNS topics to the seller ------------------------------------------
+TOPIC_ACTIONS = ("Publish",)
+
+
+@dataclass(frozen=True)
+class Topic:
+    """An SNS topic to the seller, encrypted with the stack's key; `email_context`: the CDK context key whose
+    e-mail address the stack subscribes (`-c messagesEmail=...`), none when it is not given."""
+
+    name: str
+    purpose: str
+    email_context: str | None = None
+
+
+def topic_actions(actions: tuple[str, ...]) -> tuple[str, ...]:
+    """The SNS actions (`sns:Publish`) a topic grant stands for."""
+    unknown = sorted(set(actions) - set(TOPIC_ACTIONS))
+    if unknown or not actions:
+        raise ValueError(f"not an sns action this project grants: {unknown or 'none given'}")
+    return tuple(f"sns:{a}" for a in sorted(set(actions)))
+
+
+def topic_env(name: str) -> str:
+    """Environment variable holding the topic's ARN, e.g. `TOPIC_SELLER_MESSAGES_ARN`."""
+    return f"TOPIC_{name.upper().replace('-', '_')}_ARN"
+
+
 @dataclass(frozen=True)
 class QueueTrigger:
     queue: str
@@ -240,6 +267,8 @@ class Function:
     allegro_burst_rpm: int = 0
     # issue 15: S3 object actions per bucket, e.g. {"labels": ("PutObject", "GetObject")}.
     buckets: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # issue 15, item 4: SNS actions per topic, e.g. {"seller-messages": ("Publish",)}.
+    topics: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.allegro_rpm < 0:
@@ -256,6 +285,8 @@ class Function:
             secret_actions(grant)
         for actions in self.buckets.values():
             bucket_actions(actions)
+        for actions in self.topics.values():
+            topic_actions(actions)
 
     def creates_secrets(self, name: str) -> bool:
         """Whether this function may add secrets under `name` (it then needs the key they are made with)."""
@@ -299,6 +330,7 @@ class Topology:
     functions: tuple[Function, ...]
     alarms: tuple[MetricAlarm, ...] = ()
     buckets: tuple[Bucket, ...] = ()  # issue 15: label PDFs
+    topics: tuple[Topic, ...] = ()  # issue 15, item 4: buyer messages to the seller
 
     def table(self, name: str) -> Table:
         return _by_name(self.tables, name)
@@ -782,6 +814,28 @@ TOPOLOGY = Topology(
             allegro_rpm=300,
             deploy_settings=("REPRICING_FEED_URL",),
         ),
+        # --- issue 15, item 4: buyer messages and disputes (services/buyer_messages.py) ---
+        Function(
+            "message_follower",
+            "Every minute: new buyer messages and dispute messages -> the shop outbox and the seller's topic",
+            # Its own schedule: "noticed within a minute or two" rules out the gap scan's 15 minutes, and the
+            # poller's 5 s tick is latency-critical (a slow thread read would delay orders). An idle run is
+            # 2 Allegro reads and 1 GetItem per account; a thread with news adds 1 read, an issue 1.
+            timeout_seconds=60,
+            reserved_concurrency=1,
+            triggers=(
+                ScheduleTrigger(
+                    rate_minutes=1,
+                    description="forward new buyer messages",
+                    rate_context="messagesMinutes",
+                ),
+            ),
+            tables={"control": Uses("GetItem", "PutItem")},  # the cursor, compare-and-swap
+            sends_to=("shop-outbox", "token-recovery"),
+            secrets={"app-credentials": SECRET, "accounts": TOKENS},
+            allegro_rpm=60,
+            topics={"seller-messages": ("Publish",)},
+        ),
     ),
     alarms=(
         MetricAlarm(
@@ -810,5 +864,13 @@ TOPOLOGY = Topology(
     # --- issue 15, item 1 (labels) ---
     buckets=(
         Bucket("labels", "Shipping label PDFs bought through Ship with Allegro (print the buyer's address)"),
+    ),
+    # --- issue 15, item 4 (buyer messages) ---
+    topics=(
+        Topic(
+            "seller-messages",
+            "A buyer wrote (message or dispute): the text, to the seller (carries buyer data)",
+            email_context="messagesEmail",
+        ),
     ),
 )

@@ -1,11 +1,10 @@
-"""Consumer of the standard `shop-outbox` queue: every order change delivered to the shop, once.
+"""Consumer of the standard `shop-outbox` queue: every order change (return, buyer message) to the shop, once.
 
 Powertools' `BatchProcessor` reports each failed record on its own, so one order the shop refuses does
 not hold back the others. A shop that is down fails the records; each comes back after a quarter of the
 time it has been failing, 5 s to 5 minutes (`adapters/redelivery.py`), so a recovered shop gets its orders
-within a quarter of its outage, up to
-the queue's maxReceiveCount (~50 min); after that the DLQ (alarmed) keeps them for replay. Neither the
-shop's credentials nor order bodies are logged.
+within a quarter of its outage, up to the queue's maxReceiveCount (~50 min); after that the DLQ (alarmed)
+keeps them for replay. Neither the shop's credentials nor message bodies are logged.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from allegro_sync import correlation
 from allegro_sync.adapters.sqs_records import OutboxRecord
 from allegro_sync.bootstrap import application
-from allegro_sync.contracts.messages import OrderChanged, OrderReturned
+from allegro_sync.contracts.messages import BuyerMessage, OrderChanged, OrderReturned
 from allegro_sync.services.shop_delivery import failure_reason
 
 logger = Logger()
@@ -29,8 +28,8 @@ processor = BatchProcessor(event_type=EventType.SQS, model=OutboxRecord)
 @correlation.per_record
 def record_handler(record: OutboxRecord) -> None:
     message = record.body  # a malformed body failed the record before this: it ends in the DLQ for replay
-    if isinstance(message, OrderReturned):  # issue 15: a customer return taken back into stock
-        _deliver_return(message)
+    if isinstance(message, OrderReturned | BuyerMessage):  # issue 15: a return, a buyer's message
+        _deliver_after_sale(message)
         return
     if not isinstance(message, OrderChanged):
         logger.warning(
@@ -60,16 +59,17 @@ def record_handler(record: OutboxRecord) -> None:
     )
 
 
-def _deliver_return(message: OrderReturned) -> None:
+def _deliver_after_sale(message: OrderReturned | BuyerMessage) -> None:
+    """A customer return, or a buyer's message (issue 15, item 4: its text is never logged)."""
     logger.thread_safe_append_keys(checkout_form_id=message.checkout_form_id, message_id=message.message_id)
     try:
-        result = application().shop_delivery().deliver_return(message)
+        result = application().shop_delivery().deliver_after_sale(message)
     except Exception as error:
         application().shop_deliveries().failed(message.message_id, failure_reason(error))
         raise
-    logger.info(
-        "return delivered to the shop", extra={"duplicate": result.duplicate, "lines": len(message.lines)}
-    )
+    extra = {"duplicate": result.duplicate, "skipped": int(result.skipped), "kind": message.kind}
+    what = "return" if isinstance(message, OrderReturned) else "buyer message"
+    logger.info(f"{what} delivered to the shop", extra=extra)
 
 
 @logger.inject_lambda_context(log_event=False)

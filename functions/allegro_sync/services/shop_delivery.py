@@ -22,10 +22,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from allegro_sync.contracts.messages import OrderChanged, OrderReturned
+from allegro_sync.contracts.messages import BuyerMessage, OrderChanged, OrderReturned
 from allegro_sync.contracts.shop import (
     ShopAck,
     ShopDeliveryError,
+    ShopMessageSink,
     ShopOrderSink,
     ShopReturnSink,
     state_version,
@@ -44,7 +45,7 @@ class DeliveryLog(Protocol):
         """The highest order-state version the shop has for this order (None: none yet)."""
         ...
 
-    def record(self, message: OrderChanged | OrderReturned, ack: ShopAck) -> None:
+    def record(self, message: OrderChanged | OrderReturned | BuyerMessage, ack: ShopAck) -> None:
         """Remember the message and raise the order's newest version to this message's (never lower)."""
         ...
 
@@ -66,6 +67,7 @@ class DeliveryResult:
     confirmed: tuple[str, ...] = ()  # sale ids the ledger now knows the shop applied
     unconfirmed: tuple[str, ...] = ()  # sale ids the ledger did not know (logged, never retried)
     buyer_data_gone: bool = False  # the stored buyer data was erased or expired: sent without it
+    skipped: bool = False  # issue 15, item 4: this shop takes no buyer messages (or not for this one)
 
 
 def failure_reason(error: Exception) -> str:
@@ -157,3 +159,24 @@ class ShopDelivery:
             shop_order_id=ack.shop_order_id if sent else None,
             confirmed=tuple(confirmed),
         )
+
+    # --- issue 15, item 4: a buyer's message (services/buyer_messages.py) ----------------------------------
+
+    def deliver_after_sale(self, message: OrderReturned | BuyerMessage) -> DeliveryResult:
+        if isinstance(message, OrderReturned):
+            return self.deliver_return(message)
+        return self.deliver_buyer_message(message)
+
+    def deliver_buyer_message(self, message: BuyerMessage) -> DeliveryResult:
+        """To a shop that takes messages (the generic contract; WooCommerce as a private order note when the
+        order is in the shop); another shop is skipped, and the result says so (`skipped`)."""
+        if self._log.delivered(message.message_id):
+            return DeliveryResult(message.message_id, duplicate=True)
+        sink = self._sink
+        if not isinstance(sink, ShopMessageSink):
+            return DeliveryResult(message.message_id, duplicate=False, skipped=True)
+        ack = sink.deliver_buyer_message(message)
+        if ack is None:
+            return DeliveryResult(message.message_id, duplicate=False, skipped=True)
+        self._log.record(message, ack)
+        return DeliveryResult(message.message_id, duplicate=False, shop_order_id=ack.shop_order_id)

@@ -34,7 +34,7 @@ import httpx
 
 from allegro_sync.adapters.shop.errors import refusal_code
 from allegro_sync.adapters.shop.woocommerce import CHECKOUT_FORM_META
-from allegro_sync.contracts.messages import OrderChanged, OutboxLine
+from allegro_sync.contracts.messages import BuyerMessage, OrderChanged, OutboxLine
 from allegro_sync.contracts.shop import ShopAck, ShopRejected, ShopUnavailable
 
 ACCOUNT_META = "_allegro_account"
@@ -250,6 +250,20 @@ class WooCommerceShop(WooCommerceRest):
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self._clock(), UTC)
+
+    # --- issue 15, item 4: a buyer's message as a private order note ---
+
+    def deliver_buyer_message(self, message: BuyerMessage) -> ShopAck | None:
+        """`POST /orders/<id>/notes` (REST v3 "Create an order note"; `customer_note` false: staff only) on
+        the order the message is about; None when there is no such order in WooCommerce (skipped). A note is
+        not idempotent: the notifier's delivery log keeps a redelivery from adding it twice."""
+        order_id = self._order_id(message.checkout_form_id) if message.checkout_form_id else None
+        if order_id is None:
+            return None
+        where = f"dispute {message.issue_id}" if message.source == "issue" else f"thread {message.thread_id}"
+        note = f"Allegro buyer message ({where}, {message.created_at}):\n{message.text}"
+        self._call("POST", f"/orders/{order_id}/notes", json={"note": note, "customer_note": False})
+        return ShopAck(applied_at=self._now(), shop_order_id=str(order_id))
 
     def _create(self, message: OrderChanged, status: str, paid: bool) -> dict[str, Any]:
         body: dict[str, Any] = {

@@ -97,7 +97,7 @@ def _add_message(
     delay = st.faults.message_backdated_seconds if by_buyer else 0.0
     written = now - timedelta(seconds=delay)  # written before the buyer confirmed it (#13907)
     relates: dict[str, Any] = {"order": {"id": order_id}} if order_id else {}
-    message = {
+    message: dict[str, Any] = {
         "id": new_uuid(st.rng),
         "status": "DELIVERED",
         "type": "MESSAGE_CENTER",
