@@ -94,8 +94,14 @@ class IssueState(AllegroResponse):
     chat_active: bool | None = None
 
 
+class IssueLastMessage(AllegroResponse):
+    status: str | None = None  # NEW, BUYER_REPLIED, SELLER_REPLIED, ALLEGRO_ADVISOR_REPLIED
+    created_at: str | None = None
+
+
 class IssueChatSummary(AllegroResponse):
     messages_count: int | None = None
+    last_message: IssueLastMessage | None = None
 
 
 class Issue(AllegroResponse):
