@@ -830,7 +830,7 @@ TOPOLOGY = Topology(
                     rate_context="messagesMinutes",
                 ),
             ),
-            tables={"control": Uses("GetItem", "PutItem")},  # the cursor, compare-and-swap
+            tables={"control": ITEMS},  # the accounts, the cursor (compare-and-swap)
             sends_to=("shop-outbox", "token-recovery"),
             secrets={"app-credentials": SECRET, "accounts": TOKENS},
             allegro_rpm=60,

@@ -12,6 +12,7 @@ never logged. They run with the `message_follower`'s access (its Allegro tokens)
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 import typer
@@ -41,7 +42,8 @@ def _clients(stack: str | None) -> dict[str, AllegroClient]:
 def _find(clients: dict[str, AllegroClient], ident: str) -> tuple[str, AllegroClient, Thread | Issue]:
     """The account and the thread or issue `ident` names; a clear error when no account has it."""
     for name, client in clients.items():
-        for look in (client.thread, client.issue):
+        # An issue id is a UUID (spec); a thread id is not: never send Allegro an id of the wrong shape.
+        for look in (client.thread, client.issue) if _is_uuid(ident) else (client.thread,):
             try:
                 return name, client, look(ident)
             except (AllegroNotFound, InvalidCommand):
@@ -51,6 +53,14 @@ def _find(clients: dict[str, AllegroClient], ident: str) -> tuple[str, AllegroCl
                     continue
                 raise
     raise output.fail(f"no connected account has a message thread or dispute {ident!r} (see: messages list)")
+
+
+def _is_uuid(ident: str) -> bool:
+    try:
+        uuid.UUID(ident)
+    except ValueError:
+        return False
+    return True
 
 
 @messages_app.command("list")
