@@ -152,10 +152,14 @@ class Bucket:
 
 def bucket_actions(actions: tuple[str, ...]) -> tuple[str, ...]:
     """The S3 actions (`s3:PutObject`, ...) a bucket grant stands for."""
-    unknown = sorted(set(actions) - set(BUCKET_ACTIONS))
+    return _granted("s3", actions, BUCKET_ACTIONS)
+
+
+def _granted(service: str, actions: tuple[str, ...], allowed: tuple[str, ...]) -> tuple[str, ...]:
+    unknown = sorted(set(actions) - set(allowed))
     if unknown or not actions:
-        raise ValueError(f"not an s3 action this project grants: {unknown or 'none given'}")
-    return tuple(f"s3:{a}" for a in sorted(set(actions)))
+        raise ValueError(f"not an {service} action this project grants: {unknown or 'none given'}")
+    return tuple(f"{service}:{a}" for a in sorted(set(actions)))
 
 
 def bucket_env(name: str) -> str:
@@ -179,10 +183,7 @@ class Topic:
 
 def topic_actions(actions: tuple[str, ...]) -> tuple[str, ...]:
     """The SNS actions (`sns:Publish`) a topic grant stands for."""
-    unknown = sorted(set(actions) - set(TOPIC_ACTIONS))
-    if unknown or not actions:
-        raise ValueError(f"not an sns action this project grants: {unknown or 'none given'}")
-    return tuple(f"sns:{a}" for a in sorted(set(actions)))
+    return _granted("sns", actions, TOPIC_ACTIONS)
 
 
 def topic_env(name: str) -> str:

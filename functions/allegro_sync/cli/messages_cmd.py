@@ -90,7 +90,12 @@ def list_messages(
 @messages_app.command("show")
 def show(ident: IdArgument, stack: StackOption = None) -> None:
     """Print every message, oldest first; a thread is marked read afterwards (the seller has seen it)."""
-    name, client, found = _find(_clients(stack), ident)
+    show_in(_clients(stack), ident)
+
+
+def show_in(clients: dict[str, AllegroClient], ident: str) -> None:
+    """`messages show` over these accounts' clients (the demo passes its local ones)."""
+    name, client, found = _find(clients, ident)
     if isinstance(found, Thread):
         messages, offset = [], 0
         while page := client.thread_messages(found.id, offset=offset):
@@ -118,8 +123,13 @@ def reply(
     stack: StackOption = None,
 ) -> None:
     """Answer the buyer in the thread or the dispute's chat (sent once: not repeated after a timeout)."""
+    reply_in(_clients(stack), ident, text)
+
+
+def reply_in(clients: dict[str, AllegroClient], ident: str, text: str) -> None:
+    """`messages reply` over these accounts' clients (the demo passes its local ones)."""
     limit = 2000
-    name, client, found = _find(_clients(stack), ident)
+    name, client, found = _find(clients, ident)
     if isinstance(found, Issue):
         limit = 20000
     if not text.strip() or len(text) > limit:

@@ -168,3 +168,23 @@ class MessagesCursorItem(Item):
     issue_counts: dict[str, int] = Field(default_factory=dict)
     version: int = 0
     saved_at: str = ""
+
+    @classmethod
+    def of(cls, account: str, cursor: MessagesCursor, *, version: int, saved_at: str) -> MessagesCursorItem:
+        return cls(
+            pk=f"messages#{account}",
+            sk="cursor",
+            since=cursor.since,
+            started_at=cursor.started_at,
+            seen=cursor.seen,
+            issues={k: list(v) for k, v in cursor.issues.items()},
+            issue_counts=cursor.issue_counts,
+            version=version,
+            saved_at=saved_at,
+        )
+
+    def cursor(self) -> MessagesCursor:
+        issues = {k: tuple(v) for k, v in self.issues.items()}
+        return MessagesCursor(
+            self.since, self.started_at, dict(self.seen), issues, dict(self.issue_counts), self.version
+        )

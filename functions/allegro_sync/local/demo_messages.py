@@ -8,9 +8,7 @@ thread stays unread in Allegro until the seller's `messages show` marks it.
 from __future__ import annotations
 
 import json
-import os
 from typing import TYPE_CHECKING
-from unittest import mock
 
 from rich.table import Table
 
@@ -37,19 +35,21 @@ def messages_chapter(demo: Demo) -> None:
     sns.subscribe(TopicArn=demo.runtime.wiring.topics["seller-messages"], Protocol="sqs", Endpoint=arn)
     form = demo._sell(demo.offers[(COMBINED, next(iter(SELLERS)))], 1)
     thread_id, _ = market.buyer_writes(form, QUESTION)
+    runs = []
     for _ in range(2):  # a second run forwards nothing again
-        demo.runtime.fire("message_follower")
+        runs.append(demo.runtime.fire("message_follower"))
         demo.runtime.drain(timeout=60)
     shop = [m for m in demo.shop.buyer_messages if m.get("checkout_form_id") == form]
     mails = sqs.receive_message(QueueUrl=inbox, MaxNumberOfMessages=10).get("Messages", [])
     expect(len(shop) == 1, f"the shop got the buyer's message {len(shop)} times, not once")
-    expect(len(mails) == 1, f"the seller was notified {len(mails)} times, not once")
+    subjects = [json.loads(m["Body"]).get("Subject") for m in mails]
+    expect(len(mails) == 1, f"the seller was notified {len(mails)} times, not once: {subjects}; runs {runs}")
     expect(QUESTION in json.loads(mails[0]["Body"])["Message"], "the seller's notification lacks the text")
     expect(market.thread(thread_id)["read"] is False, "the thread was marked read before the seller saw it")
 
-    with mock.patch.dict(os.environ, demo.runtime.environment("message_follower")):
-        messages_cmd.show(thread_id)  # prints the thread, then marks it read
-        messages_cmd.reply(thread_id, ANSWER)
+    clients = demo.runtime.application("message_follower").connected_clients()  # the CLI's, locally
+    messages_cmd.show_in(clients, thread_id)  # `messages show`: prints the thread, then marks it read
+    messages_cmd.reply_in(clients, thread_id, ANSWER)  # `messages reply`
     after = market.thread(thread_id)
     expect(after["read"] is True, "messages show did not mark the thread read")
     expect(after["messages"][-1]["text"] == ANSWER, "the seller's answer did not reach the buyer")

@@ -26,12 +26,12 @@ from allegro_sync.emulator.market.common import (
     ok,
     time_arg,
 )
+from allegro_sync.emulator.market.returns import _answer, _beta  # the beta media type's answers
 from allegro_sync.emulator.types import EmulatorRequest, EmulatorResponse
 
 if TYPE_CHECKING:
     from allegro_sync.emulator.market.state import MarketState
 
-BETA_MEDIA_TYPE = "application/vnd.allegro.beta.v1+json"
 ISSUES_BETA_PATHS = ("/sale/issues",)
 OPEN_ISSUE_STATUSES = ("DISPUTE_ONGOING", "CLAIM_SUBMITTED")
 ISSUE_STATUSES = (
@@ -347,18 +347,6 @@ def new_message(st: MarketState, request: EmulatorRequest) -> EmulatorResponse:
 # ----------------------------------------------------------------------------------- issues (BETA)
 
 
-def _beta(body: Any, status: int = 200) -> EmulatorResponse:
-    response = ok(body, status)
-    response.headers["Content-Type"] = BETA_MEDIA_TYPE
-    return response
-
-
-def _beta_error(rejected: Reject) -> EmulatorResponse:
-    response = rejected.response()
-    response.headers["Content-Type"] = BETA_MEDIA_TYPE
-    return response
-
-
 def _my_issue(st: MarketState, request: EmulatorRequest, issue_id: str) -> dict[str, Any]:
     issue = st.inbox.issues.get(issue_id)
     if issue is None or issue["_seller"] != request.seller_id:
@@ -375,7 +363,7 @@ def list_issues(st: MarketState, request: EmulatorRequest) -> EmulatorResponse:
         if wanted - set(ISSUE_STATUSES):
             raise Reject.one(422, "VALIDATION_ERROR", "unknown status", path="status")
     except Reject as rejected:
-        return _beta_error(rejected)
+        return _answer(rejected)
     form_id = request.arg("checkoutForm.id")
     found = [
         i
@@ -392,7 +380,7 @@ def get_issue(st: MarketState, request: EmulatorRequest, issue_id: str) -> Emula
     try:
         return _beta(_shown(_my_issue(st, request, issue_id)))
     except Reject as rejected:
-        return _beta_error(rejected)
+        return _answer(rejected)
 
 
 def issue_chat(st: MarketState, request: EmulatorRequest, issue_id: str) -> EmulatorResponse:
@@ -402,7 +390,7 @@ def issue_chat(st: MarketState, request: EmulatorRequest, issue_id: str) -> Emul
         limit = int_arg(request, "limit", 10, 1, 100)
         offset = int_arg(request, "offset", 0, 0, 1_000_000)
     except Reject as rejected:
-        return _beta_error(rejected)
+        return _answer(rejected)
     return _beta({"chat": [_shown(m) for m in issue["_chat"][offset : offset + limit]]})
 
 
@@ -417,7 +405,7 @@ def issue_message(st: MarketState, request: EmulatorRequest, issue_id: str) -> E
         if not issue["currentState"]["chatActive"]:
             raise Reject.one(409, "CONFLICT", f"Issue {issue_id} does not accept messages")
     except Reject as rejected:
-        return _beta_error(rejected)
+        return _answer(rejected)
     message = _issue_message(st, text, _seller_login(st, issue["_seller"]), "SELLER")
     _add_issue_message(st, issue, message, "SELLER_REPLIED")
     return _beta(copy.deepcopy(message), 201)
