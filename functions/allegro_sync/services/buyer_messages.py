@@ -32,7 +32,7 @@ from allegro_sync.contracts.buyer_messages import (
     Thread,
 )
 from allegro_sync.contracts.messages import BuyerMessage
-from allegro_sync.services.orders.polling import each_account
+from allegro_sync.services.orders.polling import each_account_report
 
 OVERLAP = timedelta(minutes=15)  # how far back a run looks again (#13907: messages appear backdated)
 MAX_THREAD_PAGES = 50  # 1,000 threads with news in one run is far beyond a seller's minute
@@ -90,14 +90,9 @@ class MessageFollower:
     now: Callable[[], datetime]
 
     def follow(self, apis: Mapping[str, MessagesApi]) -> dict[str, AccountMessages]:
-        report: dict[str, AccountMessages] = {}
-
-        def follow_one(account: str, api: MessagesApi) -> None:
-            _Run(self, account, api, report.setdefault(account, AccountMessages())).go()
-
-        for account, error in each_account(apis, follow_one).items():
-            report.setdefault(account, AccountMessages()).error = error
-        return report
+        return each_account_report(
+            apis, AccountMessages, lambda account, api, outcome: _Run(self, account, api, outcome).go()
+        )
 
 
 class _Run:
