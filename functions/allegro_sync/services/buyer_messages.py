@@ -139,16 +139,9 @@ class _Run:
                 continue  # the seller's own message, or forwarded already
             order = message.relates_to.order
             self._forward(
-                BuyerMessage(
-                    message_id=f"message:{message.id}",
-                    account=self.account,
-                    source="thread",
-                    thread_id=thread.id,
-                    checkout_form_id=order.id if order else None,
-                    author_login=message.author.login,
-                    created_at=message.created_at,
-                    text=message.text,
-                ),
+                message.id,
+                {"source": "thread", "thread_id": thread.id, "checkout_form_id": order.id if order else None},
+                (message.author.login, message.created_at, message.text),
                 seen={**self.cursor.seen, message.id: _norm(message.created_at)},
             )
 
@@ -195,17 +188,9 @@ class _Run:
                 continue  # an issue opened before following began is history; the seller's own words
             form = issue.checkout_form.id if issue.checkout_form else None
             self._forward(
-                BuyerMessage(
-                    message_id=f"message:{message.id}",
-                    account=self.account,
-                    source="issue",
-                    issue_id=issue.id,
-                    issue_type=issue.type,
-                    checkout_form_id=form,
-                    author_login=author.login or "",
-                    created_at=message.created_at or "",
-                    text=message.text or "",
-                ),
+                message.id,
+                {"source": "issue", "issue_id": issue.id, "issue_type": issue.type, "checkout_form_id": form},
+                (author.login or "", message.created_at or "", message.text or ""),
                 issues={**self.cursor.issues, issue.id: tuple(done)},
             )
         counts = {**self.cursor.issue_counts, **({issue.id: count} if count is not None else {})}
@@ -215,12 +200,26 @@ class _Run:
 
     def _forward(
         self,
-        message: BuyerMessage,
+        allegro_id: str,
+        where: dict[str, str | None],
+        said: tuple[str, str, str],
         *,
         seen: dict[str, str] | None = None,
         issues: dict[str, tuple[str, ...]] | None = None,
     ) -> None:
-        """Shop outbox, then the seller, then the cursor: a crash before the save repeats the first two."""
+        """Shop outbox, then the seller, then the cursor: a crash before the save repeats the first two.
+        `said`: (author login, createdAt, text); the outbox key is Allegro's message id."""
+        login, created_at, text = said
+        message = BuyerMessage.model_validate(
+            {
+                "message_id": f"message:{allegro_id}",
+                "account": self.account,
+                **where,
+                "author_login": login,
+                "created_at": created_at,
+                "text": text,
+            }
+        )
         self.owner.outbox.publish_buyer_message(message)
         self.owner.seller.notify(message)
         self.outcome.forwarded.append(message.message_id)

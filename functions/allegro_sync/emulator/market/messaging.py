@@ -234,6 +234,11 @@ def _thread_view(st: MarketState, thread: Thread) -> dict[str, Any]:
     }
 
 
+def _page(request: EmulatorRequest, default: int, most: int, last: int) -> tuple[int, int]:
+    """`limit` (1..most, default) and `offset` (0..last), as the spec bounds them."""
+    return int_arg(request, "limit", default, 1, most), int_arg(request, "offset", 0, 0, last)
+
+
 def _my_thread(st: MarketState, request: EmulatorRequest, thread_id: str) -> Thread:
     thread = st.inbox.threads.get(thread_id)
     if thread is None or thread.seller_id != request.seller_id:
@@ -243,8 +248,7 @@ def _my_thread(st: MarketState, request: EmulatorRequest, thread_id: str) -> Thr
 
 def list_threads(st: MarketState, request: EmulatorRequest) -> EmulatorResponse:
     try:
-        limit = int_arg(request, "limit", 20, 1, 20)
-        offset = int_arg(request, "offset", 0, 0, 15_000_000)
+        limit, offset = _page(request, 20, 20, 15_000_000)
     except Reject as rejected:
         return rejected.response()
     views = [_thread_view(st, t) for t in st.inbox.threads.values() if t.seller_id == request.seller_id]
@@ -277,8 +281,7 @@ def list_messages(st: MarketState, request: EmulatorRequest, thread_id: str) -> 
     """Newest first; `after`/`before` compare `createdAt` (exclusive), as the spec says."""
     try:
         thread = _my_thread(st, request, thread_id)
-        limit = int_arg(request, "limit", 20, 1, 20)
-        offset = int_arg(request, "offset", 0, 0, 15_000)
+        limit, offset = _page(request, 20, 20, 15_000)
         after, before = _bound(request, "after"), _bound(request, "before")
         if before is not None and request.arg("offset") is not None:
             raise Reject.one(422, "VALIDATION_ERROR", "before cannot be used with offset", path="before")
@@ -357,8 +360,7 @@ def _my_issue(st: MarketState, request: EmulatorRequest, issue_id: str) -> dict[
 def list_issues(st: MarketState, request: EmulatorRequest) -> EmulatorResponse:
     """Newest opened first; `status` (repeatable) and `checkoutForm.id` filter."""
     try:
-        limit = int_arg(request, "limit", 10, 1, 100)
-        offset = int_arg(request, "offset", 0, 0, 1_000_000)
+        limit, offset = _page(request, 10, 100, 1_000_000)
         wanted = {v for raw in request.query.get("status", []) for v in raw.split(",")}
         if wanted - set(ISSUE_STATUSES):
             raise Reject.one(422, "VALIDATION_ERROR", "unknown status", path="status")
@@ -387,8 +389,7 @@ def issue_chat(st: MarketState, request: EmulatorRequest, issue_id: str) -> Emul
     """Oldest first (the spec does not say; the panel shows a chat top-down)."""
     try:
         issue = _my_issue(st, request, issue_id)
-        limit = int_arg(request, "limit", 10, 1, 100)
-        offset = int_arg(request, "offset", 0, 0, 1_000_000)
+        limit, offset = _page(request, 10, 100, 1_000_000)
     except Reject as rejected:
         return _answer(rejected)
     return _beta({"chat": [_shown(m) for m in issue["_chat"][offset : offset + limit]]})
