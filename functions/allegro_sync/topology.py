@@ -821,7 +821,7 @@ TOPOLOGY = Topology(
             "Every minute: new buyer messages and dispute messages -> the shop outbox and the seller's topic",
             # Its own schedule: "noticed within a minute or two" rules out the gap scan's 15 minutes, and the
             # poller's 5 s tick is latency-critical (a slow thread read would delay orders). An idle run is
-            # 2 Allegro reads and 1 GetItem per account; a thread with news adds 1 read, an issue 1.
+            # 2 Allegro reads, 1 GetItem and 1 PutItem per account; a thread with news adds 1 read, an issue 1.
             timeout_seconds=60,
             reserved_concurrency=1,
             triggers=(
