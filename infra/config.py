@@ -66,6 +66,8 @@ class Settings:
     deploy_settings: dict[str, str] = field(default_factory=dict)
     # Schedules a seller may run at another rate, by their topology `rate_context` key (minutes).
     schedule_minutes: dict[str, int] = field(default_factory=dict)
+    # issue 15, item 4: e-mail subscriptions of the topics to the seller, by topic name (`-c messagesEmail=`)
+    topic_emails: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]{0,40}", self.stack_name):
@@ -89,6 +91,9 @@ class Settings:
                 raise ValueError(f"{key} must be between 1 and 1440 minutes, not {minutes}")
         if self.alarm_email is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", self.alarm_email):
             raise ValueError(f"alarmEmail {self.alarm_email!r} is not an e-mail address")
+        for topic, address in self.topic_emails.items():
+            if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", address):
+                raise ValueError(f"the e-mail for topic {topic} ({address!r}) is not an e-mail address")
 
     @property
     def log_retention(self) -> logs.RetentionDays:
@@ -147,6 +152,11 @@ class Settings:
                 key: number(key, trigger.rate_minutes)
                 for trigger, _ in TOPOLOGY.schedules()
                 if (key := trigger.rate_context) is not None
+            },
+            topic_emails={
+                t.name: str(address)
+                for t in TOPOLOGY.topics
+                if t.email_context and (address := get(t.email_context))
             },
         )
 

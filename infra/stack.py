@@ -43,6 +43,7 @@ from allegro_sync.topology import (
     RouteTrigger,
     ScheduleTrigger,
     Secret,
+    Topic,
     Topology,
     bucket_actions,
     bucket_env,
@@ -51,6 +52,8 @@ from allegro_sync.topology import (
     secret_env,
     table_actions,
     table_env,
+    topic_actions,
+    topic_env,
     writes,
 )
 from infra import naming
@@ -136,6 +139,7 @@ class AllegroSyncStack(cdk.Stack):
             s.name: self._secret(s.name, s.purpose) for s in topology.stored_secrets() if not s.is_prefix
         }
         self.buckets = {b.name: self._bucket(b) for b in topology.buckets}  # issue 15: label PDFs
+        self.topics = {t.name: self._topic(t) for t in topology.topics}  # issue 15, item 4: to the seller
         self.schedule_dlq = self._schedule_dlq() if topology.schedules() else None
         self.api = self._http_api() if topology.routes() else None
         self.functions = {f.name: self._function(f) for f in topology.functions}
@@ -333,6 +337,32 @@ class AllegroSyncStack(cdk.Stack):
         )
         return secret
 
+    def _topic(self, topic: Topic) -> sns.Topic:
+        """A topic to the seller (issue 15, item 4), encrypted with the stack's key, TLS only; the seller's
+        e-mail subscribed when `-c <email_context>=...` names one."""
+        built = sns.Topic(
+            self,
+            f"{naming.construct_id(topic.name)}Topic",
+            display_name=f"{self.settings.stack_name} {topic.name}",
+            master_key=self.key,
+            enforce_ssl=True,
+        )
+        address = self.settings.topic_emails.get(topic.name)
+        if address:
+            subscription = sns.Subscription(
+                self,
+                f"{naming.construct_id(topic.name)}Email",
+                topic=built,
+                endpoint=address,
+                protocol=sns.SubscriptionProtocol.EMAIL,
+            )
+            _ignore_cfn_lint(
+                subscription.node.default_child,
+                "ES7000",
+                "An e-mail to the seller has nothing worth replaying: the message stays in Allegro.",
+            )
+        return built
+
     def _bucket(self, bucket: Bucket) -> s3.Bucket:
         """Issue 15: encrypted with the stack's key, never public, TLS only, objects expired by a lifecycle
         rule (a label prints the buyer's address; docs/privacy.md)."""
@@ -483,6 +513,8 @@ class AllegroSyncStack(cdk.Stack):
                 env[naming.kms_key_env(name)] = self.key.key_arn
         for name in function.buckets:  # issue 15
             env[bucket_env(name)] = self.buckets[name].bucket_name
+        for name in function.topics:  # issue 15, item 4
+            env[topic_env(name)] = self.topics[name].topic_arn
         for name in function.deploy_settings:
             if name in self.settings.deploy_settings:
                 env[name] = self.settings.deploy_settings[name]
@@ -522,6 +554,13 @@ class AllegroSyncStack(cdk.Stack):
                 f"AwsSolutions-IAM5[Resource::<{logical}.Arn>/*]",
                 "The objects of the one labels bucket (a key per package), only the declared actions.",
             )
+        for name, topic_grant in function.topics.items():  # issue 15, item 4: exactly the declared actions
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=list(topic_actions(topic_grant)), resources=[self.topics[name].topic_arn]
+                )
+            )
+            self.key.grant_encrypt_decrypt(role)  # the topic is encrypted with the stack's key
         for name, grant in function.secrets.items():
             secret = self._secret_decl(function, name)
             if secret.is_prefix:
@@ -766,6 +805,8 @@ class AllegroSyncStack(cdk.Stack):
             cdk.CfnOutput(self, naming.table_output_key(name), value=table.table_name)
         for name, bucket in self.buckets.items():  # issue 15
             cdk.CfnOutput(self, naming.output_key(bucket_env(name)), value=bucket.bucket_name)
+        for name, topic in self.topics.items():  # issue 15, item 4
+            cdk.CfnOutput(self, naming.output_key(topic_env(name)), value=topic.topic_arn)
         for name, pair in self.queues.items():
             cdk.CfnOutput(self, naming.queue_output_key(name), value=pair.queue.queue_url)
             cdk.CfnOutput(self, naming.dlq_output_key(name), value=pair.dlq.queue_url)

@@ -105,6 +105,17 @@ OPERATIONS: tuple[tuple[str, str], ...] = (
     ("get", "/order/checkout-forms/{id}/invoices"),
     ("post", "/order/checkout-forms/{id}/invoices"),
     ("put", "/order/checkout-forms/{id}/invoices/{invoiceId}/file"),
+    # issue 15, item 4: buyer messages (Message Center) and post-purchase issues (BETA)
+    ("get", "/messaging/threads"),
+    ("get", "/messaging/threads/{threadId}"),
+    ("put", "/messaging/threads/{threadId}/read"),
+    ("get", "/messaging/threads/{threadId}/messages"),
+    ("post", "/messaging/threads/{threadId}/messages"),
+    ("post", "/messaging/messages"),
+    ("get", "/sale/issues"),
+    ("get", "/sale/issues/{issueId}"),
+    ("get", "/sale/issues/{issueId}/chat"),
+    ("post", "/sale/issues/{issueId}/message"),
 )
 
 # Documentation-only keys, dropped wherever they are not the name of a schema property.

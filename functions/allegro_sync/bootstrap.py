@@ -60,6 +60,7 @@ if TYPE_CHECKING:  # the modules below are imported by the method that builds wi
     from allegro_sync.contracts.allegro import CategoryParameter
     from allegro_sync.contracts.shop import LabelLink
     from allegro_sync.custody import Custody
+    from allegro_sync.services.buyer_messages import MessageFollower  # issue 15, item 4
     from allegro_sync.services.dlq import DeadLetters
     from allegro_sync.services.fulfillment import Fulfillment
     from allegro_sync.services.invoices import Invoices
@@ -952,6 +953,25 @@ class Application:
         from allegro_sync.adapters.shop.invoice_download import download
 
         return lambda url: download(self.shop_http(), url)
+
+    # -- issue 15, item 4: buyer messages and disputes (services/buyer_messages.py) -----------------------
+
+    def message_follower(self) -> MessageFollower:
+        """`message_follower`'s run: new buyer messages to the shop outbox and the seller's SNS topic."""
+        from allegro_sync.adapters.dynamodb.buyer_messages import DynamoMessagesCursor
+        from allegro_sync.adapters.order_queues import SqsShopOutbox
+        from allegro_sync.adapters.seller_topic import SnsSellerNotifier
+        from allegro_sync.services.buyer_messages import MessageFollower
+
+        def build() -> MessageFollower:
+            return MessageFollower(
+                DynamoMessagesCursor(self.table("control")),
+                SqsShopOutbox(self.settings.queue("shop-outbox"), self.aws_client("sqs")),
+                SnsSellerNotifier(self.settings.topic("seller-messages"), self.aws_client("sns")),
+                lambda: datetime.fromtimestamp(self.now(), UTC),
+            )
+
+        return self._once("message-follower", build)
 
 
 class ConnectedAccounts:

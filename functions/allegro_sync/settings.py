@@ -30,6 +30,7 @@ from allegro_sync.topology import (
     queue_env,
     secret_env,
     table_env,
+    topic_env,
 )
 
 # Seller settings and switches, by the variable that carries them (CDK and the local runtime set them).
@@ -88,6 +89,7 @@ class Settings(BaseModel):
     # Operator tooling only (`allegro-sync dlq`, `status`): each queue's dead-letter queue URL.
     dead_letter_queues: dict[str, str] = Field(default_factory=dict)
     buckets: dict[str, str] = Field(default_factory=dict)  # issue 15: label PDFs (`BUCKET_LABELS`)
+    topics: dict[str, str] = Field(default_factory=dict)  # issue 15, item 4: `TOPIC_SELLER_MESSAGES_ARN`
     kms_key_id: str | None = None
     allegro_environment: str = ""
     allegro_api_url: str = ""
@@ -153,6 +155,7 @@ class Settings(BaseModel):
             "buckets": {
                 b.name: env[bucket_env(b.name)] for b in topology.buckets if env.get(bucket_env(b.name))
             },
+            "topics": {t.name: env[topic_env(t.name)] for t in topology.topics if env.get(topic_env(t.name))},
         }
         return cls(
             function_name=env.get("AWS_LAMBDA_FUNCTION_NAME", ""),
@@ -195,6 +198,9 @@ class Settings(BaseModel):
 
     def bucket(self, name: str) -> str:
         return self._wired(self.buckets, name, bucket_env(name), "bucket")
+
+    def topic(self, name: str) -> str:
+        return self._wired(self.topics, name, topic_env(name), "topic")
 
     def _wired(self, found: Mapping[str, str], name: str, variable: str, kind: str) -> str:
         try:

@@ -155,15 +155,43 @@ class Bucket:
 
 def bucket_actions(actions: tuple[str, ...]) -> tuple[str, ...]:
     """The S3 actions (`s3:PutObject`, ...) a bucket grant stands for."""
-    unknown = sorted(set(actions) - set(BUCKET_ACTIONS))
+    return _granted("s3", actions, BUCKET_ACTIONS)
+
+
+def _granted(service: str, actions: tuple[str, ...], allowed: tuple[str, ...]) -> tuple[str, ...]:
+    unknown = sorted(set(actions) - set(allowed))
     if unknown or not actions:
-        raise ValueError(f"not an s3 action this project grants: {unknown or 'none given'}")
-    return tuple(f"s3:{a}" for a in sorted(set(actions)))
+        raise ValueError(f"not an {service} action this project grants: {unknown or 'none given'}")
+    return tuple(f"{service}:{a}" for a in sorted(set(actions)))
 
 
 def bucket_env(name: str) -> str:
     """Environment variable holding the physical bucket name, e.g. `BUCKET_LABELS`."""
     return f"BUCKET_{name.upper().replace('-', '_')}"
+
+
+# --- issue 15, item 4 (buyer messages): SNS topics to the seller ------------------------------------------
+TOPIC_ACTIONS = ("Publish",)
+
+
+@dataclass(frozen=True)
+class Topic:
+    """An SNS topic to the seller, encrypted with the stack's key; `email_context`: the CDK context key whose
+    e-mail address the stack subscribes (`-c messagesEmail=...`), none when it is not given."""
+
+    name: str
+    purpose: str
+    email_context: str | None = None
+
+
+def topic_actions(actions: tuple[str, ...]) -> tuple[str, ...]:
+    """The SNS actions (`sns:Publish`) a topic grant stands for."""
+    return _granted("sns", actions, TOPIC_ACTIONS)
+
+
+def topic_env(name: str) -> str:
+    """Environment variable holding the topic's ARN, e.g. `TOPIC_SELLER_MESSAGES_ARN`."""
+    return f"TOPIC_{name.upper().replace('-', '_')}_ARN"
 
 
 @dataclass(frozen=True)
@@ -243,6 +271,8 @@ class Function:
     allegro_burst_rpm: int = 0
     # issue 15: S3 object actions per bucket, e.g. {"labels": ("PutObject", "GetObject")}.
     buckets: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # issue 15, item 4: SNS actions per topic, e.g. {"seller-messages": ("Publish",)}.
+    topics: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.allegro_rpm < 0:
@@ -259,6 +289,8 @@ class Function:
             secret_actions(grant)
         for actions in self.buckets.values():
             bucket_actions(actions)
+        for actions in self.topics.values():
+            topic_actions(actions)
 
     def creates_secrets(self, name: str) -> bool:
         """Whether this function may add secrets under `name` (it then needs the key they are made with)."""
@@ -302,6 +334,7 @@ class Topology:
     functions: tuple[Function, ...]
     alarms: tuple[MetricAlarm, ...] = ()
     buckets: tuple[Bucket, ...] = ()  # issue 15: label PDFs
+    topics: tuple[Topic, ...] = ()  # issue 15, item 4: buyer messages to the seller
 
     def table(self, name: str) -> Table:
         return _by_name(self.tables, name)
@@ -804,6 +837,28 @@ TOPOLOGY = Topology(
             allegro_rpm=300,
             deploy_settings=("REPRICING_FEED_URL",),
         ),
+        # --- issue 15, item 4: buyer messages and disputes (services/buyer_messages.py) ---
+        Function(
+            "message_follower",
+            "Every minute: new buyer messages and dispute messages -> the shop outbox and the seller's topic",
+            # Its own schedule: "noticed within a minute or two" rules out the gap scan's 15 minutes, and the
+            # poller's 5 s tick is latency-critical (a slow thread read would delay orders). An idle run is
+            # 2 Allegro reads, 1 GetItem, 1 PutItem per account; a thread with news adds 1 read, an issue 1.
+            timeout_seconds=60,
+            reserved_concurrency=1,
+            triggers=(
+                ScheduleTrigger(
+                    rate_minutes=1,
+                    description="forward new buyer messages",
+                    rate_context="messagesMinutes",
+                ),
+            ),
+            tables={"control": ITEMS},  # the accounts, the cursor (compare-and-swap)
+            sends_to=("shop-outbox", "token-recovery"),
+            secrets={"app-credentials": SECRET, "accounts": TOKENS},
+            allegro_rpm=60,
+            topics={"seller-messages": ("Publish",)},
+        ),
     ),
     alarms=(
         MetricAlarm(
@@ -832,5 +887,13 @@ TOPOLOGY = Topology(
     # --- issue 15, item 1 (labels) ---
     buckets=(
         Bucket("labels", "Shipping label PDFs bought through Ship with Allegro (print the buyer's address)"),
+    ),
+    # --- issue 15, item 4 (buyer messages) ---
+    topics=(
+        Topic(
+            "seller-messages",
+            "A buyer wrote (message or dispute): the text, to the seller (carries buyer data)",
+            email_context="messagesEmail",
+        ),
     ),
 )

@@ -20,12 +20,13 @@ from allegro_sync.topology import (
     bucket_actions,
     secret_actions,
     table_actions,
+    topic_actions,
 )
 from tests.infra.conftest import Synth, synthesize
 
 pytestmark = pytest.mark.infra
 
-CHECKED = ("dynamodb:", "secretsmanager:", "sqs:", "s3:")
+CHECKED = ("dynamodb:", "secretsmanager:", "sqs:", "s3:", "sns:")
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +44,7 @@ def _resource_name(synth: Synth, resource: Any) -> str:
     names |= {synth.logical_id(p.queue): f"queue {n}" for n, p in synth.stack.queues.items()}
     names |= {synth.logical_id(s): f"secret {n}" for n, s in synth.stack.secrets.items()}
     names |= {synth.logical_id(b): f"bucket {n}" for n, b in synth.stack.buckets.items()}
+    names |= {synth.logical_id(t): f"topic {n}" for n, t in synth.stack.topics.items()}  # issue 15, item 4
     if synth.stack.schedule_dlq is not None:
         names[synth.logical_id(synth.stack.schedule_dlq)] = "queue schedule-dlq"
     if isinstance(resource, dict):
@@ -86,6 +88,8 @@ def declared(function_name: str) -> set[tuple[str, str]]:
         expected.update((a, f"queue {name}") for a in SEND_ACTIONS)
     for name, actions in function.buckets.items():  # issue 15
         expected.update((a, f"bucket {name}") for a in bucket_actions(actions))
+    for name, actions in function.topics.items():  # issue 15, item 4
+        expected.update((a, f"topic {name}") for a in topic_actions(actions))
     for trigger in function.triggers:
         if isinstance(trigger, QueueTrigger):
             expected.update((a, f"queue {trigger.queue}") for a in CONSUME_ACTIONS)

@@ -20,6 +20,7 @@ from aws_lambda_powertools import Logger
 from allegro_sync import correlation
 from allegro_sync.adapters.queues import FifoMessage, SqsFifoPublisher
 from allegro_sync.contracts.messages import (
+    BuyerMessage,
     OrderChanged,
     OrderLabel,
     OrderNotice,
@@ -96,7 +97,11 @@ class SqsShopOutbox:
         """Issue 15: an order's label is stored; the notifier hands the shop a link (services/labels.py)."""
         self._publish(message)
 
-    def _publish(self, message: OrderChanged | OrderReturned | OrderLabel) -> None:
+    def publish_buyer_message(self, message: BuyerMessage) -> None:
+        """Issue 15, item 4: a buyer's message (services/buyer_messages.py)."""
+        self._publish(message)
+
+    def _publish(self, message: OrderChanged | OrderReturned | OrderLabel | BuyerMessage) -> None:
         self._sqs.send_message(
             QueueUrl=self._url,
             MessageBody=message.model_dump_json(),

@@ -23,6 +23,7 @@ from allegro_sync.cli import (
     listings_cmd,
     local_cmd,
     markets_cmd,
+    messages_cmd,
     orders_cmd,
     prices_cmd,
     producers_cmd,
@@ -90,6 +91,7 @@ orders_cmd.register(app)
 markets_cmd.register(app)  # issue 16, item 1: foreign marketplaces
 after_sale_cmd.register(app)  # issue 15, item 3: `orders refund`, `returns list|reject`
 labels_cmd.register()  # issue 15: `orders ship|label|pickup|cancel-label|label-rule`
+messages_cmd.register(app)  # issue 15, item 4: `messages list|show|reply`
 
 
 @app.command()

@@ -394,13 +394,35 @@ class OrderLabel(_Message):
     label_key: str  # the PDF in the labels bucket; never sent to the shop (it gets a link)
 
 
+# --- issue 15, item 4: a buyer's message or a message in a dispute/claim (docs/after-sale.md) ---
+
+
+class BuyerMessage(_Message):
+    """To the shop: the buyer wrote (Message Center thread, or a dispute's/claim's chat), once per
+    `message_id` (`message:<Allegro message id>`). `text` is buyer personal data: forwarded, not kept."""
+
+    kind: Literal["buyer.message"] = "buyer.message"
+    message_id: str
+    account: str
+    source: Literal["thread", "issue"]
+    thread_id: str | None = None  # the Message Center thread (source "thread")
+    issue_id: str | None = None  # the dispute or claim (source "issue")
+    issue_type: str | None = None  # DISPUTE or CLAIM
+    checkout_form_id: str | None = None  # the order it is about, when Allegro says
+    author_login: str
+    created_at: str
+    text: str
+
+
 OutboxMessage = Annotated[
-    OrderChanged | StockChanged | OrderReturned | OrderLabel, Field(discriminator="kind")
+    OrderChanged | StockChanged | OrderReturned | OrderLabel | BuyerMessage, Field(discriminator="kind")
 ]
 _outbox = TypeAdapter(OutboxMessage, config=ConfigDict(defer_build=True))
 
 
-def parse_outbox_message(body: str) -> OrderChanged | StockChanged | OrderReturned | OrderLabel:
+def parse_outbox_message(
+    body: str,
+) -> OrderChanged | StockChanged | OrderReturned | OrderLabel | BuyerMessage:
     """For consumers: a queue body back to its typed message (raises pydantic.ValidationError)."""
     return _outbox.validate_json(body)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from allegro_sync.contracts.messages import OrderChanged, OrderLabel, OrderReturned
+from allegro_sync.contracts.messages import BuyerMessage, OrderChanged, OrderLabel, OrderReturned
 
 
 class ShopDeliveryError(Exception):
@@ -66,10 +66,19 @@ class ShopLabelSink(Protocol):
     def deliver_label(self, message: OrderLabel, link: LabelLink) -> ShopAck: ...
 
 
+@runtime_checkable
+class ShopMessageSink(Protocol):
+    """A shop adapter that takes buyers' messages (issue 15, item 4: the generic contract's `buyer.message`,
+    a WooCommerce order note), idempotent per `message_id`. None: it has nowhere to put this one (a
+    WooCommerce shop and a message about no order it has): skipped, not retried."""
+
+    def deliver_buyer_message(self, message: BuyerMessage) -> ShopAck | None: ...
+
+
 _VERSION = re.compile(r":v(\d+)$")
 
 
-def state_version(message: OrderChanged | OrderReturned | OrderLabel) -> int | None:
+def state_version(message: OrderChanged | OrderReturned | OrderLabel | BuyerMessage) -> int | None:
     """The order-state version in the message id (`order:<form>:v<n>`, domain.orders.order_message_id)."""
     match = _VERSION.search(message.message_id)
     return int(match.group(1)) if match else None

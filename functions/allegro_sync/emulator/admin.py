@@ -16,6 +16,10 @@ Routes (JSON in and out; 400 with {"error", "message"} on bad input, which chang
        /return-parcel {checkout_form_id}
        /customer-returns {checkout_form_id, items: {line_item_id: quantity}, reason?} -> {id}
        /customer-returns/advance {return_id, status}
+       /buyer-messages {checkout_form_id, text} -> {thread_id, message_id}
+       /issues {checkout_form_id, text, type?} -> {id} | /issues/message {issue_id, text} -> {id}
+       /issues/close {issue_id}
+  GET  /__emulator/threads/{id} (read flag and messages, as the seller's panel shows them)
   PUT  /__emulator/faults {name: value, ...}
 """
 
@@ -152,6 +156,29 @@ class AdminApi:
             ("POST", "/customer-returns/advance"): lambda b: _done(
                 lambda: em.marketplace.advance_return(_field(b, "return_id"), _field(b, "status"))
             ),
+            # issue 15, item 4 (messages): the buyer writes, opens a dispute or claim
+            ("POST", "/buyer-messages"): lambda b: _ok(
+                dict(
+                    zip(
+                        ("thread_id", "message_id"),
+                        em.marketplace.buyer_writes(_field(b, "checkout_form_id"), _field(b, "text")),
+                        strict=True,
+                    )
+                )
+            ),
+            ("POST", "/issues"): lambda b: _ok(
+                {
+                    "id": em.marketplace.open_issue(
+                        _field(b, "checkout_form_id"), _field(b, "text"), kind=str(b.get("type", "DISPUTE"))
+                    )
+                }
+            ),
+            ("POST", "/issues/message"): lambda b: _ok(
+                {"id": em.marketplace.buyer_writes_in_issue(_field(b, "issue_id"), _field(b, "text"))}
+            ),
+            ("POST", "/issues/close"): lambda b: _done(
+                lambda: em.marketplace.close_issue(_field(b, "issue_id"))
+            ),
         }
 
     def _prefix_routes(self) -> dict[tuple[str, str], Callable[[str], EmulatorResponse]]:
@@ -159,6 +186,7 @@ class AdminApi:
         return {
             ("GET", "/offers/"): lambda offer_id: _ok(em.marketplace.offer(offer_id)),
             ("GET", "/refreshes/"): lambda login: _ok(em.refresh_counters(login).__dict__),
+            ("GET", "/threads/"): lambda thread_id: _ok(em.marketplace.thread(thread_id)),  # issue 15, item 4
         }
 
     def index(self) -> dict[str, Any]:
@@ -330,3 +358,19 @@ class EmulatorAdmin:
 
     def advance_return(self, return_id: str, status: str) -> None:
         self._call("POST", "/customer-returns/advance", {"return_id": return_id, "status": status})
+
+    # --- issue 15, item 4 (messages) ---
+    def buyer_writes(self, checkout_form_id: str, text: str) -> tuple[str, str]:
+        """The order's buyer writes to the seller: (thread id, message id)."""
+        body = self._call("POST", "/buyer-messages", {"checkout_form_id": checkout_form_id, "text": text})
+        return str(body["thread_id"]), str(body["message_id"])
+
+    def open_issue(self, checkout_form_id: str, text: str, *, kind: str = "DISPUTE") -> str:
+        body = {"checkout_form_id": checkout_form_id, "text": text, "type": kind}
+        return str(self._call("POST", "/issues", body)["id"])
+
+    def buyer_writes_in_issue(self, issue_id: str, text: str) -> str:
+        return str(self._call("POST", "/issues/message", {"issue_id": issue_id, "text": text})["id"])
+
+    def thread(self, thread_id: str) -> dict[str, Any]:
+        return dict(self._call("GET", f"/threads/{thread_id}"))

@@ -28,6 +28,7 @@ from allegro_sync.emulator.market import (
     gpsr,
     invoices,
     marketplaces,
+    messaging,
     offers,
     orders,
     pricing,
@@ -176,6 +177,17 @@ ROUTES: tuple[Route, ...] = (
     _route("GET", "/order/checkout-forms/{id}/invoices", invoices.list_invoices, USER),
     _route("POST", "/order/checkout-forms/{id}/invoices", invoices.add_invoice, USER),
     _route("PUT", "/order/checkout-forms/{id}/invoices/{invoice}/file", invoices.upload_file, USER),
+    # buyer messages and post-purchase issues (issue 15, item 4)
+    _route("GET", "/messaging/threads", messaging.list_threads, USER),
+    _route("GET", "/messaging/threads/{id}", messaging.get_thread, USER),
+    _route("PUT", "/messaging/threads/{id}/read", messaging.mark_read, USER),
+    _route("GET", "/messaging/threads/{id}/messages", messaging.list_messages, USER),
+    _route("POST", "/messaging/threads/{id}/messages", messaging.reply_in_thread, USER),
+    _route("POST", "/messaging/messages", messaging.new_message, USER),
+    _route("GET", "/sale/issues", messaging.list_issues, USER),
+    _route("GET", "/sale/issues/{id}", messaging.get_issue, USER),
+    _route("GET", "/sale/issues/{id}/chat", messaging.issue_chat, USER),
+    _route("POST", "/sale/issues/{id}/message", messaging.issue_message, USER),
 )
 
 
@@ -363,6 +375,35 @@ class Marketplace:
         """The buyer asks for an invoice (issue 15, item 2): the form's `invoice.required` is true."""
         with self._lock:
             self.state.checkout_forms[checkout_form_id].invoice_required = True
+
+    # --- issue 15, item 4 (messages): the buyer writes, opens a dispute or claim ---
+
+    def buyer_writes(self, checkout_form_id: str, text: str) -> tuple[str, str]:
+        """The order's buyer writes to the seller: (thread id, message id)."""
+        with self._lock:
+            return messaging.buyer_writes(self.state, checkout_form_id, text)
+
+    def open_issue(self, checkout_form_id: str, text: str, *, kind: str = "DISPUTE") -> str:
+        with self._lock:
+            return messaging.open_issue(self.state, checkout_form_id, kind, text)
+
+    def buyer_writes_in_issue(self, issue_id: str, text: str) -> str:
+        with self._lock:
+            return messaging.buyer_writes_in_issue(self.state, issue_id, text)
+
+    def close_issue(self, issue_id: str) -> None:
+        with self._lock:
+            messaging.close_issue(self.state, issue_id)
+
+    def thread(self, thread_id: str) -> dict[str, Any]:
+        """A thread as the seller's panel shows it: its read flag and every message (oldest first)."""
+        with self._lock:
+            found = self.state.inbox.threads[thread_id]
+            return {
+                "id": found.id,
+                "read": found.read,
+                "messages": [messaging._shown(m) for m in found.messages],
+            }
 
     def process_due(self) -> None:
         """Finish asynchronous work (operations, command tasks, delayed events) whose time has come."""

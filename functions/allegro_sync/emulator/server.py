@@ -24,6 +24,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request
 
+from allegro_sync.emulator.market.messaging import ISSUES_BETA_PATHS
 from allegro_sync.emulator.market.returns import BETA_MEDIA_TYPE, BETA_PATHS
 from allegro_sync.emulator.oauth import VERIFICATION_PATH, InvalidToken, OAuthServer
 from allegro_sync.emulator.types import Clock, EmulatorRequest, EmulatorResponse, allegro_error
@@ -389,7 +390,9 @@ def _is_oauth(path: str) -> bool:
 def _check_media_types(request: EmulatorRequest) -> EmulatorResponse | None:
     """Accept must name Allegro's public v1 type; beta types are gone (#8109); bodies declare it too."""
     accept = request.headers.get("accept", "")
-    if (request.method, request.path) == BULK_COMMAND or request.path.startswith(BETA_PATHS):
+    if (request.method, request.path) == BULK_COMMAND or request.path.startswith(
+        BETA_PATHS + ISSUES_BETA_PATHS
+    ):
         # beta-only resources: the bulk price/stock command (#13179), customer returns (#4780, #9800)
         return _check_beta_media_types(request, accept)
     if "application/vnd.allegro.beta" in accept:

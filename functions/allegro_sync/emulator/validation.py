@@ -223,7 +223,13 @@ def apply_spec_errata(document: dict[str, Any]) -> None:
       required, so every body matches both branches and `oneOf` can never pass; each branch requires its key.
     - `TaskWithSubjectReport.tasks` (the bulk price/stock command) is a `oneOf` of two identical task shapes
       (price and stock subject), so no task can ever match exactly one; it is read as `anyOf`.
+    - `MessageRequest` (a message in a post-purchase issue, issue 15 item 4) requires `attachment`, a property
+      it does not have (it has `attachments`, and says "text or attachment fields or both"): no body could
+      pass; `text` and `type` stay required.
     """
+    message_request = _schema(document, "MessageRequest")
+    if message_request is not None and "attachment" in message_request.get("required", []):
+        message_request["required"] = [r for r in message_request["required"] if r != "attachment"]
     report = _schema(document, "TaskWithSubjectReport")
     items = report.get("properties", {}).get("tasks", {}).get("items", {}) if report else {}
     if isinstance(items, dict) and "oneOf" in items:

@@ -1,11 +1,10 @@
-"""Consumer of the standard `shop-outbox` queue: every order change delivered to the shop, once.
+"""Consumer of the standard `shop-outbox` queue: every order change (return, buyer message) to the shop, once.
 
 Powertools' `BatchProcessor` reports each failed record on its own, so one order the shop refuses does
 not hold back the others. A shop that is down fails the records; each comes back after a quarter of the
 time it has been failing, 5 s to 5 minutes (`adapters/redelivery.py`), so a recovered shop gets its orders
-within a quarter of its outage, up to
-the queue's maxReceiveCount (~50 min); after that the DLQ (alarmed) keeps them for replay. Neither the
-shop's credentials nor order bodies are logged.
+within a quarter of its outage, up to the queue's maxReceiveCount (~50 min); after that the DLQ (alarmed)
+keeps them for replay. Neither the shop's credentials nor message bodies are logged.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from allegro_sync import correlation
 from allegro_sync.adapters.sqs_records import OutboxRecord
 from allegro_sync.bootstrap import application
-from allegro_sync.contracts.messages import OrderChanged, OrderLabel, OrderReturned
+from allegro_sync.contracts.messages import BuyerMessage, OrderChanged, OrderLabel, OrderReturned
 from allegro_sync.handlers import shop_after_sale
 from allegro_sync.services.shop_delivery import failure_reason
 
@@ -30,7 +29,9 @@ processor = BatchProcessor(event_type=EventType.SQS, model=OutboxRecord)
 @correlation.per_record
 def record_handler(record: OutboxRecord) -> None:
     message = record.body  # a malformed body failed the record before this: it ends in the DLQ for replay
-    if isinstance(message, OrderReturned | OrderLabel):  # issue 15: a return taken back, a label stored
+    if isinstance(
+        message, OrderReturned | OrderLabel | BuyerMessage
+    ):  # issue 15: a return, a label, a buyer's message
         shop_after_sale.deliver(message)
         return
     if not isinstance(message, OrderChanged):

@@ -146,6 +146,7 @@ class Demo:
                 self.reprice,
                 self.optimize_listings,
                 self._returns_chapter,  # issue 15, item 3: a return back into stock, a refund once
+                self._messages_chapter,  # issue 15, item 4: a buyer's message forwarded once, answered
                 self.seller_limits,  # jumps the emulated clock a minute: after every chapter that sells
                 # Last: it jumps the emulated clock 12 h, which would put Allegro's sale times ahead of the
                 # shop's clock for every chapter after it.
@@ -155,6 +156,11 @@ class Demo:
         self.not_yet()
         self.audit()
         self.console.rule(f"[bold green]demo finished in {time.perf_counter() - started:.1f} s")
+
+    def _messages_chapter(self) -> None:
+        from allegro_sync.local.demo_messages import messages_chapter
+
+        messages_chapter(self)
 
     def _returns_chapter(self) -> None:
         from allegro_sync.local.demo_returns import returns_chapter

@@ -43,6 +43,7 @@ class DemoShop:
     changes: list[dict[str, Any]] = field(default_factory=list)  # every product change, in order
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # the shop's own clock (applied_at, read_at)
     _keys: set[str] = field(default_factory=set)
+    buyer_messages: list[dict[str, Any]] = field(default_factory=list)  # issue 15, item 4
     _sales: dict[str, str] = field(default_factory=dict)  # sale id -> the last effect applied
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -62,7 +63,11 @@ class DemoShop:
         with self._lock:
             key = h.get("idempotency-key", "")
             form_id = str(message["checkout_form_id"])
-            if key not in self._keys and message.get("kind") == "order.label":  # issue 15: the link, once
+            if message.get("kind") == "buyer.message":  # issue 15, item 4: kept for the demo to show
+                if key not in self._keys:
+                    self._keys.add(key)
+                    self.buyer_messages.append(message)
+            elif key not in self._keys and message.get("kind") == "order.label":  # issue 15: the link, once
                 self._keys.add(key)
                 self.labels[form_id] = str(message["label_url"])
             elif key not in self._keys and message.get("kind") == "order.returned":

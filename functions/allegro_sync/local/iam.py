@@ -25,6 +25,7 @@ from allegro_sync.topology import (
     bucket_actions,
     secret_actions,
     table_actions,
+    topic_actions,
 )
 
 # What an SQS event source's role may do on the queue it consumes (CDK's grant_consume_messages).
@@ -36,7 +37,7 @@ CONSUME_ACTIONS = (
     "sqs:GetQueueAttributes",
 )
 SEND_ACTIONS = ("sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl")
-_CHECKED = ("dynamodb", "secretsmanager", "sqs", "s3")
+_CHECKED = ("dynamodb", "secretsmanager", "sqs", "s3", "sns")
 # Operations authorised by another action's name (IAM has no action of their own).
 _SQS_ALIASES = {
     "SendMessageBatch": "SendMessage",
@@ -121,6 +122,8 @@ class _Grants:
                 else:
                     self._exact[(action, physical)] = f"secret {name}"
         self._exact.update(_bucket_grants(function, settings))  # issue 15: objects of a bucket
+        for name, actions in function.topics.items():  # issue 15, item 4: publish to a topic
+            self._exact.update({(a, settings.topics[name]): f"topic {name}" for a in topic_actions(actions)})
         for name in function.sends_to:
             for action in SEND_ACTIONS:
                 self._exact[(action, settings.queues[name])] = f"queue {name}"
@@ -167,5 +170,7 @@ def _required(service: str, operation: str, params: dict[str, Any]) -> Iterator[
             yield "secretsmanager:TagResource", secret
     elif service == "s3":
         yield f"s3:{operation}", str(params.get("Bucket", "*"))
+    elif service == "sns":
+        yield f"sns:{operation}", str(params.get("TopicArn", "*"))
     else:
         yield f"sqs:{_SQS_ALIASES.get(operation, operation)}", str(params.get("QueueUrl", "*"))

@@ -14,7 +14,16 @@ from typing import Any
 
 import boto3
 
-from allegro_sync.topology import Function, Queue, Topology, bucket_env, queue_env, secret_env, table_env
+from allegro_sync.topology import (
+    Function,
+    Queue,
+    Topology,
+    bucket_env,
+    queue_env,
+    secret_env,
+    table_env,
+    topic_env,
+)
 
 PREFIX = "allegro-sync"
 REGION = "eu-central-1"
@@ -54,6 +63,7 @@ class Wiring:
     queues: dict[str, QueueWiring] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)
     buckets: dict[str, str] = field(default_factory=dict)  # issue 15: label PDFs
+    topics: dict[str, str] = field(default_factory=dict)  # issue 15, item 4: name -> topic ARN
     # The key a function must encrypt with when it creates secrets under a prefix (as in the stack).
     kms_key_arn: str | None = None
 
@@ -133,6 +143,10 @@ def provision(topology: Topology, endpoint: str, region: str = REGION) -> Wiring
             wiring.buckets[bucket.name] = bucket_name(bucket.name)
             where = {} if region == "us-east-1" else {"LocationConstraint": region}
             s3.create_bucket(Bucket=wiring.buckets[bucket.name], CreateBucketConfiguration=where)
+    if topology.topics:  # issue 15, item 4: buyer messages to the seller
+        sns = client("sns", endpoint, region)
+        for topic in topology.topics:
+            wiring.topics[topic.name] = sns.create_topic(Name=f"{PREFIX}-{topic.name}")["TopicArn"]
     return wiring
 
 
@@ -176,6 +190,7 @@ def resource_environment(function: Function, wiring: Wiring) -> dict[str, str]:
     env = {table_env(name): wiring.tables[name] for name in function.tables}
     env.update({queue_env(name): wiring.queues[name].url for name in function.queues})
     env.update({bucket_env(name): wiring.buckets[name] for name in function.buckets})
+    env.update({topic_env(name): wiring.topics[name] for name in function.topics})
     for name in function.secrets:
         env[secret_env(name)] = wiring.secrets[name]
         is_prefix = wiring.secrets[name].endswith("/")  # see secret_name

@@ -148,6 +148,9 @@ def _about(body: str, wanted: str, forms: set[str]) -> str | None:
     if not isinstance(message, dict):
         return None
     form = str(message.get("checkout_form_id", "?"))
-    order = message.get("kind") == "order.changed"  # the outbox carries stock changes too: never personal
-    named = _names(message.get("buyer"), message.get("delivery"), wanted)
+    # the outbox carries stock changes too (never personal); a buyer's message (issue 15, item 4) names its
+    # author by login and is about one of the buyer's orders, or none
+    order = message.get("kind") in ("order.changed", "buyer.message")
+    author = str(message.get("author_login", "")).strip().casefold()
+    named = _names(message.get("buyer"), message.get("delivery"), wanted) or author == wanted
     return form if named or (order and form in forms) else None

@@ -30,7 +30,7 @@ from allegro_sync.contracts.messages import OrderReturned, ReturnedLine
 from allegro_sync.domain.ledger import StockView
 from allegro_sync.domain.orders import OrderRecord
 from allegro_sync.domain.returns import back_in_stock, return_line_id
-from allegro_sync.services.orders.polling import each_account
+from allegro_sync.services.orders.polling import each_account_report
 from allegro_sync.services.stock import StockLedger
 
 RETURN_IDS_PER_CALL = 50
@@ -97,14 +97,7 @@ class ReturnsFollower:
     now: Callable[[], datetime]
 
     def follow(self, apis: Mapping[str, ReturnsApi]) -> dict[str, AccountReturns]:
-        report: dict[str, AccountReturns] = {}
-
-        def follow_one(account: str, api: ReturnsApi) -> None:
-            self._follow_account(account, api, report.setdefault(account, AccountReturns()))
-
-        for account, error in each_account(apis, follow_one).items():  # the gap scan's rules per account
-            report.setdefault(account, AccountReturns()).error = error
-        return report
+        return each_account_report(apis, AccountReturns, self._follow_account)  # the gap scan's rules
 
     def _follow_account(self, account: str, api: ReturnsApi, outcome: AccountReturns) -> None:
         cursor = self.cursors.load(account)

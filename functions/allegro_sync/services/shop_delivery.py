@@ -23,12 +23,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from allegro_sync.contracts.messages import OrderChanged, OrderLabel, OrderReturned
+from allegro_sync.contracts.messages import BuyerMessage, OrderChanged, OrderLabel, OrderReturned
 from allegro_sync.contracts.shop import (
     LabelLink,
     ShopAck,
     ShopDeliveryError,
     ShopLabelSink,
+    ShopMessageSink,
     ShopOrderSink,
     ShopReturnSink,
     state_version,
@@ -47,7 +48,7 @@ class DeliveryLog(Protocol):
         """The highest order-state version the shop has for this order (None: none yet)."""
         ...
 
-    def record(self, message: OrderChanged | OrderReturned | OrderLabel, ack: ShopAck) -> None:
+    def record(self, message: OrderChanged | OrderReturned | OrderLabel | BuyerMessage, ack: ShopAck) -> None:
         """Remember the message and raise the order's newest version to this message's (never lower)."""
         ...
 
@@ -175,5 +176,21 @@ class ShopDelivery:
             self._log.record(message, ShopAck(datetime.now(UTC)))
             return DeliveryResult(message.message_id, duplicate=False, skipped=True)
         ack = sink.deliver_label(message, link(message.label_key))
+        self._log.record(message, ack)
+        return DeliveryResult(message.message_id, duplicate=False, shop_order_id=ack.shop_order_id)
+
+    # --- issue 15, item 4: a buyer's message (services/buyer_messages.py) ----------------------------------
+
+    def deliver_buyer_message(self, message: BuyerMessage) -> DeliveryResult:
+        """To a shop that takes messages (the generic contract; WooCommerce as a private order note when the
+        order is in the shop); another shop is skipped, and the result says so (`skipped`)."""
+        if self._log.delivered(message.message_id):
+            return DeliveryResult(message.message_id, duplicate=True)
+        sink = self._sink
+        if not isinstance(sink, ShopMessageSink):
+            return DeliveryResult(message.message_id, duplicate=False, skipped=True)
+        ack = sink.deliver_buyer_message(message)
+        if ack is None:
+            return DeliveryResult(message.message_id, duplicate=False, skipped=True)
         self._log.record(message, ack)
         return DeliveryResult(message.message_id, duplicate=False, shop_order_id=ack.shop_order_id)

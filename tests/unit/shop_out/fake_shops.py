@@ -64,8 +64,8 @@ class FakeGenericShop:
         self.keys.add(key)
         message = json.loads(body)
         self.received.append(message)
-        if message.get("kind") == "order.returned":  # issue 15: put the returned items back, once per key
-            for line in message["lines"]:
+        if message.get("kind") in ("order.returned", "buyer.message"):  # issue 15: a return, a buyer's words
+            for line in message.get("lines", []):  # put the returned items back, once per key
                 self.stock[line["sku"]] = self.stock.get(line["sku"], 0) + line["quantity"]
             return 200, {"applied_at": self.clock.isoformat()}
         if message.get("kind") == "order.label":  # issue 15: the label's link, once per key
@@ -205,6 +205,12 @@ class FakeWooCommerce:
                 self.fail_next_create_response = False
                 return 504, {"code": "gateway_timeout"}
             return 201, self._public(order)
+        if method == "POST" and path.startswith("/orders/") and path.endswith("/notes"):  # issue 15, item 4
+            noted = self.orders.get(int(path.split("/")[2]))
+            if noted is None:
+                return 404, {"code": "woocommerce_rest_shop_order_invalid_id"}
+            noted.setdefault("_notes", []).append(data)
+            return 201, {"id": len(noted["_notes"]), **data}
         if method == "PUT" and path.startswith("/orders/"):
             found = self.orders.get(int(path.rsplit("/", 1)[1]))
             if found is None:

@@ -17,7 +17,7 @@ from allegro_sync.adapters.shop.woocommerce_rest import (
     woocommerce_status,
 )
 from allegro_sync.adapters.shop_credentials import ShopNotConfigured, parse_credentials
-from allegro_sync.contracts.messages import OrderChanged, OrderLabel, OrderReturned, OutboxLine
+from allegro_sync.contracts.messages import BuyerMessage, OrderChanged, OrderLabel, OrderReturned, OutboxLine
 from allegro_sync.contracts.shop import ShopAck, ShopRejected, ShopUnavailable, state_version
 from allegro_sync.domain.ledger import Sale, SaleStatus
 from allegro_sync.domain.orders import BuyerDetails
@@ -87,11 +87,12 @@ class MemoryLog:
     def newest_version(self, checkout_form_id: str) -> int | None:
         return self.newest.get(checkout_form_id)
 
-    def record(self, message: OrderChanged | OrderReturned | OrderLabel, ack: ShopAck) -> None:
+    def record(self, message: OrderChanged | OrderReturned | OrderLabel | BuyerMessage, ack: ShopAck) -> None:
         self.done[message.message_id] = ack
         version = state_version(message)
-        if version is not None:
-            self.newest[message.checkout_form_id] = max(version, self.newest.get(message.checkout_form_id, 0))
+        form = message.checkout_form_id
+        if version is not None and form is not None:
+            self.newest[form] = max(version, self.newest.get(form, 0))
 
 
 def ledger_with_sale(repo: InMemoryLedgerRepository, sku: str = "SKU-1", qty: int = 2) -> StockLedger:
@@ -250,7 +251,9 @@ def test_a_crash_after_the_shop_took_it_repeats_harmlessly(memory_ledger: InMemo
     fake = FakeGenericShop(secret=SECRET, stock={"SKU-1": 10})
 
     class CrashingLog(MemoryLog):
-        def record(self, message: OrderChanged | OrderReturned | OrderLabel, ack: ShopAck) -> None:
+        def record(
+            self, message: OrderChanged | OrderReturned | OrderLabel | BuyerMessage, ack: ShopAck
+        ) -> None:
             raise RuntimeError("lambda died")
 
     with pytest.raises(RuntimeError):

@@ -20,6 +20,7 @@ from allegro_sync.adapters.allegro.core import MEDIA_TYPE, PAGE_LIMIT, USER_AGEN
 from allegro_sync.adapters.allegro.gpsr import GpsrApi
 from allegro_sync.adapters.allegro.invoices import InvoicesApi
 from allegro_sync.adapters.allegro.marketplaces import MarketplacesApi
+from allegro_sync.adapters.allegro.messaging import MessagingApi
 from allegro_sync.adapters.allegro.offers import MAX_EXTERNAL_IDS, OffersApi
 from allegro_sync.adapters.allegro.orders import CHECKOUT_FORMS_LIMIT, OrdersApi
 from allegro_sync.adapters.allegro.pricing import PricingApi
@@ -51,6 +52,7 @@ class AllegroClient(
     AfterSaleApi,
     ShipmentsApi,
     InvoicesApi,
+    MessagingApi,  # issue 15, item 4
 ):
     """Typed access to the Allegro operations the project uses, for one seller account."""
 

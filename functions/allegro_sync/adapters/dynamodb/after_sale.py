@@ -12,6 +12,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from allegro_sync.adapters.dynamodb.versioned import put_if_version
 from allegro_sync.contracts.after_sale import RefundEntry, ReturnsCursor
 from allegro_sync.contracts.records.control import ReturnsCursorItem
 from allegro_sync.contracts.records.orders import RefundItem
@@ -55,16 +56,8 @@ class DynamoReturnsCursor:
             version=expected_version + 1,
             saved_at=datetime.now(UTC).isoformat(timespec="seconds"),
         )
-        condition = (
-            {"ConditionExpression": "attribute_not_exists(pk)"}
-            if expected_version == 0
-            else {
-                "ConditionExpression": "#v = :v",
-                "ExpressionAttributeNames": {"#v": "version"},
-                "ExpressionAttributeValues": {":v": expected_version},
-            }
-        )
-        return _conditional(self._table.put_item, Item=item.item(), **condition)
+
+        return put_if_version(self._table, item.item(), expected_version)
 
 
 class DynamoRefundJournal:

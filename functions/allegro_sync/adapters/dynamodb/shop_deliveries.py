@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 
 from allegro_sync.adapters.dynamodb import items
 from allegro_sync.adapters.shop.woocommerce_rest import IndexedOrder
-from allegro_sync.contracts.messages import OrderChanged, OrderLabel, OrderReturned
+from allegro_sync.contracts.messages import BuyerMessage, OrderChanged, OrderLabel, OrderReturned
 from allegro_sync.contracts.records.item import Item
 from allegro_sync.contracts.records.orders import (
     NewestStateItem,
@@ -72,10 +72,11 @@ class DynamoShopDeliveries:
         ).get("Item")
         return item is not None
 
-    def record(self, message: OrderChanged | OrderReturned | OrderLabel, ack: ShopAck) -> None:
+    def record(self, message: OrderChanged | OrderReturned | OrderLabel | BuyerMessage, ack: ShopAck) -> None:
         now: datetime = self._clock()
         delivery = ShopDeliveryItem(
-            pk=ORDER_PK + message.checkout_form_id,
+            # keyed as `delivered` looks it up: the order's form for an order state, else the message id
+            pk=ORDER_PK + _form_of(message.message_id),
             sk=DELIVERY_SK + message.message_id,
             delivered_at=now.isoformat(),
             shop_applied_at=ack.applied_at.isoformat(),
@@ -84,7 +85,7 @@ class DynamoShopDeliveries:
         )
         self._client.put_item(TableName=self._table, Item=_typed(delivery))
         version = state_version(message)
-        if version is None:
+        if version is None or message.checkout_form_id is None:
             return
         try:
             self._client.update_item(

@@ -20,7 +20,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from allegro_sync.adapters.shop import signing
 from allegro_sync.adapters.shop.errors import refusal_code
-from allegro_sync.contracts.messages import OrderChanged, OrderLabel, OrderReturned
+from allegro_sync.contracts.messages import BuyerMessage, OrderChanged, OrderLabel, OrderReturned
 from allegro_sync.contracts.shop import LabelLink, ShopAck, ShopRejected, ShopUnavailable
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -131,6 +131,12 @@ class GenericShop:
         payload = message.model_dump(mode="json", exclude={"label_key"})
         payload |= {"label_url": link.url, "label_expires_at": link.expires_at.isoformat()}
         return self._post(message.message_id, payload, "the label link")
+
+    # --- issue 15, item 4: the generic contract's `buyer.message` ------------------------------------------
+
+    def deliver_buyer_message(self, message: BuyerMessage) -> ShopAck:
+        """`buyer.message`: a buyer wrote; once per `message_id` (Idempotency-Key)."""
+        return self._post(message.message_id, message.model_dump(mode="json"), "the buyer message")
 
 
 def _ack(response: httpx.Response, received_at: datetime) -> ShopAck:

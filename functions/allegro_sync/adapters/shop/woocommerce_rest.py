@@ -34,7 +34,7 @@ import httpx
 
 from allegro_sync.adapters.shop.errors import refusal_code
 from allegro_sync.adapters.shop.woocommerce import CHECKOUT_FORM_META
-from allegro_sync.contracts.messages import OrderChanged, OrderLabel, OrderReturned, OutboxLine
+from allegro_sync.contracts.messages import BuyerMessage, OrderChanged, OrderLabel, OrderReturned, OutboxLine
 from allegro_sync.contracts.shop import LabelLink, ShopAck, ShopRejected, ShopUnavailable
 
 ACCOUNT_META = "_allegro_account"
@@ -364,6 +364,15 @@ class WooCommerceShop(WooCommerceRest):
             " changed by this note: restock the items in WooCommerce if they can be sold again."
         )
         return self._note_once(message.checkout_form_id, message.message_id, text)
+
+    def deliver_buyer_message(self, message: BuyerMessage) -> ShopAck | None:
+        """On the order the message is about; None when WooCommerce has no such order (skipped)."""
+        if not message.checkout_form_id:
+            return None
+        where = f"dispute {message.issue_id}" if message.source == "issue" else f"thread {message.thread_id}"
+        text = f"Allegro buyer message ({where}, {message.created_at}):\n{message.text}"
+        ack = self._note_once(message.checkout_form_id, message.message_id, text)
+        return ack if ack.shop_order_id is not None else None
 
     def _note_once(self, form_id: str, marker: str, text: str) -> ShopAck:
         order_id = self._order_id(form_id)

@@ -17,6 +17,7 @@ from random import Random
 from typing import Any
 
 from allegro_sync.emulator.market.catalogue import Catalogue
+from allegro_sync.emulator.market.messaging import Inbox
 from allegro_sync.emulator.market.shipments import Wza
 from allegro_sync.emulator.types import Clock
 
@@ -71,6 +72,9 @@ class Faults:
     # --- issue 15, item 1 (labels): Ship with Allegro (market/shipments.py, docs/allegro-behaviours.md) ---
     shipment_command_seconds: float = 0.0  # create/cancel/pickup commands stay IN_PROGRESS this long
     label_needs_octet_accept: bool = True  # label/protocol answer 406 unless Accept names octet-stream
+    # --- issue 15, item 4 (messages): a buyer's message reaches the API dated this long before (its createdAt
+    # is when it was written, not confirmed: #13907); 0 = the spec alone (dated when it shows)
+    message_backdated_seconds: float = 600.0
 
 
 @dataclass
@@ -206,6 +210,7 @@ class MarketState:
     refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
     refund_claims: dict[str, dict[str, Any]] = field(default_factory=dict)
     wza: Wza = field(default_factory=Wza)  # issue 15: Ship with Allegro (market/shipments.py)
+    inbox: Inbox = field(default_factory=Inbox)  # issue 15, item 4: threads and issues (market/messaging.py)
     _queue: list[tuple[datetime, int, Callable[[], None]]] = field(default_factory=list)
     _seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _offer_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(7_700_000_001))

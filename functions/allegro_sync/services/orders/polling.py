@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from allegro_sync.contracts.allegro import (
     OrderEvent,
@@ -304,6 +304,25 @@ def each_account(apis: Mapping[str, _A], work: Callable[[str, _A], None]) -> dic
 
     until_blocked(sorted(apis), one, failed)
     return errors
+
+
+class _Outcome(Protocol):
+    error: str | None
+
+
+_R = TypeVar("_R", bound=_Outcome)
+
+
+def each_account_report(
+    apis: Mapping[str, _A], new: Callable[[], _R], work: Callable[[str, _A, _R], None]
+) -> dict[str, _R]:
+    """`each_account` for a follower (returns, buyer messages) that reports per account: each account's
+    outcome, its error filled in."""
+    report: dict[str, _R] = {}
+    errors = each_account(apis, lambda account, api: work(account, api, report.setdefault(account, new())))
+    for account, error in errors.items():
+        report.setdefault(account, new()).error = error
+    return report
 
 
 # ---- the gap scan ---------------------------------------------------------------------------------------
