@@ -205,12 +205,6 @@ class FakeWooCommerce:
                 self.fail_next_create_response = False
                 return 504, {"code": "gateway_timeout"}
             return 201, self._public(order)
-        if method == "POST" and path.startswith("/orders/") and path.endswith("/notes"):  # issue 15, item 4
-            noted = self.orders.get(int(path.split("/")[2]))
-            if noted is None:
-                return 404, {"code": "woocommerce_rest_shop_order_invalid_id"}
-            noted.setdefault("_notes", []).append(data)
-            return 201, {"id": len(noted["_notes"]), **data}
         if method == "PUT" and path.startswith("/orders/"):
             found = self.orders.get(int(path.rsplit("/", 1)[1]))
             if found is None:

@@ -62,8 +62,8 @@ def test_woocommerce_gets_a_private_note_on_the_order_and_skips_a_message_about_
         message(form=None).model_copy(update={"message_id": "message:m-2"})
     )
 
-    [created] = fake.orders.values()
-    [note] = created["_notes"]
+    [order_id] = fake.orders
+    [note] = fake.notes[order_id]
     assert note["customer_note"] is False
     assert "Kiedy wyślecie?" in note["note"]
     assert (noted.skipped, skipped.skipped) == (False, True)

@@ -482,10 +482,9 @@ def run_round(
     repricer: Repricer, clients: Mapping[str, RepricingAllegro], *, apply: bool = True
 ) -> list[RepriceDecision]:
     """One round over every account; the decisions with `.explain()` (the demo prints them)."""
-    decisions: list[RepriceDecision] = []
-    for account, client in clients.items():
-        decisions.extend(repricer.run_account(account, client, apply=apply).decisions)
-    return decisions
+    return [
+        d for account, c in clients.items() for d in repricer.run_account(account, c, apply=apply).decisions
+    ]
 
 
 def _sku(listing: OfferListing) -> str:
