@@ -29,7 +29,7 @@ from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, TypeAdapter, model_validator
 
-from allegro_sync.contracts.allegro import FulfillmentStatus
+from allegro_sync.contracts.fulfillment_status import FulfillmentStatus
 
 # SQS FIFO group and de-duplication ids: 1..128 printable ASCII characters.
 _FIFO_SAFE = re.compile(r"^[!-~]{1,128}$")
