@@ -462,7 +462,7 @@ class PollTick(BaseModel):
     does a second tick with the same `seq` (a duplicate delivery or a retried tick that already sent its
     successor): the chain never forks."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     chain: str = Field(pattern=r"^[0-9a-f]{32}$")
     seq: int = Field(default=0, ge=0)
@@ -472,6 +472,6 @@ class StockRecheck(BaseModel):
     """Sent, delayed, when the ledger cannot tell whether a shop level already reflects a sale: "read this
     SKU's level from the shop again" (services/stock.py). The read is queued as a `stock.set`."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     sku: Sku
