@@ -77,7 +77,8 @@ def subclasses(cls):
     for sub in cls.__subclasses__():
         yield sub
         yield from subclasses(sub)
-built = {f"{c.__module__}.{c.__qualname__}" for c in subclasses(BaseModel) if c.__dict__.get("__pydantic_complete__")}
+complete = [c for c in subclasses(BaseModel) if c.__dict__.get("__pydantic_complete__")]
+built = {f"{c.__module__}.{c.__qualname__}" for c in complete}
 parser = sorted(m for m in sys.modules if m.startswith("aws_lambda_powertools.utilities.parser"))
 print(" ".join(sorted(built) + parser[:1]))
 """
