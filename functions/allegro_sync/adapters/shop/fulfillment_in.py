@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
 from allegro_sync.adapters.shop import generic, shopify, woocommerce
 from allegro_sync.adapters.shop.errors import Problem, WebhookRejected, schema_violation
 from allegro_sync.adapters.shop.woocommerce import CHECKOUT_FORM_META
-from allegro_sync.contracts.allegro import FulfillmentStatus
+from allegro_sync.contracts.fulfillment_status import FulfillmentStatus
 from allegro_sync.contracts.messages import (
     CheckoutFormId,
     Parcel,
