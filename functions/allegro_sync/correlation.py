@@ -57,8 +57,8 @@ class _Attribute(Protocol):
 
 
 class ParsedRecord(Protocol):
-    """What this module reads of a Powertools `SqsRecordModel` (a record parsed with `model=`); a protocol,
-    so publishers importing this module do not load Powertools' parser models."""
+    """What this module reads of a record parsed with `model=` (`adapters/sqs_records.QueueRecord`, or
+    Powertools' `SqsRecordModel`); a protocol, so publishers importing this module load no record models."""
 
     @property
     def messageId(self) -> str: ...

@@ -19,7 +19,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from allegro_sync.domain.orders import DEFAULT_BUYER_DATA_DAYS
+from allegro_sync.contracts.orders import DEFAULT_BUYER_DATA_DAYS
 from allegro_sync.topology import (
     ALLEGRO_BURST_RPM_ENV,
     ALLEGRO_RPM_BUDGET_ENV,

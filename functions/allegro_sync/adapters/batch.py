@@ -5,12 +5,18 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
-from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    SqsFifoPartialProcessor,
+    process_partial_response,
+)
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from pydantic import ValidationError
+
+from allegro_sync.adapters.sqs_records import QueueRecord
 
 
 def partial_batch(
@@ -24,6 +30,17 @@ def partial_batch(
     )
 
 
+class RecordProcessor(BatchProcessor):
+    """Powertools' `BatchProcessor` for a standard queue, each record parsed with its queue's record model.
+
+    Powertools types `model` as its own `SqsRecordModel`; ours (`adapters/sqs_records.QueueRecord`) has the
+    same fields without loading Powertools' parser at a cold start.
+    """
+
+    def __init__(self, model: type[QueueRecord]) -> None:
+        super().__init__(event_type=EventType.SQS, model=cast(Any, model))
+
+
 class FifoProcessor(SqsFifoPartialProcessor):
     """`SqsFifoPartialProcessor` whose records after a failure fail alone even when one does not parse.
 
@@ -31,7 +48,11 @@ class FifoProcessor(SqsFifoPartialProcessor):
     its own error handling: a malformed body there raises out of the batch and fails the whole invocation,
     so the records already done come back too and every record's receive count moves towards the DLQ.
     Here the malformed record is reported as failed, like the other records skipped after the failure.
+    `model` is a queue's record model (see `RecordProcessor`).
     """
+
+    def __init__(self, model: type[QueueRecord] | None = None, skip_group_on_error: bool = False) -> None:
+        super().__init__(model=cast(Any, model), skip_group_on_error=skip_group_on_error)
 
     def _process_record(self, record: dict[str, Any]) -> Any:
         try:
@@ -50,7 +71,7 @@ class CoalescingFifoProcessor(FifoProcessor):
     """
 
     def __init__(
-        self, key: Callable[[dict[str, Any]], str | None], model: type[SqsRecordModel] | None = None
+        self, key: Callable[[dict[str, Any]], str | None], model: type[QueueRecord] | None = None
     ) -> None:
         super().__init__(model=model)
         self._key = key
@@ -66,7 +87,7 @@ class CoalescingFifoProcessor(FifoProcessor):
                 self._keys[str(raw["messageId"])] = key
                 self._last[key] = str(raw["messageId"])
 
-    def superseded(self, record: SQSRecord | SqsRecordModel) -> bool:
+    def superseded(self, record: SQSRecord | QueueRecord) -> bool:
         message_id = record.message_id if isinstance(record, SQSRecord) else record.messageId
         key = self._keys.get(message_id)
         return key is not None and self._last[key] != message_id

@@ -73,7 +73,7 @@ class WooCommerceCredentials(BaseModel):
 class PrestaShopCredentials(BaseModel):
     """PrestaShop's webservice key, and the shop's own ids an order needs (defaults: a fresh installation)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
     kind: Literal["prestashop"]
     url: _Url
     api_key: Annotated[SecretStr, Field(min_length=1)]

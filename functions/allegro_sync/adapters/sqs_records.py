@@ -9,10 +9,10 @@ item), so SQS retries it and the queue's DLQ keeps it for a look, as a bad messa
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
-from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
-from pydantic import ConfigDict, Json
+from pydantic import BaseModel, ConfigDict, Json
 
 from allegro_sync.contracts.messages import (
     OrderNotice,
@@ -25,10 +25,57 @@ from allegro_sync.contracts.messages import (
 )
 
 
-class _QueueRecord(SqsRecordModel):
-    """A queue's record: its schema is built on first use, not at import (a handler's cold start)."""
+class SqsAttributes(BaseModel):
+    """A record's SQS `attributes`, as Powertools' `SqsAttributesModel` has them."""
 
     model_config = ConfigDict(defer_build=True)
+
+    ApproximateReceiveCount: str
+    ApproximateFirstReceiveTimestamp: datetime
+    MessageDeduplicationId: str | None = None
+    MessageGroupId: str | None = None
+    SenderId: str
+    SentTimestamp: datetime
+    SequenceNumber: str | None = None
+    AWSTraceHeader: str | None = None
+    DeadLetterQueueSourceArn: str | None = None
+
+
+class SqsMessageAttribute(BaseModel):
+    """One of a record's `messageAttributes` (the correlation id travels in one)."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    stringValue: str | None = None
+    binaryValue: str | None = None
+    stringListValues: list[str] = []
+    binaryListValues: list[str] = []
+    dataType: str
+
+
+class QueueRecord(BaseModel):
+    """A Lambda SQS record, field for field Powertools' `SqsRecordModel`, which the batch processors accept
+    as `model=` like theirs. Ours because importing theirs loads Powertools' parser and builds its SQS models
+    at import (about a sixth of a bare `import boto3`, bench/cold_import.py), and, once pydantic is loaded,
+    makes Powertools' batch build its Kinesis, DynamoDB and Kafka models too. Every schema here is built on
+    first use, not at a handler's cold start."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    messageId: str
+    receiptHandle: str
+    body: str | BaseModel
+    attributes: SqsAttributes
+    messageAttributes: dict[str, SqsMessageAttribute]
+    md5OfBody: str
+    md5OfMessageAttributes: str | None = None
+    eventSource: Literal["aws:sqs"]
+    eventSourceARN: str
+    awsRegion: str
+
+
+class _QueueRecord(QueueRecord):
+    """A queue's record: its body is the queue's message."""
 
 
 class ShopEventRecord(_QueueRecord):

@@ -12,6 +12,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
+from allegro_sync.contracts.fulfillment_status import FulfillmentStatus
+
 __all__ = [
     "AddShipment",
     "AllegroRequest",
@@ -566,18 +568,6 @@ class CheckoutForms(AllegroResponse):
     checkout_forms: list[CheckoutForm] = Field(default_factory=list)
     count: int = 0
     total_count: int = 0
-
-
-FulfillmentStatus = Literal[
-    "NEW",
-    "PROCESSING",
-    "READY_FOR_SHIPMENT",
-    "READY_FOR_PICKUP",
-    "SENT",
-    "PICKED_UP",
-    "CANCELLED",
-    "SUSPENDED",
-]
 
 
 class FulfillmentUpdate(AllegroRequest):

@@ -29,7 +29,7 @@ from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, TypeAdapter, model_validator
 
-from allegro_sync.contracts.allegro import FulfillmentStatus
+from allegro_sync.contracts.fulfillment_status import FulfillmentStatus
 
 # SQS FIFO group and de-duplication ids: 1..128 printable ASCII characters.
 _FIFO_SAFE = re.compile(r"^[!-~]{1,128}$")
@@ -506,7 +506,7 @@ class PollTick(BaseModel):
     does a second tick with the same `seq` (a duplicate delivery or a retried tick that already sent its
     successor): the chain never forks."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     chain: str = Field(pattern=r"^[0-9a-f]{32}$")
     seq: int = Field(default=0, ge=0)
@@ -516,6 +516,6 @@ class StockRecheck(BaseModel):
     """Sent, delayed, when the ledger cannot tell whether a shop level already reflects a sale: "read this
     SKU's level from the shop again" (services/stock.py). The read is queued as a `stock.set`."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     sku: Sku

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+DEFAULT_BUYER_DATA_DAYS = 30
+"""How long a buyer's name, address, e-mail and phone stay after the order's last change (docs/privacy.md):
+longer than any outbox message can wait for them (4 days queued, 7 in the DLQ, then a replay), short enough
+that a closed order's buyer is gone within a month. The order record itself, which holds none, stays."""
+
 
 @dataclass(frozen=True)
 class CursorState:

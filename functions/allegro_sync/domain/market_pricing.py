@@ -38,7 +38,7 @@ class MarketRule(BaseModel):
     enabled: bool = True  # False: this scope is not sold there, though a wider scope says so
     exchange: Literal["own", "allegro"] = "own"
     rate: Annotated[Decimal, Field(gt=Decimal(0), le=Decimal(100000), decimal_places=6)] | None = None
-    pricing: PricingRule = PricingRule()
+    pricing: PricingRule = Field(default_factory=PricingRule)  # a factory: no model built at import
 
     @model_validator(mode="after")
     def _check(self) -> Self:

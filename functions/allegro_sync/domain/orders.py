@@ -218,10 +218,6 @@ class OrderRecord:
         )
 
 
-DEFAULT_BUYER_DATA_DAYS = 30
-"""How long a buyer's name, address, e-mail and phone stay after the order's last change (docs/privacy.md):
-longer than any outbox message can wait for them (4 days queued, 7 in the DLQ, then a replay), short enough
-that a closed order's buyer is gone within a month. The order record itself, which holds none, stays."""
 DAY_SECONDS = 86_400
 
 

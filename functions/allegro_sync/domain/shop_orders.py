@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from allegro_sync.contracts.allegro import FulfillmentStatus
+from allegro_sync.contracts.fulfillment_status import FulfillmentStatus
 
 # The shop's carrier name (normalised: lower case, letters and digits only) -> Allegro carrier id
 # (GET /order/carriers). Anything else goes as OTHER with the shop's name as carrierName.

@@ -12,10 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from allegro_sync import correlation
+from allegro_sync.adapters.batch import RecordProcessor
 from allegro_sync.adapters.sqs_records import OutboxRecord
 from allegro_sync.bootstrap import application
 from allegro_sync.contracts.messages import BuyerMessage, OrderChanged, OrderLabel, OrderReturned
@@ -23,7 +23,7 @@ from allegro_sync.handlers import shop_after_sale
 from allegro_sync.services.shop_delivery import failure_reason
 
 logger = Logger()
-processor = BatchProcessor(event_type=EventType.SQS, model=OutboxRecord)
+processor = RecordProcessor(OutboxRecord)
 
 
 @correlation.per_record

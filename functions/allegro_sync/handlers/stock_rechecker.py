@@ -12,16 +12,16 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from allegro_sync import correlation
+from allegro_sync.adapters.batch import RecordProcessor
 from allegro_sync.adapters.shop_credentials import ShopNotConfigured
 from allegro_sync.adapters.sqs_records import StockRecheckRecord
 from allegro_sync.bootstrap import application
 
 logger = Logger()
-processor = BatchProcessor(event_type=EventType.SQS, model=StockRecheckRecord)
+processor = RecordProcessor(StockRecheckRecord)
 
 
 @correlation.per_record

@@ -12,16 +12,17 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from allegro_sync import correlation
+from allegro_sync.adapters.batch import RecordProcessor
 from allegro_sync.adapters.sqs_records import TokenRecoveryRecord
 from allegro_sync.bootstrap import application
 from allegro_sync.contracts.accounts import AccountDisconnected, AccountNotFound
 
 logger = Logger()
-processor = BatchProcessor(event_type=EventType.SQS, model=TokenRecoveryRecord)
+processor = RecordProcessor(TokenRecoveryRecord)
 
 
 @correlation.per_record

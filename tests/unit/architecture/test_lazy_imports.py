@@ -16,9 +16,10 @@ from pathlib import Path
 from allegro_sync.topology import TOPOLOGY, Function, QueueTrigger
 
 ROOT = Path(__file__).resolve().parents[3]
-# Imported on first use only: httpx by the clients that call Allegro or a shop; Powertools' idempotency
-# utility by nothing the functions ship today (a handler adopting it imports it where it is used).
-NEVER_AT_IMPORT = ("httpx", "aws_lambda_powertools.utilities.idempotency")
+# Imported on first use only: httpx by the clients that call Allegro or a shop; nh3 by the description
+# cleaner; Powertools' idempotency utility by nothing the functions ship today (a handler adopting it
+# imports it where it is used).
+NEVER_AT_IMPORT = ("httpx", "nh3", "aws_lambda_powertools.utilities.idempotency")
 # Powertools' batch utility: a queue consumer builds its processor at import, nothing else needs it.
 BATCH = "aws_lambda_powertools.utilities.batch"
 
@@ -61,3 +62,43 @@ def test_handler_modules_import_only_what_their_cold_start_needs() -> None:
     quiet = [f.name for f in TOPOLOGY.functions if not _consumes_a_queue(f)]
     assert quiet, "the topology has handlers that consume no queue"
     assert [name for name in quiet if BATCH in loaded[name]] == []
+
+
+# Built on first use, never at a cold start: every pydantic model of the package (`defer_build=True`, and
+# no model instance or TypeAdapter use at import), and Powertools' parser models (queue records are parsed
+# with `adapters/sqs_records.QueueRecord`; Powertools' batch imports its parser's Kinesis, DynamoDB and
+# Kafka models when pydantic is loaded before it, so a consumer must load the batch utility first).
+BUILT_PROBE = """
+import sys
+for module in sys.argv[1:]:
+    __import__(module)
+from pydantic import BaseModel
+def subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from subclasses(sub)
+complete = [c for c in subclasses(BaseModel) if c.__dict__.get("__pydantic_complete__")]
+built = {f"{c.__module__}.{c.__qualname__}" for c in complete}
+parser = sorted(m for m in sys.modules if m.startswith("aws_lambda_powertools.utilities.parser"))
+print(" ".join(sorted(built) + parser[:1]))
+"""
+
+
+def _built_at_import(*modules: str) -> list[str]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "functions"), str(ROOT)])}
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", BUILT_PROBE, *modules],
+        env=env, capture_output=True, text=True, check=True, timeout=300,
+    )  # fmt: skip
+    return result.stdout.split()
+
+
+def test_no_handler_builds_a_model_of_the_package_at_import() -> None:
+    built = _built_at_import(*(f.module for f in TOPOLOGY.functions))
+    assert [name for name in built if name.startswith("allegro_sync.")] == []
+
+
+def test_queue_consumers_do_not_load_powertools_parser_models() -> None:
+    consumers = [f for f in TOPOLOGY.functions if _consumes_a_queue(f)]
+    assert consumers, "the topology has queue consumers"
+    assert {f.name: found for f in consumers if (found := _built_at_import(f.module))} == {}

@@ -6,14 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 
-from allegro_sync.adapters.batch import CoalescingFifoProcessor, FifoProcessor, json_field
+from allegro_sync.adapters.batch import CoalescingFifoProcessor, FifoProcessor, RecordProcessor, json_field
 from allegro_sync.adapters.sqs_records import (
     OrderNoticeRecord,
     OutboxRecord,
+    QueueRecord,
     ShopEventRecord,
     ShopOrderStatusRecord,
 )
@@ -38,7 +38,7 @@ def notice(form: str) -> str:
 
 
 STOCK_SET = StockSet.model_validate({"delivery_id": "d1", "occurred_at": T0, "sku": "A", "stock": 3})
-QUEUES: list[tuple[type[SqsRecordModel], str, object]] = [
+QUEUES: list[tuple[type[QueueRecord], str, object]] = [
     (ShopEventRecord, SHOP_EVENT_ADAPTER.dump_json(STOCK_SET).decode(), STOCK_SET),
     (OrderNoticeRecord, notice("f1"), OrderNotice(account="shop1", checkout_form_id="f1", source="scan")),
     (OutboxRecord, StockChanged(sku="A", revision=2).model_dump_json(), StockChanged(sku="A", revision=2)),
@@ -48,7 +48,7 @@ QUEUES: list[tuple[type[SqsRecordModel], str, object]] = [
 
 @pytest.mark.parametrize(("model", "body", "message"), QUEUES, ids=lambda v: getattr(v, "__name__", ""))
 def test_each_queue_hands_its_handler_the_parsed_message_and_fails_only_a_malformed_record(
-    model: type[SqsRecordModel], body: str, message: object
+    model: type[QueueRecord], body: str, message: object
 ) -> None:
     seen: list[object] = []
     records = [
@@ -60,7 +60,7 @@ def test_each_queue_hands_its_handler_the_parsed_message_and_fails_only_a_malfor
     answer = process_partial_response(
         event={"Records": records},
         record_handler=lambda record: seen.append(record.body),
-        processor=BatchProcessor(event_type=EventType.SQS, model=model),
+        processor=RecordProcessor(model),
     )
 
     assert seen == [message]

@@ -21,7 +21,7 @@ from allegro_sync.adapters.shop import generic, shopify, woocommerce
 from allegro_sync.adapters.shop import woocommerce_after_sale as woo_after_sale
 from allegro_sync.adapters.shop.errors import Problem, WebhookRejected, schema_violation
 from allegro_sync.adapters.shop.woocommerce import CHECKOUT_FORM_META
-from allegro_sync.contracts.allegro import FulfillmentStatus
+from allegro_sync.contracts.fulfillment_status import FulfillmentStatus
 from allegro_sync.contracts.messages import (
     CheckoutFormId,
     Parcel,

@@ -68,7 +68,7 @@ class ShopifyKeys:
 
 
 class _Lenient(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="ignore", frozen=True)
 
 
 class SfVariant(_Lenient):

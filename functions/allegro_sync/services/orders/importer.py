@@ -20,9 +20,9 @@ from allegro_sync.contracts.allegro import (
     OrderLineItem,
 )
 from allegro_sync.contracts.messages import OrderChanged, OrderNotice, OutboxLine, StockChanged
+from allegro_sync.contracts.orders import DEFAULT_BUYER_DATA_DAYS
 from allegro_sync.domain.ledger import LedgerError, Outcome, Sale, StockView
 from allegro_sync.domain.orders import (
-    DEFAULT_BUYER_DATA_DAYS,
     DELETED,
     MERGED,
     BuyerDetails,
