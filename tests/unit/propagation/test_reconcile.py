@@ -121,13 +121,14 @@ def test_a_run_reads_each_skus_view_once_for_all_its_accounts(world: World) -> N
     world.run(world.level("A", 5))
     world.second.offers["OA2"].stock = 8  # hand-edited on the second account
     asked: list[list[str]] = []
-    views = world.ledger.views
+    repository = world.ledger.repository
+    load_many = repository.load_many
 
-    def counted(skus: list[str]) -> object:
+    def counted(skus: list[str]) -> object:  # the batched, eventually consistent read behind `views`
         asked.append(list(skus))
-        return views(skus)
+        return load_many(skus)
 
-    world.ledger.views = counted  # type: ignore[method-assign,assignment]
+    repository.load_many = counted  # type: ignore[method-assign,assignment]
 
     report = reconciler(world).run()
 
