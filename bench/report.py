@@ -115,10 +115,14 @@ def _cold(results: dict[str, dict[str, Any]]) -> str | None:
     fastest = min(h["ratio_to_boto3"] for h in handlers.values())
     warning = _get(results, "cold_import", "warning")
     floor = _get(results, "cold_import", "floor", "ratio_to_boto3")
+    floors = _get(results, "cold_import", "floors") or {}
+    models, consumer = (floors.get(k, {}).get("ratio_to_boto3") for k in ("models", "consumer"))
     return (
         f"{fastest:.2f}-{slowest[1]['ratio_to_boto3']:.2f}x `import boto3` (slowest {slowest[0]}; "
         "goal <= 1.5x, was 1.9-4.6x from sources)"
         + (f"; floor {floor:.2f}x (boto3 + pydantic + Powertools)" if floor else "")
+        + (f", {models:.2f}x once a model is defined" if models else "")
+        + (f", {consumer:.2f}x for a queue consumer (+ Powertools' batch)" if consumer else "")
         + (f" ({warning})" if warning else "")
     )
 
