@@ -517,6 +517,25 @@ def owner_scale(owner: str, soak: SoakUsage, topology: Topology, w: Workload) ->
     return scale * sweep_scale(soak, w) if owner in PER_SKU_SCHEDULED else scale
 
 
+SECRET_READ = "secretsmanager.GetSecretValue"
+# A warm instance answers a secret from Powertools' cache for this long (adapters/secrets.py
+# DEFAULT_MAX_AGE_SECONDS, settings.DEFAULT_SECRET_MAX_AGE_SECONDS).
+SECRET_CACHE_SECONDS = 300
+
+
+def _cap_secret_reads(
+    month: dict[str, float], soaked: Mapping[str, float], used: Any, instances: int
+) -> None:
+    """A scheduled function's instance (at most its reserved concurrency) reads each secret at most once per
+    cache age, however often it runs. A short soak starts each instance cold, so its reads per run, scaled by
+    a one-minute schedule's runs, would bill a cold start every minute."""
+    if SECRET_READ not in month or used is None or not used.invocations:
+        return
+    per_instance = soaked[SECRET_READ] / used.invocations  # what one cold start read
+    ceiling = per_instance * instances * SECONDS_PER_MONTH / SECRET_CACHE_SECONDS
+    month[SECRET_READ] = min(month[SECRET_READ], ceiling)
+
+
 def sweep_scale(soak: SoakUsage, w: Workload) -> float:
     """A sweep's work per run, the workload's over the soak's: it walks every offer of every connected
     account (each account lists its own offers), so SKUs x seller accounts. A run reads a SKU's ledger view
@@ -567,6 +586,9 @@ def owner_months(soak: SoakUsage, topology: Topology, w: Workload) -> dict[str, 
             runs = used.invocations if used else 0
             counted = {op: max(0.0, n - runs * baseline.get(op, 0.0)) for op, n in operations.items()}
         month[owner] = {op: n * scale for op, n in counted.items()}
+        if drivers(topology).get(owner) == "schedule":
+            instances = topology.function(owner).reserved_concurrency or 1
+            _cap_secret_reads(month[owner], operations, soak.lambda_.get(owner), instances)
     if ORDER_POLLER in soak.aws_calls_by_function:
         ticks = runs_per_month(topology)[ORDER_POLLER]
         idle = poller_idle_calls(w.seller_accounts or soak.config.accounts)

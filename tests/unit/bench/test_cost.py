@@ -463,3 +463,15 @@ def test_lambda_is_billed_at_the_stacks_memory_not_the_soaks(document: dict[str,
     assert month["repricer"].gb_seconds == pytest.approx(
         month["repricer"].seconds * TOPOLOGY.function("repricer").memory_mb / 1024
     )
+
+
+def test_a_frequent_schedule_reads_its_secrets_once_per_cache_age_not_every_run(
+    document: dict[str, Any],
+) -> None:
+    """The soak's one cold run of message_follower read 4 secrets; scaled by a run a minute it would bill 4
+    reads a minute, but a warm instance answers from the 300 s cache: at most 4 per 300 s per instance."""
+    document["lambda"]["message_follower"] = {"invocations": 1, "errors": 0, "seconds": 0.3, "memory_mb": 256}
+    soaked = _with_owners(document, {"message_follower": {"secretsmanager.GetSecretValue": 4}})
+    reads = _line(soaked, "API calls")
+    assert reads == pytest.approx(4 * SECONDS_PER_MONTH / 300)
+    assert reads < 4 * MINUTES_PER_MONTH  # what scaling by runs would have billed
