@@ -523,17 +523,16 @@ SECRET_READ = "secretsmanager.GetSecretValue"
 SECRET_CACHE_SECONDS = 300
 
 
-def _cap_secret_reads(
-    month: dict[str, float], soaked: Mapping[str, float], used: Any, instances: int
-) -> None:
-    """A scheduled function's instance (at most its reserved concurrency) reads each secret at most once per
-    cache age, however often it runs. A short soak starts each instance cold, so its reads per run, scaled by
-    a one-minute schedule's runs, would bill a cold start every minute."""
-    if SECRET_READ not in month or used is None or not used.invocations:
-        return
-    per_instance = soaked[SECRET_READ] / used.invocations  # what one cold start read
-    ceiling = per_instance * instances * SECONDS_PER_MONTH / SECRET_CACHE_SECONDS
-    month[SECRET_READ] = min(month[SECRET_READ], ceiling)
+def secret_reads_ceiling(topology: Topology, name: str, accounts: int) -> float:
+    """The most secret reads a scheduled function can make in a month: each instance (at most its reserved
+    concurrency) keeps every secret it is granted (one per seller account under a prefix) for the cache
+    age, however often it runs. A short soak starts an instance cold, so its reads per run, scaled by a
+    one-minute schedule's runs, would otherwise bill a cold start every minute."""
+    function = topology.function(name)
+    stored = {topology.stored_secret(s).name: topology.stored_secret(s).is_prefix for s in function.secrets}
+    secrets = sum(accounts if is_prefix else 1 for is_prefix in stored.values())
+    instances = function.reserved_concurrency or 1
+    return secrets * instances * SECONDS_PER_MONTH / SECRET_CACHE_SECONDS
 
 
 def sweep_scale(soak: SoakUsage, w: Workload) -> float:
@@ -586,9 +585,9 @@ def owner_months(soak: SoakUsage, topology: Topology, w: Workload) -> dict[str, 
             runs = used.invocations if used else 0
             counted = {op: max(0.0, n - runs * baseline.get(op, 0.0)) for op, n in operations.items()}
         month[owner] = {op: n * scale for op, n in counted.items()}
-        if drivers(topology).get(owner) == "schedule":
-            instances = topology.function(owner).reserved_concurrency or 1
-            _cap_secret_reads(month[owner], operations, soak.lambda_.get(owner), instances)
+        if drivers(topology).get(owner) == "schedule" and SECRET_READ in month[owner]:
+            ceiling = secret_reads_ceiling(topology, owner, w.seller_accounts or soak.config.accounts)
+            month[owner][SECRET_READ] = min(month[owner][SECRET_READ], ceiling)
     if ORDER_POLLER in soak.aws_calls_by_function:
         ticks = runs_per_month(topology)[ORDER_POLLER]
         idle = poller_idle_calls(w.seller_accounts or soak.config.accounts)
