@@ -191,6 +191,25 @@ def test_a_redelivered_event_does_nothing_twice() -> None:
     assert len(world.api.offers) == 1
 
 
+def test_an_edit_saved_in_the_same_second_as_the_last_still_reaches_allegro() -> None:
+    """WooCommerce dates a product to the second: an edit saved in the same second as the one before it
+    carries the same order key; its content is stored, so it must reach the offer too, not pass for a
+    redelivery (the offer would keep the first edit while the catalogue holds the second)."""
+    world = World()
+    world.publisher.handle(upsert())
+    edit = upsert(price=Decimal("150.00")).model_copy(update={"delivery_id": "same-second-edit"})
+
+    world.publisher.handle(edit)
+
+    patches = [arg for name, arg in world.api.calls if name == "patch_product_offer"]
+    assert [body for _, body in patches] == [
+        {"sellingMode": {"price": {"amount": "170.00", "currency": "PLN"}}}
+    ]
+    stored = world.catalog.product("SONY")
+    assert stored is not None
+    assert stored.price == Decimal("150.00")
+
+
 def test_an_offer_created_before_a_crash_is_adopted_by_its_sku_not_created_again() -> None:
     world = World()
     world.api.crash_after_create = True

@@ -3,7 +3,9 @@
 Rules that shape this package:
 - The catalogue accepts an event only if it is not older than what it has (`CatalogRepository.accept`); a
   stale event is acknowledged and ignored. A redelivery has the same order key: it is accepted, and each
-  offer link remembers the key it last applied, so nothing is done twice.
+  offer link remembers the key it last applied, so a delete is not done twice; an upsert, stock or price
+  with an equal key (a WooCommerce edit saved in the same second) is applied again and sends only what
+  differs from what Allegro has.
 - Nothing is guessed: an EAN matching several catalogue products, a shop category without an approved
   mapping, a required parameter without a value all leave the product WAITING with a reason a seller can act
   on, and nothing is sent to Allegro.

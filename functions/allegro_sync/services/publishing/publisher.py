@@ -220,12 +220,13 @@ class Publisher:
 
 
 def _already_applied(applied_key: str, key: str, event: ShopEvent) -> bool:
-    """Whether the link already has this event. One delivery may carry a stock.set and a price.set of the
-    same SKU with the same order key (a WooCommerce variation, a generic batch): the first one applied
-    moves the link's key to theirs, so for those two an equal key is not proof; they are applied again
-    (each is idempotent: the same price or level changes nothing on Allegro). A full upsert or a delete
-    with an equal key is a redelivery."""
-    if isinstance(event, StockSet | PriceSet):
+    """Whether the link already has this event. An equal key is proof only for a delete. One delivery may
+    carry a stock.set and a price.set of the same SKU with the same order key (a WooCommerce variation, a
+    generic batch), and WooCommerce dates a product to the second, so two edits saved in one second carry
+    equal keys with different content (the catalogue keeps the later one: its write accepts an equal key).
+    Those are applied again; each is idempotent (the link's per-field fingerprints send only what differs
+    from what Allegro has), so a redelivery changes nothing on Allegro."""
+    if isinstance(event, StockSet | PriceSet | ProductUpsert):
         return applied_key > key
     return applied_key >= key
 
