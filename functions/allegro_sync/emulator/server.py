@@ -24,8 +24,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request
 
+from allegro_sync.emulator.market.common import BETA_MEDIA_TYPE
 from allegro_sync.emulator.market.messaging import ISSUES_BETA_PATHS
-from allegro_sync.emulator.market.returns import BETA_MEDIA_TYPE, BETA_PATHS
+from allegro_sync.emulator.market.returns import BETA_PATHS
 from allegro_sync.emulator.oauth import VERIFICATION_PATH, InvalidToken, OAuthServer
 from allegro_sync.emulator.types import Clock, EmulatorRequest, EmulatorResponse, allegro_error
 from allegro_sync.emulator.user_limits import UserLimiter, user_agent_refusal

@@ -112,6 +112,23 @@ def ok(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> E
     return EmulatorResponse(status, body, {"Content-Type": MEDIA_TYPE, **(headers or {})})
 
 
+BETA_MEDIA_TYPE = "application/vnd.allegro.beta.v1+json"  # operations the spec serves only in beta
+
+
+def beta_ok(body: Any, status: int = 200) -> EmulatorResponse:
+    """A beta operation's answer (customer returns, post-purchase issues): its media type, not JSON's."""
+    response = ok(body, status)
+    response.headers["Content-Type"] = BETA_MEDIA_TYPE
+    return response
+
+
+def beta_rejected(rejected: Reject) -> EmulatorResponse:
+    """A beta operation's refusal, in the beta media type too."""
+    response = rejected.response()
+    response.headers["Content-Type"] = BETA_MEDIA_TYPE
+    return response
+
+
 def not_found(what: str, ident: str) -> Reject:
     return Reject.one(404, "NOT_FOUND", f"{what} {ident} not found")
 

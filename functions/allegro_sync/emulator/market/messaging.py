@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from allegro_sync.emulator.market.common import (
     Reject,
+    beta_ok,
+    beta_rejected,
     body_object,
     int_arg,
     iso,
@@ -26,7 +28,6 @@ from allegro_sync.emulator.market.common import (
     ok,
     time_arg,
 )
-from allegro_sync.emulator.market.returns import _answer, _beta  # the beta media type's answers
 from allegro_sync.emulator.types import EmulatorRequest, EmulatorResponse
 
 if TYPE_CHECKING:
@@ -365,7 +366,7 @@ def list_issues(st: MarketState, request: EmulatorRequest) -> EmulatorResponse:
         if wanted - set(ISSUE_STATUSES):
             raise Reject.one(422, "VALIDATION_ERROR", "unknown status", path="status")
     except Reject as rejected:
-        return _answer(rejected)
+        return beta_rejected(rejected)
     form_id = request.arg("checkoutForm.id")
     found = [
         i
@@ -375,14 +376,14 @@ def list_issues(st: MarketState, request: EmulatorRequest) -> EmulatorResponse:
         and (form_id is None or i["checkoutForm"]["id"] == form_id)
     ]
     found.sort(key=lambda i: str(i["openedDate"]), reverse=True)
-    return _beta({"issues": [_shown(i) for i in found[offset : offset + limit]]})
+    return beta_ok({"issues": [_shown(i) for i in found[offset : offset + limit]]})
 
 
 def get_issue(st: MarketState, request: EmulatorRequest, issue_id: str) -> EmulatorResponse:
     try:
-        return _beta(_shown(_my_issue(st, request, issue_id)))
+        return beta_ok(_shown(_my_issue(st, request, issue_id)))
     except Reject as rejected:
-        return _answer(rejected)
+        return beta_rejected(rejected)
 
 
 def issue_chat(st: MarketState, request: EmulatorRequest, issue_id: str) -> EmulatorResponse:
@@ -391,8 +392,8 @@ def issue_chat(st: MarketState, request: EmulatorRequest, issue_id: str) -> Emul
         issue = _my_issue(st, request, issue_id)
         limit, offset = _page(request, 10, 100, 1_000_000)
     except Reject as rejected:
-        return _answer(rejected)
-    return _beta({"chat": [_shown(m) for m in issue["_chat"][offset : offset + limit]]})
+        return beta_rejected(rejected)
+    return beta_ok({"chat": [_shown(m) for m in issue["_chat"][offset : offset + limit]]})
 
 
 def issue_message(st: MarketState, request: EmulatorRequest, issue_id: str) -> EmulatorResponse:
@@ -406,7 +407,7 @@ def issue_message(st: MarketState, request: EmulatorRequest, issue_id: str) -> E
         if not issue["currentState"]["chatActive"]:
             raise Reject.one(409, "CONFLICT", f"Issue {issue_id} does not accept messages")
     except Reject as rejected:
-        return _answer(rejected)
+        return beta_rejected(rejected)
     message = _issue_message(st, text, _seller_login(st, issue["_seller"]), "SELLER")
     _add_issue_message(st, issue, message, "SELLER_REPLIED")
-    return _beta(copy.deepcopy(message), 201)
+    return beta_ok(copy.deepcopy(message), 201)

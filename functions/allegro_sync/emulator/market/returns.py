@@ -16,13 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 from allegro_sync.emulator.market.common import (
     Reject,
+    beta_ok,
+    beta_rejected,
     body_object,
     int_arg,
     iso,
     new_uuid,
     not_found,
     obj,
-    ok,
     parse_time,
 )
 from allegro_sync.emulator.types import EmulatorRequest, EmulatorResponse
@@ -30,7 +31,6 @@ from allegro_sync.emulator.types import EmulatorRequest, EmulatorResponse
 if TYPE_CHECKING:
     from allegro_sync.emulator.market.state import MarketState
 
-BETA_MEDIA_TYPE = "application/vnd.allegro.beta.v1+json"
 BETA_PATHS = ("/order/customer-returns",)
 STATUSES = (
     "CREATED",
@@ -45,18 +45,6 @@ STATUSES = (
     "WAREHOUSE_DELIVERED",
     "WAREHOUSE_VERIFICATION",
 )
-
-
-def _beta(body: Any, status: int = 200) -> EmulatorResponse:
-    response = ok(body, status)
-    response.headers["Content-Type"] = BETA_MEDIA_TYPE
-    return response
-
-
-def _answer(rejected: Reject) -> EmulatorResponse:
-    response = rejected.response()
-    response.headers["Content-Type"] = BETA_MEDIA_TYPE
-    return response
 
 
 # ------------------------------------------------------------------------------------------ buyer side
@@ -166,9 +154,9 @@ def list_returns(st: MarketState, request: EmulatorRequest) -> EmulatorResponse:
         offset = int_arg(request, "offset", 0, 0, 1_000_000)
         limit = int_arg(request, "limit", 100, 1, 1000)
     except Reject as rejected:
-        return _answer(rejected)
+        return beta_rejected(rejected)
     page = found[offset : offset + limit]
-    return _beta({"count": len(page), "customerReturns": copy.deepcopy(page)})
+    return beta_ok({"count": len(page), "customerReturns": copy.deepcopy(page)})
 
 
 def _created_bounds(request: EmulatorRequest) -> tuple[str, str]:
@@ -189,24 +177,24 @@ def _created_bounds(request: EmulatorRequest) -> tuple[str, str]:
 def get_return(st: MarketState, request: EmulatorRequest, return_id: str) -> EmulatorResponse:
     found = next((r for r in _mine(st, request) if r["id"] == return_id), None)
     if found is None:
-        return _answer(not_found("Customer return", return_id))
-    return _beta(copy.deepcopy(found))
+        return beta_rejected(not_found("Customer return", return_id))
+    return beta_ok(copy.deepcopy(found))
 
 
 def reject_return(st: MarketState, request: EmulatorRequest, return_id: str) -> EmulatorResponse:
     """The seller refuses the refund of a return; a second rejection answers 422 (spec)."""
     found = next((r for r in _mine(st, request) if r["id"] == return_id), None)
     if found is None:
-        return _answer(Reject.one(403, "ACCESS_DENIED", f"Customer return {return_id} is not yours"))
+        return beta_rejected(Reject.one(403, "ACCESS_DENIED", f"Customer return {return_id} is not yours"))
     rejection = obj(body_object(request).get("rejection"))
     if found["status"] == "REJECTED":
-        return _answer(
+        return beta_rejected(
             Reject.one(
                 422, "CUSTOMER_RETURN_ALREADY_REJECTED", f"Customer return {return_id} is already rejected"
             )
         )
     if found["status"] in ("FINISHED", "FINISHED_APT", "COMMISSION_REFUND_CLAIMED", "COMMISSION_REFUNDED"):
-        return _answer(
+        return beta_rejected(
             Reject.one(422, "CUSTOMER_RETURN_FINISHED", f"Customer return {return_id} is already finished")
         )
     found["status"] = "REJECTED"
@@ -215,4 +203,4 @@ def reject_return(st: MarketState, request: EmulatorRequest, return_id: str) -> 
         **({"reason": rejection["reason"]} if rejection.get("reason") else {}),
         "createdAt": iso(st.now()),
     }
-    return _beta(copy.deepcopy(found))
+    return beta_ok(copy.deepcopy(found))
