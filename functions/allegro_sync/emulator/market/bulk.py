@@ -14,7 +14,14 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from allegro_sync.emulator.market import commands, common, marketplaces
-from allegro_sync.emulator.market.common import BASE_MARKETPLACE, CURRENCY, Reject, obj, parse_decimal
+from allegro_sync.emulator.market.common import (
+    BASE_MARKETPLACE,
+    BETA_MEDIA_TYPE,
+    CURRENCY,
+    Reject,
+    obj,
+    parse_decimal,
+)
 from allegro_sync.emulator.market.common import money as money_str
 from allegro_sync.emulator.market.offers import set_price, set_stock
 from allegro_sync.emulator.market.state import Command, Offer
@@ -25,7 +32,7 @@ if TYPE_CHECKING:
 
 KIND = "bulk"
 MAX_MODIFICATIONS = 25
-BETA = {"Content-Type": "application/vnd.allegro.beta.v1+json"}
+BETA = {"Content-Type": BETA_MEDIA_TYPE}
 
 
 def _bad(message: str, path: str, code: str = "VALIDATION_ERROR", status: int = 400) -> Reject:
