@@ -308,8 +308,13 @@ class StockLedger:
         known: SkuLedger | None = None,
     ) -> StockResult:
         for attempt in range(self.max_attempts):
-            current = known if known is not None and attempt == 0 else self.repository.load(sku)
+            # The sale record first, then the ledger: a record and its ledger move are committed together,
+            # so a ledger read after the record holds every move made with that record's revision. Read the
+            # other way round, a sale applied between the two reads left a record the stale ledger did not
+            # show: its cancellation wrote the record alone (no ledger move, so no revision guard) and the
+            # sale's stock stayed taken for good.
             record = self.repository.get_sale(sku, sale_id) if sale_id is not None else None
+            current = known if known is not None and attempt == 0 else self.repository.load(sku)
             outcome, moved, new_record = decide(current, record)
             if moved is not None and moved.revision == current.revision:
                 moved = None  # the domain found nothing to change

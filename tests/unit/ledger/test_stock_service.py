@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal, cast
 
 import pytest
 
@@ -199,3 +199,49 @@ def test_endless_conflicts_give_up_with_a_clear_error(memory_ledger: InMemoryLed
     stock = StockLedger(AlwaysConflicting(), max_attempts=3, sleep=lambda _: None)
     with pytest.raises(LedgerBusy, match="3 conflicting attempts"):
         stock.apply_shop_level("SKU-1", 1, at(0))
+
+
+class _SaleLandsAfterTheFirstRead:
+    """A repository on which another worker applies `sale` right after the next use case's first read."""
+
+    def __init__(self, inner: InMemoryLedgerRepository, other: StockLedger, sale: Sale) -> None:
+        self._inner, self._other, self._sale = inner, other, sale
+        self.armed = False
+
+    def _after_read(self) -> None:
+        if self.armed:
+            self.armed = False
+            self._other.apply_sale(self._sale)
+
+    def load(self, sku: str) -> Any:
+        held = self._inner.load(sku)
+        self._after_read()
+        return held
+
+    def get_sale(self, sku: str, sale_id: str) -> Any:
+        held = self._inner.get_sale(sku, sale_id)
+        self._after_read()
+        return held
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def test_a_cancellation_racing_its_sale_gives_the_stock_back(memory_ledger: InMemoryLedgerRepository) -> None:
+    """The sale is applied by another worker between the cancellation's two reads (found by the 20-thread
+    ledger test under load): the stock must come back once and the sale stay cancelled."""
+    policy = LedgerPolicy(clock_skew=timedelta(seconds=2))
+    other = StockLedger(memory_ledger, policy, sleep=lambda _: None)
+    racing = _SaleLandsAfterTheFirstRead(memory_ledger, other, sale(quantity=3))
+    stock = StockLedger(cast(Any, racing), policy, sleep=lambda _: None)
+    stock.apply_shop_level("SKU-1", 10, at(0))
+
+    racing.armed = True
+    stock.apply_cancellation("SKU-1", sale().sale_id, at(5))
+
+    assert stock.view("SKU-1").available == 10
+    assert stock.apply_sale(sale(quantity=3)).outcome is Outcome.DUPLICATE  # a redelivery takes nothing
+    assert stock.view("SKU-1").available == 10
+    record = memory_ledger.get_sale("SKU-1", sale().sale_id)
+    assert record is not None
+    assert record.status is SaleStatus.CANCELLED
