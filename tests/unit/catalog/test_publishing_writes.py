@@ -9,6 +9,7 @@ import pytest
 
 from allegro_sync.domain.ledger import OfferAction
 from allegro_sync.services.publishing import RetryLater
+from tests.fixtures.ledger import SimulatedCrash
 from tests.unit.catalog.test_publishing import upsert
 from tests.unit.catalog.test_publishing_ledger import LedgerWorld
 
@@ -74,3 +75,17 @@ def test_a_ledger_change_between_the_create_and_the_link_is_kept_and_pushed() ->
     assert world.api.offers[offer]["stock"]["available"] == 5  # created from the level alone
     assert world.shown() == {offer: ("shop1", OfferAction.SET, 3)}  # the level, the buffer and the link
     assert [view.available for view, _ in world.emitted.sent] == [3]  # so the offer is corrected
+
+
+def test_a_crash_on_the_joint_write_still_leaves_the_level_and_the_retry_links_the_offer() -> None:
+    world = LedgerWorld(accounts=("shop1",))
+    world.repo.next_crash = "before"  # the write of the level with the link dies
+    with pytest.raises(SimulatedCrash):
+        world.publisher.handle(upsert(stock=5), delivery=1)
+    assert world.ledger.view("SONY").available == 5  # written on its own at the event's end
+
+    world.publisher.handle(upsert(stock=5), delivery=2)
+
+    offer = str(world.link().offer_id)
+    assert world.shown() == {offer: ("shop1", OfferAction.SET, 5)}
+    assert world.api.names().count("create_product_offer") == 1

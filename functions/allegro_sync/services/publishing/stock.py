@@ -126,7 +126,7 @@ class StockLevels:
             ledger.unlink_offer(event.sku, old_id)
             self._ctx.ledger_answers.pop(event.sku, None)  # moved on from the state it remembers
         known = self._ctx.ledger_answers.get(event.sku)
-        pending = self._ctx.pending_levels.pop(event.sku, None)
+        pending = self._ctx.pending_levels.get(event.sku)
         result = ledger.link_offer(
             event.sku,
             after.offer_id,
@@ -134,6 +134,7 @@ class StockLevels:
             known=known.ledger if known is not None else None,
             level=None if pending is None else ShopLevel(pending.stock, pending.occurred_at, pending.version),
         )
+        self._ctx.pending_levels.pop(event.sku, None)  # written (a failed write leaves it to `settle`)
         self._ctx.ledger_answers[event.sku] = result
         target = next((t for t in result.view.offers if t.offer_id == after.offer_id), None)
         shown = after.synced.get("stock")  # what the offer was created (or last patched) with
