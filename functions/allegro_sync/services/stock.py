@@ -147,6 +147,16 @@ class StockLedger:
 
         return self._recheck_if_in_doubt(self._change(sku, None, decide, known=known))
 
+    def preview_shop_level(
+        self, sku: str, quantity: int | None, at: datetime, version: int | None = None
+    ) -> StockResult:
+        """A new SKU's first shop level as `apply_shop_level` would leave it, written by nothing: the offer
+        created from it writes it with its link (`link_offer(level=...)`), one write for both (issue 21).
+        `ledger` is the state that write expects (none stored); `changed` is False until it is written."""
+        empty = SkuLedger(sku)
+        outcome, moved = dom.apply_level(empty, ShopLevel(quantity, at, version), self.policy)
+        return StockResult(outcome, self._view(moved), changed=False, ledger=empty)
+
     def apply_stock_set(self, event: StockSet) -> StockResult:
         """A queued `stock.set` shop event: the catalog worker's one call."""
         return self.apply_shop_level(event.sku, event.stock, event.occurred_at, event.version)
@@ -231,15 +241,20 @@ class StockLedger:
         cap: int | None = None,
         *,
         known: SkuLedger | None = None,
+        level: ShopLevel | None = None,
     ) -> StockResult:
         """An offer now sells this SKU (optionally capped); the result says what it should show. `known`:
-        the state an earlier change of this caller left, tried first instead of a read (a conflict reads)."""
+        the state an earlier change of this caller left, tried first instead of a read (a conflict reads).
+        `level`: a shop level not written yet (`preview_shop_level`), taken first in the same write."""
         link = OfferLink(offer_id, account, cap)
 
         def decide(ledger: SkuLedger, _: SaleRecord | None) -> _Decision:
+            if level is not None:
+                ledger = dom.apply_level(ledger, level, self.policy)[1]
             return Outcome.APPLIED, dom.link_offer(ledger, link), None
 
-        return self._change(sku, None, decide, known=known)
+        result = self._change(sku, None, decide, known=known)
+        return result if level is None else self._recheck_if_in_doubt(result)
 
     def unlink_offer(self, sku: str, offer_id: str) -> StockResult:
         def decide(ledger: SkuLedger, _: SaleRecord | None) -> _Decision:

@@ -81,6 +81,9 @@ class Context:
     # Issue 16, item 1: the seller's foreign-marketplace rules (`markets set`); None: allegro.pl only.
     market_rules: MarketRules | None = None
     marketplace_currencies: dict[str, str] = field(default_factory=dict)  # GET /marketplaces, per process
+    # Issue 21 (writes): a new product's upsert whose shop level waits to be written with its first offer
+    # link (one ledger write per imported offer), by SKU; `StockLevels.settle` writes what no link took.
+    pending_levels: dict[str, ProductUpsert] = field(default_factory=dict)
 
     def client(self, account: str) -> AllegroPort:
         return self.accounts.client(account)

@@ -16,7 +16,7 @@ from allegro_sync.contracts.allegro import (
     UploadedImage,
 )
 from allegro_sync.contracts.allegro_requests import NewOffer, OfferChanges
-from allegro_sync.domain.ledger import SkuLedger, StockView
+from allegro_sync.domain.ledger import ShopLevel, SkuLedger, StockView
 from allegro_sync.services.stock import StockResult
 
 
@@ -62,8 +62,19 @@ class StockLedgerPort(Protocol):
         self, sku: str, quantity: int | None, at: datetime, version: int | None = None, *, known: Known = None
     ) -> StockResult: ...
 
+    def preview_shop_level(
+        self, sku: str, quantity: int | None, at: datetime, version: int | None = None
+    ) -> StockResult: ...
+
     def link_offer(
-        self, sku: str, offer_id: str, account: str, cap: int | None = None, *, known: Known = None
+        self,
+        sku: str,
+        offer_id: str,
+        account: str,
+        cap: int | None = None,
+        *,
+        known: Known = None,
+        level: ShopLevel | None = None,
     ) -> StockResult: ...
 
     def unlink_offer(self, sku: str, offer_id: str) -> StockResult: ...

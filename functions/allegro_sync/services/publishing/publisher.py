@@ -61,7 +61,13 @@ class Publisher:
         self._ctx.delivery = delivery
         self._ctx.deferred = []
         try:
-            return self._handle(event)
+            report = self._handle(event)
+        except Exception:
+            self._settle_quietly(event)
+            raise
+        else:
+            self._stock.settle()
+            return report
         finally:
             self._ctx.flush_changes()
             self._ctx.ledger_answers.clear()  # only this event's own ledger answer may stand in for a read
@@ -101,6 +107,17 @@ class Publisher:
         cannot be published now (the link then says why).
         """
         return self._republishing.recreate(sku, account, offer_id)
+
+    def _settle_quietly(self, event: ShopEvent) -> None:
+        """The level of a new product whose event failed is still written (the retry finds it, as before
+        the write was deferred to the offer link); a failure here leaves it to the retry, not the error."""
+        try:
+            self._stock.settle()
+        except Exception as error:
+            logger.warning(
+                "new product's stock level not written; its retry writes it",
+                extra={"sku": event.sku, "error": type(error).__name__},
+            )
 
     # -- catalogue state --------------------------------------------------------------------------
 

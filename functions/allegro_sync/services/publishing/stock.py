@@ -13,7 +13,7 @@ from dataclasses import replace
 from allegro_sync.contracts.allegro_requests import OfferChanges
 from allegro_sync.contracts.catalog import LinkStatus, OfferLink
 from allegro_sync.contracts.messages import ProductDelete, ProductUpsert, ShopEvent, StockSet
-from allegro_sync.domain.ledger import OfferAction, SkuLedger, StockView
+from allegro_sync.domain.ledger import OfferAction, ShopLevel, SkuLedger, StockView
 from allegro_sync.domain.ledger import Outcome as LedgerOutcome
 from allegro_sync.services.publishing.context import Context
 
@@ -40,19 +40,25 @@ class StockLevels:
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
 
-    def apply_shop_level(self, event: ShopEvent, *, new_product: bool = False) -> None:
+    def apply_shop_level(self, event: ShopEvent, *, new_product: bool = False, alone: bool = False) -> None:
         """A shop stock level (StockSet, or an upsert that carries one) goes to the ledger, once per event.
-        `new_product`: the catalogue never had this SKU, so its ledger is tried as empty first (no read)."""
+        `new_product`: the catalogue never had this SKU, so its ledger is tried as empty first (no read).
+        A new product's upsert writes its level with its first offer link (`sync_link`: one ledger write
+        per imported offer, not two); `settle` writes it alone when the event links no offer."""
         if isinstance(event, StockSet):
             level: int | None = event.stock
         elif isinstance(event, ProductUpsert) and event.stock is not None:
             level = event.stock
         else:
             return
+        ledger = self._ctx.ledger
+        if new_product and isinstance(event, ProductUpsert) and not alone:
+            preview = ledger.preview_shop_level(event.sku, level, event.occurred_at, event.version)
+            self._ctx.ledger_answers[event.sku] = preview  # what the offers it creates start with
+            self._ctx.pending_levels[event.sku] = event
+            return
         known = SkuLedger(event.sku) if new_product else None
-        result = self._ctx.ledger.apply_shop_level(
-            event.sku, level, event.occurred_at, event.version, known=known
-        )
+        result = ledger.apply_shop_level(event.sku, level, event.occurred_at, event.version, known=known)
         self._ctx.ledger_answers[event.sku] = result  # what the offers this event creates start with
         # Only when an offer must show something else: a newer report of the same number moves the ledger's
         # revision but needs no Allegro call, and offers this event creates start with the ledger's quantity.
@@ -120,9 +126,15 @@ class StockLevels:
             ledger.unlink_offer(event.sku, old_id)
             self._ctx.ledger_answers.pop(event.sku, None)  # moved on from the state it remembers
         known = self._ctx.ledger_answers.get(event.sku)
+        pending = self._ctx.pending_levels.get(event.sku)
         result = ledger.link_offer(
-            event.sku, after.offer_id, after.account, known=known.ledger if known is not None else None
+            event.sku,
+            after.offer_id,
+            after.account,
+            known=known.ledger if known is not None else None,
+            level=None if pending is None else ShopLevel(pending.stock, pending.occurred_at, pending.version),
         )
+        self._ctx.pending_levels.pop(event.sku, None)  # written (a failed write leaves it to `settle`)
         self._ctx.ledger_answers[event.sku] = result
         target = next((t for t in result.view.offers if t.offer_id == after.offer_id), None)
         shown = after.synced.get("stock")  # what the offer was created (or last patched) with
@@ -130,6 +142,13 @@ class StockLevels:
         if result.changed and moved:
             # The SKU moved between the offer's creation and its link (a sale, a newer level).
             self._ctx.stock_changes.stock_changed(result.view, "new offer")
+
+    def settle(self) -> None:
+        """A new product's level that no offer link wrote (no offer was created: waiting for a mapping,
+        refused, Allegro failed): written on its own, as any level."""
+        pending, self._ctx.pending_levels = self._ctx.pending_levels, {}
+        for event in pending.values():
+            self.apply_shop_level(event, new_product=True, alone=True)
 
 
 def _shown(view: StockView) -> dict[str, tuple[OfferAction, int | None]]:
