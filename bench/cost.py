@@ -59,6 +59,10 @@ DYNAMODB_READ_UNITS = {
     "BatchGetItem": 0.5,
     "TransactGetItems": 2.0,
 }
+# A strongly consistent read's units per item (4 KB); an eventually consistent one bills half, a transaction
+# is always consistent. Which reads were strongly consistent is metered per owner when the soak file has
+# `consistent_reads_by_function` (`consistent_share`); without it, `DYNAMODB_READ_UNITS` above is assumed.
+STRONG_READ_UNITS = {"GetItem": 1.0, "Query": 1.0, "Scan": 1.0, "BatchGetItem": 1.0, "TransactGetItems": 2.0}
 DYNAMODB_WRITE_UNITS = {
     "PutItem": 1.0,
     "UpdateItem": 1.0,
@@ -265,6 +269,9 @@ class SoakUsage(_Lenient):
     # Items per owner and operation (keys of a BatchGetItem, entries of a batch); older soak files lack it,
     # and each owner's items are then its share of the operation's total in proportion to its calls.
     aws_items_by_function: dict[str, dict[str, NonNegativeInt]] = Field(default_factory=dict)
+    # Items read strongly consistent, per owner and operation (issue 21: eventual reads bill half); older
+    # soak files lack it, and `DYNAMODB_READ_UNITS`'s assumption stands.
+    consistent_reads_by_function: dict[str, dict[str, NonNegativeInt]] = Field(default_factory=dict)
     allegro_calls: NonNegativeInt = 0
     log_bytes: NonNegativeInt = 0
     latency: Latency = Field(default_factory=Latency)
@@ -684,16 +691,41 @@ def dynamodb_write_units(
     return w.stock_changes_per_month * a.stock_change_write_units, other
 
 
-def _dynamodb_lines(
-    calls: Mapping[str, tuple[float, float]], writes: tuple[float, float], p: Prices, a: Assumptions
-) -> list[Line]:
-    """Request units: writes from `dynamodb_write_units`, reads from the metered operations; plus an
+def consistent_share(soak: SoakUsage, owner: str, op: str) -> float:
+    """The share of an owner's items of a read `op` asked strongly consistent: metered when the soak file
+    has it; otherwise (and for the order poller's idle ticks, `IdleTick`: pessimistic) every GetItem, Query
+    and Scan strongly consistent, every BatchGetItem eventual, as `DYNAMODB_READ_UNITS` assumes."""
+    name = owner.partition(":")[0]
+    if not soak.consistent_reads_by_function or owner != name:
+        return 0.0 if op == "dynamodb.BatchGetItem" else 1.0
+    items = soak.owner_items(name, op)
+    strong = soak.consistent_reads_by_function.get(name, {}).get(op, 0)
+    return min(1.0, strong / items) if items else 1.0
+
+
+def dynamodb_read_units(soak: SoakUsage, topology: Topology, w: Workload) -> float:
+    """Read units per month: each owner's read items (`owner_months`) at a full unit when strongly
+    consistent, half when eventual (`consistent_share`). Without per-function counts (an old soak file),
+    the totals scaled by the events at `DYNAMODB_READ_UNITS`."""
+    if not soak.aws_calls_by_function:
+        return sum(
+            items * DYNAMODB_READ_UNITS.get(op.partition(".")[2], 0.0)
+            for op, (_, items) in monthly_calls(soak, topology, w).items()
+            if op.startswith("dynamodb.")
+        )
+    units = 0.0
+    for owner, operations in owner_months(soak, topology, w).items():
+        for op, calls in operations.items():
+            strong = STRONG_READ_UNITS.get(op.partition(".")[2]) if op.startswith("dynamodb.") else None
+            if strong is not None:
+                share = consistent_share(soak, owner, op)
+                units += calls * _items_per_call(soak, owner, op) * strong * (share + (1 - share) / 2)
+    return units
+
+
+def _dynamodb_lines(reads: float, writes: tuple[float, float], p: Prices, a: Assumptions) -> list[Line]:
+    """Request units: writes from `dynamodb_write_units`, reads from `dynamodb_read_units`; plus an
     assumed storage size."""
-    reads = sum(
-        items * DYNAMODB_READ_UNITS.get(op.partition(".")[2], 0.0)
-        for op, (_, items) in calls.items()
-        if op.startswith("dynamodb.")
-    )
     stock, other = writes
     gb = a.dynamodb_storage_gb
     measured = f"{a.stock_change_write_units:g} per stock change, measured by bench.stock_writes"
@@ -790,7 +822,9 @@ def estimate(
         Line("Lambda", "compute", measured, "GB-s", p.lambda_gb_second, "as measured"),
         Line("Lambda", "requests", invocations, "invocations", p.lambda_request),
         *_sqs_lines(calls, topology, functions, p=p, a=a),
-        *_dynamodb_lines(calls, dynamodb_write_units(soak, topology, w, a), p, a),
+        *_dynamodb_lines(
+            dynamodb_read_units(soak, topology, w), dynamodb_write_units(soak, topology, w, a), p, a
+        ),
         *_security_lines(calls, topology, w.seller_accounts or soak.config.accounts, p=p, a=a),
         *_observability_lines(
             soak, topology, webhooks, invocations, scale=scale, custom_metrics=custom_metrics, p=p, a=a

@@ -395,7 +395,9 @@ def cost_markdown(estimate: cost.Estimate) -> list[str]:
         "few as "
         '2", https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html); '
         f"{a.esm_requests_per_batch} SQS requests (receive + delete) per batch.",
-        f"- DynamoDB: strongly consistent reads (1 RRU per item up to 4 KB), 1 WRU per item up to 1 KB, "
+        "- DynamoDB: 1 RRU per item up to 4 KB read strongly consistent, half for an eventually consistent "
+        "read (as the soak metered each; a soak file without that: GetItem/Query/Scan strong, BatchGetItem "
+        f"eventual), 1 WRU per item up to 1 KB, "
         f"transactions 2 units per item; {a.dynamodb_storage_gb:g} GB stored (assumed) with PITR.",
         f"- KMS: one request per secret read plus a data-key refresh every {a.data_key_reuse_seconds} s "
         "for each "

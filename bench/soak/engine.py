@@ -191,6 +191,10 @@ class Soak:
             aws_items_by_function={
                 k: dict(sorted(v.items())) for k, v in sorted(self.meter.items_by_function.items())
             },
+            consistent_reads_by_function={  # issue 21: eventual reads cost half
+                k: {op: n for op, n in sorted(v.items()) if n}
+                for k, v in sorted(self.meter.consistent_by_function.items())
+            },
             allegro_calls=self.emulator.app.request_count,
             order_latencies=self._order_latencies(),
             order_timeline=[

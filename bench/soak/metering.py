@@ -33,6 +33,8 @@ class AwsMeter:
         self.by_function: dict[str, Counter[str]] = defaultdict(Counter)
         # Items per owner too (issue 21): a BatchGetItem of 100 keys and one of 2 are not the same bill.
         self.items_by_function: dict[str, Counter[str]] = defaultdict(Counter)
+        # Items read strongly consistent, per owner (issue 21): DynamoDB bills them twice an eventual read.
+        self.consistent_by_function: dict[str, Counter[str]] = defaultdict(Counter)
         self._lock = threading.Lock()
 
     @contextmanager
@@ -70,6 +72,8 @@ class AwsMeter:
                     entry["items"] += items
                     meter.by_function[owner][key] += 1
                     meter.items_by_function[owner][key] += items
+                    if key.startswith("dynamodb."):
+                        meter.consistent_by_function[owner][key] += _consistent(operation, params)
             return original(client, operation, params)
 
         botocore.client.BaseClient._make_api_call = metered
@@ -87,3 +91,16 @@ def _items(operation: str, params: dict[str, Any], batch_keys: dict[str, str]) -
     if operation == "BatchGetItem":
         return sum(len(v.get("Keys", [])) for v in params.get("RequestItems", {}).values())
     return 1
+
+
+def _consistent(operation: str, params: dict[str, Any]) -> int:
+    """Items a DynamoDB read asked for strongly consistent (a transaction always is); 0 for a write."""
+    if operation in ("GetItem", "Query", "Scan"):
+        return 1 if params.get("ConsistentRead") else 0
+    if operation == "BatchGetItem":
+        return sum(
+            len(v.get("Keys", [])) for v in params.get("RequestItems", {}).values() if v.get("ConsistentRead")
+        )
+    if operation == "TransactGetItems":
+        return len(params.get("TransactItems", []))
+    return 0

@@ -26,6 +26,7 @@ from bench.cost import (
     parse_soak,
     secret_count,
 )
+from bench.soak.metering import _consistent
 
 FIXTURE = Path(__file__).with_name("soak_fixture.json")
 TEMPLATE = Path(__file__).resolve().parents[3] / "cdk.out" / "AllegroSync.template.json"
@@ -477,3 +478,45 @@ def test_a_frequent_schedule_reads_its_secrets_once_per_cache_age_not_every_run(
     reads = _line(soaked, "API calls", one_account)
     assert reads == pytest.approx((1 + 1) * SECONDS_PER_MONTH / 300)  # configuration + 1 account's tokens
     assert reads < 4 * MINUTES_PER_MONTH  # what scaling by runs would have billed
+
+
+def test_eventually_consistent_reads_are_billed_half_when_the_soak_metered_them(
+    document: dict[str, Any],
+) -> None:
+    """Issue 21: many reads (the Allegro block record, settings, listings) ask no ConsistentRead and DynamoDB
+    bills them half a unit; a soak that metered which reads were consistent is billed by it, per owner."""
+    calls = {"stock_propagator": {"dynamodb.GetItem": 400}, "reconciler": {"dynamodb.BatchGetItem": 40}}
+    assumed = _with_owners(document, calls)
+    metered = assumed | {"consistent_reads_by_function": {"stock_propagator": {"dynamodb.GetItem": 100}}}
+    all_strong = assumed | {
+        "consistent_reads_by_function": {
+            "stock_propagator": {"dynamodb.GetItem": 400},
+            "reconciler": {"dynamodb.BatchGetItem": 40},
+        }
+    }
+    stock = (20_000 + 1_000) * DAYS / document_events(document)
+    sweep = (
+        40
+        * (10_000 / 2000)
+        * MINUTES_PER_MONTH
+        / RECONCILE_MINUTES
+        / document["lambda"]["reconciler"]["invocations"]
+    )
+    assert _line(assumed, "read request units") == pytest.approx(400 * stock + 0.5 * sweep)  # as before
+    assert _line(metered, "read request units") == pytest.approx((100 + 300 * 0.5) * stock + 0.5 * sweep)
+    assert _line(all_strong, "read request units") == pytest.approx(400 * stock + sweep)
+
+
+def document_events(document: dict[str, Any]) -> int:
+    return int(document["config"]["stock_changes"]) + int(document["config"]["orders"])
+
+
+def test_the_soak_meters_which_reads_were_strongly_consistent() -> None:
+    """What `consistent_reads_by_function` counts: items asked with ConsistentRead (a transaction always)."""
+    batch = {"RequestItems": {"a": {"Keys": [{}, {}], "ConsistentRead": True}, "b": {"Keys": [{}]}}}
+    assert _consistent("GetItem", {"ConsistentRead": True}) == 1
+    assert _consistent("GetItem", {}) == 0
+    assert _consistent("Query", {"ConsistentRead": False}) == 0
+    assert _consistent("BatchGetItem", batch) == 2
+    assert _consistent("TransactGetItems", {"TransactItems": [{}, {}, {}]}) == 3
+    assert _consistent("PutItem", {}) == 0
