@@ -201,6 +201,9 @@ class Assumptions:
     kms_principals_per_queue: int = 3
     fulfillment_webhooks_per_order: float = 1.0
     api_access_log_bytes_per_request: int = 300
+    # Lambda's own START, END and REPORT lines of every invocation (~350 B; `IdleTick` counts them too): the
+    # soak's log text is the handlers' lines only.
+    platform_log_bytes_per_invocation: int = 350
     dynamodb_storage_gb: float = 1.0
     # A scheduled function the soak never ran is priced at this duration per run (and flagged).
     unmeasured_run_seconds: float = 0.2
@@ -347,6 +350,7 @@ class Estimate:
     adjusted_compute: Line
     duration_factor: float
     notes: list[str] = field(default_factory=list)
+    reads_by_owner: dict[str, float] = field(default_factory=dict)  # RRU per owner (`read_units_by_owner`)
 
     @property
     def total_measured(self) -> float:
@@ -713,14 +717,21 @@ def dynamodb_read_units(soak: SoakUsage, topology: Topology, w: Workload) -> flo
             for op, (_, items) in monthly_calls(soak, topology, w).items()
             if op.startswith("dynamodb.")
         )
-    units = 0.0
+    return sum(read_units_by_owner(soak, topology, w).values())
+
+
+def read_units_by_owner(soak: SoakUsage, topology: Topology, w: Workload) -> dict[str, float]:
+    """`dynamodb_read_units` per owner (a function, or the poller's idle ticks), largest first: what the
+    report's 10,000 SKU floor names; empty for a soak file without per-function counts."""
+    by_owner: dict[str, float] = {}
     for owner, operations in owner_months(soak, topology, w).items():
         for op, calls in operations.items():
             strong = STRONG_READ_UNITS.get(op.partition(".")[2]) if op.startswith("dynamodb.") else None
             if strong is not None:
                 share = consistent_share(soak, owner, op)
-                units += calls * _items_per_call(soak, owner, op) * strong * (share + (1 - share) / 2)
-    return units
+                units = calls * _items_per_call(soak, owner, op) * strong * (share + (1 - share) / 2)
+                by_owner[owner] = by_owner.get(owner, 0.0) + units
+    return dict(sorted(by_owner.items(), key=lambda kv: -kv[1]))
 
 
 def _dynamodb_lines(reads: float, writes: tuple[float, float], p: Prices, a: Assumptions) -> list[Line]:
@@ -763,14 +774,19 @@ def _observability_lines(
     custom_metrics: int, p: Prices, a: Assumptions,
 ) -> list[Line]:  # fmt: skip
     """Alarms, custom metrics, handler + API access logs; the dashboard and X-Ray are opt-in (0 here)."""
-    log_gb = (soak.log_bytes * scale + webhooks * a.api_access_log_bytes_per_request) / GB
+    log_gb = (
+        soak.log_bytes * scale
+        + webhooks * a.api_access_log_bytes_per_request
+        + invocations * a.platform_log_bytes_per_invocation
+    ) / GB
     return [
         Line("CloudWatch", "alarms", alarm_count(topology), "alarm metrics", p.alarm_month,
              "DLQs a seller must hear about, API 5xx, business alarms; the rest opt-in"),
         Line("CloudWatch", "dashboard", 0, "dashboards", p.dashboard_month, "opt-in: -c dashboard=true"),
         Line("CloudWatch", "custom metrics", custom_metrics, "metrics", p.custom_metric_month,
              "alarmed ones only, `service` dimension alone; a ceiling: billed only in hours one is sent"),
-        Line("CloudWatch", "log ingestion", log_gb, "GB", p.logs_ingest_gb, "handler logs + API access logs"),
+        Line("CloudWatch", "log ingestion", log_gb, "GB", p.logs_ingest_gb,
+             "handler logs + Lambda's START/END/REPORT + API access logs"),
         Line("CloudWatch", "log storage", log_gb, "GB-month", p.logs_store_gb_month, "30-day retention"),
         Line("X-Ray", "traces", 0, "traces", p.xray_trace,
              f"opt-in: -c tracing=true would trace {invocations:,.0f} invocations"),
@@ -835,7 +851,8 @@ def estimate(
     ]  # fmt: skip
     notes.extend(f"{f.name}: {f.note}" for f in functions if f.note)
     adjusted_compute = Line("Lambda", "compute", adjusted, "GB-s", p.lambda_gb_second, "adjusted")
-    return Estimate(w, p, a, functions, lines, adjusted_compute, factor, notes)
+    reads = read_units_by_owner(soak, topology, w) if soak.aws_calls_by_function else {}
+    return Estimate(w, p, a, functions, lines, adjusted_compute, factor, notes, reads)
 
 
 def schedule_triggers(topology: Topology) -> list[tuple[str, ScheduleTrigger]]:

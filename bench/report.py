@@ -22,6 +22,7 @@ from typing import Any
 from allegro_sync.topology import TOPOLOGY
 from bench import cost
 from bench._results import RESULTS_DIR, load_all
+from bench.floor_10k import ten_k_floor_markdown
 
 HERE = Path(__file__).resolve().parent
 REPORT = HERE / "REPORT.md"
@@ -328,6 +329,11 @@ def floor_markdown(idle: cost.Estimate) -> list[str]:
     return out
 
 
+def ten_k_floor(scenes: Sequence[tuple[cost.Scenario, cost.Estimate]]) -> list[str]:
+    """The 10,000 SKU floor for the default workload's scenario, if it was priced."""
+    return next((ten_k_floor_markdown(e, s.goal_usd) for s, e in scenes if s.workload == cost.Workload()), [])
+
+
 def _usd(value: float) -> str:
     return f"${value:,.2f}"
 
@@ -403,8 +409,8 @@ def cost_markdown(estimate: cost.Estimate) -> list[str]:
         "for each "
         f"queue x {a.kms_principals_per_queue} principals and each table.",
         f"- Logs: the soak's log bytes scaled, plus {a.api_access_log_bytes_per_request} B of API access "
-        "log per "
-        "webhook. X-Ray tracing, the dashboard and per-function alarms are opt-in (`-c tracing=true`, "
+        f"log per webhook and {a.platform_log_bytes_per_invocation} B of Lambda's START/END/REPORT lines per "
+        "invocation. X-Ray tracing, the dashboard and per-function alarms are opt-in (`-c tracing=true`, "
         "`-c dashboard=true`, `-c detailedAlarms=true`) and not counted.",
         "- Custom metrics: distinct Powertools metric names in the code (a floor: extra dimensions add "
         "more).",
@@ -699,6 +705,7 @@ def render(results: dict[str, dict[str, Any]], run: dict[str, Any], chart_files:
     out += ["", "## Monthly AWS cost", ""]
     out += cost_markdown(estimate) if estimate is not None else [f"Not computed: {cost_error}."]
     out += scenarios_markdown(scenes) + floor_markdown(scenes[0][1]) if scenes else []
+    out += ten_k_floor(scenes)  # issue 21 goal 1: the 10,000 SKU month line by line (bench/floor_10k.py)
     out += ["", "## Cold start and asset", ""]
     asset = _asset(results)
     if asset:

@@ -520,3 +520,16 @@ def test_the_soak_meters_which_reads_were_strongly_consistent() -> None:
     assert _consistent("BatchGetItem", batch) == 2
     assert _consistent("TransactGetItems", {"TransactItems": [{}, {}, {}]}) == 3
     assert _consistent("PutItem", {}) == 0
+
+
+def test_lambdas_own_log_lines_are_billed_for_every_invocation(document: dict[str, Any]) -> None:
+    """The soak's log text is the handlers' lines; Lambda adds START, END and REPORT to every invocation."""
+    soak = parse_soak(document)
+    with_platform = estimate(soak, TOPOLOGY)
+    without = estimate(soak, TOPOLOGY, assumptions=Assumptions(platform_log_bytes_per_invocation=0))
+    invocations = sum(f.invocations for f in with_platform.functions)
+
+    def logs(month: Estimate) -> float:
+        return next(line.quantity for line in month.lines if line.item == "log ingestion")
+
+    assert logs(with_platform) - logs(without) == pytest.approx(invocations * 350 / 1024**3)
