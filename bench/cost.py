@@ -275,6 +275,9 @@ class SoakUsage(_Lenient):
     # Items read strongly consistent, per owner and operation (issue 21: eventual reads bill half); older
     # soak files lack it, and `DYNAMODB_READ_UNITS`'s assumption stands.
     consistent_reads_by_function: dict[str, dict[str, NonNegativeInt]] = Field(default_factory=dict)
+    # Allegro requests per function (issue 21); older soak files lack it, and one duration factor for all
+    # functions is used (`duration_factor`).
+    allegro_calls_by_function: dict[str, NonNegativeInt] = Field(default_factory=dict)
     allegro_calls: NonNegativeInt = 0
     log_bytes: NonNegativeInt = 0
     latency: Latency = Field(default_factory=Latency)
@@ -425,7 +428,8 @@ def secret_count(topology: Topology, accounts: int) -> int:
 
 def duration_factor(soak: SoakUsage, a: Assumptions) -> float:
     """Measured Lambda seconds -> seconds on AWS: minus moto's excess per AWS call, plus Allegro's real
-    latency per Allegro call. Applied to every function alike (the soak gives calls only in total)."""
+    latency per Allegro call, for all functions together; each function's own (`function_factor`) when the
+    soak metered Allegro calls per function."""
     measured = sum(u.seconds for u in soak.lambda_.values())
     if measured <= 0:
         return 1.0
@@ -436,6 +440,23 @@ def duration_factor(soak: SoakUsage, a: Assumptions) -> float:
         + soak.allegro_calls * (a.allegro_call_seconds - a.emulator_call_seconds)
     )
     return max(a.min_adjusted_share, adjusted / measured)
+
+
+def function_factor(soak: SoakUsage, a: Assumptions, name: str, default: float) -> float:
+    """`duration_factor` for one function from its own calls, when the soak metered its Allegro calls: a
+    function that only talks to DynamoDB must not be billed Allegro's latency for the others' calls, nor an
+    Allegro-heavy one share it out; otherwise `default` (the factor of all functions together)."""
+    used = soak.lambda_.get(name)
+    if not soak.allegro_calls_by_function or used is None or used.seconds <= 0:
+        return default
+    aws = sum(soak.aws_calls_by_function.get(name, {}).values())
+    allegro = soak.allegro_calls_by_function.get(name, 0)
+    adjusted = (
+        used.seconds
+        - aws * (a.moto_call_seconds - a.aws_call_seconds)
+        + allegro * (a.allegro_call_seconds - a.emulator_call_seconds)
+    )
+    return max(a.min_adjusted_share, adjusted / used.seconds)
 
 
 def _event_scale(driver: Driver, soak: SoakUsage, w: Workload) -> float:
@@ -449,7 +470,7 @@ def _event_scale(driver: Driver, soak: SoakUsage, w: Workload) -> float:
 
 
 def function_months(
-    soak: SoakUsage, topology: Topology, w: Workload, a: Assumptions, factor: float
+    soak: SoakUsage, topology: Topology, w: Workload, a: Assumptions, overall: float
 ) -> list[FunctionMonth]:
     """Each topology function's month: event-driven ones scaled by their driver, scheduled ones per run."""
     runs = runs_per_month(topology, a.order_tick_seconds)
@@ -459,6 +480,7 @@ def function_months(
         # the memory it recorded, and a topology change must show in the month without a new soak.
         memory = topology.function(name).memory_mb
         used = soak.lambda_.get(name)
+        factor = function_factor(soak, a, name, overall)
         if driver != "schedule":
             scale = _event_scale(driver, soak, w)
             invocations = (used.invocations if used else 0) * scale
@@ -818,7 +840,8 @@ def estimate(
         f"Log bytes are soak totals x {scale:,.1f} (the month's stock changes + orders over the soak's).",
         f"Lambda seconds adjusted x {factor:.2f}: {a.moto_call_seconds * 1000:.0f} ms of moto per AWS call "
         f"replaced by {a.aws_call_seconds * 1000:.0f} ms, {a.emulator_call_seconds * 1000:.0f} ms of the "
-        f"emulator per Allegro call replaced by {a.allegro_call_seconds * 1000:.0f} ms.",
+        f"emulator per Allegro call replaced by {a.allegro_call_seconds * 1000:.0f} ms"
+        + (", per function from its own calls." if soak.allegro_calls_by_function else "."),
         "The soak runs with faults on (429s, 5xx, slow answers, crashed batches, redelivered events): the "
         "retries they cause are in its usage, so the scaled month leans pessimistic.",
         f"The order poller: every run all month (a tick every {a.order_tick_seconds:g} s + the watchdog) "

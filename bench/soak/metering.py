@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import Any, ClassVar
 
 import botocore.client
+import httpx
 
 from allegro_sync.local.invoker import Invoker
 from allegro_sync.local.poller import POLLER_THREAD_PREFIX
@@ -25,8 +26,12 @@ class AwsMeter:
         "TransactGetItems": "TransactItems",
     }
 
-    def __init__(self, invoker: Invoker, consumers: Mapping[str, str]) -> None:
+    def __init__(
+        self, invoker: Invoker, consumers: Mapping[str, str], allegro_url: str | None = None
+    ) -> None:
         self._invoker = invoker
+        self._allegro = allegro_url  # requests to it are Allegro calls, counted per owner
+        self.allegro_by_function: Counter[str] = Counter()
         self._consumers = dict(consumers)  # queue -> the function its event source invokes
         self._local = threading.local()  # `scope` per thread: the event-source poller's calls
         self.calls: dict[str, dict[str, int]] = defaultdict(lambda: {"calls": 0, "items": 0})
@@ -76,11 +81,22 @@ class AwsMeter:
                         meter.consistent_by_function[owner][key] += _consistent(operation, params)
             return original(client, operation, params)
 
+        original_send = httpx.Client.send
+
+        def sent(client: httpx.Client, request: httpx.Request, *args: Any, **kwargs: Any) -> httpx.Response:
+            owner = meter.owner()
+            if owner is not None and meter._allegro and str(request.url).startswith(meter._allegro):
+                with meter._lock:
+                    meter.allegro_by_function[owner] += 1
+            return original_send(client, request, *args, **kwargs)
+
         botocore.client.BaseClient._make_api_call = metered
+        httpx.Client.send = sent  # type: ignore[method-assign,assignment]
         try:
             yield
         finally:
             botocore.client.BaseClient._make_api_call = original
+            httpx.Client.send = original_send  # type: ignore[method-assign]
 
 
 def _items(operation: str, params: dict[str, Any], batch_keys: dict[str, str]) -> int:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import copy
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+import httpx
 import pytest
 from pydantic import ValidationError
 
+from allegro_sync.local.invoker import Invoker
 from allegro_sync.topology import TOPOLOGY
 from bench.cost import (
     MINUTES_PER_MONTH,
@@ -26,7 +28,7 @@ from bench.cost import (
     parse_soak,
     secret_count,
 )
-from bench.soak.metering import _consistent
+from bench.soak.metering import AwsMeter, _consistent
 
 FIXTURE = Path(__file__).with_name("soak_fixture.json")
 TEMPLATE = Path(__file__).resolve().parents[3] / "cdk.out" / "AllegroSync.template.json"
@@ -533,3 +535,34 @@ def test_lambdas_own_log_lines_are_billed_for_every_invocation(document: dict[st
         return next(line.quantity for line in month.lines if line.item == "log ingestion")
 
     assert logs(with_platform) - logs(without) == pytest.approx(invocations * 350 / 1024**3)
+
+
+def test_each_function_is_adjusted_by_its_own_calls_when_the_soak_metered_its_allegro_calls(
+    document: dict[str, Any],
+) -> None:
+    """Issue 21: one factor for all functions bills a DynamoDB-only function Allegro's latency for the others'
+    calls; with Allegro calls metered per function, each is adjusted by its own AWS and Allegro calls."""
+    document["aws_calls_by_function"] = {"shop_webhook": {"dynamodb.PutItem": 1000}}
+    document["allegro_calls_by_function"] = {"stock_propagator": 2000}
+    month = {f.name: f for f in estimate(parse_soak(document), TOPOLOGY).functions}
+    webhook, propagator = document["lambda"]["shop_webhook"], document["lambda"]["stock_propagator"]
+    a = Assumptions()
+    assert month["shop_webhook"].adjusted_seconds / month["shop_webhook"].seconds == pytest.approx(
+        max(a.min_adjusted_share, (webhook["seconds"] - 1000 * 0.04) / webhook["seconds"])
+    )
+    assert month["stock_propagator"].adjusted_seconds / month["stock_propagator"].seconds == pytest.approx(
+        (propagator["seconds"] + 2000 * 0.145) / propagator["seconds"]
+    )
+
+
+def test_the_soak_meters_allegro_calls_by_the_function_that_made_them() -> None:
+    class NothingRunning:
+        def running_here(self) -> None:
+            return None
+
+    meter = AwsMeter(cast(Invoker, NothingRunning()), {}, allegro_url="http://127.0.0.1:9/")
+    http = httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(200)))
+    with meter.installed(), meter.scope("repricer"):
+        http.get("http://127.0.0.1:9/sale/offers")
+        http.get("http://127.0.0.1:8/shop/products")  # the shop, not Allegro
+    assert meter.allegro_by_function == {"repricer": 1}
