@@ -18,14 +18,16 @@ Kind = Literal["shape", "security", "traffic"]
 FLOOR_10K: dict[tuple[str, str], tuple[Kind, str]] = {
     ("Lambda", "compute"): (
         "traffic",
-        "the soak's seconds per invocation, scaled by each function's driver and adjusted x{factor:.2f}; "
-        "by function: {functions}. The stock propagator's 2.2 s per invocation is not its work: "
+        "the soak's seconds per invocation, scaled by each function's driver and adjusted (x{factor:.2f} "
+        "overall); "
+        "by function: {functions}. The stock propagator's {propagator:.1f} s per invocation is not its work: "
         "bench.stock_propagation times the same handler at 50 ms p50 (one account, no faults); in the soak "
         "15 functions share 2 cores and one interpreter with moto and the emulator, which checks every "
         "exchange against the spec and injects slow answers and 429 windows, and the adjustment removes only "
         "moto's 40 ms per AWS call. From its own calls (~13 AWS at 10 ms, ~5.6 Allegro at 150 ms for 3 "
-        "accounts) it is ~1 s: metering Allegro calls and CPU per function in the soak would price it so "
-        "(~$2 less). The catalogue worker runs at 512 MB (0.42 s an event): 256 MB would halve it if its CPU "
+        "accounts) it is ~1 s (~$2 less). The soak now meters Allegro calls per function, so each function "
+        "is adjusted by its own calls; the soak's shared-CPU overhead stays in until CPU is metered too. "
+        "The catalogue worker runs at 512 MB (0.42 s an event): 256 MB would halve it if its CPU "
         "allows, which no bench measures yet",
     ),
     ("DynamoDB", "read request units"): (
@@ -115,7 +117,11 @@ def _remedy(estimate: cost.Estimate, key: tuple[str, str]) -> tuple[Kind, str]:
         f"{owner} {_usd(units * estimate.prices.dynamodb_read_unit)}"
         for owner, units in list(estimate.reads_by_owner.items())[:4]
     )
-    return kind, text.format(factor=estimate.duration_factor, functions=functions, readers=readers or "n/a")
+    pushes = next((f for f in estimate.functions if f.name == "stock_propagator" and f.invocations), None)
+    propagator = pushes.seconds / pushes.invocations if pushes else 0.0
+    return kind, text.format(
+        factor=estimate.duration_factor, functions=functions, readers=readers or "n/a", propagator=propagator
+    )
 
 
 def ten_k_floor_markdown(estimate: cost.Estimate, goal_usd: float | None = None) -> list[str]:
