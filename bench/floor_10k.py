@@ -19,18 +19,16 @@ FLOOR_10K: dict[tuple[str, str], tuple[Kind, str]] = {
     ("Lambda", "compute"): (
         "traffic",
         "the soak's seconds per invocation, scaled by each function's driver and adjusted (x{factor:.2f} "
-        "overall); "
-        "by function: {functions}. The stock propagator's {propagator:.1f} s per invocation is not its work: "
-        "bench.stock_propagation times the same handler at 50 ms p50 (one account, no faults); in the soak "
-        "15 functions share 2 cores and one interpreter with moto and the emulator, which checks every "
-        "exchange against the spec and injects slow answers and 429 windows, and the adjustment removes only "
-        "moto's 40 ms per AWS call. From its own calls (~13 AWS at 10 ms, ~5.6 Allegro at 150 ms for 3 "
-        "accounts) it is ~1 s (~$2 less). The one factor also added Allegro's latency for the soak's own "
-        "requests (seeding, buyers: ~2/3 of the emulator's count); the soak now meters Allegro calls per "
-        "function and each function is adjusted by its own calls (~$3.8 less on these results); the "
-        "soak's shared-CPU overhead stays in until CPU is metered too. "
-        "The catalogue worker runs at 512 MB (0.42 s an event): 256 MB would halve it if its CPU "
-        "allows, which no bench measures yet",
+        "overall); by function: {functions}. The stock propagator's {propagator:.1f} s per invocation is "
+        "not its work: bench.stock_propagation times the same handler at 50 ms p50 (one account, no "
+        "faults); in the soak 15 functions share 2 cores and one interpreter with moto and the emulator, "
+        "which checks every exchange against the spec and injects slow answers and 429 windows. From its "
+        "own calls in the soak of 2026-12-06 (~13 AWS at 10 ms, ~5.6 Allegro at 150 ms for 3 accounts) it "
+        "is ~1 s. The one factor also added Allegro's latency for the soak's own requests (seeding, buyers: "
+        "~2/3 of the emulator's count); the soak now meters Allegro calls per function and each function "
+        "is adjusted by its own calls (docs/cost-10k.md); the soak's shared-CPU overhead stays in until "
+        "CPU is metered too. The catalogue worker runs at 512 MB (0.42 s an event): 256 MB would halve it "
+        "if its CPU allows, which no bench measures yet",
     ),
     ("DynamoDB", "read request units"): (
         "traffic",
