@@ -59,6 +59,10 @@ DYNAMODB_READ_UNITS = {
     "BatchGetItem": 0.5,
     "TransactGetItems": 2.0,
 }
+# A strongly consistent read's units per item (4 KB); an eventually consistent one bills half, a transaction
+# is always consistent. Which reads were strongly consistent is metered per owner when the soak file has
+# `consistent_reads_by_function` (`consistent_share`); without it, `DYNAMODB_READ_UNITS` above is assumed.
+STRONG_READ_UNITS = {"GetItem": 1.0, "Query": 1.0, "Scan": 1.0, "BatchGetItem": 1.0, "TransactGetItems": 2.0}
 DYNAMODB_WRITE_UNITS = {
     "PutItem": 1.0,
     "UpdateItem": 1.0,
@@ -197,6 +201,9 @@ class Assumptions:
     kms_principals_per_queue: int = 3
     fulfillment_webhooks_per_order: float = 1.0
     api_access_log_bytes_per_request: int = 300
+    # Lambda's own START, END and REPORT lines of every invocation (~350 B; `IdleTick` counts them too): the
+    # soak's log text is the handlers' lines only.
+    platform_log_bytes_per_invocation: int = 350
     dynamodb_storage_gb: float = 1.0
     # A scheduled function the soak never ran is priced at this duration per run (and flagged).
     unmeasured_run_seconds: float = 0.2
@@ -265,6 +272,12 @@ class SoakUsage(_Lenient):
     # Items per owner and operation (keys of a BatchGetItem, entries of a batch); older soak files lack it,
     # and each owner's items are then its share of the operation's total in proportion to its calls.
     aws_items_by_function: dict[str, dict[str, NonNegativeInt]] = Field(default_factory=dict)
+    # Items read strongly consistent, per owner and operation (issue 21: eventual reads bill half); older
+    # soak files lack it, and `DYNAMODB_READ_UNITS`'s assumption stands.
+    consistent_reads_by_function: dict[str, dict[str, NonNegativeInt]] = Field(default_factory=dict)
+    # Allegro requests per function (issue 21); older soak files lack it, and one duration factor for all
+    # functions is used (`duration_factor`).
+    allegro_calls_by_function: dict[str, NonNegativeInt] = Field(default_factory=dict)
     allegro_calls: NonNegativeInt = 0
     log_bytes: NonNegativeInt = 0
     latency: Latency = Field(default_factory=Latency)
@@ -340,6 +353,7 @@ class Estimate:
     adjusted_compute: Line
     duration_factor: float
     notes: list[str] = field(default_factory=list)
+    reads_by_owner: dict[str, float] = field(default_factory=dict)  # RRU per owner (`read_units_by_owner`)
 
     @property
     def total_measured(self) -> float:
@@ -414,7 +428,8 @@ def secret_count(topology: Topology, accounts: int) -> int:
 
 def duration_factor(soak: SoakUsage, a: Assumptions) -> float:
     """Measured Lambda seconds -> seconds on AWS: minus moto's excess per AWS call, plus Allegro's real
-    latency per Allegro call. Applied to every function alike (the soak gives calls only in total)."""
+    latency per Allegro call, for all functions together; each function's own (`function_factor`) when the
+    soak metered Allegro calls per function."""
     measured = sum(u.seconds for u in soak.lambda_.values())
     if measured <= 0:
         return 1.0
@@ -425,6 +440,23 @@ def duration_factor(soak: SoakUsage, a: Assumptions) -> float:
         + soak.allegro_calls * (a.allegro_call_seconds - a.emulator_call_seconds)
     )
     return max(a.min_adjusted_share, adjusted / measured)
+
+
+def function_factor(soak: SoakUsage, a: Assumptions, name: str, default: float) -> float:
+    """`duration_factor` for one function from its own calls, when the soak metered its Allegro calls: a
+    function that only talks to DynamoDB must not be billed Allegro's latency for the others' calls, nor an
+    Allegro-heavy one share it out; otherwise `default` (the factor of all functions together)."""
+    used = soak.lambda_.get(name)
+    if not soak.allegro_calls_by_function or used is None or used.seconds <= 0:
+        return default
+    aws = sum(soak.aws_calls_by_function.get(name, {}).values())
+    allegro = soak.allegro_calls_by_function.get(name, 0)
+    adjusted = (
+        used.seconds
+        - aws * (a.moto_call_seconds - a.aws_call_seconds)
+        + allegro * (a.allegro_call_seconds - a.emulator_call_seconds)
+    )
+    return max(a.min_adjusted_share, adjusted / used.seconds)
 
 
 def _event_scale(driver: Driver, soak: SoakUsage, w: Workload) -> float:
@@ -438,7 +470,7 @@ def _event_scale(driver: Driver, soak: SoakUsage, w: Workload) -> float:
 
 
 def function_months(
-    soak: SoakUsage, topology: Topology, w: Workload, a: Assumptions, factor: float
+    soak: SoakUsage, topology: Topology, w: Workload, a: Assumptions, overall: float
 ) -> list[FunctionMonth]:
     """Each topology function's month: event-driven ones scaled by their driver, scheduled ones per run."""
     runs = runs_per_month(topology, a.order_tick_seconds)
@@ -448,6 +480,7 @@ def function_months(
         # the memory it recorded, and a topology change must show in the month without a new soak.
         memory = topology.function(name).memory_mb
         used = soak.lambda_.get(name)
+        factor = function_factor(soak, a, name, overall)
         if driver != "schedule":
             scale = _event_scale(driver, soak, w)
             invocations = (used.invocations if used else 0) * scale
@@ -684,16 +717,48 @@ def dynamodb_write_units(
     return w.stock_changes_per_month * a.stock_change_write_units, other
 
 
-def _dynamodb_lines(
-    calls: Mapping[str, tuple[float, float]], writes: tuple[float, float], p: Prices, a: Assumptions
-) -> list[Line]:
-    """Request units: writes from `dynamodb_write_units`, reads from the metered operations; plus an
+def consistent_share(soak: SoakUsage, owner: str, op: str) -> float:
+    """The share of an owner's items of a read `op` asked strongly consistent: metered when the soak file
+    has it; otherwise (and for the order poller's idle ticks, `IdleTick`: pessimistic) every GetItem, Query
+    and Scan strongly consistent, every BatchGetItem eventual, as `DYNAMODB_READ_UNITS` assumes."""
+    name = owner.partition(":")[0]
+    if not soak.consistent_reads_by_function or owner != name:
+        return 0.0 if op == "dynamodb.BatchGetItem" else 1.0
+    items = soak.owner_items(name, op)
+    strong = soak.consistent_reads_by_function.get(name, {}).get(op, 0)
+    return min(1.0, strong / items) if items else 1.0
+
+
+def dynamodb_read_units(soak: SoakUsage, topology: Topology, w: Workload) -> float:
+    """Read units per month: each owner's read items (`owner_months`) at a full unit when strongly
+    consistent, half when eventual (`consistent_share`). Without per-function counts (an old soak file),
+    the totals scaled by the events at `DYNAMODB_READ_UNITS`."""
+    if not soak.aws_calls_by_function:
+        return sum(
+            items * DYNAMODB_READ_UNITS.get(op.partition(".")[2], 0.0)
+            for op, (_, items) in monthly_calls(soak, topology, w).items()
+            if op.startswith("dynamodb.")
+        )
+    return sum(read_units_by_owner(soak, topology, w).values())
+
+
+def read_units_by_owner(soak: SoakUsage, topology: Topology, w: Workload) -> dict[str, float]:
+    """`dynamodb_read_units` per owner (a function, or the poller's idle ticks), largest first: what the
+    report's 10,000 SKU floor names; empty for a soak file without per-function counts."""
+    by_owner: dict[str, float] = {}
+    for owner, operations in owner_months(soak, topology, w).items():
+        for op, calls in operations.items():
+            strong = STRONG_READ_UNITS.get(op.partition(".")[2]) if op.startswith("dynamodb.") else None
+            if strong is not None:
+                share = consistent_share(soak, owner, op)
+                units = calls * _items_per_call(soak, owner, op) * strong * (share + (1 - share) / 2)
+                by_owner[owner] = by_owner.get(owner, 0.0) + units
+    return dict(sorted(by_owner.items(), key=lambda kv: -kv[1]))
+
+
+def _dynamodb_lines(reads: float, writes: tuple[float, float], p: Prices, a: Assumptions) -> list[Line]:
+    """Request units: writes from `dynamodb_write_units`, reads from `dynamodb_read_units`; plus an
     assumed storage size."""
-    reads = sum(
-        items * DYNAMODB_READ_UNITS.get(op.partition(".")[2], 0.0)
-        for op, (_, items) in calls.items()
-        if op.startswith("dynamodb.")
-    )
     stock, other = writes
     gb = a.dynamodb_storage_gb
     measured = f"{a.stock_change_write_units:g} per stock change, measured by bench.stock_writes"
@@ -731,14 +796,19 @@ def _observability_lines(
     custom_metrics: int, p: Prices, a: Assumptions,
 ) -> list[Line]:  # fmt: skip
     """Alarms, custom metrics, handler + API access logs; the dashboard and X-Ray are opt-in (0 here)."""
-    log_gb = (soak.log_bytes * scale + webhooks * a.api_access_log_bytes_per_request) / GB
+    log_gb = (
+        soak.log_bytes * scale
+        + webhooks * a.api_access_log_bytes_per_request
+        + invocations * a.platform_log_bytes_per_invocation
+    ) / GB
     return [
         Line("CloudWatch", "alarms", alarm_count(topology), "alarm metrics", p.alarm_month,
              "DLQs a seller must hear about, API 5xx, business alarms; the rest opt-in"),
         Line("CloudWatch", "dashboard", 0, "dashboards", p.dashboard_month, "opt-in: -c dashboard=true"),
         Line("CloudWatch", "custom metrics", custom_metrics, "metrics", p.custom_metric_month,
              "alarmed ones only, `service` dimension alone; a ceiling: billed only in hours one is sent"),
-        Line("CloudWatch", "log ingestion", log_gb, "GB", p.logs_ingest_gb, "handler logs + API access logs"),
+        Line("CloudWatch", "log ingestion", log_gb, "GB", p.logs_ingest_gb,
+             "handler logs + Lambda's START/END/REPORT + API access logs"),
         Line("CloudWatch", "log storage", log_gb, "GB-month", p.logs_store_gb_month, "30-day retention"),
         Line("X-Ray", "traces", 0, "traces", p.xray_trace,
              f"opt-in: -c tracing=true would trace {invocations:,.0f} invocations"),
@@ -770,7 +840,8 @@ def estimate(
         f"Log bytes are soak totals x {scale:,.1f} (the month's stock changes + orders over the soak's).",
         f"Lambda seconds adjusted x {factor:.2f}: {a.moto_call_seconds * 1000:.0f} ms of moto per AWS call "
         f"replaced by {a.aws_call_seconds * 1000:.0f} ms, {a.emulator_call_seconds * 1000:.0f} ms of the "
-        f"emulator per Allegro call replaced by {a.allegro_call_seconds * 1000:.0f} ms.",
+        f"emulator per Allegro call replaced by {a.allegro_call_seconds * 1000:.0f} ms"
+        + (", per function from its own calls." if soak.allegro_calls_by_function else "."),
         "The soak runs with faults on (429s, 5xx, slow answers, crashed batches, redelivered events): the "
         "retries they cause are in its usage, so the scaled month leans pessimistic.",
         f"The order poller: every run all month (a tick every {a.order_tick_seconds:g} s + the watchdog) "
@@ -790,7 +861,9 @@ def estimate(
         Line("Lambda", "compute", measured, "GB-s", p.lambda_gb_second, "as measured"),
         Line("Lambda", "requests", invocations, "invocations", p.lambda_request),
         *_sqs_lines(calls, topology, functions, p=p, a=a),
-        *_dynamodb_lines(calls, dynamodb_write_units(soak, topology, w, a), p, a),
+        *_dynamodb_lines(
+            dynamodb_read_units(soak, topology, w), dynamodb_write_units(soak, topology, w, a), p, a
+        ),
         *_security_lines(calls, topology, w.seller_accounts or soak.config.accounts, p=p, a=a),
         *_observability_lines(
             soak, topology, webhooks, invocations, scale=scale, custom_metrics=custom_metrics, p=p, a=a
@@ -801,7 +874,8 @@ def estimate(
     ]  # fmt: skip
     notes.extend(f"{f.name}: {f.note}" for f in functions if f.note)
     adjusted_compute = Line("Lambda", "compute", adjusted, "GB-s", p.lambda_gb_second, "adjusted")
-    return Estimate(w, p, a, functions, lines, adjusted_compute, factor, notes)
+    reads = read_units_by_owner(soak, topology, w) if soak.aws_calls_by_function else {}
+    return Estimate(w, p, a, functions, lines, adjusted_compute, factor, notes, reads)
 
 
 def schedule_triggers(topology: Topology) -> list[tuple[str, ScheduleTrigger]]:

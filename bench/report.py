@@ -22,6 +22,7 @@ from typing import Any
 from allegro_sync.topology import TOPOLOGY
 from bench import cost
 from bench._results import RESULTS_DIR, load_all
+from bench.floor_10k import ten_k_floor_markdown
 
 HERE = Path(__file__).resolve().parent
 REPORT = HERE / "REPORT.md"
@@ -328,6 +329,11 @@ def floor_markdown(idle: cost.Estimate) -> list[str]:
     return out
 
 
+def ten_k_floor(scenes: Sequence[tuple[cost.Scenario, cost.Estimate]]) -> list[str]:
+    """The 10,000 SKU floor for the default workload's scenario, if it was priced."""
+    return next((ten_k_floor_markdown(e, s.goal_usd) for s, e in scenes if s.workload == cost.Workload()), [])
+
+
 def _usd(value: float) -> str:
     return f"${value:,.2f}"
 
@@ -395,14 +401,16 @@ def cost_markdown(estimate: cost.Estimate) -> list[str]:
         "few as "
         '2", https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html); '
         f"{a.esm_requests_per_batch} SQS requests (receive + delete) per batch.",
-        f"- DynamoDB: strongly consistent reads (1 RRU per item up to 4 KB), 1 WRU per item up to 1 KB, "
+        "- DynamoDB: 1 RRU per item up to 4 KB read strongly consistent, half for an eventually consistent "
+        "read (as the soak metered each; a soak file without that: GetItem/Query/Scan strong, BatchGetItem "
+        f"eventual), 1 WRU per item up to 1 KB, "
         f"transactions 2 units per item; {a.dynamodb_storage_gb:g} GB stored (assumed) with PITR.",
         f"- KMS: one request per secret read plus a data-key refresh every {a.data_key_reuse_seconds} s "
         "for each "
         f"queue x {a.kms_principals_per_queue} principals and each table.",
         f"- Logs: the soak's log bytes scaled, plus {a.api_access_log_bytes_per_request} B of API access "
-        "log per "
-        "webhook. X-Ray tracing, the dashboard and per-function alarms are opt-in (`-c tracing=true`, "
+        f"log per webhook and {a.platform_log_bytes_per_invocation} B of Lambda's START/END/REPORT lines per "
+        "invocation. X-Ray tracing, the dashboard and per-function alarms are opt-in (`-c tracing=true`, "
         "`-c dashboard=true`, `-c detailedAlarms=true`) and not counted.",
         "- Custom metrics: distinct Powertools metric names in the code (a floor: extra dimensions add "
         "more).",
@@ -697,6 +705,7 @@ def render(results: dict[str, dict[str, Any]], run: dict[str, Any], chart_files:
     out += ["", "## Monthly AWS cost", ""]
     out += cost_markdown(estimate) if estimate is not None else [f"Not computed: {cost_error}."]
     out += scenarios_markdown(scenes) + floor_markdown(scenes[0][1]) if scenes else []
+    out += ten_k_floor(scenes)  # issue 21 goal 1: the 10,000 SKU month line by line (bench/floor_10k.py)
     out += ["", "## Cold start and asset", ""]
     asset = _asset(results)
     if asset:

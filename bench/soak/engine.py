@@ -134,7 +134,9 @@ class Soak:
             book=self.after_sale_book,
         )
         self.meter = AwsMeter(
-            self.runtime.invoker, {t.queue: f.name for t, f in self.runtime.poller.consumers}
+            self.runtime.invoker,
+            {t.queue: f.name for t, f in self.runtime.poller.consumers},
+            allegro_url=self.emulator.base_url,  # issue 21: Allegro calls per function
         )
         return self
 
@@ -190,6 +192,11 @@ class Soak:
             },
             aws_items_by_function={
                 k: dict(sorted(v.items())) for k, v in sorted(self.meter.items_by_function.items())
+            },
+            allegro_calls_by_function=dict(sorted(self.meter.allegro_by_function.items())),
+            consistent_reads_by_function={  # issue 21: eventual reads cost half
+                k: {op: n for op, n in sorted(v.items()) if n}
+                for k, v in sorted(self.meter.consistent_by_function.items())
             },
             allegro_calls=self.emulator.app.request_count,
             order_latencies=self._order_latencies(),

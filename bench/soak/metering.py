@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import Any, ClassVar
 
 import botocore.client
+import httpx
 
 from allegro_sync.local.invoker import Invoker
 from allegro_sync.local.poller import POLLER_THREAD_PREFIX
@@ -25,14 +26,20 @@ class AwsMeter:
         "TransactGetItems": "TransactItems",
     }
 
-    def __init__(self, invoker: Invoker, consumers: Mapping[str, str]) -> None:
+    def __init__(
+        self, invoker: Invoker, consumers: Mapping[str, str], allegro_url: str | None = None
+    ) -> None:
         self._invoker = invoker
+        self._allegro = allegro_url  # requests to it are Allegro calls, counted per owner
+        self.allegro_by_function: Counter[str] = Counter()
         self._consumers = dict(consumers)  # queue -> the function its event source invokes
         self._local = threading.local()  # `scope` per thread: the event-source poller's calls
         self.calls: dict[str, dict[str, int]] = defaultdict(lambda: {"calls": 0, "items": 0})
         self.by_function: dict[str, Counter[str]] = defaultdict(Counter)
         # Items per owner too (issue 21): a BatchGetItem of 100 keys and one of 2 are not the same bill.
         self.items_by_function: dict[str, Counter[str]] = defaultdict(Counter)
+        # Items read strongly consistent, per owner (issue 21): DynamoDB bills them twice an eventual read.
+        self.consistent_by_function: dict[str, Counter[str]] = defaultdict(Counter)
         self._lock = threading.Lock()
 
     @contextmanager
@@ -70,13 +77,26 @@ class AwsMeter:
                     entry["items"] += items
                     meter.by_function[owner][key] += 1
                     meter.items_by_function[owner][key] += items
+                    if key.startswith("dynamodb."):
+                        meter.consistent_by_function[owner][key] += _consistent(operation, params)
             return original(client, operation, params)
 
+        original_send = httpx.Client.send
+
+        def sent(client: httpx.Client, request: httpx.Request, *args: Any, **kwargs: Any) -> httpx.Response:
+            owner = meter.owner()
+            if owner is not None and meter._allegro and str(request.url).startswith(meter._allegro):
+                with meter._lock:
+                    meter.allegro_by_function[owner] += 1
+            return original_send(client, request, *args, **kwargs)
+
         botocore.client.BaseClient._make_api_call = metered
+        httpx.Client.send = sent  # type: ignore[method-assign,assignment]
         try:
             yield
         finally:
             botocore.client.BaseClient._make_api_call = original
+            httpx.Client.send = original_send  # type: ignore[method-assign]
 
 
 def _items(operation: str, params: dict[str, Any], batch_keys: dict[str, str]) -> int:
@@ -87,3 +107,16 @@ def _items(operation: str, params: dict[str, Any], batch_keys: dict[str, str]) -
     if operation == "BatchGetItem":
         return sum(len(v.get("Keys", [])) for v in params.get("RequestItems", {}).values())
     return 1
+
+
+def _consistent(operation: str, params: dict[str, Any]) -> int:
+    """Items a DynamoDB read asked for strongly consistent (a transaction always is); 0 for a write."""
+    if operation in ("GetItem", "Query", "Scan"):
+        return 1 if params.get("ConsistentRead") else 0
+    if operation == "BatchGetItem":
+        return sum(
+            len(v.get("Keys", [])) for v in params.get("RequestItems", {}).values() if v.get("ConsistentRead")
+        )
+    if operation == "TransactGetItems":
+        return len(params.get("TransactItems", []))
+    return 0

@@ -22,6 +22,8 @@ class SoakResult:
     allegro_calls: int
     aws_calls_by_function: dict[str, dict[str, int]] = field(default_factory=dict)
     aws_items_by_function: dict[str, dict[str, int]] = field(default_factory=dict)
+    consistent_reads_by_function: dict[str, dict[str, int]] = field(default_factory=dict)
+    allegro_calls_by_function: dict[str, int] = field(default_factory=dict)
     order_latencies: list[float] = field(default_factory=list)
     # (seconds into the traffic when bought, seconds until the shop had it): where the slow ones sit
     order_timeline: list[tuple[float, float]] = field(default_factory=list)
@@ -48,6 +50,8 @@ class SoakResult:
             "aws_calls": self.aws_calls,
             "aws_calls_by_function": self.aws_calls_by_function,
             "aws_items_by_function": self.aws_items_by_function,
+            "consistent_reads_by_function": self.consistent_reads_by_function,
+            "allegro_calls_by_function": self.allegro_calls_by_function,
             "allegro_calls": self.allegro_calls,
             "log_bytes": log_bytes,
             "latency": {

@@ -3,6 +3,7 @@ and only inside the sweep (`CatalogFacts.one_run`): the next sweep sees a change
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -65,8 +66,9 @@ def test_a_sweep_reads_each_product_once_and_each_accounts_links(
         main = facts.facts_many(SKUS, "main", stock=False)
         second = facts.facts_many(SKUS, "second", stock=False)
 
+    # issue 21: the content items (often several KB) are not read: the product item carries cost and EAN
     assert sorted(asked) == sorted(
-        ["product", "content"] * len(SKUS) + ["offer#main"] * len(SKUS) + ["offer#second"] * len(SKUS)
+        ["product"] * len(SKUS) + ["offer#main"] * len(SKUS) + ["offer#second"] * len(SKUS)
     )
     assert {f.list_price for f in main.values()} == {Decimal("49.00")}  # each account's own offer price
     assert {f.list_price for f in second.values()} == {Decimal("52.00")}
@@ -86,3 +88,32 @@ def test_the_next_sweep_reads_a_changed_cost(catalog: DynamoCatalog) -> None:
     assert (before[SKUS[0]].cost, after[SKUS[0]].cost, outside[SKUS[0]].cost) == (
         Decimal("10.00"), Decimal("15.00"), Decimal("15.00"),
     )  # fmt: skip
+
+
+def test_a_stock_change_keeps_the_cost_the_sweep_reads(catalog: DynamoCatalog) -> None:
+    """A stock change rewrites the product item without content: the cost and EAN copied on it stay."""
+    stored = catalog.product(SKUS[0])
+    assert stored is not None
+    catalog.accept(replace(stored, order_key=f"{2:020d}", stock=7), new_content=False)
+
+    facts = CatalogFacts(catalog).facts_many(SKUS[:1], "main", stock=False)
+
+    assert (facts[SKUS[0]].cost, facts[SKUS[0]].ean) == (
+        Decimal("10.00"),
+        stored.upsert and stored.upsert.ean,
+    )
+
+
+def test_a_product_item_of_an_earlier_version_still_gives_its_cost(
+    catalog: DynamoCatalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Written before the facts were copied on it: the sweep reads that SKU's content, as before."""
+    catalog._table.update_item(
+        Key={"pk": "product#" + SKUS[0], "sk": "product"}, UpdateExpression="REMOVE facts"
+    )
+    asked = keys_read(catalog, monkeypatch)
+
+    facts = CatalogFacts(catalog).facts_many(SKUS[:2], "main", stock=False)
+
+    assert {sku: f.cost for sku, f in facts.items()} == {SKUS[0]: Decimal("10.00"), SKUS[1]: Decimal("10.00")}
+    assert asked.count("content") == 1

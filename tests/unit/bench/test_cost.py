@@ -5,11 +5,13 @@ from __future__ import annotations
 import copy
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+import httpx
 import pytest
 from pydantic import ValidationError
 
+from allegro_sync.local.invoker import Invoker
 from allegro_sync.topology import TOPOLOGY
 from bench.cost import (
     MINUTES_PER_MONTH,
@@ -26,6 +28,7 @@ from bench.cost import (
     parse_soak,
     secret_count,
 )
+from bench.soak.metering import AwsMeter, _consistent
 
 FIXTURE = Path(__file__).with_name("soak_fixture.json")
 TEMPLATE = Path(__file__).resolve().parents[3] / "cdk.out" / "AllegroSync.template.json"
@@ -477,3 +480,89 @@ def test_a_frequent_schedule_reads_its_secrets_once_per_cache_age_not_every_run(
     reads = _line(soaked, "API calls", one_account)
     assert reads == pytest.approx((1 + 1) * SECONDS_PER_MONTH / 300)  # configuration + 1 account's tokens
     assert reads < 4 * MINUTES_PER_MONTH  # what scaling by runs would have billed
+
+
+def test_eventually_consistent_reads_are_billed_half_when_the_soak_metered_them(
+    document: dict[str, Any],
+) -> None:
+    """Issue 21: many reads (the Allegro block record, settings, listings) ask no ConsistentRead and DynamoDB
+    bills them half a unit; a soak that metered which reads were consistent is billed by it, per owner."""
+    calls = {"stock_propagator": {"dynamodb.GetItem": 400}, "reconciler": {"dynamodb.BatchGetItem": 40}}
+    assumed = _with_owners(document, calls)
+    metered = assumed | {"consistent_reads_by_function": {"stock_propagator": {"dynamodb.GetItem": 100}}}
+    all_strong = assumed | {
+        "consistent_reads_by_function": {
+            "stock_propagator": {"dynamodb.GetItem": 400},
+            "reconciler": {"dynamodb.BatchGetItem": 40},
+        }
+    }
+    stock = (20_000 + 1_000) * DAYS / document_events(document)
+    sweep = (
+        40
+        * (10_000 / 2000)
+        * MINUTES_PER_MONTH
+        / RECONCILE_MINUTES
+        / document["lambda"]["reconciler"]["invocations"]
+    )
+    assert _line(assumed, "read request units") == pytest.approx(400 * stock + 0.5 * sweep)  # as before
+    assert _line(metered, "read request units") == pytest.approx((100 + 300 * 0.5) * stock + 0.5 * sweep)
+    assert _line(all_strong, "read request units") == pytest.approx(400 * stock + sweep)
+
+
+def document_events(document: dict[str, Any]) -> int:
+    return int(document["config"]["stock_changes"]) + int(document["config"]["orders"])
+
+
+def test_the_soak_meters_which_reads_were_strongly_consistent() -> None:
+    """What `consistent_reads_by_function` counts: items asked with ConsistentRead (a transaction always)."""
+    batch = {"RequestItems": {"a": {"Keys": [{}, {}], "ConsistentRead": True}, "b": {"Keys": [{}]}}}
+    assert _consistent("GetItem", {"ConsistentRead": True}) == 1
+    assert _consistent("GetItem", {}) == 0
+    assert _consistent("Query", {"ConsistentRead": False}) == 0
+    assert _consistent("BatchGetItem", batch) == 2
+    assert _consistent("TransactGetItems", {"TransactItems": [{}, {}, {}]}) == 3
+    assert _consistent("PutItem", {}) == 0
+
+
+def test_lambdas_own_log_lines_are_billed_for_every_invocation(document: dict[str, Any]) -> None:
+    """The soak's log text is the handlers' lines; Lambda adds START, END and REPORT to every invocation."""
+    soak = parse_soak(document)
+    with_platform = estimate(soak, TOPOLOGY)
+    without = estimate(soak, TOPOLOGY, assumptions=Assumptions(platform_log_bytes_per_invocation=0))
+    invocations = sum(f.invocations for f in with_platform.functions)
+
+    def logs(month: Estimate) -> float:
+        return next(line.quantity for line in month.lines if line.item == "log ingestion")
+
+    assert logs(with_platform) - logs(without) == pytest.approx(invocations * 350 / 1024**3)
+
+
+def test_each_function_is_adjusted_by_its_own_calls_when_the_soak_metered_its_allegro_calls(
+    document: dict[str, Any],
+) -> None:
+    """Issue 21: one factor for all functions bills a DynamoDB-only function Allegro's latency for the others'
+    calls; with Allegro calls metered per function, each is adjusted by its own AWS and Allegro calls."""
+    document["aws_calls_by_function"] = {"shop_webhook": {"dynamodb.PutItem": 1000}}
+    document["allegro_calls_by_function"] = {"stock_propagator": 2000}
+    month = {f.name: f for f in estimate(parse_soak(document), TOPOLOGY).functions}
+    webhook, propagator = document["lambda"]["shop_webhook"], document["lambda"]["stock_propagator"]
+    a = Assumptions()
+    assert month["shop_webhook"].adjusted_seconds / month["shop_webhook"].seconds == pytest.approx(
+        max(a.min_adjusted_share, (webhook["seconds"] - 1000 * 0.04) / webhook["seconds"])
+    )
+    assert month["stock_propagator"].adjusted_seconds / month["stock_propagator"].seconds == pytest.approx(
+        (propagator["seconds"] + 2000 * 0.145) / propagator["seconds"]
+    )
+
+
+def test_the_soak_meters_allegro_calls_by_the_function_that_made_them() -> None:
+    class NothingRunning:
+        def running_here(self) -> None:
+            return None
+
+    meter = AwsMeter(cast(Invoker, NothingRunning()), {}, allegro_url="http://127.0.0.1:9/")
+    http = httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(200)))
+    with meter.installed(), meter.scope("repricer"):
+        http.get("http://127.0.0.1:9/sale/offers")
+        http.get("http://127.0.0.1:8/shop/products")  # the shop, not Allegro
+    assert meter.allegro_by_function == {"repricer": 1}

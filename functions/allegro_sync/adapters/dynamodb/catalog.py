@@ -1,8 +1,9 @@
 """Shop products and their offer links in the `catalog` table.
 
 Layout (string keys, per CONTRIBUTING):
-- product: pk="product#<sku>", sk="product"       — the newest accepted state (stock, price, deleted),
-  guarded by `order_key`; small (< 1 KB), so a stock or price change costs one write unit;
+- product: pk="product#<sku>", sk="product"       — the newest accepted state (stock, price, deleted, and
+  the content's cost, price and EAN for the repricing sweep), guarded by `order_key`; small (< 1 KB), so a
+  stock or price change costs one write unit;
 - content: pk="product#<sku>", sk="content"       — the last product.upsert (name, description, images:
   often several KB), written only when an upsert brings new content, never by a stock or price change;
 - link:    pk="product#<sku>", sk="offer#<account>" — offer id, status, readable reasons, synced fingerprints.
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -75,6 +77,7 @@ class DynamoCatalog:
             sk=PRODUCT_SK,
             upsert=None,
             price=None if product.price is None else str(product.price),
+            facts=_facts_of(product.upsert),
         )
         try:
             old = self._table.put_item(
@@ -144,6 +147,35 @@ class DynamoCatalog:
         products = {sku: p for sku, found in parts.items() if (p := _product_of(found)) is not None}
         return products, links
 
+    def facts_and_links(
+        self, skus: Sequence[str], account: str
+    ) -> tuple[dict[str, ContentFacts], dict[str, OfferLink]]:
+        """A repricing sweep's read (issue 21): each SKU's product item, which carries the content's cost,
+        price and EAN, and its offer link on `account`, 50 SKUs a BatchGetItem (eventually consistent);
+        the content item (often several KB) only for product items an earlier version wrote."""
+        keys = [
+            {"pk": PRODUCT_PK + s, "sk": sk}
+            for s in dict.fromkeys(skus)
+            for sk in (PRODUCT_SK, LINK_SK + account)
+        ]
+        facts: dict[str, ContentFacts] = {}
+        links: dict[str, OfferLink] = {}
+        legacy: list[str] = []
+        for raw in items.batch_get(self._table.meta.client.batch_get_item, self._table.name, keys):
+            if str(raw["sk"]).startswith(LINK_SK):
+                link = _link(raw)
+                links[link.sku] = link
+                continue
+            item = ProductItem.from_item(raw)
+            if item.facts is None:
+                legacy.append(item.sku)
+            else:
+                facts[item.sku] = ContentFacts.of(item.facts, item.price)
+        if legacy:
+            products, _ = self.products_and_links(legacy, account)
+            facts |= {sku: ContentFacts.of(_facts_of(p.upsert), p.price) for sku, p in products.items()}
+        return facts, links
+
     def links_on(self, skus: Sequence[str], account: str) -> dict[str, OfferLink]:
         """Many SKUs' offer links on `account` alone, 100 per BatchGetItem (eventually consistent): a sweep
         that already holds the products (issue 21)."""
@@ -190,6 +222,34 @@ class DynamoCatalog:
                 if str(item["sk"]).startswith(LINK_SK) and (status is None or item.get("status") == status)
             }
         )
+
+
+@dataclass(frozen=True)
+class ContentFacts:
+    """What a repricing sweep needs of a product: cost and EAN from its content, the shop price (a newer
+    price change wins over the content's)."""
+
+    cost: Decimal | None
+    price: Decimal | None
+    ean: str | None
+
+    @classmethod
+    def of(cls, facts: str, price: Decimal | str | None) -> ContentFacts:
+        parsed = json.loads(facts)
+        shop = None if price is None else Decimal(price)
+        return cls(_decimal(parsed.get("cost")), shop or _decimal(parsed.get("price")), parsed.get("ean"))
+
+
+def _decimal(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def _facts_of(upsert: ProductUpsert | None) -> str:
+    """The product item's `facts` attribute: the content's cost, price and EAN ("{}" without content)."""
+    if upsert is None:
+        return "{}"
+    found = {"cost": upsert.cost_price, "price": upsert.price, "ean": upsert.ean}
+    return json.dumps({k: str(v) for k, v in found.items() if v is not None}, separators=(",", ":"))
 
 
 def _product_of(found: list[dict[str, Any]]) -> StoredProduct | None:

@@ -211,8 +211,9 @@ class CatalogFacts:
         return _facts(product, self._catalog.link(sku, account), self._stock(sku) if self._stock else None)
 
     def facts_many(self, skus: Sequence[str], account: str, *, stock: bool = True) -> dict[str, ProductFacts]:
-        """A thousand SKUs at a time: the stored products (the shop's whole picture, descriptions included)
-        are dropped as soon as their few facts are taken, so a round's memory holds facts, not products."""
+        """A thousand SKUs at a time, from the small product items and the account's links: the content
+        items (the shop's whole picture, descriptions included) are not read (issue 21: a third of the
+        round's keys and most of its bytes), so a round's memory holds facts, not products."""
         found: dict[str, ProductFacts] = {}
         unique = list(dict.fromkeys(skus))
         kept = self._kept if self._kept is not None else {}
@@ -220,9 +221,12 @@ class CatalogFacts:
             chunk = unique[start : start + FACTS_CHUNK]
             known = {s: kept[s] for s in chunk if s in kept and (kept[s].stock_read or not stock)}
             rest = [s for s in chunk if s not in known]
-            products, links = self._catalog.products_and_links(rest, account) if rest else ({}, {})
+            products, links = self._catalog.facts_and_links(rest, account) if rest else ({}, {})
             stocks = self._stocks(list(products)) if stock and self._stocks and products else {}
-            fresh = {sku: _SkuFacts.of(p, stocks.get(sku), stock_read=stock) for sku, p in products.items()}
+            fresh = {
+                sku: _SkuFacts(p.cost, p.price, p.ean, stocks.get(sku), stock_read=stock)
+                for sku, p in products.items()
+            }
             if self._kept is not None and len(kept) + len(fresh) <= FACTS_KEPT:
                 kept.update(fresh)
             links |= self._catalog.links_on(list(known), account) if known else {}

@@ -27,6 +27,10 @@ class ProductItem(Item):
     upsert: str | None = None  # written by earlier versions only: the content item holds it now
     stock: int | None = None
     price: str | None = None  # decimal string
+    # Issue 21: the content's few repricing facts, JSON {"cost", "price", "ean"} (decimal strings), copied on
+    # every write so a repricing sweep reads this small item, not the content (often several KB); absent on
+    # an item written by an earlier version (the sweep then reads the content).
+    facts: str | None = None
 
 
 class ProductContentItem(Item):
