@@ -704,7 +704,7 @@ class Application:
     def redeliver_backing_off(
         self, queue: str, event: Any, batch: Callable[[], Mapping[str, Any]]
     ) -> dict[str, Any]:
-        """The shop notifier: a failed delivery returns after a quarter of the time it has been failing."""
+        """The shop notifier: a failed delivery returns on the shop's next probe tick (D15)."""
         from allegro_sync.adapters.redelivery import back_off
 
         return self.redelivery(queue).settle(event, back_off(self.now), batch)
@@ -976,7 +976,7 @@ class Application:
 
         return self._once("message-follower", build)
 
-    # -- a shop back from an outage gets its orders promptly (D13; services/shop_probe.py) ---------------
+    # -- a shop back from an outage gets its orders promptly (D15; services/shop_probe.py) ---------------
 
     def shop_probe(self) -> ShopProbe:
         """This instance's: a shop that is down is asked once per batch (`new_batch` per invocation)."""

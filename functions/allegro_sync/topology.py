@@ -455,7 +455,7 @@ TOPOLOGY = Topology(
             fifo=False,
             # The shop notifier brings a record back on the next tick of a probe clock whose step is the
             # largest power of two not over a quarter of the time it has been failing, 2 s to 256 s
-            # (adapters/redelivery.py, D13): receives at 0, 2, 4 ... 16, then every 4 s to 32 s, every
+            # (adapters/redelivery.py, D15): receives at 0, 2, 4 ... 16, then every 4 s to 32 s, every
             # 8 s to 64 s ... every 256 s from 1,024 s (41-49 in the first hour, by phase); 48 receives
             # span 54-88 min before the DLQ, about the 8 x 6 min the visibility timeout alone gave. If
             # setting the visibility fails, each retry waits the 6 min timeout instead: at most ~5 h.

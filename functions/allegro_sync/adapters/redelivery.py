@@ -7,7 +7,7 @@ records with `ChangeMessageVisibility` (which the event source's consume grant a
   after it delays stock and orders for nothing; the records come back one second after the block.
 - the shop is down: `back_off` brings an order back at the next tick of a per-shop probe clock: epoch
   seconds that are a multiple of a step, the largest power of two (2 s to 256 s) not over a quarter of
-  the time the order has been failing. So (decision record D13 in docs/architecture.md):
+  the time the order has been failing. So (decision record D15 in docs/architecture.md):
   * a shop that recovers gets every waiting order within a quarter of its outage as before, and within
     2 s while the outage is young (< 16 s), not 5 s;
   * the orders waiting for one shop come back in the same second, so SQS hands them out together (oldest
