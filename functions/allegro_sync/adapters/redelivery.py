@@ -10,10 +10,10 @@ records with `ChangeMessageVisibility` (which the event source's consume grant a
   the time the order has been failing. So (decision record D15 in docs/architecture.md):
   * a shop that recovers gets every waiting order within a quarter of its outage as before, and within
     2 s while the outage is young (< 16 s), not 5 s;
-  * the orders waiting for one shop come back in the same second, so SQS hands them out together (oldest
-    first, best effort) and each batch asks the shop once (services/shop_probe.py): 40 waiting orders
-    cost ~4 calls per tick, not 40; a lone waiting order asks at most every 2-256 s, ~45 times in an
-    hour where the quarter-of-age schedule asked ~31 times;
+  * the orders waiting for one shop come back within the same second (SQS counts whole seconds), so
+    SQS hands them out together (oldest first, best effort) and each batch asks the shop once
+    (services/shop_probe.py); a lone waiting order asks at most every 2-256 s, ~45 times in an hour
+    where the quarter-of-age schedule asked ~31 times;
   * the oldest orders are not the last ones back: when the shop recovers, every waiting order of a
     young outage is due on the same tick, instead of a spread that let new orders overtake old ones.
 - a stock push (`own_block_or_soon`): each record at the end of the block that failed it, and a record
