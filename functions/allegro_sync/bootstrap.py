@@ -75,6 +75,7 @@ if TYPE_CHECKING:  # the modules below are imported by the method that builds wi
     from allegro_sync.services.repricing import Repricer
     from allegro_sync.services.returns import ReturnsFollower
     from allegro_sync.services.shop_delivery import ShopDelivery
+    from allegro_sync.services.shop_probe import ShopProbe
     from allegro_sync.services.shop_reconcile import ShopReconciler
     from allegro_sync.services.stock import StockLedger
     from allegro_sync.services.stock_recheck import StockRecheck
@@ -509,7 +510,9 @@ class Application:
         from allegro_sync.services.shop_delivery import ShopDelivery
 
         sink = build_sink(self.shop_credentials().read(), self.shop_http(), self.shop_deliveries())
-        return ShopDelivery(sink, self.stock_ledger(), self.shop_deliveries(), self.stored_buyers())
+        return ShopDelivery(
+            sink, self.stock_ledger(), self.shop_deliveries(), self.stored_buyers(), self.shop_probe()
+        )
 
     def signing_secrets(self) -> SigningSecretStore:
         from allegro_sync.adapters.shop.signing_secret import SigningSecretStore
@@ -701,7 +704,7 @@ class Application:
     def redeliver_backing_off(
         self, queue: str, event: Any, batch: Callable[[], Mapping[str, Any]]
     ) -> dict[str, Any]:
-        """The shop notifier: a failed delivery returns after a quarter of the time it has been failing."""
+        """The shop notifier: a failed delivery returns on the shop's next probe tick (D15)."""
         from allegro_sync.adapters.redelivery import back_off
 
         return self.redelivery(queue).settle(event, back_off(self.now), batch)
@@ -972,6 +975,14 @@ class Application:
             )
 
         return self._once("message-follower", build)
+
+    # -- a shop back from an outage gets its orders promptly (D15; services/shop_probe.py) ---------------
+
+    def shop_probe(self) -> ShopProbe:
+        """This instance's: a shop that is down is asked once per batch (`new_batch` per invocation)."""
+        from allegro_sync.services.shop_probe import ShopProbe
+
+        return self._once("shop-probe", ShopProbe)
 
 
 class ConnectedAccounts:

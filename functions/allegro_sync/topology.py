@@ -453,12 +453,13 @@ TOPOLOGY = Topology(
             "shop-outbox",
             "Orders and stock changes to deliver to the shop",
             fifo=False,
-            # The shop notifier waits a quarter of the time a record has been failing, 5 s to 300 s
-            # (adapters/redelivery.py): receives at 0, 5, 10, 15, 20, 25, 31, 39 ... 1,111, 1,389 s, then
-            # every 300 s; 30 receives span ~53 min before the DLQ, about the 8 x 6 min the visibility
-            # timeout alone gave. If setting the visibility fails, each retry waits the 6 min timeout
-            # instead: at most 3 h.
-            max_receive_count=30,
+            # The shop notifier brings a record back on the next tick of a probe clock whose step is the
+            # largest power of two not over a quarter of the time it has been failing, 2 s to 256 s
+            # (adapters/redelivery.py, D15): receives at 0, 2, 4 ... 16, then every 4 s to 32 s, every
+            # 8 s to 64 s ... every 256 s from 1,024 s (41-49 in the first hour, by phase); 48 receives
+            # span 54-88 min before the DLQ, about the 8 x 6 min the visibility timeout alone gave. If
+            # setting the visibility fails, each retry waits the 6 min timeout instead: at most ~5 h.
+            max_receive_count=48,
             # Its orders refer to the buyer's data on the orders table (the notifier reads it there; it has
             # no Allegro access); messages queued before that carried the buyer's name, address and phone,
             # so `buyers forget` still walks it. Kept no longer than a shop outage needs (docs/privacy.md).
@@ -658,8 +659,9 @@ TOPOLOGY = Topology(
         Function(
             "shop_notifier",
             "Shop outbox -> the shop (signed JSON or WooCommerce REST), once per order state",
-            # 60 s covers a batch of 10 at the shop's 10 s timeout. Failed deliveries back off from 5 s to
-            # 5 min (not the 6 min visibility timeout): a shop may be down ~50 min before the (alarmed) DLQ.
+            # 60 s covers a batch of 10: a shop that times out (10 s) is asked once per batch, the others
+            # fail at once (services/shop_probe.py). Failed deliveries back off from 2 s to ~4 min (not the
+            # 6 min visibility timeout): a shop may be down ~50 min before the (alarmed) DLQ.
             timeout_seconds=60,
             reserved_concurrency=5,
             triggers=(QueueTrigger("shop-outbox", batch_size=10, max_batching_window_seconds=1),),

@@ -5,10 +5,17 @@ function timeout: minutes). Two failures have a better moment, so the consumer s
 records with `ChangeMessageVisibility` (which the event source's consume grant allows):
 - Allegro blocks the app (429): retrying before the block's end only extends it, and retrying minutes
   after it delays stock and orders for nothing; the records come back one second after the block.
-- the shop is down: `back_off` brings an order back after a quarter of the time it has been failing
-  (at least 5 s, at most 5 minutes), so a shop that recovers gets its orders within a quarter of its
-  outage (an outage of 40 s costs 10 s more, not the 20-40 s a doubling schedule overshoots by), and
-  one that stays down is asked about every 25 % less often: as few calls as doubling's, in the long run.
+- the shop is down: `back_off` brings an order back at the next tick of a per-shop probe clock: epoch
+  seconds that are a multiple of a step, the largest power of two (2 s to 256 s) not over a quarter of
+  the time the order has been failing. So (decision record D15 in docs/architecture.md):
+  * a shop that recovers gets every waiting order within a quarter of its outage as before, and within
+    2 s while the outage is young (< 16 s), not 5 s;
+  * the orders waiting for one shop come back within the same second (SQS counts whole seconds), so
+    SQS hands them out together (oldest first, best effort) and each batch asks the shop once
+    (services/shop_probe.py); a lone waiting order asks at most every 2-256 s, ~45 times in an hour
+    where the quarter-of-age schedule asked ~31 times;
+  * the oldest orders are not the last ones back: when the shop recovers, every waiting order of a
+    young outage is due on the same tick, instead of a spread that let new orders overtake old ones.
 - a stock push (`own_block_or_soon`): each record at the end of the block that failed it, and a record
   that failed otherwise in 5 s (twice), since an offer waiting for its stock may oversell.
 Setting a visibility is an optimisation: when it fails the record simply comes back after the queue's
@@ -28,9 +35,9 @@ logger = Logger(child=True)
 
 SQS_MAX_BATCH = 10
 SQS_MAX_VISIBILITY_SECONDS = 43_200  # 12 hours: SQS rejects anything longer
-BACK_OFF_FIRST_SECONDS = 5
-BACK_OFF_MAX_SECONDS = 300
-BACK_OFF_SHARE_OF_AGE = 0.25  # how much of the time already failing a record waits again
+BACK_OFF_FIRST_SECONDS = 2  # the probe clock's finest step, while an outage is young
+BACK_OFF_MAX_SECONDS = 256  # its coarsest: a power of two, so every finer tick lands on it too
+BACK_OFF_SHARE_OF_AGE = 0.25  # the step is at most this share of the time the record has been failing
 BLOCK_MARGIN_SECONDS = 1  # come back just after the block, not on its last second
 
 # A policy maps the failed records to the seconds each stays invisible; a record it leaves out keeps the
@@ -38,20 +45,29 @@ BLOCK_MARGIN_SECONDS = 1  # come back just after the block, not on its last seco
 Policy = Callable[[list[dict[str, Any]]], dict[str, int]]
 
 
-def back_off_seconds(failing_for: float) -> int:
-    """A quarter of the time the record has been failing: at least 5 s, at most 5 minutes."""
-    wait = math.ceil(max(0.0, failing_for) * BACK_OFF_SHARE_OF_AGE)
-    return min(BACK_OFF_MAX_SECONDS, max(BACK_OFF_FIRST_SECONDS, wait))
+def back_off_step(failing_for: float) -> int:
+    """The largest power of two not over a quarter of the time failing: 2 s at least, 256 s at most."""
+    step = BACK_OFF_FIRST_SECONDS
+    while step * 2 <= max(0.0, failing_for) * BACK_OFF_SHARE_OF_AGE and step * 2 <= BACK_OFF_MAX_SECONDS:
+        step *= 2
+    return step
+
+
+def back_off_seconds(failing_for: float, now: float) -> int:
+    """Until the probe clock's next tick: the next epoch second that is a multiple of the step (1 s to
+    the step). Steps nest (2 | 4 | ... | 256), so records of any age meet on the coarser ticks."""
+    step = back_off_step(failing_for)
+    return step - math.floor(now) % step
 
 
 def back_off(now: Callable[[], float]) -> Policy:
     """Each record by how long ago SQS first handed it out: `ApproximateFirstReceiveTimestamp`, epoch
     milliseconds (boto3's SQS `Message.attributes`; Lambda's SQS event carries it in `attributes`).
-    Unknown counts as now, i.e. 5 s."""
+    Unknown counts as now, i.e. the first step."""
 
     def policy(failed: list[dict[str, Any]]) -> dict[str, int]:
         at = now()
-        return {r["receiptHandle"]: back_off_seconds(at - _first_received(r, at)) for r in failed}
+        return {r["receiptHandle"]: back_off_seconds(at - _first_received(r, at), at) for r in failed}
 
     return policy
 

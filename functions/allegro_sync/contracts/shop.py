@@ -23,6 +23,12 @@ class ShopUnavailable(ShopDeliveryError):
     """Down, timing out, 5xx or 429: worth retrying later."""
 
 
+class ShopDown(ShopUnavailable):
+    """The shop itself did not answer, or answered 5xx/429: any other message would fail now too (one
+    probe per batch, services/shop_probe.py). A reason of one message (its merged order not there yet)
+    stays a plain ShopUnavailable."""
+
+
 class ShopRejected(ShopDeliveryError):
     """The shop refused the message (4xx): retried too, but a human will likely have to look (DLQ)."""
 

@@ -1,10 +1,12 @@
 """Consumer of the standard `shop-outbox` queue: every order change (return, buyer message) to the shop, once.
 
 Powertools' `BatchProcessor` reports each failed record on its own, so one order the shop refuses does
-not hold back the others. A shop that is down fails the records; each comes back after a quarter of the
-time it has been failing, 5 s to 5 minutes (`adapters/redelivery.py`), so a recovered shop gets its orders
-within a quarter of its outage, up to the queue's maxReceiveCount (~50 min); after that the DLQ (alarmed)
-keeps them for replay. Neither the shop's credentials nor message bodies are logged.
+not hold back the others. A shop that is down is asked once per batch (services/shop_probe.py) and
+fails the records; they come back together on the next tick of a probe clock whose step is at most a
+quarter of the time each has been failing, 2 s to 256 s (`adapters/redelivery.py`, D15), so a recovered
+shop gets its orders within 2 s of a young outage's end and a quarter of a long one's, up to the
+queue's maxReceiveCount (~50 min); after that the DLQ (alarmed) keeps them for replay. Neither the
+shop's credentials nor message bodies are logged.
 """
 
 from __future__ import annotations
@@ -64,4 +66,5 @@ def record_handler(record: OutboxRecord) -> None:
 
 @logger.inject_lambda_context(log_event=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    application().shop_probe().new_batch()  # one probe of a down shop per batch (D15)
     return application().consume_backing_off("shop-outbox", event, context, processor, record_handler)

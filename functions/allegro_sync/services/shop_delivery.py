@@ -36,6 +36,7 @@ from allegro_sync.contracts.shop import (
 )
 from allegro_sync.domain.ledger import LedgerError, Outcome
 from allegro_sync.domain.orders import BuyerDetails
+from allegro_sync.services.shop_probe import ShopProbe
 from allegro_sync.services.stock import StockLedger
 
 
@@ -84,12 +85,18 @@ def failure_reason(error: Exception) -> str:
 
 class ShopDelivery:
     def __init__(
-        self, sink: ShopOrderSink, ledger: StockLedger, log: DeliveryLog, buyers: BuyerDataSource
+        self,
+        sink: ShopOrderSink,
+        ledger: StockLedger,
+        log: DeliveryLog,
+        buyers: BuyerDataSource,
+        probe: ShopProbe | None = None,  # the invocation's: a down shop is asked once per batch
     ) -> None:
         self._sink = sink
         self._ledger = ledger
         self._log = log
         self._buyers = buyers
+        self._probe = probe or ShopProbe()
 
     def deliver(self, message: OrderChanged) -> DeliveryResult:
         if self._log.delivered(message.message_id):
@@ -107,7 +114,7 @@ class ShopDelivery:
             message = message.with_buyer_data(
                 dict(buyer) if buyer else None, dict(delivery) if delivery else None
             )
-        ack = self._sink.deliver(message)
+        ack = self._probe.call(lambda: self._sink.deliver(message))
         confirmed: list[str] = []
         unconfirmed: list[str] = []
         for line in message.lines:
@@ -146,7 +153,11 @@ class ShopDelivery:
             return DeliveryResult(message.message_id, duplicate=True)
         sink = self._sink
         sent = isinstance(sink, ShopReturnSink)
-        ack = sink.deliver_return(message) if isinstance(sink, ShopReturnSink) else ShopAck(datetime.now(UTC))
+        ack = (
+            self._probe.call(lambda: sink.deliver_return(message))
+            if isinstance(sink, ShopReturnSink)
+            else ShopAck(datetime.now(UTC))
+        )
         confirmed: list[str] = []
         for line in message.lines:
             result = self._ledger.confirm_delivered(
@@ -175,7 +186,7 @@ class ShopDelivery:
         if not isinstance(sink, ShopLabelSink):
             self._log.record(message, ShopAck(datetime.now(UTC)))
             return DeliveryResult(message.message_id, duplicate=False, skipped=True)
-        ack = sink.deliver_label(message, link(message.label_key))
+        ack = self._probe.call(lambda: sink.deliver_label(message, link(message.label_key)))
         self._log.record(message, ack)
         return DeliveryResult(message.message_id, duplicate=False, shop_order_id=ack.shop_order_id)
 
@@ -189,7 +200,7 @@ class ShopDelivery:
         sink = self._sink
         if not isinstance(sink, ShopMessageSink):
             return DeliveryResult(message.message_id, duplicate=False, skipped=True)
-        ack = sink.deliver_buyer_message(message)
+        ack = self._probe.call(lambda: sink.deliver_buyer_message(message))
         if ack is None:
             return DeliveryResult(message.message_id, duplicate=False, skipped=True)
         self._log.record(message, ack)

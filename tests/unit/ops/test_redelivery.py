@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingErro
 from botocore.exceptions import ClientError
 
 from allegro_sync.adapters.allegro.rate_guard import InMemoryBlockedUntilStore, RateGuard
-from allegro_sync.adapters.redelivery import Redelivery, back_off, back_off_seconds, until
+from allegro_sync.adapters.redelivery import Redelivery, back_off, back_off_seconds, back_off_step, until
 from allegro_sync.local.events import sqs_record
 from allegro_sync.topology import queue_env
 from tests.fixtures.apps import bound_app
@@ -59,29 +59,49 @@ def visibility(calls: list[dict[str, Any]]) -> dict[str, int]:
 # -- the shop notifier's back-off ------------------------------------------------------------------
 
 
-def test_back_off_waits_a_quarter_of_the_time_failing_from_five_seconds_up_to_five_minutes() -> None:
-    assert [back_off_seconds(s) for s in (0, 19, 20, 40, 100, 400, 1_199, 1_200, 86_400)] == [
-        5, 5, 5, 10, 25, 100, 300, 300, 300,
+def test_the_probe_step_is_the_largest_power_of_two_within_a_quarter_of_the_time_failing() -> None:
+    assert [back_off_step(s) for s in (0, 15.9, 16, 40, 100, 400, 1_023, 1_024, 86_400)] == [
+        2, 2, 4, 8, 16, 64, 128, 256, 256,
     ]  # fmt: skip
-    assert back_off_seconds(-3) == 5  # a clock behind SQS's: as on the first receive
+    assert back_off_step(-3) == 2  # a clock behind SQS's: as on the first receive
+
+
+def test_a_failed_record_comes_back_on_the_next_tick_of_the_probe_clock() -> None:
+    assert back_off_seconds(0, 1_000.5) == 2  # tick 1,002
+    assert back_off_seconds(0, 1_001.9) == 1  # the same tick
+    assert back_off_seconds(40, 1_001.9) == 7  # step 8: tick 1,008
+    assert back_off_seconds(90, 1_024.0) == 16  # step 16, already on a tick: the next one
+
+
+def test_orders_waiting_for_one_shop_come_back_in_the_same_second_whatever_their_age() -> None:
+    """Young ones on every 2 s tick, older ones on the coarser ticks every finer clock also has."""
+    at = NOW + 0.7
+    young = back_off(lambda: at)([record(n, failing_for=n + 0.7) for n in range(1, 8)])
+    assert set(young.values()) == {2}  # all visible again at NOW + 2.7
+    policy = back_off(lambda: NOW + 6.2)
+    old = policy([record(1, failing_for=8.2), record(2, failing_for=20.2), record(3, failing_for=40.2)])
+    assert old == {"h1": 2, "h2": 2, "h3": 2}  # NOW + 8: a tick of steps 2, 4 and 8
 
 
 def test_a_shop_back_after_an_outage_gets_its_orders_within_a_quarter_of_the_outage() -> None:
     """The receives a record gets while the shop is down: the one after the shop's return is at most
-    25 % (or 5 s) later, where doubling from 5 s lands up to 100 % later; and as few calls in an hour."""
-    receives = [0.0]
-    while receives[-1] < 3_600:
-        receives.append(receives[-1] + back_off_seconds(receives[-1]))
-    for outage in (23.0, 40.0, 90.0, 600.0, 1_500.0):
-        after = next(t for t in receives if t >= outage)
-        assert after - outage <= max(5.0, outage * 0.25 + 1)
-    assert len(receives) <= 35
+    25 % (or 2 s) later, where doubling from 5 s lands up to 100 % later; at most ~50 calls in an hour
+    for a lone order (the quarter-of-age schedule: 31), shared by every order that waits with it."""
+    for start in (0.0, 0.3, 1.0, 5.5):
+        receives = [NOW + start]
+        while receives[-1] < NOW + start + 3_600:
+            at = receives[-1] + 0.2  # a failed delivery takes a moment
+            receives.append(at + back_off_seconds(at - NOW - start, at))
+        for outage in (1.0, 9.0, 23.0, 40.0, 90.0, 600.0, 1_500.0):
+            after = next(t for t in receives if t >= NOW + start + outage)
+            assert after - (NOW + start + outage) <= max(2.0, outage * 0.25) + 1
+        assert len(receives) <= 52
 
 
 def test_back_off_follows_each_records_own_first_receive() -> None:
     policy = back_off(lambda: NOW)
     records = [record(1), record(2, 4, failing_for=40), {"receiptHandle": "h3"}]
-    assert policy(records) == {"h1": 5, "h2": 10, "h3": 5}
+    assert policy(records) == {"h1": 2, "h2": 8, "h3": 2}
 
 
 # -- Allegro's block -------------------------------------------------------------------------------
@@ -129,7 +149,7 @@ def test_only_the_failed_records_are_rescheduled_ten_per_request() -> None:
 
     assert [len(c["Entries"]) for c in sqs.calls] == [10, 10, 4]
     assert {c["QueueUrl"] for c in sqs.calls} == {"https://queue"}
-    assert visibility(sqs.calls) == done == {f"h{n}": 10 for n in range(25) if n != 3}
+    assert visibility(sqs.calls) == done == {f"h{n}": 8 for n in range(25) if n != 3}
     assert all(len({e["Id"] for e in c["Entries"]}) == len(c["Entries"]) for c in sqs.calls)
 
 
@@ -161,7 +181,7 @@ def test_records_sqs_refuses_are_logged_and_the_rest_are_set(caplog: pytest.LogC
         event(record(1), record(2)), failures("m1", "m2"), back_off(lambda: NOW)
     )
 
-    assert done == {"h1": 5, "h2": 5}
+    assert done == {"h1": 2, "h2": 2}
     assert "SQS kept the queue's visibility" in caplog.text
     assert [getattr(r, "codes", None) for r in caplog.records] == [["ReceiptHandleIsInvalid"]]
 
@@ -177,7 +197,7 @@ def test_when_every_record_fails_all_are_rescheduled_and_the_invocation_still_fa
             event(record(1), record(2, 3, failing_for=80)), back_off(lambda: NOW), batch
         )
 
-    assert visibility(sqs.calls) == {"h1": 5, "h2": 20}
+    assert visibility(sqs.calls) == {"h1": 2, "h2": 16}
 
 
 def test_a_partial_failure_is_answered_and_its_failures_rescheduled() -> None:
@@ -188,7 +208,7 @@ def test_a_partial_failure_is_answered_and_its_failures_rescheduled() -> None:
     )
 
     assert answer == failures("m2")
-    assert visibility(sqs.calls) == {"h2": 5}
+    assert visibility(sqs.calls) == {"h2": 2}
 
 
 # -- through the composition root, against moto ----------------------------------------------------

@@ -21,7 +21,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 from allegro_sync.adapters.shop import signing
 from allegro_sync.adapters.shop.errors import refusal_code
 from allegro_sync.contracts.messages import BuyerMessage, OrderChanged, OrderLabel, OrderReturned
-from allegro_sync.contracts.shop import LabelLink, ShopAck, ShopRejected, ShopUnavailable
+from allegro_sync.contracts.shop import LabelLink, ShopAck, ShopDown, ShopRejected
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 USER_AGENT = "allegro-sync/shop-notifier"
@@ -88,7 +88,7 @@ class GenericShop:
         try:
             response = self._http.post(self._url, content=body, headers=headers)
         except httpx.HTTPError as exc:
-            raise ShopUnavailable(f"the shop at {self._url} did not answer ({type(exc).__name__})") from None
+            raise ShopDown(f"the shop at {self._url} did not answer ({type(exc).__name__})") from None
         status = response.status_code
         if status in (401, 403):
             raise ShopRejected(
@@ -108,11 +108,11 @@ class GenericShop:
         try:
             response = self._http.post(self._url, content=body, headers=headers)
         except httpx.HTTPError as exc:
-            raise ShopUnavailable(f"the shop did not answer: {type(exc).__name__}") from None
+            raise ShopDown(f"the shop did not answer: {type(exc).__name__}") from None
         received_at = datetime.fromtimestamp(self._clock(), UTC)
         status = response.status_code
         if status >= 500 or status in RETRYABLE_STATUS:
-            raise ShopUnavailable(f"the shop answered {status}; will retry")
+            raise ShopDown(f"the shop answered {status}; will retry")
         if not 200 <= status < 300:
             raise ShopRejected(f"the shop refused {what} with {status}: {refusal_code(response)}")
         return _ack(response, received_at)

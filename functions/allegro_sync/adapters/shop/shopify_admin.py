@@ -33,7 +33,7 @@ import httpx
 from allegro_sync.adapters.shop.shopify import FORM_ATTRIBUTE, SHOPIFY_API_VERSION
 from allegro_sync.adapters.shop.woocommerce_rest import MERGED, OrderIndex, _address
 from allegro_sync.contracts.messages import OrderChanged, OutboxLine
-from allegro_sync.contracts.shop import ShopAck, ShopRejected, ShopUnavailable
+from allegro_sync.contracts.shop import ShopAck, ShopDown, ShopRejected, ShopUnavailable
 
 PENDING_TAG = "allegro-stock-pending"
 ORDER_GID = "gid://shopify/Order/"
@@ -124,10 +124,10 @@ class ShopifyAdmin:
                 self._endpoint, json={"query": query, "variables": variables}, headers=headers
             )
         except httpx.HTTPError as exc:
-            raise ShopUnavailable(f"Shopify did not answer: {type(exc).__name__}") from None
+            raise ShopDown(f"Shopify did not answer: {type(exc).__name__}") from None
         status = response.status_code
         if status >= 500 or status in (408, 429):
-            raise ShopUnavailable(f"Shopify answered {status}; will retry")
+            raise ShopDown(f"Shopify answered {status}; will retry")
         if status != 200:
             raise ShopRejected(f"Shopify refused the Admin API call with {status} (token, scopes, version?)")
         try:
@@ -138,7 +138,7 @@ class ShopifyAdmin:
         if errors:
             codes = {str((e.get("extensions") or {}).get("code")) for e in errors if isinstance(e, dict)}
             if "THROTTLED" in codes:
-                raise ShopUnavailable("Shopify throttled the call (cost limit); will retry")
+                raise ShopDown("Shopify throttled the call (cost limit); will retry")
             first = errors[0].get("message") if isinstance(errors[0], dict) else errors[0]
             raise ShopRejected(f"Shopify refused the GraphQL call: {str(first)[:200]}")
         data = body.get("data") if isinstance(body, dict) else None

@@ -35,7 +35,7 @@ import httpx
 from allegro_sync.adapters.shop.errors import refusal_code
 from allegro_sync.adapters.shop.woocommerce import CHECKOUT_FORM_META
 from allegro_sync.contracts.messages import BuyerMessage, OrderChanged, OrderLabel, OrderReturned, OutboxLine
-from allegro_sync.contracts.shop import LabelLink, ShopAck, ShopRejected, ShopUnavailable
+from allegro_sync.contracts.shop import LabelLink, ShopAck, ShopDown, ShopRejected, ShopUnavailable
 
 ACCOUNT_META = "_allegro_account"
 API = "/wp-json/wc/v3"
@@ -140,10 +140,10 @@ class WooCommerceRest:
                 method, self._base + path, json=json, params=params, auth=self._auth
             )
         except httpx.HTTPError as exc:
-            raise ShopUnavailable(f"WooCommerce did not answer: {type(exc).__name__}") from None
+            raise ShopDown(f"WooCommerce did not answer: {type(exc).__name__}") from None
         status = response.status_code
         if status >= 500 or status in (408, 409, 429):
-            raise ShopUnavailable(f"WooCommerce answered {status} to {method} {path}; will retry")
+            raise ShopDown(f"WooCommerce answered {status} to {method} {path}; will retry")
         if not 200 <= status < 300:
             raise ShopRejected(f"WooCommerce refused {method} {path} with {status}: {refusal_code(response)}")
         return response
