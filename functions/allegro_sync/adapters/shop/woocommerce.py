@@ -48,7 +48,12 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, TypeAdapter, ValidationError
 
 from allegro_sync.adapters.shop.errors import Problem, WebhookRejected, schema_violation
-from allegro_sync.adapters.shop.generic import load_json, require_json
+from allegro_sync.adapters.shop.json_body import load_json, require_json
+from allegro_sync.adapters.shop.platforms import (
+    WOOCOMMERCE_DELIVERY_HEADER,
+    WOOCOMMERCE_TOPIC_HEADER,
+    is_woocommerce_ping,
+)
 from allegro_sync.contracts.messages import (
     MAX_PRICE,
     PriceSet,
@@ -59,9 +64,10 @@ from allegro_sync.contracts.messages import (
 )
 from allegro_sync.contracts.webhooks import DeleteByProductId, Delivery, Refusal
 
-TOPIC_HEADER = "x-wc-webhook-topic"
+TOPIC_HEADER = WOOCOMMERCE_TOPIC_HEADER
 SIGNATURE_HEADER = "x-wc-webhook-signature"
-DELIVERY_HEADER = "x-wc-webhook-delivery-id"
+DELIVERY_HEADER = WOOCOMMERCE_DELIVERY_HEADER
+is_ping = is_woocommerce_ping  # the unsigned ping sent when a webhook is saved
 # The order meta our orders carry their checkout form in (written by woocommerce_rest, read back by the
 # fulfillment intake): here, so reading it does not import the REST client and httpx.
 CHECKOUT_FORM_META = "_allegro_checkout_form_id"
@@ -71,7 +77,6 @@ TOPICS = ("product.created", "product.updated", "product.restored", "product.del
 EAN_META_KEYS = ("_global_unique_id", "_ean", "ean")
 MAX_IMAGES = 16
 _EAN = re.compile(r"^\d{8}$|^\d{12,14}$")
-_PING = re.compile(rb"^webhook_id=\d{1,20}$")
 _URL: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl, config=ConfigDict(defer_build=True))
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
@@ -143,11 +148,6 @@ class WcProduct(_Lenient):
 
 class WcDeleted(_Lenient):
     id: int = Field(ge=1)
-
-
-def is_ping(headers: Mapping[str, str], body: bytes) -> bool:
-    """WooCommerce's unsigned "is this URL alive" ping, sent when a webhook is saved."""
-    return not headers.get(TOPIC_HEADER) and bool(_PING.match(body.strip()))
 
 
 def verify(headers: Mapping[str, str], body: bytes, secrets: list[str]) -> None:
