@@ -132,7 +132,7 @@ import json, sys, types
 from allegro_sync.handlers import shop_webhook
 from allegro_sync.adapters.shop import http_request as http
 route = getattr(http, sys.argv[1])
-secrets = types.SimpleNamespace(generic=["s"], woocommerce=["s"])
+secrets = types.SimpleNamespace(generic=["s"], woocommerce=["s"], secrets=["s"])  # Shopify's: `secrets`
 try:
     route.parse({}, b"{}", secrets, 0.0, 300, lambda: None)
 except Exception as exc:  # unsigned: refused, after its adapter was imported
@@ -144,7 +144,7 @@ print(json.dumps([refused, sorted(m for m in sys.modules if m in json.loads(sys.
 def test_a_webhook_route_imports_only_its_own_platforms_adapter() -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "functions"), str(ROOT)])}
     loaded = {}
-    for route in ("GENERIC", "WOOCOMMERCE"):
+    for route in ("GENERIC", "WOOCOMMERCE", "SHOPIFY"):
         result = subprocess.run(  # noqa: S603
             [sys.executable, "-c", ROUTE_PROBE, route, json.dumps(PLATFORM_ADAPTERS)],
             env=env, capture_output=True, text=True, check=True, timeout=300,
@@ -154,4 +154,5 @@ def test_a_webhook_route_imports_only_its_own_platforms_adapter() -> None:
     assert loaded == {
         "GENERIC": ["WebhookRejected", [f"{shop}.generic"]],
         "WOOCOMMERCE": ["WebhookRejected", [f"{shop}.woocommerce"]],
+        "SHOPIFY": ["WebhookRejected", [f"{shop}.shopify"]],
     }

@@ -37,8 +37,8 @@ from pydantic import BaseModel, ConfigDict, HttpUrl, ValidationError
 
 from allegro_sync.adapters.shop.errors import Problem, WebhookRejected, schema_violation
 from allegro_sync.adapters.shop.json_body import load_json
+from allegro_sync.adapters.shop.mapping import build_event, images, sign
 from allegro_sync.adapters.shop.platforms import SHOPIFY_DELIVERY_HEADER, SHOPIFY_FORM_ATTRIBUTE
-from allegro_sync.adapters.shop.woocommerce import WcImage, build_event, images, sign
 from allegro_sync.contracts.messages import ProductDelete, ProductUpsert, ShopEvent
 from allegro_sync.contracts.webhooks import DeleteByProductId, Delivery, InventoryLevel, Refusal
 
@@ -148,7 +148,7 @@ def _when(raw: str | None, fallback: datetime) -> datetime:
 def _images(product: SfProduct, variant: SfVariant) -> list[HttpUrl]:
     """The variant's own image first, then the product's."""
     ordered = sorted(product.images, key=lambda i: i.id != variant.image_id)
-    return images([WcImage(src=i.src) for i in ordered])
+    return images(ordered)
 
 
 class _Mapper:
