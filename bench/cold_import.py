@@ -236,10 +236,10 @@ def measure(repeats: int) -> dict[str, Any]:
     }
 
 
-def previous_ratios() -> dict[str, float]:
+def previous_ratios(directory: Path = RESULTS_DIR) -> dict[str, float]:
     """Each handler's and floor's ratio in the run recorded before this one (bench/results), if any."""
     try:
-        figures = json.loads((RESULTS_DIR / "cold_import.json").read_text())["figures"]
+        figures = json.loads((directory / "cold_import.json").read_text())["figures"]
     except (OSError, ValueError, KeyError):
         return {}
     rows = {"floor": figures.get("floor", {})} | {
