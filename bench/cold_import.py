@@ -7,8 +7,8 @@ headers), for this machine's platform and by an interpreter of Lambda's Python v
 packages (boto3, botocore, ...) are installed beside it at the pinned version and precompiled, as the
 Lambda runtime ships them. Each figure is the CPU time
 (`time.process_time`) of `import X` in a fresh interpreter (PYTHONDONTWRITEBYTECODE=1, only the asset and
-the runtime packages on the path), as a ratio to `import boto3` measured the same way at the start and the
-end of the same round; the headline is the median over N rounds, printed with their range. The ratio
+the runtime packages on the path), as a ratio to `import boto3` measured the same way just before and just
+after it; the headline is the median over N rounds, printed with their range. The ratio
 cancels most of the machine's speed and load. CPU time rather than wall time, and a median rather than a
 best: importtime's wall clock also counts the time the interpreter waits for a core, which on a shared
 2-core machine is most of its noise, and a best-of keeps each module's luckiest run, not a typical one.
@@ -187,7 +187,7 @@ def asset_size() -> dict[str, Any]:
 
 def measure(repeats: int) -> dict[str, Any]:
     """`import boto3`, the floors and every handler in `repeats` rounds of fresh interpreters: the median
-    ratio of CPU seconds to the round's `import boto3`, and the best importtime ratio."""
+    ratio of CPU seconds to the `import boto3` beside it, and the best importtime ratio."""
     modules = [f.module for f in TOPOLOGY.functions]
     with tempfile.TemporaryDirectory() as folder:
         interpreter, path, warning = local_asset(Path(folder))
@@ -199,17 +199,19 @@ def measure(repeats: int) -> dict[str, Any]:
         per_round: dict[str, list[float]] = {}
         wall: dict[str, float] = {}
         for _ in range(repeats):
-            # `import boto3` opens and closes each round: each module's ratio is to the mean of the two,
-            # so a load that changes between rounds (other work on the machine) cancels in the ratio.
-            first = run_import(interpreter, path, "boto3")
-            measured = {m: run_import(interpreter, path, m) for m in [FLOOR, *FLOORS.values(), *modules]}
-            last = run_import(interpreter, path, "boto3")
-            baseline = (first[0] + last[0]) / 2
-            measured["boto3"] = (baseline, min(first[1], last[1]))
-            for module, (cpu_s, import_s) in measured.items():
-                cpu.setdefault(module, []).append(cpu_s)
-                per_round.setdefault(module, []).append(cpu_s / baseline)
-                wall[module] = min(wall.get(module, import_s), import_s)
+            # `import boto3` runs between every two modules and each module's ratio is to the mean of the two
+            # beside it: the load of the machine changes within seconds (other work on it), not only
+            # between rounds.
+            before = run_import(interpreter, path, "boto3")
+            for module in [FLOOR, *FLOORS.values(), *modules]:
+                cpu_s, import_s = run_import(interpreter, path, module)
+                after = run_import(interpreter, path, "boto3")
+                for name, (c, w) in ((module, (cpu_s, import_s)), ("boto3", before)):
+                    cpu.setdefault(name, []).append(c)
+                    wall[name] = min(wall.get(name, w), w)
+                per_round.setdefault(module, []).append(cpu_s / ((before[0] + after[0]) / 2))
+                before = after
+        per_round["boto3"] = [1.0]
     median = {module: statistics.median(times) for module, times in cpu.items()}
 
     def ratios(module: str) -> dict[str, Any]:
@@ -225,8 +227,8 @@ def measure(repeats: int) -> dict[str, Any]:
         "repeats": repeats,
         "python": version,
         "how": "the asset's packages for this machine, .pyc compiled as shipped; CPU time of the import, "
-        f"median over {repeats} rounds of the ratio to `import boto3` in the same round (importtime: best "
-        f"of {repeats})",
+        f"median over {repeats} rounds of the ratio to the `import boto3` run just before and after "
+        f"(importtime: best of {repeats})",
         "warning": warning,
         "boto3_import_s": round(median["boto3"], 3),
         "boto3_importtime_s": round(wall["boto3"], 3),
