@@ -5,24 +5,32 @@ Measured on the asset's own packages: the asset is built the way `cdk synth` bui
 headers), for this machine's platform and by an interpreter of Lambda's Python version (PATH
 `python3.13`, pyenv), because the arm64 wheels Lambda gets cannot load here. The runtime-provided
 packages (boto3, botocore, ...) are installed beside it at the pinned version and precompiled, as the
-Lambda runtime ships them. Each figure is `python -X importtime -c "import X"` in a fresh interpreter
-(PYTHONDONTWRITEBYTECODE=1, only the asset and the runtime packages on the path), best of N, with
-`import boto3` measured the same way in the same run: the ratio cancels most of the machine's speed
-and load, which is why it is the headline. Without a Python of Lambda's version the bench measures with
-its own interpreter and says so: the deployed asset would then ship sources only.
+Lambda runtime ships them. Each figure is the CPU time
+(`time.process_time`) of `import X` in a fresh interpreter (PYTHONDONTWRITEBYTECODE=1, only the asset and
+the runtime packages on the path), as a ratio to `import boto3` measured the same way just before and just
+after it; the headline is the median over N rounds, printed with their range. The ratio
+cancels most of the machine's speed and load. CPU time rather than wall time, and a median rather than a
+best: importtime's wall clock also counts the time the interpreter waits for a core, which on a shared
+2-core machine is most of its noise, and a best-of keeps each module's luckiest run, not a typical one.
+The same interpreters run with `-X importtime`, so the earlier figure (best importtime of N) is printed and
+recorded beside it, and the previous run's ratio from bench/results beside both. Without a Python of
+Lambda's version the bench measures with its own interpreter and says so: the deployed asset would then
+ship sources only.
 
 Asset size: the Lambda asset itself (arm64 wheels), built into a temporary folder, measured unzipped
 (Lambda's limit: 250 MB) and zipped.
 
-Run: .venv/bin/python -m bench.cold_import [repeats]   (default 3)
+Run: .venv/bin/python -m bench.cold_import [repeats]   (default 5)
 """
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -33,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from allegro_sync.topology import TOPOLOGY
-from bench._results import record
+from bench._results import RESULTS_DIR, record
 
 ROOT = Path(__file__).resolve().parent.parent
 LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)\s*$")
@@ -70,8 +78,13 @@ def import_micros(stderr: str, module: str) -> int:
     return total
 
 
-def run_import(interpreter: str, path: list[Path], module: str) -> float:
-    """Seconds one fresh `import module` took, with only `path` beside the standard library."""
+# The child times the import itself, in CPU seconds, and prints it last; importtime writes to stderr.
+TIMED = "import time; t = time.process_time_ns(); import {module}; print(time.process_time_ns() - t)"
+
+
+def run_import(interpreter: str, path: list[Path], module: str) -> tuple[float, float]:
+    """(CPU seconds, importtime seconds) of one fresh `import module`, with only `path` beside the standard
+    library."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")} | {
         "PYTHONPATH": os.pathsep.join(map(str, path)),
         "PYTHONDONTWRITEBYTECODE": "1",
@@ -80,7 +93,7 @@ def run_import(interpreter: str, path: list[Path], module: str) -> float:
         "POWERTOOLS_TRACE_DISABLED": "true",
     }
     result = subprocess.run(  # noqa: S603
-        [interpreter, "-X", "importtime", "-c", f"import {module}"],
+        [interpreter, "-X", "importtime", "-c", TIMED.format(module=module)],
         env=env,
         capture_output=True,
         text=True,
@@ -89,7 +102,7 @@ def run_import(interpreter: str, path: list[Path], module: str) -> float:
     )
     if result.returncode != 0:
         raise RuntimeError(f"import {module} failed:\n{result.stderr[-2000:]}")
-    return import_micros(result.stderr, module) / 1e6
+    return int(result.stdout.split()[-1]) / 1e9, import_micros(result.stderr, module) / 1e6
 
 
 def runtime_provided_requirements() -> list[str]:
@@ -173,7 +186,8 @@ def asset_size() -> dict[str, Any]:
 
 
 def measure(repeats: int) -> dict[str, Any]:
-    """Best-of-`repeats` import seconds of `import boto3` and of every handler, interleaved in one run."""
+    """`import boto3`, the floors and every handler in `repeats` rounds of fresh interpreters: the median
+    ratio of CPU seconds to the `import boto3` beside it, and the best importtime ratio."""
     modules = [f.module for f in TOPOLOGY.functions]
     with tempfile.TemporaryDirectory() as folder:
         interpreter, path, warning = local_asset(Path(folder))
@@ -181,53 +195,89 @@ def measure(repeats: int) -> dict[str, Any]:
             [interpreter, "-c", "import platform; print(platform.python_version())"],
             capture_output=True, text=True, check=True,
         ).stdout.strip()  # fmt: skip
-        best: dict[str, float] = {}
+        cpu: dict[str, list[float]] = {}
+        per_round: dict[str, list[float]] = {}
+        wall: dict[str, float] = {}
         for _ in range(repeats):
-            for module in ["boto3", FLOOR, *FLOORS.values(), *modules]:
-                seconds = run_import(interpreter, path, module)
-                best[module] = min(best.get(module, seconds), seconds)
-    boto3, floor = best.pop("boto3"), best.pop(FLOOR)
-    floors = {
-        name: {"imports": imports, "ratio_to_boto3": round(best.pop(imports) / boto3, 2)}
-        for name, imports in FLOORS.items()
-    }
-    handlers = {
-        module.rsplit(".", 1)[-1]: {"import_s": round(s, 3), "ratio_to_boto3": round(s / boto3, 2)}
-        for module, s in best.items()
-    }
+            # `import boto3` runs between every two modules and each module's ratio is to the mean of the two
+            # beside it: the load of the machine changes within seconds (other work on it), not only
+            # between rounds.
+            before = run_import(interpreter, path, "boto3")
+            for module in [FLOOR, *FLOORS.values(), *modules]:
+                cpu_s, import_s = run_import(interpreter, path, module)
+                after = run_import(interpreter, path, "boto3")
+                for name, (c, w) in ((module, (cpu_s, import_s)), ("boto3", before)):
+                    cpu.setdefault(name, []).append(c)
+                    wall[name] = min(wall.get(name, w), w)
+                per_round.setdefault(module, []).append(cpu_s / ((before[0] + after[0]) / 2))
+                before = after
+        per_round["boto3"] = [1.0]
+    median = {module: statistics.median(times) for module, times in cpu.items()}
+
+    def ratios(module: str) -> dict[str, Any]:
+        spread = per_round[module]
+        return {
+            "import_s": round(median[module], 3),
+            "ratio_to_boto3": round(statistics.median(spread), 2),
+            "ratio_range": [round(min(spread), 2), round(max(spread), 2)],
+            "importtime_ratio_to_boto3": round(wall[module] / wall["boto3"], 2),
+        }
+
     return {
         "repeats": repeats,
         "python": version,
-        "how": "the asset's packages for this machine, .pyc compiled as shipped; fresh interpreters",
+        "how": "the asset's packages for this machine, .pyc compiled as shipped; CPU time of the import, "
+        f"median over {repeats} rounds of the ratio to the `import boto3` run just before and after "
+        f"(importtime: best of {repeats})",
         "warning": warning,
-        "boto3_import_s": round(boto3, 3),
-        "floor": {"imports": FLOOR, "import_s": round(floor, 3), "ratio_to_boto3": round(floor / boto3, 2)},
-        "floors": floors,
-        "handlers": handlers,
+        "boto3_import_s": round(median["boto3"], 3),
+        "boto3_importtime_s": round(wall["boto3"], 3),
+        "floor": {"imports": FLOOR, **ratios(FLOOR)},
+        "floors": {name: {"imports": imports, **ratios(imports)} for name, imports in FLOORS.items()},
+        "handlers": {module.rsplit(".", 1)[-1]: ratios(module) for module in modules},
     }
+
+
+def previous_ratios(directory: Path = RESULTS_DIR) -> dict[str, float]:
+    """Each handler's and floor's ratio in the run recorded before this one (bench/results), if any."""
+    try:
+        figures = json.loads((directory / "cold_import.json").read_text())["figures"]
+    except (OSError, ValueError, KeyError):
+        return {}
+    rows = {"floor": figures.get("floor", {})} | {
+        f"floor with {name}": f for name, f in figures.get("floors", {}).items()
+    }
+    rows |= figures.get("handlers", {})
+    return {name: row["ratio_to_boto3"] for name, row in rows.items() if "ratio_to_boto3" in row}
 
 
 def main(repeats: int) -> None:
     os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+    before = previous_ratios()
     figures = measure(repeats)
     if figures["warning"]:
         print(f"WARNING: {figures['warning']}")
     boto3_ms = figures["boto3_import_s"] * 1000
-    print(f"Python {figures['python']}; import boto3: {boto3_ms:.0f} ms (best of {repeats})")
-    floor = figures["floor"]
-    print(f"floor (import {FLOOR}): {floor['import_s'] * 1000:.0f} ms, {floor['ratio_to_boto3']:.2f}x")
-    for name, f in figures["floors"].items():
-        print(f"floor with {name} (import {f['imports']}): {f['ratio_to_boto3']:.2f}x")
-    print(f"{'handler':<22} {'import':>9} {'x boto3':>8}")
+    print(
+        f"Python {figures['python']}; import boto3: {boto3_ms:.0f} ms CPU (median of {repeats}); "
+        f"columns: x boto3 now (CPU, median of the rounds' ratios, their range), by importtime (best of "
+        f"{repeats}), in the previous run"
+    )
+    rows = {"floor": figures["floor"]} | {f"floor with {n}": f for n, f in figures["floors"].items()}
+    for name, f in rows.items():
+        print(f"{name:<22} {f['ratio_to_boto3']:7.2f}x {_row(f, before.get(name))}  (import {f['imports']})")
+    print(f"{'handler':<22} {'x boto3':>8} {'range':>11} {'importtime':>10} {'previous':>8} {'CPU':>9}")
     for name, h in figures["handlers"].items():
         flag = "" if h["ratio_to_boto3"] <= GOAL_RATIO else f"  above the {GOAL_RATIO}x goal"
-        print(f"{name:<22} {h['import_s'] * 1000:6.0f} ms {h['ratio_to_boto3']:7.2f}x{flag}")
+        cpu_ms = h["import_s"] * 1000
+        print(f"{name:<22} {h['ratio_to_boto3']:7.2f}x {_row(h, before.get(name))} {cpu_ms:6.0f} ms{flag}")
     ratios = [h["ratio_to_boto3"] for h in figures["handlers"].values()]
     imports = [h["import_s"] for h in figures["handlers"].values()]
     figures["max_ratio_to_boto3"] = max(ratios)
     figures["max_import_s"] = max(imports)
     figures["median_import_s"] = sorted(imports)[len(imports) // 2]
     print(f"slowest: {figures['max_ratio_to_boto3']:.2f}x import boto3 (goal <= {GOAL_RATIO}x)")
+    figures["previous_ratio_to_boto3"] = before or None
     try:
         figures["asset"] = asset_size()
         asset = figures["asset"]
@@ -242,5 +292,12 @@ def main(repeats: int) -> None:
     record("cold_import", figures)
 
 
+def _row(figures: dict[str, Any], previous: float | None) -> str:
+    """The rounds' range, the importtime ratio and the previous run's ratio, printed beside the CPU ratio."""
+    was = f"{previous:7.2f}x" if previous is not None else "      -"
+    low, high = figures["ratio_range"]
+    return f"({low:.2f}-{high:.2f}) {figures['importtime_ratio_to_boto3']:9.2f}x {was}"
+
+
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 3)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 5)

@@ -16,7 +16,7 @@ from typing import Any
 import boto3
 
 from allegro_sync import correlation
-from allegro_sync.adapters.shop.generic import queued_event_json
+from allegro_sync.contracts.messages import SHOP_EVENT_ADAPTER, ShopEvent
 from allegro_sync.contracts.webhooks import QueuedEvent
 
 SQS_MAX_BATCH_ENTRIES = 10
@@ -103,3 +103,8 @@ class ShopEventQueue:
         self._publisher.send(
             [FifoMessage(queued_event_json(q.event), q.group_id, q.deduplication_id) for q in events]
         )
+
+
+def queued_event_json(event: ShopEvent) -> str:
+    """How an event travels on the queue (the worker gets it parsed: `ShopEventRecord`)."""
+    return SHOP_EVENT_ADAPTER.dump_json(event).decode()

@@ -29,7 +29,7 @@ from allegro_sync.adapters.config_secret import (
     section_text,
     write_section,
 )
-from allegro_sync.adapters.shop.shopify import SHOPIFY_API_VERSION
+from allegro_sync.adapters.shop.platforms import SHOPIFY_API_VERSION
 from allegro_sync.contracts.shop import ShopOrderSink
 
 if TYPE_CHECKING:  # the shop adapters (and httpx) are imported by the function that builds one

@@ -16,14 +16,6 @@ from allegro_sync.contracts.allegro import AllegroRequest, AllegroResponse, IdRe
 
 BETA_MEDIA_TYPE = "application/vnd.allegro.beta.v1+json"
 
-# When a returned item counts as back in stock (the seller's `RETURNS_RESTOCK_ON`): the parcel reached the
-# seller (DELIVERED and every later status but a rejection), or the seller finished the return (FINISHED...).
-RestockOn = Literal["ARRIVAL", "ACCEPTANCE"]
-ARRIVED = frozenset(
-    {"DELIVERED", "FINISHED", "FINISHED_APT", "COMMISSION_REFUND_CLAIMED", "COMMISSION_REFUNDED"}
-    | {"WAREHOUSE_DELIVERED", "WAREHOUSE_VERIFICATION"}
-)
-ACCEPTED = frozenset({"FINISHED", "FINISHED_APT", "COMMISSION_REFUND_CLAIMED", "COMMISSION_REFUNDED"})
 RejectionCode = Literal[
     "REFUND_REJECTED",
     "NEW_ITEM_SENT",

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from allegro_sync.contracts.after_sale import ACCEPTED, ARRIVED, RestockOn
+from allegro_sync.contracts.return_status import ACCEPTED, ARRIVED, RestockOn
 from allegro_sync.domain.ledger import (
     LedgerError,
     OpenSale,

@@ -15,11 +15,11 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from allegro_sync import correlation
-from allegro_sync.adapters.shop import fulfillment_in, shopify, signing
+from allegro_sync.adapters.shop import fulfillment_in, signing
 from allegro_sync.adapters.shop import http_request as http
 from allegro_sync.adapters.shop.errors import WebhookRejected
+from allegro_sync.adapters.shop.platforms import SHOPIFY_DELIVERY_HEADER, WOOCOMMERCE_DELIVERY_HEADER
 from allegro_sync.adapters.shop.signing_secret import SigningNotConfigured
-from allegro_sync.adapters.shop.woocommerce import DELIVERY_HEADER as WC_DELIVERY_HEADER
 from allegro_sync.bootstrap import Application, application
 from allegro_sync.contracts.messages import ShopOrderStatus
 from allegro_sync.contracts.webhooks import Source
@@ -65,13 +65,13 @@ def woocommerce_orders() -> Response[Any]:
     ping = http.woocommerce_ping(app.current_event)  # 200 in every state, before any secret is read
     woo = fulfillment_in.parse_woocommerce_order
     parse: Parse = lambda h, b, a: woo(h, b, a.signing_secrets().read().woocommerce)  # noqa: E731
-    return ping or _intake(WC_DELIVERY_HEADER, parse, "woocommerce")
+    return ping or _intake(WOOCOMMERCE_DELIVERY_HEADER, parse, "woocommerce")
 
 
 @app.post("/webhooks/shopify/orders")
 def shopify_orders() -> Response[Any]:
     parse: Parse = lambda h, b, a: fulfillment_in.parse_shopify_order(h, b, a.shopify_keys())  # noqa: E731
-    return _intake(shopify.DELIVERY_HEADER, parse, "shopify")
+    return _intake(SHOPIFY_DELIVERY_HEADER, parse, "shopify")
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)

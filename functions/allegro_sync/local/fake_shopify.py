@@ -29,7 +29,7 @@ from typing import Any
 
 from allegro_sync.adapters.shop import shopify
 from allegro_sync.adapters.shop import woocommerce as hmac_base64
-from allegro_sync.adapters.shop.shopify import SHOPIFY_API_VERSION
+from allegro_sync.adapters.shop.platforms import SHOPIFY_API_VERSION
 
 Answer = tuple[int, Any] | tuple[int, Any, dict[str, str]]  # (status, JSON[, headers])
 

@@ -21,12 +21,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from allegro_sync.contracts.after_sale import CustomerReturn, RestockOn, ReturnsCursor
+from allegro_sync.contracts.after_sale import CustomerReturn, ReturnsCursor
 from allegro_sync.contracts.allegro import CheckoutForm
 from allegro_sync.contracts.allegro_errors import (
     AllegroApiError,
 )
 from allegro_sync.contracts.messages import OrderReturned, ReturnedLine
+from allegro_sync.contracts.return_status import RestockOn
 from allegro_sync.domain.ledger import StockView
 from allegro_sync.domain.orders import OrderRecord
 from allegro_sync.domain.returns import back_in_stock, return_line_id

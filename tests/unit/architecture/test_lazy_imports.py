@@ -19,7 +19,12 @@ ROOT = Path(__file__).resolve().parents[3]
 # Imported on first use only: httpx by the clients that call Allegro or a shop; nh3 by the description
 # cleaner; Powertools' idempotency utility by nothing the functions ship today (a handler adopting it
 # imports it where it is used).
-NEVER_AT_IMPORT = ("httpx", "nh3", "aws_lambda_powertools.utilities.idempotency")
+# The shop platforms' webhook adapters: one seller uses one platform, so each route imports its platform's
+# adapter when it parses (adapters/shop/platforms.py names what the handlers need before that).
+PLATFORM_ADAPTERS = tuple(
+    f"allegro_sync.adapters.shop.{name}" for name in ("generic", "woocommerce", "shopify", "prestashop")
+)
+NEVER_AT_IMPORT = ("httpx", "nh3", "aws_lambda_powertools.utilities.idempotency", *PLATFORM_ADAPTERS)
 # Powertools' batch utility: a queue consumer builds its processor at import, nothing else needs it.
 BATCH = "aws_lambda_powertools.utilities.batch"
 
@@ -36,11 +41,13 @@ for module in sys.argv[2:]:
 """
 
 
-def _first_importers() -> dict[str, set[str]]:
+def _first_importers(
+    order: list[Function] | None = None, watched_names: tuple[str, ...] = (*NEVER_AT_IMPORT, BATCH)
+) -> dict[str, set[str]]:
     """handler name -> watched packages loaded once it was imported (after the handlers before it)."""
-    order = sorted(TOPOLOGY.functions, key=_consumes_a_queue)
+    order = order or sorted(TOPOLOGY.functions, key=_consumes_a_queue)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "functions"), str(ROOT)])}
-    watched = json.dumps([*NEVER_AT_IMPORT, BATCH])
+    watched = json.dumps(watched_names)
     result = subprocess.run(  # noqa: S603
         [sys.executable, "-c", PROBE, watched, *(f.module for f in order)],
         env=env, capture_output=True, text=True, check=True, timeout=300,
@@ -102,3 +109,50 @@ def test_queue_consumers_do_not_load_powertools_parser_models() -> None:
     consumers = [f for f in TOPOLOGY.functions if _consumes_a_queue(f)]
     assert consumers, "the topology has queue consumers"
     assert {f.name: found for f in consumers if (found := _built_at_import(f.module))} == {}
+
+
+# Allegro's request and response models (contracts/allegro.py, about a third of `import boto3`): built at
+# import only by the handlers listed, whose every run calls Allegro with them. The stock ledger once pulled
+# them into every function that books stock, through the returns' restock statuses
+# (contracts/return_status.py now).
+ALLEGRO_MODELS = "allegro_sync.contracts.allegro"
+ALLEGRO_MODELS_AT_IMPORT = {"repricer"}
+
+
+def test_allegro_models_are_imported_only_by_handlers_whose_every_run_calls_allegro() -> None:
+    order = sorted(TOPOLOGY.functions, key=lambda f: f.name in ALLEGRO_MODELS_AT_IMPORT)  # those last
+    loaded = _first_importers(order, (ALLEGRO_MODELS,))
+    assert set(loaded) >= ALLEGRO_MODELS_AT_IMPORT, "the allowed handlers are in the topology"
+    assert [name for name, found in loaded.items() if found and name not in ALLEGRO_MODELS_AT_IMPORT] == []
+
+
+# A delivery on one platform's route imports that platform's adapter and no other's.
+ROUTE_PROBE = """
+import json, sys, types
+from allegro_sync.handlers import shop_webhook
+from allegro_sync.adapters.shop import http_request as http
+route = getattr(http, sys.argv[1])
+secrets = types.SimpleNamespace(generic=["s"], woocommerce=["s"], secrets=["s"])  # Shopify's: `secrets`
+try:
+    route.parse({}, b"{}", secrets, 0.0, 300, lambda: None)
+except Exception as exc:  # unsigned: refused, after its adapter was imported
+    refused = type(exc).__name__
+print(json.dumps([refused, sorted(m for m in sys.modules if m in json.loads(sys.argv[2]))]))
+"""
+
+
+def test_a_webhook_route_imports_only_its_own_platforms_adapter() -> None:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "functions"), str(ROOT)])}
+    loaded = {}
+    for route in ("GENERIC", "WOOCOMMERCE", "SHOPIFY"):
+        result = subprocess.run(  # noqa: S603
+            [sys.executable, "-c", ROUTE_PROBE, route, json.dumps(PLATFORM_ADAPTERS)],
+            env=env, capture_output=True, text=True, check=True, timeout=300,
+        )  # fmt: skip
+        loaded[route] = json.loads(result.stdout)
+    shop = "allegro_sync.adapters.shop"
+    assert loaded == {
+        "GENERIC": ["WebhookRejected", [f"{shop}.generic"]],
+        "WOOCOMMERCE": ["WebhookRejected", [f"{shop}.woocommerce"]],
+        "SHOPIFY": ["WebhookRejected", [f"{shop}.shopify"]],
+    }

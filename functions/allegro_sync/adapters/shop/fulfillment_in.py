@@ -13,14 +13,14 @@ tracking numbers are its fulfillments' `tracking_company` + `tracking_numbers`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
 
-from allegro_sync.adapters.shop import generic, shopify, woocommerce
 from allegro_sync.adapters.shop import woocommerce_after_sale as woo_after_sale
 from allegro_sync.adapters.shop.errors import Problem, WebhookRejected, schema_violation
-from allegro_sync.adapters.shop.woocommerce import CHECKOUT_FORM_META
+from allegro_sync.adapters.shop.json_body import load_json, require_json
+from allegro_sync.adapters.shop.platforms import SHOPIFY_FORM_ATTRIBUTE, is_woocommerce_ping
 from allegro_sync.contracts.fulfillment_status import FulfillmentStatus
 from allegro_sync.contracts.messages import (
     CheckoutFormId,
@@ -30,6 +30,9 @@ from allegro_sync.contracts.messages import (
     ShopRefundLine,
 )
 from allegro_sync.domain.shop_orders import WOOCOMMERCE_STATUS
+
+if TYPE_CHECKING:  # each parser imports its platform's adapter when it runs (one seller, one platform)
+    from allegro_sync.adapters.shop.shopify import ShopifyKeys
 
 TRACKING_META = "_wc_shipment_tracking_items"
 WOOCOMMERCE_ORDER_TOPICS = ("order.updated", "order.created")
@@ -78,9 +81,11 @@ def _generic_refund(data: Any) -> ShopOrderStatus:
 def parse_generic_status(
     headers: Mapping[str, str], body: bytes, secrets: list[str], *, now: float, replay_window: int
 ) -> ShopOrderStatus:
-    generic.require_json(headers)
+    from allegro_sync.adapters.shop import generic
+
+    require_json(headers)
     generic.verify(headers, body, secrets, now=now, replay_window=replay_window)
-    data = generic.load_json(body)
+    data = load_json(body)
     if isinstance(data, dict) and data.get("type") == "order.refunded":
         return _generic_refund(data)
     try:
@@ -136,7 +141,7 @@ def _order_of(
             f"topic {topic[:60]!r} is not handled here",
             [Problem(header, f"must be one of {', '.join(handled)}")],
         )
-    order = generic.load_json(body)
+    order = load_json(body)
     if not isinstance(order, dict):
         raise WebhookRejected(422, "schema_violation", f"expected a {platform} order object")
     return order
@@ -146,8 +151,11 @@ def parse_woocommerce_order(
     headers: Mapping[str, str], body: bytes, secrets: list[str]
 ) -> ShopOrderStatus | None:
     """The update, or None for a ping or an order that is not from Allegro (nothing to do)."""
-    if woocommerce.is_ping(headers, body):
+    if is_woocommerce_ping(headers, body):
         return None
+    from allegro_sync.adapters.shop import woocommerce
+    from allegro_sync.adapters.shop.woocommerce import CHECKOUT_FORM_META
+
     woocommerce.verify(headers, body, secrets)
     order = _order_of(headers, body, ("X-WC-Webhook-Topic", WOOCOMMERCE_ORDER_TOPICS), "WooCommerce")
     form_id = _meta(order, CHECKOUT_FORM_META)
@@ -191,15 +199,15 @@ def _shopify_parcels(order: Mapping[str, Any]) -> tuple[Parcel, ...]:
     return tuple(parcels[:20])
 
 
-def parse_shopify_order(
-    headers: Mapping[str, str], body: bytes, keys: shopify.ShopifyKeys
-) -> ShopOrderStatus | None:
+def parse_shopify_order(headers: Mapping[str, str], body: bytes, keys: ShopifyKeys) -> ShopOrderStatus | None:
     """The update, or None for an order that is not from Allegro or says nothing to pass on."""
+    from allegro_sync.adapters.shop import shopify
+
     shopify.verify(headers, body, keys.secrets)
     order = _order_of(headers, body, ("X-Shopify-Topic", SHOPIFY_ORDER_TOPICS), "Shopify")
     shop = (headers.get(shopify.SHOP_HEADER) or "").strip().lower()
     notes = {n.get("name"): n.get("value") for n in order.get("note_attributes") or [] if isinstance(n, dict)}
-    form_id = notes.get(shopify.FORM_ATTRIBUTE)
+    form_id = notes.get(SHOPIFY_FORM_ATTRIBUTE)
     if not form_id or shop != keys.shop_domain.lower():
         return None
     status: FulfillmentStatus | None = None

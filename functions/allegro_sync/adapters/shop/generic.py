@@ -8,18 +8,17 @@ OpenAPI file is generated from them, so the documentation cannot drift from what
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, TypeAdapter, ValidationError
 
 from allegro_sync.adapters.shop import signing
 from allegro_sync.adapters.shop.errors import Problem, WebhookRejected, field_path, schema_violation
+from allegro_sync.adapters.shop.json_body import header as _header
+from allegro_sync.adapters.shop.json_body import load_json, require_json
 from allegro_sync.contracts.messages import (
-    SHOP_EVENT_ADAPTER,
     Money,
     PriceSet,
     ProductDelete,
@@ -111,22 +110,6 @@ _DOMAIN = {
 }
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    value = headers.get(name.lower())
-    return value.strip() if value is not None else None
-
-
-def require_json(headers: Mapping[str, str]) -> None:
-    media = (_header(headers, "content-type") or "").split(";")[0].strip().lower()
-    if media != "application/json":
-        raise WebhookRejected(
-            415,
-            "unsupported_media_type",
-            "send the body as application/json",
-            [Problem("Content-Type", f"got {media or 'nothing'!r}, expected 'application/json'")],
-        )
-
-
 def verify(
     headers: Mapping[str, str], body: bytes, secrets: list[str], *, now: float, replay_window: int
 ) -> tuple[str, int]:
@@ -183,20 +166,6 @@ def verify(
             [Problem(signing.TIMESTAMP_HEADER, f"must be within {replay_window} s of the receiver's clock")],
         )
     return delivery, timestamp
-
-
-def load_json(body: bytes) -> Any:
-    """Strict JSON: exact decimals, no NaN/Infinity; a 400 that says where it broke."""
-
-    def refuse(constant: str) -> Any:
-        raise ValueError(f"{constant} is not valid JSON")
-
-    try:
-        return json.loads(body, parse_float=Decimal, parse_constant=refuse)
-    except (ValueError, RecursionError) as exc:
-        raise WebhookRejected(
-            400, "malformed_json", "the body is not valid JSON", [Problem("(body)", str(exc)[:200])]
-        ) from None
 
 
 def parse_events(data: Any) -> list[EventIn]:
@@ -277,8 +246,3 @@ def parse_generic(
     # Every event an absolute level dated by the shop itself: its repeat is recognised by its order keys.
     self_ordered = bool(parsed) and all(e.type == "stock.set" and e.occurred_at is not None for e in parsed)
     return Delivery("generic", delivery_id, events, self_ordered=self_ordered)
-
-
-def queued_event_json(event: ShopEvent) -> str:
-    """How an event travels on the queue (the worker gets it parsed: `ShopEventRecord`)."""
-    return SHOP_EVENT_ADAPTER.dump_json(event).decode()

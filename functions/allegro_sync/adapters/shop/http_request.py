@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
@@ -28,12 +28,12 @@ from allegro_sync.adapters import alarm_metrics
 from allegro_sync.adapters.queues import PublishFailed
 from allegro_sync.adapters.shop import signing
 from allegro_sync.adapters.shop.errors import Problem, WebhookRejected
-from allegro_sync.adapters.shop.generic import parse_generic
-from allegro_sync.adapters.shop.shopify import DELIVERY_HEADER as SHOPIFY_DELIVERY_HEADER
-from allegro_sync.adapters.shop.shopify import parse_shopify
+from allegro_sync.adapters.shop.platforms import (
+    SHOPIFY_DELIVERY_HEADER,
+    WOOCOMMERCE_DELIVERY_HEADER,
+    is_woocommerce_ping,
+)
 from allegro_sync.adapters.shop.signing_secret import SigningNotConfigured
-from allegro_sync.adapters.shop.woocommerce import DELIVERY_HEADER as WC_DELIVERY_HEADER
-from allegro_sync.adapters.shop.woocommerce import Reader, is_ping, parse_woocommerce
 from allegro_sync.contracts.webhooks import (
     DeleteByProductId,
     Delivery,
@@ -42,6 +42,9 @@ from allegro_sync.contracts.webhooks import (
     Outcome,
     Source,
 )
+
+if TYPE_CHECKING:  # each route imports its platform's adapter when it parses (one seller, one platform)
+    from allegro_sync.adapters.shop.woocommerce import Reader
 
 
 def json_response(status: int, body: Mapping[str, Any]) -> Response[Any]:
@@ -100,32 +103,37 @@ class WebhookRoute:
     ]
 
 
-GENERIC = WebhookRoute(
-    "generic",
-    # The generic contract's limit: every event must fit one SQS message (256 KiB), and so must the delivery.
-    256 * 1024,
-    signing.DELIVERY_HEADER,
-    lambda headers, body, secrets, now, window, _reader: parse_generic(
-        headers, body, secrets.generic, now=now, replay_window=window
-    ),
-)
-WOOCOMMERCE = WebhookRoute(
-    "woocommerce",
-    # WooCommerce disables a webhook after 5 failed deliveries, so its (chattier) product JSON gets more
-    # room; each event it yields is still bounded by the event model.
-    1024 * 1024,
-    WC_DELIVERY_HEADER,
-    lambda headers, body, secrets, now, _window, reader: parse_woocommerce(
-        headers, body, secrets.woocommerce, now=now, reader=reader
-    ),
-)
-SHOPIFY = WebhookRoute(
-    "shopify",
-    # Shopify's product JSON with many variants is large; each event it yields is bounded by the event model.
-    1024 * 1024,
-    SHOPIFY_DELIVERY_HEADER,
-    lambda headers, body, keys, now, _window, _reader: parse_shopify(headers, body, keys, now=now),
-)
+def _generic(
+    headers: Mapping[str, str], body: bytes, secrets: Any, now: float, window: int, _reader: Reader
+) -> Delivery:
+    from allegro_sync.adapters.shop.generic import parse_generic
+
+    return parse_generic(headers, body, secrets.generic, now=now, replay_window=window)
+
+
+def _woocommerce(
+    headers: Mapping[str, str], body: bytes, secrets: Any, now: float, _window: int, reader: Reader
+) -> Delivery | DeleteByProductId:
+    from allegro_sync.adapters.shop.woocommerce import parse_woocommerce
+
+    return parse_woocommerce(headers, body, secrets.woocommerce, now=now, reader=reader)
+
+
+def _shopify(
+    headers: Mapping[str, str], body: bytes, keys: Any, now: float, _window: int, _reader: Reader
+) -> Delivery | DeleteByProductId | InventoryLevel:
+    from allegro_sync.adapters.shop.shopify import parse_shopify
+
+    return parse_shopify(headers, body, keys, now=now)
+
+
+# The generic contract's limit: every event must fit one SQS message (256 KiB), and so must the delivery.
+GENERIC = WebhookRoute("generic", 256 * 1024, signing.DELIVERY_HEADER, _generic)
+# WooCommerce disables a webhook after 5 failed deliveries, so its (chattier) product JSON gets more room;
+# each event it yields is still bounded by the event model.
+WOOCOMMERCE = WebhookRoute("woocommerce", 1024 * 1024, WOOCOMMERCE_DELIVERY_HEADER, _woocommerce)
+# Shopify's product JSON with many variants is large; each event it yields is bounded by the event model.
+SHOPIFY = WebhookRoute("shopify", 1024 * 1024, SHOPIFY_DELIVERY_HEADER, _shopify)
 # AWS failed while queueing or reading the secret: the shop should send the delivery again.
 TRANSIENT_FAILURES = (PublishFailed, GetParameterError, ClientError, BotoCoreError)
 SEND_AGAIN = "the delivery was not queued; send it again"
@@ -210,7 +218,7 @@ def woocommerce_ping(event: APIGatewayProxyEventV2) -> Response[Any] | None:
         body = body_of(event, 96)
     except WebhookRejected:
         return None
-    if is_ping(headers_of(event), body):
+    if is_woocommerce_ping(headers_of(event), body):
         return json_response(200, {"status": "pong"})
     return None
 

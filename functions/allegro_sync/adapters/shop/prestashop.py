@@ -36,7 +36,7 @@ import httpx
 from pydantic import ValidationError
 
 from allegro_sync.adapters.shop.errors import schema_violation
-from allegro_sync.adapters.shop.woocommerce import printable
+from allegro_sync.adapters.shop.mapping import printable
 from allegro_sync.contracts.fulfillment_status import FulfillmentStatus
 from allegro_sync.contracts.messages import (
     MAX_PRICE,

@@ -36,18 +36,18 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, HttpUrl, ValidationError
 
 from allegro_sync.adapters.shop.errors import Problem, WebhookRejected, schema_violation
-from allegro_sync.adapters.shop.generic import load_json
-from allegro_sync.adapters.shop.woocommerce import WcImage, build_event, images, sign
+from allegro_sync.adapters.shop.json_body import load_json
+from allegro_sync.adapters.shop.mapping import build_event, images, sign
+from allegro_sync.adapters.shop.platforms import SHOPIFY_DELIVERY_HEADER, SHOPIFY_FORM_ATTRIBUTE
 from allegro_sync.contracts.messages import ProductDelete, ProductUpsert, ShopEvent
 from allegro_sync.contracts.webhooks import DeleteByProductId, Delivery, InventoryLevel, Refusal
 
-SHOPIFY_API_VERSION = "2026-01"  # supported until January 2027; @idempotent on inventory mutations
-FORM_ATTRIBUTE = "allegro_checkout_form_id"  # the custom attribute naming an order's Allegro checkout form
 TOPIC_HEADER = "x-shopify-topic"
 SIGNATURE_HEADER = "x-shopify-hmac-sha256"
 SHOP_HEADER = "x-shopify-shop-domain"
+DELIVERY_HEADER = SHOPIFY_DELIVERY_HEADER
+FORM_ATTRIBUTE = SHOPIFY_FORM_ATTRIBUTE
 VERSION_HEADER = "x-shopify-api-version"
-DELIVERY_HEADER = "x-shopify-webhook-id"
 EVENT_HEADER = "x-shopify-event-id"
 TRIGGERED_HEADER = "x-shopify-triggered-at"
 PRODUCT_TOPICS = ("products/create", "products/update")
@@ -148,7 +148,7 @@ def _when(raw: str | None, fallback: datetime) -> datetime:
 def _images(product: SfProduct, variant: SfVariant) -> list[HttpUrl]:
     """The variant's own image first, then the product's."""
     ordered = sorted(product.images, key=lambda i: i.id != variant.image_id)
-    return images([WcImage(src=i.src) for i in ordered])
+    return images(ordered)
 
 
 class _Mapper:

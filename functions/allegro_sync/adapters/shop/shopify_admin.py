@@ -30,7 +30,8 @@ from typing import Any
 
 import httpx
 
-from allegro_sync.adapters.shop.shopify import FORM_ATTRIBUTE, SHOPIFY_API_VERSION
+from allegro_sync.adapters.shop.platforms import SHOPIFY_API_VERSION
+from allegro_sync.adapters.shop.platforms import SHOPIFY_FORM_ATTRIBUTE as FORM_ATTRIBUTE
 from allegro_sync.adapters.shop.woocommerce_rest import MERGED, OrderIndex, _address
 from allegro_sync.contracts.messages import OrderChanged, OutboxLine
 from allegro_sync.contracts.shop import ShopAck, ShopDown, ShopRejected, ShopUnavailable

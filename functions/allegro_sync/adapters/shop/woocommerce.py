@@ -45,10 +45,16 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from allegro_sync.adapters.shop import mapping
 from allegro_sync.adapters.shop.errors import Problem, WebhookRejected, schema_violation
-from allegro_sync.adapters.shop.generic import load_json, require_json
+from allegro_sync.adapters.shop.json_body import load_json, require_json
+from allegro_sync.adapters.shop.platforms import (
+    WOOCOMMERCE_DELIVERY_HEADER,
+    WOOCOMMERCE_TOPIC_HEADER,
+    is_woocommerce_ping,
+)
 from allegro_sync.contracts.messages import (
     MAX_PRICE,
     PriceSet,
@@ -59,9 +65,13 @@ from allegro_sync.contracts.messages import (
 )
 from allegro_sync.contracts.webhooks import DeleteByProductId, Delivery, Refusal
 
-TOPIC_HEADER = "x-wc-webhook-topic"
+TOPIC_HEADER = WOOCOMMERCE_TOPIC_HEADER
 SIGNATURE_HEADER = "x-wc-webhook-signature"
-DELIVERY_HEADER = "x-wc-webhook-delivery-id"
+DELIVERY_HEADER = WOOCOMMERCE_DELIVERY_HEADER
+is_ping = is_woocommerce_ping  # the unsigned ping sent when a webhook is saved
+# Shared with the other platforms' mappings (adapters/shop/mapping.py), by the names they had here.
+MAX_IMAGES = mapping.MAX_IMAGES
+images, printable, build_event, sign = mapping.images, mapping.printable, mapping.build_event, mapping.sign
 # The order meta our orders carry their checkout form in (written by woocommerce_rest, read back by the
 # fulfillment intake): here, so reading it does not import the REST client and httpx.
 CHECKOUT_FORM_META = "_allegro_checkout_form_id"
@@ -69,11 +79,7 @@ SOURCE_HEADER = "x-wc-webhook-source"
 WEBHOOK_ID_HEADER = "x-wc-webhook-id"
 TOPICS = ("product.created", "product.updated", "product.restored", "product.deleted")
 EAN_META_KEYS = ("_global_unique_id", "_ean", "ean")
-MAX_IMAGES = 16
 _EAN = re.compile(r"^\d{8}$|^\d{12,14}$")
-_PING = re.compile(rb"^webhook_id=\d{1,20}$")
-_URL: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl, config=ConfigDict(defer_build=True))
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class ProductReader(Protocol):
@@ -143,11 +149,6 @@ class WcProduct(_Lenient):
 
 class WcDeleted(_Lenient):
     id: int = Field(ge=1)
-
-
-def is_ping(headers: Mapping[str, str], body: bytes) -> bool:
-    """WooCommerce's unsigned "is this URL alive" ping, sent when a webhook is saved."""
-    return not headers.get(TOPIC_HEADER) and bool(_PING.match(body.strip()))
 
 
 def verify(headers: Mapping[str, str], body: bytes, secrets: list[str]) -> None:
@@ -256,19 +257,6 @@ def _ean(product: WcProduct, notes: list[str]) -> str | None:
     return None
 
 
-def images(*sources: list[WcImage]) -> list[HttpUrl]:
-    """Valid image URLs in order, each once, at most `MAX_IMAGES` (Shopify's mapping uses it too)."""
-    urls: list[HttpUrl] = []
-    for image in (i for group in sources for i in group):
-        try:
-            url = _URL.validate_python(image.src)
-        except ValidationError:
-            continue
-        if url not in urls:
-            urls.append(url)
-    return urls[:MAX_IMAGES]
-
-
 def _category_path(product: WcProduct) -> list[str]:
     names = [c.name.strip() for c in product.categories if c.name.strip()]
     return names[:1] or ["Uncategorized"]
@@ -281,22 +269,6 @@ def _attributes(product: WcProduct) -> dict[str, str]:
         if attribute.name.strip() and value.strip():
             found[attribute.name.strip()] = value.strip()
     return found
-
-
-def printable(sku: str) -> str:
-    """A SKU as it can be shown and typed: control characters as `\\xNN` escapes."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", sku)
-
-
-def build_event(kind: type[ShopEvent], where: str, refused: list[Refusal], **fields: Any) -> list[ShopEvent]:
-    """The event, or none with the reason added to `refused` (data resending cannot fix: answered 2xx)."""
-    try:
-        return [kind(**fields)]
-    except ValidationError as exc:
-        problems = schema_violation(exc, prefix=where).details
-        reason = "; ".join(f"{p.field}: {p.problem}" for p in problems)
-        refused.append(Refusal(printable(str(fields.get("sku", ""))), f"not synced: {reason}"))
-        return []
 
 
 class _Mapper:
@@ -523,11 +495,6 @@ def _why_ignored(product: WcProduct) -> str:
     if not product.sku.strip():
         return f"product {product.id} has no SKU"
     return f"product {product.id} has nothing to sync (no price or stock)"
-
-
-def sign(secret: str, body: bytes) -> str:
-    """The `X-WC-Webhook-Signature` WooCommerce would send for `body` (tests, CLI)."""
-    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
 
 
 def dumps(payload: Any) -> bytes:
