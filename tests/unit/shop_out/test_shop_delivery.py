@@ -12,6 +12,7 @@ from allegro_sync.adapters.shop import signing
 from allegro_sync.adapters.shop.outbound_generic import GenericShop, delivery_id
 from allegro_sync.adapters.shop.woocommerce import CHECKOUT_FORM_META
 from allegro_sync.adapters.shop.woocommerce_rest import (
+    CLAIM_LEASE,
     IndexedOrder,
     WooCommerceShop,
     woocommerce_status,
@@ -68,8 +69,12 @@ class MemoryIndex:
     def get(self, checkout_form_id: str) -> IndexedOrder | None:
         return self.items.get(checkout_form_id)
 
-    def claim(self, checkout_form_id: str, at: datetime) -> None:
-        self.items.setdefault(checkout_form_id, IndexedOrder(claimed_at=at))
+    def claim(self, checkout_form_id: str, at: datetime) -> bool:
+        held = self.items.get(checkout_form_id)
+        if held is not None and (held.shop_order_id is not None or at - held.claimed_at < CLAIM_LEASE):
+            return False
+        self.items[checkout_form_id] = IndexedOrder(claimed_at=at)
+        return True
 
     def set(self, checkout_form_id: str, shop_order_id: int) -> None:
         claimed = self.items.get(checkout_form_id)

@@ -5,7 +5,7 @@
 - `shop-failure#<message_id>`: why the shop did not take the message the last time (`dlq show`);
 - `shop-newest`: the highest order-state version delivered, so a late older state is not sent;
 - `shop-order`: the WooCommerce order created for the checkout form (OrderIndex), claimed before the
-  create so a crash in between is recoverable.
+  create so a crash in between is recoverable; the claim is exclusive (one delivery creates the order).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 
 from allegro_sync.adapters.dynamodb import items
-from allegro_sync.adapters.shop.woocommerce_rest import IndexedOrder
+from allegro_sync.adapters.shop.woocommerce_rest import CLAIM_LEASE, IndexedOrder
 from allegro_sync.contracts.messages import BuyerMessage, OrderChanged, OrderLabel, OrderReturned
 from allegro_sync.contracts.records.item import Item
 from allegro_sync.contracts.records.orders import (
@@ -138,18 +138,39 @@ class DynamoShopDeliveries:
             claimed_at=datetime.fromisoformat(order.claimed_at), shop_order_id=order.shop_order_id
         )
 
-    def claim(self, checkout_form_id: str, at: datetime) -> None:
+    def claim(self, checkout_form_id: str, at: datetime) -> bool:
+        """Exclusive (`OrderIndex.claim`): a conditional put; a claim without an order older than
+        `CLAIM_LEASE` is taken over by a compare-and-swap on the `claimed_at` read, so of two deliveries
+        that find it stale one creates the order."""
+        key = _key(checkout_form_id, SHOP_ORDER_SK)
+        claim = ShopOrderItem(pk=ORDER_PK + checkout_form_id, sk=SHOP_ORDER_SK, claimed_at=at.isoformat())
         try:
             self._client.put_item(
+                TableName=self._table, Item=_typed(claim), ConditionExpression="attribute_not_exists(pk)"
+            )
+            return True
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+        raw = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
+        held = ShopOrderItem.from_item(items.load(raw)) if raw else None
+        if held is None or held.shop_order_id is not None:
+            return False
+        if at - datetime.fromisoformat(held.claimed_at) < CLAIM_LEASE:
+            return False  # its holder may be creating the order right now
+        try:
+            self._client.update_item(
                 TableName=self._table,
-                Item=_typed(
-                    ShopOrderItem(pk=ORDER_PK + checkout_form_id, sk=SHOP_ORDER_SK, claimed_at=at.isoformat())
-                ),
-                ConditionExpression="attribute_not_exists(pk)",
+                Key=key,
+                UpdateExpression="SET claimed_at = :at",
+                ConditionExpression="claimed_at = :seen AND attribute_not_exists(shop_order_id)",
+                ExpressionAttributeValues={":at": {"S": at.isoformat()}, ":seen": {"S": held.claimed_at}},
             )
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise
+            return False
+        return True
 
     def set(self, checkout_form_id: str, shop_order_id: int) -> None:
         self._client.update_item(
