@@ -5,13 +5,14 @@ request boundary the other worker's whole delivery lands on."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
-from allegro_sync.adapters.dynamodb.shop_deliveries import DynamoShopDeliveries
+from allegro_sync.adapters.dynamodb.shop_deliveries import TURN_SECONDS, DynamoShopDeliveries
 from allegro_sync.adapters.shop.woocommerce_rest import CLAIM_LEASE, IndexedOrder
-from allegro_sync.contracts.shop import ShopOrderSink, ShopUnavailable
+from allegro_sync.contracts.messages import OrderChanged
+from allegro_sync.contracts.shop import ShopAck, ShopOrderSink, ShopUnavailable
 from allegro_sync.services.shop_delivery import ShopDelivery
 from tests.fixtures.aws import create_table
 from tests.fixtures.ledger import InMemoryLedgerRepository
@@ -24,6 +25,7 @@ from tests.unit.shop_out.test_shop_delivery import (
     MemoryIndex,
     MemoryLog,
     ledger_with_sale,
+    line,
     order,
     woo,
 )
@@ -55,24 +57,21 @@ def _shopify(index: MemoryIndex) -> tuple[ShopOrderSink, Callable[[], int]]:
 
 
 @pytest.mark.parametrize("shop", [_woocommerce, _shopify], ids=["woocommerce", "shopify"])
-def test_two_states_of_a_new_order_delivered_at_once_make_one_shop_order(
+def test_one_new_order_delivered_by_two_workers_at_once_makes_one_shop_order(
     shop: Callable[[MemoryIndex], tuple[ShopOrderSink, Callable[[], int]]],
-    memory_ledger: InMemoryLedgerRepository,
 ) -> None:
-    """Worker A delivers the bought state (v1); worker B delivers the paid state (v2) between A's look for
-    the shop's order and A's claim to create it. A must not create a second order: it retries, and its v1
-    is then older than what the shop has."""
+    """A standard queue may hand one message to two workers at once (both hold the same delivery turn):
+    worker B's whole delivery lands between worker A's look for the shop's order and A's claim to create
+    it. A must not create a second order (two orders, the stock taken twice): it is retried, and finds B's."""
     index = _RivalBeforeTheNextClaim()
     sink, orders = shop(index)
-    delivery = ShopDelivery(sink, ledger_with_sale(memory_ledger), MemoryLog(), MemoryBuyers())
 
-    index.rival = lambda: delivery.deliver(order("READY_FOR_PROCESSING", 2))
+    index.rival = lambda: sink.deliver(order())
     with pytest.raises(ShopUnavailable, match="another delivery"):
-        delivery.deliver(order("BOUGHT", 1))
-    retried = delivery.deliver(order("BOUGHT", 1))
+        sink.deliver(order())
+    sink.deliver(order())  # A's retry
 
     assert orders() == 1
-    assert retried.superseded
 
 
 def test_the_stored_claim_is_exclusive_until_its_holder_is_surely_gone(aws: None) -> None:
@@ -86,3 +85,67 @@ def test_the_stored_claim_is_exclusive_until_its_holder_is_surely_gone(aws: None
     index.set(FORM, 7)
     assert not index.claim(FORM, T0 + CLAIM_LEASE * 9)  # the order exists: never created again
     assert index.get(FORM) == IndexedOrder(T0 + CLAIM_LEASE, 7)
+
+
+class _RivalBeforeTheNextShopCall:
+    """The shop, with `rival` (another worker's delivery) run right before the next order reaches it."""
+
+    def __init__(self, shop: ShopOrderSink) -> None:
+        self.shop = shop
+        self.rival: Callable[[], object] | None = None
+
+    def deliver(self, message: OrderChanged) -> ShopAck:
+        rival, self.rival = self.rival, None
+        if rival is not None:
+            rival()
+        return self.shop.deliver(message)
+
+
+def test_a_cancellation_delivered_beside_the_payment_leaves_the_shop_order_cancelled(
+    memory_ledger: InMemoryLedgerRepository,
+) -> None:
+    """After a shop outage both states wait in the outbox: worker A sends the paid state (v2), worker B the
+    cancellation (v3) between A's check that v2 is the newest and A's call to the shop. The shop must end
+    with the cancelled order and its stock given back, not the paid order A sent last."""
+    fake = FakeWooCommerce("ck_test", "cs_test")
+    fake.add_product("SKU-1", 10)
+    shop = _RivalBeforeTheNextShopCall(woo(fake, MemoryIndex()))
+    delivery = ShopDelivery(shop, ledger_with_sale(memory_ledger), MemoryLog(), MemoryBuyers())
+    delivery.deliver(order("BOUGHT", 1))
+    cancellation = order("CANCELLED", 3, line(effect="RETURNED"))
+    queued: list[OrderChanged] = []
+
+    def worker_b() -> None:
+        try:
+            delivery.deliver(cancellation)
+        except ShopUnavailable:
+            queued.append(cancellation)  # SQS delivers it again
+
+    shop.rival = worker_b
+    delivery.deliver(order("READY_FOR_PROCESSING", 2))
+    for message in queued:
+        delivery.deliver(message)
+
+    [only] = fake.orders.values()
+    assert (only["status"], fake.stock("SKU-1")) == ("cancelled", 10)
+
+
+def test_the_stored_delivery_turn_lets_one_state_of_an_order_through_at_a_time(aws: None) -> None:
+    """On DynamoDB: a second state waits while the first holds the turn; the turn ends with the record
+    (or is given back); an older state than the shop's is superseded; a holder that died lapses."""
+    now = [T0]
+    log = DynamoShopDeliveries(create_table("orders"), clock=lambda: now[0])
+    v1, v2 = order("BOUGHT", 1), order("READY_FOR_PROCESSING", 2)
+
+    assert log.take_turn(FORM, 2, v2.message_id) == "go"
+    assert log.take_turn(FORM, 1, v1.message_id) == "busy"
+    assert log.take_turn(FORM, 2, v2.message_id) == "go"  # its own redelivery carries on
+    log.record(v2, ShopAck(T0))
+    assert log.take_turn(FORM, 1, v1.message_id) == "superseded"
+    v3 = order("CANCELLED", 3)
+    assert log.take_turn(FORM, 3, v3.message_id) == "go"
+    log.end_turn(FORM, v3.message_id)  # the shop did not take it
+    assert log.take_turn(FORM, 4, "order:x:v4") == "go"
+    assert log.take_turn(FORM, 3, v3.message_id) == "busy"
+    now[0] = T0 + timedelta(seconds=TURN_SECONDS + 1)  # v4's worker died
+    assert log.take_turn(FORM, 3, v3.message_id) == "go"

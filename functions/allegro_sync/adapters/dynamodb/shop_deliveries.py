@@ -3,7 +3,8 @@
 - `shop-delivery#<message_id>`: the shop took this outbox message (DeliveryLog); expires with the sale
   records' retention, since the order worker may resend a message for as long as it can re-import;
 - `shop-failure#<message_id>`: why the shop did not take the message the last time (`dlq show`);
-- `shop-newest`: the highest order-state version delivered, so a late older state is not sent;
+- `shop-newest`: the highest order-state version delivered, so a late older state is not sent, and the
+  order's delivery turn (one state of an order on its way to the shop at a time);
 - `shop-order`: the WooCommerce order created for the checkout form (OrderIndex), claimed before the
   create so a crash in between is recoverable; the claim is exclusive (one delivery creates the order).
 """
@@ -27,7 +28,7 @@ from allegro_sync.contracts.records.orders import (
     ShopFailureItem,
     ShopOrderItem,
 )
-from allegro_sync.contracts.shop import ShopAck, state_version
+from allegro_sync.contracts.shop import DeliveryTurn, ShopAck, state_version
 from allegro_sync.domain.ledger import DEFAULT_SALE_RETENTION
 
 ORDER_PK = "order#"
@@ -36,6 +37,7 @@ FAILURE_SK = "shop-failure#"
 REASON_LIMIT = 500
 SHOP_ORDER_SK = "shop-order"
 NEWEST_SK = "shop-newest"
+TURN_SECONDS = 120  # an order's delivery turn lapses after this (the shop notifier lives 60 s)
 
 _serializer = TypeSerializer()
 
@@ -91,12 +93,58 @@ class DynamoShopDeliveries:
             self._client.update_item(
                 TableName=self._table,
                 Key=_key(message.checkout_form_id, NEWEST_SK),
-                UpdateExpression="SET version = :v, expires_at = :e",
-                ConditionExpression="attribute_not_exists(version) OR version < :v",
+                UpdateExpression="SET version = :v, expires_at = :e REMOVE turn_by, turn_until",
+                ConditionExpression="attribute_not_exists(version) OR version <= :v",
                 ExpressionAttributeValues={
                     ":v": _serializer.serialize(version),
                     ":e": _serializer.serialize(delivery.expires_at),
                 },
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+
+    def take_turn(self, checkout_form_id: str, version: int, holder: str) -> DeliveryTurn:
+        """One conditional UpdateItem on the order's newest-state item (in place of a read of it)."""
+        now: datetime = self._clock()
+        key = _key(checkout_form_id, NEWEST_SK)
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=key,
+                UpdateExpression=(
+                    "SET turn_by = :me, turn_until = :until, expires_at = if_not_exists(expires_at, :e)"
+                ),
+                ConditionExpression=(
+                    "(attribute_not_exists(version) OR version <= :v) AND "
+                    "(attribute_not_exists(turn_until) OR turn_until < :now OR turn_by = :me)"
+                ),
+                ExpressionAttributeValues=items.dump(
+                    {
+                        ":me": holder,
+                        ":v": version,
+                        ":now": items.number(now.timestamp()),
+                        ":until": items.number(now.timestamp() + TURN_SECONDS),
+                        ":e": int((now + DEFAULT_SALE_RETENTION).timestamp()),
+                    }
+                ),
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            raw = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
+            newest = NewestStateItem.from_item(items.load(raw)).version if raw else None
+            return "superseded" if newest is not None and newest > version else "busy"
+        return "go"
+
+    def end_turn(self, checkout_form_id: str, holder: str) -> None:
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=_key(checkout_form_id, NEWEST_SK),
+                UpdateExpression="REMOVE turn_by, turn_until",
+                ConditionExpression="turn_by = :me",
+                ExpressionAttributeValues=items.dump({":me": holder}),
             )
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
@@ -119,12 +167,6 @@ class DynamoShopDeliveries:
             TableName=self._table, Key=_key(_form_of(message_id), FAILURE_SK + message_id)
         ).get("Item")
         return ShopFailureItem.from_item(items.load(item)) if item else None
-
-    def newest_version(self, checkout_form_id: str) -> int | None:
-        item = self._client.get_item(
-            TableName=self._table, Key=_key(checkout_form_id, NEWEST_SK), ConsistentRead=True
-        ).get("Item")
-        return NewestStateItem.from_item(items.load(item)).version if item else None
 
     # OrderIndex
     def get(self, checkout_form_id: str) -> IndexedOrder | None:
