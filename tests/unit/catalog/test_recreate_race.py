@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+
+from allegro_sync.contracts.allegro_errors import AllegroErrorDetail, AllegroNotFound
 from allegro_sync.contracts.catalog import OfferLink
+from allegro_sync.services.publishing import RetryLater
 from tests.unit.catalog.test_publishing import World, upsert
 
 
@@ -32,3 +36,36 @@ def test_an_archived_offer_recreated_by_two_pushers_at_once_becomes_one_new_offe
     assert new not in (None, old)
     assert set(world.api.offers) == {old, new}  # the archived one and one replacement
     assert answers[0] == new  # the first recreate made it; the second found it being made, or made
+
+
+def test_a_product_edit_finding_its_offer_archived_while_a_pusher_recreates_it_makes_no_third_offer() -> None:
+    """The catalogue worker reads the link of an edited product; the stock propagator's re-creation of the
+    archived offer lands right after; the worker's edit then meets the archived offer (404). It must not
+    create another offer: the edit is retried and goes to the pusher's new offer."""
+    world = World()
+    world.publisher.handle(upsert())
+    old = world.link().offer_id
+    assert old is not None
+    read = world.catalog.link
+    rival: list[Callable[[], object]] = []
+
+    def link_then_rival(sku: str, account: str) -> OfferLink | None:
+        found = read(sku, account)
+        while rival:
+            rival.pop()()
+        return found
+
+    def pusher_recreates() -> None:
+        world.publisher.recreate("SONY", "shop1", old)
+        world.api.fail["patch_product_offer"] = AllegroNotFound(404, [AllegroErrorDetail(code="NOT_FOUND")])
+
+    world.catalog.link = link_then_rival  # type: ignore[method-assign]
+    rival.append(pusher_recreates)
+    edit = upsert(minutes=1, name="Słuchawki Sony WH-1000XM5 czarne nowe")
+    with pytest.raises(RetryLater):
+        world.publisher.handle(edit)
+    world.publisher.handle(edit)  # SQS delivers it again
+
+    new = world.link().offer_id
+    assert set(world.api.offers) == {old, new}  # the archived one and ONE replacement
+    assert world.api.offers[str(new)]["name"] == "Słuchawki Sony WH-1000XM5 czarne nowe"
