@@ -13,7 +13,9 @@ from allegro_sync.services.publishing import RetryLater
 from tests.unit.catalog.test_publishing import World, upsert
 
 
-def test_an_archived_offer_recreated_by_two_pushers_at_once_becomes_one_new_offer() -> None:
+def _published() -> tuple[World, str, list[Callable[[], object]]]:
+    """A published product, its offer id, and a list whose callables (another worker) run right after the
+    catalogue's next read of a link."""
     world = World()
     world.publisher.handle(upsert())
     old = world.link().offer_id
@@ -23,11 +25,16 @@ def test_an_archived_offer_recreated_by_two_pushers_at_once_becomes_one_new_offe
 
     def link_then_rival(sku: str, account: str) -> OfferLink | None:
         found = read(sku, account)
-        while rival:  # the other pusher's whole recreate, right after this one read the link
+        while rival:
             rival.pop()()
         return found
 
     world.catalog.link = link_then_rival  # type: ignore[method-assign]
+    return world, old, rival
+
+
+def test_an_archived_offer_recreated_by_two_pushers_at_once_becomes_one_new_offer() -> None:
+    world, old, rival = _published()
     answers: list[str | None] = []
     rival.append(lambda: answers.append(world.publisher.recreate("SONY", "shop1", old)))
     answers.append(world.publisher.recreate("SONY", "shop1", old))
@@ -42,24 +49,12 @@ def test_a_product_edit_finding_its_offer_archived_while_a_pusher_recreates_it_m
     """The catalogue worker reads the link of an edited product; the stock propagator's re-creation of the
     archived offer lands right after; the worker's edit then meets the archived offer (404). It must not
     create another offer: the edit is retried and goes to the pusher's new offer."""
-    world = World()
-    world.publisher.handle(upsert())
-    old = world.link().offer_id
-    assert old is not None
-    read = world.catalog.link
-    rival: list[Callable[[], object]] = []
-
-    def link_then_rival(sku: str, account: str) -> OfferLink | None:
-        found = read(sku, account)
-        while rival:
-            rival.pop()()
-        return found
+    world, old, rival = _published()
 
     def pusher_recreates() -> None:
         world.publisher.recreate("SONY", "shop1", old)
         world.api.fail["patch_product_offer"] = AllegroNotFound(404, [AllegroErrorDetail(code="NOT_FOUND")])
 
-    world.catalog.link = link_then_rival  # type: ignore[method-assign]
     rival.append(pusher_recreates)
     edit = upsert(minutes=1, name="Słuchawki Sony WH-1000XM5 czarne nowe")
     with pytest.raises(RetryLater):
