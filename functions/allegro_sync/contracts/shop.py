@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 from allegro_sync.contracts.messages import BuyerMessage, OrderChanged, OrderLabel, OrderReturned
 
@@ -82,6 +82,11 @@ class ShopMessageSink(Protocol):
 
 
 _VERSION = re.compile(r":v(\d+)$")
+
+
+# Whether a state of an order may go to the shop now (`DeliveryLog.take_turn`): "go"; "superseded" (the shop
+# has a newer state); "busy" (another state of the order is on its way to the shop: retry).
+DeliveryTurn = Literal["go", "superseded", "busy"]
 
 
 def state_version(message: OrderChanged | OrderReturned | OrderLabel | BuyerMessage) -> int | None:

@@ -53,6 +53,10 @@ class CatalogRepository(Protocol):
 
     def save_link(self, link: OfferLink) -> None: ...
 
+    def replace_link(self, link: OfferLink, *, offer_id: str) -> bool:
+        """Save `link` only while the stored link still names offer `offer_id`; False when it moved on."""
+        ...
+
     def status(self, sku: str) -> ProductStatus: ...
 
 

@@ -47,6 +47,7 @@ from allegro_sync.contracts.shipping import (
 
 LINK_SECONDS = 900  # a label link lives 15 minutes: long enough to print, too short to leak for long
 STATUS_READS = 3  # reads of an IN_PROGRESS command within one call before the queue retries it
+CANCEL_WRITES = 4  # a label passes through four states (ordering ... tracked): so many moves can overtake
 
 
 class ShippingApi(Protocol):
@@ -263,7 +264,14 @@ class Labels:
                 command_id=command_id, input=CancelInput(shipment_id=record.shipment_id)
             )
             self._api.cancel_shipment(cancel)
-        return self._advance(record, state="cancelled", reason="cancelled by the seller")
+        # The record read above may be moved on meanwhile by the label's own attempt (stored -> tracked):
+        # the shipment is cancelled all the same, so the cancellation is written over whatever state the
+        # other attempt left; kept stale, it would hide the cancelled label and refuse `ship --again`.
+        for _ in range(CANCEL_WRITES):
+            record = self._advance(record, state="cancelled", reason="cancelled by the seller")
+            if record.state == "cancelled":
+                break
+        return record
 
     def pickup(self, checkout_form_id: str, rule: LabelRule) -> CommandStatus:
         """Order a courier to collect the order's parcel on the first day Allegro proposes."""

@@ -374,12 +374,32 @@ class Propagator:
         action: Literal["SET", "END"] = "END" if push.kind is PushKind.END else "SET"
         record = PushRecord(push.revision, action, push.quantity, push.account)
         kept = push.with_record and bool(made)
-        if not self.pushed.record(push.sku, push.offer_id, record, made if kept else ()) or not kept:
+        recorded = self.pushed.record(push.sku, push.offer_id, record, made if kept else ())
+        if not recorded or not kept:
             self._keep(made)
         report.pushed.append(push)
         for change in made:  # the full trail (the record keeps only the newest few)
             fields = {k: getattr(change, k) for k in _LOGGED}
             logger.info("stock changed on Allegro", extra={**fields, "revision": push.revision})
+        if made and not recorded:
+            self._overtaken(push, report)
+
+    def _overtaken(self, push: Push, report: PropagationReport) -> None:
+        """Our call reached Allegro, but a newer revision's push was recorded before ours (the reconciler's
+        repair beside the propagator): ours may have landed after it and put the older value back, which
+        nothing would correct until the next reconciliation. Push what the ledger says now once more; that
+        push, at the newest revision, stops here (only a still newer record asks again)."""
+        held = self.pushed.pushed(push.sku).get(push.offer_id)
+        if held is None or held.revision <= push.revision:
+            return  # a repeat of this very revision: Allegro has its value
+        try:
+            view = self.views.view(push.sku)
+            why = f"{push.reason}; pushed again: revision {held.revision} was pushed while this one was"
+            again, _ = plan(view, {push.offer_id: held}, reason=why, force=True)
+            for repush in (p for p in again if p.offer_id == push.offer_id):
+                self._single(replace(repush, correlation_id=push.correlation_id), report, may_recreate=False)
+        except Exception as error:  # the SKU's messages are retried; the reconciler repairs the rest
+            _fail(report, push.sku, f"{push.offer_id}: pushing again: {type(error).__name__}: {error}", error)
 
     def _keep(self, made: Sequence[Change]) -> None:
         for change in made:

@@ -2,7 +2,9 @@
 
 Order of steps matters for "exactly once" without a distributed transaction:
 1. skip a message already recorded as delivered (a redelivery of the standard queue costs one read), or
-   one older than a state of the same order the shop already has (the standard queue may reorder);
+   one older than a state of the same order the shop already has (the standard queue may reorder); take
+   the order's delivery turn, so two workers never send two states of one order at once (the older one
+   could reach the shop last: a cancelled order paid again); a state that finds the turn taken is retried;
 2. fill in the buyer's data the order worker stored for it (the message carries references only: a
    message queued before that carries the data itself and goes as it is), and hand it to the shop
    adapter, which is idempotent on its own (the generic shop de-duplicates by the
@@ -11,13 +13,15 @@ Order of steps matters for "exactly once" without a distributed transaction:
    confirmation is a DUPLICATE), so a stale shop webhook is told apart from a real restock; for every
    RETURNED line ask for a re-read of the SKU's level (the shop restocked it, or not: its call, and it
    need not report it);
-4. record the delivery. A crash anywhere before 4 repeats 2-3, which both tolerate.
+4. record the delivery (which ends the turn). A crash anywhere before 4 repeats 2-3, which both tolerate
+   (a crashed holder's turn lapses on its own).
 
 Any shop failure raises, so SQS redelivers: a shop that is down delays delivery and loses nothing.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +29,7 @@ from typing import Protocol
 
 from allegro_sync.contracts.messages import BuyerMessage, OrderChanged, OrderLabel, OrderReturned
 from allegro_sync.contracts.shop import (
+    DeliveryTurn,
     LabelLink,
     ShopAck,
     ShopDeliveryError,
@@ -32,6 +37,7 @@ from allegro_sync.contracts.shop import (
     ShopMessageSink,
     ShopOrderSink,
     ShopReturnSink,
+    ShopUnavailable,
     state_version,
 )
 from allegro_sync.domain.ledger import LedgerError, Outcome
@@ -45,12 +51,19 @@ class DeliveryLog(Protocol):
 
     def delivered(self, message_id: str) -> bool: ...
 
-    def newest_version(self, checkout_form_id: str) -> int | None:
-        """The highest order-state version the shop has for this order (None: none yet)."""
+    def take_turn(self, checkout_form_id: str, version: int, holder: str) -> DeliveryTurn:
+        """Take the order's delivery turn for state `version` (held by `holder`, the message id, until
+        `record` or `end_turn`, or until it lapses): "superseded" when the shop has a newer state, "busy"
+        while another holder's turn runs."""
+        ...
+
+    def end_turn(self, checkout_form_id: str, holder: str) -> None:
+        """Give the turn back (the shop did not take the state); nothing when another holder has it."""
         ...
 
     def record(self, message: OrderChanged | OrderReturned | OrderLabel | BuyerMessage, ack: ShopAck) -> None:
-        """Remember the message and raise the order's newest version to this message's (never lower)."""
+        """Remember the message, raise the order's newest version to this message's (never lower) and end
+        its delivery turn."""
         ...
 
 
@@ -101,20 +114,34 @@ class ShopDelivery:
     def deliver(self, message: OrderChanged) -> DeliveryResult:
         if self._log.delivered(message.message_id):
             return DeliveryResult(message.message_id, duplicate=True)
-        # The outbox is a standard queue: a retried old state can arrive after a newer one, and must not
-        # turn a paid order in the shop back into an unpaid one. The newer state carries every line.
-        version, newest = state_version(message), self._log.newest_version(message.checkout_form_id)
-        if version is not None and newest is not None and version < newest:
-            return DeliveryResult(message.message_id, duplicate=True, superseded=True)
+        # The outbox is a standard queue read by several workers: a retried old state can arrive after a
+        # newer one, or beside it, and must not turn a paid (or cancelled) order in the shop back. The newer
+        # state carries every line. One state of an order at a time, never an older one, goes to the shop.
+        form_id, version = message.checkout_form_id, state_version(message)
+        self._probe.raise_if_down()  # no delivery turn taken (and released) for a shop known down
+        if version is not None:
+            turn = self._log.take_turn(form_id, version, message.message_id)
+            if turn == "superseded":
+                return DeliveryResult(message.message_id, duplicate=True, superseded=True)
+            if turn == "busy":
+                raise ShopUnavailable(
+                    f"another state of order {form_id} is on its way to the shop; will retry"
+                )
         gone = False
         if message.buyer_data_stored:
-            details = self._buyers.read(message.checkout_form_id)
+            details = self._buyers.read(form_id)
             gone = details is None
             buyer, delivery = (details.buyer, details.delivery) if details else (None, None)
             message = message.with_buyer_data(
                 dict(buyer) if buyer else None, dict(delivery) if delivery else None
             )
-        ack = self._probe.call(lambda: self._sink.deliver(message))
+        try:
+            ack = self._probe.call(lambda: self._sink.deliver(message))
+        except Exception:
+            if version is not None:
+                with contextlib.suppress(Exception):  # else the turn lapses on its own
+                    self._log.end_turn(form_id, message.message_id)
+            raise
         confirmed: list[str] = []
         unconfirmed: list[str] = []
         for line in message.lines:

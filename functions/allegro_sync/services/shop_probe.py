@@ -26,10 +26,14 @@ class ShopProbe:
         """A new invocation: the shop is asked again."""
         self._down = None
 
-    def call(self, send: Callable[[], _T]) -> _T:
-        """`send()` (one shop call), unless the shop was down earlier in this batch."""
+    def raise_if_down(self) -> None:
+        """Fail at once when the shop was down earlier in this batch (before any work for the message)."""
         if self._down is not None:
             raise ShopDown(f"{self._down} (earlier in this batch; not asked again until the next try)")
+
+    def call(self, send: Callable[[], _T]) -> _T:
+        """`send()` (one shop call), unless the shop was down earlier in this batch."""
+        self.raise_if_down()
         try:
             return send()
         except ShopDown as error:

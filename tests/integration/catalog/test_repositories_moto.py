@@ -184,3 +184,19 @@ def test_the_change_log_answers_who_changed_this_and_why_newest_first(
     assert [c.changes["price"]["new"] for c in history] == ["99.99", "120.00"]
     assert history[0].event_id == "p-1"
     assert changes.history("other") == []
+
+
+def test_a_link_is_replaced_only_while_it_still_names_the_archived_offer(
+    tables: tuple[DynamoCatalog, DynamoMappings, DynamoChangeLog],
+) -> None:
+    catalog = tables[0]
+    archived = OfferLink(sku="A-1", account="shop1", status=LinkStatus.PUBLISHED, offer_id="77")
+    catalog.save_link(archived)
+    waiting = OfferLink(sku="A-1", account="shop1", status=LinkStatus.WAITING)
+
+    assert catalog.replace_link(waiting, offer_id="77")
+    assert not catalog.replace_link(waiting, offer_id="77")  # another pusher's: already being replaced
+    assert not catalog.replace_link(
+        OfferLink(sku="N-1", account="shop1", status=LinkStatus.WAITING), offer_id="1"
+    )
+    assert catalog.link("A-1", "shop1") == waiting

@@ -3,9 +3,12 @@ pushes explained with their pushed record (docs/stock-ledger.md, "What a stock c
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import boto3
 import pytest
 from boto3.dynamodb.types import TypeSerializer
 
@@ -91,3 +94,44 @@ def test_a_push_keeps_its_explanation_in_the_same_item_under_1_kb_and_history_sh
     assert history[0].changes == {"stock": {"old": 29, "new": 30}}  # the newest push, first
     assert 1 < len(history) - 1 < 29  # the newest few: older ones are in the propagator's logs
     assert pushes.pushed("A")["O1"] == PushRecord(30, "SET", 31, "shop1")
+
+
+class _PushLandsAfterTheRead:
+    """A `dynamodb` resource whose table runs `rival` (another worker's push record) right after the next
+    GetItem: the boundary between a record's read of the offer's recent changes and its write."""
+
+    def __init__(self) -> None:
+        self.rival: Callable[[], object] | None = None
+
+    def Table(self, name: str) -> Any:
+        table, racing = boto3.resource("dynamodb").Table(name), self
+
+        class _Racing:
+            def get_item(self, **request: Any) -> Any:
+                found = table.get_item(**request)
+                rival, racing.rival = racing.rival, None
+                if rival is not None:
+                    rival()
+                return found
+
+            def __getattr__(self, attribute: str) -> Any:
+                return getattr(table, attribute)
+
+        return _Racing()
+
+
+def test_a_push_recorded_while_a_newer_one_reads_keeps_its_explanation(aws: None) -> None:
+    """The reconciler records a repair at revision 5 while the propagator's push of revision 6 is between
+    its read of the offer's recent changes and its write: `products why` must still list both changes."""
+    made = create_tables("ledger", "changes")
+    racing = _PushLandsAfterTheRead()
+    propagator = DynamoPushLog(made["ledger"].name, resource=racing)
+    reconciler = DynamoPushLog(made["ledger"].name)
+    log = DynamoChangeLog(made["changes"], propagator.stock_changes)
+    assert propagator.record("A", "O1", PushRecord(4, "SET", 4, "shop1"), [_change(4)])
+
+    racing.rival = lambda: reconciler.record("A", "O1", PushRecord(5, "SET", 5, "shop1"), [_change(5)])
+    assert propagator.record("A", "O1", PushRecord(6, "SET", 6, "shop1"), [_change(6)])
+
+    assert [c.event_id for c in log.history("A")] == ["stock:A:6", "stock:A:5", "stock:A:4"]
+    assert propagator.pushed("A")["O1"] == PushRecord(6, "SET", 6, "shop1")

@@ -73,6 +73,13 @@ class FakeCatalog:
         self.link_writes += 1
         self.saved[(link.sku, link.account)] = link
 
+    def replace_link(self, link: OfferLink, *, offer_id: str) -> bool:
+        held = self.saved.get((link.sku, link.account))
+        if held is None or held.offer_id != offer_id:
+            return False
+        self.save_link(link)
+        return True
+
     def status(self, sku: str) -> ProductStatus:
         return ProductStatus(self.products.get(sku), self.links(sku))
 

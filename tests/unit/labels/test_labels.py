@@ -266,3 +266,39 @@ def test_cancel_and_pickup_are_sent_once() -> None:
     assert api.cancels == ["s-1"]
     with pytest.raises(LabelRefused):
         labels.cancel(FORM)
+
+
+class _LabelMovesOnAfterTheRead(FakeBook):
+    """Another attempt at the label (the queue's retry of `ship`) runs right after the next `latest` read."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rival: Any = None
+
+    def latest(self, checkout_form_id: str) -> LabelRecord | None:
+        found = super().latest(checkout_form_id)
+        rival, self.rival = self.rival, None
+        if rival is not None:
+            rival()
+        return found
+
+
+def test_a_cancel_racing_the_labels_last_step_stays_cancelled_and_a_new_label_can_be_bought() -> None:
+    """The seller cancels while the label's retry moves it from stored to tracked: the cancel decided from
+    the stored record, so its conditional write lost; the label must still read cancelled (Allegro did
+    cancel it) and `ship --again` must buy the replacement."""
+    api, book, files, tracking = FakeAllegro(), _LabelMovesOnAfterTheRead(), FakeFiles(), FakeTracking()
+    labels = Labels(api, book, files, tracking, account="acc-1", sleep=lambda _: None)
+    book.crash_after_state = "stored"
+    with pytest.raises(Crash):
+        labels.ship(FORM, RULE)
+
+    book.rival = lambda: labels.ship(FORM, RULE)
+    cancelled = labels.cancel(FORM)
+
+    assert api.cancels == ["s-1"]
+    assert cancelled.state == "cancelled"
+    assert book.get(FORM, 1).state == "cancelled"  # type: ignore[union-attr]
+    replacement = labels.ship(FORM, RULE, again=True)
+    assert replacement.record.package == 2
+    assert len(api.created) == 2

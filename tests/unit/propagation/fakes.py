@@ -224,9 +224,9 @@ T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 
 class World:
-    def __init__(self) -> None:
+    def __init__(self, main: FakeStockAllegro | None = None) -> None:
         self.ledger = StockLedger(InMemoryLedgerRepository(), sleep=lambda _: None)
-        self.main = FakeStockAllegro()
+        self.main = main or FakeStockAllegro()
         self.second = FakeStockAllegro()
         self.changes = FakeChangeLog()
         self.pushes = FakePushLog(self.changes)

@@ -12,13 +12,14 @@ from allegro_sync.adapters.shop import signing
 from allegro_sync.adapters.shop.outbound_generic import GenericShop, delivery_id
 from allegro_sync.adapters.shop.woocommerce import CHECKOUT_FORM_META
 from allegro_sync.adapters.shop.woocommerce_rest import (
+    CLAIM_LEASE,
     IndexedOrder,
     WooCommerceShop,
     woocommerce_status,
 )
 from allegro_sync.adapters.shop_credentials import ShopNotConfigured, parse_credentials
 from allegro_sync.contracts.messages import BuyerMessage, OrderChanged, OrderLabel, OrderReturned, OutboxLine
-from allegro_sync.contracts.shop import ShopAck, ShopRejected, ShopUnavailable, state_version
+from allegro_sync.contracts.shop import DeliveryTurn, ShopAck, ShopRejected, ShopUnavailable, state_version
 from allegro_sync.domain.ledger import Sale, SaleStatus
 from allegro_sync.domain.orders import BuyerDetails
 from allegro_sync.services.shop_delivery import ShopDelivery
@@ -68,8 +69,12 @@ class MemoryIndex:
     def get(self, checkout_form_id: str) -> IndexedOrder | None:
         return self.items.get(checkout_form_id)
 
-    def claim(self, checkout_form_id: str, at: datetime) -> None:
-        self.items.setdefault(checkout_form_id, IndexedOrder(claimed_at=at))
+    def claim(self, checkout_form_id: str, at: datetime) -> bool:
+        held = self.items.get(checkout_form_id)
+        if held is not None and (held.shop_order_id is not None or at - held.claimed_at < CLAIM_LEASE):
+            return False
+        self.items[checkout_form_id] = IndexedOrder(claimed_at=at)
+        return True
 
     def set(self, checkout_form_id: str, shop_order_id: int) -> None:
         claimed = self.items.get(checkout_form_id)
@@ -80,17 +85,28 @@ class MemoryLog:
     def __init__(self) -> None:
         self.done: dict[str, ShopAck] = {}
         self.newest: dict[str, int] = {}
+        self.turns: dict[str, str] = {}  # checkout form -> the message id holding its delivery turn
 
     def delivered(self, message_id: str) -> bool:
         return message_id in self.done
 
-    def newest_version(self, checkout_form_id: str) -> int | None:
-        return self.newest.get(checkout_form_id)
+    def take_turn(self, checkout_form_id: str, version: int, holder: str) -> DeliveryTurn:
+        if self.newest.get(checkout_form_id, 0) > version:
+            return "superseded"
+        if self.turns.setdefault(checkout_form_id, holder) != holder:
+            return "busy"
+        return "go"
+
+    def end_turn(self, checkout_form_id: str, holder: str) -> None:
+        if self.turns.get(checkout_form_id) == holder:
+            del self.turns[checkout_form_id]
 
     def record(self, message: OrderChanged | OrderReturned | OrderLabel | BuyerMessage, ack: ShopAck) -> None:
         self.done[message.message_id] = ack
         version = state_version(message)
         form = message.checkout_form_id
+        if form is not None:
+            self.end_turn(form, message.message_id)
         if version is not None and form is not None:
             self.newest[form] = max(version, self.newest.get(form, 0))
 

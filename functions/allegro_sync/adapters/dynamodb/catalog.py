@@ -197,6 +197,19 @@ class DynamoCatalog:
     def save_link(self, link: OfferLink) -> None:
         self._table.put_item(Item=link_item(link))
 
+    def replace_link(self, link: OfferLink, *, offer_id: str) -> bool:
+        try:
+            self._table.put_item(
+                Item=link_item(link),
+                ConditionExpression="offer_id = :old",
+                ExpressionAttributeValues={":old": offer_id},
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     def status(self, sku: str) -> ProductStatus:
         found = list(
             items.all_items(

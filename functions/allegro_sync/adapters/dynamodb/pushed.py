@@ -30,6 +30,7 @@ from allegro_sync.contracts.stock import PushRecord
 PUSHED_PREFIX = "pushed#"
 # Serialised changes kept per offer: with the record's own ~200 bytes the item stays under 1 KB.
 RECENT_BYTES = 700
+RECORD_ATTEMPTS = 5  # reads of the recent changes before a contended record leaves them to the changes table
 _FIELDS = ("action", "changes", "reason", "event_id", "at")
 
 
@@ -77,7 +78,12 @@ class DynamoPushLog:
 
     def record(self, sku: str, offer_id: str, record: PushRecord, changes: Sequence[Change] = ()) -> bool:
         """One conditional UpdateItem: the record, and `changes` appended to the offer's recent ones (a
-        record without changes keeps them as they are)."""
+        record without changes keeps them as they are).
+
+        The recent changes are read, then written with ours appended, so that write is conditioned on the
+        revision read too: an older push recorded in between (the reconciler's repair beside the
+        propagator) would otherwise have its explanation overwritten by the stale list. Losing that race
+        reads again (no extra write); a newer revision stored answers False as before."""
         key = {"pk": sku_pk(sku), "sk": PUSHED_PREFIX + offer_id}
         values: dict[str, Any] = {
             ":r": record.revision,
@@ -86,21 +92,33 @@ class DynamoPushLog:
             ":acc": record.account,
         }
         update = "SET revision = :r, #action = :a, quantity = :q, account = :acc"
+        condition = "attribute_not_exists(revision) OR revision < :r"
         if changes:
-            raw = self._table.get_item(Key=key, ConsistentRead=True).get("Item")
-            held = _recent(PushedItem.from_item(raw), sku) if raw else []
-            values[":recent"] = recent_json(held, changes)
             update += ", recent = :recent"
-        try:
-            self._table.update_item(
-                Key=key,
-                UpdateExpression=update,
-                ConditionExpression="attribute_not_exists(revision) OR revision < :r",
-                ExpressionAttributeNames={"#action": "action"},
-                ExpressionAttributeValues=values,
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        for _ in range(RECORD_ATTEMPTS):
+            if changes:
+                raw = self._table.get_item(Key=key, ConsistentRead=True).get("Item")
+                held = PushedItem.from_item(raw) if raw else None
+                if held is not None and held.revision >= record.revision:
+                    return False
+                values[":recent"] = recent_json(_recent(held, sku) if held else [], changes)
+                condition = "attribute_not_exists(revision)" if held is None else "revision = :seen"
+                values.pop(":seen", None)
+                if held is not None:
+                    values[":seen"] = held.revision
+            try:
+                self._table.update_item(
+                    Key=key,
+                    UpdateExpression=update,
+                    ConditionExpression=condition,
+                    ExpressionAttributeNames={"#action": "action"},
+                    ExpressionAttributeValues=values,
+                )
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                    raise
+                if not changes:
+                    return False
+                continue  # another push was recorded since the read: read its recent changes again
+            return True
+        return False  # still contended: the caller writes the changes to the `changes` table instead

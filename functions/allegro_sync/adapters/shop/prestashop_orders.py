@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 
 from allegro_sync.adapters.shop.prestashop import Webservice, WebserviceError, xml_body
-from allegro_sync.adapters.shop.woocommerce_rest import MERGED, OrderIndex
+from allegro_sync.adapters.shop.woocommerce_rest import MERGED, OrderIndex, claim_to_create
 from allegro_sync.contracts.messages import OrderChanged
 from allegro_sync.contracts.shop import ShopAck, ShopRejected, ShopUnavailable
 
@@ -110,8 +110,7 @@ class PrestaShopShop:
         if message.status == MERGED:
             return self._close_merged(message, order_id)
         if order_id is None:
-            if self._index.get(form_id) is None:
-                self._index.claim(form_id, self._now())
+            claim_to_create(self._index, form_id, self._now())
             order_id = self._create(message)
             self._index.set(form_id, order_id)
         self._move(order_id, self._state(message))

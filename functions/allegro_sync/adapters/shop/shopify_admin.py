@@ -32,7 +32,7 @@ import httpx
 
 from allegro_sync.adapters.shop.platforms import SHOPIFY_API_VERSION
 from allegro_sync.adapters.shop.platforms import SHOPIFY_FORM_ATTRIBUTE as FORM_ATTRIBUTE
-from allegro_sync.adapters.shop.woocommerce_rest import MERGED, OrderIndex, _address
+from allegro_sync.adapters.shop.woocommerce_rest import MERGED, OrderIndex, _address, claim_to_create
 from allegro_sync.contracts.messages import OrderChanged, OutboxLine
 from allegro_sync.contracts.shop import ShopAck, ShopDown, ShopRejected, ShopUnavailable
 
@@ -239,7 +239,7 @@ class ShopifyShop(ShopifyAdmin):
             "sendFulfillmentReceipt": False,
         }
         if self._index is not None:
-            self._index.claim(form_id, self._now())
+            claim_to_create(self._index, form_id, self._now())
         data = self.graphql(CREATE, {"order": order, "options": options})
         created = _payload(data, "orderCreate").get("order")
         if not isinstance(created, dict):

@@ -18,7 +18,8 @@ A later address change (BUYER_MODIFIED after payment, #3730) updates the order's
 Idempotency: WooCommerce cannot filter orders by meta, so the order id it gave us is kept in an
 `OrderIndex` (the `orders` table). The index is claimed BEFORE the create; a crash between the create
 and saving the id leaves a claim without an id, and the next attempt looks for an order carrying our
-`_allegro_checkout_form_id` meta created since the claim before creating anything.
+`_allegro_checkout_form_id` meta created since the claim before creating anything. The claim is exclusive
+(`claim_to_create`): two states of a new order delivered at once by two workers create one order.
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ ACCOUNT_META = "_allegro_account"
 API = "/wp-json/wc/v3"
 RECOVERY_MARGIN = timedelta(minutes=10)  # shop and Lambda clocks may disagree by a few minutes
 RECOVERY_PAGES = 5
+# A claim's holder is surely gone after this long (the shop notifier lives at most 60 s): two deliveries of
+# one new order (two of its states on the standard outbox queue) never both create it.
+CLAIM_LEASE = timedelta(minutes=2)
 MERGED = "MERGED"  # our status for a form a combined payment replaced (contracts.messages.OrderChanged)
 READ_TIMEOUT_SECONDS = 5.0  # reads made while a webhook delivery waits for our answer
 VARIATION_PAGES = 5  # 500 variations: WooCommerce's admin itself pages variations by 15
@@ -57,11 +61,21 @@ class OrderIndex(Protocol):
 
     def get(self, checkout_form_id: str) -> IndexedOrder | None: ...
 
-    def claim(self, checkout_form_id: str, at: datetime) -> None:
-        """Record 'about to create' (a no-op when a claim exists)."""
+    def claim(self, checkout_form_id: str, at: datetime) -> bool:
+        """Record 'about to create': True when this delivery may create the order now. Exclusive: False
+        while another delivery's claim is younger than `CLAIM_LEASE` (it may be creating the order this
+        very moment) and once an order is recorded; a claim whose holder died without an order is taken
+        over after its lease."""
         ...
 
     def set(self, checkout_form_id: str, shop_order_id: int) -> None: ...
+
+
+def claim_to_create(index: OrderIndex, form_id: str, at: datetime) -> None:
+    """Claim the shop order's creation, or raise for a retry: another delivery of this order (an older or
+    newer state of it) holds the claim, and the retry finds the order it created."""
+    if not index.claim(form_id, at):
+        raise ShopUnavailable(f"another delivery is creating the shop's order for {form_id}; will retry")
 
 
 def woocommerce_status(message: OrderChanged) -> tuple[str, bool]:
@@ -220,9 +234,7 @@ class WooCommerceShop(WooCommerceRest):
         if order_id is not None:
             order = self._update(order_id, status, paid, message)
         else:
-            known = self._index.get(form_id)
-            if known is None:
-                self._index.claim(form_id, self._now())
+            claim_to_create(self._index, form_id, self._now())
             order = self._create(message, status, paid)
             self._index.set(form_id, int(order["id"]))
         applied = _gmt(order.get("date_modified_gmt")) or _gmt(order.get("date_paid_gmt")) or self._now()

@@ -97,10 +97,13 @@ class ShopFailureItem(Item):
 
 
 class NewestStateItem(Item):
-    """The highest order-state version the shop has (a late older state is not sent)."""
+    """The highest order-state version the shop has (a late older state is not sent), and the order's
+    delivery turn: `turn_by` (a message id) sends a state until `turn_until` (epoch seconds)."""
 
-    version: int
+    version: int | None = None  # None: a first state is on its way
     expires_at: int | None = None
+    turn_by: str | None = None
+    turn_until: float | None = None
 
 
 class ShopOrderItem(Item):

@@ -85,16 +85,19 @@ class Republishing:
             return None
         if link.offer_id != offer_id:
             return link.offer_id  # already replaced
-        catalog.save_link(
-            replace(
-                link,
-                offer_id=None,
-                status=LinkStatus.WAITING,
-                synced={},
-                images={},
-                reasons=(f"offer {offer_id} was archived by Allegro; a new offer is being created",),
-            )
+        waiting = replace(
+            link,
+            offer_id=None,
+            status=LinkStatus.WAITING,
+            synced={},
+            images={},
+            reasons=(f"offer {offer_id} was archived by Allegro; a new offer is being created",),
         )
+        # Conditional on the archived id: another pusher (the reconciler beside the stock propagator) that
+        # read the same link is replacing it already, and a second create would list the product twice.
+        if not catalog.replace_link(waiting, offer_id=offer_id):
+            fresh = catalog.link(sku, account)
+            return fresh.offer_id if fresh is not None else None
         try:
             self.republish(sku, accounts=[account])
         except LookupError:

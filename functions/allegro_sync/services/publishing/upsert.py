@@ -41,6 +41,10 @@ from allegro_sync.services.publishing.ports import AllegroPort
 from allegro_sync.services.publishing.stock import stock_patch
 
 
+class ReplacedMeanwhile(RuntimeError):
+    """Another worker replaced the archived offer since this event read its link: retried on the new one."""
+
+
 class Upserts:
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
@@ -128,8 +132,15 @@ class Upserts:
         mapping: StoredMapping,
         key: str,
     ) -> OfferLink:
-        """Ended more than 60 days ago, the offer is archived: a new one is needed (#10743)."""
+        """Ended more than 60 days ago, the offer is archived: a new one is needed (#10743). Claimed first,
+        on the archived id: the stock propagator may be replacing the same offer (`recreate`) since this
+        event read the link, and a second create would list the product twice."""
         fresh = replace(link, offer_id=None, synced={}, images={})
+        assert link.offer_id is not None
+        if not self._ctx.catalog.replace_link(
+            replace(fresh, status=LinkStatus.WAITING), offer_id=link.offer_id
+        ):
+            raise ReplacedMeanwhile(f"offer {link.offer_id} is being replaced already; the event is retried")
         listing = build_listing(self._ctx, client, account, fresh, event, mapping=mapping, linking=True)
         return self._create(client, account, fresh, event=event, listing=listing, key=key)
 
