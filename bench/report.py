@@ -21,8 +21,8 @@ from typing import Any
 
 from allegro_sync.topology import TOPOLOGY
 from bench import cost
+from bench._floor_10k import ten_k_floor_markdown
 from bench._results import RESULTS_DIR, load_all
-from bench.floor_10k import ten_k_floor_markdown
 
 HERE = Path(__file__).resolve().parent
 REPORT = HERE / "REPORT.md"
@@ -705,7 +705,7 @@ def render(results: dict[str, dict[str, Any]], run: dict[str, Any], chart_files:
     out += ["", "## Monthly AWS cost", ""]
     out += cost_markdown(estimate) if estimate is not None else [f"Not computed: {cost_error}."]
     out += scenarios_markdown(scenes) + floor_markdown(scenes[0][1]) if scenes else []
-    out += ten_k_floor(scenes)  # issue 21 goal 1: the 10,000 SKU month line by line (bench/floor_10k.py)
+    out += ten_k_floor(scenes)  # issue 21 goal 1: the 10,000 SKU month line by line (bench/_floor_10k.py)
     out += ["", "## Cold start and asset", ""]
     asset = _asset(results)
     if asset:

@@ -12,7 +12,7 @@ import pytest
 
 from allegro_sync.topology import TOPOLOGY
 from bench import cost, report
-from bench.floor_10k import FLOOR_10K, ten_k_floor_markdown
+from bench._floor_10k import FLOOR_10K, ten_k_floor_markdown
 
 FIXTURE = Path(__file__).with_name("soak_fixture.json")
 
