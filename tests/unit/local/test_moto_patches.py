@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -9,6 +10,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
 from allegro_sync.local import moto_patches, provision
 
@@ -82,3 +84,18 @@ def test_a_transaction_that_holds_is_applied_whole(table: Any) -> None:
     )
     assert (value(table, 1), value(table, 100), value(table, 49)) == ("2", "7", "1")
     assert table.scan(TableName="t", Select="COUNT")["Count"] == 51
+
+
+def test_moto_finds_a_requests_backend_without_listing_its_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto's server listed its package directory (~170 `isdir` calls) for every request, under its one
+    application lock: every AWS call of every local function waited on it."""
+    moto_patches.apply()
+    app = DomainDispatcherApplication(create_backend_app)
+
+    def listing(path: str) -> list[str]:
+        raise AssertionError(f"moto listed {path} to route a request")
+
+    monkeypatch.setattr(os, "listdir", listing)
+    assert app.get_backend_for_host("dynamodb") == "dynamodb"
+    assert app.get_backend_for_host("sqs") == "sqs"
+    assert app.get_backend_for_host("no-such-service") is None
