@@ -136,6 +136,7 @@ class AfterSaleTraffic:
         shop: DemoShop,
         *,
         http_url: str,
+        sender: httpx.Client,
         secret: str,
         resend_share: float,
         lock: threading.Lock,
@@ -144,6 +145,7 @@ class AfterSaleTraffic:
     ) -> None:
         self._runtime, self._emulator, self._shop = runtime, emulator, shop
         self._url, self._secret, self._resend = http_url, secret, resend_share
+        self._sender = sender  # the shop's HTTP client, shared with the soak's other shop traffic
         self._lock, self._rng = lock, rng
         self.book = book
         self.activity: Counter[str] = Counter()
@@ -278,7 +280,7 @@ class AfterSaleTraffic:
                 **signing.signed_headers(self._secret, delivery, body, int(time.time())),
             }
             url = f"{self._url}/webhooks/shop/orders"
-            answer = httpx.post(url, content=body, headers=headers, timeout=60)
+            answer = self._sender.post(url, content=body, headers=headers, timeout=60)
             if answer.status_code < 500:
                 if answer.status_code != 202:
                     with self._lock:
