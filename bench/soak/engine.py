@@ -33,6 +33,7 @@ from allegro_sync.domain.repricing import RepricingSettings, Strategy
 from allegro_sync.emulator import DEFAULT_APP_IDENTITY, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
 from allegro_sync.local.demo_shop import DemoShop, DemoShopServer
 from allegro_sync.local.invoker import InjectedCrash
+from allegro_sync.local.moto_server import MotoProcess
 from allegro_sync.local.runtime import AllegroUrls, LocalRuntime
 from allegro_sync.services.accounts import DevicePrompt
 from allegro_sync.settings import Settings
@@ -111,9 +112,14 @@ class Soak:
             "POWERTOOLS_METRICS_DISABLED": "true",
             "REPRICING_FEED_URL": f"{self.shop_server.url}/feed.csv",
         }
+        # AWS in a process of its own, as in AWS: on the functions' interpreter moto took about half of
+        # its samples, so the soak measured moto's queue as much as our functions (docs/soak.md).
+        self.moto = MotoProcess().start()
+        self._stack.append(self.moto)
         self.runtime = LocalRuntime(
             TOPOLOGY,
             allegro_urls=AllegroUrls.single(self.emulator.base_url),
+            aws_endpoint=self.moto.endpoint,
             env=env,
             # A failed batch comes back this much later. In AWS it is the visibility timeout (6 x the
             # function's timeout: minutes); 1 s would burn a message's 5 receives in Allegro's 60 s block.

@@ -1,9 +1,17 @@
-"""moto's server on 127.0.0.1, on a free port, quiet, resettable, one per process."""
+"""moto's server on 127.0.0.1, on a free port, quiet, resettable: one per process, or in a process of its own.
+
+In AWS, DynamoDB, SQS and Secrets Manager do not run on the functions' interpreter. In one process moto
+does, and under load (the soak) it takes about half of the samples of that one interpreter, so every
+function waits for AWS's own work. `MotoProcess` runs the same patched server beside the runtime, on the
+machine's other core.
+"""
 
 from __future__ import annotations
 
 import atexit
 import logging
+import subprocess
+import sys
 import threading
 
 import httpx
@@ -41,6 +49,49 @@ class MotoServer:
         if self._endpoint is not None:
             self._server.stop()
             self._endpoint = None
+
+
+class MotoProcess:
+    """moto's patched server in a child process; it ends when this process closes its stdin (or dies)."""
+
+    def __init__(self) -> None:
+        self._process: subprocess.Popen[str] | None = None
+        self.endpoint = ""
+
+    def start(self) -> MotoProcess:
+        paths = [p for p in sys.path if p]  # the child imports this package as this process does
+        code = (
+            f"import sys; sys.path[:0] = {paths!r}; from allegro_sync.local.moto_server import serve; serve()"
+        )
+        self._process = subprocess.Popen(  # noqa: S603 - our own interpreter, our own code
+            [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        assert self._process.stdout is not None
+        self.endpoint = self._process.stdout.readline().strip()
+        if not self.endpoint.startswith("http://"):
+            self.stop()
+            raise RuntimeError("moto's server process did not start")
+        return self
+
+    def stop(self) -> None:
+        if self._process is None:
+            return
+        process, self._process = self._process, None
+        if process.stdin is not None:
+            process.stdin.close()  # the child's signal to stop
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def serve() -> None:
+    """The child's side of `MotoProcess`: serve on a free port, say where, stop when stdin closes."""
+    server = MotoServer()
+    print(server.start(), flush=True)
+    sys.stdin.read()  # EOF: the parent stopped us, or died
+    server.stop()
 
 
 def reset(endpoint: str) -> None:
