@@ -221,8 +221,11 @@ def test_duration_adjustment_removes_moto_and_adds_allegro_latency(document: dic
     soak = parse_soak(document)
     measured = sum(u.seconds for u in soak.lambda_.values())  # 3887.1 s
     calls = sum(c.calls for c in soak.aws_calls.values())  # 40,940
-    expected = (measured - calls * 0.040 + 9800 * 0.145) / measured
-    assert duration_factor(soak, Assumptions()) == pytest.approx(expected)
+    a = Assumptions()
+    moto_excess = a.moto_call_seconds - a.aws_call_seconds
+    allegro_latency = a.allegro_call_seconds - a.emulator_call_seconds
+    expected = (measured - calls * moto_excess + 9800 * allegro_latency) / measured
+    assert duration_factor(soak, a) == pytest.approx(expected)
     none = Assumptions(moto_call_seconds=0.01, aws_call_seconds=0.01, emulator_call_seconds=0.1,
                        allegro_call_seconds=0.1)  # fmt: skip
     assert duration_factor(soak, none) == pytest.approx(1.0)
@@ -548,10 +551,14 @@ def test_each_function_is_adjusted_by_its_own_calls_when_the_soak_metered_its_al
     webhook, propagator = document["lambda"]["shop_webhook"], document["lambda"]["stock_propagator"]
     a = Assumptions()
     assert month["shop_webhook"].adjusted_seconds / month["shop_webhook"].seconds == pytest.approx(
-        max(a.min_adjusted_share, (webhook["seconds"] - 1000 * 0.04) / webhook["seconds"])
+        max(
+            a.min_adjusted_share,
+            (webhook["seconds"] - 1000 * (a.moto_call_seconds - a.aws_call_seconds)) / webhook["seconds"],
+        )
     )
     assert month["stock_propagator"].adjusted_seconds / month["stock_propagator"].seconds == pytest.approx(
-        (propagator["seconds"] + 2000 * 0.145) / propagator["seconds"]
+        (propagator["seconds"] + 2000 * (a.allegro_call_seconds - a.emulator_call_seconds))
+        / propagator["seconds"]
     )
 
 
