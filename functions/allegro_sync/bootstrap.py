@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # the modules below are imported by the method that builds wi
     from allegro_sync.adapters.dynamodb.fulfillment_journal import DynamoFulfillmentJournal
     from allegro_sync.adapters.dynamodb.gpsr import DynamoProducerMappings
     from allegro_sync.adapters.dynamodb.label_rules import DynamoLabelRules
+    from allegro_sync.adapters.dynamodb.ledger import DynamoLedgerRepository
     from allegro_sync.adapters.dynamodb.mappings import DynamoMappings
     from allegro_sync.adapters.dynamodb.market_rules import DynamoMarketRules
     from allegro_sync.adapters.dynamodb.orders import DynamoOrderCursors, DynamoOrderRepository
@@ -287,15 +288,19 @@ class Application:
 
     def stock_ledger(self) -> StockLedger:
         """With the re-read of a sale in doubt where the function may send it (`stock-rechecks`)."""
-        from allegro_sync.adapters.dynamodb.ledger import DynamoLedgerRepository
         from allegro_sync.services.stock import StockLedger
 
         return self._once(
-            "ledger",
-            lambda: StockLedger(
-                DynamoLedgerRepository(self.settings.table("ledger"), self.aws_client("dynamodb")),
-                rechecks=self.stock_rechecks(),
-            ),
+            "ledger", lambda: StockLedger(self.ledger_repository(), rechecks=self.stock_rechecks())
+        )
+
+    def ledger_repository(self) -> DynamoLedgerRepository:
+        """The ledger table itself: the stock use cases' store, and where the intake reads a SKU's level."""
+        from allegro_sync.adapters.dynamodb.ledger import DynamoLedgerRepository
+
+        return self._once(
+            "ledger-repository",
+            lambda: DynamoLedgerRepository(self.settings.table("ledger"), self.aws_client("dynamodb")),
         )
 
     def stock_changes(self) -> SqsStockChanges:
@@ -545,7 +550,7 @@ class Application:
                 ShopEventQueue(queue),
                 DynamoProductIndex(table),
                 DynamoRefusals(table),
-                applied=CatalogAppliedState(self.catalog()),
+                applied=CatalogAppliedState(self.catalog(), self.ledger_repository()),
                 inventory=DynamoInventoryItems(table),
             )
 
@@ -753,7 +758,7 @@ class Application:
         overlap = timedelta(seconds=self.settings.shop_reconcile_overlap_seconds)
         feed = build_feed(self.shop_credentials().read(), self.shop_http(), overlap=overlap)
         cursor = DynamoShopCursor(self.table("control"))
-        applied = CatalogAppliedState(self.catalog())
+        applied = CatalogAppliedState(self.catalog(), self.ledger_repository())
         return ShopReconciler(feed, self.webhook_intake(), cursor, applied, self.fulfillment_queue())
 
     # -- issue 14, item 6 (allegro-misc): fulfillment back, with its journal ----------------------

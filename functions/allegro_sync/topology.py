@@ -573,8 +573,13 @@ TOPOLOGY = Topology(
                 RouteTrigger("GET", "/openapi.json"),
             ),
             # catalog: a delivery of shop-dated stock levels is recognised as a repeat by the products' order
-            # keys instead of a delivery marker (docs/stock-ledger.md, "What a stock change writes").
-            tables={"idempotency": Uses("GetItem", "PutItem", "UpdateItem"), "catalog": READS},
+            # keys instead of a delivery marker (docs/stock-ledger.md, "What a stock change writes");
+            # ledger: and by the ledger's level, the one record of a stock change (issue 21).
+            tables={
+                "idempotency": Uses("GetItem", "PutItem", "UpdateItem"),
+                "catalog": READS,
+                "ledger": Uses("GetItem"),
+            },
             sends_to=("shop-events",),
             secrets={"webhook-signing": SECRET, "shop-credentials": SECRET},
         ),
@@ -785,6 +790,7 @@ TOPOLOGY = Topology(
                 "idempotency": Uses("GetItem", "PutItem", "UpdateItem"),
                 "control": ITEMS,
                 "catalog": READS,
+                "ledger": Uses("GetItem"),  # issue 21: the shop's level is held there alone
             },
             sends_to=("shop-events", "fulfillment"),  # fulfillment: PrestaShop's order states read back
             secrets={"shop-credentials": SECRET},
@@ -798,8 +804,12 @@ TOPOLOGY = Topology(
             reserved_concurrency=2,
             triggers=(QueueTrigger("stock-rechecks", batch_size=10),),
             # the webhook intake's de-duplication (the read goes to shop-events like a webhook), which
-            # recognises a repeated shop-dated level by the catalogue's order keys
-            tables={"idempotency": Uses("GetItem", "PutItem", "UpdateItem"), "catalog": READS},
+            # recognises a repeated shop-dated level by the catalogue's order keys and the ledger's level
+            tables={
+                "idempotency": Uses("GetItem", "PutItem", "UpdateItem"),
+                "catalog": READS,
+                "ledger": Uses("GetItem"),
+            },
             sends_to=("shop-events",),
             secrets={"shop-credentials": SECRET},
         ),

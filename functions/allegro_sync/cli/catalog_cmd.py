@@ -42,6 +42,7 @@ from allegro_sync.contracts.catalog import (
     category_label,
 )
 from allegro_sync.domain.catalog_file import CatalogFileError, CatalogRow, Format
+from allegro_sync.services.catalog import with_shop_level
 from allegro_sync.services.catalog_import import (
     ImportResult,
     ImportSummary,
@@ -510,7 +511,7 @@ def status(
     """The product on every seller account: PUBLISHED (offer id), WAITING or FAILED with the reasons, and
     warnings for what Allegro's limits shortened (title, description)."""
     app = _application(stack)
-    state = app.catalog().status(sku)
+    state = with_shop_level(app.catalog().status(sku), app.stock_ledger().shop_level(sku))
     product = state.product
     refused = app.shop_refusals().latest(sku)
     if refused is not None:

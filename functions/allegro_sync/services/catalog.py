@@ -9,6 +9,7 @@ is stored in plain words next to the machine-readable state.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Protocol
 
 from allegro_sync.contracts.allegro import CategorySuggestion
@@ -80,8 +81,17 @@ class ChangeLog(Protocol):
     def history(self, sku: str, *, limit: int = 100) -> list[Change]: ...
 
 
+def with_shop_level(status: ProductStatus, level: int | None) -> ProductStatus:
+    """The product with the shop's last stock level, which the stock ledger alone keeps (issue 21: a stock
+    change does not write the product item, whose `stock` is only what the last upsert said)."""
+    if status.product is None:
+        return status
+    return replace(status, product=replace(status.product, stock=level))
+
+
 def status_lines(status: ProductStatus, history: Sequence[Change] = ()) -> list[str]:
-    """`products status SKU` in words: the product, each account's offer and why, the latest changes."""
+    """`products status SKU` in words: the product, each account's offer and why, the latest changes.
+    `status`: `with_shop_level`, so the stock shown is the shop's last level."""
     product = status.product
     if product is None:
         return ["unknown SKU: the shop has not sent this product yet"]

@@ -267,6 +267,12 @@ class StockLedger:
     def view(self, sku: str) -> StockView:
         return self._view(self.repository.load(sku))
 
+    def shop_level(self, sku: str) -> int | None:
+        """The shop's last stock level as the ledger holds it (None: never said, or unknown): the one record
+        of it, since a stock change writes only here (issue 21)."""
+        level = self.repository.load(sku).level
+        return None if level is None else level.quantity
+
     def views(self, skus: Sequence[str]) -> dict[str, StockView]:
         """Many SKUs' views for a sweep, in batched eventually consistent reads (half the read units of
         `view`, 100 SKUs a call). Only for deciding what to look at: a write decided from one re-reads

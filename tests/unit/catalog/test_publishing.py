@@ -612,7 +612,7 @@ def test_events_for_a_product_never_published_change_nothing_on_allegro() -> Non
     assert "patch_product_offer" not in world.api.names()
     product = world.catalog.product("SONY")
     assert product is not None
-    assert (product.deleted, product.stock) == (True, 9)
+    assert (product.deleted, world.ledger.shop_level("SONY")) == (True, 9)
 
 
 def test_republish_after_a_mapping_is_approved_publishes_the_stored_product() -> None:

@@ -12,6 +12,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog
+from allegro_sync.adapters.dynamodb.ledger import DynamoLedgerRepository
+from allegro_sync.contracts.catalog import order_key
 from allegro_sync.contracts.records.control import ShopCursorItem
 
 PK = "shop-reconcile"
@@ -46,15 +48,22 @@ class DynamoShopCursor:
 
 
 class CatalogAppliedState:
-    """The catalogue worker's newest accepted state per SKU (the dry run compares against it)."""
+    """The catalogue worker's newest accepted state per SKU (the dry run and the intake compare against it):
+    the newer of the product item's order key (upserts, prices, deletes) and the stock ledger's level's,
+    which a stock change alone writes (issue 21), with the level's quantity: what the product item alone
+    held while every stock change wrote it too."""
 
-    def __init__(self, catalog: DynamoCatalog) -> None:
+    def __init__(self, catalog: DynamoCatalog, ledger: DynamoLedgerRepository) -> None:
         self._catalog = catalog
+        self._ledger = ledger
 
     def applied_key(self, sku: str) -> str | None:
-        stored = self._catalog.product(sku)
-        return stored.order_key if stored is not None else None
+        held = self.applied_level(sku)
+        return held[0] if held is not None else None
 
     def applied_level(self, sku: str) -> tuple[str, int | None] | None:
         stored = self._catalog.product(sku)
-        return (stored.order_key, stored.stock) if stored is not None else None
+        level = self._ledger.load(sku).level
+        keys = [order_key(level.at, level.version)] if level is not None else []
+        keys += [stored.order_key] if stored is not None else []
+        return (max(keys), level.quantity if level is not None else None) if keys else None

@@ -81,6 +81,10 @@ class StockLedgerPort(Protocol):
 
     def view(self, sku: str) -> StockView: ...
 
+    def shop_level(self, sku: str) -> int | None:
+        """The shop's last level (not in the product item: a stock change writes only the ledger)."""
+        ...
+
 
 class StockChanges(Protocol):
     """The `stock-changes` hook: the stock propagator pushes the ledger's view to every linked offer."""

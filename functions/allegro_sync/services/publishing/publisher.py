@@ -75,9 +75,10 @@ class Publisher:
 
     def _handle(self, event: ShopEvent) -> EventReport:
         key = order_key(event.occurred_at, event.version)
-        stored = self._stored_state(event, key)
-        new_content = isinstance(event, ProductUpsert)  # a stock or price change leaves it as stored
-        outcome, new = self._ctx.catalog.accept_noting_new(stored, new_content=new_content)
+        # An upsert replaces the product; any other event changes the stored one.
+        previous = None if isinstance(event, ProductUpsert) else self._ctx.catalog.product(event.sku)
+        stored = self._stored_state(event, key, previous)
+        outcome, new = self._accept(event, stored, previous)
         if outcome is Outcome.STALE:
             newer_content = self._late_content(event, key)
             if newer_content is not None:
@@ -121,21 +122,30 @@ class Publisher:
 
     # -- catalogue state --------------------------------------------------------------------------
 
-    def _stored_state(self, event: ShopEvent, key: str) -> StoredProduct:
-        needs_previous = not isinstance(event, ProductUpsert) or event.stock is None
-        previous = self._ctx.catalog.product(event.sku) if needs_previous else None
-        base = previous or StoredProduct(sku=event.sku, order_key=key)
+    def _accept(
+        self, event: ShopEvent, stored: StoredProduct, previous: StoredProduct | None
+    ) -> tuple[Outcome, bool]:
+        """The catalogue's verdict on the event, and whether the SKU is new.
+
+        A StockSet of a known product writes nothing here (issue 21: one write unit less per stock change):
+        the ledger keeps the shop's level under its own order key, conditionally, so it alone orders levels
+        against each other. What the catalogue accepted still decides here, from the product item just read
+        (`previous`): a level older than the product's last upsert, price or delete is STALE, as the
+        product item's conditional write made it. Only a SKU's first StockSet writes the product item. A
+        stock or price change leaves the stored content as it is (`new_content`)."""
+        if previous is None or not isinstance(event, StockSet):
+            return self._ctx.catalog.accept_noting_new(stored, new_content=isinstance(event, ProductUpsert))
+        return (Outcome.STALE if stored.order_key < previous.order_key else Outcome.APPLIED), False
+
+    def _stored_state(self, event: ShopEvent, key: str, previous: StoredProduct | None) -> StoredProduct:
         at = self._ctx.timestamp()
         if isinstance(event, ProductUpsert):
+            # A shop that does not say how many it has keeps the last level it did say (the ledger's).
+            stock = event.stock if event.stock is not None else self._ctx.ledger.shop_level(event.sku)
             return StoredProduct(
-                sku=event.sku,
-                order_key=key,
-                upsert=event,
-                # A shop that does not say how many it has keeps the last level it did say.
-                stock=event.stock if event.stock is not None else base.stock,
-                price=event.price,
-                updated_at=at,
+                sku=event.sku, order_key=key, upsert=event, stock=stock, price=event.price, updated_at=at
             )
+        base = previous or StoredProduct(sku=event.sku, order_key=key)
         if isinstance(event, ProductDelete):
             return replace(base, order_key=key, deleted=True, updated_at=at)
         if isinstance(event, StockSet):
@@ -232,7 +242,7 @@ class Publisher:
         if stored.deleted:
             return replace(link, applied_key=key)  # the product is gone: its ended offer stays as it is
         if isinstance(event, StockSet):
-            return self._stock.apply(account, link, event, key)
+            return self._stock.apply(account, link, event)
         return self._prices.apply(account, link, stored, event, key)
 
 

@@ -50,7 +50,7 @@ class Republishing:
         else:
             event = stored.upsert.model_copy(
                 update={
-                    "stock": stored.stock,
+                    "stock": self._ctx.ledger.shop_level(sku),  # the product item does not keep it
                     "price": stored.price if stored.price is not None else stored.upsert.price,
                     "delivery_id": "republish",
                 }

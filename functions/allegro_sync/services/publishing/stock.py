@@ -74,13 +74,15 @@ class StockLevels:
         if moved or redelivered:
             self._ctx.stock_changes.stock_changed(result.view, "shop stock level")
 
-    def apply(self, account: str, link: OfferLink, event: StockSet, key: str) -> OfferLink:
+    def apply(self, account: str, link: OfferLink, event: StockSet) -> OfferLink:
         """The link of one account's offer after a StockSet: the propagator pushes stock to live offers;
-        only an offer the catalogue created INACTIVE is activated here (#10251)."""
+        only an offer the catalogue created INACTIVE is activated here (#10251). The link's applied key
+        stays: it orders the content, price and delete the product item orders, which a stock change no
+        longer writes (the ledger orders levels), so an upsert older than this level still reaches it."""
         assert link.offer_id is not None
         quantity = self._ctx.ledger_quantity(event.sku, link.offer_id)
         if quantity is None:
-            return replace(link, applied_key=key)  # unknown: HOLD, the offer keeps what it shows
+            return link  # unknown: HOLD, the offer keeps what it shows
         if link.status is not LinkStatus.WAITING or quantity == 0:
             # The propagator ends or restocks the live offer; the link only tells the seller where it stands.
             status, reasons = link.status, link.reasons
@@ -88,9 +90,7 @@ class StockLevels:
                 status, reasons = LinkStatus.ENDED, (SOLD_OUT,)
             elif quantity > 0 and link.status is LinkStatus.ENDED:
                 status, reasons = LinkStatus.PUBLISHED, ()
-            return replace(
-                link, status=status, reasons=reasons, applied_key=key, updated_at=self._ctx.timestamp()
-            )
+            return replace(link, status=status, reasons=reasons, updated_at=self._ctx.timestamp())
         changes, status, _ = stock_patch(quantity, link.status)
         self._ctx.client(account).update_offer(link.offer_id, changes)
         self._ctx.record(
@@ -106,7 +106,6 @@ class StockLevels:
             status=status,
             reasons=(),
             synced={**link.synced, "stock": str(quantity)},
-            applied_key=key,
             updated_at=self._ctx.timestamp(),
         )
 
