@@ -863,3 +863,21 @@ def test_a_late_upsert_brings_its_price_unless_a_price_change_came_after_the_pre
     (body,) = world.api.offers.values()
     assert body["sellingMode"]["price"]["amount"] == "220.00"
     assert body["stock"]["available"] == 3
+
+
+def test_content_older_than_a_sell_out_but_newer_than_the_last_upsert_still_reaches_the_offer() -> None:
+    """A stock change no longer moves the product's order key nor the link's applied key (issue 21): the
+    ledger orders levels, the product item orders content, price and deletion."""
+    world = World()
+    world.publisher.handle(upsert())  # T0, stock 5: published
+    world.publisher.handle(
+        StockSet(delivery_id="s", occurred_at=T0 + timedelta(minutes=5), sku="SONY", stock=0)
+    )
+    assert world.link().status is LinkStatus.ENDED
+
+    world.publisher.handle(upsert(minutes=2, name="Słuchawki Sony WH-1000XM5 czarne, etui"))  # stock 5
+
+    (body,) = world.api.offers.values()
+    assert body["name"] == "Słuchawki Sony WH-1000XM5 czarne, etui"
+    assert world.link().status is LinkStatus.ENDED  # the older level of the upsert does not restock it
+    assert world.ledger.shop_level("SONY") == 0
