@@ -212,10 +212,11 @@ class Assumptions:
     # The poll-tick chain's period (ORDER_POLL_INTERVAL_SECONDS): a tick every this many seconds, all month.
     order_tick_seconds: float = DEFAULT_POLL_INTERVAL_SECONDS
     # DynamoDB write units per shop stock change, webhook to Allegro, as `bench.stock_writes` measured them
-    # from each write's item sizes (2026-12-06: 3.25 when the shop sends occurred_at, 4.25 when it does not;
-    # 10.12 before issue 21's cuts). Call counts alone cannot see item sizes, failed conditions or 2x
-    # transactions; the stock path's own calls are replaced by this figure (`dynamodb_write_units`).
-    stock_change_write_units: float = 3.25
+    # from each write's item sizes (2026-12-06: 2.31 when the shop sends occurred_at, 3.28 when it does not,
+    # now that a stock change writes no product item; 3.25 / 4.25 before that, 10.12 before issue 21's
+    # cuts). Call counts alone cannot see item sizes, failed conditions or 2x transactions; the stock
+    # path's own calls are replaced by this figure (`dynamodb_write_units`).
+    stock_change_write_units: float = 2.31
 
 
 # ---- the soak's metered usage (schema shared with bench/soak/result.py) ------------------------------------

@@ -393,7 +393,7 @@ def test_stock_changes_are_priced_at_the_measured_write_units_and_their_calls_no
         },
     )
     month = 20_000 * DAYS
-    assert _line(soaked, "write request units, stock changes") == pytest.approx(3.25 * month)
+    assert _line(soaked, "write request units, stock changes") == pytest.approx(2.31 * month)
     orders = document["config"]["orders"]
     assert _line(soaked, "write request units") == pytest.approx(200 * 1_000 * DAYS / orders)
     dearer = estimate(parse_soak(soaked), TOPOLOGY, assumptions=Assumptions(stock_change_write_units=12))

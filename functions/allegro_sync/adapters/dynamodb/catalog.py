@@ -1,9 +1,10 @@
 """Shop products and their offer links in the `catalog` table.
 
 Layout (string keys, per CONTRIBUTING):
-- product: pk="product#<sku>", sk="product"       — the newest accepted state (stock, price, deleted, and
-  the content's cost, price and EAN for the repricing sweep), guarded by `order_key`; small (< 1 KB), so a
-  stock or price change costs one write unit;
+- product: pk="product#<sku>", sk="product"       — the newest accepted state (price, deleted, and the
+  content's cost, price and EAN for the repricing sweep), guarded by `order_key`; small (< 1 KB), so a
+  price change costs one write unit. A stock change does not write it (issue 21): the stock ledger holds
+  the shop's level; `stock` here is what the last upsert (or a SKU's first stock change) said;
 - content: pk="product#<sku>", sk="content"       — the last product.upsert (name, description, images:
   often several KB), written only when an upsert brings new content, never by a stock or price change;
 - link:    pk="product#<sku>", sk="offer#<account>" — offer id, status, readable reasons, synced fingerprints.
