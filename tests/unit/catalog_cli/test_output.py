@@ -36,6 +36,7 @@ def published(monkeypatch: pytest.MonkeyPatch) -> World:
     deployment = SimpleNamespace(
         catalog=lambda: world.catalog,
         change_log=lambda: world.changes,
+        stock_ledger=lambda: world.ledger,  # the shop's stock level is read there
         shop_refusals=lambda: SimpleNamespace(latest=lambda sku: None),  # the shop sent nothing refused
     )
     monkeypatch.setattr(catalog_cmd, "_application", lambda stack: deployment)
