@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from allegro_sync.adapters.dynamodb.shop_cursor import CatalogAppliedState
+from allegro_sync.contracts.catalog import order_key
 from allegro_sync.contracts.messages import StockSet
 from tests.fixtures.products import T0
 from tests.fixtures.stack import MakeStack
@@ -61,3 +63,8 @@ def test_a_stock_change_writes_no_product_item_and_still_reaches_every_offer(wor
     status = world.cli("products", "status", SKU, "--json")
     assert status.exit_code == 0, status.output
     assert json.loads(status.output)["stock"] == 4
+    # What the intake and the shop reconciliation see: a repeat of the last stock.set is recognised as
+    # applied without a delivery marker (the ledger's key and level, newer than the product item's).
+    app = world.app("shop_webhook")
+    held = CatalogAppliedState(app.catalog(), app.ledger_repository()).applied_level(SKU)
+    assert held == (order_key(T0 + timedelta(minutes=7), None), 4)
