@@ -137,9 +137,21 @@ def up(
         _next_steps(found, written)
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())  # `kill` cleans up like Ctrl-C
-        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C
-            stop.wait()
+        wait_until_stopped(stop)
         typer.echo("stopping: this session's accounts, products, offers and orders are gone")
+
+
+STOP_CHECK_SECONDS = 0.5
+
+
+def wait_until_stopped(stop: threading.Event) -> None:
+    """Until `stop` is set (SIGTERM) or Ctrl-C. Not a bare `stop.wait()`: the kernel may hand SIGINT to one
+    of the runtime's threads, which does not wake the main thread's wait, and Python raises
+    KeyboardInterrupt only in the main thread, so `local up` ignored Ctrl-C now and then (a CI run's
+    journey test waited 60 s for it). Waking every half second lets the main thread see the signal."""
+    with contextlib.suppress(KeyboardInterrupt):
+        while not stop.wait(STOP_CHECK_SECONDS):
+            pass
 
 
 def _describe(rt: LocalRuntime, urls: RuntimeUrls, allegro_url: str | None, time_scale: float) -> None:
