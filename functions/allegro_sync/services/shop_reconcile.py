@@ -56,9 +56,12 @@ class FulfillmentQueue(Protocol):
 
 
 class AppliedState(Protocol):
-    """The newest state the catalogue worker accepted per SKU (its order key), for the dry run."""
+    """The newest state the catalogue worker accepted per SKU, for the dry run: the product's order key
+    (content, price, delete) and the shop level's (the newer of the two, with the level)."""
 
     def applied_key(self, sku: str) -> str | None: ...
+
+    def applied_level(self, sku: str) -> tuple[str, int | None] | None: ...
 
 
 @dataclass(frozen=True)
@@ -147,8 +150,18 @@ class ShopReconciler:
         if not delivery.events:
             report.ignored += 1
         for event in delivery.events:
-            applied = self.applied.applied_key(event.sku) if self.applied is not None else None
+            applied = self._applied_key(event)
             newer = applied is None or order_key(event.occurred_at, event.version) > applied
             report.changes.append(
                 Change(event.sku, describe(event), "would apply" if newer else "already applied")
             )
+
+    def _applied_key(self, event: ShopEvent) -> str | None:
+        """What the worker compares the event with: a stock level with the newer of the product's and the
+        ledger level's keys; anything else with the product's alone (a stock change does not move it)."""
+        if self.applied is None:
+            return None
+        if isinstance(event, StockSet):
+            held = self.applied.applied_level(event.sku)
+            return held[0] if held is not None else None
+        return self.applied.applied_key(event.sku)

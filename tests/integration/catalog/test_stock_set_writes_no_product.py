@@ -66,5 +66,8 @@ def test_a_stock_change_writes_no_product_item_and_still_reaches_every_offer(wor
     # What the intake and the shop reconciliation see: a repeat of the last stock.set is recognised as
     # applied without a delivery marker (the ledger's key and level, newer than the product item's).
     app = world.app("shop_webhook")
-    held = CatalogAppliedState(app.catalog(), app.ledger_repository()).applied_level(SKU)
-    assert held == (order_key(T0 + timedelta(minutes=7), None), 4)
+    applied = CatalogAppliedState(app.catalog(), app.ledger_repository())
+    assert applied.applied_level(SKU) == (order_key(T0 + timedelta(minutes=7), None), 4)
+    # ... while a product change is compared with the product's own key, as the worker compares it (a
+    # product change dated between the upsert and the last level is applied, and the dry run says so).
+    assert applied.applied_key(SKU) == before["order_key"]

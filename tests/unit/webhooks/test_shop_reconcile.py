@@ -160,11 +160,31 @@ def test_the_dry_run_shows_each_change_and_queues_nothing() -> None:
         def applied_key(self, sku: str) -> str | None:
             return "9" * 41 if sku == "SKU-00000" else None  # newer than anything: already applied
 
+        def applied_level(self, sku: str) -> tuple[str, int | None] | None:
+            key = self.applied_key(sku)
+            return None if key is None else (key, 10)
+
     report = ShopReconciler(feed, WebhookIntake(Markers(), queue), Cursors(), Applied()).run(dry_run=True)
     assert queue.sent == []
     assert not report.cursor_saved
     verdicts = {c.sku: c.verdict for c in report.changes}
     assert verdicts == {"SKU-00000": "already applied", "SKU-00001": "would apply"}
+
+
+def test_the_dry_run_compares_product_changes_with_the_product_not_with_a_newer_stock_level() -> None:
+    """A stock change leaves the product's order key (the ledger orders levels), so a product change dated
+    between the two is applied by the worker: the dry run must say so, not "already applied"."""
+    _shop, feed = shop_with(1)
+
+    class Applied:
+        def applied_key(self, sku: str) -> str | None:
+            return "0"  # the product's content: older than the shop's
+
+        def applied_level(self, sku: str) -> tuple[str, int | None] | None:
+            return "9" * 41, 3  # a stock level newer than anything the shop sends
+
+    report = ShopReconciler(feed, WebhookIntake(Markers(), Queue()), Cursors(), Applied()).run(dry_run=True)
+    assert {c.sku: c.verdict for c in report.changes} == {"SKU-00000": "would apply"}
 
 
 class GenericShopChanges:

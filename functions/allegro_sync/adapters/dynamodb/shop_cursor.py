@@ -58,8 +58,9 @@ class CatalogAppliedState:
         self._ledger = ledger
 
     def applied_key(self, sku: str) -> str | None:
-        held = self.applied_level(sku)
-        return held[0] if held is not None else None
+        """The product's order key: what its content, price or delete is compared with."""
+        stored = self._catalog.product(sku)
+        return stored.order_key if stored is not None else None
 
     def applied_level(self, sku: str) -> tuple[str, int | None] | None:
         stored = self._catalog.product(sku)
