@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from aws_lambda_powertools import Metrics
-from aws_lambda_powertools.logging.formatter import clear_context_keys
+from aws_lambda_powertools.logging.formatter import clear_context_keys, set_context_keys
 from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
 
 from allegro_sync import bootstrap
@@ -42,6 +42,20 @@ ApplicationFactory = Callable[[str, Settings], "bootstrap.Application"]
 def default_application(function_name: str, settings: Settings) -> bootstrap.Application:
     del function_name
     return bootstrap.Application(settings)
+
+
+def own_log_context(context: LocalLambdaContext) -> None:
+    """This invocation's Lambda keys on its own log lines. Powertools' `inject_lambda_context` appends them
+    to the one formatter every function of this process shares, so side by side a line carried the name and
+    request id of whichever invocation started last; keys of the running context win over those (a Lambda
+    process runs one function, so there they never differ). Call it inside the invocation's own context."""
+    keys: dict[str, Any] = {  # (Powertools types each value as a dict)
+        "function_name": context.function_name,
+        "function_memory_size": context.memory_limit_in_mb,
+        "function_arn": context.invoked_function_arn,
+        "function_request_id": context.aws_request_id,
+    }
+    set_context_keys(**keys)
 
 
 @dataclass
@@ -324,6 +338,7 @@ class Invoker:
 
     def _call_fresh(self, handler: Handler, name: str, event: Any, context: LocalLambdaContext) -> Any:
         clear_context_keys()
+        own_log_context(context)
         return self._call(handler, name, event, context)
 
     def _call(self, handler: Handler, name: str, event: Any, context: LocalLambdaContext) -> Any:
