@@ -140,10 +140,15 @@ class Publisher:
     def _stored_state(self, event: ShopEvent, key: str, previous: StoredProduct | None) -> StoredProduct:
         at = self._ctx.timestamp()
         if isinstance(event, ProductUpsert):
-            # A shop that does not say how many it has keeps the last level it did say (the ledger's).
-            stock = event.stock if event.stock is not None else self._ctx.ledger.shop_level(event.sku)
+            # `stock`: what this upsert said. A shop that does not say keeps its last level in the ledger,
+            # the one record of it (publishing reads levels there, never here).
             return StoredProduct(
-                sku=event.sku, order_key=key, upsert=event, stock=stock, price=event.price, updated_at=at
+                sku=event.sku,
+                order_key=key,
+                upsert=event,
+                stock=event.stock,
+                price=event.price,
+                updated_at=at,
             )
         base = previous or StoredProduct(sku=event.sku, order_key=key)
         if isinstance(event, ProductDelete):
