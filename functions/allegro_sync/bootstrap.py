@@ -532,7 +532,7 @@ class Application:
         )
 
     def webhook_intake(self) -> WebhookIntake:
-        from allegro_sync.adapters.dynamodb.shop_cursor import CatalogAppliedState
+        from allegro_sync.adapters.dynamodb.shop_cursor import LedgerLevels
         from allegro_sync.adapters.queues import ShopEventQueue, SqsFifoPublisher
         from allegro_sync.adapters.shop.deliveries import (
             DynamoDeliveryMarkers,
@@ -550,7 +550,7 @@ class Application:
                 ShopEventQueue(queue),
                 DynamoProductIndex(table),
                 DynamoRefusals(table),
-                applied=CatalogAppliedState(self.catalog(), self.ledger_repository()),
+                applied=LedgerLevels(self.ledger_repository()),
                 inventory=DynamoInventoryItems(table),
             )
 

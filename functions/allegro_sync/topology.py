@@ -572,14 +572,10 @@ TOPOLOGY = Topology(
                 RouteTrigger("POST", "/webhooks/shopify"),
                 RouteTrigger("GET", "/openapi.json"),
             ),
-            # catalog: a delivery of shop-dated stock levels is recognised as a repeat by the products' order
-            # keys instead of a delivery marker (docs/stock-ledger.md, "What a stock change writes");
-            # ledger: and by the ledger's level, the one record of a stock change (issue 21).
-            tables={
-                "idempotency": Uses("GetItem", "PutItem", "UpdateItem"),
-                "catalog": READS,
-                "ledger": Uses("GetItem"),
-            },
+            # ledger: a delivery of shop-dated stock levels is recognised as a repeat by the ledger's level,
+            # the one record of a stock change, instead of a delivery marker (docs/stock-ledger.md, "What a
+            # stock change writes"; issue 21).
+            tables={"idempotency": Uses("GetItem", "PutItem", "UpdateItem"), "ledger": Uses("GetItem")},
             sends_to=("shop-events",),
             secrets={"webhook-signing": SECRET, "shop-credentials": SECRET},
         ),
@@ -804,12 +800,8 @@ TOPOLOGY = Topology(
             reserved_concurrency=2,
             triggers=(QueueTrigger("stock-rechecks", batch_size=10),),
             # the webhook intake's de-duplication (the read goes to shop-events like a webhook), which
-            # recognises a repeated shop-dated level by the catalogue's order keys and the ledger's level
-            tables={
-                "idempotency": Uses("GetItem", "PutItem", "UpdateItem"),
-                "catalog": READS,
-                "ledger": Uses("GetItem"),
-            },
+            # recognises a repeated shop-dated level by the ledger's level
+            tables={"idempotency": Uses("GetItem", "PutItem", "UpdateItem"), "ledger": Uses("GetItem")},
             sends_to=("shop-events",),
             secrets={"shop-credentials": SECRET},
         ),

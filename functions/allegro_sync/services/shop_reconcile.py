@@ -57,7 +57,7 @@ class FulfillmentQueue(Protocol):
 
 class AppliedState(Protocol):
     """The newest state the catalogue worker accepted per SKU, for the dry run: the product's order key
-    (content, price, delete) and the shop level's (the newer of the two, with the level)."""
+    (content, price, delete) and the shop level's, with the level."""
 
     def applied_key(self, sku: str) -> str | None: ...
 
@@ -157,8 +157,8 @@ class ShopReconciler:
             )
 
     def _applied_key(self, event: ShopEvent) -> str | None:
-        """What the worker compares the event with: a stock level with the newer of the product's and the
-        ledger level's keys; anything else with the product's alone (a stock change does not move it)."""
+        """What the event is compared with: a stock level with the ledger's level, anything else with the
+        product's key (a stock change does not move it)."""
         if self.applied is None:
             return None
         if isinstance(event, StockSet):

@@ -9,7 +9,7 @@ lets the shop's retry queue it (FIFO de-duplication absorbs a double send) inste
 The DynamoDB markers do it with one read and one write (docs/stock-ledger.md, "What a stock change writes").
 A delivery of stock levels each dated by the shop itself (`Delivery.self_ordered`) needs no marker: a repeat
 carries the same order keys, which the catalogue and the ledger already treat as applied. It is answered
-"duplicate" when the catalogue holds each of its SKUs at that key or newer, and queued otherwise (SQS drops
+"duplicate" when the stock ledger holds each of its SKUs at that key or newer, and queued otherwise (SQS drops
 a repeat within 5 minutes; after that, the worker finds nothing newer to apply).
 """
 
@@ -51,7 +51,7 @@ class RefusalLog(Protocol):
 
 
 class AppliedLevels(Protocol):
-    """What the catalogue accepted last per SKU: (its order key, its stock); None: never seen."""
+    """The shop's last level per SKU as the stock ledger holds it: (its order key, the level); None: none."""
 
     def applied_level(self, sku: str) -> tuple[str, int | None] | None: ...
 

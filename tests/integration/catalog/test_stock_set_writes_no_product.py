@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from allegro_sync.adapters.dynamodb.shop_cursor import CatalogAppliedState
+from allegro_sync.adapters.dynamodb.shop_cursor import CatalogAppliedState, LedgerLevels
 from allegro_sync.contracts.catalog import order_key
 from allegro_sync.contracts.messages import StockSet
 from tests.fixtures.products import T0
@@ -63,11 +63,14 @@ def test_a_stock_change_writes_no_product_item_and_still_reaches_every_offer(wor
     status = world.cli("products", "status", SKU, "--json")
     assert status.exit_code == 0, status.output
     assert json.loads(status.output)["stock"] == 4
-    # What the intake and the shop reconciliation see: a repeat of the last stock.set is recognised as
-    # applied without a delivery marker (the ledger's key and level, newer than the product item's).
-    app = world.app("shop_webhook")
-    applied = CatalogAppliedState(app.catalog(), app.ledger_repository())
+    # What the intake sees (one ledger read): a repeat of the last stock.set is recognised as applied
+    # without a delivery marker (the ledger's key and level, newer than the product item's).
+    intake = LedgerLevels(world.app("shop_webhook").ledger_repository())
+    assert intake.applied_level(SKU) == (order_key(T0 + timedelta(minutes=7), None), 4)
+    # ... and the reconciliation's dry run: the same level, while a product change is compared with the
+    # product's own key, as the worker compares it (a product change dated between the upsert and the
+    # last level is applied, and the dry run says so).
+    reconciler = world.app("shop_reconciler")
+    applied = CatalogAppliedState(reconciler.catalog(), reconciler.ledger_repository())
     assert applied.applied_level(SKU) == (order_key(T0 + timedelta(minutes=7), None), 4)
-    # ... while a product change is compared with the product's own key, as the worker compares it (a
-    # product change dated between the upsert and the last level is applied, and the dry run says so).
     assert applied.applied_key(SKU) == before["order_key"]

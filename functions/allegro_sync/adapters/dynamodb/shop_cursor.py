@@ -47,24 +47,29 @@ class DynamoShopCursor:
         return True
 
 
-class CatalogAppliedState:
-    """The catalogue worker's newest accepted state per SKU (the dry run and the intake compare against it):
-    the newer of the product item's order key (upserts, prices, deletes) and the stock ledger's level's,
-    which a stock change alone writes (issue 21), with the level's quantity: what the product item alone
-    held while every stock change wrote it too."""
+class LedgerLevels:
+    """The shop's level per SKU with its order key, from the stock ledger, the one record of a stock change
+    (issue 21): what the webhook intake compares a shop-dated level with, in one read. A level older than
+    the product's last upsert (which the worker also ignores) is not caught here: it is queued, and the
+    worker finds nothing to do."""
+
+    def __init__(self, ledger: DynamoLedgerRepository) -> None:
+        self._ledger = ledger
+
+    def applied_level(self, sku: str) -> tuple[str, int | None] | None:
+        level = self._ledger.load(sku).level
+        return None if level is None else (order_key(level.at, level.version), level.quantity)
+
+
+class CatalogAppliedState(LedgerLevels):
+    """The catalogue worker's newest accepted state per SKU, for the reconciliation's dry run: the shop's
+    level (`LedgerLevels`) and the product's order key."""
 
     def __init__(self, catalog: DynamoCatalog, ledger: DynamoLedgerRepository) -> None:
+        super().__init__(ledger)
         self._catalog = catalog
-        self._ledger = ledger
 
     def applied_key(self, sku: str) -> str | None:
         """The product's order key: what its content, price or delete is compared with."""
         stored = self._catalog.product(sku)
         return stored.order_key if stored is not None else None
-
-    def applied_level(self, sku: str) -> tuple[str, int | None] | None:
-        stored = self._catalog.product(sku)
-        level = self._ledger.load(sku).level
-        keys = [order_key(level.at, level.version)] if level is not None else []
-        keys += [stored.order_key] if stored is not None else []
-        return (max(keys), level.quantity if level is not None else None) if keys else None
