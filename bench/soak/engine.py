@@ -112,8 +112,9 @@ class Soak:
             "POWERTOOLS_METRICS_DISABLED": "true",
             "REPRICING_FEED_URL": f"{self.shop_server.url}/feed.csv",
         }
-        # AWS in a process of its own, as in AWS: on the functions' interpreter moto took about half of
-        # its samples, so the soak measured moto's queue as much as our functions (docs/soak.md).
+        # AWS in a process of its own, as in AWS: on the functions' interpreter moto's request handling
+        # and serving were in about half of the sampled stacks, so the soak measured moto's queue as much
+        # as our functions (docs/soak.md).
         self.moto = MotoProcess().start()
         self._stack.append(self.moto)
         self.runtime = LocalRuntime(
