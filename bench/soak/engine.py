@@ -92,6 +92,7 @@ class Soak:
         self.blocked: list[list[float]] = []  # [start, end] (monotonic) while Allegro was not to be called
         self._stack: list[Any] = []
         self.traffic_started = 0.0  # epoch seconds, like a purchase's `at`
+        self._traffic_started_monotonic = 0.0  # the same moment on the fault windows' clock
         self._firing: set[str] = set()  # scheduled functions whose run is in progress
         self._scheduled: list[threading.Thread] = []
         # The functions that call Allegro, each behind its own application's rate guard.
@@ -219,6 +220,10 @@ class Soak:
                 for p in self.purchases
                 if p.form_id in self.shop.first_seen
             ],
+            allegro_blocked=[self._into_traffic(a, b) for a, b in self.blocked],
+            shop_down=[self._into_traffic(self._windows["shop_down"], self._windows["shop_down_done"])]
+            if "shop_down_done" in self._windows
+            else [],
             problems=self.problems,
             secrets=self._secret_values(),
             personal=self._buyer_data(),
@@ -388,6 +393,7 @@ class Soak:
         due["repricer"] = config.reprice_every / 3  # before the 429 window, which would make it skip
         start = time.perf_counter()
         self.traffic_started = time.time()
+        self._traffic_started_monotonic = time.monotonic()
         try:
             while (elapsed := time.perf_counter() - start) < config.seconds:
                 share = elapsed / config.seconds
@@ -488,6 +494,10 @@ class Soak:
             elif blocked:
                 self.blocked.append([now, now])
             self.activity["allegro_blocked_seconds"] = round(sum(b - a for a, b in self.blocked))
+
+    def _into_traffic(self, start: float, end: float) -> tuple[float, float]:
+        """A window on the monotonic clock as seconds into the traffic, as an order's `bought_at_s`."""
+        return start - self._traffic_started_monotonic, end - self._traffic_started_monotonic
 
     def _unblocked_seconds(self, start: float, end: float) -> float:
         """Seconds of [start, end] during which the app was allowed to call Allegro."""

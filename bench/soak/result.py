@@ -27,6 +27,10 @@ class SoakResult:
     order_latencies: list[float] = field(default_factory=list)
     # (seconds into the traffic when bought, seconds until the shop had it): where the slow ones sit
     order_timeline: list[tuple[float, float]] = field(default_factory=list)
+    # The fault windows, [start, end] in seconds into the traffic: when the app could not call Allegro
+    # (its block, or a function's guard after a 429), and when the shop answered 503.
+    allegro_blocked: list[tuple[float, float]] = field(default_factory=list)
+    shop_down: list[tuple[float, float]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # the first few examples behind non-zero counters
     secrets: list[str] = field(default_factory=list)  # every secret value, for the log scan (never printed)
     # Every buyer's e-mail, surname, phone and street the emulator made up, for the same scan (never printed).
@@ -36,9 +40,18 @@ class SoakResult:
     def clean(self) -> bool:
         return not any(self.counters.values())
 
+    def order_floors(self) -> list[tuple[float, float, float]]:
+        """(bought at, latency, floor) per order that reached the shop; see `schedule_floor`."""
+        return [
+            (at, took, schedule_floor(at, self.allegro_blocked, self.shop_down))
+            for at, took in self.order_timeline
+        ]
+
     def to_json(self, *, log_bytes: int) -> dict[str, Any]:
         """The figures `bench/report.py` and the cost model read (`bench/results/soak.json`)."""
         latencies = sorted(self.order_latencies)
+        floors = self.order_floors()
+        beyond = sorted(max(0.0, took - floor) for _, took, floor in floors)
         return {
             "name": "soak",
             "measured_at": self.measured_at,
@@ -59,9 +72,20 @@ class SoakResult:
                 "order_p99_s": round(percentile(latencies, 0.99), 2) if latencies else None,
                 "order_max_s": round(latencies[-1], 2) if latencies else None,
                 "slowest_orders": [
-                    {"bought_at_s": round(at, 1), "latency_s": round(took, 1)}
-                    for at, took in sorted(self.order_timeline, key=lambda t: -t[1])[:10]
+                    {"bought_at_s": round(at, 1), "latency_s": round(took, 1), "floor_s": round(floor, 1)}
+                    for at, took, floor in sorted(floors, key=lambda t: -t[1])[:10]
                 ],
+                # What the fault windows alone force on the slowest order, and each order's time beyond
+                # its own floor: the system's part of order -> shop (crash retries, polling, back-off).
+                "order_floor_max_s": round(max((f for _, _, f in floors), default=0.0), 2)
+                if floors
+                else None,
+                "order_beyond_floor_p50_s": round(statistics.median(beyond), 2) if beyond else None,
+                "order_beyond_floor_p99_s": round(percentile(beyond, 0.99), 2) if beyond else None,
+            },
+            "fault_windows": {
+                "allegro_blocked": [[round(a, 1), round(b, 1)] for a, b in self.allegro_blocked],
+                "shop_down": [[round(a, 1), round(b, 1)] for a, b in self.shop_down],
             },
             "problems": self.problems[:20],
         }
@@ -69,3 +93,25 @@ class SoakResult:
 
 def percentile(ordered: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def schedule_floor(
+    bought_at: float, allegro_blocked: list[tuple[float, float]], shop_down: list[tuple[float, float]]
+) -> float:
+    """The least time an order bought at `bought_at` can take to reach the shop under the run's fault
+    windows, whatever the system does: Allegro cannot be asked for it before the app's block ends (calling
+    during a block extends it), nor the shop given it while the shop is down. A lower bound: polling, the
+    event journal's delay and the work itself come on top."""
+    readable = _after(bought_at, allegro_blocked)
+    return _after(readable, shop_down) - bought_at
+
+
+def _after(moment: float, windows: list[tuple[float, float]]) -> float:
+    """The first moment at or after `moment` outside every window (windows may touch or chain)."""
+    moved = True
+    while moved:
+        moved = False
+        for start, end in windows:
+            if start <= moment < end:
+                moment, moved = end, True
+    return moment
