@@ -297,9 +297,9 @@ FLOOR_REMEDIES = {
     ("SQS", "event-source receive+delete"): "the poll-tick chain's receive and delete, every 5 s",
     ("SQS", "handler requests"): "the next poll-tick, sent by each tick (priced as FIFO: pessimistic)",
     ("Lambda", "compute"): "the poll-tick every 5 s (goal 2: p99 <= 10 s needs it) and the 15-minute sweeps "
-    "(the repricer at 512 MB, paging 1,000 offers a run: bench.sweeps); a longer tick trades order latency for it: "
-    "bench.order_latency models a 6 s tick at p99 9.63 s and $1.89 idle, 7 s at 10.62 s (over the goal), "
-    "against 8.64 s and $2.21 at 5 s; kept at 5 s for the margin under 10 s",
+    "(the repricer at 512 MB, paging 1,000 offers a run: bench.sweeps); a longer tick trades order latency "
+    "for it: bench.order_latency models a 6 s tick at p99 9.63 s and $1.89 idle, 7 s at 10.62 s (over the "
+    "goal), against 8.64 s and $2.21 at 5 s; kept at 5 s for the margin under 10 s",
     ("Lambda", "requests"): "a tick every 5 s and the schedules",
     ("DynamoDB", "write request units"): "the poll-tick chain's heartbeat, one per tick (an idle poll reads "
     "each account's cursor and claims nothing) and the sweeps' records; the heartbeat stays: its `seq` is "

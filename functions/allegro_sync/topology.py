@@ -815,8 +815,8 @@ TOPOLOGY = Topology(
             # Issue 21: a run pages (1,000 offers) until its time is short and saves where it is
             # (services/repricing/sweep.py), holding one page, not the catalogue: bench.sweeps (2026-12-06)
             # measures a traced peak of 11-12 MB at 1,000-3,000 offers and models ~580 s for a cycle over
-            # 100,000 (eventually consistent reads ~220 s + the command budget): 2 runs of 600 s. 512 MB: the
-            # round mostly waits on Allegro and DynamoDB, so more memory (CPU share) would mostly bill waiting.
+            # 100,000 (eventually consistent reads ~220 s + the command budget): 2 runs of 600 s. 512 MB:
+            # the round mostly waits on Allegro and DynamoDB, so more memory (CPU share) would bill waiting.
             timeout_seconds=600,
             memory_mb=512,
             reserved_concurrency=1,
