@@ -243,6 +243,9 @@ class FunctionUsage(_Lenient):
     invocations: NonNegativeInt
     errors: NonNegativeInt = 0
     seconds: NonNegativeFloat
+    # The invocations' own CPU (older soak files lack it): what the work took, without the waits of a
+    # process shared by every function, the emulator and the soak.
+    cpu_seconds: NonNegativeFloat | None = None
     memory_mb: PositiveInt
 
 

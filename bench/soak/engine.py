@@ -188,6 +188,7 @@ class Soak:
                 "invocations": totals.invocations,
                 "errors": totals.errors,
                 "seconds": round(totals.seconds, 3),
+                "cpu_seconds": round(totals.cpu_seconds, 3),
                 "memory_mb": TOPOLOGY.function(name).memory_mb,
                 "injected_crashes": self.crashes.injected.get(name, 0),
             }
