@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.soak.result import SoakResult, schedule_floor
+from bench.soak.result import SoakResult, recovery, schedule_floor
 
 BLOCK = [(72.0, 134.0)]  # the app may not call Allegro (a 60 s block after the 429 window's first refusal)
 OUTAGE = [(120.0, 156.0)]  # the shop answers 503
@@ -24,7 +24,19 @@ def test_chained_blocks_count_as_one_wait() -> None:
     assert schedule_floor(10.0, [(5.0, 20.0), (20.0, 30.0)], []) == 20.0
 
 
-def test_the_soak_json_says_how_far_each_order_went_beyond_its_floor() -> None:
+def test_recovery_counts_from_the_end_of_the_last_window_that_held_the_order() -> None:
+    windows = [*BLOCK, *OUTAGE]
+    # Bought just before the block, delivered at 176 s: held by the block and the outage, free from 156 s.
+    assert recovery(65.0, 176.0, windows) == 20.0
+    # Untouched by any window: all of its time is the system's.
+    assert recovery(10.0, 13.5, windows) == 3.5
+    # Bought during the block and delivered 6 s after it ended: those 6 s are the system's.
+    assert recovery(100.0, 140.0, BLOCK) == 6.0
+    # A window that began after the delivery did not hold the order.
+    assert recovery(110.0, 115.0, OUTAGE) == 5.0
+
+
+def test_the_soak_json_says_what_the_windows_forced_and_what_the_system_took_after_them() -> None:
     result = SoakResult(
         config={},
         measured_at="2026-12-07T00:00:00+00:00",
@@ -45,6 +57,11 @@ def test_the_soak_json_says_how_far_each_order_went_beyond_its_floor() -> None:
 
     assert latency["order_p99_s"] == 104.0
     assert latency["order_floor_max_s"] == 84.0
-    # 104 s is 20 s beyond the order's 84 s floor (a crash's retry, say); the other order had no floor.
-    assert latency["order_beyond_floor_p99_s"] == 20.0
-    assert latency["slowest_orders"][0] == {"bought_at_s": 72.0, "latency_s": 104.0, "floor_s": 84.0}
+    # Delivered at 176 s, 20 s after the outage that held it ended (a crash's retry, say).
+    assert latency["order_after_faults_p99_s"] == 20.0
+    assert latency["slowest_orders"][0] == {
+        "bought_at_s": 72.0,
+        "latency_s": 104.0,
+        "floor_s": 84.0,
+        "after_faults_s": 20.0,
+    }
