@@ -18,18 +18,16 @@ Kind = Literal["shape", "security", "traffic"]
 FLOOR_10K: dict[tuple[str, str], tuple[Kind, str]] = {
     ("Lambda", "compute"): (
         "traffic",
-        "the soak's seconds per invocation, scaled by each function's driver and adjusted (x{factor:.2f} "
-        "overall); by function: {functions}. The stock propagator's {propagator:.1f} s per invocation is "
-        "not its work: bench.stock_propagation times the same handler at 50 ms p50 (one account, no "
-        "faults); in the soak 15 functions share one interpreter with the emulator, which checks every "
-        "exchange against the spec and injects slow answers and 429 windows (moto has its own process "
-        "since 2026-12-06: 2.4 s -> 1.4 s per invocation, measured in its own calls). From its "
-        "own calls in the soak of 2026-12-06 (~13 AWS at 10 ms, ~5.6 Allegro at 150 ms for 3 accounts) it "
-        "is ~1 s. The one factor also added Allegro's latency for the soak's own requests (seeding, buyers: "
-        "~2/3 of the emulator's count); the soak now meters Allegro calls per function and each function "
-        "is adjusted by its own calls (docs/cost-10k.md); the soak's shared-CPU overhead stays in until "
-        "CPU is metered too. The catalogue worker runs at 512 MB (0.42 s an event): 256 MB would halve it "
-        "if its CPU allows, which no bench measures yet",
+        "the soak's seconds per invocation (wall time), scaled by each function's driver and adjusted by "
+        "each function's own calls (x{factor:.2f} overall); by function: {functions}. Wall time in the soak "
+        "includes waiting for a core: 15 functions, the emulator (which checks every exchange against the "
+        "spec) and the soak share one 2-core process. The invocations' own CPU, metered since 2026-12-07, "
+        "says how much: by the CPU model (that CPU at the function's memory share of a vCPU, 1,769 MB = 1 "
+        "vCPU, plus 10 ms per AWS and 150 ms per Allegro call) this line is {cpu_model}, and the stock "
+        "propagator's {propagator:.2f} s per invocation {propagator_model}. The CPU model is a lower bound "
+        "(back-off sleeps and waits on Allegro's commands are left out), so the month's compute lies "
+        "between the two. Most of the model is Allegro's latency (150 ms a call): fewer calls per push "
+        "lower it, more memory would not",
     ),
     ("DynamoDB", "read request units"): (
         "traffic",
@@ -121,8 +119,17 @@ def _remedy(estimate: cost.Estimate, key: tuple[str, str]) -> tuple[Kind, str]:
     )
     pushes = next((f for f in estimate.functions if f.name == "stock_propagator" and f.invocations), None)
     propagator = pushes.seconds / pushes.invocations if pushes else 0.0
+    by_cpu = estimate.cpu_model_compute
+    modelled = pushes.cpu_model_seconds if pushes else None
     return kind, text.format(
-        factor=estimate.duration_factor, functions=functions, readers=readers or "n/a", propagator=propagator
+        factor=estimate.duration_factor,
+        functions=functions,
+        readers=readers or "n/a",
+        propagator=propagator,
+        cpu_model=_usd(by_cpu.monthly_usd) if by_cpu else "not metered (an older soak file)",
+        propagator_model=f"is {modelled / pushes.invocations:.2f} s"
+        if pushes and modelled is not None
+        else "was not metered",
     )
 
 

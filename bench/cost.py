@@ -192,6 +192,10 @@ class Assumptions:
     allegro_call_seconds: float = 0.150
     # The adjusted duration never drops below this share of the measured one.
     min_adjusted_share: float = 0.2
+    # Lambda allocates CPU in proportion to memory: "At 1,769 MB, a function has the equivalent of one vCPU"
+    # (docs.aws.amazon.com/lambda/latest/dg/resource-model.html). The CPU model (`cpu_model_factor`) takes
+    # one core of this machine for one vCPU.
+    vcpu_memory_mb: int = 1769
     # Lambda's SQS pollers on an idle queue: 5 long polls of 20 s each (AWS documents 5 concurrent batches
     # when traffic is low, "as few as 2" when it can optimise: 5 is the pessimistic case).
     idle_pollers_per_queue: int = 5
@@ -325,6 +329,8 @@ class FunctionMonth:
     seconds: float  # as measured, scaled to the month
     adjusted_seconds: float
     note: str = ""
+    # The same month by the CPU model (`cpu_model_factor`); None where the soak metered no CPU.
+    cpu_model_seconds: float | None = None
 
     @property
     def gb_seconds(self) -> float:
@@ -333,6 +339,12 @@ class FunctionMonth:
     @property
     def adjusted_gb_seconds(self) -> float:
         return self.adjusted_seconds * self.memory_mb / 1024
+
+    @property
+    def cpu_model_gb_seconds(self) -> float:
+        """By the CPU model; the adjusted figure where there is none."""
+        seconds = self.adjusted_seconds if self.cpu_model_seconds is None else self.cpu_model_seconds
+        return seconds * self.memory_mb / 1024
 
 
 @dataclass(frozen=True)
@@ -372,6 +384,15 @@ class Estimate:
     @property
     def total_adjusted(self) -> float:
         return self.total_measured - self.compute.monthly_usd + self.adjusted_compute.monthly_usd
+
+    @property
+    def cpu_model_compute(self) -> Line | None:
+        """Lambda compute by the CPU model (`cpu_model_factor`), a lower bound beside the adjusted line;
+        None when the soak metered no CPU."""
+        if all(f.cpu_model_seconds is None for f in self.functions):
+            return None
+        gb_seconds = sum(f.cpu_model_gb_seconds for f in self.functions)
+        return Line("Lambda", "compute", gb_seconds, "GB-s", self.prices.lambda_gb_second, "CPU model")
 
     def by_service(self, *, adjusted: bool = False) -> dict[str, float]:
         """Monthly USD per AWS service, largest first."""
@@ -465,6 +486,22 @@ def function_factor(soak: SoakUsage, a: Assumptions, name: str, default: float) 
     return max(a.min_adjusted_share, adjusted / used.seconds)
 
 
+def cpu_model_factor(soak: SoakUsage, a: Assumptions, name: str, memory_mb: int) -> float | None:
+    """Measured seconds -> seconds on AWS by the CPU model: the invocations' own CPU (metered per thread, so
+    without the waits of the soak's shared process) slowed to the function's CPU share (`vcpu_memory_mb`),
+    plus each AWS and Allegro call at its modelled latency. A lower bound: back-off sleeps and waits on
+    Allegro's asynchronous commands are billed in AWS and are not in it (the wall-time adjustment keeps
+    them, with the shared process's waits). None when the soak metered no CPU for the function."""
+    used = soak.lambda_.get(name)
+    if used is None or used.cpu_seconds is None or used.seconds <= 0:
+        return None
+    aws = sum(soak.aws_calls_by_function.get(name, {}).values())
+    allegro = soak.allegro_calls_by_function.get(name, 0)
+    share = max(1.0, a.vcpu_memory_mb / memory_mb)
+    modelled = used.cpu_seconds * share + aws * a.aws_call_seconds + allegro * a.allegro_call_seconds
+    return modelled / used.seconds
+
+
 def _event_scale(driver: Driver, soak: SoakUsage, w: Workload) -> float:
     if driver == "stock":
         return w.stock_changes_per_month / soak.config.stock_changes if soak.config.stock_changes else 0.0
@@ -487,12 +524,16 @@ def function_months(
         memory = topology.function(name).memory_mb
         used = soak.lambda_.get(name)
         factor = function_factor(soak, a, name, overall)
+        cpu_factor = cpu_model_factor(soak, a, name, memory)
         if driver != "schedule":
             scale = _event_scale(driver, soak, w)
             invocations = (used.invocations if used else 0) * scale
             seconds = (used.seconds if used else 0.0) * scale
             note = "" if used else "not run in the soak"
-            months.append(FunctionMonth(name, driver, memory, invocations, seconds, seconds * factor, note))
+            by_cpu = None if cpu_factor is None else seconds * cpu_factor
+            months.append(
+                FunctionMonth(name, driver, memory, invocations, seconds, seconds * factor, note, by_cpu)
+            )
             continue
         notes = []
         if used is not None and used.invocations > 0:
@@ -524,6 +565,7 @@ def function_months(
                 per_run * monthly_runs,
                 adjusted_per_run * monthly_runs,
                 "; ".join(notes),
+                None if cpu_factor is None else per_run * cpu_factor * monthly_runs,
             )
         )
     unknown = sorted(set(soak.lambda_) - {f.name for f in topology.functions})

@@ -388,13 +388,15 @@ def cost_markdown(estimate: cost.Estimate) -> list[str]:
         "",
         "Per function (a month; driver = what its usage is scaled by):",
         "",
-        "| Function | Driver | Memory | Invocations | Seconds (measured) | Seconds (adjusted) | Note |",
-        "|---|---|---:|---:|---:|---:|---|",
+        "| Function | Driver | Memory | Invocations | Seconds (measured) | Seconds (adjusted) | "
+        "Seconds (CPU model) | Note |",
+        "|---|---|---:|---:|---:|---:|---:|---|",
     ]
     for f in sorted(estimate.functions, key=lambda f: -f.gb_seconds):
+        by_cpu = "-" if f.cpu_model_seconds is None else f"{f.cpu_model_seconds:,.0f}"
         out.append(
             f"| {f.name} | {f.driver} | {f.memory_mb} MB | {f.invocations:,.0f} | {f.seconds:,.0f} | "
-            f"{f.adjusted_seconds:,.0f} | {f.note} |"
+            f"{f.adjusted_seconds:,.0f} | {by_cpu} | {f.note} |"
         )
     out += ["", "How the soak's usage was scaled, and what was assumed:", ""]
     out += [f"- {note}" for note in estimate.notes]

@@ -573,3 +573,32 @@ def test_the_soak_meters_allegro_calls_by_the_function_that_made_them() -> None:
         http.get("http://127.0.0.1:9/sale/offers")
         http.get("http://127.0.0.1:8/shop/products")  # the shop, not Allegro
     assert meter.allegro_by_function == {"repricer": 1}
+
+
+def test_the_cpu_model_bills_the_work_at_the_functions_cpu_share_and_each_call_at_its_latency(
+    document: dict[str, Any],
+) -> None:
+    """Wall time in the soak includes waiting for a core in a shared process; the CPU model prices what the
+    invocations' own thread used, slowed to a 256 MB function's share of a vCPU, plus each call's modelled
+    latency. A function without metered CPU keeps the adjusted figure, and an older soak file has no CPU
+    line at all."""
+    assert estimate(parse_soak(document), TOPOLOGY).cpu_model_compute is None
+
+    document["lambda"]["stock_propagator"]["cpu_seconds"] = 10.0  # of 905.2 s wall
+    document["aws_calls_by_function"] = {"stock_propagator": {"dynamodb.GetItem": 6000}}
+    document["allegro_calls_by_function"] = {"stock_propagator": 3000}
+    month = estimate(parse_soak(document), TOPOLOGY)
+    functions = {f.name: f for f in month.functions}
+
+    a = Assumptions()
+    modelled = 10.0 * 1769 / 256 + 6000 * a.aws_call_seconds + 3000 * a.allegro_call_seconds
+    propagator = functions["stock_propagator"]
+    assert propagator.cpu_model_seconds is not None
+    assert propagator.cpu_model_seconds == pytest.approx(propagator.seconds * modelled / 905.2)
+    assert propagator.cpu_model_seconds < propagator.adjusted_seconds
+    webhook = functions["shop_webhook"]
+    assert webhook.cpu_model_seconds is None
+    assert webhook.cpu_model_gb_seconds == webhook.adjusted_gb_seconds
+    by_cpu = month.cpu_model_compute
+    assert by_cpu is not None
+    assert by_cpu.monthly_usd < month.adjusted_compute.monthly_usd
