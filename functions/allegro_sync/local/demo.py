@@ -110,6 +110,12 @@ class DemoFailure(RuntimeError):
     """A chapter saw something other than what the system promises."""
 
 
+def expect(condition: bool, problem: str) -> None:
+    """Every chapter's check of a promise: the demo stops with `problem` when it does not hold."""
+    if not condition:
+        raise DemoFailure(problem)
+
+
 @dataclass
 class Demo:
     console: Console
@@ -228,7 +234,7 @@ class Demo:
             )
         self.console.print(table)
         health = httpx.get(f"{self.http_url}/health", timeout=5).json()
-        _expect(health.get("status") == "ok", f"GET /health answered {health}")
+        expect(health.get("status") == "ok", f"GET /health answered {health}")
         self.console.print(f"GET {self.http_url}/health through the local HTTP API -> {health}")
 
     def connect_accounts(self) -> None:
@@ -241,7 +247,7 @@ class Demo:
             profile = self.custody.accounts().connect_with_device_flow(
                 name, environment="production", on_prompt=self._approve_as(login)
             )
-            _expect(profile.status.value == "CONNECTED", f"{name} is {profile.status.value}")
+            expect(profile.status.value == "CONNECTED", f"{name} is {profile.status.value}")
             self.console.print(
                 f"[green]connected[/] {name}: seller {profile.seller_id} ({profile.login}); "
                 "tokens stored in its own Secrets Manager secret, never printed"
@@ -269,8 +275,8 @@ class Demo:
         with ThreadPoolExecutor(max_workers=10) as pool:
             handed_out = set(pool.map(lambda _: tokens.access_token(), range(10)))
         refreshes = self.emulator.refresh_count(login) - before
-        _expect(refreshes == 1, f"{refreshes} refreshes reached Allegro for 10 concurrent requests")
-        _expect(len(handed_out) == 1, "concurrent requests got different tokens")
+        expect(refreshes == 1, f"{refreshes} refreshes reached Allegro for 10 concurrent requests")
+        expect(len(handed_out) == 1, "concurrent requests got different tokens")
         self.console.print(
             f"12 h later, 10 concurrent token requests for {name}: {refreshes} refresh reached Allegro "
             "(a DynamoDB lease elects one refresher; the new pair is saved before it is used)"
@@ -317,7 +323,7 @@ class Demo:
         self.runtime.drain(timeout=120)
         self.products = {row.product.sku: row.product for row in result.products}
         summary = summarize(result.products, list(SELLERS), self._catalog())
-        _expect(not summary.unsettled, f"the catalog worker did not settle {summary.unsettled}")
+        expect(not summary.unsettled, f"the catalog worker did not settle {summary.unsettled}")
         table = Table("SKU", "accounts", "status", "offers", "price", "title on Allegro / why not")
         by_sku: dict[str, list[ProductOutcome]] = {}
         for outcome in summary.settled:
@@ -338,8 +344,8 @@ class Demo:
             )
         self.console.print(table)
         waiting = [o for o in summary.settled if o.status is LinkStatus.WAITING]
-        _expect(bool(waiting) and all(o.reasons for o in waiting), "no WAITING product with a reason")
-        _expect(all((STAR, account) in self.offers for account in SELLERS), f"{STAR} not published on both")
+        expect(bool(waiting) and all(o.reasons for o in waiting), "no WAITING product with a reason")
+        expect(all((STAR, account) in self.offers for account in SELLERS), f"{STAR} not published on both")
         offer = self.emulator.marketplace.offer(self.offers[(STAR, next(iter(SELLERS)))])
         self.console.print(f"{STAR} as Allegro got it: [bold]{offer['name']}[/]")
         for number, section in enumerate(offer.get("description", {}).get("sections", []), start=1):
@@ -387,7 +393,7 @@ class Demo:
         }
         self.shop.files["acme-kettle-safety.pdf"] = b"%PDF-1.4 Acme: nie zanurzac w wodzie"
         status, body = self._webhook(upsert)
-        _expect(status == 202, f"POST /webhooks/shop answered {status} {body}")
+        expect(status == 202, f"POST /webhooks/shop answered {status} {body}")
         self.runtime.drain(timeout=120)
         for account, login in SELLERS.items():
             offer = self.emulator.marketplace.offer(self._offer_of(sku, account))
@@ -396,13 +402,13 @@ class Demo:
             )
             acme = [p for p in made if p["name"] == producer.name]
             element = offer["productSet"][0]
-            _expect(len(acme) == 1, f"{account} has {len(acme)} producers named {producer.name}")
-            _expect(
+            expect(len(acme) == 1, f"{account} has {len(acme)} producers named {producer.name}")
+            expect(
                 element.get("responsibleProducer") == {"id": acme[0]["id"]},
                 f"{sku} on {account} carries {element.get('responsibleProducer')}",
             )
             safety = element.get("safetyInformation") or {}
-            _expect(safety.get("type") == "ATTACHMENTS", f"{sku} on {account}: safety information {safety}")
+            expect(safety.get("type") == "ATTACHMENTS", f"{sku} on {account}: safety information {safety}")
             self.console.print(
                 f"{sku} on {account}: offer {offer['id']}, responsible producer {producer.name} "
                 f"(created once on the account, id {acme[0]['id']}), safety information: the shop's PDF "
@@ -426,7 +432,7 @@ class Demo:
             if product.stock is not None:
                 self.shop.stock[sku] = product.stock
         view = ledger.view(STAR)
-        _expect(len(view.offers) == len(SELLERS), f"{STAR} is linked to {len(view.offers)} offers")
+        expect(len(view.offers) == len(SELLERS), f"{STAR} is linked to {len(view.offers)} offers")
         self.console.print(
             "Publishing fed the stock ledger: each product's shop level, and each offer linked to its SKU. "
             f"{STAR}: {view.available} in stock, sold through {len(view.offers)} offers (one per account)."
@@ -438,17 +444,17 @@ class Demo:
         form = self._sell(sold_on, 2)
         table = Table("what", "seen")
         record = self._orders().get(form)
-        _expect(record is not None and len(record.taken) == 1, f"order {form} not imported once: {record}")
+        expect(record is not None and len(record.taken) == 1, f"order {form} not imported once: {record}")
         assert record is not None
         table.add_row(f"buyer pays 2 x {STAR} on {first}", f"order {form[:8]}… {record.status}")
         table.add_row("orders imported / sales counted", f"1 / {len(record.taken)}")
         level = ledger.view(STAR).available
-        _expect(level == start - 2, f"the ledger shows {level}, not {start - 2}")
+        expect(level == start - 2, f"the ledger shows {level}, not {start - 2}")
         table.add_row("stock ledger", f"{start} -> {level}")
         shown = self.emulator.marketplace.offer(other)["stock"]["available"]
-        _expect(shown == level, f"the offer on {second} shows {shown}, the ledger {level}")
+        expect(shown == level, f"the offer on {second} shows {shown}, the ledger {level}")
         table.add_row(f"the same SKU's offer on {second}", f"stock {shown}")
-        _expect(form in self.shop.orders, "the shop never received the order")
+        expect(form in self.shop.orders, "the shop never received the order")
         table.add_row("the shop (127.0.0.1)", f"received it, its stock of {STAR}: {self.shop.stock[STAR]}")
         self.console.print(table)
 
@@ -456,7 +462,7 @@ class Demo:
         again = self._sell(other, 1)
         self.emulator.set_faults(order_event_duplicate_rate=0.0)
         level = ledger.view(STAR).available
-        _expect(level == start - 3, f"a duplicated event moved the ledger to {level}")
+        expect(level == start - 3, f"a duplicated event moved the ledger to {level}")
         delivered = sum(1 for f in self.shop.orders if f == again)
         self.console.print(
             f"Allegro serves every event of order {again[:8]}… twice: imported once, ledger {level}, "
@@ -466,18 +472,18 @@ class Demo:
         self.emulator.set_faults(order_event_delay_seconds=12 * 3600)
         late = self._sell(sold_on, 1)
         self.emulator.set_faults(order_event_delay_seconds=0)
-        _expect(self._orders().get(late) is None, "an order without events was imported by the poller")
+        expect(self._orders().get(late) is None, "an order without events was imported by the poller")
         scan = self.runtime.fire("order_gap_scan")
         self.runtime.drain(timeout=120)
         found = self._orders().get(late)
-        _expect(found is not None, "order_gap_scan did not find the order whose events never came")
+        expect(found is not None, "order_gap_scan did not find the order whose events never came")
         level = ledger.view(STAR).available
         self.console.print(
             f"Order {late[:8]}… has no event yet (Allegro's feed lags 12 h): the poller sees nothing; "
             f"the scheduled order_gap_scan finds it ({scan[first]['enqueued']} enqueued) -> imported, "
             f"ledger {level}, both offers {self._stock(sold_on)} / {self._stock(other)}."
         )
-        _expect(self._stock(other) == level == start - 4, "stock after the late order is off")
+        expect(self._stock(other) == level == start - 4, "stock after the late order is off")
         self._combined_payment(COMBINED)
 
     def foreign_marketplaces(self) -> None:
@@ -496,11 +502,11 @@ class Demo:
         [paid] = market.pay_together(*apart)
         self.runtime.next_tick(timeout=30)
         level = ledger.view(sku).available
-        _expect(level == before - 3, f"a combined payment moved {sku} to {level}, not {before - 3}")
+        expect(level == before - 3, f"a combined payment moved {sku} to {level}, not {before - 3}")
         open_orders = [f for f in self.shop.open_orders() if f in (*apart, paid)]
-        _expect(open_orders == [paid], f"the shop holds {open_orders} for one payment")
+        expect(open_orders == [paid], f"the shop holds {open_orders} for one payment")
         waiting = self._orders().needing_attention()
-        _expect(not waiting, f"orders waiting for attention: {waiting}")
+        expect(not waiting, f"orders waiting for attention: {waiting}")
         self.console.print(
             f"A buyer bought 2 + 1 x {sku} apart ({apart[0][:8]}…, {apart[1][:8]}…), then paid together: "
             f"Allegro replaced both by order {paid[:8]}… and deleted them, with no cancellation. Stock taken "
@@ -519,10 +525,10 @@ class Demo:
         report = self.runtime.application("reconciler").reconciler().run(dry_run=True)
         render(report, self.console)
         kinds = [(d.offer_id, d.kind.value) for d in report.drifts]
-        _expect(kinds == [(offer_id, "STOCK")], f"the dry run saw {kinds}")
-        _expect(self._stock(offer_id) == before + 40, "the dry run changed the offer")
+        expect(kinds == [(offer_id, "STOCK")], f"the dry run saw {kinds}")
+        expect(self._stock(offer_id) == before + 40, "the dry run changed the offer")
         run = self.runtime.fire("reconciler")
-        _expect(self._stock(offer_id) == before, f"the reconciler left {self._stock(offer_id)}")
+        expect(self._stock(offer_id) == before, f"the reconciler left {self._stock(offer_id)}")
         [change] = [c for c in self._history(STAR) if c.offer_id == offer_id][:1]
         self.console.print(
             f"scheduled reconciler: {run['drifts']} drift, {run['repaired']} repaired -> "
@@ -543,13 +549,13 @@ class Demo:
             stock_set = {"type": "stock.set", "sku": STAR, "stock": level, "occurred_at": changed_at}
             self.shop.record_change(stock_set)
             status, body = self._webhook(stock_set)
-            _expect(status == 202, f"POST /webhooks/shop answered {status} {body}")
+            expect(status == 202, f"POST /webhooks/shop answered {status} {body}")
             self.runtime.drain(timeout=120)
             shown = {a: self.emulator.marketplace.offer(self.offers[(STAR, a)]) for a in SELLERS}
             states = {
                 a: f"{o['publication']['status']} (stock {o['stock']['available']})" for a, o in shown.items()
             }
-            _expect(all(o["publication"]["status"] == wanted for o in shown.values()), f"offers are {states}")
+            expect(all(o["publication"]["status"] == wanted for o in shown.values()), f"offers are {states}")
             self.console.print(
                 f"POST /webhooks/shop stock.set {STAR}={level} -> 202; offers: "
                 + ", ".join(f"{a} {state}" for a, state in states.items())
@@ -561,7 +567,7 @@ class Demo:
                 "sales it cannot prove the shop's report already counts, and errs low: no oversell."
             )
         status, body = self._webhook({"type": "stock.set", "sku": STAR, "stock": 5}, secret="guessed")  # noqa: S106 - a wrong secret on purpose
-        _expect(status == 401, f"a wrongly signed webhook got {status}")
+        expect(status == 401, f"a wrongly signed webhook got {status}")
         self.console.print(
             f"A webhook signed with the wrong secret -> {status} "
             f"{body.get('error', {}).get('code')}; nothing queued"
@@ -584,21 +590,19 @@ class Demo:
         preview = self.runtime.application("shop_reconciler").shop_reconciler().run(dry_run=True)
         render_shop(preview, self.console)
         verdicts = [c.verdict for c in preview.changes]
-        _expect(verdicts[-1] == "would apply" and verdicts.count("would apply") == 1, f"dry run: {verdicts}")
+        expect(verdicts[-1] == "would apply" and verdicts.count("would apply") == 1, f"dry run: {verdicts}")
         run = self.runtime.fire("shop_reconciler")
         self.runtime.drain(timeout=120)
         shown = {a: self._stock(self.offers[(STAR, a)]) for a in SELLERS}
         now = ledger.view(STAR).available
-        _expect(
-            now is not None and now <= 2 and set(shown.values()) == {now}, f"offers {shown}, ledger {now}"
-        )
+        expect(now is not None and now <= 2 and set(shown.values()) == {now}, f"offers {shown}, ledger {now}")
         self.console.print(
             f"scheduled shop_reconciler: read {run['changes']} change(s) since its cursor in "
             f"{run['shop_calls']} shop call(s), queued {run['queued']} like webhooks -> offers show {now}; "
             "the changes whose webhooks did arrive were already applied and changed nothing."
         )
         again = self.runtime.fire("shop_reconciler")
-        _expect(again["queued"] == 0, f"a second run queued {again['queued']}")
+        expect(again["queued"] == 0, f"a second run queued {again['queued']}")
         self.console.print(f"Next run: {again['changes']} change(s) since the cursor, nothing queued.")
 
     def woocommerce_variations(self) -> None:
@@ -656,12 +660,12 @@ class Demo:
             headers={"Content-Type": "application/x-www-form-urlencoded"},
             timeout=30,
         )
-        _expect(ping.status_code == 200, f"the ping got {ping.status_code} {ping.text}")
+        expect(ping.status_code == 200, f"the ping got {ping.status_code} {ping.text}")
         self.console.print(
             "Saving the webhook: ping webhook_id=15 (form-encoded: base64 behind API Gateway) -> 200"
         )
         answers = [self._woo(parent)] + [self._woo(v) for v in variations.values()]
-        _expect(all(a == 202 for a in answers), f"WooCommerce deliveries answered {answers}")
+        expect(all(a == 202 for a in answers), f"WooCommerce deliveries answered {answers}")
         self.runtime.drain(timeout=120)
         self.console.print(
             f"Default deliveries: the parent with variation ids {list(WOO_VARIATIONS)} only, then each"
@@ -672,7 +676,7 @@ class Demo:
             for account in SELLERS:
                 offer_id = self._offer_of(sku, account)
                 offer = self.emulator.marketplace.offer(offer_id)
-                _expect(offer["stock"]["available"] == stock, f"{sku} shows {offer['stock']['available']}")
+                expect(offer["stock"]["available"] == stock, f"{sku} shows {offer['stock']['available']}")
                 table.add_row(
                     f"{sku} ({colour})",
                     account,
@@ -688,10 +692,10 @@ class Demo:
             "date_modified_gmt": (datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%S"),
         }
         self.shop.rest["/wp-json/wc/v3/products/641"] = black
-        _expect(self._woo(black) == 202, "the variation's price change was not accepted")
+        expect(self._woo(black) == 202, "the variation's price change was not accepted")
         self.runtime.drain(timeout=120)
         price = self._price(self._offer_of("AURA-CZARNE", next(iter(SELLERS))))
-        _expect(price == "197.99", f"AURA-CZARNE shows {price} after the shop's 179.99")
+        expect(price == "197.99", f"AURA-CZARNE shows {price} after the shop's 179.99")
         self.console.print(
             f"The shop changes AURA-CZARNE to 179.99 -> Allegro price {price} (rule +10%, ,99)"
         )
@@ -700,7 +704,7 @@ class Demo:
     def shopify_variants(self) -> None:
         from allegro_sync.local.demo_shopify import shopify_chapter
 
-        shopify_chapter(self, _expect, list(SELLERS))
+        shopify_chapter(self, expect, list(SELLERS))
 
     def reprice(self) -> None:
         self._chapter("8. Repricing within the seller's bounds")
@@ -725,7 +729,7 @@ class Demo:
         )
         round_ = self.runtime.fire("repricer")
         for account in SELLERS:
-            _expect("error" not in round_[account], f"repricing {account}: {round_[account]}")
+            expect("error" not in round_[account], f"repricing {account}: {round_[account]}")
         table = Table("SKU", "account", "price before -> after", "why")
         repricer = repricing.repricer()
         for (sku, account), offer_id in sorted(self.offers.items()):
@@ -735,10 +739,10 @@ class Demo:
                 table.add_row(sku, account, shown, change.reason)
         self.console.print(table)
         sony = self._price(self.offers[(STAR, first)])
-        _expect(sony == "1398.99", f"{STAR} on {first} is {sony}, not 1 grosz under the lowest sane rival")
+        expect(sony == "1398.99", f"{STAR} on {first} is {sony}, not 1 grosz under the lowest sane rival")
         kettle = self._price(self.offers[("BOSCH-TWK3A011", first)])
-        _expect(Decimal(kettle) > Decimal("80.00"), f"the kettle went to {kettle}, below its cost")
-        _expect(round_[second]["rule_commands"] >= 1, f"no Allegro price rule assigned on {second}")
+        expect(Decimal(kettle) > Decimal("80.00"), f"the kettle went to {kettle}, below its cost")
+        expect(round_[second]["rule_commands"] >= 1, f"no Allegro price rule assigned on {second}")
         self.console.print(
             f"round: {first} {round_[first]['price_commands']} price command(s), "
             f"{second} {round_[second]['rule_commands']} rule assignment(s); "
@@ -761,7 +765,7 @@ class Demo:
         )
         proposals = optimizer.review(first, self.operator.allegro(first))
         render_proposals(proposals, self.console, f"Listing proposals on {first}")
-        _expect(bool(proposals), "the review proposed nothing for any offer")
+        expect(bool(proposals), "the review proposed nothing for any offer")
         self.console.print(
             f"{len(proposals)} offers reviewed on {first}; a handful of offers carries little sales signal, "
             "so gains are small here: the description checks apply from day one."
@@ -793,14 +797,14 @@ class Demo:
             table.add_row(f"PATCH offer on {first}", "200 (its one write this minute)")
             try:
                 sync.allegro(first).patch_product_offer(on_first, body)
-                _expect(False, f"the second write on {first} was not limited")
+                expect(False, f"the second write on {first} was not limited")
             except AllegroUserRateLimited as limited:
                 wait = limited.blocked_until - emulated_now()
                 table.add_row(f"PATCH offer on {first} again", f"429 per user -> {first} waits {wait:.0f} s")
             sent = self.emulator.app.request_count
             with contextlib.suppress(AllegroUserRateLimited):
                 sync.allegro(first).patch_product_offer(on_first, body)
-            _expect(self.emulator.app.request_count == sent, "a limited write was sent anyway")
+            expect(self.emulator.app.request_count == sent, "a limited write was sent anyway")
             table.add_row(f"PATCH offer on {first} meanwhile", "held back by the guard: never sent")
             second_stock = {"stock": {"available": self._stock(on_second)}}
             table.add_row(f"PATCH offer on {second}", f"{_status(sync, second, on_second, second_stock)}")
@@ -808,7 +812,7 @@ class Demo:
                 f"GET offer on {first} (a read)",
                 f"200, {_shown(sync.allegro(first).get_product_offer(on_first).stock)}",
             )
-            _expect(guard.blocked_for() == 0, "a per-seller 429 blocked the whole app")
+            expect(guard.blocked_for() == 0, "a per-seller 429 blocked the whole app")
             table.add_row("app-wide block", "none: every other seller and resource goes on")
             self.emulator.advance(wait + 1)
             table.add_row(
@@ -838,7 +842,7 @@ class Demo:
             )
             return
         report = check(lines, validator_for(self.spec, check_spec=False))
-        _expect(not report.violations, f"{len(report.violations)} violations of the official spec")
+        expect(not report.violations, f"{len(report.violations)} violations of the official spec")
         self.console.print(
             f"Validated against the full official spec: {report.validated} exchanges, "
             f"{report.oauth_skipped} OAuth (outside the spec), 0 violations."
@@ -854,7 +858,7 @@ class Demo:
         """The schedule is the poll-tick chain's watchdog: its first run starts each account's cursor at the
         newest event and seeds the chain; from then on each tick polls and sends the next one."""
         watchdog = self.runtime.fire("order_poller")
-        _expect(watchdog["chain"]["seeded"], f"the watchdog did not start the poll-tick chain: {watchdog}")
+        expect(watchdog["chain"]["seeded"], f"the watchdog did not start the poll-tick chain: {watchdog}")
         self.console.print(
             "The order poller's watchdog (its schedule) started the poll-tick chain: a delayed SQS message "
             "that polls every account once and re-sends itself (every 5 s deployed, every 1 s here)."
@@ -962,11 +966,6 @@ def _describe(trigger: QueueTrigger | ScheduleTrigger | RouteTrigger) -> str:
 
 def _short(text: str, limit: int = 110) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _expect(condition: bool, problem: str) -> None:
-    if not condition:
-        raise DemoFailure(problem)
 
 
 def dump(value: Any) -> str:

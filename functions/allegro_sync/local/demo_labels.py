@@ -25,11 +25,7 @@ SENDER = Sender(
 
 
 def labels_chapter(demo: Demo) -> None:
-    from allegro_sync.local.demo import SELLERS, DemoFailure
-
-    def expect(condition: bool, problem: str) -> None:
-        if not condition:
-            raise DemoFailure(problem)
+    from allegro_sync.local.demo import SELLERS, expect
 
     demo._chapter("5c. After the sale: a shipping label bought once, an invoice uploaded once")
     account = next(iter(SELLERS))

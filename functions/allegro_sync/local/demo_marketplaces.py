@@ -26,11 +26,7 @@ SKU = "CZ-KETTLE"
 
 
 def marketplaces_chapter(demo: Demo) -> None:
-    from allegro_sync.local.demo import SELLERS, DemoFailure
-
-    def expect(condition: bool, problem: str) -> None:
-        if not condition:
-            raise DemoFailure(problem)
+    from allegro_sync.local.demo import SELLERS, expect
 
     demo._chapter("5b. Foreign marketplaces: the same offer on allegro.cz, priced in CZK")
     rule = MarketRule(marketplace="allegro-cz", rate=Decimal("5.8"), pricing=PricingRule(currency="CZK"))

@@ -21,11 +21,7 @@ ANSWER = "Tak, zapraszamy jutro od 10:00."
 
 def messages_chapter(demo: Demo) -> None:
     from allegro_sync.cli import messages_cmd
-    from allegro_sync.local.demo import COMBINED, SELLERS, DemoFailure
-
-    def expect(condition: bool, problem: str) -> None:
-        if not condition:
-            raise DemoFailure(problem)
+    from allegro_sync.local.demo import COMBINED, SELLERS, expect
 
     demo._chapter("9c. A buyer's message: to the shop and the seller once, answered from the CLI")
     market = demo.emulator.marketplace

@@ -25,11 +25,7 @@ COMBINATIONS = (("NOVA-CZARNE", "0.00", 5, "Czarny"), ("NOVA-BIALE", "20.00", 3,
 
 
 def prestashop_chapter(demo: Demo) -> None:
-    from allegro_sync.local.demo import SELLERS, SHOP_SECRET, DemoFailure
-
-    def expect(condition: bool, problem: str) -> None:
-        if not condition:
-            raise DemoFailure(problem)
+    from allegro_sync.local.demo import SELLERS, SHOP_SECRET, expect
 
     demo._chapter("7c. A PrestaShop shop: no webhooks, its webservice read by the shop reconciliation")
     shop = FakePrestaShop(KEY)

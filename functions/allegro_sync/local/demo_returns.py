@@ -17,11 +17,7 @@ if TYPE_CHECKING:
 
 
 def returns_chapter(demo: Demo) -> None:
-    from allegro_sync.local.demo import COMBINED, SELLERS, DemoFailure
-
-    def expect(condition: bool, problem: str) -> None:
-        if not condition:
-            raise DemoFailure(problem)
+    from allegro_sync.local.demo import COMBINED, SELLERS, expect
 
     demo._chapter("9b. Returns back into stock once, refunds paid once")
     first, second = SELLERS

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from allegro_sync.emulator.marketplace import Marketplace
+from allegro_sync.emulator.types import EmulatorResponse
 from tests.unit.emulator.conftest import OTHER_SELLER, Api, create_offer
 
 BETA = "application/vnd.allegro.beta.v1+json"
@@ -12,6 +13,17 @@ def _order(api: Api, market: Marketplace) -> str:
     form = market.buy(create_offer(api)["id"], 1)
     market.pay(form)
     return form
+
+
+def _seller_writes_in_issue(api: Api, issue_id: str, text: str) -> EmulatorResponse:
+    """POST /sale/issues/{id}/message, which speaks only the beta media type."""
+    return api.call(
+        "POST",
+        f"/sale/issues/{issue_id}/message",
+        {"text": text, "type": "REGULAR"},
+        content_type=BETA,
+        accept=BETA,
+    )
 
 
 def test_a_buyer_message_is_unread_until_the_seller_marks_it(api: Api, market: Marketplace) -> None:
@@ -80,21 +92,9 @@ def test_an_issue_is_listed_its_chat_read_and_answered(api: Api, market: Marketp
 
     listed = api.call("GET", "/sale/issues", query={"status": ["DISPUTE_ONGOING"]}, accept=BETA)
     chat = api.call("GET", f"/sale/issues/{issue_id}/chat", accept=BETA)
-    answer = api.call(
-        "POST",
-        f"/sale/issues/{issue_id}/message",
-        {"text": "Sorry!", "type": "REGULAR"},
-        content_type=BETA,
-        accept=BETA,
-    )
+    answer = _seller_writes_in_issue(api, issue_id, "Sorry!")
     market.close_issue(issue_id)
-    closed = api.call(
-        "POST",
-        f"/sale/issues/{issue_id}/message",
-        {"text": "More", "type": "REGULAR"},
-        content_type=BETA,
-        accept=BETA,
-    )
+    closed = _seller_writes_in_issue(api, issue_id, "More")
 
     [issue] = listed.body["issues"]
     assert issue["id"] == issue_id

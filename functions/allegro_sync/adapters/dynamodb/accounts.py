@@ -31,7 +31,7 @@ def _conditional(write: Callable[..., dict[str, Any]], **request: Any) -> dict[s
     try:
         return write(**request)
     except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+        if items.condition_failed(exc):
             return None
         raise
 

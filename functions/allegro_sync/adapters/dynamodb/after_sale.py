@@ -10,22 +10,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
+from allegro_sync.adapters.dynamodb import items
 from allegro_sync.adapters.dynamodb.versioned import put_if_version
 from allegro_sync.contracts.after_sale import RefundEntry, ReturnsCursor
 from allegro_sync.contracts.records.control import ReturnsCursorItem
 from allegro_sync.contracts.records.orders import RefundItem
-
-
-def _conditional(action: Any, **kwargs: Any) -> bool:
-    try:
-        action(**kwargs)
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
 
 
 class DynamoReturnsCursor:
@@ -88,10 +77,10 @@ class DynamoRefundJournal:
             created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         )
         condition = "attribute_not_exists(pk)"
-        return _conditional(self._table.put_item, Item=item.item(), ConditionExpression=condition)
+        return items.conditional_write(self._table.put_item, Item=item.item(), ConditionExpression=condition)
 
     def mark_sent(self, checkout_form_id: str, key: str, refund_id: str) -> None:
-        _conditional(
+        items.conditional_write(
             self._table.update_item,
             Key=self._key(checkout_form_id, key),
             UpdateExpression="SET #s = :sent, refund_id = :r",

@@ -88,7 +88,7 @@ class DynamoCatalog:
                 ReturnValues="ALL_OLD",
             ).get("Attributes", {})
         except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            if items.condition_failed(error):
                 return Outcome.STALE, False
             raise
         legacy = old.get("upsert")  # an earlier version's product item carried its content itself
@@ -109,7 +109,7 @@ class DynamoCatalog:
                 ExpressionAttributeValues={":key": key},
             )
         except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            if not items.condition_failed(error):
                 raise  # else: newer content is already stored
 
     def product(self, sku: str) -> StoredProduct | None:
@@ -199,17 +199,12 @@ class DynamoCatalog:
         self._table.put_item(Item=link_item(link))
 
     def replace_link(self, link: OfferLink, *, offer_id: str) -> bool:
-        try:
-            self._table.put_item(
-                Item=link_item(link),
-                ConditionExpression="offer_id = :old",
-                ExpressionAttributeValues={":old": offer_id},
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return items.conditional_write(
+            self._table.put_item,
+            Item=link_item(link),
+            ConditionExpression="offer_id = :old",
+            ExpressionAttributeValues={":old": offer_id},
+        )
 
     def status(self, sku: str) -> ProductStatus:
         found = list(

@@ -1,5 +1,6 @@
 """What every DynamoDB adapter does the same way: get the Table, page through a Query or Scan, convert
-attribute values for the low-level client, and move a domain dataclass into its stored model and back.
+attribute values for the low-level client, tell a refused conditional write from a failure, and move a
+domain dataclass into its stored model and back.
 
 The stored models (`contracts.records`) name their attributes after the domain's fields, so the mapping is
 by name: an adapter spells out only what is stored differently (enums, times, JSON, the key), and a domain
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 if TYPE_CHECKING:
@@ -43,6 +45,24 @@ def all_items(read: Callable[..., Mapping[str, Any]], **request: Any) -> Iterato
         if "LastEvaluatedKey" not in page:
             return
         request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def condition_failed(error: ClientError) -> bool:
+    """True when DynamoDB refused a write because its condition did not hold: a lost race or a gone item,
+    an answer to act on, not a failure."""
+    return bool(error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException")
+
+
+def conditional_write(write: Callable[..., Any], **request: Any) -> bool:
+    """`write(**request)` (`put_item`, `update_item`, ... with a `ConditionExpression`): True when it was
+    made, False when its condition did not hold; any other error is raised."""
+    try:
+        write(**request)
+    except ClientError as error:
+        if condition_failed(error):
+            return False
+        raise
+    return True
 
 
 BATCH_GET_MAX = 100  # keys per BatchGetItem request (DynamoDB's limit)

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from allegro_sync.adapters.dynamodb import items
 from allegro_sync.contracts.records.orders import LabelItem
 from allegro_sync.contracts.shipping import LabelRecord
@@ -55,13 +53,9 @@ class DynamoLabelBook:
                 "ExpressionAttributeNames": {"#state": "state"},
                 "ExpressionAttributeValues": items.dump({":expected": expected}),
             }
-        try:
-            self._client.put_item(TableName=self._table, Item=items.dump(item.item()), **condition)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return items.conditional_write(
+            self._client.put_item, TableName=self._table, Item=items.dump(item.item()), **condition
+        )
 
 
 def _record(raw: dict[str, Any]) -> LabelRecord:

@@ -194,7 +194,7 @@ class DynamoLedgerRepository:
         try:
             self._client.put_item(**put)
         except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            if items.condition_failed(exc):
                 raise LedgerConflict(str(exc)) from exc
             raise
 
@@ -233,16 +233,11 @@ class DynamoLedgerRepository:
             self._client.put_item(TableName=self._table, Item=items.dump(item.item()))
 
     def claim_push(self, sku: str, revision: int) -> bool:
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=items.dump({"pk": sku_pk(sku), "sk": PUSHED}),
-                UpdateExpression="SET revision = :r",
-                ConditionExpression="attribute_not_exists(revision) OR revision < :r",
-                ExpressionAttributeValues={":r": _serializer.serialize(Decimal(revision))},
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return items.conditional_write(
+            self._client.update_item,
+            TableName=self._table,
+            Key=items.dump({"pk": sku_pk(sku), "sk": PUSHED}),
+            UpdateExpression="SET revision = :r",
+            ConditionExpression="attribute_not_exists(revision) OR revision < :r",
+            ExpressionAttributeValues={":r": _serializer.serialize(Decimal(revision))},
+        )

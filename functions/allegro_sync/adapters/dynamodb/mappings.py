@@ -82,7 +82,7 @@ class DynamoMappings:
                 ReturnValues="ALL_NEW",
             )
         except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            if items.condition_failed(error):
                 raise MappingNotFound(shop_path, account) from error
             raise
         return _mapping(answer["Attributes"])

@@ -37,10 +37,9 @@ GAP_SK = "gap-scan"
 
 
 def _conditional_failed(error: ClientError) -> bool:
-    code = error.response.get("Error", {}).get("Code")
-    if code == "ConditionalCheckFailedException":
+    if items.condition_failed(error):
         return True
-    if code == "TransactionCanceledException":
+    if error.response.get("Error", {}).get("Code") == "TransactionCanceledException":
         reasons = error.response.get("CancellationReasons") or []
         return any(r.get("Code") == "ConditionalCheckFailed" for r in reasons) or not reasons
     return False

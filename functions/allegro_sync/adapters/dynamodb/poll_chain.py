@@ -11,16 +11,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
-from botocore.exceptions import ClientError
 
 from allegro_sync.adapters.dynamodb import items
 from allegro_sync.contracts.records.control import PollChainItem
 
 CHAIN_KEY = {"pk": "orders", "sk": "poll-tick"}
-
-
-def _refused(error: ClientError) -> bool:
-    return bool(error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException")
 
 
 class DynamoPollChain:
@@ -29,19 +24,14 @@ class DynamoPollChain:
         self._client = client or boto3.client("dynamodb")
 
     def _conditional(self, expression: str, condition: str, values: dict[str, Any]) -> bool:
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=items.dump(CHAIN_KEY),
-                UpdateExpression=expression,
-                ConditionExpression=condition,
-                ExpressionAttributeValues=items.dump(values),
-            )
-        except ClientError as error:
-            if _refused(error):
-                return False
-            raise
-        return True
+        return items.conditional_write(
+            self._client.update_item,
+            TableName=self._table,
+            Key=items.dump(CHAIN_KEY),
+            UpdateExpression=expression,
+            ConditionExpression=condition,
+            ExpressionAttributeValues=items.dump(values),
+        )
 
     def seed(self, chain: str, now: float, lease_seconds: float) -> bool:
         return self._conditional(

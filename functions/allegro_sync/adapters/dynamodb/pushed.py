@@ -115,7 +115,7 @@ class DynamoPushLog:
                     ExpressionAttributeValues=values,
                 )
             except ClientError as error:
-                if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                if not items.condition_failed(error):
                     raise
                 if not changes:
                     return False

@@ -15,6 +15,7 @@ from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
 from allegro_sync.adapters.allegro.shared_budget import Draw
+from allegro_sync.adapters.dynamodb import items
 from allegro_sync.contracts.records.control import BlockedUntilItem
 
 logger = Logger(child=True)
@@ -58,7 +59,7 @@ class DynamoBlockedUntilStore:
                 },
             )
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            if not items.condition_failed(error):
                 raise
             # Someone already recorded a later end of the block: theirs stands.
 
@@ -108,7 +109,7 @@ class DynamoSharedBudget:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            if not items.condition_failed(error):
                 raise
             return _draw(False, error.response.get("Item") or {}, names)
         return _draw(True, answer.get("Attributes") or {}, names)

@@ -9,8 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
+from allegro_sync.adapters.dynamodb import items
 from allegro_sync.adapters.dynamodb.catalog import DynamoCatalog
 from allegro_sync.adapters.dynamodb.ledger import DynamoLedgerRepository
 from allegro_sync.contracts.catalog import order_key
@@ -38,13 +37,7 @@ class DynamoShopCursor:
                 "ExpressionAttributeValues": {":expected": expected},
             }
         )
-        try:
-            self._table.put_item(Item=item.item(), **condition)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return items.conditional_write(self._table.put_item, Item=item.item(), **condition)
 
 
 class LedgerLevels:

@@ -101,7 +101,7 @@ class DynamoShopDeliveries:
                 },
             )
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            if not items.condition_failed(error):
                 raise
 
     def take_turn(self, checkout_form_id: str, version: int, holder: str) -> DeliveryTurn:
@@ -130,7 +130,7 @@ class DynamoShopDeliveries:
                 ),
             )
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            if not items.condition_failed(error):
                 raise
             raw = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
             newest = NewestStateItem.from_item(items.load(raw)).version if raw else None
@@ -147,7 +147,7 @@ class DynamoShopDeliveries:
                 ExpressionAttributeValues=items.dump({":me": holder}),
             )
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            if not items.condition_failed(error):
                 raise
 
     def failed(self, message_id: str, reason: str) -> None:
@@ -192,7 +192,7 @@ class DynamoShopDeliveries:
             )
             return True
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            if not items.condition_failed(error):
                 raise
         raw = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
         held = ShopOrderItem.from_item(items.load(raw)) if raw else None
@@ -209,7 +209,7 @@ class DynamoShopDeliveries:
                 ExpressionAttributeValues={":at": {"S": at.isoformat()}, ":seen": {"S": held.claimed_at}},
             )
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            if not items.condition_failed(error):
                 raise
             return False
         return True

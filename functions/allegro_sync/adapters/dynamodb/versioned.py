@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
+from allegro_sync.adapters.dynamodb import items
 
 
 def put_if_version(table: Any, item: dict[str, Any], expected_version: int) -> bool:
@@ -19,10 +19,4 @@ def put_if_version(table: Any, item: dict[str, Any], expected_version: int) -> b
             "ExpressionAttributeValues": {":v": expected_version},
         }
     )
-    try:
-        table.put_item(Item=item, **condition)
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return items.conditional_write(table.put_item, Item=item, **condition)
