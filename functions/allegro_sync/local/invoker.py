@@ -22,8 +22,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from aws_lambda_powertools import Metrics
-from aws_lambda_powertools.logging.formatter import clear_context_keys, set_context_keys
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.logging.formatter import clear_context_keys
 from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
 
 from allegro_sync import bootstrap
@@ -44,18 +44,48 @@ def default_application(function_name: str, settings: Settings) -> bootstrap.App
     return bootstrap.Application(settings)
 
 
+# The running invocation's Lambda keys (function name, memory, ARN, request id), per context.
+_invocation_keys: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "allegro_sync_local_invocation_keys", default=None
+)
+
+
 def own_log_context(context: LocalLambdaContext) -> None:
-    """This invocation's Lambda keys on its own log lines. Powertools' `inject_lambda_context` appends them
-    to the one formatter every function of this process shares, so side by side a line carried the name and
-    request id of whichever invocation started last; keys of the running context win over those (a Lambda
-    process runs one function, so there they never differ). Call it inside the invocation's own context."""
-    keys: dict[str, Any] = {  # (Powertools types each value as a dict)
-        "function_name": context.function_name,
-        "function_memory_size": context.memory_limit_in_mb,
-        "function_arn": context.invoked_function_arn,
-        "function_request_id": context.aws_request_id,
-    }
-    set_context_keys(**keys)
+    """This invocation's Lambda keys on its own log lines (`InvocationKeys` writes them). Powertools'
+    `inject_lambda_context` appends them to the one formatter every function of this process shares, so
+    side by side a line carried the name and request id of whichever invocation started last; and with
+    `clear_state=True` it also clears the context's own log keys, so keys set there before the handler do
+    not last (a Lambda process runs one function, so there they never differ). Call it inside the
+    invocation's own context."""
+    _invocation_keys.set(
+        {
+            "function_name": context.function_name,
+            "function_memory_size": context.memory_limit_in_mb,
+            "function_arn": context.invoked_function_arn,
+            "function_request_id": context.aws_request_id,
+        }
+    )
+
+
+class InvocationKeys(logging.Filter):
+    """Puts the running invocation's Lambda keys on each record as it is emitted (on the emitting thread,
+    in the invocation's context): Powertools' formatter writes a record's own attributes last, over the
+    keys appended to the formatter and those of the context."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        for key, value in (_invocation_keys.get() or {}).items():
+            setattr(record, key, value)
+        return True
+
+
+_INVOCATION_KEYS = InvocationKeys()
+
+
+def name_invocations(powertools: Logger) -> None:
+    """Have every line of `powertools`' handler carry the invocation's own keys (idempotent)."""
+    handler = powertools.registered_handler
+    if _INVOCATION_KEYS not in handler.filters:
+        handler.addFilter(_INVOCATION_KEYS)
 
 
 @dataclass
@@ -388,6 +418,8 @@ def load_handler(module_name: str, *, private_copy: bool) -> Handler:
     for value in vars(module).values():
         if isinstance(value, Metrics):
             isolate_metrics(value)
+        if isinstance(value, Logger):
+            name_invocations(value)
     handler = getattr(module, "handler", None)
     if not callable(handler):
         raise TypeError(f"{module_name} has no callable `handler`")
