@@ -185,3 +185,31 @@ def test_cold_import_is_reported_as_the_slowest_ratio_to_boto3_with_its_chart(
         "floor 1.62x (boto3 + pydantic + Powertools)"
     ) in text
     assert (tmp_path / "charts" / "cold_import.png").read_bytes().startswith(PNG)
+
+
+def test_each_handler_is_shown_beside_the_floor_it_stands_on() -> None:
+    """Issue 21, goal 6: where the floor itself is over 1.5x, the report says which floor and what it is."""
+    floor = {"ratio_to_boto3": 1.2}
+    results = {
+        "cold_import": {
+            "figures": {
+                "floor": floor,
+                "floors": {"models": {"ratio_to_boto3": 1.5}, "consumer": {"ratio_to_boto3": 1.8}},
+                "handlers": {
+                    "order_worker": {"ratio_to_boto3": 2.0},  # an SQS consumer
+                    "reconciler": {"ratio_to_boto3": 1.6},  # scheduled: models only
+                    "health": {"ratio_to_boto3": 0.6},
+                },
+            }
+        }
+    }
+
+    lines = report._cold_floors(results)
+
+    rows = {
+        line.split(" | ")[0].lstrip("| "): line for line in lines if line.startswith("| ") and "x |" in line
+    }
+    assert "Powertools' batch utility | 1.80x | +0.20x" in rows["order_worker"]
+    assert "a pydantic model defined | 1.50x | +0.10x" in rows["reconciler"]
+    assert "| 1.20x | +0.00x" in rows["health"]
+    assert any("our own partial-batch loop" in line for line in lines)
