@@ -31,7 +31,7 @@ from allegro_sync.adapters.shop import signing
 from allegro_sync.adapters.shop import woocommerce as wc
 from allegro_sync.local.events import HttpRequest, http_api_v2_event
 from allegro_sync.local.provision import create_table
-from allegro_sync.topology import queue_env, secret_env, table_env
+from allegro_sync.topology import TOPOLOGY, queue_env, secret_env, table_env
 from bench._aws import AwsCalls
 from bench._results import record
 
@@ -58,7 +58,8 @@ def provision() -> None:
             "POWERTOOLS_TRACE_DISABLED": "true",
         }
     )
-    for table in ("idempotency", "catalog"):  # shop_webhook's tables in topology.py
+    tables = sorted(TOPOLOGY.function("shop_webhook").tables)  # its tables as topology.py grants them
+    for table in tables:
         create_table(boto3.client("dynamodb"), table)
     url = boto3.client("sqs").create_queue(QueueName="shop-events.fifo", Attributes={"FifoQueue": "true"})[
         "QueueUrl"
@@ -68,8 +69,7 @@ def provision() -> None:
     )
     os.environ.update(
         {
-            table_env("idempotency"): "idempotency",
-            table_env("catalog"): "catalog",
+            **{table_env(table): table for table in tables},
             queue_env("shop-events"): url,
             secret_env("webhook-signing"): "webhook-signing",
         }

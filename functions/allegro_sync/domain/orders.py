@@ -194,6 +194,9 @@ class OrderRecord:
     version: int = 0
     merged_into: str | None = None  # MERGED: the form of the combined payment that carries our lines
     replaces: tuple[str, ...] = ()  # the forms a combined payment replaced (their lines are ours now)
+    # False from the import's save until its outbox message is sent: a retry of the same state sends it
+    # then (records written before this field count as sent).
+    published: bool = True
 
     def same_state(self, other: OrderRecord) -> bool:
         """Nothing the shop or the seller could notice differs (ignores `version`)."""

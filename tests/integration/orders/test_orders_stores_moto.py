@@ -45,6 +45,19 @@ def test_order_records_are_versioned_and_attention_is_listed(aws: None) -> None:
     assert orders.get("missing") is None
 
 
+def test_a_record_saved_before_its_message_is_marked_sent_only_at_its_own_version(aws: None) -> None:
+    orders = DynamoOrderRepository(create_table("orders"))
+    orders.save(replace(record(1), published=False), 0)
+    assert orders.get("f1") == replace(record(1), published=False)
+
+    orders.mark_published("f1", 2)  # not this record's version: a later state's mark, nothing to do
+    assert orders.get("f1") == replace(record(1), published=False)
+    orders.mark_published("f1", 1)
+    assert orders.get("f1") == record(1)
+    orders.mark_published("missing", 1)  # no record: nothing written
+    assert orders.get("missing") is None
+
+
 def test_the_gap_scan_reads_many_orders_in_batches_of_one_hundred(aws: None) -> None:
     """More forms than one BatchGetItem takes: every stored one comes back, the unknown ones are absent."""
     orders = DynamoOrderRepository(create_table("orders"))

@@ -213,13 +213,22 @@ class MemoryOrders:
             raise OrderConflict(record.checkout_form_id)
         self.records[record.checkout_form_id] = replace(record)
 
+    def mark_published(self, checkout_form_id: str, version: int) -> None:
+        held = self.records.get(checkout_form_id)
+        if held is not None and held.version == version:
+            self.records[checkout_form_id] = replace(held, published=True)
+
 
 @dataclass
 class MemoryOutbox:
     orders: list[OrderChanged] = field(default_factory=list)
     stock: list[StockChanged] = field(default_factory=list)
+    crash_before_order: bool = False
 
     def publish_order(self, message: OrderChanged) -> None:
+        if self.crash_before_order:
+            self.crash_before_order = False
+            raise Crash("died before sending the order message")
         self.orders.append(message)
 
     def publish(self, messages: Sequence[StockChanged]) -> None:

@@ -119,6 +119,17 @@ class DynamoOrderRepository:
                 ) from error
             raise
 
+    def mark_published(self, checkout_form_id: str, version: int) -> None:
+        """`published` on the record of `version`; a record that moved on keeps its own flag."""
+        items.conditional_write(
+            self._client.update_item,
+            TableName=self._table,
+            Key=items.dump({"pk": ORDER_PK + checkout_form_id, "sk": ORDER_SK}),
+            UpdateExpression="SET published = :yes",
+            ConditionExpression="version = :v",
+            ExpressionAttributeValues=items.dump({":yes": True, ":v": version}),
+        )
+
     def line_owners(self, line_item_ids: list[str]) -> dict[str, LineOwner]:
         """Which form carries each of these line items now (absent: none recorded yet); eventually
         consistent is enough: a line moves to a new form only days apart, by a combined payment."""

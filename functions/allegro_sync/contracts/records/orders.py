@@ -53,6 +53,7 @@ class OrderItem(Item):
     version: int
     merged_into: str | None = None  # absent in records written before combined payments were handled
     replaces: list[str] = Field(default_factory=list)
+    published: bool = True  # absent in records written before it: their message went out before the save
 
 
 class BuyerDataItem(Item):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import KW_ONLY, asdict, dataclass
+from dataclasses import KW_ONLY, asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -126,6 +126,8 @@ class OrderImporter:
             replaces=tuple(sorted({*(existing.replaces if existing else ()), *replaces})),
         )
         if existing is not None and existing.same_state(record):
+            if not existing.published:  # saved, then the worker died before its message went out
+                self._publish(existing, form)
             return ImportResult(form.id, form.status, changed=False, attention=record.attention)
         stock_messages = [
             StockChanged.from_view(
@@ -135,20 +137,23 @@ class OrderImporter:
         ]
         if stock_messages:
             self.stock_changes.publish(stock_messages)
-        stored = form.buyer is not None or form.delivery is not None
-        if stored:
+        if form.buyer is not None or form.delivery is not None:
             self.buyer_data.keep(
                 BuyerDetails.until(
                     form.id, account, form.buyer, form.delivery, now=self.clock(), days=self.buyer_data_days
                 )
             )
-        self.outbox.publish_order(_order_changed(record, form, buyer_data_stored=stored))
         for replaced in replaces:  # before the owners move: a crash here finds them again on the retry
             self._merge(replaced, into=form.id, account=account)
         new_lines = {p.line.line_item_id: p.sale_id for p in planned}
         if existing is None or replaces or set(new_lines) != {line.line_item_id for line in existing.lines}:
             self.orders.set_line_owners(form.id, new_lines)
-        self.orders.save(record, existing.version if existing else 0)
+        # The record first, then its message: a message names its state by the record's version, so a
+        # version must be taken before it is sent. Sent first, a worker that died before the save left a
+        # version a different state could take on the retry (a cancellation after a payment), and the shop
+        # dropped that state as a repeat of the one it had.
+        self.orders.save(replace(record, published=False), existing.version if existing else 0)
+        self._publish(record, form)
         before_taken = existing.taken if existing else frozenset()
         before_returned = existing.returned if existing else frozenset()
         return ImportResult(
@@ -160,6 +165,13 @@ class OrderImporter:
             attention=record.attention,
             stock_messages=len(stock_messages),
         )
+
+    def _publish(self, record: OrderRecord, form: CheckoutForm) -> None:
+        """The record's state to the shop outbox, then the record marked sent (a crash between the two sends
+        the same message, same id, again on the retry: the notifier drops the repeat)."""
+        stored = form.buyer is not None or form.delivery is not None
+        self.outbox.publish_order(_order_changed(record, form, buyer_data_stored=stored))
+        self.orders.mark_published(record.checkout_form_id, record.version)
 
     def _apply_line(
         self,

@@ -107,6 +107,10 @@ class OrderRepository(Protocol):
         """Write if the stored version is `expected_version` (0: no record yet), else OrderConflict."""
         ...
 
+    def mark_published(self, checkout_form_id: str, version: int) -> None:
+        """The outbox message of the record's `version` was sent; nothing when the record moved on."""
+        ...
+
     def line_owners(self, line_item_ids: list[str]) -> dict[str, LineOwner]:
         """The form each line item was last recorded on (absent: never recorded)."""
         ...
