@@ -44,7 +44,7 @@ class DemoShop:
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # the shop's own clock (applied_at, read_at)
     _keys: set[str] = field(default_factory=set)
     buyer_messages: list[dict[str, Any]] = field(default_factory=list)  # issue 15, item 4
-    _sales: dict[str, str] = field(default_factory=dict)  # sale id -> the last effect applied
+    _sales: dict[str, set[str]] = field(default_factory=dict)  # sale id -> the effects applied (each once)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def answer(self, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
@@ -79,12 +79,15 @@ class DemoShop:
                 self.orders[form_id] = message
                 self.first_seen.setdefault(form_id, time.time())
                 held = self.taken.setdefault(form_id, Counter())
-                for line in message.get("lines", []):
-                    self._apply(held, line)
                 if message.get("status") == "MERGED" and message.get("merged_into"):
-                    # paid together: close this order; its units live on in the combined one (contract)
+                    # Paid together: close this order without touching stock (the contract); its units
+                    # live on in the combined one. Its lines are as the replaced form last had them: a sale
+                    # the combined order has given back since would otherwise be taken again.
                     self.taken.setdefault(str(message["merged_into"]), Counter()).update(held)
                     held.clear()
+                else:
+                    for line in message.get("lines", []):
+                        self._apply(held, line)
         return 200, {"order_id": f"SHOP-{form_id[:8]}", "applied_at": applied_at}
 
     def open_orders(self) -> list[str]:
@@ -157,14 +160,16 @@ class DemoShop:
             self.stock[sku] = self.stock.get(sku, 0) + int(line["quantity"])
 
     def _apply(self, held: Counter[str], line: dict[str, Any]) -> None:
-        """The contract: each effect once per `sale_id`; RETURNED gives back only what TAKEN took."""
+        """The contract: each effect once per `sale_id` (a TAKEN after its RETURNED is not taken again);
+        RETURNED gives back only what TAKEN took."""
         sale, effect = str(line.get("sale_id", "")), line.get("stock_effect")
-        if line.get("sku") is None or effect not in ("TAKEN", "RETURNED") or self._sales.get(sale) == effect:
+        applied = self._sales.setdefault(sale, set())
+        if line.get("sku") is None or effect not in ("TAKEN", "RETURNED") or effect in applied:
             return
-        if effect == "RETURNED" and self._sales.get(sale) != "TAKEN":
+        if effect == "RETURNED" and "TAKEN" not in applied:
             return
         sku, quantity = str(line["sku"]), int(line["quantity"])
-        self._sales[sale] = effect
+        applied.add(str(effect))
         sign = -1 if effect == "TAKEN" else 1
         self.stock[sku] = self.stock.get(sku, 0) + sign * quantity
         held[sku] -= sign * quantity
