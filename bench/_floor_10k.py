@@ -24,10 +24,11 @@ FLOOR_10K: dict[tuple[str, str], tuple[Kind, str]] = {
         "spec) and the soak share one 2-core process. The invocations' own CPU, metered since 2026-12-07, "
         "says how much: by the CPU model (that CPU at the function's memory share of a vCPU, 1,769 MB = 1 "
         "vCPU, plus 10 ms per AWS and 150 ms per Allegro call) this line is {cpu_model}, and the stock "
-        "propagator's {propagator:.2f} s per invocation {propagator_model}. The CPU model is a lower bound "
-        "(back-off sleeps and waits on Allegro's commands are left out), so the month's compute lies "
-        "between the two. Most of the model is Allegro's latency (150 ms a call): fewer calls per push "
-        "lower it, more memory would not",
+        "propagator's {propagator:.2f} s per invocation {propagator_model}. The CPU model leaves out "
+        "back-off sleeps and waits on Allegro's commands (which AWS bills), and slows CPU-heavy work to a "
+        "small function's share of a core (the repricer at 512 MB: x3.5); the wall-time line keeps the "
+        "shared process's waits. Most of the propagator's model is Allegro's latency (150 ms a call): "
+        "fewer calls per push lower it, more memory would not",
     ),
     ("DynamoDB", "read request units"): (
         "traffic",

@@ -387,8 +387,8 @@ class Estimate:
 
     @property
     def cpu_model_compute(self) -> Line | None:
-        """Lambda compute by the CPU model (`cpu_model_factor`), a lower bound beside the adjusted line;
-        None when the soak metered no CPU."""
+        """Lambda compute by the CPU model (`cpu_model_factor`), a second estimate beside the adjusted
+        line; None when the soak metered no CPU."""
         if all(f.cpu_model_seconds is None for f in self.functions):
             return None
         gb_seconds = sum(f.cpu_model_gb_seconds for f in self.functions)
@@ -489,9 +489,10 @@ def function_factor(soak: SoakUsage, a: Assumptions, name: str, default: float) 
 def cpu_model_factor(soak: SoakUsage, a: Assumptions, name: str, memory_mb: int) -> float | None:
     """Measured seconds -> seconds on AWS by the CPU model: the invocations' own CPU (metered per thread, so
     without the waits of the soak's shared process) slowed to the function's CPU share (`vcpu_memory_mb`),
-    plus each AWS and Allegro call at its modelled latency. A lower bound: back-off sleeps and waits on
-    Allegro's asynchronous commands are billed in AWS and are not in it (the wall-time adjustment keeps
-    them, with the shared process's waits). None when the soak metered no CPU for the function."""
+    plus each AWS and Allegro call at its modelled latency. Not a bound either way: back-off sleeps and
+    waits on Allegro's asynchronous commands are billed in AWS and are not in it (the wall-time adjustment
+    keeps them, with the shared process's waits), while CPU-heavy work at little memory takes longer than
+    on the soak's core. None when the soak metered no CPU for the function."""
     used = soak.lambda_.get(name)
     if used is None or used.cpu_seconds is None or used.seconds <= 0:
         return None
