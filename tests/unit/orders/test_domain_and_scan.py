@@ -133,6 +133,24 @@ def test_the_gap_scan_enqueues_only_forms_behind_and_moves_its_watermark() -> No
     assert api.since[-1] == "2026-11-27T19:55:00.000Z"  # watermark minus the overlap
 
 
+def test_the_gap_scan_queues_an_order_saved_without_its_message() -> None:
+    """An import whose retries ran out between the save and the outbox left the record unsent: the gap scan,
+    which finds the form at the stored revision, queues it so the import sends it."""
+    sent = form("sent", "BOUGHT", [], revision="r1", updated_at="2026-11-27T20:01:00.000Z")
+    unsent = form("unsent", "BOUGHT", [], revision="r1", updated_at="2026-11-27T20:02:00.000Z")
+    orders = MemoryOrders()
+    orders.records["sent"] = OrderRecord("sent", "shop1", "BOUGHT", "r1", None, version=1)
+    orders.records["unsent"] = OrderRecord(
+        "unsent", "shop1", "BOUGHT", "r1", None, version=1, published=False
+    )
+    cursors, queue = MemoryCursors(), MemoryQueue()
+    poller_started(cursors, "shop1", NOW - timedelta(hours=1))
+
+    make_scanner(cursors, orders, queue).scan({"shop1": FakeForms([sent, unsent])})
+
+    assert [n.checkout_form_id for n in queue.sent] == ["unsent"]
+
+
 def test_the_gap_scan_reads_its_stored_orders_one_page_at_a_time() -> None:
     """250 forms: three batched reads (100 + 100 + 50), never a read per form, and the same notices."""
     forms = [

@@ -266,6 +266,23 @@ def test_a_record_written_with_the_old_form_line_keys_keeps_them_through_a_combi
     assert [o.merged_into for o in closed] == ["f3"]
 
 
+def test_a_replaced_forms_merged_message_lost_to_a_crash_goes_out_on_the_retry(world: World) -> None:
+    """A combined payment closes the replaced form like an import: record, then message, then the mark."""
+    world.importer.import_form("shop1", form("f1", "BOUGHT", ONE_LINE))
+    world.outbox.crash_before_order = True  # dies sending f1's MERGED message, its record saved
+    with pytest.raises(Crash):
+        world.importer.import_form("shop1", form("f3", "READY_FOR_PROCESSING", ONE_LINE))
+    assert world.orders.records["f1"].status == "MERGED"
+    assert not world.orders.records["f1"].published
+
+    world.importer.import_form("shop1", form("f3", "READY_FOR_PROCESSING", ONE_LINE))  # SQS redelivers
+
+    closed = [o for o in world.outbox.orders if o.checkout_form_id == "f1" and o.status == "MERGED"]
+    assert [(o.message_id, o.merged_into) for o in closed] == [("order:f1:v2", "f3")]
+    assert world.orders.records["f1"].published
+    assert world.available() == 8  # the carried-over sale is taken once
+
+
 def test_a_form_allegro_deleted_waits_as_deleted_without_the_seller_and_without_stock_moving(
     world: World,
 ) -> None:

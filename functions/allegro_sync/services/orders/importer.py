@@ -166,10 +166,10 @@ class OrderImporter:
             stock_messages=len(stock_messages),
         )
 
-    def _publish(self, record: OrderRecord, form: CheckoutForm) -> None:
+    def _publish(self, record: OrderRecord, form: CheckoutForm | None) -> None:
         """The record's state to the shop outbox, then the record marked sent (a crash between the two sends
         the same message, same id, again on the retry: the notifier drops the repeat)."""
-        stored = form.buyer is not None or form.delivery is not None
+        stored = form is not None and (form.buyer is not None or form.delivery is not None)
         self.outbox.publish_order(_order_changed(record, form, buyer_data_stored=stored))
         self.orders.mark_published(record.checkout_form_id, record.version)
 
@@ -223,6 +223,8 @@ class OrderImporter:
         sales live on in `into`). The shop hears it once, so it can close its order for that purchase."""
         existing = self.orders.get(form_id)
         if existing is not None and existing.status == MERGED:
+            if not existing.published:  # saved, then the worker died before the shop heard it
+                self._publish(existing, None)
             return
         record = OrderRecord(
             checkout_form_id=form_id,
@@ -236,9 +238,10 @@ class OrderImporter:
             version=(existing.version if existing else 0) + 1,
             merged_into=into,
         )
+        # As an import: the record, then its message (a form the shop never heard of needs none).
+        self.orders.save(replace(record, published=existing is None), existing.version if existing else 0)
         if existing is not None:
-            self.outbox.publish_order(_order_changed(record, None))
-        self.orders.save(record, existing.version if existing else 0)
+            self._publish(record, None)
 
     def record_deleted(self, notice: OrderNotice) -> bool:
         """Allegro answers 404 for a form it knew: it deletes a form only when a combined payment replaced

@@ -401,8 +401,9 @@ class GapScanner:
 
 
 def _behind(stored: OrderRecord | None, revision: str | None) -> bool:
-    """Not imported yet, imported at another revision, or waiting for attention: the import should see it."""
-    return stored is None or stored.revision != revision or bool(stored.attention)
+    """Not imported yet, imported at another revision, waiting for attention, or saved without its message
+    reaching the outbox (the import's retries ran out between the two): the import should see it."""
+    return stored is None or stored.revision != revision or bool(stored.attention) or not stored.published
 
 
 SCAN_PAGE = 100  # checkout forms per batched read: Allegro's page and DynamoDB's BatchGetItem limit alike
