@@ -476,8 +476,7 @@ def function_factor(soak: SoakUsage, a: Assumptions, name: str, default: float) 
     used = soak.lambda_.get(name)
     if not soak.allegro_calls_by_function or used is None or used.seconds <= 0:
         return default
-    aws = sum(soak.aws_calls_by_function.get(name, {}).values())
-    allegro = soak.allegro_calls_by_function.get(name, 0)
+    aws, allegro = _own_calls(soak, name)
     adjusted = (
         used.seconds
         - aws * (a.moto_call_seconds - a.aws_call_seconds)
@@ -496,11 +495,15 @@ def cpu_model_factor(soak: SoakUsage, a: Assumptions, name: str, memory_mb: int)
     used = soak.lambda_.get(name)
     if used is None or used.cpu_seconds is None or used.seconds <= 0:
         return None
-    aws = sum(soak.aws_calls_by_function.get(name, {}).values())
-    allegro = soak.allegro_calls_by_function.get(name, 0)
+    aws, allegro = _own_calls(soak, name)
     share = max(1.0, a.vcpu_memory_mb / memory_mb)
     modelled = used.cpu_seconds * share + aws * a.aws_call_seconds + allegro * a.allegro_call_seconds
     return modelled / used.seconds
+
+
+def _own_calls(soak: SoakUsage, name: str) -> tuple[int, int]:
+    """(AWS calls, Allegro calls) the function itself made in the soak."""
+    return sum(soak.aws_calls_by_function.get(name, {}).values()), soak.allegro_calls_by_function.get(name, 0)
 
 
 def _event_scale(driver: Driver, soak: SoakUsage, w: Workload) -> float:

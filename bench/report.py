@@ -155,12 +155,16 @@ def _cold_floors(results: dict[str, dict[str, Any]]) -> list[str]:
         out.append(
             f"| {name} | {ratio:.2f}x | {names[kind]} | {floor:.2f}x | {max(0.0, ratio - floor):+.2f}x |"
         )
+    batch = floors.get("consumer", {}).get("ratio_to_boto3", 0.0) - floors.get("models", {}).get(
+        "ratio_to_boto3", 0.0
+    )
     out += [
         "",
         "What <= 1.5x would take where a floor is over it: a queue consumer without Powertools' batch "
-        "utility (its package imports every Powertools event data class and asyncio: about a quarter of an "
-        "`import boto3`), i.e. our own partial-batch loop in place of the library the project's standards "
-        "ask for; and a handler that defines no pydantic model at import (messages and settings parsed "
+        "utility (its package imports every Powertools event data class and asyncio: "
+        f"{batch:.2f}x of an `import boto3` in this run), i.e. our own partial-batch loop in place of the "
+        "library the project's standards ask for; and a handler that defines no pydantic model at import "
+        "(messages and settings parsed "
         "from plain dicts until first use). The margin over a floor is the handler's own modules (its "
         "messages, the topology, the domain it uses). A handler under the floor of its trigger's kind "
         "imports part of what that floor names only when first used (the order poller's batch utility), or "
